@@ -1,0 +1,30 @@
+/**
+ * The storage port: the only way core/lake and core/query touch bytes. In Node it is the local
+ * file system (`core/storage/local`, Node only, so it is not re-exported here); in the renderer it
+ * is ranged reads served by the main process (HTTP Range in browser mode, the same route through a
+ * custom protocol in Electron), so a large table is never copied whole into the renderer.
+ */
+export interface FileInfo {
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time, ms since the epoch. */
+  mtimeMs: number;
+}
+
+export interface DirEntry {
+  name: string;
+  kind: 'file' | 'directory';
+}
+
+export interface StoragePort {
+  /** Reads a whole file. Throws TidemarkError NotFound naming the path when it is missing. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Reads `length` bytes at `offset` (fewer only at end of file). */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Size and mtime, or null when the path does not exist. */
+  stat(path: string): Promise<FileInfo | null>;
+  /** Entries of a directory, sorted by name. Throws NotFound when it is missing. */
+  list(path: string): Promise<DirEntry[]>;
+}
+
+export { createHttpStorage, STORAGE_ROUTE } from './http';
