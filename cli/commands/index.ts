@@ -1,0 +1,12 @@
+import type { CliCommand } from '../command';
+import { serveCommand, startCommand } from './app';
+import { tablesCommand } from './tables';
+import { versionCommand } from './version';
+
+/** Every `tidemark` command, in the order `--help` lists them. Later issues add theirs here. */
+export const COMMANDS: CliCommand[] = [
+  startCommand,
+  serveCommand,
+  tablesCommand,
+  versionCommand,
+];

@@ -1,0 +1,109 @@
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { TidemarkError, toTidemarkError } from '../errors';
+import type { StoragePort } from '../storage';
+
+/**
+ * Serves lake files to the renderer (`/fs/read|stat|list?path=…`, Range on read) — only below the
+ * folders the user opened. Paths are resolved and symlinks followed before the check, so `..`,
+ * encoded and absolute paths cannot escape an opened root.
+ */
+export interface FileRequest {
+  op: string;
+  path: string | null;
+  /** The HTTP Range header, e.g. `bytes=0-1023`. */
+  range: string | null;
+}
+
+export interface FileResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+export class AllowedRoots {
+  private readonly roots = new Set<string>();
+  add(path: string): void {
+    this.roots.add(resolve(path));
+  }
+  async contains(path: string): Promise<boolean> {
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      real = resolve(path);
+    }
+    for (const root of this.roots) {
+      let realRoot = root;
+      try {
+        realRoot = await realpath(root);
+      } catch {
+        // A root that vanished still bounds the check by its resolved path.
+      }
+      if (real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) return true;
+    }
+    return false;
+  }
+}
+
+function errorResponse(status: number, code: string, message: string): FileResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) };
+}
+
+function parseRange(header: string, size: number): { start: number; end: number } | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return null;
+  if (m[1] === '' && m[2] !== '') {
+    const suffix = Number(m[2]);
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (Number.isNaN(start) || start > end) return null;
+  return { start, end };
+}
+
+export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots, req: FileRequest): Promise<FileResponse> {
+  if (!req.path || !isAbsolute(req.path)) return errorResponse(400, 'InvalidInput', `expected an absolute path, got ${JSON.stringify(req.path)}`);
+  if (req.path.includes('\0')) return errorResponse(400, 'InvalidInput', 'path contains a NUL byte');
+  const path = resolve(req.path);
+  if (!(await roots.contains(path))) return errorResponse(403, 'InvalidInput', `path is outside the opened folders: ${path}`);
+  try {
+    switch (req.op) {
+      case 'stat': {
+        const info = await storage.stat(path);
+        if (!info) return errorResponse(404, 'NotFound', `not found: ${path}`);
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(info) };
+      }
+      case 'list':
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await storage.list(path)) };
+      case 'read': {
+        const info = await storage.stat(path);
+        if (!info) return errorResponse(404, 'NotFound', `not found: ${path}`);
+        if (req.range) {
+          const range = parseRange(req.range, info.size);
+          if (!range) return { ...errorResponse(416, 'InvalidInput', `bad range ${req.range}`), headers: { 'content-range': `bytes */${info.size}` } };
+          const body = await storage.readRange(path, range.start, range.end - range.start + 1);
+          return {
+            status: 206,
+            headers: {
+              'content-type': 'application/octet-stream',
+              'content-range': `bytes ${range.start}-${range.end}/${info.size}`,
+              'accept-ranges': 'bytes',
+            },
+            body,
+          };
+        }
+        return { status: 200, headers: { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' }, body: await storage.readFile(path) };
+      }
+      default:
+        return errorResponse(404, 'NotFound', `unknown file operation ${JSON.stringify(req.op)}`);
+    }
+  } catch (e) {
+    const err = toTidemarkError(e);
+    const status = err.code === 'NotFound' ? 404 : err.code === 'InvalidInput' ? 400 : 500;
+    return errorResponse(status, err.code, err.message);
+  }
+}
+
+export { TidemarkError };

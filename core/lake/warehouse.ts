@@ -1,0 +1,70 @@
+import { TidemarkError } from '../errors';
+import type { StoragePort } from '../storage';
+
+export type TableFormat = 'iceberg' | 'paimon';
+
+export interface WarehouseTable {
+  /** Namespace path relative to the warehouse, nested levels joined by '.' ('' at the root). */
+  namespace: string;
+  name: string;
+  /** Table root path. */
+  path: string;
+  format: TableFormat;
+}
+
+/** Deepest namespace nesting searched below a warehouse root. */
+const MAX_NAMESPACE_DEPTH = 4;
+
+function join(a: string, b: string): string {
+  return a.endsWith('/') ? a + b : `${a}/${b}`;
+}
+
+/**
+ * Detects the format of a table root: Iceberg has `metadata/` holding `*.metadata.json`
+ * (or a `version-hint.text`); Paimon has `snapshot/` and `schema/`. Returns null for anything else.
+ */
+export async function detectTableFormat(storage: StoragePort, path: string): Promise<TableFormat | null> {
+  const entries = await storage.list(path).catch(() => null);
+  if (!entries) return null;
+  const dirs = new Set(entries.filter((e) => e.kind === 'directory').map((e) => e.name));
+  if (dirs.has('metadata')) {
+    const meta = await storage.list(join(path, 'metadata')).catch(() => []);
+    if (meta.some((e) => e.kind === 'file' && (e.name.endsWith('.metadata.json') || e.name === 'version-hint.text'))) return 'iceberg';
+  }
+  if (dirs.has('snapshot') && dirs.has('schema')) return 'paimon';
+  return null;
+}
+
+/**
+ * Lists the table roots of a warehouse: `<warehouse>/<ns>[/<ns>…]/<table>`. A folder that is itself
+ * a table root is listed with an empty namespace (a single table opened directly).
+ */
+export async function listWarehouseTables(storage: StoragePort, warehouse: string): Promise<WarehouseTable[]> {
+  const root = warehouse.length > 1 ? warehouse.replace(/\/+$/, '') : warehouse;
+  const info = await storage.stat(root);
+  if (!info) throw new TidemarkError('NotFound', `warehouse folder not found: ${root}`, { path: root });
+  const rootEntries = await storage.list(root).catch((e: unknown) => {
+    throw new TidemarkError('InvalidInput', `not a folder: ${root}`, { path: root }, e);
+  });
+  const selfFormat = await detectTableFormat(storage, root);
+  if (selfFormat) {
+    const name = root.split('/').filter(Boolean).pop() ?? root;
+    return [{ namespace: '', name, path: root, format: selfFormat }];
+  }
+  const tables: WarehouseTable[] = [];
+  async function walk(dir: string, namespace: string[], entries: { name: string; kind: string }[]) {
+    for (const entry of entries) {
+      if (entry.kind !== 'directory' || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      const format = namespace.length > 0 ? await detectTableFormat(storage, path) : null;
+      if (format) {
+        tables.push({ namespace: namespace.join('.'), name: entry.name, path, format });
+      } else if (namespace.length < MAX_NAMESPACE_DEPTH) {
+        const children = await storage.list(path).catch(() => []);
+        await walk(path, [...namespace, entry.name.replace(/\.db$/, '')], children);
+      }
+    }
+  }
+  await walk(root, [], rootEntries);
+  return tables;
+}

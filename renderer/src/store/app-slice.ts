@@ -1,0 +1,19 @@
+import type { StateCreator } from 'zustand';
+import type { AppVersion, Wire } from '../../../core/api';
+import { client } from '../api/client';
+
+export interface AppSlice {
+  version: Wire<AppVersion> | null;
+  appError: string | null;
+  loadVersion(): Promise<void>;
+}
+
+export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) => ({
+  version: null,
+  appError: null,
+  async loadVersion() {
+    const reply = await client.call('app.version', {});
+    if (reply.ok) set({ version: reply.value });
+    else set({ appError: `${reply.error.code}: ${reply.error.message}` });
+  },
+});

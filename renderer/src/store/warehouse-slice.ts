@@ -1,0 +1,47 @@
+import type { StateCreator } from 'zustand';
+import type { WarehouseListing, Wire } from '../../../core/api';
+import { client } from '../api/client';
+
+const RECENT_KEY = 'tidemark.recentWarehouses';
+const MAX_RECENT = 8;
+
+function readRecent(): string[] {
+  try {
+    const value = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]') as unknown;
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface WarehouseSlice {
+  warehouse: Wire<WarehouseListing> | null;
+  recentWarehouses: string[];
+  warehouseLoading: boolean;
+  warehouseError: string | null;
+  openWarehouse(path: string): Promise<void>;
+  openInitialWarehouse(): Promise<void>;
+}
+
+export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], WarehouseSlice> = (set, get) => ({
+  warehouse: null,
+  recentWarehouses: readRecent(),
+  warehouseLoading: false,
+  warehouseError: null,
+  async openWarehouse(path) {
+    set({ warehouseLoading: true, warehouseError: null });
+    const reply = await client.call('lake.openWarehouse', { path });
+    if (!reply.ok) {
+      set({ warehouseLoading: false, warehouseError: `${reply.error.code}: ${reply.error.message}` });
+      return;
+    }
+    const recent = [reply.value.path, ...get().recentWarehouses.filter((p) => p !== reply.value.path)].slice(0, MAX_RECENT);
+    localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
+    set({ warehouse: reply.value, recentWarehouses: recent, warehouseLoading: false });
+  },
+  async openInitialWarehouse() {
+    const reply = await client.call('app.initialState', {});
+    const path = reply.ok ? reply.value.warehouse : null;
+    if (path) await get().openWarehouse(path);
+  },
+});
