@@ -1,0 +1,13 @@
+import { runContractBench } from './contract';
+
+export interface Bench {
+  name: string;
+  description: string;
+  /** Rows of a side-by-side table: one row per measured variant. */
+  run(): Promise<Record<string, number | string>[]>;
+}
+
+/** Every benchmark `npm run bench` runs, in order. Each issue adds its own. */
+export const BENCHES: Bench[] = [
+  { name: 'contract', description: 'one contract call: direct dispatch vs browser-mode HTTP round trip', run: runContractBench },
+];
