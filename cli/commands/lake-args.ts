@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { TidemarkError } from '../../core/errors';
+import { bytesToHex, type SnapshotSelector } from '../../core/lake';
+
+/** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
+export const SELECTOR_OPTIONS = {
+  snapshot: { type: 'string' },
+  'as-of': { type: 'string' },
+  ref: { type: 'string' },
+} as const;
+
+export function parseSelector(command: string, values: { snapshot?: string; 'as-of'?: string; ref?: string }): SnapshotSelector {
+  const sel: SnapshotSelector = {};
+  if (values.snapshot !== undefined) {
+    if (!/^-?\d+$/.test(values.snapshot)) throw new TidemarkError('InvalidInput', `${command}: --snapshot expects a decimal snapshot id, found ${JSON.stringify(values.snapshot)}`);
+    sel.snapshotId = BigInt(values.snapshot);
+  }
+  if (values['as-of'] !== undefined) {
+    const ms = Date.parse(values['as-of']);
+    if (Number.isNaN(ms)) throw new TidemarkError('InvalidInput', `${command}: --as-of expects an ISO-8601 time, found ${JSON.stringify(values['as-of'])}`);
+    sel.asOfTimestampMs = ms;
+  }
+  if (values.ref !== undefined) sel.ref = values.ref;
+  if (Object.keys(sel).length > 1) throw new TidemarkError('InvalidInput', `${command}: use only one of --snapshot, --as-of, --ref`);
+  return sel;
+}
+
+export function tableArg(positional: string | undefined): string {
+  return resolve(positional!);
+}
+
+/** Canonical row value → JSON-safe value: bigint → decimal string, bytes → hex. */
+export function toWire(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return bytesToHex(value);
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
+}
+
+export function formatCell(value: unknown): string {
+  const v = toWire(value);
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+export function formatCsv(columns: string[], rows: Record<string, unknown>[]): string {
+  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [columns.map(esc).join(','), ...rows.map((r) => columns.map((c) => esc(formatCell(r[c]))).join(','))].join('\n');
+}
+
+export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? 'NULL' : formatCell(r[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,42 @@
+import { TidemarkError } from '../../core/errors';
+import { countRows, scanRows } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
+import { parseCommandArgs, type CliCommand } from '../command';
+import { formatCsv, formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+
+export const scanCommand: CliCommand = {
+  name: 'scan',
+  summary: 'Print the live rows of an Iceberg table (deletes applied), with time travel',
+  usage: 'scan <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--columns a,b] [--limit N] [--format json|csv|table]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'scan',
+      argv,
+      { ...SELECTOR_OPTIONS, columns: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' } },
+      { min: 1, max: 1, names: ['table'] },
+    );
+    const format = values.format ?? 'table';
+    if (!['json', 'csv', 'table'].includes(format)) throw new TidemarkError('InvalidInput', `scan: --format expects json, csv or table, found ${JSON.stringify(format)}`);
+    let limit: number | undefined;
+    if (values.limit !== undefined) {
+      if (!/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `scan: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
+      limit = Number(values.limit);
+    }
+    const columnsArg = values.columns?.split(',').map((c) => c.trim()).filter(Boolean);
+    const result = await scanRows(createLocalStorage(), tableArg(positionals[0]), { ...parseSelector('scan', values), columns: columnsArg, limit });
+    const names = result.columns.map((c) => c.name);
+    if (format === 'json') io.out(JSON.stringify(result.rows.map((r) => toWire(r)), null, 2));
+    else if (format === 'csv') io.out(formatCsv(names, result.rows));
+    else io.out(formatTable(names, result.rows));
+  },
+};
+
+export const countCommand: CliCommand = {
+  name: 'count',
+  summary: 'Print the number of live rows of an Iceberg table snapshot',
+  usage: 'count <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('count', argv, { ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
+    io.out(String(await countRows(createLocalStorage(), tableArg(positionals[0]), parseSelector('count', values))));
+  },
+};

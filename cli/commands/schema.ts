@@ -1,0 +1,45 @@
+import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
+import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseSelector, tableArg, toWire } from './lake-args';
+
+function typeText(t: IcebergType): string {
+  if (typeof t === 'string') return t;
+  if (t.type === 'struct') return `struct<${t.fields.map((f) => `${f.name}: ${typeText(f.type)}`).join(', ')}>`;
+  if (t.type === 'list') return `list<${typeText(t.element)}>`;
+  return `map<${typeText(t.key)}, ${typeText(t.value)}>`;
+}
+
+function fieldJson(f: NestedField): unknown {
+  return {
+    id: f.id,
+    name: f.name,
+    required: f.required,
+    type: typeof f.type === 'string' ? f.type : f.type.type === 'struct' ? { type: 'struct', fields: f.type.fields.map(fieldJson) } : f.type,
+    ...(f.doc !== undefined ? { doc: f.doc } : {}),
+    ...(f.initialDefault !== undefined ? { initialDefault: toWire(f.initialDefault) } : {}),
+  };
+}
+
+export const schemaCommand: CliCommand = {
+  name: 'schema',
+  summary: 'Show the schema of an Iceberg table (current, or the one a snapshot was written with)',
+  usage: 'schema <table> [--snapshot ID] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('schema', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
+    const sel = parseSelector('schema', values);
+    const { metadata } = await loadTable(createLocalStorage(), tableArg(positionals[0]));
+    const schema = snapshotSchema(metadata, selectSnapshot(metadata, sel), sel);
+    const spec = metadata.partitionSpecs.find((s) => s.specId === metadata.defaultSpecId);
+    if (values.json) {
+      io.out(stringifyJson({ schemaId: schema.schemaId, identifierFieldIds: schema.identifierFieldIds, fields: schema.fields.map(fieldJson), partitionSpec: spec }));
+      return;
+    }
+    io.out(`schema ${schema.schemaId}`);
+    for (const f of schema.fields) {
+      const key = schema.identifierFieldIds.includes(f.id) ? ' (identifier)' : '';
+      io.out(`  ${String(f.id).padStart(3)}  ${f.name}: ${typeText(f.type)}${f.required ? ' not null' : ''}${key}`);
+    }
+    if (spec && spec.fields.length > 0) io.out(`partitioned by ${spec.fields.map((p) => `${p.transform}(${schema.fields.find((f) => f.id === p.sourceId)?.name ?? p.sourceId})`).join(', ')}`);
+  },
+};

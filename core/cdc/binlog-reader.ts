@@ -1,0 +1,398 @@
+/**
+ * Reads the binlog through zongji and hands out whole committed transactions, DDL statements and
+ * position marks, in binlog order. Row events are held until their transaction's commit marker
+ * (Xid, or COMMIT for non-transactional engines), so a consumer never sees half a transaction.
+ * Connection loss (including a server restart) reconnects with backoff and resumes right after
+ * the last commit handed out; the half-received transaction is simply read again.
+ */
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import { TidemarkError } from '../errors/index';
+import type { ResolvedConfig } from './config';
+import { connectionOptions, mapConnectionError } from './connect';
+import { isMissingBinlogError, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
+import { formatPosition, type BinlogPosition } from './offset';
+import type { TableId } from './types';
+
+export interface RawRowsEvent {
+  table: TableId;
+  op: 'c' | 'u' | 'd';
+  /** zongji row images keyed by column name: plain rows for c/d, {before, after} for u. */
+  rows: unknown[];
+}
+
+interface ItemBase {
+  /** Position just after this item: where to resume once it is consumed. */
+  end: BinlogPosition;
+  gtidSet: string | null;
+  /** Binlog event time in ms since the epoch. */
+  tsMs: number;
+}
+
+export type RawItem =
+  | (ItemBase & { kind: 'tx'; gtid: string | undefined; rowsEvents: RawRowsEvent[] })
+  | (ItemBase & { kind: 'ddl'; gtid: string | undefined; db: string; sql: string })
+  /** A commit with nothing captured, a heartbeat or a file-start event: the position moved. */
+  | (ItemBase & { kind: 'position' });
+
+export type BinlogStart = { file: string; pos: bigint } | { gtidSet: string };
+
+export interface BinlogReaderOptions {
+  config: ResolvedConfig;
+  flavor: Flavor;
+  start: BinlogStart;
+  /** Executed GTIDs at the start point, when known. */
+  gtidSeed: string | null;
+  isCaptured(id: TableId): boolean;
+}
+
+const EVENTS = [
+  'rotate', 'format', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'heartbeat', 'xaprepare',
+  'mariadbgtid', 'mariadbgtidlist', 'gtid', 'anonymousgtid', 'previousgtids', 'binlogcheckpoint',
+];
+
+const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
+
+interface OpenTx {
+  gtid: string | undefined;
+  rowsEvents: RawRowsEvent[];
+}
+
+export class BinlogReader {
+  private readonly queue: RawItem[] = [];
+  private head = 0;
+  private waiter: { resolve: (i: RawItem) => void; reject: (e: unknown) => void } | null = null;
+  private failure: TidemarkError | null = null;
+  private zongji: ZongJi | null = null;
+  private paused = false;
+  private closed = false;
+  private file = '';
+  /** Where to reconnect: just after the last commit (or standalone event) handed out. */
+  private resumeAt: BinlogPosition | null;
+  private gtids: GtidTracker | null;
+  private seedGtidsFromStream: boolean;
+  private tx: OpenTx | null = null;
+  private capturedCache = new Map<string, boolean>();
+  private lostSince: number | null = null;
+  private retryDelayMs = 100;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastEventAt = Date.now();
+  /** Reconnects so far (for tests and metrics). */
+  reconnects = 0;
+
+  constructor(private readonly options: BinlogReaderOptions) {
+    const s = options.start;
+    this.resumeAt = 'file' in s ? { file: s.file, pos: s.pos } : null;
+    this.gtids = createGtidTracker(options.flavor.kind, options.gtidSeed);
+    this.seedGtidsFromStream = options.gtidSeed === null && 'file' in s && s.pos <= 4n;
+  }
+
+  start(): void {
+    this.connect();
+    const hb = this.options.config.heartbeatIntervalMs;
+    // The server sends a heartbeat every interval when idle; three missed ones mean a dead link
+    // that produced no socket error (e.g. a silently dropped connection).
+    this.watchdog = setInterval(() => {
+      if (this.zongji && !this.paused && Date.now() - this.lastEventAt > 3 * hb) this.onConnectionLost(this.zongji, new Error('no heartbeat'));
+    }, hb);
+    this.watchdog.unref();
+  }
+
+  private connect(): void {
+    const { config } = this.options;
+    const zongji = new ZongJi(connectionOptions(config));
+    this.zongji = zongji;
+    this.tx = null;
+    this.lastEventAt = Date.now();
+    zongji.on('error', (e: Error) => this.onError(zongji, e));
+    zongji.on('ready', () => {
+      // Queued on the binlog connection before zongji's dump command, so it applies to the dump.
+      const periodNs = BigInt(config.heartbeatIntervalMs) * 1_000_000n;
+      zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}`, () => {});
+    });
+    zongji.on('binlog', (evt: AnyBinlogEvent) => this.onEvent(zongji, evt));
+    let start: Record<string, unknown>;
+    if (this.resumeAt) start = { filename: this.resumeAt.file, position: Number(this.resumeAt.pos) };
+    else start = { gtidSet: (this.options.start as { gtidSet: string }).gtidSet };
+    zongji.start({ serverId: config.serverId, includeEvents: EVENTS, ...start });
+    // A server restart may close the socket without an error packet: treat the end as a loss.
+    zongji.connection?.on('end', () => this.onConnectionLost(zongji, new Error('connection ended')));
+  }
+
+  private isCaptured(id: TableId): boolean {
+    const key = `${id.db}\u0000${id.table}`;
+    let v = this.capturedCache.get(key);
+    if (v === undefined) this.capturedCache.set(key, (v = this.options.isCaptured(id)));
+    return v;
+  }
+
+  /** Drops cached capture decisions (after DDL creates or renames tables). */
+  invalidateCaptureCache(): void {
+    this.capturedCache.clear();
+  }
+
+  private onEvent(zongji: ZongJi, evt: AnyBinlogEvent): void {
+    if (zongji !== this.zongji || this.closed) return;
+    this.lastEventAt = Date.now();
+    if (this.lostSince !== null) {
+      this.lostSince = null;
+      this.retryDelayMs = 100;
+    }
+    const name = evt.getEventName();
+    switch (name) {
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows': {
+        const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, { parentSchema: string; tableName: string }>; rows: unknown[] };
+        const tm = e.tableMap[e.tableId];
+        if (!tm) return;
+        const id = { db: tm.parentSchema, table: tm.tableName };
+        if (!this.isCaptured(id)) return;
+        if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
+        this.tx.rowsEvents.push({ table: id, op: OP_BY_EVENT[name]!, rows: e.rows });
+        return;
+      }
+      case 'tablemap':
+        return;
+      case 'xid':
+        this.commit(evt);
+        return;
+      case 'mariadbgtid':
+      case 'gtid':
+        this.tx = { gtid: evt.gtid, rowsEvents: [] };
+        return;
+      case 'anonymousgtid':
+        this.tx = { gtid: undefined, rowsEvents: [] };
+        return;
+      case 'query': {
+        const q = (evt as AnyBinlogEvent & { query: string; schema: string }).query;
+        const head = q.trimStart().slice(0, 12).toUpperCase();
+        if (head.startsWith('BEGIN')) {
+          if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
+        } else if (head.startsWith('COMMIT') || head.startsWith('ROLLBACK')) {
+          // ROLLBACK is logged only when non-transactional changes inside it persisted: they happened.
+          this.commit(evt);
+        } else if (head.startsWith('XA ') || head.startsWith('SAVEPOINT')) {
+          return;
+        } else {
+          this.commitDdl(evt as AnyBinlogEvent & { query: string; schema: string });
+        }
+        return;
+      }
+      case 'xaprepare':
+        if (this.tx?.rowsEvents.length) {
+          this.fail(new TidemarkError('Unsupported', `XA transaction on a captured table at ${this.file}:${evt.nextPosition}: XA is not supported`, { file: this.file }));
+        }
+        this.tx = null;
+        return;
+      case 'rotate': {
+        const r = evt as AnyBinlogEvent & { binlogName: string; position: number };
+        this.file = r.binlogName;
+        if (!this.tx) this.pushPosition({ file: r.binlogName, pos: BigInt(r.position) }, evt.timestamp);
+        return;
+      }
+      case 'heartbeat': {
+        const h = evt as AnyBinlogEvent & { binlogName: string };
+        if (h.binlogName) this.file = h.binlogName;
+        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, null);
+        return;
+      }
+      case 'mariadbgtidlist':
+        if (this.seedGtidsFromStream) {
+          const list = (evt as AnyBinlogEvent & { gtids: { gtid: string }[] }).gtids.map((g) => g.gtid).join(',');
+          this.gtids = createGtidTracker(this.options.flavor.kind, list);
+          this.seedGtidsFromStream = false;
+        }
+        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+        return;
+      case 'previousgtids':
+        if (this.seedGtidsFromStream) {
+          this.gtids = createGtidTracker(this.options.flavor.kind, (evt as AnyBinlogEvent & { gtidSet: string }).gtidSet);
+          this.seedGtidsFromStream = false;
+        }
+        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+        return;
+      default:
+        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+    }
+  }
+
+  private endOf(evt: AnyBinlogEvent): BinlogPosition {
+    return { file: this.file, pos: BigInt(evt.nextPosition) };
+  }
+
+  private commit(evt: AnyBinlogEvent): void {
+    const tx = this.tx;
+    this.tx = null;
+    const end = this.endOf(evt);
+    const gtid = tx?.gtid ?? evt.gtid;
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.resumeAt = end;
+    const gtidSet = this.gtids ? this.gtids.toString() : null;
+    if (tx && tx.rowsEvents.length > 0) this.push({ kind: 'tx', gtid, rowsEvents: tx.rowsEvents, end, gtidSet, tsMs: evt.timestamp });
+    else this.pushPosition(end, evt.timestamp);
+  }
+
+  private commitDdl(evt: AnyBinlogEvent & { query: string; schema: string }): void {
+    const gtid = this.tx?.gtid ?? evt.gtid;
+    this.tx = null;
+    const end = this.endOf(evt);
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.resumeAt = end;
+    this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp });
+  }
+
+  private pushPosition(end: BinlogPosition, tsMs: number | null): void {
+    if (end.pos <= 0n || !end.file) return;
+    this.resumeAt = end;
+    const gtidSet = this.gtids ? this.gtids.toString() : null;
+    // Coalesce runs of position marks so idle or uncaptured traffic costs no queue growth.
+    const last = this.queue.length > this.head ? this.queue[this.queue.length - 1] : undefined;
+    if (last && last.kind === 'position') {
+      last.end = end;
+      last.gtidSet = gtidSet;
+      if (tsMs !== null) last.tsMs = tsMs;
+      if (this.waiter) this.flush();
+      return;
+    }
+    this.push({ kind: 'position', end, gtidSet, tsMs: tsMs ?? Date.now() });
+  }
+
+  private push(item: RawItem): void {
+    this.queue.push(item);
+    this.flush();
+    if (!this.paused && this.queue.length - this.head >= this.options.config.queueHighWaterMark) {
+      this.paused = true;
+      this.zongji?.connection?.pause();
+    }
+  }
+
+  private flush(): void {
+    if (!this.waiter) return;
+    if (this.head < this.queue.length) {
+      const item = this.take();
+      const w = this.waiter;
+      this.waiter = null;
+      w.resolve(item);
+    } else if (this.failure) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.reject(this.failure);
+    }
+  }
+
+  private take(): RawItem {
+    const item = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as never;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.paused && this.queue.length - this.head <= this.options.config.queueHighWaterMark / 2) {
+      this.paused = false;
+      this.lastEventAt = Date.now();
+      this.zongji?.connection?.resume();
+    }
+    return item;
+  }
+
+  /** The next item in binlog order; rejects with a TidemarkError when the stream failed for good. */
+  next(): Promise<RawItem> {
+    if (this.head < this.queue.length) return Promise.resolve(this.take());
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  private fail(e: TidemarkError): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.stopInstance();
+    this.flush();
+  }
+
+  private onError(zongji: ZongJi, e: Error): void {
+    if (zongji !== this.zongji || this.closed) return;
+    const err = e as Error & { errno?: number; code?: string };
+    const { config } = this.options;
+    if (isMissingBinlogError(err)) {
+      const at = this.resumeAt ? formatPosition(this.resumeAt) : `GTID ${(this.options.start as { gtidSet?: string }).gtidSet}`;
+      this.fail(
+        new TidemarkError(
+          'SourceUnavailable',
+          `binlog needed to resume at ${at} is no longer on ${config.hostname}:${config.port} (purged or never written): ${err.message}; a re-snapshot is needed (startup mode initial)`,
+          { file: this.resumeAt?.file ?? null, pos: this.resumeAt ? this.resumeAt.pos.toString() : null, errno: err.errno ?? null },
+          e,
+        ),
+      );
+      return;
+    }
+    const mapped = mapConnectionError(e, config, 'binlog stream');
+    const transient = mapped.code === 'SourceUnavailable' && (err.code !== undefined || err.errno === 1053 || err.errno === 2013 || /connection/i.test(err.message));
+    if (!transient || /Unsupported type|cannot decode|binlog_transaction_compression|PARTIAL_JSON/i.test(err.message)) {
+      this.fail(mapped.code === 'SourceUnavailable' && !transient ? new TidemarkError('DataInvalid', `binlog stream at ${this.file}: ${err.message}`, { file: this.file }, e) : mapped);
+      return;
+    }
+    this.onConnectionLost(zongji, e);
+  }
+
+  private onConnectionLost(zongji: ZongJi, cause: Error): void {
+    if (zongji !== this.zongji || this.closed || this.failure) return;
+    const { config } = this.options;
+    const now = Date.now();
+    if (this.lostSince === null) this.lostSince = now;
+    if (now - this.lostSince > config.reconnectTimeoutMs) {
+      this.fail(
+        new TidemarkError(
+          'SourceUnavailable',
+          `binlog stream: ${config.hostname}:${config.port} unreachable for ${config.reconnectTimeoutMs} ms as ${config.username} (${cause.message}); last position ${this.resumeAt ? formatPosition(this.resumeAt) : 'unknown'}`,
+          { host: config.hostname, port: config.port, user: config.username },
+          cause,
+        ),
+      );
+      return;
+    }
+    this.stopInstance();
+    this.paused = false;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closed || this.failure) return;
+      this.reconnects++;
+      this.connect();
+    }, delay);
+  }
+
+  private stopInstance(): void {
+    const z = this.zongji;
+    this.zongji = null;
+    this.tx = null;
+    if (z) {
+      z.removeAllListeners('binlog');
+      z.on('error', () => {});
+      z.stop();
+    }
+  }
+
+  /** Where the stream would resume now: after the last item handed to the queue. */
+  get position(): BinlogPosition | null {
+    return this.resumeAt;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    const z = this.zongji;
+    this.stopInstance();
+    if (z) await new Promise<void>((r) => (z.stopped && !z.connection && !z.ctrlConnection ? r() : (z.once('stopped', () => r()), setTimeout(r, 2000).unref())));
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Configuration of a MySQL/MariaDB source. Field names follow the Flink CDC mysql connector
+ * options (noted beside each), so the pipeline YAML layer (core/pipeline) maps them one to one.
+ */
+import { TidemarkError } from '../errors/index';
+import type { TableId } from './types';
+
+export type StartupMode =
+  | { mode: 'initial' }
+  | { mode: 'snapshot' }
+  | { mode: 'latest-offset' }
+  | { mode: 'earliest-offset' }
+  /** `scan.startup.specific-offset.file` + `.pos`, or `.gtid-set`. */
+  | { mode: 'specific-offset'; file?: string; pos?: bigint; gtidSet?: string }
+  /** `scan.startup.timestamp-millis`: first transaction committed at or after it. */
+  | { mode: 'timestamp'; timestampMs: number };
+
+export interface MySqlSourceConfig {
+  hostname: string;
+  port?: number;
+  username: string;
+  password: string;
+  /** `tables`: regexes matched against the whole `db.table` name. */
+  tables: string[];
+  /** `tables.exclude`. */
+  tablesExclude?: string[];
+  /** `server-id`: the replica id this reader announces; must differ from every server and replica. */
+  serverId: number;
+  /** `scan.startup.mode`; default initial. */
+  startupMode?: StartupMode;
+  /** `scan.incremental.snapshot.chunk.size`; default 8096 rows. */
+  chunkSize?: number;
+  /** `scan.incremental.snapshot.chunk.key-column`, per table (`db.table` → column of its primary key). */
+  chunkKeyColumns?: Record<string, string>;
+  /** `treat-tinyint1-as-boolean.enabled`; default true. */
+  tinyInt1IsBoolean?: boolean;
+  /** `scan.parse.online.schema.changes.enabled`: recognise pt-osc / gh-ost swaps; default false. */
+  parseOnlineSchemaChanges?: boolean;
+  /** `heartbeat.interval` in ms: server heartbeat period and idle offset advance; default 30000. */
+  heartbeatIntervalMs?: number;
+  /** `connect.timeout` in ms; default 30000. */
+  connectTimeoutMs?: number;
+  /** How long to keep reconnecting after losing the server before failing; default 300000 ms. */
+  reconnectTimeoutMs?: number;
+  /**
+   * Snapshot watermarks. `auto`: on MariaDB each chunk is read in START TRANSACTION WITH CONSISTENT
+   * SNAPSHOT, whose binlog_snapshot_position is an exact watermark; elsewhere the high watermark
+   * (SHOW MASTER STATUS after the SELECT). `high-watermark` forces the latter (for tests).
+   */
+  snapshotWatermark?: 'auto' | 'high-watermark';
+  /** Transactions buffered ahead of the consumer before the binlog connection pauses; default 1024. */
+  queueHighWaterMark?: number;
+  /** Clock for progress events (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns'>> & {
+  tablesExclude: string[];
+  chunkKeyColumns: Record<string, string>;
+  tableRegexes: RegExp[];
+  excludeRegexes: RegExp[];
+};
+
+function compileRegex(pattern: string, key: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (e) {
+    throw new TidemarkError('InvalidInput', `${key}: invalid regex ${JSON.stringify(pattern)}: ${(e as Error).message}`, {
+      key,
+      pattern,
+    });
+  }
+}
+
+export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
+  if (!config.hostname) throw new TidemarkError('InvalidInput', 'source.hostname is required', { key: 'hostname' });
+  if (!config.username) throw new TidemarkError('InvalidInput', 'source.username is required', { key: 'username' });
+  if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > 0xffffffff) {
+    throw new TidemarkError('InvalidInput', `source.server-id: expected an integer 1..4294967295, found ${config.serverId}`, {
+      key: 'server-id',
+    });
+  }
+  const chunkSize = config.chunkSize ?? 8096;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new TidemarkError('InvalidInput', `scan.incremental.snapshot.chunk.size: expected a positive integer, found ${chunkSize}`, {
+      key: 'scan.incremental.snapshot.chunk.size',
+    });
+  }
+  if (!config.tables?.length) throw new TidemarkError('InvalidInput', 'source.tables: at least one table pattern is required', { key: 'tables' });
+  return {
+    hostname: config.hostname,
+    port: config.port ?? 3306,
+    username: config.username,
+    password: config.password ?? '',
+    tables: config.tables,
+    tablesExclude: config.tablesExclude ?? [],
+    serverId: config.serverId,
+    startupMode: config.startupMode ?? { mode: 'initial' },
+    chunkSize,
+    chunkKeyColumns: config.chunkKeyColumns ?? {},
+    tinyInt1IsBoolean: config.tinyInt1IsBoolean ?? true,
+    parseOnlineSchemaChanges: config.parseOnlineSchemaChanges ?? false,
+    heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
+    connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
+    reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
+    snapshotWatermark: config.snapshotWatermark ?? 'auto',
+    queueHighWaterMark: config.queueHighWaterMark ?? 1024,
+    now: config.now ?? Date.now,
+    tableRegexes: config.tables.map((p, i) => compileRegex(p, `tables[${i}]`)),
+    excludeRegexes: (config.tablesExclude ?? []).map((p, i) => compileRegex(p, `tables.exclude[${i}]`)),
+  };
+}
+
+/** pt-osc (`_t_new`, `_t_old`) and gh-ost (`_t_gho`, `_t_del`, `_t_ghc`) helper tables. */
+export function parseShadowTableName(table: string): { original: string; tool: 'pt-osc' | 'gh-ost'; role: string } | null {
+  const m = /^_+(.+)_(new|old|gho|del|ghc)$/.exec(table);
+  if (!m) return null;
+  const role = m[2]!;
+  return { original: m[1]!, tool: role === 'new' || role === 'old' ? 'pt-osc' : 'gh-ost', role };
+}
+
+/** Whether the configuration captures this table (shadow tables never, when online DDL parsing is on). */
+export function isCapturedTable(config: ResolvedConfig, id: TableId): boolean {
+  const name = `${id.db}.${id.table}`;
+  if (!config.tableRegexes.some((r) => r.test(name))) return false;
+  if (config.excludeRegexes.some((r) => r.test(name))) return false;
+  if (config.parseOnlineSchemaChanges && parseShadowTableName(id.table)) return false;
+  return true;
+}

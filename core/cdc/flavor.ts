@@ -1,0 +1,114 @@
+/**
+ * Every difference between MySQL and MariaDB that the source relies on, in one place:
+ * status statements, GTID forms, privilege names and the consistent-snapshot watermark.
+ * Tests cover MariaDB 10.11; the MySQL branches follow the MySQL 5.7/8.x manuals.
+ */
+import type mysql from 'mysql2/promise';
+import { GtidSet, MariadbGtidPosition } from '@vlasky/zongji';
+import type { BinlogPosition } from './offset';
+
+export interface Flavor {
+  kind: 'mariadb' | 'mysql';
+  version: string;
+  /** [major, minor, patch] */
+  versionParts: number[];
+}
+
+export async function detectFlavor(conn: mysql.Connection): Promise<Flavor> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+  const version = String(rows[0]!.v);
+  const versionParts = (/^(\d+)\.(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  return { kind: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version, versionParts };
+}
+
+function atLeast(f: Flavor, ...v: number[]): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const a = f.versionParts[i] ?? 0;
+    if (a !== v[i]) return a > v[i]!;
+  }
+  return true;
+}
+
+/** MySQL 8.2+ renamed SHOW MASTER STATUS; MariaDB keeps it (and has SHOW BINLOG STATUS from 10.5.2). */
+export function masterStatusSql(f: Flavor): string {
+  return f.kind === 'mysql' && atLeast(f, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+}
+
+/** The privilege that allows SHOW MASTER STATUS / SHOW BINARY LOGS. */
+export function monitorPrivilege(f: Flavor): string {
+  return f.kind === 'mariadb' && atLeast(f, 10, 5, 2) ? 'BINLOG MONITOR' : 'REPLICATION CLIENT';
+}
+
+export interface ServerPosition extends BinlogPosition {
+  gtidSet: string | null;
+}
+
+/** The server's current end of binlog, with its executed GTIDs where the server has them. */
+export async function readServerPosition(conn: mysql.Connection, f: Flavor): Promise<ServerPosition> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(masterStatusSql(f));
+  const row = rows[0];
+  if (!row) throw new Error('binary logging is off (SHOW MASTER STATUS returned no row)');
+  let gtidSet: string | null = null;
+  if (f.kind === 'mariadb') {
+    // Not atomic with SHOW MASTER STATUS; only used to seed a GTID start, where the server itself
+    // resolves the exact position.
+    const [g] = await conn.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.gtid_binlog_pos AS g');
+    gtidSet = String(g[0]!.g ?? '');
+  } else if (typeof row.Executed_Gtid_Set === 'string' && row.Executed_Gtid_Set !== '') {
+    gtidSet = row.Executed_Gtid_Set.replace(/\s/g, '');
+  }
+  return { file: String(row.File), pos: BigInt(row.Position), gtidSet };
+}
+
+/**
+ * MariaDB only: opens a consistent-snapshot transaction and returns the exact binlog position it
+ * sees (binlog_snapshot_file/position, MDEV-4781). On MySQL returns null: the caller falls back to
+ * the high-watermark method.
+ */
+export async function beginConsistentSnapshot(conn: mysql.Connection, f: Flavor): Promise<BinlogPosition | null> {
+  if (f.kind !== 'mariadb') return null;
+  await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
+  const byName = Object.fromEntries(rows.map((r) => [String(r.Variable_name), String(r.Value)]));
+  const file = byName.Binlog_snapshot_file;
+  const pos = byName.Binlog_snapshot_position;
+  if (!file || pos === undefined) {
+    await conn.query('ROLLBACK');
+    return null;
+  }
+  return { file, pos: BigInt(pos) };
+}
+
+/**
+ * Executed-GTID bookkeeping for offsets. MariaDB: one watermark per replication domain
+ * (`domain-server-seq`); MySQL: a per-uuid interval set (`uuid:1-42`). Both models come from
+ * zongji so their parsing and u64 ranges are exact.
+ */
+export interface GtidTracker {
+  add(gtid: string): void;
+  toString(): string;
+}
+
+export function createGtidTracker(kind: Flavor['kind'], seed: string | null): GtidTracker | null {
+  if (kind === 'mariadb') {
+    const pos = MariadbGtidPosition.parse(seed ?? '');
+    return {
+      add(gtid) {
+        const [domainId, serverId, seqNo] = gtid.split('-');
+        pos.add({ domainId: Number(domainId), serverId: Number(serverId), seqNo: String(seqNo) });
+      },
+      toString: () => pos.toString(),
+    };
+  }
+  // Without a seed a MySQL set would claim only the transactions seen since the start: wrong as a
+  // resume point, so offsets carry no GTID set then.
+  if (seed === null) return null;
+  const set = GtidSet.parse(seed);
+  return { add: (gtid) => set.add(gtid), toString: () => set.toString() };
+}
+
+/** Errors meaning the requested binlog is gone (purged) or was never there. */
+export function isMissingBinlogError(e: { errno?: number; code?: string; message?: string }): boolean {
+  // 1236 ER_MASTER_FATAL_ERROR_READING_BINLOG (MySQL and MariaDB); 1945/1955 MariaDB GTID not in binlog.
+  return e.errno === 1236 || e.errno === 1945 || e.errno === 1955 || /first log file name|purged|binary log index/i.test(e.message ?? '');
+}

@@ -1,0 +1,119 @@
+/**
+ * Source offsets: where a restarted source continues. An offset always names the point *after* the
+ * last batch handed to the consumer, so "commit the offset with the data" gives exactly-once.
+ */
+import { TidemarkError } from '../errors/index';
+import type { TableId } from './types';
+
+export interface BinlogPosition {
+  /** Binlog file name as the server lists it, e.g. `binlog.000003`. */
+  file: string;
+  /** Byte offset in that file of the next event to read. 64-bit: files may exceed 4 GiB. */
+  pos: bigint;
+}
+
+/** Progress of the snapshot phase, resumable at chunk granularity. */
+export interface SnapshotState {
+  /** The tables to snapshot, in order; those before `tableIndex` are complete. */
+  tables: TableId[];
+  tableIndex: number;
+  /**
+   * Chunk key (decimal text) of the last row emitted for `tables[tableIndex]`: rows with a key at or
+   * below it are already emitted. null: nothing of that table emitted yet.
+   */
+  lastKey: string | null;
+}
+
+export interface SourceOffset extends BinlogPosition {
+  /**
+   * Executed GTIDs up to this point: a MariaDB GTID position (`0-1-42,1-3-7`) or a MySQL GTID set
+   * (`uuid:1-42`). null when unknown (a MySQL server without gtid_mode, or a file:pos start
+   * with no seed).
+   */
+  gtidSet: string | null;
+  /** Present while the snapshot phase is unfinished. */
+  snapshot: SnapshotState | null;
+}
+
+/** Splits `binlog.000123` into its base and sequence so positions compare across rotations. */
+function splitFile(file: string): { base: string; seq: number } {
+  const m = /^(.*)\.(\d+)$/.exec(file);
+  if (!m) return { base: file, seq: 0 };
+  return { base: m[1]!, seq: Number(m[2]) };
+}
+
+/** Orders binlog positions: negative when a is before b. Files order by their numeric suffix. */
+export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
+  if (a.file !== b.file) {
+    const fa = splitFile(a.file);
+    const fb = splitFile(b.file);
+    if (fa.seq !== fb.seq) return fa.seq - fb.seq;
+    return a.file < b.file ? -1 : 1;
+  }
+  return a.pos === b.pos ? 0 : a.pos < b.pos ? -1 : 1;
+}
+
+export function formatPosition(p: BinlogPosition): string {
+  return `${p.file}:${p.pos}`;
+}
+
+interface OffsetJson {
+  file: string;
+  pos: string;
+  gtidSet: string | null;
+  snapshot: SnapshotState | null;
+}
+
+/** JSON text of an offset: bigint positions become decimal strings (STYLE: 64-bit on the wire). */
+export function encodeOffset(offset: SourceOffset): string {
+  const json: OffsetJson = {
+    file: offset.file,
+    pos: offset.pos.toString(),
+    gtidSet: offset.gtidSet,
+    snapshot: offset.snapshot,
+  };
+  return JSON.stringify(json);
+}
+
+function invalid(text: string, what: string): TidemarkError {
+  return new TidemarkError('InvalidInput', `source offset: ${what} in ${JSON.stringify(text.slice(0, 200))}`, {
+    offset: text.slice(0, 200),
+  });
+}
+
+function isTableId(v: unknown): v is TableId {
+  return typeof v === 'object' && v !== null && typeof (v as TableId).db === 'string' && typeof (v as TableId).table === 'string';
+}
+
+/** Parses `encodeOffset` output; anything else is InvalidInput naming the bad field. */
+export function decodeOffset(text: string): SourceOffset {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw invalid(text, `not JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(text, 'expected an object');
+  const o = raw as Record<string, unknown>;
+  if (typeof o.file !== 'string' || o.file === '') throw invalid(text, 'field "file" must be a non-empty string');
+  if (typeof o.pos !== 'string' || !/^\d{1,20}$/.test(o.pos)) throw invalid(text, 'field "pos" must be a decimal string');
+  const gtidSet = o.gtidSet ?? null;
+  if (gtidSet !== null && typeof gtidSet !== 'string') throw invalid(text, 'field "gtidSet" must be a string or null');
+  let snapshot: SnapshotState | null = null;
+  if (o.snapshot !== null && o.snapshot !== undefined) {
+    const s = o.snapshot as Record<string, unknown>;
+    if (typeof s !== 'object' || !Array.isArray(s.tables) || !s.tables.every(isTableId)) {
+      throw invalid(text, 'field "snapshot.tables" must be a list of {db, table}');
+    }
+    if (typeof s.tableIndex !== 'number' || !Number.isInteger(s.tableIndex) || s.tableIndex < 0 || s.tableIndex > s.tables.length) {
+      throw invalid(text, 'field "snapshot.tableIndex" must be an index into snapshot.tables');
+    }
+    if (s.lastKey !== null && typeof s.lastKey !== 'string') throw invalid(text, 'field "snapshot.lastKey" must be a string or null');
+    snapshot = {
+      tables: s.tables.map((t: TableId) => ({ db: t.db, table: t.table })),
+      tableIndex: s.tableIndex,
+      lastKey: (s.lastKey as string | null) ?? null,
+    };
+  }
+  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot };
+}

@@ -1,0 +1,282 @@
+/**
+ * MySQL/MariaDB column types → Iceberg v2 types, and raw driver values → canonical ColumnValues
+ * (see types.ts). The same converter serves snapshot rows (mysql2 text protocol with
+ * dateStrings/bigNumberStrings, session time_zone '+00:00') and binlog rows (zongji with
+ * dateStrings and timezone 'Z'), so both paths emit identical values for identical data.
+ *
+ * Zero dates: MySQL stores '0000-00-00' (and partly zero dates like '2020-00-10') when sql_mode
+ * allows it. Such a value becomes null when the column is nullable, else the epoch (day 0 / µs 0),
+ * the rule Debezium uses. TIME values outside Iceberg's [00:00, 24:00) are DataInvalid.
+ */
+import { TidemarkError } from '../errors/index';
+import type { ColumnSchema, ColumnValue, IcebergType } from './types';
+
+export interface TypeMapOptions {
+  /** tinyint(1) → boolean (default true, as Flink CDC's `treat-tinyint1-as-boolean.enabled`). */
+  tinyInt1IsBoolean: boolean;
+}
+
+export const DEFAULT_TYPE_MAP_OPTIONS: TypeMapOptions = { tinyInt1IsBoolean: true };
+
+interface ParsedType {
+  base: string;
+  args: string[];
+  unsigned: boolean;
+}
+
+function parseColumnType(columnType: string): ParsedType {
+  const m = /^\s*([a-z0-9_ ]+?)\s*(?:\((.*)\))?\s*((?:unsigned|signed|zerofill|\s)*)$/i.exec(columnType);
+  if (!m) return { base: columnType.trim().toLowerCase(), args: [], unsigned: false };
+  const args = m[2] === undefined ? [] : m[2].split(',').map((a) => a.trim());
+  return { base: m[1]!.toLowerCase(), args, unsigned: /unsigned/i.test(m[3] ?? '') };
+}
+
+/**
+ * The Iceberg type for a column, from its full column type (INFORMATION_SCHEMA.COLUMNS.COLUMN_TYPE,
+ * e.g. `bigint(20) unsigned`). Unknown types are Unsupported, naming the column.
+ */
+export function mapColumnType(columnType: string, options: TypeMapOptions = DEFAULT_TYPE_MAP_OPTIONS, where = ''): IcebergType {
+  const t = parseColumnType(columnType);
+  const n = (i: number, dflt: number) => (t.args[i] === undefined || t.args[i] === '' ? dflt : Number(t.args[i]));
+  switch (t.base) {
+    case 'tinyint':
+      if (options.tinyInt1IsBoolean && t.args[0] === '1') return { type: 'boolean' };
+      return { type: 'int' };
+    case 'bool':
+    case 'boolean':
+      return options.tinyInt1IsBoolean ? { type: 'boolean' } : { type: 'int' };
+    case 'smallint':
+    case 'mediumint':
+    case 'year':
+      return { type: 'int' };
+    case 'int':
+    case 'integer':
+      return t.unsigned ? { type: 'long' } : { type: 'int' };
+    case 'bigint':
+      return t.unsigned ? { type: 'decimal', precision: 20, scale: 0 } : { type: 'long' };
+    case 'serial':
+      return { type: 'decimal', precision: 20, scale: 0 };
+    case 'decimal':
+    case 'numeric':
+    case 'dec':
+    case 'fixed': {
+      const precision = n(0, 10);
+      const scale = n(1, 0);
+      // Iceberg decimals stop at 38 digits; wider values stay exact as text (documented in the schema doc).
+      return precision > 38 ? { type: 'string' } : { type: 'decimal', precision, scale };
+    }
+    case 'float':
+      return { type: 'float' };
+    case 'double':
+    case 'double precision':
+    case 'real':
+      return { type: 'double' };
+    case 'bit':
+      return n(0, 1) === 1 ? { type: 'boolean' } : { type: 'binary' };
+    case 'char':
+    case 'varchar':
+    case 'tinytext':
+    case 'text':
+    case 'mediumtext':
+    case 'longtext':
+    case 'json':
+    case 'enum':
+    case 'set':
+    case 'uuid':
+      return { type: 'string' };
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+    case 'geometry':
+    case 'point':
+    case 'linestring':
+    case 'polygon':
+    case 'multipoint':
+    case 'multilinestring':
+    case 'multipolygon':
+    case 'geometrycollection':
+    case 'geomcollection':
+      return { type: 'binary' };
+    case 'date':
+      return { type: 'date' };
+    case 'time':
+      return { type: 'time' };
+    case 'datetime':
+      return { type: 'timestamp' };
+    case 'timestamp':
+      return { type: 'timestamptz' };
+    default:
+      throw new TidemarkError('Unsupported', `${where ? where + ': ' : ''}column type "${columnType}" has no Iceberg mapping`, {
+        columnType,
+        column: where,
+      });
+  }
+}
+
+/** True for MySQL spatial types, which the snapshot reads as WKB via ST_AsBinary. */
+export function isSpatialType(columnType: string): boolean {
+  return /^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\b/i.test(
+    columnType.trim(),
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+/** Canonical decimal text: no leading zeros, exactly `scale` fraction digits, no "-0". */
+export function normaliseDecimal(text: string, scale: number, where: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
+    throw new TidemarkError('DataInvalid', `${where}: expected a decimal, found ${JSON.stringify(text)}`, { column: where });
+  }
+  const intPart = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
+  let frac = m[3] ?? '';
+  if (frac.length > scale) {
+    if (!/^0*$/.test(frac.slice(scale))) {
+      throw new TidemarkError('DataInvalid', `${where}: decimal ${text} has more than ${scale} fraction digits`, { column: where });
+    }
+    frac = frac.slice(0, scale);
+  }
+  frac = frac.padEnd(scale, '0');
+  const body = scale > 0 ? `${intPart}.${frac}` : intPart;
+  const isZero = /^[0.]*$/.test(body);
+  return m[1] === '-' && !isZero ? `-${body}` : body;
+}
+
+function parseDateParts(text: string): [number, number, number] | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return null;
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+function parseMicrosFraction(frac: string | undefined): bigint {
+  if (!frac) return 0n;
+  return BigInt(frac.padEnd(6, '0').slice(0, 6));
+}
+
+type Converter = (raw: unknown) => ColumnValue;
+
+/**
+ * Builds the converter for one column. `where` (e.g. `app.t.price`) goes into error messages.
+ * Null and undefined become null; any other mismatch is DataInvalid naming the column and value.
+ */
+export function makeConverter(column: ColumnSchema, where: string): Converter {
+  const t = column.icebergType;
+  const zeroDate = (): ColumnValue => (column.nullable ? null : t.type === 'date' ? 0 : 0n);
+  const bad = (raw: unknown): TidemarkError =>
+    new TidemarkError('DataInvalid', `${where}: cannot convert ${describe(raw)} to ${t.type} (column type ${column.mysqlType})`, {
+      column: where,
+    });
+  const conv = ((): Converter => {
+    switch (t.type) {
+      case 'boolean':
+        return (raw) => {
+          if (typeof raw === 'number') return raw !== 0;
+          if (typeof raw === 'boolean') return raw;
+          if (raw instanceof Uint8Array) return raw.some((b) => b !== 0);
+          if (typeof raw === 'string' || typeof raw === 'bigint') return BigInt(raw) !== 0n;
+          throw bad(raw);
+        };
+      case 'int':
+        return (raw) => {
+          if (typeof raw === 'number') return raw;
+          if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return Number(raw);
+          throw bad(raw);
+        };
+      case 'long':
+        return (raw) => {
+          if (typeof raw === 'bigint') return raw;
+          if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
+          if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return BigInt(raw);
+          throw bad(raw);
+        };
+      case 'decimal':
+        return (raw) => {
+          if (typeof raw === 'string') return normaliseDecimal(raw, t.scale, where);
+          // zongji gives BIGINT UNSIGNED as a Number while it is exact (< 2^53), a string above.
+          if (typeof raw === 'number' && Number.isSafeInteger(raw)) return normaliseDecimal(String(raw), t.scale, where);
+          if (typeof raw === 'bigint') return normaliseDecimal(raw.toString(), t.scale, where);
+          throw bad(raw);
+        };
+      case 'float':
+        // FLOAT is 32-bit on the server: rounding through fround makes the binlog's exact float32
+        // and the snapshot's text form agree.
+        return (raw) => {
+          const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+          if (Number.isNaN(v)) throw bad(raw);
+          return Math.fround(v);
+        };
+      case 'double':
+        return (raw) => {
+          const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+          if (Number.isNaN(v)) throw bad(raw);
+          return v;
+        };
+      case 'string':
+        if (/^decimal|^numeric/i.test(column.mysqlType)) {
+          return (raw) => (typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : (() => { throw bad(raw); })());
+        }
+        return (raw) => {
+          if (typeof raw === 'string') return raw;
+          if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+          if (typeof raw === 'number') return String(raw);
+          // MySQL JSON through zongji/mysql2 without jsonStrings arrives parsed.
+          if (typeof raw === 'object') return JSON.stringify(raw);
+          throw bad(raw);
+        };
+      case 'binary':
+        return (raw) => {
+          if (raw instanceof Uint8Array) return raw;
+          if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+          throw bad(raw);
+        };
+      case 'date':
+        return (raw) => {
+          if (typeof raw !== 'string') throw bad(raw);
+          const p = parseDateParts(raw);
+          if (!p) throw bad(raw);
+          if (p[0] === 0 || p[1] === 0 || p[2] === 0) return zeroDate();
+          return Math.floor(Date.UTC(p[0], p[1] - 1, p[2]) / DAY_MS);
+        };
+      case 'time':
+        return (raw) => {
+          if (typeof raw !== 'string') throw bad(raw);
+          const m = /^(-?)(\d{2,3}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(raw);
+          if (!m) throw bad(raw);
+          const micros =
+            (BigInt(m[2]!) * 3600n + BigInt(m[3]!) * 60n + BigInt(m[4]!)) * 1_000_000n + parseMicrosFraction(m[5]);
+          if (m[1] === '-' && micros !== 0n) {
+            throw new TidemarkError('DataInvalid', `${where}: TIME ${raw} is negative; Iceberg time holds 00:00:00 to 23:59:59.999999`, { column: where });
+          }
+          if (micros >= 86_400_000_000n) {
+            throw new TidemarkError('DataInvalid', `${where}: TIME ${raw} is 24 h or more; Iceberg time holds 00:00:00 to 23:59:59.999999`, { column: where });
+          }
+          return micros;
+        };
+      case 'timestamp':
+      case 'timestamptz':
+        return (raw) => {
+          if (typeof raw !== 'string') {
+            if (raw instanceof Date) return BigInt(raw.getTime()) * 1000n;
+            throw bad(raw);
+          }
+          const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(raw);
+          if (!m) throw bad(raw);
+          const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+          if (y === 0 || mo === 0 || d === 0) return zeroDate();
+          const ms = Date.UTC(y, mo - 1, d, Number(m[4]), Number(m[5]), Number(m[6]));
+          return BigInt(ms) * 1000n + parseMicrosFraction(m[7]);
+        };
+    }
+  })();
+  return (raw) => (raw === null || raw === undefined ? null : conv(raw));
+}
+
+function describe(raw: unknown): string {
+  if (raw instanceof Uint8Array) return `bytes(${raw.byteLength})`;
+  if (typeof raw === 'string') return JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw);
+  if (typeof raw === 'object') return Object.prototype.toString.call(raw);
+  return `${typeof raw} ${String(raw)}`;
+}

@@ -1,0 +1,138 @@
+/**
+ * The plain-data vocabulary of the CDC source: tables, columns with their Iceberg types, change
+ * events, schema-change events and transaction batches. Everything here is serialisable (bigint
+ * where 64-bit); no class instances, so batches can cross IPC once bigints are encoded.
+ */
+import type { SourceOffset } from './offset';
+
+export interface TableId {
+  db: string;
+  table: string;
+}
+
+/** `db.table`, the form used in logs, maps and error messages. */
+export function formatTableId(id: TableId): string {
+  return `${id.db}.${id.table}`;
+}
+
+/**
+ * Iceberg v2 primitive types (spec "Primitive Types"). MySQL types map onto these in
+ * type-map.ts; `decimal` keeps precision and scale, p ≤ 38.
+ */
+export type IcebergType =
+  | { type: 'boolean' }
+  | { type: 'int' }
+  | { type: 'long' }
+  | { type: 'float' }
+  | { type: 'double' }
+  | { type: 'decimal'; precision: number; scale: number }
+  | { type: 'date' }
+  | { type: 'time' }
+  | { type: 'timestamp' }
+  | { type: 'timestamptz' }
+  | { type: 'string' }
+  | { type: 'binary' };
+
+export interface ColumnSchema {
+  name: string;
+  /** The server's full column type, e.g. `bigint(20) unsigned`, `decimal(38,10)`, `enum('a','b')`. */
+  mysqlType: string;
+  icebergType: IcebergType;
+  nullable: boolean;
+  /** 1-based position in the table, as ORDINAL_POSITION. */
+  position: number;
+}
+
+export interface TableSchema {
+  table: TableId;
+  columns: ColumnSchema[];
+  /** Primary key column names in key order; empty when the table has none. */
+  primaryKey: string[];
+}
+
+/**
+ * A column value in its canonical form, identical whether it came from a snapshot SELECT or a
+ * binlog row image (type-map.ts converts both):
+ * boolean → boolean; int/float/double → number; long → bigint; decimal → string (plain decimal
+ * text with exactly `scale` fraction digits); string → string; binary → Uint8Array;
+ * date → number (days since 1970-01-01); time → bigint (µs since midnight);
+ * timestamp → bigint (µs since 1970-01-01 of the wall-clock value, no zone);
+ * timestamptz → bigint (µs since the UTC epoch); null → null.
+ */
+export type ColumnValue = null | boolean | number | bigint | string | Uint8Array;
+
+export type Row = Record<string, ColumnValue>;
+
+/** c = insert, u = update, d = delete, r = read during the snapshot phase (Debezium's letters). */
+export type ChangeOp = 'c' | 'u' | 'd' | 'r';
+
+export interface ChangeEvent {
+  op: ChangeOp;
+  /** Row image before the change: null for c and r. */
+  before: Row | null;
+  /** Row image after the change: null for d. */
+  after: Row | null;
+  table: TableId;
+  /** Commit time of the source transaction in ms since the epoch (the snapshot read time for r). */
+  opTsMs: number;
+  /** Resume point after the transaction (or snapshot chunk) that holds this event. */
+  offset: SourceOffset;
+}
+
+/** One whole committed source transaction (or one snapshot chunk), restricted to captured tables. */
+export interface TransactionBatch {
+  events: ChangeEvent[];
+  /** Resume point after this batch: restarting from it neither repeats nor skips a transaction. */
+  endOffset: SourceOffset;
+  /** GTID of the source transaction (`domain-server-seq` or `uuid:n`); absent for snapshot chunks. */
+  gtid?: string;
+  /** Commit time in ms since the epoch. */
+  commitTsMs: number;
+}
+
+export type ColumnPosition = { kind: 'first' } | { kind: 'after'; column: string } | { kind: 'last' };
+
+export type SchemaChange =
+  | { kind: 'create-table'; schema: TableSchema }
+  | { kind: 'drop-table' }
+  | { kind: 'truncate-table' }
+  | { kind: 'rename-table'; to: TableId }
+  | { kind: 'add-column'; column: ColumnSchema; position: ColumnPosition }
+  | { kind: 'drop-column'; name: string }
+  | { kind: 'rename-column'; from: string; to: string }
+  /** Type, nullability and/or position change; `from` differs from `column.name` for CHANGE a b. */
+  | { kind: 'modify-column'; from: string; column: ColumnSchema; position: ColumnPosition | null };
+
+export interface SchemaChangeEvent {
+  table: TableId;
+  changes: SchemaChange[];
+  /** The statement as logged, for audit and error messages. */
+  ddl: string;
+  /** Schema of the table after the change (null after drop-table); for rename-table, of the new name. */
+  schemaAfter: TableSchema | null;
+  /** Set when the change was recognised from a pt-osc / gh-ost shadow-table swap. */
+  onlineSchemaChangeTool?: 'pt-osc' | 'gh-ost';
+  opTsMs: number;
+  offset: SourceOffset;
+}
+
+export interface SnapshotProgressEvent {
+  table: TableId;
+  rowsDone: number;
+  /** From INFORMATION_SCHEMA.TABLES.TABLE_ROWS: an estimate, may be below rowsDone. */
+  rowsEstimated: number;
+  rowsPerSecond: number;
+  /** Estimated ms until the table finishes; null when unknown. */
+  etaMs: number | null;
+  done: boolean;
+}
+
+/** What the source yields, in order. Only `transaction`, `schema-change` and `heartbeat` carry offsets to commit. */
+export type SourceRecord =
+  | { kind: 'transaction'; batch: TransactionBatch }
+  | { kind: 'schema-change'; event: SchemaChangeEvent }
+  | { kind: 'snapshot-progress'; progress: SnapshotProgressEvent }
+  /** No captured change, but the offset moved (idle source, or changes to other tables). */
+  | { kind: 'heartbeat'; offset: SourceOffset }
+  /** The snapshot phase finished; with startup mode `snapshot` the iterator ends after this. */
+  | { kind: 'snapshot-complete'; offset: SourceOffset };

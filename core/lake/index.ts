@@ -1,0 +1,28 @@
+/**
+ * Apache Iceberg v2 lake core: the read path (browser-safe: bytes only through a StoragePort).
+ * The write path (Node only) is exported from core/lake/write/index.ts so that the renderer bundle
+ * never pulls node:fs in through this file.
+ */
+export * from './model';
+export { parseTableMetadata, writeTableMetadata } from './serde/table-metadata';
+export { parseJsonBigint, stringifyJsonBigint } from './serde/json';
+export { readManifestList, readManifest } from './serde/manifest-read';
+export { readAvroFile } from './serde/avro';
+export { encodeSingleValue, decodeSingleValue } from './serde/single-value';
+export { resolveTablePath, normalizeLocation } from './paths';
+export {
+  loadTable,
+  findCurrentMetadataFile,
+  selectSnapshot,
+  snapshotSchema,
+  findSnapshot,
+  metadataFileVersion,
+  type LoadedTable,
+  type SnapshotSelector,
+} from './table';
+export { planScan, readSnapshotEntries, type ScanPlan, type PlannedFile, type PlannedDataFile, type PlanOptions } from './scan-plan';
+export { scanRows, countRows, iterateRows, readDataFileRows, type Row, type ScanRowsOptions, type ScanResult } from './row-reader';
+export { rowMatches, compareValues, type ScanFilter, type Predicate } from './scan-filter';
+export { applyTransform, partitionResultType } from './transforms';
+export * from './values';
+export { listWarehouseTables, detectTableFormat, type WarehouseTable, type TableFormat } from './warehouse';

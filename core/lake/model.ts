@@ -1,0 +1,237 @@
+/**
+ * The Iceberg table model (format v1 and v2; spec: apache/iceberg format/spec.md). Names follow the
+ * spec's nouns. 64-bit identifiers (snapshot ids, sequence numbers) are bigint; counts and sizes are
+ * numbers (they stay far below 2^53). On-disk spellings (JSON keys, Avro field names) live in serde/.
+ */
+
+/** A primitive type in the spec's spelling: 'int', 'long', 'decimal(9, 2)', 'fixed[16]', ... */
+export type PrimitiveType = string;
+
+export interface NestedField {
+  id: number;
+  name: string;
+  required: boolean;
+  type: IcebergType;
+  doc?: string;
+  /** Value for rows written before the field existed, as a canonical row value (see values.ts). */
+  initialDefault?: unknown;
+  writeDefault?: unknown;
+}
+
+export interface StructType {
+  type: 'struct';
+  fields: NestedField[];
+}
+
+export interface ListType {
+  type: 'list';
+  elementId: number;
+  element: IcebergType;
+  elementRequired: boolean;
+}
+
+export interface MapType {
+  type: 'map';
+  keyId: number;
+  key: IcebergType;
+  valueId: number;
+  value: IcebergType;
+  valueRequired: boolean;
+}
+
+export type IcebergType = PrimitiveType | StructType | ListType | MapType;
+
+export interface Schema extends StructType {
+  schemaId: number;
+  identifierFieldIds: number[];
+}
+
+export interface PartitionField {
+  sourceId: number;
+  /** Partition field id (≥ 1000 by convention); v1 specs may omit it, it is then assigned. */
+  fieldId: number;
+  name: string;
+  /** 'identity', 'bucket[N]', 'truncate[W]', 'year', 'month', 'day', 'hour', 'void'. */
+  transform: string;
+}
+
+export interface PartitionSpec {
+  specId: number;
+  fields: PartitionField[];
+}
+
+export interface SortField {
+  sourceId: number;
+  transform: string;
+  direction: 'asc' | 'desc';
+  nullOrder: 'nulls-first' | 'nulls-last';
+}
+
+export interface SortOrder {
+  orderId: number;
+  fields: SortField[];
+}
+
+export interface Snapshot {
+  snapshotId: bigint;
+  parentSnapshotId: bigint | null;
+  /** 0 for v1 tables. */
+  sequenceNumber: bigint;
+  timestampMs: number;
+  /** Path as written by the writer (not rebased). */
+  manifestList: string;
+  /** Includes `operation` (append, replace, overwrite, delete). */
+  summary: Record<string, string>;
+  schemaId: number | null;
+}
+
+export interface SnapshotRef {
+  snapshotId: bigint;
+  type: 'branch' | 'tag';
+  minSnapshotsToKeep?: number;
+  maxSnapshotAgeMs?: number;
+  maxRefAgeMs?: number;
+}
+
+export interface SnapshotLogEntry {
+  snapshotId: bigint;
+  timestampMs: number;
+}
+
+export interface MetadataLogEntry {
+  metadataFile: string;
+  timestampMs: number;
+}
+
+export interface TableMetadata {
+  formatVersion: 1 | 2;
+  tableUuid: string;
+  location: string;
+  lastSequenceNumber: bigint;
+  lastUpdatedMs: number;
+  lastColumnId: number;
+  schemas: Schema[];
+  currentSchemaId: number;
+  partitionSpecs: PartitionSpec[];
+  defaultSpecId: number;
+  lastPartitionId: number;
+  sortOrders: SortOrder[];
+  defaultSortOrderId: number;
+  properties: Record<string, string>;
+  currentSnapshotId: bigint | null;
+  snapshots: Snapshot[];
+  snapshotLog: SnapshotLogEntry[];
+  metadataLog: MetadataLogEntry[];
+  refs: Record<string, SnapshotRef>;
+}
+
+/** Manifest content (field 517). */
+export const MANIFEST_CONTENT = { data: 0, deletes: 1 } as const;
+/** Data file content (field 134). */
+export const FILE_CONTENT = { data: 0, positionDeletes: 1, equalityDeletes: 2 } as const;
+export type FileContent = 0 | 1 | 2;
+/** Manifest entry status (field 0). */
+export const ENTRY_STATUS = { existing: 0, added: 1, deleted: 2 } as const;
+
+export interface FieldSummary {
+  containsNull: boolean;
+  containsNan: boolean | null;
+  lowerBound: Uint8Array | null;
+  upperBound: Uint8Array | null;
+}
+
+/** One row of a manifest list. */
+export interface ManifestFile {
+  manifestPath: string;
+  manifestLength: number;
+  partitionSpecId: number;
+  content: 0 | 1;
+  sequenceNumber: bigint;
+  minSequenceNumber: bigint;
+  addedSnapshotId: bigint;
+  addedFilesCount: number;
+  existingFilesCount: number;
+  deletedFilesCount: number;
+  addedRowsCount: number;
+  existingRowsCount: number;
+  deletedRowsCount: number;
+  partitions: FieldSummary[] | null;
+}
+
+export interface DataFile {
+  content: FileContent;
+  /** Path as written by the writer (not rebased). */
+  filePath: string;
+  fileFormat: string;
+  /** Partition tuple in spec field order, canonical row values (see values.ts). */
+  partition: unknown[];
+  recordCount: number;
+  fileSizeInBytes: number;
+  columnSizes: Map<number, number> | null;
+  valueCounts: Map<number, number> | null;
+  nullValueCounts: Map<number, number> | null;
+  nanValueCounts: Map<number, number> | null;
+  lowerBounds: Map<number, Uint8Array> | null;
+  upperBounds: Map<number, Uint8Array> | null;
+  splitOffsets: number[] | null;
+  equalityIds: number[] | null;
+  sortOrderId: number | null;
+  referencedDataFile: string | null;
+}
+
+export interface ManifestEntry {
+  status: 0 | 1 | 2;
+  /** Inherited from the manifest list when null on disk (spec: "Sequence Number Inheritance"). */
+  snapshotId: bigint;
+  /** Data sequence number, inherited when null on disk. */
+  sequenceNumber: bigint;
+  fileSequenceNumber: bigint | null;
+  dataFile: DataFile;
+}
+
+export function isStruct(t: IcebergType): t is StructType {
+  return typeof t === 'object' && t.type === 'struct';
+}
+export function isList(t: IcebergType): t is ListType {
+  return typeof t === 'object' && t.type === 'list';
+}
+export function isMap(t: IcebergType): t is MapType {
+  return typeof t === 'object' && t.type === 'map';
+}
+
+/** 'decimal(P, S)' → {precision, scale}, else null. */
+export function parseDecimalType(t: IcebergType): { precision: number; scale: number } | null {
+  if (typeof t !== 'string') return null;
+  const m = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(t);
+  return m ? { precision: Number(m[1]), scale: Number(m[2]) } : null;
+}
+
+/** 'fixed[L]' → L, else null. */
+export function parseFixedType(t: IcebergType): number | null {
+  if (typeof t !== 'string') return null;
+  const m = /^fixed\[(\d+)\]$/.exec(t);
+  return m ? Number(m[1]) : null;
+}
+
+/** Every field of a schema by id, nested fields included (list elements and map keys/values too). */
+export function indexFields(struct: StructType): Map<number, NestedField> {
+  const out = new Map<number, NestedField>();
+  const visit = (t: IcebergType) => {
+    if (isStruct(t)) {
+      for (const f of t.fields) {
+        out.set(f.id, f);
+        visit(f.type);
+      }
+    } else if (isList(t)) {
+      out.set(t.elementId, { id: t.elementId, name: 'element', required: t.elementRequired, type: t.element });
+      visit(t.element);
+    } else if (isMap(t)) {
+      out.set(t.keyId, { id: t.keyId, name: 'key', required: true, type: t.key });
+      out.set(t.valueId, { id: t.valueId, name: 'value', required: t.valueRequired, type: t.value });
+      visit(t.key);
+      visit(t.value);
+    }
+  };
+  visit(struct);
+  return out;
+}

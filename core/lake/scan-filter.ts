@@ -1,0 +1,113 @@
+import { TidemarkError } from '../errors';
+import type { Schema, TableMetadata } from './model';
+import type { PlannedDataFile } from './scan-plan';
+import { decodeSingleValue } from './serde/single-value';
+import { applyTransform } from './transforms';
+import { valueKey } from './values';
+
+/**
+ * A conjunction of simple predicates on top-level columns, with canonical values (values.ts).
+ * Used to prune files in planning (partition values and column bounds) and to filter rows.
+ */
+export type Predicate =
+  | { column: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: unknown }
+  | { column: string; op: 'is-null' | 'not-null' };
+export type ScanFilter = Predicate[];
+
+/** Orders two canonical values of the same type; strings compare by code unit like the spec's UTF-8 bounds for ASCII. */
+export function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'bigint' || typeof b === 'bigint') {
+    const x = BigInt(a as bigint);
+    const y = BigInt(b as bigint);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string' && /^-?\d+(\.\d+)?$/.test(a) && /^-?\d+(\.\d+)?$/.test(b)) {
+    return Number(a) - Number(b); // decimals
+  }
+  const sa = valueKey(a);
+  const sb = valueKey(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+export function rowMatches(row: Record<string, unknown>, filter: ScanFilter): boolean {
+  return filter.every((p) => {
+    const v = row[p.column];
+    if (p.op === 'is-null') return v === null || v === undefined;
+    if (p.op === 'not-null') return v !== null && v !== undefined;
+    if (v === null || v === undefined) return false;
+    if (!('value' in p)) return true;
+    const c = compareValues(v, p.value);
+    switch (p.op) {
+      case '=':
+        return c === 0;
+      case '!=':
+        return c !== 0;
+      case '<':
+        return c < 0;
+      case '<=':
+        return c <= 0;
+      case '>':
+        return c > 0;
+      case '>=':
+        return c >= 0;
+    }
+    return true;
+  });
+}
+
+/** False when the file certainly holds no matching row (by identity partitions or column bounds). */
+export function pruneByFilter(metadata: TableMetadata, schema: Schema, file: PlannedDataFile, filter: ScanFilter): boolean {
+  try {
+    checkFile(metadata, schema, file, filter);
+    return true;
+  } catch (e) {
+    if (e === PRUNE) return false;
+    throw e;
+  }
+}
+
+const PRUNE = Symbol('prune');
+
+function checkFile(metadata: TableMetadata, schema: Schema, file: PlannedDataFile, filter: ScanFilter): void {
+  const spec = metadata.partitionSpecs.find((s) => s.specId === file.specId);
+  for (const p of filter) {
+    const field = schema.fields.find((f) => f.name === p.column);
+    if (!field) throw new TidemarkError('InvalidInput', `filter column ${JSON.stringify(p.column)} is not in the schema`, { column: p.column });
+    // Partition values: exact for identity, and for '=' any transform of the literal must match.
+    spec?.fields.forEach((pf, i) => {
+      if (pf.sourceId !== field.id) return;
+      const pv = file.partition[i];
+      if (p.op === 'is-null' && pv !== null && pf.transform !== 'void') throw PRUNE;
+      if (p.op === '=' && pv !== null && pv !== undefined) {
+        if (compareValues(applyTransform(pf.transform, field.type, p.value), pv) !== 0) throw PRUNE;
+      }
+      if (p.op === '=' && pv === null && pf.transform !== 'void') throw PRUNE;
+    });
+    if (typeof field.type !== 'string') continue;
+    const d = file.dataFile;
+    const valueCount = d.valueCounts?.get(field.id);
+    const nullCount = d.nullValueCounts?.get(field.id);
+    if (p.op === 'is-null') {
+      if (nullCount === 0) throw PRUNE;
+      continue;
+    }
+    if (valueCount !== undefined && nullCount !== undefined && valueCount === nullCount && valueCount > 0 && p.op !== 'not-null') throw PRUNE;
+    if (p.op === 'not-null' || p.op === '!=') continue;
+    const lo = d.lowerBounds?.get(field.id);
+    const hi = d.upperBounds?.get(field.id);
+    // String/binary bounds may be truncated: only decode exact fixed-width bounds for pruning.
+    if (field.type === 'string' || field.type === 'binary') continue;
+    let lower: unknown;
+    let upper: unknown;
+    try {
+      lower = lo ? decodeSingleValue(field.type, lo) : undefined;
+      upper = hi ? decodeSingleValue(field.type, hi) : undefined;
+    } catch {
+      continue; // A bound we cannot decode never prunes: reading the file is always correct.
+    }
+    if (p.op === '=' && ((lower !== undefined && compareValues(p.value, lower) < 0) || (upper !== undefined && compareValues(p.value, upper) > 0))) throw PRUNE;
+    if ((p.op === '<' || p.op === '<=') && lower !== undefined && compareValues(lower, p.value) > (p.op === '<' ? -1 : 0)) throw PRUNE;
+    if ((p.op === '>' || p.op === '>=') && upper !== undefined && compareValues(upper, p.value) < (p.op === '>' ? 1 : 0)) throw PRUNE;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Merge-on-read in SQL: turns a lake scan plan into a DuckDB view. Each data file is loaded once
+ * (projected columns only) and tagged with its file index, row position and data sequence number;
+ * delete files are loaded into tables; the view anti-joins them under the spec's rules:
+ *  - position deletes: same data file (by the path the writer recorded), data seq ≤ delete seq;
+ *  - equality deletes: equal key columns (NULL matches NULL: IS NOT DISTINCT FROM), data seq < delete
+ *    seq, and the same partition unless the delete file's spec is unpartitioned.
+ * Columns are carried as `c<fieldId>` so renames and promotions between files do not matter;
+ * the view exposes them under the snapshot schema's names.
+ */
+import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake/model';
+import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
+import { valueKey } from '../lake/values';
+import type { StoragePort } from '../storage';
+import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
+import { readParquetBytes, readParquetColumns, readParquetIpc, type ParquetApi, type ParquetColumn } from './parquet';
+import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
+
+const POS_FILE_PATH = 2147483546;
+const POS_POS = 2147483545;
+
+interface LoadedFile {
+  table: string;
+  /** Field id → column name in the DuckDB table (only loaded columns). */
+  columns: Map<number, string>;
+  /** Top-level columns with struct children, to project nested fields by id. */
+  tree: ParquetColumn[];
+}
+
+/**
+ * Loads Parquet files into DuckDB tables once per (path, size, columns): the explorer asks many
+ * questions of the same snapshot, and consecutive snapshots share most files.
+ */
+export class FileLoader {
+  private readonly loaded = new Map<string, Promise<LoadedFile>>();
+  private counter = 0;
+
+  constructor(
+    private readonly session: SqlSession,
+    private readonly parquet: ParquetApi,
+    private readonly storage: StoragePort,
+  ) {}
+
+  /** Loads the columns with the given field ids (those present in the file). */
+  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map()): Promise<LoadedFile> {
+    const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
+    const key = `${path}\u0000${size}\u0000${ids.join(',')}`;
+    let p = this.loaded.get(key);
+    if (!p) {
+      p = this.loadNow(path, ids, what, fallbackNames);
+      this.loaded.set(key, p);
+      p.catch(() => this.loaded.delete(key));
+    }
+    return p;
+  }
+
+  private async loadNow(path: string, ids: number[], what: string, fallbackNames: Map<number, string>): Promise<LoadedFile> {
+    const bytes = await readParquetBytes(this.storage, path, what);
+    const schema = readParquetColumns(this.parquet, bytes, path);
+    const columns = new Map<number, string>();
+    for (const id of ids) {
+      // Files from writers that omit field ids (some delete files) are matched by name.
+      const name = schema.byFieldId.get(id) ?? (fallbackNames.has(id) && schema.names.includes(fallbackNames.get(id)!) ? fallbackNames.get(id)! : undefined);
+      if (name !== undefined) columns.set(id, name);
+    }
+    const table = `tm_file_${++this.counter}`;
+    // A file none of whose requested columns exist still has rows: read its first column for the count.
+    const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
+    await this.session.insertArrowIpc(table, readParquetIpc(this.parquet, bytes, path, names));
+    return { table, columns, tree: schema.tree };
+  }
+}
+
+function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
+  const out = new Map<number, NestedField>();
+  // Newest schema last, so a field keeps its latest definition (equality ids of dropped columns too).
+  for (const s of metadata.schemas) for (const f of s.fields) out.set(f.id, f);
+  return out;
+}
+
+function partitionKey(file: PlannedFile): string {
+  return `${file.specId}|${valueKey(file.partition)}`;
+}
+
+function isUnpartitioned(metadata: TableMetadata, specId: number): boolean {
+  const spec = metadata.partitionSpecs.find((s) => s.specId === specId);
+  return !spec || spec.fields.every((f) => f.transform === 'void');
+}
+
+export interface ScanView {
+  /** The SQL text of the merge-on-read query (a subquery; no trailing semicolon). */
+  sql: string;
+  /** Output columns (snapshot schema order, or the requested projection). */
+  columns: NestedField[];
+}
+
+/**
+ * Builds the merge-on-read query of a plan. `columns` selects top-level fields by name
+ * (default: all of the snapshot's schema).
+ */
+export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[]): Promise<ScanView> {
+  const schema: Schema = plan.schema;
+  const outFields = columns ? columns.map((name) => schema.fields.find((f) => f.name === name)!).filter(Boolean) : schema.fields;
+  const allFields = fieldsById(plan.table.metadata);
+  const eqIds = new Set<number>();
+  for (const f of plan.files) for (const d of f.deletes) if (d.content === FILE_CONTENT.equalityDeletes) for (const id of d.dataFile.equalityIds ?? []) eqIds.add(id);
+  const internal = [...new Set([...outFields.map((f) => f.id), ...eqIds])];
+  const internalFields = internal.map((id) => allFields.get(id)).filter((f): f is NestedField => f !== undefined);
+
+  if (plan.files.length === 0) {
+    const empty = internalFields.length ? internalFields.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(`c${f.id}`)}`).join(', ') : '1 AS c0';
+    return { sql: `SELECT ${outputList(outFields)} FROM (SELECT ${empty}) AS d WHERE false`, columns: outFields };
+  }
+
+  const parts: string[] = [];
+  const pathToFile = new Map<string, number>();
+  for (const [i, file] of plan.files.entries()) {
+    pathToFile.set(file.path, i);
+    pathToFile.set(file.originalPath, i);
+    const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file');
+    const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
+    const select = internalFields.map((f) => {
+      const col = loaded.columns.get(f.id);
+      let expr: string;
+      if (col !== undefined) {
+        const node = loaded.tree.find((c) => c.name === col);
+        expr = columnExpression(f, quoteIdent(col), node);
+      } else {
+        const pi = spec?.fields.findIndex((pf) => pf.sourceId === f.id && pf.transform === 'identity') ?? -1;
+        expr = sqlLiteral(f.type, pi >= 0 ? file.partition[pi] : (f.initialDefault ?? null));
+      }
+      return `${expr} AS ${quoteIdent(`c${f.id}`)}`;
+    });
+    parts.push(
+      `SELECT ${[...select, `${i} AS _file`, 'rowid AS _pos', `CAST(${file.sequenceNumber} AS BIGINT) AS _seq`, `${quoteLiteral(partitionKey(file))} AS _part`].join(', ')} FROM ${loaded.table}`,
+    );
+  }
+  const ctes = [`d AS (${parts.join('\nUNION ALL\n')})`];
+  const joins: string[] = [];
+
+  // Position deletes: one table per delete file; the written data-file path is mapped to our index.
+  const posFiles = uniqueDeletes(plan, FILE_CONTENT.positionDeletes);
+  if (posFiles.length > 0) {
+    const posParts: string[] = [];
+    for (const pf of posFiles) {
+      const names = new Map([[POS_FILE_PATH, 'file_path'], [POS_POS, 'pos']]);
+      const loaded = await loader.load(pf.path, pf.fileSizeInBytes, [POS_FILE_PATH, POS_POS], 'position delete file', names);
+      const pathCol = quoteIdent(loaded.columns.get(POS_FILE_PATH) ?? 'file_path');
+      const posCol = quoteIdent(loaded.columns.get(POS_POS) ?? 'pos');
+      posParts.push(`SELECT ${pathCol} AS file_path, CAST(${posCol} AS BIGINT) AS pos, CAST(${pf.sequenceNumber} AS BIGINT) AS _seq FROM ${loaded.table}`);
+    }
+    const mapping = [...pathToFile.entries()].map(([p, i]) => `(${quoteLiteral(p)}, ${i})`).join(', ');
+    ctes.push(`pm(file_path, _file) AS (VALUES ${mapping})`);
+    ctes.push(`p AS (SELECT pm._file, x.pos, x._seq FROM (${posParts.join(' UNION ALL ')}) AS x JOIN pm ON pm.file_path = x.file_path)`);
+    joins.push('ANTI JOIN p ON p._file = d._file AND p.pos = d._pos AND p._seq >= d._seq');
+  }
+
+  // Equality deletes: grouped by their set of equality field ids.
+  const eqFiles = uniqueDeletes(plan, FILE_CONTENT.equalityDeletes);
+  const groups = new Map<string, PlannedFile[]>();
+  for (const ef of eqFiles) {
+    const key = (ef.dataFile.equalityIds ?? []).join(',');
+    groups.set(key, [...(groups.get(key) ?? []), ef]);
+  }
+  let g = 0;
+  for (const [key, files] of groups) {
+    const ids = key.split(',').map(Number);
+    const name = `e${g++}`;
+    const eqParts: string[] = [];
+    for (const ef of files) {
+      const names = new Map(ids.map((id) => [id, allFields.get(id)?.name ?? `c${id}`] as [number, string]));
+      const loaded = await loader.load(ef.path, ef.fileSizeInBytes, ids, 'equality delete file', names);
+      const select = ids.map((id) => {
+        const f = allFields.get(id);
+        const col = loaded.columns.get(id);
+        const node = loaded.tree.find((c) => c.name === col);
+        const expr = col === undefined || !f ? 'NULL' : columnExpression(f, quoteIdent(col), node);
+        return `${expr} AS ${quoteIdent(`c${id}`)}`;
+      });
+      const global = isUnpartitioned(plan.table.metadata, ef.specId);
+      eqParts.push(`SELECT ${[...select, `CAST(${ef.sequenceNumber} AS BIGINT) AS _seq`, `${quoteLiteral(partitionKey(ef))} AS _part`, `${global} AS _global`].join(', ')} FROM ${loaded.table}`);
+    }
+    ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
+    const keyMatch = ids.map((id) => `d.${quoteIdent(`c${id}`)} IS NOT DISTINCT FROM ${name}.${quoteIdent(`c${id}`)}`).join(' AND ');
+    joins.push(`ANTI JOIN ${name} ON ${keyMatch} AND ${name}._seq > d._seq AND (${name}._global OR ${name}._part = d._part)`);
+  }
+
+  const sql = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields)} FROM d\n${joins.join('\n')}`;
+  return { sql, columns: outFields };
+}
+
+/**
+ * A stored column as the field's type: primitives are cast (int→long, float→double and decimal
+ * widening between files), structs are rebuilt child by child by field id so that renamed children
+ * read right and children added later take their initial-default.
+ */
+function columnExpression(field: NestedField, expr: string, node: ParquetColumn | undefined): string {
+  if (isStruct(field.type) && node && node.children.length > 0) {
+    const members = field.type.fields.map((child) => {
+      const stored = node.children.find((c) => c.fieldId === child.id);
+      const value = stored ? columnExpression(child, `${expr}.${quoteIdent(stored.name)}`, stored) : sqlLiteral(child.type, child.initialDefault ?? null);
+      return `${quoteIdent(child.name)} := ${value}`;
+    });
+    return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`;
+  }
+  if (field.type === 'uuid') return uuidFromBlob(expr);
+  const t = duckDbType(field.type);
+  return t ? `CAST(${expr} AS ${t})` : expr;
+}
+
+function outputList(fields: NestedField[]): string {
+  if (fields.length === 0) return '1 AS "_"'; // a projection of nothing still counts rows
+  return fields.map((f) => `${quoteIdent(`c${f.id}`)} AS ${quoteIdent(f.name)}`).join(', ');
+}
+
+function uniqueDeletes(plan: ScanPlan, content: number): PlannedFile[] {
+  const seen = new Map<string, PlannedFile>();
+  for (const f of plan.files) for (const d of f.deletes) if (d.content === content) seen.set(d.path, d);
+  return [...seen.values()];
+}
