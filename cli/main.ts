@@ -40,7 +40,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       io.out(`Usage: tidemark ${command.usage}\n\n${command.summary}`);
       return 0;
     }
-    return (await command.run(rest, io)) ?? 0;
+    const code = await command.run(rest, io);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     const err = toTidemarkError(e);
     io.err(`error[${err.code}]: ${err.message}`);

@@ -5,7 +5,11 @@ import { snapshotsCommand } from './snapshots';
 import { schemaCommand } from './schema';
 import { filesCommand } from './files';
 import { countCommand, scanCommand } from './scan';
+import { compactCommand, demoCommand } from './demo';
+import { diffCommand, exportCommand, historyCommand, queryCommand, schemaDiffCommand, statsCommand } from './query';
 import { versionCommand } from './version';
+import { validateCommand } from './validate';
+import { exportFlinkCommand } from './export-flink';
 
 /** Every `tidemark` command, in the order `--help` lists them. Later issues add theirs here. */
 export const COMMANDS: CliCommand[] = [
@@ -17,5 +21,15 @@ export const COMMANDS: CliCommand[] = [
   filesCommand,
   scanCommand,
   countCommand,
+  demoCommand,
+  compactCommand,
+  queryCommand,
+  schemaDiffCommand,
+  diffCommand,
+  historyCommand,
+  statsCommand,
+  exportCommand,
   versionCommand,
+  validateCommand,
+  exportFlinkCommand,
 ];

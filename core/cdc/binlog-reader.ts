@@ -5,7 +5,7 @@
  * Connection loss (including a server restart) reconnects with backoff and resumes right after
  * the last commit handed out; the half-received transaction is simply read again.
  */
-import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji';
 import { TidemarkError } from '../errors/index';
 import type { ResolvedConfig } from './config';
 import { connectionOptions, mapConnectionError } from './connect';
@@ -18,6 +18,8 @@ export interface RawRowsEvent {
   op: 'c' | 'u' | 'd';
   /** zongji row images keyed by column name: plain rows for c/d, {before, after} for u. */
   rows: unknown[];
+  /** zongji's column metadata for the table id, for columns the catalog does not know. */
+  tableMap?: TableMapEntry;
 }
 
 interface ItemBase {
@@ -143,13 +145,13 @@ export class BinlogReader {
       case 'writerows':
       case 'updaterows':
       case 'deleterows': {
-        const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, { parentSchema: string; tableName: string }>; rows: unknown[] };
+        const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, TableMapEntry>; rows: unknown[] };
         const tm = e.tableMap[e.tableId];
         if (!tm) return;
         const id = { db: tm.parentSchema, table: tm.tableName };
         if (!this.isCaptured(id)) return;
         if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
-        this.tx.rowsEvents.push({ table: id, op: OP_BY_EVENT[name]!, rows: e.rows });
+        this.tx.rowsEvents.push({ table: id, op: OP_BY_EVENT[name]!, rows: e.rows, tableMap: tm });
         return;
       }
       case 'tablemap':

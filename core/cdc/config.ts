@@ -52,9 +52,15 @@ export interface MySqlSourceConfig {
   queueHighWaterMark?: number;
   /** Clock for progress events (ms). Default Date.now. */
   now?: () => number;
+  /**
+   * Test hook: runs after a chunk's SELECT and before its watermark is taken, so tests can place
+   * writes exactly inside the chunk's window. Never set in production.
+   */
+  afterChunkSelect?: (table: TableId, lastKey: bigint | null) => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect'>> & {
+  afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   tablesExclude: string[];
   chunkKeyColumns: Record<string, string>;
   tableRegexes: RegExp[];
@@ -106,6 +112,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     queueHighWaterMark: config.queueHighWaterMark ?? 1024,
     now: config.now ?? Date.now,
+    afterChunkSelect: config.afterChunkSelect,
     tableRegexes: config.tables.map((p, i) => compileRegex(p, `tables[${i}]`)),
     excludeRegexes: (config.tablesExclude ?? []).map((p, i) => compileRegex(p, `tables.exclude[${i}]`)),
   };

@@ -43,21 +43,36 @@ export interface ServerPosition extends BinlogPosition {
   gtidSet: string | null;
 }
 
-/** The server's current end of binlog, with its executed GTIDs where the server has them. */
-export async function readServerPosition(conn: mysql.Connection, f: Flavor): Promise<ServerPosition> {
+/** The server's current end of binlog (file:pos only). */
+export async function readServerPosition(conn: mysql.Connection, f: Flavor): Promise<BinlogPosition> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(masterStatusSql(f));
   const row = rows[0];
   if (!row) throw new Error('binary logging is off (SHOW MASTER STATUS returned no row)');
-  let gtidSet: string | null = null;
-  if (f.kind === 'mariadb') {
-    // Not atomic with SHOW MASTER STATUS; only used to seed a GTID start, where the server itself
-    // resolves the exact position.
-    const [g] = await conn.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.gtid_binlog_pos AS g');
-    gtidSet = String(g[0]!.g ?? '');
-  } else if (typeof row.Executed_Gtid_Set === 'string' && row.Executed_Gtid_Set !== '') {
-    gtidSet = row.Executed_Gtid_Set.replace(/\s/g, '');
+  return { file: String(row.File), pos: BigInt(row.Position) };
+}
+
+/**
+ * The current end of binlog together with the executed GTIDs at exactly that point. MySQL reports
+ * both in one row. MariaDB needs a second statement, so the pair is read until the position did not
+ * move around the GTID read (no commit in between); under constant writes it gives up after a few
+ * tries and returns gtidSet null, and the offset's GTID then fills in from the stream.
+ */
+export async function readStartPosition(conn: mysql.Connection, f: Flavor): Promise<ServerPosition> {
+  if (f.kind === 'mysql') {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(masterStatusSql(f));
+    const row = rows[0];
+    if (!row) throw new Error('binary logging is off (SHOW MASTER STATUS returned no row)');
+    const set = typeof row.Executed_Gtid_Set === 'string' && row.Executed_Gtid_Set !== '' ? row.Executed_Gtid_Set.replace(/\s/g, '') : null;
+    return { file: String(row.File), pos: BigInt(row.Position), gtidSet: set };
   }
-  return { file: String(row.File), pos: BigInt(row.Position), gtidSet };
+  let before = await readServerPosition(conn, f);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [g] = await conn.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.gtid_binlog_pos AS g');
+    const after = await readServerPosition(conn, f);
+    if (after.file === before.file && after.pos === before.pos) return { ...after, gtidSet: String(g[0]!.g ?? '') };
+    before = after;
+  }
+  return { ...before, gtidSet: null };
 }
 
 /**

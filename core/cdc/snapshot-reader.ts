@@ -103,6 +103,7 @@ export async function readChunk(
         `SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`,
       );
     }
+    await config.afterChunkSelect?.(plan.schema.table, lastKey);
     if (exactPos) {
       await conn.query('COMMIT');
       return { rows, upper, watermark: exactPos, exact: true };

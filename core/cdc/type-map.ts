@@ -10,6 +10,7 @@
  */
 import { TidemarkError } from '../errors/index';
 import type { ColumnSchema, ColumnValue, IcebergType } from './types';
+import { encodeWkb } from './wkb';
 
 export interface TypeMapOptions {
   /** tinyint(1) → boolean (default true, as Flink CDC's `treat-tinyint1-as-boolean.enabled`). */
@@ -180,6 +181,11 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
           throw bad(raw);
         };
       case 'int':
+        if (/^year\b/i.test(column.mysqlType)) {
+          // YEAR holds 1901..2155 and the zero year 0000, stored as byte 0; zongji adds 1900 to the
+          // byte unconditionally, so its 1900 can only be the zero year.
+          return (raw) => (raw === 1900 ? 0 : typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : (() => { throw bad(raw); })());
+        }
         return (raw) => {
           if (typeof raw === 'number') return raw;
           if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return Number(raw);
@@ -226,12 +232,15 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
           if (typeof raw === 'object') return JSON.stringify(raw);
           throw bad(raw);
         };
-      case 'binary':
+      case 'binary': {
+        const spatial = isSpatialType(column.mysqlType);
         return (raw) => {
           if (raw instanceof Uint8Array) return raw;
           if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+          if (spatial && typeof raw === 'object') return encodeWkb(column.mysqlType, raw, where);
           throw bad(raw);
         };
+      }
       case 'date':
         return (raw) => {
           if (typeof raw !== 'string') throw bad(raw);

@@ -37,7 +37,11 @@ export async function findCurrentMetadataFile(storage: StoragePort, tableRoot: s
     const candidates = /^\d+$/.test(hint)
       ? [`v${hint}.metadata.json`, ...names.filter((n) => metadataFileVersion(n) === Number(hint) && !n.startsWith('v'))]
       : [`${hint}.metadata.json`, hint];
-    const found = candidates.find((c) => names.includes(c));
+    let found = candidates.find((c) => names.includes(c));
+    // A writer publishes v<N+1> before rewriting the hint: a crash in between leaves a stale hint.
+    while (found && /^v\d+\.metadata\.json$/.test(found) && names.includes(`v${metadataFileVersion(found)! + 1}.metadata.json`)) {
+      found = `v${metadataFileVersion(found)! + 1}.metadata.json`;
+    }
     if (found) return joinPath(dir, found);
   }
   if (names.length === 0) throw new TidemarkError('NotFound', `no *.metadata.json file in ${dir}`, { path: dir });

@@ -16,6 +16,8 @@ export interface KeySpec {
   values?: readonly string[];
   /** For `int`: smallest accepted value. */
   min?: number;
+  /** For `int`: largest accepted value. */
+  max?: number;
   required?: boolean;
   effect: 'honoured' | 'flink-only' | 'tidemark';
 }
@@ -32,7 +34,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   honoured('type', 'string', { required: true }),
   honoured('name', 'string'),
   honoured('hostname', 'string', { required: true }),
-  honoured('port', 'int', { min: 1 }),
+  honoured('port', 'int', { min: 1, max: 65535 }),
   honoured('username', 'string', { required: true }),
   honoured('password', 'string', { required: true }),
   honoured('tables', 'string', { required: true }),

@@ -39,8 +39,10 @@ export interface Block {
   values: Map<string, ReadOption>;
   /** Free-form `prefix.*` keys: prefix → (suffix → string value). */
   prefixed: Map<string, Record<string, string>>;
-  /** Keys present, in document order (including prefixed ones), for export and "did you mean". */
+  /** Keys present, in document order (including prefixed and skipped ones). */
   keys: string[];
+  /** Line of every key present. */
+  lines: Map<string, number>;
 }
 
 export interface ReadContext {
@@ -69,7 +71,7 @@ export function readBlock(
   ctx: ReadContext,
   skip: string[] = [],
 ): Block {
-  const block: Block = { path, line, values: new Map(), prefixed: new Map(), keys: [] };
+  const block: Block = { path, line, values: new Map(), prefixed: new Map(), keys: [], lines: new Map() };
   if (!isMap(node)) {
     ctx.issues.error(line, path, `expected a map of options, found ${describe(node)}`);
     return block;
@@ -83,10 +85,11 @@ export function readBlock(
       continue;
     }
     block.keys.push(key);
+    block.lines.set(key, keyLine);
     if (skip.includes(key)) continue;
     const keyPath = `${path}.${key}`;
     const spec = specs.find((s) => s.key === key);
-    const prefix = prefixes.find((p) => key.startsWith(p) && key.length > p.length);
+    const prefix = spec ? undefined : prefixes.find((p) => key.startsWith(p) && key.length > p.length);
     if (!spec && !prefix) {
       const candidates = key.startsWith(TIDEMARK_PREFIX) ? specs.filter((s) => s.effect === 'tidemark') : specs;
       ctx.issues.error(keyLine, keyPath, unknownKeyMessage(key, [...candidates.map((s) => s.key), ...prefixes.map((p) => `${p}*`)]));
@@ -148,7 +151,7 @@ function parseOption(spec: KeySpec, text: string | null, list: string[] | null):
     case 'string':
       return { value: t };
     case 'int':
-      return parseInteger(t, spec.min);
+      return parseInteger(t, spec.min, spec.max);
     case 'bool':
       return parseBool(t);
     case 'duration':
@@ -186,5 +189,5 @@ export function getList(b: Block, key: string): string[] | null {
   return Array.isArray(v) ? v : null;
 }
 export function lineOfKey(b: Block, key: string): number {
-  return b.values.get(key)?.line ?? b.line;
+  return b.lines.get(key) ?? b.line;
 }

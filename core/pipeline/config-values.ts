@@ -17,12 +17,13 @@ export function parseBool(text: string): Parsed<boolean> {
   return { error: `expected true or false, found ${quote(text)}` };
 }
 
-export function parseInteger(text: string, min?: number): Parsed<number> {
+export function parseInteger(text: string, min?: number, max?: number): Parsed<number> {
   const t = text.trim();
   if (!/^[+-]?\d+$/.test(t)) return { error: `expected an integer, found ${quote(text)}` };
   const n = Number(t);
   if (!Number.isSafeInteger(n)) return { error: `integer out of range: ${t}` };
   if (min !== undefined && n < min) return { error: `expected an integer >= ${min}, found ${t}` };
+  if (max !== undefined && n > max) return { error: `expected an integer <= ${max}, found ${t}` };
   return { value: n };
 }
 

@@ -3,6 +3,7 @@
  * Node only (it resolves the wasm files from node_modules).
  */
 import { createDuckDB, NODE_RUNTIME, VoidLogger, type DuckDBBindings } from '@duckdb/duckdb-wasm/blocking';
+import { tableFromIPC } from 'apache-arrow';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TidemarkError } from '../errors';
@@ -36,15 +37,20 @@ export async function createNodeSqlSession(): Promise<SqlSession> {
   const conn = db.connect();
   for (const s of SESSION_SETUP) conn.query(s);
   let closed = false;
+  async function queryIpc(sql: string): Promise<Uint8Array> {
+    if (closed) throw new TidemarkError('Internal', 'SQL session is closed');
+    try {
+      // runQuery returns a view into wasm memory: copy it before the next call reuses it.
+      return conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql)).slice();
+    } catch (e) {
+      throw mapDuckDbError(e, sql);
+    }
+  }
   return {
     async query(sql) {
-      if (closed) throw new TidemarkError('Internal', 'SQL session is closed');
-      try {
-        return toResultSet(conn.query(sql) as unknown as ArrowTableLike);
-      } catch (e) {
-        throw mapDuckDbError(e, sql);
-      }
+      return toResultSet(tableFromIPC(await queryIpc(sql)) as unknown as ArrowTableLike);
     },
+    queryIpc,
     async insertArrowIpc(name, ipc) {
       try {
         conn.insertArrowFromIPCStream(ipc, { name, create: true });

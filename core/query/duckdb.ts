@@ -10,6 +10,11 @@ import type { ResultSet } from './arrow-values';
 export interface SqlSession {
   /** Runs a statement and returns its rows (canonical values). */
   query(sql: string): Promise<ResultSet>;
+  /**
+   * Runs a statement and returns the result as Arrow IPC stream bytes (a copy we own). Going through
+   * bytes keeps duckdb-wasm's apache-arrow 17 objects away from our apache-arrow.
+   */
+  queryIpc(sql: string): Promise<Uint8Array>;
   /** Creates table `name` from an Arrow IPC stream. The bytes may be detached afterwards. */
   insertArrowIpc(name: string, ipc: Uint8Array): Promise<void>;
   close(): Promise<void>;

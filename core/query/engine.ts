@@ -2,14 +2,14 @@
  * The query engine: DuckDB-wasm over the lake's scan plans. Works wherever a SqlSession, the
  * parquet-wasm module and a storage port exist (Node, renderer).
  */
-import type { NestedField } from '../lake/model';
+import type { NestedField, Schema } from '../lake/model';
 import { planScan, type PlanOptions, type ScanPlan } from '../lake/scan-plan';
 import { loadTable, type LoadedTable } from '../lake/table';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
-import { buildScanView, FileLoader } from './scan-view';
+import { buildScanView, FileLoader, nextObjectName } from './scan-view';
 
 export interface QueryEngineDeps {
   session: SqlSession;
@@ -17,21 +17,36 @@ export interface QueryEngineDeps {
   storage: StoragePort;
 }
 
+export interface ViewOptions extends PlanOptions {
+  /** Top-level columns to expose (default: all). */
+  columns?: string[];
+  /** Read the snapshot in this schema instead of its own (row diff compares in the newer schema). */
+  schema?: Schema;
+}
+
+export interface RegisteredView {
+  view: string;
+  plan: ScanPlan;
+  columns: NestedField[];
+}
+
 export interface ScanPage {
   columns: NestedField[];
   rows: unknown[][];
 }
 
-export interface ScanQueryOptions extends PlanOptions {
-  columns?: string[];
+export interface ScanQueryOptions extends ViewOptions {
   limit?: number;
   offset?: number;
 }
 
 export interface QueryEngine {
   readonly session: SqlSession;
-  /** Plans a table at a snapshot and registers it as a view; returns the view name. */
-  registerView(table: string | LoadedTable, options?: PlanOptions & { columns?: string[] }): Promise<{ view: string; plan: ScanPlan; columns: NestedField[] }>;
+  readonly storage: StoragePort;
+  /** Opens a table root (cached per call site by the caller). */
+  loadTable(root: string): Promise<LoadedTable>;
+  /** Plans a table at a snapshot and registers it as a merge-on-read view (cached per version). */
+  registerView(table: string | LoadedTable, options?: ViewOptions): Promise<RegisteredView>;
   /** Live row count at a snapshot (merge-on-read). */
   count(table: string | LoadedTable, options?: PlanOptions): Promise<number>;
   /** Rows at a snapshot, in file order, paged. */
@@ -43,19 +58,32 @@ export interface QueryEngine {
 
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   const loader = new FileLoader(deps.session, deps.parquet, deps.storage);
-  let views = 0;
+  const views = new Map<string, Promise<RegisteredView>>();
 
-  async function registerView(table: string | LoadedTable, options: PlanOptions & { columns?: string[] } = {}) {
+  async function registerView(table: string | LoadedTable, options: ViewOptions = {}): Promise<RegisteredView> {
     const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
     const plan = await planScan(deps.storage, loaded, options);
-    const built = await buildScanView(loader, plan, options.columns);
-    const view = `tm_view_${++views}`;
-    await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
-    return { view, plan, columns: built.columns };
+    if (options.schema) plan.schema = options.schema;
+    // A view is defined by the metadata file (the table version), the snapshot, schema and columns.
+    const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null]);
+    let p = views.get(key);
+    if (!p) {
+      p = (async () => {
+        const built = await buildScanView(loader, plan, options.columns);
+        const view = nextObjectName('tm_view');
+        await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
+        return { view, plan, columns: built.columns };
+      })();
+      views.set(key, p);
+      p.catch(() => views.delete(key));
+    }
+    return p;
   }
 
   return {
     session: deps.session,
+    storage: deps.storage,
+    loadTable: (root) => loadTable(deps.storage, root),
     registerView,
     async count(table, options = {}) {
       const { view } = await registerView(table, { ...options, columns: [] });

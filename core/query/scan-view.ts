@@ -31,9 +31,17 @@ interface LoadedFile {
  * Loads Parquet files into DuckDB tables once per (path, size, columns): the explorer asks many
  * questions of the same snapshot, and consecutive snapshots share most files.
  */
+/**
+ * Names of DuckDB objects are unique per process: engines in one process share the DuckDB-wasm
+ * instance (and so its catalog), each with its own connection.
+ */
+let objectCounter = 0;
+export function nextObjectName(prefix: string): string {
+  return `${prefix}_${++objectCounter}`;
+}
+
 export class FileLoader {
   private readonly loaded = new Map<string, Promise<LoadedFile>>();
-  private counter = 0;
 
   constructor(
     private readonly session: SqlSession,
@@ -63,7 +71,7 @@ export class FileLoader {
       const name = schema.byFieldId.get(id) ?? (fallbackNames.has(id) && schema.names.includes(fallbackNames.get(id)!) ? fallbackNames.get(id)! : undefined);
       if (name !== undefined) columns.set(id, name);
     }
-    const table = `tm_file_${++this.counter}`;
+    const table = nextObjectName('tm_file');
     // A file none of whose requested columns exist still has rows: read its first column for the count.
     const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
     await this.session.insertArrowIpc(table, readParquetIpc(this.parquet, bytes, path, names));

@@ -5,7 +5,7 @@
 import { TidemarkError } from '../errors';
 import { isList, isMap, isStruct, parseDecimalType, parseFixedType, type IcebergType } from '../lake/model';
 import { bytesToHex } from '../lake/values';
-import { quoteIdent, quoteLiteral } from './duckdb';
+import { quoteLiteral } from './duckdb';
 
 /** DuckDB type for an Iceberg type; null for nested types (left as the file has them). */
 export function duckDbType(type: IcebergType): string | null {

@@ -23,8 +23,8 @@ export async function expectCode(p: Promise<unknown>, code: string, message?: Re
     await p;
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err.code !== code) throw new Error(`expected error code ${code}, got ${err.code}: ${err.message}`);
-    if (message && !message.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${message}`);
+    if (err.code !== code) throw new Error(`expected error code ${code}, got ${err.code}: ${err.message}`, { cause: e });
+    if (message && !message.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${message}`, { cause: e });
     return err;
   }
   throw new Error(`expected a ${code} error, got success`);

@@ -22,6 +22,11 @@ export interface PrivateMariaDb {
   rootConfig(): mysql.ConnectionOptions;
   /** Connection config for the CDC user over TCP. */
   cdcConfig(): mysql.ConnectionOptions;
+  /**
+   * Stops the server (SIGTERM, or SIGKILL with `{ kill: true }`) and starts it again on the same
+   * datadir and port, as a server restart seen by clients. Waits until it accepts connections.
+   */
+  restart(options?: { kill?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,31 +100,45 @@ export async function startPrivateMariaDb(options: StartOptions = {}): Promise<P
     options.binlog === false
       ? []
       : [`--log-bin=${join(datadir, 'binlog')}`, '--binlog-format=ROW', '--binlog-row-image=FULL', '--binlog-row-metadata=FULL'];
-  const child = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      '--user=root',
-      `--datadir=${datadir}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${socket}`,
-      `--pid-file=${join(base, 'mysqld.pid')}`,
-      `--log-error=${logFile}`,
-      ...binlogArgs,
-      '--server-id=1',
-      '--skip-name-resolve',
-      ...(options.extraArgs ?? []),
-    ],
-    { stdio: 'ignore' },
-  );
+  const args = [
+    '--no-defaults',
+    '--user=root',
+    `--datadir=${datadir}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${socket}`,
+    `--pid-file=${join(base, 'mysqld.pid')}`,
+    `--log-error=${logFile}`,
+    ...binlogArgs,
+    '--server-id=1',
+    '--skip-name-resolve',
+    ...(options.extraArgs ?? []),
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const proc = spawn(mariadbd, args, { stdio: 'ignore' });
+    try {
+      await waitForReady(socket, proc, logFile);
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw e;
+    }
+    return proc;
+  };
+  let child: ChildProcess;
   try {
-    await waitForReady(socket, child, logFile);
+    child = await launch();
   } catch (e) {
-    child.kill('SIGKILL');
     await rm(base, { recursive: true, force: true });
     throw e;
   }
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const user = 'cdc';
   const password = 'cdc-test-pw';
   const root = await mysql.createConnection({ socketPath: socket, user: 'root' });
@@ -137,16 +156,15 @@ export async function startPrivateMariaDb(options: StartOptions = {}): Promise<P
     password,
     rootConfig: () => ({ socketPath: socket, user: 'root' }),
     cdcConfig: () => ({ host: '127.0.0.1', port, user, password }),
+    async restart(opts = {}) {
+      if (stopped) throw new Error('restart() after stop()');
+      await halt(opts.kill ? 'SIGKILL' : 'SIGTERM');
+      child = await launch();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await halt('SIGTERM');
       await rm(base, { recursive: true, force: true });
     },
   };

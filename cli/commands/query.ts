@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as parquet from 'parquet-wasm';
+import { TidemarkError } from '../../core/errors';
+import { readColumnStats } from '../../core/query/column-stats';
+import { quoteIdent } from '../../core/query/duckdb';
+import type { QueryEngine } from '../../core/query/engine';
+import { exportParquet, formatCsv } from '../../core/query/export';
+import { parseKeyFilter, readKeyHistory } from '../../core/query/key-history';
+import { createNodeQueryEngine } from '../../core/query/node';
+import { diffRows } from '../../core/query/row-diff';
+import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
+import { queryWarehouse } from '../../core/query/warehouse-sql';
+import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
+import { formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+
+async function withEngine<T>(run: (engine: QueryEngine) => Promise<T>): Promise<T> {
+  const engine = await createNodeQueryEngine();
+  try {
+    return await run(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+function parseFormat(command: string, value: string | undefined, allowed: string[], fallback: string): string {
+  const format = value ?? fallback;
+  if (!allowed.includes(format)) throw new TidemarkError('InvalidInput', `${command}: --format expects ${allowed.join(', ')}, found ${JSON.stringify(format)}`);
+  return format;
+}
+
+function parseVersion(command: string, what: string, text: string): bigint | 'current' {
+  if (text === 'current') return 'current';
+  if (!/^\d+$/.test(text)) throw new TidemarkError('InvalidInput', `${command}: <${what}> expects a snapshot id or "current", found ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+function printRows(io: CliIo, format: string, columns: string[], rows: unknown[][]) {
+  const objects = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+  if (format === 'json') io.out(JSON.stringify(objects.map((o) => toWire(o)), null, 2));
+  else if (format === 'csv') io.out(formatCsv({ columns: columns.map((name) => ({ name, type: '' })), rows }).trimEnd());
+  else io.out(formatTable(columns, objects));
+}
+
+export const queryCommand: CliCommand = {
+  name: 'query',
+  summary: 'Run SQL over a warehouse (tables as ns.table; FOR VERSION AS OF / FOR TIMESTAMP AS OF)',
+  usage: 'query <warehouse> "<sql>" [--format json|csv|table]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('query', argv, { format: { type: 'string' } }, { min: 2, max: 2, names: ['warehouse', 'sql'] });
+    const format = parseFormat('query', values.format, ['json', 'csv', 'table'], 'table');
+    const result = await withEngine((engine) => queryWarehouse(engine, resolve(positionals[0]!), positionals[1]!));
+    printRows(io, format, result.columns.map((c) => c.name), result.rows);
+  },
+};
+
+export const schemaDiffCommand: CliCommand = {
+  name: 'schema-diff',
+  summary: 'Diff the schemas of two table versions by field id (snapshot ids or "current")',
+  usage: 'schema-diff <table> <from> <to> [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('schema-diff', argv, { json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
+    const from = parseVersion('schema-diff', 'from', positionals[1]!);
+    const to = parseVersion('schema-diff', 'to', positionals[2]!);
+    const diff = await withEngine(async (engine) => {
+      const table = await engine.loadTable(tableArg(positionals[0]));
+      return diffSchemas(await readSchemaVersion(engine.storage, table, from), await readSchemaVersion(engine.storage, table, to));
+    });
+    if (values.json) {
+      io.out(stringifyJson(diff));
+      return;
+    }
+    const lines: string[] = [];
+    for (const f of diff.added) lines.push(`+ ${f.path}: ${f.type}${f.required ? ' required' : ''} (id ${f.id})`);
+    for (const f of diff.removed) lines.push(`- ${f.path}: ${f.type} (id ${f.id})`);
+    for (const r of diff.renamed) lines.push(`~ renamed ${r.from} → ${r.to} (id ${r.id})`);
+    for (const t of diff.typeChanged) lines.push(`~ ${t.path}: ${t.from} → ${t.to} (id ${t.id})`);
+    for (const n of diff.nullabilityChanged) lines.push(`~ ${n.path}: ${n.from} → ${n.to} (id ${n.id})`);
+    if (diff.identifierChanged) lines.push(`~ identifier fields: [${diff.identifierChanged.from.join(', ')}] → [${diff.identifierChanged.to.join(', ')}]`);
+    if (diff.partitionSpecChanged) lines.push(`~ partition spec: ${diff.partitionSpecChanged.from} → ${diff.partitionSpecChanged.to}`);
+    io.out(lines.length ? lines.join('\n') : 'no schema changes');
+  },
+};
+
+export const diffCommand: CliCommand = {
+  name: 'diff',
+  summary: 'Row diff between two snapshots by key (identifier fields, --key, or whole rows)',
+  usage: 'diff <table> <from> <to> [--key a,b] [--limit N] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'diff',
+      argv,
+      { key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+      { min: 3, max: 3, names: ['table', 'from', 'to'] },
+    );
+    const [fromText, toText] = [positionals[1]!, positionals[2]!];
+    for (const [what, t] of [['from', fromText], ['to', toText]] as const) {
+      if (!/^\d+$/.test(t)) throw new TidemarkError('InvalidInput', `diff: <${what}> expects a snapshot id, found ${JSON.stringify(t)}`);
+    }
+    if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `diff: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
+    const key = values.key?.split(',').map((k) => k.trim()).filter(Boolean);
+    const diff = await withEngine(async (engine) =>
+      diffRows(engine, await engine.loadTable(tableArg(positionals[0])), BigInt(fromText), BigInt(toText), { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
+    );
+    if (values.json) {
+      io.out(JSON.stringify(toWire(diff), null, 2));
+      return;
+    }
+    const lines = [`key: ${diff.key.length ? diff.key.join(', ') : '(whole row)'}`, `added ${diff.addedCount}, removed ${diff.removedCount}, changed ${diff.changedCount}`];
+    for (const r of diff.added) lines.push(`+ ${JSON.stringify(toWire(r))}`);
+    for (const r of diff.removed) lines.push(`- ${JSON.stringify(toWire(r))}`);
+    for (const c of diff.changed) {
+      lines.push(`~ ${JSON.stringify(toWire(c.key))}: ${c.changedColumns.map((n) => `${n}: ${JSON.stringify(toWire(c.before[n]))} → ${JSON.stringify(toWire(c.after[n]))}`).join(', ')}`);
+    }
+    io.out(lines.join('\n'));
+  },
+};
+
+export const historyCommand: CliCommand = {
+  name: 'history',
+  summary: 'Every version of one row across the retained snapshots',
+  usage: 'history <table> --key col=value[,col=value] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('history', argv, { key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
+    if (!values.key) throw new TidemarkError('InvalidInput', 'history: missing --key col=value');
+    const key = parseKeyFilter(values.key);
+    const history = await withEngine(async (engine) => readKeyHistory(engine, await engine.loadTable(tableArg(positionals[0])), key));
+    if (values.json) {
+      io.out(JSON.stringify(toWire(history), null, 2));
+      return;
+    }
+    if (history.length === 0) {
+      io.out(`no row with ${values.key} in any retained snapshot`);
+      return;
+    }
+    for (const h of history) {
+      const source = Object.keys(h.source).length ? ` source ${Object.entries(h.source).map(([k, v]) => `${k.slice('tidemark.'.length)}=${v}`).join(' ')}` : '';
+      io.out(`${h.snapshotId} ${new Date(h.timestampMs).toISOString()} ${h.operation.padEnd(9)} ${h.status.padEnd(9)} ${h.rows.map((r) => JSON.stringify(toWire(r))).join(' ')}${source}`);
+    }
+  },
+};
+
+export const statsCommand: CliCommand = {
+  name: 'stats',
+  summary: 'Column statistics of a table version: nulls, min/max, distinct, histogram, top values',
+  usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('stats', argv, { ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
+    const stats = await withEngine(async (engine) => readColumnStats(engine, await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values)));
+    if (values.json) {
+      io.out(JSON.stringify(toWire(stats), null, 2));
+      return;
+    }
+    io.out(
+      formatTable(
+        ['column', 'type', 'count', 'nulls', 'min', 'max', 'distinct≈'],
+        stats.map((s) => ({ column: s.name, type: s.type, count: s.count, nulls: s.nulls, min: s.min, max: s.max, 'distinct≈': s.approxDistinct })),
+      ),
+    );
+  },
+};
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'Write a table version to a CSV or Parquet file (by the --to extension)',
+  usage: 'export <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] --to out.parquet|out.csv',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs('export', argv, { ...SELECTOR_OPTIONS, to: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
+    if (!values.to) throw new TidemarkError('InvalidInput', 'export: missing --to <file.parquet|file.csv>');
+    const to = resolve(values.to);
+    const kind = to.endsWith('.parquet') ? 'parquet' : to.endsWith('.csv') ? 'csv' : null;
+    if (!kind) throw new TidemarkError('InvalidInput', `export: --to must end in .parquet or .csv, found ${JSON.stringify(values.to)}`);
+    const rows = await withEngine(async (engine) => {
+      const { view } = await engine.registerView(await engine.loadTable(tableArg(positionals[0])), parseSelector('export', values));
+      const sql = `SELECT * FROM ${quoteIdent(view)}`;
+      if (kind === 'parquet') {
+        await writeFile(to, await exportParquet(engine.session, parquet, sql));
+        return (await engine.query(`SELECT count(*) FROM ${quoteIdent(view)}`)).rows[0]![0];
+      }
+      const result = await engine.query(sql);
+      await writeFile(to, formatCsv(result));
+      return result.rows.length;
+    });
+    io.out(`wrote ${rows} rows to ${to}`);
+  },
+};

@@ -1,0 +1,157 @@
+/**
+ * Turns raw binlog items into change events and schema-change events, keeping the schema catalog
+ * in step with the DDL seen in the stream. Row values are converted with the schema in force at
+ * the row's binlog position; column names come from the row images themselves
+ * (binlog_row_metadata=FULL), so they are right even across ALTERs.
+ */
+import { TidemarkError } from '../errors/index';
+import type { TableMapEntry } from '@vlasky/zongji';
+import { isCapturedTable, type ResolvedConfig } from './config';
+import type { RawItem, RawRowsEvent } from './binlog-reader';
+import { makeConverter, mapColumnType } from './type-map';
+import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
+import type { SourceOffset } from './offset';
+
+type Conv = (raw: unknown) => ColumnValue;
+
+interface TableCodec {
+  schema: TableSchema;
+  byName: Map<string, Conv>;
+}
+
+/** Where a row stands relative to the snapshot: emit it, leave it to a later chunk, or fold it into the open chunk. */
+export type RowRegion = 'emit' | 'skip' | 'chunk';
+
+export interface RowFilter {
+  region(table: TableId, row: Record<string, unknown>): RowRegion;
+  /** Applies a change to the open chunk's buffer (c: upsert `row`, d: remove `row`). */
+  absorb(op: 'c' | 'd', row: Record<string, unknown>): void;
+}
+
+export class SchemaCatalog {
+  private readonly tables = new Map<string, TableCodec>();
+  constructor(readonly config: ResolvedConfig) {}
+
+  get(id: TableId): TableSchema | undefined {
+    return this.tables.get(formatTableId(id))?.schema;
+  }
+  has(id: TableId): boolean {
+    return this.tables.has(formatTableId(id));
+  }
+  set(schema: TableSchema): void {
+    const where = formatTableId(schema.table);
+    const byName = new Map<string, Conv>();
+    for (const c of schema.columns) byName.set(c.name, makeConverter(c, `${where}.${c.name}`));
+    this.tables.set(where, { schema, byName });
+  }
+  delete(id: TableId): void {
+    this.tables.delete(formatTableId(id));
+  }
+  all(): TableSchema[] {
+    return [...this.tables.values()].map((t) => t.schema);
+  }
+  isCaptured(id: TableId): boolean {
+    return isCapturedTable(this.config, id);
+  }
+
+  /**
+   * Identity of a raw row by its primary key (all columns when the table has none), compared
+   * after conversion so snapshot rows and binlog rows of the same key agree.
+   */
+  keyOf(id: TableId, raw: Record<string, unknown>): string {
+    const codec = this.tables.get(formatTableId(id));
+    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
+    const cols = codec.schema.primaryKey.length ? codec.schema.primaryKey : codec.schema.columns.map((c) => c.name);
+    let key = '';
+    for (const c of cols) {
+      const conv = codec.byName.get(c);
+      const v = conv ? conv(raw[c]) : raw[c];
+      key += (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v === null || v === undefined ? '\u0001' : String(v)) + '\u0000';
+    }
+    return key;
+  }
+
+  /**
+   * Converts one raw row. A column the catalog does not know (the source restarted from an offset
+   * older than a later ALTER) is converted by the type the binlog's own metadata gives.
+   */
+  convertRow(id: TableId, raw: Record<string, unknown>, tableMap?: TableMapEntry): Row {
+    const codec = this.tables.get(formatTableId(id));
+    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
+    const out: Row = {};
+    for (const name in raw) {
+      let conv = codec.byName.get(name);
+      if (!conv) conv = this.fallbackConverter(codec, id, name, tableMap);
+      out[name] = conv(raw[name]);
+    }
+    return out;
+  }
+
+  private fallbackConverter(codec: TableCodec, id: TableId, name: string, tableMap?: TableMapEntry): Conv {
+    const where = `${formatTableId(id)}.${name}`;
+    const ci = codec.byName.size;
+    const fromBinlog = tableMap?.columnSchemas.find((c) => c.COLUMN_NAME === name);
+    if (!fromBinlog) {
+      throw new TidemarkError('DataInvalid', `${where}: column is in the binlog row but not in the table schema (columns: ${codec.schema.columns.map((c) => c.name).join(', ')})`, {
+        column: where,
+      });
+    }
+    const mysqlType = fromBinlog.COLUMN_TYPE + (fromBinlog.UNSIGNED && !/unsigned/.test(fromBinlog.COLUMN_TYPE) ? ' unsigned' : '');
+    const col: ColumnSchema = { name, mysqlType, icebergType: mapColumnType(mysqlType, { tinyInt1IsBoolean: this.config.tinyInt1IsBoolean }, where), nullable: true, position: ci + 1 };
+    const conv = makeConverter(col, where);
+    codec.byName.set(name, conv);
+    return conv;
+  }
+}
+
+/**
+ * Change events of one committed transaction, restricted by `filter` during the snapshot phase.
+ * An update whose before and after images fall on different sides of the snapshot frontier is
+ * split into the half that is already visible to the consumer (a delete or an insert).
+ */
+export function convertTransaction(
+  catalog: SchemaCatalog,
+  item: Extract<RawItem, { kind: 'tx' }>,
+  offset: SourceOffset,
+  filter: RowFilter | null,
+): ChangeEvent[] {
+  const out: ChangeEvent[] = [];
+  const ts = item.tsMs;
+  for (const ev of item.rowsEvents) {
+    convertRowsEvent(catalog, ev, ts, offset, filter, out);
+  }
+  return out;
+}
+
+function convertRowsEvent(
+  catalog: SchemaCatalog,
+  ev: RawRowsEvent,
+  ts: number,
+  offset: SourceOffset,
+  filter: RowFilter | null,
+  out: ChangeEvent[],
+): void {
+  const table = ev.table;
+  const tm = ev.tableMap;
+  const conv = (r: Record<string, unknown>) => catalog.convertRow(table, r, tm);
+  if (ev.op === 'u') {
+    for (const pair of ev.rows as { before: Record<string, unknown>; after: Record<string, unknown> }[]) {
+      const rb = filter ? filter.region(table, pair.before) : 'emit';
+      const ra = filter ? filter.region(table, pair.after) : 'emit';
+      if (rb === 'chunk') filter!.absorb('d', pair.before);
+      if (ra === 'chunk') filter!.absorb('c', pair.after);
+      if (rb === 'emit' && ra === 'emit') out.push({ op: 'u', before: conv(pair.before), after: conv(pair.after), table, opTsMs: ts, offset });
+      else if (rb === 'emit') out.push({ op: 'd', before: conv(pair.before), after: null, table, opTsMs: ts, offset });
+      else if (ra === 'emit') out.push({ op: 'c', before: null, after: conv(pair.after), table, opTsMs: ts, offset });
+    }
+    return;
+  }
+  for (const row of ev.rows as Record<string, unknown>[]) {
+    const region = filter ? filter.region(table, row) : 'emit';
+    if (region === 'chunk') filter!.absorb(ev.op, row);
+    else if (region === 'emit') {
+      const r = conv(row);
+      out.push(ev.op === 'c' ? { op: 'c', before: null, after: r, table, opTsMs: ts, offset } : { op: 'd', before: r, after: null, table, opTsMs: ts, offset });
+    }
+  }
+}

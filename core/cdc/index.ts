@@ -1,0 +1,27 @@
+/**
+ * core/cdc: the MySQL/MariaDB change-data-capture source. See source.ts for the stream contract
+ * (records, offsets, exactly-once resume) and type-map.ts for value forms.
+ */
+export { createMySqlSource, type MySqlSource } from './source';
+export type { MySqlSourceConfig, StartupMode } from './config';
+export { encodeOffset, decodeOffset, comparePositions, formatPosition, type SourceOffset, type SnapshotState, type BinlogPosition } from './offset';
+export type { PreflightCheck, PreflightReport } from './preflight';
+export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-map';
+export { parseDdl, type ParsedDdl } from './ddl-parser';
+export {
+  formatTableId,
+  type TableId,
+  type IcebergType,
+  type ColumnSchema,
+  type TableSchema,
+  type ColumnValue,
+  type Row,
+  type ChangeOp,
+  type ChangeEvent,
+  type TransactionBatch,
+  type ColumnPosition,
+  type SchemaChange,
+  type SchemaChangeEvent,
+  type SnapshotProgressEvent,
+  type SourceRecord,
+} from './types';

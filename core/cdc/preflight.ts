@@ -1,0 +1,130 @@
+/**
+ * Checks run before a source starts, one line each, so a misconfigured server is explained up
+ * front instead of failing mid-stream.
+ */
+import type mysql from 'mysql2/promise';
+import type { ResolvedConfig } from './config';
+import { describeEndpoint } from './connect';
+import { monitorPrivilege, type Flavor } from './flavor';
+import { listMatchedTables, readTableSchemas } from './schema-catalog';
+import { planChunks } from './snapshot-reader';
+import { formatTableId } from './types';
+
+export interface PreflightCheck {
+  name: 'binlog' | 'binlog_format' | 'binlog_row_image' | 'binlog_row_metadata' | 'server_id' | 'privileges' | 'tables' | 'primary_keys';
+  ok: boolean;
+  /** One line: what was expected, what was found, and how to fix it. */
+  message: string;
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  server: string;
+  checks: PreflightCheck[];
+}
+
+async function readVariables(conn: mysql.Connection): Promise<Record<string, string>> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','binlog_row_metadata','server_id')",
+  );
+  return Object.fromEntries(rows.map((r) => [String(r.Variable_name), String(r.Value)]));
+}
+
+function expectVar(vars: Record<string, string>, name: PreflightCheck['name'], expected: string, fix: string): PreflightCheck {
+  const found = vars[name];
+  if (found === undefined) return { name, ok: false, message: `${name}: expected ${expected}, but the server has no such variable (${fix})` };
+  const ok = found.toUpperCase() === expected;
+  return { name, ok, message: ok ? `${name}=${found}` : `${name}: expected ${expected}, found ${found}; ${fix}` };
+}
+
+/** Grants of the current user, flattened to privilege names (ALL PRIVILEGES expands to everything). */
+async function readGlobalPrivileges(conn: mysql.Connection): Promise<Set<string>> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SHOW GRANTS FOR CURRENT_USER()');
+  const privs = new Set<string>();
+  for (const r of rows) {
+    const line = String(Object.values(r)[0]);
+    const m = /^GRANT (.+?) ON (\S+) TO /i.exec(line);
+    if (!m) continue;
+    const on = m[2]!.replace(/`/g, '');
+    for (const p of m[1]!.split(',')) privs.add(`${p.trim().toUpperCase()}@${on}`);
+  }
+  return privs;
+}
+
+function hasPrivilege(privs: Set<string>, priv: string): boolean {
+  return privs.has(`${priv}@*.*`) || privs.has('ALL PRIVILEGES@*.*') || (priv === 'BINLOG MONITOR' && privs.has('REPLICATION CLIENT@*.*'));
+}
+
+export async function runPreflight(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig): Promise<PreflightReport> {
+  const checks: PreflightCheck[] = [];
+  const vars = await readVariables(conn);
+  const logBin = vars.log_bin?.toUpperCase() === 'ON';
+  checks.push({
+    name: 'binlog',
+    ok: logBin,
+    message: logBin ? 'log_bin=ON' : `log_bin: expected ON, found ${vars.log_bin ?? 'missing'}; start the server with --log-bin`,
+  });
+  checks.push(expectVar(vars, 'binlog_format', 'ROW', 'set binlog_format=ROW (SET GLOBAL binlog_format=ROW, and in the server config)'));
+  checks.push(expectVar(vars, 'binlog_row_image', 'FULL', 'set binlog_row_image=FULL so updates carry whole before/after rows'));
+  checks.push(
+    expectVar(
+      vars,
+      'binlog_row_metadata',
+      'FULL',
+      'set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+): without it rows replayed after an ALTER get wrong column names',
+    ),
+  );
+  const serverId = Number(vars.server_id ?? 0);
+  let sidOk = serverId !== config.serverId;
+  let sidMsg = sidOk ? `server-id ${config.serverId} differs from the server's ${serverId}` : `server-id: ${config.serverId} is the server's own server_id; choose another`;
+  if (sidOk) {
+    // Listing replicas needs REPLICATION MASTER ADMIN (MariaDB) / REPLICATION SLAVE (MySQL): best effort.
+    try {
+      const [hosts] = await conn.query<mysql.RowDataPacket[]>(flavor.kind === 'mysql' ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS');
+      const clash = hosts.find((h) => Number(h.Server_id ?? h.Server_Id) === config.serverId);
+      if (clash) {
+        sidOk = false;
+        sidMsg = `server-id: ${config.serverId} is already used by a replica connected from ${String(clash.Host ?? '?')}; choose another`;
+      }
+    } catch {
+      sidMsg += ' (connected replicas not listed: needs REPLICATION MASTER ADMIN)';
+    }
+  }
+  checks.push({ name: 'server_id', ok: sidOk, message: sidMsg });
+
+  const privs = await readGlobalPrivileges(conn);
+  const needed = ['SELECT', 'REPLICATION SLAVE', monitorPrivilege(flavor)];
+  const missing = needed.filter((p) => !hasPrivilege(privs, p));
+  checks.push({
+    name: 'privileges',
+    ok: missing.length === 0,
+    message:
+      missing.length === 0
+        ? `${describeEndpoint(config)} has ${needed.join(', ')}`
+        : `privileges: ${describeEndpoint(config)} lacks ${missing.join(', ')} ON *.*; GRANT ${missing.join(', ')} ON *.* TO '${config.username}'@'…'`,
+  });
+
+  const matched = await listMatchedTables(conn, config);
+  checks.push({
+    name: 'tables',
+    ok: matched.length > 0,
+    message:
+      matched.length > 0
+        ? `${matched.length} table(s) matched: ${matched.slice(0, 10).map((m) => formatTableId(m.id)).join(', ')}${matched.length > 10 ? ', …' : ''}`
+        : `tables: no table on ${config.hostname}:${config.port} matches ${config.tables.join(', ')}${config.tablesExclude.length ? ` (excluding ${config.tablesExclude.join(', ')})` : ''}`,
+  });
+  const schemas = await readTableSchemas(conn, matched.map((m) => m.id), { tinyInt1IsBoolean: config.tinyInt1IsBoolean });
+  const noKey = schemas.filter((s) => s.primaryKey.length === 0 && config.chunkKeyColumns[formatTableId(s.table)] === undefined);
+  let pkOk = noKey.length === 0;
+  let pkMsg = pkOk ? 'every matched table has a primary key' : `primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on ${noKey.map((s) => formatTableId(s.table)).join(', ')}`;
+  for (const s of schemas) {
+    try {
+      if (s.primaryKey.length > 0) planChunks(s, config);
+    } catch (e) {
+      pkOk = false;
+      pkMsg = (e as Error).message;
+    }
+  }
+  checks.push({ name: 'primary_keys', ok: pkOk, message: pkMsg });
+  return { ok: checks.every((c) => c.ok), server: `${flavor.version} at ${config.hostname}:${config.port}`, checks };
+}

@@ -1,0 +1,176 @@
+/**
+ * The MySQL/MariaDB CDC source: preflight, then (per startup mode or saved offset) the snapshot
+ * phase and the binlog phase, as one ordered async stream of SourceRecords.
+ *
+ * Offsets: every transaction, schema change and heartbeat carries the offset *after* it. A consumer
+ * that stores the offset atomically with the data it derived from the records before it, and later
+ * calls start(thatOffset), sees every change exactly once.
+ */
+import type mysql from 'mysql2/promise';
+import { TidemarkError, isTidemarkError } from '../errors/index';
+import { BinlogReader, type BinlogStart } from './binlog-reader';
+import { SchemaCatalog } from './change-processor';
+import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
+import { mapConnectionError, openConnection } from './connect';
+import { createDdlContext } from './ddl-handler';
+import { detectFlavor, readStartPosition, type Flavor } from './flavor';
+import { formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
+import { runPreflight, type PreflightReport } from './preflight';
+import { listMatchedTables, readTableSchemas } from './schema-catalog';
+import { runSnapshotPhase } from './snapshot-phase';
+import { StreamState } from './stream-state';
+import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
+
+export interface MySqlSource {
+  /** Runs the preflight checks without starting; never throws for a failed check (see `ok`). */
+  preflight(): Promise<PreflightReport>;
+  /** Current schemas of the matched tables (for creating targets before the first record). */
+  describeTables(): Promise<TableSchema[]>;
+  /**
+   * Starts reading: from `offset` when given (a value previously carried by a record), else per
+   * the configured startup mode. Throws InvalidInput/Unsupported when preflight fails,
+   * SourceUnavailable when the server or the needed binlog is gone.
+   */
+  start(offset?: SourceOffset | null): AsyncGenerator<SourceRecord, void, undefined>;
+  /** Ends a running start(): its iterator finishes normally. */
+  stop(): Promise<void>;
+  /** Binlog reconnects so far (after connection loss or server restart). */
+  readonly reconnects: number;
+}
+
+async function listBinlogs(conn: mysql.Connection): Promise<string[]> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+  return rows.map((r) => String(r.Log_name));
+}
+
+async function assertBinlogPresent(conn: mysql.Connection, config: ResolvedConfig, at: BinlogPosition): Promise<void> {
+  const logs = await listBinlogs(conn);
+  if (logs.includes(at.file)) return;
+  throw new TidemarkError(
+    'SourceUnavailable',
+    `binlog file ${at.file} needed to resume at ${formatPosition(at)} is no longer on ${config.hostname}:${config.port} (purged; oldest is ${logs[0] ?? 'none'}): a re-snapshot is needed (startup mode initial)`,
+    { file: at.file, pos: at.pos.toString(), oldest: logs[0] ?? null },
+  );
+}
+
+export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
+  const config = resolveConfig(input);
+  const typeOptions = { tinyInt1IsBoolean: config.tinyInt1IsBoolean };
+  let reader: BinlogReader | null = null;
+  let stopped = false;
+  let reconnectsBefore = 0;
+
+  async function withConnection<T>(what: string, fn: (c: mysql.Connection, f: Flavor) => Promise<T>): Promise<T> {
+    const conn = await openConnection(config, what);
+    try {
+      return await fn(conn, await detectFlavor(conn));
+    } catch (e) {
+      throw mapConnectionError(e, config, what);
+    } finally {
+      await conn.end().catch(() => {});
+    }
+  }
+
+  async function* run(offset: SourceOffset | null): AsyncGenerator<SourceRecord, void, undefined> {
+    stopped = false;
+    const ctrl = await openConnection(config, 'source start');
+    let snapConn: mysql.Connection | null = null;
+    try {
+      const flavor = await detectFlavor(ctrl);
+      const report = await runPreflight(ctrl, flavor, config);
+      if (!report.ok) {
+        const failed = report.checks.filter((c) => !c.ok);
+        throw new TidemarkError('InvalidInput', `preflight failed on ${report.server}:\n${failed.map((c) => `  ${c.message}`).join('\n')}`, {
+          host: config.hostname,
+          failed: failed.map((c) => c.name).join(','),
+        });
+      }
+      const matched = await listMatchedTables(ctrl, config);
+      const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
+      const catalog = new SchemaCatalog(config);
+      const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
+      const wanted: TableId[] = [...matched.map((m) => m.id), ...(offset?.snapshot?.tables ?? [])];
+      for (const s of await readTableSchemas(ctrl, wanted, typeOptions)) catalog.set(s);
+
+      const mode = config.startupMode;
+      let start: BinlogStart;
+      let startPos: BinlogPosition;
+      let gtidSeed: string | null = null;
+      let snapshot: SnapshotState | null = null;
+      let skipBeforeMs: number | null = null;
+      if (offset) {
+        await assertBinlogPresent(ctrl, config, offset);
+        start = { file: offset.file, pos: offset.pos };
+        startPos = offset;
+        gtidSeed = offset.gtidSet;
+        snapshot = offset.snapshot;
+      } else if (mode.mode === 'initial' || mode.mode === 'snapshot' || mode.mode === 'latest-offset') {
+        const sp = await readStartPosition(ctrl, flavor);
+        start = { file: sp.file, pos: sp.pos };
+        startPos = sp;
+        gtidSeed = sp.gtidSet;
+        if (mode.mode !== 'latest-offset') snapshot = { tables: matched.map((m) => m.id), tableIndex: 0, lastKey: null };
+      } else if (mode.mode === 'earliest-offset' || mode.mode === 'timestamp') {
+        const first = (await listBinlogs(ctrl))[0];
+        if (!first) throw new TidemarkError('SourceUnavailable', `no binlog files on ${config.hostname}:${config.port}`, { host: config.hostname });
+        start = { file: first, pos: 4n };
+        startPos = { file: first, pos: 4n };
+        if (mode.mode === 'timestamp') skipBeforeMs = mode.timestampMs;
+      } else if (mode.file !== undefined && mode.pos !== undefined) {
+        startPos = { file: mode.file, pos: mode.pos };
+        await assertBinlogPresent(ctrl, config, startPos);
+        start = { file: mode.file, pos: mode.pos };
+        gtidSeed = mode.gtidSet ?? null;
+      } else if (mode.gtidSet !== undefined) {
+        start = { gtidSet: mode.gtidSet };
+        startPos = { file: '', pos: 0n };
+        gtidSeed = mode.gtidSet;
+      } else {
+        throw new TidemarkError('InvalidInput', 'scan.startup.mode specific-offset needs specific-offset.file and .pos, or .gtid-set', { key: 'scan.startup.mode' });
+      }
+
+      const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema);
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.isCaptured(id) });
+      reader.start();
+      const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema);
+      state.skipBeforeMs = skipBeforeMs;
+
+      if (state.snapshot) {
+        snapConn = await openConnection(config, 'snapshot');
+        yield* runSnapshotPhase({ conn: snapConn, flavor, state, estimates });
+        await snapConn.end().catch(() => {});
+        snapConn = null;
+      }
+      if (mode.mode === 'snapshot') return;
+      for (;;) {
+        if (stopped) return;
+        for (const rec of await state.step(null)) yield rec;
+      }
+    } catch (e) {
+      if (stopped && isTidemarkError(e) && e.code === 'Cancelled') return;
+      throw isTidemarkError(e) ? e : mapConnectionError(e, config, 'source');
+    } finally {
+      if (reader) {
+        reconnectsBefore += reader.reconnects;
+        await reader.close();
+        reader = null;
+      }
+      if (snapConn) await snapConn.end().catch(() => {});
+      await ctrl.end().catch(() => {});
+    }
+  }
+
+  return {
+    preflight: () => withConnection('preflight', (conn, flavor) => runPreflight(conn, flavor, config)),
+    describeTables: () =>
+      withConnection('describe tables', async (conn) => readTableSchemas(conn, (await listMatchedTables(conn, config)).map((m) => m.id), typeOptions)),
+    start: (offset) => run(offset ?? null),
+    async stop() {
+      stopped = true;
+      await reader?.close();
+    },
+    get reconnects() {
+      return reconnectsBefore + (reader?.reconnects ?? 0);
+    },
+  };
+}

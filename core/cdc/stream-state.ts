@@ -1,0 +1,132 @@
+/**
+ * The running state of one source: where the stream stands (file:pos, GTIDs, snapshot progress),
+ * the schema catalog, and the step that turns one raw binlog item into source records with the
+ * offset that follows it.
+ */
+import type { TableMapEntry } from '@vlasky/zongji';
+import { TidemarkError } from '../errors/index';
+import { mapColumnType } from './type-map';
+import type { ResolvedConfig } from './config';
+import type { BinlogReader, RawItem } from './binlog-reader';
+import { convertTransaction, type RowFilter, type SchemaCatalog } from './change-processor';
+import { handleDdl, type DdlContext } from './ddl-handler';
+import type { BinlogPosition, SnapshotState, SourceOffset } from './offset';
+import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
+
+function schemaFromTableMap(table: TableId, tm: TableMapEntry, config: ResolvedConfig): TableSchema {
+  return {
+    table,
+    primaryKey: [],
+    columns: tm.columnSchemas.map((c, i) => {
+      const mysqlType = c.COLUMN_TYPE + (c.UNSIGNED && !/unsigned/.test(c.COLUMN_TYPE) ? ' unsigned' : '');
+      const where = `${formatTableId(table)}.${c.COLUMN_NAME}`;
+      return { name: c.COLUMN_NAME, mysqlType, icebergType: mapColumnType(mysqlType, { tinyInt1IsBoolean: config.tinyInt1IsBoolean }, where), nullable: true, position: i + 1 };
+    }),
+  };
+}
+
+export class StreamState {
+  pos: BinlogPosition;
+  gtidSet: string | null;
+  snapshot: SnapshotState | null;
+  private lastHeartbeatAt: number;
+  /** Transactions committed before this time (ms) are passed over (startup mode timestamp). */
+  skipBeforeMs: number | null = null;
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly reader: BinlogReader,
+    readonly catalog: SchemaCatalog,
+    readonly ddl: DdlContext,
+    start: BinlogPosition,
+    gtidSet: string | null,
+    snapshot: SnapshotState | null,
+    private readonly readSchema: (id: TableId) => Promise<TableSchema | null>,
+  ) {
+    this.pos = { file: start.file, pos: start.pos };
+    this.gtidSet = gtidSet;
+    this.snapshot = snapshot;
+    this.lastHeartbeatAt = config.now();
+  }
+
+  /** The resume point for everything handed out so far (a fresh object each time: plain data). */
+  offset(): SourceOffset {
+    const s = this.snapshot;
+    return {
+      file: this.pos.file,
+      pos: this.pos.pos,
+      gtidSet: this.gtidSet,
+      snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey } : null,
+    };
+  }
+
+  /** Pulls the next raw item from the binlog and returns the records it yields (often none). */
+  async step(filter: RowFilter | null): Promise<SourceRecord[]> {
+    const item = await this.reader.next();
+    return await this.process(item, filter);
+  }
+
+  private advance(item: RawItem): SourceOffset {
+    const before = this.offset();
+    this.pos = item.end;
+    if (item.gtidSet !== null) this.gtidSet = item.gtidSet;
+    return before;
+  }
+
+  private async ensureSchemas(item: Extract<RawItem, { kind: 'tx' }>): Promise<void> {
+    for (const ev of item.rowsEvents) {
+      if (this.catalog.has(ev.table)) continue;
+      // A captured table the start-up listing missed (created just before the stream started), or
+      // one replayed from history that has since been renamed or dropped: then the binlog's own
+      // column metadata (binlog_row_metadata=FULL) describes it.
+      const schema = (await this.readSchema(ev.table)) ?? (ev.tableMap ? schemaFromTableMap(ev.table, ev.tableMap, this.config) : null);
+      if (!schema) throw new TidemarkError('NotFound', `rows for captured table ${formatTableId(ev.table)} at ${item.end.file}:${item.end.pos}, but its schema is unknown`, { table: formatTableId(ev.table) });
+      this.catalog.set(schema);
+    }
+  }
+
+  async process(item: RawItem, filter: RowFilter | null): Promise<SourceRecord[]> {
+    switch (item.kind) {
+      case 'tx': {
+        if (this.skipBeforeMs !== null && item.tsMs < this.skipBeforeMs) {
+          this.advance(item);
+          return [];
+        }
+        this.skipBeforeMs = null;
+        await this.ensureSchemas(item);
+        this.advance(item);
+        const offset = this.offset();
+        const events = convertTransaction(this.catalog, item, offset, filter);
+        if (events.length === 0) return this.maybeHeartbeat();
+        const batch = { events, endOffset: offset, commitTsMs: item.tsMs, ...(item.gtid ? { gtid: item.gtid } : {}) };
+        return [{ kind: 'transaction', batch }];
+      }
+      case 'ddl': {
+        const previous = this.advance(item);
+        if (this.skipBeforeMs !== null && item.tsMs < this.skipBeforeMs) {
+          // Schema changes are applied to the catalog even when their time is skipped: later rows need them.
+          await handleDdl(this.ddl, item.sql, item.db);
+          return [];
+        }
+        const drafts = await handleDdl(this.ddl, item.sql, item.db);
+        const offset = this.offset();
+        // A statement touching several tables yields several events; only the last carries the
+        // offset past the statement, so committing a prefix of them re-reads the statement.
+        return drafts.map((d, i) => ({
+          kind: 'schema-change' as const,
+          event: { ...d, ddl: item.sql, opTsMs: item.tsMs, offset: i === drafts.length - 1 ? offset : previous },
+        }));
+      }
+      case 'position':
+        this.advance(item);
+        return this.maybeHeartbeat();
+    }
+  }
+
+  private maybeHeartbeat(): SourceRecord[] {
+    const now = this.config.now();
+    if (now - this.lastHeartbeatAt < this.config.heartbeatIntervalMs) return [];
+    this.lastHeartbeatAt = now;
+    return [{ kind: 'heartbeat', offset: this.offset() }];
+  }
+}

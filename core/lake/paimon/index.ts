@@ -1,0 +1,313 @@
+/**
+ * Apache Paimon tables, read side (browser-safe: bytes only through a StoragePort). The API is
+ * shaped like the Iceberg one (core/lake) so that the explorer needs no special case beyond labels:
+ * snapshots carry bigint ids and a string summary, schemas use Iceberg type names, rows are the
+ * canonical values of core/lake/values.ts.
+ *
+ * Handles: snapshot format version 3 (Paimon 0.9 – 1.x), Avro manifests (zstandard, deflate or no
+ * compression), Parquet data files, append tables, primary-key tables with the deduplicate merge
+ * engine, deletion vectors (32-bit bitmaps), schema evolution by field id, time travel by snapshot
+ * id, timestamp and tag. Fails as Unsupported, naming the feature: ORC manifests, ORC / Avro data
+ * files, the partial-update / aggregation / first-row merge engines, `sequence.field`.
+ */
+import { TidemarkError } from '../../errors';
+import type { StoragePort } from '../../storage';
+import type { NestedField } from '../model';
+import { rowMatches, type ScanFilter } from '../scan-filter';
+import { decodeBinaryRow } from './binary-row';
+import { readSnapshotDataFiles, type PaimonDataFileEntry, type PaimonDeletionVectorRef } from './manifest';
+import { joinPath } from './paths';
+import { assertReadable, filesToRead, keyFields, readPaimonRows, type Row } from './read';
+import { deletionVectorsEnabled, listPaimonSchemaIds, readPaimonSchemaFile, type PaimonSchema } from './schema';
+import { listPaimonTags, readAllPaimonSnapshots, resolvePaimonSnapshot, type PaimonSnapshotFile, type SnapshotSelector } from './snapshot';
+
+export type { PaimonSchema, PaimonField, PaimonDataType } from './schema';
+export type { PaimonDeletionVectorRef } from './manifest';
+export type { SnapshotSelector as PaimonSnapshotSelector } from './snapshot';
+export { decodeBinaryRow } from './binary-row';
+export { decodeRoaringBitmap } from './deletion-vector';
+export { decodeAvroRecords } from './avro-container';
+
+/** A snapshot in the shape of core/lake's Snapshot (less the manifest list). */
+export interface PaimonSnapshot {
+  snapshotId: bigint;
+  /** The previous snapshot id still present, null for the first one listed. */
+  parentSnapshotId: bigint | null;
+  /** Paimon snapshots have no sequence number of their own: the snapshot id (ids grow by one per commit). */
+  sequenceNumber: bigint;
+  timestampMs: number;
+  /** commitKind lower-cased: append, compact, overwrite, analyze. */
+  operation: string;
+  schemaId: number;
+  /** operation, commitKind, commitUser, commitIdentifier, totalRecordCount, deltaRecordCount, changelogRecordCount, watermark (when set), as strings. */
+  summary: Record<string, string>;
+}
+
+/** True when `root` holds a Paimon table: a schema/ folder with at least one schema-N file. */
+export async function isPaimonTable(storage: StoragePort, root: string): Promise<boolean> {
+  try {
+    return (await listPaimonSchemaIds(storage, root)).length > 0;
+  } catch (e) {
+    if (e instanceof TidemarkError && e.code === 'NotFound') return false;
+    throw e;
+  }
+}
+
+async function requireTable(storage: StoragePort, root: string): Promise<void> {
+  if (!(await isPaimonTable(storage, root))) {
+    throw new TidemarkError('NotFound', `not a Paimon table: no schema/schema-<id> files under ${root}`, { path: root });
+  }
+}
+
+function toSnapshot(s: PaimonSnapshotFile, parent: bigint | null): PaimonSnapshot {
+  const summary: Record<string, string> = {
+    operation: s.commitKind.toLowerCase(),
+    commitKind: s.commitKind,
+    commitUser: s.commitUser,
+    commitIdentifier: s.commitIdentifier,
+  };
+  if (s.totalRecordCount !== null) summary.totalRecordCount = s.totalRecordCount.toString();
+  if (s.deltaRecordCount !== null) summary.deltaRecordCount = s.deltaRecordCount.toString();
+  if (s.changelogRecordCount !== null) summary.changelogRecordCount = s.changelogRecordCount.toString();
+  if (s.watermark !== null) summary.watermark = s.watermark;
+  return {
+    snapshotId: s.id,
+    parentSnapshotId: parent,
+    sequenceNumber: s.id,
+    timestampMs: s.timeMillis,
+    operation: s.commitKind.toLowerCase(),
+    schemaId: s.schemaId,
+    summary,
+  };
+}
+
+/** Every snapshot in snapshot/, oldest first (the EARLIEST / LATEST hints are not trusted). */
+export async function listPaimonSnapshots(storage: StoragePort, root: string): Promise<PaimonSnapshot[]> {
+  await requireTable(storage, root);
+  const snaps = await readAllPaimonSnapshots(storage, root);
+  return snaps.map((s, i) => toSnapshot(s, i > 0 && snaps[i - 1]!.id === s.id - 1n ? s.id - 1n : null));
+}
+
+/** Tag names (tag/tag-<name>) for time travel by tag. */
+export async function listPaimonTagNames(storage: StoragePort, root: string): Promise<string[]> {
+  await requireTable(storage, root);
+  return listPaimonTags(storage, root);
+}
+
+function checkSelector(sel: SnapshotSelector): void {
+  if (sel.asOfTimestampMs !== undefined && !Number.isFinite(sel.asOfTimestampMs)) {
+    throw new TidemarkError('InvalidInput', `asOfTimestampMs must be a number of ms since the epoch, found ${sel.asOfTimestampMs}`);
+  }
+}
+
+/**
+ * The schema of a snapshot (by id / timestamp / tag), or with no selector the table's current
+ * schema (the highest schema id, which an ALTER without a commit may have made newer than the
+ * latest snapshot's).
+ */
+export async function readPaimonSchema(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonSchema> {
+  await requireTable(storage, root);
+  checkSelector(sel);
+  if (sel.snapshotId === undefined && sel.asOfTimestampMs === undefined && sel.tag === undefined) {
+    const ids = await listPaimonSchemaIds(storage, root);
+    return readPaimonSchemaFile(storage, root, ids[ids.length - 1]!);
+  }
+  const snap = await resolvePaimonSnapshot(storage, root, sel);
+  return readPaimonSchemaFile(storage, root, snap!.schemaId);
+}
+
+interface Resolved {
+  snapshot: PaimonSnapshotFile | null;
+  schema: PaimonSchema;
+  files: PaimonDataFileEntry[];
+}
+
+async function resolve(storage: StoragePort, root: string, sel: SnapshotSelector): Promise<Resolved> {
+  await requireTable(storage, root);
+  checkSelector(sel);
+  const snapshot = await resolvePaimonSnapshot(storage, root, sel);
+  if (!snapshot) {
+    const ids = await listPaimonSchemaIds(storage, root);
+    return { snapshot: null, schema: await readPaimonSchemaFile(storage, root, ids[ids.length - 1]!), files: [] };
+  }
+  const schema = await readPaimonSchemaFile(storage, root, snapshot.schemaId);
+  const files = await readSnapshotDataFiles(storage, root, snapshot, schema);
+  return { snapshot, schema, files };
+}
+
+export interface PaimonScanOptions extends SnapshotSelector {
+  /** Top-level column names (default: all, in schema order). Unknown names are InvalidInput. */
+  columns?: string[];
+  /** Stop after this many rows. */
+  limit?: number;
+  /** Row predicates as in core/lake's scan (applied after the merge). */
+  filter?: ScanFilter;
+}
+
+export interface PaimonScanResult {
+  snapshotId: bigint | null;
+  schema: PaimonSchema;
+  columns: NestedField[];
+  rows: Row[];
+}
+
+function selectColumns(schema: PaimonSchema, names?: string[]): NestedField[] {
+  if (!names) return schema.fields;
+  return names.map((n) => {
+    const f = schema.fields.find((x) => x.name === n);
+    if (!f) throw new TidemarkError('InvalidInput', `no column ${JSON.stringify(n)} in schema ${schema.schemaId} (columns: ${schema.fields.map((x) => x.name).join(', ')})`);
+    return f;
+  });
+}
+
+/** Reads the live rows of a snapshot (default latest) in that snapshot's schema. */
+export async function scanPaimonRows(storage: StoragePort, root: string, options: PaimonScanOptions = {}): Promise<PaimonScanResult> {
+  const { snapshot, schema, files } = await resolve(storage, root, options);
+  const columns = selectColumns(schema, options.columns);
+  const filter = options.filter;
+  // A filter may name columns that are not returned: read them, then project.
+  const readFields = filter ? schema.fields : columns;
+  let rows = await readPaimonRows(storage, schema, files, {
+    fields: readFields,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
+  });
+  if (filter) rows = rows.map((r) => Object.fromEntries(columns.map((c) => [c.name, r[c.name]])));
+  return { snapshotId: snapshot?.id ?? null, schema, columns, rows };
+}
+
+/**
+ * Counts live rows. Append tables without deletion vectors are counted from manifest row counts
+ * (no data read); primary-key tables are merged (keys only).
+ */
+export async function countPaimonRows(storage: StoragePort, root: string, options: SnapshotSelector & { filter?: ScanFilter } = {}): Promise<number> {
+  const { schema, files } = await resolve(storage, root, options);
+  assertReadable(schema);
+  if (!options.filter && schema.primaryKeys.length === 0 && files.every((f) => f.deletionVector === null)) {
+    return files.reduce((n, f) => n + f.recordCount, 0);
+  }
+  const filter = options.filter;
+  const rows = await readPaimonRows(storage, schema, files, {
+    fields: filter ? schema.fields : [],
+    ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
+  });
+  return rows.length;
+}
+
+export interface PaimonStats {
+  /** By column name; null for columns without stats (nested types). */
+  min: Record<string, unknown>;
+  max: Record<string, unknown>;
+  nullCounts: Record<string, number | null>;
+}
+
+export interface PaimonDataFile {
+  path: string;
+  fileName: string;
+  partition: Record<string, unknown>;
+  bucket: number;
+  /** LSM level: 0 = not yet compacted. */
+  level: number;
+  recordCount: number;
+  fileSizeBytes: number;
+  minSequenceNumber: bigint;
+  maxSequenceNumber: bigint;
+  schemaId: number;
+  /** Rows with a retract value kind (-U / -D) in the file, when recorded. */
+  deleteRowCount: number | null;
+  creationTimeMs: number | null;
+  fileSource: 'append' | 'compact' | null;
+  /** Whether a batch read of this snapshot reads the file (level-0 files of DV tables are skipped). */
+  readByScan: boolean;
+  /** Decoded min / max primary key (trimmed key columns), null for append tables. */
+  minKey: Record<string, unknown> | null;
+  maxKey: Record<string, unknown> | null;
+  valueStats: PaimonStats;
+  deletionVector: (PaimonDeletionVectorRef & { deletedRows: number | null }) | null;
+}
+
+function decodeStats(
+  raw: PaimonDataFileEntry['valueStats'],
+  fields: { name: string; type: PaimonSchema['paimonFields'][number]['type'] }[],
+  where: string,
+): PaimonStats {
+  const min = decodeBinaryRow(raw.minValues, fields.map((f) => f.type), `${where} min`);
+  const max = decodeBinaryRow(raw.maxValues, fields.map((f) => f.type), `${where} max`);
+  const stats: PaimonStats = { min: {}, max: {}, nullCounts: {} };
+  fields.forEach((f, i) => {
+    stats.min[f.name] = min[i];
+    stats.max[f.name] = max[i];
+    const nc = raw.nullCounts?.[i];
+    stats.nullCounts[f.name] = nc === undefined || nc === null ? null : Number(nc);
+  });
+  return stats;
+}
+
+/** The live data files of a snapshot (default latest) with their LSM and deletion-vector details. */
+export async function listPaimonFiles(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonDataFile[]> {
+  const { schema, files } = await resolve(storage, root, sel);
+  const read = new Set(filesToRead(schema, files));
+  const schemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
+  const keys = schema.primaryKeys.length > 0 ? keyFields(schema) : [];
+  const keyTypes = keys.map((k) => ({ name: k.name, type: schema.paimonFields.find((f) => f.id === k.id)!.type }));
+  const out: PaimonDataFile[] = [];
+  for (const f of files) {
+    let fileSchema = schemas.get(f.schemaId);
+    if (!fileSchema) {
+      fileSchema = await readPaimonSchemaFile(storage, root, f.schemaId);
+      schemas.set(f.schemaId, fileSchema);
+    }
+    const statFields = (f.valueStatsCols ?? fileSchema.paimonFields.map((x) => x.name)).map((n) => {
+      const pf = fileSchema.paimonFields.find((x) => x.name === n);
+      if (!pf) throw new TidemarkError('DataInvalid', `${f.path}: value stats name column ${n}, not in schema ${fileSchema.schemaId}`, { path: f.path });
+      return { name: n, type: pf.type };
+    });
+    const where = `${joinPath(root, 'manifest')}: stats of ${f.fileName}`;
+    const decodeKey = (bytes: Uint8Array, which: string) => {
+      if (keys.length === 0) return null;
+      const values = decodeBinaryRow(bytes, keyTypes.map((k) => k.type), `${where} ${which} key`);
+      return Object.fromEntries(keyTypes.map((k, i) => [k.name, values[i]]));
+    };
+    out.push({
+      path: f.path,
+      fileName: f.fileName,
+      partition: f.partition,
+      bucket: f.bucket,
+      level: f.level,
+      recordCount: f.recordCount,
+      fileSizeBytes: f.fileSizeBytes,
+      minSequenceNumber: f.minSequenceNumber,
+      maxSequenceNumber: f.maxSequenceNumber,
+      schemaId: f.schemaId,
+      deleteRowCount: f.deleteRowCount,
+      creationTimeMs: f.creationTimeMs,
+      fileSource: f.fileSource,
+      readByScan: read.has(f),
+      minKey: decodeKey(f.minKey, 'min'),
+      maxKey: decodeKey(f.maxKey, 'max'),
+      valueStats: decodeStats(f.valueStats, statFields, where),
+      deletionVector: f.deletionVector ? { ...f.deletionVector, deletedRows: f.deletionVector.cardinality } : null,
+    });
+  }
+  return out;
+}
+
+/** Table facts for the explorer header: keys, buckets, merge engine, deletion vectors. */
+export async function describePaimonTable(storage: StoragePort, root: string): Promise<{
+  schema: PaimonSchema;
+  kind: 'append' | 'primary-key';
+  mergeEngine: string | null;
+  deletionVectors: boolean;
+  snapshotCount: number;
+}> {
+  const schema = await readPaimonSchema(storage, root);
+  const snaps = await listPaimonSnapshots(storage, root);
+  const pk = schema.primaryKeys.length > 0;
+  return {
+    schema,
+    kind: pk ? 'primary-key' : 'append',
+    mergeEngine: pk ? (schema.options['merge-engine'] ?? 'deduplicate') : null,
+    deletionVectors: deletionVectorsEnabled(schema),
+    snapshotCount: snaps.length,
+  };
+}

@@ -1,0 +1,181 @@
+import {
+  Binary,
+  Bool,
+  DateDay,
+  Decimal,
+  Field,
+  FixedSizeBinary,
+  Float32,
+  Float64,
+  Int32,
+  Int64,
+  RecordBatch,
+  Schema as ArrowSchema,
+  Struct,
+  Table,
+  TimeMicrosecond,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  makeVector,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
+import { TidemarkError } from '../../errors';
+import { parseDecimalType, parseFixedType, type NestedField, type Schema } from '../model';
+import { parseDate, parseDecimal, parseTime, parseTimestamp, uuidToBytes } from '../values';
+
+/**
+ * Canonical rows → Arrow columns built directly from typed arrays (naive per-value Arrow builders
+ * cost ~2 s per 1M rows). Every field carries `PARQUET:field_id` so the Parquet schema has ids.
+ * Top-level primitive columns only: nested types fail loudly naming the column.
+ */
+export function arrowTypeOf(field: NestedField): DataType {
+  const t = field.type;
+  if (typeof t !== 'string') throw new TidemarkError('Unsupported', `writing nested column ${field.name} (${t.type}) is not supported yet`, { fieldId: field.id });
+  switch (t) {
+    case 'boolean':
+      return new Bool();
+    case 'int':
+      return new Int32();
+    case 'long':
+      return new Int64();
+    case 'float':
+      return new Float32();
+    case 'double':
+      return new Float64();
+    case 'date':
+      return new DateDay();
+    case 'time':
+      return new TimeMicrosecond();
+    case 'timestamp':
+      return new TimestampMicrosecond();
+    case 'timestamptz':
+      return new TimestampMicrosecond('UTC');
+    case 'string':
+      return new Utf8();
+    case 'binary':
+      return new Binary();
+    case 'uuid':
+      return new FixedSizeBinary(16);
+  }
+  const dec = parseDecimalType(t);
+  if (dec) return new Decimal(dec.scale, dec.precision, 128);
+  const len = parseFixedType(t);
+  if (len !== null) return new FixedSizeBinary(len);
+  throw new TidemarkError('Unsupported', `writing type ${t} (column ${field.name}) is not supported`, { fieldId: field.id });
+}
+
+export function arrowFieldOf(field: NestedField): Field {
+  return new Field(field.name, arrowTypeOf(field), !field.required, new Map([['PARQUET:field_id', String(field.id)]]));
+}
+
+function nullBitmap(values: unknown[]): { bitmap: Uint8Array | undefined; nullCount: number } {
+  let nullCount = 0;
+  const bitmap = new Uint8Array((values.length + 7) >> 3);
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) nullCount++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  });
+  return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
+}
+
+function bytesColumn(values: unknown[], toBytes: (v: unknown) => Uint8Array): { offsets: Int32Array; data: Uint8Array } {
+  const parts = values.map((v) => (v === null || v === undefined ? new Uint8Array(0) : toBytes(v)));
+  const offsets = new Int32Array(values.length + 1);
+  let total = 0;
+  parts.forEach((p, i) => {
+    total += p.length;
+    offsets[i + 1] = total;
+  });
+  const data = new Uint8Array(total);
+  parts.forEach((p, i) => data.set(p, offsets[i]!));
+  return { offsets, data };
+}
+
+/** Builds one Arrow vector of canonical values for an Iceberg primitive field. */
+export function buildVector(field: NestedField, values: unknown[]): Vector {
+  const type = arrowTypeOf(field);
+  const t = field.type as string;
+  const length = values.length;
+  const { bitmap, nullCount } = nullBitmap(values);
+  if (field.required && nullCount > 0) {
+    throw new TidemarkError('InvalidInput', `column ${field.name} is required but ${nullCount} row(s) are null`, { fieldId: field.id });
+  }
+  const base = { type, length, nullCount, nullBitmap: bitmap } as const;
+  const fill = <A extends { [i: number]: number | bigint }>(arr: A, conv: (v: unknown) => number | bigint): A => {
+    values.forEach((v, i) => {
+      if (v !== null && v !== undefined) arr[i] = conv(v);
+    });
+    return arr;
+  };
+  const dec = parseDecimalType(t);
+  if (dec) {
+    const words = new Uint32Array(length * 4);
+    values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      let u = BigInt.asUintN(128, parseDecimal(String(v), dec.scale));
+      for (let w = 0; w < 4; w++) {
+        words[i * 4 + w] = Number(u & 0xffffffffn);
+        u >>= 32n;
+      }
+    });
+    return makeVector(makeData({ ...base, type: type as Decimal, data: words }));
+  }
+  const fixed = t === 'uuid' ? 16 : parseFixedType(t);
+  if (fixed !== null) {
+    const data = new Uint8Array(length * fixed);
+    values.forEach((v, i) => {
+      if (v !== null && v !== undefined) data.set(t === 'uuid' ? uuidToBytes(String(v)) : (v as Uint8Array), i * fixed);
+    });
+    return makeVector(makeData({ ...base, type: type as FixedSizeBinary, data }));
+  }
+  switch (t) {
+    case 'boolean': {
+      const data = new Uint8Array((length + 7) >> 3);
+      values.forEach((v, i) => {
+        if (v === true) data[i >> 3]! |= 1 << (i & 7);
+      });
+      return makeVector(makeData({ ...base, type: type as Bool, data }));
+    }
+    case 'int':
+      return makeVector(makeData({ ...base, type: type as Int32, data: fill(new Int32Array(length), Number) }));
+    case 'long':
+      return makeVector(makeData({ ...base, type: type as Int64, data: fill(new BigInt64Array(length), (v) => BigInt(v as bigint)) }));
+    case 'float':
+      return makeVector(makeData({ ...base, type: type as Float32, data: fill(new Float32Array(length), Number) }));
+    case 'double':
+      return makeVector(makeData({ ...base, type: type as Float64, data: fill(new Float64Array(length), Number) }));
+    case 'date':
+      return makeVector(makeData({ ...base, type: type as DateDay, data: fill(new Int32Array(length), (v) => parseDate(String(v))) }));
+    case 'time':
+      return makeVector(makeData({ ...base, type: type as TimeMicrosecond, data: fill(new BigInt64Array(length), (v) => parseTime(String(v))) }));
+    case 'timestamp':
+    case 'timestamptz':
+      return makeVector(makeData({ ...base, type: type as TimestampMicrosecond, data: fill(new BigInt64Array(length), (v) => parseTimestamp(String(v))) }));
+    case 'string': {
+      const enc = new TextEncoder();
+      const { offsets, data } = bytesColumn(values, (v) => enc.encode(String(v)));
+      return makeVector(makeData({ ...base, type: type as Utf8, data, valueOffsets: offsets }));
+    }
+    case 'binary': {
+      const { offsets, data } = bytesColumn(values, (v) => v as Uint8Array);
+      return makeVector(makeData({ ...base, type: type as Binary, data, valueOffsets: offsets }));
+    }
+  }
+  throw new TidemarkError('Unsupported', `writing type ${t} is not supported`);
+}
+
+/** Canonical rows → an Arrow table with field ids, in the schema's column order. */
+export function rowsToArrow(schema: Schema | { fields: NestedField[] }, rows: Record<string, unknown>[]): Table {
+  const fields = schema.fields;
+  const vectors: Record<string, Vector> = {};
+  for (const f of fields) vectors[f.name] = buildVector(f, rows.map((r) => r[f.name] ?? null));
+  return tableWithSchema(new ArrowSchema(fields.map(arrowFieldOf)), fields.map((f) => vectors[f.name]!), rows.length);
+}
+
+/** One record batch holding `vectors` under `schema` (keeps field metadata, unlike Table's helpers). */
+export function tableWithSchema(schema: ArrowSchema, vectors: Vector[], length: number): Table {
+  const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: vectors.map((v) => v.data[0]!) });
+  return new Table([new RecordBatch(schema, data)]);
+}

@@ -1,0 +1,109 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
+import { writeSchema } from '../serde/schema-json';
+import { applyTransform } from '../transforms';
+import { bytesToHex, valueKey } from '../values';
+import { rowsToArrow } from './arrow-build';
+import type { WriteEnv } from './commit';
+import { computeMetrics, writeParquetBytes } from './parquet-write';
+
+/** Writes Parquet data and delete files under `<root>/data` and describes them as DataFiles. */
+export interface FileWriteContext {
+  root: string;
+  schema: Schema;
+  spec: PartitionSpec;
+  env: WriteEnv;
+}
+
+export function partitionOf(spec: PartitionSpec, schema: Schema, row: Record<string, unknown>): unknown[] {
+  return spec.fields.map((pf) => {
+    const source = schema.fields.find((f) => f.id === pf.sourceId);
+    return source ? applyTransform(pf.transform, source.type, row[source.name] ?? null) : null;
+  });
+}
+
+function partitionPath(spec: PartitionSpec, partition: unknown[]): string {
+  return spec.fields
+    .map((pf, i) => {
+      const v = partition[i];
+      const text = v === null || v === undefined ? 'null' : v instanceof Uint8Array ? bytesToHex(v) : String(v);
+      return `${encodeURIComponent(pf.name)}=${encodeURIComponent(text)}`;
+    })
+    .join('/');
+}
+
+async function writeOne(ctx: FileWriteContext, fields: NestedField[], rows: Record<string, unknown>[], partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
+  const table = rowsToArrow({ fields }, rows);
+  const metrics = computeMetrics(table);
+  const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)));
+  const sub = partitionPath(ctx.spec, partition);
+  const path = join(ctx.root, 'data', sub, `${prefix}${ctx.env.uuid()}.parquet`);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes, { flag: 'wx' });
+  return { path, size: bytes.length, metrics };
+}
+
+function describe(content: 0 | 1 | 2, path: string, size: number, partition: unknown[], metrics: ReturnType<typeof computeMetrics>, extra: Partial<DataFile> = {}): DataFile {
+  return {
+    content,
+    filePath: path,
+    fileFormat: 'PARQUET',
+    partition,
+    recordCount: metrics.recordCount,
+    fileSizeInBytes: size,
+    columnSizes: null,
+    valueCounts: metrics.valueCounts,
+    nullValueCounts: metrics.nullValueCounts,
+    nanValueCounts: metrics.nanValueCounts,
+    lowerBounds: metrics.lowerBounds,
+    upperBounds: metrics.upperBounds,
+    splitOffsets: null,
+    equalityIds: null,
+    sortOrderId: content === FILE_CONTENT.equalityDeletes ? null : 0,
+    referencedDataFile: null,
+    ...extra,
+  };
+}
+
+/** Rows → one data file per partition tuple (spec partition transforms applied to each row). */
+export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string, unknown>[]): Promise<DataFile[]> {
+  const groups = new Map<string, { partition: unknown[]; rows: Record<string, unknown>[] }>();
+  for (const row of rows) {
+    const partition = partitionOf(ctx.spec, ctx.schema, row);
+    const k = valueKey(partition);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { partition, rows: [] }));
+    g.rows.push(row);
+  }
+  const out: DataFile[] = [];
+  for (const g of groups.values()) {
+    const { path, size, metrics } = await writeOne(ctx, ctx.schema.fields, g.rows, g.partition, '');
+    out.push(describe(FILE_CONTENT.data, path, size, g.partition, metrics));
+  }
+  return out;
+}
+
+/**
+ * An equality delete file on `equalityIds` (spec "Equality Delete Files"): rows hold only those
+ * columns. Written unpartitioned (ctx.spec should have no fields) so it applies across partitions.
+ */
+export async function writeEqualityDeleteFile(ctx: FileWriteContext, equalityIds: number[], keys: Record<string, unknown>[]): Promise<DataFile> {
+  const fields = equalityIds.map((id) => ctx.schema.fields.find((f) => f.id === id)!);
+  const { path, size, metrics } = await writeOne(ctx, fields, keys, [], 'eq-delete-');
+  return describe(FILE_CONTENT.equalityDeletes, path, size, [], metrics, { equalityIds });
+}
+
+const POSITION_FIELDS: NestedField[] = [
+  { id: 2147483546, name: 'file_path', required: true, type: 'string' },
+  { id: 2147483545, name: 'pos', required: true, type: 'long' },
+];
+
+/** A position delete file (spec "Position Delete Files"), rows sorted by file_path then pos. */
+export async function writePositionDeleteFile(ctx: FileWriteContext, partition: unknown[], deletes: { filePath: string; pos: number }[]): Promise<DataFile> {
+  const sorted = [...deletes].sort((a, b) => (a.filePath < b.filePath ? -1 : a.filePath > b.filePath ? 1 : a.pos - b.pos));
+  const rows = sorted.map((d) => ({ file_path: d.filePath, pos: BigInt(d.pos) }));
+  const { path, size, metrics } = await writeOne(ctx, POSITION_FIELDS, rows, partition, 'pos-delete-');
+  const files = new Set(sorted.map((d) => d.filePath));
+  return describe(FILE_CONTENT.positionDeletes, path, size, partition, metrics, { referencedDataFile: files.size === 1 ? [...files][0]! : null });
+}

@@ -1,0 +1,190 @@
+import { resolve } from 'node:path';
+import { TidemarkError } from '../../errors';
+import { createLocalStorage } from '../../storage/local';
+import type { NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
+import { readDataFileRows, scanRows, type Row } from '../row-reader';
+import { planScan } from '../scan-plan';
+import type { LoadedTable } from '../table';
+import { valueKey } from '../values';
+import { defaultWriteEnv, publishFirstVersion, type WriteEnv } from './commit';
+import { writeDataFiles, writeEqualityDeleteFile, writePositionDeleteFile, type FileWriteContext } from './data-files';
+import { commitSnapshot, type CommitOptions } from './snapshot-commit';
+
+/**
+ * Table operations on local disk (Node only), each one commit (spec v2). Rows are canonical row
+ * values (values.ts) keyed by column name.
+ */
+export interface CreateTableOptions {
+  /** Top-level columns; ids are assigned 1..n in order. */
+  columns: { name: string; type: string; required?: boolean; doc?: string }[];
+  /** Column names forming the row identity (upserts and key deletes use them). */
+  identifierColumns?: string[];
+  /** Partition fields: transform is identity, year, month, day, hour, bucket[N], truncate[W]. */
+  partitionBy?: { column: string; transform: string; name?: string }[];
+  properties?: Record<string, string>;
+  env?: WriteEnv;
+}
+
+export async function createTable(root: string, options: CreateTableOptions): Promise<TableMetadata> {
+  const env = options.env ?? defaultWriteEnv;
+  const abs = resolve(root);
+  const fields: NestedField[] = options.columns.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: c.required ?? false, ...(c.doc ? { doc: c.doc } : {}) }));
+  const idOf = (name: string) => {
+    const f = fields.find((x) => x.name === name);
+    if (!f) throw new TidemarkError('InvalidInput', `unknown column ${JSON.stringify(name)}`, { column: name });
+    return f;
+  };
+  const identifierFieldIds = (options.identifierColumns ?? []).map((n) => {
+    const f = idOf(n);
+    // Spec: identifier fields must be required primitives.
+    if (!f.required) throw new TidemarkError('InvalidInput', `identifier column ${n} must be required`, { column: n });
+    return f.id;
+  });
+  const spec: PartitionSpec = {
+    specId: 0,
+    fields: (options.partitionBy ?? []).map((p, i) => {
+      const f = idOf(p.column);
+      const base = p.transform.replace(/\[.*$/, '');
+      return { sourceId: f.id, fieldId: 1000 + i, transform: p.transform, name: p.name ?? (p.transform === 'identity' ? p.column : `${p.column}_${base}`) };
+    }),
+  };
+  const now = env.now();
+  const metadata: TableMetadata = {
+    formatVersion: 2,
+    tableUuid: env.uuid(),
+    location: abs,
+    lastSequenceNumber: 0n,
+    lastUpdatedMs: now,
+    lastColumnId: fields.length,
+    schemas: [{ type: 'struct', schemaId: 0, identifierFieldIds, fields }],
+    currentSchemaId: 0,
+    partitionSpecs: [spec],
+    defaultSpecId: 0,
+    lastPartitionId: Math.max(999, ...spec.fields.map((f) => f.fieldId)),
+    sortOrders: [{ orderId: 0, fields: [] }],
+    defaultSortOrderId: 0,
+    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...options.properties },
+    currentSnapshotId: null,
+    snapshots: [],
+    snapshotLog: [],
+    metadataLog: [],
+    refs: {},
+  };
+  await publishFirstVersion(abs, metadata, env);
+  return metadata;
+}
+
+export function currentSchema(m: TableMetadata): Schema {
+  return m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
+}
+
+function fileCtx(root: string, base: LoadedTable, env: WriteEnv, spec?: PartitionSpec): FileWriteContext {
+  const m = base.metadata;
+  return { root, schema: currentSchema(m), spec: spec ?? m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env };
+}
+
+export interface WriteOptions extends CommitOptions {
+  summary?: Record<string, string>;
+}
+
+/** Appends rows as new data files (operation `append`). */
+export async function appendRows(root: string, rows: Row[], options: WriteOptions = {}) {
+  const env = options.env ?? defaultWriteEnv;
+  return commitSnapshot(resolve(root), async (base) => ({
+    operation: 'append',
+    addedDataFiles: await writeDataFiles(fileCtx(resolve(root), base, env), rows),
+    summary: options.summary,
+  }), options);
+}
+
+/** The unpartitioned spec (added if missing) under which global equality deletes are written. */
+function unpartitionedSpec(m: TableMetadata): { spec: PartitionSpec; specs: PartitionSpec[] } {
+  const found = m.partitionSpecs.find((s) => s.fields.length === 0);
+  if (found) return { spec: found, specs: m.partitionSpecs };
+  const spec = { specId: Math.max(...m.partitionSpecs.map((s) => s.specId)) + 1, fields: [] };
+  return { spec, specs: [...m.partitionSpecs, spec] };
+}
+
+export interface RowDelta {
+  /** New rows, no deletes. */
+  inserts?: Row[];
+  /** Rows replacing any live row with the same identifier values (equality delete + insert). */
+  upserts?: Row[];
+  /** Identifier values of rows to delete (equality deletes). */
+  deleteKeys?: Row[];
+  /** Rows to delete by position: the data file path (as in the manifest) and 0-based row number. */
+  positionDeletes?: { filePath: string; pos: number }[];
+}
+
+/**
+ * Row-level changes in one commit (operation `overwrite`, or `delete` when nothing is added).
+ * Equality deletes are written on the identifier fields, unpartitioned so they reach every partition,
+ * with this commit's sequence number: they delete older rows but not the rows added alongside.
+ */
+export async function applyRowDelta(root: string, delta: RowDelta, options: WriteOptions = {}) {
+  const env = options.env ?? defaultWriteEnv;
+  const abs = resolve(root);
+  return commitSnapshot(abs, async (base) => {
+    const m = base.metadata;
+    const schema = currentSchema(m);
+    const keyRows = [...(delta.upserts ?? []), ...(delta.deleteKeys ?? [])];
+    const added = [...(delta.inserts ?? []), ...(delta.upserts ?? [])];
+    const deleteFiles: { file: Awaited<ReturnType<typeof writeEqualityDeleteFile>>; specId: number }[] = [];
+    let specs = m.partitionSpecs;
+    if (keyRows.length > 0) {
+      if (schema.identifierFieldIds.length === 0) throw new TidemarkError('InvalidInput', `table ${abs} has no identifier fields: upserts and key deletes need them`, { path: abs });
+      const names = schema.identifierFieldIds.map((id) => schema.fields.find((f) => f.id === id)!.name);
+      const seen = new Set<string>();
+      const keys = keyRows.map((r) => Object.fromEntries(names.map((n) => [n, r[n] ?? null]))).filter((k) => {
+        const key = valueKey(k);
+        return seen.has(key) ? false : (seen.add(key), true);
+      });
+      const un = unpartitionedSpec(m);
+      specs = un.specs;
+      deleteFiles.push({ file: await writeEqualityDeleteFile(fileCtx(abs, base, env, un.spec), schema.identifierFieldIds, keys), specId: un.spec.specId });
+    }
+    if (delta.positionDeletes?.length) {
+      const plan = await planScan(createLocalStorage(), base);
+      const byFile = new Map<string, { filePath: string; pos: number }[]>();
+      for (const d of delta.positionDeletes) byFile.set(d.filePath, [...(byFile.get(d.filePath) ?? []), d]);
+      for (const [filePath, dels] of byFile) {
+        const target = plan.files.find((f) => f.originalPath === filePath);
+        if (!target) throw new TidemarkError('NotFound', `position delete names a data file that is not live: ${filePath}`, { path: filePath });
+        const spec = specs.find((s) => s.specId === target.specId)!;
+        deleteFiles.push({ file: await writePositionDeleteFile(fileCtx(abs, base, env, spec), target.partition, dels), specId: target.specId });
+      }
+    }
+    return {
+      operation: added.length > 0 ? 'overwrite' : 'delete',
+      addedDataFiles: added.length ? await writeDataFiles(fileCtx(abs, base, env), added) : [],
+      addedDeleteFiles: deleteFiles,
+      partitionSpecs: specs,
+      summary: options.summary,
+    };
+  }, options);
+}
+
+/** Replaces the whole table content with `rows` (operation `overwrite`). */
+export async function overwriteRows(root: string, rows: Row[], options: WriteOptions = {}) {
+  const env = options.env ?? defaultWriteEnv;
+  const abs = resolve(root);
+  return commitSnapshot(abs, async (base) => ({ operation: 'overwrite', removeAll: true, addedDataFiles: await writeDataFiles(fileCtx(abs, base, env), rows), summary: options.summary }), options);
+}
+
+/**
+ * Compaction (spec operation `replace`): reads the live rows (deletes applied) and rewrites them
+ * into one file per partition, removing every old data and delete file. Row content is unchanged.
+ */
+export async function rewriteDataFiles(root: string, options: WriteOptions = {}) {
+  const env = options.env ?? defaultWriteEnv;
+  const abs = resolve(root);
+  return commitSnapshot(abs, async (base) => {
+    const storage = createLocalStorage();
+    const plan = await planScan(storage, base);
+    const rows: Row[] = [];
+    for (const f of plan.files) rows.push(...(await readDataFileRows(storage, plan, f)));
+    return { operation: 'replace', removeAll: true, addedDataFiles: await writeDataFiles(fileCtx(abs, base, env), rows), summary: options.summary };
+  }, options);
+}
+
+export { scanRows };

@@ -1,0 +1,180 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TidemarkError } from '../../errors';
+import { createLocalStorage } from '../../storage/local';
+import { FILE_CONTENT, type DataFile, type ManifestEntry, type ManifestFile, type PartitionSpec, type Snapshot, type TableMetadata } from '../model';
+import { readManifestList } from '../serde/manifest-read';
+import { encodeSingleValue } from '../serde/single-value';
+import { readSnapshotEntries } from '../scan-plan';
+import { selectSnapshot, type LoadedTable } from '../table';
+import { partitionResultType } from '../transforms';
+import { compareValues } from '../scan-filter';
+import { commitTable, defaultWriteEnv, type WriteEnv } from './commit';
+import { encodeManifest, encodeManifestList } from './manifest-write';
+
+/** What an operation adds and removes; the snapshot, manifests and summary are derived from it. */
+export interface SnapshotChange {
+  operation: 'append' | 'overwrite' | 'delete' | 'replace';
+  addedDataFiles?: DataFile[];
+  /** Delete files with the spec they were written with. */
+  addedDeleteFiles?: { file: DataFile; specId: number }[];
+  /** Remove every live data and delete file of the base snapshot (overwrite, compaction). */
+  removeAll?: boolean;
+  /** Caller-set summary properties (e.g. the sync engine's source offsets). */
+  summary?: Record<string, string>;
+  /** Metadata changes made together with the snapshot (e.g. a new unpartitioned spec). */
+  partitionSpecs?: PartitionSpec[];
+}
+
+export interface CommitOptions {
+  env?: WriteEnv;
+  /** Branch to commit to (default main). */
+  branch?: string;
+}
+
+type SummaryTotal = 'total-records' | 'total-files-size' | 'total-data-files' | 'total-delete-files' | 'total-position-deletes' | 'total-equality-deletes';
+
+function partitionSummaries(spec: PartitionSpec, metadata: TableMetadata, files: DataFile[]) {
+  const schema = metadata.schemas.find((s) => s.schemaId === metadata.currentSchemaId)!;
+  return spec.fields.map((pf, i) => {
+    const source = schema.fields.find((f) => f.id === pf.sourceId);
+    const type = source ? partitionResultType(pf.transform, source.type) : 'int';
+    const values = files.map((f) => f.partition[i]).filter((v) => v !== null && v !== undefined);
+    const sorted = [...values].sort(compareValues);
+    return {
+      containsNull: files.some((f) => f.partition[i] === null || f.partition[i] === undefined),
+      containsNan: false,
+      lowerBound: sorted.length ? encodeSingleValue(type, sorted[0]) : null,
+      upperBound: sorted.length ? encodeSingleValue(type, sorted[sorted.length - 1]) : null,
+    };
+  });
+}
+
+/**
+ * Commits one snapshot (spec "Snapshots", "Manifests"): new data and delete manifests, the base's
+ * manifests carried forward (or rewritten with DELETED entries when `removeAll`), a manifest list,
+ * and a summary with the Appendix F metrics. `make` may run again on a lost race.
+ */
+export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx: { sequenceNumber: bigint; snapshotId: bigint }) => Promise<SnapshotChange>, options: CommitOptions = {}) {
+  const env = options.env ?? defaultWriteEnv;
+  const branch = options.branch ?? 'main';
+  const storage = createLocalStorage();
+  return commitTable(
+    root,
+    async (base, version) => {
+      const m = base.metadata;
+      const parent = m.refs[branch] ? selectSnapshot(m, { ref: branch }) : branch === 'main' ? selectSnapshot(m) : null;
+      const sequenceNumber = m.lastSequenceNumber + 1n;
+      const snapshotId = env.snapshotId();
+      const change = await make(base, { sequenceNumber, snapshotId });
+      const specs = change.partitionSpecs ?? m.partitionSpecs;
+      const meta2 = { ...m, partitionSpecs: specs };
+      const manifests: ManifestFile[] = [];
+      const removed: (ManifestEntry & { specId?: number })[] = [];
+      if (parent && !change.removeAll) {
+        manifests.push(...(await readManifestList(await storage.readFile(base.resolve(parent.manifestList)), parent.manifestList)));
+      } else if (parent) {
+        for (const g of await readSnapshotEntries(storage, base, parent)) removed.push(...g.entries.map((e) => ({ ...e, specId: g.manifest.partitionSpecId })));
+      }
+      const writeManifest = async (entries: ManifestEntry[], specId: number, content: 0 | 1) => {
+        const spec = specs.find((s) => s.specId === specId)!;
+        const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
+        const bytes = await encodeManifest(entries, spec, schema, content === 0 ? 'data' : 'deletes');
+        const path = join(root, 'metadata', `${env.uuid()}-m${manifests.length}.avro`);
+        await writeFile(path, bytes, { flag: 'wx' });
+        const live = entries.filter((e) => e.status !== 2);
+        const count = (s: number) => entries.filter((e) => e.status === s);
+        manifests.unshift({
+          manifestPath: path,
+          manifestLength: bytes.length,
+          partitionSpecId: specId,
+          content,
+          sequenceNumber,
+          minSequenceNumber: live.reduce((a, e) => (e.sequenceNumber < a ? e.sequenceNumber : a), sequenceNumber),
+          addedSnapshotId: snapshotId,
+          addedFilesCount: count(1).length,
+          existingFilesCount: count(0).length,
+          deletedFilesCount: count(2).length,
+          addedRowsCount: count(1).reduce((a, e) => a + e.dataFile.recordCount, 0),
+          existingRowsCount: count(0).reduce((a, e) => a + e.dataFile.recordCount, 0),
+          deletedRowsCount: count(2).reduce((a, e) => a + e.dataFile.recordCount, 0),
+          partitions: partitionSummaries(spec, meta2, entries.map((e) => e.dataFile)),
+        });
+      };
+      const added = (file: DataFile): ManifestEntry => ({ status: 1, snapshotId, sequenceNumber, fileSequenceNumber: sequenceNumber, dataFile: file });
+      const data = change.addedDataFiles ?? [];
+      if (data.length) await writeManifest(data.map(added), m.defaultSpecId, 0);
+      const deletesBySpec = new Map<number, DataFile[]>();
+      for (const d of change.addedDeleteFiles ?? []) deletesBySpec.set(d.specId, [...(deletesBySpec.get(d.specId) ?? []), d.file]);
+      for (const [specId, files] of deletesBySpec) await writeManifest(files.map(added), specId, 1);
+      // Removed files are recorded as DELETED entries (status 2) in manifests of their own spec.
+      const removedBySpec = new Map<string, ManifestEntry[]>();
+      for (const e of removed) {
+        const key = `${e.dataFile.content === FILE_CONTENT.data ? 0 : 1}|${specOfEntry(e, specs)}`;
+        const { specId: _s, ...entry } = e;
+        removedBySpec.set(key, [...(removedBySpec.get(key) ?? []), { ...entry, status: 2, snapshotId }]);
+      }
+      for (const [key, entries] of removedBySpec) {
+        const [content, specId] = key.split('|').map(Number) as [0 | 1, number];
+        await writeManifest(entries, specId, content);
+      }
+
+      const sum = (files: DataFile[], pick: (f: DataFile) => number) => files.reduce((a, f) => a + pick(f), 0);
+      const addedDeletes = (change.addedDeleteFiles ?? []).map((d) => d.file);
+      const removedFiles = removed.map((e) => e.dataFile);
+      const isData = (f: DataFile) => f.content === FILE_CONTENT.data;
+      const isPos = (f: DataFile) => f.content === FILE_CONTENT.positionDeletes;
+      const isEq = (f: DataFile) => f.content === FILE_CONTENT.equalityDeletes;
+      const summary: Record<string, string> = { operation: change.operation };
+      const put = (k: string, v: number) => {
+        if (v !== 0) summary[k] = String(v);
+      };
+      put('added-data-files', data.length);
+      put('added-records', sum(data, (f) => f.recordCount));
+      put('added-files-size', sum([...data, ...addedDeletes], (f) => f.fileSizeInBytes));
+      put('added-delete-files', addedDeletes.length);
+      put('added-equality-delete-files', addedDeletes.filter(isEq).length);
+      put('added-position-delete-files', addedDeletes.filter(isPos).length);
+      put('added-equality-deletes', sum(addedDeletes.filter(isEq), (f) => f.recordCount));
+      put('added-position-deletes', sum(addedDeletes.filter(isPos), (f) => f.recordCount));
+      put('deleted-data-files', removedFiles.filter(isData).length);
+      put('deleted-records', sum(removedFiles.filter(isData), (f) => f.recordCount));
+      put('removed-delete-files', removedFiles.filter((f) => !isData(f)).length);
+      put('removed-files-size', sum(removedFiles, (f) => f.fileSizeInBytes));
+      const prev = parent?.summary ?? {};
+      const prevTotal = (k: SummaryTotal) => (change.removeAll ? 0 : Number(prev[k] ?? 0));
+      summary['total-records'] = String(prevTotal('total-records') + sum(data, (f) => f.recordCount));
+      summary['total-files-size'] = String(prevTotal('total-files-size') + sum([...data, ...addedDeletes], (f) => f.fileSizeInBytes));
+      summary['total-data-files'] = String(prevTotal('total-data-files') + data.length);
+      summary['total-delete-files'] = String(prevTotal('total-delete-files') + addedDeletes.length);
+      summary['total-position-deletes'] = String(prevTotal('total-position-deletes') + sum(addedDeletes.filter(isPos), (f) => f.recordCount));
+      summary['total-equality-deletes'] = String(prevTotal('total-equality-deletes') + sum(addedDeletes.filter(isEq), (f) => f.recordCount));
+      for (const [k, v] of Object.entries(change.summary ?? {})) {
+        if (k === 'operation') throw new TidemarkError('InvalidInput', 'summary property "operation" is set by the operation itself');
+        summary[k] = v;
+      }
+
+      const listPath = join(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
+      await writeFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber), { flag: 'wx' });
+      const now = Math.max(env.now(), m.lastUpdatedMs);
+      const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId };
+      const onMain = branch === 'main';
+      return {
+        ...meta2,
+        lastSequenceNumber: sequenceNumber,
+        lastUpdatedMs: now,
+        snapshots: [...m.snapshots, snapshot],
+        currentSnapshotId: onMain ? snapshotId : m.currentSnapshotId,
+        snapshotLog: onMain ? [...m.snapshotLog, { snapshotId, timestampMs: now }] : m.snapshotLog,
+        refs: { ...m.refs, [branch]: { ...(m.refs[branch] ?? {}), snapshotId, type: 'branch' } },
+      };
+    },
+    env,
+  );
+}
+
+/** The spec id a live entry was read under is not kept on ManifestEntry; match by partition arity. */
+function specOfEntry(e: ManifestEntry & { specId?: number }, specs: PartitionSpec[]): number {
+  if (e.specId !== undefined) return e.specId;
+  return specs.find((s) => s.fields.length === e.dataFile.partition.length)?.specId ?? 0;
+}

@@ -1,0 +1,137 @@
+import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
+import { PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
+import { getBool, getList, getNumber, getString, lineOfKey, readBlock, type ReadContext } from './config-read';
+import type { SourceConfig, StartupOptions } from './config-types';
+import { parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
+import { compileTablePattern } from './table-pattern';
+
+const OFFSET_KEYS = [
+  'scan.startup.specific-offset.file',
+  'scan.startup.specific-offset.pos',
+  'scan.startup.specific-offset.gtid-set',
+  'scan.startup.specific-offset.skip-events',
+  'scan.startup.specific-offset.skip-rows',
+];
+
+/** The `source` block: a MySQL or MariaDB server read by binlog (Flink CDC MySQL connector keys). */
+export function readSource(entry: { node: unknown; line: number }, ctx: ReadContext): SourceConfig | null {
+  const typeNode = isMap(entry.node) ? ((entry.node as YAMLMap).get('type', true) as Node | undefined) : undefined;
+  const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
+  if (type !== null && type !== 'mysql' && type !== 'mariadb') {
+    ctx.issues.error(ctx.issues.lineOf(typeNode), 'source.type', `source type ${JSON.stringify(type)} is not supported: Tidemark reads MySQL and MariaDB binlogs (type: mysql or mariadb)`, 'Unsupported');
+    return null;
+  }
+  const b = readBlock(entry.node, 'source', entry.line, SOURCE_KEYS, PREFIX_KEYS.source, ctx);
+  const err = (key: string, message: string) => ctx.issues.error(lineOfKey(b, key), `source.${key}`, message);
+
+  const pattern = (key: string) => {
+    const text = getString(b, key);
+    if (text === null) return null;
+    const compiled = compileTablePattern(text);
+    if ('error' in compiled) {
+      err(key, compiled.error);
+      return null;
+    }
+    return compiled.pattern;
+  };
+  const tables = pattern('tables');
+  const tablesExclude = pattern('tables.exclude');
+
+  let serverId: SourceConfig['serverId'] = null;
+  const sid = getString(b, 'server-id');
+  if (sid !== null) {
+    const parsed = parseServerId(sid);
+    if ('error' in parsed) err('server-id', parsed.error);
+    else serverId = parsed.value;
+  }
+
+  const startup = readStartup(b, ctx);
+
+  const metadataList: 'op_ts'[] = [];
+  for (const m of getList(b, 'metadata.list') ?? []) {
+    if (m === 'op_ts') metadataList.push('op_ts');
+    else err('metadata.list', `unknown metadata ${JSON.stringify(m)}: the MySQL source provides op_ts`);
+  }
+
+  let serverTimeZone: string | null = null;
+  const tz = getString(b, 'server-time-zone');
+  if (tz !== null) {
+    const parsed = parseTimeZone(tz);
+    if ('error' in parsed) err('server-time-zone', parsed.error);
+    else serverTimeZone = parsed.value;
+  }
+
+  const debezium = b.prefixed.get('debezium.') ?? {};
+  let skippedOperations: SourceConfig['skippedOperations'] = ['t'];
+  if (debezium['skipped.operations'] !== undefined) {
+    const parsed = parseSkippedOperations(debezium['skipped.operations']);
+    if ('error' in parsed) ctx.issues.error(lineOfKey(b, 'debezium.skipped.operations'), 'source.debezium.skipped.operations', parsed.error);
+    else skippedOperations = parsed.value;
+  }
+
+  if (!tables || type === null) return null;
+  return {
+    type: type as SourceConfig['type'],
+    name: getString(b, 'name'),
+    hostname: getString(b, 'hostname') ?? '',
+    port: getNumber(b, 'port', 3306),
+    username: getString(b, 'username') ?? '',
+    password: getString(b, 'password') ?? '',
+    tables,
+    tablesExclude,
+    serverId,
+    startup,
+    snapshotChunkSize: getNumber(b, 'scan.incremental.snapshot.chunk.size', 8096),
+    snapshotFetchSize: getNumber(b, 'scan.snapshot.fetch.size', 1024),
+    newlyAddedTableEnabled: getBool(b, 'scan.newly-added-table.enabled', false),
+    binlogNewlyAddedTableEnabled: getBool(b, 'scan.binlog.newly-added-table.enabled', false),
+    parseOnlineSchemaChangesEnabled: getBool(b, 'scan.parse.online.schema.changes.enabled', false),
+    schemaChangeEnabled: getBool(b, 'schema-change.enabled', true),
+    heartbeatIntervalMs: getNumber(b, 'heartbeat.interval', 30_000),
+    connectTimeoutMs: getNumber(b, 'connect.timeout', 30_000),
+    connectMaxRetries: getNumber(b, 'connect.max-retries', 3),
+    serverTimeZone,
+    metadataList,
+    skippedOperations,
+    treatTinyint1AsBoolean: getBool(b, 'treat-tinyint1-as-boolean.enabled', true),
+    includeComments: getBool(b, 'include-comments.enabled', false),
+    debezium,
+    jdbcProperties: b.prefixed.get('jdbc.properties.') ?? {},
+  };
+}
+
+function readStartup(b: ReturnType<typeof readBlock>, ctx: ReadContext): StartupOptions {
+  const mode = getString(b, 'scan.startup.mode') ?? 'initial';
+  const modeLine = lineOfKey(b, 'scan.startup.mode');
+  if (mode !== 'specific-offset') {
+    for (const key of OFFSET_KEYS) {
+      if (b.values.has(key)) ctx.issues.warn(lineOfKey(b, key), `source.${key}`, `ignored: scan.startup.mode is ${mode}, not specific-offset`);
+    }
+  }
+  if (mode !== 'timestamp' && b.values.has('scan.startup.timestamp-millis')) {
+    ctx.issues.warn(lineOfKey(b, 'scan.startup.timestamp-millis'), 'source.scan.startup.timestamp-millis', `ignored: scan.startup.mode is ${mode}, not timestamp`);
+  }
+  if (mode === 'specific-offset') {
+    const file = getString(b, 'scan.startup.specific-offset.file');
+    const pos = b.values.has('scan.startup.specific-offset.pos') ? getNumber(b, 'scan.startup.specific-offset.pos', 0) : null;
+    const gtidSet = getString(b, 'scan.startup.specific-offset.gtid-set');
+    if (gtidSet === null && (file === null || pos === null)) {
+      ctx.issues.error(modeLine, 'source.scan.startup.mode', 'specific-offset needs scan.startup.specific-offset.file and scan.startup.specific-offset.pos, or scan.startup.specific-offset.gtid-set');
+    }
+    return {
+      mode,
+      file,
+      pos,
+      gtidSet,
+      skipEvents: getNumber(b, 'scan.startup.specific-offset.skip-events', 0),
+      skipRows: getNumber(b, 'scan.startup.specific-offset.skip-rows', 0),
+    };
+  }
+  if (mode === 'timestamp') {
+    if (!b.values.has('scan.startup.timestamp-millis')) {
+      ctx.issues.error(modeLine, 'source.scan.startup.mode', 'timestamp needs scan.startup.timestamp-millis (ms since the epoch)');
+    }
+    return { mode, timestampMillis: getNumber(b, 'scan.startup.timestamp-millis', 0) };
+  }
+  return { mode: mode as 'initial' | 'earliest-offset' | 'latest-offset' | 'snapshot' };
+}

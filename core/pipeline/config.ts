@@ -1,0 +1,311 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { isTidemarkError, TidemarkError } from '../errors';
+import { PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './config-keys';
+import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, type Block, type ReadContext } from './config-read';
+import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './config-types';
+import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './config-values';
+import { readSource } from './config-source';
+import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
+import { compileFilter, compileProjection } from './transform';
+import { unknownKeyMessage } from './suggest';
+
+export interface ValidateOptions {
+  /** Shown in messages (`pipeline.yaml:12: …`). */
+  fileName: string;
+  /** Where `${env:NAME}` references are looked up; inject `process.env` at the edge. */
+  env?: Record<string, string | undefined>;
+  /** Folder that a relative warehouse path is resolved against (the YAML file's folder). */
+  baseDir?: string;
+}
+
+/** `pipeline.yaml:12: route[1].source-table: invalid regex "(": Unterminated group` */
+export function formatIssue(fileName: string, issue: ConfigIssue): string {
+  return `${fileName}:${issue.line}: ${issue.path}: ${issue.message}`;
+}
+
+/** Parses YAML keeping positions; the Document is also what export-flink edits. */
+export function parsePipelineDocument(text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  return { doc, lines };
+}
+
+function topLevel(doc: Document, issues: Issues): Map<string, { node: unknown; line: number }> {
+  const blocks = new Map<string, { node: unknown; line: number }>();
+  if (!isMap(doc.contents)) {
+    issues.error(1, '(file)', 'expected a YAML map with source, sink and pipeline blocks');
+    return blocks;
+  }
+  for (const pair of (doc.contents as YAMLMap).items) {
+    const keyNode = pair.key as Node;
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const line = issues.lineOf(keyNode);
+    if (key === 'model') {
+      issues.error(line, key, 'AI model definitions run Java/remote code inside Flink; Tidemark does not support them', 'Unsupported');
+    } else if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+      issues.error(line, key, unknownKeyMessage(key, TOP_LEVEL_KEYS));
+    } else {
+      blocks.set(key, { node: pair.value, line });
+    }
+  }
+  return blocks;
+}
+
+function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: ReadContext): { options: PipelineOptions; block: Block | null } {
+  const defaults: PipelineOptions = {
+    name: 'Flink CDC Pipeline Job',
+    parallelism: 1,
+    schemaChangeBehavior: 'lenient',
+    routeMode: 'ALL_MATCH',
+    localTimeZone: null,
+    checkpointIntervalMs: 30_000,
+    tidemark: { changelogEnabled: false, statusFile: null },
+  };
+  if (!entry || entry.node === null || (isMap(entry.node) && (entry.node as YAMLMap).items.length === 0)) {
+    ctx.issues.warn(entry?.line ?? 1, 'pipeline', 'Flink CDC requires a non-empty pipeline block; export-flink adds one');
+    return { options: defaults, block: null };
+  }
+  const b = readBlock(entry.node, 'pipeline', entry.line, PIPELINE_KEYS, [], ctx, ['user-defined-function', 'model']);
+  for (const key of ['user-defined-function', 'model']) {
+    if (b.keys.includes(key)) {
+      const what = key === 'model' ? 'AI models' : 'user-defined functions';
+      ctx.issues.error(lineOfKey(b, key), `pipeline.${key}`, `${what} are Java classes loaded into Flink; Tidemark does not support them`, 'Unsupported');
+    }
+  }
+  if (getString(b, 'execution.runtime-mode') === 'BATCH') {
+    ctx.issues.error(lineOfKey(b, 'execution.runtime-mode'), 'pipeline.execution.runtime-mode', 'BATCH is not supported: Tidemark runs pipelines as STREAMING; for a one-off copy use source scan.startup.mode: snapshot', 'Unsupported');
+  }
+  let localTimeZone: string | null = null;
+  const tz = getString(b, 'local-time-zone');
+  if (tz !== null && tz !== 'systemDefault') {
+    const parsed = parseTimeZone(tz);
+    if ('error' in parsed) ctx.issues.error(lineOfKey(b, 'local-time-zone'), 'pipeline.local-time-zone', parsed.error);
+    else localTimeZone = parsed.value;
+  }
+  const interval = getNumber(b, 'execution.checkpointing.interval', defaults.checkpointIntervalMs);
+  if (interval <= 0) ctx.issues.error(lineOfKey(b, 'execution.checkpointing.interval'), 'pipeline.execution.checkpointing.interval', 'expected a positive duration, found 0');
+  return {
+    block: b,
+    options: {
+      name: getString(b, 'name') ?? defaults.name,
+      parallelism: getNumber(b, 'parallelism', 1),
+      schemaChangeBehavior: (getString(b, 'schema.change.behavior') ?? 'lenient') as SchemaChangeBehavior,
+      routeMode: (getString(b, 'route-mode') ?? 'ALL_MATCH') as PipelineOptions['routeMode'],
+      localTimeZone,
+      checkpointIntervalMs: interval,
+      tidemark: {
+        changelogEnabled: getBool(b, 'tidemark.changelog.enabled', false),
+        statusFile: getString(b, 'tidemark.status-file'),
+      },
+    },
+  };
+}
+
+function readSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig | null {
+  const typeNode = isMap(entry.node) ? ((entry.node as YAMLMap).get('type', true) as Node | undefined) : undefined;
+  const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
+  if (type !== null && type !== 'iceberg') {
+    // Other sinks have their own keys; checking them against Iceberg's would only add noise.
+    const later = type === 'paimon' ? ' (Paimon comes later)' : '';
+    ctx.issues.error(ctx.issues.lineOf(typeNode), 'sink.type', `sink type ${JSON.stringify(type)} is not supported: Tidemark writes Apache Iceberg tables (type: iceberg)${later}`, 'Unsupported');
+    return null;
+  }
+  const b = readBlock(entry.node, 'sink', entry.line, SINK_KEYS, PREFIX_KEYS.sink, ctx);
+  const catalogType = getString(b, 'catalog.properties.type');
+  if (catalogType !== null && catalogType.toLowerCase() !== 'hadoop') {
+    ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes to a local folder (catalog.properties.type: hadoop)`, 'Unsupported');
+  }
+  let warehouse = getString(b, 'catalog.properties.warehouse') ?? '';
+  if (warehouse.startsWith('file://')) warehouse = decodeURIComponent(warehouse.slice('file://'.length));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(warehouse);
+  if (scheme) {
+    ctx.issues.error(lineOfKey(b, 'catalog.properties.warehouse'), 'sink.catalog.properties.warehouse', `warehouse ${JSON.stringify(warehouse)} uses ${scheme[1]}://; Tidemark writes to a local folder (a path or file:// URI)`, 'Unsupported');
+  } else if (warehouse !== '' && !isAbsolute(warehouse) && baseDir !== undefined) {
+    warehouse = resolve(baseDir, warehouse);
+  }
+  let partitionKeys = {};
+  const pk = getString(b, 'partition.key');
+  if (pk !== null) {
+    const parsed = parsePartitionKey(pk);
+    if ('error' in parsed) ctx.issues.error(lineOfKey(b, 'partition.key'), 'sink.partition.key', parsed.error);
+    else partitionKeys = parsed.value;
+  }
+  const expand = (key: string): string[] | null => {
+    const list = getList(b, key);
+    if (list === null) return null;
+    const parsed = expandSchemaChangeTypes(list);
+    if ('error' in parsed) {
+      ctx.issues.error(lineOfKey(b, key), `sink.${key}`, parsed.error);
+      return null;
+    }
+    return parsed.value;
+  };
+  // Flink CDC: lenient mode leaves out truncate and drop table unless exclude says otherwise.
+  const include = expand('include.schema.changes') ?? [...SCHEMA_CHANGE_TYPES];
+  const exclude = expand('exclude.schema.changes') ?? (behavior === 'lenient' ? ['drop.table', 'truncate.table'] : []);
+  const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
+  delete catalogProperties.type;
+  delete catalogProperties.warehouse;
+  return {
+    type: 'iceberg',
+    name: getString(b, 'name'),
+    catalogType: 'hadoop',
+    warehouse,
+    catalogProperties,
+    partitionKeys,
+    tableProperties: b.prefixed.get('table.properties.') ?? {},
+    compactionEnabled: getBool(b, 'sink.compaction.enabled', false),
+    compactionCommitInterval: getNumber(b, 'sink.compaction.commit.interval', 10),
+    schemaChanges: SCHEMA_CHANGE_TYPES.filter((t) => include.includes(t) && !exclude.includes(t)),
+    tidemark: {
+      expireSnapshotsMaxAgeMs: b.values.has('tidemark.expire-snapshots.max-age') ? getNumber(b, 'tidemark.expire-snapshots.max-age', 0) : null,
+      expireSnapshotsRetainLast: getNumber(b, 'tidemark.expire-snapshots.retain-last', 1),
+    },
+  };
+}
+
+function listItems(entry: { node: unknown; line: number } | undefined, name: string, issues: Issues): { node: unknown; line: number; path: string }[] {
+  if (!entry || entry.node === null) return [];
+  if (!isSeq(entry.node)) {
+    issues.error(entry.line, name, `expected a list of rules (each starting with "- source-table:"), found ${isMap(entry.node) ? 'a map' : 'a value'}`);
+    return [];
+  }
+  return entry.node.items.map((item, i) => ({ node: item, line: issues.lineOf(item as Node), path: `${name}[${i}]` }));
+}
+
+function tablePattern(b: Block, key: string, ctx: ReadContext): TablePattern | null {
+  const text = getString(b, key);
+  if (text === null) return null;
+  const compiled = compileTablePattern(text);
+  if ('error' in compiled) {
+    ctx.issues.error(lineOfKey(b, key), `${b.path}.${key}`, compiled.error);
+    return null;
+  }
+  return compiled.pattern;
+}
+
+/**
+ * Validates a Flink CDC 3.x pipeline YAML text. Never throws for bad input: every problem is an
+ * issue with its line and key path. `config` is null when there is any error.
+ */
+export function validatePipeline(text: string, options: ValidateOptions): ValidationResult {
+  const { doc, lines } = parsePipelineDocument(text);
+  const issues = new Issues(lines);
+  const ctx: ReadContext = { issues, env: options.env ?? {} };
+  for (const e of doc.errors) {
+    const line = lines.linePos(e.pos[0]).line;
+    const message = e.code === 'MULTIPLE_DOCS' ? 'expected one YAML document, found several (separated by ---)' : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    issues.error(line, 'yaml', message);
+  }
+  if (doc.errors.length > 0) return { config: null, errors: issues.errors, warnings: issues.warnings };
+  const blocks = topLevel(doc, issues);
+  for (const required of ['source', 'sink'] as const) {
+    if (!blocks.has(required) && isMap(doc.contents)) issues.error(1, required, `missing required block ${JSON.stringify(required)}`);
+  }
+  const pipeline = readPipeline(blocks.get('pipeline'), ctx);
+  const sourceEntry = blocks.get('source');
+  const source = sourceEntry ? readSource(sourceEntry, ctx) : null;
+  const sinkEntry = blocks.get('sink');
+  const sink = sinkEntry ? readSink(sinkEntry, pipeline.options.schemaChangeBehavior, ctx, options.baseDir) : null;
+
+  const routes: PipelineConfig['routes'] = [];
+  for (const item of listItems(blocks.get('route'), 'route', issues)) {
+    const b = readBlock(item.node, item.path, item.line, ROUTE_KEYS, [], ctx);
+    const sourceTable = tablePattern(b, 'source-table', ctx);
+    const sinkTable = getString(b, 'sink-table');
+    const replaceSymbol = getString(b, 'replace-symbol');
+    if (replaceSymbol === '') issues.error(lineOfKey(b, 'replace-symbol'), `${item.path}.replace-symbol`, 'must not be empty');
+    if (sinkTable !== null && replaceSymbol && !sinkTable.includes(replaceSymbol)) {
+      issues.warn(lineOfKey(b, 'replace-symbol'), `${item.path}.replace-symbol`, `${JSON.stringify(replaceSymbol)} does not occur in sink-table ${JSON.stringify(sinkTable)}`);
+    }
+    if (sinkTable !== null && sourceTable && !replaceSymbol) {
+      const highest = highestGroupReference(sinkTable);
+      const groups = countGroups(sourceTable.regex);
+      if (highest > groups) {
+        issues.error(lineOfKey(b, 'sink-table'), `${item.path}.sink-table`, `refers to $${highest} but source-table ${JSON.stringify(sourceTable.text)} has ${groups} capture group(s)`);
+      } else if (highest === 0 && sinkTable.split('.').length !== 2) {
+        issues.error(lineOfKey(b, 'sink-table'), `${item.path}.sink-table`, `expected <namespace>.<table>, found ${JSON.stringify(sinkTable)}`);
+      }
+    }
+    let shardColumns: PipelineConfig['routes'][number]['tidemark']['shardColumns'] = [];
+    const shard = getList(b, 'tidemark.key.shard-columns');
+    if (shard !== null) {
+      const parsed = parseShardColumns(shard);
+      if ('error' in parsed) issues.error(lineOfKey(b, 'tidemark.key.shard-columns'), `${item.path}.tidemark.key.shard-columns`, parsed.error);
+      else shardColumns = parsed.value;
+    }
+    if (sourceTable && sinkTable !== null) {
+      routes.push({ sourceTable, sinkTable, replaceSymbol, description: getString(b, 'description'), tidemark: { shardColumns } });
+    }
+  }
+
+  const transforms: PipelineConfig['transforms'] = [];
+  for (const item of listItems(blocks.get('transform'), 'transform', issues)) {
+    const b = readBlock(item.node, item.path, item.line, TRANSFORM_KEYS, [], ctx);
+    const sourceTable = tablePattern(b, 'source-table', ctx);
+    const metadata = new Set<string>();
+    for (const key of ['projection', 'filter'] as const) {
+      const t = getString(b, key);
+      if (t === null) continue;
+      try {
+        const compiled = key === 'projection' ? compileProjection(t) : compileFilter(t);
+        compiled.metadataColumns.forEach((m) => metadata.add(m));
+      } catch (e) {
+        if (!isTidemarkError(e)) throw e;
+        issues.error(lineOfKey(b, key), `${item.path}.${key}`, e.message, e.code);
+      }
+    }
+    if (metadata.has('op_ts') && source && !source.metadataList.includes('op_ts')) {
+      issues.error(b.line, item.path, 'reads op_ts, but the source does not provide it: add metadata.list: op_ts to the source block');
+    }
+    let tableOptions = {};
+    const to = getString(b, 'table-options');
+    if (to !== null) {
+      const parsed = parseTableOptions(to);
+      if ('error' in parsed) issues.error(lineOfKey(b, 'table-options'), `${item.path}.table-options`, parsed.error);
+      else tableOptions = parsed.value;
+    }
+    const keys = (k: string) => {
+      const v = getString(b, k);
+      return v === null ? null : splitList(v);
+    };
+    if (sourceTable) {
+      transforms.push({
+        sourceTable,
+        projection: getString(b, 'projection'),
+        filter: getString(b, 'filter'),
+        primaryKeys: keys('primary-keys'),
+        partitionKeys: keys('partition-keys'),
+        tableOptions,
+        converterAfterTransform: getString(b, 'converter-after-transform') as 'SOFT_DELETE' | null,
+        description: getString(b, 'description'),
+      });
+    }
+  }
+
+  const sorted = (list: ConfigIssue[]) => [...list].sort((a, b) => a.line - b.line);
+  const errors = sorted(issues.errors);
+  const config = errors.length === 0 && source && sink ? { source, sink, routes, transforms, pipeline: pipeline.options } : null;
+  return { config, errors, warnings: sorted(issues.warnings) };
+}
+
+/**
+ * Validates and returns the config, or throws one TidemarkError whose message lists every error
+ * (one per line, formatted by formatIssue). The code is Unsupported when every error is
+ * Unsupported (e.g. only the sink type), InvalidInput otherwise.
+ */
+export function loadPipelineConfig(text: string, options: ValidateOptions): { config: PipelineConfig; warnings: ConfigIssue[] } {
+  const result = validatePipeline(text, options);
+  if (result.config === null) {
+    const code = result.errors.length > 0 && result.errors.every((e) => e.code === 'Unsupported') ? 'Unsupported' : 'InvalidInput';
+    const first = result.errors[0];
+    throw new TidemarkError(code, result.errors.map((e) => formatIssue(options.fileName, e)).join('\n'), {
+      file: options.fileName,
+      errors: result.errors.length,
+      line: first?.line ?? null,
+      path: first?.path ?? null,
+    });
+  }
+  return { config: result.config, warnings: result.warnings };
+}

@@ -1,0 +1,11 @@
+/**
+ * core/pipeline: Flink CDC 3.x pipeline YAML — parse + validate, routing, transforms, export.
+ * The runner (core/pipeline, later) joins core/cdc and core/lake using these.
+ */
+export type * from './config-types';
+export { validatePipeline, loadPipelineConfig, formatIssue, type ValidateOptions } from './config';
+export { planRoutes, type RoutePlan, type SourceTablePlan, type TargetTablePlan, type SourceTableInfo, type TableRef, type PlanWarning } from './route';
+export { compileTransform, compileProjection, compileFilter, parseProjection, type CompiledTransform, type CompiledProjection, type CompiledFilter } from './transform';
+export { METADATA_COLUMNS, type Row, type RowMeta, type Value } from './transform-eval';
+export { matchTable, convertTableList, expandSinkTable } from './table-pattern';
+export { exportFlinkYaml, ANY_ENV } from './export-flink';

@@ -1,0 +1,35 @@
+/**
+ * SQL over a warehouse: `ns.table` names (with time travel) are resolved to merge-on-read views
+ * of the lake, then DuckDB runs the rewritten text.
+ */
+import { TidemarkError } from '../errors';
+import { listWarehouseTables } from '../lake/warehouse';
+import type { ResultSet } from './arrow-values';
+import { quoteIdent } from './duckdb';
+import type { QueryEngine } from './engine';
+import { findTableRefs, rewriteTableRefs } from './sql-rewrite';
+
+/** DuckDB's own catalogs, which must keep working in the console. */
+const SYSTEM_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system']);
+
+export async function queryWarehouse(engine: QueryEngine, warehouse: string, sql: string): Promise<ResultSet> {
+  const refs = findTableRefs(sql);
+  const tables = refs.length > 0 ? await listWarehouseTables(engine.storage, warehouse) : [];
+  const byName = new Map(tables.map((t) => [`${t.namespace}.${t.name}`, t]));
+  const views = new Map<(typeof refs)[number], string>();
+  const lakeRefs = refs.filter((r) => !SYSTEM_SCHEMAS.has(r.parts[0]!.toLowerCase()));
+  for (const ref of lakeRefs) {
+    const name = ref.parts.join('.');
+    const table = byName.get(name);
+    if (!table) {
+      const known = [...byName.keys()].slice(0, 10).join(', ');
+      throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
+    }
+    if (table.format !== 'iceberg') throw new TidemarkError('Unsupported', `SQL over ${table.format} table ${name} is not supported yet`, { table: name });
+    const travel = ref.timeTravel;
+    const { view } = await engine.registerView(table.path, travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {});
+    views.set(ref, view);
+  }
+  const rewritten = rewriteTableRefs(sql, lakeRefs, (ref) => quoteIdent(views.get(ref)!));
+  return engine.query(rewritten);
+}

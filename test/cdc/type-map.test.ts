@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mapColumnType, makeConverter, normaliseDecimal } from '../../core/cdc/type-map';
+import { TidemarkError } from '../../core/errors/index';
+import type { ColumnSchema } from '../../core/cdc/types';
+
+/** One row per line of the type map in issue 3. */
+const MAP: [string, unknown][] = [
+  ['tinyint(1)', { type: 'boolean' }],
+  ['tinyint(4)', { type: 'int' }],
+  ['tinyint unsigned', { type: 'int' }],
+  ['smallint(6)', { type: 'int' }],
+  ['mediumint(8) unsigned', { type: 'int' }],
+  ['int(11)', { type: 'int' }],
+  ['int(10) unsigned', { type: 'long' }],
+  ['bigint(20)', { type: 'long' }],
+  ['bigint(20) unsigned', { type: 'decimal', precision: 20, scale: 0 }],
+  ['decimal(38,10)', { type: 'decimal', precision: 38, scale: 10 }],
+  ['decimal(10,0)', { type: 'decimal', precision: 10, scale: 0 }],
+  ['decimal(39,2)', { type: 'string' }],
+  ['decimal(65,30)', { type: 'string' }],
+  ['float', { type: 'float' }],
+  ['double', { type: 'double' }],
+  ['bit(1)', { type: 'boolean' }],
+  ['bit(10)', { type: 'binary' }],
+  ['char(5)', { type: 'string' }],
+  ['varchar(255)', { type: 'string' }],
+  ['longtext', { type: 'string' }],
+  ['binary(16)', { type: 'binary' }],
+  ['varbinary(10)', { type: 'binary' }],
+  ['blob', { type: 'binary' }],
+  ['date', { type: 'date' }],
+  ['time(6)', { type: 'time' }],
+  ['datetime(6)', { type: 'timestamp' }],
+  ['datetime', { type: 'timestamp' }],
+  ['timestamp(3)', { type: 'timestamptz' }],
+  ['year(4)', { type: 'int' }],
+  ['json', { type: 'string' }],
+  ["enum('a','b')", { type: 'string' }],
+  ["set('a','b')", { type: 'string' }],
+  ['geometry', { type: 'binary' }],
+  ['point', { type: 'binary' }],
+];
+
+const col = (mysqlType: string, nullable = true): ColumnSchema => ({ name: 'c', mysqlType, icebergType: mapColumnType(mysqlType), nullable, position: 1 });
+
+describe('MySQL → Iceberg type map', () => {
+  for (const [mysqlType, iceberg] of MAP) {
+    it(`${mysqlType} → ${JSON.stringify(iceberg)}`, () => {
+      expect(mapColumnType(mysqlType)).toEqual(iceberg);
+    });
+  }
+
+  it('tinyint(1) → int when treat-tinyint1-as-boolean is off', () => {
+    expect(mapColumnType('tinyint(1)', { tinyInt1IsBoolean: false })).toEqual({ type: 'int' });
+  });
+
+  it('an unknown type is Unsupported, naming the column', () => {
+    expect(() => mapColumnType('vector(3)', undefined, 'app.t.v')).toThrowError(
+      expect.objectContaining({ code: 'Unsupported', message: 'app.t.v: column type "vector(3)" has no Iceberg mapping' }),
+    );
+  });
+});
+
+describe('value conversion', () => {
+  it('zero dates become null in nullable columns and the epoch in NOT NULL ones', () => {
+    expect(makeConverter(col('date'), 'c')('0000-00-00')).toBeNull();
+    expect(makeConverter(col('date', false), 'c')('0000-00-00')).toBe(0);
+    expect(makeConverter(col('datetime', false), 'c')('2020-00-10 00:00:00')).toBe(0n);
+    expect(makeConverter(col('timestamp'), 'c')('0000-00-00 00:00:00')).toBeNull();
+  });
+
+  it('TIME outside Iceberg time range is DataInvalid naming the column', () => {
+    expect(() => makeConverter(col('time'), 'app.t.c')('838:59:59')).toThrowError(expect.objectContaining({ code: 'DataInvalid', message: expect.stringContaining('app.t.c: TIME 838:59:59') }));
+    expect(() => makeConverter(col('time'), 'app.t.c')('-00:00:01')).toThrow(TidemarkError);
+  });
+
+  it('timestamps keep microseconds; dates count days since the epoch', () => {
+    expect(makeConverter(col('datetime(6)'), 'c')('1969-12-31 23:59:59.000001')).toBe(-999_999n);
+    expect(makeConverter(col('date'), 'c')('1969-12-31')).toBe(-1);
+    expect(makeConverter(col('time(3)'), 'c')('01:00:00.5')).toBe(3_600_500_000n);
+  });
+
+  it('decimal text is canonical: no leading zeros, exact scale, no -0', () => {
+    expect(normaliseDecimal('-0012.5', 3, 'c')).toBe('-12.500');
+    expect(normaliseDecimal('-0.000', 3, 'c')).toBe('0.000');
+    expect(normaliseDecimal('.5', 1, 'c')).toBe('0.5');
+    expect(() => normaliseDecimal('1.2345', 2, 'c')).toThrow(/more than 2 fraction digits/);
+  });
+
+  it('property: any decimal(38,10) value converts from its text unchanged in value', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }), (units) => {
+        const neg = units < 0n;
+        const abs = (neg ? -units : units).toString().padStart(11, '0');
+        const text = `${neg ? '-' : ''}${abs.slice(0, -10)}.${abs.slice(-10)}`;
+        const out = makeConverter(col('decimal(38,10)'), 'c')(text) as string;
+        const back = BigInt(out.replace('.', ''));
+        expect(back).toBe(units);
+      }),
+    );
+  });
+
+  it('property: bigint values arrive as number or string and convert exactly', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (v) => {
+        const raw = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+        expect(makeConverter(col('bigint'), 'c')(raw)).toBe(v);
+      }),
+    );
+  });
+});

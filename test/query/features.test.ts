@@ -1,0 +1,183 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import * as parquet from 'parquet-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main';
+import { loadTable } from '../../core/lake/table';
+import { readColumnStats } from '../../core/query/column-stats';
+import type { QueryEngine } from '../../core/query/engine';
+import { exportParquet, formatCsv } from '../../core/query/export';
+import { readKeyHistory } from '../../core/query/key-history';
+import { createNodeQueryEngine } from '../../core/query/node';
+import { diffRows } from '../../core/query/row-diff';
+import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
+import { queryWarehouse } from '../../core/query/warehouse-sql';
+import { createLocalStorage } from '../../core/storage/local';
+import { requireSharedFixtures } from '../support/fixtures';
+
+const warehouse = join(requireSharedFixtures(), 'iceberg');
+const storage = createLocalStorage();
+let engine: QueryEngine;
+let tmp: string;
+
+beforeAll(async () => {
+  engine = await createNodeQueryEngine(storage);
+  tmp = await mkdtemp(join(tmpdir(), 'tidemark-query-'));
+});
+afterAll(async () => {
+  await engine?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const table = (name: string) => loadTable(storage, join(warehouse, name));
+
+describe('schema diff', () => {
+  it('shows added columns between snapshots (java_bunnies, spark_bunnies)', async () => {
+    const jb = await table('icebird/java_bunnies');
+    const d1 = diffSchemas(await readSchemaVersion(storage, jb, 4951213507629824583n), await readSchemaVersion(storage, jb, 9158179788527662767n));
+    expect(d1.added).toEqual([{ id: 9, path: '__happy__', type: 'boolean', required: false }]);
+    expect(d1.removed).toEqual([]);
+    expect(d1.renamed).toEqual([]);
+    const sb = await table('icebird/spark_bunnies');
+    const d2 = diffSchemas(await readSchemaVersion(storage, sb, 7505300640432048841n), await readSchemaVersion(storage, sb, 2701171901096418979n));
+    expect(d2.added).toEqual([{ id: 9, path: 'breed_name_length', type: 'int', required: false }]);
+  });
+
+  it('shows a rename made without a new snapshot when diffing against current', async () => {
+    const t = await table('icebird/spark_rename_column');
+    const d = diffSchemas(await readSchemaVersion(storage, t, 5276958600260276572n), await readSchemaVersion(storage, t, 'current'));
+    expect(d).toEqual({ added: [], removed: [], renamed: [{ id: 3, from: 'date', to: 'event_date' }], typeChanged: [], nullabilityChanged: [], identifierChanged: null, partitionSpecChanged: null });
+  });
+
+  it('diff(a, a) is empty and reversing swaps added and removed', async () => {
+    const jb = await table('icebird/java_bunnies');
+    const a = await readSchemaVersion(storage, jb, 4951213507629824583n);
+    const b = await readSchemaVersion(storage, jb, 'current');
+    expect(diffSchemas(a, a)).toEqual({ added: [], removed: [], renamed: [], typeChanged: [], nullabilityChanged: [], identifierChanged: null, partitionSpecChanged: null });
+    expect(diffSchemas(b, a).removed).toEqual(diffSchemas(a, b).added);
+  });
+});
+
+describe('row diff', () => {
+  it('diff(a, a) is empty', async () => {
+    const t = await table('duckdb-iceberg/equality_deletes_mytable');
+    const d = await diffRows(engine, t, 853766660775201079n, 853766660775201079n, { key: ['id'] });
+    expect([d.addedCount, d.removedCount, d.changedCount]).toEqual([0, 0, 0]);
+    const whole = await diffRows(engine, t, 853766660775201079n, 853766660775201079n);
+    expect([whole.addedCount, whole.removedCount, whole.changedCount]).toEqual([0, 0, 0]);
+  });
+
+  it('finds added and removed rows by key across equality deletes', async () => {
+    const t = await table('duckdb-iceberg/equality_deletes_mytable');
+    const d = await diffRows(engine, t, 853766660775201079n, 1916084761853986166n, { key: ['id'] });
+    expect(d.addedCount).toBe(1);
+    expect(d.removedCount).toBe(3);
+    expect(d.added).toEqual([{ id: 5, name: 'e', bir: '2025-01-05' }]);
+    expect(d.removed.map((r) => r.id).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('finds changed rows with the changed columns (java_bunnies update of New Zealand)', async () => {
+    const t = await table('icebird/java_bunnies');
+    const d = await diffRows(engine, t, 6458828015811002920n, 9158179788527662767n, { key: ['Breed Name'] });
+    expect(d.changedCount).toBe(1);
+    expect(d.changed[0]!.key).toEqual({ 'Breed Name': 'New Zealand' });
+    expect(d.changed[0]!.changedColumns).toContain('__happy__');
+    expect(d.changed[0]!.after.__happy__).toBe(true);
+    expect(d.addedCount + d.removedCount).toBe(0);
+  });
+
+  it('rejects an unknown key column naming it', async () => {
+    const t = await table('duckdb-iceberg/equality_deletes_mytable');
+    await expect(diffRows(engine, t, 853766660775201079n, 1916084761853986166n, { key: ['nope'] })).rejects.toMatchObject({
+      code: 'InvalidInput',
+      message: 'diff: key column "nope" not in the schema; columns: id, name, bir',
+    });
+  });
+});
+
+describe('key history', () => {
+  it('lists insert and delete of one key, and marks the snapshot whose manifest list is missing', async () => {
+    const t = await table('duckdb-iceberg/equality_deletes_mytable');
+    const h = await readKeyHistory(engine, t, { id: '1' });
+    expect(h.map((v) => [v.snapshotId, v.status])).toEqual([
+      [853766660775201079n, 'inserted'],
+      [7342794868382145167n, 'unreadable'],
+      [1584331123492059582n, 'deleted'],
+    ]);
+    expect(h[0]!.rows).toEqual([{ id: 1, name: 'a', bir: '2025-01-01' }]);
+    expect(h[1]!.error).toMatch(/^manifest list of snapshot 7342794868382145167 not found: /);
+  });
+
+  it('shows an update as before → after', async () => {
+    const t = await table('icebird/java_bunnies');
+    const h = await readKeyHistory(engine, t, { 'Breed Name': 'New Zealand' });
+    // Snapshot 2 only added the __happy__ column (null for this row): unchanged.
+    expect(h.map((v) => v.status)).toEqual(['inserted', 'unchanged', 'updated']);
+    expect(h[2]!.rows[0]!.__happy__).toBe(true);
+    expect(h[2]!.rows[0]!['Popularity Rank']).toBe(0n);
+  });
+});
+
+describe('column stats', () => {
+  it('computes counts, nulls, min/max, histogram and top values', async () => {
+    const stats = await readColumnStats(engine, await table('icebird/java_bunnies'));
+    const byName = Object.fromEntries(stats.map((s) => [s.name, s]));
+    expect(byName['Lifespan']).toMatchObject({ type: 'long', count: 15, nulls: 0, min: 5n, max: 10n });
+    expect(byName['__happy__']).toMatchObject({ count: 15, nulls: 14 });
+    const hist = byName['Average Weight']!.histogram!;
+    expect(hist).toHaveLength(20);
+    expect(hist.reduce((n, b) => n + b.count, 0)).toBe(15);
+    expect(hist[0]!.low).toBe(0.9);
+    expect(byName['Ear Type']!.topValues!.reduce((n, v) => n + v.count, 0)).toBe(15);
+    expect(byName['Ear Type']!.topValues!.map((v) => v.value).sort()).toEqual(['Erect', 'Lop']);
+  });
+});
+
+describe('export', () => {
+  it('writes Parquet that an independent reader (hyparquet) reads back, and CSV', async () => {
+    const { view } = await engine.registerView(await table('duckdb-iceberg/equality_deletes_mytable'), { snapshotId: 1916084761853986166n });
+    const bytes = await exportParquet(engine.session, parquet, `SELECT * FROM "${view}" ORDER BY id`);
+    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
+    expect(rows.map((r) => Number(r.id))).toEqual([4, 5]);
+    expect(rows.map((r) => r.name)).toEqual(['d', 'e']);
+    const csv = formatCsv(await engine.query(`SELECT * FROM "${view}" ORDER BY id`));
+    expect(csv).toBe('id,name,bir\n4,d,2025-01-04\n5,e,2025-01-05\n');
+    expect(formatCsv({ columns: [{ name: 'a,b', type: '' }], rows: [['x"y'], [null], [' pad']] })).toBe('"a,b"\n"x""y"\n\n" pad"\n');
+  });
+
+  it('tidemark export writes the file', async () => {
+    const out: string[] = [];
+    const to = join(tmp, 'bunnies.csv');
+    const code = await runCli(['export', join(warehouse, 'icebird/java_bunnies'), '--to', to], { out: (t) => out.push(t), err: (t) => out.push(t) });
+    expect(out).toEqual([`wrote 15 rows to ${to}`]);
+    expect(code).toBe(0);
+    expect(out).toEqual([`wrote 15 rows to ${to}`]);
+    expect((await readFile(to, 'utf8')).split('\n')).toHaveLength(17);
+  });
+});
+
+describe('SQL over a warehouse', () => {
+  it('resolves ns.table with time travel', async () => {
+    const r = await queryWarehouse(
+      engine,
+      warehouse,
+      'SELECT (SELECT count(*) FROM icebird.java_bunnies FOR VERSION AS OF 4951213507629824583) AS a, (SELECT count(*) FROM icebird.java_bunnies) AS b',
+    );
+    expect(r.rows).toEqual([[21n, 15n]]);
+    const ts = await queryWarehouse(engine, warehouse, "SELECT count(*) FROM duckdb-iceberg.equality_deletes_mytable FOR TIMESTAMP AS OF TIMESTAMP '2025-09-26 09:37:30'".replace('duckdb-iceberg', '"duckdb-iceberg"'));
+    expect(ts.rows).toEqual([[4n]]);
+  });
+
+  it('returns typed errors for bad SQL, unknown tables and snapshots, and times before the first snapshot', async () => {
+    await expect(queryWarehouse(engine, warehouse, 'SELEC 1')).rejects.toMatchObject({ code: 'InvalidInput', message: 'Parser Error: syntax error at or near "SELEC" (line 1, column 1)' });
+    await expect(queryWarehouse(engine, warehouse, 'SELECT * FROM demo.nope')).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/^table demo\.nope not found in warehouse /) });
+    await expect(queryWarehouse(engine, warehouse, 'SELECT * FROM icebird.spark_bunnies FOR VERSION AS OF 1234')).rejects.toMatchObject({ code: 'NotFound', message: expect.stringContaining('1234') });
+    await expect(queryWarehouse(engine, warehouse, "SELECT * FROM icebird.spark_bunnies FOR TIMESTAMP AS OF TIMESTAMP '2000-01-01 00:00:00'")).rejects.toMatchObject({
+      code: 'NotFound',
+      message: 'no snapshot at or before 2000-01-01T00:00:00.000Z',
+    });
+    await expect(queryWarehouse(engine, warehouse, "SELECT * FROM read_parquet('x.parquet')")).rejects.toMatchObject({ code: 'Unsupported' });
+  });
+});
