@@ -44,11 +44,6 @@ export function formatCell(value: unknown): string {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-export function formatCsv(columns: string[], rows: Record<string, unknown>[]): string {
-  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [columns.map(esc).join(','), ...rows.map((r) => columns.map((c) => esc(formatCell(r[c]))).join(','))].join('\n');
-}
-
 export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
   const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? 'NULL' : formatCell(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));

@@ -2,7 +2,8 @@ import { TidemarkError } from '../../core/errors';
 import { countRows, scanRows } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, type CliCommand } from '../command';
-import { formatCsv, formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { formatCsv } from '../../core/query/export';
+import { formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
 
 export const scanCommand: CliCommand = {
   name: 'scan',
@@ -26,7 +27,8 @@ export const scanCommand: CliCommand = {
     const result = await scanRows(createLocalStorage(), tableArg(positionals[0]), { ...parseSelector('scan', values), columns: columnsArg, limit });
     const names = result.columns.map((c) => c.name);
     if (format === 'json') io.out(JSON.stringify(result.rows.map((r) => toWire(r)), null, 2));
-    else if (format === 'csv') io.out(formatCsv(names, result.rows));
+    // Values go to the wire form first (bigint → decimal, bytes → hex) so CSV matches the JSON output.
+    else if (format === 'csv') io.out(formatCsv({ columns: names.map((name) => ({ name, type: '' })), rows: result.rows.map((r) => names.map((n) => toWire(r[n]))) }).trimEnd());
     else io.out(formatTable(names, result.rows));
   },
 };

@@ -13,10 +13,56 @@ export const wireBigint = z
   .regex(/^-?\d{1,20}$/, 'expected a decimal integer string')
   .transform((s) => BigInt(s));
 
+const tablePath = z.string().min(1, 'expected a table folder path');
+
+/** Which version of a table: a snapshot id, the snapshot current at a time, or a ref; none = current. */
+export const versionInput = z
+  .object({
+    snapshotId: wireBigint.optional(),
+    asOfTimestampMs: z.number().int().optional(),
+    ref: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((v) => [v.snapshotId, v.asOfTimestampMs, v.ref].filter((x) => x !== undefined).length <= 1, 'choose one of snapshotId, asOfTimestampMs, ref');
+
+const diffVersion = z.union([z.literal('current'), wireBigint]);
+
+export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'is null', 'is not null'] as const;
+
 export const callInputs = {
   'app.version': z.object({}).strict(),
   'app.initialState': z.object({}).strict(),
   'lake.openWarehouse': z.object({ path: z.string().min(1, 'expected a folder path') }).strict(),
+  'lake.tableInfo': z.object({ path: tablePath }).strict(),
+  'lake.snapshots': z.object({ path: tablePath }).strict(),
+  'lake.schema': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  'lake.files': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  'query.page': z
+    .object({
+      path: tablePath,
+      version: versionInput.optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(0).max(10_000).default(200),
+      sort: z.array(z.object({ column: z.string(), desc: z.boolean().default(false) }).strict()).default([]),
+      filters: z.array(z.object({ column: z.string(), op: z.enum(FILTER_OPS), value: z.string().optional() }).strict()).default([]),
+    })
+    .strict(),
+  'query.sql': z.object({ warehouse: z.string().min(1), sql: z.string().min(1, 'expected SQL'), limit: z.number().int().min(1).max(100_000).default(10_000) }).strict(),
+  'query.schemaDiff': z.object({ path: tablePath, from: diffVersion, to: diffVersion }).strict(),
+  'query.rowDiff': z.object({ path: tablePath, from: wireBigint, to: wireBigint, key: z.array(z.string()).optional(), limit: z.number().int().min(0).max(10_000).default(200) }).strict(),
+  'query.keyHistory': z.object({ path: tablePath, key: z.record(z.string(), z.string()).refine((k) => Object.keys(k).length > 0, 'expected at least one key column') }).strict(),
+  'query.stats': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  'query.export': z
+    .object({
+      to: z.string().min(1, 'expected an output file path'),
+      format: z.enum(['csv', 'parquet']),
+      path: tablePath.optional(),
+      version: versionInput.optional(),
+      warehouse: z.string().optional(),
+      sql: z.string().optional(),
+    })
+    .strict()
+    .refine((v) => (v.path !== undefined) !== (v.sql !== undefined && v.warehouse !== undefined), 'give either path (a table) or warehouse + sql'),
 } as const;
 
 export interface AppVersion {
@@ -45,10 +91,123 @@ export interface WarehouseListing {
   tables: TableEntry[];
 }
 
+export interface TableHealth {
+  dataFiles: number;
+  deleteFiles: number;
+  /** Mean data file size in bytes (0 without files). */
+  meanFileSizeBytes: number;
+  smallFiles: boolean;
+  /** Delete files per data file. */
+  deleteFileRatio: number;
+  badge: 'ok' | 'warn';
+  notes: string[];
+}
+
+export interface RefInfo {
+  name: string;
+  type: 'branch' | 'tag';
+  snapshotId: bigint;
+}
+
+export interface TableInfo {
+  path: string;
+  format: 'iceberg' | 'paimon';
+  formatVersion: number;
+  location: string;
+  tableUuid: string | null;
+  currentSnapshotId: bigint | null;
+  snapshotCount: number;
+  totalRecords: number | null;
+  totalSizeBytes: number | null;
+  lastCommitMs: number | null;
+  health: TableHealth;
+  refs: RefInfo[];
+}
+
+export interface SnapshotInfo {
+  snapshotId: bigint;
+  parentSnapshotId: bigint | null;
+  sequenceNumber: bigint;
+  timestampMs: number;
+  operation: string;
+  schemaId: number | null;
+  addedRecords: number | null;
+  deletedRecords: number | null;
+  totalRecords: number | null;
+  addedFiles: number | null;
+  addedDeleteFiles: number | null;
+  /** Source position written by Tidemark's sync (`tidemark.*` summary keys). */
+  source: Record<string, string>;
+  summary: Record<string, string>;
+}
+
+export interface FieldInfo {
+  id: number;
+  name: string;
+  /** Type as the spec spells it; nested types as struct<…>, list<…>, map<…, …>. */
+  type: string;
+  required: boolean;
+  doc: string | null;
+  children: FieldInfo[];
+}
+
+export interface SchemaInfo {
+  schemaId: number;
+  fields: FieldInfo[];
+  identifierFields: string[];
+  partitionSpec: string;
+}
+
+export interface FileEntry {
+  content: 'data' | 'position-deletes' | 'equality-deletes';
+  path: string;
+  recordCount: number;
+  fileSizeInBytes: number;
+  sequenceNumber: bigint;
+  fileSequenceNumber: bigint | null;
+  specId: number;
+  partition: unknown[];
+  /** For data files: the delete files that apply to it. */
+  deletes: string[];
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+export interface ResultPage {
+  columns: ColumnInfo[];
+  rows: unknown[][];
+  /** All rows matching the filters (not only this page). */
+  totalRows: number;
+  offset: number;
+  snapshotId: bigint | null;
+}
+
+export interface SqlResult {
+  columns: ColumnInfo[];
+  rows: unknown[][];
+  /** True when more rows existed than the limit. */
+  truncated: boolean;
+  elapsedMs: number;
+}
+
 export interface CallOutputs {
   'app.version': AppVersion;
   'app.initialState': { warehouse: string | null };
   'lake.openWarehouse': WarehouseListing;
+  'lake.tableInfo': TableInfo;
+  'lake.snapshots': SnapshotInfo[];
+  'lake.schema': SchemaInfo;
+  'lake.files': FileEntry[];
+  'query.page': ResultPage;
+  'query.sql': SqlResult;
+  'query.schemaDiff': import('../query/schema-diff').SchemaDiff;
+  'query.rowDiff': import('../query/row-diff').RowDiff;
+  'query.keyHistory': import('../query/key-history').KeyVersion[];
+  'query.stats': import('../query/column-stats').ColumnStats[];
+  'query.export': { to: string; rows: number };
 }
 
 export type CallName = keyof typeof callInputs & keyof CallOutputs;

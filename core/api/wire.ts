@@ -22,7 +22,10 @@ export interface WireError {
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
-/** Converts a core value to its wire form: bigint → decimal string, recursively. */
+/**
+ * Converts a core value to its wire form, recursively: bigint → decimal string, bytes → lowercase
+ * hex string (as the CLI prints them), Map → plain object.
+ */
 export function toWire<T>(value: T): Wire<T> {
   return convert(value) as Wire<T>;
 }
@@ -30,7 +33,8 @@ export function toWire<T>(value: T): Wire<T> {
 function convert(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return value.map(convert);
-  if (value instanceof Uint8Array) return Array.from(value);
+  if (value instanceof Uint8Array) return Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('');
+  if (value instanceof Map) return convert(Object.fromEntries(value));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = convert(v);

@@ -30,7 +30,14 @@ export interface RowFilter {
 
 export class SchemaCatalog {
   private readonly tables = new Map<string, TableCodec>();
+  private list: TableSchema[] | null = null;
   constructor(readonly config: ResolvedConfig) {}
+
+  /** All schemas, as one immutable array shared by offsets until the next DDL changes it. */
+  snapshotList(): TableSchema[] {
+    if (!this.list) this.list = Object.freeze([...this.tables.values()].map((t) => t.schema)) as TableSchema[];
+    return this.list;
+  }
 
   get(id: TableId): TableSchema | undefined {
     return this.tables.get(formatTableId(id))?.schema;
@@ -43,9 +50,11 @@ export class SchemaCatalog {
     const byName = new Map<string, Conv>();
     for (const c of schema.columns) byName.set(c.name, makeConverter(c, `${where}.${c.name}`));
     this.tables.set(where, { schema, byName });
+    this.list = null;
   }
   delete(id: TableId): void {
     this.tables.delete(formatTableId(id));
+    this.list = null;
   }
   all(): TableSchema[] {
     return [...this.tables.values()].map((t) => t.schema);

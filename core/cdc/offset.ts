@@ -3,7 +3,7 @@
  * last batch handed to the consumer, so "commit the offset with the data" gives exactly-once.
  */
 import { TidemarkError } from '../errors/index';
-import type { TableId } from './types';
+import type { TableId, TableSchema } from './types';
 
 export interface BinlogPosition {
   /** Binlog file name as the server lists it, e.g. `binlog.000003`. */
@@ -33,6 +33,12 @@ export interface SourceOffset extends BinlogPosition {
   gtidSet: string | null;
   /** Present while the snapshot phase is unfinished. */
   snapshot: SnapshotState | null;
+  /**
+   * Schemas of the captured tables as of this position (the binlog's schema history). A restart
+   * decodes the binlog after this point with them instead of the server's current schemas, which
+   * may already include later DDL. null: take the server's current schemas.
+   */
+  schemas: TableSchema[] | null;
 }
 
 /** Splits `binlog.000123` into its base and sequence so positions compare across rotations. */
@@ -62,6 +68,7 @@ interface OffsetJson {
   pos: string;
   gtidSet: string | null;
   snapshot: SnapshotState | null;
+  schemas: TableSchema[] | null;
 }
 
 /** JSON text of an offset: bigint positions become decimal strings (STYLE: 64-bit on the wire). */
@@ -71,6 +78,7 @@ export function encodeOffset(offset: SourceOffset): string {
     pos: offset.pos.toString(),
     gtidSet: offset.gtidSet,
     snapshot: offset.snapshot,
+    schemas: offset.schemas,
   };
   return JSON.stringify(json);
 }
@@ -115,5 +123,15 @@ export function decodeOffset(text: string): SourceOffset {
       lastKey: (s.lastKey as string | null) ?? null,
     };
   }
-  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot };
+  let schemas: TableSchema[] | null = null;
+  if (o.schemas !== null && o.schemas !== undefined) {
+    const ok =
+      Array.isArray(o.schemas) &&
+      o.schemas.every(
+        (s: Partial<TableSchema>) => isTableId(s?.table) && Array.isArray(s.columns) && Array.isArray(s.primaryKey) && s.columns.every((c) => typeof c?.name === 'string' && typeof c.mysqlType === 'string' && typeof c.icebergType?.type === 'string'),
+      );
+    if (!ok) throw invalid(text, 'field "schemas" must be a list of table schemas');
+    schemas = o.schemas as TableSchema[];
+  }
+  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot, schemas };
 }

@@ -89,8 +89,13 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
       const catalog = new SchemaCatalog(config);
       const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
-      const wanted: TableId[] = [...matched.map((m) => m.id), ...(offset?.snapshot?.tables ?? [])];
-      for (const s of await readTableSchemas(ctrl, wanted, typeOptions)) catalog.set(s);
+      if (offset?.schemas) {
+        // The schema history at the offset: later DDL is replayed from the binlog.
+        for (const s of offset.schemas) catalog.set(s);
+      } else {
+        const wanted: TableId[] = [...matched.map((m) => m.id), ...(offset?.snapshot?.tables ?? [])];
+        for (const s of await readTableSchemas(ctrl, wanted, typeOptions)) catalog.set(s);
+      }
 
       const mode = config.startupMode;
       let start: BinlogStart;

@@ -57,6 +57,7 @@ export class StreamState {
       pos: this.pos.pos,
       gtidSet: this.gtidSet,
       snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey } : null,
+      schemas: this.catalog.snapshotList(),
     };
   }
 

@@ -59,10 +59,25 @@ export interface QueryEngine {
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   const loader = new FileLoader(deps.session, deps.parquet, deps.storage);
   const views = new Map<string, Promise<RegisteredView>>();
+  // Metadata files are immutable, so a plan is fixed by (metadata file, selector): paging through a
+  // table re-reads only the small metadata JSON, not the manifests.
+  const plans = new Map<string, Promise<ScanPlan>>();
+
+  function cachedPlan(loaded: LoadedTable, options: PlanOptions): Promise<ScanPlan> {
+    if (options.filter) return planScan(deps.storage, loaded, options);
+    const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null]);
+    let p = plans.get(key);
+    if (!p) {
+      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref });
+      plans.set(key, p);
+      p.catch(() => plans.delete(key));
+    }
+    return p;
+  }
 
   async function registerView(table: string | LoadedTable, options: ViewOptions = {}): Promise<RegisteredView> {
     const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
-    const plan = await planScan(deps.storage, loaded, options);
+    const plan = { ...(await cachedPlan(loaded, options)) };
     if (options.schema) plan.schema = options.schema;
     // A view is defined by the metadata file (the table version), the snapshot, schema and columns.
     const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null]);

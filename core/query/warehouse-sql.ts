@@ -12,7 +12,8 @@ import { findTableRefs, rewriteTableRefs } from './sql-rewrite';
 /** DuckDB's own catalogs, which must keep working in the console. */
 const SYSTEM_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system']);
 
-export async function queryWarehouse(engine: QueryEngine, warehouse: string, sql: string): Promise<ResultSet> {
+/** Rewrites `ns.table [FOR … AS OF …]` references to registered merge-on-read views. */
+export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string, sql: string): Promise<string> {
   const refs = findTableRefs(sql);
   const tables = refs.length > 0 ? await listWarehouseTables(engine.storage, warehouse) : [];
   const byName = new Map(tables.map((t) => [`${t.namespace}.${t.name}`, t]));
@@ -30,6 +31,9 @@ export async function queryWarehouse(engine: QueryEngine, warehouse: string, sql
     const { view } = await engine.registerView(table.path, travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {});
     views.set(ref, view);
   }
-  const rewritten = rewriteTableRefs(sql, lakeRefs, (ref) => quoteIdent(views.get(ref)!));
-  return engine.query(rewritten);
+  return rewriteTableRefs(sql, lakeRefs, (ref) => quoteIdent(views.get(ref)!));
+}
+
+export async function queryWarehouse(engine: QueryEngine, warehouse: string, sql: string): Promise<ResultSet> {
+  return engine.query(await resolveWarehouseSql(engine, warehouse, sql));
 }

@@ -18,6 +18,18 @@ const offsetArb: fc.Arbitrary<SourceOffset> = fc.record({
     ),
     { nil: null },
   ),
+  schemas: fc.option(
+    fc.array(
+      fc.record({
+        table: tableId,
+        primaryKey: fc.array(fc.string()),
+        columns: fc.array(
+          fc.record({ name: fc.string(), mysqlType: fc.string(), icebergType: fc.constant({ type: 'int' as const }), nullable: fc.boolean(), position: fc.nat() }),
+        ),
+      }),
+    ),
+    { nil: null },
+  ),
 });
 
 describe('source offsets', () => {
@@ -30,8 +42,8 @@ describe('source offsets', () => {
   });
 
   it('encodes positions as decimal strings', () => {
-    const text = encodeOffset({ file: 'binlog.000002', pos: 2n ** 40n, gtidSet: '0-1-7', snapshot: null });
-    expect(JSON.parse(text)).toEqual({ file: 'binlog.000002', pos: '1099511627776', gtidSet: '0-1-7', snapshot: null });
+    const text = encodeOffset({ file: 'binlog.000002', pos: 2n ** 40n, gtidSet: '0-1-7', snapshot: null, schemas: null });
+    expect(JSON.parse(text)).toEqual({ file: 'binlog.000002', pos: '1099511627776', gtidSet: '0-1-7', snapshot: null, schemas: null });
   });
 
   it('property: random text decodes or throws only InvalidInput', () => {

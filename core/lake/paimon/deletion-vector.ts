@@ -9,6 +9,8 @@ import type { PaimonDeletionVectorRef } from './manifest';
  * The bitmap holds the 0-based positions of deleted rows in the data file.
  */
 const BITMAP32_MAGIC = 1581511376;
+/** Paimon's 64-bit vectors (`deletion-vectors.bitmap64`) write this magic little-endian. */
+const BITMAP64_MAGIC_LE = 1681511377;
 
 /** Reads one deletion vector as the set of deleted row positions. */
 export async function readDeletionVector(storage: StoragePort, ref: PaimonDeletionVectorRef): Promise<Set<number>> {
@@ -30,12 +32,13 @@ export async function readDeletionVector(storage: StoragePort, ref: PaimonDeleti
   const length = view.getInt32(0, false);
   if (length !== ref.length) bad(`length prefix ${length} differs from the index manifest's ${ref.length}`);
   const magic = view.getInt32(4, false);
-  if (magic !== BITMAP32_MAGIC) {
-    throw new TidemarkError('Unsupported', `${where}: deletion vector with magic number ${magic} (only 32-bit RoaringBitmap vectors, magic ${BITMAP32_MAGIC}, are supported)`, {
+  if (view.getInt32(4, true) === BITMAP64_MAGIC_LE) {
+    throw new TidemarkError('Unsupported', `${where}: 64-bit deletion vectors (deletion-vectors.bitmap64) are not supported`, {
       path: ref.indexFile,
       feature: 'deletion-vectors.bitmap64',
     });
   }
+  if (magic !== BITMAP32_MAGIC) bad(`magic number ${magic}, expected ${BITMAP32_MAGIC}`);
   const rows = decodeRoaringBitmap(bytes.subarray(8, 4 + ref.length), where);
   if (ref.cardinality !== null && rows.size !== ref.cardinality) bad(`bitmap holds ${rows.size} rows, the index manifest says ${ref.cardinality}`);
   return rows;

@@ -183,8 +183,9 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
 export async function countPaimonRows(storage: StoragePort, root: string, options: SnapshotSelector & { filter?: ScanFilter } = {}): Promise<number> {
   const { schema, files } = await resolve(storage, root, options);
   assertReadable(schema);
-  if (!options.filter && schema.primaryKeys.length === 0 && files.every((f) => f.deletionVector === null)) {
-    return files.reduce((n, f) => n + f.recordCount, 0);
+  const visible = filesToRead(schema, files);
+  if (!options.filter && schema.primaryKeys.length === 0 && visible.every((f) => f.deletionVector === null)) {
+    return visible.reduce((n, f) => n + f.recordCount, 0);
   }
   const filter = options.filter;
   const rows = await readPaimonRows(storage, schema, files, {

@@ -48,10 +48,14 @@ export function assertReadable(schema: PaimonSchema): void {
   }
 }
 
-/** Files a batch read sees (level-0 files are skipped for primary-key tables with deletion vectors). */
+/**
+ * Files a batch read sees: level-0 files are skipped for primary-key tables with deletion vectors,
+ * and files of the postpone bucket (-2, not yet assigned a bucket by compaction) are never read.
+ */
 export function filesToRead(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[] {
-  if (schema.primaryKeys.length > 0 && deletionVectorsEnabled(schema)) return files.filter((f) => f.level > 0);
-  return files;
+  const assigned = files.filter((f) => f.bucket !== -2);
+  if (schema.primaryKeys.length > 0 && deletionVectorsEnabled(schema)) return assigned.filter((f) => f.level > 0);
+  return assigned;
 }
 
 /** Trimmed primary key: the primary keys minus the partition keys (Paimon's `_KEY_*` columns). */
@@ -109,6 +113,13 @@ async function readFileColumns(
   fields: NestedField[],
   isPk: boolean,
 ): Promise<FileColumns> {
+  const ext = /\.([a-z0-9]+)$/i.exec(file.fileName)?.[1]?.toLowerCase() ?? '';
+  if (ext !== 'parquet') {
+    throw new TidemarkError('Unsupported', `${file.path}: Paimon data files in format ${ext || 'unknown'} are not supported (file.format = parquet is)`, {
+      path: file.path,
+      feature: `file.format=${ext}`,
+    });
+  }
   const table = await readParquetFile(storage, file.path, 'Paimon data file');
   const where = (name: string) => `${file.path}: column ${name}`;
   const values = fields.map((f) => readColumn(table, f.id, f.type, where(f.name)));

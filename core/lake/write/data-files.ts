@@ -1,3 +1,4 @@
+import type { Table } from 'apache-arrow';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
@@ -34,7 +35,11 @@ function partitionPath(spec: PartitionSpec, partition: unknown[]): string {
 }
 
 async function writeOne(ctx: FileWriteContext, fields: NestedField[], rows: Record<string, unknown>[], partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
-  const table = rowsToArrow({ fields }, rows);
+  return writeArrowFile(ctx, rowsToArrow({ fields }, rows), partition, prefix);
+}
+
+/** Writes an Arrow table whose fields carry `PARQUET:field_id` as one Parquet file of `partition`. */
+async function writeArrowFile(ctx: FileWriteContext, table: Table, partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
   const metrics = computeMetrics(table);
   const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)));
   const sub = partitionPath(ctx.spec, partition);
@@ -42,6 +47,12 @@ async function writeOne(ctx: FileWriteContext, fields: NestedField[], rows: Reco
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes, { flag: 'wx' });
   return { path, size: bytes.length, metrics };
+}
+
+/** An Arrow table with field ids (see arrow-append.ts) → one data file of `partition`. */
+export async function writeArrowDataFile(ctx: FileWriteContext, table: Table, partition: unknown[]): Promise<DataFile> {
+  const { path, size, metrics } = await writeArrowFile(ctx, table, partition, '');
+  return describe(FILE_CONTENT.data, path, size, partition, metrics);
 }
 
 function describe(content: 0 | 1 | 2, path: string, size: number, partition: unknown[], metrics: ReturnType<typeof computeMetrics>, extra: Partial<DataFile> = {}): DataFile {

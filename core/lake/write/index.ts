@@ -7,3 +7,7 @@ export { rowsToArrow } from './arrow-build';
 export { computeMetrics, writeParquetBytes } from './parquet-write';
 export { encodeManifest, encodeManifestList } from './manifest-write';
 export { createDemoWarehouse } from './demo';
+export { appendArrow, alignArrowTable } from './arrow-append';
+export { evolvePartitionSpec, applyPartitionSpec, type PartitionFieldChange } from './partition-evolution';
+export { expireSnapshots, selectRetainedSnapshots, type ExpireOptions, type ExpireResult } from './expire-snapshots';
+export { removeOrphanFiles, type RemoveOrphansOptions, type RemoveOrphansResult, type OrphanFile } from './remove-orphans';

@@ -1,0 +1,99 @@
+/**
+ * Binlog throughput: our source's change events/s against raw zongji delivery of the same binlog
+ * (the limit), on a private MariaDB. Default 200k row changes; TIDEMARK_BENCH_FULL=1 runs the
+ * issue's 1M (or TIDEMARK_BENCH_BINLOG_ROWS=n).
+ */
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import mysql from 'mysql2/promise';
+import { startPrivateMariaDb } from '../test/support/mariadb';
+import { createMySqlSource } from '../core/cdc/index';
+import { connectionOptions } from '../core/cdc/connect';
+import { resolveConfig } from '../core/cdc/config';
+
+function rowsFromEnv(): number {
+  if (process.env.TIDEMARK_BENCH_BINLOG_ROWS) return Number(process.env.TIDEMARK_BENCH_BINLOG_ROWS);
+  return process.env.TIDEMARK_BENCH_FULL === '1' ? 1_000_000 : 200_000;
+}
+
+/** Samples RSS while `fn` runs; returns its result, the wall time and the peak RSS in MB. */
+export async function measurePeak<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRssMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, ms: performance.now() - t0, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number>> {
+  const db = await startPrivateMariaDb();
+  try {
+    const root = await mysql.createConnection(db.rootConfig());
+    await root.query("CREATE DATABASE bench");
+    await root.query("USE bench");
+    await root.query('CREATE TABLE bench.t (id INT PRIMARY KEY, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))');
+    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const start = { file: String(st[0]!.File), pos: BigInt(st[0]!.Position) };
+    // Changes: inserts in 10k-row transactions (MariaDB's sequence engine makes the rows).
+    for (let lo = 1; lo <= rows; lo += 10_000) {
+      const hi = Math.min(rows, lo + 9_999);
+      await root.query(
+        `INSERT INTO bench.t SELECT seq, seq % 1000, CONCAT('row-', seq), seq / 100, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`,
+      );
+    }
+    await root.end();
+    const base = { hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['bench\\.t'] };
+
+    // Raw zongji: decode every row event of the same range, nothing else.
+    const raw = await measurePeak(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const z = new ZongJi(connectionOptions(resolveConfig({ ...base, serverId: 901 })));
+          let n = 0;
+          z.on('error', reject);
+          z.on('binlog', (evt: AnyBinlogEvent) => {
+            if (evt.getEventName() !== 'writerows') return;
+            n += (evt as AnyBinlogEvent & { rows: unknown[] }).rows.length;
+            if (n >= rows) {
+              z.stop();
+              resolve(n);
+            }
+          });
+          z.start({ serverId: 901, filename: start.file, position: Number(start.pos), includeEvents: ['rotate', 'format', 'tablemap', 'writerows', 'xid'] });
+        }),
+    );
+
+    // Ours: whole transactions, converted values, offsets.
+    const ours = await measurePeak(async () => {
+      const source = createMySqlSource({ ...base, serverId: 902, startupMode: { mode: 'specific-offset', file: start.file, pos: start.pos } });
+      let n = 0;
+      for await (const r of source.start()) {
+        if (r.kind === 'transaction') n += r.batch.events.length;
+        if (n >= rows) break;
+      }
+      await source.stop();
+      return n;
+    });
+    const rawPerSec = raw.value / (raw.ms / 1000);
+    const oursPerSec = ours.value / (ours.ms / 1000);
+    return {
+      rowChanges: rows,
+      rawZongjiRowsPerSec: Math.round(rawPerSec),
+      oursEventsPerSec: Math.round(oursPerSec),
+      ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
+      rawPeakRssMb: raw.peakRssMb,
+      oursPeakRssMb: ours.peakRssMb,
+    };
+  } finally {
+    await db.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCdcBinlogBench().then((r) => console.log(JSON.stringify(r, null, 2)));
+}
