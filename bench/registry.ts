@@ -1,4 +1,5 @@
 import { runContractBench } from './contract';
+import { runLakeAppendBench } from './lake-append';
 
 export interface Bench {
   name: string;
@@ -10,4 +11,5 @@ export interface Bench {
 /** Every benchmark `npm run bench` runs, in order. Each issue adds its own. */
 export const BENCHES: Bench[] = [
   { name: 'contract', description: 'one contract call: direct dispatch vs browser-mode HTTP round trip', run: runContractBench },
+  { name: 'lake-append', description: 'Iceberg append of N rows (TIDEMARK_BENCH_ROWS, default 1M) as one commit vs a plain parquet-wasm write', run: runLakeAppendBench },
 ];

@@ -1,7 +1,8 @@
-// Bundles the main process and the preload script to CommonJS for Electron (the sandboxed preload
-// must be a single CommonJS file; main bundles core/ so the app needs no TypeScript at run time).
+// Bundles the Electron entry points. Main is ESM (Electron ≥ 28) with packages left external so
+// that wasm-backed and ESM-only dependencies (duckdb-wasm, parquet-wasm, zongji) load from
+// node_modules as in Node; the sandboxed preload must be one CommonJS file with only `electron`.
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['electron'], logLevel: 'warning', sourcemap: true };
-await build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'electron/dist/main.cjs' });
-await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'electron/dist/preload.cjs' });
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', sourcemap: true };
+await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['electron/main.ts'], outfile: 'electron/dist/main.mjs' });
+await build({ ...common, format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: 'electron/dist/preload.cjs' });

@@ -1,16 +1,21 @@
 // Entry of the Electron main process (bundled to electron/dist/main.cjs by electron/build.mjs).
 import { app } from 'electron';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDemoLake } from '../core/app/data-dir';
 import { registerAppScheme, startMain } from './app';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const warehouseArg = process.argv.find((a) => a.startsWith('--warehouse='));
 registerAppScheme();
 app.on('window-all-closed', () => app.quit());
-startMain({
-  rendererDir: resolve(__dirname, '../../renderer/dist'),
-  preloadPath: join(__dirname, 'preload.cjs'),
-  initialWarehouse: warehouseArg ? warehouseArg.slice('--warehouse='.length) : null,
-}).catch((e: unknown) => {
+(async () =>
+  startMain({
+    rendererDir: resolve(here, '../../renderer/dist'),
+    preloadPath: join(here, 'preload.cjs'),
+    // First start without a warehouse opens the demo lake, kept in the app's data folder.
+    initialWarehouse: warehouseArg ? warehouseArg.slice('--warehouse='.length) : await ensureDemoLake(process.env.TIDEMARK_HOME || app.getPath('userData')),
+  }))().catch((e: unknown) => {
   console.error(`error[Internal]: ${(e as Error).message}`);
   app.exit(1);
 });

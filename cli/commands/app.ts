@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { createHandlers } from '../../core/app/handlers';
 import { AllowedRoots } from '../../core/app/file-server';
 import { startBrowserServer } from '../../core/app/http-server';
+import { defaultDataDir, ensureDemoLake } from '../../core/app/data-dir';
 import { PACKAGE_ROOT, RENDERER_DIST } from '../../core/app/paths';
 import { TidemarkError } from '../../core/errors';
 import { createLocalStorage } from '../../core/storage/local';
@@ -22,14 +23,18 @@ function ensureRendererBuilt(io: CliIo) {
 }
 
 async function runServe(argv: string[], io: CliIo, name: string) {
-  const { values, positionals } = parseCommandArgs(name, argv, { port: { type: 'string' } }, { min: 0, max: 1, names: ['warehouse'] });
+  const { values, positionals } = parseCommandArgs(name, argv, { port: { type: 'string' }, 'no-demo': { type: 'boolean' } }, { min: 0, max: 1, names: ['warehouse'] });
   let port = 0;
   if (values.port !== undefined) {
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TidemarkError('InvalidInput', `${name}: --port: expected 0..65535, got ${JSON.stringify(values.port)}`);
   }
-  const warehouse = positionals[0] ? resolve(positionals[0]) : null;
+  let warehouse = positionals[0] ? resolve(positionals[0]) : null;
   if (warehouse && !existsSync(warehouse)) throw new TidemarkError('NotFound', `warehouse folder not found: ${warehouse}`, { path: warehouse });
+  if (!warehouse && !values['no-demo']) {
+    warehouse = await ensureDemoLake(defaultDataDir());
+    io.err(`no warehouse given: opening the demo lake at ${warehouse}`);
+  }
   ensureRendererBuilt(io);
   const storage = createLocalStorage();
   const roots = new AllowedRoots();
@@ -50,7 +55,7 @@ async function runServe(argv: string[], io: CliIo, name: string) {
 export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Run the app in a browser: a local server on 127.0.0.1 guarded by a per-run token',
-  usage: 'serve [warehouse] [--port N]',
+  usage: 'serve [warehouse] [--port N] [--no-demo]',
   run: (argv, io) => runServe(argv, io, 'serve'),
 };
 
@@ -68,14 +73,14 @@ export function findElectronBinary(): string | null {
 export const startCommand: CliCommand = {
   name: 'start',
   summary: 'Open the desktop app (falls back to browser mode where the Electron binary is missing)',
-  usage: 'start [warehouse] [--port N]',
+  usage: 'start [warehouse] [--port N] [--no-demo]',
   async run(argv, io) {
     const electron = findElectronBinary();
     if (!electron) {
       io.err('Electron binary not installed (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1?): starting browser mode instead.');
       return runServe(argv, io, 'start');
     }
-    const { positionals } = parseCommandArgs('start', argv, { port: { type: 'string' } }, { min: 0, max: 1, names: ['warehouse'] });
+    const { positionals } = parseCommandArgs('start', argv, { port: { type: 'string' }, 'no-demo': { type: 'boolean' } }, { min: 0, max: 1, names: ['warehouse'] });
     ensureRendererBuilt(io);
     const build = spawnSync(process.execPath, [resolve(PACKAGE_ROOT, 'electron/build.mjs')], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
     if (build.status !== 0) throw new TidemarkError('Internal', `electron build failed (exit ${build.status})`);

@@ -6,6 +6,8 @@ import { schemaCommand } from './schema';
 import { filesCommand } from './files';
 import { countCommand, scanCommand } from './scan';
 import { compactCommand, demoCommand } from './demo';
+import { expireCommand } from './expire';
+import { removeOrphansCommand } from './remove-orphans';
 import { diffCommand, exportCommand, historyCommand, queryCommand, schemaDiffCommand, statsCommand } from './query';
 import { versionCommand } from './version';
 import { validateCommand } from './validate';
@@ -23,6 +25,8 @@ export const COMMANDS: CliCommand[] = [
   countCommand,
   demoCommand,
   compactCommand,
+  expireCommand,
+  removeOrphansCommand,
   queryCommand,
   schemaDiffCommand,
   diffCommand,

@@ -15,14 +15,17 @@ export function parseSelector(command: string, values: { snapshot?: string; 'as-
     if (!/^-?\d+$/.test(values.snapshot)) throw new TidemarkError('InvalidInput', `${command}: --snapshot expects a decimal snapshot id, found ${JSON.stringify(values.snapshot)}`);
     sel.snapshotId = BigInt(values.snapshot);
   }
-  if (values['as-of'] !== undefined) {
-    const ms = Date.parse(values['as-of']);
-    if (Number.isNaN(ms)) throw new TidemarkError('InvalidInput', `${command}: --as-of expects an ISO-8601 time, found ${JSON.stringify(values['as-of'])}`);
-    sel.asOfTimestampMs = ms;
-  }
+  if (values['as-of'] !== undefined) sel.asOfTimestampMs = parseIsoTime(command, '--as-of', values['as-of']);
   if (values.ref !== undefined) sel.ref = values.ref;
   if (Object.keys(sel).length > 1) throw new TidemarkError('InvalidInput', `${command}: use only one of --snapshot, --as-of, --ref`);
   return sel;
+}
+
+/** An ISO-8601 time flag → ms since the epoch; InvalidInput naming the command, flag and text. */
+export function parseIsoTime(command: string, flag: string, text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new TidemarkError('InvalidInput', `${command}: ${flag} expects an ISO-8601 time, found ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export function tableArg(positional: string | undefined): string {

@@ -6,9 +6,9 @@ import type mysql from 'mysql2/promise';
 import type { ResolvedConfig } from './config';
 import { describeEndpoint } from './connect';
 import { monitorPrivilege, type Flavor } from './flavor';
-import { listMatchedTables, readTableSchemas } from './schema-catalog';
+import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
 import { planChunks } from './snapshot-reader';
-import { formatTableId } from './types';
+import { formatTableId, type TableSchema } from './types';
 
 export interface PreflightCheck {
   name: 'binlog' | 'binlog_format' | 'binlog_row_image' | 'binlog_row_metadata' | 'server_id' | 'privileges' | 'tables' | 'primary_keys';
@@ -56,6 +56,15 @@ function hasPrivilege(privs: Set<string>, priv: string): boolean {
 }
 
 export async function runPreflight(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig): Promise<PreflightReport> {
+  return (await runPreflightDetailed(conn, flavor, config)).report;
+}
+
+/** The report plus what it read on the way (matched tables and their schemas), for start-up to reuse. */
+export async function runPreflightDetailed(
+  conn: mysql.Connection,
+  flavor: Flavor,
+  config: ResolvedConfig,
+): Promise<{ report: PreflightReport; matched: MatchedTable[]; schemas: TableSchema[] }> {
   const checks: PreflightCheck[] = [];
   const vars = await readVariables(conn);
   const logBin = vars.log_bin?.toUpperCase() === 'ON';
@@ -126,5 +135,6 @@ export async function runPreflight(conn: mysql.Connection, flavor: Flavor, confi
     }
   }
   checks.push({ name: 'primary_keys', ok: pkOk, message: pkMsg });
-  return { ok: checks.every((c) => c.ok), server: `${flavor.version} at ${config.hostname}:${config.port}`, checks };
+  const report = { ok: checks.every((c) => c.ok), server: `${flavor.version} at ${config.hostname}:${config.port}`, checks };
+  return { report, matched, schemas };
 }

@@ -15,7 +15,7 @@ import { mapConnectionError, openConnection } from './connect';
 import { createDdlContext } from './ddl-handler';
 import { detectFlavor, readStartPosition, type Flavor } from './flavor';
 import { formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
-import { runPreflight, type PreflightReport } from './preflight';
+import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
 import { listMatchedTables, readTableSchemas } from './schema-catalog';
 import { runSnapshotPhase } from './snapshot-phase';
 import { StreamState } from './stream-state';
@@ -77,7 +77,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     let snapConn: mysql.Connection | null = null;
     try {
       const flavor = await detectFlavor(ctrl);
-      const report = await runPreflight(ctrl, flavor, config);
+      const { report, matched, schemas } = await runPreflightDetailed(ctrl, flavor, config);
       if (!report.ok) {
         const failed = report.checks.filter((c) => !c.ok);
         throw new TidemarkError('InvalidInput', `preflight failed on ${report.server}:\n${failed.map((c) => `  ${c.message}`).join('\n')}`, {
@@ -85,7 +85,6 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
           failed: failed.map((c) => c.name).join(','),
         });
       }
-      const matched = await listMatchedTables(ctrl, config);
       const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
       const catalog = new SchemaCatalog(config);
       const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
@@ -93,8 +92,9 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         // The schema history at the offset: later DDL is replayed from the binlog.
         for (const s of offset.schemas) catalog.set(s);
       } else {
-        const wanted: TableId[] = [...matched.map((m) => m.id), ...(offset?.snapshot?.tables ?? [])];
-        for (const s of await readTableSchemas(ctrl, wanted, typeOptions)) catalog.set(s);
+        for (const s of schemas) catalog.set(s);
+        const missing: TableId[] = (offset?.snapshot?.tables ?? []).filter((t) => !catalog.has(t));
+        for (const s of await readTableSchemas(ctrl, missing, typeOptions)) catalog.set(s);
       }
 
       const mode = config.startupMode;

@@ -124,8 +124,6 @@ export function isSpatialType(columnType: string): boolean {
   );
 }
 
-const DAY_MS = 86_400_000;
-
 /** Canonical decimal text: no leading zeros, exactly `scale` fraction digits, no "-0". */
 export function normaliseDecimal(text: string, scale: number, where: string): string {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
@@ -158,6 +156,72 @@ function parseMicrosFraction(frac: string | undefined): bigint {
 }
 
 type Converter = (raw: unknown) => ColumnValue;
+
+/** Digits of s[from, from+len) as a number, or NaN. Hot path of the binlog: no regex, no allocation. */
+function digits(s: string, from: number, len: number): number {
+  let n = 0;
+  for (let i = from; i < from + len; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` → µs since the epoch (as UTC wall clock); null for a zero date;
+ * undefined when malformed.
+ */
+export function parseDateTimeMicros(s: string): bigint | null | undefined {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  let frac = 0;
+  if (s.length > 19) {
+    const n = s.length - 20;
+    if (s.charCodeAt(19) !== 46 || n < 1 || n > 6) return undefined;
+    frac = digits(s, 20, n) * 10 ** (6 - n);
+  }
+  if (Number.isNaN(y + mo + d + h + mi + sec + frac)) return undefined;
+  if (y === 0 || mo === 0 || d === 0) return null;
+  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  const micros = seconds * 1_000_000 + frac;
+  // Exact as a Number up to year ~2255; beyond, combine in bigint.
+  return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(seconds) * 1_000_000n + BigInt(frac);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** True when s is already canonical decimal text for this scale (the common case from the server). */
+function isCanonicalDecimal(s: string, scale: number): boolean {
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  const start = i;
+  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  const intLen = i - start;
+  if (intLen === 0 || (intLen > 1 && s.charCodeAt(start) === 48)) return false;
+  if (scale === 0) return i === s.length && !(start === 1 && intLen === 1 && s.charCodeAt(1) === 48);
+  if (s.charCodeAt(i) !== 46 || s.length - i - 1 !== scale) return false;
+  let nonZero = false;
+  for (let j = start; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 46) continue;
+    if (c < 48 || c > 57) return false;
+    if (c !== 48) nonZero = true;
+  }
+  return start === 0 || nonZero;
+}
 
 /**
  * Builds the converter for one column. `where` (e.g. `app.t.price`) goes into error messages.
@@ -200,7 +264,7 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
         };
       case 'decimal':
         return (raw) => {
-          if (typeof raw === 'string') return normaliseDecimal(raw, t.scale, where);
+          if (typeof raw === 'string') return isCanonicalDecimal(raw, t.scale) ? raw : normaliseDecimal(raw, t.scale, where);
           // zongji gives BIGINT UNSIGNED as a Number while it is exact (< 2^53), a string above.
           if (typeof raw === 'number' && Number.isSafeInteger(raw)) return normaliseDecimal(String(raw), t.scale, where);
           if (typeof raw === 'bigint') return normaliseDecimal(raw.toString(), t.scale, where);
@@ -247,7 +311,7 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
           const p = parseDateParts(raw);
           if (!p) throw bad(raw);
           if (p[0] === 0 || p[1] === 0 || p[2] === 0) return zeroDate();
-          return Math.floor(Date.UTC(p[0], p[1] - 1, p[2]) / DAY_MS);
+          return daysFromCivil(p[0], p[1], p[2]);
         };
       case 'time':
         return (raw) => {
@@ -271,12 +335,9 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
             if (raw instanceof Date) return BigInt(raw.getTime()) * 1000n;
             throw bad(raw);
           }
-          const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(raw);
-          if (!m) throw bad(raw);
-          const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-          if (y === 0 || mo === 0 || d === 0) return zeroDate();
-          const ms = Date.UTC(y, mo - 1, d, Number(m[4]), Number(m[5]), Number(m[6]));
-          return BigInt(ms) * 1000n + parseMicrosFraction(m[7]);
+          const v = parseDateTimeMicros(raw);
+          if (v === undefined) throw bad(raw);
+          return v === null ? zeroDate() : v;
         };
     }
   })();

@@ -1,19 +1,44 @@
 import { useEffect } from 'react';
 import { OpenWarehouse } from './components/OpenWarehouse';
 import { TableTree } from './components/TableTree';
+import { TableView } from './components/table/TableView';
+import { readUrlState, TABS } from './lib/url-state';
 import { useStore } from './store';
 
 export function App() {
-  const version = useStore((s) => s.version);
+  const appVersion = useStore((s) => s.appVersionInfo);
   const appError = useStore((s) => s.appError);
   const warehouse = useStore((s) => s.warehouse);
+  const tablePath = useStore((s) => s.tablePath);
   const loadVersion = useStore((s) => s.loadVersion);
-  const openInitialWarehouse = useStore((s) => s.openInitialWarehouse);
 
   useEffect(() => {
     void loadVersion();
-    void openInitialWarehouse();
-  }, [loadVersion, openInitialWarehouse]);
+    // Reopen what the URL names (a reload or a shared link), else the last warehouse, else the
+    // one the app was started with (the demo lake on first start).
+    const url = readUrlState();
+    const s = useStore.getState();
+    void (async () => {
+      if (url.warehouse) await s.openWarehouse(url.warehouse);
+      else if (s.recentWarehouses[0]) await s.openWarehouse(s.recentWarehouses[0]);
+      else await s.openInitialWarehouse();
+      if (url.table) await useStore.getState().openTable(url.table, url.version, url.tab);
+    })();
+  }, [loadVersion]);
+
+  // Alt+1…6 switch tabs.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey) return;
+      const n = Number(e.key);
+      if (n >= 1 && n <= TABS.length && useStore.getState().tablePath) {
+        useStore.getState().setTab(TABS[n - 1]!);
+        e.preventDefault();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   return (
     <div className="app">
@@ -21,7 +46,7 @@ export function App() {
         <h1>Tidemark</h1>
         <span className="subtitle">lake explorer · CDC sync manager</span>
         <span className="version" data-testid="version">
-          {version ? `v${version.version} · ${version.mode}${version.electron ? ` · Electron ${version.electron}` : ''}` : '…'}
+          {appVersion ? `v${appVersion.version} · ${appVersion.mode}${appVersion.electron ? ` · Electron ${appVersion.electron}` : ''}` : '…'}
         </span>
       </header>
       {appError && (
@@ -42,7 +67,9 @@ export function App() {
           )}
         </aside>
         <section className="content">
-          {warehouse ? (
+          {tablePath ? (
+            <TableView key={tablePath} />
+          ) : warehouse ? (
             <p className="hint">
               {warehouse.tables.length} table{warehouse.tables.length === 1 ? '' : 's'} in this warehouse. Pick one on the left.
             </p>

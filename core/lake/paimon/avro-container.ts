@@ -9,8 +9,8 @@ import { avroType } from '../serde/avro';
  * Paimon's default `manifest.compression` is zstd, which Avro spells `zstandard`: the Iceberg reader
  * in serde/avro.ts knows only null and deflate, so the container framing (Avro spec "Object Container
  * Files") is walked here with the three codecs Paimon tables use. Records decode with the writer's
- * schema; longs as bigint. Paimon tables with `manifest.format = orc` write ORC manifests instead:
- * those fail as Unsupported naming the format.
+ * schema; longs as bigint. Tables with `manifest.format = orc` write ORC manifests instead: those
+ * are read by ./orc (manifest-file.ts picks the decoder by magic bytes).
  */
 
 const HEADER_TYPE = avro.Type.forSchema({
@@ -53,11 +53,7 @@ export async function decodeAvroRecords(bytes: Uint8Array, file: string): Promis
     throw new TidemarkError('DataInvalid', `${file}: expected an Avro object container file: ${what}`, { path: file }, cause);
   };
   if (bytes.length >= 3 && ORC_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new TidemarkError(
-      'Unsupported',
-      `${file}: ORC manifest files (manifest.format = orc) are not supported; Avro manifests (manifest.format = avro) are`,
-      { path: file, feature: 'manifest.format=orc' },
-    );
+    bad('this is an ORC file (decode it with decodeOrcRecords)');
   }
   if (bytes.length < 4 || AVRO_MAGIC.some((b, i) => bytes[i] !== b)) bad('bad magic bytes');
   const buf = asBuffer(bytes);

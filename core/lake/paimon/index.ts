@@ -5,10 +5,11 @@
  * canonical values of core/lake/values.ts.
  *
  * Handles: snapshot format version 3 (Paimon 0.9 – 1.x), Avro manifests (zstandard, deflate or no
- * compression), Parquet data files, append tables, primary-key tables with the deduplicate merge
+ * compression) and ORC manifests (zstd, zlib or none; ./orc), Parquet data files (with field ids, or
+ * without as Paimon 0.9 writes them), append tables, primary-key tables with the deduplicate merge
  * engine, deletion vectors (32-bit bitmaps), schema evolution by field id, time travel by snapshot
- * id, timestamp and tag. Fails as Unsupported, naming the feature: ORC manifests, ORC / Avro data
- * files, the partial-update / aggregation / first-row merge engines, `sequence.field`.
+ * id, timestamp and tag. Fails as Unsupported, naming the feature: ORC / Avro data files, the
+ * partial-update / aggregation / first-row merge engines, `sequence.field`, ORC snappy / lzo / lz4.
  */
 import { TidemarkError } from '../../errors';
 import type { StoragePort } from '../../storage';
@@ -27,6 +28,7 @@ export type { SnapshotSelector as PaimonSnapshotSelector } from './snapshot';
 export { decodeBinaryRow } from './binary-row';
 export { decodeRoaringBitmap } from './deletion-vector';
 export { decodeAvroRecords } from './avro-container';
+export { decodeOrcRecords } from './orc';
 
 /** A snapshot in the shape of core/lake's Snapshot (less the manifest list). */
 export interface PaimonSnapshot {
@@ -122,6 +124,15 @@ interface Resolved {
   files: PaimonDataFileEntry[];
 }
 
+/** The schemas the data files were written with (read only for files matched by column name). */
+async function readFileSchemas(storage: StoragePort, root: string, schema: PaimonSchema, files: PaimonDataFileEntry[]): Promise<Map<number, PaimonSchema>> {
+  const out = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
+  for (const id of new Set(files.map((f) => f.schemaId))) {
+    if (!out.has(id)) out.set(id, await readPaimonSchemaFile(storage, root, id));
+  }
+  return out;
+}
+
 async function resolve(storage: StoragePort, root: string, sel: SnapshotSelector): Promise<Resolved> {
   await requireTable(storage, root);
   checkSelector(sel);
@@ -169,6 +180,7 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
   const readFields = filter ? schema.fields : columns;
   let rows = await readPaimonRows(storage, schema, files, {
     fields: readFields,
+    fileSchemas: await readFileSchemas(storage, root, schema, files),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
   });
@@ -190,6 +202,7 @@ export async function countPaimonRows(storage: StoragePort, root: string, option
   const filter = options.filter;
   const rows = await readPaimonRows(storage, schema, files, {
     fields: filter ? schema.fields : [],
+    fileSchemas: await readFileSchemas(storage, root, schema, files),
     ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
   });
   return rows.length;

@@ -1,14 +1,14 @@
 import { TidemarkError } from '../../errors';
 import type { StoragePort } from '../../storage';
 import { bytesToHex } from '../values';
-import { readAvroRecords } from './avro-container';
 import { decodeBinaryRow } from './binary-row';
+import { readManifestRecords } from './manifest-file';
 import { escapePartitionValue, joinPath } from './paths';
 import type { PaimonSchema } from './schema';
 import type { PaimonSnapshotFile } from './snapshot';
 
 /**
- * Paimon manifests (Avro; field names as Paimon writes them: `_FILE_NAME`, `_PARTITION`, …).
+ * Paimon manifests (Avro or ORC, see manifest-file.ts; field names as Paimon writes them: `_FILE_NAME`, `_PARTITION`, …).
  * A snapshot's data files are the entries of every manifest named by its base and delta manifest
  * lists, ADD (kind 0) minus DELETE (kind 1), matched by partition, bucket, level and file name.
  * The index manifest names the deletion-vector index files and, per data file, the byte range of
@@ -104,7 +104,7 @@ function readStats(v: unknown, file: string): RawStats {
 /** The manifest file names listed by a manifest list. */
 export async function readManifestList(storage: StoragePort, root: string, name: string): Promise<string[]> {
   const path = joinPath(root, 'manifest', name);
-  const records = await readAvroRecords(storage, path, 'manifest list');
+  const records = await readManifestRecords(storage, path, 'manifest list');
   return records.map((r) => field<string>(r, '_FILE_NAME', isStr, path));
 }
 
@@ -205,7 +205,7 @@ export async function readSnapshotDataFiles(
   const live = new Map<string, PaimonDataFileEntry>();
   for (const name of manifests) {
     const path = joinPath(root, 'manifest', name);
-    const records = await readAvroRecords(storage, path, 'manifest');
+    const records = await readManifestRecords(storage, path, 'manifest');
     for (const rec of records) {
       const { kind, entry } = decodeEntry(rec, root, schema, path);
       const id = entryIdentity(entry);
@@ -225,7 +225,7 @@ export async function readSnapshotDataFiles(
 /** Deletion-vector ranges by `partitionHex|bucket|dataFileName`, from the index manifest. */
 export async function readDeletionVectorIndex(storage: StoragePort, root: string, name: string): Promise<Map<string, PaimonDeletionVectorRef>> {
   const path = joinPath(root, 'manifest', name);
-  const records = await readAvroRecords(storage, path, 'index manifest');
+  const records = await readManifestRecords(storage, path, 'index manifest');
   const indexFiles = new Map<string, { partitionKey: string; bucket: number; fileName: string; ranges: unknown[] }>();
   for (const rec of records) {
     const type = field<string>(rec, '_INDEX_TYPE', isStr, path);

@@ -13,6 +13,7 @@ import { deletionVectorsEnabled, mergeEngineOf, type PaimonSchema } from './sche
  * Reading a Paimon snapshot's data files into rows.
  *  - Columns are matched by field id (`PARQUET:field_id`), so files written before an ALTER read in
  *    the snapshot's schema: renamed columns keep their values, dropped ones vanish, added ones are null.
+ *    Files without field ids (Paimon 0.9) are matched by the name in the file's own schema.
  *  - Append tables: every row of every live file, minus deletion-vector positions.
  *  - Primary-key tables, deduplicate merge engine: within each (partition, bucket) the LSM levels are
  *    merged by key (the `_KEY_*` columns, field id 1073741823 + id) keeping the highest
@@ -86,9 +87,20 @@ function convertColumn(data: Data, type: IcebergType, where: string): unknown[] 
   return convertArrowData(data, type, where);
 }
 
-/** One column by field id as canonical values, or null when the file has no such column. */
-function readColumn(table: Table, id: number, type: IcebergType, where: string): unknown[] | null {
-  const idx = table.schema.fields.findIndex((f) => arrowFieldId(f) === id);
+/**
+ * Finds a file's column by field id (`PARQUET:field_id`). Files without any field ids (Paimon 0.9's
+ * Parquet writer) are matched by `name`: the column's name in the file's own schema, so a later
+ * rename still finds it.
+ */
+function findColumn(table: Table, id: number, name: string | null): number {
+  const hasIds = table.schema.fields.some((f) => arrowFieldId(f) !== null);
+  if (hasIds) return table.schema.fields.findIndex((f) => arrowFieldId(f) === id);
+  return name === null ? -1 : table.schema.fields.findIndex((f) => f.name === name);
+}
+
+/** One column as canonical values, or null when the file has no such column. */
+function readColumn(table: Table, id: number, name: string | null, type: IcebergType, where: string): unknown[] | null {
+  const idx = findColumn(table, id, name);
   if (idx < 0) return null;
   const vector = table.getChildAt(idx)!;
   const out: unknown[] = [];
@@ -112,6 +124,7 @@ async function readFileColumns(
   file: PaimonDataFileEntry,
   fields: NestedField[],
   isPk: boolean,
+  fileSchema: PaimonSchema,
 ): Promise<FileColumns> {
   const ext = /\.([a-z0-9]+)$/i.exec(file.fileName)?.[1]?.toLowerCase() ?? '';
   if (ext !== 'parquet') {
@@ -122,18 +135,23 @@ async function readFileColumns(
   }
   const table = await readParquetFile(storage, file.path, 'Paimon data file');
   const where = (name: string) => `${file.path}: column ${name}`;
-  const values = fields.map((f) => readColumn(table, f.id, f.type, where(f.name)));
+  // Names in the schema the file was written with (used only for files without field ids).
+  const nameInFile = (id: number) => fileSchema.fields.find((f) => f.id === id)?.name ?? null;
+  const values = fields.map((f) => readColumn(table, f.id, nameInFile(f.id), f.type, where(f.name)));
   const keys: unknown[][] = [];
   let seq: bigint[] | null = null;
   let kinds: unknown[] | null = null;
   if (isPk) {
     for (const k of keyFields(schema)) {
-      const col = readColumn(table, KEY_FIELD_ID_START + k.id, k.type, where(`_KEY_${k.name}`)) ?? readColumn(table, k.id, k.type, where(k.name));
+      const fileName = nameInFile(k.id);
+      const col =
+        readColumn(table, KEY_FIELD_ID_START + k.id, fileName === null ? null : `_KEY_${fileName}`, k.type, where(`_KEY_${k.name}`)) ??
+        readColumn(table, k.id, fileName, k.type, where(k.name));
       if (!col) throw new TidemarkError('DataInvalid', `${file.path}: primary-key table data file has no key column _KEY_${k.name}`, { path: file.path });
       keys.push(col);
     }
-    seq = readColumn(table, SEQUENCE_NUMBER_FIELD_ID, 'long', where('_SEQUENCE_NUMBER')) as bigint[] | null;
-    kinds = readColumn(table, VALUE_KIND_FIELD_ID, 'int', where('_VALUE_KIND'));
+    seq = readColumn(table, SEQUENCE_NUMBER_FIELD_ID, '_SEQUENCE_NUMBER', 'long', where('_SEQUENCE_NUMBER')) as bigint[] | null;
+    kinds = readColumn(table, VALUE_KIND_FIELD_ID, '_VALUE_KIND', 'int', where('_VALUE_KIND'));
     if (!seq || !kinds) {
       throw new TidemarkError('DataInvalid', `${file.path}: primary-key table data file lacks _SEQUENCE_NUMBER / _VALUE_KIND`, { path: file.path });
     }
@@ -177,6 +195,11 @@ export interface ReadOptions {
   limit?: number;
   /** Called per row before the limit counts it; false drops the row. */
   accept?: (row: Row) => boolean;
+  /**
+   * The schemas data files were written with, by schema id, for files without field ids (matched by
+   * name). Missing ids fall back to `schema`.
+   */
+  fileSchemas?: Map<number, PaimonSchema>;
 }
 
 /**
@@ -214,7 +237,7 @@ export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema,
     // Oldest first: on equal sequence numbers the later file wins.
     group.sort((a, b) => (a.maxSequenceNumber < b.maxSequenceNumber ? -1 : a.maxSequenceNumber > b.maxSequenceNumber ? 1 : b.level - a.level));
     const read: FileColumns[] = [];
-    for (const f of group) read.push(await readFileColumns(storage, schema, f, options.fields, isPk));
+    for (const f of group) read.push(await readFileColumns(storage, schema, f, options.fields, isPk, options.fileSchemas?.get(f.schemaId) ?? schema));
     if (!isPk || dvMode) {
       const rows: { fc: FileColumns; i: number; key: unknown[] | null }[] = [];
       for (const fc of read) {

@@ -34,52 +34,95 @@ function le(value: number | bigint, size: 4 | 8, float = false): Uint8Array {
   return new Uint8Array(dv.buffer);
 }
 
+/**
+ * Index of the smallest and largest valid value of a chunk under `less`, or null when all are null.
+ * Comparing in place and keeping indices avoids a BigInt or subarray per value (1M-row appends spent
+ * most of their metrics time allocating those).
+ */
+function extremes(data: Data, less: (a: number, b: number) => boolean): { lo: number; hi: number } | null {
+  const n = data.length;
+  let lo = -1;
+  let hi = -1;
+  if (data.nullCount === 0) {
+    if (n === 0) return null;
+    lo = hi = 0;
+    for (let i = 1; i < n; i++) {
+      if (less(i, lo)) lo = i;
+      else if (less(hi, i)) hi = i;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (!data.getValid(i)) continue;
+      if (lo < 0) lo = hi = i;
+      else if (less(i, lo)) lo = i;
+      else if (less(hi, i)) hi = i;
+    }
+  }
+  return lo < 0 ? null : { lo, hi };
+}
+
+/** The raw little-endian bytes of element `i` of a fixed-width buffer: the spec's bound encoding for ints, dates, times, timestamps. */
+function rawElement(values: ArrayBufferView, i: number, width: number): Uint8Array {
+  return new Uint8Array(values.buffer.slice(values.byteOffset + i * width, values.byteOffset + (i + 1) * width));
+}
+
 /** min/max of one column chunk; null when every value is null. */
 function chunkBounds(data: Data): { lo: Uint8Array; hi: Uint8Array; nan: number } | null {
   const n = data.length;
-  const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
   const t = data.type;
-  const values = data.values as unknown as ArrayLike<number | bigint>;
   switch (t.typeId) {
     case Type.Int:
     case Type.Date:
     case Type.Time:
     case Type.Timestamp: {
-      let lo: number | bigint | null = null;
-      let hi: number | bigint | null = null;
-      for (let i = 0; i < n; i++) {
-        if (!valid(i)) continue;
-        const v = values[i]!;
-        if (lo === null || v < lo) lo = v;
-        if (hi === null || v > hi) hi = v;
+      const values = data.values as ArrayBufferView & ArrayLike<number | bigint>;
+      const width = (values as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+      let e: { lo: number; hi: number } | null;
+      if (width === 8) {
+        // 64-bit values as (signed high word, unsigned low word) pairs: numbers only, no BigInt.
+        const w = new Int32Array(values.buffer, values.byteOffset, n * 2);
+        e = extremes(data, (a, b) => {
+          const ha = w[a * 2 + 1]!;
+          const hb = w[b * 2 + 1]!;
+          return ha < hb || (ha === hb && w[a * 2]! >>> 0 < w[b * 2]! >>> 0);
+        });
+      } else {
+        const v = values as unknown as ArrayLike<number>;
+        e = extremes(data, (a, b) => v[a]! < v[b]!);
       }
-      if (lo === null || hi === null) return null;
-      const size = typeof lo === 'bigint' ? 8 : 4;
-      return { lo: le(lo, size), hi: le(hi, size), nan: 0 };
+      return e && { lo: rawElement(values, e.lo, width), hi: rawElement(values, e.hi, width), nan: 0 };
     }
     case Type.Float: {
-      let lo: number | null = null;
-      let hi: number | null = null;
+      const values = data.values as Float32Array | Float64Array;
       let nan = 0;
-      for (let i = 0; i < n; i++) {
-        if (!valid(i)) continue;
-        const v = values[i] as number;
-        if (Number.isNaN(v)) {
-          nan++;
-          continue;
+      for (let i = 0; i < n; i++) if (Number.isNaN(values[i]!) && (data.nullCount === 0 || data.getValid(i))) nan++;
+      // NaN is neither lower nor upper bound (spec Appendix D): order NaN after everything, skip it below.
+      const e = extremes(data, (a, b) => {
+        const x = values[a]!;
+        const y = values[b]!;
+        return x < y || (Number.isNaN(y) && !Number.isNaN(x));
+      });
+      let lo = e?.lo ?? -1;
+      let hi = e?.hi ?? -1;
+      if (hi >= 0 && Number.isNaN(values[hi]!)) {
+        // The largest index may be NaN (sorted last): find the largest non-NaN value instead.
+        hi = -1;
+        for (let i = 0; i < n; i++) {
+          const v = values[i]!;
+          if (Number.isNaN(v) || (data.nullCount > 0 && !data.getValid(i))) continue;
+          if (hi < 0 || v > values[hi]!) hi = i;
         }
-        if (lo === null || v < lo) lo = v;
-        if (hi === null || v > hi) hi = v;
       }
+      if (lo >= 0 && Number.isNaN(values[lo]!)) lo = -1;
       const size = (t as unknown as { precision: number }).precision === 1 ? 4 : 8;
-      return lo === null || hi === null ? { lo: new Uint8Array(), hi: new Uint8Array(), nan } : { lo: le(lo, size, true), hi: le(hi, size, true), nan };
+      return lo < 0 || hi < 0 ? { lo: new Uint8Array(), hi: new Uint8Array(), nan } : { lo: le(values[lo]!, size, true), hi: le(values[hi]!, size, true), nan };
     }
     case Type.Bool: {
       const bits = data.values as Uint8Array;
       let seenTrue = false;
       let seenFalse = false;
       for (let i = 0; i < n; i++) {
-        if (!valid(i)) continue;
+        if (data.nullCount > 0 && !data.getValid(i)) continue;
         if ((bits[i >> 3]! >> (i & 7)) & 1) seenTrue = true;
         else seenFalse = true;
       }
@@ -87,35 +130,56 @@ function chunkBounds(data: Data): { lo: Uint8Array; hi: Uint8Array; nan: number 
       return { lo: new Uint8Array([seenFalse ? 0 : 1]), hi: new Uint8Array([seenTrue ? 1 : 0]), nan: 0 };
     }
     case Type.Decimal: {
-      const words = data.values as Uint32Array;
-      let lo: bigint | null = null;
-      let hi: bigint | null = null;
-      for (let i = 0; i < n; i++) {
-        if (!valid(i)) continue;
+      // 128-bit two's complement, little-endian words: signed top word, then unsigned words.
+      const w = data.values as Uint32Array;
+      const e = extremes(data, (a, b) => {
+        const ha = w[a * 4 + 3]! | 0;
+        const hb = w[b * 4 + 3]! | 0;
+        if (ha !== hb) return ha < hb;
+        for (let k = 2; k >= 0; k--) if (w[a * 4 + k] !== w[b * 4 + k]) return w[a * 4 + k]! < w[b * 4 + k]!;
+        return false;
+      });
+      const value = (i: number) => {
         let v = 0n;
-        for (let w = 3; w >= 0; w--) v = (v << 32n) | BigInt(words[i * 4 + w]!);
-        v = BigInt.asIntN(128, v);
-        if (lo === null || v < lo) lo = v;
-        if (hi === null || v > hi) hi = v;
-      }
-      return lo === null || hi === null ? null : { lo: bigIntToBytes(lo), hi: bigIntToBytes(hi), nan: 0 };
+        for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(w[i * 4 + k]!);
+        return BigInt.asIntN(128, v);
+      };
+      return e && { lo: bigIntToBytes(value(e.lo)), hi: bigIntToBytes(value(e.hi)), nan: 0 };
     }
     case Type.Utf8:
     case Type.Binary:
     case Type.FixedSizeBinary: {
       const bytes = data.values as Uint8Array;
-      const offsets = data.valueOffsets as Int32Array | undefined;
       const width = t.typeId === Type.FixedSizeBinary ? (t as unknown as { byteWidth: number }).byteWidth : 0;
-      const slice = (i: number) => (offsets ? bytes.subarray(offsets[i]!, offsets[i + 1]!) : bytes.subarray(i * width, (i + 1) * width));
-      let lo: Uint8Array | null = null;
-      let hi: Uint8Array | null = null;
-      for (let i = 0; i < n; i++) {
-        if (!valid(i)) continue;
-        const v = slice(i);
-        if (lo === null || compareBytes(v, lo) < 0) lo = v;
-        if (hi === null || compareBytes(v, hi) > 0) hi = v;
+      let offsets = data.valueOffsets as Int32Array | undefined;
+      if (!offsets) {
+        offsets = new Int32Array(n + 1);
+        for (let i = 0; i <= n; i++) offsets[i] = i * width;
       }
-      return lo === null || hi === null ? null : { lo: new Uint8Array(lo), hi: new Uint8Array(hi), nan: 0 };
+      // One tight loop, no closures: this column type dominated the metrics time of a 1M-row append.
+      // Order is unsigned bytes (UTF-8 byte order is code point order, as the spec orders strings).
+      const cmp = (as: number, ae: number, bs: number, be: number): number => {
+        for (; as < ae && bs < be; as++, bs++) {
+          const d = bytes[as]! - bytes[bs]!;
+          if (d !== 0) return d;
+        }
+        return ae - as - (be - bs);
+      };
+      let lo = -1;
+      let hi = -1;
+      const hasNulls = data.nullCount > 0;
+      for (let i = 0; i < n; i++) {
+        if (hasNulls && !data.getValid(i)) continue;
+        const s0 = offsets[i]!;
+        const e0 = offsets[i + 1]!;
+        if (lo < 0) {
+          lo = hi = i;
+          continue;
+        }
+        if (cmp(s0, e0, offsets[lo]!, offsets[lo + 1]!) < 0) lo = i;
+        else if (cmp(s0, e0, offsets[hi]!, offsets[hi + 1]!) > 0) hi = i;
+      }
+      return lo < 0 ? null : { lo: bytes.slice(offsets[lo]!, offsets[lo + 1]!), hi: bytes.slice(offsets[hi]!, offsets[hi + 1]!), nan: 0 };
     }
   }
   return null;

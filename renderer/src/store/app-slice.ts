@@ -3,17 +3,17 @@ import type { AppVersion, Wire } from '../../../core/api';
 import { client } from '../api/client';
 
 export interface AppSlice {
-  version: Wire<AppVersion> | null;
+  appVersionInfo: Wire<AppVersion> | null;
   appError: string | null;
   loadVersion(): Promise<void>;
 }
 
 export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) => ({
-  version: null,
+  appVersionInfo: null,
   appError: null,
   async loadVersion() {
     const reply = await client.call('app.version', {});
-    if (reply.ok) set({ version: reply.value });
+    if (reply.ok) set({ appVersionInfo: reply.value });
     else set({ appError: `${reply.error.code}: ${reply.error.message}` });
   },
 });

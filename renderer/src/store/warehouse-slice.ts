@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { WarehouseListing, Wire } from '../../../core/api';
+import type { TableInfo, WarehouseListing, Wire } from '../../../core/api';
 import { client } from '../api/client';
 
 const RECENT_KEY = 'tidemark.recentWarehouses';
@@ -19,6 +19,8 @@ export interface WarehouseSlice {
   recentWarehouses: string[];
   warehouseLoading: boolean;
   warehouseError: string | null;
+  /** Per table path: its info for the tree (row count, size, snapshots, health) or an error text. */
+  tableInfos: Record<string, Wire<TableInfo> | { error: string }>;
   openWarehouse(path: string): Promise<void>;
   openInitialWarehouse(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
   recentWarehouses: readRecent(),
   warehouseLoading: false,
   warehouseError: null,
+  tableInfos: {},
   async openWarehouse(path) {
     set({ warehouseLoading: true, warehouseError: null });
     const reply = await client.call('lake.openWarehouse', { path });
@@ -37,7 +40,17 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
     }
     const recent = [reply.value.path, ...get().recentWarehouses.filter((p) => p !== reply.value.path)].slice(0, MAX_RECENT);
     localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
-    set({ warehouse: reply.value, recentWarehouses: recent, warehouseLoading: false });
+    set({ warehouse: reply.value, recentWarehouses: recent, warehouseLoading: false, tableInfos: {} });
+    // Table details fill in as they arrive, a few at a time (each reads one metadata file).
+    const queue = reply.value.tables.filter((t) => t.format === 'iceberg').map((t) => t.path);
+    const worker = async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        const info = await client.call('lake.tableInfo', { path: p });
+        if (get().warehouse?.path !== reply.value.path) return;
+        set({ tableInfos: { ...get().tableInfos, [p]: info.ok ? info.value : { error: `${info.error.code}: ${info.error.message}` } } });
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
   },
   async openInitialWarehouse() {
     const reply = await client.call('app.initialState', {});

@@ -1,0 +1,31 @@
+import { removeOrphanFiles } from '../../core/lake/write';
+import { parseCommandArgs, type CliCommand } from '../command';
+import { parseIsoTime, tableArg } from './lake-args';
+
+/** Java's default for the same action: long enough that no commit in flight still owns the file. */
+const DEFAULT_AGE_MS = 3 * 86_400_000;
+
+export const removeOrphansCommand: CliCommand = {
+  name: 'remove-orphans',
+  summary: 'Delete files under data/ and metadata/ that no table metadata references (default: older than 3 days)',
+  usage: 'remove-orphans <table> [--older-than ISO-8601] [--dry-run]',
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'remove-orphans',
+      argv,
+      { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      { min: 1, max: 1, names: ['table'] },
+    );
+    const olderThanMs = values['older-than'] === undefined ? Date.now() - DEFAULT_AGE_MS : parseIsoTime('remove-orphans', '--older-than', values['older-than']);
+    const dryRun = values['dry-run'] ?? false;
+    const { orphans } = await removeOrphanFiles(tableArg(positionals[0]), { olderThanMs, dryRun });
+    if (orphans.length === 0) {
+      io.out('no orphan files');
+      return;
+    }
+    const bytes = orphans.reduce((a, o) => a + o.size, 0);
+    const lines = orphans.map((o) => `${dryRun ? 'would remove' : 'removed'} ${o.path} (${o.size} bytes)`);
+    lines.push(dryRun ? `${orphans.length} orphan file(s), ${bytes} bytes (dry run: nothing removed)` : `removed ${orphans.length} orphan file(s), ${bytes} bytes`);
+    io.out(lines.join('\n'));
+  },
+};

@@ -1,0 +1,242 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import type { ColumnInfo, Wire } from '../../../core/api';
+import { formatValue } from '../lib/format';
+
+export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is null' | 'is not null';
+export interface GridFilter {
+  column: string;
+  op: FilterOp;
+  value?: string;
+}
+export interface GridSort {
+  column: string;
+  desc: boolean;
+}
+
+/** Where the grid's rows come from: a window of rows by offset (sort and filter are the source's). */
+export interface GridSource {
+  /** Changes whenever the rows behind the grid change (version, sort, filters). */
+  key: string;
+  columns: Wire<ColumnInfo>[];
+  totalRows: number;
+  fetch(offset: number, limit: number): Promise<unknown[][]>;
+}
+
+const PAGE = 200;
+const ROW_HEIGHT = 26;
+const DEFAULT_WIDTH = 160;
+
+/** Parses a filter box: `>= 10`, `= x`, `null`, `not null`; anything else is "contains". */
+export function parseFilterText(column: string, text: string): GridFilter | null {
+  const t = text.trim();
+  if (!t) return null;
+  if (/^null$/i.test(t)) return { column, op: 'is null' };
+  if (/^not null$/i.test(t)) return { column, op: 'is not null' };
+  const m = /^(>=|<=|!=|=|>|<)\s*(.*)$/.exec(t);
+  if (m) return { column, op: m[1] as FilterOp, value: m[2]! };
+  return { column, op: 'contains', value: t };
+}
+
+/**
+ * A virtualized grid over millions of rows: only visible rows are rendered and only their pages
+ * are fetched. Click a header to sort, type in the filter row to filter, drag a header edge to
+ * resize, click a cell and press Ctrl/Cmd+C to copy it (arrows move the selection).
+ */
+export function DataGrid({
+  source,
+  sort,
+  onSortChange,
+  onFilterChange,
+  onCellActivate,
+  height = 480,
+}: {
+  source: GridSource;
+  sort?: GridSort[];
+  onSortChange?(sort: GridSort[]): void;
+  onFilterChange?(filters: GridFilter[]): void;
+  onCellActivate?(row: unknown[], column: number): void;
+  height?: number;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const pages = useRef(new Map<number, unknown[][] | 'loading'>());
+  const [, setTick] = useState(0);
+  const [widths, setWidths] = useState<Record<string, number>>({});
+  const [selected, setSelected] = useState<{ row: number; col: number } | null>(null);
+  const [filterText, setFilterText] = useState<Record<string, string>>({});
+  const [copied, setCopied] = useState<string | null>(null);
+
+  useEffect(() => {
+    pages.current = new Map();
+    setTick((t) => t + 1);
+  }, [source.key]);
+
+  const virtualizer = useVirtualizer({ count: source.totalRows, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const items = virtualizer.getVirtualItems();
+
+  // Fetch the pages that the visible rows fall in.
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+  useEffect(() => {
+    const key = source.key;
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
+      if (pages.current.has(p)) continue;
+      pages.current.set(p, 'loading');
+      source.fetch(p * PAGE, PAGE).then(
+        (rows) => {
+          if (key !== source.key) return;
+          pages.current.set(p, rows);
+          setTick((t) => t + 1);
+        },
+        () => pages.current.delete(p),
+      );
+    }
+  }, [first, last, source]);
+
+  const rowAt = useCallback((i: number): unknown[] | null => {
+    const page = pages.current.get(Math.floor(i / PAGE));
+    return Array.isArray(page) ? (page[i % PAGE] ?? null) : null;
+  }, []);
+
+  const width = (name: string) => widths[name] ?? DEFAULT_WIDTH;
+  const totalWidth = useMemo(() => source.columns.reduce((n, c) => n + (widths[c.name] ?? DEFAULT_WIDTH), 48), [source.columns, widths]);
+
+  function startResize(e: ReactMouseEvent, name: string) {
+    e.preventDefault();
+    e.stopPropagation();
+    const x0 = e.clientX;
+    const w0 = width(name);
+    const move = (ev: MouseEvent) => setWidths((w) => ({ ...w, [name]: Math.max(48, w0 + ev.clientX - x0) }));
+    const up = () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  }
+
+  function toggleSort(name: string) {
+    if (!onSortChange) return;
+    const cur = sort?.find((s) => s.column === name);
+    onSortChange(!cur ? [{ column: name, desc: false }] : !cur.desc ? [{ column: name, desc: true }] : []);
+  }
+
+  useEffect(() => {
+    if (!onFilterChange) return;
+    const timer = setTimeout(() => {
+      onFilterChange(Object.entries(filterText).map(([c, t]) => parseFilterText(c, t)).filter((f): f is GridFilter => f !== null));
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [filterText]);
+
+  async function copy(text: string) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Clipboard API refused (no permission): fall back to a hidden textarea.
+      const ta = document.createElement('textarea');
+      ta.value = text;
+      document.body.appendChild(ta);
+      ta.select();
+      document.execCommand('copy');
+      ta.remove();
+    }
+    setCopied(text);
+    setTimeout(() => setCopied(null), 1200);
+  }
+
+  function onKeyDown(e: KeyboardEvent) {
+    if (!selected) return;
+    const move = (row: number, col: number) => {
+      const r = Math.max(0, Math.min(source.totalRows - 1, row));
+      const c = Math.max(0, Math.min(source.columns.length - 1, col));
+      setSelected({ row: r, col: c });
+      virtualizer.scrollToIndex(r);
+      e.preventDefault();
+    };
+    if ((e.ctrlKey || e.metaKey) && e.key === 'c') {
+      const row = rowAt(selected.row);
+      if (row) void copy(formatValue(row[selected.col]));
+      e.preventDefault();
+    } else if (e.key === 'ArrowDown') move(selected.row + 1, selected.col);
+    else if (e.key === 'ArrowUp') move(selected.row - 1, selected.col);
+    else if (e.key === 'ArrowLeft') move(selected.row, selected.col - 1);
+    else if (e.key === 'ArrowRight') move(selected.row, selected.col + 1);
+    else if (e.key === 'Enter' && onCellActivate) {
+      const row = rowAt(selected.row);
+      if (row) onCellActivate(row, selected.col);
+    }
+  }
+
+  return (
+    <div className="grid" role="grid" aria-rowcount={source.totalRows} aria-colcount={source.columns.length}>
+      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown}>
+        <div style={{ width: totalWidth }}>
+          <div className="grid-header" role="row">
+            <div className="grid-rownum">#</div>
+            {source.columns.map((c) => {
+              const s = sort?.find((x) => x.column === c.name);
+              return (
+                <div key={c.name} className="grid-hcell" style={{ width: width(c.name) }} role="columnheader" aria-sort={s ? (s.desc ? 'descending' : 'ascending') : 'none'}>
+                  <button className="grid-sort" onClick={() => toggleSort(c.name)} title={`${c.name}: ${c.type} — click to sort`}>
+                    <span className="grid-colname">{c.name}</span>
+                    <span className="grid-coltype">{c.type}</span>
+                    {s && <span className="grid-sortmark">{s.desc ? '▼' : '▲'}</span>}
+                  </button>
+                  <span className="grid-resize" onMouseDown={(e) => startResize(e, c.name)} aria-hidden />
+                </div>
+              );
+            })}
+          </div>
+          {onFilterChange && (
+            <div className="grid-filters" role="row">
+              <div className="grid-rownum" />
+              {source.columns.map((c) => (
+                <div key={c.name} className="grid-fcell" style={{ width: width(c.name) }}>
+                  <input
+                    aria-label={`Filter ${c.name}`}
+                    placeholder="filter: text, >= 10, null"
+                    value={filterText[c.name] ?? ''}
+                    onChange={(e) => setFilterText((f) => ({ ...f, [c.name]: e.target.value }))}
+                  />
+                </div>
+              ))}
+            </div>
+          )}
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {items.map((item) => {
+              const row = rowAt(item.index);
+              return (
+                <div key={item.key} className="grid-row" role="row" aria-rowindex={item.index + 1} style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}>
+                  <div className="grid-rownum">{item.index + 1}</div>
+                  {source.columns.map((c, ci) => {
+                    const v = row?.[ci];
+                    const isSel = selected?.row === item.index && selected.col === ci;
+                    return (
+                      <div
+                        key={c.name}
+                        role="gridcell"
+                        className={`grid-cell${v === null ? ' null' : ''}${isSel ? ' selected' : ''}`}
+                        style={{ width: width(c.name) }}
+                        onClick={() => setSelected({ row: item.index, col: ci })}
+                        onDoubleClick={() => row && onCellActivate?.(row, ci)}
+                        title={row ? formatValue(v) : ''}
+                      >
+                        {row ? formatValue(v) : '…'}
+                      </div>
+                    );
+                  })}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+      <div className="grid-status">
+        {source.totalRows.toLocaleString('en-US')} rows
+        {selected && ` · row ${selected.row + 1}, ${source.columns[selected.col]?.name ?? ''}`}
+        {copied !== null && <span className="copied"> · copied</span>}
+      </div>
+    </div>
+  );
+}

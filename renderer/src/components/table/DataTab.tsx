@@ -1,0 +1,145 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { ColumnStats } from '../../../../core/query/column-stats';
+import type { ColumnInfo, Wire } from '../../../../core/api';
+import { client } from '../../api/client';
+import { formatCount, formatValue } from '../../lib/format';
+import type { Version } from '../../lib/url-state';
+import { DataGrid, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
+
+function StatsPanel({ path, version, column }: { path: string; version: Version; column: string | null }) {
+  const [stats, setStats] = useState<Wire<ColumnStats>[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setStats(null);
+    setError(null);
+    void client.call('query.stats', { path, version }).then((r) => {
+      if (!live) return;
+      if (r.ok) setStats(r.value);
+      else setError(`${r.error.code}: ${r.error.message}`);
+    });
+    return () => {
+      live = false;
+    };
+  }, [path, version]);
+  if (error) return <aside className="stats-panel error">{error}</aside>;
+  if (!stats) return <aside className="stats-panel muted">computing column stats…</aside>;
+  const shown = column ? stats.filter((s) => s.name === column) : stats;
+  return (
+    <aside className="stats-panel" aria-label="Column statistics">
+      {shown.map((s) => {
+        const max = Math.max(1, ...(s.histogram ?? []).map((b) => b.count));
+        return (
+          <div key={s.name} className="stat-block">
+            <h4>
+              {s.name} <span className="muted">{s.type}</span>
+            </h4>
+            <dl>
+              <dt>count</dt>
+              <dd>{formatCount(s.count)}</dd>
+              <dt>nulls</dt>
+              <dd>{formatCount(s.nulls)}</dd>
+              <dt>distinct≈</dt>
+              <dd>{formatCount(s.approxDistinct)}</dd>
+              <dt>min</dt>
+              <dd>{formatValue(s.min)}</dd>
+              <dt>max</dt>
+              <dd>{formatValue(s.max)}</dd>
+            </dl>
+            {s.histogram && (
+              <div className="histogram" role="img" aria-label={`histogram of ${s.name}`}>
+                {s.histogram.map((b, i) => (
+                  <span key={i} style={{ height: `${(b.count / max) * 100}%` }} title={`${formatValue(b.low)} – ${formatValue(b.high)}: ${b.count}`} />
+                ))}
+              </div>
+            )}
+            {s.topValues && (
+              <ol className="top-values">
+                {s.topValues.map((t) => (
+                  <li key={formatValue(t.value)}>
+                    <span>{formatValue(t.value)}</span> <span className="muted">{t.count}</span>
+                  </li>
+                ))}
+              </ol>
+            )}
+          </div>
+        );
+      })}
+    </aside>
+  );
+}
+
+/** The rows of the chosen version in the virtualized grid, with per-column stats beside it. */
+export function DataTab({ path, version, onKey }: { path: string; version: Version; onKey(row: Record<string, unknown>): void }) {
+  const [sort, setSort] = useState<GridSort[]>([]);
+  const [filters, setFilters] = useState<GridFilter[]>([]);
+  const [columns, setColumns] = useState<Wire<ColumnInfo>[]>([]);
+  const [total, setTotal] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [statsColumn, setStatsColumn] = useState<string | null>(null);
+  const [showStats, setShowStats] = useState(false);
+  const key = JSON.stringify([path, version, sort, filters]);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    void client.call('query.page', { path, version, offset: 0, limit: 0, sort, filters }).then((r) => {
+      if (!live) return;
+      if (r.ok) {
+        setColumns(r.value.columns);
+        setTotal(r.value.totalRows);
+      } else setError(`${r.error.code}: ${r.error.message}`);
+    });
+    return () => {
+      live = false;
+    };
+    // key covers path, version, sort and filters
+  }, [key]);
+
+  const source: GridSource | null = useMemo(
+    () =>
+      total === null
+        ? null
+        : {
+            key,
+            columns,
+            totalRows: total,
+            async fetch(offset, limit) {
+              const r = await client.call('query.page', { path, version, offset, limit, sort, filters });
+              if (!r.ok) throw new Error(r.error.message);
+              return r.value.rows;
+            },
+          },
+    [key, columns, total],
+  );
+
+  if (error) return <p className="error" role="alert">{error}</p>;
+  if (!source) return <p className="muted">loading rows…</p>;
+  return (
+    <div className="data-tab">
+      <div className="toolbar">
+        <button className="secondary" onClick={() => setShowStats((s) => !s)} aria-pressed={showStats}>
+          {showStats ? 'Hide stats' : 'Column stats'}
+        </button>
+        {showStats && (
+          <select aria-label="Stats column" value={statsColumn ?? ''} onChange={(e) => setStatsColumn(e.target.value || null)}>
+            <option value="">all columns</option>
+            {columns.map((c) => (
+              <option key={c.name}>{c.name}</option>
+            ))}
+          </select>
+        )}
+      </div>
+      <div className="data-layout">
+        <DataGrid
+          source={source}
+          sort={sort}
+          onSortChange={setSort}
+          onFilterChange={setFilters}
+          onCellActivate={(row) => onKey(Object.fromEntries(columns.map((c, i) => [c.name, row[i]])))}
+        />
+        {showStats && <StatsPanel path={path} version={version} column={statsColumn} />}
+      </div>
+    </div>
+  );
+}

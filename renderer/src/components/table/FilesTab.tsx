@@ -1,0 +1,64 @@
+import { useEffect, useState } from 'react';
+import type { FileEntry, Wire } from '../../../../core/api';
+import { client } from '../../api/client';
+import { formatBytes, formatCount, formatValue } from '../../lib/format';
+import type { Version } from '../../lib/url-state';
+
+/** Data and delete files of the chosen snapshot. */
+export function FilesTab({ path, version }: { path: string; version: Version }) {
+  const [files, setFiles] = useState<Wire<FileEntry>[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setFiles(null);
+    void client.call('lake.files', { path, version }).then((r) => {
+      if (!live) return;
+      if (r.ok) setFiles(r.value);
+      else setError(`${r.error.code}: ${r.error.message}`);
+    });
+    return () => {
+      live = false;
+    };
+  }, [path, version]);
+  if (error) return <p className="error">{error}</p>;
+  if (!files) return <p className="muted">reading manifests…</p>;
+  const data = files.filter((f) => f.content === 'data');
+  const deletes = files.length - data.length;
+  return (
+    <div className="files-tab">
+      <p>
+        {data.length} data files ({formatCount(data.reduce((n, f) => n + f.recordCount, 0))} records, {formatBytes(data.reduce((n, f) => n + f.fileSizeInBytes, 0))}) · {deletes} delete files
+      </p>
+      <table className="compact" aria-label="Files">
+        <thead>
+          <tr>
+            <th>content</th>
+            <th className="num">records</th>
+            <th className="num">size</th>
+            <th className="num">seq</th>
+            <th>spec</th>
+            <th>partition</th>
+            <th>deletes applied</th>
+            <th>path</th>
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((f) => (
+            <tr key={f.path} className={f.content}>
+              <td>{f.content}</td>
+              <td className="num">{formatCount(f.recordCount)}</td>
+              <td className="num">{formatBytes(f.fileSizeInBytes)}</td>
+              <td className="num">{f.sequenceNumber}</td>
+              <td>{f.specId}</td>
+              <td className="mono small">{formatValue(f.partition)}</td>
+              <td className="num">{f.content === 'data' ? f.deletes.length : ''}</td>
+              <td className="mono small path" title={f.path}>
+                {f.path.split('/').slice(-2).join('/')}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import type { StateCreator } from 'zustand';
+import type { SchemaInfo, SnapshotInfo, TableInfo, Wire } from '../../../core/api';
+import { client } from '../api/client';
+import { readUrlState, writeUrlState, type Tab, type Version } from '../lib/url-state';
+import type { WarehouseSlice } from './warehouse-slice';
+
+/** The table being explored: its info, snapshot timeline, the version shown and the active tab. */
+export interface TableSlice {
+  tablePath: string | null;
+  tableInfo: Wire<TableInfo> | null;
+  snapshots: Wire<SnapshotInfo>[];
+  schema: Wire<SchemaInfo> | null;
+  version: Version;
+  tab: Tab;
+  tableError: string | null;
+  openTable(path: string, version?: Version, tab?: Tab): Promise<void>;
+  setVersion(version: Version): Promise<void>;
+  setTab(tab: Tab): void;
+  /** The snapshot id the chosen version resolves to (null for an empty table). */
+  resolvedSnapshotId(): string | null;
+}
+
+function errorText(e: { code: string; message: string }): string {
+  return `${e.code}: ${e.message}`;
+}
+
+/** The snapshot a version selector resolves to, following the same rules as the engine. */
+export function resolveVersion(version: Version, snapshots: Wire<SnapshotInfo>[], info: Wire<TableInfo> | null): string | null {
+  if (version.snapshotId) return version.snapshotId;
+  if (version.ref) return info?.refs.find((r) => r.name === version.ref)?.snapshotId ?? null;
+  if (version.asOfTimestampMs !== undefined) {
+    let pick: string | null = null;
+    for (const s of [...snapshots].sort((a, b) => a.timestampMs - b.timestampMs)) if (s.timestampMs <= version.asOfTimestampMs) pick = s.snapshotId;
+    return pick;
+  }
+  return info?.currentSnapshotId ?? null;
+}
+
+export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [], TableSlice> = (set, get) => {
+  const syncUrl = () => {
+    const s = get();
+    writeUrlState({ warehouse: s.warehouse?.path ?? null, table: s.tablePath, version: s.version, tab: s.tab });
+  };
+  const loadSchema = async () => {
+    const { tablePath, version } = get();
+    if (!tablePath) return;
+    const reply = await client.call('lake.schema', { path: tablePath, version });
+    if (get().tablePath !== tablePath) return;
+    set(reply.ok ? { schema: reply.value, tableError: null } : { schema: null, tableError: errorText(reply.error) });
+  };
+  return {
+    tablePath: null,
+    tableInfo: null,
+    snapshots: [],
+    schema: null,
+    version: {},
+    tab: readUrlState().tab,
+    tableError: null,
+    async openTable(path, version = {}, tab) {
+      set({ tablePath: path, tableInfo: null, snapshots: [], schema: null, version, tableError: null, ...(tab ? { tab } : {}) });
+      syncUrl();
+      const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
+      if (get().tablePath !== path) return;
+      if (!info.ok) return set({ tableError: errorText(info.error) });
+      if (!snaps.ok) return set({ tableError: errorText(snaps.error) });
+      set({ tableInfo: info.value, snapshots: snaps.value });
+      await loadSchema();
+    },
+    async setVersion(version) {
+      set({ version });
+      syncUrl();
+      await loadSchema();
+    },
+    setTab(tab) {
+      set({ tab });
+      syncUrl();
+    },
+    resolvedSnapshotId() {
+      const s = get();
+      return resolveVersion(s.version, s.snapshots, s.tableInfo);
+    },
+  };
+};

@@ -1,0 +1,118 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoWarehouse } from '../../core/lake/write';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT } from '../support/fixtures';
+import { startServe, type ServeProcess } from '../support/serve';
+
+const SHOTS = join(REPO_ROOT, 'test-results');
+let browser: Browser;
+let serve: ServeProcess;
+let lake: string;
+let page: Page;
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  lake = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
+  await createDemoWarehouse(lake, 1);
+  serve = await startServe([lake]);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(serve.url);
+  await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await rm(lake, { recursive: true, force: true });
+});
+
+const gridStatus = () => page.locator('.grid-status').first().textContent();
+
+describe('explorer (browser mode, demo lake)', () => {
+  it('opens a table: timeline of 6 commits and the current rows in the grid', async () => {
+    await expect.poll(gridStatus).toMatch(/^31 rows/);
+    expect(await page.locator('.timeline-list tbody tr').count()).toBe(6);
+    expect(await page.locator('.timeline-list tbody tr .op').allTextContents()).toEqual(['append', 'overwrite', 'delete', 'overwrite', 'overwrite', 'replace']);
+    expect(await page.getByTestId('version-label').textContent()).toBe('current');
+    const headers = await page.locator('.grid-colname').allTextContents();
+    expect(headers).toContain('order_status');
+    await page.screenshot({ path: join(SHOTS, 'explorer-data.png') });
+  });
+
+  it('time-travels to the first commit: grid, label and URL follow', async () => {
+    await page.locator('.timeline-list tbody tr').first().click();
+    await expect.poll(gridStatus).toMatch(/^30 rows/);
+    const label = await page.getByTestId('version-label').textContent();
+    expect(label).toMatch(/^snapshot \d+$/);
+    expect(page.url()).toContain(`snapshot=${label!.replace('snapshot ', '')}`);
+    // The column renamed later has its old name at this version.
+    expect(await page.locator('.grid-colname').allTextContents()).not.toContain('order_status');
+    await page.getByLabel('Snapshot', { exact: true }).selectOption('');
+    await expect.poll(gridStatus).toMatch(/^31 rows/);
+  });
+
+  it('sorts and filters in the grid', async () => {
+    await page.getByRole('columnheader', { name: /amount/ }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: /amount/ }).getByRole('button').click();
+    await expect.poll(() => page.getByRole('columnheader', { name: /amount/ }).getAttribute('aria-sort')).toBe('descending');
+    const first = Number(await page.locator('.grid-row').first().locator('.grid-cell').nth(2).textContent());
+    const second = Number(await page.locator('.grid-row').nth(1).locator('.grid-cell').nth(2).textContent());
+    expect(first).toBeGreaterThanOrEqual(second);
+    await page.getByLabel('Filter order_status').fill('= shipped');
+    const statuses = () => page.locator('.grid-row .grid-cell:nth-child(5)').allTextContents();
+    await expect.poll(async () => [...new Set(await statuses())]).toEqual(['shipped']);
+    const shown = Number((await gridStatus())!.split(' ')[0]);
+    expect(shown).toBe((await statuses()).length);
+    expect(shown).toBeLessThan(31);
+    await page.getByLabel('Filter order_status').fill('');
+    await expect.poll(gridStatus).toMatch(/^31 rows/);
+  });
+
+  it('shows the schema diff with the renamed and added columns', async () => {
+    await page.getByRole('tab', { name: 'Schema' }).click();
+    await page.getByLabel('Compare schema with').selectOption({ index: 1 });
+    const diff = page.getByRole('list', { name: 'Schema diff' });
+    await expect.poll(() => diff.textContent()).toMatch(/renamed/);
+    expect(await diff.locator('li.added').count()).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: join(SHOTS, 'explorer-schema.png') });
+  });
+
+  it('shows the row changes of an update commit', async () => {
+    await page.getByRole('tab', { name: 'Changes' }).click();
+    const options = page.getByLabel('Diff from').locator('option');
+    await page.getByLabel('Diff from').selectOption((await options.nth(0).getAttribute('value'))!);
+    await page.getByLabel('Diff to').selectOption((await options.nth(1).getAttribute('value'))!);
+    await expect.poll(() => page.getByTestId('diff-counts').textContent()).toMatch(/\+\d+ added · −\d+ removed · ~[1-9]\d* changed/);
+    expect(await page.locator('td.cell-changed').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'explorer-changes.png') });
+  });
+
+  it('shows a key history', async () => {
+    await page.getByRole('tab', { name: 'Key history' }).click();
+    await page.locator('#history-key').fill('order_id=1');
+    await page.getByRole('button', { name: 'Show history' }).click();
+    const table = page.getByRole('table', { name: 'Key history' });
+    await table.waitFor();
+    expect((await table.locator('.status').allTextContents())[0]).toBe('inserted');
+    await page.screenshot({ path: join(SHOTS, 'explorer-history.png') });
+  });
+
+  it('runs SQL with time travel in the console', async () => {
+    await page.getByRole('tab', { name: 'SQL' }).click();
+    const editor = page.locator('.cm-content');
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT count(*) AS n FROM demo.orders FOR VERSION AS OF ');
+    const first = await page.locator('.timeline-list tbody tr').first().getAttribute('data-snapshot');
+    await page.keyboard.type(first!);
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await expect.poll(() => page.getByTestId('sql-status').textContent()).toMatch(/^1 rows/);
+    expect(await page.locator('.sql-console .grid-cell').first().textContent()).toBe('30');
+    await page.screenshot({ path: join(SHOTS, 'explorer-sql.png') });
+  });
+});
