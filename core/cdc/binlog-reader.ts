@@ -52,6 +52,14 @@ const EVENTS = [
   'mariadbgtid', 'mariadbgtidlist', 'gtid', 'anonymousgtid', 'previousgtids', 'binlogcheckpoint',
 ];
 
+/** Driver codes and server errnos that mean "the connection went away", worth a reconnect. */
+const TRANSIENT_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
+  'EAI_AGAIN', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR', 'ECONNABORTED',
+]);
+// 1040 too many connections, 1053 shutdown in progress, 1927 connection killed, 2006/2013 server gone / lost.
+const TRANSIENT_ERRNOS = new Set([1040, 1053, 1927, 2006, 2013]);
+
 const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
 
 interface OpenTx {
@@ -332,9 +340,13 @@ export class BinlogReader {
       return;
     }
     const mapped = mapConnectionError(e, config, 'binlog stream');
-    const transient = mapped.code === 'SourceUnavailable' && (err.code !== undefined || err.errno === 1053 || err.errno === 2013 || /connection/i.test(err.message));
-    if (!transient || /Unsupported type|cannot decode|binlog_transaction_compression|PARTIAL_JSON/i.test(err.message)) {
-      this.fail(mapped.code === 'SourceUnavailable' && !transient ? new TidemarkError('DataInvalid', `binlog stream at ${this.file}: ${err.message}`, { file: this.file }, e) : mapped);
+    const transient =
+      mapped.code === 'SourceUnavailable' &&
+      ((err.code !== undefined && TRANSIENT_CODES.has(err.code)) || TRANSIENT_ERRNOS.has(err.errno ?? -1) || /connection (lost|closed|ended)|closed state/i.test(err.message));
+    if (!transient) {
+      // Anything else (undecodable events, wrong GTID flavour, a server error) would fail again on
+      // every reconnect: report it once, as what it is.
+      this.fail(mapped.code === 'SourceUnavailable' ? new TidemarkError('DataInvalid', `binlog stream at ${this.file || 'start'}: ${err.message}`, { file: this.file }, e) : mapped);
       return;
     }
     this.onConnectionLost(zongji, e);

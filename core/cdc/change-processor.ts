@@ -8,16 +8,22 @@ import { TidemarkError } from '../errors/index';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { isCapturedTable, type ResolvedConfig } from './config';
 import type { RawItem, RawRowsEvent } from './binlog-reader';
-import { makeConverter, mapColumnType } from './type-map';
+import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
 import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
 import type { SourceOffset } from './offset';
 
 type Conv = (raw: unknown) => ColumnValue;
 
+interface RowPlan {
+  names: string[];
+  codecs: ColumnCodec[];
+}
+
 interface TableCodec {
   schema: TableSchema;
   byName: Map<string, Conv>;
-  plans: WeakMap<TableMapEntry, { names: string[]; convs: Conv[] }>;
+  codecs: Map<string, ColumnCodec>;
+  plans: WeakMap<object, RowPlan>;
 }
 
 /** Where a row stands relative to the snapshot: emit it, leave it to a later chunk, or fold it into the open chunk. */
@@ -49,8 +55,12 @@ export class SchemaCatalog {
   set(schema: TableSchema): void {
     const where = formatTableId(schema.table);
     const byName = new Map<string, Conv>();
-    for (const c of schema.columns) byName.set(c.name, makeConverter(c, `${where}.${c.name}`));
-    this.tables.set(where, { schema, byName, plans: new WeakMap() });
+    const codecs = new Map<string, ColumnCodec>();
+    for (const c of schema.columns) {
+      byName.set(c.name, makeConverter(c, `${where}.${c.name}`));
+      codecs.set(c.name, makeColumnCodec(c, `${where}.${c.name}`));
+    }
+    this.tables.set(where, { schema, byName, codecs, plans: new WeakMap() });
     this.list = null;
   }
   delete(id: TableId): void {
@@ -85,22 +95,40 @@ export class SchemaCatalog {
    * Converts one raw row, in place (the raw object must not be used afterwards). A column the catalog does not know (the source restarted from an offset
    * older than a later ALTER) is converted by the type the binlog's own metadata gives.
    */
-  convertRow(id: TableId, raw: Record<string, unknown>, tableMap?: TableMapEntry): Row {
+  convertRow(id: TableId, raw: Record<string, unknown>, tableMap?: TableMapEntry, shape?: object): Row {
     const codec = this.tables.get(formatTableId(id));
     if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
     // Per binlog table map, the column names and converters in row order, resolved once.
-    let plan = tableMap ? codec.plans.get(tableMap) : undefined;
+    // `shape`: any object standing for "rows with these keys" (a binlog table map, a SELECT result).
+    const key = shape ?? tableMap;
+    let plan = key ? codec.plans.get(key) : undefined;
     if (!plan) {
       const names = Object.keys(raw);
-      plan = { names, convs: names.map((n) => codec.byName.get(n) ?? this.fallbackConverter(codec, id, n, tableMap)) };
-      if (tableMap) codec.plans.set(tableMap, plan);
+      plan = { names, codecs: names.map((n) => codec.codecs.get(n) ?? this.fallbackCodec(codec, id, n, tableMap)) };
+      if (key) codec.plans.set(key, plan);
     }
     // Converted in place: the driver's row object is ours alone and is not read again, and not
     // allocating a second object per row is a measurable share of binlog throughput.
     const out = raw as Row;
-    const { names, convs } = plan;
-    for (let i = 0; i < names.length; i++) out[names[i]!] = convs[i]!(raw[names[i]!]);
+    const { names, codecs } = plan;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const v = raw[name];
+      if (v === null) continue;
+      if (v === undefined) {
+        out[name] = null;
+        continue;
+      }
+      const c = codecs[i]!;
+      if (c.passthrough !== null && typeof v === c.passthrough) continue;
+      out[name] = c.convert(v);
+    }
     return out;
+  }
+
+  private fallbackCodec(codec: TableCodec, id: TableId, name: string, tableMap?: TableMapEntry): ColumnCodec {
+    this.fallbackConverter(codec, id, name, tableMap);
+    return codec.codecs.get(name)!;
   }
 
   private fallbackConverter(codec: TableCodec, id: TableId, name: string, tableMap?: TableMapEntry): Conv {
@@ -116,6 +144,7 @@ export class SchemaCatalog {
     const col: ColumnSchema = { name, mysqlType, icebergType: mapColumnType(mysqlType, { tinyInt1IsBoolean: this.config.tinyInt1IsBoolean }, where), nullable: true, position: ci + 1 };
     const conv = makeConverter(col, where);
     codec.byName.set(name, conv);
+    codec.codecs.set(name, makeColumnCodec(col, where));
     return conv;
   }
 }

@@ -137,7 +137,7 @@ function readKeyColumns(c: TokenCursor): string[] {
   for (;;) {
     cols.push(readIdent(c, 'a key column'));
     readParenArgs(c); // prefix length, e.g. name(10)
-    c.acceptWords('ASC') || c.acceptWords('DESC');
+    if (!c.acceptWords('ASC')) c.acceptWords('DESC');
     if (c.acceptPunct(',')) continue;
     if (c.acceptPunct(')')) break;
     fail(`unexpected ${c.peek()?.text ?? 'end'} in key column list`);
@@ -242,7 +242,7 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
         c.acceptWords('COLUMN');
         c.acceptWords('IF', 'EXISTS');
         changes.push({ kind: 'drop-column', name: readIdent(c, 'a column name') });
-        c.acceptWords('RESTRICT') || c.acceptWords('CASCADE');
+        if (!c.acceptWords('RESTRICT')) c.acceptWords('CASCADE');
       }
     } else if (c.acceptWords('CHANGE')) {
       c.acceptWords('COLUMN');
@@ -264,7 +264,7 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
       } else if (c.isWord('INDEX') || c.isWord('KEY')) {
         c.skipElement();
       } else {
-        c.acceptWords('TO') || c.acceptWords('AS');
+        if (!c.acceptWords('TO')) c.acceptWords('AS');
         renameTo = readTableRef(c, db);
       }
     } else if (c.acceptWords('ALTER')) {
@@ -294,7 +294,7 @@ export function parseDdl(sql: string, db: string, options: TypeMapOptions): Pars
   try {
     if (c.acceptWords('CREATE')) {
       c.acceptWords('OR', 'REPLACE');
-      c.acceptWords('TEMPORARY') && fail('temporary tables are not replicated as tables');
+      if (c.acceptWords('TEMPORARY')) return { kind: 'other' }; // temporary tables are session-local, never captured
       if (c.acceptWords('TABLE')) return parseCreateTable(c, db, options);
       return { kind: 'other' };
     }

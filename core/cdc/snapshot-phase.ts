@@ -19,7 +19,7 @@ import type mysql from 'mysql2/promise';
 import type { Flavor } from './flavor';
 import { comparePositions } from './offset';
 import type { RowFilter, RowRegion } from './change-processor';
-import { planChunks, readChunk, toKey, type ChunkPlan } from './snapshot-reader';
+import { planChunks, readChunk, toKey, type ChunkPlan, type ChunkResult } from './snapshot-reader';
 import type { StreamState } from './stream-state';
 import { formatTableId, type ChangeEvent, type SourceRecord, type TableId } from './types';
 
@@ -36,7 +36,7 @@ function makeFilter(
   plan: ChunkPlan,
   lastKey: bigint | null,
   upper: bigint | null,
-  buffer: Map<string, Record<string, unknown>>,
+  buffer: () => Map<string, Record<string, unknown>>,
 ): RowFilter {
   const snap = opts.state.snapshot!;
   const index = new Map(snap.tables.map((t, i) => [formatTableId(t), i]));
@@ -56,8 +56,8 @@ function makeFilter(
     },
     absorb(op, row) {
       const k = catalog.keyOf(id, row);
-      if (op === 'c') buffer.set(k, row);
-      else buffer.delete(k);
+      if (op === 'c') buffer().set(k, row);
+      else buffer().delete(k);
     },
   };
 }
@@ -81,23 +81,33 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
     const startedAt = config.now();
     let rowsDone = 0;
     const estimate = opts.estimates.get(name) ?? 0;
+    const read = (from: bigint | null) =>
+      readChunk(opts.conn, opts.flavor, config, plan, from).catch((e: unknown) => {
+        if ((e as { errno?: number }).errno === 1146) return null; // dropped meanwhile; the DROP reaches the consumer through the stream
+        throw e;
+      });
+    let next: ReturnType<typeof read> | null = null;
     for (;;) {
-      let chunk;
-      try {
-        chunk = await readChunk(opts.conn, opts.flavor, config, plan, lastKey);
-      } catch (e) {
-        if ((e as { errno?: number }).errno === 1146) {
-          chunk = null; // dropped meanwhile; the DROP reaches the consumer through the stream
-        } else throw e;
-      }
+      const chunk: ChunkResult | null = await (next ?? read(lastKey));
+      // Read the following chunk while this one is drained and emitted. Its watermark is taken
+      // after this one's, so the order of watermarks, drains and emissions is unchanged.
+      next = chunk !== null && chunk.upper !== null ? read(chunk.upper) : null;
+      next?.catch(() => {}); // awaited in the next turn; not an unhandled rejection meanwhile
       if (chunk === null) {
         snap.tableIndex++;
         snap.lastKey = null;
         break;
       }
-      const buffer = new Map<string, Record<string, unknown>>();
-      for (const row of chunk.rows) buffer.set(catalog.keyOf(id, row), row);
-      const filter = makeFilter(opts, plan, lastKey, chunk.upper, buffer);
+      // The chunk's rows by key, built only once a binlog change must be folded in (rarely).
+      let buffer: Map<string, Record<string, unknown>> | null = null;
+      const rowsByKey = () => {
+        if (!buffer) {
+          buffer = new Map();
+          for (const row of chunk.rows) buffer.set(catalog.keyOf(id, row), row);
+        }
+        return buffer;
+      };
+      const filter = makeFilter(opts, plan, lastKey, chunk.upper, rowsByKey);
       while (comparePositions(state.pos, chunk.watermark) < 0) {
         for (const rec of await state.step(filter)) yield rec;
       }
@@ -109,7 +119,12 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
       const offset = state.offset();
       const events: ChangeEvent[] = [];
       // The catalog may have changed during the drain (DDL); rows still carry the SELECT's columns.
-      for (const raw of buffer.values()) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw), table: id, opTsMs: now, offset });
+      if (buffer === null) {
+        // Rows straight from one SELECT share their keys: one conversion plan for the chunk.
+        for (const raw of chunk.rows) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw, undefined, chunk.rows), table: id, opTsMs: now, offset });
+      } else {
+        for (const raw of (buffer as Map<string, Record<string, unknown>>).values()) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw), table: id, opTsMs: now, offset });
+      }
       rowsDone += events.length;
       if (events.length > 0) yield { kind: 'transaction', batch: { events, endOffset: offset, commitTsMs: now } };
       else yield { kind: 'heartbeat', offset };

@@ -91,7 +91,14 @@ export async function readChunk(
     let rows: mysql.RowDataPacket[];
     if (plan.keyColumn === null) {
       [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}`);
+    } else if (plan.schema.primaryKey.length === 1) {
+      // A unique key: one keyset-paginated SELECT; the chunk ends at its last row's key.
+      const k = quoteId(plan.keyColumn);
+      const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
+      [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${config.chunkSize}`);
+      upper = rows.length === config.chunkSize ? toKey(rows[rows.length - 1]![plan.keyColumn]) : null;
     } else {
+      // One column of a composite key may repeat: fix the bound first so no key value straddles two chunks.
       const k = quoteId(plan.keyColumn);
       const after = lastKey === null ? '' : `WHERE ${k} > ${lastKey.toString()}`;
       const [b] = await conn.query<mysql.RowDataPacket[]>(

@@ -71,9 +71,13 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     }
   }
 
+  let running = false;
+
   async function* run(offset: SourceOffset | null): AsyncGenerator<SourceRecord, void, undefined> {
+    if (running) throw new TidemarkError('InvalidInput', 'this source is already started; stop() it before starting again', {});
     stopped = false;
     const ctrl = await openConnection(config, 'source start');
+    running = true;
     let snapConn: mysql.Connection | null = null;
     try {
       const flavor = await detectFlavor(ctrl);
@@ -162,6 +166,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       }
       if (snapConn) await snapConn.end().catch(() => {});
       await ctrl.end().catch(() => {});
+      running = false;
     }
   }
 

@@ -228,6 +228,29 @@ function isCanonicalDecimal(s: string, scale: number): boolean {
  * Null and undefined become null; any other mismatch is DataInvalid naming the column and value.
  */
 export function makeConverter(column: ColumnSchema, where: string): Converter {
+  const { convert } = makeColumnCodec(column, where);
+  return (raw) => (raw === null || raw === undefined ? null : convert(raw));
+}
+
+export interface ColumnCodec {
+  /** Converts a non-null raw value. */
+  convert: (raw: unknown) => ColumnValue;
+  /**
+   * When a raw value of this JS type is already canonical (ints and doubles as numbers, text as
+   * strings), the hot binlog path leaves it untouched instead of calling `convert`.
+   */
+  passthrough: 'number' | 'string' | null;
+}
+
+export function makeColumnCodec(column: ColumnSchema, where: string): ColumnCodec {
+  const t = column.icebergType;
+  const isYear = /^year\b/i.test(column.mysqlType);
+  const isWideDecimal = t.type === 'string' && /^(decimal|numeric)/i.test(column.mysqlType);
+  const passthrough = (t.type === 'int' && !isYear) || t.type === 'double' ? 'number' : t.type === 'string' && !isWideDecimal ? 'string' : null;
+  return { convert: makeNonNullConverter(column, where), passthrough };
+}
+
+function makeNonNullConverter(column: ColumnSchema, where: string): Converter {
   const t = column.icebergType;
   const zeroDate = (): ColumnValue => (column.nullable ? null : t.type === 'date' ? 0 : 0n);
   const bad = (raw: unknown): TidemarkError =>
@@ -341,7 +364,7 @@ export function makeConverter(column: ColumnSchema, where: string): Converter {
         };
     }
   })();
-  return (raw) => (raw === null || raw === undefined ? null : conv(raw));
+  return conv;
 }
 
 function describe(raw: unknown): string {

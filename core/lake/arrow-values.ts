@@ -29,7 +29,8 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
   const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
   const t = data.type;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
-  const o = data.offset;
+  // Arrow JS slices value and offset buffers in Data.slice (only bitmaps keep `data.offset`, which
+  // getValid applies), so element i is values[i] even in a sliced chunk.
   switch (t.typeId) {
     case Type.Null:
       return out.fill(null);
@@ -55,7 +56,7 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
         if (!valid(i)) out[i] = null;
         else {
           let v = 0n;
-          for (let w = stride - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[(o + i) * stride + w]!);
+          for (let w = stride - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[i * stride + w]!);
           out[i] = formatDecimal(BigInt.asIntN(stride * 32, v), scale);
         }
       }
@@ -64,20 +65,20 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
     case Type.Date: {
       const dayUnit = (t as unknown as { unit: number }).unit === 0;
       for (let i = 0; i < n; i++) {
-        const raw = Number(values[o + i]);
+        const raw = Number(values[i]);
         out[i] = valid(i) ? formatDate(dayUnit ? raw : Math.floor(raw / 86_400_000)) : null;
       }
       return out;
     }
     case Type.Time: {
       const unit = (t as unknown as { unit: number }).unit;
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTime(toMicros(values[o + i]!, unit)) : null;
+      for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTime(toMicros(values[i]!, unit)) : null;
       return out;
     }
     case Type.Timestamp: {
       const unit = (t as unknown as { unit: number }).unit;
       const zoned = type === 'timestamptz' || (type !== 'timestamp' && Boolean((t as unknown as { timezone: string | null }).timezone));
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTimestamp(toMicros(values[o + i]!, unit), zoned) : null;
+      for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTimestamp(toMicros(values[i]!, unit), zoned) : null;
       return out;
     }
     case Type.Utf8:
@@ -121,7 +122,7 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
       if (!isList(type)) break;
       const child = convertArrowData(data.children[0]!, type.element, `${where}.element`);
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
-      for (let i = 0; i < n; i++) out[i] = valid(i) ? child.slice(Number(offsets[o + i]), Number(offsets[o + i + 1])) : null;
+      for (let i = 0; i < n; i++) out[i] = valid(i) ? child.slice(Number(offsets[i]), Number(offsets[i + 1])) : null;
       return out;
     }
     case Type.Map: {
@@ -134,7 +135,7 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
         if (!valid(i)) out[i] = null;
         else {
           const pairs: { key: unknown; value: unknown }[] = [];
-          for (let k = offsets[o + i]!; k < offsets[o + i + 1]!; k++) pairs.push({ key: keys[k], value: vals[k] });
+          for (let k = offsets[i]!; k < offsets[i + 1]!; k++) pairs.push({ key: keys[k], value: vals[k] });
           out[i] = pairs;
         }
       }

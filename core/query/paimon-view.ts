@@ -61,7 +61,9 @@ function fixedWidth<T extends DataType>(type: T, values: unknown[], data: ArrayL
   values.forEach((v, i) => {
     if (v !== null && v !== undefined) convert(v, i);
   });
-  return makeVector(makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: data as never }) as never) as Vector<T>;
+  // makeData's typings tie `data` to T's array type; the callers pass the matching typed array.
+  const props = { type, length: values.length, nullCount, nullBitmap: bitmap, data } as never;
+  return makeVector(makeData(props)) as unknown as Vector<T>;
 }
 
 /** JSON text of a nested canonical value: bigints as numbers' digits, bytes as hex. */

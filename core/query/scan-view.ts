@@ -160,7 +160,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     const mapping = [...pathToFile.entries()].map(([p, i]) => `(${quoteLiteral(p)}, ${i})`).join(', ');
     ctes.push(`pm(file_path, _file) AS (VALUES ${mapping})`);
     ctes.push(`p AS (SELECT pm._file, x.pos, x._seq FROM (${posParts.join(' UNION ALL ')}) AS x JOIN pm ON pm.file_path = x.file_path)`);
-    joins.push('ANTI JOIN p ON p._file = d._file AND p.pos = d._pos AND p._seq >= d._seq');
+    joins.push('NOT EXISTS (SELECT 1 FROM p WHERE p._file = d._file AND p.pos = d._pos AND p._seq >= d._seq)');
   }
 
   // Equality deletes: grouped by their set of equality field ids.
@@ -189,11 +189,21 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
       eqParts.push(`SELECT ${[...select, `CAST(${ef.sequenceNumber} AS BIGINT) AS _seq`, `${quoteLiteral(partitionKey(ef))} AS _part`, `${global} AS _global`].join(', ')} FROM ${loaded.table}`);
     }
     ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
-    const keyMatch = ids.map((id) => `d.${quoteIdent(`c${id}`)} IS NOT DISTINCT FROM ${name}.${quoteIdent(`c${id}`)}`).join(' AND ');
-    joins.push(`ANTI JOIN ${name} ON ${keyMatch} AND ${name}._seq > d._seq AND (${name}._global OR ${name}._part = d._part)`);
+    // Two anti-joins, not one with `_global OR _part = _part`: an OR in the join condition makes
+    // DuckDB fall back to a nested-loop join (measured: 33 s instead of 0.1 s for 200k × 20k).
+    for (const [suffix, scope, extra] of [['g', '_global', ''], ['p', 'NOT _global', ` AND ${name}p._part = d._part`]] as const) {
+      const alias = `${name}${suffix}`;
+      ctes.push(`${alias} AS (SELECT * FROM ${name} WHERE ${scope})`);
+      const keyMatch = ids.map((id) => `d.${quoteIdent(`c${id}`)} IS NOT DISTINCT FROM ${alias}.${quoteIdent(`c${id}`)}`).join(' AND ');
+      joins.push(`NOT EXISTS (SELECT 1 FROM ${alias} WHERE ${keyMatch} AND ${alias}._seq > d._seq${extra})`);
+    }
   }
 
-  const sql = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields)} FROM d\n${joins.join('\n')}`;
+  // NOT EXISTS, not ANTI JOIN: DuckDB 1.4 (duckdb-wasm 1.32) returns wrong rows when a filter on the
+  // view is pushed down through chained ANTI JOINs (java_bunnies: the re-inserted row vanished);
+  // the decorrelated NOT EXISTS plans as hash anti-joins too and stays correct (test/query).
+  const where = joins.length ? `\nWHERE ${joins.join('\n  AND ')}` : '';
+  const sql = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields)} FROM d${where}`;
   return { sql, columns: outFields };
 }
 

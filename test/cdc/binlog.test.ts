@@ -69,6 +69,29 @@ describe('binlog phase (private MariaDB)', () => {
     await source.stop();
   });
 
+  it('an idle source still heartbeats: the server sends heartbeats at heartbeat.interval', async () => {
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'latest-offset' }, heartbeatIntervalMs: 150 }));
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.filter((r) => r.kind === 'heartbeat').length >= 3, 10_000);
+    expect(rs.every((r) => r.kind === 'heartbeat')).toBe(true);
+    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const last = rs.at(-1) as Extract<SourceRecord, { kind: 'heartbeat' }>;
+    expect([last.offset.file, last.offset.pos]).toEqual([st[0]!.File, BigInt(st[0]!.Position)]);
+    await source.stop();
+  });
+
+  it('backpressure: a slow consumer pauses the binlog connection and still gets every transaction in order', async () => {
+    await root.query('CREATE TABLE app.bp (id INT PRIMARY KEY)');
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.bp'], startupMode: { mode: 'latest-offset' }, queueHighWaterMark: 4 }));
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.length > 0);
+    // 300 transactions land while nobody reads: the reader must hold at most a few and pause.
+    await root.query(Array.from({ length: 300 }, (_, i) => `INSERT INTO app.bp VALUES (${i})`).join(';'));
+    await collectUntil(it, (all) => changeEvents(all).length >= 300, 30_000, rs);
+    expect(changeEvents(rs).map((e) => e.after!.id)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await source.stop();
+  });
+
   it('restarts from a saved file:pos offset and from a GTID offset without loss or repeats', async () => {
     const source = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
@@ -98,7 +121,7 @@ describe('binlog phase (private MariaDB)', () => {
   });
 
   it('earliest-offset replays history; timestamp starts at the first transaction at or after it', async () => {
-    const source = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'earliest-offset' } }));
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'earliest-offset' } }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     const firstIds = changeEvents(rs).filter((e) => e.op === 'c').map((e) => e.after!.id);
@@ -110,7 +133,7 @@ describe('binlog phase (private MariaDB)', () => {
     const t110 = txs(rs).find((b) => b.events[0]!.after?.id === 110)!;
     await source.stop();
 
-    const byTime = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'timestamp', timestampMs: t110.commitTsMs } }));
+    const byTime = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'timestamp', timestampMs: t110.commitTsMs } }));
     const it2 = byTime.start();
     const rs2 = await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     const got = changeEvents(rs2).map((e) => e.after!.id);

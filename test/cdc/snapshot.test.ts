@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
-import type { SourceOffset } from '../../core/cdc/offset';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, rootConnection, sourceConfig, waitFor } from './helpers';
 
@@ -126,6 +125,32 @@ describe('snapshot phase (private MariaDB)', () => {
       expect(progress[0]!.rowsEstimated).toBeGreaterThan(0);
     });
   }
+
+  it('several tables: changes to tables already snapshotted are emitted, to later ones folded into their snapshot', async () => {
+    await fillTable(root, 'm1');
+    await fillTable(root, 'm2');
+    const w1 = startWriter(db, 'm1', 4);
+    const w2 = startWriter(db, 'm2', 5);
+    await waitFor(async () => w1.ops >= 20 && w2.ops >= 20, 'the writers to get going');
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.m[12]'], chunkSize: CHUNK * 2 }));
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
+    await w1.stop();
+    await w2.stop();
+    await root.query("INSERT INTO app.m1 VALUES (999999, 'end', 0)");
+    await root.query("INSERT INTO app.m2 VALUES (999999, 'end', 0)");
+    await collectUntil(it, (all) => changeEvents(all).filter((e) => e.after?.id === 999999).length === 2, 20_000, rs);
+    await source.stop();
+    for (const table of ['m1', 'm2']) {
+      const state = new Map<string, Row>();
+      applyEvents(state, changeEvents(rs).filter((e) => e.table.table === table));
+      expect(state).toEqual(await tableState(root, table));
+    }
+    // m1 was snapshotted first: its binlog changes show up while m2's chunks are still being read.
+    const firstM2Read = rs.findIndex((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r' && r.batch.events[0]!.table.table === 'm2');
+    const m1ChangesDuringM2 = changeEvents(rs.slice(firstM2Read, rs.findIndex((r) => r.kind === 'snapshot-complete'))).filter((e) => e.table.table === 'm1' && e.op !== 'r');
+    expect(m1ChangesDuringM2.length).toBeGreaterThan(0);
+  });
 
   it('resumes an interrupted snapshot at chunk granularity: no row lost or repeated', async () => {
     const table = 'resume';

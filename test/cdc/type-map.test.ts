@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mapColumnType, makeConverter, normaliseDecimal } from '../../core/cdc/type-map';
+import { daysFromCivil, mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/type-map';
 import { TidemarkError } from '../../core/errors/index';
 import type { ColumnSchema } from '../../core/cdc/types';
 
@@ -107,6 +107,25 @@ describe('value conversion', () => {
         const raw = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
         expect(makeConverter(col('bigint'), 'c')(raw)).toBe(v);
       }),
+    );
+  });
+
+  it('property: datetime text → µs agrees with Date.UTC for years 1..9999, any fraction width', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(Date.UTC(1, 0, 1)), max: new Date(Date.UTC(9999, 11, 31, 23, 59, 59)), noInvalidDate: true }),
+        fc.integer({ min: 0, max: 999_999 }),
+        fc.integer({ min: 0, max: 6 }),
+        (d, micros, width) => {
+          const p2 = (n: number, w = 2) => String(n).padStart(w, '0');
+          const frac = width === 0 ? '' : '.' + p2(micros, 6).slice(0, width);
+          const text = `${p2(d.getUTCFullYear(), 4)}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}${frac}`;
+          const whole = Math.floor(d.getTime() / 1000) * 1000;
+          const fracMicros = width === 0 ? 0n : BigInt(p2(micros, 6).slice(0, width).padEnd(6, '0'));
+          expect(parseDateTimeMicros(text)).toBe(BigInt(whole) * 1000n + fracMicros);
+          expect(daysFromCivil(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(Math.floor(d.getTime() / 86_400_000));
+        },
+      ),
     );
   });
 });

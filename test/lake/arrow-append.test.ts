@@ -1,12 +1,14 @@
-import { Decimal, Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, type Data } from 'apache-arrow';
+import { Decimal, Field, Float64, Int64, makeVector, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, type Data } from 'apache-arrow';
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareValues, decodeSingleValue, planScan, scanRows } from '../../core/lake';
-import { appendArrow, computeMetrics, createTable, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
+import { compareValues, decodeSingleValue, formatDecimal, formatTimestamp, parseTimestamp, planScan, scanRows } from '../../core/lake';
+import { convertArrowData } from '../../core/lake/arrow-values';
+import { parseCanonicalTimestampMicros, parseSmallDecimal } from '../../core/lake/write/arrow-build';
+import { appendArrow, computeMetrics, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plainRows } from './helpers';
 
@@ -100,7 +102,7 @@ describe('appendArrow: columnar append without row objects', () => {
     await expectCode(appendArrow(root, t.select(['name'])), 'InvalidInput', /required column id is missing/);
     const extra = new Table({ id: t.getChild('id')!, other: t.getChild('score')! });
     await expectCode(appendArrow(root, extra), 'InvalidInput', /column\(s\) other not in the table schema/);
-    const int32 = new Table({ id: makeVectorInt32([1, 2]) });
+    const int32 = new Table({ id: makeVector(Int32Array.from([1, 2])) });
     await expectCode(appendArrow(root, int32), 'InvalidInput', /column id \(long\) expects Arrow Int64, found Int32/);
     const nullIds = new Table(new Schema([new Field('id', new Int64(), true)]), [
       new RecordBatch(new Schema([new Field('id', new Int64(), true)]), makeData({ type: new Struct([new Field('id', new Int64(), true)]), length: 2, nullCount: 0, children: [makeData({ type: new Int64(), length: 2, data: new BigInt64Array(2), ...validity([true, false]) })] })),
@@ -122,16 +124,7 @@ describe('appendArrow: columnar append without row objects', () => {
   });
 });
 
-function makeVectorInt32(values: number[]) {
-  return new Table({ x: makeDataVector(new Int32(), Int32Array.from(values)) }).getChild('x')!;
-}
-function makeDataVector(type: Int32, data: Int32Array) {
-  const schema = new Schema([new Field('x', type)]);
-  return new Table(schema, [new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: data.length, nullCount: 0, children: [makeData({ type, length: data.length, data })] }))]).getChild('x')!;
-}
-
 describe('column metrics on raw buffers equal a naive min/max over canonical values', () => {
-  const utf8 = (s: string) => Buffer.from(s, 'utf8');
   it('long, string, double, decimal with nulls (property)', () => {
     fc.assert(
       fc.property(
@@ -152,22 +145,11 @@ describe('column metrics on raw buffers equal a naive min/max over canonical val
             { id: 3, name: 'score', type: 'double', required: false },
             { id: 4, name: 'amount', type: 'decimal(18, 2)', required: false },
           ];
-          const m = computeMetrics(rowsToArrow({ fields }, rows));
-          const check = (id: number, type: string, values: unknown[], cmp: (a: unknown, b: unknown) => number) => {
-            const present = values.filter((v) => v !== null && !(typeof v === 'number' && Number.isNaN(v))).sort(cmp);
-            if (present.length === 0) {
-              expect(m.lowerBounds.has(id)).toBe(false);
-              return;
-            }
-            expect(decodeSingleValue(type, m.lowerBounds.get(id)!)).toEqual(present[0]);
-            expect(decodeSingleValue(type, m.upperBounds.get(id)!)).toEqual(present.at(-1));
-          };
-          check(1, 'long', rows.map((r) => r.id), compareValues);
-          check(2, 'string', rows.map((r) => r.name), (a, b) => Buffer.compare(utf8(a as string), utf8(b as string)));
-          check(3, 'double', rows.map((r) => r.score), compareValues);
-          check(4, 'decimal(18, 2)', rows.map((r) => r.amount), (a, b) => compareValues(BigInt(String(a).replace('.', '')), BigInt(String(b).replace('.', ''))));
-          expect(m.nullValueCounts.get(2)).toBe(rows.filter((r) => r.name === null).length);
-          expect(m.nanValueCounts.get(3)).toBe(rows.filter((r) => typeof r.score === 'number' && Number.isNaN(r.score)).length);
+          const whole = rowsToArrow({ fields }, rows);
+          // Also a sliced table (offset chunks, as a caller's Table.slice gives) against the same rows.
+          const cut = Math.floor(rows.length / 2);
+          verify(computeMetrics(whole), rows);
+          verify(computeMetrics(whole.slice(cut)), rows.slice(cut));
         },
       ),
       { numRuns: 300 },
@@ -175,8 +157,110 @@ describe('column metrics on raw buffers equal a naive min/max over canonical val
   });
 });
 
+const utf8 = (s: string) => Buffer.from(s, 'utf8');
+
+function verify(m: ReturnType<typeof computeMetrics>, rows: { id: bigint; name: string | null; score: number | null; amount: string | null }[]) {
+  const check = (id: number, type: string, values: unknown[], cmp: (a: unknown, b: unknown) => number) => {
+    const present = values.filter((v) => v !== null && !(typeof v === 'number' && Number.isNaN(v))).sort(cmp);
+    if (present.length === 0) {
+      expect(m.lowerBounds.has(id)).toBe(false);
+      return;
+    }
+    expect(decodeSingleValue(type, m.lowerBounds.get(id)!)).toEqual(present[0]);
+    expect(decodeSingleValue(type, m.upperBounds.get(id)!)).toEqual(present.at(-1));
+  };
+  check(1, 'long', rows.map((r) => r.id), compareValues);
+  check(2, 'string', rows.map((r) => r.name), (a, b) => Buffer.compare(utf8(a as string), utf8(b as string)));
+  check(3, 'double', rows.map((r) => r.score), compareValues);
+  check(4, 'decimal(18, 2)', rows.map((r) => r.amount), (a, b) => compareValues(BigInt(String(a).replace('.', '')), BigInt(String(b).replace('.', ''))));
+  expect(m.nullValueCounts.get(2)).toBe(rows.filter((r) => r.name === null).length);
+  expect(m.nanValueCounts.get(3)).toBe(rows.filter((r) => typeof r.score === 'number' && Number.isNaN(r.score)).length);
+}
+
 function formatCents(c: bigint): string {
   const neg = c < 0n;
   const a = neg ? -c : c;
   return `${neg ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
 }
+
+describe('row → Arrow fast paths agree with the general parsers', () => {
+  it('timestamps, decimals and strings round-trip through rowsToArrow (property)', () => {
+    const fields = [
+      { id: 1, name: 'ts', type: 'timestamp', required: false },
+      { id: 2, name: 'tz', type: 'timestamptz', required: false },
+      { id: 3, name: 'small', type: 'decimal(9, 3)', required: false },
+      { id: 4, name: 'big', type: 'decimal(38, 10)', required: false },
+      { id: 5, name: 's', type: 'string', required: false },
+    ];
+    // ±2^55 µs reaches years outside the fast path's safe range (it must fall back, not corrupt).
+    const micros = fc.bigInt({ min: -(2n ** 55n), max: 2n ** 55n });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            ts: fc.option(micros),
+            tz: fc.option(micros),
+            small: fc.option(fc.bigInt({ min: -(10n ** 9n) + 1n, max: 10n ** 9n - 1n })),
+            big: fc.option(fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n })),
+            s: fc.option(fc.string({ unit: 'binary', maxLength: 8 })),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (gen) => {
+          const rows = gen.map((g) => ({
+            ts: g.ts === null ? null : formatTimestamp(g.ts, false),
+            tz: g.tz === null ? null : formatTimestamp(g.tz, true).replace('+00:00', 'Z'),
+            small: g.small === null ? null : formatDecimal(g.small, 3),
+            big: g.big === null ? null : formatDecimal(g.big, 10),
+            s: g.s,
+          }));
+          const table = rowsToArrow({ fields }, rows);
+          const back = fields.map((f, k) => convertArrowData(table.getChildAt(k)!.data[0]!, f.type, f.name));
+          rows.forEach((r, i) => {
+            expect(back[0]![i]).toBe(r.ts);
+            expect(back[1]![i]).toBe(r.tz === null ? null : r.tz.replace('Z', '+00:00'));
+            expect(back[2]![i]).toBe(r.small);
+            expect(back[3]![i]).toBe(r.big);
+            // Lone surrogates become U+FFFD in UTF-8, as TextEncoder does.
+            expect(back[4]![i]).toBe(r.s === null ? null : new TextDecoder().decode(new TextEncoder().encode(r.s)));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the canonical timestamp fast path equals parseTimestamp or declines', () => {
+    for (const text of ['2024-05-01T12:00:00', '2024-05-01 12:00:00.5', '1969-12-31T23:59:59.999999Z', '2024-02-29T00:00:00.123456789+00:00', '0099-01-01T00:00:00', '2024-05-01T12:00:00+02:00', '2024-13-01T00:00:00', '2024-05-01T12:00']) {
+      const fast = parseCanonicalTimestampMicros(text);
+      if (fast !== null) expect(BigInt(fast), text).toBe(parseTimestamp(text));
+    }
+    expect(parseCanonicalTimestampMicros('2024-05-01T12:00:00+02:00')).toBeNull();
+    expect(parseCanonicalTimestampMicros('0099-01-01T00:00:00')).toBeNull();
+    expect(parseSmallDecimal('-1.5', 2)).toBe(-150);
+    expect(parseSmallDecimal('1.555', 2)).toBeNull();
+    expect(parseSmallDecimal('1234567890123456', 0)).toBeNull();
+  });
+});
+
+describe('dictionary encoding only where values repeat', () => {
+  it('high-cardinality columns are written plain, repetitive ones keep a dictionary; data reads back', async () => {
+    const n = 5000;
+    const rows = Array.from({ length: n }, (_, i) => ({ id: BigInt(i * 7919), name: `city-${i % 12}`, score: i / 3, created_at: null, amount: i % 2 ? '1.00' : '2.00' }));
+    const table = rowsToArrow({ fields: COLUMNS.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: c.required ?? false })) }, rows);
+    expect(highCardinalityColumns(table)).toEqual(['id', 'score']);
+    expect(highCardinalityColumns(table.slice(0, 100))).toEqual([]); // small files keep the default
+    const root = join(work, 'dict');
+    const env = seededWriteEnv(34);
+    await createTable(root, { columns: COLUMNS, env });
+    await appendArrow(root, table, { env });
+    const plan = await planScan(storage, root);
+    const bytes = readFileSync(plan.files[0]!.path);
+    const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const encodings = Object.fromEntries(md.row_groups[0]!.columns.map((c) => [c.meta_data!.path_in_schema.join('.'), c.meta_data!.encodings.includes('RLE_DICTIONARY')]));
+    expect(encodings).toEqual({ id: false, name: true, score: false, created_at: true, amount: true });
+    const back = plainRows((await scanRows(storage, root)).rows);
+    expect(back.length).toBe(n);
+    expect(back[4999]).toEqual({ id: 4999 * 7919, name: 'city-7', score: 4999 / 3, created_at: null, amount: '1.00' });
+  });
+});

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -186,6 +186,17 @@ describe('removeOrphanFiles', () => {
     const r = await removeOrphanFiles(root, { olderThanMs: Date.now() });
     expect(r.orphans).toEqual([]);
     for (const s of snaps) expect(await countRows(storage, root, { snapshotId: s.snapshotId })).toBeGreaterThan(0);
+  });
+
+  it('refuses to delete anything when a file of the current snapshot is not where rebasing puts it', async () => {
+    const { root, files } = await historyTable('moved');
+    writeFileSync(join(root, 'data', 'orphan.parquet'), 'x');
+    utimesSync(join(root, 'data', 'orphan.parquet'), 0, 0);
+    const live = files[4]![0]!.path;
+    renameSync(live, `${live}.moved`);
+    await expectCode(removeOrphanFiles(root, { olderThanMs: Date.now() }), 'NotFound', new RegExp(`refusing to delete anything, .* 1 file\\(s\\) not found on disk, first: ${live.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(existsSync(join(root, 'data', 'orphan.parquet'))).toBe(true);
+    expect(existsSync(`${live}.moved`)).toBe(true);
   });
 
   it('a corrupt manifest aborts before anything is deleted', async () => {

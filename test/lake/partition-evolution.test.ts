@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, planScan, readAvroFile, scanRows, type Row } from '../../core/lake';
-import { appendRows, applyRowDelta, createTable, evolvePartitionSpec, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
+import { appendRows, applyPartitionSpec, applyRowDelta, createTable, evolvePartitionSpec, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plainRows } from './helpers';
 
@@ -99,6 +99,7 @@ describe('partition spec evolution', () => {
     await expectCode(evolvePartitionSpec(root, [{ column: 'ts', transform: 'day', name: 'id' }], env), 'InvalidInput', /"id" conflicts with a column/);
     const m = (await loadTable(storage, root)).metadata;
     expect(m.partitionSpecs.length).toBe(1);
+    expect(() => applyPartitionSpec({ ...m, formatVersion: 1 }, [{ column: 'id', transform: 'identity' }])).toThrow(/partition spec evolution of a format v1 table is not supported \(v2 only\)/);
     await evolvePartitionSpec(root, [{ column: 'id', transform: 'bucket[8]' }, { column: 'cat', transform: 'truncate[2]' }], env);
     const spec = (await loadTable(storage, root)).metadata.partitionSpecs[1]!;
     expect(spec.fields.map((f) => [f.fieldId, f.name, f.transform])).toEqual([[1000, 'id_bucket', 'bucket[8]'], [1001, 'cat_truncate', 'truncate[2]']]);

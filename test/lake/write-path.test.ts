@@ -112,6 +112,19 @@ describe('write path: tables we write, read back independently', () => {
     expect(await countRows(storage, root)).toBe(1);
   });
 
+  it('compacting a table without live rows writes a valid, empty manifest list', async () => {
+    // Found by the property below: avsc wrote a record-less Avro file as 0 bytes (no header).
+    const { root, env } = await newTable('empty-compact');
+    await applyRowDelta(root, { deleteKeys: [{ id: 0n }] }, { env });
+    await rewriteDataFiles(root, { env });
+    await rewriteDataFiles(root, { env });
+    const t = await loadTable(storage, root);
+    for (const s of t.metadata.snapshots) expect(await countRows(storage, root, { snapshotId: s.snapshotId })).toBe(0);
+    const list = await readAvroFile(readFileSync(t.metadata.snapshots[2]!.manifestList), 'empty list');
+    expect(list.records).toEqual([]);
+    expect(list.metadata['snapshot-id']).toBe(t.metadata.snapshots[2]!.snapshotId.toString());
+  });
+
   it('two concurrent writers: exactly one wins each version, none is overwritten', async () => {
     const { root } = await newTable('race');
     const results = await Promise.allSettled(

@@ -170,6 +170,12 @@ describe('SQL over a warehouse', () => {
     expect(ts.rows).toEqual([[4n]]);
   });
 
+  it('filters on a merge-on-read view keep rows re-inserted after an equality delete', async () => {
+    // Regression: chained ANTI JOINs + filter pushdown in DuckDB 1.4 dropped this row.
+    const r = await queryWarehouse(engine, warehouse, `SELECT "Breed Name", "Popularity Rank", __happy__ FROM icebird.java_bunnies WHERE "Origin Country" = 'New Zealand'`);
+    expect(r.rows).toEqual([['New Zealand', 0n, true]]);
+  });
+
   it('returns typed errors for bad SQL, unknown tables and snapshots, and times before the first snapshot', async () => {
     await expect(queryWarehouse(engine, warehouse, 'SELEC 1')).rejects.toMatchObject({ code: 'InvalidInput', message: 'Parser Error: syntax error at or near "SELEC" (line 1, column 1)' });
     await expect(queryWarehouse(engine, warehouse, 'SELECT * FROM demo.nope')).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/^table demo\.nope not found in warehouse /) });

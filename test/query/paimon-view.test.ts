@@ -92,7 +92,7 @@ describe('registerPaimonView', () => {
     expect(await select(`SELECT count(*) AS n FROM ${quoteIdent(view)}`)).toEqual([{ n: 0n }]);
   });
 
-  it('view names are unique per call; time travel by tag / timestamp goes through the selector', async () => {
+  it('view names are unique per call; time travel by timestamp goes through the selector', async () => {
     const root = join(fixtures, 'append_09');
     const a = await registerPaimonView(engine, root, { snapshotId: 1n });
     const b = await registerPaimonView(engine, root, { snapshotId: 1n });

@@ -4,7 +4,7 @@ import { TidemarkError } from '../../errors';
 import { convertArrowData } from '../arrow-values';
 import type { NestedField, Schema } from '../model';
 import { valueKey } from '../values';
-import { arrowFieldOf } from './arrow-build';
+import { arrowFieldOf, buildVector } from './arrow-build';
 import { defaultWriteEnv } from './commit';
 import { partitionOf, writeArrowDataFile, writeDataFiles, type FileWriteContext } from './data-files';
 import { currentSchema, type WriteOptions } from './operations';
@@ -42,7 +42,8 @@ export function alignArrowTable(schema: Schema, table: Table): Table {
   // Re-wraps the same buffers under a schema whose fields carry PARQUET:field_id: no copy.
   const batches = table.batches.map((batch) => {
     const children: Data[] = fields.map((field, i) =>
-      sources[i]! >= 0 ? batch.data.children[sources[i]!]! : makeData({ type: field.type, length: batch.numRows, nullCount: batch.numRows, nullBitmap: new Uint8Array((batch.numRows + 7) >> 3) } as never),
+      // Absent optional column: an all-null column with properly sized (zeroed) value buffers.
+      sources[i]! >= 0 ? batch.data.children[sources[i]!]! : buildVector(schema.fields[i]!, new Array<null>(batch.numRows).fill(null)).data[0]!,
     );
     return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children }));
   });

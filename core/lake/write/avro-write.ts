@@ -9,6 +9,8 @@ import { BIGINT_LONG } from '../serde/avro';
  * are our bigint long Type embedded in that object (avsc serializes it as "long"). We await the
  * collecting stream's 'finish' (the encoder's own 'finish' fires before the last block is out).
  */
+// writeHeader 'always': avsc's default writes the header only with the first record, so a file
+// without records (an empty manifest list after compacting an empty table) came out as 0 bytes.
 export async function writeAvroFile(schema: object, records: unknown[], metadata: Record<string, string>): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
@@ -19,7 +21,7 @@ export async function writeAvroFile(schema: object, records: unknown[], metadata
   });
   const meta: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v, 'utf8');
-  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, { codec: 'deflate', codecs: { deflate: deflateRaw }, metadata: meta } as never);
+  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, { codec: 'deflate', codecs: { deflate: deflateRaw }, metadata: meta, writeHeader: 'always' } as never);
   const done = new Promise<void>((resolve, reject) => {
     sink.on('finish', resolve);
     sink.on('error', reject);

@@ -80,12 +80,17 @@ function describe(content: 0 | 1 | 2, path: string, size: number, partition: unk
 /** Rows → one data file per partition tuple (spec partition transforms applied to each row). */
 export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string, unknown>[]): Promise<DataFile[]> {
   const groups = new Map<string, { partition: unknown[]; rows: Record<string, unknown>[] }>();
-  for (const row of rows) {
-    const partition = partitionOf(ctx.spec, ctx.schema, row);
-    const k = valueKey(partition);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { partition, rows: [] }));
-    g.rows.push(row);
+  if (ctx.spec.fields.length === 0) {
+    // Unpartitioned: one file, no per-row partition tuple and key.
+    if (rows.length > 0) groups.set('', { partition: [], rows });
+  } else {
+    for (const row of rows) {
+      const partition = partitionOf(ctx.spec, ctx.schema, row);
+      const k = valueKey(partition);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { partition, rows: [] }));
+      g.rows.push(row);
+    }
   }
   const out: DataFile[] = [];
   for (const g of groups.values()) {

@@ -51,7 +51,7 @@ export function selectRetainedSnapshots(m: TableMetadata, options: Pick<ExpireOp
     if (m.currentSnapshotId !== null) heads.push(m.currentSnapshotId);
     for (const head of heads) for (const id of recentAncestors(m, head, options.retainLast)) keep.add(id);
   }
-  // Only --retain-last given: everything beyond the last N goes regardless of age.
+  // Age protects only when olderThanMs is given: with retainLast alone, everything beyond the last N goes.
   if (options.olderThanMs !== undefined) for (const s of m.snapshots) if (s.timestampMs >= options.olderThanMs) keep.add(s.snapshotId);
   return keep;
 }
@@ -78,7 +78,9 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
   const storage = createLocalStorage();
   const before = await loadTable(storage, abs);
   const result: ExpireResult = { expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null };
-  if (before.metadata.snapshots.every((s) => selectRetainedSnapshots(before.metadata, options).has(s.snapshotId))) return result;
+  const keepNow = selectRetainedSnapshots(before.metadata, options);
+  // Nothing to expire: no commit, so no new metadata version either.
+  if (before.metadata.snapshots.every((s) => keepNow.has(s.snapshotId))) return result;
 
   let expired: Snapshot[] = [];
   // The selection is redone on every attempt: a concurrent commit may have added or moved refs.

@@ -4,7 +4,7 @@ export { evolveSchema, applySchemaChanges, setRef, type SchemaChange } from './s
 export { commitTable, publishExclusive, defaultWriteEnv, seededWriteEnv, COMMIT_RETRIES, type WriteEnv } from './commit';
 export { commitSnapshot, type SnapshotChange, type CommitOptions } from './snapshot-commit';
 export { rowsToArrow } from './arrow-build';
-export { computeMetrics, writeParquetBytes } from './parquet-write';
+export { computeMetrics, highCardinalityColumns, writeParquetBytes } from './parquet-write';
 export { encodeManifest, encodeManifestList } from './manifest-write';
 export { createDemoWarehouse } from './demo';
 export { appendArrow, alignArrowTable } from './arrow-append';

@@ -34,6 +34,8 @@ function transformApplies(transform: string, type: string): boolean {
  * again instead of a duplicate being added. Old data files keep the spec they were written with.
  */
 export function applyPartitionSpec(m: TableMetadata, fields: PartitionFieldChange[]): TableMetadata {
+  // v1 has no tracked partition field ids (spec: recommended v1 rules differ); we evolve v2 only.
+  if (m.formatVersion !== 2) throw new TidemarkError('Unsupported', `partition spec evolution of a format v${m.formatVersion} table is not supported (v2 only)`, { formatVersion: m.formatVersion });
   const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
   let lastPartitionId = m.lastPartitionId;
   const names = new Set<string>();

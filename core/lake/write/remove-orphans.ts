@@ -61,6 +61,7 @@ export async function removeOrphanFiles(root: string, options: RemoveOrphansOpti
       addAll(referenced, await readSnapshotFiles(storage, version, s, { liveOnly: false, missing }));
     }
   }
+  await checkCurrentFilesPresent(current);
   const orphans: OrphanFile[] = [];
   let referencedCount = 0;
   for (const dir of ['data', 'metadata']) {
@@ -85,6 +86,25 @@ export async function removeOrphanFiles(root: string, options: RemoveOrphansOpti
     }
   }
   return { orphans, referencedCount, removed: !options.dryRun };
+}
+
+/**
+ * Safety net before deleting: every file the current snapshot reads must exist where path rebasing
+ * puts it. If one does not, the rebasing may not match this table's layout, and files we would call
+ * orphans could be the real ones: refuse (NotFound naming the file) instead of guessing.
+ */
+async function checkCurrentFilesPresent(table: LoadedTable): Promise<void> {
+  const snapshotId = table.metadata.currentSnapshotId;
+  const snapshot = table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
+  if (!snapshot) return;
+  const missing: string[] = [];
+  const files = await readSnapshotFiles(createLocalStorage(), table, snapshot, { liveOnly: true, missing });
+  for (const path of [...files.dataFiles, ...files.deleteFiles]) {
+    if (!(await stat(path).catch(() => null))) missing.push(path);
+  }
+  if (missing.length > 0) {
+    throw new TidemarkError('NotFound', `remove orphans: refusing to delete anything, the current snapshot ${snapshotId} names ${missing.length} file(s) not found on disk, first: ${missing[0]}`, { path: missing[0]! });
+  }
 }
 
 /** Every regular file below `dir` (absolute paths); a missing folder has none. */

@@ -22,6 +22,20 @@ interface Ctx {
   stripe: StripeData;
   where: string;
   file: string;
+  /** The most values any column of the stripe can hold (see maxStripeValues). */
+  maxValues: number;
+}
+
+/**
+ * An upper bound on the values a stripe can encode: no ORC encoding packs more than 520 values per
+ * byte (boolean RLE: a 2-byte run of 130 bytes × 8 bits), plus slack for streamless columns. Counts
+ * come from the file (row counts, list lengths), so a corrupt count must fail here rather than make
+ * the reader allocate or loop billions of times.
+ */
+export function maxStripeValues(stripe: StripeData, rows: number): number {
+  let bytes = 0;
+  for (const b of stripe.streams.values()) bytes += b.length;
+  return Math.max(rows, 1024 + 520 * bytes);
 }
 
 function stream(ctx: Ctx, column: number, kind: number): Uint8Array | undefined {
@@ -167,9 +181,11 @@ function values(ctx: Ctx, column: number, type: OrcType, count: number): unknown
       const nanos = ints(ctx, column, OrcStreamKind.SECONDARY, count, false, 'SECONDARY');
       return seconds.map((s, i) => {
         const ns = decodeNanos(nanos[i]!);
-        // Writers truncate seconds toward zero; a negative time with a fraction is one second earlier.
-        const secs = s < 0n && ns > 0n ? s - 1n : s;
-        return (secs + TIMESTAMP_BASE_SECONDS) * 1000n + ns / 1_000_000n;
+        // Writers truncate epoch seconds toward zero, so a time before 1970 with a fraction of at
+        // least a millisecond is one second earlier (the same rule as the C++ and Java readers).
+        let secs = s + TIMESTAMP_BASE_SECONDS;
+        if (secs < 0n && ns > 999_999n) secs -= 1n;
+        return secs * 1000n + ns / 1_000_000n;
       });
     }
     case OrcKind.STRUCT: {
@@ -216,6 +232,7 @@ function values(ctx: Ctx, column: number, type: OrcType, count: number): unknown
 export function readOrcColumn(ctx: Ctx, column: number, count: number): unknown[] {
   const type = ctx.types[column];
   if (!type) throw new OrcFormatError(`${ctx.where}: column ${column} is not in the footer's ${ctx.types.length} types`);
+  if (count > ctx.maxValues) throw new OrcFormatError(`${ctx.where}: column ${column} claims ${count} values, more than the stripe's streams can hold`);
   if (type.subtypes.some((c) => c <= column || c >= ctx.types.length)) {
     // Types are numbered in pre-order, so children always follow their parent: this also rules out cycles.
     throw new OrcFormatError(`footer type ${column}: children ${type.subtypes.join(', ')} are not after it`);

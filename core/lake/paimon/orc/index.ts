@@ -12,9 +12,9 @@
  * manifests are a few kilobytes. SNAPPY / LZO / LZ4 and UNION columns fail as Unsupported.
  */
 import { TidemarkError } from '../../../errors';
-import { readOrcColumn } from './columns';
+import { maxStripeValues, readOrcColumn } from './columns';
 import { OrcFormatError } from './errors';
-import { isOrcMagic, OrcKind, readOrcTail, readStripe } from './tail';
+import { OrcKind, readOrcTail, readStripe } from './tail';
 
 export { isOrcMagic } from './tail';
 
@@ -29,10 +29,13 @@ export async function decodeOrcRecords(bytes: Uint8Array, file: string): Promise
     const root = tail.types[0]!;
     if (root.kind !== OrcKind.STRUCT) throw new OrcFormatError(`root type is kind ${root.kind}, expected a struct`);
     const rows: Record<string, unknown>[] = [];
+    const declared = tail.stripes.reduce((sum, s) => sum + s.numberOfRows, 0);
+    if (declared !== tail.numberOfRows) throw new OrcFormatError(`footer says ${tail.numberOfRows} rows, its stripes say ${declared}`);
     for (let i = 0; i < tail.stripes.length; i++) {
       const stripe = await readStripe(bytes, tail, i);
       const n = tail.stripes[i]!.numberOfRows;
-      const ctx = { types: tail.types, stripe, where: `stripe ${i}`, file };
+      // Row counts bound only by the root struct's own (absent) streams: cap them like any column.
+      const ctx = { types: tail.types, stripe, where: `stripe ${i}`, file, maxValues: maxStripeValues(stripe, 0) };
       for (const r of readOrcColumn(ctx, 0, n)) {
         // A null top-level row cannot come from Paimon (or any row-oriented writer).
         if (r === null) throw new OrcFormatError(`stripe ${i}: a row is null`);

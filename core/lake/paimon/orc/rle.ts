@@ -13,11 +13,13 @@ function need(bytes: Uint8Array, pos: number, n: number, where: string): void {
 
 /** Byte RLE: a control byte 0..127 is a run of control + 3 copies, 128..255 is 256 - control literals. */
 export function decodeByteRle(bytes: Uint8Array, count: number, where: string): Uint8Array {
-  const out = new Uint8Array(count);
+  // Sized by what the stream can hold (130 values per 2 bytes), not by a count read from the file.
+  const out = new Uint8Array(Math.min(count, 65 * bytes.length + 130));
   let n = 0;
   let pos = 0;
   while (n < count) {
     need(bytes, pos, 1, where);
+    if (n >= out.length) throw new OrcFormatError(`${where}: ${count} values cannot fit a ${bytes.length}-byte stream`);
     const h = bytes[pos++]!;
     if (h < 128) {
       need(bytes, pos, 1, where);

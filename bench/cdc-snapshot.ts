@@ -1,0 +1,99 @@
+/**
+ * Snapshot throughput: our chunked, lock-free snapshot (rows/s, converted values, watermarks)
+ * against a raw mysql2 streaming `SELECT *` of the same table (the limit), with peak RSS for both.
+ * Default 500k rows; TIDEMARK_BENCH_FULL=1 runs the issue's 5M (or TIDEMARK_BENCH_SNAPSHOT_ROWS=n).
+ * Peak RSS is also taken at a tenth of the size: it must not grow with the table.
+ */
+import mysql from 'mysql2';
+import mysqlPromise from 'mysql2/promise';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariadb';
+import { createMySqlSource } from '../core/cdc/index';
+import { connectionOptions } from '../core/cdc/connect';
+import { resolveConfig } from '../core/cdc/config';
+import { measurePeak } from './cdc-binlog';
+
+function rowsFromEnv(): number {
+  if (process.env.TIDEMARK_BENCH_SNAPSHOT_ROWS) return Number(process.env.TIDEMARK_BENCH_SNAPSHOT_ROWS);
+  return process.env.TIDEMARK_BENCH_FULL === '1' ? 5_000_000 : 500_000;
+}
+
+async function fill(db: PrivateMariaDb, table: string, rows: number): Promise<void> {
+  const root = await mysqlPromise.createConnection(db.rootConfig());
+  await root.query('CREATE DATABASE IF NOT EXISTS bench');
+  await root.query('USE bench');
+  await root.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))`);
+  for (let lo = 1; lo <= rows; lo += 100_000) {
+    const hi = Math.min(rows, lo + 99_999);
+    await root.query(
+      `INSERT INTO ${table} SELECT seq, seq % 1000, CONCAT('row-', seq), seq / 100, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`,
+    );
+  }
+  await root.end();
+}
+
+async function runOurs(db: PrivateMariaDb, table: string, serverId: number): Promise<number> {
+  const source = createMySqlSource({
+    hostname: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    tables: [`bench\\.${table}`],
+    serverId,
+    startupMode: { mode: 'snapshot' },
+  });
+  let n = 0;
+  for await (const r of source.start()) if (r.kind === 'transaction') n += r.batch.events.length;
+  return n;
+}
+
+function runRaw(db: PrivateMariaDb, table: string): Promise<number> {
+  const options = connectionOptions(resolveConfig({ hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['x'], serverId: 1 }));
+  return new Promise((resolve, reject) => {
+    const conn = mysql.createConnection(options);
+    let n = 0;
+    conn
+      .query(`SELECT * FROM bench.${table}`)
+      .stream()
+      .on('data', () => {
+        n++;
+      })
+      .on('error', reject)
+      .on('end', () => conn.end(() => resolve(n)));
+  });
+}
+
+export async function runCdcSnapshotBench(rows = rowsFromEnv()): Promise<Record<string, number>> {
+  const db = await startPrivateMariaDb();
+  try {
+    await fill(db, 'small', Math.max(1, Math.floor(rows / 10)));
+    await fill(db, 'big', rows);
+    // Ours at a tenth of the size, then at full size, before anything else grows the process:
+    // RSS only shrinks lazily, so these two peaks are the comparable pair.
+    const small = await measurePeak(() => runOurs(db, 'small', 920));
+    const raw: Awaited<ReturnType<typeof measurePeak<number>>>[] = [];
+    const ours: Awaited<ReturnType<typeof measurePeak<number>>>[] = [await measurePeak(() => runOurs(db, 'big', 921))];
+    // Then alternating rounds, median of each: the machine is shared, single runs are noisy.
+    for (let round = 0; round < 3; round++) {
+      raw.push(await measurePeak(() => runRaw(db, 'big')));
+      if (round < 2) ours.push(await measurePeak(() => runOurs(db, 'big', 922 + round)));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rawPerSec = median(raw.map((r) => r.value / (r.ms / 1000)));
+    const oursPerSec = median(ours.map((r) => r.value / (r.ms / 1000)));
+    return {
+      rows,
+      rawSelectRowsPerSec: Math.round(rawPerSec),
+      oursRowsPerSec: Math.round(oursPerSec),
+      ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
+      rawPeakRssMb: Math.max(...raw.map((r) => r.peakRssMb)),
+      oursPeakRssMb: ours[0]!.peakRssMb,
+      oursPeakRssMbAtTenthSize: small.peakRssMb,
+    };
+  } finally {
+    await db.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCdcSnapshotBench().then((r) => console.log(JSON.stringify(r, null, 2)));
+}

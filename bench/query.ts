@@ -1,0 +1,126 @@
+/**
+ * Query engine benchmark (issue 9): N rows (TIDEMARK_BENCH_QUERY_ROWS, default 10M) appended over
+ * 20 commits, then N/10 keys removed by equality deletes in 2 more commits. Side by side:
+ *  - DuckDB-wasm merge-on-read at the current snapshot and at an older one (commit 10);
+ *  - DuckDB-wasm on the same live rows compacted into one table without deletes (the limit);
+ *  - native DuckDB read_parquet over the compacted files (the reference).
+ * Cold = first query (Parquet decoded and loaded into DuckDB); warm = the same query again.
+ * Goals: merge-on-read ≤ 1.5× compacted; wasm ≤ 3× native; first 100 rows < 300 ms warm.
+ * The lakes are built once per size under the OS temp folder and reused.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTable } from '../core/lake/table';
+import { appendRows, applyRowDelta, createTable } from '../core/lake/write';
+import { quoteIdent } from '../core/query/duckdb';
+import { createNodeQueryEngine } from '../core/query/node';
+import { createLocalStorage } from '../core/storage/local';
+
+const COMMITS = 20;
+const COLUMNS = [
+  { name: 'id', type: 'long', required: true },
+  { name: 'grp', type: 'int' },
+  { name: 'amount', type: 'double' },
+  { name: 'ts', type: 'timestamp' },
+];
+
+function rowsFor(start: number, count: number, keep?: (id: number) => boolean) {
+  const rows: Record<string, unknown>[] = [];
+  for (let id = start; id < start + count; id++) {
+    if (keep && !keep(id)) continue;
+    rows.push({ id: BigInt(id), grp: id % 100, amount: (id % 1000) / 10, ts: `2026-01-01T00:00:00.${String(id % 1_000_000).padStart(6, '0')}` });
+  }
+  return rows;
+}
+
+const deleted = (id: number) => id % 10 === 3;
+
+async function buildLakes(n: number, dir: string) {
+  const mor = join(dir, 'bench', 'mor');
+  const compacted = join(dir, 'bench', 'compacted');
+  if (existsSync(join(compacted, 'metadata'))) return { mor, compacted };
+  const per = Math.ceil(n / COMMITS);
+  await createTable(mor, { columns: COLUMNS, identifierColumns: ['id'] });
+  for (let c = 0; c < COMMITS; c++) await appendRows(mor, rowsFor(c * per, Math.min(per, n - c * per)));
+  for (const half of [0, 1]) {
+    const keys: Record<string, unknown>[] = [];
+    for (let id = 3 + half * 10; id < n; id += 20) keys.push({ id: BigInt(id) });
+    await applyRowDelta(mor, { deleteKeys: keys });
+  }
+  await createTable(compacted, { columns: COLUMNS, identifierColumns: ['id'] });
+  for (let c = 0; c < COMMITS; c++) await appendRows(compacted, rowsFor(c * per, Math.min(per, n - c * per), (id) => !deleted(id)));
+  return { mor, compacted };
+}
+
+async function time<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await run();
+  return { ms: Math.round((performance.now() - t0) * 10) / 10, value };
+}
+
+export async function runQueryBench(): Promise<Record<string, number | string>[]> {
+  const n = Number(process.env.TIDEMARK_BENCH_QUERY_ROWS ?? 10_000_000);
+  const dir = join(tmpdir(), `tidemark-bench-query-${n}`);
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const built = await time(() => buildLakes(n, dir));
+  const storage = createLocalStorage();
+  const engine = await createNodeQueryEngine(storage);
+  const rows: Record<string, number | string>[] = [];
+  const COUNT = (v: string) => `SELECT count(*) FROM ${v}`;
+  const GROUP = (v: string) => `SELECT grp, count(*), sum(amount) FROM ${v} GROUP BY grp`;
+  try {
+    const mor = await loadTable(storage, built.value.mor);
+    const snapshots = [...mor.metadata.snapshots].sort((a, b) => Number(a.sequenceNumber - b.sequenceNumber));
+    const older = snapshots[9]!.snapshotId;
+    const variants: [string, string, { snapshotId?: bigint }][] = [
+      ['wasm merge-on-read, current', built.value.mor, {}],
+      ['wasm merge-on-read, commit 10', built.value.mor, { snapshotId: older }],
+      ['wasm compacted (limit)', built.value.compacted, {}],
+    ];
+    const warm: Record<string, { count: number; group: number }> = {};
+    for (const [label, root, sel] of variants) {
+      const cold = await time(async () => {
+        const { view } = await engine.registerView(root, sel);
+        return (await engine.query(COUNT(quoteIdent(view)))).rows[0]![0];
+      });
+      const { view } = await engine.registerView(root, sel);
+      const count = await time(() => engine.query(COUNT(quoteIdent(view))));
+      const group = await time(() => engine.query(GROUP(quoteIdent(view))));
+      warm[label] = { count: count.ms, group: group.ms };
+      rows.push({ variant: label, rows: String(cold.value), coldCountMs: cold.ms, countMs: count.ms, groupByMs: group.ms });
+    }
+    const first = await time(() => engine.scan(built.value.mor, { limit: 100 }));
+    rows.push({ variant: 'wasm first 100 rows (warm engine)', rows: first.value.rows.length, coldCountMs: '', countMs: first.ms, groupByMs: '' });
+
+    // Native DuckDB over the compacted Parquet files (reference).
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const files = (await readdir(join(built.value.compacted, 'data'), { recursive: true })).filter((f) => String(f).endsWith('.parquet')).map((f) => `'${join(built.value.compacted, 'data', String(f))}'`);
+    const src = `read_parquet([${files.join(', ')}])`;
+    await conn.run(`CREATE VIEW native AS SELECT * FROM ${src}`);
+    await conn.run(COUNT('native'));
+    const ncount = await time(() => conn.runAndReadAll(COUNT('native')));
+    const ngroup = await time(() => conn.runAndReadAll(GROUP('native')));
+    rows.push({ variant: 'native DuckDB read_parquet, compacted (reference)', rows: String(ncount.value.getRows()[0]![0]), coldCountMs: '', countMs: ncount.ms, groupByMs: ngroup.ms });
+    conn.closeSync();
+
+    const mo = warm['wasm merge-on-read, current']!;
+    const co = warm['wasm compacted (limit)']!;
+    rows.push({
+      variant: 'ratios (goal mor/compacted ≤ 1.5, wasm/native ≤ 3)',
+      rows: '',
+      coldCountMs: `build ${Math.round(built.ms / 1000)} s`,
+      countMs: `mor/compacted ${(mo.count / co.count).toFixed(2)} · wasm/native ${(co.count / ncount.ms).toFixed(2)}`,
+      groupByMs: `mor/compacted ${(mo.group / co.group).toFixed(2)} · wasm/native ${(co.group / ngroup.ms).toFixed(2)}`,
+    });
+    rows.push({ variant: 'peak RSS (MiB)', rows: '', coldCountMs: '', countMs: Math.round(peakRss / 2 ** 20), groupByMs: '' });
+    return rows;
+  } finally {
+    clearInterval(sampler);
+    await engine.close();
+  }
+}
