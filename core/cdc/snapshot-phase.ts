@@ -111,6 +111,14 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
       while (comparePositions(state.pos, chunk.watermark) < 0) {
         for (const rec of await state.step(filter)) yield rec;
       }
+      if (!catalog.has(id)) {
+        // Dropped or renamed away during the drain (its schema change is already out): its rows
+        // are gone from the consumer's point of view, so the chunk is not emitted.
+        snap.tableIndex++;
+        snap.lastKey = null;
+        next = null;
+        break;
+      }
       if (chunk.upper === null) {
         snap.tableIndex++;
         snap.lastKey = null;

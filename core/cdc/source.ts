@@ -75,9 +75,15 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
 
   async function* run(offset: SourceOffset | null): AsyncGenerator<SourceRecord, void, undefined> {
     if (running) throw new TidemarkError('InvalidInput', 'this source is already started; stop() it before starting again', {});
-    stopped = false;
-    const ctrl = await openConnection(config, 'source start');
     running = true;
+    stopped = false;
+    let ctrl: mysql.Connection;
+    try {
+      ctrl = await openConnection(config, 'source start');
+    } catch (e) {
+      running = false;
+      throw e;
+    }
     let snapConn: mysql.Connection | null = null;
     try {
       const flavor = await detectFlavor(ctrl);
@@ -107,7 +113,13 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       let gtidSeed: string | null = null;
       let snapshot: SnapshotState | null = null;
       let skipBeforeMs: number | null = null;
-      if (offset) {
+      if (offset && offset.file === '' && offset.gtidSet !== null) {
+        // An offset taken before a GTID start saw its first event: only the GTID set is known.
+        start = { gtidSet: offset.gtidSet };
+        startPos = { file: '', pos: 0n };
+        gtidSeed = offset.gtidSet;
+        snapshot = offset.snapshot;
+      } else if (offset) {
         await assertBinlogPresent(ctrl, config, offset);
         start = { file: offset.file, pos: offset.pos };
         startPos = offset;

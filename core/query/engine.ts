@@ -22,10 +22,23 @@ export interface ViewOptions extends PlanOptions {
   columns?: string[];
   /** Read the snapshot in this schema instead of its own (row diff compares in the newer schema). */
   schema?: Schema;
+  /**
+   * Register a (lazy) view instead of materializing the merged rows: for selective queries
+   * (one key) over many versions, where materializing each version would cost memory for nothing.
+   */
+  lazy?: boolean;
 }
 
+/**
+ * How many materialized table versions stay in memory; the least recently used is dropped beyond
+ * that (its source files stay loaded and it is rebuilt on demand).
+ */
+export const MAX_MATERIALIZED_VERSIONS = 6;
+
 export interface RegisteredView {
+  /** A table (materialized merged rows) or, with `lazy`, a view. */
   view: string;
+  materialized: boolean;
   plan: ScanPlan;
   columns: NestedField[];
 }
@@ -79,20 +92,36 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
     const plan = { ...(await cachedPlan(loaded, options)) };
     if (options.schema) plan.schema = options.schema;
-    // A view is defined by the metadata file (the table version), the snapshot, schema and columns.
-    const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null]);
+    // A version is defined by the metadata file (the table version), the snapshot, schema and columns.
+    const lazy = options.lazy === true;
+    const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null, lazy]);
     let p = views.get(key);
-    if (!p) {
-      p = (async () => {
-        const built = await buildScanView(loader, plan, options.columns);
-        const view = nextObjectName('tm_view');
-        await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
-        return { view, plan, columns: built.columns };
-      })();
+    if (p) {
+      // Most recently used last: Map iteration order is the eviction order.
+      views.delete(key);
       views.set(key, p);
-      p.catch(() => views.delete(key));
+      return p;
     }
+    p = (async () => {
+      const built = await buildScanView(loader, plan, options.columns);
+      const view = nextObjectName(lazy ? 'tm_view' : 'tm_version');
+      if (lazy) await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
+      else await deps.session.query(`CREATE OR REPLACE TABLE ${quoteIdent(view)} AS ${built.materializeSql}`);
+      return { view, plan, columns: built.columns, materialized: !lazy };
+    })();
+    views.set(key, p);
+    p.catch(() => views.delete(key));
+    await evict();
     return p;
+  }
+
+  async function evict() {
+    const materialized = [...views.entries()].filter(([k]) => !k.endsWith('true]'));
+    for (const [k, p] of materialized.slice(0, Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS))) {
+      views.delete(k);
+      const v = await p.catch(() => null);
+      if (v) await deps.session.query(`DROP TABLE IF EXISTS ${quoteIdent(v.view)}`);
+    }
   }
 
   return {

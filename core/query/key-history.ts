@@ -58,7 +58,7 @@ export async function readKeyHistory(engine: QueryEngine, table: LoadedTable, ke
     };
     if (missing.length === 0) {
       try {
-        const { view } = await engine.registerView(table, { snapshotId: snapshot.snapshotId });
+        const { view } = await engine.registerView(table, { snapshotId: snapshot.snapshotId, lazy: true });
         const where = Object.entries(key).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
         const r = await engine.query(`SELECT * FROM ${quoteIdent(view)} WHERE ${where}`);
         rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i]])));

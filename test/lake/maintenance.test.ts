@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { countRows, loadTable, planScan, scanRows, type Row } from '../../core/lake';
-import { appendRows, applyRowDelta, createTable, expireSnapshots, removeOrphanFiles, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
+import { appendRows, applyRowDelta, createTable, evolvePartitionSpec, expireSnapshots, removeOrphanFiles, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plainRows } from './helpers';
 
@@ -240,5 +241,70 @@ describe('tidemark expire and remove-orphans', () => {
     expect(existsSync(join(root, 'data', 'fresh.parquet'))).toBe(false);
     expect((await cli('count', root)).out).toBe('4\n');
     expect((await cli('remove-orphans', root, '--older-than', 'soon')).code).toBe(2);
+  });
+});
+
+describe('property: spec changes, row changes, compaction, then expiry', () => {
+  const SPECS = [[], [{ column: 'id', transform: 'truncate[10]' }], [{ column: 'id', transform: 'bucket[3]' }], [{ column: 'name', transform: 'identity' }]];
+  it('every snapshot scans as the model; after expiry every retained one still does and orphan removal finds nothing', async () => {
+    let n = 0;
+    const ids = fc.uniqueArray(fc.integer({ min: 0, max: 25 }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('append' as const), ids }),
+            fc.record({ kind: fc.constant('upsert' as const), ids }),
+            fc.record({ kind: fc.constant('delete' as const), ids }),
+            fc.record({ kind: fc.constant('compact' as const), ids: fc.constant([]) }),
+            fc.record({ kind: fc.constant('respec' as const), ids: fc.constant([]), spec: fc.integer({ min: 0, max: SPECS.length - 1 }) }),
+          ),
+          { minLength: 1, maxLength: 7 },
+        ),
+        fc.integer({ min: 1, max: 4 }),
+        async (ops, retainLast) => {
+          const root = join(work, `prop-${n++}`);
+          const env = seededWriteEnv(100 + n);
+          await createTable(root, { columns: COLUMNS, identifierColumns: ['id'], env });
+          const model = new Map<number, Row>();
+          const states = new Map<bigint, Record<string, unknown>[]>();
+          const snapshotNow = async () => (await loadTable(storage, root)).metadata.currentSnapshotId!;
+          for (const [step, op] of ops.entries()) {
+            const rows = op.ids.map((id) => row(id, `g${step % 3}`));
+            if (op.kind === 'respec') {
+              await evolvePartitionSpec(root, SPECS[op.spec]!, env);
+              continue;
+            }
+            if (op.kind === 'append') {
+              const fresh = rows.filter((r) => !model.has(Number(r.id)));
+              if (fresh.length === 0) continue;
+              await appendRows(root, fresh, { env });
+              for (const r of fresh) model.set(Number(r.id), r);
+            } else if (op.kind === 'upsert') {
+              await applyRowDelta(root, { upserts: rows }, { env });
+              for (const r of rows) model.set(Number(r.id), r);
+            } else if (op.kind === 'delete') {
+              await applyRowDelta(root, { deleteKeys: rows.map((r) => ({ id: r.id })) }, { env });
+              for (const r of rows) model.delete(Number(r.id));
+            } else {
+              if (states.size === 0) continue;
+              await rewriteDataFiles(root, { env });
+            }
+            states.set(await snapshotNow(), plainRows([...model.values()]).sort((a, b) => Number(a.id) - Number(b.id)));
+          }
+          const check = async () => {
+            for (const s of (await loadTable(storage, root)).metadata.snapshots) expect(await sortedRows(root, s.snapshotId)).toEqual(states.get(s.snapshotId));
+          };
+          await check();
+          const result = await expireSnapshots(root, { retainLast, env });
+          const kept = (await loadTable(storage, root)).metadata.snapshots;
+          expect(kept.length).toBe(Math.min(retainLast, states.size));
+          expect(result.expiredSnapshotIds.length).toBe(states.size - kept.length);
+          await check();
+          expect((await removeOrphanFiles(root, { olderThanMs: Date.now() + 60_000, dryRun: true })).orphans).toEqual([]);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
