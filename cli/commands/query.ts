@@ -10,6 +10,7 @@ import { parseKeyFilter, readKeyHistory } from '../../core/query/key-history';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { diffRows } from '../../core/query/row-diff';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
+import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
 import { formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
@@ -100,7 +101,7 @@ export const diffCommand: CliCommand = {
     if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `diff: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
     const key = values.key?.split(',').map((k) => k.trim()).filter(Boolean);
     const diff = await withEngine(async (engine) =>
-      diffRows(engine, await engine.loadTable(tableArg(positionals[0])), BigInt(fromText), BigInt(toText), { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
+      diffRows(engine, await openTableSource(engine, tableArg(positionals[0])), BigInt(fromText), BigInt(toText), { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
     );
     if (values.json) {
       io.out(JSON.stringify(toWire(diff), null, 2));
@@ -124,7 +125,7 @@ export const historyCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs('history', argv, { key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.key) throw new TidemarkError('InvalidInput', 'history: missing --key col=value');
     const key = parseKeyFilter(values.key);
-    const history = await withEngine(async (engine) => readKeyHistory(engine, await engine.loadTable(tableArg(positionals[0])), key));
+    const history = await withEngine(async (engine) => readKeyHistory(engine, await openTableSource(engine, tableArg(positionals[0])), key));
     if (values.json) {
       io.out(JSON.stringify(toWire(history), null, 2));
       return;
@@ -146,7 +147,10 @@ export const statsCommand: CliCommand = {
   usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('stats', argv, { ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const stats = await withEngine(async (engine) => readColumnStats(engine, await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values)));
+    const stats = await withEngine(async (engine) => {
+      const { view, columns } = await engine.registerView(await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values));
+      return readColumnStats(engine, { relation: quoteIdent(view), columns });
+    });
     if (values.json) {
       io.out(JSON.stringify(toWire(stats), null, 2));
       return;

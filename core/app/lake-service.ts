@@ -78,7 +78,7 @@ export function typeToText(t: IcebergType): string {
   return 'unknown';
 }
 
-function describeField(f: NestedField): FieldInfo {
+export function describeField(f: NestedField): FieldInfo {
   const children = isStruct(f.type) ? f.type.fields.map(describeField) : [];
   return { id: f.id, name: f.name, type: typeToText(f.type), required: f.required, doc: f.doc ?? null, children };
 }

@@ -23,8 +23,24 @@ export interface PageRequest {
   filters: { column: string; op: (typeof FILTER_OPS)[number]; value?: string }[];
 }
 
-export async function readPage(engine: QueryEngine, req: PageRequest): Promise<ResultPage> {
-  const { view, columns, plan } = await engine.registerView(req.path, req.version ?? {});
+/** A table version as a DuckDB relation with its columns (display type and SQL type for casts). */
+export interface PageSource {
+  relation: string;
+  columns: { name: string; type: string; sqlType: string | null }[];
+  snapshotId: bigint | null;
+}
+
+export async function icebergPageSource(engine: QueryEngine, path: string, version: SnapshotSelector = {}): Promise<PageSource> {
+  const { view, columns, plan } = await engine.registerView(path, version);
+  return {
+    relation: quoteIdent(view),
+    columns: columns.map((c) => ({ name: c.name, type: typeToText(c.type), sqlType: duckDbType(c.type) })),
+    snapshotId: plan.snapshot?.snapshotId ?? null,
+  };
+}
+
+export async function readPage(engine: QueryEngine, source: PageSource, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
+  const { columns } = source;
   const byName = new Map(columns.map((c) => [c.name, c]));
   const column = (name: string, where: string) => {
     const c = byName.get(name);
@@ -38,22 +54,20 @@ export async function readPage(engine: QueryEngine, req: PageRequest): Promise<R
     if (f.op === 'is not null') return `${col} IS NOT NULL`;
     if (f.value === undefined) throw new TidemarkError('InvalidInput', `filters[${i}]: ${f.op} needs a value`, { column: c.name });
     if (f.op === 'contains') return `contains(lower(CAST(${col} AS VARCHAR)), lower(${quoteLiteral(f.value)}))`;
-    const t = duckDbType(c.type);
     // TRY_CAST: a value that does not parse as the column's type matches nothing instead of failing.
-    const literal = t ? `TRY_CAST(${quoteLiteral(f.value)} AS ${t})` : quoteLiteral(f.value);
+    const literal = c.sqlType ? `TRY_CAST(${quoteLiteral(f.value)} AS ${c.sqlType})` : quoteLiteral(f.value);
     return `${col} ${f.op} ${literal}`;
   });
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = req.sort.length ? ` ORDER BY ${req.sort.map((s, i) => `${quoteIdent(column(s.column, `sort[${i}]`).name)} ${s.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}` : '';
-  const v = quoteIdent(view);
-  const total = await engine.query(`SELECT count(*) FROM ${v}${where}`);
-  const rows = await engine.query(`SELECT * FROM ${v}${where}${order} LIMIT ${req.limit} OFFSET ${req.offset}`);
+  const total = await engine.query(`SELECT count(*) FROM ${source.relation}${where}`);
+  const rows = await engine.query(`SELECT * FROM ${source.relation}${where}${order} LIMIT ${req.limit} OFFSET ${req.offset}`);
   return {
-    columns: columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
+    columns: columns.map((c) => ({ name: c.name, type: c.type })),
     rows: rows.rows,
     totalRows: Number(total.rows[0]![0]),
     offset: req.offset,
-    snapshotId: plan.snapshot?.snapshotId ?? null,
+    snapshotId: source.snapshotId,
   };
 }
 

@@ -245,6 +245,13 @@ export class BinlogReader {
 
   private commitDdl(evt: AnyBinlogEvent & { query: string; schema: string }): void {
     const gtid = this.tx?.gtid ?? evt.gtid;
+    if (evt.nextPosition === 0 && this.resumeAt) {
+      // A statement inside a transaction (MariaDB CREATE … SELECT logs its CREATE inside the
+      // group, with end_log_pos 0): the group stays open and its position is only known at the
+      // commit, so the schema change carries the position before the group.
+      this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end: this.resumeAt, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp });
+      return;
+    }
     this.tx = null;
     const end = this.endOf(evt);
     if (gtid && this.gtids) this.gtids.add(gtid);

@@ -116,8 +116,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
         // are gone from the consumer's point of view, so the chunk is not emitted.
         snap.tableIndex++;
         snap.lastKey = null;
-        next = null;
-        break;
+        break; // a prefetched next chunk, if any, is dropped (its rejection is already handled)
       }
       if (chunk.upper === null) {
         snap.tableIndex++;

@@ -56,7 +56,7 @@ function isValid(d: ArrowData, i: number): boolean {
 
 /** Integer of any width from a time/timestamp buffer (32- or 64-bit) as bigint. */
 function rawInt(d: ArrowData, i: number): bigint {
-  const v = d.values[d.offset + i]!;
+  const v = d.values[i]!;
   return typeof v === 'bigint' ? v : BigInt(v);
 }
 
@@ -79,7 +79,9 @@ const decoder = new TextDecoder();
 function readValue(d: ArrowData, i: number): unknown {
   if (!isValid(d, i)) return null;
   const t = d.type;
-  const j = d.offset + i;
+  // Arrow JS slices value and offset buffers with the data; only bitmaps (validity, booleans) are
+  // indexed from `offset`. So `j` indexes values and offsets, `d.offset + i` bits.
+  const j = i;
   switch (t.typeId) {
     case T.Int: {
       const v = d.values[j]!;
@@ -87,8 +89,10 @@ function readValue(d: ArrowData, i: number): unknown {
     }
     case T.Float:
       return Number(d.values[j]);
-    case T.Bool:
-      return ((d.values as Uint8Array)[j >> 3]! & (1 << (j & 7))) !== 0;
+    case T.Bool: {
+      const bit = d.offset + i;
+      return ((d.values as Uint8Array)[bit >> 3]! & (1 << (bit & 7))) !== 0;
+    }
     case T.Utf8:
     case T.LargeUtf8:
     case T.Binary:

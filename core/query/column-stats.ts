@@ -5,8 +5,7 @@
  */
 import type { NestedField } from '../lake/model';
 import { quoteIdent } from './duckdb';
-import type { QueryEngine, ViewOptions } from './engine';
-import type { LoadedTable } from '../lake/table';
+import type { QueryEngine } from './engine';
 
 export interface HistogramBin {
   /** Inclusive lower edge (canonical value of the column's type, numbers as number). */
@@ -35,9 +34,10 @@ function isComparable(f: NestedField): boolean {
   return typeof f.type === 'string' && !['binary', 'uuid'].includes(f.type) && !/^fixed/.test(f.type);
 }
 
-export async function readColumnStats(engine: QueryEngine, table: LoadedTable, options: ViewOptions = {}): Promise<ColumnStats[]> {
-  const { view, columns } = await engine.registerView(table, options);
-  const v = quoteIdent(view);
+/** Stats of every column of `relation` (a table, view or subquery) typed by `columns`. */
+export async function readColumnStats(engine: QueryEngine, source: { relation: string; columns: NestedField[] }): Promise<ColumnStats[]> {
+  const { columns } = source;
+  const v = source.relation;
   const out: ColumnStats[] = [];
   for (const f of columns) {
     const c = quoteIdent(f.name);

@@ -4,11 +4,10 @@
  * sync, the snapshot summary carries the source position (`tidemark.*` keys), shown as `source`.
  */
 import { TidemarkError } from '../errors';
-import type { LoadedTable } from '../lake/table';
-import { snapshotSchema } from '../lake/table';
 import { valueKey } from '../lake/values';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
+import type { TableSource } from './table-source';
 
 export type KeyStatus = 'inserted' | 'updated' | 'deleted' | 'unchanged' | 'unreadable';
 
@@ -39,28 +38,31 @@ export function parseKeyFilter(text: string): KeyFilter {
   return out;
 }
 
-export async function readKeyHistory(engine: QueryEngine, table: LoadedTable, key: KeyFilter): Promise<KeyVersion[]> {
-  const md = table.metadata;
-  const snapshots = [...md.snapshots].sort((a, b) => (a.sequenceNumber === b.sequenceNumber ? a.timestampMs - b.timestampMs : a.sequenceNumber < b.sequenceNumber ? -1 : 1));
+export async function readKeyHistory(engine: QueryEngine, source: TableSource, key: KeyFilter): Promise<KeyVersion[]> {
   const out: KeyVersion[] = [];
   let previous: string | null = null;
-  for (const snapshot of snapshots) {
-    const schema = snapshotSchema(md, snapshot, { snapshotId: snapshot.snapshotId });
-    const names = schema.fields.map((f) => f.name);
+  for (const snapshot of source.snapshots) {
+    let names: string[];
+    try {
+      names = (await source.columns(snapshot.snapshotId)).names;
+    } catch (e) {
+      if (!(e instanceof TidemarkError) || (e.code !== 'NotFound' && e.code !== 'DataInvalid')) throw e;
+      names = [];
+    }
     const missing = Object.keys(key).filter((k) => !names.includes(k));
     let rows: Record<string, unknown>[] = [];
     const entry = {
       snapshotId: snapshot.snapshotId,
       sequenceNumber: snapshot.sequenceNumber,
       timestampMs: snapshot.timestampMs,
-      operation: snapshot.summary.operation ?? 'unknown',
+      operation: snapshot.operation,
       source: Object.fromEntries(Object.entries(snapshot.summary).filter(([k]) => k.startsWith('tidemark.'))),
     };
     if (missing.length === 0) {
       try {
-        const { view } = await engine.registerView(table, { snapshotId: snapshot.snapshotId, lazy: true });
+        const relation = await source.relation(snapshot.snapshotId, { lazy: true });
         const where = Object.entries(key).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
-        const r = await engine.query(`SELECT * FROM ${quoteIdent(view)} WHERE ${where}`);
+        const r = await engine.query(`SELECT * FROM ${relation} WHERE ${where}`);
         rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i]])));
       } catch (e) {
         // One snapshot with a missing or corrupt file must not hide the rest of the history.

@@ -1,18 +1,18 @@
 /**
  * Row diff between two snapshots of a table, in SQL: both sides are read in the newer snapshot's
- * schema (columns matched by field id), joined on the key (identifier fields, or the caller's key
- * columns; NULL keys match NULL keys), and classified as added, removed or changed. Without a key
- * the whole row is the key: rows are compared as multisets (EXCEPT ALL), so nothing is "changed".
+ * schema (Iceberg: columns matched by field id), joined on the key (identifier fields / primary key,
+ * or the caller's key columns; NULL keys match NULL keys), and classified as added, removed or
+ * changed. Without a key the whole row is the key: rows are compared as multisets (EXCEPT ALL), so
+ * nothing is "changed".
  */
 import { TidemarkError } from '../errors';
-import type { LoadedTable } from '../lake/table';
-import { findSnapshot, snapshotSchema } from '../lake/table';
 import { valueKey } from '../lake/values';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
+import type { TableSource } from './table-source';
 
 export interface RowDiffOptions {
-  /** Key columns; default: the newer schema's identifier fields; none → whole row. */
+  /** Key columns; default: the newer version's identifier fields; none → whole row. */
   key?: string[];
   /** Maximum rows listed per category (counts are always complete). Default 100. */
   limit?: number;
@@ -37,21 +37,24 @@ export interface RowDiff {
   changed: ChangedRow[];
 }
 
-export async function diffRows(engine: QueryEngine, table: LoadedTable, from: bigint, to: bigint, options: RowDiffOptions = {}): Promise<RowDiff> {
-  const md = table.metadata;
-  const a = findSnapshot(md, from);
-  const b = findSnapshot(md, to);
+export async function diffRows(engine: QueryEngine, source: TableSource, from: bigint, to: bigint, options: RowDiffOptions = {}): Promise<RowDiff> {
+  const find = (id: bigint) => {
+    const s = source.snapshots.find((x) => x.snapshotId === id);
+    if (!s) throw new TidemarkError('NotFound', `snapshot ${id} not found in ${source.root}`, { snapshotId: id.toString() });
+    return s;
+  };
+  const a = find(from);
+  const b = find(to);
   const newer = a.sequenceNumber > b.sequenceNumber || (a.sequenceNumber === b.sequenceNumber && a.timestampMs > b.timestampMs) ? a : b;
-  const schema = snapshotSchema(md, newer, { snapshotId: newer.snapshotId });
-  const names = schema.fields.map((f) => f.name);
-  const key = options.key ?? schema.identifierFieldIds.map((id) => schema.fields.find((f) => f.id === id)?.name).filter((n): n is string => !!n);
+  const { names, key: defaultKey } = await source.columns(newer.snapshotId);
+  const key = options.key ?? defaultKey;
   for (const k of key) {
     if (!names.includes(k)) throw new TidemarkError('InvalidInput', `diff: key column ${JSON.stringify(k)} not in the schema; columns: ${names.join(', ')}`, { column: k });
   }
   const limit = Math.max(0, Math.floor(options.limit ?? 100));
-  const va = quoteIdent((await engine.registerView(table, { snapshotId: from, schema })).view);
-  const vb = quoteIdent((await engine.registerView(table, { snapshotId: to, schema })).view);
-  const toObjects = (rows: unknown[][], cols: string[]) => rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]])));
+  const va = await source.relation(from, { names, namesFrom: newer.snapshotId });
+  const vb = await source.relation(to, { names, namesFrom: newer.snapshotId });
+  const toObjects = (rows: unknown[][]) => rows.map((r) => Object.fromEntries(names.map((c, i) => [c, r[i]])));
 
   if (key.length === 0) {
     const added = `SELECT * FROM ${vb} EXCEPT ALL SELECT * FROM ${va}`;
@@ -64,8 +67,8 @@ export async function diffRows(engine: QueryEngine, table: LoadedTable, from: bi
       addedCount: Number(counts.rows[0]![0]),
       removedCount: Number(counts.rows[0]![1]),
       changedCount: 0,
-      added: toObjects((await engine.query(`${added} LIMIT ${limit}`)).rows, names),
-      removed: toObjects((await engine.query(`${removed} LIMIT ${limit}`)).rows, names),
+      added: toObjects((await engine.query(`${added} LIMIT ${limit}`)).rows),
+      removed: toObjects((await engine.query(`${removed} LIMIT ${limit}`)).rows),
       changed: [],
     };
   }
@@ -79,20 +82,13 @@ export async function diffRows(engine: QueryEngine, table: LoadedTable, from: bi
   await engine.query(`CREATE OR REPLACE TEMP TABLE tm_diff AS ${classified}`);
   try {
     const counts = await engine.query(`SELECT count(*) FILTER (WHERE kind = 'added'), count(*) FILTER (WHERE kind = 'removed'), count(*) FILTER (WHERE kind = 'changed') FROM tm_diff`);
-    const pick = async (kind: string, side: 'a' | 'b') => {
-      const r = await engine.query(`SELECT ${names.map((_n, i) => `${side}${i}`).join(', ')} FROM tm_diff WHERE kind = '${kind}' LIMIT ${limit}`);
-      return toObjects(r.rows, names);
-    };
+    const pick = async (kind: string, side: 'a' | 'b') =>
+      toObjects((await engine.query(`SELECT ${names.map((_n, i) => `${side}${i}`).join(', ')} FROM tm_diff WHERE kind = '${kind}' LIMIT ${limit}`)).rows);
     const changedRows = await engine.query(`SELECT ${names.map((_n, i) => `a${i}`).join(', ')}, ${names.map((_n, i) => `b${i}`).join(', ')} FROM tm_diff WHERE kind = 'changed' LIMIT ${limit}`);
     const changed = changedRows.rows.map((r): ChangedRow => {
       const before = Object.fromEntries(names.map((n, i) => [n, r[i]]));
       const after = Object.fromEntries(names.map((n, i) => [n, r[names.length + i]]));
-      return {
-        key: Object.fromEntries(key.map((k) => [k, after[k]])),
-        before,
-        after,
-        changedColumns: names.filter((n) => valueKey(before[n]) !== valueKey(after[n])),
-      };
+      return { key: Object.fromEntries(key.map((k) => [k, after[k]])), before, after, changedColumns: names.filter((n) => valueKey(before[n]) !== valueKey(after[n])) };
     });
     return {
       from,

@@ -137,4 +137,18 @@ describe('DDL mid-stream (private MariaDB)', () => {
     );
     await source.stop();
   });
+
+  it('CREATE TABLE … SELECT: the create comes before its rows, and offsets stay on commit boundaries', async () => {
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.(ctas|d2)'], startupMode: { mode: 'latest-offset' } }));
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.length > 0);
+    await root.query("CREATE TABLE app.ctas (PRIMARY KEY (id)) SELECT 1 AS id, 'x' AS v UNION ALL SELECT 2, 'y'");
+    await collectUntil(it, (all) => trace(all).length >= 3, 20_000, rs);
+    await source.stop();
+    expect(trace(rs)).toEqual(['schema ctas: create id,v => id,v', 'c ctas {"id":1,"v":"x"}', 'c ctas {"id":2,"v":"y"}']);
+    const offsets = rs.flatMap((r) => (r.kind === 'transaction' ? [r.batch.endOffset] : r.kind === 'schema-change' ? [r.event.offset] : []));
+    expect(offsets.every((o) => o.pos > 4n)).toBe(true);
+    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    expect(offsets.at(-1)!.pos).toBe(BigInt(st[0]!.Position));
+  });
 });

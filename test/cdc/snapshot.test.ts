@@ -181,6 +181,28 @@ describe('snapshot phase (private MariaDB)', () => {
     expect(state).toEqual(await tableState(root, table));
   });
 
+  it('a composite key chunked by a repeating column: no key value straddles two chunks', async () => {
+    await root.query('CREATE TABLE app.comp (tenant INT, id INT, v INT, PRIMARY KEY (tenant, id))');
+    // 40 tenants × 25 rows; chunks of 60 rows would cut tenants in half if bounded by row count.
+    await root.query('INSERT INTO app.comp SELECT seq DIV 25, seq MOD 25, seq FROM app.seq_0_to_999');
+    const source = createMySqlSource(
+      sourceConfig(db, { tables: ['app\\.comp'], chunkSize: 60, chunkKeyColumns: { 'app.comp': 'tenant' }, startupMode: { mode: 'snapshot' } }),
+    );
+    const all: SourceRecord[] = [];
+    for await (const r of source.start()) all.push(r);
+    const batches = all.flatMap((r) => (r.kind === 'transaction' ? [r.batch] : []));
+    const keys = changeEvents(all).map((e) => `${e.after!.tenant}/${e.after!.id}`);
+    expect(new Set(keys).size).toBe(1000);
+    expect(keys.length).toBe(1000);
+    // Each chunk holds whole tenants: 60 rows reach into a third tenant, so chunks are 3 tenants (75 rows).
+    for (const b of batches) {
+      const tenants = new Set(b.events.map((e) => e.after!.tenant));
+      expect(b.events.length).toBe(tenants.size * 25);
+    }
+    expect(batches.map((b) => b.events.length).slice(0, 3)).toEqual([75, 75, 75]);
+    expect(batches.map((b) => b.endOffset.snapshot?.lastKey ?? null).slice(0, 3)).toEqual(['2', '5', '8']);
+  });
+
   it('startup mode snapshot ends the stream after the snapshot; tables without an integer key are one chunk', async () => {
     await root.query('CREATE TABLE app.s (code VARCHAR(10) PRIMARY KEY, qty INT)');
     await root.query("INSERT INTO app.s VALUES ('a', 1), ('b', 2), ('c', 3)");

@@ -12,6 +12,7 @@ import { exportParquet, formatCsv } from '../../core/query/export';
 import { readKeyHistory } from '../../core/query/key-history';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { diffRows } from '../../core/query/row-diff';
+import { icebergSource, openTableSource } from '../../core/query/table-source';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { createLocalStorage } from '../../core/storage/local';
@@ -63,15 +64,15 @@ describe('schema diff', () => {
 describe('row diff', () => {
   it('diff(a, a) is empty', async () => {
     const t = await table('duckdb-iceberg/equality_deletes_mytable');
-    const d = await diffRows(engine, t, 853766660775201079n, 853766660775201079n, { key: ['id'] });
+    const d = await diffRows(engine, icebergSource(engine, t), 853766660775201079n, 853766660775201079n, { key: ['id'] });
     expect([d.addedCount, d.removedCount, d.changedCount]).toEqual([0, 0, 0]);
-    const whole = await diffRows(engine, t, 853766660775201079n, 853766660775201079n);
+    const whole = await diffRows(engine, icebergSource(engine, t), 853766660775201079n, 853766660775201079n);
     expect([whole.addedCount, whole.removedCount, whole.changedCount]).toEqual([0, 0, 0]);
   });
 
   it('finds added and removed rows by key across equality deletes', async () => {
     const t = await table('duckdb-iceberg/equality_deletes_mytable');
-    const d = await diffRows(engine, t, 853766660775201079n, 1916084761853986166n, { key: ['id'] });
+    const d = await diffRows(engine, icebergSource(engine, t), 853766660775201079n, 1916084761853986166n, { key: ['id'] });
     expect(d.addedCount).toBe(1);
     expect(d.removedCount).toBe(3);
     expect(d.added).toEqual([{ id: 5, name: 'e', bir: '2025-01-05' }]);
@@ -80,7 +81,7 @@ describe('row diff', () => {
 
   it('finds changed rows with the changed columns (java_bunnies update of New Zealand)', async () => {
     const t = await table('icebird/java_bunnies');
-    const d = await diffRows(engine, t, 6458828015811002920n, 9158179788527662767n, { key: ['Breed Name'] });
+    const d = await diffRows(engine, icebergSource(engine, t), 6458828015811002920n, 9158179788527662767n, { key: ['Breed Name'] });
     expect(d.changedCount).toBe(1);
     expect(d.changed[0]!.key).toEqual({ 'Breed Name': 'New Zealand' });
     expect(d.changed[0]!.changedColumns).toContain('__happy__');
@@ -90,7 +91,7 @@ describe('row diff', () => {
 
   it('rejects an unknown key column naming it', async () => {
     const t = await table('duckdb-iceberg/equality_deletes_mytable');
-    await expect(diffRows(engine, t, 853766660775201079n, 1916084761853986166n, { key: ['nope'] })).rejects.toMatchObject({
+    await expect(diffRows(engine, icebergSource(engine, t), 853766660775201079n, 1916084761853986166n, { key: ['nope'] })).rejects.toMatchObject({
       code: 'InvalidInput',
       message: 'diff: key column "nope" not in the schema; columns: id, name, bir',
     });
@@ -100,7 +101,7 @@ describe('row diff', () => {
 describe('key history', () => {
   it('lists insert and delete of one key, and marks the snapshot whose manifest list is missing', async () => {
     const t = await table('duckdb-iceberg/equality_deletes_mytable');
-    const h = await readKeyHistory(engine, t, { id: '1' });
+    const h = await readKeyHistory(engine, icebergSource(engine, t), { id: '1' });
     expect(h.map((v) => [v.snapshotId, v.status])).toEqual([
       [853766660775201079n, 'inserted'],
       [7342794868382145167n, 'unreadable'],
@@ -112,7 +113,7 @@ describe('key history', () => {
 
   it('shows an update as before → after', async () => {
     const t = await table('icebird/java_bunnies');
-    const h = await readKeyHistory(engine, t, { 'Breed Name': 'New Zealand' });
+    const h = await readKeyHistory(engine, icebergSource(engine, t), { 'Breed Name': 'New Zealand' });
     // Snapshot 2 only added the __happy__ column (null for this row): unchanged.
     expect(h.map((v) => v.status)).toEqual(['inserted', 'unchanged', 'updated']);
     expect(h[2]!.rows[0]!.__happy__).toBe(true);
@@ -120,9 +121,31 @@ describe('key history', () => {
   });
 });
 
+describe('row diff and key history on Paimon tables', () => {
+  const paimon = join(requireSharedFixtures(), 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
+
+  it('diffs snapshot 2 against 5 by the primary key', async () => {
+    const source = await openTableSource(engine, paimon);
+    expect(source.format).toBe('paimon');
+    const d = await diffRows(engine, source, 2n, 5n);
+    expect(d.key).toEqual(['f0', 'f1', 'f2']);
+    // 8 rows at snapshot 2, 11 at snapshot 5 (expected.json).
+    expect(d.addedCount - d.removedCount).toBe(3);
+    expect((await diffRows(engine, source, 5n, 5n)).changedCount + (await diffRows(engine, source, 5n, 5n)).addedCount).toBe(0);
+  });
+
+  it('lists the history of Alice', async () => {
+    const h = await readKeyHistory(engine, await openTableSource(engine, paimon), { f0: 'Alice' });
+    expect(h.length).toBeGreaterThan(0);
+    expect(h[0]!.status).toBe('inserted');
+    expect(h.at(-1)!.rows.map((r) => r.f3)).toContain(19.1);
+  });
+});
+
 describe('column stats', () => {
   it('computes counts, nulls, min/max, histogram and top values', async () => {
-    const stats = await readColumnStats(engine, await table('icebird/java_bunnies'));
+    const { view, columns } = await engine.registerView(await table('icebird/java_bunnies'));
+    const stats = await readColumnStats(engine, { relation: `"${view}"`, columns });
     const byName = Object.fromEntries(stats.map((s) => [s.name, s]));
     expect(byName['Lifespan']).toMatchObject({ type: 'long', count: 15, nulls: 0, min: 5n, max: 10n });
     expect(byName['__happy__']).toMatchObject({ count: 15, nulls: 14 });

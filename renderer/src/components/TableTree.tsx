@@ -7,7 +7,7 @@ function Details({ info }: { info: Wire<TableInfo> | { error: string } | undefin
   if ('error' in info) return <span className="error" title={info.error}>unreadable</span>;
   return (
     <span className="details" title={`${info.snapshotCount} snapshots · last commit ${new Date(info.lastCommitMs ?? 0).toISOString()}`}>
-      {formatCount(info.totalRecords)} rows · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snap · {formatRelative(info.lastCommitMs)}
+      {formatCount(info.totalRecords)} records · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snap · {formatRelative(info.lastCommitMs)}
     </span>
   );
 }
@@ -37,13 +37,13 @@ export function TableTree({ warehouse }: { warehouse: Wire<WarehouseListing> }) 
           <ul>
             {tables.map((t) => (
               <li key={t.path} title={t.path} className={current === t.path ? 'selected' : ''}>
-                <button className="table-link" onClick={() => void openTable(t.path)} disabled={t.format !== 'iceberg'}>
+                <button className="table-link" onClick={() => void openTable(t.path)}>
                   <span className="row1">
                     <HealthBadge info={infos[t.path]} />
                     <span className="table-name">{t.name}</span>
                     <span className={`badge ${t.format}`}>{t.format}</span>
                   </span>
-                  {t.format === 'iceberg' && <Details info={infos[t.path]} />}
+                  <Details info={infos[t.path]} />
                 </button>
               </li>
             ))}

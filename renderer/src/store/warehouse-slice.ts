@@ -42,7 +42,7 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
     localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
     set({ warehouse: reply.value, recentWarehouses: recent, warehouseLoading: false, tableInfos: {} });
     // Table details fill in as they arrive, a few at a time (each reads one metadata file).
-    const queue = reply.value.tables.filter((t) => t.format === 'iceberg').map((t) => t.path);
+    const queue = reply.value.tables.map((t) => t.path);
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         const info = await client.call('lake.tableInfo', { path: p });

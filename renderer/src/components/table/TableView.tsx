@@ -40,8 +40,9 @@ export function TableView() {
         <h2 className="table-title">{name}</h2>
         {info && (
           <span className="muted">
-            Iceberg v{info.formatVersion} · {formatCount(info.totalRecords)} rows · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snapshots · last commit {formatTime(info.lastCommitMs)} UTC
-            {info.health.badge === 'warn' && <span className="health warn" title={info.health.notes.join('\n')}> ▲ {info.health.notes[0]}</span>}
+            {info.format === 'paimon' ? 'Paimon' : `Iceberg v${info.formatVersion}`} · {formatCount(info.totalRecords)} records · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snapshots · last commit {formatTime(info.lastCommitMs)} UTC
+            {info.format === 'paimon' && <span> · {info.health.notes[0]}</span>}
+            {info.health.badge === 'warn' && <span className="health warn" title={info.health.notes.join('\n')}> ▲ {info.health.notes.at(-1)}</span>}
           </span>
         )}
       </div>

@@ -1,0 +1,86 @@
+/**
+ * Paimon tables in the contract's shapes (the same as Iceberg's, so the UI needs no special case
+ * beyond labels): table info, snapshot timeline, schema and files.
+ */
+import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api/contract';
+import { describePaimonTable, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
+import { resolvePaimonSnapshot } from '../lake/paimon/snapshot';
+import type { StoragePort } from '../storage';
+import { describeHealth, describeField } from './lake-service';
+
+const num = (v: string | undefined) => (v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+
+export async function readPaimonTableInfo(storage: StoragePort, root: string): Promise<TableInfo> {
+  const [facts, snapshots, files, tags] = await Promise.all([
+    describePaimonTable(storage, root),
+    listPaimonSnapshots(storage, root),
+    listPaimonFiles(storage, root).catch(() => []),
+    listPaimonTagNames(storage, root),
+  ]);
+  const current = snapshots.at(-1) ?? null;
+  const size = files.reduce((n, f) => n + f.fileSizeBytes, 0);
+  const dvFiles = files.filter((f) => f.deletionVector).length;
+  const health = describeHealth({ 'total-data-files': String(files.length), 'total-delete-files': String(dvFiles), 'total-files-size': String(size) });
+  const resolvedTags = await Promise.all(
+    tags.map(async (name) => {
+      const s = await resolvePaimonSnapshot(storage, root, { tag: name }).catch(() => null);
+      return s ? { name, type: 'tag' as const, snapshotId: s.id } : null;
+    }),
+  );
+  return {
+    path: root,
+    format: 'paimon',
+    formatVersion: 3,
+    location: root,
+    tableUuid: null,
+    currentSnapshotId: current?.snapshotId ?? null,
+    snapshotCount: facts.snapshotCount,
+    totalRecords: current ? num(current.summary.totalRecordCount) : 0,
+    totalSizeBytes: size,
+    lastCommitMs: current?.timestampMs ?? null,
+    health: { ...health, notes: [`${facts.kind} table${facts.mergeEngine ? `, ${facts.mergeEngine} merge engine` : ''}${facts.deletionVectors ? ', deletion vectors' : ''}`, ...health.notes] },
+    refs: resolvedTags.filter((t) => t !== null),
+  };
+}
+
+export async function describePaimonSnapshots(storage: StoragePort, root: string): Promise<SnapshotInfo[]> {
+  return (await listPaimonSnapshots(storage, root)).map((s) => ({
+    snapshotId: s.snapshotId,
+    parentSnapshotId: s.parentSnapshotId,
+    sequenceNumber: s.sequenceNumber,
+    timestampMs: s.timestampMs,
+    operation: s.operation,
+    schemaId: s.schemaId,
+    addedRecords: num(s.summary.deltaRecordCount),
+    deletedRecords: null,
+    totalRecords: num(s.summary.totalRecordCount),
+    addedFiles: null,
+    addedDeleteFiles: null,
+    source: {},
+    summary: s.summary,
+  }));
+}
+
+export async function readPaimonSchemaInfo(storage: StoragePort, root: string, sel: PaimonSnapshotSelector = {}): Promise<SchemaInfo> {
+  const schema = await readPaimonSchema(storage, root, sel);
+  return {
+    schemaId: schema.schemaId,
+    fields: schema.fields.map(describeField),
+    identifierFields: schema.primaryKeys,
+    partitionSpec: schema.partitionKeys.length ? schema.partitionKeys.map((k) => `identity(${k})`).join(', ') + `; ${schema.bucketCount} buckets` : `unpartitioned; ${schema.bucketCount} buckets`,
+  };
+}
+
+export async function readPaimonFileEntries(storage: StoragePort, root: string, sel: PaimonSnapshotSelector = {}): Promise<FileEntry[]> {
+  return (await listPaimonFiles(storage, root, sel)).map((f) => ({
+    content: 'data',
+    path: f.path,
+    recordCount: f.recordCount,
+    fileSizeInBytes: f.fileSizeBytes,
+    sequenceNumber: f.maxSequenceNumber,
+    fileSequenceNumber: f.minSequenceNumber,
+    specId: f.level,
+    partition: [...Object.values(f.partition), `bucket-${f.bucket}`],
+    deletes: f.deletionVector ? [`deletion vector (${f.deletionVector.deletedRows ?? '?'} rows)`] : [],
+  }));
+}

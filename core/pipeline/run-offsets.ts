@@ -1,0 +1,127 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { comparePositions, decodeOffset, encodeOffset, type SourceOffset } from '../cdc';
+import { toTidemarkError } from '../errors';
+import type { Snapshot, TableMetadata } from '../lake';
+
+/**
+ * Source offsets as the runner stores them: in each target snapshot's summary (the exactly-once
+ * record, written in the same atomic commit as the data), as a table property at creation (the
+ * start point of a table that has no commit yet), and in the pipeline checkpoint file (a point
+ * every target has committed through, so idle tables do not force a long replay).
+ */
+export const SUMMARY_OFFSET = 'tidemark.source-offset';
+export const SUMMARY_FILE = 'tidemark.binlog-file';
+export const SUMMARY_POS = 'tidemark.binlog-pos';
+export const SUMMARY_GTID = 'tidemark.gtid';
+export const SUMMARY_PIPELINE = 'tidemark.pipeline';
+/** Table property: the offset the pipeline stood at when it created the table (nothing of it committed). */
+export const PROPERTY_START_OFFSET = 'tidemark.start-offset';
+
+/** Summary properties recording `offset` (decimal strings for 64-bit values). */
+export function offsetSummary(pipeline: string, offset: SourceOffset): Record<string, string> {
+  return {
+    [SUMMARY_OFFSET]: encodeOffset(offset),
+    [SUMMARY_FILE]: offset.file,
+    [SUMMARY_POS]: offset.pos.toString(),
+    [SUMMARY_GTID]: offset.gtidSet ?? '',
+    [SUMMARY_PIPELINE]: pipeline,
+  };
+}
+
+/**
+ * Total order of offsets along one stream: binlog position first; at an equal position (snapshot
+ * chunks emitted without binlog progress in between) the snapshot progress decides, and a
+ * finished snapshot (null) is after every unfinished one. Negative when a is before b.
+ */
+export function compareOffsets(a: SourceOffset, b: SourceOffset): number {
+  const byPos = comparePositions(a, b);
+  if (byPos !== 0) return byPos;
+  const sa = a.snapshot;
+  const sb = b.snapshot;
+  if (sa === null || sb === null) return sa === sb ? 0 : sa === null ? 1 : -1;
+  if (sa.tableIndex !== sb.tableIndex) return sa.tableIndex - sb.tableIndex;
+  if (sa.lastKey === sb.lastKey) return 0;
+  if (sa.lastKey === null) return -1;
+  if (sb.lastKey === null) return 1;
+  const ka = BigInt(sa.lastKey);
+  const kb = BigInt(sb.lastKey);
+  return ka === kb ? 0 : ka < kb ? -1 : 1;
+}
+
+export function maxOffset(a: SourceOffset | null, b: SourceOffset | null): SourceOffset | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return compareOffsets(a, b) >= 0 ? a : b;
+}
+
+/** The newest snapshot of main's history that carries a source offset, with that offset. */
+export function readCommittedOffset(m: TableMetadata): { offset: SourceOffset; snapshot: Snapshot } | null {
+  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
+  let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
+  while (s) {
+    const text = s.summary[SUMMARY_OFFSET];
+    if (text !== undefined) return { offset: decodeOffset(text), snapshot: s };
+    s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);
+  }
+  return null;
+}
+
+/** Offset a table has everything up to: its last commit, else the point it was created at. */
+export function readTableOffset(m: TableMetadata): SourceOffset | null {
+  const committed = readCommittedOffset(m);
+  if (committed) return committed.offset;
+  const start = m.properties[PROPERTY_START_OFFSET];
+  return start ? decodeOffset(start) : null;
+}
+
+/**
+ * The first snapshot of main's history whose offset is at or after `offset`: the commit that
+ * made a record at `offset` visible (used to fill the changelog's target snapshot id on replay).
+ */
+export function findSnapshotCovering(m: TableMetadata, offset: SourceOffset): bigint | null {
+  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
+  let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
+  let found: bigint | null = null;
+  while (s) {
+    const text = s.summary[SUMMARY_OFFSET];
+    if (text !== undefined) {
+      if (compareOffsets(decodeOffset(text), offset) >= 0) found = s.snapshotId;
+      else break;
+    }
+    s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);
+  }
+  return found;
+}
+
+/** Pipeline checkpoint: an offset every target table (and changelog table) has committed through. */
+export interface Checkpoint {
+  pipeline: string;
+  offset: SourceOffset;
+  /** Wall time of the commit round (ms). */
+  committedAtMs: number;
+}
+
+export async function readCheckpoint(path: string): Promise<Checkpoint | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw toTidemarkError(e);
+  }
+  const raw = JSON.parse(text) as { pipeline: string; offset: string; committedAtMs: number };
+  return { pipeline: raw.pipeline, offset: decodeOffset(raw.offset), committedAtMs: raw.committedAtMs };
+}
+
+/** Replaces the file atomically (temp file + rename): a crash leaves the old or the new version. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify({ pipeline: cp.pipeline, offset: encodeOffset(cp.offset), committedAtMs: cp.committedAtMs }));
+}

@@ -1,0 +1,77 @@
+import { TidemarkError } from '../errors';
+import { valueKey } from '../lake';
+import type { RowDelta } from '../lake/write';
+
+type LakeRow = Record<string, unknown>;
+
+/**
+ * The changes of one target table within one commit interval, deduplicated by key: only each
+ * key's final state is written. A key whose first change in the interval is an insert cannot
+ * exist in the lake yet (exactly-once: its insert was never committed), so it needs no equality
+ * delete; any other key gets one. Because intermediate states are never written, no row written
+ * in this commit is later deleted in it, so position deletes (Flink's way of retracting rows it
+ * streamed earlier in a checkpoint) are never needed.
+ */
+export class TableBuffer {
+  private readonly byKey = new Map<string, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow }>();
+  /** Rows of a table without identifier fields: insert-only. */
+  private readonly keyless: LakeRow[] = [];
+  changes = 0;
+
+  constructor(
+    readonly tableId: string,
+    private readonly key: string[],
+  ) {}
+
+  private keyOf(row: LakeRow): { text: string; key: LakeRow } {
+    const key: LakeRow = {};
+    for (const k of this.key) key[k] = row[k] ?? null;
+    return { text: valueKey(this.key.map((k) => key[k])), key };
+  }
+
+  /** An insert (`mayExist` false) or the after image of an update / a colliding insert. */
+  put(row: LakeRow, mayExist: boolean): void {
+    this.changes++;
+    if (this.key.length === 0) {
+      if (mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+      this.keyless.push(row);
+      return;
+    }
+    const { text, key } = this.keyOf(row);
+    const entry = this.byKey.get(text);
+    if (entry) entry.row = row;
+    else this.byKey.set(text, { row, priorMayExist: mayExist, key });
+  }
+
+  delete(row: LakeRow): void {
+    this.changes++;
+    if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+    const { text, key } = this.keyOf(row);
+    const entry = this.byKey.get(text);
+    if (entry) entry.row = null;
+    else this.byKey.set(text, { row: null, priorMayExist: true, key });
+  }
+
+  get empty(): boolean {
+    return this.byKey.size === 0 && this.keyless.length === 0;
+  }
+
+  /** The interval's net effect as one row delta (inserts, upserts, key deletes). */
+  toDelta(): { delta: RowDelta; rows: number } {
+    const inserts: LakeRow[] = [...this.keyless];
+    const upserts: LakeRow[] = [];
+    const deleteKeys: LakeRow[] = [];
+    for (const e of this.byKey.values()) {
+      if (e.row && e.priorMayExist) upserts.push(e.row);
+      else if (e.row) inserts.push(e.row);
+      else if (e.priorMayExist) deleteKeys.push(e.key);
+    }
+    return { delta: { inserts, upserts, deleteKeys }, rows: inserts.length + upserts.length + deleteKeys.length };
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.keyless.length = 0;
+    this.changes = 0;
+  }
+}

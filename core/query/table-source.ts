@@ -1,0 +1,103 @@
+/**
+ * One table, whatever its format, as the version-aware questions (row diff, key history) need it:
+ * its snapshots in commit order, each version's columns and key, and a DuckDB relation holding a
+ * version's rows. Iceberg versions are merge-on-read views of the lake core's plans; Paimon versions
+ * are its LSM-merged rows loaded as Arrow (core/query/paimon-view.ts).
+ */
+import { TidemarkError } from '../errors';
+import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
+import { loadTable, snapshotSchema, type LoadedTable } from '../lake/table';
+import { detectTableFormat } from '../lake/warehouse';
+import { quoteIdent } from './duckdb';
+import type { QueryEngine } from './engine';
+import { registerPaimonView } from './paimon-view';
+
+export interface SourceSnapshot {
+  snapshotId: bigint;
+  sequenceNumber: bigint;
+  timestampMs: number;
+  operation: string;
+  summary: Record<string, string>;
+}
+
+export interface TableSource {
+  format: 'iceberg' | 'paimon';
+  root: string;
+  /** Snapshots in commit order (sequence number, then time). */
+  snapshots: SourceSnapshot[];
+  /** Column names and key columns (identifier fields / primary key) of a version's schema. */
+  columns(snapshotId: bigint): Promise<{ names: string[]; key: string[] }>;
+  /**
+   * A relation (SQL text usable after FROM) with a version's rows. With `names`, exactly those
+   * columns in that order (a column the version lacks reads as NULL; Iceberg matches by field id,
+   * so renamed columns carry their values). `lazy` asks for a view suited to a selective filter.
+   */
+  relation(snapshotId: bigint, options?: { names?: string[]; namesFrom?: bigint; lazy?: boolean }): Promise<string>;
+}
+
+function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
+  return a.sequenceNumber === b.sequenceNumber ? a.timestampMs - b.timestampMs : a.sequenceNumber < b.sequenceNumber ? -1 : 1;
+}
+
+export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSource {
+  const md = table.metadata;
+  const schemaOf = (id: bigint) => {
+    const snapshot = md.snapshots.find((s) => s.snapshotId === id);
+    if (!snapshot) throw new TidemarkError('NotFound', `snapshot ${id} not found in ${table.root}`, { snapshotId: id.toString() });
+    return snapshotSchema(md, snapshot, { snapshotId: id });
+  };
+  return {
+    format: 'iceberg',
+    root: table.root,
+    snapshots: md.snapshots.map((s) => ({ snapshotId: s.snapshotId, sequenceNumber: s.sequenceNumber, timestampMs: s.timestampMs, operation: s.summary.operation ?? 'unknown', summary: s.summary })).sort(commitOrder),
+    async columns(id) {
+      const schema = schemaOf(id);
+      return {
+        names: schema.fields.map((f) => f.name),
+        key: schema.identifierFieldIds.map((fid) => schema.fields.find((f) => f.id === fid)?.name).filter((n): n is string => !!n),
+      };
+    },
+    async relation(id, options = {}) {
+      // Read in the schema named by `namesFrom` (by field id), else the version's own.
+      const schema = options.namesFrom !== undefined ? schemaOf(options.namesFrom) : undefined;
+      const { view } = await engine.registerView(table, { snapshotId: id, schema, lazy: options.lazy });
+      if (!options.names) return quoteIdent(view);
+      return `(SELECT ${options.names.map((n) => quoteIdent(n)).join(', ')} FROM ${quoteIdent(view)})`;
+    },
+  };
+}
+
+export async function paimonSource(engine: QueryEngine, root: string): Promise<TableSource> {
+  const snapshots = await listPaimonSnapshots(engine.storage, root);
+  const views = new Map<string, Promise<{ view: string; names: string[] }>>();
+  const versionView = (id: bigint) => {
+    let p = views.get(id.toString());
+    if (!p) {
+      p = registerPaimonView(engine, root, { snapshotId: id }).then((v) => ({ view: v.view, names: v.columns.map((c) => c.name) }));
+      views.set(id.toString(), p);
+    }
+    return p;
+  };
+  return {
+    format: 'paimon',
+    root,
+    snapshots: snapshots.map((s) => ({ snapshotId: s.snapshotId, sequenceNumber: s.sequenceNumber, timestampMs: s.timestampMs, operation: s.operation, summary: s.summary })).sort(commitOrder),
+    async columns(id) {
+      const schema = await readPaimonSchema(engine.storage, root, { snapshotId: id });
+      return { names: schema.fields.map((f) => f.name), key: schema.primaryKeys };
+    },
+    async relation(id, options = {}) {
+      const { view, names } = await versionView(id);
+      if (!options.names) return quoteIdent(view);
+      // Paimon files are read in the version's own schema: match the requested names by name.
+      return `(SELECT ${options.names.map((n) => (names.includes(n) ? quoteIdent(n) : `NULL AS ${quoteIdent(n)}`)).join(', ')} FROM ${quoteIdent(view)})`;
+    },
+  };
+}
+
+/** The source for a table root of either format. */
+export async function openTableSource(engine: QueryEngine, root: string): Promise<TableSource> {
+  const format = await detectTableFormat(engine.storage, root);
+  if (format === 'paimon') return paimonSource(engine, root);
+  return icebergSource(engine, await loadTable(engine.storage, root));
+}
