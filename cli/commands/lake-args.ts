@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
-import { bytesToHex, type SnapshotSelector } from '../../core/lake';
+import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
 
 /** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
 export const SELECTOR_OPTIONS = {
@@ -52,4 +53,14 @@ export function formatTable(columns: string[], rows: Record<string, unknown>[]):
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.map(line)].join('\n');
+}
+
+/** True when the table root is a Paimon table (the lake commands accept both formats). */
+export async function isPaimonRoot(root: string): Promise<boolean> {
+  return (await detectTableFormat(createLocalStorage(), root)) === 'paimon';
+}
+
+/** Iceberg's ref selector is Paimon's tag. */
+export function paimonSelectorOf(sel: SnapshotSelector) {
+  return { snapshotId: sel.snapshotId, asOfTimestampMs: sel.asOfTimestampMs, tag: sel.ref };
 }

@@ -13,7 +13,8 @@ import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
-import { formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { readPaimonSchema } from '../../core/lake/paimon';
 
 async function withEngine<T>(run: (engine: QueryEngine) => Promise<T>): Promise<T> {
   const engine = await createNodeQueryEngine();
@@ -57,14 +58,20 @@ export const queryCommand: CliCommand = {
 
 export const schemaDiffCommand: CliCommand = {
   name: 'schema-diff',
-  summary: 'Diff the schemas of two table versions by field id (snapshot ids or "current")',
+  summary: 'Diff the schemas of two table versions (Iceberg or Paimon) by field id (snapshot ids or "current")',
   usage: 'schema-diff <table> <from> <to> [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema-diff', argv, { json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
     const from = parseVersion('schema-diff', 'from', positionals[1]!);
     const to = parseVersion('schema-diff', 'to', positionals[2]!);
+    const root = tableArg(positionals[0]);
     const diff = await withEngine(async (engine) => {
-      const table = await engine.loadTable(tableArg(positionals[0]));
+      if (await isPaimonRoot(root)) {
+        // Paimon schemas carry field ids too: the same diff applies (partitioning by keys, no spec ids).
+        const version = async (v: bigint | 'current') => ({ schema: await readPaimonSchema(engine.storage, root, v === 'current' ? {} : { snapshotId: v }), spec: null });
+        return diffSchemas(await version(from), await version(to));
+      }
+      const table = await engine.loadTable(root);
       return diffSchemas(await readSchemaVersion(engine.storage, table, from), await readSchemaVersion(engine.storage, table, to));
     });
     if (values.json) {

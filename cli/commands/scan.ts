@@ -3,11 +3,12 @@ import { countRows, scanRows } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { formatCsv } from '../../core/query/export';
-import { formatTable, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { countPaimonRows, scanPaimonRows } from '../../core/lake/paimon';
 
 export const scanCommand: CliCommand = {
   name: 'scan',
-  summary: 'Print the live rows of an Iceberg table (deletes applied), with time travel',
+  summary: 'Print the live rows of an Iceberg or Paimon table (deletes / LSM merge applied), with time travel',
   usage: 'scan <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--columns a,b] [--limit N] [--format json|csv|table]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -24,7 +25,11 @@ export const scanCommand: CliCommand = {
       limit = Number(values.limit);
     }
     const columnsArg = values.columns?.split(',').map((c) => c.trim()).filter(Boolean);
-    const result = await scanRows(createLocalStorage(), tableArg(positionals[0]), { ...parseSelector('scan', values), columns: columnsArg, limit });
+    const root = tableArg(positionals[0]);
+    const sel = parseSelector('scan', values);
+    const result = (await isPaimonRoot(root))
+      ? await scanPaimonRows(createLocalStorage(), root, { ...paimonSelectorOf(sel), columns: columnsArg, limit })
+      : await scanRows(createLocalStorage(), root, { ...sel, columns: columnsArg, limit });
     const names = result.columns.map((c) => c.name);
     if (format === 'json') io.out(JSON.stringify(result.rows.map((r) => toWire(r)), null, 2));
     // Values go to the wire form first (bigint → decimal, bytes → hex) so CSV matches the JSON output.
@@ -35,10 +40,12 @@ export const scanCommand: CliCommand = {
 
 export const countCommand: CliCommand = {
   name: 'count',
-  summary: 'Print the number of live rows of an Iceberg table snapshot',
+  summary: 'Print the number of live rows of an Iceberg or Paimon table snapshot',
   usage: 'count <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('count', argv, { ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
-    io.out(String(await countRows(createLocalStorage(), tableArg(positionals[0]), parseSelector('count', values))));
+    const root = tableArg(positionals[0]);
+    const sel = parseSelector('count', values);
+    io.out(String((await isPaimonRoot(root)) ? await countPaimonRows(createLocalStorage(), root, paimonSelectorOf(sel)) : await countRows(createLocalStorage(), root, sel)));
   },
 };

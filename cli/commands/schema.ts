@@ -1,7 +1,8 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { parseSelector, tableArg, toWire } from './lake-args';
+import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
+import { readPaimonSchema } from '../../core/lake/paimon';
 
 function typeText(t: IcebergType): string {
   if (typeof t === 'string') return t;
@@ -23,12 +24,24 @@ function fieldJson(f: NestedField): unknown {
 
 export const schemaCommand: CliCommand = {
   name: 'schema',
-  summary: 'Show the schema of an Iceberg table (current, or the one a snapshot was written with)',
+  summary: 'Show the schema of an Iceberg or Paimon table (current, or the one a snapshot was written with)',
   usage: 'schema <table> [--snapshot ID] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const sel = parseSelector('schema', values);
-    const { metadata } = await loadTable(createLocalStorage(), tableArg(positionals[0]));
+    const root = tableArg(positionals[0]);
+    if (await isPaimonRoot(root)) {
+      const p = await readPaimonSchema(createLocalStorage(), root, paimonSelectorOf(sel));
+      if (values.json) {
+        io.out(stringifyJson({ schemaId: p.schemaId, primaryKeys: p.primaryKeys, partitionKeys: p.partitionKeys, bucketCount: p.bucketCount, fields: p.fields.map(fieldJson) }));
+        return;
+      }
+      io.out(`schema ${p.schemaId}`);
+      for (const f of p.fields) io.out(`  ${String(f.id).padStart(3)}  ${f.name}: ${typeText(f.type)}${f.required ? ' not null' : ''}${p.primaryKeys.includes(f.name) ? ' (primary key)' : ''}`);
+      if (p.partitionKeys.length) io.out(`partitioned by ${p.partitionKeys.join(', ')}`);
+      return;
+    }
+    const { metadata } = await loadTable(createLocalStorage(), root);
     const schema = snapshotSchema(metadata, selectSnapshot(metadata, sel), sel);
     const spec = metadata.partitionSpecs.find((s) => s.specId === metadata.defaultSpecId);
     if (values.json) {

@@ -71,14 +71,18 @@ interface OffsetJson {
   schemas: TableSchema[] | null;
 }
 
-/** JSON text of an offset: bigint positions become decimal strings (STYLE: 64-bit on the wire). */
-export function encodeOffset(offset: SourceOffset): string {
+/**
+ * JSON text of an offset: bigint positions become decimal strings (STYLE: 64-bit on the wire).
+ * `schemas: false` leaves the schema history out (smaller, e.g. for per-commit summaries); a
+ * restart from such an offset decodes with the server's current schemas.
+ */
+export function encodeOffset(offset: SourceOffset, options: { schemas?: boolean } = {}): string {
   const json: OffsetJson = {
     file: offset.file,
     pos: offset.pos.toString(),
     gtidSet: offset.gtidSet,
     snapshot: offset.snapshot,
-    schemas: offset.schemas,
+    schemas: options.schemas === false ? null : offset.schemas,
   };
   return JSON.stringify(json);
 }

@@ -29,6 +29,8 @@ export interface PendingChangelogRow {
   event: ChangeEvent;
   offset: SourceOffset;
   gtid: string | null;
+  /** False when the target already had this change (replay after a crash): only the changelog lacks it. */
+  buffered: boolean;
 }
 
 function imageJson(row: Record<string, unknown> | null): string | null {

@@ -58,6 +58,13 @@ describe('source offsets', () => {
     );
   });
 
+  it('can leave the schema history out', () => {
+    const schemas = [{ table: { db: 'a', table: 't' }, primaryKey: ['id'], columns: [{ name: 'id', mysqlType: 'int', icebergType: { type: 'int' as const }, nullable: false, position: 1 }] }];
+    const o = { file: 'binlog.000001', pos: 4n, gtidSet: null, snapshot: null, schemas };
+    expect(decodeOffset(encodeOffset(o)).schemas).toEqual(schemas);
+    expect(decodeOffset(encodeOffset(o, { schemas: false })).schemas).toBeNull();
+  });
+
   it('names the bad field', () => {
     expect(() => decodeOffset('{"file":"b.000001","pos":"-1","gtidSet":null,"snapshot":null}')).toThrowError(/field "pos" must be a decimal string/);
     expect(() => decodeOffset('{"file":"b.000001","pos":"4","snapshot":{"tables":[],"tableIndex":3,"lastKey":null}}')).toThrowError(

@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
+import { TidemarkError } from '../errors';
+import { loadTable, scanRows, type TableMetadata } from '../lake';
+import { applyRowDelta, appendRows, createTable, currentSchema, evolveSchema, expireSnapshots, rewriteDataFiles, type WriteEnv } from '../lake/write';
+import { createLocalStorage } from '../storage/local';
+import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
+import type { PipelineConfig } from './config-types';
+import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, readTableOffset } from './run-offsets';
+import { TableBuffer } from './sink-buffer';
+import { toLakeValue, type TargetColumn, type TargetDesign } from './sink-schema';
+
+/**
+ * One lake table the pipeline writes (a target or its changelog): where it is, its current
+ * columns, the offset it has committed through, and what is buffered for the next commit round.
+ */
+export interface LakeTableState {
+  id: string;
+  root: string;
+  columns: TargetColumn[];
+  key: string[];
+  /** Everything of the source stream at or before this offset is in the table; null = nothing yet, from the stream's very beginning. */
+  committed: SourceOffset | null;
+  commitsSinceCompaction: number;
+  metadata: TableMetadata;
+}
+
+export interface TargetState extends LakeTableState {
+  design: TargetDesign;
+  shardColumns: string[];
+  /** Inserts can meet a live row with the same key (merged shards without a distinguishing shard column, or a transform key): write them as upserts. */
+  insertsMayCollide: boolean;
+  buffer: TableBuffer;
+  changelog: LakeTableState | null;
+  pendingChangelog: PendingChangelogRow[];
+  /** Latest source commit time (ms) among buffered changes, for the lag metric. */
+  newestOpTsMs: number | null;
+}
+
+function columnsOf(m: TableMetadata): TargetColumn[] {
+  const s = currentSchema(m);
+  return s.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : 'string', required: f.required }));
+}
+
+function keyOf(m: TableMetadata): string[] {
+  const s = currentSchema(m);
+  return s.identifierFieldIds.map((id) => s.fields.find((f) => f.id === id)!.name);
+}
+
+const storage = createLocalStorage();
+
+/** Opens a lake table, creating it when absent (with the offset it starts from as a table property). */
+export async function openLakeTable(
+  id: string,
+  root: string,
+  create: { columns: TargetColumn[]; key: string[]; partitionBy: { column: string; transform: string }[]; properties: Record<string, string> },
+  startOffset: SourceOffset | null,
+  env: WriteEnv,
+): Promise<{ state: LakeTableState; created: boolean }> {
+  let created = false;
+  if (!existsSync(join(root, 'metadata'))) {
+    await createTable(root, {
+      columns: create.columns,
+      identifierColumns: create.key,
+      partitionBy: create.partitionBy,
+      properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset) } : {}) },
+      env,
+    });
+    created = true;
+  }
+  const metadata = (await loadTable(storage, root)).metadata;
+  return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata), commitsSinceCompaction: 0, metadata }, created };
+}
+
+export function changelogRoot(warehouse: string, db: string, table: string): string {
+  return join(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
+}
+
+export async function openTarget(
+  config: PipelineConfig,
+  design: TargetDesign,
+  shardColumns: string[],
+  insertsMayCollide: boolean,
+  startOffset: SourceOffset | null,
+  env: WriteEnv,
+): Promise<{ target: TargetState; created: boolean }> {
+  const [db, table] = design.id.split('.') as [string, string];
+  const root = join(config.sink.warehouse, db, table);
+  const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties: config.sink.tableProperties }, startOffset, env);
+  let changelog: LakeTableState | null = null;
+  if (config.pipeline.tidemark.changelogEnabled) {
+    changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env)).state;
+  }
+  return {
+    target: { ...state, design, shardColumns, insertsMayCollide, buffer: new TableBuffer(design.id, state.key), changelog, pendingChangelog: [], newestOpTsMs: null },
+    created,
+  };
+}
+
+/** Whether the record at `offset` is already in `t` (committed before a restart). */
+export function isCommitted(t: LakeTableState, offset: SourceOffset): boolean {
+  return t.committed !== null && compareOffsets(offset, t.committed) <= 0;
+}
+
+/** A projected source row → a lake row with exactly the target's current columns. */
+export function toTargetRow(t: TargetState, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of t.columns) {
+    let v = row[c.name];
+    if (v === undefined) {
+      // MySQL column names are case-insensitive; a projection may spell them differently.
+      const hit = Object.keys(row).find((k) => k.toLowerCase() === c.name.toLowerCase());
+      v = hit === undefined ? null : row[hit];
+    }
+    out[c.name] = toLakeValue(v, c.type, `${t.id}.${c.name}`);
+  }
+  return out;
+}
+
+export interface CommitOutcome {
+  table: string;
+  snapshotId: bigint;
+  rows: number;
+  lagMs: number | null;
+}
+
+/**
+ * Commits one target's buffered interval as one snapshot (data files, equality deletes, and the
+ * source offset in the summary, atomically), then its changelog rows with that snapshot's id.
+ */
+export async function commitTarget(t: TargetState, pipeline: string, offset: SourceOffset, now: number, env: WriteEnv): Promise<CommitOutcome | null> {
+  const summary = offsetSummary(pipeline, offset);
+  let outcome: CommitOutcome | null = null;
+  if (t.buffer.changes > 0) {
+    const { delta, rows } = t.buffer.toDelta();
+    const result = await applyRowDelta(t.root, delta, { summary, env });
+    t.metadata = result.metadata;
+    t.committed = offset;
+    t.commitsSinceCompaction++;
+    const snapshotId = result.metadata.currentSnapshotId!;
+    outcome = { table: t.id, snapshotId, rows, lagMs: t.newestOpTsMs === null ? null : Math.max(0, now - t.newestOpTsMs) };
+    t.buffer.clear();
+    t.newestOpTsMs = null;
+  }
+  if (t.changelog && t.pendingChangelog.length > 0) {
+    const rows = t.pendingChangelog.map((p, i) =>
+      // A change replayed after a crash may be in the target already: name the snapshot that has it.
+      toChangelogRow(p, BigInt(i), p.buffered && outcome ? outcome.snapshotId : findSnapshotCovering(t.metadata, p.offset)),
+    );
+    const result = await appendRows(t.changelog.root, rows, { summary, env });
+    t.changelog.metadata = result.metadata;
+    t.changelog.committed = offset;
+    t.pendingChangelog = [];
+  }
+  return outcome;
+}
+
+/** Compaction every `sink.compaction.commit.interval` commits; the summary keeps the offset. */
+export async function maintainTarget(t: TargetState, config: PipelineConfig, pipeline: string, now: number, env: WriteEnv): Promise<string[]> {
+  const done: string[] = [];
+  if (config.sink.compactionEnabled && t.commitsSinceCompaction >= config.sink.compactionCommitInterval && t.committed) {
+    const result = await rewriteDataFiles(t.root, { summary: offsetSummary(pipeline, t.committed), env });
+    t.metadata = result.metadata;
+    t.commitsSinceCompaction = 0;
+    done.push(`compacted ${t.id}`);
+  }
+  const maxAge = config.sink.tidemark.expireSnapshotsMaxAgeMs;
+  if (maxAge !== null) {
+    for (const table of [t, t.changelog].filter((x): x is LakeTableState => x !== null)) {
+      const r = await expireSnapshots(table.root, { olderThanMs: now - maxAge, retainLast: Math.max(1, config.sink.tidemark.expireSnapshotsRetainLast), env });
+      if (r.expiredSnapshotIds.length > 0) {
+        table.metadata = (await loadTable(storage, table.root)).metadata;
+        done.push(`expired ${r.expiredSnapshotIds.length} snapshots of ${table.id}`);
+      }
+    }
+  }
+  return done;
+}
+
+/** Applies lake schema changes to a target, refreshing its known columns. */
+export async function evolveTarget(t: TargetState, changes: Parameters<typeof evolveSchema>[1], env: WriteEnv): Promise<void> {
+  if (changes.length === 0) return;
+  const result = await evolveSchema(t.root, changes, env);
+  t.metadata = result.metadata;
+  t.columns = columnsOf(result.metadata);
+}
+
+/**
+ * TRUNCATE of one source table: delete the target rows that came from it. With shard columns
+ * the rows are told apart by them; a target fed by one source loses all its rows.
+ */
+export async function truncateKeys(t: TargetState, source: { db: string; table: string }, singleSource: boolean): Promise<Record<string, unknown>[]> {
+  if (t.key.length === 0) throw new TidemarkError('Unsupported', `${t.id} has no primary key: TRUNCATE of ${source.db}.${source.table} cannot be applied`, { table: t.id });
+  if (!singleSource && t.shardColumns.length === 0) {
+    throw new TidemarkError('Unsupported', `${t.id} merges several source tables without shard columns: TRUNCATE of ${source.db}.${source.table} cannot tell its rows apart (add tidemark.key.shard-columns)`, { table: t.id });
+  }
+  const { rows } = await scanRows(storage, t.root);
+  return rows
+    .filter((r) => (!t.shardColumns.includes('__table_name__') || r.__table_name__ === source.table) && (!t.shardColumns.includes('__schema_name__') || r.__schema_name__ === source.db))
+    .map((r) => Object.fromEntries(t.key.map((k) => [k, r[k] ?? null])));
+}
+
+export type { ChangeEvent };

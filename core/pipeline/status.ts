@@ -1,0 +1,95 @@
+import { writeFileAtomic } from './run-offsets';
+
+/**
+ * Runner metrics, pushed as `sync.progress` events and kept in a status file for the UI. Plain
+ * data only: 64-bit values (snapshot ids, binlog positions) are decimal strings (STYLE.md).
+ */
+export interface TableProgress {
+  /** Target table `namespace.table`. */
+  table: string;
+  /** Change events routed to this table since the run started (snapshot reads included). */
+  rowsIn: number;
+  /** Rows (after deduplication) committed: inserts + upserts + key deletes. */
+  rowsCommitted: number;
+  commits: number;
+  lastSnapshotId: string | null;
+  lastCommitAtMs: number | null;
+  /** Commit time − source commit time of the newest change in the last commit (ms). */
+  lagMs: number | null;
+  /** Snapshot phase of this table's sources: rows read, estimate, ETA; null once streaming only. */
+  snapshot: { rowsDone: number; rowsEstimated: number; etaMs: number | null; done: boolean } | null;
+  lastError: string | null;
+}
+
+export type SyncPhase = 'starting' | 'snapshot' | 'streaming' | 'stopping' | 'stopped' | 'failed';
+
+export interface SyncProgress {
+  pipeline: string;
+  phase: SyncPhase;
+  /** Source position of the last commit round (`file:pos`), GTID set. */
+  committedPosition: string | null;
+  committedGtid: string | null;
+  /** Transactions read from the source but not yet committed. */
+  bufferedTransactions: number;
+  tables: TableProgress[];
+  lastError: string | null;
+  updatedAtMs: number;
+}
+
+/** What `onEvent` receives. `sync.progress` follows every commit round and phase change. */
+export type SyncEvent =
+  | { type: 'sync.progress'; payload: SyncProgress }
+  | { type: 'sync.commit'; payload: { table: string; snapshotId: string; rows: number; lagMs: number | null; position: string } }
+  | { type: 'sync.schema-change'; payload: { table: string; ddl: string; notes: string[]; position: string } }
+  | { type: 'sync.warning'; payload: { message: string } };
+
+export class SyncStatus {
+  readonly tables = new Map<string, TableProgress>();
+  phase: SyncPhase = 'starting';
+  committedPosition: string | null = null;
+  committedGtid: string | null = null;
+  bufferedTransactions = 0;
+  lastError: string | null = null;
+
+  constructor(
+    readonly pipeline: string,
+    private readonly now: () => number,
+  ) {}
+
+  table(id: string): TableProgress {
+    let t = this.tables.get(id);
+    if (!t) {
+      t = { table: id, rowsIn: 0, rowsCommitted: 0, commits: 0, lastSnapshotId: null, lastCommitAtMs: null, lagMs: null, snapshot: null, lastError: null };
+      this.tables.set(id, t);
+    }
+    return t;
+  }
+
+  snapshotOf(): SyncProgress {
+    return {
+      pipeline: this.pipeline,
+      phase: this.phase,
+      committedPosition: this.committedPosition,
+      committedGtid: this.committedGtid,
+      bufferedTransactions: this.bufferedTransactions,
+      tables: [...this.tables.values()].map((t) => ({ ...t, snapshot: t.snapshot ? { ...t.snapshot } : null })),
+      lastError: this.lastError,
+      updatedAtMs: this.now(),
+    };
+  }
+}
+
+export async function writeStatusFile(path: string, progress: SyncProgress): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(progress, null, 2)}\n`);
+}
+
+/** One stderr line for the CLI: phase, position, per-table rows and lag. */
+export function formatProgressLine(p: SyncProgress): string {
+  const tables = p.tables
+    .map((t) => {
+      const snap = t.snapshot && !t.snapshot.done ? ` snapshot ${t.snapshot.rowsDone}/${t.snapshot.rowsEstimated}${t.snapshot.etaMs !== null ? ` eta ${Math.round(t.snapshot.etaMs / 1000)}s` : ''}` : '';
+      return `${t.table} in=${t.rowsIn} committed=${t.rowsCommitted} commits=${t.commits}${t.lagMs !== null ? ` lag=${t.lagMs}ms` : ''}${snap}`;
+    })
+    .join('; ');
+  return `[${p.pipeline}] ${p.phase} at ${p.committedPosition ?? '-'}${tables ? `: ${tables}` : ''}${p.lastError ? ` error: ${p.lastError}` : ''}`;
+}
