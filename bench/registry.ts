@@ -1,6 +1,11 @@
 import { runContractBench } from './contract';
 import { runLakeAppendBench } from './lake-append';
 import { runQueryBench } from './query';
+import { runCdcBinlogBench } from './cdc-binlog';
+import { runCdcSnapshotBench } from './cdc-snapshot';
+
+/** A benchmark that returns one record of named figures, shown as one row. */
+const oneRow = (run: () => Promise<Record<string, number>>) => async () => [await run()];
 
 export interface Bench {
   name: string;
@@ -13,5 +18,7 @@ export interface Bench {
 export const BENCHES: Bench[] = [
   { name: 'contract', description: 'one contract call: direct dispatch vs browser-mode HTTP round trip', run: runContractBench },
   { name: 'lake-append', description: 'Iceberg append of N rows (TIDEMARK_BENCH_ROWS, default 1M) as one commit vs a plain parquet-wasm write', run: runLakeAppendBench },
+  { name: 'cdc-binlog', description: 'binlog CDC: our source events/s vs raw zongji delivery of the same binlog (goal ≥ 0.8×); TIDEMARK_BENCH_FULL=1 for 1M', run: oneRow(() => runCdcBinlogBench()) },
+  { name: 'cdc-snapshot', description: 'snapshot phase rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), peak RSS; TIDEMARK_BENCH_FULL=1 for 5M', run: oneRow(() => runCdcSnapshotBench()) },
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
 ];

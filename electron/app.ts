@@ -17,6 +17,7 @@ import { AllowedRoots, serveFileRequest } from '../core/app/file-server';
 import { createHandlers } from '../core/app/handlers';
 import { STORAGE_ROUTE } from '../core/storage';
 import { createLocalStorage } from '../core/storage/local';
+import { installMenu, readWindowState, saveWindowState, type MenuActions } from './shell';
 
 export const APP_SCHEME = 'tidemark';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
@@ -26,6 +27,10 @@ export interface MainOptions {
   rendererDir: string;
   preloadPath: string;
   initialWarehouse: string | null;
+  /** The app's data folder (window state, recent warehouses, demo lake). */
+  dataDir: string;
+  /** Development build: devtools in the View menu. */
+  dev?: boolean;
 }
 
 const MIME: Record<string, string> = {
@@ -63,6 +68,7 @@ export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>):
 export async function startMain(options: MainOptions): Promise<BrowserWindow> {
   const storage = createLocalStorage();
   const roots = new AllowedRoots();
+  const recent: string[] = [];
   const windows = new Set<BrowserWindow>();
   const emit: HandlerContext['emit'] = (event, payload) => {
     for (const w of windows) w.webContents.send(IPC_EVENT_CHANNEL, { event, payload: toWire(payload) });
@@ -71,9 +77,18 @@ export async function startMain(options: MainOptions): Promise<BrowserWindow> {
     storage,
     mode: 'electron',
     electronVersion: process.versions.electron ?? null,
-    allowRoot: (p) => roots.add(p),
+    allowRoot: (p) => {
+      roots.add(p);
+      // The File → Open Recent menu follows what the user opened.
+      recent.splice(0, recent.length, p, ...recent.filter((r) => r !== p).slice(0, 7));
+      installMenu(menuActions, options.dev === true);
+    },
     initialWarehouse: options.initialWarehouse,
   });
+  const menuActions: MenuActions = {
+    openWarehouse: (path) => emit('app.openWarehouse', { path }),
+    recent: () => [...recent],
+  };
 
   ipcMain.handle(IPC_CALL_CHANNEL, async (event, name: unknown, input: unknown): Promise<Reply<unknown>> => {
     if (!isTrustedSender(event)) {
@@ -118,14 +133,19 @@ export async function startMain(options: MainOptions): Promise<BrowserWindow> {
   // No remote content: deny every permission request (camera, notifications, …).
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
+  const state = readWindowState(options.dataDir);
   const win = new BrowserWindow({
-    width: 1400,
-    height: 900,
+    width: state.width,
+    height: state.height,
+    ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
     title: 'Tidemark',
     show: true,
     webPreferences: { ...WEB_PREFERENCES, preload: options.preloadPath },
   });
+  if (state.maximized) win.maximize();
   windows.add(win);
+  installMenu(menuActions, options.dev === true);
+  win.on('close', () => void saveWindowState(options.dataDir, win).catch(() => undefined));
   win.on('closed', () => windows.delete(win));
   win.webContents.on('will-navigate', (event, url) => {
     if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();

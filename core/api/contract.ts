@@ -222,6 +222,8 @@ export type WireCallOutput<K extends CallName> = Wire<CallOutputs[K]>;
 export interface ApiEvents {
   /** A long-running operation reports progress (rows done, estimate). */
   'app.progress': { task: string; done: number; total: number | null; message: string };
+  /** The desktop shell's menu asks the UI to open a warehouse (File → Open / Open Recent). */
+  'app.openWarehouse': { path: string };
 }
 export type EventName = keyof ApiEvents;
 

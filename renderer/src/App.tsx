@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { client } from './api/client';
 import { OpenWarehouse } from './components/OpenWarehouse';
 import { TableTree } from './components/TableTree';
 import { TableView } from './components/table/TableView';
@@ -25,6 +26,9 @@ export function App() {
       if (url.table) await useStore.getState().openTable(url.table, url.version, url.tab);
     })();
   }, [loadVersion]);
+
+  // The desktop menu (File → Open / Open Recent) opens warehouses through the UI.
+  useEffect(() => client.on('app.openWarehouse', ({ path }) => void useStore.getState().openWarehouse(path)), []);
 
   // Alt+1…6 switch tabs.
   useEffect(() => {

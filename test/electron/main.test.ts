@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -19,7 +19,8 @@ beforeAll(async () => {
   await mkdir(join(dir, 'dist/assets'), { recursive: true });
   await writeFile(join(dir, 'dist/index.html'), '<!doctype html><div id="root"></div>');
   registerAppScheme();
-  win = (await startMain({ rendererDir: join(dir, 'dist'), preloadPath: '/app/preload.cjs', initialWarehouse: '/w' })) as unknown as FakeBrowserWindow;
+  await writeFile(join(dir, 'window-state.json'), JSON.stringify({ width: 900, height: 600, x: 5, y: 6, maximized: true }));
+  win = (await startMain({ rendererDir: join(dir, 'dist'), preloadPath: '/app/preload.cjs', initialWarehouse: '/w', dataDir: dir, dev: true })) as unknown as FakeBrowserWindow;
 });
 
 afterAll(async () => {
@@ -67,6 +68,29 @@ describe('Electron main process', () => {
     expect(await handler(trusted, 'lake.openWarehouse', { path: '' })).toMatchObject({ ok: false, error: { code: 'InvalidInput' } });
   });
 
+  it('restores the saved window size and saves it on close', async () => {
+    expect(win.options).toMatchObject({ width: 900, height: 600, x: 5, y: 6 });
+    expect(win.maximized).toBe(true);
+    win.emit('close');
+    await expect.poll(async () => JSON.parse(await readFile(join(dir, 'window-state.json'), 'utf8'))).toEqual({ width: 1111, height: 777, x: 10, y: 20, maximized: true });
+  });
+
+  it('installs native menus: open warehouse, recent (updated on open), reload, devtools in dev', async () => {
+    type Item = { label?: string; role?: string; submenu?: Item[]; click?: () => void };
+    const menu = () => fake.menuTemplate as Item[];
+    const file = menu().find((m) => m.label === 'File')!;
+    expect(file.submenu!.map((i) => i.label ?? i.role)).toEqual(['Open Warehouse…', 'Open Recent', undefined, 'quit']);
+    expect(menu().find((m) => m.label === 'View')!.submenu!.map((i) => i.role)).toContain('toggleDevTools');
+    const ipc = fake.ipcHandlers.get('tidemark:call')!;
+    const warehouse = `${requireSharedFixtures()}/iceberg`;
+    await ipc(trusted, 'lake.openWarehouse', { path: warehouse });
+    const recent = menu().find((m) => m.label === 'File')!.submenu!.find((i) => i.label === 'Open Recent')!;
+    expect(recent.submenu!.map((i) => i.label)).toContain(warehouse);
+    // Choosing a recent warehouse asks the UI to open it.
+    recent.submenu!.find((i) => i.label === warehouse)!.click!();
+    expect(win.webContents.sent.at(-1)).toEqual({ channel: 'tidemark:event', payload: { event: 'app.openWarehouse', payload: { path: warehouse } } });
+  });
+
   it('refuses IPC from frames that are not the app', async () => {
     const handler = fake.ipcHandlers.get('tidemark:call')!;
     expect(await handler({ senderFrame: { url: 'https://evil.example/' } }, 'app.version', {})).toEqual({
@@ -84,7 +108,8 @@ describe('Electron main process', () => {
 
     const warehouse = `${requireSharedFixtures()}/iceberg`;
     const expected = `${warehouse}/expected.json`;
-    const before = await handle(new Request(`${APP_ORIGIN}/fs/read?path=${encodeURIComponent(expected)}`));
+    const notOpened = `${requireSharedFixtures()}/paimon/expected.json`;
+    const before = await handle(new Request(`${APP_ORIGIN}/fs/read?path=${encodeURIComponent(notOpened)}`));
     expect(before.status).toBe(403);
     const ipc = fake.ipcHandlers.get('tidemark:call')!;
     expect(await ipc(trusted, 'lake.openWarehouse', { path: warehouse })).toMatchObject({ ok: true });
@@ -93,5 +118,15 @@ describe('Electron main process', () => {
     expect(await ranged.text()).toBe('{');
     const escape = await handle(new Request(`${APP_ORIGIN}/fs/read?path=${encodeURIComponent(`${warehouse}/../../../etc/passwd`)}`));
     expect(escape.status).toBe(403);
+  });
+});
+
+describe('single instance', () => {
+  it('a second instance quits and focuses the first', async () => {
+    const { claimSingleInstance } = await import('../../electron/shell');
+    fake.singleInstanceLock = false;
+    expect(claimSingleInstance(() => undefined)).toBe(false);
+    fake.singleInstanceLock = true;
+    expect(claimSingleInstance(() => undefined)).toBe(true);
   });
 });

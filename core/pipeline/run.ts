@@ -1,0 +1,358 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema } from '../cdc';
+import { TidemarkError, toTidemarkError } from '../errors';
+import { defaultWriteEnv, type WriteEnv } from '../lake/write';
+import type { PipelineConfig } from './config-types';
+import { planRoutes, type RoutePlan, type SourceTablePlan } from './route';
+import { loadTable } from '../lake';
+import { createLocalStorage } from '../storage/local';
+import { compareOffsets, maxOffset, readCheckpoint, readTableOffset, writeCheckpoint } from './run-offsets';
+import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
+import { planEvolution } from './sink-evolution';
+import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
+import { changelogRoot, commitTarget, evolveTarget, isCommitted, maintainTarget, openTarget, toTargetRow, truncateKeys, type TargetState } from './sink-writer';
+import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
+import { compileTransform, type CompiledTransform } from './transform';
+import type { RowMeta } from './transform-eval';
+
+/**
+ * The sync pipeline runner: CDC source → routes and transforms → Iceberg targets, exactly once.
+ *
+ * Whole source transactions are buffered and every commit interval
+ * (`execution.checkpointing.interval`) each changed target gets one snapshot holding its net
+ * changes and the source offset (same atomic commit). A restart resumes from the smallest offset
+ * any table has committed through and skips, per table, what that table already has. See
+ * README.md "Runner" for what readers see across tables mid-round.
+ */
+export interface RunPipelineOptions {
+  config: PipelineConfig;
+  /** Stop once the source has reached the binlog end read at start and everything is committed. */
+  untilCaughtUp?: boolean;
+  /** Abort: commit what is buffered, then return (SIGINT/SIGTERM in the CLI). */
+  signal?: AbortSignal;
+  onEvent?: (event: SyncEvent) => void;
+  /** Overrides of the derived source configuration (tests: server id, heartbeat interval). */
+  source?: Partial<MySqlSourceConfig>;
+  /** Clock (ms since the epoch) for metrics; default Date.now. */
+  now?: () => number;
+  env?: WriteEnv;
+}
+
+export interface RunPipelineResult {
+  /** Offset of the last commit round; null when nothing was committed. */
+  offset: SourceOffset | null;
+  commits: number;
+  progress: SyncProgress;
+}
+
+const statusDir = (config: PipelineConfig) => join(config.sink.warehouse, '.tidemark');
+const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+export const statusFilePath = (config: PipelineConfig) => config.pipeline.tidemark.statusFile ?? join(statusDir(config), `${fileSafe(config.pipeline.name)}.status.json`);
+export const checkpointFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.checkpoint.json`);
+
+const toInfo = (s: TableSchema) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) });
+
+export async function runPipeline(options: RunPipelineOptions): Promise<RunPipelineResult> {
+  const { config } = options;
+  const now = options.now ?? Date.now;
+  const env = options.env ?? defaultWriteEnv;
+  const name = config.pipeline.name;
+  const emit = (e: SyncEvent) => options.onEvent?.(e);
+  const status = new SyncStatus(name, now);
+  const statusFile = statusFilePath(config);
+  const interval = config.pipeline.checkpointIntervalMs;
+  const skipped = new Set(config.source.skippedOperations);
+
+  const heartbeat = options.untilCaughtUp ? Math.min(config.source.heartbeatIntervalMs, 1000) : config.source.heartbeatIntervalMs;
+  const sourceConfig = toSourceConfig(config, { heartbeatIntervalMs: heartbeat, ...options.source });
+  const source = createMySqlSource(sourceConfig);
+
+  const transforms: CompiledTransform[] = config.transforms.map((t) => compileTransform(t.projection, t.filter));
+  const schemas = new Map<string, TableSchema>();
+  let plan: RoutePlan = planRoutes(config, []);
+  let sourcePlans = new Map<string, SourceTablePlan>();
+  const targets = new Map<string, TargetState>();
+
+  let lastOffset: SourceOffset | null = null;
+  let roundOffset: SourceOffset | null = null;
+  let lastRoundAt = now();
+  let commits = 0;
+  let warnedKeys = new Set<string>();
+
+  async function publish(): Promise<void> {
+    const p = status.snapshotOf();
+    emit({ type: 'sync.progress', payload: p });
+    await writeStatusFile(statusFile, p);
+  }
+
+  /** Routes and designs targets for the known source schemas; opens (creating) new targets. */
+  async function replan(startOffset: SourceOffset | null): Promise<void> {
+    plan = planRoutes(config, [...schemas.values()].map(toInfo));
+    sourcePlans = indexSourcePlans(plan);
+    for (const w of plan.warnings) {
+      const key = `${w.kind}|${w.target}|${w.message}`;
+      if (!warnedKeys.has(key)) emit({ type: 'sync.warning', payload: { message: w.message } });
+      warnedKeys.add(key);
+    }
+    const typesBySource = new Map<string, Map<string, string>>();
+    for (const sp of plan.tables) {
+      const schema = schemas.get(`${sp.source.db}.${sp.source.table}`)!;
+      typesBySource.set(`${sp.source.db}.${sp.source.table}`, outputColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
+    }
+    for (const tp of plan.targets) {
+      const id = `${tp.target.db}.${tp.target.table}`;
+      if (targets.has(id)) continue;
+      const firstSource = plan.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
+      const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
+      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null);
+      const collide = plan.warnings.some((w) => w.kind === 'key-collision' && w.target === id) || plan.tables.some((s) => s.transformIndex !== null && config.transforms[s.transformIndex]!.primaryKeys !== null && s.targets.some((t) => `${t.target.db}.${t.target.table}` === id));
+      const { target } = await openTarget(config, design, tp.shardColumns, collide, startOffset, env);
+      targets.set(id, target);
+      status.table(id);
+    }
+  }
+
+  function targetsOf(db: string, table: string): { sp: SourceTablePlan; ts: TargetState[] } | null {
+    const sp = sourcePlans.get(`${db}.${table}`);
+    if (!sp) return null;
+    return { sp, ts: sp.targets.map((t) => targets.get(`${t.target.db}.${t.target.table}`)!).filter(Boolean) };
+  }
+
+  function project(sp: SourceTablePlan, t: TargetState, row: Record<string, unknown> | null, meta: RowMeta): Record<string, unknown> | null {
+    if (row === null) return null;
+    const transform = sp.transformIndex === null ? null : transforms[sp.transformIndex]!;
+    const projected = transform ? transform.apply(row as never, meta) : row;
+    if (projected === null) return null;
+    const withShards: Record<string, unknown> = { ...projected };
+    if (t.shardColumns.includes('__table_name__')) withShards.__table_name__ = sp.source.table;
+    if (t.shardColumns.includes('__schema_name__')) withShards.__schema_name__ = sp.source.db;
+    return toTargetRow(t, withShards);
+  }
+
+  function routeEvent(e: ChangeEvent, offset: SourceOffset, gtid: string | null): void {
+    if (e.op !== 'r' && skipped.has(e.op)) return;
+    const routed = targetsOf(e.table.db, e.table.table);
+    if (!routed) throw new TidemarkError('NotFound', `change for ${e.table.db}.${e.table.table} at ${formatPosition(offset)}, which the pipeline has no schema for`, { table: `${e.table.db}.${e.table.table}` });
+    for (const t of routed.ts) {
+      const stats = status.table(t.id);
+      const inTarget = isCommitted(t, offset);
+      if (t.changelog && !isCommitted(t.changelog, offset)) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
+      if (inTarget) continue;
+      stats.rowsIn++;
+      const meta = (kind: RowMeta['dataEventType']): RowMeta => ({ namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.opTsMs });
+      if (e.op === 'c' || e.op === 'r') {
+        const after = project(routed.sp, t, e.after, meta('+I'));
+        if (after) t.buffer.put(after, t.insertsMayCollide);
+      } else if (e.op === 'u') {
+        const before = project(routed.sp, t, e.before, meta('-U'));
+        const after = project(routed.sp, t, e.after, meta('+U'));
+        if (before) t.buffer.delete(before);
+        if (after) t.buffer.put(after, true);
+      } else {
+        const before = project(routed.sp, t, e.before, meta('-D'));
+        if (before) t.buffer.delete(before);
+      }
+      t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, e.opTsMs);
+    }
+  }
+
+  /** One commit round: a snapshot per changed table at `lastOffset`, then the checkpoint file. */
+  async function commitRound(): Promise<void> {
+    lastRoundAt = now();
+    if (lastOffset === null || (roundOffset !== null && compareOffsets(lastOffset, roundOffset) === 0)) return;
+    const offset = lastOffset;
+    const commitNow = now();
+    for (const t of targets.values()) {
+      const outcome = await commitTarget(t, name, offset, commitNow, env);
+      if (outcome) {
+        commits++;
+        const stats = status.table(t.id);
+        stats.commits++;
+        stats.rowsCommitted += outcome.rows;
+        stats.lastSnapshotId = outcome.snapshotId.toString();
+        stats.lastCommitAtMs = commitNow;
+        stats.lagMs = outcome.lagMs;
+        emit({ type: 'sync.commit', payload: { table: t.id, snapshotId: outcome.snapshotId.toString(), rows: outcome.rows, lagMs: outcome.lagMs, position: formatPosition(offset) } });
+      }
+      for (const note of await maintainTarget(t, config, name, commitNow, env)) emit({ type: 'sync.warning', payload: { message: note } });
+    }
+    // Every table now holds everything up to `offset` (unchanged tables had nothing to add).
+    await writeCheckpoint(checkpointFilePath(config), { pipeline: name, offset, committedAtMs: commitNow });
+    for (const t of targets.values()) {
+      t.committed = maxOffset(t.committed, offset);
+      if (t.changelog) t.changelog.committed = maxOffset(t.changelog.committed, offset);
+    }
+    roundOffset = offset;
+    status.committedPosition = formatPosition(offset);
+    status.committedGtid = offset.gtidSet;
+    status.bufferedTransactions = 0;
+    await publish();
+  }
+
+  async function applySchemaChange(ev: SchemaChangeEvent): Promise<void> {
+    const id = `${ev.table.db}.${ev.table.table}`;
+    if (ev.schemaAfter) schemas.set(`${ev.schemaAfter.table.db}.${ev.schemaAfter.table.table}`, ev.schemaAfter);
+    if (ev.changes.some((c) => c.kind === 'drop-table' || c.kind === 'rename-table')) schemas.delete(id);
+    const created = ev.changes.some((c) => c.kind === 'create-table');
+    if (created) {
+      if (!config.source.binlogNewlyAddedTableEnabled && !config.sink.schemaChanges.includes('create.table')) return;
+      // A table created now has no rows before this point: it starts at the last offset handed out.
+      await replan(lastOffset);
+      return;
+    }
+    const routed = targetsOf(ev.table.db, ev.table.table);
+    if (!routed) return;
+    // Rows buffered so far are in the old schema: commit them before the schema moves on.
+    await commitRound();
+    for (const t of routed.ts) {
+      const evo = planEvolution(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges, ev, t);
+      await evolveTarget(t, evo.changes, env);
+      const truncate = ev.changes.some((c) => c.kind === 'truncate-table') && !skipped.has('t') && config.sink.schemaChanges.includes('truncate.table') && !['ignore', 'exception'].includes(config.pipeline.schemaChangeBehavior);
+      if (truncate && !isCommitted(t, ev.offset)) {
+        for (const key of await truncateKeys(t, ev.table, plan.targets.find((x) => `${x.target.db}.${x.target.table}` === t.id)!.sources.length === 1)) t.buffer.delete(key);
+      }
+      emit({ type: 'sync.schema-change', payload: { table: t.id, ddl: ev.ddl, notes: evo.notes, position: formatPosition(ev.offset) } });
+    }
+    await replan(lastOffset);
+  }
+
+  let stopRequested = false;
+  const onAbort = () => {
+    stopRequested = true;
+  };
+  options.signal?.addEventListener('abort', onAbort);
+  let iterator: AsyncGenerator<SourceRecord, void, undefined> | null = null;
+  let pending: Promise<IteratorResult<SourceRecord, void>> | null = null;
+  try {
+    for (const s of await source.describeTables()) schemas.set(`${s.table.db}.${s.table.table}`, s);
+    // Offsets of existing tables decide where to resume; a fresh run stores its start point with
+    // every table it creates (table property), before any record is read.
+    const checkpoint = await readCheckpoint(checkpointFilePath(config));
+    plan = planRoutes(config, [...schemas.values()].map(toInfo));
+    const existing = await probeOffsets(config, plan);
+    let resume: SourceOffset | null;
+    if (checkpoint === null && existing.length === 0) {
+      resume = await planStartOffset(config, sourceConfig, [...schemas.values()]);
+    } else {
+      const effective = existing.map((o) => maxOffset(o, checkpoint?.offset ?? null));
+      if (existing.length === 0 && checkpoint) effective.push(checkpoint.offset);
+      resume = effective.some((o) => o === null) ? null : effective.map((o) => o!).reduce((a, b) => (compareOffsets(a, b) <= 0 ? a : b));
+    }
+    await replan(resume);
+    for (const t of targets.values()) {
+      t.committed = maxOffset(t.committed, checkpoint?.offset ?? null);
+      if (t.changelog) t.changelog.committed = maxOffset(t.changelog.committed, checkpoint?.offset ?? null);
+    }
+    const caughtUpAt = options.untilCaughtUp ? await readBinlogEnd(sourceConfig) : null;
+    status.phase = resume?.snapshot || (resume === null && ['initial', 'snapshot'].includes(config.source.startup.mode)) ? 'snapshot' : 'streaming';
+    await publish();
+
+    iterator = source.start(resume);
+    lastRoundAt = now();
+    for (;;) {
+      if (stopRequested) break;
+      pending ??= iterator.next();
+      const wait = Math.max(0, lastRoundAt + interval - now());
+      let timer: NodeJS.Timeout | undefined;
+      let abortWait: (() => void) | undefined;
+      const r = await Promise.race([
+        pending,
+        new Promise<'tick'>((res) => {
+          timer = setTimeout(() => res('tick'), wait);
+        }),
+        new Promise<'abort'>((res) => {
+          abortWait = () => res('abort');
+          options.signal?.addEventListener('abort', abortWait);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (abortWait) options.signal?.removeEventListener('abort', abortWait);
+      if (r === 'abort') break;
+      if (r === 'tick') {
+        await commitRound();
+        continue;
+      }
+      pending = null;
+      if (r.done) break;
+      await handle(r.value);
+      // lastOffset is assigned inside handle(): TypeScript's narrowing cannot see that.
+      const at = lastOffset as SourceOffset | null;
+      if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) break;
+    }
+    status.phase = 'stopping';
+    await commitRound();
+    status.phase = 'stopped';
+    await publish();
+    return { offset: roundOffset, commits, progress: status.snapshotOf() };
+  } catch (e) {
+    const err = toTidemarkError(e);
+    status.phase = 'failed';
+    status.lastError = `${err.code}: ${err.message}`;
+    await publish().catch(() => {});
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await source.stop().catch(() => {});
+    if (pending) await Promise.race([pending.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    await iterator?.return(undefined).catch(() => undefined);
+  }
+
+  async function handle(rec: SourceRecord): Promise<void> {
+    switch (rec.kind) {
+      case 'transaction': {
+        const b = rec.batch;
+        for (const e of b.events) routeEvent(e, b.endOffset, b.gtid ?? null);
+        lastOffset = b.endOffset;
+        status.bufferedTransactions++;
+        return;
+      }
+      case 'schema-change': {
+        try {
+          await applySchemaChange(rec.event);
+        } catch (e) {
+          // Commit what came before the offending DDL so a restart resumes exactly at it.
+          const err = toTidemarkError(e);
+          for (const t of targets.values()) if (t.id.length > 0 && targetsOf(rec.event.table.db, rec.event.table.table)?.ts.includes(t)) status.table(t.id).lastError = err.message;
+          throw err;
+        }
+        lastOffset = rec.event.offset;
+        return;
+      }
+      case 'heartbeat':
+        lastOffset = rec.offset;
+        return;
+      case 'snapshot-complete':
+        lastOffset = rec.offset;
+        status.phase = 'streaming';
+        for (const t of status.tables.values()) if (t.snapshot) t.snapshot.done = true;
+        return;
+      case 'snapshot-progress': {
+        const p = rec.progress;
+        for (const t of targetsOf(p.table.db, p.table.table)?.ts ?? []) {
+          const s = status.table(t.id);
+          s.snapshot = { rowsDone: p.rowsDone, rowsEstimated: p.rowsEstimated, etaMs: p.etaMs, done: p.done };
+        }
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Committed offsets of the target (and changelog) tables that exist already: each table's last
+ * commit, or its start offset when it has none (null: it starts at the stream's beginning).
+ */
+async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<(SourceOffset | null)[]> {
+  const out: (SourceOffset | null)[] = [];
+  const storage = createLocalStorage();
+  for (const tp of plan.targets) {
+    const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
+    if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
+    for (const root of roots) {
+      if (!existsSync(join(root, 'metadata'))) continue;
+      out.push(readTableOffset((await loadTable(storage, root)).metadata));
+    }
+  }
+  return out;
+}
