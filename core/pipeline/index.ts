@@ -9,3 +9,7 @@ export { compileTransform, compileProjection, compileFilter, parseProjection, ty
 export { METADATA_COLUMNS, type Row, type RowMeta, type Value } from './transform-eval';
 export { matchTable, convertTableList, expandSinkTable } from './table-pattern';
 export { exportFlinkYaml, ANY_ENV } from './export-flink';
+export { runPipeline, statusFilePath, checkpointFilePath, type RunPipelineOptions, type RunPipelineResult } from './run';
+export { formatProgressLine, type SyncEvent, type SyncProgress, type TableProgress, type SyncPhase } from './status';
+export { compareOffsets, readCommittedOffset, SUMMARY_OFFSET, SUMMARY_FILE, SUMMARY_POS, SUMMARY_GTID } from './run-offsets';
+export { planEvolution, describeBehavior, type EvolutionPlan } from './sink-evolution';

@@ -1,0 +1,125 @@
+/**
+ * Shared helpers of the pipeline runner tests: a sharded `app.order_0..3` source on a private
+ * MariaDB, pipeline YAML for it, and row-for-row comparison of the lake with the source.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import type { PrivateMariaDb } from '../support/mariadb';
+import { loadPipelineConfig, type PipelineConfig } from '../../core/pipeline';
+import { scanRows } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
+
+export const SHARDS = [0, 1, 2, 3];
+
+let nextServerId = 7100 + (process.pid % 500) * 3;
+
+export interface YamlOptions {
+  warehouse: string;
+  behavior?: string;
+  changelog?: boolean;
+  intervalMs?: number;
+  name?: string;
+  extraPipeline?: string;
+  extraSink?: string;
+  chunkSize?: number;
+}
+
+export function pipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
+  return `source:
+  type: mariadb
+  hostname: 127.0.0.1
+  port: "${db.port}"
+  username: ${db.user}
+  password: \${env:DB_PASS}
+  tables: app.order_\\.*
+  server-id: "${nextServerId++}"
+  heartbeat.interval: 200ms
+  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}
+sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${o.warehouse}
+  sink.compaction.enabled: true
+  sink.compaction.commit.interval: 4
+${o.extraSink ?? ''}route:
+  - source-table: app.order_\\.*
+    sink-table: ods.orders
+    tidemark.key.shard-columns: __table_name__
+pipeline:
+  name: ${o.name ?? 'orders'}
+  schema.change.behavior: ${o.behavior ?? 'lenient'}
+  execution.checkpointing.interval: ${o.intervalMs ?? 200}ms
+  tidemark.changelog.enabled: ${o.changelog ?? true}
+${o.extraPipeline ?? ''}`;
+}
+
+export function loadConfig(db: PrivateMariaDb, o: YamlOptions): PipelineConfig {
+  return loadPipelineConfig(pipelineYaml(db, o), { fileName: 'test.yaml', env: { DB_PASS: db.password } }).config;
+}
+
+export async function createShards(conn: mysql.Connection, rowsPerShard: number): Promise<void> {
+  await conn.query('CREATE DATABASE IF NOT EXISTS app');
+  for (const s of SHARDS) {
+    await conn.query(`CREATE TABLE app.order_${s} (id INT PRIMARY KEY AUTO_INCREMENT, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2), created DATETIME(3))`);
+    if (rowsPerShard > 0) {
+      const values = Array.from({ length: rowsPerShard }, (_, i) => `('c${s}-${i}', ${(i * 1.25 + s).toFixed(2)}, '2024-01-0${1 + (i % 9)} 10:00:00.${String(i % 1000).padStart(3, '0')}')`);
+      await conn.query(`INSERT INTO app.order_${s} (customer, amount, created) VALUES ${values.join(',')}`);
+    }
+  }
+}
+
+export type Flat = Record<string, string | null>;
+
+/** A comparable text form of a row: every value as text (timestamps ISO, decimals canonical). */
+function flatten(row: Record<string, unknown>, columns: string[]): Flat {
+  const out: Flat = {};
+  for (const c of columns) {
+    const v = row[c];
+    out[c] = v === null || v === undefined ? null : typeof v === 'string' ? v : String(v);
+  }
+  return out;
+}
+
+const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
+
+/** Source rows of every shard with `__table_name__`, ordered by (shard, id). */
+export async function sourceRows(conn: mysql.Connection, columns: string[]): Promise<Flat[]> {
+  const out: Flat[] = [];
+  for (const s of SHARDS) {
+    const [cols] = await conn.query<mysql.RowDataPacket[]>(`SELECT COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA='app' AND TABLE_NAME='order_${s}'`);
+    const have = new Set(cols.map((r) => String(r.c)));
+    const select = columns.filter((c) => c !== '__table_name__').map((c) => {
+      if (!have.has(c)) return `NULL AS \`${c}\``;
+      if (c === 'created') return `DATE_FORMAT(created, '%Y-%m-%dT%H:%i:%s.%f') AS created`;
+      return `CAST(\`${c}\` AS CHAR) AS \`${c}\``;
+    });
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${select.join(', ')} FROM app.order_${s}`);
+    for (const r of rows) out.push(flatten({ ...r, __table_name__: `order_${s}` }, columns));
+  }
+  return out.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+}
+
+export async function lakeRows(warehouse: string, columns: string[], table = 'orders'): Promise<Flat[]> {
+  const { rows } = await scanRows(createLocalStorage(), join(warehouse, 'ods', table));
+  return rows.map((r) => flatten(r, columns)).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+}
+
+export async function changelogRows(warehouse: string): Promise<Record<string, unknown>[]> {
+  const { rows } = await scanRows(createLocalStorage(), join(warehouse, 'ods', 'orders__changelog'));
+  return rows;
+}
+
+/** SHA-256 of the rows in order: equal checksums mean equal tables row for row. */
+export function checksum(rows: Flat[]): string {
+  return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+}
+
+/** Polls `check` until true, failing after the deadline (never a fixed sleep). */
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
