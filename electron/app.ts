@@ -17,6 +17,8 @@ import { AllowedRoots, serveFileRequest } from '../core/app/file-server';
 import { createHandlers } from '../core/app/handlers';
 import { STORAGE_ROUTE } from '../core/storage';
 import { createLocalStorage } from '../core/storage/local';
+import { createSyncService } from '../core/app/sync-service';
+import { createKeychainSecrets } from './secrets';
 import { installMenu, readWindowState, saveWindowState, type MenuActions } from './shell';
 
 export const APP_SCHEME = 'tidemark';
@@ -73,7 +75,10 @@ export async function startMain(options: MainOptions): Promise<BrowserWindow> {
   const emit: HandlerContext['emit'] = (event, payload) => {
     for (const w of windows) w.webContents.send(IPC_EVENT_CHANNEL, { event, payload: toWire(payload) });
   };
+  const sync = createSyncService({ dataDir: options.dataDir, secrets: createKeychainSecrets(options.dataDir) });
+  app.on('before-quit', () => void sync.stopAll());
   const handlers = createHandlers({
+    sync,
     storage,
     mode: 'electron',
     electronVersion: process.versions.electron ?? null,

@@ -6,6 +6,7 @@ import { createHandlers } from '../../core/app/handlers';
 import { AllowedRoots } from '../../core/app/file-server';
 import { startBrowserServer } from '../../core/app/http-server';
 import { defaultDataDir, ensureDemoLake } from '../../core/app/data-dir';
+import { createSyncService } from '../../core/app/sync-service';
 import { PACKAGE_ROOT, RENDERER_DIST } from '../../core/app/paths';
 import { TidemarkError } from '../../core/errors';
 import { createLocalStorage } from '../../core/storage/local';
@@ -38,14 +39,17 @@ async function runServe(argv: string[], io: CliIo, name: string) {
   ensureRendererBuilt(io);
   const storage = createLocalStorage();
   const roots = new AllowedRoots();
-  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse });
+  // Browser mode has no OS keychain: pipelines must reference passwords as ${env:NAME}.
+  const sync = createSyncService({ dataDir: defaultDataDir(), secrets: null });
+  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse, sync });
   const server = await startBrowserServer({ handlers, storage, roots, rendererDir: RENDERER_DIST, port });
   io.out(`Tidemark is running in browser mode: ${server.url}`);
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void server.close().then(done);
+      // Running pipelines commit what they buffered before the server goes.
+      void sync.stopAll().finally(() => void server.close().then(done));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

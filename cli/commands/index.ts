@@ -12,6 +12,8 @@ import { diffCommand, exportCommand, historyCommand, queryCommand, schemaDiffCom
 import { versionCommand } from './version';
 import { validateCommand } from './validate';
 import { exportFlinkCommand } from './export-flink';
+import { planCommand } from './plan';
+import { syncCommand } from './sync';
 
 /** Every `tidemark` command, in the order `--help` lists them. Later issues add theirs here. */
 export const COMMANDS: CliCommand[] = [
@@ -36,4 +38,6 @@ export const COMMANDS: CliCommand[] = [
   versionCommand,
   validateCommand,
   exportFlinkCommand,
+  planCommand,
+  syncCommand,
 ];

@@ -14,6 +14,8 @@ export const wireBigint = z
   .transform((s) => BigInt(s));
 
 const tablePath = z.string().min(1, 'expected a table folder path');
+/** Pipeline names become file names in the app's data folder: keep them plain. */
+const pipelineName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ - (max 64)');
 
 /** Which version of a table: a snapshot id, the snapshot current at a time, or a ref; none = current. */
 export const versionInput = z
@@ -63,6 +65,16 @@ export const callInputs = {
     })
     .strict()
     .refine((v) => (v.path !== undefined) !== (v.sql !== undefined && v.warehouse !== undefined), 'give either path (a table) or warehouse + sql'),
+  'sync.list': z.object({}).strict(),
+  'sync.read': z.object({ name: pipelineName }).strict(),
+  'sync.save': z.object({ name: pipelineName, yaml: z.string() }).strict(),
+  'sync.delete': z.object({ name: pipelineName }).strict(),
+  'sync.validate': z.object({ yaml: z.string(), name: z.string().optional() }).strict(),
+  'sync.testConnection': z.object({ name: pipelineName }).strict(),
+  'sync.plan': z.object({ name: pipelineName }).strict(),
+  'sync.start': z.object({ name: pipelineName, untilCaughtUp: z.boolean().default(false) }).strict(),
+  'sync.stop': z.object({ name: pipelineName }).strict(),
+  'sync.status': z.object({ name: pipelineName }).strict(),
 } as const;
 
 export interface AppVersion {
@@ -193,6 +205,38 @@ export interface SqlResult {
   elapsedMs: number;
 }
 
+// Result types defined next to the code that produces them, re-exported so that the renderer needs
+// nothing from core/ but core/api (type-only: erased at build time).
+export type { SyncProgress, TableProgress, SyncPhase } from '../pipeline/status';
+export type { PipelinePlan } from '../pipeline/run-plan';
+export type { PreflightReport, PreflightCheck } from '../cdc/preflight';
+export type { SchemaDiff } from '../query/schema-diff';
+export type { RowDiff, ChangedRow } from '../query/row-diff';
+export type { KeyVersion } from '../query/key-history';
+export type { ColumnStats } from '../query/column-stats';
+
+export interface PipelineEntry {
+  name: string;
+  /** The YAML file in the app's data folder. */
+  file: string;
+  running: boolean;
+  /** The last progress the runner reported (live, or from its status file), null before any run. */
+  status: import('../pipeline/status').SyncProgress | null;
+}
+
+export interface PipelineIssue {
+  code: string;
+  line: number;
+  path: string;
+  message: string;
+}
+
+export interface PipelineValidation {
+  ok: boolean;
+  errors: PipelineIssue[];
+  warnings: PipelineIssue[];
+}
+
 export interface CallOutputs {
   'app.version': AppVersion;
   'app.initialState': { warehouse: string | null };
@@ -208,6 +252,16 @@ export interface CallOutputs {
   'query.keyHistory': import('../query/key-history').KeyVersion[];
   'query.stats': import('../query/column-stats').ColumnStats[];
   'query.export': { to: string; rows: number };
+  'sync.list': PipelineEntry[];
+  'sync.read': { name: string; file: string; yaml: string };
+  'sync.save': { name: string; file: string; validation: PipelineValidation };
+  'sync.delete': { name: string };
+  'sync.validate': PipelineValidation;
+  'sync.testConnection': import('../cdc/preflight').PreflightReport;
+  'sync.plan': import('../pipeline/run-plan').PipelinePlan;
+  'sync.start': { name: string; started: boolean };
+  'sync.stop': { name: string; stopped: boolean };
+  'sync.status': import('../pipeline/status').SyncProgress | null;
 }
 
 export type CallName = keyof typeof callInputs & keyof CallOutputs;
@@ -224,6 +278,10 @@ export interface ApiEvents {
   'app.progress': { task: string; done: number; total: number | null; message: string };
   /** The desktop shell's menu asks the UI to open a warehouse (File → Open / Open Recent). */
   'app.openWarehouse': { path: string };
+  /** A running pipeline's progress, after every commit round and phase change. */
+  'sync.progress': import('../pipeline/status').SyncProgress;
+  /** A running pipeline committed a snapshot, changed a schema, warned or stopped. */
+  'sync.event': { pipeline: string; type: string; message: string };
 }
 export type EventName = keyof ApiEvents;
 

@@ -16,6 +16,7 @@ import { openTableSource } from '../query/table-source';
 import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
+import type { SyncService } from './sync-service';
 import { exportResult, icebergPageSource, readPage, runSql, type PageSource } from './query-service';
 import { TIDEMARK_VERSION } from './version';
 
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   initialWarehouse: string | null;
   /** The query engine; created on first use (DuckDB-wasm takes ~1.5 s to start). */
   createEngine?: () => Promise<QueryEngine>;
+  /** The sync manager (pipelines in the app's data folder); absent → sync.* calls fail NotFound. */
+  sync?: SyncService;
 }
 
 /** Paimon speaks of tags where Iceberg speaks of refs. */
@@ -45,6 +48,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     return engine;
   };
   const abs = (p: string) => resolve(p);
+  const sync = () => {
+    if (!deps.sync) throw new TidemarkError('NotFound', 'the sync manager is not available in this process', {});
+    return deps.sync;
+  };
   const formatOf = async (path: string) => {
     const format = await detectTableFormat(deps.storage, path);
     if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
@@ -122,5 +129,15 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
     'query.export': async (input) =>
       exportResult(await getEngine(), { ...input, to: abs(input.to), path: input.path ? abs(input.path) : undefined, warehouse: input.warehouse ? abs(input.warehouse) : undefined }),
+    'sync.list': async () => sync().list(),
+    'sync.read': async ({ name }) => sync().read(name),
+    'sync.save': async ({ name, yaml }) => sync().save(name, yaml),
+    'sync.delete': async ({ name }) => sync().remove(name),
+    'sync.validate': async ({ yaml, name }) => sync().validate(yaml, name),
+    'sync.testConnection': async ({ name }) => sync().testConnection(name),
+    'sync.plan': async ({ name }) => sync().plan(name),
+    'sync.start': async ({ name, untilCaughtUp }, ctx) => sync().start(name, untilCaughtUp, ctx),
+    'sync.stop': async ({ name }) => sync().stop(name),
+    'sync.status': async ({ name }) => sync().status(name),
   };
 }

@@ -13,3 +13,4 @@ export { runPipeline, statusFilePath, checkpointFilePath, type RunPipelineOption
 export { formatProgressLine, type SyncEvent, type SyncProgress, type TableProgress, type SyncPhase } from './status';
 export { compareOffsets, readCommittedOffset, SUMMARY_OFFSET, SUMMARY_FILE, SUMMARY_POS, SUMMARY_GTID } from './run-offsets';
 export { planEvolution, describeBehavior, type EvolutionPlan } from './sink-evolution';
+export { planPipeline, formatPlan, type PipelinePlan } from './run-plan';

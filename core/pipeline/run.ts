@@ -11,7 +11,7 @@ import { compareOffsets, maxOffset, readCheckpoint, readTableOffset, writeCheckp
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { planEvolution } from './sink-evolution';
 import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
-import { changelogRoot, commitTarget, evolveTarget, isCommitted, maintainTarget, openTarget, toTargetRow, truncateKeys, type TargetState } from './sink-writer';
+import { changelogRoot, rollbackTable, commitTarget, evolveTarget, isCommitted, maintainTarget, openTarget, toTargetRow, truncateKeys, type TargetState } from './sink-writer';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
 import { compileTransform, type CompiledTransform } from './transform';
 import type { RowMeta } from './transform-eval';
@@ -235,9 +235,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     if (checkpoint === null && existing.length === 0) {
       resume = await planStartOffset(config, sourceConfig, [...schemas.values()]);
     } else {
-      const effective = existing.map((o) => maxOffset(o, checkpoint?.offset ?? null));
+      const effective = existing.map((e) => maxOffset(e.offset, checkpoint?.offset ?? null));
       if (existing.length === 0 && checkpoint) effective.push(checkpoint.offset);
       resume = effective.some((o) => o === null) ? null : effective.map((o) => o!).reduce((a, b) => (compareOffsets(a, b) <= 0 ? a : b));
+      // Inside the snapshot phase (or from the very beginning) a replay re-reads chunks with new
+      // watermarks, so per-table skipping cannot be exact: every table goes back to the resume point.
+      // (A null resume point only arises for startup modes that replay the binlog deterministically.)
+      if (resume !== null && resume.snapshot !== null) {
+        for (const e of existing) {
+          if (await rollbackTable(e.root, name, resume, env)) {
+            emit({ type: 'sync.warning', payload: { message: `${e.root}: rolled back to the resume point ${formatPosition(resume)} (restart inside the snapshot phase)` } });
+          }
+        }
+      }
     }
     await replan(resume);
     for (const t of targets.values()) {
@@ -343,15 +353,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
  * Committed offsets of the target (and changelog) tables that exist already: each table's last
  * commit, or its start offset when it has none (null: it starts at the stream's beginning).
  */
-async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<(SourceOffset | null)[]> {
-  const out: (SourceOffset | null)[] = [];
+async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<{ root: string; offset: SourceOffset | null }[]> {
+  const out: { root: string; offset: SourceOffset | null }[] = [];
   const storage = createLocalStorage();
   for (const tp of plan.targets) {
     const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
     if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
     for (const root of roots) {
       if (!existsSync(join(root, 'metadata'))) continue;
-      out.push(readTableOffset((await loadTable(storage, root)).metadata));
+      out.push({ root, offset: readTableOffset((await loadTable(storage, root)).metadata) });
     }
   }
   return out;

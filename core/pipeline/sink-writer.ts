@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
+import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
 import { TidemarkError } from '../errors';
 import { loadTable, scanRows, type TableMetadata } from '../lake';
-import { applyRowDelta, appendRows, createTable, currentSchema, evolveSchema, expireSnapshots, rewriteDataFiles, type WriteEnv } from '../lake/write';
+import { applyRowDelta, appendRows, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
 import { createLocalStorage } from '../storage/local';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
 import type { PipelineConfig } from './config-types';
-import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, readTableOffset } from './run-offsets';
+import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, readTableOffset, SUMMARY_OFFSET } from './run-offsets';
 import { TableBuffer } from './sink-buffer';
 import { toLakeValue, type TargetColumn, type TargetDesign } from './sink-schema';
 
@@ -202,3 +202,27 @@ export async function truncateKeys(t: TargetState, source: { db: string; table: 
 }
 
 export type { ChangeEvent };
+
+/**
+ * Moves a table back to the state it had at `offset`: main points again at the newest snapshot
+ * committed at or before it, or (when its first commit is later) at an empty snapshot recording
+ * `offset`. Used on a restart inside the snapshot phase, where a replay cannot skip per table:
+ * re-read chunks get new watermarks, so the tables must all resume from the same point.
+ */
+export async function rollbackTable(root: string, pipeline: string, offset: SourceOffset, env: WriteEnv): Promise<boolean> {
+  const m = (await loadTable(storage, root)).metadata;
+  const current = readTableOffset(m);
+  if (current === null || compareOffsets(current, offset) <= 0) return false;
+  const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
+  let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
+  while (s) {
+    const text = s.summary[SUMMARY_OFFSET];
+    if (text !== undefined && compareOffsets(decodeOffset(text), offset) <= 0) {
+      await setRef(root, 'main', { snapshotId: s.snapshotId, type: 'branch' }, env);
+      return true;
+    }
+    s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);
+  }
+  await overwriteRows(root, [], { summary: offsetSummary(pipeline, offset), env });
+  return true;
+}

@@ -2,12 +2,15 @@ import { useEffect } from 'react';
 import { client } from './api/client';
 import { OpenWarehouse } from './components/OpenWarehouse';
 import { TableTree } from './components/TableTree';
+import { SyncView } from './components/sync/SyncView';
 import { TableView } from './components/table/TableView';
 import { readUrlState, TABS } from './lib/url-state';
 import { useStore } from './store';
 
 export function App() {
   const appVersion = useStore((s) => s.appVersionInfo);
+  const screen = useStore((s) => s.screen);
+  const setScreen = useStore((s) => s.setScreen);
   const appError = useStore((s) => s.appError);
   const warehouse = useStore((s) => s.warehouse);
   const tablePath = useStore((s) => s.tablePath);
@@ -49,6 +52,14 @@ export function App() {
       <header>
         <h1>Tidemark</h1>
         <span className="subtitle">lake explorer · CDC sync manager</span>
+        <nav className="screens" role="tablist" aria-label="Screens">
+          <button role="tab" aria-selected={screen === 'explorer'} className={screen === 'explorer' ? 'active' : ''} onClick={() => setScreen('explorer')}>
+            Explorer
+          </button>
+          <button role="tab" aria-selected={screen === 'sync'} className={screen === 'sync' ? 'active' : ''} onClick={() => setScreen('sync')}>
+            Sync
+          </button>
+        </nav>
         <span className="version" data-testid="version">
           {appVersion ? `v${appVersion.version} · ${appVersion.mode}${appVersion.electron ? ` · Electron ${appVersion.electron}` : ''}` : '…'}
         </span>
@@ -58,6 +69,11 @@ export function App() {
           {appError}
         </p>
       )}
+      {screen === 'sync' ? (
+        <main>
+          <SyncView />
+        </main>
+      ) : (
       <main>
         <aside>
           <OpenWarehouse />
@@ -85,6 +101,7 @@ export function App() {
           )}
         </section>
       </main>
+      )}
     </div>
   );
 }

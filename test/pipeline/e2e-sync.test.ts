@@ -68,9 +68,7 @@ describe('sync pipeline end to end (sharded source, DDL, updates, deletes)', () 
     const log = await changelogRows(warehouse);
     const ops = (op: string) => log.filter((r) => r.op === op).length;
     expect(ops('r')).toBe(480);
-    const [[counts]] = await conn.query<mysql.RowDataPacket[][]>('SELECT 1');
-    expect(counts).toBeDefined();
-    const updated = [0, 1, 2, 3].map((s) => Math.floor(120 / 7)).reduce((a, b) => a + b, 0);
+    const updated = [0, 1, 2, 3].map(() => Math.floor(120 / 7)).reduce((a, b) => a + b, 0);
     const deleted = [0, 1, 2, 3].map(() => Math.floor(120 / 11)).reduce((a, b) => a + b, 0);
     expect(ops('c')).toBe(4 + 1 + 1);
     expect(ops('u')).toBe(updated + 1 + 4 + 1);

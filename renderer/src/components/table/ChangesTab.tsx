@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { SnapshotInfo, Wire } from '../../../../core/api';
-import type { RowDiff } from '../../../../core/query/row-diff';
+import type { RowDiff } from '../../../../core/api';
 import { client } from '../../api/client';
 import { formatCount, formatValue } from '../../lib/format';
 

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ColumnStats } from '../../../../core/query/column-stats';
+import type { ColumnStats } from '../../../../core/api';
 import type { ColumnInfo, Wire } from '../../../../core/api';
 import { client } from '../../api/client';
 import { formatCount, formatValue } from '../../lib/format';

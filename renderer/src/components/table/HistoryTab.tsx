@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { KeyVersion } from '../../../../core/query/key-history';
+import type { KeyVersion } from '../../../../core/api';
 import type { Wire } from '../../../../core/api';
 import { client } from '../../api/client';
 import { formatTime, formatValue } from '../../lib/format';

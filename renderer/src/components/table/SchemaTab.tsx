@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { FieldInfo, SchemaInfo, SnapshotInfo, Wire } from '../../../../core/api';
-import type { SchemaDiff } from '../../../../core/query/schema-diff';
+import type { SchemaDiff } from '../../../../core/api';
 import { client } from '../../api/client';
 import { formatTime } from '../../lib/format';
 

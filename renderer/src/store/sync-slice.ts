@@ -1,0 +1,143 @@
+import type { StateCreator } from 'zustand';
+import type { PipelineEntry, PipelineValidation, Wire } from '../../../core/api';
+import type { PreflightReport } from '../../../core/api';
+import type { PipelinePlan } from '../../../core/api';
+import type { SyncProgress } from '../../../core/api';
+import { client } from '../api/client';
+
+/** The sync manager: pipelines, the one being edited, its checks, plan, progress and events. */
+export interface SyncSlice {
+  pipelines: Wire<PipelineEntry>[];
+  pipelineName: string | null;
+  pipelineYaml: string;
+  pipelineDirty: boolean;
+  validation: Wire<PipelineValidation> | null;
+  preflight: Wire<PreflightReport> | null;
+  plan: Wire<PipelinePlan> | null;
+  progress: Record<string, Wire<SyncProgress>>;
+  syncEvents: { pipeline: string; type: string; message: string; at: number }[];
+  syncError: string | null;
+  syncBusy: string | null;
+  loadPipelines(): Promise<void>;
+  selectPipeline(name: string): Promise<void>;
+  newPipeline(name: string, yaml: string): void;
+  setPipelineYaml(yaml: string): void;
+  validatePipeline(): Promise<void>;
+  savePipeline(): Promise<boolean>;
+  testConnection(): Promise<void>;
+  planPipeline(): Promise<void>;
+  startPipeline(untilCaughtUp: boolean): Promise<void>;
+  stopPipeline(): Promise<void>;
+  onSyncProgress(p: Wire<SyncProgress>): void;
+  onSyncEvent(e: { pipeline: string; type: string; message: string }): void;
+}
+
+const err = (e: { code: string; message: string }) => `${e.code}: ${e.message}`;
+
+export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set, get) => {
+  async function busy<T>(what: string, run: () => Promise<T>): Promise<T> {
+    set({ syncBusy: what, syncError: null });
+    try {
+      return await run();
+    } finally {
+      set({ syncBusy: null });
+    }
+  }
+  return {
+    pipelines: [],
+    pipelineName: null,
+    pipelineYaml: '',
+    pipelineDirty: false,
+    validation: null,
+    preflight: null,
+    plan: null,
+    progress: {},
+    syncEvents: [],
+    syncError: null,
+    syncBusy: null,
+    async loadPipelines() {
+      const r = await client.call('sync.list', {});
+      if (!r.ok) return set({ syncError: err(r.error) });
+      const progress = { ...get().progress };
+      for (const p of r.value) if (p.status) progress[p.name] = p.status;
+      set({ pipelines: r.value, progress });
+    },
+    async selectPipeline(name) {
+      const r = await client.call('sync.read', { name });
+      if (!r.ok) return set({ syncError: err(r.error) });
+      set({ pipelineName: name, pipelineYaml: r.value.yaml, pipelineDirty: false, preflight: null, plan: null, syncError: null });
+      await get().validatePipeline();
+    },
+    newPipeline(name, yaml) {
+      set({ pipelineName: name, pipelineYaml: yaml, pipelineDirty: true, preflight: null, plan: null, validation: null, syncError: null });
+      void get().validatePipeline();
+    },
+    setPipelineYaml(yaml) {
+      set({ pipelineYaml: yaml, pipelineDirty: true });
+    },
+    async validatePipeline() {
+      const { pipelineYaml, pipelineName } = get();
+      const r = await client.call('sync.validate', { yaml: pipelineYaml, name: pipelineName ?? undefined });
+      if (r.ok) set({ validation: r.value });
+      else set({ syncError: err(r.error) });
+    },
+    async savePipeline() {
+      const { pipelineName, pipelineYaml } = get();
+      if (!pipelineName) return false;
+      return busy('save', async () => {
+        const r = await client.call('sync.save', { name: pipelineName, yaml: pipelineYaml });
+        if (!r.ok) {
+          set({ syncError: err(r.error) });
+          return false;
+        }
+        set({ validation: r.value.validation, pipelineDirty: false });
+        // The saved text may differ (a literal password moved to the keychain).
+        const saved = await client.call('sync.read', { name: pipelineName });
+        if (saved.ok) set({ pipelineYaml: saved.value.yaml });
+        await get().loadPipelines();
+        return true;
+      });
+    },
+    async testConnection() {
+      const name = get().pipelineName;
+      if (!name || !(await get().savePipeline())) return;
+      await busy('test', async () => {
+        const r = await client.call('sync.testConnection', { name });
+        if (r.ok) set({ preflight: r.value });
+        else set({ syncError: err(r.error), preflight: null });
+      });
+    },
+    async planPipeline() {
+      const name = get().pipelineName;
+      if (!name || !(await get().savePipeline())) return;
+      await busy('plan', async () => {
+        const r = await client.call('sync.plan', { name });
+        if (r.ok) set({ plan: r.value });
+        else set({ syncError: err(r.error), plan: null });
+      });
+    },
+    async startPipeline(untilCaughtUp) {
+      const name = get().pipelineName;
+      if (!name || !(await get().savePipeline())) return;
+      const r = await client.call('sync.start', { name, untilCaughtUp });
+      if (!r.ok) return set({ syncError: err(r.error) });
+      await get().loadPipelines();
+    },
+    async stopPipeline() {
+      const name = get().pipelineName;
+      if (!name) return;
+      await busy('stop', async () => {
+        const r = await client.call('sync.stop', { name });
+        if (!r.ok) set({ syncError: err(r.error) });
+        await get().loadPipelines();
+      });
+    },
+    onSyncProgress(p) {
+      set({ progress: { ...get().progress, [p.pipeline]: p } });
+    },
+    onSyncEvent(e) {
+      set({ syncEvents: [...get().syncEvents.slice(-199), { ...e, at: Date.now() }] });
+      if (e.type === 'sync.stopped' || e.type === 'sync.failed') void get().loadPipelines();
+    },
+  };
+};

@@ -1,0 +1,187 @@
+/**
+ * Crash harness for the sync runner: `tidemark sync` runs in a child process and is killed with
+ * SIGKILL at random moments (snapshot phase, binlog phase, mid-commit) while a writer changes the
+ * source; then one final catch-up runs. The lake must equal the source row for row, no key may be
+ * duplicated, and the changelog must hold every change exactly once. Reusable by the reliability
+ * run with more trials (`trials`, default from TIDEMARK_CRASH_TRIALS).
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import type { PrivateMariaDb } from '../support/mariadb';
+import { runPipeline } from '../../core/pipeline';
+import { changelogRows, checksum, createShards, lakeRows, loadConfig, pipelineYaml, sourceRows, SHARDS, waitUntil, type Flat } from './run-helpers';
+
+export interface CrashOptions {
+  db: PrivateMariaDb;
+  warehouse: string;
+  trials: number;
+  /** Rows per shard before the first start (the snapshot phase). */
+  rowsPerShard?: number;
+  /** Upper bound of the random delay between the child's first progress line and the kill (ms). */
+  maxKillDelayMs?: number;
+  seed?: number;
+}
+
+export interface CrashReport {
+  trials: number;
+  killedIn: Record<string, number>;
+  writes: { inserts: number; updates: number; deletes: number };
+  lakeRows: number;
+  lake: Flat[];
+  source: Flat[];
+  lakeChecksum: string;
+  sourceChecksum: string;
+  duplicateKeys: string[];
+  changelog: { r: number; c: number; u: number; d: number; duplicates: number };
+}
+
+const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tidemark');
+
+/** xorshift32: reproducible random moments for a given seed. */
+function random(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+}
+
+/** Writes random inserts, updates and deletes (single statements and multi-statement transactions) until stopped. */
+function startWriter(conn: mysql.Connection, rnd: () => number) {
+  const writes = { inserts: 0, updates: 0, deletes: 0 };
+  let stopped = false;
+  let failure: unknown = null;
+  const done = (async () => {
+    while (!stopped) {
+      const shard = SHARDS[Math.floor(rnd() * SHARDS.length)]!;
+      const t = `app.order_${shard}`;
+      const kind = rnd();
+      const n = 1 + Math.floor(rnd() * 3);
+      await conn.query('BEGIN');
+      let ins = 0;
+      let upd = 0;
+      let del = 0;
+      for (let i = 0; i < n; i++) {
+        if (kind < 0.5) {
+          const [r] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} (customer, amount, created) VALUES (?, ?, NOW(3))`, [`w${Math.floor(rnd() * 1e6)}`, (rnd() * 100).toFixed(2)]);
+          ins += r.affectedRows;
+        } else if (kind < 0.8) {
+          // amount always changes, so every matched row is a logged update.
+          const [r] = await conn.query<mysql.ResultSetHeader>(`UPDATE ${t} SET amount = amount + 1, customer = CONCAT('u', id) WHERE id % 97 = ?`, [Math.floor(rnd() * 97)]);
+          upd += r.affectedRows;
+        } else {
+          const [r] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id % 211 = ? LIMIT 2`, [Math.floor(rnd() * 211)]);
+          del += r.affectedRows;
+        }
+      }
+      await conn.query('COMMIT');
+      writes.inserts += ins;
+      writes.updates += upd;
+      writes.deletes += del;
+      // Load shaping, not synchronisation: a few hundred transactions/s keep the 2-core test
+      // machine responsive enough for the snapshot phase to progress between kills.
+      await new Promise((r) => setTimeout(r, 4));
+    }
+  })().catch((e: unknown) => {
+    failure = e;
+  });
+  return {
+    writes,
+    async stop() {
+      stopped = true;
+      await done;
+      if (failure) throw failure;
+    },
+  };
+}
+
+/** Spawns `tidemark sync`; resolves when it printed its first progress line; kill() is SIGKILL. */
+function startChild(yamlPath: string, password: string) {
+  const child = spawn(process.execPath, [BIN, 'sync', yamlPath], { env: { ...process.env, DB_PASS: password }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let lastLine = '';
+  let output = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    output += d;
+    const lines = output.trim().split('\n');
+    lastLine = lines[lines.length - 1] ?? '';
+  });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return {
+    get lastLine() {
+      return lastLine;
+    },
+    get output() {
+      return output;
+    },
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
+  const rnd = random(o.seed ?? 4242);
+  const conn = await mysql.createConnection({ ...o.db.rootConfig(), multipleStatements: true });
+  try {
+    await createShards(conn, o.rowsPerShard ?? 250);
+    const yamlPath = join(o.warehouse, 'crash.yaml');
+    const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash' };
+    await writeFile(yamlPath, pipelineYaml(o.db, opts));
+    const writerConn = await mysql.createConnection(o.db.rootConfig());
+    const writer = startWriter(writerConn, rnd);
+    const killedIn: Record<string, number> = {};
+    try {
+      for (let i = 0; i < o.trials; i++) {
+        const child = startChild(yamlPath, o.db.password);
+        await waitUntil(() => /\] (snapshot|streaming)/.test(child.lastLine) || !child.running, `trial ${i}: first progress line`, 30_000);
+        if (!child.running) throw new Error(`trial ${i}: sync exited early:\n${child.output}`);
+        // The random moment of the crash (not a synchronisation: any moment must be safe).
+        // The first third of the trials kill soon after start, to land inside the snapshot phase.
+        const bound = i < Math.ceil(o.trials / 3) ? 300 : (o.maxKillDelayMs ?? 2000);
+        const delay = Math.floor(rnd() * bound);
+        await new Promise((r) => setTimeout(r, delay));
+        const phase = /\] (\w+)/.exec(child.lastLine)?.[1] ?? 'unknown';
+        if (!child.running) throw new Error(`trial ${i}: sync exited before the kill:\n${child.output}`);
+        await child.kill();
+        killedIn[phase] = (killedIn[phase] ?? 0) + 1;
+      }
+    } finally {
+      await writer.stop();
+      await writerConn.end();
+    }
+    // Final catch-up in-process: everything written so far must arrive exactly once.
+    await runPipeline({ config: loadConfig(o.db, opts), untilCaughtUp: true });
+    const lake = await lakeRows(o.warehouse, COLUMNS);
+    const source = await sourceRows(conn, COLUMNS);
+    const keys = lake.map((r) => `${r.__table_name__}|${r.id}`);
+    const seen = new Set<string>();
+    const duplicateKeys = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
+    const log = await changelogRows(o.warehouse);
+    const changeIds = log.map((r) => `${r.binlog_file}|${r.binlog_pos}|${r.source_table}|${r.op}|${r.before}|${r.after}`);
+    const count = (op: string) => log.filter((r) => r.op === op).length;
+    return {
+      trials: o.trials,
+      killedIn,
+      writes: writer.writes,
+      lakeRows: lake.length,
+      lake,
+      source,
+      lakeChecksum: checksum(lake),
+      sourceChecksum: checksum(source),
+      duplicateKeys,
+      changelog: { r: count('r'), c: count('c'), u: count('u'), d: count('d'), duplicates: changeIds.length - new Set(changeIds).size },
+    };
+  } finally {
+    await conn.end();
+  }
+}
