@@ -35,7 +35,11 @@ const TYPE_OF: Record<SourceChange['kind'], SchemaChangeType | null> = {
   'modify-column': 'alter.column.type',
 };
 
-function canWiden(from: string, to: string): boolean {
+const norm = (t: string) => t.replace(/\s+/g, '');
+
+function canWiden(fromType: string, toType: string): boolean {
+  const from = norm(fromType);
+  const to = norm(toType);
   if (from === to) return true;
   if (from === 'int' && to === 'long') return true;
   if (from === 'float' && to === 'double') return true;
@@ -110,7 +114,7 @@ export function planEvolution(
         if (change.from !== change.column.name) rename(change.from, change.column.name, newType);
         const c = has(change.column.name) ?? (behavior === 'lenient' ? undefined : has(change.from));
         if (!c) break;
-        if (c.type !== newType) {
+        if (norm(c.type) !== norm(newType)) {
           if (canWiden(c.type, newType)) {
             plan.changes.push({ op: 'widen', name: c.name, type: newType });
             note(`column ${c.name}: ${c.type} → ${newType}`);

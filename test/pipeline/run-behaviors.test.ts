@@ -88,7 +88,7 @@ describe('schema.change.behavior on one DDL sequence', () => {
   it('ignore: the target schema stays as it was; rows keep flowing', async () => {
     const r = await runBehavior(db, 'ignore');
     expect(r.error).toBeNull();
-    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(10,2)', 'created:timestamp', '__table_name__:string!']);
+    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(10, 2)', 'created:timestamp', '__table_name__:string!']);
     const byId = new Map(r.rows.map((x) => [x.id, x]));
     expect(byId.get('100')).toMatchObject({ customer: null, amount: '3.00' });
     expect(byId.get('3')!.amount).toBe('123456789.00');
@@ -97,7 +97,7 @@ describe('schema.change.behavior on one DDL sequence', () => {
   it('exception: stops at the first DDL, having committed everything before it', async () => {
     const r = await runBehavior(db, 'exception');
     expect(r.error).toMatch(/^ods\.orders: schema change add-column by "ALTER TABLE app\.order_0 ADD COLUMN note VARCHAR\(20\)" at binlog\.\d+:\d+: schema\.change\.behavior is exception$/);
-    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(10,2)', 'created:timestamp', '__table_name__:string!']);
+    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(10, 2)', 'created:timestamp', '__table_name__:string!']);
     expect(r.rows).toHaveLength(5);
   });
 });
@@ -129,7 +129,7 @@ describe('CLI plan and sync', () => {
     const plan = JSON.parse(out.join(''));
     expect(plan.sourceTables.map((t: { table: string }) => t.table)).toEqual(['app.order_0', 'app.order_1', 'app.order_2', 'app.order_3']);
     expect(plan.targets[0]).toMatchObject({ table: 'ods.orders', exists: false, key: ['id'] });
-    expect(plan.targets[0].columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['id:int', 'customer:string', 'amount:decimal(10,2)', 'created:timestamp']);
+    expect(plan.targets[0].columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['id:int', 'customer:string', 'amount:decimal(10, 2)', 'created:timestamp']);
     expect(plan.warnings.map((w: { kind: string }) => w.kind)).toEqual(['key-collision']);
     expect(plan.schemaChanges['drop.column']).toBe('keeps the column, made nullable; new rows hold NULL');
     out.length = 0;

@@ -8,8 +8,8 @@ export interface ServeProcess {
 }
 
 /** Starts `bin/tidemark serve` as a user would and waits for the URL line it prints. */
-export async function startServe(args: string[], command = 'serve'): Promise<ServeProcess> {
-  const child = spawn(`${REPO_ROOT}/bin/tidemark`, [command, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(args: string[], command = 'serve', env: Record<string, string> = {}): Promise<ServeProcess> {
+  const child = spawn(`${REPO_ROOT}/bin/tidemark`, [command, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tidemark ${command} printed no URL in 60 s:\n${output}`)), 60_000);

@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT } from '../support/fixtures';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { startServe, type ServeProcess } from '../support/serve';
+
+const SHOTS = join(REPO_ROOT, 'test-results');
+let db: PrivateMariaDb;
+let browser: Browser;
+let serve: ServeProcess;
+let dir: string;
+let page: Page;
+
+const pipeline = (warehouse: string, hostKey = 'hostname') => `source:
+  type: mariadb
+  ${hostKey}: 127.0.0.1
+  port: ${db.port}
+  username: ${db.user}
+  password: \${env:SHOP_DB_PASSWORD}
+  tables: shop.\\.*
+  server-id: 6301
+  heartbeat.interval: 200ms
+sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+pipeline:
+  name: shop
+  execution.checkpointing.interval: 300ms
+  tidemark.changelog.enabled: true
+`;
+
+async function setEditorText(text: string) {
+  await page.locator('.yaml-editor .cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  db = await startPrivateMariaDb();
+  const root = await mysql.createConnection(db.rootConfig());
+  await root.query('CREATE DATABASE shop');
+  await root.query('CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20), price DECIMAL(8,2))');
+  await root.query("INSERT INTO shop.items VALUES (1, 'apple', 1.20), (2, 'pear', 0.80), (3, 'plum', 2.50), (4, 'fig', 3.10)");
+  await root.end();
+  dir = await mkdtemp(join(tmpdir(), 'tidemark-e2e-sync-'));
+  await mkdir(join(dir, 'lake'), { recursive: true });
+  serve = await startServe([join(dir, 'lake'), '--no-demo'], 'serve', { TIDEMARK_HOME: join(dir, 'home'), SHOP_DB_PASSWORD: db.password });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(serve.url);
+  await page.getByRole('tab', { name: 'Sync' }).click();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sync manager (browser mode, private MariaDB)', () => {
+  it('creates a pipeline; a typo is marked on its line', async () => {
+    await page.getByLabel('New pipeline name').fill('shop');
+    await page.getByRole('button', { name: 'New' }).click();
+    await setEditorText(pipeline(join(dir, 'lake'), 'hostnme'));
+    const errors = page.getByRole('list', { name: 'Validation errors' });
+    await expect.poll(() => errors.textContent(), { timeout: 10_000 }).toMatch(/line 3: source\.hostnme: .*hostname/);
+    await expect.poll(() => page.locator('.cm-lintRange-error').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'sync-typo.png') });
+  });
+
+  it('fixes it, tests the connection and plans the target table', async () => {
+    await setEditorText(pipeline(join(dir, 'lake')));
+    await expect.poll(() => page.getByTestId('validation-summary').textContent(), { timeout: 10_000 }).toMatch(/^valid/);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const checks = page.getByRole('region', { name: 'Connection checks' });
+    await expect.poll(() => checks.locator('li.added').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
+    expect(await checks.locator('li.removed').count()).toBe(0);
+    await page.getByRole('button', { name: 'Plan' }).click();
+    const plan = page.getByRole('region', { name: 'Plan' });
+    await expect.poll(() => plan.textContent(), { timeout: 20_000 }).toMatch(/shop\.items/);
+    await page.screenshot({ path: join(SHOTS, 'sync-plan.png') });
+  });
+
+  it('runs until caught up, shows progress, and the new table opens in the explorer', async () => {
+    await page.getByRole('button', { name: 'Run until caught up' }).click();
+    await expect.poll(() => page.getByTestId('sync-phase').textContent(), { timeout: 60_000 }).toBe('stopped');
+    const tables = page.getByRole('table', { name: 'Tables in sync' });
+    await expect.poll(() => tables.textContent()).toMatch(/shop\.items/);
+    await page.screenshot({ path: join(SHOTS, 'sync-progress.png') });
+    await tables.getByRole('button', { name: 'shop.items' }).click();
+    await expect.poll(() => page.locator('.grid-status').first().textContent(), { timeout: 20_000 }).toMatch(/^4 rows/);
+    await page.screenshot({ path: join(SHOTS, 'sync-explorer.png') });
+  });
+});
