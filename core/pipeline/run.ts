@@ -78,7 +78,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   let roundOffset: SourceOffset | null = null;
   let lastRoundAt = now();
   let commits = 0;
-  let warnedKeys = new Set<string>();
+  const warnedKeys = new Set<string>();
 
   async function publish(): Promise<void> {
     const p = status.snapshotOf();
@@ -259,7 +259,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     await publish();
 
     iterator = source.start(resume);
-    lastRoundAt = now();
     for (;;) {
       if (stopRequested) break;
       pending ??= iterator.next();

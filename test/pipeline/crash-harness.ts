@@ -67,15 +67,15 @@ function startWriter(conn: mysql.Connection, rnd: () => number) {
       let upd = 0;
       let del = 0;
       for (let i = 0; i < n; i++) {
-        if (kind < 0.5) {
+        if (kind < 0.35) {
           const [r] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} (customer, amount, created) VALUES (?, ?, NOW(3))`, [`w${Math.floor(rnd() * 1e6)}`, (rnd() * 100).toFixed(2)]);
           ins += r.affectedRows;
-        } else if (kind < 0.8) {
+        } else if (kind < 0.7) {
           // amount always changes, so every matched row is a logged update.
           const [r] = await conn.query<mysql.ResultSetHeader>(`UPDATE ${t} SET amount = amount + 1, customer = CONCAT('u', id) WHERE id % 97 = ?`, [Math.floor(rnd() * 97)]);
           upd += r.affectedRows;
         } else {
-          const [r] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id % 211 = ? LIMIT 2`, [Math.floor(rnd() * 211)]);
+          const [r] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id % 53 = ? LIMIT 3`, [Math.floor(rnd() * 53)]);
           del += r.affectedRows;
         }
       }
@@ -85,7 +85,7 @@ function startWriter(conn: mysql.Connection, rnd: () => number) {
       writes.deletes += del;
       // Load shaping, not synchronisation: a few hundred transactions/s keep the 2-core test
       // machine responsive enough for the snapshot phase to progress between kills.
-      await new Promise((r) => setTimeout(r, 4));
+      await new Promise((r) => setTimeout(r, 8));
     }
   })().catch((e: unknown) => {
     failure = e;

@@ -64,7 +64,7 @@ describe('schema.change.behavior on one DDL sequence', () => {
   it('lenient: adds, keeps dropped and renamed columns, widens decimal', async () => {
     const r = await runBehavior(db, 'lenient');
     expect(r.error).toBeNull();
-    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(14,2)', 'created:timestamp', '__table_name__:string!', 'note:string', 'buyer:string']);
+    expect(r.columns).toEqual(['id:int!', 'customer:string', 'amount:decimal(14, 2)', 'created:timestamp', '__table_name__:string!', 'note:string', 'buyer:string']);
     const byId = new Map(r.rows.map((x) => [x.id, x]));
     expect(byId.get('1')).toMatchObject({ note: 'n', customer: 'c0-0', buyer: null });
     expect(byId.get('2')).toMatchObject({ buyer: 'b2', customer: null });
@@ -76,7 +76,7 @@ describe('schema.change.behavior on one DDL sequence', () => {
     for (const behavior of ['evolve', 'try_evolve']) {
       const r = await runBehavior(db, behavior);
       expect(r.error).toBeNull();
-      expect(r.columns).toEqual(['id:int!', 'buyer:string', 'amount:decimal(14,2)', '__table_name__:string!', 'note:string']);
+      expect(r.columns).toEqual(['id:int!', 'buyer:string', 'amount:decimal(14, 2)', '__table_name__:string!', 'note:string']);
       const byId = new Map(r.rows.map((x) => [x.id, x]));
       // Renamed in place: the old values read under the new name (same field id).
       expect(byId.get('1')).toMatchObject({ buyer: 'c0-0', note: 'n' });
@@ -129,7 +129,7 @@ describe('CLI plan and sync', () => {
     const plan = JSON.parse(out.join(''));
     expect(plan.sourceTables.map((t: { table: string }) => t.table)).toEqual(['app.order_0', 'app.order_1', 'app.order_2', 'app.order_3']);
     expect(plan.targets[0]).toMatchObject({ table: 'ods.orders', exists: false, key: ['id'] });
-    expect(plan.targets[0].columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['id:int', 'customer:string', 'amount:decimal(10, 2)', 'created:timestamp']);
+    expect(plan.targets[0].columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['id:int', 'customer:string', 'amount:decimal(10,2)', 'created:timestamp']);
     expect(plan.warnings.map((w: { kind: string }) => w.kind)).toEqual(['key-collision']);
     expect(plan.schemaChanges['drop.column']).toBe('keeps the column, made nullable; new rows hold NULL');
     out.length = 0;

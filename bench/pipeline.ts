@@ -1,0 +1,139 @@
+/**
+ * Sync pipeline end to end on a private MariaDB: binlog → committed Iceberg rows/s against raw
+ * zongji delivery of the same binlog (the limit), freshness (source commit → visible snapshot) at a
+ * 1 s commit interval, and peak RSS. Default 100k row changes; TIDEMARK_BENCH_PIPELINE_ROWS=n for
+ * more.
+ */
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariadb';
+import { comparePositions } from '../core/cdc/index';
+import { countRows } from '../core/lake';
+import { loadPipelineConfig, runPipeline } from '../core/pipeline';
+import { createLocalStorage } from '../core/storage/local';
+import { measurePeak } from './cdc-binlog';
+
+const ROWS = Number(process.env.TIDEMARK_BENCH_PIPELINE_ROWS ?? 100_000);
+
+function config(db: PrivateMariaDb, warehouse: string, start: { file: string; pos: bigint } | null, intervalMs: number, serverId: number) {
+  const startup = start ? `  scan.startup.mode: specific-offset\n  scan.startup.specific-offset.file: ${start.file}\n  scan.startup.specific-offset.pos: ${start.pos}\n` : '  scan.startup.mode: latest-offset\n';
+  const text = `source:
+  type: mariadb
+  hostname: 127.0.0.1
+  port: "${db.port}"
+  username: ${db.user}
+  password: ${db.password}
+  tables: bench.t
+  server-id: "${serverId}"
+  heartbeat.interval: 200ms
+${startup}sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+pipeline:
+  name: bench
+  execution.checkpointing.interval: ${intervalMs}ms
+`;
+  return loadPipelineConfig(text, { fileName: 'bench.yaml', env: {} }).config;
+}
+
+async function position(conn: mysql.Connection): Promise<{ file: string; pos: bigint }> {
+  const [st] = await conn.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+  return { file: String(st[0]!.File), pos: BigInt(st[0]!.Position) };
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+
+export async function runPipelineBench(): Promise<Record<string, number | string>[]> {
+  const db = await startPrivateMariaDb();
+  const warehouse = await mkdtemp(join(tmpdir(), 'tidemark-bench-pipeline-'));
+  try {
+    const root = await mysql.createConnection(db.rootConfig());
+    await root.query('CREATE DATABASE bench');
+    await root.query('CREATE TABLE bench.t (id INT PRIMARY KEY, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))');
+    const start = await position(root);
+    for (let lo = 1; lo <= ROWS; lo += 10_000) {
+      const hi = Math.min(ROWS, lo + 9_999);
+      await root.query(`INSERT INTO bench.t SELECT seq, seq % 1000, CONCAT('row-', seq), seq / 100, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`);
+    }
+
+    const raw = await measurePeak(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const z = new ZongJi({ host: db.host, port: db.port, user: db.user, password: db.password });
+          let n = 0;
+          z.on('error', reject);
+          z.on('binlog', (evt: AnyBinlogEvent) => {
+            if (evt.getEventName() !== 'writerows') return;
+            n += (evt as AnyBinlogEvent & { rows: unknown[] }).rows.length;
+            if (n >= ROWS) {
+              z.stop();
+              resolve(n);
+            }
+          });
+          z.start({ serverId: 951, filename: start.file, position: Number(start.pos), includeEvents: ['rotate', 'format', 'tablemap', 'writerows', 'xid'] });
+        }),
+    );
+
+    // Ours: from the same start to every row committed in the lake (1 s commits, like Flink's default order of magnitude).
+    const ours = await measurePeak(() => runPipeline({ config: config(db, warehouse, start, 1000, 952), untilCaughtUp: true }));
+    const committed = await countRows(createLocalStorage(), join(warehouse, 'bench', 't'));
+    if (committed !== ROWS) throw new Error(`pipeline bench: ${committed} rows in the lake, expected ${ROWS}`);
+
+    // Freshness: a row every 100 ms for ~8 s; visible when a commit at or past its position is published.
+    const fresh = join(warehouse, 'fresh');
+    const commits: { at: number; file: string; pos: bigint }[] = [];
+    const abort = new AbortController();
+    const pipeline = runPipeline({
+      config: config(db, fresh, null, 1000, 953),
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type !== 'sync.commit') return;
+        const [file, pos] = e.payload.position.split(':') as [string, string];
+        commits.push({ at: Date.now(), file, pos: BigInt(pos) });
+      },
+    });
+    const writes: { at: number; pos: { file: string; pos: bigint } }[] = [];
+    // The runner is up once its first progress reaches the status file; a row before that is measured too (it waits).
+    for (let i = 0; i < 80; i++) {
+      await root.query('INSERT INTO bench.t VALUES (?, 1, ?, 1.00, NOW(6))', [ROWS + 1 + i, `fresh-${i}`]);
+      writes.push({ at: Date.now(), pos: await position(root) });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const last = writes[writes.length - 1]!.pos;
+    const deadline = Date.now() + 20_000;
+    while (!commits.some((c) => comparePositions(c, last) >= 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    await pipeline;
+    await root.end();
+    const lags = writes.map((w) => {
+      const c = commits.find((x) => comparePositions(x, w.pos) >= 0);
+      return c ? c.at - w.at : Number.NaN;
+    }).filter((x) => !Number.isNaN(x)).slice(10); // the first rows wait for the runner's start-up
+
+    const rawPerSec = raw.value / (raw.ms / 1000);
+    const oursPerSec = ROWS / (ours.ms / 1000);
+    return [
+      { variant: 'raw zongji delivery', rows: ROWS, rowsPerSec: Math.round(rawPerSec), ratio: 1, freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: raw.peakRssMb },
+      {
+        variant: 'pipeline binlog → committed lake rows',
+        rows: ROWS,
+        rowsPerSec: Math.round(oursPerSec),
+        ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
+        freshnessP50Ms: pct(lags, 50),
+        freshnessP99Ms: pct(lags, 99),
+        peakRssMb: ours.peakRssMb,
+      },
+    ];
+  } finally {
+    await db.stop();
+    await rm(warehouse, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runPipelineBench().then((r) => console.table(r));
+}
