@@ -53,6 +53,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
   try {
     const root = await mysql.createConnection(db.rootConfig());
     await root.query('CREATE DATABASE bench');
+    await root.query('USE bench');
     await root.query('CREATE TABLE bench.t (id INT PRIMARY KEY, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))');
     const start = await position(root);
     for (let lo = 1; lo <= ROWS; lo += 10_000) {

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main';
+import { AllowedRoots, serveFileRequest } from '../../core/app/file-server';
+import { createHandlers } from '../../core/app/handlers';
+import { startBrowserServer } from '../../core/app/http-server';
+import { createMySqlSource, type MySqlSourceConfig } from '../../core/cdc';
+import { loadPipelineConfig, planRoutes } from '../../core/pipeline';
+import { createLocalStorage } from '../../core/storage/local';
+import { requireSharedFixtures } from '../support/fixtures';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { BAD_INPUT_ROWS, renderDoc } from './rows';
+
+const fixtures = requireSharedFixtures();
+let tmp: string;
+let db: PrivateMariaDb;
+let noBinlog: PrivateMariaDb;
+
+/** What the CLI prints on stderr for argv, as `Code: message`. */
+async function cli(...argv: string[]): Promise<string> {
+  const err: string[] = [];
+  await runCli(argv, { out: () => undefined, err: (t) => err.push(t) });
+  const m = /^error\[(\w+)\]: (.*)$/s.exec(err[0] ?? '');
+  return m ? `${m[1]}: ${m[2]}` : `no error (${err.join(' ')})`;
+}
+
+function expected(input: string): string {
+  const row = BAD_INPUT_ROWS.find((r) => r.input === input);
+  if (!row) throw new Error(`no row ${input}`);
+  const msg = row.message.replaceAll('{fixtures}', fixtures).replaceAll('{tmp}', tmp).replaceAll('{port}', String(db.port));
+  return row.code === 'check' || row.code === 'warning' ? msg : `${row.code.split(' ')[0]}: ${msg}`;
+}
+
+const PIPELINE = `source:
+  type: mysql
+  hostname: h
+  hostnme: h
+  username: u
+  password: p
+  tables: app.order_\\.*
+  server-id: 1
+sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: /tmp/w
+route:
+  - source-table: app.order_\\.*
+    sink-table: ods.orders
+pipeline:
+  name: p
+`;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'tidemark-bad-'));
+  await mkdir(join(tmp, 'ns/t/metadata'), { recursive: true });
+  await writeFile(join(tmp, 'ns/t/metadata/v1.metadata.json'), '{"format-version": 2, "table-uuid": ');
+  db = await startPrivateMariaDb();
+  noBinlog = await startPrivateMariaDb({ binlog: false });
+  const root = await mysql.createConnection(db.rootConfig());
+  await root.query('CREATE DATABASE app');
+  await root.query('CREATE TABLE app.nokey (a INT, b INT)');
+  await root.query('CREATE TABLE app.order_0 (id INT PRIMARY KEY)');
+  await root.query("CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weakpw'");
+  await root.query("GRANT SELECT ON *.* TO 'weak'@'127.0.0.1'");
+  await root.end();
+});
+afterAll(async () => {
+  await db?.stop();
+  await noBinlog?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function preflight(over: Partial<MySqlSourceConfig>, check?: string): Promise<string> {
+  const config: MySqlSourceConfig = { hostname: '127.0.0.1', port: db.port, username: db.user, password: db.password, serverId: 999, tables: ['app\\.order_.*'], ...over };
+  try {
+    const report = await createMySqlSource(config).preflight();
+    return report.checks.find((c) => c.name === check)?.message ?? `no failing ${check} check`;
+  } catch (e) {
+    const err = e as { code: string; message: string };
+    return `${err.code}: ${err.message}`;
+  }
+}
+
+describe('docs/bad-input.md is generated from the checked rows', () => {
+  it('is current', () => {
+    expect(readFileSync(resolve(import.meta.dirname, '../../docs/bad-input.md'), 'utf8')).toBe(renderDoc());
+  });
+});
+
+describe('every bad-input path gives its documented message', () => {
+  const bunnies = join(fixtures, 'iceberg/icebird/spark_bunnies');
+  const cases: [string, () => Promise<string>][] = [
+    ['tidemark nonsense', () => cli('nonsense')],
+    ['tidemark count <table> --snapshot abc', () => cli('count', bunnies, '--snapshot', 'abc')],
+    ['tidemark tables (no folder)', () => cli('tables')],
+    ['a warehouse folder that does not exist', () => cli('tables', '/nonexistent/warehouse')],
+    ['a folder that is not a table', () => cli('count', '/nonexistent')],
+    ['unknown snapshot id', () => cli('count', bunnies, '--snapshot', '1234')],
+    ['a snapshot whose manifest list is missing', () => cli('count', join(fixtures, 'iceberg/duckdb-iceberg/equality_deletes_mytable'), '--snapshot', '7342794868382145167')],
+    ['truncated metadata JSON', () => cli('count', join(tmp, 'ns/t'))],
+    ['SQL syntax error', () => cli('query', join(fixtures, 'paimon'), 'SELEC 1')],
+    ['SQL naming an unknown table', () => cli('query', join(fixtures, 'paimon'), 'SELECT * FROM demo.nope')],
+    ['time travel before the first snapshot', () => cli('query', join(fixtures, 'iceberg'), "SELECT * FROM icebird.spark_bunnies FOR TIMESTAMP AS OF TIMESTAMP '2000-01-01 00:00:00'")],
+    ["read_parquet('x.parquet') in SQL", () => cli('query', join(fixtures, 'paimon'), "SELECT * FROM read_parquet('x.parquet')")],
+    [
+      'unknown YAML key (typo)',
+      async () => {
+        try {
+          loadPipelineConfig(PIPELINE, { fileName: 'p.yaml' });
+          return 'no error';
+        } catch (e) {
+          const err = e as { code: string; message: string };
+          return `${err.code}: ${err.message.split('\n').find((l) => l.includes('hostnme'))}`;
+        }
+      },
+    ],
+    [
+      'a sink other than Iceberg',
+      async () => {
+        try {
+          loadPipelineConfig(PIPELINE.replace('  hostnme: h\n', '').replace('type: iceberg', 'type: paimon'), { fileName: 'p.yaml' });
+          return 'no error';
+        } catch (e) {
+          const err = e as { code: string; message: string };
+          return `${err.code}: ${err.message}`;
+        }
+      },
+    ],
+    [
+      'sharded tables merged on a colliding key',
+      async () => {
+        const { config } = loadPipelineConfig(PIPELINE.replace('  hostnme: h\n', ''), { fileName: 'p.yaml' });
+        const shards = [0, 1].map((i) => ({ db: 'app', table: `order_${i}`, primaryKeys: ['id'], columns: ['id'] }));
+        return planRoutes(config, shards).warnings[0]?.message ?? 'no warning';
+      },
+    ],
+    ['wrong password', () => preflight({ password: 'nope' })],
+    ['unreachable server', () => preflight({ port: 1 })],
+    ['missing privilege', () => preflight({ username: 'weak', password: 'weakpw' }, 'privileges')],
+    ['table without a primary key', () => preflight({ tables: ['app\\.nokey'] }, 'primary_keys')],
+    ['table regex matching nothing', () => preflight({ tables: ['zzz\\..*'] }, 'tables')],
+    ['binlog off', () => preflight({ port: noBinlog.port, username: noBinlog.user, password: noBinlog.password }, 'binlog')],
+    [
+      'a lake file outside the opened folders (.., absolute, encoded)',
+      async () => {
+        const roots = new AllowedRoots();
+        roots.add(fixtures);
+        const r = await serveFileRequest(createLocalStorage(), roots, { op: 'read', path: `${fixtures}/../../../etc/passwd`, range: null });
+        const body = JSON.parse(String(r.body)) as { error: { code: string; message: string } };
+        return `${body.error.code}: ${body.error.message}`;
+      },
+    ],
+    [
+      'a request without the token',
+      async () => {
+        const storage = createLocalStorage();
+        const roots = new AllowedRoots();
+        const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: () => undefined, initialWarehouse: null });
+        const server = await startBrowserServer({ handlers, storage, roots, rendererDir: tmp });
+        try {
+          const res = await fetch(`http://127.0.0.1:${server.port}/api/call/app.version`, { method: 'POST', body: '{}' });
+          const body = (await res.json()) as { error: { code: string; message: string } };
+          return `${body.error.code}: ${body.error.message}`;
+        } finally {
+          await server.close();
+        }
+      },
+    ],
+  ];
+
+  it('covers every documented row', () => {
+    expect(cases.map(([input]) => input).sort()).toEqual(BAD_INPUT_ROWS.map((r) => r.input).sort());
+  });
+
+  for (const [input, run] of cases) {
+    it(input, async () => {
+      expect(await run()).toBe(expected(input));
+    });
+  }
+});
