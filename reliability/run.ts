@@ -20,6 +20,7 @@ const FILES = [
   'test/app/http-server.test.ts',
   'test/app/sync-service.test.ts',
   'test/electron/main.test.ts',
+  'test/bad-input/messages.test.ts',
 ];
 const trials = process.env.TIDEMARK_CRASH_TRIALS ?? '50';
 const fuzzMs = process.env.TIDEMARK_FUZZ_MS ?? '20000';

@@ -136,7 +136,10 @@ const mutation = (seeds: Uint8Array[]) =>
       switch (kind) {
         case 'flip': {
           const out = s.slice();
-          for (let i = 0; i < count && out.length; i++) out[(pos + i * 7919) % out.length] ^= bytes[i % bytes.length]!;
+          for (let i = 0; i < count && out.length; i++) {
+            const at = (pos + i * 7919) % out.length;
+            out[at] = out[at]! ^ bytes[i % bytes.length]!;
+          }
           return out;
         }
         case 'truncate':
