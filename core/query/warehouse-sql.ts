@@ -7,6 +7,7 @@ import { listWarehouseTables } from '../lake/warehouse';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
+import { registerPaimonView } from './paimon-view';
 import { findTableRefs, rewriteTableRefs } from './sql-rewrite';
 
 /** DuckDB's own catalogs, which must keep working in the console. */
@@ -26,9 +27,10 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
       const known = [...byName.keys()].slice(0, 10).join(', ');
       throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
     }
-    if (table.format !== 'iceberg') throw new TidemarkError('Unsupported', `SQL over ${table.format} table ${name} is not supported yet`, { table: name });
     const travel = ref.timeTravel;
-    const { view } = await engine.registerView(table.path, travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {});
+    const selector = travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {};
+    // Paimon versions are LSM-merged by the lake core and loaded as Arrow; Iceberg ones are views.
+    const view = table.format === 'paimon' ? (await registerPaimonView(engine, table.path, selector)).view : (await engine.registerView(table.path, selector)).view;
     views.set(ref, view);
   }
   return rewriteTableRefs(sql, lakeRefs, (ref) => quoteIdent(views.get(ref)!));

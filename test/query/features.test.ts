@@ -193,6 +193,12 @@ describe('SQL over a warehouse', () => {
     expect(ts.rows).toEqual([[4n]]);
   });
 
+  it('queries Paimon tables by name, with time travel', async () => {
+    const paimon = join(requireSharedFixtures(), 'paimon');
+    const r = await queryWarehouse(engine, paimon, 'SELECT (SELECT count(*) FROM "paimon-cpp".pk_table_scan_and_read_mor FOR VERSION AS OF 2), (SELECT f3 FROM "paimon-cpp".pk_table_scan_and_read_mor WHERE f0 = \'Alice\')');
+    expect(r.rows).toEqual([[8n, 19.1]]);
+  });
+
   it('filters on a merge-on-read view keep rows re-inserted after an equality delete', async () => {
     // Regression: chained ANTI JOINs + filter pushdown in DuckDB 1.4 dropped this row.
     const r = await queryWarehouse(engine, warehouse, `SELECT "Breed Name", "Popularity Rank", __happy__ FROM icebird.java_bunnies WHERE "Origin Country" = 'New Zealand'`);
