@@ -79,6 +79,12 @@ describe('sync manager (browser mode, private MariaDB)', () => {
   it('fixes it, tests the connection and plans the target table', async () => {
     await setEditorText(pipeline(join(dir, 'lake')));
     await expect.poll(() => page.getByTestId('validation-summary').textContent(), { timeout: 10_000 }).toMatch(/^valid/);
+    // The form view edits the same YAML.
+    await page.getByRole('button', { name: 'Form view' }).click();
+    expect(await page.getByLabel('host', { exact: true }).inputValue()).toBe('127.0.0.1');
+    await page.getByLabel('commit interval').fill('250ms');
+    await expect.poll(() => page.locator('.yaml-editor .cm-content').textContent()).toContain('execution.checkpointing.interval: 250ms');
+    await page.screenshot({ path: join(SHOTS, 'sync-form.png') });
     await page.getByRole('button', { name: 'Test connection' }).click();
     const checks = page.getByRole('region', { name: 'Connection checks' });
     await expect.poll(() => checks.locator('li.added').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);

@@ -15,6 +15,8 @@ export interface SyncSlice {
   preflight: Wire<PreflightReport> | null;
   plan: Wire<PipelinePlan> | null;
   progress: Record<string, Wire<SyncProgress>>;
+  /** Per pipeline: committed rows and lag over time, for the live charts (last 300 samples). */
+  progressHistory: Record<string, { atMs: number; rows: number; lagMs: number | null }[]>;
   syncEvents: { pipeline: string; type: string; message: string; at: number }[];
   syncError: string | null;
   syncBusy: string | null;
@@ -52,6 +54,7 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
     preflight: null,
     plan: null,
     progress: {},
+    progressHistory: {},
     syncEvents: [],
     syncError: null,
     syncBusy: null,
@@ -133,7 +136,11 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
       });
     },
     onSyncProgress(p) {
-      set({ progress: { ...get().progress, [p.pipeline]: p } });
+      const rows = p.tables.reduce((n, t) => n + t.rowsCommitted, 0);
+      const lags = p.tables.map((t) => t.lagMs).filter((l): l is number => l !== null);
+      const sample = { atMs: p.updatedAtMs, rows, lagMs: lags.length ? Math.max(...lags) : null };
+      const history = [...(get().progressHistory[p.pipeline] ?? []), sample].slice(-300);
+      set({ progress: { ...get().progress, [p.pipeline]: p }, progressHistory: { ...get().progressHistory, [p.pipeline]: history } });
     },
     onSyncEvent(e) {
       set({ syncEvents: [...get().syncEvents.slice(-199), { ...e, at: Date.now() }] });

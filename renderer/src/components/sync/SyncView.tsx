@@ -2,6 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { client } from '../../api/client';
 import { useStore } from '../../store';
 import { PipelineEditor } from './PipelineEditor';
+import { PipelineForm } from './PipelineForm';
+import { SyncCharts } from './SyncCharts';
 import { SyncProgressPanel } from './SyncProgress';
 
 const TEMPLATE = (name: string, warehouse: string) => `# Flink CDC pipeline: runs unchanged on a Flink cluster (tidemark export-flink).
@@ -39,6 +41,7 @@ export function SyncView() {
   const s = useStore.getState();
   const running = pipelines.find((p) => p.name === name)?.running ?? false;
   const [newName, setNewName] = useState('');
+  const [showForm, setShowForm] = useState(false);
 
   useEffect(() => {
     void useStore.getState().loadPipelines();
@@ -99,6 +102,12 @@ export function SyncView() {
                 </span>
               )}
             </div>
+            <div className="toolbar">
+              <button className={`secondary${showForm ? ' active' : ''}`} aria-pressed={showForm} onClick={() => setShowForm((v) => !v)}>
+                {showForm ? 'Hide form' : 'Form view'}
+              </button>
+            </div>
+            {showForm && <PipelineForm />}
             <PipelineEditor />
             <div className="toolbar">
               <button onClick={() => void s.savePipeline()} disabled={busy !== null}>
@@ -185,6 +194,7 @@ export function SyncView() {
             )}
             <h3>Progress</h3>
             <SyncProgressPanel name={name} />
+            <SyncCharts name={name} />
             {events.some((e) => e.pipeline === name) && (
               <section aria-label="Events">
                 <h3>Events</h3>
