@@ -149,7 +149,7 @@ describe('every bad-input path gives its documented message', () => {
       async () => {
         const roots = new AllowedRoots();
         roots.add(fixtures);
-        const r = await serveFileRequest(createLocalStorage(), roots, { op: 'read', path: `${fixtures}/../../../etc/passwd`, range: null });
+        const r = await serveFileRequest(createLocalStorage(), roots, { op: 'read', path: `${fixtures}/${'../'.repeat(30)}etc/passwd`, range: null });
         const body = JSON.parse(String(r.body)) as { error: { code: string; message: string } };
         return `${body.error.code}: ${body.error.message}`;
       },
