@@ -14,7 +14,7 @@ import { createLocalStorage } from '../core/storage/local';
  * commit. The row-object variant shows what the columnar path saves (run on fewer rows: it holds
  * every row as an object). N: env TIDEMARK_BENCH_ROWS (default 1,000,000).
  */
-const COLUMNS = [
+export const COLUMNS = [
   { name: 'id', type: 'long', required: true },
   { name: 'name', type: 'string' },
   { name: 'score', type: 'double' },
@@ -23,7 +23,7 @@ const COLUMNS = [
 ];
 
 /** Arrow columns built straight from typed arrays (deterministic values, no per-row objects). */
-function buildTable(n: number): Table {
+export function buildTable(n: number): Table {
   const ids = new BigInt64Array(n);
   const scores = new Float64Array(n);
   const times = new BigInt64Array(n);

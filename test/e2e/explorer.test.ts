@@ -60,9 +60,14 @@ describe('explorer (browser mode, demo lake)', () => {
     await page.getByRole('columnheader', { name: /amount/ }).getByRole('button').click();
     await page.getByRole('columnheader', { name: /amount/ }).getByRole('button').click();
     await expect.poll(() => page.getByRole('columnheader', { name: /amount/ }).getAttribute('aria-sort')).toBe('descending');
-    const first = Number(await page.locator('.grid-row').first().locator('.grid-cell').nth(2).textContent());
-    const second = Number(await page.locator('.grid-row').nth(1).locator('.grid-cell').nth(2).textContent());
-    expect(first).toBeGreaterThanOrEqual(second);
+    // Rows show '…' until their page arrives: wait for the sorted values, then compare.
+    const amounts = async () => [0, 1].map(async (i) => Number(await page.locator('.grid-row').nth(i).locator('.grid-cell').nth(2).textContent()));
+    await expect
+      .poll(async () => {
+        const [first, second] = await Promise.all(await amounts());
+        return !Number.isNaN(first!) && !Number.isNaN(second!) && first! >= second!;
+      })
+      .toBe(true);
     await page.getByLabel('Filter order_status').fill('= shipped');
     const statuses = () => page.locator('.grid-row .grid-cell:nth-child(5)').allTextContents();
     await expect.poll(async () => [...new Set(await statuses())]).toEqual(['shipped']);

@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { SnapshotInfo, Wire } from '../../../../core/api';
-import type { RowDiff } from '../../../../core/api';
-import { client } from '../../api/client';
+import { useCall } from '../../api/use-call';
 import { formatCount, formatValue } from '../../lib/format';
 
 /** Row diff between two snapshots: added, removed, changed (before → after, changed cells marked). */
@@ -9,23 +8,7 @@ export function ChangesTab({ path, snapshots, current }: { path: string; snapsho
   const idx = snapshots.findIndex((s) => s.snapshotId === current);
   const [to, setTo] = useState<string | null>(current);
   const [from, setFrom] = useState<string | null>(idx > 0 ? snapshots[idx - 1]!.snapshotId : (snapshots[0]?.snapshotId ?? null));
-  const [diff, setDiff] = useState<Wire<RowDiff> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!from || !to) return;
-    let live = true;
-    setDiff(null);
-    setError(null);
-    void client.call('query.rowDiff', { path, from, to, limit: 500 }).then((r) => {
-      if (!live) return;
-      if (r.ok) setDiff(r.value);
-      else setError(`${r.error.code}: ${r.error.message}`);
-    });
-    return () => {
-      live = false;
-    };
-  }, [path, from, to]);
+  const { value: diff, error } = useCall('query.rowDiff', from && to ? { path, from, to, limit: 500 } : null);
 
   const picker = (label: string, value: string | null, onChange: (v: string) => void) => (
     <select aria-label={label} value={value ?? ''} onChange={(e) => onChange(e.target.value)}>

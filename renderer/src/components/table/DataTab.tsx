@@ -1,27 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ColumnStats } from '../../../../core/api';
 import type { ColumnInfo, Wire } from '../../../../core/api';
 import { client } from '../../api/client';
+import { useCall } from '../../api/use-call';
 import { formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
 import { DataGrid, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
 
 function StatsPanel({ path, version, column }: { path: string; version: Version; column: string | null }) {
-  const [stats, setStats] = useState<Wire<ColumnStats>[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    setStats(null);
-    setError(null);
-    void client.call('query.stats', { path, version }).then((r) => {
-      if (!live) return;
-      if (r.ok) setStats(r.value);
-      else setError(`${r.error.code}: ${r.error.message}`);
-    });
-    return () => {
-      live = false;
-    };
-  }, [path, version]);
+  const { value: stats, error } = useCall('query.stats', { path, version });
   if (error) return <aside className="stats-panel error">{error}</aside>;
   if (!stats) return <aside className="stats-panel muted">computing column stats…</aside>;
   const shown = column ? stats.filter((s) => s.name === column) : stats;

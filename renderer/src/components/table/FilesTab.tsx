@@ -1,25 +1,10 @@
-import { useEffect, useState } from 'react';
-import type { FileEntry, Wire } from '../../../../core/api';
-import { client } from '../../api/client';
+import { useCall } from '../../api/use-call';
 import { formatBytes, formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
 
 /** Data and delete files of the chosen snapshot. */
 export function FilesTab({ path, version }: { path: string; version: Version }) {
-  const [files, setFiles] = useState<Wire<FileEntry>[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    setFiles(null);
-    void client.call('lake.files', { path, version }).then((r) => {
-      if (!live) return;
-      if (r.ok) setFiles(r.value);
-      else setError(`${r.error.code}: ${r.error.message}`);
-    });
-    return () => {
-      live = false;
-    };
-  }, [path, version]);
+  const { value: files, error } = useCall('lake.files', { path, version });
   if (error) return <p className="error">{error}</p>;
   if (!files) return <p className="muted">reading manifests…</p>;
   const data = files.filter((f) => f.content === 'data');

@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { FieldInfo, SchemaInfo, SnapshotInfo, Wire } from '../../../../core/api';
-import type { SchemaDiff } from '../../../../core/api';
-import { client } from '../../api/client';
+import { useCall } from '../../api/use-call';
 import { formatTime } from '../../lib/format';
 
 function FieldRows({ fields, depth, marks }: { fields: Wire<FieldInfo>[]; depth: number; marks: Map<number, string> }) {
@@ -26,24 +25,7 @@ function FieldRows({ fields, depth, marks }: { fields: Wire<FieldInfo>[]; depth:
 /** The schema at the chosen version, and a diff against any other version (by field id). */
 export function SchemaTab({ path, schema, snapshots, current }: { path: string; schema: Wire<SchemaInfo> | null; snapshots: Wire<SnapshotInfo>[]; current: string | null }) {
   const [other, setOther] = useState<string>('current');
-  const [diff, setDiff] = useState<Wire<SchemaDiff> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const from = other;
-  const to = current ?? 'current';
-
-  useEffect(() => {
-    let live = true;
-    setDiff(null);
-    setError(null);
-    void client.call('query.schemaDiff', { path, from, to }).then((r) => {
-      if (!live) return;
-      if (r.ok) setDiff(r.value);
-      else setError(`${r.error.code}: ${r.error.message}`);
-    });
-    return () => {
-      live = false;
-    };
-  }, [path, from, to]);
+  const { value: diff, error } = useCall('query.schemaDiff', { path, from: other, to: current ?? 'current' });
 
   if (!schema) return <p className="muted">loading schema…</p>;
   const marks = new Map<number, string>();
