@@ -16,6 +16,8 @@ const FILES = [
   'test/lake/crash.test.ts',
   'test/pipeline/crash.test.ts',
   'test/cdc/faults.test.ts',
+  'test/cdc/proxy-faults.test.ts',
+  'test/security/hostile-names.test.ts',
   'test/lake/bad-input.test.ts',
   'test/app/http-server.test.ts',
   'test/app/sync-service.test.ts',
