@@ -52,6 +52,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address();
+  const dropAll = () => {
+    for (const s of open) s.destroy();
+    open.clear();
+  };
   return {
     port: typeof address === 'object' && address ? address.port : 0,
     get connections() {
@@ -62,12 +66,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       delay = delayMs;
       if (next !== 'stall') for (const send of held.splice(0)) send();
     },
-    dropAll() {
-      for (const s of open) s.destroy();
-      open.clear();
-    },
+    dropAll,
     async close() {
-      this.dropAll();
+      dropAll();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
