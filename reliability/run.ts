@@ -14,6 +14,7 @@ const root = resolve(import.meta.dirname, '..');
 const FILES = [
   'test/fuzz/fuzz.test.ts',
   'test/lake/crash.test.ts',
+  'test/lake/compaction-race.test.ts',
   'test/pipeline/crash.test.ts',
   'test/cdc/faults.test.ts',
   'test/cdc/proxy-faults.test.ts',
