@@ -197,7 +197,10 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     emit,
     async close() {
       for (const s of streams) s.end();
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // An open page keeps keep-alive connections: shutting down must not wait for the tab to close.
+      server.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -51,6 +51,21 @@ describe('browser mode', () => {
     await page.screenshot({ path: join(SHOTS, 'browser-mode-error.png') });
   });
 
+  it('npm start without the Electron binary says so in one line and starts browser mode', async () => {
+    const started = await startServe([`${requireSharedFixtures()}/iceberg`], 'start');
+    try {
+      const output = started.output;
+      expect(output).toContain('Electron binary not installed (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1?): starting browser mode instead.\n');
+      expect(output).toMatch(/Tidemark is running in browser mode: http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+      const page = await browser.newPage();
+      await page.goto(started.url);
+      await expect.poll(() => page.locator('[data-testid="version"]').textContent()).toBe('v0.1.0 · browser');
+      await page.close();
+    } finally {
+      await started.stop();
+    }
+  });
+
   it('refuses the page without the token', async () => {
     const page = await browser.newPage();
     const res = await page.goto(serve.url.replace(/\?token=.*$/, ''));

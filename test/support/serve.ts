@@ -4,6 +4,8 @@ import { REPO_ROOT } from './fixtures';
 export interface ServeProcess {
   url: string;
   child: ChildProcess;
+  /** Everything printed so far (stdout and stderr). */
+  readonly output: string;
   stop(): Promise<void>;
 }
 
@@ -40,5 +42,5 @@ export async function startServe(args: string[], command = 'serve', env: Record<
       child.kill('SIGTERM');
       await exited;
     },
-  } as ServeProcess;
+  };
 }
