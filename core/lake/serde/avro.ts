@@ -92,8 +92,14 @@ export async function readAvroFile(bytes: Uint8Array, file: string): Promise<Avr
     if (count.offset < 0) bad('truncated block header');
     const size = LONG.decode(buf, count.offset);
     if (size.offset < 0) bad('truncated block header');
+    // Negative or absurd counts and sizes come only from corrupt files: refuse them before they can
+    // move `pos` backwards or drive a loop over billions of records.
+    const blockCount = Number(count.value);
+    const blockSize = Number(size.value);
+    if (!Number.isSafeInteger(blockCount) || blockCount < 0) bad(`negative or huge record count ${count.value} at byte ${pos}`);
+    if (!Number.isSafeInteger(blockSize) || blockSize < 0) bad(`negative or huge block size ${size.value} at byte ${pos}`);
     const start = size.offset;
-    const end = start + Number(size.value);
+    const end = start + blockSize;
     if (end + 16 > buf.length) bad(`truncated block at byte ${pos}`);
     if (!buf.subarray(end, end + 16).equals(sync)) bad(`sync marker mismatch at byte ${end}`);
     let block = buf.subarray(start, end);
@@ -104,8 +110,10 @@ export async function readAvroFile(bytes: Uint8Array, file: string): Promise<Avr
         bad(`corrupt deflate block at byte ${start}`, e);
       }
     }
+    // A record takes at least one byte in every Iceberg schema: more records than bytes is corrupt.
+    if (blockCount > block.length) bad(`block at byte ${start} claims ${blockCount} records in ${block.length} bytes`);
     let p = 0;
-    for (let i = 0; i < Number(count.value); i++) {
+    for (let i = 0; i < blockCount; i++) {
       let res;
       try {
         res = type.decode(block, p);
