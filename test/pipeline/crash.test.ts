@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { recordFigure } from '../support/record';
 import { runCrashTrials } from './crash-harness';
 
 /**
@@ -26,6 +27,7 @@ describe('sync survives kill -9 at random moments', () => {
   it(`lake equals source after ${TRIALS} crashes: no key duplicated, no change lost or repeated`, async () => {
     const report = await runCrashTrials({ db, warehouse, trials: TRIALS, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4242) });
     console.log(`crash trials: ${JSON.stringify({ ...report, lake: undefined, source: undefined })}`);
+    recordFigure('sync kill -9 trials', { trials: report.trials, killedIn: report.killedIn, writes: report.writes, lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, changelog: report.changelog });
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);
     expect(report.killedIn.streaming ?? 0).toBeGreaterThan(0);
     expect(report.writes.inserts + report.writes.updates + report.writes.deletes).toBeGreaterThan(0);
