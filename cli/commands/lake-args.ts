@@ -60,7 +60,4 @@ export async function isPaimonRoot(root: string): Promise<boolean> {
   return (await detectTableFormat(createLocalStorage(), root)) === 'paimon';
 }
 
-/** Iceberg's ref selector is Paimon's tag. */
-export function paimonSelectorOf(sel: SnapshotSelector) {
-  return { snapshotId: sel.snapshotId, asOfTimestampMs: sel.asOfTimestampMs, tag: sel.ref };
-}
+export { paimonSelectorOf } from '../../core/app/paimon-service';

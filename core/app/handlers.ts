@@ -15,7 +15,7 @@ import { diffSchemas, readSchemaVersion } from '../query/schema-diff';
 import { openTableSource } from '../query/table-source';
 import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
-import { describePaimonSnapshots, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
+import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
 import type { SyncService } from './sync-service';
 import { exportResult, icebergPageSource, readPage, runSql, type PageSource } from './query-service';
 import { TIDEMARK_VERSION } from './version';
@@ -32,11 +32,6 @@ export interface HandlerDeps {
   createEngine?: () => Promise<QueryEngine>;
   /** The sync manager (pipelines in the app's data folder); absent → sync.* calls fail NotFound. */
   sync?: SyncService;
-}
-
-/** Paimon speaks of tags where Iceberg speaks of refs. */
-function paimonSelector(v: SnapshotSelector = {}) {
-  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, tag: v.ref };
 }
 
 /** The one handler table behind Electron IPC and the browser-mode server. */
@@ -63,7 +58,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref]);
     let p = paimonViews.get(key);
     if (!p) {
-      p = registerPaimonView(e, path, paimonSelector(version)).then((v) => ({
+      p = registerPaimonView(e, path, paimonSelectorOf(version)).then((v) => ({
         relation: quoteIdent(v.view),
         columns: v.columns.map((c) => ({ name: c.name, type: c.type, sqlType: c.type })),
         snapshotId: v.snapshotId,
@@ -96,9 +91,9 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     'lake.snapshots': async ({ path }) =>
       (await formatOf(abs(path))) === 'paimon' ? describePaimonSnapshots(deps.storage, abs(path)) : describeSnapshots(await loadTable(deps.storage, abs(path))),
     'lake.schema': async ({ path, version }) =>
-      (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelector(version)) : readSchemaInfo(deps.storage, abs(path), version),
+      (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelectorOf(version)) : readSchemaInfo(deps.storage, abs(path), version),
     'lake.files': async ({ path, version }) =>
-      (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelector(version)) : readFileEntries(deps.storage, abs(path), version),
+      (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelectorOf(version)) : readFileEntries(deps.storage, abs(path), version),
     'query.page': async ({ path, version, ...req }) => readPage(await getEngine(), await pageSource(abs(path), version), req),
     'query.sql': async ({ warehouse, sql, limit }) => runSql(await getEngine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
@@ -121,7 +116,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     'query.stats': async ({ path, version }) => {
       const e = await getEngine();
       if ((await formatOf(abs(path))) === 'paimon') {
-        const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelector(version))]);
+        const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
         return readColumnStats(e, { relation: source.relation, columns: schema.fields });
       }
       const { view, columns } = await e.registerView(abs(path), version ?? {});

@@ -14,7 +14,9 @@ const SMALL_FILE_BYTES = 8 * 1024 * 1024;
 /** Delete files per data file above which merge-on-read gets slow: compaction is due. */
 const DELETE_RATIO_WARN = 0.5;
 
-const num = (v: string | undefined) => (v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
+/** A numeric snapshot-summary value (summaries are strings), null when absent or not a number. */
+export const summaryNumber = (v: string | undefined) => (v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
+const num = summaryNumber;
 
 export function describeHealth(summary: Record<string, string>): TableHealth {
   const dataFiles = num(summary['total-data-files']) ?? 0;

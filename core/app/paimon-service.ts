@@ -6,9 +6,15 @@ import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api/cont
 import { describePaimonTable, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
 import { resolvePaimonSnapshot } from '../lake/paimon/snapshot';
 import type { StoragePort } from '../storage';
-import { describeHealth, describeField } from './lake-service';
+import type { SnapshotSelector } from '../lake/table';
+import { describeHealth, describeField, summaryNumber } from './lake-service';
 
-const num = (v: string | undefined) => (v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+const num = summaryNumber;
+
+/** Iceberg's version selector as Paimon's: a ref is a Paimon tag. */
+export function paimonSelectorOf(v: SnapshotSelector = {}): PaimonSnapshotSelector {
+  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, tag: v.ref };
+}
 
 export async function readPaimonTableInfo(storage: StoragePort, root: string): Promise<TableInfo> {
   const [facts, snapshots, files, tags] = await Promise.all([

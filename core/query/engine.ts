@@ -72,6 +72,8 @@ export interface QueryEngine {
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   const loader = new FileLoader(deps.session, deps.parquet, deps.storage);
   const views = new Map<string, Promise<RegisteredView>>();
+  /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
+  const lazyKeys = new Set<string>();
   // Metadata files are immutable, so a plan is fixed by (metadata file, selector): paging through a
   // table re-reads only the small metadata JSON, not the manifests.
   const plans = new Map<string, Promise<ScanPlan>>();
@@ -110,13 +112,14 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       return { view, plan, columns: built.columns, materialized: !lazy };
     })();
     views.set(key, p);
+    if (lazy) lazyKeys.add(key);
     p.catch(() => views.delete(key));
     await evict();
     return p;
   }
 
   async function evict() {
-    const materialized = [...views.entries()].filter(([k]) => !k.endsWith('true]'));
+    const materialized = [...views.entries()].filter(([k]) => !lazyKeys.has(k));
     for (const [k, p] of materialized.slice(0, Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS))) {
       views.delete(k);
       const v = await p.catch(() => null);
