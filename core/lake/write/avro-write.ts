@@ -1,7 +1,6 @@
 import avro from 'avsc';
 import { Writable } from 'node:stream';
 import { deflateRaw } from 'node:zlib';
-import { BIGINT_LONG } from '../serde/avro';
 
 /**
  * Writes an Avro object container (Node only). The schema is passed to avsc's BlockEncoder as a
@@ -34,5 +33,16 @@ export async function writeAvroFile(schema: object, records: unknown[], metadata
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** The bigint-safe long, for building raw schemas. */
-export const LONG = BIGINT_LONG;
+/** avsc long type that encodes bigint or number (snapshot ids exceed 2^53); the bigint-safe long for raw schemas. */
+export const LONG = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint' || (typeof n === 'number' && Number.isInteger(n)),
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
