@@ -9,8 +9,8 @@ import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji'
 import { TidemarkError } from '../errors/index';
 import type { ResolvedConfig } from './config';
 import { connectionOptions, mapConnectionError } from './connect';
-import { isMissingBinlogError, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
-import { formatPosition, type BinlogPosition } from './offset';
+import { isMissingBinlogError, parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
+import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
 import type { TableId } from './types';
 
 export interface RawRowsEvent {
@@ -28,6 +28,8 @@ interface ItemBase {
   gtidSet: string | null;
   /** Binlog event time in ms since the epoch. */
   tsMs: number;
+  /** XA transactions on captured tables prepared and not yet finished at `end` (shared, never mutated). */
+  preparedXa: readonly PreparedXa[];
 }
 
 export type RawItem =
@@ -45,6 +47,12 @@ export interface BinlogReaderOptions {
   /** Executed GTIDs at the start point, when known. */
   gtidSeed: string | null;
   isCaptured(id: TableId): boolean;
+  /**
+   * Restart from an offset with pending XA transactions: `start` is then the first of their
+   * prepared groups, and everything up to `until` (the offset itself) was handed out before: only
+   * the prepared groups of `xids` are collected from that stretch, nothing is emitted.
+   */
+  replayXa?: { until: BinlogPosition; xids: Set<string> };
 }
 
 const EVENTS = [
@@ -65,6 +73,16 @@ const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterow
 interface OpenTx {
   gtid: string | undefined;
   rowsEvents: RawRowsEvent[];
+  /** XID when this group is an XA transaction (MariaDB GTID flag or MySQL `XA START`). */
+  xid?: string;
+  /** Position of the group's first event (for XA: where a restart must re-read it from). */
+  start?: BinlogPosition;
+}
+
+interface HeldXa {
+  gtid: string | undefined;
+  rowsEvents: RawRowsEvent[];
+  start: BinlogPosition;
 }
 
 export class BinlogReader {
@@ -81,6 +99,12 @@ export class BinlogReader {
   private gtids: GtidTracker | null;
   private seedGtidsFromStream: boolean;
   private tx: OpenTx | null = null;
+  /** Prepared XA transactions on captured tables, by XID, waiting for their XA COMMIT / ROLLBACK. */
+  private readonly heldXa = new Map<string, HeldXa>();
+  private preparedList: readonly PreparedXa[] = [];
+  private replayXa: BinlogReaderOptions['replayXa'] | null;
+  /** End of the last event received: the start of the next one. */
+  private lastEnd: BinlogPosition | null = null;
   private capturedCache = new Map<string, boolean>();
   private lostSince: number | null = null;
   private retryDelayMs = 100;
@@ -95,6 +119,7 @@ export class BinlogReader {
     this.resumeAt = 'file' in s ? { file: s.file, pos: s.pos } : null;
     this.gtids = createGtidTracker(options.flavor.kind, options.gtidSeed);
     this.seedGtidsFromStream = options.gtidSeed === null && 'file' in s && s.pos <= 4n;
+    this.replayXa = options.replayXa ?? null;
   }
 
   start(): void {
@@ -113,6 +138,8 @@ export class BinlogReader {
     const zongji = new ZongJi(connectionOptions(config));
     this.zongji = zongji;
     this.tx = null;
+    // The stream resumes at resumeAt: the start of the first group read from here on.
+    this.lastEnd = this.resumeAt;
     this.lastEventAt = Date.now();
     zongji.on('error', (e: Error) => this.onError(zongji, e));
     zongji.on('ready', () => {
@@ -149,6 +176,12 @@ export class BinlogReader {
       this.retryDelayMs = 100;
     }
     const name = evt.getEventName();
+    const start = this.lastEnd;
+    if (evt.nextPosition > 0 && this.file) this.lastEnd = { file: this.file, pos: BigInt(evt.nextPosition) };
+    if (this.replayXa && evt.nextPosition > 0 && this.file && comparePositions({ file: this.file, pos: BigInt(evt.nextPosition) }, this.replayXa.until) > 0) {
+      // Past the restart offset: from here on every event is new to the consumer.
+      this.replayXa = null;
+    }
     switch (name) {
       case 'writerows':
       case 'updaterows':
@@ -167,12 +200,17 @@ export class BinlogReader {
       case 'xid':
         this.commit(evt);
         return;
-      case 'mariadbgtid':
+      case 'mariadbgtid': {
+        const g = evt as AnyBinlogEvent & { preparedXa?: boolean; xidFormatId?: number; xidGtrid?: Uint8Array; xidBqual?: Uint8Array };
+        this.tx = { gtid: evt.gtid, rowsEvents: [], ...(start ? { start } : {}) };
+        if (g.preparedXa && g.xidGtrid) this.tx.xid = xidKey(g.xidFormatId ?? 0, g.xidGtrid, g.xidBqual ?? new Uint8Array());
+        return;
+      }
       case 'gtid':
-        this.tx = { gtid: evt.gtid, rowsEvents: [] };
+        this.tx = { gtid: evt.gtid, rowsEvents: [], ...(start ? { start } : {}) };
         return;
       case 'anonymousgtid':
-        this.tx = { gtid: undefined, rowsEvents: [] };
+        this.tx = { gtid: undefined, rowsEvents: [], ...(start ? { start } : {}) };
         return;
       case 'query': {
         const q = (evt as AnyBinlogEvent & { query: string; schema: string }).query;
@@ -182,19 +220,32 @@ export class BinlogReader {
         } else if (head.startsWith('COMMIT') || head.startsWith('ROLLBACK')) {
           // ROLLBACK is logged only when non-transactional changes inside it persisted: they happened.
           this.commit(evt);
-        } else if (head.startsWith('XA ') || head.startsWith('SAVEPOINT')) {
+        } else if (head.startsWith('XA ')) {
+          this.onXaStatement(evt, q);
+        } else if (head.startsWith('SAVEPOINT')) {
           return;
         } else {
           this.commitDdl(evt as AnyBinlogEvent & { query: string; schema: string });
         }
         return;
       }
-      case 'xaprepare':
-        if (this.tx?.rowsEvents.length) {
-          this.fail(new TidemarkError('Unsupported', `XA transaction on a captured table at ${this.file}:${evt.nextPosition}: XA is not supported`, { file: this.file }));
-        }
+      case 'xaprepare': {
+        // The prepared group is complete, but its outcome comes later: hold its rows by XID.
+        const x = evt as AnyBinlogEvent & { xidFormatId: number; xidGtrid: Uint8Array; xidBqual: Uint8Array };
+        const tx = this.tx;
         this.tx = null;
+        const xid = xidKey(x.xidFormatId, x.xidGtrid, x.xidBqual);
+        if (tx && tx.rowsEvents.length > 0 && (!this.replayXa || this.replayXa.xids.has(xid))) {
+          if (!tx.start) {
+            this.fail(new TidemarkError('Internal', `XA PREPARE of ${xid} at ${this.file}:${evt.nextPosition}: start of its group unknown`, { file: this.file }));
+            return;
+          }
+          this.heldXa.set(xid, { gtid: tx.gtid, rowsEvents: tx.rowsEvents, start: tx.start });
+          this.preparedList = [...this.heldXa.entries()].map(([k, h]) => ({ xid: k, start: h.start }));
+        }
+        this.commitNothing(evt, tx?.gtid);
         return;
+      }
       case 'rotate': {
         const r = evt as AnyBinlogEvent & { binlogName: string; position: number };
         this.file = r.binlogName;
@@ -227,6 +278,49 @@ export class BinlogReader {
     }
   }
 
+  /**
+   * `XA START` opens an XA group (MySQL); `XA END` is inside the group; `XA COMMIT` emits the held
+   * rows of that XID at this position (or, with ONE PHASE on MySQL, the open group's rows);
+   * `XA ROLLBACK` drops them. An outcome for an XID never held (uncaptured tables) moves the position.
+   */
+  private onXaStatement(evt: AnyBinlogEvent, sql: string): void {
+    const xa = parseXaStatement(sql);
+    if (!xa) {
+      this.fail(new TidemarkError('Unsupported', `cannot read XA statement ${JSON.stringify(sql.slice(0, 200))} at ${this.file}:${evt.nextPosition}`, { file: this.file, statement: sql.slice(0, 1000) }));
+      return;
+    }
+    if (xa.verb === 'start') {
+      if (this.tx) this.tx.xid = xa.xid;
+      else this.tx = { gtid: evt.gtid, rowsEvents: [], xid: xa.xid, ...(this.lastEnd ? { start: this.lastEnd } : {}) };
+      return;
+    }
+    if (xa.verb === 'end' || xa.verb === 'prepare') return;
+    if (xa.verb === 'commit' && xa.onePhase && this.tx?.xid === xa.xid) {
+      this.commit(evt);
+      return;
+    }
+    const held = this.heldXa.get(xa.xid);
+    const outcomeGtid = this.tx?.gtid ?? evt.gtid;
+    this.tx = null;
+    if (held) {
+      this.heldXa.delete(xa.xid);
+      this.preparedList = [...this.heldXa.entries()].map(([k, h]) => ({ xid: k, start: h.start }));
+    }
+    if (held && xa.verb === 'commit') {
+      this.tx = { gtid: outcomeGtid, rowsEvents: held.rowsEvents };
+      this.commit(evt);
+      return;
+    }
+    this.commitNothing(evt, outcomeGtid);
+  }
+
+  /** A group that ends without anything to hand out now: only the position (and GTID) move. */
+  private commitNothing(evt: AnyBinlogEvent, gtid: string | undefined): void {
+    if (this.replayXa) return;
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.pushPosition(this.endOf(evt), evt.timestamp);
+  }
+
   private endOf(evt: AnyBinlogEvent): BinlogPosition {
     return { file: this.file, pos: BigInt(evt.nextPosition) };
   }
@@ -235,32 +329,38 @@ export class BinlogReader {
     const tx = this.tx;
     this.tx = null;
     const end = this.endOf(evt);
+    // Before the restart offset (XA replay) everything here was handed out already.
+    if (this.replayXa) return;
     const gtid = tx?.gtid ?? evt.gtid;
     if (gtid && this.gtids) this.gtids.add(gtid);
     this.resumeAt = end;
     const gtidSet = this.gtids ? this.gtids.toString() : null;
-    if (tx && tx.rowsEvents.length > 0) this.push({ kind: 'tx', gtid, rowsEvents: tx.rowsEvents, end, gtidSet, tsMs: evt.timestamp });
+    if (tx && tx.rowsEvents.length > 0) this.push({ kind: 'tx', gtid, rowsEvents: tx.rowsEvents, end, gtidSet, tsMs: evt.timestamp, preparedXa: this.preparedList });
     else this.pushPosition(end, evt.timestamp);
   }
 
   private commitDdl(evt: AnyBinlogEvent & { query: string; schema: string }): void {
+    if (this.replayXa) {
+      this.tx = null;
+      return;
+    }
     const gtid = this.tx?.gtid ?? evt.gtid;
     if (evt.nextPosition === 0 && this.resumeAt) {
       // A statement inside a transaction (MariaDB CREATE … SELECT logs its CREATE inside the
       // group, with end_log_pos 0): the group stays open and its position is only known at the
       // commit, so the schema change carries the position before the group.
-      this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end: this.resumeAt, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp });
+      this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end: this.resumeAt, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp, preparedXa: this.preparedList });
       return;
     }
     this.tx = null;
     const end = this.endOf(evt);
     if (gtid && this.gtids) this.gtids.add(gtid);
     this.resumeAt = end;
-    this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp });
+    this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp, preparedXa: this.preparedList });
   }
 
   private pushPosition(end: BinlogPosition, tsMs: number | null): void {
-    if (end.pos <= 0n || !end.file) return;
+    if (end.pos <= 0n || !end.file || this.replayXa) return;
     this.resumeAt = end;
     const gtidSet = this.gtids ? this.gtids.toString() : null;
     // Coalesce runs of position marks so idle or uncaptured traffic costs no queue growth.
@@ -268,11 +368,12 @@ export class BinlogReader {
     if (last && last.kind === 'position') {
       last.end = end;
       last.gtidSet = gtidSet;
+      last.preparedXa = this.preparedList;
       if (tsMs !== null) last.tsMs = tsMs;
       if (this.waiter) this.flush();
       return;
     }
-    this.push({ kind: 'position', end, gtidSet, tsMs: tsMs ?? Date.now() });
+    this.push({ kind: 'position', end, gtidSet, tsMs: tsMs ?? Date.now(), preparedXa: this.preparedList });
   }
 
   private push(item: RawItem): void {

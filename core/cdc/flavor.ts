@@ -127,3 +127,54 @@ export function isMissingBinlogError(e: { errno?: number; code?: string; message
   // 1236 ER_MASTER_FATAL_ERROR_READING_BINLOG (MySQL and MariaDB); 1945/1955 MariaDB GTID not in binlog.
   return e.errno === 1236 || e.errno === 1945 || e.errno === 1955 || /first log file name|purged|binary log index/i.test(e.message ?? '');
 }
+
+/**
+ * XA transactions in the binlog, as both servers write them (checked on MariaDB 10.11; MySQL per
+ * its manual, 5.7.7+):
+ *  - MariaDB: the prepared group starts with a GTID event flagged `preparedXa` carrying the XID,
+ *    then the rows, `XA END X'…',X'…',n` and an XA_PREPARE event; MySQL starts the group with a
+ *    query event `XA START X'…',X'…',n` instead of the flag.
+ *  - The outcome is a later, separate group: a query event `XA COMMIT X'…',X'…',n` or
+ *    `XA ROLLBACK X'…',X'…',n` (MariaDB in a standalone GTID group flagged `completedXa`), possibly
+ *    after many unrelated transactions that committed earlier.
+ *  - `XA COMMIT … ONE PHASE`: MariaDB logs a plain transaction ending in an Xid event; MySQL logs
+ *    the rows followed by the `XA COMMIT … ONE PHASE` query event.
+ *  - A transaction rolled back before PREPARE is not logged at all.
+ * The XID is written in hex form whatever the client typed; the quoted form is accepted too.
+ */
+export type XaStatement = { verb: 'start' | 'end' | 'commit' | 'rollback' | 'prepare'; xid: string; onePhase: boolean };
+
+const XA_STATEMENT = /^\s*XA\s+(START|BEGIN|END|PREPARE|COMMIT|ROLLBACK)\s+(.*?)\s*;?\s*$/is;
+const XID_PART = /^\s*(?:X'([0-9a-f]*)'|0x([0-9a-f]+)|'((?:[^'\\]|''|\\.)*)')\s*/i;
+
+/** Canonical XID key `formatId:gtridHex:bqualHex` from the binlog event fields (MariaDB GTID / XA_PREPARE events). */
+export function xidKey(formatId: number, gtrid: Uint8Array, bqual: Uint8Array): string {
+  return `${formatId}:${Buffer.from(gtrid).toString('hex')}:${Buffer.from(bqual).toString('hex')}`;
+}
+
+/** Parses an `XA …` query event; null when the text is not one (or its XID is unreadable). */
+export function parseXaStatement(sql: string): XaStatement | null {
+  const m = XA_STATEMENT.exec(sql);
+  if (!m) return null;
+  const verbWord = m[1]!.toUpperCase();
+  const verb = verbWord === 'BEGIN' ? 'start' : (verbWord.toLowerCase() as XaStatement['verb']);
+  let rest = m[2]!;
+  const parts: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const p = XID_PART.exec(rest);
+    if (!p) break;
+    parts.push(p[1] !== undefined ? p[1].toLowerCase() : p[2] !== undefined ? p[2].toLowerCase() : Buffer.from(p[3]!.replace(/''/g, "'"), 'utf8').toString('hex'));
+    rest = rest.slice(p[0].length);
+    if (!rest.startsWith(',')) break;
+    rest = rest.slice(1);
+  }
+  if (parts.length === 0) return null;
+  let formatId = 1;
+  const f = /^\s*(\d+)\s*/.exec(rest);
+  if (parts.length === 2 && f) {
+    formatId = Number(f[1]);
+    rest = rest.slice(f[0].length);
+  }
+  const onePhase = /^\s*ONE\s+PHASE\b/i.test(rest);
+  return { verb, xid: `${formatId}:${parts[0]}:${parts[1] ?? ''}`, onePhase };
+}

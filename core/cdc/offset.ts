@@ -24,6 +24,18 @@ export interface SnapshotState {
   lastKey: string | null;
 }
 
+/**
+ * An XA transaction prepared (its rows are in the binlog) but not yet committed or rolled back at
+ * an offset. Its rows are emitted only at its XA COMMIT, so a restart from that offset re-reads
+ * the binlog from `start` to collect them again (and passes over everything else before the offset).
+ */
+export interface PreparedXa {
+  /** `formatId:gtridHex:bqualHex`. */
+  xid: string;
+  /** Position of the first event of the prepared group. */
+  start: BinlogPosition;
+}
+
 export interface SourceOffset extends BinlogPosition {
   /**
    * Executed GTIDs up to this point: a MariaDB GTID position (`0-1-42,1-3-7`) or a MySQL GTID set
@@ -39,6 +51,8 @@ export interface SourceOffset extends BinlogPosition {
    * may already include later DDL. null: take the server's current schemas.
    */
   schemas: TableSchema[] | null;
+  /** XA transactions on captured tables prepared before this point and not finished at it; absent = none. */
+  preparedXa?: PreparedXa[];
 }
 
 /** Splits `binlog.000123` into its base and sequence so positions compare across rotations. */
@@ -69,6 +83,7 @@ interface OffsetJson {
   gtidSet: string | null;
   snapshot: SnapshotState | null;
   schemas: TableSchema[] | null;
+  preparedXa?: { xid: string; file: string; pos: string }[];
 }
 
 /**
@@ -84,6 +99,8 @@ export function encodeOffset(offset: SourceOffset, options: { schemas?: boolean 
     snapshot: offset.snapshot,
     schemas: options.schemas === false ? null : offset.schemas,
   };
+  // Only written when present, so offsets without pending XA keep their earlier JSON form.
+  if (offset.preparedXa?.length) json.preparedXa = offset.preparedXa.map((x) => ({ xid: x.xid, file: x.start.file, pos: x.start.pos.toString() }));
   return JSON.stringify(json);
 }
 
@@ -137,5 +154,12 @@ export function decodeOffset(text: string): SourceOffset {
     if (!ok) throw invalid(text, 'field "schemas" must be a list of table schemas');
     schemas = o.schemas as TableSchema[];
   }
-  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot, schemas };
+  let preparedXa: PreparedXa[] | undefined;
+  if (o.preparedXa !== undefined && o.preparedXa !== null) {
+    const list = o.preparedXa as { xid?: unknown; file?: unknown; pos?: unknown }[];
+    const ok = Array.isArray(list) && list.every((x) => typeof x?.xid === 'string' && typeof x.file === 'string' && x.file !== '' && typeof x.pos === 'string' && /^\d{1,20}$/.test(x.pos));
+    if (!ok) throw invalid(text, 'field "preparedXa" must be a list of {xid, file, pos}');
+    if (list.length > 0) preparedXa = list.map((x) => ({ xid: x.xid as string, start: { file: x.file as string, pos: BigInt(x.pos as string) } }));
+  }
+  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot, schemas, ...(preparedXa ? { preparedXa } : {}) };
 }

@@ -14,7 +14,7 @@ import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './co
 import { mapConnectionError, openConnection } from './connect';
 import { createDdlContext } from './ddl-handler';
 import { detectFlavor, readStartPosition, type Flavor } from './flavor';
-import { formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
+import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
 import { listMatchedTables, readTableSchemas } from './schema-catalog';
 import { runSnapshotPhase } from './snapshot-phase';
@@ -150,10 +150,20 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         throw new TidemarkError('InvalidInput', 'scan.startup.mode specific-offset needs specific-offset.file and .pos, or .gtid-set', { key: 'scan.startup.mode' });
       }
 
+      // XA transactions prepared before the offset and unfinished at it: their rows are in the
+      // binlog before the offset, so the reader starts at the first of them and collects only those.
+      const pendingXa = offset && offset.file !== '' ? (offset.preparedXa ?? []) : [];
+      let replayXa: { until: BinlogPosition; xids: Set<string> } | undefined;
+      if (pendingXa.length > 0) {
+        const first = pendingXa.map((x) => x.start).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+        await assertBinlogPresent(ctrl, config, first);
+        start = { file: first.file, pos: first.pos };
+        replayXa = { until: startPos, xids: new Set(pendingXa.map((x) => x.xid)) };
+      }
       const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema);
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.isCaptured(id) });
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.isCaptured(id), ...(replayXa ? { replayXa } : {}) });
       reader.start();
-      const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema);
+      const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.skipBeforeMs = skipBeforeMs;
 
       if (state.snapshot) {

@@ -10,7 +10,7 @@ import type { ResolvedConfig } from './config';
 import type { BinlogReader, RawItem } from './binlog-reader';
 import { convertTransaction, type RowFilter, type SchemaCatalog } from './change-processor';
 import { handleDdl, type DdlContext } from './ddl-handler';
-import type { BinlogPosition, SnapshotState, SourceOffset } from './offset';
+import type { BinlogPosition, PreparedXa, SnapshotState, SourceOffset } from './offset';
 import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
 
 function schemaFromTableMap(table: TableId, tm: TableMapEntry, config: ResolvedConfig): TableSchema {
@@ -29,6 +29,8 @@ export class StreamState {
   pos: BinlogPosition;
   gtidSet: string | null;
   snapshot: SnapshotState | null;
+  /** XA transactions prepared and unfinished at `pos` (their rows come at their XA COMMIT). */
+  preparedXa: readonly PreparedXa[];
   private lastHeartbeatAt: number;
   /** Transactions committed before this time (ms) are passed over (startup mode timestamp). */
   skipBeforeMs: number | null = null;
@@ -42,10 +44,12 @@ export class StreamState {
     gtidSet: string | null,
     snapshot: SnapshotState | null,
     private readonly readSchema: (id: TableId) => Promise<TableSchema | null>,
+    preparedXa: readonly PreparedXa[] = [],
   ) {
     this.pos = { file: start.file, pos: start.pos };
     this.gtidSet = gtidSet;
     this.snapshot = snapshot;
+    this.preparedXa = preparedXa;
     this.lastHeartbeatAt = config.now();
   }
 
@@ -58,6 +62,7 @@ export class StreamState {
       gtidSet: this.gtidSet,
       snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey } : null,
       schemas: this.catalog.snapshotList(),
+      ...(this.preparedXa.length > 0 ? { preparedXa: this.preparedXa.map((x) => ({ xid: x.xid, start: { ...x.start } })) } : {}),
     };
   }
 
@@ -71,6 +76,7 @@ export class StreamState {
     const before = this.offset();
     this.pos = item.end;
     if (item.gtidSet !== null) this.gtidSet = item.gtidSet;
+    this.preparedXa = item.preparedXa;
     return before;
   }
 
