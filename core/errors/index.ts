@@ -56,3 +56,20 @@ export function toTidemarkError(e: unknown): TidemarkError {
   }
   return new TidemarkError('Internal', String(e));
 }
+
+/**
+ * A failed file-system write (`action` e.g. "write", "create folder") as a TidemarkError naming the
+ * path and the OS reason in words: `cannot write /w/t/metadata/x.avro: no space left on device
+ * (ENOSPC)`. Node leaves the path out of errors raised on an open handle (`ENOSPC: no space left on
+ * device, write`), so the caller passes the path it was writing. ENOENT stays NotFound, other errno
+ * codes are Io; anything else goes through toTidemarkError.
+ */
+export function toWriteError(e: unknown, path: string, action = 'write'): TidemarkError {
+  if (e instanceof TidemarkError) return e;
+  const errno = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
+  if (!errno || !/^E[A-Z0-9]+$/.test(errno)) return toTidemarkError(e);
+  // "ENOSPC: no space left on device, write" → "no space left on device"
+  const reason = (e as Error).message.replace(/^E[A-Z0-9]+: /, '').replace(/, \w+( '.*')?$/, '');
+  const message = `cannot ${action} ${path}: ${reason} (${errno})`;
+  return new TidemarkError(errno === 'ENOENT' ? 'NotFound' : 'Io', message, { path, errno }, e);
+}

@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { comparePositions, decodeOffset, encodeOffset, type SourceOffset } from '../cdc';
-import { toTidemarkError } from '../errors';
+import { toTidemarkError, toWriteError } from '../errors';
 import type { Snapshot, TableMetadata } from '../lake';
 
 /**
@@ -116,10 +116,16 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | null> {
 
 /** Replaces the file atomically (temp file + rename): a crash leaves the old or the new version. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (e) {
+    // A full or read-only disk: drop the partial temp file, name the file in the error.
+    await unlink(tmp).catch(() => undefined);
+    throw toWriteError(e, path);
+  }
 }
 
 export async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TidemarkError, toTidemarkError } from '../../errors';
+import { TidemarkError, toWriteError } from '../../errors';
 import { createLocalStorage } from '../../storage/local';
 import type { TableMetadata } from '../model';
 import { writeTableMetadata } from '../serde/table-metadata';
 import { loadTable, metadataFileVersion, type LoadedTable } from '../table';
+import { makeDirectory, writeNewFile } from './file-write';
 
 /** Injected clock and id generators (deterministic demo tables and tests). */
 export interface WriteEnv {
@@ -44,13 +45,14 @@ export function seededWriteEnv(seed: number, startMs = Date.UTC(2024, 0, 1)): Wr
 /** Publishes `bytes` at `path` only if nothing exists there (hard link of a finished temp file). */
 export async function publishExclusive(path: string, bytes: Uint8Array | string, env: WriteEnv): Promise<boolean> {
   const tmp = `${path}.${env.uuid()}.tmp`;
-  await writeFile(tmp, bytes, { flag: 'wx' });
+  // A failed (e.g. out of space) temp write removes itself: `path` is never touched.
+  await writeNewFile(tmp, bytes);
   try {
     await link(tmp, path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw toTidemarkError(e);
+    throw toWriteError(e, path, 'publish');
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
@@ -81,7 +83,7 @@ export async function commitTable(
       metadataLog: [...base.metadata.metadataLog, { metadataFile: base.metadataFile, timestampMs: base.metadata.lastUpdatedMs }],
     };
     if (await publishExclusive(file, writeTableMetadata(withLog), env)) {
-      await writeHint(root, version + 1, env);
+      await writeHintAfterCommit(root, version + 1, env);
       return { metadata: withLog, metadataFile: file };
     }
   }
@@ -91,21 +93,34 @@ export async function commitTable(
 async function writeHint(root: string, version: number, env: WriteEnv): Promise<void> {
   const hint = join(root, 'metadata', 'version-hint.text');
   const tmp = `${hint}.${env.uuid()}.tmp`;
-  await writeFile(tmp, String(version));
+  await writeNewFile(tmp, String(version));
   // The hint may be replaced (it is advisory): rename is right here, unlike for metadata files.
-  await rename(tmp, hint);
+  await rename(tmp, hint).catch(async (e: unknown) => {
+    await unlink(tmp).catch(() => undefined);
+    throw toWriteError(e, hint, 'replace');
+  });
+}
+
+/**
+ * The commit is already published when the hint is rewritten. A failure here (the disk filled up
+ * between the two writes) must not be reported as a failed commit: a caller would retry and write
+ * the rows twice. The stale hint is harmless, as after a crash at this point: readers step from
+ * the hinted version to every newer v<N>.metadata.json (findCurrentMetadataFile).
+ */
+async function writeHintAfterCommit(root: string, version: number, env: WriteEnv): Promise<void> {
+  await writeHint(root, version, env).catch(() => undefined);
 }
 
 /** Creates `<root>/metadata` and publishes v1 exclusively; AlreadyExists → CommitConflict. */
 export async function publishFirstVersion(root: string, metadata: TableMetadata, env: WriteEnv): Promise<string> {
-  await mkdir(join(root, 'metadata'), { recursive: true });
-  await mkdir(join(root, 'data'), { recursive: true });
+  await makeDirectory(join(root, 'metadata'));
+  await makeDirectory(join(root, 'data'));
   const existing = (await readdir(join(root, 'metadata'))).filter((f) => f.endsWith('.metadata.json'));
   if (existing.length > 0) throw new TidemarkError('CommitConflict', `table already exists at ${root}`, { path: root });
   const file = join(root, 'metadata', 'v1.metadata.json');
   if (!(await publishExclusive(file, writeTableMetadata(metadata), env))) {
     throw new TidemarkError('CommitConflict', `table already exists at ${root}`, { path: root });
   }
-  await writeHint(root, 1, env);
+  await writeHintAfterCommit(root, 1, env);
   return file;
 }

@@ -1,5 +1,4 @@
 import type { Table } from 'apache-arrow';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
 import { writeSchema } from '../serde/schema-json';
@@ -7,6 +6,7 @@ import { applyTransform } from '../transforms';
 import { bytesToHex, valueKey } from '../values';
 import { rowsToArrow } from './arrow-build';
 import type { WriteEnv } from './commit';
+import { makeDirectory, writeNewFile } from './file-write';
 import { computeMetrics, writeParquetBytes } from './parquet-write';
 
 /** Writes Parquet data and delete files under `<root>/data` and describes them as DataFiles. */
@@ -44,8 +44,8 @@ async function writeArrowFile(ctx: FileWriteContext, table: Table, partition: un
   const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)));
   const sub = partitionPath(ctx.spec, partition);
   const path = join(ctx.root, 'data', sub, `${prefix}${ctx.env.uuid()}.parquet`);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, bytes, { flag: 'wx' });
+  await makeDirectory(dirname(path));
+  await writeNewFile(path, bytes);
   return { path, size: bytes.length, metrics };
 }
 

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../errors';
 import { createLocalStorage } from '../../storage/local';
@@ -10,6 +9,7 @@ import { selectSnapshot, type LoadedTable } from '../table';
 import { partitionResultType } from '../transforms';
 import { compareValues } from '../scan-filter';
 import { commitTable, defaultWriteEnv, type WriteEnv } from './commit';
+import { writeNewFile } from './file-write';
 import { encodeManifest, encodeManifestList } from './manifest-write';
 
 /** What an operation adds and removes; the snapshot, manifests and summary are derived from it. */
@@ -81,7 +81,7 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
         const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
         const bytes = await encodeManifest(entries, spec, schema, content === 0 ? 'data' : 'deletes');
         const path = join(root, 'metadata', `${env.uuid()}-m${manifests.length}.avro`);
-        await writeFile(path, bytes, { flag: 'wx' });
+        await writeNewFile(path, bytes);
         const live = entries.filter((e) => e.status !== 2);
         const count = (s: number) => entries.filter((e) => e.status === s);
         manifests.unshift({
@@ -155,7 +155,7 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       }
 
       const listPath = join(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
-      await writeFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber), { flag: 'wx' });
+      await writeNewFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber));
       const now = Math.max(env.now(), m.lastUpdatedMs);
       const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId };
       const onMain = branch === 'main';
