@@ -1,23 +1,16 @@
 import { resolve } from 'node:path';
 import type { HandlerTable } from '../api/contract';
 import { TidemarkError } from '../errors';
-import { loadTable, type SnapshotSelector } from '../lake/table';
-import { readPaimonSchema } from '../lake/paimon';
+import { loadTable } from '../lake/table';
 import { detectTableFormat, listWarehouseTables } from '../lake/warehouse';
-import { readColumnStats } from '../query/column-stats';
-import { quoteIdent } from '../query/duckdb';
+import { createQueryCalls } from '../query/calls';
 import type { QueryEngine } from '../query/engine';
-import { readKeyHistory } from '../query/key-history';
 import { createNodeQueryEngine } from '../query/node';
-import { registerPaimonView } from '../query/paimon-view';
-import { diffRows } from '../query/row-diff';
-import { diffSchemas, readSchemaVersion } from '../query/schema-diff';
-import { openTableSource } from '../query/table-source';
 import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
 import type { SyncService } from './sync-service';
-import { exportResult, icebergPageSource, readPage, runSql, type PageSource } from './query-service';
+import { exportResult } from './query-service';
 import { TIDEMARK_VERSION } from './version';
 
 export interface HandlerDeps {
@@ -52,26 +45,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
     return format;
   };
-  // Paimon versions are loaded whole into DuckDB: keep them per (table, selector) while paging.
-  const paimonViews = new Map<string, Promise<PageSource>>();
-  const paimonPageSource = (e: QueryEngine, path: string, version: SnapshotSelector = {}) => {
-    const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref]);
-    let p = paimonViews.get(key);
-    if (!p) {
-      p = registerPaimonView(e, path, paimonSelectorOf(version)).then((v) => ({
-        relation: quoteIdent(v.view),
-        columns: v.columns.map((c) => ({ name: c.name, type: c.type, sqlType: c.type })),
-        snapshotId: v.snapshotId,
-      }));
-      paimonViews.set(key, p);
-      p.catch(() => paimonViews.delete(key));
-    }
-    return p;
-  };
-  const pageSource = async (path: string, version?: SnapshotSelector) => {
-    const e = await getEngine();
-    return (await formatOf(path)) === 'paimon' ? paimonPageSource(e, path, version) : icebergPageSource(e, path, version);
-  };
+  const queryCalls = createQueryCalls({ storage: deps.storage, engine: getEngine, resolvePath: abs });
 
   return {
     'app.version': async () => ({
@@ -94,34 +68,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelectorOf(version)) : readSchemaInfo(deps.storage, abs(path), version),
     'lake.files': async ({ path, version }) =>
       (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelectorOf(version)) : readFileEntries(deps.storage, abs(path), version),
-    'query.page': async ({ path, version, ...req }) => readPage(await getEngine(), await pageSource(abs(path), version), req),
-    'query.sql': async ({ warehouse, sql, limit }) => runSql(await getEngine(), abs(warehouse), sql, limit),
-    'query.schemaDiff': async ({ path, from, to }) => {
-      if ((await formatOf(abs(path))) === 'paimon') {
-        // Paimon schemas carry field ids too, so the same diff applies (no partition spec ids).
-        const version = async (v: bigint | 'current') => ({ schema: await readPaimonSchema(deps.storage, abs(path), v === 'current' ? {} : { snapshotId: v }), spec: null });
-        return diffSchemas(await version(from), await version(to));
-      }
-      const table = await loadTable(deps.storage, abs(path));
-      return diffSchemas(await readSchemaVersion(deps.storage, table, from), await readSchemaVersion(deps.storage, table, to));
-    },
-    'query.rowDiff': async ({ path, from, to, key, limit }) => {
-      const e = await getEngine();
-      return diffRows(e, await openTableSource(e, abs(path)), from, to, { key, limit });
-    },
-    'query.keyHistory': async ({ path, key }) => {
-      const e = await getEngine();
-      return readKeyHistory(e, await openTableSource(e, abs(path)), key);
-    },
-    'query.stats': async ({ path, version }) => {
-      const e = await getEngine();
-      if ((await formatOf(abs(path))) === 'paimon') {
-        const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
-        return readColumnStats(e, { relation: source.relation, columns: schema.fields });
-      }
-      const { view, columns } = await e.registerView(abs(path), version ?? {});
-      return readColumnStats(e, { relation: quoteIdent(view), columns });
-    },
+    ...queryCalls,
     'query.export': async (input) =>
       exportResult(await getEngine(), { ...input, to: abs(input.to), path: input.path ? abs(input.path) : undefined, warehouse: input.warehouse ? abs(input.warehouse) : undefined }),
     'sync.list': async () => sync().list(),

@@ -3,11 +3,13 @@
  * the snapshot timeline, the schema at a version and the files of a snapshot.
  */
 import type { FieldInfo, FileEntry, SchemaInfo, SnapshotInfo, TableHealth, TableInfo } from '../api/contract';
-import { isList, isMap, isStruct, type IcebergType, type NestedField } from '../lake/model';
+import { isStruct, typeToText, type NestedField } from '../lake/model';
 import { planScan, type PlannedFile } from '../lake/scan-plan';
 import { loadTable, selectSnapshot, snapshotSchema, type LoadedTable, type SnapshotSelector } from '../lake/table';
 import { formatPartitionSpec } from '../query/schema-diff';
 import type { StoragePort } from '../storage';
+
+export { typeToText };
 
 /** Mean data file size below which a table is flagged as having small files (with > 10 files). */
 const SMALL_FILE_BYTES = 8 * 1024 * 1024;
@@ -70,14 +72,6 @@ export function describeSnapshots(table: LoadedTable): SnapshotInfo[] {
       source: Object.fromEntries(Object.entries(s.summary).filter(([k]) => k.startsWith('tidemark.'))),
       summary: s.summary,
     }));
-}
-
-export function typeToText(t: IcebergType): string {
-  if (typeof t === 'string') return t;
-  if (isStruct(t)) return `struct<${t.fields.map((f) => `${f.name}: ${typeToText(f.type)}`).join(', ')}>`;
-  if (isList(t)) return `list<${typeToText(t.element)}>`;
-  if (isMap(t)) return `map<${typeToText(t.key)}, ${typeToText(t.value)}>`;
-  return 'unknown';
 }
 
 export function describeField(f: NestedField): FieldInfo {

@@ -4,17 +4,13 @@
  */
 import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api/contract';
 import { describePaimonTable, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
-import { resolvePaimonSnapshot } from '../lake/paimon/snapshot';
+import { paimonSelectorOf, resolvePaimonSnapshot } from '../lake/paimon/snapshot';
 import type { StoragePort } from '../storage';
-import type { SnapshotSelector } from '../lake/table';
 import { describeHealth, describeField, summaryNumber } from './lake-service';
 
 const num = summaryNumber;
 
-/** Iceberg's version selector as Paimon's: a ref is a Paimon tag. */
-export function paimonSelectorOf(v: SnapshotSelector = {}): PaimonSnapshotSelector {
-  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, tag: v.ref };
-}
+export { paimonSelectorOf };
 
 export async function readPaimonTableInfo(storage: StoragePort, root: string): Promise<TableInfo> {
   const [facts, snapshots, files, tags] = await Promise.all([

@@ -1,86 +1,14 @@
 /**
- * Query calls for the UI (query.* in the contract): paged, sorted, filtered rows of a table
- * version; SQL over a warehouse; export. Sort and filters are pushed into DuckDB.
+ * Export of a table version or a SQL result to a file (query.export): runs in the main process,
+ * which owns the file system. Paging, SQL and the other query.* calls live in core/query/calls.ts.
  */
 import { writeFile } from 'node:fs/promises';
 import * as parquet from 'parquet-wasm';
-import type { FILTER_OPS, ResultPage, SqlResult } from '../api/contract';
-import { TidemarkError } from '../errors';
 import type { SnapshotSelector } from '../lake/table';
-import { quoteIdent, quoteLiteral } from '../query/duckdb';
+import { quoteIdent } from '../query/duckdb';
 import type { QueryEngine } from '../query/engine';
 import { exportParquet, formatCsv } from '../query/export';
-import { duckDbType } from '../query/sql-types';
-import { queryWarehouse, resolveWarehouseSql } from '../query/warehouse-sql';
-import { typeToText } from './lake-service';
-
-export interface PageRequest {
-  path: string;
-  version?: SnapshotSelector;
-  offset: number;
-  limit: number;
-  sort: { column: string; desc: boolean }[];
-  filters: { column: string; op: (typeof FILTER_OPS)[number]; value?: string }[];
-}
-
-/** A table version as a DuckDB relation with its columns (display type and SQL type for casts). */
-export interface PageSource {
-  relation: string;
-  columns: { name: string; type: string; sqlType: string | null }[];
-  snapshotId: bigint | null;
-}
-
-export async function icebergPageSource(engine: QueryEngine, path: string, version: SnapshotSelector = {}): Promise<PageSource> {
-  const { view, columns, plan } = await engine.registerView(path, version);
-  return {
-    relation: quoteIdent(view),
-    columns: columns.map((c) => ({ name: c.name, type: typeToText(c.type), sqlType: duckDbType(c.type) })),
-    snapshotId: plan.snapshot?.snapshotId ?? null,
-  };
-}
-
-export async function readPage(engine: QueryEngine, source: PageSource, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
-  const { columns } = source;
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const column = (name: string, where: string) => {
-    const c = byName.get(name);
-    if (!c) throw new TidemarkError('InvalidInput', `${where}: unknown column ${JSON.stringify(name)}; columns: ${columns.map((x) => x.name).join(', ')}`, { column: name });
-    return c;
-  };
-  const conditions = req.filters.map((f, i) => {
-    const c = column(f.column, `filters[${i}]`);
-    const col = quoteIdent(c.name);
-    if (f.op === 'is null') return `${col} IS NULL`;
-    if (f.op === 'is not null') return `${col} IS NOT NULL`;
-    if (f.value === undefined) throw new TidemarkError('InvalidInput', `filters[${i}]: ${f.op} needs a value`, { column: c.name });
-    if (f.op === 'contains') return `contains(lower(CAST(${col} AS VARCHAR)), lower(${quoteLiteral(f.value)}))`;
-    // TRY_CAST: a value that does not parse as the column's type matches nothing instead of failing.
-    const literal = c.sqlType ? `TRY_CAST(${quoteLiteral(f.value)} AS ${c.sqlType})` : quoteLiteral(f.value);
-    return `${col} ${f.op} ${literal}`;
-  });
-  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  const order = req.sort.length ? ` ORDER BY ${req.sort.map((s, i) => `${quoteIdent(column(s.column, `sort[${i}]`).name)} ${s.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}` : '';
-  const total = await engine.query(`SELECT count(*) FROM ${source.relation}${where}`);
-  const rows = await engine.query(`SELECT * FROM ${source.relation}${where}${order} LIMIT ${req.limit} OFFSET ${req.offset}`);
-  return {
-    columns: columns.map((c) => ({ name: c.name, type: c.type })),
-    rows: rows.rows,
-    totalRows: Number(total.rows[0]![0]),
-    offset: req.offset,
-    snapshotId: source.snapshotId,
-  };
-}
-
-export async function runSql(engine: QueryEngine, warehouse: string, sql: string, limit: number): Promise<SqlResult> {
-  const started = performance.now();
-  const result = await queryWarehouse(engine, warehouse, sql);
-  return {
-    columns: result.columns,
-    rows: result.rows.slice(0, limit),
-    truncated: result.rows.length > limit,
-    elapsedMs: Math.round(performance.now() - started),
-  };
-}
+import { resolveWarehouseSql } from '../query/warehouse-sql';
 
 export interface ExportRequest {
   to: string;

@@ -235,3 +235,12 @@ export function indexFields(struct: StructType): Map<number, NestedField> {
   visit(struct);
   return out;
 }
+
+/** An Iceberg type as display text: `struct<a: int>`, `list<string>`, `map<string, long>`. */
+export function typeToText(t: IcebergType): string {
+  if (typeof t === 'string') return t;
+  if (isStruct(t)) return `struct<${t.fields.map((f) => `${f.name}: ${typeToText(f.type)}`).join(', ')}>`;
+  if (isList(t)) return `list<${typeToText(t.element)}>`;
+  if (isMap(t)) return `map<${typeToText(t.key)}, ${typeToText(t.value)}>`;
+  return 'unknown';
+}

@@ -2,6 +2,7 @@ import { TidemarkError } from '../../errors';
 import type { StoragePort } from '../../storage';
 import { readPaimonFile } from './avro-container';
 import { joinPath } from './paths';
+import type { SnapshotSelector as IcebergSelector } from '../table';
 
 /**
  * Paimon snapshots: `<table>/snapshot/snapshot-<id>` JSON (format version 3) and tags
@@ -165,4 +166,9 @@ export async function resolvePaimonSnapshot(storage: StoragePort, root: string, 
     });
   }
   return readPaimonSnapshot(storage, root, ids[ids.length - 1]!);
+}
+
+/** Iceberg's version selector as Paimon's: a ref is a Paimon tag. */
+export function paimonSelectorOf(v: IcebergSelector = {}): SnapshotSelector {
+  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, tag: v.ref };
 }

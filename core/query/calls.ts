@@ -1,0 +1,94 @@
+/**
+ * The query.* calls of the contract over one query engine, browser-safe: the renderer answers them
+ * with its own DuckDB-wasm engine (reading lake bytes through the storage port), and the main
+ * process answers the same calls for the CLI's server mode and as the fallback engine. One
+ * implementation, so both answer alike. query.export is not here: it writes a file, which only the
+ * main process may do.
+ */
+import type { HandlerTable } from '../api/contract';
+import { TidemarkError } from '../errors';
+import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
+import { loadTable, type SnapshotSelector } from '../lake/table';
+import { detectTableFormat } from '../lake/warehouse';
+import type { StoragePort } from '../storage';
+import { readColumnStats } from './column-stats';
+import { quoteIdent } from './duckdb';
+import type { QueryEngine } from './engine';
+import { readKeyHistory } from './key-history';
+import { icebergPageSource, readPage, runSql, type PageSource } from './page';
+import { registerPaimonView } from './paimon-view';
+import { diffRows } from './row-diff';
+import { diffSchemas, readSchemaVersion } from './schema-diff';
+import { openTableSource } from './table-source';
+
+export const QUERY_CALLS = ['query.page', 'query.sql', 'query.schemaDiff', 'query.rowDiff', 'query.keyHistory', 'query.stats'] as const;
+export type QueryCallName = (typeof QUERY_CALLS)[number];
+export type QueryCalls = Pick<HandlerTable, QueryCallName>;
+
+export interface QueryCallDeps {
+  storage: StoragePort;
+  /** The engine, created on first use (DuckDB-wasm takes a second or two to start). */
+  engine(): Promise<QueryEngine>;
+  /** Makes a path from the caller absolute (Node's path.resolve in main; identity in the renderer). */
+  resolvePath?(path: string): string;
+}
+
+export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
+  const abs = deps.resolvePath ?? ((p: string) => p);
+  const formatOf = async (path: string) => {
+    const format = await detectTableFormat(deps.storage, path);
+    if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
+    return format;
+  };
+  // Paimon versions are loaded whole into DuckDB: keep them per (table, selector) while paging.
+  const paimonViews = new Map<string, Promise<PageSource>>();
+  const paimonPageSource = (e: QueryEngine, path: string, version: SnapshotSelector = {}) => {
+    const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref]);
+    let p = paimonViews.get(key);
+    if (!p) {
+      p = registerPaimonView(e, path, paimonSelectorOf(version)).then((v) => ({
+        relation: quoteIdent(v.view),
+        columns: v.columns.map((c) => ({ name: c.name, type: c.type, sqlType: c.type })),
+        snapshotId: v.snapshotId,
+      }));
+      paimonViews.set(key, p);
+      p.catch(() => paimonViews.delete(key));
+    }
+    return p;
+  };
+  const pageSource = async (path: string, version?: SnapshotSelector) => {
+    const e = await deps.engine();
+    return (await formatOf(path)) === 'paimon' ? paimonPageSource(e, path, version) : icebergPageSource(e, path, version);
+  };
+
+  return {
+    'query.page': async ({ path, version, ...req }) => readPage(await deps.engine(), await pageSource(abs(path), version), req),
+    'query.sql': async ({ warehouse, sql, limit }) => runSql(await deps.engine(), abs(warehouse), sql, limit),
+    'query.schemaDiff': async ({ path, from, to }) => {
+      if ((await formatOf(abs(path))) === 'paimon') {
+        // Paimon schemas carry field ids too, so the same diff applies (no partition spec ids).
+        const version = async (v: bigint | 'current') => ({ schema: await readPaimonSchema(deps.storage, abs(path), v === 'current' ? {} : { snapshotId: v }), spec: null });
+        return diffSchemas(await version(from), await version(to));
+      }
+      const table = await loadTable(deps.storage, abs(path));
+      return diffSchemas(await readSchemaVersion(deps.storage, table, from), await readSchemaVersion(deps.storage, table, to));
+    },
+    'query.rowDiff': async ({ path, from, to, key, limit }) => {
+      const e = await deps.engine();
+      return diffRows(e, await openTableSource(e, abs(path)), from, to, { key, limit });
+    },
+    'query.keyHistory': async ({ path, key }) => {
+      const e = await deps.engine();
+      return readKeyHistory(e, await openTableSource(e, abs(path)), key);
+    },
+    'query.stats': async ({ path, version }) => {
+      const e = await deps.engine();
+      if ((await formatOf(abs(path))) === 'paimon') {
+        const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
+        return readColumnStats(e, { relation: source.relation, columns: schema.fields });
+      }
+      const { view, columns } = await e.registerView(abs(path), version ?? {});
+      return readColumnStats(e, { relation: quoteIdent(view), columns });
+    },
+  };
+}
