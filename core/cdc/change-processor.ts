@@ -37,6 +37,8 @@ export interface RowFilter {
 
 export class SchemaCatalog {
   private readonly tables = new Map<string, TableCodec>();
+  /** Every table the catalog has held: known tables stay captured across DROP / re-CREATE. */
+  private readonly known = new Set<string>();
   private list: TableSchema[] | null = null;
   constructor(readonly config: ResolvedConfig) {}
 
@@ -61,6 +63,7 @@ export class SchemaCatalog {
       codecs.set(c.name, makeColumnCodec(c, `${where}.${c.name}`));
     }
     this.tables.set(where, { schema, byName, codecs, plans: new WeakMap() });
+    this.known.add(where);
     this.list = null;
   }
   delete(id: TableId): void {
@@ -70,7 +73,17 @@ export class SchemaCatalog {
   all(): TableSchema[] {
     return [...this.tables.values()].map((t) => t.schema);
   }
+  /**
+   * Whether changes of this table are captured now: it matches the configuration and is known, or
+   * is new and scan.binlog.newly-added-table.enabled is on. Decided in stream order (at the DDL and
+   * row items), never ahead in the binlog reader, whose queue runs ahead of the catalog.
+   */
   isCaptured(id: TableId): boolean {
+    if (!isCapturedTable(this.config, id)) return false;
+    return this.config.binlogNewlyAddedTables || this.known.has(formatTableId(id));
+  }
+  /** Whether the configuration's patterns match the table (known or not). */
+  matches(id: TableId): boolean {
     return isCapturedTable(this.config, id);
   }
 

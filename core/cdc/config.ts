@@ -34,6 +34,19 @@ export interface MySqlSourceConfig {
   chunkKeyColumns?: Record<string, string>;
   /** `treat-tinyint1-as-boolean.enabled`; default true. */
   tinyInt1IsBoolean?: boolean;
+  /**
+   * `scan.newly-added-table.enabled`: on a restart from an offset, tables that match now but are not
+   * in the offset's schema history are snapshotted (incremental snapshot, interleaved with the
+   * binlog from the offset), then streamed. Default false: they are only streamed from the offset.
+   */
+  scanNewlyAddedTables?: boolean;
+  /**
+   * `scan.binlog.newly-added-table.enabled`: a matching table created (or renamed into a matching
+   * name from an uncaptured one) during the binlog phase is captured from its CREATE on. When false,
+   * only tables known at start (and renames of captured tables) are captured, as in Flink CDC.
+   * Default true here (the library); the pipeline passes Flink CDC's default, false.
+   */
+  binlogNewlyAddedTables?: boolean;
   /** `scan.parse.online.schema.changes.enabled`: recognise pt-osc / gh-ost swaps; default false. */
   parseOnlineSchemaChanges?: boolean;
   /** `heartbeat.interval` in ms: server heartbeat period and idle offset advance; default 30000. */
@@ -106,6 +119,8 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     chunkKeyColumns: config.chunkKeyColumns ?? {},
     tinyInt1IsBoolean: config.tinyInt1IsBoolean ?? true,
     parseOnlineSchemaChanges: config.parseOnlineSchemaChanges ?? false,
+    scanNewlyAddedTables: config.scanNewlyAddedTables ?? false,
+    binlogNewlyAddedTables: config.binlogNewlyAddedTables ?? true,
     heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,

@@ -109,7 +109,7 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
         all.push({ kind: 'rename-table', to: renameTo });
         catalog.delete(table);
         schema = { ...schema, table: renameTo };
-        if (catalog.isCaptured(renameTo)) catalog.set(schema);
+        if (catalog.matches(renameTo)) catalog.set(schema);
       } else catalog.set(schema);
       if (all.length === 0) return [];
       out.push({ table, changes: all, schemaAfter: schema });
@@ -164,7 +164,8 @@ async function handleRename(ctx: DdlContext, from: TableId, to: TableId, sql: st
   if (current) {
     catalog.delete(from);
     const schema = { ...current, table: to };
-    if (catalog.isCaptured(to)) catalog.set(schema);
+    // A captured table keeps being captured under a matching new name: it is not a new table.
+    if (catalog.matches(to)) catalog.set(schema);
     return [{ table: from, changes: [{ kind: 'rename-table', to }], schemaAfter: schema }];
   }
   if (catalog.isCaptured(to)) {

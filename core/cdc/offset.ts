@@ -53,6 +53,12 @@ export interface SourceOffset extends BinlogPosition {
   schemas: TableSchema[] | null;
   /** XA transactions on captured tables prepared before this point and not finished at it; absent = none. */
   preparedXa?: PreparedXa[];
+  /**
+   * Snapshot phases of newly added tables (scan.newly-added-table.enabled) begun at or before this
+   * point; absent = 0. Such a phase starts at a binlog position a finished stream already reached,
+   * so offsets order by (position, round, snapshot progress): see compareOffsets in core/pipeline.
+   */
+  round?: number;
 }
 
 /** Splits `binlog.000123` into its base and sequence so positions compare across rotations. */
@@ -84,6 +90,7 @@ interface OffsetJson {
   snapshot: SnapshotState | null;
   schemas: TableSchema[] | null;
   preparedXa?: { xid: string; file: string; pos: string }[];
+  round?: number;
 }
 
 /**
@@ -100,6 +107,7 @@ export function encodeOffset(offset: SourceOffset, options: { schemas?: boolean 
     schemas: options.schemas === false ? null : offset.schemas,
   };
   // Only written when present, so offsets without pending XA keep their earlier JSON form.
+  if (offset.round) json.round = offset.round;
   if (offset.preparedXa?.length) json.preparedXa = offset.preparedXa.map((x) => ({ xid: x.xid, file: x.start.file, pos: x.start.pos.toString() }));
   return JSON.stringify(json);
 }
@@ -161,5 +169,7 @@ export function decodeOffset(text: string): SourceOffset {
     if (!ok) throw invalid(text, 'field "preparedXa" must be a list of {xid, file, pos}');
     if (list.length > 0) preparedXa = list.map((x) => ({ xid: x.xid as string, start: { file: x.file as string, pos: BigInt(x.pos as string) } }));
   }
-  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot, schemas, ...(preparedXa ? { preparedXa } : {}) };
+  if (o.round !== undefined && (typeof o.round !== 'number' || !Number.isInteger(o.round) || o.round < 0)) throw invalid(text, 'field "round" must be a non-negative integer');
+  const round = (o.round as number | undefined) ?? 0;
+  return { file: o.file, pos: BigInt(o.pos), gtidSet, snapshot, schemas, ...(preparedXa ? { preparedXa } : {}), ...(round > 0 ? { round } : {}) };
 }

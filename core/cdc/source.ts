@@ -98,9 +98,16 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
       const catalog = new SchemaCatalog(config);
       const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
+      // scan.newly-added-table.enabled: tables matched now that the offset's schema history does
+      // not know were not captured before; they get a snapshot phase of their own from the offset.
+      let newlyAdded: TableSchema[] = [];
       if (offset?.schemas) {
         // The schema history at the offset: later DDL is replayed from the binlog.
         for (const s of offset.schemas) catalog.set(s);
+        if (config.scanNewlyAddedTables) {
+          newlyAdded = schemas.filter((s) => !catalog.has(s.table) && !(offset.snapshot?.tables ?? []).some((t) => t.db === s.table.db && t.table === s.table.table));
+          for (const s of newlyAdded) catalog.set(s);
+        }
       } else {
         for (const s of schemas) catalog.set(s);
         const missing: TableId[] = (offset?.snapshot?.tables ?? []).filter((t) => !catalog.has(t));
@@ -149,6 +156,19 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       } else {
         throw new TidemarkError('InvalidInput', 'scan.startup.mode specific-offset needs specific-offset.file and .pos, or .gtid-set', { key: 'scan.startup.mode' });
       }
+      let round = offset?.round ?? 0;
+      if (newlyAdded.length > 0) {
+        const added = newlyAdded.map((s) => s.table);
+        if (snapshot) {
+          // Restart inside a snapshot phase: the new tables queue behind the unfinished ones.
+          snapshot = { tables: [...snapshot.tables, ...added], tableIndex: snapshot.tableIndex, lastKey: snapshot.lastKey };
+        } else {
+          // A new snapshot phase at a position the stream has already passed once: a new round
+          // keeps offsets ordered (the same position now comes after the earlier one).
+          snapshot = { tables: added, tableIndex: 0, lastKey: null };
+          round++;
+        }
+      }
 
       // XA transactions prepared before the offset and unfinished at it: their rows are in the
       // binlog before the offset, so the reader starts at the first of them and collects only those.
@@ -161,9 +181,11 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         replayXa = { until: startPos, xids: new Set(pendingXa.map((x) => x.xid)) };
       }
       const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema);
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.isCaptured(id), ...(replayXa ? { replayXa } : {}) });
+      // The reader filters by pattern only: whether a new table is captured is decided in stream order (StreamState).
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), ...(replayXa ? { replayXa } : {}) });
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
+      state.round = round;
       state.skipBeforeMs = skipBeforeMs;
 
       if (state.snapshot) {

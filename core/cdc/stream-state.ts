@@ -31,6 +31,8 @@ export class StreamState {
   snapshot: SnapshotState | null;
   /** XA transactions prepared and unfinished at `pos` (their rows come at their XA COMMIT). */
   preparedXa: readonly PreparedXa[];
+  /** Newly-added-table snapshot rounds begun (offset field `round`). */
+  round = 0;
   private lastHeartbeatAt: number;
   /** Transactions committed before this time (ms) are passed over (startup mode timestamp). */
   skipBeforeMs: number | null = null;
@@ -63,6 +65,7 @@ export class StreamState {
       snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey } : null,
       schemas: this.catalog.snapshotList(),
       ...(this.preparedXa.length > 0 ? { preparedXa: this.preparedXa.map((x) => ({ xid: x.xid, start: { ...x.start } })) } : {}),
+      ...(this.round > 0 ? { round: this.round } : {}),
     };
   }
 
@@ -80,9 +83,24 @@ export class StreamState {
     return before;
   }
 
-  private async ensureSchemas(item: Extract<RawItem, { kind: 'tx' }>): Promise<void> {
-    for (const ev of item.rowsEvents) {
-      if (this.catalog.has(ev.table)) continue;
+  /**
+   * Schemas for the item's tables; returns the item without the rows of tables that match the
+   * patterns but are not captured (created during the binlog phase while
+   * scan.binlog.newly-added-table.enabled is off: the reader filters by pattern only).
+   */
+  private async ensureSchemas(item: Extract<RawItem, { kind: 'tx' }>): Promise<Extract<RawItem, { kind: 'tx' }>> {
+    let kept: typeof item.rowsEvents | null = null;
+    for (let i = 0; i < item.rowsEvents.length; i++) {
+      const ev = item.rowsEvents[i]!;
+      if (this.catalog.has(ev.table)) {
+        kept?.push(ev);
+        continue;
+      }
+      if (!this.catalog.isCaptured(ev.table)) {
+        kept ??= item.rowsEvents.slice(0, i);
+        continue;
+      }
+      kept?.push(ev);
       // A captured table the start-up listing missed (created just before the stream started), or
       // one replayed from history that has since been renamed or dropped: then the binlog's own
       // column metadata (binlog_row_metadata=FULL) describes it.
@@ -90,6 +108,7 @@ export class StreamState {
       if (!schema) throw new TidemarkError('NotFound', `rows for captured table ${formatTableId(ev.table)} at ${item.end.file}:${item.end.pos}, but its schema is unknown`, { table: formatTableId(ev.table) });
       this.catalog.set(schema);
     }
+    return kept === null ? item : { ...item, rowsEvents: kept };
   }
 
   async process(item: RawItem, filter: RowFilter | null): Promise<SourceRecord[]> {
@@ -100,10 +119,10 @@ export class StreamState {
           return [];
         }
         this.skipBeforeMs = null;
-        await this.ensureSchemas(item);
+        const captured = await this.ensureSchemas(item);
         this.advance(item);
         const offset = this.offset();
-        const events = convertTransaction(this.catalog, item, offset, filter);
+        const events = convertTransaction(this.catalog, captured, offset, filter);
         if (events.length === 0) return this.maybeHeartbeat();
         const batch = { events, endOffset: offset, commitTsMs: item.tsMs, ...(item.gtid ? { gtid: item.gtid } : {}) };
         return [{ kind: 'transaction', batch }];
