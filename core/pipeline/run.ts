@@ -7,6 +7,7 @@ import type { PipelineConfig } from './config-types';
 import { planRoutes, type RoutePlan, type SourceTablePlan } from './route';
 import { loadTable } from '../lake';
 import { createLocalStorage } from '../storage/local';
+import { acquirePipelineLock } from './run-lock';
 import { compareOffsets, maxOffset, readCheckpoint, readTableOffset, writeCheckpoint } from './run-offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { planEvolution } from './sink-evolution';
@@ -50,6 +51,7 @@ const statusDir = (config: PipelineConfig) => join(config.sink.warehouse, '.tide
 const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 export const statusFilePath = (config: PipelineConfig) => config.pipeline.tidemark.statusFile ?? join(statusDir(config), `${fileSafe(config.pipeline.name)}.status.json`);
 export const checkpointFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.checkpoint.json`);
+export const lockFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.lock`);
 
 const toInfo = (s: TableSchema) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) });
 
@@ -217,6 +219,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     await replan(lastOffset);
   }
 
+  // One runner per pipeline and warehouse (run-lock.ts), taken before anything is read or written:
+  // a second runner of the same pipeline would commit every change twice.
+  const lock = await acquirePipelineLock(lockFilePath(config), name, now);
   let stopRequested = false;
   const onAbort = () => {
     stopRequested = true;
@@ -305,6 +310,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     await source.stop().catch(() => {});
     if (pending) await Promise.race([pending.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await iterator?.return(undefined).catch(() => undefined);
+    await lock.release();
   }
 
   async function handle(rec: SourceRecord): Promise<void> {

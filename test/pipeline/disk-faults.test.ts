@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -6,12 +5,13 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable, scanRows } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/local';
+import { runCli } from '../../cli/main';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { recordFigure } from '../support/record';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk';
 import { changelogRows, checksum, createShards, lakeRows, pipelineYaml, SHARDS, sourceRows } from './run-helpers';
 
-// `tidemark sync` (the real CLI, in a child process) committing into a warehouse on a small tmpfs
+// `tidemark sync` (the CLI entry point, run in-process) committing into a warehouse on a small tmpfs
 // that is full (ENOSPC) or read-only (EROFS) when the commit comes: the sync stops with an Io error
 // naming the file, each table stays at a complete snapshot (the failed one at its previous one),
 // and the next sync after the disk is fixed brings the lake to the source with no row lost or
@@ -21,15 +21,27 @@ const unavailable = 'unavailable' in probe ? probe.unavailable : null;
 if (unavailable) console.warn(`disk-fault sync tests skipped: ${unavailable}`);
 
 const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tidemark');
 const storage = createLocalStorage();
 
-async function runSync(yamlPath: string, password: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'sync', yamlPath, '--until-caught-up'], { env: { ...process.env, DB_PASS: password }, stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * `tidemark sync <yaml> --until-caught-up`. `fault` runs synchronously at the first progress line:
+ * the runner has then taken its lock and read the source schema but committed nothing, so the
+ * fault meets the commit (not the lock file), whatever the timing.
+ */
+async function runSync(yamlPath: string, password: string, fault?: () => void): Promise<{ code: number; stderr: string }> {
+  process.env.DB_PASS = password;
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  let pending = fault;
+  const code = await runCli(['sync', yamlPath, '--until-caught-up'], {
+    out: () => undefined,
+    err: (text) => {
+      stderr += `${text}\n`;
+      if (pending && /^\[orders\] (snapshot|streaming)/.test(text)) {
+        pending();
+        pending = undefined;
+      }
+    },
+  });
   return { code, stderr };
 }
 
@@ -114,8 +126,7 @@ describe.skipIf(unavailable !== null)('disk faults during `tidemark sync` (real 
       figures.trials++;
       await changeSource(conn, round + 1);
       const before = { orders: await snapshotOf(orders), changelog: await snapshotOf(changelog) };
-      await disk.fill(leave);
-      const failed = await runSync(yamlPath, db.password);
+      const failed = await runSync(yamlPath, db.password, () => disk.fillSync(leave));
       await disk.free();
       if (failed.code === 0) {
         await expectCaughtUp();
@@ -146,10 +157,9 @@ describe.skipIf(unavailable !== null)('disk faults during `tidemark sync` (real 
     figures.trials++;
     await changeSource(conn, 40);
     const before = { orders: await snapshotOf(orders), changelog: await snapshotOf(changelog) };
-    disk.setReadOnly(true);
     let failed: Awaited<ReturnType<typeof runSync>>;
     try {
-      failed = await runSync(yamlPath, db.password);
+      failed = await runSync(yamlPath, db.password, () => disk.setReadOnly(true));
     } finally {
       disk.setReadOnly(false);
     }

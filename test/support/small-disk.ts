@@ -17,6 +17,8 @@ export interface SmallDisk {
   mechanism: string;
   /** Fills the file system with a filler file until `leaveBytes` (rounded to pages) stay free. Returns the free bytes. */
   fill(leaveBytes?: number): Promise<number>;
+  /** The same, synchronously: usable inside a synchronous callback, before the caller continues. */
+  fillSync(leaveBytes?: number): void;
   /** Removes the filler. */
   free(): Promise<void>;
   freeBytes(): Promise<number>;
@@ -68,29 +70,33 @@ export async function mountSmallDisk(sizeMiB: number): Promise<SmallDisk | { una
     const s = await statfs(dir);
     return s.bavail * s.bsize;
   };
+  const fillSync = (leaveBytes = 0) => {
+    const fd = openSync(filler, 'a');
+    try {
+      // Big writes first, then pages: the file system ends exactly full.
+      for (const size of [1 << 20, 64 << 10, 4 << 10, 512]) {
+        const chunk = Buffer.alloc(size, 0x5a);
+        for (;;) {
+          try {
+            if (writeSync(fd, chunk) < size) break;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
+            throw e;
+          }
+        }
+      }
+      if (leaveBytes > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - leaveBytes));
+    } finally {
+      closeSync(fd);
+    }
+  };
   return {
     dir,
     mechanism,
     freeBytes,
+    fillSync,
     async fill(leaveBytes = 0) {
-      const fd = openSync(filler, 'a');
-      try {
-        // Big writes first, then pages: the file system ends exactly full.
-        for (const size of [1 << 20, 64 << 10, 4 << 10, 512]) {
-          const chunk = Buffer.alloc(size, 0x5a);
-          for (;;) {
-            try {
-              if (writeSync(fd, chunk) < size) break;
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
-              throw e;
-            }
-          }
-        }
-        if (leaveBytes > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - leaveBytes));
-      } finally {
-        closeSync(fd);
-      }
+      fillSync(leaveBytes);
       return freeBytes();
     },
     async free() {
