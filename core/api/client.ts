@@ -11,6 +11,13 @@ export interface TidemarkClient {
   on<E extends EventName>(event: E, listener: (payload: Wire<ApiEvents[E]>) => void): () => void;
 }
 
+/**
+ * The calls the renderer answers with its own DuckDB-wasm engine (core/query/calls.ts) instead of
+ * sending them to the main process; query.export stays in main, which owns the file system.
+ */
+export const ENGINE_CALLS = ['query.page', 'query.sql', 'query.schemaDiff', 'query.rowDiff', 'query.keyHistory', 'query.stats'] as const satisfies readonly CallName[];
+export type EngineCallName = (typeof ENGINE_CALLS)[number];
+
 /** The HTTP route of calls in browser mode: POST /api/call/<name> with the JSON input. */
 export const CALL_ROUTE = '/api/call/';
 /** The server-sent events route in browser mode. */

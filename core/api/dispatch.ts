@@ -1,14 +1,15 @@
-import { callInputs, isCallName, type CallName, type HandlerContext, type HandlerTable } from '../api/contract';
-import { toWire, type Reply } from '../api/wire';
+import { callInputs, isCallName, type CallName, type HandlerContext, type HandlerTable } from './contract';
+import { toWire, type Reply } from './wire';
 import { TidemarkError, toTidemarkError } from '../errors';
 
 /**
  * The single entry point of every transport (IPC, HTTP): checks the call name, validates the input
  * against the contract, runs the handler, and wraps the result or error as a plain-data reply.
- * A thrown Error does not survive IPC intact, so nothing leaves here but a Reply.
+ * A thrown Error does not survive IPC intact, so nothing leaves here but a Reply. Browser-safe: the
+ * renderer's query worker dispatches through it too.
  */
 export async function dispatchCall(
-  table: HandlerTable,
+  table: Partial<HandlerTable>,
   name: unknown,
   rawInput: unknown,
   ctx: HandlerContext,
@@ -23,7 +24,9 @@ export async function dispatchCall(
       const where = issue?.path.length ? issue.path.join('.') : '(input)';
       throw new TidemarkError('InvalidInput', `${name}: ${where}: ${issue?.message ?? 'invalid input'}`, { call: name, field: where });
     }
-    const handler = table[name as CallName] as (input: unknown, ctx: HandlerContext) => Promise<unknown>;
+    const handler = table[name as CallName] as ((input: unknown, ctx: HandlerContext) => Promise<unknown>) | undefined;
+    // A partial table (the renderer's query engine serves only query.*) names what it lacks.
+    if (!handler) throw new TidemarkError('Unsupported', `call ${name} is not served here`, { call: name, feature: name });
     const value = await handler(parsed.data, ctx);
     return { ok: true, value: toWire(value) };
   } catch (e) {

@@ -5,6 +5,7 @@
  * implementation, so both answer alike. query.export is not here: it writes a file, which only the
  * main process may do.
  */
+import type { EngineCallName } from '../api/client';
 import type { HandlerTable } from '../api/contract';
 import { TidemarkError } from '../errors';
 import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
@@ -21,9 +22,7 @@ import { diffRows } from './row-diff';
 import { diffSchemas, readSchemaVersion } from './schema-diff';
 import { openTableSource } from './table-source';
 
-export const QUERY_CALLS = ['query.page', 'query.sql', 'query.schemaDiff', 'query.rowDiff', 'query.keyHistory', 'query.stats'] as const;
-export type QueryCallName = (typeof QUERY_CALLS)[number];
-export type QueryCalls = Pick<HandlerTable, QueryCallName>;
+export type QueryCalls = Pick<HandlerTable, EngineCallName>;
 
 export interface QueryCallDeps {
   storage: StoragePort;

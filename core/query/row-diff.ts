@@ -8,6 +8,7 @@
 import { TidemarkError } from '../errors';
 import { valueKey } from '../lake/values';
 import { quoteIdent } from './duckdb';
+import { nextObjectName } from './scan-view';
 import type { QueryEngine } from './engine';
 import type { TableSource } from './table-source';
 
@@ -79,12 +80,14 @@ export async function diffRows(engine: QueryEngine, source: TableSource, from: b
     FROM (SELECT *, true AS _in FROM ${va}) a FULL OUTER JOIN (SELECT *, true AS _in FROM ${vb}) b ON ${on}`;
   const differs = cols.map((_c, i) => `a${i} IS DISTINCT FROM b${i}`).join(' OR ') || 'false';
   const classified = `SELECT *, CASE WHEN a_in IS NULL THEN 'added' WHEN b_in IS NULL THEN 'removed' WHEN ${differs} THEN 'changed' ELSE 'same' END AS kind FROM (${joined})`;
-  await engine.query(`CREATE OR REPLACE TEMP TABLE tm_diff AS ${classified}`);
+  // A name per diff: two diffs may run at once on one session (the async engine interleaves them).
+  const diffTable = nextObjectName('tm_diff');
+  await engine.query(`CREATE TEMP TABLE ${diffTable} AS ${classified}`);
   try {
-    const counts = await engine.query(`SELECT count(*) FILTER (WHERE kind = 'added'), count(*) FILTER (WHERE kind = 'removed'), count(*) FILTER (WHERE kind = 'changed') FROM tm_diff`);
+    const counts = await engine.query(`SELECT count(*) FILTER (WHERE kind = 'added'), count(*) FILTER (WHERE kind = 'removed'), count(*) FILTER (WHERE kind = 'changed') FROM ${diffTable}`);
     const pick = async (kind: string, side: 'a' | 'b') =>
-      toObjects((await engine.query(`SELECT ${names.map((_n, i) => `${side}${i}`).join(', ')} FROM tm_diff WHERE kind = '${kind}' LIMIT ${limit}`)).rows);
-    const changedRows = await engine.query(`SELECT ${names.map((_n, i) => `a${i}`).join(', ')}, ${names.map((_n, i) => `b${i}`).join(', ')} FROM tm_diff WHERE kind = 'changed' LIMIT ${limit}`);
+      toObjects((await engine.query(`SELECT ${names.map((_n, i) => `${side}${i}`).join(', ')} FROM ${diffTable} WHERE kind = '${kind}' LIMIT ${limit}`)).rows);
+    const changedRows = await engine.query(`SELECT ${names.map((_n, i) => `a${i}`).join(', ')}, ${names.map((_n, i) => `b${i}`).join(', ')} FROM ${diffTable} WHERE kind = 'changed' LIMIT ${limit}`);
     const changed = changedRows.rows.map((r): ChangedRow => {
       const before = Object.fromEntries(names.map((n, i) => [n, r[i]]));
       const after = Object.fromEntries(names.map((n, i) => [n, r[names.length + i]]));
@@ -102,6 +105,6 @@ export async function diffRows(engine: QueryEngine, source: TableSource, from: b
       changed,
     };
   } finally {
-    await engine.query('DROP TABLE IF EXISTS tm_diff');
+    await engine.query(`DROP TABLE IF EXISTS ${diffTable}`);
   }
 }

@@ -7,8 +7,8 @@ export const STORAGE_ROUTE = '/fs';
 export interface HttpStorageOptions {
   /** Origin of the server, e.g. `http://127.0.0.1:5123`. */
   baseUrl: string;
-  /** The per-run token; sent as a bearer token. */
-  token: string;
+  /** The per-run token, sent as a bearer token; omitted in the page, where the session cookie carries it. */
+  token?: string;
   fetch?: typeof fetch;
 }
 
@@ -17,10 +17,11 @@ export interface HttpStorageOptions {
  * Works in the renderer and in Node (tests).
  */
 export function createHttpStorage(options: HttpStorageOptions): StoragePort {
-  const doFetch = options.fetch ?? fetch;
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const url = (op: string, path: string) =>
     `${options.baseUrl}${STORAGE_ROUTE}/${op}?path=${encodeURIComponent(path)}`;
-  const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${options.token}`, ...extra });
+  const headers = (extra: Record<string, string> = {}): Record<string, string> =>
+    options.token ? { authorization: `Bearer ${options.token}`, ...extra } : extra;
 
   async function request(op: string, path: string, extra?: Record<string, string>): Promise<Response> {
     let res: Response;

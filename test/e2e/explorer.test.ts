@@ -13,6 +13,8 @@ let browser: Browser;
 let serve: ServeProcess;
 let lake: string;
 let page: Page;
+/** Every request the page and its workers made (path + query), to see where queries ran. */
+const requests: string[] = [];
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -21,6 +23,10 @@ beforeAll(async () => {
   serve = await startServe([lake]);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.context().on('request', (r) => {
+    const u = new URL(r.url());
+    requests.push(u.pathname + u.search);
+  });
   await page.goto(serve.url);
   await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
 });
@@ -42,6 +48,15 @@ describe('explorer (browser mode, demo lake)', () => {
     const headers = await page.locator('.grid-colname').allTextContents();
     expect(headers).toContain('order_status');
     await page.screenshot({ path: join(SHOTS, 'explorer-data.png') });
+  });
+
+  it('answers queries in the renderer: DuckDB-wasm in a worker reads lake files by ranged requests', async () => {
+    // The grid's rows came from the renderer's engine: no query.* call reached the server, while the
+    // worker fetched the table's metadata, manifests and data files through /fs.
+    expect(requests.filter((r) => r.startsWith('/api/call/query.'))).toEqual([]);
+    const fsReads = requests.filter((r) => r.startsWith('/fs/read?'));
+    expect(fsReads.some((r) => decodeURIComponent(r).includes('/demo/orders/metadata/'))).toBe(true);
+    expect(fsReads.some((r) => decodeURIComponent(r).includes('/demo/orders/data/'))).toBe(true);
   });
 
   it('time-travels to the first commit: grid, label and URL follow', async () => {

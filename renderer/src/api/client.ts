@@ -1,4 +1,4 @@
-import { createHttpClient, type TidemarkClient } from '../../../core/api';
+import { createHttpClient, ENGINE_CALLS, type CallName, type Reply, type TidemarkClient } from '../../../core/api';
 
 declare global {
   interface Window {
@@ -7,13 +7,60 @@ declare global {
   }
 }
 
+/** Where query.* calls run: the renderer's own DuckDB-wasm worker, or the main process. */
+export type EngineLocation = 'renderer' | 'main';
+
+type WorkerReply = { id: number; reply: Reply<unknown> };
+
+/** A client for the query worker: one request id per call, replies matched by id. */
+function startQueryWorker(): Pick<TidemarkClient, 'call'> {
+  const worker = new Worker(new URL('../engine/query-worker.ts', import.meta.url), { type: 'module', name: 'tidemark-query' });
+  const pending = new Map<number, (reply: Reply<unknown>) => void>();
+  let nextId = 1;
+  worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+    const resolve = pending.get(event.data.id);
+    pending.delete(event.data.id);
+    resolve?.(event.data.reply);
+  };
+  worker.onerror = (event) => {
+    // A worker that fails to load answers nothing: fail every waiting call with the reason.
+    const reply: Reply<unknown> = { ok: false, error: { code: 'Internal', message: `query engine worker failed: ${event.message}`, context: {} } };
+    for (const resolve of pending.values()) resolve(reply);
+    pending.clear();
+  };
+  return {
+    call(name, input) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve as (reply: Reply<unknown>) => void);
+        worker.postMessage({ id, name, input });
+      });
+    },
+  };
+}
+
 /**
  * The renderer's one client: `window.tidemark` in Electron, HTTP + server-sent events (same origin,
- * the session cookie carries the token) in browser mode. Both have the same type.
+ * the session cookie carries the token) in browser mode — except the query calls, which the
+ * renderer answers itself with DuckDB-wasm in a worker, reading lake files by ranged requests.
+ * `?engine=main` in the address sends them to the main process instead (for comparison and as an
+ * escape hatch).
  */
-export function createClient(): TidemarkClient {
-  if (window.tidemark) return window.tidemark;
-  return createHttpClient({ baseUrl: '' });
+export function createClient(location: EngineLocation = readEngineLocation()): TidemarkClient & { engine: EngineLocation } {
+  const main = window.tidemark ?? createHttpClient({ baseUrl: '' });
+  const engine = location === 'renderer' ? startQueryWorker() : null;
+  const local = new Set<CallName>(ENGINE_CALLS);
+  return {
+    engine: location,
+    call(name, input) {
+      return engine && local.has(name) ? engine.call(name, input) : main.call(name, input);
+    },
+    on: (event, listener) => main.on(event, listener),
+  };
+}
+
+function readEngineLocation(): EngineLocation {
+  return new URLSearchParams(window.location.search).get('engine') === 'main' ? 'main' : 'renderer';
 }
 
 export const client = createClient();

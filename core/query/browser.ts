@@ -1,0 +1,96 @@
+/**
+ * The query engine in a browser (the renderer's query worker): DuckDB-wasm's async build in its own
+ * worker, parquet-wasm's ESM build, and lake bytes through the HTTP storage port — ranged reads
+ * that the main process (tidemark://app/fs in Electron) or the browser-mode server (/fs) serve from
+ * the folders the user opened, so a table is never copied whole into the renderer.
+ *
+ * Asset URLs (wasm modules, DuckDB's worker script) come from the caller: the renderer's bundler
+ * knows where it emitted them; core/ stays free of bundler syntax.
+ */
+import * as duckdb from '@duckdb/duckdb-wasm';
+import initParquet, * as parquetEsm from 'parquet-wasm/esm';
+import { tableFromIPC } from 'apache-arrow';
+import { TidemarkError } from '../errors';
+import { createHttpStorage } from '../storage/http';
+import { toResultSet, type ArrowTableLike } from './arrow-values';
+import { createQueryCalls, type QueryCalls } from './calls';
+import { SESSION_SETUP, type SqlSession } from './duckdb';
+import { createQueryEngine, type QueryEngine } from './engine';
+import { mapDuckDbError } from './errors';
+
+export interface BrowserEngineAssets {
+  /** DuckDB-wasm bundles (mvp and eh: wasm module + worker script URLs). */
+  duckdb: duckdb.DuckDBBundles;
+  /** URL of parquet-wasm's `parquet_wasm_bg.wasm` (ESM build). */
+  parquetWasm: string;
+}
+
+export interface BrowserEngineOptions {
+  assets: BrowserEngineAssets;
+  /** Origin serving `/fs/*`; '' = same origin as the page or worker. */
+  baseUrl?: string;
+  /** Bearer token; omitted where the session cookie carries it. */
+  token?: string;
+}
+
+/** A SqlSession over DuckDB-wasm's async build (its own worker). */
+export async function createBrowserSqlSession(bundles: duckdb.DuckDBBundles): Promise<SqlSession> {
+  const bundle = await duckdb.selectBundle(bundles);
+  if (!bundle.mainWorker) throw new TidemarkError('Internal', 'DuckDB-wasm bundle has no worker script', {});
+  const worker = new Worker(bundle.mainWorker);
+  const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+  await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
+  const conn = await db.connect();
+  for (const s of SESSION_SETUP) await conn.query(s);
+  let closed = false;
+  async function queryIpc(sql: string): Promise<Uint8Array> {
+    if (closed) throw new TidemarkError('Internal', 'SQL session is closed');
+    try {
+      // The bytes crossed from DuckDB's worker by postMessage: they are ours already.
+      return await conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql));
+    } catch (e) {
+      throw mapDuckDbError(e, sql);
+    }
+  }
+  return {
+    async query(sql) {
+      return toResultSet(tableFromIPC(await queryIpc(sql)) as unknown as ArrowTableLike);
+    },
+    queryIpc,
+    async insertArrowIpc(name, ipc) {
+      try {
+        await conn.insertArrowFromIPCStream(ipc, { name, create: true });
+      } catch (e) {
+        throw mapDuckDbError(e, `insert into ${name}`);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await conn.close();
+      await db.terminate();
+    },
+  };
+}
+
+let parquetReady: Promise<unknown> | null = null;
+
+/** The query engine for a browser: DuckDB-wasm + parquet-wasm + HTTP storage. */
+export async function createBrowserQueryEngine(options: BrowserEngineOptions): Promise<QueryEngine> {
+  parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
+  const [session] = await Promise.all([createBrowserSqlSession(options.assets.duckdb), parquetReady]);
+  const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
+  return createQueryEngine({ session, parquet: parquetEsm, storage });
+}
+
+/** The query.* calls answered in the browser; the engine starts on the first call. */
+export function createBrowserQueryCalls(options: BrowserEngineOptions): QueryCalls {
+  const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
+  let engine: Promise<QueryEngine> | null = null;
+  const getEngine = () => {
+    engine ??= createBrowserQueryEngine(options);
+    engine.catch(() => (engine = null));
+    return engine;
+  };
+  return createQueryCalls({ storage, engine: getEngine });
+}
