@@ -45,8 +45,42 @@ export function parseTime(text: string): bigint {
   return (BigInt(m[1]!) * 3600n + BigInt(m[2]!) * 60n + BigInt(m[3] ?? '0')) * 1_000_000n + frac;
 }
 
+const MICROS_PER_DAY_NUMBER = 86_400_000_000;
+const fromCharCode = String.fromCharCode;
+
 /** Microseconds since the epoch → 'YYYY-MM-DDTHH:MM:SS.ffffff' (UTC). */
 export function formatTimestamp(micros: bigint, withZone: boolean): string {
+  const n = Number(micros);
+  // Years 1685..2255 (|µs| < 2^53) in Number arithmetic: the sync pipeline formats every
+  // timestamp it writes, and the BigInt divisions, the Date and the template pieces cost ~0.7 µs
+  // per value; one String.fromCharCode call also leaves a single flat string instead of a rope of
+  // pieces, which matters for rows buffered across a commit round (they survive young-GC copies).
+  if (Number.isSafeInteger(n)) {
+    const days = Math.floor(n / MICROS_PER_DAY_NUMBER);
+    const rest = n - days * MICROS_PER_DAY_NUMBER;
+    // H. Hinnant's civil_from_days (proleptic Gregorian, like formatDate's Date).
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    const secs = Math.floor(rest / 1_000_000);
+    const f = rest - secs * 1_000_000;
+    const h = Math.floor(secs / 3600);
+    const mi = Math.floor(secs / 60) % 60;
+    const sec = secs % 60;
+    const text = fromCharCode(
+      48 + Math.floor(y / 1000), 48 + (Math.floor(y / 100) % 10), 48 + (Math.floor(y / 10) % 10), 48 + (y % 10), 45,
+      48 + Math.floor(m / 10), 48 + (m % 10), 45, 48 + Math.floor(d / 10), 48 + (d % 10), 84,
+      48 + Math.floor(h / 10), 48 + (h % 10), 58, 48 + Math.floor(mi / 10), 48 + (mi % 10), 58, 48 + Math.floor(sec / 10), 48 + (sec % 10), 46,
+      48 + Math.floor(f / 100000), 48 + (Math.floor(f / 10000) % 10), 48 + (Math.floor(f / 1000) % 10), 48 + (Math.floor(f / 100) % 10), 48 + (Math.floor(f / 10) % 10), 48 + (f % 10),
+    );
+    return withZone ? text + '+00:00' : text;
+  }
   let days = micros / MICROS_PER_DAY;
   let rest = micros % MICROS_PER_DAY;
   if (rest < 0n) {

@@ -121,11 +121,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return { sp, ts: sp.targets.map((t) => targets.get(`${t.target.db}.${t.target.table}`)!).filter(Boolean) };
   }
 
-  function project(sp: SourceTablePlan, t: TargetState, row: Record<string, unknown> | null, meta: RowMeta): Record<string, unknown> | null {
+  function project(sp: SourceTablePlan, t: TargetState, row: Record<string, unknown> | null, e: ChangeEvent, kind: RowMeta['dataEventType']): Record<string, unknown> | null {
     if (row === null) return null;
     const transform = sp.transformIndex === null ? null : transforms[sp.transformIndex]!;
-    const projected = transform ? transform.apply(row as never, meta) : row;
+    const projected = transform ? transform.apply(row as never, { namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.opTsMs }) : row;
     if (projected === null) return null;
+    // toTargetRow only reads the row: without shard columns it needs no copy (one object less per change).
+    if (t.shardColumns.length === 0) return toTargetRow(t, projected);
     const withShards: Record<string, unknown> = { ...projected };
     if (t.shardColumns.includes('__table_name__')) withShards.__table_name__ = sp.source.table;
     if (t.shardColumns.includes('__schema_name__')) withShards.__schema_name__ = sp.source.db;
@@ -142,17 +144,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (t.changelog && !isCommitted(t.changelog, offset)) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
       if (inTarget) continue;
       stats.rowsIn++;
-      const meta = (kind: RowMeta['dataEventType']): RowMeta => ({ namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.opTsMs });
       if (e.op === 'c' || e.op === 'r') {
-        const after = project(routed.sp, t, e.after, meta('+I'));
+        const after = project(routed.sp, t, e.after, e, '+I');
         if (after) t.buffer.put(after, t.insertsMayCollide);
       } else if (e.op === 'u') {
-        const before = project(routed.sp, t, e.before, meta('-U'));
-        const after = project(routed.sp, t, e.after, meta('+U'));
+        const before = project(routed.sp, t, e.before, e, '-U');
+        const after = project(routed.sp, t, e.after, e, '+U');
         if (before) t.buffer.delete(before);
         if (after) t.buffer.put(after, true);
       } else {
-        const before = project(routed.sp, t, e.before, meta('-D'));
+        const before = project(routed.sp, t, e.before, e, '-D');
         if (before) t.buffer.delete(before);
       }
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, e.opTsMs);
@@ -293,6 +294,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       // lastOffset is assigned inside handle(): TypeScript's narrowing cannot see that.
       const at = lastOffset as SourceOffset | null;
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) break;
+      // While the source has records queued, `pending` settles in a microtask and always wins the
+      // race against the timer (a macrotask): without this check a backlog was buffered whole
+      // (440k rows in one round, 27% of the time in GC) and committed only when it ran dry.
+      if (now() - lastRoundAt >= interval) await commitRound();
     }
     status.phase = 'stopping';
     await commitRound();

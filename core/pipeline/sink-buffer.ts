@@ -13,7 +13,8 @@ type LakeRow = Record<string, unknown>;
  * streamed earlier in a checkpoint) are never needed.
  */
 export class TableBuffer {
-  private readonly byKey = new Map<string, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow }>();
+  /** `key` is only filled once the entry is deleted: a put's key is read from its row. */
+  private readonly byKey = new Map<string, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow | null }>();
   /** Rows of a table without identifier fields: insert-only. */
   private readonly keyless: LakeRow[] = [];
   changes = 0;
@@ -23,10 +24,18 @@ export class TableBuffer {
     private readonly key: string[],
   ) {}
 
-  private keyOf(row: LakeRow): { text: string; key: LakeRow } {
+  /** The map key of a row: its key columns' values, without allocating a key object (hot path). */
+  private textOf(row: LakeRow): string {
+    const key = this.key;
+    // One column: the value's own key text (keys of one buffer are only compared with each other).
+    if (key.length === 1) return valueKey(row[key[0]!] ?? null);
+    return valueKey(key.map((k) => row[k] ?? null));
+  }
+
+  private keyRow(row: LakeRow): LakeRow {
     const key: LakeRow = {};
     for (const k of this.key) key[k] = row[k] ?? null;
-    return { text: valueKey(this.key.map((k) => key[k])), key };
+    return key;
   }
 
   /** An insert (`mayExist` false) or the after image of an update / a colliding insert. */
@@ -37,19 +46,21 @@ export class TableBuffer {
       this.keyless.push(row);
       return;
     }
-    const { text, key } = this.keyOf(row);
+    const text = this.textOf(row);
     const entry = this.byKey.get(text);
     if (entry) entry.row = row;
-    else this.byKey.set(text, { row, priorMayExist: mayExist, key });
+    else this.byKey.set(text, { row, priorMayExist: mayExist, key: null });
   }
 
   delete(row: LakeRow): void {
     this.changes++;
     if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
-    const { text, key } = this.keyOf(row);
+    const text = this.textOf(row);
     const entry = this.byKey.get(text);
-    if (entry) entry.row = null;
-    else this.byKey.set(text, { row: null, priorMayExist: true, key });
+    if (entry) {
+      entry.row = null;
+      entry.key ??= this.keyRow(row);
+    } else this.byKey.set(text, { row: null, priorMayExist: true, key: this.keyRow(row) });
   }
 
   get empty(): boolean {
@@ -64,7 +75,7 @@ export class TableBuffer {
     for (const e of this.byKey.values()) {
       if (e.row && e.priorMayExist) upserts.push(e.row);
       else if (e.row) inserts.push(e.row);
-      else if (e.priorMayExist) deleteKeys.push(e.key);
+      else if (e.priorMayExist) deleteKeys.push(e.key!);
     }
     return { delta: { inserts, upserts, deleteKeys }, rows: inserts.length + upserts.length + deleteKeys.length };
   }

@@ -183,3 +183,29 @@ export function toLakeValue(v: unknown, type: string, column: string): LakeValue
   }
   throw mismatch(column, type, v);
 }
+
+/**
+ * toLakeValue for one column, resolved once: the hot cases (text, ints and doubles already in
+ * their lake form, bigint timestamps, decimal text) skip the per-value switch, the decimal-type
+ * regex and the `column` label; anything else goes through toLakeValue (same results, same errors).
+ */
+export function lakeValueConverter(type: string, column: string): (v: unknown) => LakeValue {
+  const general = (v: unknown) => toLakeValue(v, type, column);
+  switch (type) {
+    case 'string':
+      return (v) => (typeof v === 'string' ? v : general(v));
+    case 'int':
+      return (v) => (typeof v === 'number' && Number.isInteger(v) ? v : general(v));
+    case 'long':
+      return (v) => (typeof v === 'bigint' ? v : general(v));
+    case 'double':
+      return (v) => (typeof v === 'number' ? v : general(v));
+    case 'timestamp':
+    case 'timestamptz': {
+      const zoned = type === 'timestamptz';
+      return (v) => (typeof v === 'bigint' ? formatTimestamp(v, zoned) : general(v));
+    }
+  }
+  if (/^decimal\(\d+,\s*\d+\)$/.test(type)) return (v) => (typeof v === 'string' ? v : general(v));
+  return general;
+}

@@ -9,7 +9,7 @@ import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChange
 import type { PipelineConfig } from './config-types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, readTableOffset, SUMMARY_OFFSET } from './run-offsets';
 import { TableBuffer } from './sink-buffer';
-import { toLakeValue, type TargetColumn, type TargetDesign } from './sink-schema';
+import { lakeValueConverter, type TargetColumn, type TargetDesign } from './sink-schema';
 
 /**
  * One lake table the pipeline writes (a target or its changelog): where it is, its current
@@ -103,17 +103,27 @@ export function isCommitted(t: LakeTableState, offset: SourceOffset): boolean {
   return t.committed !== null && compareOffsets(offset, t.committed) <= 0;
 }
 
+/** Per-column value converters of a target, by its columns array (replaced, never mutated, on evolution). */
+const rowConverters = new WeakMap<TargetColumn[], { names: string[]; convert: ((v: unknown) => unknown)[] }>();
+
 /** A projected source row → a lake row with exactly the target's current columns. */
 export function toTargetRow(t: TargetState, row: Record<string, unknown>): Record<string, unknown> {
+  let plan = rowConverters.get(t.columns);
+  if (!plan) {
+    plan = { names: t.columns.map((c) => c.name), convert: t.columns.map((c) => lakeValueConverter(c.type, `${t.id}.${c.name}`)) };
+    rowConverters.set(t.columns, plan);
+  }
+  const { names, convert } = plan;
   const out: Record<string, unknown> = {};
-  for (const c of t.columns) {
-    let v = row[c.name];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    let v = row[name];
     if (v === undefined) {
       // MySQL column names are case-insensitive; a projection may spell them differently.
-      const hit = Object.keys(row).find((k) => k.toLowerCase() === c.name.toLowerCase());
+      const hit = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
       v = hit === undefined ? null : row[hit];
     }
-    out[c.name] = toLakeValue(v, c.type, `${t.id}.${c.name}`);
+    out[name] = v === null ? null : convert[i]!(v);
   }
   return out;
 }
