@@ -79,6 +79,25 @@ export class FileLoader {
   }
 }
 
+/** Data files loaded at once per view: enough to overlap I/O, decoding and ingestion, bounded in memory. */
+const LOAD_CONCURRENCY = 3;
+
+/** Runs at most `n` of the given tasks at a time, in order. */
+function createLimiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
   const out = new Map<number, NestedField>();
   // Newest schema last, so a field keeps its latest definition (equality ids of dropped columns too).
@@ -131,10 +150,17 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
 
   const parts: string[] = [];
   const pathToFile = new Map<string, number>();
+  // Loads start a few at a time rather than one after another: in the renderer, fetching and
+  // decoding the next file overlaps DuckDB ingesting the previous one in its own worker.
+  const limit = createLimiter(LOAD_CONCURRENCY);
+  const loads = plan.files.map((file) => limit(() => loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file')));
+  // Every promise gets a handler now, so a failing file cannot surface as an unhandled rejection
+  // while an earlier one is still awaited below.
+  for (const l of loads) l.catch(() => {});
   for (const [i, file] of plan.files.entries()) {
     pathToFile.set(file.path, i);
     pathToFile.set(file.originalPath, i);
-    const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file');
+    const loaded = await loads[i]!;
     const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
     const select = internalFields.map((f) => {
       const col = loaded.columns.get(f.id);
