@@ -30,13 +30,17 @@ export function offsetSummary(pipeline: string, offset: SourceOffset): Record<st
 }
 
 /**
- * Total order of offsets along one stream: binlog position first; at an equal position (snapshot
- * chunks emitted without binlog progress in between) the snapshot progress decides, and a
- * finished snapshot (null) is after every unfinished one. Negative when a is before b.
+ * Total order of offsets along one stream: binlog position first; at an equal position the
+ * newly-added-table snapshot round (a later round re-enters a snapshot phase at a position the
+ * stream already reached), then the snapshot progress (chunks emitted without binlog progress in
+ * between), where a finished snapshot (null) is after every unfinished one of its round.
+ * Negative when a is before b.
  */
 export function compareOffsets(a: SourceOffset, b: SourceOffset): number {
   const byPos = comparePositions(a, b);
   if (byPos !== 0) return byPos;
+  const byRound = (a.round ?? 0) - (b.round ?? 0);
+  if (byRound !== 0) return byRound;
   const sa = a.snapshot;
   const sb = b.snapshot;
   if (sa === null || sb === null) return sa === sb ? 0 : sa === null ? 1 : -1;

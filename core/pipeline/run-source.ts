@@ -31,6 +31,8 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     chunkSize: s.snapshotChunkSize,
     tinyInt1IsBoolean: s.treatTinyint1AsBoolean,
     parseOnlineSchemaChanges: s.parseOnlineSchemaChangesEnabled,
+    scanNewlyAddedTables: s.newlyAddedTableEnabled,
+    binlogNewlyAddedTables: s.binlogNewlyAddedTableEnabled,
     heartbeatIntervalMs: s.heartbeatIntervalMs,
     connectTimeoutMs: s.connectTimeoutMs,
     ...overrides,

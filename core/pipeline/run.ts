@@ -12,7 +12,7 @@ import { compareOffsets, maxOffset, readCheckpoint, readTableOffset, writeCheckp
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { planEvolution } from './sink-evolution';
 import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
-import { changelogRoot, rollbackTable, commitTarget, evolveTarget, isCommitted, maintainTarget, openTarget, toTargetRow, truncateKeys, type TargetState } from './sink-writer';
+import { changelogRoot, rollbackTable, commitTarget, evolveTarget, isCommitted, maintainTarget, markInsertsMayCollide, openTarget, toTargetRow, truncateKeys, type LakeTableState, type TargetState } from './sink-writer';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
 import { compileTransform, type CompiledTransform } from './transform';
 import type { RowMeta } from './transform-eval';
@@ -81,6 +81,18 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   let lastRoundAt = now();
   let commits = 0;
   const warnedKeys = new Set<string>();
+  /** Source tables (`db.table`) being snapshotted as newly added on this run (scan.newly-added-table.enabled). */
+  const newlyAdded = new Set<string>();
+
+  /**
+   * Whether the record at `offset` of `source` is already in `t`. A newly added table's records
+   * were never written before their round began, whatever the target's position (a merged target
+   * may already be ahead of the resume point with its other sources' rows).
+   */
+  function committedIn(t: LakeTableState, offset: SourceOffset, source: string): boolean {
+    if (newlyAdded.has(source) && (t.committed?.round ?? 0) < (offset.round ?? 0)) return false;
+    return isCommitted(t, offset);
+  }
 
   async function publish(): Promise<void> {
     const p = status.snapshotOf();
@@ -109,7 +121,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
       const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null);
       const collide = plan.warnings.some((w) => w.kind === 'key-collision' && w.target === id) || plan.tables.some((s) => s.transformIndex !== null && config.transforms[s.transformIndex]!.primaryKeys !== null && s.targets.some((t) => `${t.target.db}.${t.target.table}` === id));
-      const { target } = await openTarget(config, design, tp.shardColumns, collide, startOffset, env);
+      // Skipped deletes or updates leave keys in the lake that the source has freed: inserts may meet them.
+      const stale = skipped.has('d') || skipped.has('u');
+      const { target } = await openTarget(config, design, tp.shardColumns, collide || stale, startOffset, env);
       targets.set(id, target);
       status.table(id);
     }
@@ -140,8 +154,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     if (!routed) throw new TidemarkError('NotFound', `change for ${e.table.db}.${e.table.table} at ${formatPosition(offset)}, which the pipeline has no schema for`, { table: `${e.table.db}.${e.table.table}` });
     for (const t of routed.ts) {
       const stats = status.table(t.id);
-      const inTarget = isCommitted(t, offset);
-      if (t.changelog && !isCommitted(t.changelog, offset)) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
+      const sourceId = `${e.table.db}.${e.table.table}`;
+      const inTarget = committedIn(t, offset, sourceId);
+      if (t.changelog && !committedIn(t.changelog, offset, sourceId)) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
       if (inTarget) continue;
       stats.rowsIn++;
       if (e.op === 'c' || e.op === 'r') {
@@ -215,6 +230,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (truncate && !isCommitted(t, ev.offset)) {
         for (const key of await truncateKeys(t, ev.table, plan.targets.find((x) => `${x.target.db}.${x.target.table}` === t.id)!.sources.length === 1)) t.buffer.delete(key);
       }
+      // A TRUNCATE or DROP TABLE left unapplied keeps rows whose keys the source may insert again:
+      // from here on inserts must replace them, not sit beside them.
+      if ((ev.changes.some((c) => c.kind === 'truncate-table') && !truncate) || ev.changes.some((c) => c.kind === 'drop-table')) await markInsertsMayCollide(t, env);
       emit({ type: 'sync.schema-change', payload: { table: t.id, ddl: ev.ddl, notes: evo.notes, position: formatPosition(ev.offset) } });
     }
     await replan(lastOffset);
@@ -247,11 +265,33 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       // Inside the snapshot phase (or from the very beginning) a replay re-reads chunks with new
       // watermarks, so per-table skipping cannot be exact: every table goes back to the resume point.
       // (A null resume point only arises for startup modes that replay the binlog deterministically.)
-      if (resume !== null && resume.snapshot !== null) {
+      // The same holds when a table is ahead of the resume point inside a snapshot phase or a later
+      // newly-added-table round (a crash before the checkpoint caught up).
+      const inexact = (o: SourceOffset | null) => o !== null && resume !== null && compareOffsets(o, resume) > 0 && (o.snapshot !== null || (o.round ?? 0) > (resume.round ?? 0));
+      if (resume !== null && (resume.snapshot !== null || existing.some((e) => inexact(e.offset)))) {
         for (const e of existing) {
           if (await rollbackTable(e.root, name, resume, env)) {
             emit({ type: 'sync.warning', payload: { message: `${e.root}: rolled back to the resume point ${formatPosition(resume)} (restart inside the snapshot phase)` } });
           }
+        }
+      }
+    }
+    // Tables the pipeline matches now but that the resume point's schema history does not know
+    // were not captured before (the pattern changed, or they were created while the pipeline was
+    // stopped). Flink CDC semantics: snapshotted then streamed with scan.newly-added-table.enabled;
+    // else streamed from the resume point only when scan.binlog.newly-added-table.enabled; else
+    // not captured. Either way it is said, never silent.
+    if (resume?.schemas) {
+      const known = new Set([...resume.schemas.map((s) => `${s.table.db}.${s.table.table}`), ...(resume.snapshot?.tables ?? []).map((t) => `${t.db}.${t.table}`)]);
+      for (const key of [...schemas.keys()].filter((k) => !known.has(k))) {
+        if (config.source.newlyAddedTableEnabled) {
+          newlyAdded.add(key);
+          emit({ type: 'sync.warning', payload: { message: `${key}: newly added table, snapshotted from ${formatPosition(resume)} then streamed (scan.newly-added-table.enabled)` } });
+        } else if (config.source.binlogNewlyAddedTableEnabled) {
+          emit({ type: 'sync.warning', payload: { message: `${key}: newly matched table, streamed from ${formatPosition(resume)} without its earlier rows (enable scan.newly-added-table.enabled instead to snapshot it)` } });
+        } else {
+          schemas.delete(key);
+          emit({ type: 'sync.warning', payload: { message: `${key}: matches source.tables but was not captured before ${formatPosition(resume)}: not captured (enable scan.newly-added-table.enabled to snapshot and capture it)` } });
         }
       }
     }
@@ -261,7 +301,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (t.changelog) t.changelog.committed = maxOffset(t.changelog.committed, checkpoint?.offset ?? null);
     }
     const caughtUpAt = options.untilCaughtUp ? await readBinlogEnd(sourceConfig) : null;
-    status.phase = resume?.snapshot || (resume === null && ['initial', 'snapshot'].includes(config.source.startup.mode)) ? 'snapshot' : 'streaming';
+    status.phase = resume?.snapshot || newlyAdded.size > 0 || (resume === null && ['initial', 'snapshot'].includes(config.source.startup.mode)) ? 'snapshot' : 'streaming';
     await publish();
 
     iterator = source.start(resume);

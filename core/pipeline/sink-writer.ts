@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
 import { TidemarkError } from '../errors';
 import { loadTable, scanRows, type TableMetadata } from '../lake';
-import { applyRowDelta, appendRows, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
+import { applyRowDelta, appendRows, commitTable, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
 import { createLocalStorage } from '../storage/local';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
 import type { PipelineConfig } from './config-types';
@@ -73,6 +73,14 @@ export async function openLakeTable(
   return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata), commitsSinceCompaction: 0, metadata }, created };
 }
 
+/**
+ * Table property: the target may hold rows whose keys the source no longer has (a TRUNCATE or
+ * DROP TABLE that was not applied, skipped deletes or updates), so an insert may meet a live row
+ * with its key and every insert is written as an upsert (with an equality delete). Persisted so a
+ * restart keeps upserting; never cleared (the stale rows stay).
+ */
+export const PROPERTY_INSERTS_MAY_COLLIDE = 'tidemark.inserts-may-collide';
+
 export function changelogRoot(warehouse: string, db: string, table: string): string {
   return join(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
 }
@@ -93,7 +101,7 @@ export async function openTarget(
     changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env)).state;
   }
   return {
-    target: { ...state, design, shardColumns, insertsMayCollide, buffer: new TableBuffer(design.id, state.key), changelog, pendingChangelog: [], newestOpTsMs: null },
+    target: { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: new TableBuffer(design.id, state.key), changelog, pendingChangelog: [], newestOpTsMs: null },
     created,
   };
 }
@@ -186,6 +194,21 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     }
   }
   return done;
+}
+
+/** Makes every later insert into `t` an upsert, persisted as a table property (no-op when set already). */
+export async function markInsertsMayCollide(t: TargetState, env: WriteEnv): Promise<void> {
+  if (t.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true') {
+    t.insertsMayCollide = true;
+    return;
+  }
+  const result = await commitTable(
+    t.root,
+    async (base) => ({ ...base.metadata, lastUpdatedMs: Math.max(env.now(), base.metadata.lastUpdatedMs), properties: { ...base.metadata.properties, [PROPERTY_INSERTS_MAY_COLLIDE]: 'true' } }),
+    env,
+  );
+  t.metadata = result.metadata;
+  t.insertsMayCollide = true;
 }
 
 /** Applies lake schema changes to a target, refreshing its known columns. */

@@ -1,0 +1,266 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipeline';
+import { applyTransform, loadTable, planScan, readDataFileRows, scanRows } from '../../core/lake';
+import { currentSchema } from '../../core/lake/write';
+import { createLocalStorage } from '../../core/storage/local';
+import { runCli } from '../../cli/main';
+import { createShards, lakeRows, pipelineYaml, sourceRows, waitUntil } from './run-helpers';
+
+let nextServerId = 8600 + (process.pid % 300) * 3;
+const storage = createLocalStorage();
+
+/** A pipeline over `tables` with no route (targets keep the source names), as a YAML text. */
+function yamlFor(db: PrivateMariaDb, warehouse: string, tables: string, o: { source?: string; sink?: string; extra?: string; behavior?: string; name?: string } = {}): string {
+  return `source:
+  type: mariadb
+  hostname: 127.0.0.1
+  port: "${db.port}"
+  username: ${db.user}
+  password: \${env:DB_PASS}
+  tables: ${tables}
+  server-id: "${nextServerId++}"
+  heartbeat.interval: 200ms
+  scan.incremental.snapshot.chunk.size: 16
+${o.source ?? ''}sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+${o.sink ?? ''}${o.extra ?? ''}pipeline:
+  name: ${o.name ?? 'features'}
+  schema.change.behavior: ${o.behavior ?? 'lenient'}
+  execution.checkpointing.interval: 200ms
+`;
+}
+
+const configOf = (db: PrivateMariaDb, yaml: string) => loadPipelineConfig(yaml, { fileName: 'p.yaml', env: { DB_PASS: db.password } }).config;
+
+/** Lake rows of `<warehouse>/<ns>/<table>` as `id → row` with every value as text, sorted by id. */
+async function lakeById(warehouse: string, ns: string, table: string): Promise<Record<string, string | null>[]> {
+  const { rows } = await scanRows(storage, join(warehouse, ns, table));
+  return rows
+    .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)])))
+    .sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+async function sourceById(conn: mysql.Connection, sql: string): Promise<Record<string, string | null>[]> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(sql);
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)]))).sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+describe('runner features end to end (private MariaDB)', () => {
+  let db: PrivateMariaDb;
+  let conn: mysql.Connection;
+  const dirs: string[] = [];
+  const newWarehouse = async (tag: string) => {
+    const d = await mkdtemp(join(tmpdir(), `tidemark-${tag}-`));
+    dirs.push(d);
+    return d;
+  };
+  beforeAll(async () => {
+    db = await startPrivateMariaDb();
+    conn = await mysql.createConnection({ ...db.rootConfig(), multipleStatements: true });
+  });
+  afterAll(async () => {
+    await conn?.end();
+    await db?.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('TRUNCATE: skipped by default (debezium.skipped.operations t); with t not skipped and truncate.table applied, one commit empties the target', async () => {
+    await conn.query('CREATE DATABASE tr; CREATE TABLE tr.t (id INT PRIMARY KEY, v VARCHAR(20))');
+    await conn.query("INSERT INTO tr.t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const wDefault = await newWarehouse('trunc-default');
+    const wApplied = await newWarehouse('trunc-applied');
+    const skipDefault = configOf(db, yamlFor(db, wDefault, 'tr.t', { name: 'tdefault' }));
+    // evolve applies truncate.table (lenient leaves it out, as Flink CDC does); t is not skipped.
+    const applied = configOf(db, yamlFor(db, wApplied, 'tr.t', { name: 'tapplied', behavior: 'evolve', source: '  debezium.skipped.operations: none\n' }));
+    expect(skipDefault.source.skippedOperations).toEqual(['t']);
+    await runPipeline({ config: skipDefault, untilCaughtUp: true });
+    await runPipeline({ config: applied, untilCaughtUp: true });
+    const before = (await loadTable(storage, join(wApplied, 'tr', 't'))).metadata.snapshots.length;
+
+    await conn.query('TRUNCATE TABLE tr.t');
+    const events: SyncEvent[] = [];
+    await runPipeline({ config: skipDefault, untilCaughtUp: true });
+    await runPipeline({ config: applied, untilCaughtUp: true, onEvent: (e) => events.push(e) });
+    // Skipped: the lake keeps every row. Applied: empty, in exactly one new snapshot.
+    expect((await lakeById(wDefault, 'tr', 't')).map((r) => r.id)).toEqual(['1', '2', '3']);
+    expect(await lakeById(wApplied, 'tr', 't')).toEqual([]);
+    const m = (await loadTable(storage, join(wApplied, 'tr', 't'))).metadata;
+    expect(m.snapshots.length).toBe(before + 1);
+    const last = m.snapshots.find((s) => s.snapshotId === m.currentSnapshotId)!;
+    expect(last.summary['tidemark.source-offset']).toBeDefined();
+    expect(events.some((e) => e.type === 'sync.schema-change' && e.payload.ddl === 'TRUNCATE TABLE tr.t')).toBe(true);
+
+    // Rows after the truncate flow on; ids that existed before come back as new rows.
+    await conn.query("INSERT INTO tr.t VALUES (2, 'again'), (4, 'd')");
+    await runPipeline({ config: skipDefault, untilCaughtUp: true });
+    await runPipeline({ config: applied, untilCaughtUp: true });
+    expect(await lakeById(wApplied, 'tr', 't')).toEqual(await sourceById(conn, 'SELECT * FROM tr.t'));
+    expect(await lakeById(wDefault, 'tr', 't')).toEqual([
+      { id: '1', v: 'a' },
+      { id: '2', v: 'again' },
+      { id: '3', v: 'c' },
+      { id: '4', v: 'd' },
+    ]);
+  });
+
+  it('TRUNCATE of one merged shard deletes only that shard\'s rows (told apart by __table_name__)', async () => {
+    await createShards(conn, 12);
+    const warehouse = await newWarehouse('trunc-shard');
+    const yaml = pipelineYaml(db, { warehouse, behavior: 'evolve', changelog: false, name: 'shards' }).replace('heartbeat.interval: 200ms', 'heartbeat.interval: 200ms\n  debezium.skipped.operations: none');
+    const config = configOf(db, yaml);
+    await runPipeline({ config, untilCaughtUp: true });
+    await conn.query('TRUNCATE TABLE app.order_1');
+    await conn.query("INSERT INTO app.order_1 (customer, amount) VALUES ('fresh', 1.00)");
+    await conn.query("UPDATE app.order_2 SET customer = 'kept' WHERE id = 1");
+    await runPipeline({ config, untilCaughtUp: true });
+    const columns = ['__table_name__', 'id', 'customer', 'amount'];
+    const lake = await lakeRows(warehouse, columns);
+    expect(lake).toEqual(await sourceRows(conn, columns));
+    expect(lake.filter((r) => r.__table_name__ === 'order_1').map((r) => r.customer)).toEqual(['fresh']);
+    expect(lake).toHaveLength(12 * 3 + 1);
+  });
+
+  it('newly added table on restart through `tidemark sync` (scan.newly-added-table.enabled): snapshotted, then streamed; the other table neither misses nor repeats', async () => {
+    await conn.query('CREATE DATABASE na; CREATE TABLE na.a (id INT PRIMARY KEY, v VARCHAR(20)); CREATE TABLE na.b (id INT PRIMARY KEY, v VARCHAR(20), n BIGINT)');
+    await conn.query(`INSERT INTO na.a VALUES ${Array.from({ length: 20 }, (_, i) => `(${i + 1}, 'a${i + 1}')`).join(',')}`);
+    await conn.query(`INSERT INTO na.b VALUES ${Array.from({ length: 70 }, (_, i) => `(${i + 1}, 'b${i + 1}', ${i * 1000})`).join(',')}`);
+    const warehouse = await newWarehouse('newly-added');
+    const yaml = join(warehouse, 'p.yaml');
+    const serverId = nextServerId++;
+    const io = { out: () => undefined, err: () => undefined };
+    process.env.DB_PASS = db.password;
+    // First run: only na.a.
+    await writeFile(yaml, yamlFor(db, warehouse, 'na.a', { name: 'na', source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    expect(await runCli(['sync', yaml, '--until-caught-up'], io)).toBe(0);
+    expect((await lakeById(warehouse, 'na', 'a')).length).toBe(20);
+    expect(existsSync(join(warehouse, 'na', 'b'))).toBe(false);
+    // While stopped: changes to both tables.
+    await conn.query("UPDATE na.a SET v = 'down' WHERE id = 1; INSERT INTO na.a VALUES (21, 'a21'); DELETE FROM na.b WHERE id = 70; UPDATE na.b SET n = -1 WHERE id = 2");
+    // Second run: the pattern now also matches na.b.
+    await writeFile(yaml, yamlFor(db, warehouse, 'na.a,na.b', { name: 'na', source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    const err: string[] = [];
+    expect(await runCli(['sync', yaml, '--until-caught-up'], { out: () => undefined, err: (t: string) => err.push(t) })).toBe(0);
+    expect(await lakeById(warehouse, 'na', 'a')).toEqual(await sourceById(conn, 'SELECT * FROM na.a'));
+    expect(await lakeById(warehouse, 'na', 'b')).toEqual(await sourceById(conn, 'SELECT * FROM na.b'));
+    expect(err.join('\n')).toContain('na.b: newly added table, snapshotted from binlog.');
+    // Then streaming as usual for both.
+    await conn.query("INSERT INTO na.b VALUES (500, 'x', 5); UPDATE na.a SET v = 'later' WHERE id = 2");
+    expect(await runCli(['sync', yaml, '--until-caught-up'], io)).toBe(0);
+    expect(await lakeById(warehouse, 'na', 'a')).toEqual(await sourceById(conn, 'SELECT * FROM na.a'));
+    expect(await lakeById(warehouse, 'na', 'b')).toEqual(await sourceById(conn, 'SELECT * FROM na.b'));
+    const keys = (await lakeById(warehouse, 'na', 'b')).map((r) => r.id);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('newly added table on restart without the option: not captured, and said so', async () => {
+    await conn.query("CREATE DATABASE nb; CREATE TABLE nb.a (id INT PRIMARY KEY); INSERT INTO nb.a VALUES (1)");
+    const warehouse = await newWarehouse('newly-off');
+    const serverId = nextServerId++;
+    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'nb' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    await runPipeline({ config: mk('nb.a'), untilCaughtUp: true });
+    await conn.query('CREATE TABLE nb.b (id INT PRIMARY KEY); INSERT INTO nb.b VALUES (1), (2); INSERT INTO nb.a VALUES (2)');
+    const events: SyncEvent[] = [];
+    await runPipeline({ config: mk('nb.a,nb.b'), untilCaughtUp: true, onEvent: (e) => events.push(e) });
+    expect((await lakeById(warehouse, 'nb', 'a')).map((r) => r.id)).toEqual(['1', '2']);
+    expect(existsSync(join(warehouse, 'nb', 'b'))).toBe(false);
+    expect(events.some((e) => e.type === 'sync.warning' && e.payload.message.startsWith('nb.b: matches source.tables but was not captured before binlog.'))).toBe(true);
+  });
+
+  it('table created while streaming (scan.binlog.newly-added-table.enabled): captured from its CREATE; without the option it is not', async () => {
+    for (const enabled of [true, false]) {
+      const ns = enabled ? 'nc_on' : 'nc_off';
+      await conn.query(`CREATE DATABASE ${ns}; CREATE TABLE ${ns}.a (id INT PRIMARY KEY, v INT); INSERT INTO ${ns}.a VALUES (1, 1)`);
+      const warehouse = await newWarehouse(`binlog-added-${enabled}`);
+      const config = configOf(db, yamlFor(db, warehouse, `${ns}.\\.*`, { name: ns, source: `  scan.binlog.newly-added-table.enabled: ${enabled}\n` }));
+      const abort = new AbortController();
+      let phase = '';
+      const lakeIds = async (t: string) => (existsSync(join(warehouse, ns, t, 'metadata')) ? (await lakeById(warehouse, ns, t)).map((r) => r.id) : []);
+      const run = runPipeline({ config, signal: abort.signal, onEvent: (e) => (e.type === 'sync.progress' ? (phase = e.payload.phase) : undefined) });
+      try {
+        await waitUntil(async () => phase === 'streaming' && (await lakeIds('a')).length === 1, `the snapshot of ${ns}.a`);
+        await conn.query(`CREATE TABLE ${ns}.n (id INT PRIMARY KEY, w VARCHAR(10)); INSERT INTO ${ns}.n VALUES (1, 'x'), (2, 'y'); UPDATE ${ns}.n SET w = 'z' WHERE id = 2; INSERT INTO ${ns}.a VALUES (2, 2)`);
+        await waitUntil(async () => (await lakeIds('a')).length === 2, `the row of ${ns}.a after the CREATE`);
+        if (enabled) {
+          await waitUntil(async () => (await lakeIds('n')).length === 2, `rows of ${ns}.n`);
+          expect(await lakeById(warehouse, ns, 'n')).toEqual([
+            { id: '1', w: 'x' },
+            { id: '2', w: 'z' },
+          ]);
+        } else {
+          expect(existsSync(join(warehouse, ns, 'n'))).toBe(false);
+        }
+      } finally {
+        abort.abort();
+        await run;
+      }
+    }
+  });
+
+  it('transform projection (renames, metadata columns, expressions) and filter, partition.key bucket[4](id) and day(ts): lake equals the expected rows, spec and files agree', async () => {
+    await conn.query('CREATE DATABASE tf; CREATE TABLE tf.items (id INT PRIMARY KEY, name VARCHAR(40), price DECIMAL(10,2), qty INT, ts DATETIME(3))');
+    const values = Array.from({ length: 40 }, (_, i) => `(${i + 1}, 'item ${i + 1}', ${(i * 1.5 + 0.25).toFixed(2)}, ${i % 7}, '2024-03-0${1 + (i % 4)} 0${i % 10}:15:00.${String(i).padStart(3, '0')}')`);
+    await conn.query(`INSERT INTO tf.items VALUES ${values.join(',')}`);
+    const warehouse = await newWarehouse('transform');
+    const extra = `route:
+  - source-table: tf.items
+    sink-table: ods.items
+transform:
+  - source-table: tf.items
+    projection: id, UPPER(name) AS name_up, qty * 2 AS qty2, CONCAT(name, '#', qty) AS label, __table_name__ AS src, __data_event_type__ AS ev, ts
+    filter: qty > 2 AND name NOT LIKE '%9'
+`;
+    const config = configOf(db, yamlFor(db, warehouse, 'tf.items', { name: 'tf', sink: '  partition.key: ods.items:bucket[4](id),day(ts)\n', extra }));
+    await runPipeline({ config, untilCaughtUp: true });
+    // Binlog phase: rows move in and out of the filter, one is deleted, one inserted.
+    await conn.query("UPDATE tf.items SET qty = 5 WHERE id IN (1, 2); UPDATE tf.items SET qty = 0 WHERE id IN (4, 5); DELETE FROM tf.items WHERE id = 6; INSERT INTO tf.items VALUES (100, 'late', 1.00, 3, '2024-03-09 12:00:00.000')");
+    await runPipeline({ config, untilCaughtUp: true });
+
+    const [src] = await conn.query<mysql.RowDataPacket[]>("SELECT id, name, qty, DATE_FORMAT(ts, '%Y-%m-%dT%H:%i:%s.%f') AS ts FROM tf.items");
+    const lastOp = new Map<number, string>([[1, '+U'], [2, '+U'], [100, '+I']]);
+    const expected = src
+      .filter((r) => Number(r.qty) > 2 && !String(r.name).endsWith('9'))
+      .map((r) => ({
+        id: String(r.id),
+        name_up: String(r.name).toUpperCase(),
+        qty2: String(Number(r.qty) * 2),
+        label: `${r.name}#${r.qty}`,
+        src: 'items',
+        ev: lastOp.get(Number(r.id)) ?? '+I',
+        ts: String(r.ts),
+      }))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    expect(expected.length).toBeGreaterThan(15);
+    const table = await loadTable(storage, join(warehouse, 'ods', 'items'));
+    const schema = currentSchema(table.metadata);
+    expect(schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['id:int', 'name_up:string', 'qty2:long', 'label:string', 'src:string', 'ev:string', 'ts:timestamp']);
+    const lake = await lakeById(warehouse, 'ods', 'items');
+    // Timestamps compare as the wall clock text with microseconds (the lake's canonical form).
+    expect(lake).toEqual(expected);
+
+    // Partition spec: bucket[4] of id and day of ts, on the right source fields.
+    const spec = table.metadata.partitionSpecs.find((s) => s.specId === table.metadata.defaultSpecId)!;
+    const idOf = (n: string) => schema.fields.find((f) => f.name === n)!.id;
+    expect(spec.fields.map((f) => [f.sourceId, f.transform])).toEqual([
+      [idOf('id'), 'bucket[4]'],
+      [idOf('ts'), 'day'],
+    ]);
+    // Every data file holds one partition, and its rows' transformed values equal its tuple.
+    const plan = await planScan(storage, table);
+    expect(plan.files.length).toBeGreaterThan(1);
+    for (const file of plan.files) {
+      for (const row of await readDataFileRows(storage, plan, file)) {
+        expect([applyTransform('bucket[4]', 'int', row.id), applyTransform('day', 'timestamp', row.ts)]).toEqual(file.partition);
+      }
+    }
+    const buckets = new Set(plan.files.map((f) => f.partition[0]));
+    expect(buckets.size).toBe(4);
+  });
+});
