@@ -6,6 +6,7 @@ import { SyncView } from './components/sync/SyncView';
 import { TableView } from './components/table/TableView';
 import { readUrlState, TABS } from './lib/url-state';
 import { useStore } from './store';
+import { THEMES, type Theme } from './store/app-slice';
 
 export function App() {
   const appVersion = useStore((s) => s.appVersionInfo);
@@ -15,6 +16,14 @@ export function App() {
   const warehouse = useStore((s) => s.warehouse);
   const tablePath = useStore((s) => s.tablePath);
   const loadVersion = useStore((s) => s.loadVersion);
+  const theme = useStore((s) => s.theme);
+  const setTheme = useStore((s) => s.setTheme);
+
+  // The pinned theme is an attribute on <html>, which the stylesheet keys its palettes on.
+  useEffect(() => {
+    if (theme === 'system') document.documentElement.removeAttribute('data-theme');
+    else document.documentElement.setAttribute('data-theme', theme);
+  }, [theme]);
 
   useEffect(() => {
     void loadVersion();
@@ -60,6 +69,16 @@ export function App() {
             Sync
           </button>
         </nav>
+        <label className="theme-picker">
+          Theme
+          <select aria-label="Theme" value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+            {THEMES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
         <span className="version" data-testid="version">
           {appVersion ? `v${appVersion.version} · ${appVersion.mode}${appVersion.electron ? ` · Electron ${appVersion.electron}` : ''}` : '…'}
         </span>

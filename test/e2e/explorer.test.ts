@@ -135,4 +135,18 @@ describe('explorer (browser mode, demo lake)', () => {
     expect(await page.locator('.sql-console .grid-cell').first().textContent()).toBe('30');
     await page.screenshot({ path: join(SHOTS, 'explorer-sql.png') });
   });
+
+  it('pins the dark theme and back to the OS setting', async () => {
+    await page.getByLabel('Theme').selectOption('dark');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    // The page background follows the palette: the dark --bg is #15181e.
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(21, 24, 30)');
+    await page.screenshot({ path: join(SHOTS, 'explorer-dark.png') });
+    await page.reload();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.getByLabel('Theme').selectOption('light');
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(247, 248, 250)');
+    await page.getByLabel('Theme').selectOption('system');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBeUndefined();
+  });
 });

@@ -97,3 +97,14 @@ describe('sql slice', () => {
     expect(useStore.getState().sqlHistory.slice(0, 2)).toEqual(['BAD', 'SELECT 42 AS n']);
   });
 });
+
+describe('app slice', () => {
+  it('follows the OS theme until one is pinned, and keeps the pinned theme', () => {
+    expect(useStore.getState().theme).toBe('system');
+    useStore.getState().setTheme('dark');
+    expect(useStore.getState().theme).toBe('dark');
+    expect(storage.get('tidemark.theme')).toBe('dark');
+    useStore.getState().setTheme('system');
+    expect(storage.get('tidemark.theme')).toBe('system');
+  });
+});

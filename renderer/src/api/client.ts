@@ -60,6 +60,8 @@ export function createClient(location: EngineLocation = readEngineLocation()): T
 }
 
 function readEngineLocation(): EngineLocation {
+  // Without Worker (the store's unit tests run in Node) there is no renderer engine to start.
+  if (typeof Worker === 'undefined') return 'main';
   return new URLSearchParams(window.location.search).get('engine') === 'main' ? 'main' : 'renderer';
 }
 

@@ -3,6 +3,7 @@ import { sql, StandardSQL } from '@codemirror/lang-sql';
 import { EditorState } from '@codemirror/state';
 import { keymap } from '@codemirror/view';
 import { basicSetup, EditorView } from 'codemirror';
+import { editorTheme } from '../lib/editor-theme';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { client } from '../api/client';
 import { useStore } from '../store';
@@ -57,6 +58,7 @@ export function SqlConsole() {
       state: EditorState.create({
         doc: useStore.getState().sqlText || (warehouse?.tables[0] ? `SELECT * FROM ${warehouse.tables[0].namespace}.${warehouse.tables[0].name} LIMIT 100` : 'SELECT 42'),
         extensions: [
+          editorTheme,
           runKey,
           basicSetup,
           sql({ dialect: StandardSQL, schema, upperCaseKeywords: true }),

@@ -2,6 +2,7 @@ import { yaml as yamlLanguage } from '@codemirror/lang-yaml';
 import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
 import { EditorState } from '@codemirror/state';
 import { basicSetup, EditorView } from 'codemirror';
+import { editorTheme } from '../../lib/editor-theme';
 import { useEffect, useRef } from 'react';
 import { useStore } from '../../store';
 
@@ -35,6 +36,7 @@ export function PipelineEditor() {
       state: EditorState.create({
         doc: useStore.getState().pipelineYaml,
         extensions: [
+          editorTheme,
           basicSetup,
           yamlLanguage(),
           lint,
