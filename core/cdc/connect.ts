@@ -59,11 +59,15 @@ export function mapConnectionError(e: unknown, config: ResolvedConfig, what: str
   return new TidemarkError('SourceUnavailable', `${what} on ${endpoint}: ${err.sqlMessage ?? err.message ?? String(e)}`, context, e);
 }
 
-/** Opens a mysql2 connection with UTC session time, the form every snapshot read relies on. */
-export async function openConnection(config: ResolvedConfig, what: string): Promise<mysql.Connection> {
+/**
+ * Opens a mysql2 connection with UTC session time, the form every snapshot read relies on.
+ * `multipleStatements` lets the snapshot send a chunk's whole transaction as one round trip
+ * (snapshot-reader.ts); only statements built from quoted identifiers and integers are sent.
+ */
+export async function openConnection(config: ResolvedConfig, what: string, options: { multipleStatements?: boolean } = {}): Promise<mysql.Connection> {
   let conn: mysql.Connection;
   try {
-    conn = await mysql.createConnection(connectionOptions(config));
+    conn = await mysql.createConnection({ ...connectionOptions(config), multipleStatements: options.multipleStatements === true });
   } catch (e) {
     throw mapConnectionError(e, config, what);
   }

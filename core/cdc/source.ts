@@ -189,7 +189,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       state.skipBeforeMs = skipBeforeMs;
 
       if (state.snapshot) {
-        snapConn = await openConnection(config, 'snapshot');
+        snapConn = await openConnection(config, 'snapshot', { multipleStatements: true });
         yield* runSnapshotPhase({ conn: snapConn, flavor, state, estimates });
         await snapConn.end().catch(() => {});
         snapConn = null;
