@@ -194,8 +194,8 @@ function readUsing(c: TokenCursor): void {
   if (c.acceptWords('USING')) c.next();
 }
 
-const ALTER_IGNORED_ADD = ['INDEX', 'KEY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'CONSTRAINT', 'PRIMARY', 'FOREIGN', 'CHECK', 'PERIOD', 'PARTITION', 'SYSTEM'];
-const ALTER_IGNORED_DROP = ['INDEX', 'KEY', 'PRIMARY', 'FOREIGN', 'CONSTRAINT', 'CHECK', 'PARTITION', 'SYSTEM', 'PERIOD'];
+const ALTER_IGNORED_ADD = ['INDEX', 'KEY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'PERIOD', 'PARTITION', 'SYSTEM'];
+const ALTER_IGNORED_DROP = ['INDEX', 'KEY', 'FOREIGN', 'CONSTRAINT', 'CHECK', 'PARTITION', 'SYSTEM', 'PERIOD'];
 /** Table options and operations that leave the column list unchanged. */
 const ALTER_IGNORED = [
   'ENGINE', 'AUTO_INCREMENT', 'DEFAULT', 'CHARSET', 'CHARACTER', 'COLLATE', 'COMMENT', 'ALGORITHM', 'LOCK', 'FORCE', 'ORDER',
@@ -216,9 +216,19 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
   }
   const changes: SchemaChange[] = [];
   let renameTo: TableId | null = null;
+  // The key after the statement when it changes it (DROP PRIMARY KEY, ADD PRIMARY KEY, or both).
+  let primaryKey: string[] | undefined;
   while (!c.atEnd()) {
     if (c.acceptWords('ADD')) {
-      if (c.peek()?.kind === 'word' && ALTER_IGNORED_ADD.includes((c.peek() as { upper: string }).upper)) {
+      // ADD [CONSTRAINT [name]] PRIMARY KEY [USING …] (cols) [options]
+      const constraintPk = c.isWord('CONSTRAINT') && (c.isWord('PRIMARY', 1) || c.isWord('PRIMARY', 2));
+      if (constraintPk || c.isWord('PRIMARY')) {
+        if (c.acceptWords('CONSTRAINT') && !c.isWord('PRIMARY')) readIdent(c, 'a constraint name');
+        if (!c.acceptWords('PRIMARY', 'KEY')) fail('expected PRIMARY KEY');
+        readUsing(c);
+        primaryKey = readKeyColumns(c);
+        c.skipElement();
+      } else if (c.peek()?.kind === 'word' && ALTER_IGNORED_ADD.includes((c.peek() as { upper: string }).upper)) {
         c.skipElement();
       } else {
         c.acceptWords('COLUMN');
@@ -234,10 +244,12 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
         } else {
           const def = readColumnDef(c, options, where);
           changes.push({ kind: 'add-column', column: def.column, position: readPosition(c) ?? { kind: 'last' } });
+          if (def.primaryKey) primaryKey = [def.column.name];
         }
       }
     } else if (c.acceptWords('DROP')) {
-      if (c.peek()?.kind === 'word' && ALTER_IGNORED_DROP.includes((c.peek() as { upper: string }).upper)) c.skipElement();
+      if (c.acceptWords('PRIMARY', 'KEY')) primaryKey = [];
+      else if (c.peek()?.kind === 'word' && ALTER_IGNORED_DROP.includes((c.peek() as { upper: string }).upper)) c.skipElement();
       else {
         c.acceptWords('COLUMN');
         c.acceptWords('IF', 'EXISTS');
@@ -250,11 +262,13 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
       const from = readIdent(c, 'a column name');
       const def = readColumnDef(c, options, where);
       changes.push({ kind: 'modify-column', from, column: def.column, position: readPosition(c) });
+      if (def.primaryKey) primaryKey = [def.column.name];
     } else if (c.acceptWords('MODIFY')) {
       c.acceptWords('COLUMN');
       c.acceptWords('IF', 'EXISTS');
       const def = readColumnDef(c, options, where);
       changes.push({ kind: 'modify-column', from: def.column.name, column: def.column, position: readPosition(c) });
+      if (def.primaryKey) primaryKey = [def.column.name];
     } else if (c.acceptWords('RENAME')) {
       if (c.acceptWords('COLUMN')) {
         c.acceptWords('IF', 'EXISTS');
@@ -279,6 +293,8 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
   }
   c.acceptPunct(';');
   if (!c.atEnd() && c.peek() !== undefined) fail(`unexpected ${c.peek()!.text} after ALTER TABLE clauses`);
+  // Last, so the key names columns as they are after the statement's column changes.
+  if (primaryKey !== undefined) changes.push({ kind: 'alter-primary-key', primaryKey });
   return { kind: 'alter-table', table, changes, renameTo };
 }
 

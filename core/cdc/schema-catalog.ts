@@ -128,6 +128,13 @@ export function applyColumnChanges(schema: TableSchema, changes: SchemaChange[])
         s = { ...s, primaryKey: s.primaryKey.map((k) => (k.toLowerCase() === ch.from.toLowerCase() ? ch.column.name : k)) };
         break;
       }
+      case 'alter-primary-key': {
+        // Key columns are spelled as the table spells them, and are NOT NULL (MySQL makes them so).
+        const names = ch.primaryKey.map((k) => s.columns[indexOfColumn(s, k, where)]!.name);
+        const inKey = new Set(names.map((n) => n.toLowerCase()));
+        s = { ...s, primaryKey: names, columns: s.columns.map((c) => (inKey.has(c.name.toLowerCase()) ? { ...c, nullable: false } : c)) };
+        break;
+      }
       default:
         break;
     }

@@ -101,7 +101,12 @@ export type SchemaChange =
   | { kind: 'drop-column'; name: string }
   | { kind: 'rename-column'; from: string; to: string }
   /** Type, nullability and/or position change; `from` differs from `column.name` for CHANGE a b. */
-  | { kind: 'modify-column'; from: string; column: ColumnSchema; position: ColumnPosition | null };
+  | { kind: 'modify-column'; from: string; column: ColumnSchema; position: ColumnPosition | null }
+  /**
+   * The primary key after ADD / DROP PRIMARY KEY (or an inline PRIMARY KEY on an added or modified
+   * column) in one ALTER TABLE: key columns in order, empty when the table has none left.
+   */
+  | { kind: 'alter-primary-key'; primaryKey: string[] };
 
 export interface SchemaChangeEvent {
   table: TableId;

@@ -224,7 +224,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     // Rows buffered so far are in the old schema: commit them before the schema moves on.
     await commitRound();
     for (const t of routed.ts) {
-      const evo = planEvolution(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges, ev, t);
+      const keyFromTransform = routed.sp.transformIndex !== null && config.transforms[routed.sp.transformIndex]!.primaryKeys !== null;
+      const evo = planEvolution(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges, ev, { ...t, keyFromTransform });
       await evolveTarget(t, evo.changes, env);
       const truncate = ev.changes.some((c) => c.kind === 'truncate-table') && !skipped.has('t') && config.sink.schemaChanges.includes('truncate.table') && !['ignore', 'exception'].includes(config.pipeline.schemaChangeBehavior);
       if (truncate && !isCommitted(t, ev.offset)) {

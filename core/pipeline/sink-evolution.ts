@@ -33,6 +33,8 @@ const TYPE_OF: Record<SourceChange['kind'], SchemaChangeType | null> = {
   'drop-column': 'drop.column',
   'rename-column': 'rename.column',
   'modify-column': 'alter.column.type',
+  // Not a Flink CDC schema change type: Flink CDC's MySQL source reports no event for it.
+  'alter-primary-key': null,
 };
 
 const norm = (t: string) => t.replace(/\s+/g, '');
@@ -52,7 +54,8 @@ export function planEvolution(
   behavior: SchemaChangeBehavior,
   allowed: SchemaChangeType[],
   event: SchemaChangeEvent,
-  target: { id: string; columns: TargetColumn[]; key: string[] },
+  /** `shardColumns`: key columns added by tidemark.key.shard-columns; `keyFromTransform`: the key is a transform's primary-keys. */
+  target: { id: string; columns: TargetColumn[]; key: string[]; shardColumns?: string[]; keyFromTransform?: boolean },
 ): EvolutionPlan {
   const where = `${event.offset.file}:${event.offset.pos}`;
   const cols = target.columns.map((c) => ({ ...c }));
@@ -72,6 +75,10 @@ export function planEvolution(
   for (const change of event.changes) {
     const type = TYPE_OF[change.kind];
     if (change.kind === 'create-table') continue;
+    if (change.kind === 'alter-primary-key') {
+      primaryKeyChange(change.primaryKey);
+      continue;
+    }
     if (behavior === 'exception') {
       throw new TidemarkError('Unsupported', `${target.id}: schema change ${change.kind} by ${JSON.stringify(event.ddl)} at ${where}: schema.change.behavior is exception`, { table: target.id, ddl: event.ddl });
     }
@@ -143,6 +150,32 @@ export function planEvolution(
     }
   }
   return plan;
+
+  /**
+   * ADD / DROP PRIMARY KEY. Flink CDC reports no event for it and its sinks keep the key they were
+   * created with; Iceberg identifier fields stay too. That is only safe when the new key is a
+   * non-empty subset of the target's key (rows unique by it stay unique by the old key); a wider,
+   * different or dropped key would make distinct source rows overwrite each other in the lake, so
+   * it stops the pipeline under every behavior rather than lose rows silently.
+   */
+  function primaryKeyChange(newKey: string[]) {
+    const shown = (k: string[]) => `(${k.join(', ')})`;
+    if (target.keyFromTransform) {
+      note(`primary key now ${shown(newKey)}: the target keeps the transform's primary-keys ${shown(target.key)}`);
+      return;
+    }
+    const shard = new Set(target.shardColumns ?? []);
+    const lakeKey = target.key.filter((k) => !shard.has(k)).map((k) => k.toLowerCase());
+    const safe = newKey.length > 0 && newKey.every((k) => lakeKey.includes(k.toLowerCase()));
+    if (!safe) {
+      throw new TidemarkError(
+        'Unsupported',
+        `${target.id}: primary key of ${event.table.db}.${event.table.table} changed to ${newKey.length ? shown(newKey) : 'none'} by ${JSON.stringify(event.ddl)} at ${where}; the target's identifier fields ${shown(target.key)} cannot follow (rows unique only by the new key would overwrite each other): re-create the target table from a new snapshot`,
+        { table: target.id, ddl: event.ddl },
+      );
+    }
+    note(`primary key now ${shown(newKey)}: identifier fields ${shown(target.key)} kept (every row stays unique under them)`);
+  }
 
   function rename(from: string, to: string, type: string | null) {
     const old = has(from);

@@ -204,6 +204,40 @@ describe('runner features end to end (private MariaDB)', () => {
     }
   });
 
+  it('primary-key change: a narrower key keeps the identifier fields and rows flow; a wider one stops with Unsupported after committing everything before it', async () => {
+    await conn.query('CREATE DATABASE pk; CREATE TABLE pk.t (id INT NOT NULL, k INT NOT NULL, v VARCHAR(20), PRIMARY KEY (id, k))');
+    await conn.query("INSERT INTO pk.t VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c')");
+    const warehouse = await newWarehouse('pk');
+    const config = configOf(db, yamlFor(db, warehouse, 'pk.t', { name: 'pk', behavior: 'evolve' }));
+    await runPipeline({ config, untilCaughtUp: true });
+    await conn.query("ALTER TABLE pk.t DROP PRIMARY KEY, ADD PRIMARY KEY (id); UPDATE pk.t SET v = 'b2' WHERE id = 2; INSERT INTO pk.t VALUES (4, 9, 'd'); DELETE FROM pk.t WHERE id = 1");
+    const events: SyncEvent[] = [];
+    await runPipeline({ config, untilCaughtUp: true, onEvent: (e) => events.push(e) });
+    expect(await lakeById(warehouse, 'pk', 't')).toEqual(await sourceById(conn, 'SELECT * FROM pk.t'));
+    const note = events.flatMap((e) => (e.type === 'sync.schema-change' ? e.payload.notes : []));
+    expect(note).toEqual(['pk.t: primary key now (id): identifier fields (id, k) kept (every row stays unique under them)']);
+    const fieldsOf = async () => {
+      const m = (await loadTable(storage, join(warehouse, 'pk', 't'))).metadata;
+      const s = currentSchema(m);
+      return s.identifierFieldIds.map((id) => s.fields.find((f) => f.id === id)!.name);
+    };
+    expect(await fieldsOf()).toEqual(['id', 'k']);
+
+    // A key the lake's identifier fields cannot represent: (id, v) lets two rows share (id, k).
+    await conn.query("INSERT INTO pk.t VALUES (5, 5, 'e')");
+    await conn.query('ALTER TABLE pk.t DROP PRIMARY KEY, ADD PRIMARY KEY (id, v)');
+    await conn.query("INSERT INTO pk.t VALUES (5, 5, 'e2')");
+    await expect(runPipeline({ config, untilCaughtUp: true })).rejects.toThrowError(
+      expect.objectContaining({
+        code: 'Unsupported',
+        message: expect.stringMatching(/^pk\.t: primary key of pk\.t changed to \(id, v\) by "ALTER TABLE pk\.t DROP PRIMARY KEY, ADD PRIMARY KEY \(id, v\)" at binlog\.\d+:\d+; the target's identifier fields \(id, k\) cannot follow/),
+      }),
+    );
+    // Everything before the DDL is committed; nothing after it.
+    expect((await lakeById(warehouse, 'pk', 't')).map((r) => `${r.id}:${r.v}`)).toEqual(['2:b2', '3:c', '4:d', '5:e']);
+    expect(await fieldsOf()).toEqual(['id', 'k']);
+  });
+
   it('transform projection (renames, metadata columns, expressions) and filter, partition.key bucket[4](id) and day(ts): lake equals the expected rows, spec and files agree', async () => {
     await conn.query('CREATE DATABASE tf; CREATE TABLE tf.items (id INT PRIMARY KEY, name VARCHAR(40), price DECIMAL(10,2), qty INT, ts DATETIME(3))');
     const values = Array.from({ length: 40 }, (_, i) => `(${i + 1}, 'item ${i + 1}', ${(i * 1.5 + 0.25).toFixed(2)}, ${i % 7}, '2024-03-0${1 + (i % 4)} 0${i % 10}:15:00.${String(i).padStart(3, '0')}')`);
