@@ -9,14 +9,12 @@
  */
 import * as duckdb from '@duckdb/duckdb-wasm';
 import initParquet, * as parquetEsm from 'parquet-wasm/esm';
-import { tableFromIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { createHttpStorage } from '../storage/http';
-import { toResultSet, type ArrowTableLike } from './arrow-values';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';
-import { mapDuckDbError } from './errors';
+import { createSqlSession } from './session';
 
 export interface BrowserEngineAssets {
   /** DuckDB-wasm bundles (mvp and eh: wasm module + worker script URLs). */
@@ -42,35 +40,15 @@ export async function createBrowserSqlSession(bundles: duckdb.DuckDBBundles): Pr
   await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
   const conn = await db.connect();
   for (const s of SESSION_SETUP) await conn.query(s);
-  let closed = false;
-  async function queryIpc(sql: string): Promise<Uint8Array> {
-    if (closed) throw new TidemarkError('Internal', 'SQL session is closed');
-    try {
-      // The bytes crossed from DuckDB's worker by postMessage: they are ours already.
-      return await conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql));
-    } catch (e) {
-      throw mapDuckDbError(e, sql);
-    }
-  }
-  return {
-    async query(sql) {
-      return toResultSet(tableFromIPC(await queryIpc(sql)) as unknown as ArrowTableLike);
-    },
-    queryIpc,
-    async insertArrowIpc(name, ipc) {
-      try {
-        await conn.insertArrowFromIPCStream(ipc, { name, create: true });
-      } catch (e) {
-        throw mapDuckDbError(e, `insert into ${name}`);
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
+  return createSqlSession({
+    // The bytes crossed from DuckDB's worker by postMessage: they are ours already.
+    runQuery: (sql) => conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql)),
+    insertArrowIpc: (name, ipc) => conn.insertArrowFromIPCStream(ipc, { name, create: true }),
+    close: async () => {
       await conn.close();
       await db.terminate();
     },
-  };
+  });
 }
 
 let parquetReady: Promise<unknown> | null = null;

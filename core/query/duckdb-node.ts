@@ -3,13 +3,10 @@
  * Node only (it resolves the wasm files from node_modules).
  */
 import { createDuckDB, NODE_RUNTIME, VoidLogger, type DuckDBBindings } from '@duckdb/duckdb-wasm/blocking';
-import { tableFromIPC } from 'apache-arrow';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { TidemarkError } from '../errors';
-import { toResultSet, type ArrowTableLike } from './arrow-values';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
-import { mapDuckDbError } from './errors';
+import { createSqlSession } from './session';
 
 let shared: Promise<DuckDBBindings> | null = null;
 
@@ -36,32 +33,10 @@ export async function createNodeSqlSession(): Promise<SqlSession> {
   const db = await instantiate();
   const conn = db.connect();
   for (const s of SESSION_SETUP) conn.query(s);
-  let closed = false;
-  async function queryIpc(sql: string): Promise<Uint8Array> {
-    if (closed) throw new TidemarkError('Internal', 'SQL session is closed');
-    try {
-      // runQuery returns a view into wasm memory: copy it before the next call reuses it.
-      return conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql)).slice();
-    } catch (e) {
-      throw mapDuckDbError(e, sql);
-    }
-  }
-  return {
-    async query(sql) {
-      return toResultSet(tableFromIPC(await queryIpc(sql)) as unknown as ArrowTableLike);
-    },
-    queryIpc,
-    async insertArrowIpc(name, ipc) {
-      try {
-        conn.insertArrowFromIPCStream(ipc, { name, create: true });
-      } catch (e) {
-        throw mapDuckDbError(e, `insert into ${name}`);
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      conn.close();
-    },
-  };
+  return createSqlSession({
+    // runQuery returns a view into wasm memory: copy it before the next call reuses it.
+    runQuery: (sql) => conn.useUnsafe((bindings, id) => bindings.runQuery(id, sql)).slice(),
+    insertArrowIpc: (name, ipc) => conn.insertArrowFromIPCStream(ipc, { name, create: true }),
+    close: () => conn.close(),
+  });
 }
