@@ -17,6 +17,18 @@ export const SUMMARY_GTID = 'tidemark.gtid';
 export const SUMMARY_PIPELINE = 'tidemark.pipeline';
 /** Table property: the offset the pipeline stood at when it created the table (nothing of it committed). */
 export const PROPERTY_START_OFFSET = 'tidemark.start-offset';
+/** Table property: the pipeline that created the table, whose start point PROPERTY_START_OFFSET is. */
+export const PROPERTY_START_PIPELINE = 'tidemark.start-pipeline';
+
+/**
+ * Whether snapshot summary `summary` records an offset of `pipeline` (any pipeline when undefined).
+ * Several pipelines may write one table (shards of a source merged by two pipelines): each one's
+ * offsets are positions in its own stream (its own snapshot chunks, its own table list), so a
+ * pipeline reads only its own.
+ */
+function isOffsetOf(summary: Record<string, string>, pipeline: string | undefined): boolean {
+  return summary[SUMMARY_OFFSET] !== undefined && (pipeline === undefined || summary[SUMMARY_PIPELINE] === pipeline);
+}
 
 /** Summary properties recording `offset` (decimal strings for 64-bit values). */
 export function offsetSummary(pipeline: string, offset: SourceOffset): Record<string, string> {
@@ -59,23 +71,28 @@ export function maxOffset(a: SourceOffset | null, b: SourceOffset | null): Sourc
   return compareOffsets(a, b) >= 0 ? a : b;
 }
 
-/** The newest snapshot of main's history that carries a source offset, with that offset. */
-export function readCommittedOffset(m: TableMetadata): { offset: SourceOffset; snapshot: Snapshot } | null {
+/** The newest snapshot of main's history that carries a source offset (of `pipeline`, when given), with that offset. */
+export function readCommittedOffset(m: TableMetadata, pipeline?: string): { offset: SourceOffset; snapshot: Snapshot } | null {
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
   let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
   while (s) {
-    const text = s.summary[SUMMARY_OFFSET];
-    if (text !== undefined) return { offset: decodeOffset(text), snapshot: s };
+    if (isOffsetOf(s.summary, pipeline)) return { offset: decodeOffset(s.summary[SUMMARY_OFFSET]!), snapshot: s };
     s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);
   }
   return null;
 }
 
-/** Offset a table has everything up to: its last commit, else the point it was created at. */
-export function readTableOffset(m: TableMetadata): SourceOffset | null {
-  const committed = readCommittedOffset(m);
+/**
+ * Offset a table has everything (of `pipeline`, when given) up to: its last commit, else the point
+ * it was created at; null when `pipeline` neither committed to nor created it.
+ */
+export function readTableOffset(m: TableMetadata, pipeline?: string): SourceOffset | null {
+  const committed = readCommittedOffset(m, pipeline);
   if (committed) return committed.offset;
   const start = m.properties[PROPERTY_START_OFFSET];
+  // Tables created before the creator was recorded are taken as the caller's.
+  const creator = m.properties[PROPERTY_START_PIPELINE];
+  if (pipeline !== undefined && creator !== undefined && creator !== pipeline) return null;
   return start ? decodeOffset(start) : null;
 }
 
@@ -83,14 +100,13 @@ export function readTableOffset(m: TableMetadata): SourceOffset | null {
  * The first snapshot of main's history whose offset is at or after `offset`: the commit that
  * made a record at `offset` visible (used to fill the changelog's target snapshot id on replay).
  */
-export function findSnapshotCovering(m: TableMetadata, offset: SourceOffset): bigint | null {
+export function findSnapshotCovering(m: TableMetadata, offset: SourceOffset, pipeline?: string): bigint | null {
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
   let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
   let found: bigint | null = null;
   while (s) {
-    const text = s.summary[SUMMARY_OFFSET];
-    if (text !== undefined) {
-      if (compareOffsets(decodeOffset(text), offset) >= 0) found = s.snapshotId;
+    if (isOffsetOf(s.summary, pipeline)) {
+      if (compareOffsets(decodeOffset(s.summary[SUMMARY_OFFSET]!), offset) >= 0) found = s.snapshotId;
       else break;
     }
     s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);

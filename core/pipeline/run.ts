@@ -257,8 +257,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     plan = planRoutes(config, [...schemas.values()].map(toInfo));
     const existing = await probeOffsets(config, plan);
     let resume: SourceOffset | null;
-    if (checkpoint === null && existing.length === 0) {
+    // A table another pipeline created and this one never committed to holds no offset of this
+    // pipeline (null): with no checkpoint either, this pipeline starts fresh.
+    if (checkpoint === null && existing.every((e) => e.offset === null)) {
       resume = await planStartOffset(config, sourceConfig, [...schemas.values()]);
+      // The start point is kept with every table this run creates, but a shared table created by
+      // another pipeline cannot hold it: the checkpoint does, so a crash before the first round
+      // resumes from here for that table too (every table trivially holds everything before it).
+      if (resume !== null) await writeCheckpoint(checkpointFilePath(config), { pipeline: name, offset: resume, committedAtMs: now() });
     } else {
       const effective = existing.map((e) => maxOffset(e.offset, checkpoint?.offset ?? null));
       if (existing.length === 0 && checkpoint) effective.push(checkpoint.offset);
@@ -412,7 +418,7 @@ async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<{ 
     if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
     for (const root of roots) {
       if (!existsSync(join(root, 'metadata'))) continue;
-      out.push({ root, offset: readTableOffset((await loadTable(storage, root)).metadata) });
+      out.push({ root, offset: readTableOffset((await loadTable(storage, root)).metadata, config.pipeline.name) });
     }
   }
   return out;

@@ -7,7 +7,7 @@ import { applyRowDelta, appendRows, commitTable, createTable, currentSchema, evo
 import { createLocalStorage } from '../storage/local';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
 import type { PipelineConfig } from './config-types';
-import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, readTableOffset, SUMMARY_OFFSET } from './run-offsets';
+import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from './run-offsets';
 import { TableBuffer } from './sink-buffer';
 import { lakeValueConverter, type TargetColumn, type TargetDesign } from './sink-schema';
 
@@ -50,27 +50,37 @@ function keyOf(m: TableMetadata): string[] {
 
 const storage = createLocalStorage();
 
-/** Opens a lake table, creating it when absent (with the offset it starts from as a table property). */
+/**
+ * Opens a lake table, creating it when absent (with the offset it starts from and the creating
+ * `pipeline` as table properties). `committed` is `pipeline`'s own offset in the table: another
+ * pipeline writing the same table (merged shards) does not move it.
+ */
 export async function openLakeTable(
   id: string,
   root: string,
   create: { columns: TargetColumn[]; key: string[]; partitionBy: { column: string; transform: string }[]; properties: Record<string, string> },
   startOffset: SourceOffset | null,
   env: WriteEnv,
+  pipeline?: string,
 ): Promise<{ state: LakeTableState; created: boolean }> {
   let created = false;
   if (!existsSync(join(root, 'metadata'))) {
-    await createTable(root, {
-      columns: create.columns,
-      identifierColumns: create.key,
-      partitionBy: create.partitionBy,
-      properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset) } : {}) },
-      env,
-    });
-    created = true;
+    try {
+      await createTable(root, {
+        columns: create.columns,
+        identifierColumns: create.key,
+        partitionBy: create.partitionBy,
+        properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset), ...(pipeline ? { [PROPERTY_START_PIPELINE]: pipeline } : {}) } : {}) },
+        env,
+      });
+      created = true;
+    } catch (e) {
+      // Another pipeline created the same target between the check and the create: use it.
+      if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
+    }
   }
   const metadata = (await loadTable(storage, root)).metadata;
-  return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata), commitsSinceCompaction: 0, metadata }, created };
+  return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata, pipeline), commitsSinceCompaction: 0, metadata }, created };
 }
 
 /**
@@ -95,10 +105,10 @@ export async function openTarget(
 ): Promise<{ target: TargetState; created: boolean }> {
   const [db, table] = design.id.split('.') as [string, string];
   const root = join(config.sink.warehouse, db, table);
-  const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties: config.sink.tableProperties }, startOffset, env);
+  const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties: config.sink.tableProperties }, startOffset, env, config.pipeline.name);
   let changelog: LakeTableState | null = null;
   if (config.pipeline.tidemark.changelogEnabled) {
-    changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env)).state;
+    changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env, config.pipeline.name)).state;
   }
   return {
     target: { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: new TableBuffer(design.id, state.key), changelog, pendingChangelog: [], newestOpTsMs: null },
@@ -164,7 +174,7 @@ export async function commitTarget(t: TargetState, pipeline: string, offset: Sou
   if (t.changelog && t.pendingChangelog.length > 0) {
     const rows = t.pendingChangelog.map((p, i) =>
       // A change replayed after a crash may be in the target already: name the snapshot that has it.
-      toChangelogRow(p, BigInt(i), p.buffered && outcome ? outcome.snapshotId : findSnapshotCovering(t.metadata, p.offset)),
+      toChangelogRow(p, BigInt(i), p.buffered && outcome ? outcome.snapshotId : findSnapshotCovering(t.metadata, p.offset, pipeline)),
     );
     const result = await appendRows(t.changelog.root, rows, { summary, env });
     t.changelog.metadata = result.metadata;
@@ -178,10 +188,18 @@ export async function commitTarget(t: TargetState, pipeline: string, offset: Sou
 export async function maintainTarget(t: TargetState, config: PipelineConfig, pipeline: string, now: number, env: WriteEnv): Promise<string[]> {
   const done: string[] = [];
   if (config.sink.compactionEnabled && t.commitsSinceCompaction >= config.sink.compactionCommitInterval && t.committed) {
-    const result = await rewriteDataFiles(t.root, { summary: offsetSummary(pipeline, t.committed), env });
-    t.metadata = result.metadata;
-    t.commitsSinceCompaction = 0;
-    done.push(`compacted ${t.id}`);
+    try {
+      const result = await rewriteDataFiles(t.root, { summary: offsetSummary(pipeline, t.committed), env });
+      t.metadata = result.metadata;
+      t.commitsSinceCompaction = 0;
+      done.push(`compacted ${t.id}`);
+    } catch (e) {
+      // Compaction reads the whole table, so a table other writers commit to often (another
+      // pipeline, a user's compaction) can win every race against it. It changes no row: skip it
+      // this round, say so, and try again next round instead of failing the sync.
+      if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
+      done.push(`compaction of ${t.id} skipped this round: ${e.message}`);
+    }
   }
   const maxAge = config.sink.tidemark.expireSnapshotsMaxAgeMs;
   if (maxAge !== null) {
@@ -244,16 +262,26 @@ export type { ChangeEvent };
  */
 export async function rollbackTable(root: string, pipeline: string, offset: SourceOffset, env: WriteEnv): Promise<boolean> {
   const m = (await loadTable(storage, root)).metadata;
-  const current = readTableOffset(m);
+  const current = readTableOffset(m, pipeline);
   if (current === null || compareOffsets(current, offset) <= 0) return false;
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
   let s = m.currentSnapshotId === null ? undefined : byId.get(m.currentSnapshotId);
+  // Going back (or emptying the table) would also drop what other pipelines committed since.
+  const refuseShared = (other: string) => {
+    throw new TidemarkError(
+      'Unsupported',
+      `${root}: pipeline "${pipeline}" restarted inside its snapshot phase and must take this table back to its resume point, but pipeline "${other}" has committed to the table since; a table shared by several pipelines cannot be rolled back (let the snapshot phase finish in one run, or give each pipeline its own target)`,
+      { path: root, pipeline, other },
+    );
+  };
   while (s) {
     const text = s.summary[SUMMARY_OFFSET];
-    if (text !== undefined && compareOffsets(decodeOffset(text), offset) <= 0) {
+    const by = s.summary[SUMMARY_PIPELINE];
+    if (text !== undefined && by === pipeline && compareOffsets(decodeOffset(text), offset) <= 0) {
       await setRef(root, 'main', { snapshotId: s.snapshotId, type: 'branch' }, env);
       return true;
     }
+    if (by !== undefined && by !== pipeline) refuseShared(by);
     s = s.parentSnapshotId === null ? undefined : byId.get(s.parentSnapshotId);
   }
   await overwriteRows(root, [], { summary: offsetSummary(pipeline, offset), env });

@@ -58,13 +58,26 @@ export async function publishExclusive(path: string, bytes: Uint8Array | string,
   }
 }
 
-export const COMMIT_RETRIES = 4;
+export const COMMIT_RETRIES = 8;
+
+/**
+ * Wait before retry `attempt` (1-based) after a lost publish race: exponential from 25 ms, capped
+ * at 1 s, with jitter (half to all of it) so that two writers that just collided do not rebuild in
+ * lockstep and collide again (Iceberg's commit.retry.min-wait-ms / max-wait-ms). The jitter is
+ * drawn from `env.uuid()`, so a seeded env stays deterministic. 8 retries wait 3.6 s at most.
+ */
+function retryDelayMs(attempt: number, env: WriteEnv): number {
+  const cap = Math.min(1000, 25 * 2 ** (attempt - 1));
+  const r = parseInt(env.uuid().replace(/-/g, '').slice(0, 8), 16) / 2 ** 32;
+  return cap / 2 + (Number.isFinite(r) ? r : 0.5) * (cap / 2);
+}
 
 /**
  * Commits a new table metadata version (spec "File System Tables"). `build` derives the new metadata
  * from the latest committed one; it may write data and manifest files. The new version is published
  * with an exclusive create (never rename, which would overwrite a concurrent writer's version); a lost
- * race re-reads the table and calls `build` again, up to COMMIT_RETRIES times, then CommitConflict.
+ * race waits (retryDelayMs), re-reads the table and calls `build` again, up to COMMIT_RETRIES
+ * times, then CommitConflict.
  * The hint is written last and only as a hint: readers also probe for newer versions.
  */
 export async function commitTable(
@@ -74,6 +87,7 @@ export async function commitTable(
 ): Promise<{ metadata: TableMetadata; metadataFile: string }> {
   const storage = createLocalStorage();
   for (let attempt = 0; attempt <= COMMIT_RETRIES; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelayMs(attempt, env)));
     const base = await loadTable(storage, root);
     const version = metadataFileVersion(base.metadataFile.split('/').pop()!) ?? 0;
     const next = await build(base, version + 1);
