@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTidemarkError } from '../../core/errors';
+import { isTidemarkError, TidemarkError } from '../../core/errors';
 import { parseTableMetadata } from '../../core/lake/serde/table-metadata';
 import { readManifest, readManifestList } from '../../core/lake/serde/manifest-read';
 import { readParquetFile } from '../../core/lake/parquet-read';
@@ -119,6 +119,23 @@ export async function fuzzTargets(): Promise<FuzzTarget[]> {
   ];
 }
 
+/**
+ * A target that misbehaves on purpose, to test the harness itself: it spins forever on an input
+ * starting with 0xff, throws a raw TypeError on 0xfe, a TidemarkError on 0xfd, and accepts the rest.
+ */
+export function harnessSelfTestTarget(): FuzzTarget {
+  return {
+    name: 'harness self-test',
+    seeds: [Uint8Array.of(1), Uint8Array.of(0xff), Uint8Array.of(0xfe), Uint8Array.of(0xfd), Uint8Array.of(2)],
+    run: async (b) => {
+      if (b[0] === 0xff) for (;;);
+      if (b[0] === 0xfe) throw new TypeError('raw error on 0xfe');
+      if (b[0] === 0xfd) throw new TidemarkError('DataInvalid', 'typed error on 0xfd');
+      return b.length;
+    },
+  };
+}
+
 /** One mutation of a seed: flip bytes, truncate, splice two seeds, insert random bytes. */
 const mutation = (seeds: Uint8Array[]) =>
   fc
@@ -163,16 +180,22 @@ const mutation = (seeds: Uint8Array[]) =>
       }
     });
 
-/** Runs a target for `budgetMs` (or `maxInputs`), with the real seeds first. */
+/** The inputs of a fuzz run: the real seeds, then mutations (endless; same seed → same inputs). */
+export function* fuzzInputs(target: FuzzTarget, seed = 1): Generator<Uint8Array> {
+  yield* target.seeds;
+  // Mutations are drawn in batches so the time budget is spent on running inputs, not drawing them.
+  for (let batch = 0; ; batch++) yield* fc.sample(mutation(target.seeds), { numRuns: 200, seed: seed + batch });
+}
+
+/**
+ * Runs a target in this thread for `budgetMs` (or `maxInputs`), with the real seeds first. No
+ * per-input deadline: a spinning reader blocks it (fuzzIsolated in isolated.ts runs each input
+ * under a deadline in a worker).
+ */
 export async function fuzz(target: FuzzTarget, budgetMs: number, maxInputs = Infinity, seed = 1): Promise<FuzzResult> {
   const started = performance.now();
   const result: FuzzResult = { target: target.name, inputs: 0, typedErrors: 0, accepted: 0, findings: [], ms: 0 };
-  // Mutations are drawn in batches so the time budget is spent on running inputs, not drawing them.
-  function* inputs(): Generator<Uint8Array> {
-    yield* target.seeds;
-    for (let batch = 0; ; batch++) yield* fc.sample(mutation(target.seeds), { numRuns: 200, seed: seed + batch });
-  }
-  for (const input of inputs()) {
+  for (const input of fuzzInputs(target, seed)) {
     if (result.inputs >= maxInputs || performance.now() - started > budgetMs) break;
     result.inputs++;
     try {
