@@ -14,7 +14,7 @@ type LakeRow = Record<string, unknown>;
  */
 export class TableBuffer {
   /** `key` is only filled once the entry is deleted: a put's key is read from its row. */
-  private readonly byKey = new Map<string, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow | null }>();
+  private readonly byKey = new Map<string | number | bigint, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow | null }>();
   /** Rows of a table without identifier fields: insert-only. */
   private readonly keyless: LakeRow[] = [];
   changes = 0;
@@ -24,11 +24,17 @@ export class TableBuffer {
     private readonly key: string[],
   ) {}
 
-  /** The map key of a row: its key columns' values, without allocating a key object (hot path). */
-  private textOf(row: LakeRow): string {
+  /**
+   * The map key of a row, without allocating a key object (hot path). One integer column: the
+   * number or bigint itself (no string to build and hash; a column's values all have one lake
+   * type, and valueKey texts start with a letter, so they never meet a number); else valueKey.
+   */
+  private textOf(row: LakeRow): string | number | bigint {
     const key = this.key;
-    // One column: the value's own key text (keys of one buffer are only compared with each other).
-    if (key.length === 1) return valueKey(row[key[0]!] ?? null);
+    if (key.length === 1) {
+      const v = row[key[0]!];
+      return typeof v === 'number' || typeof v === 'bigint' ? v : valueKey(v ?? null);
+    }
     return valueKey(key.map((k) => row[k] ?? null));
   }
 
