@@ -87,11 +87,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   /**
    * Whether the record at `offset` of `source` is already in `t`. A newly added table's records
    * were never written before their round began, whatever the target's position (a merged target
-   * may already be ahead of the resume point with its other sources' rows).
+   * may already be ahead of the resume point with its other sources' rows). A binlog record (a
+   * transaction or DDL) is identified by its position alone: replayed in a later round, or at
+   * another point of a snapshot phase, the transaction ending at P is in every state taken at P or
+   * after. Snapshot reads compare in full (position, round, chunk progress).
    */
-  function committedIn(t: LakeTableState, offset: SourceOffset, source: string): boolean {
+  function committedIn(t: LakeTableState, offset: SourceOffset, source: string, snapshotRead: boolean): boolean {
     if (newlyAdded.has(source) && (t.committed?.round ?? 0) < (offset.round ?? 0)) return false;
-    return isCommitted(t, offset);
+    if (snapshotRead || t.committed === null) return isCommitted(t, offset);
+    return comparePositions(offset, t.committed) <= 0;
   }
 
   async function publish(): Promise<void> {
@@ -155,8 +159,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     for (const t of routed.ts) {
       const stats = status.table(t.id);
       const sourceId = `${e.table.db}.${e.table.table}`;
-      const inTarget = committedIn(t, offset, sourceId);
-      if (t.changelog && !committedIn(t.changelog, offset, sourceId)) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
+      const inTarget = committedIn(t, offset, sourceId, e.op === 'r');
+      if (t.changelog && !committedIn(t.changelog, offset, sourceId, e.op === 'r')) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
       if (inTarget) continue;
       stats.rowsIn++;
       if (e.op === 'c' || e.op === 'r') {
@@ -228,7 +232,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       const evo = planEvolution(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges, ev, { ...t, keyFromTransform });
       await evolveTarget(t, evo.changes, env);
       const truncate = ev.changes.some((c) => c.kind === 'truncate-table') && !skipped.has('t') && config.sink.schemaChanges.includes('truncate.table') && !['ignore', 'exception'].includes(config.pipeline.schemaChangeBehavior);
-      if (truncate && !isCommitted(t, ev.offset)) {
+      if (truncate && !committedIn(t, ev.offset, id, false)) {
         for (const key of await truncateKeys(t, ev.table, plan.targets.find((x) => `${x.target.db}.${x.target.table}` === t.id)!.sources.length === 1)) t.buffer.delete(key);
       }
       // A TRUNCATE or DROP TABLE left unapplied keeps rows whose keys the source may insert again:

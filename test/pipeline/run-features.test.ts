@@ -160,6 +160,65 @@ describe('runner features end to end (private MariaDB)', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('newly added shard into a merged target that is ahead of the resume point (crash before the checkpoint): all its rows arrive, the other shards do not repeat', async () => {
+    await conn.query('CREATE DATABASE mg; CREATE TABLE mg.other (id INT PRIMARY KEY); INSERT INTO mg.other VALUES (1)');
+    for (const s of [0, 1, 2]) {
+      await conn.query(`CREATE TABLE mg.s${s} (id INT PRIMARY KEY, v VARCHAR(20))`);
+      await conn.query(`INSERT INTO mg.s${s} VALUES ${Array.from({ length: 25 }, (_, i) => `(${i + 1}, 's${s}-${i + 1}')`).join(',')}`);
+    }
+    const warehouse = await newWarehouse('merged-added');
+    const serverId = nextServerId++;
+    const route = `route:
+  - source-table: mg.s\\.*
+    sink-table: ods.m
+    tidemark.key.shard-columns: __table_name__
+`;
+    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'mg', extra: route, source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    await runPipeline({ config: mk('mg.s0,mg.s1,mg.other'), untilCaughtUp: true });
+    await conn.query("UPDATE mg.s0 SET v = 'moved' WHERE id <= 5; INSERT INTO mg.s1 VALUES (100, 'x'); UPDATE mg.s2 SET v = 'unseen' WHERE id = 1");
+    await runPipeline({ config: mk('mg.s0,mg.s1,mg.other'), untilCaughtUp: true });
+    // A crash after ods.m's commit and before the round's checkpoint: mg.other (unchanged, never
+    // committed since the snapshot) is then behind ods.m, and the restart resumes from mg.other.
+    await rm(join(warehouse, '.tidemark', 'mg.checkpoint.json'));
+    await conn.query("INSERT INTO mg.s2 VALUES (200, 'late'); DELETE FROM mg.s0 WHERE id = 25; INSERT INTO mg.other VALUES (2)");
+    const events: SyncEvent[] = [];
+    await runPipeline({ config: mk('mg.s\\.*,mg.other'), untilCaughtUp: true, onEvent: (e) => events.push(e) });
+    expect(events.some((e) => e.type === 'sync.warning' && e.payload.message.startsWith('mg.s2: newly added table, snapshotted from'))).toBe(true);
+    const lake = (await scanRows(storage, join(warehouse, 'ods', 'm'))).rows.map((r) => `${r.__table_name__}|${r.id}|${r.v}`).sort();
+    const src: string[] = [];
+    for (const s of [0, 1, 2]) {
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT id, v FROM mg.s${s}`);
+      for (const r of rows) src.push(`s${s}|${r.id}|${r.v}`);
+    }
+    expect(lake).toEqual(src.sort());
+    expect(lake.filter((r) => r.startsWith('s2|'))).toHaveLength(26);
+    expect((await lakeById(warehouse, 'mg', 'other')).map((r) => r.id)).toEqual(['1', '2']);
+  });
+
+  it('an XA transaction prepared when a run stops and committed before the next one reaches the lake once', async () => {
+    await conn.query('CREATE DATABASE xa; CREATE TABLE xa.t (id INT PRIMARY KEY, v INT); INSERT INTO xa.t VALUES (1, 1)');
+    const warehouse = await newWarehouse('xa');
+    const config = configOf(db, yamlFor(db, warehouse, 'xa.t', { name: 'xa' }));
+    await runPipeline({ config, untilCaughtUp: true });
+    const xa = await mysql.createConnection({ ...db.rootConfig(), multipleStatements: true });
+    try {
+      await xa.query("XA START 'p1'; INSERT INTO xa.t VALUES (2, 2); UPDATE xa.t SET v = 10 WHERE id = 1; XA END 'p1'; XA PREPARE 'p1'");
+      await conn.query('INSERT INTO xa.t VALUES (3, 3)');
+      // The run ends past the PREPARE: its committed offset lists p1 as prepared.
+      await runPipeline({ config, untilCaughtUp: true });
+      expect((await lakeById(warehouse, 'xa', 't')).map((r) => `${r.id}:${r.v}`)).toEqual(['1:1', '3:3']);
+      const m = (await loadTable(storage, join(warehouse, 'xa', 't'))).metadata;
+      const summary = m.snapshots.find((s) => s.snapshotId === m.currentSnapshotId)!.summary;
+      expect(JSON.parse(summary['tidemark.source-offset']!).preparedXa.map((x: { xid: string }) => x.xid)).toEqual(['1:7031:']);
+      await xa.query("XA COMMIT 'p1'");
+    } finally {
+      await xa.end();
+    }
+    await runPipeline({ config, untilCaughtUp: true });
+    expect(await lakeById(warehouse, 'xa', 't')).toEqual(await sourceById(conn, 'SELECT * FROM xa.t'));
+    expect((await lakeById(warehouse, 'xa', 't')).map((r) => `${r.id}:${r.v}`)).toEqual(['1:10', '2:2', '3:3']);
+  });
+
   it('newly added table on restart without the option: not captured, and said so', async () => {
     await conn.query("CREATE DATABASE nb; CREATE TABLE nb.a (id INT PRIMARY KEY); INSERT INTO nb.a VALUES (1)");
     const warehouse = await newWarehouse('newly-off');
