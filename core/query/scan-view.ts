@@ -148,6 +148,10 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     return { sql, materializeSql: sql, columns: outFields };
   }
 
+  const posFiles = uniqueDeletes(plan, FILE_CONTENT.positionDeletes);
+  const eqFiles = uniqueDeletes(plan, FILE_CONTENT.equalityDeletes);
+  // Equality deletes of a partitioned spec match rows of their own partition only.
+  const partitionScoped = eqFiles.some((ef) => !isUnpartitioned(plan.table.metadata, ef.specId));
   const parts: string[] = [];
   const pathToFile = new Map<string, number>();
   // Loads start a few at a time rather than one after another: in the renderer, fetching and
@@ -174,15 +178,20 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
       }
       return `${expr} AS ${quoteIdent(`c${f.id}`)}`;
     });
-    parts.push(
-      `SELECT ${[...select, `${i} AS _file`, 'rowid AS _pos', `CAST(${file.sequenceNumber} AS BIGINT) AS _seq`, `${quoteLiteral(partitionKey(file))} AS _part`].join(', ')} FROM ${loaded.table}`,
-    );
+    // Bookkeeping columns only where a delete needs them: they travel through every join.
+    const extra = [
+      ...(posFiles.length > 0 ? [`${i} AS _file`, 'rowid AS _pos'] : []),
+      ...(posFiles.length > 0 || eqFiles.length > 0 ? [`CAST(${file.sequenceNumber} AS BIGINT) AS _seq`] : []),
+      ...(partitionScoped ? [`${quoteLiteral(partitionKey(file))} AS _part`] : []),
+    ];
+    const list = [...select, ...extra];
+    // A count projects no column at all: each row still needs something to select.
+    parts.push(`SELECT ${list.length ? list.join(', ') : '1 AS _row'} FROM ${loaded.table}`);
   }
   const ctes = [`d AS (${parts.join('\nUNION ALL\n')})`];
   const joins: { table: string; on: string }[] = [];
 
   // Position deletes: one table per delete file; the written data-file path is mapped to our index.
-  const posFiles = uniqueDeletes(plan, FILE_CONTENT.positionDeletes);
   if (posFiles.length > 0) {
     const posParts: string[] = [];
     for (const pf of posFiles) {
@@ -199,7 +208,6 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   }
 
   // Equality deletes: grouped by their set of equality field ids.
-  const eqFiles = uniqueDeletes(plan, FILE_CONTENT.equalityDeletes);
   const groups = new Map<string, PlannedFile[]>();
   for (const ef of eqFiles) {
     const key = (ef.dataFile.equalityIds ?? []).join(',');
@@ -226,7 +234,8 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
     // Two anti-joins, not one with `_global OR _part = _part`: an OR in the join condition makes
     // DuckDB fall back to a nested-loop join (measured: 33 s instead of 0.1 s for 200k × 20k).
-    for (const [suffix, scope, extra] of [['g', '_global', ''], ['p', 'NOT _global', ` AND ${name}p._part = d._part`]] as const) {
+    const scopes = [['g', '_global', ''], ['p', 'NOT _global', ` AND ${name}p._part = d._part`]] as const;
+    for (const [suffix, scope, extra] of partitionScoped ? scopes : scopes.slice(0, 1)) {
       const alias = `${name}${suffix}`;
       ctes.push(`${alias} AS (SELECT * FROM ${name} WHERE ${scope})`);
       const keyMatch = ids.map((id) => `d.${quoteIdent(`c${id}`)} IS NOT DISTINCT FROM ${alias}.${quoteIdent(`c${id}`)}`).join(' AND ');
