@@ -1,9 +1,12 @@
 /**
  * `npm run reliability`: the fault, fuzz and security figures in one report. Runs the crash
- * harnesses with TIDEMARK_CRASH_TRIALS (default 50) kill -9 trials each, the fuzzers for
- * TIDEMARK_FUZZ_MS per reader (default 20 s) up to TIDEMARK_FUZZ_MAX_INPUTS inputs (default 2000:
- * runs of 15000+ Avro inputs were seen spinning on one input, not yet isolated), the source fault tests
- * (server restart, purged binlog, bad credentials), the bad-input and security tests; then writes
+ * harnesses with TIDEMARK_CRASH_TRIALS (default 50) kill -9 trials each; the fuzzers for
+ * TIDEMARK_FUZZ_MS per reader (default 20 s; TIDEMARK_FUZZ_MAX_INPUTS caps the inputs, default no
+ * cap), every input in a worker thread under a TIDEMARK_FUZZ_INPUT_MS deadline (default 2 s), hangs
+ * saved to reliability/results/hangs/; the source fault tests (server restart, purged binlog, bad
+ * credentials, TCP proxy); the disk faults (a full and a read-only warehouse on a small tmpfs, under
+ * lake commits and `tidemark sync`); the concurrency tests (the same pipeline twice, two pipelines
+ * into one table, compaction racing a sync); the bad-input and security tests. Then writes
  * reliability/results/<date>.json and .md plus latest.*.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,6 +19,9 @@ const FILES = [
   'test/fuzz/fuzz.test.ts',
   'test/lake/crash.test.ts',
   'test/lake/compaction-race.test.ts',
+  'test/lake/disk-faults.test.ts',
+  'test/pipeline/disk-faults.test.ts',
+  'test/pipeline/concurrency.test.ts',
   'test/pipeline/crash.test.ts',
   'test/cdc/faults.test.ts',
   'test/cdc/proxy-faults.test.ts',
@@ -28,6 +34,9 @@ const FILES = [
 ];
 const trials = process.env.TIDEMARK_CRASH_TRIALS ?? '50';
 const fuzzMs = process.env.TIDEMARK_FUZZ_MS ?? '20000';
+const fuzzInputMs = process.env.TIDEMARK_FUZZ_INPUT_MS ?? '2000';
+const fuzzMaxInputs = process.env.TIDEMARK_FUZZ_MAX_INPUTS ?? '';
+const hangDir = join(root, 'reliability', 'results', 'hangs');
 const work = await mkdtemp(join(tmpdir(), 'tidemark-reliability-'));
 const figuresFile = join(work, 'figures.jsonl');
 const vitestJson = join(work, 'vitest.json');
@@ -38,7 +47,15 @@ const run = spawnSync(
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, TIDEMARK_CRASH_TRIALS: trials, TIDEMARK_FUZZ_MS: fuzzMs, TIDEMARK_FUZZ_MAX_INPUTS: process.env.TIDEMARK_FUZZ_MAX_INPUTS ?? '2000', TIDEMARK_RELIABILITY_OUT: figuresFile },
+    env: {
+      ...process.env,
+      TIDEMARK_CRASH_TRIALS: trials,
+      TIDEMARK_FUZZ_MS: fuzzMs,
+      TIDEMARK_FUZZ_INPUT_MS: fuzzInputMs,
+      ...(fuzzMaxInputs ? { TIDEMARK_FUZZ_MAX_INPUTS: fuzzMaxInputs } : {}),
+      TIDEMARK_FUZZ_HANG_DIR: hangDir,
+      TIDEMARK_RELIABILITY_OUT: figuresFile,
+    },
   },
 );
 
@@ -54,12 +71,13 @@ const figures = (await readFile(figuresFile, 'utf8').catch(() => ''))
   .map((l) => JSON.parse(l) as Record<string, unknown>);
 const at = new Date().toISOString();
 const machine = { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node };
-const result = { at, machine, crashTrials: Number(trials), fuzzMsPerReader: Number(fuzzMs), seconds: Math.round((Date.now() - started) / 1000), passed: report.numPassedTests, failed: report.numFailedTests, figures, tests: report.testResults };
+const hangs = figures.flatMap((f) => (Array.isArray(f.hangFiles) ? (f.hangFiles as string[]).map((file) => ({ target: String(f.name), file })) : []));
+const result = { at, machine, crashTrials: Number(trials), fuzzMsPerReader: Number(fuzzMs), fuzzInputDeadlineMs: Number(fuzzInputMs), fuzzMaxInputs: fuzzMaxInputs ? Number(fuzzMaxInputs) : null, hangs, seconds: Math.round((Date.now() - started) / 1000), passed: report.numPassedTests, failed: report.numFailedTests, figures, tests: report.testResults };
 
 const md = [
   `# Tidemark reliability — ${at}`,
   '',
-  `Machine: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. Crash trials per harness: ${trials}. Fuzz time per reader: ${Number(fuzzMs) / 1000} s. Total ${result.seconds} s.`,
+  `Machine: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. Crash trials per harness: ${trials}. Fuzz time per reader: ${Number(fuzzMs) / 1000} s${fuzzMaxInputs ? ` (at most ${fuzzMaxInputs} inputs)` : ''}, deadline per input ${Number(fuzzInputMs) / 1000} s. Total ${result.seconds} s.`,
   '',
   `**${report.numPassedTests} passed, ${report.numFailedTests} failed.**`,
   '',
@@ -68,6 +86,10 @@ const md = [
   '| measure | figures |',
   '| --- | --- |',
   ...figures.map((f) => `| ${String(f.name)} | ${Object.entries(f).filter(([k]) => k !== 'name').map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')} |`),
+  '',
+  '## Hanging inputs',
+  '',
+  hangs.length === 0 ? 'None: every fuzz input finished within its deadline.' : hangs.map((h) => `- ${h.target}: \`${h.file.replace(`${root}/`, '')}\``).join('\n'),
   '',
   '## Tests',
   '',
