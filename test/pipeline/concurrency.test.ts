@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { loadTable, type TableMetadata } from '../../core/lake';
 import { rewriteDataFiles } from '../../core/lake/write';
@@ -111,6 +111,15 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
     await createShards(conn, 150);
     work = await mkdtemp(join(tmpdir(), 'tidemark-concurrency-'));
   });
+  // A failed test must not leave children or a writer running into the next test or the shutdown.
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const track = <T extends Child>(c: T): T => {
+    cleanups.push(() => (c.running ? c.kill('SIGKILL') : Promise.resolve()));
+    return c;
+  };
+  afterEach(async () => {
+    for (const f of cleanups.splice(0)) await f().catch(() => undefined);
+  });
   afterAll(async () => {
     await conn?.end();
     await db?.stop();
@@ -140,7 +149,7 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
     const yamlPath = join(work, 'a.yaml');
     await writeFile(yamlPath, pipelineYaml(db, { warehouse, name: 'orders', intervalMs: 200 }));
     const lockPath = join(warehouse, '.tidemark', 'orders.lock');
-    const first = startSync(yamlPath, db.password);
+    const first = track(startSync(yamlPath, db.password));
     await waitUntil(() => /\] (snapshot|streaming)/.test(first.stderr) || !first.running, 'first progress line', 60_000);
     expect(first.running).toBe(true);
     const holder = JSON.parse(await readFile(lockPath, 'utf8')) as { pid: number; pipeline: string };
@@ -148,7 +157,7 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
 
     const expected = new RegExp(`pipeline "orders" is already running on this warehouse \\(pid ${first.pid} on ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z; lock ${lockPath}\\)`);
     // A second process: refused before it reads or writes anything.
-    const second = startSync(yamlPath, db.password, true);
+    const second = track(startSync(yamlPath, db.password, true));
     expect(await second.exited).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`^error\\[CommitConflict\\]: ${expected.source}`, 'm'));
     // The same in-process (e.g. the app starting a pipeline the CLI runs).
@@ -161,14 +170,14 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
     await conn.query("UPDATE app.order_1 SET amount = amount + 5 WHERE id < 20; DELETE FROM app.order_2 WHERE id < 10; INSERT INTO app.order_3 (customer) VALUES ('after-kill')");
     expect(await first.kill('SIGKILL')).toBe(null);
     expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: first.pid });
-    const third = startSync(yamlPath, db.password, true);
+    const third = track(startSync(yamlPath, db.password, true));
     expect(await third.exited).toBe(0);
     expect(third.stderr).not.toMatch(/error\[/);
     expect(existsSync(lockPath)).toBe(false);
 
     // Several started at once: each either runs or is refused with CommitConflict; never both running.
     await conn.query("INSERT INTO app.order_0 (customer) VALUES ('burst-1'), ('burst-2'); UPDATE app.order_2 SET customer = 'burst' WHERE id % 9 = 0");
-    const burst = [0, 1, 2].map(() => startSync(yamlPath, db.password, true));
+    const burst = [0, 1, 2].map(() => track(startSync(yamlPath, db.password, true)));
     const codes = await Promise.all(burst.map((c) => c.exited));
     for (const [i, c] of burst.entries()) {
       if (codes[i] !== 0) expect(c.stderr).toMatch(/^error\[CommitConflict\]: pipeline "orders" is already running on this warehouse/m);
@@ -191,17 +200,18 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
     expect(await readFile(paths.a, 'utf8')).toContain('tables: app.order_[01]');
     const root = join(warehouse, 'ods', 'orders');
     // Both start at once: both snapshot phases and then both streams commit into ods.orders.
-    const children = [startSync(paths.a, db.password), startSync(paths.b, db.password)];
+    const children = [track(startSync(paths.a, db.password)), track(startSync(paths.b, db.password))];
     await waitUntil(() => children.every((c) => /\] streaming/.test(c.stderr) || !c.running), 'both streaming', 90_000);
     expect(children.map((c) => (c.running ? 'running' : c.stderr))).toEqual(['running', 'running']);
     const writerConn = await mysql.createConnection(db.rootConfig());
     const writer = startWriter(writerConn, 91);
+    cleanups.push(() => writer.stop().finally(() => writerConn.end()));
     // Load runs while both commit every 100 ms (not a synchronisation: any duration must be safe).
     await new Promise((r) => setTimeout(r, 3000));
     // shard-a dies (kill -9) and restarts while shard-b keeps committing: it must resume from its
     // own offset, not from shard-b's newer one in the same table.
     expect(await children[0]!.kill('SIGKILL')).toBe(null);
-    children[0] = startSync(paths.a, db.password);
+    children[0] = track(startSync(paths.a, db.password));
     await waitUntil(() => /\] streaming/.test(children[0]!.stderr) || !children[0]!.running, 'shard-a streaming again', 60_000);
     await new Promise((r) => setTimeout(r, 3000));
     await writer.stop();
@@ -233,11 +243,12 @@ describe('concurrency on one warehouse (private MariaDB, real processes)', () =>
     const yamlPath = join(work, 'c.yaml');
     await writeFile(yamlPath, pipelineYaml(db, { warehouse, name: 'race', intervalMs: 100 }));
     const root = join(warehouse, 'ods', 'orders');
-    const child = startSync(yamlPath, db.password);
+    const child = track(startSync(yamlPath, db.password));
     await waitUntil(() => /\] streaming/.test(child.stderr) || !child.running, 'streaming phase', 60_000);
     expect(child.running).toBe(true);
     const writerConn = await mysql.createConnection(db.rootConfig());
     const writer = startWriter(writerConn, 77);
+    cleanups.push(() => writer.stop().finally(() => writerConn.end()));
     const compactions = { ok: 0, conflicts: 0 };
     const until = Date.now() + 8000;
     let i = 0;
