@@ -99,6 +99,9 @@ export function applyColumnChanges(schema: TableSchema, changes: SchemaChange[])
   for (const ch of changes) {
     switch (ch.kind) {
       case 'add-column':
+        // Present already: `ADD COLUMN IF NOT EXISTS` (the parser keeps no flag), or a schema read
+        // from the server just after the statement (newly added tables): a no-op either way.
+        if (s.columns.some((c) => c.name.toLowerCase() === ch.column.name.toLowerCase())) break;
         s = { ...s, columns: insertAt(s.columns, ch.column, ch.position, where) };
         break;
       case 'drop-column': {

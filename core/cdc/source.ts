@@ -13,7 +13,7 @@ import { SchemaCatalog } from './change-processor';
 import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
 import { mapConnectionError, openConnection } from './connect';
 import { createDdlContext } from './ddl-handler';
-import { detectFlavor, readStartPosition, type Flavor } from './flavor';
+import { detectFlavor, readServerPosition, readStartPosition, type Flavor } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
 import { listMatchedTables, readTableSchemas } from './schema-catalog';
@@ -101,11 +101,19 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       // scan.newly-added-table.enabled: tables matched now that the offset's schema history does
       // not know were not captured before; they get a snapshot phase of their own from the offset.
       let newlyAdded: TableSchema[] = [];
+      let catchUpTo: BinlogPosition | null = null;
       if (offset?.schemas) {
         // The schema history at the offset: later DDL is replayed from the binlog.
         for (const s of offset.schemas) catalog.set(s);
         if (config.scanNewlyAddedTables) {
           newlyAdded = schemas.filter((s) => !catalog.has(s.table) && !(offset.snapshot?.tables ?? []).some((t) => t.db === s.table.db && t.table === s.table.table));
+          if (newlyAdded.length > 0) {
+            // Their rows and DDL up to here are superseded by the snapshot's SELECTs (each sees
+            // every earlier commit) and their schemas are read after it: the stream passes over
+            // both until this position (StreamState.catchUp).
+            catchUpTo = await readServerPosition(ctrl, flavor);
+            newlyAdded = await readTableSchemas(ctrl, newlyAdded.map((s) => s.table), typeOptions);
+          }
           for (const s of newlyAdded) catalog.set(s);
         }
       } else {
@@ -186,6 +194,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.round = round;
+      if (catchUpTo) for (const s of newlyAdded) state.catchUp.set(formatTableId(s.table), catchUpTo);
       state.skipBeforeMs = skipBeforeMs;
 
       if (state.snapshot) {

@@ -10,6 +10,8 @@ import type { ResolvedConfig } from './config';
 import type { BinlogReader, RawItem } from './binlog-reader';
 import { convertTransaction, type RowFilter, type SchemaCatalog } from './change-processor';
 import { handleDdl, type DdlContext } from './ddl-handler';
+import { guessDdlTables } from './ddl-parser';
+import { comparePositions } from './offset';
 import type { BinlogPosition, PreparedXa, SnapshotState, SourceOffset } from './offset';
 import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
 
@@ -33,6 +35,12 @@ export class StreamState {
   preparedXa: readonly PreparedXa[];
   /** Newly-added-table snapshot rounds begun (offset field `round`). */
   round = 0;
+  /**
+   * Newly added tables (`db.table`) → the binlog end read before their schemas: their rows and DDL
+   * up to it are passed over (their snapshot's SELECTs and schemas already include them; a replayed
+   * ALTER would apply twice and an old row image would carry the old columns).
+   */
+  readonly catchUp = new Map<string, BinlogPosition>();
   private lastHeartbeatAt: number;
   /** Transactions committed before this time (ms) are passed over (startup mode timestamp). */
   skipBeforeMs: number | null = null;
@@ -92,6 +100,10 @@ export class StreamState {
     let kept: typeof item.rowsEvents | null = null;
     for (let i = 0; i < item.rowsEvents.length; i++) {
       const ev = item.rowsEvents[i]!;
+      if (this.catchUp.size > 0 && this.caughtUpBefore(ev.table, item.end)) {
+        kept ??= item.rowsEvents.slice(0, i);
+        continue;
+      }
       if (this.catalog.has(ev.table)) {
         kept?.push(ev);
         continue;
@@ -111,6 +123,32 @@ export class StreamState {
     return kept === null ? item : { ...item, rowsEvents: kept };
   }
 
+  /** Whether `table` is a newly added table and `end` is at or before its catch-up point. */
+  private caughtUpBefore(table: TableId, end: BinlogPosition): boolean {
+    const until = this.catchUp.get(formatTableId(table));
+    if (!until) return false;
+    if (comparePositions(end, until) <= 0) return true;
+    this.catchUp.delete(formatTableId(table));
+    return false;
+  }
+
+  /**
+   * A DDL statement before the catch-up point of newly added tables: skipped when it touches only
+   * such tables (their schemas were read after it), applied when it touches none; touching both
+   * kinds cannot be split and stops the stream naming it.
+   */
+  private skipCaughtUpDdl(item: Extract<RawItem, { kind: 'ddl' }>): boolean {
+    const touched = guessDdlTables(item.sql, item.db).filter((t) => this.catalog.matches(t));
+    const old = touched.filter((t) => this.caughtUpBefore(t, item.end));
+    if (old.length === 0) return false;
+    if (old.length === touched.length) return true;
+    throw new TidemarkError(
+      'Unsupported',
+      `DDL at ${item.end.file}:${item.end.pos} touches newly added table ${formatTableId(old[0]!)} (being snapshotted) and other captured tables in one statement: ${item.sql.slice(0, 300)}`,
+      { statement: item.sql.slice(0, 1000) },
+    );
+  }
+
   async process(item: RawItem, filter: RowFilter | null): Promise<SourceRecord[]> {
     switch (item.kind) {
       case 'tx': {
@@ -128,6 +166,10 @@ export class StreamState {
         return [{ kind: 'transaction', batch }];
       }
       case 'ddl': {
+        if (this.catchUp.size > 0 && this.skipCaughtUpDdl(item)) {
+          this.advance(item);
+          return this.maybeHeartbeat();
+        }
         const previous = this.advance(item);
         if (this.skipBeforeMs !== null && item.tsMs < this.skipBeforeMs) {
           // Schema changes are applied to the catalog even when their time is skipped: later rows need them.
