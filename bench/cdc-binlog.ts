@@ -1,7 +1,7 @@
 /**
  * Binlog throughput: our source's change events/s against raw zongji delivery of the same binlog
- * (the limit), on a private MariaDB. Default 200k row changes; TIDEMARK_BENCH_FULL=1 runs the
- * issue's 1M (or TIDEMARK_BENCH_BINLOG_ROWS=n).
+ * (the limit), on a private MariaDB. The issue's 1M row changes by default;
+ * TIDEMARK_BENCH_BINLOG_ROWS=n for fewer.
  */
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
@@ -12,25 +12,35 @@ import { resolveConfig } from '../core/cdc/config';
 
 function rowsFromEnv(): number {
   if (process.env.TIDEMARK_BENCH_BINLOG_ROWS) return Number(process.env.TIDEMARK_BENCH_BINLOG_ROWS);
-  return process.env.TIDEMARK_BENCH_FULL === '1' ? 1_000_000 : 200_000;
+  return 1_000_000;
 }
 
-/** Samples RSS while `fn` runs; returns its result, the wall time and the peak RSS in MB. */
-export async function measurePeak<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRssMb: number }> {
+/**
+ * Samples RSS while `fn` runs; returns its result, the wall time, this process's CPU time (all
+ * threads: JS, GC helpers, wasm) and the peak RSS in MB. CPU time is the steadier figure on a
+ * shared machine, where other processes stretch wall times by a factor that changes minute to minute.
+ */
+export async function measurePeak<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; peakRssMb: number }> {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   try {
     const value = await fn();
-    return { value, ms: performance.now() - t0, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6) };
+    const cpu = process.cpuUsage(c0);
+    return { value, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6) };
   } finally {
     clearInterval(timer);
   }
 }
 
-export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number>> {
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** `min–max` of per-round figures, two decimals: the spread the median hides. */
+export const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+
+export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number | string>> {
   const db = await startPrivateMariaDb();
   try {
     const root = await mysql.createConnection(db.rootConfig());
@@ -87,14 +97,20 @@ export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<st
       raw.push(await runRaw(901 + round));
       ours.push(await runOurs(911 + round));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rawPerSec = median(raw.map((r) => r.value / (r.ms / 1000)));
     const oursPerSec = median(ours.map((r) => r.value / (r.ms / 1000)));
+    // Per round, ours against the raw run just before it (the closest in machine load).
+    const ratios = ours.map((o, i) => o.value / o.ms / (raw[i]!.value / raw[i]!.ms));
+    const cpuRatios = ours.map((o, i) => raw[i]!.cpuMs / raw[i]!.value / (o.cpuMs / o.value));
     return {
       rowChanges: rows,
       rawZongjiRowsPerSec: Math.round(rawPerSec),
       oursEventsPerSec: Math.round(oursPerSec),
       ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
+      ratioRange: range(ratios),
+      rawCpuUsPerRow: Math.round((median(raw.map((r) => r.cpuMs / r.value)) * 1000) * 100) / 100,
+      oursCpuUsPerRow: Math.round((median(ours.map((r) => r.cpuMs / r.value)) * 1000) * 100) / 100,
+      cpuRatioRange: range(cpuRatios),
       rawPeakRssMb: Math.max(...raw.map((r) => r.peakRssMb)),
       oursPeakRssMb: Math.max(...ours.map((r) => r.peakRssMb)),
     };

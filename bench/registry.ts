@@ -6,7 +6,7 @@ import { runCdcBinlogBench } from './cdc-binlog';
 import { runCdcSnapshotBench } from './cdc-snapshot';
 
 /** A benchmark that returns one record of named figures, shown as one row. */
-const oneRow = (run: () => Promise<Record<string, number>>) => async () => [await run()];
+const oneRow = (run: () => Promise<Record<string, number | string>>) => async () => [await run()];
 
 export interface Bench {
   name: string;
@@ -19,8 +19,8 @@ export interface Bench {
 export const BENCHES: Bench[] = [
   { name: 'contract', description: 'one contract call: direct dispatch vs browser-mode HTTP round trip', run: runContractBench },
   { name: 'lake-append', description: 'Iceberg append of N rows (TIDEMARK_BENCH_ROWS, default 1M) as one commit vs a plain parquet-wasm write', run: runLakeAppendBench },
-  { name: 'cdc-binlog', description: 'binlog CDC: our source events/s vs raw zongji delivery of the same binlog (goal ≥ 0.8×); TIDEMARK_BENCH_FULL=1 for 1M', run: oneRow(() => runCdcBinlogBench()) },
-  { name: 'cdc-snapshot', description: 'snapshot phase rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), peak RSS; TIDEMARK_BENCH_FULL=1 for 5M', run: oneRow(() => runCdcSnapshotBench()) },
-  { name: 'pipeline', description: 'sync pipeline: binlog → committed Iceberg rows/s vs raw zongji, freshness p50/p99 at a 1 s interval, peak RSS (TIDEMARK_BENCH_PIPELINE_ROWS, default 100k)', run: runPipelineBench },
+  { name: 'cdc-binlog', description: 'binlog CDC, 1M row changes (TIDEMARK_BENCH_BINLOG_ROWS): our source events/s vs raw zongji delivery of the same binlog (goal ≥ 0.8×), 3 alternating rounds: median, per-round range, CPU µs/row', run: oneRow(() => runCdcBinlogBench()) },
+  { name: 'cdc-snapshot', description: 'snapshot phase of a 5M-row table (TIDEMARK_BENCH_SNAPSHOT_ROWS): rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), 3 alternating rounds, peak RSS at full and a tenth of the size', run: oneRow(() => runCdcSnapshotBench()) },
+  { name: 'pipeline', description: 'sync pipeline, 1M row changes (TIDEMARK_BENCH_PIPELINE_ROWS): binlog → committed Iceberg rows/s vs raw zongji (goal ≥ 0.5×), 2 alternating rounds, freshness p50/p99 at a 1 s interval (goal p99 < 2 s), peak RSS', run: runPipelineBench },
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
 ];
