@@ -299,7 +299,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
           newlyAdded.add(key);
           emit({ type: 'sync.warning', payload: { message: `${key}: newly added table, snapshotted from ${formatPosition(resume)} then streamed (scan.newly-added-table.enabled)` } });
         } else if (config.source.binlogNewlyAddedTableEnabled) {
-          emit({ type: 'sync.warning', payload: { message: `${key}: newly matched table, streamed from ${formatPosition(resume)} without its earlier rows (enable scan.newly-added-table.enabled instead to snapshot it)` } });
+          emit({ type: 'sync.warning', payload: { message: `${key}: newly matched table, streamed from ${formatPosition(resume)}: changes before that point are not read (scan.newly-added-table.enabled would snapshot it instead)` } });
         } else {
           schemas.delete(key);
           emit({ type: 'sync.warning', payload: { message: `${key}: matches source.tables but was not captured before ${formatPosition(resume)}: not captured (enable scan.newly-added-table.enabled to snapshot and capture it)` } });
