@@ -1,25 +1,8 @@
-import { planScan, type PlannedFile } from '../../core/lake';
+import { readFileEntries } from '../../core/app/lake-service';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
 import { listPaimonFiles } from '../../core/lake/paimon';
-
-const CONTENT = ['data', 'position-deletes', 'equality-deletes'] as const;
-
-function fileJson(f: PlannedFile, appliedDeletes?: PlannedFile[]) {
-  return {
-    content: CONTENT[f.content],
-    path: f.path,
-    recordCount: f.recordCount,
-    fileSizeInBytes: f.fileSizeInBytes,
-    sequenceNumber: f.sequenceNumber,
-    fileSequenceNumber: f.fileSequenceNumber,
-    specId: f.specId,
-    partition: toWire(f.partition),
-    ...(f.dataFile.equalityIds ? { equalityIds: f.dataFile.equalityIds } : {}),
-    ...(appliedDeletes ? { deletes: appliedDeletes.map((d) => d.path) } : {}),
-  };
-}
 
 export const filesCommand: CliCommand = {
   name: 'files',
@@ -40,15 +23,14 @@ export const filesCommand: CliCommand = {
       }
       return;
     }
-    const plan = await planScan(createLocalStorage(), root, parseSelector('files', values));
-    const files = [...plan.files.map((f) => fileJson(f, f.deletes)), ...plan.deleteFiles.map((f) => fileJson(f))];
+    const files = await readFileEntries(createLocalStorage(), root, parseSelector('files', values));
     if (values.json) {
-      io.out(stringifyJson(files));
+      io.out(stringifyJson(toWire(files)));
       return;
     }
     if (files.length === 0) io.out('no files');
     for (const f of files) {
-      io.out(`${f.content}\t${f.recordCount} rows\t${f.fileSizeInBytes} B\tseq ${f.sequenceNumber}\tpartition ${JSON.stringify(f.partition)}\t${f.path}`);
+      io.out(`${f.content}\t${f.recordCount} rows\t${f.fileSizeInBytes} B\tseq ${f.sequenceNumber}\tpartition ${JSON.stringify(toWire(f.partition))}\t${f.path}`);
     }
   },
 };

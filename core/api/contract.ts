@@ -181,6 +181,8 @@ export interface FileEntry {
   partition: unknown[];
   /** For data files: the delete files that apply to it. */
   deletes: string[];
+  /** For equality delete files: the field ids rows are matched on. */
+  equalityIds?: number[];
 }
 
 export interface ColumnInfo {

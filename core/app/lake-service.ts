@@ -106,6 +106,7 @@ function fileEntry(f: PlannedFile, deletes: PlannedFile[] = []): FileEntry {
     specId: f.specId,
     partition: f.partition,
     deletes: deletes.map((d) => d.path),
+    ...(f.dataFile.equalityIds ? { equalityIds: f.dataFile.equalityIds } : {}),
   };
 }
 
