@@ -88,7 +88,9 @@ export async function startPrivateMariaDb(options: StartOptions = {}): Promise<P
   const logFile = join(base, 'error.log');
   const install = spawnSync(
     installDb,
-    ['--no-defaults', '--user=root', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    // A private tmpdir: the bootstrap's temporary tables went to the shared /tmp, where a
+    // concurrent run once lost one ("Error on delete of '/tmp/#sql-temptable-…'").
+    ['--no-defaults', '--user=root', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--tmpdir=${base}`],
     { encoding: 'utf8' },
   );
   if (install.status !== 0) {
@@ -109,6 +111,7 @@ export async function startPrivateMariaDb(options: StartOptions = {}): Promise<P
     `--socket=${socket}`,
     `--pid-file=${join(base, 'mysqld.pid')}`,
     `--log-error=${logFile}`,
+    `--tmpdir=${base}`,
     ...binlogArgs,
     '--server-id=1',
     '--skip-name-resolve',
