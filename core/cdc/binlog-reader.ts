@@ -71,25 +71,46 @@ const TRANSIENT_ERRNOS = new Set([1040, 1053, 1927, 2006, 2013]);
 const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
 
 /**
- * Flattens the long strings of row images held until their transaction commits. zongji builds
- * DATETIME/TIMESTAMP text by concatenation, a rope of small strings (280 bytes per value,
- * measured) that every young-GC cycle copies while the transaction accumulates; reading a
- * character makes V8 flatten it in place (48 bytes), and the pieces die young. Strings shorter
- * than 13 characters are never ropes in V8.
+ * Columns whose text zongji builds by concatenation: TIMESTAMP, TIME, DATETIME (7, 11, 12), their
+ * fractional forms (17, 18, 19) and DECIMAL (246). Such a value is a rope of small strings (a
+ * DATETIME(6) one 280 bytes, measured) that every young-GC cycle copies while the transaction
+ * accumulates; reading a character makes V8 flatten it in place (48 bytes) and the pieces die
+ * young. Strings shorter than 13 characters are never ropes in V8.
  */
-function flattenRow(row: Record<string, unknown>): void {
+const ROPE_TYPES = new Set([7, 11, 12, 17, 18, 19, 246]);
+/** Rope column names by a table map's column list (zongji replaces the list on each table map). */
+const ropeColumns = new WeakMap<object, string[]>();
+
+function ropeColumnsOf(tm: TableMapEntry): string[] | null {
+  const cols = tm.columns;
+  if (!cols) return null;
+  let names = ropeColumns.get(cols);
+  if (!names) ropeColumns.set(cols, (names = cols.filter((c) => ROPE_TYPES.has(c.type)).map((c) => c.name)));
+  return names;
+}
+
+function flattenRow(row: Record<string, unknown>, names: string[] | null): void {
+  if (names) {
+    for (let i = 0; i < names.length; i++) {
+      const v = row[names[i]!];
+      if (typeof v === 'string' && v.length >= 13) v.charCodeAt(0);
+    }
+    return;
+  }
   for (const k in row) {
     const v = row[k];
     if (typeof v === 'string' && v.length >= 13) v.charCodeAt(0);
   }
 }
 
-function flattenStrings(rows: unknown[], update: boolean): void {
+function flattenStrings(rows: unknown[], update: boolean, tm: TableMapEntry): void {
+  const names = ropeColumnsOf(tm);
+  if (names && names.length === 0) return;
   for (const r of rows) {
     if (update) {
-      flattenRow((r as { before: Record<string, unknown> }).before);
-      flattenRow((r as { after: Record<string, unknown> }).after);
-    } else flattenRow(r as Record<string, unknown>);
+      flattenRow((r as { before: Record<string, unknown> }).before, names);
+      flattenRow((r as { after: Record<string, unknown> }).after, names);
+    } else flattenRow(r as Record<string, unknown>, names);
   }
 }
 
@@ -215,7 +236,7 @@ export class BinlogReader {
         const id = { db: tm.parentSchema, table: tm.tableName };
         if (!this.isCaptured(id)) return;
         if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
-        flattenStrings(e.rows, name === 'updaterows');
+        flattenStrings(e.rows, name === 'updaterows', tm);
         this.tx.rowsEvents.push({ table: id, op: OP_BY_EVENT[name]!, rows: e.rows, tableMap: tm });
         return;
       }
