@@ -105,6 +105,11 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
       }
       let schema = applyColumnChanges(current, changes);
       const all: SchemaChange[] = [...changes];
+      // Dropping a key column shortens (or removes) the primary key without saying so: the server
+      // drops the column from every index. Reported like an explicit key change.
+      if (schema.primaryKey.length < current.primaryKey.length && !changes.some((c) => c.kind === 'alter-primary-key')) {
+        all.push({ kind: 'alter-primary-key', primaryKey: schema.primaryKey });
+      }
       if (renameTo && !sameTable(renameTo, table)) {
         all.push({ kind: 'rename-table', to: renameTo });
         catalog.delete(table);

@@ -88,8 +88,12 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     try {
       const flavor = await detectFlavor(ctrl);
       const { report, matched, schemas } = await runPreflightDetailed(ctrl, flavor, config);
-      if (!report.ok) {
-        const failed = report.checks.filter((c) => !c.ok);
+      // Keys (or chunk keys) are needed to snapshot: a start that only streams (from a binlog-phase
+      // offset without newly added tables, or a non-snapshot startup mode) identifies rows of a
+      // keyless table by all their columns, e.g. after its key was dropped.
+      const snapshotting = offset ? offset.snapshot !== null || config.scanNewlyAddedTables : config.startupMode.mode === 'initial' || config.startupMode.mode === 'snapshot';
+      const failed = report.checks.filter((c) => !c.ok && (c.name !== 'primary_keys' || snapshotting));
+      if (failed.length > 0) {
         throw new TidemarkError('InvalidInput', `preflight failed on ${report.server}:\n${failed.map((c) => `  ${c.message}`).join('\n')}`, {
           host: config.hostname,
           failed: failed.map((c) => c.name).join(','),

@@ -165,12 +165,15 @@ export function planEvolution(
       return;
     }
     const shard = new Set(target.shardColumns ?? []);
-    const lakeKey = target.key.filter((k) => !shard.has(k)).map((k) => k.toLowerCase());
-    const safe = newKey.length > 0 && newKey.every((k) => lakeKey.includes(k.toLowerCase()));
-    if (!safe) {
+    const lakeKey = target.key.filter((k) => !shard.has(k));
+    const sourceColumns = new Set((event.schemaAfter?.columns ?? []).map((c) => c.name.toLowerCase()));
+    const gone = lakeKey.filter((k) => !sourceColumns.has(k.toLowerCase()));
+    const wider = newKey.length === 0 || !newKey.every((k) => lakeKey.some((l) => l.toLowerCase() === k.toLowerCase()));
+    if (wider || gone.length > 0) {
+      const why = gone.length > 0 ? `${gone.join(', ')} ${gone.length > 1 ? 'are' : 'is'} no longer a source column, so new rows could not fill the key` : 'rows unique only by the new key would overwrite each other';
       throw new TidemarkError(
         'Unsupported',
-        `${target.id}: primary key of ${event.table.db}.${event.table.table} changed to ${newKey.length ? shown(newKey) : 'none'} by ${JSON.stringify(event.ddl)} at ${where}; the target's identifier fields ${shown(target.key)} cannot follow (rows unique only by the new key would overwrite each other): re-create the target table from a new snapshot`,
+        `${target.id}: primary key of ${event.table.db}.${event.table.table} changed to ${newKey.length ? shown(newKey) : 'none'} by ${JSON.stringify(event.ddl)} at ${where}; the target's identifier fields ${shown(target.key)} cannot follow (${why}): re-create the target table from a new snapshot`,
         { table: target.id, ddl: event.ddl },
       );
     }

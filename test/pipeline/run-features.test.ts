@@ -319,6 +319,21 @@ describe('runner features end to end (private MariaDB)', () => {
     // Everything before the DDL is committed; nothing after it.
     expect((await lakeById(warehouse, 'pk', 't')).map((r) => `${r.id}:${r.v}`)).toEqual(['2:b2', '3:c', '4:d', '5:e']);
     expect(await fieldsOf()).toEqual(['id', 'k']);
+
+    // Dropping the key column removes the key implicitly; the lake key cannot lose its column.
+    await conn.query('CREATE TABLE pk.u (id INT NOT NULL PRIMARY KEY, k INT NOT NULL); INSERT INTO pk.u VALUES (1, 1)');
+    const w2 = await newWarehouse('pk-drop');
+    const c2 = configOf(db, yamlFor(db, w2, 'pk.u', { name: 'pku' }));
+    await runPipeline({ config: c2, untilCaughtUp: true });
+    await conn.query('ALTER TABLE pk.u DROP COLUMN id');
+    // The restart streams from the last offset: the now keyless table passes the preflight.
+    await expect(runPipeline({ config: c2, untilCaughtUp: true })).rejects.toThrowError(
+      expect.objectContaining({
+        code: 'Unsupported',
+        message: expect.stringContaining('pk.u: primary key of pk.u changed to none by "ALTER TABLE pk.u DROP COLUMN id" at binlog.'),
+      }),
+    );
+    await expect(runPipeline({ config: c2, untilCaughtUp: true })).rejects.toThrowError(expect.objectContaining({ message: expect.stringContaining('(id is no longer a source column, so new rows could not fill the key)') }));
   });
 
   it('transform projection (renames, metadata columns, expressions) and filter, partition.key bucket[4](id) and day(ts): lake equals the expected rows, spec and files agree', async () => {
