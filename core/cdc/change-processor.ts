@@ -40,6 +40,11 @@ export class SchemaCatalog {
   /** Every table the catalog has held: known tables stay captured across DROP / re-CREATE. */
   private readonly known = new Set<string>();
   private list: TableSchema[] | null = null;
+  /**
+   * The codec convertRow used last, by TableId object: rows of one binlog event or snapshot chunk
+   * share theirs, and building the `db.table` key per row was a measurable share of the binlog path.
+   */
+  private last: { id: TableId; db: string; table: string; codec: TableCodec } | null = null;
   constructor(readonly config: ResolvedConfig) {}
 
   /** All schemas, as one immutable array shared by offsets until the next DDL changes it. */
@@ -65,10 +70,12 @@ export class SchemaCatalog {
     this.tables.set(where, { schema, byName, codecs, plans: new WeakMap() });
     this.known.add(where);
     this.list = null;
+    this.last = null;
   }
   delete(id: TableId): void {
     this.tables.delete(formatTableId(id));
     this.list = null;
+    this.last = null;
   }
   all(): TableSchema[] {
     return [...this.tables.values()].map((t) => t.schema);
@@ -109,7 +116,10 @@ export class SchemaCatalog {
    * older than a later ALTER) is converted by the type the binlog's own metadata gives.
    */
   convertRow(id: TableId, raw: Record<string, unknown>, tableMap?: TableMapEntry, shape?: object): Row {
-    const codec = this.tables.get(formatTableId(id));
+    const last = this.last;
+    const hit = last !== null && last.id === id && last.db === id.db && last.table === id.table;
+    const codec = hit ? last.codec : this.tables.get(formatTableId(id));
+    if (codec && !hit) this.last = { id, db: id.db, table: id.table, codec };
     if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
     // Per binlog table map, the column names and converters in row order, resolved once.
     // `shape`: any object standing for "rows with these keys" (a binlog table map, a SELECT result).
