@@ -106,6 +106,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   /** Routes and designs targets for the known source schemas; opens (creating) new targets. */
   async function replan(startOffset: SourceOffset | null): Promise<void> {
+    routeCache = null;
     plan = planRoutes(config, [...schemas.values()].map(toInfo));
     sourcePlans = indexSourcePlans(plan);
     for (const w of plan.warnings) {
@@ -133,6 +134,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     }
   }
 
+  /**
+   * targetsOf and `db.table` of the last routed event's table object: the events of one source
+   * rows event share it, and two arrays and two strings per change were a visible share of routing.
+   * Reset by replan (routes and targets change only there).
+   */
+  let routeCache: { table: ChangeEvent['table']; routed: ReturnType<typeof targetsOf>; sourceId: string } | null = null;
+
   function targetsOf(db: string, table: string): { sp: SourceTablePlan; ts: TargetState[] } | null {
     const sp = sourcePlans.get(`${db}.${table}`);
     if (!sp) return null;
@@ -154,11 +162,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   function routeEvent(e: ChangeEvent, offset: SourceOffset, gtid: string | null): void {
     if (e.op !== 'r' && skipped.has(e.op)) return;
-    const routed = targetsOf(e.table.db, e.table.table);
+    if (routeCache?.table !== e.table) routeCache = { table: e.table, routed: targetsOf(e.table.db, e.table.table), sourceId: `${e.table.db}.${e.table.table}` };
+    const { routed, sourceId } = routeCache;
     if (!routed) throw new TidemarkError('NotFound', `change for ${e.table.db}.${e.table.table} at ${formatPosition(offset)}, which the pipeline has no schema for`, { table: `${e.table.db}.${e.table.table}` });
     for (const t of routed.ts) {
       const stats = status.table(t.id);
-      const sourceId = `${e.table.db}.${e.table.table}`;
       const inTarget = committedIn(t, offset, sourceId, e.op === 'r');
       if (t.changelog && !committedIn(t.changelog, offset, sourceId, e.op === 'r')) t.pendingChangelog.push({ event: e, offset, gtid, buffered: !inTarget });
       if (inTarget) continue;
