@@ -4,8 +4,8 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import { decodeOffset, encodeOffset, type SourceOffset } from '../../core/cdc/offset';
 import { parseXaStatement } from '../../core/cdc/flavor';
-import type { SourceRecord } from '../../core/cdc/types';
-import { collectUntil, rootConnection, sourceConfig } from './helpers';
+import type { Row, SourceRecord } from '../../core/cdc/types';
+import { applyEvents, changeEvents, collectUntil, rootConnection, sourceConfig } from './helpers';
 
 /** One line per row change: `op id v`, in stream order. */
 const rows = (rs: SourceRecord[]): string[] =>
@@ -104,4 +104,41 @@ describe('XA transactions (private MariaDB)', () => {
     await again.stop();
     expect(rows(rs).concat(rows(rs2))).toEqual(['c 300 300', 'd 100 100', 'c 301 301']);
   });
+
+  for (const watermark of ['auto', 'high-watermark'] as const) {
+    it(`XA transactions prepared and finished across chunk windows of a snapshot: the stream applied to a map equals the table (${watermark})`, async () => {
+      const table = `s_${watermark.replace('-', '_')}`;
+      await root.query(`CREATE TABLE app.${table} (id INT PRIMARY KEY, v INT)`);
+      await root.query(`INSERT INTO app.${table} VALUES ${Array.from({ length: 100 }, (_, i) => `(${i + 1}, ${i + 1})`).join(',')}`);
+      // Each chunk window: one XA prepared on its own connection, touching this chunk and later
+      // ones; the previous window's XA commits (odd chunks) or rolls back (even chunks).
+      const open: { conn: mysql.Connection; xid: string; n: number }[] = [];
+      let n = 0;
+      const afterChunkSelect = async (_t: unknown, lastKey: bigint | null) => {
+        const base = Number(lastKey ?? 0n);
+        const prev = open.shift();
+        if (prev) await prev.conn.query(`XA ${prev.n % 2 ? 'COMMIT' : 'ROLLBACK'} '${prev.xid}'`);
+        n++;
+        const c = await rootConnection(db);
+        const xid = `${table}-${n}`;
+        await c.query(`XA START '${xid}'; UPDATE app.${table} SET v = v + 1000 WHERE id IN (${base + 1}, ${base + 15}, ${base + 40}); INSERT INTO app.${table} VALUES (${5000 + n}, ${n}); DELETE FROM app.${table} WHERE id = ${base + 3}; XA END '${xid}'; XA PREPARE '${xid}'`);
+        open.push({ conn: c, xid, n });
+      };
+      const source = createMySqlSource(sourceConfig(db, { tables: [`app\\.${table}`], chunkSize: 10, snapshotWatermark: watermark, afterChunkSelect }));
+      const it = source.start();
+      const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
+      for (const o of open) await o.conn.query(`XA COMMIT '${o.xid}'`);
+      await root.query(`INSERT INTO app.${table} VALUES (99999, 0)`);
+      await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 99999), 20_000, rs);
+      await source.stop();
+      for (const o of open.splice(0)) await o.conn.end();
+      expect(n).toBeGreaterThanOrEqual(10);
+      const state = new Map<string, Row>();
+      applyEvents(state, changeEvents(rs));
+      const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT * FROM app.${table}`);
+      expect(state).toEqual(new Map(rows.map((r) => [String(r.id), { id: r.id, v: r.v }])));
+      // Rolled-back XA transactions left nothing: their inserted ids are absent.
+      expect([...state.keys()].filter((k) => Number(k) > 5000 && Number(k) < 6000 && (Number(k) - 5000) % 2 === 0 && Number(k) - 5000 < n)).toEqual([]);
+    });
+  }
 });
