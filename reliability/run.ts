@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const FILES = [
   'test/fuzz/fuzz.test.ts',
+  'test/fuzz/regressions.test.ts',
   'test/lake/crash.test.ts',
   'test/lake/compaction-race.test.ts',
   'test/lake/disk-faults.test.ts',
