@@ -287,10 +287,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       // The same holds when a table is ahead of the resume point inside a snapshot phase or a later
       // newly-added-table round (a crash before the checkpoint caught up).
       const inexact = (o: SourceOffset | null) => o !== null && resume !== null && compareOffsets(o, resume) > 0 && (o.snapshot !== null || (o.round ?? 0) > (resume.round ?? 0));
-      if (resume !== null && (resume.snapshot !== null || existing.some((e) => inexact(e.offset)))) {
+      // A newly-added-table round replays the binlog from the resume point: a table already ahead
+      // of it (a crash before the checkpoint caught up) would hold positions beyond the round's
+      // start, and its later commits in the round positions before them. Rolled back too, every
+      // table's offsets then grow along its history.
+      const ahead = (o: SourceOffset | null) => o !== null && resume !== null && compareOffsets(o, resume) > 0;
+      const newRound = resume !== null && config.source.newlyAddedTableEnabled && resume.snapshot === null && unknownTables(resume).length > 0;
+      if (resume !== null && (resume.snapshot !== null || existing.some((e) => inexact(e.offset)) || (newRound && existing.some((e) => ahead(e.offset))))) {
+        const why = newRound && resume.snapshot === null ? 'newly added tables start a snapshot round there' : 'restart inside the snapshot phase';
         for (const e of existing) {
           if (await rollbackTable(e.root, name, resume, env)) {
-            emit({ type: 'sync.warning', payload: { message: `${e.root}: rolled back to the resume point ${formatPosition(resume)} (restart inside the snapshot phase)` } });
+            emit({ type: 'sync.warning', payload: { message: `${e.root}: rolled back to the resume point ${formatPosition(resume)} (${why})` } });
           }
         }
       }
@@ -301,8 +308,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     // else streamed from the resume point only when scan.binlog.newly-added-table.enabled; else
     // not captured. Either way it is said, never silent.
     if (resume?.schemas) {
-      const known = new Set([...resume.schemas.map((s) => `${s.table.db}.${s.table.table}`), ...(resume.snapshot?.tables ?? []).map((t) => `${t.db}.${t.table}`)]);
-      for (const key of [...schemas.keys()].filter((k) => !known.has(k))) {
+      for (const key of unknownTables(resume)) {
         if (config.source.newlyAddedTableEnabled) {
           newlyAdded.add(key);
           emit({ type: 'sync.warning', payload: { message: `${key}: newly added table, snapshotted from ${formatPosition(resume)} then streamed (scan.newly-added-table.enabled)` } });
@@ -375,6 +381,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     if (pending) await Promise.race([pending.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await iterator?.return(undefined).catch(() => undefined);
     await lock.release();
+  }
+
+  /** Matched source tables (`db.table`) that the offset's schema history does not know (none when it has no history). */
+  function unknownTables(offset: SourceOffset): string[] {
+    if (!offset.schemas) return [];
+    const known = new Set([...offset.schemas.map((s) => `${s.table.db}.${s.table.table}`), ...(offset.snapshot?.tables ?? []).map((t) => `${t.db}.${t.table}`)]);
+    return [...schemas.keys()].filter((k) => !known.has(k));
   }
 
   async function handle(rec: SourceRecord): Promise<void> {
