@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +9,21 @@ import { AllowedRoots, serveFileRequest } from '../../core/app/file-server';
 import { createHandlers } from '../../core/app/handlers';
 import { startBrowserServer } from '../../core/app/http-server';
 import { createMySqlSource, type MySqlSourceConfig } from '../../core/cdc';
+import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { loadPipelineConfig, planRoutes } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/local';
 import { requireSharedFixtures } from '../support/fixtures';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { mountSmallDisk, type SmallDisk } from '../support/small-disk';
 import { BAD_INPUT_ROWS, renderDoc } from './rows';
 
 const fixtures = requireSharedFixtures();
+// The disk rows need a small file system to fill or make read-only (root: tmpfs); where mounting
+// is refused they are skipped with the reason.
+const diskProbe = await mountSmallDisk(4);
+const diskUnavailable = 'unavailable' in diskProbe ? diskProbe.unavailable : null;
+if (diskUnavailable) console.warn(`bad-input disk rows skipped: ${diskUnavailable}`);
+const DISK_ROWS = new Set(['a full disk during a commit', 'a read-only warehouse during a commit']);
 let tmp: string;
 let db: PrivateMariaDb;
 let noBinlog: PrivateMariaDb;
@@ -31,7 +39,8 @@ async function cli(...argv: string[]): Promise<string> {
 function expected(input: string): string {
   const row = BAD_INPUT_ROWS.find((r) => r.input === input);
   if (!row) throw new Error(`no row ${input}`);
-  const msg = row.message.replaceAll('{fixtures}', fixtures).replaceAll('{tmp}', tmp).replaceAll('{port}', String(db.port));
+  const disk = diskUnavailable ? '{disk}' : (diskProbe as SmallDisk).dir;
+  const msg = row.message.replaceAll('{fixtures}', fixtures).replaceAll('{tmp}', tmp).replaceAll('{port}', String(db.port)).replaceAll('{host}', hostname()).replaceAll('{disk}', disk);
   return row.code === 'check' || row.code === 'warning' ? msg : `${row.code.split(' ')[0]}: ${msg}`;
 }
 
@@ -72,7 +81,29 @@ afterAll(async () => {
   await db?.stop();
   await noBinlog?.stop();
   await rm(tmp, { recursive: true, force: true });
+  if (!diskUnavailable) await (diskProbe as SmallDisk).unmount();
 });
+
+/** One append on the small disk made full or read-only; the data file's random name reads DATA. */
+async function commitOnFaultyDisk(fault: 'full' | 'read-only'): Promise<string> {
+  const disk = diskProbe as SmallDisk;
+  const root = join(disk.dir, 't');
+  await rm(root, { recursive: true, force: true });
+  const env = seededWriteEnv(1);
+  await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }], env });
+  if (fault === 'full') await disk.fill(0);
+  else disk.setReadOnly(true);
+  try {
+    await appendRows(root, [{ id: 1n }], { env });
+    return 'no error';
+  } catch (e) {
+    const err = e as { code: string; message: string };
+    return `${err.code}: ${err.message.replace(/\/data\/[0-9a-f-]+\.parquet:/, '/data/DATA.parquet:')}`;
+  } finally {
+    if (fault === 'full') await disk.free();
+    else disk.setReadOnly(false);
+  }
+}
 
 async function preflight(over: Partial<MySqlSourceConfig>, check?: string): Promise<string> {
   const config: MySqlSourceConfig = { hostname: '127.0.0.1', port: db.port, username: db.user, password: db.password, serverId: 999, tables: ['app\\.order_.*'], ...over };
@@ -138,6 +169,20 @@ describe('every bad-input path gives its documented message', () => {
         return planRoutes(config, shards).warnings[0]?.message ?? 'no warning';
       },
     ],
+    [
+      'the same pipeline started twice on one warehouse',
+      async () => {
+        const warehouse = join(tmp, 'w');
+        await mkdir(join(warehouse, '.tidemark'), { recursive: true });
+        // Held by pid 1 (init), which runs on every Linux machine: a live holder on this host.
+        await writeFile(join(warehouse, '.tidemark', 'p.lock'), JSON.stringify({ pipeline: 'p', pid: 1, host: hostname(), startedAtMs: 0, procStart: null, token: 'another-run' }));
+        const yaml = join(tmp, 'p.yaml');
+        await writeFile(yaml, PIPELINE.replace('  hostnme: h\n', '').replace('/tmp/w', warehouse));
+        return cli('sync', yaml);
+      },
+    ],
+    ['a full disk during a commit', () => commitOnFaultyDisk('full')],
+    ['a read-only warehouse during a commit', () => commitOnFaultyDisk('read-only')],
     ['wrong password', () => preflight({ password: 'nope' })],
     ['unreachable server', () => preflight({ port: 1 })],
     ['missing privilege', () => preflight({ username: 'weak', password: 'weakpw' }, 'privileges')],
@@ -177,7 +222,7 @@ describe('every bad-input path gives its documented message', () => {
   });
 
   for (const [input, run] of cases) {
-    it(input, async () => {
+    it.skipIf(diskUnavailable !== null && DISK_ROWS.has(input))(input, async () => {
       expect(await run()).toBe(expected(input));
     });
   }

@@ -2,7 +2,8 @@
  * Every bad-input path and the exact message a user sees (CLI: the `error[Code]: …` line; app: the
  * same message in the UI). test/bad-input/messages.test.ts checks each row; docs/bad-input.md is
  * generated from this list (`npx tsx test/bad-input/write-doc.ts`) and checked to be current.
- * `{port}`, `{fixtures}` and `{tmp}` stand for the values of the run.
+ * `{port}`, `{fixtures}`, `{tmp}`, `{host}` (this machine) and `{disk}` (a small tmpfs) stand for the
+ * values of the run.
  */
 export interface BadInputRow {
   area: 'CLI' | 'lake' | 'query' | 'pipeline' | 'source' | 'browser mode';
@@ -32,6 +33,9 @@ export const BAD_INPUT_ROWS: BadInputRow[] = [
   { area: 'source', input: 'missing privilege', code: 'check', message: "privileges: weak@127.0.0.1:{port} lacks REPLICATION SLAVE, BINLOG MONITOR ON *.*; GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'weak'@'…'" },
   { area: 'source', input: 'table without a primary key', code: 'check', message: 'primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on app.nokey' },
   { area: 'source', input: 'table regex matching nothing', code: 'check', message: 'tables: no table on 127.0.0.1:{port} matches zzz\\..*' },
+  { area: 'pipeline', input: 'the same pipeline started twice on one warehouse', code: 'CommitConflict', message: 'pipeline "p" is already running on this warehouse (pid 1 on {host}, started 1970-01-01T00:00:00.000Z; lock {tmp}/w/.tidemark/p.lock): stop it first, or delete the lock file if that process is gone' },
+  { area: 'lake', input: 'a full disk during a commit', code: 'Io', message: 'cannot write {disk}/t/data/DATA.parquet: no space left on device (ENOSPC)' },
+  { area: 'lake', input: 'a read-only warehouse during a commit', code: 'Io', message: 'cannot write {disk}/t/data/DATA.parquet: read-only file system (EROFS)' },
   { area: 'source', input: 'binlog off', code: 'check', message: 'log_bin: expected ON, found OFF; start the server with --log-bin' },
   { area: 'browser mode', input: 'a lake file outside the opened folders (.., absolute, encoded)', code: 'InvalidInput', message: 'path is outside the opened folders: /etc/passwd' },
   { area: 'browser mode', input: 'a request without the token', code: 'InvalidInput (401)', message: 'missing or wrong token' },
@@ -43,8 +47,8 @@ export function renderDoc(): string {
     '# Bad input: what a user sees',
     '',
     'Every row is checked by `test/bad-input/messages.test.ts`. `check` rows are preflight checks (one line each in',
-    '"Test connection" and `tidemark plan`); `warning` rows do not stop anything. `{port}`, `{fixtures}` and `{tmp}` stand',
-    'for the values of a run.',
+    '"Test connection" and `tidemark plan`); `warning` rows do not stop anything. `{port}`, `{fixtures}`, `{tmp}`, `{host}`',
+    'and `{disk}` (a small tmpfs the disk rows mount) stand for the values of a run.',
     '',
     '| area | input | code | message |',
     '| --- | --- | --- | --- |',
