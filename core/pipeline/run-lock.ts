@@ -50,6 +50,8 @@ function readProcStat(pid: number): { state: string; start: string } | null {
 /** Whether the holder's process still runs (on this host; another host's lock counts as running). */
 function isRunning(h: LockHolder): boolean {
   if (h.host !== hostname()) return true;
+  // Not a pid (an unreadable lock): kill(-1 or 0, 0) would probe every process or our group.
+  if (!Number.isInteger(h.pid) || h.pid <= 0) return false;
   if (h.pid === process.pid) return held.has(h.token);
   try {
     process.kill(h.pid, 0);
