@@ -23,6 +23,7 @@ const FILES = [
   'test/lake/disk-faults.test.ts',
   'test/pipeline/disk-faults.test.ts',
   'test/pipeline/concurrency.test.ts',
+  'test/pipeline/run-lock.test.ts',
   'test/pipeline/crash.test.ts',
   'test/cdc/faults.test.ts',
   'test/cdc/proxy-faults.test.ts',
