@@ -266,7 +266,7 @@ export class BinlogReader {
           // ROLLBACK is logged only when non-transactional changes inside it persisted: they happened.
           this.commit(evt);
         } else if (head.startsWith('XA ')) {
-          this.onXaStatement(evt, q);
+          this.onXaStatement(evt, q, start);
         } else if (head.startsWith('SAVEPOINT')) {
           return;
         } else {
@@ -328,7 +328,7 @@ export class BinlogReader {
    * rows of that XID at this position (or, with ONE PHASE on MySQL, the open group's rows);
    * `XA ROLLBACK` drops them. An outcome for an XID never held (uncaptured tables) moves the position.
    */
-  private onXaStatement(evt: AnyBinlogEvent, sql: string): void {
+  private onXaStatement(evt: AnyBinlogEvent, sql: string, start: BinlogPosition | null): void {
     const xa = parseXaStatement(sql);
     if (!xa) {
       this.fail(new TidemarkError('Unsupported', `cannot read XA statement ${JSON.stringify(sql.slice(0, 200))} at ${this.file}:${evt.nextPosition}`, { file: this.file, statement: sql.slice(0, 1000) }));
@@ -336,7 +336,7 @@ export class BinlogReader {
     }
     if (xa.verb === 'start') {
       if (this.tx) this.tx.xid = xa.xid;
-      else this.tx = { gtid: evt.gtid, rowsEvents: [], xid: xa.xid, ...(this.lastEnd ? { start: this.lastEnd } : {}) };
+      else this.tx = { gtid: evt.gtid, rowsEvents: [], xid: xa.xid, ...(start ? { start } : {}) };
       return;
     }
     if (xa.verb === 'end' || xa.verb === 'prepare') return;
