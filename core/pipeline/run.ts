@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema } from '../cdc';
 import { TidemarkError, toTidemarkError } from '../errors';
@@ -150,7 +150,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   function project(sp: SourceTablePlan, t: TargetState, row: Record<string, unknown> | null, e: ChangeEvent, kind: RowMeta['dataEventType']): Record<string, unknown> | null {
     if (row === null) return null;
     const transform = sp.transformIndex === null ? null : transforms[sp.transformIndex]!;
-    const projected = transform ? transform.apply(row as never, { namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.opTsMs }) : row;
+    // op_ts of a snapshot read is 0 (the epoch), as Flink CDC's MySQL source gives it: the row has no change time.
+    const projected = transform ? transform.apply(row as never, { namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.op === 'r' ? 0 : e.opTsMs }) : row;
     if (projected === null) return null;
     // toTargetRow only reads the row: without shard columns it needs no copy (one object less per change).
     if (t.shardColumns.length === 0) return toTargetRow(t, projected);
@@ -442,7 +443,9 @@ async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<{ 
     const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
     if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
     for (const root of roots) {
-      if (!existsSync(join(root, 'metadata'))) continue;
+      // A folder without a published version (a creator killed before v1) is not a table yet.
+      const metadataDir = join(root, 'metadata');
+      if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) continue;
       out.push({ root, offset: readTableOffset((await loadTable(storage, root)).metadata, config.pipeline.name) });
     }
   }

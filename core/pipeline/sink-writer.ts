@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
 import { TidemarkError } from '../errors';
@@ -64,7 +64,10 @@ export async function openLakeTable(
   pipeline?: string,
 ): Promise<{ state: LakeTableState; created: boolean }> {
   let created = false;
-  if (!existsSync(join(root, 'metadata'))) {
+  // No published version yet (not even a folder, or a creator stopped before v1): create. Two
+  // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
+  const metadataDir = join(root, 'metadata');
+  if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) {
     try {
       await createTable(root, {
         columns: create.columns,

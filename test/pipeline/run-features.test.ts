@@ -386,14 +386,16 @@ describe('runner features end to end (private MariaDB)', () => {
     sink-table: ods.items
 transform:
   - source-table: tf.items
-    projection: id, UPPER(name) AS name_up, qty * 2 AS qty2, CONCAT(name, '#', qty) AS label, __table_name__ AS src, __data_event_type__ AS ev, ts
+    projection: id, UPPER(name) AS name_up, qty * 2 AS qty2, CONCAT(name, '#', qty) AS label, __table_name__ AS src, __data_event_type__ AS ev, ts, op_ts AS changed
     filter: qty > 2 AND name NOT LIKE '%9'
 `;
-    const config = configOf(db, yamlFor(db, warehouse, 'tf.items', { name: 'tf', sink: '  partition.key: ods.items:bucket[4](id),day(ts)\n', extra }));
+    const config = configOf(db, yamlFor(db, warehouse, 'tf.items', { name: 'tf', source: '  metadata.list: op_ts\n', sink: '  partition.key: ods.items:bucket[4](id),day(ts)\n', extra }));
     await runPipeline({ config, untilCaughtUp: true });
+    const changedFrom = Date.now() - 1000;
     // Binlog phase: rows move in and out of the filter, one is deleted, one inserted.
     await conn.query("UPDATE tf.items SET qty = 5 WHERE id IN (1, 2); UPDATE tf.items SET qty = 0 WHERE id IN (4, 5); DELETE FROM tf.items WHERE id = 6; INSERT INTO tf.items VALUES (100, 'late', 1.00, 3, '2024-03-09 12:00:00.000')");
     await runPipeline({ config, untilCaughtUp: true });
+    const changedTo = Date.now() + 1000;
 
     const [src] = await conn.query<mysql.RowDataPacket[]>("SELECT id, name, qty, DATE_FORMAT(ts, '%Y-%m-%dT%H:%i:%s.%f') AS ts FROM tf.items");
     const lastOp = new Map<number, string>([[1, '+U'], [2, '+U'], [100, '+I']]);
@@ -412,8 +414,15 @@ transform:
     expect(expected.length).toBeGreaterThan(15);
     const table = await loadTable(storage, join(warehouse, 'ods', 'items'));
     const schema = currentSchema(table.metadata);
-    expect(schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['id:int', 'name_up:string', 'qty2:long', 'label:string', 'src:string', 'ev:string', 'ts:timestamp']);
-    const lake = await lakeById(warehouse, 'ods', 'items');
+    expect(schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['id:int', 'name_up:string', 'qty2:long', 'label:string', 'src:string', 'ev:string', 'ts:timestamp', 'changed:timestamptz']);
+    const withTime = await lakeById(warehouse, 'ods', 'items');
+    // op_ts: 0 for snapshot reads (as in Flink CDC), the source commit time for binlog changes.
+    for (const r of withTime) {
+      const ms = Date.parse(r.changed!);
+      if (r.ev === '+I' && r.id !== '100') expect(ms).toBe(0);
+      else expect(ms >= changedFrom && ms <= changedTo).toBe(true);
+    }
+    const lake = withTime.map(({ changed: _changed, ...rest }) => rest);
     // Timestamps compare as the wall clock text with microseconds (the lake's canonical form).
     expect(lake).toEqual(expected);
 
