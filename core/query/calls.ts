@@ -10,7 +10,7 @@ import type { HandlerTable } from '../api/contract';
 import { TidemarkError } from '../errors';
 import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
 import { loadTable, type SnapshotSelector } from '../lake/table';
-import { detectTableFormat } from '../lake/warehouse';
+import { detectTableFormat, type TableFormat } from '../lake/warehouse';
 import type { StoragePort } from '../storage';
 import { readColumnStats } from './column-stats';
 import { quoteIdent } from './duckdb';
@@ -34,10 +34,19 @@ export interface QueryCallDeps {
 
 export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   const abs = deps.resolvePath ?? ((p: string) => p);
-  const formatOf = async (path: string) => {
-    const format = await detectTableFormat(deps.storage, path);
-    if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
-    return format;
+  // A table folder keeps its format: detect it once per path (saves a listing per page request).
+  const formats = new Map<string, Promise<TableFormat>>();
+  const formatOf = (path: string) => {
+    let p = formats.get(path);
+    if (!p) {
+      p = detectTableFormat(deps.storage, path).then((format) => {
+        if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
+        return format;
+      });
+      formats.set(path, p);
+      p.catch(() => formats.delete(path));
+    }
+    return p;
   };
   // Paimon versions are loaded whole into DuckDB: keep them per (table, selector) while paging.
   const paimonViews = new Map<string, Promise<PageSource>>();

@@ -1,7 +1,7 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { ColumnInfo, Wire } from '../../../core/api';
 import { formatValue } from '../lib/format';
+import { computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
 
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is null' | 'is not null';
 export interface GridFilter {
@@ -71,12 +71,20 @@ export function DataGrid({
     setTick((t) => t + 1);
   }, [source.key]);
 
-  const virtualizer = useVirtualizer({ count: source.totalRows, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
-  const items = virtualizer.getVirtualItems();
+  const rowsBox = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [headerPx, setHeaderPx] = useState(0);
+  // The sticky header rows sit above the first data row: their height enters the window math.
+  useEffect(() => setHeaderPx(rowsBox.current?.offsetTop ?? 0), [source.columns, onFilterChange]);
+  useEffect(() => {
+    if (scroller.current) scroller.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [source.key]);
+  const windowInput: WindowInput = { totalRows: source.totalRows, rowHeight: ROW_HEIGHT, viewportPx: height, headerPx, scrollTop, overscan: 20 };
+  const rowWindow = computeRowWindow(windowInput);
+  const { first, last } = rowWindow;
 
   // Fetch the pages that the visible rows fall in.
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? 0;
   useEffect(() => {
     const key = source.key;
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
@@ -151,7 +159,11 @@ export function DataGrid({
       const r = Math.max(0, Math.min(source.totalRows - 1, row));
       const c = Math.max(0, Math.min(source.columns.length - 1, col));
       setSelected({ row: r, col: c });
-      virtualizer.scrollToIndex(r);
+      const el = scroller.current;
+      if (el) {
+        el.scrollTop = scrollTopFor(windowInput, r);
+        setScrollTop(el.scrollTop);
+      }
       e.preventDefault();
     };
     if ((e.ctrlKey || e.metaKey) && e.key === 'c') {
@@ -170,7 +182,7 @@ export function DataGrid({
 
   return (
     <div className="grid" role="grid" aria-rowcount={source.totalRows} aria-colcount={source.columns.length}>
-      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown}>
+      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
         <div style={{ width: totalWidth }}>
           <div className="grid-header" role="row">
             <div className="grid-rownum">#</div>
@@ -203,22 +215,22 @@ export function DataGrid({
               ))}
             </div>
           )}
-          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-            {items.map((item) => {
-              const row = rowAt(item.index);
+          <div ref={rowsBox} style={{ height: rowWindow.spacerPx, position: 'relative' }}>
+            {Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => first + k).map((index) => {
+              const row = rowAt(index);
               return (
-                <div key={item.key} className="grid-row" role="row" aria-rowindex={item.index + 1} style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}>
-                  <div className="grid-rownum">{item.index + 1}</div>
+                <div key={index} className={`grid-row${index % 2 ? ' even' : ''}`} role="row" aria-rowindex={index + 1} style={{ transform: `translateY(${rowWindow.topOf(index)}px)`, height: ROW_HEIGHT }}>
+                  <div className="grid-rownum">{index + 1}</div>
                   {source.columns.map((c, ci) => {
                     const v = row?.[ci];
-                    const isSel = selected?.row === item.index && selected.col === ci;
+                    const isSel = selected?.row === index && selected.col === ci;
                     return (
                       <div
                         key={c.name}
                         role="gridcell"
                         className={`grid-cell${v === null ? ' null' : ''}${isSel ? ' selected' : ''}`}
                         style={{ width: width(c.name) }}
-                        onClick={() => setSelected({ row: item.index, col: ci })}
+                        onClick={() => setSelected({ row: index, col: ci })}
                         onDoubleClick={() => row && onCellActivate?.(row, ci)}
                         title={row ? formatValue(v) : ''}
                       >

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { computeRowWindow, MAX_SPACER_PX, scrollTopFor, type WindowInput } from '../../renderer/src/lib/row-window';
+
+const base: WindowInput = { totalRows: 1000, rowHeight: 26, viewportPx: 480, headerPx: 64, scrollTop: 0, overscan: 20 };
+
+describe('grid row window', () => {
+  it('small tables: rows at i × height, the window follows the scroll position', () => {
+    const w = computeRowWindow(base);
+    expect(w.spacerPx).toBe(26_000);
+    expect([w.first, w.last]).toEqual([0, 16 + 20]); // (480 − 64) / 26 = 16 rows visible
+    expect(w.topOf(10)).toBe(260);
+    const s = computeRowWindow({ ...base, scrollTop: 26 * 500 });
+    expect([s.first, s.last]).toEqual([480, 536]);
+  });
+
+  it('10M rows: the spacer is capped, the whole range stays reachable, the top row sits below the header', () => {
+    const big = { ...base, totalRows: 10_000_000 };
+    const top = computeRowWindow(big);
+    expect(top.spacerPx).toBe(MAX_SPACER_PX);
+    expect(top.first).toBe(0);
+    const maxScroll = MAX_SPACER_PX + big.headerPx - big.viewportPx;
+    const end = computeRowWindow({ ...big, scrollTop: maxScroll });
+    expect(end.last).toBe(9_999_999);
+    // The last row ends exactly at the bottom of the spacer (the bottom of the viewport).
+    expect(end.topOf(9_999_999) + 26).toBeCloseTo(MAX_SPACER_PX, 6);
+    const mid = computeRowWindow({ ...big, scrollTop: maxScroll / 2 });
+    const midTop = Math.floor((10_000_000 - 16) / 2);
+    expect(mid.first).toBe(midTop - 20);
+    expect(mid.topOf(midTop)).toBeCloseTo(maxScroll / 2, 6);
+  });
+
+  it('scrolls a row into view only when it is outside the window', () => {
+    expect(scrollTopFor(base, 5)).toBe(0);
+    expect(scrollTopFor(base, 100)).toBe((100 + 1 - 16) * 26);
+    expect(scrollTopFor({ ...base, scrollTop: 26 * 50 }, 10)).toBe(260);
+    const big = { ...base, totalRows: 10_000_000 };
+    const at = scrollTopFor(big, 9_999_999);
+    expect(computeRowWindow({ ...big, scrollTop: at }).last).toBe(9_999_999);
+  });
+});
