@@ -35,6 +35,11 @@ interface LockHolder {
 
 /** Tokens of the locks this process holds: a lock naming our pid but no live token is a leftover. */
 const held = new Set<string>();
+/**
+ * Tokens of this process's acquirers that are breaking a stale lock right now: their `.break`
+ * file is live, not a leftover (treating it as one let a second acquirer in, and both won).
+ */
+const breaking = new Set<string>();
 
 function readProcStat(pid: number): { state: string; start: string } | null {
   try {
@@ -52,7 +57,7 @@ function isRunning(h: LockHolder): boolean {
   if (h.host !== hostname()) return true;
   // Not a pid (an unreadable lock): kill(-1 or 0, 0) would probe every process or our group.
   if (!Number.isInteger(h.pid) || h.pid <= 0) return false;
-  if (h.pid === process.pid) return held.has(h.token);
+  if (h.pid === process.pid) return held.has(h.token) || breaking.has(h.token);
   try {
     process.kill(h.pid, 0);
   } catch (e) {
@@ -129,11 +134,13 @@ export async function acquirePipelineLock(path: string, pipeline: string, now: (
     // the lock is still the stale one it read.
     const breaker = `${path}.break`;
     if (await createExclusive(breaker, text)) {
+      breaking.add(me.token);
       try {
         const again = await readHolder(path);
         if (again?.token === holder.token) await unlink(path);
       } finally {
         await unlink(breaker).catch(() => undefined);
+        breaking.delete(me.token);
       }
     } else {
       const other = await readHolder(breaker);
