@@ -96,7 +96,9 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     if (options.schema) plan.schema = options.schema;
     // A version is defined by the metadata file (the table version), the snapshot, schema and columns.
     const lazy = options.lazy === true;
-    const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null, lazy]);
+    // A filter prunes files from the plan, so a filtered version is a different (partial) relation.
+    const filterKey = options.filter ? JSON.stringify(options.filter, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) : null;
+    const key = JSON.stringify([loaded.metadataFile, plan.snapshot?.snapshotId.toString() ?? null, plan.schema.schemaId, options.schema ? 'override' : '', options.columns ?? null, lazy, filterKey]);
     let p = views.get(key);
     if (p) {
       // Most recently used last: Map iteration order is the eviction order.

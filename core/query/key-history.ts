@@ -60,7 +60,8 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
     };
     if (missing.length === 0) {
       try {
-        const relation = await source.relation(snapshot.snapshotId, { lazy: true });
+        // Files whose key bounds exclude the key are not even loaded (integer keys).
+        const relation = await source.relation(snapshot.snapshotId, { lazy: true, keyEquals: key });
         const where = Object.entries(key).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
         const r = await engine.query(`SELECT * FROM ${relation} WHERE ${where}`);
         rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i]])));

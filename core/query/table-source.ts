@@ -6,6 +6,8 @@
  */
 import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
+import type { Schema } from '../lake/model';
+import type { ScanFilter } from '../lake/scan-filter';
 import { loadTable, snapshotSchema, type LoadedTable } from '../lake/table';
 import { detectTableFormat } from '../lake/warehouse';
 import { quoteIdent } from './duckdb';
@@ -28,11 +30,13 @@ export interface TableSource {
   /** Column names and key columns (identifier fields / primary key) of a version's schema. */
   columns(snapshotId: bigint): Promise<{ names: string[]; key: string[] }>;
   /**
-   * A relation (SQL text usable after FROM) with a version's rows. With `names`, exactly those
+   * A relation (SQL text usable after FROM) with a version's rows. `keyEquals` (column → value as
+   * text) lets a version skip files that cannot hold that key: the relation may then lack other rows,
+   * so the caller must filter by the same key. With `names`, exactly those
    * columns in that order (a column the version lacks reads as NULL; Iceberg matches by field id,
    * so renamed columns carry their values). `lazy` asks for a view suited to a selective filter.
    */
-  relation(snapshotId: bigint, options?: { names?: string[]; namesFrom?: bigint; lazy?: boolean }): Promise<string>;
+  relation(snapshotId: bigint, options?: { names?: string[]; namesFrom?: bigint; lazy?: boolean; keyEquals?: Record<string, string> }): Promise<string>;
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -60,11 +64,28 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
     async relation(id, options = {}) {
       // Read in the schema named by `namesFrom` (by field id), else the version's own.
       const schema = options.namesFrom !== undefined ? schemaOf(options.namesFrom) : undefined;
-      const { view } = await engine.registerView(table, { snapshotId: id, schema, lazy: options.lazy });
+      const filter = options.keyEquals ? keyPredicates(schema ?? schemaOf(id), options.keyEquals) : [];
+      const { view } = await engine.registerView(table, { snapshotId: id, schema, lazy: options.lazy, filter: filter.length ? filter : undefined });
       if (!options.names) return quoteIdent(view);
       return `(SELECT ${options.names.map((n) => quoteIdent(n)).join(', ')} FROM ${quoteIdent(view)})`;
     },
   };
+}
+
+/**
+ * File-pruning predicates for a key given as text: integer columns only. Their manifest bounds are
+ * exact (string bounds may be truncated and are never used to prune), and text that is not a plain
+ * integer (or another type) simply prunes nothing — the caller's SQL filter still decides.
+ */
+export function keyPredicates(schema: Schema, key: Record<string, string>): ScanFilter {
+  const out: ScanFilter = [];
+  for (const [column, text] of Object.entries(key)) {
+    const field = schema.fields.find((f) => f.name === column);
+    if (!field || !/^-?\d+$/.test(text.trim())) continue;
+    if (field.type === 'long') out.push({ column, op: '=', value: BigInt(text.trim()) });
+    else if (field.type === 'int' && Math.abs(Number(text)) <= 2 ** 31) out.push({ column, op: '=', value: Number(text) });
+  }
+  return out;
 }
 
 export async function paimonSource(engine: QueryEngine, root: string): Promise<TableSource> {
