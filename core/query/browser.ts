@@ -14,6 +14,7 @@ import { createHttpStorage } from '../storage/http';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';
+import type { LoadProgress } from './scan-view';
 import { createSqlSession } from './session';
 
 export interface BrowserEngineAssets {
@@ -29,6 +30,8 @@ export interface BrowserEngineOptions {
   baseUrl?: string;
   /** Bearer token; omitted where the session cookie carries it. */
   token?: string;
+  /** Told after each data file of a table version is loaded. */
+  onLoadProgress?(progress: LoadProgress): void;
 }
 
 /** A SqlSession over DuckDB-wasm's async build (its own worker). */
@@ -58,7 +61,7 @@ export async function createBrowserQueryEngine(options: BrowserEngineOptions): P
   parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
   const [session] = await Promise.all([createBrowserSqlSession(options.assets.duckdb), parquetReady]);
   const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
-  return createQueryEngine({ session, parquet: parquetEsm, storage });
+  return createQueryEngine({ session, parquet: parquetEsm, storage, onLoadProgress: options.onLoadProgress });
 }
 
 /** The query.* calls answered in the browser; the engine starts on the first call. */

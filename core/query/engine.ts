@@ -9,12 +9,14 @@ import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
-import { buildScanView, FileLoader, nextObjectName } from './scan-view';
+import { buildScanView, FileLoader, nextObjectName, type LoadProgress } from './scan-view';
 
 export interface QueryEngineDeps {
   session: SqlSession;
   parquet: ParquetApi;
   storage: StoragePort;
+  /** Told after each data file of a table version is loaded (a 10M-row version takes seconds). */
+  onLoadProgress?(progress: LoadProgress): void;
 }
 
 export interface ViewOptions extends PlanOptions {
@@ -107,7 +109,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       return p;
     }
     p = (async () => {
-      const built = await buildScanView(loader, plan, options.columns);
+      const built = await buildScanView(loader, plan, options.columns, deps.onLoadProgress);
       const view = nextObjectName(lazy ? 'tm_view' : 'tm_version');
       if (lazy) await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
       else await deps.session.query(`CREATE OR REPLACE TABLE ${quoteIdent(view)} AS ${built.materializeSql}`);

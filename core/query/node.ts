@@ -3,8 +3,8 @@ import * as parquet from 'parquet-wasm';
 import type { StoragePort } from '../storage';
 import { createLocalStorage } from '../storage/local';
 import { createNodeSqlSession } from './duckdb-node';
-import { createQueryEngine, type QueryEngine } from './engine';
+import { createQueryEngine, type QueryEngineDeps, type QueryEngine } from './engine';
 
-export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage()): Promise<QueryEngine> {
-  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage });
+export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage(), options: Pick<QueryEngineDeps, 'onLoadProgress'> = {}): Promise<QueryEngine> {
+  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage, onLoadProgress: options.onLoadProgress });
 }

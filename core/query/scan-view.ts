@@ -133,7 +133,19 @@ export interface ScanView {
  * Builds the merge-on-read query of a plan. `columns` selects top-level fields by name
  * (default: all of the snapshot's schema).
  */
-export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[]): Promise<ScanView> {
+/** Progress of loading one table version's data files (for long loads: the UI shows it). */
+export interface LoadProgress {
+  /** Table root. */
+  table: string;
+  /** Data files loaded so far, of `totalFiles`. */
+  doneFiles: number;
+  totalFiles: number;
+  /** Records in the loaded files (before deletes), of `totalRecords`. */
+  doneRecords: number;
+  totalRecords: number;
+}
+
+export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[], onProgress?: (p: LoadProgress) => void): Promise<ScanView> {
   const schema: Schema = plan.schema;
   const outFields = columns ? columns.map((name) => schema.fields.find((f) => f.name === name)!).filter(Boolean) : schema.fields;
   const allFields = fieldsById(plan.table.metadata);
@@ -157,7 +169,16 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   // Loads start a few at a time rather than one after another: in the renderer, fetching and
   // decoding the next file overlaps DuckDB ingesting the previous one in its own worker.
   const limit = createLimiter(LOAD_CONCURRENCY);
-  const loads = plan.files.map((file) => limit(() => loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file')));
+  const progress = { table: plan.table.root, doneFiles: 0, totalFiles: plan.files.length, doneRecords: 0, totalRecords: plan.files.reduce((n, f) => n + f.recordCount, 0) };
+  const loads = plan.files.map((file) =>
+    limit(async () => {
+      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file');
+      progress.doneFiles++;
+      progress.doneRecords += file.recordCount;
+      onProgress?.({ ...progress });
+      return loaded;
+    }),
+  );
   // Every promise gets a handler now, so a failing file cannot surface as an unhandled rejection
   // while an earlier one is still awaited below.
   for (const l of loads) l.catch(() => {});

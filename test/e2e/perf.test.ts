@@ -25,7 +25,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tidemark-perf-'));
   const root = join(dir, 'lake', 'big', 'events');
   await createTable(root, { columns: COLUMNS });
-  const perCommit = Math.min(ROWS, 1_000_000);
+  // At least 4 data files (1M rows each at most), so a cold open has load progress to show.
+  const perCommit = Math.min(1_000_000, Math.ceil(ROWS / 4));
   for (let done = 0; done < ROWS; done += perCommit) await appendArrow(root, buildTable(Math.min(perCommit, ROWS - done)));
   // A small second table to switch to and back: the warm figure re-opens `events` in the same page,
   // where the renderer's engine still holds its loaded files.
@@ -43,11 +44,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function openAndTime(reload: boolean): Promise<number> {
+async function openAndTime(reload: boolean, first = false): Promise<number> {
   const tree = page.getByRole('navigation', { name: 'Tables' });
   if (reload) {
     await page.goto(serve.url);
-  } else {
+  } else if (!first) {
     await tree.getByText('small', { exact: true }).click();
     await expect.poll(() => page.locator('.grid-status').first().textContent()).toMatch(/^1,000 rows/);
   }
@@ -62,9 +63,21 @@ async function openAndTime(reload: boolean): Promise<number> {
 
 describe(`explorer performance on ${ROWS.toLocaleString('en-US')} rows`, () => {
   it('paints the first rows, cold then warm, and scrolls without long tasks', async () => {
-    // Cold: a fresh page (the query worker starts DuckDB-wasm, then loads the table); warm: the
-    // same page, after another table was open in between.
-    const cold = await openAndTime(true);
+    // Cold: a fresh page (the query worker starts DuckDB-wasm, then loads the table, showing its
+    // progress); warm: the same page, after another table was open in between.
+    await page.goto(serve.url);
+    // Record every load-progress text the page shows while the cold open runs.
+    await page.evaluate(() => {
+      const w = window as unknown as { progressSeen: string[] };
+      w.progressSeen = [];
+      new MutationObserver(() => {
+        const t = document.querySelector('[data-testid="load-progress"]')?.textContent;
+        if (t && !w.progressSeen.includes(t)) w.progressSeen.push(t);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const cold = await openAndTime(false, true);
+    const progressSeen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+    expect(progressSeen.some((t) => /records \(\d+ of \d+ files\)/.test(t))).toBe(true);
     const warm = await openAndTime(false);
     expect(await page.locator('.grid-status').first().textContent()).toMatch(new RegExp(`^${ROWS.toLocaleString('en-US')} rows`));
     await page.evaluate(() => {

@@ -166,6 +166,28 @@ describe('key history on a table of many files', () => {
   });
 });
 
+describe('load progress', () => {
+  it('reports each data file of a version as it loads, with record totals', async () => {
+    const root = join(tmp, 'progress', 't');
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }] });
+    for (let c = 0; c < 3; c++) await appendRows(root, Array.from({ length: 10 + c }, (_, i) => ({ id: BigInt(c * 100 + i) })));
+    const seen: { doneFiles: number; totalFiles: number; doneRecords: number; totalRecords: number }[] = [];
+    const own = await createNodeQueryEngine(storage, { onLoadProgress: (p) => seen.push(p) });
+    try {
+      expect(await own.count(root)).toBe(33);
+      expect(seen.map((p) => [p.doneFiles, p.totalFiles, p.totalRecords])).toEqual([
+        [1, 3, 33],
+        [2, 3, 33],
+        [3, 3, 33],
+      ]);
+      expect(seen.at(-1)!.doneRecords).toBe(33);
+      expect(seen.every((p) => (p as { table?: string }).table === root)).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('row diff and key history on Paimon tables', () => {
   const paimon = join(requireSharedFixtures(), 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
 

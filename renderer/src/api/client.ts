@@ -1,4 +1,5 @@
 import { createHttpClient, ENGINE_CALLS, type CallName, type Reply, type TidemarkClient } from '../../../core/api';
+import type { LoadProgress } from '../../../core/query/scan-view';
 
 declare global {
   interface Window {
@@ -10,17 +11,30 @@ declare global {
 /** Where query.* calls run: the renderer's own DuckDB-wasm worker, or the main process. */
 export type EngineLocation = 'renderer' | 'main';
 
-type WorkerReply = { id: number; reply: Reply<unknown> };
+type WorkerMessage = { id: number; reply: Reply<unknown> } | { progress: LoadProgress };
+
+const progressListeners = new Set<(p: LoadProgress) => void>();
+
+/** Subscribes to the renderer engine's load progress (a table version's data files); returns the unsubscribe. */
+export function onLoadProgress(listener: (p: LoadProgress) => void): () => void {
+  progressListeners.add(listener);
+  return () => progressListeners.delete(listener);
+}
 
 /** A client for the query worker: one request id per call, replies matched by id. */
 function startQueryWorker(): Pick<TidemarkClient, 'call'> {
   const worker = new Worker(new URL('../engine/query-worker.ts', import.meta.url), { type: 'module', name: 'tidemark-query' });
   const pending = new Map<number, (reply: Reply<unknown>) => void>();
   let nextId = 1;
-  worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-    const resolve = pending.get(event.data.id);
-    pending.delete(event.data.id);
-    resolve?.(event.data.reply);
+  worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+    const data = event.data;
+    if ('progress' in data) {
+      for (const l of progressListeners) l(data.progress);
+      return;
+    }
+    const resolve = pending.get(data.id);
+    pending.delete(data.id);
+    resolve?.(data.reply);
   };
   worker.onerror = (event) => {
     // A worker that fails to load answers nothing: fail every waiting call with the reason.

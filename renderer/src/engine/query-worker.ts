@@ -2,7 +2,7 @@
  * The renderer's query engine, in a worker so Parquet decoding and merge planning never block the
  * page: it answers the contract's query.* calls with DuckDB-wasm (in its own nested worker),
  * parquet-wasm and lake bytes read through the storage port (`/fs/*`, ranged, same origin).
- * Messages: {id, name, input} (wire form) → {id, reply}.
+ * Messages: {id, name, input} (wire form) → {id, reply}; while a table version loads, {progress}.
  */
 import ehWorker from '@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js?url';
 import mvpWorker from '@duckdb/duckdb-wasm/dist/duckdb-browser-mvp.worker.js?url';
@@ -25,6 +25,8 @@ const calls = createBrowserQueryCalls({
     parquetWasm: absolute(parquetWasm),
   },
   baseUrl: '',
+  // Long loads report each data file, so the page can say how far along it is.
+  onLoadProgress: (progress) => self.postMessage({ progress }),
 });
 
 self.onmessage = async (event: MessageEvent<{ id: number; name: string; input: unknown }>) => {

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ColumnInfo, Wire } from '../../../../core/api';
-import { client } from '../../api/client';
+import type { LoadProgress } from '../../../../core/query/scan-view';
+import { client, onLoadProgress } from '../../api/client';
 import { useCall } from '../../api/use-call';
 import { formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
@@ -65,6 +66,14 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   const [statsColumn, setStatsColumn] = useState<string | null>(null);
   const [showStats, setShowStats] = useState(false);
   const key = JSON.stringify([path, version, sort, filters]);
+  const [progress, setProgress] = useState<LoadProgress | null>(null);
+  // While the version loads (seconds for millions of rows), say how far along it is.
+  useEffect(() => {
+    setProgress(null);
+    return onLoadProgress((p) => {
+      if (p.table === path) setProgress(p);
+    });
+  }, [path]);
 
   useEffect(() => {
     let live = true;
@@ -100,7 +109,19 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   );
 
   if (error) return <p className="error" role="alert">{error}</p>;
-  if (!source) return <p className="muted">loading rows…</p>;
+  if (!source)
+    return (
+      <p className="muted" role="status" data-testid="load-progress">
+        loading rows…
+        {progress && progress.doneFiles < progress.totalFiles && (
+          <>
+            {' '}
+            {formatCount(progress.doneRecords)} of {formatCount(progress.totalRecords)} records ({progress.doneFiles} of {progress.totalFiles} files)
+            <progress value={progress.doneRecords} max={Math.max(1, progress.totalRecords)} />
+          </>
+        )}
+      </p>
+    );
   return (
     <div className="data-tab">
       <div className="toolbar">
