@@ -36,3 +36,13 @@ export function formatRelative(ms: number | null | undefined, now = Date.now()):
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
 }
+
+/** 1234567 → "1.2M", 20000 → "20k", 950 → "950". */
+export function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  const fmt = (v: number, unit: string) => `${Number.isInteger(v) ? v : v.toFixed(1).replace(/\.0$/, '')}${unit}`;
+  if (abs >= 1e9) return fmt(n / 1e9, 'B');
+  if (abs >= 1e6) return fmt(n / 1e6, 'M');
+  if (abs >= 1e4) return fmt(n / 1e3, 'k');
+  return formatCount(n);
+}

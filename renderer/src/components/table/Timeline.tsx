@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SnapshotInfo, Wire } from '../../../../core/api';
-import { formatCount, formatTime } from '../../lib/format';
+import { formatCompact, formatCount, formatTime } from '../../lib/format';
 
 const OP_COLORS: Record<string, string> = { append: '#2e7d32', overwrite: '#1f6feb', delete: '#c62828', replace: '#8e24aa' };
 
@@ -23,7 +23,8 @@ function TimelineChart({ snapshots, selected }: { snapshots: Wire<SnapshotInfo>[
         scales: { x: { time: false } },
         axes: [
           { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `#${t}` : '')), stroke: '#8a93a6', grid: { show: false } },
-          { values: (_u, ticks) => ticks.map((t) => formatCount(t)), stroke: '#8a93a6', size: 60 },
+          // Compact labels (1.5M, 20k) so millions fit the axis instead of being clipped.
+          { values: (_u, ticks) => ticks.map((t) => formatCompact(t)), stroke: '#8a93a6', size: 60 },
         ],
         series: [
           {},
