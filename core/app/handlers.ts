@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { HandlerTable } from '../api/contract';
 import { TidemarkError } from '../errors';
 import { loadTable } from '../lake/table';
-import { detectTableFormat, listWarehouseTables } from '../lake/warehouse';
+import { listWarehouseTables, requireTableFormat } from '../lake/warehouse';
 import { createQueryCalls } from '../query/calls';
 import type { QueryEngine } from '../query/engine';
 import { createNodeQueryEngine } from '../query/node';
@@ -40,11 +40,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (!deps.sync) throw new TidemarkError('NotFound', 'the sync manager is not available in this process', {});
     return deps.sync;
   };
-  const formatOf = async (path: string) => {
-    const format = await detectTableFormat(deps.storage, path);
-    if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
-    return format;
-  };
+  const formatOf = (path: string) => requireTableFormat(deps.storage, path);
   const queryCalls = createQueryCalls({ storage: deps.storage, engine: getEngine, resolvePath: abs });
 
   return {

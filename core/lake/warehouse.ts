@@ -35,6 +35,13 @@ export async function detectTableFormat(storage: StoragePort, path: string): Pro
   return null;
 }
 
+/** The format of a table root, or NotFound naming the path when it is neither Iceberg nor Paimon. */
+export async function requireTableFormat(storage: StoragePort, path: string): Promise<TableFormat> {
+  const format = await detectTableFormat(storage, path);
+  if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
+  return format;
+}
+
 /**
  * Lists the table roots of a warehouse: `<warehouse>/<ns>[/<ns>…]/<table>`. A folder that is itself
  * a table root is listed with an empty namespace (a single table opened directly).

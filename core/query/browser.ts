@@ -10,6 +10,7 @@
 import * as duckdb from '@duckdb/duckdb-wasm';
 import initParquet, * as parquetEsm from 'parquet-wasm/esm';
 import { TidemarkError } from '../errors';
+import type { StoragePort } from '../storage';
 import { createHttpStorage } from '../storage/http';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
@@ -57,10 +58,12 @@ export async function createBrowserSqlSession(bundles: duckdb.DuckDBBundles): Pr
 let parquetReady: Promise<unknown> | null = null;
 
 /** The query engine for a browser: DuckDB-wasm + parquet-wasm + HTTP storage. */
-export async function createBrowserQueryEngine(options: BrowserEngineOptions): Promise<QueryEngine> {
+export async function createBrowserQueryEngine(
+  options: BrowserEngineOptions,
+  storage: StoragePort = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token }),
+): Promise<QueryEngine> {
   parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
   const [session] = await Promise.all([createBrowserSqlSession(options.assets.duckdb), parquetReady]);
-  const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
   return createQueryEngine({ session, parquet: parquetEsm, storage, onLoadProgress: options.onLoadProgress });
 }
 
@@ -69,7 +72,7 @@ export function createBrowserQueryCalls(options: BrowserEngineOptions): QueryCal
   const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
   let engine: Promise<QueryEngine> | null = null;
   const getEngine = () => {
-    engine ??= createBrowserQueryEngine(options);
+    engine ??= createBrowserQueryEngine(options, storage);
     engine.catch(() => (engine = null));
     return engine;
   };

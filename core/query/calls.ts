@@ -7,10 +7,9 @@
  */
 import type { EngineCallName } from '../api/client';
 import type { HandlerTable } from '../api/contract';
-import { TidemarkError } from '../errors';
 import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
 import { loadTable, type SnapshotSelector } from '../lake/table';
-import { detectTableFormat, type TableFormat } from '../lake/warehouse';
+import { requireTableFormat, type TableFormat } from '../lake/warehouse';
 import type { StoragePort } from '../storage';
 import { readColumnStats } from './column-stats';
 import { quoteIdent } from './duckdb';
@@ -39,10 +38,7 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   const formatOf = (path: string) => {
     let p = formats.get(path);
     if (!p) {
-      p = detectTableFormat(deps.storage, path).then((format) => {
-        if (!format) throw new TidemarkError('NotFound', `not an Iceberg or Paimon table: ${path}`, { path });
-        return format;
-      });
+      p = requireTableFormat(deps.storage, path);
       formats.set(path, p);
       p.catch(() => formats.delete(path));
     }
