@@ -9,7 +9,8 @@ import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
-import { buildScanView, FileLoader, nextObjectName, type LoadProgress } from './scan-view';
+import type { ScanFilter } from '../lake/scan-filter';
+import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 
 export interface QueryEngineDeps {
   session: SqlSession;
@@ -109,7 +110,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       return p;
     }
     p = (async () => {
-      const built = await buildScanView(loader, plan, options.columns, deps.onLoadProgress);
+      const built = await buildScanView(loader, plan, options.columns, deps.onLoadProgress, options.filter ? fieldPredicates(plan.schema, options.filter) : []);
       const view = nextObjectName(lazy ? 'tm_view' : 'tm_version');
       if (lazy) await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
       else await deps.session.query(`CREATE OR REPLACE TABLE ${quoteIdent(view)} AS ${built.materializeSql}`);
@@ -152,4 +153,19 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),
   };
+}
+
+/**
+ * The filter's comparisons on integer columns, by field id, for row-group pruning (their Parquet
+ * statistics are exact; other types are filtered by SQL only).
+ */
+export function fieldPredicates(schema: Schema, filter: ScanFilter): FieldPredicate[] {
+  const out: FieldPredicate[] = [];
+  for (const p of filter) {
+    if (!('value' in p)) continue;
+    const field = schema.fields.find((f) => f.name === p.column);
+    if (!field || (field.type !== 'int' && field.type !== 'long')) continue;
+    if (typeof p.value === 'bigint' || (typeof p.value === 'number' && Number.isInteger(p.value))) out.push({ fieldId: field.id, op: p.op, value: p.value });
+  }
+  return out;
 }

@@ -1,12 +1,17 @@
 /**
  * Loading Parquet files into DuckDB-wasm without DuckDB's parquet extension: parquet-wasm decodes
- * only the needed columns into Arrow IPC, which DuckDB ingests. The parquet-wasm module is injected
- * (the Node build in Node, `parquet-wasm/esm` after `init()` in the renderer).
+ * only the needed columns (and row groups) into Arrow IPC, which DuckDB ingests. The parquet-wasm
+ * module is injected (the Node build in Node, `parquet-wasm/esm` after `init()` in the renderer).
+ *
+ * Bytes are fetched by range through the storage port: one read for the file's tail (footer), then
+ * the projected column chunks of the row groups read, assembled into a small Parquet file of their
+ * own (core/query/parquet-subset.ts) — in the renderer a large file is never fetched whole.
  */
 import { tableFromIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { arrowFieldId } from '../lake/arrow-values';
 import type { StoragePort } from '../storage';
+import { parseFooter, planSubset, type ChunkRange, type ParquetFooter } from './parquet-subset';
 
 export interface ParquetApi {
   readParquet(bytes: Uint8Array, options?: { columns?: string[]; rowGroups?: number[] } | null): { intoIPCStream(): Uint8Array };
@@ -38,37 +43,133 @@ function toColumn(f: ArrowFieldLike): ParquetColumn {
   return { name: f.name, fieldId: raw === undefined ? null : Number(raw), children };
 }
 
-/** Reads a Parquet file's bytes; NotFound names the file and what it is. */
-export async function readParquetBytes(storage: StoragePort, path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await storage.readFile(path);
-  } catch (e) {
-    if (e instanceof TidemarkError && e.code === 'NotFound') throw new TidemarkError('NotFound', `${what} not found: ${path}`, { path }, e);
-    throw e;
+/**
+ * Bytes read from the end of a file in the first request. Footers of lake files are a few KiB
+ * (a 1M-row, 4-column file: 3.4 KiB), so one read usually holds the whole footer; a small file is
+ * read whole by it.
+ */
+const TAIL_BYTES = 64 * 1024;
+const MAGIC = 0x31524150; // "PAR1", little-endian
+/** Chunks closer than this are fetched in one request (fewer round trips for a few wasted bytes). */
+const COALESCE_GAP = 16 * 1024;
+/** Range requests in flight per file. */
+const FETCH_CONCURRENCY = 4;
+
+function wrapNotFound(e: unknown, path: string, what: string): unknown {
+  if (e instanceof TidemarkError && e.code === 'NotFound') return new TidemarkError('NotFound', `${what} not found: ${path}`, { path }, e);
+  return e;
+}
+
+/** One Parquet file opened for ranged reads: its footer is read, nothing else yet. */
+export class RangedParquetFile {
+  private constructor(
+    private readonly parquet: ParquetApi,
+    private readonly storage: StoragePort,
+    private readonly what: string,
+    readonly path: string,
+    readonly size: number,
+    /** The file's last bytes (ending with the footer); chunks inside it are not fetched again. */
+    private readonly tail: Uint8Array,
+    readonly footer: ParquetFooter,
+    readonly columns: ParquetColumns,
+  ) {}
+
+  /**
+   * Opens `path` (`size` bytes, as the manifest records it; the file is stat'ed when the footer is
+   * not where that size says). NotFound names the file and `what` it is; DataInvalid says what is
+   * wrong with it.
+   */
+  static async open(parquet: ParquetApi, storage: StoragePort, path: string, size: number, what: string): Promise<RangedParquetFile> {
+    let fileSize = size;
+    let tail: Uint8Array;
+    let footerBytes: Uint8Array;
+    try {
+      const readTail = async (n: number) => storage.readRange(path, Math.max(0, n - TAIL_BYTES), Math.min(n, TAIL_BYTES));
+      tail = fileSize > 0 ? await readTail(fileSize) : new Uint8Array(0);
+      if (!endsWithFooter(tail)) {
+        // A size from elsewhere may be wrong (or the file rewritten): ask the file itself.
+        const info = await storage.stat(path);
+        if (!info) throw new TidemarkError('NotFound', `${what} not found: ${path}`, { path });
+        if (info.size !== fileSize) {
+          fileSize = info.size;
+          tail = await readTail(fileSize);
+        }
+      }
+      if (!endsWithFooter(tail)) throw new TidemarkError('DataInvalid', `${path}: expected a Parquet file (ending with PAR1), found ${fileSize} bytes without that footer`, { path });
+      const metadataLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 8, true);
+      if (metadataLength + 12 > fileSize) throw new TidemarkError('DataInvalid', `${path}: Parquet footer length ${metadataLength} exceeds the file (${fileSize} bytes)`, { path });
+      footerBytes = metadataLength + 8 <= tail.length ? tail.subarray(tail.length - metadataLength - 8) : await storage.readRange(path, fileSize - metadataLength - 8, metadataLength + 8);
+    } catch (e) {
+      throw wrapNotFound(e, path, what);
+    }
+    const footer = parseFooter(footerBytes.subarray(0, footerBytes.length - 8), fileSize, path);
+    let fields;
+    try {
+      // The Arrow schema as the reader will produce it: names, struct children, field ids.
+      fields = tableFromIPC(parquet.readSchema(footerBytes).intoIPCStream()).schema.fields;
+    } catch (e) {
+      throw new TidemarkError('DataInvalid', `${path}: cannot read the Parquet schema: ${errorText(e)}`, { path }, e);
+    }
+    const byFieldId = new Map<number, string>();
+    for (const f of fields) {
+      const id = arrowFieldId(f);
+      if (id !== null) byFieldId.set(id, f.name);
+    }
+    const columns = { byFieldId, names: fields.map((f) => f.name), tree: fields.map((f) => toColumn(f as unknown as ArrowFieldLike)) };
+    return new RangedParquetFile(parquet, storage, what, path, fileSize, tail, footer, columns);
+  }
+
+  /** Decodes the given top-level columns (and row groups, default all) to Arrow IPC. */
+  async readIpc(columns: string[], rowGroups?: number[]): Promise<Uint8Array> {
+    const plan = planSubset(this.footer, new Set(columns), rowGroups);
+    const subset = plan.build(await this.fetch(plan.ranges));
+    try {
+      return this.parquet.readParquet(subset, { columns }).intoIPCStream();
+    } catch (e) {
+      throw new TidemarkError('DataInvalid', `${this.path}: cannot decode Parquet columns ${columns.join(', ')}: ${errorText(e)}`, { path: this.path }, e);
+    }
+  }
+
+  /** The bytes of each range (same order), in as few requests as nearby ranges allow. */
+  private async fetch(ranges: ChunkRange[]): Promise<Uint8Array[]> {
+    const tailStart = this.size - this.tail.length;
+    const out: Uint8Array[] = new Array<Uint8Array>(ranges.length);
+    const order = ranges.map((r, i) => ({ ...r, i })).sort((a, b) => a.start - b.start);
+    const spans: { start: number; end: number; members: typeof order }[] = [];
+    for (const r of order) {
+      if (r.start >= tailStart) {
+        out[r.i] = this.tail.subarray(r.start - tailStart, r.start - tailStart + r.length);
+        continue;
+      }
+      const last = spans[spans.length - 1];
+      if (last && r.start - last.end <= COALESCE_GAP) {
+        last.end = Math.max(last.end, r.start + r.length);
+        last.members.push(r);
+      } else spans.push({ start: r.start, end: r.start + r.length, members: [r] });
+    }
+    let nextSpan = 0;
+    const worker = async () => {
+      while (nextSpan < spans.length) {
+        const span = spans[nextSpan++]!;
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.storage.readRange(this.path, span.start, span.end - span.start);
+        } catch (e) {
+          throw wrapNotFound(e, this.path, this.what);
+        }
+        for (const m of span.members) out[m.i] = bytes.subarray(m.start - span.start, m.start - span.start + m.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, spans.length) }, worker));
+    return out;
   }
 }
 
-/** The top-level columns of a Parquet file with their `PARQUET:field_id`. */
-export function readParquetColumns(parquet: ParquetApi, bytes: Uint8Array, path: string): ParquetColumns {
-  let fields;
-  try {
-    fields = tableFromIPC(parquet.readSchema(bytes).intoIPCStream()).schema.fields;
-  } catch (e) {
-    throw new TidemarkError('DataInvalid', `${path}: expected a Parquet file: ${(e as Error).message}`, { path }, e);
-  }
-  const byFieldId = new Map<number, string>();
-  for (const f of fields) {
-    const id = arrowFieldId(f);
-    if (id !== null) byFieldId.set(id, f.name);
-  }
-  return { byFieldId, names: fields.map((f) => f.name), tree: fields.map((f) => toColumn(f as unknown as ArrowFieldLike)) };
+function endsWithFooter(tail: Uint8Array): boolean {
+  if (tail.length < 12) return false;
+  return new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 4, true) === MAGIC;
 }
 
-/** Decodes the given columns of a Parquet file to Arrow IPC. */
-export function readParquetIpc(parquet: ParquetApi, bytes: Uint8Array, path: string, columns: string[]): Uint8Array {
-  try {
-    return parquet.readParquet(bytes, { columns }).intoIPCStream();
-  } catch (e) {
-    throw new TidemarkError('DataInvalid', `${path}: cannot decode Parquet columns ${columns.join(', ')}: ${(e as Error).message}`, { path }, e);
-  }
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

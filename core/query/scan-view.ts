@@ -13,7 +13,8 @@ import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
 import { valueKey } from '../lake/values';
 import type { StoragePort } from '../storage';
 import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
-import { readParquetBytes, readParquetColumns, readParquetIpc, type ParquetApi, type ParquetColumn } from './parquet';
+import { RangedParquetFile, type ParquetApi, type ParquetColumn } from './parquet';
+import { filePositionSql, selectRowGroups, type ColumnPredicate, type RowGroupSelection } from './row-groups';
 import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
 
 const POS_FILE_PATH = 2147483546;
@@ -25,12 +26,17 @@ interface LoadedFile {
   columns: Map<number, string>;
   /** Top-level columns with struct children, to project nested fields by id. */
   tree: ParquetColumn[];
+  /** The row groups loaded when statistics pruned some (null: the whole file). */
+  rowGroups: RowGroupSelection | null;
 }
 
-/**
- * Loads Parquet files into DuckDB tables once per (path, size, columns): the explorer asks many
- * questions of the same snapshot, and consecutive snapshots share most files.
- */
+/** A predicate on a field, by id: pruned against row-group statistics where the file has them. */
+export interface FieldPredicate {
+  fieldId: number;
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  value: number | bigint;
+}
+
 /**
  * Names of DuckDB objects are unique per process: engines in one process share the DuckDB-wasm
  * instance (and so its catalog), each with its own connection.
@@ -40,6 +46,10 @@ export function nextObjectName(prefix: string): string {
   return `${prefix}_${++objectCounter}`;
 }
 
+/**
+ * Loads Parquet files into DuckDB tables once per (path, size, columns, pruning predicates): the
+ * explorer asks many questions of the same snapshot, and consecutive snapshots share most files.
+ */
 export class FileLoader {
   private readonly loaded = new Map<string, Promise<LoadedFile>>();
 
@@ -49,33 +59,43 @@ export class FileLoader {
     private readonly storage: StoragePort,
   ) {}
 
-  /** Loads the columns with the given field ids (those present in the file). */
-  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map()): Promise<LoadedFile> {
+  /**
+   * Loads the columns with the given field ids (those present in the file). With `prune`, only the
+   * row groups whose statistics admit the predicates are read: the table may then lack rows that do
+   * not match, so the caller must apply the same predicates.
+   */
+  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = []): Promise<LoadedFile> {
     const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
-    const key = `${path}\u0000${size}\u0000${ids.join(',')}`;
+    const pruneKey = prune.map((p) => `${p.fieldId}${p.op}${p.value}`).join('&');
+    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}`;
     let p = this.loaded.get(key);
     if (!p) {
-      p = this.loadNow(path, ids, what, fallbackNames);
+      p = this.loadNow(path, size, ids, what, fallbackNames, prune);
       this.loaded.set(key, p);
       p.catch(() => this.loaded.delete(key));
     }
     return p;
   }
 
-  private async loadNow(path: string, ids: number[], what: string, fallbackNames: Map<number, string>): Promise<LoadedFile> {
-    const bytes = await readParquetBytes(this.storage, path, what);
-    const schema = readParquetColumns(this.parquet, bytes, path);
+  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[]): Promise<LoadedFile> {
+    const file = await RangedParquetFile.open(this.parquet, this.storage, path, size, what);
+    const schema = file.columns;
     const columns = new Map<number, string>();
     for (const id of ids) {
       // Files from writers that omit field ids (some delete files) are matched by name.
       const name = schema.byFieldId.get(id) ?? (fallbackNames.has(id) && schema.names.includes(fallbackNames.get(id)!) ? fallbackNames.get(id)! : undefined);
       if (name !== undefined) columns.set(id, name);
     }
+    const predicates: ColumnPredicate[] = prune.flatMap((p) => {
+      const column = schema.byFieldId.get(p.fieldId);
+      return column === undefined ? [] : [{ column, op: p.op, value: p.value }];
+    });
+    const rowGroups = predicates.length ? selectRowGroups(file.footer, predicates) : null;
     const table = nextObjectName('tm_file');
     // A file none of whose requested columns exist still has rows: read its first column for the count.
     const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
-    await this.session.insertArrowIpc(table, readParquetIpc(this.parquet, bytes, path, names));
-    return { table, columns, tree: schema.tree };
+    await this.session.insertArrowIpc(table, await file.readIpc(names, rowGroups?.indexes));
+    return { table, columns, tree: schema.tree, rowGroups };
   }
 }
 
@@ -129,10 +149,6 @@ export interface ScanView {
   columns: NestedField[];
 }
 
-/**
- * Builds the merge-on-read query of a plan. `columns` selects top-level fields by name
- * (default: all of the snapshot's schema).
- */
 /** Progress of loading one table version's data files (for long loads: the UI shows it). */
 export interface LoadProgress {
   /** Table root. */
@@ -145,7 +161,13 @@ export interface LoadProgress {
   totalRecords: number;
 }
 
-export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[], onProgress?: (p: LoadProgress) => void): Promise<ScanView> {
+/**
+ * Builds the merge-on-read query of a plan. `columns` selects top-level fields by name
+ * (default: all of the snapshot's schema). `prune` skips data-file row groups whose statistics
+ * rule the predicates out (key history): the view then lacks non-matching rows, so the caller
+ * filters by the same predicates.
+ */
+export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[], onProgress?: (p: LoadProgress) => void, prune: FieldPredicate[] = []): Promise<ScanView> {
   const schema: Schema = plan.schema;
   const outFields = columns ? columns.map((name) => schema.fields.find((f) => f.name === name)!).filter(Boolean) : schema.fields;
   const allFields = fieldsById(plan.table.metadata);
@@ -172,7 +194,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   const progress = { table: plan.table.root, doneFiles: 0, totalFiles: plan.files.length, doneRecords: 0, totalRecords: plan.files.reduce((n, f) => n + f.recordCount, 0) };
   const loads = plan.files.map((file) =>
     limit(async () => {
-      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file');
+      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune);
       progress.doneFiles++;
       progress.doneRecords += file.recordCount;
       onProgress?.({ ...progress });
@@ -201,7 +223,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     });
     // Bookkeeping columns only where a delete needs them: they travel through every join.
     const extra = [
-      ...(posFiles.length > 0 ? [`${i} AS _file`, 'rowid AS _pos'] : []),
+      ...(posFiles.length > 0 ? [`${i} AS _file`, `${filePositionSql(loaded.rowGroups)} AS _pos`] : []),
       ...(posFiles.length > 0 || eqFiles.length > 0 ? [`CAST(${file.sequenceNumber} AS BIGINT) AS _seq`] : []),
       ...(partitionScoped ? [`${quoteLiteral(partitionKey(file))} AS _part`] : []),
     ];

@@ -15,6 +15,8 @@ let lake: string;
 let page: Page;
 /** Every request the page and its workers made (path + query), to see where queries ran. */
 const requests: string[] = [];
+/** Parquet files the worker read through /fs, with the Range header of each request. */
+const parquetReads: { path: string; range: string | undefined }[] = [];
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -26,6 +28,8 @@ beforeAll(async () => {
   page.context().on('request', (r) => {
     const u = new URL(r.url());
     requests.push(u.pathname + u.search);
+    const path = u.searchParams.get('path') ?? '';
+    if (u.pathname === '/fs/read' && path.endsWith('.parquet')) parquetReads.push({ path, range: r.headers()['range'] });
   });
   await page.goto(serve.url);
   await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
@@ -57,6 +61,9 @@ describe('explorer (browser mode, demo lake)', () => {
     const fsReads = requests.filter((r) => r.startsWith('/fs/read?'));
     expect(fsReads.some((r) => decodeURIComponent(r).includes('/demo/orders/metadata/'))).toBe(true);
     expect(fsReads.some((r) => decodeURIComponent(r).includes('/demo/orders/data/'))).toBe(true);
+    // Parquet files are read by range (footer, then column chunks), never whole.
+    expect(parquetReads.length).toBeGreaterThan(0);
+    expect(parquetReads.filter((r) => !r.range?.startsWith('bytes='))).toEqual([]);
   });
 
   it('time-travels to the first commit: grid, label and URL follow', async () => {

@@ -13,6 +13,9 @@ import { parseTableMetadata } from '../../core/lake/serde/table-metadata';
 import { readManifest, readManifestList } from '../../core/lake/serde/manifest-read';
 import { readParquetFile } from '../../core/lake/parquet-read';
 import { loadPipelineConfig } from '../../core/pipeline';
+import * as parquetWasm from 'parquet-wasm';
+import { RangedParquetFile } from '../../core/query/parquet';
+import { selectRowGroups } from '../../core/query/row-groups';
 import { findTableRefs } from '../../core/query/sql-rewrite';
 import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/local';
@@ -62,6 +65,18 @@ function memoryStorage(bytes: Uint8Array): StoragePort {
   };
 }
 
+/**
+ * The query engine's reader: the footer by range, row-group pruning on the first column's
+ * statistics, then a subset of the file (every other column, then the first alone) decoded.
+ */
+async function readParquetRanged(bytes: Uint8Array): Promise<unknown> {
+  const file = await RangedParquetFile.open(parquetWasm, memoryStorage(bytes), '/fuzz.parquet', bytes.length, 'data file');
+  const [first, ...rest] = file.columns.names;
+  const groups = first === undefined ? null : selectRowGroups(file.footer, [{ column: first, op: '>=', value: 0n }]);
+  if (rest.length) await file.readIpc(rest.filter((_, i) => i % 2 === 0), groups?.indexes);
+  return file.readIpc(first === undefined ? [] : [first], groups?.indexes);
+}
+
 const PIPELINE = new TextEncoder().encode(`source:
   type: mysql
   hostname: 127.0.0.1
@@ -109,6 +124,7 @@ export async function fuzzTargets(): Promise<FuzzTarget[]> {
     { name: 'Avro manifest list', seeds: manifestLists, run: (b) => readManifestList(b, 'fuzz-snap.avro') },
     await manifestTarget(),
     { name: 'Parquet', seeds: files(ICEBERG, /\.parquet$/, 8), run: (b) => readParquetFile(memoryStorage(b), '/fuzz.parquet') },
+    { name: 'Parquet (engine, ranged)', seeds: files(ICEBERG, /\.parquet$/, 8), run: (b) => readParquetRanged(b) },
     // loadPipelineConfig throws the joined validation errors as one TidemarkError.
     { name: 'pipeline YAML', seeds: [PIPELINE], run: async (b) => loadPipelineConfig(text.decode(b), { fileName: 'fuzz.yaml', env: { P: 'x' } }) },
     {

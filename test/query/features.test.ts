@@ -133,7 +133,11 @@ describe('key history on a table of many files', () => {
     await applyRowDelta(root, { deleteKeys: [{ id: 150n }] });
     // A storage port that records which data files the engine reads.
     const read: string[] = [];
-    const counting = { ...storage, readFile: (path: string) => (read.push(path), storage.readFile(path)) };
+    const counting = {
+      ...storage,
+      readFile: (path: string) => (read.push(path), storage.readFile(path)),
+      readRange: (path: string, offset: number, length: number) => (read.push(path), storage.readRange(path, offset, length)),
+    };
     const own = await createNodeQueryEngine(counting);
     try {
       const t = await loadTable(counting, root);

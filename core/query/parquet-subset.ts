@@ -1,0 +1,260 @@
+/**
+ * A Parquet file cut down to one read's needs: the projected top-level columns of the selected row
+ * groups, as a small self-contained Parquet file (their column chunks copied back to back, the
+ * footer rewritten to match). Why: parquet-wasm's synchronous reader decodes every column chunk of
+ * a row group whatever the projection (measured: a file whose other columns are zeroed fails), and
+ * its async reader, which does fetch by column, turns any decode error into a wasm panic that kills
+ * the thread (fuzzing found it at once). With the subset, the bytes of other columns and row groups
+ * are never fetched nor copied into wasm memory, and the safe synchronous reader does the decoding.
+ *
+ * Field ids below are parquet.thrift's (FileMetaData, SchemaElement, RowGroup, ColumnChunk,
+ * ColumnMetaData, Statistics, KeyValue).
+ */
+import { TidemarkError } from '../errors';
+import { decodeStruct, encodeStruct, field, removeField, setField, T, type TList, type TStruct, type TValue } from './thrift-compact';
+
+/** Parquet physical types (parquet.thrift `Type`). */
+export const PHYSICAL = { INT32: 1, INT64: 2 } as const;
+
+export interface ChunkRange {
+  /** Byte offset of the column chunk in the file (its dictionary page, else its first data page). */
+  start: number;
+  length: number;
+}
+
+export interface ParquetFooter {
+  path: string;
+  /** The decoded FileMetaData. */
+  meta: TStruct;
+  /** Top-level columns in file order, with the leaf columns they span. */
+  columns: { name: string; firstLeaf: number; leaves: number; physicalType: number | null }[];
+  rowGroups: { numRows: number; chunks: TStruct[]; ranges: ChunkRange[] }[];
+}
+
+const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
+const text = new TextDecoder();
+
+function bad(path: string, what: string): never {
+  throw new TidemarkError('DataInvalid', `${path}: corrupt Parquet footer: ${what}`, { path });
+}
+
+function asStruct(v: TValue | undefined): TStruct | undefined {
+  return v && typeof v === 'object' && 'fields' in v ? v : undefined;
+}
+function asList(v: TValue | undefined): TList | undefined {
+  return v && typeof v === 'object' && 'items' in v ? v : undefined;
+}
+function asInt(v: TValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  return undefined;
+}
+
+/**
+ * Decodes a footer's FileMetaData (`metadata`: the bytes before the length and magic) of a file of
+ * `fileSize` bytes, and checks what a read relies on: the schema tree, one chunk per leaf column in
+ * each row group, and chunk ranges inside the file.
+ */
+export function parseFooter(metadata: Uint8Array, fileSize: number, path: string): ParquetFooter {
+  const meta = decodeStruct(metadata, path);
+  if (field(meta, 8) !== undefined) throw new TidemarkError('Unsupported', `${path}: encrypted Parquet files are not supported`, { path });
+  const schema = asList(field(meta, 2))?.items.map(asStruct) ?? [];
+  if (schema.length === 0 || schema.some((e) => !e)) bad(path, 'no schema');
+  const elements = schema as TStruct[];
+  // The schema is a depth-first flattening: each group says how many children follow.
+  let next = 1;
+  const walk = (depth: number): number => {
+    if (depth > 64) bad(path, 'schema nested too deep');
+    const el = elements[next++];
+    if (!el) bad(path, 'schema shorter than its groups say');
+    const children = asInt(field(el, 5)) ?? 0;
+    if (children < 0) bad(path, `negative child count ${children}`);
+    if (children === 0) return 1;
+    let leaves = 0;
+    for (let i = 0; i < children; i++) leaves += walk(depth + 1);
+    return leaves;
+  };
+  const topCount = asInt(field(elements[0]!, 5)) ?? 0;
+  const columns: ParquetFooter['columns'] = [];
+  let leaf = 0;
+  for (let i = 0; i < topCount; i++) {
+    const el = elements[next];
+    if (!el) bad(path, 'schema shorter than its root says');
+    const name = field(el, 4);
+    const leaves = walk(0);
+    const isLeaf = (asInt(field(el, 5)) ?? 0) === 0;
+    columns.push({ name: name instanceof Uint8Array ? text.decode(name) : '', firstLeaf: leaf, leaves, physicalType: isLeaf ? (asInt(field(el, 1)) ?? null) : null });
+    leaf += leaves;
+  }
+  if (next !== elements.length) bad(path, `${elements.length - next} schema elements outside the tree`);
+  const dataEnd = fileSize - metadata.length - 8;
+  const rowGroups = (asList(field(meta, 4))?.items ?? []).map((v, i) => {
+    const rg = asStruct(v) ?? bad(path, `row group ${i} is not a struct`);
+    const chunks = (asList(field(rg, 1))?.items ?? []).map((c) => asStruct(c) ?? bad(path, `row group ${i}: a column chunk is not a struct`));
+    if (chunks.length !== leaf) bad(path, `row group ${i} has ${chunks.length} column chunks for ${leaf} columns`);
+    const ranges = chunks.map((c, j) => {
+      if (field(c, 1) !== undefined) throw new TidemarkError('Unsupported', `${path}: column chunks stored in other files (file_path) are not supported`, { path });
+      const cm = asStruct(field(c, 3)) ?? bad(path, `row group ${i}, column ${j}: no column metadata`);
+      // As the Rust reader does (ColumnChunkMetaData::byte_range): from the dictionary page when
+      // there is one, else the first data page, for total_compressed_size bytes.
+      const start = asInt(field(cm, 11)) ?? asInt(field(cm, 9));
+      const length = asInt(field(cm, 7));
+      if (start === undefined || length === undefined || start < 0 || length < 0 || start + length > dataEnd) {
+        bad(path, `row group ${i}, column ${j}: chunk range ${start}+${length} outside the data (${dataEnd} bytes)`);
+      }
+      return { start, length };
+    });
+    const numRows = asInt(field(rg, 3));
+    if (numRows === undefined || numRows < 0) bad(path, `row group ${i}: bad row count`);
+    return { numRows, chunks, ranges };
+  });
+  return { path, meta, columns, rowGroups };
+}
+
+/** Min, max (integers of INT32/INT64 columns only) and null count of one top-level column in a row group. */
+export function chunkStatistics(footer: ParquetFooter, rowGroup: number, column: string): { min?: number | bigint; max?: number | bigint; nullCount?: number } | null {
+  const col = footer.columns.find((c) => c.name === column);
+  const rg = footer.rowGroups[rowGroup];
+  if (!col || !rg || col.leaves !== 1) return null;
+  const cm = asStruct(field(rg.chunks[col.firstLeaf]!, 3));
+  const stats = cm && asStruct(field(cm, 12));
+  if (!stats) return null;
+  const decode = (v: TValue | undefined): number | bigint | undefined => {
+    if (!(v instanceof Uint8Array)) return undefined;
+    const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    if (col.physicalType === PHYSICAL.INT32 && v.length === 4) return view.getInt32(0, true);
+    if (col.physicalType === PHYSICAL.INT64 && v.length === 8) return view.getBigInt64(0, true);
+    return undefined;
+  };
+  // min_value/max_value (6, 5) are current; min/max (2, 1) deprecated but signed for integers.
+  return { min: decode(field(stats, 6) ?? field(stats, 2)), max: decode(field(stats, 5) ?? field(stats, 1)), nullCount: asInt(field(stats, 3)) };
+}
+
+export interface SubsetPlan {
+  /** Byte ranges of the file to fetch (sorted, one per kept column chunk). */
+  ranges: ChunkRange[];
+  /** Assembles the subset file from the fetched bytes of each range (same order). */
+  build(chunks: Uint8Array[]): Uint8Array;
+}
+
+/**
+ * Plans the subset holding the top-level columns named in `keep` (file order kept) and the row
+ * groups `rowGroups` (default all).
+ */
+export function planSubset(footer: ParquetFooter, keep: Set<string>, rowGroups?: number[]): SubsetPlan {
+  const path = footer.path;
+  const kept = footer.columns.filter((c) => keep.has(c.name));
+  const leafIndexes = kept.flatMap((c) => Array.from({ length: c.leaves }, (_, i) => c.firstLeaf + i));
+  const groupIndexes = rowGroups ?? footer.rowGroups.map((_, i) => i);
+  const groups = groupIndexes.map((i) => footer.rowGroups[i] ?? bad(path, `no row group ${i}`));
+  const ranges = groups.flatMap((g) => leafIndexes.map((l) => g.ranges[l]!));
+
+  return {
+    ranges,
+    build(chunks) {
+      if (chunks.length !== ranges.length) throw new TidemarkError('Internal', `${path}: ${chunks.length} chunks fetched for ${ranges.length} ranges`, { path });
+      const parts: Uint8Array[] = [MAGIC];
+      let offset = MAGIC.length;
+      let k = 0;
+      const newGroups = groups.map((g) => {
+        const newChunks = leafIndexes.map((l) => {
+          const range = g.ranges[l]!;
+          const bytes = chunks[k++]!;
+          if (bytes.length !== range.length) throw new TidemarkError('DataInvalid', `${path}: expected ${range.length} bytes at offset ${range.start}, read ${bytes.length} (file shorter than its footer says)`, { path, offset: range.start });
+          const shift = BigInt(offset - range.start);
+          parts.push(bytes);
+          offset += bytes.length;
+          return relocateChunk(g.chunks[l]!, shift);
+        });
+        return newChunks;
+      });
+      const meta = rewriteMeta(footer, kept, leafIndexes, groupIndexes, newGroups, ranges);
+      const encoded = encodeStruct(meta);
+      const tail = new Uint8Array(8);
+      new DataView(tail.buffer).setUint32(0, encoded.length, true);
+      tail.set(MAGIC, 4);
+      parts.push(encoded, tail);
+      const total = parts.reduce((n, p) => n + p.length, 0);
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    },
+  };
+}
+
+/** A column chunk moved by `shift` bytes; page-index and bloom-filter references dropped (not copied). */
+function relocateChunk(chunk: TStruct, shift: bigint): TStruct {
+  const out: TStruct = { fields: chunk.fields.filter((f) => f.id < 4 || f.id > 7).map((f) => ({ ...f })) };
+  const offset = field(out, 2);
+  if (typeof offset === 'bigint') setField(out, 2, T.I64, offset + shift);
+  const cm = asStruct(field(chunk, 3))!;
+  const meta: TStruct = { fields: cm.fields.filter((f) => f.id !== 14 && f.id !== 15).map((f) => ({ ...f })) };
+  for (const id of [9, 10, 11]) {
+    const v = field(meta, id);
+    if (typeof v === 'bigint') setField(meta, id, T.I64, v + shift);
+  }
+  setField(out, 3, T.STRUCT, meta);
+  return out;
+}
+
+function rewriteMeta(footer: ParquetFooter, kept: ParquetFooter['columns'], leafIndexes: number[], groupIndexes: number[], newChunks: TStruct[][], ranges: ChunkRange[]): TStruct {
+  const groups = groupIndexes.map((i) => footer.rowGroups[i]!);
+  const meta: TStruct = { fields: footer.meta.fields.map((f) => ({ ...f })) };
+  // Schema: the root with the kept top-level subtrees.
+  const elements = asList(field(footer.meta, 2))!.items as TStruct[];
+  const keptElements: TValue[] = [];
+  const root: TStruct = { fields: elements[0]!.fields.map((f) => ({ ...f })) };
+  setField(root, 5, T.I32, kept.length);
+  keptElements.push(root);
+  let next = 1;
+  const subtree = (): TStruct[] => {
+    const el = elements[next++]!;
+    const out = [el];
+    const children = asInt(field(el, 5)) ?? 0;
+    for (let i = 0; i < children; i++) out.push(...subtree());
+    return out;
+  };
+  const keepNames = new Set(kept.map((c) => c.name));
+  for (const c of footer.columns) {
+    const tree = subtree();
+    if (keepNames.has(c.name)) keptElements.push(...tree);
+  }
+  setField(meta, 2, T.LIST, { elemType: T.STRUCT, items: keptElements });
+  setField(meta, 3, T.I64, BigInt(groups.reduce((n, g) => n + g.numRows, 0)));
+  // Row groups: their kept chunks; sorting columns name leaf indexes that no longer hold.
+  const oldGroups = asList(field(footer.meta, 4))!.items as TStruct[];
+  let k = 0;
+  const rgItems: TValue[] = groupIndexes.map((index, gi) => {
+    const original = oldGroups[index]!;
+    const rg: TStruct = { fields: original.fields.filter((f) => f.id !== 4).map((f) => ({ ...f })) };
+    setField(rg, 1, T.LIST, { elemType: T.STRUCT, items: newChunks[gi]! });
+    const size = leafIndexes.reduce((n) => n + ranges[k++]!.length, 0);
+    if (field(rg, 6) !== undefined) setField(rg, 6, T.I64, BigInt(size));
+    if (field(rg, 5) !== undefined) {
+      const first = newChunks[gi]![0];
+      const cm = first && asStruct(field(first, 3));
+      const start = cm && (field(cm, 11) ?? field(cm, 9));
+      if (typeof start === 'bigint') setField(rg, 5, T.I64, start);
+      else removeField(rg, 5);
+    }
+    return rg;
+  });
+  setField(meta, 4, T.LIST, { elemType: T.STRUCT, items: rgItems });
+  // The embedded Arrow schema lists every column: the Rust reader rejects it for a subset. Without
+  // it, Arrow types come from the Parquet types alone (the view casts every column to its field type).
+  const kv = asList(field(meta, 5));
+  if (kv) {
+    const items = kv.items.filter((item) => {
+      const key = asStruct(item) && field(item as TStruct, 1);
+      return !(key instanceof Uint8Array && text.decode(key) === 'ARROW:schema');
+    });
+    setField(meta, 5, T.LIST, { elemType: kv.elemType, items });
+  }
+  const orders = asList(field(meta, 7));
+  if (orders) setField(meta, 7, T.LIST, { elemType: orders.elemType, items: leafIndexes.map((l) => orders.items[l]).filter((o): o is TValue => o !== undefined) });
+  return meta;
+}

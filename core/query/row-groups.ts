@@ -1,0 +1,90 @@
+/**
+ * Row-group pruning: which row groups of a Parquet file can hold rows matching a filter, from the
+ * column chunk statistics in the footer (min/max, null count). Only integer columns (Iceberg int
+ * and long, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
+ * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
+ */
+import { compareValues } from '../lake/scan-filter';
+import { chunkStatistics, type ParquetFooter } from './parquet-subset';
+
+/** A predicate on a top-level Parquet column, by its name in the file. */
+export type ColumnPredicate =
+  | { column: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: number | bigint }
+  | { column: string; op: 'is-null' };
+
+/** Row groups read when pruning keeps some of them: their indexes and where each starts in the file. */
+export interface RowGroupSelection {
+  /** Row group indexes to read, ascending. */
+  indexes: number[];
+  /** For each selected group (same order): its first row's position in the file and its row count. */
+  ranges: { filePos: number; rows: number }[];
+  /** Rows in the file; selected rows are a subset. */
+  totalRows: number;
+}
+
+function isInteger(v: unknown): v is number | bigint {
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+}
+
+function mayMatch(p: ColumnPredicate, min: unknown, max: unknown, nullCount: bigint | number | undefined, rows: number): boolean {
+  if (p.op === 'is-null') return nullCount === undefined || Number(nullCount) > 0;
+  // A group of only NULLs matches no comparison.
+  if (nullCount !== undefined && Number(nullCount) === rows) return false;
+  if (!isInteger(min) || !isInteger(max)) return true;
+  const lo = compareValues(p.value, min);
+  const hi = compareValues(p.value, max);
+  switch (p.op) {
+    case '=':
+      return lo >= 0 && hi <= 0;
+    case '!=':
+      return !(lo === 0 && hi === 0);
+    case '<':
+      return compareValues(min, p.value) < 0;
+    case '<=':
+      return compareValues(min, p.value) <= 0;
+    case '>':
+      return compareValues(max, p.value) > 0;
+    case '>=':
+      return compareValues(max, p.value) >= 0;
+  }
+}
+
+/**
+ * The row groups that may hold matching rows, or null when every group may (read the whole file).
+ */
+export function selectRowGroups(footer: ParquetFooter, predicates: ColumnPredicate[]): RowGroupSelection | null {
+  if (predicates.length === 0) return null;
+  const indexes: number[] = [];
+  const ranges: { filePos: number; rows: number }[] = [];
+  let filePos = 0;
+  for (const [i, rg] of footer.rowGroups.entries()) {
+    const rows = rg.numRows;
+    const keep = predicates.every((p) => {
+      const stats = chunkStatistics(footer, i, p.column);
+      return !stats || mayMatch(p, stats.min, stats.max, stats.nullCount, rows);
+    });
+    if (keep) {
+      indexes.push(i);
+      ranges.push({ filePos, rows });
+    }
+    filePos += rows;
+  }
+  if (indexes.length === footer.rowGroups.length) return null;
+  return { indexes, ranges, totalRows: filePos };
+}
+
+/**
+ * SQL for a loaded row's position in the file, given DuckDB's `rowid` over the selected groups
+ * (loaded one after another): position deletes name file positions, not positions in what we read.
+ */
+export function filePositionSql(selection: RowGroupSelection | null, rowid = 'rowid'): string {
+  if (!selection) return rowid;
+  if (selection.ranges.length === 0) return rowid;
+  let loaded = 0;
+  const cases: string[] = [];
+  for (const r of selection.ranges) {
+    cases.push(`WHEN ${rowid} < ${loaded + r.rows} THEN ${rowid} + ${r.filePos - loaded}`);
+    loaded += r.rows;
+  }
+  return `(CASE ${cases.join(' ')} END)`;
+}
