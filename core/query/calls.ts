@@ -15,7 +15,7 @@ import { readColumnStats } from './column-stats';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { readKeyHistory } from './key-history';
-import { icebergPageSource, readPage, runSql, type PageSource } from './page';
+import { icebergPageSource, readIcebergWindow, readPage, runSql, type PageSource } from './page';
 import { registerPaimonView } from './paimon-view';
 import { diffRows } from './row-diff';
 import { diffSchemas, readSchemaVersion } from './schema-diff';
@@ -66,7 +66,15 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   };
 
   return {
-    'query.page': async ({ path, version, ...req }) => readPage(await deps.engine(), await pageSource(abs(path), version), req),
+    'query.page': async ({ path, version, ...req }) => {
+      const e = await deps.engine();
+      // Unsorted, unfiltered pages of a version without deletes come from the files holding them.
+      if ((await formatOf(abs(path))) === 'iceberg') {
+        const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
+        if (page) return page;
+      }
+      return readPage(e, await pageSource(abs(path), version), req);
+    },
     'query.sql': async ({ warehouse, sql, limit }) => runSql(await deps.engine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
       if ((await formatOf(abs(path))) === 'paimon') {

@@ -67,9 +67,24 @@ export interface QueryEngine {
   count(table: string | LoadedTable, options?: PlanOptions): Promise<number>;
   /** Rows at a snapshot, in file order, paged. */
   scan(table: string | LoadedTable, options?: ScanQueryOptions): Promise<ScanPage>;
+  /**
+   * Rows [offset, offset + limit) of a version in file order, loading only the data files that hold
+   * them; null when the version has delete files (then a file's live rows are known only after the
+   * merge, so the whole version is materialized instead). Opening a 10M-row table shows its first
+   * rows after one file, not all of them.
+   */
+  window(table: string | LoadedTable, options: ViewOptions, offset: number, limit: number): Promise<VersionWindow | null>;
   /** Runs SQL as is (views registered before are visible). */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
+}
+
+export interface VersionWindow {
+  columns: NestedField[];
+  rows: unknown[][];
+  /** Rows in the version (exact: no deletes). */
+  totalRows: number;
+  plan: ScanPlan;
 }
 
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
@@ -149,6 +164,30 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       if (options.offset !== undefined) sql += ` OFFSET ${Math.max(0, Math.floor(options.offset))}`;
       const r = await deps.session.query(sql);
       return { columns, rows: r.rows };
+    },
+    async window(table, options, offset, limit) {
+      const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
+      const plan = { ...(await cachedPlan(loaded, options)) };
+      if (options.schema) plan.schema = options.schema;
+      if (plan.files.some((f) => f.deletes.length > 0)) return null;
+      const totalRows = plan.files.reduce((n, f) => n + f.recordCount, 0);
+      const rows: unknown[][] = [];
+      let columns = (await buildScanView(loader, { ...plan, files: [] }, options.columns)).columns;
+      let first = 0; // position of the current file's first row in the version
+      for (const file of plan.files) {
+        const end = first + file.recordCount;
+        if (end > offset && first < offset + limit && rows.length < limit) {
+          // One file's view keeps its insertion order (a single table scan).
+          const built = await buildScanView(loader, { ...plan, files: [file] }, options.columns);
+          columns = built.columns;
+          const from = Math.max(0, offset - first);
+          const r = await deps.session.query(`${built.sql} LIMIT ${limit - rows.length} OFFSET ${from}`);
+          rows.push(...r.rows);
+        }
+        first = end;
+        if (first >= offset + limit) break;
+      }
+      return { columns, rows, totalRows, plan };
     },
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),

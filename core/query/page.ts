@@ -36,6 +36,23 @@ export async function icebergPageSource(engine: QueryEngine, path: string, versi
   };
 }
 
+/**
+ * A page read straight from the data files holding it (no sort, no filter, no delete files), or
+ * null when the whole version must be merged first.
+ */
+export async function readIcebergWindow(engine: QueryEngine, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage | null> {
+  if (req.sort.length > 0 || req.filters.length > 0) return null;
+  const w = await engine.window(path, version, req.offset, req.limit);
+  if (!w) return null;
+  return {
+    columns: w.columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
+    rows: w.rows,
+    totalRows: w.totalRows,
+    offset: req.offset,
+    snapshotId: w.plan.snapshot?.snapshotId ?? null,
+  };
+}
+
 export async function readPage(engine: QueryEngine, source: PageSource, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
   const { columns } = source;
   const byName = new Map(columns.map((c) => [c.name, c]));

@@ -56,6 +56,17 @@ function StatsPanel({ path, version, column }: { path: string; version: Version;
   );
 }
 
+/** Records and files loaded so far, with a bar (nothing once every file is in). */
+function LoadProgressText({ progress }: { progress: LoadProgress | null }) {
+  if (!progress || progress.doneFiles >= progress.totalFiles) return null;
+  return (
+    <>
+      {formatCount(progress.doneRecords)} of {formatCount(progress.totalRecords)} records ({progress.doneFiles} of {progress.totalFiles} files)
+      <progress value={progress.doneRecords} max={Math.max(1, progress.totalRecords)} />
+    </>
+  );
+}
+
 /** The rows of the chosen version in the virtualized grid, with per-column stats beside it. */
 export function DataTab({ path, version, onKey }: { path: string; version: Version; onKey(row: Record<string, unknown>): void }) {
   const [sort, setSort] = useState<GridSort[]>([]);
@@ -112,19 +123,18 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   if (!source)
     return (
       <p className="muted" role="status" data-testid="load-progress">
-        loading rows…
-        {progress && progress.doneFiles < progress.totalFiles && (
-          <>
-            {' '}
-            {formatCount(progress.doneRecords)} of {formatCount(progress.totalRecords)} records ({progress.doneFiles} of {progress.totalFiles} files)
-            <progress value={progress.doneRecords} max={Math.max(1, progress.totalRecords)} />
-          </>
-        )}
+        loading rows… <LoadProgressText progress={progress} />
       </p>
     );
   return (
     <div className="data-tab">
       <div className="toolbar">
+        {progress && progress.doneFiles < progress.totalFiles && (
+          // A sort or filter merges the whole version first: its load shows here.
+          <span className="muted" role="status" data-testid="load-progress">
+            loading the version for this order… <LoadProgressText progress={progress} />
+          </span>
+        )}
         <button className="secondary" onClick={() => setShowStats((s) => !s)} aria-pressed={showStats}>
           {showStats ? 'Hide stats' : 'Column stats'}
         </button>
