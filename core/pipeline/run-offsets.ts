@@ -97,6 +97,30 @@ export function readTableOffset(m: TableMetadata, pipeline?: string): SourceOffs
 }
 
 /**
+ * Where a restart resumes, from what the pipeline stored: `tableOffsets` (readTableOffset of each
+ * existing target and changelog table) and the checkpoint offset, which every table has committed
+ * through. `fresh`: nothing stored, the run starts from scan.startup.mode. Else the smallest table
+ * offset, each raised to the checkpoint; null when a table holds no offset (only startup modes
+ * that replay the binlog deterministically store none): the stream starts from the configuration.
+ */
+export function resolveResumePoint(tableOffsets: (SourceOffset | null)[], checkpoint: SourceOffset | null): { fresh: true } | { fresh: false; resume: SourceOffset | null } {
+  if (checkpoint === null && tableOffsets.every((o) => o === null)) return { fresh: true };
+  const effective = tableOffsets.length === 0 ? [checkpoint] : tableOffsets.map((o) => maxOffset(o, checkpoint));
+  if (effective.some((o) => o === null)) return { fresh: false, resume: null };
+  return { fresh: false, resume: (effective as SourceOffset[]).reduce((a, b) => (compareOffsets(a, b) <= 0 ? a : b)) };
+}
+
+/**
+ * Source tables (`db.table`) the stream knew at `offset`: its schema history and its snapshot
+ * phase's tables. A matched table outside the set is newly added. null when the offset carries no
+ * schema history: no table can be told newly added then.
+ */
+export function listKnownTables(offset: SourceOffset): Set<string> | null {
+  if (!offset.schemas) return null;
+  return new Set([...offset.schemas.map((s) => `${s.table.db}.${s.table.table}`), ...(offset.snapshot?.tables ?? []).map((t) => `${t.db}.${t.table}`)]);
+}
+
+/**
  * The first snapshot of main's history whose offset is at or after `offset`: the commit that
  * made a record at `offset` visible (used to fill the changelog's target snapshot id on replay).
  */

@@ -1,22 +1,31 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMySqlSource, type MySqlSourceConfig } from '../cdc';
-import type { PipelineConfig, SchemaChangeType } from './config-types';
-import { planRoutes, type PlanWarning } from './route';
+import { createMySqlSource, formatPosition, type MySqlSourceConfig, type SourceOffset } from '../cdc';
+import { loadTable } from '../lake';
+import { createLocalStorage } from '../storage/local';
+import type { PipelineConfig, SchemaChangeType, StartupOptions } from './config-types';
+import { planRoutes, type PlanWarning, type RoutePlan } from './route';
+import { checkpointFilePath } from './run';
+import { listKnownTables, readCheckpoint, readTableOffset, resolveResumePoint } from './run-offsets';
 import { toSourceConfig } from './run-source';
 import { describeBehavior } from './sink-evolution';
 import { designTarget, outputColumnTypes, type TargetColumn } from './sink-schema';
+import { changelogRoot } from './sink-writer';
 import { compileTransform } from './transform';
 
 /**
  * `tidemark plan`: what a sync would do, without writing anything. Connects to the source
- * read-only (the table listing and INFORMATION_SCHEMA), then routes, target schemas, warnings and
- * what the configured schema.change.behavior does with each kind of change.
+ * read-only (the table listing and INFORMATION_SCHEMA), reads what the pipeline already stored in
+ * the lake (offsets in snapshot summaries, the checkpoint file), then routes, each source table's
+ * capture state, target schemas, warnings and what the configured schema.change.behavior does
+ * with each kind of change.
  */
 export interface PipelinePlan {
   pipeline: string;
   source: string;
-  sourceTables: { table: string; primaryKey: string[]; targets: string[]; transform: number | null }[];
+  /** Binlog position the next sync resumes at; null before the first commit (or when it replays from scan.startup.mode). */
+  resumeFrom: string | null;
+  sourceTables: { table: string; primaryKey: string[]; targets: string[]; transform: number | null; capture: TableCapture }[];
   targets: {
     table: string;
     path: string;
@@ -35,10 +44,32 @@ export interface PipelinePlan {
   commitIntervalMs: number;
 }
 
+/**
+ * Where a source table stands for the next sync, decided as the runner decides it on start:
+ * - `initial`: the pipeline has committed nothing yet; the run starts per scan.startup.mode.
+ * - `captured`: known at the resume point (snapshot done, or none needed); streamed on.
+ * - `snapshotting`: in the snapshot phase stored at the resume point (chunk state); the snapshot resumes.
+ * - `newly-added`: matched now, unknown at the resume point. `handling` follows Flink CDC:
+ *   `snapshot` (scan.newly-added-table.enabled) snapshots it, then streams it; `binlog`
+ *   (scan.binlog.newly-added-table.enabled) streams it from the resume point only; `not-captured`
+ *   when neither option is set.
+ * `action` says it in words.
+ */
+export type TableCapture =
+  | { state: 'initial' | 'captured' | 'snapshotting'; action: string }
+  | { state: 'newly-added'; handling: 'snapshot' | 'binlog' | 'not-captured'; action: string };
+
 export async function planPipeline(config: PipelineConfig, overrides: Partial<MySqlSourceConfig> = {}): Promise<PipelinePlan> {
   const sourceConfig = toSourceConfig(config, overrides);
   const schemas = await createMySqlSource(sourceConfig).describeTables();
-  const plan = planRoutes(config, schemas.map((s) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) })));
+  const infos = schemas.map((s) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) }));
+  const plan = planRoutes(config, infos);
+  const stored = await readResumePoint(config, plan);
+  const captures = new Map(plan.tables.map((t) => [`${t.source.db}.${t.source.table}`, planCapture(config, stored, `${t.source.db}.${t.source.table}`)]));
+  // The runner drops a newly added table it does not capture before it routes: no target is
+  // created or fed for it, and the warnings are those of the tables it does capture.
+  const skipped = new Set([...captures].filter(([, c]) => c.state === 'newly-added' && c.handling === 'not-captured').map(([k]) => k));
+  const captured = skipped.size === 0 ? plan : planRoutes(config, infos.filter((i) => !skipped.has(`${i.db}.${i.table}`)));
   const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter));
   const typesBySource = new Map<string, Map<string, string>>();
   for (const sp of plan.tables) {
@@ -49,14 +80,16 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   return {
     pipeline: config.pipeline.name,
     source: `${config.source.type} ${config.source.hostname}:${config.source.port}`,
+    resumeFrom: !stored.fresh && stored.resume ? formatPosition(stored.resume) : null,
     sourceTables: plan.tables.map((t) => ({
       table: `${t.source.db}.${t.source.table}`,
       primaryKey: schemas.find((s) => s.table.db === t.source.db && s.table.table === t.source.table)?.primaryKey ?? [],
       targets: t.targets.map((x) => `${x.target.db}.${x.target.table}`),
       transform: t.transformIndex,
+      capture: captures.get(`${t.source.db}.${t.source.table}`)!,
     })),
-    targets: plan.targets.map((tp) => {
-      const firstSource = plan.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
+    targets: captured.targets.map((tp) => {
+      const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
       const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null);
       const path = join(config.sink.warehouse, tp.target.db, tp.target.table);
@@ -73,17 +106,92 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     }),
     notCaptured: plan.notCaptured,
     excluded: plan.excluded,
-    warnings: plan.warnings,
+    warnings: captured.warnings,
     schemaChangeBehavior: config.pipeline.schemaChangeBehavior,
     schemaChanges: describeBehavior(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges),
     commitIntervalMs: config.pipeline.checkpointIntervalMs,
   };
 }
 
+type StoredState = ReturnType<typeof resolveResumePoint>;
+
+/**
+ * The resume point the runner would take, read (never written) from the same places: the offset
+ * of every existing target and changelog table of the routes, and the pipeline checkpoint file.
+ */
+async function readResumePoint(config: PipelineConfig, plan: RoutePlan): Promise<StoredState> {
+  const storage = createLocalStorage();
+  const offsets: (SourceOffset | null)[] = [];
+  for (const tp of plan.targets) {
+    const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
+    if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
+    for (const root of roots) {
+      // As the runner: a folder without a published version (a creator killed before v1) is not a table yet.
+      const metadataDir = join(root, 'metadata');
+      if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) continue;
+      offsets.push(readTableOffset((await loadTable(storage, root)).metadata, config.pipeline.name));
+    }
+  }
+  const checkpoint = await readCheckpoint(checkpointFilePath(config));
+  return resolveResumePoint(offsets, checkpoint?.offset ?? null);
+}
+
+/** What the next sync does with source table `table` (`db.table`), given what is stored. */
+function planCapture(config: PipelineConfig, stored: StoredState, table: string): TableCapture {
+  if (stored.fresh) return { state: 'initial', action: describeStartup(config.source.startup) };
+  const resume = stored.resume;
+  if (resume === null) {
+    return { state: 'captured', action: `streamed again from scan.startup.mode ${config.source.startup.mode}; what the lake has is skipped` };
+  }
+  const known = listKnownTables(resume);
+  if (known && !known.has(table)) {
+    const at = formatPosition(resume);
+    // Both options set: the runner snapshots (scan.newly-added-table.enabled wins).
+    if (config.source.newlyAddedTableEnabled) {
+      return { state: 'newly-added', handling: 'snapshot', action: 'snapshotted, then streamed (scan.newly-added-table.enabled)' };
+    }
+    if (config.source.binlogNewlyAddedTableEnabled) {
+      return { state: 'newly-added', handling: 'binlog', action: `streamed from ${at} only, changes before it are not read (scan.binlog.newly-added-table.enabled); set scan.newly-added-table.enabled: true to snapshot it` };
+    }
+    return { state: 'newly-added', handling: 'not-captured', action: 'not captured; set scan.newly-added-table.enabled: true to snapshot and stream it' };
+  }
+  const snapshot = resume.snapshot;
+  const index = snapshot ? snapshot.tables.findIndex((t) => `${t.db}.${t.table}` === table) : -1;
+  if (snapshot && index >= snapshot.tableIndex) {
+    if (index > snapshot.tableIndex) return { state: 'snapshotting', action: 'snapshot not started yet, then streamed' };
+    return { state: 'snapshotting', action: `snapshot resumes ${snapshot.lastKey === null ? 'at its first chunk' : `after key ${snapshot.lastKey}`}, then streamed` };
+  }
+  return { state: 'captured', action: index >= 0 ? 'snapshot done; streamed on' : 'streamed on' };
+}
+
+/** What a first sync does with every table under scan.startup.mode. */
+function describeStartup(s: StartupOptions): string {
+  switch (s.mode) {
+    case 'initial':
+      return 'initial snapshot, then streamed';
+    case 'snapshot':
+      return 'initial snapshot only (scan.startup.mode snapshot)';
+    case 'latest-offset':
+      return 'streamed from the binlog end, no snapshot (scan.startup.mode latest-offset)';
+    case 'earliest-offset':
+      return 'streamed from the earliest binlog, no snapshot (scan.startup.mode earliest-offset)';
+    case 'specific-offset':
+      return `streamed from ${s.gtidSet !== null ? `GTID set ${s.gtidSet}` : `${s.file}:${s.pos ?? 4}`}, no snapshot (scan.startup.mode specific-offset)`;
+    case 'timestamp':
+      return `streamed from ${new Date(s.timestampMillis).toISOString()}, no snapshot (scan.startup.mode timestamp)`;
+  }
+}
+
+/** The label of a capture state in the text form. */
+const CAPTURE_LABEL: Record<TableCapture['state'], string> = { initial: 'first sync', captured: 'captured', snapshotting: 'snapshot in progress', 'newly-added': 'newly added' };
+
 /** Human-readable form of a plan, one fact per line. */
 export function formatPlan(p: PipelinePlan): string {
-  const lines = [`pipeline ${JSON.stringify(p.pipeline)}: ${p.source} → iceberg, commit every ${p.commitIntervalMs / 1000}s`, '', 'source tables:'];
-  for (const t of p.sourceTables) lines.push(`  ${t.table} (key ${t.primaryKey.join(', ') || 'none'}) → ${t.targets.join(', ')}${t.transform !== null ? ` via transform[${t.transform}]` : ''}`);
+  const lines = [`pipeline ${JSON.stringify(p.pipeline)}: ${p.source} → iceberg, commit every ${p.commitIntervalMs / 1000}s`, '', p.resumeFrom ? `source tables (the next sync resumes at ${p.resumeFrom}):` : 'source tables:'];
+  for (const t of p.sourceTables) {
+    lines.push(`  ${t.table} (key ${t.primaryKey.join(', ') || 'none'}) → ${t.targets.join(', ')}${t.transform !== null ? ` via transform[${t.transform}]` : ''}`);
+    lines.push(`    ${CAPTURE_LABEL[t.capture.state]}: ${t.capture.action}`);
+  }
   if (p.excluded.length) lines.push(`  excluded: ${p.excluded.join(', ')}`);
   lines.push('', 'target tables:');
   for (const t of p.targets) {
