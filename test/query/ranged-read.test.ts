@@ -11,6 +11,7 @@ import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HandlerContext } from '../../core/api/contract';
 import { FILE_CONTENT, type DataFile, type NestedField } from '../../core/lake/model';
 import { loadTable } from '../../core/lake/table';
 import { appendRows, applyRowDelta, commitSnapshot, computeMetrics, createTable, rowsToArrow } from '../../core/lake/write';
@@ -27,6 +28,7 @@ import { createLocalStorage } from '../../core/storage/local';
 import { requireSharedFixtures } from '../support/fixtures';
 
 const storage = createLocalStorage();
+const ctx: HandlerContext = { emit: () => undefined };
 let tmp: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'tidemark-ranged-'));
@@ -256,9 +258,10 @@ describe('pages straight from the data files', () => {
     const { port, bytes } = countingStorage(storage);
     const engine = await createNodeQueryEngine(port);
     const calls = createQueryCalls({ storage: port, engine: async () => engine });
+    const page = (req: { offset: number; limit: number; sort?: { column: string; desc: boolean }[] }) => calls['query.page']({ path: root, sort: [], filters: [], ...req }, ctx);
     try {
       const dataFiles = () => [...bytes.keys()].filter((p) => p.includes('/data/')).length;
-      const first = await calls['query.page']({ path: root, offset: 0, limit: 50, sort: [], filters: [] });
+      const first = await page({ offset: 0, limit: 50 });
       expect(first.totalRows).toBe(400);
       // The first page needed one data file of four.
       expect(dataFiles()).toBe(1);
@@ -267,15 +270,15 @@ describe('pages straight from the data files', () => {
       expect(merged).toHaveLength(400);
       expect(first.rows).toEqual(merged.slice(0, 50));
       for (const [offset, limit] of [[180, 40], [99, 2], [390, 50], [0, 400]] as const) {
-        expect((await calls['query.page']({ path: root, offset, limit, sort: [], filters: [] })).rows, `${offset}+${limit}`).toEqual(merged.slice(offset, offset + limit));
+        expect((await page({ offset, limit })).rows, `${offset}+${limit}`).toEqual(merged.slice(offset, offset + limit));
       }
-      expect(await calls['query.page']({ path: root, offset: 400, limit: 50, sort: [], filters: [] })).toMatchObject({ rows: [], totalRows: 400 });
-      const sorted = await calls['query.page']({ path: root, offset: 0, limit: 5, sort: [{ column: 'id', desc: false }], filters: [] });
+      expect(await page({ offset: 400, limit: 50 })).toMatchObject({ rows: [], totalRows: 400 });
+      const sorted = await page({ offset: 0, limit: 5, sort: [{ column: 'id', desc: false }] });
       expect(sorted.rows.map((r) => r[0])).toEqual([0n, 1n, 2n, 3n, 4n]);
       // With deletes there is no shortcut (null): the merged version answers.
       await applyRowDelta(root, { deleteKeys: [{ id: 5n }] });
       expect(await engine.window(root, {}, 0, 10)).toBeNull();
-      const afterDelete = await calls['query.page']({ path: root, offset: 0, limit: 400, sort: [], filters: [] });
+      const afterDelete = await page({ offset: 0, limit: 400 });
       expect(afterDelete.totalRows).toBe(399);
       expect(afterDelete.rows.map((r) => r[0])).not.toContain(5n);
     } finally {
