@@ -92,6 +92,9 @@ describe('sync manager (browser mode, private MariaDB)', () => {
     await page.getByRole('button', { name: 'Plan' }).click();
     const plan = page.getByRole('region', { name: 'Plan' });
     await expect.poll(() => plan.textContent(), { timeout: 20_000 }).toMatch(/shop\.items/);
+    // Before the first sync every source table is captured by an initial snapshot.
+    const sources = plan.getByRole('table', { name: 'Source tables' });
+    expect(await sources.locator('tbody tr').first().textContent()).toMatch(/^shop\.items.*initial: initial snapshot, then streamed$/);
     await page.screenshot({ path: join(SHOTS, 'sync-plan.png') });
   });
 

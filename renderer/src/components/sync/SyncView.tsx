@@ -163,7 +163,29 @@ export function SyncView() {
             {plan && (
               <section aria-label="Plan">
                 <h3>Plan</h3>
-                <table className="compact">
+                <table className="compact" aria-label="Source tables">
+                  <thead>
+                    <tr>
+                      <th>source</th>
+                      <th>key</th>
+                      <th>targets</th>
+                      <th>capture</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {plan.sourceTables.map((t) => (
+                      <tr key={t.table}>
+                        <td className="mono">{t.table}</td>
+                        <td>{t.primaryKey.join(', ') || 'none'}</td>
+                        <td className="mono small">{t.targets.join(', ')}</td>
+                        <td className="small">
+                          {t.capture.state === 'newly-added' ? <strong>newly added</strong> : t.capture.state}: {t.capture.action}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <table className="compact" aria-label="Target tables">
                   <thead>
                     <tr>
                       <th>target</th>
