@@ -1,8 +1,12 @@
 // Bundles the Electron entry points. Main is ESM (Electron ≥ 28) with packages left external so
 // that wasm-backed and ESM-only dependencies (duckdb-wasm, parquet-wasm, zongji) load from
 // node_modules as in Node; the sandboxed preload must be one CommonJS file with only `electron`.
+// The sync pipeline's sink worker thread (core/pipeline/sink-thread.ts) is its own entry beside
+// main.mjs: `TIDEMARK_SINK_WORKER` tells the bundled main where it is (from the sources it is
+// started through tsx instead).
 import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', sourcemap: true };
-await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['electron/main.ts'], outfile: 'electron/dist/main.mjs' });
+await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['electron/main.ts'], outfile: 'electron/dist/main.mjs', define: { TIDEMARK_SINK_WORKER: JSON.stringify('./sink-worker.mjs') } });
+await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['core/pipeline/sink-worker.ts'], outfile: 'electron/dist/sink-worker.mjs' });
 await build({ ...common, format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: 'electron/dist/preload.cjs' });

@@ -1,8 +1,8 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { comparePositions, decodeOffset, encodeOffset, type SourceOffset } from '../cdc';
-import { toTidemarkError, toWriteError } from '../errors';
+import { toTidemarkError } from '../errors';
 import type { Snapshot, TableMetadata } from '../lake';
+import { writeFileAtomic } from './file-atomic';
 
 /**
  * Source offsets as the runner stores them: in each target snapshot's summary (the exactly-once
@@ -158,20 +158,11 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | null> {
   return { pipeline: raw.pipeline, offset: decodeOffset(raw.offset), committedAtMs: raw.committedAtMs };
 }
 
-/** Replaces the file atomically (temp file + rename): a crash leaves the old or the new version. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (e) {
-    // A full or read-only disk: drop the partial temp file, name the file in the error.
-    await unlink(tmp).catch(() => undefined);
-    throw toWriteError(e, path);
-  }
+export async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
+  await writeFileAtomic(path, checkpointText(cp));
 }
 
-export async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ pipeline: cp.pipeline, offset: encodeOffset(cp.offset), committedAtMs: cp.committedAtMs }));
+/** The checkpoint file's content (the sink worker writes it at the end of a round it commits whole). */
+export function checkpointText(cp: Checkpoint): string {
+  return JSON.stringify({ pipeline: cp.pipeline, offset: encodeOffset(cp.offset), committedAtMs: cp.committedAtMs });
 }

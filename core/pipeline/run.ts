@@ -8,11 +8,13 @@ import { planRoutes, type RoutePlan, type SourceTablePlan } from './route';
 import { loadTable } from '../lake';
 import { createLocalStorage } from '../storage/local';
 import { acquirePipelineLock } from './run-lock';
-import { compareOffsets, maxOffset, readCheckpoint, readTableOffset, writeCheckpoint } from './run-offsets';
+import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, writeCheckpoint } from './run-offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { planEvolution } from './sink-evolution';
 import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
-import { changelogRoot, rollbackTable, commitTarget, evolveTarget, isCommitted, maintainTarget, markInsertsMayCollide, openTarget, toTargetRow, truncateKeys, type LakeTableState, type TargetState } from './sink-writer';
+import { changelogRoot, rollbackTable, evolveTarget, finishTarget, isCommitted, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, sealTarget, truncateKeys, type LakeTableState, type SealedTarget, type TargetState } from './sink-writer';
+import type { SinkCommitResult } from './sink-commit';
+import { createSinkCommitter, type SinkThread } from './sink-thread';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
 import { compileTransform, type CompiledTransform } from './transform';
 import type { RowMeta } from './transform-eval';
@@ -38,6 +40,8 @@ export interface RunPipelineOptions {
   /** Clock (ms since the epoch) for metrics; default Date.now. */
   now?: () => number;
   env?: WriteEnv;
+  /** Where commits are encoded (sink-thread.ts): default a worker thread, in-thread with an injected env. */
+  sinkThread?: SinkThread;
 }
 
 export interface RunPipelineResult {
@@ -98,10 +102,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return comparePositions(offset, t.committed) <= 0;
   }
 
-  async function publish(): Promise<void> {
+  /**
+   * Emits the progress and writes the status file. Writes are serialized (one temp file per path);
+   * a round does not wait for its own (see finishRound).
+   */
+  let publishing: Promise<void> = Promise.resolve();
+  function publish(): Promise<void> {
     const p = status.snapshotOf();
     emit({ type: 'sync.progress', payload: p });
-    await writeStatusFile(statusFile, p);
+    publishing = publishing.catch(() => undefined).then(() => writeStatusFile(statusFile, p));
+    return publishing;
   }
 
   /** Routes and designs targets for the known source schemas; opens (creating) new targets. */
@@ -147,18 +157,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return { sp, ts: sp.targets.map((t) => targets.get(`${t.target.db}.${t.target.table}`)!).filter(Boolean) };
   }
 
+  /** The row a target buffers for a source row image (the buffer converts it to lake values), or null when filtered out. */
   function project(sp: SourceTablePlan, t: TargetState, row: Record<string, unknown> | null, e: ChangeEvent, kind: RowMeta['dataEventType']): Record<string, unknown> | null {
     if (row === null) return null;
     const transform = sp.transformIndex === null ? null : transforms[sp.transformIndex]!;
     // op_ts of a snapshot read is 0 (the epoch), as Flink CDC's MySQL source gives it: the row has no change time.
     const projected = transform ? transform.apply(row as never, { namespaceName: null, schemaName: e.table.db, tableName: e.table.table, dataEventType: kind, opTs: e.op === 'r' ? 0 : e.opTsMs }) : row;
     if (projected === null) return null;
-    // toTargetRow only reads the row: without shard columns it needs no copy (one object less per change).
-    if (t.shardColumns.length === 0) return toTargetRow(t, projected);
+    // The buffer only reads the row: without shard columns it needs no copy (one object less per change).
+    if (t.shardColumns.length === 0) return projected;
     const withShards: Record<string, unknown> = { ...projected };
     if (t.shardColumns.includes('__table_name__')) withShards.__table_name__ = sp.source.table;
     if (t.shardColumns.includes('__schema_name__')) withShards.__schema_name__ = sp.source.db;
-    return toTargetRow(t, withShards);
+    return withShards;
   }
 
   function routeEvent(e: ChangeEvent, offset: SourceOffset, gtid: string | null): void {
@@ -188,14 +199,64 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     }
   }
 
-  /** One commit round: a snapshot per changed table at `lastOffset`, then the checkpoint file. */
-  async function commitRound(): Promise<void> {
+  /**
+   * Commit rounds are pipelined: at a round's end every target's buffer is sealed and the round is
+   * handed to the sink (by default a worker thread: dedup, Arrow, Parquet, manifests, metadata)
+   * while the next round is read. One round is in flight at most: the next one is sealed only once
+   * it is complete (checkpoint written), so snapshots and checkpoints follow each other in offset
+   * order exactly as with in-line commits, and a crash at any moment leaves the same states. A
+   * failed round fails the run at the next round's end (within one interval) or at the stop.
+   */
+  let inflight: Promise<void> | null = null;
+  let roundFailure: TidemarkError | null = null;
+  /** Offset of the last sealed round (a round with nothing new is skipped). */
+  let sealedOffset: SourceOffset | null = null;
+  const fail = (e: unknown) => {
+    roundFailure ??= toTidemarkError(e);
+  };
+
+  /** Waits for the round in flight; throws its failure. */
+  async function settleRound(): Promise<void> {
+    if (inflight) await inflight;
+    inflight = null;
+    if (roundFailure) throw roundFailure;
+  }
+
+  /** Ends the round at `lastOffset` (once the previous one is complete) and starts committing it. */
+  async function startRound(): Promise<void> {
+    await settleRound();
     lastRoundAt = now();
-    if (lastOffset === null || (roundOffset !== null && compareOffsets(lastOffset, roundOffset) === 0)) return;
+    if (lastOffset === null || (sealedOffset !== null && compareOffsets(lastOffset, sealedOffset) === 0)) return;
     const offset = lastOffset;
+    sealedOffset = offset;
     const commitNow = now();
-    for (const t of targets.values()) {
-      const outcome = await commitTarget(t, name, offset, commitNow, env);
+    const sealed = [...targets.values()].map(sealTarget);
+    const summary = offsetSummary(name, offset);
+    // The checkpoint comes after everything of the round: with changelog rows or maintenance to do
+    // here, it is written here after them; else the sink writes it after the commits, and the
+    // round needs this thread's event loop only for the one reply (a busy binlog reader delays
+    // every turn of it).
+    const mainWork = maintenanceEnabled(config) || sealed.some((s) => s.target.changelog !== null && s.changelog.length > 0);
+    const committing = committer.commit({
+      commits: sealed.filter((s) => s.changes !== null).map((s) => ({ root: s.target.root, changes: s.changes!, summary })),
+      checkpoint: mainWork ? null : { path: checkpointFilePath(config), text: checkpointText({ pipeline: name, offset, committedAtMs: commitNow }) },
+    });
+    inflight = finishRound(offset, commitNow, sealed, committing, !mainWork, status.bufferedTransactions).catch(fail);
+  }
+
+  /** One commit round, to its end: commits everything buffered up to `lastOffset`. */
+  async function commitRound(): Promise<void> {
+    await startRound();
+    await settleRound();
+  }
+
+  /** Completes a sealed round: the targets take in their new snapshots, changelogs and maintenance, then the checkpoint. */
+  async function finishRound(offset: SourceOffset, commitNow: number, sealed: SealedTarget[], committing: Promise<SinkCommitResult[]>, checkpointWritten: boolean, transactions: number): Promise<void> {
+    const results = await committing;
+    let next = 0;
+    for (const s of sealed) {
+      const t = s.target;
+      const outcome = await finishTarget(s, s.changes ? results[next++]! : null, name, offset, commitNow, env);
       if (outcome) {
         commits++;
         const stats = status.table(t.id);
@@ -209,7 +270,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       for (const note of await maintainTarget(t, config, name, commitNow, env)) emit({ type: 'sync.warning', payload: { message: note } });
     }
     // Every table now holds everything up to `offset` (unchanged tables had nothing to add).
-    await writeCheckpoint(checkpointFilePath(config), { pipeline: name, offset, committedAtMs: commitNow });
+    if (!checkpointWritten) await writeCheckpoint(checkpointFilePath(config), { pipeline: name, offset, committedAtMs: commitNow });
     for (const t of targets.values()) {
       t.committed = maxOffset(t.committed, offset);
       if (t.changelog) t.changelog.committed = maxOffset(t.changelog.committed, offset);
@@ -217,8 +278,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     roundOffset = offset;
     status.committedPosition = formatPosition(offset);
     status.committedGtid = offset.gtidSet;
-    status.bufferedTransactions = 0;
-    await publish();
+    status.bufferedTransactions -= transactions;
+    // Not awaited (the round is complete without it); a failed write fails the run like a failed round.
+    publish().catch(fail);
   }
 
   async function applySchemaChange(ev: SchemaChangeEvent): Promise<void> {
@@ -254,7 +316,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   // One runner per pipeline and warehouse (run-lock.ts), taken before anything is read or written:
   // a second runner of the same pipeline would commit every change twice.
-  const lock = await acquirePipelineLock(lockFilePath(config), name, now);
+  // Started first: the worker loads its modules while the lock is taken and the source connects.
+  const committer = createSinkCommitter(env, options.sinkThread);
+  let lock: Awaited<ReturnType<typeof acquirePipelineLock>>;
+  try {
+    lock = await acquirePipelineLock(lockFilePath(config), name, now);
+  } catch (e) {
+    await committer.close();
+    throw e;
+  }
   let stopRequested = false;
   const onAbort = () => {
     stopRequested = true;
@@ -351,7 +421,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (abortWait) options.signal?.removeEventListener('abort', abortWait);
       if (r === 'abort') break;
       if (r === 'tick') {
-        await commitRound();
+        await startRound();
         continue;
       }
       pending = null;
@@ -363,15 +433,18 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole
       // (440k rows in one round, 27% of the time in GC) and committed only when it ran dry.
-      if (now() - lastRoundAt >= interval) await commitRound();
+      if (now() - lastRoundAt >= interval) await startRound();
     }
     status.phase = 'stopping';
     await commitRound();
     status.phase = 'stopped';
     await publish();
+    if (roundFailure) throw roundFailure;
     return { offset: roundOffset, commits, progress: status.snapshotOf() };
   } catch (e) {
     const err = toTidemarkError(e);
+    // A round still in flight ends first (committed or failed): the status written last is the failure.
+    if (inflight) await inflight;
     status.phase = 'failed';
     status.lastError = `${err.code}: ${err.message}`;
     await publish().catch(() => {});
@@ -381,6 +454,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     await source.stop().catch(() => {});
     if (pending) await Promise.race([pending.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await iterator?.return(undefined).catch(() => undefined);
+    // No commit may outlive the lock: another runner could start writing the same tables.
+    if (inflight) await inflight;
+    await committer.close();
     await lock.release();
   }
 

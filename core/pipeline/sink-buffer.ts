@@ -1,94 +1,205 @@
 import { TidemarkError } from '../errors';
 import { valueKey } from '../lake';
-import type { RowDelta } from '../lake/write';
+import { selectColumnBatch, type ColumnBatch, type ColumnDelta } from '../lake/write';
+import { lakeValueConverter } from './sink-schema';
 
 type LakeRow = Record<string, unknown>;
 
+/** A change of a sealed round: an insert, the after image of an update (or colliding insert), a key delete. */
+export const OP_INSERT = 0;
+export const OP_UPSERT = 1;
+export const OP_DELETE = 2;
+
 /**
- * The changes of one target table within one commit interval, deduplicated by key: only each
- * key's final state is written. A key whose first change in the interval is an insert cannot
- * exist in the lake yet (exactly-once: its insert was never committed), so it needs no equality
- * delete; any other key gets one. Because intermediate states are never written, no row written
- * in this commit is later deleted in it, so position deletes (Flink's way of retracting rows it
- * streamed earlier in a checkpoint) are never needed.
+ * One target's changes of one commit round, in arrival order and column form: `ops[i]` is change
+ * i's kind and `values[c][i]` its source value of column `columns[c]` (a delete holds its key
+ * columns only, null elsewhere), not yet converted to the lake type `types[c]` (toLakeValues). Plain
+ * data: it is posted to the sink worker as it is (source values are primitives or bytes).
+ */
+export interface SealedChanges {
+  table: string;
+  key: string[];
+  columns: string[];
+  /** Lake type of each column (sink-schema.ts lakeValueConverter). */
+  types: string[];
+  count: number;
+  ops: number[];
+  values: unknown[][];
+}
+
+/** A buffer column: its target name and lake type. */
+export interface BufferColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * The changes of one target table within one commit interval, appended as they come in column
+ * form and converted to lake values and deduplicated by key only when committed (toLakeValues,
+ * netChanges, in the sink worker): the main thread, which also reads the binlog, does no per-key
+ * bookkeeping, no value conversion and builds no row object.
  */
 export class TableBuffer {
-  /** `key` is only filled once the entry is deleted: a put's key is read from its row. */
-  private readonly byKey = new Map<string | number | bigint, { row: LakeRow | null; priorMayExist: boolean; key: LakeRow | null }>();
-  /** Rows of a table without identifier fields: insert-only. */
-  private readonly keyless: LakeRow[] = [];
-  changes = 0;
+  private ops: number[] = [];
+  private values: unknown[][];
+  private readonly names: string[];
+  private readonly types: string[];
+  private readonly isKey: boolean[];
 
   constructor(
     readonly tableId: string,
     private readonly key: string[],
-  ) {}
-
-  /**
-   * The map key of a row, without allocating a key object (hot path). One integer column: the
-   * number or bigint itself (no string to build and hash; a column's values all have one lake
-   * type, and valueKey texts start with a letter, so they never meet a number); else valueKey.
-   */
-  private textOf(row: LakeRow): string | number | bigint {
-    const key = this.key;
-    if (key.length === 1) {
-      const v = row[key[0]!];
-      return typeof v === 'number' || typeof v === 'bigint' ? v : valueKey(v ?? null);
-    }
-    return valueKey(key.map((k) => row[k] ?? null));
+    columns: BufferColumn[],
+  ) {
+    this.names = columns.map((c) => c.name);
+    this.types = columns.map((c) => c.type);
+    this.isKey = this.names.map((n) => key.includes(n));
+    const missing = key.filter((k) => !this.names.includes(k));
+    if (missing.length > 0) throw new TidemarkError('Internal', `${tableId}: key column ${missing.join(', ')} is not a column of the table`, { table: tableId });
+    this.values = this.names.map(() => []);
   }
 
-  private keyRow(row: LakeRow): LakeRow {
-    const key: LakeRow = {};
-    for (const k of this.key) key[k] = row[k] ?? null;
-    return key;
-  }
-
-  /** An insert (`mayExist` false) or the after image of an update / a colliding insert. */
-  put(row: LakeRow, mayExist: boolean): void {
-    this.changes++;
-    if (this.key.length === 0) {
-      if (mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
-      this.keyless.push(row);
-      return;
-    }
-    const text = this.textOf(row);
-    const entry = this.byKey.get(text);
-    if (entry) entry.row = row;
-    else this.byKey.set(text, { row, priorMayExist: mayExist, key: null });
-  }
-
-  delete(row: LakeRow): void {
-    this.changes++;
-    if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
-    const text = this.textOf(row);
-    const entry = this.byKey.get(text);
-    if (entry) {
-      entry.row = null;
-      entry.key ??= this.keyRow(row);
-    } else this.byKey.set(text, { row: null, priorMayExist: true, key: this.keyRow(row) });
+  /** Changes appended since the last seal. */
+  get changes(): number {
+    return this.ops.length;
   }
 
   get empty(): boolean {
-    return this.byKey.size === 0 && this.keyless.length === 0;
+    return this.ops.length === 0;
   }
 
-  /** The interval's net effect as one row delta (inserts, upserts, key deletes). */
-  toDelta(): { delta: RowDelta; rows: number } {
-    const inserts: LakeRow[] = [...this.keyless];
-    const upserts: LakeRow[] = [];
-    const deleteKeys: LakeRow[] = [];
-    for (const e of this.byKey.values()) {
-      if (e.row && e.priorMayExist) upserts.push(e.row);
-      else if (e.row) inserts.push(e.row);
-      else if (e.priorMayExist) deleteKeys.push(e.key!);
+  /** Column `c` of a source row: MySQL column names are case-insensitive, so a projection may spell them differently. */
+  private read(row: LakeRow, c: number): unknown {
+    const name = this.names[c]!;
+    const v = row[name];
+    if (v !== undefined) return v;
+    const hit = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
+    return hit === undefined ? null : row[hit];
+  }
+
+  /** An insert (`mayExist` false) or the after image of an update / a colliding insert (a projected source row). */
+  put(row: LakeRow, mayExist: boolean): void {
+    if (this.key.length === 0 && mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+    const values = this.values;
+    for (let c = 0; c < values.length; c++) values[c]!.push(this.read(row, c));
+    this.ops.push(mayExist ? OP_UPSERT : OP_INSERT);
+  }
+
+  /**
+   * A delete of the row with the key of `row`: a projected source row, or key values read back from
+   * the table (lake values convert to themselves). Only its key columns are read.
+   */
+  delete(row: LakeRow): void {
+    if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+    const values = this.values;
+    for (let c = 0; c < values.length; c++) values[c]!.push(this.isKey[c] ? this.read(row, c) : null);
+    this.ops.push(OP_DELETE);
+  }
+
+  /** Takes the appended changes; the buffer starts over empty. */
+  seal(): SealedChanges {
+    const sealed: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.values };
+    this.ops = [];
+    this.values = this.names.map(() => []);
+    return sealed;
+  }
+}
+
+/**
+ * Converts the sealed source values to lake values in place (toLakeValue, column by column; a
+ * value that does not fit its column fails naming `table.column`). Lake values convert to
+ * themselves, so key values read back from the table may sit among source values.
+ */
+export function toLakeValues(s: SealedChanges): void {
+  s.columns.forEach((name, c) => {
+    const convert = lakeValueConverter(s.types[c]!, `${s.table}.${name}`);
+    const values = s.values[c]!;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) values[i] = convert(v);
     }
-    return { delta: { inserts, upserts, deleteKeys }, rows: inserts.length + upserts.length + deleteKeys.length };
-  }
+  });
+}
 
-  clear(): void {
-    this.byKey.clear();
-    this.keyless.length = 0;
-    this.changes = 0;
+/**
+ * The round's net effect per key, as change positions: only each key's final state is written. A
+ * key whose first change in the round is an insert cannot exist in the lake yet (exactly-once: its
+ * insert was never committed), so it needs no equality delete; any other key gets one. Because
+ * intermediate states are never written, no row written in this commit is later deleted in it, so
+ * position deletes (Flink's way of retracting rows it streamed earlier in a checkpoint) are never
+ * needed. Keys come in order of first appearance; a table without key only has inserts.
+ */
+export function netChanges(s: SealedChanges): { inserts: number[]; upserts: number[]; deletes: number[] } {
+  if (s.key.length === 0) return { inserts: s.ops.map((_, i) => i), upserts: [], deletes: [] };
+  const keyColumns = s.key.map((k) => s.values[s.columns.indexOf(k)]!);
+  const single = keyColumns.length === 1 ? keyColumns[0]! : null;
+  if (single && strictlyIncreasingInserts(s.ops, single)) return { inserts: s.ops.map((_, i) => i), upserts: [], deletes: [] };
+  // Per key (by first appearance): its final row (-1 once deleted), whether a row may exist in the
+  // lake before the round, and a position holding its key values.
+  const slotOf = new Map<string | number | bigint, number>();
+  const finalRow: number[] = [];
+  const priorMayExist: boolean[] = [];
+  const keyAt: number[] = [];
+  for (let i = 0; i < s.count; i++) {
+    // One integer column: the number or bigint itself is the map key (no text to build and hash; a
+    // column's values all have one lake type, and valueKey texts start with a letter, so they never
+    // meet a number); else valueKey.
+    let key: string | number | bigint;
+    if (single) {
+      const v = single[i];
+      key = typeof v === 'number' || typeof v === 'bigint' ? v : valueKey(v ?? null);
+    } else key = valueKey(keyColumns.map((c) => c[i] ?? null));
+    const op = s.ops[i]!;
+    const slot = slotOf.get(key);
+    if (slot === undefined) {
+      slotOf.set(key, finalRow.length);
+      finalRow.push(op === OP_DELETE ? -1 : i);
+      priorMayExist.push(op !== OP_INSERT);
+      keyAt.push(i);
+    } else finalRow[slot] = op === OP_DELETE ? -1 : i;
   }
+  const inserts: number[] = [];
+  const upserts: number[] = [];
+  const deletes: number[] = [];
+  for (let k = 0; k < finalRow.length; k++) {
+    const row = finalRow[k]!;
+    if (row >= 0 && priorMayExist[k]) upserts.push(row);
+    else if (row >= 0) inserts.push(row);
+    else if (priorMayExist[k]) deletes.push(keyAt[k]!);
+  }
+  return { inserts, upserts, deletes };
+}
+
+/**
+ * Whether every change is an insert and the (one) key column's values are numbers or bigints in
+ * strictly increasing order: then every key is distinct and the round is its own net effect (the
+ * common catch-up of an auto-increment table, without a map of every key).
+ */
+function strictlyIncreasingInserts(ops: number[], keys: unknown[]): boolean {
+  let prev: unknown = null;
+  for (let i = 0; i < ops.length; i++) {
+    const v = keys[i];
+    if (ops[i] !== OP_INSERT || (typeof v !== 'number' && typeof v !== 'bigint')) return false;
+    if (prev !== null && !((prev as number) < v)) return false;
+    prev = v;
+  }
+  return true;
+}
+
+/**
+ * The round's net effect as a column delta (inserts and upserts added, upserted and deleted keys
+ * equality-deleted) and its row count. Converts `s` to lake values first (in place).
+ */
+export function toColumnDelta(s: SealedChanges): { delta: ColumnDelta; rows: number } {
+  toLakeValues(s);
+  const { inserts, upserts, deletes } = netChanges(s);
+  const batch: ColumnBatch = { length: s.count, columns: Object.fromEntries(s.columns.map((name, c) => [name, s.values[c]!])) };
+  return {
+    delta: {
+      // Only inserts, each of its own key: they are the whole round in order, the columns as they are.
+      added: inserts.length === s.count ? batch : selectColumnBatch(batch, upserts.length === 0 ? inserts : [...inserts, ...upserts], s.columns),
+      deleteKeys: selectColumnBatch(batch, deletes.length === 0 ? upserts : [...upserts, ...deletes], s.key),
+    },
+    rows: inserts.length + upserts.length + deletes.length,
+  };
 }

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
 import { TidemarkError } from '../errors';
 import { loadTable, scanRows, type TableMetadata } from '../lake';
-import { applyRowDelta, appendRows, commitTable, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
+import { appendRows, commitTable, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
 import { createLocalStorage } from '../storage/local';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
 import type { PipelineConfig } from './config-types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from './run-offsets';
-import { TableBuffer } from './sink-buffer';
-import { lakeValueConverter, type TargetColumn, type TargetDesign } from './sink-schema';
+import { TableBuffer, type SealedChanges } from './sink-buffer';
+import type { SinkCommitResult } from './sink-commit';
+import type { TargetColumn, TargetDesign } from './sink-schema';
 
 /**
  * One lake table the pipeline writes (a target or its changelog): where it is, its current
@@ -114,7 +115,7 @@ export async function openTarget(
     changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env, config.pipeline.name)).state;
   }
   return {
-    target: { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: new TableBuffer(design.id, state.key), changelog, pendingChangelog: [], newestOpTsMs: null },
+    target: { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: newBuffer(design.id, state.key, state.columns), changelog, pendingChangelog: [], newestOpTsMs: null },
     created,
   };
 }
@@ -124,29 +125,9 @@ export function isCommitted(t: LakeTableState, offset: SourceOffset): boolean {
   return t.committed !== null && compareOffsets(offset, t.committed) <= 0;
 }
 
-/** Per-column value converters of a target, by its columns array (replaced, never mutated, on evolution). */
-const rowConverters = new WeakMap<TargetColumn[], { names: string[]; convert: ((v: unknown) => unknown)[] }>();
-
-/** A projected source row → a lake row with exactly the target's current columns. */
-export function toTargetRow(t: TargetState, row: Record<string, unknown>): Record<string, unknown> {
-  let plan = rowConverters.get(t.columns);
-  if (!plan) {
-    plan = { names: t.columns.map((c) => c.name), convert: t.columns.map((c) => lakeValueConverter(c.type, `${t.id}.${c.name}`)) };
-    rowConverters.set(t.columns, plan);
-  }
-  const { names, convert } = plan;
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    let v = row[name];
-    if (v === undefined) {
-      // MySQL column names are case-insensitive; a projection may spell them differently.
-      const hit = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
-      v = hit === undefined ? null : row[hit];
-    }
-    out[name] = v === null ? null : convert[i]!(v);
-  }
-  return out;
+/** An empty buffer of a target with `columns` (the target's current columns; rebuilt when they change). */
+function newBuffer(id: string, key: string[], columns: TargetColumn[]): TableBuffer {
+  return new TableBuffer(id, key, columns);
 }
 
 export interface CommitOutcome {
@@ -156,35 +137,51 @@ export interface CommitOutcome {
   lagMs: number | null;
 }
 
+/** One target's round, taken from it at the round's end (its buffer and pending changelog start over). */
+export interface SealedTarget {
+  target: TargetState;
+  changes: SealedChanges | null;
+  changelog: PendingChangelogRow[];
+  newestOpTsMs: number | null;
+}
+
+export function sealTarget(t: TargetState): SealedTarget {
+  const sealed: SealedTarget = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
+  t.pendingChangelog = [];
+  t.newestOpTsMs = null;
+  return sealed;
+}
+
 /**
- * Commits one target's buffered interval as one snapshot (data files, equality deletes, and the
- * source offset in the summary, atomically), then its changelog rows with that snapshot's id.
+ * Completes one target's part of a round: takes in the snapshot the sink committed for its sealed
+ * changes (`result`, null when it had none; the snapshot holds the source offset in its summary,
+ * atomically), then commits its changelog rows with that snapshot's id.
  */
-export async function commitTarget(t: TargetState, pipeline: string, offset: SourceOffset, now: number, env: WriteEnv): Promise<CommitOutcome | null> {
-  const summary = offsetSummary(pipeline, offset);
+export async function finishTarget(s: SealedTarget, result: SinkCommitResult | null, pipeline: string, offset: SourceOffset, now: number, env: WriteEnv): Promise<CommitOutcome | null> {
+  const t = s.target;
   let outcome: CommitOutcome | null = null;
-  if (t.buffer.changes > 0) {
-    const { delta, rows } = t.buffer.toDelta();
-    const result = await applyRowDelta(t.root, delta, { summary, env });
+  if (result) {
     t.metadata = result.metadata;
     t.committed = offset;
     t.commitsSinceCompaction++;
     const snapshotId = result.metadata.currentSnapshotId!;
-    outcome = { table: t.id, snapshotId, rows, lagMs: t.newestOpTsMs === null ? null : Math.max(0, now - t.newestOpTsMs) };
-    t.buffer.clear();
-    t.newestOpTsMs = null;
+    outcome = { table: t.id, snapshotId, rows: result.rows, lagMs: s.newestOpTsMs === null ? null : Math.max(0, now - s.newestOpTsMs) };
   }
-  if (t.changelog && t.pendingChangelog.length > 0) {
-    const rows = t.pendingChangelog.map((p, i) =>
+  if (t.changelog && s.changelog.length > 0) {
+    const rows = s.changelog.map((p, i) =>
       // A change replayed after a crash may be in the target already: name the snapshot that has it.
       toChangelogRow(p, BigInt(i), p.buffered && outcome ? outcome.snapshotId : findSnapshotCovering(t.metadata, p.offset, pipeline)),
     );
-    const result = await appendRows(t.changelog.root, rows, { summary, env });
-    t.changelog.metadata = result.metadata;
+    const appended = await appendRows(t.changelog.root, rows, { summary: offsetSummary(pipeline, offset), env });
+    t.changelog.metadata = appended.metadata;
     t.changelog.committed = offset;
-    t.pendingChangelog = [];
   }
   return outcome;
+}
+
+/** Whether a round may need main-thread work after its target commits besides changelogs (compaction, snapshot expiry). */
+export function maintenanceEnabled(config: PipelineConfig): boolean {
+  return config.sink.compactionEnabled || config.sink.tidemark.expireSnapshotsMaxAgeMs !== null;
 }
 
 /** Compaction every `sink.compaction.commit.interval` commits; the summary keeps the offset. */
@@ -238,6 +235,10 @@ export async function evolveTarget(t: TargetState, changes: Parameters<typeof ev
   const result = await evolveSchema(t.root, changes, env);
   t.metadata = result.metadata;
   t.columns = columnsOf(result.metadata);
+  // Buffered rows were committed before the schema moved on (the runner's commitRound): the
+  // buffer starts over with the new columns.
+  if (!t.buffer.empty) throw new TidemarkError('Internal', `${t.id}: schema change with ${t.buffer.changes} changes still buffered`, { table: t.id });
+  t.buffer = newBuffer(t.id, t.key, t.columns);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from './run-offsets';
+import { writeFileAtomic } from './file-atomic';
 
 /**
  * Runner metrics, pushed as `sync.progress` events and kept in a status file for the UI. Plain

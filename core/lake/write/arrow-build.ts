@@ -289,10 +289,18 @@ export function buildVector(field: NestedField, values: unknown[]): Vector {
 
 /** Canonical rows → an Arrow table with field ids, in the schema's column order. */
 export function rowsToArrow(schema: Schema | { fields: NestedField[] }, rows: Record<string, unknown>[]): Table {
-  const fields = schema.fields;
-  const vectors: Record<string, Vector> = {};
-  for (const f of fields) vectors[f.name] = buildVector(f, rows.map((r) => r[f.name] ?? null));
-  return tableWithSchema(new ArrowSchema(fields.map(arrowFieldOf)), fields.map((f) => vectors[f.name]!), rows.length);
+  const columns: Record<string, unknown[]> = {};
+  for (const f of schema.fields) columns[f.name] = rows.map((r) => r[f.name] ?? null);
+  return columnsToArrow(schema.fields, columns, rows.length);
+}
+
+/**
+ * Columns of canonical values (`columns[name]` holds `length` values; an absent column is all
+ * null) → an Arrow table with field ids, in `fields` order.
+ */
+export function columnsToArrow(fields: NestedField[], columns: Record<string, unknown[] | undefined>, length: number): Table {
+  const vectors = fields.map((f) => buildVector(f, columns[f.name] ?? new Array<unknown>(length).fill(null)));
+  return tableWithSchema(new ArrowSchema(fields.map(arrowFieldOf)), vectors, length);
 }
 
 /** One record batch holding `vectors` under `schema` (keeps field metadata, unlike Table's helpers). */

@@ -4,7 +4,8 @@ import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type
 import { writeSchema } from '../serde/schema-json';
 import { applyTransform } from '../transforms';
 import { bytesToHex, valueKey } from '../values';
-import { rowsToArrow } from './arrow-build';
+import { columnsToArrow } from './arrow-build';
+import { batchValue, rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import type { WriteEnv } from './commit';
 import { makeDirectory, writeNewFile } from './file-write';
 import { computeMetrics, writeParquetBytes } from './parquet-write';
@@ -34,8 +35,13 @@ function partitionPath(spec: PartitionSpec, partition: unknown[]): string {
     .join('/');
 }
 
-async function writeOne(ctx: FileWriteContext, fields: NestedField[], rows: Record<string, unknown>[], partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
-  return writeArrowFile(ctx, rowsToArrow({ fields }, rows), partition, prefix);
+/** Row objects or a column batch → the batch of `fields` (row objects read as `row[name] ?? null`). */
+function asBatch(rows: Record<string, unknown>[] | ColumnBatch, fields: NestedField[]): ColumnBatch {
+  return Array.isArray(rows) ? rowsToColumnBatch(rows, fields.map((f) => f.name)) : rows;
+}
+
+async function writeOne(ctx: FileWriteContext, fields: NestedField[], batch: ColumnBatch, partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
+  return writeArrowFile(ctx, columnsToArrow(fields, batch.columns, batch.length), partition, prefix);
 }
 
 /** Writes an Arrow table whose fields carry `PARQUET:field_id` as one Parquet file of `partition`. */
@@ -77,24 +83,35 @@ function describe(content: 0 | 1 | 2, path: string, size: number, partition: unk
   };
 }
 
-/** Rows → one data file per partition tuple (spec partition transforms applied to each row). */
-export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string, unknown>[]): Promise<DataFile[]> {
-  const groups = new Map<string, { partition: unknown[]; rows: Record<string, unknown>[] }>();
+/**
+ * Rows (objects or a column batch) → one data file per partition tuple (spec partition transforms
+ * applied to each row).
+ */
+export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string, unknown>[] | ColumnBatch): Promise<DataFile[]> {
+  const batch = asBatch(rows, ctx.schema.fields);
+  const groups = new Map<string, { partition: unknown[]; batch: ColumnBatch }>();
   if (ctx.spec.fields.length === 0) {
     // Unpartitioned: one file, no per-row partition tuple and key.
-    if (rows.length > 0) groups.set('', { partition: [], rows });
+    if (batch.length > 0) groups.set('', { partition: [], batch });
   } else {
-    for (const row of rows) {
-      const partition = partitionOf(ctx.spec, ctx.schema, row);
-      const k = valueKey(partition);
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { partition, rows: [] }));
-      g.rows.push(row);
+    const sources = ctx.spec.fields.map((pf) => ctx.schema.fields.find((f) => f.id === pf.sourceId));
+    const byKey = new Map<string, { partition: unknown[]; indices: number[] }>();
+    for (let i = 0; i < batch.length; i++) {
+      const partition = ctx.spec.fields.map((pf, k) => {
+        const source = sources[k];
+        return source ? applyTransform(pf.transform, source.type, batchValue(batch, source.name, i)) : null;
+      });
+      const key = valueKey(partition);
+      let g = byKey.get(key);
+      if (!g) byKey.set(key, (g = { partition, indices: [] }));
+      g.indices.push(i);
     }
+    const names = ctx.schema.fields.map((f) => f.name);
+    for (const [key, g] of byKey) groups.set(key, { partition: g.partition, batch: selectColumnBatch(batch, g.indices, names) });
   }
   const out: DataFile[] = [];
   for (const g of groups.values()) {
-    const { path, size, metrics } = await writeOne(ctx, ctx.schema.fields, g.rows, g.partition, '');
+    const { path, size, metrics } = await writeOne(ctx, ctx.schema.fields, g.batch, g.partition, '');
     out.push(describe(FILE_CONTENT.data, path, size, g.partition, metrics));
   }
   return out;
@@ -104,9 +121,9 @@ export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string,
  * An equality delete file on `equalityIds` (spec "Equality Delete Files"): rows hold only those
  * columns. Written unpartitioned (ctx.spec should have no fields) so it applies across partitions.
  */
-export async function writeEqualityDeleteFile(ctx: FileWriteContext, equalityIds: number[], keys: Record<string, unknown>[]): Promise<DataFile> {
+export async function writeEqualityDeleteFile(ctx: FileWriteContext, equalityIds: number[], keys: Record<string, unknown>[] | ColumnBatch): Promise<DataFile> {
   const fields = equalityIds.map((id) => ctx.schema.fields.find((f) => f.id === id)!);
-  const { path, size, metrics } = await writeOne(ctx, fields, keys, [], 'eq-delete-');
+  const { path, size, metrics } = await writeOne(ctx, fields, asBatch(keys, fields), [], 'eq-delete-');
   return describe(FILE_CONTENT.equalityDeletes, path, size, [], metrics, { equalityIds });
 }
 
@@ -119,7 +136,7 @@ const POSITION_FIELDS: NestedField[] = [
 export async function writePositionDeleteFile(ctx: FileWriteContext, partition: unknown[], deletes: { filePath: string; pos: number }[]): Promise<DataFile> {
   const sorted = [...deletes].sort((a, b) => (a.filePath < b.filePath ? -1 : a.filePath > b.filePath ? 1 : a.pos - b.pos));
   const rows = sorted.map((d) => ({ file_path: d.filePath, pos: BigInt(d.pos) }));
-  const { path, size, metrics } = await writeOne(ctx, POSITION_FIELDS, rows, partition, 'pos-delete-');
+  const { path, size, metrics } = await writeOne(ctx, POSITION_FIELDS, asBatch(rows, POSITION_FIELDS), partition, 'pos-delete-');
   const files = new Set(sorted.map((d) => d.filePath));
   return describe(FILE_CONTENT.positionDeletes, path, size, partition, metrics, { referencedDataFile: files.size === 1 ? [...files][0]! : null });
 }

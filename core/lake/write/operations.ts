@@ -7,6 +7,7 @@ import { planScan } from '../scan-plan';
 import type { LoadedTable } from '../table';
 import { valueKey } from '../values';
 import { defaultWriteEnv, publishFirstVersion, type WriteEnv } from './commit';
+import { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import { writeDataFiles, writeEqualityDeleteFile, writePositionDeleteFile, type FileWriteContext } from './data-files';
 import { commitSnapshot, type CommitOptions } from './snapshot-commit';
 
@@ -116,29 +117,71 @@ export interface RowDelta {
   positionDeletes?: { filePath: string; pos: number }[];
 }
 
+/** A row delta in column form (see ColumnBatch): what the sync pipeline's sink worker commits. */
+export interface ColumnDelta {
+  /** Rows to add: inserts and upserts (the data file rows). */
+  added?: ColumnBatch;
+  /**
+   * Identifier values to delete with equality deletes: the upserted keys and the key deletes.
+   * Only the identifier columns are read; a key given twice is written once.
+   */
+  deleteKeys?: ColumnBatch;
+  /** Rows to delete by position: the data file path (as in the manifest) and 0-based row number. */
+  positionDeletes?: { filePath: string; pos: number }[];
+}
+
 /**
  * Row-level changes in one commit (operation `overwrite`, or `delete` when nothing is added).
  * Equality deletes are written on the identifier fields, unpartitioned so they reach every partition,
  * with this commit's sequence number: they delete older rows but not the rows added alongside.
  */
 export async function applyRowDelta(root: string, delta: RowDelta, options: WriteOptions = {}) {
+  return commitColumnDelta(root, (schema, keyNames) => ({
+    added: rowsToColumnBatch([...(delta.inserts ?? []), ...(delta.upserts ?? [])], schema.fields.map((f) => f.name)),
+    deleteKeys: rowsToColumnBatch([...(delta.upserts ?? []), ...(delta.deleteKeys ?? [])], keyNames),
+    positionDeletes: delta.positionDeletes,
+  }), options);
+}
+
+/** applyRowDelta with the rows as column batches (same commit, same files). */
+export async function applyColumnDelta(root: string, delta: ColumnDelta, options: WriteOptions = {}) {
+  return commitColumnDelta(root, () => delta, options);
+}
+
+/** Positions (in order) of the first row of each distinct key of `batch` over the `names` columns. */
+function distinctKeyRows(batch: ColumnBatch, names: string[]): number[] {
+  const out: number[] = [];
+  const columns = names.map((n) => batch.columns[n]);
+  const seen = new Set<string | number | bigint>();
+  for (let i = 0; i < batch.length; i++) {
+    let key: string | number | bigint;
+    if (columns.length === 1) {
+      // One column of one lake type: integers are their own set key (no text built per row).
+      const v = columns[0]?.[i] ?? null;
+      key = typeof v === 'number' || typeof v === 'bigint' ? v : valueKey(v);
+    } else key = valueKey(columns.map((c) => c?.[i] ?? null));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(i);
+  }
+  return out;
+}
+
+async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyNames: string[]) => ColumnDelta, options: WriteOptions) {
   const env = options.env ?? defaultWriteEnv;
   const abs = resolve(root);
   return commitSnapshot(abs, async (base) => {
     const m = base.metadata;
     const schema = currentSchema(m);
-    const keyRows = [...(delta.upserts ?? []), ...(delta.deleteKeys ?? [])];
-    const added = [...(delta.inserts ?? []), ...(delta.upserts ?? [])];
+    const keyNames = schema.identifierFieldIds.map((id) => schema.fields.find((f) => f.id === id)!.name);
+    const delta = deltaOf(schema, keyNames);
+    const keyRows = delta.deleteKeys?.length ?? 0;
+    const added = delta.added?.length ?? 0;
     const deleteFiles: { file: Awaited<ReturnType<typeof writeEqualityDeleteFile>>; specId: number }[] = [];
     let specs = m.partitionSpecs;
-    if (keyRows.length > 0) {
+    if (keyRows > 0) {
       if (schema.identifierFieldIds.length === 0) throw new TidemarkError('InvalidInput', `table ${abs} has no identifier fields: upserts and key deletes need them`, { path: abs });
-      const names = schema.identifierFieldIds.map((id) => schema.fields.find((f) => f.id === id)!.name);
-      const seen = new Set<string>();
-      const keys = keyRows.map((r) => Object.fromEntries(names.map((n) => [n, r[n] ?? null]))).filter((k) => {
-        const key = valueKey(k);
-        return seen.has(key) ? false : (seen.add(key), true);
-      });
+      const keys = selectColumnBatch(delta.deleteKeys!, distinctKeyRows(delta.deleteKeys!, keyNames), keyNames);
       const un = unpartitionedSpec(m);
       specs = un.specs;
       deleteFiles.push({ file: await writeEqualityDeleteFile(fileCtx(abs, base, env, un.spec), schema.identifierFieldIds, keys), specId: un.spec.specId });
@@ -155,8 +198,8 @@ export async function applyRowDelta(root: string, delta: RowDelta, options: Writ
       }
     }
     return {
-      operation: added.length > 0 ? 'overwrite' : 'delete',
-      addedDataFiles: added.length ? await writeDataFiles(fileCtx(abs, base, env), added) : [],
+      operation: added > 0 ? 'overwrite' : 'delete',
+      addedDataFiles: added > 0 ? await writeDataFiles(fileCtx(abs, base, env), delta.added!) : [],
       addedDeleteFiles: deleteFiles,
       partitionSpecs: specs,
       summary: options.summary,

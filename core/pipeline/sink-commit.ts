@@ -1,0 +1,56 @@
+import { toTidemarkError, TidemarkError } from '../errors';
+import type { TableMetadata } from '../lake';
+import { applyColumnDelta, type WriteEnv } from '../lake/write';
+import { writeFileAtomic } from './file-atomic';
+import { toColumnDelta, type SealedChanges } from './sink-buffer';
+
+/**
+ * One target's commit of one round: its sealed changes, deduplicated and written as one snapshot
+ * (data file, equality deletes, manifests) whose summary holds `summary` (the source offset), in
+ * the same atomic commit.
+ */
+export interface SinkCommitJob {
+  root: string;
+  changes: SealedChanges;
+  summary: Record<string, string>;
+}
+
+/**
+ * The sink's part of one commit round: the changed targets' commits in order, then (when the
+ * round has no other work: changelog tables, maintenance) the checkpoint file. Plain data, so it
+ * runs alike in the sink worker and in-thread, and one message each way carries a whole round.
+ */
+export interface SinkRoundJob {
+  commits: SinkCommitJob[];
+  checkpoint: { path: string; text: string } | null;
+}
+
+export interface SinkCommitResult {
+  /** The table's metadata after the commit (its current snapshot is the new one). */
+  metadata: TableMetadata;
+  /** Net rows written: inserted, upserted and deleted keys. */
+  rows: number;
+}
+
+/** Commits the round's tables one after the other (a failure stops the round there), then writes the checkpoint. */
+export async function commitSinkRound(job: SinkRoundJob, env: WriteEnv): Promise<SinkCommitResult[]> {
+  const results: SinkCommitResult[] = [];
+  for (const c of job.commits) {
+    try {
+      const { delta, rows } = toColumnDelta(c.changes);
+      const result = await applyColumnDelta(c.root, delta, { summary: c.summary, env });
+      results.push({ metadata: result.metadata, rows });
+    } catch (e) {
+      // The message names the file or column at fault; the context says which target it was.
+      const err = toTidemarkError(e);
+      throw 'table' in err.context ? err : new TidemarkError(err.code, err.message, { ...err.context, table: c.changes.table }, err);
+    }
+  }
+  if (job.checkpoint) await writeFileAtomic(job.checkpoint.path, job.checkpoint.text);
+  return results;
+}
+
+/** The tables a round commits, for messages: `a.t, b.u`. */
+export function roundTables(job: SinkRoundJob): string {
+  return job.commits.map((c) => c.changes.table).join(', ') || '(no table)';
+}

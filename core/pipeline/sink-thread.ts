@@ -1,0 +1,111 @@
+import { Worker } from 'node:worker_threads';
+import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
+import { defaultWriteEnv, type WriteEnv } from '../lake/write';
+import { commitSinkRound, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
+
+/**
+ * Where the sink's commits run. The machine the runner is sized for has 2 cores and the binlog
+ * reader keeps the main thread busy, so by default the per-commit encoding (dedup, Arrow build,
+ * Parquet with ZSTD, manifests) runs in a worker thread: the next round is read while the last
+ * one is written. `main` runs it in-thread (an injected WriteEnv: its functions cannot cross to
+ * a worker).
+ */
+export type SinkThread = 'worker' | 'main';
+
+export interface SinkCommitter {
+  readonly thread: SinkThread;
+  /** Commits a round (one result per commit, in order); rejects with a TidemarkError (naming the table) when it cannot. */
+  commit(job: SinkRoundJob): Promise<SinkCommitResult[]>;
+  /** Stops the worker (no commit may be pending). */
+  close(): Promise<void>;
+}
+
+export function createInThreadCommitter(env: WriteEnv): SinkCommitter {
+  return { thread: 'main', commit: (job) => commitSinkRound(job, env), close: async () => undefined };
+}
+
+/** Messages of the worker protocol (sink-worker.ts is the other side). */
+export type SinkWorkerRequest = { id: number; job: SinkRoundJob };
+export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } };
+
+/**
+ * esbuild's `define` sets this in the bundled Electron main process (electron/build.mjs), which
+ * ships the worker as its own bundle beside main.mjs. From the sources (tsx: the CLI, tests,
+ * benches) the worker entry is a JavaScript file that registers tsx and loads sink-worker.ts.
+ */
+declare const TIDEMARK_SINK_WORKER: string | undefined;
+
+export function defaultWorkerEntry(): URL {
+  return typeof TIDEMARK_SINK_WORKER === 'string' ? new URL(TIDEMARK_SINK_WORKER, import.meta.url) : new URL('./sink-worker-boot.mjs', import.meta.url);
+}
+
+/**
+ * The sink worker: one thread, started now (it loads while the source connects), committing the
+ * jobs posted to it. A worker that throws, exits or cannot be started fails every pending and
+ * later commit with an Internal error naming the table; it is never waited for silently. The
+ * worker keeps the process alive only while a commit is pending.
+ */
+export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCommitter {
+  const pending = new Map<number, { table: string; resolve: (r: SinkCommitResult[]) => void; reject: (e: TidemarkError) => void }>();
+  let nextId = 1;
+  let failure: string | null = null;
+  let stopped: string | null = null;
+  const worker = new Worker(entry);
+  worker.unref();
+  const failAll = (why: string) => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new TidemarkError('Internal', `sink worker ${why} while committing ${p.table}`, { table: p.table }));
+    }
+  };
+  worker.on('message', (reply: SinkWorkerReply) => {
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new TidemarkError(isErrorCode(reply.error.code) ? reply.error.code : 'Internal', reply.error.message, reply.error.context));
+  });
+  worker.on('error', (e) => {
+    failure = `failed (${toTidemarkError(e).message})`;
+  });
+  worker.on('messageerror', (e) => {
+    failure = `sent an unreadable reply (${e.message})`;
+    failAll(failure);
+  });
+  worker.on('exit', (code) => {
+    stopped = failure ?? (stopped === 'closed' ? 'was closed' : `stopped with exit code ${code}`);
+    failAll(stopped);
+  });
+  return {
+    thread: 'worker',
+    commit(job) {
+      const table = roundTables(job);
+      if (stopped !== null) return Promise.reject(new TidemarkError('Internal', `sink worker ${stopped} before committing ${table}`, { table }));
+      return new Promise<SinkCommitResult[]>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { table, resolve, reject });
+        worker.ref();
+        try {
+          worker.postMessage({ id, job } satisfies SinkWorkerRequest);
+        } catch (e) {
+          // A value structured clone cannot copy (a class instance from a custom converter).
+          pending.delete(id);
+          if (pending.size === 0) worker.unref();
+          reject(new TidemarkError('Internal', `cannot pass the changes of ${table} to the sink worker: ${toTidemarkError(e).message}`, { table }));
+        }
+      });
+    },
+    async close() {
+      if (stopped !== null) return;
+      stopped = 'closed';
+      await worker.terminate();
+    },
+  };
+}
+
+/** The committer for a run: a worker unless the write env is injected (or `thread` says otherwise). */
+export function createSinkCommitter(env: WriteEnv, thread?: SinkThread): SinkCommitter {
+  const chosen = thread ?? (env === defaultWriteEnv ? 'worker' : 'main');
+  return chosen === 'worker' ? createWorkerCommitter() : createInThreadCommitter(env);
+}

@@ -1,0 +1,152 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TidemarkError } from '../../core/errors';
+import { scanRows } from '../../core/lake';
+import { createTable, defaultWriteEnv } from '../../core/lake/write';
+import { TableBuffer, type SealedChanges } from '../../core/pipeline/sink-buffer';
+import type { SinkRoundJob } from '../../core/pipeline/sink-commit';
+import { createInThreadCommitter, createWorkerCommitter, type SinkCommitter } from '../../core/pipeline/sink-thread';
+import { createLocalStorage } from '../../core/storage/local';
+
+// The sink's commits run in a worker thread by default (sink-thread.ts). The same round committed
+// through the worker and in-thread gives the same table; a worker that dies or cannot start fails
+// the commit with a typed error naming the table, never a hang.
+const storage = createLocalStorage();
+const COLUMNS = [
+  { name: 'id', type: 'long', required: true },
+  { name: 'name', type: 'string' },
+  { name: 'amount', type: 'decimal(12,2)' },
+  { name: 'at', type: 'timestamp' },
+  { name: 'score', type: 'double' },
+];
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tidemark-sink-thread-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function newTable(name: string): Promise<string> {
+  const root = join(work, name);
+  await createTable(root, { columns: COLUMNS, identifierColumns: ['id'] });
+  return root;
+}
+
+/** Round 1 inserts 1..n; round 2 updates, deletes and re-inserts some of them, with source values as the CDC reader gives them. */
+function rounds(n: number): SealedChanges[] {
+  const b = new TableBuffer('app.orders', ['id'], COLUMNS);
+  const row = (id: number, v: number) => ({ id, name: `order-${id}-${v}`, amount: `${id}.${v % 100}`, at: BigInt(1_700_000_000_000_000 + id * 1_000_000 + v), score: id / 7 });
+  for (let id = 1; id <= n; id++) b.put(row(id, 0), false);
+  const first = b.seal();
+  for (let id = 1; id <= n; id += 3) b.put(row(id, 1), true);
+  for (let id = 2; id <= n; id += 5) b.delete({ id });
+  for (let id = 2; id <= n; id += 10) b.put(row(id, 2), false); // deleted then inserted again: an upsert
+  b.put(row(n + 1, 3), false);
+  b.delete({ id: n + 1 }); // inserted and deleted in one round: nothing
+  return [first, b.seal()];
+}
+
+async function commitRounds(committer: SinkCommitter, root: string, n: number): Promise<number[]> {
+  const rows: number[] = [];
+  for (const [i, changes] of rounds(n).entries()) {
+    const job: SinkRoundJob = { commits: [{ root, changes, summary: { 'tidemark.offset': `round-${i}` } }], checkpoint: null };
+    const [result] = await committer.commit(job);
+    rows.push(result!.rows);
+    expect(result!.metadata.snapshots.at(-1)!.summary['tidemark.offset']).toBe(`round-${i}`);
+  }
+  return rows;
+}
+
+const sorted = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+
+describe('sink worker', () => {
+  it('commits the same snapshots as the in-thread path: rows, equality deletes, summaries', async () => {
+    const viaWorker = await newTable('worker');
+    const inThread = await newTable('main');
+    const worker = createWorkerCommitter();
+    try {
+      const workerRows = await commitRounds(worker, viaWorker, 5000);
+      const mainRows = await commitRounds(createInThreadCommitter(defaultWriteEnv), inThread, 5000);
+      expect(workerRows).toEqual(mainRows);
+      // Round 2: 1667 updated keys and 1000 deleted ones, 333 of them both (updated, then deleted).
+      expect(workerRows).toEqual([5000, 1667 + 1000 - 333]);
+    } finally {
+      await worker.close();
+    }
+    const a = await scanRows(storage, viaWorker);
+    const b = await scanRows(storage, inThread);
+    expect(a.rows.length).toBe(5000 - 1000 + 500);
+    expect(sorted(a.rows)).toEqual(sorted(b.rows));
+    expect(sorted(a.rows).find((r) => r.id === 2n)).toEqual({ id: 2n, name: 'order-2-2', amount: '2.20', at: '2023-11-14T22:13:22.000002', score: 2 / 7 });
+    expect(a.plan.files.length).toBe(b.plan.files.length);
+  });
+
+  it('an error in a commit crosses the thread with its code and message, naming the table in its context', async () => {
+    const worker = createWorkerCommitter();
+    const changes = rounds(3)[0]!;
+    const missing = join(work, 'no-such-table');
+    try {
+      const viaWorker = await worker.commit({ commits: [{ root: missing, changes, summary: {} }], checkpoint: null }).catch((e: unknown) => e);
+      const inThread = await createInThreadCommitter(defaultWriteEnv).commit({ commits: [{ root: missing, changes, summary: {} }], checkpoint: null }).catch((e: unknown) => e);
+      expect(viaWorker).toBeInstanceOf(TidemarkError);
+      expect(inThread).toBeInstanceOf(TidemarkError);
+      const [w, m] = [viaWorker as TidemarkError, inThread as TidemarkError];
+      expect({ code: w.code, message: w.message, context: w.context }).toEqual({ code: m.code, message: m.message, context: m.context });
+      expect(w.code).toBe('NotFound');
+      expect(w.context.table).toBe('app.orders');
+      // The worker is still up: the next round commits.
+      const ok = await newTable('after-error');
+      const [r] = await worker.commit({ commits: [{ root: ok, changes, summary: {} }], checkpoint: null });
+      expect(r!.rows).toBe(3);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a worker that exits or throws fails the pending commit and every later one with an Internal error naming the table', async () => {
+    const root = await newTable('dying');
+    const changes = rounds(3)[0]!;
+    const job: SinkRoundJob = { commits: [{ root, changes, summary: {} }], checkpoint: null };
+    const exits = join(work, 'exits.mjs');
+    await writeFile(exits, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(7));\n");
+    const throws = join(work, 'throws.mjs');
+    await writeFile(throws, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('encoder crashed'); });\n");
+    const missing = join(work, 'missing-entry.mjs');
+    for (const [entry, why] of [
+      [exits, /^sink worker stopped with exit code 7 while committing app\.orders$/],
+      [throws, /^sink worker failed \(encoder crashed\) while committing app\.orders$/],
+      [missing, /^sink worker failed \(.*missing-entry\.mjs.*\) (while|before) committing app\.orders$/],
+    ] as const) {
+      const worker = createWorkerCommitter(pathToFileURL(entry));
+      try {
+        const err = (await worker.commit(job).catch((e: unknown) => e)) as TidemarkError;
+        expect(err).toBeInstanceOf(TidemarkError);
+        expect(err.code).toBe('Internal');
+        expect(err.message).toMatch(why);
+        expect(err.context).toEqual({ table: 'app.orders' });
+        const again = (await worker.commit(job).catch((e: unknown) => e)) as TidemarkError;
+        expect(again.code).toBe('Internal');
+        expect(again.message).toMatch(/^sink worker .* before committing app\.orders$/);
+      } finally {
+        await worker.close();
+      }
+    }
+  });
+
+  it('a value that cannot be copied to the worker fails the commit naming the table', async () => {
+    const worker = createWorkerCommitter();
+    try {
+      const b = new TableBuffer('app.fn', ['id'], [{ name: 'id', type: 'int' }, { name: 'v', type: 'string' }]);
+      b.put({ id: 1, v: (() => 'x') as unknown as string }, false);
+      const err = (await worker.commit({ commits: [{ root: join(work, 'fn'), changes: b.seal(), summary: {} }], checkpoint: null }).catch((e: unknown) => e)) as TidemarkError;
+      expect(err.code).toBe('Internal');
+      expect(err.message).toMatch(/^cannot pass the changes of app\.fn to the sink worker: /);
+    } finally {
+      await worker.close();
+    }
+  });
+});
