@@ -7,36 +7,16 @@
  */
 import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji';
 import { TidemarkError } from '../errors/index';
+import { ItemQueue, type RawItem } from './binlog-queue';
+import { captureRows, type RawRowsEvent } from './binlog-rows';
 import type { ResolvedConfig } from './config';
 import { connectionOptions, mapConnectionError } from './connect';
 import { isMissingBinlogError, parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
 import type { TableId } from './types';
 
-export interface RawRowsEvent {
-  table: TableId;
-  op: 'c' | 'u' | 'd';
-  /** zongji row images keyed by column name: plain rows for c/d, {before, after} for u. */
-  rows: unknown[];
-  /** zongji's column metadata for the table id, for columns the catalog does not know. */
-  tableMap?: TableMapEntry;
-}
-
-interface ItemBase {
-  /** Position just after this item: where to resume once it is consumed. */
-  end: BinlogPosition;
-  gtidSet: string | null;
-  /** Binlog event time in ms since the epoch. */
-  tsMs: number;
-  /** XA transactions on captured tables prepared and not yet finished at `end` (shared, never mutated). */
-  preparedXa: readonly PreparedXa[];
-}
-
-export type RawItem =
-  | (ItemBase & { kind: 'tx'; gtid: string | undefined; rowsEvents: RawRowsEvent[] })
-  | (ItemBase & { kind: 'ddl'; gtid: string | undefined; db: string; sql: string })
-  /** A commit with nothing captured, a heartbeat or a file-start event: the position moved. */
-  | (ItemBase & { kind: 'position' });
+export type { RawItem } from './binlog-queue';
+export type { RawRowsEvent } from './binlog-rows';
 
 export type BinlogStart = { file: string; pos: bigint } | { gtidSet: string };
 
@@ -70,50 +50,6 @@ const TRANSIENT_ERRNOS = new Set([1040, 1053, 1927, 2006, 2013]);
 
 const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
 
-/**
- * Columns whose text zongji builds by concatenation: TIMESTAMP, TIME, DATETIME (7, 11, 12), their
- * fractional forms (17, 18, 19) and DECIMAL (246). Such a value is a rope of small strings (a
- * DATETIME(6) one 280 bytes, measured) that every young-GC cycle copies while the transaction
- * accumulates; reading a character makes V8 flatten it in place (48 bytes) and the pieces die
- * young. Strings shorter than 13 characters are never ropes in V8.
- */
-const ROPE_TYPES = new Set([7, 11, 12, 17, 18, 19, 246]);
-/** Rope column names by a table map's column list (zongji replaces the list on each table map). */
-const ropeColumns = new WeakMap<object, string[]>();
-
-function ropeColumnsOf(tm: TableMapEntry): string[] | null {
-  const cols = tm.columns;
-  if (!cols) return null;
-  let names = ropeColumns.get(cols);
-  if (!names) ropeColumns.set(cols, (names = cols.filter((c) => ROPE_TYPES.has(c.type)).map((c) => c.name)));
-  return names;
-}
-
-function flattenRow(row: Record<string, unknown>, names: string[] | null): void {
-  if (names) {
-    for (let i = 0; i < names.length; i++) {
-      const v = row[names[i]!];
-      if (typeof v === 'string' && v.length >= 13) v.charCodeAt(0);
-    }
-    return;
-  }
-  for (const k in row) {
-    const v = row[k];
-    if (typeof v === 'string' && v.length >= 13) v.charCodeAt(0);
-  }
-}
-
-function flattenStrings(rows: unknown[], update: boolean, tm: TableMapEntry): void {
-  const names = ropeColumnsOf(tm);
-  if (names && names.length === 0) return;
-  for (const r of rows) {
-    if (update) {
-      flattenRow((r as { before: Record<string, unknown> }).before, names);
-      flattenRow((r as { after: Record<string, unknown> }).after, names);
-    } else flattenRow(r as Record<string, unknown>, names);
-  }
-}
-
 interface OpenTx {
   gtid: string | undefined;
   rowsEvents: RawRowsEvent[];
@@ -130,12 +66,8 @@ interface HeldXa {
 }
 
 export class BinlogReader {
-  private readonly queue: RawItem[] = [];
-  private head = 0;
-  private waiter: { resolve: (i: RawItem) => void; reject: (e: unknown) => void } | null = null;
-  private failure: TidemarkError | null = null;
+  private readonly items: ItemQueue;
   private zongji: ZongJi | null = null;
-  private paused = false;
   private closed = false;
   private file = '';
   /** Where to reconnect: just after the last commit (or standalone event) handed out. */
@@ -164,6 +96,14 @@ export class BinlogReader {
     this.gtids = createGtidTracker(options.flavor.kind, options.gtidSeed);
     this.seedGtidsFromStream = options.gtidSeed === null && 'file' in s && s.pos <= 4n;
     this.replayXa = options.replayXa ?? null;
+    this.items = new ItemQueue(options.config.queueHighWaterMark, (paused) => {
+      if (paused) {
+        this.zongji?.connection?.pause();
+      } else {
+        this.lastEventAt = Date.now();
+        this.zongji?.connection?.resume();
+      }
+    });
   }
 
   start(): void {
@@ -172,7 +112,7 @@ export class BinlogReader {
     // The server sends a heartbeat every interval when idle; three missed ones mean a dead link
     // that produced no socket error (e.g. a silently dropped connection).
     this.watchdog = setInterval(() => {
-      if (this.zongji && !this.paused && Date.now() - this.lastEventAt > 3 * hb) this.onConnectionLost(this.zongji, new Error('no heartbeat'));
+      if (this.zongji && !this.items.paused && Date.now() - this.lastEventAt > 3 * hb) this.onConnectionLost(this.zongji, new Error('no heartbeat'));
     }, hb);
     this.watchdog.unref();
   }
@@ -236,8 +176,7 @@ export class BinlogReader {
         const id = { db: tm.parentSchema, table: tm.tableName };
         if (!this.isCaptured(id)) return;
         if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
-        flattenStrings(e.rows, name === 'updaterows', tm);
-        this.tx.rowsEvents.push({ table: id, op: OP_BY_EVENT[name]!, rows: e.rows, tableMap: tm });
+        this.tx.rowsEvents.push(captureRows(id, OP_BY_EVENT[name]!, tm, e.rows));
         return;
       }
       case 'tablemap':
@@ -407,73 +346,22 @@ export class BinlogReader {
   private pushPosition(end: BinlogPosition, tsMs: number | null): void {
     if (end.pos <= 0n || !end.file || this.replayXa) return;
     this.resumeAt = end;
-    const gtidSet = this.gtids ? this.gtids.toString() : null;
-    // Coalesce runs of position marks so idle or uncaptured traffic costs no queue growth.
-    const last = this.queue.length > this.head ? this.queue[this.queue.length - 1] : undefined;
-    if (last && last.kind === 'position') {
-      last.end = end;
-      last.gtidSet = gtidSet;
-      last.preparedXa = this.preparedList;
-      if (tsMs !== null) last.tsMs = tsMs;
-      if (this.waiter) this.flush();
-      return;
-    }
-    this.push({ kind: 'position', end, gtidSet, tsMs: tsMs ?? Date.now(), preparedXa: this.preparedList });
+    this.items.pushPosition(end, this.gtids ? this.gtids.toString() : null, this.preparedList, tsMs);
   }
 
   private push(item: RawItem): void {
-    this.queue.push(item);
-    this.flush();
-    if (!this.paused && this.queue.length - this.head >= this.options.config.queueHighWaterMark) {
-      this.paused = true;
-      this.zongji?.connection?.pause();
-    }
-  }
-
-  private flush(): void {
-    if (!this.waiter) return;
-    if (this.head < this.queue.length) {
-      const item = this.take();
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve(item);
-    } else if (this.failure) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(this.failure);
-    }
-  }
-
-  private take(): RawItem {
-    const item = this.queue[this.head]!;
-    this.queue[this.head++] = undefined as never;
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    if (this.paused && this.queue.length - this.head <= this.options.config.queueHighWaterMark / 2) {
-      this.paused = false;
-      this.lastEventAt = Date.now();
-      this.zongji?.connection?.resume();
-    }
-    return item;
+    this.items.push(item);
   }
 
   /** The next item in binlog order; rejects with a TidemarkError when the stream failed for good. */
   next(): Promise<RawItem> {
-    if (this.head < this.queue.length) return Promise.resolve(this.take());
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    return this.items.next();
   }
 
   private fail(e: TidemarkError): void {
-    if (this.failure) return;
-    this.failure = e;
+    if (this.items.failed) return;
+    this.items.fail(e);
     this.stopInstance();
-    this.flush();
   }
 
   private onError(zongji: ZongJi, e: Error): void {
@@ -506,7 +394,7 @@ export class BinlogReader {
   }
 
   private onConnectionLost(zongji: ZongJi, cause: Error): void {
-    if (zongji !== this.zongji || this.closed || this.failure) return;
+    if (zongji !== this.zongji || this.closed || this.items.failed) return;
     const { config } = this.options;
     const now = Date.now();
     if (this.lostSince === null) this.lostSince = now;
@@ -522,12 +410,12 @@ export class BinlogReader {
       return;
     }
     this.stopInstance();
-    this.paused = false;
+    this.items.paused = false;
     const delay = this.retryDelayMs;
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (this.closed || this.failure) return;
+      if (this.closed || this.items.failed) return;
       this.reconnects++;
       this.connect();
     }, delay);
@@ -556,10 +444,6 @@ export class BinlogReader {
     const z = this.zongji;
     this.stopInstance();
     if (z) await new Promise<void>((r) => (z.stopped && !z.connection && !z.ctrlConnection ? r() : (z.once('stopped', () => r()), setTimeout(r, 2000).unref())));
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
-    }
+    this.items.close();
   }
 }

@@ -7,7 +7,9 @@
 import { TidemarkError } from '../errors/index';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { isCapturedTable, type ResolvedConfig } from './config';
-import type { RawItem, RawRowsEvent } from './binlog-reader';
+import type { RawItem } from './binlog-queue';
+import { rawRowImage, type RawRowsEvent } from './binlog-rows';
+import { compileRowBuilder, type RowBuilder } from './row-builder';
 import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
 import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
 import type { SourceOffset } from './offset';
@@ -15,8 +17,10 @@ import type { SourceOffset } from './offset';
 type Conv = (raw: unknown) => ColumnValue;
 
 interface RowPlan {
-  names: string[];
+  names: readonly string[];
   codecs: ColumnCodec[];
+  /** Builds a Row from a flat binlog row image (compiled on first use). */
+  build?: RowBuilder;
 }
 
 interface TableCodec {
@@ -149,6 +153,20 @@ export class SchemaCatalog {
     return out;
   }
 
+  /**
+   * The names' converters for rows of `id` held in the binlog reader's flat form (binlog-rows.ts),
+   * resolved once per column list. Throws DataInvalid for a column the schema does not know and
+   * the binlog's metadata does not describe.
+   */
+  binlogPlan(id: TableId, names: readonly string[], tableMap?: TableMapEntry): RowBuilder {
+    const codec = this.tables.get(formatTableId(id));
+    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
+    let plan = codec.plans.get(names);
+    if (!plan) codec.plans.set(names, (plan = { names, codecs: names.map((n) => codec.codecs.get(n) ?? this.fallbackCodec(codec, id, n, tableMap)) }));
+    plan.build ??= compileRowBuilder(plan.names, plan.codecs);
+    return plan.build;
+  }
+
   private fallbackCodec(codec: TableCodec, id: TableId, name: string, tableMap?: TableMapEntry): ColumnCodec {
     this.fallbackConverter(codec, id, name, tableMap);
     return codec.codecs.get(name)!;
@@ -186,40 +204,52 @@ export function convertTransaction(
   const out: ChangeEvent[] = [];
   const ts = item.tsMs;
   for (const ev of item.rowsEvents) {
-    convertRowsEvent(catalog, ev, ts, offset, filter, out);
+    if (filter) convertFilteredRowsEvent(catalog, ev, ts, offset, filter, out);
+    else convertRowsEvent(catalog, ev, ts, offset, out);
   }
   return out;
 }
 
-function convertRowsEvent(
-  catalog: SchemaCatalog,
-  ev: RawRowsEvent,
-  ts: number,
-  offset: SourceOffset,
-  filter: RowFilter | null,
-  out: ChangeEvent[],
-): void {
-  const table = ev.table;
-  const tm = ev.tableMap;
-  const conv = (r: Record<string, unknown>) => catalog.convertRow(table, r, tm);
+function convertRowsEvent(catalog: SchemaCatalog, ev: RawRowsEvent, ts: number, offset: SourceOffset, out: ChangeEvent[]): void {
+  const { table, values, count } = ev;
+  const build = catalog.binlogPlan(table, ev.names, ev.tableMap);
+  const n = ev.names.length;
   if (ev.op === 'u') {
-    for (const pair of ev.rows as { before: Record<string, unknown>; after: Record<string, unknown> }[]) {
-      const rb = filter ? filter.region(table, pair.before) : 'emit';
-      const ra = filter ? filter.region(table, pair.after) : 'emit';
-      if (rb === 'chunk') filter!.absorb('d', pair.before);
-      if (ra === 'chunk') filter!.absorb('c', pair.after);
-      if (rb === 'emit' && ra === 'emit') out.push({ op: 'u', before: conv(pair.before), after: conv(pair.after), table, opTsMs: ts, offset });
-      else if (rb === 'emit') out.push({ op: 'd', before: conv(pair.before), after: null, table, opTsMs: ts, offset });
-      else if (ra === 'emit') out.push({ op: 'c', before: null, after: conv(pair.after), table, opTsMs: ts, offset });
+    for (let r = 0, at = 0; r < count; r++, at += 2 * n) out.push({ op: 'u', before: build(values, at), after: build(values, at + n), table, opTsMs: ts, offset });
+  } else if (ev.op === 'c') {
+    for (let r = 0, at = 0; r < count; r++, at += n) out.push({ op: 'c', before: null, after: build(values, at), table, opTsMs: ts, offset });
+  } else {
+    for (let r = 0, at = 0; r < count; r++, at += n) out.push({ op: 'd', before: build(values, at), after: null, table, opTsMs: ts, offset });
+  }
+}
+
+function convertFilteredRowsEvent(catalog: SchemaCatalog, ev: RawRowsEvent, ts: number, offset: SourceOffset, filter: RowFilter, out: ChangeEvent[]): void {
+  const { table, values, count } = ev;
+  let build: RowBuilder | null = null;
+  const n = ev.names.length;
+  // Converted only when emitted: a row left to the snapshot is never converted (nor fails to be).
+  const conv = (image: number): Row => (build ??= catalog.binlogPlan(table, ev.names, ev.tableMap))(values, image * n);
+  if (ev.op === 'u') {
+    for (let r = 0; r < count; r++) {
+      const before = rawRowImage(ev, r);
+      const after = rawRowImage(ev, r, true);
+      const rb = filter.region(table, before);
+      const ra = filter.region(table, after);
+      if (rb === 'chunk') filter.absorb('d', before);
+      if (ra === 'chunk') filter.absorb('c', after);
+      if (rb === 'emit' && ra === 'emit') out.push({ op: 'u', before: conv(2 * r), after: conv(2 * r + 1), table, opTsMs: ts, offset });
+      else if (rb === 'emit') out.push({ op: 'd', before: conv(2 * r), after: null, table, opTsMs: ts, offset });
+      else if (ra === 'emit') out.push({ op: 'c', before: null, after: conv(2 * r + 1), table, opTsMs: ts, offset });
     }
     return;
   }
-  for (const row of ev.rows as Record<string, unknown>[]) {
-    const region = filter ? filter.region(table, row) : 'emit';
-    if (region === 'chunk') filter!.absorb(ev.op, row);
+  for (let r = 0; r < count; r++) {
+    const row = rawRowImage(ev, r);
+    const region = filter.region(table, row);
+    if (region === 'chunk') filter.absorb(ev.op, row);
     else if (region === 'emit') {
-      const r = conv(row);
-      out.push(ev.op === 'c' ? { op: 'c', before: null, after: r, table, opTsMs: ts, offset } : { op: 'd', before: r, after: null, table, opTsMs: ts, offset });
+      const built = conv(r);
+      out.push(ev.op === 'c' ? { op: 'c', before: null, after: built, table, opTsMs: ts, offset } : { op: 'd', before: built, after: null, table, opTsMs: ts, offset });
     }
   }
 }
