@@ -108,11 +108,16 @@ export class TableBuffer {
 /**
  * Converts the sealed source values to lake values in place (toLakeValue, column by column; a
  * value that does not fit its column fails naming `table.column`). Lake values convert to
- * themselves, so key values read back from the table may sit among source values.
+ * themselves, so key values read back from the table may sit among source values. Timestamps
+ * outside the key given as bigint µs stay so (ColumnBatch).
  */
 export function toLakeValues(s: SealedChanges): void {
   s.columns.forEach((name, c) => {
-    const convert = lakeValueConverter(s.types[c]!, `${s.table}.${name}`);
+    const type = s.types[c]!;
+    const general = lakeValueConverter(type, `${s.table}.${name}`);
+    // A timestamp outside the key stays bigint µs, which the write path takes as it is (ColumnBatch);
+    // key values are compared here, so they take the one canonical form.
+    const convert = (type === 'timestamp' || type === 'timestamptz') && !s.key.includes(name) ? (v: unknown) => (typeof v === 'bigint' ? v : general(v)) : general;
     const values = s.values[c]!;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];

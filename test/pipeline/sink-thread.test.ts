@@ -85,6 +85,21 @@ describe('sink worker', () => {
     expect(a.plan.files.length).toBe(b.plan.files.length);
   });
 
+  it('timestamps stay bigint µs up to the Arrow build, and partition by their day like their text', async () => {
+    const root = join(work, 'by-day');
+    await createTable(root, { columns: COLUMNS, identifierColumns: ['id'], partitionBy: [{ column: 'at', transform: 'day' }] });
+    const b = new TableBuffer('app.orders', ['id'], COLUMNS);
+    const day = 86_400_000_000n;
+    b.put({ id: 1, at: 19_000n * day + 1n }, false);
+    b.put({ id: 2, at: 19_001n * day }, false);
+    b.put({ id: 3, at: '2022-01-08T12:00:00' }, false); // day 19000 as text
+    const [r] = await createInThreadCommitter(defaultWriteEnv).commit({ commits: [{ root, changes: b.seal(), summary: {} }], checkpoint: null });
+    expect(r!.rows).toBe(3);
+    const scan = await scanRows(storage, root);
+    expect(sorted(scan.rows).map((x) => x.at)).toEqual(['2022-01-08T00:00:00.000001', '2022-01-09T00:00:00.000000', '2022-01-08T12:00:00.000000']);
+    expect(scan.plan.files.map((f) => f.partition).sort()).toEqual([['2022-01-08'], ['2022-01-09']]);
+  });
+
   it('an error in a commit crosses the thread with its code and message, naming the table in its context', async () => {
     const worker = createWorkerCommitter();
     const changes = rounds(3)[0]!;

@@ -268,6 +268,11 @@ export function buildVector(field: NestedField, values: unknown[]): Vector {
       const words = new Int32Array(data.buffer);
       values.forEach((v, i) => {
         if (v === null || v === undefined) return;
+        // µs since the epoch as given by the CDC reader (see ColumnBatch): no text round trip.
+        if (typeof v === 'bigint') {
+          data[i] = v;
+          return;
+        }
         const text = String(v);
         const fast = parseCanonicalTimestampMicros(text);
         if (fast !== null) setInt64Words(words, i, fast);

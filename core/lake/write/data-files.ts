@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
 import { writeSchema } from '../serde/schema-json';
 import { applyTransform } from '../transforms';
-import { bytesToHex, valueKey } from '../values';
+import { bytesToHex, formatTimestamp, valueKey } from '../values';
 import { columnsToArrow } from './arrow-build';
 import { batchValue, rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import type { WriteEnv } from './commit';
@@ -33,6 +33,11 @@ function partitionPath(spec: PartitionSpec, partition: unknown[]): string {
       return `${encodeURIComponent(pf.name)}=${encodeURIComponent(text)}`;
     })
     .join('/');
+}
+
+/** A batch value in its canonical form: a timestamp given as bigint µs (see ColumnBatch) as text. */
+function canonicalValue(type: NestedField['type'], v: unknown): unknown {
+  return typeof v === 'bigint' && (type === 'timestamp' || type === 'timestamptz') ? formatTimestamp(v, type === 'timestamptz') : v;
 }
 
 /** Row objects or a column batch → the batch of `fields` (row objects read as `row[name] ?? null`). */
@@ -99,7 +104,7 @@ export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string,
     for (let i = 0; i < batch.length; i++) {
       const partition = ctx.spec.fields.map((pf, k) => {
         const source = sources[k];
-        return source ? applyTransform(pf.transform, source.type, batchValue(batch, source.name, i)) : null;
+        return source ? applyTransform(pf.transform, source.type, canonicalValue(source.type, batchValue(batch, source.name, i))) : null;
       });
       const key = valueKey(partition);
       let g = byKey.get(key);
