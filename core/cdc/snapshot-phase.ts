@@ -20,6 +20,7 @@ import type { Flavor } from './flavor';
 import { comparePositions } from './offset';
 import type { RowFilter, RowRegion } from './change-processor';
 import { planChunks, readChunk, toKey, type ChunkPlan, type ChunkResult } from './snapshot-reader';
+import { snapshotRowConverter } from './snapshot-rows';
 import type { StreamState } from './stream-state';
 import { formatTableId, type ChangeEvent, type SourceRecord, type TableId } from './types';
 
@@ -62,6 +63,93 @@ function makeFilter(
   };
 }
 
+interface TableProgress {
+  rowsDone: number;
+  startedAt: number;
+  estimate: number;
+}
+
+/**
+ * Steps 2 and 3 for one chunk: drains the binlog up to its watermark, then emits its rows and a
+ * progress record. False when the table vanished during the drain (the chunk is not emitted).
+ * Advances the snapshot state and `progress.rowsDone`.
+ *
+ * A generator of its own so that nothing of the chunk (rows, events, the drain's closures) stays
+ * reachable once it is emitted: inline in the loop, the closures' context held the emitted chunk
+ * while the next one arrived, so each young-generation GC copied two chunks' rows and promoted
+ * them to the old generation (--trace-gc, 1M rows: scavenges 78–300 ms and old-space collections,
+ * against 35–45 ms and none).
+ */
+async function* emitChunk(
+  opts: SnapshotPhaseOptions,
+  plan: ChunkPlan,
+  lastKey: bigint | null,
+  chunk: ChunkResult,
+  progress: TableProgress,
+): AsyncGenerator<SourceRecord, boolean> {
+  const { state } = opts;
+  const { config, catalog } = state;
+  const snap = state.snapshot!;
+  const id = plan.schema.table;
+  // The chunk's rows by key, built only once a binlog change must be folded in (rarely).
+  let buffer: Map<string, Record<string, unknown>> | null = null;
+  const rowsByKey = () => {
+    if (!buffer) {
+      buffer = new Map();
+      for (const row of chunk.rows) buffer.set(catalog.keyOf(id, row), row);
+    }
+    return buffer;
+  };
+  const filter = makeFilter(opts, plan, lastKey, chunk.upper, rowsByKey);
+  while (comparePositions(state.pos, chunk.watermark) < 0) {
+    for (const rec of await state.step(filter)) yield rec;
+  }
+  if (!catalog.has(id)) {
+    // Dropped or renamed away during the drain (its schema change is already out): its rows
+    // are gone from the consumer's point of view, so the chunk is not emitted.
+    snap.tableIndex++;
+    snap.lastKey = null;
+    return false;
+  }
+  if (chunk.upper === null) {
+    snap.tableIndex++;
+    snap.lastKey = null;
+  } else snap.lastKey = chunk.upper.toString();
+  const now = config.now();
+  const offset = state.offset();
+  const events: ChangeEvent[] = [];
+  // The catalog may have changed during the drain (DDL); rows still carry the SELECT's columns.
+  if (buffer === null) {
+    // Rows straight from one SELECT share their keys: one conversion plan for the chunk.
+    const first = chunk.rows[0];
+    const convert = first === undefined ? null : snapshotRowConverter(catalog.get(id)!, Object.keys(first));
+    if (convert !== null) for (const raw of chunk.rows) events.push({ op: 'r', before: null, after: convert(raw), table: id, opTsMs: now, offset });
+    else for (const raw of chunk.rows) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw, undefined, chunk.rows), table: id, opTsMs: now, offset });
+  } else {
+    for (const raw of (buffer as Map<string, Record<string, unknown>>).values()) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw), table: id, opTsMs: now, offset });
+  }
+  progress.rowsDone += events.length;
+  if (events.length > 0) yield { kind: 'transaction', batch: { events, endOffset: offset, commitTsMs: now } };
+  else yield { kind: 'heartbeat', offset };
+  const elapsed = Math.max(1, now - progress.startedAt);
+  const rowsDone = progress.rowsDone;
+  const rate = (rowsDone * 1000) / elapsed;
+  const done = chunk.upper === null;
+  const estimate = progress.estimate;
+  yield {
+    kind: 'snapshot-progress',
+    progress: {
+      table: id,
+      rowsDone,
+      rowsEstimated: estimate,
+      rowsPerSecond: Math.round(rate),
+      etaMs: done ? 0 : rate > 0 && estimate > rowsDone ? Math.round(((estimate - rowsDone) * 1000) / rate) : null,
+      done,
+    },
+  };
+  return true;
+}
+
 export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenerator<SourceRecord> {
   const { state } = opts;
   const { config, catalog } = state;
@@ -78,9 +166,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
     }
     const plan = planChunks(schema, config);
     let lastKey = snap.lastKey === null ? null : BigInt(snap.lastKey);
-    const startedAt = config.now();
-    let rowsDone = 0;
-    const estimate = opts.estimates.get(name) ?? 0;
+    const progress: TableProgress = { rowsDone: 0, startedAt: config.now(), estimate: opts.estimates.get(name) ?? 0 };
     const read = (from: bigint | null) =>
       readChunk(opts.conn, opts.flavor, config, plan, from).catch((e: unknown) => {
         if ((e as { errno?: number }).errno === 1146) return null; // dropped meanwhile; the DROP reaches the consumer through the stream
@@ -98,59 +184,11 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
         snap.lastKey = null;
         break;
       }
-      // The chunk's rows by key, built only once a binlog change must be folded in (rarely).
-      let buffer: Map<string, Record<string, unknown>> | null = null;
-      const rowsByKey = () => {
-        if (!buffer) {
-          buffer = new Map();
-          for (const row of chunk.rows) buffer.set(catalog.keyOf(id, row), row);
-        }
-        return buffer;
-      };
-      const filter = makeFilter(opts, plan, lastKey, chunk.upper, rowsByKey);
-      while (comparePositions(state.pos, chunk.watermark) < 0) {
-        for (const rec of await state.step(filter)) yield rec;
-      }
-      if (!catalog.has(id)) {
-        // Dropped or renamed away during the drain (its schema change is already out): its rows
-        // are gone from the consumer's point of view, so the chunk is not emitted.
-        snap.tableIndex++;
-        snap.lastKey = null;
-        break; // a prefetched next chunk, if any, is dropped (its rejection is already handled)
-      }
-      if (chunk.upper === null) {
-        snap.tableIndex++;
-        snap.lastKey = null;
-      } else snap.lastKey = chunk.upper.toString();
-      const now = config.now();
-      const offset = state.offset();
-      const events: ChangeEvent[] = [];
-      // The catalog may have changed during the drain (DDL); rows still carry the SELECT's columns.
-      if (buffer === null) {
-        // Rows straight from one SELECT share their keys: one conversion plan for the chunk.
-        for (const raw of chunk.rows) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw, undefined, chunk.rows), table: id, opTsMs: now, offset });
-      } else {
-        for (const raw of (buffer as Map<string, Record<string, unknown>>).values()) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw), table: id, opTsMs: now, offset });
-      }
-      rowsDone += events.length;
-      if (events.length > 0) yield { kind: 'transaction', batch: { events, endOffset: offset, commitTsMs: now } };
-      else yield { kind: 'heartbeat', offset };
-      const elapsed = Math.max(1, now - startedAt);
-      const rate = (rowsDone * 1000) / elapsed;
-      const done = chunk.upper === null;
-      yield {
-        kind: 'snapshot-progress',
-        progress: {
-          table: id,
-          rowsDone,
-          rowsEstimated: estimate,
-          rowsPerSecond: Math.round(rate),
-          etaMs: done ? 0 : rate > 0 && estimate > rowsDone ? Math.round(((estimate - rowsDone) * 1000) / rate) : null,
-          done,
-        },
-      };
-      if (done) break;
-      lastKey = chunk.upper;
+      const upper = chunk.upper;
+      const emitted = yield* emitChunk(opts, plan, lastKey, chunk, progress);
+      if (!emitted) break; // a prefetched next chunk, if any, is dropped (its rejection is already handled)
+      if (upper === null) break;
+      lastKey = upper;
     }
   }
   state.snapshot = null;
