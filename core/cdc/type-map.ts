@@ -237,16 +237,24 @@ export interface ColumnCodec {
   convert: (raw: unknown) => ColumnValue;
   /**
    * When a raw value of this JS type is already canonical (ints and doubles as numbers, text as
-   * strings), the hot binlog path leaves it untouched instead of calling `convert`.
+   * strings, timestamps as bigint µs: the binlog reader holds valid DATETIME / TIMESTAMP values so),
+   * the hot binlog path leaves it untouched instead of calling `convert`.
    */
-  passthrough: 'number' | 'string' | null;
+  passthrough: 'number' | 'string' | 'bigint' | null;
 }
 
 export function makeColumnCodec(column: ColumnSchema, where: string): ColumnCodec {
   const t = column.icebergType;
   const isYear = /^year\b/i.test(column.mysqlType);
   const isWideDecimal = t.type === 'string' && /^(decimal|numeric)/i.test(column.mysqlType);
-  const passthrough = (t.type === 'int' && !isYear) || t.type === 'double' ? 'number' : t.type === 'string' && !isWideDecimal ? 'string' : null;
+  const passthrough =
+    (t.type === 'int' && !isYear) || t.type === 'double'
+      ? 'number'
+      : t.type === 'string' && !isWideDecimal
+        ? 'string'
+        : t.type === 'timestamp' || t.type === 'timestamptz'
+          ? 'bigint'
+          : null;
   return { convert: makeNonNullConverter(column, where), passthrough };
 }
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { captureRows, rawRowImage } from '../../core/cdc/binlog-rows';
+import { SchemaCatalog, convertTransaction } from '../../core/cdc/change-processor';
+import { resolveConfig } from '../../core/cdc/config';
+import { formatDateTimeText, readDateTimeText } from '../../core/cdc/datetime-text';
+import { parseDateTimeMicros } from '../../core/cdc/type-map';
 import { compileRowBuilder } from '../../core/cdc/row-builder';
 import { makeColumnCodec } from '../../core/cdc/type-map';
 import type { ColumnSchema } from '../../core/cdc/types';
@@ -48,12 +52,48 @@ describe('binlog row images (flat form) and generated row builders', () => {
     expect(b.names).toBe(a.names);
   });
 
-  it('flattens DATETIME and DECIMAL text built by concatenation without changing it', () => {
-    const parts = ['2024-01-01', ' ', '00', ':', '00', ':', '01', '.', '000001'];
-    const rope = parts.reduce((s, p) => s + p, '');
+  it('flattens DECIMAL and TIME text built by concatenation without changing it', () => {
+    const rope = ['12345678', '901234', '.', '56'].reduce((s, p) => s + p, '');
+    const time = ['-', '838', ':', '59', ':', '59', '.', '000000'].reduce((s, p) => s + p, '');
+    const types = ROW_NAMES.map((_, i) => (i === 1 ? 246 : i === 2 ? 19 : 3));
+    const ev = captureRows(table, 'c', tableMap(types), [zongjiRow(ROW_NAMES.map((_, i) => (i === 1 ? rope : i === 2 ? time : i)))]);
+    expect(ev.values.slice(1, 3)).toEqual(['12345678901234.56', '-838:59:59.000000']);
+  });
+
+  it('holds valid DATETIME / TIMESTAMP values as bigint µs and gives the exact text back', () => {
+    const texts = ['2024-01-01 00:00:01.000001', '1969-12-31 23:59:59.999999', '2000-02-29 12:34:56.100000', '1970-01-01 00:00:00.000000'];
+    // Kept as text: zero and partly zero dates, an invalid day, other fraction digits, beyond 2^53 µs
+    // from the epoch (~285 years) either way.
+    const kept = ['0000-00-00 00:00:00.000000', '2020-00-10 00:00:00.000000', '2021-02-29 00:00:00.000000', '2024-01-01 00:00:01', '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00.000000'];
+    const all = [...texts, ...kept];
     const types = ROW_NAMES.map((_, i) => (i === 1 ? 18 : 3));
-    const ev = captureRows(table, 'c', tableMap(types), [zongjiRow(ROW_NAMES.map((_, i) => (i === 1 ? rope : i)))]);
-    expect(ev.values[1]).toBe('2024-01-01 00:00:01.000001');
+    const ev = captureRows(table, 'c', tableMap(types), all.map((t) => zongjiRow(ROW_NAMES.map((_, i) => (i === 1 ? t : i)))));
+    const n = ROW_NAMES.length;
+    const held = all.map((_, r) => ev.values[r * n + 1]);
+    expect(held.slice(0, texts.length)).toEqual(texts.map((t) => parseDateTimeMicros(t)));
+    expect(held.slice(texts.length)).toEqual(kept);
+    expect(all.map((_, r) => rawRowImage(ev, r)['a"b'])).toEqual(all);
+    for (const digits of [0, 1, 3, 6]) {
+      const t = digits === 0 ? '1901-07-04 05:06:07' : `1901-07-04 05:06:07.${'123456'.slice(0, digits)}`;
+      expect(formatDateTimeText(BigInt(readDateTimeText(t)), digits)).toBe(t);
+    }
+  });
+
+  it('converts held date-times by the schema in force: µs for timestamps, the text for a column the schema types otherwise', () => {
+    const config = resolveConfig({ hostname: 'h', username: 'u', password: '', tables: ['app\\..*'], serverId: 7 });
+    const catalog = new SchemaCatalog(config);
+    const columns = [
+      { name: 'id', mysqlType: 'int(11)', icebergType: { type: 'int' as const }, nullable: false, position: 1 },
+      { name: 'ts', mysqlType: 'datetime(3)', icebergType: { type: 'timestamp' as const }, nullable: true, position: 2 },
+      { name: 'txt', mysqlType: 'varchar(30)', icebergType: { type: 'string' as const }, nullable: true, position: 3 },
+    ];
+    catalog.set({ table, primaryKey: ['id'], columns });
+    const tm = { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: [{ name: 'id', type: 3 }, { name: 'ts', type: 18 }, { name: 'txt', type: 18 }] } as unknown as TableMapEntry;
+    const ev = captureRows(table, 'u', tm, [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }]);
+    const item = { kind: 'tx' as const, gtid: undefined, rowsEvents: [ev], end: { file: 'b.1', pos: 9n }, gtidSet: null, tsMs: 5, preparedXa: [] };
+    const [change] = convertTransaction(catalog, item, {} as never, null);
+    expect(change!.before).toEqual({ id: 1, ts: 1_714_979_289_120_000n, txt: '2024-05-06 07:08:09.120' });
+    expect(change!.after).toEqual({ id: 1, ts: null, txt: null });
   });
 
   it('builds rows with every column as an own field, converting by each column codec', () => {
