@@ -57,6 +57,13 @@ export const statusFilePath = (config: PipelineConfig) => config.pipeline.tidema
 export const checkpointFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.checkpoint.json`);
 export const lockFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.lock`);
 
+/**
+ * Changes of a table handed to the sink as one part of the round (TableBuffer.take): about a few
+ * MB of values, small enough to be handed over while still in the young generation (buffered
+ * whole, a round's values were promoted and copied by GC on the reading thread).
+ */
+const SPILL_CHANGES = 8192;
+
 const toInfo = (s: TableSchema) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) });
 
 export async function runPipeline(options: RunPipelineOptions): Promise<RunPipelineResult> {
@@ -196,6 +203,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         if (before) t.buffer.delete(before);
       }
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, e.opTsMs);
+      if (t.buffer.pending >= SPILL_CHANGES) committer.append(t.buffer.take());
     }
   }
 

@@ -59,13 +59,21 @@ export class TableBuffer {
     this.values = this.names.map(() => []);
   }
 
-  /** Changes appended since the last seal. */
+  /** Changes spilled as parts of the current round (take) since the last seal. */
+  private spilled = 0;
+
+  /** Changes of the current round (spilled parts included). */
   get changes(): number {
-    return this.ops.length;
+    return this.spilled + this.ops.length;
   }
 
   get empty(): boolean {
-    return this.ops.length === 0;
+    return this.changes === 0;
+  }
+
+  /** Changes appended since the last take or seal (the part take would return). */
+  get pending(): number {
+    return this.ops.length;
   }
 
   /** Column `c` of a source row: MySQL column names are case-insensitive, so a projection may spell them differently. */
@@ -96,13 +104,44 @@ export class TableBuffer {
     this.ops.push(OP_DELETE);
   }
 
-  /** Takes the appended changes; the buffer starts over empty. */
-  seal(): SealedChanges {
-    const sealed: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.values };
+  /**
+   * Takes the changes appended since the last take as one part of the current round (the round's
+   * parts concatenated in order are the round: concatChanges). Spilling parts while the round goes
+   * on keeps the buffered values young (a part is handed to the sink worker and dropped here before
+   * young-GC promotes it) and the arrays small.
+   */
+  take(): SealedChanges {
+    const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.values };
+    this.spilled += part.count;
     this.ops = [];
     this.values = this.names.map(() => []);
-    return sealed;
+    return part;
   }
+
+  /** Takes the last part of the round; the buffer starts over empty. */
+  seal(): SealedChanges {
+    const part = this.take();
+    this.spilled = 0;
+    return part;
+  }
+}
+
+/** The parts of one round of one table (TableBuffer.take, then seal), in order, as one. */
+export function concatChanges(parts: SealedChanges[]): SealedChanges {
+  if (parts.length === 1) return parts[0]!;
+  const last = parts[parts.length - 1]!;
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  // Preallocated and filled by index: flatMap over a round's parts cost more than the parts' copy.
+  const join = (pick: (p: SealedChanges) => unknown[]) => {
+    const out = new Array<unknown>(count);
+    let at = 0;
+    for (const p of parts) {
+      const xs = pick(p);
+      for (let i = 0; i < p.count; i++) out[at++] = xs[i];
+    }
+    return out;
+  };
+  return { ...last, count, ops: join((p) => p.ops) as number[], values: last.columns.map((_, c) => join((p) => p.values[c]!)) };
 }
 
 /**

@@ -2,7 +2,7 @@ import { toTidemarkError, TidemarkError } from '../errors';
 import type { TableMetadata } from '../lake';
 import { applyColumnDelta, type WriteEnv } from '../lake/write';
 import { writeFileAtomic } from './file-atomic';
-import { toColumnDelta, type SealedChanges } from './sink-buffer';
+import { concatChanges, toColumnDelta, type SealedChanges } from './sink-buffer';
 
 /**
  * One target's commit of one round: its sealed changes, deduplicated and written as one snapshot
@@ -21,6 +21,7 @@ export interface SinkCommitJob {
  * runs alike in the sink worker and in-thread, and one message each way carries a whole round.
  */
 export interface SinkRoundJob {
+  /** Each commit's `changes` is the last part of its table's round (RoundParts has the earlier ones). */
   commits: SinkCommitJob[];
   checkpoint: { path: string; text: string } | null;
 }
@@ -32,10 +33,34 @@ export interface SinkCommitResult {
   rows: number;
 }
 
+/**
+ * The parts of each table's current round spilled ahead of the round's commit (TableBuffer.take),
+ * in arrival order. The runner posts a table's parts, then the round's job: the job completes the
+ * rounds (synchronously, before anything else can arrive) and the next parts start the next round.
+ */
+export class RoundParts {
+  private readonly byTable = new Map<string, SealedChanges[]>();
+
+  add(part: SealedChanges): void {
+    const parts = this.byTable.get(part.table);
+    if (parts) parts.push(part);
+    else this.byTable.set(part.table, [part]);
+  }
+
+  /** The table's whole round: its parts, then `last`; its parts start over. */
+  complete(last: SealedChanges): SealedChanges {
+    const parts = this.byTable.get(last.table);
+    this.byTable.delete(last.table);
+    return parts ? concatChanges([...parts, last]) : last;
+  }
+}
+
 /** Commits the round's tables one after the other (a failure stops the round there), then writes the checkpoint. */
-export async function commitSinkRound(job: SinkRoundJob, env: WriteEnv): Promise<SinkCommitResult[]> {
+export async function commitSinkRound(job: SinkRoundJob, env: WriteEnv, parts: RoundParts): Promise<SinkCommitResult[]> {
+  // Before the first await: parts arriving from here on belong to the next round.
+  const commits = job.commits.map((c) => ({ ...c, changes: parts.complete(c.changes) }));
   const results: SinkCommitResult[] = [];
-  for (const c of job.commits) {
+  for (const c of commits) {
     try {
       const { delta, rows } = toColumnDelta(c.changes);
       const result = await applyColumnDelta(c.root, delta, { summary: c.summary, env });

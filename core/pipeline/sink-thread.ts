@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
 import { defaultWriteEnv, type WriteEnv } from '../lake/write';
-import { commitSinkRound, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
+import type { SealedChanges } from './sink-buffer';
+import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
 
 /**
  * Where the sink's commits run. The machine the runner is sized for has 2 cores and the binlog
@@ -14,6 +15,8 @@ export type SinkThread = 'worker' | 'main';
 
 export interface SinkCommitter {
   readonly thread: SinkThread;
+  /** Hands over a part of a table's current round (TableBuffer.take); throws a TidemarkError naming the table when it cannot. */
+  append(part: SealedChanges): void;
   /** Commits a round (one result per commit, in order); rejects with a TidemarkError (naming the table) when it cannot. */
   commit(job: SinkRoundJob): Promise<SinkCommitResult[]>;
   /** Stops the worker (no commit may be pending). */
@@ -21,11 +24,12 @@ export interface SinkCommitter {
 }
 
 export function createInThreadCommitter(env: WriteEnv): SinkCommitter {
-  return { thread: 'main', commit: (job) => commitSinkRound(job, env), close: async () => undefined };
+  const parts = new RoundParts();
+  return { thread: 'main', append: (part) => parts.add(part), commit: (job) => commitSinkRound(job, env, parts), close: async () => undefined };
 }
 
 /** Messages of the worker protocol (sink-worker.ts is the other side). */
-export type SinkWorkerRequest = { id: number; job: SinkRoundJob };
+export type SinkWorkerRequest = { id: number; job: SinkRoundJob } | { part: SealedChanges };
 export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } };
 
 /**
@@ -77,8 +81,20 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
     stopped = failure ?? (stopped === 'closed' ? 'was closed' : `stopped with exit code ${code}`);
     failAll(stopped);
   });
+  const post = (message: SinkWorkerRequest, table: string) => {
+    try {
+      worker.postMessage(message);
+    } catch (e) {
+      // A value structured clone cannot copy (a class instance from a transform).
+      throw new TidemarkError('Internal', `cannot pass the changes of ${table} to the sink worker: ${toTidemarkError(e).message}`, { table });
+    }
+  };
   return {
     thread: 'worker',
+    append(part) {
+      if (stopped !== null) throw new TidemarkError('Internal', `sink worker ${stopped} before committing ${part.table}`, { table: part.table });
+      post({ part }, part.table);
+    },
     commit(job) {
       const table = roundTables(job);
       if (stopped !== null) return Promise.reject(new TidemarkError('Internal', `sink worker ${stopped} before committing ${table}`, { table }));
@@ -87,12 +103,11 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
         pending.set(id, { table, resolve, reject });
         worker.ref();
         try {
-          worker.postMessage({ id, job } satisfies SinkWorkerRequest);
+          post({ id, job }, table);
         } catch (e) {
-          // A value structured clone cannot copy (a class instance from a custom converter).
           pending.delete(id);
           if (pending.size === 0) worker.unref();
-          reject(new TidemarkError('Internal', `cannot pass the changes of ${table} to the sink worker: ${toTidemarkError(e).message}`, { table }));
+          reject(e);
         }
       });
     },

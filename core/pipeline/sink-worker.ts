@@ -1,19 +1,25 @@
 import { parentPort } from 'node:worker_threads';
 import { toTidemarkError } from '../errors';
 import { defaultWriteEnv } from '../lake/write';
-import { commitSinkRound } from './sink-commit';
+import { commitSinkRound, RoundParts } from './sink-commit';
 import type { SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 
 /**
  * The sink worker thread (started by sink-thread.ts): commits each posted round and replies with
  * the tables' new metadata, or with the error's code, message and context (a thrown Error does not
- * cross threads intact). The runner posts one round at a time; each commit re-reads its table
- * (commitTable), so the worker keeps no state between rounds.
+ * cross threads intact). Parts of the current round may come ahead of it (RoundParts). The runner
+ * posts one round at a time; each commit re-reads its table (commitTable), so the worker keeps no
+ * state between rounds.
  */
 if (!parentPort) throw new Error('sink-worker.ts runs as a worker thread (see sink-thread.ts)');
 const port = parentPort;
+const parts = new RoundParts();
 port.on('message', (msg: SinkWorkerRequest) => {
-  commitSinkRound(msg.job, defaultWriteEnv).then(
+  if ('part' in msg) {
+    parts.add(msg.part);
+    return;
+  }
+  commitSinkRound(msg.job, defaultWriteEnv, parts).then(
     (result) => port.postMessage({ id: msg.id, ok: true, result } satisfies SinkWorkerReply),
     (e: unknown) => {
       const err = toTidemarkError(e);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { netChanges, TableBuffer, toColumnDelta, type SealedChanges } from '../../core/pipeline/sink-buffer';
+import { concatChanges, netChanges, TableBuffer, toColumnDelta, type SealedChanges } from '../../core/pipeline/sink-buffer';
 
 /** A buffer over columns of the given lake types (`k` or `id` … the key). */
 const bufferOf = (table: string, key: string[], columns: Record<string, string>) => new TableBuffer(table, key, Object.entries(columns).map(([name, type]) => ({ name, type })));
@@ -77,6 +77,27 @@ describe('TableBuffer: net changes per key within one commit round', () => {
     const again = b.seal();
     expect(netChanges(again)).toEqual({ inserts: [0, 2, 3], upserts: [], deletes: [] });
     expect(toColumnDelta(again).delta.added!.columns.v).toEqual(['c0', 'c2', 'c3']);
+  });
+
+  it('a round taken in parts and concatenated is the round sealed at once', () => {
+    const changes = (b: TableBuffer, split: boolean) => {
+      const parts: SealedChanges[] = [];
+      for (let i = 0; i < 10; i++) {
+        b.put({ id: i % 4, v: `p${i}` }, i > 3);
+        if (i % 3 === 0) b.delete({ id: (i + 1) % 4 });
+        if (split && b.pending >= 4) parts.push(b.take());
+      }
+      expect(b.changes).toBe(14);
+      parts.push(b.seal());
+      expect(b.changes).toBe(0);
+      return parts;
+    };
+    const parts = changes(bufferOf('app.t', ['id'], { id: 'int', v: 'string' }), true);
+    expect(parts.length).toBe(4);
+    const whole = changes(bufferOf('app.t', ['id'], { id: 'int', v: 'string' }), false);
+    expect(whole.length).toBe(1);
+    expect(concatChanges(parts)).toEqual(whole[0]);
+    expect(netRows(concatChanges(parts))).toEqual(netRows(whole[0]!));
   });
 
   it('a table without key takes inserts only, failing loudly on updates and deletes', () => {

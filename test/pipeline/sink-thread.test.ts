@@ -50,9 +50,22 @@ function rounds(n: number): SealedChanges[] {
   return [first, b.seal()];
 }
 
-async function commitRounds(committer: SinkCommitter, root: string, n: number): Promise<number[]> {
+/** Splits a round into parts of `size` changes: all but the last handed over ahead (append), as the runner spills them. */
+function splitRound(changes: SealedChanges, size: number): SealedChanges[] {
+  const parts: SealedChanges[] = [];
+  for (let at = 0; at < changes.count; at += size) {
+    const end = Math.min(changes.count, at + size);
+    parts.push({ ...changes, count: end - at, ops: changes.ops.slice(at, end), values: changes.values.map((v) => v.slice(at, end)) });
+  }
+  return parts.length ? parts : [changes];
+}
+
+async function commitRounds(committer: SinkCommitter, root: string, n: number, partSize = Infinity): Promise<number[]> {
   const rows: number[] = [];
-  for (const [i, changes] of rounds(n).entries()) {
+  for (const [i, whole] of rounds(n).entries()) {
+    const parts = splitRound(whole, partSize);
+    for (const part of parts.slice(0, -1)) committer.append(part);
+    const changes = parts[parts.length - 1]!;
     const job: SinkRoundJob = { commits: [{ root, changes, summary: { 'tidemark.offset': `round-${i}` } }], checkpoint: null };
     const [result] = await committer.commit(job);
     rows.push(result!.rows);
@@ -64,12 +77,12 @@ async function commitRounds(committer: SinkCommitter, root: string, n: number): 
 const sorted = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => Number(a.id) - Number(b.id));
 
 describe('sink worker', () => {
-  it('commits the same snapshots as the in-thread path: rows, equality deletes, summaries', async () => {
+  it('commits the same snapshots as the in-thread path (the round handed over in parts): rows, equality deletes, summaries', async () => {
     const viaWorker = await newTable('worker');
     const inThread = await newTable('main');
     const worker = createWorkerCommitter();
     try {
-      const workerRows = await commitRounds(worker, viaWorker, 5000);
+      const workerRows = await commitRounds(worker, viaWorker, 5000, 777);
       const mainRows = await commitRounds(createInThreadCommitter(defaultWriteEnv), inThread, 5000);
       expect(workerRows).toEqual(mainRows);
       // Round 2: 1667 updated keys and 1000 deleted ones, 333 of them both (updated, then deleted).
