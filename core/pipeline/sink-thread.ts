@@ -54,7 +54,9 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   let nextId = 1;
   let failure: string | null = null;
   let stopped: string | null = null;
-  const worker = new Worker(entry);
+  // No inherited execArgv: under the tsx CLI or vitest the parent's loader flags would route every
+  // module of the worker through hooks it registers again itself (sink-worker-boot.mjs).
+  const worker = new Worker(entry, { execArgv: [] });
   worker.unref();
   const failAll = (why: string) => {
     for (const [id, p] of pending) {

@@ -73,10 +73,11 @@ export function arrowFieldOf(field: NestedField): Field {
 function nullBitmap(values: unknown[]): { bitmap: Uint8Array | undefined; nullCount: number } {
   let nullCount = 0;
   const bitmap = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v === null || v === undefined) nullCount++;
     else bitmap[i >> 3]! |= 1 << (i & 7);
-  });
+  }
   return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
 }
 
@@ -209,9 +210,25 @@ export function buildVector(field: NestedField, values: unknown[]): Vector {
   }
   const base = { type, length, nullCount, nullBitmap: bitmap } as const;
   const fill = <A extends { [i: number]: number | bigint }>(arr: A, conv: (v: unknown) => number | bigint): A => {
-    values.forEach((v, i) => {
+    for (let i = 0; i < length; i++) {
+      const v = values[i];
       if (v !== null && v !== undefined) arr[i] = conv(v);
-    });
+    }
+    return arr;
+  };
+  // The sink's hot columns: values already numbers (int, float, double) or bigints (long) skip the conversion call.
+  const fillNumbers = <A extends Int32Array | Float32Array | Float64Array>(arr: A): A => {
+    for (let i = 0; i < length; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) arr[i] = typeof v === 'number' ? v : Number(v);
+    }
+    return arr;
+  };
+  const fillBigInts = (arr: BigInt64Array): BigInt64Array => {
+    for (let i = 0; i < length; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) arr[i] = typeof v === 'bigint' ? v : BigInt(v as number);
+    }
     return arr;
   };
   const dec = parseDecimalType(t);
@@ -251,13 +268,13 @@ export function buildVector(field: NestedField, values: unknown[]): Vector {
       return makeVector(makeData({ ...base, type: type as Bool, data }));
     }
     case 'int':
-      return makeVector(makeData({ ...base, type: type as Int32, data: fill(new Int32Array(length), Number) }));
+      return makeVector(makeData({ ...base, type: type as Int32, data: fillNumbers(new Int32Array(length)) }));
     case 'long':
-      return makeVector(makeData({ ...base, type: type as Int64, data: fill(new BigInt64Array(length), (v) => BigInt(v as bigint)) }));
+      return makeVector(makeData({ ...base, type: type as Int64, data: fillBigInts(new BigInt64Array(length)) }));
     case 'float':
-      return makeVector(makeData({ ...base, type: type as Float32, data: fill(new Float32Array(length), Number) }));
+      return makeVector(makeData({ ...base, type: type as Float32, data: fillNumbers(new Float32Array(length)) }));
     case 'double':
-      return makeVector(makeData({ ...base, type: type as Float64, data: fill(new Float64Array(length), Number) }));
+      return makeVector(makeData({ ...base, type: type as Float64, data: fillNumbers(new Float64Array(length)) }));
     case 'date':
       return makeVector(makeData({ ...base, type: type as DateDay, data: fill(new Int32Array(length), (v) => parseDate(String(v))) }));
     case 'time':
@@ -266,18 +283,19 @@ export function buildVector(field: NestedField, values: unknown[]): Vector {
     case 'timestamptz': {
       const data = new BigInt64Array(length);
       const words = new Int32Array(data.buffer);
-      values.forEach((v, i) => {
-        if (v === null || v === undefined) return;
+      for (let i = 0; i < length; i++) {
+        const v = values[i];
+        if (v === null || v === undefined) continue;
         // µs since the epoch as given by the CDC reader (see ColumnBatch): no text round trip.
         if (typeof v === 'bigint') {
           data[i] = v;
-          return;
+          continue;
         }
         const text = String(v);
         const fast = parseCanonicalTimestampMicros(text);
         if (fast !== null) setInt64Words(words, i, fast);
         else data[i] = parseTimestamp(text);
-      });
+      }
       return makeVector(makeData({ ...base, type: type as TimestampMicrosecond, data }));
     }
     case 'string': {
