@@ -8,10 +8,11 @@
 import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji';
 import { TidemarkError } from '../errors/index';
 import { ItemQueue, type RawItem } from './binlog-queue';
+import { classifyStreamError } from './binlog-errors';
 import { captureRows, type RawRowsEvent } from './binlog-rows';
 import type { ResolvedConfig } from './config';
-import { connectionOptions, mapConnectionError } from './connect';
-import { isMissingBinlogError, parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
+import { connectionOptions } from './connect';
+import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
 import type { TableId } from './types';
 
@@ -39,14 +40,6 @@ const EVENTS = [
   'rotate', 'format', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'heartbeat', 'xaprepare',
   'mariadbgtid', 'mariadbgtidlist', 'gtid', 'anonymousgtid', 'previousgtids', 'binlogcheckpoint',
 ];
-
-/** Driver codes and server errnos that mean "the connection went away", worth a reconnect. */
-const TRANSIENT_CODES = new Set([
-  'PROTOCOL_CONNECTION_LOST', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
-  'EAI_AGAIN', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR', 'ECONNABORTED',
-]);
-// 1040 too many connections, 1053 shutdown in progress, 1927 connection killed, 2006/2013 server gone / lost.
-const TRANSIENT_ERRNOS = new Set([1040, 1053, 1927, 2006, 2013]);
 
 const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
 
@@ -366,31 +359,10 @@ export class BinlogReader {
 
   private onError(zongji: ZongJi, e: Error): void {
     if (zongji !== this.zongji || this.closed) return;
-    const err = e as Error & { errno?: number; code?: string };
-    const { config } = this.options;
-    if (isMissingBinlogError(err)) {
-      const at = this.resumeAt ? formatPosition(this.resumeAt) : `GTID ${(this.options.start as { gtidSet?: string }).gtidSet}`;
-      this.fail(
-        new TidemarkError(
-          'SourceUnavailable',
-          `binlog needed to resume at ${at} is no longer on ${config.hostname}:${config.port} (purged or never written): ${err.message}; a re-snapshot is needed (startup mode initial)`,
-          { file: this.resumeAt?.file ?? null, pos: this.resumeAt ? this.resumeAt.pos.toString() : null, errno: err.errno ?? null },
-          e,
-        ),
-      );
-      return;
-    }
-    const mapped = mapConnectionError(e, config, 'binlog stream');
-    const transient =
-      mapped.code === 'SourceUnavailable' &&
-      ((err.code !== undefined && TRANSIENT_CODES.has(err.code)) || TRANSIENT_ERRNOS.has(err.errno ?? -1) || /connection (lost|closed|ended)|closed state/i.test(err.message));
-    if (!transient) {
-      // Anything else (undecodable events, wrong GTID flavour, a server error) would fail again on
-      // every reconnect: report it once, as what it is.
-      this.fail(mapped.code === 'SourceUnavailable' ? new TidemarkError('DataInvalid', `binlog stream at ${this.file || 'start'}: ${err.message}`, { file: this.file }, e) : mapped);
-      return;
-    }
-    this.onConnectionLost(zongji, e);
+    const startGtidSet = (this.options.start as { gtidSet?: string }).gtidSet;
+    const failure = classifyStreamError(e, this.options.config, { resumeAt: this.resumeAt, startGtidSet, file: this.file });
+    if (failure) this.fail(failure);
+    else this.onConnectionLost(zongji, e);
   }
 
   private onConnectionLost(zongji: ZongJi, cause: Error): void {
