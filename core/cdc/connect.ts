@@ -1,6 +1,6 @@
 /**
  * Connections to the source server. All reads use the same driver options so that snapshot values
- * and binlog values convert identically (type-map.ts): dates as text, big numbers as text, JSON as
+ * and binlog values convert identically (type-map.ts): dates as text, BIGINT above 2^53 as text, JSON as
  * text, TIMESTAMP rendered in UTC. Connection failures become typed errors naming host and user,
  * never the password.
  */
@@ -17,8 +17,10 @@ export function connectionOptions(config: ResolvedConfig): ConnectionOptions {
     user: config.username,
     password: config.password,
     connectTimeout: config.connectTimeoutMs,
+    // BIGINT as a Number while exact, as text above 2^53 (as zongji delivers binlog values): the
+    // type map takes both, and a Number converts ~7x faster than text (17 vs 112-130 ns a value).
     supportBigNumbers: true,
-    bigNumberStrings: true,
+    bigNumberStrings: false,
     decimalNumbers: false,
     dateStrings: true,
     jsonStrings: true,
