@@ -3,17 +3,8 @@
  * since the epoch and back, exactly: the binlog reader holds such values as µs (binlog-rows.ts) and
  * restores the text where a consumer needs the driver's form.
  */
-import { daysFromCivil } from './type-map';
-
-function digitsAt(s: string, from: number, len: number): number {
-  let n = 0;
-  for (let i = from; i < from + len; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    n = n * 10 + c;
-  }
-  return n;
-}
+import { civilFromDays, daysFromCivil } from '../lake/values';
+import { digits as digitsAt } from './type-map';
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -59,16 +50,10 @@ export function formatDateTimeText(micros: bigint, fractionDigits: number): stri
     rest += dayMicros;
     days -= 1n;
   }
-  // Civil date from days since the epoch (H. Hinnant's civil_from_days, the inverse of daysFromCivil).
-  const z = Number(days) + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const ymd = civilFromDays(Number(days));
+  const y = Math.floor(ymd / 10000);
+  const m = Math.floor(ymd / 100) % 100;
+  const d = ymd % 100;
   const r = Number(rest);
   const secs = Math.floor(r / 1_000_000);
   const text = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)} ${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}`;

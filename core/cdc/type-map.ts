@@ -1,7 +1,7 @@
 /**
  * MySQL/MariaDB column types → Iceberg v2 types, and raw driver values → canonical ColumnValues
  * (see types.ts). The same converter serves snapshot rows (mysql2 text protocol with
- * dateStrings/bigNumberStrings, session time_zone '+00:00') and binlog rows (zongji with
+ * dateStrings, BIGINT above 2^53 as text, session time_zone '+00:00') and binlog rows (zongji with
  * dateStrings and timezone 'Z'), so both paths emit identical values for identical data.
  *
  * Zero dates: MySQL stores '0000-00-00' (and partly zero dates like '2020-00-10') when sql_mode
@@ -9,6 +9,7 @@
  * the rule Debezium uses. TIME values outside Iceberg's [00:00, 24:00) are DataInvalid.
  */
 import { TidemarkError } from '../errors/index';
+import { daysFromCivil } from '../lake/values';
 import type { ColumnSchema, ColumnValue, IcebergType } from './types';
 import { encodeWkb } from './wkb';
 
@@ -158,7 +159,7 @@ function parseMicrosFraction(frac: string | undefined): bigint {
 type Converter = (raw: unknown) => ColumnValue;
 
 /** Digits of s[from, from+len) as a number, or NaN. Hot path of the binlog: no regex, no allocation. */
-function digits(s: string, from: number, len: number): number {
+export function digits(s: string, from: number, len: number): number {
   let n = 0;
   for (let i = from; i < from + len; i++) {
     const c = s.charCodeAt(i) - 48;
@@ -194,15 +195,6 @@ export function parseDateTimeMicros(s: string): bigint | null | undefined {
   return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(seconds) * 1_000_000n + BigInt(frac);
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
 
 /** True when s is already canonical decimal text for this scale (the common case from the server). */
 function isCanonicalDecimal(s: string, scale: number): boolean {

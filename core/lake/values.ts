@@ -19,6 +19,36 @@ function pad(n: number | bigint, width: number): string {
   return (n < 0 ? '-' : '') + s.padStart(width, '0');
 }
 
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); month 1–12.
+ * Shared with the CDC type map, which reads the source's date-times with it.
+ */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * The inverse (H. Hinnant's civil_from_days) for years 0 and later: days since 1970-01-01 →
+ * y * 10000 + m * 100 + d, one number so that hot paths (every timestamp the sync writes)
+ * allocate nothing.
+ */
+export function civilFromDays(days: number): number {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return (yoe + era * 400 + (m <= 2 ? 1 : 0)) * 10000 + m * 100 + d;
+}
+
 /** Days since 1970-01-01 → 'YYYY-MM-DD' (proleptic Gregorian, like the spec). */
 export function formatDate(days: number): string {
   const d = new Date(days * 86_400_000);
@@ -58,16 +88,10 @@ export function formatTimestamp(micros: bigint, withZone: boolean): string {
   if (Number.isSafeInteger(n)) {
     const days = Math.floor(n / MICROS_PER_DAY_NUMBER);
     const rest = n - days * MICROS_PER_DAY_NUMBER;
-    // H. Hinnant's civil_from_days (proleptic Gregorian, like formatDate's Date).
-    const z = days + 719468;
-    const era = Math.floor(z / 146097);
-    const doe = z - era * 146097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const m = mp < 10 ? mp + 3 : mp - 9;
-    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    const ymd = civilFromDays(days);
+    const y = Math.floor(ymd / 10000);
+    const m = Math.floor(ymd / 100) % 100;
+    const d = ymd % 100;
     const secs = Math.floor(rest / 1_000_000);
     const f = rest - secs * 1_000_000;
     const h = Math.floor(secs / 3600);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { daysFromCivil, mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/type-map';
+import { mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/type-map';
+import { civilFromDays, daysFromCivil } from '../../core/lake/values';
 import { TidemarkError } from '../../core/errors/index';
 import type { ColumnSchema } from '../../core/cdc/types';
 
@@ -123,7 +124,9 @@ describe('value conversion', () => {
           const whole = Math.floor(d.getTime() / 1000) * 1000;
           const fracMicros = width === 0 ? 0n : BigInt(p2(micros, 6).slice(0, width).padEnd(6, '0'));
           expect(parseDateTimeMicros(text)).toBe(BigInt(whole) * 1000n + fracMicros);
-          expect(daysFromCivil(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(Math.floor(d.getTime() / 86_400_000));
+          const days = Math.floor(d.getTime() / 86_400_000);
+          expect(daysFromCivil(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).toBe(days);
+          expect(civilFromDays(days)).toBe(d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate());
         },
       ),
     );
