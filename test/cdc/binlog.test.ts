@@ -1,37 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import { decodeOffset, encodeOffset, type SourceOffset } from '../../core/cdc/offset';
 import type { SourceRecord, TransactionBatch } from '../../core/cdc/types';
-import { changeEvents, collectUntil, rootConnection, sourceConfig } from './helpers';
+import { changeEvents, collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
 
 const txs = (rs: SourceRecord[]): TransactionBatch[] => rs.flatMap((r) => (r.kind === 'transaction' ? [r.batch] : []));
 
 describe('binlog phase (private MariaDB)', () => {
-  let db: PrivateMariaDb;
-  let root: mysql.Connection;
-  beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    root = await rootConnection(db);
-    await root.query('CREATE DATABASE app; CREATE DATABASE other');
-    await root.query('CREATE TABLE app.t (id INT PRIMARY KEY, name VARCHAR(20), n BIGINT)');
-    await root.query('CREATE TABLE other.x (id INT PRIMARY KEY)');
-  });
-  afterAll(async () => {
-    await root?.end();
-    await db?.stop();
-  });
+  const server = usePrivateMariaDb(['CREATE DATABASE app; CREATE DATABASE other', 'CREATE TABLE app.t (id INT PRIMARY KEY, name VARCHAR(20), n BIGINT)', 'CREATE TABLE other.x (id INT PRIMARY KEY)']);
 
   it('emits whole committed transactions with ops, images, GTID and file:pos', async () => {
-    const source = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'latest-offset' } }));
+    const source = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
     // The first record arrives once the stream is connected (a heartbeat at the latest).
     const first = await collectUntil(it, (rs) => rs.length > 0);
-    await root.query("BEGIN; INSERT INTO app.t VALUES (1, 'a', 10), (2, 'b', 20); UPDATE app.t SET name = 'bb' WHERE id = 2; DELETE FROM app.t WHERE id = 1; COMMIT");
-    await root.query("BEGIN; INSERT INTO app.t VALUES (9, 'rolled back', 0); ROLLBACK");
-    await root.query('INSERT INTO other.x VALUES (1)');
-    await root.query("INSERT INTO app.t VALUES (3, 'c', 9007199254740993)");
+    await server.root.query("BEGIN; INSERT INTO app.t VALUES (1, 'a', 10), (2, 'b', 20); UPDATE app.t SET name = 'bb' WHERE id = 2; DELETE FROM app.t WHERE id = 1; COMMIT");
+    await server.root.query("BEGIN; INSERT INTO app.t VALUES (9, 'rolled back', 0); ROLLBACK");
+    await server.root.query('INSERT INTO other.x VALUES (1)');
+    await server.root.query("INSERT INTO app.t VALUES (3, 'c', 9007199254740993)");
     const rs = await collectUntil(it, (all) => txs(all).length >= 2, 20_000, first);
     const [t1, t2] = txs(rs);
     expect(t1!.events.map((e) => [e.op, e.before, e.after])).toEqual([
@@ -50,7 +37,7 @@ describe('binlog phase (private MariaDB)', () => {
     expect(seq(t2!.endOffset.gtidSet!)).toBe(seq(t2!.gtid!));
     expect(seq(t2!.gtid!) - seq(t1!.gtid!)).toBe(2n);
     // The server's own view agrees with the offset after the last transaction.
-    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const [st] = await server.root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
     expect(t2!.endOffset.file).toBe(st[0]!.File);
     expect(t2!.endOffset.pos).toBe(BigInt(st[0]!.Position));
     await source.stop();
@@ -58,11 +45,11 @@ describe('binlog phase (private MariaDB)', () => {
   });
 
   it('heartbeats advance the offset while only uncaptured tables change', async () => {
-    const source = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'latest-offset' }, heartbeatIntervalMs: 200 }));
+    const source = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'latest-offset' }, heartbeatIntervalMs: 200 }));
     const it = source.start();
     await collectUntil(it, (rs) => rs.length > 0);
-    await root.query('INSERT INTO other.x VALUES (2), (3)');
-    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    await server.root.query('INSERT INTO other.x VALUES (2), (3)');
+    const [st] = await server.root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
     const target = BigInt(st[0]!.Position);
     const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'heartbeat' && r.offset.pos >= target));
     expect(txs(rs)).toEqual([]);
@@ -70,47 +57,47 @@ describe('binlog phase (private MariaDB)', () => {
   });
 
   it('an idle source still heartbeats: the server sends heartbeats at heartbeat.interval', async () => {
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'latest-offset' }, heartbeatIntervalMs: 150 }));
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.t'], startupMode: { mode: 'latest-offset' }, heartbeatIntervalMs: 150 }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.filter((r) => r.kind === 'heartbeat').length >= 3, 10_000);
     expect(rs.every((r) => r.kind === 'heartbeat')).toBe(true);
-    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const [st] = await server.root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
     const last = rs.at(-1) as Extract<SourceRecord, { kind: 'heartbeat' }>;
     expect([last.offset.file, last.offset.pos]).toEqual([st[0]!.File, BigInt(st[0]!.Position)]);
     await source.stop();
   });
 
   it('backpressure: a slow consumer pauses the binlog connection and still gets every transaction in order', async () => {
-    await root.query('CREATE TABLE app.bp (id INT PRIMARY KEY)');
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.bp'], startupMode: { mode: 'latest-offset' }, queueHighWaterMark: 4 }));
+    await server.root.query('CREATE TABLE app.bp (id INT PRIMARY KEY)');
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.bp'], startupMode: { mode: 'latest-offset' }, queueHighWaterMark: 4 }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.length > 0);
     // 300 transactions land while nobody reads: the reader must hold at most a few and pause.
-    await root.query(Array.from({ length: 300 }, (_, i) => `INSERT INTO app.bp VALUES (${i})`).join(';'));
+    await server.root.query(Array.from({ length: 300 }, (_, i) => `INSERT INTO app.bp VALUES (${i})`).join(';'));
     await collectUntil(it, (all) => changeEvents(all).length >= 300, 30_000, rs);
     expect(changeEvents(rs).map((e) => e.after!.id)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     await source.stop();
   });
 
   it('restarts from a saved file:pos offset and from a GTID offset without loss or repeats', async () => {
-    const source = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'latest-offset' } }));
+    const source = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
     await collectUntil(it, (rs) => rs.length > 0);
-    for (let i = 100; i < 110; i++) await root.query(`INSERT INTO app.t VALUES (${i}, 'r${i}', ${i})`);
+    for (let i = 100; i < 110; i++) await server.root.query(`INSERT INTO app.t VALUES (${i}, 'r${i}', ${i})`);
     const rs = await collectUntil(it, (all) => txs(all).length >= 10);
     await source.stop();
     const saved: SourceOffset = decodeOffset(encodeOffset(txs(rs)[4]!.endOffset)); // after id 104
-    for (let i = 110; i < 115; i++) await root.query(`INSERT INTO app.t VALUES (${i}, 'r${i}', ${i})`);
+    for (let i = 110; i < 115; i++) await server.root.query(`INSERT INTO app.t VALUES (${i}, 'r${i}', ${i})`);
     const ids = (rs2: SourceRecord[]) => changeEvents(rs2).map((e) => e.after!.id);
 
-    const again = createMySqlSource(sourceConfig(db));
+    const again = createMySqlSource(sourceConfig(server.db));
     const it2 = again.start(saved);
     const rs2 = await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     expect(ids(rs2)).toEqual([105, 106, 107, 108, 109, 110, 111, 112, 113, 114]);
     await again.stop();
 
     // GTID only: the server finds the position itself.
-    const byGtid = createMySqlSource(sourceConfig(db, { startupMode: { mode: 'specific-offset', gtidSet: saved.gtidSet! } }));
+    const byGtid = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'specific-offset', gtidSet: saved.gtidSet! } }));
     const it3 = byGtid.start();
     const rs3 = await collectUntil(it3, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     expect(ids(rs3)).toEqual([105, 106, 107, 108, 109, 110, 111, 112, 113, 114]);
@@ -121,7 +108,7 @@ describe('binlog phase (private MariaDB)', () => {
   });
 
   it('earliest-offset replays history; timestamp starts at the first transaction at or after it', async () => {
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'earliest-offset' } }));
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.t'], startupMode: { mode: 'earliest-offset' } }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     const firstIds = changeEvents(rs).filter((e) => e.op === 'c').map((e) => e.after!.id);
@@ -133,7 +120,7 @@ describe('binlog phase (private MariaDB)', () => {
     const t110 = txs(rs).find((b) => b.events[0]!.after?.id === 110)!;
     await source.stop();
 
-    const byTime = createMySqlSource(sourceConfig(db, { tables: ['app\\.t'], startupMode: { mode: 'timestamp', timestampMs: t110.commitTsMs } }));
+    const byTime = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.t'], startupMode: { mode: 'timestamp', timestampMs: t110.commitTsMs } }));
     const it2 = byTime.start();
     const rs2 = await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 114));
     const got = changeEvents(rs2).map((e) => e.after!.id);

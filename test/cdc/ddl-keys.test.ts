@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import type { SourceRecord } from '../../core/cdc/types';
-import { collectUntil, rootConnection, sourceConfig } from './helpers';
+import { collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
 
 /** `table: change kinds => key after` for each schema change; `op table id` for each row. */
 function trace(records: SourceRecord[]): string[] {
@@ -29,22 +28,10 @@ const EXPECTED = [
 ];
 
 describe('primary-key changes in DDL (private MariaDB)', () => {
-  let db: PrivateMariaDb;
-  let root: mysql.Connection;
-  beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    root = await rootConnection(db);
-    await root.query('CREATE DATABASE app');
-    await root.query('CREATE TABLE app.p (id INT PRIMARY KEY, k INT NOT NULL, v INT)');
-    await root.query('INSERT INTO app.p VALUES (1, 1, 1)');
-  });
-  afterAll(async () => {
-    await root?.end();
-    await db?.stop();
-  });
+  const server = usePrivateMariaDb(['CREATE DATABASE app', 'CREATE TABLE app.p (id INT PRIMARY KEY, k INT NOT NULL, v INT)', 'INSERT INTO app.p VALUES (1, 1, 1)']);
 
   it('ADD / DROP PRIMARY KEY become typed alter-primary-key changes with the key in schemaAfter, also on replay', async () => {
-    const config = sourceConfig(db, { startupMode: { mode: 'latest-offset' } });
+    const config = sourceConfig(server.db, { startupMode: { mode: 'latest-offset' } });
     const source = createMySqlSource(config);
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.length > 0);
@@ -62,13 +49,13 @@ describe('primary-key changes in DDL (private MariaDB)', () => {
       // index; MariaDB refuses when other columns remain in that index, MySQL does not).
       'CREATE TABLE app.s (id INT PRIMARY KEY, z INT NOT NULL)',
       'ALTER TABLE app.s DROP COLUMN id',
-    ]) await root.query(sql);
+    ]) await server.root.query(sql);
     await collectUntil(it, (all) => trace(all).length >= EXPECTED.length, 20_000, rs);
     await source.stop();
     // MODIFY without a type change is still a modify-column change; the key change comes last.
     expect(trace(rs).map((l) => l.replace('modify-column; ', ''))).toEqual(EXPECTED);
     // The server agrees with the key history's end.
-    const [keys] = await root.query<mysql.RowDataPacket[]>("SELECT COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 'k' AND CONSTRAINT_NAME = 'PRIMARY'");
+    const [keys] = await server.root.query<mysql.RowDataPacket[]>("SELECT COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 'k' AND CONSTRAINT_NAME = 'PRIMARY'");
     expect(keys.map((r) => r.c)).toEqual(['id']);
 
     // Replay from before the DDL with the schema history of that point: the same changes.

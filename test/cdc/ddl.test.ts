@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import type { SourceRecord } from '../../core/cdc/types';
-import { collectUntil, rootConnection, sourceConfig } from './helpers';
+import { collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
 
 /** A compact, readable trace of a record stream: one string per row change or schema change. */
 function trace(records: SourceRecord[]): string[] {
@@ -59,22 +58,10 @@ const EXPECTED = [
 ];
 
 describe('DDL mid-stream (private MariaDB)', () => {
-  let db: PrivateMariaDb;
-  let root: mysql.Connection;
-  beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    root = await rootConnection(db);
-    await root.query('CREATE DATABASE app');
-    await root.query('CREATE TABLE app.d (id INT PRIMARY KEY, a VARCHAR(10), b INT)');
-    await root.query('CREATE TABLE app.gh (id INT PRIMARY KEY, v INT)');
-  });
-  afterAll(async () => {
-    await root?.end();
-    await db?.stop();
-  });
+  const server = usePrivateMariaDb(['CREATE DATABASE app', 'CREATE TABLE app.d (id INT PRIMARY KEY, a VARCHAR(10), b INT)', 'CREATE TABLE app.gh (id INT PRIMARY KEY, v INT)']);
 
   it('emits typed schema changes in stream order, with the right column names on the rows around them', async () => {
-    const config = sourceConfig(db, { startupMode: { mode: 'latest-offset' }, parseOnlineSchemaChanges: true });
+    const config = sourceConfig(server.db, { startupMode: { mode: 'latest-offset' }, parseOnlineSchemaChanges: true });
     const source = createMySqlSource(config);
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.length > 0);
@@ -103,7 +90,7 @@ describe('DDL mid-stream (private MariaDB)', () => {
       'TRUNCATE TABLE app.d2',
       "INSERT INTO app.d2 VALUES (6, 'after', 0, NULL)",
     ];
-    for (const s of statements) await root.query(s);
+    for (const s of statements) await server.root.query(s);
     await collectUntil(it, (all) => trace(all).length >= EXPECTED.length, 20_000, rs);
     await source.stop();
     expect(trace(rs)).toEqual(EXPECTED);
@@ -120,16 +107,16 @@ describe('DDL mid-stream (private MariaDB)', () => {
   });
 
   it('DDL the parser cannot read stops the stream with an error naming it, on captured tables only', async () => {
-    await root.query('CREATE DATABASE other');
-    await root.query('CREATE TABLE app.bad (id INT PRIMARY KEY)');
-    await root.query('CREATE TABLE other.ok (id INT PRIMARY KEY)');
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.bad'], startupMode: { mode: 'latest-offset' } }));
+    await server.root.query('CREATE DATABASE other');
+    await server.root.query('CREATE TABLE app.bad (id INT PRIMARY KEY)');
+    await server.root.query('CREATE TABLE other.ok (id INT PRIMARY KEY)');
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.bad'], startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
     await collectUntil(it, (all) => all.length > 0);
     // TABLE_CHECKSUM is MariaDB's synonym of CHECKSUM, outside our grammar.
-    await root.query('ALTER TABLE other.ok TABLE_CHECKSUM = 1');
-    await root.query('INSERT INTO app.bad VALUES (1)');
-    await root.query('ALTER TABLE app.bad TABLE_CHECKSUM = 1');
+    await server.root.query('ALTER TABLE other.ok TABLE_CHECKSUM = 1');
+    await server.root.query('INSERT INTO app.bad VALUES (1)');
+    await server.root.query('ALTER TABLE app.bad TABLE_CHECKSUM = 1');
     const rs: SourceRecord[] = [];
     await collectUntil(it, (all) => all.some((r) => r.kind === 'transaction'), 20_000, rs);
     await expect(collectUntil(it, () => false, 20_000, rs)).rejects.toThrowError(
@@ -139,16 +126,16 @@ describe('DDL mid-stream (private MariaDB)', () => {
   });
 
   it('CREATE TABLE … SELECT: the create comes before its rows, and offsets stay on commit boundaries', async () => {
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.(ctas|d2)'], startupMode: { mode: 'latest-offset' } }));
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.(ctas|d2)'], startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.length > 0);
-    await root.query("CREATE TABLE app.ctas (PRIMARY KEY (id)) SELECT 1 AS id, 'x' AS v UNION ALL SELECT 2, 'y'");
+    await server.root.query("CREATE TABLE app.ctas (PRIMARY KEY (id)) SELECT 1 AS id, 'x' AS v UNION ALL SELECT 2, 'y'");
     await collectUntil(it, (all) => trace(all).length >= 3, 20_000, rs);
     await source.stop();
     expect(trace(rs)).toEqual(['schema ctas: create id,v => id,v', 'c ctas {"id":1,"v":"x"}', 'c ctas {"id":2,"v":"y"}']);
     const offsets = rs.flatMap((r) => (r.kind === 'transaction' ? [r.batch.endOffset] : r.kind === 'schema-change' ? [r.event.offset] : []));
     expect(offsets.every((o) => o.pos > 4n)).toBe(true);
-    const [st] = await root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const [st] = await server.root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
     expect(offsets.at(-1)!.pos).toBe(BigInt(st[0]!.Position));
   });
 });

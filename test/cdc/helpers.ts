@@ -3,7 +3,8 @@
  * collection with a deadline (never a sleep), and applying a stream to a key → row map.
  */
 import mysql from 'mysql2/promise';
-import type { PrivateMariaDb } from '../support/mariadb';
+import { afterAll, beforeAll } from 'vitest';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
 import type { ChangeEvent, Row, SourceRecord } from '../../core/cdc/types';
 
@@ -24,6 +25,24 @@ export function sourceConfig(db: PrivateMariaDb, overrides: Partial<MySqlSourceC
 
 export async function rootConnection(db: PrivateMariaDb): Promise<mysql.Connection> {
   return await mysql.createConnection({ ...db.rootConfig(), multipleStatements: true });
+}
+
+/**
+ * A private MariaDB (binlog on) for the enclosing describe block: started before its tests, with
+ * `setup` run as root, and stopped after them. Read `db` and `root` inside the tests.
+ */
+export function usePrivateMariaDb(setup: string[] = []): { readonly db: PrivateMariaDb; root: mysql.Connection } {
+  const server = {} as { db: PrivateMariaDb; root: mysql.Connection };
+  beforeAll(async () => {
+    server.db = await startPrivateMariaDb();
+    server.root = await rootConnection(server.db);
+    for (const sql of setup) await server.root.query(sql);
+  });
+  afterAll(async () => {
+    await server.root?.end();
+    await server.db?.stop();
+  });
+  return server;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
-import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import type { Row, SourceRecord } from '../../core/cdc/types';
-import { applyEvents, changeEvents, collectUntil, rootConnection, sourceConfig, waitFor } from './helpers';
+import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';
 
 const ROWS = 6000;
 const CHUNK = 500;
@@ -68,27 +68,17 @@ async function fillTable(root: mysql.Connection, table: string): Promise<void> {
 }
 
 describe('snapshot phase (private MariaDB)', () => {
-  let db: PrivateMariaDb;
-  let root: mysql.Connection;
-  beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    root = await rootConnection(db);
-    await root.query('CREATE DATABASE app');
-  });
-  afterAll(async () => {
-    await root?.end();
-    await db?.stop();
-  });
+  const server = usePrivateMariaDb(['CREATE DATABASE app']);
 
   for (const watermark of ['auto', 'high-watermark'] as const) {
     it(`concurrent writer during a ${ROWS / CHUNK}-chunk snapshot: stream applied to a map equals the table (${watermark})`, async () => {
       const table = `w_${watermark.replace('-', '_')}`;
-      await fillTable(root, table);
-      const writer = startWriter(db, table, watermark === 'auto' ? 1 : 2);
+      await fillTable(server.root, table);
+      const writer = startWriter(server.db, table, watermark === 'auto' ? 1 : 2);
       await waitFor(async () => writer.ops >= 20, 'the writer to get going');
       // Writes placed exactly between each chunk's SELECT and its watermark: the window whose
       // changes must be folded into the chunk (high-watermark) or come after it (exact snapshot).
-      const hookConn = await mysql.createConnection(db.rootConfig());
+      const hookConn = await mysql.createConnection(server.db.rootConfig());
       let hookWrites = 0;
       const afterChunkSelect = async (_t: unknown, lastKey: bigint | null) => {
         const base = Number(lastKey ?? 0n);
@@ -99,13 +89,13 @@ describe('snapshot phase (private MariaDB)', () => {
         hookWrites++;
       };
       const source = createMySqlSource(
-        sourceConfig(db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWatermark: watermark, afterChunkSelect }),
+        sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWatermark: watermark, afterChunkSelect }),
       );
       const it = source.start();
       const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
       const opsDuringSnapshot = writer.ops;
       await writer.stop();
-      await root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
+      await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
       await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
       await source.stop();
       await hookConn.end();
@@ -113,7 +103,7 @@ describe('snapshot phase (private MariaDB)', () => {
 
       const state = new Map<string, Row>();
       applyEvents(state, changeEvents(rs)); // throws on any duplicate insert or update/delete of a missing key
-      expect(state).toEqual(await tableState(root, table));
+      expect(state).toEqual(await tableState(server.root, table));
       // The writer really overlapped the snapshot, and the stream interleaved binlog changes with chunks.
       expect(opsDuringSnapshot).toBeGreaterThan(20);
       const snapshotPart = rs.slice(0, rs.findIndex((r) => r.kind === 'snapshot-complete'));
@@ -127,24 +117,24 @@ describe('snapshot phase (private MariaDB)', () => {
   }
 
   it('several tables: changes to tables already snapshotted are emitted, to later ones folded into their snapshot', async () => {
-    await fillTable(root, 'm1');
-    await fillTable(root, 'm2');
-    const w1 = startWriter(db, 'm1', 4);
-    const w2 = startWriter(db, 'm2', 5);
+    await fillTable(server.root, 'm1');
+    await fillTable(server.root, 'm2');
+    const w1 = startWriter(server.db, 'm1', 4);
+    const w2 = startWriter(server.db, 'm2', 5);
     await waitFor(async () => w1.ops >= 20 && w2.ops >= 20, 'the writers to get going');
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.m[12]'], chunkSize: CHUNK * 2 }));
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.m[12]'], chunkSize: CHUNK * 2 }));
     const it = source.start();
     const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
     await w1.stop();
     await w2.stop();
-    await root.query("INSERT INTO app.m1 VALUES (999999, 'end', 0)");
-    await root.query("INSERT INTO app.m2 VALUES (999999, 'end', 0)");
+    await server.root.query("INSERT INTO app.m1 VALUES (999999, 'end', 0)");
+    await server.root.query("INSERT INTO app.m2 VALUES (999999, 'end', 0)");
     await collectUntil(it, (all) => changeEvents(all).filter((e) => e.after?.id === 999999).length === 2, 20_000, rs);
     await source.stop();
     for (const table of ['m1', 'm2']) {
       const state = new Map<string, Row>();
       applyEvents(state, changeEvents(rs).filter((e) => e.table.table === table));
-      expect(state).toEqual(await tableState(root, table));
+      expect(state).toEqual(await tableState(server.root, table));
     }
     // m1 was snapshotted first: its binlog changes show up while m2's chunks are still being read.
     const firstM2Read = rs.findIndex((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r' && r.batch.events[0]!.table.table === 'm2');
@@ -154,10 +144,10 @@ describe('snapshot phase (private MariaDB)', () => {
 
   it('resumes an interrupted snapshot at chunk granularity: no row lost or repeated', async () => {
     const table = 'resume';
-    await fillTable(root, table);
-    const writer = startWriter(db, table, 3);
+    await fillTable(server.root, table);
+    const writer = startWriter(server.db, table, 3);
     await waitFor(async () => writer.ops >= 20, 'the writer to get going');
-    const first = createMySqlSource(sourceConfig(db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
+    const first = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
     const it = first.start();
     // Commit point: the offset after the third chunk batch.
     const rs1 = await collectUntil(it, (all) => all.filter((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r').length >= 3);
@@ -167,26 +157,26 @@ describe('snapshot phase (private MariaDB)', () => {
     const offset = (committed[cut] as Extract<SourceRecord, { kind: 'transaction' }>).batch.endOffset;
     expect(offset.snapshot).toMatchObject({ tableIndex: 0, lastKey: expect.any(String) });
 
-    const second = createMySqlSource(sourceConfig(db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
+    const second = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
     const it2 = second.start(offset);
     const rs2 = await collectUntil(it2, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
     await writer.stop();
-    await root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
+    await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
     await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs2);
     await second.stop();
 
     const state = new Map<string, Row>();
     applyEvents(state, changeEvents(committed));
     applyEvents(state, changeEvents(rs2));
-    expect(state).toEqual(await tableState(root, table));
+    expect(state).toEqual(await tableState(server.root, table));
   });
 
   it('a composite key chunked by a repeating column: no key value straddles two chunks', async () => {
-    await root.query('CREATE TABLE app.comp (tenant INT, id INT, v INT, PRIMARY KEY (tenant, id))');
+    await server.root.query('CREATE TABLE app.comp (tenant INT, id INT, v INT, PRIMARY KEY (tenant, id))');
     // 40 tenants × 25 rows; chunks of 60 rows would cut tenants in half if bounded by row count.
-    await root.query('INSERT INTO app.comp SELECT seq DIV 25, seq MOD 25, seq FROM app.seq_0_to_999');
+    await server.root.query('INSERT INTO app.comp SELECT seq DIV 25, seq MOD 25, seq FROM app.seq_0_to_999');
     const source = createMySqlSource(
-      sourceConfig(db, { tables: ['app\\.comp'], chunkSize: 60, chunkKeyColumns: { 'app.comp': 'tenant' }, startupMode: { mode: 'snapshot' } }),
+      sourceConfig(server.db, { tables: ['app\\.comp'], chunkSize: 60, chunkKeyColumns: { 'app.comp': 'tenant' }, startupMode: { mode: 'snapshot' } }),
     );
     const all: SourceRecord[] = [];
     for await (const r of source.start()) all.push(r);
@@ -204,9 +194,9 @@ describe('snapshot phase (private MariaDB)', () => {
   });
 
   it('startup mode snapshot ends the stream after the snapshot; tables without an integer key are one chunk', async () => {
-    await root.query('CREATE TABLE app.s (code VARCHAR(10) PRIMARY KEY, qty INT)');
-    await root.query("INSERT INTO app.s VALUES ('a', 1), ('b', 2), ('c', 3)");
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.s'], startupMode: { mode: 'snapshot' } }));
+    await server.root.query('CREATE TABLE app.s (code VARCHAR(10) PRIMARY KEY, qty INT)');
+    await server.root.query("INSERT INTO app.s VALUES ('a', 1), ('b', 2), ('c', 3)");
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.s'], startupMode: { mode: 'snapshot' } }));
     const all: SourceRecord[] = [];
     for await (const r of source.start()) all.push(r);
     expect(all.at(-1)!.kind).toBe('snapshot-complete');
