@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from '../../core/lake';
+import { appendRows, applyRowDelta, rewriteDataFiles, type WriteEnv } from '../../core/lake/write';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixturesRoot = resolve(repoRoot, '../shared/fixtures/iceberg');
@@ -28,4 +29,31 @@ export async function expectCode(p: Promise<unknown>, code: string, message?: Re
     return err;
   }
   throw new Error(`expected a ${code} error, got success`);
+}
+
+/** A generated write for model tests: rows by key `id`, or a compaction. */
+export type ModelOp = { kind: 'append' | 'upsert' | 'delete' | 'compact' };
+
+/**
+ * Applies one generated write to the table and to its model (key → row). Appends take only keys
+ * the model lacks (appending an existing key would duplicate it); a compaction runs only once the
+ * table has a snapshot. Returns false when nothing was committed.
+ */
+export async function applyModelOp(root: string, model: Map<number, Row>, op: ModelOp, rows: Row[], env: WriteEnv, canCompact: boolean): Promise<boolean> {
+  if (op.kind === 'append') {
+    const fresh = rows.filter((r) => !model.has(Number(r.id)));
+    if (fresh.length === 0) return false;
+    await appendRows(root, fresh, { env });
+    for (const r of fresh) model.set(Number(r.id), r);
+  } else if (op.kind === 'upsert') {
+    await applyRowDelta(root, { upserts: rows }, { env });
+    for (const r of rows) model.set(Number(r.id), r);
+  } else if (op.kind === 'delete') {
+    await applyRowDelta(root, { deleteKeys: rows.map((r) => ({ id: r.id })) }, { env });
+    for (const r of rows) model.delete(Number(r.id));
+  } else {
+    if (!canCompact) return false;
+    await rewriteDataFiles(root, { env });
+  }
+  return true;
 }

@@ -7,7 +7,7 @@ import { runCli } from '../../cli/main';
 import { countRows, loadTable, planScan, scanRows, type Row } from '../../core/lake';
 import { appendRows, applyRowDelta, createTable, evolvePartitionSpec, expireSnapshots, removeOrphanFiles, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
-import { expectCode, plainRows } from './helpers';
+import { applyModelOp, expectCode, plainRows } from './helpers';
 
 const storage = createLocalStorage();
 const work = mkdtempSync(join(tmpdir(), 'tidemark-maint-'));
@@ -275,21 +275,7 @@ describe('property: spec changes, row changes, compaction, then expiry', () => {
               await evolvePartitionSpec(root, SPECS[op.spec]!, env);
               continue;
             }
-            if (op.kind === 'append') {
-              const fresh = rows.filter((r) => !model.has(Number(r.id)));
-              if (fresh.length === 0) continue;
-              await appendRows(root, fresh, { env });
-              for (const r of fresh) model.set(Number(r.id), r);
-            } else if (op.kind === 'upsert') {
-              await applyRowDelta(root, { upserts: rows }, { env });
-              for (const r of rows) model.set(Number(r.id), r);
-            } else if (op.kind === 'delete') {
-              await applyRowDelta(root, { deleteKeys: rows.map((r) => ({ id: r.id })) }, { env });
-              for (const r of rows) model.delete(Number(r.id));
-            } else {
-              if (states.size === 0) continue;
-              await rewriteDataFiles(root, { env });
-            }
+            if (!(await applyModelOp(root, model, op, rows, env, states.size > 0))) continue;
             states.set(await snapshotNow(), plainRows([...model.values()]).sort((a, b) => Number(a.id) - Number(b.id)));
           }
           const check = async () => {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, planScan, readAvroFile, scanRows, decodeSingleValue, type Row } from '../../core/lake';
 import { appendRows, applyRowDelta, commitTable, createTable, evolveSchema, overwriteRows, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
-import { plainRows } from './helpers';
+import { applyModelOp, plainRows } from './helpers';
 
 const storage = createLocalStorage();
 const work = mkdtempSync(join(tmpdir(), 'tidemark-write-'));
@@ -165,22 +165,7 @@ describe('property: scanning every snapshot equals the model after each commit',
           const states: Map<number, Row>[] = [];
           for (const [step, op] of ops.entries()) {
             const rows = op.ids.map((id) => ({ id: BigInt(id), name: `s${step}`, amount: `${step}.00`, day: null }));
-            // Appends of keys that exist would duplicate them; the model appends only new keys.
-            if (op.kind === 'append') {
-              const fresh = rows.filter((r) => !model.has(Number(r.id)));
-              if (fresh.length === 0) continue;
-              await appendRows(root, fresh, { env });
-              for (const r of fresh) model.set(Number(r.id), r);
-            } else if (op.kind === 'upsert') {
-              await applyRowDelta(root, { upserts: rows }, { env });
-              for (const r of rows) model.set(Number(r.id), r);
-            } else if (op.kind === 'delete') {
-              await applyRowDelta(root, { deleteKeys: rows.map((r) => ({ id: r.id })) }, { env });
-              for (const r of rows) model.delete(Number(r.id));
-            } else {
-              if (states.length === 0) continue;
-              await rewriteDataFiles(root, { env });
-            }
+            if (!(await applyModelOp(root, model, op, rows, env, states.length > 0))) continue;
             states.push(new Map(model));
           }
           const t = await loadTable(storage, root);
