@@ -1,15 +1,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import mysql from 'mysql2/promise';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
-import { scanRows } from '../../core/lake';
+import { loadTable, scanRows } from '../../core/lake';
 import { createTable, defaultWriteEnv } from '../../core/lake/write';
 import { TableBuffer, type SealedChanges } from '../../core/pipeline/sink-buffer';
 import type { SinkRoundJob } from '../../core/pipeline/sink-commit';
 import { createInThreadCommitter, createWorkerCommitter, type SinkCommitter } from '../../core/pipeline/sink-thread';
 import { createLocalStorage } from '../../core/storage/local';
+import { runPipeline } from '../../core/pipeline';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { createShards, lakeRows, loadConfig, SHARDS, sourceRows } from './run-helpers';
 
 // The sink's commits run in a worker thread by default (sink-thread.ts). The same round committed
 // through the worker and in-thread gives the same table; a worker that dies or cannot start fails
@@ -175,6 +179,48 @@ describe('sink worker', () => {
       expect(err.message).toMatch(/^cannot pass the changes of app\.fn to the sink worker: /);
     } finally {
       await worker.close();
+    }
+  });
+});
+
+describe('sink worker in a sync', () => {
+  let db: PrivateMariaDb;
+  beforeAll(async () => {
+    db = await startPrivateMariaDb();
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  it('a round of 30k changes, handed over in parts while read (inserts, updates and deletes of the same keys across parts), is one snapshot equal to the source', async () => {
+    const conn = await mysql.createConnection(db.rootConfig());
+    const warehouse = await mkdtemp(join(tmpdir(), 'tidemark-sink-parts-'));
+    try {
+      await createShards(conn, 0);
+      // One round for the whole binlog stream: a long interval, stopped by --until-caught-up.
+      const config = loadConfig(db, { warehouse, changelog: false, intervalMs: 600_000 });
+      await runPipeline({ config, untilCaughtUp: true });
+      const root = join(warehouse, 'ods', 'orders');
+      const before = (await loadTable(storage, root)).metadata.snapshots.length;
+      for (const s of SHARDS) {
+        const rows = Array.from({ length: 6000 }, (_, i) => `(${i + 1}, 'c${s}-${i}', ${i}.25, '2024-01-02 03:04:05.${String(i % 1000).padStart(3, '0')}')`);
+        await conn.query(`INSERT INTO app.order_${s} (id, customer, amount, created) VALUES ${rows.join(',')}`);
+        await conn.query(`UPDATE app.order_${s} SET amount = amount + 1, customer = CONCAT(customer, '-u') WHERE id % 3 = 0`);
+        await conn.query(`DELETE FROM app.order_${s} WHERE id % 5 = 0`);
+        await conn.query(`INSERT INTO app.order_${s} (id, customer, amount, created) VALUES (10, 'again', 1.00, NULL), (6001, 'new', 2.00, NULL)`);
+        await conn.query(`UPDATE app.order_${s} SET customer = 'last' WHERE id IN (1, 10, 6000)`);
+      }
+      const result = await runPipeline({ config, untilCaughtUp: true });
+      expect(result.progress.tables.find((t) => t.table === 'ods.orders')?.rowsIn).toBe(4 * (6000 + 2000 + 1200 + 2 + 2));
+      const columns = ['__table_name__', 'id', 'customer', 'amount', 'created'];
+      const lake = await lakeRows(warehouse, columns);
+      expect(lake.length).toBe(4 * (6000 - 1200 + 2));
+      expect(lake).toEqual(await sourceRows(conn, columns));
+      // One round: one snapshot for the table.
+      expect((await loadTable(storage, root)).metadata.snapshots.length).toBe(before + 1);
+    } finally {
+      await conn.end();
+      await rm(warehouse, { recursive: true, force: true });
     }
   });
 });
