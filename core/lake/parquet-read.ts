@@ -2,6 +2,7 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
+import { checkFilePages, parseFooter, type ParquetFooter } from './serde/parquet-subset';
 
 /**
  * Reads a whole Parquet file through the storage port into an Arrow table (parquet-wasm decodes,
@@ -16,6 +17,9 @@ export async function readParquetFile(storage: StoragePort, path: string, what =
     if (e instanceof TidemarkError && e.code === 'NotFound') throw new TidemarkError('NotFound', `${what} not found: ${path}`, { path }, e);
     throw e;
   }
+  // Footer and page headers first: a corrupt one fails here, named, instead of costing the Rust
+  // reader seconds of allocation (serde/parquet-subset.ts).
+  checkFilePages(readFooter(bytes, path, what), bytes);
   try {
     const wasmTable = readParquet(bytes);
     return tableFromIPC(wasmTable.intoIPCStream());
@@ -23,4 +27,15 @@ export async function readParquetFile(storage: StoragePort, path: string, what =
     const msg = e instanceof Error ? e.message : String(e);
     throw new TidemarkError('DataInvalid', `${path}: expected a Parquet ${what}: ${msg}`, { path }, e);
   }
+}
+
+/** The footer of a whole file's bytes; DataInvalid naming the file when there is none. */
+function readFooter(bytes: Uint8Array, path: string, what: string): ParquetFooter {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 12 || view.getUint32(bytes.length - 4, true) !== 0x31524150) {
+    throw new TidemarkError('DataInvalid', `${path}: expected a Parquet ${what} (ending with PAR1), found ${bytes.length} bytes without that footer`, { path });
+  }
+  const length = view.getUint32(bytes.length - 8, true);
+  if (length + 12 > bytes.length) throw new TidemarkError('DataInvalid', `${path}: Parquet footer length ${length} exceeds the file (${bytes.length} bytes)`, { path });
+  return parseFooter(bytes.subarray(bytes.length - 8 - length, bytes.length - 8), bytes.length, path);
 }

@@ -5,13 +5,13 @@
  *
  * Bytes are fetched by range through the storage port: one read for the file's tail (footer), then
  * the projected column chunks of the row groups read, assembled into a small Parquet file of their
- * own (core/query/parquet-subset.ts) — in the renderer a large file is never fetched whole.
+ * own (core/lake/serde/parquet-subset.ts) — in the renderer a large file is never fetched whole.
  */
 import { tableFromIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { arrowFieldId } from '../lake/arrow-values';
 import type { StoragePort } from '../storage';
-import { parseFooter, planSubset, type ChunkRange, type ParquetFooter } from './parquet-subset';
+import { checkChunkPages, parseFooter, planSubset, type ChunkRange, type ParquetFooter } from '../lake/serde/parquet-subset';
 
 export interface ParquetApi {
   readParquet(bytes: Uint8Array, options?: { columns?: string[]; rowGroups?: number[] } | null): { intoIPCStream(): Uint8Array };
@@ -122,7 +122,9 @@ export class RangedParquetFile {
   /** Decodes the given top-level columns (and row groups, default all) to Arrow IPC. */
   async readIpc(columns: string[], rowGroups?: number[]): Promise<Uint8Array> {
     const plan = planSubset(this.footer, new Set(columns), rowGroups);
-    const subset = plan.build(await this.fetch(plan.ranges));
+    const chunks = await this.fetch(plan.ranges);
+    chunks.forEach((c, i) => checkChunkPages(c, this.path, `the column chunk at byte ${plan.ranges[i]!.start}`));
+    const subset = plan.build(chunks);
     try {
       return this.parquet.readParquet(subset, { columns }).intoIPCStream();
     } catch (e) {

@@ -5,7 +5,7 @@
  * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
  */
 import { compareValues } from '../lake/scan-filter';
-import { chunkStatistics, type ParquetFooter } from './parquet-subset';
+import { chunkStatistics, type ParquetFooter } from '../lake/serde/parquet-subset';
 
 /** A predicate on a top-level Parquet column, by its name in the file. */
 export type ColumnPredicate =

@@ -6,7 +6,7 @@
  * so they cannot write a footer back. Used only on Parquet footers (a few KiB), with bounds on
  * every length and on nesting depth: a corrupt footer is a DataInvalid error, never a hang.
  */
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../../errors';
 
 export const T = {
   TRUE: 1,
@@ -54,7 +54,7 @@ class Reader {
   ) {}
 
   fail(what: string): never {
-    throw new TidemarkError('DataInvalid', `${this.where}: corrupt Parquet footer (Thrift): ${what} at byte ${this.pos}`, { offset: this.pos });
+    throw new TidemarkError('DataInvalid', `${this.where}: corrupt Parquet footer (Thrift): ${what} at byte ${this.pos}`, { offset: this.pos, reason: `${what} at byte ${this.pos}` });
   }
 
   byte(): number {
@@ -162,6 +162,13 @@ function readStruct(r: Reader, depth: number): TStruct {
     last = id;
     fields.push({ id, type, value: readValue(r, type, depth, false) });
   }
+}
+
+/** Decodes the struct at the start of `bytes` and says how many bytes it took. */
+export function decodeStructPrefix(bytes: Uint8Array, where: string): { value: TStruct; length: number } {
+  const r = new Reader(bytes, where);
+  const value = readStruct(r, 0);
+  return { value, length: r.pos };
 }
 
 /** Decodes one struct from `bytes` (all of them must be used). `where` names the file in errors. */
