@@ -36,10 +36,12 @@ interface LockHolder {
 /** Tokens of the locks this process holds: a lock naming our pid but no live token is a leftover. */
 const held = new Set<string>();
 /**
- * Tokens of this process's acquirers that are breaking a stale lock right now: their `.break`
- * file is live, not a leftover (treating it as one let a second acquirer in, and both won).
+ * Tokens of this process's acquirers still running: a lock or `.break` file naming one is live,
+ * not a leftover. Both windows were found by racing acquirers, each letting two of them win: a
+ * `.break` whose breaker was still at work, and a lock file just linked whose acquirer had not yet
+ * recorded it as held (createExclusive still removing its temp file).
  */
-const breaking = new Set<string>();
+const acquiring = new Set<string>();
 
 function readProcStat(pid: number): { state: string; start: string } | null {
   try {
@@ -57,7 +59,7 @@ function isRunning(h: LockHolder): boolean {
   if (h.host !== hostname()) return true;
   // Not a pid (an unreadable lock): kill(-1 or 0, 0) would probe every process or our group.
   if (!Number.isInteger(h.pid) || h.pid <= 0) return false;
-  if (h.pid === process.pid) return held.has(h.token) || breaking.has(h.token);
+  if (h.pid === process.pid) return held.has(h.token) || acquiring.has(h.token);
   try {
     process.kill(h.pid, 0);
   } catch (e) {
@@ -108,6 +110,15 @@ export async function acquirePipelineLock(path: string, pipeline: string, now: (
   }
   const me: LockHolder = { pipeline, pid: process.pid, host: hostname(), startedAtMs: now(), procStart: readProcStat(process.pid)?.start ?? null, token: randomUUID() };
   const text = JSON.stringify(me);
+  acquiring.add(me.token);
+  try {
+    return await takeLock(path, pipeline, me, text);
+  } finally {
+    acquiring.delete(me.token);
+  }
+}
+
+async function takeLock(path: string, pipeline: string, me: LockHolder, text: string): Promise<PipelineLock> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await createExclusive(path, text)) {
       held.add(me.token);
@@ -134,13 +145,11 @@ export async function acquirePipelineLock(path: string, pipeline: string, now: (
     // the lock is still the stale one it read.
     const breaker = `${path}.break`;
     if (await createExclusive(breaker, text)) {
-      breaking.add(me.token);
       try {
         const again = await readHolder(path);
         if (again?.token === holder.token) await unlink(path);
       } finally {
         await unlink(breaker).catch(() => undefined);
-        breaking.delete(me.token);
       }
     } else {
       const other = await readHolder(breaker);
