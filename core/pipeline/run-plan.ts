@@ -1,16 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMySqlSource, formatPosition, type MySqlSourceConfig, type SourceOffset } from '../cdc';
-import { loadTable } from '../lake';
-import { createLocalStorage } from '../storage/local';
+import { createMySqlSource, formatPosition, type MySqlSourceConfig } from '../cdc';
 import type { PipelineConfig, SchemaChangeType, StartupOptions } from './config-types';
 import { planRoutes, type PlanWarning, type RoutePlan } from './route';
-import { checkpointFilePath } from './run';
-import { listKnownTables, readCheckpoint, readTableOffset, resolveResumePoint } from './run-offsets';
+import { checkpointFilePath, probeOffsets } from './run';
+import { listKnownTables, readCheckpoint, resolveResumePoint } from './run-offsets';
 import { toSourceConfig } from './run-source';
 import { describeBehavior } from './sink-evolution';
 import { designTarget, outputColumnTypes, type TargetColumn } from './sink-schema';
-import { changelogRoot } from './sink-writer';
 import { compileTransform } from './transform';
 
 /**
@@ -120,20 +117,9 @@ type StoredState = ReturnType<typeof resolveResumePoint>;
  * of every existing target and changelog table of the routes, and the pipeline checkpoint file.
  */
 async function readResumePoint(config: PipelineConfig, plan: RoutePlan): Promise<StoredState> {
-  const storage = createLocalStorage();
-  const offsets: (SourceOffset | null)[] = [];
-  for (const tp of plan.targets) {
-    const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
-    if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
-    for (const root of roots) {
-      // As the runner: a folder without a published version (a creator killed before v1) is not a table yet.
-      const metadataDir = join(root, 'metadata');
-      if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) continue;
-      offsets.push(readTableOffset((await loadTable(storage, root)).metadata, config.pipeline.name));
-    }
-  }
+  const existing = await probeOffsets(config, plan);
   const checkpoint = await readCheckpoint(checkpointFilePath(config));
-  return resolveResumePoint(offsets, checkpoint?.offset ?? null);
+  return resolveResumePoint(existing.map((e) => e.offset), checkpoint?.offset ?? null);
 }
 
 /** What the next sync does with source table `table` (`db.table`), given what is stored. */

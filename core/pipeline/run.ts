@@ -8,7 +8,7 @@ import { planRoutes, type RoutePlan, type SourceTablePlan } from './route';
 import { loadTable } from '../lake';
 import { createLocalStorage } from '../storage/local';
 import { acquirePipelineLock } from './run-lock';
-import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, writeCheckpoint } from './run-offsets';
+import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, resolveResumePoint, writeCheckpoint } from './run-offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { planEvolution } from './sink-evolution';
 import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
@@ -350,16 +350,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     let resume: SourceOffset | null;
     // A table another pipeline created and this one never committed to holds no offset of this
     // pipeline (null): with no checkpoint either, this pipeline starts fresh.
-    if (checkpoint === null && existing.every((e) => e.offset === null)) {
+    const stored = resolveResumePoint(existing.map((e) => e.offset), checkpoint?.offset ?? null);
+    if (stored.fresh) {
       resume = await planStartOffset(config, sourceConfig, [...schemas.values()]);
       // The start point is kept with every table this run creates, but a shared table created by
       // another pipeline cannot hold it: the checkpoint does, so a crash before the first round
       // resumes from here for that table too (every table trivially holds everything before it).
       if (resume !== null) await writeCheckpoint(checkpointFilePath(config), { pipeline: name, offset: resume, committedAtMs: now() });
     } else {
-      const effective = existing.map((e) => maxOffset(e.offset, checkpoint?.offset ?? null));
-      if (existing.length === 0 && checkpoint) effective.push(checkpoint.offset);
-      resume = effective.some((o) => o === null) ? null : effective.map((o) => o!).reduce((a, b) => (compareOffsets(a, b) <= 0 ? a : b));
+      resume = stored.resume;
       // Inside the snapshot phase (or from the very beginning) a replay re-reads chunks with new
       // watermarks, so per-table skipping cannot be exact: every table goes back to the resume point.
       // (A null resume point only arises for startup modes that replay the binlog deterministically.)
@@ -520,7 +519,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
  * Committed offsets of the target (and changelog) tables that exist already: each table's last
  * commit, or its start offset when it has none (null: it starts at the stream's beginning).
  */
-async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<{ root: string; offset: SourceOffset | null }[]> {
+export async function probeOffsets(config: PipelineConfig, plan: RoutePlan): Promise<{ root: string; offset: SourceOffset | null }[]> {
   const out: { root: string; offset: SourceOffset | null }[] = [];
   const storage = createLocalStorage();
   for (const tp of plan.targets) {

@@ -6,21 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, runPipeline, type PipelinePlan } from '../../core/pipeline';
 import { runCli } from '../../cli/main';
-
-let nextServerId = 9400 + (process.pid % 300) * 3;
+import { sourceYaml } from './run-helpers';
 
 /** A pipeline over `tables` (no route: targets keep the source names) with the given source options. */
 function yamlFor(db: PrivateMariaDb, warehouse: string, name: string, tables: string, sourceOptions: Record<string, boolean | number>): string {
-  return `source:
-  type: mariadb
-  hostname: 127.0.0.1
-  port: "${db.port}"
-  username: ${db.user}
-  password: \${env:DB_PASS}
-  tables: ${tables}
-  server-id: "${nextServerId++}"
-  heartbeat.interval: 200ms
-${Object.entries(sourceOptions).map(([k, v]) => `  ${k}: ${v}\n`).join('')}sink:
+  return `${sourceYaml(db, tables, Object.entries(sourceOptions).map(([k, v]) => `  ${k}: ${v}\n`).join(''))}sink:
   type: iceberg
   catalog.properties.type: hadoop
   catalog.properties.warehouse: ${warehouse}

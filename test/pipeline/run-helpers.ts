@@ -25,18 +25,22 @@ export interface YamlOptions {
   chunkSize?: number;
 }
 
-export function pipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
+/** The `source:` block for the private MariaDB (password from DB_PASS, a fresh server id), with `extra` lines. */
+export function sourceYaml(db: PrivateMariaDb, tables: string, extra = ''): string {
   return `source:
   type: mariadb
   hostname: 127.0.0.1
   port: "${db.port}"
   username: ${db.user}
   password: \${env:DB_PASS}
-  tables: app.order_\\.*
+  tables: ${tables}
   server-id: "${nextServerId++}"
   heartbeat.interval: 200ms
-  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}
-sink:
+${extra}`;
+}
+
+export function pipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
+  return `${sourceYaml(db, 'app.order_\\.*', `  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}\n`)}sink:
   type: iceberg
   catalog.properties.type: hadoop
   catalog.properties.warehouse: ${o.warehouse}
