@@ -3,8 +3,7 @@
  * since the epoch and back, exactly: the binlog reader holds such values as µs (binlog-rows.ts) and
  * restores the text where a consumer needs the driver's form.
  */
-import { civilFromDays, daysFromCivil } from '../lake/values';
-import { digits as digitsAt } from './type-map';
+import { civilFromDays, daysFromCivil, readDigits as digitsAt } from '../lake/values';
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

@@ -9,7 +9,7 @@
  * the rule Debezium uses. TIME values outside Iceberg's [00:00, 24:00) are DataInvalid.
  */
 import { TidemarkError } from '../errors/index';
-import { daysFromCivil } from '../lake/values';
+import { daysFromCivil, readDigits as digits } from '../lake/values';
 import type { ColumnSchema, ColumnValue, IcebergType } from './types';
 import { encodeWkb } from './wkb';
 
@@ -157,17 +157,6 @@ function parseMicrosFraction(frac: string | undefined): bigint {
 }
 
 type Converter = (raw: unknown) => ColumnValue;
-
-/** Digits of s[from, from+len) as a number, or NaN. Hot path of the binlog: no regex, no allocation. */
-export function digits(s: string, from: number, len: number): number {
-  let n = 0;
-  for (let i = from; i < from + len; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    n = n * 10 + c;
-  }
-  return n;
-}
 
 /**
  * `YYYY-MM-DD HH:MM:SS[.ffffff]` → µs since the epoch (as UTC wall clock); null for a zero date;

@@ -20,6 +20,20 @@ function pad(n: number | bigint, width: number): string {
 }
 
 /**
+ * The decimal digits s[from, from + count) as a number, NaN when one is not a digit: date-time
+ * text is read with it on hot paths (the sync writes every value), without a regex or a slice.
+ */
+export function readDigits(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
  * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); month 1–12.
  * Shared with the CDC type map, which reads the source's date-times with it.
  */

@@ -23,7 +23,7 @@ import {
 } from 'apache-arrow';
 import { TidemarkError } from '../../errors';
 import { parseDecimalType, parseFixedType, type NestedField, type Schema } from '../model';
-import { parseDate, parseDecimal, parseTime, parseTimestamp, uuidToBytes } from '../values';
+import { parseDate, parseDecimal, parseTime, parseTimestamp, readDigits as digitsAt, uuidToBytes } from '../values';
 
 /**
  * Canonical rows → Arrow columns built directly from typed arrays (naive per-value Arrow builders
@@ -124,16 +124,6 @@ function setInt64Words(words: Int32Array | Uint32Array, i: number, x: number): v
   words[i * 2 + 1] = hi;
 }
 
-function digitsAt(s: string, from: number, count: number): number {
-  let v = 0;
-  for (let k = from; k < from + count; k++) {
-    const c = s.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
 /**
  * Canonical timestamp text ('YYYY-MM-DDTHH:MM:SS[.f…]' with nothing, 'Z' or '+00:00' after) →
  * µs since the epoch as a safe integer, or null for anything else (the caller falls back to
@@ -150,7 +140,8 @@ export function parseCanonicalTimestampMicros(s: string): number | null {
   const h = digitsAt(s, 11, 2);
   const mi = digitsAt(s, 14, 2);
   const sec = digitsAt(s, 17, 2);
-  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return null;
+  // A non-digit reads as NaN, which fails every comparison: test for the good ranges.
+  if (!(y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59)) return null;
   let pos = 19;
   let micros = 0;
   if (s.charCodeAt(pos) === 46) {
