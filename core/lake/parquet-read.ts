@@ -2,7 +2,7 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
-import { checkFilePages, parseFooter, type ParquetFooter } from './serde/parquet-subset';
+import { checkFilePages, parseFooter, readFooterLength, type ParquetFooter } from './serde/parquet-subset';
 
 /**
  * Reads a whole Parquet file through the storage port into an Arrow table (parquet-wasm decodes,
@@ -31,11 +31,6 @@ export async function readParquetFile(storage: StoragePort, path: string, what =
 
 /** The footer of a whole file's bytes; DataInvalid naming the file when there is none. */
 function readFooter(bytes: Uint8Array, path: string, what: string): ParquetFooter {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || view.getUint32(bytes.length - 4, true) !== 0x31524150) {
-    throw new TidemarkError('DataInvalid', `${path}: expected a Parquet ${what} (ending with PAR1), found ${bytes.length} bytes without that footer`, { path });
-  }
-  const length = view.getUint32(bytes.length - 8, true);
-  if (length + 12 > bytes.length) throw new TidemarkError('DataInvalid', `${path}: Parquet footer length ${length} exceeds the file (${bytes.length} bytes)`, { path });
+  const length = readFooterLength(bytes, bytes.length, path, what);
   return parseFooter(bytes.subarray(bytes.length - 8 - length, bytes.length - 8), bytes.length, path);
 }

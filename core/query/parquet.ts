@@ -11,7 +11,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { arrowFieldId } from '../lake/arrow-values';
 import type { StoragePort } from '../storage';
-import { checkChunkPages, parseFooter, planSubset, type ChunkRange, type ParquetFooter } from '../lake/serde/parquet-subset';
+import { checkChunkPages, endsWithParquetMagic, parseFooter, planSubset, readFooterLength, type ChunkRange, type ParquetFooter } from '../lake/serde/parquet-subset';
 
 export interface ParquetApi {
   readParquet(bytes: Uint8Array, options?: { columns?: string[]; rowGroups?: number[] } | null): { intoIPCStream(): Uint8Array };
@@ -49,7 +49,6 @@ function toColumn(f: ArrowFieldLike): ParquetColumn {
  * read whole by it.
  */
 const TAIL_BYTES = 64 * 1024;
-const MAGIC = 0x31524150; // "PAR1", little-endian
 /** Chunks closer than this are fetched in one request (fewer round trips for a few wasted bytes). */
 const COALESCE_GAP = 16 * 1024;
 /** Range requests in flight per file. */
@@ -86,7 +85,7 @@ export class RangedParquetFile {
     try {
       const readTail = async (n: number) => storage.readRange(path, Math.max(0, n - TAIL_BYTES), Math.min(n, TAIL_BYTES));
       tail = fileSize > 0 ? await readTail(fileSize) : new Uint8Array(0);
-      if (!endsWithFooter(tail)) {
+      if (!endsWithParquetMagic(tail)) {
         // A size from elsewhere may be wrong (or the file rewritten): ask the file itself.
         const info = await storage.stat(path);
         if (!info) throw new TidemarkError('NotFound', `${what} not found: ${path}`, { path });
@@ -95,9 +94,7 @@ export class RangedParquetFile {
           tail = await readTail(fileSize);
         }
       }
-      if (!endsWithFooter(tail)) throw new TidemarkError('DataInvalid', `${path}: expected a Parquet file (ending with PAR1), found ${fileSize} bytes without that footer`, { path });
-      const metadataLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 8, true);
-      if (metadataLength + 12 > fileSize) throw new TidemarkError('DataInvalid', `${path}: Parquet footer length ${metadataLength} exceeds the file (${fileSize} bytes)`, { path });
+      const metadataLength = readFooterLength(tail, fileSize, path, 'file');
       footerBytes = metadataLength + 8 <= tail.length ? tail.subarray(tail.length - metadataLength - 8) : await storage.readRange(path, fileSize - metadataLength - 8, metadataLength + 8);
     } catch (e) {
       throw wrapNotFound(e, path, what);
@@ -165,11 +162,6 @@ export class RangedParquetFile {
     await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, spans.length) }, worker));
     return out;
   }
-}
-
-function endsWithFooter(tail: Uint8Array): boolean {
-  if (tail.length < 12) return false;
-  return new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 4, true) === MAGIC;
 }
 
 function errorText(e: unknown): string {

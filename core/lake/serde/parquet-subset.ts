@@ -11,6 +11,7 @@
  * ColumnMetaData, Statistics, KeyValue).
  */
 import { TidemarkError } from '../../errors';
+import { concatBytes } from '../values';
 import { decodeStruct, decodeStructPrefix, encodeStruct, field, removeField, setField, T, type TList, type TStruct, type TValue } from './thrift-compact';
 
 /** Parquet physical types (parquet.thrift `Type`). */
@@ -32,6 +33,24 @@ export interface ParquetFooter {
 }
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
+
+/** Whether `tail` (a file's last bytes) ends with Parquet's magic. */
+export function endsWithParquetMagic(tail: Uint8Array): boolean {
+  if (tail.length < 12) return false;
+  return new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 4, true) === 0x31524150;
+}
+
+/**
+ * The length of the footer metadata that `tail` (the last bytes of a file of `fileSize` bytes) ends
+ * with; DataInvalid naming the file when there is no Parquet footer or its length exceeds the file.
+ * `what` names the file's role ("file", "data file").
+ */
+export function readFooterLength(tail: Uint8Array, fileSize: number, path: string, what: string): number {
+  if (!endsWithParquetMagic(tail)) throw new TidemarkError('DataInvalid', `${path}: expected a Parquet ${what} (ending with PAR1), found ${fileSize} bytes without that footer`, { path });
+  const length = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 8, true);
+  if (length + 12 > fileSize) throw new TidemarkError('DataInvalid', `${path}: Parquet footer length ${length} exceeds the file (${fileSize} bytes)`, { path });
+  return length;
+}
 const text = new TextDecoder();
 
 function bad(path: string, what: string): never {
@@ -168,20 +187,13 @@ export function planSubset(footer: ParquetFooter, keep: Set<string>, rowGroups?:
         });
         return newChunks;
       });
-      const meta = rewriteMeta(footer, kept, leafIndexes, groupIndexes, newGroups, ranges);
+      const meta = rewriteMeta(footer, kept, leafIndexes, groupIndexes, newGroups);
       const encoded = encodeStruct(meta);
       const tail = new Uint8Array(8);
       new DataView(tail.buffer).setUint32(0, encoded.length, true);
       tail.set(MAGIC, 4);
       parts.push(encoded, tail);
-      const total = parts.reduce((n, p) => n + p.length, 0);
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
+      return concatBytes(parts);
     },
   };
 }
@@ -201,7 +213,7 @@ function relocateChunk(chunk: TStruct, shift: bigint): TStruct {
   return out;
 }
 
-function rewriteMeta(footer: ParquetFooter, kept: ParquetFooter['columns'], leafIndexes: number[], groupIndexes: number[], newChunks: TStruct[][], ranges: ChunkRange[]): TStruct {
+function rewriteMeta(footer: ParquetFooter, kept: ParquetFooter['columns'], leafIndexes: number[], groupIndexes: number[], newChunks: TStruct[][]): TStruct {
   const groups = groupIndexes.map((i) => footer.rowGroups[i]!);
   const meta: TStruct = { fields: footer.meta.fields.map((f) => ({ ...f })) };
   // Schema: the root with the kept top-level subtrees.
@@ -227,12 +239,11 @@ function rewriteMeta(footer: ParquetFooter, kept: ParquetFooter['columns'], leaf
   setField(meta, 3, T.I64, BigInt(groups.reduce((n, g) => n + g.numRows, 0)));
   // Row groups: their kept chunks; sorting columns name leaf indexes that no longer hold.
   const oldGroups = asList(field(footer.meta, 4))!.items as TStruct[];
-  let k = 0;
   const rgItems: TValue[] = groupIndexes.map((index, gi) => {
     const original = oldGroups[index]!;
     const rg: TStruct = { fields: original.fields.filter((f) => f.id !== 4).map((f) => ({ ...f })) };
     setField(rg, 1, T.LIST, { elemType: T.STRUCT, items: newChunks[gi]! });
-    const size = leafIndexes.reduce((n) => n + ranges[k++]!.length, 0);
+    const size = leafIndexes.reduce((n, l) => n + groups[gi]!.ranges[l]!.length, 0);
     if (field(rg, 6) !== undefined) setField(rg, 6, T.I64, BigInt(size));
     if (field(rg, 5) !== undefined) {
       const first = newChunks[gi]![0];

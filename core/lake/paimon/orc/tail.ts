@@ -6,6 +6,7 @@
  */
 import { decompress as zstdDecompress } from 'fzstd';
 import { TidemarkError } from '../../../errors';
+import { concatBytes } from '../../values';
 import { OrcFormatError } from './errors';
 import { decodeMessage, getMessages, getPackedUints, getString, getStrings, getUint, type ProtoMessage } from './protobuf';
 
@@ -83,14 +84,7 @@ export async function decompressOrc(data: Uint8Array, compression: number, where
       throw new OrcFormatError(`${where}: corrupt ${CODECS[compression]} chunk (${e instanceof Error ? e.message : String(e)})`);
     }
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 function parseType(msg: ProtoMessage, i: number): OrcType {
