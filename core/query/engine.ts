@@ -108,10 +108,16 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     return p;
   }
 
-  async function registerView(table: string | LoadedTable, options: ViewOptions = {}): Promise<RegisteredView> {
+  /** A version's plan, read in `options.schema` when given (a copy: the cached plan stays as planned). */
+  async function versionPlan(table: string | LoadedTable, options: ViewOptions): Promise<{ loaded: LoadedTable; plan: ScanPlan }> {
     const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
     const plan = { ...(await cachedPlan(loaded, options)) };
     if (options.schema) plan.schema = options.schema;
+    return { loaded, plan };
+  }
+
+  async function registerView(table: string | LoadedTable, options: ViewOptions = {}): Promise<RegisteredView> {
+    const { loaded, plan } = await versionPlan(table, options);
     // A version is defined by the metadata file (the table version), the snapshot, schema and columns.
     const lazy = options.lazy === true;
     // A filter prunes files from the plan, so a filtered version is a different (partial) relation.
@@ -166,20 +172,18 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       return { columns, rows: r.rows };
     },
     async window(table, options, offset, limit) {
-      const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
-      const plan = { ...(await cachedPlan(loaded, options)) };
-      if (options.schema) plan.schema = options.schema;
+      const { plan } = await versionPlan(table, options);
       if (plan.files.some((f) => f.deletes.length > 0)) return null;
       const totalRows = plan.files.reduce((n, f) => n + f.recordCount, 0);
       const rows: unknown[][] = [];
-      let columns = (await buildScanView(loader, { ...plan, files: [] }, options.columns)).columns;
+      // The version's columns (the same for each file's view below).
+      const { columns } = await buildScanView(loader, { ...plan, files: [] }, options.columns);
       let first = 0; // position of the current file's first row in the version
       for (const file of plan.files) {
         const end = first + file.recordCount;
         if (end > offset && first < offset + limit && rows.length < limit) {
           // One file's view keeps its insertion order (a single table scan).
           const built = await buildScanView(loader, { ...plan, files: [file] }, options.columns);
-          columns = built.columns;
           const from = Math.max(0, offset - first);
           const r = await deps.session.query(`${built.sql} LIMIT ${limit - rows.length} OFFSET ${from}`);
           rows.push(...r.rows);
