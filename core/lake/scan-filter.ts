@@ -86,28 +86,45 @@ function checkFile(metadata: TableMetadata, schema: Schema, file: PlannedDataFil
     });
     if (typeof field.type !== 'string') continue;
     const d = file.dataFile;
-    const valueCount = d.valueCounts?.get(field.id);
-    const nullCount = d.nullValueCounts?.get(field.id);
-    if (p.op === 'is-null') {
-      if (nullCount === 0) throw PRUNE;
-      continue;
-    }
-    if (valueCount !== undefined && nullCount !== undefined && valueCount === nullCount && valueCount > 0 && p.op !== 'not-null') throw PRUNE;
-    if (p.op === 'not-null' || p.op === '!=') continue;
     const lo = d.lowerBounds?.get(field.id);
     const hi = d.upperBounds?.get(field.id);
-    // String/binary bounds may be truncated: only decode exact fixed-width bounds for pruning.
-    if (field.type === 'string' || field.type === 'binary') continue;
     let lower: unknown;
     let upper: unknown;
-    try {
-      lower = lo ? decodeSingleValue(field.type, lo) : undefined;
-      upper = hi ? decodeSingleValue(field.type, hi) : undefined;
-    } catch {
-      continue; // A bound we cannot decode never prunes: reading the file is always correct.
+    // String/binary bounds may be truncated: only decode exact fixed-width bounds for pruning.
+    if (field.type !== 'string' && field.type !== 'binary') {
+      try {
+        lower = lo ? decodeSingleValue(field.type, lo) : undefined;
+        upper = hi ? decodeSingleValue(field.type, hi) : undefined;
+      } catch {
+        // A bound we cannot decode never prunes: reading the file is always correct.
+        lower = upper = undefined;
+      }
     }
-    if (p.op === '=' && ((lower !== undefined && compareValues(p.value, lower) < 0) || (upper !== undefined && compareValues(p.value, upper) > 0))) throw PRUNE;
-    if ((p.op === '<' || p.op === '<=') && lower !== undefined && compareValues(lower, p.value) > (p.op === '<' ? -1 : 0)) throw PRUNE;
-    if ((p.op === '>' || p.op === '>=') && upper !== undefined && compareValues(upper, p.value) < (p.op === '>' ? 1 : 0)) throw PRUNE;
+    if (!statisticsMayMatch(p, { lower, upper, nullCount: d.nullValueCounts?.get(field.id), valueCount: d.valueCounts?.get(field.id) })) throw PRUNE;
   }
+}
+
+/** What is known of a column's values in a file or row group; undefined where unknown. */
+export interface ColumnStatistics {
+  /** Exact lower and upper bounds of the non-null values. */
+  lower: unknown;
+  upper: unknown;
+  nullCount: number | undefined;
+  /** Values counted, nulls included. */
+  valueCount: number | undefined;
+}
+
+/**
+ * False when values with these statistics certainly hold no match for `p` (prune them), else true.
+ * Shared by data-file pruning (manifest bounds) and Parquet row-group pruning (chunk statistics).
+ */
+export function statisticsMayMatch(p: Predicate, s: ColumnStatistics): boolean {
+  if (p.op === 'is-null') return s.nullCount !== 0;
+  // Only NULLs: no comparison matches them.
+  if (s.valueCount !== undefined && s.nullCount !== undefined && s.valueCount === s.nullCount && s.valueCount > 0 && p.op !== 'not-null') return false;
+  if (!('value' in p) || p.op === '!=') return true;
+  const { lower, upper } = s;
+  if (p.op === '=') return !((lower !== undefined && compareValues(p.value, lower) < 0) || (upper !== undefined && compareValues(p.value, upper) > 0));
+  if (p.op === '<' || p.op === '<=') return !(lower !== undefined && compareValues(lower, p.value) > (p.op === '<' ? -1 : 0));
+  return !(upper !== undefined && compareValues(upper, p.value) < (p.op === '>' ? 1 : 0));
 }

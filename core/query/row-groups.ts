@@ -4,7 +4,7 @@
  * and long, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
  * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
  */
-import { compareValues } from '../lake/scan-filter';
+import { statisticsMayMatch } from '../lake/scan-filter';
 import { chunkStatistics, type ParquetFooter } from '../lake/serde/parquet-subset';
 
 /** A predicate on a top-level Parquet column, by its name in the file. */
@@ -18,35 +18,6 @@ export interface RowGroupSelection {
   indexes: number[];
   /** For each selected group (same order): its first row's position in the file and its row count. */
   ranges: { filePos: number; rows: number }[];
-  /** Rows in the file; selected rows are a subset. */
-  totalRows: number;
-}
-
-function isInteger(v: unknown): v is number | bigint {
-  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
-}
-
-function mayMatch(p: ColumnPredicate, min: unknown, max: unknown, nullCount: bigint | number | undefined, rows: number): boolean {
-  if (p.op === 'is-null') return nullCount === undefined || Number(nullCount) > 0;
-  // A group of only NULLs matches no comparison.
-  if (nullCount !== undefined && Number(nullCount) === rows) return false;
-  if (!isInteger(min) || !isInteger(max)) return true;
-  const lo = compareValues(p.value, min);
-  const hi = compareValues(p.value, max);
-  switch (p.op) {
-    case '=':
-      return lo >= 0 && hi <= 0;
-    case '!=':
-      return !(lo === 0 && hi === 0);
-    case '<':
-      return compareValues(min, p.value) < 0;
-    case '<=':
-      return compareValues(min, p.value) <= 0;
-    case '>':
-      return compareValues(max, p.value) > 0;
-    case '>=':
-      return compareValues(max, p.value) >= 0;
-  }
 }
 
 /**
@@ -61,7 +32,7 @@ export function selectRowGroups(footer: ParquetFooter, predicates: ColumnPredica
     const rows = rg.numRows;
     const keep = predicates.every((p) => {
       const stats = chunkStatistics(footer, i, p.column);
-      return !stats || mayMatch(p, stats.min, stats.max, stats.nullCount, rows);
+      return !stats || statisticsMayMatch(p, { lower: stats.min, upper: stats.max, nullCount: stats.nullCount, valueCount: rows });
     });
     if (keep) {
       indexes.push(i);
@@ -70,7 +41,7 @@ export function selectRowGroups(footer: ParquetFooter, predicates: ColumnPredica
     filePos += rows;
   }
   if (indexes.length === footer.rowGroups.length) return null;
-  return { indexes, ranges, totalRows: filePos };
+  return { indexes, ranges };
 }
 
 /**
