@@ -5,6 +5,7 @@
  */
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
+import type { ConnectionOptions } from 'mysql2';
 import { startPrivateMariaDb } from '../test/support/mariadb';
 import { createMySqlSource } from '../core/cdc/index';
 import { connectionOptions } from '../core/cdc/connect';
@@ -40,6 +41,29 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 /** `min–max` of per-round figures, two decimals: the spread the median hides. */
 export const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 
+/**
+ * Raw zongji delivery, the limit of the binlog benches: decodes every row event from `start` until
+ * `rows` inserted rows have come, nothing else. `options` are the driver options: the CDC source's
+ * own (connect.ts connectionOptions: date-times as text, the only exact form of DATETIME(6)) make it
+ * the same decoding work as the source's.
+ */
+export function rawZongjiDelivery(options: ConnectionOptions, serverId: number, start: { file: string; pos: bigint }, rows: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const z = new ZongJi(options);
+    let n = 0;
+    z.on('error', reject);
+    z.on('binlog', (evt: AnyBinlogEvent) => {
+      if (evt.getEventName() !== 'writerows') return;
+      n += (evt as AnyBinlogEvent & { rows: unknown[] }).rows.length;
+      if (n >= rows) {
+        z.stop();
+        resolve(n);
+      }
+    });
+    z.start({ serverId, filename: start.file, position: Number(start.pos), includeEvents: ['rotate', 'format', 'tablemap', 'writerows', 'xid'] });
+  });
+}
+
 export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number | string>> {
   const db = await startPrivateMariaDb();
   try {
@@ -60,24 +84,7 @@ export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<st
     const base = { hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['bench\\.t'] };
 
     // Raw zongji: decode every row event of the same range, nothing else.
-    const runRaw = (serverId: number) =>
-      measurePeak(
-        () =>
-          new Promise<number>((resolve, reject) => {
-            const z = new ZongJi(connectionOptions(resolveConfig({ ...base, serverId })));
-            let n = 0;
-            z.on('error', reject);
-            z.on('binlog', (evt: AnyBinlogEvent) => {
-              if (evt.getEventName() !== 'writerows') return;
-              n += (evt as AnyBinlogEvent & { rows: unknown[] }).rows.length;
-              if (n >= rows) {
-                z.stop();
-                resolve(n);
-              }
-            });
-            z.start({ serverId, filename: start.file, position: Number(start.pos), includeEvents: ['rotate', 'format', 'tablemap', 'writerows', 'xid'] });
-          }),
-      );
+    const runRaw = (serverId: number) => measurePeak(() => rawZongjiDelivery(connectionOptions(resolveConfig({ ...base, serverId })), serverId, start, rows));
     // Ours: whole transactions, converted values, offsets, from start() to the last event.
     const runOurs = (serverId: number) =>
       measurePeak(async () => {
