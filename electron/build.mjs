@@ -4,9 +4,14 @@
 // The sync pipeline's sink worker thread (core/pipeline/sink-thread.ts) is its own entry beside
 // main.mjs: `TIDEMARK_SINK_WORKER` tells the bundled main where it is (from the sources it is
 // started through tsx instead).
+//
+// TIDEMARK_ELECTRON_OUT=dir writes the bundles there instead of electron/dist (the test of the
+// bundled sink worker builds into a folder of its own).
 import { build } from 'esbuild';
 
+const out = process.env.TIDEMARK_ELECTRON_OUT ?? 'electron/dist';
+
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', sourcemap: true };
-await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['electron/main.ts'], outfile: 'electron/dist/main.mjs', define: { TIDEMARK_SINK_WORKER: JSON.stringify('./sink-worker.mjs') } });
-await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['core/pipeline/sink-worker.ts'], outfile: 'electron/dist/sink-worker.mjs' });
-await build({ ...common, format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: 'electron/dist/preload.cjs' });
+await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['electron/main.ts'], outfile: `${out}/main.mjs`, define: { TIDEMARK_SINK_WORKER: JSON.stringify('./sink-worker.mjs') } });
+await build({ ...common, format: 'esm', packages: 'external', entryPoints: ['core/pipeline/sink-worker.ts'], outfile: `${out}/sink-worker.mjs` });
+await build({ ...common, format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: `${out}/preload.cjs` });

@@ -1,4 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +168,32 @@ describe('sink worker', () => {
       } finally {
         await worker.close();
       }
+    }
+  });
+
+  it('the worker as the desktop app ships it (electron/build.mjs: its own bundle beside main.mjs, packages external) commits the same rounds', async () => {
+    // Built inside node_modules so that the bundle's external packages resolve as they do from
+    // electron/dist (the Electron binary itself cannot be run here).
+    const out = await mkdtemp(join(process.cwd(), 'node_modules', '.tidemark-electron-build-'));
+    try {
+      await promisify(execFile)(process.execPath, ['electron/build.mjs'], { env: { ...process.env, TIDEMARK_ELECTRON_OUT: out } });
+      // The bundled main starts the worker from the file beside it, not through tsx.
+      const main = await readFile(join(out, 'main.mjs'), 'utf8');
+      expect(main).toMatch(/return true \? new URL\("\.\/sink-worker\.mjs", import\.meta\.url\)/);
+      const bundled = await readFile(join(out, 'sink-worker.mjs'), 'utf8');
+      expect(bundled).not.toMatch(/from "tsx|import\("tsx/);
+      const viaBundle = await newTable('bundle');
+      const inThread = await newTable('bundle-main');
+      const worker = createWorkerCommitter(pathToFileURL(join(out, 'sink-worker.mjs')));
+      try {
+        const rows = await commitRounds(worker, viaBundle, 2000, 500);
+        expect(rows).toEqual(await commitRounds(createInThreadCommitter(defaultWriteEnv), inThread, 2000));
+      } finally {
+        await worker.close();
+      }
+      expect(sorted((await scanRows(storage, viaBundle)).rows)).toEqual(sorted((await scanRows(storage, inThread)).rows));
+    } finally {
+      await rm(out, { recursive: true, force: true });
     }
   });
 
