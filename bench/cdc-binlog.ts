@@ -97,10 +97,11 @@ export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<st
         await source.stop();
         return n;
       });
-    // Alternating rounds, median of each: the machine is shared, single runs are noisy.
+    // Alternating rounds, median of each: the machine is shared, single runs are noisy (five: with
+    // three, one disturbed round moved the median; as in the snapshot bench).
     const raw: Awaited<ReturnType<typeof runRaw>>[] = [];
     const ours: Awaited<ReturnType<typeof runOurs>>[] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       raw.push(await runRaw(901 + round));
       ours.push(await runOurs(911 + round));
     }

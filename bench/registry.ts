@@ -19,8 +19,8 @@ export interface Bench {
 export const BENCHES: Bench[] = [
   { name: 'contract', description: 'one contract call: direct dispatch vs browser-mode HTTP round trip', run: runContractBench },
   { name: 'lake-append', description: 'Iceberg append of N rows (TIDEMARK_BENCH_ROWS, default 1M) as one commit vs a plain parquet-wasm write', run: runLakeAppendBench },
-  { name: 'cdc-binlog', description: 'binlog CDC, 1M row changes (TIDEMARK_BENCH_BINLOG_ROWS): our source events/s vs raw zongji delivery of the same binlog (goal ≥ 0.8×), 3 alternating rounds: median, per-round range, CPU µs/row', run: oneRow(() => runCdcBinlogBench()) },
-  { name: 'cdc-snapshot', description: 'snapshot phase of a 5M-row table (TIDEMARK_BENCH_SNAPSHOT_ROWS): rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), 3 alternating rounds, peak RSS at full and a tenth of the size', run: oneRow(() => runCdcSnapshotBench()) },
+  { name: 'cdc-binlog', description: 'binlog CDC, 1M row changes (TIDEMARK_BENCH_BINLOG_ROWS): our source events/s vs raw zongji delivery of the same binlog (goal ≥ 0.8×), 5 alternating rounds: median, per-round range, CPU µs/row', run: oneRow(() => runCdcBinlogBench()) },
+  { name: 'cdc-snapshot', description: 'snapshot phase of a 5M-row table (TIDEMARK_BENCH_SNAPSHOT_ROWS): rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), 5 alternating rounds, peak RSS at full and a tenth of the size', run: oneRow(() => runCdcSnapshotBench()) },
   { name: 'pipeline', description: 'sync pipeline, 1M row changes (TIDEMARK_BENCH_PIPELINE_ROWS): binlog → committed Iceberg rows/s vs raw zongji delivery with the source driver options (goal ≥ 0.5×; zongji lossy defaults for reference), 3 alternating rounds, freshness p50/p99 at a 1 s interval (goal p99 < 2 s), peak RSS', run: runPipelineBench },
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
 ];
