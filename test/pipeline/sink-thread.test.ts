@@ -171,7 +171,7 @@ describe('sink worker', () => {
     }
   });
 
-  it('the worker as the desktop app ships it (electron/build.mjs: its own bundle beside main.mjs, packages external) commits the same rounds', async () => {
+  it('the worker as the desktop app ships it (electron/build.mjs: its own bundle beside main.mjs, packages external, all of them production dependencies) commits the same rounds', async () => {
     // Built inside node_modules so that the bundle's external packages resolve as they do from
     // electron/dist (the Electron binary itself cannot be run here).
     const out = await mkdtemp(join(process.cwd(), 'node_modules', '.tidemark-electron-build-'));
@@ -182,6 +182,14 @@ describe('sink worker', () => {
       expect(main).toMatch(/return true \? new URL\("\.\/sink-worker\.mjs", import\.meta\.url\)/);
       const bundled = await readFile(join(out, 'sink-worker.mjs'), 'utf8');
       expect(bundled).not.toMatch(/from "tsx|import\("tsx/);
+      // What the bundles leave external must be in the packaged app: a production dependency
+      // (electron-builder ships those), a Node builtin, or electron itself.
+      const { dependencies } = JSON.parse(await readFile('package.json', 'utf8')) as { dependencies: Record<string, string> };
+      for (const code of [main, bundled]) {
+        const packages = new Set([...code.matchAll(/(?:from|import)\s*\(?\s*"([^"./][^"]*)"/g)].map((m) => m[1]!.match(/^(@[^/]+\/[^/]+|[^/]+)/)![1]!));
+        expect(packages.size).toBeGreaterThan(3);
+        expect([...packages].filter((p) => !p.startsWith('node:') && p !== 'electron' && !(p in dependencies))).toEqual([]);
+      }
       const viaBundle = await newTable('bundle');
       const inThread = await newTable('bundle-main');
       const worker = createWorkerCommitter(pathToFileURL(join(out, 'sink-worker.mjs')));
