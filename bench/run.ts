@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { calibrate } from './calibrate';
 import { BENCHES } from './registry';
 
 const selected = process.argv.slice(2);
@@ -15,9 +16,17 @@ if (unknown.length) {
   console.error(`error[InvalidInput]: unknown benchmark ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
   process.exit(2);
 }
-const machine = { node: process.versions.node, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) };
+const calibration = calibrate();
+const machine = { node: process.versions.node, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), calibration };
 const results: Record<string, unknown> = { machine, at: new Date().toISOString() };
-const md: string[] = [`# Tidemark benchmarks — ${results.at as string}`, '', `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}.`, ''];
+const md: string[] = [
+  `# Tidemark benchmarks — ${results.at as string}`,
+  '',
+  `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}.`,
+  `Calibration (bench/calibrate.ts, the same code on every machine): compute ${calibration.computeMs} ms, allocation ${calibration.allocationMs} ms, fresh memory ${calibration.freshMemoryMsPerMiB} ms/MiB.`,
+  '',
+];
+console.log(md.slice(2, 4).join('\n'));
 
 function toMarkdown(rows: Record<string, unknown>[]): string[] {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
