@@ -80,7 +80,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
 
     // The limit: raw zongji with the source's driver options, as in the binlog bench (date-times as
     // text: zongji's default turns DATETIME(6) into a millisecond Date, losing the microseconds, and
-    // decodes ~1.5x faster for it). That default delivery is measured too, for reference.
+    // decodes 1.2-1.3x faster for it, measured). That default delivery is measured too, for reference.
     const sourceOptions = (serverId: number) => connectionOptions(resolveConfig({ hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['bench\\.t'], serverId }));
     const runRaw = (serverId: number) => measurePeak(() => rawZongjiDelivery(sourceOptions(serverId), serverId, start, ROWS));
     const runRawDefaults = (serverId: number) => measurePeak(() => rawZongjiDelivery({ host: db.host, port: db.port, user: db.user, password: db.password }, serverId, start, ROWS));
