@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { formatProgressLine, loadPipelineConfig, runPipeline } from '../../core/pipeline';
+import { formatProgressLine, loadPipelineConfig, runPipelineInThread } from '../../core/pipeline';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { readPipelineFile } from './validate';
 
@@ -18,7 +18,8 @@ export const syncCommand: CliCommand = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      const result = await runPipeline({
+      // In the sync thread, as the desktop app runs it (pipeline-thread.ts).
+      const result = await runPipelineInThread({
         config,
         untilCaughtUp: values['until-caught-up'] ?? false,
         signal: abort.signal,

@@ -14,7 +14,7 @@ import { parseDocument } from 'yaml';
 import type { HandlerContext, PipelineEntry, PipelineValidation } from '../api/contract';
 import { createMySqlSource } from '../cdc';
 import { TidemarkError } from '../errors';
-import { loadPipelineConfig, planPipeline, runPipeline, statusFilePath, validatePipeline, type PipelineConfig, type SyncProgress } from '../pipeline';
+import { loadPipelineConfig, planPipeline, runPipelineInThread, statusFilePath, validatePipeline, type PipelineConfig, type SyncProgress } from '../pipeline';
 import { toSourceConfig } from '../pipeline/run-source';
 
 export interface SecretStore {
@@ -144,7 +144,8 @@ export function createSyncService(deps: SyncServiceDeps) {
       const abort = new AbortController();
       const run: Run = { abort, progress: null, done: Promise.resolve() };
       runs.set(name, run);
-      run.done = runPipeline({
+      // In the sync thread (pipeline-thread.ts): the app's main thread stays free for IPC.
+      run.done = runPipelineInThread({
         config,
         untilCaughtUp,
         signal: abort.signal,

@@ -10,6 +10,7 @@ export { METADATA_COLUMNS, type Row, type RowMeta, type Value } from './transfor
 export { matchTable, convertTableList, expandSinkTable } from './table-pattern';
 export { exportFlinkYaml, ANY_ENV } from './export-flink';
 export { runPipeline, statusFilePath, checkpointFilePath, type RunPipelineOptions, type RunPipelineResult } from './run';
+export { runPipelineInThread, SYNC_THREAD_LIMITS, type PipelineThreadOptions } from './pipeline-thread';
 export { formatProgressLine, type SyncEvent, type SyncProgress, type TableProgress, type SyncPhase } from './status';
 export { compareOffsets, readCommittedOffset, SUMMARY_OFFSET, SUMMARY_FILE, SUMMARY_POS, SUMMARY_GTID } from './run-offsets';
 export { planEvolution, describeBehavior, type EvolutionPlan } from './sink-evolution';

@@ -177,15 +177,18 @@ describe('sink worker', () => {
     const out = await mkdtemp(join(process.cwd(), 'node_modules', '.tidemark-electron-build-'));
     try {
       await promisify(execFile)(process.execPath, ['electron/build.mjs'], { env: { ...process.env, TIDEMARK_ELECTRON_OUT: out } });
-      // The bundled main starts the worker from the file beside it, not through tsx.
+      // The bundled main starts the sync thread from the file beside it, and the sync thread the
+      // sink worker, not through tsx (test/pipeline/pipeline-thread.test.ts runs a sync in it).
       const main = await readFile(join(out, 'main.mjs'), 'utf8');
-      expect(main).toMatch(/return true \? new URL\("\.\/sink-worker\.mjs", import\.meta\.url\)/);
+      expect(main).toMatch(/return true \? new URL\("\.\/pipeline-worker\.mjs", import\.meta\.url\)/);
+      const syncThread = await readFile(join(out, 'pipeline-worker.mjs'), 'utf8');
+      expect(syncThread).toMatch(/return true \? new URL\("\.\/sink-worker\.mjs", import\.meta\.url\)/);
       const bundled = await readFile(join(out, 'sink-worker.mjs'), 'utf8');
-      expect(bundled).not.toMatch(/from "tsx|import\("tsx/);
+      for (const code of [main, syncThread, bundled]) expect(code).not.toMatch(/from "tsx|import\("tsx/);
       // What the bundles leave external must be in the packaged app: a production dependency
       // (electron-builder ships those), a Node builtin, or electron itself.
       const { dependencies } = JSON.parse(await readFile('package.json', 'utf8')) as { dependencies: Record<string, string> };
-      for (const code of [main, bundled]) {
+      for (const code of [main, syncThread, bundled]) {
         const packages = new Set([...code.matchAll(/(?:from|import)\s*\(?\s*"([^"./][^"]*)"/g)].map((m) => m[1]!.match(/^(@[^/]+\/[^/]+|[^/]+)/)![1]!));
         expect(packages.size).toBeGreaterThan(3);
         expect([...packages].filter((p) => !p.startsWith('node:') && p !== 'electron' && !(p in dependencies))).toEqual([]);
