@@ -1,23 +1,28 @@
 /**
  * Sync pipeline end to end on a private MariaDB: binlog → committed Iceberg rows/s against raw
  * zongji delivery of the same binlog (the limit), freshness (source commit → visible snapshot) at a
- * 1 s commit interval, and peak RSS. 1M row changes by default (as the binlog bench: at 100k the
+ * 1 s commit interval, and peak RSS. The pipeline runs in the sync thread as the desktop app
+ * ships it (runPipelineInThread on electron/build.mjs's bundle: started through tsx from the
+ * sources, the thread took ~1 s longer to start), raw zongji in a thread with the same limits. 1M row changes by default (as the binlog bench: at 100k the
  * runner's fixed start-up, ~0.5 s of preflight and table creation, weighed as much as the rows);
  * TIDEMARK_BENCH_PIPELINE_ROWS=n for another size.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariadb';
 import { comparePositions } from '../core/cdc/index';
 import { countRows } from '../core/lake';
-import { loadPipelineConfig, runPipeline } from '../core/pipeline';
+import { loadPipelineConfig, runPipelineInThread } from '../core/pipeline';
 import { createLocalStorage } from '../core/storage/local';
 import { connectionOptions } from '../core/cdc/connect';
 import { resolveConfig } from '../core/cdc/config';
-import { measurePeak, median, range, rawZongjiDelivery } from './cdc-binlog';
+import { measurePeak, median, range, type Measured } from './cdc-binlog';
+import { inSyncThread } from './sync-thread';
 
 const ROWS = Number(process.env.TIDEMARK_BENCH_PIPELINE_ROWS ?? 1_000_000);
 
@@ -48,26 +53,16 @@ async function position(conn: mysql.Connection): Promise<{ file: string; pos: bi
   return { file: String(st[0]!.File), pos: BigInt(st[0]!.Position) };
 }
 
-/**
- * CPU ms of this process's main thread (Linux: /proc/self/task/<pid>/stat, 10 ms ticks), null
- * elsewhere. The runner's sink work runs in a worker thread: what limits throughput is the main
- * thread (the binlog reader and routing), which process-wide CPU does not show.
- */
-function mainThreadCpuMs(): number | null {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
 export async function runPipelineBench(): Promise<Record<string, number | string>[]> {
   const db = await startPrivateMariaDb();
   const warehouse = await mkdtemp(join(tmpdir(), 'tidemark-bench-pipeline-'));
+  // The app's bundles, built inside node_modules so that their external packages resolve as from electron/dist.
+  const bundles = await mkdtemp(join(process.cwd(), 'node_modules', '.tidemark-bench-electron-'));
   try {
+    await promisify(execFile)(process.execPath, [join(import.meta.dirname, '..', 'electron', 'build.mjs')], { env: { ...process.env, TIDEMARK_ELECTRON_OUT: bundles } });
+    const syncThread = pathToFileURL(join(bundles, 'pipeline-worker.mjs'));
     const root = await mysql.createConnection(db.rootConfig());
     await root.query('CREATE DATABASE bench');
     await root.query('USE bench');
@@ -82,24 +77,22 @@ export async function runPipelineBench(): Promise<Record<string, number | string
     // text: zongji's default turns DATETIME(6) into a millisecond Date, losing the microseconds, and
     // decodes 1.2-1.3x faster for it, measured). That default delivery is measured too, for reference.
     const sourceOptions = (serverId: number) => connectionOptions(resolveConfig({ hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['bench\\.t'], serverId }));
-    const runRaw = (serverId: number) => measurePeak(() => rawZongjiDelivery(sourceOptions(serverId), serverId, start, ROWS));
-    const runRawDefaults = (serverId: number) => measurePeak(() => rawZongjiDelivery({ host: db.host, port: db.port, user: db.user, password: db.password }, serverId, start, ROWS));
+    const binlogBench = new URL('./cdc-binlog.ts', import.meta.url).href;
+    const runRaw = (serverId: number) => inSyncThread<Measured>(binlogBench, 'measuredRawDelivery', { options: sourceOptions(serverId), serverId, start, rows: ROWS });
+    const runRawDefaults = (serverId: number) =>
+      inSyncThread<Measured>(binlogBench, 'measuredRawDelivery', { options: { host: db.host, port: db.port, user: db.user, password: db.password }, serverId, start, rows: ROWS });
 
     // Ours: from the same start to every row committed in the lake (1 s commits, like Flink's default
     // order of magnitude), into a fresh warehouse each round. Alternating rounds: the machine is shared.
-    const raws: Awaited<ReturnType<typeof runRaw>>[] = [];
-    const rawDefaults: Awaited<ReturnType<typeof runRaw>>[] = [];
+    const raws: Measured[] = [];
+    const rawDefaults: Measured[] = [];
     const ourRuns: Awaited<ReturnType<typeof measurePeak<unknown>>>[] = [];
-    const mainCpuMs: number[] = [];
     // Three rounds: with two, the median was the faster of each pair.
     for (let round = 0; round < 3; round++) {
       rawDefaults.push(await runRawDefaults(954 + round * 10));
       raws.push(await runRaw(951 + round * 10));
       const target = join(warehouse, `round${round}`);
-      const main0 = mainThreadCpuMs();
-      ourRuns.push(await measurePeak(() => runPipeline({ config: config(db, target, start, 1000, 952 + round * 10), untilCaughtUp: true })));
-      const main1 = mainThreadCpuMs();
-      if (main0 !== null && main1 !== null) mainCpuMs.push(main1 - main0);
+      ourRuns.push(await measurePeak(() => runPipelineInThread({ config: config(db, target, start, 1000, 952 + round * 10), untilCaughtUp: true }, syncThread)));
       const committed = await countRows(createLocalStorage(), join(target, 'bench', 't'));
       if (committed !== ROWS) throw new Error(`pipeline bench: ${committed} rows in the lake, expected ${ROWS}`);
     }
@@ -108,7 +101,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
     const fresh = join(warehouse, 'fresh');
     const commits: { at: number; file: string; pos: bigint }[] = [];
     const abort = new AbortController();
-    const pipeline = runPipeline({
+    const pipeline = runPipelineInThread({
       config: config(db, fresh, null, 1000, 953),
       signal: abort.signal,
       onEvent: (e) => {
@@ -116,7 +109,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
         const [file, pos] = e.payload.position.split(':') as [string, string];
         commits.push({ at: Date.now(), file, pos: BigInt(pos) });
       },
-    });
+    }, syncThread);
     const writes: { at: number; pos: { file: string; pos: bigint } }[] = [];
     // The runner is up once its first progress reaches the status file; a row before that is measured too (it waits).
     for (let i = 0; i < 80; i++) {
@@ -140,8 +133,8 @@ export async function runPipelineBench(): Promise<Record<string, number | string
     const oursPerSec = median(ourRuns.map((o) => ROWS / (o.ms / 1000)));
     const cpuUsPerRow = (runs: { cpuMs: number }[]) => Math.round(median(runs.map((r) => (r.cpuMs / ROWS) * 1000)) * 100) / 100;
     return [
-      { variant: 'raw zongji, driver defaults (DATETIME(6) as ms Date: lossy; reference)', rows: ROWS, rowsPerSec: Math.round(rawDefaultsPerSec), ratio: Math.round((rawDefaultsPerSec / rawPerSec) * 100) / 100, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(rawDefaults), mainThreadCpuUsPerRow: '-', freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...rawDefaults.map((r) => r.peakRssMb)) },
-      { variant: 'raw zongji delivery, source driver options (limit)', rows: ROWS, rowsPerSec: Math.round(rawPerSec), ratio: 1, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(raws), mainThreadCpuUsPerRow: '-', freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...raws.map((r) => r.peakRssMb)) },
+      { variant: 'raw zongji, driver defaults (DATETIME(6) as ms Date: lossy; reference)', rows: ROWS, rowsPerSec: Math.round(rawDefaultsPerSec), ratio: Math.round((rawDefaultsPerSec / rawPerSec) * 100) / 100, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(rawDefaults), freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...rawDefaults.map((r) => r.peakRssMb)) },
+      { variant: 'raw zongji delivery, source driver options (limit)', rows: ROWS, rowsPerSec: Math.round(rawPerSec), ratio: 1, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(raws), freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...raws.map((r) => r.peakRssMb)) },
       {
         variant: 'pipeline binlog → committed lake rows',
         rows: ROWS,
@@ -150,7 +143,6 @@ export async function runPipelineBench(): Promise<Record<string, number | string
         // Per round, ours against the raw run just before it.
         ratioRange: range(ourRuns.map((o, i) => raws[i]!.ms / o.ms)),
         cpuUsPerRow: cpuUsPerRow(ourRuns),
-        mainThreadCpuUsPerRow: mainCpuMs.length ? Math.round(median(mainCpuMs.map((ms) => (ms / ROWS) * 1000)) * 100) / 100 : '-',
         freshnessP50Ms: pct(lags, 50),
         freshnessP99Ms: pct(lags, 99),
         peakRssMb: Math.max(...ourRuns.map((o) => o.peakRssMb)),
@@ -159,6 +151,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
   } finally {
     await db.stop();
     await rm(warehouse, { recursive: true, force: true });
+    await rm(bundles, { recursive: true, force: true });
   }
 }
 

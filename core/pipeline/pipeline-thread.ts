@@ -19,7 +19,7 @@ import type { SyncEvent } from './status';
  * and grows while survival is high: the first seconds of a sync run at the lower rate). Cost:
  * ~110 MB more resident memory while it is in use.
  */
-export const SYNC_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 192 };
+export const SYNC_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 384 };
 
 /** What crosses to the sync thread: the options that are data (no injected env, clock or sink thread). */
 export type PipelineThreadOptions = Pick<RunPipelineOptions, 'config' | 'untilCaughtUp' | 'signal' | 'onEvent' | 'source'>;
