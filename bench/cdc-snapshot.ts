@@ -2,7 +2,8 @@
  * Snapshot throughput: our chunked, lock-free snapshot (rows/s, converted values, watermarks)
  * against a raw mysql2 streaming `SELECT *` of the same table (the limit), with peak RSS for both.
  * The issue's 5M rows by default; TIDEMARK_BENCH_SNAPSHOT_ROWS=n for fewer.
- * Peak RSS is also taken at a tenth of the size: it must not grow with the table.
+ * Peak RSS is also taken at a tenth of the size: it must not grow with the table. Measured in a
+ * thread with the limits of the app's sync thread, where the app runs the snapshot phase.
  */
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -10,7 +11,11 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariad
 import { createMySqlSource } from '../core/cdc/index';
 import { connectionOptions } from '../core/cdc/connect';
 import { resolveConfig } from '../core/cdc/config';
-import { measurePeak, median, range } from './cdc-binlog';
+import { measurePeak, median, range, type Measured } from './cdc-binlog';
+import { inSyncThread } from './sync-thread';
+
+/** The private server as the sync thread gets it (plain data). */
+type DbInfo = Pick<PrivateMariaDb, 'host' | 'port' | 'user' | 'password'>;
 
 function rowsFromEnv(): number {
   if (process.env.TIDEMARK_BENCH_SNAPSHOT_ROWS) return Number(process.env.TIDEMARK_BENCH_SNAPSHOT_ROWS);
@@ -31,7 +36,7 @@ async function fill(db: PrivateMariaDb, table: string, rows: number): Promise<vo
   await root.end();
 }
 
-async function runOurs(db: PrivateMariaDb, table: string, serverId: number): Promise<number> {
+async function runOurs(db: DbInfo, table: string, serverId: number): Promise<number> {
   const source = createMySqlSource({
     hostname: db.host,
     port: db.port,
@@ -46,7 +51,7 @@ async function runOurs(db: PrivateMariaDb, table: string, serverId: number): Pro
   return n;
 }
 
-function runRaw(db: PrivateMariaDb, table: string): Promise<number> {
+function runRaw(db: DbInfo, table: string): Promise<number> {
   const options = connectionOptions(resolveConfig({ hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['x'], serverId: 1 }));
   return new Promise((resolve, reject) => {
     const conn = mysql.createConnection(options);
@@ -62,24 +67,37 @@ function runRaw(db: PrivateMariaDb, table: string): Promise<number> {
   });
 }
 
+interface SnapshotRuns {
+  small: Measured;
+  first: Measured;
+  raw: Measured[];
+  ours: Measured[];
+}
+
+/** The measured runs, in the calling thread (exported for inSyncThread). */
+export async function snapshotRuns(db: DbInfo): Promise<SnapshotRuns> {
+  // Ours at a tenth of the size, then at full size, before anything else grows the thread:
+  // RSS only shrinks lazily, so these two peaks are the comparable pair.
+  const small = await measurePeak(() => runOurs(db, 'small', 920));
+  const first = await measurePeak(() => runOurs(db, 'big', 921));
+  // Throughput from alternating rounds only, median of each: the machine is shared, single runs
+  // are noisy, and the run above follows the bulk load (InnoDB still flushing and purging).
+  const raw: Measured[] = [];
+  const ours: Measured[] = [];
+  // Five rounds: with three, one round disturbed by the shared machine moved the median.
+  for (let round = 0; round < 5; round++) {
+    raw.push(await measurePeak(() => runRaw(db, 'big')));
+    ours.push(await measurePeak(() => runOurs(db, 'big', 922 + round)));
+  }
+  return { small, first, raw, ours };
+}
+
 export async function runCdcSnapshotBench(rows = rowsFromEnv()): Promise<Record<string, number | string>> {
   const db = await startPrivateMariaDb();
   try {
     await fill(db, 'small', Math.max(1, Math.floor(rows / 10)));
     await fill(db, 'big', rows);
-    // Ours at a tenth of the size, then at full size, before anything else grows the process:
-    // RSS only shrinks lazily, so these two peaks are the comparable pair.
-    const small = await measurePeak(() => runOurs(db, 'small', 920));
-    const first = await measurePeak(() => runOurs(db, 'big', 921));
-    // Throughput from alternating rounds only, median of each: the machine is shared, single runs
-    // are noisy, and the run above follows the bulk load (InnoDB still flushing and purging).
-    const raw: Awaited<ReturnType<typeof measurePeak<number>>>[] = [];
-    const ours: Awaited<ReturnType<typeof measurePeak<number>>>[] = [];
-    // Five rounds: with three, one round disturbed by the shared machine moved the median.
-    for (let round = 0; round < 5; round++) {
-      raw.push(await measurePeak(() => runRaw(db, 'big')));
-      ours.push(await measurePeak(() => runOurs(db, 'big', 922 + round)));
-    }
+    const { small, first, raw, ours } = await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { host: db.host, port: db.port, user: db.user, password: db.password });
     const rawPerSec = median(raw.map((r) => r.value / (r.ms / 1000)));
     const oursPerSec = median(ours.map((r) => r.value / (r.ms / 1000)));
     // Per round, ours against the raw run just before it.

@@ -9,15 +9,17 @@ import type { SyncEvent } from './status';
  * main thread stays free for the app's IPC while a large transaction is converted, and the thread's
  * heap is sized for the work.
  *
- * SYNC_THREAD_LIMITS: a young generation of 192 MB (semi-spaces of 64 MB; V8's default is 16 MB).
- * The binlog path decodes ~2.8 KB of short-lived objects a row (zongji's text for DATETIME and
- * DECIMAL, decoded strings) while it keeps each open transaction's rows until the commit; with
- * 16 MB semi-spaces those rows live through two scavenges and are promoted (~100 bytes a row, then
- * collected by the old generation), with 64 MB they die young. Measured on 2026-11-28 (1M inserts
- * in 10k-row transactions, our source against raw zongji in the same thread): ~0.65× with the
- * default, 0.77–0.87× with 192 or 288 MB, after V8 has grown the young generation (it starts small
- * and grows while survival is high: the first seconds of a sync run at the lower rate). Cost:
- * ~110 MB more resident memory while it is in use.
+ * SYNC_THREAD_LIMITS: a young generation of up to 384 MB (semi-spaces of 128 MB; V8's default on
+ * the main thread is 16 MB). The binlog path decodes ~2.8 KB of short-lived objects a row (zongji's
+ * text for DATETIME and DECIMAL, decoded strings: measured with --trace-gc-nvp) while it keeps each
+ * open transaction's rows until the commit; with 16 MB semi-spaces a 10k-row transaction lives
+ * through two scavenges and is promoted (~100 bytes a row, later collected by the old generation;
+ * on a machine where first touching memory is slow, ~4 ms a MiB, that alone is ~0.4 µs a row). V8
+ * grows the young generation only while survival is high, so syncs of small transactions keep it
+ * small; a large transaction grows it (peak RSS ~500 MB in the binlog bench against ~340 MB).
+ * Measured on 2026-11-28 (bench/cdc-binlog.ts, 1M inserts in 10k-row transactions, our source
+ * against raw zongji in the same thread): 0.84× (rounds 0.83–0.96) in this thread, 0.73× (0.66–0.83)
+ * on the main thread in the same run; with 192 MB 0.62× (0.57–1.10) in one run and ~0.78 in another.
  */
 export const SYNC_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 384 };
 
