@@ -80,7 +80,6 @@ interface RoundsArgs {
   start: { file: string; pos: bigint };
   rows: number;
   rounds: number;
-  warmUp: boolean;
   serverId: number;
 }
 
@@ -88,7 +87,7 @@ interface RoundsArgs {
  * Alternating rounds of raw zongji and our source over the same binlog range, in the calling
  * thread (exported for inSyncThread). Each returns the row count, wall and CPU time, peak RSS.
  */
-export async function binlogRounds({ base, start, rows, rounds, warmUp, serverId }: RoundsArgs): Promise<Rounds> {
+export async function binlogRounds({ base, start, rows, rounds, serverId }: RoundsArgs): Promise<Rounds> {
   // Raw zongji: decode every row event of the same range, nothing else.
   const runRaw = (sid: number) => measurePeak(() => rawZongjiDelivery(connectionOptions(resolveConfig({ ...base, serverId: sid })), sid, start, rows));
   // Ours: whole transactions, converted values, offsets, from start() to the last event.
@@ -104,10 +103,6 @@ export async function binlogRounds({ base, start, rows, rounds, warmUp, serverId
       return n;
     });
   let sid = serverId;
-  if (warmUp) {
-    await runRaw(sid++);
-    await runOurs(sid++);
-  }
   // Alternating rounds, median of each: the machine is shared, single runs are noisy (five: with
   // three, one disturbed round moved the median; as in the snapshot bench).
   const raw: Measured[] = [];
@@ -119,16 +114,14 @@ export async function binlogRounds({ base, start, rows, rounds, warmUp, serverId
   return { raw, ours };
 }
 
-function summarize(thread: string, rows: number, { raw, ours }: Rounds): Record<string, number | string> {
+function summarize(rows: number, { raw, ours }: Rounds): Record<string, number | string> {
   const rawPerSec = median(raw.map((r) => r.value / (r.ms / 1000)));
   const oursPerSec = median(ours.map((r) => r.value / (r.ms / 1000)));
   // Per round, ours against the raw run just before it (the closest in machine load).
   const ratios = ours.map((o, i) => o.value / o.ms / (raw[i]!.value / raw[i]!.ms));
   const cpuRatios = ours.map((o, i) => raw[i]!.cpuMs / raw[i]!.value / (o.cpuMs / o.value));
   return {
-    thread,
     rowChanges: rows,
-    rounds: ours.length,
     rawZongjiRowsPerSec: Math.round(rawPerSec),
     oursEventsPerSec: Math.round(oursPerSec),
     ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
@@ -141,7 +134,7 @@ function summarize(thread: string, rows: number, { raw, ours }: Rounds): Record<
   };
 }
 
-export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number | string>[]> {
+export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<string, number | string>> {
   const db = await startPrivateMariaDb();
   try {
     const root = await mysql.createConnection(db.rootConfig());
@@ -159,12 +152,9 @@ export async function runCdcBinlogBench(rows = rowsFromEnv()): Promise<Record<st
     }
     await root.end();
     const base = { hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['bench\\.t'] };
-    // Measured in a thread sized as the app's sync thread, where the app runs the source (one
-    // unmeasured round of each first: V8 grows the young generation to its limit while survival
-    // is high), and for reference on the main thread with V8's defaults.
-    const thread = await inSyncThread<Rounds>(import.meta.url, 'binlogRounds', { base, start, rows, rounds: 5, warmUp: true, serverId: 900 });
-    const main = await binlogRounds({ base, start, rows, rounds: 3, warmUp: false, serverId: 950 });
-    return [summarize('sync thread (as the app runs it)', rows, thread), summarize('main thread, V8 defaults (reference)', rows, main)];
+    // Measured in a thread with the limits of the app's sync thread, where the app runs the source.
+    const rounds = await inSyncThread<Rounds>(import.meta.url, 'binlogRounds', { base, start, rows, rounds: 5, serverId: 900 });
+    return summarize(rows, rounds);
   } finally {
     await db.stop();
   }

@@ -6,22 +6,23 @@ import type { SyncEvent } from './status';
 /**
  * The sync thread: the desktop app and `tidemark sync` run a pipeline (source, routing, buffering;
  * the sink's commits go on to their own worker, sink-thread.ts) in a worker thread of its own. The
- * main thread stays free for the app's IPC while a large transaction is converted, and the thread's
- * heap is sized for the work.
+ * main thread stays free for the app's IPC while a large transaction is converted (10k rows take
+ * ~30 ms on the binlog path). Run from the bundle, the thread costs no throughput: 1M row changes in
+ * 5.5–5.6 s against 5.4–5.5 s in-thread (2026-11-28, two runs each); from the sources (tsx) its
+ * start costs ~1 s more.
  *
- * SYNC_THREAD_LIMITS: a young generation of up to 384 MB (semi-spaces of 128 MB; V8's default on
- * the main thread is 16 MB). The binlog path decodes ~2.8 KB of short-lived objects a row (zongji's
- * text for DATETIME and DECIMAL, decoded strings: measured with --trace-gc-nvp) while it keeps each
- * open transaction's rows until the commit; with 16 MB semi-spaces a 10k-row transaction lives
- * through two scavenges and is promoted (~100 bytes a row, later collected by the old generation;
- * on a machine where first touching memory is slow, ~4 ms a MiB, that alone is ~0.4 µs a row). V8
- * grows the young generation only while survival is high, so syncs of small transactions keep it
- * small; a large transaction grows it (peak RSS ~500 MB in the binlog bench against ~340 MB).
- * Measured on 2026-11-28 (bench/cdc-binlog.ts, 1M inserts in 10k-row transactions, our source
- * against raw zongji in the same thread): 0.84× (rounds 0.83–0.96) in this thread, 0.73× (0.66–0.83)
- * on the main thread in the same run; with 192 MB 0.62× (0.57–1.10) in one run and ~0.78 in another.
+ * SYNC_THREAD_LIMITS: V8's defaults. Measured and not kept (2026-11-28): a young generation of
+ * 384 MB (semi-spaces of 128 MB against 16) lets the binlog path's open transactions die young
+ * instead of being promoted (it decodes ~2.8 KB of short-lived objects a row while it holds each
+ * 10k-row transaction to its commit; with 16 MB semi-spaces ~100 bytes a row are promoted): the
+ * binlog bench rose from 0.64–0.73× to 0.84× raw zongji (two full runs). But the snapshot phase,
+ * which runs in the same thread, slowed down: 5M rows at 0.54× a raw SELECT against 0.76× on the
+ * main thread, and our snapshot of 2M rows took 1.5–2.0 s with `--max-semi-space-size=128` against
+ * 1.1–1.75 s with the default on the same machine, alternating (a nursery beyond the cache, on a
+ * machine where first touching memory costs ~4 ms a MiB); peak RSS +200–300 MB. 96 MB did not help
+ * the binlog path (0.64–0.73×).
  */
-export const SYNC_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 384 };
+export const SYNC_THREAD_LIMITS: ResourceLimits = {};
 
 /** What crosses to the sync thread: the options that are data (no injected env, clock or sink thread). */
 export type PipelineThreadOptions = Pick<RunPipelineOptions, 'config' | 'untilCaughtUp' | 'signal' | 'onEvent' | 'source'>;
