@@ -5,7 +5,7 @@
  * the consumer has drained half of it.
  */
 import { TidemarkError } from '../errors/index';
-import type { RawRowsEvent } from './binlog-rows';
+import type { HeldRowsEvent } from './binlog-rows';
 import type { BinlogPosition, PreparedXa } from './offset';
 
 interface ItemBase {
@@ -19,7 +19,7 @@ interface ItemBase {
 }
 
 export type RawItem =
-  | (ItemBase & { kind: 'tx'; gtid: string | undefined; rowsEvents: RawRowsEvent[] })
+  | (ItemBase & { kind: 'tx'; gtid: string | undefined; rowsEvents: HeldRowsEvent[] })
   | (ItemBase & { kind: 'ddl'; gtid: string | undefined; db: string; sql: string })
   /** A commit with nothing captured, a heartbeat or a file-start event: the position moved. */
   | (ItemBase & { kind: 'position' });

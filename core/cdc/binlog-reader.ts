@@ -1,7 +1,8 @@
 /**
  * Reads the binlog through zongji and hands out whole committed transactions, DDL statements and
  * position marks, in binlog order. Row events are held until their transaction's commit marker
- * (Xid, or COMMIT for non-transactional engines), so a consumer never sees half a transaction.
+ * (Xid, or COMMIT for non-transactional engines), so a consumer never sees half a transaction;
+ * they are held as their bytes and decoded when the transaction is converted (zongji-rows.ts).
  * Connection loss (including a server restart) reconnects with backoff and resumes right after
  * the last commit handed out; the half-received transaction is simply read again.
  */
@@ -9,15 +10,16 @@ import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji'
 import { TidemarkError } from '../errors/index';
 import { ItemQueue, type RawItem } from './binlog-queue';
 import { classifyStreamError } from './binlog-errors';
-import { captureRows, type RawRowsEvent } from './binlog-rows';
+import { holdRows, type HeldRowsEvent } from './binlog-rows';
 import type { ResolvedConfig } from './config';
 import { connectionOptions } from './connect';
 import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
+import { captureRowsPackets, type RowsPacket } from './zongji-rows';
 import type { TableId } from './types';
 
 export type { RawItem } from './binlog-queue';
-export type { RawRowsEvent } from './binlog-rows';
+export type { HeldRowsEvent, RawRowsEvent } from './binlog-rows';
 
 export type BinlogStart = { file: string; pos: bigint } | { gtidSet: string };
 
@@ -36,8 +38,9 @@ export interface BinlogReaderOptions {
   replayXa?: { until: BinlogPosition; xids: Set<string> };
 }
 
+/** Events zongji delivers. Rows events are not among them: zongji-rows.ts takes them undecoded. */
 const EVENTS = [
-  'rotate', 'format', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'heartbeat', 'xaprepare',
+  'rotate', 'format', 'query', 'tablemap', 'xid', 'heartbeat', 'xaprepare',
   'mariadbgtid', 'mariadbgtidlist', 'gtid', 'anonymousgtid', 'previousgtids', 'binlogcheckpoint',
 ];
 
@@ -45,7 +48,7 @@ const OP_BY_EVENT: Record<string, 'c' | 'u' | 'd'> = { writerows: 'c', updaterow
 
 interface OpenTx {
   gtid: string | undefined;
-  rowsEvents: RawRowsEvent[];
+  rowsEvents: HeldRowsEvent[];
   /** XID when this group is an XA transaction (MariaDB GTID flag or MySQL `XA START`). */
   xid?: string;
   /** Position of the group's first event (for XA: where a restart must re-read it from). */
@@ -54,7 +57,7 @@ interface OpenTx {
 
 interface HeldXa {
   gtid: string | undefined;
-  rowsEvents: RawRowsEvent[];
+  rowsEvents: HeldRowsEvent[];
   start: BinlogPosition;
 }
 
@@ -123,6 +126,7 @@ export class BinlogReader {
       // Queued on the binlog connection before zongji's dump command, so it applies to the dump.
       const periodNs = BigInt(config.heartbeatIntervalMs) * 1_000_000n;
       zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}`, () => {});
+      captureRowsPackets(zongji, (p) => this.onRowsPacket(zongji, p));
     });
     zongji.on('binlog', (evt: AnyBinlogEvent) => this.onEvent(zongji, evt));
     let start: Record<string, unknown>;
@@ -145,31 +149,50 @@ export class BinlogReader {
     this.capturedCache.clear();
   }
 
-  private onEvent(zongji: ZongJi, evt: AnyBinlogEvent): void {
-    if (zongji !== this.zongji || this.closed) return;
+  /** Bookkeeping of every event received, in stream order; returns where the event started. */
+  private arrived(nextPosition: number): BinlogPosition | null {
     this.lastEventAt = Date.now();
     if (this.lostSince !== null) {
       this.lostSince = null;
       this.retryDelayMs = 100;
     }
-    const name = evt.getEventName();
     const start = this.lastEnd;
-    if (evt.nextPosition > 0 && this.file) this.lastEnd = { file: this.file, pos: BigInt(evt.nextPosition) };
-    if (this.replayXa && evt.nextPosition > 0 && this.file && comparePositions({ file: this.file, pos: BigInt(evt.nextPosition) }, this.replayXa.until) > 0) {
+    if (nextPosition > 0 && this.file) this.lastEnd = { file: this.file, pos: BigInt(nextPosition) };
+    if (this.replayXa && nextPosition > 0 && this.file && comparePositions({ file: this.file, pos: BigInt(nextPosition) }, this.replayXa.until) > 0) {
       // Past the restart offset: from here on every event is new to the consumer.
       this.replayXa = null;
     }
+    return start;
+  }
+
+  /** A rows event from the binlog connection (zongji-rows.ts), undecoded. */
+  private onRowsPacket(zongji: ZongJi, p: RowsPacket): void {
+    if (zongji !== this.zongji || this.closed) return;
+    this.arrived(p.nextPosition);
+    if (p.tableMap) this.hold(p.tableMap, p.op, undefined, p.decode, p.size);
+  }
+
+  /** Holds a rows event of a captured table in the open transaction (opening one if none is). */
+  private hold(tm: TableMapEntry, op: 'c' | 'u' | 'd', gtid: string | undefined, decode: () => unknown[], size = 0): void {
+    const id = { db: tm.parentSchema, table: tm.tableName };
+    if (!this.isCaptured(id)) return;
+    if (!this.tx) this.tx = { gtid, rowsEvents: [] };
+    this.tx.rowsEvents.push(holdRows(id, op, tm, decode, this.file, this.resumeAt, size));
+  }
+
+  private onEvent(zongji: ZongJi, evt: AnyBinlogEvent): void {
+    if (zongji !== this.zongji || this.closed) return;
+    const name = evt.getEventName();
+    const start = this.arrived(evt.nextPosition);
     switch (name) {
       case 'writerows':
       case 'updaterows':
       case 'deleterows': {
+        // Rows zongji decoded itself: EVENTS leaves them out, so they come only from a caller that
+        // feeds decoded events (the test of MySQL's XA form, which has no server here).
         const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, TableMapEntry>; rows: unknown[] };
         const tm = e.tableMap[e.tableId];
-        if (!tm) return;
-        const id = { db: tm.parentSchema, table: tm.tableName };
-        if (!this.isCaptured(id)) return;
-        if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
-        this.tx.rowsEvents.push(captureRows(id, OP_BY_EVENT[name]!, tm, e.rows));
+        if (tm) this.hold(tm, OP_BY_EVENT[name]!, evt.gtid, () => e.rows);
         return;
       }
       case 'tablemap':

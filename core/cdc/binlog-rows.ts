@@ -1,17 +1,54 @@
 /**
- * Row images of a binlog rows event, as the binlog reader holds them until their transaction
- * commits: one flat array of the driver's values per event, in column order, instead of zongji's
- * object per row.
+ * Rows events as the binlog reader holds them until their transaction commits (HeldRowsEvent:
+ * undecoded, zongji-rows.ts), and the flat form of a decoded event: one array of the driver's
+ * values per event, in column order, for the snapshot phase's row filter (the binlog phase builds
+ * rows straight from zongji's row objects: row-builder.ts compileObjectRowBuilder).
  *
- * Why: a transaction's rows must be held until its commit marker, so they survive young-generation
- * collections and get copied (then promoted) while raw delivery drops each row at once. zongji's
- * row object is two heap objects (the object and an out-of-line property store: it grows its rows
- * one key at a time) of ~100 bytes; the flat array holds the same values in 8 bytes a column, and
- * zongji's objects die young. Held bytes per row of the bench table: 241 → 169 (measured).
+ * The flat form was how the reader held open transactions before it held their bytes: zongji's row
+ * object is two heap objects (the object and an out-of-line property store) of ~100 bytes; the flat
+ * array holds the same values in 8 bytes a column. Held bytes per row of the bench table: 241 → 169.
  */
 import type { TableMapEntry } from '@vlasky/zongji';
+import { TidemarkError } from '../errors/index';
 import { formatDateTimeText, readDateTimeText } from './datetime-text';
-import type { TableId } from './types';
+import { formatPosition, type BinlogPosition } from './offset';
+import { formatTableId, type TableId } from './types';
+
+/**
+ * A rows event of a captured table as the binlog reader holds it until its transaction commits:
+ * undecoded (zongji-rows.ts says why), decoded into the flat form below when converted.
+ */
+export interface HeldRowsEvent {
+  table: TableId;
+  op: 'c' | 'u' | 'd';
+  /** zongji's column metadata for the table id. */
+  tableMap: TableMapEntry;
+  /** Bytes of the event in the binlog (0 when unknown: rows zongji decoded itself). */
+  size: number;
+  /**
+   * The event's rows as zongji delivers them (`{before, after}` pairs for updates), decoded now (a
+   * new array each call); throws DataInvalid naming the table for a value that cannot be decoded.
+   */
+  rows(): unknown[];
+  /** The same rows in the flat form (for the snapshot phase's row filter). */
+  decode(): RawRowsEvent;
+}
+
+/**
+ * Holds a rows event: `decode` gives its rows as zongji delivers them. `file` and `groupStart`
+ * (where the transaction began, when known) only name the event in an error.
+ */
+export function holdRows(table: TableId, op: 'c' | 'u' | 'd', tableMap: TableMapEntry, decode: () => unknown[], file: string, groupStart: BinlogPosition | null, size = 0): HeldRowsEvent {
+  const rows = (): unknown[] => {
+    try {
+      return decode();
+    } catch (e) {
+      const where = groupStart ? `in the transaction after ${formatPosition(groupStart)}` : `in binlog ${file}`;
+      throw new TidemarkError('DataInvalid', `cannot decode a rows event of ${formatTableId(table)} ${where}: ${(e as Error).message}`, { table: formatTableId(table), file }, e);
+    }
+  };
+  return { table, op, tableMap, size, rows, decode: () => captureRows(table, op, tableMap, rows()) };
+}
 
 export interface RawRowsEvent {
   table: TableId;
@@ -145,6 +182,15 @@ function layoutOf(tm: TableMapEntry, firstRow: Record<string, unknown> | undefin
     names,
     names.map(() => ROPE),
   );
+}
+
+/**
+ * Column names of zongji's row objects for a table map, in binlog order: one shared frozen array
+ * per column list (an identity key for per-table conversion plans, as RawRowsEvent.names).
+ * `firstRow` names them when the table map has no column list.
+ */
+export function columnNames(tm: TableMapEntry, firstRow: Record<string, unknown> | undefined): readonly string[] {
+  return layoutOf(tm, firstRow).names;
 }
 
 /**

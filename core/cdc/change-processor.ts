@@ -8,8 +8,8 @@ import { TidemarkError } from '../errors/index';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { isCapturedTable, type ResolvedConfig } from './config';
 import type { RawItem } from './binlog-queue';
-import { rawRowImage, restoreDateTimeText, type RawRowsEvent } from './binlog-rows';
-import { compileRowBuilder, type RowBuilder } from './row-builder';
+import { columnNames, rawRowImage, restoreDateTimeText, type HeldRowsEvent, type RawRowsEvent } from './binlog-rows';
+import { compileObjectRowBuilder, compileRowBuilder, type ObjectRowBuilder, type RowBuilder } from './row-builder';
 import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
 import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
 import type { SourceOffset } from './offset';
@@ -21,6 +21,8 @@ interface RowPlan {
   codecs: ColumnCodec[];
   /** Builds a Row from a flat binlog row image (compiled on first use). */
   build?: RowBuilder;
+  /** Builds a Row from a zongji row object (compiled on first use). */
+  buildObject?: ObjectRowBuilder;
   /**
    * Held date-time columns (binlog-rows.ts) whose codec does not take bigint µs: their text is
    * restored before building (only when the schema disagrees with the binlog's column type).
@@ -165,15 +167,28 @@ export class SchemaCatalog {
    * describe.
    */
   binlogPlan(id: TableId, ev: RawRowsEvent): { build: RowBuilder; textDateTimes: readonly number[] } {
-    const { names, tableMap } = ev;
-    const codec = this.tables.get(formatTableId(id));
-    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
-    let plan = codec.plans.get(names);
-    if (!plan) codec.plans.set(names, (plan = { names, codecs: names.map((n) => codec.codecs.get(n) ?? this.fallbackCodec(codec, id, n, tableMap)) }));
+    const plan = this.planFor(id, ev.names, ev.tableMap);
     plan.build ??= compileRowBuilder(plan.names, plan.codecs);
     const { codecs } = plan;
     plan.textDateTimes ??= ev.dateTimes.filter((i) => codecs[i]!.passthrough !== 'bigint');
     return plan as { build: RowBuilder; textDateTimes: readonly number[] };
+  }
+
+  /**
+   * The builder of rows of `id` from zongji's row objects with the columns `names` (binlog-rows.ts
+   * columnNames: one shared array per column list), resolved once per column list.
+   */
+  binlogObjectPlan(id: TableId, names: readonly string[], tableMap: TableMapEntry): ObjectRowBuilder {
+    const plan = this.planFor(id, names, tableMap);
+    return (plan.buildObject ??= compileObjectRowBuilder(plan.names, plan.codecs));
+  }
+
+  private planFor(id: TableId, names: readonly string[], tableMap: TableMapEntry | undefined): RowPlan {
+    const codec = this.tables.get(formatTableId(id));
+    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(id)}`, { table: formatTableId(id) });
+    let plan = codec.plans.get(names);
+    if (!plan) codec.plans.set(names, (plan = { names, codecs: names.map((n) => codec.codecs.get(n) ?? this.fallbackCodec(codec, id, n, tableMap)) }));
+    return plan;
   }
 
   private fallbackCodec(codec: TableCodec, id: TableId, name: string, tableMap?: TableMapEntry): ColumnCodec {
@@ -213,30 +228,58 @@ export function convertTransaction(
   const ts = item.tsMs;
   if (filter) {
     const out: ChangeEvent[] = [];
-    for (const ev of item.rowsEvents) convertFilteredRowsEvent(catalog, ev, ts, offset, filter, out);
+    for (const held of item.rowsEvents) convertFilteredRowsEvent(catalog, held.decode(), ts, offset, filter, out);
     return out;
   }
-  // One change per row: sized up front, as growing a 10k-row transaction by push cost ~3× the stores.
-  let total = 0;
-  for (const ev of item.rowsEvents) total += ev.count;
-  const out = new Array<ChangeEvent>(total);
-  let k = 0;
-  for (const ev of item.rowsEvents) k = convertRowsEvent(catalog, ev, ts, offset, out, k);
+  const out: ChangeEvent[] = [];
+  for (const part of convertTransactionParts(catalog, item, offset, Infinity)) for (const e of part.events) out.push(e);
   return out;
 }
 
-/** Writes the event's changes into `out` from index `k`; returns the index after them. */
-function convertRowsEvent(catalog: SchemaCatalog, ev: RawRowsEvent, ts: number, offset: SourceOffset, out: ChangeEvent[], k: number): number {
-  const { table, values, count } = ev;
-  const { build, textDateTimes } = catalog.binlogPlan(table, ev);
-  if (textDateTimes.length > 0) restoreDateTimeText(ev, textDateTimes);
-  const n = ev.names.length;
-  if (ev.op === 'u') {
-    for (let r = 0, at = 0; r < count; r++, at += 2 * n) out[k++] = { op: 'u', before: build(values, at), after: build(values, at + n), table, opTsMs: ts, offset };
-  } else if (ev.op === 'c') {
-    for (let r = 0, at = 0; r < count; r++, at += n) out[k++] = { op: 'c', before: null, after: build(values, at), table, opTsMs: ts, offset };
+/**
+ * Change events of one committed transaction in parts of rows events of at least `partBytes`
+ * binlog bytes together (the last part smaller), converted as each part is asked for: the rows are
+ * decoded only then (zongji-rows.ts), and a part the consumer has taken is garbage before the next
+ * one is built, where a whole 10k-row transaction outlived two young-generation collections and
+ * was promoted. Parts are cut by the held events' sizes, so whether a part is the last is known
+ * before it is built.
+ */
+export function* convertTransactionParts(
+  catalog: SchemaCatalog,
+  item: Extract<RawItem, { kind: 'tx' }>,
+  offset: SourceOffset,
+  partBytes: number,
+): Generator<{ events: ChangeEvent[]; last: boolean }, void, undefined> {
+  const held = item.rowsEvents;
+  for (let i = 0; i < held.length; ) {
+    let j = i;
+    for (let bytes = 0; j < held.length && (j === i || bytes < partBytes); j++) bytes += held[j]!.size;
+    const out: ChangeEvent[] = [];
+    let k = 0;
+    for (let x = i; x < j; x++) k = convertRowsEvent(catalog, held[x]!, item.tsMs, offset, out, k);
+    yield { events: out, last: j === held.length };
+    i = j;
+  }
+}
+
+type ZongjiRow = Record<string, unknown>;
+
+/**
+ * Decodes the held event and writes its changes into `out` from index `k`; returns the index after
+ * them. Event by event, so that one event's decoded rows are garbage before the next is decoded.
+ */
+function convertRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: number, offset: SourceOffset, out: ChangeEvent[], k: number): number {
+  const { table, op } = held;
+  const rows = held.rows();
+  if (rows.length === 0) return k;
+  const first = (op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
+  const build = catalog.binlogObjectPlan(table, columnNames(held.tableMap, first), held.tableMap);
+  if (op === 'u') {
+    for (const r of rows as { before: ZongjiRow; after: ZongjiRow }[]) out[k++] = { op: 'u', before: build(r.before), after: build(r.after), table, opTsMs: ts, offset };
+  } else if (op === 'c') {
+    for (const r of rows as ZongjiRow[]) out[k++] = { op: 'c', before: null, after: build(r), table, opTsMs: ts, offset };
   } else {
-    for (let r = 0, at = 0; r < count; r++, at += n) out[k++] = { op: 'd', before: build(values, at), after: null, table, opTsMs: ts, offset };
+    for (const r of rows as ZongjiRow[]) out[k++] = { op: 'd', before: build(r), after: null, table, opTsMs: ts, offset };
   }
   return k;
 }

@@ -11,6 +11,8 @@ import type { Row } from './types';
 
 /** Row image starting at `values[at]` (one value per column, in the builder's column order) as a Row. */
 export type RowBuilder = (values: unknown[], at: number) => Row;
+/** A row object as zongji delivers it (`{name: value}`) as a Row. */
+export type ObjectRowBuilder = (row: Record<string, unknown>) => Row;
 
 /**
  * `codecs[i]` converts the values of column `names[i]`: null and undefined become null, a value of
@@ -18,7 +20,19 @@ export type RowBuilder = (values: unknown[], at: number) => Row;
  * DataInvalid naming the column). Names enter the code only as JSON string literals.
  */
 export function compileRowBuilder(names: readonly string[], codecs: readonly ColumnCodec[]): RowBuilder {
-  const reads = names.map((_, i) => `const x${i} = v[at + ${i}];`);
+  return compile(names, codecs, 'v, at', (_, i) => `v[at + ${i}]`) as RowBuilder;
+}
+
+/**
+ * The same, reading a zongji row object (rows decoded at their transaction's commit: no flat
+ * copy in between). A named load per column, as binlog-rows.ts compileCapture.
+ */
+export function compileObjectRowBuilder(names: readonly string[], codecs: readonly ColumnCodec[]): ObjectRowBuilder {
+  return compile(names, codecs, 'r', (name) => `r[${stringLiteral(name)}]`) as ObjectRowBuilder;
+}
+
+function compile(names: readonly string[], codecs: readonly ColumnCodec[], args: string, read: (name: string, i: number) => string): RowBuilder | ObjectRowBuilder {
+  const reads = names.map((n, i) => `const x${i} = ${read(n, i)};`);
   const fields = names.map((name, i) => {
     const c = codecs[i]!;
     const converted = c.passthrough === null ? `k${i}(x${i})` : `typeof x${i} === ${stringLiteral(c.passthrough)} ? x${i} : k${i}(x${i})`;
@@ -27,7 +41,7 @@ export function compileRowBuilder(names: readonly string[], codecs: readonly Col
     return `${key}: x${i} == null ? null : ${converted}`;
   });
   const params = names.map((_, i) => `k${i}`);
-  const body = `return function buildRow(v, at) {\n${reads.join('\n')}\nreturn {\n${fields.join(',\n')}\n};\n};`;
-  const factory = new Function(...params, body) as (...converters: ColumnCodec['convert'][]) => RowBuilder;
+  const body = `return function buildRow(${args}) {\n${reads.join('\n')}\nreturn {\n${fields.join(',\n')}\n};\n};`;
+  const factory = new Function(...params, body) as (...converters: ColumnCodec['convert'][]) => RowBuilder | ObjectRowBuilder;
   return factory(...codecs.map((c) => c.convert));
 }

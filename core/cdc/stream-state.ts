@@ -8,7 +8,7 @@ import { TidemarkError } from '../errors/index';
 import { mapColumnType } from './type-map';
 import type { ResolvedConfig } from './config';
 import type { BinlogReader, RawItem } from './binlog-reader';
-import { convertTransaction, type RowFilter, type SchemaCatalog } from './change-processor';
+import { convertTransaction, convertTransactionParts, type RowFilter, type SchemaCatalog } from './change-processor';
 import { handleDdl, type DdlContext } from './ddl-handler';
 import { guessDdlTables } from './ddl-parser';
 import { comparePositions } from './offset';
@@ -77,8 +77,11 @@ export class StreamState {
     };
   }
 
-  /** Pulls the next raw item from the binlog and returns the records it yields (often none). */
-  async step(filter: RowFilter | null): Promise<SourceRecord[]> {
+  /**
+   * Pulls the next raw item from the binlog and returns the records it yields (often none), to be
+   * iterated before the next step: a large transaction's parts are converted as they are taken.
+   */
+  async step(filter: RowFilter | null): Promise<Iterable<SourceRecord>> {
     const item = await this.reader.next();
     return await this.process(item, filter);
   }
@@ -149,7 +152,7 @@ export class StreamState {
     );
   }
 
-  async process(item: RawItem, filter: RowFilter | null): Promise<SourceRecord[]> {
+  async process(item: RawItem, filter: RowFilter | null): Promise<Iterable<SourceRecord>> {
     switch (item.kind) {
       case 'tx': {
         if (this.skipBeforeMs !== null && item.tsMs < this.skipBeforeMs) {
@@ -160,6 +163,10 @@ export class StreamState {
         const captured = await this.ensureSchemas(item);
         this.advance(item);
         const offset = this.offset();
+        if (!filter) {
+          if (captured.rowsEvents.length === 0) return this.maybeHeartbeat();
+          return transactionParts(convertTransactionParts(this.catalog, captured, offset, TRANSACTION_PART_BYTES), offset, item);
+        }
         const events = convertTransaction(this.catalog, captured, offset, filter);
         if (events.length === 0) return this.maybeHeartbeat();
         const batch = { events, endOffset: offset, commitTsMs: item.tsMs, ...(item.gtid ? { gtid: item.gtid } : {}) };
@@ -197,4 +204,16 @@ export class StreamState {
     this.lastHeartbeatAt = now;
     return [{ kind: 'heartbeat', offset: this.offset() }];
   }
+}
+
+/**
+ * Binlog bytes of rows events per part of a large transaction (TransactionBatch.partial): ~4k
+ * changes of a narrow table, cut between rows events.
+ */
+export const TRANSACTION_PART_BYTES = 256 * 1024;
+
+/** The transaction records of `parts`, each but the last marked partial. */
+function* transactionParts(parts: ReturnType<typeof convertTransactionParts>, offset: SourceOffset, item: Extract<RawItem, { kind: 'tx' }>): Generator<SourceRecord, void, undefined> {
+  const base = { endOffset: offset, commitTsMs: item.tsMs, ...(item.gtid ? { gtid: item.gtid } : {}) };
+  for (const { events, last } of parts) yield { kind: 'transaction', batch: last ? { events, ...base } : { events, ...base, partial: true } };
 }

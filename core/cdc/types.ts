@@ -79,11 +79,22 @@ export interface ChangeEvent {
   offset: SourceOffset;
 }
 
-/** One whole committed source transaction (or one snapshot chunk), restricted to captured tables. */
+/**
+ * One whole committed source transaction (or one snapshot chunk), restricted to captured tables;
+ * or, when `partial`, one part of a large one (see there).
+ */
 export interface TransactionBatch {
   events: ChangeEvent[];
   /** Resume point after this batch: restarting from it neither repeats nor skips a transaction. */
   endOffset: SourceOffset;
+  /**
+   * Set on every part of a transaction but the last: a transaction whose rows events take more
+   * than TRANSACTION_PART_BYTES (stream-state.ts) of binlog is handed out in parts, in order, all of
+   * them after its commit was read (never a change of an uncommitted transaction). `endOffset` is
+   * the transaction's end on every part: a consumer must not commit at a partial batch (it would
+   * resume after the whole transaction), only at the last part.
+   */
+  partial?: true;
   /** GTID of the source transaction (`domain-server-seq` or `uuid:n`); absent for snapshot chunks. */
   gtid?: string;
   /** Commit time in ms since the epoch. */

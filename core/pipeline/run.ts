@@ -334,6 +334,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     throw e;
   }
   let stopRequested = false;
+  /** Inside a transaction handed out in parts: its last part has not come yet. */
+  let midTransaction = false;
   const onAbort = () => {
     stopRequested = true;
   };
@@ -409,8 +411,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
     iterator = source.start(resume);
     for (;;) {
-      if (stopRequested) break;
+      if (stopRequested && !midTransaction) break;
       pending ??= iterator.next();
+      if (midTransaction) {
+        // The rest of a transaction handed out in parts (TransactionBatch.partial): no round starts
+        // inside it and a stop waits for its last part, so that no commit holds half of it (they
+        // follow at once: the source converts each part as it is taken).
+        const r = await pending;
+        pending = null;
+        if (r.done) throw new TidemarkError('Internal', `the source ended inside a transaction (the last complete one ends at ${lastOffset ? formatPosition(lastOffset) : 'the start'})`, {});
+        await handle(r.value);
+        if (midTransaction) continue;
+        const end = lastOffset as SourceOffset | null;
+        if (caughtUpAt && end && end.snapshot === null && comparePositions(end, caughtUpAt) >= 0) break;
+        if (now() - lastRoundAt >= interval) await startRound();
+        continue;
+      }
       const wait = Math.max(0, lastRoundAt + interval - now());
       let timer: NodeJS.Timeout | undefined;
       let abortWait: (() => void) | undefined;
@@ -436,6 +452,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       await handle(r.value);
       // lastOffset is assigned inside handle(): TypeScript's narrowing cannot see that.
       const at = lastOffset as SourceOffset | null;
+      if (midTransaction) continue;
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) break;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole
@@ -479,6 +496,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       case 'transaction': {
         const b = rec.batch;
         for (const e of b.events) routeEvent(e, b.endOffset, b.gtid ?? null);
+        midTransaction = b.partial === true;
+        if (midTransaction) return;
         lastOffset = b.endOffset;
         status.bufferedTransactions++;
         return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMapEntry } from '@vlasky/zongji';
-import { captureRows, rawRowImage } from '../../core/cdc/binlog-rows';
+import { captureRows, holdRows, rawRowImage } from '../../core/cdc/binlog-rows';
 import { SchemaCatalog, convertTransaction } from '../../core/cdc/change-processor';
 import { resolveConfig } from '../../core/cdc/config';
 import { formatDateTimeText, readDateTimeText } from '../../core/cdc/datetime-text';
@@ -89,7 +89,7 @@ describe('binlog row images (flat form) and generated row builders', () => {
     ];
     catalog.set({ table, primaryKey: ['id'], columns });
     const tm = { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: [{ name: 'id', type: 3 }, { name: 'ts', type: 18 }, { name: 'txt', type: 18 }] } as unknown as TableMapEntry;
-    const ev = captureRows(table, 'u', tm, [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }]);
+    const ev = holdRows(table, 'u', tm, () => [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }], 'b.1', null);
     const item = { kind: 'tx' as const, gtid: undefined, rowsEvents: [ev], end: { file: 'b.1', pos: 9n }, gtidSet: null, tsMs: 5, preparedXa: [] };
     const [change] = convertTransaction(catalog, item, {} as never, null);
     expect(change!.before).toEqual({ id: 1, ts: 1_714_979_289_120_000n, txt: '2024-05-06 07:08:09.120' });

@@ -130,4 +130,31 @@ describe('binlog phase (private MariaDB)', () => {
     expect(txs(rs2).every((b) => b.commitTsMs >= t110.commitTsMs)).toBe(true);
     await byTime.stop();
   });
+
+  it('hands out a large transaction in parts after its commit: in order, each but the last partial, all with its end offset; a small one stays one batch', async () => {
+    const source = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'latest-offset' } }));
+    const it = source.start();
+    const first = await collectUntil(it, (rs) => rs.length > 0);
+    // ~1 MB of rows events (TRANSACTION_PART_BYTES is 256 KiB), then updates and deletes of the same rows.
+    const rows = Array.from({ length: 30_000 }, (_, i) => `(${10_000 + i}, 'big-${i}', ${i})`);
+    await server.root.query(`BEGIN; INSERT INTO app.t VALUES ${rows.join(',')}; UPDATE app.t SET n = n + 1 WHERE id >= 10000 AND id < 10100; DELETE FROM app.t WHERE id >= 39990 AND id < 40000; COMMIT`);
+    await server.root.query("INSERT INTO app.t VALUES (99999, 'small', 1)");
+    const rs = await collectUntil(it, (all) => txs(all).some((b) => b.events.some((e) => e.after?.id === 99999)), 30_000, first);
+    const batches = txs(rs);
+    const big = batches.filter((b) => b.events.some((e) => e.table.table === 't' && Number(e.after?.id ?? e.before?.id) >= 10_000 && Number(e.after?.id ?? e.before?.id) < 99_999));
+    expect(big.length).toBeGreaterThanOrEqual(3);
+    expect(big.slice(0, -1).every((b) => b.partial === true)).toBe(true);
+    expect(big.at(-1)!.partial).toBeUndefined();
+    expect(new Set(big.map((b) => `${b.endOffset.file}:${b.endOffset.pos}:${b.gtid}`)).size).toBe(1);
+    const events = big.flatMap((b) => b.events);
+    expect(events.length).toBe(30_000 + 100 + 10);
+    expect(events.slice(0, 30_000).map((e) => e.after!.id)).toEqual(rows.map((_, i) => 10_000 + i));
+    expect(events.slice(30_000, 30_100).map((e) => [e.op, e.before!.n, e.after!.n])).toEqual(Array.from({ length: 100 }, (_, i) => ['u', BigInt(i), BigInt(i + 1)]));
+    expect(events.slice(30_100).map((e) => [e.op, e.before!.id])).toEqual(Array.from({ length: 10 }, (_, i) => ['d', 39_990 + i]));
+    expect(events.every((e) => e.offset === big.at(-1)!.endOffset)).toBe(true);
+    const small = batches.find((b) => b.events.some((e) => e.after?.id === 99999))!;
+    expect(small.partial).toBeUndefined();
+    expect(small.events.length).toBe(1);
+    await source.stop();
+  });
 });

@@ -262,4 +262,36 @@ describe('sink worker in a sync', () => {
       await rm(warehouse, { recursive: true, force: true });
     }
   });
+
+  it('a transaction handed out in parts (TransactionBatch.partial) is committed whole: a 1 ms interval never splits it', async () => {
+    const conn = await mysql.createConnection(db.rootConfig());
+    const warehouse = await mkdtemp(join(tmpdir(), 'tidemark-sink-parts-'));
+    try {
+      await conn.query('DROP DATABASE IF EXISTS app');
+      await createShards(conn, 10);
+      const config = loadConfig(db, { warehouse, changelog: true, intervalMs: 1 });
+      await runPipeline({ config, untilCaughtUp: true });
+      // ~1 MB of rows events in one transaction (parts of 256 KiB), with small transactions around it.
+      const rows = Array.from({ length: 30_000 }, (_, i) => `('big-${i}', ${i}.50, NULL)`);
+      await conn.query(`INSERT INTO app.order_1 (customer, amount, created) VALUES ('before', 1.00, NULL)`);
+      await conn.beginTransaction();
+      await conn.query(`INSERT INTO app.order_0 (customer, amount, created) VALUES ${rows.join(',')}`);
+      await conn.query(`UPDATE app.order_0 SET customer = 'first' WHERE id = 1`);
+      await conn.commit();
+      await conn.query(`INSERT INTO app.order_1 (customer, amount, created) VALUES ('after', 1.00, NULL)`);
+      const commits: { rows: number; position: string }[] = [];
+      await runPipeline({ config, untilCaughtUp: true, onEvent: (e) => (e.type === 'sync.commit' && e.payload.table === 'ods.orders' ? commits.push(e.payload) : undefined) });
+      const [st] = await conn.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+      expect(commits.length).toBeGreaterThan(0);
+      // Every change of the big transaction is in one commit: no commit holds a part of it.
+      expect(commits.some((c) => c.rows >= 30_001)).toBe(true);
+      expect(commits.filter((c) => c.rows > 2 && c.rows < 30_001)).toEqual([]);
+      expect(commits.at(-1)!.position.split(':')[0]).toBe(String(st[0]!.File));
+      const columns = ['__table_name__', 'id', 'customer', 'amount', 'created'];
+      expect(await lakeRows(warehouse, columns)).toEqual(await sourceRows(conn, columns));
+    } finally {
+      await conn.end();
+      await rm(warehouse, { recursive: true, force: true });
+    }
+  });
 });
