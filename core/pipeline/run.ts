@@ -413,46 +413,44 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     for (;;) {
       if (stopRequested && !midTransaction) break;
       pending ??= iterator.next();
+      let r: IteratorResult<SourceRecord, void>;
       if (midTransaction) {
         // The rest of a transaction handed out in parts (TransactionBatch.partial): no round starts
         // inside it and a stop waits for its last part, so that no commit holds half of it (they
         // follow at once: the source converts each part as it is taken).
-        const r = await pending;
-        pending = null;
-        if (r.done) throw new TidemarkError('Internal', `the source ended inside a transaction (the last complete one ends at ${lastOffset ? formatPosition(lastOffset) : 'the start'})`, {});
-        await handle(r.value);
-        if (midTransaction) continue;
-        const end = lastOffset as SourceOffset | null;
-        if (caughtUpAt && end && end.snapshot === null && comparePositions(end, caughtUpAt) >= 0) break;
-        if (now() - lastRoundAt >= interval) await startRound();
-        continue;
-      }
-      const wait = Math.max(0, lastRoundAt + interval - now());
-      let timer: NodeJS.Timeout | undefined;
-      let abortWait: (() => void) | undefined;
-      const r = await Promise.race([
-        pending,
-        new Promise<'tick'>((res) => {
-          timer = setTimeout(() => res('tick'), wait);
-        }),
-        new Promise<'abort'>((res) => {
-          abortWait = () => res('abort');
-          options.signal?.addEventListener('abort', abortWait);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (abortWait) options.signal?.removeEventListener('abort', abortWait);
-      if (r === 'abort') break;
-      if (r === 'tick') {
-        await startRound();
-        continue;
+        r = await pending;
+      } else {
+        const wait = Math.max(0, lastRoundAt + interval - now());
+        let timer: NodeJS.Timeout | undefined;
+        let abortWait: (() => void) | undefined;
+        const raced = await Promise.race([
+          pending,
+          new Promise<'tick'>((res) => {
+            timer = setTimeout(() => res('tick'), wait);
+          }),
+          new Promise<'abort'>((res) => {
+            abortWait = () => res('abort');
+            options.signal?.addEventListener('abort', abortWait);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (abortWait) options.signal?.removeEventListener('abort', abortWait);
+        if (raced === 'abort') break;
+        if (raced === 'tick') {
+          await startRound();
+          continue;
+        }
+        r = raced;
       }
       pending = null;
-      if (r.done) break;
+      if (r.done) {
+        if (midTransaction) throw new TidemarkError('Internal', `the source ended inside a transaction (the last complete one ends at ${lastOffset ? formatPosition(lastOffset) : 'the start'})`, {});
+        break;
+      }
       await handle(r.value);
+      if (midTransaction) continue;
       // lastOffset is assigned inside handle(): TypeScript's narrowing cannot see that.
       const at = lastOffset as SourceOffset | null;
-      if (midTransaction) continue;
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) break;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole
