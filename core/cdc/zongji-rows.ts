@@ -13,6 +13,8 @@
  * as before); handed out in parts of 256 KiB of binlog, converted as they are taken, the binlog
  * bench gave 0.71–0.78× raw zongji (rounds 0.66–0.97, two runs) on a machine where it gave
  * 0.63–0.73× (rounds 0.56–0.83, five runs) before: a modest gain within the noise of that machine.
+ * Parts of 16 KiB (stream-state.ts TRANSACTION_PART_BYTES) then gave 0.87–0.89× where 256 KiB gave
+ * 0.80× on another machine the same day.
  * An open transaction now holds its row images as the binlog has them (~35 bytes a row of the bench
  * table by its column sizes) where it held ~170 bytes of decoded values.
  *

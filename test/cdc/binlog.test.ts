@@ -135,7 +135,7 @@ describe('binlog phase (private MariaDB)', () => {
     const source = createMySqlSource(sourceConfig(server.db, { startupMode: { mode: 'latest-offset' } }));
     const it = source.start();
     const first = await collectUntil(it, (rs) => rs.length > 0);
-    // ~1 MB of rows events (TRANSACTION_PART_BYTES is 256 KiB), then updates and deletes of the same rows.
+    // ~1 MB of rows events (TRANSACTION_PART_BYTES is 16 KiB), then updates and deletes of the same rows.
     const rows = Array.from({ length: 30_000 }, (_, i) => `(${10_000 + i}, 'big-${i}', ${i})`);
     await server.root.query(`BEGIN; INSERT INTO app.t VALUES ${rows.join(',')}; UPDATE app.t SET n = n + 1 WHERE id >= 10000 AND id < 10100; DELETE FROM app.t WHERE id >= 39990 AND id < 40000; COMMIT`);
     await server.root.query("INSERT INTO app.t VALUES (99999, 'small', 1)");

@@ -111,6 +111,33 @@ describe('value conversion', () => {
     );
   });
 
+  it('property: datetime text with a non-digit, a wrong separator or fraction width is malformed; zero date parts give null; repeated and alternating dates agree', () => {
+    const ok = '2024-02-29 23:59:58.123456';
+    const okMicros = BigInt(Date.UTC(2024, 1, 29, 23, 59, 58)) * 1000n + 123456n;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: ok.length - 1 }), fc.constantFrom('a', '/', ' ', ':', '-', '.', '\u0660', '+', '9'), (at, ch) => {
+        const text = ok.slice(0, at) + ch + ok.slice(at + 1);
+        // A digit replacing a digit is another valid value; position 10 (the date-time separator) is
+        // not checked; anything else there is malformed.
+        if (/[0-9]/.test(ok[at]!) && /[0-9]/.test(ch)) expect(typeof parseDateTimeMicros(text)).toBe('bigint');
+        else expect(parseDateTimeMicros(text)).toBe(text === ok || at === 10 ? okMicros : undefined);
+      }),
+    );
+    for (const bad of ['2024-02-29 23:59:58.', '2024-02-29 23:59:58.1234567', '2024-02-29 23:59:5', '2024-02-29 23:59:58,1', '']) expect(parseDateTimeMicros(bad)).toBeUndefined();
+    for (const zero of ['0000-00-00 00:00:00', '0000-01-01 00:00:00', '2024-00-01 00:00:00.5', '2024-01-00 12:00:00']) expect(parseDateTimeMicros(zero)).toBeNull();
+    // The day number of the last date is reused: the same date twice, then others, then back.
+    const texts = ['2024-01-01 00:00:01', '2024-01-01 10:00:00.5', '1999-12-31 23:59:59.999999', '2024-01-01 00:00:01', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999'];
+    const want = [
+      BigInt(Date.UTC(2024, 0, 1, 0, 0, 1)) * 1000n,
+      BigInt(Date.UTC(2024, 0, 1, 10)) * 1000n + 500_000n,
+      BigInt(Date.UTC(1999, 11, 31, 23, 59, 59)) * 1000n + 999_999n,
+      BigInt(Date.UTC(2024, 0, 1, 0, 0, 1)) * 1000n,
+      -62135596800000000n,
+      253402300799999999n,
+    ];
+    expect(texts.map((t) => parseDateTimeMicros(t))).toEqual(want);
+  });
+
   it('property: datetime text → µs agrees with Date.UTC for years 1..9999, any fraction width', () => {
     fc.assert(
       fc.property(

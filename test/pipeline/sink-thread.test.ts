@@ -271,7 +271,7 @@ describe('sink worker in a sync', () => {
       await createShards(conn, 10);
       const config = loadConfig(db, { warehouse, changelog: true, intervalMs: 1 });
       await runPipeline({ config, untilCaughtUp: true });
-      // ~1 MB of rows events in one transaction (parts of 256 KiB), with small transactions around it.
+      // ~1 MB of rows events in one transaction (parts of 16 KiB), with small transactions around it.
       const rows = Array.from({ length: 30_000 }, (_, i) => `('big-${i}', ${i}.50, NULL)`);
       await conn.query(`INSERT INTO app.order_1 (customer, amount, created) VALUES ('before', 1.00, NULL)`);
       await conn.beginTransaction();
