@@ -19,7 +19,7 @@ import { captureRowsPackets, type RowsPacket } from './zongji-rows';
 import type { TableId } from './types';
 
 export type { RawItem } from './binlog-queue';
-export type { HeldRowsEvent, RawRowsEvent } from './binlog-rows';
+export type { HeldRowsEvent } from './binlog-rows';
 
 export type BinlogStart = { file: string; pos: bigint } | { gtidSet: string };
 

@@ -8,8 +8,8 @@ import { TidemarkError } from '../errors/index';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { isCapturedTable, type ResolvedConfig } from './config';
 import type { RawItem } from './binlog-queue';
-import { columnNames, rawRowImage, restoreDateTimeText, type HeldRowsEvent, type RawRowsEvent } from './binlog-rows';
-import { compileObjectRowBuilder, compileRowBuilder, type ObjectRowBuilder, type RowBuilder } from './row-builder';
+import { columnNames, type HeldRowsEvent } from './binlog-rows';
+import { compileObjectRowBuilder, type ObjectRowBuilder } from './row-builder';
 import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
 import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
 import type { SourceOffset } from './offset';
@@ -19,15 +19,8 @@ type Conv = (raw: unknown) => ColumnValue;
 interface RowPlan {
   names: readonly string[];
   codecs: ColumnCodec[];
-  /** Builds a Row from a flat binlog row image (compiled on first use). */
-  build?: RowBuilder;
   /** Builds a Row from a zongji row object (compiled on first use). */
   buildObject?: ObjectRowBuilder;
-  /**
-   * Held date-time columns (binlog-rows.ts) whose codec does not take bigint µs: their text is
-   * restored before building (only when the schema disagrees with the binlog's column type).
-   */
-  textDateTimes?: readonly number[];
 }
 
 interface TableCodec {
@@ -161,20 +154,6 @@ export class SchemaCatalog {
   }
 
   /**
-   * The builder of rows of `id` held in the binlog reader's flat form (binlog-rows.ts), resolved
-   * once per column list, and the held date-time columns that need their text back (see RowPlan).
-   * Throws DataInvalid for a column the schema does not know and the binlog's metadata does not
-   * describe.
-   */
-  binlogPlan(id: TableId, ev: RawRowsEvent): { build: RowBuilder; textDateTimes: readonly number[] } {
-    const plan = this.planFor(id, ev.names, ev.tableMap);
-    plan.build ??= compileRowBuilder(plan.names, plan.codecs);
-    const { codecs } = plan;
-    plan.textDateTimes ??= ev.dateTimes.filter((i) => codecs[i]!.passthrough !== 'bigint');
-    return plan as { build: RowBuilder; textDateTimes: readonly number[] };
-  }
-
-  /**
    * The builder of rows of `id` from zongji's row objects with the columns `names` (binlog-rows.ts
    * columnNames: one shared array per column list), resolved once per column list.
    */
@@ -228,7 +207,7 @@ export function convertTransaction(
   const ts = item.tsMs;
   if (filter) {
     const out: ChangeEvent[] = [];
-    for (const held of item.rowsEvents) convertFilteredRowsEvent(catalog, held.decode(), ts, offset, filter, out);
+    for (const held of item.rowsEvents) convertFilteredRowsEvent(catalog, held, ts, offset, filter, out);
     return out;
   }
   const out: ChangeEvent[] = [];
@@ -284,38 +263,38 @@ function convertRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: numbe
   return k;
 }
 
-function convertFilteredRowsEvent(catalog: SchemaCatalog, ev: RawRowsEvent, ts: number, offset: SourceOffset, filter: RowFilter, out: ChangeEvent[]): void {
-  const { table, values, count } = ev;
-  let build: RowBuilder | null = null;
-  const n = ev.names.length;
-  const plan = (): RowBuilder => {
-    const p = catalog.binlogPlan(table, ev);
-    if (p.textDateTimes.length > 0) restoreDateTimeText(ev, p.textDateTimes);
-    return p.build;
-  };
+function convertFilteredRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: number, offset: SourceOffset, filter: RowFilter, out: ChangeEvent[]): void {
+  const { table, op } = held;
+  const rows = held.rows();
+  if (rows.length === 0) return;
+  let build: ObjectRowBuilder | null = null;
   // Converted only when emitted: a row left to the snapshot is never converted (nor fails to be).
-  const conv = (image: number): Row => (build ??= plan())(values, image * n);
-  if (ev.op === 'u') {
-    for (let r = 0; r < count; r++) {
-      const before = rawRowImage(ev, r);
-      const after = rawRowImage(ev, r, true);
+  // The builder makes a new object, so an image folded into the chunk stays the driver's row.
+  const conv = (row: ZongjiRow): Row => {
+    if (build === null) {
+      const first = (op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
+      build = catalog.binlogObjectPlan(table, columnNames(held.tableMap, first), held.tableMap);
+    }
+    return build(row);
+  };
+  if (op === 'u') {
+    for (const { before, after } of rows as { before: ZongjiRow; after: ZongjiRow }[]) {
       const rb = filter.region(table, before);
       const ra = filter.region(table, after);
       if (rb === 'chunk') filter.absorb('d', before);
       if (ra === 'chunk') filter.absorb('c', after);
-      if (rb === 'emit' && ra === 'emit') out.push({ op: 'u', before: conv(2 * r), after: conv(2 * r + 1), table, opTsMs: ts, offset });
-      else if (rb === 'emit') out.push({ op: 'd', before: conv(2 * r), after: null, table, opTsMs: ts, offset });
-      else if (ra === 'emit') out.push({ op: 'c', before: null, after: conv(2 * r + 1), table, opTsMs: ts, offset });
+      if (rb === 'emit' && ra === 'emit') out.push({ op: 'u', before: conv(before), after: conv(after), table, opTsMs: ts, offset });
+      else if (rb === 'emit') out.push({ op: 'd', before: conv(before), after: null, table, opTsMs: ts, offset });
+      else if (ra === 'emit') out.push({ op: 'c', before: null, after: conv(after), table, opTsMs: ts, offset });
     }
     return;
   }
-  for (let r = 0; r < count; r++) {
-    const row = rawRowImage(ev, r);
+  for (const row of rows as ZongjiRow[]) {
     const region = filter.region(table, row);
-    if (region === 'chunk') filter.absorb(ev.op, row);
+    if (region === 'chunk') filter.absorb(op, row);
     else if (region === 'emit') {
-      const built = conv(r);
-      out.push(ev.op === 'c' ? { op: 'c', before: null, after: built, table, opTsMs: ts, offset } : { op: 'd', before: built, after: null, table, opTsMs: ts, offset });
+      const built = conv(row);
+      out.push(op === 'c' ? { op: 'c', before: null, after: built, table, opTsMs: ts, offset } : { op: 'd', before: built, after: null, table, opTsMs: ts, offset });
     }
   }
 }

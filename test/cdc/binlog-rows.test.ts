@@ -1,102 +1,101 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMapEntry } from '@vlasky/zongji';
-import { captureRows, holdRows, rawRowImage } from '../../core/cdc/binlog-rows';
-import { SchemaCatalog, convertTransaction } from '../../core/cdc/change-processor';
+import { columnNames, holdRows } from '../../core/cdc/binlog-rows';
+import { SchemaCatalog, convertTransaction, type RowFilter } from '../../core/cdc/change-processor';
 import { resolveConfig } from '../../core/cdc/config';
-import { formatDateTimeText, readDateTimeText } from '../../core/cdc/datetime-text';
-import { parseDateTimeMicros } from '../../core/cdc/type-map';
-import { compileRowBuilder } from '../../core/cdc/row-builder';
+import { compileObjectRowBuilder } from '../../core/cdc/row-builder';
 import { makeColumnCodec } from '../../core/cdc/type-map';
 import type { ColumnSchema } from '../../core/cdc/types';
 
 /** Column names that would break generated code if they were pasted into it rather than quoted. */
 const NAMES = ['id', 'a"b', "it's", 'back\\slash', 'line\nbreak', '\u2028sep', '${x}', '__proto__', 'constructor', '0', 'ünï'];
-/** zongji assigns `row[name] = value`, which drops a `__proto__` column: rows never carry one. */
-const ROW_NAMES = NAMES.filter((n) => n !== '__proto__');
 const table = { db: 'app', table: 't' };
 
-function tableMap(types: number[]): TableMapEntry {
-  return { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: ROW_NAMES.map((name, i) => ({ name, type: types[i] ?? 3 })) } as unknown as TableMapEntry;
+function tableMap(names: string[]): TableMapEntry {
+  return { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: names.map((name) => ({ name, type: 3 })) } as unknown as TableMapEntry;
 }
 
-/** A zongji-shaped row: keys assigned in column order. */
-function zongjiRow(values: unknown[]): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  ROW_NAMES.forEach((n, i) => (row[n] = values[i]));
-  return row;
+function catalogWithTable(): SchemaCatalog {
+  const catalog = new SchemaCatalog(resolveConfig({ hostname: 'h', username: 'u', password: '', tables: ['app\\..*'], serverId: 7 }));
+  catalog.set({
+    table,
+    primaryKey: ['id'],
+    columns: [
+      { name: 'id', mysqlType: 'int(11)', icebergType: { type: 'int' }, nullable: false, position: 1 },
+      { name: 'ts', mysqlType: 'datetime(3)', icebergType: { type: 'timestamp' }, nullable: true, position: 2 },
+      { name: 'txt', mysqlType: 'varchar(30)', icebergType: { type: 'string' }, nullable: true, position: 3 },
+    ],
+  });
+  return catalog;
 }
 
-describe('binlog row images (flat form) and generated row builders', () => {
-  it('keep every value of every column, whatever the column names, for inserts and updates', () => {
-    const r1 = ROW_NAMES.map((_, i) => (i === 0 ? 1 : `v${i}`));
-    const r2 = ROW_NAMES.map((_, i) => (i === 0 ? 2 : i === 3 ? null : `w${i}`));
-    const ins = captureRows(table, 'c', tableMap([]), [zongjiRow(r1), zongjiRow(r2)]);
-    expect(ins.count).toBe(2);
-    expect(ins.names).toEqual(ROW_NAMES);
-    expect(ins.values).toEqual([...r1, ...r2]);
-    const image = rawRowImage(ins, 1);
-    expect(Object.keys(image).sort()).toEqual([...ROW_NAMES].sort());
-    expect(ROW_NAMES.map((n) => image[n])).toEqual(r2);
+const TM = { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: [{ name: 'id', type: 3 }, { name: 'ts', type: 18 }, { name: 'txt', type: 15 }] } as unknown as TableMapEntry;
+const tx = (...rowsEvents: ReturnType<typeof holdRows>[]) => ({ kind: 'tx' as const, gtid: undefined, rowsEvents, end: { file: 'b.1', pos: 9n }, gtidSet: null, tsMs: 5, preparedXa: [] });
 
-    const upd = captureRows(table, 'u', tableMap([]), [{ before: zongjiRow(r1), after: zongjiRow(r2) }]);
-    expect(upd.count).toBe(1);
-    expect(upd.values).toEqual([...r1, ...r2]);
-    const [before, after] = [rawRowImage(upd, 0), rawRowImage(upd, 0, true)];
-    expect(ROW_NAMES.map((n) => before[n])).toEqual(r1);
-    expect(ROW_NAMES.map((n) => after[n])).toEqual(r2);
+describe('held binlog rows events and generated row builders', () => {
+  it('decode on each call; a value zongji cannot decode is DataInvalid naming the table and where its transaction began', () => {
+    let calls = 0;
+    const held = holdRows(table, 'c', TM, () => [{ id: ++calls }], 'b.1', null);
+    expect(held.rows()).toEqual([{ id: 1 }]);
+    expect(held.rows()).toEqual([{ id: 2 }]);
+    const bad = holdRows(
+      table,
+      'c',
+      TM,
+      () => {
+        throw new Error('unknown column type 255');
+      },
+      'b.1',
+      { file: 'b.1', pos: 4n },
+    );
+    expect(() => bad.rows()).toThrow(expect.objectContaining({ code: 'DataInvalid', message: expect.stringMatching(/app\.t in the transaction after b\.1:4: unknown column type 255/) }));
   });
 
-  it('one table map column list shares one names array across events (the key of conversion plans)', () => {
-    const a = captureRows(table, 'c', tableMap([]), [zongjiRow(ROW_NAMES.map(() => 1))]);
-    const b = captureRows(table, 'd', tableMap([]), [zongjiRow(ROW_NAMES.map(() => 2))]);
-    expect(b.names).toBe(a.names);
+  it('one column list shares one names array across table maps (the key of conversion plans); without a list, the row names it', () => {
+    const a = columnNames(tableMap(['id', 'v']), undefined);
+    const b = columnNames(tableMap(['id', 'v']), undefined);
+    expect(a).toEqual(['id', 'v']);
+    expect(b).toBe(a);
+    const fromRow = columnNames({ parentSchema: 'app', tableName: 't', columnSchemas: [] } as unknown as TableMapEntry, { id: 1, v: 2 });
+    expect(fromRow).toBe(a);
   });
 
-  it('flattens DECIMAL and TIME text built by concatenation without changing it', () => {
-    const rope = ['12345678', '901234', '.', '56'].reduce((s, p) => s + p, '');
-    const time = ['-', '838', ':', '59', ':', '59', '.', '000000'].reduce((s, p) => s + p, '');
-    const types = ROW_NAMES.map((_, i) => (i === 1 ? 246 : i === 2 ? 19 : 3));
-    const ev = captureRows(table, 'c', tableMap(types), [zongjiRow(ROW_NAMES.map((_, i) => (i === 1 ? rope : i === 2 ? time : i)))]);
-    expect(ev.values.slice(1, 3)).toEqual(['12345678901234.56', '-838:59:59.000000']);
-  });
-
-  it('holds valid DATETIME / TIMESTAMP values as bigint µs and gives the exact text back', () => {
-    const texts = ['2024-01-01 00:00:01.000001', '1969-12-31 23:59:59.999999', '2000-02-29 12:34:56.100000', '1970-01-01 00:00:00.000000'];
-    // Kept as text: zero and partly zero dates, an invalid day, other fraction digits, beyond 2^53 µs
-    // from the epoch (~285 years) either way.
-    const kept = ['0000-00-00 00:00:00.000000', '2020-00-10 00:00:00.000000', '2021-02-29 00:00:00.000000', '2024-01-01 00:00:01', '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00.000000'];
-    const all = [...texts, ...kept];
-    const types = ROW_NAMES.map((_, i) => (i === 1 ? 18 : 3));
-    const ev = captureRows(table, 'c', tableMap(types), all.map((t) => zongjiRow(ROW_NAMES.map((_, i) => (i === 1 ? t : i)))));
-    const n = ROW_NAMES.length;
-    const held = all.map((_, r) => ev.values[r * n + 1]);
-    expect(held.slice(0, texts.length)).toEqual(texts.map((t) => parseDateTimeMicros(t)));
-    expect(held.slice(texts.length)).toEqual(kept);
-    expect(all.map((_, r) => rawRowImage(ev, r)['a"b'])).toEqual(all);
-    for (const digits of [0, 1, 3, 6]) {
-      const t = digits === 0 ? '1901-07-04 05:06:07' : `1901-07-04 05:06:07.${'123456'.slice(0, digits)}`;
-      expect(formatDateTimeText(BigInt(readDateTimeText(t)), digits)).toBe(t);
-    }
-  });
-
-  it('converts held date-times by the schema in force: µs for timestamps, the text for a column the schema types otherwise', () => {
-    const config = resolveConfig({ hostname: 'h', username: 'u', password: '', tables: ['app\\..*'], serverId: 7 });
-    const catalog = new SchemaCatalog(config);
-    const columns = [
-      { name: 'id', mysqlType: 'int(11)', icebergType: { type: 'int' as const }, nullable: false, position: 1 },
-      { name: 'ts', mysqlType: 'datetime(3)', icebergType: { type: 'timestamp' as const }, nullable: true, position: 2 },
-      { name: 'txt', mysqlType: 'varchar(30)', icebergType: { type: 'string' as const }, nullable: true, position: 3 },
-    ];
-    catalog.set({ table, primaryKey: ['id'], columns });
-    const tm = { parentSchema: 'app', tableName: 't', columnSchemas: [], columns: [{ name: 'id', type: 3 }, { name: 'ts', type: 18 }, { name: 'txt', type: 18 }] } as unknown as TableMapEntry;
-    const ev = holdRows(table, 'u', tm, () => [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }], 'b.1', null);
-    const item = { kind: 'tx' as const, gtid: undefined, rowsEvents: [ev], end: { file: 'b.1', pos: 9n }, gtidSet: null, tsMs: 5, preparedXa: [] };
-    const [change] = convertTransaction(catalog, item, {} as never, null);
+  it('converts by the schema in force: DATETIME text to µs for a timestamp column, the text kept for a string column', () => {
+    const held = holdRows(table, 'u', TM, () => [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }], 'b.1', null);
+    const [change] = convertTransaction(catalogWithTable(), tx(held), {} as never, null);
     expect(change!.before).toEqual({ id: 1, ts: 1_714_979_289_120_000n, txt: '2024-05-06 07:08:09.120' });
     expect(change!.after).toEqual({ id: 1, ts: null, txt: null });
   });
 
-  it('builds rows with every column as an own field, converting by each column codec', () => {
+  it('during the snapshot: emits converted rows before the frontier, folds the open chunk driver rows, skips later chunks, splits updates across it', () => {
+    // Keys 1–10 already emitted, 11–20 the open chunk, above 20 later chunks.
+    const region: RowFilter['region'] = (_t, row) => (Number(row.id) <= 10 ? 'emit' : Number(row.id) <= 20 ? 'chunk' : 'skip');
+    const absorbed: [string, Record<string, unknown>][] = [];
+    const filter: RowFilter = { region, absorb: (op, row) => absorbed.push([op, row]) };
+    const r = (id: number) => ({ id, ts: '2024-01-01 00:00:01.500', txt: `r${id}` });
+    const ins = holdRows(table, 'c', TM, () => [r(1), r(15), r(30)], 'b.1', null);
+    const upd = holdRows(table, 'u', TM, () => [{ before: r(2), after: r(3) }, { before: r(5), after: r(12) }, { before: r(13), after: r(4) }, { before: r(14), after: r(25) }], 'b.1', null);
+    const del = holdRows(table, 'd', TM, () => [r(6), r(16), r(40)], 'b.1', null);
+    const events = convertTransaction(catalogWithTable(), tx(ins, upd, del), {} as never, filter);
+    const conv = (id: number) => ({ id, ts: 1_704_067_201_500_000n, txt: `r${id}` });
+    expect(events.map((e) => [e.op, e.before, e.after])).toEqual([
+      ['c', null, conv(1)],
+      ['u', conv(2), conv(3)],
+      ['d', conv(5), null],
+      ['c', null, conv(4)],
+      ['d', conv(6), null],
+    ]);
+    // Folded images are the driver's rows, unconverted (the chunk converts them when it is emitted).
+    expect(absorbed).toEqual([
+      ['c', r(15)],
+      ['c', r(12)],
+      ['d', r(13)],
+      ['d', r(14)],
+      ['d', r(16)],
+    ]);
+  });
+
+  it('builds rows with every column as an own field, converting by each column codec, whatever the column names', () => {
     const columns: ColumnSchema[] = NAMES.map((name, i) => ({
       name,
       mysqlType: i === 0 ? 'bigint(20)' : i === 1 ? 'datetime(6)' : 'varchar(10)',
@@ -104,9 +103,11 @@ describe('binlog row images (flat form) and generated row builders', () => {
       nullable: true,
       position: i + 1,
     }));
-    const build = compileRowBuilder(NAMES, columns.map((c) => makeColumnCodec(c, `app.t.${c.name}`)));
+    const build = compileObjectRowBuilder(NAMES, columns.map((c) => makeColumnCodec(c, `app.t.${c.name}`)));
     const values = NAMES.map((_, i) => (i === 0 ? 7 : i === 1 ? '1970-01-01 00:00:01.5' : i === 2 ? undefined : i === 3 ? null : `s${i}`));
-    const row = build(['ignored', ...values], 1);
+    const source: Record<string, unknown> = {};
+    NAMES.forEach((n, i) => Object.defineProperty(source, n, { value: values[i], enumerable: true }));
+    const row = build(source);
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
     expect(Object.keys(row).sort()).toEqual([...NAMES].sort());
     expect(row.id).toBe(7n);
@@ -116,6 +117,6 @@ describe('binlog row images (flat form) and generated row builders', () => {
     expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('s7');
     expect(row['\u2028sep']).toBe('s5');
     expect(row['${x}']).toBe('s6');
-    expect(() => build([{}, ...values.slice(1)], 0)).toThrow(/app\.t\.id: cannot convert/);
+    expect(() => build({ ...source, id: {} })).toThrow(/app\.t\.id: cannot convert/);
   });
 });
