@@ -61,15 +61,22 @@ export interface MySqlSourceConfig {
    * (SHOW MASTER STATUS after the SELECT). `high-watermark` forces the latter (for tests).
    */
   snapshotWatermark?: 'auto' | 'high-watermark';
+  /**
+   * MariaDB exact-watermark chunks read in windows of several chunks per query (snapshot-reader.ts
+   * ChunkWindows): `auto` switches a table to them once the client waits on the server
+   * (snapshot-phase.ts serverBound), `always` from its first chunk, `never` not at all (for tests).
+   */
+  snapshotWindows?: 'auto' | 'always' | 'never';
   /** Transactions buffered ahead of the consumer before the binlog connection pauses; default 1024. */
   queueHighWaterMark?: number;
   /** Clock for progress events (ms). Default Date.now. */
   now?: () => number;
   /**
-   * Test hook: runs after a chunk's SELECT and before its watermark is taken, so tests can place
-   * writes exactly inside the chunk's window. Never set in production.
+   * Test hook: runs after a chunk's SELECT and before its watermark is taken (in windows: when the
+   * chunk is handed on, its watermark taken before), so tests can place writes exactly inside the
+   * chunk's window; `read` says how the chunk was read. Never set in production.
    */
-  afterChunkSelect?: (table: TableId, lastKey: bigint | null) => Promise<void>;
+  afterChunkSelect?: (table: TableId, lastKey: bigint | null, read: 'query' | 'window') => Promise<void>;
 }
 
 export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect'>> & {
@@ -125,6 +132,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
+    snapshotWindows: config.snapshotWindows ?? 'auto',
     queueHighWaterMark: config.queueHighWaterMark ?? 1024,
     now: config.now ?? Date.now,
     afterChunkSelect: config.afterChunkSelect,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
+import { serverBound } from '../../core/cdc/snapshot-phase';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';
 
@@ -70,9 +71,13 @@ async function fillTable(root: mysql.Connection, table: string): Promise<void> {
 describe('snapshot phase (private MariaDB)', () => {
   const server = usePrivateMariaDb(['CREATE DATABASE app']);
 
-  for (const watermark of ['auto', 'high-watermark'] as const) {
-    it(`concurrent writer during a ${ROWS / CHUNK}-chunk snapshot: stream applied to a map equals the table (${watermark})`, async () => {
-      const table = `w_${watermark.replace('-', '_')}`;
+  for (const [watermark, windows] of [
+    ['auto', 'never'],
+    ['auto', 'always'],
+    ['high-watermark', 'never'],
+  ] as const) {
+    it(`concurrent writer during a ${ROWS / CHUNK}-chunk snapshot: stream applied to a map equals the table (${watermark}, windows ${windows})`, async () => {
+      const table = `w_${watermark.replace('-', '_')}_${windows}`;
       await fillTable(server.root, table);
       const writer = startWriter(server.db, table, watermark === 'auto' ? 1 : 2);
       await waitFor(async () => writer.ops >= 20, 'the writer to get going');
@@ -89,7 +94,7 @@ describe('snapshot phase (private MariaDB)', () => {
         hookWrites++;
       };
       const source = createMySqlSource(
-        sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWatermark: watermark, afterChunkSelect }),
+        sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWatermark: watermark, snapshotWindows: windows, afterChunkSelect }),
       );
       const it = source.start();
       const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
@@ -115,6 +120,39 @@ describe('snapshot phase (private MariaDB)', () => {
       expect(progress[0]!.rowsEstimated).toBeGreaterThan(0);
     });
   }
+
+  it('switches a table to windows once the event loop sat idle waiting for chunks more than 12% of the time, from the 64th chunk', () => {
+    expect(serverBound(63, 90, 100)).toBe(false);
+    expect(serverBound(64, 13, 100)).toBe(true);
+    expect(serverBound(64, 11, 100)).toBe(false);
+    expect(serverBound(600, 4, 100)).toBe(false);
+  });
+
+  it('a server slower than the client (each chunk query held 25 ms): auto switches to windows after 64 chunks; the stream still equals the table', async () => {
+    const table = 'slow';
+    await fillTable(server.root, table);
+    const writer = startWriter(server.db, table, 6);
+    await waitFor(async () => writer.ops >= 20, 'the writer to get going');
+    const reads: string[] = [];
+    const afterChunkSelect = async (_t: unknown, _lastKey: bigint | null, read: 'query' | 'window') => {
+      reads.push(read);
+      if (read === 'query') await new Promise((r) => setTimeout(r, 25));
+    };
+    const source = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: 40, snapshotWindows: 'auto', afterChunkSelect }));
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
+    await writer.stop();
+    await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
+    await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
+    await source.stop();
+    // 64 chunks by query, the one read ahead of the switch, then windows to the end.
+    expect(reads.slice(0, 65)).toEqual(Array(65).fill('query'));
+    expect(reads.slice(65).length).toBeGreaterThan(50);
+    expect(reads.slice(65).every((r) => r === 'window')).toBe(true);
+    const state = new Map<string, Row>();
+    applyEvents(state, changeEvents(rs));
+    expect(state).toEqual(await tableState(server.root, table));
+  });
 
   it('several tables: changes to tables already snapshotted are emitted, to later ones folded into their snapshot', async () => {
     await fillTable(server.root, 'm1');
@@ -142,34 +180,36 @@ describe('snapshot phase (private MariaDB)', () => {
     expect(m1ChangesDuringM2.length).toBeGreaterThan(0);
   });
 
-  it('resumes an interrupted snapshot at chunk granularity: no row lost or repeated', async () => {
-    const table = 'resume';
-    await fillTable(server.root, table);
-    const writer = startWriter(server.db, table, 3);
-    await waitFor(async () => writer.ops >= 20, 'the writer to get going');
-    const first = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
-    const it = first.start();
-    // Commit point: the offset after the third chunk batch.
-    const rs1 = await collectUntil(it, (all) => all.filter((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r').length >= 3);
-    await first.stop();
-    const cut = rs1.findLastIndex((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r');
-    const committed = rs1.slice(0, cut + 1);
-    const offset = (committed[cut] as Extract<SourceRecord, { kind: 'transaction' }>).batch.endOffset;
-    expect(offset.snapshot).toMatchObject({ tableIndex: 0, lastKey: expect.any(String) });
+  for (const windows of ['never', 'always'] as const) {
+    it(`resumes an interrupted snapshot at chunk granularity: no row lost or repeated (windows ${windows})`, async () => {
+      const table = `resume_${windows}`;
+      await fillTable(server.root, table);
+      const writer = startWriter(server.db, table, 3);
+      await waitFor(async () => writer.ops >= 20, 'the writer to get going');
+      const first = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows }));
+      const it = first.start();
+      // Commit point: the offset after the third chunk batch.
+      const rs1 = await collectUntil(it, (all) => all.filter((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r').length >= 3);
+      await first.stop();
+      const cut = rs1.findLastIndex((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r');
+      const committed = rs1.slice(0, cut + 1);
+      const offset = (committed[cut] as Extract<SourceRecord, { kind: 'transaction' }>).batch.endOffset;
+      expect(offset.snapshot).toMatchObject({ tableIndex: 0, lastKey: expect.any(String) });
 
-    const second = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK }));
-    const it2 = second.start(offset);
-    const rs2 = await collectUntil(it2, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
-    await writer.stop();
-    await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
-    await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs2);
-    await second.stop();
+      const second = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows }));
+      const it2 = second.start(offset);
+      const rs2 = await collectUntil(it2, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
+      await writer.stop();
+      await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 0)`);
+      await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs2);
+      await second.stop();
 
-    const state = new Map<string, Row>();
-    applyEvents(state, changeEvents(committed));
-    applyEvents(state, changeEvents(rs2));
-    expect(state).toEqual(await tableState(server.root, table));
-  });
+      const state = new Map<string, Row>();
+      applyEvents(state, changeEvents(committed));
+      applyEvents(state, changeEvents(rs2));
+      expect(state).toEqual(await tableState(server.root, table));
+    });
+  }
 
   it('a composite key chunked by a repeating column: no key value straddles two chunks', async () => {
     await server.root.query('CREATE TABLE app.comp (tenant INT, id INT, v INT, PRIMARY KEY (tenant, id))');
