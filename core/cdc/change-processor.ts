@@ -202,16 +202,10 @@ export function convertTransaction(
   catalog: SchemaCatalog,
   item: Extract<RawItem, { kind: 'tx' }>,
   offset: SourceOffset,
-  filter: RowFilter | null,
+  filter: RowFilter,
 ): ChangeEvent[] {
-  const ts = item.tsMs;
-  if (filter) {
-    const out: ChangeEvent[] = [];
-    for (const held of item.rowsEvents) convertFilteredRowsEvent(catalog, held, ts, offset, filter, out);
-    return out;
-  }
   const out: ChangeEvent[] = [];
-  for (const part of convertTransactionParts(catalog, item, offset, Infinity)) for (const e of part.events) out.push(e);
+  for (const held of item.rowsEvents) convertFilteredRowsEvent(catalog, held, item.tsMs, offset, filter, out);
   return out;
 }
 
@@ -243,6 +237,12 @@ export function* convertTransactionParts(
 
 type ZongjiRow = Record<string, unknown>;
 
+/** The builder of the event's rows (`rows`: its decoded rows, at least one), by its column list. */
+function rowBuilder(catalog: SchemaCatalog, held: HeldRowsEvent, rows: unknown[]): ObjectRowBuilder {
+  const first = (held.op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
+  return catalog.binlogObjectPlan(held.table, columnNames(held.tableMap, first), held.tableMap);
+}
+
 /**
  * Decodes the held event and writes its changes into `out` from index `k`; returns the index after
  * them. Event by event, so that one event's decoded rows are garbage before the next is decoded.
@@ -251,8 +251,7 @@ function convertRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: numbe
   const { table, op } = held;
   const rows = held.rows();
   if (rows.length === 0) return k;
-  const first = (op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
-  const build = catalog.binlogObjectPlan(table, columnNames(held.tableMap, first), held.tableMap);
+  const build = rowBuilder(catalog, held, rows);
   if (op === 'u') {
     for (const r of rows as { before: ZongjiRow; after: ZongjiRow }[]) out[k++] = { op: 'u', before: build(r.before), after: build(r.after), table, opTsMs: ts, offset };
   } else if (op === 'c') {
@@ -270,13 +269,7 @@ function convertFilteredRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, t
   let build: ObjectRowBuilder | null = null;
   // Converted only when emitted: a row left to the snapshot is never converted (nor fails to be).
   // The builder makes a new object, so an image folded into the chunk stays the driver's row.
-  const conv = (row: ZongjiRow): Row => {
-    if (build === null) {
-      const first = (op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
-      build = catalog.binlogObjectPlan(table, columnNames(held.tableMap, first), held.tableMap);
-    }
-    return build(row);
-  };
+  const conv = (row: ZongjiRow): Row => (build ??= rowBuilder(catalog, held, rows))(row);
   if (op === 'u') {
     for (const { before, after } of rows as { before: ZongjiRow; after: ZongjiRow }[]) {
       const rb = filter.region(table, before);

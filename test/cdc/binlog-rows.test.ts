@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { columnNames, holdRows } from '../../core/cdc/binlog-rows';
-import { SchemaCatalog, convertTransaction, type RowFilter } from '../../core/cdc/change-processor';
+import { SchemaCatalog, convertTransaction, convertTransactionParts, type RowFilter } from '../../core/cdc/change-processor';
 import { resolveConfig } from '../../core/cdc/config';
 import { compileObjectRowBuilder } from '../../core/cdc/row-builder';
 import { makeColumnCodec } from '../../core/cdc/type-map';
@@ -62,7 +62,8 @@ describe('held binlog rows events and generated row builders', () => {
 
   it('converts by the schema in force: DATETIME text to µs for a timestamp column, the text kept for a string column', () => {
     const held = holdRows(table, 'u', TM, () => [{ before: { id: 1, ts: '2024-05-06 07:08:09.120', txt: '2024-05-06 07:08:09.120' }, after: { id: 1, ts: '0000-00-00 00:00:00.000', txt: null } }], 'b.1', null);
-    const [change] = convertTransaction(catalogWithTable(), tx(held), {} as never, null);
+    const [part] = [...convertTransactionParts(catalogWithTable(), tx(held), {} as never, Infinity)];
+    const [change] = part!.events;
     expect(change!.before).toEqual({ id: 1, ts: 1_714_979_289_120_000n, txt: '2024-05-06 07:08:09.120' });
     expect(change!.after).toEqual({ id: 1, ts: null, txt: null });
   });
