@@ -16,6 +16,7 @@ import { connectionOptions } from './connect';
 import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
 import { captureRowsPackets, type RowsPacket } from './zongji-rows';
+import { placeholderTableMap } from './history-columns';
 import type { TableId } from './types';
 
 export type { RawItem } from './binlog-queue';
@@ -36,6 +37,11 @@ export interface BinlogReaderOptions {
    * the prepared groups of `xids` are collected from that stretch, nothing is emitted.
    */
   replayXa?: { until: BinlogPosition; xids: Set<string> };
+  /**
+   * Schema-history mode (history-columns.ts): zongji gets placeholder columns for table maps
+   * without column metadata instead of looking them up in INFORMATION_SCHEMA.
+   */
+  columnsFromHistory?: boolean;
 }
 
 /** Events zongji delivers. Rows events are not among them: zongji-rows.ts takes them undecoded. */
@@ -121,6 +127,16 @@ export class BinlogReader {
     // The stream resumes at resumeAt: the start of the first group read from here on.
     this.lastEnd = this.resumeAt;
     this.lastEventAt = Date.now();
+    if (this.options.columnsFromHistory) {
+      // zongji's INFORMATION_SCHEMA lookup (its _fetchTableInfo, called for a table map without
+      // FULL column metadata) would give the server's current columns; rows are decoded with the
+      // schema history's instead (history-columns.ts), so the entry only needs the column count.
+      type TableMapEvent = { tableId: number; schemaName: string; tableName: string; columnCount: number };
+      (zongji as unknown as { _fetchTableInfo: (ev: TableMapEvent, next: () => void) => void })._fetchTableInfo = function (this: { tableMap: Record<number, TableMapEntry> }, ev, next) {
+        this.tableMap[ev.tableId] = placeholderTableMap(ev.schemaName, ev.tableName, ev.columnCount);
+        next();
+      };
+    }
     zongji.on('error', (e: Error) => this.onError(zongji, e));
     zongji.on('ready', () => {
       // Queued on the binlog connection before zongji's dump command, so it applies to the dump.
@@ -173,7 +189,7 @@ export class BinlogReader {
   }
 
   /** Holds a rows event of a captured table in the open transaction (opening one if none is). */
-  private hold(tm: TableMapEntry, op: 'c' | 'u' | 'd', gtid: string | undefined, decode: () => unknown[], size = 0): void {
+  private hold(tm: TableMapEntry, op: 'c' | 'u' | 'd', gtid: string | undefined, decode: (tm?: TableMapEntry) => unknown[], size = 0): void {
     const id = { db: tm.parentSchema, table: tm.tableName };
     if (!this.isCaptured(id)) return;
     if (!this.tx) this.tx = { gtid, rowsEvents: [] };

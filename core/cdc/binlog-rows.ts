@@ -21,19 +21,20 @@ export interface HeldRowsEvent {
   size: number;
   /**
    * The event's rows as zongji delivers them (`{before, after}` pairs for updates), decoded now (a
-   * new array each call); throws DataInvalid naming the table for a value that cannot be decoded.
+   * new array each call) with `tableMap`'s column names and types in place of zongji's when given
+   * (schema-history mode); throws DataInvalid naming the table for a value that cannot be decoded.
    */
-  rows(): unknown[];
+  rows(tableMap?: TableMapEntry): unknown[];
 }
 
 /**
  * Holds a rows event: `decode` gives its rows as zongji delivers them. `file` and `groupStart`
  * (where the transaction began, when known) only name the event in an error.
  */
-export function holdRows(table: TableId, op: 'c' | 'u' | 'd', tableMap: TableMapEntry, decode: () => unknown[], file: string, groupStart: BinlogPosition | null, size = 0): HeldRowsEvent {
-  const rows = (): unknown[] => {
+export function holdRows(table: TableId, op: 'c' | 'u' | 'd', tableMap: TableMapEntry, decode: (tableMap?: TableMapEntry) => unknown[], file: string, groupStart: BinlogPosition | null, size = 0): HeldRowsEvent {
+  const rows = (tm?: TableMapEntry): unknown[] => {
     try {
-      return decode();
+      return decode(tm);
     } catch (e) {
       const where = groupStart ? `in the transaction after ${formatPosition(groupStart)}` : `in binlog ${file}`;
       throw new TidemarkError('DataInvalid', `cannot decode a rows event of ${formatTableId(table)} ${where}: ${(e as Error).message}`, { table: formatTableId(table), file }, e);

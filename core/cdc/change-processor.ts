@@ -2,13 +2,15 @@
  * Turns raw binlog items into change events and schema-change events, keeping the schema catalog
  * in step with the DDL seen in the stream. Row values are converted with the schema in force at
  * the row's binlog position; column names come from the row images themselves
- * (binlog_row_metadata=FULL), so they are right even across ALTERs.
+ * (binlog_row_metadata=FULL), so they are right even across ALTERs, or in schema-history mode
+ * from that schema (history-columns.ts).
  */
 import { TidemarkError } from '../errors/index';
 import type { TableMapEntry } from '@vlasky/zongji';
 import { isCapturedTable, type ResolvedConfig } from './config';
 import type { RawItem } from './binlog-queue';
 import { columnNames, type HeldRowsEvent } from './binlog-rows';
+import { historyTableMap } from './history-columns';
 import { compileObjectRowBuilder, type ObjectRowBuilder } from './row-builder';
 import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
 import { formatTableId, type ChangeEvent, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from './types';
@@ -49,7 +51,27 @@ export class SchemaCatalog {
    * share theirs, and building the `db.table` key per row was a measurable share of the binlog path.
    */
   private last: { id: TableId; db: string; table: string; codec: TableCodec } | null = null;
+  /**
+   * Schema-history mode (config rowMetadata; MySQL 5.7): binlog rows are decoded with the catalog's
+   * columns, not the binlog's (history-columns.ts). Set by the source after its preflight.
+   */
+  columnsFromHistory = false;
+  /** Decoding table maps of schema-history mode, per zongji table map, valid while the schema is. */
+  private readonly historyMaps = new WeakMap<TableMapEntry, { schema: TableSchema; map: TableMapEntry }>();
   constructor(readonly config: ResolvedConfig) {}
+
+  /**
+   * The table map to decode `held` with in schema-history mode (the catalog's columns for its
+   * table, checked against the binlog's); undefined otherwise (the binlog's own).
+   */
+  decodingMap(held: HeldRowsEvent): TableMapEntry | undefined {
+    if (!this.columnsFromHistory) return undefined;
+    const codec = this.tables.get(formatTableId(held.table));
+    if (!codec) throw new TidemarkError('Internal', `no schema known for captured table ${formatTableId(held.table)}`, { table: formatTableId(held.table) });
+    let hit = this.historyMaps.get(held.tableMap);
+    if (!hit || hit.schema !== codec.schema) this.historyMaps.set(held.tableMap, (hit = { schema: codec.schema, map: historyTableMap(codec.schema, held.tableMap) }));
+    return hit.map;
+  }
 
   /** All schemas, as one immutable array shared by offsets until the next DDL changes it. */
   snapshotList(): TableSchema[] {
@@ -237,10 +259,13 @@ export function* convertTransactionParts(
 
 type ZongjiRow = Record<string, unknown>;
 
-/** The builder of the event's rows (`rows`: its decoded rows, at least one), by its column list. */
-function rowBuilder(catalog: SchemaCatalog, held: HeldRowsEvent, rows: unknown[]): ObjectRowBuilder {
+/**
+ * The builder of the event's rows (`rows`: its decoded rows, at least one; `tm`: the table map they
+ * were decoded with), by its column list.
+ */
+function rowBuilder(catalog: SchemaCatalog, held: HeldRowsEvent, rows: unknown[], tm: TableMapEntry): ObjectRowBuilder {
   const first = (held.op === 'u' ? (rows[0] as { before: ZongjiRow }).before : rows[0]) as ZongjiRow;
-  return catalog.binlogObjectPlan(held.table, columnNames(held.tableMap, first), held.tableMap);
+  return catalog.binlogObjectPlan(held.table, columnNames(tm, first), tm);
 }
 
 /**
@@ -249,9 +274,10 @@ function rowBuilder(catalog: SchemaCatalog, held: HeldRowsEvent, rows: unknown[]
  */
 function convertRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: number, offset: SourceOffset, out: ChangeEvent[], k: number): number {
   const { table, op } = held;
-  const rows = held.rows();
+  const tm = catalog.decodingMap(held);
+  const rows = held.rows(tm);
   if (rows.length === 0) return k;
-  const build = rowBuilder(catalog, held, rows);
+  const build = rowBuilder(catalog, held, rows, tm ?? held.tableMap);
   if (op === 'u') {
     for (const r of rows as { before: ZongjiRow; after: ZongjiRow }[]) out[k++] = { op: 'u', before: build(r.before), after: build(r.after), table, opTsMs: ts, offset };
   } else if (op === 'c') {
@@ -264,12 +290,13 @@ function convertRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: numbe
 
 function convertFilteredRowsEvent(catalog: SchemaCatalog, held: HeldRowsEvent, ts: number, offset: SourceOffset, filter: RowFilter, out: ChangeEvent[]): void {
   const { table, op } = held;
-  const rows = held.rows();
+  const tm = catalog.decodingMap(held);
+  const rows = held.rows(tm);
   if (rows.length === 0) return;
   let build: ObjectRowBuilder | null = null;
   // Converted only when emitted: a row left to the snapshot is never converted (nor fails to be).
   // The builder makes a new object, so an image folded into the chunk stays the driver's row.
-  const conv = (row: ZongjiRow): Row => (build ??= rowBuilder(catalog, held, rows))(row);
+  const conv = (row: ZongjiRow): Row => (build ??= rowBuilder(catalog, held, rows, tm ?? held.tableMap))(row);
   if (op === 'u') {
     for (const { before, after } of rows as { before: ZongjiRow; after: ZongjiRow }[]) {
       const rb = filter.region(table, before);

@@ -67,6 +67,15 @@ export interface MySqlSourceConfig {
    * (snapshot-phase.ts serverBound), `always` from its first chunk, `never` not at all (for tests).
    */
   snapshotWindows?: 'auto' | 'always' | 'never';
+  /**
+   * Where the column names and types of binlog rows come from. `auto` (default): the binlog's own
+   * column metadata, which needs binlog_row_metadata=FULL where the server has that variable
+   * (MySQL 8.0.1+, MariaDB 10.5+); a server without it (MySQL 5.7) uses the schema history.
+   * `schema-history`: always the schema history (the schemas read at start, or carried by the
+   * offset, kept in step with the binlog's DDL), with any binlog_row_metadata: for a server that
+   * cannot be set to FULL (MySQL 8 defaults to MINIMAL), and how MySQL 5.7's path is tested.
+   */
+  rowMetadata?: 'auto' | 'schema-history';
   /** Transactions buffered ahead of the consumer before the binlog connection pauses; default 1024. */
   queueHighWaterMark?: number;
   /** Clock for progress events (ms). Default Date.now. */
@@ -133,6 +142,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',
+    rowMetadata: config.rowMetadata ?? 'auto',
     queueHighWaterMark: config.queueHighWaterMark ?? 1024,
     now: config.now ?? Date.now,
     afterChunkSelect: config.afterChunkSelect,

@@ -7,14 +7,16 @@
 import { TidemarkError } from '../errors/index';
 import { parseShadowTableName } from './config';
 import type { SchemaCatalog } from './change-processor';
-import { guessDdlTables, parseDdl } from './ddl-parser';
-import { applyColumnChanges } from './schema-catalog';
+import { guessDdlTables, parseDdl, type CharsetChange } from './ddl-parser';
+import { applyColumnChanges, isTextType, withDefaultCharset } from './schema-catalog';
 import { formatTableId, type SchemaChange, type SchemaChangeEvent, type TableId, type TableSchema } from './types';
 
 interface Shadow {
   original: TableId;
   tool: 'pt-osc' | 'gh-ost';
   changes: SchemaChange[];
+  /** Character set changes of the shadow table, applied with `changes` at the swap. */
+  charsets: CharsetChange[];
 }
 
 export interface DdlContext {
@@ -26,6 +28,8 @@ export interface DdlContext {
   shadows: Map<string, Shadow>;
   /** Captured tables renamed away to a shadow name during a swap, waiting for their replacement. */
   parked: Map<string, TableSchema>;
+  /** Default character set of a table created in `db` without one (the database's, read at start). */
+  defaultCharset(db: string): string | undefined;
 }
 
 type Draft = Omit<SchemaChangeEvent, 'offset' | 'opTsMs' | 'ddl'>;
@@ -34,8 +38,22 @@ function sameTable(a: TableId, b: TableId): boolean {
   return a.db === b.db && a.table === b.table;
 }
 
-export function createDdlContext(catalog: SchemaCatalog, parseOnlineSchemaChanges: boolean, readSchema: DdlContext['readSchema']): DdlContext {
-  return { catalog, parseOnlineSchemaChanges, readSchema, shadows: new Map(), parked: new Map() };
+export function createDdlContext(
+  catalog: SchemaCatalog,
+  parseOnlineSchemaChanges: boolean,
+  readSchema: DdlContext['readSchema'],
+  defaultCharset: DdlContext['defaultCharset'] = () => undefined,
+): DdlContext {
+  return { catalog, parseOnlineSchemaChanges, readSchema, shadows: new Map(), parked: new Map(), defaultCharset };
+}
+
+/**
+ * The schema after a character set change: a new table default, and with CONVERT TO every text
+ * column in the new set too (their Iceberg types stay string: no schema-change event).
+ */
+function applyCharset(schema: TableSchema, change: CharsetChange): TableSchema {
+  if (!change.convert) return { ...schema, charset: change.charset };
+  return { ...schema, charset: change.charset, columns: schema.columns.map((c) => (isTextType(c.mysqlType) ? { ...c, charset: change.charset } : c)) };
 }
 
 function shadowOf(ctx: DdlContext, id: TableId): { original: TableId; tool: 'pt-osc' | 'gh-ost'; role: string } | null {
@@ -63,10 +81,16 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
       return [];
     case 'create-table': {
       const { table } = parsed;
-      const schema: TableSchema = { table, columns: parsed.columns, primaryKey: parsed.primaryKey };
+      const charset = parsed.charset ?? ctx.defaultCharset(table.db);
+      const schema: TableSchema = {
+        table,
+        columns: parsed.columns.map((c) => withDefaultCharset(c, charset)),
+        primaryKey: parsed.primaryKey,
+        ...(charset !== undefined ? { charset } : {}),
+      };
       const sh = shadowOf(ctx, table);
       if (sh && (sh.role === 'new' || sh.role === 'gho')) {
-        ctx.shadows.set(formatTableId(table), { original: sh.original, tool: sh.tool, changes: [] });
+        ctx.shadows.set(formatTableId(table), { original: sh.original, tool: sh.tool, changes: [], charsets: [] });
         return [];
       }
       if (!catalog.isCaptured(table)) return [];
@@ -78,7 +102,7 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
       const { table, like } = parsed;
       const sh = shadowOf(ctx, table);
       if (sh && (sh.role === 'new' || sh.role === 'gho') && sameTable(sh.original, like)) {
-        ctx.shadows.set(formatTableId(table), { original: like, tool: sh.tool, changes: [] });
+        ctx.shadows.set(formatTableId(table), { original: like, tool: sh.tool, changes: [], charsets: [] });
         return [];
       }
       if (!catalog.isCaptured(table)) return [];
@@ -94,6 +118,7 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
       const shadow = ctx.shadows.get(formatTableId(table));
       if (shadow) {
         shadow.changes.push(...changes);
+        if (parsed.charset) shadow.charsets.push(parsed.charset);
         return [];
       }
       const current = catalog.get(table);
@@ -104,6 +129,7 @@ export async function handleDdl(ctx: DdlContext, sql: string, db: string): Promi
         return [];
       }
       let schema = applyColumnChanges(current, changes);
+      if (parsed.charset) schema = applyCharset(schema, parsed.charset);
       const all: SchemaChange[] = [...changes];
       // Dropping a key column shortens (or removes) the primary key without saying so: the server
       // drops the column from every index. Reported like an explicit key change.
@@ -162,7 +188,8 @@ async function handleRename(ctx: DdlContext, from: TableId, to: TableId, sql: st
     const base = ctx.parked.get(formatTableId(to)) ?? catalog.get(to);
     ctx.parked.delete(formatTableId(to));
     if (!base) return [];
-    const schema = applyColumnChanges(base, shadow.changes);
+    let schema = applyColumnChanges(base, shadow.changes);
+    for (const cs of shadow.charsets) schema = applyCharset(schema, cs);
     catalog.set(schema);
     return [{ table: to, changes: shadow.changes, schemaAfter: schema, onlineSchemaChangeTool: shadow.tool }];
   }

@@ -7,18 +7,27 @@
  */
 import { TidemarkError } from '../errors/index';
 import { TokenCursor, tokenize, type Token } from './ddl-tokenizer';
+import { charsetOfCollation, isTextType } from './schema-catalog';
 import { mapColumnType, type TypeMapOptions } from './type-map';
 import type { ColumnPosition, ColumnSchema, SchemaChange, TableId } from './types';
 
 export type ParsedDdl =
   | { kind: 'other' }
-  | { kind: 'create-table'; table: TableId; columns: ColumnSchema[]; primaryKey: string[] }
+  /** `charset`: the table's default character set when the statement names one. */
+  | { kind: 'create-table'; table: TableId; columns: ColumnSchema[]; primaryKey: string[]; charset?: string }
   | { kind: 'create-table-like'; table: TableId; like: TableId }
-  | { kind: 'alter-table'; table: TableId; changes: SchemaChange[]; renameTo: TableId | null }
+  /** `charset`: a new table default character set, or (`convert`) one every text column is converted to. */
+  | { kind: 'alter-table'; table: TableId; changes: SchemaChange[]; renameTo: TableId | null; charset?: CharsetChange }
   | { kind: 'drop-tables'; tables: TableId[] }
   | { kind: 'rename-tables'; pairs: { from: TableId; to: TableId }[] }
   | { kind: 'truncate-table'; table: TableId }
   | { kind: 'drop-database'; db: string };
+
+/** `ALTER TABLE … [DEFAULT] CHARACTER SET x` (table default) or `CONVERT TO CHARACTER SET x` (every text column too). */
+export interface CharsetChange {
+  charset: string;
+  convert: boolean;
+}
 
 class ParseError extends Error {}
 
@@ -69,7 +78,25 @@ function readParenArgs(c: TokenCursor): string[] {
   return args;
 }
 
-const TYPE_SYNONYMS: Record<string, string> = { INTEGER: 'int', BOOL: 'tinyint', BOOLEAN: 'tinyint', DEC: 'decimal', NUMERIC: 'decimal', FIXED: 'decimal', REAL: 'double', INT4: 'int', INT8: 'bigint' };
+/** A character set or collation name after CHARACTER SET / CHARSET / COLLATE (an optional `=` first). */
+function readCharsetName(c: TokenCursor, what: string): string {
+  c.acceptPunct('=');
+  const t = c.next();
+  if (!t || (t.kind !== 'word' && t.kind !== 'ident' && t.kind !== 'string')) fail(`expected a ${what} name, found ${t?.text ?? 'end of statement'}`);
+  return t.text.toLowerCase();
+}
+
+/**
+ * Reads `CHARACTER SET x` / `CHARSET x` / `COLLATE y` at the cursor (a collation names its
+ * character set); null when none is there.
+ */
+function acceptCharsetClause(c: TokenCursor): string | null {
+  if (c.acceptWords('CHARACTER', 'SET') || c.acceptWords('CHARSET')) return charsetOfCollation(readCharsetName(c, 'character set'));
+  if (c.acceptWords('COLLATE')) return charsetOfCollation(readCharsetName(c, 'collation'));
+  return null;
+}
+
+const TYPE_SYNONYMS: Record<string, string> = { NCHAR: 'char', NVARCHAR: 'varchar', CHARACTER: 'char', INTEGER: 'int', BOOL: 'tinyint', BOOLEAN: 'tinyint', DEC: 'decimal', NUMERIC: 'decimal', FIXED: 'decimal', REAL: 'double', INT4: 'int', INT8: 'bigint' };
 
 /** Parses `name type [attributes…]` up to the next `,` or `)` at depth 0. */
 function readColumnDef(c: TokenCursor, options: TypeMapOptions, where: string, name?: string): { column: ColumnSchema; primaryKey: boolean } {
@@ -83,6 +110,8 @@ function readColumnDef(c: TokenCursor, options: TypeMapOptions, where: string, n
   else if (typeTok.upper === 'NATIONAL' && c.acceptWords('CHAR')) base = 'char';
   let args = readParenArgs(c);
   if (typeTok.upper === 'BOOL' || typeTok.upper === 'BOOLEAN') args = ['1'];
+  // NCHAR / NVARCHAR / NATIONAL CHAR are utf8mb3 (MySQL 5.7 calls it utf8).
+  let charset: string | undefined = typeTok.upper === 'NATIONAL' || typeTok.upper === 'NCHAR' || typeTok.upper === 'NVARCHAR' ? 'utf8mb3' : undefined;
   let unsigned = false;
   for (;;) {
     if (c.acceptWords('UNSIGNED')) unsigned = true;
@@ -93,7 +122,8 @@ function readColumnDef(c: TokenCursor, options: TypeMapOptions, where: string, n
   let nullable = true;
   let primaryKey = false;
   if (base === 'serial') nullable = false;
-  // Attributes: only nullability and inline PRIMARY KEY matter for the schema; the rest is skipped.
+  // Attributes: only nullability, inline PRIMARY KEY and the character set matter for the schema;
+  // the rest is skipped. A COLLATE after CHARACTER SET names a collation of the same set.
   let depth = 0;
   for (;;) {
     const t = c.peek();
@@ -116,11 +146,31 @@ function readColumnDef(c: TokenCursor, options: TypeMapOptions, where: string, n
         nullable = false;
         continue;
       }
+      const cs = acceptCharsetClause(c);
+      if (cs !== null) {
+        charset ??= cs;
+        continue;
+      }
+      if (c.acceptWords('ASCII')) {
+        charset ??= 'latin1';
+        continue;
+      }
+      if (c.acceptWords('UNICODE')) {
+        charset ??= 'ucs2';
+        continue;
+      }
     }
     c.next();
   }
   return {
-    column: { name: colName, mysqlType, icebergType: mapColumnType(mysqlType, options, `${where}.${colName}`), nullable, position: 0 },
+    column: {
+      name: colName,
+      mysqlType,
+      icebergType: mapColumnType(mysqlType, options, `${where}.${colName}`),
+      nullable,
+      position: 0,
+      ...(charset !== undefined && isTextType(mysqlType) ? { charset } : {}),
+    },
     primaryKey,
   };
 }
@@ -185,9 +235,30 @@ function parseCreateTable(c: TokenCursor, db: string, options: TypeMapOptions): 
     }
     const pkSet = new Set(primaryKey.map((k) => k.toLowerCase()));
     for (const col of columns) if (pkSet.has(col.name.toLowerCase())) col.nullable = false;
-    return { kind: 'create-table', table, columns, primaryKey };
+    const charset = readTableCharset(c);
+    return { kind: 'create-table', table, columns, primaryKey, ...(charset !== null ? { charset } : {}) };
   }
   fail('CREATE TABLE … AS SELECT without a column list is not supported');
+}
+
+/**
+ * The default character set among the table options after CREATE TABLE's column list
+ * (`[DEFAULT] CHARSET=x`, `CHARACTER SET x`, `COLLATE y`), up to a partitioning clause or a SELECT.
+ */
+function readTableCharset(c: TokenCursor): string | null {
+  let charset: string | null = null;
+  while (!c.atEnd()) {
+    const t = c.peek()!;
+    if (t.kind === 'word' && ['AS', 'SELECT', 'IGNORE', 'REPLACE', 'PARTITION', 'WITH', 'TABLE', 'VALUES'].includes(t.upper)) break;
+    const cs = acceptCharsetClause(c);
+    if (cs !== null) {
+      // An explicit CHARACTER SET wins over the set a later COLLATE implies (they agree when valid).
+      charset ??= cs;
+      continue;
+    }
+    c.next();
+  }
+  return charset;
 }
 
 function readUsing(c: TokenCursor): void {
@@ -218,8 +289,26 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
   let renameTo: TableId | null = null;
   // The key after the statement when it changes it (DROP PRIMARY KEY, ADD PRIMARY KEY, or both).
   let primaryKey: string[] | undefined;
+  let charset: CharsetChange | undefined;
   while (!c.atEnd()) {
-    if (c.acceptWords('ADD')) {
+    if (c.acceptWords('CONVERT', 'TO')) {
+      const cs = acceptCharsetClause(c);
+      if (cs === null) fail('expected CHARACTER SET after CONVERT TO');
+      charset = { charset: cs, convert: true };
+      c.skipElement();
+    } else if (c.isWord('CHARACTER') || c.isWord('CHARSET') || c.isWord('COLLATE') || (c.isWord('DEFAULT') && (c.isWord('CHARACTER', 1) || c.isWord('CHARSET', 1) || c.isWord('COLLATE', 1)))) {
+      // Table options, possibly several without commas between them (`ENGINE=InnoDB DEFAULT CHARSET=latin1`).
+      for (;;) {
+        c.acceptWords('DEFAULT');
+        const cs = acceptCharsetClause(c);
+        if (cs !== null) {
+          if (!charset?.convert) charset = { charset: charset?.charset ?? cs, convert: false };
+          continue;
+        }
+        if (c.atEnd() || c.isPunct(',') || c.isPunct(';')) break;
+        c.next();
+      }
+    } else if (c.acceptWords('ADD')) {
       // ADD [CONSTRAINT [name]] PRIMARY KEY [USING …] (cols) [options]
       const constraintPk = c.isWord('CONSTRAINT') && (c.isWord('PRIMARY', 1) || c.isWord('PRIMARY', 2));
       if (constraintPk || c.isWord('PRIMARY')) {
@@ -285,7 +374,21 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
       // ALTER [COLUMN] c SET/DROP DEFAULT, ALTER INDEX … VISIBLE: no change of type or name.
       c.skipElement();
     } else if (c.peek()?.kind === 'word' && ALTER_IGNORED.includes((c.peek() as { upper: string }).upper)) {
-      c.skipElement();
+      // Table options may run on without commas: a character set among them still counts.
+      for (;;) {
+        if (c.isWord('DEFAULT') && (c.isWord('CHARACTER', 1) || c.isWord('CHARSET', 1) || c.isWord('COLLATE', 1))) c.next();
+        const cs = acceptCharsetClause(c);
+        if (cs !== null) {
+          if (!charset?.convert) charset = { charset: charset?.charset ?? cs, convert: false };
+          continue;
+        }
+        if (c.atEnd() || c.isPunct(',') || c.isPunct(';')) break;
+        if (c.isPunct('(')) {
+          c.skipElement();
+          break;
+        }
+        c.next();
+      }
     } else {
       fail(`unknown ALTER TABLE clause ${c.peek()?.text}`);
     }
@@ -295,7 +398,7 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
   if (!c.atEnd() && c.peek() !== undefined) fail(`unexpected ${c.peek()!.text} after ALTER TABLE clauses`);
   // Last, so the key names columns as they are after the statement's column changes.
   if (primaryKey !== undefined) changes.push({ kind: 'alter-primary-key', primaryKey });
-  return { kind: 'alter-table', table, changes, renameTo };
+  return { kind: 'alter-table', table, changes, renameTo, ...(charset ? { charset } : {}) };
 }
 
 function readTableList(c: TokenCursor, db: string): TableId[] {

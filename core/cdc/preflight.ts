@@ -64,7 +64,7 @@ export async function runPreflightDetailed(
   conn: mysql.Connection,
   flavor: Flavor,
   config: ResolvedConfig,
-): Promise<{ report: PreflightReport; matched: MatchedTable[]; schemas: TableSchema[] }> {
+): Promise<{ report: PreflightReport; matched: MatchedTable[]; schemas: TableSchema[]; columnsFromHistory: boolean }> {
   const checks: PreflightCheck[] = [];
   const vars = await readVariables(conn);
   const logBin = vars.log_bin?.toUpperCase() === 'ON';
@@ -75,14 +75,27 @@ export async function runPreflightDetailed(
   });
   checks.push(expectVar(vars, 'binlog_format', 'ROW', 'set binlog_format=ROW (SET GLOBAL binlog_format=ROW, and in the server config)'));
   checks.push(expectVar(vars, 'binlog_row_image', 'FULL', 'set binlog_row_image=FULL so updates carry whole before/after rows'));
-  checks.push(
-    expectVar(
-      vars,
-      'binlog_row_metadata',
-      'FULL',
-      'set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+): without it rows replayed after an ALTER get wrong column names',
-    ),
-  );
+  // Column names and types of rows: from the binlog (FULL metadata) or from the schema history.
+  const columnsFromHistory = config.rowMetadata === 'schema-history' || vars.binlog_row_metadata === undefined;
+  if (!columnsFromHistory) {
+    checks.push(
+      expectVar(
+        vars,
+        'binlog_row_metadata',
+        'FULL',
+        'set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+): without it rows replayed after an ALTER get wrong column names; or name them from the schema history (source option tidemark.row-metadata: schema-history)',
+      ),
+    );
+  } else {
+    checks.push({
+      name: 'binlog_row_metadata',
+      ok: true,
+      message:
+        vars.binlog_row_metadata === undefined
+          ? 'binlog_row_metadata: not on this server (MySQL before 8.0.1): row column names and types come from the schema history'
+          : `binlog_row_metadata=${vars.binlog_row_metadata}, not used: row column names and types come from the schema history (tidemark.row-metadata: schema-history)`,
+    });
+  }
   const serverId = Number(vars.server_id ?? 0);
   let sidOk = serverId !== config.serverId;
   let sidMsg = sidOk ? `server-id ${config.serverId} differs from the server's ${serverId}` : `server-id: ${config.serverId} is the server's own server_id; choose another`;
@@ -136,5 +149,5 @@ export async function runPreflightDetailed(
   }
   checks.push({ name: 'primary_keys', ok: pkOk, message: pkMsg });
   const report = { ok: checks.every((c) => c.ok), server: `${flavor.version} at ${config.hostname}:${config.port}`, checks };
-  return { report, matched, schemas };
+  return { report, matched, schemas, columnsFromHistory };
 }

@@ -33,13 +33,18 @@ export async function readTableSchemas(conn: mysql.Connection, tables: TableId[]
   if (tables.length === 0) return [];
   const dbs = [...new Set(tables.map((t) => t.db))];
   const [cols] = await conn.query<mysql.RowDataPacket[]>(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ct, IS_NULLABLE AS n, ORDINAL_POSITION AS p
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ct, IS_NULLABLE AS n, ORDINAL_POSITION AS p,
+       CHARACTER_SET_NAME AS cs
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     [dbs],
   );
   const [keys] = await conn.query<mysql.RowDataPacket[]>(
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE
      WHERE CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    [dbs],
+  );
+  const [collations] = await conn.query<mysql.RowDataPacket[]>(
+    'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, TABLE_COLLATION AS tc FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?)',
     [dbs],
   );
   const wanted = new Set(tables.map(formatTableId));
@@ -58,12 +63,46 @@ export async function readTableSchemas(conn: mysql.Connection, tables: TableId[]
       icebergType: mapColumnType(mysqlType, options, `${key}.${name}`),
       nullable: r.n === 'YES',
       position: Number(r.p),
+      ...(r.cs ? { charset: String(r.cs) } : {}),
     });
   }
   for (const r of keys) {
     byTable.get(`${r.db}.${r.t}`)?.primaryKey.push(String(r.c));
   }
+  for (const r of collations) {
+    const schema = byTable.get(`${r.db}.${r.t}`);
+    if (schema && r.tc) schema.charset = charsetOfCollation(String(r.tc));
+  }
   return tables.map((t) => byTable.get(formatTableId(t))).filter((s): s is TableSchema => s !== undefined);
+}
+
+/**
+ * The default character set of a table created in a database without one: the database's, read
+ * now, or for a database created later the server's (character_set_server).
+ */
+export async function readDefaultCharsets(conn: mysql.Connection): Promise<(db: string) => string> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME AS db, DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA');
+  const [server] = await conn.query<mysql.RowDataPacket[]>('SELECT @@character_set_server AS cs');
+  const byDb = new Map(rows.map((r) => [String(r.db), String(r.cs)]));
+  const fallback = String(server[0]?.cs ?? 'utf8mb4');
+  return (db) => byDb.get(db) ?? fallback;
+}
+
+/** The character set a collation belongs to: every collation name is `charset_…`, but `binary`. */
+export function charsetOfCollation(collation: string): string {
+  const lower = collation.toLowerCase();
+  return lower === 'binary' ? 'binary' : lower.split('_')[0]!;
+}
+
+/** Whether a column of this type holds text in a character set (CHARACTER_SET_NAME is set for it). */
+export function isTextType(mysqlType: string): boolean {
+  return /^(?:char|varchar|nchar|nvarchar|tinytext|text|mediumtext|longtext|enum|set|json)\b/i.test(mysqlType.trim());
+}
+
+/** `column` with the table's default character set when it is a text column without one of its own. */
+export function withDefaultCharset(column: ColumnSchema, charset: string | undefined): ColumnSchema {
+  if (column.charset !== undefined || charset === undefined || !isTextType(column.mysqlType)) return column;
+  return { ...column, charset };
 }
 
 function renumber(columns: ColumnSchema[]): ColumnSchema[] {
@@ -102,7 +141,7 @@ export function applyColumnChanges(schema: TableSchema, changes: SchemaChange[])
         // Present already: `ADD COLUMN IF NOT EXISTS` (the parser keeps no flag), or a schema read
         // from the server just after the statement (newly added tables): a no-op either way.
         if (s.columns.some((c) => c.name.toLowerCase() === ch.column.name.toLowerCase())) break;
-        s = { ...s, columns: insertAt(s.columns, ch.column, ch.position, where) };
+        s = { ...s, columns: insertAt(s.columns, withDefaultCharset(ch.column, s.charset), ch.position, where) };
         break;
       case 'drop-column': {
         const i = indexOfColumn(s, ch.name, where);
@@ -121,12 +160,13 @@ export function applyColumnChanges(schema: TableSchema, changes: SchemaChange[])
       case 'modify-column': {
         const i = indexOfColumn(s, ch.from, where);
         const cols = [...s.columns];
+        const column = withDefaultCharset(ch.column, s.charset);
         if (ch.position === null) {
-          cols[i] = { ...ch.column, position: i + 1 };
+          cols[i] = { ...column, position: i + 1 };
           s = { ...s, columns: cols };
         } else {
           cols.splice(i, 1);
-          s = { ...s, columns: insertAt(cols, ch.column, ch.position, where) };
+          s = { ...s, columns: insertAt(cols, column, ch.position, where) };
         }
         s = { ...s, primaryKey: s.primaryKey.map((k) => (k.toLowerCase() === ch.from.toLowerCase() ? ch.column.name : k)) };
         break;

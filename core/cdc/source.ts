@@ -16,7 +16,7 @@ import { createDdlContext } from './ddl-handler';
 import { detectFlavor, readServerPosition, readStartPosition, type Flavor } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
-import { listMatchedTables, readTableSchemas } from './schema-catalog';
+import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema-catalog';
 import { runSnapshotPhase } from './snapshot-phase';
 import { StreamState } from './stream-state';
 import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
@@ -87,7 +87,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     let snapConn: mysql.Connection | null = null;
     try {
       const flavor = await detectFlavor(ctrl);
-      const { report, matched, schemas } = await runPreflightDetailed(ctrl, flavor, config);
+      const { report, matched, schemas, columnsFromHistory } = await runPreflightDetailed(ctrl, flavor, config);
       // Keys (or chunk keys) are needed to snapshot: a start that only streams (from a binlog-phase
       // offset without newly added tables, or a non-snapshot startup mode) identifies rows of a
       // keyless table by all their columns, e.g. after its key was dropped.
@@ -101,6 +101,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       }
       const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
       const catalog = new SchemaCatalog(config);
+      catalog.columnsFromHistory = columnsFromHistory;
       const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
       // scan.newly-added-table.enabled: tables matched now that the offset's schema history does
       // not know were not captured before; they get a snapshot phase of their own from the offset.
@@ -192,9 +193,9 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         start = { file: first.file, pos: first.pos };
         replayXa = { until: startPos, xids: new Set(pendingXa.map((x) => x.xid)) };
       }
-      const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema);
+      const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema, await readDefaultCharsets(ctrl));
       // The reader filters by pattern only: whether a new table is captured is decided in stream order (StreamState).
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), ...(replayXa ? { replayXa } : {}) });
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}) });
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.round = round;

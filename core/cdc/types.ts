@@ -41,6 +41,12 @@ export interface ColumnSchema {
   nullable: boolean;
   /** 1-based position in the table, as ORDINAL_POSITION. */
   position: number;
+  /**
+   * Character set of a text column (char, varchar, text, enum, set; MariaDB's json), as
+   * CHARACTER_SET_NAME; absent for other types and where unknown. It decodes the column's binlog
+   * bytes when the binlog does not describe its columns (schema-history mode, change-processor.ts).
+   */
+  charset?: string;
 }
 
 export interface TableSchema {
@@ -48,6 +54,8 @@ export interface TableSchema {
   columns: ColumnSchema[];
   /** Primary key column names in key order; empty when the table has none. */
   primaryKey: string[];
+  /** The table's default character set (text columns added without one take it); absent where unknown. */
+  charset?: string;
 }
 
 /**

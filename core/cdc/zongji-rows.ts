@@ -74,8 +74,11 @@ export interface RowsPacket {
   nextPosition: number;
   /** Bytes of the event. */
   size: number;
-  /** Decodes the event's rows as zongji would deliver them; throws zongji's error for an undecodable value. */
-  decode(): unknown[];
+  /**
+   * Decodes the event's rows as zongji would deliver them, with `tableMap` in place of zongji's
+   * entry when given; throws zongji's error for an undecodable value.
+   */
+  decode(tableMap?: TableMapEntry): unknown[];
 }
 
 interface MysqlConnection {
@@ -107,7 +110,8 @@ export function captureRowsPackets(zongji: ZongJi, onRows: (p: RowsPacket) => vo
         const tableMap = z.tableMap[tableId];
         const bytes = b.subarray(o, packet.end);
         const ctx: DecodeContext = { useChecksum: z.useChecksum, tableMap: tableMap ? { [tableId]: tableMap } : {}, connection: { config: this.config }, emit: throwError };
-        onRows({ op, tableId, tableMap, nextPosition: b.readUInt32LE(o + 14), size: bytes.length, decode: () => decodeRows(bytes, ctx) });
+        const decode = (tm?: TableMapEntry) => decodeRows(bytes, tm ? { ...ctx, tableMap: { [tableId]: tm } } : ctx);
+        onRows({ op, tableId, tableMap, nextPosition: b.readUInt32LE(o + 14), size: bytes.length, decode });
       }
     }
     return handle.call(this, packet);

@@ -60,6 +60,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   honoured('metadata.list', 'list'),
   honoured('treat-tinyint1-as-boolean.enabled', 'bool'),
   honoured('include-comments.enabled', 'bool'),
+  tidemark('tidemark.row-metadata', 'enum', { values: ['auto', 'schema-history'] }),
   flinkOnly('connection.pool.size', 'int', { min: 1 }),
   flinkOnly('scan.incremental.close-idle-reader.enabled', 'bool'),
   flinkOnly('scan.incremental.snapshot.unbounded-chunk-first.enabled', 'bool'),

@@ -100,6 +100,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     skippedOperations,
     treatTinyint1AsBoolean: getBool(b, 'treat-tinyint1-as-boolean.enabled', true),
     includeComments: getBool(b, 'include-comments.enabled', false),
+    rowMetadata: getString(b, 'tidemark.row-metadata') === 'schema-history' ? 'schema-history' : 'auto',
     debezium,
     jdbcProperties: b.prefixed.get('jdbc.properties.') ?? {},
   };

@@ -71,6 +71,8 @@ export interface SourceConfig {
   skippedOperations: SkippedOperation[];
   treatTinyint1AsBoolean: boolean;
   includeComments: boolean;
+  /** `tidemark.row-metadata`: where binlog rows' column names come from (core/cdc config.ts rowMetadata). */
+  rowMetadata: 'auto' | 'schema-history';
   /** Every `debezium.*` key without the prefix, values as strings. */
   debezium: Record<string, string>;
   /** Every `jdbc.properties.*` key without the prefix. */

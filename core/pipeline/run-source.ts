@@ -31,6 +31,7 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     chunkSize: s.snapshotChunkSize,
     tinyInt1IsBoolean: s.treatTinyint1AsBoolean,
     parseOnlineSchemaChanges: s.parseOnlineSchemaChangesEnabled,
+    rowMetadata: s.rowMetadata,
     scanNewlyAddedTables: s.newlyAddedTableEnabled,
     binlogNewlyAddedTables: s.binlogNewlyAddedTableEnabled,
     heartbeatIntervalMs: s.heartbeatIntervalMs,

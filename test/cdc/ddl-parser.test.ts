@@ -74,6 +74,34 @@ describe('DDL parser', () => {
     expect(() => p('CREATE TABLE t2 AS SELECT * FROM t')).toThrowError(/CREATE TABLE … AS SELECT/);
   });
 
+  it('reads character sets: per column (CHARACTER SET, CHARSET, COLLATE, NATIONAL), per table, and CONVERT TO', () => {
+    const created = p(
+      "CREATE TABLE t (id INT, a VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, b TEXT COLLATE 'utf8mb4_unicode_ci', c NCHAR(3), " +
+        "d CHAR(2) CHARSET ascii, e ENUM('x') CHARACTER SET ucs2, f VARBINARY(4), g VARCHAR(5) BINARY, h VARCHAR(5) ASCII) ENGINE=InnoDB DEFAULT CHARSET=cp1251 COLLATE=cp1251_bin",
+    );
+    expect(created.kind).toBe('create-table');
+    if (created.kind !== 'create-table') return;
+    expect(created.charset).toBe('cp1251');
+    expect(created.columns.map((c) => [c.name, c.charset])).toEqual([
+      ['id', undefined],
+      ['a', 'latin1'],
+      ['b', 'utf8mb4'],
+      ['c', 'utf8mb3'],
+      ['d', 'ascii'],
+      ['e', 'ucs2'],
+      ['f', undefined],
+      ['g', undefined],
+      ['h', 'latin1'],
+    ]);
+    expect(p('CREATE TABLE t (id INT) COLLATE utf8mb4_bin')).toMatchObject({ charset: 'utf8mb4' });
+    expect(p('CREATE TABLE t (id INT)')).not.toHaveProperty('charset');
+    expect(p('ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin')).toMatchObject({ kind: 'alter-table', changes: [], charset: { charset: 'utf8mb4', convert: true } });
+    expect(p('ALTER TABLE t ENGINE=InnoDB DEFAULT CHARSET=latin1, ADD COLUMN z TEXT')).toMatchObject({ changes: [{ kind: 'add-column' }], charset: { charset: 'latin1', convert: false } });
+    expect(p('ALTER TABLE t CHARACTER SET = utf8mb3')).toMatchObject({ charset: { charset: 'utf8mb3', convert: false } });
+    expect(p('ALTER TABLE t MODIFY a VARCHAR(10) CHARACTER SET utf8mb4')).toMatchObject({ changes: [{ kind: 'modify-column', column: { charset: 'utf8mb4' } }] });
+    expect(p('ALTER TABLE t ENGINE=InnoDB')).not.toHaveProperty('charset');
+  });
+
   it('guesses the tables of a statement it cannot parse', () => {
     expect(guessDdlTables('ALTER TABLE app.t FROBNICATE', 'x')).toEqual([{ db: 'app', table: 't' }]);
     expect(guessDdlTables('ALTER TABLE IF EXISTS `t` FROBNICATE', 'app')).toContainEqual({ db: 'app', table: 't' });

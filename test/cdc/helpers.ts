@@ -29,12 +29,13 @@ export async function rootConnection(db: PrivateMariaDb): Promise<mysql.Connecti
 
 /**
  * A private MariaDB (binlog on) for the enclosing describe block: started before its tests, with
- * `setup` run as root, and stopped after them. Read `db` and `root` inside the tests.
+ * `setup` run as root, and stopped after them. Read `db` and `root` inside the tests. `extraArgs`:
+ * more server flags (startPrivateMariaDb).
  */
-export function usePrivateMariaDb(setup: string[] = []): { readonly db: PrivateMariaDb; root: mysql.Connection } {
+export function usePrivateMariaDb(setup: string[] = [], extraArgs: string[] = []): { readonly db: PrivateMariaDb; root: mysql.Connection } {
   const server = {} as { db: PrivateMariaDb; root: mysql.Connection };
   beforeAll(async () => {
-    server.db = await startPrivateMariaDb();
+    server.db = await startPrivateMariaDb({ extraArgs });
     server.root = await rootConnection(server.db);
     for (const sql of setup) await server.root.query(sql);
   });

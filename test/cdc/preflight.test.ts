@@ -44,7 +44,14 @@ describe('preflight (private MariaDB)', () => {
     expect(byName.binlog!.ok).toBe(true);
     expect(byName.binlog_format!.message).toBe('binlog_format: expected ROW, found STATEMENT; set binlog_format=ROW (SET GLOBAL binlog_format=ROW, and in the server config)');
     expect(byName.binlog_row_image!.message).toBe('binlog_row_image: expected FULL, found MINIMAL; set binlog_row_image=FULL so updates carry whole before/after rows');
-    expect(byName.binlog_row_metadata!.message).toMatch(/^binlog_row_metadata: expected FULL, found MINIMAL; .*wrong column names$/);
+    expect(byName.binlog_row_metadata!.message).toMatch(/^binlog_row_metadata: expected FULL, found MINIMAL; .*wrong column names; or name them from the schema history \(source option tidemark.row-metadata: schema-history\)$/);
+    // With the schema history naming the columns, MINIMAL is fine (and so is MySQL 5.7's none).
+    const history = await createMySqlSource(sourceConfig(db, { tables: ['app\\..*'], rowMetadata: 'schema-history' })).preflight();
+    expect(history.checks.find((c) => c.name === 'binlog_row_metadata')).toEqual({
+      name: 'binlog_row_metadata',
+      ok: true,
+      message: 'binlog_row_metadata=MINIMAL, not used: row column names and types come from the schema history (tidemark.row-metadata: schema-history)',
+    });
     expect(byName.server_id!.message).toBe("server-id: 1 is the server's own server_id; choose another");
     expect(byName.primary_keys!.message).toBe('primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on app.nokey');
 

@@ -61,11 +61,18 @@ function normalise(row: Row | null): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v]));
 }
 
-describe('type map round trip (private MariaDB)', () => {
+// binlog_row_metadata=FULL: names and types from the binlog. NO_LOG, as MySQL 5.7 writes it (no
+// column metadata at all): from the schema history (config rowMetadata, history-columns.ts).
+const MODES = [
+  { name: 'binlog column metadata', serverArgs: [], rowMetadata: 'auto' as const },
+  { name: 'schema history, binlog_row_metadata=NO_LOG', serverArgs: ['--binlog-row-metadata=NO_LOG'], rowMetadata: 'schema-history' as const },
+];
+
+describe.each(MODES)('type map round trip (private MariaDB, $name)', ({ serverArgs, rowMetadata }) => {
   let db: PrivateMariaDb;
   let root: mysql.Connection;
   beforeAll(async () => {
-    db = await startPrivateMariaDb();
+    db = await startPrivateMariaDb({ extraArgs: serverArgs });
     root = await rootConnection(db);
     await root.query("SET SESSION sql_mode = ''"); // allow zero dates, as a legacy server would
     await root.query('CREATE DATABASE app');
@@ -78,7 +85,7 @@ describe('type map round trip (private MariaDB)', () => {
   });
 
   it('snapshot reads and binlog rows give the same exact values for every type, NULLs and extremes', async () => {
-    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.all_types'] }));
+    const source = createMySqlSource(sourceConfig(db, { tables: ['app\\.all_types'], rowMetadata }));
     const schemas = await source.describeTables();
     const types = Object.fromEntries(schemas[0]!.columns.map((c) => [c.name, c.icebergType]));
     expect(types).toMatchObject({

@@ -19,9 +19,10 @@ describe('exportFlinkYaml', () => {
   const exported = exportFlinkYaml(text, 'valid-full.yaml');
 
   it('lists removed Tidemark keys and the checkpoint interval as comments at the top', () => {
-    expect(exported.split('\n').slice(0, 9)).toEqual([
+    expect(exported.split('\n').slice(0, 10)).toEqual([
       '# Flink CDC 3.x pipeline exported by Tidemark from valid-full.yaml.',
       '# Tidemark-only options removed (Flink CDC does not know them):',
+      '#   source.tidemark.row-metadata: schema-history',
       '#   sink.tidemark.expire-snapshots.max-age: 7d',
       '#   sink.tidemark.expire-snapshots.retain-last: 3',
       '#   pipeline.tidemark.changelog.enabled: true',
