@@ -189,6 +189,8 @@ describe('every bad-input path gives its documented message', () => {
     ['table without a primary key', () => preflight({ tables: ['app\\.nokey'] }, 'primary_keys')],
     ['table regex matching nothing', () => preflight({ tables: ['zzz\\..*'] }, 'tables')],
     ['binlog off', () => preflight({ port: noBinlog.port, username: noBinlog.user, password: noBinlog.password }, 'binlog')],
+    // MariaDB's default binlog_row_metadata is NO_LOG (the server without binlog keeps the default).
+    ['binlog without column names (binlog_row_metadata MINIMAL or NO_LOG)', () => preflight({ port: noBinlog.port, username: noBinlog.user, password: noBinlog.password }, 'binlog_row_metadata')],
     [
       'a lake file outside the opened folders (.., absolute, encoded)',
       async () => {

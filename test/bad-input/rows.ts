@@ -37,6 +37,12 @@ export const BAD_INPUT_ROWS: BadInputRow[] = [
   { area: 'lake', input: 'a full disk during a commit', code: 'Io', message: 'cannot write {disk}/t/data/DATA.parquet: no space left on device (ENOSPC)' },
   { area: 'lake', input: 'a read-only warehouse during a commit', code: 'Io', message: 'cannot write {disk}/t/data/DATA.parquet: read-only file system (EROFS)' },
   { area: 'source', input: 'binlog off', code: 'check', message: 'log_bin: expected ON, found OFF; start the server with --log-bin' },
+  {
+    area: 'source',
+    input: 'binlog without column names (binlog_row_metadata MINIMAL or NO_LOG)',
+    code: 'check',
+    message: 'binlog_row_metadata: expected FULL, found NO_LOG; set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+): without it rows replayed after an ALTER get wrong column names; or name them from the schema history (source option tidemark.row-metadata: schema-history)',
+  },
   { area: 'browser mode', input: 'a lake file outside the opened folders (.., absolute, encoded)', code: 'InvalidInput', message: 'path is outside the opened folders: /etc/passwd' },
   { area: 'browser mode', input: 'a request without the token', code: 'InvalidInput (401)', message: 'missing or wrong token' },
 ];
