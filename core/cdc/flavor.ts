@@ -34,6 +34,11 @@ export function masterStatusSql(f: Flavor): string {
   return f.kind === 'mysql' && atLeast(f, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
 }
 
+/** The statement listing connected replicas: MySQL 8.0.22 renamed SHOW SLAVE HOSTS. */
+export function replicaHostsSql(f: Flavor): string {
+  return f.kind === 'mysql' && atLeast(f, 8, 0, 22) ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS';
+}
+
 /** The privilege that allows SHOW MASTER STATUS / SHOW BINARY LOGS. */
 export function monitorPrivilege(f: Flavor): string {
   return f.kind === 'mariadb' && atLeast(f, 10, 5, 2) ? 'BINLOG MONITOR' : 'REPLICATION CLIENT';

@@ -5,13 +5,23 @@
 import type mysql from 'mysql2/promise';
 import type { ResolvedConfig } from './config';
 import { describeEndpoint } from './connect';
-import { monitorPrivilege, type Flavor } from './flavor';
+import { monitorPrivilege, replicaHostsSql, type Flavor } from './flavor';
 import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
 import { planChunks } from './snapshot-reader';
 import { formatTableId, type TableSchema } from './types';
 
 export interface PreflightCheck {
-  name: 'binlog' | 'binlog_format' | 'binlog_row_image' | 'binlog_row_metadata' | 'server_id' | 'privileges' | 'tables' | 'primary_keys';
+  name:
+    | 'binlog'
+    | 'binlog_format'
+    | 'binlog_row_image'
+    | 'binlog_row_metadata'
+    | 'binlog_transaction_compression'
+    | 'binlog_row_value_options'
+    | 'server_id'
+    | 'privileges'
+    | 'tables'
+    | 'primary_keys';
   ok: boolean;
   /** One line: what was expected, what was found, and how to fix it. */
   message: string;
@@ -25,7 +35,7 @@ export interface PreflightReport {
 
 async function readVariables(conn: mysql.Connection): Promise<Record<string, string>> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(
-    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','binlog_row_metadata','server_id')",
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','binlog_row_metadata','binlog_transaction_compression','binlog_row_value_options','server_id')",
   );
   return Object.fromEntries(rows.map((r) => [String(r.Variable_name), String(r.Value)]));
 }
@@ -96,13 +106,36 @@ export async function runPreflightDetailed(
           : `binlog_row_metadata=${vars.binlog_row_metadata}, not used: row column names and types come from the schema history (tidemark.row-metadata: schema-history)`,
     });
   }
+  // MySQL 8 only (MariaDB has neither variable; its log_bin_compress events zongji decodes): a
+  // compressed transaction (TRANSACTION_PAYLOAD event) or a partial JSON update is an event zongji
+  // cannot decode, and its rows would be lost.
+  if (vars.binlog_transaction_compression !== undefined) {
+    const ok = vars.binlog_transaction_compression.toUpperCase() === 'OFF' || vars.binlog_transaction_compression === '0';
+    checks.push({
+      name: 'binlog_transaction_compression',
+      ok,
+      message: ok
+        ? 'binlog_transaction_compression=OFF'
+        : `binlog_transaction_compression: expected OFF, found ${vars.binlog_transaction_compression}; SET GLOBAL binlog_transaction_compression=OFF (compressed transactions cannot be decoded: their rows would be lost)`,
+    });
+  }
+  if (vars.binlog_row_value_options !== undefined) {
+    const ok = !/PARTIAL_JSON/i.test(vars.binlog_row_value_options);
+    checks.push({
+      name: 'binlog_row_value_options',
+      ok,
+      message: ok
+        ? `binlog_row_value_options='${vars.binlog_row_value_options}'`
+        : `binlog_row_value_options: expected '', found ${vars.binlog_row_value_options}; SET GLOBAL binlog_row_value_options='' (partial JSON updates cannot be decoded: those updates would be lost)`,
+    });
+  }
   const serverId = Number(vars.server_id ?? 0);
   let sidOk = serverId !== config.serverId;
   let sidMsg = sidOk ? `server-id ${config.serverId} differs from the server's ${serverId}` : `server-id: ${config.serverId} is the server's own server_id; choose another`;
   if (sidOk) {
     // Listing replicas needs REPLICATION MASTER ADMIN (MariaDB) / REPLICATION SLAVE (MySQL): best effort.
     try {
-      const [hosts] = await conn.query<mysql.RowDataPacket[]>(flavor.kind === 'mysql' ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS');
+      const [hosts] = await conn.query<mysql.RowDataPacket[]>(replicaHostsSql(flavor));
       const clash = hosts.find((h) => Number(h.Server_id ?? h.Server_Id) === config.serverId);
       if (clash) {
         sidOk = false;
