@@ -86,10 +86,16 @@ export interface MySqlSourceConfig {
    * chunk's window; `read` says how the chunk was read. Never set in production.
    */
   afterChunkSelect?: (table: TableId, lastKey: bigint | null, read: 'query' | 'window') => Promise<void>;
+  /**
+   * Test hook: runs after the start-up schemas are read and before a fresh start reads its binlog
+   * start position, so tests can commit a DDL in between. Never set in production.
+   */
+  beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition'>> & {
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
+  beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
   chunkKeyColumns: Record<string, string>;
   tableRegexes: RegExp[];
@@ -146,6 +152,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     queueHighWaterMark: config.queueHighWaterMark ?? 1024,
     now: config.now ?? Date.now,
     afterChunkSelect: config.afterChunkSelect,
+    beforeStartPosition: config.beforeStartPosition,
     tableRegexes: config.tables.map((p, i) => compileRegex(p, `tables[${i}]`)),
     excludeRegexes: (config.tablesExclude ?? []).map((p, i) => compileRegex(p, `tables.exclude[${i}]`)),
   };

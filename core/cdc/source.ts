@@ -13,7 +13,7 @@ import { SchemaCatalog } from './change-processor';
 import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
 import { mapConnectionError, openConnection } from './connect';
 import { createDdlContext } from './ddl-handler';
-import { detectFlavor, readServerPosition, readStartPosition, type Flavor } from './flavor';
+import { detectFlavor, readServerPosition, readStartPosition, type Flavor, type ServerPosition } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
 import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema-catalog';
@@ -50,6 +50,34 @@ async function assertBinlogPresent(conn: mysql.Connection, config: ResolvedConfi
     'SourceUnavailable',
     `binlog file ${at.file} needed to resume at ${formatPosition(at)} is no longer on ${config.hostname}:${config.port} (purged; oldest is ${logs[0] ?? 'none'}): a re-snapshot is needed (startup mode initial)`,
     { file: at.file, pos: at.pos.toString(), oldest: logs[0] ?? null },
+  );
+}
+
+/**
+ * Schema-history mode, fresh start: the catalog was read before the start position, and must be the
+ * schemas *at* it — a DDL committed in between is in neither the catalog nor the binlog read from
+ * the position, and its table's rows would be decoded with the old columns. The schemas are read
+ * again after the position: unchanged means no DDL committed in between; else the position is read
+ * again after them (a few tries).
+ */
+async function pinSchemasAt(conn: mysql.Connection, flavor: Flavor, catalog: SchemaCatalog, first: TableSchema[], at: ServerPosition): Promise<ServerPosition> {
+  const options = { tinyInt1IsBoolean: catalog.config.tinyInt1IsBoolean };
+  const ids = first.map((s) => s.table);
+  let before = JSON.stringify(first);
+  let pos = at;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const schemas = await readTableSchemas(conn, ids, options);
+    const after = JSON.stringify(schemas);
+    if (after === before) return pos;
+    for (const id of ids) if (!schemas.some((s) => s.table.db === id.db && s.table.table === id.table)) catalog.delete(id);
+    for (const s of schemas) catalog.set(s);
+    before = after;
+    pos = await readStartPosition(conn, flavor);
+  }
+  throw new TidemarkError(
+    'SourceUnavailable',
+    `the captured tables' schemas kept changing while the start position was read on ${catalog.config.hostname}:${catalog.config.port} (5 tries); start again once the DDL is done`,
+    { host: catalog.config.hostname },
   );
 }
 
@@ -146,7 +174,9 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         gtidSeed = offset.gtidSet;
         snapshot = offset.snapshot;
       } else if (mode.mode === 'initial' || mode.mode === 'snapshot' || mode.mode === 'latest-offset') {
-        const sp = await readStartPosition(ctrl, flavor);
+        await config.beforeStartPosition?.();
+        let sp = await readStartPosition(ctrl, flavor);
+        if (columnsFromHistory) sp = await pinSchemasAt(ctrl, flavor, catalog, schemas, sp);
         start = { file: sp.file, pos: sp.pos };
         startPos = sp;
         gtidSeed = sp.gtidSet;

@@ -80,6 +80,30 @@ describe('schema-history mode (private MariaDB, binlog_row_metadata=NO_LOG)', ()
     expect(rows(rs2)).toEqual(expected);
   });
 
+  it('a DDL committed between the start-up schema read and the start position is in the history', async () => {
+    await server.root.query('CREATE TABLE app.s (id INT PRIMARY KEY, v VARCHAR(10))');
+    let altered = false;
+    const source = createMySqlSource(
+      sourceConfig(server.db, {
+        tables: ['app\\.s'],
+        startupMode: { mode: 'latest-offset' },
+        rowMetadata: 'schema-history',
+        beforeStartPosition: async () => {
+          if (altered) return;
+          altered = true;
+          await server.root.query('ALTER TABLE app.s ADD COLUMN w INT AFTER id');
+        },
+      }),
+    );
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.length > 0);
+    await server.root.query("INSERT INTO app.s VALUES (1, 5, 'x')");
+    await collectUntil(it, (all) => rows(all).length >= 1, 20_000, rs);
+    await source.stop();
+    expect(altered).toBe(true);
+    expect(rows(rs)).toEqual(['c s {"id":1,"w":5,"v":"x"}']);
+  });
+
   it('a history out of step with the binlog stops the stream naming the table, never misnames a value', async () => {
     await server.root.query('CREATE TABLE app.r (id INT PRIMARY KEY, v VARCHAR(10), w INT)');
     const config = sourceConfig(server.db, { tables: ['app\\.r'], startupMode: { mode: 'latest-offset' }, rowMetadata: 'schema-history' });
