@@ -7,6 +7,7 @@
 import { TidemarkError } from '../errors/index';
 import type { HeldRowsEvent } from './binlog-rows';
 import type { BinlogPosition, PreparedXa } from './offset';
+import { PullQueue } from './pull-queue';
 
 interface ItemBase {
   /** Position just after this item: where to resume once it is consumed. */
@@ -24,12 +25,9 @@ export type RawItem =
   /** A commit with nothing captured, a heartbeat or a file-start event: the position moved. */
   | (ItemBase & { kind: 'position' });
 
+/** The binlog reader's queue (pull-queue.ts), with backpressure and position marks merged. */
 export class ItemQueue {
-  private readonly items: RawItem[] = [];
-  private head = 0;
-  private waiter: { resolve: (i: RawItem) => void; reject: (e: unknown) => void } | null = null;
-  private failure: TidemarkError | null = null;
-  private closed = false;
+  private readonly queue: PullQueue<RawItem>;
   /** Whether the producer is paused by backpressure. */
   paused = false;
 
@@ -40,12 +38,21 @@ export class ItemQueue {
   constructor(
     private readonly highWaterMark: number,
     private readonly setPaused: (paused: boolean) => void,
-  ) {}
+  ) {
+    this.queue = new PullQueue<RawItem>(
+      () => new TidemarkError('Cancelled', 'binlog reader closed'),
+      (queued) => {
+        if (this.paused && queued <= this.highWaterMark / 2) {
+          this.paused = false;
+          this.setPaused(false);
+        }
+      },
+    );
+  }
 
   push(item: RawItem): void {
-    this.items.push(item);
-    this.flush();
-    if (!this.paused && this.items.length - this.head >= this.highWaterMark) {
+    this.queue.push(item);
+    if (!this.paused && this.queue.size >= this.highWaterMark) {
       this.paused = true;
       this.setPaused(true);
     }
@@ -53,13 +60,12 @@ export class ItemQueue {
 
   /** Queues a position mark, merged into a position mark still queued last (idle or uncaptured traffic costs no growth). */
   pushPosition(end: BinlogPosition, gtidSet: string | null, preparedXa: readonly PreparedXa[], tsMs: number | null): void {
-    const last = this.items.length > this.head ? this.items[this.items.length - 1] : undefined;
+    const last = this.queue.last();
     if (last && last.kind === 'position') {
       last.end = end;
       last.gtidSet = gtidSet;
       last.preparedXa = preparedXa;
       if (tsMs !== null) last.tsMs = tsMs;
-      this.flush();
       return;
     }
     this.push({ kind: 'position', end, gtidSet, tsMs: tsMs ?? Date.now(), preparedXa });
@@ -67,60 +73,20 @@ export class ItemQueue {
 
   /** The next item in binlog order; rejects with a TidemarkError once failed (after the queued items) or closed. */
   next(): Promise<RawItem> {
-    if (this.head < this.items.length) return Promise.resolve(this.take());
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    return this.queue.next();
   }
 
   get failed(): boolean {
-    return this.failure !== null;
+    return this.queue.failed;
   }
 
   /** Ends the queue with an error, delivered once the items before it are taken. The first failure wins. */
   fail(e: TidemarkError): void {
-    if (this.failure) return;
-    this.failure = e;
-    this.flush();
+    this.queue.fail(e);
   }
 
   /** Ends the queue: a pending or later next() rejects with Cancelled. */
   close(): void {
-    this.closed = true;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(new TidemarkError('Cancelled', 'binlog reader closed'));
-    }
-  }
-
-  private flush(): void {
-    if (!this.waiter) return;
-    if (this.head < this.items.length) {
-      const item = this.take();
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve(item);
-    } else if (this.failure) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(this.failure);
-    }
-  }
-
-  private take(): RawItem {
-    const item = this.items[this.head]!;
-    this.items[this.head++] = undefined as never;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items.splice(0, this.head);
-      this.head = 0;
-    }
-    if (this.paused && this.items.length - this.head <= this.highWaterMark / 2) {
-      this.paused = false;
-      this.setPaused(false);
-    }
-    return item;
+    this.queue.close();
   }
 }

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from './config';
 import { quoteId } from './connect';
 import { beginConsistentSnapshot, readServerPosition, type Flavor } from './flavor';
 import type { BinlogPosition } from './offset';
+import { PullQueue } from './pull-queue';
 import { isSpatialType } from './type-map';
 import { formatTableId, type TableSchema } from './types';
 
@@ -249,10 +250,11 @@ interface QueuedChunk {
  * a table to windows only once it has seen the client wait on the server (serverBound).
  */
 export class ChunkWindows implements ChunkSource {
-  private readonly queue: QueuedChunk[] = [];
-  private head = 0;
-  private waiter: { resolve: (q: QueuedChunk) => void; reject: (e: unknown) => void } | null = null;
-  private failure: unknown = null;
+  /** Chunks read and not yet handed on; each one taken may ask for the next window. */
+  private readonly queue = new PullQueue<QueuedChunk>(
+    () => new TidemarkError('Cancelled', 'snapshot chunk reader closed'),
+    () => this.maybeOpen(),
+  );
   /** The key after which the next window starts, while one is still to be asked for. */
   private pendingFrom: bigint | null | undefined = undefined;
   private reading = false;
@@ -272,7 +274,7 @@ export class ChunkWindows implements ChunkSource {
   }
 
   async next(): Promise<ChunkResult | null> {
-    const q = await this.take();
+    const q = await this.queue.next();
     if (q.chunk !== null) await this.config.afterChunkSelect?.(this.plan.schema.table, q.from, 'window');
     return q.chunk;
   }
@@ -281,48 +283,21 @@ export class ChunkWindows implements ChunkSource {
     // A window being read runs to its end (it is not paused, so it ends soon); nothing follows it.
     this.closed = true;
     this.pendingFrom = undefined;
-  }
-
-  private take(): Promise<QueuedChunk> {
-    if (this.head < this.queue.length) {
-      const q = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as never;
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      }
-      this.maybeOpen();
-      return Promise.resolve(q);
-    }
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new TidemarkError('Cancelled', 'snapshot chunk reader closed'));
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    this.queue.close();
   }
 
   private push(q: QueuedChunk): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve(q);
-    } else this.queue.push(q);
+    this.queue.push(q);
   }
 
   private fail(e: unknown): void {
-    if (this.failure !== null) return;
-    this.failure = e;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(e);
-    }
+    this.queue.fail(e);
   }
 
   /** Asks for the pending window once fewer than a window's chunks wait unconsumed. */
   private maybeOpen(): void {
     if (this.reading || this.closed || this.pendingFrom === undefined) return;
-    if (this.queue.length - this.head >= SNAPSHOT_WINDOW_CHUNKS) return;
+    if (this.queue.size >= SNAPSHOT_WINDOW_CHUNKS) return;
     const from = this.pendingFrom;
     this.pendingFrom = undefined;
     this.openWindow(from);
