@@ -183,13 +183,17 @@ describe('snapshot phase (private MariaDB)', () => {
     expect(m1ChangesDuringM2.length).toBeGreaterThan(0);
   });
 
-  for (const windows of ['never', 'always'] as const) {
-    it(`resumes an interrupted snapshot at chunk granularity: no row lost or repeated (windows ${windows})`, async () => {
-      const table = `resume_${windows}`;
+  for (const [windows, rowMetadata] of [
+    ['never', 'auto'],
+    ['always', 'auto'],
+    ['never', 'schema-history'],
+  ] as const) {
+    it(`resumes an interrupted snapshot at chunk granularity: no row lost or repeated (windows ${windows}, row metadata ${rowMetadata})`, async () => {
+      const table = `resume_${windows}_${rowMetadata.replace('-', '_')}`;
       await fillTable(server.root, table);
       const writer = startWriter(server.db, table, 3);
       await waitFor(async () => writer.ops >= 20, 'the writer to get going');
-      const first = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows }));
+      const first = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows, rowMetadata }));
       const it = first.start();
       // Commit point: the offset after the third chunk batch.
       const rs1 = await collectUntil(it, (all) => all.filter((r) => r.kind === 'transaction' && r.batch.events[0]!.op === 'r').length >= 3);
@@ -199,7 +203,7 @@ describe('snapshot phase (private MariaDB)', () => {
       const offset = (committed[cut] as Extract<SourceRecord, { kind: 'transaction' }>).batch.endOffset;
       expect(offset.snapshot).toMatchObject({ tableIndex: 0, lastKey: expect.any(String) });
 
-      const second = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows }));
+      const second = createMySqlSource(sourceConfig(server.db, { tables: [`app\\.${table}`], chunkSize: CHUNK, snapshotWindows: windows, rowMetadata }));
       const it2 = second.start(offset);
       const rs2 = await collectUntil(it2, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
       await writer.stop();
