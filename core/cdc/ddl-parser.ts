@@ -278,6 +278,35 @@ const ALTER_IGNORED = [
   'TABLESPACE', 'STORAGE', 'COMPRESSION', 'SECONDARY_ENGINE', 'AUTOEXTEND_SIZE', 'VALIDATION', 'ATTRIBUTE', 'NOWAIT', 'WAIT',
 ];
 
+/** `[DEFAULT] CHARACTER SET` / `CHARSET` / `COLLATE` at the cursor. */
+function isCharsetOption(c: TokenCursor): boolean {
+  const at = c.isWord('DEFAULT') ? 1 : 0;
+  return c.isWord('CHARACTER', at) || c.isWord('CHARSET', at) || c.isWord('COLLATE', at);
+}
+
+/**
+ * An ALTER TABLE element of table options (several may run on without commas: `ENGINE=InnoDB
+ * DEFAULT CHARSET=latin1`) or of an operation that keeps the columns, up to the next `,`; returns
+ * the default character set it names, if any.
+ */
+function readTableOptions(c: TokenCursor): string | null {
+  let charset: string | null = null;
+  for (;;) {
+    if (isCharsetOption(c)) c.acceptWords('DEFAULT');
+    const cs = acceptCharsetClause(c);
+    if (cs !== null) {
+      charset ??= cs;
+      continue;
+    }
+    if (c.atEnd() || c.isPunct(',') || c.isPunct(';')) return charset;
+    if (c.isPunct('(')) {
+      c.skipElement();
+      return charset;
+    }
+    c.next();
+  }
+}
+
 function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): ParsedDdl {
   c.acceptWords('IF', 'EXISTS');
   const table = readTableRef(c, db);
@@ -296,18 +325,10 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
       if (cs === null) fail('expected CHARACTER SET after CONVERT TO');
       charset = { charset: cs, convert: true };
       c.skipElement();
-    } else if (c.isWord('CHARACTER') || c.isWord('CHARSET') || c.isWord('COLLATE') || (c.isWord('DEFAULT') && (c.isWord('CHARACTER', 1) || c.isWord('CHARSET', 1) || c.isWord('COLLATE', 1)))) {
-      // Table options, possibly several without commas between them (`ENGINE=InnoDB DEFAULT CHARSET=latin1`).
-      for (;;) {
-        c.acceptWords('DEFAULT');
-        const cs = acceptCharsetClause(c);
-        if (cs !== null) {
-          if (!charset?.convert) charset = { charset: charset?.charset ?? cs, convert: false };
-          continue;
-        }
-        if (c.atEnd() || c.isPunct(',') || c.isPunct(';')) break;
-        c.next();
-      }
+    } else if (isCharsetOption(c) || (c.peek()?.kind === 'word' && ALTER_IGNORED.includes((c.peek() as { upper: string }).upper))) {
+      // Table options and operations that keep the columns; a character set among them counts.
+      const cs = readTableOptions(c);
+      if (cs !== null && !charset?.convert) charset = { charset: charset?.charset ?? cs, convert: false };
     } else if (c.acceptWords('ADD')) {
       // ADD [CONSTRAINT [name]] PRIMARY KEY [USING …] (cols) [options]
       const constraintPk = c.isWord('CONSTRAINT') && (c.isWord('PRIMARY', 1) || c.isWord('PRIMARY', 2));
@@ -373,22 +394,6 @@ function parseAlterTable(c: TokenCursor, db: string, options: TypeMapOptions): P
     } else if (c.acceptWords('ALTER')) {
       // ALTER [COLUMN] c SET/DROP DEFAULT, ALTER INDEX … VISIBLE: no change of type or name.
       c.skipElement();
-    } else if (c.peek()?.kind === 'word' && ALTER_IGNORED.includes((c.peek() as { upper: string }).upper)) {
-      // Table options may run on without commas: a character set among them still counts.
-      for (;;) {
-        if (c.isWord('DEFAULT') && (c.isWord('CHARACTER', 1) || c.isWord('CHARSET', 1) || c.isWord('COLLATE', 1))) c.next();
-        const cs = acceptCharsetClause(c);
-        if (cs !== null) {
-          if (!charset?.convert) charset = { charset: charset?.charset ?? cs, convert: false };
-          continue;
-        }
-        if (c.atEnd() || c.isPunct(',') || c.isPunct(';')) break;
-        if (c.isPunct('(')) {
-          c.skipElement();
-          break;
-        }
-        c.next();
-      }
     } else {
       fail(`unknown ALTER TABLE clause ${c.peek()?.text}`);
     }

@@ -119,8 +119,7 @@ export class StreamState {
       // A captured table the start-up listing missed (created just before the stream started), or
       // one replayed from history that has since been renamed or dropped: then the binlog's own
       // column metadata (binlog_row_metadata=FULL) describes it; in schema-history mode there is none.
-      const fromBinlog = ev.tableMap && !this.catalog.columnsFromHistory ? schemaFromTableMap(ev.table, ev.tableMap, this.config) : null;
-      const schema = (await this.readSchema(ev.table)) ?? fromBinlog;
+      const schema = (await this.readSchema(ev.table)) ?? (ev.tableMap && !this.catalog.columnsFromHistory ? schemaFromTableMap(ev.table, ev.tableMap, this.config) : null);
       if (!schema) throw new TidemarkError('NotFound', `rows for captured table ${formatTableId(ev.table)} at ${item.end.file}:${item.end.pos}, but its schema is unknown`, { table: formatTableId(ev.table) });
       this.catalog.set(schema);
     }
