@@ -222,11 +222,11 @@ export function chunkQueries(conn: mysql.Connection, flavor: Flavor, config: Res
 }
 
 /**
- * Chunks per MariaDB consistent snapshot in ChunkWindows: each window is one query (consistent
- * snapshot, its binlog position, a keyset SELECT of this many times the chunk size, COMMIT) whose rows are cut
- * into chunks as they arrive. Bounds the rows read ahead of the consumer and how long a window's
- * read view lives: the time the server takes to send its rows, never the consumer's pace (the rows
- * are read off the socket as they come, without pausing it).
+ * Chunk sizes per MariaDB consistent snapshot in ChunkWindows: each window is one query (consistent
+ * snapshot, its binlog position, a keyset SELECT of this many times the chunk size, COMMIT) whose
+ * rows are cut into chunks as they arrive. Bounds the rows read ahead of the consumer and how long a
+ * window's read view lives: the time the server takes to send its rows, never the consumer's pace
+ * (the rows are read off the socket as they come, without pausing it).
  */
 export const SNAPSHOT_WINDOW_CHUNKS = 4;
 
