@@ -129,6 +129,20 @@ export async function readChunk(
 }
 
 /**
+ * One multi-statement round trip (MariaDB): a consistent snapshot, the binlog position it sees
+ * (result 1), the `limit` rows after `lastKey` by the key (result 2), COMMIT.
+ */
+function consistentKeysetSql(plan: ChunkPlan, keyColumn: string, lastKey: bigint | null, limit: number): string {
+  const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
+  const k = quoteId(keyColumn);
+  const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
+  return (
+    `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; SHOW STATUS LIKE 'binlog_snapshot_%'; ` +
+    `SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${limit}; COMMIT`
+  );
+}
+
+/**
  * The MariaDB exact-watermark chunk of a single-column integer key as one multi-statement round
  * trip: consistent snapshot, its binlog position, the keyset SELECT, COMMIT. Sent as four
  * queries, each waited for in turn while the event loop was busy converting the previous chunk,
@@ -143,15 +157,9 @@ async function readChunkInOneTrip(
   keyColumn: string,
   lastKey: bigint | null,
 ): Promise<ChunkResult> {
-  const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
-  const k = quoteId(keyColumn);
-  const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
   let results: unknown[];
   try {
-    [results] = await conn.query<mysql.RowDataPacket[][]>(
-      `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; SHOW STATUS LIKE 'binlog_snapshot_%'; ` +
-        `SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${config.chunkSize}; COMMIT`,
-    );
+    [results] = await conn.query<mysql.RowDataPacket[][]>(consistentKeysetSql(plan, keyColumn, lastKey, config.chunkSize));
   } catch (e) {
     // A failing statement ends the batch: the transaction may still be open.
     await conn.query('ROLLBACK').catch(() => {});
@@ -323,14 +331,8 @@ export class ChunkWindows implements ChunkSource {
     const size = config.chunkSize;
     const limit = size * SNAPSHOT_WINDOW_CHUNKS;
     const batch = Math.min(size, SNAPSHOT_WINDOW_BATCH_ROWS);
-    const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
-    const k = quoteId(keyColumn);
-    const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
     this.reading = true;
-    const query = this.core.query(
-      `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; SHOW STATUS LIKE 'binlog_snapshot_%'; ` +
-        `SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${limit}; COMMIT`,
-    );
+    const query = this.core.query(consistentKeysetSql(plan, keyColumn, lastKey, limit));
     const status = new Map<string, string>();
     let watermark: BinlogPosition | null = null;
     let rows: Record<string, unknown>[] = [];
