@@ -4,7 +4,7 @@ import type { HandlerContext } from '../../core/api';
 import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
 const ctx: HandlerContext = { emit: () => undefined };
 const handlers = createHandlers({ storage: createLocalStorage(), mode: 'browser', electronVersion: null, allowRoot: () => undefined, initialWarehouse: null });
@@ -13,7 +13,7 @@ const call = async (name: string, input: unknown) => {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
   return r.value as never;
 };
-const fixtures = requireSharedFixtures();
+const fixtures = FIXTURES;
 const paimon = join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
 const iceberg = join(fixtures, 'iceberg/icebird/java_bunnies');
 

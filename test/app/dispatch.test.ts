@@ -4,7 +4,7 @@ import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { TidemarkError } from '../../core/errors';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
 const ctx: HandlerContext = { emit: () => undefined };
 const roots: string[] = [];
@@ -40,7 +40,7 @@ describe('dispatchCall', () => {
   });
 
   it('lists the table folders of a warehouse and allows the root for file serving', async () => {
-    const warehouse = `${requireSharedFixtures()}/iceberg`;
+    const warehouse = `${FIXTURES}/iceberg`;
     const reply = await dispatchCall(handlers, 'lake.openWarehouse', { path: warehouse }, ctx);
     expect(reply.ok).toBe(true);
     if (!reply.ok) return;

@@ -12,12 +12,12 @@ import { createMySqlSource, type MySqlSourceConfig } from '../../core/cdc';
 import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { loadPipelineConfig, planRoutes } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk';
 import { BAD_INPUT_ROWS, renderDoc } from './rows';
 
-const fixtures = requireSharedFixtures();
+const fixtures = FIXTURES;
 // The disk rows need a small file system to fill or make read-only (root: tmpfs); where mounting
 // is refused they are skipped with the reason.
 const diskProbe = await mountSmallDisk(4);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
-import { REPO_ROOT, requireSharedFixtures } from '../support/fixtures';
+import { REPO_ROOT, FIXTURES } from '../support/fixtures';
 
 function capture() {
   const out: string[] = [];
@@ -49,7 +49,7 @@ describe('tidemark CLI', () => {
 
   it('tables lists a warehouse with formats', async () => {
     const c = capture();
-    expect(await runCli(['tables', `${requireSharedFixtures()}/iceberg`, '--json'], c.io)).toBe(0);
+    expect(await runCli(['tables', `${FIXTURES}/iceberg`, '--json'], c.io)).toBe(0);
     const tables = JSON.parse(c.out.join('')) as { namespace: string; name: string; format: string }[];
     expect(tables).toContainEqual(expect.objectContaining({ namespace: 'icebird', name: 'spark_rename_column', format: 'iceberg' }));
   });

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
-const mor = join(requireSharedFixtures(), 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
+const mor = join(FIXTURES, 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -40,7 +40,7 @@ describe('lake commands accept a Paimon table root', () => {
   });
 
   it('tables lists Paimon tables with their format; unknown snapshot is NotFound', async () => {
-    const tables = JSON.parse((await run('tables', join(requireSharedFixtures(), 'paimon'), '--json')).out) as { name: string; format: string }[];
+    const tables = JSON.parse((await run('tables', join(FIXTURES, 'paimon'), '--json')).out) as { name: string; format: string }[];
     expect(tables).toContainEqual(expect.objectContaining({ name: 'pk_table_scan_and_read_mor', format: 'paimon' }));
     const missing = await run('count', mor, '--snapshot', '99');
     expect(missing.code).toBe(3);

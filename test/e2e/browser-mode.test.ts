@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { REPO_ROOT, requireSharedFixtures } from '../support/fixtures';
+import { REPO_ROOT, FIXTURES } from '../support/fixtures';
 import { startServe, type ServeProcess } from '../support/serve';
 
 const SHOTS = join(REPO_ROOT, 'test-results');
@@ -12,7 +12,7 @@ let serve: ServeProcess;
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  serve = await startServe([`${requireSharedFixtures()}/iceberg`]);
+  serve = await startServe([`${FIXTURES}/iceberg`]);
   browser = await launchChromium();
 });
 
@@ -52,7 +52,7 @@ describe('browser mode', () => {
   });
 
   it('npm start without the Electron binary says so in one line and starts browser mode', async () => {
-    const started = await startServe([`${requireSharedFixtures()}/iceberg`], 'start');
+    const started = await startServe([`${FIXTURES}/iceberg`], 'start');
     try {
       const output = started.output;
       expect(output).toContain('Electron binary not installed (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1?): starting browser mode instead.\n');

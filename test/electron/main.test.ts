@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 import { FakeBrowserWindow, fake } from './fake-electron';
 
 // The Electron binary cannot be downloaded here: the main process runs against a fake module.
@@ -82,7 +82,7 @@ describe('Electron main process', () => {
     expect(file.submenu!.map((i) => i.label ?? i.role)).toEqual(['Open Warehouse…', 'Open Recent', undefined, 'quit']);
     expect(menu().find((m) => m.label === 'View')!.submenu!.map((i) => i.role)).toContain('toggleDevTools');
     const ipc = fake.ipcHandlers.get('tidemark:call')!;
-    const warehouse = `${requireSharedFixtures()}/iceberg`;
+    const warehouse = `${FIXTURES}/iceberg`;
     await ipc(trusted, 'lake.openWarehouse', { path: warehouse });
     const recent = menu().find((m) => m.label === 'File')!.submenu!.find((i) => i.label === 'Open Recent')!;
     expect(recent.submenu!.map((i) => i.label)).toContain(warehouse);
@@ -106,9 +106,9 @@ describe('Electron main process', () => {
     expect(await page.text()).toContain('<div id="root">');
     expect(page.headers.get('content-security-policy')).toContain("object-src 'none'");
 
-    const warehouse = `${requireSharedFixtures()}/iceberg`;
+    const warehouse = `${FIXTURES}/iceberg`;
     const expected = `${warehouse}/expected.json`;
-    const notOpened = `${requireSharedFixtures()}/paimon/expected.json`;
+    const notOpened = `${FIXTURES}/paimon/expected.json`;
     const before = await handle(new Request(`${APP_ORIGIN}/fs/read?path=${encodeURIComponent(notOpened)}`));
     expect(before.status).toBe(403);
     const ipc = fake.ipcHandlers.get('tidemark:call')!;

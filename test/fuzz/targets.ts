@@ -1,6 +1,6 @@
 /**
  * Fuzz targets for every reader of untrusted input: table metadata JSON, Avro manifest lists and
- * manifests, Parquet files, pipeline YAML and SQL. Inputs are real files from ../shared/fixtures
+ * manifests, Parquet files, pipeline YAML and SQL. Inputs are real files from test/fixtures
  * mutated byte by byte (flips, truncation, splices, insertions) plus fast-check's arbitrary data.
  * A target passes an input when it returns a value or throws a TidemarkError; anything else (a raw
  * TypeError, RangeError, a hang past the per-input limit) is a finding.
@@ -20,7 +20,7 @@ import { findTableRefs } from '../../core/query/sql-rewrite';
 import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/local';
 import { loadTable } from '../../core/lake/table';
-import { SHARED_FIXTURES } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
 export interface FuzzTarget {
   name: string;
@@ -53,7 +53,7 @@ function files(dir: string, suffix: RegExp, max = 12): Uint8Array[] {
 }
 
 const text = new TextDecoder();
-const ICEBERG = join(SHARED_FIXTURES, 'iceberg');
+const ICEBERG = join(FIXTURES, 'iceberg');
 
 /** A storage port over one in-memory file (the Parquet reader reads through the port). */
 function memoryStorage(bytes: Uint8Array): StoragePort {

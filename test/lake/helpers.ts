@@ -4,7 +4,7 @@ import type { Row } from '../../core/lake';
 import { appendRows, applyRowDelta, rewriteDataFiles, type WriteEnv } from '../../core/lake/write';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const fixturesRoot = resolve(repoRoot, '../shared/fixtures/iceberg');
+export const fixturesRoot = resolve(repoRoot, 'test/fixtures/iceberg');
 
 /** Canonical row values made comparable with JSON expectations: safe bigints become numbers. */
 export function plain(value: unknown): unknown {

@@ -5,7 +5,7 @@ import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, fixturesRoot, plain, plainRows } from './helpers';
 
 /**
- * Golden interop loop: every table in ../shared/fixtures/iceberg/expected.json, written by Spark,
+ * Golden interop loop: every table in test/fixtures/iceberg/expected.json, written by Spark,
  * Java Iceberg, PyIceberg, Athena and duckdb-iceberg. expected.json is the truth.
  */
 interface Expected {

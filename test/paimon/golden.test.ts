@@ -12,7 +12,7 @@ import { createLocalStorage } from '../../core/storage/local';
 import { expectError, paimonFixtures, tableRoot } from './helpers';
 
 /**
- * Golden loop over ../shared/fixtures/paimon. expected.json gives the pk_table_scan_and_read_mor
+ * Golden loop over test/fixtures/paimon. expected.json gives the pk_table_scan_and_read_mor
  * facts; the per-snapshot counts of the other tables are derived from each table's README (the
  * commits that built it), with Paimon's batch-read rule for deletion-vector tables: level-0 files
  * (written but not yet compacted) are not read, so an APPEND snapshot shows the last compaction.

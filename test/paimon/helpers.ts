@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { TidemarkError } from '../../core/errors';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
-/** ../shared/fixtures/paimon: tables written by Java Paimon (copied from paimon-cpp's test data). */
-export const paimonFixtures = resolve(requireSharedFixtures(), 'paimon');
+/** test/fixtures/paimon: tables written by Java Paimon (copied from paimon-cpp's test data). */
+export const paimonFixtures = resolve(FIXTURES, 'paimon');
 
 export function tableRoot(name: string): string {
   return join(paimonFixtures, 'paimon-cpp', name);

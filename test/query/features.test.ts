@@ -19,9 +19,9 @@ import { icebergSource, openTableSource } from '../../core/query/table-source';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
-const warehouse = join(requireSharedFixtures(), 'iceberg');
+const warehouse = join(FIXTURES, 'iceberg');
 const storage = createLocalStorage();
 let engine: QueryEngine;
 let tmp: string;
@@ -193,7 +193,7 @@ describe('load progress', () => {
 });
 
 describe('row diff and key history on Paimon tables', () => {
-  const paimon = join(requireSharedFixtures(), 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
+  const paimon = join(FIXTURES, 'paimon/paimon-cpp/pk_table_scan_and_read_mor');
 
   it('diffs snapshot 2 against 5 by the primary key', async () => {
     const source = await openTableSource(engine, paimon);
@@ -265,7 +265,7 @@ describe('SQL over a warehouse', () => {
   });
 
   it('queries Paimon tables by name, with time travel', async () => {
-    const paimon = join(requireSharedFixtures(), 'paimon');
+    const paimon = join(FIXTURES, 'paimon');
     const r = await queryWarehouse(engine, paimon, 'SELECT (SELECT count(*) FROM "paimon-cpp".pk_table_scan_and_read_mor FOR VERSION AS OF 2), (SELECT f3 FROM "paimon-cpp".pk_table_scan_and_read_mor WHERE f0 = \'Alice\')');
     expect(r.rows).toEqual([[8n, 19.1]]);
   });

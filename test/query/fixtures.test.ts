@@ -6,9 +6,9 @@ import { valueKey } from '../../core/lake/values';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
-const root = join(requireSharedFixtures(), 'iceberg');
+const root = join(FIXTURES, 'iceberg');
 const expected = JSON.parse(readFileSync(join(root, 'expected.json'), 'utf8')) as {
   tables: Record<string, { rows?: Record<string, number>; missingFiles?: Record<string, string> }>;
 };

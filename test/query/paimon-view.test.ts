@@ -6,9 +6,9 @@ import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { registerPaimonView } from '../../core/query/paimon-view';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
-const fixtures = join(requireSharedFixtures(), 'paimon', 'paimon-cpp');
+const fixtures = join(FIXTURES, 'paimon', 'paimon-cpp');
 const storage = createLocalStorage();
 let engine: QueryEngine;
 

@@ -25,7 +25,7 @@ import { decodeStruct, encodeStruct } from '../../core/lake/serde/thrift-compact
 import { icebergSource } from '../../core/query/table-source';
 import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/local';
-import { requireSharedFixtures } from '../support/fixtures';
+import { FIXTURES } from '../support/fixtures';
 
 const storage = createLocalStorage();
 const ctx: HandlerContext = { emit: () => undefined };
@@ -195,7 +195,7 @@ describe('Parquet subsets', () => {
       else if (e.name.endsWith('.parquet')) files.push(join(d, e.name));
     }
   };
-  walk(requireSharedFixtures());
+  walk(FIXTURES);
 
   it('re-encodes every fixture footer byte for byte', () => {
     expect(files.length).toBeGreaterThan(50);
