@@ -59,6 +59,8 @@ export interface ScanQueryOptions extends ViewOptions {
 export interface QueryEngine {
   readonly session: SqlSession;
   readonly storage: StoragePort;
+  /** The engine's Parquet loads, shared by every view (a file read for one version serves the next). */
+  readonly files: FileLoader;
   /** Opens a table root (cached per call site by the caller). */
   loadTable(root: string): Promise<LoadedTable>;
   /** Plans a table at a snapshot and registers it as a merge-on-read view (cached per version). */
@@ -156,6 +158,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   return {
     session: deps.session,
     storage: deps.storage,
+    files: loader,
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,
     async count(table, options = {}) {

@@ -17,10 +17,11 @@ import { RangedParquetFile, type ParquetApi, type ParquetColumn } from './parque
 import { filePositionSql, selectRowGroups, type ColumnPredicate, type RowGroupSelection } from './row-groups';
 import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
 
-const POS_FILE_PATH = 2147483546;
-const POS_POS = 2147483545;
+/** Reserved field ids of a position delete file's columns (spec: file_path, pos). */
+export const POS_FILE_PATH = 2147483546;
+export const POS_POS = 2147483545;
 
-interface LoadedFile {
+export interface LoadedFile {
   table: string;
   /** Field id → column name in the DuckDB table (only loaded columns). */
   columns: Map<number, string>;
@@ -52,6 +53,7 @@ export function nextObjectName(prefix: string): string {
  */
 export class FileLoader {
   private readonly loaded = new Map<string, Promise<LoadedFile>>();
+  private readonly opened = new Map<string, Promise<RangedParquetFile>>();
 
   constructor(
     private readonly session: SqlSession,
@@ -64,21 +66,36 @@ export class FileLoader {
    * row groups whose statistics admit the predicates are read: the table may then lack rows that do
    * not match, so the caller must apply the same predicates.
    */
-  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = []): Promise<LoadedFile> {
+  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[]): Promise<LoadedFile> {
     const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
     const pruneKey = prune.map((p) => `${p.fieldId}${p.op}${p.value}`).join('&');
-    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}`;
+    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}`;
     let p = this.loaded.get(key);
     if (!p) {
-      p = this.loadNow(path, size, ids, what, fallbackNames, prune);
+      p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups);
       this.loaded.set(key, p);
       p.catch(() => this.loaded.delete(key));
     }
     return p;
   }
 
-  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[]): Promise<LoadedFile> {
-    const file = await RangedParquetFile.open(this.parquet, this.storage, path, size, what);
+  /**
+   * The file opened for ranged reads (footer only), once per (path, size): callers that pick row
+   * groups themselves (row diff by position) read its footer.
+   */
+  open(path: string, size: number, what: string): Promise<RangedParquetFile> {
+    const key = `${path}\u0000${size}`;
+    let p = this.opened.get(key);
+    if (!p) {
+      p = RangedParquetFile.open(this.parquet, this.storage, path, size, what);
+      this.opened.set(key, p);
+      p.catch(() => this.opened.delete(key));
+    }
+    return p;
+  }
+
+  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups?: number[]): Promise<LoadedFile> {
+    const file = await this.open(path, size, what);
     const schema = file.columns;
     const columns = new Map<number, string>();
     for (const id of ids) {
@@ -90,13 +107,25 @@ export class FileLoader {
       const column = schema.byFieldId.get(p.fieldId);
       return column === undefined ? [] : [{ column, op: p.op, value: p.value }];
     });
-    const rowGroups = predicates.length ? selectRowGroups(file.footer, predicates) : null;
+    const rowGroups = groups ? groupSelection(file.footer.rowGroups, groups) : predicates.length ? selectRowGroups(file.footer, predicates) : null;
     const table = nextObjectName('tm_file');
     // A file none of whose requested columns exist still has rows: read its first column for the count.
     const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
     await this.session.insertArrowIpc(table, await file.readIpc(names, rowGroups?.indexes));
     return { table, columns, tree: schema.tree, rowGroups };
   }
+}
+
+/** The given row groups (ascending) with each one's first row position in the file. */
+function groupSelection(rowGroups: { numRows: number }[], indexes: number[]): RowGroupSelection {
+  const starts: number[] = [];
+  let pos = 0;
+  for (const rg of rowGroups) {
+    starts.push(pos);
+    pos += rg.numRows;
+  }
+  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
+  return { indexes: sorted, ranges: sorted.map((i) => ({ filePos: starts[i]!, rows: rowGroups[i]!.numRows })) };
 }
 
 /** Data files loaded at once per view: enough to overlap I/O, decoding and ingestion, bounded in memory. */
@@ -118,7 +147,7 @@ function createLimiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
-function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
+export function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
   const out = new Map<number, NestedField>();
   // Newest schema last, so a field keeps its latest definition (equality ids of dropped columns too).
   for (const s of metadata.schemas) for (const f of s.fields) out.set(f.id, f);
@@ -208,19 +237,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     pathToFile.set(file.path, i);
     pathToFile.set(file.originalPath, i);
     const loaded = await loads[i]!;
-    const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
-    const select = internalFields.map((f) => {
-      const col = loaded.columns.get(f.id);
-      let expr: string;
-      if (col !== undefined) {
-        const node = loaded.tree.find((c) => c.name === col);
-        expr = columnExpression(f, quoteIdent(col), node);
-      } else {
-        const pi = spec?.fields.findIndex((pf) => pf.sourceId === f.id && pf.transform === 'identity') ?? -1;
-        expr = sqlLiteral(f.type, pi >= 0 ? file.partition[pi] : (f.initialDefault ?? null));
-      }
-      return `${expr} AS ${quoteIdent(`c${f.id}`)}`;
-    });
+    const select = internalFields.map((f) => `${storedFieldSql(f, loaded, file, plan.table.metadata)} AS ${quoteIdent(`c${f.id}`)}`);
     // Bookkeeping columns only where a delete needs them: they travel through every join.
     const extra = [
       ...(posFiles.length > 0 ? [`${i} AS _file`, `${filePositionSql(loaded.rowGroups)} AS _pos`] : []),
@@ -297,11 +314,23 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
 }
 
 /**
+ * A field's value in a loaded data file, as the field's type: the stored column (matched by field
+ * id), else an identity partition's value, else the field's initial-default (or NULL).
+ */
+export function storedFieldSql(field: NestedField, loaded: LoadedFile, file: PlannedFile, metadata: TableMetadata): string {
+  const col = loaded.columns.get(field.id);
+  if (col !== undefined) return columnExpression(field, quoteIdent(col), loaded.tree.find((c) => c.name === col));
+  const spec = metadata.partitionSpecs.find((s) => s.specId === file.specId);
+  const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
+  return sqlLiteral(field.type, pi >= 0 ? file.partition[pi] : (field.initialDefault ?? null));
+}
+
+/**
  * A stored column as the field's type: primitives are cast (int→long, float→double and decimal
  * widening between files), structs are rebuilt child by child by field id so that renamed children
  * read right and children added later take their initial-default.
  */
-function columnExpression(field: NestedField, expr: string, node: ParquetColumn | undefined): string {
+export function columnExpression(field: NestedField, expr: string, node: ParquetColumn | undefined): string {
   if (isStruct(field.type) && node && node.children.length > 0) {
     const members = field.type.fields.map((child) => {
       const stored = node.children.find((c) => c.fieldId === child.id);

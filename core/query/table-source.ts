@@ -13,6 +13,7 @@ import { detectTableFormat } from '../lake/warehouse';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
+import { planVersionDelta, type VersionDelta } from './version-delta';
 
 export interface SourceSnapshot {
   snapshotId: bigint;
@@ -37,6 +38,20 @@ export interface TableSource {
    * so renamed columns carry their values). `lazy` asks for a view suited to a selective filter.
    */
   relation(snapshotId: bigint, options?: { names?: string[]; namesFrom?: bigint; lazy?: boolean; keyEquals?: Record<string, string> }): Promise<string>;
+  /**
+   * The rows that can differ between two versions, read from the files that differ only (Iceberg;
+   * absent for formats diffed by whole versions). `names` and `key` are columns of `namesFrom`'s
+   * schema; both versions are read in it by field id.
+   */
+  delta?(from: bigint, to: bigint, options: { key: string[]; names: string[]; namesFrom: bigint }): Promise<SourceDelta>;
+}
+
+/** A version delta with its columns quoted in the order of the names asked for. */
+export interface SourceDelta extends VersionDelta {
+  /** SQL column names (in `keys` and in `readRows` tables) of the key columns, in key order. */
+  keyColumns: string[];
+  /** SQL column names of `readRows` tables' columns, in `names` order. */
+  outputColumns: string[];
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -68,6 +83,21 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       const { view } = await engine.registerView(table, { snapshotId: id, schema, lazy: options.lazy, filter: filter.length ? filter : undefined });
       if (!options.names) return quoteIdent(view);
       return `(SELECT ${options.names.map((n) => quoteIdent(n)).join(', ')} FROM ${quoteIdent(view)})`;
+    },
+    async delta(from, to, options) {
+      const schema = schemaOf(options.namesFrom);
+      const field = (name: string) => {
+        const f = schema.fields.find((x) => x.name === name);
+        if (!f) throw new TidemarkError('InvalidInput', `column ${JSON.stringify(name)} not in the schema of snapshot ${options.namesFrom}`, { column: name });
+        return f;
+      };
+      const keyFields = options.key.map(field);
+      const outputFields = options.names.map(field);
+      schemaOf(from);
+      schemaOf(to);
+      const delta = await planVersionDelta(engine, table, from, to, { keyFields, outputFields });
+      const sqlName = (id: number) => quoteIdent(`c${id}`);
+      return { ...delta, keyColumns: keyFields.map((f) => sqlName(f.id)), outputColumns: outputFields.map((f) => sqlName(f.id)) };
     },
   };
 }
