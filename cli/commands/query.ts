@@ -142,8 +142,9 @@ export const historyCommand: CliCommand = {
       return;
     }
     for (const h of history) {
-      const source = Object.keys(h.source).length ? ` source ${Object.entries(h.source).map(([k, v]) => `${k.slice('tidemark.'.length)}=${v}`).join(' ')}` : '';
-      io.out(`${h.snapshotId} ${new Date(h.timestampMs).toISOString()} ${h.operation.padEnd(9)} ${h.status.padEnd(9)} ${h.rows.map((r) => JSON.stringify(toWire(r))).join(' ')}${source}`);
+      const source = Object.keys(h.source).length ? ` source ${Object.entries(h.source).map(([k, v]) => `${k.replace(/^tidemark\./, '')}=${v}`).join(' ')}` : '';
+      const changed = h.changedColumns.length ? ` changed ${h.changedColumns.join(',')}` : '';
+      io.out(`${h.snapshotId} ${new Date(h.timestampMs).toISOString()} ${h.operation.padEnd(9)} ${h.status.padEnd(9)} ${h.rows.map((r) => JSON.stringify(toWire(r))).join(' ')}${changed}${source}`);
     }
   },
 };

@@ -28,8 +28,11 @@ export interface TableSource {
   root: string;
   /** Snapshots in commit order (sequence number, then time). */
   snapshots: SourceSnapshot[];
-  /** Column names and key columns (identifier fields / primary key) of a version's schema. */
-  columns(snapshotId: bigint): Promise<{ names: string[]; key: string[] }>;
+  /**
+   * Column names, their field ids (same order) and key columns (identifier fields / primary key) of
+   * a version's schema. Field ids follow a column through renames.
+   */
+  columns(snapshotId: bigint): Promise<{ names: string[]; ids: number[]; key: string[] }>;
   /**
    * A relation (SQL text usable after FROM) with a version's rows. `keyEquals` (column → value as
    * text) lets a version skip files that cannot hold that key: the relation may then lack other rows,
@@ -73,6 +76,7 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       const schema = schemaOf(id);
       return {
         names: schema.fields.map((f) => f.name),
+        ids: schema.fields.map((f) => f.id),
         key: schema.identifierFieldIds.map((fid) => schema.fields.find((f) => f.id === fid)?.name).filter((n): n is string => !!n),
       };
     },
@@ -135,7 +139,7 @@ export async function paimonSource(engine: QueryEngine, root: string): Promise<T
     snapshots: snapshots.map((s) => ({ snapshotId: s.snapshotId, sequenceNumber: s.sequenceNumber, timestampMs: s.timestampMs, operation: s.operation, summary: s.summary })).sort(commitOrder),
     async columns(id) {
       const schema = await readPaimonSchema(engine.storage, root, { snapshotId: id });
-      return { names: schema.fields.map((f) => f.name), key: schema.primaryKeys };
+      return { names: schema.fields.map((f) => f.name), ids: schema.fields.map((f) => f.id), key: schema.primaryKeys };
     },
     async relation(id, options = {}) {
       const { view, names } = await versionView(id);

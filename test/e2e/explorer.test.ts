@@ -121,11 +121,15 @@ describe('explorer (browser mode, demo lake)', () => {
 
   it('shows a key history', async () => {
     await page.getByRole('tab', { name: 'Key history' }).click();
-    await page.locator('#history-key').fill('order_id=1');
+    await page.locator('#history-key').fill('order_id=3');
     await page.getByRole('button', { name: 'Show history' }).click();
     const table = page.getByRole('table', { name: 'Key history' });
     await table.waitFor();
-    expect((await table.locator('.status').allTextContents())[0]).toBe('inserted');
+    // Compared by field id: the rename of status → order_status (snapshot 5) is not an update.
+    expect(await table.locator('.status').allTextContents()).toEqual(['inserted', 'updated', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    // One column per field; the updated cell shows before → after.
+    expect(await table.locator('thead th').allTextContents()).toContain('order_status');
+    expect(await table.locator('td.cell-changed').allTextContents()).toContain('new → shipped');
     await page.screenshot({ path: join(SHOTS, 'explorer-history.png') });
   });
 

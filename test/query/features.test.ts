@@ -8,7 +8,8 @@ import { runCli } from '../../cli/main';
 import { decodeSingleValue } from '../../core/lake';
 import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
-import { appendRows, applyRowDelta, createTable } from '../../core/lake/write';
+import { appendRows, applyRowDelta, createTable, evolveSchema } from '../../core/lake/write';
+import { CHANGELOG_COLUMNS } from '../../core/pipeline/changelog';
 import { readColumnStats } from '../../core/query/column-stats';
 import type { QueryEngine } from '../../core/query/engine';
 import { exportParquet, formatCsv } from '../../core/query/export';
@@ -121,6 +122,63 @@ describe('key history', () => {
     expect(h.map((v) => v.status)).toEqual(['inserted', 'unchanged', 'updated']);
     expect(h[2]!.rows[0]!.__happy__).toBe(true);
     expect(h[2]!.rows[0]!['Popularity Rank']).toBe(0n);
+  });
+});
+
+describe('key history across renames', () => {
+  it('compares versions by field id: a rename is not an update, and a renamed key still finds old versions', async () => {
+    const root = join(tmp, 'kh-rename', 'orders');
+    await createTable(root, { columns: [{ name: 'order_id', type: 'long', required: true }, { name: 'status', type: 'string' }], identifierColumns: ['order_id'] });
+    await appendRows(root, [1n, 2n, 3n].map((id) => ({ order_id: id, status: 'new' })));
+    await evolveSchema(root, [{ op: 'rename', name: 'status', newName: 'order_status' }]);
+    await applyRowDelta(root, { upserts: [{ order_id: 9n, order_status: 'paid' }] });
+    await applyRowDelta(root, { upserts: [{ order_id: 3n, order_status: 'shipped' }] });
+    await evolveSchema(root, [{ op: 'rename', name: 'order_id', newName: 'id' }]);
+    await applyRowDelta(root, { deleteKeys: [{ id: 3n }] });
+    const t = await loadTable(storage, root);
+    const h = await readKeyHistory(engine, icebergSource(engine, t), { id: '3' });
+    expect(h.map((v) => [v.operation, v.status, v.changedColumns])).toEqual([
+      ['append', 'inserted', []],
+      ['overwrite', 'unchanged', []],
+      ['overwrite', 'updated', ['order_status']],
+      ['delete', 'deleted', []],
+    ]);
+    // Every version under the newest names.
+    expect(h[0]!.rows).toEqual([{ id: 3n, order_status: 'new' }]);
+    expect(h[2]!.rows).toEqual([{ id: 3n, order_status: 'shipped' }]);
+    // The old key name resolves too (the newest version that has it).
+    expect((await readKeyHistory(engine, icebergSource(engine, t), { order_id: '3' })).map((v) => v.status)).toEqual(['inserted', 'unchanged', 'updated', 'deleted']);
+  });
+});
+
+describe('key history with an audit changelog', () => {
+  it('gives each change of the row the binlog position of its source change', async () => {
+    const root = join(tmp, 'kh-changelog', 'shop', 'orders');
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }], identifierColumns: ['id'] });
+    await appendRows(root, [{ id: 1n, v: 'a' }, { id: 2n, v: 'b' }]);
+    await applyRowDelta(root, { upserts: [{ id: 2n, v: 'b2' }] });
+    await applyRowDelta(root, { deleteKeys: [{ id: 2n }] });
+    const snaps = (await loadTable(storage, root)).metadata.snapshots.map((s) => s.snapshotId);
+    const changelog = `${root}__changelog`;
+    await createTable(changelog, { columns: CHANGELOG_COLUMNS.map((c) => ({ ...c })) });
+    const row = (seq: number, op: string, before: string | null, after: string | null, pos: number, snapshot: bigint) => ({
+      op, before, after, op_ts: null, binlog_file: 'bin.000001', binlog_pos: BigInt(pos), gtid: null, source_table: 'shop.orders', target_snapshot_id: snapshot, seq: BigInt(seq),
+    });
+    await appendRows(changelog, [
+      row(1, 'c', null, '{"id":1,"v":"a"}', 100, snaps[0]!),
+      row(2, 'c', null, '{"id":2,"v":"b"}', 200, snaps[0]!),
+      row(3, 'u', '{"id":2,"v":"b"}', '{"id":2,"v":"b2"}', 300, snaps[1]!),
+      row(4, 'd', '{"id":2,"v":"b2"}', null, 400, snaps[2]!),
+    ]);
+    const h = await readKeyHistory(engine, icebergSource(engine, await loadTable(storage, root)), { id: '2' });
+    expect(h.map((v) => [v.status, v.source['changelog.binlog'], v.source['changelog.op']])).toEqual([
+      ['inserted', 'bin.000001:200', 'c'],
+      ['updated', 'bin.000001:300', 'u'],
+      ['deleted', 'bin.000001:400', 'd'],
+    ]);
+    // A table without a changelog has no such entries.
+    const plain = await readKeyHistory(engine, icebergSource(engine, await loadTable(storage, join(tmp, 'kh-rename', 'orders'))), { id: '3' });
+    expect(plain.some((v) => Object.keys(v.source).some((k) => k.startsWith('changelog.')))).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { KeyVersion } from '../../../../core/api';
 import type { Wire } from '../../../../core/api';
 import { client } from '../../api/client';
@@ -10,6 +10,8 @@ export function HistoryTab({ path, identifierFields, initialKey }: { path: strin
   const [history, setHistory] = useState<Wire<KeyVersion>[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Only the newest request may set the state: an older reply arriving late is dropped.
+  const request = useRef(0);
 
   async function load(keyText: string) {
     const key: Record<string, string> = {};
@@ -18,9 +20,11 @@ export function HistoryTab({ path, identifierFields, initialKey }: { path: strin
       if (eq <= 0) return setError(`expected col=value[,col=value], got ${JSON.stringify(part)}`);
       key[part.slice(0, eq).trim()] = part.slice(eq + 1);
     }
+    const mine = ++request.current;
     setBusy(true);
     setError(null);
     const r = await client.call('query.keyHistory', { path, key });
+    if (mine !== request.current) return;
     setBusy(false);
     if (r.ok) setHistory(r.value);
     else setError(`${r.error.code}: ${r.error.message}`);
@@ -47,34 +51,83 @@ export function HistoryTab({ path, identifierFields, initialKey }: { path: strin
       </form>
       {error && <p className="error" role="alert">{error}</p>}
       {history && history.length === 0 && <p className="muted">No row with this key in any retained snapshot.</p>}
-      {history && history.length > 0 && (
-        <table className="compact" aria-label="Key history">
-          <thead>
-            <tr>
-              <th>snapshot</th>
-              <th>committed (UTC)</th>
-              <th>operation</th>
-              <th>row</th>
-              <th>values</th>
-              <th>source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((h) => (
+      {history && history.length > 0 && <HistoryTable history={history} />}
+    </div>
+  );
+}
+
+/**
+ * One line per version, one column per field (named as in the newest version), each updated cell
+ * shown before → after, like the Changes tab.
+ */
+function HistoryTable({ history }: { history: Wire<KeyVersion>[] }) {
+  const columns: string[] = [];
+  for (const h of [...history].reverse()) for (const r of h.rows) for (const c of Object.keys(r)) if (!columns.includes(c)) columns.push(c);
+  let previous: Record<string, unknown> | null = null;
+  const lines = history.map((h) => {
+    const before = previous;
+    if (h.status !== 'unreadable') previous = h.rows[0] ?? null;
+    return { h, before };
+  });
+  return (
+    <div className="table-scroll">
+      <table className="compact" aria-label="Key history">
+        <thead>
+          <tr>
+            <th>snapshot</th>
+            <th>committed (UTC)</th>
+            <th>operation</th>
+            <th>row</th>
+            {columns.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+            <th>source position</th>
+          </tr>
+        </thead>
+        <tbody>
+          {lines.map(({ h, before }) => {
+            const row = h.rows[0];
+            return (
               <tr key={h.snapshotId} className={h.status}>
                 <td className="mono">{h.snapshotId}</td>
                 <td>{formatTime(h.timestampMs)}</td>
                 <td>{h.operation}</td>
                 <td>
                   <span className={`status ${h.status}`}>{h.status}</span>
+                  {h.rows.length > 1 && <span className="muted"> ({h.rows.length} rows with this key)</span>}
                 </td>
-                <td className="mono small">{h.error ?? h.rows.map((r) => formatValue(r)).join(' ')}</td>
-                <td className="mono small">{Object.entries(h.source).map(([k, v]) => `${k.replace(/^tidemark\./, '')}=${v}`).join(' ')}</td>
+                {h.error ? (
+                  <td colSpan={columns.length} className="error small">
+                    {h.error}
+                  </td>
+                ) : (
+                  columns.map((c) =>
+                    !row ? (
+                      <td key={c} className="muted">
+                        {before ? <s>{formatValue(before[c])}</s> : null}
+                      </td>
+                    ) : h.changedColumns.includes(c) && before ? (
+                      <td key={c} className="cell-changed">
+                        <s>{formatValue(before[c])}</s> → {formatValue(row[c])}
+                      </td>
+                    ) : (
+                      <td key={c}>{formatValue(row[c])}</td>
+                    ),
+                  )
+                )}
+                <td className="mono small">{formatSource(h.source)}</td>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            );
+          })}
+        </tbody>
+      </table>
     </div>
   );
+}
+
+/** The commit's source position (Tidemark's `tidemark.*` summary keys), shortest first. */
+function formatSource(source: Record<string, string>): string {
+  return Object.entries(source)
+    .map(([k, v]) => `${k.replace(/^tidemark\./, '')}=${v}`)
+    .join(' ');
 }
