@@ -303,14 +303,18 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     }
   }
 
-  // Two forms of one query. DuckDB 1.4 (duckdb-wasm 1.32) returns wrong rows when a filter around
-  // the query is pushed down through chained ANTI JOINs (java_bunnies: the re-inserted row
-  // vanished), so the view form uses NOT EXISTS, which stays correct; for a full pass the ANTI JOIN
-  // form is ~5× faster and is what a materialized table version is built from (test/query).
+  // Two forms of one query. DuckDB 1.4 (duckdb-wasm 1.32) returns wrong rows from an ANTI JOIN whose
+  // condition has IS NOT DISTINCT FROM plus a sequence comparison (a row re-inserted by an upsert
+  // vanished once a later commit deleted other keys; test/query/scan-view-joins.test.ts), and when a
+  // filter around chained ANTI JOINs is pushed down. The view form uses NOT EXISTS, correct under any
+  // filter; a full pass (a materialized version) uses LEFT JOINs keeping the rows no delete matched,
+  // as fast as the hash ANTI JOIN and correct on those cases.
   const head = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields)} FROM d`;
   const where = joins.length ? `\nWHERE ${joins.map((j) => `NOT EXISTS (SELECT 1 FROM ${j.table} WHERE ${j.on})`).join('\n  AND ')}` : '';
-  const anti = joins.map((j) => `\nANTI JOIN ${j.table} ON ${j.on}`).join('');
-  return { sql: head + where, materializeSql: head + anti, columns: outFields };
+  // Every delete table has a non-null _seq: a NULL one after the outer join means no delete matched.
+  const outer = joins.map((j) => `\nLEFT JOIN ${j.table} ON ${j.on}`).join('') + (joins.length ? `\nWHERE ${joins.map((j) => `${j.table}._seq IS NULL`).join(' AND ')}` : '');
+  const headQualified = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields, 'd.')} FROM d`;
+  return { sql: head + where, materializeSql: headQualified + outer, columns: outFields };
 }
 
 /**
@@ -344,9 +348,9 @@ export function columnExpression(field: NestedField, expr: string, node: Parquet
   return t ? `CAST(${expr} AS ${t})` : expr;
 }
 
-function outputList(fields: NestedField[]): string {
+function outputList(fields: NestedField[], qualifier = ''): string {
   if (fields.length === 0) return '1 AS "_"'; // a projection of nothing still counts rows
-  return fields.map((f) => `${quoteIdent(`c${f.id}`)} AS ${quoteIdent(f.name)}`).join(', ');
+  return fields.map((f) => `${qualifier}${quoteIdent(`c${f.id}`)} AS ${quoteIdent(f.name)}`).join(', ');
 }
 
 function uniqueDeletes(plan: ScanPlan, content: number): PlannedFile[] {
