@@ -10,6 +10,7 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
 import type { ScanFilter } from '../lake/scan-filter';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from './memory-budget';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 
 export interface QueryEngineDeps {
@@ -18,6 +19,8 @@ export interface QueryEngineDeps {
   storage: StoragePort;
   /** Told after each data file of a table version is loaded (a 10M-row version takes seconds). */
   onLoadProgress?(progress: LoadProgress): void;
+  /** Memory a console query's table data may take (default DEFAULT_MEMORY_BUDGET_BYTES, 1.5 GiB). */
+  memoryBudgetBytes?: number;
 }
 
 export interface ViewOptions extends PlanOptions {
@@ -61,6 +64,8 @@ export interface QueryEngine {
   readonly storage: StoragePort;
   /** The engine's Parquet loads, shared by every view (a file read for one version serves the next). */
   readonly files: FileLoader;
+  /** Bytes a console query's table data may take (core/query/memory-budget.ts). */
+  readonly memoryBudgetBytes: number;
   /** Opens a table root (cached per call site by the caller). */
   loadTable(root: string): Promise<LoadedTable>;
   /** Plans a table at a snapshot and registers it as a merge-on-read view (cached per version). */
@@ -159,6 +164,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     session: deps.session,
     storage: deps.storage,
     files: loader,
+    memoryBudgetBytes: deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES,
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,
     async count(table, options = {}) {

@@ -5,6 +5,6 @@ import { createLocalStorage } from '../storage/local';
 import { createNodeSqlSession } from './duckdb-node';
 import { createQueryEngine, type QueryEngineDeps, type QueryEngine } from './engine';
 
-export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage(), options: Pick<QueryEngineDeps, 'onLoadProgress'> = {}): Promise<QueryEngine> {
-  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage, onLoadProgress: options.onLoadProgress });
+export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage(), options: Pick<QueryEngineDeps, 'onLoadProgress' | 'memoryBudgetBytes'> = {}): Promise<QueryEngine> {
+  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage, onLoadProgress: options.onLoadProgress, memoryBudgetBytes: options.memoryBudgetBytes });
 }

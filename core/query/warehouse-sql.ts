@@ -3,7 +3,11 @@
  * of the lake, then DuckDB runs the rewritten text.
  */
 import { TidemarkError } from '../errors';
+import { planScan } from '../lake/scan-plan';
+import { selectSnapshot, snapshotSchema } from '../lake/table';
 import { listWarehouseTables } from '../lake/warehouse';
+import { checkMemoryBudget } from './memory-budget';
+import { pushdownFilter, referencedColumns } from './sql-scope';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
@@ -30,8 +34,19 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
     const travel = ref.timeTravel;
     const selector = travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {};
     // Paimon versions are LSM-merged by the lake core and loaded as Arrow; Iceberg ones are views.
-    const view = table.format === 'paimon' ? (await registerPaimonView(engine, table.path, selector)).view : (await engine.registerView(table.path, selector)).view;
-    views.set(ref, view);
+    if (table.format === 'paimon') {
+      views.set(ref, (await registerPaimonView(engine, table.path, selector)).view);
+      continue;
+    }
+    // Only the columns the text may reference, only the files and row groups its WHERE admits, and
+    // nothing at all when that would not fit the engine's memory budget.
+    const loaded = await engine.loadTable(table.path);
+    const schema = snapshotSchema(loaded.metadata, selectSnapshot(loaded.metadata, selector), selector);
+    const columns = referencedColumns(sql, schema);
+    const filter = pushdownFilter(sql, ref, lakeRefs, schema);
+    const plan = await planScan(engine.storage, loaded, { ...selector, filter: filter.length ? filter : undefined });
+    checkMemoryBudget(name, plan, schema.fields.filter((f) => columns.includes(f.name)), engine.memoryBudgetBytes, filter.length > 0);
+    views.set(ref, (await engine.registerView(loaded, { ...selector, columns, filter: filter.length ? filter : undefined })).view);
   }
   return rewriteTableRefs(sql, lakeRefs, (ref) => quoteIdent(views.get(ref)!));
 }

@@ -1,0 +1,60 @@
+/**
+ * The query engine's memory budget: DuckDB-wasm has ~3.1 GiB (KNOWN-FACTS) and a tab that runs out
+ * of it dies or answers with a raw out-of-memory error. Before a table version is loaded for a
+ * query, its size in memory is estimated from the manifests (record counts, column sizes); a query
+ * over the budget stops with a sentence saying what to change instead.
+ */
+import { TidemarkError } from '../errors';
+import { FILE_CONTENT, isStruct, type NestedField } from '../lake/model';
+import type { ScanPlan } from '../lake/scan-plan';
+
+/** Default budget of the engine for one query's table data: 1.5 GiB. */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 1.5 * 2 ** 30;
+
+/** Bytes per value of fixed-width types in DuckDB's vectors. */
+const FIXED: Record<string, number> = { boolean: 1, int: 4, date: 4, float: 4, long: 8, double: 8, time: 8, timestamp: 8, timestamptz: 8, timestamp_ns: 8, timestamptz_ns: 8, uuid: 16 };
+
+/**
+ * Estimated bytes of the given fields of a plan's data files in DuckDB (and of the delete files'
+ * rows), counted twice: the loaded files and the merged version both stay in memory. Strings and
+ * other variable-width values take a 16-byte slot each plus twice their on-disk column size (Parquet
+ * compresses text ~2–4×); nested values four times their column size.
+ */
+export function estimateVersionBytes(plan: ScanPlan, fields: NestedField[]): number {
+  let bytes = 0;
+  for (const f of plan.files) {
+    for (const field of fields) {
+      const fixed = typeof field.type === 'string' ? FIXED[field.type] : undefined;
+      const stored = f.dataFile.columnSizes?.get(field.id) ?? 0;
+      if (fixed !== undefined) bytes += f.recordCount * fixed;
+      else if (typeof field.type === 'string' && (field.type === 'string' || field.type === 'binary' || field.type.startsWith('decimal') || field.type.startsWith('fixed'))) bytes += f.recordCount * 16 + stored * 2;
+      else bytes += isStruct(field.type) ? stored * 4 + f.recordCount * 8 : stored * 4 + f.recordCount * 16;
+    }
+    // Bookkeeping columns (file, position, sequence) where deletes apply.
+    if (f.deletes.length > 0) bytes += f.recordCount * 24;
+  }
+  for (const d of plan.deleteFiles) bytes += d.recordCount * (d.content === FILE_CONTENT.positionDeletes ? 64 : 32);
+  return bytes * 2;
+}
+
+const gib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0.1, n / 2 ** 20).toFixed(1)} MiB`);
+
+/**
+ * Throws Unsupported naming the table, the estimate and what to do when a query's table data would
+ * exceed `budget` bytes.
+ */
+export function checkMemoryBudget(table: string, plan: ScanPlan, fields: NestedField[], budget: number, hasFilter: boolean): void {
+  const estimate = estimateVersionBytes(plan, fields);
+  if (estimate <= budget) return;
+  const rows = plan.files.reduce((n, f) => n + f.recordCount, 0);
+  const advice = [
+    hasFilter ? 'narrow the WHERE clause' : 'add a WHERE clause on a partition or key column (e.g. id = 42, day = \'2024-01-01\'): files and row groups it rules out are not read',
+    fields.length > 1 ? `select fewer columns (${fields.length} are read: ${fields.map((f) => f.name).slice(0, 6).join(', ')}${fields.length > 6 ? ', …' : ''})` : null,
+    'or raise the engine memory budget',
+  ].filter((x): x is string => x !== null);
+  throw new TidemarkError(
+    'Unsupported',
+    `query needs about ${gib(estimate)} of memory for ${table} (${rows.toLocaleString('en-US')} rows × ${fields.length} columns), over the engine's budget of ${gib(budget)}: ${advice.join('; ')}`,
+    { table, estimateBytes: estimate, budgetBytes: budget },
+  );
+}
