@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { createMySqlSource } from '../../core/cdc/index';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
 import type { SourceRecord } from '../../core/cdc/types';
+import { validatePipeline } from '../../core/pipeline';
+import { readBinlogEnd, toSourceConfig } from '../../core/pipeline/run-source';
 import { makeTestCertificates } from '../support/tls-certs';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { changeEvents, collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
@@ -72,6 +74,37 @@ describe('TLS: server with a certificate for localhost / 127.0.0.1 and require_s
     const report = await source.preflight();
     expect(report.tls?.encrypted).toBe(true);
     expect(report.checks[0]!.message).toContain(`certificate verified against CA file ${certs.caFile}, host name localhost checked`);
+  });
+
+  it('pipeline YAML (legacy Connector/J keys, the CA as a file: URL) reaches the connection test and the binlog-position read', async () => {
+    const text = [
+      'source:',
+      '  type: mariadb',
+      `  hostname: 127.0.0.1`,
+      `  port: ${server.db.port}`,
+      `  username: ${server.db.user}`,
+      `  password: ${server.db.password}`,
+      '  tables: app.t',
+      '  jdbc.properties.useSSL: true',
+      '  jdbc.properties.requireSSL: true',
+      '  jdbc.properties.verifyServerCertificate: true',
+      `  jdbc.properties.trustCertificateKeyStoreUrl: ${pathToFileURL(certs.caFile).href}`,
+      'sink:',
+      '  type: iceberg',
+      '  catalog.properties.type: hadoop',
+      '  catalog.properties.warehouse: /tmp/unused-lake',
+      'pipeline:',
+      '  name: tls',
+    ].join('\n');
+    const result = validatePipeline(text, { fileName: 'p.yaml', env: {} });
+    expect(result.errors).toEqual([]);
+    const config = toSourceConfig(result.config!);
+    expect(config).toMatchObject({ sslMode: 'verify-ca', sslCaFile: pathToFileURL(certs.caFile).href });
+    const report = await createMySqlSource(config).preflight();
+    expect(report.tls?.encrypted).toBe(true);
+    expect(report.checks[0]!.message).toContain(`certificate verified against CA file ${certs.caFile} (host name not checked) (jdbc.properties.sslMode VERIFY_CA)`);
+    const [status] = await server.root.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    expect(await readBinlogEnd(config)).toEqual({ file: String(status[0]!.File), pos: BigInt(status[0]!.Position) });
   });
 
   it('REQUIRED and PREFERRED: encrypted, certificate not verified', async () => {
