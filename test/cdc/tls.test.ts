@@ -6,7 +6,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMySqlSource } from '../../core/cdc/index';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
@@ -15,7 +16,7 @@ import { validatePipeline } from '../../core/pipeline';
 import { readBinlogEnd, toSourceConfig } from '../../core/pipeline/run-source';
 import { makeTestCertificates } from '../support/tls-certs';
 import type { PrivateMariaDb } from '../support/mariadb';
-import { changeEvents, collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
+import { changeEvents, collectUntil, rootConnection, sourceConfig, usePrivateMariaDb } from './helpers';
 
 const certs = makeTestCertificates();
 afterAll(() => certs.remove());
@@ -190,6 +191,37 @@ describe('TLS: server without TLS', () => {
     await server.root.query("INSERT INTO app.t VALUES (4, 'four')");
     await collectUntil(it, (all) => rowsOf(all).includes('c:4:four'), 20_000, rs);
     expect(rowsOf(rs)).toEqual(['r:1:one', 'r:2:two', 'c:4:four']);
+    await source.stop();
+  });
+});
+
+describe('TLS: the binlog connection checks the server again when it reconnects', () => {
+  // The server reads its certificate from these copies: swapping them and restarting the server
+  // changes what the binlog reader meets when it reconnects.
+  const cert = join(certs.dir, 'swap.pem');
+  const key = join(certs.dir, 'swap-key.pem');
+  copyFileSync(certs.serverCert, cert);
+  copyFileSync(certs.serverKey, key);
+  const server = usePrivateMariaDb(SETUP, [`--ssl-cert=${cert}`, `--ssl-key=${key}`, `--ssl-ca=${certs.caFile}`]);
+
+  it('a restarted server with a certificate for another name: the stream stops with SourceUnavailable naming it, and ends', async () => {
+    const source = tlsSource(server.db, { sslMode: 'verify-identity', sslCaFile: certs.caFile, heartbeatIntervalMs: 300 });
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'));
+    await server.root.query("INSERT INTO app.t VALUES (5, 'five')");
+    await collectUntil(it, (all) => rowsOf(all).includes('c:5:five'), 20_000, rs);
+    copyFileSync(certs.otherNameCert, cert);
+    copyFileSync(certs.otherNameKey, key);
+    await server.root.end();
+    await server.db.restart();
+    server.root = await rootConnection(server.db);
+    const failure = await collectUntil(it, () => false, 30_000, rs).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: 'SourceUnavailable',
+      message: `binlog stream: the TLS certificate of 127.0.0.1:${server.db.port} is not issued for 127.0.0.1 (jdbc.properties.sslMode VERIFY_IDENTITY with CA file ${certs.caFile}): Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list (the certificate lists DNS:db.elsewhere.test); connect by a name the certificate lists, or set jdbc.properties.sslMode to VERIFY_CA`,
+    });
+    // Final: the stream has ended (a reconnect loop would have kept it open).
+    expect(await it.next()).toEqual({ done: true, value: undefined });
     await source.stop();
   });
 });
