@@ -66,6 +66,14 @@ function mapTlsError(err: { code?: string; message?: string }, config: ResolvedC
     );
   }
   if (/altnames|cert's list|does not match|Hostname\/IP/i.test(message)) return notIssuedFor(message, config, what, ctx, e);
+  if (/certificate has expired|certificate is not yet valid/i.test(message)) {
+    return new TidemarkError(
+      'SourceUnavailable',
+      `${what}: the TLS certificate of ${at} is outside its validity period (${describeTls(config)}): ${message}; the server needs a current certificate (ssl_cert)`,
+      ctx,
+      e,
+    );
+  }
   if (/certificate|issuer|self.signed|CERT_/i.test(message)) {
     return new TidemarkError(
       'SourceUnavailable',

@@ -166,6 +166,18 @@ describe('TLS: server with a certificate for another host name', () => {
   });
 });
 
+describe('TLS: server with an expired certificate', () => {
+  const server = usePrivateMariaDb(SETUP, certs.serverArgs('expired'));
+
+  it('VERIFY_CA: SourceUnavailable saying the certificate is outside its validity period; REQUIRED does not check it', async () => {
+    await expect(tlsSource(server.db, { sslMode: 'verify-ca', sslCaFile: certs.caFile }).preflight()).rejects.toMatchObject({
+      code: 'SourceUnavailable',
+      message: `preflight: the TLS certificate of 127.0.0.1:${server.db.port} is outside its validity period (jdbc.properties.sslMode VERIFY_CA with CA file ${certs.caFile}): certificate has expired; the server needs a current certificate (ssl_cert)`,
+    });
+    expect((await tlsSource(server.db, { sslMode: 'required' }).preflight()).tls?.encrypted).toBe(true);
+  });
+});
+
 describe('TLS: server without TLS', () => {
   const server = usePrivateMariaDb(SETUP);
 

@@ -20,8 +20,10 @@ export interface TestCertificates {
   /** Server certificate and key for DNS:db.elsewhere.test only. */
   otherNameCert: string;
   otherNameKey: string;
+  /** Server certificate for DNS:localhost, IP:127.0.0.1 that expired yesterday (the localhost key). */
+  expiredCert: string;
   /** mariadbd flags serving `cert`/`key` (default: the localhost pair) with the CA. */
-  serverArgs(pair?: 'localhost' | 'other-name'): string[];
+  serverArgs(pair?: 'localhost' | 'other-name' | 'expired'): string[];
   remove(): void;
 }
 
@@ -38,7 +40,13 @@ function makeCa(dir: string, name: string, cn: string): void {
 function makeServerCert(dir: string, name: string, cn: string, altNames: string): void {
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${cn}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`], dir);
   writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
-  openssl(['x509', '-req', '-sha256', '-days', '2', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir);
+  signServerCert(dir, name, name, 2);
+}
+
+/** Signs `csrName`.csr with the CA into `outName`.pem, valid for `days` (-1: expired yesterday). */
+function signServerCert(dir: string, csrName: string, outName: string, days: number): void {
+  const args = ['x509', '-req', '-sha256', '-days', String(days), '-in', `${csrName}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial'];
+  openssl([...args, '-extfile', `${csrName}.ext`, '-out', `${outName}.pem`], dir);
 }
 
 export function makeTestCertificates(): TestCertificates {
@@ -48,6 +56,7 @@ export function makeTestCertificates(): TestCertificates {
     makeCa(dir, 'other-ca', 'Unrelated Test CA');
     makeServerCert(dir, 'server', 'localhost', 'DNS:localhost,IP:127.0.0.1');
     makeServerCert(dir, 'other-name', 'db.elsewhere.test', 'DNS:db.elsewhere.test');
+    signServerCert(dir, 'server', 'expired', -1);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -60,8 +69,10 @@ export function makeTestCertificates(): TestCertificates {
     serverKey: join(dir, 'server-key.pem'),
     otherNameCert: join(dir, 'other-name.pem'),
     otherNameKey: join(dir, 'other-name-key.pem'),
+    expiredCert: join(dir, 'expired.pem'),
     serverArgs(pair = 'localhost') {
-      const [cert, key] = pair === 'localhost' ? [certs.serverCert, certs.serverKey] : [certs.otherNameCert, certs.otherNameKey];
+      const [cert, key] =
+        pair === 'localhost' ? [certs.serverCert, certs.serverKey] : pair === 'expired' ? [certs.expiredCert, certs.serverKey] : [certs.otherNameCert, certs.otherNameKey];
       return [`--ssl-cert=${cert}`, `--ssl-key=${key}`, `--ssl-ca=${certs.caFile}`];
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
