@@ -3,7 +3,7 @@ import { PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
 import { getBool, getList, getNumber, getString, lineOfKey, readBlock, type ReadContext } from './config-read';
 import type { SourceConfig, StartupOptions } from './config-types';
 import { parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
-import { readSourceTls, TLS_PROPERTIES, verifiesCertificate } from './config-tls';
+import { readSourceTls, TLS_KEYS, verifiesCertificate } from './config-tls';
 import { isTidemarkError } from '../errors';
 import { readTrustedCa } from '../cdc';
 import { compileTablePattern } from './table-pattern';
@@ -117,9 +117,9 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
  */
 function readJdbcProperties(b: ReturnType<typeof readBlock>, ctx: ReadContext): Record<string, string> {
   const props: Record<string, string> = { ...(b.prefixed.get('jdbc.properties.') ?? {}) };
-  for (const name of TLS_PROPERTIES) {
-    const v = b.values.get(`jdbc.properties.${name}`)?.value;
-    if (v !== undefined) props[name] = String(v);
+  for (const key of TLS_KEYS) {
+    const v = b.values.get(key)?.value;
+    if (v !== undefined) props[key.slice('jdbc.properties.'.length)] = String(v);
   }
   const tls = readSourceTls(props);
   const at = (name: string) => lineOfKey(b, `jdbc.properties.${name}`);

@@ -7,8 +7,14 @@
  */
 import type { SslMode } from '../cdc';
 
-/** The TLS keys, as written under `jdbc.properties.`. */
-export const TLS_PROPERTIES = ['useSSL', 'requireSSL', 'verifyServerCertificate', 'sslMode', 'trustCertificateKeyStoreUrl'] as const;
+/** The TLS keys of the source block (declared in config-keys.ts), read by config-source.ts. */
+export const TLS_KEYS = [
+  'jdbc.properties.useSSL',
+  'jdbc.properties.requireSSL',
+  'jdbc.properties.verifyServerCertificate',
+  'jdbc.properties.sslMode',
+  'jdbc.properties.trustCertificateKeyStoreUrl',
+] as const;
 
 export interface SourceTls {
   sslMode: SslMode;
