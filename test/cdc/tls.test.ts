@@ -146,7 +146,7 @@ describe('TLS: server with a certificate for localhost / 127.0.0.1 and require_s
   });
 });
 
-describe('TLS: server with a certificate for another host name', () => {
+describe('TLS: server with a certificate for another host name, TLS not required', () => {
   const server = usePrivateMariaDb(SETUP, certs.serverArgs('other-name'));
 
   it('VERIFY_IDENTITY fails naming the host and the names the certificate lists; VERIFY_CA accepts the chain', async () => {
@@ -163,6 +163,19 @@ describe('TLS: server with a certificate for another host name', () => {
     const report = await tlsSource(server.db, { sslMode: 'verify-ca', sslCaFile: certs.caFile }).preflight();
     expect(report.tls?.encrypted).toBe(true);
     expect(report.checks[0]!.message).toContain(`certificate verified against CA file ${certs.caFile} (host name not checked)`);
+  });
+
+  it('an account created REQUIRE SSL, reached without TLS: says the account requires TLS', async () => {
+    await server.root.query("CREATE USER 'tlsonly'@'127.0.0.1' IDENTIFIED BY 'tlsonly-pw' REQUIRE SSL");
+    await server.root.query("GRANT SELECT, RELOAD, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'tlsonly'@'127.0.0.1'");
+    const port = server.db.port;
+    await expect(tlsSource(server.db, { sslMode: 'disabled', username: 'tlsonly', password: 'tlsonly-pw' }).preflight()).rejects.toMatchObject({
+      code: 'SourceUnavailable',
+      message:
+        `preflight: 127.0.0.1:${port} refused tlsonly@127.0.0.1:${port} without TLS: the account tlsonly requires TLS (REQUIRE SSL), and the server reports that as "access denied" although the password is right; ` +
+        `connect with TLS: set jdbc.properties.sslMode to VERIFY_CA or VERIFY_IDENTITY (with jdbc.properties.trustCertificateKeyStoreUrl: the PEM file of the server's CA), or to REQUIRED (encrypted, not verified)`,
+    });
+    expect((await tlsSource(server.db, { sslMode: 'required', username: 'tlsonly', password: 'tlsonly-pw' }).preflight()).tls?.encrypted).toBe(true);
   });
 });
 
