@@ -34,9 +34,18 @@ export function formatSslMode(mode: SslMode): string {
 function keystoreKind(bytes: Buffer): string | null {
   if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0xfeedfeed) return 'a Java KeyStore (JKS)';
   if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0xcececece) return 'a Java JCEKS keystore';
-  // PKCS12 (and a DER certificate) is an ASN.1 SEQUENCE.
-  if (bytes.length >= 2 && bytes[0] === 0x30) return 'a binary (DER) file: a PKCS12 keystore or a DER certificate';
+  // PKCS12 is an ASN.1 SEQUENCE (as is a DER certificate, told apart before this is asked).
+  if (bytes.length >= 2 && bytes[0] === 0x30) return 'a PKCS12 keystore (binary ASN.1)';
   return null;
+}
+
+function isDerCertificate(bytes: Buffer): boolean {
+  try {
+    new X509Certificate(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A `file:` URL (Connector/J's trustCertificateKeyStoreUrl form) or a plain path, as a path. */
@@ -69,6 +78,13 @@ export function readTrustedCa(location: string, key: string): { ca: string; path
   }
   const text = bytes.toString('latin1');
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    if (bytes[0] === 0x30 && isDerCertificate(bytes)) {
+      throw new TidemarkError(
+        'Unsupported',
+        `${key}: ${path} is a DER (binary) certificate; Tidemark reads PEM: convert it with \`openssl x509 -inform der -in ${path} -out ca.pem\` and point ${key} at ca.pem`,
+        { key, path },
+      );
+    }
     const kind = keystoreKind(bytes);
     if (kind) {
       throw new TidemarkError(

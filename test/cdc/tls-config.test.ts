@@ -2,6 +2,7 @@
  * TLS settings of a source, before any connection: the CA file's forms and what is refused, and
  * the mysql2 options each mode gives (no server needed).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +27,7 @@ describe('the trusted CA file', () => {
     expect(readTrustedCa(`file:${certs.caFile}`, KEY)).toEqual({ ca: pem, path: certs.caFile });
   });
 
-  it('refuses a remote URL, a file without a certificate, and an unparsable certificate', () => {
+  it('refuses a remote URL, a file without a certificate, an unparsable one, a DER certificate and a JCEKS keystore', () => {
     expect(() => readTrustedCa('https://example.test/ca.pem', KEY)).toThrow(expect.objectContaining({ code: 'Unsupported', message: `${KEY}: "https://example.test/ca.pem": only local files (a path or a file: URL) are read` }));
     const text = join(certs.dir, 'notes.txt');
     writeFileSync(text, 'not a certificate\n');
@@ -34,6 +35,12 @@ describe('the trusted CA file', () => {
     const broken = join(certs.dir, 'broken.pem');
     writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
     expect(() => readTrustedCa(broken, KEY)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(new RegExp(`^${KEY}: ${broken}: the first certificate cannot be parsed: `)) as unknown }));
+    const der = join(certs.dir, 'ca.der');
+    const made = spawnSync('openssl', ['x509', '-in', certs.caFile, '-outform', 'der', '-out', der], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    expect(() => readTrustedCa(der, KEY)).toThrow(
+      expect.objectContaining({ code: 'Unsupported', message: `${KEY}: ${der} is a DER (binary) certificate; Tidemark reads PEM: convert it with \`openssl x509 -inform der -in ${der} -out ca.pem\` and point ${KEY} at ca.pem` }),
+    );
     const jceks = join(certs.dir, 'store.jceks');
     writeFileSync(jceks, Buffer.from([0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2]));
     expect(() => readTrustedCa(jceks, KEY)).toThrow(expect.objectContaining({ code: 'Unsupported', message: expect.stringContaining(`${KEY}: ${jceks} is a Java JCEKS keystore; Tidemark reads trusted CA certificates from a PEM file`) as unknown }));

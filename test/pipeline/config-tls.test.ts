@@ -106,7 +106,7 @@ describe('TLS keys in validate and in the source config', () => {
       `Unsupported p.yaml:8: ${key}: ${jks} is a Java KeyStore (JKS); Tidemark reads trusted CA certificates from a PEM file: export them with \`keytool -exportcert -rfc -alias <alias> -keystore ${jks} -file ca.pem\` (PKCS12: \`openssl pkcs12 -in ${jks} -nokeys -out ca.pem\`) and point jdbc.properties.trustCertificateKeyStoreUrl at ca.pem`,
     ]);
     expect(check(['jdbc.properties.sslMode: VERIFY_CA', `jdbc.properties.trustCertificateKeyStoreUrl: ${p12}`]).errors).toEqual([
-      `Unsupported p.yaml:8: ${key}: ${p12} is a binary (DER) file: a PKCS12 keystore or a DER certificate; Tidemark reads trusted CA certificates from a PEM file: export them with \`keytool -exportcert -rfc -alias <alias> -keystore ${p12} -file ca.pem\` (PKCS12: \`openssl pkcs12 -in ${p12} -nokeys -out ca.pem\`) and point jdbc.properties.trustCertificateKeyStoreUrl at ca.pem`,
+      `Unsupported p.yaml:8: ${key}: ${p12} is a PKCS12 keystore (binary ASN.1); Tidemark reads trusted CA certificates from a PEM file: export them with \`keytool -exportcert -rfc -alias <alias> -keystore ${p12} -file ca.pem\` (PKCS12: \`openssl pkcs12 -in ${p12} -nokeys -out ca.pem\`) and point jdbc.properties.trustCertificateKeyStoreUrl at ca.pem`,
     ]);
     const missing = join(certs.dir, 'nope.pem');
     expect(check(['jdbc.properties.sslMode: VERIFY_CA', `jdbc.properties.trustCertificateKeyStoreUrl: ${missing}`]).errors).toEqual([
