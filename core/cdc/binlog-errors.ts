@@ -4,7 +4,7 @@
  */
 import { TidemarkError } from '../errors/index';
 import type { ResolvedConfig } from './config';
-import { mapConnectionError } from './connect';
+import { isTlsHandshakeError, mapConnectionError } from './connect';
 import { isMissingBinlogError } from './flavor';
 import { formatPosition, type BinlogPosition } from './offset';
 
@@ -39,6 +39,8 @@ export function classifyStreamError(e: Error, config: ResolvedConfig, place: Str
     );
   }
   const mapped = mapConnectionError(e, config, 'binlog stream');
+  // A refused certificate or a server without TLS fails the same way on every reconnect.
+  if (isTlsHandshakeError(e)) return mapped;
   const transient =
     mapped.code === 'SourceUnavailable' &&
     ((err.code !== undefined && TRANSIENT_CODES.has(err.code)) || TRANSIENT_ERRNOS.has(err.errno ?? -1) || /connection (lost|closed|ended)|closed state/i.test(err.message));

@@ -12,7 +12,8 @@ import { ItemQueue, type RawItem } from './binlog-queue';
 import { classifyStreamError } from './binlog-errors';
 import { holdRows, type HeldRowsEvent } from './binlog-rows';
 import type { ResolvedConfig } from './config';
-import { connectionOptions } from './connect';
+import { connectionOptions, identityError } from './connect';
+import { checkPeerIdentity, markServerWithoutTls } from './tls';
 import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
 import { captureRowsPackets, type RowsPacket } from './zongji-rows';
@@ -149,8 +150,25 @@ export class BinlogReader {
     if (this.resumeAt) start = { filename: this.resumeAt.file, position: Number(this.resumeAt.pos) };
     else start = { gtidSet: (this.options.start as { gtidSet: string }).gtidSet };
     zongji.start({ serverId: config.serverId, includeEvents: EVENTS, ...start });
+    if (config.tls.mode === 'verify-identity') this.checkIdentity(zongji);
     // A server restart may close the socket without an error packet: treat the end as a loss.
     zongji.connection?.on('end', () => this.onConnectionLost(zongji, new Error('connection ended')));
+  }
+
+  /**
+   * VERIFY_IDENTITY on zongji's control and binlog connections once each is up (tls.ts
+   * sslOptions: mysql2 does not check an IP address); a mismatch fails the stream before it
+   * delivers an event.
+   */
+  private checkIdentity(zongji: ZongJi): void {
+    const { config } = this.options;
+    for (const conn of [zongji.ctrlConnection, zongji.connection]) {
+      conn?.once('connect', () => {
+        if (zongji !== this.zongji || this.closed) return;
+        const failure = checkPeerIdentity((conn as unknown as { stream?: unknown }).stream, config.hostname);
+        if (failure) this.fail(identityError(failure, config, 'binlog stream'));
+      });
+    }
   }
 
   private isCaptured(id: TableId): boolean {
@@ -398,6 +416,12 @@ export class BinlogReader {
 
   private onError(zongji: ZongJi, e: Error): void {
     if (zongji !== this.zongji || this.closed) return;
+    if (this.options.config.tls.mode === 'preferred' && (e as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+      // PREFERRED and the server stopped offering TLS (e.g. restarted without it): go on in plain.
+      markServerWithoutTls(this.options.config);
+      this.onConnectionLost(zongji, e);
+      return;
+    }
     const startGtidSet = (this.options.start as { gtidSet?: string }).gtidSet;
     const failure = classifyStreamError(e, this.options.config, { resumeAt: this.resumeAt, startGtidSet, file: this.file });
     if (failure) this.fail(failure);

@@ -3,6 +3,7 @@
  * options (noted beside each), so the pipeline YAML layer (core/pipeline) maps them one to one.
  */
 import { TidemarkError } from '../errors/index';
+import { readTrustedCa, SSL_MODES, type ResolvedTls, type SslMode } from './tls';
 import type { TableId } from './types';
 
 export type StartupMode =
@@ -51,6 +52,17 @@ export interface MySqlSourceConfig {
   parseOnlineSchemaChanges?: boolean;
   /** `heartbeat.interval` in ms: server heartbeat period and idle offset advance; default 30000. */
   heartbeatIntervalMs?: number;
+  /**
+   * TLS of every connection to the server (Connector/J `sslMode`, tls.ts): `disabled` (default
+   * here; the pipeline passes Connector/J's default, `preferred`), `preferred`, `required`,
+   * `verify-ca`, `verify-identity`.
+   */
+  sslMode?: SslMode;
+  /**
+   * PEM file (path or `file:` URL) of the CA certificates trusted by `verify-ca` and
+   * `verify-identity`; default Node's bundled CA store. Read when the source is created.
+   */
+  sslCaFile?: string;
   /** `connect.timeout` in ms; default 30000. */
   connectTimeoutMs?: number;
   /** How long to keep reconnecting after losing the server before failing; default 300000 ms. */
@@ -93,7 +105,8 @@ export interface MySqlSourceConfig {
   beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition' | 'sslMode' | 'sslCaFile'>> & {
+  tls: ResolvedTls;
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
@@ -127,6 +140,12 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
       key: 'scan.incremental.snapshot.chunk.size',
     });
   }
+  const sslMode = config.sslMode ?? 'disabled';
+  if (!SSL_MODES.includes(sslMode)) {
+    throw new TidemarkError('InvalidInput', `jdbc.properties.sslMode: expected one of ${SSL_MODES.join(', ')}, found ${JSON.stringify(sslMode)}`, { key: 'jdbc.properties.sslMode' });
+  }
+  const verifies = sslMode === 'verify-ca' || sslMode === 'verify-identity';
+  const trusted = verifies && config.sslCaFile !== undefined ? readTrustedCa(config.sslCaFile, 'jdbc.properties.trustCertificateKeyStoreUrl') : null;
   if (!config.tables?.length) throw new TidemarkError('InvalidInput', 'source.tables: at least one table pattern is required', { key: 'tables' });
   return {
     hostname: config.hostname,
@@ -145,6 +164,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     binlogNewlyAddedTables: config.binlogNewlyAddedTables ?? true,
     heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
+    tls: { mode: sslMode, ca: trusted?.ca ?? null, caFile: trusted?.path ?? null },
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',

@@ -4,6 +4,8 @@
  */
 export { createMySqlSource, type MySqlSource } from './source';
 export type { MySqlSourceConfig, StartupMode } from './config';
+export { connectToSource } from './connect';
+export { readTrustedCa, type SslMode, type SessionTls } from './tls';
 export { encodeOffset, decodeOffset, comparePositions, formatPosition, type SourceOffset, type SnapshotState, type BinlogPosition } from './offset';
 export type { PreflightCheck, PreflightReport } from './preflight';
 export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-map';

@@ -9,9 +9,11 @@ import { monitorPrivilege, replicaHostsSql, type Flavor } from './flavor';
 import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
 import { planChunks } from './snapshot-reader';
 import { formatTableId, type TableSchema } from './types';
+import { formatSslMode, type SessionTls } from './tls';
 
 export interface PreflightCheck {
   name:
+    | 'tls'
     | 'binlog'
     | 'binlog_format'
     | 'binlog_row_image'
@@ -31,6 +33,29 @@ export interface PreflightReport {
   ok: boolean;
   server: string;
   checks: PreflightCheck[];
+  /** Whether the checking session was encrypted (every connection of the source uses the same TLS settings). */
+  tls?: SessionTls;
+}
+
+/**
+ * The connection's TLS, as the first check of a connection test. Always ok: a connection that
+ * does not meet its sslMode is refused before any check runs.
+ */
+export function tlsCheck(session: SessionTls, config: ResolvedConfig): PreflightCheck {
+  const { mode, caFile } = config.tls;
+  const setting = `jdbc.properties.sslMode ${formatSslMode(mode)}`;
+  if (!session.encrypted) {
+    const why = mode === 'preferred' ? `the server offers no TLS (${setting})` : setting;
+    return { name: 'tls', ok: true, message: `not encrypted: ${why}` };
+  }
+  const trust = caFile ? `CA file ${caFile}` : "Node's bundled CA certificates";
+  const verified =
+    mode === 'verify-identity'
+      ? `certificate verified against ${trust}, host name ${config.hostname} checked`
+      : mode === 'verify-ca'
+        ? `certificate verified against ${trust} (host name not checked)`
+        : 'certificate not verified';
+  return { name: 'tls', ok: true, message: `encrypted: ${session.version ?? 'TLS'}, ${session.cipher}; ${verified} (${setting})` };
 }
 
 async function readVariables(conn: mysql.Connection): Promise<Record<string, string>> {

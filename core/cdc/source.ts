@@ -11,11 +11,11 @@ import { TidemarkError, isTidemarkError } from '../errors/index';
 import { BinlogReader, type BinlogStart } from './binlog-reader';
 import { SchemaCatalog } from './change-processor';
 import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
-import { mapConnectionError, openConnection } from './connect';
+import { mapConnectionError, openConnection, readSessionTls } from './connect';
 import { createDdlContext } from './ddl-handler';
 import { detectFlavor, readServerPosition, readStartPosition, type Flavor, type ServerPosition } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
-import { runPreflight, runPreflightDetailed, type PreflightReport } from './preflight';
+import { runPreflight, runPreflightDetailed, tlsCheck, type PreflightReport } from './preflight';
 import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema-catalog';
 import { runSnapshotPhase } from './snapshot-phase';
 import { StreamState } from './stream-state';
@@ -259,7 +259,12 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
   }
 
   return {
-    preflight: () => withConnection('preflight', (conn, flavor) => runPreflight(conn, flavor, config)),
+    preflight: () =>
+      withConnection('preflight', async (conn, flavor) => {
+        const report = await runPreflight(conn, flavor, config);
+        const tls = await readSessionTls(conn);
+        return { ...report, checks: [tlsCheck(tls, config), ...report.checks], tls };
+      }),
     describeTables: () =>
       withConnection('describe tables', async (conn) => readTableSchemas(conn, (await listMatchedTables(conn, config)).map((m) => m.id), typeOptions)),
     start: (offset) => run(offset ?? null),

@@ -3,6 +3,9 @@ import { PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
 import { getBool, getList, getNumber, getString, lineOfKey, readBlock, type ReadContext } from './config-read';
 import type { SourceConfig, StartupOptions } from './config-types';
 import { parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
+import { readSourceTls, TLS_KEYS, verifiesCertificate } from './config-tls';
+import { isTidemarkError } from '../errors';
+import { readTrustedCa } from '../cdc';
 import { compileTablePattern } from './table-pattern';
 
 const OFFSET_KEYS = [
@@ -74,6 +77,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
   if (getBool(b, 'scan.newly-added-table.enabled', false) && getBool(b, 'scan.binlog.newly-added-table.enabled', false)) {
     ctx.issues.error(lineOfKey(b, 'scan.binlog.newly-added-table.enabled'), 'source.scan.binlog.newly-added-table.enabled', 'cannot be true together with scan.newly-added-table.enabled (rows of a table created while streaming would be read twice after a restart); choose one');
   }
+  const jdbcProperties = readJdbcProperties(b, ctx);
   if (!tables || type === null) return null;
   return {
     type: type as SourceConfig['type'],
@@ -102,8 +106,43 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     includeComments: getBool(b, 'include-comments.enabled', false),
     rowMetadata: getString(b, 'tidemark.row-metadata') === 'schema-history' ? 'schema-history' : 'auto',
     debezium,
-    jdbcProperties: b.prefixed.get('jdbc.properties.') ?? {},
+    jdbcProperties,
   };
+}
+
+/**
+ * Every `jdbc.properties.*` key without the prefix, values as text: the free-form ones and the TLS
+ * keys (declared in config-keys.ts, so their values are checked). The TLS settings are checked as
+ * the source will use them (config-tls.ts): a CA file that cannot be used is an error here.
+ */
+function readJdbcProperties(b: ReturnType<typeof readBlock>, ctx: ReadContext): Record<string, string> {
+  const props: Record<string, string> = { ...(b.prefixed.get('jdbc.properties.') ?? {}) };
+  for (const key of TLS_KEYS) {
+    const v = b.values.get(key)?.value;
+    if (v !== undefined) props[key.slice('jdbc.properties.'.length)] = String(v);
+  }
+  const tls = readSourceTls(props);
+  const at = (name: string) => lineOfKey(b, `jdbc.properties.${name}`);
+  if (props.sslMode !== undefined) {
+    for (const legacy of ['useSSL', 'requireSSL', 'verifyServerCertificate'] as const) {
+      if (props[legacy] !== undefined) ctx.issues.warn(at(legacy), `source.jdbc.properties.${legacy}`, 'ignored: jdbc.properties.sslMode is set (as in Connector/J, the legacy keys count only without it)');
+    }
+  }
+  if (tls.caFile !== null) {
+    const key = 'jdbc.properties.trustCertificateKeyStoreUrl';
+    if (!verifiesCertificate(tls.sslMode)) {
+      ctx.issues.warn(at('trustCertificateKeyStoreUrl'), `source.${key}`, `ignored: sslMode ${tls.sslMode.toUpperCase().replace('-', '_')} does not verify the server's certificate (VERIFY_CA and VERIFY_IDENTITY do)`);
+    } else {
+      try {
+        readTrustedCa(tls.caFile, key);
+        ctx.issues.warn(at('trustCertificateKeyStoreUrl'), `source.${key}`, 'a PEM CA file: Tidemark reads it; Flink CDC (Connector/J) reads a JKS or PKCS12 keystore at this key, so give the cluster a keystore of the same CA');
+      } catch (e) {
+        if (!isTidemarkError(e)) throw e;
+        ctx.issues.error(at('trustCertificateKeyStoreUrl'), `source.${key}`, e.message.startsWith(`${key}: `) ? e.message.slice(key.length + 2) : e.message, e.code);
+      }
+    }
+  }
+  return props;
 }
 
 function readStartup(b: ReturnType<typeof readBlock>, ctx: ReadContext): StartupOptions {

@@ -1,6 +1,7 @@
-import mysql from 'mysql2/promise';
-import type { MySqlSourceConfig, SourceOffset, StartupMode, TableSchema } from '../cdc';
+import type mysql from 'mysql2/promise';
+import { connectToSource, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../cdc';
 import { TidemarkError } from '../errors';
+import { readSourceTls } from './config-tls';
 import type { PipelineConfig } from './config-types';
 
 /** The CDC source configuration of a pipeline (Flink CDC mysql connector keys, one to one). */
@@ -36,12 +37,15 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     binlogNewlyAddedTables: s.binlogNewlyAddedTableEnabled,
     heartbeatIntervalMs: s.heartbeatIntervalMs,
     connectTimeoutMs: s.connectTimeoutMs,
+    ...tlsOf(s.jdbcProperties),
     ...overrides,
   };
 }
 
-function connectionOf(config: MySqlSourceConfig): mysql.ConnectionOptions {
-  return { host: config.hostname, port: config.port ?? 3306, user: config.username, password: config.password, connectTimeout: config.connectTimeoutMs ?? 30_000 };
+/** `jdbc.properties.*` TLS keys (config-tls.ts) as the source's sslMode and CA file. */
+function tlsOf(props: Record<string, string>): Pick<MySqlSourceConfig, 'sslMode' | 'sslCaFile'> {
+  const tls = readSourceTls(props);
+  return { sslMode: tls.sslMode, ...(tls.caFile !== null ? { sslCaFile: tls.caFile } : {}) };
 }
 
 /**
@@ -50,12 +54,8 @@ function connectionOf(config: MySqlSourceConfig): mysql.ConnectionOptions {
  * Read-only: SHOW MASTER STATUS (SHOW BINARY LOG STATUS on MySQL ≥ 8.2, which removed the former).
  */
 export async function readBinlogEnd(config: MySqlSourceConfig): Promise<{ file: string; pos: bigint }> {
-  let conn: mysql.Connection;
-  try {
-    conn = await mysql.createConnection(connectionOf(config));
-  } catch (e) {
-    throw new TidemarkError('SourceUnavailable', `cannot connect to ${config.username}@${config.hostname}:${config.port ?? 3306} to read the binlog position: ${(e as Error).message}`, { host: config.hostname }, e);
-  }
+  // The source's own connection settings (TLS included); failures name the endpoint and cause.
+  const conn = await connectToSource(config, 'read the binlog position');
   try {
     let rows: mysql.RowDataPacket[];
     try {

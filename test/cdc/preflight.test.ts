@@ -24,6 +24,7 @@ describe('preflight (private MariaDB)', () => {
     expect(report.ok).toBe(true);
     expect(report.server).toMatch(/^10\.11\.\d+-MariaDB.* at 127\.0\.0\.1:\d+$/);
     expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['tls', true],
       ['binlog', true],
       ['binlog_format', true],
       ['binlog_row_image', true],
@@ -34,6 +35,8 @@ describe('preflight (private MariaDB)', () => {
       ['primary_keys', true],
     ]);
     expect(report.checks.every((c) => !c.message.includes('\n'))).toBe(true);
+    expect(report.checks[0]!.message).toBe('not encrypted: jdbc.properties.sslMode DISABLED');
+    expect(report.tls).toEqual({ encrypted: false, version: null, cipher: null });
   });
 
   it('names each misconfiguration: format, row image, row metadata, server id, tables, primary keys', async () => {
@@ -66,7 +69,7 @@ describe('preflight (private MariaDB)', () => {
   it('a server without binlog fails the binlog check', async () => {
     const db = await server([], false);
     const report = await createMySqlSource(sourceConfig(db, { tables: ['app\\.t'] })).preflight();
-    expect(report.checks[0]).toEqual({ name: 'binlog', ok: false, message: 'log_bin: expected ON, found OFF; start the server with --log-bin' });
+    expect(report.checks[1]).toEqual({ name: 'binlog', ok: false, message: 'log_bin: expected ON, found OFF; start the server with --log-bin' });
   });
 
   it('rejects a bad table regex and a chunk key outside the primary key as InvalidInput', async () => {

@@ -89,6 +89,9 @@ describe('sync manager (browser mode, private MariaDB)', () => {
     const checks = page.getByRole('region', { name: 'Connection checks' });
     await expect.poll(() => checks.locator('li.added').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
     expect(await checks.locator('li.removed').count()).toBe(0);
+    // The private server offers no TLS; a pipeline without TLS keys is PREFERRED (Connector/J's default).
+    expect(await checks.getByLabel('Session encryption').textContent()).toBe(' · not encrypted');
+    expect(await checks.locator('li').first().textContent()).toBe('✓ tls: not encrypted: the server offers no TLS (jdbc.properties.sslMode PREFERRED)');
     await page.getByRole('button', { name: 'Plan' }).click();
     const plan = page.getByRole('region', { name: 'Plan' });
     await expect.poll(() => plan.textContent(), { timeout: 20_000 }).toMatch(/shop\.items/);

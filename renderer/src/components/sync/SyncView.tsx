@@ -150,7 +150,12 @@ export function SyncView() {
             )}
             {preflight && (
               <section aria-label="Connection checks">
-                <h3>Connection checks · {preflight.server}</h3>
+                <h3>
+                  Connection checks · {preflight.server}
+                  {preflight.tls && (
+                    <span aria-label="Session encryption"> · {preflight.tls.encrypted ? `encrypted (${preflight.tls.version ?? 'TLS'})` : 'not encrypted'}</span>
+                  )}
+                </h3>
                 <ul className="issues">
                   {preflight.checks.map((c) => (
                     <li key={c.name} className={c.ok ? 'added' : 'removed'}>
