@@ -1,8 +1,8 @@
 import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
-import { PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
-import { getBool, getList, getNumber, getString, lineOfKey, readBlock, type ReadContext } from './config-read';
+import { DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, JDBC_OTHER_REASON, JDBC_PROPERTIES, PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
+import { getBool, getList, getNumber, getString, lineOfKey, readBlock, reportPrefixed, type ReadContext } from './config-read';
 import type { SourceConfig, StartupOptions } from './config-types';
-import { parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
+import { parseInteger, parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
 import { compileTablePattern } from './table-pattern';
 
 const OFFSET_KEYS = [
@@ -62,6 +62,8 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
   }
 
   const debezium = b.prefixed.get('debezium.') ?? {};
+  reportPrefixed(b, 'debezium.', DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, ctx);
+  const connectTimeoutMs = readConnectTimeout(b, ctx);
   let skippedOperations: SourceConfig['skippedOperations'] = ['t'];
   if (debezium['skipped.operations'] !== undefined) {
     const parsed = parseSkippedOperations(debezium['skipped.operations']);
@@ -93,7 +95,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     parseOnlineSchemaChangesEnabled: getBool(b, 'scan.parse.online.schema.changes.enabled', false),
     schemaChangeEnabled: getBool(b, 'schema-change.enabled', true),
     heartbeatIntervalMs: getNumber(b, 'heartbeat.interval', 30_000),
-    connectTimeoutMs: getNumber(b, 'connect.timeout', 30_000),
+    connectTimeoutMs,
     connectMaxRetries: getNumber(b, 'connect.max-retries', 3),
     serverTimeZone,
     metadataList,
@@ -104,6 +106,28 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     debezium,
     jdbcProperties: b.prefixed.get('jdbc.properties.') ?? {},
   };
+}
+
+/**
+ * `connect.timeout`, else `jdbc.properties.connectTimeout` (Connector/J's milliseconds), else
+ * Flink CDC's default of 30 s. Reports every other jdbc.properties key as ignored.
+ */
+function readConnectTimeout(b: ReturnType<typeof readBlock>, ctx: ReadContext): number {
+  const jdbc = reportPrefixed(b, 'jdbc.properties.', JDBC_PROPERTIES, JDBC_OTHER_REASON, ctx);
+  const spec = JDBC_PROPERTIES.find((s) => s.key === 'connectTimeout')!;
+  const given = jdbc.get(spec);
+  if (!given) return getNumber(b, 'connect.timeout', 30_000);
+  const key = `jdbc.properties.${given.suffix}`;
+  const parsed = parseInteger(given.value, spec.min);
+  if ('error' in parsed) {
+    ctx.issues.error(lineOfKey(b, key), `source.${key}`, `${parsed.error} (milliseconds)`);
+    return 30_000;
+  }
+  if (b.values.has('connect.timeout')) {
+    ctx.issues.warn(lineOfKey(b, key), `source.${key}`, 'ignored: connect.timeout is set and wins');
+    return getNumber(b, 'connect.timeout', 30_000);
+  }
+  return parsed.value;
 }
 
 function readStartup(b: ReturnType<typeof readBlock>, ctx: ReadContext): StartupOptions {
