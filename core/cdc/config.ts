@@ -53,6 +53,11 @@ export interface MySqlSourceConfig {
   heartbeatIntervalMs?: number;
   /** `connect.timeout` in ms; default 30000. */
   connectTimeoutMs?: number;
+  /**
+   * `connect.max-retries`: attempts to open a connection to a server that cannot be reached, 300 ms
+   * apart (at least one; connect-retry.ts); default 3, as Flink CDC.
+   */
+  connectMaxRetries?: number;
   /** How long to keep reconnecting after losing the server before failing; default 300000 ms. */
   reconnectTimeoutMs?: number;
   /**
@@ -127,6 +132,9 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
       key: 'scan.incremental.snapshot.chunk.size',
     });
   }
+  if (config.connectMaxRetries !== undefined && (!Number.isInteger(config.connectMaxRetries) || config.connectMaxRetries < 0)) {
+    throw new TidemarkError('InvalidInput', `connect.max-retries: expected an integer >= 0, found ${config.connectMaxRetries}`, { key: 'connect.max-retries' });
+  }
   if (!config.tables?.length) throw new TidemarkError('InvalidInput', 'source.tables: at least one table pattern is required', { key: 'tables' });
   return {
     hostname: config.hostname,
@@ -145,6 +153,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     binlogNewlyAddedTables: config.binlogNewlyAddedTables ?? true,
     heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
+    connectMaxRetries: config.connectMaxRetries ?? 3,
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',

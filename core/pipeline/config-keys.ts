@@ -82,7 +82,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   ignored('schema-change.enabled', 'bool', 'not implemented yet: schema changes are always read from the source'),
   toSource('heartbeat.interval', 'duration'),
   toSource('connect.timeout', 'duration'),
-  ignored('connect.max-retries', 'int', 'not implemented yet: a failed first connection is not retried', { min: 0 }),
+  toSource('connect.max-retries', 'int', { min: 0 }),
   ignored('server-time-zone', 'string', TIME_ZONE_REASON),
   honoured('metadata.list', 'list', 'core/pipeline/config.ts#validatePipeline'),
   toSource('treat-tinyint1-as-boolean.enabled', 'bool'),

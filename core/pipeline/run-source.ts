@@ -36,6 +36,7 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     binlogNewlyAddedTables: s.binlogNewlyAddedTableEnabled,
     heartbeatIntervalMs: s.heartbeatIntervalMs,
     connectTimeoutMs: s.connectTimeoutMs,
+    connectMaxRetries: s.connectMaxRetries,
     ...overrides,
   };
 }
