@@ -10,8 +10,11 @@ export type StartupMode =
   | { mode: 'snapshot' }
   | { mode: 'latest-offset' }
   | { mode: 'earliest-offset' }
-  /** `scan.startup.specific-offset.file` + `.pos`, or `.gtid-set`. */
-  | { mode: 'specific-offset'; file?: string; pos?: bigint; gtidSet?: string }
+  /**
+   * `scan.startup.specific-offset.file` + `.pos`, or `.gtid-set`; `skipEvents` / `skipRows`
+   * (`.skip-events`, `.skip-rows`): events and rows to skip after it (binlog-reader.ts SkipState).
+   */
+  | { mode: 'specific-offset'; file?: string; pos?: bigint; gtidSet?: string; skipEvents?: number; skipRows?: number }
   /** `scan.startup.timestamp-millis`: first transaction committed at or after it. */
   | { mode: 'timestamp'; timestampMs: number };
 

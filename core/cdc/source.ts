@@ -226,7 +226,9 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       }
       const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema, await readDefaultCharsets(ctrl));
       // The reader filters by pattern only: whether a new table is captured is decided in stream order (StreamState).
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}) });
+      // skip-events / skip-rows apply to the configured position only, never to a resume offset.
+      const skip = !offset && mode.mode === 'specific-offset' ? { events: mode.skipEvents ?? 0, rows: mode.skipRows ?? 0 } : null;
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}), ...(skip ? { skip } : {}) });
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.round = round;

@@ -9,9 +9,10 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
   const st = s.startup;
   let startupMode: StartupMode;
   if (st.mode === 'specific-offset') {
+    const skip = { ...(st.skipEvents > 0 ? { skipEvents: st.skipEvents } : {}), ...(st.skipRows > 0 ? { skipRows: st.skipRows } : {}) };
     startupMode = st.gtidSet !== null
-      ? { mode: 'specific-offset', gtidSet: st.gtidSet }
-      : { mode: 'specific-offset', file: st.file ?? '', pos: BigInt(st.pos ?? 4) };
+      ? { mode: 'specific-offset', gtidSet: st.gtidSet, ...skip }
+      : { mode: 'specific-offset', file: st.file ?? '', pos: BigInt(st.pos ?? 4), ...skip };
   } else if (st.mode === 'timestamp') {
     startupMode = { mode: 'timestamp', timestampMs: st.timestampMillis };
   } else {

@@ -216,7 +216,9 @@ function problemsOf(c: Case): string[] {
     // Handed to the CDC source: it must reach MySqlSourceConfig, and core/cdc must read it.
     const fields = diffPaths(toSourceConfig(base), toSourceConfig(probe));
     if (fields.length === 0) return [`${where}: toSourceConfig passes nothing of it on`];
-    return fields.filter((f) => !readsField(CDC_TEXT, f[0]!)).map((f) => `${where}: core/cdc never reads ${f[0]}`);
+    // Every field on the path (`startupMode.skipEvents`): nested options must be read too.
+    const unread = [...new Set(fields.flat())].filter((f) => !readsField(CDC_TEXT, f));
+    return unread.map((f) => `${where}: core/cdc never reads ${f}`);
   }
   // Any field on the changed path but the blocks and containers (`sourceTable` of `sourceTable.regex`).
   const fields = [...new Set(changed.flatMap((p) => p.filter((f) => /^[A-Za-z_]\w*$/.test(f) && !CONTAINERS.has(f))))];
