@@ -79,7 +79,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   toSource('scan.newly-added-table.enabled', 'bool'),
   toSource('scan.binlog.newly-added-table.enabled', 'bool'),
   toSource('scan.parse.online.schema.changes.enabled', 'bool'),
-  ignored('schema-change.enabled', 'bool', 'not implemented yet: schema changes are always read from the source'),
+  honoured('schema-change.enabled', 'bool', 'core/pipeline/sink-evolution.ts#appliedBehavior'),
   toSource('heartbeat.interval', 'duration'),
   toSource('connect.timeout', 'duration'),
   toSource('connect.max-retries', 'int', { min: 0 }),

@@ -1,7 +1,7 @@
 /**
  * Source keys of a pipeline end to end, through runPipeline against a private MariaDB and read
- * back from the lake: debezium.skipped.operations (c, u, d) and scan.startup.mode specific-offset
- * from a file and position given in the YAML.
+ * back from the lake: debezium.skipped.operations (c, u, d), scan.startup.mode specific-offset
+ * from a file and position given in the YAML, and schema-change.enabled.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
-import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
-import { scanRows } from '../../core/lake';
+import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipeline';
+import { loadTable, scanRows } from '../../core/lake';
+import { currentSchema } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 
 let nextServerId = 9100 + (process.pid % 300) * 3;
@@ -111,5 +112,29 @@ describe('source keys end to end (private MariaDB)', () => {
     await conn.query("INSERT INTO sp.t VALUES (6, 'later')");
     await runPipeline({ config, untilCaughtUp: true });
     expect(await lakeRows(warehouse, 'sp', 't')).toEqual(['2:after2', '3:after', '5:after', '6:later']);
+  });
+
+  it('schema-change.enabled: false keeps the target schema (rows flow on in it); true applies the change', async () => {
+    await conn.query("CREATE DATABASE sc; CREATE TABLE sc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO sc.t VALUES (1, 'a')");
+    const off = await newWarehouse('schema-off');
+    const on = await newWarehouse('schema-on');
+    const offConfig = configOf(yamlFor(db, off, 'sc.t', 'schema-off', 'schema-change.enabled: false'));
+    const onConfig = configOf(yamlFor(db, on, 'sc.t', 'schema-on', ''));
+    expect([offConfig.source.schemaChangeEnabled, onConfig.source.schemaChangeEnabled]).toEqual([false, true]);
+    await runPipeline({ config: offConfig, untilCaughtUp: true });
+    await runPipeline({ config: onConfig, untilCaughtUp: true });
+
+    await conn.query("ALTER TABLE sc.t ADD COLUMN w INT; INSERT INTO sc.t VALUES (2, 'b', 20); UPDATE sc.t SET w = 10 WHERE id = 1");
+    const events: SyncEvent[] = [];
+    await runPipeline({ config: offConfig, untilCaughtUp: true, onEvent: (e) => events.push(e) });
+    await runPipeline({ config: onConfig, untilCaughtUp: true });
+    const columns = async (w: string) => currentSchema((await loadTable(storage, join(w, 'sc', 't'))).metadata).fields.map((f) => f.name);
+    expect(await columns(off)).toEqual(['id', 'v']);
+    expect(await columns(on)).toEqual(['id', 'v', 'w']);
+    expect(await lakeRows(off, 'sc', 't')).toEqual(['1:a', '2:b']);
+    const { rows } = await scanRows(storage, join(on, 'sc', 't'));
+    expect(rows.map((r) => `${String(r.id)}:${String(r.v)}:${String(r.w)}`).sort()).toEqual(['1:a:10', '2:b:20']);
+    const change = events.find((e) => e.type === 'sync.schema-change');
+    expect(change?.type === 'sync.schema-change' && change.payload.notes).toEqual(['sc.t: add-column ignored (source schema-change.enabled: false)']);
   });
 });
