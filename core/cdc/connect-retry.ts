@@ -6,7 +6,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { isTidemarkError, TidemarkError } from '../errors/index';
-import type { ResolvedConfig } from './config';
+import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
 import { openConnection } from './connect';
 
 /** Pause between two attempts (Flink CDC's). */
@@ -34,4 +34,12 @@ export async function openConnectionRetrying(
       await new Promise((r) => setTimeout(r, CONNECT_RETRY_DELAY_MS));
     }
   }
+}
+
+/**
+ * A connection to the source for callers outside core/cdc (the pipeline reads the binlog end with
+ * it): the source's driver options and UTC session, tried per connect.max-retries.
+ */
+export async function openSourceConnection(config: MySqlSourceConfig, what: string): Promise<mysql.Connection> {
+  return await openConnectionRetrying(resolveConfig(config), what);
 }

@@ -1,5 +1,5 @@
-import mysql from 'mysql2/promise';
-import type { MySqlSourceConfig, SourceOffset, StartupMode, TableSchema } from '../cdc';
+import type mysql from 'mysql2/promise';
+import { openSourceConnection, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../cdc';
 import { TidemarkError } from '../errors';
 import type { PipelineConfig } from './config-types';
 
@@ -42,22 +42,14 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
   };
 }
 
-function connectionOf(config: MySqlSourceConfig): mysql.ConnectionOptions {
-  return { host: config.hostname, port: config.port ?? 3306, user: config.username, password: config.password, connectTimeout: config.connectTimeoutMs ?? 30_000 };
-}
-
 /**
  * Reads the server's current end of binlog. The runner uses it (a) as the start point of a fresh
  * run, stored with every table it creates, and (b) as the target of `--until-caught-up`.
  * Read-only: SHOW MASTER STATUS (SHOW BINARY LOG STATUS on MySQL ≥ 8.2, which removed the former).
  */
 export async function readBinlogEnd(config: MySqlSourceConfig): Promise<{ file: string; pos: bigint }> {
-  let conn: mysql.Connection;
-  try {
-    conn = await mysql.createConnection(connectionOf(config));
-  } catch (e) {
-    throw new TidemarkError('SourceUnavailable', `cannot connect to ${config.username}@${config.hostname}:${config.port ?? 3306} to read the binlog position: ${(e as Error).message}`, { host: config.hostname }, e);
-  }
+  // connect.max-retries applies here too: this is the first connection of a fresh run.
+  const conn = await openSourceConnection(config, 'read the binlog position');
   try {
     let rows: mysql.RowDataPacket[];
     try {

@@ -7,6 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMySqlSource } from '../../core/cdc';
 import { isTidemarkError } from '../../core/errors';
+import { readBinlogEnd } from '../../core/pipeline/run-source';
 import { sourceConfig, usePrivateMariaDb } from './helpers';
 
 interface Front {
@@ -91,5 +92,12 @@ describe('connect.max-retries', () => {
     expect(attempts).toBe(1);
     expect(isTidemarkError(error) && error.code).toBe('InvalidInput');
     expect((error as Error).message).toContain('wrong username or password');
+  });
+
+  it('applies to the pipeline\'s first connection too (reading the binlog end of a fresh run)', async () => {
+    front = await startFront(server.db.port, 2);
+    const end = await readBinlogEnd(sourceConfig(server.db, { port: front.port, connectMaxRetries: 3 }));
+    expect(end.file).toMatch(/^binlog\.\d+$/);
+    expect(front.accepted).toBe(3);
   });
 });
