@@ -54,6 +54,12 @@ export interface MySqlSourceConfig {
   parseOnlineSchemaChanges?: boolean;
   /** `heartbeat.interval` in ms: server heartbeat period and idle offset advance; default 30000. */
   heartbeatIntervalMs?: number;
+  /**
+   * `server-time-zone`: when set, preflight checks that its offset from UTC now equals the
+   * server's, as Flink CDC does before it starts (time-zone.ts). TIMESTAMP values do not depend on
+   * it here. Default: not checked.
+   */
+  serverTimeZone?: string;
   /** `connect.timeout` in ms; default 30000. */
   connectTimeoutMs?: number;
   /**
@@ -101,7 +107,8 @@ export interface MySqlSourceConfig {
   beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition' | 'serverTimeZone'>> & {
+  serverTimeZone: string | null;
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
@@ -157,6 +164,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
     connectMaxRetries: config.connectMaxRetries ?? 3,
+    serverTimeZone: config.serverTimeZone ?? null,
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',

@@ -55,7 +55,7 @@ const toSource = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): K
 export const STARTUP_MODES = ['initial', 'earliest-offset', 'latest-offset', 'specific-offset', 'timestamp', 'snapshot'] as const;
 
 const TIME_ZONE_REASON =
-  "Tidemark reads TIMESTAMP columns as UTC instants whatever the server's time zone (its snapshot sessions run with time_zone '+00:00' and the binlog holds UTC seconds); Flink CDC gives its JDBC snapshot reads this zone, so set it to the server's time zone there";
+  "Tidemark reads TIMESTAMP columns as UTC instants whatever the server's time zone (its sessions run with time_zone '+00:00' and the binlog holds UTC seconds); use server-time-zone, which Tidemark checks against the server as Flink CDC does";
 
 export const SOURCE_KEYS: KeySpec[] = [
   honoured('type', 'string', 'core/pipeline/export-flink.ts#exportFlinkYaml', { required: true }),
@@ -83,7 +83,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   toSource('heartbeat.interval', 'duration'),
   toSource('connect.timeout', 'duration'),
   toSource('connect.max-retries', 'int', { min: 0 }),
-  ignored('server-time-zone', 'string', TIME_ZONE_REASON),
+  toSource('server-time-zone', 'string'),
   honoured('metadata.list', 'list', 'core/pipeline/config.ts#validatePipeline'),
   toSource('treat-tinyint1-as-boolean.enabled', 'bool'),
   ignored('include-comments.enabled', 'bool', 'table and column comments are not read: the Iceberg schema gets no field docs'),

@@ -38,6 +38,7 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     heartbeatIntervalMs: s.heartbeatIntervalMs,
     connectTimeoutMs: s.connectTimeoutMs,
     connectMaxRetries: s.connectMaxRetries,
+    ...(s.serverTimeZone !== null ? { serverTimeZone: s.serverTimeZone } : {}),
     ...overrides,
   };
 }

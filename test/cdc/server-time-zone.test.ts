@@ -1,10 +1,13 @@
 /**
- * A server whose time zone is not UTC (why server-time-zone is accepted but not needed here): its
- * TIMESTAMP values are instants, read as UTC µs by the snapshot (session time_zone '+00:00') and
- * by the binlog (UTC seconds) alike; DATETIME is wall-clock time and stays as written.
+ * A server whose time zone is not UTC. Its TIMESTAMP values are instants, read as UTC µs by the
+ * snapshot (session time_zone '+00:00') and by the binlog (UTC seconds) alike, and DATETIME is
+ * wall-clock time as written: no setting is needed for the values. server-time-zone is checked
+ * against the server before the start, as Flink CDC checks it (MySqlValidator).
  */
 import { describe, expect, it } from 'vitest';
 import { createMySqlSource } from '../../core/cdc';
+import { isTidemarkError } from '../../core/errors';
+import { zoneOffsetSeconds } from '../../core/cdc/time-zone';
 import { changeEvents, collectUntil, sourceConfig, usePrivateMariaDb } from './helpers';
 import type mysql from 'mysql2/promise';
 
@@ -37,5 +40,31 @@ describe('a server in time zone +05:00', () => {
       await source.stop();
       await it.return(undefined);
     }
+  });
+
+  it('checks server-time-zone against the server: a zone at its offset passes, another stops the start', async () => {
+    const check = async (zone: string) => (await createMySqlSource(sourceConfig(server.db, { tables: ['app\\.t'], serverTimeZone: zone })).preflight()).checks.find((c) => c.name === 'server_time_zone');
+    expect(await check('+05:00')).toEqual({ name: 'server_time_zone', ok: true, message: 'server-time-zone +05:00 is UTC+05:00, as the server\'s time_zone +05:00' });
+    // Pakistan has kept +05:00 all year since 2009.
+    expect((await check('Asia/Karachi'))?.ok).toBe(true);
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.t'], serverTimeZone: 'Asia/Shanghai' }));
+    let error: unknown = null;
+    try {
+      for await (const r of source.start(null)) throw new Error(`started: ${r.kind}`);
+    } catch (e) {
+      error = e;
+    }
+    expect(isTidemarkError(error) && error.code).toBe('InvalidInput');
+    expect((error as Error).message).toContain(
+      "server-time-zone: Asia/Shanghai is UTC+08:00 now, but the server's time_zone +05:00 is UTC+05:00; Flink CDC refuses to start with this",
+    );
+  });
+
+  it('computes zone offsets from names and fixed offsets', () => {
+    const at = new Date(Date.UTC(2024, 6, 1));
+    expect(['UTC', 'Z', '+08:00', 'GMT-08:00', 'UTC+5:30', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'No/Where'].map((z) => zoneOffsetSeconds(z, at))).toEqual([
+      0, 0, 28800, -28800, 19800, 28800, 7200, -14400, null,
+    ]);
+    expect(zoneOffsetSeconds('Europe/Berlin', new Date(Date.UTC(2024, 0, 1)))).toBe(3600);
   });
 });

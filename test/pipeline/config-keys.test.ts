@@ -81,6 +81,7 @@ const PROBES: Record<string, string> = {
   'source.heartbeat.interval': '5s',
   'source.connect.timeout': '5s',
   'source.connect.max-retries': '7',
+  'source.server-time-zone': 'Asia/Shanghai',
   'source.metadata.list': 'op_ts',
   'source.treat-tinyint1-as-boolean.enabled': 'false',
   'source.tidemark.row-metadata': 'schema-history',
