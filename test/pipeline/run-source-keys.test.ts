@@ -1,7 +1,8 @@
 /**
  * Source keys of a pipeline end to end, through runPipeline against a private MariaDB and read
  * back from the lake: debezium.skipped.operations (c, u, d), scan.startup.mode specific-offset
- * from a file and position given in the YAML, and schema-change.enabled.
+ * from a file and position given in the YAML (with skip-events / skip-rows), and
+ * schema-change.enabled.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,19 @@ describe('source keys end to end (private MariaDB)', () => {
     await conn.query("INSERT INTO sp.t VALUES (6, 'later')");
     await runPipeline({ config, untilCaughtUp: true });
     expect(await lakeRows(warehouse, 'sp', 't')).toEqual(['2:after2', '3:after', '5:after', '6:later']);
+  });
+
+  it('specific-offset with skip-events and skip-rows: the skipped rows never reach the lake', async () => {
+    await conn.query('CREATE DATABASE sk; CREATE TABLE sk.t (id INT PRIMARY KEY, v VARCHAR(20))');
+    const at = await binlogEnd(conn);
+    // One transaction: GTID, table map, rows (1,2,3), table map, rows (4,5), XID (test/cdc/skip-after-offset.test.ts).
+    await conn.query("BEGIN; INSERT INTO sk.t VALUES (1, 'a'), (2, 'b'), (3, 'c'); INSERT INTO sk.t VALUES (4, 'd'), (5, 'e'); COMMIT");
+    const warehouse = await newWarehouse('skip-events');
+    const config = configOf(
+      yamlFor(db, warehouse, 'sk.t', 'skip-events', `scan.startup.mode: specific-offset\nscan.startup.specific-offset.file: ${at.file}\nscan.startup.specific-offset.pos: ${at.pos}\nscan.startup.specific-offset.skip-events: 3\nscan.startup.specific-offset.skip-rows: 1`),
+    );
+    await runPipeline({ config, untilCaughtUp: true });
+    expect(await lakeRows(warehouse, 'sk', 't')).toEqual(['5:e']);
   });
 
   it('schema-change.enabled: false keeps the target schema (rows flow on in it); true applies the change', async () => {
