@@ -43,6 +43,41 @@ export interface BinlogReaderOptions {
    * without column metadata instead of looking them up in INFORMATION_SCHEMA.
    */
   columnsFromHistory?: boolean;
+  /**
+   * `scan.startup.specific-offset.skip-events` / `.skip-rows` on a fresh specific-offset start
+   * (SkipState says how they count).
+   */
+  skip?: { events: number; rows: number };
+}
+
+/**
+ * What is left to skip after a specific start offset, with the meaning Flink CDC takes from
+ * Debezium's MySQL binlog reader: counting starts at the first transaction start after the
+ * position (a `BEGIN` query; MariaDB writes a GTID event instead, which counts the same) and
+ * takes in that event and every later one (table maps, rows events, DDL) until the transaction's
+ * commit, which is not counted; rows events among the counted ones are dropped. When the count
+ * is not used up at a commit, it resumes at the next transaction start. Then `rows` rows of the
+ * first rows event that is not dropped (of any table) are dropped. Other events are processed
+ * as usual: table maps and DDL still apply.
+ */
+interface SkipState {
+  events: number;
+  rows: number;
+  /** Inside a transaction whose events are being counted. */
+  active: boolean;
+}
+
+/** How an event counts for SkipState: a transaction's start, its commit, or anything else. */
+function skipKind(evt: AnyBinlogEvent, name: string): 'begin' | 'commit' | 'other' {
+  // A standalone group (a DDL) has no BEGIN, in MariaDB's GTID form as in MySQL's.
+  if (name === 'mariadbgtid') return (evt as AnyBinlogEvent & { standalone?: boolean }).standalone ? 'other' : 'begin';
+  if (name === 'xid') return 'commit';
+  if (name === 'query') {
+    const head = (evt as AnyBinlogEvent & { query: string }).query.trimStart().slice(0, 8).toUpperCase();
+    if (head.startsWith('BEGIN')) return 'begin';
+    if (head.startsWith('COMMIT') || head.startsWith('ROLLBACK')) return 'commit';
+  }
+  return 'other';
 }
 
 /** Events zongji delivers. Rows events are not among them: zongji-rows.ts takes them undecoded. */
@@ -89,6 +124,9 @@ export class BinlogReader {
   private retryDelayMs = 100;
   private retryTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
+  private skip: SkipState | null;
+  /** The skip state at the last commit handed out: a reconnect re-reads from there. */
+  private skipAtCommit: SkipState | null;
   private lastEventAt = Date.now();
   /** Reconnects so far (for tests and metrics). */
   reconnects = 0;
@@ -99,6 +137,9 @@ export class BinlogReader {
     this.gtids = createGtidTracker(options.flavor.kind, options.gtidSeed);
     this.seedGtidsFromStream = options.gtidSeed === null && 'file' in s && s.pos <= 4n;
     this.replayXa = options.replayXa ?? null;
+    const skip = options.skip && (options.skip.events > 0 || options.skip.rows > 0) ? { ...options.skip, active: false } : null;
+    this.skip = skip;
+    this.skipAtCommit = skip && { ...skip };
     this.items = new ItemQueue(options.config.queueHighWaterMark, (paused) => {
       if (paused) {
         this.zongji?.connection?.pause();
@@ -125,6 +166,7 @@ export class BinlogReader {
     const zongji = new ZongJi(connectionOptions(config));
     this.zongji = zongji;
     this.tx = null;
+    this.skip = this.skipAtCommit && { ...this.skipAtCommit };
     // The stream resumes at resumeAt: the start of the first group read from here on.
     this.lastEnd = this.resumeAt;
     this.lastEventAt = Date.now();
@@ -203,7 +245,41 @@ export class BinlogReader {
   private onRowsPacket(zongji: ZongJi, p: RowsPacket): void {
     if (zongji !== this.zongji || this.closed) return;
     this.arrived(p.nextPosition);
+    if (this.skip && this.skipRows(p.tableMap, p.op, undefined, p.decode, p.size)) return;
     if (p.tableMap) this.hold(p.tableMap, p.op, undefined, p.decode, p.size);
+  }
+
+  /**
+   * Counts an event against the skip (SkipState); true when it falls in the skipped stretch.
+   * `begin`: a transaction start; `commit`: its end.
+   */
+  private countSkip(kind: 'begin' | 'commit' | 'other'): boolean {
+    const s = this.skip;
+    if (!s) return false;
+    if (kind === 'commit') {
+      s.active = false;
+      return false;
+    }
+    if (kind === 'begin' && s.events > 0) s.active = true;
+    const skipped = s.active;
+    if (s.active) {
+      s.events--;
+      s.active = s.events > 0;
+    }
+    if (s.events === 0 && s.rows === 0 && !s.active) this.skip = null;
+    return skipped;
+  }
+
+  /** A rows event under a skip: true when it is dropped whole; else holds what is left of it. */
+  private skipRows(tm: TableMapEntry | undefined, op: 'c' | 'u' | 'd', gtid: string | undefined, decode: (tm?: TableMapEntry) => unknown[], size = 0): boolean {
+    if (this.countSkip('other')) return true;
+    const s = this.skip;
+    if (!s || s.rows === 0) return false;
+    const n = s.rows;
+    s.rows = 0;
+    if (s.events === 0) this.skip = null;
+    if (tm) this.hold(tm, op, gtid, (t) => decode(t).slice(n), size);
+    return true;
   }
 
   /** Holds a rows event of a captured table in the open transaction (opening one if none is). */
@@ -218,6 +294,7 @@ export class BinlogReader {
     if (zongji !== this.zongji || this.closed) return;
     const name = evt.getEventName();
     const start = this.arrived(evt.nextPosition);
+    if (this.skip && !OP_BY_EVENT[name]) this.countSkip(skipKind(evt, name));
     switch (name) {
       case 'writerows':
       case 'updaterows':
@@ -226,6 +303,7 @@ export class BinlogReader {
         // feeds decoded events (the test of MySQL's XA form, which has no server here).
         const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, TableMapEntry>; rows: unknown[] };
         const tm = e.tableMap[e.tableId];
+        if (this.skip && this.skipRows(tm, OP_BY_EVENT[name]!, evt.gtid, () => e.rows)) return;
         if (tm) this.hold(tm, OP_BY_EVENT[name]!, evt.gtid, () => e.rows);
         return;
       }
@@ -368,6 +446,7 @@ export class BinlogReader {
     const gtid = tx?.gtid ?? evt.gtid;
     if (gtid && this.gtids) this.gtids.add(gtid);
     this.resumeAt = end;
+    this.skipAtCommit = this.skip && { ...this.skip };
     const gtidSet = this.gtids ? this.gtids.toString() : null;
     if (tx && tx.rowsEvents.length > 0) this.push({ kind: 'tx', gtid, rowsEvents: tx.rowsEvents, end, gtidSet, tsMs: evt.timestamp, preparedXa: this.preparedList });
     else this.pushPosition(end, evt.timestamp);
@@ -390,12 +469,14 @@ export class BinlogReader {
     const end = this.endOf(evt);
     if (gtid && this.gtids) this.gtids.add(gtid);
     this.resumeAt = end;
+    this.skipAtCommit = this.skip && { ...this.skip };
     this.push({ kind: 'ddl', gtid, db: evt.schema, sql: evt.query, end, gtidSet: this.gtids ? this.gtids.toString() : null, tsMs: evt.timestamp, preparedXa: this.preparedList });
   }
 
   private pushPosition(end: BinlogPosition, tsMs: number | null): void {
     if (end.pos <= 0n || !end.file || this.replayXa) return;
     this.resumeAt = end;
+    this.skipAtCommit = this.skip && { ...this.skip };
     this.items.pushPosition(end, this.gtids ? this.gtids.toString() : null, this.preparedList, tsMs);
   }
 

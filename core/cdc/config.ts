@@ -11,8 +11,11 @@ export type StartupMode =
   | { mode: 'snapshot' }
   | { mode: 'latest-offset' }
   | { mode: 'earliest-offset' }
-  /** `scan.startup.specific-offset.file` + `.pos`, or `.gtid-set`. */
-  | { mode: 'specific-offset'; file?: string; pos?: bigint; gtidSet?: string }
+  /**
+   * `scan.startup.specific-offset.file` + `.pos`, or `.gtid-set`; `skipEvents` / `skipRows`
+   * (`.skip-events`, `.skip-rows`): events and rows to skip after it (binlog-reader.ts SkipState).
+   */
+  | { mode: 'specific-offset'; file?: string; pos?: bigint; gtidSet?: string; skipEvents?: number; skipRows?: number }
   /** `scan.startup.timestamp-millis`: first transaction committed at or after it. */
   | { mode: 'timestamp'; timestampMs: number };
 
@@ -63,8 +66,19 @@ export interface MySqlSourceConfig {
    * `verify-identity`; default Node's bundled CA store. Read when the source is created.
    */
   sslCaFile?: string;
+  /**
+   * `server-time-zone`: when set, preflight checks that its offset from UTC now equals the
+   * server's, as Flink CDC does before it starts (time-zone.ts). TIMESTAMP values do not depend on
+   * it here. Default: not checked.
+   */
+  serverTimeZone?: string;
   /** `connect.timeout` in ms; default 30000. */
   connectTimeoutMs?: number;
+  /**
+   * `connect.max-retries`: attempts to open a connection to a server that cannot be reached, 300 ms
+   * apart (at least one; connect-retry.ts); default 3, as Flink CDC.
+   */
+  connectMaxRetries?: number;
   /** How long to keep reconnecting after losing the server before failing; default 300000 ms. */
   reconnectTimeoutMs?: number;
   /**
@@ -105,8 +119,9 @@ export interface MySqlSourceConfig {
   beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition' | 'sslMode' | 'sslCaFile'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition' | 'sslMode' | 'sslCaFile' | 'serverTimeZone'>> & {
   tls: ResolvedTls;
+  serverTimeZone: string | null;
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
@@ -146,6 +161,9 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
   }
   const verifies = sslMode === 'verify-ca' || sslMode === 'verify-identity';
   const trusted = verifies && config.sslCaFile !== undefined ? readTrustedCa(config.sslCaFile, 'jdbc.properties.trustCertificateKeyStoreUrl') : null;
+  if (config.connectMaxRetries !== undefined && (!Number.isInteger(config.connectMaxRetries) || config.connectMaxRetries < 0)) {
+    throw new TidemarkError('InvalidInput', `connect.max-retries: expected an integer >= 0, found ${config.connectMaxRetries}`, { key: 'connect.max-retries' });
+  }
   if (!config.tables?.length) throw new TidemarkError('InvalidInput', 'source.tables: at least one table pattern is required', { key: 'tables' });
   return {
     hostname: config.hostname,
@@ -165,6 +183,8 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     heartbeatIntervalMs: config.heartbeatIntervalMs ?? 30_000,
     connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
     tls: { mode: sslMode, ca: trusted?.ca ?? null, caFile: trusted?.path ?? null },
+    connectMaxRetries: config.connectMaxRetries ?? 3,
+    serverTimeZone: config.serverTimeZone ?? null,
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',

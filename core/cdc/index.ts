@@ -3,6 +3,7 @@
  * (records, offsets, exactly-once resume) and type-map.ts for value forms.
  */
 export { createMySqlSource, type MySqlSource } from './source';
+export { openSourceConnection } from './connect-retry';
 export type { MySqlSourceConfig, StartupMode } from './config';
 export { connectToSource } from './connect';
 export { readTrustedCa, type SslMode, type SessionTls } from './tls';

@@ -8,6 +8,7 @@ import { describeEndpoint } from './connect';
 import { monitorPrivilege, replicaHostsSql, type Flavor } from './flavor';
 import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
 import { planChunks } from './snapshot-reader';
+import { formatOffset, readServerOffset, zoneOffsetSeconds } from './time-zone';
 import { formatTableId, type TableSchema } from './types';
 import { formatSslMode, type SessionTls } from './tls';
 
@@ -23,7 +24,8 @@ export interface PreflightCheck {
     | 'server_id'
     | 'privileges'
     | 'tables'
-    | 'primary_keys';
+    | 'primary_keys'
+    | 'server_time_zone';
   ok: boolean;
   /** One line: what was expected, what was found, and how to fix it. */
   message: string;
@@ -88,6 +90,23 @@ async function readGlobalPrivileges(conn: mysql.Connection): Promise<Set<string>
 
 function hasPrivilege(privs: Set<string>, priv: string): boolean {
   return privs.has(`${priv}@*.*`) || privs.has('ALL PRIVILEGES@*.*') || (priv === 'BINLOG MONITOR' && privs.has('REPLICATION CLIENT@*.*'));
+}
+
+/** `server-time-zone` against the server's zone now, as Flink CDC validates it before it starts. */
+async function checkServerTimeZone(conn: mysql.Connection, zone: string, nowMs: number): Promise<PreflightCheck> {
+  const name = 'server_time_zone';
+  const configured = zoneOffsetSeconds(zone, new Date(nowMs));
+  const server = await readServerOffset(conn);
+  if (configured === null) return { name, ok: false, message: `server-time-zone: unknown time zone ${JSON.stringify(zone)}` };
+  if (server.seconds === null) return { name, ok: false, message: `server-time-zone: cannot read the offset of the server's time_zone ${server.setting}` };
+  const ok = configured === server.seconds;
+  return {
+    name,
+    ok,
+    message: ok
+      ? `server-time-zone ${zone} is UTC${formatOffset(configured)}, as the server's time_zone ${server.setting}`
+      : `server-time-zone: ${zone} is UTC${formatOffset(configured)} now, but the server's time_zone ${server.setting} is UTC${formatOffset(server.seconds)}; Flink CDC refuses to start with this (its snapshot would shift TIMESTAMP values): set server-time-zone to the server's zone, or leave it out`,
+  };
 }
 
 export async function runPreflight(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig): Promise<PreflightReport> {
@@ -206,6 +225,7 @@ export async function runPreflightDetailed(
     }
   }
   checks.push({ name: 'primary_keys', ok: pkOk, message: pkMsg });
+  if (config.serverTimeZone !== null) checks.push(await checkServerTimeZone(conn, config.serverTimeZone, config.now()));
   const report = { ok: checks.every((c) => c.ok), server: `${flavor.version} at ${config.hostname}:${config.port}`, checks };
   return { report, matched, schemas, columnsFromHistory };
 }

@@ -11,7 +11,8 @@ import { TidemarkError, isTidemarkError } from '../errors/index';
 import { BinlogReader, type BinlogStart } from './binlog-reader';
 import { SchemaCatalog } from './change-processor';
 import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
-import { mapConnectionError, openConnection, readSessionTls } from './connect';
+import { mapConnectionError, readSessionTls } from './connect';
+import { openConnectionRetrying } from './connect-retry';
 import { createDdlContext } from './ddl-handler';
 import { detectFlavor, readServerPosition, readStartPosition, type Flavor, type ServerPosition } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
@@ -89,7 +90,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
   let reconnectsBefore = 0;
 
   async function withConnection<T>(what: string, fn: (c: mysql.Connection, f: Flavor) => Promise<T>): Promise<T> {
-    const conn = await openConnection(config, what);
+    const conn = await openConnectionRetrying(config, what);
     try {
       return await fn(conn, await detectFlavor(conn));
     } catch (e) {
@@ -107,7 +108,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     stopped = false;
     let ctrl: mysql.Connection;
     try {
-      ctrl = await openConnection(config, 'source start');
+      ctrl = await openConnectionRetrying(config, 'source start');
     } catch (e) {
       running = false;
       throw e;
@@ -225,7 +226,9 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       }
       const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema, await readDefaultCharsets(ctrl));
       // The reader filters by pattern only: whether a new table is captured is decided in stream order (StreamState).
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}) });
+      // skip-events / skip-rows apply to the configured position only, never to a resume offset.
+      const skip = !offset && mode.mode === 'specific-offset' ? { events: mode.skipEvents ?? 0, rows: mode.skipRows ?? 0 } : null;
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}), ...(skip ? { skip } : {}) });
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.round = round;
@@ -233,7 +236,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       state.skipBeforeMs = skipBeforeMs;
 
       if (state.snapshot) {
-        snapConn = await openConnection(config, 'snapshot', { multipleStatements: true });
+        snapConn = await openConnectionRetrying(config, 'snapshot', { multipleStatements: true });
         yield* runSnapshotPhase({ conn: snapConn, flavor, state, estimates });
         await snapConn.end().catch(() => {});
         snapConn = null;

@@ -2,12 +2,21 @@
  * Every key Tidemark knows per YAML block, with its value kind. Key names are Flink CDC 3.x's,
  * verbatim (STYLE.md), plus Tidemark-only keys under the one prefix `tidemark.` (README.md).
  *
- * `effect` says what Tidemark does with a key: `honoured` keys change what Tidemark does;
- * `flink-only` keys are accepted so that the same file runs on a cluster, but mean nothing to a
- * single process (validation warns once when one is set); `tidemark` keys are removed by
- * export-flink.
+ * `effect` says what Tidemark does with a key:
+ * - `honoured`: changes what Tidemark does; `reader` names the code that reads its value
+ *   (test/pipeline/config-keys.test.ts checks each one);
+ * - `tidemark`: the same, for Tidemark-only keys (export-flink removes them);
+ * - `flink-only`: accepted so that the same file runs on a cluster, meaningless to a single
+ *   process (validation warns "has no effect in Tidemark");
+ * - `ignored`: means something in Flink CDC that Tidemark does not do; validation warns with the
+ *   `reason`, so a config prototyped here never silently behaves differently on Flink;
+ * - `unsupported`: a value would change the data in a way Tidemark cannot reproduce: an
+ *   Unsupported error with the `reason`;
+ * - `label`: a name or description for people; read by nothing, no warning.
  */
 export type ValueKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list';
+
+export type KeyEffect = 'honoured' | 'tidemark' | 'flink-only' | 'ignored' | 'unsupported' | 'label';
 
 export interface KeySpec {
   key: string;
@@ -19,53 +28,66 @@ export interface KeySpec {
   /** For `int`: largest accepted value. */
   max?: number;
   required?: boolean;
-  effect: 'honoured' | 'flink-only' | 'tidemark';
+  effect: KeyEffect;
+  /**
+   * For `honoured` and `tidemark` keys: the code that acts on the value, as `path#function`
+   * (path under the repository root). `core/pipeline/run-source.ts#toSourceConfig` means the value
+   * is handed to the CDC source (core/cdc MySqlSourceConfig), where core/cdc must read it.
+   */
+  reader?: string;
+  /** For `ignored` and `unsupported`: why, shown by validate. */
+  reason?: string;
 }
 
 export const TIDEMARK_PREFIX = 'tidemark.';
 
-const honoured = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'honoured', ...extra });
+/** The reader of every key handed to the CDC source. */
+export const SOURCE_READER = 'core/pipeline/run-source.ts#toSourceConfig';
+
+const honoured = (key: string, kind: ValueKind, reader: string, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'honoured', reader, ...extra });
 const flinkOnly = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'flink-only', ...extra });
-const tidemark = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'tidemark', ...extra });
+const ignored = (key: string, kind: ValueKind, reason: string, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'ignored', reason, ...extra });
+const unsupported = (key: string, kind: ValueKind, reason: string, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'unsupported', reason, ...extra });
+const label = (key: string): KeySpec => ({ key, kind: 'string', effect: 'label' });
+const tidemark = (key: string, kind: ValueKind, reader: string, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'tidemark', reader, ...extra });
+const toSource = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): KeySpec => honoured(key, kind, SOURCE_READER, extra);
 
 export const STARTUP_MODES = ['initial', 'earliest-offset', 'latest-offset', 'specific-offset', 'timestamp', 'snapshot'] as const;
 
+const TIME_ZONE_REASON =
+  "Tidemark reads TIMESTAMP columns as UTC instants whatever the server's time zone (its sessions run with time_zone '+00:00' and the binlog holds UTC seconds); use server-time-zone, which Tidemark checks against the server as Flink CDC does";
+
 export const SOURCE_KEYS: KeySpec[] = [
-  honoured('type', 'string', { required: true }),
-  honoured('name', 'string'),
-  honoured('hostname', 'string', { required: true }),
-  honoured('port', 'int', { min: 1, max: 65535 }),
-  honoured('username', 'string', { required: true }),
-  honoured('password', 'string', { required: true }),
-  honoured('tables', 'string', { required: true }),
-  honoured('tables.exclude', 'string'),
-  honoured('server-id', 'string'),
-  honoured('scan.startup.mode', 'enum', { values: STARTUP_MODES }),
-  honoured('scan.startup.specific-offset.file', 'string'),
-  honoured('scan.startup.specific-offset.pos', 'int', { min: 0 }),
-  honoured('scan.startup.specific-offset.gtid-set', 'string'),
-  honoured('scan.startup.specific-offset.skip-events', 'int', { min: 0 }),
-  honoured('scan.startup.specific-offset.skip-rows', 'int', { min: 0 }),
-  honoured('scan.startup.timestamp-millis', 'int', { min: 0 }),
-  honoured('scan.incremental.snapshot.chunk.size', 'int', { min: 1 }),
-  honoured('scan.snapshot.fetch.size', 'int', { min: 1 }),
-  honoured('scan.newly-added-table.enabled', 'bool'),
-  honoured('scan.binlog.newly-added-table.enabled', 'bool'),
-  honoured('scan.parse.online.schema.changes.enabled', 'bool'),
-  honoured('schema-change.enabled', 'bool'),
-  honoured('heartbeat.interval', 'duration'),
-  honoured('connect.timeout', 'duration'),
-  honoured('connect.max-retries', 'int', { min: 0 }),
-  honoured('server-time-zone', 'string'),
-  honoured('metadata.list', 'list'),
-  honoured('treat-tinyint1-as-boolean.enabled', 'bool'),
-  honoured('include-comments.enabled', 'bool'),
-  tidemark('tidemark.row-metadata', 'enum', { values: ['auto', 'schema-history'] }),
-  honoured('jdbc.properties.useSSL', 'bool'),
-  honoured('jdbc.properties.requireSSL', 'bool'),
-  honoured('jdbc.properties.verifyServerCertificate', 'bool'),
-  honoured('jdbc.properties.sslMode', 'enum', { values: ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] }),
-  honoured('jdbc.properties.trustCertificateKeyStoreUrl', 'string'),
+  honoured('type', 'string', 'core/pipeline/export-flink.ts#exportFlinkYaml', { required: true }),
+  label('name'),
+  toSource('hostname', 'string', { required: true }),
+  toSource('port', 'int', { min: 1, max: 65535 }),
+  toSource('username', 'string', { required: true }),
+  toSource('password', 'string', { required: true }),
+  toSource('tables', 'string', { required: true }),
+  toSource('tables.exclude', 'string'),
+  toSource('server-id', 'string'),
+  toSource('scan.startup.mode', 'enum', { values: STARTUP_MODES }),
+  toSource('scan.startup.specific-offset.file', 'string'),
+  toSource('scan.startup.specific-offset.pos', 'int', { min: 0 }),
+  toSource('scan.startup.specific-offset.gtid-set', 'string'),
+  toSource('scan.startup.specific-offset.skip-events', 'int', { min: 0 }),
+  toSource('scan.startup.specific-offset.skip-rows', 'int', { min: 0 }),
+  toSource('scan.startup.timestamp-millis', 'int', { min: 0 }),
+  toSource('scan.incremental.snapshot.chunk.size', 'int', { min: 1 }),
+  ignored('scan.snapshot.fetch.size', 'int', "mysql2 has no fetch size: each chunk's SELECT streams its rows as the server sends them, and memory is bounded by scan.incremental.snapshot.chunk.size", { min: 1 }),
+  toSource('scan.newly-added-table.enabled', 'bool'),
+  toSource('scan.binlog.newly-added-table.enabled', 'bool'),
+  toSource('scan.parse.online.schema.changes.enabled', 'bool'),
+  honoured('schema-change.enabled', 'bool', 'core/pipeline/sink-evolution.ts#appliedBehavior'),
+  toSource('heartbeat.interval', 'duration'),
+  toSource('connect.timeout', 'duration'),
+  toSource('connect.max-retries', 'int', { min: 0 }),
+  toSource('server-time-zone', 'string'),
+  honoured('metadata.list', 'list', 'core/pipeline/config.ts#validatePipeline'),
+  toSource('treat-tinyint1-as-boolean.enabled', 'bool'),
+  ignored('include-comments.enabled', 'bool', 'table and column comments are not read: the Iceberg schema gets no field docs'),
+  tidemark('tidemark.row-metadata', 'enum', SOURCE_READER, { values: ['auto', 'schema-history'] }),
   flinkOnly('connection.pool.size', 'int', { min: 1 }),
   flinkOnly('scan.incremental.close-idle-reader.enabled', 'bool'),
   flinkOnly('scan.incremental.snapshot.unbounded-chunk-first.enabled', 'bool'),
@@ -85,54 +107,91 @@ export const SCHEMA_CHANGE_TYPES = [
 ] as const;
 
 export const SINK_KEYS: KeySpec[] = [
-  honoured('type', 'string', { required: true }),
-  honoured('name', 'string'),
-  honoured('catalog.properties.type', 'string', { required: true }),
-  honoured('catalog.properties.warehouse', 'string', { required: true }),
-  honoured('partition.key', 'string'),
-  honoured('sink.compaction.enabled', 'bool'),
-  honoured('sink.compaction.commit.interval', 'int', { min: 1 }),
-  honoured('include.schema.changes', 'list'),
-  honoured('exclude.schema.changes', 'list'),
+  honoured('type', 'string', 'core/pipeline/config.ts#readSink', { required: true }),
+  label('name'),
+  honoured('catalog.properties.type', 'string', 'core/pipeline/config.ts#readSink', { required: true }),
+  honoured('catalog.properties.warehouse', 'string', 'core/pipeline/run-plan.ts#planPipeline', { required: true }),
+  honoured('partition.key', 'string', 'core/pipeline/sink-schema.ts#designTarget'),
+  honoured('sink.compaction.enabled', 'bool', 'core/pipeline/sink-writer.ts#maintainTarget'),
+  honoured('sink.compaction.commit.interval', 'int', 'core/pipeline/sink-writer.ts#maintainTarget', { min: 1 }),
+  honoured('include.schema.changes', 'list', 'core/pipeline/run-plan.ts#planPipeline'),
+  honoured('exclude.schema.changes', 'list', 'core/pipeline/run-plan.ts#planPipeline'),
   flinkOnly('sink.compaction.commit.parallelism', 'int', { min: -1 }),
-  tidemark('tidemark.expire-snapshots.max-age', 'duration'),
-  tidemark('tidemark.expire-snapshots.retain-last', 'int', { min: 1 }),
+  tidemark('tidemark.expire-snapshots.max-age', 'duration', 'core/pipeline/sink-writer.ts#maintainTarget'),
+  tidemark('tidemark.expire-snapshots.retain-last', 'int', 'core/pipeline/sink-writer.ts#maintainTarget', { min: 1 }),
 ];
 
 export const ROUTE_KEYS: KeySpec[] = [
-  honoured('source-table', 'string', { required: true }),
-  honoured('sink-table', 'string', { required: true }),
-  honoured('replace-symbol', 'string'),
-  honoured('description', 'string'),
-  tidemark('tidemark.key.shard-columns', 'list'),
+  honoured('source-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
+  honoured('sink-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
+  honoured('replace-symbol', 'string', 'core/pipeline/route.ts#planRoutes'),
+  label('description'),
+  tidemark('tidemark.key.shard-columns', 'list', 'core/pipeline/route.ts#planRoutes'),
 ];
 
 export const TRANSFORM_KEYS: KeySpec[] = [
-  honoured('source-table', 'string', { required: true }),
-  honoured('projection', 'string'),
-  honoured('filter', 'string'),
-  honoured('primary-keys', 'string'),
-  honoured('partition-keys', 'string'),
-  honoured('table-options', 'string'),
-  honoured('converter-after-transform', 'enum', { values: ['SOFT_DELETE'] }),
-  honoured('description', 'string'),
+  honoured('source-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
+  honoured('projection', 'string', 'core/pipeline/route.ts#planRoutes'),
+  honoured('filter', 'string', 'core/pipeline/route.ts#planRoutes'),
+  honoured('primary-keys', 'string', 'core/pipeline/route.ts#planRoutes'),
+  honoured('partition-keys', 'string', 'core/pipeline/run-plan.ts#planPipeline'),
+  ignored('table-options', 'string', 'Flink CDC hands these options to the sink when it creates the table; Tidemark does not (set Iceberg table properties with sink table.properties.*)'),
+  unsupported('converter-after-transform', 'enum', 'SOFT_DELETE keeps deleted rows as inserts marked -D; Tidemark would apply the deletes, so the lake would differ from Flink\'s', { values: ['SOFT_DELETE'] }),
+  label('description'),
 ];
 
 export const PIPELINE_KEYS: KeySpec[] = [
-  honoured('name', 'string'),
-  honoured('parallelism', 'int', { min: 1 }),
-  honoured('schema.change.behavior', 'enum', { values: ['lenient', 'try_evolve', 'evolve', 'ignore', 'exception'] }),
-  honoured('route-mode', 'enum', { values: ['ALL_MATCH', 'FIRST_MATCH'] }),
-  honoured('local-time-zone', 'string'),
-  honoured('execution.checkpointing.interval', 'duration'),
-  honoured('execution.runtime-mode', 'enum', { values: ['STREAMING', 'BATCH'] }),
+  honoured('name', 'string', 'core/pipeline/run-plan.ts#planPipeline'),
+  flinkOnly('parallelism', 'int', { min: 1 }),
+  honoured('schema.change.behavior', 'enum', 'core/pipeline/run-plan.ts#planPipeline', { values: ['lenient', 'try_evolve', 'evolve', 'ignore', 'exception'] }),
+  honoured('route-mode', 'enum', 'core/pipeline/route.ts#planRoutes', { values: ['ALL_MATCH', 'FIRST_MATCH'] }),
+  ignored('local-time-zone', 'string', 'Flink CDC renders TIMESTAMP_LTZ values and evaluates temporal functions in this zone; Tidemark stores TIMESTAMP columns as UTC instants and its transforms have no temporal functions'),
+  honoured('execution.checkpointing.interval', 'duration', 'core/pipeline/run-plan.ts#planPipeline'),
+  honoured('execution.runtime-mode', 'enum', 'core/pipeline/config.ts#readPipeline', { values: ['STREAMING', 'BATCH'] }),
   flinkOnly('operator.uid.prefix', 'string'),
   flinkOnly('schema.operator.uid', 'string'),
   flinkOnly('schema-operator.rpc-timeout', 'duration'),
   flinkOnly('sink.partitioning.strategy', 'enum', { values: ['SINK_DEFINED', 'PRIMARY_KEY', 'TABLE_ID'] }),
-  tidemark('tidemark.changelog.enabled', 'bool'),
-  tidemark('tidemark.status-file', 'string'),
+  tidemark('tidemark.changelog.enabled', 'bool', 'core/pipeline/run-plan.ts#planPipeline'),
+  tidemark('tidemark.status-file', 'string', 'core/pipeline/run.ts#statusFilePath'),
 ];
+
+/**
+ * The `debezium.*` keys Tidemark reads (suffix after the prefix). Every other one is reported as
+ * ignored with DEBEZIUM_OTHER_REASON.
+ */
+export const DEBEZIUM_KEYS: KeySpec[] = [honoured('skipped.operations', 'string', 'core/pipeline/run.ts#runPipeline')];
+export const DEBEZIUM_OTHER_REASON = 'Tidemark does not run Debezium; of the debezium.* options it reads only debezium.skipped.operations';
+
+/** TLS: the settings core/cdc applies to every source connection (config-tls.ts, core/cdc README). */
+const TLS_READER = 'core/pipeline/config-tls.ts#readSourceTls';
+const TLS_UNSUPPORTED_REASON = 'client certificates, keystore types and passwords, and TLS protocol or cipher choices are not supported: Tidemark verifies the server with a PEM CA file (trustCertificateKeyStoreUrl) and negotiates with Node\'s defaults';
+
+/**
+ * `jdbc.properties.*`: MySQL Connector/J properties, which Flink CDC adds to its JDBC URL. Tidemark
+ * uses mysql2, so each is either mapped to a mysql2 option (`honoured`) or reported with its
+ * reason; names are matched case-insensitively, as Connector/J does.
+ */
+export const JDBC_PROPERTIES: KeySpec[] = [
+  toSource('connectTimeout', 'int', { min: 1 }),
+  ...['useSSL', 'requireSSL', 'verifyServerCertificate', 'sslMode', 'trustCertificateKeyStoreUrl'].map((k) => honoured(k, 'string', TLS_READER)),
+  ...[
+    'trustCertificateKeyStoreType', 'trustCertificateKeyStorePassword',
+    'clientCertificateKeyStoreUrl', 'clientCertificateKeyStoreType', 'clientCertificateKeyStorePassword',
+    'fallbackToSystemTrustStore', 'fallbackToSystemKeyStore', 'enabledTLSProtocols', 'enabledSslCipherSuites',
+  ].map((k) => ignored(k, 'string', TLS_UNSUPPORTED_REASON)),
+  ...['characterEncoding', 'characterSetResults', 'useUnicode', 'connectionCollation'].map((k) =>
+    ignored(k, 'string', 'Tidemark always talks utf8mb4 to the server and decodes every column by its own character set, so no character is lost'),
+  ),
+  ignored('zeroDateTimeBehavior', 'string', 'zero dates always become null in nullable columns and 1970-01-01 in NOT NULL ones (core/cdc README, Values), snapshot and binlog alike'),
+  ...['serverTimezone', 'connectionTimeZone', 'forceConnectionTimeZoneToSession', 'preserveInstants'].map((k) => ignored(k, 'string', TIME_ZONE_REASON)),
+  ignored('tinyInt1isBit', 'string', 'use treat-tinyint1-as-boolean.enabled, which Tidemark reads'),
+  ignored('socketTimeout', 'string', 'mysql2 has no read timeout; a silent binlog connection is detected by missed heartbeats (heartbeat.interval)'),
+];
+export const JDBC_OTHER_REASON = 'Tidemark reads MySQL with mysql2, not Connector/J; this property has no mysql2 counterpart that Tidemark maps (core/pipeline/README.md lists those it does)';
+
+/** `catalog.properties.*` other than type and warehouse (read as keys of their own). */
+export const CATALOG_OTHER_REASON = 'Tidemark writes a hadoop catalog in a local folder and reads only catalog.properties.type and catalog.properties.warehouse';
 
 /** Keys whose suffix is free-form and passed through as strings. */
 export const PREFIX_KEYS: Record<'source' | 'sink', string[]> = {

@@ -134,6 +134,11 @@ export function readBlock(
       continue;
     }
     if (spec!.effect === 'flink-only') ctx.issues.warn(keyLine, keyPath, 'accepted for Flink CDC; has no effect in Tidemark');
+    if (spec!.effect === 'ignored') ctx.issues.warn(keyLine, keyPath, ignoredMessage(spec!.reason));
+    if (spec!.effect === 'unsupported') {
+      ctx.issues.error(keyLine, keyPath, `${String(parsed.value)} is not supported: ${spec!.reason ?? ''}`, 'Unsupported');
+      continue;
+    }
     block.values.set(key, { value: parsed.value, line: keyLine });
   }
   for (const spec of specs) {
@@ -142,6 +147,26 @@ export function readBlock(
     }
   }
   return block;
+}
+
+export function ignoredMessage(reason: string | undefined): string {
+  return `accepted but ignored: ${reason ?? 'no reason given'}`;
+}
+
+/**
+ * Warns about every `prefix*` key of the block that Tidemark does not act on: those whose spec in
+ * `specs` (matched by suffix, case-insensitively) is `ignored`, and those without a spec
+ * (`otherReason`). Returns the honoured ones, suffix as written → value.
+ */
+export function reportPrefixed(b: Block, prefix: string, specs: KeySpec[], otherReason: string, ctx: ReadContext): Map<KeySpec, { suffix: string; value: string }> {
+  const honoured = new Map<KeySpec, { suffix: string; value: string }>();
+  for (const [suffix, value] of Object.entries(b.prefixed.get(prefix) ?? {})) {
+    const spec = specs.find((s) => s.key.toLowerCase() === suffix.toLowerCase());
+    const key = `${prefix}${suffix}`;
+    if (!spec || spec.effect === 'ignored') ctx.issues.warn(lineOfKey(b, key), `${b.path}.${key}`, ignoredMessage(spec?.reason ?? otherReason));
+    else honoured.set(spec, { suffix, value });
+  }
+  return honoured;
 }
 
 function parseOption(spec: KeySpec, text: string | null, list: string[] | null): { value: OptionValue } | { error: string } {

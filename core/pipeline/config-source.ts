@@ -1,9 +1,9 @@
 import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
-import { PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
-import { getBool, getList, getNumber, getString, lineOfKey, readBlock, type ReadContext } from './config-read';
+import { DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, JDBC_OTHER_REASON, JDBC_PROPERTIES, PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
+import { getBool, getList, getNumber, getString, lineOfKey, readBlock, reportPrefixed, type ReadContext } from './config-read';
 import type { SourceConfig, StartupOptions } from './config-types';
-import { parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
-import { readSourceTls, TLS_KEYS, verifiesCertificate } from './config-tls';
+import { parseInteger, parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
+import { readSourceTls, verifiesCertificate } from './config-tls';
 import { isTidemarkError } from '../errors';
 import { readTrustedCa } from '../cdc';
 import { compileTablePattern } from './table-pattern';
@@ -65,6 +65,8 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
   }
 
   const debezium = b.prefixed.get('debezium.') ?? {};
+  reportPrefixed(b, 'debezium.', DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, ctx);
+  const connectTimeoutMs = readConnectTimeout(b, ctx);
   let skippedOperations: SourceConfig['skippedOperations'] = ['t'];
   if (debezium['skipped.operations'] !== undefined) {
     const parsed = parseSkippedOperations(debezium['skipped.operations']);
@@ -97,7 +99,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     parseOnlineSchemaChangesEnabled: getBool(b, 'scan.parse.online.schema.changes.enabled', false),
     schemaChangeEnabled: getBool(b, 'schema-change.enabled', true),
     heartbeatIntervalMs: getNumber(b, 'heartbeat.interval', 30_000),
-    connectTimeoutMs: getNumber(b, 'connect.timeout', 30_000),
+    connectTimeoutMs,
     connectMaxRetries: getNumber(b, 'connect.max-retries', 3),
     serverTimeZone,
     metadataList,
@@ -115,14 +117,29 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
  * keys (declared in config-keys.ts, so their values are checked). The TLS settings are checked as
  * the source will use them (config-tls.ts): a CA file that cannot be used is an error here.
  */
+const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'];
+
 function readJdbcProperties(b: ReturnType<typeof readBlock>, ctx: ReadContext): Record<string, string> {
-  const props: Record<string, string> = { ...(b.prefixed.get('jdbc.properties.') ?? {}) };
-  for (const key of TLS_KEYS) {
-    const v = b.values.get(key)?.value;
-    if (v !== undefined) props[key.slice('jdbc.properties.'.length)] = String(v);
+  // Connector/J matches property names case-insensitively: known ones get their canonical name.
+  const props: Record<string, string> = {};
+  const given = new Map<string, string>();
+  for (const [suffix, value] of Object.entries(b.prefixed.get('jdbc.properties.') ?? {})) {
+    const name = JDBC_PROPERTIES.find((s) => s.key.toLowerCase() === suffix.toLowerCase())?.key ?? suffix;
+    props[name] = value;
+    given.set(name, suffix);
+  }
+  const at = (name: string) => lineOfKey(b, `jdbc.properties.${given.get(name) ?? name}`);
+  if (props.sslMode !== undefined && !SSL_MODES.includes(props.sslMode.trim().toUpperCase())) {
+    ctx.issues.error(at('sslMode'), 'source.jdbc.properties.sslMode', `expected one of ${SSL_MODES.join(', ')}, found ${JSON.stringify(props.sslMode)}`);
+    delete props.sslMode;
+  } else if (props.sslMode !== undefined) props.sslMode = props.sslMode.trim().toUpperCase();
+  for (const flagKey of ['useSSL', 'requireSSL', 'verifyServerCertificate'] as const) {
+    if (props[flagKey] !== undefined && !/^(true|false)$/i.test(props[flagKey].trim())) {
+      ctx.issues.error(at(flagKey), `source.jdbc.properties.${flagKey}`, `expected true or false, found ${JSON.stringify(props[flagKey])}`);
+      delete props[flagKey];
+    }
   }
   const tls = readSourceTls(props);
-  const at = (name: string) => lineOfKey(b, `jdbc.properties.${name}`);
   if (props.sslMode !== undefined) {
     for (const legacy of ['useSSL', 'requireSSL', 'verifyServerCertificate'] as const) {
       if (props[legacy] !== undefined) ctx.issues.warn(at(legacy), `source.jdbc.properties.${legacy}`, 'ignored: jdbc.properties.sslMode is set (as in Connector/J, the legacy keys count only without it)');
@@ -143,6 +160,28 @@ function readJdbcProperties(b: ReturnType<typeof readBlock>, ctx: ReadContext): 
     }
   }
   return props;
+}
+
+/**
+ * `connect.timeout`, else `jdbc.properties.connectTimeout` (Connector/J's milliseconds), else
+ * Flink CDC's default of 30 s. Reports every other jdbc.properties key as ignored.
+ */
+function readConnectTimeout(b: ReturnType<typeof readBlock>, ctx: ReadContext): number {
+  const jdbc = reportPrefixed(b, 'jdbc.properties.', JDBC_PROPERTIES, JDBC_OTHER_REASON, ctx);
+  const spec = JDBC_PROPERTIES.find((s) => s.key === 'connectTimeout')!;
+  const given = jdbc.get(spec);
+  if (!given) return getNumber(b, 'connect.timeout', 30_000);
+  const key = `jdbc.properties.${given.suffix}`;
+  const parsed = parseInteger(given.value, spec.min);
+  if ('error' in parsed) {
+    ctx.issues.error(lineOfKey(b, key), `source.${key}`, `${parsed.error} (milliseconds)`);
+    return 30_000;
+  }
+  if (b.values.has('connect.timeout')) {
+    ctx.issues.warn(lineOfKey(b, key), `source.${key}`, 'ignored: connect.timeout is set and wins');
+    return getNumber(b, 'connect.timeout', 30_000);
+  }
+  return parsed.value;
 }
 
 function readStartup(b: ReturnType<typeof readBlock>, ctx: ReadContext): StartupOptions {

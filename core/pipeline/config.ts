@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { isTidemarkError, TidemarkError } from '../errors';
-import { PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './config-keys';
-import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, type Block, type ReadContext } from './config-read';
+import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './config-keys';
+import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './config-read';
 import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './config-types';
 import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './config-values';
 import { readSource } from './config-source';
@@ -144,6 +144,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   // Flink CDC: lenient mode leaves out truncate and drop table unless exclude says otherwise.
   const include = expand('include.schema.changes') ?? [...SCHEMA_CHANGE_TYPES];
   const exclude = expand('exclude.schema.changes') ?? (behavior === 'lenient' ? ['drop.table', 'truncate.table'] : []);
+  reportPrefixed(b, 'catalog.properties.', [], CATALOG_OTHER_REASON, ctx);
   const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
   delete catalogProperties.type;
   delete catalogProperties.warehouse;

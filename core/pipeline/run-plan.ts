@@ -6,7 +6,7 @@ import { planRoutes, type PlanWarning, type RoutePlan } from './route';
 import { checkpointFilePath, probeOffsets } from './run';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './run-offsets';
 import { toSourceConfig } from './run-source';
-import { describeBehavior } from './sink-evolution';
+import { appliedBehavior, describeBehavior } from './sink-evolution';
 import { designTarget, outputColumnTypes, type TargetColumn } from './sink-schema';
 import { compileTransform } from './transform';
 
@@ -104,8 +104,8 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     notCaptured: plan.notCaptured,
     excluded: plan.excluded,
     warnings: captured.warnings,
-    schemaChangeBehavior: config.pipeline.schemaChangeBehavior,
-    schemaChanges: describeBehavior(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges),
+    schemaChangeBehavior: config.source.schemaChangeEnabled ? config.pipeline.schemaChangeBehavior : 'ignore (source schema-change.enabled: false)',
+    schemaChanges: describeBehavior(appliedBehavior(config), config.sink.schemaChanges),
     commitIntervalMs: config.pipeline.checkpointIntervalMs,
   };
 }

@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise';
-import { connectToSource, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../cdc';
+import { openSourceConnection, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../cdc';
 import { TidemarkError } from '../errors';
 import { readSourceTls } from './config-tls';
 import type { PipelineConfig } from './config-types';
@@ -10,9 +10,10 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
   const st = s.startup;
   let startupMode: StartupMode;
   if (st.mode === 'specific-offset') {
+    const skip = { ...(st.skipEvents > 0 ? { skipEvents: st.skipEvents } : {}), ...(st.skipRows > 0 ? { skipRows: st.skipRows } : {}) };
     startupMode = st.gtidSet !== null
-      ? { mode: 'specific-offset', gtidSet: st.gtidSet }
-      : { mode: 'specific-offset', file: st.file ?? '', pos: BigInt(st.pos ?? 4) };
+      ? { mode: 'specific-offset', gtidSet: st.gtidSet, ...skip }
+      : { mode: 'specific-offset', file: st.file ?? '', pos: BigInt(st.pos ?? 4), ...skip };
   } else if (st.mode === 'timestamp') {
     startupMode = { mode: 'timestamp', timestampMs: st.timestampMillis };
   } else {
@@ -38,6 +39,8 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     heartbeatIntervalMs: s.heartbeatIntervalMs,
     connectTimeoutMs: s.connectTimeoutMs,
     ...tlsOf(s.jdbcProperties),
+    connectMaxRetries: s.connectMaxRetries,
+    ...(s.serverTimeZone !== null ? { serverTimeZone: s.serverTimeZone } : {}),
     ...overrides,
   };
 }
@@ -54,8 +57,9 @@ function tlsOf(props: Record<string, string>): Pick<MySqlSourceConfig, 'sslMode'
  * Read-only: SHOW MASTER STATUS (SHOW BINARY LOG STATUS on MySQL ≥ 8.2, which removed the former).
  */
 export async function readBinlogEnd(config: MySqlSourceConfig): Promise<{ file: string; pos: bigint }> {
-  // The source's own connection settings (TLS included); failures name the endpoint and cause.
-  const conn = await connectToSource(config, 'read the binlog position');
+  // The source's own connection settings (TLS included), tried per connect.max-retries (this is
+  // the first connection of a fresh run); failures name the endpoint and cause.
+  const conn = await openSourceConnection(config, 'read the binlog position');
   try {
     let rows: mysql.RowDataPacket[];
     try {

@@ -10,7 +10,7 @@ import { createLocalStorage } from '../storage/local';
 import { acquirePipelineLock } from './run-lock';
 import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, resolveResumePoint, writeCheckpoint } from './run-offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
-import { planEvolution } from './sink-evolution';
+import { appliedBehavior, planEvolution } from './sink-evolution';
 import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
 import { changelogRoot, rollbackTable, evolveTarget, finishTarget, isCommitted, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, sealTarget, truncateKeys, type LakeTableState, type SealedTarget, type TargetState } from './sink-writer';
 import type { SinkCommitResult } from './sink-commit';
@@ -76,6 +76,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const statusFile = statusFilePath(config);
   const interval = config.pipeline.checkpointIntervalMs;
   const skipped = new Set(config.source.skippedOperations);
+  const behavior = appliedBehavior(config);
 
   const heartbeat = options.untilCaughtUp ? Math.min(config.source.heartbeatIntervalMs, 1000) : config.source.heartbeatIntervalMs;
   const sourceConfig = toSourceConfig(config, { heartbeatIntervalMs: heartbeat, ...options.source });
@@ -308,9 +309,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     await commitRound();
     for (const t of routed.ts) {
       const keyFromTransform = routed.sp.transformIndex !== null && config.transforms[routed.sp.transformIndex]!.primaryKeys !== null;
-      const evo = planEvolution(config.pipeline.schemaChangeBehavior, config.sink.schemaChanges, ev, { ...t, keyFromTransform });
+      const evo = planEvolution(behavior, config.sink.schemaChanges, ev, { ...t, keyFromTransform });
+      if (!config.source.schemaChangeEnabled) evo.notes = evo.notes.map((n) => n.replace('(schema.change.behavior ignore)', '(source schema-change.enabled: false)'));
       await evolveTarget(t, evo.changes, env);
-      const truncate = ev.changes.some((c) => c.kind === 'truncate-table') && !skipped.has('t') && config.sink.schemaChanges.includes('truncate.table') && !['ignore', 'exception'].includes(config.pipeline.schemaChangeBehavior);
+      const truncate = ev.changes.some((c) => c.kind === 'truncate-table') && !skipped.has('t') && config.sink.schemaChanges.includes('truncate.table') && !['ignore', 'exception'].includes(behavior);
       if (truncate && !committedIn(t, ev.offset, id, false)) {
         for (const key of await truncateKeys(t, ev.table, plan.targets.find((x) => `${x.target.db}.${x.target.table}` === t.id)!.sources.length === 1)) t.buffer.delete(key);
       }

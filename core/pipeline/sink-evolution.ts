@@ -1,7 +1,7 @@
 import type { SchemaChange as SourceChange, SchemaChangeEvent } from '../cdc';
 import { TidemarkError } from '../errors';
 import type { SchemaChange as LakeChange } from '../lake/write';
-import type { SchemaChangeBehavior, SchemaChangeType } from './config-types';
+import type { PipelineConfig, SchemaChangeBehavior, SchemaChangeType } from './config-types';
 import { icebergTypeName, type TargetColumn } from './sink-schema';
 
 /**
@@ -48,6 +48,16 @@ function canWiden(fromType: string, toType: string): boolean {
   const a = /^decimal\((\d+),(\d+)\)$/.exec(from);
   const b = /^decimal\((\d+),(\d+)\)$/.exec(to);
   return Boolean(a && b && a[2] === b[2] && Number(b[1]) >= Number(a[1]));
+}
+
+/**
+ * The behavior schema changes get: `ignore` when the source sends none (`schema-change.enabled:
+ * false`, a Flink CDC source option: its sink then never sees a schema change, and the target keeps
+ * its schema), else `schema.change.behavior`. Created tables still get their target, as Flink CDC
+ * still sends a table's CreateTableEvent before its first rows.
+ */
+export function appliedBehavior(config: PipelineConfig): SchemaChangeBehavior {
+  return config.source.schemaChangeEnabled ? config.pipeline.schemaChangeBehavior : 'ignore';
 }
 
 export function planEvolution(

@@ -29,7 +29,7 @@ export const BAD_INPUT_ROWS: BadInputRow[] = [
   { area: 'pipeline', input: 'a sink other than Iceberg', code: 'Unsupported', message: 'p.yaml:9: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon comes later)' },
   { area: 'pipeline', input: 'sharded tables merged on a colliding key', code: 'warning', message: 'ods.orders merges app.order_0, app.order_1 on key (id): rows with equal keys in different shards overwrite each other; add tidemark.key.shard-columns: __table_name__ to route[0]' },
   { area: 'source', input: 'wrong password', code: 'InvalidInput', message: 'preflight: access denied for cdc@127.0.0.1:{port}: wrong username or password' },
-  { area: 'source', input: 'unreachable server', code: 'SourceUnavailable', message: 'preflight: cannot reach 127.0.0.1:1 as cdc (ECONNREFUSED)' },
+  { area: 'source', input: 'unreachable server', code: 'SourceUnavailable', message: 'preflight: cannot reach 127.0.0.1:1 as cdc (ECONNREFUSED) (3 attempts, connect.max-retries 3)' },
   { area: 'source', input: 'missing privilege', code: 'check', message: "privileges: weak@127.0.0.1:{port} lacks REPLICATION SLAVE, BINLOG MONITOR ON *.*; GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'weak'@'…'" },
   { area: 'source', input: 'table without a primary key', code: 'check', message: 'primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on app.nokey' },
   { area: 'source', input: 'table regex matching nothing', code: 'check', message: 'tables: no table on 127.0.0.1:{port} matches zzz\\..*' },

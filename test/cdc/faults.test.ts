@@ -104,7 +104,7 @@ describe('faults (private MariaDB)', () => {
     const port = await findFreePort();
     const away = createMySqlSource(sourceConfig(server.db, { port }));
     await expect(away.start().next()).rejects.toThrowError(
-      expect.objectContaining({ code: 'SourceUnavailable', message: `source start: cannot reach 127.0.0.1:${port} as cdc (ECONNREFUSED)` }),
+      expect.objectContaining({ code: 'SourceUnavailable', message: `source start: cannot reach 127.0.0.1:${port} as cdc (ECONNREFUSED) (3 attempts, connect.max-retries 3)` }),
     );
 
     await server.root.query("CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weak-pw'; GRANT SELECT ON *.* TO 'weak'@'127.0.0.1'");

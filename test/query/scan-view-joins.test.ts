@@ -72,7 +72,7 @@ describe('merge-on-read joins', () => {
           } else if (o.kind === 'delete') {
             await applyRowDelta(root, { deleteKeys: o.ids.map((id) => ({ id: BigInt(id) })) });
             o.ids.forEach((id) => live.delete(id));
-          } else {
+          } else if (o.kind === 'position') {
             const plan = await planScan(storage, root);
             if (plan.files.length === 0) continue;
             const f = plan.files[o.pick % plan.files.length]!;
