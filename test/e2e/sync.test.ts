@@ -103,7 +103,20 @@ describe('sync manager (browser mode, private MariaDB)', () => {
 
   it('runs until caught up, shows progress, and the new table opens in the explorer', async () => {
     await page.getByRole('button', { name: 'Run until caught up' }).click();
+    // The whole run happens while the Explorer screen is shown (the Sync screen unmounted): its
+    // events and progress must still reach the Sync screen.
+    await page.getByRole('tab', { name: 'Explorer' }).click();
+    const status = () =>
+      page.evaluate(async () => {
+        const r = await fetch('/api/call/sync.status', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'shop' }) });
+        const reply = (await r.json()) as { ok: boolean; value: { phase: string; tables: { rowsCommitted: number }[] } | null };
+        return reply.ok && reply.value ? `${reply.value.phase} ${reply.value.tables.reduce((n, t) => n + t.rowsCommitted, 0)}` : 'none';
+      });
+    await expect.poll(status, { timeout: 60_000 }).toBe('stopped 4');
+    await page.getByRole('tab', { name: 'Sync' }).click();
     await expect.poll(() => page.getByTestId('sync-phase').textContent(), { timeout: 60_000 }).toBe('stopped');
+    const events = page.getByRole('region', { name: 'Events' });
+    await expect.poll(() => events.textContent()).toMatch(/stopped/);
     const tables = page.getByRole('table', { name: 'Tables in sync' });
     await expect.poll(() => tables.textContent()).toMatch(/shop\.items/);
     await page.screenshot({ path: join(SHOTS, 'sync-progress.png') });

@@ -1,5 +1,4 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { client } from '../../api/client';
 import { useStore } from '../../store';
 import { PipelineEditor } from './PipelineEditor';
 import { PipelineForm } from './PipelineForm';
@@ -43,14 +42,9 @@ export function SyncView() {
   const [newName, setNewName] = useState('');
   const [showForm, setShowForm] = useState(false);
 
+  // Progress and events are subscribed for the whole app (App.tsx), not here: this view unmounts.
   useEffect(() => {
     void useStore.getState().loadPipelines();
-    const offProgress = client.on('sync.progress', (p) => useStore.getState().onSyncProgress(p));
-    const offEvent = client.on('sync.event', (e) => useStore.getState().onSyncEvent(e));
-    return () => {
-      offProgress();
-      offEvent();
-    };
   }, []);
 
   const create = (e: FormEvent) => {
