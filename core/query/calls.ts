@@ -68,12 +68,18 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   return {
     'query.page': async ({ path, version, ...req }) => {
       const e = await deps.engine();
-      // Unsorted, unfiltered pages of a version without deletes come from the files holding them.
+      // Unsorted, unfiltered pages come from the row groups holding them, whatever the deletes.
       if ((await formatOf(abs(path))) === 'iceberg') {
         const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
         if (page) return page;
       }
       return readPage(e, await pageSource(abs(path), version), req);
+    },
+    'query.count': async ({ path, version }) => {
+      const e = await deps.engine();
+      if ((await formatOf(abs(path))) === 'iceberg') return { rows: await e.count(abs(path), version ?? {}) };
+      const page = await readPage(e, await pageSource(abs(path), version), { offset: 0, limit: 0, sort: [], filters: [] });
+      return { rows: page.totalRows };
     },
     'query.sql': async ({ warehouse, sql, limit }) => runSql(await deps.engine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
