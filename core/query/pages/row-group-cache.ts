@@ -88,15 +88,17 @@ export class RowGroupCache {
       }
     }
     this.stats.hits += names.length - missing.length;
-    const out = new Map<string, ColumnChunks>();
-    for (const name of names) {
+    // Take every promise before the first await: settling one read may evict another entry.
+    const pending = names.map((name) => {
       const key = keyOf(name);
       const p = this.columns.get(key)!;
       // Most recently used last: Map order is the eviction order.
       this.columns.delete(key);
       this.columns.set(key, p);
-      out.set(name, await p);
-    }
+      return [name, p] as const;
+    });
+    const out = new Map<string, ColumnChunks>();
+    for (const [name, p] of pending) out.set(name, await p);
     return out;
   }
 
