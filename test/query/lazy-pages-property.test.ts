@@ -1,7 +1,7 @@
 /**
  * Lazy grid pages and counts (core/query/pages) equal the reference reader (core/lake scanRows) on
- * generated tables: appends written with tiny row groups (so windows start and end inside row
- * groups and skip whole ones), equality deletes and upserts (global, by the identifier), and
+ * generated tables: appends written with tiny row groups and pages (so windows start and end
+ * inside row groups and pages, skip whole ones, and read pages through the offset index), equality deletes and upserts (global, by the identifier), and
  * position deletes of random rows of random data files, over several commits; every snapshot is
  * checked at random offsets and limits, with a roomy cache and with one so small that every read
  * evicts.
@@ -31,11 +31,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Appends rows as one data file whose row groups hold `groupRows` rows each. */
-async function appendInRowGroups(root: string, rows: Record<string, unknown>[], groupRows: number, name: string) {
+/**
+ * Appends rows as one data file whose row groups hold `groupRows` rows each, in data pages of about
+ * `pageRows` rows (so that windows read some pages of a row group through its offset index).
+ */
+async function appendInRowGroups(root: string, rows: Record<string, unknown>[], groupRows: number, pageRows: number, name: string) {
   const table = await loadTable(storage, root);
   const arrow = rowsToArrow(currentSchema(table.metadata), rows);
-  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setMaxRowGroupSize(groupRows).build();
+  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setMaxRowGroupSize(groupRows).setWriteBatchSize(pageRows).setDataPageSizeLimit(1).build();
   const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(arrow, 'stream')), props);
   const path = join(root, 'data', `${name}.parquet`);
   await writeFile(path, bytes);
@@ -49,14 +52,14 @@ async function appendInRowGroups(root: string, rows: Record<string, unknown>[], 
 }
 
 type Op =
-  | { kind: 'append'; ids: number[]; groupRows: number }
+  | { kind: 'append'; ids: number[]; groupRows: number; pageRows: number }
   | { kind: 'upsert'; ids: number[] }
   | { kind: 'delete'; ids: number[] }
   | { kind: 'position'; picks: number[] };
 
 const ids = fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 14 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('append' as const), ids, groupRows: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('append' as const), ids, groupRows: fc.integer({ min: 1, max: 12 }), pageRows: fc.integer({ min: 1, max: 3 }) }) },
   fc.record({ kind: fc.constant('upsert' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }) }),
   fc.record({ kind: fc.constant('delete' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }) }),
   fc.record({ kind: fc.constant('position' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }) }),
@@ -79,7 +82,7 @@ describe('lazy grid pages (property)', () => {
         for (const o of ops) {
           if (o.kind === 'append') {
             // Keys may repeat (within and across files): an equality delete removes every older copy.
-            await appendInRowGroups(root, o.ids.map((id, i) => ({ id: BigInt(id), v: i % 3 === 0 ? null : `a${file}.${i}`, n: i })), o.groupRows, `f${file++}`);
+            await appendInRowGroups(root, o.ids.map((id, i) => ({ id: BigInt(id), v: i % 3 === 0 ? null : `a${file}.${i}`, n: i })), o.groupRows, o.pageRows, `f${file++}`);
           } else if (o.kind === 'upsert') {
             await applyRowDelta(root, { upserts: o.ids.map((id) => ({ id: BigInt(id), v: `u${id}`, n: -id })) }, { env });
           } else if (o.kind === 'delete') {

@@ -117,7 +117,7 @@ async function readWhole(cache: RowGroupCache, f: PlannedFile, what: string, wan
   // Files from writers that omit field ids (some delete files) are matched by name.
   const names = want.map((w) => file.columns.byFieldId.get(w.id) ?? (file.columns.names.includes(w.fallback) ? w.fallback : null));
   const present = [...new Set(names.filter((n): n is string => n !== null))];
-  const columns = want.map(() => ({ chunks: [] as Data[], bytes: 0 }));
+  const columns = want.map(() => ({ chunks: [] as Data[], bytes: 0, rowStart: 0 }));
   let rows = 0;
   for (let g = 0; g < file.footer.rowGroups.length; g++) {
     rows += file.footer.rowGroups[g]!.numRows;

@@ -14,10 +14,12 @@ export const DEFAULT_ROW_GROUP_CACHE_BYTES = 256 * 1024 * 1024;
 /** Opened files (footers) kept; a footer is a few KiB. */
 const MAX_OPEN_FILES = 4096;
 
-/** One decoded column of one row group: Arrow chunks in row order. */
+/** One decoded column of (part of) one row group: Arrow chunks in row order from row `rowStart`. */
 export interface ColumnChunks {
   chunks: Data[];
   bytes: number;
+  /** The row of the row group that the first chunk starts at (0 for a whole chunk read). */
+  rowStart: number;
 }
 
 export interface RowGroupCacheStats {
@@ -73,7 +75,7 @@ export class RowGroupCache {
         return new Map(
           missing.map((name) => {
             const chunks: Data[] = [...(table.getChild(name)?.data ?? [])];
-            return [name, { chunks, bytes: chunks.reduce((n, d) => n + d.byteLength, 0) }] as const;
+            return [name, { chunks, bytes: chunks.reduce((n, d) => n + d.byteLength, 0), rowStart: 0 }] as const;
           }),
         );
       })();
@@ -97,6 +99,49 @@ export class RowGroupCache {
       this.columns.set(key, p);
       return [name, p] as const;
     });
+    const out = new Map<string, ColumnChunks>();
+    for (const [name, p] of pending) out.set(name, await p);
+    return out;
+  }
+
+  /**
+   * Rows [from, to) (at least) of the named columns of row group `rowGroup`: a column held whole is
+   * served from memory; the others are read page by page where the file allows (readPageIpc), else
+   * whole. Page reads are cached by the rows asked for (a page shown again costs nothing).
+   */
+  async readRows(file: RangedParquetFile, rowGroup: number, names: string[], from: number, to: number): Promise<Map<string, ColumnChunks>> {
+    const base = `${file.path}\u0000${file.size}\u0000${rowGroup}\u0000`;
+    const pageKey = (name: string) => `${base}${name}\u0000${from}-${to}`;
+    const held = (name: string) => this.columns.get(`${base}${name}`) ?? this.columns.get(pageKey(name));
+    const missing = names.filter((n) => !held(n));
+    if (missing.length > 0) {
+      const batch = (async () => {
+        const { parts, whole } = await file.readPageIpc(missing, rowGroup, from, to);
+        const out = new Map<string, ColumnChunks>();
+        for (const part of parts) {
+          const table = tableFromIPC(part.ipc);
+          for (const name of part.columns) {
+            const chunks: Data[] = [...(table.getChild(name)?.data ?? [])];
+            out.set(name, { chunks, bytes: chunks.reduce((n, d) => n + d.byteLength, 0), rowStart: part.rowStart });
+          }
+        }
+        this.stats.decoded += parts.reduce((n, p) => n + p.columns.length, 0);
+        if (whole.length > 0) for (const [name, c] of await this.read(file, rowGroup, whole)) out.set(name, c);
+        return out;
+      })();
+      for (const name of missing) {
+        const key = pageKey(name);
+        const p = batch.then((m) => m.get(name)!);
+        this.columns.set(key, p);
+        p.then(
+          (c) => this.settle(key, c.bytes),
+          () => this.columns.delete(key),
+        );
+      }
+    }
+    this.stats.hits += names.length - missing.length;
+    // Take every promise before the first await: settling one read may evict another entry.
+    const pending = names.map((name) => [name, held(name)!] as const);
     const out = new Map<string, ColumnChunks>();
     for (const [name, p] of pending) out.set(name, await p);
     return out;

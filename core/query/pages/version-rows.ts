@@ -223,7 +223,7 @@ export class VersionRows {
   private async readColumns(f: PlannedDataFile, g: number, fields: NestedField[], from: number, to: number): Promise<unknown[][]> {
     const file = await this.open(f);
     const names = fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
-    const read = await this.cache.read(file, g, [...new Set(names.filter((n): n is string => n !== null))]);
+    const read = await this.cache.readRows(file, g, [...new Set(names.filter((n): n is string => n !== null))], from, to);
     const spec = this.plan.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
     return fields.map((field, k) => {
       const n = names[k] ?? null;
@@ -232,7 +232,8 @@ export class VersionRows {
         const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
         return new Array<unknown>(to - from).fill(pi >= 0 ? f.partition[pi] : (field.initialDefault ?? null));
       }
-      return sliceChunks(read.get(n)!, from, to).flatMap((d) => convertArrowData(d, field.type, `${f.path}: ${field.name}`));
+      const column = read.get(n)!;
+      return sliceChunks(column, from - column.rowStart, to - column.rowStart).flatMap((d) => convertArrowData(d, field.type, `${f.path}: ${field.name}`));
     });
   }
 }
