@@ -11,6 +11,8 @@ import type { StoragePort } from '../../storage';
 
 /** Default bound on the bytes of decoded columns kept (Arrow buffers). */
 export const DEFAULT_ROW_GROUP_CACHE_BYTES = 256 * 1024 * 1024;
+/** Rows per decoded Arrow batch: few batches per row group, so per-batch costs vanish. */
+const BATCH_ROWS = 1 << 20;
 /** Opened files (footers) kept; a footer is a few KiB. */
 const MAX_OPEN_FILES = 4096;
 
@@ -70,7 +72,7 @@ export class RowGroupCache {
     const missing = names.filter((n) => !this.columns.has(keyOf(n)));
     if (missing.length > 0) {
       const batch = (async () => {
-        const table = tableFromIPC(await file.readIpc(missing, [rowGroup]));
+        const table = tableFromIPC(await file.readIpc(missing, [rowGroup], BATCH_ROWS));
         this.stats.decoded += missing.length;
         return new Map(
           missing.map((name) => {

@@ -14,7 +14,7 @@ import { convertArrowData } from '../../lake/arrow-values';
 import { FILE_CONTENT, type NestedField } from '../../lake/model';
 import type { PlannedDataFile, ScanPlan } from '../../lake/scan-plan';
 import type { RangedParquetFile } from '../parquet';
-import { columnKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
+import { columnKeys, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 
 /** One row group of a data file: its rows, and which are live (null: all of them). */
@@ -161,18 +161,25 @@ export class VersionRows {
             if (group.global.size === 0 && !scoped) continue;
             const names = group.fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
             const read = await this.cache.read(file, g, names.filter((n): n is string => n !== null));
-            const columns = group.fields.map((field, k) => {
-              const n = names[k] ?? null;
-              if (n !== null) return columnKeys(read.get(n)!.chunks, field, `${f.path}: ${field.name}`);
-              // A key column the file lacks reads as its identity partition value or initial-default.
-              const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
-              return new Array<unknown>(rg.numRows).fill(normalizeKey(pi >= 0 ? f.partition[pi] : (field.initialDefault ?? null)));
-            });
-            const keys = tupleKeys(columns, rg.numRows);
+            // One integer key column: a typed array and a binary search per row, no boxing.
+            const ints = group.integer && names[0] !== null && names.length === 1 ? integerKeys(read.get(names[0]!)!.chunks, group.fields[0]!) : null;
+            const keys: ArrayLike<unknown> =
+              ints ??
+              tupleKeys(
+                group.fields.map((field, k) => {
+                  const n = names[k] ?? null;
+                  if (n !== null) return columnKeys(read.get(n)!.chunks, field, `${f.path}: ${field.name}`);
+                  // A key column the file lacks reads as its identity partition value or initial-default.
+                  const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
+                  return new Array<unknown>(rg.numRows).fill(normalizeKey(pi >= 0 ? f.partition[pi] : (field.initialDefault ?? null)));
+                }),
+                rg.numRows,
+              );
+            const global = group.global.size > 0 ? group.global : null;
             for (let i = 0; i < rg.numRows; i++) {
               if (!mask[i]) continue;
               const k = keys[i];
-              if ((group.global.get(k) ?? -1) > seq || (scoped && (scoped.get(k) ?? -1) > seq)) mask[i] = 0;
+              if ((global && (global.get(k) ?? -1) > seq) || (scoped && (scoped.get(k) ?? -1) > seq)) mask[i] = 0;
             }
           }
         }
