@@ -142,9 +142,19 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const out: Record<string, number | string>[] = [];
   try {
-    // Engine warm: DuckDB-wasm started, parquet-wasm and the read path exercised on a small table.
-    await engine.window(lakes.warmup, {}, 0, 100);
-    await engine.count(lakes.warmup);
+    // Engine warm: DuckDB-wasm started, parquet-wasm and the read paths (with and without deletes)
+    // exercised on small tables, as after the first table a user opens.
+    const warmDeletes = join(lakesDir(n), 'warmup-deletes');
+    if (!existsSync(join(warmDeletes, 'metadata'))) {
+      await createTable(warmDeletes, { columns: COLUMNS, identifierColumns: ['id'] });
+      await appendArrow(warmDeletes, batchOf(idsOf(0, 1000, () => true)));
+      await applyColumnDelta(warmDeletes, { deleteKeys: { length: 50, columns: { id: Array.from({ length: 50 }, (_, i) => BigInt(i * 20 + 7)) } } });
+    }
+    for (const warm of [lakes.warmup, warmDeletes]) {
+      await engine.window(warm, {}, 0, 100);
+      await engine.window(warm, {}, 600, 100);
+      await engine.count(warm);
+    }
     const figures: Record<string, Record<string, number | string>> = {};
     for (const [label, root] of [['equality deletes', lakes.mor], ['compacted twin', lakes.twin]] as const) {
       const table = await loadTable(storage, root);
