@@ -1,5 +1,7 @@
 import { TidemarkError } from '../../core/errors';
-import { countRows, scanRows } from '../../core/lake';
+import * as parquet from 'parquet-wasm';
+import { scanRows } from '../../core/lake';
+import { createLazyReader } from '../../core/query/pages/reader';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { formatCsv } from '../../core/query/export';
@@ -46,6 +48,9 @@ export const countCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs('count', argv, { ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
     const root = tableArg(positionals[0]);
     const sel = parseSelector('count', values);
-    io.out(String((await isPaimonRoot(root)) ? await countPaimonRows(createLocalStorage(), root, paimonSelectorOf(sel)) : await countRows(createLocalStorage(), root, sel)));
+    const storage = createLocalStorage();
+    // Iceberg: manifests when no delete applies; else positions and equality key columns only (no DuckDB).
+    const n = (await isPaimonRoot(root)) ? await countPaimonRows(storage, root, paimonSelectorOf(sel)) : await createLazyReader({ parquet, storage }).count(root, sel);
+    io.out(String(n));
   },
 };

@@ -49,6 +49,7 @@ export const callInputs = {
       filters: z.array(z.object({ column: z.string(), op: z.enum(FILTER_OPS), value: z.string().optional() }).strict()).default([]),
     })
     .strict(),
+  'query.count': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
   'query.sql': z.object({ warehouse: z.string().min(1), sql: z.string().min(1, 'expected SQL'), limit: z.number().int().min(1).max(100_000).default(10_000) }).strict(),
   'query.schemaDiff': z.object({ path: tablePath, from: diffVersion, to: diffVersion }).strict(),
   'query.rowDiff': z.object({ path: tablePath, from: wireBigint, to: wireBigint, key: z.array(z.string()).optional(), limit: z.number().int().min(0).max(10_000).default(200) }).strict(),
@@ -193,8 +194,16 @@ export interface ColumnInfo {
 export interface ResultPage {
   columns: ColumnInfo[];
   rows: unknown[][];
-  /** All rows matching the filters (not only this page). */
+  /**
+   * All rows matching the filters (not only this page). While `totalPending`, an upper bound: the
+   * version's records before deletes.
+   */
   totalRows: number;
+  /**
+   * True when deletes apply to the version and its exact live count is still unknown: the page did
+   * not wait for it; `query.count` answers it (the grid shows "counting…" meanwhile).
+   */
+  totalPending: boolean;
   offset: number;
   snapshotId: bigint | null;
 }
@@ -248,6 +257,8 @@ export interface CallOutputs {
   'lake.schema': SchemaInfo;
   'lake.files': FileEntry[];
   'query.page': ResultPage;
+  /** Exact live rows of a table version. */
+  'query.count': { rows: number };
   'query.sql': SqlResult;
   'query.schemaDiff': import('../query/schema-diff').SchemaDiff;
   'query.rowDiff': import('../query/row-diff').RowDiff;

@@ -12,6 +12,7 @@ import { loadTable, type SnapshotSelector } from '../lake/table';
 import { requireTableFormat, type TableFormat } from '../lake/warehouse';
 import type { StoragePort } from '../storage';
 import { readColumnStats } from './column-stats';
+import { withTable } from './errors';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { readKeyHistory } from './key-history';
@@ -65,16 +66,33 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
     return (await formatOf(path)) === 'paimon' ? paimonPageSource(e, path, version) : icebergPageSource(e, path, version);
   };
 
+  /** Runs a call on one table; its errors say which table (and snapshot) failed. */
+  const onTable = async <T>(action: string, path: string, version: SnapshotSelector | undefined, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (e) {
+      throw withTable(e, action, abs(path), version?.snapshotId ?? version?.ref ?? null);
+    }
+  };
+
   return {
-    'query.page': async ({ path, version, ...req }) => {
-      const e = await deps.engine();
-      // Unsorted, unfiltered pages of a version without deletes come from the files holding them.
-      if ((await formatOf(abs(path))) === 'iceberg') {
-        const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
-        if (page) return page;
-      }
-      return readPage(e, await pageSource(abs(path), version), req);
-    },
+    'query.page': ({ path, version, ...req }) =>
+      onTable('read', path, version, async () => {
+        const e = await deps.engine();
+        // Unsorted, unfiltered pages come from the row groups holding them, whatever the deletes.
+        if ((await formatOf(abs(path))) === 'iceberg') {
+          const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
+          if (page) return page;
+        }
+        return readPage(e, await pageSource(abs(path), version), req);
+      }),
+    'query.count': ({ path, version }) =>
+      onTable('count the rows of', path, version, async () => {
+        const e = await deps.engine();
+        if ((await formatOf(abs(path))) === 'iceberg') return { rows: await e.count(abs(path), version ?? {}) };
+        const page = await readPage(e, await pageSource(abs(path), version), { offset: 0, limit: 0, sort: [], filters: [] });
+        return { rows: page.totalRows };
+      }),
     'query.sql': async ({ warehouse, sql, limit }) => runSql(await deps.engine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
       if ((await formatOf(abs(path))) === 'paimon') {
@@ -93,14 +111,15 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
       const e = await deps.engine();
       return readKeyHistory(e, await openTableSource(e, abs(path)), key);
     },
-    'query.stats': async ({ path, version }) => {
-      const e = await deps.engine();
-      if ((await formatOf(abs(path))) === 'paimon') {
-        const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
-        return readColumnStats(e, { relation: source.relation, columns: schema.fields });
-      }
-      const { view, columns } = await e.registerView(abs(path), version ?? {});
-      return readColumnStats(e, { relation: quoteIdent(view), columns });
-    },
+    'query.stats': ({ path, version }) =>
+      onTable('compute column statistics of', path, version, async () => {
+        const e = await deps.engine();
+        if ((await formatOf(abs(path))) === 'paimon') {
+          const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
+          return readColumnStats(e, { relation: source.relation, columns: schema.fields });
+        }
+        const { view, columns } = await e.registerView(abs(path), version ?? {});
+        return readColumnStats(e, { relation: quoteIdent(view), columns });
+      }),
   };
 }

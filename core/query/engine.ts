@@ -12,6 +12,8 @@ import type { ParquetApi } from './parquet';
 import type { ScanFilter } from '../lake/scan-filter';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './memory-budget';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
+import { createLazyReader, type LazyReader } from './pages/reader';
+import type { SnapshotSelector } from '../lake/table';
 
 export interface QueryEngineDeps {
   session: SqlSession;
@@ -21,6 +23,8 @@ export interface QueryEngineDeps {
   onLoadProgress?(progress: LoadProgress): void;
   /** Memory a console query's table data may take (default DEFAULT_MEMORY_BUDGET_BYTES, 1.5 GiB). */
   memoryBudgetBytes?: number;
+  /** Bound on decoded row-group columns the lazy grid reader keeps, in bytes. */
+  rowGroupCacheBytes?: number;
 }
 
 export interface ViewOptions extends PlanOptions {
@@ -70,17 +74,21 @@ export interface QueryEngine {
   loadTable(root: string): Promise<LoadedTable>;
   /** Plans a table at a snapshot and registers it as a merge-on-read view (cached per version). */
   registerView(table: string | LoadedTable, options?: ViewOptions): Promise<RegisteredView>;
-  /** Live row count at a snapshot (merge-on-read). */
+  /**
+   * Live row count at a snapshot: from the manifests when no delete applies, else from positions
+   * and equality key columns only (never a merged version); with a filter, by merge-on-read.
+   */
   count(table: string | LoadedTable, options?: PlanOptions): Promise<number>;
   /** Rows at a snapshot, in file order, paged. */
   scan(table: string | LoadedTable, options?: ScanQueryOptions): Promise<ScanPage>;
   /**
-   * Rows [offset, offset + limit) of a version in file order, loading only the data files that hold
-   * them; null when the version has delete files (then a file's live rows are known only after the
-   * merge, so the whole version is materialized instead). Opening a 10M-row table shows its first
-   * rows after one file, not all of them.
+   * Live rows [offset, offset + limit) of a version in file order, reading only the row groups
+   * that hold them, only the asked columns, and only the deletes that apply to them (the grid's
+   * unsorted pages). The exact total may still be pending when deletes apply: see `count`.
    */
-  window(table: string | LoadedTable, options: ViewOptions, offset: number, limit: number): Promise<VersionWindow | null>;
+  window(table: string | LoadedTable, options: SnapshotSelector & { columns?: string[] }, offset: number, limit: number): Promise<VersionWindow>;
+  /** The lazy reader behind `window` and `count` (its caches are the engine's). */
+  readonly lazy: LazyReader;
   /** Runs SQL as is (views registered before are visible). */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
@@ -89,14 +97,22 @@ export interface QueryEngine {
 export interface VersionWindow {
   columns: NestedField[];
   rows: unknown[][];
-  /** Rows in the version (exact: no deletes). */
+  /** Live rows in the version; while `totalPending`, the records before deletes (an upper bound). */
   totalRows: number;
+  /** True when deletes apply and the exact count is not known yet. */
+  totalPending: boolean;
   plan: ScanPlan;
 }
 
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   const loader = new FileLoader(deps.session, deps.parquet, deps.storage);
   const views = new Map<string, Promise<RegisteredView>>();
+  const lazyReader = createLazyReader({
+    parquet: deps.parquet,
+    storage: deps.storage,
+    plan: (loaded, selector) => cachedPlan(loaded, selector),
+    cacheBytes: deps.rowGroupCacheBytes,
+  });
   /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
   const lazyKeys = new Set<string>();
   // Metadata files are immutable, so a plan is fixed by (metadata file, selector): paging through a
@@ -168,6 +184,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,
     async count(table, options = {}) {
+      if (!options.filter) return lazyReader.count(table, options);
       const { view } = await registerView(table, { ...options, columns: [] });
       const r = await deps.session.query(`SELECT count(*) AS n FROM ${quoteIdent(view)}`);
       return Number(r.rows[0]![0]);
@@ -180,28 +197,8 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       const r = await deps.session.query(sql);
       return { columns, rows: r.rows };
     },
-    async window(table, options, offset, limit) {
-      const { plan } = await versionPlan(table, options);
-      if (plan.files.some((f) => f.deletes.length > 0)) return null;
-      const totalRows = plan.files.reduce((n, f) => n + f.recordCount, 0);
-      const rows: unknown[][] = [];
-      // The version's columns (the same for each file's view below).
-      const { columns } = await buildScanView(loader, { ...plan, files: [] }, options.columns);
-      let first = 0; // position of the current file's first row in the version
-      for (const file of plan.files) {
-        const end = first + file.recordCount;
-        if (end > offset && first < offset + limit && rows.length < limit) {
-          // One file's view keeps its insertion order (a single table scan).
-          const built = await buildScanView(loader, { ...plan, files: [file] }, options.columns);
-          const from = Math.max(0, offset - first);
-          const r = await deps.session.query(`${built.sql} LIMIT ${limit - rows.length} OFFSET ${from}`);
-          rows.push(...r.rows);
-        }
-        first = end;
-        if (first >= offset + limit) break;
-      }
-      return { columns, rows, totalRows, plan };
-    },
+    window: (table, options, offset, limit) => lazyReader.window(table, options, offset, limit, options.columns),
+    lazy: lazyReader,
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),
   };

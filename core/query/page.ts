@@ -37,17 +37,17 @@ export async function icebergPageSource(engine: QueryEngine, path: string, versi
 }
 
 /**
- * A page read straight from the data files holding it (no sort, no filter, no delete files), or
- * null when the whole version must be merged first.
+ * An unsorted, unfiltered page read lazily from the row groups holding it (engine.window), or null
+ * when a sort or filter asks for the merged version.
  */
 export async function readIcebergWindow(engine: QueryEngine, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage | null> {
   if (req.sort.length > 0 || req.filters.length > 0) return null;
   const w = await engine.window(path, version, req.offset, req.limit);
-  if (!w) return null;
   return {
     columns: w.columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
     rows: w.rows,
     totalRows: w.totalRows,
+    totalPending: w.totalPending,
     offset: req.offset,
     snapshotId: w.plan.snapshot?.snapshotId ?? null,
   };
@@ -80,6 +80,7 @@ export async function readPage(engine: QueryEngine, source: PageSource, req: Omi
     columns: columns.map((c) => ({ name: c.name, type: c.type })),
     rows: rows.rows,
     totalRows: Number(total.rows[0]![0]),
+    totalPending: false,
     offset: req.offset,
     snapshotId: source.snapshotId,
   };

@@ -312,3 +312,112 @@ export function checkFilePages(footer: ParquetFooter, file: Uint8Array): void {
     rg.ranges.forEach((r, j) => checkChunkPages(file.subarray(r.start, r.start + r.length), footer.path, `row group ${i}, column ${j}`)),
   );
 }
+
+/** A column's pages that cover some rows of a row group: where they are and which rows they hold. */
+export interface PageSpan {
+  /** The top-level column (a flat, non-repeated leaf). */
+  column: string;
+  /** The dictionary page's bytes (null without one), then the data pages' bytes, in the file. */
+  dictionary: ChunkRange | null;
+  pages: ChunkRange;
+  /** Rows [rowStart, rowEnd) of the row group that the pages hold. */
+  rowStart: number;
+  rowEnd: number;
+}
+
+/**
+ * Where the offset index (page locations) of each named column of a row group is, or null for a
+ * column that has none or is not a flat leaf (then it is read by whole chunk). Spec: parquet-format
+ * PageIndex.md — ColumnChunk.offset_index_offset (4) and offset_index_length (5).
+ */
+export function offsetIndexRanges(footer: ParquetFooter, rowGroup: number, columns: string[]): (ChunkRange | null)[] {
+  const rg = footer.rowGroups[rowGroup] ?? bad(footer.path, `no row group ${rowGroup}`);
+  const elements = asList(field(footer.meta, 2))!.items as TStruct[];
+  return columns.map((name) => {
+    const col = footer.columns.find((c) => c.name === name);
+    if (!col || col.leaves !== 1 || col.physicalType === null) return null;
+    // A top-level REPEATED leaf (legacy lists) holds several values per row: its pages count values.
+    const element = elements.find((e) => { const n = field(e, 4); return n instanceof Uint8Array && text.decode(n) === name; });
+    if (!element || field(element, 3) === 2) return null;
+    const chunk = rg.chunks[col.firstLeaf]!;
+    const start = asInt(field(chunk, 4));
+    const length = asInt(field(chunk, 5));
+    return start === undefined || length === undefined ? null : { start, length };
+  });
+}
+
+/**
+ * The pages of a column chunk covering rows [from, to) of its row group, from its offset index
+ * bytes (OffsetIndex: 1 = list<PageLocation{1 offset, 2 compressed_page_size, 3 first_row_index}>).
+ */
+export function pageSpan(footer: ParquetFooter, rowGroup: number, column: string, offsetIndex: Uint8Array, from: number, to: number): PageSpan {
+  const path = footer.path;
+  const rg = footer.rowGroups[rowGroup]!;
+  const col = footer.columns.find((c) => c.name === column)!;
+  const range = rg.ranges[col.firstLeaf]!;
+  const locations = (asList(field(decodeStruct(offsetIndex, path), 1))?.items ?? []).map((v) => {
+    const s = asStruct(v) ?? bad(path, `offset index of ${column}: a page location is not a struct`);
+    const offset = asInt(field(s, 1));
+    const size = asInt(field(s, 2));
+    const firstRow = asInt(field(s, 3));
+    if (offset === undefined || size === undefined || firstRow === undefined || offset < range.start || offset + size > range.start + range.length) {
+      bad(path, `offset index of ${column}: page at ${offset}+${size} outside its column chunk`);
+    }
+    return { offset, size, firstRow };
+  });
+  if (locations.length === 0) bad(path, `offset index of ${column}: no pages`);
+  let first = 0;
+  while (first + 1 < locations.length && locations[first + 1]!.firstRow <= from) first++;
+  let last = first;
+  while (last + 1 < locations.length && locations[last + 1]!.firstRow < to) last++;
+  const start = locations[first]!.offset;
+  const end = locations[last]!.offset + locations[last]!.size;
+  // Bytes before the first data page are the dictionary page (when the chunk has one).
+  const dictionary = locations[0]!.offset > range.start ? { start: range.start, length: locations[0]!.offset - range.start } : null;
+  return {
+    column,
+    dictionary,
+    pages: { start, length: end - start },
+    rowStart: locations[first]!.firstRow,
+    rowEnd: last + 1 < locations.length ? locations[last + 1]!.firstRow : rg.numRows,
+  };
+}
+
+/**
+ * A Parquet file of one row group holding only the given pages of columns that span the same rows
+ * (`spans` share rowStart and rowEnd): each chunk is its dictionary page followed by its pages, its
+ * metadata says so (offsets, sizes, value count = rows: flat columns only), statistics dropped.
+ * `bytes[i]` are the dictionary bytes (or empty) and page bytes of `spans[i]`, concatenated.
+ */
+export function buildPageSubset(footer: ParquetFooter, rowGroup: number, spans: PageSpan[], bytes: Uint8Array[]): Uint8Array {
+  const rg = footer.rowGroups[rowGroup]!;
+  const rows = spans[0]!.rowEnd - spans[0]!.rowStart;
+  const chunks = rg.chunks.map((c) => ({ fields: c.fields.map((f) => ({ ...f })) }) as TStruct);
+  const ranges = rg.ranges.map((r) => ({ ...r }));
+  spans.forEach((s, i) => {
+    const col = footer.columns.find((c) => c.name === s.column)!;
+    const chunk = chunks[col.firstLeaf]!;
+    const meta: TStruct = { fields: asStruct(field(chunk, 3))!.fields.filter((f) => f.id !== 12 && f.id !== 13).map((f) => ({ ...f })) };
+    // Virtual layout: the chunk starts where the original one did; relocation in planSubset moves it.
+    const start = ranges[col.firstLeaf]!.start;
+    const dictLength = s.dictionary?.length ?? 0;
+    if (bytes[i]!.length !== dictLength + s.pages.length) bad(footer.path, `page subset of ${s.column}: ${bytes[i]!.length} bytes for ${dictLength + s.pages.length}`);
+    setField(meta, 5, T.I64, BigInt(rows)); // num_values: one per row in a flat column
+    setField(meta, 7, T.I64, BigInt(bytes[i]!.length)); // total_compressed_size
+    setField(meta, 9, T.I64, BigInt(start + dictLength)); // data_page_offset
+    if (s.dictionary) setField(meta, 11, T.I64, BigInt(start));
+    else removeField(meta, 11);
+    setField(chunk, 3, T.STRUCT, meta);
+    ranges[col.firstLeaf] = { start, length: bytes[i]!.length };
+  });
+  const rgStruct: TStruct = { fields: (asList(field(footer.meta, 4))!.items[rowGroup] as TStruct).fields.map((f) => ({ ...f })) };
+  setField(rgStruct, 3, T.I64, BigInt(rows));
+  setField(rgStruct, 1, T.LIST, { elemType: T.STRUCT, items: chunks });
+  const meta: TStruct = { fields: footer.meta.fields.map((f) => ({ ...f })) };
+  setField(meta, 4, T.LIST, { elemType: T.STRUCT, items: [rgStruct] });
+  const virtual: ParquetFooter = { path: footer.path, meta, columns: footer.columns, rowGroups: [{ numRows: rows, chunks, ranges }] };
+  const plan = planSubset(virtual, new Set(spans.map((s) => s.column)), [0]);
+  // planSubset asks for the kept chunks in file (leaf) order.
+  const byStart = new Map(spans.map((s, i) => [ranges[footer.columns.find((c) => c.name === s.column)!.firstLeaf]!.start, bytes[i]!]));
+  return plan.build(plan.ranges.map((r) => byStart.get(r.start)!));
+}

@@ -19,7 +19,10 @@ export interface GridSource {
   /** Changes whenever the rows behind the grid change (version, sort, filters). */
   key: string;
   columns: Wire<ColumnInfo>[];
+  /** While `totalPending`, an upper bound (records before deletes) until the exact count arrives. */
   totalRows: number;
+  /** True while the exact count is still being computed: the status line says "counting…". */
+  totalPending?: boolean;
   fetch(offset: number, limit: number): Promise<unknown[][]>;
 }
 
@@ -245,7 +248,7 @@ export function DataGrid({
         </div>
       </div>
       <div className="grid-status">
-        {source.totalRows.toLocaleString('en-US')} rows
+        {source.totalPending ? <span data-testid="grid-counting">counting…</span> : `${source.totalRows.toLocaleString('en-US')} rows`}
         {selected && ` · row ${selected.row + 1}, ${source.columns[selected.col]?.name ?? ''}`}
         {copied !== null && <span className="copied"> · copied</span>}
       </div>

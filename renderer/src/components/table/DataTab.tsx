@@ -73,6 +73,8 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   const [filters, setFilters] = useState<GridFilter[]>([]);
   const [columns, setColumns] = useState<Wire<ColumnInfo>[]>([]);
   const [total, setTotal] = useState<number | null>(null);
+  // True while the total is the records before deletes and query.count is still counting.
+  const [counting, setCounting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [statsColumn, setStatsColumn] = useState<string | null>(null);
   const [showStats, setShowStats] = useState(false);
@@ -91,10 +93,18 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
     setError(null);
     void client.call('query.page', { path, version, offset: 0, limit: 0, sort, filters }).then((r) => {
       if (!live) return;
-      if (r.ok) {
-        setColumns(r.value.columns);
-        setTotal(r.value.totalRows);
-      } else setError(`${r.error.code}: ${r.error.message}`);
+      if (!r.ok) return setError(`${r.error.code}: ${r.error.message}`);
+      setColumns(r.value.columns);
+      setTotal(r.value.totalRows);
+      setCounting(r.value.totalPending);
+      // The rows show at once; the exact count of a version with deletes follows.
+      if (r.value.totalPending)
+        void client.call('query.count', { path, version }).then((c) => {
+          if (!live) return;
+          if (!c.ok) return setError(`${c.error.code}: ${c.error.message}`);
+          setTotal(c.value.rows);
+          setCounting(false);
+        });
     });
     return () => {
       live = false;
@@ -110,13 +120,14 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
             key,
             columns,
             totalRows: total,
+            totalPending: counting,
             async fetch(offset, limit) {
               const r = await client.call('query.page', { path, version, offset, limit, sort, filters });
               if (!r.ok) throw new Error(r.error.message);
               return r.value.rows;
             },
           },
-    [key, columns, total],
+    [key, columns, total, counting],
   );
 
   if (error) return <p className="error" role="alert">{error}</p>;

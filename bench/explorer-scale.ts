@@ -1,0 +1,201 @@
+/**
+ * Explorer at any size (issue 24): the grid's first page, a switch of snapshot and the exact live
+ * count of a large table with equality deletes, each beside the same work on its compacted twin in
+ * the same run, plus the process's peak memory while the engine works.
+ *
+ * The table: N rows (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M) × 30 columns (10 long, 10 string,
+ * 5 double, 5 timestamp) appended in 50 commits, then 5% of the keys deleted by one commit of
+ * equality deletes. Its twin holds the same live rows in the same 50 appends, without deletes.
+ * Both are generated once, by a child process (so that generation garbage does not count against
+ * the engine's memory), into .tidemark-tmp/ (gitignored) and reused by later runs.
+ *
+ * Goals: plan + first page (100 rows, all columns) < 300 ms with the engine warm; a switch to
+ * another snapshot's first page < 300 ms; exact live count < 2 s; peak memory < 1.5 GiB.
+ */
+import { Field, Float64, Int64, makeData, RecordBatch, Schema as ArrowSchema, Struct, Table, TimestampMicrosecond, Utf8, type Data } from 'apache-arrow';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadTable } from '../core/lake/table';
+import { appendArrow, applyColumnDelta, createTable } from '../core/lake/write';
+import { createNodeQueryEngine } from '../core/query/node';
+import { createLocalStorage } from '../core/storage/local';
+
+const APPENDS = 50;
+const COLUMNS: { name: string; type: string; required?: boolean }[] = [
+  ...Array.from({ length: 10 }, (_, i) => ({ name: i === 0 ? 'id' : `l${i}`, type: 'long', required: i === 0 })),
+  ...Array.from({ length: 10 }, (_, i) => ({ name: `s${i}`, type: 'string' })),
+  ...Array.from({ length: 5 }, (_, i) => ({ name: `d${i}`, type: 'double' })),
+  ...Array.from({ length: 5 }, (_, i) => ({ name: `t${i}`, type: 'timestamp' })),
+];
+/** 5% of keys: deleted in the table, absent from its twin. */
+const isDeleted = (id: number) => id % 20 === 7;
+const TWO_32 = 4294967296;
+
+/** int64 values (|v| < 2^53) written as two 32-bit words: no BigInt per value. */
+function int64Data(type: Int64 | TimestampMicrosecond, values: (i: number) => number, n: number): Data {
+  const words = new Int32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const v = values(i);
+    const hi = Math.floor(v / TWO_32);
+    words[2 * i] = v - hi * TWO_32;
+    words[2 * i + 1] = hi;
+  }
+  return makeData({ type, length: n, data: new BigInt64Array(words.buffer) } as never);
+}
+
+/** ASCII strings written straight into Arrow's offsets and bytes. */
+function utf8Data(text: (i: number) => string, n: number): Data {
+  const offsets = new Int32Array(n + 1);
+  const parts: string[] = new Array<string>(n);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    parts[i] = text(i);
+    bytes += parts[i]!.length;
+    offsets[i + 1] = bytes;
+  }
+  const data = new Uint8Array(bytes);
+  let at = 0;
+  for (const s of parts) for (let k = 0; k < s.length; k++) data[at++] = s.charCodeAt(k);
+  return makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data });
+}
+
+/** The rows with the given ids as one Arrow table (values derived from the id, deterministic). */
+function batchOf(ids: Float64Array): Table {
+  const n = ids.length;
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  const base = Date.UTC(2026, 0, 1) * 1000;
+  for (const c of COLUMNS) {
+    const k = fields.length;
+    if (c.type === 'long') children.push(int64Data(new Int64(), (i) => (k === 0 ? ids[i]! : (ids[i]! * (k + 7)) % 1_000_003), n));
+    else if (c.type === 'string') children.push(utf8Data((i) => `${c.name}-${(ids[i]! * (k + 3)).toString(36)}-${ids[i]! % 97}`, n));
+    else if (c.type === 'double') children.push(makeData({ type: new Float64(), length: n, data: Float64Array.from(ids, (id) => (id % 100_000) / (k + 1)) }));
+    else children.push(int64Data(new TimestampMicrosecond(), (i) => base + ids[i]! * 1_000_003 + k, n));
+    fields.push(new Field(c.name, children[k]!.type, c.name !== 'id'));
+  }
+  const schema = new ArrowSchema(fields);
+  return new Table(schema, [new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }))]);
+}
+
+function idsOf(from: number, to: number, keep: (id: number) => boolean): Float64Array {
+  const out: number[] = [];
+  for (let id = from; id < to; id++) if (keep(id)) out.push(id);
+  return Float64Array.from(out);
+}
+
+/** Writes the table (appends, then equality deletes) and its twin; runs in a child process. */
+async function generate(dir: string, n: number) {
+  const mor = join(dir, 'mor');
+  const twin = join(dir, 'compacted');
+  const warmup = join(dir, 'warmup');
+  await rm(dir, { recursive: true, force: true });
+  await createTable(warmup, { columns: COLUMNS, identifierColumns: ['id'] });
+  await appendArrow(warmup, batchOf(idsOf(0, 1000, () => true)));
+  const per = Math.ceil(n / APPENDS);
+  await createTable(mor, { columns: COLUMNS, identifierColumns: ['id'] });
+  await createTable(twin, { columns: COLUMNS, identifierColumns: ['id'] });
+  const t0 = performance.now();
+  for (let c = 0; c < APPENDS; c++) {
+    const from = c * per;
+    const to = Math.min(n, from + per);
+    await appendArrow(mor, batchOf(idsOf(from, to, () => true)));
+    await appendArrow(twin, batchOf(idsOf(from, to, (id) => !isDeleted(id))));
+    console.log(`explorer-scale: generated append ${c + 1}/${APPENDS} (${Math.round((performance.now() - t0) / 1000)} s)`);
+  }
+  const keys: bigint[] = [];
+  for (let id = 7; id < n; id += 20) keys.push(BigInt(id));
+  await applyColumnDelta(mor, { deleteKeys: { length: keys.length, columns: { id: keys } } });
+  // Written last: its presence says the lakes are complete.
+  await createTable(join(dir, 'done'), { columns: [{ name: 'x', type: 'int' }] });
+}
+
+async function time<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await run();
+  return { ms: Math.round((performance.now() - t0) * 10) / 10, value };
+}
+
+function lakesDir(n: number): string {
+  return resolve(fileURLToPath(new URL('..', import.meta.url)), '.tidemark-tmp', `bench-explorer-${n}`);
+}
+
+function ensureLakes(n: number): { mor: string; twin: string; warmup: string; generatedS: number | null } {
+  const dir = lakesDir(n);
+  const paths = { mor: join(dir, 'mor'), twin: join(dir, 'compacted'), warmup: join(dir, 'warmup') };
+  if (existsSync(join(dir, 'done', 'metadata'))) return { ...paths, generatedS: null };
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'generate', dir, String(n)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`explorer-scale: generating ${n} rows failed (exit ${r.status})`);
+  return { ...paths, generatedS: Math.round((performance.now() - t0) / 1000) };
+}
+
+/** Measures one size: rows for the table and its twin side by side. */
+async function measure(n: number): Promise<Record<string, number | string>[]> {
+  const lakes = ensureLakes(n);
+  const storage = createLocalStorage();
+  const engine = await createNodeQueryEngine(storage);
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const out: Record<string, number | string>[] = [];
+  try {
+    // Engine warm: DuckDB-wasm started, parquet-wasm and the read paths (with and without deletes)
+    // exercised on small tables, as after the first table a user opens.
+    const warmDeletes = join(lakesDir(n), 'warmup-deletes');
+    if (!existsSync(join(warmDeletes, 'metadata'))) {
+      await createTable(warmDeletes, { columns: COLUMNS, identifierColumns: ['id'] });
+      await appendArrow(warmDeletes, batchOf(idsOf(0, 1000, () => true)));
+      await applyColumnDelta(warmDeletes, { deleteKeys: { length: 50, columns: { id: Array.from({ length: 50 }, (_, i) => BigInt(i * 20 + 7)) } } });
+    }
+    for (const warm of [lakes.warmup, warmDeletes]) {
+      await engine.window(warm, {}, 0, 100);
+      await engine.window(warm, {}, 600, 100);
+      await engine.count(warm);
+    }
+    const figures: Record<string, Record<string, number | string>> = {};
+    for (const [label, root] of [['equality deletes', lakes.mor], ['compacted twin', lakes.twin]] as const) {
+      const table = await loadTable(storage, root);
+      const snapshots = [...table.metadata.snapshots].sort((a, b) => Number(a.sequenceNumber - b.sequenceNumber));
+      const other = snapshots[39]!.snapshotId; // the 40th append
+      const first = await time(() => engine.window(root, {}, 0, 100));
+      const again = await time(() => engine.window(root, {}, 0, 100));
+      const deep = await time(() => engine.window(root, {}, Math.floor(n * 0.6), 100));
+      const count = await time(() => engine.count(root));
+      const switched = await time(() => engine.window(root, { snapshotId: other }, 0, 100));
+      const back = await time(() => engine.window(root, {}, 0, 100));
+      figures[label] = {
+        table: `${label}, ${n / 1e6}M rows`,
+        'first page ms (goal < 300)': first.ms,
+        'rows × columns': `${first.value.rows.length} × ${first.value.columns.length}`,
+        'total pending': String(first.value.totalPending),
+        'first page again ms': again.ms,
+        'page at 60% ms': deep.ms,
+        'exact count ms (goal < 2000)': count.ms,
+        'live rows': count.value,
+        'switch snapshot ms (goal < 300)': switched.ms,
+        'switch back ms': back.ms,
+      };
+      out.push(figures[label]);
+    }
+    const stats = engine.lazy.stats;
+    out.push({
+      table: `peak RSS MiB (goal < 1536): ${Math.round(peak / 2 ** 20)} (engine started: ${Math.round(rss0 / 2 ** 20)}); row-group cache ${Math.round(stats.bytes / 2 ** 20)} MiB, ${stats.decoded} column chunks decoded, ${stats.hits} hits${lakes.generatedS !== null ? `; lakes generated in ${lakes.generatedS} s` : ''}`,
+    });
+    return out;
+  } finally {
+    clearInterval(sampler);
+    await engine.close();
+  }
+}
+
+export async function runExplorerScaleBench(): Promise<Record<string, number | string>[]> {
+  const n = Number(process.env.TIDEMARK_BENCH_EXPLORER_ROWS ?? 10_000_000);
+  return measure(n);
+}
+
+if (process.argv[2] === 'generate' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await generate(process.argv[3]!, Number(process.argv[4]));
+}

@@ -1,0 +1,322 @@
+/**
+ * The deletes of one table version in memory, projected to what matching needs (spec "Row-level
+ * Deletes"): each position delete file as data file path → deleted positions; each group of
+ * equality delete files (same equality field ids) as key → the highest data sequence number that
+ * deletes it, globally (unpartitioned delete spec) and per partition. A row of a data file with
+ * data sequence number s is then deleted when its key maps to a number > s (spec: equality deletes
+ * apply to strictly older data) — one lookup per row, however many delete files the version has.
+ * Browser-safe.
+ */
+import type { Data } from 'apache-arrow';
+import { TidemarkError } from '../../errors';
+import { convertArrowData } from '../../lake/arrow-values';
+import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake/model';
+import type { PlannedFile, ScanPlan } from '../../lake/scan-plan';
+import { valueKey } from '../../lake/values';
+import type { ColumnChunks, RowGroupCache } from './row-group-cache';
+
+const POS_FILE_PATH = 2147483546;
+const POS_POS = 2147483545;
+const TWO_32 = 4294967296;
+
+/**
+ * A value as an equality key: integers (int and long, whatever width the file stored) as numbers —
+ * bigint only beyond 2^53 — so that promoted columns match and lookups avoid bigint hashing; bytes
+ * as hex text; other primitives as they are (a Map compares them by value; NULL matches NULL).
+ */
+export function normalizeKey(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  if (v === undefined) return null;
+  if (v !== null && typeof v === 'object') return valueKey(v);
+  return v;
+}
+
+/**
+ * The equality keys of `rows` rows of one column (Arrow chunks in row order). int/long are read
+ * from the raw 32-bit words: a BigInt per row would dominate a count over millions of rows.
+ */
+export function columnKeys(chunks: Data[], field: NestedField, where: string): unknown[] {
+  const out: unknown[] = [];
+  for (const data of chunks) {
+    const values = data.values as unknown;
+    const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
+    if ((field.type === 'long' || field.type === 'int') && values instanceof BigInt64Array) {
+      const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+      for (let i = 0; i < data.length; i++) {
+        if (!valid(i)) {
+          out.push(null);
+          continue;
+        }
+        const hi = words[2 * i + 1]!;
+        // |value| < 2^53 exactly when the high word is within ±2^21.
+        out.push(hi >= -2097152 && hi < 2097152 ? hi * TWO_32 + (words[2 * i]! >>> 0) : normalizeKey(values[i]));
+      }
+    } else if ((field.type === 'long' || field.type === 'int') && values instanceof Int32Array) {
+      for (let i = 0; i < data.length; i++) out.push(valid(i) ? values[i] : null);
+    } else {
+      for (const v of convertArrowData(data, field.type, where)) out.push(normalizeKey(v));
+    }
+  }
+  return out;
+}
+
+/**
+ * The keys of one int/long column as numbers, or null when a value is null or beyond 2^53 (then
+ * the generic keys apply). A typed array: no per-row allocation for the hot loop of a count.
+ */
+export function integerKeys(chunks: Data[], field: NestedField): Float64Array | null {
+  if (field.type !== 'long' && field.type !== 'int') return null;
+  const rows = chunks.reduce((n, d) => n + d.length, 0);
+  const out = new Float64Array(rows);
+  let at = 0;
+  for (const data of chunks) {
+    if (data.nullCount > 0) return null;
+    const values = data.values as unknown;
+    if (values instanceof BigInt64Array) {
+      const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+      for (let i = 0; i < data.length; i++) {
+        const hi = words[2 * i + 1]!;
+        if (hi < -2097152 || hi >= 2097152) return null;
+        out[at++] = hi * TWO_32 + (words[2 * i]! >>> 0);
+      }
+    } else if (values instanceof Int32Array) {
+      out.set(values.subarray(0, data.length), at);
+      at += data.length;
+    } else return null;
+  }
+  return out;
+}
+
+/** Key → highest sequence number deleting it. */
+export interface KeyIndex {
+  readonly size: number;
+  get(key: unknown): number | undefined;
+}
+
+/**
+ * Integer keys sorted, with their highest sequence numbers: a binary search per row is several
+ * times faster than a Map of 500k number keys (and a fraction of its memory).
+ */
+class SortedKeys implements KeyIndex {
+  constructor(
+    private readonly keys: Float64Array,
+    private readonly seqs: Float64Array,
+  ) {}
+  get size() {
+    return this.keys.length;
+  }
+  get(key: unknown): number | undefined {
+    if (typeof key !== 'number') return undefined;
+    const keys = this.keys;
+    let lo = 0;
+    let hi = keys.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = keys[mid]!;
+      if (k < key) lo = mid + 1;
+      else if (k > key) hi = mid - 1;
+      else return this.seqs[mid];
+    }
+    return undefined;
+  }
+}
+
+/** Sorts (key, seq) pairs by key and keeps each key once with its highest seq. */
+function sortKeys(parts: { keys: Float64Array; seq: number }[]): SortedKeys {
+  const n = parts.reduce((a, p) => a + p.keys.length, 0);
+  const keys = new Float64Array(n);
+  const seqs = new Float64Array(n);
+  let at = 0;
+  for (const p of parts) {
+    keys.set(p.keys, at);
+    seqs.fill(p.seq, at, at + p.keys.length);
+    at += p.keys.length;
+  }
+  let sortedKeys: Float64Array;
+  let sortedSeqs: Float64Array;
+  if (parts.every((p) => p.seq === parts[0]!.seq)) {
+    // One sequence number: a native numeric sort.
+    sortedKeys = keys.sort();
+    sortedSeqs = seqs;
+  } else {
+    const order = new Uint32Array(n).map((_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+    sortedKeys = new Float64Array(n);
+    sortedSeqs = new Float64Array(n);
+    order.forEach((i, k) => {
+      sortedKeys[k] = keys[i]!;
+      sortedSeqs[k] = seqs[i]!;
+    });
+  }
+  let w = 0;
+  for (let r = 0; r < n; r++) {
+    if (w > 0 && sortedKeys[w - 1] === sortedKeys[r]) sortedSeqs[w - 1] = Math.max(sortedSeqs[w - 1]!, sortedSeqs[r]!);
+    else {
+      sortedKeys[w] = sortedKeys[r]!;
+      sortedSeqs[w] = sortedSeqs[r]!;
+      w++;
+    }
+  }
+  return new SortedKeys(sortedKeys.slice(0, w), sortedSeqs.slice(0, w));
+}
+
+class MapKeys implements KeyIndex {
+  readonly map = new Map<unknown, number>();
+  get size() {
+    return this.map.size;
+  }
+  get(key: unknown): number | undefined {
+    return this.map.get(key);
+  }
+}
+
+/** Keys of tuples: one column's keys as they are; several columns' as one text per row. */
+export function tupleKeys(columns: unknown[][], rows: number): unknown[] {
+  if (columns.length === 1) return columns[0]!;
+  const out = new Array<unknown>(rows);
+  for (let i = 0; i < rows; i++) out[i] = valueKey(columns.map((c) => c[i]));
+  return out;
+}
+
+export interface EqualityGroup {
+  /** Equality field ids (a delete file's `equality_ids`, in its order). */
+  ids: number[];
+  fields: NestedField[];
+  /** Key → highest sequence number of an unpartitioned delete file holding it. */
+  global: KeyIndex;
+  /** Partition key (spec id | partition tuple) → key → highest sequence number. */
+  byPartition: Map<string, KeyIndex>;
+  /** True when every key is an integer below 2^53 (data files' keys may then be read as integerKeys). */
+  integer: boolean;
+}
+
+export interface VersionDeletes {
+  /** Position delete file path → data file path (rebased onto the table root) → positions. */
+  positions: Map<string, Map<string, number[]>>;
+  equality: EqualityGroup[];
+  /** Rows read from delete files (positions and keys), for the bench's figures. */
+  deleteRows: number;
+}
+
+export function partitionKeyOf(f: PlannedFile): string {
+  return `${f.specId}|${valueKey(f.partition)}`;
+}
+
+/** Spec (and planScan): an equality delete written with an unpartitioned spec applies to every partition. */
+function isUnpartitioned(metadata: TableMetadata, specId: number): boolean {
+  const spec = metadata.partitionSpecs.find((s) => s.specId === specId);
+  return !!spec && spec.fields.length === 0;
+}
+
+/** All fields of all schemas by id, newest last (equality ids may name a column since dropped). */
+export function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
+  const out = new Map<number, NestedField>();
+  const index = (fields: NestedField[]) => {
+    for (const f of fields) {
+      out.set(f.id, f);
+      if (typeof f.type === 'object' && f.type.type === 'struct') index(f.type.fields);
+    }
+  };
+  for (const s of metadata.schemas) index(s.fields);
+  const current = metadata.schemas.find((s) => s.schemaId === metadata.currentSchemaId);
+  if (current) index(current.fields);
+  return out;
+}
+
+/** Every row group of one column set of a file, in order (delete files are read whole). */
+async function readWhole(cache: RowGroupCache, f: PlannedFile, what: string, want: { id: number; fallback: string }[]): Promise<{ rows: number; columns: (ColumnChunks | null)[] }> {
+  const file = await cache.open(f.path, f.fileSizeInBytes, what);
+  // Files from writers that omit field ids (some delete files) are matched by name.
+  const names = want.map((w) => file.columns.byFieldId.get(w.id) ?? (file.columns.names.includes(w.fallback) ? w.fallback : null));
+  const present = [...new Set(names.filter((n): n is string => n !== null))];
+  const columns = want.map(() => ({ chunks: [] as Data[], bytes: 0, rowStart: 0 }));
+  let rows = 0;
+  for (let g = 0; g < file.footer.rowGroups.length; g++) {
+    rows += file.footer.rowGroups[g]!.numRows;
+    if (present.length === 0) continue;
+    const read = await cache.read(file, g, present);
+    names.forEach((n, k) => {
+      if (n !== null) columns[k]!.chunks.push(...read.get(n)!.chunks);
+    });
+  }
+  return { rows, columns: names.map((n, k) => (n === null ? null : columns[k]!)) };
+}
+
+async function loadPositions(cache: RowGroupCache, plan: ScanPlan, f: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
+  const { rows, columns } = await readWhole(cache, f, 'position delete file', [
+    { id: POS_FILE_PATH, fallback: 'file_path' },
+    { id: POS_POS, fallback: 'pos' },
+  ]);
+  const [paths, pos] = columns;
+  if (!paths || !pos) throw new TidemarkError('DataInvalid', `${f.path}: expected position delete columns file_path (2147483546) and pos (2147483545)`, { path: f.path });
+  const pathValues = paths.chunks.flatMap((d) => convertArrowData(d, 'string', `${f.path}: file_path`));
+  const posValues = columnKeys(pos.chunks, { id: POS_POS, name: 'pos', required: true, type: 'long' }, `${f.path}: pos`);
+  const byFile = new Map<string, number[]>();
+  const resolved = new Map<string, string>();
+  for (let i = 0; i < pathValues.length; i++) {
+    const written = String(pathValues[i]);
+    let local = resolved.get(written);
+    if (local === undefined) resolved.set(written, (local = plan.table.resolve(written)));
+    let list = byFile.get(local);
+    if (!list) byFile.set(local, (list = []));
+    list.push(Number(posValues[i]));
+  }
+  return { byFile, rows };
+}
+
+/**
+ * Loads the version's delete files: position deletes whole (two columns), equality deletes as
+ * their key columns only. Each delete file is read through the row-group cache.
+ */
+export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): Promise<VersionDeletes> {
+  const metadata = plan.table.metadata;
+  const allFields = fieldsById(metadata);
+  const used = new Map<string, PlannedFile>();
+  for (const f of plan.files) for (const d of f.deletes) used.set(d.path, d);
+  const positions = new Map<string, Map<string, number[]>>();
+  // Per group of equality ids: each delete file's keys, its scope and its sequence number.
+  const loaded = new Map<string, { ids: number[]; fields: NestedField[]; files: { scope: string | null; seq: number; ints: Float64Array | null; keys: unknown[] | null }[] }>();
+  let deleteRows = 0;
+  for (const d of used.values()) {
+    if (d.content === FILE_CONTENT.positionDeletes) {
+      const { byFile, rows } = await loadPositions(cache, plan, d);
+      positions.set(d.path, byFile);
+      deleteRows += rows;
+      continue;
+    }
+    const ids = d.dataFile.equalityIds ?? [];
+    if (ids.length === 0) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file without equality_ids (field 135)`, { path: d.path });
+    const fields = ids.map((id) => {
+      const field = allFields.get(id);
+      if (!field) throw new TidemarkError('DataInvalid', `${d.path}: equality field id ${id} is not in any table schema`, { path: d.path, fieldId: id });
+      return field;
+    });
+    const groupKey = ids.join(',');
+    let group = loaded.get(groupKey);
+    if (!group) loaded.set(groupKey, (group = { ids, fields, files: [] }));
+    const { rows, columns } = await readWhole(cache, d, 'equality delete file', fields.map((f) => ({ id: f.id, fallback: f.name })));
+    columns.forEach((c, k) => {
+      if (!c) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file lacks column with field id ${ids[k]}`, { path: d.path, fieldId: ids[k]! });
+    });
+    const ints = fields.length === 1 ? integerKeys(columns[0]!.chunks, fields[0]!) : null;
+    const keys = ints ? null : tupleKeys(columns.map((c, k) => columnKeys(c!.chunks, fields[k]!, `${d.path}: ${fields[k]!.name}`)), rows);
+    const scope = isUnpartitioned(metadata, d.specId) ? null : partitionKeyOf(d);
+    group.files.push({ scope, seq: Number(d.sequenceNumber), ints, keys });
+    deleteRows += rows;
+  }
+  const groups: EqualityGroup[] = [...loaded.values()].map(({ ids, fields, files }) => {
+    const integer = files.every((f) => f.ints !== null);
+    const build = (scope: string | null): KeyIndex => {
+      const mine = files.filter((f) => f.scope === scope);
+      if (integer) return sortKeys(mine.map((f) => ({ keys: f.ints!, seq: f.seq })));
+      const index = new MapKeys();
+      for (const f of mine) {
+        const keys: ArrayLike<unknown> = f.keys ?? f.ints!;
+        for (let i = 0; i < keys.length; i++) if ((index.map.get(keys[i]) ?? -1) < f.seq) index.map.set(keys[i], f.seq);
+      }
+      return index;
+    };
+    const scopes = new Set(files.map((f) => f.scope).filter((s): s is string => s !== null));
+    return { ids, fields, global: build(null), byPartition: new Map([...scopes].map((s) => [s, build(s)])), integer };
+  });
+  return { positions, equality: groups, deleteRows };
+}
