@@ -10,7 +10,8 @@
  * the engine's memory), into .tidemark-tmp/ (gitignored) and reused by later runs.
  *
  * Goals: plan + first page (100 rows, all columns) < 300 ms with the engine warm; a switch to
- * another snapshot's first page < 300 ms; exact live count < 2 s; peak memory < 1.5 GiB.
+ * another snapshot's first page < 300 ms; exact live count < 2 s; diff of the last two snapshots
+ * < 2 s; one key's history < 1 s; SQL GROUP BY over 2 columns < 5 s; peak memory < 1.5 GiB.
  */
 import { Field, Float64, Int64, makeData, RecordBatch, Schema as ArrowSchema, Struct, Table, TimestampMicrosecond, Utf8, type Data } from 'apache-arrow';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadTable } from '../core/lake/table';
 import { appendArrow, applyColumnDelta, createTable } from '../core/lake/write';
+import { readKeyHistory } from '../core/query/key-history';
 import { createNodeQueryEngine } from '../core/query/node';
+import { diffRows } from '../core/query/row-diff';
+import { icebergSource } from '../core/query/table-source';
+import { queryWarehouse } from '../core/query/warehouse-sql';
 import { createLocalStorage } from '../core/storage/local';
 
 const APPENDS = 50;
@@ -166,6 +171,14 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
       const count = await time(() => engine.count(root));
       const switched = await time(() => engine.window(root, { snapshotId: other }, 0, 100));
       const back = await time(() => engine.window(root, {}, 0, 100));
+      // The last commit (the equality deletes; the twin: its last append), one key's history, and
+      // SQL grouping over two columns through the console's path.
+      const source = icebergSource(engine, table);
+      const diff = await time(() => diffRows(engine, source, snapshots.at(-2)!.snapshotId, snapshots.at(-1)!.snapshotId, { limit: 100 }));
+      const key = String(Math.floor(n / 2) + 1);
+      const history = await time(() => readKeyHistory(engine, source, { id: key }));
+      const ns = JSON.stringify(lakesDir(n).split('/').pop()!);
+      const sql = await time(() => queryWarehouse(engine, resolve(lakesDir(n), '..'), `SELECT l1 % 10 AS a, l2 % 10 AS b, count(*) AS n, sum(d0) AS s FROM ${ns}.${root.split('/').pop()!} GROUP BY 1, 2`));
       figures[label] = {
         table: `${label}, ${n / 1e6}M rows`,
         'first page ms (goal < 300)': first.ms,
@@ -177,6 +190,12 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
         'live rows': count.value,
         'switch snapshot ms (goal < 300)': switched.ms,
         'switch back ms': back.ms,
+        'diff of last commit ms (goal < 2000)': diff.ms,
+        'diff +/−/~': `${diff.value.addedCount}/${diff.value.removedCount}/${diff.value.changedCount}`,
+        'key history ms (goal < 1000)': history.ms,
+        'key versions': history.value.length,
+        'SQL group by 2 columns ms (goal < 5000)': sql.ms,
+        'groups': sql.value.rows.length,
       };
       out.push(figures[label]);
     }
