@@ -83,9 +83,10 @@ export interface MySqlSourceConfig {
   /**
    * Test hook: runs after a chunk's SELECT and before its watermark is taken (in windows: when the
    * chunk is handed on, its watermark taken before), so tests can place writes exactly inside the
-   * chunk's window; `read` says how the chunk was read. Never set in production.
+   * chunk's window; `read` says how the chunk was read; `lastKey` is the chunk's lower bound (bigint
+   * for a single integer key, else the key tuple in the driver's form). Never set in production.
    */
-  afterChunkSelect?: (table: TableId, lastKey: bigint | null, read: 'query' | 'window') => Promise<void>;
+  afterChunkSelect?: (table: TableId, lastKey: bigint | readonly (string | number | Buffer)[] | null, read: 'query' | 'window') => Promise<void>;
   /**
    * Test hook: runs after the start-up schemas are read and before a fresh start reads its binlog
    * start position, so tests can commit a DDL in between. Never set in production.

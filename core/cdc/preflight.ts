@@ -174,7 +174,7 @@ export async function runPreflightDetailed(
   let pkMsg = pkOk ? 'every matched table has a primary key' : `primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on ${noKey.map((s) => formatTableId(s.table)).join(', ')}`;
   for (const s of schemas) {
     try {
-      if (s.primaryKey.length > 0) planChunks(s, config);
+      if (s.primaryKey.length > 0 || config.chunkKeyColumns[formatTableId(s.table)] !== undefined) planChunks(s, config);
     } catch (e) {
       pkOk = false;
       pkMsg = (e as Error).message;

@@ -2,12 +2,16 @@
  * Reads one snapshot chunk of a table, lock-free, and reports the binlog watermark the chunk is
  * consistent with (see snapshot-phase.ts for how the watermark is used).
  *
- * Chunks are ranges of one integer key column: (lastKey, upper], where `upper` is the key of the
- * chunk-size-th row after lastKey (null for the last chunk, which is open-ended so rows inserted
- * past the current maximum belong to it). Tables without an integer key are read as one chunk.
+ * Chunks are key ranges (lastKey, upper], where `upper` is the key of the chunk-size-th row after
+ * lastKey in the key's order (null for the last chunk, which is open-ended so rows inserted past
+ * the current maximum belong to it). A single integer key takes the fast paths below (bounds as
+ * bigint, one-trip reads, windows); any other key (character, binary, temporal, decimal,
+ * composite) is chunked as a tuple whose bounds come from the server and whose comparisons the
+ * server makes (chunk-keys.ts). A table whose key cannot be ordered that way is read as one chunk.
  */
 import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../errors/index';
+import { afterBoundSql, atMostBoundSql, keyColumnKind, keyTupleOf, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
 import type { ResolvedConfig } from './config';
 import { quoteId } from './connect';
 import { beginConsistentSnapshot, readServerPosition, type Flavor } from './flavor';
@@ -16,32 +20,78 @@ import { PullQueue } from './pull-queue';
 import { isSpatialType } from './type-map';
 import { formatTableId, type TableSchema } from './types';
 
+/** A chunk bound: bigint for a single integer key column, else the key tuple (chunk-keys.ts). */
+export type ChunkBound = bigint | KeyTuple;
+
+/** A key chunked as a tuple of columns (anything but a single integer column). */
+export interface TupleKey {
+  columns: string[];
+  kinds: KeyColumnKind[];
+  /** The columns identify a row (the whole primary key): keyset pages; else the bound is read first. */
+  unique: boolean;
+  /** Typed SQL literals of the columns, set by the snapshot phase before the first read. */
+  sql: KeyColumnSql[] | null;
+}
+
 export interface ChunkPlan {
   schema: TableSchema;
-  /** Integer column the table is chunked by; null reads the whole table as one chunk. */
+  /** Integer column the table is chunked by on the fast paths; null otherwise. */
   keyColumn: string | null;
+  /** The key tuple otherwise; both null reads the whole table as one chunk. */
+  tuple: TupleKey | null;
+  /** The table has no primary key (chunked by scan.incremental.snapshot.chunk.key-column). */
+  keyless: boolean;
 }
 
-function isIntegerColumn(schema: TableSchema, name: string): boolean {
-  const col = schema.columns.find((c) => c.name === name);
-  return !!col && /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i.test(col.mysqlType);
+/** The longest prefix of `columns` whose types can be chunked by (keyColumnKind). */
+function orderedPrefix(schema: TableSchema, columns: readonly string[]): { columns: string[]; kinds: KeyColumnKind[] } {
+  const out: { columns: string[]; kinds: KeyColumnKind[] } = { columns: [], kinds: [] };
+  for (const name of columns) {
+    const kind = keyColumnKind(schema.columns.find((c) => c.name === name)?.mysqlType ?? '');
+    if (kind === null) break;
+    out.columns.push(name);
+    out.kinds.push(kind);
+  }
+  return out;
 }
 
-/** Picks the chunk key: the configured one, else the first primary-key column when it is an integer. */
+function planOf(schema: TableSchema, columns: readonly string[], unique: boolean): ChunkPlan {
+  const keyless = schema.primaryKey.length === 0;
+  const ordered = orderedPrefix(schema, columns);
+  if (ordered.columns.length === 0) return { schema, keyColumn: null, tuple: null, keyless };
+  if (ordered.columns.length === 1 && ordered.kinds[0] === 'integer') return { schema, keyColumn: ordered.columns[0]!, tuple: null, keyless };
+  return { schema, keyColumn: null, tuple: { ...ordered, unique: unique && ordered.columns.length === columns.length, sql: null }, keyless };
+}
+
+/**
+ * Picks the chunk key: the configured column (a primary-key column; on a table without a primary
+ * key any NOT NULL column, as Flink CDC requires), else the whole primary key in its order.
+ */
 export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPlan {
   const name = formatTableId(schema.table);
   const configured = config.chunkKeyColumns[name];
   if (configured !== undefined) {
-    if (!schema.primaryKey.includes(configured)) {
-      throw new TidemarkError('InvalidInput', `scan.incremental.snapshot.chunk.key-column: ${configured} is not a primary-key column of ${name} (key: ${schema.primaryKey.join(', ') || 'none'})`, {
+    const key = 'scan.incremental.snapshot.chunk.key-column';
+    if (schema.primaryKey.length > 0 && !schema.primaryKey.includes(configured)) {
+      throw new TidemarkError('InvalidInput', `${key}: ${configured} is not a primary-key column of ${name} (key: ${schema.primaryKey.join(', ')})`, {
         table: name,
         column: configured,
       });
     }
-    return { schema, keyColumn: isIntegerColumn(schema, configured) ? configured : null };
+    const col = schema.columns.find((c) => c.name === configured);
+    if (!col) throw new TidemarkError('InvalidInput', `${key}: ${name} has no column ${configured}`, { table: name, column: configured });
+    if (schema.primaryKey.length === 0 && col.nullable) {
+      throw new TidemarkError('InvalidInput', `${key}: ${name}.${configured} may be NULL; a table without a primary key is chunked by a NOT NULL column`, { table: name, column: configured });
+    }
+    if (keyColumnKind(col.mysqlType) === null) {
+      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, date, datetime, time, char, varchar, binary or varbinary)`, {
+        table: name,
+        column: configured,
+      });
+    }
+    return planOf(schema, [configured], schema.primaryKey.length === 1 && schema.primaryKey[0] === configured);
   }
-  const first = schema.primaryKey[0];
-  return { schema, keyColumn: first !== undefined && isIntegerColumn(schema, first) ? first : null };
+  return planOf(schema, schema.primaryKey, true);
 }
 
 /**
@@ -62,7 +112,7 @@ export function selectList(schema: TableSchema): string {
 export interface ChunkResult {
   rows: Record<string, unknown>[];
   /** Inclusive upper key of this chunk; null when it is the table's last chunk. */
-  upper: bigint | null;
+  upper: ChunkBound | null;
   /**
    * The binlog position the rows are consistent with, in one of two senses: `exact` true — the
    * rows are precisely the state at this position (MariaDB consistent snapshot); false — a high
@@ -78,39 +128,63 @@ export function toKey(v: unknown): bigint {
   throw new TidemarkError('DataInvalid', `chunk key value ${String(v)} is not an integer`, {});
 }
 
+/** The bound of an integer-key plan (Internal when a tuple reached it). */
+export function integerBound(b: ChunkBound | null): bigint | null {
+  if (b === null || typeof b === 'bigint') return b;
+  throw new TidemarkError('Internal', 'a key tuple was given as the bound of a single integer chunk key', {});
+}
+
+/** The bound of a tuple plan (Internal when a bigint reached it). */
+export function tupleBound(b: ChunkBound | null): KeyTuple | null {
+  if (b === null || typeof b !== 'bigint') return b;
+  throw new TidemarkError('Internal', 'an integer was given as the bound of a tuple chunk key', {});
+}
+
+/** The tuple plan's typed literals (set by the snapshot phase before any read). */
+export function tupleSqlOf(plan: ChunkPlan): KeyColumnSql[] {
+  const sql = plan.tuple?.sql;
+  if (!sql) throw new TidemarkError('Internal', `chunk key literals of ${formatTableId(plan.schema.table)} were not prepared`, { table: formatTableId(plan.schema.table) });
+  return sql;
+}
+
 export async function readChunk(
   conn: mysql.Connection,
   flavor: Flavor,
   config: ResolvedConfig,
   plan: ChunkPlan,
-  lastKey: bigint | null,
+  lastKey: ChunkBound | null,
 ): Promise<ChunkResult> {
   const oneTrip = (conn as unknown as { config?: { multipleStatements?: boolean } }).config?.multipleStatements === true;
   if (oneTrip && config.snapshotWatermark === 'auto' && flavor.kind === 'mariadb' && plan.keyColumn !== null && plan.schema.primaryKey.length === 1) {
-    return readChunkInOneTrip(conn, flavor, config, plan, plan.keyColumn, lastKey);
+    return readChunkInOneTrip(conn, flavor, config, plan, plan.keyColumn, integerBound(lastKey));
   }
   const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
   const exactPos = config.snapshotWatermark === 'auto' ? await beginConsistentSnapshot(conn, flavor) : null;
   try {
-    let upper: bigint | null = null;
+    let upper: ChunkBound | null = null;
     let rows: mysql.RowDataPacket[];
-    if (plan.keyColumn === null) {
+    if (plan.tuple !== null) {
+      [rows, upper] = await selectTupleChunk(conn, config, plan, plan.tuple, tupleBound(lastKey));
+    } else if (plan.keyColumn === null) {
       [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}`);
     } else if (plan.schema.primaryKey.length === 1) {
       // A unique key: one keyset-paginated SELECT; the chunk ends at its last row's key.
       const k = quoteId(plan.keyColumn);
-      const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
+      const from = integerBound(lastKey);
+      const after = from === null ? '' : ` WHERE ${k} > ${from.toString()}`;
       [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${config.chunkSize}`);
       upper = rows.length === config.chunkSize ? toKey(rows[rows.length - 1]![plan.keyColumn]) : null;
     } else {
       // One column of a composite key may repeat: fix the bound first so no key value straddles two chunks.
       const k = quoteId(plan.keyColumn);
-      const after = lastKey === null ? '' : `WHERE ${k} > ${lastKey.toString()}`;
+      const from = integerBound(lastKey);
+      const after = from === null ? '' : `WHERE ${k} > ${from.toString()}`;
       const [b] = await conn.query<mysql.RowDataPacket[]>(
         `SELECT ${k} AS k FROM ${t} ${after} ORDER BY ${k} LIMIT 1 OFFSET ${config.chunkSize - 1}`,
       );
-      upper = b[0] ? toKey(b[0].k) : null;
-      const conds = [lastKey === null ? null : `${k} > ${lastKey.toString()}`, upper === null ? null : `${k} <= ${upper.toString()}`].filter(Boolean);
+      const to = b[0] ? toKey(b[0].k) : null;
+      upper = to;
+      const conds = [from === null ? null : `${k} > ${from.toString()}`, to === null ? null : `${k} <= ${to.toString()}`].filter(Boolean);
       [rows] = await conn.query<mysql.RowDataPacket[]>(
         `SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`,
       );
@@ -126,6 +200,28 @@ export async function readChunk(
     if (exactPos) await conn.query('ROLLBACK').catch(() => {});
     throw e;
   }
+}
+
+/**
+ * A chunk of a tuple key after `lastKey`, in the key's order on the server: a keyset page when the
+ * tuple is unique (the bound is its last row's key), else the bound first (the chunk-size-th key,
+ * so that keys the collation holds equal, e.g. 'a' and 'A ', never straddle two chunks), then the
+ * rows up to it.
+ */
+async function selectTupleChunk(conn: mysql.Connection, config: ResolvedConfig, plan: ChunkPlan, tuple: TupleKey, lastKey: KeyTuple | null): Promise<[mysql.RowDataPacket[], KeyTuple | null]> {
+  const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
+  const sql = tupleSqlOf(plan);
+  const order = tuple.columns.map(quoteId).join(', ');
+  const after = lastKey === null ? null : afterBoundSql(sql, lastKey);
+  if (tuple.unique) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT ${config.chunkSize}`);
+    return [rows, rows.length === config.chunkSize ? keyTupleOf(rows[rows.length - 1]!, tuple.columns) : null];
+  }
+  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${order} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
+  const upper = b[0] ? keyTupleOf(b[0], tuple.columns) : null;
+  const conds = [after, upper === null ? null : atMostBoundSql(sql, upper)].filter((c) => c !== null);
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`);
+  return [rows, upper];
 }
 
 /**
@@ -203,8 +299,8 @@ export function usesChunkWindows(conn: mysql.Connection, flavor: Flavor, config:
  * (its watermark is taken after this one's, so the order of watermarks, drains and emissions is
  * unchanged).
  */
-export function chunkQueries(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig, plan: ChunkPlan, lastKey: bigint | null): ChunkQueries {
-  const read = (from: bigint | null) =>
+export function chunkQueries(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig, plan: ChunkPlan, lastKey: ChunkBound | null): ChunkQueries {
+  const read = (from: ChunkBound | null) =>
     readChunk(conn, flavor, config, plan, from).catch((e: unknown) => {
       if ((e as { errno?: number }).errno === 1146) return null; // dropped meanwhile; the DROP reaches the consumer through the stream
       throw e;
