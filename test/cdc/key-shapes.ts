@@ -32,7 +32,8 @@ const text = (v: ColumnValue) => (v instanceof Uint8Array ? Buffer.from(v).toStr
 export const SHAPES: KeyShape[] = [
   {
     name: 'varchar',
-    // utf8mb4_general_ci: case-insensitive, PAD SPACE; keys in mixed case.
+    // The server's default collation (latin1_swedish_ci on the private server): case-insensitive,
+    // PAD SPACE; keys in mixed case.
     columns: 'k VARCHAR(40) NOT NULL',
     keyColumns: ['k'],
     key: (i) => [`IF(${i} % 3 = 0, UPPER(CONCAT(CHAR(97 + ${i} * 7 % 26), '-', MD5(${i}))), CONCAT(CHAR(97 + ${i} * 7 % 26), '-', MD5(${i})))`],
