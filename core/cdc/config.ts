@@ -30,8 +30,16 @@ export interface MySqlSourceConfig {
   startupMode?: StartupMode;
   /** `scan.incremental.snapshot.chunk.size`; default 8096 rows. */
   chunkSize?: number;
-  /** `scan.incremental.snapshot.chunk.key-column`, per table (`db.table` → column of its primary key). */
+  /**
+   * `scan.incremental.snapshot.chunk.key-column`, per table (`db.table` → a column of its primary
+   * key, or any NOT NULL column of a table without one).
+   */
   chunkKeyColumns?: Record<string, string>;
+  /**
+   * The same by table pattern (regex source, anchored, on `db.table`; the pipeline's
+   * `<table-pattern>:<column>[;…]` form): the first match applies where chunkKeyColumns names no column.
+   */
+  chunkKeyColumnPatterns?: { regex: string; column: string }[];
   /** `treat-tinyint1-as-boolean.enabled`; default true. */
   tinyInt1IsBoolean?: boolean;
   /**
@@ -94,7 +102,8 @@ export interface MySqlSourceConfig {
   beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'chunkKeyColumnPatterns' | 'afterChunkSelect' | 'beforeStartPosition'>> & {
+  chunkKeyColumnPatterns: { regex: RegExp; column: string }[];
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
@@ -140,6 +149,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     startupMode: config.startupMode ?? { mode: 'initial' },
     chunkSize,
     chunkKeyColumns: config.chunkKeyColumns ?? {},
+    chunkKeyColumnPatterns: (config.chunkKeyColumnPatterns ?? []).map((p, i) => ({ regex: compileRegex(p.regex, `scan.incremental.snapshot.chunk.key-column[${i}]`), column: p.column })),
     tinyInt1IsBoolean: config.tinyInt1IsBoolean ?? true,
     parseOnlineSchemaChanges: config.parseOnlineSchemaChanges ?? false,
     scanNewlyAddedTables: config.scanNewlyAddedTables ?? false,
@@ -174,4 +184,10 @@ export function isCapturedTable(config: ResolvedConfig, id: TableId): boolean {
   if (config.excludeRegexes.some((r) => r.test(name))) return false;
   if (config.parseOnlineSchemaChanges && parseShadowTableName(id.table)) return false;
   return true;
+}
+
+/** The configured chunk key column of a table (chunkKeyColumns, else the first matching pattern). */
+export function chunkKeyColumnOf(config: ResolvedConfig, id: TableId): string | undefined {
+  const name = `${id.db}.${id.table}`;
+  return config.chunkKeyColumns[name] ?? config.chunkKeyColumnPatterns.find((p) => p.regex.test(name))?.column;
 }

@@ -12,7 +12,7 @@
 import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../errors/index';
 import { afterBoundSql, atMostBoundSql, keyColumnKind, keyTupleOf, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
-import type { ResolvedConfig } from './config';
+import { chunkKeyColumnOf, type ResolvedConfig } from './config';
 import { quoteId } from './connect';
 import { beginConsistentSnapshot, readServerPosition, type Flavor } from './flavor';
 import type { BinlogPosition } from './offset';
@@ -69,7 +69,7 @@ function planOf(schema: TableSchema, columns: readonly string[], unique: boolean
  */
 export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPlan {
   const name = formatTableId(schema.table);
-  const configured = config.chunkKeyColumns[name];
+  const configured = chunkKeyColumnOf(config, schema.table);
   if (configured !== undefined) {
     const key = 'scan.incremental.snapshot.chunk.key-column';
     if (schema.primaryKey.length > 0 && !schema.primaryKey.includes(configured)) {

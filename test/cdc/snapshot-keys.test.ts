@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource, decodeOffset, encodeOffset } from '../../core/cdc/index';
+import { loadPipelineConfig } from '../../core/pipeline/index';
+import { toSourceConfig } from '../../core/pipeline/run-source';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';
@@ -160,4 +162,38 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
       expect([...state.values()].some((r) => String(r.k).endsWith(' '))).toBe(true);
     });
   }
+
+  it('a table without a primary key chunked by the pipeline key scan.incremental.snapshot.chunk.key-column (<table-pattern>:<column>)', async () => {
+    await server.root.query('CREATE TABLE app.log_1 (id INT NOT NULL, g VARCHAR(20) NOT NULL, v VARCHAR(40), n BIGINT NOT NULL)');
+    await server.root.query("INSERT INTO app.log_1 SELECT seq, CONCAT('g', seq DIV 10), CONCAT('v', seq), seq FROM app.seq_1_to_1000");
+    const yaml = [
+      'source:',
+      '  type: mariadb',
+      `  hostname: ${server.db.host}`,
+      '  username: x',
+      '  password: ""',
+      '  tables: app.log_\\.*',
+      '  scan.incremental.snapshot.chunk.key-column: app.nothing:x; app.log_\\.*:g',
+      'sink:',
+      '  type: iceberg',
+      '  catalog.properties.type: hadoop',
+      '  catalog.properties.warehouse: /tmp/unused',
+    ].join('\n');
+    const fromYaml = toSourceConfig(loadPipelineConfig(yaml, { fileName: 'p.yaml', env: {} }).config);
+    expect(fromYaml.chunkKeyColumnPatterns).toEqual([
+      { regex: '^(?:app\\.nothing)$', column: 'x' },
+      { regex: '^(?:app\\.log_.*)$', column: 'g' },
+    ]);
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.log_1'], chunkSize: 95, chunkKeyColumnPatterns: fromYaml.chunkKeyColumnPatterns!, startupMode: { mode: 'snapshot' } }));
+    const all: SourceRecord[] = [];
+    for await (const r of source.start()) all.push(r);
+    const batches = all.flatMap((r) => (r.kind === 'transaction' ? [r.batch.events.length] : []));
+    // Whole groups of ten equal keys per chunk: 95 rows reach into the tenth group.
+    expect(batches[0]).toBe(100);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(new Set(changeEvents(all).map((e) => e.after!.id)).size).toBe(1000);
+    // Without the key, the table cannot be snapshotted (no primary key).
+    const plain = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.log_1'], startupMode: { mode: 'snapshot' } }));
+    await expect(plain.start().next()).rejects.toThrow(/primary_keys: no primary key \(and no scan.incremental.snapshot.chunk.key-column\) on app.log_1/);
+  });
 });
