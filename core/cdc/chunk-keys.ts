@@ -26,14 +26,15 @@ export type KeyTuple = readonly KeyValue[];
 /** How a column's values order, if we can chunk by it: integers in JS, the rest by the server. */
 export type KeyColumnKind = 'integer' | 'server';
 
-const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint|year)\b/i;
+const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
 const SERVER_ORDERED = /^(decimal|numeric|date|datetime|time|char|varchar|binary|varbinary)\b/i;
 
 /**
  * Whether chunks can be cut by this column type, and how its values compare. Null for types whose
  * keyset order cannot be written as a literal comparison: ENUM/SET (ORDER BY sorts by index, `>`
  * compares text), TIMESTAMP (its text depends on the session's time zone, and binlog and snapshot
- * deliver it differently), BIT, floating point, TEXT/BLOB and spatial types.
+ * deliver it differently), YEAR (zongji adds 1900 to binlog values), BIT, floating point,
+ * TEXT/BLOB and spatial types.
  */
 export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (INTEGER.test(mysqlType)) return 'integer';
