@@ -196,4 +196,18 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
     const plain = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.log_1'], startupMode: { mode: 'snapshot' } }));
     await expect(plain.start().next()).rejects.toThrow(/primary_keys: no primary key \(and no scan.incremental.snapshot.chunk.key-column\) on app.log_1/);
   });
+
+  it('a table without a primary key under high watermarks is Unsupported, naming the table (no row identity to fold changes by)', async () => {
+    await server.root.query('CREATE TABLE app.nokey_hw (id INT NOT NULL, g VARCHAR(20) NOT NULL)');
+    await server.root.query("INSERT INTO app.nokey_hw VALUES (1, 'a'), (2, 'b')");
+    const source = createMySqlSource(
+      sourceConfig(server.db, { tables: ['app\\.nokey_hw'], chunkKeyColumns: { 'app.nokey_hw': 'g' }, snapshotWatermark: 'high-watermark', startupMode: { mode: 'snapshot' } }),
+    );
+    const it = source.start();
+    await expect(it.next()).rejects.toMatchObject({
+      code: 'Unsupported',
+      message:
+        "app.nokey_hw has no primary key: its snapshot needs MariaDB's consistent-snapshot watermark (a high watermark folds concurrent changes into a chunk by row identity, which a table without a key lacks)",
+    });
+  });
 });
