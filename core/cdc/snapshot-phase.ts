@@ -92,10 +92,12 @@ function makeFilter(
     prepare = async (events: readonly HeldRowsEvent[]) => {
       const keys: KeyTuple[] = [];
       const signatures: string[] = [];
+      const asked = new Set<string>();
       const add = (row: Record<string, unknown>) => {
         const key = keyTupleOf(row, tuple.columns);
         const sig = keySignature(key);
-        if (placed.has(sig) || signatures.includes(sig)) return;
+        if (placed.has(sig) || asked.has(sig)) return;
+        asked.add(sig);
         keys.push(key);
         signatures.push(sig);
       };
