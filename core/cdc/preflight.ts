@@ -7,7 +7,7 @@ import { chunkKeyColumnOf, type ResolvedConfig } from './config';
 import { describeEndpoint } from './connect';
 import { monitorPrivilege, replicaHostsSql, type Flavor } from './flavor';
 import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
-import { planChunks } from './snapshot-reader';
+import { planChunks } from './chunk-plan';
 import { formatTableId, type TableSchema } from './types';
 
 export interface PreflightCheck {
