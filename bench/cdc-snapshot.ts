@@ -4,6 +4,8 @@
  * The issue's 5M rows by default; TIDEMARK_BENCH_SNAPSHOT_ROWS=n for fewer.
  * Peak RSS is also taken at a tenth of the size: it must not grow with the table. Measured in a
  * thread with the limits of the app's sync thread, where the app runs the snapshot phase.
+ * A VARCHAR-keyed table (chunk bounds and comparisons by the server's collation) is measured the
+ * same way beside it: 1M rows by default, TIDEMARK_BENCH_SNAPSHOT_VARCHAR_ROWS=n (0 skips it).
  */
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -22,15 +24,27 @@ function rowsFromEnv(): number {
   return 5_000_000;
 }
 
-async function fill(db: PrivateMariaDb, table: string, rows: number): Promise<void> {
+function varcharRowsFromEnv(): number {
+  if (process.env.TIDEMARK_BENCH_SNAPSHOT_VARCHAR_ROWS) return Number(process.env.TIDEMARK_BENCH_SNAPSHOT_VARCHAR_ROWS);
+  return 1_000_000;
+}
+
+/**
+ * The bench table: an INT key, or (`varcharKey`) a VARCHAR(24) key in utf8mb4_general_ci (its
+ * first characters in mixed case, so the collation's order is not the bytes') with the same
+ * other columns.
+ */
+async function fill(db: PrivateMariaDb, table: string, rows: number, varcharKey = false): Promise<void> {
   const root = await mysqlPromise.createConnection(db.rootConfig());
   await root.query('CREATE DATABASE IF NOT EXISTS bench');
   await root.query('USE bench');
-  await root.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))`);
+  const key = varcharKey ? 'id VARCHAR(24) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY' : 'id INT PRIMARY KEY';
+  const id = varcharKey ? "CONCAT(IF(seq % 2 = 0, 'K', 'k'), LPAD(seq, 12, '0'))" : 'seq';
+  await root.query(`CREATE TABLE ${table} (${key}, a INT, b VARCHAR(32), c DECIMAL(12,2), d DATETIME(6))`);
   for (let lo = 1; lo <= rows; lo += 100_000) {
     const hi = Math.min(rows, lo + 99_999);
     await root.query(
-      `INSERT INTO ${table} SELECT seq, seq % 1000, CONCAT('row-', seq), seq / 100, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`,
+      `INSERT INTO ${table} SELECT ${id}, seq % 1000, CONCAT('row-', seq), seq / 100, TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`,
     );
   }
   await root.end();
@@ -76,7 +90,7 @@ interface SnapshotRuns {
 }
 
 /** The measured runs, in the calling thread (exported for inSyncThread). */
-export async function snapshotRuns({ db, rounds, sizes }: { db: DbInfo; rounds: number; sizes: boolean }): Promise<SnapshotRuns> {
+export async function snapshotRuns({ db, rounds, sizes, table = 'big' }: { db: DbInfo; rounds: number; sizes: boolean; table?: string }): Promise<SnapshotRuns> {
   // Ours at a tenth of the size, then at full size, before anything else grows the thread:
   // RSS only shrinks lazily, so these two peaks are the comparable pair.
   const small = sizes ? await measurePeak(() => runOurs(db, 'small', 920)) : undefined;
@@ -86,8 +100,8 @@ export async function snapshotRuns({ db, rounds, sizes }: { db: DbInfo; rounds: 
   const raw: Measured[] = [];
   const ours: Measured[] = [];
   for (let round = 0; round < rounds; round++) {
-    raw.push(await measurePeak(() => runRaw(db, 'big')));
-    ours.push(await measurePeak(() => runOurs(db, 'big', 930 + round)));
+    raw.push(await measurePeak(() => runRaw(db, table)));
+    ours.push(await measurePeak(() => runOurs(db, table, 930 + round)));
   }
   return { small, first, raw, ours };
 }
@@ -126,11 +140,12 @@ const DEFAULT_BUFFER_POOL = 128 * 1024 ** 2;
  * full scan does (measured 2026-11-28 on 5M rows, 3 alternating rounds each: ours/raw 0.60–0.75
  * with 128 MiB, 0.77–0.95 with 1 GiB; our CPU per row the same in both). Three rounds.
  */
-export async function runCdcSnapshotBench(rows = rowsFromEnv()): Promise<Record<string, number | string>[]> {
+export async function runCdcSnapshotBench(rows = rowsFromEnv(), varcharRows = varcharRowsFromEnv()): Promise<Record<string, number | string>[]> {
   const db = await startPrivateMariaDb({ extraArgs: [`--innodb-buffer-pool-size=${GiB}`] });
   try {
     await fill(db, 'small', Math.max(1, Math.floor(rows / 10)));
     await fill(db, 'big', rows);
+    if (varcharRows > 0) await fill(db, 'vbig', varcharRows, true);
     const info: DbInfo = { host: db.host, port: db.port, user: db.user, password: db.password };
     const root = await mysqlPromise.createConnection(db.rootConfig());
     await settle(root);
@@ -138,11 +153,14 @@ export async function runCdcSnapshotBench(rows = rowsFromEnv()): Promise<Record<
     const [size] = await root.query<mysqlPromise.RowDataPacket[]>("SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = 'bench' AND table_name = 'big'");
     const tableMb = Math.round(Number(size[0]!.bytes) / 1024 ** 2);
     const inMemory = await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 5, sizes: true });
+    // The VARCHAR key beside it, in memory too: its ratio is read against the INT key's row above.
+    const varchar = varcharRows > 0 ? await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 5, sizes: false, table: 'vbig' }) : null;
     await setBufferPool(root, DEFAULT_BUFFER_POOL);
     const small = await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 3, sizes: false });
     await root.end();
     return [
       { ...summarize(rows, `1 GiB (table ${tableMb} MB in memory)`, inMemory), oursPeakRssMb: inMemory.first!.peakRssMb, oursPeakRssMbAtTenthSize: inMemory.small!.peakRssMb },
+      ...(varchar ? [{ ...summarize(varcharRows, `1 GiB, VARCHAR(24) key (utf8mb4_general_ci)`, varchar), key: 'varchar', oursPeakRssMb: Math.max(...varchar.ours.map((r) => r.peakRssMb)) }] : []),
       summarize(rows, `128 MiB (MariaDB default; table ${tableMb} MB)`, small),
     ];
   } finally {

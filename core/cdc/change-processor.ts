@@ -39,6 +39,11 @@ export interface RowFilter {
   region(table: TableId, row: Record<string, unknown>): RowRegion;
   /** Applies a change to the open chunk's buffer (c: upsert `row`, d: remove `row`). */
   absorb(op: 'c' | 'd', row: Record<string, unknown>): void;
+  /**
+   * Called with a transaction's rows events before they are converted, when `region` needs the
+   * server to place keys (collation-ordered chunk keys: snapshot-phase.ts).
+   */
+  prepare?(events: readonly HeldRowsEvent[]): Promise<void>;
 }
 
 export class SchemaCatalog {

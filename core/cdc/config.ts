@@ -34,8 +34,16 @@ export interface MySqlSourceConfig {
   startupMode?: StartupMode;
   /** `scan.incremental.snapshot.chunk.size`; default 8096 rows. */
   chunkSize?: number;
-  /** `scan.incremental.snapshot.chunk.key-column`, per table (`db.table` → column of its primary key). */
+  /**
+   * `scan.incremental.snapshot.chunk.key-column`, per table (`db.table` → a column of its primary
+   * key, or any NOT NULL column of a table without one).
+   */
   chunkKeyColumns?: Record<string, string>;
+  /**
+   * The same by table pattern (regex source, anchored, on `db.table`; the pipeline's
+   * `<table-pattern>:<column>[;…]` form): the first match applies where chunkKeyColumns names no column.
+   */
+  chunkKeyColumnPatterns?: { regex: string; column: string }[];
   /** `treat-tinyint1-as-boolean.enabled`; default true. */
   tinyInt1IsBoolean?: boolean;
   /**
@@ -109,9 +117,10 @@ export interface MySqlSourceConfig {
   /**
    * Test hook: runs after a chunk's SELECT and before its watermark is taken (in windows: when the
    * chunk is handed on, its watermark taken before), so tests can place writes exactly inside the
-   * chunk's window; `read` says how the chunk was read. Never set in production.
+   * chunk's window; `read` says how the chunk was read; `lastKey` is the chunk's lower bound (bigint
+   * for a single integer key, else the key tuple in the driver's form). Never set in production.
    */
-  afterChunkSelect?: (table: TableId, lastKey: bigint | null, read: 'query' | 'window') => Promise<void>;
+  afterChunkSelect?: (table: TableId, lastKey: bigint | readonly (string | number | Buffer)[] | null, read: 'query' | 'window') => Promise<void>;
   /**
    * Test hook: runs after the start-up schemas are read and before a fresh start reads its binlog
    * start position, so tests can commit a DDL in between. Never set in production.
@@ -119,9 +128,10 @@ export interface MySqlSourceConfig {
   beforeStartPosition?: () => Promise<void>;
 }
 
-export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'afterChunkSelect' | 'beforeStartPosition' | 'sslMode' | 'sslCaFile' | 'serverTimeZone'>> & {
+export type ResolvedConfig = Required<Omit<MySqlSourceConfig, 'tablesExclude' | 'chunkKeyColumns' | 'chunkKeyColumnPatterns' | 'afterChunkSelect' | 'beforeStartPosition' | 'sslMode' | 'sslCaFile' | 'serverTimeZone'>> & {
   tls: ResolvedTls;
   serverTimeZone: string | null;
+  chunkKeyColumnPatterns: { regex: RegExp; column: string }[];
   afterChunkSelect: MySqlSourceConfig['afterChunkSelect'];
   beforeStartPosition: MySqlSourceConfig['beforeStartPosition'];
   tablesExclude: string[];
@@ -176,6 +186,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     startupMode: config.startupMode ?? { mode: 'initial' },
     chunkSize,
     chunkKeyColumns: config.chunkKeyColumns ?? {},
+    chunkKeyColumnPatterns: (config.chunkKeyColumnPatterns ?? []).map((p, i) => ({ regex: compileRegex(p.regex, `scan.incremental.snapshot.chunk.key-column[${i}]`), column: p.column })),
     tinyInt1IsBoolean: config.tinyInt1IsBoolean ?? true,
     parseOnlineSchemaChanges: config.parseOnlineSchemaChanges ?? false,
     scanNewlyAddedTables: config.scanNewlyAddedTables ?? false,

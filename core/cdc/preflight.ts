@@ -7,7 +7,7 @@ import type { ResolvedConfig } from './config';
 import { describeEndpoint } from './connect';
 import { monitorPrivilege, replicaHostsSql, type Flavor } from './flavor';
 import { listMatchedTables, readTableSchemas, type MatchedTable } from './schema-catalog';
-import { planChunks } from './snapshot-reader';
+import { chunkKeyColumnOf, planChunks } from './chunk-plan';
 import { formatOffset, readServerOffset, zoneOffsetSeconds } from './time-zone';
 import { formatTableId, type TableSchema } from './types';
 import { formatSslMode, type SessionTls } from './tls';
@@ -213,12 +213,12 @@ export async function runPreflightDetailed(
         : `tables: no table on ${config.hostname}:${config.port} matches ${config.tables.join(', ')}${config.tablesExclude.length ? ` (excluding ${config.tablesExclude.join(', ')})` : ''}`,
   });
   const schemas = await readTableSchemas(conn, matched.map((m) => m.id), { tinyInt1IsBoolean: config.tinyInt1IsBoolean });
-  const noKey = schemas.filter((s) => s.primaryKey.length === 0 && config.chunkKeyColumns[formatTableId(s.table)] === undefined);
+  const noKey = schemas.filter((s) => s.primaryKey.length === 0 && chunkKeyColumnOf(config, s.table) === undefined);
   let pkOk = noKey.length === 0;
   let pkMsg = pkOk ? 'every matched table has a primary key' : `primary_keys: no primary key (and no scan.incremental.snapshot.chunk.key-column) on ${noKey.map((s) => formatTableId(s.table)).join(', ')}`;
   for (const s of schemas) {
     try {
-      if (s.primaryKey.length > 0) planChunks(s, config);
+      if (s.primaryKey.length > 0 || chunkKeyColumnOf(config, s.table) !== undefined) planChunks(s, config);
     } catch (e) {
       pkOk = false;
       pkMsg = (e as Error).message;

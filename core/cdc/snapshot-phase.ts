@@ -19,11 +19,15 @@ import type mysql from 'mysql2/promise';
 import { performance } from 'node:perf_hooks';
 import type { Flavor } from './flavor';
 import { comparePositions } from './offset';
+import type { HeldRowsEvent } from './binlog-rows';
 import type { RowFilter, RowRegion } from './change-processor';
-import { chunkQueries, ChunkWindows, planChunks, toKey, usesChunkWindows, type ChunkPlan, type ChunkResult, type ChunkSource } from './snapshot-reader';
+import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { integerBound, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
+import { chunkQueries, ChunkWindows, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './snapshot-reader';
 import { snapshotRowConverter } from './snapshot-rows';
 import type { StreamState } from './stream-state';
-import { formatTableId, type ChangeEvent, type SourceRecord, type TableId } from './types';
+import { TidemarkError } from '../errors/index';
+import { formatTableId, type ChangeEvent, type SourceRecord, type TableId, type TableSchema } from './types';
 
 export interface SnapshotPhaseOptions {
   conn: mysql.Connection;
@@ -33,11 +37,20 @@ export interface SnapshotPhaseOptions {
   estimates: Map<string, number>;
 }
 
+/** A key tuple as map key: its values with their types (binary as hex). */
+function keySignature(key: KeyTuple): string {
+  let out = '';
+  for (const v of key) out += (typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + String(v) : 'x' + Buffer.from(v).toString('hex')) + '\u0000';
+  return out;
+}
+
+const REGION_OF_PLACE: Record<KeyPlace, RowRegion> = { done: 'emit', chunk: 'chunk', after: 'skip' };
+
 function makeFilter(
   opts: SnapshotPhaseOptions,
   plan: ChunkPlan,
-  lastKey: bigint | null,
-  upper: bigint | null,
+  lastKey: ChunkBound | null,
+  chunk: ChunkResult,
   buffer: () => Map<string, Record<string, unknown>>,
 ): RowFilter {
   const snap = opts.state.snapshot!;
@@ -45,23 +58,98 @@ function makeFilter(
   const current = snap.tableIndex;
   const id = plan.schema.table;
   const catalog = opts.state.catalog;
-  const key = plan.keyColumn;
+  const upper = chunk.upper;
+  // Where a key of the table being read stands against (lastKey, upper]: in JS for integers, by the
+  // server otherwise (keys placed in `prepare`, before the transaction is converted).
+  let place: (row: Record<string, unknown>) => RowRegion;
+  let prepare: RowFilter['prepare'];
+  const tuple = plan.tuple;
+  if (plan.keyColumn !== null) {
+    const key = plan.keyColumn;
+    const lo = integerBound(lastKey);
+    const hi = integerBound(upper);
+    place = (row) => {
+      const k = toKey(row[key]);
+      if (lo !== null && k <= lo) return 'emit';
+      return hi === null || k <= hi ? 'chunk' : 'skip';
+    };
+  } else if (tuple === null) {
+    place = () => 'chunk';
+  } else if (tuple.kinds.every((k) => k === 'integer')) {
+    const lo = tupleBound(lastKey);
+    const hi = tupleBound(upper);
+    place = (row) => {
+      const k = keyTupleOf(row, tuple.columns);
+      if (lo !== null && integerTupleAtMost(k, lo)) return 'emit';
+      return hi === null || integerTupleAtMost(k, hi) ? 'chunk' : 'skip';
+    };
+  } else {
+    const placed = new Map<string, RowRegion>();
+    place = (row) => {
+      const region = placed.get(keySignature(keyTupleOf(row, tuple.columns)));
+      if (region === undefined) throw new TidemarkError('Internal', `a binlog row of ${formatTableId(id)} reached the snapshot filter unplaced`, { table: formatTableId(id) });
+      return region;
+    };
+    prepare = async (events: readonly HeldRowsEvent[]) => {
+      const keys: KeyTuple[] = [];
+      const signatures: string[] = [];
+      const asked = new Set<string>();
+      const add = (row: Record<string, unknown>) => {
+        const key = keyTupleOf(row, tuple.columns);
+        const sig = keySignature(key);
+        if (placed.has(sig) || asked.has(sig)) return;
+        asked.add(sig);
+        keys.push(key);
+        signatures.push(sig);
+      };
+      for (const held of events) {
+        if (held.table.db !== id.db || held.table.table !== id.table) continue;
+        for (const r of held.rows(catalog.decodingMap(held))) {
+          if (held.op === 'u') {
+            add((r as { before: Record<string, unknown> }).before);
+            add((r as { after: Record<string, unknown> }).after);
+          } else add(r as Record<string, unknown>);
+        }
+      }
+      if (keys.length === 0) return;
+      const places = await placeKeys(opts.conn, tuple.sql!, keys, tupleBound(lastKey), tupleBound(upper));
+      for (let i = 0; i < keys.length; i++) placed.set(signatures[i]!, REGION_OF_PLACE[places[i]!]);
+    };
+  }
   return {
     region(table: TableId, row: Record<string, unknown>): RowRegion {
       const i = index.get(formatTableId(table));
       if (i === undefined || i < current) return 'emit';
       if (i > current) return 'skip';
-      if (key === null) return 'chunk';
-      const k = toKey(row[key]);
-      if (lastKey !== null && k <= lastKey) return 'emit';
-      return upper === null || k <= upper ? 'chunk' : 'skip';
+      return place(row);
     },
     absorb(op, row) {
+      // A table without a primary key has no row identity to fold by; its chunks are exact (the
+      // phase requires MariaDB's consistent-snapshot watermark), so the SELECT already holds the change.
+      if (plan.keyless) return;
       const k = catalog.keyOf(id, row);
       if (op === 'c') buffer().set(k, row);
       else buffer().delete(k);
     },
+    ...(prepare ? { prepare } : {}),
   };
+}
+
+/** The stored form of a chunk bound (SnapshotState.lastKey). */
+function encodeBound(b: ChunkBound): string {
+  return typeof b === 'bigint' ? b.toString() : encodeKeyTuple(b);
+}
+
+/** Reads SnapshotState.lastKey for `plan`; DataInvalid naming the table when it does not fit. */
+function decodeBound(plan: ChunkPlan, text: string | null): ChunkBound | null {
+  if (text === null) return null;
+  const table = formatTableId(plan.schema.table);
+  if (plan.tuple) return decodeKeyTuple(text, plan.tuple.columns, plan.tuple.kinds, table);
+  if (plan.keyColumn !== null && /^-?\d+$/.test(text)) return BigInt(text);
+  throw new TidemarkError('DataInvalid', `offset snapshot.lastKey ${JSON.stringify(text.slice(0, 200))} of ${table} does not fit its chunk key (${plan.keyColumn ?? 'none: one chunk'})`, {
+    table,
+    lastKey: text.slice(0, 200),
+  });
 }
 
 interface TableProgress {
@@ -84,7 +172,7 @@ interface TableProgress {
 async function* emitChunk(
   opts: SnapshotPhaseOptions,
   plan: ChunkPlan,
-  lastKey: bigint | null,
+  lastKey: ChunkBound | null,
   chunk: ChunkResult,
   progress: TableProgress,
 ): AsyncGenerator<SourceRecord, boolean> {
@@ -101,7 +189,8 @@ async function* emitChunk(
     }
     return buffer;
   };
-  const filter = makeFilter(opts, plan, lastKey, chunk.upper, rowsByKey);
+  if (plan.keyless && !chunk.exact) throw keylessNeedsExact(plan);
+  const filter = makeFilter(opts, plan, lastKey, chunk, rowsByKey);
   while (comparePositions(state.pos, chunk.watermark) < 0) {
     for (const rec of await state.step(filter)) yield rec;
   }
@@ -115,7 +204,7 @@ async function* emitChunk(
   if (chunk.upper === null) {
     snap.tableIndex++;
     snap.lastKey = null;
-  } else snap.lastKey = chunk.upper.toString();
+  } else snap.lastKey = encodeBound(chunk.upper);
   const now = config.now();
   const offset = state.offset();
   let events: ChangeEvent[];
@@ -155,6 +244,27 @@ async function* emitChunk(
   return true;
 }
 
+function keylessNeedsExact(plan: ChunkPlan): TidemarkError {
+  const table = formatTableId(plan.schema.table);
+  return new TidemarkError(
+    'Unsupported',
+    `${table} has no primary key: its snapshot needs MariaDB's consistent-snapshot watermark (a high watermark folds concurrent changes into a chunk by row identity, which a table without a key lacks)`,
+    { table },
+  );
+}
+
+/**
+ * The table's chunk plan, with the typed literals of a tuple key (its columns' collations read
+ * from the server) ready for the reads and the binlog filter.
+ */
+async function prepareChunks(opts: SnapshotPhaseOptions, schema: TableSchema): Promise<ChunkPlan> {
+  const plan = planChunks(schema, opts.state.config);
+  const chunked = plan.keyColumn !== null || plan.tuple !== null;
+  if (chunked && plan.keyless && (opts.state.config.snapshotWatermark !== 'auto' || opts.flavor.kind !== 'mariadb')) throw keylessNeedsExact(plan);
+  if (plan.tuple) plan.tuple.sql = keyColumnSql(schema, plan.tuple.columns, await readCollations(opts.conn, schema));
+  return plan;
+}
+
 /** Chunks a table is read one query each before serverBound may switch it to windows. */
 const CHUNKS_BEFORE_SWITCH = 64;
 /** Share of the time the event loop sat idle waiting for chunks above which serverBound switches. */
@@ -187,12 +297,12 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
       snap.lastKey = null;
       continue;
     }
-    const plan = planChunks(schema, config);
-    let lastKey = snap.lastKey === null ? null : BigInt(snap.lastKey);
+    const plan = await prepareChunks(opts, schema);
+    let lastKey = decodeBound(plan, snap.lastKey);
     const progress: TableProgress = { rowsDone: 0, startedAt: config.now(), estimate: opts.estimates.get(name) ?? 0 };
     const windowed = plan.keyColumn !== null && config.snapshotWindows !== 'never' && usesChunkWindows(opts.conn, opts.flavor, config, plan);
     const queries = windowed && config.snapshotWindows === 'always' ? null : chunkQueries(opts.conn, opts.flavor, config, plan, lastKey);
-    let chunks: ChunkSource = queries ?? new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, lastKey);
+    let chunks: ChunkSource = queries ?? new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, integerBound(lastKey));
     // While chunks come one query each (auto): the event loop's idle time waiting for them since
     // the table's first chunk; once serverBound, the chunk being read ahead is the last by query.
     const waits = queries && windowed && config.snapshotWindows === 'auto' ? { chunks: 0, idleMs: 0, since: performance.now(), switching: false } : null;
@@ -212,7 +322,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
         if (upper === null) break;
         lastKey = upper;
         if (waits?.switching) {
-          chunks = new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, lastKey);
+          chunks = new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, integerBound(lastKey));
           waits.switching = false;
         } else if (waits && chunks === queries) {
           waits.chunks++;

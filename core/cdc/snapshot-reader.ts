@@ -2,12 +2,17 @@
  * Reads one snapshot chunk of a table, lock-free, and reports the binlog watermark the chunk is
  * consistent with (see snapshot-phase.ts for how the watermark is used).
  *
- * Chunks are ranges of one integer key column: (lastKey, upper], where `upper` is the key of the
- * chunk-size-th row after lastKey (null for the last chunk, which is open-ended so rows inserted
- * past the current maximum belong to it). Tables without an integer key are read as one chunk.
+ * Chunks are key ranges (lastKey, upper], where `upper` is the key of the chunk-size-th row after
+ * lastKey in the key's order (null for the last chunk, which is open-ended so rows inserted past
+ * the current maximum belong to it). A single integer key takes the fast paths below (bounds as
+ * bigint, one-trip reads, windows); any other key (character, binary, temporal, decimal,
+ * composite) is chunked as a tuple whose bounds come from the server and whose comparisons the
+ * server makes (chunk-keys.ts). A table whose key cannot be ordered that way is read as one chunk.
  */
 import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../errors/index';
+import { afterBoundSql, atMostBoundSql, keyTupleOf, type KeyTuple } from './chunk-keys';
+import { integerBound, tupleBound, tupleSqlOf, type ChunkBound, type ChunkPlan, type TupleKey } from './chunk-plan';
 import type { ResolvedConfig } from './config';
 import { quoteId } from './connect';
 import { beginConsistentSnapshot, readServerPosition, type Flavor } from './flavor';
@@ -15,34 +20,6 @@ import type { BinlogPosition } from './offset';
 import { PullQueue } from './pull-queue';
 import { isSpatialType } from './type-map';
 import { formatTableId, type TableSchema } from './types';
-
-export interface ChunkPlan {
-  schema: TableSchema;
-  /** Integer column the table is chunked by; null reads the whole table as one chunk. */
-  keyColumn: string | null;
-}
-
-function isIntegerColumn(schema: TableSchema, name: string): boolean {
-  const col = schema.columns.find((c) => c.name === name);
-  return !!col && /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i.test(col.mysqlType);
-}
-
-/** Picks the chunk key: the configured one, else the first primary-key column when it is an integer. */
-export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPlan {
-  const name = formatTableId(schema.table);
-  const configured = config.chunkKeyColumns[name];
-  if (configured !== undefined) {
-    if (!schema.primaryKey.includes(configured)) {
-      throw new TidemarkError('InvalidInput', `scan.incremental.snapshot.chunk.key-column: ${configured} is not a primary-key column of ${name} (key: ${schema.primaryKey.join(', ') || 'none'})`, {
-        table: name,
-        column: configured,
-      });
-    }
-    return { schema, keyColumn: isIntegerColumn(schema, configured) ? configured : null };
-  }
-  const first = schema.primaryKey[0];
-  return { schema, keyColumn: first !== undefined && isIntegerColumn(schema, first) ? first : null };
-}
 
 /**
  * The SELECT list: FLOAT through CAST(… AS DOUBLE) so the text protocol carries the exact float32
@@ -62,7 +39,7 @@ export function selectList(schema: TableSchema): string {
 export interface ChunkResult {
   rows: Record<string, unknown>[];
   /** Inclusive upper key of this chunk; null when it is the table's last chunk. */
-  upper: bigint | null;
+  upper: ChunkBound | null;
   /**
    * The binlog position the rows are consistent with, in one of two senses: `exact` true — the
    * rows are precisely the state at this position (MariaDB consistent snapshot); false — a high
@@ -83,34 +60,39 @@ export async function readChunk(
   flavor: Flavor,
   config: ResolvedConfig,
   plan: ChunkPlan,
-  lastKey: bigint | null,
+  lastKey: ChunkBound | null,
 ): Promise<ChunkResult> {
   const oneTrip = (conn as unknown as { config?: { multipleStatements?: boolean } }).config?.multipleStatements === true;
   if (oneTrip && config.snapshotWatermark === 'auto' && flavor.kind === 'mariadb' && plan.keyColumn !== null && plan.schema.primaryKey.length === 1) {
-    return readChunkInOneTrip(conn, flavor, config, plan, plan.keyColumn, lastKey);
+    return readChunkInOneTrip(conn, flavor, config, plan, plan.keyColumn, integerBound(lastKey));
   }
   const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
   const exactPos = config.snapshotWatermark === 'auto' ? await beginConsistentSnapshot(conn, flavor) : null;
   try {
-    let upper: bigint | null = null;
+    let upper: ChunkBound | null = null;
     let rows: mysql.RowDataPacket[];
-    if (plan.keyColumn === null) {
+    if (plan.tuple !== null) {
+      [rows, upper] = await selectTupleChunk(conn, config, plan, plan.tuple, tupleBound(lastKey));
+    } else if (plan.keyColumn === null) {
       [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}`);
     } else if (plan.schema.primaryKey.length === 1) {
       // A unique key: one keyset-paginated SELECT; the chunk ends at its last row's key.
       const k = quoteId(plan.keyColumn);
-      const after = lastKey === null ? '' : ` WHERE ${k} > ${lastKey.toString()}`;
+      const from = integerBound(lastKey);
+      const after = from === null ? '' : ` WHERE ${k} > ${from.toString()}`;
       [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after} ORDER BY ${k} LIMIT ${config.chunkSize}`);
       upper = rows.length === config.chunkSize ? toKey(rows[rows.length - 1]![plan.keyColumn]) : null;
     } else {
       // One column of a composite key may repeat: fix the bound first so no key value straddles two chunks.
       const k = quoteId(plan.keyColumn);
-      const after = lastKey === null ? '' : `WHERE ${k} > ${lastKey.toString()}`;
+      const from = integerBound(lastKey);
+      const after = from === null ? '' : `WHERE ${k} > ${from.toString()}`;
       const [b] = await conn.query<mysql.RowDataPacket[]>(
         `SELECT ${k} AS k FROM ${t} ${after} ORDER BY ${k} LIMIT 1 OFFSET ${config.chunkSize - 1}`,
       );
-      upper = b[0] ? toKey(b[0].k) : null;
-      const conds = [lastKey === null ? null : `${k} > ${lastKey.toString()}`, upper === null ? null : `${k} <= ${upper.toString()}`].filter(Boolean);
+      const to = b[0] ? toKey(b[0].k) : null;
+      upper = to;
+      const conds = [from === null ? null : `${k} > ${from.toString()}`, to === null ? null : `${k} <= ${to.toString()}`].filter(Boolean);
       [rows] = await conn.query<mysql.RowDataPacket[]>(
         `SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`,
       );
@@ -126,6 +108,28 @@ export async function readChunk(
     if (exactPos) await conn.query('ROLLBACK').catch(() => {});
     throw e;
   }
+}
+
+/**
+ * A chunk of a tuple key after `lastKey`, in the key's order on the server: a keyset page when the
+ * tuple is unique (the bound is its last row's key), else the bound first (the chunk-size-th key,
+ * so that keys the collation holds equal, e.g. 'a' and 'A ', never straddle two chunks), then the
+ * rows up to it.
+ */
+async function selectTupleChunk(conn: mysql.Connection, config: ResolvedConfig, plan: ChunkPlan, tuple: TupleKey, lastKey: KeyTuple | null): Promise<[mysql.RowDataPacket[], KeyTuple | null]> {
+  const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
+  const sql = tupleSqlOf(plan);
+  const order = tuple.columns.map(quoteId).join(', ');
+  const after = lastKey === null ? null : afterBoundSql(sql, lastKey);
+  if (tuple.unique) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT ${config.chunkSize}`);
+    return [rows, rows.length === config.chunkSize ? keyTupleOf(rows[rows.length - 1]!, tuple.columns) : null];
+  }
+  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${order} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
+  const upper = b[0] ? keyTupleOf(b[0], tuple.columns) : null;
+  const conds = [after, upper === null ? null : atMostBoundSql(sql, upper)].filter((c) => c !== null);
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`);
+  return [rows, upper];
 }
 
 /**
@@ -203,8 +207,8 @@ export function usesChunkWindows(conn: mysql.Connection, flavor: Flavor, config:
  * (its watermark is taken after this one's, so the order of watermarks, drains and emissions is
  * unchanged).
  */
-export function chunkQueries(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig, plan: ChunkPlan, lastKey: bigint | null): ChunkQueries {
-  const read = (from: bigint | null) =>
+export function chunkQueries(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig, plan: ChunkPlan, lastKey: ChunkBound | null): ChunkQueries {
+  const read = (from: ChunkBound | null) =>
     readChunk(conn, flavor, config, plan, from).catch((e: unknown) => {
       if ((e as { errno?: number }).errno === 1146) return null; // dropped meanwhile; the DROP reaches the consumer through the stream
       throw e;

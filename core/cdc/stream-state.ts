@@ -167,6 +167,7 @@ export class StreamState {
           if (captured.rowsEvents.length === 0) return this.maybeHeartbeat();
           return transactionParts(convertTransactionParts(this.catalog, captured, offset, TRANSACTION_PART_BYTES), offset, item);
         }
+        if (filter.prepare && captured.rowsEvents.length > 0) await filter.prepare(captured.rowsEvents);
         const events = convertTransaction(this.catalog, captured, offset, filter);
         if (events.length === 0) return this.maybeHeartbeat();
         const batch = { events, endOffset: offset, commitTsMs: item.tsMs, ...(item.gtid ? { gtid: item.gtid } : {}) };

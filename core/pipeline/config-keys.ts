@@ -92,7 +92,7 @@ export const SOURCE_KEYS: KeySpec[] = [
   flinkOnly('scan.incremental.close-idle-reader.enabled', 'bool'),
   flinkOnly('scan.incremental.snapshot.unbounded-chunk-first.enabled', 'bool'),
   flinkOnly('scan.incremental.snapshot.backfill.skip', 'bool'),
-  flinkOnly('scan.incremental.snapshot.chunk.key-column', 'string'),
+  toSource('scan.incremental.snapshot.chunk.key-column', 'string'),
   flinkOnly('use.legacy.json.format', 'bool'),
 ];
 

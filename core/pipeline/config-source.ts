@@ -80,6 +80,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     ctx.issues.error(lineOfKey(b, 'scan.binlog.newly-added-table.enabled'), 'source.scan.binlog.newly-added-table.enabled', 'cannot be true together with scan.newly-added-table.enabled (rows of a table created while streaming would be read twice after a restart); choose one');
   }
   const jdbcProperties = readJdbcProperties(b, ctx);
+  const chunkKeyColumns = readChunkKeyColumns(getString(b, 'scan.incremental.snapshot.chunk.key-column'), (message) => err('scan.incremental.snapshot.chunk.key-column', message));
   if (!tables || type === null) return null;
   return {
     type: type as SourceConfig['type'],
@@ -93,6 +94,7 @@ export function readSource(entry: { node: unknown; line: number }, ctx: ReadCont
     serverId,
     startup,
     snapshotChunkSize: getNumber(b, 'scan.incremental.snapshot.chunk.size', 8096),
+    ...(chunkKeyColumns.length > 0 ? { chunkKeyColumns } : {}),
     snapshotFetchSize: getNumber(b, 'scan.snapshot.fetch.size', 1024),
     newlyAddedTableEnabled: getBool(b, 'scan.newly-added-table.enabled', false),
     binlogNewlyAddedTableEnabled: getBool(b, 'scan.binlog.newly-added-table.enabled', false),
@@ -182,6 +184,29 @@ function readConnectTimeout(b: ReturnType<typeof readBlock>, ctx: ReadContext): 
     return getNumber(b, 'connect.timeout', 30_000);
   }
   return parsed.value;
+}
+
+/**
+ * `scan.incremental.snapshot.chunk.key-column`: Flink CDC's MySQL pipeline form,
+ * `<table-pattern>:<column>` entries separated by `;` (the pattern as `tables` writes one).
+ */
+function readChunkKeyColumns(text: string | null, err: (message: string) => void): NonNullable<SourceConfig['chunkKeyColumns']> {
+  if (text === null) return [];
+  const out: NonNullable<SourceConfig['chunkKeyColumns']> = [];
+  for (const entry of text.split(';').map((e) => e.trim()).filter((e) => e !== '')) {
+    const colon = entry.lastIndexOf(':');
+    const column = colon < 0 ? '' : entry.slice(colon + 1).trim();
+    const table = colon < 0 ? '' : entry.slice(0, colon).trim();
+    if (table === '' || column === '') {
+      err(`expected <table-pattern>:<column> entries separated by ';', found ${JSON.stringify(entry)}`);
+      continue;
+    }
+    const compiled = compileTablePattern(table);
+    if ('error' in compiled) err(compiled.error);
+    else out.push({ table: compiled.pattern, column });
+  }
+  if (out.length === 0 && text.trim() === '') err('expected <table-pattern>:<column> entries separated by \';\', found an empty value');
+  return out;
 }
 
 function readStartup(b: ReturnType<typeof readBlock>, ctx: ReadContext): StartupOptions {

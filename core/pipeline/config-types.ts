@@ -55,6 +55,8 @@ export interface SourceConfig {
   startup: StartupOptions;
   /** Rows per snapshot chunk (Flink CDC default 8096). */
   snapshotChunkSize: number;
+  /** `scan.incremental.snapshot.chunk.key-column` (`<table-pattern>:<column>[;…]`); absent when unset. */
+  chunkKeyColumns?: { table: TablePattern; column: string }[];
   snapshotFetchSize: number;
   newlyAddedTableEnabled: boolean;
   binlogNewlyAddedTableEnabled: boolean;

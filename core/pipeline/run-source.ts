@@ -31,6 +31,7 @@ export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlS
     serverId,
     startupMode,
     chunkSize: s.snapshotChunkSize,
+    ...(s.chunkKeyColumns ? { chunkKeyColumnPatterns: s.chunkKeyColumns.map((c) => ({ regex: c.table.regex, column: c.column })) } : {}),
     tinyInt1IsBoolean: s.treatTinyint1AsBoolean,
     parseOnlineSchemaChanges: s.parseOnlineSchemaChangesEnabled,
     rowMetadata: s.rowMetadata,

@@ -114,7 +114,7 @@ describe('XA transactions (private MariaDB)', () => {
       // ones; the previous window's XA commits (odd chunks) or rolls back (even chunks).
       const open: { conn: mysql.Connection; xid: string; n: number }[] = [];
       let n = 0;
-      const afterChunkSelect = async (_t: unknown, lastKey: bigint | null) => {
+      const afterChunkSelect = async (_t: unknown, lastKey: unknown) => {
         const base = Number(lastKey ?? 0n);
         const prev = open.shift();
         if (prev) await prev.conn.query(`XA ${prev.n % 2 ? 'COMMIT' : 'ROLLBACK'} '${prev.xid}'`);

@@ -86,6 +86,7 @@ const PROBES: Record<string, string> = {
   'source.treat-tinyint1-as-boolean.enabled': 'false',
   'source.tidemark.row-metadata': 'schema-history',
   'source.debezium.skipped.operations': 'c',
+  'source.scan.incremental.snapshot.chunk.key-column': 'app.orders2:id',
   'source.jdbc.properties.connectTimeout': '1234',
   'source.jdbc.properties.useSSL': 'false',
   'source.jdbc.properties.requireSSL': 'true',

@@ -1,0 +1,223 @@
+/**
+ * Chunk keys of any shape: the column tuple a table's snapshot is chunked by, its bounds as the
+ * server returned them, their stored form in offsets, and where a binlog row falls against them.
+ *
+ * A bound is the key of a row the server returned (keyset order, never computed here), kept in the
+ * driver's form: text for character, decimal and temporal columns, a Buffer for binary ones, a
+ * number (or decimal text above 2^53) for integers. Ordering is the server's: every comparison of
+ * a non-integer key is written in SQL with the column's own type and collation, because a
+ * case-insensitive PAD SPACE collation makes 'a', 'A' and 'a ' one key, and only the server knows
+ * its collations. All-integer keys compare in JS (exact, and no round trip).
+ *
+ * A bound may be shorter than the key (a prefix): everything whose first columns are at or below it
+ * is done. Offsets written before tuple chunking held the first column of a composite integer key
+ * as decimal text; such a bound reads as a one-column prefix.
+ */
+import type mysql from 'mysql2/promise';
+import { TidemarkError } from '../errors/index';
+import { quoteId } from './connect';
+import { formatTableId, type TableSchema } from './types';
+
+/** One key column value in the driver's form (see above). */
+export type KeyValue = string | number | Buffer;
+/** Key values in key-column order; a prefix of the key when shorter. */
+export type KeyTuple = readonly KeyValue[];
+
+/** How a column's values order, if we can chunk by it: integers in JS, the rest by the server. */
+export type KeyColumnKind = 'integer' | 'server';
+
+const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
+const SERVER_ORDERED = /^(decimal|numeric|date|datetime|time|char|varchar|binary|varbinary)\b/i;
+
+/**
+ * Whether chunks can be cut by this column type, and how its values compare. Null for types whose
+ * keyset order cannot be written as a literal comparison: ENUM/SET (ORDER BY sorts by index, `>`
+ * compares text), TIMESTAMP (its text depends on the session's time zone, and binlog and snapshot
+ * deliver it differently), YEAR (zongji adds 1900 to binlog values), BIT, floating point,
+ * TEXT/BLOB and spatial types.
+ */
+export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
+  if (INTEGER.test(mysqlType)) return 'integer';
+  if (SERVER_ORDERED.test(mysqlType)) return 'server';
+  return null;
+}
+
+export interface KeyColumnSql {
+  name: string;
+  /** The value as an SQL expression of the column's type and collation. */
+  literal(v: unknown): string;
+}
+
+function invalidValue(table: string, column: string, v: unknown): TidemarkError {
+  const shown = Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : JSON.stringify(v);
+  return new TidemarkError('DataInvalid', `chunk key ${table}.${column}: value ${shown} is not a value of the column's type`, { table, column });
+}
+
+const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
+const TEMPORAL_TEXT = /^-?[\d:. -]+$/;
+const NAME = /^\w+$/;
+
+/**
+ * Typed SQL literals for the key columns of `schema` (character columns with the collation and
+ * character set `collations` gives): strings travel as UTF-8 hex, so no value is ever quoted
+ * (sql_mode NO_BACKSLASH_ESCAPES cannot change their meaning); numbers and temporal text are
+ * checked against their form first.
+ */
+export function keyColumnSql(schema: TableSchema, columns: readonly string[], collations: ReadonlyMap<string, { charset: string; collation: string }>): KeyColumnSql[] {
+  const table = formatTableId(schema.table);
+  return columns.map((name) => {
+    const col = schema.columns.find((c) => c.name === name);
+    if (!col) throw new TidemarkError('Internal', `chunk key column ${table}.${name} is not a column of the table`, { table, column: name });
+    const type = col.mysqlType.toLowerCase();
+    const bad = (v: unknown) => invalidValue(table, name, v);
+    const base = /^\w+/.exec(type)![0];
+    const size = /^\w+\((\d+)\)/.exec(type)?.[1];
+    if (INTEGER.test(type)) {
+      return { name, literal: (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fail(bad(v))) : typeof v === 'string' && /^-?\d+$/.test(v) ? v : fail(bad(v))) };
+    }
+    if (base === 'decimal' || base === 'numeric') {
+      return { name, literal: (v) => (typeof v === 'string' && NUMBER_TEXT.test(v) ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fail(bad(v))) };
+    }
+    if (base === 'date' || base === 'datetime' || base === 'time') {
+      const cast = base === 'date' ? 'DATE' : `${base.toUpperCase()}(${size ?? 0})`;
+      return { name, literal: (v) => (typeof v === 'string' && TEMPORAL_TEXT.test(v) ? `CAST('${v}' AS ${cast})` : fail(bad(v))) };
+    }
+    if (base === 'binary' || base === 'varbinary') {
+      const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';
+      // BINARY(n) pads with 0x00 as the column does (the binlog drops trailing zero bytes).
+      return { name, literal: (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? `CAST(X'${Buffer.from(v).toString('hex')}' AS ${cast})` : fail(bad(v))) };
+    }
+    const c = collations.get(name);
+    if (!c || !NAME.test(c.charset) || !NAME.test(c.collation)) {
+      throw new TidemarkError('Internal', `chunk key ${table}.${name}: no collation known for the column`, { table, column: name });
+    }
+    if (c.charset === 'binary') {
+      return { name, literal: (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? `CAST(X'${Buffer.from(v as string).toString('hex')}' AS BINARY)` : fail(bad(v))) };
+    }
+    return {
+      name,
+      literal: (v) => (typeof v === 'string' ? `CONVERT(_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}' USING ${c.charset}) COLLATE ${c.collation}` : fail(bad(v))),
+    };
+  });
+}
+
+function fail(e: TidemarkError): never {
+  throw e;
+}
+
+/** Character sets and collations of a table's columns, from INFORMATION_SCHEMA. */
+export async function readCollations(conn: mysql.Connection, schema: TableSchema): Promise<Map<string, { charset: string; collation: string }>> {
+  const hex = (s: string) => `CONVERT(_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}' USING utf8mb4)`;
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    `SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${hex(schema.table.db)} AND TABLE_NAME = ${hex(schema.table.table)}`,
+  );
+  const out = new Map<string, { charset: string; collation: string }>();
+  for (const r of rows) if (r.cs !== null && r.coll !== null) out.set(String(r.name), { charset: String(r.cs), collation: String(r.coll) });
+  return out;
+}
+
+/** A tuple (or a single value) in SQL. */
+function tupleSql(parts: string[]): string {
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+/** `columns[0..bound.length)` as a column tuple and as the bound's literals. */
+function sides(cols: readonly KeyColumnSql[], bound: KeyTuple): { keys: string; values: string; first: string; firstValue: string } {
+  const used = cols.slice(0, bound.length);
+  const values = used.map((c, i) => c.literal(bound[i]));
+  return { keys: tupleSql(used.map((c) => quoteId(c.name))), values: tupleSql(values), first: quoteId(used[0]!.name), firstValue: values[0]! };
+}
+
+/**
+ * WHERE condition: the row's key is after `bound`. The leading `first >= v` lets the server use a
+ * range on the index (a row-value comparison alone may not be turned into one).
+ */
+export function afterBoundSql(cols: readonly KeyColumnSql[], bound: KeyTuple): string {
+  const s = sides(cols, bound);
+  return bound.length === 1 ? `${s.keys} > ${s.values}` : `${s.first} >= ${s.firstValue} AND ${s.keys} > ${s.values}`;
+}
+
+/** WHERE condition: the row's key (its prefix as long as `bound`) is at or below `bound`. */
+export function atMostBoundSql(cols: readonly KeyColumnSql[], bound: KeyTuple): string {
+  const s = sides(cols, bound);
+  return bound.length === 1 ? `${s.keys} <= ${s.values}` : `${s.first} <= ${s.firstValue} AND ${s.keys} <= ${s.values}`;
+}
+
+/** The key tuple of a driver row (snapshot SELECT or zongji image). */
+export function keyTupleOf(row: Record<string, unknown>, columns: readonly string[]): KeyTuple {
+  return columns.map((c) => row[c] as KeyValue);
+}
+
+/** Stored form of a tuple bound in SnapshotState.lastKey: a JSON array, binary values as {hex}. */
+export function encodeKeyTuple(bound: KeyTuple): string {
+  return JSON.stringify(bound.map((v) => (typeof v === 'string' || typeof v === 'number' ? v : { hex: Buffer.from(v).toString('hex') })));
+}
+
+/**
+ * Reads encodeKeyTuple's text for a key of `columns`; a plain decimal (an offset from before tuple
+ * chunking, which chunked composite integer keys by their first column) is a one-column prefix.
+ */
+export function decodeKeyTuple(text: string, columns: readonly string[], kinds: readonly KeyColumnKind[], table: string): KeyTuple {
+  const bad = (why: string) =>
+    new TidemarkError('DataInvalid', `offset snapshot.lastKey ${JSON.stringify(text.slice(0, 200))} of ${table}: ${why} (chunk key: ${columns.join(', ')})`, { table, lastKey: text.slice(0, 200) });
+  if (/^-?\d+$/.test(text)) {
+    if (kinds[0] !== 'integer') throw bad('a plain number, but the first key column is not an integer');
+    return [text];
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw bad('not a JSON array');
+  }
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > columns.length) throw bad(`expected a list of 1 to ${columns.length} values`);
+  return raw.map((v: unknown) => {
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return v;
+    const hex = (v as { hex?: unknown } | null)?.hex;
+    if (typeof hex === 'string' && /^([0-9a-f]{2})*$/.test(hex)) return Buffer.from(hex, 'hex');
+    throw bad(`value ${JSON.stringify(v)} is neither text, a number nor {hex}`);
+  });
+}
+
+/** Whether the prefix of integer key `key` as long as `bound` is at or below it. */
+export function integerTupleAtMost(key: KeyTuple, bound: KeyTuple): boolean {
+  for (let i = 0; i < bound.length; i++) {
+    const a = BigInt(key[i] as number | string);
+    const b = BigInt(bound[i] as number | string);
+    if (a !== b) return a < b;
+  }
+  return true;
+}
+
+/** Where a key stands against the chunk (lastKey, upper]: done (at or below lastKey), in it, or after it. */
+export type KeyPlace = 'done' | 'chunk' | 'after';
+
+/** Key tuples placed per query (a transaction touching more rows of the table takes several). */
+const PLACE_BATCH = 500;
+
+/**
+ * Places keys against a chunk's bounds by asking the server: one SELECT of CASE expressions per
+ * PLACE_BATCH keys, each comparison written with the columns' types and collations.
+ */
+export async function placeKeys(conn: mysql.Connection, cols: readonly KeyColumnSql[], keys: readonly KeyTuple[], lastKey: KeyTuple | null, upper: KeyTuple | null): Promise<KeyPlace[]> {
+  if (lastKey === null && upper === null) return keys.map(() => 'chunk');
+  const lo = lastKey && sides(cols, lastKey);
+  const hi = upper && sides(cols, upper);
+  const out: KeyPlace[] = [];
+  for (let start = 0; start < keys.length; start += PLACE_BATCH) {
+    const batch = keys.slice(start, start + PLACE_BATCH);
+    const exprs = batch.map((key) => {
+      const lit = (n: number) => tupleSql(cols.slice(0, n).map((c, i) => c.literal(key[i])));
+      const done = lo ? `WHEN ${lit(lastKey!.length)} <= ${lo.values} THEN 0 ` : '';
+      const inChunk = hi ? `WHEN ${lit(upper!.length)} <= ${hi.values} THEN 1 ELSE 2` : 'ELSE 1';
+      return `CASE ${done}${inChunk} END`;
+    });
+    const [rows] = await conn.query<mysql.RowDataPacket[][]>({ sql: `SELECT ${exprs.join(', ')}`, rowsAsArray: true });
+    const row = (rows as unknown as unknown[][])[0]!;
+    for (let i = 0; i < batch.length; i++) {
+      const v = Number(row[i]);
+      out.push(v === 0 ? 'done' : v === 1 ? 'chunk' : 'after');
+    }
+  }
+  return out;
+}

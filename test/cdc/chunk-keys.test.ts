@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, type KeyTuple } from '../../core/cdc/chunk-keys';
+import { resolveConfig } from '../../core/cdc/config';
+import { planChunks } from '../../core/cdc/chunk-plan';
+import type { ColumnSchema, TableSchema } from '../../core/cdc/types';
+import { isTidemarkError } from '../../core/errors/index';
+
+function column(name: string, mysqlType: string, nullable = false): ColumnSchema {
+  return { name, mysqlType, icebergType: { type: 'string' }, nullable, position: 1 };
+}
+
+function schema(columns: ColumnSchema[], primaryKey: string[]): TableSchema {
+  return { table: { db: 'app', table: 't' }, columns, primaryKey };
+}
+
+const config = (chunkKeyColumns: Record<string, string> = {}) => resolveConfig({ hostname: 'h', username: 'u', password: '', tables: ['app\\.t'], serverId: 1, chunkKeyColumns });
+
+function thrown(f: () => unknown): { code: string; message: string } {
+  try {
+    f();
+  } catch (e) {
+    if (isTidemarkError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a TidemarkError');
+}
+
+describe('chunk keys', () => {
+  it('stored bounds round-trip exactly: text with spaces and case, numbers, binary with trailing zero bytes, temporal text', () => {
+    const bound: KeyTuple = ['a ', 'ÄbC', 12, '-500.125000', Buffer.from('00ff000000', 'hex'), '2001-01-01 00:00:00.000123', '9007199254740993'];
+    const text = encodeKeyTuple(bound);
+    const cols = bound.map((_, i) => `c${i}`);
+    expect(decodeKeyTuple(text, cols, cols.map(() => 'server'), 'app.t')).toEqual(bound);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.integer(), fc.uint8Array().map((a) => Buffer.from(a))), { minLength: 1, maxLength: 4 }), (values) => {
+        const names = values.map((_, i) => `c${i}`);
+        expect(decodeKeyTuple(encodeKeyTuple(values), names, names.map(() => 'server'), 'app.t')).toEqual(values);
+      }),
+    );
+  });
+
+  it('a plain decimal bound (offsets written before tuple chunks) is a one-column prefix of an integer-first key', () => {
+    expect(decodeKeyTuple('42', ['tenant', 'id'], ['integer', 'integer'], 'app.t')).toEqual(['42']);
+    expect(integerTupleAtMost([42, 999], ['42'])).toBe(true);
+    expect(integerTupleAtMost([43, 0], ['42'])).toBe(false);
+    expect(integerTupleAtMost([42, 7], [42, 6])).toBe(false);
+    expect(integerTupleAtMost(['9007199254740993', 1], ['9007199254740993', 1])).toBe(true);
+  });
+
+  it('a stored bound that does not fit the key is DataInvalid naming the table and the key', () => {
+    expect(thrown(() => decodeKeyTuple('42', ['k'], ['server'], 'app.t'))).toEqual({
+      code: 'DataInvalid',
+      message: 'offset snapshot.lastKey "42" of app.t: a plain number, but the first key column is not an integer (chunk key: k)',
+    });
+    expect(thrown(() => decodeKeyTuple('["a","b","c"]', ['a', 'b'], ['server', 'server'], 'app.t'))).toEqual({
+      code: 'DataInvalid',
+      message: 'offset snapshot.lastKey "[\\"a\\",\\"b\\",\\"c\\"]" of app.t: expected a list of 1 to 2 values (chunk key: a, b)',
+    });
+    expect(thrown(() => decodeKeyTuple('[{"hex":"zz"}]', ['k'], ['server'], 'app.t')).message).toContain('is neither text, a number nor {hex}');
+    expect(thrown(() => decodeKeyTuple('{', ['k'], ['server'], 'app.t')).message).toContain('not a JSON array');
+  });
+
+  it('SQL literals carry the column type and collation; strings travel as hex, never quoted', () => {
+    const s = schema(
+      [column('v', 'varchar(20)'), column('b', 'binary(16)'), column('d', 'date'), column('t', 'datetime(6)'), column('m', 'decimal(20,6)'), column('i', 'bigint(20)')],
+      ['v', 'b', 'd', 't', 'm', 'i'],
+    );
+    const sql = keyColumnSql(s, ['v', 'b', 'd', 't', 'm', 'i'], new Map([['v', { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' }]]));
+    const lits = sql.map((c, i) => c.literal(["it's", Buffer.from('ab', 'hex'), '2024-02-29', '2024-02-29 10:11:12.000001', '-1.500000', 7][i]));
+    expect(lits).toEqual([
+      "CONVERT(_utf8mb4 X'69742773' USING utf8mb4) COLLATE utf8mb4_general_ci",
+      "CAST(X'ab' AS BINARY(16))",
+      "CAST('2024-02-29' AS DATE)",
+      "CAST('2024-02-29 10:11:12.000001' AS DATETIME(6))",
+      '-1.500000',
+      '7',
+    ]);
+    expect(afterBoundSql(sql.slice(2, 4), ['2024-01-01', '2024-01-01 00:00:00'])).toBe(
+      "`d` >= CAST('2024-01-01' AS DATE) AND (`d`, `t`) > (CAST('2024-01-01' AS DATE), CAST('2024-01-01 00:00:00' AS DATETIME(6)))",
+    );
+    expect(atMostBoundSql(sql.slice(5), [9])).toBe('`i` <= 9');
+    // A value that is not of the column's form never reaches the SQL text.
+    expect(thrown(() => sql[2]!.literal("2024-01-01' OR 1=1 --"))).toEqual({ code: 'DataInvalid', message: 'chunk key app.t.d: value "2024-01-01\' OR 1=1 --" is not a value of the column\'s type' });
+    expect(thrown(() => sql[4]!.literal('1e5')).code).toBe('DataInvalid');
+  });
+
+  it('chunkable column types', () => {
+    expect(['int(11)', 'bigint(20) unsigned', 'tinyint(1)'].map(keyColumnKind)).toEqual(['integer', 'integer', 'integer']);
+    expect(['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)'].map(keyColumnKind)).toEqual(Array(8).fill('server'));
+    expect(["enum('a','b')", 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)', 'text', "set('x')"].map(keyColumnKind)).toEqual(Array(8).fill(null));
+  });
+
+  it('plans: the whole primary key as a tuple; a single integer key on the fast path; an unorderable column ends the tuple', () => {
+    const t = (cols: ColumnSchema[], pk: string[], keys: Record<string, string> = {}) => planChunks(schema(cols, pk), config(keys));
+    expect(t([column('id', 'int(11)')], ['id'])).toMatchObject({ keyColumn: 'id', tuple: null, keyless: false });
+    expect(t([column('a', 'varchar(9)'), column('b', 'date')], ['a', 'b']).tuple).toMatchObject({ columns: ['a', 'b'], kinds: ['server', 'server'], unique: true });
+    expect(t([column('a', 'int(11)'), column('b', 'int(11)')], ['a', 'b']).tuple).toMatchObject({ columns: ['a', 'b'], kinds: ['integer', 'integer'], unique: true });
+    expect(t([column('a', 'varchar(9)'), column('e', "enum('x')")], ['a', 'e']).tuple).toMatchObject({ columns: ['a'], unique: false });
+    expect(t([column('e', "enum('x')"), column('a', 'int(11)')], ['e', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
+    expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
+  });
+
+  it('scan.incremental.snapshot.chunk.key-column errors name the table and column', () => {
+    const t = (cols: ColumnSchema[], pk: string[], keys: Record<string, string>) => thrown(() => planChunks(schema(cols, pk), config(keys)));
+    expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], ['id'], { 'app.t': 'g' })).toEqual({
+      code: 'InvalidInput',
+      message: 'scan.incremental.snapshot.chunk.key-column: g is not a primary-key column of app.t (key: id)',
+    });
+    expect(t([column('g', 'varchar(9)', true)], [], { 'app.t': 'g' })).toEqual({
+      code: 'InvalidInput',
+      message: 'scan.incremental.snapshot.chunk.key-column: app.t.g may be NULL; a table without a primary key is chunked by a NOT NULL column',
+    });
+    expect(t([column('g', 'varchar(9)')], [], { 'app.t': 'nope' })).toEqual({ code: 'InvalidInput', message: 'scan.incremental.snapshot.chunk.key-column: app.t has no column nope' });
+    expect(t([column('f', 'float')], [], { 'app.t': 'f' })).toEqual({
+      code: 'Unsupported',
+      message: 'scan.incremental.snapshot.chunk.key-column: app.t.f is float, which cannot be chunked by (integer, decimal, date, datetime, time, char, varchar, binary or varbinary)',
+    });
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Key shapes for the snapshot chunk tests (snapshot-keys.test.ts, snapshot-kill.test.ts): a table
+ * per shape with an `id` beside the key, a concurrent writer, and the table's state rendered by the
+ * server to compare with a stream applied to a map.
+ */
+import mysql from 'mysql2/promise';
+import type { PrivateMariaDb } from '../support/mariadb';
+import type { ColumnValue, Row } from '../../core/cdc/types';
+
+const ROWS = 3000;
+
+/** A key shape: its column definitions, how key `i` is built in SQL, and how a key value is compared. */
+export interface KeyShape {
+  name: string;
+  /** Column definitions of the key columns. */
+  columns: string;
+  keyColumns: string[];
+  /** SQL expressions of the key columns for the integer SQL expression `i` (distinct i, distinct keys). */
+  key: (i: string) => string[];
+  /** false: no primary key, chunked by `chunkKeyColumn`. */
+  primaryKey: boolean;
+  chunkKeyColumn?: string;
+  /** SQL rendering of the key columns, and the same of the source's canonical values. */
+  sqlRender: string;
+  render: (row: Row) => string;
+}
+
+const md5Uuid = (i: string) => `CONCAT_WS('-', SUBSTR(MD5(${i}),1,8), SUBSTR(MD5(${i}),9,4), SUBSTR(MD5(${i}),13,4), SUBSTR(MD5(${i}),17,4), SUBSTR(MD5(${i}),21,12))`;
+const scrambled = (i: string) => `((${i}) * 7919 % 1000003)`;
+const text = (v: ColumnValue) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : String(v));
+
+export const SHAPES: KeyShape[] = [
+  {
+    name: 'varchar',
+    // The server's default collation (latin1_swedish_ci on the private server): case-insensitive,
+    // PAD SPACE; keys in mixed case.
+    columns: 'k VARCHAR(40) NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`IF(${i} % 3 = 0, UPPER(CONCAT(CHAR(97 + ${i} * 7 % 26), '-', MD5(${i}))), CONCAT(CHAR(97 + ${i} * 7 % 26), '-', MD5(${i})))`],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'char',
+    columns: 'k CHAR(12) CHARACTER SET latin1 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`LPAD(CONV(${scrambled(i)}, 10, 36), 8, '0')`],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'binary16_uuid',
+    // Every fourth key ends in eight zero bytes, which the binlog does not carry.
+    columns: 'k BINARY(16) NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`UNHEX(IF(${i} % 4 = 0, CONCAT(LEFT(MD5(${i}), 16), REPEAT('0', 16)), MD5(${i})))`],
+    primaryKey: true,
+    sqlRender: 'HEX(k)',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'char36_uuid',
+    columns: 'k CHAR(36) CHARACTER SET ascii NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [md5Uuid(i)],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'date',
+    columns: 'k DATE NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`DATE '1000-01-01' + INTERVAL ${scrambled(i)} DAY`],
+    primaryKey: true,
+    sqlRender: "DATEDIFF(k, '1970-01-01')",
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'datetime6',
+    columns: 'k DATETIME(6) NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`TIMESTAMP '2001-01-01 00:00:00' + INTERVAL (${scrambled(i)} * 1000 + ${i} % 1000) MICROSECOND`],
+    primaryKey: true,
+    sqlRender: "CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', k) AS CHAR)",
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'decimal',
+    columns: 'k DECIMAL(20,6) NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`${scrambled(i)} / 1000 - 500`],
+    primaryKey: true,
+    sqlRender: 'CAST(k AS CHAR)',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'composite_varchar_date',
+    // Seven values of the first column: a chunk by it alone would hold a seventh of the table.
+    columns: 'a VARCHAR(10) NOT NULL, b DATE NOT NULL',
+    keyColumns: ['a', 'b'],
+    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 't', 'T'), ${i} % 7)`, `DATE '2000-01-01' + INTERVAL (${i} DIV 7) DAY`],
+    primaryKey: true,
+    sqlRender: "CONCAT(a, '/', DATEDIFF(b, '1970-01-01'))",
+    render: (r) => `${text(r.a!)}/${text(r.b!)}`,
+  },
+  {
+    name: 'keyless_chunk_key_column',
+    // No primary key; the chunk key repeats, also as keys equal only under the collation ('g5', 'G5', 'g5 ').
+    columns: 'g VARCHAR(20) NOT NULL',
+    keyColumns: ['g'],
+    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'g', 'G'), ${i} * 7 % 97, IF(${i} % 3 = 0, ' ', ''))`],
+    primaryKey: false,
+    chunkKeyColumn: 'g',
+    sqlRender: 'g',
+    render: (r) => text(r.g!),
+  },
+];
+
+/** A small deterministic PRNG so a failing run can be replayed by its seed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+export async function createShapeTable(root: mysql.Connection, shape: KeyShape, table: string, rows = ROWS): Promise<void> {
+  const pk = shape.primaryKey ? `, PRIMARY KEY (${shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '';
+  await root.query(`CREATE TABLE app.${table} (id INT NOT NULL, ${shape.columns}, v VARCHAR(40), n BIGINT NOT NULL${pk})`);
+  await root.query(`INSERT INTO app.${table} SELECT seq, ${shape.key('seq').join(', ')}, CONCAT('v', seq), seq FROM app.seq_1_to_${rows}`);
+}
+
+/** Inserts, updates (some moving the key to a new one) and deletes by `id` until stopped. */
+export function startShapeWriter(db: PrivateMariaDb, shape: KeyShape, table: string, seed: number, rows = ROWS) {
+  let stop = false;
+  let ops = 0;
+  const rand = rng(seed);
+  const sets = (i: number) => shape.keyColumns.map((c, j) => `${c} = ${shape.key(String(i))[j]}`).join(', ');
+  let next = rows + 1;
+  const done = (async () => {
+    const conn = await mysql.createConnection(db.rootConfig());
+    try {
+      while (!stop) {
+        try {
+          await writeOnce(conn);
+        } catch (e) {
+          // A test's writes at chunk bounds can deadlock with the multi-row update: the loser is
+          // rolled back (by the server) and the writer goes on, as an application would.
+          if ((e as { errno?: number }).errno !== 1213) throw e;
+          await conn.query('ROLLBACK');
+        }
+        ops++;
+      }
+    } finally {
+      await conn.end();
+    }
+  })();
+  async function writeOnce(conn: mysql.Connection): Promise<void> {
+    const r = rand();
+    const id = 1 + Math.floor(rand() * (rows + 100));
+    if (r < 0.3) {
+      const i = next++;
+      await conn.query(`INSERT IGNORE INTO app.${table} SELECT ${i}, ${shape.key(String(i)).join(', ')}, 'ins-${ops}', ${ops}`);
+    } else if (r < 0.6) await conn.query(`UPDATE app.${table} SET v = ?, n = n + 1 WHERE id = ?`, [`upd-${ops}`, id]);
+    else if (r < 0.75) await conn.query(`UPDATE IGNORE app.${table} SET ${sets(next++)} WHERE id = ?`, [id]);
+    else if (r < 0.9) await conn.query(`DELETE FROM app.${table} WHERE id = ?`, [id]);
+    else {
+      await conn.query('BEGIN');
+      await conn.query(`UPDATE app.${table} SET n = n + 100 WHERE id IN (?, ?, ?)`, [id, (id * 7) % rows, (id * 13) % rows]);
+      await conn.query('COMMIT');
+    }
+  }
+  return {
+    get ops() {
+      return ops;
+    },
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
+}
+
+/** id → {v, n, key} of the table now, the key rendered by the server. */
+export async function shapeTableState(root: mysql.Connection, shape: KeyShape, table: string): Promise<Map<string, Record<string, string>>> {
+  const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT id, v, CAST(n AS CHAR) AS n, ${shape.sqlRender} AS k FROM app.${table}`);
+  return new Map(rows.map((r) => [String(r.id), { v: String(r.v), n: String(r.n), k: String(r.k) }]));
+}
+
+/** The same view of a stream applied to a map. */
+export function renderState(state: Map<string, Row>, shape: KeyShape): Map<string, Record<string, string>> {
+  return new Map([...state].map(([id, r]) => [id, { v: String(r.v), n: String(r.n), k: shape.render(r) }]));
+}
+
