@@ -130,9 +130,19 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
         for (const d of f.deletesB) rows.set(deletes.get(d.path)!.index, [rows.get(deletes.get(d.path)!.index)?.[0] ?? false, true]);
         return [...rows].map(([del, [inA, inB]]) => `(${f.index}, ${del}, ${inA}, ${inB})`);
       });
-      const hits: string[] = [];
+      // A hit: a row of `src` matched by a delete that `via` (fd or fc) says applies to its file.
+      const hits: ((src: string, via: string) => string)[] = [];
+      // Delete files applying to a shared file in one version only: the rows they match are the
+      // only rows of that file whose liveness can differ (the rest cancel out).
+      const changed = files.flatMap((f) => {
+        if (!(f.inA && f.inB)) return [];
+        const a = new Set(f.deletesA.map((d) => d.path));
+        const b = new Set(f.deletesB.map((d) => d.path));
+        return [...a, ...b].filter((d) => !(a.has(d) && b.has(d))).map((d) => `(${f.index}, ${deletes.get(d)!.index}, false, false)`);
+      });
       if (applies.length > 0) {
         ctes.push(`fd(_file, _del, in_a, in_b) AS (VALUES ${applies.join(', ')})`);
+        ctes.push(changed.length ? `fc(_file, _del, in_a, in_b) AS (VALUES ${[...new Set(changed)].join(', ')})` : 'fc AS (SELECT * FROM fd WHERE false)');
         const pos = [...deletes.values()].filter((d) => d.file.content === FILE_CONTENT.positionDeletes);
         if (pos.length > 0) {
           const pathRows = files.flatMap((f) => [...new Set([f.file.path, f.file.originalPath])].map((p) => `(${quoteLiteral(p)}, ${f.index})`));
@@ -145,7 +155,7 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
             posParts.push(`SELECT ${index} AS _del, ${pathCol} AS file_path, CAST(${posCol} AS BIGINT) AS pos FROM ${loaded.table}`);
           }
           ctes.push(`p AS (SELECT pm._file, x._del, x.pos FROM (${posParts.join(' UNION ALL ')}) AS x JOIN pm ON pm.file_path = x.file_path)`);
-          hits.push('SELECT k._file, k._pos, fd.in_a, fd.in_b FROM k JOIN p ON p._file = k._file AND p.pos = k._pos JOIN fd ON fd._file = k._file AND fd._del = p._del');
+          hits.push((src, via) => `SELECT ${src}.*, ${via}.in_a, ${via}.in_b FROM ${src} JOIN p ON p._file = ${src}._file AND p.pos = ${src}._pos JOIN ${via} ON ${via}._file = ${src}._file AND ${via}._del = p._del`);
         }
         // Equality deletes, grouped by their equality field ids.
         const groups = new Map<string, { index: number; file: PlannedFile }[]>();
@@ -171,17 +181,28 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
             eqParts.push(`SELECT ${[`${index} AS _del`, ...select].join(', ')} FROM ${loaded.table}`);
           }
           ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
-          const match = ids.map((id) => `k.${col(id)} IS NOT DISTINCT FROM ${name}.${col(id)}`).join(' AND ');
-          hits.push(`SELECT k._file, k._pos, fd.in_a, fd.in_b FROM k JOIN ${name} ON ${match} JOIN fd ON fd._file = k._file AND fd._del = ${name}._del`);
+          hits.push((src, via) => {
+            const match = ids.map((id) => `${src}.${col(id)} IS NOT DISTINCT FROM ${name}.${col(id)}`).join(' AND ');
+            return `SELECT ${src}.*, ${via}.in_a, ${via}.in_b FROM ${src} JOIN ${name} ON ${match} JOIN ${via} ON ${via}._file = ${src}._file AND ${via}._del = ${name}._del`;
+          });
         }
       }
+      // Candidates: every row of a file in one version only, and the rows of shared files that a
+      // delete applying in one version only matches. Only they are checked against every delete.
+      const own = files.filter((f) => !(f.inA && f.inB)).map((f) => f.index);
+      const candidates = [
+        ...(own.length ? [`SELECT * FROM k WHERE _file IN (${own.join(', ')})`] : []),
+        ...(changed.length ? hits.map((h) => `SELECT DISTINCT ${['_file', '_pos', ...readFields.map((f) => col(f.id))].join(', ')} FROM (${h('k', 'fc')})`) : []),
+      ];
+      ctes.push(`c AS (${candidates.length ? candidates.join('\nUNION ALL\n') : 'SELECT * FROM k WHERE false'})`);
       ctes.push(
         hits.length > 0
-          ? `dead AS (SELECT _file, _pos, bool_or(in_a) AS dead_a, bool_or(in_b) AS dead_b FROM (${hits.join('\nUNION ALL\n')}) GROUP BY _file, _pos)`
+          ? `dead AS (SELECT _file, _pos, bool_or(in_a) AS dead_a, bool_or(in_b) AS dead_b FROM (${hits.map((h) => h('c', 'fd')).join('\nUNION ALL\n')}) GROUP BY _file, _pos)`
           : 'dead AS (SELECT 0 AS _file, CAST(0 AS BIGINT) AS _pos, false AS dead_a, false AS dead_b WHERE false)',
       );
-      const live = `SELECT k.*, (fm.in_a AND NOT coalesce(dead.dead_a, false)) AS live_a, (fm.in_b AND NOT coalesce(dead.dead_b, false)) AS live_b
-        FROM k JOIN fm ON fm._file = k._file LEFT JOIN dead ON dead._file = k._file AND dead._pos = k._pos`;
+      // A shared row matched by a changed delete of each kind appears once per kind: keep one.
+      const live = `SELECT DISTINCT c.*, (fm.in_a AND NOT coalesce(dead.dead_a, false)) AS live_a, (fm.in_b AND NOT coalesce(dead.dead_b, false)) AS live_b
+        FROM c JOIN fm ON fm._file = c._file LEFT JOIN dead ON dead._file = c._file AND dead._pos = c._pos`;
       await engine.query(`CREATE TEMP TABLE ${quoteIdent(keys)} AS WITH ${ctes.join(',\n')}\nSELECT * FROM (${live}) WHERE live_a <> live_b`);
     }
   } catch (e) {
