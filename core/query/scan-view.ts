@@ -279,15 +279,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     const name = `e${g++}`;
     const eqParts: string[] = [];
     for (const ef of files) {
-      const names = new Map(ids.map((id) => [id, allFields.get(id)?.name ?? `c${id}`] as [number, string]));
-      const loaded = await loader.load(ef.path, ef.fileSizeInBytes, ids, 'equality delete file', names);
-      const select = ids.map((id) => {
-        const f = allFields.get(id);
-        const col = loaded.columns.get(id);
-        const node = loaded.tree.find((c) => c.name === col);
-        const expr = col === undefined || !f ? 'NULL' : columnExpression(f, quoteIdent(col), node);
-        return `${expr} AS ${quoteIdent(`c${id}`)}`;
-      });
+      const { loaded, select } = await loadEqualityKeys(loader, ef, ids, allFields);
       const global = isUnpartitioned(plan.table.metadata, ef.specId);
       eqParts.push(`SELECT ${[...select, `CAST(${ef.sequenceNumber} AS BIGINT) AS _seq`, `${quoteLiteral(partitionKey(ef))} AS _part`, `${global} AS _global`].join(', ')} FROM ${loaded.table}`);
     }
@@ -315,6 +307,22 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   const outer = joins.map((j) => `\nLEFT JOIN ${j.table} ON ${j.on}`).join('') + (joins.length ? `\nWHERE ${joins.map((j) => `${j.table}._seq IS NULL`).join(' AND ')}` : '');
   const headQualified = `WITH ${ctes.join(',\n')}\nSELECT ${outputList(outFields, 'd.')} FROM d`;
   return { sql: head + where, materializeSql: headQualified + outer, columns: outFields };
+}
+
+/**
+ * An equality delete file's key columns (`ids`) loaded, and their select list as `c<id>` in the
+ * fields' types (files from writers that omit field ids are matched by the field's name).
+ */
+export async function loadEqualityKeys(loader: FileLoader, file: PlannedFile, ids: number[], allFields: Map<number, NestedField>): Promise<{ loaded: LoadedFile; select: string[] }> {
+  const names = new Map(ids.map((id) => [id, allFields.get(id)?.name ?? `c${id}`] as [number, string]));
+  const loaded = await loader.load(file.path, file.fileSizeInBytes, ids, 'equality delete file', names);
+  const select = ids.map((id) => {
+    const f = allFields.get(id);
+    const col = loaded.columns.get(id);
+    const expr = col === undefined || !f ? 'NULL' : columnExpression(f, quoteIdent(col), loaded.tree.find((c) => c.name === col));
+    return `${expr} AS ${quoteIdent(`c${id}`)}`;
+  });
+  return { loaded, select };
 }
 
 /**

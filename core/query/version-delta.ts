@@ -21,7 +21,7 @@ import { planScan, type PlannedDataFile, type PlannedFile, type ScanPlan } from 
 import type { LoadedTable } from '../lake/table';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
-import { columnExpression, fieldsById, nextObjectName, POS_FILE_PATH, POS_POS, storedFieldSql, type LoadedFile } from './scan-view';
+import { fieldsById, loadEqualityKeys, nextObjectName, POS_FILE_PATH, POS_POS, storedFieldSql } from './scan-view';
 import { filePositionSql } from './row-groups';
 import { sqlLiteral } from './sql-types';
 
@@ -170,14 +170,7 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
           const name = `e${g++}`;
           const eqParts: string[] = [];
           for (const { index, file } of members) {
-            const names = new Map(ids.map((id) => [id, allFields.get(id)?.name ?? `c${id}`] as [number, string]));
-            const loaded: LoadedFile = await engine.files.load(file.path, file.fileSizeInBytes, ids, 'equality delete file', names);
-            const select = ids.map((id) => {
-              const field = allFields.get(id);
-              const stored = loaded.columns.get(id);
-              const expr = stored === undefined || !field ? 'NULL' : columnExpression(field, quoteIdent(stored), loaded.tree.find((c) => c.name === stored));
-              return `${expr} AS ${col(id)}`;
-            });
+            const { loaded, select } = await loadEqualityKeys(engine.files, file, ids, allFields);
             eqParts.push(`SELECT ${[`${index} AS _del`, ...select].join(', ')} FROM ${loaded.table}`);
           }
           ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
