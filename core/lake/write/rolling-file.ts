@@ -19,8 +19,8 @@ export const ROLLING_ROW_GROUP_ROWS = 262_144;
 
 /**
  * Rows per row group for files rolled at `targetBytes`: several row groups per file (at ≥ 16 bytes a
- * compressed row, 8 or more), so that the size check, which sees a row group's bytes only once it
- * is flushed, rolls close to the target; at most ROLLING_ROW_GROUP_ROWS, at least 1024.
+ * compressed row, 8 or more), so that the encoder hands bytes out while a file grows (the size
+ * check sees only bytes handed out); at most ROLLING_ROW_GROUP_ROWS, at least 1024.
  */
 export function rowGroupRowsFor(targetBytes: number): number {
   return Math.max(1024, Math.min(ROLLING_ROW_GROUP_ROWS, Math.floor(targetBytes / 128)));
@@ -39,15 +39,14 @@ export function targetFileSizeBytes(m: TableMetadata): number {
 
 /**
  * One Parquet file being written row group by row group: batches go to parquet-wasm's streaming
- * writer, which encodes them and hands each finished row group's bytes back, written to the file at
- * once. Memory is one row group being encoded, not the file. `write` resolves once the encoder has
+ * writer, which encodes them and hands finished row groups' bytes back (buffered a little: they
+ * come tens of thousands of rows behind), written to the file at once. Memory is the row groups
+ * being encoded, not the file. `write` resolves once the encoder has
  * taken the batch (so a caller that awaits it never runs ahead of the encoder).
  */
 class OpenParquetFile {
   bytes = 0;
   rows = 0;
-  /** Row groups whose bytes are in the file (the encoder hands out one output chunk per row group, the footer last). */
-  private flushedGroups = 0;
   metrics: FileMetrics | null = null;
   private readonly waiting: WasmRecordBatch[] = [];
   private taken: (() => void)[] = [];
@@ -108,21 +107,11 @@ class OpenParquetFile {
         if (r.done) return;
         await handle.write(r.value);
         file.bytes += r.value.length;
-        file.flushedGroups++;
       }
     })().catch((e: unknown) => {
       file.failure ??= e instanceof TidemarkError ? e : toWriteError(e, path);
     });
     return file;
-  }
-
-  /**
-   * The file's size once its rows so far are flushed: the encoder hands row groups out a few behind
-   * the rows it has taken, so the bytes written are extrapolated over the rows not yet flushed.
-   */
-  estimatedBytes(rowGroupRows: number): number {
-    const flushedRows = Math.min(this.rows, this.flushedGroups * rowGroupRows);
-    return flushedRows === 0 ? this.bytes : Math.round((this.bytes * this.rows) / flushedRows);
   }
 
   private push(table: Table): Promise<void> {
@@ -198,9 +187,20 @@ export class RollingDataFileWriter {
   async write(batch: ColumnBatch): Promise<void> {
     if (batch.length === 0) return;
     const table = columnsToArrow(this.ctx.schema.fields, batch.columns, batch.length);
-    if (this.current && this.current.estimatedBytes(this.rowGroupRows) >= this.targetBytes) await this.roll();
+    if (this.current && this.estimatedBytes(this.current) >= this.targetBytes) await this.roll();
     if (this.current) await this.current.write(table);
     else this.current = await OpenParquetFile.open(this.ctx, table, this.rowGroupRows);
+  }
+
+  /**
+   * The open file's size with its rows so far. The encoder hands finished row groups out well
+   * behind the rows it has taken (tens of thousands of rows), so the bytes written undercount:
+   * once a file of this writer is finished its bytes per row predict the size; the first file rolls
+   * on its written bytes and passes the target by that lag.
+   */
+  private estimatedBytes(file: OpenParquetFile): number {
+    const last = this.finished[this.finished.length - 1];
+    return last ? Math.max(file.bytes, Math.round((file.rows * last.fileSizeInBytes) / Math.max(1, last.recordCount))) : file.bytes;
   }
 
   private async roll(): Promise<void> {
