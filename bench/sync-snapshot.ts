@@ -77,10 +77,10 @@ export interface SyncRun {
 }
 
 /** One `tidemark sync --until-caught-up` child process, timed from spawn to exit, with its rusage. */
-export async function runSyncProcess(yamlPath: string, tableRoot: string, extraEnv: Record<string, string> = {}): Promise<SyncRun> {
+export async function runSyncProcess(yamlPath: string, tableRoot: string, extraEnv: Record<string, string> = {}, bin = BIN): Promise<SyncRun> {
   const t0 = performance.now();
   // GNU time writes its figures last on stderr: peak RSS in KiB, user and system seconds.
-  const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIDEMARK_RUSAGE %M %U %S', process.execPath, BIN, 'sync', yamlPath, '--until-caught-up'], {
+  const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIDEMARK_RUSAGE %M %U %S', process.execPath, bin, 'sync', yamlPath, '--until-caught-up'], {
     env: { ...process.env, ...extraEnv },
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -118,10 +118,15 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
   const work = await mkdtemp(join(tmpdir(), 'tidemark-bench-sync-'));
   try {
     await fillSyncTable(db, 't', ROWS);
+    await fillSyncTable(db, 'one', 1);
     const out: Record<string, number | string>[] = [];
     // A first raw read warms the buffer pool after the bulk load (not counted).
     await rawSelect(db, 't');
     let serverId = 970;
+    // The fixed cost a user waits for whatever the table: the same sync of a one-row table.
+    const startupYaml = join(work, 'one.yaml');
+    await writeFile(startupYaml, pipelineYaml(db, join(work, 'one'), 'one', '1s', serverId++));
+    const startup = await runSyncProcess(startupYaml, join(work, 'one', 'bench', 'one'));
     for (const interval of INTERVALS) {
       const raws: { ms: number; rows: number }[] = [];
       const syncs: SyncRun[] = [];
@@ -151,6 +156,8 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
         syncPeakRssMb: Math.max(...syncs.map((s) => s.peakRssMb)),
         dataFiles: median(syncs.map((s) => s.dataFiles)),
         dataMb: median(syncs.map((s) => s.dataMb)),
+        oneRowSyncSeconds: Math.round(startup.ms / 100) / 10,
+        oneRowSyncPeakRssMb: startup.peakRssMb,
       });
     }
     return out;
