@@ -94,7 +94,7 @@ pipeline:
   it('after kill -9 with a file written and not committed, that file is never visible and the resumed sync holds every row once', async () => {
     const warehouse = join(work, 'killed');
     const yamlPath = join(work, 'killed.yaml');
-    await writeFile(yamlPath, yaml('big', warehouse, '1s', 400_000));
+    await writeFile(yamlPath, yaml('big', warehouse, '300ms', 400_000));
     const root = join(warehouse, 'app', 'big');
     const child = spawn(process.execPath, [BIN, 'sync', yamlPath], { env: { ...process.env, DB_PASS: db.password }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -137,7 +137,7 @@ pipeline:
 
     // The resumed sync (in-process, to its end) completes the table: every row exactly once, and
     // the killed run's files stay unreferenced.
-    const config = loadPipelineConfig(yaml('big', warehouse, '1s', 400_000), { fileName: 'killed.yaml', env: { DB_PASS: db.password } }).config;
+    const config = loadPipelineConfig(yaml('big', warehouse, '300ms', 400_000), { fileName: 'killed.yaml', env: { DB_PASS: db.password } }).config;
     await runPipeline({ config, untilCaughtUp: true });
     const final = await loadTable(storage, root);
     const finalFiles = (await planScan(storage, final)).files.map((f) => basename(f.originalPath));
