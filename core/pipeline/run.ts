@@ -63,6 +63,8 @@ export const lockFilePath = (config: PipelineConfig) => join(statusDir(config), 
  * whole, a round's values were promoted and copied by GC on the reading thread).
  */
 const SPILL_CHANGES = 8192;
+/** Changes a streaming target buffers inside one transaction before its round is held instead. */
+const STREAM_HOLD_CHANGES = 8 * SPILL_CHANGES;
 
 const toInfo = (s: TableSchema) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) });
 
@@ -204,8 +206,29 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         if (before) t.buffer.delete(before);
       }
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, e.opTsMs);
-      if (t.buffer.pending >= SPILL_CHANGES) committer.append(t.buffer.take());
+      if (t.buffer.streaming) {
+        // Streamed parts end at a record's end (spillStreamed); inside a transaction far larger
+        // than a part the round is held from here on instead.
+        if (t.buffer.pending >= STREAM_HOLD_CHANGES) committer.append(t.buffer.take());
+        else streamTouched.add(t);
+      } else if (t.buffer.pending >= SPILL_CHANGES) committer.append(t.buffer.take());
     }
+  }
+
+  /** Targets that buffered changes for streaming in the current record. */
+  const streamTouched = new Set<TargetState>();
+
+  /**
+   * At the end of a source record outside a transaction (`at` its offset): hands over the parts of
+   * streaming targets that reached SPILL_CHANGES, then waits while the sink is behind (its memory
+   * stays a few parts whatever the source's speed).
+   */
+  async function spillStreamed(at: SourceOffset): Promise<void> {
+    let summary: Record<string, string> | null = null;
+    for (const t of streamTouched) if (t.buffer.streaming && t.buffer.pending >= SPILL_CHANGES) committer.append(t.buffer.takeStreamed((summary ??= offsetSummary(name, at))));
+    streamTouched.clear();
+    const wait = committer.backlog();
+    if (wait) await wait;
   }
 
   /**
@@ -239,8 +262,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const offset = lastOffset;
     sealedOffset = offset;
     const commitNow = now();
-    const sealed = [...targets.values()].map(sealTarget);
     const summary = offsetSummary(name, offset);
+    const sealed = [...targets.values()].map((t) => sealTarget(t, summary));
     // The checkpoint comes after everything of the round: with changelog rows or maintenance to do
     // here, it is written here after them; else the sink writes it after the commits, and the
     // round needs this thread's event loop only for the one reply (a busy binlog reader delays
@@ -453,6 +476,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (midTransaction) continue;
       // lastOffset is assigned inside handle(): TypeScript's narrowing cannot see that.
       const at = lastOffset as SourceOffset | null;
+      if (at && streamTouched.size > 0) await spillStreamed(at);
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) break;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole

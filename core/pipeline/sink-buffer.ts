@@ -25,6 +25,16 @@ export interface SealedChanges {
   count: number;
   ops: number[];
   values: unknown[][];
+  /**
+   * Set on a part the sink may write into data files at once (rolling-file.ts) instead of holding it
+   * for the round's deduplication: this part and every part of the round before it are inserts of
+   * strictly increasing keys of one integer column, so each is its own net change. `summary` is the
+   * snapshot summary of the end of the last source record in the part (offsetSummary: parts are
+   * streamed only at record ends outside a transaction): when a later change of the round breaks
+   * the rule, the sink commits the streamed files with it first, then the rest of the round.
+   * Absent: held for the round's commit.
+   */
+  stream?: { root: string; summary: Record<string, string> };
 }
 
 /** A buffer column: its target name and lake type. */
@@ -46,6 +56,17 @@ export class TableBuffer {
   private readonly types: string[];
   private readonly isKey: boolean[];
 
+  /**
+   * The table root when the target's rounds may be streamed to the sink (SealedChanges.stream): a
+   * one-column key, no colliding inserts, unpartitioned. A change takes effect from the next round.
+   */
+  streamRoot: string | null = null;
+  /** This round's stream root (undefined until its first change); null once the round is held. */
+  private roundRoot: string | null | undefined = undefined;
+  private lastKey: number | bigint | null = null;
+  /** Index of the key column when the key has one column, else -1. */
+  private readonly keyIndex: number;
+
   constructor(
     readonly tableId: string,
     private readonly key: string[],
@@ -54,6 +75,7 @@ export class TableBuffer {
     this.names = columns.map((c) => c.name);
     this.types = columns.map((c) => c.type);
     this.isKey = this.names.map((n) => key.includes(n));
+    this.keyIndex = key.length === 1 ? this.names.indexOf(key[0]!) : -1;
     const missing = key.filter((k) => !this.names.includes(k));
     if (missing.length > 0) throw new TidemarkError('Internal', `${tableId}: key column ${missing.join(', ')} is not a column of the table`, { table: tableId });
     this.values = this.names.map(() => []);
@@ -76,6 +98,21 @@ export class TableBuffer {
     return this.ops.length;
   }
 
+  /** Whether the round so far may be streamed (SealedChanges.stream). */
+  get streaming(): boolean {
+    return (this.roundRoot === undefined ? this.streamRoot : this.roundRoot) !== null && this.keyIndex >= 0;
+  }
+
+  /** Keeps the round streamable while its changes are inserts of strictly increasing integer keys. */
+  private follow(insert: boolean): void {
+    if (this.roundRoot === undefined) this.roundRoot = this.keyIndex >= 0 ? this.streamRoot : null;
+    if (this.roundRoot === null) return;
+    const column = this.values[this.keyIndex]!;
+    const v = column[column.length - 1];
+    if (insert && (typeof v === 'number' || typeof v === 'bigint') && (this.lastKey === null || this.lastKey < v)) this.lastKey = v;
+    else this.roundRoot = null;
+  }
+
   /** Column `c` of a source row: MySQL column names are case-insensitive, so a projection may spell them differently. */
   private read(row: LakeRow, c: number): unknown {
     const name = this.names[c]!;
@@ -91,6 +128,7 @@ export class TableBuffer {
     const values = this.values;
     for (let c = 0; c < values.length; c++) values[c]!.push(this.read(row, c));
     this.ops.push(mayExist ? OP_UPSERT : OP_INSERT);
+    if (this.roundRoot !== null) this.follow(!mayExist);
   }
 
   /**
@@ -102,6 +140,7 @@ export class TableBuffer {
     const values = this.values;
     for (let c = 0; c < values.length; c++) values[c]!.push(this.isKey[c] ? this.read(row, c) : null);
     this.ops.push(OP_DELETE);
+    if (this.roundRoot !== null) this.follow(false);
   }
 
   /**
@@ -111,6 +150,25 @@ export class TableBuffer {
    * young-GC promotes it) and the arrays small.
    */
   take(): SealedChanges {
+    // A held part: no later part of the round may be streamed (the sink deduplicates held parts
+    // together at the round's end, after the streamed ones).
+    this.roundRoot = null;
+    return this.part();
+  }
+
+  /**
+   * Takes the changes appended since the last take as a streamed part (SealedChanges.stream), which
+   * ends at the end of a source record outside any transaction, whose offset's snapshot summary is
+   * `summary`. Only while `streaming`.
+   */
+  takeStreamed(summary: Record<string, string>): SealedChanges {
+    const root = this.roundRoot ?? this.streamRoot;
+    if (!this.streaming || !root) throw new TidemarkError('Internal', `${this.tableId}: a streamed part was taken from a round that is held`, { table: this.tableId });
+    this.roundRoot = root;
+    return { ...this.part(), stream: { root, summary } };
+  }
+
+  private part(): SealedChanges {
     const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.values };
     this.spilled += part.count;
     this.ops = [];
@@ -118,10 +176,12 @@ export class TableBuffer {
     return part;
   }
 
-  /** Takes the last part of the round; the buffer starts over empty. */
-  seal(): SealedChanges {
-    const part = this.take();
+  /** Takes the last part of the round, whose end's summary is `summary` (streamed when given and the round still is); the buffer starts over empty. */
+  seal(summary?: Record<string, string>): SealedChanges {
+    const part = summary && this.streaming ? this.takeStreamed(summary) : this.take();
     this.spilled = 0;
+    this.roundRoot = undefined;
+    this.lastKey = null;
     return part;
   }
 }

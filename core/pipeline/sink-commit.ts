@@ -1,8 +1,9 @@
 import { toTidemarkError, TidemarkError } from '../errors';
 import type { TableMetadata } from '../lake';
-import { applyColumnDelta, type WriteEnv } from '../lake/write';
+import { appendDataFiles, applyColumnDelta, type WriteEnv } from '../lake/write';
 import { writeFileAtomic } from './file-atomic';
 import { concatChanges, toColumnDelta, type SealedChanges } from './sink-buffer';
+import { StreamedTable } from './sink-stream';
 
 /**
  * One target's commit of one round: its sealed changes, deduplicated and written as one snapshot
@@ -34,37 +35,87 @@ export interface SinkCommitResult {
 }
 
 /**
- * The parts of each table's current round spilled ahead of the round's commit (TableBuffer.take),
- * in arrival order. The runner posts a table's parts, then the round's job: the job completes the
- * rounds (synchronously, before anything else can arrive) and the next parts start the next round.
+ * The parts of each table's current round handed over ahead of the round's commit, in arrival
+ * order: held parts (TableBuffer.take) wait for the commit; streamed parts (TableBuffer.takeStreamed)
+ * are written into the table's rolling data files as they come (StreamedTable), `onStreamed`
+ * telling when each is written (the runner waits when too many are pending). The runner posts a
+ * table's parts, then the round's job: the job completes the rounds (synchronously, before
+ * anything else can arrive) and the next parts start the next round.
  */
 export class RoundParts {
-  private readonly byTable = new Map<string, SealedChanges[]>();
+  private readonly held = new Map<string, SealedChanges[]>();
+  private readonly streamed = new Map<string, StreamedTable>();
 
-  add(part: SealedChanges): void {
-    const parts = this.byTable.get(part.table);
+  constructor(
+    private readonly env: WriteEnv,
+    private readonly onStreamed: () => void = () => undefined,
+  ) {}
+
+  /** A part handed over ahead of the commit (`written` runs once a streamed part is written). */
+  add(part: SealedChanges, written: () => void = this.onStreamed): void {
+    if (part.stream) {
+      // A streamed part never follows a held one in a round (TableBuffer.take ends streaming).
+      if (this.held.has(part.table)) throw new TidemarkError('Internal', `${part.table}: a streamed part came after a held part of the same round`, { table: part.table });
+      let s = this.streamed.get(part.table);
+      if (!s) this.streamed.set(part.table, (s = new StreamedTable(part.stream.root, part.table, this.env)));
+      s.add(part, written);
+      return;
+    }
+    const parts = this.held.get(part.table);
     if (parts) parts.push(part);
-    else this.byTable.set(part.table, [part]);
+    else this.held.set(part.table, [part]);
   }
 
-  /** The table's whole round: its parts, then `last`; its parts start over. */
-  complete(last: SealedChanges): SealedChanges {
-    const parts = this.byTable.get(last.table);
-    this.byTable.delete(last.table);
-    return parts ? concatChanges([...parts, last]) : last;
+  /**
+   * The table's whole round: its streamed parts (being written) and its held parts with `last`
+   * (null when `last` is streamed too); the table's parts start over.
+   */
+  complete(last: SealedChanges): { streamed: StreamedTable | null; held: SealedChanges | null } {
+    // The last part came with the job, not ahead of it: nobody waits for its acknowledgement.
+    if (last.stream) this.add(last, () => undefined);
+    const streamed = this.streamed.get(last.table) ?? null;
+    const parts = this.held.get(last.table);
+    this.streamed.delete(last.table);
+    this.held.delete(last.table);
+    if (last.stream) return { streamed, held: null };
+    return { streamed, held: parts ? concatChanges([...parts, last]) : last };
   }
+}
+
+/**
+ * Commits one table's round: the streamed data files, then the held changes deduplicated. Both in
+ * one snapshot when only one kind exists; when both do, the files first, at the offset where the
+ * streamed changes end (the held ones come after it and may update or delete their keys: their
+ * equality deletes need a later sequence number than the rows they delete), then the rest.
+ */
+async function commitTableRound(root: string, streamed: StreamedTable | null, held: SealedChanges | null, summary: Record<string, string>, env: WriteEnv): Promise<SinkCommitResult> {
+  let rows = 0;
+  let metadata: TableMetadata | null = null;
+  if (streamed) {
+    const files = await streamed.finish();
+    if (files.length > 0) {
+      const at = held && held.count > 0 ? streamed.summary! : summary;
+      metadata = (await appendDataFiles(root, files, { summary: at, env })).metadata;
+      rows += streamed.rows;
+    }
+  }
+  if ((held && held.count > 0) || metadata === null) {
+    // Nothing at all (a round of empty parts) still commits, recording the offset, as a held round does.
+    const { delta, rows: heldRows } = toColumnDelta(held ?? { table: streamed!.table, key: [], columns: [], types: [], count: 0, ops: [], values: [] });
+    metadata = (await applyColumnDelta(root, delta, { summary, env })).metadata;
+    rows += heldRows;
+  }
+  return { metadata, rows };
 }
 
 /** Commits the round's tables one after the other (a failure stops the round there), then writes the checkpoint. */
 export async function commitSinkRound(job: SinkRoundJob, env: WriteEnv, parts: RoundParts): Promise<SinkCommitResult[]> {
   // Before the first await: parts arriving from here on belong to the next round.
-  const commits = job.commits.map((c) => ({ ...c, changes: parts.complete(c.changes) }));
+  const commits = job.commits.map((c) => ({ ...c, ...parts.complete(c.changes) }));
   const results: SinkCommitResult[] = [];
   for (const c of commits) {
     try {
-      const { delta, rows } = toColumnDelta(c.changes);
-      const result = await applyColumnDelta(c.root, delta, { summary: c.summary, env });
-      results.push({ metadata: result.metadata, rows });
+      results.push(await commitTableRound(c.root, c.streamed, c.held, c.summary, env));
     } catch (e) {
       // The message names the file or column at fault; the context says which target it was.
       const err = toTidemarkError(e);

@@ -17,20 +17,70 @@ export interface SinkCommitter {
   readonly thread: SinkThread;
   /** Hands over a part of a table's current round (TableBuffer.take); throws a TidemarkError naming the table when it cannot. */
   append(part: SealedChanges): void;
+  /**
+   * While more streamed parts than STREAMED_PARTS_AHEAD are not yet written, a promise that
+   * resolves once they are down to it (the reader waits: the sink's memory stays one part per
+   * pending slot, however fast the source is); else null.
+   */
+  backlog(): Promise<void> | null;
   /** Commits a round (one result per commit, in order); rejects with a TidemarkError (naming the table) when it cannot. */
   commit(job: SinkRoundJob): Promise<SinkCommitResult[]>;
   /** Stops the worker (no commit may be pending). */
   close(): Promise<void>;
 }
 
+/** Streamed parts handed over and not yet written beyond which the runner waits (SinkCommitter.backlog). */
+export const STREAMED_PARTS_AHEAD = 6;
+
+/** Counts streamed parts handed over and not yet written; `wait` resolves once they are at most STREAMED_PARTS_AHEAD. */
+class StreamedBacklog {
+  private pending = 0;
+  private waiters: (() => void)[] = [];
+
+  sent(part: SealedChanges): void {
+    if (part.stream) this.pending++;
+  }
+
+  written(): void {
+    this.pending = Math.max(0, this.pending - 1);
+    if (this.pending <= STREAMED_PARTS_AHEAD) this.release();
+  }
+
+  /** Releases every waiter (the worker is gone: the next append or commit reports why). */
+  release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
+  wait(): Promise<void> | null {
+    if (this.pending <= STREAMED_PARTS_AHEAD) return null;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 export function createInThreadCommitter(env: WriteEnv): SinkCommitter {
-  const parts = new RoundParts();
-  return { thread: 'main', append: (part) => parts.add(part), commit: (job) => commitSinkRound(job, env, parts), close: async () => undefined };
+  const backlog = new StreamedBacklog();
+  const parts = new RoundParts(env, () => backlog.written());
+  return {
+    thread: 'main',
+    append: (part) => {
+      backlog.sent(part);
+      parts.add(part);
+    },
+    backlog: () => backlog.wait(),
+    commit: (job) => commitSinkRound(job, env, parts),
+    close: async () => undefined,
+  };
 }
 
 /** Messages of the worker protocol (sink-worker.ts is the other side). */
 export type SinkWorkerRequest = { id: number; job: SinkRoundJob } | { part: SealedChanges };
-export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } };
+export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } } | { streamed: 1 };
 
 /**
  * esbuild's `define` sets this in the bundled Electron main process (electron/build.mjs), which
@@ -58,6 +108,9 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   // module of the worker through hooks it registers again itself (sink-worker-boot.mjs).
   const worker = new Worker(entry, { execArgv: [] });
   worker.unref();
+  const backlog = new StreamedBacklog();
+  // Referenced while a commit or a streamed part is pending: the reply must keep the thread alive.
+  const updateRef = () => (pending.size === 0 && backlog.idle ? worker.unref() : worker.ref());
   const failAll = (why: string) => {
     for (const [id, p] of pending) {
       pending.delete(id);
@@ -65,10 +118,15 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
     }
   };
   worker.on('message', (reply: SinkWorkerReply) => {
+    if ('streamed' in reply) {
+      backlog.written();
+      updateRef();
+      return;
+    }
     const p = pending.get(reply.id);
     if (!p) return;
     pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
+    updateRef();
     if (reply.ok) p.resolve(reply.result);
     else p.reject(new TidemarkError(isErrorCode(reply.error.code) ? reply.error.code : 'Internal', reply.error.message, reply.error.context));
   });
@@ -82,6 +140,7 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   worker.on('exit', (code) => {
     stopped = failure ?? (stopped === 'closed' ? 'was closed' : `stopped with exit code ${code}`);
     failAll(stopped);
+    backlog.release();
   });
   const post = (message: SinkWorkerRequest, table: string) => {
     try {
@@ -96,7 +155,10 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
     append(part) {
       if (stopped !== null) throw new TidemarkError('Internal', `sink worker ${stopped} before committing ${part.table}`, { table: part.table });
       post({ part }, part.table);
+      backlog.sent(part);
+      updateRef();
     },
+    backlog: () => (stopped === null ? backlog.wait() : null),
     commit(job) {
       const table = roundTables(job);
       if (stopped !== null) return Promise.reject(new TidemarkError('Internal', `sink worker ${stopped} before committing ${table}`, { table }));
@@ -108,7 +170,7 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
           post({ id, job }, table);
         } catch (e) {
           pending.delete(id);
-          if (pending.size === 0) worker.unref();
+          updateRef();
           reject(e);
         }
       });

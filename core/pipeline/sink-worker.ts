@@ -13,7 +13,8 @@ import type { SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
  */
 if (!parentPort) throw new Error('sink-worker.ts runs as a worker thread (see sink-thread.ts)');
 const port = parentPort;
-const parts = new RoundParts();
+// Each streamed part written is acknowledged: the runner stops reading while too many are pending.
+const parts = new RoundParts(defaultWriteEnv, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
 port.on('message', (msg: SinkWorkerRequest) => {
   if ('part' in msg) {
     parts.add(msg.part);

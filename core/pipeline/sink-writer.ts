@@ -114,10 +114,9 @@ export async function openTarget(
   if (config.pipeline.tidemark.changelogEnabled) {
     changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env, config.pipeline.name)).state;
   }
-  return {
-    target: { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: newBuffer(design.id, state.key, state.columns), changelog, pendingChangelog: [], newestOpTsMs: null },
-    created,
-  };
+  const target: TargetState = { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: newBuffer(design.id, state.key, state.columns), changelog, pendingChangelog: [], newestOpTsMs: null };
+  updateStreaming(target);
+  return { target, created };
 }
 
 /** Whether the record at `offset` is already in `t` (committed before a restart). */
@@ -128,6 +127,16 @@ export function isCommitted(t: LakeTableState, offset: SourceOffset): boolean {
 /** An empty buffer of a target with `columns` (the target's current columns; rebuilt when they change). */
 function newBuffer(id: string, key: string[], columns: TargetColumn[]): TableBuffer {
   return new TableBuffer(id, key, columns);
+}
+
+/**
+ * Lets the target's snapshot-like rounds (inserts of increasing keys) go to rolling data files as
+ * they come (SealedChanges.stream) when each of its rows is its own net change: a one-column key,
+ * inserts that cannot collide, an unpartitioned table (one open file). Else rounds are held whole.
+ */
+export function updateStreaming(t: TargetState): void {
+  const spec = t.metadata.partitionSpecs.find((s) => s.specId === t.metadata.defaultSpecId);
+  t.buffer.streamRoot = t.key.length === 1 && !t.insertsMayCollide && spec !== undefined && spec.fields.length === 0 ? t.root : null;
 }
 
 export interface CommitOutcome {
@@ -145,8 +154,9 @@ export interface SealedTarget {
   newestOpTsMs: number | null;
 }
 
-export function sealTarget(t: TargetState): SealedTarget {
-  const sealed: SealedTarget = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
+/** Seals a target's round, whose end has the snapshot summary `summary` (offsetSummary). */
+export function sealTarget(t: TargetState, summary: Record<string, string>): SealedTarget {
+  const sealed: SealedTarget = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(summary), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
   t.pendingChangelog = [];
   t.newestOpTsMs = null;
   return sealed;
@@ -218,6 +228,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
 export async function markInsertsMayCollide(t: TargetState, env: WriteEnv): Promise<void> {
   if (t.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true') {
     t.insertsMayCollide = true;
+    updateStreaming(t);
     return;
   }
   const result = await commitTable(
@@ -227,6 +238,7 @@ export async function markInsertsMayCollide(t: TargetState, env: WriteEnv): Prom
   );
   t.metadata = result.metadata;
   t.insertsMayCollide = true;
+  updateStreaming(t);
 }
 
 /** Applies lake schema changes to a target, refreshing its known columns. */
@@ -239,6 +251,7 @@ export async function evolveTarget(t: TargetState, changes: Parameters<typeof ev
   // buffer starts over with the new columns.
   if (!t.buffer.empty) throw new TidemarkError('Internal', `${t.id}: schema change with ${t.buffer.changes} changes still buffered`, { table: t.id });
   t.buffer = newBuffer(t.id, t.key, t.columns);
+  updateStreaming(t);
 }
 
 /**

@@ -63,10 +63,11 @@ async function writeArrowFile(ctx: FileWriteContext, table: Table, partition: un
 /** An Arrow table with field ids (see arrow-append.ts) → one data file of `partition`. */
 export async function writeArrowDataFile(ctx: FileWriteContext, table: Table, partition: unknown[]): Promise<DataFile> {
   const { path, size, metrics } = await writeArrowFile(ctx, table, partition, '');
-  return describe(FILE_CONTENT.data, path, size, partition, metrics);
+  return describeFile(FILE_CONTENT.data, path, size, partition, metrics);
 }
 
-function describe(content: 0 | 1 | 2, path: string, size: number, partition: unknown[], metrics: ReturnType<typeof computeMetrics>, extra: Partial<DataFile> = {}): DataFile {
+/** The manifest description of a written Parquet file. */
+export function describeFile(content: 0 | 1 | 2, path: string, size: number, partition: unknown[], metrics: ReturnType<typeof computeMetrics>, extra: Partial<DataFile> = {}): DataFile {
   return {
     content,
     filePath: path,
@@ -117,7 +118,7 @@ export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string,
   const out: DataFile[] = [];
   for (const g of groups.values()) {
     const { path, size, metrics } = await writeOne(ctx, ctx.schema.fields, g.batch, g.partition, '');
-    out.push(describe(FILE_CONTENT.data, path, size, g.partition, metrics));
+    out.push(describeFile(FILE_CONTENT.data, path, size, g.partition, metrics));
   }
   return out;
 }
@@ -129,7 +130,7 @@ export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string,
 export async function writeEqualityDeleteFile(ctx: FileWriteContext, equalityIds: number[], keys: Record<string, unknown>[] | ColumnBatch): Promise<DataFile> {
   const fields = equalityIds.map((id) => ctx.schema.fields.find((f) => f.id === id)!);
   const { path, size, metrics } = await writeOne(ctx, fields, asBatch(keys, fields), [], 'eq-delete-');
-  return describe(FILE_CONTENT.equalityDeletes, path, size, [], metrics, { equalityIds });
+  return describeFile(FILE_CONTENT.equalityDeletes, path, size, [], metrics, { equalityIds });
 }
 
 const POSITION_FIELDS: NestedField[] = [
@@ -143,5 +144,5 @@ export async function writePositionDeleteFile(ctx: FileWriteContext, partition: 
   const rows = sorted.map((d) => ({ file_path: d.filePath, pos: BigInt(d.pos) }));
   const { path, size, metrics } = await writeOne(ctx, POSITION_FIELDS, asBatch(rows, POSITION_FIELDS), partition, 'pos-delete-');
   const files = new Set(sorted.map((d) => d.filePath));
-  return describe(FILE_CONTENT.positionDeletes, path, size, partition, metrics, { referencedDataFile: files.size === 1 ? [...files][0]! : null });
+  return describeFile(FILE_CONTENT.positionDeletes, path, size, partition, metrics, { referencedDataFile: files.size === 1 ? [...files][0]! : null });
 }

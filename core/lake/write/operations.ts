@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
 import { createLocalStorage } from '../../storage/local';
-import type { NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
+import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
 import { readDataFileRows, scanRows, type Row } from '../row-reader';
 import { planScan } from '../scan-plan';
 import type { LoadedTable } from '../table';
@@ -96,6 +96,14 @@ export async function appendRows(root: string, rows: Row[], options: WriteOption
     addedDataFiles: await writeDataFiles(fileCtx(resolve(root), base, env), rows),
     summary: options.summary,
   }), options);
+}
+
+/**
+ * Adds data files written beforehand (rolling-file.ts) in one commit (operation `append`): the
+ * files become visible together with `options.summary`, atomically.
+ */
+export async function appendDataFiles(root: string, files: DataFile[], options: WriteOptions = {}) {
+  return commitSnapshot(resolve(root), async () => ({ operation: 'append', addedDataFiles: files, summary: options.summary }), options);
 }
 
 /** The unpartitioned spec (added if missing) under which global equality deletes are written. */

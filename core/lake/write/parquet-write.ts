@@ -225,16 +225,27 @@ function chunkBounds(data: Data): { lo: Uint8Array | null; hi: Uint8Array | null
 }
 
 export function computeMetrics(table: Table): FileMetrics {
-  const m: FileMetrics = { recordCount: table.numRows, valueCounts: new Map(), nullValueCounts: new Map(), nanValueCounts: new Map(), lowerBounds: new Map(), upperBounds: new Map() };
+  return addMetrics(null, table);
+}
+
+/**
+ * The metrics of a file made of the rows behind `m` (null: none yet) followed by `table`'s rows
+ * (same schema): counts add up, bounds widen. A file written in row groups (rolling-file.ts) keeps
+ * its metrics this way without holding its rows.
+ */
+export function addMetrics(m: FileMetrics | null, table: Table): FileMetrics {
+  m ??= { recordCount: 0, valueCounts: new Map(), nullValueCounts: new Map(), nanValueCounts: new Map(), lowerBounds: new Map(), upperBounds: new Map() };
+  const into = m;
+  into.recordCount += table.numRows;
   table.schema.fields.forEach((field, idx) => {
     const id = arrowFieldId(field);
     if (id === null) return;
     const vector = table.getChildAt(idx)!;
-    m.valueCounts.set(id, vector.length);
-    m.nullValueCounts.set(id, vector.nullCount);
-    let lo: Uint8Array | null = null;
-    let hi: Uint8Array | null = null;
-    let nan = 0;
+    into.valueCounts.set(id, (into.valueCounts.get(id) ?? 0) + vector.length);
+    into.nullValueCounts.set(id, (into.nullValueCounts.get(id) ?? 0) + vector.nullCount);
+    let lo: Uint8Array | null = into.lowerBounds.get(id) ?? null;
+    let hi: Uint8Array | null = into.upperBounds.get(id) ?? null;
+    let nan = into.nanValueCounts.get(id) ?? 0;
     const isFloat = field.type.typeId === Type.Float;
     const isBytes = [Type.Utf8, Type.Binary, Type.FixedSizeBinary].includes(field.type.typeId);
     for (const data of vector.data) {
@@ -247,13 +258,13 @@ export function computeMetrics(table: Table): FileMetrics {
       if (lo === null || cmp(b.lo, lo) < 0) lo = b.lo;
       if (hi === null || cmp(b.hi, hi) > 0) hi = b.hi;
     }
-    if (isFloat) m.nanValueCounts.set(id, nan);
+    if (isFloat) into.nanValueCounts.set(id, nan);
     if (lo && hi) {
-      m.lowerBounds.set(id, lo);
-      m.upperBounds.set(id, hi);
+      into.lowerBounds.set(id, lo);
+      into.upperBounds.set(id, hi);
     }
   });
-  return m;
+  return into;
 }
 
 function compareEncoded(typeId: Type, a: Uint8Array, b: Uint8Array): number {
@@ -319,8 +330,13 @@ function rawKey(data: Data, i: number): string {
 /** Writes Parquet (ZSTD) with the Iceberg schema JSON in the key-value metadata like Java does. */
 export function writeParquetBytes(table: Table, icebergSchemaJson?: string): Uint8Array {
   const wasm = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  return writeParquet(wasm, writerProperties(table, icebergSchemaJson).build());
+}
+
+/** ZSTD, no dictionaries for `sample`'s high-cardinality columns, the Iceberg schema in the key-value metadata. */
+export function writerProperties(sample: Table, icebergSchemaJson?: string): WriterPropertiesBuilder {
   let props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD);
-  for (const column of highCardinalityColumns(table)) props = props.setColumnDictionaryEnabled(column, false);
+  for (const column of highCardinalityColumns(sample)) props = props.setColumnDictionaryEnabled(column, false);
   if (icebergSchemaJson) props = props.setKeyValueMetadata(new Map([['iceberg.schema', icebergSchemaJson]]));
-  return writeParquet(wasm, props.build());
+  return props;
 }

@@ -1,0 +1,172 @@
+/**
+ * Full (snapshot) sync as a user waits for it: `tidemark sync --until-caught-up` started as a child
+ * process (process start, sync thread and sink worker included) into a fresh warehouse, against a
+ * raw mysql2 streaming `SELECT *` of the same table (the limit), alternating rounds, at a 1 s and a
+ * 5 min commit interval. The table is issue 20's 10-column one; 2M rows by default
+ * (TIDEMARK_BENCH_SYNC_ROWS=n), rounds TIDEMARK_BENCH_SYNC_ROUNDS (default 2). The sync process's
+ * peak RSS, user and system CPU come from `/usr/bin/time` (the kernel's rusage of the child: its
+ * threads included), the committed rows and data files from the lake.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2';
+import mysqlPromise from 'mysql2/promise';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariadb';
+import { connectionOptions } from '../core/cdc/connect';
+import { resolveConfig } from '../core/cdc/config';
+import { countRows } from '../core/lake';
+import { createLocalStorage } from '../core/storage/local';
+import { median, range } from './cdc-binlog';
+
+const ROWS = Number(process.env.TIDEMARK_BENCH_SYNC_ROWS ?? 2_000_000);
+const ROUNDS = Number(process.env.TIDEMARK_BENCH_SYNC_ROUNDS ?? 2);
+/** Commit intervals measured: the 1 s of a fresh user, and the minute-level advice for fewer small files. */
+const INTERVALS = (process.env.TIDEMARK_BENCH_SYNC_INTERVALS ?? '1s,5min').split(',');
+const BIN = join(import.meta.dirname, '..', 'bin', 'tidemark');
+
+/** The issue's table, filled by the server itself from a sequence (fast bulk load). */
+export async function fillSyncTable(db: PrivateMariaDb, table: string, rows: number): Promise<void> {
+  const root = await mysqlPromise.createConnection(db.rootConfig());
+  await root.query('CREATE DATABASE IF NOT EXISTS bench');
+  await root.query('USE bench');
+  await root.query(`CREATE TABLE bench.${table} (
+    id BIGINT PRIMARY KEY, customer_id INT, sku VARCHAR(32), qty SMALLINT, price DECIMAL(12,2), status VARCHAR(16),
+    note VARCHAR(64) NULL, created DATETIME(6), updated TIMESTAMP(3), flag TINYINT(1))`);
+  for (let lo = 1; lo <= rows; lo += 100_000) {
+    const hi = Math.min(rows, lo + 99_999);
+    await root.query(
+      `INSERT INTO bench.${table} SELECT seq, seq % 100003, CONCAT('SKU-', seq % 50000), seq % 17, seq / 100,
+        ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'cancelled'), IF(seq % 3 = 0, NULL, CONCAT('note for order ', seq)),
+        TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
+        TIMESTAMP'2024-06-01 00:00:00' + INTERVAL seq SECOND, seq % 2 FROM seq_${lo}_to_${hi}`,
+    );
+  }
+  await root.end();
+}
+
+function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number): string {
+  return `source:
+  type: mariadb
+  hostname: 127.0.0.1
+  port: "${db.port}"
+  username: ${db.user}
+  password: ${db.password}
+  tables: bench.${table}
+  server-id: "${serverId}"
+  scan.startup.mode: initial
+sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+pipeline:
+  name: bench
+  execution.checkpointing.interval: ${interval}
+`;
+}
+
+export interface SyncRun {
+  ms: number;
+  cpuMs: number;
+  peakRssMb: number;
+  rows: number;
+  dataFiles: number;
+  dataMb: number;
+}
+
+/** One `tidemark sync --until-caught-up` child process, timed from spawn to exit, with its rusage. */
+export async function runSyncProcess(yamlPath: string, tableRoot: string, extraEnv: Record<string, string> = {}, bin = BIN): Promise<SyncRun> {
+  const t0 = performance.now();
+  // GNU time writes its figures last on stderr: peak RSS in KiB, user and system seconds.
+  const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIDEMARK_RUSAGE %M %U %S', process.execPath, bin, 'sync', yamlPath, '--until-caught-up'], {
+    env: { ...process.env, ...extraEnv },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = performance.now() - t0;
+  const m = /TIDEMARK_RUSAGE (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (!m) throw new Error(`sync-snapshot bench: no rusage line in the sync's output:\n${stderr.slice(-2000)}`);
+  const rows = await countRows(createLocalStorage(), tableRoot);
+  const dataDir = join(tableRoot, 'data');
+  const files = (await readdir(dataDir, { recursive: true })).filter((f) => f.endsWith('.parquet'));
+  let bytes = 0;
+  for (const f of files) bytes += (await stat(join(dataDir, f))).size;
+  return { ms, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakRssMb: Math.round(Number(m[1]) / 1024), rows, dataFiles: files.length, dataMb: Math.round(bytes / 1e5) / 10 };
+}
+
+/** The limit: every row of the table through a mysql2 streaming query with the source's driver options. */
+export function rawSelect(db: PrivateMariaDb, table: string): Promise<{ ms: number; rows: number }> {
+  const options = connectionOptions(resolveConfig({ hostname: db.host, port: db.port, username: db.user, password: db.password, tables: ['x'], serverId: 1 }));
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const conn = mysql.createConnection(options);
+    let n = 0;
+    conn
+      .query(`SELECT * FROM bench.${table}`)
+      .stream()
+      .on('data', () => {
+        n++;
+      })
+      .on('error', reject)
+      .on('end', () => conn.end(() => resolve({ ms: performance.now() - t0, rows: n })));
+  });
+}
+
+export async function runSyncSnapshotBench(): Promise<Record<string, number | string>[]> {
+  const db = await startPrivateMariaDb({ extraArgs: [`--innodb-buffer-pool-size=${1024 ** 3}`] });
+  const work = await mkdtemp(join(tmpdir(), 'tidemark-bench-sync-'));
+  try {
+    await fillSyncTable(db, 't', ROWS);
+    await fillSyncTable(db, 'one', 1);
+    const out: Record<string, number | string>[] = [];
+    // A first raw read warms the buffer pool after the bulk load (not counted).
+    await rawSelect(db, 't');
+    let serverId = 970;
+    // The fixed cost a user waits for whatever the table: the same sync of a one-row table.
+    const startupYaml = join(work, 'one.yaml');
+    await writeFile(startupYaml, pipelineYaml(db, join(work, 'one'), 'one', '1s', serverId++));
+    const startup = await runSyncProcess(startupYaml, join(work, 'one', 'bench', 'one'));
+    for (const interval of INTERVALS) {
+      const raws: { ms: number; rows: number }[] = [];
+      const syncs: SyncRun[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        raws.push(await rawSelect(db, 't'));
+        const warehouse = join(work, `${interval}-${round}`);
+        const yaml = join(work, `${interval}-${round}.yaml`);
+        await writeFile(yaml, pipelineYaml(db, warehouse, 't', interval, serverId++));
+        const run = await runSyncProcess(yaml, join(warehouse, 'bench', 't'));
+        if (run.rows !== ROWS) throw new Error(`sync-snapshot bench: ${run.rows} rows in the lake, expected ${ROWS}`);
+        syncs.push(run);
+        await rm(warehouse, { recursive: true, force: true });
+      }
+      const rawPerSec = median(raws.map((r) => r.rows / (r.ms / 1000)));
+      const syncPerSec = median(syncs.map((s) => s.rows / (s.ms / 1000)));
+      out.push({
+        interval,
+        rows: ROWS,
+        rounds: ROUNDS,
+        rawSelectRowsPerSec: Math.round(rawPerSec),
+        syncRowsPerSec: Math.round(syncPerSec),
+        ratio: Math.round((syncPerSec / rawPerSec) * 100) / 100,
+        // Per round, the sync against the raw read just before it.
+        ratioRange: range(syncs.map((s, i) => raws[i]!.ms / s.ms)),
+        syncSeconds: range(syncs.map((s) => s.ms / 1000)),
+        syncCpuUsPerRow: Math.round(median(syncs.map((s) => (s.cpuMs / s.rows) * 1000)) * 100) / 100,
+        syncPeakRssMb: Math.max(...syncs.map((s) => s.peakRssMb)),
+        dataFiles: median(syncs.map((s) => s.dataFiles)),
+        dataMb: median(syncs.map((s) => s.dataMb)),
+        oneRowSyncSeconds: Math.round(startup.ms / 100) / 10,
+        oneRowSyncPeakRssMb: startup.peakRssMb,
+      });
+    }
+    return out;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await db.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runSyncSnapshotBench().then((r) => console.table(r));
+}
