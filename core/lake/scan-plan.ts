@@ -41,7 +41,15 @@ export interface ScanPlan {
 
 export interface PlanOptions extends SnapshotSelector {
   filter?: ScanFilter;
+  /**
+   * Decoded manifests by path (manifests are immutable): a caller planning many snapshots of one
+   * table (key history, diffs, time travel) decodes each manifest once instead of once per snapshot.
+   */
+  manifestCache?: ManifestCache;
 }
+
+/** Manifest entries (all statuses) by manifest path, partition spec and typing schema. */
+export type ManifestCache = Map<string, Promise<ManifestEntry[]>>;
 
 async function readOrNotFound(storage: StoragePort, path: string, what: string): Promise<Uint8Array> {
   try {
@@ -59,6 +67,7 @@ export async function readSnapshotEntries(
   storage: StoragePort,
   table: LoadedTable,
   snapshot: Snapshot,
+  cache?: ManifestCache,
 ): Promise<{ manifest: ManifestFile; entries: ManifestEntry[] }[]> {
   const listPath = table.resolve(snapshot.manifestList);
   const manifests = await readManifestList(await readOrNotFound(storage, listPath, `manifest list of snapshot ${snapshot.snapshotId}`), listPath);
@@ -70,11 +79,20 @@ export async function readSnapshotEntries(
         throw new TidemarkError('DataInvalid', `${listPath}: manifest ${manifest.manifestPath} uses unknown partition spec ${manifest.partitionSpecId}`, { path: listPath });
       }
       const path = table.resolve(manifest.manifestPath);
-      const bytes = await readOrNotFound(storage, path, 'manifest');
       // Partition values are typed by the current schema's fields; a later schema keeps field ids.
       const typingSchema = table.metadata.schemas.find((s) => s.schemaId === table.metadata.currentSchemaId) ?? schema;
-      const entries = await readManifest(bytes, path, { manifest, spec, schema: typingSchema });
-      return { manifest, entries: entries.filter((e) => e.status !== 2) };
+      // Entries inherit sequence numbers and snapshot ids from the manifest's list entry: those
+      // are part of the key, so a manifest listed with other values is decoded again.
+      const key = `${path}\u0000${manifest.partitionSpecId}\u0000${typingSchema.schemaId}\u0000${manifest.sequenceNumber}\u0000${manifest.minSequenceNumber}\u0000${manifest.addedSnapshotId}`;
+      let entries = cache?.get(key);
+      if (!entries) {
+        entries = readOrNotFound(storage, path, 'manifest').then((bytes) => readManifest(bytes, path, { manifest, spec, schema: typingSchema }));
+        if (cache) {
+          cache.set(key, entries);
+          entries.catch(() => cache.delete(key));
+        }
+      }
+      return { manifest, entries: (await entries).filter((e) => e.status !== 2) };
     }),
   );
 }
@@ -114,7 +132,7 @@ export async function planScan(storage: StoragePort, table: string | LoadedTable
   const schema = snapshotSchema(metadata, snapshot, options);
   if (!snapshot) return { table: loaded, snapshot, schema, files: [], deleteFiles: [] };
 
-  const groups = await readSnapshotEntries(storage, loaded, snapshot);
+  const groups = await readSnapshotEntries(storage, loaded, snapshot, options.manifestCache);
   const dataFiles: PlannedDataFile[] = [];
   const deleteFiles: PlannedFile[] = [];
   for (const { manifest, entries } of groups) {

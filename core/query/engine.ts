@@ -3,7 +3,7 @@
  * parquet-wasm module and a storage port exist (Node, renderer).
  */
 import type { NestedField, Schema } from '../lake/model';
-import { planScan, type PlanOptions, type ScanPlan } from '../lake/scan-plan';
+import { planScan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake/scan-plan';
 import { loadTable, type LoadedTable } from '../lake/table';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
@@ -45,6 +45,9 @@ export interface ViewOptions extends PlanOptions {
  */
 export const MAX_MATERIALIZED_VERSIONS = 6;
 
+/** Decoded manifests the engine keeps (a manifest of one append is a few KiB decoded). */
+const MAX_CACHED_MANIFESTS = 4096;
+
 export interface RegisteredView {
   /** A table (materialized merged rows) or, with `lazy`, a view. */
   view: string;
@@ -68,6 +71,8 @@ export interface QueryEngine {
   readonly storage: StoragePort;
   /** The engine's Parquet loads, shared by every view (a file read for one version serves the next). */
   readonly files: FileLoader;
+  /** A version's scan plan (cached per metadata file and selector; manifests decoded once). */
+  plan(table: LoadedTable, options?: PlanOptions): Promise<ScanPlan>;
   /** Bytes a console query's table data may take (core/query/memory-budget.ts). */
   readonly memoryBudgetBytes: number;
   /** Opens a table root (cached per call site by the caller). */
@@ -119,12 +124,23 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   // table re-reads only the small metadata JSON, not the manifests.
   const plans = new Map<string, Promise<ScanPlan>>();
 
+  // Decoded manifests, shared by every plan of the engine (a table's snapshots share most of them).
+  const manifests: ManifestCache = new Map();
+  const manifestCache = (): ManifestCache => {
+    // Oldest first in a Map: beyond the bound, the least recently added go.
+    for (const k of manifests.keys()) {
+      if (manifests.size <= MAX_CACHED_MANIFESTS) break;
+      manifests.delete(k);
+    }
+    return manifests;
+  };
+
   function cachedPlan(loaded: LoadedTable, options: PlanOptions): Promise<ScanPlan> {
-    if (options.filter) return planScan(deps.storage, loaded, options);
+    if (options.filter) return planScan(deps.storage, loaded, { ...options, manifestCache: manifestCache() });
     const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null]);
     let p = plans.get(key);
     if (!p) {
-      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref });
+      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, manifestCache: manifestCache() });
       plans.set(key, p);
       p.catch(() => plans.delete(key));
     }
@@ -180,6 +196,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     session: deps.session,
     storage: deps.storage,
     files: loader,
+    plan: (table, options = {}) => cachedPlan(table, options),
     memoryBudgetBytes: deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES,
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,

@@ -17,7 +17,7 @@
  * seq, same partition unless the delete's spec is unpartitioned). Equality matches NULL to NULL.
  */
 import { FILE_CONTENT, type NestedField } from '../lake/model';
-import { planScan, type PlannedDataFile, type PlannedFile, type ScanPlan } from '../lake/scan-plan';
+import type { PlannedDataFile, PlannedFile, ScanPlan } from '../lake/scan-plan';
 import type { LoadedTable } from '../lake/table';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
@@ -64,7 +64,7 @@ export interface DeltaOptions {
 }
 
 export async function planVersionDelta(engine: QueryEngine, table: LoadedTable, a: bigint, b: bigint, options: DeltaOptions): Promise<VersionDelta> {
-  const [planA, planB] = await Promise.all([planScan(engine.storage, table, { snapshotId: a }), planScan(engine.storage, table, { snapshotId: b })]);
+  const [planA, planB] = await Promise.all([engine.plan(table, { snapshotId: a }), engine.plan(table, { snapshotId: b })]);
   return buildDelta(engine, planA, planB, options);
 }
 

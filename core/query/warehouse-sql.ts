@@ -3,7 +3,6 @@
  * of the lake, then DuckDB runs the rewritten text.
  */
 import { TidemarkError } from '../errors';
-import { planScan } from '../lake/scan-plan';
 import { selectSnapshot, snapshotSchema } from '../lake/table';
 import { listWarehouseTables } from '../lake/warehouse';
 import { checkMemoryBudget } from './memory-budget';
@@ -44,7 +43,7 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
     const schema = snapshotSchema(loaded.metadata, selectSnapshot(loaded.metadata, selector), selector);
     const columns = referencedColumns(sql, schema);
     const filter = pushdownFilter(sql, ref, lakeRefs, schema);
-    const plan = await planScan(engine.storage, loaded, { ...selector, filter: filter.length ? filter : undefined });
+    const plan = await engine.plan(loaded, { ...selector, filter: filter.length ? filter : undefined });
     checkMemoryBudget(name, plan, schema.fields.filter((f) => columns.includes(f.name)), engine.memoryBudgetBytes, filter.length > 0);
     views.set(ref, (await engine.registerView(loaded, { ...selector, columns, filter: filter.length ? filter : undefined })).view);
   }
