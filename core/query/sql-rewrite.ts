@@ -25,7 +25,7 @@ export interface TableRef {
 }
 
 type TokenKind = 'ident' | 'qident' | 'string' | 'number' | 'punct';
-interface Token {
+export interface Token {
   kind: TokenKind;
   text: string;
   /** Identifier value (unquoted) or string value. */
@@ -84,7 +84,8 @@ export function tokenizeSql(sql: string): Token[] {
 const CLAUSE_END = new Set(['WHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING', 'UNION', 'EXCEPT', 'INTERSECT', 'QUALIFY', 'WINDOW', 'ON', 'USING', 'SELECT', 'SET', 'VALUES', 'RETURNING', 'OFFSET']);
 const NOT_ALIAS = new Set([...CLAUSE_END, 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'NATURAL', 'ANTI', 'SEMI', 'POSITIONAL', 'ASOF', 'LATERAL', 'FOR', 'TABLESAMPLE', 'USING']);
 
-const upper = (t: Token | undefined) => (t && t.kind === 'ident' ? t.text.toUpperCase() : '');
+/** An unquoted identifier token's text in upper case (keywords), else ''. */
+export const upper = (t: Token | undefined) => (t && t.kind === 'ident' ? t.text.toUpperCase() : '');
 const isName = (t: Token | undefined) => t !== undefined && (t.kind === 'ident' || t.kind === 'qident');
 
 function parseTimeTravel(tokens: Token[], k: number): { travel: TimeTravel; next: number } | null {

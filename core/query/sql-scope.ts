@@ -7,16 +7,12 @@
  */
 import type { NestedField, Schema } from '../lake/model';
 import type { ScanFilter } from '../lake/scan-filter';
-import { tokenizeSql, type TableRef } from './sql-rewrite';
-
-type Token = ReturnType<typeof tokenizeSql>[number];
-
-const upper = (t: Token | undefined) => (t && t.kind === 'ident' ? t.text.toUpperCase() : '');
+import { tokenizeSql, upper, type TableRef, type Token } from './sql-rewrite';
 
 /** Words that make every column of a table visible: `*` in a projection, DuckDB's COLUMNS(…). */
 function selectsEverything(tokens: Token[], k: number): boolean {
   const t = tokens[k]!;
-  if (t.kind === 'ident' && t.text.toUpperCase() === 'COLUMNS' && tokens[k + 1]?.text === '(') return true;
+  if (upper(t) === 'COLUMNS' && tokens[k + 1]?.text === '(') return true;
   if (t.text !== '*') return false;
   const prev = tokens[k - 1];
   // `SELECT *`, `SELECT DISTINCT *`, `a, *`, `t.*`; not `count(*)` nor a product `a * b`.
