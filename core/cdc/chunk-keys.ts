@@ -27,14 +27,14 @@ export type KeyTuple = readonly KeyValue[];
 export type KeyColumnKind = 'integer' | 'server';
 
 const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
-const SERVER_ORDERED = /^(decimal|numeric|date|datetime|time|char|varchar|binary|varbinary)\b/i;
+const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real)\b/i;
 
 /**
  * Whether chunks can be cut by this column type, and how its values compare. Null for types whose
- * keyset order cannot be written as a literal comparison: ENUM/SET (ORDER BY sorts by index, `>`
- * compares text), TIMESTAMP (its text depends on the session's time zone, and binlog and snapshot
- * deliver it differently), YEAR (zongji adds 1900 to binlog values), BIT, floating point,
- * TEXT/BLOB and spatial types.
+ * keyset order cannot be cut by an index range: ENUM/SET (ORDER BY sorts by member index, which only
+ * a numeric comparison follows, and MariaDB scans the whole index for it: quadratic over chunks),
+ * TEXT/BLOB (a prefix index cannot return rows in order: a filesort of the rest of the table per
+ * chunk) and spatial types. Such a table is read as one chunk (`tidemark plan` warns).
  */
 export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (INTEGER.test(mysqlType)) return 'integer';
@@ -78,9 +78,24 @@ export function keyColumnSql(schema: TableSchema, columns: readonly string[], co
     if (base === 'decimal' || base === 'numeric') {
       return { name, literal: (v) => (typeof v === 'string' && NUMBER_TEXT.test(v) ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fail(bad(v))) };
     }
-    if (base === 'date' || base === 'datetime' || base === 'time') {
-      const cast = base === 'date' ? 'DATE' : `${base.toUpperCase()}(${size ?? 0})`;
+    if (base === 'date' || base === 'datetime' || base === 'time' || base === 'timestamp') {
+      // TIMESTAMP: both paths deliver UTC text (session time_zone '+00:00', zongji timezone 'Z'),
+      // and the reading session compares in UTC, where no local time is ambiguous.
+      const cast = base === 'date' ? 'DATE' : base === 'time' ? `TIME(${size ?? 0})` : `DATETIME(${size ?? 0})`;
       return { name, literal: (v) => (typeof v === 'string' && TEMPORAL_TEXT.test(v) ? `CAST('${v}' AS ${cast})` : fail(bad(v))) };
+    }
+    if (base === 'year') {
+      // zongji adds 1900 to the stored byte, so its 1900 is the zero year 0000 (type-map.ts).
+      return { name, literal: (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v === 1900 ? 0 : v) : typeof v === 'string' && /^\d+$/.test(v) ? String(Number(v) === 1900 ? 0 : Number(v)) : fail(bad(v))) };
+    }
+    if (base === 'bit') {
+      // Compared as the unsigned number the bits spell: the index's order, and a range the server uses.
+      return { name, literal: (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? (v.length === 0 ? '0' : BigInt(`0x${Buffer.from(v).toString('hex')}`).toString()) : fail(bad(v))) };
+    }
+    if (base === 'float' || base === 'double' || base === 'real') {
+      // Values arrive as exact doubles (FLOAT through CAST … AS DOUBLE, snapshot-reader.ts; the
+      // binlog's float32): the shortest text that reads back as the same double, as a DOUBLE.
+      return { name, literal: (v) => (typeof v === 'number' && Number.isFinite(v) ? `CAST(${String(v)} AS DOUBLE)` : fail(bad(v))) };
     }
     if (base === 'binary' || base === 'varbinary') {
       const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';

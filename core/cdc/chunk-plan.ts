@@ -72,7 +72,7 @@ export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPl
       throw new TidemarkError('InvalidInput', `${key}: ${name}.${configured} may be NULL; a table without a primary key is chunked by a NOT NULL column`, { table: name, column: configured });
     }
     if (keyColumnKind(col.mysqlType) === null) {
-      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, date, datetime, time, char, varchar, binary or varbinary)`, {
+      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary or varbinary)`, {
         table: name,
         column: configured,
       });
@@ -80,6 +80,21 @@ export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPl
     return planOf(schema, [configured], schema.primaryKey.length === 1 && schema.primaryKey[0] === configured);
   }
   return planOf(schema, schema.primaryKey, true);
+}
+
+/**
+ * Why a table's snapshot is read as one chunk (held whole until its watermark, no progress within
+ * it, no resume inside it), or null when it is chunked.
+ */
+export function describeOneChunk(schema: TableSchema, config: ResolvedConfig): string | null {
+  const plan = planChunks(schema, config);
+  if (plan.keyColumn !== null || plan.tuple !== null) return null;
+  const name = formatTableId(schema.table);
+  if (schema.primaryKey.length === 0) {
+    return `${name} has no primary key and no scan.incremental.snapshot.chunk.key-column: its snapshot is read as one chunk, held in memory whole`;
+  }
+  const first = schema.columns.find((c) => c.name === schema.primaryKey[0]);
+  return `${name}'s first key column ${schema.primaryKey[0]} is ${first?.mysqlType ?? 'of an unknown type'}, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)`;
 }
 
 /** The bound of an integer-key plan (Internal when a tuple reached it). */

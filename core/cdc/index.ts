@@ -4,6 +4,8 @@
  */
 export { createMySqlSource, type MySqlSource } from './source';
 export { openSourceConnection } from './connect-retry';
+export { describeOneChunk } from './chunk-plan';
+export { resolveConfig } from './config';
 export type { MySqlSourceConfig, StartupMode } from './config';
 export { connectToSource } from './connect';
 export { readTrustedCa, type SslMode, type SessionTls } from './tls';

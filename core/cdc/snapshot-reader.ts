@@ -119,13 +119,16 @@ export async function readChunk(
 async function selectTupleChunk(conn: mysql.Connection, config: ResolvedConfig, plan: ChunkPlan, tuple: TupleKey, lastKey: KeyTuple | null): Promise<[mysql.RowDataPacket[], KeyTuple | null]> {
   const t = `${quoteId(plan.schema.table.db)}.${quoteId(plan.schema.table.table)}`;
   const sql = tupleSqlOf(plan);
-  const order = tuple.columns.map(quoteId).join(', ');
+  // Qualified: the SELECT list names FLOAT columns' DOUBLE casts alike, and ORDER BY would take the
+  // alias (a filesort) instead of the column (the index's order).
+  const order = tuple.columns.map((c) => `${t}.${quoteId(c)}`).join(', ');
+  const keys = selectList({ ...plan.schema, columns: tuple.columns.map((c) => plan.schema.columns.find((x) => x.name === c)!) });
   const after = lastKey === null ? null : afterBoundSql(sql, lastKey);
   if (tuple.unique) {
     const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT ${config.chunkSize}`);
     return [rows, rows.length === config.chunkSize ? keyTupleOf(rows[rows.length - 1]!, tuple.columns) : null];
   }
-  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${order} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
+  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${keys} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
   const upper = b[0] ? keyTupleOf(b[0], tuple.columns) : null;
   const conds = [after, upper === null ? null : atMostBoundSql(sql, upper)].filter((c) => c !== null);
   const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`);

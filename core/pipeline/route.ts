@@ -49,7 +49,7 @@ export interface TargetTablePlan {
 }
 
 export interface PlanWarning {
-  kind: 'key-collision' | 'key-mismatch' | 'no-primary-key' | 'bad-target' | 'transform';
+  kind: 'key-collision' | 'key-mismatch' | 'no-primary-key' | 'bad-target' | 'transform' | 'one-chunk';
   message: string;
   target: string | null;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMySqlSource, formatPosition, type MySqlSourceConfig } from '../cdc';
+import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../cdc';
 import type { PipelineConfig, SchemaChangeType, StartupOptions } from './config-types';
 import { planRoutes, type PlanWarning, type RoutePlan } from './route';
 import { checkpointFilePath, probeOffsets } from './run';
@@ -103,11 +103,23 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     }),
     notCaptured: plan.notCaptured,
     excluded: plan.excluded,
-    warnings: captured.warnings,
+    warnings: [...captured.warnings, ...oneChunkWarnings(sourceConfig, schemas, captured)],
     schemaChangeBehavior: config.source.schemaChangeEnabled ? config.pipeline.schemaChangeBehavior : 'ignore (source schema-change.enabled: false)',
     schemaChanges: describeBehavior(appliedBehavior(config), config.sink.schemaChanges),
     commitIntervalMs: config.pipeline.checkpointIntervalMs,
   };
+}
+
+/** Tables whose snapshot would be read as one chunk (chunk-plan.ts says why). */
+function oneChunkWarnings(sourceConfig: MySqlSourceConfig, schemas: Awaited<ReturnType<ReturnType<typeof createMySqlSource>['describeTables']>>, plan: RoutePlan): PlanWarning[] {
+  const resolved = resolveConfig(sourceConfig);
+  const captured = new Set(plan.tables.map((t) => `${t.source.db}.${t.source.table}`));
+  return schemas
+    .filter((s) => captured.has(`${s.table.db}.${s.table.table}`))
+    .flatMap((s) => {
+      const why = describeOneChunk(s, resolved);
+      return why === null ? [] : [{ kind: 'one-chunk' as const, message: why, target: null }];
+    });
 }
 
 type StoredState = ReturnType<typeof resolveResumePoint>;

@@ -8,7 +8,7 @@ import { runCli } from '../../cli/main';
 import { AllowedRoots, serveFileRequest } from '../../core/app/file-server';
 import { createHandlers } from '../../core/app/handlers';
 import { startBrowserServer } from '../../core/app/http-server';
-import { createMySqlSource, type MySqlSourceConfig } from '../../core/cdc';
+import { createMySqlSource, describeOneChunk, resolveConfig, type MySqlSourceConfig } from '../../core/cdc';
 import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { loadPipelineConfig, planRoutes } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/local';
@@ -73,6 +73,8 @@ beforeAll(async () => {
   await root.query('CREATE DATABASE app');
   await root.query('CREATE TABLE app.nokey (a INT, b INT)');
   await root.query('CREATE TABLE app.order_0 (id INT PRIMARY KEY)');
+  await root.query('CREATE TABLE app.ck (id INT PRIMARY KEY, g VARCHAR(9) NOT NULL)');
+  await root.query("CREATE TABLE app.ekey (k ENUM('a','b') NOT NULL, id INT NOT NULL, PRIMARY KEY (k, id))");
   await root.query("CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weakpw'");
   await root.query("GRANT SELECT ON *.* TO 'weak'@'127.0.0.1'");
   await root.end();
@@ -105,8 +107,12 @@ async function commitOnFaultyDisk(fault: 'full' | 'read-only'): Promise<string> 
   }
 }
 
+function sourceOf(tables: string[]): MySqlSourceConfig {
+  return { hostname: '127.0.0.1', port: db.port, username: db.user, password: db.password, serverId: 999, tables };
+}
+
 async function preflight(over: Partial<MySqlSourceConfig>, check?: string): Promise<string> {
-  const config: MySqlSourceConfig = { hostname: '127.0.0.1', port: db.port, username: db.user, password: db.password, serverId: 999, tables: ['app\\.order_.*'], ...over };
+  const config: MySqlSourceConfig = { ...sourceOf(['app\\.order_.*']), ...over };
   try {
     const report = await createMySqlSource(config).preflight();
     return report.checks.find((c) => c.name === check)?.message ?? `no failing ${check} check`;
@@ -188,6 +194,31 @@ describe('every bad-input path gives its documented message', () => {
     ['missing privilege', () => preflight({ username: 'weak', password: 'weakpw' }, 'privileges')],
     ['table without a primary key', () => preflight({ tables: ['app\\.nokey'] }, 'primary_keys')],
     ['table regex matching nothing', () => preflight({ tables: ['zzz\\..*'] }, 'tables')],
+    ['TLS required, server without TLS', () => preflight({ sslMode: 'required' })],
+    [
+      'a chunk key column outside the primary key',
+      async () => {
+        const source = createMySqlSource({ ...sourceOf(['app\\.ck']), chunkKeyColumns: { 'app.ck': 'g' } });
+        try {
+          await source.start().next();
+          return 'no error';
+        } catch (e) {
+          // The line under the preflight's header (`preflight failed on <server version> at host:port:`).
+          const err = e as { code: string; message: string };
+          return `${err.code}: ${err.message.split('\n').at(-1)!.trim()}`;
+        } finally {
+          await source.stop();
+        }
+      },
+    ],
+    [
+      'a table whose first key column cannot be chunked (ENUM, SET, TEXT, BLOB)',
+      async () => {
+        const config = sourceOf(['app\\.ekey']);
+        const [schema] = await createMySqlSource(config).describeTables();
+        return describeOneChunk(schema!, resolveConfig(config)) ?? 'no warning';
+      },
+    ],
     ['binlog off', () => preflight({ port: noBinlog.port, username: noBinlog.user, password: noBinlog.password }, 'binlog')],
     // MariaDB's default binlog_row_metadata is NO_LOG (the server without binlog keeps the default).
     ['binlog without column names (binlog_row_metadata MINIMAL or NO_LOG)', () => preflight({ port: noBinlog.port, username: noBinlog.user, password: noBinlog.password }, 'binlog_row_metadata')],

@@ -85,10 +85,24 @@ describe('chunk keys', () => {
     expect(thrown(() => sql[4]!.literal('1e5')).code).toBe('DataInvalid');
   });
 
+  it('literals of TIMESTAMP, YEAR (zongji 1900 is the zero year), BIT (as its number) and floating point (exact doubles)', () => {
+    const s = schema([column('ts', 'timestamp(3)'), column('y', 'year(4)'), column('b', 'bit(10)'), column('f', 'float'), column('d', 'double')], ['ts', 'y', 'b', 'f', 'd']);
+    const sql = keyColumnSql(s, ['ts', 'y', 'b', 'f', 'd'], new Map());
+    expect(sql[0]!.literal('2001-09-09 01:46:40.125')).toBe("CAST('2001-09-09 01:46:40.125' AS DATETIME(3))");
+    expect([2024, 1900, 0, '2155'].map((v) => sql[1]!.literal(v))).toEqual(['2024', '0', '0', '2155']);
+    expect([Buffer.from('03ff', 'hex'), Buffer.from('0000', 'hex'), Buffer.alloc(0)].map((v) => sql[2]!.literal(v))).toEqual(['1023', '0', '0']);
+    expect(sql[3]!.literal(0.2857142984867096)).toBe('CAST(0.2857142984867096 AS DOUBLE)');
+    expect(sql[4]!.literal(1e-7)).toBe('CAST(1e-7 AS DOUBLE)');
+    expect(thrown(() => sql[4]!.literal(Number.NaN)).code).toBe('DataInvalid');
+    expect(thrown(() => sql[2]!.literal(5)).code).toBe('DataInvalid');
+    expect(thrown(() => sql[1]!.literal('1999; DROP')).code).toBe('DataInvalid');
+  });
+
   it('chunkable column types', () => {
     expect(['int(11)', 'bigint(20) unsigned', 'tinyint(1)'].map(keyColumnKind)).toEqual(['integer', 'integer', 'integer']);
-    expect(['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)'].map(keyColumnKind)).toEqual(Array(8).fill('server'));
-    expect(["enum('a','b')", 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)', 'text', "set('x')"].map(keyColumnKind)).toEqual(Array(8).fill(null));
+    const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)'];
+    expect(server.map(keyColumnKind)).toEqual(Array(server.length).fill('server'));
+    expect(["enum('a','b')", 'text', 'blob', "set('x')", 'point'].map(keyColumnKind)).toEqual(Array(5).fill(null));
   });
 
   it('plans: the whole primary key as a tuple; a single integer key on the fast path; an unorderable column ends the tuple', () => {
@@ -112,9 +126,9 @@ describe('chunk keys', () => {
       message: 'scan.incremental.snapshot.chunk.key-column: app.t.g may be NULL; a table without a primary key is chunked by a NOT NULL column',
     });
     expect(t([column('g', 'varchar(9)')], [], { 'app.t': 'nope' })).toEqual({ code: 'InvalidInput', message: 'scan.incremental.snapshot.chunk.key-column: app.t has no column nope' });
-    expect(t([column('f', 'float')], [], { 'app.t': 'f' })).toEqual({
+    expect(t([column('f', "enum('a')")], [], { 'app.t': 'f' })).toEqual({
       code: 'Unsupported',
-      message: 'scan.incremental.snapshot.chunk.key-column: app.t.f is float, which cannot be chunked by (integer, decimal, date, datetime, time, char, varchar, binary or varbinary)',
+      message: "scan.incremental.snapshot.chunk.key-column: app.t.f is enum('a'), which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary or varbinary)",
     });
   });
 });

@@ -20,6 +20,8 @@ export interface KeyShape {
   /** false: no primary key, chunked by `chunkKeyColumn`. */
   primaryKey: boolean;
   chunkKeyColumn?: string;
+  /** The key values of a chunk bound as query parameters (default: as they are). */
+  bindKey?: (values: unknown[]) => unknown[];
   /** SQL rendering of the key columns, and the same of the source's canonical values. */
   sqlRender: string;
   render: (row: Row) => string;
@@ -95,6 +97,38 @@ export const SHAPES: KeyShape[] = [
     primaryKey: true,
     sqlRender: 'CAST(k AS CHAR)',
     render: (r) => text(r.k!),
+  },
+  {
+    name: 'timestamp3',
+    // Stored as UTC; both the snapshot and the binlog deliver UTC text (the session's zone is UTC).
+    columns: 'k TIMESTAMP(3) NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`FROM_UNIXTIME(1000000000 + ${scrambled(i)}) + INTERVAL (${i} % 1000) * 1000 MICROSECOND`],
+    primaryKey: true,
+    sqlRender: 'CAST(UNIX_TIMESTAMP(k) * 1000000 AS DECIMAL(20,0))',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'float',
+    // Exact in float32; the text protocol would round them to 6 digits (read as DOUBLE).
+    columns: 'k FLOAT NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`${scrambled(i)} / 8`],
+    primaryKey: true,
+    sqlRender: 'CAST(CAST(k AS DOUBLE) AS CHAR)',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'composite_year_bit',
+    // The zero year 0000 among the keys (zongji delivers it as 1900); BIT values as the binlog's bytes.
+    columns: 'y YEAR NOT NULL, b BIT(10) NOT NULL',
+    keyColumns: ['y', 'b'],
+    key: (i) => [`IF((${i} DIV 1024) % 200 = 0, 0, 1901 + (${i} DIV 1024) % 200)`, `${i} % 1024`],
+    primaryKey: true,
+    // A BIT column compares with a number; bytes as a parameter would be a (wrong) string.
+    bindKey: ([y, b]) => [y, BigInt(`0x${Buffer.from(b as Buffer).toString('hex')}`).toString()],
+    sqlRender: "CONCAT(y + 0, '/', LPAD(HEX(b), 4, '0'))",
+    render: (r) => `${text(r.y!)}/${text(r.b!)}`,
   },
   {
     name: 'composite_varchar_date',

@@ -44,10 +44,13 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
         // Writes placed between each chunk's SELECT and its watermark, on the row at the chunk's
         // lower bound (equal to the last key emitted): updated, then moved to a new key.
         const hookConn = await mysql.createConnection(server.db.rootConfig());
+        // Bounds of TIMESTAMP keys are UTC text, as the source's sessions read them.
+        await hookConn.query("SET time_zone = '+00:00'");
         let hookWrites = 0;
         const where = shape.keyColumns.map((c) => `${c} = ?`).join(' AND ');
-        const afterChunkSelect = async (_t: unknown, lastKey: unknown) => {
-          if (!Array.isArray(lastKey)) return;
+        const afterChunkSelect = async (_t: unknown, bound: unknown) => {
+          if (!Array.isArray(bound)) return;
+          const lastKey = shape.bindKey ? shape.bindKey(bound) : bound;
           hookWrites++;
           const moved = 900_000 + hookWrites;
           try {
