@@ -1,9 +1,14 @@
+import { describePaimonSnapshots } from '../../core/app/paimon-service';
+import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/local';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 import { isPaimonRoot, tableArg } from './lake-args';
-import { listPaimonSnapshots } from '../../core/lake/paimon';
 
+/**
+ * `tidemark snapshots`: the app's snapshot view (core/app: sorted by sequence number, operation
+ * 'unknown' when the summary has none), so the CLI and the timeline never disagree.
+ */
 export const snapshotsCommand: CliCommand = {
   name: 'snapshots',
   summary: 'List the snapshots of an Iceberg or Paimon table (ids as decimal strings in JSON)',
@@ -11,25 +16,17 @@ export const snapshotsCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('snapshots', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     const root = tableArg(positionals[0]);
+    const storage = createLocalStorage();
+    let list;
+    let current: bigint | null;
     if (await isPaimonRoot(root)) {
-      const list = await listPaimonSnapshots(createLocalStorage(), root);
-      if (values.json) {
-        io.out(stringifyJson(list));
-        return;
-      }
-      for (const s of list) io.out(`${s === list.at(-1) ? '*' : ' '} ${s.snapshotId}\t${new Date(s.timestampMs).toISOString()}\t${s.operation}\tschema ${s.schemaId}\tdelta ${s.summary.deltaRecordCount ?? 0} records, total ${s.summary.totalRecordCount ?? '?'}`);
-      return;
+      list = await describePaimonSnapshots(storage, root);
+      current = list.at(-1)?.snapshotId ?? null;
+    } else {
+      const table = await loadTable(storage, root);
+      list = describeSnapshots(table);
+      current = table.metadata.currentSnapshotId;
     }
-    const { metadata } = await loadTable(createLocalStorage(), root);
-    const list = metadata.snapshots.map((s) => ({
-      snapshotId: s.snapshotId,
-      parentSnapshotId: s.parentSnapshotId,
-      sequenceNumber: s.sequenceNumber,
-      timestampMs: s.timestampMs,
-      operation: s.summary.operation ?? null,
-      schemaId: s.schemaId,
-      summary: s.summary,
-    }));
     if (values.json) {
       io.out(stringifyJson(list));
       return;
@@ -38,10 +35,9 @@ export const snapshotsCommand: CliCommand = {
       io.out('no snapshots');
       return;
     }
-    const current = metadata.currentSnapshotId;
     for (const s of list) {
-      const mark = s.snapshotId === current ? '*' : ' ';
-      io.out(`${mark} ${s.snapshotId}\tseq ${s.sequenceNumber}\t${new Date(s.timestampMs).toISOString()}\t${s.operation ?? '?'}\tschema ${s.schemaId ?? '-'}\t+${s.summary['added-records'] ?? 0} rows, total ${s.summary['total-records'] ?? '?'}`);
+      const total = s.totalRecords === null ? '?' : String(s.totalRecords);
+      io.out(`${s.snapshotId === current ? '*' : ' '} ${s.snapshotId}\tseq ${s.sequenceNumber}\t${new Date(s.timestampMs).toISOString()}\t${s.operation}\tschema ${s.schemaId ?? '-'}\t+${s.addedRecords ?? 0} rows, total ${total}`);
     }
   },
 };

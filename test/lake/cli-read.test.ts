@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { fixturesRoot } from './helpers';
+import { stringifyJson } from '../../cli/command';
+import { describeSnapshots } from '../../core/app/lake-service';
+import { loadTable } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -18,6 +22,17 @@ describe('lake read commands', () => {
     expect(list.map((s) => s.snapshotId)).toEqual(['4951213507629824583', '6458828015811002920', '9158179788527662767']);
     expect(list[1]).toMatchObject({ parentSnapshotId: '4951213507629824583', sequenceNumber: '2', operation: 'delete', schemaId: 1 });
     expect((list[0]!.summary as Record<string, string>)['added-records']).toBe('21');
+  });
+
+  it('snapshots is the app timeline view: same order, same fields (issue 19)', async () => {
+    const table = await loadTable(createLocalStorage(), bunnies);
+    expect(JSON.parse((await cli('snapshots', bunnies, '--json')).out)).toEqual(JSON.parse(stringifyJson(describeSnapshots(table))));
+    // Reversed metadata order: listed by sequence number all the same.
+    const reversed = { ...table, metadata: { ...table.metadata, snapshots: [...table.metadata.snapshots].reverse() } };
+    expect(describeSnapshots(reversed).map((s) => s.sequenceNumber)).toEqual([1n, 2n, 3n]);
+    const text = (await cli('snapshots', bunnies)).out.trim().split('\n');
+    expect(text).toHaveLength(3);
+    expect(text[2]).toMatch(/^\* 9158179788527662767\tseq 3\t\S+Z\t\w+\tschema \d+\t\+\d+ rows, total 22$/);
   });
 
   it('count follows --snapshot and prints one integer', async () => {
