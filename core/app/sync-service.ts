@@ -8,14 +8,13 @@
  * resolved only in memory when validating or running. Without a secret store (browser mode) a
  * literal password is refused with the `${env:NAME}` alternative.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { HandlerContext, PipelineEntry, PipelineValidation } from '../api/contract';
 import { createMySqlSource } from '../cdc';
 import { TidemarkError } from '../errors';
-import { loadPipelineConfig, planPipeline, runPipelineInThread, statusFilePath, validatePipeline, type PipelineConfig, type SyncProgress } from '../pipeline';
-import { toSourceConfig } from '../pipeline/run-source';
+import { loadPipelineConfig, planPipeline, runPipelineInThread, statusFilePath, toSourceConfig, validatePipeline, writeFileAtomic, type PipelineConfig, type SyncProgress } from '../pipeline';
 
 export interface SecretStore {
   save(key: string, value: string): Promise<void>;
@@ -110,11 +109,8 @@ export function createSyncService(deps: SyncServiceDeps) {
         doc.setIn(['source', 'password'], `\${env:${secretEnvName(name)}}`);
       }
       const text = doc.toString();
-      await mkdir(dir, { recursive: true });
-      // Write then rename: a crash never leaves a half-written pipeline file.
-      const tmp = `${fileOf(name)}.tmp-${process.pid}`;
-      await writeFile(tmp, text);
-      await rename(tmp, fileOf(name));
+      // A crash never leaves a half-written pipeline file; a full disk names the file.
+      await writeFileAtomic(fileOf(name), text);
       const validation = toValidation(validatePipeline(text, { fileName: `${name}.yaml`, env: await envFor(name), baseDir: dir }));
       return { name, file: fileOf(name), validation };
     },

@@ -1,7 +1,7 @@
 /**
  * MurmurHash3 x86 32-bit, seed 0: the hash of Iceberg's bucket transform (spec Appendix B).
  * Hand-written (about 30 lines) because the spec fixes this exact variant and no dependency of ours
- * ships it. Test vectors from the spec appendix are asserted in test/lake/transforms.test.ts.
+ * ships it. Test vectors from the spec appendix are asserted in test/lake/serde.test.ts.
  */
 export function murmur3x86_32(data: Uint8Array, seed = 0): number {
   const c1 = 0xcc9e2d51;

@@ -1,6 +1,6 @@
 /**
- * core/pipeline: Flink CDC 3.x pipeline YAML — parse + validate, routing, transforms, export.
- * The runner (core/pipeline, later) joins core/cdc and core/lake using these.
+ * core/pipeline: Flink CDC 3.x pipeline YAML — parse + validate, routing, transforms, export — and
+ * the runner (run.ts, in a worker thread: pipeline-thread.ts) that joins core/cdc and core/lake.
  */
 export type * from './config-types';
 export { validatePipeline, loadPipelineConfig, formatIssue, type ValidateOptions } from './config';
@@ -15,3 +15,5 @@ export { formatProgressLine, type SyncEvent, type SyncProgress, type TableProgre
 export { compareOffsets, readCommittedOffset, SUMMARY_OFFSET, SUMMARY_FILE, SUMMARY_POS, SUMMARY_GTID } from './run-offsets';
 export { planEvolution, describeBehavior, type EvolutionPlan } from './sink-evolution';
 export { planPipeline, formatPlan, type PipelinePlan } from './run-plan';
+export { writeFileAtomic } from './file-atomic';
+export { toSourceConfig } from './run-source';
