@@ -15,19 +15,20 @@ export interface CallState<T> {
  */
 export function useCall<K extends CallName>(name: K, input: WireCallInput<K> | null): CallState<WireCallOutput<K>> {
   const [state, setState] = useState<CallState<WireCallOutput<K>>>({ value: null, error: null, loading: input !== null });
+  // The input's content is the dependency: a new object with the same content must not refetch.
   const key = JSON.stringify(input);
   useEffect(() => {
-    if (input === null) return;
+    const request = JSON.parse(key) as WireCallInput<K> | null;
+    if (request === null) return;
     let live = true;
     setState({ value: null, error: null, loading: true });
-    void client.call(name, input).then((r) => {
+    void client.call(name, request).then((r) => {
       if (!live) return;
       setState(r.ok ? { value: r.value, error: null, loading: false } : { value: null, error: `${r.error.code}: ${r.error.message}`, loading: false });
     });
     return () => {
       live = false;
     };
-    // `key` stands for `input`: a new object with the same content must not refetch.
   }, [name, key]);
   return state;
 }

@@ -13,6 +13,15 @@ import { DataGrid, type GridSource } from './DataGrid';
  * The SQL console: CodeMirror with SQL highlighting and completion of `ns.table` names and their
  * columns; Ctrl/Cmd+Enter runs; results in the same grid; history; export to CSV/Parquet.
  */
+const resultIds = new WeakMap<object, number>();
+let lastResultId = 0;
+/** A number per result object, stable for its life. */
+function resultId(result: object): number {
+  let id = resultIds.get(result);
+  if (id === undefined) resultIds.set(result, (id = ++lastResultId));
+  return id;
+}
+
 export function SqlConsole() {
   const warehouse = useStore((s) => s.warehouse);
   const text = useStore((s) => s.sqlText);
@@ -50,13 +59,15 @@ export function SqlConsole() {
     };
   }, [warehouse]);
 
+  const first = warehouse?.tables[0];
+  const defaultSql = first ? `SELECT * FROM ${first.namespace}.${first.name} LIMIT 100` : 'SELECT 42';
   useEffect(() => {
     if (!host.current) return;
     const runKey = keymap.of([{ key: 'Mod-Enter', run: () => (void useStore.getState().runSql(), true) }]);
     const v = new EditorView({
       parent: host.current,
       state: EditorState.create({
-        doc: useStore.getState().sqlText || (warehouse?.tables[0] ? `SELECT * FROM ${warehouse.tables[0].namespace}.${warehouse.tables[0].name} LIMIT 100` : 'SELECT 42'),
+        doc: useStore.getState().sqlText || defaultSql,
         extensions: [
           editorTheme,
           runKey,
@@ -73,13 +84,14 @@ export function SqlConsole() {
     setText(v.state.doc.toString());
     view.current = v;
     return () => v.destroy();
-  }, [schema]);
+  }, [schema, setText, defaultSql]);
 
   const source: GridSource | null = useMemo(
     () =>
       result
         ? {
-            key: JSON.stringify([result.columns, result.rows.length, result.elapsedMs, text.length]),
+            // One key per result object: a re-run with the same shape still reloads the grid.
+            key: `sql-result-${resultId(result)}`,
             columns: result.columns,
             totalRows: result.rows.length,
             fetch: async (offset, limit) => result.rows.slice(offset, offset + limit),

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { KeyVersion } from '../../../../core/api';
 import type { Wire } from '../../../../core/api';
 import { client } from '../../api/client';
@@ -13,7 +13,7 @@ export function HistoryTab({ path, identifierFields, initialKey }: { path: strin
   // Only the newest request may set the state: an older reply arriving late is dropped.
   const request = useRef(0);
 
-  async function load(keyText: string) {
+  const load = useCallback(async (keyText: string) => {
     const key: Record<string, string> = {};
     for (const part of keyText.split(',')) {
       const eq = part.indexOf('=');
@@ -28,12 +28,13 @@ export function HistoryTab({ path, identifierFields, initialKey }: { path: strin
     setBusy(false);
     if (r.ok) setHistory(r.value);
     else setError(`${r.error.code}: ${r.error.message}`);
-  }
+  }, [path]);
 
+  // Reload when a key is clicked in the data grid.
+  const initialText = initialKey ? Object.entries(initialKey).map(([k, v]) => `${k}=${v}`).join(',') : null;
   useEffect(() => {
-    if (initialKey) void load(Object.entries(initialKey).map(([k, v]) => `${k}=${v}`).join(','));
-    // Reload when a key is clicked in the data grid.
-  }, [path, JSON.stringify(initialKey)]);
+    if (initialText !== null) void load(initialText);
+  }, [load, initialText]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
