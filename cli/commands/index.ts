@@ -14,6 +14,7 @@ import { validateCommand } from './validate';
 import { exportFlinkCommand } from './export-flink';
 import { planCommand } from './plan';
 import { syncCommand } from './sync';
+import { branchCommand, cherryPickCommand, rollbackCommand, tagCommand } from './refs';
 
 /** Every `tidemark` command, in the order `--help` lists them. Later issues add theirs here. */
 export const COMMANDS: CliCommand[] = [
@@ -21,6 +22,10 @@ export const COMMANDS: CliCommand[] = [
   serveCommand,
   tablesCommand,
   snapshotsCommand,
+  tagCommand,
+  branchCommand,
+  rollbackCommand,
+  cherryPickCommand,
   schemaCommand,
   filesCommand,
   scanCommand,

@@ -15,6 +15,8 @@ import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
 import { formatTable, isPaimonRoot, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
+import { loadTable } from '../../core/lake';
+import { createLocalStorage } from '../../core/storage/local';
 
 async function withEngine<T>(run: (engine: QueryEngine) => Promise<T>): Promise<T> {
   const engine = await createNodeQueryEngine();
@@ -90,10 +92,22 @@ export const schemaDiffCommand: CliCommand = {
   },
 };
 
+/** A diff endpoint: a snapshot id, or the name of an Iceberg tag or branch (its snapshot). */
+async function snapshotOrRef(root: string, what: 'from' | 'to', text: string): Promise<bigint> {
+  if (/^\d+$/.test(text)) return BigInt(text);
+  const refs = (await isPaimonRoot(root)) ? {} : (await loadTable(createLocalStorage(), root)).metadata.refs;
+  const ref = refs[text];
+  if (!ref) {
+    const known = Object.keys(refs).join(', ') || 'none';
+    throw new TidemarkError('InvalidInput', `diff: <${what}> expects a snapshot id or a tag or branch name, found ${JSON.stringify(text)} (refs of the table: ${known})`);
+  }
+  return ref.snapshotId;
+}
+
 export const diffCommand: CliCommand = {
   name: 'diff',
   summary: 'Row diff between two snapshots by key (identifier fields, --key, or whole rows)',
-  usage: 'diff <table> <from> <to> [--key a,b] [--limit N] [--json]',
+  usage: 'diff <table> <from> <to> [--key a,b] [--limit N] [--json]   (<from>, <to>: snapshot ids, or tag/branch names of an Iceberg table)',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'diff',
@@ -101,14 +115,12 @@ export const diffCommand: CliCommand = {
       { key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       { min: 3, max: 3, names: ['table', 'from', 'to'] },
     );
-    const [fromText, toText] = [positionals[1]!, positionals[2]!];
-    for (const [what, t] of [['from', fromText], ['to', toText]] as const) {
-      if (!/^\d+$/.test(t)) throw new TidemarkError('InvalidInput', `diff: <${what}> expects a snapshot id, found ${JSON.stringify(t)}`);
-    }
+    const root = tableArg(positionals[0]);
+    const [from, to] = [await snapshotOrRef(root, 'from', positionals[1]!), await snapshotOrRef(root, 'to', positionals[2]!)];
     if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `diff: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
     const key = values.key?.split(',').map((k) => k.trim()).filter(Boolean);
     const diff = await withEngine(async (engine) =>
-      diffRows(engine, await openTableSource(engine, tableArg(positionals[0])), BigInt(fromText), BigInt(toText), { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
+      diffRows(engine, await openTableSource(engine, root), from, to, { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
     );
     if (values.json) {
       io.out(JSON.stringify(toWire(diff), null, 2));

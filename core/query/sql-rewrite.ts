@@ -2,6 +2,7 @@
  * Finds the lake tables a SQL text names (`ns.table`, nested `a.b.table`, quoted parts) in FROM
  * and JOIN positions, with Trino/Spark-style time travel:
  *   ns.t FOR VERSION AS OF 123456789        (also FOR SYSTEM_VERSION AS OF)
+ *   ns.t FOR VERSION AS OF 'q4-close'       (a tag or branch name)
  *   ns.t FOR TIMESTAMP AS OF TIMESTAMP '2026-01-01 00:00:00'   (also FOR SYSTEM_TIME AS OF; UTC
  *        unless the literal carries an offset)
  * Hand-written because no SQL parser on npm speaks DuckDB's dialect plus these clauses; it only
@@ -11,7 +12,7 @@
 import { TidemarkError } from '../errors';
 import { parseTimestamp } from '../lake/values';
 
-export type TimeTravel = { kind: 'version'; snapshotId: bigint } | { kind: 'timestamp'; timestampMs: number };
+export type TimeTravel = { kind: 'version'; snapshotId: bigint } | { kind: 'ref'; name: string } | { kind: 'timestamp'; timestampMs: number };
 
 export interface TableRef {
   /** Character range of the reference including any time-travel clause. */
@@ -97,8 +98,10 @@ function parseTimeTravel(tokens: Token[], k: number): { travel: TimeTravel; next
   if (what === 'VERSION' || what === 'SYSTEM_VERSION') {
     const t = tokens[v];
     const text = t?.kind === 'number' || t?.kind === 'string' ? t.value : null;
+    // A quoted name is a tag or branch (as Spark's VERSION AS OF 'tag'); digits are a snapshot id.
+    if (t?.kind === 'string' && text !== null && text !== '' && !/^\d+$/.test(text)) return { travel: { kind: 'ref', name: text }, next: v + 1 };
     if (text === null || !/^\d+$/.test(text)) {
-      throw new TidemarkError('InvalidInput', `FOR VERSION AS OF expects a snapshot id at character ${(t?.start ?? 0) + 1}`, { position: (t?.start ?? 0) + 1 });
+      throw new TidemarkError('InvalidInput', `FOR VERSION AS OF expects a snapshot id or a quoted tag or branch name at character ${(t?.start ?? 0) + 1}`, { position: (t?.start ?? 0) + 1 });
     }
     return { travel: { kind: 'version', snapshotId: BigInt(text) }, next: v + 1 };
   }

@@ -31,7 +31,7 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
       throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
     }
     const travel = ref.timeTravel;
-    const selector = travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel ? { asOfTimestampMs: travel.timestampMs } : {};
+    const selector = travel?.kind === 'version' ? { snapshotId: travel.snapshotId } : travel?.kind === 'ref' ? { ref: travel.name } : travel ? { asOfTimestampMs: travel.timestampMs } : {};
     // Paimon versions are LSM-merged by the lake core and loaded as Arrow; Iceberg ones are views.
     if (table.format === 'paimon') {
       views.set(ref, (await registerPaimonView(engine, table.path, selector)).view);

@@ -42,8 +42,13 @@ describe('findTableRefs', () => {
     expect(findTableRefs('SELECT a.x, b.y FROM t').map((r) => r.parts)).toEqual([]);
   });
 
+  it("reads FOR VERSION AS OF 'name' as a tag or branch, digits in quotes as a snapshot id", () => {
+    expect(findTableRefs("SELECT * FROM a.b FOR VERSION AS OF 'q4-close' WHERE x = 1")[0]!.timeTravel).toEqual({ kind: 'ref', name: 'q4-close' });
+    expect(findTableRefs("SELECT * FROM a.b FOR SYSTEM_VERSION AS OF '42'")[0]!.timeTravel).toEqual({ kind: 'version', snapshotId: 42n });
+  });
+
   it('rejects bad time travel clauses and unterminated strings with the position', () => {
-    expect(() => findTableRefs('SELECT * FROM a.b FOR VERSION AS OF abc')).toThrow('FOR VERSION AS OF expects a snapshot id at character 37');
+    expect(() => findTableRefs('SELECT * FROM a.b FOR VERSION AS OF abc')).toThrow('FOR VERSION AS OF expects a snapshot id or a quoted tag or branch name at character 37');
     expect(() => findTableRefs("SELECT * FROM a.b FOR TIMESTAMP AS OF 'yesterday'")).toThrow(/expected 'YYYY-MM-DD HH:MM:SS/);
     expect(() => findTableRefs("SELECT 'abc")).toThrow('unterminated string starting at character 8');
   });

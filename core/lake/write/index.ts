@@ -14,3 +14,4 @@ export { appendArrow, alignArrowTable } from './arrow-append';
 export { evolvePartitionSpec, applyPartitionSpec, type PartitionFieldChange } from './partition-evolution';
 export { expireSnapshots, selectRetainedSnapshots, type ExpireOptions, type ExpireResult } from './expire-snapshots';
 export { removeOrphanFiles, type RemoveOrphansOptions, type RemoveOrphansResult, type OrphanFile } from './remove-orphans';
+export { setSnapshotRef, removeSnapshotRef, rollbackTo, cherryPick, type RefType, type RefChange, type CherryPickResult } from './refs';
