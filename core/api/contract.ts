@@ -28,6 +28,8 @@ export const versionInput = z
   .refine((v) => [v.snapshotId, v.asOfTimestampMs, v.ref].filter((x) => x !== undefined).length <= 1, 'choose one of snapshotId, asOfTimestampMs, ref');
 
 const diffVersion = z.union([z.literal('current'), wireBigint]);
+const refName = z.string().min(1, 'expected a tag or branch name').refine((n) => n.trim() === n, 'expected a name without leading or trailing spaces');
+const refType = z.enum(['tag', 'branch']);
 
 export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'is null', 'is not null'] as const;
 
@@ -39,6 +41,13 @@ export const callInputs = {
   'lake.snapshots': z.object({ path: tablePath }).strict(),
   'lake.schema': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
   'lake.files': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  /** Creates a tag or branch at a snapshot (default: the current one), or moves it there. */
+  'lake.setRef': z.object({ path: tablePath, name: refName, type: refType, snapshotId: wireBigint.optional() }).strict(),
+  'lake.removeRef': z.object({ path: tablePath, name: refName, type: refType }).strict(),
+  /** Rolls main back to one of its ancestors. */
+  'lake.rollback': z.object({ path: tablePath, snapshotId: wireBigint }).strict(),
+  /** Applies a snapshot onto a branch (default main): fast-forward, or an append re-applied. */
+  'lake.cherryPick': z.object({ path: tablePath, snapshotId: wireBigint, branch: refName.optional() }).strict(),
   'query.page': z
     .object({
       path: tablePath,
@@ -120,6 +129,18 @@ export interface RefInfo {
   name: string;
   type: 'branch' | 'tag';
   snapshotId: bigint;
+}
+
+/** What a tag, branch, rollback or cherry-pick call did. */
+export interface RefChangeInfo {
+  name: string;
+  type: 'branch' | 'tag';
+  /** Where the ref points now; null when it was removed. */
+  snapshotId: bigint | null;
+  /** Where it pointed before; null when it was created. */
+  previousSnapshotId: bigint | null;
+  /** For a cherry-pick: the branch moved to the snapshot, or a new snapshot re-applied its append. */
+  mode: 'fast-forward' | 'append' | null;
 }
 
 export interface TableInfo {
@@ -256,6 +277,10 @@ export interface CallOutputs {
   'lake.snapshots': SnapshotInfo[];
   'lake.schema': SchemaInfo;
   'lake.files': FileEntry[];
+  'lake.setRef': RefChangeInfo;
+  'lake.removeRef': RefChangeInfo;
+  'lake.rollback': RefChangeInfo;
+  'lake.cherryPick': RefChangeInfo;
   'query.page': ResultPage;
   /** Exact live rows of a table version. */
   'query.count': { rows: number };

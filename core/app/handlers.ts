@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import type { HandlerTable } from '../api/contract';
+import type { HandlerTable, RefChangeInfo } from '../api/contract';
 import { TidemarkError } from '../errors';
 import { loadTable } from '../lake/table';
+import { cherryPick, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange } from '../lake/write';
 import { listWarehouseTables, requireTableFormat } from '../lake/warehouse';
 import { createQueryCalls } from '../query/calls';
 import type { QueryEngine } from '../query/engine';
@@ -41,6 +42,13 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     return deps.sync;
   };
   const formatOf = (path: string) => requireTableFormat(deps.storage, path);
+  /** Snapshot management writes Iceberg metadata; Paimon tags and branches are not written yet. */
+  const icebergOnly = async (path: string, what: string) => {
+    const root = abs(path);
+    if ((await formatOf(root)) === 'paimon') throw new TidemarkError('Unsupported', `${what}: ${root} is a Paimon table; tags, branches, rollback and cherry-pick are written for Iceberg tables only`, { table: root });
+    return root;
+  };
+  const refChange = (c: RefChange & { mode?: 'fast-forward' | 'append' }): RefChangeInfo => ({ ...c, mode: c.mode ?? null });
   const queryCalls = createQueryCalls({ storage: deps.storage, engine: getEngine, resolvePath: abs });
 
   return {
@@ -62,6 +70,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       (await formatOf(abs(path))) === 'paimon' ? describePaimonSnapshots(deps.storage, abs(path)) : describeSnapshots(await loadTable(deps.storage, abs(path))),
     'lake.schema': async ({ path, version }) =>
       (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelectorOf(version)) : readSchemaInfo(deps.storage, abs(path), version),
+    'lake.setRef': async ({ path, name, type, snapshotId }) => refChange(await setSnapshotRef(await icebergOnly(path, `${type} ${name}`), name, type, snapshotId ?? null)),
+    'lake.removeRef': async ({ path, name, type }) => refChange(await removeSnapshotRef(await icebergOnly(path, `${type} ${name}`), name, type)),
+    'lake.rollback': async ({ path, snapshotId }) => refChange(await rollbackTo(await icebergOnly(path, 'rollback'), snapshotId)),
+    'lake.cherryPick': async ({ path, snapshotId, branch }) => refChange(await cherryPick(await icebergOnly(path, 'cherry-pick'), snapshotId, { branch })),
     'lake.files': async ({ path, version }) =>
       (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelectorOf(version)) : readFileEntries(deps.storage, abs(path), version),
     ...queryCalls,

@@ -13,7 +13,11 @@ export interface TableSlice {
   version: Version;
   tab: Tab;
   tableError: string | null;
+  /** Bumped by refreshTable: views of the table key on it to read the table again. */
+  tableRevision: number;
   openTable(path: string, version?: Version, tab?: Tab): Promise<void>;
+  /** Reads the table's info and timeline again (after a tag, branch, rollback or cherry-pick). */
+  refreshTable(): Promise<void>;
   setVersion(version: Version): Promise<void>;
   setTab(tab: Tab): void;
   /** The snapshot id the chosen version resolves to (null for an empty table). */
@@ -56,6 +60,7 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
     version: {},
     tab: readUrlState().tab,
     tableError: null,
+    tableRevision: 0,
     async openTable(path, version = {}, tab) {
       set({ tablePath: path, tableInfo: null, snapshots: [], schema: null, version, tableError: null, ...(tab ? { tab } : {}) });
       syncUrl();
@@ -64,6 +69,16 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
       if (!info.ok) return set({ tableError: errorText(info.error) });
       if (!snaps.ok) return set({ tableError: errorText(snaps.error) });
       set({ tableInfo: info.value, snapshots: snaps.value });
+      await loadSchema();
+    },
+    async refreshTable() {
+      const path = get().tablePath;
+      if (!path) return;
+      const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
+      if (get().tablePath !== path) return;
+      if (!info.ok) return set({ tableError: errorText(info.error) });
+      if (!snaps.ok) return set({ tableError: errorText(snaps.error) });
+      set({ tableInfo: info.value, snapshots: snaps.value, tableError: null, tableRevision: get().tableRevision + 1 });
       await loadSchema();
     },
     async setVersion(version) {

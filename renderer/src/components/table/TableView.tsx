@@ -26,6 +26,10 @@ export function TableView() {
   const setTab = useStore((s) => s.setTab);
   const resolved = useStore((s) => s.resolvedSnapshotId());
   const [historyKey, setHistoryKey] = useState<Record<string, string> | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const refreshTable = useStore((s) => s.refreshTable);
+  // A tag, branch, rollback or cherry-pick may change what "current" is: the tabs read again.
+  const revision = useStore((s) => s.tableRevision);
 
   const name = path.split('/').slice(-2).join('.');
   const pickKey = (row: Record<string, unknown>) => {
@@ -53,7 +57,22 @@ export function TableView() {
       )}
       {info && (
         <>
-          <Timeline snapshots={snapshots} selected={resolved} onSelect={(id) => void setVersion({ snapshotId: id })} />
+          <Timeline
+            snapshots={snapshots}
+            selected={resolved}
+            onSelect={(id) => void setVersion({ snapshotId: id })}
+            refs={info.refs}
+            path={info.format === 'iceberg' ? path : undefined}
+            onChanged={async (message) => {
+              await refreshTable();
+              setNotice(message);
+            }}
+          />
+          {notice && (
+            <p className="notice" role="status">
+              {notice}
+            </p>
+          )}
           <VersionPicker version={version} snapshots={snapshots} refs={info.refs} onChange={(v) => void setVersion(v)} />
           <div className="tabs" role="tablist">
             {TABS.map((t) => (
@@ -62,7 +81,7 @@ export function TableView() {
               </button>
             ))}
           </div>
-          <div className="tab-body" role="tabpanel">
+          <div className="tab-body" role="tabpanel" key={revision}>
             {tab === 'data' && <DataTab path={path} version={version} onKey={pickKey} />}
             {tab === 'schema' && <SchemaTab path={path} schema={schema} snapshots={snapshots} current={resolved} />}
             {tab === 'changes' && <ChangesTab key={resolved ?? ''} path={path} snapshots={snapshots} current={resolved} />}

@@ -1,7 +1,8 @@
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { SnapshotInfo, Wire } from '../../../../core/api';
+import type { RefInfo, SnapshotInfo, Wire } from '../../../../core/api';
+import { SnapshotMenu } from './SnapshotMenu';
 import { formatCompact, formatCount, formatTime } from '../../lib/format';
 
 const OP_COLORS: Record<string, string> = { append: '#2e7d32', overwrite: '#1f6feb', delete: '#c62828', replace: '#8e24aa' };
@@ -76,8 +77,28 @@ function TimelineChart({ snapshots, selected }: { snapshots: Wire<SnapshotInfo>[
   return <div className="timeline-chart" ref={el} role="img" aria-label="Total records per commit" />;
 }
 
-export function Timeline({ snapshots, selected, onSelect }: { snapshots: Wire<SnapshotInfo>[]; selected: string | null; onSelect(id: string): void }) {
+export interface TimelineProps {
+  snapshots: Wire<SnapshotInfo>[];
+  selected: string | null;
+  onSelect(id: string): void;
+  /** Tags and branches, shown beside their snapshots. */
+  refs?: Wire<RefInfo>[];
+  /** The table's folder: with `onChanged`, enables the snapshot menu (tags, branches, rollback, cherry-pick). */
+  path?: string;
+  onChanged?(message: string): Promise<void>;
+}
+
+export function Timeline({ snapshots, selected, onSelect, refs = [], path, onChanged }: TimelineProps) {
+  const [menu, setMenu] = useState<{ id: string; x: number; y: number } | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
   if (snapshots.length === 0) return <p className="muted">This table has no snapshots yet.</p>;
+  const managed = path !== undefined && onChanged !== undefined;
+  const openMenu = (e: ReactMouseEvent, id: string) => {
+    if (!managed) return;
+    e.preventDefault();
+    setMenu({ id, x: e.clientX, y: e.clientY });
+  };
+  const menuSnapshot = menu ? snapshots.find((s) => s.snapshotId === menu.id) : undefined;
   return (
     <section className="timeline" aria-label="Snapshot timeline">
       <TimelineChart snapshots={snapshots} selected={selected} />
@@ -94,6 +115,7 @@ export function Timeline({ snapshots, selected, onSelect }: { snapshots: Wire<Sn
               <th className="num">total</th>
               <th className="num">+files</th>
               <th>source</th>
+              {managed && <th aria-label="actions" />}
             </tr>
           </thead>
           <tbody>
@@ -104,10 +126,20 @@ export function Timeline({ snapshots, selected, onSelect }: { snapshots: Wire<Sn
                 onClick={() => onSelect(s.snapshotId)}
                 tabIndex={0}
                 onKeyDown={(e) => e.key === 'Enter' && onSelect(s.snapshotId)}
+                onContextMenu={(e) => openMenu(e, s.snapshotId)}
                 data-snapshot={s.snapshotId}
               >
                 <td>{i + 1}</td>
-                <td className="mono">{s.snapshotId}</td>
+                <td className="mono">
+                  {s.snapshotId}
+                  {refs
+                    .filter((r) => r.snapshotId === s.snapshotId)
+                    .map((r) => (
+                      <span key={r.name} className={`ref ${r.type}`} title={`${r.type} ${r.name}`}>
+                        {r.name}
+                      </span>
+                    ))}
+                </td>
                 <td>{formatTime(s.timestampMs)}</td>
                 <td>
                   <span className={`op ${s.operation}`}>{s.operation}</span>
@@ -117,11 +149,28 @@ export function Timeline({ snapshots, selected, onSelect }: { snapshots: Wire<Sn
                 <td className="num">{formatCount(s.totalRecords)}</td>
                 <td className="num">{formatCount(s.addedFiles)}</td>
                 <td className="mono small">{Object.entries(s.source).map(([k, v]) => `${k.replace(/^tidemark\./, '')}=${v}`).join(' ')}</td>
+                {managed && (
+                  <td className="more">
+                    <button
+                      aria-label={`Actions for snapshot ${s.snapshotId}`}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        const box = e.currentTarget.getBoundingClientRect();
+                        setMenu({ id: s.snapshotId, x: Math.max(8, box.right - 240), y: box.bottom });
+                      }}
+                    >
+                      ⋯
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {menu && menuSnapshot && managed && (
+        <SnapshotMenu path={path} snapshot={menuSnapshot} snapshots={snapshots} refs={refs} at={{ x: menu.x, y: menu.y }} onClose={closeMenu} onChanged={onChanged} />
+      )}
     </section>
   );
 }
