@@ -44,7 +44,7 @@ function readColumn(table: Table, field: NestedField, where: string): unknown[] 
 }
 
 /** Caches delete files across the data files of one scan (a delete file often applies to many). */
-class DeleteCache {
+export class DeleteCache {
   private positions = new Map<string, Promise<Map<string, Set<number>>>>();
   private equalities = new Map<string, Promise<{ ids: number[]; keys: Set<string> }>>();
   constructor(
@@ -101,7 +101,7 @@ class DeleteCache {
 }
 
 /** All fields of all schemas by id (equality ids may name a column the snapshot schema dropped). */
-function allFields(table: LoadedTable): Map<number, NestedField> {
+export function allFields(table: LoadedTable): Map<number, NestedField> {
   const out = new Map<number, NestedField>();
   for (const s of table.metadata.schemas) for (const [id, f] of indexFields(s)) out.set(id, f);
   for (const [id, f] of indexFields(table.metadata.schemas.find((s) => s.schemaId === table.metadata.currentSchemaId) ?? table.metadata.schemas[0]!)) out.set(id, f);

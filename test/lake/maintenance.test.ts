@@ -116,7 +116,7 @@ describe('expireSnapshots', () => {
     expect(await sortedRows(root)).toEqual([1, 2, 3, 4].map((i) => ({ id: i, name: `n${i}` })));
     const versions = readdirSync(join(root, 'metadata')).filter((f) => f.endsWith('.metadata.json')).length;
     const none = await expireSnapshots(root, { retainLast: 1, env });
-    expect(none).toEqual({ expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null });
+    expect(none).toEqual({ expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null, deletedBytes: 0 });
     expect(readdirSync(join(root, 'metadata')).filter((f) => f.endsWith('.metadata.json')).length).toBe(versions);
   });
 

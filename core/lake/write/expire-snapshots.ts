@@ -1,9 +1,9 @@
-import { unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../../errors';
 import { createLocalStorage } from '../../storage/local';
 import type { Snapshot, TableMetadata } from '../model';
-import { loadTable } from '../table';
+import { loadTable, type LoadedTable } from '../table';
 import { defaultWriteEnv, commitTable, type WriteEnv } from './commit';
 import { addAll, readSnapshotFiles } from './reachability';
 
@@ -12,6 +12,8 @@ export interface ExpireOptions {
   olderThanMs?: number;
   /** Keep at least this many most recent snapshots of each branch's history (≥ 1). */
   retainLast?: number;
+  /** Compute what would expire and which files would be deleted, without committing or deleting. */
+  dryRun?: boolean;
   env?: WriteEnv;
 }
 
@@ -21,8 +23,10 @@ export interface ExpireResult {
   deleted: { manifestLists: string[]; manifests: string[]; dataFiles: string[]; deleteFiles: string[] };
   /** Files an expired snapshot named that were already gone (nothing to delete). */
   missing: string[];
-  /** The metadata file committed, or null when nothing expired (no commit is made then). */
+  /** The metadata file committed, or null when nothing expired or on a dry run (no commit is made then). */
   metadataFile: string | null;
+  /** Bytes of the files in `deleted` (measured before deleting them). */
+  deletedBytes: number;
 }
 
 /** The most recent `n` snapshots of the history ending at `head` (head first, following parents). */
@@ -77,29 +81,36 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
   const abs = resolve(root);
   const storage = createLocalStorage();
   const before = await loadTable(storage, abs);
-  const result: ExpireResult = { expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null };
+  const result: ExpireResult = { expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null, deletedBytes: 0 };
   const keepNow = selectRetainedSnapshots(before.metadata, options);
   // Nothing to expire: no commit, so no new metadata version either.
   if (before.metadata.snapshots.every((s) => keepNow.has(s.snapshotId))) return result;
 
   let expired: Snapshot[] = [];
-  // The selection is redone on every attempt: a concurrent commit may have added or moved refs.
-  const committed = await commitTable(abs, async (base) => {
-    const m = base.metadata;
-    const keep = selectRetainedSnapshots(m, options);
-    expired = m.snapshots.filter((s) => !keep.has(s.snapshotId));
-    return {
-      ...m,
-      lastUpdatedMs: Math.max(env.now(), m.lastUpdatedMs),
-      snapshots: m.snapshots.filter((s) => keep.has(s.snapshotId)),
-      snapshotLog: m.snapshotLog.filter((e) => keep.has(e.snapshotId)),
-    };
-  }, env);
-  result.metadataFile = committed.metadataFile;
+  const retained = (m: TableMetadata, keep: Set<bigint>): TableMetadata => ({
+    ...m,
+    lastUpdatedMs: Math.max(env.now(), m.lastUpdatedMs),
+    snapshots: m.snapshots.filter((s) => keep.has(s.snapshotId)),
+    snapshotLog: m.snapshotLog.filter((e) => keep.has(e.snapshotId)),
+  });
+  let after: LoadedTable;
+  if (options.dryRun) {
+    // The metadata the commit would publish, never written: reachability is computed from it alike.
+    expired = before.metadata.snapshots.filter((s) => !keepNow.has(s.snapshotId));
+    after = { ...before, metadata: retained(before.metadata, keepNow) };
+  } else {
+    // The selection is redone on every attempt: a concurrent commit may have added or moved refs.
+    const committed = await commitTable(abs, async (base) => {
+      const keep = selectRetainedSnapshots(base.metadata, options);
+      expired = base.metadata.snapshots.filter((s) => !keep.has(s.snapshotId));
+      return retained(base.metadata, keep);
+    }, env);
+    result.metadataFile = committed.metadataFile;
+    // Reachability is computed from the committed metadata: what a reader of it can still reach.
+    after = await loadTable(storage, abs, committed.metadataFile);
+  }
   result.expiredSnapshotIds = expired.map((s) => s.snapshotId);
 
-  // Reachability is computed from the committed metadata: what a reader of it can still reach.
-  const after = await loadTable(storage, abs, committed.metadataFile);
   const reachable = new Set<string>();
   for (const s of after.metadata.snapshots) addAll(reachable, await readSnapshotFiles(storage, after, s, { liveOnly: true, missing: result.missing }));
   // DELETED entries of expired manifests still name files an even older expired snapshot held live.
@@ -115,11 +126,20 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
   for (const kind of ['manifestLists', 'manifests', 'dataFiles', 'deleteFiles'] as const) {
     for (const path of candidates[kind]) {
       if (reachable.has(path) || missing.has(path)) continue;
-      await deleteIfPresent(path);
+      result.deletedBytes += await sizeOf(path);
+      if (!options.dryRun) await deleteIfPresent(path);
       result.deleted[kind].push(path);
     }
   }
   return result;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
 }
 
 async function deleteIfPresent(path: string): Promise<void> {

@@ -15,3 +15,4 @@ export { evolvePartitionSpec, applyPartitionSpec, type PartitionFieldChange } fr
 export { expireSnapshots, selectRetainedSnapshots, type ExpireOptions, type ExpireResult } from './expire-snapshots';
 export { removeOrphanFiles, type RemoveOrphansOptions, type RemoveOrphansResult, type OrphanFile } from './remove-orphans';
 export { setSnapshotRef, removeSnapshotRef, rollbackTo, cherryPick, type RefType, type RefChange, type CherryPickResult } from './refs';
+export { planCompaction, compactDataFiles, partitionText, type CompactionScope, type CompactionPreview, type CompactionProgress, type CompactionResult, type CompactOptions } from './compact';

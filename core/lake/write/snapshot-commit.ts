@@ -20,6 +20,12 @@ export interface SnapshotChange {
   addedDeleteFiles?: { file: DataFile; specId: number }[];
   /** Remove every live data and delete file of the base snapshot (overwrite, compaction). */
   removeAll?: boolean;
+  /**
+   * Remove these live files of the base snapshot, by path as written in the manifests (a partial
+   * compaction). The manifests holding them are rewritten with them DELETED and the rest EXISTING;
+   * the others are carried forward. A path that is no longer live is a CommitConflict.
+   */
+  removeFiles?: ReadonlySet<string>;
   /** Caller-set summary properties (e.g. the sync engine's source offsets). */
   summary?: Record<string, string>;
   /** Metadata changes made together with the snapshot (e.g. a new unpartitioned spec). */
@@ -71,7 +77,27 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       const meta2 = { ...m, partitionSpecs: specs };
       const manifests: ManifestFile[] = [];
       const removed: (ManifestEntry & { specId?: number })[] = [];
-      if (parent && !change.removeAll) {
+      const rewritten: { entries: ManifestEntry[]; specId: number; content: 0 | 1 }[] = [];
+      if (parent && change.removeFiles && !change.removeAll) {
+        const found = new Set<string>();
+        const listed = await readManifestList(await storage.readFile(base.resolve(parent.manifestList)), parent.manifestList);
+        const groups = await readSnapshotEntries(storage, base, parent);
+        for (const g of groups) {
+          const hit = g.entries.filter((e) => change.removeFiles!.has(e.dataFile.filePath));
+          if (hit.length === 0) continue;
+          for (const e of hit) found.add(e.dataFile.filePath);
+          // Entries stay as they were (snapshot id and sequence numbers inherited) but EXISTING.
+          const entries = g.entries.map((e) => (change.removeFiles!.has(e.dataFile.filePath) ? { ...e, status: 2 as const, snapshotId } : { ...e, status: 0 as const }));
+          rewritten.push({ entries, specId: g.manifest.partitionSpecId, content: g.manifest.content === 1 ? 1 : 0 });
+          removed.push(...hit.map((e) => ({ ...e, specId: g.manifest.partitionSpecId })));
+        }
+        const gone = [...change.removeFiles].filter((p) => !found.has(p));
+        if (gone.length > 0) {
+          throw new TidemarkError('CommitConflict', `${gone.length} file(s) to replace are no longer live in ${root} (e.g. ${gone[0]}): another commit changed them; run it again`, { table: root, path: gone[0]! });
+        }
+        const touched = new Set(groups.filter((g) => g.entries.some((e) => change.removeFiles!.has(e.dataFile.filePath))).map((g) => g.manifest.manifestPath));
+        manifests.push(...listed.filter((m) => !touched.has(m.manifestPath)));
+      } else if (parent && !change.removeAll) {
         manifests.push(...(await readManifestList(await storage.readFile(base.resolve(parent.manifestList)), parent.manifestList)));
       } else if (parent) {
         for (const g of await readSnapshotEntries(storage, base, parent)) removed.push(...g.entries.map((e) => ({ ...e, specId: g.manifest.partitionSpecId })));
@@ -107,9 +133,10 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       const deletesBySpec = new Map<number, DataFile[]>();
       for (const d of change.addedDeleteFiles ?? []) deletesBySpec.set(d.specId, [...(deletesBySpec.get(d.specId) ?? []), d.file]);
       for (const [specId, files] of deletesBySpec) await writeManifest(files.map(added), specId, 1);
+      for (const r of rewritten) await writeManifest(r.entries, r.specId, r.content);
       // Removed files are recorded as DELETED entries (status 2) in manifests of their own spec.
       const removedBySpec = new Map<string, ManifestEntry[]>();
-      for (const e of removed) {
+      for (const e of change.removeFiles ? [] : removed) {
         const key = `${e.dataFile.content === FILE_CONTENT.data ? 0 : 1}|${specOfEntry(e, specs)}`;
         const { specId: _s, ...entry } = e;
         removedBySpec.set(key, [...(removedBySpec.get(key) ?? []), { ...entry, status: 2, snapshotId }]);
@@ -142,13 +169,15 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       put('removed-delete-files', removedFiles.filter((f) => !isData(f)).length);
       put('removed-files-size', sum(removedFiles, (f) => f.fileSizeInBytes));
       const prev = parent?.summary ?? {};
+      // A partial removal subtracts what it removed; removeAll starts from nothing.
+      const less = change.removeFiles && !change.removeAll ? removedFiles : [];
       const prevTotal = (k: SummaryTotal) => (change.removeAll ? 0 : Number(prev[k] ?? 0));
-      summary['total-records'] = String(prevTotal('total-records') + sum(data, (f) => f.recordCount));
-      summary['total-files-size'] = String(prevTotal('total-files-size') + sum([...data, ...addedDeletes], (f) => f.fileSizeInBytes));
-      summary['total-data-files'] = String(prevTotal('total-data-files') + data.length);
-      summary['total-delete-files'] = String(prevTotal('total-delete-files') + addedDeletes.length);
-      summary['total-position-deletes'] = String(prevTotal('total-position-deletes') + sum(addedDeletes.filter(isPos), (f) => f.recordCount));
-      summary['total-equality-deletes'] = String(prevTotal('total-equality-deletes') + sum(addedDeletes.filter(isEq), (f) => f.recordCount));
+      summary['total-records'] = String(prevTotal('total-records') + sum(data, (f) => f.recordCount) - sum(less.filter(isData), (f) => f.recordCount));
+      summary['total-files-size'] = String(prevTotal('total-files-size') + sum([...data, ...addedDeletes], (f) => f.fileSizeInBytes) - sum(less, (f) => f.fileSizeInBytes));
+      summary['total-data-files'] = String(prevTotal('total-data-files') + data.length - less.filter(isData).length);
+      summary['total-delete-files'] = String(prevTotal('total-delete-files') + addedDeletes.length - less.filter((f) => !isData(f)).length);
+      summary['total-position-deletes'] = String(prevTotal('total-position-deletes') + sum(addedDeletes.filter(isPos), (f) => f.recordCount) - sum(less.filter(isPos), (f) => f.recordCount));
+      summary['total-equality-deletes'] = String(prevTotal('total-equality-deletes') + sum(addedDeletes.filter(isEq), (f) => f.recordCount) - sum(less.filter(isEq), (f) => f.recordCount));
       for (const [k, v] of Object.entries(change.summary ?? {})) {
         if (k === 'operation') throw new TidemarkError('InvalidInput', 'summary property "operation" is set by the operation itself');
         summary[k] = v;
