@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
-import { createDemoWarehouse, rewriteDataFiles } from '../../core/lake/write';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { compactDataFiles, createDemoWarehouse, planCompaction, type CompactionScope } from '../../core/lake/write';
+import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 
 export const demoCommand: CliCommand = {
   name: 'demo',
@@ -17,11 +17,23 @@ export const demoCommand: CliCommand = {
 
 export const compactCommand: CliCommand = {
   name: 'compact',
-  summary: 'Rewrite the live rows of an Iceberg table into new files, applying deletes (replace snapshot)',
-  usage: 'compact <table>',
+  summary: 'Rewrite live rows into files of the target size, applying deletes (replace snapshot): all, --small files, or one --partition',
+  usage: 'compact <table> [--small | --partition JSON] [--dry-run] [--json]',
   async run(argv, io) {
-    const { positionals } = parseCommandArgs('compact', argv, {}, { min: 1, max: 1, names: ['table'] });
-    const { metadata } = await rewriteDataFiles(resolve(positionals[0]!));
-    io.out(`snapshot ${metadata.currentSnapshotId}: ${metadata.snapshots.at(-1)?.summary['total-records'] ?? 0} rows in ${metadata.snapshots.at(-1)?.summary['total-data-files'] ?? 0} file(s)`);
+    const { values, positionals } = parseCommandArgs(
+      'compact',
+      argv,
+      { small: { type: 'boolean' }, partition: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+      { min: 1, max: 1, names: ['table'] },
+    );
+    if (values.small && values.partition !== undefined) throw new TidemarkError('InvalidInput', 'compact: use either --small or --partition');
+    const scope: CompactionScope = values.small ? { kind: 'small' } : values.partition !== undefined ? { kind: 'partition', partition: values.partition } : { kind: 'all' };
+    const root = resolve(positionals[0]!);
+    const r = values['dry-run'] ? await planCompaction(root, scope) : await compactDataFiles(root, { scope });
+    if (values.json) return io.out(stringifyJson(r));
+    const what = `${r.files} data file(s), ${r.bytes} bytes, ${r.records} records in ${r.partitions} partition(s)${r.deleteFiles ? `, ${r.deleteFiles} delete file(s)` : ''}`;
+    if (values['dry-run']) return io.out(`would rewrite ${what} into about ${r.estimatedFiles} file(s)`);
+    const done = r as Awaited<ReturnType<typeof compactDataFiles>>;
+    io.out(done.committedSnapshotId === null ? 'nothing to compact' : `snapshot ${done.committedSnapshotId}: rewrote ${what} into ${done.writtenFiles} file(s), ${done.liveRecords} rows`);
   },
 };

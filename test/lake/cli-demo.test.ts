@@ -29,8 +29,10 @@ describe('tidemark demo and compact', () => {
     expect((await cli('count', join(work, 'a/demo/orders'))).out).toBe('31\n');
     expect((await cli('count', join(work, 'a/demo/orders'), '--snapshot', snapsA[2]!.snapshotId)).out).toBe('30\n');
     expect((await cli('count', join(work, 'a/demo/customers'))).out).toBe('20\n');
+    const dry = await cli('compact', join(work, 'a/demo/orders'), '--dry-run');
+    expect(dry.out).toMatch(/^would rewrite \d+ data file\(s\), \d+ bytes, \d+ records in \d+ partition\(s\)(, \d+ delete file\(s\))? into about \d+ file\(s\)\n$/);
     const compact = await cli('compact', join(work, 'a/demo/orders'));
-    expect(compact.out).toMatch(/: 31 rows in \d+ file\(s\)/);
+    expect(compact.out).toMatch(/^snapshot \d+: rewrote .* into \d+ file\(s\), 31 rows\n$/);
     expect((await cli('count', join(work, 'a/demo/orders'))).out).toBe('31\n');
   });
 });
