@@ -30,6 +30,12 @@ export const versionInput = z
 const diffVersion = z.union([z.literal('current'), wireBigint]);
 const refName = z.string().min(1, 'expected a tag or branch name').refine((n) => n.trim() === n, 'expected a name without leading or trailing spaces');
 const refType = z.enum(['tag', 'branch']);
+const taskId = z.string().regex(/^[\w.:-]{1,100}$/, 'expected a task id of letters, digits, . _ : -');
+const compactionScope = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('all') }).strict(),
+  z.object({ kind: z.literal('small'), belowBytes: z.number().int().positive().optional() }).strict(),
+  z.object({ kind: z.literal('partition'), partition: z.string() }).strict(),
+]);
 
 export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'is null', 'is not null'] as const;
 
@@ -48,6 +54,17 @@ export const callInputs = {
   'lake.rollback': z.object({ path: tablePath, snapshotId: wireBigint }).strict(),
   /** Applies a snapshot onto a branch (default main): fast-forward, or an append re-applied. */
   'lake.cherryPick': z.object({ path: tablePath, snapshotId: wireBigint, branch: refName.optional() }).strict(),
+  /** Compacts the whole table, one partition (its values as JSON text) or the small files; dryRun previews. */
+  'lake.compact': z.object({ path: tablePath, scope: compactionScope, dryRun: z.boolean().default(false), task: taskId.optional() }).strict(),
+  /** Expires snapshots (retainLast and/or olderThanMs) and deletes the files only they reached; dryRun previews. */
+  'lake.expire': z
+    .object({ path: tablePath, retainLast: z.number().int().min(1).optional(), olderThanMs: z.number().int().optional(), dryRun: z.boolean().default(false) })
+    .strict()
+    .refine((v) => v.retainLast !== undefined || v.olderThanMs !== undefined, 'give retainLast, olderThanMs or both'),
+  /** Deletes files under the table no metadata names, last modified before olderThanMs; dryRun lists them. */
+  'lake.removeOrphans': z.object({ path: tablePath, olderThanMs: z.number().int(), dryRun: z.boolean().default(false) }).strict(),
+  /** Cancels a running task started with that id (a compaction): nothing is committed. */
+  'lake.cancel': z.object({ task: taskId }).strict(),
   'query.page': z
     .object({
       path: tablePath,
@@ -141,6 +158,44 @@ export interface RefChangeInfo {
   previousSnapshotId: bigint | null;
   /** For a cherry-pick: the branch moved to the snapshot, or a new snapshot re-applied its append. */
   mode: 'fast-forward' | 'append' | null;
+}
+
+/** A compaction's preview (dryRun) or result. */
+export interface CompactionInfo {
+  dryRun: boolean;
+  snapshotId: bigint | null;
+  files: number;
+  bytes: number;
+  records: number;
+  deleteFiles: number;
+  deleteBytes: number;
+  partitions: number;
+  targetFileSizeBytes: number;
+  estimatedFiles: number;
+  /** After a run: the snapshot committed (null: nothing to compact), files written, live rows. */
+  committedSnapshotId: bigint | null;
+  writtenFiles: number | null;
+  liveRecords: number | null;
+}
+
+/** Snapshot expiry's preview (dryRun) or result. */
+export interface ExpiryInfo {
+  dryRun: boolean;
+  expiredSnapshotIds: bigint[];
+  keptSnapshots: number;
+  /** Files deleted (or that would be), and their bytes. */
+  files: number;
+  bytes: number;
+}
+
+/** Orphan removal's preview (dryRun) or result. */
+export interface OrphansInfo {
+  dryRun: boolean;
+  files: number;
+  bytes: number;
+  /** The first 100 paths. */
+  paths: string[];
+  referencedCount: number;
 }
 
 export interface TableInfo {
@@ -281,6 +336,10 @@ export interface CallOutputs {
   'lake.removeRef': RefChangeInfo;
   'lake.rollback': RefChangeInfo;
   'lake.cherryPick': RefChangeInfo;
+  'lake.compact': CompactionInfo;
+  'lake.expire': ExpiryInfo;
+  'lake.removeOrphans': OrphansInfo;
+  'lake.cancel': { task: string; cancelled: boolean };
   'query.page': ResultPage;
   /** Exact live rows of a table version. */
   'query.count': { rows: number };

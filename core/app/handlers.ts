@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { HandlerTable, RefChangeInfo } from '../api/contract';
 import { TidemarkError } from '../errors';
 import { loadTable } from '../lake/table';
-import { cherryPick, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange } from '../lake/write';
+import { cherryPick, compactDataFiles, expireSnapshots, planCompaction, removeOrphanFiles, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange } from '../lake/write';
 import { listWarehouseTables, requireTableFormat } from '../lake/warehouse';
 import { createQueryCalls } from '../query/calls';
 import type { QueryEngine } from '../query/engine';
@@ -48,6 +48,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if ((await formatOf(root)) === 'paimon') throw new TidemarkError('Unsupported', `${what}: ${root} is a Paimon table; tags, branches, rollback and cherry-pick are written for Iceberg tables only`, { table: root });
     return root;
   };
+  /** Running maintenance tasks by the id their caller gave, for lake.cancel. */
+  const tasks = new Map<string, AbortController>();
   const refChange = (c: RefChange & { mode?: 'fast-forward' | 'append' }): RefChangeInfo => ({ ...c, mode: c.mode ?? null });
   const queryCalls = createQueryCalls({ storage: deps.storage, engine: getEngine, resolvePath: abs });
 
@@ -74,6 +76,36 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     'lake.removeRef': async ({ path, name, type }) => refChange(await removeSnapshotRef(await icebergOnly(path, `${type} ${name}`), name, type)),
     'lake.rollback': async ({ path, snapshotId }) => refChange(await rollbackTo(await icebergOnly(path, 'rollback'), snapshotId)),
     'lake.cherryPick': async ({ path, snapshotId, branch }) => refChange(await cherryPick(await icebergOnly(path, 'cherry-pick'), snapshotId, { branch })),
+    'lake.compact': async ({ path, scope, dryRun, task }, ctx) => {
+      const root = await icebergOnly(path, 'compaction');
+      if (dryRun) return { ...(await planCompaction(root, scope)), dryRun: true, committedSnapshotId: null, writtenFiles: null, liveRecords: null };
+      const abort = new AbortController();
+      if (task) tasks.set(task, abort);
+      try {
+        const r = await compactDataFiles(root, {
+          scope,
+          signal: abort.signal,
+          onProgress: (p) => task && ctx.emit('app.progress', { task, done: p.doneBytes, total: p.totalBytes, message: `compacting: ${p.doneFiles} of ${p.totalFiles} files` }),
+        });
+        return { ...r, dryRun: false };
+      } finally {
+        if (task) tasks.delete(task);
+      }
+    },
+    'lake.expire': async ({ path, retainLast, olderThanMs, dryRun }) => {
+      const r = await expireSnapshots(await icebergOnly(path, 'expire snapshots'), { retainLast, olderThanMs, dryRun });
+      const kept = (await loadTable(deps.storage, abs(path))).metadata.snapshots.length - (dryRun ? r.expiredSnapshotIds.length : 0);
+      return { dryRun, expiredSnapshotIds: r.expiredSnapshotIds, keptSnapshots: kept, files: Object.values(r.deleted).reduce((n, l) => n + l.length, 0), bytes: r.deletedBytes };
+    },
+    'lake.removeOrphans': async ({ path, olderThanMs, dryRun }) => {
+      const r = await removeOrphanFiles(await icebergOnly(path, 'remove orphan files'), { olderThanMs, dryRun });
+      return { dryRun, files: r.orphans.length, bytes: r.orphans.reduce((n, o) => n + o.size, 0), paths: r.orphans.slice(0, 100).map((o) => o.path), referencedCount: r.referencedCount };
+    },
+    'lake.cancel': async ({ task }) => {
+      const t = tasks.get(task);
+      t?.abort();
+      return { task, cancelled: t !== undefined };
+    },
     'lake.files': async ({ path, version }) =>
       (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelectorOf(version)) : readFileEntries(deps.storage, abs(path), version),
     ...queryCalls,

@@ -1,14 +1,17 @@
 import { useCall } from '../../api/use-call';
 import { formatBytes, formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
+import { MaintenancePanel } from './MaintenancePanel';
 
-/** Data and delete files of the chosen snapshot. */
-export function FilesTab({ path, version }: { path: string; version: Version }) {
+/** Data and delete files of the chosen snapshot; maintenance of an Iceberg table below them. */
+export function FilesTab({ path, version, onChanged }: { path: string; version: Version; onChanged?(message: string): Promise<void> }) {
   const { value: files, error } = useCall('lake.files', { path, version });
   if (error) return <p className="error">{error}</p>;
   if (!files) return <p className="muted">reading manifests…</p>;
   const data = files.filter((f) => f.content === 'data');
   const deletes = files.length - data.length;
+  // Partition tuples as the compaction scope names them (JSON of the wire values).
+  const partitions = [...new Set(data.filter((f) => f.partition.length > 0).map((f) => JSON.stringify(f.partition)))].sort();
   return (
     <div className="files-tab">
       <p>
@@ -44,6 +47,7 @@ export function FilesTab({ path, version }: { path: string; version: Version }) 
           ))}
         </tbody>
       </table>
+      {onChanged && <MaintenancePanel path={path} partitions={partitions} onChanged={onChanged} />}
     </div>
   );
 }

@@ -30,6 +30,11 @@ export function TableView() {
   const refreshTable = useStore((s) => s.refreshTable);
   // A tag, branch, rollback or cherry-pick may change what "current" is: the tabs read again.
   const revision = useStore((s) => s.tableRevision);
+  /** After a change committed from the timeline menu or the Files tab: read the table again, say what happened. */
+  const changed = async (message: string) => {
+    await refreshTable();
+    setNotice(message);
+  };
 
   const name = path.split('/').slice(-2).join('.');
   const pickKey = (row: Record<string, unknown>) => {
@@ -63,10 +68,7 @@ export function TableView() {
             onSelect={(id) => void setVersion({ snapshotId: id })}
             refs={info.refs}
             path={info.format === 'iceberg' ? path : undefined}
-            onChanged={async (message) => {
-              await refreshTable();
-              setNotice(message);
-            }}
+            onChanged={changed}
           />
           {notice && (
             <p className="notice" role="status">
@@ -86,7 +88,7 @@ export function TableView() {
             {tab === 'schema' && <SchemaTab path={path} schema={schema} snapshots={snapshots} current={resolved} />}
             {tab === 'changes' && <ChangesTab key={resolved ?? ''} path={path} snapshots={snapshots} current={resolved} />}
             {tab === 'history' && <HistoryTab path={path} identifierFields={schema?.identifierFields ?? []} initialKey={historyKey} />}
-            {tab === 'files' && <FilesTab path={path} version={version} />}
+            {tab === 'files' && <FilesTab path={path} version={version} onChanged={info.format === 'iceberg' ? changed : undefined} />}
             {tab === 'sql' && <SqlConsole />}
           </div>
         </>
