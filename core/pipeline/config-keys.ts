@@ -119,6 +119,7 @@ export const SINK_KEYS: KeySpec[] = [
   flinkOnly('sink.compaction.commit.parallelism', 'int', { min: -1 }),
   tidemark('tidemark.expire-snapshots.max-age', 'duration', 'core/pipeline/sink-writer.ts#maintainTarget'),
   tidemark('tidemark.expire-snapshots.retain-last', 'int', 'core/pipeline/sink-writer.ts#maintainTarget', { min: 1 }),
+  tidemark('tidemark.remove-orphans.older-than', 'duration', 'core/pipeline/sink-writer.ts#maintainTarget'),
 ];
 
 export const ROUTE_KEYS: KeySpec[] = [

@@ -121,6 +121,8 @@ export interface SinkConfig {
     expireSnapshotsMaxAgeMs: number | null;
     /** Always keep at least this many recent snapshots when expiring. */
     expireSnapshotsRetainLast: number;
+    /** Delete unreferenced files older than this (ms), at most hourly; null never does. */
+    removeOrphansOlderThanMs: number | null;
   };
 }
 

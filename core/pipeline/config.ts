@@ -162,6 +162,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
     tidemark: {
       expireSnapshotsMaxAgeMs: b.values.has('tidemark.expire-snapshots.max-age') ? getNumber(b, 'tidemark.expire-snapshots.max-age', 0) : null,
       expireSnapshotsRetainLast: getNumber(b, 'tidemark.expire-snapshots.retain-last', 1),
+      removeOrphansOlderThanMs: b.values.has('tidemark.remove-orphans.older-than') ? getNumber(b, 'tidemark.remove-orphans.older-than', 0) : null,
     },
   };
 }

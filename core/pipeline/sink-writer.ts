@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
 import { TidemarkError } from '../errors';
 import { loadTable, scanRows, type TableMetadata } from '../lake';
-import { appendRows, commitTable, createTable, currentSchema, evolveSchema, expireSnapshots, overwriteRows, rewriteDataFiles, setRef, type WriteEnv } from '../lake/write';
+import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../lake/write';
 import { createLocalStorage } from '../storage/local';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
 import type { PipelineConfig } from './config-types';
@@ -24,6 +24,8 @@ export interface LakeTableState {
   /** Everything of the source stream at or before this offset is in the table; null = nothing yet, from the stream's very beginning. */
   committed: SourceOffset | null;
   commitsSinceCompaction: number;
+  /** When orphan files were last removed (ms; 0: not in this run). */
+  lastOrphanRemovalMs: number;
   metadata: TableMetadata;
 }
 
@@ -83,8 +85,25 @@ export async function openLakeTable(
       if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
     }
   }
-  const metadata = (await loadTable(storage, root)).metadata;
-  return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata, pipeline), commitsSinceCompaction: 0, metadata }, created };
+  let metadata = (await loadTable(storage, root)).metadata;
+  if (!created && create.partitionBy.length > 0 && !specMatches(metadata, create.partitionBy)) {
+    // partition.key changed since the table was created: new files use the new spec (spec
+    // "Partition Evolution"); files written under the old one keep it. Metadata only, no snapshot.
+    metadata = (await evolvePartitionSpec(root, create.partitionBy, env)).metadata;
+  }
+  return { state: { id, root, columns: columnsOf(metadata), key: keyOf(metadata), committed: readTableOffset(metadata, pipeline), commitsSinceCompaction: 0, lastOrphanRemovalMs: 0, metadata }, created };
+}
+
+/** Whether the table's default partition spec is `partitionBy` (source columns and transforms, in order). */
+function specMatches(m: TableMetadata, partitionBy: { column: string; transform: string }[]): boolean {
+  const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId);
+  const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId);
+  if (!spec || !schema) return false;
+  const fields = spec.fields.filter((f) => f.transform !== 'void');
+  return (
+    fields.length === partitionBy.length &&
+    fields.every((f, i) => schema.fields.find((c) => c.id === f.sourceId)?.name === partitionBy[i]!.column && f.transform === partitionBy[i]!.transform)
+  );
 }
 
 /**
@@ -191,16 +210,20 @@ export async function finishTarget(s: SealedTarget, result: SinkCommitResult | n
 
 /** Whether a round may need main-thread work after its target commits besides changelogs (compaction, snapshot expiry). */
 export function maintenanceEnabled(config: PipelineConfig): boolean {
-  return config.sink.compactionEnabled || config.sink.tidemark.expireSnapshotsMaxAgeMs !== null;
+  return config.sink.compactionEnabled || config.sink.tidemark.expireSnapshotsMaxAgeMs !== null || config.sink.tidemark.removeOrphansOlderThanMs !== null;
 }
+
+/** Orphan removal lists every file of a table: at most once an hour per table and run. */
+export const ORPHAN_REMOVAL_INTERVAL_MS = 3600_000;
 
 /** Compaction every `sink.compaction.commit.interval` commits; the summary keeps the offset. */
 export async function maintainTarget(t: TargetState, config: PipelineConfig, pipeline: string, now: number, env: WriteEnv): Promise<string[]> {
   const done: string[] = [];
   if (config.sink.compactionEnabled && t.commitsSinceCompaction >= config.sink.compactionCommitInterval && t.committed) {
     try {
-      const result = await rewriteDataFiles(t.root, { summary: offsetSummary(pipeline, t.committed), env });
-      t.metadata = result.metadata;
+      // A data file at a time (memory follows a file, not the table), deletes applied and dropped.
+      await compactDataFiles(t.root, { scope: { kind: 'all' }, summary: offsetSummary(pipeline, t.committed), env });
+      t.metadata = (await loadTable(storage, t.root)).metadata;
       t.commitsSinceCompaction = 0;
       done.push(`compacted ${t.id}`);
     } catch (e) {
@@ -219,6 +242,16 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
         table.metadata = (await loadTable(storage, table.root)).metadata;
         done.push(`expired ${r.expiredSnapshotIds.length} snapshots of ${table.id}`);
       }
+    }
+  }
+  const orphanAge = config.sink.tidemark.removeOrphansOlderThanMs;
+  if (orphanAge !== null) {
+    for (const table of [t, t.changelog].filter((x): x is LakeTableState => x !== null)) {
+      if (table.lastOrphanRemovalMs !== 0 && now - table.lastOrphanRemovalMs < ORPHAN_REMOVAL_INTERVAL_MS) continue;
+      table.lastOrphanRemovalMs = now;
+      // Files of a commit in flight are younger than the threshold (a sane one is hours or days).
+      const r = await removeOrphanFiles(table.root, { olderThanMs: now - orphanAge });
+      if (r.orphans.length > 0) done.push(`removed ${r.orphans.length} orphan files of ${table.id}`);
     }
   }
   return done;

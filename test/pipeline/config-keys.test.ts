@@ -103,6 +103,7 @@ const PROBES: Record<string, string> = {
   'sink.exclude.schema.changes': 'add.column',
   'sink.tidemark.expire-snapshots.max-age': '1d',
   'sink.tidemark.expire-snapshots.retain-last': '5',
+  'sink.tidemark.remove-orphans.older-than': '3d',
   'route.source-table': 'app.orders2',
   'route.sink-table': 'ods.orders2',
   'route.replace-symbol': '<>',

@@ -109,6 +109,8 @@ export async function planCompaction(root: string, scope: CompactionScope): Prom
 
 export interface CompactOptions {
   scope: CompactionScope;
+  /** Summary properties of the replace snapshot (e.g. the sync's source offset). */
+  summary?: Record<string, string>;
   env?: WriteEnv;
   onProgress?(p: CompactionProgress): void;
   signal?: AbortSignal;
@@ -162,8 +164,8 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         }
         await flush();
         if (options.signal?.aborted) throw cancelled();
-        if (options.scope.kind === 'all') return { operation: 'replace', removeAll: true, addedDataFiles: written };
-        return { operation: 'replace', removeFiles: new Set(files.map((f) => f.dataFile.filePath)), addedDataFiles: written };
+        if (options.scope.kind === 'all') return { operation: 'replace', removeAll: true, addedDataFiles: written, summary: options.summary };
+        return { operation: 'replace', removeFiles: new Set(files.map((f) => f.dataFile.filePath)), addedDataFiles: written, summary: options.summary };
       },
       { env },
     );
