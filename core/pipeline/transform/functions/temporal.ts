@@ -1,0 +1,335 @@
+import { TidemarkError } from '../../../errors';
+import type { EvalContext, Typed } from '../evaluator';
+import { INT, isZoned, STRING, t, type FlinkType, type V } from '../types';
+import { civilFromDays, daysFromCivil, floorDiv, instantToWall, NANOS_PER_DAY, parseTimestampText, wallToInstant, dataError } from '../values';
+import { castValue } from './casting';
+
+/**
+ * Temporal family: DATE_FORMAT, DATE_FORMAT_TZ, TO_DATE, TO_TIMESTAMP, TO_TIMESTAMP_LTZ,
+ * FROM_UNIXTIME, UNIX_TIMESTAMP, TIMESTAMPADD, TIMESTAMPDIFF, DATE_ADD, EXTRACT and YEAR … SECOND,
+ * `temporal ± INTERVAL`, and the clock functions. Zone-dependent functions use
+ * pipeline.local-time-zone (EvalContext.timeZone); patterns are java.time's letters
+ * (yyyy MM dd HH mm ss SSS …).
+ */
+const NS = 1_000_000_000n;
+const UNIT_NS: Record<string, bigint> = { NANOSECOND: 1n, MICROSECOND: 1000n, MILLISECOND: 1_000_000n, SECOND: NS, MINUTE: 60n * NS, HOUR: 3600n * NS, DAY: 86400n * NS, WEEK: 7n * 86400n * NS };
+const MONTH_UNITS: Record<string, number> = { MONTH: 1, QUARTER: 3, YEAR: 12 };
+
+const isTemporal = (ty: FlinkType) => ['DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP_LTZ', 'TIMESTAMP_TZ'].includes(ty.kind);
+
+/** A temporal value as wall-clock ns in the session zone (DATE at midnight, TIME on 1970-01-01). */
+export function toWall(v: V, ty: FlinkType, ctx: EvalContext): bigint {
+  switch (ty.kind) {
+    case 'DATE': return BigInt(v as number) * NANOS_PER_DAY;
+    case 'TIME': return BigInt(v as number);
+    case 'TIMESTAMP': return v as bigint;
+    case 'TIMESTAMP_LTZ': return instantToWall(v as bigint, ctx.timeZone);
+    case 'TIMESTAMP_TZ': if (isZoned(v)) return v.n; break;
+  }
+  if (typeof v === 'string') {
+    const ns = parseTimestampText(v);
+    if (ns !== null) return ns;
+  }
+  throw dataError(`expected a date, time or timestamp, found ${JSON.stringify(typeof v === 'bigint' ? String(v) : v)}`);
+}
+
+function fromWall(ns: bigint, ty: FlinkType, ctx: EvalContext, zone?: string): V {
+  switch (ty.kind) {
+    case 'DATE': return Number(floorDiv(ns, NANOS_PER_DAY));
+    case 'TIME': return Number(ns - floorDiv(ns, NANOS_PER_DAY) * NANOS_PER_DAY);
+    case 'TIMESTAMP_LTZ': return wallToInstant(ns, ctx.timeZone);
+    case 'TIMESTAMP_TZ': return { n: ns, z: zone ?? ctx.timeZone };
+  }
+  return ns;
+}
+
+function addMonths(ns: bigint, months: number): bigint {
+  const days = floorDiv(ns, NANOS_PER_DAY);
+  const rest = ns - days * NANOS_PER_DAY;
+  const [y, m, d] = civilFromDays(Number(days));
+  const total = y * 12 + (m - 1) + months;
+  const ny = Math.floor(total / 12);
+  const nm = total - ny * 12 + 1;
+  const last = civilFromDays(daysFromCivil(ny, nm + 1, 1) - 1)[2];
+  return BigInt(daysFromCivil(ny, nm, Math.min(d, last))) * NANOS_PER_DAY + rest;
+}
+
+export function compileInterval(amount: string, unit: string, col: number): Typed {
+  if (!/^[+-]?\d+$/.test(amount.trim())) throw new TidemarkError('Unsupported', `INTERVAL '${amount}' ${unit}: only a whole number of one unit is supported (column ${col})`, { column: col });
+  const n = BigInt(amount.trim());
+  if (MONTH_UNITS[unit] !== undefined) return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL MONTH' }, ev: () => n * BigInt(MONTH_UNITS[unit]!) };
+  const per = UNIT_NS[unit];
+  if (per === undefined) throw new TidemarkError('Unsupported', `INTERVAL unit ${unit} is not supported (column ${col})`, { column: col });
+  return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL SECOND' }, ev: () => n * per };
+}
+
+const isInterval = (a: Typed) => a.t.kind === 'NESTED' && a.t.text?.startsWith('INTERVAL') === true;
+
+/** `temporal ± INTERVAL …` (and INTERVAL + temporal); null when neither operand is an interval. */
+export function temporalPlus(op: string, l: Typed, r: Typed): Typed | null {
+  const li = isInterval(l);
+  const ri = isInterval(r);
+  if (!li && !ri) return null;
+  if (li === ri || (li && op === '-')) throw new TidemarkError('InvalidInput', `unsupported interval arithmetic: ${l.t.text ?? l.t.kind} ${op} ${r.t.text ?? r.t.kind}`);
+  const base = li ? r : l;
+  const iv = li ? l : r;
+  if (!isTemporal(base.t)) throw new TidemarkError('InvalidInput', `an INTERVAL can only be added to a DATE, TIME or TIMESTAMP, found ${base.t.kind}`);
+  const months = iv.t.text === 'INTERVAL MONTH';
+  const sign = op === '-' ? -1n : 1n;
+  const ctx = { timeZone: 'UTC', decimalMode: 'up_to_38' as const, now: () => 0 };
+  return {
+    t: base.t,
+    ev: (row, m) => {
+      const v = base.ev(row, m);
+      if (v === null) return null;
+      const amount = (iv.ev(row, m) as bigint) * sign;
+      if (base.t.kind === 'TIMESTAMP_LTZ') return months ? wallToInstant(addMonths(instantToWall(v as bigint, 'UTC'), Number(amount)), 'UTC') : (v as bigint) + amount;
+      const wall = toWall(v, base.t, ctx);
+      const zone = isZoned(v) ? v.z : undefined;
+      return fromWall(months ? addMonths(wall, Number(amount)) : wall + amount, base.t, ctx, zone);
+    },
+  };
+}
+
+// ---- java.time patterns ----
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+function fields(wall: bigint) {
+  const days = floorDiv(wall, NANOS_PER_DAY);
+  const nod = wall - days * NANOS_PER_DAY;
+  const [y, mo, d] = civilFromDays(Number(days));
+  const secs = Number(nod / NS);
+  const dow = ((Number(days) % 7) + 7 + 3) % 7; // 1970-01-01 was a Thursday; 0 = Monday
+  return { y, mo, d, h: Math.floor(secs / 3600), mi: Math.floor(secs / 60) % 60, s: secs % 60, nano: Number(nod % NS), dow, doy: Number(days) - daysFromCivil(y, 1, 1) + 1 };
+}
+
+function tokens(pattern: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < pattern.length;) {
+    const c = pattern[i]!;
+    if (c === "'") {
+      const end = pattern.indexOf("'", i + 1);
+      out.push(`'${end < 0 ? pattern.slice(i + 1) : pattern.slice(i + 1, end)}`);
+      i = end < 0 ? pattern.length : end + 1;
+    } else if (/[A-Za-z]/.test(c)) {
+      let j = i;
+      while (pattern[j] === c) j++;
+      out.push(pattern.slice(i, j));
+      i = j;
+    } else {
+      out.push(`'${c}`);
+      i++;
+    }
+  }
+  return out;
+}
+
+export function formatPattern(wall: bigint, pattern: string, offsetSeconds = 0): string {
+  const f = fields(wall);
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  return tokens(pattern).map((tok) => {
+    if (tok.startsWith("'")) return tok.slice(1);
+    const n = tok.length;
+    switch (tok[0]) {
+      case 'y': case 'u': return n === 2 ? pad(f.y % 100, 2) : pad(f.y, n);
+      case 'M': case 'L': return n >= 4 ? MONTHS[f.mo - 1]! : n === 3 ? MONTHS[f.mo - 1]!.slice(0, 3) : pad(f.mo, n);
+      case 'd': return pad(f.d, n);
+      case 'D': return pad(f.doy, n);
+      case 'H': return pad(f.h, n);
+      case 'k': return pad(f.h === 0 ? 24 : f.h, n);
+      case 'h': return pad(f.h % 12 === 0 ? 12 : f.h % 12, n);
+      case 'K': return pad(f.h % 12, n);
+      case 'm': return pad(f.mi, n);
+      case 's': return pad(f.s, n);
+      case 'S': return pad(f.nano, 9).slice(0, n).padEnd(n, '0');
+      case 'a': return f.h < 12 ? 'AM' : 'PM';
+      case 'E': return n >= 4 ? DAYS[f.dow]! : DAYS[f.dow]!.slice(0, 3);
+      case 'e': return String(f.dow + 1);
+      case 'X': case 'x': case 'Z': {
+        if (offsetSeconds === 0 && tok[0] === 'X') return 'Z';
+        const a = Math.abs(offsetSeconds);
+        const hh = pad(Math.floor(a / 3600), 2);
+        const mm = pad(Math.floor(a / 60) % 60, 2);
+        return `${offsetSeconds < 0 ? '-' : '+'}${hh}${n >= 3 || tok[0] === 'Z' ? (n === 3 ? `:${mm}` : mm) : ''}`;
+      }
+    }
+    throw dataError(`date pattern letter ${tok[0]} is not supported (in ${JSON.stringify(pattern)})`);
+  }).join('');
+}
+
+/** Parses text with a java.time pattern → wall ns; null when it does not match. */
+export function parsePattern(text: string, pattern: string): bigint | null {
+  let src = '';
+  const order: string[] = [];
+  for (const tok of tokens(pattern)) {
+    if (tok.startsWith("'")) {
+      src += tok.slice(1).replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      continue;
+    }
+    const c = tok[0]!;
+    if ('yuMdHhmsSD'.includes(c)) {
+      src += c === 'S' ? `(\\d{1,${Math.max(tok.length, 9)}})` : c === 'y' || c === 'u' ? `([+-]?\\d{${tok.length === 2 ? 2 : '1,9'}})` : `(\\d{1,${Math.max(tok.length, 2)}})`;
+      order.push(c);
+    } else if (c === 'a') {
+      src += '(AM|PM|am|pm)';
+      order.push('a');
+    } else {
+      return null;
+    }
+  }
+  const m = new RegExp(`^\\s*${src}\\s*$`).exec(text);
+  if (!m) return null;
+  let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0, frac = '0', pm = false;
+  order.forEach((c, i) => {
+    const v = m[i + 1]!;
+    switch (c) {
+      case 'y': case 'u': y = v.length === 2 ? 2000 + Number(v) : Number(v); break;
+      case 'M': mo = Number(v); break;
+      case 'd': d = Number(v); break;
+      case 'H': case 'h': h = Number(v); break;
+      case 'm': mi = Number(v); break;
+      case 's': s = Number(v); break;
+      case 'S': frac = v; break;
+      case 'a': pm = v.toUpperCase() === 'PM'; break;
+    }
+  });
+  if (order.includes('a') && pm && h < 12) h += 12;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const days = daysFromCivil(y, mo, d);
+  if (civilFromDays(days)[2] !== d) return null;
+  return BigInt(days) * NANOS_PER_DAY + BigInt(h * 3600 + mi * 60 + s) * NS + BigInt(frac.padEnd(9, '0').slice(0, 9));
+}
+
+// ---- functions ----
+
+type Compile = (args: Typed[], ctx: EvalContext) => Typed;
+
+const strictFn = (ty: FlinkType, args: Typed[], f: (vs: V[]) => V): Typed => ({
+  t: ty,
+  ev: (r, m) => {
+    const vs = args.map((a) => a.ev(r, m));
+    return vs.some((v) => v === null) ? null : f(vs);
+  },
+});
+
+function requireTemporal(a: Typed, fn: string): void {
+  if (a.t.kind !== 'NULL' && !isTemporal(a.t) && a.t.kind !== 'CHAR' && a.t.kind !== 'VARCHAR') throw new TidemarkError('InvalidInput', `${fn}() expects a date, time or timestamp, found ${a.t.kind}`);
+}
+
+function extractField(unit: string, wall: bigint): number {
+  const f = fields(wall);
+  switch (unit) {
+    case 'YEAR': return f.y;
+    case 'QUARTER': return Math.floor((f.mo - 1) / 3) + 1;
+    case 'MONTH': return f.mo;
+    case 'WEEK': {
+      // ISO week of the year.
+      const days = Number(floorDiv(wall, NANOS_PER_DAY));
+      const thursday = days - f.dow + 3;
+      const [ty] = civilFromDays(thursday);
+      return Math.floor((thursday - daysFromCivil(ty, 1, 1)) / 7) + 1;
+    }
+    case 'DAY': return f.d;
+    case 'DOY': return f.doy;
+    case 'DOW': return ((f.dow + 1) % 7) + 1; // SQL: Sunday = 1
+    case 'HOUR': return f.h;
+    case 'MINUTE': return f.mi;
+    case 'SECOND': return f.s;
+  }
+  throw new TidemarkError('Unsupported', `EXTRACT unit ${unit} is not supported`);
+}
+
+const unitOf = (a: Typed): string => {
+  if (!a.lit || typeof a.lit.value !== 'string') throw new TidemarkError('InvalidInput', 'expected a time unit');
+  return a.lit.value.replace(/S$/, '');
+};
+
+function diffUnits(unit: string, a: bigint, b: bigint): number {
+  if (MONTH_UNITS[unit] !== undefined) {
+    const fa = fields(a);
+    const fb = fields(b);
+    let months = (fb.y - fa.y) * 12 + (fb.mo - fa.mo);
+    const restA = BigInt(fa.d) * NANOS_PER_DAY + (a - floorDiv(a, NANOS_PER_DAY) * NANOS_PER_DAY);
+    const restB = BigInt(fb.d) * NANOS_PER_DAY + (b - floorDiv(b, NANOS_PER_DAY) * NANOS_PER_DAY);
+    if (months > 0 && restB < restA) months--;
+    if (months < 0 && restB > restA) months++;
+    return Math.trunc(months / MONTH_UNITS[unit]!);
+  }
+  const per = UNIT_NS[unit];
+  if (per === undefined) throw new TidemarkError('Unsupported', `TIMESTAMPDIFF unit ${unit} is not supported`);
+  return Number((b - a) / per);
+}
+
+const clock = (ctx: EvalContext): bigint => BigInt(ctx.now()) * 1_000_000n;
+
+export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compile: Compile }> = {
+  DATE_FORMAT: { arity: [2, 2], compile: ([a, p], ctx) => {
+    requireTemporal(a!, 'DATE_FORMAT');
+    return strictFn(STRING(), [a!, p!], ([v, pat]) => formatPattern(toWall(v!, a!.t, ctx), pat as string));
+  } },
+  DATE_FORMAT_TZ: { arity: [3, 3], compile: ([a, p, z], ctx) => strictFn(STRING(), [a!, p!, z!], ([v, pat, zone]) => {
+    const instant = a!.t.kind === 'TIMESTAMP_LTZ' ? (v as bigint) : wallToInstant(toWall(v!, a!.t, ctx), ctx.timeZone);
+    return formatPattern(instantToWall(instant, zone as string), pat as string);
+  }) },
+  TO_DATE: { arity: [1, 2], compile: (args, ctx) => strictFn(t('DATE'), args, ([v, pat]) => {
+    if (typeof v !== 'string') return Number(floorDiv(toWall(v!, args[0]!.t, ctx), NANOS_PER_DAY));
+    const ns = parsePattern(v, (pat as string | undefined) ?? 'yyyy-MM-dd');
+    return ns === null ? null : Number(floorDiv(ns, NANOS_PER_DAY));
+  }) },
+  TO_TIMESTAMP: { arity: [1, 2], compile: (args) => strictFn(t('TIMESTAMP', true, 3), args, ([v, pat]) => parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss')) },
+  TO_TIMESTAMP_LTZ: { arity: [1, 2], compile: (args, ctx) => strictFn(t('TIMESTAMP_LTZ', true, 3), args, ([v, pat]) => {
+    if (typeof v === 'number' || typeof v === 'bigint') return BigInt(v) * (pat === undefined ? 1_000_000n : pat === 0 ? NS : 1_000_000n);
+    const ns = parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
+    return ns === null ? null : wallToInstant(ns, ctx.timeZone);
+  }) },
+  FROM_UNIXTIME: { arity: [1, 2], compile: (args, ctx) => strictFn(STRING(), args, ([v, pat]) => {
+    const seconds = typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number));
+    return formatPattern(instantToWall(seconds * NS, ctx.timeZone), (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
+  }) },
+  UNIX_TIMESTAMP: { arity: [0, 2], compile: (args, ctx) => {
+    if (args.length === 0) return { t: t('BIGINT', false), ev: () => clock(ctx) / NS };
+    return strictFn(t('BIGINT'), args, ([v, pat]) => {
+      const ns = parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
+      return ns === null ? null : floorDiv(wallToInstant(ns, ctx.timeZone), NS);
+    });
+  } },
+  TIMESTAMPADD: { arity: [3, 3], compile: ([u, n, ts], ctx) => {
+    const unit = unitOf(u!);
+    requireTemporal(ts!, 'TIMESTAMPADD');
+    const ty = ts!.t.kind === 'DATE' && !['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(unit) ? t('TIMESTAMP', true, 3) : { ...ts!.t, nullable: true };
+    return strictFn(ty, [n!, ts!], ([amount, v]) => {
+      const k = BigInt(typeof amount === 'bigint' ? amount : Math.trunc(amount as number));
+      const wall = toWall(v!, ts!.t, ctx);
+      const out = MONTH_UNITS[unit] !== undefined ? addMonths(wall, Number(k) * MONTH_UNITS[unit]!) : wall + k * UNIT_NS[unit]!;
+      return fromWall(out, ty, ctx, isZoned(v!) ? v.z : undefined);
+    });
+  } },
+  TIMESTAMPDIFF: { arity: [3, 3], compile: ([u, a, b], ctx) => {
+    const unit = unitOf(u!);
+    requireTemporal(a!, 'TIMESTAMPDIFF');
+    requireTemporal(b!, 'TIMESTAMPDIFF');
+    const instant = (v: V, ty: FlinkType) => (ty.kind === 'TIMESTAMP_LTZ' ? instantToWall(v as bigint, ctx.timeZone) : toWall(v, ty, ctx));
+    return strictFn(INT(), [a!, b!], ([x, y]) => diffUnits(unit, instant(x!, a!.t), instant(y!, b!.t)));
+  } },
+  DATE_ADD: { arity: [2, 2], compile: ([a, n], ctx) => strictFn(t('DATE'), [a!, n!], ([v, k]) => Number(floorDiv(toWall(v!, a!.t, ctx), NANOS_PER_DAY)) + Number(k)) },
+  EXTRACT: { arity: [2, 2], compile: ([u, a], ctx) => {
+    const unit = unitOf(u!);
+    requireTemporal(a!, 'EXTRACT');
+    return strictFn(t('BIGINT'), [a!], ([v]) => BigInt(extractField(unit, toWall(v!, a!.t, ctx))));
+  } },
+  CURRENT_TIMESTAMP: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIMESTAMP_LTZ', false, 3), ev: () => clock(ctx) }) },
+  NOW: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIMESTAMP_LTZ', false, 3), ev: () => clock(ctx) }) },
+  LOCALTIMESTAMP: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIMESTAMP', false, 3), ev: () => instantToWall(clock(ctx), ctx.timeZone) }) },
+  CURRENT_DATE: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('DATE', false), ev: () => Number(floorDiv(instantToWall(clock(ctx), ctx.timeZone), NANOS_PER_DAY)) }) },
+  CURRENT_TIME: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIME', false, 0), ev: () => fromWall(instantToWall(clock(ctx), ctx.timeZone), t('TIME'), ctx) }) },
+  LOCALTIME: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIME', false, 0), ev: () => fromWall(instantToWall(clock(ctx), ctx.timeZone), t('TIME'), ctx) }) },
+};
+
+for (const [name, unit] of Object.entries({ YEAR: 'YEAR', QUARTER: 'QUARTER', MONTH: 'MONTH', WEEK: 'WEEK', DAYOFYEAR: 'DOY', DAYOFMONTH: 'DAY', DAYOFWEEK: 'DOW', HOUR: 'HOUR', MINUTE: 'MINUTE', SECOND: 'SECOND' })) {
+  TEMPORAL_FUNCTIONS[name] = { arity: [1, 1], compile: ([a], ctx) => TEMPORAL_FUNCTIONS.EXTRACT!.compile([{ t: STRING(false), ev: () => unit, lit: { value: unit } }, a!], ctx) };
+}
+TEMPORAL_FUNCTIONS.TIMESTAMP_DIFF = TEMPORAL_FUNCTIONS.TIMESTAMPDIFF!;
+
+export { castValue };

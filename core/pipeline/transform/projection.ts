@@ -1,0 +1,369 @@
+import type { TableSchema } from '../../cdc';
+import { TidemarkError } from '../../errors';
+import { outputColumnTypes } from '../sink-schema';
+import type { SourceTablePlan } from '../route';
+import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
+import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
+import { flinkTypeOfColumn, icebergTypeOf, isDec, isZoned, MAX_LENGTH, t, type FlinkType, type V } from './types';
+import { decToString, fitDecimal, floorDiv, parseDec, rescale, wallToInstant } from './values';
+
+/**
+ * Projection and filter of a Flink CDC `transform` rule, compiled once and applied per row.
+ *
+ * Projection items: `*` (all source columns, in order), a column, a metadata column, or an
+ * expression `expr AS name` (AS may be omitted). A computed item whose name equals a source column
+ * replaces that column in place when `*` is used (`*, UPPER(name) AS name`), as Flink CDC does.
+ * The filter may read source columns, metadata columns and computed projection columns.
+ *
+ * Typing: `bind` compiles the rule against a source table's Flink CDC column types (the result
+ * schema is then Flink CDC's); the runner binds each source table through transformColumnTypes.
+ * Rows of a table that was never bound are typed from their values (numbers as INT or DOUBLE,
+ * bigints as BIGINT, text as STRING), which only unit tests and ad-hoc callers rely on.
+ */
+export type ProjectionItem =
+  | { kind: 'star' }
+  | { kind: 'expr'; name: string; expr: Expr; text: string };
+
+export interface SourceColumn {
+  name: string;
+  type: FlinkType;
+}
+
+/** A rule compiled for one source table: the result schema and the per-row program. */
+export interface BoundTransform {
+  /** Output columns with their Flink CDC types (the CreateTableEvent's schema). */
+  columns: SourceColumn[];
+  /** Runs on internal values (types.ts): the projected row, or null when the filter rejects it. */
+  run(row: Row, meta: RowMeta): Row | null;
+}
+
+export interface CompiledProjection {
+  items: ProjectionItem[];
+  /** Names read from the source row (metadata columns excluded). */
+  sourceColumns: string[];
+  /** Metadata columns read (`__table_name__`, `op_ts`, …). */
+  metadataColumns: string[];
+  /** Output column names for a source table with these columns; throws InvalidInput on unknown refs. */
+  outputColumns(sourceColumns: string[]): string[];
+  apply(row: Row, meta: RowMeta): Row;
+}
+
+export interface CompiledFilter {
+  expr: Expr;
+  sourceColumns: string[];
+  metadataColumns: string[];
+  /** Three-valued result. */
+  evaluate(row: Row, meta: RowMeta): boolean | null;
+  /** True only when the filter is TRUE (NULL drops the row, as in SQL WHERE). */
+  test(row: Row, meta: RowMeta): boolean;
+}
+
+const isMetadata = (n: string) => (METADATA_COLUMNS as readonly string[]).includes(n);
+
+function splitRefs(exprs: Expr[]): { source: string[]; metadata: string[] } {
+  const names = new Set<string>();
+  for (const e of exprs) referencedNames(e, names);
+  return { source: [...names].filter((n) => !isMetadata(n)), metadata: [...names].filter(isMetadata) };
+}
+
+/** Parses a projection. Throws TidemarkError InvalidInput (syntax) or Unsupported (construct). */
+export function parseProjection(text: string): ProjectionItem[] {
+  const p = new ExprParser(text);
+  const items: ProjectionItem[] = [];
+  const names = new Map<string, number>();
+  if (p.atEnd()) throw new TidemarkError('InvalidInput', 'expected at least one projection item, found nothing (column 1)', { column: 1 });
+  for (let index = 1; ; index++) {
+    const start = p.peek().col;
+    if (p.peek().t === 'star' || p.isOp('*')) {
+      p.next();
+      items.push({ kind: 'star' });
+    } else {
+      const expr = p.parseExpr();
+      let name: string | null = null;
+      if (p.isWord('AS')) p.next();
+      const alias = p.peek();
+      if (alias.t === 'id' || alias.t === 'qid') {
+        p.next();
+        name = alias.v;
+      } else if (expr.k === 'col') {
+        name = expr.name;
+      }
+      const end = p.peek().col;
+      const itemText = text.slice(start - 1, end - 1).trim();
+      if (name === null) {
+        throw new TidemarkError('InvalidInput', `projection item ${index} (${itemText}) needs a name: write ${itemText} AS name (column ${start})`, { column: start });
+      }
+      const lower = name.toLowerCase();
+      if (names.has(lower)) {
+        throw new TidemarkError('InvalidInput', `projection names column ${JSON.stringify(name)} twice (items ${names.get(lower)} and ${index}) (column ${start})`, { column: start });
+      }
+      names.set(lower, index);
+      items.push({ kind: 'expr', name, expr, text: itemText });
+    }
+    if (p.atEnd()) break;
+    if (!p.isOp(',')) throw new TidemarkError('InvalidInput', `expected "," or end of projection, found ${p.describe(p.peek())} (column ${p.peek().col})`, { column: p.peek().col });
+    p.next();
+  }
+  if (items.filter((i) => i.kind === 'star').length > 1) {
+    throw new TidemarkError('InvalidInput', 'projection lists \\* more than once', {});
+  }
+  return items;
+}
+
+function checkKnown(refs: string[], sourceColumns: string[], where: string): void {
+  const known = new Set(sourceColumns.map((c) => c.toLowerCase()));
+  for (const r of refs) {
+    if (!known.has(r.toLowerCase())) {
+      throw new TidemarkError('InvalidInput', `${where} reads column ${JSON.stringify(r)}, which the source table does not have (columns: ${sourceColumns.join(', ')})`, { column: r });
+    }
+  }
+}
+
+type ExprItem = Extract<ProjectionItem, { kind: 'expr' }>;
+
+/** A scope over named columns of a row (MySQL column names are case-insensitive). */
+function rowScope(columns: SourceColumn[]): (name: string) => Typed | null {
+  const byName = new Map<string, SourceColumn>();
+  for (const c of columns) if (!byName.has(c.name.toLowerCase())) byName.set(c.name.toLowerCase(), c);
+  return (name) => {
+    const c = byName.get(name.toLowerCase());
+    if (!c) return null;
+    const key = c.name;
+    return { t: c.type, ev: (row) => row[key] ?? null };
+  };
+}
+
+function withWhere(e: unknown, where: string): never {
+  if (e instanceof TidemarkError) throw new TidemarkError(e.code, `${where}: ${e.message}`, e.context);
+  throw e;
+}
+
+/** Compiles projection items and a filter against typed source columns (the Flink CDC result schema). */
+export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, source: SourceColumn[], ctx: EvalContext = DEFAULT_CONTEXT, filterText = 'filter'): BoundTransform {
+  const scope = rowScope(source);
+  const outputs: { name: string; typed: Typed }[] = [];
+  const exprItems = (items ?? []).filter((i): i is ExprItem => i.kind === 'expr');
+  const compiled = new Map<string, Typed>();
+  for (const item of exprItems) {
+    try {
+      compiled.set(item.name.toLowerCase(), compileTyped(item.expr, scope, ctx));
+    } catch (e) {
+      withWhere(e, `projection item ${item.text}`);
+    }
+  }
+  const hasStar = items === null || items.some((i) => i.kind === 'star');
+  for (const item of items ?? [{ kind: 'star' } as const]) {
+    if (item.kind === 'star') {
+      for (const c of source) {
+        const override = compiled.get(c.name.toLowerCase());
+        outputs.push({ name: c.name, typed: override ?? scope(c.name)! });
+      }
+    } else if (!(hasStar && source.some((c) => c.name.toLowerCase() === item.name.toLowerCase()))) {
+      outputs.push({ name: item.name, typed: compiled.get(item.name.toLowerCase())! });
+    }
+  }
+  let test: ((row: Row, meta: RowMeta) => boolean) | null = null;
+  if (filter) {
+    const outScope = rowScope(outputs.map((o) => ({ name: o.name, type: o.typed.t })));
+    let f: Typed;
+    try {
+      f = compileTyped(filter, (n) => outScope(n) ?? scope(n), ctx);
+    } catch (e) {
+      withWhere(e, filterText);
+    }
+    if (f.t.kind !== 'BOOLEAN' && f.t.kind !== 'NULL') throw new TidemarkError('InvalidInput', `${filterText} must be a condition, found a ${f.t.kind} expression`);
+    test = (row, meta) => f.ev(row, meta) === true;
+  }
+  return {
+    columns: outputs.map((o) => ({ name: o.name, type: o.typed.t })),
+    run(row, meta) {
+      const out: Row = {};
+      for (const o of outputs) {
+        const v = o.typed.ev(row, meta);
+        // As Flink CDC writes the record (DecimalData.fromBigDecimal): a DECIMAL takes the
+        // column's scale, and one that does not fit its precision becomes NULL.
+        out[o.name] = v !== null && o.typed.t.kind === 'DECIMAL' && isDec(v) ? fitDecimal(v, o.typed.t.precision!, o.typed.t.scale!) : v;
+      }
+      if (test && !test({ ...row, ...out }, meta)) return null;
+      return out;
+    },
+  };
+}
+
+// ---- canonical CDC values (core/cdc ColumnValue) ↔ the evaluator's ----
+
+/** A core/cdc column value → the evaluator's value for a column of this type. */
+export function fromCanonical(v: unknown, ty: FlinkType): V {
+  if (v === null || v === undefined) return null;
+  switch (ty.kind) {
+    case 'DECIMAL': return typeof v === 'string' ? parseDec(v) : isDec(v as V) ? (v as V) : parseDec(String(v));
+    case 'BIGINT': return typeof v === 'bigint' ? v : BigInt(v as number);
+    case 'TIME': return Number(v as bigint) * 1000;
+    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return BigInt(v as bigint) * 1000n;
+  }
+  return v as V;
+}
+
+/** An evaluator value of this type → the core/cdc canonical form the sink converts (sink-schema.ts toLakeValue). */
+export function toCanonical(v: V, ty: FlinkType): unknown {
+  if (v === null) return null;
+  switch (ty.kind) {
+    case 'DECIMAL': return decToString(rescale(v as { u: bigint; s: number }, ty.scale!));
+    case 'TIME': return BigInt(Math.floor((v as number) / 1000));
+    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return floorDiv(v as bigint, 1000n);
+    case 'TIMESTAMP_TZ': return isZoned(v) ? floorDiv(wallToInstant(v.n, v.z), 1000n) : v;
+  }
+  return v;
+}
+
+/** The type a value suggests when no schema was bound (see the module comment). */
+function typeOfValue(v: unknown): FlinkType {
+  if (typeof v === 'boolean') return t('BOOLEAN');
+  if (typeof v === 'bigint') return t('BIGINT');
+  if (typeof v === 'number') return Number.isInteger(v) && v === (v | 0) ? t('INT') : t('DOUBLE');
+  if (typeof v === 'string') return t('VARCHAR', true, MAX_LENGTH);
+  if (v instanceof Uint8Array) return t('VARBINARY', true, MAX_LENGTH);
+  return { kind: 'NULL', nullable: true };
+}
+
+const compileCache = <T>(build: (cols: SourceColumn[]) => T) => {
+  const cache = new Map<string, T>();
+  return (row: Record<string, unknown>): { cols: SourceColumn[]; program: T } => {
+    const cols = Object.entries(row).map(([name, v]) => ({ name, type: typeOfValue(v) }));
+    const key = cols.map((c) => `${c.name}:${c.type.kind}`).join(',');
+    let program = cache.get(key);
+    if (program === undefined) {
+      program = build(cols);
+      if (cache.size > 100) cache.clear();
+      cache.set(key, program);
+    }
+    return { cols, program };
+  };
+};
+
+function runCanonical(program: BoundTransform, cols: SourceColumn[], row: Record<string, unknown>, meta: RowMeta): Row | null {
+  const internal: Row = {};
+  for (const c of cols) internal[c.name] = fromCanonical(row[c.name], c.type);
+  const out = program.run(internal, meta);
+  if (out === null) return null;
+  const result: Row = {};
+  for (const c of program.columns) result[c.name] = toCanonical(out[c.name] ?? null, c.type) as V;
+  return result;
+}
+
+export function compileProjection(text: string): CompiledProjection {
+  const items = parseProjection(text);
+  const exprItems = items.filter((i): i is ExprItem => i.kind === 'expr');
+  const refs = splitRefs(exprItems.map((i) => i.expr));
+  const hasStar = items.some((i) => i.kind === 'star');
+  const programs = compileCache((cols) => bindRule(items, null, cols));
+
+  const outputColumns = (sourceColumns: string[]): string[] => {
+    checkKnown(refs.source, sourceColumns, 'projection');
+    const out: string[] = [];
+    for (const item of items) {
+      if (item.kind === 'star') {
+        out.push(...sourceColumns);
+      } else if (!hasStar || !sourceColumns.some((c) => c.toLowerCase() === item.name.toLowerCase())) {
+        out.push(item.name);
+      }
+    }
+    return out;
+  };
+
+  const apply = (row: Row, meta: RowMeta): Row => {
+    const { cols, program } = programs(row);
+    return runCanonical(program, cols, row, meta)!;
+  };
+
+  return { items, sourceColumns: refs.source, metadataColumns: refs.metadata, outputColumns, apply };
+}
+
+export function compileFilter(text: string): CompiledFilter {
+  const expr = parseExpression(text);
+  // A filter must be a condition; a bare number or text is a mistake we can see before any row.
+  if (expr.k === 'lit' && expr.value !== null && typeof expr.value !== 'boolean') {
+    throw new TidemarkError('InvalidInput', `filter must be a condition, found the value ${JSON.stringify(expr.value)} (column 1)`, { column: 1 });
+  }
+  if (expr.k === 'neg' || (expr.k === 'bin' && ['+', '-', '*', '/', '%', '||'].includes(expr.op))) {
+    throw new TidemarkError('InvalidInput', 'filter must be a condition (a comparison, IS NULL, IN, LIKE, AND/OR/NOT), found a value expression (column 1)', { column: 1 });
+  }
+  const refs = splitRefs([expr]);
+  const programs = compileCache((cols) => compileTyped(expr, rowScope(cols), DEFAULT_CONTEXT));
+  const evaluate = (row: Row, meta: RowMeta): boolean | null => {
+    const { cols, program } = programs(row);
+    const internal: Row = {};
+    for (const c of cols) internal[c.name] = fromCanonical(row[c.name], c.type);
+    const v = program.ev(internal, meta);
+    if (v === null || typeof v === 'boolean') return v;
+    throw new TidemarkError('DataInvalid', `filter ${JSON.stringify(text)} gave ${String(v)}, not TRUE, FALSE or NULL`);
+  };
+  return { expr, sourceColumns: refs.source, metadataColumns: refs.metadata, evaluate, test: (row, meta) => evaluate(row, meta) === true };
+}
+
+export interface CompiledTransform {
+  projection: CompiledProjection | null;
+  filter: CompiledFilter | null;
+  /** Output columns for a source table (all of them when there is no projection). */
+  outputColumns(sourceColumns: string[]): string[];
+  /**
+   * Compiles the rule for one source table (`db.table`) from its schema: the result schema with
+   * Flink CDC types. Later `apply` calls for that table evaluate with those types. Throws
+   * InvalidInput/Unsupported naming the item when the rule does not fit the table.
+   */
+  bind(schema: TableSchema, ctx?: EvalContext): BoundTransform;
+  /** The projected row (core/cdc canonical values), or null when the filter rejects it. */
+  apply(row: Row, meta: RowMeta): Row | null;
+}
+
+/** A whole transform rule: projection first, then the filter over source + computed columns. */
+export function compileTransform(projection: string | null, filter: string | null): CompiledTransform {
+  const proj = projection === null ? null : compileProjection(projection);
+  const filt = filter === null ? null : compileFilter(filter);
+  const bound = new Map<string, { cols: SourceColumn[]; program: BoundTransform }>();
+  const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols));
+  return {
+    projection: proj,
+    filter: filt,
+    outputColumns(sourceColumns) {
+      const out = proj ? proj.outputColumns(sourceColumns) : sourceColumns;
+      if (filt) checkKnown(filt.sourceColumns, [...sourceColumns, ...out], 'filter');
+      return out;
+    },
+    bind(schema, ctx = DEFAULT_CONTEXT) {
+      const cols = schema.columns.map((c) => ({ name: c.name, type: flinkTypeOfColumn(c) }));
+      const program = bindRule(proj?.items ?? null, filt?.expr ?? null, cols, ctx);
+      bound.set(`${schema.table.db}.${schema.table.table}`, { cols, program });
+      return program;
+    },
+    apply(row, meta) {
+      const hit = bound.get(`${meta.schemaName ?? ''}.${meta.tableName}`) ?? unbound(row);
+      return runCanonical(hit.program, hit.cols, row, meta);
+    },
+  };
+}
+
+/**
+ * Output column types (Iceberg spelling) of one source table through its transform, binding the
+ * transform to the table's schema so that its rows are evaluated with Flink CDC's types. Without a
+ * transform: the source types (sink-schema.ts outputColumnTypes).
+ */
+export function transformColumnTypes(schema: TableSchema, plan: SourceTablePlan, transform: CompiledTransform | null): Map<string, string> {
+  const base = outputColumnTypes(schema, plan, transform);
+  if (!transform) return base;
+  const program = transform.bind(schema);
+  const types = new Map(program.columns.map((c) => [c.name.toLowerCase(), icebergTypeOf(c.type)]));
+  return new Map(plan.columns.map((name) => [name, types.get(name.toLowerCase()) ?? base.get(name) ?? 'string']));
+}
+
+/** `table-options` of a transform rule: `k=v` pairs split by the delimiter (default `,`). */
+export function parseTableOptions(text: string | null, delimiter = ','): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!text) return out;
+  for (const part of text.split(delimiter)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new TidemarkError('InvalidInput', `table-options: expected key=value, found ${JSON.stringify(part)}`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
