@@ -4,6 +4,7 @@ import { outputColumnTypes } from '../sink-schema';
 import type { SourceTablePlan } from '../route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
+import { checkCall } from './functions';
 import { flinkTypeOfColumn, icebergTypeOf, isDec, isZoned, MAX_LENGTH, t, type FlinkType, type V } from './types';
 import { decToString, fitDecimal, floorDiv, parseDec, rescale, wallToInstant } from './values';
 
@@ -98,6 +99,7 @@ export function parseProjection(text: string): ProjectionItem[] {
         throw new TidemarkError('InvalidInput', `projection names column ${JSON.stringify(name)} twice (items ${names.get(lower)} and ${index}) (column ${start})`, { column: start });
       }
       names.set(lower, index);
+      checkCalls(expr);
       items.push({ kind: 'expr', name, expr, text: itemText });
     }
     if (p.atEnd()) break;
@@ -108,6 +110,24 @@ export function parseProjection(text: string): ProjectionItem[] {
     throw new TidemarkError('InvalidInput', 'projection lists \\* more than once', {});
   }
   return items;
+}
+
+/** Every function call of an expression names a known function with a fitting argument count. */
+function checkCalls(e: Expr): void {
+  const walk = (x: Expr | null): void => {
+    if (x === null) return;
+    switch (x.k) {
+      case 'call': checkCall(x.name, x.args.length, x.col ?? 0); x.args.forEach(walk); break;
+      case 'neg': case 'not': case 'isnull': case 'istruth': case 'isunknown': case 'cast': walk(x.e); break;
+      case 'bin': case 'distinct': walk(x.l); walk(x.r); break;
+      case 'in': walk(x.e); x.list.forEach(walk); break;
+      case 'like': case 'similar': walk(x.e); walk(x.pattern); walk(x.escape); break;
+      case 'between': walk(x.e); walk(x.lo); walk(x.hi); break;
+      case 'case': walk(x.operand); x.whens.forEach((w) => { w.when.forEach(walk); walk(w.then); }); walk(x.else); break;
+      default: break;
+    }
+  };
+  walk(e);
 }
 
 function checkKnown(refs: string[], sourceColumns: string[], where: string): void {
@@ -288,8 +308,15 @@ export function compileFilter(text: string): CompiledFilter {
   if (expr.k === 'neg' || (expr.k === 'bin' && ['+', '-', '*', '/', '%', '||'].includes(expr.op))) {
     throw new TidemarkError('InvalidInput', 'filter must be a condition (a comparison, IS NULL, IN, LIKE, AND/OR/NOT), found a value expression (column 1)', { column: 1 });
   }
+  checkCalls(expr);
   const refs = splitRefs([expr]);
-  const programs = compileCache((cols) => compileTyped(expr, rowScope(cols), DEFAULT_CONTEXT));
+  const programs = compileCache((cols) => {
+    try {
+      return compileTyped(expr, rowScope(cols), DEFAULT_CONTEXT);
+    } catch (e) {
+      return withWhere(e, 'filter');
+    }
+  });
   const evaluate = (row: Row, meta: RowMeta): boolean | null => {
     const { cols, program } = programs(row);
     const internal: Row = {};

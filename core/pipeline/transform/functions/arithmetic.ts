@@ -45,7 +45,18 @@ function requireNumeric(a: Typed, op: string): void {
   if (a.t.kind !== 'NULL' && !isNumeric(a.t)) throw new TidemarkError('InvalidInput', `${op} expects numbers, found ${a.t.kind}`);
 }
 
-/** The result type of a binary arithmetic operator (Calcite's DECIMAL rules for precision and scale). */
+/** The largest DECIMAL precision of the decimal precision mode (FlinkCdcTypeSystem). */
+export const maxPrecision = (ctx: EvalContext): number => (ctx.decimalMode === 'up_to_19' ? 19 : 38);
+
+/** A DECIMAL operand as Calcite sees it: integers widened, precision and scale within the mode's maximum. */
+export function decimalOperand(ty: FlinkType, ctx: EvalContext): FlinkType {
+  const d = asDecimalType(ty);
+  if (d.kind !== 'DECIMAL') return d;
+  const max = maxPrecision(ctx);
+  return t('DECIMAL', d.nullable, Math.min(d.precision!, max), Math.min(d.scale!, max));
+}
+
+/** The result type of a binary arithmetic operator (Calcite's RelDataTypeSystem rules for DECIMAL). */
 function resultType(op: string, a: FlinkType, b: FlinkType, ctx: EvalContext): FlinkType {
   const nullable = a.nullable || b.nullable;
   const ka = a.kind === 'NULL' ? b : a;
@@ -53,21 +64,22 @@ function resultType(op: string, a: FlinkType, b: FlinkType, ctx: EvalContext): F
   const top = RANK[ka.kind]! >= RANK[kb.kind]! ? ka : kb;
   if (top.kind === 'DOUBLE' || top.kind === 'FLOAT') return t(top.kind, nullable);
   if (top.kind !== 'DECIMAL') return t(RANK[top.kind] === 2 ? 'BIGINT' : 'INT', nullable);
-  const x = asDecimalType(ka);
-  const y = asDecimalType(kb);
+  const x = decimalOperand(ka, ctx);
+  const y = decimalOperand(kb, ctx);
   const [p1, s1, p2, s2] = [x.precision!, x.scale!, y.precision!, y.scale!];
-  const max = ctx.decimalMode === 'up_to_19' ? 38 : 38;
+  const max = maxPrecision(ctx);
   let p: number;
   let s: number;
   switch (op) {
-    case '+': case '-': s = Math.max(s1, s2); p = Math.max(p1 - s1, p2 - s2) + s + 1; break;
-    case '*': s = s1 + s2; p = p1 + p2; break;
-    case '/': s = Math.max(6, s1 + p2 + 1); p = p1 - s1 + s2 + s; break;
-    default: s = Math.max(s1, s2); p = Math.min(p1 - s1, p2 - s2) + s;
-  }
-  if (p > max) {
-    s = Math.max(Math.min(s, max - (p - s)), Math.min(s, 6));
-    p = max;
+    case '+': case '-': s = Math.max(s1, s2); p = Math.min(Math.max(p1 - s1, p2 - s2) + s + 1, max); break;
+    case '*': s = Math.min(s1 + s2, max); p = Math.min(p1 + p2, max); break;
+    case '/': {
+      const whole = Math.min(p1 - s1 + s2, max);
+      s = Math.min(Math.max(6, s1 + p2 + 1), max - whole, max);
+      p = whole + s;
+      break;
+    }
+    default: s = Math.max(s1, s2); p = Math.min(Math.min(p1 - s1, p2 - s2) + s, max);
   }
   return t('DECIMAL', nullable, p, s);
 }
@@ -194,4 +206,4 @@ export function numericArg(a: Typed, fn: string): void {
   requireNumeric(a, `${fn}()`);
 }
 
-export const keepType = (a: Typed): FlinkType => (a.t.kind === 'NULL' ? t('INT') : withNull(a.t, true));
+export const keepType = (a: Typed, ctx: EvalContext): FlinkType => (a.t.kind === 'NULL' ? t('INT') : a.t.kind === 'DECIMAL' ? withNull(decimalOperand(a.t, ctx), true) : withNull(a.t, true));

@@ -37,10 +37,12 @@ function roundNumber(n: number, digits: number): number {
 
 const numeric = (name: string, onNumber: (n: number) => number, onBig: (n: bigint) => bigint, onDec: (d: Dec) => Dec): FunctionDef => ({
   arity: [1, 1],
-  compile: ([a]) => {
+  compile: ([a], ctx) => {
     numericArg(a!, name);
     const f = unary(a!.t, onNumber, onBig, onDec);
-    return { t: keepType(a!), ev: (r, m) => f(a!.ev(r, m)) };
+    // CEIL and FLOOR of a DECIMAL(p, s) are DECIMAL(p, 0) (Calcite's ARG0_OR_EXACT_NO_SCALE).
+    const ty = keepType(a!, ctx);
+    return { t: name === 'ABS' || ty.kind !== 'DECIMAL' ? ty : { ...ty, scale: 0 }, ev: (r, m) => f(a!.ev(r, m)) };
   },
 });
 
@@ -50,13 +52,15 @@ const NUMERIC_FUNCTIONS: Record<string, FunctionDef> = {
   FLOOR: numeric('FLOOR', Math.floor, (n) => n, (d) => decRound(d, 0, 'floor')),
   ROUND: {
     arity: [1, 2],
-    compile: ([a, digits]) => {
+    compile: ([a, digits], ctx) => {
       numericArg(a!, 'ROUND');
       if (digits && !(digits.lit && typeof digits.lit.value === 'number')) throw new TidemarkError('InvalidInput', 'ROUND() takes a constant integer number of digits');
       const k = digits ? (digits.lit!.value as number) : 0;
       const pow = 10n ** BigInt(Math.max(-k, 0));
       const f = unary(a!.t, (n) => (a!.t.kind === 'FLOAT' ? roundNumber(n, k) : roundNumber(n, k)), (n) => (k >= 0 ? n : ((n + (n < 0n ? -pow / 2n : pow / 2n)) / pow) * pow), (d) => decRound(d, k, 'half-up'));
-      return { t: keepType(a!), ev: (r, m) => f(a!.ev(r, m)) };
+      // ROUND(DECIMAL(p, s), k) is DECIMAL(p, min(s, k)).
+      const ty = keepType(a!, ctx);
+      return { t: ty.kind === 'DECIMAL' ? { ...ty, scale: Math.max(Math.min(ty.scale!, k), 0) } : ty, ev: (r, m) => f(a!.ev(r, m)) };
     },
   },
   MOD: {
@@ -102,8 +106,11 @@ const NOT_FOR_MYSQL: Record<string, string> = {
   AI_CHAT_PREDICT: 'model calls run Java code (pipeline model block), which Tidemark does not run',
 };
 
-/** Compiles a call to a built-in function; `col` is the 1-based column of its name (for errors). */
-export function callFunction(name: string, args: Typed[], ctx: EvalContext, col: number): Typed {
+/**
+ * Checks that a function exists and takes this many arguments (validate time, no types needed).
+ * Throws Unsupported for an unknown name, InvalidInput for a wrong argument count.
+ */
+export function checkCall(name: string, argc: number, col: number): FunctionDef {
   const def = FUNCTIONS[name];
   const at = col > 0 ? ` (column ${col})` : '';
   if (!def) {
@@ -112,10 +119,17 @@ export function callFunction(name: string, args: Typed[], ctx: EvalContext, col:
     throw new TidemarkError('Unsupported', `function ${name}() is not supported in transform expressions${at}`, { construct: name, column: col });
   }
   const [min, max] = def.arity;
-  if (args.length < min || args.length > max) {
+  if (argc < min || argc > max) {
     const expected = min === max ? `${min}` : `${min} to ${max}`;
-    throw new TidemarkError('InvalidInput', `${name}() takes ${expected} argument(s), found ${args.length}${at}`, { column: col });
+    throw new TidemarkError('InvalidInput', `${name}() takes ${expected} argument(s), found ${argc}${at}`, { column: col });
   }
+  return def;
+}
+
+/** Compiles a call to a built-in function; `col` is the 1-based column of its name (for errors). */
+export function callFunction(name: string, args: Typed[], ctx: EvalContext, col: number): Typed {
+  const def = checkCall(name, args.length, col);
+  const at = col > 0 ? ` (column ${col})` : '';
   for (const a of args) {
     if (a.t.kind === 'NESTED' && !a.t.text?.startsWith('INTERVAL')) {
       throw new TidemarkError('Unsupported', `${name}() of a ${a.t.text} value is not supported: a MySQL source has no ${a.t.text?.replace(/[<(].*$/, '')} values${at}`, { construct: name, column: col });
