@@ -67,7 +67,7 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   // created or fed for it, and the warnings are those of the tables it does capture.
   const skipped = new Set([...captures].filter(([, c]) => c.state === 'newly-added' && c.handling === 'not-captured').map(([k]) => k));
   const captured = skipped.size === 0 ? plan : planRoutes(config, infos.filter((i) => !skipped.has(`${i.db}.${i.table}`)));
-  const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter));
+  const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter, config.pipeline));
   const typesBySource = new Map<string, Map<string, string>>();
   for (const sp of plan.tables) {
     const id = `${sp.source.db}.${sp.source.table}`;

@@ -84,7 +84,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const sourceConfig = toSourceConfig(config, { heartbeatIntervalMs: heartbeat, ...options.source });
   const source = createMySqlSource(sourceConfig);
 
-  const transforms: CompiledTransform[] = config.transforms.map((t) => compileTransform(t.projection, t.filter));
+  const transforms: CompiledTransform[] = config.transforms.map((t) => compileTransform(t.projection, t.filter, config.pipeline));
   const schemas = new Map<string, TableSchema>();
   let plan: RoutePlan = planRoutes(config, []);
   let sourcePlans = new Map<string, SourceTablePlan>();

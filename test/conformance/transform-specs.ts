@@ -19,7 +19,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { isTidemarkError } from '../../core/errors';
-import { bindRule, compileTransform, formatType, parseExpression, parseProjection, parseTableOptions, parseType, values, type EvalContext, type FlinkType, type Row, type RowMeta, type V } from '../../core/pipeline/transform';
+import { parseTableOptions } from '../../core/pipeline/config-values';
+import { bindRule, compileTransform, formatType, parseExpression, parseProjection, parseType, values, type EvalContext, type FlinkType, type Row, type RowMeta, type V } from '../../core/pipeline/transform';
 
 const HERE = fileURLToPath(import.meta.url);
 export const DEFAULT_SPEC_DIR = resolve(dirname(HERE), '../fixtures/flink-cdc-transform-specs');
@@ -178,7 +179,9 @@ function execute(spec: Spec): { lines: string[] } | { skip: string } {
       const extra = src ? `${src.comment !== undefined ? ` ${quote(src.comment)}` : ''}${src.defaultValue !== undefined ? ` ${quote(src.defaultValue)}` : ''}` : '';
       return `\`${c.name}\` ${formatType(c.type)}${extra}`;
     });
-    const options = parseTableOptions(spec['table-options'] ?? null);
+    const parsedOptions = parseTableOptions(spec['table-options'] ?? '');
+    if ('error' in parsedOptions) throw new Error(`table-options: ${parsedOptions.error}`);
+    const options = parsedOptions.value;
     const optionText = Object.keys(options).length ? `({${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(', ')}})` : '()';
     const lines = [
       `CreateTableEvent{tableId=${TABLE_ID}, schema=columns={${columns.join(',')}}, primaryKeys=${keyList(spec['primary-key'] ?? '')}${spec['partition-key'] ? `, partitionKeys=${keyList(spec['partition-key'])}` : ''}, options=${optionText}}`,

@@ -79,7 +79,7 @@ describe('filter expressions', () => {
 
   it('rejects unsupported constructs by name, with the column', () => {
     const cases: [string, string][] = [
-      ['FOO(a) = 1', 'function FOO() is not supported in transform expressions (column 1)'],
+      ['FOO(a) = 1', 'function FOO() is not supported in transform expressions: it is not a Flink CDC built-in function, and user-defined functions (Java or Python code) do not run in Tidemark (column 1)'],
       ['a IN (SELECT b FROM t)', 'IN (subquery) is not supported in transform expressions (column 7)'],
       ['t.a = 1', 'qualified name t.a is not supported in transform expressions (column 1)'],
       ['a[1] = 1', 'subscript [ ] is not supported in transform expressions: it reads ARRAY, MAP, ROW or VARIANT values, which a MySQL source does not produce (column 2)'],

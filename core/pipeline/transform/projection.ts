@@ -1,6 +1,7 @@
 import type { TableSchema } from '../../cdc';
 import { TidemarkError } from '../../errors';
 import { outputColumnTypes } from '../sink-schema';
+import type { PipelineOptions } from '../config-types';
 import type { SourceTablePlan } from '../route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
@@ -343,12 +344,22 @@ export interface CompiledTransform {
   apply(row: Row, meta: RowMeta): Row | null;
 }
 
-/** A whole transform rule: projection first, then the filter over source + computed columns. */
-export function compileTransform(projection: string | null, filter: string | null): CompiledTransform {
+/** The pipeline options transforms read (config-types PipelineOptions). */
+export type TransformOptions = Pick<PipelineOptions, 'localTimeZone' | 'transformDecimalPrecisionMode'>;
+
+/**
+ * A whole transform rule: projection first, then the filter over source + computed columns.
+ * `pipeline` gives local-time-zone (null: the machine's zone, as Flink's systemDefault) and
+ * transform.decimal.precision.mode; without it, UTC and UP_TO_19.
+ */
+export function compileTransform(projection: string | null, filter: string | null, pipeline?: TransformOptions): CompiledTransform {
+  const context: EvalContext = pipeline
+    ? { ...DEFAULT_CONTEXT, timeZone: pipeline.localTimeZone ?? systemTimeZone(), decimalMode: pipeline.transformDecimalPrecisionMode === 'UP_TO_38' ? 'up_to_38' : 'up_to_19' }
+    : DEFAULT_CONTEXT;
   const proj = projection === null ? null : compileProjection(projection);
   const filt = filter === null ? null : compileFilter(filter);
   const bound = new Map<string, { cols: SourceColumn[]; program: BoundTransform }>();
-  const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols));
+  const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols, context));
   return {
     projection: proj,
     filter: filt,
@@ -357,7 +368,7 @@ export function compileTransform(projection: string | null, filter: string | nul
       if (filt) checkKnown(filt.sourceColumns, [...sourceColumns, ...out], 'filter');
       return out;
     },
-    bind(schema, ctx = DEFAULT_CONTEXT) {
+    bind(schema, ctx = context) {
       const cols = schema.columns.map((c) => ({ name: c.name, type: flinkTypeOfColumn(c) }));
       const program = bindRule(proj?.items ?? null, filt?.expr ?? null, cols, ctx);
       bound.set(`${schema.table.db}.${schema.table.table}`, { cols, program });
@@ -383,14 +394,7 @@ export function transformColumnTypes(schema: TableSchema, plan: SourceTablePlan,
   return new Map(plan.columns.map((name) => [name, types.get(name.toLowerCase()) ?? base.get(name) ?? 'string']));
 }
 
-/** `table-options` of a transform rule: `k=v` pairs split by the delimiter (default `,`). */
-export function parseTableOptions(text: string | null, delimiter = ','): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!text) return out;
-  for (const part of text.split(delimiter)) {
-    const i = part.indexOf('=');
-    if (i <= 0) throw new TidemarkError('InvalidInput', `table-options: expected key=value, found ${JSON.stringify(part)}`);
-    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return out;
+/** The machine's time zone (Flink's `systemDefault`). */
+function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }

@@ -116,7 +116,7 @@ export function checkCall(name: string, argc: number, col: number): FunctionDef 
   if (!def) {
     const reason = NOT_FOR_MYSQL[name];
     if (reason) throw notForMySql(`function ${name}()`, reason, col > 0 ? col : undefined);
-    throw new TidemarkError('Unsupported', `function ${name}() is not supported in transform expressions${at}`, { construct: name, column: col });
+    throw new TidemarkError('Unsupported', `function ${name}() is not supported in transform expressions: it is not a Flink CDC built-in function, and user-defined functions (Java or Python code) do not run in Tidemark${at}`, { construct: name, column: col });
   }
   const [min, max] = def.arity;
   if (argc < min || argc > max) {
