@@ -380,8 +380,15 @@ export class ExprParser {
     const unit = this.next();
     const word = unit.t === 'id' ? unit.v.toUpperCase() : '';
     if (!UNITS.has(word)) throw syntax(`expected a time unit after INTERVAL ${amount.v}, found ${this.describe(unit)}`, unit.col);
-    if (this.isWord('TO')) throw unsupported('INTERVAL … TO …', this.peek().col);
-    return { k: 'interval', amount: amount.v, unit: word.replace(/S$/, ''), col: t.col };
+    let unitText = word.replace(/S$/, '');
+    if (this.isWord('TO')) {
+      this.pos++;
+      const end = this.next();
+      const endWord = end.t === 'id' ? end.v.toUpperCase().replace(/S$/, '') : '';
+      if (!UNITS.has(endWord)) throw syntax(`expected a time unit after TO, found ${this.describe(end)}`, end.col);
+      unitText = `${unitText} TO ${endWord}`;
+    }
+    return { k: 'interval', amount: amount.v, unit: unitText, col: t.col };
   }
 
   /** Reads a type name up to the closing parenthesis of CAST(x AS …). */

@@ -1,7 +1,7 @@
 import { TidemarkError } from '../../../errors';
 import type { EvalContext, Typed } from '../evaluator';
 import { INT, isZoned, STRING, t, type FlinkType, type V } from '../types';
-import { civilFromDays, daysFromCivil, floorDiv, instantToWall, NANOS_PER_DAY, parseTimestampText, wallToInstant, dataError } from '../values';
+import { civilFromDays, daysFromCivil, floorDiv, formatDate, instantToWall, NANOS_PER_DAY, parseTimestampText, wallToInstant, dataError } from '../values';
 import { castValue } from './casting';
 
 /**
@@ -54,13 +54,55 @@ function addMonths(ns: bigint, months: number): bigint {
   return BigInt(daysFromCivil(ny, nm, Math.min(d, last))) * NANOS_PER_DAY + rest;
 }
 
+/** Forms of `INTERVAL 'text' FROM TO TO` (SQL): the text's fields, largest unit first. */
+const INTERVAL_FORMS: Record<string, { re: RegExp; units: string[] }> = {
+  'YEAR TO MONTH': { re: /^(\d+)-(\d+)$/, units: ['YEAR', 'MONTH'] },
+  'DAY TO HOUR': { re: /^(\d+) (\d+)$/, units: ['DAY', 'HOUR'] },
+  'DAY TO MINUTE': { re: /^(\d+) (\d+):(\d+)$/, units: ['DAY', 'HOUR', 'MINUTE'] },
+  'DAY TO SECOND': { re: /^(\d+) (\d+):(\d+):(\d+(?:\.\d{1,9})?)$/, units: ['DAY', 'HOUR', 'MINUTE', 'SECOND'] },
+  'HOUR TO MINUTE': { re: /^(\d+):(\d+)$/, units: ['HOUR', 'MINUTE'] },
+  'HOUR TO SECOND': { re: /^(\d+):(\d+):(\d+(?:\.\d{1,9})?)$/, units: ['HOUR', 'MINUTE', 'SECOND'] },
+  'MINUTE TO SECOND': { re: /^(\d+):(\d+(?:\.\d{1,9})?)$/, units: ['MINUTE', 'SECOND'] },
+};
+
+/** Nanoseconds of `text` seconds (`4`, `4.5`). */
+const secondsNs = (text: string): bigint => {
+  const [whole, frac = ''] = text.split('.');
+  return BigInt(whole!) * NS + BigInt(frac.padEnd(9, '0').slice(0, 9));
+};
+
+/** An INTERVAL literal: months (year-month) or nanoseconds (day-time), typed as a NESTED marker no column can have. */
 export function compileInterval(amount: string, unit: string, col: number): Typed {
-  if (!/^[+-]?\d+$/.test(amount.trim())) throw new TidemarkError('Unsupported', `INTERVAL '${amount}' ${unit}: only a whole number of one unit is supported (column ${col})`, { column: col });
-  const n = BigInt(amount.trim());
-  if (MONTH_UNITS[unit] !== undefined) return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL MONTH' }, ev: () => n * BigInt(MONTH_UNITS[unit]!) };
-  const per = UNIT_NS[unit];
-  if (per === undefined) throw new TidemarkError('Unsupported', `INTERVAL unit ${unit} is not supported (column ${col})`, { column: col });
-  return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL SECOND' }, ev: () => n * per };
+  const text = amount.trim();
+  const sign = text.startsWith('-') ? -1n : 1n;
+  const body = text.replace(/^[+-]/, '');
+  const bad = () => new TidemarkError('InvalidInput', `INTERVAL '${amount}' ${unit}: the text does not fit the unit (column ${col})`, { column: col });
+  let months: bigint | null = null;
+  let nanos = 0n;
+  const form = INTERVAL_FORMS[unit];
+  if (form) {
+    const m = form.re.exec(body);
+    if (!m) throw bad();
+    form.units.forEach((u, i) => {
+      const part = m[i + 1]!;
+      if (MONTH_UNITS[u] !== undefined) months = (months ?? 0n) + BigInt(part) * BigInt(MONTH_UNITS[u]!);
+      else nanos += u === 'SECOND' ? secondsNs(part) : BigInt(part) * UNIT_NS[u]!;
+    });
+  } else if (MONTH_UNITS[unit] !== undefined) {
+    if (!/^\d+$/.test(body)) throw bad();
+    months = BigInt(body) * BigInt(MONTH_UNITS[unit]!);
+  } else if (UNIT_NS[unit] !== undefined) {
+    if (!/^\d+(\.\d{1,9})?$/.test(body) || (unit !== 'SECOND' && body.includes('.'))) throw bad();
+    nanos = unit === 'SECOND' ? secondsNs(body) : BigInt(body) * UNIT_NS[unit]!;
+  } else {
+    throw new TidemarkError('Unsupported', `INTERVAL unit ${unit} is not supported (column ${col})`, { column: col });
+  }
+  if (months !== null) {
+    const v = sign * months;
+    return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL MONTH' }, ev: () => v };
+  }
+  const v = sign * nanos;
+  return { t: { kind: 'NESTED', nullable: false, text: 'INTERVAL SECOND' }, ev: () => v };
 }
 
 const isInterval = (a: Typed) => a.t.kind === 'NESTED' && a.t.text?.startsWith('INTERVAL') === true;
@@ -170,7 +212,8 @@ export function parsePattern(text: string, pattern: string): bigint | null {
     }
     const c = tok[0]!;
     if ('yuMdHhmsSD'.includes(c)) {
-      src += c === 'S' ? `(\\d{1,${Math.max(tok.length, 9)}})` : c === 'y' || c === 'u' ? `([+-]?\\d{${tok.length === 2 ? 2 : '1,9'}})` : `(\\d{1,${Math.max(tok.length, 2)}})`;
+      // Letter count = digit count when a field has 2+ letters (java.time's adjacent value parsing: yyyyMMdd).
+      src += c === 'S' ? `(\\d{${tok.length}})` : tok.length >= 2 ? `(\\d{${tok.length}})` : '(\\d{1,9})';
       order.push(c);
     } else if (c === 'a') {
       src += '(AM|PM|am|pm)';
@@ -263,26 +306,41 @@ function diffUnits(unit: string, a: bigint, b: bigint): number {
 }
 
 const clock = (ctx: EvalContext): bigint => BigInt(ctx.now()) * 1_000_000n;
+const DEFAULT_DATETIME_FORMAT = 'yyyy-MM-dd HH:mm:ss';
 
 export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compile: Compile }> = {
   DATE_FORMAT: { arity: [2, 2], compile: ([a, p], ctx) => {
     requireTemporal(a!, 'DATE_FORMAT');
     return strictFn(STRING(), [a!, p!], ([v, pat]) => formatPattern(toWall(v!, a!.t, ctx), pat as string));
   } },
-  DATE_FORMAT_TZ: { arity: [3, 3], compile: ([a, p, z], ctx) => strictFn(STRING(), [a!, p!, z!], ([v, pat, zone]) => {
-    const instant = a!.t.kind === 'TIMESTAMP_LTZ' ? (v as bigint) : wallToInstant(toWall(v!, a!.t, ctx), ctx.timeZone);
-    return formatPattern(instantToWall(instant, zone as string), pat as string);
+  // DATE_FORMAT_TZ(ts, [format,] zone): a TIMESTAMP_LTZ is shown in `zone`; a TIMESTAMP's wall clock is kept (placed in `zone`).
+  DATE_FORMAT_TZ: { arity: [2, 3], compile: (args, ctx) => strictFn(STRING(), args, (vs) => {
+    const [v, pat, zone] = vs.length === 2 ? [vs[0], DEFAULT_DATETIME_FORMAT, vs[1]] : vs;
+    const wall = args[0]!.t.kind === 'TIMESTAMP_LTZ' ? instantToWall(v as bigint, zone as string) : toWall(v!, args[0]!.t, ctx);
+    return formatPattern(wall, pat as string);
   }) },
   TO_DATE: { arity: [1, 2], compile: (args, ctx) => strictFn(t('DATE'), args, ([v, pat]) => {
-    if (typeof v !== 'string') return Number(floorDiv(toWall(v!, args[0]!.t, ctx), NANOS_PER_DAY));
+    // TO_DATE of a TIMESTAMP_LTZ takes its UTC date (TemporalFunctions.toDate(Instant)).
+    if (typeof v !== 'string') return Number(floorDiv(toWall(v!, args[0]!.t, { ...ctx, timeZone: 'UTC' }), NANOS_PER_DAY));
     const ns = parsePattern(v, (pat as string | undefined) ?? 'yyyy-MM-dd');
     return ns === null ? null : Number(floorDiv(ns, NANOS_PER_DAY));
   }) },
-  TO_TIMESTAMP: { arity: [1, 2], compile: (args) => strictFn(t('TIMESTAMP', true, 3), args, ([v, pat]) => parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss')) },
-  TO_TIMESTAMP_LTZ: { arity: [1, 2], compile: (args, ctx) => strictFn(t('TIMESTAMP_LTZ', true, 3), args, ([v, pat]) => {
-    if (typeof v === 'number' || typeof v === 'bigint') return BigInt(v) * (pat === undefined ? 1_000_000n : pat === 0 ? NS : 1_000_000n);
-    const ns = parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
-    return ns === null ? null : wallToInstant(ns, ctx.timeZone);
+  TO_TIMESTAMP: { arity: [1, 2], compile: (args) => strictFn(t('TIMESTAMP', true, 3), args, ([v, pat]) => {
+    const format = (pat as string | undefined) ?? DEFAULT_DATETIME_FORMAT;
+    const ns = parsePattern(v as string, format);
+    if (ns === null) throw dataError(`TO_TIMESTAMP: Unparseable date: ${JSON.stringify(v)} (format ${format})`);
+    return ns;
+  }) },
+  // TO_TIMESTAMP_LTZ(millis [, 0|3]) or (text [, format [, zone]]): text is read in UTC unless a zone is given.
+  TO_TIMESTAMP_LTZ: { arity: [1, 3], compile: (args) => strictFn(t('TIMESTAMP_LTZ', true, 3), args, ([v, pat, zone]) => {
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      if (pat !== undefined && pat !== 0 && pat !== 3) throw dataError(`TO_TIMESTAMP_LTZ precision must be 0 or 3, but get: ${String(pat)}`);
+      return BigInt(v) * (pat === 0 ? NS : 1_000_000n);
+    }
+    const format = (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss.SSS';
+    const ns = parsePattern(v as string, format);
+    if (ns === null) throw dataError(`TO_TIMESTAMP_LTZ: text ${JSON.stringify(v)} does not match ${format}`);
+    return wallToInstant(ns, (zone as string | undefined) ?? 'UTC');
   }) },
   FROM_UNIXTIME: { arity: [1, 2], compile: (args, ctx) => strictFn(STRING(), args, ([v, pat]) => {
     const seconds = typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number));
@@ -298,12 +356,17 @@ export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compi
   TIMESTAMPADD: { arity: [3, 3], compile: ([u, n, ts], ctx) => {
     const unit = unitOf(u!);
     requireTemporal(ts!, 'TIMESTAMPADD');
-    const ty = ts!.t.kind === 'DATE' && !['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(unit) ? t('TIMESTAMP', true, 3) : { ...ts!.t, nullable: true };
+    // A timestamp keeps its kind with at most 3 fractional digits in the type (Flink CDC's result schema).
+    const ty = ts!.t.kind === 'DATE' && !['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(unit)
+      ? t('TIMESTAMP', true, 3)
+      : { ...ts!.t, nullable: true, precision: ts!.t.precision === undefined ? undefined : Math.min(ts!.t.precision, 3) };
     return strictFn(ty, [n!, ts!], ([amount, v]) => {
       const k = BigInt(typeof amount === 'bigint' ? amount : Math.trunc(amount as number));
-      const wall = toWall(v!, ts!.t, ctx);
-      const out = MONTH_UNITS[unit] !== undefined ? addMonths(wall, Number(k) * MONTH_UNITS[unit]!) : wall + k * UNIT_NS[unit]!;
-      return fromWall(out, ty, ctx, isZoned(v!) ? v.z : undefined);
+      const wall = toWall(v!, ts!.t, ts!.t.kind === 'TIMESTAMP_LTZ' ? { ...ctx, timeZone: 'UTC' } : ctx);
+      const added = MONTH_UNITS[unit] !== undefined ? addMonths(wall, Number(k) * MONTH_UNITS[unit]!) : wall + k * UNIT_NS[unit]!;
+      // Flink CDC adds in epoch milliseconds (DateTimeUtils.timestampAdd): sub-millisecond digits are dropped.
+      const out = floorDiv(added, 1_000_000n) * 1_000_000n;
+      return fromWall(out, ty, ts!.t.kind === 'TIMESTAMP_LTZ' ? { ...ctx, timeZone: 'UTC' } : ctx, isZoned(v!) ? v.z : undefined);
     });
   } },
   TIMESTAMPDIFF: { arity: [3, 3], compile: ([u, a, b], ctx) => {
@@ -313,7 +376,8 @@ export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compi
     const instant = (v: V, ty: FlinkType) => (ty.kind === 'TIMESTAMP_LTZ' ? instantToWall(v as bigint, ctx.timeZone) : toWall(v, ty, ctx));
     return strictFn(INT(), [a!, b!], ([x, y]) => diffUnits(unit, instant(x!, a!.t), instant(y!, b!.t)));
   } },
-  DATE_ADD: { arity: [2, 2], compile: ([a, n], ctx) => strictFn(t('DATE'), [a!, n!], ([v, k]) => Number(floorDiv(toWall(v!, a!.t, ctx), NANOS_PER_DAY)) + Number(k)) },
+  // DATE_ADD(date or timestamp or text, days): the date as yyyy-MM-dd text (TemporalFunctions.dateAdd).
+  DATE_ADD: { arity: [2, 2], compile: ([a, n], ctx) => strictFn(STRING(), [a!, n!], ([v, k]) => formatDate(Number(floorDiv(toWall(v!, a!.t, ctx), NANOS_PER_DAY)) + Number(k))) },
   EXTRACT: { arity: [2, 2], compile: ([u, a], ctx) => {
     const unit = unitOf(u!);
     requireTemporal(a!, 'EXTRACT');
