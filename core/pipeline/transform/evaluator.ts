@@ -1,6 +1,6 @@
 import { TidemarkError } from '../../errors';
 import { callFunction, registerArithmetic } from './functions';
-import { compareOp, distinctFrom, inList, isTrueValue, likeOp, similarOp } from './functions/comparison';
+import { compareOp, distinctFrom, inList, likeOp, similarOp } from './functions/comparison';
 import { arithmetic, negate } from './functions/arithmetic';
 import { compileCase } from './functions/conditional';
 import { compileCast } from './functions/casting';
@@ -169,7 +169,7 @@ export function compileTyped(e: Expr, scope: Scope, ctx: EvalContext): Typed {
     case 'similar':
       return similarOp(sub(e.e), sub(e.pattern), e.escape ? sub(e.escape) : null, e.not);
     case 'case':
-      return compileCase(e.operand ? sub(e.operand) : null, e.whens.map((w) => ({ when: w.when.map(sub), then: sub(w.then) })), e.else ? sub(e.else) : null);
+      return compileCase(e.operand ? sub(e.operand) : null, e.whens.map((w) => ({ when: w.when.map(sub), then: sub(w.then) })), e.else ? sub(e.else) : null, ctx);
     case 'cast':
       return compileCast(sub(e.e), e.type, e.try, ctx);
     case 'interval':
@@ -184,7 +184,5 @@ export function requireBoolean(a: Typed, where: string): void {
     throw new TidemarkError('InvalidInput', `${where} expects a BOOLEAN, found ${a.t.kind}`);
   }
 }
-
-export { isTrueValue };
 
 registerArithmetic(arithmetic);

@@ -1,5 +1,7 @@
 import { TidemarkError } from '../../errors';
+import { notForMySql, syntax, tokenize, unsupported, type Token } from './lexer';
 import { parseType, type FlinkType } from './types';
+import type { BinaryOp, Expr } from './ast';
 
 /**
  * Parser for Flink CDC transform expressions (projection items and filters).
@@ -32,37 +34,6 @@ import { parseType, type FlinkType } from './types';
  * Which functions exist, and their arity, is the function table's business (functions/index.ts):
  * the parser takes any `name(args)` and the compiler rejects unknown names with their column.
  */
-export type Literal = null | boolean | number | string;
-
-export type Expr =
-  | { k: 'lit'; value: Literal; raw?: string }
-  | { k: 'col'; name: string }
-  | { k: 'neg'; e: Expr }
-  | { k: 'not'; e: Expr }
-  | { k: 'bin'; op: BinaryOp; l: Expr; r: Expr }
-  | { k: 'isnull'; e: Expr; not: boolean }
-  | { k: 'istruth'; e: Expr; value: boolean; not: boolean }
-  | { k: 'in'; e: Expr; list: Expr[]; not: boolean }
-  | { k: 'like'; e: Expr; pattern: Expr; escape: Expr | null; not: boolean }
-  | { k: 'between'; e: Expr; lo: Expr; hi: Expr; not: boolean }
-  | { k: 'call'; name: string; args: Expr[]; col?: number }
-  | { k: 'case'; operand: Expr | null; whens: { when: Expr[]; then: Expr }[]; else: Expr | null }
-  | { k: 'cast'; e: Expr; type: FlinkType; try: boolean; col: number }
-  | { k: 'distinct'; l: Expr; r: Expr; not: boolean }
-  | { k: 'isunknown'; e: Expr; not: boolean }
-  | { k: 'similar'; e: Expr; pattern: Expr; escape: Expr | null; not: boolean }
-  | { k: 'interval'; amount: string; unit: string; col: number };
-
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR';
-
-interface Token {
-  t: 'num' | 'str' | 'id' | 'qid' | 'op' | 'star' | 'eof';
-  v: string;
-  /** 1-based column in the expression text. */
-  col: number;
-}
-
-// SQL words we recognise only to reject them by name instead of as a confusing syntax error.
 const UNSUPPORTED_WORDS = new Set(['SELECT', 'EXISTS', 'OVER', 'ANY', 'ALL', 'SOME', 'DISTINCT']);
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IS', 'NULL', 'TRUE', 'FALSE', 'IN', 'LIKE', 'BETWEEN', 'AS', 'ESCAPE', 'WHEN', 'THEN', 'ELSE', 'END', 'SIMILAR', 'FROM', 'FOR', 'PLACING']);
 /** Functions SQL lets you call without parentheses. */
@@ -70,84 +41,6 @@ const NILADIC = new Set(['CURRENT_DATE', 'CURRENT_TIME', 'CURRENT_TIMESTAMP', 'L
 /** Time units, as TIMESTAMPADD/TIMESTAMPDIFF/EXTRACT and INTERVAL take them. */
 const UNITS = new Set(['YEAR', 'QUARTER', 'MONTH', 'WEEK', 'DAY', 'HOUR', 'MINUTE', 'SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND', 'DOY', 'DOW', 'YEARS', 'MONTHS', 'DAYS', 'HOURS', 'MINUTES', 'SECONDS', 'FRAC_SECOND', 'SQL_TSI_YEAR', 'SQL_TSI_MONTH', 'SQL_TSI_DAY', 'SQL_TSI_HOUR', 'SQL_TSI_MINUTE', 'SQL_TSI_SECOND']);
 const MAX_DEPTH = 100;
-
-function syntax(message: string, col: number): TidemarkError {
-  return new TidemarkError('InvalidInput', `${message} (column ${col})`, { column: col });
-}
-
-/**
- * A construct that only applies to ARRAY/MAP/ROW/VARIANT values, which a MySQL source never
- * produces: Unsupported with `notForMySql` in the context (the conformance runner skips on it).
- */
-export function notForMySql(construct: string, reason: string, col?: number): TidemarkError {
-  const at = col === undefined ? '' : ` (column ${col})`;
-  return new TidemarkError('Unsupported', `${construct} is not supported in transform expressions: ${reason}${at}`, { construct, column: col ?? null, notForMySql: true });
-}
-
-export function unsupported(construct: string, col: number): TidemarkError {
-  return new TidemarkError('Unsupported', `${construct} is not supported in transform expressions (column ${col})`, { construct, column: col });
-}
-
-export function tokenize(text: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    const col = i + 1;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '\\' && text[i + 1] === '*') {
-      // `\*` is how YAML files write `*` (a plain scalar cannot start with an alias marker).
-      out.push({ t: 'star', v: '*', col });
-      i += 2;
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
-      const m = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(i))!;
-      out.push({ t: 'num', v: m[0], col });
-      i += m[0].length;
-    } else if (c === "'") {
-      let s = '';
-      let j = i + 1;
-      for (;;) {
-        if (j >= text.length) throw syntax('unterminated string literal', col);
-        if (text[j] === "'") {
-          if (text[j + 1] === "'") {
-            s += "'";
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        s += text[j++];
-      }
-      out.push({ t: 'str', v: s, col });
-      i = j + 1;
-    } else if (c === '`') {
-      const end = text.indexOf('`', i + 1);
-      if (end < 0) throw syntax('unterminated `quoted` identifier', col);
-      out.push({ t: 'qid', v: text.slice(i + 1, end), col });
-      i = end + 1;
-    } else if (/[A-Za-z_$]/.test(c)) {
-      const m = /^[A-Za-z_$][\w$]*/.exec(text.slice(i))!;
-      out.push({ t: 'id', v: m[0], col });
-      i += m[0].length;
-    } else {
-      const two = text.slice(i, i + 2);
-      if (['<>', '!=', '<=', '>=', '||'].includes(two)) {
-        out.push({ t: 'op', v: two === '!=' ? '<>' : two, col });
-        i += 2;
-      } else if ('=<>+-*/%(),.[]'.includes(c)) {
-        out.push({ t: 'op', v: c, col });
-        i++;
-      } else if (c === '"') {
-        throw syntax('double quotes are not string quotes here: write \'text\' for a string or `name` for a column', col);
-      } else {
-        throw syntax(`unexpected character ${JSON.stringify(c)}`, col);
-      }
-    }
-  }
-  out.push({ t: 'eof', v: '', col: text.length + 1 });
-  return out;
-}
 
 export class ExprParser {
   private pos = 0;
@@ -509,29 +402,5 @@ export function parseExpression(text: string): Expr {
   return e;
 }
 
-/** Every column name an expression reads (metadata columns included). */
-export function referencedNames(e: Expr, out: Set<string> = new Set()): Set<string> {
-  switch (e.k) {
-    case 'col': out.add(e.name); break;
-    case 'lit': break;
-    case 'neg': case 'not': case 'isnull': case 'istruth': referencedNames(e.e, out); break;
-    case 'bin': referencedNames(e.l, out); referencedNames(e.r, out); break;
-    case 'in': referencedNames(e.e, out); e.list.forEach((x) => referencedNames(x, out)); break;
-    case 'like': referencedNames(e.e, out); referencedNames(e.pattern, out); if (e.escape) referencedNames(e.escape, out); break;
-    case 'between': referencedNames(e.e, out); referencedNames(e.lo, out); referencedNames(e.hi, out); break;
-    case 'call': e.args.forEach((x) => referencedNames(x, out)); break;
-    case 'case':
-      if (e.operand) referencedNames(e.operand, out);
-      for (const w of e.whens) {
-        w.when.forEach((x) => referencedNames(x, out));
-        referencedNames(w.then, out);
-      }
-      if (e.else) referencedNames(e.else, out);
-      break;
-    case 'cast': case 'isunknown': referencedNames(e.e, out); break;
-    case 'distinct': referencedNames(e.l, out); referencedNames(e.r, out); break;
-    case 'similar': referencedNames(e.e, out); referencedNames(e.pattern, out); if (e.escape) referencedNames(e.escape, out); break;
-    case 'interval': break;
-  }
-  return out;
-}
+export { notForMySql, tokenize, unsupported };
+export { referencedNames, type BinaryOp, type Expr, type Literal } from './ast';

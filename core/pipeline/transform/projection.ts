@@ -6,8 +6,9 @@ import type { SourceTablePlan } from '../route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
 import { checkCall } from './functions';
-import { flinkTypeOfColumn, icebergTypeOf, isDec, isZoned, MAX_LENGTH, t, type FlinkType, type V } from './types';
-import { decToString, fitDecimal, floorDiv, parseDec, rescale, wallToInstant } from './values';
+import { compileCache, fromCanonical, runCanonical } from './canonical';
+import { flinkTypeOfColumn, icebergTypeOf, isDec, type FlinkType } from './types';
+import { fitDecimal } from './values';
 
 /**
  * Projection and filter of a Flink CDC `transform` rule, compiled once and applied per row.
@@ -211,67 +212,6 @@ export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, so
   };
 }
 
-// ---- canonical CDC values (core/cdc ColumnValue) ↔ the evaluator's ----
-
-/** A core/cdc column value → the evaluator's value for a column of this type. */
-export function fromCanonical(v: unknown, ty: FlinkType): V {
-  if (v === null || v === undefined) return null;
-  switch (ty.kind) {
-    case 'DECIMAL': return typeof v === 'string' ? parseDec(v) : isDec(v as V) ? (v as V) : parseDec(String(v));
-    case 'BIGINT': return typeof v === 'bigint' ? v : BigInt(v as number);
-    case 'TIME': return Number(v as bigint) * 1000;
-    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return BigInt(v as bigint) * 1000n;
-  }
-  return v as V;
-}
-
-/** An evaluator value of this type → the core/cdc canonical form the sink converts (sink-schema.ts toLakeValue). */
-export function toCanonical(v: V, ty: FlinkType): unknown {
-  if (v === null) return null;
-  switch (ty.kind) {
-    case 'DECIMAL': return decToString(rescale(v as { u: bigint; s: number }, ty.scale!));
-    case 'TIME': return BigInt(Math.floor((v as number) / 1000));
-    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return floorDiv(v as bigint, 1000n);
-    case 'TIMESTAMP_TZ': return isZoned(v) ? floorDiv(wallToInstant(v.n, v.z), 1000n) : v;
-  }
-  return v;
-}
-
-/** The type a value suggests when no schema was bound (see the module comment). */
-function typeOfValue(v: unknown): FlinkType {
-  if (typeof v === 'boolean') return t('BOOLEAN');
-  if (typeof v === 'bigint') return t('BIGINT');
-  if (typeof v === 'number') return Number.isInteger(v) && v === (v | 0) ? t('INT') : t('DOUBLE');
-  if (typeof v === 'string') return t('VARCHAR', true, MAX_LENGTH);
-  if (v instanceof Uint8Array) return t('VARBINARY', true, MAX_LENGTH);
-  return { kind: 'NULL', nullable: true };
-}
-
-const compileCache = <T>(build: (cols: SourceColumn[]) => T) => {
-  const cache = new Map<string, T>();
-  return (row: Record<string, unknown>): { cols: SourceColumn[]; program: T } => {
-    const cols = Object.entries(row).map(([name, v]) => ({ name, type: typeOfValue(v) }));
-    const key = cols.map((c) => `${c.name}:${c.type.kind}`).join(',');
-    let program = cache.get(key);
-    if (program === undefined) {
-      program = build(cols);
-      if (cache.size > 100) cache.clear();
-      cache.set(key, program);
-    }
-    return { cols, program };
-  };
-};
-
-function runCanonical(program: BoundTransform, cols: SourceColumn[], row: Record<string, unknown>, meta: RowMeta): Row | null {
-  const internal: Row = {};
-  for (const c of cols) internal[c.name] = fromCanonical(row[c.name], c.type);
-  const out = program.run(internal, meta);
-  if (out === null) return null;
-  const result: Row = {};
-  for (const c of program.columns) result[c.name] = toCanonical(out[c.name] ?? null, c.type) as V;
-  return result;
-}
-
 export function compileProjection(text: string): CompiledProjection {
   const items = parseProjection(text);
   const exprItems = items.filter((i): i is ExprItem => i.kind === 'expr');
@@ -359,6 +299,7 @@ export function compileTransform(projection: string | null, filter: string | nul
   const proj = projection === null ? null : compileProjection(projection);
   const filt = filter === null ? null : compileFilter(filter);
   const bound = new Map<string, { cols: SourceColumn[]; program: BoundTransform }>();
+  let last: { schema: string | null; table: string; hit: { cols: SourceColumn[]; program: BoundTransform } } | null = null;
   const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols, context));
   return {
     projection: proj,
@@ -372,11 +313,21 @@ export function compileTransform(projection: string | null, filter: string | nul
       const cols = schema.columns.map((c) => ({ name: c.name, type: flinkTypeOfColumn(c) }));
       const program = bindRule(proj?.items ?? null, filt?.expr ?? null, cols, ctx);
       bound.set(`${schema.table.db}.${schema.table.table}`, { cols, program });
+      last = null;
       return program;
     },
     apply(row, meta) {
-      const hit = bound.get(`${meta.schemaName ?? ''}.${meta.tableName}`) ?? unbound(row);
-      return runCanonical(hit.program, hit.cols, row, meta);
+      // The runner applies runs of rows of one table: look the table's program up once per run.
+      let current = last;
+      if (current === null || current.schema !== meta.schemaName || current.table !== meta.tableName) {
+        const hit = bound.get(`${meta.schemaName ?? ''}.${meta.tableName}`);
+        if (!hit) {
+          const typed = unbound(row);
+          return runCanonical(typed.program, typed.cols, row, meta);
+        }
+        current = last = { schema: meta.schemaName, table: meta.tableName, hit };
+      }
+      return runCanonical(current.hit.program, current.hit.cols, row, meta);
     },
   };
 }

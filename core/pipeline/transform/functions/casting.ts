@@ -3,7 +3,7 @@ import { notForMySql } from '../parser';
 import type { EvalContext, Typed } from '../evaluator';
 import { isDec, isZoned, STRING, t, withNull, type Dec, type FlinkType, type V } from '../types';
 import {
-  dataError, decToNumber, decTrunc, fitDecimal, formatDate, formatTime, instantToWall, NANOS_PER_DAY, parseDec,
+  dataError, decToNumber, decTrunc, fitDecimal, instantToWall, NANOS_PER_DAY, parseDec,
   parseTimeText, parseTimestampText, valueToText, wallToInstant, floorDiv, javaDouble,
 } from '../values';
 import { toDec } from './arithmetic';
@@ -196,11 +196,9 @@ export function compileCast(a: Typed, target: FlinkType, tryCast: boolean, ctx: 
 }
 
 /** An operand converted to a branch type (CASE/COALESCE): numbers widened, text kept. */
-export function coerce(a: Typed, to: FlinkType): Typed {
+export function coerce(a: Typed, to: FlinkType, ctx: EvalContext): Typed {
   if (a.t.kind === to.kind && (a.t.kind !== 'DECIMAL' || a.t.scale === to.scale)) return a;
   if (a.t.kind === 'NULL' || ['CHAR', 'VARCHAR'].includes(to.kind) && ['CHAR', 'VARCHAR'].includes(a.t.kind)) return a;
-  const ctx = { timeZone: 'UTC', decimalMode: 'up_to_38' as const, now: () => 0 };
   return { t: to, ev: (r, m) => { const v = a.ev(r, m); return v === null ? null : castValue(v, a.t, to, ctx); } };
 }
 
-export { formatDate, formatTime };

@@ -1,7 +1,7 @@
 import { TidemarkError } from '../../../errors';
 import type { Typed } from '../evaluator';
-import { BOOLEAN, family, isDec, isNumeric, isZoned, type FlinkType, type V } from '../types';
-import { dataError, decCompare, decFromInt, parseDec, wallToInstant } from '../values';
+import { BOOLEAN, family, isDec, isNumeric, isZoned, t, type FlinkType, type V } from '../types';
+import { dataError, decCompare, decFromInt, floorDiv, NANOS_PER_DAY, parseDec, parseTimeText, parseTimestampText, wallToInstant } from '../values';
 
 /**
  * Comparison family: = <> < <= > >=, IS [NOT] DISTINCT FROM, [NOT] IN, [NOT] BETWEEN, [NOT] LIKE,
@@ -20,16 +20,22 @@ function comparable(a: FlinkType, b: FlinkType, op: string): void {
 
 /** Instant ns of a timestamp-family value, for comparing TIMESTAMP_TZ/LTZ/TIMESTAMP together. */
 function timestampNs(v: V): bigint {
-  if (isZoned(v)) return wallToInstant(v.n, v.z);
-  if (typeof v === 'string') {
-    const d = parseDec(v);
-    if (d) return BigInt(v);
-  }
-  return v as bigint;
+  return isZoned(v) ? wallToInstant(v.n, v.z) : (v as bigint);
+}
+
+/** Text compared with a DATE, TIME or timestamp is read as one (Calcite casts the literal). */
+function textAsTemporal(text: string, ty: FlinkType): V {
+  const parsed = ty.kind === 'TIME' ? parseTimeText(text) : parseTimestampText(text);
+  if (parsed === null) throw dataError(`cannot compare ${JSON.stringify(text)} with a ${ty.kind}: expected ${ty.kind === 'TIME' ? 'HH:mm:ss' : 'yyyy-MM-dd[ HH:mm:ss]'} text`);
+  if (ty.kind === 'DATE') return Number(floorDiv(parsed as bigint, NANOS_PER_DAY));
+  return parsed;
 }
 
 /** -1, 0 or 1 for two non-null values of comparable types. */
 export function compareValues(a: V, at: FlinkType, b: V, bt: FlinkType): number {
+  const temporal = (ty: FlinkType) => ['DATE', 'TIME'].includes(ty.kind) || family(ty) === 'timestamp';
+  if (typeof a === 'string' && temporal(bt)) return compareValues(textAsTemporal(a, bt), bt.kind === 'TIMESTAMP_TZ' ? t('TIMESTAMP') : bt, b, bt);
+  if (typeof b === 'string' && temporal(at)) return compareValues(a, at, textAsTemporal(b, at), at.kind === 'TIMESTAMP_TZ' ? t('TIMESTAMP') : at);
   if (isNumeric(at) || isNumeric(bt)) {
     const da = toDecimalOrNumber(a);
     const db = toDecimalOrNumber(b);
@@ -124,8 +130,6 @@ export function inList(v: Typed, list: Typed[], not: boolean): Typed {
     },
   };
 }
-
-export const isTrueValue = (v: V): boolean => v === true;
 
 const regexCache = new Map<string, RegExp>();
 function cached(key: string, build: () => RegExp): RegExp {

@@ -1,6 +1,6 @@
 import { TidemarkError } from '../../../errors';
-import type { Typed } from '../evaluator';
-import { BOOLEAN, leastRestrictive, withNull, type FlinkType, type V } from '../types';
+import type { EvalContext, Typed } from '../evaluator';
+import { leastRestrictive, withNull, type FlinkType, type V } from '../types';
 import { compareValues } from './comparison';
 import { coerce } from './casting';
 
@@ -14,11 +14,11 @@ function commonType(branches: Typed[], where: string): FlinkType {
   return ty;
 }
 
-export function compileCase(operand: Typed | null, whens: { when: Typed[]; then: Typed }[], otherwise: Typed | null): Typed {
+export function compileCase(operand: Typed | null, whens: { when: Typed[]; then: Typed }[], otherwise: Typed | null, ctx: EvalContext): Typed {
   const branches = [...whens.map((w) => w.then), ...(otherwise ? [otherwise] : [])];
   const ty = withNull(commonType(branches, 'CASE'), true);
-  const thens = whens.map((w) => coerce(w.then, ty));
-  const other = otherwise ? coerce(otherwise, ty) : null;
+  const thens = whens.map((w) => coerce(w.then, ty, ctx));
+  const other = otherwise ? coerce(otherwise, ty, ctx) : null;
   const tests = whens.map((w) => w.when.map((c) => {
     if (!operand) return (r: Parameters<Typed['ev']>[0], m: Parameters<Typed['ev']>[1]) => c.ev(r, m) === true;
     return (r: Parameters<Typed['ev']>[0], m: Parameters<Typed['ev']>[1], v: V) => {
@@ -38,17 +38,17 @@ export function compileCase(operand: Typed | null, whens: { when: Typed[]; then:
   };
 }
 
-export function compileIf(cond: Typed, yes: Typed, no: Typed): Typed {
+export function compileIf(cond: Typed, yes: Typed, no: Typed, ctx: EvalContext): Typed {
   if (cond.t.kind !== 'BOOLEAN' && cond.t.kind !== 'NULL') throw new TidemarkError('InvalidInput', `IF expects a BOOLEAN condition, found ${cond.t.kind}`);
   const ty = withNull(commonType([yes, no], 'IF'), true);
-  const a = coerce(yes, ty);
-  const b = coerce(no, ty);
+  const a = coerce(yes, ty, ctx);
+  const b = coerce(no, ty, ctx);
   return { t: ty, ev: (r, m) => (cond.ev(r, m) === true ? a.ev(r, m) : b.ev(r, m)) };
 }
 
-export function compileCoalesce(args: Typed[]): Typed {
+export function compileCoalesce(args: Typed[], ctx: EvalContext): Typed {
   const ty = withNull(commonType(args, 'COALESCE'), true);
-  const xs = args.map((a) => coerce(a, ty));
+  const xs = args.map((a) => coerce(a, ty, ctx));
   return { t: ty, ev: (r, m) => {
     for (const x of xs) {
       const v = x.ev(r, m);
@@ -59,10 +59,10 @@ export function compileCoalesce(args: Typed[]): Typed {
 }
 
 /** IFNULL(value, replacement): NOT NULL when the replacement is. */
-export function compileIfNull(value: Typed, replacement: Typed): Typed {
+export function compileIfNull(value: Typed, replacement: Typed, ctx: EvalContext): Typed {
   const ty = withNull(commonType([value, replacement], 'IFNULL'), replacement.t.nullable || replacement.t.kind === 'NULL');
-  const a = coerce(value, ty);
-  const b = coerce(replacement, ty);
+  const a = coerce(value, ty, ctx);
+  const b = coerce(replacement, ty, ctx);
   return { t: ty, ev: (r, m) => a.ev(r, m) ?? b.ev(r, m) };
 }
 
@@ -77,4 +77,3 @@ export function compileNullIf(value: Typed, other: Typed): Typed {
   } };
 }
 
-export const BOOL = BOOLEAN;

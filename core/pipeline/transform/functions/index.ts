@@ -1,7 +1,7 @@
 import { TidemarkError } from '../../../errors';
 import { notForMySql } from '../parser';
 import type { EvalContext, Typed } from '../evaluator';
-import { t, withNull, type Dec, type V } from '../types';
+import type { Dec } from '../types';
 import { keepType, numericArg, unary } from './arithmetic';
 import { compileCoalesce, compileIf, compileIfNull, compileNullIf } from './conditional';
 import { STRING_FUNCTIONS } from './string';
@@ -80,9 +80,9 @@ export function registerArithmetic(f: (op: string, l: Typed, r: Typed, ctx: Eval
 }
 
 const CONDITIONAL_FUNCTIONS: Record<string, FunctionDef> = {
-  IF: { arity: [3, 3], compile: ([c, a, b]) => compileIf(c!, a!, b!) },
-  COALESCE: { arity: [1, 255], compile: (args) => compileCoalesce(args) },
-  IFNULL: { arity: [2, 2], compile: ([a, b]) => compileIfNull(a!, b!) },
+  IF: { arity: [3, 3], compile: ([c, a, b], ctx) => compileIf(c!, a!, b!, ctx) },
+  COALESCE: { arity: [1, 255], compile: (args, ctx) => compileCoalesce(args, ctx) },
+  IFNULL: { arity: [2, 2], compile: ([a, b], ctx) => compileIfNull(a!, b!, ctx) },
   NULLIF: { arity: [2, 2], compile: ([a, b]) => compileNullIf(a!, b!) },
 };
 
@@ -138,5 +138,3 @@ export function callFunction(name: string, args: Typed[], ctx: EvalContext, col:
   return def.compile(args, ctx);
 }
 
-export const nullableOf = (ty: ReturnType<typeof t>): ReturnType<typeof t> => withNull(ty, true);
-export type { V };
