@@ -1,7 +1,6 @@
 import { isDec, isZoned, MAX_LENGTH, t, type FlinkType, type V } from './types';
 import { decToString, floorDiv, parseDec, rescale, wallToInstant } from './values';
-import type { BoundTransform, SourceColumn } from './projection';
-import type { Row, RowMeta } from './evaluator';
+import type { RowCodec, SourceColumn } from './projection';
 
 /**
  * core/cdc canonical column values (types.ts ColumnValue: decimals as text, TIME and TIMESTAMP as
@@ -58,13 +57,20 @@ export const compileCache = <T>(build: (cols: SourceColumn[]) => T) => {
   };
 };
 
-export function runCanonical(program: BoundTransform, cols: SourceColumn[], row: Record<string, unknown>, meta: RowMeta): Row | null {
-  const internal: Row = {};
-  for (const c of cols) internal[c.name] = fromCanonical(row[c.name], c.type);
-  const out = program.run(internal, meta);
-  if (out === null) return null;
-  const result: Row = {};
-  for (const c of program.columns) result[c.name] = toCanonical(out[c.name] ?? null, c.type) as V;
-  return result;
-}
-
+/** core/cdc canonical rows in and out (RowCodec); columns whose forms agree are not converted. */
+export const CANONICAL_CODEC: RowCodec = {
+  reader(ty) {
+    switch (ty.kind) {
+      case 'DECIMAL': case 'BIGINT': case 'TIME': case 'TIMESTAMP': case 'TIMESTAMP_LTZ':
+        return (v) => fromCanonical(v, ty);
+    }
+    return null;
+  },
+  writer(ty) {
+    switch (ty.kind) {
+      case 'DECIMAL': case 'TIME': case 'TIMESTAMP': case 'TIMESTAMP_LTZ': case 'TIMESTAMP_TZ':
+        return (v) => toCanonical(v, ty);
+    }
+    return null;
+  },
+};

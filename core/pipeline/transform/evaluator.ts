@@ -43,6 +43,8 @@ export interface Typed {
   ev: Ev;
   /** Set for literals: the constant (CAST and functions fold with it). */
   lit?: { value: V };
+  /** Set for a plain read of this source column (a projection copies it as stored). */
+  column?: string;
 }
 
 export interface EvalContext {

@@ -6,8 +6,8 @@ import type { SourceTablePlan } from '../route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
 import { checkCall } from './functions';
-import { compileCache, fromCanonical, runCanonical } from './canonical';
-import { flinkTypeOfColumn, icebergTypeOf, isDec, type FlinkType } from './types';
+import { CANONICAL_CODEC, compileCache } from './canonical';
+import { flinkTypeOfColumn, icebergTypeOf, isDec, type FlinkType, type V } from './types';
 import { fitDecimal } from './values';
 
 /**
@@ -143,16 +143,30 @@ function checkKnown(refs: string[], sourceColumns: string[], where: string): voi
 
 type ExprItem = Extract<ProjectionItem, { kind: 'expr' }>;
 
-/** A scope over named columns of a row (MySQL column names are case-insensitive). */
-function rowScope(columns: SourceColumn[]): (name: string) => Typed | null {
-  const byName = new Map<string, SourceColumn>();
-  for (const c of columns) if (!byName.has(c.name.toLowerCase())) byName.set(c.name.toLowerCase(), c);
-  return (name) => {
-    const c = byName.get(name.toLowerCase());
-    if (!c) return null;
+/**
+ * How a bound rule reads its input row and writes its output row. Without one (the conformance
+ * runner) rows hold the evaluator's own values (types.ts); Tidemark's runner passes core/cdc
+ * canonical rows through canonical.ts's codec.
+ */
+export interface RowCodec {
+  /** A reader of one column's stored value as the evaluator's value, or null when they are the same. */
+  reader(ty: FlinkType): ((v: unknown) => V) | null;
+  /** A writer of an evaluator's value as the stored form, or null when they are the same. */
+  writer(ty: FlinkType): ((v: V) => unknown) | null;
+}
+
+/** A scope over named columns of a row (MySQL column names are case-insensitive); one Typed per column. */
+function rowScope(columns: SourceColumn[], codec: RowCodec | null): (name: string) => Typed | null {
+  const byName = new Map<string, Typed>();
+  for (const c of columns) {
+    const lower = c.name.toLowerCase();
+    if (byName.has(lower)) continue;
     const key = c.name;
-    return { t: c.type, ev: (row) => row[key] ?? null };
-  };
+    const read = codec?.reader(c.type) ?? null;
+    const ev: Typed['ev'] = read ? (row) => read(row[key] ?? null) : (row) => row[key] ?? null;
+    byName.set(lower, { t: c.type, ev, column: key });
+  }
+  return (name) => byName.get(name.toLowerCase()) ?? null;
 }
 
 function withWhere(e: unknown, where: string): never {
@@ -161,9 +175,8 @@ function withWhere(e: unknown, where: string): never {
 }
 
 /** Compiles projection items and a filter against typed source columns (the Flink CDC result schema). */
-export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, source: SourceColumn[], ctx: EvalContext = DEFAULT_CONTEXT, filterText = 'filter'): BoundTransform {
-  const scope = rowScope(source);
-  const outputs: { name: string; typed: Typed }[] = [];
+export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, source: SourceColumn[], ctx: EvalContext = DEFAULT_CONTEXT, filterText = 'filter', codec: RowCodec | null = null): BoundTransform {
+  const scope = rowScope(source, codec);
   const exprItems = (items ?? []).filter((i): i is ExprItem => i.kind === 'expr');
   const compiled = new Map<string, Typed>();
   for (const item of exprItems) {
@@ -173,23 +186,43 @@ export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, so
       withWhere(e, `projection item ${item.text}`);
     }
   }
+  const outputs: { name: string; typed: Typed }[] = [];
   const hasStar = items === null || items.some((i) => i.kind === 'star');
   for (const item of items ?? [{ kind: 'star' } as const]) {
     if (item.kind === 'star') {
-      for (const c of source) {
-        const override = compiled.get(c.name.toLowerCase());
-        outputs.push({ name: c.name, typed: override ?? scope(c.name)! });
-      }
+      for (const c of source) outputs.push({ name: c.name, typed: compiled.get(c.name.toLowerCase()) ?? scope(c.name)! });
     } else if (!(hasStar && source.some((c) => c.name.toLowerCase() === item.name.toLowerCase()))) {
       outputs.push({ name: item.name, typed: compiled.get(item.name.toLowerCase())! });
     }
   }
+  // A column passed through unchanged is copied as stored; computed values are kept (for the
+  // filter) in `values`, then written.
+  const plan = outputs.map((o) => {
+    const ty = o.typed.t;
+    const write = codec?.writer(ty) ?? null;
+    // As Flink CDC writes the record (DecimalData.fromBigDecimal): a DECIMAL takes the column's
+    // scale, and one that does not fit its precision becomes NULL.
+    const fit = ty.kind === 'DECIMAL' ? (v: V) => (v !== null && isDec(v) ? fitDecimal(v, ty.precision!, ty.scale!) : v) : null;
+    return { name: o.name, raw: o.typed.column, ev: o.typed.ev, fit, write };
+  });
+  const values: V[] = new Array<V>(plan.length).fill(null);
   let test: ((row: Row, meta: RowMeta) => boolean) | null = null;
+  let filterFirst = true;
   if (filter) {
-    const outScope = rowScope(outputs.map((o) => ({ name: o.name, type: o.typed.t })));
+    const computed = new Map<string, Typed>();
+    plan.forEach((p, i) => {
+      const lower = p.name.toLowerCase();
+      if (computed.has(lower)) return;
+      if (p.raw !== undefined) computed.set(lower, scope(p.raw)!);
+      else computed.set(lower, { t: outputs[i]!.typed.t, ev: () => values[i]! });
+    });
     let f: Typed;
     try {
-      f = compileTyped(filter, (n) => outScope(n) ?? scope(n), ctx);
+      f = compileTyped(filter, (n) => {
+        const hit = computed.get(n.toLowerCase());
+        if (hit && hit.column === undefined) filterFirst = false;
+        return hit ?? scope(n);
+      }, ctx);
     } catch (e) {
       withWhere(e, filterText);
     }
@@ -199,14 +232,22 @@ export function bindRule(items: ProjectionItem[] | null, filter: Expr | null, so
   return {
     columns: outputs.map((o) => ({ name: o.name, type: o.typed.t })),
     run(row, meta) {
-      const out: Row = {};
-      for (const o of outputs) {
-        const v = o.typed.ev(row, meta);
-        // As Flink CDC writes the record (DecimalData.fromBigDecimal): a DECIMAL takes the
-        // column's scale, and one that does not fit its precision becomes NULL.
-        out[o.name] = v !== null && o.typed.t.kind === 'DECIMAL' && isDec(v) ? fitDecimal(v, o.typed.t.precision!, o.typed.t.scale!) : v;
+      // A filter that reads no computed column runs first: a dropped row computes nothing.
+      if (test && filterFirst && !test(row, meta)) return null;
+      for (let i = 0; i < plan.length; i++) {
+        const p = plan[i]!;
+        if (p.raw === undefined) {
+          const v = p.ev(row, meta);
+          values[i] = p.fit ? p.fit(v) : v;
+        }
       }
-      if (test && !test({ ...row, ...out }, meta)) return null;
+      if (test && !filterFirst && !test(row, meta)) return null;
+      const out: Row = {};
+      for (let i = 0; i < plan.length; i++) {
+        const p = plan[i]!;
+        if (p.raw !== undefined) out[p.name] = row[p.raw] ?? null;
+        else out[p.name] = (p.write && values[i] !== null ? p.write(values[i]!) : values[i]!) as V;
+      }
       return out;
     },
   };
@@ -217,7 +258,7 @@ export function compileProjection(text: string): CompiledProjection {
   const exprItems = items.filter((i): i is ExprItem => i.kind === 'expr');
   const refs = splitRefs(exprItems.map((i) => i.expr));
   const hasStar = items.some((i) => i.kind === 'star');
-  const programs = compileCache((cols) => bindRule(items, null, cols));
+  const programs = compileCache((cols) => bindRule(items, null, cols, DEFAULT_CONTEXT, 'filter', CANONICAL_CODEC));
 
   const outputColumns = (sourceColumns: string[]): string[] => {
     checkKnown(refs.source, sourceColumns, 'projection');
@@ -233,8 +274,7 @@ export function compileProjection(text: string): CompiledProjection {
   };
 
   const apply = (row: Row, meta: RowMeta): Row => {
-    const { cols, program } = programs(row);
-    return runCanonical(program, cols, row, meta)!;
+    return programs(row).program.run(row, meta)!;
   };
 
   return { items, sourceColumns: refs.source, metadataColumns: refs.metadata, outputColumns, apply };
@@ -253,16 +293,13 @@ export function compileFilter(text: string): CompiledFilter {
   const refs = splitRefs([expr]);
   const programs = compileCache((cols) => {
     try {
-      return compileTyped(expr, rowScope(cols), DEFAULT_CONTEXT);
+      return compileTyped(expr, rowScope(cols, CANONICAL_CODEC), DEFAULT_CONTEXT);
     } catch (e) {
       return withWhere(e, 'filter');
     }
   });
   const evaluate = (row: Row, meta: RowMeta): boolean | null => {
-    const { cols, program } = programs(row);
-    const internal: Row = {};
-    for (const c of cols) internal[c.name] = fromCanonical(row[c.name], c.type);
-    const v = program.ev(internal, meta);
+    const v = programs(row).program.ev(row, meta);
     if (v === null || typeof v === 'boolean') return v;
     throw new TidemarkError('DataInvalid', `filter ${JSON.stringify(text)} gave ${String(v)}, not TRUE, FALSE or NULL`);
   };
@@ -300,7 +337,7 @@ export function compileTransform(projection: string | null, filter: string | nul
   const filt = filter === null ? null : compileFilter(filter);
   const bound = new Map<string, { cols: SourceColumn[]; program: BoundTransform }>();
   let last: { schema: string | null; table: string; hit: { cols: SourceColumn[]; program: BoundTransform } } | null = null;
-  const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols, context));
+  const unbound = compileCache((cols) => bindRule(proj?.items ?? null, filt?.expr ?? null, cols, context, 'filter', CANONICAL_CODEC));
   return {
     projection: proj,
     filter: filt,
@@ -311,7 +348,7 @@ export function compileTransform(projection: string | null, filter: string | nul
     },
     bind(schema, ctx = context) {
       const cols = schema.columns.map((c) => ({ name: c.name, type: flinkTypeOfColumn(c) }));
-      const program = bindRule(proj?.items ?? null, filt?.expr ?? null, cols, ctx);
+      const program = bindRule(proj?.items ?? null, filt?.expr ?? null, cols, ctx, 'filter', CANONICAL_CODEC);
       bound.set(`${schema.table.db}.${schema.table.table}`, { cols, program });
       last = null;
       return program;
@@ -322,12 +359,11 @@ export function compileTransform(projection: string | null, filter: string | nul
       if (current === null || current.schema !== meta.schemaName || current.table !== meta.tableName) {
         const hit = bound.get(`${meta.schemaName ?? ''}.${meta.tableName}`);
         if (!hit) {
-          const typed = unbound(row);
-          return runCanonical(typed.program, typed.cols, row, meta);
+          return unbound(row).program.run(row, meta);
         }
         current = last = { schema: meta.schemaName, table: meta.tableName, hit };
       }
-      return runCanonical(current.hit.program, current.hit.cols, row, meta);
+      return current.hit.program.run(row, meta);
     },
   };
 }

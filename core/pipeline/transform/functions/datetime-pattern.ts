@@ -18,7 +18,19 @@ export function fields(wall: bigint) {
   return { y, mo, d, h: Math.floor(secs / 3600), mi: Math.floor(secs / 60) % 60, s: secs % 60, nano: Number(nod % NS), dow, doy: Number(days) - daysFromCivil(y, 1, 1) + 1 };
 }
 
+const tokenCache = new Map<string, string[]>();
+
+/** A pattern's tokens (letter runs, or `'`-prefixed literal text), cached: patterns are constants in practice. */
 function tokens(pattern: string): string[] {
+  const hit = tokenCache.get(pattern);
+  if (hit) return hit;
+  const out = tokenize(pattern);
+  if (tokenCache.size > 200) tokenCache.clear();
+  tokenCache.set(pattern, out);
+  return out;
+}
+
+function tokenize(pattern: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < pattern.length;) {
     const c = pattern[i]!;
