@@ -179,13 +179,21 @@ describe('compileTransform', () => {
 });
 
 describe('expression parser robustness', () => {
-  const alphabet = fc.constantFrom(...'abcxyz_019 .,()\'"`*\\+-/%|=<>!?AND OR NOT IS NULL IN LIKE CASE'.split(''), 'AND', 'OR', 'NOT', 'IS', 'NULL', 'IN', 'LIKE', 'BETWEEN', 'ESCAPE', 'CASE', 'UPPER(', 'AS');
-  it('never throws anything but a TidemarkError (random text)', () => {
+  const alphabet = fc.constantFrom(
+    ...'abcxyz_019 .,()\'"`*\\+-/%|=<>!?[]'.split(''),
+    'AND', 'OR', 'NOT', 'IS', 'NULL', 'IN', 'LIKE', 'BETWEEN', 'ESCAPE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'UPPER(', 'AS', 'CAST(', 'TRY_CAST(',
+    'INTERVAL', "'1' DAY", 'DECIMAL(5, 2)', 'TIMESTAMP(3)', 'POSITION(', 'TRIM(', 'LEADING', 'FROM', 'FOR', 'SUBSTRING(', 'DATE_FORMAT(', 'SIMILAR TO', 'DISTINCT',
+    'x', 'n', 's', "'2024-01-01'", '1.5', '99999999999',
+  );
+  it('never throws anything but a TidemarkError (random text, compiled and applied to a row)', () => {
+    const row = { x: 5, n: null, s: 'a(b', a: 1n, b: 'x', c: true };
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.array(alphabet, { maxLength: 40 }).map((a) => a.join(''))), (text) => {
         for (const f of [parseExpression, compileFilter, compileProjection]) {
           try {
-            f(text);
+            const compiled = f(text);
+            if ('evaluate' in compiled) compiled.evaluate(row as never, META);
+            if ('apply' in compiled) compiled.apply(row as never, META);
           } catch (e) {
             if (!isTidemarkError(e)) throw e;
           }

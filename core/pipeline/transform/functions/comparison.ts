@@ -179,7 +179,11 @@ function similarRegex(pattern: string, escape: string | null): RegExp {
       else if ('|()[]*+?{}^-,'.includes(ch)) src += ch;
       else src += quote(ch);
     }
-    return new RegExp(`^(?:${src})$`, 'su');
+    try {
+      return new RegExp(`^(?:${src})$`, 'su');
+    } catch (e) {
+      throw dataError(`SIMILAR TO pattern ${JSON.stringify(pattern)} is not a valid pattern: ${(e as Error).message}`);
+    }
   });
 }
 
