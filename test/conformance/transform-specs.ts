@@ -237,7 +237,9 @@ export function runSpec(spec: Spec): Outcome {
 export function runSpecFiles(paths: string[], print: (line: string) => void = () => undefined): { results: CaseResult[]; summary: string } {
   const results: CaseResult[] = [];
   for (const path of paths) {
-    const cases = parse(readFileSync(path, 'utf8')) as Spec[];
+    const doc = parse(readFileSync(path, 'utf8')) as unknown;
+    if (doc !== null && !Array.isArray(doc)) throw new Error(`${path}: expected a list of cases (- do: ...), found ${typeof doc}`);
+    const cases = (doc ?? []) as Spec[];
     for (const spec of cases) {
       const outcome = runSpec(spec);
       const r = { file: basename(path), name: spec.do, outcome };

@@ -6,6 +6,7 @@ import type { SourceTablePlan } from '../route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
 import { checkCall } from './functions';
+import { checkCastTarget } from './functions/casting';
 import { CANONICAL_CODEC, compileCache } from './canonical';
 import { flinkTypeOfColumn, icebergTypeOf, isDec, type FlinkType, type V } from './types';
 import { fitDecimal } from './values';
@@ -120,7 +121,8 @@ function checkCalls(e: Expr): void {
     if (x === null) return;
     switch (x.k) {
       case 'call': checkCall(x.name, x.args.length, x.col ?? 0); x.args.forEach(walk); break;
-      case 'neg': case 'not': case 'isnull': case 'istruth': case 'isunknown': case 'cast': walk(x.e); break;
+      case 'cast': checkCastTarget(x.type, x.col); walk(x.e); break;
+      case 'neg': case 'not': case 'isnull': case 'istruth': case 'isunknown': walk(x.e); break;
       case 'bin': case 'distinct': walk(x.l); walk(x.r); break;
       case 'in': walk(x.e); x.list.forEach(walk); break;
       case 'like': case 'similar': walk(x.e); walk(x.pattern); walk(x.escape); break;

@@ -18,11 +18,18 @@ import { toDec } from './arithmetic';
 /** The targets Flink CDC 3.x compiles a CAST to (JaninoCompiler); others fail there, so they are refused here. */
 const CAST_TARGETS = ['BOOLEAN', 'TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'CHAR', 'VARCHAR', 'TIMESTAMP'];
 
-export function castTarget(target: FlinkType, ctx: EvalContext): FlinkType {
-  if (target.kind !== 'NESTED' && !CAST_TARGETS.includes(target.kind)) {
+/** Refuses a CAST target Flink CDC cannot compile (validate time: no column types needed). */
+export function checkCastTarget(target: FlinkType, col?: number): void {
+  const at = col === undefined ? '' : ` (column ${col})`;
+  if (target.kind === 'NESTED') throw notForMySql(`CAST to ${target.text}`, `a MySQL source has no ${target.text?.replace(/[<(].*$/, '')} values`, col);
+  if (!CAST_TARGETS.includes(target.kind)) {
     const hint = target.kind === 'DATE' ? ' (use TO_DATE)' : target.kind === 'TIMESTAMP_LTZ' ? ' (use TO_TIMESTAMP_LTZ)' : '';
-    throw new TidemarkError('Unsupported', `CAST to ${target.kind} is not supported: Flink CDC 3.x casts only to BOOLEAN, TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL, CHAR/VARCHAR/STRING and TIMESTAMP${hint}`, { construct: 'CAST' });
+    throw new TidemarkError('Unsupported', `CAST to ${target.kind} is not supported: Flink CDC 3.x casts only to BOOLEAN, TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL, CHAR/VARCHAR/STRING and TIMESTAMP${hint}${at}`, { construct: 'CAST', column: col ?? null });
   }
+}
+
+export function castTarget(target: FlinkType, ctx: EvalContext): FlinkType {
+  checkCastTarget(target);
   switch (target.kind) {
     case 'CHAR': case 'VARCHAR': return STRING();
     case 'TIMESTAMP': return t('TIMESTAMP', true, 3);
@@ -30,8 +37,6 @@ export function castTarget(target: FlinkType, ctx: EvalContext): FlinkType {
       const max = ctx.decimalMode === 'up_to_19' ? 19 : 38;
       return t('DECIMAL', true, Math.min(target.precision!, max), Math.min(target.scale!, Math.min(target.precision!, max)));
     }
-    case 'NESTED':
-      throw notForMySql(`CAST to ${target.text}`, `a MySQL source has no ${target.text?.replace(/[<(].*$/, '')} values`);
   }
   return withNull(target, true);
 }
