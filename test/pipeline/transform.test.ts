@@ -172,6 +172,20 @@ describe('compileTransform', () => {
     ]);
   });
 
+  it('reads pipeline.local-time-zone and transform.decimal.precision.mode', () => {
+    const paid = column('paid', 'timestamp(3)', { type: 'timestamptz' });
+    const schema: TableSchema = { ...ORDERS, columns: [...ORDERS.columns, paid] };
+    const projection = "id, DATE_FORMAT(paid, 'yyyy-MM-dd HH:mm') AS local, CAST(paid AS TIMESTAMP(3)) AS wall, CAST(amount AS DECIMAL(30, 2)) AS wide";
+    // 2024-03-01 20:30:00 UTC as µs since the epoch (a MySQL TIMESTAMP: an instant).
+    const row = { id: 1n, qty: 1, amount: '2.50', name: 'a', created: CREATED, day: DAY, paid: 1_709_325_000_000_000n };
+    const shanghai = compileTransform(projection, null, { localTimeZone: 'Asia/Shanghai', transformDecimalPrecisionMode: 'UP_TO_38' });
+    expect(shanghai.bind(schema).columns.map((c) => formatType(c.type))).toEqual(['BIGINT NOT NULL', 'STRING', 'TIMESTAMP(3)', 'DECIMAL(30, 2)']);
+    expect(shanghai.apply(row, META)).toEqual({ id: 1n, local: '2024-03-02 04:30', wall: 1_709_353_800_000_000n, wide: '2.50' });
+    const utc = compileTransform(projection, null, { localTimeZone: 'UTC', transformDecimalPrecisionMode: 'UP_TO_19' });
+    expect(utc.bind(schema).columns.map((c) => formatType(c.type))[3]).toBe('DECIMAL(19, 2)');
+    expect(utc.apply(row, META)).toEqual({ id: 1n, local: '2024-03-01 20:30', wall: 1_709_325_000_000_000n, wide: '2.50' });
+  });
+
   it('refuses at bind time what does not fit the table, naming the item', () => {
     const t = compileTransform("id, name * 2 AS twice", null);
     expect(() => t.bind(ORDERS)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: 'projection item name * 2 AS twice: * expects numbers, found VARCHAR' }));
