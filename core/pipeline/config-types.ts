@@ -157,6 +157,8 @@ export interface PipelineOptions {
   routeMode: 'ALL_MATCH' | 'FIRST_MATCH';
   /** IANA name or fixed offset; null = the machine's zone (Flink's `systemDefault`). */
   localTimeZone: string | null;
+  /** transform.decimal.precision.mode: the largest DECIMAL precision in transform expressions (19 or 38). */
+  transformDecimalPrecisionMode: 'UP_TO_19' | 'UP_TO_38';
   /** Commit interval (Flink: the checkpoint interval), default 30 000 ms. */
   checkpointIntervalMs: number;
   tidemark: {

@@ -59,6 +59,7 @@ function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: R
     schemaChangeBehavior: 'lenient',
     routeMode: 'ALL_MATCH',
     localTimeZone: null,
+    transformDecimalPrecisionMode: 'UP_TO_19',
     checkpointIntervalMs: 30_000,
     tidemark: { changelogEnabled: false, statusFile: null },
   };
@@ -93,6 +94,7 @@ function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: R
       schemaChangeBehavior: (getString(b, 'schema.change.behavior') ?? 'lenient') as SchemaChangeBehavior,
       routeMode: (getString(b, 'route-mode') ?? 'ALL_MATCH') as PipelineOptions['routeMode'],
       localTimeZone,
+      transformDecimalPrecisionMode: (getString(b, 'transform.decimal.precision.mode') ?? 'UP_TO_19').toUpperCase() as PipelineOptions['transformDecimalPrecisionMode'],
       checkpointIntervalMs: interval,
       tidemark: {
         changelogEnabled: getBool(b, 'tidemark.changelog.enabled', false),

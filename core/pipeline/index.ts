@@ -5,8 +5,8 @@
 export type * from './config-types';
 export { validatePipeline, loadPipelineConfig, formatIssue, type ValidateOptions } from './config';
 export { planRoutes, type RoutePlan, type SourceTablePlan, type TargetTablePlan, type SourceTableInfo, type TableRef, type PlanWarning } from './route';
-export { compileTransform, compileProjection, compileFilter, parseProjection, type CompiledTransform, type CompiledProjection, type CompiledFilter } from './transform';
-export { METADATA_COLUMNS, type Row, type RowMeta, type Value } from './transform-eval';
+export { compileTransform, compileProjection, compileFilter, parseProjection, transformColumnTypes, type CompiledTransform, type CompiledProjection, type CompiledFilter } from './transform';
+export { METADATA_COLUMNS, type Row, type RowMeta, type Value } from './transform';
 export { matchTable, convertTableList, expandSinkTable } from './table-pattern';
 export { exportFlinkYaml, ANY_ENV } from './export-flink';
 export { runPipeline, statusFilePath, checkpointFilePath, type RunPipelineOptions, type RunPipelineResult } from './run';

@@ -7,8 +7,8 @@ import { checkpointFilePath, probeOffsets } from './run';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './run-offsets';
 import { toSourceConfig } from './run-source';
 import { appliedBehavior, describeBehavior } from './sink-evolution';
-import { designTarget, outputColumnTypes, type TargetColumn } from './sink-schema';
-import { compileTransform } from './transform';
+import { designTarget, type TargetColumn } from './sink-schema';
+import { compileTransform, transformColumnTypes } from './transform';
 
 /**
  * `tidemark plan`: what a sync would do, without writing anything. Connects to the source
@@ -67,12 +67,12 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   // created or fed for it, and the warnings are those of the tables it does capture.
   const skipped = new Set([...captures].filter(([, c]) => c.state === 'newly-added' && c.handling === 'not-captured').map(([k]) => k));
   const captured = skipped.size === 0 ? plan : planRoutes(config, infos.filter((i) => !skipped.has(`${i.db}.${i.table}`)));
-  const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter));
+  const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter, config.pipeline));
   const typesBySource = new Map<string, Map<string, string>>();
   for (const sp of plan.tables) {
     const id = `${sp.source.db}.${sp.source.table}`;
     const schema = schemas.find((s) => `${s.table.db}.${s.table.table}` === id)!;
-    typesBySource.set(id, outputColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
+    typesBySource.set(id, transformColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
   }
   return {
     pipeline: config.pipeline.name,

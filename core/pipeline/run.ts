@@ -11,12 +11,12 @@ import { acquirePipelineLock } from './run-lock';
 import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, resolveResumePoint, writeCheckpoint } from './run-offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
 import { appliedBehavior, planEvolution } from './sink-evolution';
-import { designTarget, indexSourcePlans, outputColumnTypes } from './sink-schema';
+import { designTarget, indexSourcePlans } from './sink-schema';
 import { changelogRoot, rollbackTable, evolveTarget, finishTarget, isCommitted, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, sealTarget, truncateKeys, type LakeTableState, type SealedTarget, type TargetState } from './sink-writer';
 import type { SinkCommitResult } from './sink-commit';
 import { createSinkCommitter, type SinkThread } from './sink-thread';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
-import { compileTransform, type CompiledTransform } from './transform';
+import { compileTransform, transformColumnTypes, type CompiledTransform } from './transform';
 import type { RowMeta } from './transform-eval';
 
 /**
@@ -84,7 +84,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const sourceConfig = toSourceConfig(config, { heartbeatIntervalMs: heartbeat, ...options.source });
   const source = createMySqlSource(sourceConfig);
 
-  const transforms: CompiledTransform[] = config.transforms.map((t) => compileTransform(t.projection, t.filter));
+  const transforms: CompiledTransform[] = config.transforms.map((t) => compileTransform(t.projection, t.filter, config.pipeline));
   const schemas = new Map<string, TableSchema>();
   let plan: RoutePlan = planRoutes(config, []);
   let sourcePlans = new Map<string, SourceTablePlan>();
@@ -137,7 +137,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const typesBySource = new Map<string, Map<string, string>>();
     for (const sp of plan.tables) {
       const schema = schemas.get(`${sp.source.db}.${sp.source.table}`)!;
-      typesBySource.set(`${sp.source.db}.${sp.source.table}`, outputColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
+      typesBySource.set(`${sp.source.db}.${sp.source.table}`, transformColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
     }
     for (const tp of plan.targets) {
       const id = `${tp.target.db}.${tp.target.table}`;

@@ -60,7 +60,7 @@ describe('loadPipelineConfig', () => {
     expect(warnings).toEqual([]);
     expect(config.sink.warehouse).toBe('/home/me/proj/lake');
     expect(config.pipeline).toEqual({
-      name: 'x', parallelism: 1, schemaChangeBehavior: 'lenient', routeMode: 'ALL_MATCH', localTimeZone: null,
+      name: 'x', parallelism: 1, schemaChangeBehavior: 'lenient', routeMode: 'ALL_MATCH', localTimeZone: null, transformDecimalPrecisionMode: 'UP_TO_19',
       checkpointIntervalMs: 30_000, tidemark: { changelogEnabled: false, statusFile: null },
     });
     expect(config.sink.schemaChanges).toEqual(['create.table', 'add.column', 'alter.column.type', 'rename.column', 'drop.column']);

@@ -116,6 +116,8 @@ const PROBES: Record<string, string> = {
   'pipeline.name': 'keys2',
   'pipeline.schema.change.behavior': 'evolve',
   'pipeline.route-mode': 'FIRST_MATCH',
+  'pipeline.local-time-zone': 'Asia/Shanghai',
+  'pipeline.transform.decimal.precision.mode': 'UP_TO_38',
   'pipeline.execution.checkpointing.interval': '5s',
   'pipeline.execution.runtime-mode': 'validated',
   'pipeline.tidemark.changelog.enabled': 'true',
