@@ -2,6 +2,8 @@ import type { Table } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
 import { arrowFieldId, convertArrowData } from './arrow-values';
+import { checkDataFileFormat } from './data-file-format';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
 import { FILE_CONTENT, indexFields, type NestedField, type Schema } from './model';
 import { readParquetFile } from './parquet-read';
 import { rowMatches, type ScanFilter } from './scan-filter';
@@ -47,17 +49,25 @@ function readColumn(table: Table, field: NestedField, where: string): unknown[] 
 class DeleteCache {
   private positions = new Map<string, Promise<Map<string, Set<number>>>>();
   private equalities = new Map<string, Promise<{ ids: number[]; keys: Set<string> }>>();
+  private readonly vectors: DeletionVectorReader;
   constructor(
     private storage: StoragePort,
     private table: LoadedTable,
     private fields: Map<number, NestedField>,
-  ) {}
+  ) {
+    this.vectors = new DeletionVectorReader(storage);
+  }
 
-  /** Position delete file → data file path (local and as written) → deleted positions. */
+  /** Position delete file or deletion vector → data file path (local) → deleted positions. */
   positionsOf(d: PlannedFile): Promise<Map<string, Set<number>>> {
-    let p = this.positions.get(d.path);
+    const key = deleteFileKey(d);
+    let p = this.positions.get(key);
     if (!p) {
       p = (async () => {
+        if (isDeletionVector(d)) {
+          const dv = await this.vectors.read(d);
+          return new Map([[this.table.resolve(dv.referencedDataFile), new Set(dv.positions)]]);
+        }
         const t = await readParquetFile(this.storage, d.path, 'position delete file');
         const paths = readColumn(t, { id: POS_FILE_PATH, name: 'file_path', required: true, type: 'string' }, `${d.path}: file_path`);
         const pos = readColumn(t, { id: POS_POS, name: 'pos', required: true, type: 'long' }, `${d.path}: pos`);
@@ -71,7 +81,7 @@ class DeleteCache {
         });
         return byFile;
       })();
-      this.positions.set(d.path, p);
+      this.positions.set(key, p);
     }
     return p;
   }
@@ -121,6 +131,7 @@ function selectColumns(schema: Schema, columns?: string[]): NestedField[] {
 export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, file: PlannedDataFile, cache?: DeleteCache): Promise<Row[]> {
   const fields = allFields(plan.table);
   const deletes = cache ?? new DeleteCache(storage, plan.table, fields);
+  checkDataFileFormat(file);
   const t = await readParquetFile(storage, file.path);
   const n = t.numRows;
   const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
