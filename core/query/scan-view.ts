@@ -8,7 +8,10 @@
  * Columns are carried as `c<fieldId>` so renames and promotions between files do not matter;
  * the view exposes them under the snapshot schema's names.
  */
+import { checkDataFileFormat } from '../lake/data-file-format';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../lake/deletion-vector';
 import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake/model';
+import { findColumn, isRowLineageField, rowLineageFields } from '../lake/row-lineage';
 import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
 import { valueKey } from '../lake/values';
 import type { StoragePort } from '../storage';
@@ -16,6 +19,8 @@ import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
 import { RangedParquetFile, type ParquetApi, type ParquetColumn } from './parquet';
 import { filePositionSql, selectRowGroups, type ColumnPredicate, type RowGroupSelection } from './row-groups';
 import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
+import { deletionVectorSelect } from './deletion-vectors';
+import { rowLineageSql } from './row-lineage-sql';
 
 /** Reserved field ids of a position delete file's columns (spec: file_path, pos). */
 export const POS_FILE_PATH = 2147483546;
@@ -54,12 +59,28 @@ export function nextObjectName(prefix: string): string {
 export class FileLoader {
   private readonly loaded = new Map<string, Promise<LoadedFile>>();
   private readonly opened = new Map<string, Promise<RangedParquetFile>>();
+  private readonly vectors: DeletionVectorReader;
+  private readonly vectorTables = new Map<string, Promise<string>>();
 
   constructor(
     private readonly session: SqlSession,
     private readonly parquet: ParquetApi,
     private readonly storage: StoragePort,
-  ) {}
+  ) {
+    this.vectors = new DeletionVectorReader(storage);
+  }
+
+  /** A v3 deletion vector loaded once, as a SELECT of (file_path, pos, _seq) (deletion-vectors.ts). */
+  loadDeletionVector(d: PlannedFile): Promise<string> {
+    const key = `${deleteFileKey(d)}\u0000${d.sequenceNumber}`;
+    let p = this.vectorTables.get(key);
+    if (!p) {
+      p = deletionVectorSelect(this.session, this.vectors, d, nextObjectName('tm_dv'));
+      this.vectorTables.set(key, p);
+      p.catch(() => this.vectorTables.delete(key));
+    }
+    return p;
+  }
 
   /**
    * Loads the columns with the given field ids (those present in the file). With `prune`, only the
@@ -151,6 +172,7 @@ export function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
   const out = new Map<number, NestedField>();
   // Newest schema last, so a field keeps its latest definition (equality ids of dropped columns too).
   for (const s of metadata.schemas) for (const f of s.fields) out.set(f.id, f);
+  for (const f of rowLineageFields(metadata)) out.set(f.id, f);
   return out;
 }
 
@@ -198,7 +220,7 @@ export interface LoadProgress {
  */
 export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[], onProgress?: (p: LoadProgress) => void, prune: FieldPredicate[] = []): Promise<ScanView> {
   const schema: Schema = plan.schema;
-  const outFields = columns ? columns.map((name) => schema.fields.find((f) => f.name === name)!).filter(Boolean) : schema.fields;
+  const outFields = columns ? columns.map((name) => findColumn(schema, plan.table.metadata, name)!).filter(Boolean) : schema.fields;
   const allFields = fieldsById(plan.table.metadata);
   const eqIds = new Set<number>();
   for (const f of plan.files) for (const d of f.deletes) if (d.content === FILE_CONTENT.equalityDeletes) for (const id of d.dataFile.equalityIds ?? []) eqIds.add(id);
@@ -223,6 +245,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   const progress = { table: plan.table.root, doneFiles: 0, totalFiles: plan.files.length, doneRecords: 0, totalRecords: plan.files.reduce((n, f) => n + f.recordCount, 0) };
   const loads = plan.files.map((file) =>
     limit(async () => {
+      checkDataFileFormat(file);
       const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune);
       progress.doneFiles++;
       progress.doneRecords += file.recordCount;
@@ -255,6 +278,10 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   if (posFiles.length > 0) {
     const posParts: string[] = [];
     for (const pf of posFiles) {
+      if (isDeletionVector(pf)) {
+        posParts.push(await loader.loadDeletionVector(pf));
+        continue;
+      }
       const names = new Map([[POS_FILE_PATH, 'file_path'], [POS_POS, 'pos']]);
       const loaded = await loader.load(pf.path, pf.fileSizeInBytes, [POS_FILE_PATH, POS_POS], 'position delete file', names);
       const pathCol = quoteIdent(loaded.columns.get(POS_FILE_PATH) ?? 'file_path');
@@ -330,6 +357,7 @@ export async function loadEqualityKeys(loader: FileLoader, file: PlannedFile, id
  * id), else an identity partition's value, else the field's initial-default (or NULL).
  */
 export function storedFieldSql(field: NestedField, loaded: LoadedFile, file: PlannedFile, metadata: TableMetadata): string {
+  if (isRowLineageField(field)) return rowLineageSql(field, loaded, file);
   const col = loaded.columns.get(field.id);
   if (col !== undefined) return columnExpression(field, quoteIdent(col), loaded.tree.find((c) => c.name === col));
   const spec = metadata.partitionSpecs.find((s) => s.specId === file.specId);
@@ -363,6 +391,6 @@ function outputList(fields: NestedField[], qualifier = ''): string {
 
 function uniqueDeletes(plan: ScanPlan, content: number): PlannedFile[] {
   const seen = new Map<string, PlannedFile>();
-  for (const f of plan.files) for (const d of f.deletes) if (d.content === content) seen.set(d.path, d);
+  for (const f of plan.files) for (const d of f.deletes) if (d.content === content) seen.set(deleteFileKey(d), d);
   return [...seen.values()];
 }
