@@ -21,6 +21,7 @@ import { filePositionSql, selectRowGroups, type ColumnPredicate, type RowGroupSe
 import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
 import { deletionVectorSelect } from './deletion-vectors';
 import { rowLineageSql } from './row-lineage-sql';
+import { variantColumnsToJson } from './variant-columns';
 
 /** Reserved field ids of a position delete file's columns (spec: file_path, pos). */
 export const POS_FILE_PATH = 2147483546;
@@ -85,15 +86,16 @@ export class FileLoader {
   /**
    * Loads the columns with the given field ids (those present in the file). With `prune`, only the
    * row groups whose statistics admit the predicates are read: the table may then lack rows that do
-   * not match, so the caller must apply the same predicates.
+   * not match, so the caller must apply the same predicates. Columns of `variantIds` (v3 variant
+   * fields) are loaded as their JSON text (variant-columns.ts).
    */
-  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[]): Promise<LoadedFile> {
+  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[], variantIds: number[] = []): Promise<LoadedFile> {
     const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
     const pruneKey = prune.map((p) => `${p.fieldId}${p.op}${p.value}`).join('&');
-    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}`;
+    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}\u0000${variantIds.join(',')}`;
     let p = this.loaded.get(key);
     if (!p) {
-      p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups);
+      p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups, variantIds);
       this.loaded.set(key, p);
       p.catch(() => this.loaded.delete(key));
     }
@@ -115,7 +117,7 @@ export class FileLoader {
     return p;
   }
 
-  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups?: number[]): Promise<LoadedFile> {
+  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups: number[] | undefined, variantIds: number[]): Promise<LoadedFile> {
     const file = await this.open(path, size, what);
     const schema = file.columns;
     const columns = new Map<number, string>();
@@ -132,7 +134,10 @@ export class FileLoader {
     const table = nextObjectName('tm_file');
     // A file none of whose requested columns exist still has rows: read its first column for the count.
     const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
-    await this.session.insertArrowIpc(table, await file.readIpc(names, rowGroups?.indexes));
+    let ipc = await file.readIpc(names, rowGroups?.indexes);
+    const variants = variantIds.map((id) => columns.get(id)).filter((n): n is string => n !== undefined);
+    if (variants.length > 0) ipc = variantColumnsToJson(ipc, variants, path);
+    await this.session.insertArrowIpc(table, ipc);
     return { table, columns, tree: schema.tree, rowGroups };
   }
 }
@@ -226,6 +231,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   for (const f of plan.files) for (const d of f.deletes) if (d.content === FILE_CONTENT.equalityDeletes) for (const id of d.dataFile.equalityIds ?? []) eqIds.add(id);
   const internal = [...new Set([...outFields.map((f) => f.id), ...eqIds])];
   const internalFields = internal.map((id) => allFields.get(id)).filter((f): f is NestedField => f !== undefined);
+  const variantIds = internalFields.filter((f) => f.type === 'variant').map((f) => f.id);
 
   if (plan.files.length === 0) {
     const empty = internalFields.length ? internalFields.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(`c${f.id}`)}`).join(', ') : '1 AS c0';
@@ -246,7 +252,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   const loads = plan.files.map((file) =>
     limit(async () => {
       checkDataFileFormat(file);
-      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune);
+      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune, undefined, variantIds);
       progress.doneFiles++;
       progress.doneRecords += file.recordCount;
       onProgress?.({ ...progress });
