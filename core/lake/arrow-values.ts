@@ -1,8 +1,8 @@
 import { Type, makeVector, type Data, type Field } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { isList, isMap, isStruct, parseDecimalType, type IcebergType, type NestedField } from './model';
-import { convertVariantData, formatTimestampNanos } from './variant';
-import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp } from './values';
+import { convertVariantData } from './variant';
+import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp, formatTimestampNanos } from './values';
 
 /**
  * Arrow (as produced by parquet-wasm from Parquet) → canonical row values (values.ts), typed by the

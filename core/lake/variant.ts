@@ -1,6 +1,8 @@
 import { makeVector, Type, type Data, type Field } from 'apache-arrow';
 import { TidemarkError } from '../errors';
-import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp } from './values';
+import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp, formatTimestampNanos } from './values';
+
+export { formatTimestampNanos };
 
 /**
  * Iceberg v3 `variant` values, shown as JSON text (the canonical row value of a variant). In Parquet
@@ -166,18 +168,6 @@ function valueJson(value: Uint8Array, at: number, keys: string[], depth: number)
       return JSON.stringify(bytesToUuid(value.subarray(p, p + 16)));
   }
   throw new Malformed(`primitive type id ${h}`);
-}
-
-/** Nanoseconds since the epoch → 'YYYY-MM-DDTHH:MM:SS.fffffffff' (UTC; '+00:00' with zone). */
-export function formatTimestampNanos(nanos: bigint, withZone: boolean): string {
-  let micros = nanos / 1000n;
-  let rest = nanos % 1000n;
-  if (rest < 0n) {
-    rest += 1000n;
-    micros -= 1n;
-  }
-  const text = formatTimestamp(micros, false);
-  return `${text}${rest.toString().padStart(3, '0')}${withZone ? '+00:00' : ''}`;
 }
 
 /** One variant (metadata + value bytes) as JSON text. DataInvalid naming `where` when malformed. */

@@ -10,7 +10,9 @@ import type { PlannedFile } from '../../core/lake/scan-plan';
 import { parseTableMetadata } from '../../core/lake/serde/table-metadata';
 import { crc32 } from '../../core/lake/serde/crc32';
 import { decodeRoaring64 } from '../../core/lake/serde/roaring';
-import { formatTimestampNanos, variantToJson } from '../../core/lake/variant';
+import { variantToJson } from '../../core/lake/variant';
+import { decodeSingleValue } from '../../core/lake/serde/single-value';
+import { formatTimestampNanos, fromJsonSingleValue } from '../../core/lake/values';
 import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/local';
 import { FIXTURES } from '../support/fixtures';
@@ -114,6 +116,10 @@ describe('variant, nanosecond and geo types', () => {
   it('nanosecond timestamps keep nine digits, before the epoch too', () => {
     expect(formatTimestampNanos(1n, false)).toBe('1970-01-01T00:00:00.000000001');
     expect(formatTimestampNanos(-1n, true)).toBe('1969-12-31T23:59:59.999999999+00:00');
+    // Defaults (JSON single values) and bounds (8-byte little-endian nanoseconds) of the ns types.
+    expect(fromJsonSingleValue('timestamptz_ns', '2024-01-15T10:30:45.123456789+01:00')).toBe('2024-01-15T09:30:45.123456789+00:00');
+    expect(fromJsonSingleValue('timestamp_ns', '2024-01-15T10:30:45.5')).toBe('2024-01-15T10:30:45.500000000');
+    expect(decodeSingleValue('timestamp_ns', new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]))).toBe('1970-01-01T00:00:00.000000001');
   });
 
   it('geometry columns parse (the table opens) and their values are Unsupported, named', () => {

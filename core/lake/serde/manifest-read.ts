@@ -12,7 +12,7 @@ import {
   type Schema,
 } from '../model';
 import { partitionResultType } from '../transforms';
-import { bytesToBigInt, bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp } from '../values';
+import { bytesToBigInt, bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp, formatTimestampNanos } from '../values';
 import { readAvroFile } from './avro';
 
 /**
@@ -89,6 +89,9 @@ export function fromAvroPartitionValue(type: IcebergType, v: unknown): unknown {
     case 'timestamp':
     case 'timestamptz':
       return formatTimestamp(BigInt(v as bigint), type === 'timestamptz');
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return formatTimestampNanos(BigInt(v as bigint), type === 'timestamptz_ns');
     case 'uuid':
       return v instanceof Uint8Array ? bytesToUuid(v) : String(v);
   }
