@@ -5,6 +5,9 @@ import { parseJsonBigint, planScan, scanRows } from '../../core/lake';
 import { valueKey } from '../../core/lake/values';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node';
+import { readKeyHistory } from '../../core/query/key-history';
+import { diffRows } from '../../core/query/row-diff';
+import { openTableSource } from '../../core/query/table-source';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plain } from '../lake/helpers';
 import { FIXTURES } from '../support/fixtures';
@@ -71,4 +74,18 @@ describe('query engine on Iceberg v3 fixtures', () => {
       });
     }
   }
+});
+
+describe('row diff and key history over deletion vectors', () => {
+  it('the rows two DVs delete are the diff between the snapshots, and a key shows its deletion', async () => {
+    const source = await openTableSource(engine, join(root, 'impala/iceberg_v3_deletion_vectors'));
+    const diff = await diffRows(engine, source, 2700858159721908397n, 3685752423136077685n, { key: ['i'] });
+    expect(diff).toMatchObject({ addedCount: 0, removedCount: 2, changedCount: 0 });
+    expect(plain(diff.removed)).toEqual([{ i: 2 }, { i: 4 }]);
+    const history = await readKeyHistory(engine, source, { i: '4' });
+    expect(history.map((v) => [v.snapshotId, v.status])).toEqual([
+      [2700858159721908397n, 'inserted'],
+      [3685752423136077685n, 'deleted'],
+    ]);
+  });
 });
