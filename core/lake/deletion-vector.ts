@@ -15,6 +15,8 @@ import { decodeRoaring64 } from './serde/roaring';
 export const DELETION_VECTOR_BLOB = 'deletion-vector-v1';
 /** The blob's magic after its length: D1 D3 39 64. */
 const DV_MAGIC = 0xd1d33964;
+/** Puffin footers a reader keeps (a few hundred bytes of JSON per DV); the oldest go beyond. */
+const MAX_FOOTERS = 1024;
 
 /** A delete file (planned or in a manifest) that is a deletion vector rather than a delete file. */
 export function isDeletionVector(d: { content: number; dataFile: DataFile }): boolean {
@@ -72,6 +74,7 @@ export class DeletionVectorReader {
       });
       this.footers.set(path, footer);
       footer.catch(() => this.footers.delete(path));
+      if (this.footers.size > MAX_FOOTERS) this.footers.delete(this.footers.keys().next().value!);
     }
     const blob = (await footer).blobs.find((b) => b.offset === offset && b.length === size);
     if (!blob) bad(`no blob of ${size} bytes at byte ${offset} in the Puffin footer`);
