@@ -96,6 +96,24 @@ describe('64-bit Roaring bitmaps', () => {
   });
 });
 
+describe('v3 partition and sort fields', () => {
+  const metadata = (partitionField: Record<string, unknown>) =>
+    JSON.stringify({
+      'format-version': 3, 'table-uuid': 'u', location: '/t', 'last-sequence-number': 0, 'last-updated-ms': 1, 'last-column-id': 2, 'next-row-id': 0,
+      'current-schema-id': 0, schemas: [{ type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'a', required: false, type: 'int' }, { id: 2, name: 'b', required: false, type: 'int' }] }],
+      'partition-specs': [{ 'spec-id': 0, fields: [partitionField] }],
+      'sort-orders': [{ 'order-id': 1, fields: [{ transform: 'identity', 'source-ids': [2], direction: 'asc', 'null-order': 'nulls-first' }] }],
+    });
+  it('source-ids of one id reads as source-id; several are Unsupported, named', () => {
+    const m = parseTableMetadata(metadata({ name: 'a_b', transform: 'bucket[4]', 'source-ids': [1], 'field-id': 1000 }), 'v1.metadata.json');
+    expect(m.partitionSpecs[0]!.fields[0]!.sourceId).toBe(1);
+    expect(m.sortOrders[0]!.fields[0]!.sourceId).toBe(2);
+    expect(() => parseTableMetadata(metadata({ name: 'ab', transform: 'zorder', 'source-ids': [1, 2], 'field-id': 1000 }), 'v1.metadata.json')).toThrow(
+      /v1\.metadata\.json: partition-specs\[0\]\.fields\[0\]: multi-argument transform "zorder" on source-ids \[1,2\] is not supported/,
+    );
+  });
+});
+
 describe('variant, nanosecond and geo types', () => {
   it('random variant bytes throw only DataInvalid', () => {
     const metadata = new Uint8Array([1, 1, 0, 1, 0x61]); // version 1, one key "a"

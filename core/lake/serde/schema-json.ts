@@ -116,12 +116,26 @@ export function parsePartitionSpec(r: JsonReader, v: unknown, where: string, nex
   };
 }
 
+/**
+ * A partition or sort field's source column. v3 writes `source-ids` (and no `source-id`) for
+ * multi-argument transforms, which no transform we know has: a list of one id is read as that id,
+ * a longer one is Unsupported, named.
+ */
+function parseSourceId(r: JsonReader, f: Json, where: string): number {
+  if (f['source-id'] === undefined && f['source-ids'] !== undefined) {
+    const ids = r.arr(f['source-ids'], `${where}.source-ids`).map((x, i) => r.int(x, `${where}.source-ids[${i}]`));
+    if (ids.length === 1) return ids[0]!;
+    throw new TidemarkError('Unsupported', `${r.file}: ${where}: multi-argument transform ${JSON.stringify(f.transform)} on source-ids ${JSON.stringify(ids)} is not supported`, { path: r.file, feature: 'multi-argument transform' });
+  }
+  return r.int(f['source-id'], `${where}.source-id`);
+}
+
 /** v1 specs may omit field-id: the spec assigns 1000, 1001, ... in order. */
 export function parsePartitionField(r: JsonReader, v: unknown, where: string, nextFieldId: { value: number }) {
   const f = r.obj(v, where);
   const fieldId = f['field-id'] === undefined ? nextFieldId.value++ : r.int(f['field-id'], `${where}.field-id`);
   return {
-    sourceId: r.int(f['source-id'], `${where}.source-id`),
+    sourceId: parseSourceId(r, f, where),
     fieldId,
     name: r.str(f.name, `${where}.name`),
     transform: r.str(f.transform, `${where}.transform`),
@@ -135,7 +149,7 @@ export function parseSortOrder(r: JsonReader, v: unknown, where: string): SortOr
     fields: r.arr(o.fields, `${where}.fields`).map((x, i) => {
       const f = r.obj(x, `${where}.fields[${i}]`);
       return {
-        sourceId: r.int(f['source-id'], `${where}.fields[${i}].source-id`),
+        sourceId: parseSourceId(r, f, `${where}.fields[${i}]`),
         transform: r.str(f.transform, `${where}.fields[${i}].transform`),
         direction: r.str(f.direction, `${where}.fields[${i}].direction`) === 'desc' ? 'desc' : 'asc',
         nullOrder: r.str(f['null-order'], `${where}.fields[${i}].null-order`) === 'nulls-last' ? 'nulls-last' : 'nulls-first',
