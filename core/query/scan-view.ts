@@ -368,7 +368,16 @@ export function storedFieldSql(field: NestedField, loaded: LoadedFile, file: Pla
   if (col !== undefined) return columnExpression(field, quoteIdent(col), loaded.tree.find((c) => c.name === col));
   const spec = metadata.partitionSpecs.find((s) => s.specId === file.specId);
   const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
-  return sqlLiteral(field.type, pi >= 0 ? file.partition[pi] : (field.initialDefault ?? null));
+  return pi >= 0 ? sqlLiteral(field.type, file.partition[pi]) : defaultSql(field.type, field.initialDefault ?? null);
+}
+
+/** A default value as SQL: primitives as literals, a non-null struct default field by field. */
+function defaultSql(type: NestedField['type'], value: unknown): string {
+  if (isStruct(type) && value !== null && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    return `struct_pack(${type.fields.map((c) => `${quoteIdent(c.name)} := ${defaultSql(c.type, v[c.name] ?? null)}`).join(', ')})`;
+  }
+  return sqlLiteral(type, value);
 }
 
 /**
@@ -380,7 +389,7 @@ export function columnExpression(field: NestedField, expr: string, node: Parquet
   if (isStruct(field.type) && node && node.children.length > 0) {
     const members = field.type.fields.map((child) => {
       const stored = node.children.find((c) => c.fieldId === child.id);
-      const value = stored ? columnExpression(child, `${expr}.${quoteIdent(stored.name)}`, stored) : sqlLiteral(child.type, child.initialDefault ?? null);
+      const value = stored ? columnExpression(child, `${expr}.${quoteIdent(stored.name)}`, stored) : defaultSql(child.type, child.initialDefault ?? null);
       return `${quoteIdent(child.name)} := ${value}`;
     });
     return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`;

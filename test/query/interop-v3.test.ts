@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonBigint, planScan, scanRows } from '../../core/lake';
 import { valueKey } from '../../core/lake/values';
@@ -87,5 +89,26 @@ describe('row diff and key history over deletion vectors', () => {
       [2700858159721908397n, 'inserted'],
       [3685752423136077685n, 'deleted'],
     ]);
+  });
+});
+
+describe('a struct column added with a non-null default', () => {
+  it('reads as a struct of its fields own initial-defaults, in the lake reader and in SQL (spec "Default values")', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'tm-v3-default-')), 't');
+    const env = seededWriteEnv(3);
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }], env });
+    await appendRows(root, [{ id: 1n }], { env });
+    // Add the column the way a v3 writer records it: `{}` on the struct, the values on its fields.
+    const dir = join(root, 'metadata');
+    const file = join(dir, readdirSync(dir).filter((n) => n.endsWith('.metadata.json')).sort().at(-1)!);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { schemas: { fields: unknown[] }[] };
+    json.schemas[0]!.fields.push({
+      id: 2, name: 'point', required: false, 'initial-default': {},
+      type: { type: 'struct', fields: [{ id: 3, name: 'x', required: false, type: 'int', 'initial-default': 7 }, { id: 4, name: 'y', required: false, type: 'string' }] },
+    });
+    writeFileSync(file, JSON.stringify(json));
+    expect((await scanRows(storage, root)).rows).toEqual([{ id: 1n, point: { x: 7, y: null } }]);
+    const page = await engine.scan(root);
+    expect(page.rows).toEqual([[1n, { x: 7, y: null }]]);
   });
 });

@@ -92,9 +92,25 @@ function parseField(r: JsonReader, v: unknown, where: string): NestedField {
     type,
   };
   if (typeof o.doc === 'string') field.doc = o.doc;
-  if (o['initial-default'] !== undefined) field.initialDefault = fromJsonSingleValue(type, o['initial-default']);
-  if (o['write-default'] !== undefined) field.writeDefault = fromJsonSingleValue(type, o['write-default']);
+  if (o['initial-default'] !== undefined) field.initialDefault = readDefault(r, type, o['initial-default'], 'initialDefault', `${where}.initial-default`);
+  if (o['write-default'] !== undefined) field.writeDefault = readDefault(r, type, o['write-default'], 'writeDefault', `${where}.write-default`);
   return field;
+}
+
+/**
+ * A default value (spec "Default values"). A struct's non-null default is a struct whose fields take
+ * the values it lists (JSON keyed by field id, spec Appendix D) and, for the others, their own
+ * default of the same kind — the spec stores `{}` and keeps sub-field defaults on the sub-fields.
+ */
+function readDefault(r: JsonReader, type: IcebergType, json: unknown, kind: 'initialDefault' | 'writeDefault', where: string): unknown {
+  if (json === null || typeof type === 'string' || type.type !== 'struct') return fromJsonSingleValue(type, json);
+  const given = r.obj(json, where);
+  const out: Record<string, unknown> = {};
+  for (const child of type.fields) {
+    const listed = given[String(child.id)];
+    out[child.name] = listed !== undefined ? readDefault(r, child.type, listed, kind, `${where}.${child.id}`) : (child[kind] ?? null);
+  }
+  return out;
 }
 
 export function parseSchema(r: JsonReader, v: unknown, where: string): Schema {
