@@ -260,6 +260,11 @@ export interface FileEntry {
   deletes: string[];
   /** For equality delete files: the field ids rows are matched on. */
   equalityIds?: number[];
+  /**
+   * For Iceberg v3 deletion vectors (content position-deletes in a Puffin file): the blob's byte
+   * range and the data file it applies to. One Puffin file holds the vectors of several data files.
+   */
+  deletionVector?: { offset: number; length: number; referencedDataFile: string };
 }
 
 export interface ColumnInfo {

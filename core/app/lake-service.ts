@@ -4,6 +4,7 @@
  */
 import type { FieldInfo, FileEntry, SchemaInfo, SnapshotInfo, TableHealth, TableInfo } from '../api/contract';
 import { isStruct, typeToText, type NestedField } from '../lake/model';
+import { isDeletionVector } from '../lake/deletion-vector';
 import { planScan, type PlannedFile } from '../lake/scan-plan';
 import { loadTable, selectSnapshot, snapshotSchema, type LoadedTable, type SnapshotSelector } from '../lake/table';
 import { formatPartitionSpec } from '../query/schema-diff';
@@ -107,6 +108,9 @@ function fileEntry(f: PlannedFile, deletes: PlannedFile[] = []): FileEntry {
     partition: f.partition,
     deletes: deletes.map((d) => d.path),
     ...(f.dataFile.equalityIds ? { equalityIds: f.dataFile.equalityIds } : {}),
+    ...(isDeletionVector(f) && f.dataFile.referencedDataFile !== null
+      ? { deletionVector: { offset: f.dataFile.contentOffset ?? 0, length: f.dataFile.contentSizeInBytes ?? 0, referencedDataFile: f.dataFile.referencedDataFile } }
+      : {}),
   };
 }
 

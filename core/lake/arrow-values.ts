@@ -1,7 +1,8 @@
 import { Type, makeVector, type Data, type Field } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import { isList, isMap, isStruct, parseDecimalType, type IcebergType, type NestedField } from './model';
-import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp } from './values';
+import { convertVariantData } from './variant';
+import { bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp, formatTimestampNanos } from './values';
 
 /**
  * Arrow (as produced by parquet-wasm from Parquet) → canonical row values (values.ts), typed by the
@@ -29,6 +30,12 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
   const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
   const t = data.type;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
+  // Iceberg v3 types that are not a plain mapping of the Arrow type.
+  if (type === 'variant') return convertVariantData(data, where);
+  if (type === 'unknown') return out.fill(null); // spec: an unknown-typed column is always null
+  if (typeof type === 'string' && /^(geometry|geography)\b/.test(type)) {
+    throw new TidemarkError('Unsupported', `${where}: Iceberg ${type} values are not supported yet (no WKB decoder)`, { feature: type });
+  }
   // Arrow JS slices value and offset buffers in Data.slice (only bitmaps keep `data.offset`, which
   // getValid applies), so element i is values[i] even in a sliced chunk.
   switch (t.typeId) {
@@ -77,6 +84,12 @@ export function convertArrowData(data: Data, type: IcebergType, where: string): 
     }
     case Type.Timestamp: {
       const unit = (t as unknown as { unit: number }).unit;
+      if (type === 'timestamp_ns' || type === 'timestamptz_ns') {
+        // v3 nanosecond timestamps keep all 9 digits (other units are scaled up exactly).
+        const scale = [1_000_000_000n, 1_000_000n, 1_000n, 1n][unit]!;
+        for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTimestampNanos(BigInt(values[i]!) * scale, type === 'timestamptz_ns') : null;
+        return out;
+      }
       const zoned = type === 'timestamptz' || (type !== 'timestamp' && Boolean((t as unknown as { timezone: string | null }).timezone));
       for (let i = 0; i < n; i++) out[i] = valid(i) ? formatTimestamp(toMicros(values[i]!, unit), zoned) : null;
       return out;

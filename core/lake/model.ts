@@ -1,10 +1,13 @@
 /**
- * The Iceberg table model (format v1 and v2; spec: apache/iceberg format/spec.md). Names follow the
+ * The Iceberg table model (format v1, v2 and read-only v3; spec: apache/iceberg format/spec.md). Names follow the
  * spec's nouns. 64-bit identifiers (snapshot ids, sequence numbers) are bigint; counts and sizes are
  * numbers (they stay far below 2^53). On-disk spellings (JSON keys, Avro field names) live in serde/.
  */
 
-/** A primitive type in the spec's spelling: 'int', 'long', 'decimal(9, 2)', 'fixed[16]', ... */
+/**
+ * A primitive type in the spec's spelling: 'int', 'long', 'decimal(9, 2)', 'fixed[16]', ... and the
+ * v3 types 'variant', 'unknown', 'timestamp_ns', 'timestamptz_ns', 'geometry(C)', 'geography(C, A)'.
+ */
 export type PrimitiveType = string;
 
 export interface NestedField {
@@ -83,6 +86,8 @@ export interface Snapshot {
   /** Includes `operation` (append, replace, overwrite, delete). */
   summary: Record<string, string>;
   schemaId: number | null;
+  /** v3 row lineage: the first `_row_id` assigned by this snapshot (null before v3 / upgrade). */
+  firstRowId: bigint | null;
 }
 
 export interface SnapshotRef {
@@ -104,7 +109,8 @@ export interface MetadataLogEntry {
 }
 
 export interface TableMetadata {
-  formatVersion: 1 | 2;
+  /** 3 is read only: the write path refuses it (serde/table-metadata.ts writes v2). */
+  formatVersion: 1 | 2 | 3;
   tableUuid: string;
   location: string;
   lastSequenceNumber: bigint;
@@ -123,6 +129,8 @@ export interface TableMetadata {
   snapshotLog: SnapshotLogEntry[];
   metadataLog: MetadataLogEntry[];
   refs: Record<string, SnapshotRef>;
+  /** v3 row lineage: higher than every assigned `_row_id` (null for v1/v2). */
+  nextRowId: bigint | null;
 }
 
 /** Manifest content (field 517). */
@@ -156,6 +164,8 @@ export interface ManifestFile {
   existingRowsCount: number;
   deletedRowsCount: number;
   partitions: FieldSummary[] | null;
+  /** v3 (field 520): first `_row_id` of the rows in this data manifest's files without one. */
+  firstRowId?: bigint | null;
 }
 
 export interface DataFile {
@@ -177,6 +187,14 @@ export interface DataFile {
   equalityIds: number[] | null;
   sortOrderId: number | null;
   referencedDataFile: string | null;
+  /**
+   * v3 (field 142): `_row_id` of the file's first row; inherited on read from the manifest's
+   * first_row_id when null (spec "First Row ID Inheritance"). Null for delete files and pre-v3 data.
+   */
+  firstRowId?: bigint | null;
+  /** v3 deletion vectors (fields 144, 145): where the blob sits in the Puffin file, in bytes. */
+  contentOffset?: number | null;
+  contentSizeInBytes?: number | null;
 }
 
 export interface ManifestEntry {

@@ -2,8 +2,11 @@ import type { Table } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
 import { arrowFieldId, convertArrowData } from './arrow-values';
+import { checkDataFileFormat } from './data-file-format';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
 import { FILE_CONTENT, indexFields, type NestedField, type Schema } from './model';
 import { readParquetFile } from './parquet-read';
+import { columnNames, findColumn, inheritRowLineage, isRowLineageField } from './row-lineage';
 import { rowMatches, type ScanFilter } from './scan-filter';
 import { planScan, type PlanOptions, type PlannedDataFile, type PlannedFile, type ScanPlan } from './scan-plan';
 import type { LoadedTable } from './table';
@@ -47,17 +50,25 @@ function readColumn(table: Table, field: NestedField, where: string): unknown[] 
 export class DeleteCache {
   private positions = new Map<string, Promise<Map<string, Set<number>>>>();
   private equalities = new Map<string, Promise<{ ids: number[]; keys: Set<string> }>>();
+  private readonly vectors: DeletionVectorReader;
   constructor(
     private storage: StoragePort,
     private table: LoadedTable,
     private fields: Map<number, NestedField>,
-  ) {}
+  ) {
+    this.vectors = new DeletionVectorReader(storage);
+  }
 
-  /** Position delete file → data file path (local and as written) → deleted positions. */
+  /** Position delete file or deletion vector → data file path (local) → deleted positions. */
   positionsOf(d: PlannedFile): Promise<Map<string, Set<number>>> {
-    let p = this.positions.get(d.path);
+    const key = deleteFileKey(d);
+    let p = this.positions.get(key);
     if (!p) {
       p = (async () => {
+        if (isDeletionVector(d)) {
+          const dv = await this.vectors.read(d);
+          return new Map([[this.table.resolve(dv.referencedDataFile), new Set(dv.positions)]]);
+        }
         const t = await readParquetFile(this.storage, d.path, 'position delete file');
         const paths = readColumn(t, { id: POS_FILE_PATH, name: 'file_path', required: true, type: 'string' }, `${d.path}: file_path`);
         const pos = readColumn(t, { id: POS_POS, name: 'pos', required: true, type: 'long' }, `${d.path}: pos`);
@@ -71,7 +82,7 @@ export class DeleteCache {
         });
         return byFile;
       })();
-      this.positions.set(d.path, p);
+      this.positions.set(key, p);
     }
     return p;
   }
@@ -108,19 +119,25 @@ export function allFields(table: LoadedTable): Map<number, NestedField> {
   return out;
 }
 
-function selectColumns(schema: Schema, columns?: string[]): NestedField[] {
+/** Top-level columns by name: schema fields, and in v3 tables the row-lineage metadata columns. */
+function selectColumns(plan: ScanPlan, columns?: string[]): NestedField[] {
+  const schema: Schema = plan.schema;
   if (!columns) return schema.fields;
   return columns.map((name) => {
-    const f = schema.fields.find((x) => x.name === name);
-    if (!f) throw new TidemarkError('InvalidInput', `unknown column ${JSON.stringify(name)}; columns: ${schema.fields.map((x) => x.name).join(', ')}`, { column: name });
+    const f = findColumn(schema, plan.table.metadata, name);
+    if (!f) throw new TidemarkError('InvalidInput', `unknown column ${JSON.stringify(name)}; columns: ${columnNames(schema, plan.table.metadata).join(', ')}`, { column: name });
     return f;
   });
 }
 
-/** Reads the live rows of one planned data file with all schema columns. */
-export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, file: PlannedDataFile, cache?: DeleteCache): Promise<Row[]> {
+/**
+ * Reads the live rows of one planned data file with all schema columns, plus the v3 row-lineage
+ * columns in `metadataColumns` (inherited where not stored; see row-lineage.ts).
+ */
+export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, file: PlannedDataFile, cache?: DeleteCache, metadataColumns: NestedField[] = []): Promise<Row[]> {
   const fields = allFields(plan.table);
   const deletes = cache ?? new DeleteCache(storage, plan.table, fields);
+  checkDataFileFormat(file);
   const t = await readParquetFile(storage, file.path);
   const n = t.numRows;
   const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
@@ -129,7 +146,9 @@ export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, fil
     let col = columnCache.get(field.id);
     if (col) return col;
     col = readColumn(t, field, `${file.path}: ${field.name}`) ?? undefined;
-    if (!col) {
+    if (isRowLineageField(field)) {
+      col = inheritRowLineage(field, col ?? null, n, { firstRowId: file.dataFile.firstRowId ?? null, sequenceNumber: file.sequenceNumber });
+    } else if (!col) {
       const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
       const fill = pi >= 0 ? file.partition[pi] : (field.initialDefault ?? null);
       col = new Array<unknown>(n).fill(fill);
@@ -148,12 +167,13 @@ export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, fil
       for (let i = 0; i < n; i++) if (alive[i] && keys.has(valueKey(cols.map((c) => c[i])))) alive[i] = 0;
     }
   }
-  const cols = plan.schema.fields.map((f) => column(f));
+  const outFields = [...plan.schema.fields, ...metadataColumns.filter((m) => !plan.schema.fields.some((f) => f.id === m.id))];
+  const cols = outFields.map((f) => column(f));
   const rows: Row[] = [];
   for (let i = 0; i < n; i++) {
     if (!alive[i]) continue;
     const row: Row = {};
-    plan.schema.fields.forEach((f, k) => (row[f.name] = cols[k]![i]));
+    outFields.forEach((f, k) => (row[f.name] = cols[k]![i]));
     rows.push(row);
   }
   return rows;
@@ -161,12 +181,13 @@ export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, fil
 
 /** Yields live rows file by file (rows are objects keyed by column name; canonical values). */
 export async function* iterateRows(storage: StoragePort, plan: ScanPlan, options: Omit<ScanRowsOptions, keyof PlanOptions> & { filter?: ScanFilter } = {}): AsyncGenerator<Row[]> {
-  const columns = selectColumns(plan.schema, options.columns);
+  const columns = selectColumns(plan, options.columns);
   const cache = new DeleteCache(storage, plan.table, allFields(plan.table));
+  const metadataColumns = columns.filter(isRowLineageField);
   let remaining = options.limit ?? Infinity;
   for (const file of plan.files) {
     if (remaining <= 0) return;
-    let rows = await readDataFileRows(storage, plan, file, cache);
+    let rows = await readDataFileRows(storage, plan, file, cache, metadataColumns);
     if (options.filter) rows = rows.filter((r) => rowMatches(r, options.filter!));
     if (rows.length > remaining) rows = rows.slice(0, remaining);
     remaining -= rows.length;
@@ -183,7 +204,7 @@ export interface ScanResult {
 /** Plans and reads a scan into memory. See planScan for the selectors and errors. */
 export async function scanRows(storage: StoragePort, table: string | LoadedTable, options: ScanRowsOptions = {}): Promise<ScanResult> {
   const plan = await planScan(storage, table, options);
-  const columns = selectColumns(plan.schema, options.columns);
+  const columns = selectColumns(plan, options.columns);
   const rows: Row[] = [];
   for await (const batch of iterateRows(storage, plan, options)) rows.push(...batch);
   return { plan, columns, rows };

@@ -1,5 +1,6 @@
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
+import { isDeletionVector } from './deletion-vector';
 import { FILE_CONTENT, type DataFile, type ManifestEntry, type ManifestFile, type Schema, type Snapshot } from './model';
 import { pruneByFilter, type ScanFilter } from './scan-filter';
 import { readManifest, readManifestList } from './serde/manifest-read';
@@ -120,7 +121,8 @@ function partitionKey(f: PlannedFile): string {
 }
 
 /**
- * Plans a scan (format v1/v2). `table` is a table root path or an already loaded table.
+ * Plans a scan (format v1, v2 and v3: deletion vectors are position deletes of the data file they
+ * reference, and replace its position delete files). `table` is a table root path or an already loaded table.
  * Unknown snapshot id / ref → NotFound naming it; a missing manifest list or manifest → NotFound
  * naming the file. With a filter, data files whose partition or column bounds cannot match are
  * pruned (rows are still filtered by the reader).
@@ -172,6 +174,10 @@ export async function planScan(storage: StoragePort, table: string | LoadedTable
         f.deletes.push(d);
       }
     }
+  }
+  for (const f of dataFiles) {
+    // Spec: a deletion vector holds every delete of its data file, position delete files included.
+    if (f.deletes.some(isDeletionVector)) f.deletes = f.deletes.filter((d) => d.content !== FILE_CONTENT.positionDeletes || isDeletionVector(d));
   }
   const files = options.filter ? dataFiles.filter((f) => pruneByFilter(metadata, schema, f, options.filter!)) : dataFiles;
   return { table: loaded, snapshot, schema, files, deleteFiles };

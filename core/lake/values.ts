@@ -140,6 +140,25 @@ export function parseTimestamp(text: string): bigint {
   return micros;
 }
 
+/** Nanoseconds since the epoch → 'YYYY-MM-DDTHH:MM:SS.fffffffff' (UTC; '+00:00' with zone): v3 timestamp_ns. */
+export function formatTimestampNanos(nanos: bigint, withZone: boolean): string {
+  let micros = nanos / 1000n;
+  let rest = nanos % 1000n;
+  if (rest < 0n) {
+    rest += 1000n;
+    micros -= 1n;
+  }
+  return `${formatTimestamp(micros, false)}${rest.toString().padStart(3, '0')}${withZone ? '+00:00' : ''}`;
+}
+
+/** ISO-8601 text with up to nine fraction digits → nanoseconds since the epoch (v3 timestamp_ns). */
+export function parseTimestampNanos(text: string): bigint {
+  const m = /^(.*?T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?$/.exec(text.replace(' ', 'T'));
+  if (!m) throw new TidemarkError('DataInvalid', `expected an ISO-8601 timestamp, found ${JSON.stringify(text)}`);
+  const frac = (m[2] ?? '').padEnd(9, '0');
+  return parseTimestamp(`${m[1]}.${frac.slice(0, 6)}${m[3] ?? ''}`) * 1000n + BigInt(frac.slice(6));
+}
+
 /** Unscaled integer + scale → decimal string with exactly `scale` fraction digits. */
 export function formatDecimal(unscaled: bigint, scale: number): string {
   const neg = unscaled < 0n;
@@ -234,6 +253,7 @@ export function fromJsonSingleValue(type: IcebergType, json: unknown): unknown {
   if (dec) return formatDecimal(parseDecimal(String(json), dec.scale), dec.scale);
   if (type === 'time') return formatTime(parseTime(String(json)));
   if (type === 'timestamp' || type === 'timestamptz') return formatTimestamp(parseTimestamp(String(json)), type === 'timestamptz');
+  if (type === 'timestamp_ns' || type === 'timestamptz_ns') return formatTimestampNanos(parseTimestampNanos(String(json)), type === 'timestamptz_ns');
   return json;
 }
 

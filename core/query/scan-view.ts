@@ -8,7 +8,10 @@
  * Columns are carried as `c<fieldId>` so renames and promotions between files do not matter;
  * the view exposes them under the snapshot schema's names.
  */
+import { checkDataFileFormat } from '../lake/data-file-format';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../lake/deletion-vector';
 import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake/model';
+import { findColumn, isRowLineageField, rowLineageFields } from '../lake/row-lineage';
 import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
 import { valueKey } from '../lake/values';
 import type { StoragePort } from '../storage';
@@ -16,6 +19,9 @@ import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
 import { RangedParquetFile, type ParquetApi, type ParquetColumn } from './parquet';
 import { filePositionSql, selectRowGroups, type ColumnPredicate, type RowGroupSelection } from './row-groups';
 import { duckDbType, sqlLiteral, uuidFromBlob } from './sql-types';
+import { deletionVectorSelect } from './deletion-vectors';
+import { rowLineageSql } from './row-lineage-sql';
+import { variantColumnsToJson } from './variant-columns';
 
 /** Reserved field ids of a position delete file's columns (spec: file_path, pos). */
 export const POS_FILE_PATH = 2147483546;
@@ -54,25 +60,42 @@ export function nextObjectName(prefix: string): string {
 export class FileLoader {
   private readonly loaded = new Map<string, Promise<LoadedFile>>();
   private readonly opened = new Map<string, Promise<RangedParquetFile>>();
+  private readonly vectors: DeletionVectorReader;
+  private readonly vectorTables = new Map<string, Promise<string>>();
 
   constructor(
     private readonly session: SqlSession,
     private readonly parquet: ParquetApi,
     private readonly storage: StoragePort,
-  ) {}
+  ) {
+    this.vectors = new DeletionVectorReader(storage);
+  }
+
+  /** A v3 deletion vector loaded once, as a SELECT of (file_path, pos, _seq) (deletion-vectors.ts). */
+  loadDeletionVector(d: PlannedFile): Promise<string> {
+    const key = `${deleteFileKey(d)}\u0000${d.sequenceNumber}`;
+    let p = this.vectorTables.get(key);
+    if (!p) {
+      p = deletionVectorSelect(this.session, this.vectors, d, nextObjectName('tm_dv'));
+      this.vectorTables.set(key, p);
+      p.catch(() => this.vectorTables.delete(key));
+    }
+    return p;
+  }
 
   /**
    * Loads the columns with the given field ids (those present in the file). With `prune`, only the
    * row groups whose statistics admit the predicates are read: the table may then lack rows that do
-   * not match, so the caller must apply the same predicates.
+   * not match, so the caller must apply the same predicates. Columns of `variantIds` (v3 variant
+   * fields) are loaded as their JSON text (variant-columns.ts).
    */
-  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[]): Promise<LoadedFile> {
+  load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[], variantIds: number[] = []): Promise<LoadedFile> {
     const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
     const pruneKey = prune.map((p) => `${p.fieldId}${p.op}${p.value}`).join('&');
-    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}`;
+    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}\u0000${variantIds.join(',')}`;
     let p = this.loaded.get(key);
     if (!p) {
-      p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups);
+      p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups, variantIds);
       this.loaded.set(key, p);
       p.catch(() => this.loaded.delete(key));
     }
@@ -94,7 +117,7 @@ export class FileLoader {
     return p;
   }
 
-  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups?: number[]): Promise<LoadedFile> {
+  private async loadNow(path: string, size: number, ids: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups: number[] | undefined, variantIds: number[]): Promise<LoadedFile> {
     const file = await this.open(path, size, what);
     const schema = file.columns;
     const columns = new Map<number, string>();
@@ -111,7 +134,10 @@ export class FileLoader {
     const table = nextObjectName('tm_file');
     // A file none of whose requested columns exist still has rows: read its first column for the count.
     const names = columns.size > 0 ? [...new Set(columns.values())] : schema.names.slice(0, 1);
-    await this.session.insertArrowIpc(table, await file.readIpc(names, rowGroups?.indexes));
+    let ipc = await file.readIpc(names, rowGroups?.indexes);
+    const variants = variantIds.map((id) => columns.get(id)).filter((n): n is string => n !== undefined);
+    if (variants.length > 0) ipc = variantColumnsToJson(ipc, variants, path);
+    await this.session.insertArrowIpc(table, ipc);
     return { table, columns, tree: schema.tree, rowGroups };
   }
 }
@@ -151,6 +177,7 @@ export function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
   const out = new Map<number, NestedField>();
   // Newest schema last, so a field keeps its latest definition (equality ids of dropped columns too).
   for (const s of metadata.schemas) for (const f of s.fields) out.set(f.id, f);
+  for (const f of rowLineageFields(metadata)) out.set(f.id, f);
   return out;
 }
 
@@ -198,12 +225,13 @@ export interface LoadProgress {
  */
 export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?: string[], onProgress?: (p: LoadProgress) => void, prune: FieldPredicate[] = []): Promise<ScanView> {
   const schema: Schema = plan.schema;
-  const outFields = columns ? columns.map((name) => schema.fields.find((f) => f.name === name)!).filter(Boolean) : schema.fields;
+  const outFields = columns ? columns.map((name) => findColumn(schema, plan.table.metadata, name)!).filter(Boolean) : schema.fields;
   const allFields = fieldsById(plan.table.metadata);
   const eqIds = new Set<number>();
   for (const f of plan.files) for (const d of f.deletes) if (d.content === FILE_CONTENT.equalityDeletes) for (const id of d.dataFile.equalityIds ?? []) eqIds.add(id);
   const internal = [...new Set([...outFields.map((f) => f.id), ...eqIds])];
   const internalFields = internal.map((id) => allFields.get(id)).filter((f): f is NestedField => f !== undefined);
+  const variantIds = internalFields.filter((f) => f.type === 'variant').map((f) => f.id);
 
   if (plan.files.length === 0) {
     const empty = internalFields.length ? internalFields.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(`c${f.id}`)}`).join(', ') : '1 AS c0';
@@ -223,7 +251,8 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   const progress = { table: plan.table.root, doneFiles: 0, totalFiles: plan.files.length, doneRecords: 0, totalRecords: plan.files.reduce((n, f) => n + f.recordCount, 0) };
   const loads = plan.files.map((file) =>
     limit(async () => {
-      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune);
+      checkDataFileFormat(file);
+      const loaded = await loader.load(file.path, file.fileSizeInBytes, internalFields.map((f) => f.id), 'data file', undefined, prune, undefined, variantIds);
       progress.doneFiles++;
       progress.doneRecords += file.recordCount;
       onProgress?.({ ...progress });
@@ -255,6 +284,10 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
   if (posFiles.length > 0) {
     const posParts: string[] = [];
     for (const pf of posFiles) {
+      if (isDeletionVector(pf)) {
+        posParts.push(await loader.loadDeletionVector(pf));
+        continue;
+      }
       const names = new Map([[POS_FILE_PATH, 'file_path'], [POS_POS, 'pos']]);
       const loaded = await loader.load(pf.path, pf.fileSizeInBytes, [POS_FILE_PATH, POS_POS], 'position delete file', names);
       const pathCol = quoteIdent(loaded.columns.get(POS_FILE_PATH) ?? 'file_path');
@@ -330,11 +363,21 @@ export async function loadEqualityKeys(loader: FileLoader, file: PlannedFile, id
  * id), else an identity partition's value, else the field's initial-default (or NULL).
  */
 export function storedFieldSql(field: NestedField, loaded: LoadedFile, file: PlannedFile, metadata: TableMetadata): string {
+  if (isRowLineageField(field)) return rowLineageSql(field, loaded, file);
   const col = loaded.columns.get(field.id);
   if (col !== undefined) return columnExpression(field, quoteIdent(col), loaded.tree.find((c) => c.name === col));
   const spec = metadata.partitionSpecs.find((s) => s.specId === file.specId);
   const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
-  return sqlLiteral(field.type, pi >= 0 ? file.partition[pi] : (field.initialDefault ?? null));
+  return pi >= 0 ? sqlLiteral(field.type, file.partition[pi]) : defaultSql(field.type, field.initialDefault ?? null);
+}
+
+/** A default value as SQL: primitives as literals, a non-null struct default field by field. */
+function defaultSql(type: NestedField['type'], value: unknown): string {
+  if (isStruct(type) && value !== null && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    return `struct_pack(${type.fields.map((c) => `${quoteIdent(c.name)} := ${defaultSql(c.type, v[c.name] ?? null)}`).join(', ')})`;
+  }
+  return sqlLiteral(type, value);
 }
 
 /**
@@ -346,7 +389,7 @@ export function columnExpression(field: NestedField, expr: string, node: Parquet
   if (isStruct(field.type) && node && node.children.length > 0) {
     const members = field.type.fields.map((child) => {
       const stored = node.children.find((c) => c.fieldId === child.id);
-      const value = stored ? columnExpression(child, `${expr}.${quoteIdent(stored.name)}`, stored) : sqlLiteral(child.type, child.initialDefault ?? null);
+      const value = stored ? columnExpression(child, `${expr}.${quoteIdent(stored.name)}`, stored) : defaultSql(child.type, child.initialDefault ?? null);
       return `${quoteIdent(child.name)} := ${value}`;
     });
     return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`;
@@ -363,6 +406,6 @@ function outputList(fields: NestedField[], qualifier = ''): string {
 
 function uniqueDeletes(plan: ScanPlan, content: number): PlannedFile[] {
   const seen = new Map<string, PlannedFile>();
-  for (const f of plan.files) for (const d of f.deletes) if (d.content === content) seen.set(d.path, d);
+  for (const f of plan.files) for (const d of f.deletes) if (d.content === content) seen.set(deleteFileKey(d), d);
   return [...seen.values()];
 }

@@ -41,6 +41,12 @@ export function duckDbType(type: IcebergType): string | null {
       return 'VARCHAR';
     case 'binary':
       return 'BLOB';
+    case 'variant':
+      // Loaded as its JSON text (variant-columns.ts), like the lake reader's canonical value.
+      return 'VARCHAR';
+    case 'unknown':
+      // v3: never stored, always null.
+      return 'VARCHAR';
     default:
       throw new TidemarkError('Unsupported', `Iceberg type ${type} is not supported by the query engine`, { type });
   }

@@ -21,6 +21,7 @@ import type { PlannedDataFile, PlannedFile, ScanPlan } from '../lake/scan-plan';
 import type { LoadedTable } from '../lake/table';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
+import { deleteFileKey, isDeletionVector } from '../lake/deletion-vector';
 import { fieldsById, loadEqualityKeys, nextObjectName, POS_FILE_PATH, POS_POS, storedFieldSql } from './scan-view';
 import { filePositionSql } from './row-groups';
 import { sqlLiteral } from './sql-types';
@@ -68,7 +69,7 @@ export async function planVersionDelta(engine: QueryEngine, table: LoadedTable, 
   return buildDelta(engine, planA, planB, options);
 }
 
-const deleteSet = (files: PlannedFile[]) => files.map((d) => d.path).sort().join('\u0000');
+const deleteSet = (files: PlannedFile[]) => files.map(deleteFileKey).sort().join('\u0000');
 
 async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan, options: DeltaOptions): Promise<VersionDelta> {
   const metadata = planA.table.metadata;
@@ -102,7 +103,7 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
 
   // Every delete file applying to a candidate in either version, once.
   const deletes = new Map<string, { index: number; file: PlannedFile }>();
-  for (const f of files) for (const d of [...f.deletesA, ...f.deletesB]) if (!deletes.has(d.path)) deletes.set(d.path, { index: deletes.size, file: d });
+  for (const f of files) for (const d of [...f.deletesA, ...f.deletesB]) if (!deletes.has(deleteFileKey(d))) deletes.set(deleteFileKey(d), { index: deletes.size, file: d });
   const eqIds = new Set<number>();
   for (const { file } of deletes.values()) if (file.content === FILE_CONTENT.equalityDeletes) for (const id of file.dataFile.equalityIds ?? []) eqIds.add(id);
   const readIds = [...new Set([...options.keyFields.map((f) => f.id), ...eqIds])];
@@ -126,8 +127,8 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
       ctes.push(`fm(_file, in_a, in_b) AS (VALUES ${membership})`);
       const applies = files.flatMap((f) => {
         const rows = new Map<number, [boolean, boolean]>();
-        for (const d of f.deletesA) rows.set(deletes.get(d.path)!.index, [true, false]);
-        for (const d of f.deletesB) rows.set(deletes.get(d.path)!.index, [rows.get(deletes.get(d.path)!.index)?.[0] ?? false, true]);
+        for (const d of f.deletesA) rows.set(deletes.get(deleteFileKey(d))!.index, [true, false]);
+        for (const d of f.deletesB) rows.set(deletes.get(deleteFileKey(d))!.index, [rows.get(deletes.get(deleteFileKey(d))!.index)?.[0] ?? false, true]);
         return [...rows].map(([del, [inA, inB]]) => `(${f.index}, ${del}, ${inA}, ${inB})`);
       });
       // A hit: a row of `src` matched by a delete that `via` (fd or fc) says applies to its file.
@@ -136,8 +137,8 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
       // only rows of that file whose liveness can differ (the rest cancel out).
       const changed = files.flatMap((f) => {
         if (!(f.inA && f.inB)) return [];
-        const a = new Set(f.deletesA.map((d) => d.path));
-        const b = new Set(f.deletesB.map((d) => d.path));
+        const a = new Set(f.deletesA.map(deleteFileKey));
+        const b = new Set(f.deletesB.map(deleteFileKey));
         return [...a, ...b].filter((d) => !(a.has(d) && b.has(d))).map((d) => `(${f.index}, ${deletes.get(d)!.index}, false, false)`);
       });
       if (applies.length > 0) {
@@ -149,6 +150,10 @@ async function buildDelta(engine: QueryEngine, planA: ScanPlan, planB: ScanPlan,
           ctes.push(`pm(file_path, _file) AS (VALUES ${pathRows.join(', ')})`);
           const posParts: string[] = [];
           for (const { index, file } of pos) {
+            if (isDeletionVector(file)) {
+              posParts.push(`SELECT ${index} AS _del, file_path, pos FROM (${await engine.files.loadDeletionVector(file)})`);
+              continue;
+            }
             const loaded = await engine.files.load(file.path, file.fileSizeInBytes, [POS_FILE_PATH, POS_POS], 'position delete file', new Map([[POS_FILE_PATH, 'file_path'], [POS_POS, 'pos']]));
             const pathCol = quoteIdent(loaded.columns.get(POS_FILE_PATH) ?? 'file_path');
             const posCol = quoteIdent(loaded.columns.get(POS_POS) ?? 'pos');

@@ -1,5 +1,6 @@
 import { TidemarkError } from '../../errors';
 import type { StoragePort } from '../../storage';
+import { decodeRoaringBitmap } from '../serde/roaring';
 import type { PaimonDeletionVectorRef } from './manifest';
 
 /**
@@ -44,81 +45,5 @@ export async function readDeletionVector(storage: StoragePort, ref: PaimonDeleti
   return rows;
 }
 
-const SERIAL_COOKIE_NO_RUNCONTAINER = 12346;
-const SERIAL_COOKIE = 12347;
-const NO_OFFSET_THRESHOLD = 4;
-
-/** RoaringBitmap portable serialization (32-bit) → set of values. */
-export function decodeRoaringBitmap(bytes: Uint8Array, where: string): Set<number> {
-  const bad = (what: string): never => {
-    throw new TidemarkError('DataInvalid', `${where}: malformed RoaringBitmap: ${what}`);
-  };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
-  const need = (n: number) => {
-    if (pos + n > bytes.length) bad(`truncated at byte ${pos} (needs ${n} more of ${bytes.length})`);
-  };
-  need(4);
-  const cookie = view.getUint32(0, true);
-  pos = 4;
-  let size: number;
-  let runFlags: Uint8Array | null = null;
-  let hasOffsets: boolean;
-  if ((cookie & 0xffff) === SERIAL_COOKIE) {
-    size = (cookie >>> 16) + 1;
-    const n = Math.ceil(size / 8);
-    need(n);
-    runFlags = bytes.subarray(pos, pos + n);
-    pos += n;
-    hasOffsets = size >= NO_OFFSET_THRESHOLD;
-  } else if (cookie === SERIAL_COOKIE_NO_RUNCONTAINER) {
-    need(4);
-    size = view.getUint32(pos, true);
-    pos += 4;
-    hasOffsets = true;
-  } else {
-    return bad(`unknown cookie ${cookie}`);
-  }
-  if (size > 65536) bad(`${size} containers`);
-  need(size * 4);
-  const keys: number[] = [];
-  const cards: number[] = [];
-  for (let i = 0; i < size; i++) {
-    keys.push(view.getUint16(pos, true));
-    cards.push(view.getUint16(pos + 2, true) + 1);
-    pos += 4;
-  }
-  if (hasOffsets) {
-    need(size * 4);
-    pos += size * 4;
-  }
-  const out = new Set<number>();
-  for (let i = 0; i < size; i++) {
-    const high = keys[i]! * 65536;
-    const isRun = runFlags !== null && (runFlags[i >> 3]! & (1 << (i & 7))) !== 0;
-    if (isRun) {
-      need(2);
-      const runs = view.getUint16(pos, true);
-      pos += 2;
-      need(runs * 4);
-      for (let r = 0; r < runs; r++) {
-        const start = view.getUint16(pos, true);
-        const len = view.getUint16(pos + 2, true);
-        pos += 4;
-        for (let v = start; v <= start + len; v++) out.add(high + v);
-      }
-    } else if (cards[i]! > 4096) {
-      need(8192);
-      for (let w = 0; w < 2048; w++) {
-        const word = view.getUint32(pos + w * 4, true);
-        for (let b = 0; b < 32; b++) if (word & (1 << b)) out.add(high + w * 32 + b);
-      }
-      pos += 8192;
-    } else {
-      need(cards[i]! * 2);
-      for (let k = 0; k < cards[i]!; k++) out.add(high + view.getUint16(pos + k * 2, true));
-      pos += cards[i]! * 2;
-    }
-  }
-  return out;
-}
+/** RoaringBitmap portable serialization (32-bit) → set of values (shared decoder: serde/roaring.ts). */
+export { decodeRoaringBitmap };

@@ -12,7 +12,7 @@ import {
   type Schema,
 } from '../model';
 import { partitionResultType } from '../transforms';
-import { bytesToBigInt, bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp } from '../values';
+import { bytesToBigInt, bytesToUuid, formatDate, formatDecimal, formatTime, formatTimestamp, formatTimestampNanos } from '../values';
 import { readAvroFile } from './avro';
 
 /**
@@ -25,6 +25,7 @@ type Rec = Record<string, unknown>;
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const big = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(v as bigint));
 const u8 = (v: unknown): Uint8Array | null => (v instanceof Uint8Array ? new Uint8Array(v) : null);
+const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function pick(r: Rec, ...names: string[]): unknown {
   for (const n of names) if (r[n] !== undefined) return r[n];
@@ -60,6 +61,7 @@ export async function readManifestList(bytes: Uint8Array, file: string): Promise
       existingRowsCount: num(r.existing_rows_count),
       deletedRowsCount: num(r.deleted_rows_count),
       partitions,
+      firstRowId: r.first_row_id === null || r.first_row_id === undefined ? null : big(r.first_row_id),
     };
   });
 }
@@ -87,6 +89,9 @@ export function fromAvroPartitionValue(type: IcebergType, v: unknown): unknown {
     case 'timestamp':
     case 'timestamptz':
       return formatTimestamp(BigInt(v as bigint), type === 'timestamptz');
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return formatTimestampNanos(BigInt(v as bigint), type === 'timestamptz_ns');
     case 'uuid':
       return v instanceof Uint8Array ? bytesToUuid(v) : String(v);
   }
@@ -103,7 +108,11 @@ export interface ManifestContext {
   schema: Schema;
 }
 
-/** Reads a manifest's entries; partition tuples come out in spec field order. */
+/**
+ * Reads a manifest's entries; partition tuples come out in spec field order. v3: a data file with a
+ * null first_row_id inherits the manifest's first_row_id plus the record counts of the data files
+ * before it that had none (spec "First Row ID Inheritance"); it stays null when the manifest has none.
+ */
 export async function readManifest(bytes: Uint8Array, file: string, ctx: ManifestContext): Promise<ManifestEntry[]> {
   const { records, schema: writerSchema } = await readAvroFile(bytes, file);
   const fieldsById = indexFields(ctx.schema);
@@ -114,6 +123,7 @@ export async function readManifest(bytes: Uint8Array, file: string, ctx: Manifes
   for (const f of (partitionSchema?.fields as Rec[] | undefined) ?? []) {
     if (typeof f['field-id'] === 'number') avroPartitionNames.set(f['field-id'], String(f.name));
   }
+  let nextRowId = ctx.manifest.firstRowId ?? null;
   return records.map((r, i): ManifestEntry => {
     const df = r.data_file as Rec | undefined;
     if (!df || typeof df.file_path !== 'string') {
@@ -144,7 +154,14 @@ export async function readManifest(bytes: Uint8Array, file: string, ctx: Manifes
       equalityIds: Array.isArray(df.equality_ids) ? df.equality_ids.map(num) : null,
       sortOrderId: df.sort_order_id === null || df.sort_order_id === undefined ? null : num(df.sort_order_id),
       referencedDataFile: typeof df.referenced_data_file === 'string' ? df.referenced_data_file : null,
+      firstRowId: df.first_row_id === null || df.first_row_id === undefined ? null : big(df.first_row_id),
+      contentOffset: optNum(df.content_offset),
+      contentSizeInBytes: optNum(df.content_size_in_bytes),
     };
+    if (dataFile.content === 0 && dataFile.firstRowId === null && nextRowId !== null) {
+      dataFile.firstRowId = nextRowId;
+      nextRowId += BigInt(dataFile.recordCount);
+    }
     return {
       status: status === 0 || status === 2 ? status : 1,
       snapshotId: r.snapshot_id === null || r.snapshot_id === undefined ? ctx.manifest.addedSnapshotId : big(r.snapshot_id),

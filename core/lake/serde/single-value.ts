@@ -8,6 +8,7 @@ import {
   formatDecimal,
   formatTime,
   formatTimestamp,
+  formatTimestampNanos,
   parseDate,
   parseDecimal,
   parseTime,
@@ -100,6 +101,10 @@ export function decodeSingleValue(type: IcebergType, bytes: Uint8Array): unknown
     case 'timestamptz':
       need(8);
       return formatTimestamp(view.getBigInt64(0, true), type === 'timestamptz');
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      need(8);
+      return formatTimestampNanos(view.getBigInt64(0, true), type === 'timestamptz_ns');
     case 'float':
       need(4);
       return view.getFloat32(0, true);

@@ -14,9 +14,9 @@ import {
 } from './schema-json';
 
 /**
- * Table metadata JSON (spec "Table Metadata"), formats v1 and v2. `file` names the metadata file in
- * every error. v1 spellings (`schema`, `partition-spec`, no sequence numbers) are normalized into
- * the v2 model; format version 3 is Unsupported.
+ * Table metadata JSON (spec "Table Metadata"), formats v1, v2 and v3. `file` names the metadata file
+ * in every error. v1 spellings (`schema`, `partition-spec`, no sequence numbers) are normalized into
+ * the v2 model; v3 adds row lineage (`next-row-id`, snapshots' `first-row-id`) and the v3 types.
  */
 export function parseTableMetadata(text: string, file: string): TableMetadata {
   let raw: unknown;
@@ -28,8 +28,7 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
   const r = new JsonReader(file);
   const o = r.obj(raw, 'table metadata');
   const formatVersion = r.int(o['format-version'], 'format-version');
-  if (formatVersion === 3) throw new TidemarkError('Unsupported', `${file}: format-version 3 tables are not supported (Iceberg v3)`, { path: file });
-  if (formatVersion !== 1 && formatVersion !== 2) r.fail('format-version', '1 or 2', formatVersion);
+  if (formatVersion !== 1 && formatVersion !== 2 && formatVersion !== 3) r.fail('format-version', '1, 2 or 3', formatVersion);
 
   const schemas =
     o.schemas !== undefined
@@ -63,6 +62,8 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
       manifestList: r.str(so['manifest-list'], `${where}.manifest-list`),
       summary,
       schemaId: so['schema-id'] === undefined ? null : r.int(so['schema-id'], `${where}.schema-id`),
+      // v3: required on new snapshots; absent on snapshots from before an upgrade to v3.
+      firstRowId: so['first-row-id'] === undefined || so['first-row-id'] === null ? null : r.long(so['first-row-id'], `${where}.first-row-id`),
     };
   });
 
@@ -90,7 +91,7 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
   for (const [k, v] of Object.entries(r.obj(o.properties ?? {}, 'properties'))) properties[k] = String(v);
 
   return {
-    formatVersion: formatVersion as 1 | 2,
+    formatVersion: formatVersion as 1 | 2 | 3,
     tableUuid: o['table-uuid'] === undefined && formatVersion === 1 ? '' : r.str(o['table-uuid'], 'table-uuid'),
     location: r.str(o.location, 'location'),
     lastSequenceNumber: o['last-sequence-number'] === undefined ? 0n : r.long(o['last-sequence-number'], 'last-sequence-number'),
@@ -115,11 +116,18 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
       return { metadataFile: r.str(eo['metadata-file'], `metadata-log[${i}].metadata-file`), timestampMs: r.int(eo['timestamp-ms'], `metadata-log[${i}].timestamp-ms`) };
     }),
     refs,
+    nextRowId: o['next-row-id'] === undefined || o['next-row-id'] === null ? null : r.long(o['next-row-id'], 'next-row-id'),
   };
 }
 
-/** Table metadata → v2 JSON text with every field the spec requires for v2. */
+/**
+ * Table metadata → v2 JSON text with every field the spec requires for v2. A v3 table is refused:
+ * rewriting it as v2 would drop its row lineage and leave deletion vectors v2 readers cannot read.
+ */
 export function writeTableMetadata(m: TableMetadata): string {
+  if (m.formatVersion === 3) {
+    throw new TidemarkError('Unsupported', `${m.location}: writing to an Iceberg format-version 3 table is not supported (v3 tables are read only)`, { path: m.location, feature: 'format-version 3 write' });
+  }
   const out: Json = {
     'format-version': 2,
     'table-uuid': m.tableUuid,

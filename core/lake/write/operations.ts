@@ -52,6 +52,7 @@ export async function createTable(root: string, options: CreateTableOptions): Pr
   const now = env.now();
   const metadata: TableMetadata = {
     formatVersion: 2,
+    nextRowId: null,
     tableUuid: env.uuid(),
     location: abs,
     lastSequenceNumber: 0n,

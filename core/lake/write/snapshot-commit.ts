@@ -186,7 +186,7 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       const listPath = join(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
       await writeNewFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber));
       const now = Math.max(env.now(), m.lastUpdatedMs);
-      const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId };
+      const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId, firstRowId: null };
       const onMain = branch === 'main';
       return {
         ...meta2,

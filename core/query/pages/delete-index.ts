@@ -10,9 +10,11 @@
 import type { Data } from 'apache-arrow';
 import { TidemarkError } from '../../errors';
 import { convertArrowData } from '../../lake/arrow-values';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../../lake/deletion-vector';
 import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake/model';
 import type { PlannedFile, ScanPlan } from '../../lake/scan-plan';
 import { valueKey } from '../../lake/values';
+import { loadDeletionVectorPositions } from '../deletion-vectors';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 
 const POS_FILE_PATH = 2147483546;
@@ -271,15 +273,17 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
   const metadata = plan.table.metadata;
   const allFields = fieldsById(metadata);
   const used = new Map<string, PlannedFile>();
-  for (const f of plan.files) for (const d of f.deletes) used.set(d.path, d);
+  for (const f of plan.files) for (const d of f.deletes) used.set(deleteFileKey(d), d);
+  const vectors = new DeletionVectorReader(cache.storage);
   const positions = new Map<string, Map<string, number[]>>();
   // Per group of equality ids: each delete file's keys, its scope and its sequence number.
   const loaded = new Map<string, { ids: number[]; fields: NestedField[]; files: { scope: string | null; seq: number; ints: Float64Array | null; keys: unknown[] | null }[] }>();
   let deleteRows = 0;
   for (const d of used.values()) {
     if (d.content === FILE_CONTENT.positionDeletes) {
-      const { byFile, rows } = await loadPositions(cache, plan, d);
-      positions.set(d.path, byFile);
+      const { byFile, rows } = isDeletionVector(d) ? await loadDeletionVectorPositions(vectors, plan, d) : await loadPositions(cache, plan, d);
+      // A Puffin file holds the DVs of several data files: their maps merge under its path.
+      positions.set(d.path, new Map([...(positions.get(d.path) ?? []), ...byFile]));
       deleteRows += rows;
       continue;
     }

@@ -43,7 +43,7 @@ export class RowGroupCache {
 
   constructor(
     private readonly parquet: ParquetApi,
-    private readonly storage: StoragePort,
+    readonly storage: StoragePort,
     private readonly maxBytes = DEFAULT_ROW_GROUP_CACHE_BYTES,
   ) {}
 

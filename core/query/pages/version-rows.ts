@@ -11,6 +11,7 @@
  */
 import type { Data } from 'apache-arrow';
 import { convertArrowData } from '../../lake/arrow-values';
+import { checkDataFileFormat } from '../../lake/data-file-format';
 import { FILE_CONTENT, type NestedField } from '../../lake/model';
 import type { PlannedDataFile, ScanPlan } from '../../lake/scan-plan';
 import type { RangedParquetFile } from '../parquet';
@@ -129,6 +130,7 @@ export class VersionRows {
   }
 
   private open(f: PlannedDataFile): Promise<RangedParquetFile> {
+    checkDataFileFormat(f);
     return this.cache.open(f.path, f.fileSizeInBytes, 'data file');
   }
 
