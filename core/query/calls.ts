@@ -79,11 +79,8 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
     'query.page': ({ path, version, ...req }) =>
       onTable('read', path, version, async () => {
         const e = await deps.engine();
-        // Unsorted, unfiltered pages come from the row groups holding them, whatever the deletes.
-        if ((await formatOf(abs(path))) === 'iceberg') {
-          const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
-          if (page) return page;
-        }
+        // Iceberg pages, sorted and filtered or not, come from the row groups holding them.
+        if ((await formatOf(abs(path))) === 'iceberg') return readIcebergWindow(e, abs(path), version ?? {}, req);
         return readPage(e, await pageSource(abs(path), version), req);
       }),
     'query.count': ({ path, version }) =>

@@ -128,7 +128,8 @@ export class VersionRows {
     return this.deletes;
   }
 
-  private open(f: PlannedDataFile): Promise<RangedParquetFile> {
+  /** The data file with its footer read (through the row-group cache). */
+  open(f: PlannedDataFile): Promise<RangedParquetFile> {
     return this.cache.open(f.path, f.fileSizeInBytes, 'data file');
   }
 
@@ -227,7 +228,7 @@ export class VersionRows {
   }
 
   /** Rows [from, to) of row group `g` of a data file, as canonical values per field. */
-  private async readColumns(f: PlannedDataFile, g: number, fields: NestedField[], from: number, to: number): Promise<unknown[][]> {
+  async readColumns(f: PlannedDataFile, g: number, fields: NestedField[], from: number, to: number): Promise<unknown[][]> {
     const file = await this.open(f);
     const names = fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
     const read = await this.cache.readRows(file, g, [...new Set(names.filter((n): n is string => n !== null))], from, to);
