@@ -9,6 +9,7 @@ import { typeToText } from '../lake/model';
 import type { SnapshotSelector } from '../lake/table';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
+import type { LazyReader } from './pages/reader';
 import { duckDbType } from './sql-types';
 import { queryWarehouse } from './warehouse-sql';
 
@@ -42,11 +43,11 @@ export async function icebergPageSource(engine: QueryEngine, path: string, versi
  * offset in file order; sorted or filtered ones through the version's order, built from the sort and
  * filter columns and row positions only (pages/ordered-rows.ts), with an exact total.
  */
-export async function readIcebergWindow(engine: QueryEngine, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
+export async function readIcebergWindow(reader: LazyReader, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
   const w =
     req.sort.length > 0 || req.filters.length > 0
-      ? await engine.lazy.orderedWindow(path, version, { sort: req.sort, filters: req.filters }, req.offset, req.limit)
-      : await engine.window(path, version, req.offset, req.limit);
+      ? await reader.orderedWindow(path, version, { sort: req.sort, filters: req.filters }, req.offset, req.limit)
+      : await reader.window(path, version, req.offset, req.limit);
   return {
     columns: w.columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
     rows: w.rows,

@@ -205,7 +205,7 @@ describe('lazy sort and filter', () => {
       const version = { snapshotId: s.snapshotId };
       for (const c of cases) {
         const req = { offset: 0, limit: 100, ...c };
-        const lazy = await readIcebergWindow(engine, root, version, req);
+        const lazy = await readIcebergWindow(engine.lazy, root, version, req);
         const sql = await readPage(engine, await icebergPageSource(engine, root, version), req);
         expect(lazy.totalRows, JSON.stringify(c)).toBe(sql.totalRows);
         expect(lazy.rows, JSON.stringify(c)).toEqual(sql.rows);
@@ -215,8 +215,8 @@ describe('lazy sort and filter', () => {
 
   it('names an unknown column and a comparison without a value', async () => {
     const root = join(lake, 'demo', 'orders');
-    await expect(readIcebergWindow(engine, root, {}, { offset: 0, limit: 10, sort: [{ column: 'nope', desc: false }], filters: [] })).rejects.toThrow(/sort\[0\]: unknown column "nope"; columns: order_id/);
-    await expect(readIcebergWindow(engine, root, {}, { offset: 0, limit: 10, sort: [], filters: [{ column: 'amount', op: '>' }] })).rejects.toThrow(/filters\[0\]: > needs a value/);
+    await expect(readIcebergWindow(engine.lazy, root, {}, { offset: 0, limit: 10, sort: [{ column: 'nope', desc: false }], filters: [] })).rejects.toThrow(/sort\[0\]: unknown column "nope"; columns: order_id/);
+    await expect(readIcebergWindow(engine.lazy, root, {}, { offset: 0, limit: 10, sort: [], filters: [{ column: 'amount', op: '>' }] })).rejects.toThrow(/filters\[0\]: > needs a value/);
   });
 
   it('prunes files and row groups by statistics and reads only the sort and filter columns', async () => {
@@ -244,5 +244,31 @@ describe('lazy sort and filter', () => {
     const before = reader.stats.decoded;
     await reader.orderedWindow(root, {}, { sort: [{ column: 'id', desc: true }], filters: [{ column: 'id', op: '>=', value: '3050' }, { column: 'id', op: '<', value: '3200' }] }, 3, 3);
     expect(reader.stats.decoded - before).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('lazy reader metadata reuse', () => {
+  it('reads a table metadata once for calls within 3 s, and again after', async () => {
+    const root = join(dir, 'reuse');
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }], env: seededWriteEnv(3) });
+    await appendInRowGroups(root, [{ id: 1n }, { id: 2n }], 10, 10, 'r0');
+    let lists = 0;
+    const counting = { ...storage, list: (p: string) => (lists++, storage.list(p)) };
+    let clock = 0;
+    const reader = createLazyReader({ parquet, storage: counting, now: () => clock });
+    await reader.window(root, {}, 0, 10);
+    const once = lists;
+    expect(once).toBeGreaterThan(0);
+    clock = 2999;
+    await reader.count(root);
+    await reader.orderedWindow(root, {}, { sort: [{ column: 'id', desc: true }], filters: [] }, 0, 1);
+    expect(lists).toBe(once);
+    // A commit after the window is seen once it has passed.
+    await appendInRowGroups(root, [{ id: 3n }], 10, 10, 'r1');
+    clock = 3000;
+    const rows = (await reader.window(root, {}, 0, 10)).rows.map((r) => r[0] as bigint);
+    expect(rows.sort()).toEqual([1n, 2n, 3n]);
+    expect(lists).toBeGreaterThan(once);
+    expect(await reader.count(root)).toBe(3);
   });
 });

@@ -21,6 +21,8 @@ export interface LazyReaderDeps {
   plan?(table: LoadedTable, selector: SnapshotSelector): Promise<ScanPlan>;
   /** Bound on decoded row-group columns kept in memory, in bytes. */
   cacheBytes?: number;
+  /** Clock for the metadata reuse window (tests inject one); default Date.now. */
+  now?(): number;
   /** Counts files and row groups read and pruned by orderedWindow (tests, bench). */
   orderStats?: OrderedStats;
 }
@@ -53,6 +55,8 @@ export interface LazyReader {
 
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
+/** How long a table's metadata, once read, answers for its current version (ms). */
+const METADATA_REUSE_MS = 3000;
 /** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
 const MAX_ORDERS = 3;
 
@@ -65,8 +69,22 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const versionKey = (loaded: LoadedTable, selector: SnapshotSelector) => JSON.stringify([loaded.metadataFile, selector.snapshotId?.toString() ?? null, selector.asOfTimestampMs ?? null, selector.ref ?? null]);
   const fieldsOf = (v: VersionRows, columns?: string[]) => (columns ? columns.map((name) => fieldByName(v.plan.schema.fields, name, 'columns')) : v.plan.schema.fields);
 
+  // A table's metadata read in the last moment is reused: opening a table asks for its first page,
+  // its rows and its count at once, and over HTTP each read of the metadata is three round trips.
+  const recent = new Map<string, { at: number; table: Promise<LoadedTable> }>();
+  const now = deps.now ?? (() => Date.now());
+  function load(root: string): Promise<LoadedTable> {
+    const hit = recent.get(root);
+    if (hit && now() - hit.at < METADATA_REUSE_MS) return hit.table;
+    const table = loadTable(deps.storage, root);
+    recent.set(root, { at: now(), table });
+    table.catch(() => recent.delete(root));
+    if (recent.size > MAX_VERSIONS) recent.delete(recent.keys().next().value!);
+    return table;
+  }
+
   async function version(table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<VersionRows> {
-    const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
+    const loaded = typeof table === 'string' ? await load(table) : table;
     const key = versionKey(loaded, selector);
     let p = versions.get(key);
     if (p) {
@@ -101,7 +119,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return (await version(table, selector)).count();
     },
     async orderedWindow(table, selector, order, offset, limit, columns) {
-      const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
+      const loaded = typeof table === 'string' ? await load(table) : table;
       const v = await version(loaded, selector);
       const fields = fieldsOf(v, columns);
       const key = JSON.stringify([versionKey(loaded, selector), order.sort, order.filters]);
