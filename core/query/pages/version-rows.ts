@@ -176,11 +176,24 @@ export class VersionRows {
                 }),
                 rg.numRows,
               );
-            const global = group.global.size > 0 ? group.global : null;
+            let global = group.global.size > 0 ? group.global : null;
+            let scopedHere = scoped ?? null;
+            if (ints) {
+              // Only the deleted keys within this row group's key range can match its rows.
+              let lo = Infinity;
+              let hi = -Infinity;
+              for (let i = 0; i < ints.length; i++) {
+                const k = ints[i]!;
+                if (k < lo) lo = k;
+                if (k > hi) hi = k;
+              }
+              global = global?.within?.(lo, hi) ?? global;
+              scopedHere = scopedHere?.within?.(lo, hi) ?? scopedHere;
+            }
             for (let i = 0; i < rg.numRows; i++) {
               if (!mask[i]) continue;
               const k = keys[i];
-              if ((global && (global.get(k) ?? -1) > seq) || (scoped && (scoped.get(k) ?? -1) > seq)) mask[i] = 0;
+              if ((global && (global.get(k) ?? -1) > seq) || (scopedHere && (scopedHere.get(k) ?? -1) > seq)) mask[i] = 0;
             }
           }
         }
