@@ -15,7 +15,7 @@ import { createHttpStorage } from '../storage/http';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';
-import { createLazyReader, type LazyReader } from './pages/reader';
+import { BROWSER_METADATA_REUSE_MS, createLazyReader, type LazyReader } from './pages/reader';
 import type { LoadProgress } from './scan-view';
 import { createSqlSession } from './session';
 
@@ -82,7 +82,7 @@ export function createBrowserQueryCalls(options: BrowserEngineOptions): QueryCal
   let pages: Promise<LazyReader> | null = null;
   const getPages = () => {
     parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
-    pages ??= parquetReady.then(() => createLazyReader({ parquet: parquetEsm, storage }));
+    pages ??= parquetReady.then(() => createLazyReader({ parquet: parquetEsm, storage, metadataReuseMs: BROWSER_METADATA_REUSE_MS }));
     pages.catch(() => (pages = null));
     return pages;
   };

@@ -286,7 +286,7 @@ describe('lazy reader metadata reuse', () => {
     let lists = 0;
     const counting = { ...storage, list: (p: string) => (lists++, storage.list(p)) };
     let clock = 0;
-    const reader = createLazyReader({ parquet, storage: counting, now: () => clock });
+    const reader = createLazyReader({ parquet, storage: counting, metadataReuseMs: 3000, now: () => clock });
     await reader.window(root, {}, 0, 10);
     const once = lists;
     expect(once).toBeGreaterThan(0);
@@ -301,5 +301,11 @@ describe('lazy reader metadata reuse', () => {
     expect(rows.sort()).toEqual([1n, 2n, 3n]);
     expect(lists).toBeGreaterThan(once);
     expect(await reader.count(root)).toBe(3);
+    // Without the option (Node, the CLI) every call reads the metadata.
+    const plain = createLazyReader({ parquet, storage: counting });
+    const before = lists;
+    await plain.window(root, {}, 0, 1);
+    await plain.window(root, {}, 0, 1);
+    expect(lists).toBeGreaterThan(before + 1);
   });
 });

@@ -21,6 +21,11 @@ export interface LazyReaderDeps {
   plan?(table: LoadedTable, selector: SnapshotSelector): Promise<ScanPlan>;
   /** Bound on decoded row-group columns kept in memory, in bytes. */
   cacheBytes?: number;
+  /**
+   * How long (ms) a table's metadata, once read, answers for its current version; default 0 (read
+   * it on every call). The renderer, which reads it over HTTP, uses BROWSER_METADATA_REUSE_MS.
+   */
+  metadataReuseMs?: number;
   /** Clock for the metadata reuse window (tests inject one); default Date.now. */
   now?(): number;
   /** Counts files and row groups read and pruned by orderedWindow (tests, bench). */
@@ -53,10 +58,10 @@ export interface LazyReader {
   readonly stats: RowGroupCacheStats;
 }
 
+/** The renderer's metadata reuse window: a commit shows in the grid at most this late (ms). */
+export const BROWSER_METADATA_REUSE_MS = 3000;
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
-/** How long a table's metadata, once read, answers for its current version (ms). */
-const METADATA_REUSE_MS = 3000;
 /** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
 const MAX_ORDERS = 3;
 
@@ -69,13 +74,16 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const versionKey = (loaded: LoadedTable, selector: SnapshotSelector) => JSON.stringify([loaded.metadataFile, selector.snapshotId?.toString() ?? null, selector.asOfTimestampMs ?? null, selector.ref ?? null]);
   const fieldsOf = (v: VersionRows, columns?: string[]) => (columns ? columns.map((name) => fieldByName(v.plan.schema.fields, name, 'columns')) : v.plan.schema.fields);
 
-  // A table's metadata read in the last moment is reused: opening a table asks for its first page,
-  // its rows and its count at once, and over HTTP each read of the metadata is three round trips.
+  // With `metadataReuseMs`, a table's metadata read in the last moment is reused: opening a table
+  // asks for its first page, its rows and its count at once, and over HTTP each read of the
+  // metadata is three round trips.
   const recent = new Map<string, { at: number; table: Promise<LoadedTable> }>();
   const now = deps.now ?? (() => Date.now());
+  const reuseMs = deps.metadataReuseMs ?? 0;
   function load(root: string): Promise<LoadedTable> {
+    if (reuseMs <= 0) return loadTable(deps.storage, root);
     const hit = recent.get(root);
-    if (hit && now() - hit.at < METADATA_REUSE_MS) return hit.table;
+    if (hit && now() - hit.at < reuseMs) return hit.table;
     const table = loadTable(deps.storage, root);
     recent.set(root, { at: now(), table });
     table.catch(() => recent.delete(root));
