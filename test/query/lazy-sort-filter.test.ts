@@ -173,6 +173,13 @@ describe('lazy sort and filter (property)', () => {
               expect(w.totalRows, label).toBe(want.length);
               expect(w.totalPending).toBe(false);
               expect(w.rows, label).toEqual(want.slice(q.offset, q.offset + q.limit));
+              if (q.sort.length === 1) {
+                // The other direction right after: derived from this order (reversed by runs).
+                const other = { ...q, sort: [{ ...q.sort[0]!, desc: !q.sort[0]!.desc }] };
+                const wantOther = expected(ref.rows, other.sort, q.filters).map((r) => names.map((c) => r[c]));
+                const o = await reader.orderedWindow(table, sel, other, 0, 1000);
+                expect(o.rows, `reversed ${label}`).toEqual(wantOther);
+              }
             }
           }
         }
@@ -269,6 +276,10 @@ describe('lazy sort and filter', () => {
       [3198n, 'v3198', 'x'.repeat(50)],
       [3197n, 'v3197', 'x'.repeat(50)],
     ]);
+    expect(stats).toEqual({ filesRead: 1, filesPruned: 7, rowGroupsRead: 1, rowGroupsPruned: 3 });
+    // The ascending order of the same column is derived from this one: nothing is read again.
+    const asc = await reader.orderedWindow(root, {}, { sort: [{ column: 'id', desc: false }], filters: [{ column: 'id', op: '>=', value: '3050' }, { column: 'id', op: '<', value: '3200' }] }, 0, 2);
+    expect(asc.rows.map((r) => r[0])).toEqual([3050n, 3051n]);
     expect(stats).toEqual({ filesRead: 1, filesPruned: 7, rowGroupsRead: 1, rowGroupsPruned: 3 });
     // Columns decoded: id of one row group for the order (plus the delete file's keys and the data
     // file's key column for its live mask: also id), then one page of each column for the 3 rows.

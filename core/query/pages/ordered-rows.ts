@@ -3,7 +3,7 @@
  * filter columns are read, with each live row's position (data file, row in file); those
  * positions are filtered and ordered, and a page fetches its rows by position through the page
  * reader (version-rows.ts), all columns but only the pages holding them. Memory follows the
- * sort/filter columns and the matching rows (8 bytes a row once ordered), never the version's
+ * sort/filter columns and the matching rows (8–9 bytes a row once ordered), never the version's
  * other columns. Files and row groups that cannot hold a match are skipped by their statistics
  * (manifest bounds and partition values; Parquet integer statistics). Browser-safe.
  */
@@ -22,6 +22,14 @@ const CLUSTER_GAP = 512;
 export interface OrderedRows {
   /** Live rows matching the filters (exact). */
   readonly total: number;
+  /**
+   * For an order by one column: the rows with a non-null key (they come first) and a bitmap of the
+   * positions where the key differs from the previous row's, so that the opposite direction is
+   * derived without reading or sorting again (reverseOrderedRows).
+   */
+  readonly runs: { nonNull: number; starts: Uint8Array } | null;
+  readonly files: Uint32Array;
+  readonly rowsInFile: Uint32Array;
   /** Bytes held for the order (positions). */
   readonly bytes: number;
   /** Rows [offset, offset + limit) in the order, as canonical values of `fields`. */
@@ -161,12 +169,56 @@ export async function buildOrderedRows(version: VersionRows, cache: RowGroupCach
   }
   const files = concat(fileParts, n);
   const rowsInFile = concat(rowParts, n);
-  if (sortFields.length === 0) return orderedRows(version, files, rowsInFile);
+  if (sortFields.length === 0) return orderedRows(version, files, rowsInFile, null);
   const keys = keyParts.map((p) => p.join(n));
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort(comparator(keys, sort, sortFields));
-  return orderedRows(version, order.map((i) => files[i]!), order.map((i) => rowsInFile[i]!));
+  let runs: OrderedRows['runs'] = null;
+  if (keys.length === 1) {
+    const key = keys[0]!;
+    const decimal = typeof sortFields[0]!.type === 'string' && sortFields[0]!.type.startsWith('decimal');
+    const starts = new Uint8Array(n);
+    let nonNull = 0;
+    for (let k = 0; k < n; k++) {
+      if (isNullAt(key, order[k]!)) break;
+      nonNull++;
+      starts[k] = k === 0 || compareAt(key, order[k - 1]!, order[k]!, decimal) !== 0 ? 1 : 0;
+    }
+    runs = { nonNull, starts };
+  }
+  return orderedRows(
+    version,
+    order.map((i) => files[i]!),
+    order.map((i) => rowsInFile[i]!),
+    runs,
+  );
+}
+
+/**
+ * The order of `o` (by one column) in the other direction: runs of equal keys in reverse, each
+ * run's rows kept in file order, NULLs still last — exactly what a sort in that direction gives.
+ */
+export function reverseOrderedRows(version: VersionRows, o: OrderedRows): OrderedRows {
+  if (!o.runs) throw new TidemarkError('Internal', 'reverseOrderedRows: the order is not by one column', {});
+  const { nonNull, starts } = o.runs;
+  const n = o.total;
+  const files = new Uint32Array(n);
+  const rows = new Uint32Array(n);
+  const newStarts = new Uint8Array(n);
+  let at = 0;
+  let end = nonNull;
+  for (let k = nonNull - 1; k >= 0; k--) {
+    if (!starts[k]) continue;
+    newStarts[at] = 1;
+    files.set(o.files.subarray(k, end), at);
+    rows.set(o.rowsInFile.subarray(k, end), at);
+    at += end - k;
+    end = k;
+  }
+  files.set(o.files.subarray(nonNull), nonNull);
+  rows.set(o.rowsInFile.subarray(nonNull), nonNull);
+  return orderedRows(version, files, rows, { nonNull, starts: newStarts });
 }
 
 function concat(parts: Uint32Array[], n: number): Uint32Array {
@@ -204,11 +256,14 @@ function comparator(keys: KeyColumn[], sort: GridSort[], fields: NestedField[]):
   };
 }
 
-function orderedRows(version: VersionRows, files: Uint32Array, rowsInFile: Uint32Array): OrderedRows {
+function orderedRows(version: VersionRows, files: Uint32Array, rowsInFile: Uint32Array, runs: OrderedRows['runs']): OrderedRows {
   const total = files.length;
   return {
     total,
-    bytes: files.byteLength + rowsInFile.byteLength,
+    runs,
+    files,
+    rowsInFile,
+    bytes: files.byteLength + rowsInFile.byteLength + (runs?.starts.byteLength ?? 0),
     async window(fields, offset, limit) {
       const from = Math.max(0, Math.floor(offset));
       const end = Math.min(total, from + Math.max(0, Math.floor(limit)));

@@ -10,7 +10,7 @@ import { loadTable, type LoadedTable, type SnapshotSelector } from '../../lake/t
 import type { StoragePort } from '../../storage';
 import type { ParquetApi } from '../parquet';
 import type { GridFilter, GridSort } from './grid-keys';
-import { buildOrderedRows, fieldByName, type OrderedRows, type OrderedStats } from './ordered-rows';
+import { buildOrderedRows, fieldByName, reverseOrderedRows, type OrderedRows, type OrderedStats } from './ordered-rows';
 import { RowGroupCache, type RowGroupCacheStats } from './row-group-cache';
 import { LiveMaskCache, VersionRows } from './version-rows';
 
@@ -71,6 +71,8 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const versions = new Map<string, Promise<VersionRows>>();
   const plan = deps.plan ?? ((t: LoadedTable, s: SnapshotSelector) => planScan(deps.storage, t, s));
   const orders = new Map<string, Promise<OrderedRows>>();
+  /** Settled entries of `orders` (same keys). */
+  const built = new Map<string, OrderedRows>();
   const versionKey = (loaded: LoadedTable, selector: SnapshotSelector) => JSON.stringify([loaded.metadataFile, selector.snapshotId?.toString() ?? null, selector.asOfTimestampMs ?? null, selector.ref ?? null]);
   const fieldsOf = (v: VersionRows, columns?: string[]) => (columns ? columns.map((name) => fieldByName(v.plan.schema.fields, name, 'columns')) : v.plan.schema.fields);
 
@@ -134,11 +136,24 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       let p = orders.get(key);
       if (p) orders.delete(key);
       else {
-        p = buildOrderedRows(v, cache, order.sort, order.filters, deps.orderStats);
-        p.catch(() => orders.delete(key));
+        // The same column in the other direction, already ordered: reversed by runs, not rebuilt.
+        const flipped = order.sort.length === 1 ? built.get(JSON.stringify([versionKey(loaded, selector), [{ ...order.sort[0]!, desc: !order.sort[0]!.desc }], order.filters])) : undefined;
+        const made = flipped?.runs ? Promise.resolve(reverseOrderedRows(v, flipped)) : buildOrderedRows(v, cache, order.sort, order.filters, deps.orderStats);
+        made.then(
+          (o) => {
+            // Not when evicted meanwhile: `built` holds only entries `orders` still has.
+            if (orders.get(key) === made) built.set(key, o);
+          },
+          () => orders.delete(key),
+        );
+        p = made;
       }
       orders.set(key, p);
-      if (orders.size > MAX_ORDERS) orders.delete(orders.keys().next().value!);
+      if (orders.size > MAX_ORDERS) {
+        const oldest = orders.keys().next().value!;
+        orders.delete(oldest);
+        built.delete(oldest);
+      }
       const ordered = await p;
       const rows = await ordered.window(fields, offset, limit);
       return { columns: fields, rows, totalRows: ordered.total, totalPending: false, plan: v.plan };
