@@ -29,7 +29,7 @@ import { queryWarehouse } from '../core/query/warehouse-sql';
 import { createLocalStorage } from '../core/storage/local';
 
 const APPENDS = 50;
-const COLUMNS: { name: string; type: string; required?: boolean }[] = [
+export const COLUMNS: { name: string; type: string; required?: boolean }[] = [
   ...Array.from({ length: 10 }, (_, i) => ({ name: i === 0 ? 'id' : `l${i}`, type: 'long', required: i === 0 })),
   ...Array.from({ length: 10 }, (_, i) => ({ name: `s${i}`, type: 'string' })),
   ...Array.from({ length: 5 }, (_, i) => ({ name: `d${i}`, type: 'double' })),
@@ -68,7 +68,7 @@ function utf8Data(text: (i: number) => string, n: number): Data {
 }
 
 /** The rows with the given ids as one Arrow table (values derived from the id, deterministic). */
-function batchOf(ids: Float64Array): Table {
+export function batchOf(ids: Float64Array): Table {
   const n = ids.length;
   const fields: Field[] = [];
   const children: Data[] = [];
@@ -85,7 +85,7 @@ function batchOf(ids: Float64Array): Table {
   return new Table(schema, [new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }))]);
 }
 
-function idsOf(from: number, to: number, keep: (id: number) => boolean): Float64Array {
+export function idsOf(from: number, to: number, keep: (id: number) => boolean): Float64Array {
   const out: number[] = [];
   for (let id = from; id < to; id++) if (keep(id)) out.push(id);
   return Float64Array.from(out);
@@ -215,6 +215,52 @@ export async function runExplorerScaleBench(): Promise<Record<string, number | s
   return measure(n);
 }
 
+/** Rows per append of the end-to-end test's table (issue 24's table: 30 appends of 100k rows at 3M). */
+const E2E_APPEND_ROWS = 100_000;
+
+/** Writes one table of n rows (appends of E2E_APPEND_ROWS, then 5% of keys deleted); a child process. */
+async function generateTable(dir: string, n: number) {
+  const root = join(dir, 'wide');
+  await rm(dir, { recursive: true, force: true });
+  await createTable(root, { columns: COLUMNS, identifierColumns: ['id'] });
+  const t0 = performance.now();
+  const appends = Math.max(1, Math.ceil(n / E2E_APPEND_ROWS));
+  for (let from = 0; from < n; from += E2E_APPEND_ROWS) {
+    await appendArrow(root, batchOf(idsOf(from, Math.min(n, from + E2E_APPEND_ROWS), () => true)));
+    if ((from / E2E_APPEND_ROWS + 1) % 10 === 0) console.log(`explorer table: append ${from / E2E_APPEND_ROWS + 1}/${appends} (${Math.round((performance.now() - t0) / 1000)} s)`);
+  }
+  const keys: bigint[] = [];
+  for (let id = 7; id < n; id += 20) keys.push(BigInt(id));
+  await applyColumnDelta(root, { deleteKeys: { length: keys.length, columns: { id: keys } } });
+  await createTable(join(dir, 'done'), { columns: [{ name: 'x', type: 'int' }] });
+}
+
+/** Live rows of the generated tables (5% of keys deleted). */
+export function liveRowsOf(n: number): number {
+  let deleted = 0;
+  for (let id = 7; id < n; id += 20) deleted++;
+  return n - deleted;
+}
+
+/**
+ * A table of n rows × 30 columns with 5% of its keys deleted by equality deletes, for the explorer's
+ * end-to-end test and the browser bench: the bench's lake of that size when it is complete (same
+ * columns and values, 50 appends), else a table of its own in .tidemark-tmp/e2e-explorer-<n>,
+ * written once by a child process and reused. `root` is the table folder.
+ */
+export function ensureExplorerTable(n: number): { root: string; generatedS: number | null } {
+  if (existsSync(join(lakesDir(n), 'done', 'metadata'))) return { root: join(lakesDir(n), 'mor'), generatedS: null };
+  const dir = resolve(lakesDir(n), '..', `e2e-explorer-${n}`);
+  if (existsSync(join(dir, 'done', 'metadata'))) return { root: join(dir, 'wide'), generatedS: null };
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'generate-table', dir, String(n)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`explorer table: generating ${n} rows failed (exit ${r.status})`);
+  return { root: join(dir, 'wide'), generatedS: Math.round((performance.now() - t0) / 1000) };
+}
+
 if (process.argv[2] === 'generate' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await generate(process.argv[3]!, Number(process.argv[4]));
+}
+if (process.argv[2] === 'generate-table' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await generateTable(process.argv[3]!, Number(process.argv[4]));
 }

@@ -4,6 +4,7 @@ import { runQueryBench } from './query';
 import { runPipelineBench } from './pipeline';
 import { runCdcBinlogBench } from './cdc-binlog';
 import { runCdcSnapshotBench } from './cdc-snapshot';
+import { runExplorerBrowserBench } from './explorer-browser';
 import { runExplorerScaleBench } from './explorer-scale';
 import { runSyncSnapshotBench } from './sync-snapshot';
 
@@ -27,4 +28,5 @@ export const BENCHES: Bench[] = [
   { name: 'sync-snapshot', description: 'full sync of issue 20\'s 10-column table (TIDEMARK_BENCH_SYNC_ROWS, default 2M): `tidemark sync --until-caught-up` as a child process (process start included) into a fresh warehouse vs a raw mysql2 streaming SELECT (goal ≥ 0.5×), alternating rounds (TIDEMARK_BENCH_SYNC_ROUNDS, default 2) at a 1 s and a 5 min commit interval; the sync\'s peak RSS (goal < 500 MB, flat), CPU and data files', run: runSyncSnapshotBench },
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
   { name: 'explorer-scale', description: 'grid first page, snapshot switch, exact count and peak memory of a 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M) beside its compacted twin; lakes generated once into .tidemark-tmp/', run: runExplorerScaleBench },
+  { name: 'explorer-browser', description: 'the explorer in headless Chromium on the same 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M): click to first rows (goal < 1 s), exact count, a page at 60%, a filter, a sort, Chromium memory, no crash; the end-to-end test does the same at 3M', run: runExplorerBrowserBench },
 ];

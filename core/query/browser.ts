@@ -15,6 +15,7 @@ import { createHttpStorage } from '../storage/http';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';
+import { BROWSER_METADATA_REUSE_MS, createLazyReader, type LazyReader } from './pages/reader';
 import type { LoadProgress } from './scan-view';
 import { createSqlSession } from './session';
 
@@ -33,6 +34,11 @@ export interface BrowserEngineOptions {
   token?: string;
   /** Told after each data file of a table version is loaded. */
   onLoadProgress?(progress: LoadProgress): void;
+  /**
+   * Start the engine now rather than on the first call (the renderer's worker: DuckDB-wasm takes a
+   * second or more to instantiate, which would otherwise delay the first table's rows).
+   */
+  startEngine?: boolean;
 }
 
 /** A SqlSession over DuckDB-wasm's async build (its own worker). */
@@ -61,20 +67,32 @@ let parquetReady: Promise<unknown> | null = null;
 export async function createBrowserQueryEngine(
   options: BrowserEngineOptions,
   storage: StoragePort = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token }),
+  lazyReader?: LazyReader,
 ): Promise<QueryEngine> {
   parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
   const [session] = await Promise.all([createBrowserSqlSession(options.assets.duckdb), parquetReady]);
-  return createQueryEngine({ session, parquet: parquetEsm, storage, onLoadProgress: options.onLoadProgress });
+  return createQueryEngine({ session, parquet: parquetEsm, storage, onLoadProgress: options.onLoadProgress, lazyReader });
 }
 
 /** The query.* calls answered in the browser; the engine starts on the first call. */
 export function createBrowserQueryCalls(options: BrowserEngineOptions): QueryCalls {
   const storage = createHttpStorage({ baseUrl: options.baseUrl ?? '', token: options.token });
+  // Grid pages and counts need parquet-wasm only (~0.1 s to start), not DuckDB-wasm (seconds): one
+  // lazy reader serves them at once and is shared with the engine once it is up.
+  let pages: Promise<LazyReader> | null = null;
+  const getPages = () => {
+    parquetReady ??= initParquet({ module_or_path: options.assets.parquetWasm });
+    pages ??= parquetReady.then(() => createLazyReader({ parquet: parquetEsm, storage, metadataReuseMs: BROWSER_METADATA_REUSE_MS }));
+    pages.catch(() => (pages = null));
+    return pages;
+  };
   let engine: Promise<QueryEngine> | null = null;
   const getEngine = () => {
-    engine ??= createBrowserQueryEngine(options, storage);
+    engine ??= getPages().then((reader) => createBrowserQueryEngine(options, storage, reader));
     engine.catch(() => (engine = null));
     return engine;
   };
-  return createQueryCalls({ storage, engine: getEngine });
+  // A failed early start is retried by the first call, which then reports the error.
+  if (options.startEngine) getEngine().catch(() => undefined);
+  return createQueryCalls({ storage, engine: getEngine, pages: getPages });
 }

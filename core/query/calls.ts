@@ -16,6 +16,7 @@ import { withTable } from './errors';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { readKeyHistory } from './key-history';
+import type { LazyReader } from './pages/reader';
 import { icebergPageSource, readIcebergWindow, readPage, runSql, type PageSource } from './page';
 import { registerPaimonView } from './paimon-view';
 import { diffRows } from './row-diff';
@@ -28,6 +29,11 @@ export interface QueryCallDeps {
   storage: StoragePort;
   /** The engine, created on first use (DuckDB-wasm takes a second or two to start). */
   engine(): Promise<QueryEngine>;
+  /**
+   * The lazy reader for Iceberg grid pages and counts, when it can start before the engine (the
+   * renderer: parquet-wasm is up long before DuckDB-wasm); default: the engine's.
+   */
+  pages?(): Promise<LazyReader>;
   /** Makes a path from the caller absolute (Node's path.resolve in main; identity in the renderer). */
   resolvePath?(path: string): string;
 }
@@ -66,6 +72,8 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
     return (await formatOf(path)) === 'paimon' ? paimonPageSource(e, path, version) : icebergPageSource(e, path, version);
   };
 
+  const pagesReader = async () => (deps.pages ? deps.pages() : (await deps.engine()).lazy);
+
   /** Runs a call on one table; its errors say which table (and snapshot) failed. */
   const onTable = async <T>(action: string, path: string, version: SnapshotSelector | undefined, run: () => Promise<T>): Promise<T> => {
     try {
@@ -78,18 +86,14 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   return {
     'query.page': ({ path, version, ...req }) =>
       onTable('read', path, version, async () => {
-        const e = await deps.engine();
-        // Unsorted, unfiltered pages come from the row groups holding them, whatever the deletes.
-        if ((await formatOf(abs(path))) === 'iceberg') {
-          const page = await readIcebergWindow(e, abs(path), version ?? {}, req);
-          if (page) return page;
-        }
-        return readPage(e, await pageSource(abs(path), version), req);
+        // Iceberg pages, sorted and filtered or not, come from the row groups holding them.
+        if ((await formatOf(abs(path))) === 'iceberg') return readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
+        return readPage(await deps.engine(), await pageSource(abs(path), version), req);
       }),
     'query.count': ({ path, version }) =>
       onTable('count the rows of', path, version, async () => {
+        if ((await formatOf(abs(path))) === 'iceberg') return { rows: await (await pagesReader()).count(abs(path), version ?? {}) };
         const e = await deps.engine();
-        if ((await formatOf(abs(path))) === 'iceberg') return { rows: await e.count(abs(path), version ?? {}) };
         const page = await readPage(e, await pageSource(abs(path), version), { offset: 0, limit: 0, sort: [], filters: [] });
         return { rows: page.totalRows };
       }),

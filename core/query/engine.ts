@@ -25,6 +25,11 @@ export interface QueryEngineDeps {
   memoryBudgetBytes?: number;
   /** Bound on decoded row-group columns the lazy grid reader keeps, in bytes. */
   rowGroupCacheBytes?: number;
+  /**
+   * The lazy reader to share (the renderer starts one before DuckDB-wasm is up, so that the grid's
+   * first page does not wait for it); default: one of the engine's own, planning through its cache.
+   */
+  lazyReader?: LazyReader;
 }
 
 export interface ViewOptions extends PlanOptions {
@@ -112,12 +117,14 @@ export interface VersionWindow {
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   const loader = new FileLoader(deps.session, deps.parquet, deps.storage);
   const views = new Map<string, Promise<RegisteredView>>();
-  const lazyReader = createLazyReader({
-    parquet: deps.parquet,
-    storage: deps.storage,
-    plan: (loaded, selector) => cachedPlan(loaded, selector),
-    cacheBytes: deps.rowGroupCacheBytes,
-  });
+  const lazyReader =
+    deps.lazyReader ??
+    createLazyReader({
+      parquet: deps.parquet,
+      storage: deps.storage,
+      plan: (loaded, selector) => cachedPlan(loaded, selector),
+      cacheBytes: deps.rowGroupCacheBytes,
+    });
   /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
   const lazyKeys = new Set<string>();
   // Metadata files are immutable, so a plan is fixed by (metadata file, selector): paging through a

@@ -1,6 +1,7 @@
 /**
- * Paging for the grid and SQL for the console (query.page, query.sql): sort and filters are pushed
- * into DuckDB; a page is a window by offset over the table version. Browser-safe.
+ * Paging for the grid and SQL for the console (query.page, query.sql). Iceberg pages are read
+ * lazily (readIcebergWindow); Paimon versions are merged in DuckDB, where sort and filters are
+ * pushed into SQL (readPage). Browser-safe.
  */
 import type { FILTER_OPS, ResultPage, SqlResult } from '../api/contract';
 import { TidemarkError } from '../errors';
@@ -8,6 +9,7 @@ import { typeToText } from '../lake/model';
 import type { SnapshotSelector } from '../lake/table';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
+import type { LazyReader } from './pages/reader';
 import { duckDbType } from './sql-types';
 import { queryWarehouse } from './warehouse-sql';
 
@@ -37,12 +39,15 @@ export async function icebergPageSource(engine: QueryEngine, path: string, versi
 }
 
 /**
- * An unsorted, unfiltered page read lazily from the row groups holding it (engine.window), or null
- * when a sort or filter asks for the merged version.
+ * A page read lazily from the row groups holding it (engine.lazy): unsorted and unfiltered pages by
+ * offset in file order; sorted or filtered ones through the version's order, built from the sort and
+ * filter columns and row positions only (pages/ordered-rows.ts), with an exact total.
  */
-export async function readIcebergWindow(engine: QueryEngine, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage | null> {
-  if (req.sort.length > 0 || req.filters.length > 0) return null;
-  const w = await engine.window(path, version, req.offset, req.limit);
+export async function readIcebergWindow(reader: LazyReader, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
+  const w =
+    req.sort.length > 0 || req.filters.length > 0
+      ? await reader.orderedWindow(path, version, { sort: req.sort, filters: req.filters }, req.offset, req.limit)
+      : await reader.window(path, version, req.offset, req.limit);
   return {
     columns: w.columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
     rows: w.rows,

@@ -9,6 +9,8 @@ import { planScan, type ScanPlan } from '../../lake/scan-plan';
 import { loadTable, type LoadedTable, type SnapshotSelector } from '../../lake/table';
 import type { StoragePort } from '../../storage';
 import type { ParquetApi } from '../parquet';
+import type { GridFilter, GridSort } from './grid-keys';
+import { buildOrderedRows, fieldByName, reverseOrderedRows, type OrderedRows, type OrderedStats } from './ordered-rows';
 import { RowGroupCache, type RowGroupCacheStats } from './row-group-cache';
 import { LiveMaskCache, VersionRows } from './version-rows';
 
@@ -19,6 +21,15 @@ export interface LazyReaderDeps {
   plan?(table: LoadedTable, selector: SnapshotSelector): Promise<ScanPlan>;
   /** Bound on decoded row-group columns kept in memory, in bytes. */
   cacheBytes?: number;
+  /**
+   * How long (ms) a table's metadata, once read, answers for its current version; default 0 (read
+   * it on every call). The renderer, which reads it over HTTP, uses BROWSER_METADATA_REUSE_MS.
+   */
+  metadataReuseMs?: number;
+  /** Clock for the metadata reuse window (tests inject one); default Date.now. */
+  now?(): number;
+  /** Counts files and row groups read and pruned by orderedWindow (tests, bench). */
+  orderStats?: OrderedStats;
 }
 
 export interface LazyWindow {
@@ -38,21 +49,53 @@ export interface LazyReader {
   window(table: string | LoadedTable, selector: SnapshotSelector, offset: number, limit: number, columns?: string[]): Promise<LazyWindow>;
   /** Exact live row count of a version. */
   count(table: string | LoadedTable, selector?: SnapshotSelector): Promise<number>;
+  /**
+   * Live rows matching `filters` in `sort` order (file order when empty), [offset, offset + limit),
+   * top-level `columns` by name (default all); the total is exact. The order is built once per
+   * version, sort and filters (sort/filter columns and row positions only) and kept for paging.
+   */
+  orderedWindow(table: string | LoadedTable, selector: SnapshotSelector, order: { sort: GridSort[]; filters: GridFilter[] }, offset: number, limit: number, columns?: string[]): Promise<LazyWindow>;
   readonly stats: RowGroupCacheStats;
 }
 
+/** The renderer's metadata reuse window: a commit shows in the grid at most this late (ms). */
+export const BROWSER_METADATA_REUSE_MS = 3000;
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
+/** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
+const MAX_ORDERS = 3;
 
 export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const cache = new RowGroupCache(deps.parquet, deps.storage, deps.cacheBytes);
   const masks = new LiveMaskCache();
   const versions = new Map<string, Promise<VersionRows>>();
   const plan = deps.plan ?? ((t: LoadedTable, s: SnapshotSelector) => planScan(deps.storage, t, s));
+  const orders = new Map<string, Promise<OrderedRows>>();
+  /** Settled entries of `orders` (same keys). */
+  const built = new Map<string, OrderedRows>();
+  const versionKey = (loaded: LoadedTable, selector: SnapshotSelector) => JSON.stringify([loaded.metadataFile, selector.snapshotId?.toString() ?? null, selector.asOfTimestampMs ?? null, selector.ref ?? null]);
+  const fieldsOf = (v: VersionRows, columns?: string[]) => (columns ? columns.map((name) => fieldByName(v.plan.schema.fields, name, 'columns')) : v.plan.schema.fields);
+
+  // With `metadataReuseMs`, a table's metadata read in the last moment is reused: opening a table
+  // asks for its first page, its rows and its count at once, and over HTTP each read of the
+  // metadata is three round trips.
+  const recent = new Map<string, { at: number; table: Promise<LoadedTable> }>();
+  const now = deps.now ?? (() => Date.now());
+  const reuseMs = deps.metadataReuseMs ?? 0;
+  function load(root: string): Promise<LoadedTable> {
+    if (reuseMs <= 0) return loadTable(deps.storage, root);
+    const hit = recent.get(root);
+    if (hit && now() - hit.at < reuseMs) return hit.table;
+    const table = loadTable(deps.storage, root);
+    recent.set(root, { at: now(), table });
+    table.catch(() => recent.delete(root));
+    if (recent.size > MAX_VERSIONS) recent.delete(recent.keys().next().value!);
+    return table;
+  }
 
   async function version(table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<VersionRows> {
-    const loaded = typeof table === 'string' ? await loadTable(deps.storage, table) : table;
-    const key = JSON.stringify([loaded.metadataFile, selector.snapshotId?.toString() ?? null, selector.asOfTimestampMs ?? null, selector.ref ?? null]);
+    const loaded = typeof table === 'string' ? await load(table) : table;
+    const key = versionKey(loaded, selector);
     let p = versions.get(key);
     if (p) {
       versions.delete(key);
@@ -84,6 +127,36 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
     },
     async count(table, selector = {}) {
       return (await version(table, selector)).count();
+    },
+    async orderedWindow(table, selector, order, offset, limit, columns) {
+      const loaded = typeof table === 'string' ? await load(table) : table;
+      const v = await version(loaded, selector);
+      const fields = fieldsOf(v, columns);
+      const key = JSON.stringify([versionKey(loaded, selector), order.sort, order.filters]);
+      let p = orders.get(key);
+      if (p) orders.delete(key);
+      else {
+        // The same column in the other direction, already ordered: reversed by runs, not rebuilt.
+        const flipped = order.sort.length === 1 ? built.get(JSON.stringify([versionKey(loaded, selector), [{ ...order.sort[0]!, desc: !order.sort[0]!.desc }], order.filters])) : undefined;
+        const made = flipped?.runs ? Promise.resolve(reverseOrderedRows(v, flipped)) : buildOrderedRows(v, cache, order.sort, order.filters, deps.orderStats);
+        made.then(
+          (o) => {
+            // Not when evicted meanwhile: `built` holds only entries `orders` still has.
+            if (orders.get(key) === made) built.set(key, o);
+          },
+          () => orders.delete(key),
+        );
+        p = made;
+      }
+      orders.set(key, p);
+      if (orders.size > MAX_ORDERS) {
+        const oldest = orders.keys().next().value!;
+        orders.delete(oldest);
+        built.delete(oldest);
+      }
+      const ordered = await p;
+      const rows = await ordered.window(fields, offset, limit);
+      return { columns: fields, rows, totalRows: ordered.total, totalPending: false, plan: v.plan };
     },
     stats: cache.stats,
   };

@@ -129,7 +129,8 @@ export class VersionRows {
     return this.deletes;
   }
 
-  private open(f: PlannedDataFile): Promise<RangedParquetFile> {
+  /** The data file with its footer read (through the row-group cache). */
+  open(f: PlannedDataFile): Promise<RangedParquetFile> {
     checkDataFileFormat(f);
     return this.cache.open(f.path, f.fileSizeInBytes, 'data file');
   }
@@ -177,11 +178,24 @@ export class VersionRows {
                 }),
                 rg.numRows,
               );
-            const global = group.global.size > 0 ? group.global : null;
+            let global = group.global.size > 0 ? group.global : null;
+            let scopedHere = scoped ?? null;
+            if (ints) {
+              // Only the deleted keys within this row group's key range can match its rows.
+              let lo = Infinity;
+              let hi = -Infinity;
+              for (let i = 0; i < ints.length; i++) {
+                const k = ints[i]!;
+                if (k < lo) lo = k;
+                if (k > hi) hi = k;
+              }
+              global = global?.within?.(lo, hi) ?? global;
+              scopedHere = scopedHere?.within?.(lo, hi) ?? scopedHere;
+            }
             for (let i = 0; i < rg.numRows; i++) {
               if (!mask[i]) continue;
               const k = keys[i];
-              if ((global && (global.get(k) ?? -1) > seq) || (scoped && (scoped.get(k) ?? -1) > seq)) mask[i] = 0;
+              if ((global && (global.get(k) ?? -1) > seq) || (scopedHere && (scopedHere.get(k) ?? -1) > seq)) mask[i] = 0;
             }
           }
         }
@@ -229,7 +243,7 @@ export class VersionRows {
   }
 
   /** Rows [from, to) of row group `g` of a data file, as canonical values per field. */
-  private async readColumns(f: PlannedDataFile, g: number, fields: NestedField[], from: number, to: number): Promise<unknown[][]> {
+  async readColumns(f: PlannedDataFile, g: number, fields: NestedField[], from: number, to: number): Promise<unknown[][]> {
     const file = await this.open(f);
     const names = fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
     const read = await this.cache.readRows(file, g, [...new Set(names.filter((n): n is string => n !== null))], from, to);

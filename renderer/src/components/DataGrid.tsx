@@ -1,14 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { ColumnInfo, Wire } from '../../../core/api';
 import { formatValue } from '../lib/format';
+import { parseFilterText, type GridFilter } from '../lib/grid-filter';
 import { computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
 
-export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is null' | 'is not null';
-export interface GridFilter {
-  column: string;
-  op: FilterOp;
-  value?: string;
-}
+export { parseFilterText, type FilterOp, type GridFilter } from '../lib/grid-filter';
+
 export interface GridSort {
   column: string;
   desc: boolean;
@@ -29,17 +26,6 @@ export interface GridSource {
 const PAGE = 200;
 const ROW_HEIGHT = 26;
 const DEFAULT_WIDTH = 160;
-
-/** Parses a filter box: `>= 10`, `= x`, `null`, `not null`; anything else is "contains". */
-export function parseFilterText(column: string, text: string): GridFilter | null {
-  const t = text.trim();
-  if (!t) return null;
-  if (/^null$/i.test(t)) return { column, op: 'is null' };
-  if (/^not null$/i.test(t)) return { column, op: 'is not null' };
-  const m = /^(>=|<=|!=|=|>|<)\s*(.*)$/.exec(t);
-  if (m) return { column, op: m[1] as FilterOp, value: m[2]! };
-  return { column, op: 'contains', value: t };
-}
 
 /**
  * A virtualized grid over millions of rows: only visible rows are rendered and only their pages
@@ -135,7 +121,7 @@ export function DataGrid({
   useEffect(() => {
     if (!onFilterChange) return;
     const timer = setTimeout(() => {
-      onFilterChange(Object.entries(filterText).map(([c, t]) => parseFilterText(c, t)).filter((f): f is GridFilter => f !== null));
+      onFilterChange(Object.entries(filterText).flatMap(([c, t]) => parseFilterText(c, t)));
     }, 250);
     return () => clearTimeout(timer);
   }, [filterText]);
@@ -210,7 +196,7 @@ export function DataGrid({
                 <div key={c.name} className="grid-fcell" style={{ width: width(c.name) }}>
                   <input
                     aria-label={`Filter ${c.name}`}
-                    placeholder="filter: text, >= 10, null"
+                    placeholder="filter: text, >= 10, 1..9, null"
                     value={filterText[c.name] ?? ''}
                     onChange={(e) => setFilterText((f) => ({ ...f, [c.name]: e.target.value }))}
                   />

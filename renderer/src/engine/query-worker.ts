@@ -25,6 +25,8 @@ const calls = createBrowserQueryCalls({
     parquetWasm: absolute(parquetWasm),
   },
   baseUrl: '',
+  // The worker starts with the page: the engine is ready by the time a table is opened.
+  startEngine: true,
   // Long loads report each data file, so the page can say how far along it is.
   onLoadProgress: (progress) => self.postMessage({ progress }),
 });

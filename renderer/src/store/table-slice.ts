@@ -64,6 +64,9 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
     async openTable(path, version = {}, tab) {
       set({ tablePath: path, tableInfo: null, snapshots: [], schema: null, version, tableError: null, ...(tab ? { tab } : {}) });
       syncUrl();
+      // Warm the query engine's plan of the version while the table's header loads (the Data tab
+      // asks for the same page next); its own call reports any error.
+      void client.call('query.page', { path, version, offset: 0, limit: 0 });
       const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
       if (get().tablePath !== path) return;
       if (!info.ok) return set({ tableError: errorText(info.error) });

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ColumnInfo, Wire } from '../../../../core/api';
 import type { LoadProgress } from '../../../../core/query/scan-view';
 import { client, onLoadProgress } from '../../api/client';
@@ -88,8 +88,16 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
     });
   }, [path]);
 
+  // Settles when the grid's first page of the current key has arrived (or failed).
+  const firstRows = useRef<{ promise: Promise<void>; settle(): void; key: string } | null>(null);
+  if (firstRows.current?.key !== key) {
+    let settle = () => {};
+    const promise = new Promise<void>((resolve) => (settle = resolve));
+    firstRows.current = { promise, settle, key };
+  }
   useEffect(() => {
     let live = true;
+    const first = firstRows.current!;
     setError(null);
     void client.call('query.page', { path, version, offset: 0, limit: 0, sort, filters }).then((r) => {
       if (!live) return;
@@ -97,14 +105,17 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
       setColumns(r.value.columns);
       setTotal(r.value.totalRows);
       setCounting(r.value.totalPending);
-      // The rows show at once; the exact count of a version with deletes follows.
+      // The rows show at once; the exact count of a version with deletes follows once they have
+      // arrived (it reads every data file's key column: started earlier, it delays the first rows).
       if (r.value.totalPending)
-        void client.call('query.count', { path, version }).then((c) => {
-          if (!live) return;
-          if (!c.ok) return setError(`${c.error.code}: ${c.error.message}`);
-          setTotal(c.value.rows);
-          setCounting(false);
-        });
+        void first.promise.then(() =>
+          client.call('query.count', { path, version }).then((c) => {
+            if (!live) return;
+            if (!c.ok) return setError(`${c.error.code}: ${c.error.message}`);
+            setTotal(c.value.rows);
+            setCounting(false);
+          }),
+        );
     });
     return () => {
       live = false;
@@ -122,7 +133,7 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
             totalRows: total,
             totalPending: counting,
             async fetch(offset, limit) {
-              const r = await client.call('query.page', { path, version, offset, limit, sort, filters });
+              const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(() => firstRows.current?.settle());
               if (!r.ok) throw new Error(r.error.message);
               return r.value.rows;
             },
