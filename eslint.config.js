@@ -1,6 +1,7 @@
 // ESLint flat config. The layer boundaries of STYLE.md are enforced here (no-restricted-imports)
 // and test/lint/boundaries.test.ts proves that each rule fires.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const CORE_BOUNDARY = {
@@ -43,6 +44,12 @@ export default tseslint.config(
   },
   { files: ['core/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', CORE_BOUNDARY] } },
   { files: ['renderer/**/*.{ts,tsx}'], ignores: ['renderer/vite.config.ts'], rules: { 'no-restricted-imports': ['error', RENDERER_BOUNDARY] } },
+  {
+    // Hooks called in a stable order, and effects that name everything they read.
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
   {
     files: ['**/*.{js,mjs,cjs}', 'bin/*'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly' } },

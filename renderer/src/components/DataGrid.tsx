@@ -118,10 +118,15 @@ export function DataGrid({
     onSortChange(!cur ? [{ column: name, desc: false }] : !cur.desc ? [{ column: name, desc: true }] : []);
   }
 
+  // The latest callback, so that typing (not a new callback each render) restarts the debounce.
+  const filterChanged = useRef(onFilterChange);
   useEffect(() => {
-    if (!onFilterChange) return;
+    filterChanged.current = onFilterChange;
+  });
+  useEffect(() => {
+    if (!filterChanged.current) return;
     const timer = setTimeout(() => {
-      onFilterChange(Object.entries(filterText).flatMap(([c, t]) => parseFilterText(c, t)));
+      filterChanged.current?.(Object.entries(filterText).flatMap(([c, t]) => parseFilterText(c, t)));
     }, 250);
     return () => clearTimeout(timer);
   }, [filterText]);

@@ -78,6 +78,7 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   const [error, setError] = useState<string | null>(null);
   const [statsColumn, setStatsColumn] = useState<string | null>(null);
   const [showStats, setShowStats] = useState(false);
+  // The request's content is the dependency of the effects below: the same content, no refetch.
   const key = JSON.stringify([path, version, sort, filters]);
   const [progress, setProgress] = useState<LoadProgress | null>(null);
   // While the version loads (seconds for millions of rows), say how far along it is.
@@ -98,6 +99,7 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   useEffect(() => {
     let live = true;
     const first = firstRows.current!;
+    const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
     setError(null);
     void client.call('query.page', { path, version, offset: 0, limit: 0, sort, filters }).then((r) => {
       if (!live) return;
@@ -120,26 +122,23 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
     return () => {
       live = false;
     };
-    // key covers path, version, sort and filters
   }, [key]);
 
-  const source: GridSource | null = useMemo(
-    () =>
-      total === null
-        ? null
-        : {
-            key,
-            columns,
-            totalRows: total,
-            totalPending: counting,
-            async fetch(offset, limit) {
-              const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(() => firstRows.current?.settle());
-              if (!r.ok) throw new Error(r.error.message);
-              return r.value.rows;
-            },
-          },
-    [key, columns, total, counting],
-  );
+  const source: GridSource | null = useMemo(() => {
+    if (total === null) return null;
+    const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
+    return {
+      key,
+      columns,
+      totalRows: total,
+      totalPending: counting,
+      async fetch(offset, limit) {
+        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(() => firstRows.current?.settle());
+        if (!r.ok) throw new Error(r.error.message);
+        return r.value.rows;
+      },
+    };
+  }, [key, columns, total, counting]);
 
   if (error) return <p className="error" role="alert">{error}</p>;
   if (!source)
