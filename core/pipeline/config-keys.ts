@@ -136,7 +136,7 @@ export const TRANSFORM_KEYS: KeySpec[] = [
   honoured('filter', 'string', 'core/pipeline/route.ts#planRoutes'),
   honoured('primary-keys', 'string', 'core/pipeline/route.ts#planRoutes'),
   honoured('partition-keys', 'string', 'core/pipeline/run-plan.ts#planPipeline'),
-  ignored('table-options', 'string', 'Flink CDC hands these options to the sink when it creates the table; Tidemark does not (set Iceberg table properties with sink table.properties.*)'),
+  honoured('table-options', 'string', 'core/pipeline/run.ts#runPipeline'),
   unsupported('converter-after-transform', 'enum', 'SOFT_DELETE keeps deleted rows as inserts marked -D; Tidemark would apply the deletes, so the lake would differ from Flink\'s', { values: ['SOFT_DELETE'] }),
   label('description'),
 ];

@@ -88,7 +88,7 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     targets: captured.targets.map((tp) => {
       const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
-      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null);
+      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
       const path = join(config.sink.warehouse, tp.target.db, tp.target.table);
       return {
         table: design.id,

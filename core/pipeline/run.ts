@@ -144,7 +144,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (targets.has(id)) continue;
       const firstSource = plan.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
-      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null);
+      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
       const collide = plan.warnings.some((w) => w.kind === 'key-collision' && w.target === id) || plan.tables.some((s) => s.transformIndex !== null && config.transforms[s.transformIndex]!.primaryKeys !== null && s.targets.some((t) => `${t.target.db}.${t.target.table}` === id));
       // Skipped deletes or updates leave keys in the lake that the source has freed: inserts may meet them.
       const stale = skipped.has('d') || skipped.has('u');

@@ -24,6 +24,8 @@ export interface TargetDesign {
   columns: TargetColumn[];
   key: string[];
   partitionBy: { column: string; transform: string }[];
+  /** A transform rule's `table-options`: table properties of the created table (over sink `table.properties.*`). */
+  properties: Record<string, string>;
 }
 
 export function icebergTypeName(t: IcebergType): string {
@@ -88,6 +90,7 @@ export function designTarget(
   target: TargetTablePlan,
   typesBySource: Map<string, Map<string, string>>,
   transformPartitionKeys: string[] | null,
+  tableOptions: Record<string, string> = {},
 ): TargetDesign {
   const id = `${target.target.db}.${target.target.table}`;
   const columns: TargetColumn[] = target.columns.map((name) => {
@@ -105,7 +108,7 @@ export function designTarget(
     }
     return { column: p.sourceColumn, transform: p.transform };
   });
-  return { id, columns, key: target.key, partitionBy };
+  return { id, columns, key: target.key, partitionBy, properties: { ...tableOptions } };
 }
 
 /** Source-table plans by `db.table`, for the routing of each record. */

@@ -128,7 +128,9 @@ export async function openTarget(
 ): Promise<{ target: TargetState; created: boolean }> {
   const [db, table] = design.id.split('.') as [string, string];
   const root = join(config.sink.warehouse, db, table);
-  const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties: config.sink.tableProperties }, startOffset, env, config.pipeline.name);
+  // A transform rule's table-options win over the sink's table.properties.* (the rule is the more specific).
+  const properties = { ...config.sink.tableProperties, ...design.properties };
+  const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties }, startOffset, env, config.pipeline.name);
   let changelog: LakeTableState | null = null;
   if (config.pipeline.tidemark.changelogEnabled) {
     changelog = (await openLakeTable(`${design.id}${CHANGELOG_SUFFIX}`, changelogRoot(config.sink.warehouse, db, table), { columns: CHANGELOG_COLUMNS, key: [], partitionBy: [], properties: {} }, startOffset, env, config.pipeline.name)).state;

@@ -113,6 +113,7 @@ const PROBES: Record<string, string> = {
   'transform.filter': 'id > 1',
   'transform.primary-keys': 'id',
   'transform.partition-keys': 'id',
+  'transform.table-options': 'write.target-file-size-bytes=1048576',
   'pipeline.name': 'keys2',
   'pipeline.schema.change.behavior': 'evolve',
   'pipeline.route-mode': 'FIRST_MATCH',

@@ -96,4 +96,25 @@ describe('partition.key changed on an existing table', () => {
     const lake = (await scanRows(storage, root)).rows.map((r) => `${r.id}:${r.kind}`).sort();
     expect(lake).toEqual(src.map((r) => `${r.id}:${r.kind}`).sort());
   });
+
+  it("a transform rule's table-options become properties of the table it creates (over table.properties.*)", async () => {
+    await conn.query("CREATE TABLE pe.opts (id INT PRIMARY KEY, v VARCHAR(8)); INSERT INTO pe.opts VALUES (1, 'a')");
+    const yaml = `${sourceYaml(db, 'pe\\.opts')}sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+  table.properties.write.target-file-size-bytes: 1000
+  table.properties.comment: from-sink
+transform:
+  - source-table: pe.opts
+    projection: id, v
+    table-options: write.target-file-size-bytes=1048576,owner=ops
+pipeline:
+  name: opts
+  execution.checkpointing.interval: 200ms
+`;
+    await runPipeline({ config: loadPipelineConfig(yaml, { fileName: 'opts.yaml', env: { DB_PASS: db.password } }).config, untilCaughtUp: true });
+    const props = (await loadTable(storage, join(warehouse, 'pe', 'opts'))).metadata.properties;
+    expect(props).toMatchObject({ 'write.target-file-size-bytes': '1048576', owner: 'ops', comment: 'from-sink' });
+  });
 });
