@@ -6,7 +6,7 @@
  */
 import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
-import type { Schema } from '../lake/model';
+import type { NestedField, Schema } from '../lake/model';
 import type { ScanFilter } from '../lake/scan-filter';
 import { loadTable, snapshotSchema, type LoadedTable } from '../lake/table';
 import { detectTableFormat } from '../lake/warehouse';
@@ -49,12 +49,12 @@ export interface TableSource {
   delta?(from: bigint, to: bigint, options: { key: string[]; names: string[]; namesFrom: bigint }): Promise<SourceDelta>;
 }
 
-/** A version delta with its columns quoted in the order of the names asked for. */
+/** A version delta with the fields asked for. */
 export interface SourceDelta extends VersionDelta {
-  /** SQL column names (in `keys` and in `readRows` tables) of the key columns, in key order. */
-  keyColumns: string[];
-  /** SQL column names of `readRows` tables' columns, in `names` order. */
-  outputColumns: string[];
+  /** The fields of `names`, in that order (values are read by field id). */
+  outputFields: NestedField[];
+  /** Indexes in `outputFields` of the key columns, in key order. */
+  keyIndexes: number[];
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -95,13 +95,16 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
         if (!f) throw new TidemarkError('InvalidInput', `column ${JSON.stringify(name)} not in the schema of snapshot ${options.namesFrom}`, { column: name });
         return f;
       };
-      const keyFields = options.key.map(field);
       const outputFields = options.names.map(field);
+      const keyIndexes = options.key.map((k) => {
+        field(k);
+        return options.names.indexOf(k);
+      });
+      if (keyIndexes.some((i) => i < 0)) throw new TidemarkError('InvalidInput', `diff: key columns ${options.key.join(', ')} must be among the compared columns`, { key: options.key.join(',') });
       schemaOf(from);
       schemaOf(to);
-      const delta = await planVersionDelta(engine, table, from, to, { keyFields, outputFields });
-      const sqlName = (id: number) => quoteIdent(`c${id}`);
-      return { ...delta, keyColumns: keyFields.map((f) => sqlName(f.id)), outputColumns: outputFields.map((f) => sqlName(f.id)) };
+      const delta = await planVersionDelta(engine, table, from, to);
+      return { ...delta, outputFields, keyIndexes };
     },
   };
 }

@@ -39,6 +39,8 @@ export interface LazyReader {
   /** Exact live row count of a version. */
   count(table: string | LoadedTable, selector?: SnapshotSelector): Promise<number>;
   readonly stats: RowGroupCacheStats;
+  /** The decoded row groups behind the reader (row diff and key history read through it too). */
+  readonly cache: RowGroupCache;
 }
 
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
@@ -86,5 +88,6 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return (await version(table, selector)).count();
     },
     stats: cache.stats,
+    cache,
   };
 }
