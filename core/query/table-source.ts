@@ -13,6 +13,7 @@ import { detectTableFormat } from '../lake/warehouse';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
+import { readKeyRows } from './key-rows';
 import { planVersionDelta, type VersionDelta } from './version-delta';
 
 export interface SourceSnapshot {
@@ -47,6 +48,12 @@ export interface TableSource {
    * schema; both versions are read in it by field id.
    */
   delta?(from: bigint, to: bigint, options: { key: string[]; names: string[]; namesFrom: bigint }): Promise<SourceDelta>;
+  /**
+   * A version's live rows whose columns (named in that version's schema) print as the texts of `key`
+   * (as `CAST(column AS VARCHAR) = text`), read without SQL: field ids, and one value per id in each
+   * row. Null when this source cannot answer it so (the caller filters `relation` instead).
+   */
+  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][] } | null>;
 }
 
 /** A version delta with the fields asked for. */
@@ -87,6 +94,11 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       const { view } = await engine.registerView(table, { snapshotId: id, schema, lazy: options.lazy, filter: filter.length ? filter : undefined });
       if (!options.names) return quoteIdent(view);
       return `(SELECT ${options.names.map((n) => quoteIdent(n)).join(', ')} FROM ${quoteIdent(view)})`;
+    },
+    async keyRows(id, key) {
+      schemaOf(id);
+      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key));
+      return found && { ids: found.fields.map((f) => f.id), rows: found.rows };
     },
     async delta(from, to, options) {
       const schema = schemaOf(options.namesFrom);
