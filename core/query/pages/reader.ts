@@ -39,6 +39,11 @@ export interface LazyReader {
   /** Exact live row count of a version. */
   count(table: string | LoadedTable, selector?: SnapshotSelector): Promise<number>;
   readonly stats: RowGroupCacheStats;
+  /**
+   * Lazy rows of a version already planned (e.g. with a filter: its files and the deletes applying
+   * to them); not kept, but sharing the reader's caches.
+   */
+  rowsOf(plan: ScanPlan): VersionRows;
   /** The decoded row groups behind the reader (row diff and key history read through it too). */
   readonly cache: RowGroupCache;
 }
@@ -88,6 +93,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return (await version(table, selector)).count();
     },
     stats: cache.stats,
+    rowsOf: (planned) => new VersionRows(cache, masks, planned),
     cache,
   };
 }
