@@ -14,7 +14,7 @@ import { TidemarkError } from '../errors';
 import { FILE_CONTENT, type NestedField, type Schema, type TableMetadata } from '../lake/model';
 import type { ScanFilter } from '../lake/scan-filter';
 import type { PlannedDataFile, ScanPlan } from '../lake/scan-plan';
-import type { LoadedTable } from '../lake/table';
+import { selectSnapshot, snapshotSchema, type LoadedTable } from '../lake/table';
 import { convertArrowData } from '../lake/arrow-values';
 import type { QueryEngine } from './engine';
 import { columnKeys, fieldsById, integerKeys, normalizeKey, readWhole, tupleKeys } from './pages/delete-index';
@@ -40,8 +40,8 @@ export interface KeyRows {
  * file-pruning predicates of the key in the snapshot's schema (table-source.ts keyPredicates).
  */
 export async function readKeyRows(engine: QueryEngine, table: LoadedTable, snapshotId: bigint, key: Record<string, string>, prune: (schema: Schema) => ScanFilter): Promise<KeyRows | null> {
-  const plain = await engine.plan(table, { snapshotId });
-  const schema = plain.schema;
+  // The snapshot's schema from the metadata: planning is left to the filtered plan below.
+  const schema = snapshotSchema(table.metadata, selectSnapshot(table.metadata, { snapshotId }), { snapshotId });
   const keyFields: { field: NestedField; text: string }[] = [];
   for (const [name, text] of Object.entries(key)) {
     const field = schema.fields.find((f) => f.name === name);
@@ -49,7 +49,7 @@ export async function readKeyRows(engine: QueryEngine, table: LoadedTable, snaps
     keyFields.push({ field, text });
   }
   const filter = prune(schema);
-  const plan = filter.length ? await engine.plan(table, { snapshotId, filter }) : plain;
+  const plan = await engine.plan(table, filter.length ? { snapshotId, filter } : { snapshotId });
   const cache = engine.lazy.cache;
   const rows: unknown[][] = [];
   for (const f of plan.files) {
