@@ -10,7 +10,7 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
 import type { ScanFilter } from '../lake/scan-filter';
-import { DEFAULT_MEMORY_BUDGET_BYTES } from './memory-budget';
+import { DEFAULT_MEMORY_BUDGET_BYTES, estimateVersionBytes } from './memory-budget';
 import { buildMaskedView } from './masked-view';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 import { createLazyReader, type LazyReader } from './pages/reader';
@@ -41,8 +41,9 @@ export interface ViewOptions extends PlanOptions {
 }
 
 /**
- * How many materialized table versions stay in memory; the least recently used is dropped beyond
- * that (its source files stay loaded and it is rebuilt on demand).
+ * How many full-pass table versions stay registered; the least recently used is dropped beyond
+ * that, or while those kept are estimated above a quarter of the memory budget (the newest always
+ * stays): DuckDB-wasm's memory never shrinks, so what stays loaded adds to every later peak.
  */
 export const MAX_MATERIALIZED_VERSIONS = 6;
 
@@ -98,6 +99,12 @@ export interface QueryEngine {
   window(table: string | LoadedTable, options: SnapshotSelector & { columns?: string[] }, offset: number, limit: number): Promise<VersionWindow>;
   /** The lazy reader behind `window` and `count` (its caches are the engine's). */
   readonly lazy: LazyReader;
+  /**
+   * Drops a full-pass version registered before (its view, dead rows and loaded files) at once
+   * instead of when it is evicted: for one-pass work over many versions or columns (statistics).
+   * A later registerView of it builds it again. Lazy views are kept.
+   */
+  dropView(view: string): Promise<void>;
   /** Runs SQL as is (views registered before are visible). */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
@@ -122,6 +129,9 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     plan: (loaded, selector) => cachedPlan(loaded, selector),
     cacheBytes: deps.rowGroupCacheBytes,
   });
+  /** Estimated DuckDB bytes of each full-pass version (by view key), and the bound of those kept. */
+  const versionBytes = new Map<string, number>();
+  const retainedBytes = (deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) / 4;
   /** Drops a full-pass version's view, its dead-row table and its loaded files (by view name). */
   const releases = new Map<string, () => Promise<void>>();
   /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
@@ -207,6 +217,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     })();
     views.set(key, p);
     if (lazy) lazyKeys.add(key);
+    else versionBytes.set(key, estimateVersionBytes(plan, options.columns ? plan.schema.fields.filter((f) => options.columns!.includes(f.name)) : plan.schema.fields));
     p.catch(() => views.delete(key));
     await evict();
     return p;
@@ -214,7 +225,13 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
 
   async function evict() {
     const materialized = [...views.entries()].filter(([k]) => !lazyKeys.has(k));
-    for (const [k, p] of materialized.slice(0, Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS))) {
+    // Oldest first; the newest is always kept. Beyond the count or the bytes bound, the rest go.
+    const bytesOf = (k: string) => versionBytes.get(k) ?? 0;
+    let drop = Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS);
+    let bytes = materialized.slice(drop).reduce((n, [k]) => n + bytesOf(k), 0);
+    while (drop < materialized.length - 1 && bytes > retainedBytes) bytes -= bytesOf(materialized[drop++]![0]);
+    for (const [k, p] of materialized.slice(0, drop)) {
+      versionBytes.delete(k);
       views.delete(k);
       const v = await p.catch(() => null);
       const release = v ? releases.get(v.view) : undefined;
@@ -247,6 +264,16 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     },
     window: (table, options, offset, limit) => lazyReader.window(table, options, offset, limit, options.columns),
     lazy: lazyReader,
+    async dropView(view) {
+      const release = releases.get(view);
+      if (!release) return;
+      releases.delete(view);
+      for (const [k, p] of views) {
+        if (lazyKeys.has(k)) continue;
+        if ((await p.catch(() => null))?.view === view) views.delete(k);
+      }
+      await release();
+    },
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),
   };
