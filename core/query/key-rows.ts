@@ -17,9 +17,10 @@ import type { PlannedDataFile, ScanPlan } from '../lake/scan-plan';
 import { selectSnapshot, snapshotSchema, type LoadedTable } from '../lake/table';
 import { convertArrowData } from '../lake/arrow-values';
 import type { QueryEngine } from './engine';
+import type { Data } from 'apache-arrow';
 import { columnKeys, fieldsById, integerKeys, normalizeKey, readWhole, tupleKeys } from './pages/delete-index';
 import { absentFieldValue, readFileValues } from './pages/file-values';
-import type { RowGroupCache } from './pages/row-group-cache';
+import type { ColumnChunks, RowGroupCache } from './pages/row-group-cache';
 import { selectRowGroups, type ColumnPredicate } from './row-groups';
 
 const POS_FILE_PATH = 2147483546;
@@ -85,7 +86,7 @@ async function matchingPositions(cache: RowGroupCache, metadata: TableMetadata, 
   const present = [...new Set(names.filter((n): n is string => n !== null))];
   for (const g of groups) {
     const rowCount = file.footer.rowGroups[g]!.numRows;
-    const read = present.length ? await cache.read(file, g, present) : new Map();
+    const read: Map<string, ColumnChunks> = present.length ? await cache.read(file, g, present) : new Map();
     const hit = new Uint8Array(rowCount).fill(1);
     for (const [i, k] of key.entries()) {
       const n = names[i];
@@ -96,12 +97,11 @@ async function matchingPositions(cache: RowGroupCache, metadata: TableMetadata, 
         continue;
       }
       const chunks = read.get(n)!.chunks;
-      const ints = integerKeys(chunks, k.field);
-      if (ints) {
-        // Integers print as their decimal digits: the text must be exactly that.
-        const wanted = /^(0|-?[1-9]\d*)$/.test(k.text) ? Number(k.text) : NaN;
-        const exact = Number.isSafeInteger(wanted);
-        for (let r = 0; r < rowCount; r++) if (hit[r] && !(exact && ints[r] === wanted)) hit[r] = 0;
+      if ((k.field.type === 'int' || k.field.type === 'long') && chunks.every((d) => d.values instanceof BigInt64Array || d.values instanceof Int32Array)) {
+        // Integers print as their decimal digits: the text must be exactly that. Compared on the
+        // raw words, without converting the column (it is read again for every snapshot).
+        const wanted = /^(0|-?[1-9]\d*)$/.test(k.text) ? BigInt(k.text) : null;
+        matchIntegers(chunks, wanted, hit);
       } else {
         let r = 0;
         for (const d of chunks) {
@@ -115,6 +115,30 @@ async function matchingPositions(cache: RowGroupCache, metadata: TableMetadata, 
     for (let r = 0; r < rowCount; r++) if (hit[r]) out.push(starts[g]! + r);
   }
   return out;
+}
+
+/** Clears `hit` for rows of int/long chunks (BigInt64Array or Int32Array values) not equal to `wanted`. */
+function matchIntegers(chunks: Data[], wanted: bigint | null, hit: Uint8Array) {
+  let r = 0;
+  for (const d of chunks) {
+    const values = d.values as BigInt64Array | Int32Array;
+    const inRange = wanted !== null && (values instanceof BigInt64Array ? BigInt.asIntN(64, wanted) === wanted : wanted >= -2147483648n && wanted <= 2147483647n);
+    if (!inRange) {
+      hit.fill(0, r, r + d.length);
+      r += d.length;
+      continue;
+    }
+    const valid = (i: number) => d.nullCount === 0 || d.getValid(i);
+    if (values instanceof BigInt64Array) {
+      const words = new Int32Array(values.buffer, values.byteOffset, d.length * 2);
+      const lo = Number(BigInt.asIntN(32, wanted));
+      const hi = Number(BigInt.asIntN(32, wanted >> 32n));
+      for (let i = 0; i < d.length; i++, r++) if (hit[r] && !(words[2 * i] === lo && words[2 * i + 1] === hi && valid(i))) hit[r] = 0;
+    } else {
+      const w = Number(wanted);
+      for (let i = 0; i < d.length; i++, r++) if (hit[r] && !(values[i] === w && valid(i))) hit[r] = 0;
+    }
+  }
 }
 
 /** Whether each row (positions ascending) survives the delete files the plan assigns to its file. */
