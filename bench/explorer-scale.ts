@@ -15,7 +15,7 @@
  */
 import { Field, Float64, Int64, makeData, RecordBatch, Schema as ArrowSchema, Struct, Table, TimestampMicrosecond, Utf8, type Data } from 'apache-arrow';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -131,6 +131,8 @@ function ensureLakes(n: number): { mor: string; twin: string; warmup: string; ge
   const dir = lakesDir(n);
   const paths = { mor: join(dir, 'mor'), twin: join(dir, 'compacted'), warmup: join(dir, 'warmup') };
   if (existsSync(join(dir, 'done', 'metadata'))) return { ...paths, generatedS: null };
+  // Lakes linked from another checkout are read-only here: never wipe them to regenerate.
+  if (existsSync(dir) && lstatSync(dir).isSymbolicLink()) throw new Error(`explorer-scale: ${dir} is a link to lakes not finished yet (no done/metadata); wait for them`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'generate', dir, String(n)], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`explorer-scale: generating ${n} rows failed (exit ${r.status})`);
@@ -144,12 +146,31 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
   const engine = await createNodeQueryEngine(storage);
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  // Peak RSS of the current phase too (wasm memory never shrinks, so a phase's peak includes what
+  // earlier phases left; the growth says which phase took it).
+  let phasePeak = rss0;
+  const sample = () => {
+    const rss = process.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    phasePeak = Math.max(phasePeak, rss);
+  };
+  const sampler = setInterval(sample, 20);
+  const phases: string[] = [];
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<{ ms: number; value: T }> => {
+    sample();
+    const before = process.memoryUsage().rss;
+    phasePeak = before;
+    const r = await time(run);
+    sample();
+    phases.push(`${name} ${Math.round(phasePeak / 2 ** 20)} (+${Math.round((phasePeak - before) / 2 ** 20)})`);
+    return r;
+  };
   const out: Record<string, number | string>[] = [];
   try {
     // Engine warm: DuckDB-wasm started, parquet-wasm and the read paths (with and without deletes)
     // exercised on small tables, as after the first table a user opens.
-    const warmDeletes = join(lakesDir(n), 'warmup-deletes');
+    // Beside the lakes, not inside them: they may be links to another checkout's (read-only) lakes.
+    const warmDeletes = join(lakesDir(n), '..', 'bench-explorer-warmup', 'deletes');
     if (!existsSync(join(warmDeletes, 'metadata'))) {
       await createTable(warmDeletes, { columns: COLUMNS, identifierColumns: ['id'] });
       await appendArrow(warmDeletes, batchOf(idsOf(0, 1000, () => true)));
@@ -165,20 +186,21 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
       const table = await loadTable(storage, root);
       const snapshots = [...table.metadata.snapshots].sort((a, b) => Number(a.sequenceNumber - b.sequenceNumber));
       const other = snapshots[39]!.snapshotId; // the 40th append
-      const first = await time(() => engine.window(root, {}, 0, 100));
-      const again = await time(() => engine.window(root, {}, 0, 100));
-      const deep = await time(() => engine.window(root, {}, Math.floor(n * 0.6), 100));
-      const count = await time(() => engine.count(root));
-      const switched = await time(() => engine.window(root, { snapshotId: other }, 0, 100));
-      const back = await time(() => engine.window(root, {}, 0, 100));
+      const short = label === 'equality deletes' ? 'mor' : 'twin';
+      const first = await phase(`${short} first page`, () => engine.window(root, {}, 0, 100));
+      const again = await phase(`${short} again`, () => engine.window(root, {}, 0, 100));
+      const deep = await phase(`${short} page at 60%`, () => engine.window(root, {}, Math.floor(n * 0.6), 100));
+      const count = await phase(`${short} count`, () => engine.count(root));
+      const switched = await phase(`${short} switch`, () => engine.window(root, { snapshotId: other }, 0, 100));
+      const back = await phase(`${short} switch back`, () => engine.window(root, {}, 0, 100));
       // The last commit (the equality deletes; the twin: its last append), one key's history, and
       // SQL grouping over two columns through the console's path.
       const source = icebergSource(engine, table);
-      const diff = await time(() => diffRows(engine, source, snapshots.at(-2)!.snapshotId, snapshots.at(-1)!.snapshotId, { limit: 100 }));
+      const diff = await phase(`${short} diff`, () => diffRows(engine, source, snapshots.at(-2)!.snapshotId, snapshots.at(-1)!.snapshotId, { limit: 100 }));
       const key = String(Math.floor(n / 2) + 1);
-      const history = await time(() => readKeyHistory(engine, source, { id: key }));
+      const history = await phase(`${short} key history`, () => readKeyHistory(engine, source, { id: key }));
       const ns = JSON.stringify(lakesDir(n).split('/').pop()!);
-      const sql = await time(() => queryWarehouse(engine, resolve(lakesDir(n), '..'), `SELECT l1 % 10 AS a, l2 % 10 AS b, count(*) AS n, sum(d0) AS s FROM ${ns}.${root.split('/').pop()!} GROUP BY 1, 2`));
+      const sql = await phase(`${short} SQL`, () => queryWarehouse(engine, resolve(lakesDir(n), '..'), `SELECT l1 % 10 AS a, l2 % 10 AS b, count(*) AS n, sum(d0) AS s FROM ${ns}.${root.split('/').pop()!} GROUP BY 1, 2`));
       figures[label] = {
         table: `${label}, ${n / 1e6}M rows`,
         'first page ms (goal < 300)': first.ms,
@@ -203,6 +225,7 @@ async function measure(n: number): Promise<Record<string, number | string>[]> {
     out.push({
       table: `peak RSS MiB (goal < 1536): ${Math.round(peak / 2 ** 20)} (engine started: ${Math.round(rss0 / 2 ** 20)}); row-group cache ${Math.round(stats.bytes / 2 ** 20)} MiB, ${stats.decoded} column chunks decoded, ${stats.hits} hits${lakes.generatedS !== null ? `; lakes generated in ${lakes.generatedS} s` : ''}`,
     });
+    out.push({ table: `peak RSS MiB per phase (growth in the phase): ${phases.join('; ')}` });
     return out;
   } finally {
     clearInterval(sampler);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as parquet from 'parquet-wasm';
 import { TidemarkError } from '../../core/errors';
-import { readColumnStats } from '../../core/query/column-stats';
+import { readVersionStats } from '../../core/query/column-stats';
 import { quoteIdent } from '../../core/query/duckdb';
 import type { QueryEngine } from '../../core/query/engine';
 import { exportParquet, formatCsv } from '../../core/query/export';
@@ -167,10 +167,7 @@ export const statsCommand: CliCommand = {
   usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('stats', argv, { ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const stats = await withEngine(async (engine) => {
-      const { view, columns } = await engine.registerView(await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values));
-      return readColumnStats(engine, { relation: quoteIdent(view), columns });
-    });
+    const stats = await withEngine(async (engine) => readVersionStats(engine, await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values)));
     if (values.json) {
       io.out(JSON.stringify(toWire(stats), null, 2));
       return;

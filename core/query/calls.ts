@@ -11,7 +11,7 @@ import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
 import { loadTable, type SnapshotSelector } from '../lake/table';
 import { requireTableFormat, type TableFormat } from '../lake/warehouse';
 import type { StoragePort } from '../storage';
-import { readColumnStats } from './column-stats';
+import { readColumnStats, readVersionStats } from './column-stats';
 import { withTable } from './errors';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
@@ -122,8 +122,7 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
           const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
           return readColumnStats(e, { relation: source.relation, columns: schema.fields });
         }
-        const { view, columns } = await e.registerView(abs(path), version ?? {});
-        return readColumnStats(e, { relation: quoteIdent(view), columns });
+        return readVersionStats(e, abs(path), version ?? {});
       }),
   };
 }

@@ -4,6 +4,7 @@
  * columns, and the 10 most frequent values of string columns.
  */
 import type { NestedField } from '../lake/model';
+import type { LoadedTable, SnapshotSelector } from '../lake/table';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 
@@ -32,6 +33,27 @@ const BINS = 20;
 
 function isComparable(f: NestedField): boolean {
   return typeof f.type === 'string' && !['binary', 'uuid'].includes(f.type) && !/^fixed/.test(f.type);
+}
+
+/**
+ * Stats of every top-level column of an Iceberg table version, one column at a time: each column
+ * is registered alone as a full-pass version (its files' chunks of that column, deletes resolved
+ * from the version's live masks: positions and equality key columns only, never a merged version)
+ * and dropped before the next, so memory holds one column of the version, not all of them.
+ */
+export async function readVersionStats(engine: QueryEngine, table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<ColumnStats[]> {
+  const loaded = typeof table === 'string' ? await engine.loadTable(table) : table;
+  const plan = await engine.plan(loaded, selector);
+  const out: ColumnStats[] = [];
+  for (const field of plan.schema.fields) {
+    const { view, columns } = await engine.registerView(loaded, { ...selector, columns: [field.name] });
+    try {
+      out.push(...(await readColumnStats(engine, { relation: quoteIdent(view), columns })));
+    } finally {
+      await engine.dropView(view);
+    }
+  }
+  return out;
 }
 
 /** Stats of every column of `relation` (a table, view or subquery) typed by `columns`. */

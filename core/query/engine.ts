@@ -10,7 +10,8 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
 import type { ScanFilter } from '../lake/scan-filter';
-import { DEFAULT_MEMORY_BUDGET_BYTES } from './memory-budget';
+import { DEFAULT_MEMORY_BUDGET_BYTES, estimateVersionBytes } from './memory-budget';
+import { buildMaskedView } from './masked-view';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 import { createLazyReader, type LazyReader } from './pages/reader';
 import type { SnapshotSelector } from '../lake/table';
@@ -45,10 +46,14 @@ export interface ViewOptions extends PlanOptions {
 }
 
 /**
- * How many materialized table versions stay in memory; the least recently used is dropped beyond
- * that (its source files stay loaded and it is rebuilt on demand).
+ * How many full-pass table versions stay registered; the least recently used is dropped beyond
+ * that, or while those kept are estimated above a quarter of the memory budget (the newest always
+ * stays): DuckDB-wasm's memory never shrinks, so what stays loaded adds to every later peak.
  */
 export const MAX_MATERIALIZED_VERSIONS = 6;
+
+/** Filtered plans kept (key history plans one per snapshot and key; each holds few files). */
+const MAX_FILTERED_PLANS = 256;
 
 /** Decoded manifests the engine keeps (a manifest of one append is a few KiB decoded). */
 const MAX_CACHED_MANIFESTS = 4096;
@@ -99,6 +104,12 @@ export interface QueryEngine {
   window(table: string | LoadedTable, options: SnapshotSelector & { columns?: string[] }, offset: number, limit: number): Promise<VersionWindow>;
   /** The lazy reader behind `window` and `count` (its caches are the engine's). */
   readonly lazy: LazyReader;
+  /**
+   * Drops a full-pass version registered before (its view, dead rows and loaded files) at once
+   * instead of when it is evicted: for one-pass work over many versions or columns (statistics).
+   * A later registerView of it builds it again. Lazy views are kept.
+   */
+  dropView(view: string): Promise<void>;
   /** Runs SQL as is (views registered before are visible). */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
@@ -125,11 +136,18 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       plan: (loaded, selector) => cachedPlan(loaded, selector),
       cacheBytes: deps.rowGroupCacheBytes,
     });
+  /** Estimated DuckDB bytes of each full-pass version (by view key), and the bound of those kept. */
+  const versionBytes = new Map<string, number>();
+  const retainedBytes = (deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) / 4;
+  /** Drops a full-pass version's view, its dead-row table and its loaded files (by view name). */
+  const releases = new Map<string, () => Promise<void>>();
   /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
   const lazyKeys = new Set<string>();
   // Metadata files are immutable, so a plan is fixed by (metadata file, selector): paging through a
   // table re-reads only the small metadata JSON, not the manifests.
   const plans = new Map<string, Promise<ScanPlan>>();
+  /** Keys of filtered plans in `plans`, oldest first. */
+  const filteredPlans: string[] = [];
 
   // Decoded manifests, shared by every plan of the engine (a table's snapshots share most of them).
   const manifests: ManifestCache = new Map();
@@ -143,13 +161,17 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   };
 
   function cachedPlan(loaded: LoadedTable, options: PlanOptions): Promise<ScanPlan> {
-    if (options.filter) return planScan(deps.storage, loaded, { ...options, manifestCache: manifestCache() });
-    const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null]);
+    // A filter prunes files: its plan is kept under the filter too (the SQL console plans a filtered
+    // version to check the memory budget, then registers it), a bounded number of them.
+    const filterKey = options.filter ? JSON.stringify(options.filter, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) : null;
+    const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null, filterKey]);
     let p = plans.get(key);
     if (!p) {
-      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, manifestCache: manifestCache() });
+      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, filter: options.filter, manifestCache: manifestCache() });
       plans.set(key, p);
       p.catch(() => plans.delete(key));
+      if (filterKey !== null) filteredPlans.push(key);
+      while (filteredPlans.length > MAX_FILTERED_PLANS) plans.delete(filteredPlans.shift()!);
     }
     return p;
   }
@@ -177,14 +199,32 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
       return p;
     }
     p = (async () => {
-      const built = await buildScanView(loader, plan, options.columns, deps.onLoadProgress, options.filter ? fieldPredicates(plan.schema, options.filter) : []);
-      const view = nextObjectName(lazy ? 'tm_view' : 'tm_version');
-      if (lazy) await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
-      else await deps.session.query(`CREATE OR REPLACE TABLE ${quoteIdent(view)} AS ${built.materializeSql}`);
-      return { view, plan, columns: built.columns, materialized: !lazy };
+      const prune = options.filter ? fieldPredicates(plan.schema, options.filter) : [];
+      if (lazy) {
+        const built = await buildScanView(loader, plan, options.columns, deps.onLoadProgress, prune);
+        const view = nextObjectName('tm_view');
+        await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
+        return { view, plan, columns: built.columns, materialized: false };
+      }
+      // A full pass: deletes resolved by the lazy reader's live masks, nothing materialized.
+      const built = await buildMaskedView(deps.session, loader, lazyReader, plan, plan.schema, options.columns, deps.onLoadProgress, prune);
+      const view = nextObjectName('tm_version');
+      const release = async () => {
+        await deps.session.query(`DROP VIEW IF EXISTS ${quoteIdent(view)};${built.dead ? ` DROP TABLE IF EXISTS ${quoteIdent(built.dead)};` : ''}`);
+        await loader.release(built.fileKeys);
+      };
+      try {
+        await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
+      } catch (e) {
+        await release();
+        throw e;
+      }
+      releases.set(view, release);
+      return { view, plan, columns: built.columns, materialized: true };
     })();
     views.set(key, p);
     if (lazy) lazyKeys.add(key);
+    else versionBytes.set(key, estimateVersionBytes(plan, options.columns ? plan.schema.fields.filter((f) => options.columns!.includes(f.name)) : plan.schema.fields));
     p.catch(() => views.delete(key));
     await evict();
     return p;
@@ -192,10 +232,18 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
 
   async function evict() {
     const materialized = [...views.entries()].filter(([k]) => !lazyKeys.has(k));
-    for (const [k, p] of materialized.slice(0, Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS))) {
+    // Oldest first; the newest is always kept. Beyond the count or the bytes bound, the rest go.
+    const bytesOf = (k: string) => versionBytes.get(k) ?? 0;
+    let drop = Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS);
+    let bytes = materialized.slice(drop).reduce((n, [k]) => n + bytesOf(k), 0);
+    while (drop < materialized.length - 1 && bytes > retainedBytes) bytes -= bytesOf(materialized[drop++]![0]);
+    for (const [k, p] of materialized.slice(0, drop)) {
+      versionBytes.delete(k);
       views.delete(k);
       const v = await p.catch(() => null);
-      if (v) await deps.session.query(`DROP TABLE IF EXISTS ${quoteIdent(v.view)}`);
+      const release = v ? releases.get(v.view) : undefined;
+      if (v) releases.delete(v.view);
+      await release?.();
     }
   }
 
@@ -223,6 +271,16 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     },
     window: (table, options, offset, limit) => lazyReader.window(table, options, offset, limit, options.columns),
     lazy: lazyReader,
+    async dropView(view) {
+      const release = releases.get(view);
+      if (!release) return;
+      releases.delete(view);
+      for (const [k, p] of views) {
+        if (lazyKeys.has(k)) continue;
+        if ((await p.catch(() => null))?.view === view) views.delete(k);
+      }
+      await release();
+    },
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),
   };

@@ -95,12 +95,18 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
     if (columns && versionKey.every(([name]) => name !== undefined)) {
       const keyEquals = Object.fromEntries(versionKey) as Record<string, string>;
       try {
-        // Files whose key bounds exclude the key are not even loaded (integer keys).
-        const relation = await source.relation(snapshot.snapshotId, { lazy: true, keyEquals });
-        const where = Object.entries(keyEquals).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
-        const r = await engine.query(`SELECT * FROM ${relation} WHERE ${where}`);
-        const ids = r.columns.map((c) => columns.ids.get(c.name));
-        rows = r.rows.map((row) => new Map(row.flatMap((v, i) => (ids[i] === undefined ? [] : [[ids[i], v] as [number, unknown]]))));
+        // Read without SQL where the source can (Iceberg, integer and string keys): files and row
+        // groups whose key bounds exclude the key are not read, and no view is built per snapshot.
+        const direct = source.keyRows ? await source.keyRows(snapshot.snapshotId, keyEquals) : null;
+        if (direct) rows = direct.rows.map((row) => new Map(row.map((v, i) => [direct.ids[i]!, v] as [number, unknown])));
+        else {
+          // Files whose key bounds exclude the key are not even loaded (integer keys).
+          const relation = await source.relation(snapshot.snapshotId, { lazy: true, keyEquals });
+          const where = Object.entries(keyEquals).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
+          const r = await engine.query(`SELECT * FROM ${relation} WHERE ${where}`);
+          const ids = r.columns.map((c) => columns.ids.get(c.name));
+          rows = r.rows.map((row) => new Map(row.flatMap((v, i) => (ids[i] === undefined ? [] : [[ids[i], v] as [number, unknown]]))));
+        }
       } catch (e) {
         // One snapshot with a missing or corrupt file must not hide the rest of the history.
         if (!(e instanceof TidemarkError) || (e.code !== 'NotFound' && e.code !== 'DataInvalid')) throw e;
@@ -110,8 +116,12 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
     }
     // Compared by field id; a column missing from one version counts as null, so adding a column
     // does not "update" every row, and renaming one changes nothing.
+    // A key that is not unique has several rows, in no defined order: the version's state is their
+    // multiset (sorted by value), so that the order a reader returns them in changes nothing.
+    const keyed = rows.map((r) => ({ row: r, key: valueKey([...r].filter(([, v]) => v !== null).sort(([a], [b]) => a - b)) })).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    rows = keyed.map((k) => k.row);
     const state = rows.length === 1 ? new Map([...rows[0]!].filter(([, v]) => v !== null).map(([id, v]) => [id, valueKey(v)])) : null;
-    const stateKey = rows.length ? valueKey(rows.map((r) => [...r].filter(([, v]) => v !== null).sort(([a], [b]) => a - b))) : null;
+    const stateKey = rows.length ? valueKey(keyed.map((k) => k.key)) : null;
     let status: KeyStatus | null;
     if (previousKey === null) status = stateKey === null ? null : 'inserted';
     else if (stateKey === null) status = 'deleted';

@@ -5,7 +5,7 @@
  * over the budget stops with a sentence saying what to change instead.
  */
 import { TidemarkError } from '../errors';
-import { FILE_CONTENT, isStruct, type NestedField } from '../lake/model';
+import { isStruct, type NestedField } from '../lake/model';
 import type { ScanPlan } from '../lake/scan-plan';
 
 /** Default budget of the engine for one query's table data: 1.5 GiB. */
@@ -15,10 +15,11 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 1.5 * 2 ** 30;
 const FIXED: Record<string, number> = { boolean: 1, int: 4, date: 4, float: 4, long: 8, double: 8, time: 8, timestamp: 8, timestamptz: 8, timestamp_ns: 8, timestamptz_ns: 8, uuid: 16 };
 
 /**
- * Estimated bytes of the given fields of a plan's data files in DuckDB (and of the delete files'
- * rows), counted twice: the loaded files and the merged version both stay in memory. Strings and
- * other variable-width values take a 16-byte slot each plus twice their on-disk column size (Parquet
- * compresses text ~2–4×); nested values four times their column size.
+ * Estimated bytes of the given fields of a plan's data files in DuckDB, counted once: a full pass
+ * reads a view over the loaded files, with deletes resolved outside DuckDB (core/query/masked-view.ts)
+ * and only the dead rows' positions loaded (12 bytes each; at most the delete files' rows). Strings
+ * and other variable-width values take a 16-byte slot each plus twice their on-disk column size
+ * (Parquet compresses text ~2–4×); nested values four times their column size.
  */
 export function estimateVersionBytes(plan: ScanPlan, fields: NestedField[]): number {
   let bytes = 0;
@@ -30,11 +31,9 @@ export function estimateVersionBytes(plan: ScanPlan, fields: NestedField[]): num
       else if (typeof field.type === 'string' && (field.type === 'string' || field.type === 'binary' || field.type.startsWith('decimal') || field.type.startsWith('fixed'))) bytes += f.recordCount * 16 + stored * 2;
       else bytes += isStruct(field.type) ? stored * 4 + f.recordCount * 8 : stored * 4 + f.recordCount * 16;
     }
-    // Bookkeeping columns (file, position, sequence) where deletes apply.
-    if (f.deletes.length > 0) bytes += f.recordCount * 24;
   }
-  for (const d of plan.deleteFiles) bytes += d.recordCount * (d.content === FILE_CONTENT.positionDeletes ? 64 : 32);
-  return bytes * 2;
+  for (const d of plan.deleteFiles) bytes += d.recordCount * 12;
+  return bytes;
 }
 
 const gib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0.1, n / 2 ** 20).toFixed(1)} MiB`);

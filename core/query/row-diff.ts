@@ -10,7 +10,9 @@ import { valueKey } from '../lake/values';
 import { quoteIdent } from './duckdb';
 import { nextObjectName } from './scan-view';
 import type { QueryEngine } from './engine';
+import { normalizeKey } from './pages/delete-index';
 import type { SourceDelta, TableSource } from './table-source';
+import type { DeltaRows } from './version-delta';
 
 export interface RowDiffOptions {
   /** Key columns; default: the newer version's identifier fields; none → whole row. */
@@ -54,14 +56,7 @@ export async function diffRows(engine: QueryEngine, source: TableSource, from: b
   }
   const limit = Math.max(0, Math.floor(options.limit ?? 100));
   const toObjects = (rows: unknown[][]) => rows.map((r) => Object.fromEntries(names.map((c, i) => [c, r[i]])));
-  if (source.delta) {
-    const delta = await source.delta(from, to, { key, names, namesFrom: newer.snapshotId });
-    try {
-      return await diffDelta(engine, delta, { from, to, key, names, limit, toObjects });
-    } finally {
-      await delta.drop();
-    }
-  }
+  if (source.delta) return diffDelta(await source.delta(from, to, { key, names, namesFrom: newer.snapshotId }), { from, to, key, names, limit });
   const va = await source.relation(from, { names, namesFrom: newer.snapshotId });
   const vb = await source.relation(to, { names, namesFrom: newer.snapshotId });
 
@@ -119,78 +114,128 @@ interface DiffContext {
   key: string[];
   names: string[];
   limit: number;
-  toObjects(rows: unknown[][]): Record<string, unknown>[];
+}
+
+/** Whether two canonical values differ (primitives compared directly; others by their value key). */
+function differs(x: unknown, y: unknown): boolean {
+  if (x === y) return false;
+  if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return true;
+  return valueKey(x) !== valueKey(y);
+}
+
+/** The first `limit` indexes of 0..n-1 kept by `keep`, and how many are kept in all. */
+function firstKept(n: number, limit: number, keep: (i: number) => boolean): { count: number; first: number[] } {
+  const first: number[] = [];
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    count++;
+    if (first.length < limit) first.push(i);
+  }
+  return { count, first };
 }
 
 /**
- * The diff from the rows that can differ only (core/query/version-delta.ts): candidates are matched
- * on the key columns alone; whole rows are read for the matched pairs (changed or the same) and for
- * the rows listed. Keys are unique per version (identifier fields), so a key among the candidates of
- * one side cannot also sit among the rows both versions share: the classification equals a diff of
- * the whole versions.
+ * The diff from the rows that can differ only (core/query/version-delta.ts): candidates live in one
+ * version only are matched on the key columns alone; whole rows are compared for the matched pairs,
+ * one column at a time, and read for the rows listed. Keys are unique per version (identifier
+ * fields), so a key among the candidates of one side cannot also sit among the rows both versions
+ * share: the classification equals a diff of the whole versions. When one side has no candidate
+ * nothing can match and no key is read at all (a commit that only deletes, or only appends).
  */
-async function diffDelta(engine: QueryEngine, delta: SourceDelta, c: DiffContext): Promise<RowDiff> {
-  const out = delta.outputColumns;
-  const cols = (alias: string) => out.map((col) => `${alias}.${col}`).join(', ');
-  const rowsOf = async (positions: string) => {
-    const t = await delta.readRows(positions);
-    if (t === null) return [];
-    return c.toObjects((await engine.query(`SELECT ${cols('r')} FROM ${quoteIdent(t)} r ORDER BY r._file, r._pos`)).rows);
+async function diffDelta(delta: SourceDelta, c: DiffContext): Promise<RowDiff> {
+  const { a, b } = delta;
+  const fields = delta.outputFields;
+  const rowsAt = async (rows: DeltaRows, at: number[]) => {
+    const columns = await delta.readValues(rows, at, fields);
+    return at.map((_x, k) => Object.fromEntries(c.names.map((n, i) => [n, columns[i]![k]])));
   };
+  const all = (rows: DeltaRows) => Array.from({ length: rows.length }, (_x, i) => i);
+  const base = { from: c.from, to: c.to, key: c.key };
+  if (a.length === 0 || b.length === 0) {
+    // Nothing to match: every candidate of B is added, every one of A removed.
+    const first = (rows: DeltaRows) => all(rows).slice(0, c.limit);
+    return { ...base, addedCount: b.length, removedCount: a.length, changedCount: 0, added: await rowsAt(b, first(b)), removed: await rowsAt(a, first(a)), changed: [] };
+  }
   if (c.key.length === 0) {
     // Whole rows are the key: multiset difference of the candidates' rows (the shared rows cancel).
-    const all = await delta.readRows(`SELECT _file, _pos FROM ${delta.keys}`);
-    if (all === null) return { from: c.from, to: c.to, key: c.key, addedCount: 0, removedCount: 0, changedCount: 0, added: [], removed: [], changed: [] };
-    const side = (live: string) => `SELECT ${cols('r')} FROM ${quoteIdent(all)} r JOIN ${delta.keys} k ON k._file = r._file AND k._pos = r._pos WHERE k.${live}`;
-    const added = `${side('live_b')} EXCEPT ALL ${side('live_a')}`;
-    const removed = `${side('live_a')} EXCEPT ALL ${side('live_b')}`;
-    const counts = await engine.query(`SELECT (SELECT count(*) FROM (${added})), (SELECT count(*) FROM (${removed}))`);
-    return {
-      from: c.from,
-      to: c.to,
-      key: c.key,
-      addedCount: Number(counts.rows[0]![0]),
-      removedCount: Number(counts.rows[0]![1]),
-      changedCount: 0,
-      added: c.toObjects((await engine.query(`${added} LIMIT ${c.limit}`)).rows),
-      removed: c.toObjects((await engine.query(`${removed} LIMIT ${c.limit}`)).rows),
-      changed: [],
+    const rowKeys = async (rows: DeltaRows) => {
+      const columns = await delta.readValues(rows, all(rows), fields);
+      return all(rows).map((i) => valueKey(columns.map((col) => col[i])));
     };
+    const keysA = await rowKeys(a);
+    const keysB = await rowKeys(b);
+    const left = new Map<string, number>();
+    for (const k of keysA) left.set(k, (left.get(k) ?? 0) + 1);
+    const addedB = new Uint8Array(b.length);
+    keysB.forEach((k, j) => {
+      const n = left.get(k) ?? 0;
+      if (n > 0) left.set(k, n - 1);
+      else addedB[j] = 1;
+    });
+    const removedA = new Uint8Array(a.length);
+    keysA.forEach((k, i) => {
+      const n = left.get(k) ?? 0;
+      if (n > 0) {
+        left.set(k, n - 1);
+        removedA[i] = 1;
+      }
+    });
+    const added = firstKept(b.length, c.limit, (j) => addedB[j] === 1);
+    const removed = firstKept(a.length, c.limit, (i) => removedA[i] === 1);
+    return { ...base, addedCount: added.count, removedCount: removed.count, changedCount: 0, added: await rowsAt(b, added.first), removed: await rowsAt(a, removed.first), changed: [] };
   }
-  const on = delta.keyColumns.map((k) => `a.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
-  const pairs = nextObjectName('tm_diff_pairs');
-  await engine.query(`CREATE TEMP TABLE ${pairs} AS SELECT a._file AS a_file, a._pos AS a_pos, b._file AS b_file, b._pos AS b_pos
-    FROM (SELECT * FROM ${delta.keys} WHERE live_a) a FULL OUTER JOIN (SELECT * FROM ${delta.keys} WHERE live_b) b ON ${on}`);
-  try {
-    const counts = await engine.query(`SELECT count(*) FILTER (WHERE a_file IS NULL), count(*) FILTER (WHERE b_file IS NULL), count(*) FILTER (WHERE a_file IS NOT NULL AND b_file IS NOT NULL) FROM ${pairs}`);
-    const [addedCount, removedCount, matchedCount] = counts.rows[0]!.map(Number) as [number, number, number];
-    const both = `a_file IS NOT NULL AND b_file IS NOT NULL`;
-    let changedCount = 0;
-    let changedRows: unknown[][] = [];
-    if (matchedCount > 0) {
-      const matched = quoteIdent((await delta.readRows(`SELECT a_file AS _file, a_pos AS _pos FROM ${pairs} WHERE ${both} UNION ALL SELECT b_file, b_pos FROM ${pairs} WHERE ${both}`))!);
-      const differs = out.map((col) => `ra.${col} IS DISTINCT FROM rb.${col}`).join(' OR ') || 'false';
-      const changedSql = `SELECT ${cols('ra')}, ${cols('rb')}, m.b_file, m.b_pos FROM ${pairs} m JOIN ${matched} ra ON ra._file = m.a_file AND ra._pos = m.a_pos JOIN ${matched} rb ON rb._file = m.b_file AND rb._pos = m.b_pos WHERE ${differs}`;
-      const r = await engine.query(`SELECT *, count(*) OVER () FROM (${changedSql}) ORDER BY b_file, b_pos LIMIT ${c.limit}`);
-      changedRows = r.rows;
-      changedCount = r.rows.length ? Number(r.rows[0]![r.rows[0]!.length - 1]) : 0;
-      if (c.limit === 0) changedCount = Number((await engine.query(`SELECT count(*) FROM (${changedSql})`)).rows[0]![0]);
+  // Match candidates by key (NULL matches NULL), as a full outer join of the two sides.
+  const keyFields = delta.keyIndexes.map((i) => fields[i]!);
+  const keyOf = async (rows: DeltaRows) => {
+    const columns = await delta.readValues(rows, all(rows), keyFields);
+    return all(rows).map((i) => (columns.length === 1 ? normalizeKey(columns[0]![i]) : valueKey(columns.map((col) => col[i]))));
+  };
+  const keysA = await keyOf(a);
+  const keysB = await keyOf(b);
+  const byKey = new Map<unknown, number[]>();
+  keysA.forEach((k, i) => {
+    const list = byKey.get(k);
+    if (list) list.push(i);
+    else byKey.set(k, [i]);
+  });
+  const matchedA = new Uint8Array(a.length);
+  const addedB = new Uint8Array(b.length);
+  const pairA: number[] = [];
+  const pairB: number[] = [];
+  keysB.forEach((k, j) => {
+    const list = byKey.get(k);
+    if (!list) {
+      addedB[j] = 1;
+      return;
     }
-    const changed = changedRows.map((r) => changedRow(c.names, c.key, r));
-    return {
-      from: c.from,
-      to: c.to,
-      key: c.key,
-      addedCount,
-      removedCount,
-      changedCount,
-      added: addedCount > 0 && c.limit > 0 ? await rowsOf(`SELECT b_file AS _file, b_pos AS _pos FROM ${pairs} WHERE a_file IS NULL ORDER BY b_file, b_pos LIMIT ${c.limit}`) : [],
-      removed: removedCount > 0 && c.limit > 0 ? await rowsOf(`SELECT a_file AS _file, a_pos AS _pos FROM ${pairs} WHERE b_file IS NULL ORDER BY a_file, a_pos LIMIT ${c.limit}`) : [],
-      changed,
-    };
-  } finally {
-    await engine.query(`DROP TABLE IF EXISTS ${pairs}`);
+    for (const i of list) {
+      pairA.push(i);
+      pairB.push(j);
+      matchedA[i] = 1;
+    }
+  });
+  // Matched pairs: changed when any column differs, compared one column at a time.
+  const changedPair = new Uint8Array(pairA.length);
+  for (const field of fields) {
+    const [before] = await delta.readValues(a, pairA, [field]);
+    const [after] = await delta.readValues(b, pairB, [field]);
+    for (let p = 0; p < pairA.length; p++) if (!changedPair[p] && differs(before![p], after![p])) changedPair[p] = 1;
   }
+  const changed = firstKept(pairA.length, c.limit, (p) => changedPair[p] === 1);
+  const added = firstKept(b.length, c.limit, (j) => addedB[j] === 1);
+  const removed = firstKept(a.length, c.limit, (i) => matchedA[i] === 0);
+  const before = await rowsAt(a, changed.first.map((p) => pairA[p]!));
+  const after = await rowsAt(b, changed.first.map((p) => pairB[p]!));
+  return {
+    ...base,
+    addedCount: added.count,
+    removedCount: removed.count,
+    changedCount: changed.count,
+    added: await rowsAt(b, added.first),
+    removed: await rowsAt(a, removed.first),
+    changed: before.map((row, k) => changedRow(c.names, c.key, [...c.names.map((n) => row[n]), ...c.names.map((n) => after[k]![n])])),
+  };
 }
 
 /** A changed row from its values before (the first `names.length` cells) and after (the next ones). */

@@ -62,6 +62,9 @@ export class FileLoader {
   private readonly opened = new Map<string, Promise<RangedParquetFile>>();
   private readonly vectors: DeletionVectorReader;
   private readonly vectorTables = new Map<string, Promise<string>>();
+  /** Keys loaded by `load` (never dropped) and the counts of `acquire` not yet released. */
+  private readonly pinned = new Set<string>();
+  private readonly refs = new Map<string, number>();
 
   constructor(
     private readonly session: SqlSession,
@@ -90,9 +93,50 @@ export class FileLoader {
    * fields) are loaded as their JSON text (variant-columns.ts).
    */
   load(path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string> = new Map(), prune: FieldPredicate[] = [], groups?: number[], variantIds: number[] = []): Promise<LoadedFile> {
+    const key = this.keyOf(path, size, fieldIds, prune, groups, variantIds);
+    // Loads through here are kept for the loader's life (lazy views reference them by name).
+    this.pinned.add(key);
+    return this.loadKeyed(key, path, size, fieldIds, what, fallbackNames, prune, groups, variantIds);
+  }
+
+  /** The cache key of a load (see `load`). */
+  keyOf(path: string, size: number, fieldIds: number[], prune: FieldPredicate[] = [], groups?: number[], variantIds: number[] = []): string {
     const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
     const pruneKey = prune.map((p) => `${p.fieldId}${p.op}${p.value}`).join('&');
-    const key = `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}\u0000${variantIds.join(',')}`;
+    return `${path}\u0000${size}\u0000${ids.join(',')}\u0000${pruneKey}\u0000${groups?.join(',') ?? ''}\u0000${variantIds.join(',')}`;
+  }
+
+  /**
+   * `load`, counted: the table stays until as many `release`s of its key (unless a plain `load`
+   * pinned it). For views that are dropped again (the engine's masked versions).
+   */
+  acquire(path: string, size: number, fieldIds: number[], what: string, prune: FieldPredicate[] = [], variantIds: number[] = []): Promise<LoadedFile> {
+    const key = this.keyOf(path, size, fieldIds, prune, undefined, variantIds);
+    this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
+    return this.loadKeyed(key, path, size, fieldIds, what, new Map(), prune, undefined, variantIds);
+  }
+
+  /** Releases acquired loads; a table no longer acquired nor pinned is dropped from DuckDB. */
+  async release(keys: string[]): Promise<void> {
+    const drop: string[] = [];
+    for (const key of keys) {
+      const n = (this.refs.get(key) ?? 0) - 1;
+      if (n > 0) {
+        this.refs.set(key, n);
+        continue;
+      }
+      this.refs.delete(key);
+      if (this.pinned.has(key)) continue;
+      const p = this.loaded.get(key);
+      this.loaded.delete(key);
+      const t = await p?.catch(() => null);
+      if (t) drop.push(t.table);
+    }
+    if (drop.length) await this.session.query(drop.map((t) => `DROP TABLE IF EXISTS ${quoteIdent(t)};`).join(' '));
+  }
+
+  private loadKeyed(key: string, path: string, size: number, fieldIds: number[], what: string, fallbackNames: Map<number, string>, prune: FieldPredicate[], groups: number[] | undefined, variantIds: number[]): Promise<LoadedFile> {
+    const ids = [...new Set(fieldIds)].sort((a, b) => a - b);
     let p = this.loaded.get(key);
     if (!p) {
       p = this.loadNow(path, size, ids, what, fallbackNames, prune, groups, variantIds);

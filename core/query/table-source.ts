@@ -6,13 +6,14 @@
  */
 import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
-import type { Schema } from '../lake/model';
+import type { NestedField, Schema } from '../lake/model';
 import type { ScanFilter } from '../lake/scan-filter';
 import { loadTable, snapshotSchema, type LoadedTable } from '../lake/table';
 import { detectTableFormat } from '../lake/warehouse';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
+import { readKeyRows } from './key-rows';
 import { planVersionDelta, type VersionDelta } from './version-delta';
 
 export interface SourceSnapshot {
@@ -47,14 +48,20 @@ export interface TableSource {
    * schema; both versions are read in it by field id.
    */
   delta?(from: bigint, to: bigint, options: { key: string[]; names: string[]; namesFrom: bigint }): Promise<SourceDelta>;
+  /**
+   * A version's live rows whose columns (named in that version's schema) print as the texts of `key`
+   * (as `CAST(column AS VARCHAR) = text`), read without SQL: field ids, and one value per id in each
+   * row. Null when this source cannot answer it so (the caller filters `relation` instead).
+   */
+  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][] } | null>;
 }
 
-/** A version delta with its columns quoted in the order of the names asked for. */
+/** A version delta with the fields asked for. */
 export interface SourceDelta extends VersionDelta {
-  /** SQL column names (in `keys` and in `readRows` tables) of the key columns, in key order. */
-  keyColumns: string[];
-  /** SQL column names of `readRows` tables' columns, in `names` order. */
-  outputColumns: string[];
+  /** The fields of `names`, in that order (values are read by field id). */
+  outputFields: NestedField[];
+  /** Indexes in `outputFields` of the key columns, in key order. */
+  keyIndexes: number[];
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -88,6 +95,11 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       if (!options.names) return quoteIdent(view);
       return `(SELECT ${options.names.map((n) => quoteIdent(n)).join(', ')} FROM ${quoteIdent(view)})`;
     },
+    async keyRows(id, key) {
+      schemaOf(id);
+      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key));
+      return found && { ids: found.fields.map((f) => f.id), rows: found.rows };
+    },
     async delta(from, to, options) {
       const schema = schemaOf(options.namesFrom);
       const field = (name: string) => {
@@ -95,13 +107,16 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
         if (!f) throw new TidemarkError('InvalidInput', `column ${JSON.stringify(name)} not in the schema of snapshot ${options.namesFrom}`, { column: name });
         return f;
       };
-      const keyFields = options.key.map(field);
       const outputFields = options.names.map(field);
+      const keyIndexes = options.key.map((k) => {
+        field(k);
+        return options.names.indexOf(k);
+      });
+      if (keyIndexes.some((i) => i < 0)) throw new TidemarkError('InvalidInput', `diff: key columns ${options.key.join(', ')} must be among the compared columns`, { key: options.key.join(',') });
       schemaOf(from);
       schemaOf(to);
-      const delta = await planVersionDelta(engine, table, from, to, { keyFields, outputFields });
-      const sqlName = (id: number) => quoteIdent(`c${id}`);
-      return { ...delta, keyColumns: keyFields.map((f) => sqlName(f.id)), outputColumns: outputFields.map((f) => sqlName(f.id)) };
+      const delta = await planVersionDelta(engine, table, from, to);
+      return { ...delta, outputFields, keyIndexes };
     },
   };
 }

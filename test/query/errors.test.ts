@@ -41,10 +41,11 @@ describe('DuckDB errors as sentences', () => {
 
   it('a failing whole-version call names the table and the snapshot, without JSON; grid pages still answer', async () => {
     const real = await createNodeSqlSession();
-    // The real DuckDB session, except that materializing a table version fails as wasm does when full.
+    // The real DuckDB session, except that a pass over a whole table version fails as wasm does
+    // when full.
     const session = createSqlSession({
       runQuery: async (sql) => {
-        if (/^CREATE OR REPLACE TABLE/.test(sql)) throw new Error(OOM_JSON);
+        if (/tm_version/.test(sql)) throw new Error(OOM_JSON);
         return real.queryIpc(sql);
       },
       insertArrowIpc: (name, ipc) => real.insertArrowIpc(name, ipc),
@@ -61,7 +62,7 @@ describe('DuckDB errors as sentences', () => {
         code: 'Internal',
         message: `cannot compute column statistics of table ${table} at snapshot 4951213507629824583: the query engine ran out of memory (3.1 GiB of 3.1 GiB used): ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much`,
       });
-      // Pages of the same version, sorted or not, never materialize it, so they still answer.
+      // Pages of the same version, sorted or not, never read it whole in SQL, so they still answer.
       for (const sort of [[], [{ column: 'Breed Name', desc: false }]]) {
         const page = await calls['query.page']({ path: table, version: { snapshotId: 4951213507629824583n }, offset: 0, limit: 10, sort, filters: [] }, ctx);
         expect(page.rows).toHaveLength(10);

@@ -7,6 +7,7 @@ import { appendRows, applyRowDelta, createTable } from '../../core/lake/write';
 import { readKeyHistory } from '../../core/query/key-history';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { icebergSource } from '../../core/query/table-source';
+import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { createLocalStorage } from '../../core/storage/local';
 
 let dir: string;
@@ -34,6 +35,26 @@ describe('manifest cache', () => {
       // 7 snapshots list 1 + 2 + … manifests; each is decoded once.
       expect(manifests.length).toBeGreaterThanOrEqual(7);
       expect(manifests.filter(([, n]) => n > 1)).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('plans a console query\'s filtered version once', async () => {
+    const root = join(dir, 'wh', 'ns', 'orders');
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }], identifierColumns: ['id'] });
+    for (let c = 0; c < 3; c++) await appendRows(root, [{ id: BigInt(c), v: `c${c}` }]);
+    await applyRowDelta(root, { deleteKeys: [{ id: 1n }] });
+    const reads = new Map<string, number>();
+    const counting = { ...storage, readFile: (p: string) => (reads.set(p, (reads.get(p) ?? 0) + 1), storage.readFile(p)) };
+    const engine = await createNodeQueryEngine(counting);
+    try {
+      const r = await queryWarehouse(engine, join(dir, 'wh'), 'SELECT id, v FROM ns.orders WHERE id >= 1 ORDER BY id');
+      expect(r.rows).toEqual([[2n, 'c2']]);
+      // The manifest list is read once per plan: the budget check and the view share one plan.
+      const lists = [...reads].filter(([p]) => p.split('/').pop()!.startsWith('snap-'));
+      expect(lists).toHaveLength(1);
+      expect(lists[0]![1]).toBe(1);
     } finally {
       await engine.close();
     }

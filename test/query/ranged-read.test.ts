@@ -116,8 +116,9 @@ describe('ranged Parquet reads', () => {
       expect(page.rows.map((r) => r[0])).not.toContain(5500n);
       expect(page.rows.slice(0, 3)).toEqual([[0n, 0], [1n, 1], [2n, 2]]);
       expect(whole.filter((p) => p.endsWith('.parquet'))).toEqual([]);
-      // id and v are a few % of the file; the padding is the rest.
-      expect(bytes.get(dataPath)!).toBeLessThan(dataSize * 0.2);
+      // id and v are a few % of the file; the padding is the rest. The key column id is read twice:
+      // once for the live masks (row-group cache), once into DuckDB for the view.
+      expect(bytes.get(dataPath)!).toBeLessThan(dataSize * 0.25);
       expect(await engine.count(root)).toBe(ROWS - 2);
     } finally {
       await engine.close();

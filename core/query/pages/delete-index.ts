@@ -264,7 +264,7 @@ export function partitionKeyOf(f: PlannedFile): string {
 }
 
 /** Spec (and planScan): an equality delete written with an unpartitioned spec applies to every partition. */
-function isUnpartitioned(metadata: TableMetadata, specId: number): boolean {
+export function isUnpartitioned(metadata: TableMetadata, specId: number): boolean {
   const spec = metadata.partitionSpecs.find((s) => s.specId === specId);
   return !!spec && spec.fields.length === 0;
 }
@@ -285,7 +285,7 @@ export function fieldsById(metadata: TableMetadata): Map<number, NestedField> {
 }
 
 /** Every row group of one column set of a file, in order (delete files are read whole). */
-async function readWhole(cache: RowGroupCache, f: PlannedFile, what: string, want: { id: number; fallback: string }[]): Promise<{ rows: number; columns: (ColumnChunks | null)[] }> {
+export async function readWhole(cache: RowGroupCache, f: PlannedFile, what: string, want: { id: number; fallback: string }[]): Promise<{ rows: number; columns: (ColumnChunks | null)[] }> {
   const file = await cache.open(f.path, f.fileSizeInBytes, what);
   // Files from writers that omit field ids (some delete files) are matched by name.
   const names = want.map((w) => file.columns.byFieldId.get(w.id) ?? (file.columns.names.includes(w.fallback) ? w.fallback : null));

@@ -56,6 +56,13 @@ export interface LazyReader {
    */
   orderedWindow(table: string | LoadedTable, selector: SnapshotSelector, order: { sort: GridSort[]; filters: GridFilter[] }, offset: number, limit: number, columns?: string[]): Promise<LazyWindow>;
   readonly stats: RowGroupCacheStats;
+  /**
+   * Lazy rows of a version already planned (e.g. with a filter: its files and the deletes applying
+   * to them); not kept, but sharing the reader's caches.
+   */
+  rowsOf(plan: ScanPlan): VersionRows;
+  /** The decoded row groups behind the reader (row diff and key history read through it too). */
+  readonly cache: RowGroupCache;
 }
 
 /** The renderer's metadata reuse window: a commit shows in the grid at most this late (ms). */
@@ -159,5 +166,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return { columns: fields, rows, totalRows: ordered.total, totalPending: false, plan: v.plan };
     },
     stats: cache.stats,
+    rowsOf: (planned) => new VersionRows(cache, masks, planned),
+    cache,
   };
 }

@@ -277,7 +277,7 @@ function livePositions(mask: Uint8Array, start: number, want: number): [number, 
 }
 
 /** Arrow chunks covering rows [from, to) of a column chunk list. */
-function sliceChunks(column: ColumnChunks, from: number, to: number): Data[] {
+export function sliceChunks(column: ColumnChunks, from: number, to: number): Data[] {
   const out: Data[] = [];
   let at = 0;
   for (const d of column.chunks) {
