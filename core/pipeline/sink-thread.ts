@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
 import { defaultWriteEnv, type WriteEnv } from '../lake/write';
 import type { SealedChanges } from './sink-buffer';
+import { workerExecArgv } from './worker-argv';
 import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
 
 /**
@@ -104,9 +105,7 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   let nextId = 1;
   let failure: string | null = null;
   let stopped: string | null = null;
-  // No inherited execArgv: under the tsx CLI or vitest the parent's loader flags would route every
-  // module of the worker through hooks it registers again itself (sink-worker-boot.mjs).
-  const worker = new Worker(entry, { execArgv: [] });
+  const worker = new Worker(entry, { execArgv: workerExecArgv() });
   worker.unref();
   const backlog = new StreamedBacklog();
   // Referenced while a commit or a streamed part is pending: the reply must keep the thread alive.
