@@ -190,8 +190,63 @@ export function parseSmallDecimal(s: string, scale: number): number | null {
   return neg ? -acc : acc;
 }
 
-/** Builds one Arrow vector of canonical values for an Iceberg primitive field. */
-export function buildVector(field: NestedField, values: unknown[]): Vector {
+/**
+ * A column already in the layout of its Arrow type, one element per row (0 where null): int64 for
+ * long and timestamps (µs), int32 for int, float64 for double, one byte of 0 or 1 for boolean.
+ * `nulls[i]` is 1 where row i is null (null: no nulls). The CDC sink hands over typed columns so
+ * (pipeline/sink-columns.ts), with no JS value per row.
+ */
+export interface FixedWidthColumn {
+  values: BigInt64Array | Int32Array | Float64Array | Uint8Array;
+  nulls: Uint8Array | null;
+}
+
+function isFixedWidth(values: unknown[] | FixedWidthColumn): values is FixedWidthColumn {
+  return !Array.isArray(values);
+}
+
+const FIXED_WIDTH_ARRAYS: Record<string, (new (n: number) => FixedWidthColumn['values']) | undefined> = {
+  long: BigInt64Array,
+  timestamp: BigInt64Array,
+  timestamptz: BigInt64Array,
+  int: Int32Array,
+  double: Float64Array,
+  boolean: Uint8Array,
+};
+
+function buildFixedWidthVector(field: NestedField, column: FixedWidthColumn): Vector {
+  const type = arrowTypeOf(field);
+  const t = field.type as string;
+  const { values, nulls } = column;
+  const length = values.length;
+  const expected = FIXED_WIDTH_ARRAYS[t];
+  if (!expected || !(values instanceof expected)) {
+    throw new TidemarkError('Internal', `column ${field.name} (${t}) was handed over as ${values.constructor.name}`, { fieldId: field.id });
+  }
+  let nullCount = 0;
+  let nullBitmap: Uint8Array | undefined;
+  if (nulls) {
+    const bitmap = new Uint8Array((length + 7) >> 3);
+    for (let i = 0; i < length; i++) {
+      if (nulls[i] === 1) nullCount++;
+      else bitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    if (nullCount > 0) nullBitmap = bitmap;
+  }
+  if (field.required && nullCount > 0) {
+    throw new TidemarkError('InvalidInput', `column ${field.name} is required but ${nullCount} row(s) are null`, { fieldId: field.id });
+  }
+  if (t === 'boolean') {
+    const bits = new Uint8Array((length + 7) >> 3);
+    for (let i = 0; i < length; i++) if (values[i] === 1) bits[i >> 3]! |= 1 << (i & 7);
+    return makeVector(makeData({ type: type as Bool, length, nullCount, nullBitmap, data: bits }));
+  }
+  return makeVector(makeData({ type: type as Int32, length, nullCount, nullBitmap, data: values as Int32Array }));
+}
+
+/** Builds one Arrow vector of canonical values (or of a FixedWidthColumn) for an Iceberg primitive field. */
+export function buildVector(field: NestedField, values: unknown[] | FixedWidthColumn): Vector {
+  if (isFixedWidth(values)) return buildFixedWidthVector(field, values);
   const type = arrowTypeOf(field);
   const t = field.type as string;
   const length = values.length;
@@ -309,10 +364,10 @@ export function rowsToArrow(schema: Schema | { fields: NestedField[] }, rows: Re
 }
 
 /**
- * Columns of canonical values (`columns[name]` holds `length` values; an absent column is all
- * null) → an Arrow table with field ids, in `fields` order.
+ * Columns of canonical values (`columns[name]` holds `length` values, or is a FixedWidthColumn of
+ * `length`; an absent column is all null) → an Arrow table with field ids, in `fields` order.
  */
-export function columnsToArrow(fields: NestedField[], columns: Record<string, unknown[] | undefined>, length: number): Table {
+export function columnsToArrow(fields: NestedField[], columns: Record<string, unknown[] | FixedWidthColumn | undefined>, length: number): Table {
   const vectors = fields.map((f) => buildVector(f, columns[f.name] ?? new Array<unknown>(length).fill(null)));
   return tableWithSchema(new ArrowSchema(fields.map(arrowFieldOf)), vectors, length);
 }
