@@ -99,6 +99,32 @@ function bytesColumn(values: unknown[], toBytes: (v: unknown) => Uint8Array): { 
  * and a Uint8Array per value made strings the slowest column of a row append (~5 µs per value).
  */
 function utf8Column(values: unknown[]): { offsets: Int32Array; data: Uint8Array } {
+  return asciiColumn(values) ?? utf8ColumnByValue(values);
+}
+
+/**
+ * A column of strings (and nulls) that is all ASCII, in three native calls: `join` (a null joins as
+ * ''), its UTF-8 length (equal to its length only when every character is ASCII), one latin1 write
+ * (ASCII's bytes); offsets from the strings' lengths. Null when a value is not a string or a
+ * character is not ASCII. Per value (byteLength and write each) a string cost ~0.6 µs.
+ */
+function asciiColumn(values: unknown[]): { offsets: Int32Array; data: Uint8Array } | null {
+  const offsets = new Int32Array(values.length + 1);
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'string') total += v.length;
+    else if (v !== null && v !== undefined) return null;
+    offsets[i + 1] = total;
+  }
+  const joined = values.join('');
+  if (Buffer.byteLength(joined, 'utf8') !== total) return null;
+  const data = new Uint8Array(total);
+  Buffer.from(data.buffer, data.byteOffset, data.byteLength).write(joined, 0, total, 'latin1');
+  return { offsets, data };
+}
+
+function utf8ColumnByValue(values: unknown[]): { offsets: Int32Array; data: Uint8Array } {
   const offsets = new Int32Array(values.length + 1);
   let total = 0;
   for (let i = 0; i < values.length; i++) {
@@ -282,10 +308,13 @@ export function buildVector(field: NestedField, values: unknown[] | FixedWidthCo
     const words = new Uint32Array(length * 4);
     values.forEach((v, i) => {
       if (v === null || v === undefined) return;
-      const small = parseSmallDecimal(String(v), dec.scale);
+      const small = parseSmallDecimal(typeof v === 'string' ? v : String(v), dec.scale);
       if (small !== null) {
         // Low 64 bits from the safe integer, high 64 bits the sign extension (two's complement).
-        setInt64Words(words.subarray(i * 4, i * 4 + 2), 0, small);
+        // Words stored in place: a subarray per value cost more than the parse.
+        const hi = Math.floor(small / TWO_32);
+        words[i * 4] = small - hi * TWO_32;
+        words[i * 4 + 1] = hi;
         words[i * 4 + 2] = words[i * 4 + 3] = small < 0 ? 0xffffffff : 0;
         return;
       }
