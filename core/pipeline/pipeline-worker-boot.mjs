@@ -1,13 +1,13 @@
 // Entry of the sync thread (pipeline-thread.ts) when Tidemark runs from its TypeScript sources
 // (bin/tidemark, tsx, vitest). The bundled Electron main ships pipeline-worker.mjs instead
 // (electron/build.mjs). From the sources the thread loads the same kind of bundle, built
-// automatically (worker-bundle.mjs; its sink worker is the sink-worker.mjs beside it); only when no
+// automatically (source-bundles.mjs; its sink worker is the sink-worker.mjs beside it); only when no
 // bundle can be had does it register tsx's hooks (a worker does not inherit the parent's) and load
 // pipeline-worker.ts, the binlog reader's packages first, natively (through tsx's hooks each module
 // file costs a round trip to its thread).
-import { bundledWorker } from './worker-bundle.mjs';
+import { sourceBundle } from './source-bundles.mjs';
 
-const bundle = await bundledWorker('pipeline-worker');
+const bundle = await sourceBundle('pipeline-worker');
 if (bundle) await import(bundle.href);
 else {
   await Promise.all([import('@vlasky/zongji'), import('mysql2/promise')]);
