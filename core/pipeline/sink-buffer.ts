@@ -1,7 +1,7 @@
 import { TidemarkError } from '../errors';
 import { valueKey } from '../lake';
-import { selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn } from '../lake/write';
-import { ColumnBuilder, columnValues, isTypedColumn, type PartColumn, type TypedColumn } from './sink-columns';
+import { encodeAsciiStrings, selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn, type VariableWidthColumn } from '../lake/write';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './sink-columns';
 import { lakeValueConverter } from './sink-schema';
 
 type LakeRow = Record<string, unknown>;
@@ -172,11 +172,18 @@ export class TableBuffer {
     const root = this.roundRoot ?? this.streamRoot;
     if (!this.streaming || !root) throw new TidemarkError('Internal', `${this.tableId}: a streamed part was taken from a round that is held`, { table: this.tableId });
     this.roundRoot = root;
-    return { ...this.part(), stream: { root, summary } };
+    return { ...this.part(true), stream: { root, summary } };
   }
 
-  private part(): SealedChanges {
-    const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.builders.map((b) => b.finish()) };
+  /** The changes since the last take; a streamed part's ASCII string columns as UTF-8 (Utf8Column). */
+  private part(streamed = false): SealedChanges {
+    const values = this.builders.map((b, c): PartColumn => {
+      const column = b.finish();
+      if (!streamed || this.types[c] !== 'string' || !Array.isArray(column)) return column;
+      const utf8 = encodeAsciiStrings(column);
+      return utf8 ? { form: 'utf8', ...utf8 } : column;
+    });
+    const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values };
     this.spilled += part.count;
     this.ops = [];
     this.builders = this.types.map((t) => new ColumnBuilder(t));
@@ -259,13 +266,18 @@ function convertColumn(s: SealedChanges, c: number, values: unknown[]): void {
 /**
  * A streamed part's columns as the rolling writer takes them (inserts only, each its own key:
  * nothing is compared): a typed column whose values are the lake values' own form goes as it is
- * (long and timestamps: bigint µs; double), an int column once every value is an integer (as
+ * (long and timestamps: bigint µs; double; boolean; a string column's UTF-8), an int column once every value is an integer (as
  * lakeValueConverter requires); every other column is converted as toLakeValues does it.
  */
-export function toWritableColumns(s: SealedChanges): Record<string, unknown[] | FixedWidthColumn> {
-  const out: Record<string, unknown[] | FixedWidthColumn> = {};
+export function toWritableColumns(s: SealedChanges): Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn> {
+  const out: Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn> = {};
   s.columns.forEach((name, c) => {
     const column = s.values[c]!;
+    // Strings are string lake values as they are (lakeValueConverter): the bytes go to Arrow.
+    if (isUtf8Column(column) && s.types[c] === 'string') {
+      out[name] = { offsets: column.offsets.subarray(0, s.count + 1), data: column.data, nulls: column.nulls?.subarray(0, s.count) ?? null };
+      return;
+    }
     const fixed = isTypedColumn(column) ? fixedWidthOf(column, s.types[c]!, s.count) : null;
     if (fixed) {
       out[name] = fixed;

@@ -17,11 +17,27 @@ export interface TypedColumn {
   nulls: Uint8Array | null;
 }
 
-/** A part's column: plain source values (`values[i]`), or typed. */
-export type PartColumn = unknown[] | TypedColumn;
+/**
+ * A string column of a streamed part as Arrow UTF-8 (lake/write encodeAsciiStrings: all ASCII):
+ * encoded in the sync thread at the part's end (three native calls) and transferred, instead of
+ * one string per value serialized, rebuilt in the worker's heap and encoded there.
+ */
+export interface Utf8Column {
+  form: 'utf8';
+  offsets: Int32Array;
+  data: Uint8Array;
+  nulls: Uint8Array | null;
+}
+
+/** A part's column: plain source values (`values[i]`), typed, or UTF-8. */
+export type PartColumn = unknown[] | TypedColumn | Utf8Column;
 
 export function isTypedColumn(c: PartColumn): c is TypedColumn {
-  return !Array.isArray(c);
+  return !Array.isArray(c) && c.form !== 'utf8';
+}
+
+export function isUtf8Column(c: PartColumn): c is Utf8Column {
+  return !Array.isArray(c) && c.form === 'utf8';
 }
 
 /** The typed form of a column of lake type `type`, or null (plain values). */
@@ -117,7 +133,13 @@ export class ColumnBuilder {
 
 /** The first `count` values of a column as plain source values (a typed column's bigints, numbers, booleans and nulls). */
 export function columnValues(c: PartColumn, count: number): unknown[] {
-  if (!isTypedColumn(c)) return c;
+  if (Array.isArray(c)) return c;
+  if (isUtf8Column(c)) {
+    const bytes = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+    const strings = new Array<unknown>(count);
+    for (let i = 0; i < count; i++) strings[i] = c.nulls !== null && c.nulls[i] === 1 ? null : bytes.toString('latin1', c.offsets[i], c.offsets[i + 1]);
+    return strings;
+  }
   const out = new Array<unknown>(count);
   const { data, nulls } = c;
   const bool = c.form === 'boolean';
@@ -129,8 +151,9 @@ export function columnValues(c: PartColumn, count: number): unknown[] {
 export function transferablesOf(columns: PartColumn[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const c of columns) {
-    if (!isTypedColumn(c)) continue;
+    if (Array.isArray(c)) continue;
     out.push(c.data.buffer as ArrayBuffer);
+    if (c.form === 'utf8') out.push(c.offsets.buffer as ArrayBuffer);
     if (c.nulls) out.push(c.nulls.buffer as ArrayBuffer);
   }
   return out;

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareValues, decodeSingleValue, formatDecimal, formatTimestamp, parseTimestamp, planScan, scanRows } from '../../core/lake';
 import { convertArrowData } from '../../core/lake/arrow-values';
 import { parseCanonicalTimestampMicros, parseSmallDecimal } from '../../core/lake/write/arrow-build';
-import { appendArrow, columnsToArrow, computeMetrics, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
+import { appendArrow, columnsToArrow, computeMetrics, encodeAsciiStrings, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plainRows } from './helpers';
 
@@ -296,5 +296,12 @@ describe('fixed-width columns (typed arrays as the CDC sink hands them over)', (
     expect(b.toArray().map((r) => r.toJSON())).toEqual(a.toArray().map((r) => r.toJSON()));
     expect(computeMetrics(b)).toEqual(computeMetrics(a));
     expect(() => columnsToArrow(fields, { ...typed, n: { values: new Float64Array(n), nulls: null } }, n)).toThrow('column n (int) was handed over as Float64Array');
+    // Strings as UTF-8 bytes (all ASCII): the same vector; anything else declines.
+    const text = [{ id: 6, name: 's', type: 'string', required: false }];
+    const strings = Array.from({ length: n }, (_, i) => (isNull(i) ? null : i % 5 === 0 ? '' : `v${i}`));
+    const bytes = encodeAsciiStrings(strings)!;
+    expect(columnsToArrow(text, { s: bytes }, n).toArray().map((r) => r.toJSON())).toEqual(columnsToArrow(text, { s: strings }, n).toArray().map((r) => r.toJSON()));
+    expect(encodeAsciiStrings(['a', 'é'])).toBeNull();
+    expect(encodeAsciiStrings(['a', 1])).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concatChanges, netChanges, TableBuffer, toColumnDelta, toWritableColumns, type SealedChanges } from '../../core/pipeline/sink-buffer';
-import { ColumnBuilder, columnValues, isTypedColumn, transferablesOf } from '../../core/pipeline/sink-columns';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, transferablesOf } from '../../core/pipeline/sink-columns';
 
 /** A buffer over columns of the given lake types (`k` or `id` … the key). */
 const bufferOf = (table: string, key: string[], columns: Record<string, string>) => new TableBuffer(table, key, Object.entries(columns).map(([name, type]) => ({ name, type })));
@@ -157,5 +157,22 @@ describe('part columns: typed while every value has its lake type\'s source form
     const s = b.seal({ 'tidemark.offset': 'x' });
     expect(isTypedColumn(s.values[1]!)).toBe(true);
     expect(() => toWritableColumns(s)).toThrow(/app\.t\.n/);
+  });
+
+  it('a streamed part carries its ASCII string columns as UTF-8 bytes; other strings and held parts stay plain', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long', s: 'string', u: 'string', d: 'decimal(9,2)' });
+    b.streamRoot = '/lake/app/t';
+    for (let i = 0; i < 5; i++) b.put({ id: BigInt(i), s: i === 2 ? null : `s${i}`, u: `ü${i}`, d: `${i}.00` }, false);
+    const streamed = b.seal({ 'tidemark.offset': 'x' });
+    expect(streamed.stream).toBeDefined();
+    const [, s1, u1, d1] = streamed.values;
+    expect(isUtf8Column(s1!)).toBe(true);
+    expect(columnValues(s1!, streamed.count)).toEqual(['s0', 's1', null, 's3', 's4']);
+    expect(Array.isArray(u1) && Array.isArray(d1)).toBe(true); // not ASCII; not a string column
+    expect(transferablesOf(streamed.values).length).toBe(4); // id's data; s's data, offsets, nulls
+    const written = toWritableColumns(streamed);
+    expect(written.s).toEqual({ offsets: Int32Array.from([0, 2, 4, 4, 6, 8]), data: new Uint8Array(Buffer.from('s0s1s3s4')), nulls: Uint8Array.from([0, 0, 1, 0, 0]) });
+    b.put({ id: 1n, s: 'a', u: 'b', d: '1.00' }, true);
+    expect(Array.isArray(b.seal({ 'tidemark.offset': 'y' }).values[1])).toBe(true); // an update: held
   });
 });

@@ -109,19 +109,30 @@ function utf8Column(values: unknown[]): { offsets: Int32Array; data: Uint8Array 
  * character is not ASCII. Per value (byteLength and write each) a string cost ~0.6 µs.
  */
 function asciiColumn(values: unknown[]): { offsets: Int32Array; data: Uint8Array } | null {
+  return encodeAsciiStrings(values);
+}
+
+/**
+ * Strings (and nulls, `nulls[i]` 1; null when there are none) as Arrow UTF-8 offsets and bytes
+ * when every value is a string or null and every character is ASCII (asciiColumn), else null. The
+ * buffers are the column's own (transferable: never Buffer's shared pool).
+ */
+export function encodeAsciiStrings(values: unknown[]): VariableWidthColumn | null {
   const offsets = new Int32Array(values.length + 1);
+  let nulls: Uint8Array | null = null;
   let total = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === 'string') total += v.length;
-    else if (v !== null && v !== undefined) return null;
+    else if (v === null || v === undefined) (nulls ??= new Uint8Array(values.length))[i] = 1;
+    else return null;
     offsets[i + 1] = total;
   }
   const joined = values.join('');
   if (Buffer.byteLength(joined, 'utf8') !== total) return null;
   const data = new Uint8Array(total);
   Buffer.from(data.buffer, data.byteOffset, data.byteLength).write(joined, 0, total, 'latin1');
-  return { offsets, data };
+  return { offsets, data, nulls };
 }
 
 function utf8ColumnByValue(values: unknown[]): { offsets: Int32Array; data: Uint8Array } {
@@ -227,8 +238,32 @@ export interface FixedWidthColumn {
   nulls: Uint8Array | null;
 }
 
-function isFixedWidth(values: unknown[] | FixedWidthColumn): values is FixedWidthColumn {
-  return !Array.isArray(values);
+/** A string column already as Arrow UTF-8: `offsets` (length + 1) into `data`; `nulls[i]` 1 where row i is null. */
+export interface VariableWidthColumn {
+  offsets: Int32Array;
+  data: Uint8Array;
+  nulls: Uint8Array | null;
+}
+
+function validityOf(nulls: Uint8Array | null, length: number): { nullCount: number; nullBitmap: Uint8Array | undefined } {
+  let nullCount = 0;
+  if (!nulls) return { nullCount, nullBitmap: undefined };
+  const bitmap = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) {
+    if (nulls[i] === 1) nullCount++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { nullCount, nullBitmap: nullCount > 0 ? bitmap : undefined };
+}
+
+function buildUtf8Vector(field: NestedField, column: VariableWidthColumn): Vector {
+  const length = column.offsets.length - 1;
+  if (field.type !== 'string') throw new TidemarkError('Internal', `column ${field.name} (${String(field.type)}) was handed over as UTF-8 bytes`, { fieldId: field.id });
+  const { nullCount, nullBitmap } = validityOf(column.nulls, length);
+  if (field.required && nullCount > 0) {
+    throw new TidemarkError('InvalidInput', `column ${field.name} is required but ${nullCount} row(s) are null`, { fieldId: field.id });
+  }
+  return makeVector(makeData({ type: new Utf8(), length, nullCount, nullBitmap, data: column.data, valueOffsets: column.offsets }));
 }
 
 const FIXED_WIDTH_ARRAYS: Record<string, (new (n: number) => FixedWidthColumn['values']) | undefined> = {
@@ -249,16 +284,7 @@ function buildFixedWidthVector(field: NestedField, column: FixedWidthColumn): Ve
   if (!expected || !(values instanceof expected)) {
     throw new TidemarkError('Internal', `column ${field.name} (${t}) was handed over as ${values.constructor.name}`, { fieldId: field.id });
   }
-  let nullCount = 0;
-  let nullBitmap: Uint8Array | undefined;
-  if (nulls) {
-    const bitmap = new Uint8Array((length + 7) >> 3);
-    for (let i = 0; i < length; i++) {
-      if (nulls[i] === 1) nullCount++;
-      else bitmap[i >> 3]! |= 1 << (i & 7);
-    }
-    if (nullCount > 0) nullBitmap = bitmap;
-  }
+  const { nullCount, nullBitmap } = validityOf(nulls, length);
   if (field.required && nullCount > 0) {
     throw new TidemarkError('InvalidInput', `column ${field.name} is required but ${nullCount} row(s) are null`, { fieldId: field.id });
   }
@@ -271,8 +297,8 @@ function buildFixedWidthVector(field: NestedField, column: FixedWidthColumn): Ve
 }
 
 /** Builds one Arrow vector of canonical values (or of a FixedWidthColumn) for an Iceberg primitive field. */
-export function buildVector(field: NestedField, values: unknown[] | FixedWidthColumn): Vector {
-  if (isFixedWidth(values)) return buildFixedWidthVector(field, values);
+export function buildVector(field: NestedField, values: unknown[] | FixedWidthColumn | VariableWidthColumn): Vector {
+  if (!Array.isArray(values)) return 'offsets' in values ? buildUtf8Vector(field, values) : buildFixedWidthVector(field, values);
   const type = arrowTypeOf(field);
   const t = field.type as string;
   const length = values.length;
@@ -394,9 +420,9 @@ export function rowsToArrow(schema: Schema | { fields: NestedField[] }, rows: Re
 
 /**
  * Columns of canonical values (`columns[name]` holds `length` values, or is a FixedWidthColumn of
- * `length`; an absent column is all null) → an Arrow table with field ids, in `fields` order.
+ * `length`, or for a string a VariableWidthColumn; an absent column is all null) → an Arrow table with field ids, in `fields` order.
  */
-export function columnsToArrow(fields: NestedField[], columns: Record<string, unknown[] | FixedWidthColumn | undefined>, length: number): Table {
+export function columnsToArrow(fields: NestedField[], columns: Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn | undefined>, length: number): Table {
   const vectors = fields.map((f) => buildVector(f, columns[f.name] ?? new Array<unknown>(length).fill(null)));
   return tableWithSchema(new ArrowSchema(fields.map(arrowFieldOf)), vectors, length);
 }
