@@ -2,6 +2,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
 import type { RunPipelineOptions, RunPipelineResult } from './run';
 import type { SyncEvent } from './status';
+import { workerExecArgv } from './worker-argv';
 
 /**
  * The sync thread: the desktop app and `tidemark sync` run a pipeline (source, routing, buffering;
@@ -61,9 +62,7 @@ export function runPipelineInThread(options: PipelineThreadOptions, entry: URL =
       options.signal?.removeEventListener('abort', stop);
       fn();
     };
-    // No inherited execArgv: under the tsx CLI or vitest the parent's loader flags would route every
-    // module of the thread through hooks it registers again itself (pipeline-worker-boot.mjs).
-    const worker = new Worker(entry, { execArgv: [], resourceLimits: SYNC_THREAD_LIMITS });
+    const worker = new Worker(entry, { execArgv: workerExecArgv(), resourceLimits: SYNC_THREAD_LIMITS });
     const stop = () => worker.postMessage({ stop: true } satisfies PipelineWorkerRequest);
     let failure: string | null = null;
     worker.on('message', (msg: PipelineWorkerReply) => {

@@ -1,10 +1,17 @@
 // Entry of the sync thread (pipeline-thread.ts) when Tidemark runs from its TypeScript sources
-// (bin/tidemark, tsx, vitest): a worker does not inherit the parent's tsx hooks, so it registers
-// its own before loading pipeline-worker.ts. The bundled Electron main ships pipeline-worker.mjs
-// instead (electron/build.mjs). The binlog reader's packages load natively first (as in
-// sink-worker-boot.mjs: through tsx's hooks each module file costs a round trip to its thread).
-await Promise.all([import('@vlasky/zongji'), import('mysql2/promise')]);
-const { register } = await import('tsx/esm/api');
+// (bin/tidemark, tsx, vitest). The bundled Electron main ships pipeline-worker.mjs instead
+// (electron/build.mjs). From the sources the thread loads the same kind of bundle, built
+// automatically (source-bundles.mjs; its sink worker is the sink-worker.mjs beside it); only when no
+// bundle can be had does it register tsx's hooks (a worker does not inherit the parent's) and load
+// pipeline-worker.ts, the binlog reader's packages first, natively (through tsx's hooks each module
+// file costs a round trip to its thread).
+import { sourceBundle } from './source-bundles.mjs';
 
-register();
-await import('./pipeline-worker.ts');
+const bundle = await sourceBundle('pipeline-worker');
+if (bundle) await import(bundle.href);
+else {
+  await Promise.all([import('@vlasky/zongji'), import('mysql2/promise')]);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./pipeline-worker.ts');
+}

@@ -1,6 +1,7 @@
 import { TidemarkError } from '../errors';
 import { valueKey } from '../lake';
-import { selectColumnBatch, type ColumnBatch, type ColumnDelta } from '../lake/write';
+import { encodeAsciiStrings, selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn, type VariableWidthColumn } from '../lake/write';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './sink-columns';
 import { lakeValueConverter } from './sink-schema';
 
 type LakeRow = Record<string, unknown>;
@@ -12,9 +13,10 @@ export const OP_DELETE = 2;
 
 /**
  * One target's changes of one commit round, in arrival order and column form: `ops[i]` is change
- * i's kind and `values[c][i]` its source value of column `columns[c]` (a delete holds its key
- * columns only, null elsewhere), not yet converted to the lake type `types[c]` (toLakeValues). Plain
- * data: it is posted to the sink worker as it is (source values are primitives or bytes).
+ * i's kind and `values[c]` holds the source values of column `columns[c]` (plain, `values[c][i]`,
+ * or typed: sink-columns.ts; a delete holds its key columns only, null elsewhere), not yet
+ * converted to the lake type `types[c]` (toLakeValues). Plain data: it is posted to the sink
+ * worker as it is (source values are primitives or bytes; typed columns' buffers are transferred).
  */
 export interface SealedChanges {
   table: string;
@@ -24,7 +26,7 @@ export interface SealedChanges {
   types: string[];
   count: number;
   ops: number[];
-  values: unknown[][];
+  values: PartColumn[];
   /**
    * Set on a part the sink may write into data files at once (rolling-file.ts) instead of holding it
    * for the round's deduplication: this part and every part of the round before it are inserts of
@@ -51,7 +53,10 @@ export interface BufferColumn {
  */
 export class TableBuffer {
   private ops: number[] = [];
-  private values: unknown[][];
+  private builders: ColumnBuilder[];
+  /** Reads a row's values into `scratch` (compileRowReader). */
+  private readonly readRow: (row: LakeRow, out: unknown[]) => void;
+  private readonly scratch: unknown[];
   private readonly names: string[];
   private readonly types: string[];
   private readonly isKey: boolean[];
@@ -78,7 +83,9 @@ export class TableBuffer {
     this.keyIndex = key.length === 1 ? this.names.indexOf(key[0]!) : -1;
     const missing = key.filter((k) => !this.names.includes(k));
     if (missing.length > 0) throw new TidemarkError('Internal', `${tableId}: key column ${missing.join(', ')} is not a column of the table`, { table: tableId });
-    this.values = this.names.map(() => []);
+    this.builders = this.types.map((t) => new ColumnBuilder(t));
+    this.readRow = compileRowReader(this.names, (row, c) => this.read(row, c));
+    this.scratch = new Array<unknown>(this.names.length).fill(null);
   }
 
   /** Changes spilled as parts of the current round (take) since the last seal. */
@@ -104,11 +111,9 @@ export class TableBuffer {
   }
 
   /** Keeps the round streamable while its changes are inserts of strictly increasing integer keys. */
-  private follow(insert: boolean): void {
+  private follow(insert: boolean, v: unknown): void {
     if (this.roundRoot === undefined) this.roundRoot = this.keyIndex >= 0 ? this.streamRoot : null;
     if (this.roundRoot === null) return;
-    const column = this.values[this.keyIndex]!;
-    const v = column[column.length - 1];
     if (insert && (typeof v === 'number' || typeof v === 'bigint') && (this.lastKey === null || this.lastKey < v)) this.lastKey = v;
     else this.roundRoot = null;
   }
@@ -125,10 +130,12 @@ export class TableBuffer {
   /** An insert (`mayExist` false) or the after image of an update / a colliding insert (a projected source row). */
   put(row: LakeRow, mayExist: boolean): void {
     if (this.key.length === 0 && mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
-    const values = this.values;
-    for (let c = 0; c < values.length; c++) values[c]!.push(this.read(row, c));
+    const values = this.scratch;
+    this.readRow(row, values);
+    const builders = this.builders;
+    for (let c = 0; c < builders.length; c++) builders[c]!.push(values[c]);
     this.ops.push(mayExist ? OP_UPSERT : OP_INSERT);
-    if (this.roundRoot !== null) this.follow(!mayExist);
+    if (this.roundRoot !== null) this.follow(!mayExist, values[this.keyIndex]);
   }
 
   /**
@@ -137,10 +144,10 @@ export class TableBuffer {
    */
   delete(row: LakeRow): void {
     if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
-    const values = this.values;
-    for (let c = 0; c < values.length; c++) values[c]!.push(this.isKey[c] ? this.read(row, c) : null);
+    const builders = this.builders;
+    for (let c = 0; c < builders.length; c++) builders[c]!.push(this.isKey[c] ? this.read(row, c) : null);
     this.ops.push(OP_DELETE);
-    if (this.roundRoot !== null) this.follow(false);
+    if (this.roundRoot !== null) this.follow(false, null);
   }
 
   /**
@@ -165,14 +172,21 @@ export class TableBuffer {
     const root = this.roundRoot ?? this.streamRoot;
     if (!this.streaming || !root) throw new TidemarkError('Internal', `${this.tableId}: a streamed part was taken from a round that is held`, { table: this.tableId });
     this.roundRoot = root;
-    return { ...this.part(), stream: { root, summary } };
+    return { ...this.part(true), stream: { root, summary } };
   }
 
-  private part(): SealedChanges {
-    const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values: this.values };
+  /** The changes since the last take; a streamed part's ASCII string columns as UTF-8 (Utf8Column). */
+  private part(streamed = false): SealedChanges {
+    const values = this.builders.map((b, c): PartColumn => {
+      const column = b.finish();
+      if (!streamed || this.types[c] !== 'string' || !Array.isArray(column)) return column;
+      const utf8 = encodeAsciiStrings(column);
+      return utf8 ? { form: 'utf8', ...utf8 } : column;
+    });
+    const part: SealedChanges = { table: this.tableId, key: this.key, columns: this.names, types: this.types, count: this.ops.length, ops: this.ops, values };
     this.spilled += part.count;
     this.ops = [];
-    this.values = this.names.map(() => []);
+    this.builders = this.types.map((t) => new ColumnBuilder(t));
     return part;
   }
 
@@ -201,7 +215,24 @@ export function concatChanges(parts: SealedChanges[]): SealedChanges {
     }
     return out;
   };
-  return { ...last, count, ops: join((p) => p.ops) as number[], values: last.columns.map((_, c) => join((p) => p.values[c]!)) };
+  return { ...last, count, ops: join((p) => p.ops) as number[], values: last.columns.map((_, c) => join((p) => columnValues(p.values[c]!, p.count))) };
+}
+
+/**
+ * A reader of a row's values into `out` in column order: one named load per column (generated,
+ * the names entering only as JSON string literals) instead of a keyed load by a varying name; a
+ * value that is undefined goes to `slow` (a projection may spell a name in another case).
+ */
+function compileRowReader(names: readonly string[], slow: (row: LakeRow, c: number) => unknown): (row: LakeRow, out: unknown[]) => void {
+  // `r["__proto__"]` is the prototype, not a field: such a table takes the general path.
+  if (names.includes('__proto__')) {
+    return (row, out) => {
+      for (let c = 0; c < names.length; c++) out[c] = slow(row, c);
+    };
+  }
+  const reads = names.map((n, c) => `v = r[${JSON.stringify(n)}]; out[${c}] = v === undefined ? slow(r, ${c}) : v;`);
+  const factory = new Function('slow', `return function readRow(r, out) {\nlet v;\n${reads.join('\n')}\n};`) as (s: typeof slow) => (row: LakeRow, out: unknown[]) => void;
+  return factory(slow);
 }
 
 /**
@@ -212,17 +243,70 @@ export function concatChanges(parts: SealedChanges[]): SealedChanges {
  */
 export function toLakeValues(s: SealedChanges): void {
   s.columns.forEach((name, c) => {
-    const type = s.types[c]!;
-    const general = lakeValueConverter(type, `${s.table}.${name}`);
-    // A timestamp outside the key stays bigint µs, which the write path takes as it is (ColumnBatch);
-    // key values are compared here, so they take the one canonical form.
-    const convert = (type === 'timestamp' || type === 'timestamptz') && !s.key.includes(name) ? (v: unknown) => (typeof v === 'bigint' ? v : general(v)) : general;
-    const values = s.values[c]!;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v !== null && v !== undefined) values[i] = convert(v);
-    }
+    const values = columnValues(s.values[c]!, s.count);
+    s.values[c] = values;
+    convertColumn(s, c, values);
   });
+}
+
+/** Column `c` of `s` (its plain values) to lake values, in place. */
+function convertColumn(s: SealedChanges, c: number, values: unknown[]): void {
+  const name = s.columns[c]!;
+  const type = s.types[c]!;
+  const general = lakeValueConverter(type, `${s.table}.${name}`);
+  // A timestamp outside the key stays bigint µs, which the write path takes as it is (ColumnBatch);
+  // key values are compared here, so they take the one canonical form.
+  const convert = (type === 'timestamp' || type === 'timestamptz') && !s.key.includes(name) ? (v: unknown) => (typeof v === 'bigint' ? v : general(v)) : general;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) values[i] = convert(v);
+  }
+}
+
+/**
+ * A streamed part's columns as the rolling writer takes them (inserts only, each its own key:
+ * nothing is compared): a typed column whose values are the lake values' own form goes as it is
+ * (long and timestamps: bigint µs; double; boolean; a string column's UTF-8), an int column once every value is an integer (as
+ * lakeValueConverter requires); every other column is converted as toLakeValues does it.
+ */
+export function toWritableColumns(s: SealedChanges): Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn> {
+  const out: Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn> = {};
+  s.columns.forEach((name, c) => {
+    const column = s.values[c]!;
+    // Strings are string lake values as they are (lakeValueConverter): the bytes go to Arrow.
+    if (isUtf8Column(column) && s.types[c] === 'string') {
+      out[name] = { offsets: column.offsets.subarray(0, s.count + 1), data: column.data, nulls: column.nulls?.subarray(0, s.count) ?? null };
+      return;
+    }
+    const fixed = isTypedColumn(column) ? fixedWidthOf(column, s.types[c]!, s.count) : null;
+    if (fixed) {
+      out[name] = fixed;
+      return;
+    }
+    const values = columnValues(column, s.count);
+    convertColumn(s, c, values);
+    out[name] = values;
+  });
+  return out;
+}
+
+function fixedWidthOf(column: TypedColumn, type: string, count: number): FixedWidthColumn | null {
+  const nulls = column.nulls?.subarray(0, count) ?? null;
+  const data = column.data.subarray(0, count);
+  if (column.form === 'bigint' && (type === 'long' || type === 'timestamp' || type === 'timestamptz')) return { values: data as BigInt64Array, nulls };
+  if (column.form === 'number' && type === 'double') return { values: data as Float64Array, nulls };
+  if (column.form === 'boolean' && type === 'boolean') return { values: data as Uint8Array, nulls };
+  if (column.form === 'number' && type === 'int') {
+    const numbers = data as Float64Array;
+    const ints = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = numbers[i]!;
+      if (!Number.isInteger(v)) return null;
+      ints[i] = v;
+    }
+    return { values: ints, nulls };
+  }
+  return null;
 }
 
 /**
@@ -235,7 +319,7 @@ export function toLakeValues(s: SealedChanges): void {
  */
 export function netChanges(s: SealedChanges): { inserts: number[]; upserts: number[]; deletes: number[] } {
   if (s.key.length === 0) return { inserts: s.ops.map((_, i) => i), upserts: [], deletes: [] };
-  const keyColumns = s.key.map((k) => s.values[s.columns.indexOf(k)]!);
+  const keyColumns = s.key.map((k) => columnValues(s.values[s.columns.indexOf(k)]!, s.count));
   const single = keyColumns.length === 1 ? keyColumns[0]! : null;
   if (single && strictlyIncreasingInserts(s.ops, single)) return { inserts: s.ops.map((_, i) => i), upserts: [], deletes: [] };
   // Per key (by first appearance): its final row (-1 once deleted), whether a row may exist in the
@@ -297,7 +381,8 @@ function strictlyIncreasingInserts(ops: number[], keys: unknown[]): boolean {
 export function toColumnDelta(s: SealedChanges): { delta: ColumnDelta; rows: number } {
   toLakeValues(s);
   const { inserts, upserts, deletes } = netChanges(s);
-  const batch: ColumnBatch = { length: s.count, columns: Object.fromEntries(s.columns.map((name, c) => [name, s.values[c]!])) };
+  // Plain values only from here on (toLakeValues).
+  const batch: ColumnBatch = { length: s.count, columns: Object.fromEntries(s.columns.map((name, c) => [name, s.values[c] as unknown[]])) };
   return {
     delta: {
       // Only inserts, each of its own key: they are the whole round in order, the columns as they are.

@@ -2,7 +2,7 @@ import { toTidemarkError } from '../errors';
 import { loadTable, type DataFile } from '../lake';
 import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../lake/write';
 import { createLocalStorage } from '../storage/local';
-import { toLakeValues, type SealedChanges } from './sink-buffer';
+import { toWritableColumns, type SealedChanges } from './sink-buffer';
 
 const storage = createLocalStorage();
 
@@ -42,10 +42,7 @@ export class StreamedTable {
         const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
         this.writer = new RollingDataFileWriter({ root: this.root, schema: currentSchema(m), spec, env: this.env }, targetFileSizeBytes(m));
       }
-      toLakeValues(part);
-      const columns: Record<string, unknown[]> = {};
-      part.columns.forEach((name, c) => (columns[name] = part.values[c]!));
-      await this.writer.write({ length: part.count, columns });
+      await this.writer.write({ length: part.count, columns: toWritableColumns(part) });
       this.rows += part.count;
     } catch (e) {
       this.failure = e;

@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
 import { defaultWriteEnv, type WriteEnv } from '../lake/write';
 import type { SealedChanges } from './sink-buffer';
+import { transferablesOf } from './sink-columns';
+import { workerExecArgv } from './worker-argv';
 import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
 
 /**
@@ -104,9 +106,7 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   let nextId = 1;
   let failure: string | null = null;
   let stopped: string | null = null;
-  // No inherited execArgv: under the tsx CLI or vitest the parent's loader flags would route every
-  // module of the worker through hooks it registers again itself (sink-worker-boot.mjs).
-  const worker = new Worker(entry, { execArgv: [] });
+  const worker = new Worker(entry, { execArgv: workerExecArgv() });
   worker.unref();
   const backlog = new StreamedBacklog();
   // Referenced while a commit or a streamed part is pending: the reply must keep the thread alive.
@@ -144,7 +144,9 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   });
   const post = (message: SinkWorkerRequest, table: string) => {
     try {
-      worker.postMessage(message);
+      // A part's typed columns move to the worker (TableBuffer made them for this part alone); a
+      // round's job (its last parts) is copied, so that it stays whole on this side.
+      worker.postMessage(message, 'part' in message ? transferablesOf(message.part.values) : []);
     } catch (e) {
       // A value structured clone cannot copy (a class instance from a transform).
       throw new TidemarkError('Internal', `cannot pass the changes of ${table} to the sink worker: ${toTidemarkError(e).message}`, { table });

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareValues, decodeSingleValue, formatDecimal, formatTimestamp, parseTimestamp, planScan, scanRows } from '../../core/lake';
 import { convertArrowData } from '../../core/lake/arrow-values';
 import { parseCanonicalTimestampMicros, parseSmallDecimal } from '../../core/lake/write/arrow-build';
-import { appendArrow, computeMetrics, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
+import { appendArrow, columnsToArrow, computeMetrics, encodeAsciiStrings, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode, plainRows } from './helpers';
 
@@ -262,5 +262,46 @@ describe('dictionary encoding only where values repeat', () => {
     const back = plainRows((await scanRows(storage, root)).rows);
     expect(back.length).toBe(n);
     expect(back[4999]).toEqual({ id: 4999 * 7919, name: 'city-7', score: 4999 / 3, created_at: null, amount: '1.00' });
+  });
+});
+
+describe('fixed-width columns (typed arrays as the CDC sink hands them over)', () => {
+  it('build the same vectors as their plain values, nulls included; a mismatched array is Internal', () => {
+    const fields = [
+      { id: 1, name: 'id', type: 'long', required: true },
+      { id: 2, name: 'n', type: 'int', required: false },
+      { id: 3, name: 'x', type: 'double', required: false },
+      { id: 4, name: 'ok', type: 'boolean', required: false },
+      { id: 5, name: 'at', type: 'timestamptz', required: false },
+    ];
+    const n = 70;
+    const isNull = (i: number) => i % 9 === 4;
+    const nulls = Uint8Array.from({ length: n }, (_, i) => (isNull(i) ? 1 : 0));
+    const plain = {
+      id: Array.from({ length: n }, (_, i) => BigInt(i) - 3n),
+      n: Array.from({ length: n }, (_, i) => (isNull(i) ? null : i * 1000 - 7)),
+      x: Array.from({ length: n }, (_, i) => (isNull(i) ? null : i / 3)),
+      ok: Array.from({ length: n }, (_, i) => (isNull(i) ? null : i % 3 === 0)),
+      at: Array.from({ length: n }, (_, i) => (isNull(i) ? null : 1_700_000_000_000_000n + BigInt(i))),
+    };
+    const typed = {
+      id: { values: BigInt64Array.from(plain.id), nulls: null },
+      n: { values: Int32Array.from(plain.n, (v) => v ?? 0), nulls },
+      x: { values: Float64Array.from(plain.x, (v) => v ?? 0), nulls },
+      ok: { values: Uint8Array.from(plain.ok, (v) => (v ? 1 : 0)), nulls },
+      at: { values: BigInt64Array.from(plain.at, (v) => v ?? 0n), nulls },
+    };
+    const a = columnsToArrow(fields, plain, n);
+    const b = columnsToArrow(fields, typed, n);
+    expect(b.toArray().map((r) => r.toJSON())).toEqual(a.toArray().map((r) => r.toJSON()));
+    expect(computeMetrics(b)).toEqual(computeMetrics(a));
+    expect(() => columnsToArrow(fields, { ...typed, n: { values: new Float64Array(n), nulls: null } }, n)).toThrow('column n (int) was handed over as Float64Array');
+    // Strings as UTF-8 bytes (all ASCII): the same vector; anything else declines.
+    const text = [{ id: 6, name: 's', type: 'string', required: false }];
+    const strings = Array.from({ length: n }, (_, i) => (isNull(i) ? null : i % 5 === 0 ? '' : `v${i}`));
+    const bytes = encodeAsciiStrings(strings)!;
+    expect(columnsToArrow(text, { s: bytes }, n).toArray().map((r) => r.toJSON())).toEqual(columnsToArrow(text, { s: strings }, n).toArray().map((r) => r.toJSON()));
+    expect(encodeAsciiStrings(['a', 'é'])).toBeNull();
+    expect(encodeAsciiStrings(['a', 1])).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatChanges, netChanges, TableBuffer, toColumnDelta, type SealedChanges } from '../../core/pipeline/sink-buffer';
+import { concatChanges, netChanges, TableBuffer, toColumnDelta, toWritableColumns, type SealedChanges } from '../../core/pipeline/sink-buffer';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, transferablesOf } from '../../core/pipeline/sink-columns';
 
 /** A buffer over columns of the given lake types (`k` or `id` … the key). */
 const bufferOf = (table: string, key: string[], columns: Record<string, string>) => new TableBuffer(table, key, Object.entries(columns).map(([name, type]) => ({ name, type })));
@@ -96,7 +97,9 @@ describe('TableBuffer: net changes per key within one commit round', () => {
     expect(parts.length).toBe(4);
     const whole = changes(bufferOf('app.t', ['id'], { id: 'int', v: 'string' }), false);
     expect(whole.length).toBe(1);
-    expect(concatChanges(parts)).toEqual(whole[0]);
+    // Concatenated parts hold plain values; the round sealed at once holds its int column typed.
+    const plain = (c: SealedChanges) => ({ ...c, values: c.values.map((v) => columnValues(v, c.count)) });
+    expect(concatChanges(parts)).toEqual(plain(whole[0]!));
     expect(netRows(concatChanges(parts))).toEqual(netRows(whole[0]!));
   });
 
@@ -113,5 +116,63 @@ describe('TableBuffer: net changes per key within one commit round', () => {
     const b = bufferOf('app.t', ['id'], { id: 'int', n: 'int' });
     b.put({ id: 1, n: 'many' }, false);
     expect(() => toColumnDelta(b.seal())).toThrow(/app\.t\.n/);
+  });
+});
+
+describe('part columns: typed while every value has its lake type\'s source form', () => {
+  it('bigint, number and boolean columns stay typed with their nulls; other types are plain', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long', n: 'int', x: 'double', ok: 'boolean', at: 'timestamp', s: 'string' });
+    for (let i = 0; i < 600; i++) b.put({ id: BigInt(i), n: i % 7 === 0 ? null : i, x: i / 4, ok: i % 2 === 0, at: 1_700_000_000_000_000n + BigInt(i), s: `s${i}` }, false);
+    const s = b.seal({ 'tidemark.offset': 'x' });
+    const [id, n, x, ok, at, str] = s.values;
+    expect([id, n, x, ok, at].every((c) => isTypedColumn(c!))).toBe(true);
+    expect(isTypedColumn(str!)).toBe(false);
+    expect(columnValues(id!, s.count).slice(598)).toEqual([598n, 599n]);
+    expect(columnValues(n!, s.count).slice(0, 3)).toEqual([null, 1, 2]);
+    expect(columnValues(ok!, s.count).slice(0, 2)).toEqual([true, false]);
+    // Every typed buffer moves to the worker with the part.
+    expect(transferablesOf(s.values).length).toBe(6);
+    const written = toWritableColumns(s);
+    expect(written.id).toEqual({ values: new BigInt64Array(Array.from({ length: 600 }, (_, i) => BigInt(i))), nulls: null });
+    expect((written.n as { values: Int32Array }).values).toBeInstanceOf(Int32Array);
+    expect(written.s).toEqual(Array.from({ length: 600 }, (_, i) => `s${i}`));
+  });
+
+  it('a value of another form turns the column plain from there on, keeping every value', () => {
+    const values: unknown[] = [1n, null, 2n ** 63n, 3n, 'x', 5];
+    const c = new ColumnBuilder('long');
+    for (const v of values.slice(0, 2)) c.push(v);
+    expect(isTypedColumn(c.finish())).toBe(true);
+    for (const v of values.slice(2)) c.push(v); // 2^63 does not fit an int64: plain from there on
+    expect(c.finish()).toEqual(values);
+    const n = new ColumnBuilder('int');
+    n.push(1);
+    n.push(2n);
+    expect(n.finish()).toEqual([1, 2n]);
+  });
+
+  it('an int column with a value that is not an integer is converted as a plain one (and fails naming the column)', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long', n: 'int' });
+    b.put({ id: 1n, n: 1.5 }, false);
+    const s = b.seal({ 'tidemark.offset': 'x' });
+    expect(isTypedColumn(s.values[1]!)).toBe(true);
+    expect(() => toWritableColumns(s)).toThrow(/app\.t\.n/);
+  });
+
+  it('a streamed part carries its ASCII string columns as UTF-8 bytes; other strings and held parts stay plain', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long', s: 'string', u: 'string', d: 'decimal(9,2)' });
+    b.streamRoot = '/lake/app/t';
+    for (let i = 0; i < 5; i++) b.put({ id: BigInt(i), s: i === 2 ? null : `s${i}`, u: `ü${i}`, d: `${i}.00` }, false);
+    const streamed = b.seal({ 'tidemark.offset': 'x' });
+    expect(streamed.stream).toBeDefined();
+    const [, s1, u1, d1] = streamed.values;
+    expect(isUtf8Column(s1!)).toBe(true);
+    expect(columnValues(s1!, streamed.count)).toEqual(['s0', 's1', null, 's3', 's4']);
+    expect(Array.isArray(u1) && Array.isArray(d1)).toBe(true); // not ASCII; not a string column
+    expect(transferablesOf(streamed.values).length).toBe(4); // id's data; s's data, offsets, nulls
+    const written = toWritableColumns(streamed);
+    expect(written.s).toEqual({ offsets: Int32Array.from([0, 2, 4, 4, 6, 8]), data: new Uint8Array(Buffer.from('s0s1s3s4')), nulls: Uint8Array.from([0, 0, 1, 0, 0]) });
+    b.put({ id: 1n, s: 'a', u: 'b', d: '1.00' }, true);
+    expect(Array.isArray(b.seal({ 'tidemark.offset': 'y' }).values[1])).toBe(true); // an update: held
   });
 });

@@ -10,6 +10,7 @@ import { TidemarkError } from '../../core/errors';
 import { loadTable, scanRows } from '../../core/lake';
 import { createTable, defaultWriteEnv } from '../../core/lake/write';
 import { TableBuffer, type SealedChanges } from '../../core/pipeline/sink-buffer';
+import { columnValues } from '../../core/pipeline/sink-columns';
 import type { SinkRoundJob } from '../../core/pipeline/sink-commit';
 import { createInThreadCommitter, createWorkerCommitter, type SinkCommitter } from '../../core/pipeline/sink-thread';
 import { createLocalStorage } from '../../core/storage/local';
@@ -61,7 +62,7 @@ function splitRound(changes: SealedChanges, size: number): SealedChanges[] {
   const parts: SealedChanges[] = [];
   for (let at = 0; at < changes.count; at += size) {
     const end = Math.min(changes.count, at + size);
-    parts.push({ ...changes, count: end - at, ops: changes.ops.slice(at, end), values: changes.values.map((v) => v.slice(at, end)) });
+    parts.push({ ...changes, count: end - at, ops: changes.ops.slice(at, end), values: changes.values.map((v) => columnValues(v, changes.count).slice(at, end)) });
   }
   return parts.length ? parts : [changes];
 }

@@ -4,7 +4,7 @@ export { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column
 export { evolveSchema, applySchemaChanges, setRef, type SchemaChange } from './schema-evolution';
 export { commitTable, publishExclusive, defaultWriteEnv, seededWriteEnv, COMMIT_RETRIES, type WriteEnv } from './commit';
 export { commitSnapshot, type SnapshotChange, type CommitOptions } from './snapshot-commit';
-export { rowsToArrow, columnsToArrow } from './arrow-build';
+export { rowsToArrow, columnsToArrow, encodeAsciiStrings, type FixedWidthColumn, type VariableWidthColumn } from './arrow-build';
 export { RollingDataFileWriter, targetFileSizeBytes, PROPERTY_TARGET_FILE_SIZE, DEFAULT_TARGET_FILE_SIZE_BYTES, ROLLING_ROW_GROUP_ROWS, rowGroupRowsFor } from './rolling-file';
 export { type FileWriteContext } from './data-files';
 export { computeMetrics, highCardinalityColumns, writeParquetBytes } from './parquet-write';

@@ -5,7 +5,7 @@ import { Table as WasmTable, transformParquetStream, type RecordBatch as WasmRec
 import { TidemarkError, toWriteError } from '../../errors';
 import { FILE_CONTENT, type DataFile, type TableMetadata } from '../model';
 import { writeSchema } from '../serde/schema-json';
-import { columnsToArrow } from './arrow-build';
+import { columnsToArrow, type FixedWidthColumn, type VariableWidthColumn } from './arrow-build';
 import type { ColumnBatch } from './column-batch';
 import { describeFile, type FileWriteContext } from './data-files';
 import { makeDirectory } from './file-write';
@@ -183,8 +183,11 @@ export class RollingDataFileWriter {
     return this.finished.reduce((n, f) => n + f.recordCount, 0) + (this.current?.rows ?? 0);
   }
 
-  /** Appends `batch` (canonical values, see ColumnBatch) to the open file, rolling to a new one first when it has reached the target size. */
-  async write(batch: ColumnBatch): Promise<void> {
+  /**
+   * Appends `batch` (canonical values, see ColumnBatch; a column may also come as a
+   * FixedWidthColumn or, a string, as a VariableWidthColumn) to the open file, rolling to a new one first when it has reached the target size.
+   */
+  async write(batch: ColumnBatch | { length: number; columns: Record<string, unknown[] | FixedWidthColumn | VariableWidthColumn> }): Promise<void> {
     if (batch.length === 0) return;
     const table = columnsToArrow(this.ctx.schema.fields, batch.columns, batch.length);
     if (this.current && this.estimatedBytes(this.current) >= this.targetBytes) await this.roll();
