@@ -76,6 +76,8 @@ export const callInputs = {
     })
     .strict(),
   'query.count': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  /** Forgets what the query engine keeps of a table's current metadata (after a tag, rollback, compaction…). */
+  'query.refresh': z.object({ path: tablePath }).strict(),
   'query.sql': z.object({ warehouse: z.string().min(1), sql: z.string().min(1, 'expected SQL'), limit: z.number().int().min(1).max(100_000).default(10_000) }).strict(),
   'query.schemaDiff': z.object({ path: tablePath, from: diffVersion, to: diffVersion }).strict(),
   'query.rowDiff': z.object({ path: tablePath, from: wireBigint, to: wireBigint, key: z.array(z.string()).optional(), limit: z.number().int().min(0).max(10_000).default(200) }).strict(),
@@ -348,6 +350,7 @@ export interface CallOutputs {
   'query.page': ResultPage;
   /** Exact live rows of a table version. */
   'query.count': { rows: number };
+  'query.refresh': { path: string };
   'query.sql': SqlResult;
   'query.schemaDiff': import('../query/schema-diff').SchemaDiff;
   'query.rowDiff': import('../query/row-diff').RowDiff;

@@ -90,6 +90,10 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
         if ((await formatOf(abs(path))) === 'iceberg') return readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
         return readPage(await deps.engine(), await pageSource(abs(path), version), req);
       }),
+    'query.refresh': async ({ path }) => {
+      (await deps.engine()).lazy.forget(abs(path));
+      return { path: abs(path) };
+    },
     'query.count': ({ path, version }) =>
       onTable('count the rows of', path, version, async () => {
         if ((await formatOf(abs(path))) === 'iceberg') return { rows: await (await pagesReader()).count(abs(path), version ?? {}) };

@@ -312,6 +312,12 @@ describe('lazy reader metadata reuse', () => {
     expect(rows.sort()).toEqual([1n, 2n, 3n]);
     expect(lists).toBeGreaterThan(once);
     expect(await reader.count(root)).toBe(3);
+    // forget(root) (query.refresh, after a change made in the app): read again inside the window.
+    await appendInRowGroups(root, [{ id: 4n }], 10, 10, 'r2');
+    clock = 3001;
+    expect(await reader.count(root)).toBe(3);
+    reader.forget(root);
+    expect(await reader.count(root)).toBe(4);
     // Without the option (Node, the CLI) every call reads the metadata.
     const plain = createLazyReader({ parquet, storage: counting });
     const before = lists;

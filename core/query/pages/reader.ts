@@ -63,6 +63,8 @@ export interface LazyReader {
   rowsOf(plan: ScanPlan): VersionRows;
   /** The decoded row groups behind the reader (row diff and key history read through it too). */
   readonly cache: RowGroupCache;
+  /** Forgets a table's reused metadata: the next call reads it again (after a commit made here). */
+  forget(root: string): void;
 }
 
 /** The renderer's metadata reuse window: a commit shows in the grid at most this late (ms). */
@@ -117,6 +119,9 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   }
 
   return {
+    forget(root) {
+      recent.delete(root);
+    },
     version,
     async window(table, selector, offset, limit, columns) {
       const v = await version(table, selector);

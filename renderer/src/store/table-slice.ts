@@ -77,6 +77,8 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
     async refreshTable() {
       const path = get().tablePath;
       if (!path) return;
+      // The renderer's engine reuses a table's metadata for a moment: a change made here shows at once.
+      await client.call('query.refresh', { path });
       const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
       if (get().tablePath !== path) return;
       if (!info.ok) return set({ tableError: errorText(info.error) });
