@@ -1,7 +1,8 @@
 import { TidemarkError } from '../../../errors';
 import type { EvalContext, Typed } from '../evaluator';
-import { BOOLEAN, family, INT, STRING, t, type FlinkType, type V } from '../types';
+import { BOOLEAN, family, INT, STRING, t, type V } from '../types';
 import { dataError, valueToText } from '../values';
+import { strict } from './strict';
 
 /**
  * String family (Flink CDC StringFunctions): positions are 1-based and count characters (code
@@ -12,32 +13,6 @@ import { dataError, valueToText } from '../values';
 type Compile = (args: Typed[], ctx: EvalContext) => Typed;
 
 const chars = (s: string) => Array.from(s);
-
-/** NULL when any argument is NULL, else f of the values (unrolled for one to three arguments: a per-row hot path). */
-const strict = (ty: FlinkType, args: Typed[], f: (vs: V[]) => V): Typed => {
-  const [a, b, c] = args;
-  if (args.length === 1) return { t: ty, ev: (r, m) => { const x = a!.ev(r, m); return x === null ? null : f([x]); } };
-  if (args.length === 2) return { t: ty, ev: (r, m) => { const x = a!.ev(r, m); if (x === null) return null; const y = b!.ev(r, m); return y === null ? null : f([x, y]); } };
-  if (args.length === 3) {
-    return { t: ty, ev: (r, m) => {
-      const x = a!.ev(r, m);
-      if (x === null) return null;
-      const y = b!.ev(r, m);
-      if (y === null) return null;
-      const z = c!.ev(r, m);
-      return z === null ? null : f([x, y, z]);
-    } };
-  }
-  return { t: ty, ev: (r, m) => {
-    const vs: V[] = [];
-    for (const x of args) {
-      const v = x.ev(r, m);
-      if (v === null) return null;
-      vs.push(v);
-    }
-    return f(vs);
-  } };
-};
 
 const text = (v: V, a: Typed): string => valueToText(v, a.t)!;
 const int = (v: V): number => Number(typeof v === 'bigint' ? v : Math.trunc(v as number));

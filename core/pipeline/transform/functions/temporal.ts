@@ -3,6 +3,7 @@ import type { EvalContext, Typed } from '../evaluator';
 import { INT, isZoned, STRING, t, type FlinkType, type V } from '../types';
 import { civilFromDays, daysFromCivil, floorDiv, formatDate, instantToWall, NANOS_PER_DAY, parseTimestampText, wallToInstant, dataError } from '../values';
 import { fields, formatPattern, parsePattern } from './datetime-pattern';
+import { strict } from './strict';
 
 /**
  * Temporal family: DATE_FORMAT, DATE_FORMAT_TZ, TO_DATE, TO_TIMESTAMP, TO_TIMESTAMP_LTZ,
@@ -137,32 +138,6 @@ export function temporalPlus(op: string, l: Typed, r: Typed): Typed | null {
 
 type Compile = (args: Typed[], ctx: EvalContext) => Typed;
 
-/** NULL when any argument is NULL, else f of the values (unrolled for one to three arguments: a per-row hot path). */
-const strictFn = (ty: FlinkType, args: Typed[], f: (vs: V[]) => V): Typed => {
-  const [a, b, c] = args;
-  if (args.length === 1) return { t: ty, ev: (r, m) => { const x = a!.ev(r, m); return x === null ? null : f([x]); } };
-  if (args.length === 2) return { t: ty, ev: (r, m) => { const x = a!.ev(r, m); if (x === null) return null; const y = b!.ev(r, m); return y === null ? null : f([x, y]); } };
-  if (args.length === 3) {
-    return { t: ty, ev: (r, m) => {
-      const x = a!.ev(r, m);
-      if (x === null) return null;
-      const y = b!.ev(r, m);
-      if (y === null) return null;
-      const z = c!.ev(r, m);
-      return z === null ? null : f([x, y, z]);
-    } };
-  }
-  return { t: ty, ev: (r, m) => {
-    const vs: V[] = [];
-    for (const x of args) {
-      const v = x.ev(r, m);
-      if (v === null) return null;
-      vs.push(v);
-    }
-    return f(vs);
-  } };
-};
-
 function requireTemporal(a: Typed, fn: string): void {
   if (a.t.kind !== 'NULL' && !isTemporal(a.t) && a.t.kind !== 'CHAR' && a.t.kind !== 'VARCHAR') throw new TidemarkError('InvalidInput', `${fn}() expects a date, time or timestamp, found ${a.t.kind}`);
 }
@@ -217,28 +192,28 @@ const DEFAULT_DATETIME_FORMAT = 'yyyy-MM-dd HH:mm:ss';
 export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compile: Compile }> = {
   DATE_FORMAT: { arity: [2, 2], compile: ([a, p], ctx) => {
     requireTemporal(a!, 'DATE_FORMAT');
-    return strictFn(STRING(), [a!, p!], ([v, pat]) => formatPattern(toWall(v!, a!.t, ctx), pat as string));
+    return strict(STRING(), [a!, p!], ([v, pat]) => formatPattern(toWall(v!, a!.t, ctx), pat as string));
   } },
   // DATE_FORMAT_TZ(ts, [format,] zone): a TIMESTAMP_LTZ is shown in `zone`; a TIMESTAMP's wall clock is kept (placed in `zone`).
-  DATE_FORMAT_TZ: { arity: [2, 3], compile: (args, ctx) => strictFn(STRING(), args, (vs) => {
+  DATE_FORMAT_TZ: { arity: [2, 3], compile: (args, ctx) => strict(STRING(), args, (vs) => {
     const [v, pat, zone] = vs.length === 2 ? [vs[0], DEFAULT_DATETIME_FORMAT, vs[1]] : vs;
     const wall = args[0]!.t.kind === 'TIMESTAMP_LTZ' ? instantToWall(v as bigint, zone as string) : toWall(v!, args[0]!.t, ctx);
     return formatPattern(wall, pat as string);
   }) },
-  TO_DATE: { arity: [1, 2], compile: (args, ctx) => strictFn(t('DATE'), args, ([v, pat]) => {
+  TO_DATE: { arity: [1, 2], compile: (args, ctx) => strict(t('DATE'), args, ([v, pat]) => {
     // TO_DATE of a TIMESTAMP_LTZ takes its UTC date (TemporalFunctions.toDate(Instant)).
     if (typeof v !== 'string') return Number(floorDiv(toWall(v!, args[0]!.t, { ...ctx, timeZone: 'UTC' }), NANOS_PER_DAY));
     const ns = parsePattern(v, (pat as string | undefined) ?? 'yyyy-MM-dd');
     return ns === null ? null : Number(floorDiv(ns, NANOS_PER_DAY));
   }) },
-  TO_TIMESTAMP: { arity: [1, 2], compile: (args) => strictFn(t('TIMESTAMP', true, 3), args, ([v, pat]) => {
+  TO_TIMESTAMP: { arity: [1, 2], compile: (args) => strict(t('TIMESTAMP', true, 3), args, ([v, pat]) => {
     const format = (pat as string | undefined) ?? DEFAULT_DATETIME_FORMAT;
     const ns = parsePattern(v as string, format);
     if (ns === null) throw dataError(`TO_TIMESTAMP: Unparseable date: ${JSON.stringify(v)} (format ${format})`);
     return ns;
   }) },
   // TO_TIMESTAMP_LTZ(millis [, 0|3]) or (text [, format [, zone]]): text is read in UTC unless a zone is given.
-  TO_TIMESTAMP_LTZ: { arity: [1, 3], compile: (args) => strictFn(t('TIMESTAMP_LTZ', true, 3), args, ([v, pat, zone]) => {
+  TO_TIMESTAMP_LTZ: { arity: [1, 3], compile: (args) => strict(t('TIMESTAMP_LTZ', true, 3), args, ([v, pat, zone]) => {
     if (typeof v === 'number' || typeof v === 'bigint') {
       if (pat !== undefined && pat !== 0 && pat !== 3) throw dataError(`TO_TIMESTAMP_LTZ precision must be 0 or 3, but get: ${String(pat)}`);
       return BigInt(v) * (pat === 0 ? NS : 1_000_000n);
@@ -248,13 +223,13 @@ export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compi
     if (ns === null) throw dataError(`TO_TIMESTAMP_LTZ: text ${JSON.stringify(v)} does not match ${format}`);
     return wallToInstant(ns, (zone as string | undefined) ?? 'UTC');
   }) },
-  FROM_UNIXTIME: { arity: [1, 2], compile: (args, ctx) => strictFn(STRING(), args, ([v, pat]) => {
+  FROM_UNIXTIME: { arity: [1, 2], compile: (args, ctx) => strict(STRING(), args, ([v, pat]) => {
     const seconds = typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number));
     return formatPattern(instantToWall(seconds * NS, ctx.timeZone), (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
   }) },
   UNIX_TIMESTAMP: { arity: [0, 2], compile: (args, ctx) => {
     if (args.length === 0) return { t: t('BIGINT', false), ev: () => clock(ctx) / NS };
-    return strictFn(t('BIGINT'), args, ([v, pat]) => {
+    return strict(t('BIGINT'), args, ([v, pat]) => {
       const ns = parsePattern(v as string, (pat as string | undefined) ?? 'yyyy-MM-dd HH:mm:ss');
       return ns === null ? null : floorDiv(wallToInstant(ns, ctx.timeZone), NS);
     });
@@ -266,7 +241,7 @@ export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compi
     const ty = ts!.t.kind === 'DATE' && !['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'].includes(unit)
       ? t('TIMESTAMP', true, 3)
       : { ...ts!.t, nullable: true, precision: ts!.t.precision === undefined ? undefined : Math.min(ts!.t.precision, 3) };
-    return strictFn(ty, [n!, ts!], ([amount, v]) => {
+    return strict(ty, [n!, ts!], ([amount, v]) => {
       const k = BigInt(typeof amount === 'bigint' ? amount : Math.trunc(amount as number));
       const wall = toWall(v!, ts!.t, ts!.t.kind === 'TIMESTAMP_LTZ' ? { ...ctx, timeZone: 'UTC' } : ctx);
       const added = MONTH_UNITS[unit] !== undefined ? addMonths(wall, Number(k) * MONTH_UNITS[unit]!) : wall + k * UNIT_NS[unit]!;
@@ -280,14 +255,14 @@ export const TEMPORAL_FUNCTIONS: Record<string, { arity: [number, number]; compi
     requireTemporal(a!, 'TIMESTAMPDIFF');
     requireTemporal(b!, 'TIMESTAMPDIFF');
     const instant = (v: V, ty: FlinkType) => (ty.kind === 'TIMESTAMP_LTZ' ? instantToWall(v as bigint, ctx.timeZone) : toWall(v, ty, ctx));
-    return strictFn(INT(), [a!, b!], ([x, y]) => diffUnits(unit, instant(x!, a!.t), instant(y!, b!.t)));
+    return strict(INT(), [a!, b!], ([x, y]) => diffUnits(unit, instant(x!, a!.t), instant(y!, b!.t)));
   } },
   // DATE_ADD(date or timestamp or text, days): the date as yyyy-MM-dd text (TemporalFunctions.dateAdd).
-  DATE_ADD: { arity: [2, 2], compile: ([a, n], ctx) => strictFn(STRING(), [a!, n!], ([v, k]) => formatDate(Number(floorDiv(toWall(v!, a!.t, ctx), NANOS_PER_DAY)) + Number(k))) },
+  DATE_ADD: { arity: [2, 2], compile: ([a, n], ctx) => strict(STRING(), [a!, n!], ([v, k]) => formatDate(Number(floorDiv(toWall(v!, a!.t, ctx), NANOS_PER_DAY)) + Number(k))) },
   EXTRACT: { arity: [2, 2], compile: ([u, a], ctx) => {
     const unit = unitOf(u!);
     requireTemporal(a!, 'EXTRACT');
-    return strictFn(t('BIGINT'), [a!], ([v]) => BigInt(extractField(unit, toWall(v!, a!.t, ctx))));
+    return strict(t('BIGINT'), [a!], ([v]) => BigInt(extractField(unit, toWall(v!, a!.t, ctx))));
   } },
   CURRENT_TIMESTAMP: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIMESTAMP_LTZ', false, 3), ev: () => clock(ctx) }) },
   NOW: { arity: [0, 0], compile: (_a, ctx) => ({ t: t('TIMESTAMP_LTZ', false, 3), ev: () => clock(ctx) }) },
