@@ -19,7 +19,7 @@ import { selectSnapshot, snapshotSchema, type LoadedTable } from '../lake/table'
 import { convertArrowData } from '../lake/arrow-values';
 import type { QueryEngine } from './engine';
 import type { Data } from 'apache-arrow';
-import { columnKeys, fieldsById, integerKeys, normalizeKey, readWhole, tupleKeys } from './pages/delete-index';
+import { columnKeys, equalityFieldsOf, fieldsById, integerKeys, normalizeKey, readWhole, tupleKeys } from './pages/delete-index';
 import { absentFieldValue, readFileValues } from './pages/file-values';
 import { loadDeletionVectorPositions } from './deletion-vectors';
 import type { ColumnChunks, RowGroupCache } from './pages/row-group-cache';
@@ -177,13 +177,8 @@ async function liveOf(cache: RowGroupCache, plan: ScanPlan, f: PlannedDataFile, 
       }
       continue;
     }
-    const ids = d.dataFile.equalityIds ?? [];
-    if (ids.length === 0) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file without equality_ids (field 135)`, { path: d.path });
-    const fields = ids.map((id) => {
-      const field = allFields.get(id);
-      if (!field) throw new TidemarkError('DataInvalid', `${d.path}: equality field id ${id} is not in any table schema`, { path: d.path, fieldId: id });
-      return field;
-    });
+    const fields = equalityFieldsOf(d, allFields);
+    const ids = fields.map((field) => field.id);
     // The rows' keys, normalized as the delete index normalizes them.
     const rowValues = await readFileValues(cache, metadata, f, fields, positions);
     const rowKeys = tupleKeys(rowValues.map((column) => column.map(normalizeKey)), positions.length);

@@ -347,13 +347,8 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
       deleteRows += rows;
       continue;
     }
-    const ids = d.dataFile.equalityIds ?? [];
-    if (ids.length === 0) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file without equality_ids (field 135)`, { path: d.path });
-    const fields = ids.map((id) => {
-      const field = allFields.get(id);
-      if (!field) throw new TidemarkError('DataInvalid', `${d.path}: equality field id ${id} is not in any table schema`, { path: d.path, fieldId: id });
-      return field;
-    });
+    const fields = equalityFieldsOf(d, allFields);
+    const ids = fields.map((field) => field.id);
     const groupKey = ids.join(',');
     let group = loaded.get(groupKey);
     if (!group) loaded.set(groupKey, (group = { ids, fields, files: [] }));
@@ -383,4 +378,15 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
     return { ids, fields, global: build(null), byPartition: new Map([...scopes].map((s) => [s, build(s)])), integer };
   });
   return { positions, equality: groups, deleteRows };
+}
+
+/** The fields an equality delete file matches on (its equality_ids), by field id in any schema; DataInvalid naming the file otherwise. */
+export function equalityFieldsOf(d: PlannedFile, allFields: ReadonlyMap<number, NestedField>): NestedField[] {
+  const ids = d.dataFile.equalityIds ?? [];
+  if (ids.length === 0) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file without equality_ids (field 135)`, { path: d.path });
+  return ids.map((id) => {
+    const field = allFields.get(id);
+    if (!field) throw new TidemarkError('DataInvalid', `${d.path}: equality field id ${id} is not in any table schema`, { path: d.path, fieldId: id });
+    return field;
+  });
 }
