@@ -1,10 +1,10 @@
 /**
  * Runs a bench's measured work in a worker thread with the resource limits of the app's sync
- * thread (core/pipeline/pipeline-thread.ts SYNC_THREAD_LIMITS), where the app runs the CDC source
+ * thread (core/pipeline/thread/pipeline-thread.ts SYNC_THREAD_LIMITS), where the app runs the CDC source
  * and the pipeline: limit and ours both measured in it, as the app would run them.
  */
 import { Worker } from 'node:worker_threads';
-import { SYNC_THREAD_LIMITS } from '../core/pipeline/pipeline-thread';
+import { SYNC_THREAD_LIMITS } from '../core/pipeline/thread/pipeline-thread';
 
 /** Calls `fn` (an export of `module`, a file URL) with `args` in a new sync-sized thread; resolves with its result. */
 export function inSyncThread<T>(module: string, fn: string, args: unknown): Promise<T> {

@@ -301,8 +301,8 @@ export interface SqlResult {
 
 // Result types defined next to the code that produces them, re-exported so that the renderer needs
 // nothing from core/ but core/api (type-only: erased at build time).
-export type { SyncProgress, TableProgress, SyncPhase } from '../pipeline/status';
-export type { PipelinePlan } from '../pipeline/run-plan';
+export type { SyncProgress, TableProgress, SyncPhase } from '../pipeline/runner/status';
+export type { PipelinePlan } from '../pipeline/runner/plan';
 export type { PreflightReport, PreflightCheck } from '../cdc/preflight';
 export type { SchemaDiff } from '../query/schema-diff';
 export type { RowDiff, ChangedRow } from '../query/row-diff';
@@ -315,7 +315,7 @@ export interface PipelineEntry {
   file: string;
   running: boolean;
   /** The last progress the runner reported (live, or from its status file), null before any run. */
-  status: import('../pipeline/status').SyncProgress | null;
+  status: import('../pipeline/runner/status').SyncProgress | null;
 }
 
 export interface PipelineIssue {
@@ -363,10 +363,10 @@ export interface CallOutputs {
   'sync.delete': { name: string };
   'sync.validate': PipelineValidation;
   'sync.testConnection': import('../cdc/preflight').PreflightReport;
-  'sync.plan': import('../pipeline/run-plan').PipelinePlan;
+  'sync.plan': import('../pipeline/runner/plan').PipelinePlan;
   'sync.start': { name: string; started: boolean };
   'sync.stop': { name: string; stopped: boolean };
-  'sync.status': import('../pipeline/status').SyncProgress | null;
+  'sync.status': import('../pipeline/runner/status').SyncProgress | null;
 }
 
 export type CallName = keyof typeof callInputs & keyof CallOutputs;
@@ -384,7 +384,7 @@ export interface ApiEvents {
   /** The desktop shell's menu asks the UI to open a warehouse (File → Open / Open Recent). */
   'app.openWarehouse': { path: string };
   /** A running pipeline's progress, after every commit round and phase change. */
-  'sync.progress': import('../pipeline/status').SyncProgress;
+  'sync.progress': import('../pipeline/runner/status').SyncProgress;
   /** A running pipeline committed a snapshot, changed a schema, warned or stopped. */
   'sync.event': { pipeline: string; type: string; message: string };
 }

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMySqlSource } from '../../core/cdc';
 import { isTidemarkError } from '../../core/errors';
-import { readBinlogEnd } from '../../core/pipeline/run-source';
+import { readBinlogEnd } from '../../core/pipeline/runner/source';
 import { sourceConfig, usePrivateMariaDb } from './helpers';
 
 interface Front {

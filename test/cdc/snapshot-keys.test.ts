@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource, decodeOffset, encodeOffset } from '../../core/cdc/index';
 import { loadPipelineConfig } from '../../core/pipeline/index';
-import { toSourceConfig } from '../../core/pipeline/run-source';
+import { toSourceConfig } from '../../core/pipeline/runner/source';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';

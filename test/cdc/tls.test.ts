@@ -13,7 +13,7 @@ import { createMySqlSource } from '../../core/cdc/index';
 import type { MySqlSourceConfig } from '../../core/cdc/config';
 import type { SourceRecord } from '../../core/cdc/types';
 import { validatePipeline } from '../../core/pipeline';
-import { readBinlogEnd, toSourceConfig } from '../../core/pipeline/run-source';
+import { readBinlogEnd, toSourceConfig } from '../../core/pipeline/runner/source';
 import { makeTestCertificates } from '../support/tls-certs';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { changeEvents, collectUntil, rootConnection, sourceConfig, usePrivateMariaDb } from './helpers';

@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { isTidemarkError } from '../../core/errors';
-import { parseTableOptions } from '../../core/pipeline/config-values';
+import { parseTableOptions } from '../../core/pipeline/config/values';
 import { bindRule, compileTransform, formatType, parseExpression, parseProjection, parseType, values, type EvalContext, type FlinkType, type Row, type RowMeta, type V } from '../../core/pipeline/transform';
 
 const HERE = fileURLToPath(import.meta.url);

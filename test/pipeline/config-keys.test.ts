@@ -1,5 +1,5 @@
 /**
- * The key table (core/pipeline/config-keys.ts) against the code: a key marked `honoured` must
+ * The key table (core/pipeline/config/keys.ts) against the code: a key marked `honoured` must
  * change the parsed config, and the function its `reader` names must read what it changed; a key
  * handed to the CDC source must change the source configuration, and core/cdc must read that
  * field outside its config resolution. Keys Tidemark does not act on must say why, and validate
@@ -21,8 +21,8 @@ import {
   SOURCE_READER,
   TRANSFORM_KEYS,
   type KeySpec,
-} from '../../core/pipeline/config-keys';
-import { toSourceConfig } from '../../core/pipeline/run-source';
+} from '../../core/pipeline/config/keys';
+import { toSourceConfig } from '../../core/pipeline/runner/source';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -258,7 +258,7 @@ describe('pipeline key table', () => {
     PROBES['source.include-comments.enabled'] = 'true';
     try {
       expect(problemsOf(fake('scan.snapshot.fetch.size', SOURCE_READER))).toEqual(['source.scan.snapshot.fetch.size: toSourceConfig passes nothing of it on']);
-      expect(problemsOf(fake('include-comments.enabled', 'core/pipeline/run.ts#runPipeline'))).toEqual(['source.include-comments.enabled: core/pipeline/run.ts#runPipeline reads none of includeComments']);
+      expect(problemsOf(fake('include-comments.enabled', 'core/pipeline/runner/run.ts#runPipeline'))).toEqual(['source.include-comments.enabled: core/pipeline/runner/run.ts#runPipeline reads none of includeComments']);
     } finally {
       delete PROBES['source.scan.snapshot.fetch.size'];
       delete PROBES['source.include-comments.enabled'];

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatIssue, validatePipeline } from '../../core/pipeline';
-import { readSourceTls } from '../../core/pipeline/config-tls';
-import { toSourceConfig } from '../../core/pipeline/run-source';
+import { readSourceTls } from '../../core/pipeline/config/tls';
+import { toSourceConfig } from '../../core/pipeline/runner/source';
 import { makeTestCertificates } from '../support/tls-certs';
 
 const certs = makeTestCertificates();

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
-import { acquirePipelineLock } from '../../core/pipeline/run-lock';
+import { acquirePipelineLock } from '../../core/pipeline/runner/lock';
 
 // The pipeline lock on its own: who holds it, when a lock is stale (dead pid, zombie-free reuse of
 // a pid by another process, a leftover of this process, an unreadable file) and when it is not

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatChanges, netChanges, TableBuffer, toColumnDelta, toWritableColumns, type SealedChanges } from '../../core/pipeline/sink-buffer';
-import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, transferablesOf } from '../../core/pipeline/sink-columns';
+import { concatChanges, netChanges, TableBuffer, toColumnDelta, toWritableColumns, type SealedChanges } from '../../core/pipeline/sink/buffer';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, transferablesOf } from '../../core/pipeline/sink/columns';
 
 /** A buffer over columns of the given lake types (`k` or `id` … the key). */
 const bufferOf = (table: string, key: string[], columns: Record<string, string>) => new TableBuffer(table, key, Object.entries(columns).map(([name, type]) => ({ name, type })));

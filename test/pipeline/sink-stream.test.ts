@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeOffset, type SourceOffset } from '../../core/cdc';
 import { loadTable, planScan, scanRows } from '../../core/lake';
 import { createTable, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
-import { offsetSummary, SUMMARY_OFFSET } from '../../core/pipeline/run-offsets';
-import { TableBuffer } from '../../core/pipeline/sink-buffer';
-import { commitSinkRound, RoundParts } from '../../core/pipeline/sink-commit';
+import { offsetSummary, SUMMARY_OFFSET } from '../../core/pipeline/runner/offsets';
+import { TableBuffer } from '../../core/pipeline/sink/buffer';
+import { commitSinkRound, RoundParts } from '../../core/pipeline/sink/iceberg/commit';
 import { createLocalStorage } from '../../core/storage/local';
 
 const storage = createLocalStorage();

@@ -2,13 +2,13 @@ import { readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sourceBundle } from '../../core/pipeline/source-bundles.mjs';
+import { sourceBundle } from '../../core/pipeline/thread/source-bundles.mjs';
 
 // From the sources `tidemark`, the sync thread and the sink worker run as esbuild bundles built
 // automatically (source-bundles.mjs): reused while no source file changed, built again when one
 // did, the threads from one build, each module with its own import.meta.url, and off with
 // TIDEMARK_SOURCE_BUNDLES=0.
-const source = fileURLToPath(new URL('../../core/pipeline/worker-argv.ts', import.meta.url));
+const source = fileURLToPath(new URL('../../core/pipeline/thread/worker-argv.ts', import.meta.url));
 
 describe('source bundles', () => {
   let restore: (() => Promise<void>) | null = null;

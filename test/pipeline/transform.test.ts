@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnSchema, TableSchema } from '../../core/cdc';
 import { compileFilter, compileProjection, compileTransform, transformColumnTypes, type RowMeta } from '../../core/pipeline';
 import { formatType } from '../../core/pipeline/transform';
-import { parseExpression } from '../../core/pipeline/transform-parser';
+import { parseExpression } from '../../core/pipeline/transform/parser';
 import { isTidemarkError } from '../../core/errors';
 
 const META: RowMeta = { namespaceName: null, schemaName: 'app', tableName: 'order_1', dataEventType: '+I', opTs: 1_700_000_000_000 };

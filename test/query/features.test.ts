@@ -9,7 +9,7 @@ import { decodeSingleValue } from '../../core/lake';
 import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
 import { appendRows, applyRowDelta, createTable, evolveSchema } from '../../core/lake/write';
-import { CHANGELOG_COLUMNS } from '../../core/pipeline/changelog';
+import { CHANGELOG_COLUMNS } from '../../core/pipeline/sink/changelog';
 import { readColumnStats } from '../../core/query/column-stats';
 import type { QueryEngine } from '../../core/query/engine';
 import { exportParquet, formatCsv } from '../../core/query/export';

@@ -1,8 +1,8 @@
 import type { TableSchema } from '../../cdc';
 import { TidemarkError } from '../../errors';
-import { outputColumnTypes } from '../sink-schema';
-import type { PipelineOptions } from '../config-types';
-import type { SourceTablePlan } from '../route';
+import { outputColumnTypes } from '../sink/schema';
+import type { PipelineOptions } from '../config/types';
+import type { SourceTablePlan } from '../config/route';
 import { compileTyped, DEFAULT_CONTEXT, METADATA_COLUMNS, type EvalContext, type Row, type RowMeta, type Typed } from './evaluator';
 import { ExprParser, parseExpression, referencedNames, type Expr } from './parser';
 import { checkCall } from './functions';

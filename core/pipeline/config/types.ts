@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../../errors';
 
 /**
  * The normalized, typed form of a Flink CDC 3.x pipeline YAML file (plain data: no classes, no

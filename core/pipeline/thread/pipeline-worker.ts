@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { toTidemarkError } from '../errors';
+import { toTidemarkError } from '../../errors';
 import type { PipelineWorkerReply, PipelineWorkerRequest } from './pipeline-thread';
-import { runPipeline } from './run';
+import { runPipeline } from '../runner/run';
 
 /**
  * The sync thread (started by pipeline-thread.ts): runs the one pipeline posted to it, posts its

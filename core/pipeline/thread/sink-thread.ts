@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
-import { defaultWriteEnv, type WriteEnv } from '../lake/write';
-import type { SealedChanges } from './sink-buffer';
-import { transferablesOf } from './sink-columns';
+import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../../errors';
+import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
+import type { SealedChanges } from '../sink/buffer';
+import { transferablesOf } from '../sink/columns';
 import { workerExecArgv } from './worker-argv';
-import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from './sink-commit';
+import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from '../sink/iceberg/commit';
 
 /**
  * Where the sink's commits run. The machine the runner is sized for has 2 cores and the binlog

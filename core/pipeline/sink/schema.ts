@@ -1,10 +1,10 @@
-import type { IcebergType, TableSchema } from '../cdc';
-import { TidemarkError } from '../errors';
-import { formatDate, formatTime, formatTimestamp } from '../lake';
-import type { PartitionField, PipelineConfig } from './config-types';
-import type { RoutePlan, SourceTablePlan, TargetTablePlan } from './route';
-import type { CompiledTransform } from './transform';
-import type { Expr } from './transform-parser';
+import type { IcebergType, TableSchema } from '../../cdc';
+import { TidemarkError } from '../../errors';
+import { formatDate, formatTime, formatTimestamp } from '../../lake';
+import type { PartitionField, PipelineConfig } from '../config/types';
+import type { RoutePlan, SourceTablePlan, TargetTablePlan } from '../config/route';
+import type { CompiledTransform } from '../transform';
+import type { Expr } from '../transform/parser';
 
 /**
  * Target table schemas derived from the source schemas and the pipeline (route, transform,

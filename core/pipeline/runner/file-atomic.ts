@@ -1,6 +1,6 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { toWriteError } from '../errors';
+import { toWriteError } from '../../errors';
 
 /** Replaces the file atomically (temp file + rename): a crash leaves the old or the new version. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {

@@ -1,9 +1,9 @@
 import { isMap, isScalar, isSeq, type LineCounter, type Node, type YAMLMap } from 'yaml';
-import type { ErrorCode } from '../errors';
-import type { ConfigIssue } from './config-types';
-import type { KeySpec } from './config-keys';
-import { TIDEMARK_PREFIX } from './config-keys';
-import { parseBool, parseDuration, parseInteger, resolveEnvRefs, splitList } from './config-values';
+import type { ErrorCode } from '../../errors';
+import type { ConfigIssue } from './types';
+import type { KeySpec } from './keys';
+import { TIDEMARK_PREFIX } from './keys';
+import { parseBool, parseDuration, parseInteger, resolveEnvRefs, splitList } from './values';
 import { unknownKeyMessage } from './suggest';
 
 /** Collects errors and warnings with their YAML line, in document order. */

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../cdc';
-import type { PipelineConfig, SchemaChangeType, StartupOptions } from './config-types';
-import { planRoutes, type PlanWarning, type RoutePlan } from './route';
+import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../../cdc';
+import type { PipelineConfig, SchemaChangeType, StartupOptions } from '../config/types';
+import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
 import { checkpointFilePath, probeOffsets } from './run';
-import { listKnownTables, readCheckpoint, resolveResumePoint } from './run-offsets';
-import { toSourceConfig } from './run-source';
-import { appliedBehavior, describeBehavior } from './sink-evolution';
-import { designTarget, type TargetColumn } from './sink-schema';
-import { compileTransform, transformColumnTypes } from './transform';
+import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
+import { toSourceConfig } from './source';
+import { appliedBehavior, describeBehavior } from '../sink/evolution';
+import { designTarget, type TargetColumn } from '../sink/schema';
+import { compileTransform, transformColumnTypes } from '../transform';
 
 /**
  * `tidemark plan`: what a sync would do, without writing anything. Connects to the source

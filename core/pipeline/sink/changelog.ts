@@ -1,6 +1,6 @@
-import type { ChangeEvent, SourceOffset } from '../cdc';
-import { bytesToHex, stringifyJsonBigint } from '../lake';
-import { formatTimestamp } from '../lake';
+import type { ChangeEvent, SourceOffset } from '../../cdc';
+import { bytesToHex, stringifyJsonBigint } from '../../lake';
+import { formatTimestamp } from '../../lake';
 
 /**
  * The audit changelog: an append-only Iceberg table `<table>__changelog` beside each target, one

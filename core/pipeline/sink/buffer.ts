@@ -1,8 +1,8 @@
-import { TidemarkError } from '../errors';
-import { valueKey } from '../lake';
-import { encodeAsciiStrings, selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn, type VariableWidthColumn } from '../lake/write';
-import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './sink-columns';
-import { lakeValueConverter } from './sink-schema';
+import { TidemarkError } from '../../errors';
+import { valueKey } from '../../lake';
+import { encodeAsciiStrings, selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn, type VariableWidthColumn } from '../../lake/write';
+import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './columns';
+import { lakeValueConverter } from './schema';
 
 type LakeRow = Record<string, unknown>;
 

@@ -1,16 +1,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../cdc';
-import { TidemarkError } from '../errors';
-import { loadTable, scanRows, type TableMetadata } from '../lake';
-import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../lake/write';
-import { createLocalStorage } from '../storage/local';
-import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from './changelog';
-import type { PipelineConfig } from './config-types';
-import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from './run-offsets';
-import { TableBuffer, type SealedChanges } from './sink-buffer';
-import type { SinkCommitResult } from './sink-commit';
-import type { TargetColumn, TargetDesign } from './sink-schema';
+import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../../../cdc';
+import { TidemarkError } from '../../../errors';
+import { loadTable, scanRows, type TableMetadata } from '../../../lake';
+import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../../../lake/write';
+import { createLocalStorage } from '../../../storage/local';
+import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from '../changelog';
+import type { PipelineConfig } from '../../config/types';
+import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';
+import { TableBuffer, type SealedChanges } from '../buffer';
+import type { SinkCommitResult } from './commit';
+import type { TargetColumn, TargetDesign } from '../schema';
 
 /**
  * One lake table the pipeline writes (a target or its changelog): where it is, its current

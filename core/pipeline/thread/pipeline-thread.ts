@@ -1,7 +1,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../errors';
-import type { RunPipelineOptions, RunPipelineResult } from './run';
-import type { SyncEvent } from './status';
+import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../../errors';
+import type { RunPipelineOptions, RunPipelineResult } from '../runner/run';
+import type { SyncEvent } from '../runner/status';
 import { workerExecArgv } from './worker-argv';
 
 /**

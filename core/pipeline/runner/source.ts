@@ -1,8 +1,8 @@
 import type mysql from 'mysql2/promise';
-import { openSourceConnection, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../cdc';
-import { TidemarkError } from '../errors';
-import { readSourceTls } from './config-tls';
-import type { PipelineConfig } from './config-types';
+import { openSourceConnection, type MySqlSourceConfig, type SourceOffset, type StartupMode, type TableSchema } from '../../cdc';
+import { TidemarkError } from '../../errors';
+import { readSourceTls } from '../config/tls';
+import type { PipelineConfig } from '../config/types';
 
 /** The CDC source configuration of a pipeline (Flink CDC mysql connector keys, one to one). */
 export function toSourceConfig(config: PipelineConfig, overrides: Partial<MySqlSourceConfig> = {}): MySqlSourceConfig {

@@ -19,10 +19,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // Under node_modules so that the bundles' external packages resolve from them as from the sources.
 const CACHE = join(ROOT, 'node_modules', '.cache', 'tidemark-bundles');
-const ENTRIES = { cli: 'cli/main.ts', 'pipeline-worker': 'core/pipeline/pipeline-worker.ts', 'sink-worker': 'core/pipeline/sink-worker.ts' };
+const ENTRIES = { cli: 'cli/main.ts', 'pipeline-worker': 'core/pipeline/thread/pipeline-worker.ts', 'sink-worker': 'core/pipeline/thread/sink-worker.ts' };
 /** Builds older than this, other than the current one, are removed when a new one is made. */
 const KEEP_OLD_BUILDS_MS = 60 * 60 * 1000;
 

@@ -1,23 +1,23 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema } from '../cdc';
-import { TidemarkError, toTidemarkError } from '../errors';
-import { defaultWriteEnv, type WriteEnv } from '../lake/write';
-import type { PipelineConfig } from './config-types';
-import { planRoutes, type RoutePlan, type SourceTablePlan } from './route';
-import { loadTable } from '../lake';
-import { createLocalStorage } from '../storage/local';
-import { acquirePipelineLock } from './run-lock';
-import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, resolveResumePoint, writeCheckpoint } from './run-offsets';
-import { planStartOffset, readBinlogEnd, toSourceConfig } from './run-source';
-import { appliedBehavior, planEvolution } from './sink-evolution';
-import { designTarget, indexSourcePlans } from './sink-schema';
-import { changelogRoot, rollbackTable, evolveTarget, finishTarget, isCommitted, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, sealTarget, truncateKeys, type LakeTableState, type SealedTarget, type TargetState } from './sink-writer';
-import type { SinkCommitResult } from './sink-commit';
-import { createSinkCommitter, type SinkThread } from './sink-thread';
+import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema } from '../../cdc';
+import { TidemarkError, toTidemarkError } from '../../errors';
+import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
+import type { PipelineConfig } from '../config/types';
+import { planRoutes, type RoutePlan, type SourceTablePlan } from '../config/route';
+import { loadTable } from '../../lake';
+import { createLocalStorage } from '../../storage/local';
+import { acquirePipelineLock } from './lock';
+import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, readTableOffset, resolveResumePoint, writeCheckpoint } from './offsets';
+import { planStartOffset, readBinlogEnd, toSourceConfig } from './source';
+import { appliedBehavior, planEvolution } from '../sink/evolution';
+import { designTarget, indexSourcePlans } from '../sink/schema';
+import { changelogRoot, rollbackTable, evolveTarget, finishTarget, isCommitted, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, sealTarget, truncateKeys, type LakeTableState, type SealedTarget, type TargetState } from '../sink/iceberg/writer';
+import type { SinkCommitResult } from '../sink/iceberg/commit';
+import { createSinkCommitter, type SinkThread } from '../thread/sink-thread';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
-import { compileTransform, transformColumnTypes, type CompiledTransform } from './transform';
-import type { RowMeta } from './transform-eval';
+import { compileTransform, transformColumnTypes, type CompiledTransform } from '../transform';
+import type { RowMeta } from '../transform/evaluator';
 
 /**
  * The sync pipeline runner: CDC source → routes and transforms → Iceberg targets, exactly once.

@@ -1,8 +1,8 @@
-import type { SchemaChange as SourceChange, SchemaChangeEvent } from '../cdc';
-import { TidemarkError } from '../errors';
-import type { SchemaChange as LakeChange } from '../lake/write';
-import type { PipelineConfig, SchemaChangeBehavior, SchemaChangeType } from './config-types';
-import { icebergTypeName, type TargetColumn } from './sink-schema';
+import type { SchemaChange as SourceChange, SchemaChangeEvent } from '../../cdc';
+import { TidemarkError } from '../../errors';
+import type { SchemaChange as LakeChange } from '../../lake/write';
+import type { PipelineConfig, SchemaChangeBehavior, SchemaChangeType } from '../config/types';
+import { icebergTypeName, type TargetColumn } from './schema';
 
 /**
  * `schema.change.behavior` (Flink CDC semantics) turned into lake schema changes for one target.

@@ -1,13 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
-import { isTidemarkError, TidemarkError } from '../errors';
-import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './config-keys';
-import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './config-read';
-import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './config-types';
-import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './config-values';
-import { readSource } from './config-source';
+import { isTidemarkError, TidemarkError } from '../../errors';
+import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './keys';
+import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './read';
+import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './types';
+import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './values';
+import { readSource } from './source';
 import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
-import { compileFilter, compileProjection } from './transform';
+import { compileFilter, compileProjection } from '../transform';
 import { unknownKeyMessage } from './suggest';
 
 export interface ValidateOptions {

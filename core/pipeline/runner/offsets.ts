@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { comparePositions, decodeOffset, encodeOffset, type SourceOffset } from '../cdc';
-import { toTidemarkError } from '../errors';
-import type { Snapshot, TableMetadata } from '../lake';
+import { comparePositions, decodeOffset, encodeOffset, type SourceOffset } from '../../cdc';
+import { toTidemarkError } from '../../errors';
+import type { Snapshot, TableMetadata } from '../../lake';
 import { writeFileAtomic } from './file-atomic';
 
 /**

@@ -1,11 +1,11 @@
 import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
-import { DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, JDBC_OTHER_REASON, JDBC_PROPERTIES, PREFIX_KEYS, SOURCE_KEYS } from './config-keys';
-import { getBool, getList, getNumber, getString, lineOfKey, readBlock, reportPrefixed, type ReadContext } from './config-read';
-import type { SourceConfig, StartupOptions } from './config-types';
-import { parseInteger, parseServerId, parseSkippedOperations, parseTimeZone } from './config-values';
-import { readSourceTls, verifiesCertificate } from './config-tls';
-import { isTidemarkError } from '../errors';
-import { readTrustedCa } from '../cdc';
+import { DEBEZIUM_KEYS, DEBEZIUM_OTHER_REASON, JDBC_OTHER_REASON, JDBC_PROPERTIES, PREFIX_KEYS, SOURCE_KEYS } from './keys';
+import { getBool, getList, getNumber, getString, lineOfKey, readBlock, reportPrefixed, type ReadContext } from './read';
+import type { SourceConfig, StartupOptions } from './types';
+import { parseInteger, parseServerId, parseSkippedOperations, parseTimeZone } from './values';
+import { readSourceTls, verifiesCertificate } from './tls';
+import { isTidemarkError } from '../../errors';
+import { readTrustedCa } from '../../cdc';
 import { compileTablePattern } from './table-pattern';
 
 const OFFSET_KEYS = [

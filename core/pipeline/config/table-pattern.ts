@@ -1,4 +1,4 @@
-import type { TablePattern } from './config-types';
+import type { TablePattern } from './types';
 
 /**
  * Flink CDC's table-list syntax (MySQL connector `tables`, route and transform `source-table`):

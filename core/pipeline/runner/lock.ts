@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { TidemarkError, toWriteError } from '../errors';
+import { TidemarkError, toWriteError } from '../../errors';
 
 /**
  * One running instance per pipeline and warehouse. Two runners of the same pipeline would read the

@@ -1,7 +1,7 @@
-import type { PipelineConfig, ShardColumn } from './config-types';
+import type { PipelineConfig, ShardColumn } from './types';
 import { expandSinkTable, matchTable } from './table-pattern';
-import { compileTransform } from './transform';
-import { isTidemarkError } from '../errors';
+import { compileTransform } from '../transform';
+import { isTidemarkError } from '../../errors';
 
 /**
  * Route planning: which source tables are captured, where each one goes, and what each target

@@ -31,7 +31,7 @@ export interface KeySpec {
   effect: KeyEffect;
   /**
    * For `honoured` and `tidemark` keys: the code that acts on the value, as `path#function`
-   * (path under the repository root). `core/pipeline/run-source.ts#toSourceConfig` means the value
+   * (path under the repository root). `core/pipeline/runner/source.ts#toSourceConfig` means the value
    * is handed to the CDC source (core/cdc MySqlSourceConfig), where core/cdc must read it.
    */
   reader?: string;
@@ -42,7 +42,7 @@ export interface KeySpec {
 export const TIDEMARK_PREFIX = 'tidemark.';
 
 /** The reader of every key handed to the CDC source. */
-export const SOURCE_READER = 'core/pipeline/run-source.ts#toSourceConfig';
+export const SOURCE_READER = 'core/pipeline/runner/source.ts#toSourceConfig';
 
 const honoured = (key: string, kind: ValueKind, reader: string, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'honoured', reader, ...extra });
 const flinkOnly = (key: string, kind: ValueKind, extra: Partial<KeySpec> = {}): KeySpec => ({ key, kind, effect: 'flink-only', ...extra });
@@ -58,7 +58,7 @@ const TIME_ZONE_REASON =
   "Tidemark reads TIMESTAMP columns as UTC instants whatever the server's time zone (its sessions run with time_zone '+00:00' and the binlog holds UTC seconds); use server-time-zone, which Tidemark checks against the server as Flink CDC does";
 
 export const SOURCE_KEYS: KeySpec[] = [
-  honoured('type', 'string', 'core/pipeline/export-flink.ts#exportFlinkYaml', { required: true }),
+  honoured('type', 'string', 'core/pipeline/config/export-flink.ts#exportFlinkYaml', { required: true }),
   label('name'),
   toSource('hostname', 'string', { required: true }),
   toSource('port', 'int', { min: 1, max: 65535 }),
@@ -79,12 +79,12 @@ export const SOURCE_KEYS: KeySpec[] = [
   toSource('scan.newly-added-table.enabled', 'bool'),
   toSource('scan.binlog.newly-added-table.enabled', 'bool'),
   toSource('scan.parse.online.schema.changes.enabled', 'bool'),
-  honoured('schema-change.enabled', 'bool', 'core/pipeline/sink-evolution.ts#appliedBehavior'),
+  honoured('schema-change.enabled', 'bool', 'core/pipeline/sink/evolution.ts#appliedBehavior'),
   toSource('heartbeat.interval', 'duration'),
   toSource('connect.timeout', 'duration'),
   toSource('connect.max-retries', 'int', { min: 0 }),
   toSource('server-time-zone', 'string'),
-  honoured('metadata.list', 'list', 'core/pipeline/config.ts#validatePipeline'),
+  honoured('metadata.list', 'list', 'core/pipeline/config/validate.ts#validatePipeline'),
   toSource('treat-tinyint1-as-boolean.enabled', 'bool'),
   ignored('include-comments.enabled', 'bool', 'table and column comments are not read: the Iceberg schema gets no field docs'),
   tidemark('tidemark.row-metadata', 'enum', SOURCE_READER, { values: ['auto', 'schema-history'] }),
@@ -107,66 +107,66 @@ export const SCHEMA_CHANGE_TYPES = [
 ] as const;
 
 export const SINK_KEYS: KeySpec[] = [
-  honoured('type', 'string', 'core/pipeline/config.ts#readSink', { required: true }),
+  honoured('type', 'string', 'core/pipeline/config/validate.ts#readSink', { required: true }),
   label('name'),
-  honoured('catalog.properties.type', 'string', 'core/pipeline/config.ts#readSink', { required: true }),
-  honoured('catalog.properties.warehouse', 'string', 'core/pipeline/run-plan.ts#planPipeline', { required: true }),
-  honoured('partition.key', 'string', 'core/pipeline/sink-schema.ts#designTarget'),
-  honoured('sink.compaction.enabled', 'bool', 'core/pipeline/sink-writer.ts#maintainTarget'),
-  honoured('sink.compaction.commit.interval', 'int', 'core/pipeline/sink-writer.ts#maintainTarget', { min: 1 }),
-  honoured('include.schema.changes', 'list', 'core/pipeline/run-plan.ts#planPipeline'),
-  honoured('exclude.schema.changes', 'list', 'core/pipeline/run-plan.ts#planPipeline'),
+  honoured('catalog.properties.type', 'string', 'core/pipeline/config/validate.ts#readSink', { required: true }),
+  honoured('catalog.properties.warehouse', 'string', 'core/pipeline/runner/plan.ts#planPipeline', { required: true }),
+  honoured('partition.key', 'string', 'core/pipeline/sink/schema.ts#designTarget'),
+  honoured('sink.compaction.enabled', 'bool', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget'),
+  honoured('sink.compaction.commit.interval', 'int', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget', { min: 1 }),
+  honoured('include.schema.changes', 'list', 'core/pipeline/runner/plan.ts#planPipeline'),
+  honoured('exclude.schema.changes', 'list', 'core/pipeline/runner/plan.ts#planPipeline'),
   flinkOnly('sink.compaction.commit.parallelism', 'int', { min: -1 }),
-  tidemark('tidemark.expire-snapshots.max-age', 'duration', 'core/pipeline/sink-writer.ts#maintainTarget'),
-  tidemark('tidemark.expire-snapshots.retain-last', 'int', 'core/pipeline/sink-writer.ts#maintainTarget', { min: 1 }),
-  tidemark('tidemark.remove-orphans.older-than', 'duration', 'core/pipeline/sink-writer.ts#maintainTarget'),
+  tidemark('tidemark.expire-snapshots.max-age', 'duration', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget'),
+  tidemark('tidemark.expire-snapshots.retain-last', 'int', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget', { min: 1 }),
+  tidemark('tidemark.remove-orphans.older-than', 'duration', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget'),
 ];
 
 export const ROUTE_KEYS: KeySpec[] = [
-  honoured('source-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
-  honoured('sink-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
-  honoured('replace-symbol', 'string', 'core/pipeline/route.ts#planRoutes'),
+  honoured('source-table', 'string', 'core/pipeline/config/route.ts#planRoutes', { required: true }),
+  honoured('sink-table', 'string', 'core/pipeline/config/route.ts#planRoutes', { required: true }),
+  honoured('replace-symbol', 'string', 'core/pipeline/config/route.ts#planRoutes'),
   label('description'),
-  tidemark('tidemark.key.shard-columns', 'list', 'core/pipeline/route.ts#planRoutes'),
+  tidemark('tidemark.key.shard-columns', 'list', 'core/pipeline/config/route.ts#planRoutes'),
 ];
 
 export const TRANSFORM_KEYS: KeySpec[] = [
-  honoured('source-table', 'string', 'core/pipeline/route.ts#planRoutes', { required: true }),
-  honoured('projection', 'string', 'core/pipeline/route.ts#planRoutes'),
-  honoured('filter', 'string', 'core/pipeline/route.ts#planRoutes'),
-  honoured('primary-keys', 'string', 'core/pipeline/route.ts#planRoutes'),
-  honoured('partition-keys', 'string', 'core/pipeline/run-plan.ts#planPipeline'),
-  honoured('table-options', 'string', 'core/pipeline/run.ts#runPipeline'),
+  honoured('source-table', 'string', 'core/pipeline/config/route.ts#planRoutes', { required: true }),
+  honoured('projection', 'string', 'core/pipeline/config/route.ts#planRoutes'),
+  honoured('filter', 'string', 'core/pipeline/config/route.ts#planRoutes'),
+  honoured('primary-keys', 'string', 'core/pipeline/config/route.ts#planRoutes'),
+  honoured('partition-keys', 'string', 'core/pipeline/runner/plan.ts#planPipeline'),
+  honoured('table-options', 'string', 'core/pipeline/runner/run.ts#runPipeline'),
   unsupported('converter-after-transform', 'enum', 'SOFT_DELETE keeps deleted rows as inserts marked -D; Tidemark would apply the deletes, so the lake would differ from Flink\'s', { values: ['SOFT_DELETE'] }),
   label('description'),
 ];
 
 export const PIPELINE_KEYS: KeySpec[] = [
-  honoured('name', 'string', 'core/pipeline/run-plan.ts#planPipeline'),
+  honoured('name', 'string', 'core/pipeline/runner/plan.ts#planPipeline'),
   flinkOnly('parallelism', 'int', { min: 1 }),
-  honoured('schema.change.behavior', 'enum', 'core/pipeline/run-plan.ts#planPipeline', { values: ['lenient', 'try_evolve', 'evolve', 'ignore', 'exception'] }),
-  honoured('route-mode', 'enum', 'core/pipeline/route.ts#planRoutes', { values: ['ALL_MATCH', 'FIRST_MATCH'] }),
+  honoured('schema.change.behavior', 'enum', 'core/pipeline/runner/plan.ts#planPipeline', { values: ['lenient', 'try_evolve', 'evolve', 'ignore', 'exception'] }),
+  honoured('route-mode', 'enum', 'core/pipeline/config/route.ts#planRoutes', { values: ['ALL_MATCH', 'FIRST_MATCH'] }),
   honoured('local-time-zone', 'string', 'core/pipeline/transform/projection.ts#compileTransform'),
   honoured('transform.decimal.precision.mode', 'enum', 'core/pipeline/transform/projection.ts#compileTransform', { values: ['UP_TO_19', 'UP_TO_38'] }),
-  honoured('execution.checkpointing.interval', 'duration', 'core/pipeline/run-plan.ts#planPipeline'),
-  honoured('execution.runtime-mode', 'enum', 'core/pipeline/config.ts#readPipeline', { values: ['STREAMING', 'BATCH'] }),
+  honoured('execution.checkpointing.interval', 'duration', 'core/pipeline/runner/plan.ts#planPipeline'),
+  honoured('execution.runtime-mode', 'enum', 'core/pipeline/config/validate.ts#readPipeline', { values: ['STREAMING', 'BATCH'] }),
   flinkOnly('operator.uid.prefix', 'string'),
   flinkOnly('schema.operator.uid', 'string'),
   flinkOnly('schema-operator.rpc-timeout', 'duration'),
   flinkOnly('sink.partitioning.strategy', 'enum', { values: ['SINK_DEFINED', 'PRIMARY_KEY', 'TABLE_ID'] }),
-  tidemark('tidemark.changelog.enabled', 'bool', 'core/pipeline/run-plan.ts#planPipeline'),
-  tidemark('tidemark.status-file', 'string', 'core/pipeline/run.ts#statusFilePath'),
+  tidemark('tidemark.changelog.enabled', 'bool', 'core/pipeline/runner/plan.ts#planPipeline'),
+  tidemark('tidemark.status-file', 'string', 'core/pipeline/runner/run.ts#statusFilePath'),
 ];
 
 /**
  * The `debezium.*` keys Tidemark reads (suffix after the prefix). Every other one is reported as
  * ignored with DEBEZIUM_OTHER_REASON.
  */
-export const DEBEZIUM_KEYS: KeySpec[] = [honoured('skipped.operations', 'string', 'core/pipeline/run.ts#runPipeline')];
+export const DEBEZIUM_KEYS: KeySpec[] = [honoured('skipped.operations', 'string', 'core/pipeline/runner/run.ts#runPipeline')];
 export const DEBEZIUM_OTHER_REASON = 'Tidemark does not run Debezium; of the debezium.* options it reads only debezium.skipped.operations';
 
 /** TLS: the settings core/cdc applies to every source connection (config-tls.ts, core/cdc README). */
-const TLS_READER = 'core/pipeline/config-tls.ts#readSourceTls';
+const TLS_READER = 'core/pipeline/config/tls.ts#readSourceTls';
 const TLS_UNSUPPORTED_REASON = 'client certificates, keystore types and passwords, and TLS protocol or cipher choices are not supported: Tidemark verifies the server with a PEM CA file (trustCertificateKeyStoreUrl) and negotiates with Node\'s defaults';
 
 /**

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { toTidemarkError } from '../errors';
-import { defaultWriteEnv } from '../lake/write';
-import { commitSinkRound, RoundParts } from './sink-commit';
+import { toTidemarkError } from '../../errors';
+import { defaultWriteEnv } from '../../lake/write';
+import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 
 /**

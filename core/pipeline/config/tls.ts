@@ -5,7 +5,7 @@
  * VERIFY_CA; requireSSL=true → REQUIRED; else PREFERRED, its default). The trusted CAs come from
  * `trustCertificateKeyStoreUrl`, which must be a PEM file here (core/cdc tls.ts).
  */
-import type { SslMode } from '../cdc';
+import type { SslMode } from '../../cdc';
 
 /** The TLS keys of the source block (declared in config-keys.ts), read by config-source.ts. */
 export const TLS_KEYS = [

@@ -1,8 +1,8 @@
-import { toTidemarkError } from '../errors';
-import { loadTable, type DataFile } from '../lake';
-import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../lake/write';
-import { createLocalStorage } from '../storage/local';
-import { toWritableColumns, type SealedChanges } from './sink-buffer';
+import { toTidemarkError } from '../../../errors';
+import { loadTable, type DataFile } from '../../../lake';
+import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
+import { createLocalStorage } from '../../../storage/local';
+import { toWritableColumns, type SealedChanges } from '../buffer';
 
 const storage = createLocalStorage();
 

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import { TIDEMARK_PREFIX } from './config-keys';
-import { loadPipelineConfig, parsePipelineDocument } from './config';
-import { hasEnvRef } from './config-values';
+import { TIDEMARK_PREFIX } from './keys';
+import { loadPipelineConfig, parsePipelineDocument } from './validate';
+import { hasEnvRef } from './values';
 
 /** Export keeps `${env:NAME}` references unexpanded, so they need not resolve: any name counts as set. */
 export const ANY_ENV: Record<string, string> = new Proxy({}, { get: () => 'set' });

@@ -1,5 +1,5 @@
-import type { PartitionField, SchemaChangeType, ShardColumn, SkippedOperation } from './config-types';
-import { SCHEMA_CHANGE_TYPES } from './config-keys';
+import type { PartitionField, SchemaChangeType, ShardColumn, SkippedOperation } from './types';
+import { SCHEMA_CHANGE_TYPES } from './keys';
 
 /**
  * Value parsers for pipeline options. Each returns `{ value }` or `{ error }` with a message that

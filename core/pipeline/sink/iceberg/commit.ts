@@ -1,9 +1,9 @@
-import { toTidemarkError, TidemarkError } from '../errors';
-import type { TableMetadata } from '../lake';
-import { appendDataFiles, applyColumnDelta, type WriteEnv } from '../lake/write';
-import { writeFileAtomic } from './file-atomic';
-import { concatChanges, toColumnDelta, type SealedChanges } from './sink-buffer';
-import { StreamedTable } from './sink-stream';
+import { toTidemarkError, TidemarkError } from '../../../errors';
+import type { TableMetadata } from '../../../lake';
+import { appendDataFiles, applyColumnDelta, type WriteEnv } from '../../../lake/write';
+import { writeFileAtomic } from '../../runner/file-atomic';
+import { concatChanges, toColumnDelta, type SealedChanges } from '../buffer';
+import { StreamedTable } from './stream';
 
 /**
  * One target's commit of one round: its sealed changes, deduplicated and written as one snapshot
