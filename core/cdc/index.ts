@@ -4,15 +4,15 @@
  */
 export { createMySqlSource, type MySqlSource } from './source';
 export { openSourceConnection } from './connect-retry';
-export { describeOneChunk } from './chunk-plan';
+export { describeOneChunk } from './snapshot/chunk-plan';
 export { resolveConfig } from './config';
 export type { MySqlSourceConfig, StartupMode } from './config';
 export { connectToSource } from './connect';
 export { readTrustedCa, type SslMode, type SessionTls } from './tls';
 export { encodeOffset, decodeOffset, comparePositions, formatPosition, type SourceOffset, type SnapshotState, type BinlogPosition } from './offset';
 export type { PreflightCheck, PreflightReport } from './preflight';
-export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './type-map';
-export { parseDdl, type ParsedDdl } from './ddl-parser';
+export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './schema/type-map';
+export { parseDdl, type ParsedDdl } from './ddl/parser';
 export {
   formatTableId,
   type TableId,

@@ -6,8 +6,8 @@
  * property store, one heap object less per row). A named load per column: keyed loads by varying
  * names were ~7× slower (measured, 5 columns: 4.5 against 30 ns a row).
  */
-import { stringLiteral } from './binlog-rows';
-import type { ColumnCodec } from './type-map';
+import { stringLiteral } from './binlog/rows';
+import type { ColumnCodec } from './schema/type-map';
 import type { Row } from './types';
 
 /** A row object as zongji delivers it (`{name: value}`) as a Row. */

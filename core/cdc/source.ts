@@ -8,18 +8,18 @@
  */
 import type mysql from 'mysql2/promise';
 import { TidemarkError, isTidemarkError } from '../errors/index';
-import { BinlogReader, type BinlogStart } from './binlog-reader';
-import { SchemaCatalog } from './change-processor';
+import { BinlogReader, type BinlogStart } from './binlog/reader';
+import { SchemaCatalog } from './schema/catalog';
 import { resolveConfig, type MySqlSourceConfig, type ResolvedConfig } from './config';
 import { mapConnectionError, readSessionTls } from './connect';
 import { openConnectionRetrying } from './connect-retry';
-import { createDdlContext } from './ddl-handler';
+import { createDdlContext } from './ddl/handler';
 import { detectFlavor, readServerPosition, readStartPosition, type Flavor, type ServerPosition } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, tlsCheck, type PreflightReport } from './preflight';
-import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema-catalog';
-import { runSnapshotPhase } from './snapshot-phase';
-import { StreamState } from './stream-state';
+import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema/information-schema';
+import { runSnapshotPhase } from './snapshot/phase';
+import { StreamState } from './binlog/stream-state';
 import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
 
 export interface MySqlSource {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TableMapEntry } from '@vlasky/zongji';
-import { columnNames, holdRows } from '../../core/cdc/binlog-rows';
-import { SchemaCatalog, convertTransaction, convertTransactionParts, type RowFilter } from '../../core/cdc/change-processor';
+import { columnNames, holdRows } from '../../core/cdc/binlog/rows';
+import { convertTransaction, convertTransactionParts, type RowFilter } from '../../core/cdc/change-processor';
+import { SchemaCatalog } from '../../core/cdc/schema/catalog';
 import { resolveConfig } from '../../core/cdc/config';
 import { compileObjectRowBuilder } from '../../core/cdc/row-builder';
-import { makeColumnCodec } from '../../core/cdc/type-map';
+import { makeColumnCodec } from '../../core/cdc/schema/type-map';
 import type { ColumnSchema } from '../../core/cdc/types';
 
 /** Column names that would break generated code if they were pasted into it rather than quoted. */

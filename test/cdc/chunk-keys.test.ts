@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, type KeyTuple } from '../../core/cdc/chunk-keys';
+import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, type KeyTuple } from '../../core/cdc/snapshot/chunk-keys';
 import { resolveConfig } from '../../core/cdc/config';
-import { planChunks } from '../../core/cdc/chunk-plan';
+import { planChunks } from '../../core/cdc/snapshot/chunk-plan';
 import type { ColumnSchema, TableSchema } from '../../core/cdc/types';
 import { isTidemarkError } from '../../core/errors/index';
 

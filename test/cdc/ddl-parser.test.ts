@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guessDdlTables, parseDdl } from '../../core/cdc/ddl-parser';
+import { guessDdlTables, parseDdl } from '../../core/cdc/ddl/parser';
 
 const opts = { tinyInt1IsBoolean: true };
 const p = (sql: string) => parseDdl(sql, 'app', opts);

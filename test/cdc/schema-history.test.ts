@@ -1,5 +1,5 @@
 /**
- * Schema-history mode (config rowMetadata, core/cdc/history-columns.ts) on a MariaDB that writes
+ * Schema-history mode (config rowMetadata, core/cdc/binlog/history-columns.ts) on a MariaDB that writes
  * no column metadata to its binlog (binlog_row_metadata=NO_LOG, as MySQL 5.7): character sets
  * followed through DDL, the preflight's account of it, and a history out of step with the binlog.
  * Names, types and replay across DDL are covered for both modes in ddl.test.ts and types.test.ts.

@@ -1,5 +1,5 @@
 /**
- * Snapshot chunks of every key shape (core/cdc/chunk-keys.ts): character, binary, temporal and
+ * Snapshot chunks of every key shape (core/cdc/snapshot/chunk-keys.ts): character, binary, temporal and
  * decimal keys, a composite key whose first column is not an integer, and a table without a
  * primary key chunked by scan.incremental.snapshot.chunk.key-column, each under a concurrent
  * writer, and resumed from a mid-snapshot offset that went through its JSON form.

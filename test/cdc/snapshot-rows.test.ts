@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SchemaCatalog } from '../../core/cdc/change-processor';
+import { SchemaCatalog } from '../../core/cdc/schema/catalog';
 import { resolveConfig } from '../../core/cdc/config';
-import { snapshotRowConverter } from '../../core/cdc/snapshot-rows';
-import { mapColumnType } from '../../core/cdc/type-map';
+import { snapshotRowConverter } from '../../core/cdc/snapshot/rows';
+import { mapColumnType } from '../../core/cdc/schema/type-map';
 import type { TableSchema } from '../../core/cdc/types';
 
 const config = resolveConfig({ hostname: 'h', port: 3306, username: 'u', password: 'p', tables: ['app\\.t'], serverId: 1 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
-import { serverBound } from '../../core/cdc/snapshot-phase';
-import { SNAPSHOT_WINDOW_BATCH_ROWS } from '../../core/cdc/snapshot-reader';
+import { serverBound } from '../../core/cdc/snapshot/phase';
+import { SNAPSHOT_WINDOW_BATCH_ROWS } from '../../core/cdc/snapshot/reader';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';
 

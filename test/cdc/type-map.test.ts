@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/type-map';
+import { mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/schema/type-map';
 import { civilFromDays, daysFromCivil } from '../../core/lake/values';
 import { TidemarkError } from '../../core/errors/index';
 import type { ColumnSchema } from '../../core/cdc/types';

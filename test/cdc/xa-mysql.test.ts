@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BinlogReader, type RawItem } from '../../core/cdc/binlog-reader';
+import { BinlogReader, type RawItem } from '../../core/cdc/binlog/reader';
 import { resolveConfig } from '../../core/cdc/config';
 
 /**

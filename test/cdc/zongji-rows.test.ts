@@ -1,7 +1,7 @@
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { BinlogReader, type RawItem } from '../../core/cdc/binlog-reader';
+import { BinlogReader, type RawItem } from '../../core/cdc/binlog/reader';
 import { resolveConfig } from '../../core/cdc/config';
 import { connectionOptions } from '../../core/cdc/connect';
 import { detectFlavor } from '../../core/cdc/flavor';

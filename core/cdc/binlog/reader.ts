@@ -7,21 +7,21 @@
  * the last commit handed out; the half-received transaction is simply read again.
  */
 import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from '@vlasky/zongji';
-import { TidemarkError } from '../errors/index';
-import { ItemQueue, type RawItem } from './binlog-queue';
-import { classifyStreamError } from './binlog-errors';
-import { holdRows, type HeldRowsEvent } from './binlog-rows';
-import type { ResolvedConfig } from './config';
-import { connectionOptions, identityError } from './connect';
-import { checkPeerIdentity, markServerWithoutTls } from './tls';
-import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from './flavor';
-import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from './offset';
+import { TidemarkError } from '../../errors/index';
+import { ItemQueue, type RawItem } from './queue';
+import { classifyStreamError } from './errors';
+import { holdRows, type HeldRowsEvent } from './rows';
+import type { ResolvedConfig } from '../config';
+import { connectionOptions, identityError } from '../connect';
+import { checkPeerIdentity, markServerWithoutTls } from '../tls';
+import { parseXaStatement, xidKey, type Flavor, type GtidTracker, createGtidTracker } from '../flavor';
+import { comparePositions, formatPosition, type BinlogPosition, type PreparedXa } from '../offset';
 import { captureRowsPackets, type RowsPacket } from './zongji-rows';
 import { placeholderTableMap } from './history-columns';
-import type { TableId } from './types';
+import type { TableId } from '../types';
 
-export type { RawItem } from './binlog-queue';
-export type { HeldRowsEvent } from './binlog-rows';
+export type { RawItem } from './queue';
+export type { HeldRowsEvent } from './rows';
 
 export type BinlogStart = { file: string; pos: bigint } | { gtidSet: string };
 

@@ -8,9 +8,9 @@
  * allows it. Such a value becomes null when the column is nullable, else the epoch (day 0 / µs 0),
  * the rule Debezium uses. TIME values outside Iceberg's [00:00, 24:00) are DataInvalid.
  */
-import { TidemarkError } from '../errors/index';
-import { daysFromCivil } from '../lake/values';
-import type { ColumnSchema, ColumnValue, IcebergType } from './types';
+import { TidemarkError } from '../../errors/index';
+import { daysFromCivil } from '../../lake/values';
+import type { ColumnSchema, ColumnValue, IcebergType } from '../types';
 import { encodeWkb } from './wkb';
 
 export interface TypeMapOptions {

@@ -4,12 +4,12 @@
  * (`CREATE TABLE _t_new LIKE t`, `ALTER TABLE _t_new …`, `RENAME TABLE t TO _t_old, _t_new TO t`)
  * and gh-ost (`_t_gho` / `_t_del`) become one schema change of `t` at the swap.
  */
-import { TidemarkError } from '../errors/index';
-import { parseShadowTableName } from './config';
-import type { SchemaCatalog } from './change-processor';
-import { guessDdlTables, parseDdl, type CharsetChange } from './ddl-parser';
-import { applyColumnChanges, isTextType, withDefaultCharset } from './schema-catalog';
-import { formatTableId, type SchemaChange, type SchemaChangeEvent, type TableId, type TableSchema } from './types';
+import { TidemarkError } from '../../errors/index';
+import { parseShadowTableName } from '../config';
+import type { SchemaCatalog } from '../schema/catalog';
+import { guessDdlTables, parseDdl, type CharsetChange } from './parser';
+import { applyColumnChanges, isTextType, withDefaultCharset } from '../schema/information-schema';
+import { formatTableId, type SchemaChange, type SchemaChangeEvent, type TableId, type TableSchema } from '../types';
 
 interface Shadow {
   original: TableId;

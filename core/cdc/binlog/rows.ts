@@ -4,9 +4,9 @@
  * conversion plans (change-processor.ts, row-builder.ts).
  */
 import type { TableMapEntry } from '@vlasky/zongji';
-import { TidemarkError } from '../errors/index';
-import { formatPosition, type BinlogPosition } from './offset';
-import { formatTableId, type TableId } from './types';
+import { TidemarkError } from '../../errors/index';
+import { formatPosition, type BinlogPosition } from '../offset';
+import { formatTableId, type TableId } from '../types';
 
 /**
  * A rows event of a captured table as the binlog reader holds it until its transaction commits:

@@ -3,10 +3,10 @@
  * fast paths, else a key tuple: chunk-keys.ts), chosen from the primary key or the configured
  * scan.incremental.snapshot.chunk.key-column, and the bound type of each.
  */
-import { TidemarkError } from '../errors/index';
+import { TidemarkError } from '../../errors/index';
 import { keyColumnKind, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
-import type { ResolvedConfig } from './config';
-import { formatTableId, type TableId, type TableSchema } from './types';
+import type { ResolvedConfig } from '../config';
+import { formatTableId, type TableId, type TableSchema } from '../types';
 
 /** A chunk bound: bigint for a single integer key column, else the key tuple (chunk-keys.ts). */
 export type ChunkBound = bigint | KeyTuple;

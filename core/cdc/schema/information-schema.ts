@@ -4,10 +4,10 @@
  * its binlog position (not the server's current one).
  */
 import type mysql from 'mysql2/promise';
-import { TidemarkError } from '../errors/index';
-import { isCapturedTable, type ResolvedConfig } from './config';
+import { TidemarkError } from '../../errors/index';
+import { isCapturedTable, type ResolvedConfig } from '../config';
 import { mapColumnType, type TypeMapOptions } from './type-map';
-import { formatTableId, type ColumnPosition, type ColumnSchema, type SchemaChange, type TableId, type TableSchema } from './types';
+import { formatTableId, type ColumnPosition, type ColumnSchema, type SchemaChange, type TableId, type TableSchema } from '../types';
 
 const SYSTEM_DBS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 

@@ -14,9 +14,9 @@
  * as decimal text; such a bound reads as a one-column prefix.
  */
 import type mysql from 'mysql2/promise';
-import { TidemarkError } from '../errors/index';
-import { quoteId } from './connect';
-import { formatTableId, type TableSchema } from './types';
+import { TidemarkError } from '../../errors/index';
+import { quoteId } from '../connect';
+import { formatTableId, type TableSchema } from '../types';
 
 /** One key column value in the driver's form (see above). */
 export type KeyValue = string | number | Buffer;

@@ -5,7 +5,7 @@
  * type pins down (POINT, LINESTRING, POLYGON); for GEOMETRY and the MULTI* types the object is
  * ambiguous (a MULTIPOINT and a LINESTRING decode alike), so those are Unsupported in the binlog.
  */
-import { TidemarkError } from '../errors/index';
+import { TidemarkError } from '../../errors/index';
 
 interface Pt {
   x: number;

@@ -14,9 +14,9 @@
  * did not see), and stops the stream naming the table and column rather than misnaming values.
  */
 import type { ColumnInfo, ColumnSchema as ZongjiColumnSchema, TableMapEntry } from '@vlasky/zongji';
-import { TidemarkError } from '../errors/index';
-import { isTextType } from './schema-catalog';
-import { formatTableId, type TableSchema } from './types';
+import { TidemarkError } from '../../errors/index';
+import { isTextType } from '../schema/information-schema';
+import { formatTableId, type TableSchema } from '../types';
 
 /** zongji's table map entry for a table id whose columns are not looked up (schema-history mode). */
 export function placeholderTableMap(schemaName: string, tableName: string, columnCount: number): TableMapEntry {

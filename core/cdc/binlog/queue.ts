@@ -4,10 +4,10 @@
  * next(). Backpressure: above the high-water mark the reader's socket is paused, and resumed once
  * the consumer has drained half of it.
  */
-import { TidemarkError } from '../errors/index';
-import type { HeldRowsEvent } from './binlog-rows';
-import type { BinlogPosition, PreparedXa } from './offset';
-import { PullQueue } from './pull-queue';
+import { TidemarkError } from '../../errors/index';
+import type { HeldRowsEvent } from './rows';
+import type { BinlogPosition, PreparedXa } from '../offset';
+import { PullQueue } from '../pull-queue';
 
 interface ItemBase {
   /** Position just after this item: where to resume once it is consumed. */

@@ -8,8 +8,8 @@
  * and the event object included (synthetic mysql2-shaped rows; of the 90, ~57 are the DATETIME
  * text's parse and its BigInt, the floor of the text protocol's form).
  */
-import { makeColumnCodec, type ColumnCodec } from './type-map';
-import { formatTableId, type Row, type TableSchema } from './types';
+import { makeColumnCodec, type ColumnCodec } from '../schema/type-map';
+import { formatTableId, type Row, type TableSchema } from '../types';
 
 /** Converts one driver row in place and returns it (the raw object must not be used afterwards). */
 export type SnapshotRowConverter = (row: Record<string, unknown>) => Row;

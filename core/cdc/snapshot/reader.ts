@@ -10,16 +10,16 @@
  * server makes (chunk-keys.ts). A table whose key cannot be ordered that way is read as one chunk.
  */
 import type mysql from 'mysql2/promise';
-import { TidemarkError } from '../errors/index';
+import { TidemarkError } from '../../errors/index';
 import { afterBoundSql, atMostBoundSql, keyTupleOf, type KeyTuple } from './chunk-keys';
 import { integerBound, tupleBound, tupleSqlOf, type ChunkBound, type ChunkPlan, type TupleKey } from './chunk-plan';
-import type { ResolvedConfig } from './config';
-import { quoteId } from './connect';
-import { beginConsistentSnapshot, readServerPosition, type Flavor } from './flavor';
-import type { BinlogPosition } from './offset';
-import { PullQueue } from './pull-queue';
-import { isSpatialType } from './type-map';
-import { formatTableId, type TableSchema } from './types';
+import type { ResolvedConfig } from '../config';
+import { quoteId } from '../connect';
+import { beginConsistentSnapshot, readServerPosition, type Flavor } from '../flavor';
+import type { BinlogPosition } from '../offset';
+import { PullQueue } from '../pull-queue';
+import { isSpatialType } from '../schema/type-map';
+import { formatTableId, type TableSchema } from '../types';
 
 /**
  * The SELECT list: FLOAT through CAST(… AS DOUBLE) so the text protocol carries the exact float32

@@ -4,16 +4,17 @@
  * offset that follows it.
  */
 import type { TableMapEntry } from '@vlasky/zongji';
-import { TidemarkError } from '../errors/index';
-import { mapColumnType } from './type-map';
-import type { ResolvedConfig } from './config';
-import type { BinlogReader, RawItem } from './binlog-reader';
-import { convertTransaction, convertTransactionParts, type RowFilter, type SchemaCatalog } from './change-processor';
-import { handleDdl, type DdlContext } from './ddl-handler';
-import { guessDdlTables } from './ddl-parser';
-import { comparePositions } from './offset';
-import type { BinlogPosition, PreparedXa, SnapshotState, SourceOffset } from './offset';
-import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
+import { TidemarkError } from '../../errors/index';
+import { mapColumnType } from '../schema/type-map';
+import type { ResolvedConfig } from '../config';
+import type { BinlogReader, RawItem } from './reader';
+import { convertTransaction, convertTransactionParts, type RowFilter } from '../change-processor';
+import type { SchemaCatalog } from '../schema/catalog';
+import { handleDdl, type DdlContext } from '../ddl/handler';
+import { guessDdlTables } from '../ddl/parser';
+import { comparePositions } from '../offset';
+import type { BinlogPosition, PreparedXa, SnapshotState, SourceOffset } from '../offset';
+import { formatTableId, type SourceRecord, type TableId, type TableSchema } from '../types';
 
 function schemaFromTableMap(table: TableId, tm: TableMapEntry, config: ResolvedConfig): TableSchema {
   return {

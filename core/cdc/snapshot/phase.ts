@@ -17,17 +17,17 @@
  */
 import type mysql from 'mysql2/promise';
 import { performance } from 'node:perf_hooks';
-import type { Flavor } from './flavor';
-import { comparePositions } from './offset';
-import type { HeldRowsEvent } from './binlog-rows';
-import type { RowFilter, RowRegion } from './change-processor';
+import type { Flavor } from '../flavor';
+import { comparePositions } from '../offset';
+import type { HeldRowsEvent } from '../binlog/rows';
+import type { RowFilter, RowRegion } from '../change-processor';
 import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
 import { integerBound, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
-import { chunkQueries, ChunkWindows, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './snapshot-reader';
-import { snapshotRowConverter } from './snapshot-rows';
-import type { StreamState } from './stream-state';
-import { TidemarkError } from '../errors/index';
-import { formatTableId, type ChangeEvent, type SourceRecord, type TableId, type TableSchema } from './types';
+import { chunkQueries, ChunkWindows, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
+import { snapshotRowConverter } from './rows';
+import type { StreamState } from '../binlog/stream-state';
+import { TidemarkError } from '../../errors/index';
+import { formatTableId, type ChangeEvent, type SourceRecord, type TableId, type TableSchema } from '../types';
 
 export interface SnapshotPhaseOptions {
   conn: mysql.Connection;

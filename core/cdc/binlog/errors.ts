@@ -2,11 +2,11 @@
  * What an error of the binlog connection means: a lost connection worth a reconnect, or a failure
  * to report once (a purged binlog, an undecodable event, a refused login), named by what it is.
  */
-import { TidemarkError } from '../errors/index';
-import type { ResolvedConfig } from './config';
-import { isTlsHandshakeError, mapConnectionError } from './connect';
-import { isMissingBinlogError } from './flavor';
-import { formatPosition, type BinlogPosition } from './offset';
+import { TidemarkError } from '../../errors/index';
+import type { ResolvedConfig } from '../config';
+import { isTlsHandshakeError, mapConnectionError } from '../connect';
+import { isMissingBinlogError } from '../flavor';
+import { formatPosition, type BinlogPosition } from '../offset';
 
 /** Driver codes and server errnos that mean "the connection went away", worth a reconnect. */
 const TRANSIENT_CODES = new Set([

@@ -5,11 +5,11 @@
  * parsed throws Unsupported naming the statement; the caller decides whether it touches a captured
  * table (guessDdlTables) and so whether the error stands.
  */
-import { TidemarkError } from '../errors/index';
-import { TokenCursor, tokenize, type Token } from './ddl-tokenizer';
-import { charsetOfCollation, isTextType } from './schema-catalog';
-import { mapColumnType, type TypeMapOptions } from './type-map';
-import type { ColumnPosition, ColumnSchema, SchemaChange, TableId } from './types';
+import { TidemarkError } from '../../errors/index';
+import { TokenCursor, tokenize, type Token } from './tokenizer';
+import { charsetOfCollation, isTextType } from '../schema/information-schema';
+import { mapColumnType, type TypeMapOptions } from '../schema/type-map';
+import type { ColumnPosition, ColumnSchema, SchemaChange, TableId } from '../types';
 
 export type ParsedDdl =
   | { kind: 'other' }
