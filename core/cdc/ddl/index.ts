@@ -1,5 +1,4 @@
 /** core/cdc/ddl: DDL statements read from the binlog: tokenizer, parser, and their effect on the schema catalog. */
 export * from './handler';
-export * from './index';
 export * from './parser';
 export * from './tokenizer';

@@ -1,6 +1,5 @@
 /** core/cdc/schema: the captured tables' schemas (INFORMATION_SCHEMA at start, DDL applied as read) and MySQL → Iceberg types and values. */
 export * from './catalog';
-export * from './index';
 export * from './information-schema';
 export * from './type-map';
 export * from './wkb';
