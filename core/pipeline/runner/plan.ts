@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../../cdc';
 import type { PipelineConfig, SchemaChangeType, StartupOptions } from '../config/types';
 import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
-import { checkpointFilePath, probeOffsets } from './run';
+import { checkpointFilePath } from './run';
+import { readStoredOffsets } from '../sink';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
@@ -129,7 +130,7 @@ type StoredState = ReturnType<typeof resolveResumePoint>;
  * of every existing target and changelog table of the routes, and the pipeline checkpoint file.
  */
 async function readResumePoint(config: PipelineConfig, plan: RoutePlan): Promise<StoredState> {
-  const existing = await probeOffsets(config, plan);
+  const existing = await readStoredOffsets(config, plan);
   const checkpoint = await readCheckpoint(checkpointFilePath(config));
   return resolveResumePoint(existing.map((e) => e.offset), checkpoint?.offset ?? null);
 }

@@ -5,40 +5,25 @@ import { TidemarkError } from '../../../errors';
 import { loadTable, scanRows, type TableMetadata } from '../../../lake';
 import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../../../lake/write';
 import { createLocalStorage } from '../../../storage/local';
-import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow, type PendingChangelogRow } from '../changelog';
+import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow } from '../changelog';
 import type { PipelineConfig } from '../../config/types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';
-import { TableBuffer, type SealedChanges } from '../buffer';
+import { TableBuffer } from '../buffer';
 import type { SinkCommitResult } from './commit';
 import type { TargetColumn, TargetDesign } from '../schema';
+import type { CommitOutcome, SealedTarget, SinkTable, SinkTarget } from '../port';
 
-/**
- * One lake table the pipeline writes (a target or its changelog): where it is, its current
- * columns, the offset it has committed through, and what is buffered for the next commit round.
- */
-export interface LakeTableState {
-  id: string;
+/** An Iceberg table the pipeline writes (a target or its changelog): the port's table and its lake state. */
+export interface LakeTableState extends SinkTable {
   root: string;
-  columns: TargetColumn[];
-  key: string[];
-  /** Everything of the source stream at or before this offset is in the table; null = nothing yet, from the stream's very beginning. */
-  committed: SourceOffset | null;
   commitsSinceCompaction: number;
   /** When orphan files were last removed (ms; 0: not in this run). */
   lastOrphanRemovalMs: number;
   metadata: TableMetadata;
 }
 
-export interface TargetState extends LakeTableState {
-  design: TargetDesign;
-  shardColumns: string[];
-  /** Inserts can meet a live row with the same key (merged shards without a distinguishing shard column, or a transform key): write them as upserts. */
-  insertsMayCollide: boolean;
-  buffer: TableBuffer;
+export interface TargetState extends SinkTarget, LakeTableState {
   changelog: LakeTableState | null;
-  pendingChangelog: PendingChangelogRow[];
-  /** Latest source commit time (ms) among buffered changes, for the lag metric. */
-  newestOpTsMs: number | null;
 }
 
 function columnsOf(m: TableMetadata): TargetColumn[] {
@@ -160,35 +145,12 @@ export function updateStreaming(t: TargetState): void {
   t.buffer.streamRoot = t.key.length === 1 && !t.insertsMayCollide && spec !== undefined && spec.fields.length === 0 ? t.root : null;
 }
 
-export interface CommitOutcome {
-  table: string;
-  snapshotId: bigint;
-  rows: number;
-  lagMs: number | null;
-}
-
-/** One target's round, taken from it at the round's end (its buffer and pending changelog start over). */
-export interface SealedTarget {
-  target: TargetState;
-  changes: SealedChanges | null;
-  changelog: PendingChangelogRow[];
-  newestOpTsMs: number | null;
-}
-
-/** Seals a target's round, whose end has the snapshot summary `summary` (offsetSummary). */
-export function sealTarget(t: TargetState, summary: Record<string, string>): SealedTarget {
-  const sealed: SealedTarget = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(summary), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
-  t.pendingChangelog = [];
-  t.newestOpTsMs = null;
-  return sealed;
-}
-
 /**
  * Completes one target's part of a round: takes in the snapshot the sink committed for its sealed
  * changes (`result`, null when it had none; the snapshot holds the source offset in its summary,
  * atomically), then commits its changelog rows with that snapshot's id.
  */
-export async function finishTarget(s: SealedTarget, result: SinkCommitResult | null, pipeline: string, offset: SourceOffset, now: number, env: WriteEnv): Promise<CommitOutcome | null> {
+export async function finishTarget(s: SealedTarget<TargetState>, result: SinkCommitResult | null, pipeline: string, offset: SourceOffset, now: number, env: WriteEnv): Promise<CommitOutcome | null> {
   const t = s.target;
   let outcome: CommitOutcome | null = null;
   if (result) {
