@@ -1,8 +1,10 @@
-// ESLint flat config. The layer boundaries of STYLE.md are enforced here (no-restricted-imports)
-// and test/lint/boundaries.test.ts proves that each rule fires.
+// ESLint flat config. The layer boundaries of STYLE.md are enforced here (no-restricted-imports,
+// and eslint/core-folder-index.js between core/ folders); test/lint/boundaries.test.ts proves
+// that each rule fires.
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
+import coreFolderIndex from './eslint/core-folder-index.js';
 
 const CORE_BOUNDARY = {
   paths: [
@@ -43,6 +45,12 @@ export default tseslint.config(
     },
   },
   { files: ['core/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', CORE_BOUNDARY] } },
+  {
+    // Each core/ folder is used through its index.ts: what another folder may rely on is listed there.
+    files: ['core/**/*.{ts,tsx}'],
+    plugins: { tidemark: { rules: { 'core-folder-index': coreFolderIndex } } },
+    rules: { 'tidemark/core-folder-index': 'error' },
+  },
   { files: ['renderer/**/*.{ts,tsx}'], ignores: ['renderer/vite.config.ts'], rules: { 'no-restricted-imports': ['error', RENDERER_BOUNDARY] } },
   {
     // Hooks called in a stable order, and effects that name everything they read.

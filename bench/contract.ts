@@ -3,7 +3,7 @@ import { dispatchCall } from '../core/app/dispatch';
 import { createHandlers } from '../core/app/handlers';
 import { startBrowserServer } from '../core/app/http-server';
 import { createHttpClient } from '../core/api';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 
 /** What one UI call costs over each transport (app.version: no engine work, transport only). */
 export async function runContractBench(calls = 2000): Promise<Record<string, number | string>[]> {

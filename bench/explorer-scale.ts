@@ -22,11 +22,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadTable } from '../core/lake/table';
 import { appendArrow, applyColumnDelta, createTable } from '../core/lake/write';
 import { readKeyHistory } from '../core/query/key-history';
-import { createNodeQueryEngine } from '../core/query/node';
+import { createNodeQueryEngine } from '../core/query/node/index';
 import { diffRows } from '../core/query/row-diff';
 import { icebergSource } from '../core/query/table-source';
 import { queryWarehouse } from '../core/query/warehouse-sql';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 
 const APPENDS = 50;
 export const COLUMNS: { name: string; type: string; required?: boolean }[] = [

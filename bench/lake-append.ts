@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { countRows } from '../core/lake';
 import { appendArrow, appendRows, createTable, defaultWriteEnv, highCardinalityColumns } from '../core/lake/write';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 
 /**
  * Append of N rows (int64, string, double, timestamp, decimal) to an Iceberg table as one commit,

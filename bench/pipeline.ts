@@ -18,7 +18,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariad
 import { comparePositions } from '../core/cdc/index';
 import { countRows } from '../core/lake';
 import { loadPipelineConfig, runPipelineInThread } from '../core/pipeline';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 import { connectionOptions } from '../core/cdc/connect';
 import { resolveConfig } from '../core/cdc/config';
 import { measurePeak, median, range, type Measured } from './cdc-binlog';

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { loadTable } from '../core/lake/table';
 import { appendRows, applyRowDelta, createTable } from '../core/lake/write';
 import { quoteIdent } from '../core/query/duckdb';
-import { createNodeQueryEngine } from '../core/query/node';
-import { createLocalStorage } from '../core/storage/local';
+import { createNodeQueryEngine } from '../core/query/node/index';
+import { createLocalStorage } from '../core/storage/node/index';
 
 const COMMITS = 20;
 const COLUMNS = [

@@ -18,7 +18,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariad
 import { connectionOptions } from '../core/cdc/connect';
 import { resolveConfig } from '../core/cdc/config';
 import { countRows } from '../core/lake';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 import { median, range } from './cdc-binlog';
 
 const ROWS = Number(process.env.TIDEMARK_BENCH_SYNC_ROWS ?? 2_000_000);

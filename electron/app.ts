@@ -16,7 +16,7 @@ import { dispatchCall } from '../core/app/dispatch';
 import { AllowedRoots, serveFileRequest } from '../core/app/file-server';
 import { createHandlers } from '../core/app/handlers';
 import { STORAGE_ROUTE } from '../core/storage';
-import { createLocalStorage } from '../core/storage/local';
+import { createLocalStorage } from '../core/storage/node/index';
 import { createSyncService } from '../core/app/sync-service';
 import { createKeychainSecrets } from './secrets';
 import { installMenu, readWindowState, saveWindowState, type MenuActions } from './shell';

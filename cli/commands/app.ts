@@ -9,7 +9,7 @@ import { defaultDataDir, ensureDemoLake } from '../../core/app/data-dir';
 import { createSyncService } from '../../core/app/sync-service';
 import { PACKAGE_ROOT, RENDERER_DIST } from '../../core/app/paths';
 import { TidemarkError } from '../../core/errors';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, type CliCommand, type CliIo } from '../command';
 
 /** Builds the renderer when its bundle is missing (first start from a fresh clone). */

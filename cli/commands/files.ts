@@ -1,5 +1,5 @@
 import { readFileEntries } from '../../core/app/lake-service';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
 import { listPaimonFiles } from '../../core/lake/paimon';

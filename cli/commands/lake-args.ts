@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
 import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 /** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
 export const SELECTOR_OPTIONS = {

@@ -7,7 +7,7 @@ import { quoteIdent } from '../../core/query/duckdb';
 import type { QueryEngine } from '../../core/query/engine';
 import { exportParquet, formatCsv } from '../../core/query/export';
 import { parseKeyFilter, readKeyHistory } from '../../core/query/key-history';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { diffRows } from '../../core/query/row-diff';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { openTableSource } from '../../core/query/table-source';
@@ -16,7 +16,7 @@ import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '..
 import { formatTable, isPaimonRoot, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 async function withEngine<T>(run: (engine: QueryEngine) => Promise<T>): Promise<T> {
   const engine = await createNodeQueryEngine();

@@ -2,7 +2,7 @@ import { TidemarkError } from '../../core/errors';
 import * as parquet from 'parquet-wasm';
 import { scanRows } from '../../core/lake';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { formatCsv } from '../../core/query/export';
 import { formatTable, isPaimonRoot, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';

@@ -1,5 +1,5 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';

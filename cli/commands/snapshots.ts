@@ -1,7 +1,7 @@
 import { describePaimonSnapshots } from '../../core/app/paimon-service';
 import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 import { isPaimonRoot, tableArg } from './lake-args';
 

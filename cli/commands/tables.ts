@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { listWarehouseTables } from '../../core/lake/warehouse';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
 
 export const tablesCommand: CliCommand = {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Wire } from './wire';
+import type { ColumnStats, KeyVersion, PipelinePlan, PreflightReport, RowDiff, SchemaDiff, SyncProgress } from './results';
 
 /** A 64-bit id on the wire: a decimal string, parsed to bigint for core. */
 export const wireBigint = z
@@ -299,15 +300,7 @@ export interface SqlResult {
   elapsedMs: number;
 }
 
-// Result types defined next to the code that produces them, re-exported so that the renderer needs
-// nothing from core/ but core/api (type-only: erased at build time).
-export type { SyncProgress, TableProgress, SyncPhase } from '../pipeline/runner/status';
-export type { PipelinePlan } from '../pipeline/runner/plan';
-export type { PreflightReport, PreflightCheck } from '../cdc/preflight';
-export type { SchemaDiff } from '../query/schema-diff';
-export type { RowDiff, ChangedRow } from '../query/row-diff';
-export type { KeyVersion } from '../query/key-history';
-export type { ColumnStats } from '../query/column-stats';
+export type * from './results';
 
 export interface PipelineEntry {
   name: string;
@@ -315,7 +308,7 @@ export interface PipelineEntry {
   file: string;
   running: boolean;
   /** The last progress the runner reported (live, or from its status file), null before any run. */
-  status: import('../pipeline/runner/status').SyncProgress | null;
+  status: SyncProgress | null;
 }
 
 export interface PipelineIssue {
@@ -352,21 +345,21 @@ export interface CallOutputs {
   'query.count': { rows: number };
   'query.refresh': { path: string };
   'query.sql': SqlResult;
-  'query.schemaDiff': import('../query/schema-diff').SchemaDiff;
-  'query.rowDiff': import('../query/row-diff').RowDiff;
-  'query.keyHistory': import('../query/key-history').KeyVersion[];
-  'query.stats': import('../query/column-stats').ColumnStats[];
+  'query.schemaDiff': SchemaDiff;
+  'query.rowDiff': RowDiff;
+  'query.keyHistory': KeyVersion[];
+  'query.stats': ColumnStats[];
   'query.export': { to: string; rows: number };
   'sync.list': PipelineEntry[];
   'sync.read': { name: string; file: string; yaml: string };
   'sync.save': { name: string; file: string; validation: PipelineValidation };
   'sync.delete': { name: string };
   'sync.validate': PipelineValidation;
-  'sync.testConnection': import('../cdc/preflight').PreflightReport;
-  'sync.plan': import('../pipeline/runner/plan').PipelinePlan;
+  'sync.testConnection': PreflightReport;
+  'sync.plan': PipelinePlan;
   'sync.start': { name: string; started: boolean };
   'sync.stop': { name: string; stopped: boolean };
-  'sync.status': import('../pipeline/runner/status').SyncProgress | null;
+  'sync.status': SyncProgress | null;
 }
 
 export type CallName = keyof typeof callInputs & keyof CallOutputs;
@@ -384,7 +377,7 @@ export interface ApiEvents {
   /** The desktop shell's menu asks the UI to open a warehouse (File → Open / Open Recent). */
   'app.openWarehouse': { path: string };
   /** A running pipeline's progress, after every commit round and phase change. */
-  'sync.progress': import('../pipeline/runner/status').SyncProgress;
+  'sync.progress': SyncProgress;
   /** A running pipeline committed a snapshot, changed a schema, warned or stopped. */
   'sync.event': { pipeline: string; type: string; message: string };
 }

@@ -1,2 +1,2 @@
 /** The dispatcher lives with the contract (core/api), so the renderer's query worker shares it. */
-export { dispatchCall } from '../api/dispatch';
+export { dispatchCall } from '../api';

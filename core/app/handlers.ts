@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import type { HandlerTable, RefChangeInfo } from '../api/contract';
+import type { HandlerTable, RefChangeInfo } from '../api';
 import { TidemarkError } from '../errors';
-import { loadTable } from '../lake/table';
+import { loadTable } from '../lake';
 import { cherryPick, compactDataFiles, expireSnapshots, planCompaction, removeOrphanFiles, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange } from '../lake/write';
-import { listWarehouseTables, requireTableFormat } from '../lake/warehouse';
-import { createQueryCalls } from '../query/calls';
-import type { QueryEngine } from '../query/engine';
-import { createNodeQueryEngine } from '../query/node';
+import { listWarehouseTables, requireTableFormat } from '../lake';
+import { createQueryCalls } from '../query';
+import type { QueryEngine } from '../query';
+import { createNodeQueryEngine } from '../query/node/index';
 import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';

@@ -2,12 +2,12 @@
  * Plain-data views of a table for the contract (lake.* calls): table info with a health badge,
  * the snapshot timeline, the schema at a version and the files of a snapshot.
  */
-import type { FieldInfo, FileEntry, SchemaInfo, SnapshotInfo, TableHealth, TableInfo } from '../api/contract';
-import { isStruct, typeToText, type NestedField } from '../lake/model';
-import { isDeletionVector } from '../lake/deletion-vector';
-import { planScan, type PlannedFile } from '../lake/scan-plan';
-import { loadTable, selectSnapshot, snapshotSchema, type LoadedTable, type SnapshotSelector } from '../lake/table';
-import { formatPartitionSpec } from '../query/schema-diff';
+import type { FieldInfo, FileEntry, SchemaInfo, SnapshotInfo, TableHealth, TableInfo } from '../api';
+import { isStruct, typeToText, type NestedField } from '../lake';
+import { isDeletionVector } from '../lake';
+import { planScan, type PlannedFile } from '../lake';
+import { loadTable, selectSnapshot, snapshotSchema, type LoadedTable, type SnapshotSelector } from '../lake';
+import { formatPartitionSpec } from '../query';
 import type { StoragePort } from '../storage';
 
 export { typeToText };

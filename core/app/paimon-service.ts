@@ -2,9 +2,9 @@
  * Paimon tables in the contract's shapes (the same as Iceberg's, so the UI needs no special case
  * beyond labels): table info, snapshot timeline, schema and files.
  */
-import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api/contract';
+import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api';
 import { describePaimonTable, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
-import { paimonSelectorOf, resolvePaimonSnapshot } from '../lake/paimon/snapshot';
+import { paimonSelectorOf, resolvePaimonSnapshot } from '../lake/paimon';
 import type { StoragePort } from '../storage';
 import { describeHealth, describeField, summaryNumber } from './lake-service';
 

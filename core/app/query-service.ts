@@ -4,11 +4,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import * as parquet from 'parquet-wasm';
-import type { SnapshotSelector } from '../lake/table';
-import { quoteIdent } from '../query/duckdb';
-import type { QueryEngine } from '../query/engine';
-import { exportParquet, formatCsv } from '../query/export';
-import { resolveWarehouseSql } from '../query/warehouse-sql';
+import type { SnapshotSelector } from '../lake';
+import { quoteIdent } from '../query';
+import type { QueryEngine } from '../query';
+import { exportParquet, formatCsv } from '../query';
+import { resolveWarehouseSql } from '../query';
 
 export interface ExportRequest {
   to: string;

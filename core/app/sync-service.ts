@@ -11,7 +11,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { HandlerContext, PipelineEntry, PipelineValidation } from '../api/contract';
+import type { HandlerContext, PipelineEntry, PipelineValidation } from '../api';
 import { createMySqlSource } from '../cdc';
 import { TidemarkError } from '../errors';
 import { loadPipelineConfig, planPipeline, runPipelineInThread, statusFilePath, toSourceConfig, validatePipeline, writeFileAtomic, type PipelineConfig, type SyncProgress } from '../pipeline';

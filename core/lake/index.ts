@@ -26,3 +26,13 @@ export { rowMatches, compareValues, type ScanFilter, type Predicate } from './sc
 export { applyTransform, partitionResultType } from './transforms';
 export * from './values';
 export { listWarehouseTables, detectTableFormat, type WarehouseTable, type TableFormat } from './warehouse';
+export { arrowFieldId, convertArrowData } from './arrow-values';
+export { buildPageSubset, checkChunkPages, chunkStatistics, endsWithParquetMagic, offsetIndexRanges, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
+export type { ChunkRange, PageSpan, ParquetFooter } from './serde/parquet-subset';
+export { pruneByFilter, statisticsMayMatch } from './scan-filter';
+export { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
+export { ROW_ID_FIELD, findColumn, isRowLineageField, rowLineageFields } from './row-lineage';
+export { convertVariantData } from './variant';
+export { checkDataFileFormat } from './data-file-format';
+export type { ManifestCache } from './scan-plan';
+export { requireTableFormat } from './warehouse';

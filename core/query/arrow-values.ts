@@ -9,7 +9,7 @@
  * Only structural typing is used so that the duckdb-wasm copy of apache-arrow (17) and ours (21)
  * never need to agree on classes.
  */
-import { formatDate, formatDecimal, formatTime, formatTimestamp } from '../lake/values';
+import { formatDate, formatDecimal, formatTime, formatTimestamp } from '../lake';
 
 /** The parts of an Arrow `Data` chunk we read. */
 interface ArrowData {

@@ -11,7 +11,7 @@ import * as duckdb from '@duckdb/duckdb-wasm';
 import initParquet, * as parquetEsm from 'parquet-wasm/esm';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
-import { createHttpStorage } from '../storage/http';
+import { createHttpStorage } from '../storage';
 import { createQueryCalls, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';

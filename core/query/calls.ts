@@ -5,11 +5,11 @@
  * implementation, so both answer alike. query.export is not here: it writes a file, which only the
  * main process may do.
  */
-import type { EngineCallName } from '../api/client';
-import type { HandlerTable } from '../api/contract';
+import type { EngineCallName } from '../api';
+import type { HandlerTable } from '../api';
 import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
-import { loadTable, type SnapshotSelector } from '../lake/table';
-import { requireTableFormat, type TableFormat } from '../lake/warehouse';
+import { loadTable, type SnapshotSelector } from '../lake';
+import { requireTableFormat, type TableFormat } from '../lake';
 import type { StoragePort } from '../storage';
 import { readColumnStats, readVersionStats } from './column-stats';
 import { withTable } from './errors';

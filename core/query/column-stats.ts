@@ -3,8 +3,8 @@
  * approximate distinct count, a 20-bin equi-width histogram for numeric, date and timestamp
  * columns, and the 10 most frequent values of string columns.
  */
-import type { NestedField } from '../lake/model';
-import type { LoadedTable, SnapshotSelector } from '../lake/table';
+import type { NestedField } from '../lake';
+import type { LoadedTable, SnapshotSelector } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 

@@ -5,8 +5,8 @@
  * and a DuckDB table of (file_path, pos) for merge-on-read SQL. Browser-safe.
  */
 import { makeVector, Table, tableToIPC } from 'apache-arrow';
-import type { DeletionVectorReader } from '../lake/deletion-vector';
-import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
+import type { DeletionVectorReader } from '../lake';
+import type { PlannedFile, ScanPlan } from '../lake';
 import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
 
 /** A DV as the lazy reader's position map: its data file (rebased onto the table root) → positions. */

@@ -2,19 +2,19 @@
  * The query engine: DuckDB-wasm over the lake's scan plans. Works wherever a SqlSession, the
  * parquet-wasm module and a storage port exist (Node, renderer).
  */
-import type { NestedField, Schema } from '../lake/model';
-import { planScan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake/scan-plan';
-import { loadTable, type LoadedTable } from '../lake/table';
+import type { NestedField, Schema } from '../lake';
+import { planScan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
+import { loadTable, type LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
-import type { ScanFilter } from '../lake/scan-filter';
+import type { ScanFilter } from '../lake';
 import { DEFAULT_MEMORY_BUDGET_BYTES, estimateVersionBytes } from './memory-budget';
 import { buildMaskedView } from './masked-view';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 import { createLazyReader, type LazyReader } from './pages/reader';
-import type { SnapshotSelector } from '../lake/table';
+import type { SnapshotSelector } from '../lake';
 
 export interface QueryEngineDeps {
   session: SqlSession;

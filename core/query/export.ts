@@ -3,7 +3,7 @@
  * written by parquet-wasm from DuckDB's Arrow IPC result (no DuckDB extension needed).
  */
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { bytesToHex } from '../lake/values';
+import { bytesToHex } from '../lake';
 import type { ResultSet } from './arrow-values';
 import type { SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';

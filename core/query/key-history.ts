@@ -4,7 +4,7 @@
  * sync, the snapshot summary carries the source position (`tidemark.*` keys), shown as `source`.
  */
 import { TidemarkError } from '../errors';
-import { valueKey } from '../lake/values';
+import { valueKey } from '../lake';
 import { parseJsonBigint } from '../lake';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';

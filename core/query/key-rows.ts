@@ -10,13 +10,13 @@
  * here for int, long and string key columns, whose canonical values print as DuckDB prints them;
  * other types return null and the caller keeps the SQL path.
  */
-import { DeletionVectorReader, isDeletionVector } from '../lake/deletion-vector';
+import { DeletionVectorReader, isDeletionVector } from '../lake';
 import { TidemarkError } from '../errors';
-import { FILE_CONTENT, type NestedField, type Schema, type TableMetadata } from '../lake/model';
-import type { ScanFilter } from '../lake/scan-filter';
-import type { PlannedDataFile, ScanPlan } from '../lake/scan-plan';
-import { selectSnapshot, snapshotSchema, type LoadedTable } from '../lake/table';
-import { convertArrowData } from '../lake/arrow-values';
+import { FILE_CONTENT, type NestedField, type Schema, type TableMetadata } from '../lake';
+import type { ScanFilter } from '../lake';
+import type { PlannedDataFile, ScanPlan } from '../lake';
+import { selectSnapshot, snapshotSchema, type LoadedTable } from '../lake';
+import { convertArrowData } from '../lake';
 import type { QueryEngine } from './engine';
 import type { Data } from 'apache-arrow';
 import { columnKeys, equalityFieldsOf, fieldsById, integerKeys, normalizeKey, readWhole, tupleKeys } from './pages/delete-index';

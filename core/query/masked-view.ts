@@ -11,11 +11,11 @@
  * the version's size; a 10M-row console query grew the process by more than 1 GiB of wasm memory,
  * which never shrinks). The SQL form stays for lazy views (a selective filter around them).
  */
-import { checkDataFileFormat } from '../lake/data-file-format';
-import { findColumn } from '../lake/row-lineage';
+import { checkDataFileFormat } from '../lake';
+import { findColumn } from '../lake';
 import { Int32, Int64, makeData, RecordBatch, Schema as ArrowSchema, Field, Struct, Table, tableToIPC } from 'apache-arrow';
-import type { NestedField, Schema } from '../lake/model';
-import type { ScanPlan } from '../lake/scan-plan';
+import type { NestedField, Schema } from '../lake';
+import type { ScanPlan } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { LazyReader } from './pages/reader';
 import { filePositionSql } from './row-groups';

@@ -5,8 +5,8 @@
  * over the budget stops with a sentence saying what to change instead.
  */
 import { TidemarkError } from '../errors';
-import { isStruct, type NestedField } from '../lake/model';
-import type { ScanPlan } from '../lake/scan-plan';
+import { isStruct, type NestedField } from '../lake';
+import type { ScanPlan } from '../lake';
 
 /** Default budget of the engine for one query's table data: 1.5 GiB. */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 1.5 * 2 ** 30;

@@ -3,10 +3,10 @@
  * lazily (readIcebergWindow); Paimon versions are merged in DuckDB, where sort and filters are
  * pushed into SQL (readPage). Browser-safe.
  */
-import type { FILTER_OPS, ResultPage, SqlResult } from '../api/contract';
+import type { FILTER_OPS, ResultPage, SqlResult } from '../api';
 import { TidemarkError } from '../errors';
-import { typeToText } from '../lake/model';
-import type { SnapshotSelector } from '../lake/table';
+import { typeToText } from '../lake';
+import type { SnapshotSelector } from '../lake';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
 import type { LazyReader } from './pages/reader';

@@ -28,9 +28,9 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { TidemarkError } from '../errors';
-import { parseDecimalType, type IcebergType, type NestedField } from '../lake/model';
+import { parseDecimalType, type IcebergType, type NestedField } from '../lake';
 import { scanPaimonRows, type PaimonSnapshotSelector } from '../lake/paimon';
-import { bytesToHex, parseDate, parseDecimal, parseTime, parseTimestamp } from '../lake/values';
+import { bytesToHex, parseDate, parseDecimal, parseTime, parseTimestamp } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { nextObjectName } from './scan-view';

@@ -9,7 +9,7 @@
  */
 import { tableFromIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
-import { arrowFieldId } from '../lake/arrow-values';
+import { arrowFieldId } from '../lake';
 import type { StoragePort } from '../storage';
 import {
   buildPageSubset,
@@ -23,7 +23,7 @@ import {
   type ChunkRange,
   type PageSpan,
   type ParquetFooter,
-} from '../lake/serde/parquet-subset';
+} from '../lake';
 
 export interface ParquetApi {
   readParquet(bytes: Uint8Array, options?: { columns?: string[]; rowGroups?: number[]; batchSize?: number } | null): { intoIPCStream(): Uint8Array };

@@ -6,7 +6,7 @@
  * nothing is "changed".
  */
 import { TidemarkError } from '../errors';
-import { valueKey } from '../lake/values';
+import { valueKey } from '../lake';
 import { quoteIdent } from './duckdb';
 import { nextObjectName } from './scan-view';
 import type { QueryEngine } from './engine';

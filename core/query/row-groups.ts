@@ -4,8 +4,8 @@
  * and long, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
  * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
  */
-import { statisticsMayMatch } from '../lake/scan-filter';
-import { chunkStatistics, type ParquetFooter } from '../lake/serde/parquet-subset';
+import { statisticsMayMatch } from '../lake';
+import { chunkStatistics, type ParquetFooter } from '../lake';
 
 /** A predicate on a top-level Parquet column, by its name in the file. */
 export type ColumnPredicate =

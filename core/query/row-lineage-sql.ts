@@ -4,9 +4,9 @@
  * the data file's first_row_id + the row's position in the file (NULL without a first_row_id) and
  * `_last_updated_sequence_number` = the file's data sequence number.
  */
-import type { PlannedFile } from '../lake/scan-plan';
-import { ROW_ID_FIELD } from '../lake/row-lineage';
-import type { NestedField } from '../lake/model';
+import type { PlannedFile } from '../lake';
+import { ROW_ID_FIELD } from '../lake';
+import type { NestedField } from '../lake';
 import { quoteIdent } from './duckdb';
 import { filePositionSql, type RowGroupSelection } from './row-groups';
 

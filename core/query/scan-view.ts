@@ -8,12 +8,12 @@
  * Columns are carried as `c<fieldId>` so renames and promotions between files do not matter;
  * the view exposes them under the snapshot schema's names.
  */
-import { checkDataFileFormat } from '../lake/data-file-format';
-import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../lake/deletion-vector';
-import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake/model';
-import { findColumn, isRowLineageField, rowLineageFields } from '../lake/row-lineage';
-import type { PlannedFile, ScanPlan } from '../lake/scan-plan';
-import { valueKey } from '../lake/values';
+import { checkDataFileFormat } from '../lake';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../lake';
+import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake';
+import { findColumn, isRowLineageField, rowLineageFields } from '../lake';
+import type { PlannedFile, ScanPlan } from '../lake';
+import { valueKey } from '../lake';
 import type { StoragePort } from '../storage';
 import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
 import { RangedParquetFile, type ParquetApi, type ParquetColumn } from './parquet';

@@ -3,10 +3,10 @@
  * id, so a rename keeps its id and an add never reuses one). Nested struct/list/map fields are
  * compared by their ids too and named by dotted paths (`address.city`, `tags.element`).
  */
-import { isList, isMap, isStruct, type IcebergType, type PartitionSpec, type Schema, type TableMetadata } from '../lake/model';
-import { findSnapshot, snapshotSchema } from '../lake/table';
-import { readManifestList } from '../lake/serde/manifest-read';
-import type { LoadedTable } from '../lake/table';
+import { isList, isMap, isStruct, type IcebergType, type PartitionSpec, type Schema, type TableMetadata } from '../lake';
+import { findSnapshot, snapshotSchema } from '../lake';
+import { readManifestList } from '../lake';
+import type { LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
 
 export interface DiffField {

@@ -10,7 +10,7 @@
  * anything but the table reference it found.
  */
 import { TidemarkError } from '../errors';
-import { parseTimestamp } from '../lake/values';
+import { parseTimestamp } from '../lake';
 
 export type TimeTravel = { kind: 'version'; snapshotId: bigint } | { kind: 'ref'; name: string } | { kind: 'timestamp'; timestampMs: number };
 

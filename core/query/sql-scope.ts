@@ -5,8 +5,8 @@
  * used for pruning only when its meaning for the table is certain (one table, no OR at the top);
  * the query itself still applies the whole WHERE to the rows, so pruning never changes a result.
  */
-import type { NestedField, Schema } from '../lake/model';
-import type { ScanFilter } from '../lake/scan-filter';
+import type { NestedField, Schema } from '../lake';
+import type { ScanFilter } from '../lake';
 import { tokenizeSql, upper, type TableRef, type Token } from './sql-rewrite';
 
 /** Words that make every column of a table visible: `*` in a projection, DuckDB's COLUMNS(…). */

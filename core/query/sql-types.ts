@@ -3,8 +3,8 @@
  * partition values.
  */
 import { TidemarkError } from '../errors';
-import { isList, isMap, isStruct, parseDecimalType, parseFixedType, type IcebergType } from '../lake/model';
-import { bytesToHex } from '../lake/values';
+import { isList, isMap, isStruct, parseDecimalType, parseFixedType, type IcebergType } from '../lake';
+import { bytesToHex } from '../lake';
 import { quoteLiteral } from './duckdb';
 
 /** DuckDB type for an Iceberg type; null for nested types (left as the file has them). */

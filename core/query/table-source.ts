@@ -6,10 +6,10 @@
  */
 import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
-import type { NestedField, Schema } from '../lake/model';
-import type { ScanFilter } from '../lake/scan-filter';
-import { loadTable, snapshotSchema, type LoadedTable } from '../lake/table';
-import { detectTableFormat } from '../lake/warehouse';
+import type { NestedField, Schema } from '../lake';
+import type { ScanFilter } from '../lake';
+import { loadTable, snapshotSchema, type LoadedTable } from '../lake';
+import { detectTableFormat } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';

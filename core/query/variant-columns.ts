@@ -5,7 +5,7 @@
  * carries a variant as VARCHAR, the same JSON text the lake reader returns. Browser-safe.
  */
 import { Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
-import { convertVariantData } from '../lake/variant';
+import { convertVariantData } from '../lake';
 
 /** `ipc` with the named columns (variants) turned into UTF-8 JSON text; unchanged when none is present. */
 export function variantColumnsToJson(ipc: Uint8Array, names: string[], path: string): Uint8Array {

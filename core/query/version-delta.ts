@@ -18,9 +18,9 @@
  * assigns (position deletes: same file, data seq ≤ delete seq; equality deletes: data seq < delete
  * seq, same partition unless the delete's spec is unpartitioned). Equality matches NULL to NULL.
  */
-import type { NestedField } from '../lake/model';
-import type { PlannedDataFile, PlannedFile } from '../lake/scan-plan';
-import type { LoadedTable } from '../lake/table';
+import type { NestedField } from '../lake';
+import type { PlannedDataFile, PlannedFile } from '../lake';
+import type { LoadedTable } from '../lake';
 import type { QueryEngine } from './engine';
 import { readFileValues } from './pages/file-values';
 import type { FileLive } from './pages/version-rows';

@@ -3,8 +3,8 @@
  * of the lake, then DuckDB runs the rewritten text.
  */
 import { TidemarkError } from '../errors';
-import { selectSnapshot, snapshotSchema } from '../lake/table';
-import { listWarehouseTables } from '../lake/warehouse';
+import { selectSnapshot, snapshotSchema } from '../lake';
+import { listWarehouseTables } from '../lake';
 import { checkMemoryBudget } from './memory-budget';
 import { pushdownFilter, referencedColumns } from './sql-scope';
 import type { ResultSet } from './arrow-values';

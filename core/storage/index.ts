@@ -1,6 +1,6 @@
 /**
  * The storage port: the only way core/lake and core/query touch bytes. In Node it is the local
- * file system (`core/storage/local`, Node only, so it is not re-exported here); in the renderer it
+ * file system (`core/storage/node`, Node only, so it is not re-exported here); in the renderer it
  * is ranged reads served by the main process (HTTP Range in browser mode, the same route through a
  * custom protocol in Electron), so a large table is never copied whole into the renderer.
  */

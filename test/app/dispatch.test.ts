@@ -3,7 +3,7 @@ import type { HandlerContext, HandlerTable } from '../../core/api';
 import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { TidemarkError } from '../../core/errors';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const ctx: HandlerContext = { emit: () => undefined };

@@ -7,7 +7,7 @@ import { createHandlers } from '../../core/app/handlers';
 import { AllowedRoots } from '../../core/app/file-server';
 import { startBrowserServer, type BrowserServer } from '../../core/app/http-server';
 import { createHttpStorage } from '../../core/storage';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 let server: BrowserServer;
 let dir: string;

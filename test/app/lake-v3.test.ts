@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../../core/api';
 import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { runCli } from '../../cli/main';
 import { FIXTURES } from '../support/fixtures';
 

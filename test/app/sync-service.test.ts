@@ -8,7 +8,7 @@ import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { createSyncService, secretEnvName, type SecretStore } from '../../core/app/sync-service';
 import { countRows } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 
 let db: PrivateMariaDb;

@@ -11,7 +11,7 @@ import { startBrowserServer } from '../../core/app/http-server';
 import { createMySqlSource, describeOneChunk, resolveConfig, type MySqlSourceConfig } from '../../core/cdc';
 import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { loadPipelineConfig, planRoutes } from '../../core/pipeline';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { loadTable } from '../../core/lake';
 import { appendRows, applyRowDelta, createTable, seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const work = mkdtempSync(join(tmpdir(), 'tidemark-refs-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

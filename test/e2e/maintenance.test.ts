@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable } from '../../core/lake';
 import { createDemoWarehouse } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { launchChromium } from '../support/browser';
 import { REPO_ROOT } from '../support/fixtures';
 import { startServe, type ServeProcess } from '../support/serve';

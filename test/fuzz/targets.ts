@@ -18,7 +18,7 @@ import { RangedParquetFile } from '../../core/query/parquet';
 import { selectRowGroups } from '../../core/query/row-groups';
 import { findTableRefs } from '../../core/query/sql-rewrite';
 import type { StoragePort } from '../../core/storage';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { loadTable } from '../../core/lake/table';
 import { FIXTURES } from '../support/fixtures';
 

@@ -9,7 +9,7 @@ import { compareValues, decodeSingleValue, formatDecimal, formatTimestamp, parse
 import { convertArrowData } from '../../core/lake/arrow-values';
 import { parseCanonicalTimestampMicros, parseSmallDecimal } from '../../core/lake/write/arrow-build';
 import { appendArrow, columnsToArrow, computeMetrics, encodeAsciiStrings, createTable, highCardinalityColumns, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode, plainRows } from './helpers';
 
 const storage = createLocalStorage();

@@ -14,7 +14,7 @@ import { variantToJson } from '../../core/lake/variant';
 import { decodeSingleValue } from '../../core/lake/serde/single-value';
 import { formatTimestampNanos, fromJsonSingleValue } from '../../core/lake/values';
 import type { StoragePort } from '../../core/storage';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 import { expectCode } from './helpers';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { countRows, loadTable, parseTableMetadata, readAvroFile, scanRows } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode, fixturesRoot } from './helpers';
 
 const storage = createLocalStorage();

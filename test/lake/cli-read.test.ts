@@ -4,7 +4,7 @@ import { fixturesRoot } from './helpers';
 import { stringifyJson } from '../../cli/command';
 import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, planScan, scanRows } from '../../core/lake';
 import { appendRows, applyRowDelta, compactDataFiles, createTable, expireSnapshots, partitionText, planCompaction, seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 const work = mkdtempSync(join(tmpdir(), 'tidemark-compact-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable, scanRows } from '../../core/lake';
 import { appendRows, applyRowDelta, createTable, rewriteDataFiles } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 // Compaction racing a writer (as it races the sync runner): both start from the same base; the one
 // that loses the publish rebases and retries, and no change of either is lost or undone.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, parseTableMetadata, scanRows } from '../../core/lake';
 import { appendRows, createTable, removeOrphanFiles } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { repoRoot } from './helpers';
 
 /**

@@ -6,7 +6,7 @@ import { TidemarkError } from '../../core/errors';
 import { loadTable, parseTableMetadata, readAvroFile, scanRows } from '../../core/lake';
 import { readParquetFile } from '../../core/lake/parquet-read';
 import { appendArrow, appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk';
 import { recordFigure } from '../support/record';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countRows, loadTable, parseJsonBigint, planScan, scanRows, type Row } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode, fixturesRoot, plain, plainRows } from './helpers';
 
 /**

@@ -3,7 +3,7 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import { countRows, loadTable, parseJsonBigint, planScan, scanRows } from '../../core/lake';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 import { expectCode, plain } from './helpers';
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { countRows, loadTable, planScan, scanRows, type Row } from '../../core/lake';
 import { appendRows, applyRowDelta, createTable, evolvePartitionSpec, expireSnapshots, removeOrphanFiles, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { applyModelOp, expectCode, plainRows } from './helpers';
 
 const storage = createLocalStorage();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, planScan, readAvroFile, scanRows, type Row } from '../../core/lake';
 import { appendRows, applyPartitionSpec, applyRowDelta, createTable, evolvePartitionSpec, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode, plainRows } from './helpers';
 
 const storage = createLocalStorage();

@@ -5,7 +5,7 @@ import { parquetMetadata } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSingleValue, loadTable, planScan, scanRows } from '../../core/lake';
 import { appendDataFiles, createTable, currentSchema, DEFAULT_TARGET_FILE_SIZE_BYTES, RollingDataFileWriter, seededWriteEnv, targetFileSizeBytes, type ColumnBatch } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode } from './helpers';
 
 const storage = createLocalStorage();

@@ -7,7 +7,7 @@ import { parquetMetadata } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable, planScan, readAvroFile, scanRows, decodeSingleValue, type Row } from '../../core/lake';
 import { appendRows, applyRowDelta, commitTable, createTable, evolveSchema, overwriteRows, rewriteDataFiles, seededWriteEnv, setRef } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { applyModelOp, plainRows } from './helpers';
 
 const storage = createLocalStorage();

@@ -24,7 +24,7 @@ describe('layer boundaries', () => {
 
   it.each([
     ['renderer/src/x.ts', "import { planScan } from '../../core/lake';\nexport const a = planScan;"],
-    ['renderer/src/x.ts', "import { createLocalStorage } from '../../core/storage/local';\nexport const a = createLocalStorage;"],
+    ['renderer/src/x.ts', "import { createLocalStorage } from '../../core/storage/node/index';\nexport const a = createLocalStorage;"],
     ['renderer/src/deep/x.tsx', "import { runCli } from '../../../core/cdc/index';\nexport const a = runCli;"],
   ])('renderer/ may import from core/ only api and query (%s: %s)', async (file, code) => {
     const messages = await restrictedImports(file, code);
@@ -36,6 +36,30 @@ describe('layer boundaries', () => {
     expect(await restrictedImports('renderer/src/x.ts', "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;")).toHaveLength(1);
     expect(await restrictedImports('renderer/src/x.ts', "import { WEB_PREFERENCES } from '../../electron/app';\nexport const a = WEB_PREFERENCES;")).toHaveLength(1);
     expect(await restrictedImports('renderer/src/x.ts', "import { readFile } from 'node:fs';\nexport const a = readFile;")).toHaveLength(1);
+  });
+
+  it.each([
+    ['core/pipeline/x.ts', "import { parseTableMetadata } from '../lake/serde/table-metadata';\nexport const a = parseTableMetadata;"],
+    ['core/app/deep/x.ts', "import type { TableMetadata } from '../../lake/model';\nexport type A = TableMetadata;"],
+    ['core/query/x.ts', "export { createHttpStorage } from '../storage/http';"],
+    ['core/api/x.ts', "export type A = import('../query/row-diff').RowDiff;"],
+  ])('core/ folders import each other only through an index.ts (%s: %s)', async (file, code) => {
+    const [result] = await eslint.lintText(code, { filePath: file });
+    const messages = (result?.messages ?? []).filter((m) => m.ruleId === 'tidemark/core-folder-index').map((m) => m.message);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^core\/\w+ imports '.+', a file inside core\/\w+: import it through an index\.ts/);
+  });
+
+  it('allows core/ imports through an index.ts and within a folder', async () => {
+    for (const [file, code] of [
+      ['core/pipeline/x.ts', "import { parseTableMetadata } from '../lake';\nexport const a = parseTableMetadata;"],
+      ['core/pipeline/x.ts', "import { appendRows } from '../lake/write';\nexport const a = appendRows;"],
+      ['core/app/x.ts', "import { createLocalStorage } from '../storage/node';\nexport const a = createLocalStorage;"],
+      ['core/lake/write/x.ts', "import type { TableMetadata } from '../model';\nexport type A = TableMetadata;"],
+    ]) {
+      const [result] = await eslint.lintText(code!, { filePath: file! });
+      expect((result?.messages ?? []).filter((m) => m.ruleId === 'tidemark/core-folder-index'), `${file}: ${code}`).toEqual([]);
+    }
   });
 
   it('allows the permitted imports', async () => {

@@ -17,7 +17,7 @@ import {
 import { readSnapshotDataFiles } from '../../core/lake/paimon/manifest';
 import { readPaimonRows } from '../../core/lake/paimon/read';
 import { resolvePaimonSnapshot } from '../../core/lake/paimon/snapshot';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { copyTable, expectError, tableRoot } from './helpers';
 
 const storage = createLocalStorage();

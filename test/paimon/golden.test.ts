@@ -8,7 +8,7 @@ import {
   readPaimonSchema,
   scanPaimonRows,
 } from '../../core/lake/paimon';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectError, paimonFixtures, tableRoot } from './helpers';
 
 /**

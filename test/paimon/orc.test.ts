@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { countPaimonRows, decodeOrcRecords, scanPaimonRows } from '../../core/lake/paimon';
 import { decodeBooleanRle, decodeByteRle, decodeIntRleV1, decodeIntRleV2 } from '../../core/lake/paimon/orc/rle';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { copyTable, expectError, tableRoot } from './helpers';
 
 const storage = createLocalStorage();

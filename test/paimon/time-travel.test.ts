@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { countPaimonRows, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, scanPaimonRows } from '../../core/lake/paimon';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { copyTable, expectError, tableRoot } from './helpers';
 
 const storage = createLocalStorage();

@@ -9,7 +9,7 @@ import { TidemarkError } from '../../core/errors';
 import { loadTable, type TableMetadata } from '../../core/lake';
 import { rewriteDataFiles } from '../../core/lake/write';
 import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { recordFigure } from '../support/record';
 import { changelogRows, checksum, createShards, lakeRows, loadConfig, pipelineYaml, SHARDS, sourceRows, waitUntil } from './run-helpers';

@@ -189,11 +189,11 @@ function diffPaths(a: unknown, b: unknown, path: string[] = []): string[][] {
   return same ? [] : [path];
 }
 
-/** The text of a top-level function or arrow constant `path#name`: up to its closing brace at column 0. */
+/** The text of a top-level function, class or arrow constant `path#name`: up to its closing brace at column 0. */
 function readerText(reader: string): string {
   const [file, name] = reader.split('#') as [string, string];
   const src = readFileSync(join(ROOT, file), 'utf8');
-  const m = new RegExp(`^(?:export )?(?:async )?(?:function\\*? ${name}\\b|const ${name} = )`, 'm').exec(src);
+  const m = new RegExp(`^(?:export )?(?:async )?(?:function\\*? ${name}\\b|const ${name} = |class ${name}\\b)`, 'm').exec(src);
   if (!m) throw new Error(`${reader}: no function ${name} in ${file}`);
   const rest = src.slice(m.index);
   const firstLine = rest.slice(0, rest.indexOf('\n'));

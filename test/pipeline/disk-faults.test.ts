@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable, scanRows } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { runCli } from '../../cli/main';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { recordFigure } from '../support/record';

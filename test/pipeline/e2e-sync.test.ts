@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipeline';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { currentSchema } from '../../core/lake/write';
 import { changelogRows, checksum, createShards, lakeRows, loadConfig, sourceRows, sourceYaml } from './run-helpers';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadTable, planScan, scanRows } from '../../core/lake';
 import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { checksum, sourceYaml, waitUntil } from './run-helpers';
 
 const storage = createLocalStorage();

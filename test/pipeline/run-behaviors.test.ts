@@ -7,7 +7,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { runPipeline } from '../../core/pipeline';
 import { currentSchema } from '../../core/lake/write';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { runCli } from '../../cli/main';
 import { createShards, lakeRows, loadConfig, pipelineYaml, sourceRows } from './run-helpers';
 

@@ -8,7 +8,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipeline';
 import { applyTransform, loadTable, planScan, readDataFileRows, scanRows } from '../../core/lake';
 import { currentSchema } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { runCli } from '../../cli/main';
 import { createShards, lakeRows, pipelineYaml, sourceRows, waitUntil } from './run-helpers';
 

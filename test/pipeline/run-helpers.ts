@@ -8,7 +8,7 @@ import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, type PipelineConfig } from '../../core/pipeline';
 import { scanRows } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 export const SHARDS = [0, 1, 2, 3];
 

@@ -13,7 +13,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipeline';
 import { loadTable, scanRows } from '../../core/lake';
 import { currentSchema } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 let nextServerId = 9100 + (process.pid % 300) * 3;
 const storage = createLocalStorage();

@@ -9,7 +9,7 @@ import { createTable, seededWriteEnv, type WriteEnv } from '../../core/lake/writ
 import { offsetSummary, SUMMARY_OFFSET } from '../../core/pipeline/runner/offsets';
 import { TableBuffer } from '../../core/pipeline/sink/buffer';
 import { commitSinkRound, RoundParts } from '../../core/pipeline/sink/iceberg/commit';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 const work = mkdtempSync(join(tmpdir(), 'tidemark-sink-stream-'));

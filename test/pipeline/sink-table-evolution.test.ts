@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable, planScan, scanRows } from '../../core/lake';
 import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { sourceYaml } from './run-helpers';
 

@@ -13,7 +13,7 @@ import { TableBuffer, type SealedChanges } from '../../core/pipeline/sink/buffer
 import { columnValues } from '../../core/pipeline/sink/columns';
 import type { SinkRoundJob } from '../../core/pipeline/sink/iceberg/commit';
 import { createInThreadCommitter, createWorkerCommitter, type SinkCommitter } from '../../core/pipeline/thread/sink-thread';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { runPipeline } from '../../core/pipeline';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createShards, lakeRows, loadConfig, SHARDS, sourceRows } from './run-helpers';

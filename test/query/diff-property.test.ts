@@ -7,10 +7,10 @@ import { loadTable } from '../../core/lake/table';
 import { valueKey } from '../../core/lake/values';
 import { applyRowDelta, appendRows, createTable } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { diffRows } from '../../core/query/row-diff';
 import { icebergSource } from '../../core/query/table-source';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 let engine: QueryEngine;
 let dir: string;

@@ -7,11 +7,11 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../../core/api/contract';
 import { createQueryCalls } from '../../core/query/calls';
-import { createNodeSqlSession } from '../../core/query/duckdb-node';
+import { createNodeSqlSession } from '../../core/query/node/duckdb-node';
 import { createQueryEngine } from '../../core/query/engine';
 import { mapDuckDbError, parseDuckDbError } from '../../core/query/errors';
 import { createSqlSession } from '../../core/query/session';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const OOM_JSON =

@@ -14,12 +14,12 @@ import { readColumnStats } from '../../core/query/column-stats';
 import type { QueryEngine } from '../../core/query/engine';
 import { exportParquet, formatCsv } from '../../core/query/export';
 import { readKeyHistory } from '../../core/query/key-history';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { diffRows } from '../../core/query/row-diff';
 import { icebergSource, openTableSource } from '../../core/query/table-source';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const warehouse = join(FIXTURES, 'iceberg');

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRows } from '../../core/lake/row-reader';
 import { valueKey } from '../../core/lake/values';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
-import { createLocalStorage } from '../../core/storage/local';
+import { createNodeQueryEngine } from '../../core/query/node/index';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const root = join(FIXTURES, 'iceberg');

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonBigint, planScan, scanRows } from '../../core/lake';
 import { valueKey } from '../../core/lake/values';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { readKeyHistory } from '../../core/query/key-history';
 import { diffRows } from '../../core/query/row-diff';
 import { openTableSource } from '../../core/query/table-source';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { expectCode, plain } from '../lake/helpers';
 import { FIXTURES } from '../support/fixtures';
 

@@ -19,9 +19,9 @@ import { loadTable } from '../../core/lake/table';
 import { applyRowDelta, commitSnapshot, computeMetrics, createTable, currentSchema, rewriteDataFiles, rowsToArrow } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
 import { readKeyHistory } from '../../core/query/key-history';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { icebergSource, type TableSource } from '../../core/query/table-source';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 let engine: QueryEngine;

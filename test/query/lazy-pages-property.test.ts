@@ -20,7 +20,7 @@ import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
 import { applyRowDelta, commitSnapshot, computeMetrics, createTable, currentSchema, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 let dir: string;

@@ -18,12 +18,12 @@ import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
 import { applyRowDelta, commitSnapshot, computeMetrics, createDemoWarehouse, createTable, currentSchema, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { icebergPageSource, readIcebergWindow, readPage } from '../../core/query/page';
 import type { GridFilter, GridSort } from '../../core/query/pages/grid-keys';
 import type { OrderedStats } from '../../core/query/pages/ordered-rows';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 let dir: string;

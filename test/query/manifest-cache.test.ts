@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../../core/lake/table';
 import { appendRows, applyRowDelta, createTable } from '../../core/lake/write';
 import { readKeyHistory } from '../../core/query/key-history';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { icebergSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 let dir: string;
 const storage = createLocalStorage();

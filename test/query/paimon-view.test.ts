@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPaimonRows, listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { quoteIdent } from '../../core/query/duckdb';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { registerPaimonView } from '../../core/query/paimon-view';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const fixtures = join(FIXTURES, 'paimon', 'paimon-cpp');

@@ -17,14 +17,14 @@ import { loadTable } from '../../core/lake/table';
 import { appendRows, applyRowDelta, commitSnapshot, computeMetrics, createTable, rowsToArrow } from '../../core/lake/write';
 import { createQueryCalls } from '../../core/query/calls';
 import { readKeyHistory } from '../../core/query/key-history';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { RangedParquetFile } from '../../core/query/parquet';
 import { parseFooter } from '../../core/lake/serde/parquet-subset';
 import { selectRowGroups } from '../../core/query/row-groups';
 import { decodeStruct, encodeStruct } from '../../core/lake/serde/thrift-compact';
 import { icebergSource } from '../../core/query/table-source';
 import type { StoragePort } from '../../core/storage';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
 
 const storage = createLocalStorage();

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schema } from '../../core/lake/model';
 import { appendRows, createTable } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { findTableRefs } from '../../core/query/sql-rewrite';
 import { pushdownFilter, referencedColumns } from '../../core/query/sql-scope';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const schema: Schema = {
   type: 'struct',

@@ -8,11 +8,11 @@ import { loadTable } from '../../core/lake/table';
 import { valueKey } from '../../core/lake/values';
 import { applyRowDelta, appendRows, createTable, rewriteDataFiles } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { diffRows, type RowDiff } from '../../core/query/row-diff';
 import { icebergSource, type TableSource } from '../../core/query/table-source';
 import { planVersionDelta } from '../../core/query/version-delta';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 let engine: QueryEngine;
 let dir: string;

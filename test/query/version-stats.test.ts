@@ -13,9 +13,9 @@ import { loadTable } from '../../core/lake/table';
 import { appendRows, applyRowDelta, createTable } from '../../core/lake/write';
 import { readColumnStats, readVersionStats } from '../../core/query/column-stats';
 import type { QueryEngine } from '../../core/query/engine';
-import { createNodeQueryEngine } from '../../core/query/node';
+import { createNodeQueryEngine } from '../../core/query/node/index';
 import { icebergSource } from '../../core/query/table-source';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 
 const storage = createLocalStorage();
 let engine: QueryEngine;

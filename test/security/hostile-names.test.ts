@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listWarehouseTables, scanRows } from '../../core/lake';
 import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 
 // Identifiers with quotes, backticks, semicolons and non-ASCII letters must survive the snapshot

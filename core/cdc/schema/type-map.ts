@@ -9,7 +9,7 @@
  * the rule Debezium uses. TIME values outside Iceberg's [00:00, 24:00) are DataInvalid.
  */
 import { TidemarkError } from '../../errors/index';
-import { daysFromCivil } from '../../lake/values';
+import { daysFromCivil } from '../../lake';
 import type { ColumnSchema, ColumnValue, IcebergType } from '../types';
 import { encodeWkb } from './wkb';
 

@@ -326,3 +326,4 @@ export async function describePaimonTable(storage: StoragePort, root: string): P
     snapshotCount: snaps.length,
   };
 }
+export { resolvePaimonSnapshot } from './snapshot';

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { link, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError, toWriteError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import type { TableMetadata } from '../model';
 import { writeTableMetadata } from '../serde/table-metadata';
 import { loadTable, metadataFileVersion, type LoadedTable } from '../table';

@@ -9,7 +9,7 @@
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile } from '../model';
 import { allFields, DeleteCache, readDataFileRows, type Row } from '../row-reader';
 import { planScan, type PlannedDataFile, type ScanPlan } from '../scan-plan';

@@ -1,7 +1,7 @@
 import { stat, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import type { Snapshot, TableMetadata } from '../model';
 import { loadTable, type LoadedTable } from '../table';
 import { defaultWriteEnv, commitTable, type WriteEnv } from './commit';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
 import { readDataFileRows, scanRows, type Row } from '../row-reader';
 import { planScan } from '../scan-plan';

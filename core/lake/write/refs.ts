@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import { FILE_CONTENT, type DataFile, type Snapshot, type TableMetadata } from '../model';
 import { readSnapshotEntries } from '../scan-plan';
 import { loadTable } from '../table';

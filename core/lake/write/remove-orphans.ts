@@ -1,7 +1,7 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import { loadTable, type LoadedTable } from '../table';
 import { addAll, localPath, readSnapshotFiles } from './reachability';
 

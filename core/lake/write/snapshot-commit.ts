@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/local';
+import { createLocalStorage } from '../../storage/node/index';
 import { FILE_CONTENT, type DataFile, type ManifestEntry, type ManifestFile, type PartitionSpec, type Snapshot, type TableMetadata } from '../model';
 import { readManifestList } from '../serde/manifest-read';
 import { encodeSingleValue } from '../serde/single-value';

@@ -136,7 +136,7 @@ export const TRANSFORM_KEYS: KeySpec[] = [
   honoured('filter', 'string', 'core/pipeline/config/route.ts#planRoutes'),
   honoured('primary-keys', 'string', 'core/pipeline/config/route.ts#planRoutes'),
   honoured('partition-keys', 'string', 'core/pipeline/runner/plan.ts#planPipeline'),
-  honoured('table-options', 'string', 'core/pipeline/runner/run.ts#runPipeline'),
+  honoured('table-options', 'string', 'core/pipeline/runner/run.ts#PipelineRun'),
   unsupported('converter-after-transform', 'enum', 'SOFT_DELETE keeps deleted rows as inserts marked -D; Tidemark would apply the deletes, so the lake would differ from Flink\'s', { values: ['SOFT_DELETE'] }),
   label('description'),
 ];
@@ -162,7 +162,7 @@ export const PIPELINE_KEYS: KeySpec[] = [
  * The `debezium.*` keys Tidemark reads (suffix after the prefix). Every other one is reported as
  * ignored with DEBEZIUM_OTHER_REASON.
  */
-export const DEBEZIUM_KEYS: KeySpec[] = [honoured('skipped.operations', 'string', 'core/pipeline/runner/run.ts#runPipeline')];
+export const DEBEZIUM_KEYS: KeySpec[] = [honoured('skipped.operations', 'string', 'core/pipeline/runner/run.ts#PipelineRun')];
 export const DEBEZIUM_OTHER_REASON = 'Tidemark does not run Debezium; of the debezium.* options it reads only debezium.skipped.operations';
 
 /** TLS: the settings core/cdc applies to every source connection (config-tls.ts, core/cdc README). */

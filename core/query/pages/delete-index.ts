@@ -9,11 +9,11 @@
  */
 import type { Data } from 'apache-arrow';
 import { TidemarkError } from '../../errors';
-import { convertArrowData } from '../../lake/arrow-values';
-import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../../lake/deletion-vector';
-import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake/model';
-import type { PlannedFile, ScanPlan } from '../../lake/scan-plan';
-import { valueKey } from '../../lake/values';
+import { convertArrowData } from '../../lake';
+import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../../lake';
+import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake';
+import type { PlannedFile, ScanPlan } from '../../lake';
+import { valueKey } from '../../lake';
 import { loadDeletionVectorPositions } from '../deletion-vectors';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 

@@ -5,9 +5,9 @@
  * file lacks reads as its identity partition value, else its initial-default (spec: "Default
  * values"). Used by row diff and key history, which look at a few rows of many files. Browser-safe.
  */
-import { convertArrowData } from '../../lake/arrow-values';
-import type { NestedField, TableMetadata } from '../../lake/model';
-import type { PlannedFile } from '../../lake/scan-plan';
+import { convertArrowData } from '../../lake';
+import type { NestedField, TableMetadata } from '../../lake';
+import type { PlannedFile } from '../../lake';
 import type { RowGroupCache } from './row-group-cache';
 import { sliceChunks } from './version-rows';
 

@@ -12,10 +12,10 @@
 import type { Data } from 'apache-arrow';
 import { Type } from 'apache-arrow';
 import { TidemarkError } from '../../errors';
-import { convertArrowData } from '../../lake/arrow-values';
-import { parseDecimalType, type NestedField } from '../../lake/model';
-import type { Predicate } from '../../lake/scan-filter';
-import { bytesToHex, formatDate, formatDecimal, formatTime, formatTimestamp, parseDate, parseDecimal, parseTime, parseTimestamp } from '../../lake/values';
+import { convertArrowData } from '../../lake';
+import { parseDecimalType, type NestedField } from '../../lake';
+import type { Predicate } from '../../lake';
+import { bytesToHex, formatDate, formatDecimal, formatTime, formatTimestamp, parseDate, parseDecimal, parseTime, parseTimestamp } from '../../lake';
 
 export type GridFilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'is null' | 'is not null';
 export interface GridFilter {

@@ -8,9 +8,9 @@
  * (manifest bounds and partition values; Parquet integer statistics). Browser-safe.
  */
 import { TidemarkError } from '../../errors';
-import type { NestedField } from '../../lake/model';
-import type { PlannedDataFile } from '../../lake/scan-plan';
-import { pruneByFilter, type Predicate } from '../../lake/scan-filter';
+import type { NestedField } from '../../lake';
+import type { PlannedDataFile } from '../../lake';
+import { pruneByFilter, type Predicate } from '../../lake';
 import { selectRowGroups, type ColumnPredicate } from '../row-groups';
 import { compareAt, compileFilter, constantKeyColumn, isNullAt, readKeyColumn, type GridFilter, type GridSort, type KeyColumn } from './grid-keys';
 import type { RowGroupCache } from './row-group-cache';

@@ -4,9 +4,9 @@
  * (or per CLI command): its caches are shared by every version it opens. Browser-safe.
  */
 import { TidemarkError } from '../../errors';
-import type { NestedField } from '../../lake/model';
-import { planScan, type ScanPlan } from '../../lake/scan-plan';
-import { loadTable, type LoadedTable, type SnapshotSelector } from '../../lake/table';
+import type { NestedField } from '../../lake';
+import { planScan, type ScanPlan } from '../../lake';
+import { loadTable, type LoadedTable, type SnapshotSelector } from '../../lake';
 import type { StoragePort } from '../../storage';
 import type { ParquetApi } from '../parquet';
 import type { GridFilter, GridSort } from './grid-keys';

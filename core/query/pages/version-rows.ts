@@ -10,10 +10,10 @@
  * Browser-safe.
  */
 import type { Data } from 'apache-arrow';
-import { convertArrowData } from '../../lake/arrow-values';
-import { checkDataFileFormat } from '../../lake/data-file-format';
-import { FILE_CONTENT, type NestedField } from '../../lake/model';
-import type { PlannedDataFile, ScanPlan } from '../../lake/scan-plan';
+import { convertArrowData } from '../../lake';
+import { checkDataFileFormat } from '../../lake';
+import { FILE_CONTENT, type NestedField } from '../../lake';
+import type { PlannedDataFile, ScanPlan } from '../../lake';
 import type { RangedParquetFile } from '../parquet';
 import { columnKeys, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SourceOffset } from '../../../cdc';
 import { loadTable } from '../../../lake';
 import type { WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node/index';
 import type { PipelineConfig } from '../../config/types';
 import type { RoutePlan } from '../../config/route';
 import { writeFileAtomic } from '../../runner/file-atomic';

@@ -1,7 +1,7 @@
 import { toTidemarkError } from '../../../errors';
 import { loadTable, type DataFile } from '../../../lake';
 import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node/index';
 import { toWritableColumns, type SealedChanges } from '../buffer';
 
 const storage = createLocalStorage();

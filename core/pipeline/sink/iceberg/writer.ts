@@ -4,7 +4,7 @@ import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from 
 import { TidemarkError } from '../../../errors';
 import { loadTable, scanRows, type TableMetadata } from '../../../lake';
 import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node/index';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow } from '../changelog';
 import type { PipelineConfig } from '../../config/types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';

@@ -5,8 +5,8 @@
 import { createDuckDB, NODE_RUNTIME, VoidLogger, type DuckDBBindings } from '@duckdb/duckdb-wasm/blocking';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { SESSION_SETUP, type SqlSession } from './duckdb';
-import { createSqlSession } from './session';
+import { SESSION_SETUP, type SqlSession } from '../duckdb';
+import { createSqlSession } from '../session';
 
 let shared: Promise<DuckDBBindings> | null = null;
 

@@ -1,6 +1,7 @@
+/** core/storage/node: the storage port over the local file system (Node only; core/storage/index.ts stays browser-safe). */
 import { open, readFile, readdir, stat } from 'node:fs/promises';
-import { toTidemarkError } from '../errors';
-import type { DirEntry, FileInfo, StoragePort } from './index';
+import { toTidemarkError } from '../../errors';
+import type { DirEntry, FileInfo, StoragePort } from '../index';
 
 /** The storage port over the local file system (Node only). */
 export function createLocalStorage(): StoragePort {
