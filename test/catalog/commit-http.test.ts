@@ -245,3 +245,37 @@ describe('REST commit: add-snapshot + set-snapshot-ref', () => {
     expect(metadataFiles().length).toBe(2);
   });
 });
+
+describe('REST catalog: bad input', () => {
+  const call = async (method: string, path: string, body?: string) => {
+    const res = await fetch(`${server.uri}${path}`, { method, headers: { authorization: 'Bearer t0ken', 'content-type': 'application/json' }, body });
+    return [res.status, (await res.json()) as unknown];
+  };
+
+  it('refuses names that would leave the warehouse folder', async () => {
+    expect(await call('GET', 'v1/namespaces/..%2F..%2Fetc/tables')).toEqual([
+      400,
+      { error: { code: 400, type: 'BadRequestException', message: 'namespace level "../../etc" is not a valid name: expected a folder name without "/", "\\", control characters or a leading "."' } },
+    ]);
+    // (fetch resolves a literal ".." segment itself; the server refuses a leading dot and backslashes.)
+    expect(await call('GET', 'v1/namespaces/demo/tables/..%5Cx')).toEqual([
+      400,
+      { error: { code: 400, type: 'BadRequestException', message: 'table name "..\\\\x" is not a valid name: expected a folder name without "/", "\\", control characters or a leading "."' } },
+    ]);
+    expect((await call('POST', 'v1/namespaces', '{"namespace":[".hidden"]}'))[0]).toBe(400);
+  });
+
+  it('names the malformed field of a request body', async () => {
+    expect(await call('POST', 'v1/namespaces', '{"namespace":')).toEqual([400, { error: { code: 400, type: 'BadRequestException', message: expect.stringMatching(/^request body is not JSON: /) as unknown } }]);
+    expect(await call('POST', 'v1/namespaces/demo/tables/customers', '{"requirements":[{"type":"assert-ref-snapshot-id","ref":"main","snapshot-id":"x"}],"updates":[]}')).toEqual([
+      400,
+      { error: { code: 400, type: 'BadRequestException', message: expect.stringMatching(/^requirements\[0\]\.snapshot-id: /) as unknown } },
+    ]);
+    expect(await call('GET', 'v1/other/namespaces')).toEqual([404, { error: { code: 404, type: 'NoSuchEndpointException', message: 'no such endpoint: GET /v1/other/namespaces' } }]);
+    expect(await call('POST', 'v1/transactions/commit', '{"table-changes":[]}')).toEqual([
+      406,
+      { error: { code: 406, type: 'UnsupportedOperationException', message: 'multi-table transactions are not supported by this catalog: commit each table on its own' } },
+    ]);
+    expect(metadataFiles().length).toBe(2);
+  });
+});
