@@ -1,5 +1,6 @@
 import { TidemarkError, type ErrorCode } from '../errors';
 import { parseJsonBigint, parseTableMetadata, stringifyJsonBigint, type TableMetadata } from '../lake';
+import { COMMIT_RETRIES } from '../lake/write';
 import type { CatalogConfig, CommitTableInput, CreateTableRequest } from './rest-types';
 
 /**
@@ -33,6 +34,8 @@ export interface LoadTableResult {
   metadata: TableMetadata;
   /** The load result's `config`: table-specific properties such as vended storage credentials. */
   config: Record<string, string>;
+  /** The load result's `storage-credentials` (vended credentials per location prefix); [] when absent. */
+  storageCredentials: { prefix: string; config: Record<string, string> }[];
 }
 
 export interface CommitTableResult {
@@ -224,10 +227,15 @@ export class RestCatalogClient {
   }
 
   private static loadResult(url: string, body: unknown): LoadTableResult {
-    const b = body as { 'metadata-location'?: string | null; metadata?: unknown; config?: Record<string, string> };
+    const b = body as { 'metadata-location'?: string | null; metadata?: unknown; config?: Record<string, string>; 'storage-credentials'?: LoadTableResult['storageCredentials'] };
     if (!b || typeof b.metadata !== 'object' || b.metadata === null) throw new TidemarkError('DataInvalid', `${url}: expected a LoadTableResult with "metadata"`, { url });
     const location = b['metadata-location'] ?? null;
-    return { metadataLocation: location, metadata: parseTableMetadata(stringifyJsonBigint(b.metadata, 0), location ?? url), config: b.config ?? {} };
+    return {
+      metadataLocation: location,
+      metadata: parseTableMetadata(stringifyJsonBigint(b.metadata, 0), location ?? url),
+      config: b.config ?? {},
+      storageCredentials: b['storage-credentials'] ?? [],
+    };
   }
 
   async loadTable(namespace: Namespace, name: string): Promise<LoadTableResult> {
@@ -259,6 +267,27 @@ export class RestCatalogClient {
     const r = RestCatalogClient.loadResult(path, body);
     if (r.metadataLocation === null) throw new TidemarkError('DataInvalid', `${path}: commit response has no metadata-location`, { url: path });
     return { metadataLocation: r.metadataLocation, metadata: r.metadata };
+  }
+
+  /**
+   * Commits with the retry rules of Tidemark's own commits (core/lake/write commitTable): on a
+   * CommitConflict the table is loaded again, `build` derives the requirements and updates from the
+   * fresh result, and the commit is tried again after an exponential wait with jitter (25 ms
+   * doubling, capped at 1 s), up to `retries` (COMMIT_RETRIES, 8) more times; then the conflict is thrown.
+   */
+  async commitTableWithRetry(namespace: Namespace, name: string, build: (table: LoadTableResult) => CommitTableInput | Promise<CommitTableInput>, retries = COMMIT_RETRIES): Promise<CommitTableResult> {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        const cap = Math.min(1000, 25 * 2 ** (attempt - 1));
+        await new Promise((r) => setTimeout(r, cap / 2 + Math.random() * (cap / 2)));
+      }
+      const change = await build(await this.loadTable(namespace, name));
+      try {
+        return await this.commitTable(namespace, name, change);
+      } catch (e) {
+        if (!(e instanceof TidemarkError) || e.code !== 'CommitConflict' || attempt >= retries) throw e;
+      }
+    }
   }
 
   async dropTable(namespace: Namespace, name: string, purge = false): Promise<void> {

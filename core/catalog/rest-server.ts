@@ -29,6 +29,8 @@ export interface RestCatalogServerOptions {
   tokenTtlSeconds?: number;
   /** Returned as the load result's `config` (e.g. storage properties a client should use). */
   tableConfig?: Record<string, string>;
+  /** Returned as the load result's `storage-credentials` (vended credentials by location prefix). */
+  storageCredentials?: { prefix: string; config: Record<string, string> }[];
   /** Clock (ms) for issued token expiry; Date.now by default. */
   now?: () => number;
   env?: WriteEnv;
@@ -243,7 +245,9 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     const table = rest[3]!;
     if (method === 'GET') {
       const t = await catalog.loadTable(ns, table);
-      return send(res, 200, { 'metadata-location': t.metadataLocation, metadata: t.metadata, config: options.tableConfig ?? {} });
+      const out: Record<string, unknown> = { 'metadata-location': t.metadataLocation, metadata: t.metadata, config: options.tableConfig ?? {} };
+      if (options.storageCredentials) out['storage-credentials'] = options.storageCredentials;
+      return send(res, 200, out);
     }
     if (method === 'HEAD') return void (await catalog.loadTable(ns, table), send(res, 204));
     if (method === 'POST') {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestCatalogClient, startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
 import { TidemarkError } from '../../core/errors';
 import { loadTable, scanRows } from '../../core/lake';
+import { appendRows } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/local';
 import { expectCode } from '../lake/helpers';
 import { copyWarehouse, makeDemoSource, stageAppend } from './helpers';
@@ -24,6 +25,7 @@ beforeAll(async () => {
     tokenTtlSeconds: 600,
     now: () => serverClock,
     tableConfig: { 's3.access-key-id': 'vended-key', 's3.session-token': 'vended-session' },
+    storageCredentials: [{ prefix: 's3://bucket/north/', config: { 's3.secret-access-key': 'vended-secret' } }],
   });
 });
 afterAll(async () => {
@@ -81,6 +83,7 @@ describe('RestCatalogClient with a bearer token', () => {
     expect(loaded.metadataLocation).toBe(ours.metadataFile);
     expect(loaded.metadata).toEqual(ours.metadata); // 63-bit ids exact
     expect(loaded.config).toEqual({ 's3.access-key-id': 'vended-key', 's3.session-token': 'vended-session' });
+    expect(loaded.storageCredentials).toEqual([{ prefix: 's3://bucket/north/', config: { 's3.secret-access-key': 'vended-secret' } }]);
     expect(await c.tableExists(['demo'], 'orders')).toBe(true);
     expect(await c.tableExists(['demo'], 'nope')).toBe(false);
   });
@@ -127,6 +130,32 @@ describe('RestCatalogClient with a bearer token', () => {
     await c.dropNamespace(['app']);
   });
 
+  it('commitTableWithRetry rebuilds a commit that lost to another writer', async () => {
+    const c = client();
+    const root = join(lake.warehouse, 'demo', 'customers');
+    const builds: bigint[] = [];
+    const done = await c.commitTableWithRetry(['demo'], 'customers', async (t) => {
+      builds.push(t.metadata.currentSnapshotId!);
+      // The first attempt is overtaken by a Tidemark append committed while it was being built.
+      if (builds.length === 1) await appendRows(root, [{ customer_id: 60n, name: 'Sixty', city: 'Oslo', signup_date: '2025-03-04' }]);
+      return {
+        requirements: [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': t.metadata.currentSnapshotId }],
+        updates: [{ action: 'set-properties', updates: { attempt: String(builds.length) } }],
+      };
+    });
+    expect(builds.length).toBe(2);
+    expect(builds[1]).not.toBe(builds[0]);
+    expect(done.metadata.properties.attempt).toBe('2');
+    expect(done.metadata.currentSnapshotId).toBe(builds[1]);
+    const rows = (await scanRows(storage, await loadTable(storage, root))).rows;
+    expect(rows.length).toBe(21);
+    await expectCode(
+      c.commitTableWithRetry(['demo'], 'customers', () => ({ requirements: [{ type: 'assert-current-schema-id', 'current-schema-id': 9 }], updates: [] }), 2),
+      'CommitConflict',
+      /current schema id is 0, expected 9/,
+    );
+  });
+
   it('a staged create (stage-create) becomes a table with the assert-create commit', async () => {
     const c = client();
     const staged = await c.createTable(['demo'], { name: 'staged', 'stage-create': true, schema: { type: 'struct', fields: [{ id: 1, name: 'x', type: 'int', required: false }] } });
@@ -171,7 +200,7 @@ describe('RestCatalogClient with OAuth2 client credentials', () => {
     expect(c.tokenRequests).toBe(1);
     // The server's clock passes the token's 600 s: 419, then one refresh and the call succeeds.
     serverClock += 601_000;
-    expect((await c.loadTable(['demo'], 'customers')).metadata.snapshots.length).toBe(1);
+    expect((await c.loadTable(['demo'], 'orders')).metadata.snapshots.length).toBe(6);
     expect(c.tokenRequests).toBe(2);
     // The client's clock reaches the refresh point (60 s before expiry): a new token first.
     clientClock += 541_000;
