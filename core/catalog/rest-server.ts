@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../errors';
 import { parseJsonBigint, stringifyJsonBigint } from '../lake';
 import type { WriteEnv } from '../lake/write';
-import { commitTableRequest, createNamespaceRequest, parseWire, updateNamespacePropertiesRequest, type CatalogConfig, type RestErrorBody } from './rest-types';
+import { commitTableRequest, commitTransactionRequest, createNamespaceRequest, parseWire, updateNamespacePropertiesRequest, type CatalogConfig, type RestErrorBody } from './rest-types';
 import { WarehouseCatalog } from './warehouse-catalog';
 
 /**
@@ -60,6 +60,7 @@ const ENDPOINTS = [
   'HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}',
   'POST /v1/{prefix}/namespaces/{namespace}/tables/{table}',
   'DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}',
+  'POST /v1/{prefix}/transactions/commit',
 ];
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -204,7 +205,15 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     let rest = parts.slice(1);
     if (rest[0] === name && rest[1] !== undefined && rest[0] !== 'namespaces') rest = rest.slice(1);
     const notFound = () => new HttpError(404, 'NoSuchEndpointException', `no such endpoint: ${method} ${url.pathname}`);
-    if (rest[0] === 'transactions') throw new HttpError(406, 'UnsupportedOperationException', 'multi-table transactions are not supported by this catalog: commit each table on its own');
+    if (rest[0] === 'transactions' && rest[1] === 'commit' && rest.length === 2 && method === 'POST') {
+      const body = parseWire(commitTransactionRequest, await readJson(req), 'CommitTransactionRequest');
+      // Each table publishes its own metadata file: two tables cannot change in one atomic step.
+      if (body['table-changes'].length > 1) {
+        throw new HttpError(406, 'UnsupportedOperationException', `a transaction over ${body['table-changes'].length} tables is not supported by this catalog (a folder warehouse commits one table at a time): commit each table on its own`);
+      }
+      for (const change of body['table-changes']) await catalog.commitTable(change.identifier.namespace, change.identifier.name, change.requirements, change.updates);
+      return send(res, 204);
+    }
     if (rest[0] !== 'namespaces') throw notFound();
 
     if (rest.length === 1) {

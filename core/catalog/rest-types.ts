@@ -96,6 +96,11 @@ export const commitTableRequest = z.object({
   updates: z.array(z.unknown()),
 });
 
+/** POST /v1/{prefix}/transactions/commit: every change names its table. */
+export const commitTransactionRequest = z.object({
+  'table-changes': z.array(commitTableRequest.extend({ identifier: tableIdentifier })),
+});
+
 export interface CommitTableInput {
   requirements: TableRequirementInput[];
   updates: TableUpdateInput[];

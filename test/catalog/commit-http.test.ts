@@ -229,6 +229,25 @@ describe('REST commit: add-snapshot + set-snapshot-ref', () => {
     expect([m2.snapshots, m2.refs, m2.currentSnapshotId, m2.snapshotLog]).toEqual([[], {}, null, []]);
   });
 
+  it('commits a transaction of one table (POST /v1/{prefix}/transactions/commit)', async () => {
+    const m = (await loadTable(storage, table)).metadata;
+    const res = await fetch(`${server.uri}v1/lake/transactions/commit`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t0ken' },
+      body: stringifyJsonBigint({
+        'table-changes': [
+          {
+            identifier: { namespace: ['demo'], name: 'customers' },
+            requirements: [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': m.currentSnapshotId }],
+            updates: [{ action: 'set-properties', updates: { via: 'transaction' } }],
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(204);
+    expect((await loadTable(storage, table)).metadata.properties.via).toBe('transaction');
+  });
+
   it('refuses a bad update with 400 naming it, and unknown actions', async () => {
     const bad = await commit({ requirements: [], updates: [{ action: 'set-current-schema', 'schema-id': 9 }] });
     expect([bad.status, bad.body]).toEqual([400, { error: { code: 400, type: 'BadRequestException', message: 'demo.customers: updates[0] (set-current-schema): no schema with id 9' } }]);
@@ -272,9 +291,16 @@ describe('REST catalog: bad input', () => {
       { error: { code: 400, type: 'BadRequestException', message: expect.stringMatching(/^requirements\[0\]\.snapshot-id: /) as unknown } },
     ]);
     expect(await call('GET', 'v1/other/namespaces')).toEqual([404, { error: { code: 404, type: 'NoSuchEndpointException', message: 'no such endpoint: GET /v1/other/namespaces' } }]);
-    expect(await call('POST', 'v1/transactions/commit', '{"table-changes":[]}')).toEqual([
+    const change = (name: string) => ({ identifier: { namespace: ['demo'], name }, requirements: [], updates: [{ action: 'set-properties', updates: { via: 'transaction' } }] });
+    expect(await call('POST', 'v1/transactions/commit', JSON.stringify({ 'table-changes': [change('customers'), change('orders')] }))).toEqual([
       406,
-      { error: { code: 406, type: 'UnsupportedOperationException', message: 'multi-table transactions are not supported by this catalog: commit each table on its own' } },
+      {
+        error: {
+          code: 406,
+          type: 'UnsupportedOperationException',
+          message: 'a transaction over 2 tables is not supported by this catalog (a folder warehouse commits one table at a time): commit each table on its own',
+        },
+      },
     ]);
     expect(metadataFiles().length).toBe(2);
   });
