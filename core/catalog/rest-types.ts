@@ -88,6 +88,32 @@ export const tableUpdate = z.discriminatedUnion('action', [
 export type TableUpdate = z.output<typeof tableUpdate>;
 export type TableUpdateInput = z.input<typeof tableUpdate>;
 
+/**
+ * Spec update actions this catalog does not apply, with why: the table model keeps no statistics
+ * or encryption keys (a rewritten metadata file would drop them), and v3 schema/spec removal is not
+ * written. They fail as Unsupported naming the action rather than as an unknown discriminator.
+ */
+const REFUSED_ACTIONS: Record<string, string> = {
+  'set-statistics': 'table statistics files are not kept in the metadata this catalog writes',
+  'remove-statistics': 'table statistics files are not kept in the metadata this catalog writes',
+  'set-partition-statistics': 'partition statistics files are not kept in the metadata this catalog writes',
+  'remove-partition-statistics': 'partition statistics files are not kept in the metadata this catalog writes',
+  'add-encryption-key': 'encryption keys are not kept in the metadata this catalog writes',
+  'remove-encryption-key': 'encryption keys are not kept in the metadata this catalog writes',
+  'remove-partition-specs': 'removing partition specs is not supported',
+  'remove-schemas': 'removing schemas is not supported',
+  'enable-row-lineage': 'row lineage (format-version 3) is not written',
+};
+
+/** One update of a commit, or Unsupported naming a spec action this catalog refuses. */
+export function parseTableUpdate(value: unknown, where: string): TableUpdate {
+  const action = (value as { action?: unknown } | null)?.action;
+  if (typeof action === 'string' && REFUSED_ACTIONS[action]) {
+    throw new TidemarkError('Unsupported', `${where}: update ${action} is not supported: ${REFUSED_ACTIONS[action]}`, { feature: action });
+  }
+  return parseWire(tableUpdate, value, where);
+}
+
 const tableIdentifier = z.object({ namespace, name: z.string() });
 
 export const commitTableRequest = z.object({

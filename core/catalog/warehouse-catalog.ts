@@ -6,7 +6,7 @@ import { commitTable, defaultWriteEnv, type WriteEnv } from '../lake/write';
 import { publishFirstVersion } from '../lake/write/commit';
 import { createLocalStorage } from '../storage/local';
 import { applyUpdates, checkRequirements, emptyMetadata } from './table-changes';
-import { checkName, createTableRequest, parseWire, tableRequirement, tableUpdate } from './rest-types';
+import { checkName, createTableRequest, parseTableUpdate, parseWire, tableRequirement, tableUpdate } from './rest-types';
 
 /**
  * A Tidemark warehouse folder seen as an Iceberg catalog: `<warehouse>/<ns>[/<ns>…]/<table>`, a
@@ -216,7 +216,7 @@ export class WarehouseCatalog {
    */
   async commitTable(ns: string[], name: string, requirementsJson: unknown[], updatesJson: unknown[]): Promise<LoadedTableResult> {
     const requirements = requirementsJson.map((q, i) => parseWire(tableRequirement, q, `requirements[${i}]`));
-    const updates = updatesJson.map((u, i) => parseWire(tableUpdate, u, `updates[${i}]`));
+    const updates = updatesJson.map((u, i) => parseTableUpdate(u, `updates[${i}]`));
     const root = await this.tableRoot(ns, name);
     const id = [...ns, name].join('.');
     if ((await detectTableFormat(this.storage, root)) !== 'iceberg') {

@@ -251,7 +251,12 @@ describe('REST commit: add-snapshot + set-snapshot-ref', () => {
   it('refuses a bad update with 400 naming it, and unknown actions', async () => {
     const bad = await commit({ requirements: [], updates: [{ action: 'set-current-schema', 'schema-id': 9 }] });
     expect([bad.status, bad.body]).toEqual([400, { error: { code: 400, type: 'BadRequestException', message: 'demo.customers: updates[0] (set-current-schema): no schema with id 9' } }]);
-    const unknown = await commit({ requirements: [], updates: [{ action: 'set-statistics', statistics: {} }] });
+    const stats = await commit({ requirements: [], updates: [{ action: 'set-statistics', statistics: {} }] });
+    expect([stats.status, stats.body]).toEqual([
+      406,
+      { error: { code: 406, type: 'UnsupportedOperationException', message: 'updates[0]: update set-statistics is not supported: table statistics files are not kept in the metadata this catalog writes' } },
+    ]);
+    const unknown = await commit({ requirements: [], updates: [{ action: 'make-it-fast' }] });
     expect(unknown.status).toBe(400);
     expect((unknown.body.error as { message: string }).message).toMatch(/^updates\[0\]\.action: /);
     const v3 = await commit({ requirements: [], updates: [{ action: 'upgrade-format-version', 'format-version': 3 }] });
