@@ -139,6 +139,7 @@ function parseNamespace(segment: string): string[] {
 
 export async function startRestCatalogServer(options: RestCatalogServerOptions): Promise<RestCatalogServer> {
   const catalog = new WarehouseCatalog(options.warehouse, options.env);
+  await catalog.checkRoot();
   const token = options.token ?? randomBytes(32).toString('hex');
   const name = options.name ?? (basename(catalog.root).replace(/[^A-Za-z0-9._-]/g, '_') || 'warehouse');
   const now = options.now ?? Date.now;

@@ -35,6 +35,13 @@ export class WarehouseCatalog {
     this.root = resolve(warehouse);
   }
 
+  /** The warehouse must be a folder and not itself a table root (its metadata/ would pass for a namespace). */
+  async checkRoot(): Promise<void> {
+    if (!(await this.isDir(this.root))) throw new TidemarkError('NotFound', `warehouse folder not found: ${this.root}`, { path: this.root });
+    const format = await detectTableFormat(this.storage, this.root);
+    if (format) throw new TidemarkError('InvalidInput', `${this.root} is an ${format === 'iceberg' ? 'Iceberg' : 'Paimon'} table, not a warehouse: serve the folder that holds its namespace`, { path: this.root });
+  }
+
   private async isDir(path: string): Promise<boolean> {
     return (await stat(path).catch(() => null))?.isDirectory() ?? false;
   }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
@@ -72,6 +72,9 @@ describe('tidemark catalog', () => {
     const missing = capture();
     expect(await runCli(['catalog', `${lake.warehouse}-nope`], missing.io)).toBe(3);
     expect(missing.err).toEqual([`error[NotFound]: warehouse folder not found: ${lake.warehouse}-nope`]);
+    const table = capture();
+    expect(await runCli(['catalog', join(lake.warehouse, 'demo', 'orders')], table.io)).toBe(2);
+    expect(table.err).toEqual([`error[InvalidInput]: ${join(lake.warehouse, 'demo', 'orders')} is an Iceberg table, not a warehouse: serve the folder that holds its namespace`]);
     const token = capture();
     expect(await runCli(['catalog', lake.warehouse, '--token', 'a b'], token.io)).toBe(2);
     expect(token.err).toEqual(['error[InvalidInput]: catalog: --token: expected printable ASCII without spaces']);
