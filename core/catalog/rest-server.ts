@@ -225,7 +225,7 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
       }
       if (method === 'POST') {
         const body = parseWire(createNamespaceRequest, await readJson(req), 'CreateNamespaceRequest');
-        return send(res, 200, await catalog.createNamespace(body.namespace, body.properties));
+        return send(res, 200, await catalog.createNamespace(body.namespace, body.properties ?? {}));
       }
       throw notFound();
     }

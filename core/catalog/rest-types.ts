@@ -12,21 +12,21 @@ const json = z.record(z.string(), z.unknown());
 const stringMap = z.record(z.string(), z.string());
 const namespace = z.array(z.string()).min(1);
 
-export const createNamespaceRequest = z.object({ namespace, properties: stringMap.optional() });
+export const createNamespaceRequest = z.object({ namespace, properties: stringMap.nullish() });
 
 export const updateNamespacePropertiesRequest = z.object({
-  removals: z.array(z.string()).optional(),
-  updates: stringMap.optional(),
+  removals: z.array(z.string()).nullish(),
+  updates: stringMap.nullish(),
 });
 
 export const createTableRequest = z.object({
   name: z.string(),
-  location: z.string().optional(),
+  location: z.string().nullish(),
   schema: json,
-  'partition-spec': json.optional(),
-  'write-order': json.optional(),
-  'stage-create': z.boolean().optional(),
-  properties: stringMap.optional(),
+  'partition-spec': json.nullish(),
+  'write-order': json.nullish(),
+  'stage-create': z.boolean().nullish(),
+  properties: stringMap.nullish(),
 });
 export type CreateTableRequest = z.input<typeof createTableRequest>;
 
@@ -117,7 +117,7 @@ export function parseTableUpdate(value: unknown, where: string): TableUpdate {
 const tableIdentifier = z.object({ namespace, name: z.string() });
 
 export const commitTableRequest = z.object({
-  identifier: tableIdentifier.optional(),
+  identifier: tableIdentifier.nullish(),
   requirements: z.array(z.unknown()),
   updates: z.array(z.unknown()),
 });

@@ -191,7 +191,7 @@ export class WarehouseCatalog {
     const req = parseWire(createTableRequest, body, 'CreateTableRequest');
     const root = await this.tableRoot(ns, req.name);
     const id = [...ns, req.name].join('.');
-    if (req.location !== undefined && resolve(req.location.replace(/^file:(\/\/)?/, '')) !== root) {
+    if (req.location && resolve(req.location.replace(/^file:(\/\/)?/, '')) !== root) {
       throw new TidemarkError('Unsupported', `table ${id}: location ${req.location} is not allowed: tables of this warehouse live at ${root}`, { table: id, feature: 'table location' });
     }
     if (await detectTableFormat(this.storage, root)) throw new TidemarkError('InvalidInput', `table ${id} already exists at ${root}`, { table: id, restType: 'AlreadyExistsException' });

@@ -276,7 +276,7 @@ describe('REST catalog: bad input', () => {
     return [res.status, (await res.json()) as unknown];
   };
 
-  it('refuses names that would leave the warehouse folder', async () => {
+  it('refuses names that would leave the warehouse folder; takes null optional fields', async () => {
     expect(await call('GET', 'v1/namespaces/..%2F..%2Fetc/tables')).toEqual([
       400,
       { error: { code: 400, type: 'BadRequestException', message: 'namespace level "../../etc" is not a valid name: expected a folder name without "/", "\\", control characters or a leading "."' } },
@@ -287,6 +287,10 @@ describe('REST catalog: bad input', () => {
       { error: { code: 400, type: 'BadRequestException', message: 'table name "..\\\\x" is not a valid name: expected a folder name without "/", "\\", control characters or a leading "."' } },
     ]);
     expect((await call('POST', 'v1/namespaces', '{"namespace":[".hidden"]}'))[0]).toBe(400);
+    // Optional fields may come as null (clients that serialize unset fields).
+    expect(await call('POST', 'v1/namespaces', '{"namespace":["n"],"properties":null}')).toEqual([200, { namespace: ['n'], properties: {} }]);
+    const created = await call('POST', 'v1/namespaces/n/tables', '{"name":"t","location":null,"schema":{"type":"struct","fields":[]},"partition-spec":null,"write-order":null,"stage-create":null,"properties":null}');
+    expect(created[0]).toBe(200);
   });
 
   it('names the malformed field of a request body', async () => {
