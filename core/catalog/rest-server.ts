@@ -215,6 +215,10 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
       for (const change of body['table-changes']) await catalog.commitTable(change.identifier.namespace, change.identifier.name, change.requirements, change.updates);
       return send(res, 204);
     }
+    if (rest[0] === 'tables' && rest[1] === 'rename' && method === 'POST') {
+      // Moving the folder would leave every absolute path in the table's manifests pointing at the old one.
+      throw new HttpError(406, 'UnsupportedOperationException', 'renaming a table is not supported by this catalog: its manifests name files by absolute path under the table folder');
+    }
     if (rest[0] !== 'namespaces') throw notFound();
 
     if (rest.length === 1) {

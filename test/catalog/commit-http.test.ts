@@ -311,6 +311,7 @@ describe('REST catalog: bad input', () => {
         },
       },
     ]);
+    expect((await call('POST', 'v1/lake/tables/rename', JSON.stringify({ source: { namespace: ['demo'], name: 'customers' }, destination: { namespace: ['demo'], name: 'c2' } })))[0]).toBe(406);
     expect(metadataFiles().length).toBe(2);
   });
 });

@@ -208,6 +208,21 @@ describe('RestCatalogClient with OAuth2 client credentials', () => {
     expect(c.tokenRequests).toBe(3);
   });
 
+  it('asks the token endpoint it is given (oauth2ServerUri)', async () => {
+    const posted: string[] = [];
+    const c = new RestCatalogClient({
+      uri: server.uri,
+      credential: 'spark:s3cret',
+      oauth2ServerUri: `${server.uri}v1/oauth/tokens?realm=tidemark`,
+      fetch: (url, init) => {
+        if (init?.method === 'POST') posted.push(`${String(url)} ${String(init.body)}`);
+        return fetch(url, init);
+      },
+    });
+    expect(await c.listNamespaces()).toEqual([['demo']]);
+    expect(posted).toEqual([`${server.uri}v1/oauth/tokens?realm=tidemark grant_type=client_credentials&scope=catalog&client_id=spark&client_secret=s3cret`]);
+  });
+
   it('refuses wrong client credentials and bearer tokens it did not issue', async () => {
     await expectCode(new RestCatalogClient({ uri: server.uri, credential: 'spark:wrong' }).config(), 'InvalidInput', /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/oauth\/tokens: OAuth2 client credentials refused \(invalid_client: unknown client id or wrong client secret\)$/);
     const res = await fetch(`${server.uri}v1/oauth/tokens`, { method: 'POST', body: 'grant_type=password&client_id=spark&client_secret=s3cret', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
