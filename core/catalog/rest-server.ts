@@ -175,6 +175,7 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     if (form.get('grant_type') !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(form.get('grant_type'))} is not supported: expected client_credentials`);
     const expected = id !== null ? options.oauthClients[id] : undefined;
     if (expected === undefined || secret === null || !sameSecret(secret, expected)) return oauthError(401, 'invalid_client', 'unknown client id or wrong client secret');
+    for (const [t, expires] of issued) if (now() >= expires) issued.delete(t);
     const access = randomBytes(32).toString('hex');
     issued.set(access, now() + ttl * 1000);
     send(res, 200, { access_token: access, token_type: 'bearer', expires_in: ttl, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
