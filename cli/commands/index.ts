@@ -15,6 +15,7 @@ import { exportFlinkCommand } from './export-flink';
 import { planCommand } from './plan';
 import { syncCommand } from './sync';
 import { branchCommand, cherryPickCommand, rollbackCommand, tagCommand } from './refs';
+import { catalogCommand } from './catalog';
 
 /** Every `tidemark` command, in the order `--help` lists them. Later issues add theirs here. */
 export const COMMANDS: CliCommand[] = [
@@ -45,4 +46,5 @@ export const COMMANDS: CliCommand[] = [
   exportFlinkCommand,
   planCommand,
   syncCommand,
+  catalogCommand,
 ];

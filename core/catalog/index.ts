@@ -1,0 +1,9 @@
+/**
+ * Iceberg REST catalogs (Node only): a server over a local Tidemark warehouse and a client of any
+ * REST catalog (apache/iceberg open-api/rest-catalog-open-api.yaml).
+ */
+export { startRestCatalogServer, type RestCatalogServer, type RestCatalogServerOptions } from './rest-server';
+export { RestCatalogClient, type RestCatalogClientOptions, type LoadTableResult, type CommitTableResult, type Namespace } from './rest-client';
+export { WarehouseCatalog } from './warehouse-catalog';
+export { checkRequirements, applyUpdates } from './table-changes';
+export type { CatalogConfig, CommitTableInput, CreateTableRequest, TableRequirementInput, TableUpdateInput, RestErrorBody } from './rest-types';
