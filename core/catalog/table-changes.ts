@@ -1,6 +1,6 @@
 import { TidemarkError } from '../errors';
 import { indexFields, type PartitionSpec, type Schema, type Snapshot, type SortOrder, type TableMetadata } from '../lake';
-import { JsonReader, parsePartitionSpec, parseSchema, parseSortOrder } from '../lake/serde/schema-json';
+import { JsonReader, parsePartitionSpec, parseSchema, parseSortOrder } from '../lake';
 import type { TableRequirement, TableUpdate } from './rest-types';
 
 /**

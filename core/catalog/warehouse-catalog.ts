@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { TidemarkError, toWriteError } from '../errors';
 import { detectTableFormat, loadTable, parseJsonBigint, writeTableMetadata, type TableMetadata } from '../lake';
 import { commitTable, defaultWriteEnv, type WriteEnv } from '../lake/write';
-import { publishFirstVersion } from '../lake/write/commit';
-import { createLocalStorage } from '../storage/local';
+import { publishFirstVersion } from '../lake/write';
+import { createLocalStorage } from '../storage/node';
 import { applyUpdates, checkRequirements, emptyMetadata } from './table-changes';
 import { checkName, createTableRequest, parseTableUpdate, parseWire, tableRequirement, tableUpdate } from './rest-types';
 

@@ -36,3 +36,4 @@ export { convertVariantData } from './variant';
 export { checkDataFileFormat } from './data-file-format';
 export type { ManifestCache } from './scan-plan';
 export { requireTableFormat } from './warehouse';
+export { JsonReader, parsePartitionSpec, parseSchema, parseSortOrder } from './serde/schema-json';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
 import { loadTable, parseJsonBigint, scanRows, stringifyJsonBigint } from '../../core/lake';
 import { appendRows } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { copyWarehouse, makeDemoSource, stageAppend } from './helpers';
 
 /** Raw HTTP commits (spec CommitTableRequest) against the server over a copy of the demo lake. */

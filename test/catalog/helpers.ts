@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadTable, readManifestList, selectSnapshot, type Row } from '../../core/lake';
 import { createDemoWarehouse, currentSchema, encodeManifest, encodeManifestList, seededWriteEnv } from '../../core/lake/write';
 import { writeDataFiles } from '../../core/lake/write/data-files';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 
 /** The demo lake, written once per test file by Tidemark's own writer, copied per test. */
 export async function makeDemoSource(): Promise<{ dir: string; dispose(): void }> {

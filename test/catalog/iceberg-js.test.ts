@@ -4,7 +4,7 @@ import { IcebergError, IcebergRestCatalog } from 'iceberg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
 import { loadTable, scanRows } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { copyWarehouse, makeDemoSource, stageAppend } from './helpers';
 
 /**

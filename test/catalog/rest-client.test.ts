@@ -4,7 +4,7 @@ import { RestCatalogClient, startRestCatalogServer, type RestCatalogServer } fro
 import { TidemarkError } from '../../core/errors';
 import { loadTable, scanRows } from '../../core/lake';
 import { appendRows } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { expectCode } from '../lake/helpers';
 import { copyWarehouse, makeDemoSource, stageAppend } from './helpers';
 

@@ -16,3 +16,4 @@ export { expireSnapshots, selectRetainedSnapshots, type ExpireOptions, type Expi
 export { removeOrphanFiles, type RemoveOrphansOptions, type RemoveOrphansResult, type OrphanFile } from './remove-orphans';
 export { setSnapshotRef, removeSnapshotRef, rollbackTo, cherryPick, type RefType, type RefChange, type CherryPickResult } from './refs';
 export { planCompaction, compactDataFiles, partitionText, type CompactionScope, type CompactionPreview, type CompactionProgress, type CompactionResult, type CompactOptions } from './compact';
+export { publishFirstVersion } from './commit';
