@@ -82,6 +82,134 @@ async function pinSchemasAt(conn: mysql.Connection, flavor: Flavor, catalog: Sch
   );
 }
 
+/** What the preflight found, once every check the start needs has passed. */
+interface Checked {
+  matched: Awaited<ReturnType<typeof runPreflightDetailed>>['matched'];
+  schemas: TableSchema[];
+  columnsFromHistory: boolean;
+}
+
+/**
+ * Runs the preflight and throws naming every failed check. Keys (or chunk keys) are needed to
+ * snapshot only: a start that only streams (from a binlog-phase offset without newly added tables,
+ * or a non-snapshot startup mode) identifies rows of a keyless table by all their columns.
+ */
+async function checkBeforeStart(ctrl: mysql.Connection, flavor: Flavor, config: ResolvedConfig, offset: SourceOffset | null): Promise<Checked> {
+  const { report, matched, schemas, columnsFromHistory } = await runPreflightDetailed(ctrl, flavor, config);
+  const snapshotting = offset ? offset.snapshot !== null || config.scanNewlyAddedTables : config.startupMode.mode === 'initial' || config.startupMode.mode === 'snapshot';
+  const failed = report.checks.filter((c) => !c.ok && (c.name !== 'primary_keys' || snapshotting));
+  if (failed.length > 0) {
+    throw new TidemarkError('InvalidInput', `preflight failed on ${report.server}:\n${failed.map((c) => `  ${c.message}`).join('\n')}`, {
+      host: config.hostname,
+      failed: failed.map((c) => c.name).join(','),
+    });
+  }
+  return { matched, schemas, columnsFromHistory };
+}
+
+/** The catalog at the start, and (scan.newly-added-table.enabled) the tables the offset's history does not know. */
+interface StartCatalog {
+  catalog: SchemaCatalog;
+  newlyAdded: TableSchema[];
+  /** The stream passes over the newly added tables' rows and DDL until here (their snapshot's SELECTs supersede them). */
+  catchUpTo: BinlogPosition | null;
+}
+
+async function loadStartCatalog(ctrl: mysql.Connection, flavor: Flavor, config: ResolvedConfig, offset: SourceOffset | null, checked: Checked): Promise<StartCatalog> {
+  const typeOptions = { tinyInt1IsBoolean: config.tinyInt1IsBoolean };
+  const catalog = new SchemaCatalog(config);
+  catalog.columnsFromHistory = checked.columnsFromHistory;
+  if (!offset?.schemas) {
+    for (const s of checked.schemas) catalog.set(s);
+    const missing: TableId[] = (offset?.snapshot?.tables ?? []).filter((t) => !catalog.has(t));
+    for (const s of await readTableSchemas(ctrl, missing, typeOptions)) catalog.set(s);
+    return { catalog, newlyAdded: [], catchUpTo: null };
+  }
+  // The schema history at the offset: later DDL is replayed from the binlog.
+  for (const s of offset.schemas) catalog.set(s);
+  if (!config.scanNewlyAddedTables) return { catalog, newlyAdded: [], catchUpTo: null };
+  // Tables matched now that the offset's schema history does not know were not captured before;
+  // they get a snapshot phase of their own from the offset.
+  let newlyAdded = checked.schemas.filter((s) => !catalog.has(s.table) && !(offset.snapshot?.tables ?? []).some((t) => t.db === s.table.db && t.table === s.table.table));
+  let catchUpTo: BinlogPosition | null = null;
+  if (newlyAdded.length > 0) {
+    // Their rows and DDL up to here are superseded by the snapshot's SELECTs (each sees every
+    // earlier commit) and their schemas are read after it (StreamState.catchUp).
+    catchUpTo = await readServerPosition(ctrl, flavor);
+    newlyAdded = await readTableSchemas(ctrl, newlyAdded.map((s) => s.table), typeOptions);
+  }
+  for (const s of newlyAdded) catalog.set(s);
+  return { catalog, newlyAdded, catchUpTo };
+}
+
+/** Where the binlog reader starts, the stream's first position, and the snapshot phase to run first (if any). */
+interface StartPosition {
+  start: BinlogStart;
+  startPos: BinlogPosition;
+  gtidSeed: string | null;
+  snapshot: SnapshotState | null;
+  skipBeforeMs: number | null;
+}
+
+/** The start of a resumed stream: the offset's own position (or, before a GTID start saw its first event, its GTID set). */
+async function startFromOffset(ctrl: mysql.Connection, config: ResolvedConfig, offset: SourceOffset): Promise<StartPosition> {
+  if (offset.file === '' && offset.gtidSet !== null) {
+    return { start: { gtidSet: offset.gtidSet }, startPos: { file: '', pos: 0n }, gtidSeed: offset.gtidSet, snapshot: offset.snapshot, skipBeforeMs: null };
+  }
+  await assertBinlogPresent(ctrl, config, offset);
+  return { start: { file: offset.file, pos: offset.pos }, startPos: offset, gtidSeed: offset.gtidSet, snapshot: offset.snapshot, skipBeforeMs: null };
+}
+
+/** The start of a fresh stream, per scan.startup.mode. */
+async function startFromMode(ctrl: mysql.Connection, flavor: Flavor, config: ResolvedConfig, catalog: SchemaCatalog, checked: Checked): Promise<StartPosition> {
+  const mode = config.startupMode;
+  if (mode.mode === 'initial' || mode.mode === 'snapshot' || mode.mode === 'latest-offset') {
+    await config.beforeStartPosition?.();
+    let sp = await readStartPosition(ctrl, flavor);
+    if (checked.columnsFromHistory) sp = await pinSchemasAt(ctrl, flavor, catalog, checked.schemas, sp);
+    const snapshot = mode.mode === 'latest-offset' ? null : { tables: checked.matched.map((m) => m.id), tableIndex: 0, lastKey: null };
+    return { start: { file: sp.file, pos: sp.pos }, startPos: sp, gtidSeed: sp.gtidSet, snapshot, skipBeforeMs: null };
+  }
+  if (mode.mode === 'earliest-offset' || mode.mode === 'timestamp') {
+    const first = (await listBinlogs(ctrl))[0];
+    if (!first) throw new TidemarkError('SourceUnavailable', `no binlog files on ${config.hostname}:${config.port}`, { host: config.hostname });
+    return { start: { file: first, pos: 4n }, startPos: { file: first, pos: 4n }, gtidSeed: null, snapshot: null, skipBeforeMs: mode.mode === 'timestamp' ? mode.timestampMs : null };
+  }
+  if (mode.file !== undefined && mode.pos !== undefined) {
+    const startPos = { file: mode.file, pos: mode.pos };
+    await assertBinlogPresent(ctrl, config, startPos);
+    return { start: { file: mode.file, pos: mode.pos }, startPos, gtidSeed: mode.gtidSet ?? null, snapshot: null, skipBeforeMs: null };
+  }
+  if (mode.gtidSet !== undefined) {
+    return { start: { gtidSet: mode.gtidSet }, startPos: { file: '', pos: 0n }, gtidSeed: mode.gtidSet, snapshot: null, skipBeforeMs: null };
+  }
+  throw new TidemarkError('InvalidInput', 'scan.startup.mode specific-offset needs specific-offset.file and .pos, or .gtid-set', { key: 'scan.startup.mode' });
+}
+
+/**
+ * Newly added tables join the snapshot phase: behind the unfinished tables on a restart inside
+ * one, else in a new phase at a position the stream has already passed once — a new round keeps
+ * offsets ordered (the same position now comes after the earlier one).
+ */
+function queueNewlyAdded(snapshot: SnapshotState | null, round: number, newlyAdded: TableSchema[]): { snapshot: SnapshotState | null; round: number } {
+  if (newlyAdded.length === 0) return { snapshot, round };
+  const added = newlyAdded.map((s) => s.table);
+  if (snapshot) return { snapshot: { tables: [...snapshot.tables, ...added], tableIndex: snapshot.tableIndex, lastKey: snapshot.lastKey }, round };
+  return { snapshot: { tables: added, tableIndex: 0, lastKey: null }, round: round + 1 };
+}
+
+/**
+ * XA transactions prepared before the offset and unfinished at it: their rows are in the binlog
+ * before the offset, so the reader starts at the first of them and collects only those.
+ */
+async function planXaReplay(ctrl: mysql.Connection, config: ResolvedConfig, offset: SourceOffset | null, position: StartPosition) {
+  const pendingXa = offset && offset.file !== '' ? (offset.preparedXa ?? []) : [];
+  if (pendingXa.length === 0) return { pendingXa, start: position.start, replayXa: undefined };
+  const first = pendingXa.map((x) => x.start).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+  await assertBinlogPresent(ctrl, config, first);
+  return { pendingXa, start: { file: first.file, pos: first.pos } as BinlogStart, replayXa: { until: position.startPos, xids: new Set(pendingXa.map((x) => x.xid)) } };
+}
+
 export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
   const config = resolveConfig(input);
   const typeOptions = { tinyInt1IsBoolean: config.tinyInt1IsBoolean };
@@ -116,124 +244,25 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
     let snapConn: mysql.Connection | null = null;
     try {
       const flavor = await detectFlavor(ctrl);
-      const { report, matched, schemas, columnsFromHistory } = await runPreflightDetailed(ctrl, flavor, config);
-      // Keys (or chunk keys) are needed to snapshot: a start that only streams (from a binlog-phase
-      // offset without newly added tables, or a non-snapshot startup mode) identifies rows of a
-      // keyless table by all their columns, e.g. after its key was dropped.
-      const snapshotting = offset ? offset.snapshot !== null || config.scanNewlyAddedTables : config.startupMode.mode === 'initial' || config.startupMode.mode === 'snapshot';
-      const failed = report.checks.filter((c) => !c.ok && (c.name !== 'primary_keys' || snapshotting));
-      if (failed.length > 0) {
-        throw new TidemarkError('InvalidInput', `preflight failed on ${report.server}:\n${failed.map((c) => `  ${c.message}`).join('\n')}`, {
-          host: config.hostname,
-          failed: failed.map((c) => c.name).join(','),
-        });
-      }
-      const estimates = new Map(matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
-      const catalog = new SchemaCatalog(config);
-      catalog.columnsFromHistory = columnsFromHistory;
+      const checked = await checkBeforeStart(ctrl, flavor, config, offset);
+      const estimates = new Map(checked.matched.map((m) => [formatTableId(m.id), m.rowsEstimated]));
+      const { catalog, newlyAdded, catchUpTo } = await loadStartCatalog(ctrl, flavor, config, offset, checked);
       const readSchema = async (id: TableId) => (await readTableSchemas(ctrl, [id], typeOptions))[0] ?? null;
-      // scan.newly-added-table.enabled: tables matched now that the offset's schema history does
-      // not know were not captured before; they get a snapshot phase of their own from the offset.
-      let newlyAdded: TableSchema[] = [];
-      let catchUpTo: BinlogPosition | null = null;
-      if (offset?.schemas) {
-        // The schema history at the offset: later DDL is replayed from the binlog.
-        for (const s of offset.schemas) catalog.set(s);
-        if (config.scanNewlyAddedTables) {
-          newlyAdded = schemas.filter((s) => !catalog.has(s.table) && !(offset.snapshot?.tables ?? []).some((t) => t.db === s.table.db && t.table === s.table.table));
-          if (newlyAdded.length > 0) {
-            // Their rows and DDL up to here are superseded by the snapshot's SELECTs (each sees
-            // every earlier commit) and their schemas are read after it: the stream passes over
-            // both until this position (StreamState.catchUp).
-            catchUpTo = await readServerPosition(ctrl, flavor);
-            newlyAdded = await readTableSchemas(ctrl, newlyAdded.map((s) => s.table), typeOptions);
-          }
-          for (const s of newlyAdded) catalog.set(s);
-        }
-      } else {
-        for (const s of schemas) catalog.set(s);
-        const missing: TableId[] = (offset?.snapshot?.tables ?? []).filter((t) => !catalog.has(t));
-        for (const s of await readTableSchemas(ctrl, missing, typeOptions)) catalog.set(s);
-      }
-
-      const mode = config.startupMode;
-      let start: BinlogStart;
-      let startPos: BinlogPosition;
-      let gtidSeed: string | null = null;
-      let snapshot: SnapshotState | null = null;
-      let skipBeforeMs: number | null = null;
-      if (offset && offset.file === '' && offset.gtidSet !== null) {
-        // An offset taken before a GTID start saw its first event: only the GTID set is known.
-        start = { gtidSet: offset.gtidSet };
-        startPos = { file: '', pos: 0n };
-        gtidSeed = offset.gtidSet;
-        snapshot = offset.snapshot;
-      } else if (offset) {
-        await assertBinlogPresent(ctrl, config, offset);
-        start = { file: offset.file, pos: offset.pos };
-        startPos = offset;
-        gtidSeed = offset.gtidSet;
-        snapshot = offset.snapshot;
-      } else if (mode.mode === 'initial' || mode.mode === 'snapshot' || mode.mode === 'latest-offset') {
-        await config.beforeStartPosition?.();
-        let sp = await readStartPosition(ctrl, flavor);
-        if (columnsFromHistory) sp = await pinSchemasAt(ctrl, flavor, catalog, schemas, sp);
-        start = { file: sp.file, pos: sp.pos };
-        startPos = sp;
-        gtidSeed = sp.gtidSet;
-        if (mode.mode !== 'latest-offset') snapshot = { tables: matched.map((m) => m.id), tableIndex: 0, lastKey: null };
-      } else if (mode.mode === 'earliest-offset' || mode.mode === 'timestamp') {
-        const first = (await listBinlogs(ctrl))[0];
-        if (!first) throw new TidemarkError('SourceUnavailable', `no binlog files on ${config.hostname}:${config.port}`, { host: config.hostname });
-        start = { file: first, pos: 4n };
-        startPos = { file: first, pos: 4n };
-        if (mode.mode === 'timestamp') skipBeforeMs = mode.timestampMs;
-      } else if (mode.file !== undefined && mode.pos !== undefined) {
-        startPos = { file: mode.file, pos: mode.pos };
-        await assertBinlogPresent(ctrl, config, startPos);
-        start = { file: mode.file, pos: mode.pos };
-        gtidSeed = mode.gtidSet ?? null;
-      } else if (mode.gtidSet !== undefined) {
-        start = { gtidSet: mode.gtidSet };
-        startPos = { file: '', pos: 0n };
-        gtidSeed = mode.gtidSet;
-      } else {
-        throw new TidemarkError('InvalidInput', 'scan.startup.mode specific-offset needs specific-offset.file and .pos, or .gtid-set', { key: 'scan.startup.mode' });
-      }
-      let round = offset?.round ?? 0;
-      if (newlyAdded.length > 0) {
-        const added = newlyAdded.map((s) => s.table);
-        if (snapshot) {
-          // Restart inside a snapshot phase: the new tables queue behind the unfinished ones.
-          snapshot = { tables: [...snapshot.tables, ...added], tableIndex: snapshot.tableIndex, lastKey: snapshot.lastKey };
-        } else {
-          // A new snapshot phase at a position the stream has already passed once: a new round
-          // keeps offsets ordered (the same position now comes after the earlier one).
-          snapshot = { tables: added, tableIndex: 0, lastKey: null };
-          round++;
-        }
-      }
-
-      // XA transactions prepared before the offset and unfinished at it: their rows are in the
-      // binlog before the offset, so the reader starts at the first of them and collects only those.
-      const pendingXa = offset && offset.file !== '' ? (offset.preparedXa ?? []) : [];
-      let replayXa: { until: BinlogPosition; xids: Set<string> } | undefined;
-      if (pendingXa.length > 0) {
-        const first = pendingXa.map((x) => x.start).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
-        await assertBinlogPresent(ctrl, config, first);
-        start = { file: first.file, pos: first.pos };
-        replayXa = { until: startPos, xids: new Set(pendingXa.map((x) => x.xid)) };
-      }
+      const position = offset ? await startFromOffset(ctrl, config, offset) : await startFromMode(ctrl, flavor, config, catalog, checked);
+      const { snapshot, round } = queueNewlyAdded(position.snapshot, offset?.round ?? 0, newlyAdded);
+      const { pendingXa, start, replayXa } = await planXaReplay(ctrl, config, offset, position);
       const ddl = createDdlContext(catalog, config.parseOnlineSchemaChanges, readSchema, await readDefaultCharsets(ctrl));
       // The reader filters by pattern only: whether a new table is captured is decided in stream order (StreamState).
       // skip-events / skip-rows apply to the configured position only, never to a resume offset.
+      const mode = config.startupMode;
       const skip = !offset && mode.mode === 'specific-offset' ? { events: mode.skipEvents ?? 0, rows: mode.skipRows ?? 0 } : null;
-      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory, ...(replayXa ? { replayXa } : {}), ...(skip ? { skip } : {}) });
+      const { gtidSeed, startPos } = position;
+      reader = new BinlogReader({ config, flavor, start, gtidSeed, isCaptured: (id) => catalog.matches(id), columnsFromHistory: checked.columnsFromHistory, ...(replayXa ? { replayXa } : {}), ...(skip ? { skip } : {}) });
       reader.start();
       const state = new StreamState(config, reader, catalog, ddl, startPos, gtidSeed, snapshot, readSchema, pendingXa);
       state.round = round;
       if (catchUpTo) for (const s of newlyAdded) state.catchUp.set(formatTableId(s.table), catchUpTo);
-      state.skipBeforeMs = skipBeforeMs;
+      state.skipBeforeMs = position.skipBeforeMs;
 
       if (state.snapshot) {
         snapConn = await openConnectionRetrying(config, 'snapshot', { multipleStatements: true });
@@ -241,7 +270,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
         await snapConn.end().catch(() => {});
         snapConn = null;
       }
-      if (mode.mode === 'snapshot') return;
+      if (config.startupMode.mode === 'snapshot') return;
       for (;;) {
         if (stopped) return;
         for (const rec of await state.step(null)) yield rec;
