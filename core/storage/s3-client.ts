@@ -173,6 +173,8 @@ const xml = new XMLParser({
   // Keys are text: "007" must not become 7, and leading or trailing spaces belong to the key.
   parseTagValue: false,
   trimValues: false,
+  // Some stores escape key characters as numeric references (&#x27;), which plain XML entity handling leaves alone.
+  htmlEntities: true,
   isArray: (name) => name === 'Contents' || name === 'CommonPrefixes' || name === 'Part' || name === 'Upload',
 });
 
