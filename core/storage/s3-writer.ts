@@ -74,7 +74,12 @@ export function createS3Writer(client: S3Client, bucket: string, key: string): O
     if (uploadId === null) return;
     const id = uploadId;
     uploadId = null;
-    await client.send({ method: 'DELETE', bucket, key, query: { uploadId: id }, accept: [404] });
+    try {
+      await client.send({ method: 'DELETE', bucket, key, query: { uploadId: id }, accept: [404] });
+    } catch (e) {
+      const err = e instanceof TidemarkError ? e : new TidemarkError('Io', String(e));
+      throw new TidemarkError(err.code, `AbortMultipartUpload of ${where} failed, its uploaded parts stay in the bucket until a lifecycle rule removes them: ${err.message}`, err.context, e);
+    }
   }
 
   /** Runs a step; on failure aborts the upload (an abort failure is secondary) and rethrows the step's error. */
