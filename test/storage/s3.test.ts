@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { createS3Storage, type S3StorageOptions } from '../../core/storage/s3';
@@ -157,5 +159,39 @@ describe('S3 storage: reads and writes against s3rver', () => {
     const e = await rejection(storage().readFile('s3:///key-without-bucket'));
     expect(e.code).toBe('InvalidInput');
     expect(e.message).toContain('"s3:///key-without-bucket"');
+  });
+
+  it('virtual-hosted addressing: the bucket is in the host name (resolved to s3rver on loopback)', async () => {
+    const seen: string[] = [];
+    // Every host name resolves to 127.0.0.1, so the request reaches s3rver with the AWS-style Host.
+    const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+      options.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as LookupFunction;
+    const loopbackFetch: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      seen.push(`${init?.method} ${url.href}`);
+      return new Promise<Response>((resolve, reject) => {
+        const req = httpRequest(
+          { host: url.hostname, port: url.port, path: url.pathname + url.search, method: init?.method, headers: Object.fromEntries(new Headers(init?.headers)), lookup },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const headers = new Headers();
+              for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+              const empty = res.statusCode === 204 || res.statusCode === 304 || init?.method === 'HEAD';
+              resolve(new Response(empty ? null : Buffer.concat(chunks), { status: res.statusCode, headers }));
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(init?.body ? Buffer.from(init.body as Uint8Array) : undefined);
+      });
+    };
+    const st = storage({ endpoint: `http://s3.us-east-1.amazonaws.com:${s3.port}`, pathStyle: false, fetch: loopbackFetch });
+    await st.writeFile('s3://lake/vhost/a b.txt', 'virtual');
+    expect(new TextDecoder().decode(await st.readFile('s3://lake/vhost/a b.txt'))).toBe('virtual');
+    expect(await st.list('s3://lake/vhost')).toEqual([{ name: 'a b.txt', kind: 'file' }]);
+    expect(seen.slice(0, 2)).toEqual([`PUT http://lake.s3.us-east-1.amazonaws.com:${s3.port}/vhost/a%20b.txt`, `GET http://lake.s3.us-east-1.amazonaws.com:${s3.port}/vhost/a%20b.txt`]);
+    expect(seen[2]).toBe(`GET http://lake.s3.us-east-1.amazonaws.com:${s3.port}/?list-type=2&prefix=vhost%2F&max-keys=1000&delimiter=%2F`);
   });
 });
