@@ -6,7 +6,7 @@ import { runCli } from '../../cli/main';
 import { createLocalWritableStorage } from '../../core/storage/local-writable';
 import { createS3Storage, parseS3Url } from '../../core/storage/s3';
 import { FIXTURES } from '../support/fixtures';
-import { S3RVER_CREDENTIALS, startS3rver, type S3Server } from './s3-server';
+import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, type S3Server } from './s3-server';
 
 // End to end: fixture tables (Iceberg written by Java and Spark, Paimon by paimon-cpp) copied byte
 // for byte into s3rver; the CLI on the s3:// path must print what it prints on the local path.
@@ -133,5 +133,25 @@ describe('the CLI reads s3:// tables as it reads folders', () => {
     const tag = await run('tag', `${S3_WAREHOUSE}/icebird/java_bunnies`, 'v1');
     expect(tag.code).toBe(1);
     expect(tag.err).toBe(`error[Unsupported]: ${S3_WAREHOUSE}/icebird/java_bunnies: this command writes to the table, and tables on S3 are read-only for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths`);
+  });
+
+  it('reads stay lazy on S3: count reads manifests, not data files; ranged GETs for Parquet', async () => {
+    const proxy = await startHttpProxy(s3.port);
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    try {
+      const gets = () => proxy.requests.filter((r) => r.method === 'GET').map((r) => `${r.url.split('?')[0]} ${r.headers.range ?? 'whole'}`);
+      expect(await run('count', `${S3_WAREHOUSE}/icebird/athena_example`)).toMatchObject({ code: 0 });
+      expect(gets().filter((g) => g.includes('.parquet'))).toEqual([]);
+      expect(gets().filter((g) => g.includes('/metadata/')).length).toBe(3);
+      proxy.requests.length = 0;
+      // With deletes, count reads key columns and positions: byte ranges of the Parquet files only.
+      expect(await run('count', `${S3_WAREHOUSE}/icebird/java_bunnies`)).toMatchObject({ code: 0, out: '15' });
+      const parquet = gets().filter((g) => g.includes('.parquet'));
+      expect(parquet.length).toBeGreaterThan(0);
+      expect(parquet.every((g) => /bytes=\d+-\d+$/.test(g))).toBe(true);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = s3.endpoint;
+      await proxy.close();
+    }
   });
 });
