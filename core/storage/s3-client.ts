@@ -159,6 +159,11 @@ export interface S3Response {
   status: number;
   headers: Headers;
   body: Uint8Array;
+  /**
+   * True when an earlier try of this request may have reached the store without its answer
+   * reaching us (network error, timeout, 5xx): a PUT may then already have taken effect.
+   */
+  retriedAfterUnknownOutcome: boolean;
 }
 
 export interface S3Client {
@@ -256,7 +261,8 @@ export function createS3Client(config: S3Config = {}): S3Client {
     const timer = setTimeout(() => controller.abort(), cfg.timeoutMs);
     try {
       const res = await cfg.fetch(url, { method: req.method, headers, body, signal: controller.signal });
-      return { status: res.status, headers: res.headers, body: req.method === 'HEAD' ? new Uint8Array(0) : new Uint8Array(await res.arrayBuffer()) };
+      const bytes = req.method === 'HEAD' ? new Uint8Array(0) : new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, headers: res.headers, body: bytes, retriedAfterUnknownOutcome: false };
     } catch (e) {
       if (controller.signal.aborted) throw new TimeoutError(cfg.timeoutMs);
       throw e;
@@ -269,15 +275,19 @@ export function createS3Client(config: S3Config = {}): S3Client {
     const url = urlOf(req);
     const target = `${req.method} ${formatS3Url(req.bucket, req.key)}`;
     let last = '';
+    let unknownOutcome = false;
     for (let n = 1; ; n++) {
       let res: S3Response | null = null;
       try {
         res = await attempt(req, url);
       } catch (e) {
         last = e instanceof TimeoutError ? `timed out after ${e.ms} ms` : `cannot reach ${cfg.endpoint.origin} (${describeCause(e)})`;
+        unknownOutcome = true;
       }
       if (res) {
-        if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+        if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return { ...res, retriedAfterUnknownOutcome: unknownOutcome };
+        // A 5xx may come after the store acted (S3 documents 500 on a PUT that did succeed).
+        if (res.status >= 500) unknownOutcome = true;
         if (!isRetryableStatus(res.status, req.retryOn) || n >= cfg.maxAttempts) throw errorOf(req, target, res, n);
         const { code } = readS3Error(res.body);
         last = `HTTP ${res.status}${code ? ` ${code}` : ''}`;

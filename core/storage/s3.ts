@@ -23,6 +23,12 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? new TextEncoder().encode(data) : data;
 }
 
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The key prefix that lists what is "in" a folder key ('' → the whole bucket). */
 function folderPrefix(key: string): string {
   return key ? `${key}/` : '';
@@ -80,8 +86,17 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
     const { bucket, key } = parseS3Url(path);
     // 412: something exists. 409 (ConditionalRequestConflict): a concurrent conditional write on the
     // same key is in flight; S3 asks to retry, after which the loser sees 412.
-    const res = await client.send({ method: 'PUT', bucket, key, body: toBytes(bytes), headers: { 'if-none-match': '*' }, accept: [412], retryOn: [409] });
-    return res.status !== 412;
+    const body = toBytes(bytes);
+    const res = await client.send({ method: 'PUT', bucket, key, body, headers: { 'if-none-match': '*' }, accept: [412], retryOn: [409] });
+    if (res.status !== 412) return true;
+    // A retry after a lost answer can meet our own first try's object: it is ours when the bytes are
+    // (a commit's metadata carries unique ids), else another writer won. Without this check a
+    // committer would take its own commit for a lost race and apply its changes twice.
+    if (res.retriedAfterUnknownOutcome) {
+      const stored = await client.send({ method: 'GET', bucket, key, accept: [404] });
+      return stored.status === 200 && equalBytes(stored.body, body);
+    }
+    return false;
   }
 
   async function probeConditionalPut(path: string): Promise<boolean> {

@@ -58,7 +58,10 @@ export interface SeenRequest {
   headers: IncomingMessage['headers'];
 }
 
-export type ProxyAnswer = { forward: true; after?: () => void } | { status: number; body?: string } | { hang: true } | { drop: true };
+export type ProxyAnswer =
+  /** Forward upstream; `after` runs once the upstream answer is in; `dropReply` then cuts the client off instead of answering. */
+  | { forward: true; after?: () => void; dropReply?: boolean }
+  | { status: number; body?: string } | { hang: true } | { drop: true };
 
 export interface HttpProxy {
   endpoint: string;
@@ -103,6 +106,14 @@ export async function startHttpProxy(targetPort: number): Promise<HttpProxy> {
         return;
       }
       const up = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        if (answer.dropReply) {
+          upRes.resume();
+          upRes.on('end', () => {
+            answer.after?.();
+            req.socket.destroy();
+          });
+          return;
+        }
         res.writeHead(upRes.statusCode!, upRes.headers);
         upRes.pipe(res);
         upRes.on('end', () => answer.after?.());

@@ -148,6 +148,28 @@ describe('conditional PUT (If-None-Match: *) and its probe', () => {
     expect(new TextDecoder().decode(await storage.readFile('s3://lake/d/table/metadata/v2.metadata.json'))).toBe(`writer ${winner}`);
   });
 
+  it('an answer lost after the store created the object: the retry sees 412, reads back its own bytes, and reports the create', async () => {
+    const { storage, requests } = proxied();
+    honourConditionalPut(proxy, s3.port);
+    const honour = proxy.decide;
+    let cut = 0;
+    proxy.decide = async (req, n) => {
+      const answer = await honour(req, n);
+      // The first PUT reaches s3rver, but its answer never comes back.
+      return 'forward' in answer && req.method === 'PUT' && cut++ === 0 ? { ...answer, dropReply: true } : answer;
+    };
+    expect(await storage.putIfAbsent('s3://lake/lost/v1.metadata.json', 'writer A, uuid 1')).toBe(true);
+    expect(requests().filter((r) => r.startsWith('PUT')).length).toBe(2);
+    expect(requests().at(-1)).toBe('GET /lake/lost/v1.metadata.json');
+    // Another writer's object met by the retry is a lost race, not ours.
+    await storage.writeFile('s3://lake/lost/v2.metadata.json', 'writer B');
+    let puts = 0;
+    // The first try is cut off before the store sees it; the retry meets writer B's object.
+    proxy.decide = (req) => (req.method !== 'PUT' ? { forward: true } : ++puts === 1 ? { drop: true } : { status: 412, body: s3ErrorXml('PreconditionFailed', 'exists') });
+    expect(await storage.putIfAbsent('s3://lake/lost/v2.metadata.json', 'writer A, uuid 2')).toBe(false);
+    expect(new TextDecoder().decode(await storage.readFile('s3://lake/lost/v2.metadata.json'))).toBe('writer B');
+  });
+
   it('409 ConditionalRequestConflict is retried until the store decides', async () => {
     const { storage } = proxied();
     let conflicts = 0;
