@@ -308,6 +308,11 @@ export function createS3Client(config: S3Config = {}): S3Client {
       if (code === 'NoSuchBucket') return new TidemarkError('NotFound', `bucket not found: ${req.bucket} at ${cfg.endpoint.origin} (${target})`, ctx);
       return new TidemarkError('NotFound', `not found: ${formatS3Url(req.bucket, req.key)} (${reason} at ${cfg.endpoint.origin})`, ctx);
     }
+    const bucketRegion = res.headers.get('x-amz-bucket-region');
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || (bucketRegion && bucketRegion !== cfg.region)) {
+      const where = bucketRegion ? `region ${bucketRegion}` : 'another region';
+      return new TidemarkError('InvalidInput', `S3 ${target}: bucket ${req.bucket} is in ${where}, not ${cfg.region} (${reason}); set AWS_REGION or the endpoint of that region`, { ...ctx, bucketRegion });
+    }
     if (res.status === 403) {
       return new TidemarkError('Io', `S3 ${target}: access denied at ${cfg.endpoint.origin} (${reason}); check the credentials and the bucket policy`, ctx);
     }

@@ -60,7 +60,7 @@ export interface SeenRequest {
 
 export type ProxyAnswer =
   /** Forward upstream; `after` runs once the upstream answer is in; `dropReply` then cuts the client off instead of answering. */
-  | { forward: true; after?: () => void; dropReply?: boolean }
+  | { forward: true; after?: () => void; dropReply?: boolean; dropHeaders?: string[] }
   | { status: number; body?: string } | { hang: true } | { drop: true };
 
 export interface HttpProxy {
@@ -105,7 +105,9 @@ export async function startHttpProxy(targetPort: number): Promise<HttpProxy> {
         res.end(answer.body ?? '');
         return;
       }
-      const up = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      const headers = { ...req.headers };
+      for (const h of answer.dropHeaders ?? []) delete headers[h];
+      const up = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers }, (upRes) => {
         if (answer.dropReply) {
           upRes.resume();
           upRes.on('end', () => {

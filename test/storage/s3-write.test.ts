@@ -215,6 +215,14 @@ describe('retries, timeouts and unreachable endpoints', () => {
     expect(requests().length).toBe(3);
   });
 
+  it('a bucket in another region is InvalidInput naming both regions', async () => {
+    const { storage } = proxied({ region: 'us-east-1' });
+    proxy.decide = () => ({ status: 301, body: s3ErrorXml('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.') });
+    const e = await rejection(storage.readFile('s3://lake/r/a'));
+    expect(e.code).toBe('InvalidInput');
+    expect(e.message).toMatch(/^S3 GET s3:\/\/lake\/r\/a: bucket lake is in another region, not us-east-1 \(PermanentRedirect: .*\); set AWS_REGION or the endpoint of that region$/);
+  });
+
   it('a dropped connection is retried', async () => {
     const { storage, requests } = proxied();
     await storage.writeFile('s3://lake/r/c', 'c');

@@ -62,6 +62,15 @@ describe('S3 storage: reads and writes against s3rver', () => {
     expect(await st.stat('s3://no-such-bucket/x')).toBeNull();
   });
 
+  it('a store that ignores Range (200 with the whole object) still yields just the range', async () => {
+    const { storage: st, requests } = proxied();
+    await st.writeFile('s3://lake/norange/a', 'abcdefghij');
+    proxy.decide = () => ({ forward: true, dropHeaders: ['range'] });
+    expect(text(await st.readRange('s3://lake/norange/a', 3, 4))).toBe('defg');
+    expect(text(await st.readRange('s3://lake/norange/a', 8, 4))).toBe('ij');
+    expect(requests().at(-1)!.headers.range).toBe('bytes=8-11');
+  });
+
   it('lists a folder: sub-folders and files sorted by name; a missing folder is NotFound', async () => {
     const st = storage();
     for (const k of ['t2/b.txt', 't2/a.txt', 't2/z/1.txt', 't2/m/2.txt', 't2/m/n/3.txt']) await st.writeFile(`s3://lake/${k}`, k);
