@@ -225,7 +225,8 @@ export function createS3Client(config: S3Config = {}): S3Client {
     const keyPath = req.key.split('/').map(encodeSegment).join('/');
     const base = cfg.endpoint.pathname.replace(/\/+$/, '');
     let url: string;
-    if (cfg.pathStyle) {
+    // A dotted bucket name would not match the store's wildcard TLS certificate as a host name.
+    if (cfg.pathStyle || (req.bucket.includes('.') && cfg.endpoint.protocol === 'https:')) {
       url = `${cfg.endpoint.protocol}//${cfg.endpoint.host}${base}/${encodeSegment(req.bucket)}${req.key ? `/${keyPath}` : ''}`;
     } else {
       url = `${cfg.endpoint.protocol}//${req.bucket}.${cfg.endpoint.host}${base}/${keyPath}`;
