@@ -215,25 +215,31 @@ function describeCause(e: unknown): string {
   return cause instanceof Error && cause.message ? `${e.message}: ${cause.message}` : e.message;
 }
 
+/**
+ * The URL of a request: path-style `endpoint/bucket/key` or virtual-hosted `bucket.endpoint/key`,
+ * key segments and query RFC 3986-encoded (the form SigV4 signs).
+ */
+export function formatRequestUrl(cfg: Pick<ResolvedS3Config, 'endpoint' | 'pathStyle'>, req: Pick<S3Request, 'bucket' | 'key' | 'query'>): string {
+  const keyPath = req.key.split('/').map(encodeSegment).join('/');
+  const base = cfg.endpoint.pathname.replace(/\/+$/, '');
+  let url: string;
+  // A dotted bucket name would not match the store's wildcard TLS certificate as a host name.
+  if (cfg.pathStyle || (req.bucket.includes('.') && cfg.endpoint.protocol === 'https:')) {
+    url = `${cfg.endpoint.protocol}//${cfg.endpoint.host}${base}/${encodeSegment(req.bucket)}${req.key ? `/${keyPath}` : ''}`;
+  } else {
+    url = `${cfg.endpoint.protocol}//${req.bucket}.${cfg.endpoint.host}${base}/${keyPath}`;
+  }
+  const query = Object.entries(req.query ?? {}).map(([k, v]) => (v === '' ? encodeSegment(k) : `${encodeSegment(k)}=${encodeSegment(v)}`));
+  return query.length ? `${url}?${query.join('&')}` : url;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createS3Client(config: S3Config = {}): S3Client {
   const cfg = resolveS3Config(config);
   const storeName = `S3 ${cfg.endpoint.origin}${cfg.endpoint.pathname.replace(/\/+$/, '')}`;
 
-  function urlOf(req: S3Request): string {
-    const keyPath = req.key.split('/').map(encodeSegment).join('/');
-    const base = cfg.endpoint.pathname.replace(/\/+$/, '');
-    let url: string;
-    // A dotted bucket name would not match the store's wildcard TLS certificate as a host name.
-    if (cfg.pathStyle || (req.bucket.includes('.') && cfg.endpoint.protocol === 'https:')) {
-      url = `${cfg.endpoint.protocol}//${cfg.endpoint.host}${base}/${encodeSegment(req.bucket)}${req.key ? `/${keyPath}` : ''}`;
-    } else {
-      url = `${cfg.endpoint.protocol}//${req.bucket}.${cfg.endpoint.host}${base}/${keyPath}`;
-    }
-    const query = Object.entries(req.query ?? {}).map(([k, v]) => (v === '' ? encodeSegment(k) : `${encodeSegment(k)}=${encodeSegment(v)}`));
-    return query.length ? `${url}?${query.join('&')}` : url;
-  }
+  const urlOf = (req: S3Request) => formatRequestUrl(cfg, req);
 
   function context(req: S3Request, extra: ErrorContext = {}): ErrorContext {
     return { bucket: req.bucket, key: req.key, endpoint: cfg.endpoint.origin, ...extra };

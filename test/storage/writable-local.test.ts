@@ -6,6 +6,7 @@ import { TidemarkError } from '../../core/errors';
 import { requireConditionalPut } from '../../core/storage';
 import { createLocalWritableStorage } from '../../core/storage/local-writable';
 import { resolveS3Config } from '../../core/storage/s3';
+import { formatRequestUrl } from '../../core/storage/s3-client';
 import { storageFor } from '../../core/storage/storage-for';
 
 let dir: string;
@@ -126,5 +127,15 @@ describe('storageFor and the S3 configuration from the environment', () => {
     expect(thrown(() => resolveS3Config({ env: { TIDEMARK_S3_PATH_STYLE: 'maybe' } })).message).toBe('TIDEMARK_S3_PATH_STYLE expects true or false, found "maybe"');
     expect(thrown(() => resolveS3Config({ env: { AWS_ENDPOINT_URL: 'not a url' } })).message).toBe('S3 endpoint is not a URL: "not a url"');
     expect(thrown(() => resolveS3Config({ env: {}, endpoint: 'ftp://x' })).code).toBe('InvalidInput');
+  });
+
+  it('request URLs: path-style, virtual-hosted, dotted buckets over https, endpoint paths, encoded keys', () => {
+    const aws = resolveS3Config({ env: {}, region: 'eu-west-1' });
+    expect(formatRequestUrl(aws, { bucket: 'lake', key: 'w/a b/c+d.parquet' })).toBe('https://lake.s3.eu-west-1.amazonaws.com/w/a%20b/c%2Bd.parquet');
+    expect(formatRequestUrl(aws, { bucket: 'my.lake', key: 'k' })).toBe('https://s3.eu-west-1.amazonaws.com/my.lake/k');
+    expect(formatRequestUrl(aws, { bucket: 'lake', key: '', query: { 'list-type': '2', prefix: 'a/b/', delimiter: '/' } })).toBe('https://lake.s3.eu-west-1.amazonaws.com/?list-type=2&prefix=a%2Fb%2F&delimiter=%2F');
+    const minio = resolveS3Config({ env: {}, endpoint: 'http://127.0.0.1:9000/base/' });
+    expect(formatRequestUrl(minio, { bucket: 'lake', key: "x/(1)!*'.txt", query: { uploads: '' } })).toBe("http://127.0.0.1:9000/base/lake/x/%281%29%21%2A%27.txt?uploads");
+    expect(formatRequestUrl(minio, { bucket: 'lake', key: '' })).toBe('http://127.0.0.1:9000/base/lake');
   });
 });
