@@ -170,6 +170,15 @@ describe('conditional PUT (If-None-Match: *) and its probe', () => {
     expect(new TextDecoder().decode(await storage.readFile('s3://lake/lost/v2.metadata.json'))).toBe('writer B');
   });
 
+  it('a probe that could not reach the store is not remembered as an answer', async () => {
+    const { storage } = proxied({ maxAttempts: 1, probeId: () => 'p3' });
+    proxy.decide = () => ({ drop: true });
+    const e = await rejection(storage.conditionalPutSupported('s3://lake/f/table'));
+    expect(e.code).toBe('Io');
+    proxy.decide = () => ({ forward: true });
+    expect(await storage.conditionalPutSupported('s3://lake/f/table')).toBe(false);
+  });
+
   it('409 ConditionalRequestConflict is retried until the store decides', async () => {
     const { storage } = proxied();
     let conflicts = 0;
