@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
 import { compactDataFiles, createDemoWarehouse, planCompaction, type CompactionScope } from '../../core/lake/write';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { tableArg } from './lake-args';
 
 export const demoCommand: CliCommand = {
   name: 'demo',
@@ -28,7 +29,7 @@ export const compactCommand: CliCommand = {
     );
     if (values.small && values.partition !== undefined) throw new TidemarkError('InvalidInput', 'compact: use either --small or --partition');
     const scope: CompactionScope = values.small ? { kind: 'small' } : values.partition !== undefined ? { kind: 'partition', partition: values.partition } : { kind: 'all' };
-    const root = resolve(positionals[0]!);
+    const root = tableArg(positionals[0]);
     const r = values['dry-run'] ? await planCompaction(root, scope) : await compactDataFiles(root, { scope });
     if (values.json) return io.out(stringifyJson(r));
     const what = `${r.files} data file(s), ${r.bytes} bytes, ${r.records} records in ${r.partitions} partition(s)${r.deleteFiles ? `, ${r.deleteFiles} delete file(s)` : ''}`;

@@ -1,7 +1,6 @@
 import { readFileEntries } from '../../core/app/lake-service';
-import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
+import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire } from './lake-args';
 import { listPaimonFiles } from '../../core/lake/paimon';
 
 export const filesCommand: CliCommand = {
@@ -10,9 +9,9 @@ export const filesCommand: CliCommand = {
   usage: 'files <table> [--snapshot ID] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('files', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
-    const root = tableArg(positionals[0]);
-    if (await isPaimonRoot(root)) {
-      const files = await listPaimonFiles(createLocalStorage(), root, paimonSelectorOf(parseSelector('files', values)));
+    const { root, storage } = lakeLocation(positionals[0]);
+    if (await isPaimonRoot(root, storage)) {
+      const files = await listPaimonFiles(storage, root, paimonSelectorOf(parseSelector('files', values)));
       if (values.json) {
         io.out(stringifyJson(files.map((f) => ({ ...f, partition: toWire(f.partition), minKey: toWire(f.minKey), maxKey: toWire(f.maxKey), valueStats: toWire(f.valueStats) }))));
         return;
@@ -23,7 +22,7 @@ export const filesCommand: CliCommand = {
       }
       return;
     }
-    const files = await readFileEntries(createLocalStorage(), root, parseSelector('files', values));
+    const files = await readFileEntries(storage, root, parseSelector('files', values));
     if (values.json) {
       io.out(stringifyJson(toWire(files)));
       return;

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
 import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/node/index';
+import type { StoragePort } from '../../core/storage';
+import { createLocalStorage } from '../../core/storage/node';
+import { isS3Url } from '../../core/storage/s3/index';
+import { storageFor } from '../../core/storage/node/storage-for';
 
 /** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
 export const SELECTOR_OPTIONS = {
@@ -29,7 +32,27 @@ export function parseIsoTime(command: string, flag: string, text: string): numbe
   return ms;
 }
 
+/** Where a read command finds a table or warehouse: its root path and the storage holding it. */
+export interface LakeLocation {
+  root: string;
+  storage: StoragePort;
+}
+
+/**
+ * A read command's <table> or <warehouse>: a local folder, or `s3://bucket/prefix/…` with the
+ * endpoint, region, addressing and credentials from the environment (AWS_ENDPOINT_URL,
+ * AWS_REGION, TIDEMARK_S3_PATH_STYLE, AWS_ACCESS_KEY_ID, … — see core/storage/s3/client.ts).
+ */
+export function lakeLocation(positional: string | undefined): LakeLocation {
+  const { path, storage } = storageFor(positional!, { env: process.env });
+  return { root: path, storage };
+}
+
+/** A writing command's <table>: a local folder (the write path writes to disk only, for now). */
 export function tableArg(positional: string | undefined): string {
+  if (isS3Url(positional!)) {
+    throw new TidemarkError('Unsupported', `${positional}: this command writes to the table, and tables on S3 are read-only for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths`, { path: positional! });
+  }
   return resolve(positional!);
 }
 
@@ -56,8 +79,8 @@ export function formatTable(columns: string[], rows: Record<string, unknown>[]):
 }
 
 /** True when the table root is a Paimon table (the lake commands accept both formats). */
-export async function isPaimonRoot(root: string): Promise<boolean> {
-  return (await detectTableFormat(createLocalStorage(), root)) === 'paimon';
+export async function isPaimonRoot(root: string, storage: StoragePort = createLocalStorage()): Promise<boolean> {
+  return (await detectTableFormat(storage, root)) === 'paimon';
 }
 
 export { paimonSelectorOf } from '../../core/app/paimon-service';

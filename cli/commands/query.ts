@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { StoragePort } from '../../core/storage';
 import * as parquet from 'parquet-wasm';
 import { TidemarkError } from '../../core/errors';
 import { readVersionStats } from '../../core/query/column-stats';
@@ -13,13 +14,13 @@ import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
-import { formatTable, isPaimonRoot, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTIONS, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/node/index';
 
-async function withEngine<T>(run: (engine: QueryEngine) => Promise<T>): Promise<T> {
-  const engine = await createNodeQueryEngine();
+/** Runs `run` on a Node query engine reading through `storage` (local disk or S3). */
+async function withEngine<T>(storage: StoragePort, run: (engine: QueryEngine) => Promise<T>): Promise<T> {
+  const engine = await createNodeQueryEngine(storage);
   try {
     return await run(engine);
   } finally {
@@ -53,7 +54,8 @@ export const queryCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('query', argv, { format: { type: 'string' } }, { min: 2, max: 2, names: ['warehouse', 'sql'] });
     const format = parseFormat('query', values.format, ['json', 'csv', 'table'], 'table');
-    const result = await withEngine((engine) => queryWarehouse(engine, resolve(positionals[0]!), positionals[1]!));
+    const { root, storage } = lakeLocation(positionals[0]);
+    const result = await withEngine(storage, (engine) => queryWarehouse(engine, root, positionals[1]!));
     printRows(io, format, result.columns.map((c) => c.name), result.rows);
   },
 };
@@ -66,9 +68,9 @@ export const schemaDiffCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs('schema-diff', argv, { json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
     const from = parseVersion('schema-diff', 'from', positionals[1]!);
     const to = parseVersion('schema-diff', 'to', positionals[2]!);
-    const root = tableArg(positionals[0]);
-    const diff = await withEngine(async (engine) => {
-      if (await isPaimonRoot(root)) {
+    const { root, storage } = lakeLocation(positionals[0]);
+    const diff = await withEngine(storage, async (engine) => {
+      if (await isPaimonRoot(root, storage)) {
         // Paimon schemas carry field ids too: the same diff applies (partitioning by keys, no spec ids).
         const version = async (v: bigint | 'current') => ({ schema: await readPaimonSchema(engine.storage, root, v === 'current' ? {} : { snapshotId: v }), spec: null });
         return diffSchemas(await version(from), await version(to));
@@ -93,9 +95,9 @@ export const schemaDiffCommand: CliCommand = {
 };
 
 /** A diff endpoint: a snapshot id, or the name of an Iceberg tag or branch (its snapshot). */
-async function snapshotOrRef(root: string, what: 'from' | 'to', text: string): Promise<bigint> {
+async function snapshotOrRef(root: string, storage: StoragePort, what: 'from' | 'to', text: string): Promise<bigint> {
   if (/^\d+$/.test(text)) return BigInt(text);
-  const refs = (await isPaimonRoot(root)) ? {} : (await loadTable(createLocalStorage(), root)).metadata.refs;
+  const refs = (await isPaimonRoot(root, storage)) ? {} : (await loadTable(storage, root)).metadata.refs;
   const ref = refs[text];
   if (!ref) {
     const known = Object.keys(refs).join(', ') || 'none';
@@ -115,11 +117,11 @@ export const diffCommand: CliCommand = {
       { key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       { min: 3, max: 3, names: ['table', 'from', 'to'] },
     );
-    const root = tableArg(positionals[0]);
-    const [from, to] = [await snapshotOrRef(root, 'from', positionals[1]!), await snapshotOrRef(root, 'to', positionals[2]!)];
+    const { root, storage } = lakeLocation(positionals[0]);
+    const [from, to] = [await snapshotOrRef(root, storage, 'from', positionals[1]!), await snapshotOrRef(root, storage, 'to', positionals[2]!)];
     if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `diff: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
     const key = values.key?.split(',').map((k) => k.trim()).filter(Boolean);
-    const diff = await withEngine(async (engine) =>
+    const diff = await withEngine(storage, async (engine) =>
       diffRows(engine, await openTableSource(engine, root), from, to, { key, limit: values.limit === undefined ? undefined : Number(values.limit) }),
     );
     if (values.json) {
@@ -144,7 +146,8 @@ export const historyCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs('history', argv, { key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.key) throw new TidemarkError('InvalidInput', 'history: missing --key col=value');
     const key = parseKeyFilter(values.key);
-    const history = await withEngine(async (engine) => readKeyHistory(engine, await openTableSource(engine, tableArg(positionals[0])), key));
+    const { root, storage } = lakeLocation(positionals[0]);
+    const history = await withEngine(storage, async (engine) => readKeyHistory(engine, await openTableSource(engine, root), key));
     if (values.json) {
       io.out(JSON.stringify(toWire(history), null, 2));
       return;
@@ -167,7 +170,8 @@ export const statsCommand: CliCommand = {
   usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('stats', argv, { ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const stats = await withEngine(async (engine) => readVersionStats(engine, await engine.loadTable(tableArg(positionals[0])), parseSelector('stats', values)));
+    const { root, storage } = lakeLocation(positionals[0]);
+    const stats = await withEngine(storage, async (engine) => readVersionStats(engine, await engine.loadTable(root), parseSelector('stats', values)));
     if (values.json) {
       io.out(JSON.stringify(toWire(stats), null, 2));
       return;
@@ -191,8 +195,9 @@ export const exportCommand: CliCommand = {
     const to = resolve(values.to);
     const kind = to.endsWith('.parquet') ? 'parquet' : to.endsWith('.csv') ? 'csv' : null;
     if (!kind) throw new TidemarkError('InvalidInput', `export: --to must end in .parquet or .csv, found ${JSON.stringify(values.to)}`);
-    const rows = await withEngine(async (engine) => {
-      const { view } = await engine.registerView(await engine.loadTable(tableArg(positionals[0])), parseSelector('export', values));
+    const { root, storage } = lakeLocation(positionals[0]);
+    const rows = await withEngine(storage, async (engine) => {
+      const { view } = await engine.registerView(await engine.loadTable(root), parseSelector('export', values));
       const sql = `SELECT * FROM ${quoteIdent(view)}`;
       if (kind === 'parquet') {
         await writeFile(to, await exportParquet(engine.session, parquet, sql));

@@ -2,10 +2,9 @@ import { TidemarkError } from '../../core/errors';
 import * as parquet from 'parquet-wasm';
 import { scanRows } from '../../core/lake';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { formatCsv } from '../../core/query/export';
-import { formatTable, isPaimonRoot, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, tableArg, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, toWire } from './lake-args';
 import { countPaimonRows, scanPaimonRows } from '../../core/lake/paimon';
 
 export const scanCommand: CliCommand = {
@@ -27,11 +26,11 @@ export const scanCommand: CliCommand = {
       limit = Number(values.limit);
     }
     const columnsArg = values.columns?.split(',').map((c) => c.trim()).filter(Boolean);
-    const root = tableArg(positionals[0]);
+    const { root, storage } = lakeLocation(positionals[0]);
     const sel = parseSelector('scan', values);
-    const result = (await isPaimonRoot(root))
-      ? await scanPaimonRows(createLocalStorage(), root, { ...paimonSelectorOf(sel), columns: columnsArg, limit })
-      : await scanRows(createLocalStorage(), root, { ...sel, columns: columnsArg, limit });
+    const result = (await isPaimonRoot(root, storage))
+      ? await scanPaimonRows(storage, root, { ...paimonSelectorOf(sel), columns: columnsArg, limit })
+      : await scanRows(storage, root, { ...sel, columns: columnsArg, limit });
     const names = result.columns.map((c) => c.name);
     if (format === 'json') io.out(JSON.stringify(result.rows.map((r) => toWire(r)), null, 2));
     // Values go to the wire form first (bigint → decimal, bytes → hex) so CSV matches the JSON output.
@@ -46,11 +45,10 @@ export const countCommand: CliCommand = {
   usage: 'count <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('count', argv, { ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
-    const root = tableArg(positionals[0]);
+    const { root, storage } = lakeLocation(positionals[0]);
     const sel = parseSelector('count', values);
-    const storage = createLocalStorage();
     // Iceberg: manifests when no delete applies; else positions and equality key columns only (no DuckDB).
-    const n = (await isPaimonRoot(root)) ? await countPaimonRows(storage, root, paimonSelectorOf(sel)) : await createLazyReader({ parquet, storage }).count(root, sel);
+    const n = (await isPaimonRoot(root, storage)) ? await countPaimonRows(storage, root, paimonSelectorOf(sel)) : await createLazyReader({ parquet, storage }).count(root, sel);
     io.out(String(n));
   },
 };

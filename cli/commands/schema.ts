@@ -1,7 +1,6 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
+import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 
 function typeText(t: IcebergType): string {
@@ -29,9 +28,9 @@ export const schemaCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const sel = parseSelector('schema', values);
-    const root = tableArg(positionals[0]);
-    if (await isPaimonRoot(root)) {
-      const p = await readPaimonSchema(createLocalStorage(), root, paimonSelectorOf(sel));
+    const { root, storage } = lakeLocation(positionals[0]);
+    if (await isPaimonRoot(root, storage)) {
+      const p = await readPaimonSchema(storage, root, paimonSelectorOf(sel));
       if (values.json) {
         io.out(stringifyJson({ schemaId: p.schemaId, primaryKeys: p.primaryKeys, partitionKeys: p.partitionKeys, bucketCount: p.bucketCount, fields: p.fields.map(fieldJson) }));
         return;
@@ -41,7 +40,7 @@ export const schemaCommand: CliCommand = {
       if (p.partitionKeys.length) io.out(`partitioned by ${p.partitionKeys.join(', ')}`);
       return;
     }
-    const { metadata } = await loadTable(createLocalStorage(), root);
+    const { metadata } = await loadTable(storage, root);
     const schema = snapshotSchema(metadata, selectSnapshot(metadata, sel), sel);
     const spec = metadata.partitionSpecs.find((s) => s.specId === metadata.defaultSpecId);
     if (values.json) {

@@ -1,9 +1,8 @@
 import { describePaimonSnapshots } from '../../core/app/paimon-service';
 import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
-import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, tableArg } from './lake-args';
+import { isPaimonRoot, lakeLocation } from './lake-args';
 
 /**
  * `tidemark snapshots`: the app's snapshot view (core/app: sorted by sequence number, operation
@@ -15,11 +14,10 @@ export const snapshotsCommand: CliCommand = {
   usage: 'snapshots <table> [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('snapshots', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const root = tableArg(positionals[0]);
-    const storage = createLocalStorage();
+    const { root, storage } = lakeLocation(positionals[0]);
     let list;
     let current: bigint | null;
-    if (await isPaimonRoot(root)) {
+    if (await isPaimonRoot(root, storage)) {
       list = await describePaimonSnapshots(storage, root);
       current = list.at(-1)?.snapshotId ?? null;
     } else {

@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { listWarehouseTables } from '../../core/lake/warehouse';
-import { createLocalStorage } from '../../core/storage/node/index';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { lakeLocation } from './lake-args';
 
 export const tablesCommand: CliCommand = {
   name: 'tables',
@@ -9,7 +8,8 @@ export const tablesCommand: CliCommand = {
   usage: 'tables <warehouse> [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('tables', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
-    const tables = await listWarehouseTables(createLocalStorage(), resolve(positionals[0]!));
+    const { root, storage } = lakeLocation(positionals[0]);
+    const tables = await listWarehouseTables(storage, root);
     if (values.json) {
       io.out(stringifyJson(tables));
       return;

@@ -1,3 +1,5 @@
+import { TidemarkError } from '../errors';
+
 /**
  * The storage port: the only way core/lake and core/query touch bytes. In Node it is the local
  * file system (`core/storage/node`, Node only, so it is not re-exported here); in the renderer it
@@ -25,6 +27,66 @@ export interface StoragePort {
   stat(path: string): Promise<FileInfo | null>;
   /** Entries of a directory, sorted by name. Throws NotFound when it is missing. */
   list(path: string): Promise<DirEntry[]>;
+}
+
+/** One object (file) found by `listRecursive`: its full storage path and size in bytes. */
+export interface ObjectEntry {
+  path: string;
+  size: number;
+}
+
+/**
+ * A streaming writer for one large file (`WritableStorage.createWriter`). Bytes are published only
+ * by `close()`: on an object store that is one PUT below the multipart threshold, else the
+ * completion of a multipart upload, so a reader never sees a half-written object. `abort()` (or a
+ * failed `write`/`close`, which aborts by itself) leaves nothing behind.
+ */
+export interface ObjectWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Publishes the file; returns its size in bytes. */
+  close(): Promise<number>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The writable storage port, one interface for the local file system and object stores (Node only:
+ * `core/storage/node`, `core/storage/s3`). Paths are what the read port takes.
+ */
+export interface WritableStorage extends StoragePort {
+  /** Names the store in error messages, e.g. `local file system` or `S3 http://127.0.0.1:9000`; never a secret. */
+  readonly storeName: string;
+  /** Creates or replaces a whole file (parent folders are created as needed). */
+  writeFile(path: string, bytes: Uint8Array | string): Promise<void>;
+  /**
+   * Creates a file only if nothing exists at `path`: true when this call created it, false when it
+   * already existed. On S3 this is a PUT with `If-None-Match: *`, which only some stores honour:
+   * check `conditionalPutSupported` before relying on it (see `requireConditionalPut`).
+   */
+  putIfAbsent(path: string, bytes: Uint8Array | string): Promise<boolean>;
+  /** Deletes a file; a missing file is not an error. */
+  delete(path: string): Promise<void>;
+  /** Every file below `path` (at any depth), sorted by path. A missing folder lists as empty. */
+  listRecursive(path: string): Promise<ObjectEntry[]>;
+  /** A streaming writer for a large file at `path` (multipart upload on object stores). */
+  createWriter(path: string): ObjectWriter;
+  /**
+   * Whether `putIfAbsent` really refuses to overwrite on the store holding `path` (on S3: probed
+   * once per bucket by creating a probe object twice; the second PUT must fail with 412).
+   */
+  conditionalPutSupported(path: string): Promise<boolean>;
+}
+
+/**
+ * Throws Unsupported naming the store when it does not honour conditional creates: a committer
+ * calls this before publishing metadata with `putIfAbsent`, so two writers can never both commit.
+ */
+export async function requireConditionalPut(storage: WritableStorage, path: string): Promise<void> {
+  if (await storage.conditionalPutSupported(path)) return;
+  throw new TidemarkError(
+    'Unsupported',
+    `${storage.storeName} does not honour conditional PUT (If-None-Match: *) for ${path}: a second create of a probe object succeeded, so commits there could overwrite each other; use a store that supports conditional writes`,
+    { path, store: storage.storeName },
+  );
 }
 
 export { createHttpStorage, STORAGE_ROUTE } from './http';

@@ -48,3 +48,6 @@ export function createLocalStorage(): StoragePort {
     },
   };
 }
+
+export { createLocalWritableStorage } from './writable';
+export { storageFor, type StorageForOptions, type StorageLocation } from './storage-for';

@@ -1,0 +1,158 @@
+/**
+ * Loopback S3 for the storage tests: s3rver (a real S3 HTTP API, buckets as folders) in this
+ * process on 127.0.0.1 and a random port, and an HTTP proxy in front of it that the tests steer
+ * (answer an error, hang, drop the connection, or forward), which also records every request.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../support/fixtures';
+
+/** s3rver's built-in account (s3rver 3.7 accepts any SigV4 signature made with this key id: it does not check them). */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface S3Server {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+// s3rver 3.7 encrypts its ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 20)
+// refuses unless its legacy provider is on: every truncated listing would be a 500. The flag can
+// only be given when Node starts, so s3rver runs in a child process of its own.
+const S3RVER_MAIN = `
+const S3rver = require('s3rver');
+const [directory, buckets] = [process.argv[1], JSON.parse(process.argv[2])];
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+server.run().then((a) => console.log(JSON.stringify({ port: a.port })));
+`;
+
+/** s3rver on 127.0.0.1 and a random port, in a fresh temp folder, with `buckets` created. */
+export async function startS3rver(buckets: string[]): Promise<S3Server> {
+  const directory = await mkdtemp(join(tmpdir(), 'tidemark-s3rver-'));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', S3RVER_MAIN, directory, JSON.stringify(buckets)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => { throw new Error('s3rver exited before it listened'); })])) as [string];
+  const { port } = JSON.parse(first) as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    async close() {
+      const exited = once(child, 'exit');
+      child.kill();
+      await exited;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeenRequest {
+  method: string;
+  /** Path and query as sent, e.g. `/bucket/key?partNumber=1&uploadId=…`. */
+  url: string;
+  headers: IncomingMessage['headers'];
+}
+
+export type ProxyAnswer =
+  /** Forward upstream; `after` runs once the upstream answer is in; `dropReply` then cuts the client off instead of answering. */
+  | { forward: true; after?: () => void; dropReply?: boolean; dropHeaders?: string[] }
+  | { status: number; body?: string } | { hang: true } | { drop: true };
+
+export interface HttpProxy {
+  endpoint: string;
+  readonly requests: SeenRequest[];
+  /** Decides each request's fate; default forwards everything. `n` counts requests from 1. */
+  decide: (req: SeenRequest, n: number) => ProxyAnswer | Promise<ProxyAnswer>;
+  close(): Promise<void>;
+}
+
+export function s3ErrorXml(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+/** An HTTP proxy on 127.0.0.1 in front of `targetPort`; the Host header is kept, so signatures still verify. */
+export async function startHttpProxy(targetPort: number): Promise<HttpProxy> {
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const proxy: HttpProxy = {
+    endpoint: '',
+    requests: [],
+    decide: () => ({ forward: true }),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const seen: SeenRequest = { method: req.method!, url: req.url!, headers: req.headers };
+      proxy.requests.push(seen);
+      const answer = await proxy.decide(seen, ++count);
+      if ('hang' in answer) return;
+      if ('drop' in answer) {
+        req.socket.destroy();
+        return;
+      }
+      if ('status' in answer) {
+        res.writeHead(answer.status, { 'content-type': 'application/xml' });
+        res.end(answer.body ?? '');
+        return;
+      }
+      const headers = { ...req.headers };
+      for (const h of answer.dropHeaders ?? []) delete headers[h];
+      const up = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers }, (upRes) => {
+        if (answer.dropReply) {
+          upRes.resume();
+          upRes.on('end', () => {
+            answer.after?.();
+            req.socket.destroy();
+          });
+          return;
+        }
+        res.writeHead(upRes.statusCode!, upRes.headers);
+        upRes.pipe(res);
+        upRes.on('end', () => answer.after?.());
+      });
+      up.on('error', () => {
+        answer.after?.();
+        res.destroy();
+      });
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+/**
+ * Makes a proxy honour `If-None-Match: *` on PUT the way AWS S3 does (412 when the key exists), as
+ * s3rver does not: conditional PUTs are serialised, each checked with an unsigned HEAD upstream.
+ */
+export function honourConditionalPut(proxy: HttpProxy, targetPort: number): void {
+  let chain: Promise<void> = Promise.resolve();
+  proxy.decide = (req) => {
+    if (req.method !== 'PUT' || req.headers['if-none-match'] !== '*') return { forward: true };
+    const previous = chain;
+    let release!: () => void;
+    // The next conditional PUT waits until this one has been refused, or forwarded and stored.
+    chain = new Promise<void>((resolve) => (release = resolve));
+    return previous.then(async (): Promise<ProxyAnswer> => {
+      const head = await fetch(`http://127.0.0.1:${targetPort}${req.url.split('?')[0]}`, { method: 'HEAD' });
+      if (head.status !== 200) return { forward: true, after: release };
+      release();
+      return { status: 412, body: s3ErrorXml('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold') };
+    });
+  };
+}
