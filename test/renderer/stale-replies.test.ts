@@ -53,6 +53,18 @@ describe('a late reply for a previous selection is ignored', () => {
     expect(useStore.getState().reads['query.keyHistory']?.key).toBe(JSON.stringify({ path: '/w/ns/t', key: { id: '2' } }));
     expect((document.getElementById('history-key') as HTMLInputElement).value).toBe('id=2');
     act(() => root.unmount());
+
+    // Shown again (the tab reopened, or the table read again after a change): the answer read
+    // for the view before is not shown as this one's, even for the same key.
+    const again: Root = createRoot(document.getElementById('root')!);
+    replies['query.keyHistory'] = ({ key }: { key: Record<string, string> }) => ({ ok: true, value: [version(key.id!, 'quince')] });
+    await act(async () => again.render(tab('2')));
+    await settle();
+    expect(cells()).toEqual([]);
+    expect(document.querySelector('button[type="submit"]')?.textContent).toBe('Searching…');
+    await act(() => release(2));
+    expect(cells()).toEqual(['20', '1970-01-01 00:00:01', 'append', 'inserted', '2', 'quince', '']);
+    act(() => again.unmount());
   });
 
   it('table: the table opened second stays, and the schema of the version chosen second', async () => {

@@ -7,6 +7,8 @@ import { takeTicket } from './latest';
 export interface ReadState<T> {
   /** JSON of the input this state answers (or is loading for). */
   key: string;
+  /** Who asked (a view's id, see useRead): a view shows only what it asked for itself. */
+  owner: number;
   value: T | null;
   /** `Code: message` of a failed call. */
   error: string | null;
@@ -25,20 +27,20 @@ export interface ViewSlice {
    * Calls `name` with `input` and keeps the answer in `reads[name]`, unless a newer read of the same
    * call was asked meanwhile: a slow reply for a previous table, version or key is dropped.
    */
-  read<K extends CallName>(name: K, input: WireCallInput<K>): Promise<void>;
+  read<K extends CallName>(name: K, input: WireCallInput<K>, owner?: number): Promise<void>;
 }
 
 export const createViewSlice: StateCreator<ViewSlice, [], [], ViewSlice> = (set, get) => {
   const put = <K extends CallName>(name: K, state: ReadState<WireCallOutput<K>>) => set({ reads: { ...get().reads, [name]: state } });
   return {
     reads: {},
-    async read(name, input) {
+    async read(name, input, owner = 0) {
       const key = JSON.stringify(input);
       const latest = takeTicket(`read:${name}`);
-      put(name, { key, value: null, error: null, loading: true });
+      put(name, { key, owner, value: null, error: null, loading: true });
       const r = await client.call(name, input);
       if (!latest()) return;
-      put(name, r.ok ? { key, value: r.value, error: null, loading: false } : { key, value: null, error: `${r.error.code}: ${r.error.message}`, loading: false });
+      put(name, r.ok ? { key, owner, value: r.value, error: null, loading: false } : { key, owner, value: null, error: `${r.error.code}: ${r.error.message}`, loading: false });
     },
   };
 };
