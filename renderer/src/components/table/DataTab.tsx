@@ -101,13 +101,19 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   const source: GridSource | null = useMemo(() => {
     if (total === null || !columns) return null;
     const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
+    let told = false;
+    const firstRowsArrived = () => {
+      if (told) return;
+      told = true;
+      setFirstRowsOf(key);
+    };
     return {
       key,
       columns,
       totalRows: total,
       totalPending: counting,
       async fetch(offset, limit) {
-        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(() => setFirstRowsOf(key));
+        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(firstRowsArrived);
         if (!r.ok) throw new Error(r.error.message);
         return r.value.rows;
       },
