@@ -6,6 +6,7 @@ import { answerAtOnce, heldCalls, holdReplies, release, replies } from './suppor
 
 const { useStore } = await import('../../renderer/src/store');
 const { HistoryTab } = await import('../../renderer/src/components/table/HistoryTab');
+const { MaintenancePanel } = await import('../../renderer/src/components/table/MaintenancePanel');
 
 Object.assign(globalThis, { IS_REACT_ACT_ENVIRONMENT: true });
 
@@ -23,6 +24,10 @@ beforeAll(() => {
   replies['query.sql'] = ({ sql }: { sql: string }) => ({ ok: true, value: { columns: [{ name: 'n', type: 'Int64' }], rows: [[sql.slice(7)]], truncated: false, elapsedMs: 1 } });
   replies['sync.read'] = ({ name }: { name: string }) => ({ ok: true, value: { name, file: `/p/${name}.yaml`, yaml: `pipeline:\n  name: ${name}\n` } });
   replies['sync.validate'] = () => ({ ok: true, value: { ok: true, errors: [], warnings: [] } });
+  replies['lake.compact'] = ({ scope }: { scope: { kind: string } }) => ({
+    ok: true,
+    value: { dryRun: true, files: scope.kind === 'all' ? 3 : 1, bytes: 2048, records: 31, partitions: 1, deleteFiles: 0, estimatedFiles: 1 },
+  });
 });
 afterEach(() => answerAtOnce());
 
@@ -121,5 +126,38 @@ describe('a late reply for a previous selection is ignored', () => {
     await Promise.all([p1, p2]);
     expect(useStore.getState().pipelineName).toBe('shop');
     expect(useStore.getState().pipelineYaml).toBe('pipeline:\n  name: shop\n');
+  });
+
+  it('maintenance: a preview asked before the options changed is not shown, and Run waits', async () => {
+    document.body.innerHTML = '<div id="root"></div>';
+    const root: Root = createRoot(document.getElementById('root')!);
+    await act(async () => root.render(createElement(MaintenancePanel, { path: '/w/ns/t', partitions: [], onChanged: async () => {} })));
+    const compact = () => document.querySelector('section[aria-label="Compact"]')!;
+    const button = (name: string) => [...compact().querySelectorAll('button')].find((b) => b.textContent === name)!;
+    const result = () => compact().querySelector('[data-testid="compact-result"]')?.textContent ?? null;
+    const choose = (value: string) =>
+      act(async () => {
+        const select = compact().querySelector('select')!;
+        select.value = value;
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+    holdReplies();
+    await act(async () => button('Preview').dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    expect(heldCalls().at(-1)).toEqual({ name: 'lake.compact', input: { path: '/w/ns/t', scope: { kind: 'small' }, dryRun: true } });
+    // The scope changes while the preview of the small files is on its way.
+    await choose('all');
+    await act(() => release(heldCalls().length - 1));
+    expect(result()).toBeNull();
+    expect(button('Run').disabled).toBe(true);
+    // Previewed for the whole table: shown, and Run may go.
+    await act(async () => button('Preview').dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    await act(() => release(heldCalls().length - 1));
+    expect(result()).toBe('will rewrite 3 data file(s), 2.0 KiB, 31 records in 1 partition(s) into about 1 file(s)');
+    expect(button('Run').disabled).toBe(false);
+    // Back to the small files: that preview no longer describes what Run would do.
+    await choose('small');
+    expect(result()).toBeNull();
+    expect(button('Run').disabled).toBe(true);
+    act(() => root.unmount());
   });
 });
