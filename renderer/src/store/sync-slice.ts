@@ -82,6 +82,7 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
       await get().validatePipeline();
     },
     newPipeline(name, yaml) {
+      // A pipeline still being read (selected just before) must not replace the new one.
       takeTicket('pipeline');
       set({ pipelineName: name, pipelineYaml: yaml, pipelineDirty: true, preflight: null, plan: null, validation: null, syncError: null });
       void get().validatePipeline();
