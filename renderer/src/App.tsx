@@ -39,16 +39,7 @@ export function App() {
     })();
   }, [loadVersion]);
 
-  // Sync progress and events reach the store whichever screen is shown: the Sync screen unmounts
-  // while the Explorer is open, and a sync.failed arriving then must not be lost.
-  useEffect(() => {
-    const offProgress = client.on('sync.progress', (p) => useStore.getState().onSyncProgress(p));
-    const offEvent = client.on('sync.event', (e) => useStore.getState().onSyncEvent(e));
-    return () => {
-      offProgress();
-      offEvent();
-    };
-  }, []);
+  // Sync progress and events are fed to the store for the whole app (store/sync-feed.ts, main.tsx).
 
   // The desktop menu (File → Open / Open Recent) opens warehouses through the UI.
   useEffect(() => client.on('app.openWarehouse', ({ path }) => void useStore.getState().openWarehouse(path)), []);

@@ -35,6 +35,14 @@ pipeline:
   tidemark.changelog.enabled: true
 `;
 
+/** The pipeline's phase and committed rows as the server reports them: `phase rows`. */
+const status = () =>
+  page.evaluate(async () => {
+    const r = await fetch('/api/call/sync.status', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'shop' }) });
+    const reply = (await r.json()) as { ok: boolean; value: { phase: string; tables: { rowsCommitted: number }[] } | null };
+    return reply.ok && reply.value ? `${reply.value.phase} ${reply.value.tables.reduce((n, t) => n + t.rowsCommitted, 0)}` : 'none';
+  });
+
 async function setEditorText(text: string) {
   await page.locator('.yaml-editor .cm-content').click();
   await page.keyboard.press('Control+A');
@@ -106,12 +114,6 @@ describe('sync manager (browser mode, private MariaDB)', () => {
     // The whole run happens while the Explorer screen is shown (the Sync screen unmounted): its
     // events and progress must still reach the Sync screen.
     await page.getByRole('tab', { name: 'Explorer' }).click();
-    const status = () =>
-      page.evaluate(async () => {
-        const r = await fetch('/api/call/sync.status', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'shop' }) });
-        const reply = (await r.json()) as { ok: boolean; value: { phase: string; tables: { rowsCommitted: number }[] } | null };
-        return reply.ok && reply.value ? `${reply.value.phase} ${reply.value.tables.reduce((n, t) => n + t.rowsCommitted, 0)}` : 'none';
-      });
     await expect.poll(status, { timeout: 60_000 }).toBe('stopped 4');
     await page.getByRole('tab', { name: 'Sync' }).click();
     await expect.poll(() => page.getByTestId('sync-phase').textContent(), { timeout: 60_000 }).toBe('stopped');
@@ -123,5 +125,29 @@ describe('sync manager (browser mode, private MariaDB)', () => {
     await tables.getByRole('button', { name: 'shop.items' }).click();
     await expect.poll(() => page.locator('.grid-status').first().textContent(), { timeout: 20_000 }).toMatch(/^4 rows/);
     await page.screenshot({ path: join(SHOTS, 'sync-explorer.png') });
+  });
+
+  it('fails while the Explorer is shown; the Sync screen shows the failure on return', async () => {
+    await page.getByRole('tab', { name: 'Sync' }).click();
+    // Schema changes stop this pipeline: a column added at the source while it streams fails it.
+    await page.getByRole('button', { name: 'Form view' }).click();
+    await page.getByLabel('schema changes').selectOption('exception');
+    await expect.poll(() => page.locator('.yaml-editor .cm-content').textContent()).toContain('schema.change.behavior: exception');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect.poll(status, { timeout: 60_000 }).toMatch(/^streaming /);
+    await page.getByRole('tab', { name: 'Explorer' }).click();
+    const root = await mysql.createConnection(db.rootConfig());
+    await root.query('ALTER TABLE shop.items ADD COLUMN origin VARCHAR(20)');
+    await root.end();
+    await expect.poll(status, { timeout: 60_000 }).toMatch(/^failed /);
+    await page.getByRole('tab', { name: 'Sync' }).click();
+    await expect.poll(() => page.getByTestId('sync-phase').textContent(), { timeout: 20_000 }).toBe('failed');
+    const failed = page.getByRole('region', { name: 'Events' }).locator('li.removed');
+    await expect.poll(() => failed.count()).toBe(1);
+    expect(await failed.textContent()).toMatch(/^\d\d:\d\d:\d\d shop\.items: schema change add-column by "ALTER TABLE shop\.items ADD COLUMN origin VARCHAR\(20\)" at .*: schema\.change\.behavior is exception$/);
+    expect(await page.locator('.sync-progress p.error').textContent()).toMatch(/^Unsupported: shop\.items: schema change add-column .*schema\.change\.behavior is exception$/);
+    // Not running any more: Start is offered again.
+    await expect.poll(() => page.getByRole('button', { name: 'Start', exact: true }).count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'sync-failed.png') });
   });
 });

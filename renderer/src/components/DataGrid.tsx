@@ -75,17 +75,19 @@ export function DataGrid({
 
   // Fetch the pages that the visible rows fall in.
   useEffect(() => {
-    const key = source.key;
+    // The page map of this source: a new key starts a new map, and a late reply for the rows of a
+    // previous sort, filter or version lands in the old one, never on screen.
+    const map = pages.current;
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
-      if (pages.current.has(p)) continue;
-      pages.current.set(p, 'loading');
+      if (map.has(p)) continue;
+      map.set(p, 'loading');
       source.fetch(p * PAGE, PAGE).then(
         (rows) => {
-          if (key !== source.key) return;
-          pages.current.set(p, rows);
+          if (pages.current !== map) return;
+          map.set(p, rows);
           setTick((t) => t + 1);
         },
-        () => pages.current.delete(p),
+        () => map.delete(p),
       );
     }
   }, [first, last, source]);

@@ -33,31 +33,15 @@ export function SqlConsole() {
   const history = useStore((s) => s.sqlHistory);
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
-  const [schema, setSchema] = useState<Record<string, Record<string, string[]>>>({});
   const [exportTo, setExportTo] = useState('');
   const [exportMsg, setExportMsg] = useState<string | null>(null);
 
   // Table and column names for completion.
+  const schema = useStore((s) => s.sqlSchema);
+  const loadSqlSchema = useStore((s) => s.loadSqlSchema);
   useEffect(() => {
-    if (!warehouse) return;
-    let live = true;
-    void Promise.all(
-      warehouse.tables
-        .filter((t) => t.format === 'iceberg')
-        .map(async (t) => {
-          const r = await client.call('lake.schema', { path: t.path });
-          return [t, r.ok ? r.value.fields.map((f) => f.name) : []] as const;
-        }),
-    ).then((entries) => {
-      if (!live) return;
-      const s: Record<string, Record<string, string[]>> = {};
-      for (const [t, cols] of entries) (s[t.namespace] ??= {})[t.name] = cols;
-      setSchema(s);
-    });
-    return () => {
-      live = false;
-    };
-  }, [warehouse]);
+    void loadSqlSchema();
+  }, [warehouse, loadSqlSchema]);
 
   const first = warehouse?.tables[0];
   const defaultSql = first ? `SELECT * FROM ${first.namespace}.${first.name} LIMIT 100` : 'SELECT 42';

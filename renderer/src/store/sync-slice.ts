@@ -4,6 +4,7 @@ import type { PreflightReport } from '../../../core/api';
 import type { PipelinePlan } from '../../../core/api';
 import type { SyncProgress } from '../../../core/api';
 import { client } from '../api/client';
+import { takeTicket } from './latest';
 
 /** The sync manager: pipelines, the one being edited, its checks, plan, progress and events. */
 export interface SyncSlice {
@@ -36,6 +37,11 @@ export interface SyncSlice {
 
 const err = (e: { code: string; message: string }) => `${e.code}: ${e.message}`;
 
+/** The later of two progress reports of one pipeline (a listing asked before a pushed report may answer after it). */
+function newerProgress(a: Wire<SyncProgress> | undefined, b: Wire<SyncProgress>): Wire<SyncProgress> {
+  return a && a.updatedAtMs > b.updatedAtMs ? a : b;
+}
+
 export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set, get) => {
   async function busy<T>(what: string, run: () => Promise<T>): Promise<T> {
     set({ syncBusy: what, syncError: null });
@@ -59,19 +65,25 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
     syncError: null,
     syncBusy: null,
     async loadPipelines() {
+      const latest = takeTicket('sync.list');
       const r = await client.call('sync.list', {});
+      if (!latest()) return;
       if (!r.ok) return set({ syncError: err(r.error) });
       const progress = { ...get().progress };
-      for (const p of r.value) if (p.status) progress[p.name] = p.status;
+      for (const p of r.value) if (p.status) progress[p.name] = newerProgress(progress[p.name], p.status);
       set({ pipelines: r.value, progress });
     },
     async selectPipeline(name) {
+      const latest = takeTicket('pipeline');
       const r = await client.call('sync.read', { name });
+      if (!latest()) return;
       if (!r.ok) return set({ syncError: err(r.error) });
       set({ pipelineName: name, pipelineYaml: r.value.yaml, pipelineDirty: false, preflight: null, plan: null, syncError: null });
       await get().validatePipeline();
     },
     newPipeline(name, yaml) {
+      // A pipeline still being read (selected just before) must not replace the new one.
+      takeTicket('pipeline');
       set({ pipelineName: name, pipelineYaml: yaml, pipelineDirty: true, preflight: null, plan: null, validation: null, syncError: null });
       void get().validatePipeline();
     },
@@ -80,7 +92,9 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
     },
     async validatePipeline() {
       const { pipelineYaml, pipelineName } = get();
+      const latest = takeTicket('sync.validate');
       const r = await client.call('sync.validate', { yaml: pipelineYaml, name: pipelineName ?? undefined });
+      if (!latest() || get().pipelineName !== pipelineName) return;
       if (r.ok) set({ validation: r.value });
       else set({ syncError: err(r.error) });
     },
@@ -89,6 +103,11 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
       if (!pipelineName) return false;
       return busy('save', async () => {
         const r = await client.call('sync.save', { name: pipelineName, yaml: pipelineYaml });
+        // Another pipeline chosen meanwhile: this one is saved, but its replies must not fill that one's editor.
+        if (get().pipelineName !== pipelineName) {
+          await get().loadPipelines();
+          return r.ok;
+        }
         if (!r.ok) {
           set({ syncError: err(r.error) });
           return false;
@@ -96,7 +115,7 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
         set({ validation: r.value.validation, pipelineDirty: false });
         // The saved text may differ (a literal password moved to the keychain).
         const saved = await client.call('sync.read', { name: pipelineName });
-        if (saved.ok) set({ pipelineYaml: saved.value.yaml });
+        if (saved.ok && get().pipelineName === pipelineName) set({ pipelineYaml: saved.value.yaml });
         await get().loadPipelines();
         return true;
       });
@@ -106,6 +125,7 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
       if (!name || !(await get().savePipeline())) return;
       await busy('test', async () => {
         const r = await client.call('sync.testConnection', { name });
+        if (get().pipelineName !== name) return;
         if (r.ok) set({ preflight: r.value });
         else set({ syncError: err(r.error), preflight: null });
       });
@@ -115,6 +135,7 @@ export const createSyncSlice: StateCreator<SyncSlice, [], [], SyncSlice> = (set,
       if (!name || !(await get().savePipeline())) return;
       await busy('plan', async () => {
         const r = await client.call('sync.plan', { name });
+        if (get().pipelineName !== name) return;
         if (r.ok) set({ plan: r.value });
         else set({ syncError: err(r.error), plan: null });
       });

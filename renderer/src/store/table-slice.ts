@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { SchemaInfo, SnapshotInfo, TableInfo, Wire } from '../../../core/api';
 import { client } from '../api/client';
+import { takeTicket } from './latest';
 import { readUrlState, writeUrlState, type Tab, type Version } from '../lib/url-state';
 import type { WarehouseSlice } from './warehouse-slice';
 
@@ -48,8 +49,9 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
   const loadSchema = async () => {
     const { tablePath, version } = get();
     if (!tablePath) return;
+    const latest = takeTicket('lake.schema');
     const reply = await client.call('lake.schema', { path: tablePath, version });
-    if (get().tablePath !== tablePath) return;
+    if (!latest()) return;
     set(reply.ok ? { schema: reply.value, tableError: null } : { schema: null, tableError: errorText(reply.error) });
   };
   return {
@@ -67,8 +69,9 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
       // Warm the query engine's plan of the version while the table's header loads (the Data tab
       // asks for the same page next); its own call reports any error.
       void client.call('query.page', { path, version, offset: 0, limit: 0 });
+      const latest = takeTicket('table');
       const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
-      if (get().tablePath !== path) return;
+      if (!latest()) return;
       if (!info.ok) return set({ tableError: errorText(info.error) });
       if (!snaps.ok) return set({ tableError: errorText(snaps.error) });
       set({ tableInfo: info.value, snapshots: snaps.value });
@@ -79,8 +82,9 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
       if (!path) return;
       // The renderer's engine reuses a table's metadata for a moment: a change made here shows at once.
       await client.call('query.refresh', { path });
+      const latest = takeTicket('table');
       const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
-      if (get().tablePath !== path) return;
+      if (!latest() || get().tablePath !== path) return;
       if (!info.ok) return set({ tableError: errorText(info.error) });
       if (!snaps.ok) return set({ tableError: errorText(snaps.error) });
       set({ tableInfo: info.value, snapshots: snaps.value, tableError: null, tableRevision: get().tableRevision + 1 });

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { TableInfo, WarehouseListing, Wire } from '../../../core/api';
 import { client } from '../api/client';
+import { takeTicket } from './latest';
 
 const RECENT_KEY = 'tidemark.recentWarehouses';
 const MAX_RECENT = 8;
@@ -33,7 +34,9 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
   tableInfos: {},
   async openWarehouse(path) {
     set({ warehouseLoading: true, warehouseError: null });
+    const latest = takeTicket('warehouse');
     const reply = await client.call('lake.openWarehouse', { path });
+    if (!latest()) return;
     if (!reply.ok) {
       set({ warehouseLoading: false, warehouseError: `${reply.error.code}: ${reply.error.message}` });
       return;
@@ -46,7 +49,7 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         const info = await client.call('lake.tableInfo', { path: p });
-        if (get().warehouse?.path !== reply.value.path) return;
+        if (!latest()) return;
         set({ tableInfos: { ...get().tableInfos, [p]: info.ok ? info.value : { error: `${info.error.code}: ${info.error.message}` } } });
       }
     };

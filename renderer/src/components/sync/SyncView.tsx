@@ -3,6 +3,7 @@ import { useStore } from '../../store';
 import { PipelineEditor } from './PipelineEditor';
 import { PipelineForm } from './PipelineForm';
 import { SyncCharts } from './SyncCharts';
+import { SyncEvents } from './SyncEvents';
 import { SyncProgressPanel } from './SyncProgress';
 
 const TEMPLATE = (name: string, warehouse: string) => `# Flink CDC pipeline: runs unchanged on a Flink cluster (tidemark export-flink).
@@ -33,7 +34,6 @@ export function SyncView() {
   const validation = useStore((s) => s.validation);
   const preflight = useStore((s) => s.preflight);
   const plan = useStore((s) => s.plan);
-  const events = useStore((s) => s.syncEvents);
   const error = useStore((s) => s.syncError);
   const busy = useStore((s) => s.syncBusy);
   const warehouse = useStore((s) => s.warehouse);
@@ -216,21 +216,7 @@ export function SyncView() {
             <h3>Progress</h3>
             <SyncProgressPanel name={name} />
             <SyncCharts name={name} />
-            {events.some((e) => e.pipeline === name) && (
-              <section aria-label="Events">
-                <h3>Events</h3>
-                <ol className="events mono small">
-                  {events
-                    .filter((e) => e.pipeline === name)
-                    .slice(-30)
-                    .map((e, k) => (
-                      <li key={k} className={e.type === 'sync.failed' ? 'removed' : ''}>
-                        {new Date(e.at).toISOString().slice(11, 19)} {e.message}
-                      </li>
-                    ))}
-                </ol>
-              </section>
-            )}
+            <SyncEvents name={name} />
           </>
         )}
       </section>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { SnapshotInfo, Wire } from '../../../../core/api';
-import { useCall } from '../../api/use-call';
+import { useRead } from '../../store/use-read';
 import { formatCount, formatValue } from '../../lib/format';
 
 /** Row diff between two snapshots: added, removed, changed (before → after, changed cells marked). */
@@ -8,7 +8,7 @@ export function ChangesTab({ path, snapshots, current }: { path: string; snapsho
   const idx = snapshots.findIndex((s) => s.snapshotId === current);
   const [to, setTo] = useState<string | null>(current);
   const [from, setFrom] = useState<string | null>(idx > 0 ? snapshots[idx - 1]!.snapshotId : (snapshots[0]?.snapshotId ?? null));
-  const { value: diff, error } = useCall('query.rowDiff', from && to ? { path, from, to, limit: 500 } : null);
+  const { value: diff, error } = useRead('query.rowDiff', from && to ? { path, from, to, limit: 500 } : null);
 
   const picker = (label: string, value: string | null, onChange: (v: string) => void) => (
     <select aria-label={label} value={value ?? ''} onChange={(e) => onChange(e.target.value)}>

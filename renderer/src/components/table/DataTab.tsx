@@ -1,14 +1,13 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ColumnInfo, Wire } from '../../../../core/api';
+import { useEffect, useMemo, useState } from 'react';
 import type { LoadProgress } from '../../../../core/query/scan-view';
 import { client, onLoadProgress } from '../../api/client';
-import { useCall } from '../../api/use-call';
 import { formatCount, formatValue } from '../../lib/format';
+import { useRead } from '../../store/use-read';
 import type { Version } from '../../lib/url-state';
 import { DataGrid, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
 
 function StatsPanel({ path, version, column }: { path: string; version: Version; column: string | null }) {
-  const { value: stats, error } = useCall('query.stats', { path, version });
+  const { value: stats, error } = useRead('query.stats', { path, version });
   if (error) return <aside className="stats-panel error">{error}</aside>;
   if (!stats) return <aside className="stats-panel muted">computing column stats…</aside>;
   const shown = column ? stats.filter((s) => s.name === column) : stats;
@@ -71,14 +70,9 @@ function LoadProgressText({ progress }: { progress: LoadProgress | null }) {
 export function DataTab({ path, version, onKey }: { path: string; version: Version; onKey(row: Record<string, unknown>): void }) {
   const [sort, setSort] = useState<GridSort[]>([]);
   const [filters, setFilters] = useState<GridFilter[]>([]);
-  const [columns, setColumns] = useState<Wire<ColumnInfo>[]>([]);
-  const [total, setTotal] = useState<number | null>(null);
-  // True while the total is the records before deletes and query.count is still counting.
-  const [counting, setCounting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [statsColumn, setStatsColumn] = useState<string | null>(null);
   const [showStats, setShowStats] = useState(false);
-  // The request's content is the dependency of the effects below: the same content, no refetch.
+  // The grid's rows change with this key (the version, sort and filters as JSON).
   const key = JSON.stringify([path, version, sort, filters]);
   const [progress, setProgress] = useState<LoadProgress | null>(null);
   // While the version loads (seconds for millions of rows), say how far along it is.
@@ -89,51 +83,37 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
     });
   }, [path]);
 
-  // Settles when the grid's first page of the current key has arrived (or failed).
-  const firstRows = useRef<{ promise: Promise<void>; settle(): void; key: string } | null>(null);
-  if (firstRows.current?.key !== key) {
-    let settle = () => {};
-    const promise = new Promise<void>((resolve) => (settle = resolve));
-    firstRows.current = { promise, settle, key };
-  }
-  useEffect(() => {
-    let live = true;
-    const first = firstRows.current!;
-    const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
-    setError(null);
-    void client.call('query.page', { path, version, offset: 0, limit: 0, sort, filters }).then((r) => {
-      if (!live) return;
-      if (!r.ok) return setError(`${r.error.code}: ${r.error.message}`);
-      setColumns(r.value.columns);
-      setTotal(r.value.totalRows);
-      setCounting(r.value.totalPending);
-      // The rows show at once; the exact count of a version with deletes follows once they have
-      // arrived (it reads every data file's key column: started earlier, it delays the first rows).
-      if (r.value.totalPending)
-        void first.promise.then(() =>
-          client.call('query.count', { path, version }).then((c) => {
-            if (!live) return;
-            if (!c.ok) return setError(`${c.error.code}: ${c.error.message}`);
-            setTotal(c.value.rows);
-            setCounting(false);
-          }),
-        );
-    });
-    return () => {
-      live = false;
-    };
-  }, [key]);
+  // The columns and total of the current sort and filters; the previous ones stay shown while
+  // they load, so the grid keeps its rows and filter boxes.
+  const header = useRead('query.page', { path, version, offset: 0, limit: 0, sort, filters }, { keepPrevious: true });
+  // The key whose first page of rows has arrived (or failed).
+  const [firstRowsOf, setFirstRowsOf] = useState<string | null>(null);
+  // The rows show at once; the exact count of a version with deletes follows once they have
+  // arrived (it reads every data file's key column: started earlier, it delays the first rows).
+  const countWanted = header.value?.totalPending === true && !header.loading && firstRowsOf === key;
+  const count = useRead('query.count', countWanted ? { path, version } : null);
+  const columns = header.value?.columns;
+  const counted = countWanted && count.value ? count.value.rows : null;
+  const total = header.value ? (counted ?? header.value.totalRows) : null;
+  const counting = header.value?.totalPending === true && counted === null;
+  const error = header.error ?? count.error;
 
   const source: GridSource | null = useMemo(() => {
-    if (total === null) return null;
+    if (total === null || !columns) return null;
     const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
+    let told = false;
+    const firstRowsArrived = () => {
+      if (told) return;
+      told = true;
+      setFirstRowsOf(key);
+    };
     return {
       key,
       columns,
       totalRows: total,
       totalPending: counting,
       async fetch(offset, limit) {
-        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(() => firstRows.current?.settle());
+        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(firstRowsArrived);
         if (!r.ok) throw new Error(r.error.message);
         return r.value.rows;
       },
@@ -162,7 +142,7 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
         {showStats && (
           <select aria-label="Stats column" value={statsColumn ?? ''} onChange={(e) => setStatsColumn(e.target.value || null)}>
             <option value="">all columns</option>
-            {columns.map((c) => (
+            {(columns ?? []).map((c) => (
               <option key={c.name}>{c.name}</option>
             ))}
           </select>
@@ -174,7 +154,7 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
           sort={sort}
           onSortChange={setSort}
           onFilterChange={setFilters}
-          onCellActivate={(row) => onKey(Object.fromEntries(columns.map((c, i) => [c.name, row[i]])))}
+          onCellActivate={(row) => onKey(Object.fromEntries(source.columns.map((c, i) => [c.name, row[i]])))}
         />
         {showStats && <StatsPanel path={path} version={version} column={statsColumn} />}
       </div>

@@ -1,11 +1,11 @@
-import { useCall } from '../../api/use-call';
+import { useRead } from '../../store/use-read';
 import { formatBytes, formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
 import { MaintenancePanel } from './MaintenancePanel';
 
 /** Data and delete files of the chosen snapshot; maintenance of an Iceberg table below them. */
 export function FilesTab({ path, version, onChanged }: { path: string; version: Version; onChanged?(message: string): Promise<void> }) {
-  const { value: files, error } = useCall('lake.files', { path, version });
+  const { value: files, error } = useRead('lake.files', { path, version });
   if (error) return <p className="error">{error}</p>;
   if (!files) return <p className="muted">reading manifests…</p>;
   const data = files.filter((f) => f.content === 'data');

@@ -1,44 +1,48 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { KeyVersion } from '../../../../core/api';
 import type { Wire } from '../../../../core/api';
-import { client } from '../../api/client';
 import { formatTime, formatValue } from '../../lib/format';
+import { useRead } from '../../store/use-read';
+
+/** `col=value[,col=value]` as a key, or the sentence saying what is wrong with it. */
+function parseKey(text: string): Record<string, string> | string {
+  const key: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return `expected col=value[,col=value], got ${JSON.stringify(part)}`;
+    key[part.slice(0, eq).trim()] = part.slice(eq + 1);
+  }
+  return key;
+}
+
+const keyText = (key: Record<string, string>) => Object.entries(key).map(([k, v]) => `${k}=${v}`).join(',');
 
 /** Every version of one row across the retained snapshots. */
 export function HistoryTab({ path, identifierFields, initialKey }: { path: string; identifierFields: string[]; initialKey: Record<string, string> | null }) {
-  const [text, setText] = useState(initialKey ? Object.entries(initialKey).map(([k, v]) => `${k}=${v}`).join(',') : identifierFields.map((f) => `${f}=`).join(','));
-  const [history, setHistory] = useState<Wire<KeyVersion>[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  // Only the newest request may set the state: an older reply arriving late is dropped.
-  const request = useRef(0);
-
-  const load = useCallback(async (keyText: string) => {
-    const key: Record<string, string> = {};
-    for (const part of keyText.split(',')) {
-      const eq = part.indexOf('=');
-      if (eq <= 0) return setError(`expected col=value[,col=value], got ${JSON.stringify(part)}`);
-      key[part.slice(0, eq).trim()] = part.slice(eq + 1);
+  const [text, setText] = useState(initialKey ? keyText(initialKey) : identifierFields.map((f) => `${f}=`).join(','));
+  // The key asked for: a key clicked in the data grid, then each one submitted here.
+  const [asked, setAsked] = useState<Record<string, string> | null>(initialKey);
+  const [askedFrom, setAskedFrom] = useState(initialKey);
+  if (initialKey !== askedFrom) {
+    // Another key clicked in the grid while this tab is shown: ask for it.
+    setAskedFrom(initialKey);
+    if (initialKey) {
+      setAsked(initialKey);
+      setText(keyText(initialKey));
     }
-    const mine = ++request.current;
-    setBusy(true);
-    setError(null);
-    const r = await client.call('query.keyHistory', { path, key });
-    if (mine !== request.current) return;
-    setBusy(false);
-    if (r.ok) setHistory(r.value);
-    else setError(`${r.error.code}: ${r.error.message}`);
-  }, [path]);
-
-  // Reload when a key is clicked in the data grid.
-  const initialText = initialKey ? Object.entries(initialKey).map(([k, v]) => `${k}=${v}`).join(',') : null;
-  useEffect(() => {
-    if (initialText !== null) void load(initialText);
-  }, [load, initialText]);
+  }
+  const [parseError, setParseError] = useState<string | null>(null);
+  // The store keeps only the answer for the newest key: a late reply for an earlier key is dropped;
+  // the history shown stays until the new one arrives.
+  const { value: history, error: readError, loading: busy } = useRead('query.keyHistory', asked ? { path, key: asked } : null, { keepPrevious: true });
+  const error = parseError ?? readError;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void load(text);
+    const key = parseKey(text);
+    if (typeof key === 'string') return setParseError(key);
+    setParseError(null);
+    setAsked(key);
   };
   return (
     <div className="history-tab">

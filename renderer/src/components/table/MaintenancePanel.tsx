@@ -9,7 +9,8 @@ type Scope = { kind: 'all' } | { kind: 'small' } | { kind: 'partition'; partitio
 function Action<T>({
   title,
   options,
-  preview,
+  optionsKey,
+  askPreview,
   run,
   describe,
   progress,
@@ -18,7 +19,9 @@ function Action<T>({
 }: {
   title: string;
   options: ReactNode;
-  preview(): Promise<Reply<Wire<T>>>;
+  /** The options' values as text: a preview counts for the options it was asked with only. */
+  optionsKey: string;
+  askPreview(): Promise<Reply<Wire<T>>>;
   run(): Promise<Reply<Wire<T>>>;
   describe(v: Wire<T>): string;
   progress?: { done: number; total: number | null; message: string } | null;
@@ -26,19 +29,21 @@ function Action<T>({
   /** After a run: the table is read again (this panel remounts), and the message is shown above. */
   onDone(message: string): Promise<void>;
 }) {
-  const [shown, setShown] = useState<string | null>(null);
-  const [previewed, setPreviewed] = useState(false);
+  // The last preview and the options it was asked with: options changed since (even while it was
+  // on its way) make it stale, so it is not shown and Run waits for a new one.
+  const [preview, setPreview] = useState<{ optionsKey: string; text: string } | null>(null);
+  const previewed = preview?.optionsKey === optionsKey;
   const [busy, setBusy] = useState<'preview' | 'run' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const go = async (what: 'preview' | 'run') => {
+    const askedWith = optionsKey;
     setBusy(what);
     setError(null);
-    const r = await (what === 'preview' ? preview() : run());
+    const r = await (what === 'preview' ? askPreview() : run());
     setBusy(null);
     if (!r.ok) return setError(`${r.error.code}: ${r.error.message}`);
     if (what === 'run') return onDone(describe(r.value));
-    setShown(describe(r.value));
-    setPreviewed(true);
+    setPreview({ optionsKey: askedWith, text: describe(r.value) });
   };
   const label = title.toLowerCase();
   return (
@@ -63,7 +68,7 @@ function Action<T>({
           {progress.message} <progress value={progress.done} max={Math.max(1, progress.total ?? 1)} />
         </p>
       )}
-      {shown && <p data-testid={`${label.replace(/\s+/g, '-')}-result`}>{shown}</p>}
+      {previewed && <p data-testid={`${label.replace(/\s+/g, '-')}-result`}>{preview.text}</p>}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -119,7 +124,8 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
             ))}
           </select>
         }
-        preview={() => client.call('lake.compact', { path, scope, dryRun: true })}
+        optionsKey={JSON.stringify(scope)}
+        askPreview={() => client.call('lake.compact', { path, scope, dryRun: true })}
         run={() => {
           setProgress(null);
           return client.call('lake.compact', { path, scope, task });
@@ -136,7 +142,8 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
             keep the last <input aria-label="snapshots to keep" type="number" min={1} value={retainLast} onChange={(e) => setRetainLast(e.target.value)} style={{ width: 60 }} /> per branch
           </label>
         }
-        preview={() => client.call('lake.expire', { path, retainLast: retain, dryRun: true })}
+        optionsKey={retainLast}
+        askPreview={() => client.call('lake.expire', { path, retainLast: retain, dryRun: true })}
         run={() => client.call('lake.expire', { path, retainLast: retain })}
         describe={expiryText}
         onDone={onChanged}
@@ -148,7 +155,8 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
             older than <input aria-label="orphan age in days" type="number" min={0} value={orphanDays} onChange={(e) => setOrphanDays(e.target.value)} style={{ width: 60 }} /> days
           </label>
         }
-        preview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
+        optionsKey={orphanDays}
+        askPreview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
         run={() => client.call('lake.removeOrphans', { path, olderThanMs })}
         describe={orphansText}
         onDone={onChanged}

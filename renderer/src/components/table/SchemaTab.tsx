@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { FieldInfo, SchemaInfo, SnapshotInfo, Wire } from '../../../../core/api';
-import { useCall } from '../../api/use-call';
+import { useRead } from '../../store/use-read';
 import { formatTime } from '../../lib/format';
 
 function FieldRows({ fields, depth, marks }: { fields: Wire<FieldInfo>[]; depth: number; marks: Map<number, string> }) {
@@ -25,7 +25,7 @@ function FieldRows({ fields, depth, marks }: { fields: Wire<FieldInfo>[]; depth:
 /** The schema at the chosen version, and a diff against any other version (by field id). */
 export function SchemaTab({ path, schema, snapshots, current }: { path: string; schema: Wire<SchemaInfo> | null; snapshots: Wire<SnapshotInfo>[]; current: string | null }) {
   const [other, setOther] = useState<string>('current');
-  const { value: diff, error } = useCall('query.schemaDiff', { path, from: other, to: current ?? 'current' });
+  const { value: diff, error } = useRead('query.schemaDiff', { path, from: other, to: current ?? 'current' });
 
   if (!schema) return <p className="muted">loading schema…</p>;
   const marks = new Map<number, string>();
