@@ -298,15 +298,9 @@ export class BinlogReader {
     switch (name) {
       case 'writerows':
       case 'updaterows':
-      case 'deleterows': {
-        // Rows zongji decoded itself: EVENTS leaves them out, so they come only from a caller that
-        // feeds decoded events (the test of MySQL's XA form, which has no server here).
-        const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, TableMapEntry>; rows: unknown[] };
-        const tm = e.tableMap[e.tableId];
-        if (this.skip && this.skipRows(tm, OP_BY_EVENT[name]!, evt.gtid, () => e.rows)) return;
-        if (tm) this.hold(tm, OP_BY_EVENT[name]!, evt.gtid, () => e.rows);
+      case 'deleterows':
+        this.onDecodedRows(evt, OP_BY_EVENT[name]!);
         return;
-      }
       case 'tablemap':
         return;
       case 'xid':
@@ -324,40 +318,12 @@ export class BinlogReader {
       case 'anonymousgtid':
         this.tx = { gtid: undefined, rowsEvents: [], ...(start ? { start } : {}) };
         return;
-      case 'query': {
-        const q = (evt as AnyBinlogEvent & { query: string; schema: string }).query;
-        const head = q.trimStart().slice(0, 12).toUpperCase();
-        if (head.startsWith('BEGIN')) {
-          if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
-        } else if (head.startsWith('COMMIT') || head.startsWith('ROLLBACK')) {
-          // ROLLBACK is logged only when non-transactional changes inside it persisted: they happened.
-          this.commit(evt);
-        } else if (head.startsWith('XA ')) {
-          this.onXaStatement(evt, q, start);
-        } else if (head.startsWith('SAVEPOINT')) {
-          return;
-        } else {
-          this.commitDdl(evt as AnyBinlogEvent & { query: string; schema: string });
-        }
+      case 'query':
+        this.onQuery(evt as AnyBinlogEvent & { query: string; schema: string }, start);
         return;
-      }
-      case 'xaprepare': {
-        // The prepared group is complete, but its outcome comes later: hold its rows by XID.
-        const x = evt as AnyBinlogEvent & { xidFormatId: number; xidGtrid: Uint8Array; xidBqual: Uint8Array };
-        const tx = this.tx;
-        this.tx = null;
-        const xid = xidKey(x.xidFormatId, x.xidGtrid, x.xidBqual);
-        if (tx && tx.rowsEvents.length > 0 && (!this.replayXa || this.replayXa.xids.has(xid))) {
-          if (!tx.start) {
-            this.fail(new TidemarkError('Internal', `XA PREPARE of ${xid} at ${this.file}:${evt.nextPosition}: start of its group unknown`, { file: this.file }));
-            return;
-          }
-          this.heldXa.set(xid, { gtid: tx.gtid, rowsEvents: tx.rowsEvents, start: tx.start });
-          this.preparedList = [...this.heldXa.entries()].map(([k, h]) => ({ xid: k, start: h.start }));
-        }
-        this.commitNothing(evt, tx?.gtid);
+      case 'xaprepare':
+        this.onXaPrepare(evt as AnyBinlogEvent & { xidFormatId: number; xidGtrid: Uint8Array; xidBqual: Uint8Array });
         return;
-      }
       case 'rotate': {
         const r = evt as AnyBinlogEvent & { binlogName: string; position: number };
         this.file = r.binlogName;
@@ -371,23 +337,70 @@ export class BinlogReader {
         return;
       }
       case 'mariadbgtidlist':
-        if (this.seedGtidsFromStream) {
-          const list = (evt as AnyBinlogEvent & { gtids: { gtid: string }[] }).gtids.map((g) => g.gtid).join(',');
-          this.gtids = createGtidTracker(this.options.flavor.kind, list);
-          this.seedGtidsFromStream = false;
-        }
-        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+        this.seedGtids(() => (evt as AnyBinlogEvent & { gtids: { gtid: string }[] }).gtids.map((g) => g.gtid).join(','));
+        this.passOver(evt);
         return;
       case 'previousgtids':
-        if (this.seedGtidsFromStream) {
-          this.gtids = createGtidTracker(this.options.flavor.kind, (evt as AnyBinlogEvent & { gtidSet: string }).gtidSet);
-          this.seedGtidsFromStream = false;
-        }
-        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+        this.seedGtids(() => (evt as AnyBinlogEvent & { gtidSet: string }).gtidSet);
+        this.passOver(evt);
         return;
       default:
-        if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+        this.passOver(evt);
     }
+  }
+
+  /** An event that changes nothing captured: outside a transaction, the stream's position moves past it. */
+  private passOver(evt: AnyBinlogEvent): void {
+    if (!this.tx && evt.nextPosition > 0) this.pushPosition({ file: this.file, pos: BigInt(evt.nextPosition) }, evt.timestamp);
+  }
+
+  /** The stream's first GTID list seeds the tracker when the start gave none. */
+  private seedGtids(list: () => string): void {
+    if (!this.seedGtidsFromStream) return;
+    this.gtids = createGtidTracker(this.options.flavor.kind, list());
+    this.seedGtidsFromStream = false;
+  }
+
+  /**
+   * Rows zongji decoded itself: EVENTS leaves them out, so they come only from a caller that feeds
+   * decoded events (the test of MySQL's XA form, which has no server here).
+   */
+  private onDecodedRows(evt: AnyBinlogEvent, op: 'c' | 'u' | 'd'): void {
+    const e = evt as AnyBinlogEvent & { tableId: number; tableMap: Record<number, TableMapEntry>; rows: unknown[] };
+    const tm = e.tableMap[e.tableId];
+    if (this.skip && this.skipRows(tm, op, evt.gtid, () => e.rows)) return;
+    if (tm) this.hold(tm, op, evt.gtid, () => e.rows);
+  }
+
+  /** A statement: BEGIN, COMMIT/ROLLBACK, an XA statement, a SAVEPOINT, or DDL. */
+  private onQuery(evt: AnyBinlogEvent & { query: string; schema: string }, start: BinlogPosition | null): void {
+    const head = evt.query.trimStart().slice(0, 12).toUpperCase();
+    if (head.startsWith('BEGIN')) {
+      if (!this.tx) this.tx = { gtid: evt.gtid, rowsEvents: [] };
+    } else if (head.startsWith('COMMIT') || head.startsWith('ROLLBACK')) {
+      // ROLLBACK is logged only when non-transactional changes inside it persisted: they happened.
+      this.commit(evt);
+    } else if (head.startsWith('XA ')) {
+      this.onXaStatement(evt, evt.query, start);
+    } else if (!head.startsWith('SAVEPOINT')) {
+      this.commitDdl(evt);
+    }
+  }
+
+  /** The prepared group is complete, but its outcome comes later: hold its rows by XID. */
+  private onXaPrepare(x: AnyBinlogEvent & { xidFormatId: number; xidGtrid: Uint8Array; xidBqual: Uint8Array }): void {
+    const tx = this.tx;
+    this.tx = null;
+    const xid = xidKey(x.xidFormatId, x.xidGtrid, x.xidBqual);
+    if (tx && tx.rowsEvents.length > 0 && (!this.replayXa || this.replayXa.xids.has(xid))) {
+      if (!tx.start) {
+        this.fail(new TidemarkError('Internal', `XA PREPARE of ${xid} at ${this.file}:${x.nextPosition}: start of its group unknown`, { file: this.file }));
+        return;
+      }
+      this.heldXa.set(xid, { gtid: tx.gtid, rowsEvents: tx.rowsEvents, start: tx.start });
+      this.preparedList = [...this.heldXa.entries()].map(([k, h]) => ({ xid: k, start: h.start }));
+    }
+    this.commitNothing(x, tx?.gtid);
   }
 
   /**

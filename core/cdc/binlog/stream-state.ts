@@ -211,11 +211,8 @@ export class StreamState {
 /**
  * Binlog bytes of rows events per part of a large transaction (TransactionBatch.partial): ~450
  * changes of a narrow table (two rows events of the server's 8 KiB), cut between rows events.
- * Smaller parts leave fewer converted changes alive at each young-generation collection: the
- * binlog bench (1M inserts in 10k-row transactions, 2026-11-28, same machine and hour) gave 0.80×
- * raw zongji (rounds 0.77–0.83, CPU ratio 0.71–0.77) with 256 KiB parts, 0.89× (0.85–0.91, CPU
- * 0.84–0.91) with 16 KiB and 0.87× (0.84–0.90) with 8 KiB; the pipeline bench was unchanged
- * (0.55, 0.55, 0.58×). GC of our 1M-row run: 200 ms at 256 KiB, 135 at 64, 85 at 16 (--trace-gc).
+ * Smaller parts leave fewer converted changes alive at each young-generation collection
+ * (docs/perf-notes.md, "Measurements behind code choices": 16 KiB against 8, 64 and 256).
  */
 export const TRANSACTION_PART_BYTES = 16 * 1024;
 

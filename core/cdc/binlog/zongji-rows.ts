@@ -5,16 +5,8 @@
  *
  * Why: a transaction's rows must be held until its commit marker. Held as decoded values they
  * outlive young-generation collections, get copied and promoted, and the old generation grows by
- * every row; raw delivery drops each row at once. Measured (1M inserts in 10k-row transactions,
- * 2026-11-28): raw zongji 2.5–3.6 s (GC 0.15–0.18 s), raw zongji holding its row objects until each
- * Xid 3.5–4.9 s (GC 1.2–1.4 s), raw zongji holding the event bytes and decoding them at each Xid
- * 2.5–3.6 s (GC 0.18–0.24 s): held bytes cost nothing measurable. Decoding a whole transaction at
- * its commit only moved the cost (its converted changes then outlived the collections: same ratio
- * as before); handed out in parts of 256 KiB of binlog, converted as they are taken, the binlog
- * bench gave 0.71–0.78× raw zongji (rounds 0.66–0.97, two runs) on a machine where it gave
- * 0.63–0.73× (rounds 0.56–0.83, five runs) before: a modest gain within the noise of that machine.
- * Parts of 16 KiB (stream-state.ts TRANSACTION_PART_BYTES) then gave 0.87–0.89× where 256 KiB gave
- * 0.80× on another machine the same day.
+ * every row; held as bytes they cost nothing measurable (docs/perf-notes.md, "Measurements behind
+ * code choices").
  * An open transaction now holds its row images as the binlog has them (~35 bytes a row of the bench
  * table by its column sizes) where it held ~170 bytes of decoded values.
  *

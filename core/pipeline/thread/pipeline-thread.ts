@@ -6,22 +6,13 @@ import { workerExecArgv } from './worker-argv';
 
 /**
  * The sync thread: the desktop app and `tidemark sync` run a pipeline (source, routing, buffering;
- * the sink's commits go on to their own worker, sink-thread.ts) in a worker thread of its own. The
- * main thread stays free for the app's IPC while a large transaction is converted (10k rows take
- * ~30 ms on the binlog path). Run from the bundle, the thread costs no throughput: 1M row changes in
- * 5.5–5.6 s against 5.4–5.5 s in-thread (2026-11-28, two runs each); from the sources (tsx) its
- * start costs ~1 s more.
+ * the sink's commits go on to their own worker, sink-thread.ts) in a worker thread of its own, so
+ * the main thread stays free for the app's IPC while a large transaction is converted. Run from
+ * the bundle, the thread costs no throughput (docs/perf-notes.md, "Measurements behind code
+ * choices").
  *
- * SYNC_THREAD_LIMITS: V8's defaults. Measured and not kept (2026-11-28): a young generation of
- * 384 MB (semi-spaces of 128 MB against 16) lets the binlog path's open transactions die young
- * instead of being promoted (it decodes ~2.8 KB of short-lived objects a row while it holds each
- * 10k-row transaction to its commit; with 16 MB semi-spaces ~100 bytes a row are promoted): the
- * binlog bench rose from 0.64–0.73× to 0.84× raw zongji (two full runs). But the snapshot phase,
- * which runs in the same thread, slowed down: 5M rows at 0.54× a raw SELECT against 0.76× on the
- * main thread, and our snapshot of 2M rows took 1.5–2.0 s with `--max-semi-space-size=128` against
- * 1.1–1.75 s with the default on the same machine, alternating (a nursery beyond the cache, on a
- * machine where first touching memory costs ~4 ms a MiB); peak RSS +200–300 MB. 96 MB did not help
- * the binlog path (0.64–0.73×).
+ * SYNC_THREAD_LIMITS: V8's defaults; a larger young generation helped the binlog path but slowed
+ * the snapshot phase in the same thread more (same section).
  */
 export const SYNC_THREAD_LIMITS: ResourceLimits = {};
 
