@@ -28,7 +28,7 @@ export const BAD_INPUT_ROWS: BadInputRow[] = [
   { area: 'query', input: 'time travel before the first snapshot', code: 'NotFound', message: 'no snapshot at or before 2000-01-01T00:00:00.000Z' },
   { area: 'query', input: "read_parquet('x.parquet') in SQL", code: 'Unsupported', message: 'Catalog Error: Table Function with name "read_parquet" is not in the catalog, but it exists in the parquet extension. — Tidemark reads Parquet through the lake (query tables as ns.table), not with read_parquet' },
   { area: 'pipeline', input: 'unknown YAML key (typo)', code: 'InvalidInput', message: 'p.yaml:4: source.hostnme: unknown key; did you mean "hostname"?' },
-  { area: 'pipeline', input: 'a sink other than Iceberg', code: 'Unsupported', message: 'p.yaml:9: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon comes later)' },
+  { area: 'pipeline', input: 'a sink other than Iceberg', code: 'Unsupported', message: 'p.yaml:9: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon tables are read, not yet written)' },
   { area: 'pipeline', input: 'sharded tables merged on a colliding key', code: 'warning', message: 'ods.orders merges app.order_0, app.order_1 on key (id): rows with equal keys in different shards overwrite each other; add tidemark.key.shard-columns: __table_name__ to route[0]' },
   { area: 'source', input: 'wrong password', code: 'InvalidInput', message: 'preflight: access denied for cdc@127.0.0.1:{port}: wrong username or password' },
   { area: 'source', input: 'unreachable server', code: 'SourceUnavailable', message: 'preflight: cannot reach 127.0.0.1:1 as cdc (ECONNREFUSED) (3 attempts, connect.max-retries 3)' },

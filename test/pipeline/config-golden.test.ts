@@ -50,7 +50,7 @@ describe('loadPipelineConfig', () => {
   it('throws Unsupported when every error is unsupported (a Paimon sink)', () => {
     const text = 'source:\n  type: mysql\n  hostname: h\n  username: u\n  password: p\n  tables: a.b\nsink:\n  type: paimon\npipeline:\n  name: x\n';
     expect(() => loadPipelineConfig(text, { fileName: 'p.yaml' })).toThrow(
-      expect.objectContaining({ code: 'Unsupported', message: 'p.yaml:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon comes later)' }),
+      expect.objectContaining({ code: 'Unsupported', message: 'p.yaml:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon tables are read, not yet written)' }),
     );
   });
 

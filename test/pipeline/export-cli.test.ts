@@ -93,7 +93,7 @@ describe('tidemark validate / export-flink', () => {
   it('validate of a Paimon sink is error[Unsupported], exit 1; a missing file exits 3', async () => {
     const c = capture();
     expect(await runCli(['validate', paimon], c.io)).toBe(1);
-    expect(c.err).toEqual([`error[Unsupported]: ${paimon}:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon comes later)`]);
+    expect(c.err).toEqual([`error[Unsupported]: ${paimon}:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon tables are read, not yet written)`]);
     const missing = capture();
     expect(await runCli(['validate', join(dir, 'nope.yaml')], missing.io)).toBe(3);
     expect(missing.err).toEqual([`error[NotFound]: pipeline file not found: ${join(dir, 'nope.yaml')}`]);

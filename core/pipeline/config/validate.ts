@@ -109,7 +109,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
   if (type !== null && type !== 'iceberg') {
     // Other sinks have their own keys; checking them against Iceberg's would only add noise.
-    const later = type === 'paimon' ? ' (Paimon comes later)' : '';
+    const later = type === 'paimon' ? ' (Paimon tables are read, not yet written)' : '';
     ctx.issues.error(ctx.issues.lineOf(typeNode), 'sink.type', `sink type ${JSON.stringify(type)} is not supported: Tidemark writes Apache Iceberg tables (type: iceberg)${later}`, 'Unsupported');
     return null;
   }
