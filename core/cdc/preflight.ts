@@ -11,33 +11,8 @@ import { chunkKeyColumnOf, planChunks } from './snapshot/chunk-plan';
 import { formatOffset, readServerOffset, zoneOffsetSeconds } from './time-zone';
 import { formatTableId, type TableSchema } from './types';
 import { formatSslMode, type SessionTls } from './tls';
-
-export interface PreflightCheck {
-  name:
-    | 'tls'
-    | 'binlog'
-    | 'binlog_format'
-    | 'binlog_row_image'
-    | 'binlog_row_metadata'
-    | 'binlog_transaction_compression'
-    | 'binlog_row_value_options'
-    | 'server_id'
-    | 'privileges'
-    | 'tables'
-    | 'primary_keys'
-    | 'server_time_zone';
-  ok: boolean;
-  /** One line: what was expected, what was found, and how to fix it. */
-  message: string;
-}
-
-export interface PreflightReport {
-  ok: boolean;
-  server: string;
-  checks: PreflightCheck[];
-  /** Whether the checking session was encrypted (every connection of the source uses the same TLS settings). */
-  tls?: SessionTls;
-}
+import type { PreflightCheck, PreflightReport } from '../api';
+export type { PreflightCheck, PreflightReport };
 
 /**
  * The connection's TLS, as the first check of a connection test. Always ok: a connection that

@@ -7,25 +7,8 @@ import type { NestedField } from '../lake';
 import type { LoadedTable, SnapshotSelector } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
-
-export interface HistogramBin {
-  /** Inclusive lower edge (canonical value of the column's type, numbers as number). */
-  low: unknown;
-  high: unknown;
-  count: number;
-}
-
-export interface ColumnStats {
-  name: string;
-  type: string;
-  count: number;
-  nulls: number;
-  min: unknown;
-  max: unknown;
-  approxDistinct: number;
-  histogram: HistogramBin[] | null;
-  topValues: { value: unknown; count: number }[] | null;
-}
+import type { ColumnStats, HistogramBin } from '../api';
+export type { ColumnStats, HistogramBin };
 
 const NUMERIC = /^(int|long|float|double|decimal\(.*\))$/;
 const TEMPORAL = /^(date|timestamp|timestamptz)$/;

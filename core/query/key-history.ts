@@ -9,28 +9,8 @@ import { parseJsonBigint } from '../lake';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
 import type { TableSource } from './table-source';
-
-export type KeyStatus = 'inserted' | 'updated' | 'deleted' | 'unchanged' | 'unreadable';
-
-export interface KeyVersion {
-  snapshotId: bigint;
-  sequenceNumber: bigint;
-  timestampMs: number;
-  operation: string;
-  status: KeyStatus;
-  /** The row at this snapshot (null once deleted). More than one row means the key is not unique. */
-  rows: Record<string, unknown>[];
-  /** Columns whose value differs from the previous version's (status `updated`, one row each). */
-  changedColumns: string[];
-  /**
-   * Source position: the commit's offsets recorded by Tidemark's sync in the snapshot summary
-   * (`tidemark.*`), and where the table has an audit changelog, the binlog position of the row's own
-   * change (`changelog.*`).
-   */
-  source: Record<string, string>;
-  /** Why the snapshot could not be read (status `unreadable`: a file is missing or corrupt). */
-  error?: string;
-}
+import type { KeyStatus, KeyVersion } from '../api';
+export type { KeyStatus, KeyVersion };
 
 /** Key as `col=value` pairs; values compare as text so any column type works. */
 export type KeyFilter = Record<string, string>;

@@ -13,31 +13,14 @@ import type { QueryEngine } from './engine';
 import { normalizeKey } from './pages/delete-index';
 import type { SourceDelta, TableSource } from './table-source';
 import type { DeltaRows } from './version-delta';
+import type { ChangedRow, RowDiff } from '../api';
+export type { ChangedRow, RowDiff };
 
 export interface RowDiffOptions {
   /** Key columns; default: the newer version's identifier fields; none → whole row. */
   key?: string[];
   /** Maximum rows listed per category (counts are always complete). Default 100. */
   limit?: number;
-}
-
-export interface ChangedRow {
-  key: Record<string, unknown>;
-  before: Record<string, unknown>;
-  after: Record<string, unknown>;
-  changedColumns: string[];
-}
-
-export interface RowDiff {
-  from: bigint;
-  to: bigint;
-  key: string[];
-  addedCount: number;
-  removedCount: number;
-  changedCount: number;
-  added: Record<string, unknown>[];
-  removed: Record<string, unknown>[];
-  changed: ChangedRow[];
 }
 
 export async function diffRows(engine: QueryEngine, source: TableSource, from: bigint, to: bigint, options: RowDiffOptions = {}): Promise<RowDiff> {

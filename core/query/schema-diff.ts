@@ -8,24 +8,8 @@ import { findSnapshot, snapshotSchema } from '../lake';
 import { readManifestList } from '../lake';
 import type { LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
-
-export interface DiffField {
-  id: number;
-  /** Dotted path of names from the top level. */
-  path: string;
-  type: string;
-  required: boolean;
-}
-
-export interface SchemaDiff {
-  added: DiffField[];
-  removed: DiffField[];
-  renamed: { id: number; from: string; to: string }[];
-  typeChanged: { id: number; path: string; from: string; to: string }[];
-  nullabilityChanged: { id: number; path: string; from: 'required' | 'optional'; to: 'required' | 'optional' }[];
-  identifierChanged: { from: string[]; to: string[] } | null;
-  partitionSpecChanged: { from: string; to: string } | null;
-}
+import type { DiffField, SchemaDiff } from '../api';
+export type { DiffField, SchemaDiff };
 
 /** One side of a diff: a schema and the partition spec its data was written with. */
 export interface SchemaVersion {

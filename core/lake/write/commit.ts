@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { link, readdir, rename, unlink } from 'node:fs/promises';
+import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError, toWriteError } from '../../errors';
-import { createLocalStorage } from '../../storage/node/index';
+import { createLocalStorage, publishTempFile } from '../../storage/node';
 import type { TableMetadata } from '../model';
 import { writeTableMetadata } from '../serde/table-metadata';
 import { loadTable, metadataFileVersion, type LoadedTable } from '../table';
@@ -47,15 +47,7 @@ export async function publishExclusive(path: string, bytes: Uint8Array | string,
   const tmp = `${path}.${env.uuid()}.tmp`;
   // A failed (e.g. out of space) temp write removes itself: `path` is never touched.
   await writeNewFile(tmp, bytes);
-  try {
-    await link(tmp, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw toWriteError(e, path, 'publish');
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+  return publishTempFile(tmp, path);
 }
 
 export const COMMIT_RETRIES = 8;

@@ -2,6 +2,8 @@ import type { PipelineConfig, ShardColumn } from './types';
 import { expandSinkTable, matchTable } from './table-pattern';
 import { compileTransform } from '../transform';
 import { isTidemarkError } from '../../errors';
+import type { PlanWarning } from '../../api';
+export type { PlanWarning };
 
 /**
  * Route planning: which source tables are captured, where each one goes, and what each target
@@ -46,12 +48,6 @@ export interface TargetTablePlan {
   /** Union of the sources' output columns, first-seen order, then shard columns. */
   columns: string[];
   routeIndexes: number[];
-}
-
-export interface PlanWarning {
-  kind: 'key-collision' | 'key-mismatch' | 'no-primary-key' | 'bad-target' | 'transform' | 'one-chunk';
-  message: string;
-  target: string | null;
 }
 
 export interface RoutePlan {

@@ -1,61 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../../cdc';
-import type { PipelineConfig, SchemaChangeType, StartupOptions } from '../config/types';
+import type { PipelineConfig, StartupOptions } from '../config/types';
 import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
 import { checkpointFilePath } from './run';
 import { readStoredOffsets } from '../sink';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
-import { designTarget, type TargetColumn } from '../sink/schema';
+import { designTarget } from '../sink/schema';
 import { compileTransform, transformColumnTypes } from '../transform';
-
-/**
- * `tidemark plan`: what a sync would do, without writing anything. Connects to the source
- * read-only (the table listing and INFORMATION_SCHEMA), reads what the pipeline already stored in
- * the lake (offsets in snapshot summaries, the checkpoint file), then routes, each source table's
- * capture state, target schemas, warnings and what the configured schema.change.behavior does
- * with each kind of change.
- */
-export interface PipelinePlan {
-  pipeline: string;
-  source: string;
-  /** Binlog position the next sync resumes at; null before the first commit (or when it replays from scan.startup.mode). */
-  resumeFrom: string | null;
-  sourceTables: { table: string; primaryKey: string[]; targets: string[]; transform: number | null; capture: TableCapture }[];
-  targets: {
-    table: string;
-    path: string;
-    exists: boolean;
-    sources: string[];
-    key: string[];
-    columns: TargetColumn[];
-    partitionBy: { column: string; transform: string }[];
-    changelog: string | null;
-  }[];
-  notCaptured: string[];
-  excluded: string[];
-  warnings: PlanWarning[];
-  schemaChangeBehavior: string;
-  schemaChanges: Record<SchemaChangeType, string>;
-  commitIntervalMs: number;
-}
-
-/**
- * Where a source table stands for the next sync, decided as the runner decides it on start:
- * - `initial`: the pipeline has committed nothing yet; the run starts per scan.startup.mode.
- * - `captured`: known at the resume point (snapshot done, or none needed); streamed on.
- * - `snapshotting`: in the snapshot phase stored at the resume point (chunk state); the snapshot resumes.
- * - `newly-added`: matched now, unknown at the resume point. `handling` follows Flink CDC:
- *   `snapshot` (scan.newly-added-table.enabled) snapshots it, then streams it; `binlog`
- *   (scan.binlog.newly-added-table.enabled) streams it from the resume point only; `not-captured`
- *   when neither option is set.
- * `action` says it in words.
- */
-export type TableCapture =
-  | { state: 'initial' | 'captured' | 'snapshotting'; action: string }
-  | { state: 'newly-added'; handling: 'snapshot' | 'binlog' | 'not-captured'; action: string };
+import type { PipelinePlan, TableCapture } from '../../api';
+export type { PipelinePlan, TableCapture };
 
 export async function planPipeline(config: PipelineConfig, overrides: Partial<MySqlSourceConfig> = {}): Promise<PipelinePlan> {
   const sourceConfig = toSourceConfig(config, overrides);

@@ -1,40 +1,6 @@
 import { writeFileAtomic } from './file-atomic';
-
-/**
- * Runner metrics, pushed as `sync.progress` events and kept in a status file for the UI. Plain
- * data only: 64-bit values (snapshot ids, binlog positions) are decimal strings (STYLE.md).
- */
-export interface TableProgress {
-  /** Target table `namespace.table`. */
-  table: string;
-  /** Change events routed to this table since the run started (snapshot reads included). */
-  rowsIn: number;
-  /** Rows (after deduplication) committed: inserts + upserts + key deletes. */
-  rowsCommitted: number;
-  commits: number;
-  lastSnapshotId: string | null;
-  lastCommitAtMs: number | null;
-  /** Commit time − source commit time of the newest change in the last commit (ms). */
-  lagMs: number | null;
-  /** Snapshot phase of this table's sources: rows read, estimate, ETA; null once streaming only. */
-  snapshot: { rowsDone: number; rowsEstimated: number; etaMs: number | null; done: boolean } | null;
-  lastError: string | null;
-}
-
-export type SyncPhase = 'starting' | 'snapshot' | 'streaming' | 'stopping' | 'stopped' | 'failed';
-
-export interface SyncProgress {
-  pipeline: string;
-  phase: SyncPhase;
-  /** Source position of the last commit round (`file:pos`), GTID set. */
-  committedPosition: string | null;
-  committedGtid: string | null;
-  /** Transactions read from the source but not yet committed. */
-  bufferedTransactions: number;
-  tables: TableProgress[];
-  lastError: string | null;
-  updatedAtMs: number;
-}
+import type { SyncPhase, SyncProgress, TableProgress } from '../../api';
+export type { SyncPhase, SyncProgress, TableProgress };
 
 /** What `onEvent` receives. `sync.progress` follows every commit round and phase change. */
 export type SyncEvent =

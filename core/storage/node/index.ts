@@ -51,3 +51,4 @@ export function createLocalStorage(): StoragePort {
 
 export { createLocalWritableStorage } from './writable';
 export { storageFor, type StorageForOptions, type StorageLocation } from './storage-for';
+export { publishTempFile } from './writable';

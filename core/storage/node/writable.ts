@@ -25,6 +25,22 @@ async function writeTemp(path: string, bytes: Uint8Array | string): Promise<stri
   return tmp;
 }
 
+/**
+ * Publishes a finished temp file at `path` only if nothing exists there (a hard link: atomic and
+ * exclusive on a local file system), then removes the temp file. False when `path` existed.
+ */
+export async function publishTempFile(tmp: string, path: string): Promise<boolean> {
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw toWriteError(e, path, 'publish');
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
 async function walk(dir: string, out: ObjectEntry[]): Promise<void> {
   let entries;
   try {
@@ -114,16 +130,7 @@ export function createLocalWritableStorage(): WritableStorage {
 
     async putIfAbsent(path, bytes) {
       await makeParent(path);
-      const tmp = await writeTemp(path, bytes);
-      try {
-        await link(tmp, path);
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw toWriteError(e, path, 'publish');
-      } finally {
-        await unlink(tmp).catch(() => undefined);
-      }
+      return publishTempFile(await writeTemp(path, bytes), path);
     },
 
     async delete(path) {
