@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import { TidemarkError } from '../../../errors';
+import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
+import { bytesToHex } from '../../values';
+import { decodeBinaryRow } from '../binary-row';
+import { partitionPath } from '../manifest';
+import type { PaimonField, PaimonSchema } from '../schema';
+import { bucketOf, compareRows, encodeBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
+import { ROW_KINDS, trimmedKeyFields, writeKeyValueFile, type KeyValue, type RowKindName } from './data-file-write';
+import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
+import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
+import { assertWritableSchema } from './table-create';
+
+/**
+ * Committing a batch of row changes to a Paimon primary-key table, as Java Paimon's writer does for
+ * one checkpoint: each change gets the next sequence number (continuing from the table's highest),
+ * its partition and its bucket (Math.abs(hash(bucket key BinaryRow) % bucket)); per (partition,
+ * bucket) the changes are merged by key in the write buffer (deduplicate: the last one wins, a
+ * retraction stays as a -U / -D record), sorted by key and written as one level-0 file
+ * `<k=v>/bucket-<n>/data-<uuid>-0.parquet`; one APPEND snapshot names them all.
+ */
+
+export interface PaimonChange {
+  /** RowKind: +I insert, -U update before, +U update after, -D delete. */
+  kind: RowKindName;
+  /** Canonical values by column name (core/lake/values.ts); a retraction needs at least the key and partition columns. */
+  row: Record<string, unknown>;
+}
+
+export interface PaimonCommitOptions {
+  commitUser: string;
+  /** Monotonically increasing per commit user (exactly once: see lastPaimonCommit). */
+  commitIdentifier: bigint;
+  /** Stored in the snapshot's `properties`, e.g. the source offset. */
+  properties?: Record<string, string>;
+  watermark?: bigint;
+  /** Commit a snapshot even when there are no changes (e.g. to record a newer source offset). */
+  allowEmpty?: boolean;
+  env?: WriteEnv;
+}
+
+/** Physical values of a row in schema order; `where` names the change in errors. */
+export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, retract: boolean, where: string): PhysicalValue[] {
+  if (typeof row !== 'object' || row === null) throw new TidemarkError('InvalidInput', `${where}: expected a row object, found ${JSON.stringify(row)}`);
+  for (const name of Object.keys(row)) {
+    if (!schema.paimonFields.some((f) => f.name === name)) {
+      throw new TidemarkError('InvalidInput', `${where}: column ${name} is not in schema ${schema.schemaId} (columns: ${schema.paimonFields.map((f) => f.name).join(', ')})`);
+    }
+  }
+  return schema.paimonFields.map((f: PaimonField) => {
+    const v = toPhysical(f.type, row[f.name], `${where}: column ${f.name}`);
+    const isKey = schema.primaryKeys.includes(f.name) || schema.partitionKeys.includes(f.name);
+    if (v === null && !f.type.nullable && (!retract || isKey)) {
+      throw new TidemarkError('InvalidInput', `${where}: column ${f.name} is NOT NULL but has no value`);
+    }
+    return v;
+  });
+}
+
+/** Partition row, bucket and trimmed key of a row (schema-order physical values). */
+export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[] } {
+  const index = (name: string) => schema.paimonFields.findIndex((f) => f.name === name);
+  const partFields = schema.partitionKeys.map(index);
+  const partition = encodeBinaryRow(partFields.map((i) => schema.paimonFields[i]!.type), partFields.map((i) => values[i]!)).serialized;
+  const bucketFields = schema.bucketKeys.map(index);
+  const bucket = bucketOf(bucketFields.map((i) => schema.paimonFields[i]!.type), bucketFields.map((i) => values[i]!), schema.bucketCount);
+  const key = trimmedKeyFields(schema).map((f) => values[schema.paimonFields.indexOf(f)]!);
+  return { partition, bucket, key };
+}
+
+/** The folder of a (partition, bucket), from the serialized partition row (as the reader finds it). */
+export function bucketDir(root: string, schema: PaimonSchema, partition: Uint8Array, bucket: number): string {
+  const types = schema.partitionKeys.map((k) => schema.paimonFields.find((f) => f.name === k)!.type);
+  const values = decodeBinaryRow(partition, types, 'partition');
+  return schema.partitionKeys.length > 0 ? join(root, partitionPath(schema, values), `bucket-${bucket}`) : join(root, `bucket-${bucket}`);
+}
+
+/** Groups records by (partition, bucket): the unit of a data file and of compaction. */
+export interface BucketGroup {
+  partition: Uint8Array;
+  bucket: number;
+  records: KeyValue[];
+}
+
+/**
+ * Commits `changes` (in order: a later change to a key wins) as one APPEND snapshot. Returns null
+ * when `changes` is empty and `allowEmpty` is not set.
+ */
+export async function commitPaimonChanges(root: string, changes: PaimonChange[], options: PaimonCommitOptions): Promise<PaimonCommitResult | null> {
+  const env = options.env ?? defaultWriteEnv;
+  if (!Array.isArray(changes)) throw new TidemarkError('InvalidInput', `changes must be a list, found ${typeof changes}`);
+  return commitPaimonSnapshot(
+    root,
+    { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, commitKind: 'APPEND', properties: options.properties, watermark: options.watermark },
+    async (state) => {
+      const schema = state.schema;
+      assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
+      let seq = state.maxSequenceNumber + 1n;
+      const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue> }>();
+      changes.forEach((c, i) => {
+        const where = `change ${i}`;
+        const kind = ROW_KINDS[c?.kind];
+        if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
+        const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
+        const { partition, bucket, key } = placeRow(schema, values);
+        const gid = `${bytesToHex(partition)}|${bucket}`;
+        let g = groups.get(gid);
+        if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map() }));
+        const row: Record<string, unknown> = {};
+        for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
+        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), { key, sequenceNumber: seq++, kind, row, values });
+      });
+      const entries: ManifestEntryRecord[] = [];
+      const written: string[] = [];
+      const now = env.now();
+      try {
+        for (const g of groups.values()) {
+          const records = [...g.byKey.values()].sort((a, b) => compareRows(a.key, b.key));
+          const dir = bucketDir(root, schema, g.partition, g.bucket);
+          const fileName = `data-${env.uuid()}-0.parquet`;
+          const file = await writeKeyValueFile(schema, records, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
+          written.push(join(dir, fileName));
+          entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
+        }
+      } catch (e) {
+        await removeFiles(written);
+        throw e;
+      }
+      return { entries, written };
+    },
+    env,
+    options.allowEmpty ?? false,
+  );
+}
