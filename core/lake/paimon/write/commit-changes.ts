@@ -13,10 +13,10 @@ import { assertWritableSchema } from './table-create';
 
 /**
  * Committing a batch of row changes to a Paimon primary-key table, as Java Paimon's writer does for
- * one checkpoint: each change gets the next sequence number (continuing from the table's highest),
- * its partition and its bucket (Math.abs(hash(bucket key BinaryRow) % bucket)); per (partition,
+ * one checkpoint: each change gets its partition, its bucket (Math.abs(hash(bucket key BinaryRow) % bucket)); per (partition,
  * bucket) the changes are merged by key in the write buffer (deduplicate: the last one wins, a
- * retraction stays as a -U / -D record), sorted by key and written as one level-0 file
+ * retraction stays as a -U / -D record) in sequence-number order (continuing from the bucket's
+ * highest), sorted by key and written as one level-0 file
  * `<k=v>/bucket-<n>/data-<uuid>-0.parquet`; one APPEND snapshot names them all.
  */
 
@@ -95,7 +95,13 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
     async (state) => {
       const schema = state.schema;
       assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
-      let seq = state.maxSequenceNumber + 1n;
+      // Sequence numbers continue per (partition, bucket) from its files' highest, as Java's
+      // MergeTreeWriter does (records of one key never leave their bucket, so this orders them).
+      const nextSeq = new Map<string, bigint>();
+      for (const f of state.files) {
+        const id = `${f.partitionKey}|${f.bucket}`;
+        if ((nextSeq.get(id) ?? 0n) <= f.maxSequenceNumber) nextSeq.set(id, f.maxSequenceNumber + 1n);
+      }
       const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue> }>();
       changes.forEach((c, i) => {
         const where = `change ${i}`;
@@ -108,7 +114,9 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map() }));
         const row: Record<string, unknown> = {};
         for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
-        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), { key, sequenceNumber: seq++, kind, row, values });
+        const seq = nextSeq.get(gid) ?? 0n;
+        nextSeq.set(gid, seq + 1n);
+        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), { key, sequenceNumber: seq, kind, row, values });
       });
       const entries: ManifestEntryRecord[] = [];
       const written: string[] = [];
