@@ -1,4 +1,3 @@
-import avro from 'avsc';
 import { LONG, writeAvroFile } from '../../write/avro-write';
 
 /**
@@ -85,26 +84,6 @@ export const MANIFEST_FILE_META_SCHEMA = {
   ],
 };
 
-/**
- * `timestamp-millis` over a plain long: avsc cannot wrap our bigint LONG in a logical type inside a
- * union, and creation times fit in a double. Values pass through as epoch millis (bigint or number).
- */
-class TimestampMillis extends avro.types.LogicalType {
-  override _fromValue(v: unknown): unknown {
-    return v;
-  }
-  override _toValue(v: unknown): unknown {
-    return typeof v === 'bigint' ? Number(v) : v;
-  }
-}
-
-let entryType: avro.Type | null = null;
-/** The manifest entry schema as an avsc Type (built once: the logical type needs the option). */
-function manifestEntryType(): avro.Type {
-  entryType ??= avro.Type.forSchema(MANIFEST_ENTRY_SCHEMA as never, { logicalTypes: { 'timestamp-millis': TimestampMillis } });
-  return entryType;
-}
-
 /** SimpleStats: min / max as serialized BinaryRows, null counts per column. */
 export interface SimpleStats {
   _MIN_VALUES: Uint8Array;
@@ -181,9 +160,12 @@ export function encodePaimonManifest(entries: ManifestEntryRecord[]): Promise<Ui
       _KEY_STATS: statsForAvro(e._FILE._KEY_STATS),
       _VALUE_STATS: statsForAvro(e._FILE._VALUE_STATS),
       _EMBEDDED_FILE_INDEX: e._FILE._EMBEDDED_FILE_INDEX === null ? null : toBuffer(e._FILE._EMBEDDED_FILE_INDEX),
+      // A plain Avro long under the timestamp-millis logical type (avsc cannot wrap our bigint LONG
+      // in a logical type inside a union); epoch millis fit in a double.
+      _CREATION_TIME: e._FILE._CREATION_TIME === null ? null : Number(e._FILE._CREATION_TIME),
     },
   }));
-  return writeAvroFile(manifestEntryType(), records, {});
+  return writeAvroFile(MANIFEST_ENTRY_SCHEMA, records, {});
 }
 
 /** Avro bytes of a manifest list holding `metas`. */
