@@ -42,7 +42,7 @@ describe('Paimon writer: appending to a Java-written primary-key table', () => {
         // Alex was deleted by Java in snapshot 5: deleting it again changes nothing.
         { kind: '-D', row: { f0: 'Alex', f1: 10, f2: 0 } },
       ],
-      { commitUser: 'tidemark-sync', commitIdentifier: 1n, properties: { 'source.offset': 'mysql-bin.000003:1234' }, env },
+      { commitUser: 'tidemark-sync', commitIdentifier: 1n, properties: { 'source.offset': 'mysql-bin.000003:1234' }, compaction: 'none', env },
     );
     expect(result!.snapshotId).toBe(6n);
 

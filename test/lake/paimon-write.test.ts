@@ -159,7 +159,7 @@ describe('Paimon writer: commits read back through the Paimon reader', () => {
     const expectedBySnapshot: Row[][] = [];
     let identifier = 0n;
     for (const batch of rounds()) {
-      const result = await commitPaimonChanges(root, batch, { commitUser: 'sync-a', commitIdentifier: ++identifier, env });
+      const result = await commitPaimonChanges(root, batch, { commitUser: 'sync-a', commitIdentifier: ++identifier, compaction: 'none', env });
       applyToModel(model, batch);
       expectedBySnapshot.push(normalize([...model.values()]));
       expect(result!.snapshotId).toBe(identifier);
@@ -214,7 +214,7 @@ describe('Paimon writer: commits read back through the Paimon reader', () => {
     await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'v', type: 'STRING' }], primaryKeys: ['k'], options: { bucket: '1', 'num-sorted-run.compaction-trigger': '3' } }, env);
     const model = new Map<number, string>();
     const commit = async (id: bigint, changes: PaimonChange[]) => {
-      await commitPaimonChanges(root, changes, { commitUser: 'u', commitIdentifier: id, env });
+      await commitPaimonChanges(root, changes, { commitUser: 'u', commitIdentifier: id, compaction: 'none', env });
       for (const c of changes) {
         if (c.kind === '-D') model.delete(c.row.k as number);
         else model.set(c.row.k as number, c.row.v as string);
@@ -254,7 +254,7 @@ describe('Paimon writer: commits read back through the Paimon reader', () => {
     let id = 0n;
     const before: Row[][] = [];
     for (const batch of rounds()) {
-      await commitPaimonChanges(root, batch, { commitUser: 'u', commitIdentifier: ++id, env });
+      await commitPaimonChanges(root, batch, { commitUser: 'u', commitIdentifier: ++id, compaction: 'none', env });
       applyToModel(model, batch);
       before.push(await readRows(root));
     }
@@ -273,7 +273,7 @@ describe('Paimon writer: commits read back through the Paimon reader', () => {
     await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'v', type: 'INT' }], primaryKeys: ['k'], options: { bucket: '2' } }, seededWriteEnv(6));
     const results = await Promise.all(
       [0, 1, 2].map((w) =>
-        commitPaimonChanges(root, [0, 1, 2, 3].map((i) => ({ kind: '+I' as const, row: { k: w * 10 + i, v: w } })), { commitUser: `w${w}`, commitIdentifier: 1n, env: seededWriteEnv(100 + w) }),
+        commitPaimonChanges(root, [0, 1, 2, 3].map((i) => ({ kind: '+I' as const, row: { k: w * 10 + i, v: w } })), { commitUser: `w${w}`, commitIdentifier: 1n, compaction: 'none', env: seededWriteEnv(100 + w) }),
       ),
     );
     expect(results.map((r) => r!.snapshotId).sort()).toEqual([1n, 2n, 3n]);
@@ -293,7 +293,7 @@ describe('Paimon writer: exactly once', () => {
     await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'v', type: 'STRING' }], primaryKeys: ['k'], options: { bucket: '1' } }, env);
     expect(await lastPaimonCommit(storage, root, 'alpha')).toBeNull();
     const commit = (user: string, id: bigint, k: number) =>
-      commitPaimonChanges(root, [{ kind: '+I', row: { k, v: user } }], { commitUser: user, commitIdentifier: id, properties: { 'source.offset': `binlog.000001:${k * 100}` }, env });
+      commitPaimonChanges(root, [{ kind: '+I', row: { k, v: user } }], { commitUser: user, commitIdentifier: id, properties: { 'source.offset': `binlog.000001:${k * 100}` }, compaction: 'none', env });
     await commit('alpha', 1n, 1);
     await commit('beta', 7n, 2);
     await commit('alpha', 2n, 3);
@@ -340,12 +340,6 @@ describe('Paimon writer: refusals name the input', () => {
     expect(readdirSync(root).sort()).toEqual(['schema']);
     expect(await commitPaimonChanges(root, [], opts)).toBeNull();
     expect(readdirSync(root).sort()).toEqual(['schema']);
-  });
-
-  it('refuses to write into a Java table with deletion vectors', async () => {
-    const { copyTable } = await import('../paimon/helpers');
-    const root = copyTable('pk_table_scan_and_read_dv');
-    await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { f0: 'x', f1: 10, f2: 0, f3: 1 } }], { commitUser: 'u', commitIdentifier: 1n }), 'Unsupported', 'deletion-vectors.enabled');
   });
 });
 

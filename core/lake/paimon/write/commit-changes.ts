@@ -10,6 +10,7 @@ import { ROW_KINDS, trimmedKeyFields, writeKeyValueFile, type KeyValue, type Row
 import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
+import { compactPaimonTable } from './compact';
 
 /**
  * Committing a batch of row changes to a Paimon primary-key table, as Java Paimon's writer does for
@@ -36,6 +37,13 @@ export interface PaimonCommitOptions {
   watermark?: bigint;
   /** Commit a snapshot even when there are no changes (e.g. to record a newer source offset). */
   allowEmpty?: boolean;
+  /**
+   * After the APPEND snapshot, as Java's writer does at each commit: 'auto' compacts the buckets
+   * where compaction is due (with deletion vectors: every level-0 file, which batch reads skip
+   * otherwise), 'full' every bucket, 'none' nothing. Default: 'none' when the table has
+   * `write-only: true`, else 'auto'. The COMPACT snapshot has the same commit user and identifier.
+   */
+  compaction?: 'none' | 'auto' | 'full';
   env?: WriteEnv;
 }
 
@@ -89,12 +97,18 @@ export interface BucketGroup {
 export async function commitPaimonChanges(root: string, changes: PaimonChange[], options: PaimonCommitOptions): Promise<PaimonCommitResult | null> {
   const env = options.env ?? defaultWriteEnv;
   if (!Array.isArray(changes)) throw new TidemarkError('InvalidInput', `changes must be a list, found ${typeof changes}`);
-  return commitPaimonSnapshot(
+  const compaction = options.compaction;
+  if (compaction !== undefined && !['none', 'auto', 'full'].includes(compaction)) {
+    throw new TidemarkError('InvalidInput', `compaction must be none, auto or full, found ${JSON.stringify(compaction)}`);
+  }
+  let writeOnly = false;
+  const result = await commitPaimonSnapshot(
     root,
     { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, commitKind: 'APPEND', properties: options.properties, watermark: options.watermark },
     async (state) => {
       const schema = state.schema;
       assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
+      writeOnly = schema.options['write-only'] === 'true';
       // Sequence numbers continue per (partition, bucket) from its files' highest, as Java's
       // MergeTreeWriter does (records of one key never leave their bucket, so this orders them).
       const nextSeq = new Map<string, bigint>();
@@ -139,4 +153,9 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
     env,
     options.allowEmpty ?? false,
   );
+  const mode = compaction ?? (writeOnly ? 'none' : 'auto');
+  if (result && mode !== 'none') {
+    result.compaction = await compactPaimonTable(root, { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, full: mode === 'full', env });
+  }
+  return result;
 }

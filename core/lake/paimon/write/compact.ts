@@ -7,14 +7,17 @@ import { arrowFieldId, convertArrowData } from '../../arrow-values';
 import { readParquetFile } from '../../parquet-read';
 import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { bytesToHex, hexToBytes } from '../../values';
+import { makeDirectory, writeNewFile } from '../../write/file-write';
 import type { PaimonDataFileEntry } from '../manifest';
 import { SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
-import { readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
+import { readDeletionVector } from '../deletion-vector';
+import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
 import { compareRows } from './binary-row-write';
 import { lastPaimonCommit } from './commit-lookup';
 import { bucketDir, physicalRow, placeRow } from './commit-changes';
 import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
-import { KIND_ADD, KIND_DELETE, type ManifestEntryRecord } from './manifest-write';
+import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
+import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { entryOfLiveFile } from './table-state';
@@ -31,7 +34,10 @@ import { entryOfLiveFile } from './table-state';
  * every run. The merge keeps, per key, the record with the highest sequence number; retractions
  * (-U / -D) are dropped only when nothing older can remain below the output level. Full
  * compaction merges every run of a bucket into the max level. The result is a COMPACT snapshot
- * whose manifest deletes the inputs and adds the outputs. Not done: off-peak ratios, splitting
+ * whose manifest deletes the inputs and adds the outputs. Deletion-vector tables use Java's
+ * ForceUpLevel0 pick and drop deletes; the older version of each merged key left in a lower run is
+ * marked in that file's deletion vector (a new index file per changed bucket, and the snapshot's
+ * full index manifest). Not done: off-peak ratios, splitting
  * outputs by target-file-size, the "upgrade" of a lone file without rewriting it.
  */
 
@@ -123,6 +129,18 @@ export function pickUniversalCompaction(runs: SortedRun[], o: UniversalOptions):
   return null;
 }
 
+/**
+ * Java's ForceUpLevel0Compaction (deletion-vector tables, whose batch reads skip level 0): the
+ * universal pick, else every level-0 run (extended by size ratio) up into a higher level.
+ */
+export function pickForceUpLevel0(runs: SortedRun[], o: UniversalOptions): CompactionUnit | null {
+  const universal = pickUniversalCompaction(runs, o);
+  if (universal) return universal;
+  let count = 0;
+  while (count < runs.length && runs[count]!.level === 0) count++;
+  return count === 0 ? null : pickForSizeRatio(runs, o.numLevels - 1, o, count, true);
+}
+
 /** Full compaction: every run into the max level (nothing when one run is already there). */
 export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): CompactionUnit | null {
   const maxLevel = o.numLevels - 1;
@@ -131,7 +149,8 @@ export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): Comp
 }
 
 /** Reads one data file's records (in the current schema: columns matched by field id, else by name in the file's schema). */
-async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<KeyValue[]> {
+async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<(KeyValue & { position: number })[]> {
+  const deleted = file.deletionVector ? await readDeletionVector(storage, file.deletionVector) : null;
   const table: Table = await readParquetFile(storage, file.path, 'Paimon data file');
   const hasIds = table.schema.fields.some((f) => arrowFieldId(f) !== null);
   const column = (id: number, name: string | null, type: Parameters<typeof convertArrowData>[1], label: string): unknown[] | null => {
@@ -148,13 +167,14 @@ async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSch
     const nameInFile = fileSchema.paimonFields.find((f) => f.id === pf.id)?.name ?? null;
     return column(pf.id, nameInFile, toNestedField(pf).type, pf.name);
   });
-  const out: KeyValue[] = [];
+  const out: (KeyValue & { position: number })[] = [];
   for (let i = 0; i < table.numRows; i++) {
+    if (deleted?.has(i)) continue;
     const row: Record<string, unknown> = {};
     schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
     const kind = kinds[i]!;
     const values = physicalRow(schema, row, isRetract(kind), `${file.path} row ${i}`);
-    out.push({ key: placeRow(schema, values).key, sequenceNumber: seq[i]!, kind, row, values });
+    out.push({ key: placeRow(schema, values).key, sequenceNumber: seq[i]!, kind, row, values, position: i });
   }
   return out;
 }
@@ -166,6 +186,11 @@ export interface PaimonCompactOptions {
   /** Full compaction of every bucket (default: universal compaction where it is due). */
   full?: boolean;
   env?: WriteEnv;
+}
+
+/** A key's identity for merging (bigints and bytes spelled out). */
+function keyId(key: unknown[]): string {
+  return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `0x${bytesToHex(v)}` : v));
 }
 
 const BATCH_COMMIT_IDENTIFIER = 9_223_372_036_854_775_807n;
@@ -192,6 +217,8 @@ export async function compactPaimonTable(root: string, options: PaimonCompactOpt
         if (g) g.push(f);
         else groups.set(id, [f]);
       }
+      const dv = deletionVectorsEnabled(schema);
+      const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
       const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
       const entries: ManifestEntryRecord[] = [];
       const written: string[] = [];
@@ -199,25 +226,48 @@ export async function compactPaimonTable(root: string, options: PaimonCompactOpt
       try {
         for (const files of groups.values()) {
           const runs = sortedRuns(files);
-          const unit = options.full ? pickFullCompaction(runs, o) : pickUniversalCompaction(runs, o);
+          const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
           if (!unit) continue;
           const inputs = unit.runs.flatMap((r) => r.files);
           const inputSet = new Set(inputs);
           const highestLevel = Math.max(...files.map((f) => f.level));
           const remainingBelow = files.some((f) => !inputSet.has(f) && f.level > unit.outputLevel);
-          const dropDelete = unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow;
+          // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
+          const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
           const winners = new Map<string, KeyValue>();
           for (const f of inputs) {
             let fs = fileSchemas.get(f.schemaId);
             if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
             for (const kv of await readKeyValues(storage, schema, fs, f)) {
-              const id = bytesToHex(new TextEncoder().encode(JSON.stringify(kv.key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? bytesToHex(v) : v))));
+              const id = keyId(kv.key);
               const prev = winners.get(id);
               if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(id, kv);
             }
           }
           const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
           const first = inputs[0]!;
+          if (dv) {
+            // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
+            // mark that row in its file's deletion vector so batch reads (no merge) skip it.
+            const remaining = files.filter((f) => !inputSet.has(f));
+            const vectors = new Map<string, Set<number>>();
+            let changed = inputs.some((f) => f.deletionVector !== null);
+            const below = new Map<string, { file: string; position: number }>();
+            for (const f of remaining) {
+              vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
+              let fs = fileSchemas.get(f.schemaId);
+              if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+              for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(keyId(kv.key), { file: f.fileName, position: kv.position });
+            }
+            for (const [id] of winners) {
+              const old = below.get(id);
+              if (old && !vectors.get(old.file)!.has(old.position)) {
+                vectors.get(old.file)!.add(old.position);
+                changed = true;
+              }
+            }
+            if (changed) dvBuckets.push({ partition: hexToBytes(first.partitionKey), partitionKey: first.partitionKey, bucket: first.bucket, vectors });
+          }
           for (const f of inputs) entries.push(entryOfLiveFile(f, KIND_DELETE));
           if (records.length > 0) {
             const partition = hexToBytes(first.partitionKey);
@@ -228,11 +278,38 @@ export async function compactPaimonTable(root: string, options: PaimonCompactOpt
             entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
           }
         }
+        if (dvBuckets.length === 0) return { entries, written };
+        // One index file per changed bucket with the vectors of its live files (as Java keeps them).
+        const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
+        const indexEntries: IndexEntryRecord[] = state.indexEntries.filter(
+          (e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`),
+        );
+        const indexDir = join(root, 'index');
+        for (const b of dvBuckets) {
+          const vectors = [...b.vectors].filter(([, set]) => set.size > 0).map(([fileName, set]) => ({ fileName, positions: [...set] }));
+          if (vectors.length === 0) continue;
+          const { bytes, ranges } = encodeDeletionVectorIndexFile(vectors);
+          const name = `index-${env.uuid()}-0`;
+          await makeDirectory(indexDir);
+          await writeNewFile(join(indexDir, name), bytes);
+          written.push(join(indexDir, name));
+          indexEntries.push({
+            _VERSION: 1,
+            _KIND: KIND_ADD,
+            _PARTITION: b.partition,
+            _BUCKET: b.bucket,
+            _INDEX_TYPE: 'DELETION_VECTORS',
+            _FILE_NAME: name,
+            _FILE_SIZE: BigInt(bytes.length),
+            _ROW_COUNT: BigInt(vectors.length),
+            _DELETIONS_VECTORS_RANGES: ranges,
+          });
+        }
+        return { entries, written, indexEntries };
       } catch (e) {
         await removeFiles(written);
         throw e;
       }
-      return { entries, written };
     },
     env,
   );

@@ -172,3 +172,57 @@ export function encodePaimonManifest(entries: ManifestEntryRecord[]): Promise<Ui
 export function encodePaimonManifestList(metas: ManifestFileMetaRecord[]): Promise<Uint8Array> {
   return writeAvroFile(MANIFEST_FILE_META_SCHEMA, metas.map((m) => ({ ...m, _PARTITION_STATS: statsForAvro(m._PARTITION_STATS) })), {});
 }
+
+/** IndexManifestEntry (version 1): an index file of a (partition, bucket). */
+export const INDEX_MANIFEST_ENTRY_SCHEMA = {
+  type: 'record',
+  name: 'record',
+  namespace: NS,
+  fields: [
+    { name: '_VERSION', type: 'int' },
+    { name: '_KIND', type: 'int' },
+    { name: '_PARTITION', type: 'bytes' },
+    { name: '_BUCKET', type: 'int' },
+    { name: '_INDEX_TYPE', type: 'string' },
+    { name: '_FILE_NAME', type: 'string' },
+    { name: '_FILE_SIZE', type: LONG },
+    { name: '_ROW_COUNT', type: LONG },
+    {
+      name: '_DELETIONS_VECTORS_RANGES',
+      ...opt({
+        type: 'array',
+        items: [
+          'null',
+          {
+            type: 'record',
+            name: 'record__DELETIONS_VECTORS_RANGES',
+            fields: [
+              { name: 'f0', type: 'string' },
+              { name: 'f1', type: 'int' },
+              { name: 'f2', type: 'int' },
+              { name: '_CARDINALITY', ...opt(LONG) },
+            ],
+          },
+        ],
+      }),
+    },
+  ],
+};
+
+export interface IndexEntryRecord {
+  _VERSION: 1;
+  _KIND: number;
+  _PARTITION: Uint8Array;
+  _BUCKET: number;
+  /** DELETION_VECTORS (or HASH, carried over from other writers). */
+  _INDEX_TYPE: string;
+  _FILE_NAME: string;
+  _FILE_SIZE: bigint;
+  _ROW_COUNT: bigint;
+  _DELETIONS_VECTORS_RANGES: { f0: string; f1: number; f2: number; _CARDINALITY: bigint | null }[] | null;
+}
+
+/** Avro bytes of an index manifest. */
+export function encodePaimonIndexManifest(entries: IndexEntryRecord[]): Promise<Uint8Array> {
+  return writeAvroFile(INDEX_MANIFEST_ENTRY_SCHEMA, entries.map((e) => ({ ...e, _PARTITION: toBuffer(e._PARTITION) })), {});
+}

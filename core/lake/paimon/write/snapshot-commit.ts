@@ -7,7 +7,7 @@ import { makeDirectory, writeNewFile } from '../../write/file-write';
 import { decodeBinaryRow } from '../binary-row';
 import type { PaimonSchema } from '../schema';
 import { encodeBinaryRow, comparePhysical, toPhysical, type PhysicalValue } from './binary-row-write';
-import { encodePaimonManifest, encodePaimonManifestList, KIND_ADD, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
+import { encodePaimonIndexManifest, encodePaimonManifest, encodePaimonManifestList, KIND_ADD, type IndexEntryRecord, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
 import { toPaimonJson } from './table-create';
 import { readPaimonTableState, type PaimonTableState } from './table-state';
 
@@ -37,6 +37,11 @@ export interface SnapshotMeta {
 
 export interface BuiltCommit {
   entries: ManifestEntryRecord[];
+  /**
+   * The snapshot's complete list of index files when the commit changes it (deletion vectors);
+   * undefined keeps the previous snapshot's index manifest.
+   */
+  indexEntries?: IndexEntryRecord[];
   /** Paths written by this attempt (removed when the attempt loses the race). */
   written: string[];
 }
@@ -48,6 +53,8 @@ export interface PaimonCommitResult {
   addedFiles: string[];
   deltaRecordCount: bigint;
   totalRecordCount: bigint;
+  /** The COMPACT snapshot that followed an APPEND (commitPaimonChanges' `compaction`), null when none was due. */
+  compaction?: PaimonCommitResult | null;
 }
 
 function partitionStats(schema: PaimonSchema, entries: ManifestEntryRecord[]) {
@@ -120,6 +127,7 @@ function snapshotJson(fields: {
   baseSize: number;
   delta: string;
   deltaSize: number;
+  indexManifest: string | null;
   meta: SnapshotMeta;
   timeMillis: number;
   total: bigint;
@@ -134,6 +142,7 @@ function snapshotJson(fields: {
     deltaManifestList: fields.delta,
     deltaManifestListSize: fields.deltaSize,
     changelogManifestList: null,
+    indexManifest: fields.indexManifest ?? undefined,
     commitUser: fields.meta.commitUser,
     commitIdentifier: fields.meta.commitIdentifier,
     commitKind: fields.meta.commitKind,
@@ -179,7 +188,7 @@ export async function commitPaimonSnapshot(
     }
     const state = await readPaimonTableState(storage, root);
     const built = await build(state);
-    if (built.entries.length === 0 && !allowEmpty) return null;
+    if (built.entries.length === 0 && built.indexEntries === undefined && !allowEmpty) return null;
     const written = [...built.written];
     try {
       const uuid = env.uuid();
@@ -203,6 +212,15 @@ export async function commitPaimonSnapshot(
       written.push(join(manifestDir, deltaName));
       let delta = 0n;
       for (const e of built.entries) delta += e._KIND === KIND_ADD ? e._FILE._ROW_COUNT : -e._FILE._ROW_COUNT;
+      let indexManifest = state.snapshot?.indexManifest ?? null;
+      if (built.indexEntries !== undefined) {
+        indexManifest = null;
+        if (built.indexEntries.length > 0) {
+          indexManifest = `index-manifest-${uuid}-0`;
+          await writeNewFile(join(manifestDir, indexManifest), await encodePaimonIndexManifest(built.indexEntries));
+          written.push(join(manifestDir, indexManifest));
+        }
+      }
       const id = (state.snapshot?.id ?? 0n) + 1n;
       const total = state.totalRecordCount + delta;
       const text = snapshotJson({
@@ -212,6 +230,7 @@ export async function commitPaimonSnapshot(
         baseSize: baseBytes.length,
         delta: deltaName,
         deltaSize: deltaBytes.length,
+        indexManifest,
         meta,
         timeMillis: env.now(),
         total,

@@ -51,7 +51,7 @@ export function assertWritableType(t: PaimonDataType, column: string): void {
 /**
  * Fails for the options and layouts this writer does not write correctly: anything but a
  * primary-key table with a fixed bucket count, Parquet data files, the deduplicate merge engine,
- * no sequence.field, changelog-producer none, no deletion vectors.
+ * no sequence.field, changelog-producer none, 32-bit deletion vectors.
  */
 export function assertWritableSchema(schema: PaimonSchema, where: string): void {
   const o = schema.options;
@@ -88,8 +88,8 @@ export function assertWritableSchema(schema: PaimonSchema, where: string): void 
   if (changelog !== 'none') {
     throw new TidemarkError('Unsupported', `${where}: changelog-producer = ${changelog} is not supported by the writer yet (none is)`, { feature: `changelog-producer=${changelog}` });
   }
-  if (o['deletion-vectors.enabled'] === 'true') {
-    throw new TidemarkError('Unsupported', `${where}: deletion-vectors.enabled = true is not supported by the writer yet`, { feature: 'deletion vectors (write)' });
+  if (o['deletion-vectors.bitmap64'] === 'true') {
+    throw new TidemarkError('Unsupported', `${where}: deletion-vectors.bitmap64 = true is not supported by the writer (32-bit vectors are)`, { feature: 'deletion-vectors.bitmap64' });
   }
   for (const f of schema.paimonFields) assertWritableType(f.type, f.name);
 }

@@ -6,7 +6,7 @@ import { readManifestRecords } from '../manifest-file';
 import { joinPath } from '../paths';
 import { listPaimonSchemaIds, readPaimonSchemaFile, type PaimonSchema } from '../schema';
 import { listPaimonSnapshotIds, readPaimonSnapshot, type PaimonSnapshotFile } from '../snapshot';
-import type { DataFileRecord, ManifestEntryRecord, ManifestFileMetaRecord, SimpleStats } from './manifest-write';
+import { KIND_DELETE, type DataFileRecord, type IndexEntryRecord, type ManifestEntryRecord, type ManifestFileMetaRecord, type SimpleStats } from './manifest-write';
 
 /** What a commit builds on: the current schema, the latest snapshot and its live files. */
 export interface PaimonTableState {
@@ -21,6 +21,8 @@ export interface PaimonTableState {
   /** Highest sequence number of any live file, -1 when there is none. */
   maxSequenceNumber: bigint;
   totalRecordCount: bigint;
+  /** Live index files (deletion vectors, HASH indexes) of the latest snapshot's index manifest. */
+  indexEntries: IndexEntryRecord[];
 }
 
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
@@ -68,7 +70,7 @@ export async function readPaimonTableState(storage: StoragePort, root: string): 
   if (schemaIds.length === 0) throw new TidemarkError('NotFound', `not a Paimon table: no schema/schema-<id> files under ${root}`, { path: root });
   const schema = await readPaimonSchemaFile(storage, root, schemaIds[schemaIds.length - 1]!);
   const ids = await listPaimonSnapshotIds(storage, root);
-  if (ids.length === 0) return { schema, snapshot: null, files: [], manifests: [], maxSequenceNumber: -1n, totalRecordCount: 0n };
+  if (ids.length === 0) return { schema, snapshot: null, files: [], manifests: [], maxSequenceNumber: -1n, totalRecordCount: 0n, indexEntries: [] };
   const snapshot = await readPaimonSnapshot(storage, root, ids[ids.length - 1]!);
   // Partition keys never change in Paimon, so the current schema decodes every manifest's partitions.
   const files = await readSnapshotDataFiles(storage, root, snapshot, schema);
@@ -82,7 +84,8 @@ export async function readPaimonTableState(storage: StoragePort, root: string): 
     if (f.maxSequenceNumber > maxSeq) maxSeq = f.maxSequenceNumber;
     total += BigInt(f.recordCount);
   }
-  return { schema, snapshot, files, manifests, maxSequenceNumber: maxSeq, totalRecordCount: total };
+  const indexEntries = snapshot.indexManifest ? await readIndexEntries(storage, root, snapshot.indexManifest) : [];
+  return { schema, snapshot, files, manifests, maxSequenceNumber: maxSeq, totalRecordCount: total, indexEntries };
 }
 
 function toStats(s: RawStats): SimpleStats {
@@ -114,3 +117,38 @@ export function entryOfLiveFile(f: PaimonDataFileEntry, kind: number): ManifestE
   };
   return { _VERSION: 2, _KIND: kind, _PARTITION: hexToBytes(f.partitionKey), _BUCKET: f.bucket, _TOTAL_BUCKETS: f.totalBuckets, _FILE: file };
 }
+
+/** The live entries of an index manifest (ADD minus DELETE), written back unchanged when untouched. */
+export async function readIndexEntries(storage: StoragePort, root: string, name: string): Promise<IndexEntryRecord[]> {
+  const path = joinPath(root, 'manifest', name);
+  const live = new Map<string, IndexEntryRecord>();
+  for (const r of await readManifestRecords(storage, path, 'index manifest')) {
+    if (typeof r._FILE_NAME !== 'string' || typeof r._INDEX_TYPE !== 'string' || !isBytes(r._PARTITION) || typeof r._BUCKET !== 'number') {
+      throw new TidemarkError('DataInvalid', `${path}: expected index manifest entries with _FILE_NAME, _INDEX_TYPE, _PARTITION, _BUCKET`, { path });
+    }
+    const entry: IndexEntryRecord = {
+      _VERSION: 1,
+      _KIND: 0,
+      _PARTITION: r._PARTITION.slice(),
+      _BUCKET: r._BUCKET,
+      _INDEX_TYPE: r._INDEX_TYPE,
+      _FILE_NAME: r._FILE_NAME,
+      _FILE_SIZE: long(r._FILE_SIZE, '_FILE_SIZE', path),
+      _ROW_COUNT: long(r._ROW_COUNT, '_ROW_COUNT', path),
+      _DELETIONS_VECTORS_RANGES: Array.isArray(r._DELETIONS_VECTORS_RANGES)
+        ? (r._DELETIONS_VECTORS_RANGES as Record<string, unknown>[]).map((x) => ({
+            f0: String(x.f0),
+            f1: Number(x.f1),
+            f2: Number(x.f2),
+            _CARDINALITY: typeof x._CARDINALITY === 'bigint' ? x._CARDINALITY : null,
+          }))
+        : null,
+    };
+    const id = `${hexOf(entry._PARTITION)}|${entry._BUCKET}|${entry._FILE_NAME}`;
+    if (r._KIND === KIND_DELETE) live.delete(id);
+    else live.set(id, entry);
+  }
+  return [...live.values()];
+}
+
+const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
