@@ -116,7 +116,8 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         const id = `${f.partitionKey}|${f.bucket}`;
         if ((nextSeq.get(id) ?? 0n) <= f.maxSequenceNumber) nextSeq.set(id, f.maxSequenceNumber + 1n);
       }
-      const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue> }>();
+      const changelogInput = schema.options['changelog-producer'] === 'input';
+      const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
       changes.forEach((c, i) => {
         const where = `change ${i}`;
         const kind = ROW_KINDS[c?.kind];
@@ -125,18 +126,30 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         const { partition, bucket, key } = placeRow(schema, values);
         const gid = `${bytesToHex(partition)}|${bucket}`;
         let g = groups.get(gid);
-        if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map() }));
+        if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
         const row: Record<string, unknown> = {};
         for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
         const seq = nextSeq.get(gid) ?? 0n;
         nextSeq.set(gid, seq + 1n);
-        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), { key, sequenceNumber: seq, kind, row, values });
+        const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
+        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), kv);
+        if (changelogInput) g.all.push(kv);
       });
       const entries: ManifestEntryRecord[] = [];
+      const changelogEntries: ManifestEntryRecord[] = [];
       const written: string[] = [];
       const now = env.now();
       try {
         for (const g of groups.values()) {
+          if (changelogInput) {
+            // changelog-producer: input: every change as it came (not merged), sorted by key then sequence number.
+            const all = [...g.all].sort((a, b) => compareRows(a.key, b.key) || (a.sequenceNumber < b.sequenceNumber ? -1 : 1));
+            const dir = bucketDir(root, schema, g.partition, g.bucket);
+            const fileName = `changelog-${env.uuid()}-0.parquet`;
+            const file = await writeKeyValueFile(schema, all, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
+            written.push(join(dir, fileName));
+            changelogEntries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
+          }
           const records = [...g.byKey.values()].sort((a, b) => compareRows(a.key, b.key));
           const dir = bucketDir(root, schema, g.partition, g.bucket);
           const fileName = `data-${env.uuid()}-0.parquet`;
@@ -148,7 +161,7 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         await removeFiles(written);
         throw e;
       }
-      return { entries, written };
+      return { entries, written, ...(changelogInput ? { changelogEntries } : {}) };
     },
     env,
     options.allowEmpty ?? false,

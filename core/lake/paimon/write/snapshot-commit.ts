@@ -42,6 +42,8 @@ export interface BuiltCommit {
    * undefined keeps the previous snapshot's index manifest.
    */
   indexEntries?: IndexEntryRecord[];
+  /** Changelog files (changelog-producer: input): named by the snapshot's changelog manifest list. */
+  changelogEntries?: ManifestEntryRecord[];
   /** Paths written by this attempt (removed when the attempt loses the race). */
   written: string[];
 }
@@ -128,6 +130,7 @@ function snapshotJson(fields: {
   delta: string;
   deltaSize: number;
   indexManifest: string | null;
+  changelog: { name: string; size: number; records: bigint } | null;
   meta: SnapshotMeta;
   timeMillis: number;
   total: bigint;
@@ -141,7 +144,8 @@ function snapshotJson(fields: {
     baseManifestListSize: fields.baseSize,
     deltaManifestList: fields.delta,
     deltaManifestListSize: fields.deltaSize,
-    changelogManifestList: null,
+    changelogManifestList: fields.changelog?.name ?? null,
+    changelogManifestListSize: fields.changelog?.size,
     indexManifest: fields.indexManifest ?? undefined,
     commitUser: fields.meta.commitUser,
     commitIdentifier: fields.meta.commitIdentifier,
@@ -150,7 +154,7 @@ function snapshotJson(fields: {
     logOffsets: {},
     totalRecordCount: fields.total,
     deltaRecordCount: fields.delta_,
-    changelogRecordCount: 0,
+    changelogRecordCount: fields.changelog?.records ?? 0,
     watermark: fields.meta.watermark,
     properties: fields.meta.properties,
     nextRowId: 0,
@@ -221,6 +225,18 @@ export async function commitPaimonSnapshot(
           written.push(join(manifestDir, indexManifest));
         }
       }
+      let changelog: { name: string; size: number; records: bigint } | null = null;
+      if (built.changelogEntries && built.changelogEntries.length > 0) {
+        const manifestName = `manifest-${uuid}-1`;
+        const bytes = await encodePaimonManifest(built.changelogEntries);
+        await writeNewFile(join(manifestDir, manifestName), bytes);
+        written.push(join(manifestDir, manifestName));
+        const listName = `manifest-list-${uuid}-2`;
+        const listBytes = await encodePaimonManifestList([manifestMeta(state.schema, manifestName, bytes.length, built.changelogEntries)]);
+        await writeNewFile(join(manifestDir, listName), listBytes);
+        written.push(join(manifestDir, listName));
+        changelog = { name: listName, size: listBytes.length, records: built.changelogEntries.reduce((n, e) => n + e._FILE._ROW_COUNT, 0n) };
+      }
       const id = (state.snapshot?.id ?? 0n) + 1n;
       const total = state.totalRecordCount + delta;
       const text = snapshotJson({
@@ -231,6 +247,7 @@ export async function commitPaimonSnapshot(
         delta: deltaName,
         deltaSize: deltaBytes.length,
         indexManifest,
+        changelog,
         meta,
         timeMillis: env.now(),
         total,
