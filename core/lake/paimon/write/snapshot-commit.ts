@@ -98,7 +98,8 @@ function manifestMeta(schema: PaimonSchema, name: string, size: number, entries:
   };
 }
 
-async function writeHint(dir: string, name: string, text: string, env: WriteEnv): Promise<void> {
+/** Replaces a hint file (LATEST / EARLIEST) through a temp file and rename. */
+export async function writeHintFile(dir: string, name: string, text: string, env: WriteEnv): Promise<void> {
   const hint = join(dir, name);
   const tmp = `${hint}.${env.uuid()}.tmp`;
   await writeNewFile(tmp, text);
@@ -115,10 +116,10 @@ async function writeHint(dir: string, name: string, text: string, env: WriteEnv)
  */
 async function writeHintsAfterCommit(root: string, id: bigint, env: WriteEnv): Promise<void> {
   const dir = join(root, 'snapshot');
-  await writeHint(dir, 'LATEST', id.toString(), env).catch(() => undefined);
+  await writeHintFile(dir, 'LATEST', id.toString(), env).catch(() => undefined);
   const earliest = join(dir, 'EARLIEST');
   const present = await stat(earliest).then(() => true, () => false);
-  if (!present) await writeHint(dir, 'EARLIEST', id.toString(), env).catch(() => undefined);
+  if (!present) await writeHintFile(dir, 'EARLIEST', id.toString(), env).catch(() => undefined);
 }
 
 /** Snapshot JSON fields in Java's order; null-valued optional fields are left out as Java does. */
