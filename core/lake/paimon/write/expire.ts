@@ -67,7 +67,7 @@ function intOption(options: Record<string, string>, key: string, dflt: number, m
 }
 
 /** Every file a snapshot (or tag) needs, as absolute paths. */
-async function filesOf(root: string, snap: PaimonSnapshotFile): Promise<Set<string>> {
+export async function filesOf(root: string, snap: PaimonSnapshotFile): Promise<Set<string>> {
   const storage = createLocalStorage();
   const out = new Set<string>();
   const manifestDir = join(root, 'manifest');

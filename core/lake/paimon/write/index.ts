@@ -8,6 +8,7 @@ export { commitPaimonChanges, type PaimonChange, type PaimonCommitOptions } from
 export { compactPaimonTable, pickUniversalCompaction, type PaimonCompactOptions, type SortedRun } from './compact';
 export { expirePaimonSnapshots, parsePaimonDuration, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
 export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution';
+export { createPaimonTag, deletePaimonTag, type PaimonTagOptions } from './tags';
 export { lastPaimonCommit, type PaimonCommitRecord } from './commit-lookup';
 export { bucketOf, encodeBinaryRow, hashBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
 export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA } from './manifest-write';
