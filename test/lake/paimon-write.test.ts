@@ -341,6 +341,19 @@ describe('Paimon writer: refusals name the input', () => {
     expect(await commitPaimonChanges(root, [], opts)).toBeNull();
     expect(readdirSync(root).sort()).toEqual(['schema']);
   });
+
+  it('checks values against the column types, and cuts timestamps to their precision', async () => {
+    const root = newRoot();
+    const env = seededWriteEnv(11);
+    await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'd', type: 'DECIMAL(4, 2)' }, { name: 'day', type: 'DATE' }, { name: 'ts', type: 'TIMESTAMP(3)' }, { name: 't', type: 'TINYINT' }], primaryKeys: ['k'], options: { bucket: '1' } }, env);
+    const opts = { commitUser: 'u', commitIdentifier: 1n, env };
+    await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, d: '123.45' } }], opts), 'InvalidInput', 'column d', 'DECIMAL');
+    await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, d: '1.234' } }], opts), 'InvalidInput', 'column d', '"1.234"');
+    await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, day: 19000 } }], opts), 'InvalidInput', 'column day', 'DATE');
+    await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, t: 200 } }], opts), 'InvalidInput', 'column t', 'TINYINT');
+    await commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, d: '-99.99', day: '1969-12-31', ts: '1969-12-31T23:59:59.999999', t: -128 } }], opts);
+    expect((await scanPaimonRows(storage, root)).rows).toEqual([{ k: 1, d: '-99.99', day: '1969-12-31', ts: '1969-12-31T23:59:59.999000', t: -128 }]);
+  });
 });
 
 describe('Paimon writer: BinaryRow and bucket agree with Java Paimon on the fixtures', () => {

@@ -31,6 +31,13 @@ function isBinaryType(t: PaimonDataType): boolean {
 /** Canonical value (core/lake/values.ts forms) → physical value. `where` names the column in errors. */
 export function toPhysical(t: PaimonDataType, v: unknown, where: string): PhysicalValue {
   if (v === null || v === undefined) return null;
+  const parsed = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch {
+      return bad();
+    }
+  };
   const bad = (): never => {
     throw new TidemarkError('InvalidInput', `${where}: expected a ${t.root} value, found ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)}`);
   };
@@ -54,16 +61,23 @@ export function toPhysical(t: PaimonDataType, v: unknown, where: string): Physic
     case 'FLOAT':
     case 'DOUBLE':
       return typeof v === 'number' ? (t.root === 'FLOAT' ? Math.fround(v) : v) : bad();
-    case 'DECIMAL':
+    case 'DECIMAL': {
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint') return bad();
-      return parseDecimal(String(v), t.scale ?? 0);
+      const unscaled = parsed(() => parseDecimal(String(v), t.scale ?? 0));
+      const limit = 10n ** BigInt(t.precision ?? 10);
+      if (unscaled >= limit || unscaled <= -limit) return bad();
+      return unscaled;
+    }
     case 'DATE':
-      if (typeof v === 'number' && Number.isInteger(v)) return v;
-      return typeof v === 'string' ? parseDate(v) : bad();
+      return typeof v === 'string' ? parsed(() => parseDate(v)) : bad();
     case 'TIMESTAMP':
-    case 'TIMESTAMP_LTZ':
-      if (typeof v === 'bigint') return v;
-      return typeof v === 'string' ? parseTimestamp(v) : bad();
+    case 'TIMESTAMP_LTZ': {
+      const micros = typeof v === 'bigint' ? v : typeof v === 'string' ? parsed(() => parseTimestamp(v)) : bad();
+      // Paimon keeps `precision` fraction digits: cut the rest (toward the past, as Java's truncation of a LocalDateTime).
+      const unit = 10n ** BigInt(6 - Math.min(6, t.precision ?? 6));
+      const rem = ((micros % unit) + unit) % unit;
+      return micros - rem;
+    }
     case 'CHAR':
     case 'VARCHAR':
     case 'STRING':

@@ -1,4 +1,4 @@
-import { Field, Int16, Int8, Schema as ArrowSchema, TimestampMillisecond, makeData, makeVector, type Vector } from 'apache-arrow';
+import { Field, Int16, Int8, Schema as ArrowSchema, TimestampMicrosecond, TimestampMillisecond, makeData, makeVector, type Vector } from 'apache-arrow';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
 import { arrowFieldOf, buildVector, tableWithSchema } from '../../write/arrow-build';
@@ -61,14 +61,17 @@ function specialArrowVector(t: PaimonDataType, name: string, id: number, values:
     phys.forEach((v, i) => v !== null && (data[i] = v as number));
     return { field: new Field(name, type, t.nullable, meta), vector: makeVector(makeData({ ...base, type, data } as never)) };
   }
-  if ((t.root === 'TIMESTAMP' || t.root === 'TIMESTAMP_LTZ') && (t.precision ?? 6) <= 3) {
-    // Paimon writes TIMESTAMP(0..3) as Parquet INT64 TIMESTAMP(MILLIS).
-    const type = new TimestampMillisecond(t.root === 'TIMESTAMP_LTZ' ? 'UTC' : null);
+  if (t.root === 'TIMESTAMP' || t.root === 'TIMESTAMP_LTZ') {
+    // From the physical value (cut to the column's precision). Paimon writes TIMESTAMP(0..3) as
+    // Parquet INT64 TIMESTAMP(MILLIS), (4..6) as MICROS.
+    const millis = (t.precision ?? 6) <= 3;
+    const zone = t.root === 'TIMESTAMP_LTZ' ? 'UTC' : null;
+    const type = millis ? new TimestampMillisecond(zone) : new TimestampMicrosecond(zone);
     const data = new BigInt64Array(length);
     phys.forEach((v, i) => {
       if (v === null) return;
       const micros = v as bigint;
-      data[i] = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+      data[i] = millis ? micros / 1000n - (micros % 1000n < 0n ? 1n : 0n) : micros;
     });
     return { field: new Field(name, type, t.nullable, meta), vector: makeVector(makeData({ ...base, type, data } as never)) };
   }
