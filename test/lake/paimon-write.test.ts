@@ -21,6 +21,7 @@ import {
 } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { bytesToHex } from '../../core/lake/values';
+import { readAvroFile } from '../../core/lake/serde/avro';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { registerPaimonView } from '../../core/query/paimon-view';
@@ -266,6 +267,33 @@ describe('Paimon writer: commits read back through the Paimon reader', () => {
     expect(files.every((f) => f.deleteRowCount === 0)).toBe(true);
     expect(result!.totalRecordCount).toBe(BigInt(model.size));
     for (let i = 0; i < before.length; i++) expect(await readRows(root, BigInt(i + 1))).toEqual(before[i]);
+  });
+
+  it('merges the manifests into one at manifest.merge-min-count, keeping every snapshot readable', async () => {
+    const root = newRoot();
+    const env = seededWriteEnv(12);
+    await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'v', type: 'INT' }], primaryKeys: ['k'], options: { bucket: '2', 'manifest.merge-min-count': '3' } }, env);
+    const counts: number[] = [];
+    const expected: Row[][] = [];
+    const model = new Map<number, number>();
+    for (let i = 1; i <= 7; i++) {
+      const changes: PaimonChange[] = [{ kind: '+I', row: { k: i, v: i } }, { kind: '+U', row: { k: 1, v: i * 10 } }];
+      if (i === 5) changes.push({ kind: '-D', row: { k: 2 } });
+      const r = await commitPaimonChanges(root, changes, { commitUser: 'u', commitIdentifier: BigInt(i), compaction: 'none', env });
+      for (const c of changes) {
+        if (c.kind === '-D') model.delete(c.row.k as number);
+        else model.set(c.row.k as number, c.row.v as number);
+      }
+      expected.push([...model].sort((a, b) => a[0] - b[0]).map(([k, v]) => ({ k, v })));
+      const snap = JSON.parse(readFileSync(join(root, 'snapshot', `snapshot-${r!.snapshotId}`), 'utf8')) as { baseManifestList: string };
+      counts.push((await readAvroFile(readFileSync(join(root, 'manifest', snap.baseManifestList)), 'base')).records.length);
+    }
+    // Base lists: 0, 1, 2 manifests, then the 3 earlier ones merged into 1, growing again from there.
+    expect(counts).toEqual([0, 1, 2, 1, 2, 1, 2]);
+    for (let i = 0; i < expected.length; i++) {
+      const rows = (await scanPaimonRows(storage, root, { snapshotId: BigInt(i + 1) })).rows;
+      expect([...rows].sort((a, b) => (a.k as number) - (b.k as number)), `snapshot ${i + 1}`).toEqual(expected[i]);
+    }
   });
 
   it('two writers racing for the same snapshot id both commit (the loser rebuilds)', async () => {

@@ -168,7 +168,18 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
   );
   const mode = compaction ?? (writeOnly ? 'none' : 'auto');
   if (result && mode !== 'none') {
-    result.compaction = await compactPaimonTable(root, { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, full: mode === 'full', env });
+    try {
+      result.compaction = await compactPaimonTable(root, { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, full: mode === 'full', env });
+    } catch (e) {
+      // The rows are committed: a caller that retried on this error would write them twice. Say so.
+      const err = e instanceof TidemarkError ? e : new TidemarkError('Internal', String(e));
+      throw new TidemarkError(
+        err.code,
+        `snapshot ${result.snapshotId} of ${root} is committed; the compaction after it failed: ${err.message}`,
+        { ...err.context, committedSnapshotId: result.snapshotId.toString() },
+        e,
+      );
+    }
   }
   return result;
 }

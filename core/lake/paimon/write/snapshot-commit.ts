@@ -9,7 +9,9 @@ import type { PaimonSchema } from '../schema';
 import { encodeBinaryRow, comparePhysical, toPhysical, type PhysicalValue } from './binary-row-write';
 import { encodePaimonIndexManifest, encodePaimonManifest, encodePaimonManifestList, KIND_ADD, type IndexEntryRecord, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
 import { toPaimonJson } from './table-create';
-import { readPaimonTableState, type PaimonTableState } from './table-state';
+import { entryOfLiveFile, readPaimonTableState, type PaimonTableState } from './table-state';
+import { bucketDir } from './commit-changes';
+import { hexToBytes } from '../../values';
 
 /**
  * Publishing a Paimon snapshot (Node only). A commit writes its data files (the caller's `build`),
@@ -19,7 +21,7 @@ import { readPaimonTableState, type PaimonTableState } from './table-state';
  * A lost race removes what this attempt wrote, re-reads the table and builds again (sequence
  * numbers and the base list come from the newer snapshot), up to COMMIT_RETRIES times. The
  * LATEST / EARLIEST hints are written after publishing and only as hints (readers list the folder).
- * Not done here (Java does it): merging small manifests into bigger ones (manifest.merge-min-count).
+ * At `manifest.merge-min-count` manifests the previous ones are merged into one (shouldMergeManifests).
  */
 
 export type PaimonCommitKind = 'APPEND' | 'COMPACT';
@@ -114,6 +116,19 @@ export async function writeHintFile(dir: string, name: string, text: string, env
  * After the snapshot is published a failure to rewrite a hint must not read as a failed commit (a
  * caller would retry and write the rows twice): hints are best effort.
  */
+/**
+ * Whether the previous snapshot's manifests are rewritten as one: at `manifest.merge-min-count`
+ * (default 30) manifests, and only when every live file sits at its standard path (the merged
+ * entries are rebuilt from the decoded files, which do not carry an external path).
+ */
+function shouldMergeManifests(root: string, state: PaimonTableState): boolean {
+  const raw = state.schema.options['manifest.merge-min-count'];
+  const min = raw === undefined ? 30 : Number(raw);
+  if (!Number.isInteger(min) || min < 1) throw new TidemarkError('InvalidInput', `table option manifest.merge-min-count must be an integer >= 1, found ${JSON.stringify(raw)}`);
+  if (state.manifests.length < min) return false;
+  return state.files.every((f) => f.path === join(bucketDir(root, state.schema, hexToBytes(f.partitionKey), f.bucket), f.fileName));
+}
+
 async function writeHintsAfterCommit(root: string, id: bigint, env: WriteEnv): Promise<void> {
   const dir = join(root, 'snapshot');
   await writeHintFile(dir, 'LATEST', id.toString(), env).catch(() => undefined);
@@ -209,7 +224,21 @@ export async function commitPaimonSnapshot(
       }
       const baseName = `manifest-list-${uuid}-0`;
       const deltaName = `manifest-list-${uuid}-1`;
-      const baseBytes = await encodePaimonManifestList(state.manifests);
+      let baseMetas = state.manifests;
+      if (shouldMergeManifests(root, state)) {
+        // Full manifest compaction (Java: manifest.merge-min-count): one manifest of the live files
+        // replaces the previous snapshot's manifests, so the lists stay short over many commits.
+        const live = state.files.map((f) => entryOfLiveFile(f, KIND_ADD));
+        baseMetas = [];
+        if (live.length > 0) {
+          const name = `manifest-${uuid}-2`;
+          const bytes = await encodePaimonManifest(live);
+          await writeNewFile(join(manifestDir, name), bytes);
+          written.push(join(manifestDir, name));
+          baseMetas = [manifestMeta(state.schema, name, bytes.length, live)];
+        }
+      }
+      const baseBytes = await encodePaimonManifestList(baseMetas);
       const deltaBytes = await encodePaimonManifestList(deltaMetas);
       await writeNewFile(join(manifestDir, baseName), baseBytes);
       written.push(join(manifestDir, baseName));
