@@ -321,7 +321,14 @@ describe('Paimon writer: exactly once', () => {
     await createPaimonTable(root, { columns: [{ name: 'k', type: 'INT' }, { name: 'v', type: 'STRING' }], primaryKeys: ['k'], options: { bucket: '1' } }, env);
     expect(await lastPaimonCommit(storage, root, 'alpha')).toBeNull();
     const commit = (user: string, id: bigint, k: number) =>
-      commitPaimonChanges(root, [{ kind: '+I', row: { k, v: user } }], { commitUser: user, commitIdentifier: id, properties: { 'source.offset': `binlog.000001:${k * 100}` }, compaction: 'none', env });
+      commitPaimonChanges(root, [{ kind: '+I', row: { k, v: user } }], {
+        commitUser: user,
+        commitIdentifier: id,
+        properties: { 'source.offset': `binlog.000001:${k * 100}` },
+        watermark: 1_700_000_000_000n + BigInt(k),
+        compaction: 'none',
+        env,
+      });
     await commit('alpha', 1n, 1);
     await commit('beta', 7n, 2);
     await commit('alpha', 2n, 3);
@@ -334,6 +341,10 @@ describe('Paimon writer: exactly once', () => {
     expect(a).toMatchObject({ snapshotId: 5n, commitIdentifier: 3n, commitKind: 'APPEND', properties: { 'source.offset': 'binlog.000001:500' } });
     expect(b).toMatchObject({ snapshotId: 4n, commitIdentifier: 8n, commitKind: 'APPEND', properties: { 'source.offset': 'binlog.000001:400' } });
     expect(await lastPaimonCommit(storage, root, 'gamma')).toBeNull();
+    const s5 = readFileSync(join(root, 'snapshot', 'snapshot-5'), 'utf8');
+    expect(s5).toContain('"watermark" : 1700000000005,');
+    expect(s5).toContain('"properties" : {\n    "source.offset" : "binlog.000001:500"\n  },');
+    expect((await listPaimonSnapshots(storage, root))[4]!.summary.watermark).toBe('1700000000005');
     const raw = JSON.parse(readFileSync(join(root, 'snapshot', 'snapshot-6'), 'utf8')) as Record<string, unknown>;
     expect(raw).toMatchObject({ commitUser: 'alpha', commitKind: 'COMPACT' });
     // Long.MAX_VALUE keeps every digit in the JSON.
