@@ -374,6 +374,7 @@ describe('Paimon writer: refusals name the input', () => {
     const opts = { commitUser: 'u', commitIdentifier: 1n, env };
     await expectError(commitPaimonChanges(root, [{ kind: '+X' as never, row: { k: 1 } }], opts), 'InvalidInput', 'change 0', 'kind must be one of');
     await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { v: 'x' } }], opts), 'InvalidInput', 'change 0', 'column k is NOT NULL');
+    await expectError(commitPaimonChanges(root, [{ kind: '-D', row: { v: 'x' } }], opts), 'InvalidInput', 'change 0', 'column k is NOT NULL', 'needs every NOT NULL column');
     await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1, nope: 2 } }], opts), 'InvalidInput', 'column nope is not in schema 0');
     await expectError(commitPaimonChanges(root, [{ kind: '+I', row: { k: 1 } }, { kind: '+I', row: { k: 'one' } }], opts), 'InvalidInput', 'change 1: column k', 'expected a INT value');
     expect(readdirSync(root).sort()).toEqual(['schema']);

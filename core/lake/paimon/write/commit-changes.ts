@@ -47,7 +47,7 @@ export interface PaimonCommitOptions {
   env?: WriteEnv;
 }
 
-/** Physical values of a row in schema order; `where` names the change in errors. */
+/** Physical values of a row in schema order; `where` names the change in errors. Every NOT NULL column needs a value. */
 export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, retract: boolean, where: string): PhysicalValue[] {
   if (typeof row !== 'object' || row === null) throw new TidemarkError('InvalidInput', `${where}: expected a row object, found ${JSON.stringify(row)}`);
   for (const name of Object.keys(row)) {
@@ -57,9 +57,11 @@ export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, 
   }
   return schema.paimonFields.map((f: PaimonField) => {
     const v = toPhysical(f.type, row[f.name], `${where}: column ${f.name}`);
-    const isKey = schema.primaryKeys.includes(f.name) || schema.partitionKeys.includes(f.name);
-    if (v === null && !f.type.nullable && (!retract || isKey)) {
-      throw new TidemarkError('InvalidInput', `${where}: column ${f.name} is NOT NULL but has no value`);
+    // A retraction is stored as a whole row too (Parquet cannot hold a null in a NOT NULL column):
+    // it needs every NOT NULL column, as a binlog before-image has.
+    if (v === null && !f.type.nullable) {
+      const hint = retract ? ' (a -U / -D row needs every NOT NULL column, not only the key)' : '';
+      throw new TidemarkError('InvalidInput', `${where}: column ${f.name} is NOT NULL but has no value${hint}`);
     }
     return v;
   });
