@@ -28,66 +28,92 @@ function isBinaryType(t: PaimonDataType): boolean {
   return t.root === 'BINARY' || t.root === 'VARBINARY' || t.root === 'BYTES';
 }
 
+/** Where a value sits, for error messages: built only when a value is bad. */
+export type ValueWhere = string | (() => string);
+
+function badValue(t: PaimonDataType, v: unknown, where: ValueWhere, column?: string): never {
+  const at = `${typeof where === 'string' ? where : where()}${column === undefined ? '' : `: column ${column}`}`;
+  throw new TidemarkError('InvalidInput', `${at}: expected a ${t.root} value, found ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)}`);
+}
+
 /** Canonical value (core/lake/values.ts forms) → physical value. `where` names the column in errors. */
 export function toPhysical(t: PaimonDataType, v: unknown, where: string): PhysicalValue {
+  return toPhysicalLazy(t, v, where);
+}
+
+/**
+ * toPhysical with the error location built only on failure (the per-row hot path: no string or
+ * closure per value).
+ */
+export function toPhysicalLazy(t: PaimonDataType, v: unknown, where: ValueWhere, column?: string): PhysicalValue {
   if (v === null || v === undefined) return null;
-  const parsed = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch {
-      return bad();
-    }
-  };
-  const bad = (): never => {
-    throw new TidemarkError('InvalidInput', `${where}: expected a ${t.root} value, found ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)}`);
-  };
   switch (t.root) {
     case 'BOOLEAN':
-      return typeof v === 'boolean' ? v : bad();
+      return typeof v === 'boolean' ? v : badValue(t, v, where, column);
     case 'TINYINT':
     case 'SMALLINT':
     case 'INT': {
       const n = typeof v === 'bigint' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n)) return bad();
+      if (typeof n !== 'number' || !Number.isInteger(n)) return badValue(t, v, where, column);
       const bits = t.root === 'TINYINT' ? 8 : t.root === 'SMALLINT' ? 16 : 32;
-      if (n < -(2 ** (bits - 1)) || n >= 2 ** (bits - 1)) return bad();
+      if (n < -(2 ** (bits - 1)) || n >= 2 ** (bits - 1)) return badValue(t, v, where, column);
       return n;
     }
     case 'BIGINT':
       if (typeof v === 'bigint') return v;
       if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
       if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
-      return bad();
+      return badValue(t, v, where, column);
     case 'FLOAT':
     case 'DOUBLE':
-      return typeof v === 'number' ? (t.root === 'FLOAT' ? Math.fround(v) : v) : bad();
+      return typeof v === 'number' ? (t.root === 'FLOAT' ? Math.fround(v) : v) : badValue(t, v, where, column);
     case 'DECIMAL': {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint') return bad();
-      const unscaled = parsed(() => parseDecimal(String(v), t.scale ?? 0));
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint') return badValue(t, v, where, column);
+      let unscaled: bigint;
+      try {
+        unscaled = parseDecimal(String(v), t.scale ?? 0);
+      } catch {
+        return badValue(t, v, where, column);
+      }
       const limit = 10n ** BigInt(t.precision ?? 10);
-      if (unscaled >= limit || unscaled <= -limit) return bad();
+      if (unscaled >= limit || unscaled <= -limit) return badValue(t, v, where, column);
       return unscaled;
     }
     case 'DATE':
-      return typeof v === 'string' ? parsed(() => parseDate(v)) : bad();
+      if (typeof v !== 'string') return badValue(t, v, where, column);
+      try {
+        return parseDate(v);
+      } catch {
+        return badValue(t, v, where, column);
+      }
     case 'TIMESTAMP':
     case 'TIMESTAMP_LTZ': {
-      const micros = typeof v === 'bigint' ? v : typeof v === 'string' ? parsed(() => parseTimestamp(v)) : bad();
+      let micros: bigint;
+      if (typeof v === 'bigint') micros = v;
+      else if (typeof v !== 'string') return badValue(t, v, where, column);
+      else {
+        try {
+          micros = parseTimestamp(v);
+        } catch {
+          return badValue(t, v, where, column);
+        }
+      }
       // Paimon keeps `precision` fraction digits: cut the rest (toward the past, as Java's truncation of a LocalDateTime).
-      const unit = 10n ** BigInt(6 - Math.min(6, t.precision ?? 6));
-      const rem = ((micros % unit) + unit) % unit;
-      return micros - rem;
+      const p = t.precision ?? 6;
+      if (p >= 6) return micros;
+      const unit = 10n ** BigInt(6 - p);
+      return micros - (((micros % unit) + unit) % unit);
     }
     case 'CHAR':
     case 'VARCHAR':
     case 'STRING':
-      return typeof v === 'string' ? utf8.encode(v) : bad();
+      return typeof v === 'string' ? utf8.encode(v) : badValue(t, v, where, column);
     case 'BINARY':
     case 'VARBINARY':
     case 'BYTES':
-      return v instanceof Uint8Array ? v : bad();
+      return v instanceof Uint8Array ? v : badValue(t, v, where, column);
     default:
-      throw new TidemarkError('Unsupported', `${where}: writing Paimon ${t.root} values is not supported`, { feature: `write type ${t.root}` });
+      throw new TidemarkError('Unsupported', `${typeof where === 'string' ? where : where()}${column === undefined ? '' : `: column ${column}`}: writing Paimon ${t.root} values is not supported`, { feature: `write type ${t.root}` });
   }
 }
 
@@ -118,6 +144,12 @@ export function compareRows(a: PhysicalValue[], b: PhysicalValue[]): number {
 }
 
 const roundToWord = (n: number) => (n + 7) & ~7;
+
+/** The little-endian long (offset << 32 | length) of a variable-length field, as two words (no BigInt). */
+function setOffsetAndLength(view: DataView, slot: number, offset: number, length: number): void {
+  view.setUint32(slot, length, true);
+  view.setUint32(slot + 4, offset, true);
+}
 
 /**
  * Encodes a BinaryRow (RowKind INSERT in the header byte). Returns the row bytes (what Java hashes)
@@ -168,7 +200,7 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
         else {
           // Non-compact decimals always take 16 bytes of the variable part (BinaryRowWriter.writeDecimal).
           const bytes = minimalTwosComplement(v as bigint);
-          view.setBigUint64(slot, (BigInt(cursor) << 32n) | BigInt(bytes.length), true);
+          setOffsetAndLength(view, slot, cursor, bytes.length);
           varParts.push({ at: cursor, bytes, reserve: 16 });
           cursor += 16;
         }
@@ -182,7 +214,7 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
           const nanoOfMilli = (micros - millis * 1000n) * 1000n;
           const bytes = new Uint8Array(8);
           new DataView(bytes.buffer).setBigInt64(0, millis, true);
-          view.setBigUint64(slot, (BigInt(cursor) << 32n) | nanoOfMilli, true);
+          setOffsetAndLength(view, slot, cursor, Number(nanoOfMilli));
           varParts.push({ at: cursor, bytes, reserve: 8 });
           cursor += 8;
         }
@@ -197,7 +229,7 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
           slots.set(bytes, slot);
           slots[slot + 7] = 0x80 | bytes.length;
         } else {
-          view.setBigUint64(slot, (BigInt(cursor) << 32n) | BigInt(bytes.length), true);
+          setOffsetAndLength(view, slot, cursor, bytes.length);
           const reserve = roundToWord(bytes.length);
           varParts.push({ at: cursor, bytes, reserve });
           cursor += reserve;

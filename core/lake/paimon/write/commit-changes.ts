@@ -4,8 +4,8 @@ import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { bytesToHex } from '../../values';
 import { decodeBinaryRow } from '../binary-row';
 import { partitionPath } from '../manifest';
-import type { PaimonField, PaimonSchema } from '../schema';
-import { bucketOf, compareRows, encodeBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
+import type { PaimonDataType, PaimonSchema } from '../schema';
+import { compareRows, encodeBinaryRow, hashBinaryRow, toPhysicalLazy, type PhysicalValue } from './binary-row-write';
 import { ROW_KINDS, trimmedKeyFields, writeKeyValueFile, type KeyValue, type RowKindName } from './data-file-write';
 import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
@@ -47,35 +47,81 @@ export interface PaimonCommitOptions {
   env?: WriteEnv;
 }
 
+/** Per-schema positions and types, computed once (the per-row functions below run for every change). */
+interface RowShape {
+  names: Set<string>;
+  partIdx: number[];
+  partTypes: PaimonDataType[];
+  bucketIdx: number[];
+  bucketTypes: PaimonDataType[];
+  keyIdx: number[];
+  keyTypes: PaimonDataType[];
+  /** The bucket key is the trimmed primary key: its row doubles as the key's identity. */
+  bucketIsKey: boolean;
+}
+
+const shapes = new WeakMap<PaimonSchema, RowShape>();
+
+function shapeOf(schema: PaimonSchema): RowShape {
+  let s = shapes.get(schema);
+  if (s) return s;
+  const index = (name: string) => schema.paimonFields.findIndex((f) => f.name === name);
+  const partIdx = schema.partitionKeys.map(index);
+  const bucketIdx = schema.bucketKeys.map(index);
+  const keyIdx = trimmedKeyFields(schema).map((f) => schema.paimonFields.indexOf(f));
+  const typesOf = (idx: number[]) => idx.map((i) => schema.paimonFields[i]!.type);
+  s = {
+    names: new Set(schema.paimonFields.map((f) => f.name)),
+    partIdx,
+    partTypes: typesOf(partIdx),
+    bucketIdx,
+    bucketTypes: typesOf(bucketIdx),
+    keyIdx,
+    keyTypes: typesOf(keyIdx),
+    bucketIsKey: bucketIdx.length === keyIdx.length && bucketIdx.every((b, i) => b === keyIdx[i]),
+  };
+  shapes.set(schema, s);
+  return s;
+}
+
 /** Physical values of a row in schema order; `where` names the change in errors. Every NOT NULL column needs a value. */
-export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, retract: boolean, where: string): PhysicalValue[] {
-  if (typeof row !== 'object' || row === null) throw new TidemarkError('InvalidInput', `${where}: expected a row object, found ${JSON.stringify(row)}`);
-  for (const name of Object.keys(row)) {
-    if (!schema.paimonFields.some((f) => f.name === name)) {
-      throw new TidemarkError('InvalidInput', `${where}: column ${name} is not in schema ${schema.schemaId} (columns: ${schema.paimonFields.map((f) => f.name).join(', ')})`);
+export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, retract: boolean, whereOf: string | (() => string)): PhysicalValue[] {
+  const where = () => (typeof whereOf === 'string' ? whereOf : whereOf());
+  if (typeof row !== 'object' || row === null) throw new TidemarkError('InvalidInput', `${where()}: expected a row object, found ${JSON.stringify(row)}`);
+  const shape = shapeOf(schema);
+  for (const name in row) {
+    if (!shape.names.has(name)) {
+      throw new TidemarkError('InvalidInput', `${where()}: column ${name} is not in schema ${schema.schemaId} (columns: ${schema.paimonFields.map((f) => f.name).join(', ')})`);
     }
   }
-  return schema.paimonFields.map((f: PaimonField) => {
-    const v = toPhysical(f.type, row[f.name], `${where}: column ${f.name}`);
+  const fields = schema.paimonFields;
+  const out: PhysicalValue[] = new Array(fields.length);
+  for (let c = 0; c < fields.length; c++) {
+    const f = fields[c]!;
+    const v = toPhysicalLazy(f.type, row[f.name], whereOf, f.name);
     // A retraction is stored as a whole row too (Parquet cannot hold a null in a NOT NULL column):
     // it needs every NOT NULL column, as a binlog before-image has.
     if (v === null && !f.type.nullable) {
       const hint = retract ? ' (a -U / -D row needs every NOT NULL column, not only the key)' : '';
-      throw new TidemarkError('InvalidInput', `${where}: column ${f.name} is NOT NULL but has no value${hint}`);
+      throw new TidemarkError('InvalidInput', `${where()}: column ${f.name} is NOT NULL but has no value${hint}`);
     }
-    return v;
-  });
+    out[c] = v;
+  }
+  return out;
 }
 
-/** Partition row, bucket and trimmed key of a row (schema-order physical values). */
-export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[] } {
-  const index = (name: string) => schema.paimonFields.findIndex((f) => f.name === name);
-  const partFields = schema.partitionKeys.map(index);
-  const partition = encodeBinaryRow(partFields.map((i) => schema.paimonFields[i]!.type), partFields.map((i) => values[i]!)).serialized;
-  const bucketFields = schema.bucketKeys.map(index);
-  const bucket = bucketOf(bucketFields.map((i) => schema.paimonFields[i]!.type), bucketFields.map((i) => values[i]!), schema.bucketCount);
-  const key = trimmedKeyFields(schema).map((f) => values[schema.paimonFields.indexOf(f)]!);
-  return { partition, bucket, key };
+/**
+ * Partition row, bucket and trimmed key of a row (schema-order physical values), plus `keyId`: a
+ * string that is equal for equal keys (the key's BinaryRow bytes as latin1).
+ */
+export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[]; keyId: string } {
+  const s = shapeOf(schema);
+  const partition = encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
+  const key = s.keyIdx.map((i) => values[i]!);
+  const keyRow = encodeBinaryRow(s.keyTypes, key).row;
+  const bucketRow = s.bucketIsKey ? keyRow : encodeBinaryRow(s.bucketTypes, s.bucketIdx.map((i) => values[i]!)).row;
+  const bucket = Math.abs(hashBinaryRow(bucketRow) % schema.bucketCount);
+  return { partition, bucket, key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
 }
 
 /** The folder of a (partition, bucket), from the serialized partition row (as the reader finds it). */
@@ -120,13 +166,18 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
       }
       const changelogInput = schema.options['changelog-producer'] === 'input';
       const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
+      // Partition rows repeat across changes: hex them once (the group ids match the manifests' partition hex).
+      const partitionHex = new Map<string, string>();
       changes.forEach((c, i) => {
         const where = `change ${i}`;
         const kind = ROW_KINDS[c?.kind];
         if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
         const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
-        const { partition, bucket, key } = placeRow(schema, values);
-        const gid = `${bytesToHex(partition)}|${bucket}`;
+        const { partition, bucket, key, keyId } = placeRow(schema, values);
+        const raw = Buffer.from(partition.buffer, partition.byteOffset, partition.byteLength).toString('latin1');
+        let hex = partitionHex.get(raw);
+        if (hex === undefined) partitionHex.set(raw, (hex = bytesToHex(partition)));
+        const gid = `${hex}|${bucket}`;
         let g = groups.get(gid);
         if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
         const row: Record<string, unknown> = {};
@@ -134,7 +185,7 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         const seq = nextSeq.get(gid) ?? 0n;
         nextSeq.set(gid, seq + 1n);
         const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
-        g.byKey.set(encodeBinaryRow(trimmedKeyFields(schema).map((f) => f.type), key).serialized.join(','), kv);
+        g.byKey.set(keyId, kv);
         if (changelogInput) g.all.push(kv);
       });
       const entries: ManifestEntryRecord[] = [];

@@ -149,7 +149,7 @@ export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): Comp
 }
 
 /** Reads one data file's records (in the current schema: columns matched by field id, else by name in the file's schema). */
-async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<(KeyValue & { position: number })[]> {
+async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<(KeyValue & { position: number; keyId: string })[]> {
   const deleted = file.deletionVector ? await readDeletionVector(storage, file.deletionVector) : null;
   const table: Table = await readParquetFile(storage, file.path, 'Paimon data file');
   const hasIds = table.schema.fields.some((f) => arrowFieldId(f) !== null);
@@ -167,14 +167,15 @@ async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSch
     const nameInFile = fileSchema.paimonFields.find((f) => f.id === pf.id)?.name ?? null;
     return column(pf.id, nameInFile, toNestedField(pf).type, pf.name);
   });
-  const out: (KeyValue & { position: number })[] = [];
+  const out: (KeyValue & { position: number; keyId: string })[] = [];
   for (let i = 0; i < table.numRows; i++) {
     if (deleted?.has(i)) continue;
     const row: Record<string, unknown> = {};
     schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
     const kind = kinds[i]!;
-    const values = physicalRow(schema, row, isRetract(kind), `${file.path} row ${i}`);
-    out.push({ key: placeRow(schema, values).key, sequenceNumber: seq[i]!, kind, row, values, position: i });
+    const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
+    const { key, keyId } = placeRow(schema, values);
+    out.push({ key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i });
   }
   return out;
 }
@@ -186,11 +187,6 @@ export interface PaimonCompactOptions {
   /** Full compaction of every bucket (default: universal compaction where it is due). */
   full?: boolean;
   env?: WriteEnv;
-}
-
-/** A key's identity for merging (bigints and bytes spelled out). */
-function keyId(key: unknown[]): string {
-  return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `0x${bytesToHex(v)}` : v));
 }
 
 const BATCH_COMMIT_IDENTIFIER = 9_223_372_036_854_775_807n;
@@ -239,9 +235,8 @@ export async function compactPaimonTable(root: string, options: PaimonCompactOpt
             let fs = fileSchemas.get(f.schemaId);
             if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
             for (const kv of await readKeyValues(storage, schema, fs, f)) {
-              const id = keyId(kv.key);
-              const prev = winners.get(id);
-              if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(id, kv);
+              const prev = winners.get(kv.keyId);
+              if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
             }
           }
           const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
@@ -257,7 +252,7 @@ export async function compactPaimonTable(root: string, options: PaimonCompactOpt
               vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
               let fs = fileSchemas.get(f.schemaId);
               if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-              for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(keyId(kv.key), { file: f.fileName, position: kv.position });
+              for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(kv.keyId, { file: f.fileName, position: kv.position });
             }
             for (const [id] of winners) {
               const old = below.get(id);
