@@ -11,5 +11,5 @@ export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution'
 export { createPaimonTag, deletePaimonTag, type PaimonTagOptions } from './tags';
 export { lastPaimonCommit, type PaimonCommitRecord } from './commit-lookup';
 export { bucketOf, encodeBinaryRow, hashBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
-export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA } from './manifest-write';
+export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA, INDEX_MANIFEST_ENTRY_SCHEMA } from './manifest-write';
 export type { PaimonCommitResult, PaimonCommitKind } from './snapshot-commit';
