@@ -1,7 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import avsc from 'avsc';
 import { tableFromIPC } from 'apache-arrow';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { readParquet } from 'parquet-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listPaimonFiles } from '../../core/lake/paimon';
@@ -160,6 +163,46 @@ describe('Paimon writer: files shaped as Java Paimon writes them (pk_table_scan_
       expect(shape(f.path), k).toEqual(shape(j.path));
       const rows = (p: string) => read(p).toArray().map((r) => JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v)));
       expect(rows(f.path), k).toEqual(rows(j.path));
+    }
+  });
+
+  it('independent readers: hyparquet reads our data files as parquet-wasm does, avsc decodes our manifests', async () => {
+    const ours = await listPaimonFiles(storage, root, { snapshotId: 2n });
+    for (const f of ours) {
+      const bytes = readFileSync(f.path);
+      const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      const md = parquetMetadata(buf);
+      expect(md.schema.slice(1).map((x) => [x.name, x.field_id])).toEqual([
+        ['_KEY_f0', 1073741823],
+        ['_KEY_f2', 1073741825],
+        ['_SEQUENCE_NUMBER', 2147483646],
+        ['_VALUE_KIND', 2147483645],
+        ['f0', 0],
+        ['f1', 1],
+        ['f2', 2],
+        ['f3', 3],
+      ]);
+      const viaHyparquet = await parquetReadObjects({ file: buf, compressors });
+      const viaWasm = tableFromIPC(readParquet(bytes).intoIPCStream()).toArray().map((r) => r.toJSON() as Record<string, unknown>);
+      const plain = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+      expect(plain(viaHyparquet)).toEqual(plain(viaWasm));
+      expect(viaHyparquet).toHaveLength(f.recordCount);
+    }
+    const snap = json(join(root, 'snapshot', 'snapshot-2'));
+    for (const name of [snap.baseManifestList as string, snap.deltaManifestList as string]) {
+      const decoded: Record<string, unknown>[] = [];
+      await new Promise<void>((res, rej) => {
+        const dec = new avsc.streams.BlockDecoder();
+        dec.on('data', (d: Record<string, unknown>) => decoded.push(d));
+        dec.on('end', () => res());
+        dec.on('error', rej);
+        dec.end(readFileSync(manifestPath(root, name)));
+      });
+      expect(decoded.length).toBeGreaterThan(0);
+      for (const m of decoded) {
+        expect(m._FILE_NAME).toMatch(/^manifest-[0-9a-f-]{36}-\d+$/);
+        expect(Number(m._FILE_SIZE)).toBe(readFileSync(manifestPath(root, m._FILE_NAME as string)).length);
+      }
     }
   });
 
