@@ -1,0 +1,311 @@
+import type { Table } from 'apache-arrow';
+import { join } from 'node:path';
+import { TidemarkError } from '../../../errors';
+import { createLocalStorage } from '../../../storage/local';
+import type { StoragePort } from '../../../storage';
+import { arrowFieldId, convertArrowData } from '../../arrow-values';
+import { readParquetFile } from '../../parquet-read';
+import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
+import { bytesToHex, hexToBytes } from '../../values';
+import { makeDirectory, writeNewFile } from '../../write/file-write';
+import type { PaimonDataFileEntry } from '../manifest';
+import { SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
+import { readDeletionVector } from '../deletion-vector';
+import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
+import { compareRows } from './binary-row-write';
+import { lastPaimonCommit } from './commit-lookup';
+import { bucketDir, physicalRow, placeRow } from './commit-changes';
+import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
+import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
+import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
+import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
+import { assertWritableSchema } from './table-create';
+import { entryOfLiveFile } from './table-state';
+
+/**
+ * Compaction of a primary-key table's LSM tree, per (partition, bucket), as Java Paimon's
+ * UniversalCompaction picks it (RocksDB's universal style). Sorted runs: each level-0 file (newest
+ * first), then each non-empty level ≥ 1. With at least `num-sorted-run.compaction-trigger` (default
+ * 5) runs it checks, in order: size amplification (all newer runs > max-size-amplification-percent
+ * (200) % of the oldest → everything), size ratio (newest runs while the next one is no bigger than
+ * their sum × (100 + compaction.size-ratio (1)) %), and with more runs than the trigger the newest
+ * (runs − trigger + 1) extended by size ratio. The unit goes to the level below the next run left
+ * (never level 0), or to the max level (`num-levels` − 1, default trigger + 1 levels) when it takes
+ * every run. The merge keeps, per key, the record with the highest sequence number; retractions
+ * (-U / -D) are dropped only when nothing older can remain below the output level. Full
+ * compaction merges every run of a bucket into the max level. The result is a COMPACT snapshot
+ * whose manifest deletes the inputs and adds the outputs. Deletion-vector tables use Java's
+ * ForceUpLevel0 pick and drop deletes; the older version of each merged key left in a lower run is
+ * marked in that file's deletion vector (a new index file per changed bucket, and the snapshot's
+ * full index manifest). Not done: off-peak ratios, splitting
+ * outputs by target-file-size, the "upgrade" of a lone file without rewriting it.
+ */
+
+export interface SortedRun {
+  level: number;
+  files: PaimonDataFileEntry[];
+}
+
+export interface CompactionUnit {
+  outputLevel: number;
+  runs: SortedRun[];
+}
+
+const runSize = (r: SortedRun) => r.files.reduce((n, f) => n + f.fileSizeBytes, 0);
+
+/** The sorted runs of one bucket's files: level-0 files newest first, then levels 1, 2, … */
+export function sortedRuns(files: PaimonDataFileEntry[]): SortedRun[] {
+  const level0 = files.filter((f) => f.level === 0).sort((a, b) => (a.maxSequenceNumber > b.maxSequenceNumber ? -1 : a.maxSequenceNumber < b.maxSequenceNumber ? 1 : 0));
+  const runs: SortedRun[] = level0.map((f) => ({ level: 0, files: [f] }));
+  const levels = [...new Set(files.filter((f) => f.level > 0).map((f) => f.level))].sort((a, b) => a - b);
+  for (const l of levels) runs.push({ level: l, files: files.filter((f) => f.level === l) });
+  return runs;
+}
+
+export interface UniversalOptions {
+  numLevels: number;
+  trigger: number;
+  maxSizeAmpPercent: number;
+  sizeRatio: number;
+}
+
+export function universalOptionsOf(schema: PaimonSchema): UniversalOptions {
+  const o = schema.options;
+  const int = (key: string, dflt: number, min: number): number => {
+    const raw = o[key];
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new TidemarkError('InvalidInput', `table option ${key} must be an integer >= ${min}, found ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const trigger = int('num-sorted-run.compaction-trigger', 5, 1);
+  return {
+    trigger,
+    numLevels: int('num-levels', trigger + 1, 2),
+    maxSizeAmpPercent: int('compaction.max-size-amplification-percent', 200, 0),
+    sizeRatio: int('compaction.size-ratio', 1, 0),
+  };
+}
+
+function createUnit(runs: SortedRun[], maxLevel: number, runCount: number): CompactionUnit {
+  let count = runCount;
+  let outputLevel = count === runs.length ? maxLevel : Math.max(0, runs[count]!.level - 1);
+  if (outputLevel === 0) {
+    // Level 0 is never an output: take runs until one of a higher level is in.
+    for (let i = count; i < runs.length; i++) {
+      count++;
+      if (runs[i]!.level !== 0) {
+        outputLevel = runs[i]!.level;
+        break;
+      }
+    }
+  }
+  if (count === runs.length) outputLevel = maxLevel;
+  return { outputLevel, runs: runs.slice(0, count) };
+}
+
+function pickForSizeRatio(runs: SortedRun[], maxLevel: number, o: UniversalOptions, candidates: number, force: boolean): CompactionUnit | null {
+  let count = candidates;
+  let size = runs.slice(0, count).reduce((n, r) => n + runSize(r), 0);
+  for (let i = count; i < runs.length; i++) {
+    const next = runSize(runs[i]!);
+    if ((size * (100 + o.sizeRatio)) / 100 < next) break;
+    size += next;
+    count++;
+  }
+  return force || count > 1 ? createUnit(runs, maxLevel, count) : null;
+}
+
+/** Java's UniversalCompaction.pick for one bucket's runs; null when nothing is due. */
+export function pickUniversalCompaction(runs: SortedRun[], o: UniversalOptions): CompactionUnit | null {
+  const maxLevel = o.numLevels - 1;
+  if (runs.length < o.trigger) return null;
+  // Size amplification: the newer runs together against the oldest one.
+  const newer = runs.slice(0, -1).reduce((n, r) => n + runSize(r), 0);
+  if (newer * 100 > o.maxSizeAmpPercent * runSize(runs[runs.length - 1]!)) return { outputLevel: maxLevel, runs };
+  const byRatio = pickForSizeRatio(runs, maxLevel, o, 1, false);
+  if (byRatio) return byRatio;
+  if (runs.length > o.trigger) return pickForSizeRatio(runs, maxLevel, o, runs.length - o.trigger + 1, true);
+  return null;
+}
+
+/**
+ * Java's ForceUpLevel0Compaction (deletion-vector tables, whose batch reads skip level 0): the
+ * universal pick, else every level-0 run (extended by size ratio) up into a higher level.
+ */
+export function pickForceUpLevel0(runs: SortedRun[], o: UniversalOptions): CompactionUnit | null {
+  const universal = pickUniversalCompaction(runs, o);
+  if (universal) return universal;
+  let count = 0;
+  while (count < runs.length && runs[count]!.level === 0) count++;
+  return count === 0 ? null : pickForSizeRatio(runs, o.numLevels - 1, o, count, true);
+}
+
+/** Full compaction: every run into the max level (nothing when one run is already there). */
+export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): CompactionUnit | null {
+  const maxLevel = o.numLevels - 1;
+  if (runs.length === 0 || (runs.length === 1 && runs[0]!.level === maxLevel)) return null;
+  return { outputLevel: maxLevel, runs };
+}
+
+/** Reads one data file's records (in the current schema: columns matched by field id, else by name in the file's schema). */
+async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<(KeyValue & { position: number; keyId: string })[]> {
+  const deleted = file.deletionVector ? await readDeletionVector(storage, file.deletionVector) : null;
+  const table: Table = await readParquetFile(storage, file.path, 'Paimon data file');
+  const hasIds = table.schema.fields.some((f) => arrowFieldId(f) !== null);
+  const column = (id: number, name: string | null, type: Parameters<typeof convertArrowData>[1], label: string): unknown[] | null => {
+    const idx = hasIds ? table.schema.fields.findIndex((f) => arrowFieldId(f) === id) : table.schema.fields.findIndex((f) => f.name === name);
+    if (idx < 0) return null;
+    const out: unknown[] = [];
+    for (const data of table.getChildAt(idx)!.data) for (const v of convertArrowData(data, type, `${file.path}: column ${label}`)) out.push(v);
+    return out;
+  };
+  const seq = column(SEQUENCE_NUMBER_FIELD_ID, '_SEQUENCE_NUMBER', 'long', '_SEQUENCE_NUMBER') as bigint[] | null;
+  const kinds = column(VALUE_KIND_FIELD_ID, '_VALUE_KIND', 'int', '_VALUE_KIND') as number[] | null;
+  if (!seq || !kinds) throw new TidemarkError('DataInvalid', `${file.path}: primary-key data file lacks _SEQUENCE_NUMBER / _VALUE_KIND`, { path: file.path });
+  const cols = schema.paimonFields.map((pf) => {
+    const nameInFile = fileSchema.paimonFields.find((f) => f.id === pf.id)?.name ?? null;
+    return column(pf.id, nameInFile, toNestedField(pf).type, pf.name);
+  });
+  const out: (KeyValue & { position: number; keyId: string })[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    if (deleted?.has(i)) continue;
+    const row: Record<string, unknown> = {};
+    schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
+    const kind = kinds[i]!;
+    const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
+    const { key, keyId } = placeRow(schema, values);
+    out.push({ key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i });
+  }
+  return out;
+}
+
+export interface PaimonCompactOptions {
+  commitUser: string;
+  /** Default: the last identifier `commitUser` committed, else Long.MAX_VALUE (Paimon's batch identifier). */
+  commitIdentifier?: bigint;
+  /** Full compaction of every bucket (default: universal compaction where it is due). */
+  full?: boolean;
+  env?: WriteEnv;
+}
+
+const BATCH_COMMIT_IDENTIFIER = 9_223_372_036_854_775_807n;
+
+/**
+ * Compacts the buckets where compaction is due (or every bucket with `full`) and commits one
+ * COMPACT snapshot. Returns null when there is nothing to compact.
+ */
+export async function compactPaimonTable(root: string, options: PaimonCompactOptions): Promise<PaimonCommitResult | null> {
+  const env = options.env ?? defaultWriteEnv;
+  const storage = createLocalStorage();
+  const identifier = options.commitIdentifier ?? (await lastPaimonCommit(storage, root, options.commitUser))?.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
+  return commitPaimonSnapshot(
+    root,
+    { commitUser: options.commitUser, commitIdentifier: identifier, commitKind: 'COMPACT' },
+    async (state) => {
+      const schema = state.schema;
+      assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
+      const o = universalOptionsOf(schema);
+      const groups = new Map<string, PaimonDataFileEntry[]>();
+      for (const f of state.files) {
+        const id = `${f.partitionKey}|${f.bucket}`;
+        const g = groups.get(id);
+        if (g) g.push(f);
+        else groups.set(id, [f]);
+      }
+      const dv = deletionVectorsEnabled(schema);
+      const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
+      const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
+      const entries: ManifestEntryRecord[] = [];
+      const written: string[] = [];
+      const now = env.now();
+      try {
+        for (const files of groups.values()) {
+          const runs = sortedRuns(files);
+          const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+          if (!unit) continue;
+          const inputs = unit.runs.flatMap((r) => r.files);
+          const inputSet = new Set(inputs);
+          const highestLevel = Math.max(...files.map((f) => f.level));
+          const remainingBelow = files.some((f) => !inputSet.has(f) && f.level > unit.outputLevel);
+          // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
+          const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
+          const winners = new Map<string, KeyValue>();
+          for (const f of inputs) {
+            let fs = fileSchemas.get(f.schemaId);
+            if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+            for (const kv of await readKeyValues(storage, schema, fs, f)) {
+              const prev = winners.get(kv.keyId);
+              if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
+            }
+          }
+          const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
+          const first = inputs[0]!;
+          if (dv) {
+            // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
+            // mark that row in its file's deletion vector so batch reads (no merge) skip it.
+            const remaining = files.filter((f) => !inputSet.has(f));
+            const vectors = new Map<string, Set<number>>();
+            let changed = inputs.some((f) => f.deletionVector !== null);
+            const below = new Map<string, { file: string; position: number }>();
+            for (const f of remaining) {
+              vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
+              let fs = fileSchemas.get(f.schemaId);
+              if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+              for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(kv.keyId, { file: f.fileName, position: kv.position });
+            }
+            for (const [id] of winners) {
+              const old = below.get(id);
+              if (old && !vectors.get(old.file)!.has(old.position)) {
+                vectors.get(old.file)!.add(old.position);
+                changed = true;
+              }
+            }
+            if (changed) dvBuckets.push({ partition: hexToBytes(first.partitionKey), partitionKey: first.partitionKey, bucket: first.bucket, vectors });
+          }
+          for (const f of inputs) entries.push(entryOfLiveFile(f, KIND_DELETE));
+          if (records.length > 0) {
+            const partition = hexToBytes(first.partitionKey);
+            const dir = bucketDir(root, schema, partition, first.bucket);
+            const fileName = `data-${env.uuid()}-0.parquet`;
+            const file = await writeKeyValueFile(schema, records, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
+            written.push(join(dir, fileName));
+            entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+          }
+        }
+        if (dvBuckets.length === 0) return { entries, written };
+        // One index file per changed bucket with the vectors of its live files (as Java keeps them).
+        const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
+        const indexEntries: IndexEntryRecord[] = state.indexEntries.filter(
+          (e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`),
+        );
+        const indexDir = join(root, 'index');
+        for (const b of dvBuckets) {
+          const vectors = [...b.vectors].filter(([, set]) => set.size > 0).map(([fileName, set]) => ({ fileName, positions: [...set] }));
+          if (vectors.length === 0) continue;
+          const { bytes, ranges } = encodeDeletionVectorIndexFile(vectors);
+          const name = `index-${env.uuid()}-0`;
+          await makeDirectory(indexDir);
+          await writeNewFile(join(indexDir, name), bytes);
+          written.push(join(indexDir, name));
+          indexEntries.push({
+            _VERSION: 1,
+            _KIND: KIND_ADD,
+            _PARTITION: b.partition,
+            _BUCKET: b.bucket,
+            _INDEX_TYPE: 'DELETION_VECTORS',
+            _FILE_NAME: name,
+            _FILE_SIZE: BigInt(bytes.length),
+            _ROW_COUNT: BigInt(vectors.length),
+            _DELETIONS_VECTORS_RANGES: ranges,
+          });
+        }
+        return { entries, written, indexEntries };
+      } catch (e) {
+        await removeFiles(written);
+        throw e;
+      }
+    },
+    env,
+  );
+}

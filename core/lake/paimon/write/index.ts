@@ -1,0 +1,15 @@
+/**
+ * The Paimon write path (Node only: node:fs): primary-key tables with a fixed bucket count,
+ * Parquet data files, Avro manifests, the deduplicate merge engine. Read-path code must not import
+ * this folder. See core/lake/paimon/README.md for what is written and what is refused.
+ */
+export { createPaimonTable, buildSchemaJson, assertWritableSchema, type PaimonColumn, type PaimonTableDescription } from './table-create';
+export { commitPaimonChanges, type PaimonChange, type PaimonCommitOptions } from './commit-changes';
+export { compactPaimonTable, pickUniversalCompaction, type PaimonCompactOptions, type SortedRun } from './compact';
+export { expirePaimonSnapshots, parsePaimonDuration, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
+export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution';
+export { createPaimonTag, deletePaimonTag, type PaimonTagOptions } from './tags';
+export { lastPaimonCommit, type PaimonCommitRecord } from './commit-lookup';
+export { bucketOf, encodeBinaryRow, hashBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
+export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA, INDEX_MANIFEST_ENTRY_SCHEMA } from './manifest-write';
+export type { PaimonCommitResult, PaimonCommitKind } from './snapshot-commit';
