@@ -7,7 +7,7 @@ import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { commitPaimonChanges, createPaimonTable } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 
 /** A table the writer made, through the app's lake.* and query.* calls (what the explorer shows). */
 const ctx: HandlerContext = { emit: () => undefined };

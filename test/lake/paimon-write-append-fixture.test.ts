@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listPaimonFiles, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, lastPaimonCommit } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { copyTable, tableRoot } from '../paimon/helpers';
 
 /**

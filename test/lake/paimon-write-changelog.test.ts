@@ -8,7 +8,7 @@ import { scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, createPaimonTable } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { readAvroFile } from '../../core/lake/serde/avro';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 
 const storage = createLocalStorage();
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;

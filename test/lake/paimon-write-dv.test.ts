@@ -6,7 +6,7 @@ import { listPaimonFiles, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, type PaimonChange } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { readAvroFile } from '../../core/lake/serde/avro';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { copyTable, tableRoot } from '../paimon/helpers';
 import { listPaimonSnapshotIds } from '../../core/lake/paimon/snapshot';
 

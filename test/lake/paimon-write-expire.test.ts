@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { listPaimonFiles, listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, expirePaimonSnapshots, parsePaimonDuration } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { expectError } from '../paimon/helpers';
 
 const storage = createLocalStorage();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, type PaimonChange } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 
 /**
  * Property: after any sequence of commits (inserts, updates, deletes of a small key space, so keys

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { listPaimonFiles, readPaimonSchema, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, evolvePaimonSchema } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { copyTable, expectError } from '../paimon/helpers';
 
 const storage = createLocalStorage();

@@ -11,7 +11,7 @@ import { listPaimonFiles } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, type PaimonChange } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { readAvroFile } from '../../core/lake/serde/avro';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { tableRoot } from '../paimon/helpers';
 
 /**

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { listPaimonTagNames, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, createPaimonTag, deletePaimonTag, expirePaimonSnapshots } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { expectError } from '../paimon/helpers';
 
 const storage = createLocalStorage();

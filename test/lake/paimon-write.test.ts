@@ -26,7 +26,7 @@ import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node';
 import { registerPaimonView } from '../../core/query/paimon-view';
 import { quoteIdent } from '../../core/query/duckdb';
-import { createLocalStorage } from '../../core/storage/local';
+import { createLocalStorage } from '../../core/storage/node';
 import { expectError, tableRoot } from '../paimon/helpers';
 
 const storage = createLocalStorage();

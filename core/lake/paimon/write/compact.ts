@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node';
 import type { StoragePort } from '../../../storage';
 import { arrowFieldId, convertArrowData } from '../../arrow-values';
 import { readParquetFile } from '../../parquet-read';

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node';
 import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { readManifestList, readSnapshotDataFiles } from '../manifest';
 import { readManifestRecords } from '../manifest-file';

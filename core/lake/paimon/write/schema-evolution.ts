@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node';
 import { defaultWriteEnv, publishExclusive, type WriteEnv } from '../../write/commit';
 import { listPaimonSchemaIds, parsePaimonSchema, parsePaimonType, type PaimonDataType, type PaimonSchema } from '../schema';
 import { assertWritableSchema, assertWritableType, toPaimonJson } from './table-create';

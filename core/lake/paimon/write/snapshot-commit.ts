@@ -1,7 +1,7 @@
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError, toWriteError } from '../../../errors';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node';
 import { COMMIT_RETRIES, publishExclusive, type WriteEnv } from '../../write/commit';
 import { makeDirectory, writeNewFile } from '../../write/file-write';
 import { decodeBinaryRow } from '../binary-row';

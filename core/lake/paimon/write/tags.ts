@@ -1,7 +1,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
-import { createLocalStorage } from '../../../storage/local';
+import { createLocalStorage } from '../../../storage/node';
 import { defaultWriteEnv, publishExclusive, type WriteEnv } from '../../write/commit';
 import { makeDirectory } from '../../write/file-write';
 import { joinPath } from '../paths';
