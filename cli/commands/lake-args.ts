@@ -3,7 +3,9 @@ import { TidemarkError } from '../../core/errors';
 import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
 import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/node';
-import { isS3Url } from '../../core/storage/s3/index';
+import { createS3Storage, isS3Url, type S3StorageOptions } from '../../core/storage/s3/index';
+import { loadAwsProfile } from '../../core/storage/node/aws-profile';
+import { createCatalogStorage, isRestUri, parseRestUri, parseTableIdentifier, RestCatalogClient, s3OptionsFromLoadResult } from '../../core/catalog';
 import { storageFor } from '../../core/storage/node/storage-for';
 
 /** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
@@ -36,22 +38,120 @@ export function parseIsoTime(command: string, flag: string, text: string): numbe
 export interface LakeLocation {
   root: string;
   storage: StoragePort;
+  /** A path as the user should see it: a REST table's files by their real location, others as they are. */
+  display(path: string): string;
+}
+
+const asIs = (path: string) => path;
+
+/** Flags of the read commands for remote lakes: a REST catalog and its auth, an AWS profile. */
+export const REMOTE_OPTIONS = {
+  catalog: { type: 'string' },
+  token: { type: 'string' },
+  credential: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
+export interface RemoteValues {
+  catalog?: string;
+  token?: string;
+  credential?: string;
+  profile?: string;
+}
+
+/** Where the catalog's tables appear to core/lake and core/query (a path no local table has). */
+const CATALOG_MOUNT = '/~rest';
+
+/** A flag value or `env:NAME` (the value of that variable), so secrets need not be on the command line. */
+function secretValue(flag: string, text: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (text === undefined) return undefined;
+  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (!m) return text;
+  const value = env[m[1]!];
+  if (!value) throw new TidemarkError('InvalidInput', `${flag} env:${m[1]}: the variable ${m[1]} is not set`, { variable: m[1]! });
+  return value;
 }
 
 /**
- * A read command's <table> or <warehouse>: a local folder, or `s3://bucket/prefix/…` with the
- * endpoint, region, addressing and credentials from the environment (AWS_ENDPOINT_URL,
- * AWS_REGION, TIDEMARK_S3_PATH_STYLE, AWS_ACCESS_KEY_ID, … — see core/storage/s3/client.ts).
+ * S3 settings: with --profile NAME, that profile of the AWS shared files (its settings win, the
+ * environment fills the rest); without it, the AWS_* variables win and AWS_PROFILE (or `default`)
+ * fills what they leave unset.
  */
-export function lakeLocation(positional: string | undefined): LakeLocation {
-  const { path, storage } = storageFor(positional!, { env: process.env });
-  return { root: path, storage };
+export async function s3Settings(profile: string | undefined, env: Record<string, string | undefined>): Promise<S3StorageOptions> {
+  const loaded = (await loadAwsProfile({ profile, env })).s3;
+  if (profile) return { env, ...loaded };
+  const out: S3StorageOptions = { env };
+  if (loaded.endpoint && !env.AWS_ENDPOINT_URL_S3 && !env.AWS_ENDPOINT_URL) out.endpoint = loaded.endpoint;
+  if (loaded.region && !env.AWS_REGION && !env.AWS_DEFAULT_REGION) out.region = loaded.region;
+  if (loaded.pathStyle !== undefined && !env.TIDEMARK_S3_PATH_STYLE) out.pathStyle = loaded.pathStyle;
+  if (loaded.credentials && !env.AWS_ACCESS_KEY_ID && !env.AWS_SECRET_ACCESS_KEY) out.credentials = loaded.credentials;
+  return out;
+}
+
+/**
+ * A read command's <table> or <warehouse>: a local folder; `s3://bucket/prefix/…` with the
+ * endpoint, region, addressing and credentials from --profile, the AWS environment (AWS_ENDPOINT_URL,
+ * AWS_REGION, AWS_ACCESS_KEY_ID, …) and the shared config files; or a REST catalog table,
+ * `rest+http(s)://host:port/prefix#namespace.table` or `--catalog URI` with <table> as
+ * `namespace.table` (a <warehouse> is then the catalog's warehouse name). REST tables are read
+ * from the storage their metadata location needs (local or S3, with the S3 settings the load
+ * result vends over the profile's).
+ */
+export async function lakeLocation(
+  positional: string | undefined,
+  values: RemoteValues = {},
+  kind: 'table' | 'warehouse' = 'table',
+  env: Record<string, string | undefined> = process.env,
+): Promise<LakeLocation> {
+  const text = positional!;
+  if (values.catalog === undefined && !isRestUri(text)) {
+    if (values.token !== undefined || values.credential !== undefined) throw new TidemarkError('InvalidInput', '--token and --credential go with a REST catalog (--catalog URI or a rest+http(s):// table)');
+    if (!isS3Url(text)) {
+      if (values.profile !== undefined) throw new TidemarkError('InvalidInput', `--profile ${values.profile}: the profile is for s3:// paths and REST catalogs, and ${text} is a local path`, { profile: values.profile });
+      const local = storageFor(text, { env });
+      return { root: local.path, storage: local.storage, display: asIs };
+    }
+    const { path, storage } = storageFor(text, { env, s3: await s3Settings(values.profile, env) });
+    return { root: path, storage, display: asIs };
+  }
+  let uri: string;
+  let warehouse: string | undefined;
+  let table: { namespace: string[]; name: string } | null;
+  if (values.catalog !== undefined) {
+    if (isRestUri(text)) throw new TidemarkError('InvalidInput', `give the catalog once: either --catalog ${values.catalog} or ${text}`);
+    const address = isRestUri(values.catalog) ? parseRestUri(values.catalog) : { uri: values.catalog, warehouse: undefined, table: null };
+    if (!/^https?:\/\//i.test(address.uri)) throw new TidemarkError('InvalidInput', `--catalog expects an http(s):// URI, found ${JSON.stringify(values.catalog)}`);
+    uri = address.uri;
+    warehouse = kind === 'warehouse' ? text : address.warehouse;
+    table = kind === 'table' ? parseTableIdentifier(text) : null;
+  } else {
+    const address = parseRestUri(text);
+    uri = address.uri;
+    warehouse = address.warehouse;
+    table = address.table;
+    if (kind === 'table' && !table) throw new TidemarkError('InvalidInput', `${text}: name the table after #, as rest+http(s)://host:port/prefix#namespace.table`);
+  }
+  const client = new RestCatalogClient({
+    uri,
+    warehouse,
+    token: secretValue('--token', values.token, env),
+    credential: secretValue('--credential', values.credential, env),
+  });
+  const base = await s3Settings(values.profile, env);
+  const storage = createCatalogStorage(client, CATALOG_MOUNT, (location, result) =>
+    isS3Url(location) ? createS3Storage({ ...base, ...s3OptionsFromLoadResult(result, location) }) : createLocalStorage(),
+  );
+  // Opened here so a refused token or a missing table is the catalog's error, naming its URL.
+  const display = (path: string) => storage.realPath(path);
+  if (table) return { root: await storage.openTable(table.namespace, table.name), storage, display };
+  await client.config();
+  return { root: CATALOG_MOUNT, storage, display };
 }
 
 /** A writing command's <table>: a local folder (the write path writes to disk only, for now). */
 export function tableArg(positional: string | undefined): string {
-  if (isS3Url(positional!)) {
-    throw new TidemarkError('Unsupported', `${positional}: this command writes to the table, and tables on S3 are read-only for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths`, { path: positional! });
+  if (isS3Url(positional!) || isRestUri(positional!)) {
+    throw new TidemarkError('Unsupported', `${positional}: this command writes to the table, and tables on S3 and in REST catalogs are read-only here for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths and rest+http(s):// tables`, { path: positional! });
   }
   return resolve(positional!);
 }
