@@ -106,6 +106,8 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
         throw new TidemarkError('InvalidInput', `expected s3://bucket/prefix or rest+http(s)://host:port/warehouse, found ${JSON.stringify(text)}`, {});
       }
       try {
+        // A listing names a missing bucket (a HEAD answers a bare 404).
+        if (kind === 's3') await storage.list(mount);
         const tables = await listWarehouseTables(storage, mount);
         return { path: mount, tables, lakeId: id, label, kind };
       } catch (e) {

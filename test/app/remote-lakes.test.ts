@@ -13,7 +13,7 @@ import { createRemoteLakes } from '../../core/app/remote-lakes';
 import type { SecretStore } from '../../core/app/sync-service';
 import { createHttpStorage, type StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/node';
-import { s3ErrorXml } from '../storage/s3-server';
+import { s3ErrorXml, startHttpProxy } from '../storage/s3-server';
 import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from '../catalog/remote-lake';
 
 // The app API over the contract (handlers behind the browser-mode server, the typed HTTP client,
@@ -198,26 +198,34 @@ describe('remote lakes in the app API', () => {
     await ok(c.call('profiles.save', { name: 'down', endpoint: `http://127.0.0.1:${closedPort}`, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: S3_SECRET }));
     const wrongKeys = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'wrong' }));
     expect(wrongKeys).toMatchObject({ code: 'Io' });
-    expect(wrongKeys.message).toMatch(/^S3 HEAD s3:\/\/lake\/wh: access denied at http:\/\/127\.0\.0\.1:\d+ \(HTTP 403\)/);
+    expect(wrongKeys.message).toMatch(/^S3 GET s3:\/\/lake: access denied at http:\/\/127\.0\.0\.1:\d+ \(InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records\.\); check the credentials/);
     const missingBucket = await failure(c.call('lake.openRemote', { target: 's3://nobucket/wh', profile: 'good' }));
     expect(missingBucket.code).toBe('NotFound');
-    expect(missingBucket.message).toContain('nobucket');
+    expect(missingBucket.message).toMatch(/^bucket not found: nobucket at http:\/\/127\.0\.0\.1:\d+/);
     const nothing = await failure(c.call('lake.openRemote', { target: 's3://lake/empty', profile: 'good' }));
-    expect(nothing).toMatchObject({ code: 'NotFound', message: 'nothing to open at s3://lake/empty' });
+    expect(nothing.code).toBe('NotFound');
+    expect(nothing.message).toMatch(/^not found: s3:\/\/lake\/empty \(no objects below "empty\/" in bucket lake at http:\/\/127\.0\.0\.1:\d+\)$/);
     lake.proxy.decide = (req) => (req.method === 'GET' ? { status: 403, body: s3ErrorXml('AccessDenied', 'Access Denied') } : { forward: true });
     const denied = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'good' }));
     expect(denied.message).toMatch(/^S3 GET s3:\/\/lake: access denied at http:\/\/127\.0\.0\.1:\d+ \(AccessDenied: Access Denied\)/);
     lake.proxy.decide = () => ({ status: 500, body: s3ErrorXml('InternalError', 'We encountered an internal error') });
     const broken = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'good' }));
-    expect(broken.message).toMatch(/^S3 HEAD s3:\/\/lake\/wh failed: HTTP 500/);
+    expect(broken.message).toMatch(/^S3 GET s3:\/\/lake failed: HTTP 500/);
     lake.proxy.decide = () => ({ forward: true });
     const down = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'down' }));
-    expect(down.message).toMatch(new RegExp(`^S3 HEAD s3://lake/wh failed: cannot reach http://127\\.0\\.0\\.1:${closedPort}`));
+    expect(down.message).toMatch(new RegExp(`^S3 GET s3://lake failed: cannot reach http://127\\.0\\.0\\.1:${closedPort}`));
     const catalogDown = await failure(c.call('lake.openRemote', { target: `rest+http://127.0.0.1:${closedPort}/wh`, profile: 'good' }));
     expect(catalogDown).toMatchObject({ code: 'SourceUnavailable' });
     expect(catalogDown.message).toMatch(new RegExp(`^GET http://127\\.0\\.0\\.1:${closedPort}/v1/config\\?warehouse=wh: REST catalog unreachable`));
     const noAuth = await failure(c.call('lake.openRemote', { target: `rest+${lake.catalog.uri}wh` }));
     expect(noAuth.message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/v1\/config\?warehouse=wh: 401/);
+    // A catalog answering 500: SourceUnavailable naming the URL.
+    const catalogProxy = await startHttpProxy(lake.catalog.port);
+    catalogProxy.decide = () => ({ status: 500, body: '{"error":{"message":"boom","type":"ServerError","code":500}}' });
+    const catalog500 = await failure(c.call('lake.openRemote', { target: `rest+${catalogProxy.endpoint}/wh` }));
+    await catalogProxy.close();
+    expect(catalog500).toMatchObject({ code: 'SourceUnavailable' });
+    expect(catalog500.message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/v1\/config\?warehouse=wh: 500 ServerError: boom$/);
     const unknownProfile = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'nobody' }));
     expect(unknownProfile).toMatchObject({ code: 'NotFound', message: 'no saved profile named "nobody"' });
     const half = await failure(c.call('profiles.save', { name: 'half', secretAccessKey: 'wrong-secret-5d2a' }));
