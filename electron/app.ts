@@ -92,6 +92,8 @@ export async function startMain(options: MainOptions): Promise<BrowserWindow> {
     electronVersion: process.versions.electron ?? null,
     allowRoot: (p) => {
       roots.add(p);
+      // Remote lake ids live as long as the process: they are not offered as recent folders.
+      if (remote.isRemote(p)) return;
       // The File → Open Recent menu follows what the user opened.
       recent.splice(0, recent.length, p, ...recent.filter((r) => r !== p).slice(0, 7));
       installMenu(menuActions, options.dev === true);
