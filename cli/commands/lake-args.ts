@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { defaultDataDir } from '../../core/app/data-dir';
+import { createProfileStore } from '../../core/app/profiles';
 import { TidemarkError } from '../../core/errors';
 import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
 import type { StoragePort } from '../../core/storage';
@@ -72,20 +74,60 @@ function secretValue(flag: string, text: string | undefined, env: Record<string,
   return value;
 }
 
+/** What --profile NAME gives: S3 settings, and for a saved app profile its catalog token or credential. */
+interface ProfileSettings {
+  s3: S3StorageOptions;
+  token?: string;
+  credential?: string;
+}
+
 /**
- * S3 settings: with --profile NAME, that profile of the AWS shared files (its settings win, the
- * environment fills the rest); without it, the AWS_* variables win and AWS_PROFILE (or `default`)
- * fills what they leave unset.
+ * --profile NAME: a profile of the AWS shared files, else one the app saved (its data folder's
+ * profiles.json; secrets given there as env:NAME are read, keychain ones are the app's only).
+ * Its settings win, the environment fills the rest. Without --profile the AWS_* variables win and
+ * AWS_PROFILE (or `default`) of the shared files fills what they leave unset.
  */
-export async function s3Settings(profile: string | undefined, env: Record<string, string | undefined>): Promise<S3StorageOptions> {
-  const loaded = (await loadAwsProfile({ profile, env })).s3;
-  if (profile) return { env, ...loaded };
+export async function profileSettings(profile: string | undefined, env: Record<string, string | undefined>): Promise<ProfileSettings> {
+  if (profile) {
+    let aws;
+    try {
+      aws = await loadAwsProfile({ profile, env });
+    } catch (e) {
+      const saved = e instanceof TidemarkError && e.context.profile === profile && /is in neither/.test(e.message) ? await savedProfile(profile, env) : null;
+      if (!saved) {
+        if (e instanceof TidemarkError && /is in neither/.test(e.message)) {
+          throw new TidemarkError('InvalidInput', `${e.message}, nor among the app's saved profiles (${join(dataDirOf(env), 'profiles.json')})`, { profile });
+        }
+        throw e;
+      }
+      return saved;
+    }
+    return { s3: { env, ...aws.s3 } };
+  }
+  const loaded = (await loadAwsProfile({ env })).s3;
   const out: S3StorageOptions = { env };
   if (loaded.endpoint && !env.AWS_ENDPOINT_URL_S3 && !env.AWS_ENDPOINT_URL) out.endpoint = loaded.endpoint;
   if (loaded.region && !env.AWS_REGION && !env.AWS_DEFAULT_REGION) out.region = loaded.region;
   if (loaded.pathStyle !== undefined && !env.TIDEMARK_S3_PATH_STYLE) out.pathStyle = loaded.pathStyle;
   if (loaded.credentials && !env.AWS_ACCESS_KEY_ID && !env.AWS_SECRET_ACCESS_KEY) out.credentials = loaded.credentials;
-  return out;
+  return { s3: out };
+}
+
+function dataDirOf(env: Record<string, string | undefined>): string {
+  return env.TIDEMARK_HOME || defaultDataDir();
+}
+
+/** An app-saved profile (browser-mode form: env:NAME secrets), or null when there is none of that name. */
+async function savedProfile(name: string, env: Record<string, string | undefined>): Promise<ProfileSettings | null> {
+  const store = createProfileStore({ dataDir: dataDirOf(env), secrets: null, env });
+  if (!(await store.list()).some((p) => p.name === name)) return null;
+  const p = await store.resolve(name);
+  const s3: S3StorageOptions = { env };
+  if (p.endpoint) s3.endpoint = p.endpoint;
+  if (p.region) s3.region = p.region;
+  if (p.pathStyle !== null) s3.pathStyle = p.pathStyle;
+  if (p.accessKeyId && p.secretAccessKey) s3.credentials = { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, sessionToken: p.sessionToken ?? undefined };
+  return { s3, token: p.token ?? undefined, credential: p.credential ?? undefined };
 }
 
 /**
@@ -111,7 +153,7 @@ export async function lakeLocation(
       const local = storageFor(text, { env });
       return { root: local.path, storage: local.storage, display: asIs };
     }
-    const { path, storage } = storageFor(text, { env, s3: await s3Settings(values.profile, env) });
+    const { path, storage } = storageFor(text, { env, s3: (await profileSettings(values.profile, env)).s3 });
     return { root: path, storage, display: asIs };
   }
   let uri: string;
@@ -131,13 +173,15 @@ export async function lakeLocation(
     table = address.table;
     if (kind === 'table' && !table) throw new TidemarkError('InvalidInput', `${text}: name the table after #, as rest+http(s)://host:port/prefix#namespace.table`);
   }
+  const settings = await profileSettings(values.profile, env);
+  const explicitAuth = values.token !== undefined || values.credential !== undefined;
   const client = new RestCatalogClient({
     uri,
     warehouse,
-    token: secretValue('--token', values.token, env),
-    credential: secretValue('--credential', values.credential, env),
+    token: explicitAuth ? secretValue('--token', values.token, env) : settings.token,
+    credential: explicitAuth ? secretValue('--credential', values.credential, env) : settings.credential,
   });
-  const base = await s3Settings(values.profile, env);
+  const base = settings.s3;
   const storage = createCatalogStorage(client, CATALOG_MOUNT, (location, result) =>
     isS3Url(location) ? createS3Storage({ ...base, ...s3OptionsFromLoadResult(result, location) }) : createLocalStorage(),
   );

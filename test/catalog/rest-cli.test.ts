@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
+import { createProfileStore } from '../../core/app/profiles';
 import { S3RVER_CREDENTIALS } from '../storage/s3-server';
 import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from './remote-lake';
 
@@ -10,7 +11,7 @@ import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from './remote-lake';
 // prints on the same lake opened as a plain folder; AWS profiles from the shared files feed s3://.
 const ENV_KEYS = [
   'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'TEST_CATALOG_TOKEN',
+  'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'TEST_CATALOG_TOKEN', 'TIDEMARK_HOME', 'TEST_SAVED_SECRET',
 ] as const;
 const saved: Record<string, string | undefined> = {};
 let lake: RemoteLake;
@@ -31,6 +32,8 @@ beforeAll(async () => {
   awsDir = await mkdtemp(join(tmpdir(), 'tidemark-aws-'));
   process.env.AWS_CONFIG_FILE = join(awsDir, 'config');
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(awsDir, 'credentials');
+  // The app's data folder, where its saved profiles are: the test's own too.
+  process.env.TIDEMARK_HOME = join(awsDir, 'home');
   lake = await startRemoteLake({ oauthClients: { reader: 'reader-secret-42' } });
   restUri = `rest+${lake.catalog.uri}wh`;
   await writeFile(process.env.AWS_CONFIG_FILE, `[default]\nregion = eu-west-3\n\n[profile lake]\nregion = us-east-1\nendpoint_url = ${lake.s3.endpoint}\ns3 =\n  addressing_style = path\n`);
@@ -108,6 +111,19 @@ describe('REST catalog tables in the CLI', () => {
     }
   }, 60_000);
 
+  it("takes --profile NAME from the app's saved profiles (env:NAME secrets) for s3:// and REST", async () => {
+    const profiles = createProfileStore({ dataDir: process.env.TIDEMARK_HOME!, secrets: null });
+    await profiles.save({ name: 'saved-lake', endpoint: lake.s3.endpoint, pathStyle: true, region: 'us-east-1', accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: 'env:TEST_SAVED_SECRET' });
+    await profiles.save({ name: 'saved-cat', token: 'env:TEST_CATALOG_TOKEN' });
+    const local = await run('count', join(lake.warehouse, 'demo', 'orders'));
+    const unset = await run('count', `${S3_WAREHOUSE}/demo/orders`, '--profile', 'saved-lake');
+    expect(unset.err).toBe('error[InvalidInput]: profile saved-lake: secretAccessKey refers to the environment variable TEST_SAVED_SECRET, which is not set');
+    process.env.TEST_SAVED_SECRET = S3RVER_CREDENTIALS.secretAccessKey;
+    process.env.TEST_CATALOG_TOKEN = lake.catalog.token;
+    expect(await run('count', `${S3_WAREHOUSE}/demo/orders`, '--profile', 'saved-lake')).toEqual(local);
+    expect(await run('count', `${restUri}#demo.orders`, '--profile', 'saved-cat')).toEqual(local);
+  }, 60_000);
+
   it('bad input: typed errors naming the URL or profile, never a secret', async () => {
     const badToken = await run('count', `${restUri}#demo.orders`, '--token', 'wrong-token-secret');
     expect(badToken.code).toBe(2);
@@ -124,7 +140,9 @@ describe('REST catalog tables in the CLI', () => {
     const userinfo = await run('count', `rest+http://user:pw-secret@127.0.0.1:9/wh#demo.orders`);
     expect(userinfo.err).toContain('put no credentials in the catalog URI');
     const noProfile = await run('count', `${S3_WAREHOUSE}/demo/orders`, '--profile', 'nobody');
-    expect(noProfile.err).toBe(`error[InvalidInput]: AWS profile "nobody" is in neither ${process.env.AWS_CONFIG_FILE} nor ${process.env.AWS_SHARED_CREDENTIALS_FILE}`);
+    expect(noProfile.err).toBe(
+      `error[InvalidInput]: AWS profile "nobody" is in neither ${process.env.AWS_CONFIG_FILE} nor ${process.env.AWS_SHARED_CREDENTIALS_FILE}, nor among the app's saved profiles (${join(process.env.TIDEMARK_HOME!, 'profiles.json')})`,
+    );
     const half = await run('count', `${S3_WAREHOUSE}/demo/orders`, '--profile', 'half');
     expect(half.err).toBe('error[InvalidInput]: AWS profile "half": aws_secret_access_key is not set while its pair is');
     const wrongKeys = await run('count', 's3://lake/wh/demo/orders', '--profile', 'lake');
