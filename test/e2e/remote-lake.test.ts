@@ -24,7 +24,7 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   lake = await startRemoteLake();
   home = await mkdtemp(join(tmpdir(), 'tidemark-e2e-remote-'));
-  serve = await startServe(['--no-demo'], 'serve', { TIDEMARK_HOME: home, TIDEMARK_E2E_S3_SECRET: SECRET });
+  serve = await startServe(['--no-demo'], 'serve', { TIDEMARK_HOME: home, TIDEMARK_E2E_S3_SECRET: SECRET, TIDEMARK_E2E_CATALOG_TOKEN: lake.catalog.token });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.context().on('request', (r) => {
@@ -83,5 +83,29 @@ describe('explorer on a remote lake (browser mode)', () => {
       expect(r).not.toContain(lake.proxy.endpoint);
     }
     expect(serve.output).not.toContain(SECRET);
+  });
+
+  it('opens the REST catalog with a token profile and time-travels', async () => {
+    const form = page.getByRole('form', { name: 'Save a profile' });
+    await form.getByLabel('Name').fill('catalog');
+    await form.getByLabel('Catalog token').fill('env:TIDEMARK_E2E_CATALOG_TOKEN');
+    await form.getByRole('button', { name: 'Save profile' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Saved profiles' }).textContent()).toContain('catalog token: env:TIDEMARK_E2E_CATALOG_TOKEN');
+    await page.locator('#warehouse-path').fill(`rest+${lake.catalog.uri}wh`);
+    await page.getByLabel('Connection profile').selectOption('catalog');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await expect.poll(() => page.locator('.warehouse-path').textContent()).toBe('/~remote/2');
+    await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+    await expect.poll(() => page.locator('.timeline-list tbody tr').count()).toBe(6);
+    await page.getByRole('tab', { name: 'Data' }).click();
+    const status = () => page.locator('.grid-status').first().textContent();
+    await expect.poll(status).toMatch(/^\d+ rows/);
+    const current = await status();
+    await page.locator('.timeline-list tbody tr').first().click();
+    await expect.poll(status).not.toBe(current);
+    expect(await page.getByTestId('version-label').textContent()).toMatch(/^snapshot \d+$/);
+    await page.screenshot({ path: join(SHOTS, 'remote-catalog-data.png') });
+    expect(requests.some((r) => r.startsWith('/fs/read?path=/~remote/2/demo/orders/'))).toBe(true);
+    for (const r of requests) expect(r).not.toContain(lake.catalog.token);
   });
 });
