@@ -41,6 +41,12 @@ function s3OptionsOf(profile: ResolvedProfile | null): S3StorageOptions {
   return out;
 }
 
+/** True for a catalog on this machine (a loopback host), the only kind whose tables may be local folders. */
+export function catalogMayNameLocalFiles(uri: string): boolean {
+  const host = new URL(uri).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileStore }): RemoteLakes {
   const mounts = new Map<string, Mounted>();
   let nextId = 1;
@@ -83,6 +89,7 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
       const mount = `${REMOTE_ROOT}/${id}`;
       const text = target.trim();
       let label: string;
+      let catalogFailures: ReadonlyMap<string, unknown> | null = null;
       let kind: 's3' | 'rest';
       if (isS3Url(text)) {
         const { bucket, key } = parseS3Url(text);
@@ -91,16 +98,21 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
         mounts.set(id, { storage: createS3Storage(s3OptionsOf(profile)), map: (rest) => label + rest });
       } else if (isRestUri(text)) {
         const address = parseRestUri(text);
+        label = `rest+${address.uri}${address.warehouse ?? ''}`;
         if (address.table) throw new TidemarkError('InvalidInput', `${text}: open the catalog (rest+http(s)://host:port/warehouse) without #namespace.table`, {});
         const client = new RestCatalogClient({ uri: address.uri, warehouse: address.warehouse, token: profile?.token ?? undefined, credential: profile?.credential ?? undefined });
         // Fails here, naming the catalog URL, when it is unreachable or refuses the profile's token.
         await client.config();
         const base = s3OptionsOf(profile);
-        const catalog = createCatalogStorage(client, mount, (location, result) =>
-          isS3Url(location) ? createS3Storage({ ...base, ...s3OptionsFromLoadResult(result, location) }) : createLocalStorage(),
-        );
-        label = `rest+${address.uri}${address.warehouse ?? ''}`;
+        const localAllowed = catalogMayNameLocalFiles(address.uri);
+        const catalog = createCatalogStorage(client, mount, (location, result) => {
+          if (isS3Url(location)) return createS3Storage({ ...base, ...s3OptionsFromLoadResult(result, location) });
+          // A catalog's answer is input: only one on this machine may point the file route at local files.
+          if (!localAllowed) throw new TidemarkError('Unsupported', `${label}: the catalog puts a table at ${location}, a local path; only a catalog on this machine (loopback) may name local files`, { location });
+          return createLocalStorage();
+        });
         kind = 'rest';
+        catalogFailures = catalog.failures;
         mounts.set(id, { storage: catalog, map: (rest) => mount + rest });
       } else {
         throw new TidemarkError('InvalidInput', `expected s3://bucket/prefix or rest+http(s)://host:port/warehouse, found ${JSON.stringify(text)}`, {});
@@ -109,6 +121,9 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
         // A listing names a missing bucket (a HEAD answers a bare 404).
         if (kind === 's3') await storage.list(mount);
         const tables = await listWarehouseTables(storage, mount);
+        // A table the catalog names but that cannot be read fails the open loudly, not by omission.
+        const failed = catalogFailures?.values().next();
+        if (failed && !failed.done) throw failed.value;
         return { path: mount, tables, lakeId: id, label, kind };
       } catch (e) {
         mounts.delete(id);

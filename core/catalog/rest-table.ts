@@ -102,6 +102,11 @@ const HINT = 'version-hint.text';
 export interface CatalogStorage extends StoragePort {
   /** Table roots loaded so far, by virtual path (tests, diagnostics). */
   readonly loaded: ReadonlyMap<string, Promise<MountedTable>>;
+  /**
+   * Tables that failed to load, by virtual path below the mount: a warehouse walk that probes
+   * folders reads such a table as "not a table", so callers that list should look here.
+   */
+  readonly failures: ReadonlyMap<string, unknown>;
   /** Forgets loaded tables, so the next read loads them from the catalog again. */
   refresh(): void;
   /**
@@ -124,6 +129,7 @@ export function createCatalogStorage(client: RestCatalogClient, mount: string, s
   const base = mount.replace(/\/+$/, '');
   const tables = new Map<string, Promise<MountedTable>>();
   const resolved = new Map<string, MountedTable>();
+  const failures = new Map<string, unknown>();
   const listings = new Map<string, Promise<{ namespaces: string[]; tables: string[] }>>();
 
   function relative(path: string): string[] {
@@ -160,7 +166,10 @@ export function createCatalogStorage(client: RestCatalogClient, mount: string, s
         resolved.set(key, mounted);
         return mounted;
       });
-      t.catch(() => tables.delete(key));
+      t.catch((e: unknown) => {
+        tables.delete(key);
+        failures.set(key, e);
+      });
       tables.set(key, t);
     }
     return t;
@@ -197,6 +206,7 @@ export function createCatalogStorage(client: RestCatalogClient, mount: string, s
 
   return {
     loaded: tables,
+    failures,
     async openTable(namespace, name) {
       await load(namespace, name);
       return [base, ...namespace, name].join('/');
@@ -211,6 +221,7 @@ export function createCatalogStorage(client: RestCatalogClient, mount: string, s
     },
     refresh: () => {
       resolved.clear();
+      failures.clear();
       tables.clear();
       listings.clear();
     },

@@ -9,7 +9,8 @@ import { AllowedRoots } from '../../core/app/file-server';
 import { createHandlers } from '../../core/app/handlers';
 import { startBrowserServer, type BrowserServer } from '../../core/app/http-server';
 import { createProfileStore } from '../../core/app/profiles';
-import { createRemoteLakes } from '../../core/app/remote-lakes';
+import { catalogMayNameLocalFiles, createRemoteLakes } from '../../core/app/remote-lakes';
+import { startRestCatalogServer } from '../../core/catalog';
 import type { SecretStore } from '../../core/app/sync-service';
 import { createHttpStorage, type StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/node';
@@ -184,6 +185,20 @@ describe('remote lakes in the app API', () => {
     // The catalog vends the S3 settings: the table files came from s3rver.
     expect(lake.proxy.requests.length).toBeGreaterThan(before);
     expect(await readFile(join(app.dataDir, 'profiles.json'), 'utf8')).not.toContain(lake.catalog.token);
+    // A catalog on this machine may name local folders: Tidemark's server over the folder itself.
+    const local = await startRestCatalogServer({ warehouse: lake.warehouse, token: lake.catalog.token });
+    try {
+      const listing2 = await ok(app.client.call('lake.openRemote', { target: `rest+${local.uri}wh`, profile: 'cat' }));
+      expect(listing2.tables.map((t) => t.path)).toEqual([`${listing2.path}/demo/customers`, `${listing2.path}/demo/orders`]);
+      expect(await ok(app.client.call('lake.snapshots', { path: `${listing2.path}/demo/orders` }))).toEqual(await ok(app.client.call('lake.snapshots', { path: join(lake.warehouse, 'demo', 'orders') })));
+    } finally {
+      await local.close();
+    }
+    expect(catalogMayNameLocalFiles('http://127.0.0.1:8181/')).toBe(true);
+    expect(catalogMayNameLocalFiles('http://localhost:8181/')).toBe(true);
+    expect(catalogMayNameLocalFiles('http://[::1]:8181/')).toBe(true);
+    expect(catalogMayNameLocalFiles('https://catalog.example.com/')).toBe(false);
+    expect(catalogMayNameLocalFiles('http://10.0.0.5:8181/')).toBe(false);
     const deleted = await ok(app.client.call('profiles.delete', { name: 'cat' }));
     expect(deleted).toEqual({ name: 'cat', deleted: true });
   }, 120_000);
