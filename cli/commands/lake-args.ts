@@ -42,7 +42,11 @@ export interface LakeLocation {
   storage: StoragePort;
   /** A path as the user should see it: a REST table's files by their real location, others as they are. */
   display(path: string): string;
+  /** Throws the first error met loading a REST catalog's tables (a warehouse walk reads it as "not a table"). */
+  checkLoaded(): void;
 }
+
+const nothingToCheck = () => undefined;
 
 const asIs = (path: string) => path;
 
@@ -151,10 +155,10 @@ export async function lakeLocation(
     if (!isS3Url(text)) {
       if (values.profile !== undefined) throw new TidemarkError('InvalidInput', `--profile ${values.profile}: the profile is for s3:// paths and REST catalogs, and ${text} is a local path`, { profile: values.profile });
       const local = storageFor(text, { env });
-      return { root: local.path, storage: local.storage, display: asIs };
+      return { root: local.path, storage: local.storage, display: asIs, checkLoaded: nothingToCheck };
     }
     const { path, storage } = storageFor(text, { env, s3: (await profileSettings(values.profile, env)).s3 });
-    return { root: path, storage, display: asIs };
+    return { root: path, storage, display: asIs, checkLoaded: nothingToCheck };
   }
   let uri: string;
   let warehouse: string | undefined;
@@ -187,9 +191,13 @@ export async function lakeLocation(
   );
   // Opened here so a refused token or a missing table is the catalog's error, naming its URL.
   const display = (path: string) => storage.realPath(path);
-  if (table) return { root: await storage.openTable(table.namespace, table.name), storage, display };
+  const checkLoaded = () => {
+    const failed = storage.failures.values().next();
+    if (!failed.done) throw failed.value;
+  };
+  if (table) return { root: await storage.openTable(table.namespace, table.name), storage, display, checkLoaded };
   await client.config();
-  return { root: CATALOG_MOUNT, storage, display };
+  return { root: CATALOG_MOUNT, storage, display, checkLoaded };
 }
 
 /** A writing command's <table>: a local folder (the write path writes to disk only, for now). */

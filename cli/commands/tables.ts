@@ -8,8 +8,9 @@ export const tablesCommand: CliCommand = {
   usage: 'tables <warehouse> [--json]',
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('tables', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
-    const { root, storage, display } = await lakeLocation(positionals[0], values, 'warehouse');
+    const { root, storage, display, checkLoaded } = await lakeLocation(positionals[0], values, 'warehouse');
     const tables = (await listWarehouseTables(storage, root)).map((t) => ({ ...t, path: display(t.path) }));
+    checkLoaded();
     if (values.json) {
       io.out(stringifyJson(tables));
       return;

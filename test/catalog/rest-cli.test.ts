@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { createProfileStore } from '../../core/app/profiles';
-import { S3RVER_CREDENTIALS } from '../storage/s3-server';
+import { S3RVER_CREDENTIALS, startHttpProxy } from '../storage/s3-server';
 import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from './remote-lake';
 
 // The CLI on a REST catalog (Tidemark's server) whose tables live in s3rver must print what it
@@ -160,7 +160,14 @@ describe('REST catalog tables in the CLI', () => {
       delete process.env.AWS_SECRET_ACCESS_KEY;
       delete process.env.AWS_ENDPOINT_URL;
     }
-    for (const r of [badToken, badCredential, missing, unreachable, userinfo]) {
+    // A table the catalog lists but fails to load is an error naming its URL, not a table left out.
+    const proxy = await startHttpProxy(lake.catalog.port);
+    proxy.decide = (req) => (req.url.includes('/tables/customers') ? { status: 500, body: '{"error":{"message":"boom","type":"ServerError","code":500}}' } : { forward: true });
+    const halfListed = await run('tables', `rest+${proxy.endpoint}/wh`, '--token', lake.catalog.token);
+    await proxy.close();
+    expect(halfListed.code).toBe(1);
+    expect(halfListed.err).toMatch(/^error\[SourceUnavailable\]: GET http:\/\/127\.0\.0\.1:\d+\/v1\/wh\/namespaces\/demo\/tables\/customers: 500 ServerError: boom$/);
+    for (const r of [badToken, badCredential, missing, unreachable, userinfo, halfListed]) {
       for (const secret of ['wrong-token-secret', 'not-the-secret', 'unreachable-secret', 'pw-secret', lake.catalog.token]) expect(r.err).not.toContain(secret);
     }
   }, 60_000);
