@@ -15,6 +15,8 @@ import { RENDERER_CSP } from '../core/app/csp';
 import { dispatchCall } from '../core/app/dispatch';
 import { AllowedRoots, serveFileRequest } from '../core/app/file-server';
 import { createHandlers } from '../core/app/handlers';
+import { createProfileStore } from '../core/app/profiles';
+import { createRemoteLakes } from '../core/app/remote-lakes';
 import { STORAGE_ROUTE } from '../core/storage';
 import { createLocalStorage } from '../core/storage/node/index';
 import { createSyncService } from '../core/app/sync-service';
@@ -68,22 +70,30 @@ export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>):
 }
 
 export async function startMain(options: MainOptions): Promise<BrowserWindow> {
-  const storage = createLocalStorage();
+  // safeStorage keeps pipeline passwords and profile secrets; remote lakes route by lake id.
+  const secrets = createKeychainSecrets(options.dataDir);
+  const profiles = createProfileStore({ dataDir: options.dataDir, secrets });
+  const remote = createRemoteLakes({ local: createLocalStorage(), profiles });
+  const storage = remote.storage;
   const roots = new AllowedRoots();
   const recent: string[] = [];
   const windows = new Set<BrowserWindow>();
   const emit: HandlerContext['emit'] = (event, payload) => {
     for (const w of windows) w.webContents.send(IPC_EVENT_CHANNEL, { event, payload: toWire(payload) });
   };
-  const sync = createSyncService({ dataDir: options.dataDir, secrets: createKeychainSecrets(options.dataDir) });
+  const sync = createSyncService({ dataDir: options.dataDir, secrets });
   app.on('before-quit', () => void sync.stopAll());
   const handlers = createHandlers({
     sync,
     storage,
+    remote,
+    profiles,
     mode: 'electron',
     electronVersion: process.versions.electron ?? null,
     allowRoot: (p) => {
       roots.add(p);
+      // Remote lake ids live as long as the process: they are not offered as recent folders.
+      if (remote.isRemote(p)) return;
       // The File → Open Recent menu follows what the user opened.
       recent.splice(0, recent.length, p, ...recent.filter((r) => r !== p).slice(0, 7));
       installMenu(menuActions, options.dev === true);

@@ -1,5 +1,5 @@
 /**
- * Pipeline passwords in the OS keychain: Electron safeStorage encrypts them with a key the OS
+ * Pipeline passwords and connection-profile secrets in the OS keychain: Electron safeStorage encrypts them with a key the OS
  * keeps (Keychain, DPAPI, libsecret/kwallet); only the ciphertext is written to the data folder.
  */
 import { safeStorage } from 'electron';
@@ -14,7 +14,7 @@ export function createKeychainSecrets(dataDir: string): SecretStore {
   return {
     async save(key, value) {
       if (!safeStorage.isEncryptionAvailable()) {
-        throw new TidemarkError('Unsupported', 'no OS keychain is available to store the password: use ${env:NAME} in the pipeline instead', {});
+        throw new TidemarkError('Unsupported', 'no OS keychain is available to store the secret: use ${env:NAME} in the pipeline, or env:NAME in the connection profile, instead', {});
       }
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(file(key), safeStorage.encryptString(value), { mode: 0o600 });

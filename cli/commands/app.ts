@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { createHandlers } from '../../core/app/handlers';
+import { createProfileStore } from '../../core/app/profiles';
+import { createRemoteLakes } from '../../core/app/remote-lakes';
 import { AllowedRoots } from '../../core/app/file-server';
 import { startBrowserServer } from '../../core/app/http-server';
 import { defaultDataDir, ensureDemoLake } from '../../core/app/data-dir';
@@ -37,11 +39,13 @@ async function runServe(argv: string[], io: CliIo, name: string) {
     io.err(`no warehouse given: opening the demo lake at ${warehouse}`);
   }
   ensureRendererBuilt(io);
-  const storage = createLocalStorage();
   const roots = new AllowedRoots();
-  // Browser mode has no OS keychain: pipelines must reference passwords as ${env:NAME}.
+  // Browser mode has no OS keychain: pipelines and profiles must reference secrets as env:NAME.
   const sync = createSyncService({ dataDir: defaultDataDir(), secrets: null });
-  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse, sync });
+  const profiles = createProfileStore({ dataDir: defaultDataDir(), secrets: null });
+  const remote = createRemoteLakes({ local: createLocalStorage(), profiles });
+  const storage = remote.storage;
+  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse, sync, remote, profiles });
   const server = await startBrowserServer({ handlers, storage, roots, rendererDir: RENDERER_DIST, port });
   io.out(`Tidemark is running in browser mode: ${server.url}`);
   await new Promise<void>((done) => {

@@ -1,6 +1,6 @@
 import { readFileEntries } from '../../core/app/lake-service';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire } from './lake-args';
+import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire, REMOTE_OPTIONS } from './lake-args';
 import { listPaimonFiles } from '../../core/lake/paimon';
 
 export const filesCommand: CliCommand = {
@@ -8,10 +8,10 @@ export const filesCommand: CliCommand = {
   summary: 'List the data and delete files of a snapshot (Iceberg or Paimon) with sequence numbers and partitions',
   usage: 'files <table> [--snapshot ID] [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('files', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { values, positionals } = parseCommandArgs('files', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
+    const { root, storage, display } = await lakeLocation(positionals[0], values);
     if (await isPaimonRoot(root, storage)) {
-      const files = await listPaimonFiles(storage, root, paimonSelectorOf(parseSelector('files', values)));
+      const files = (await listPaimonFiles(storage, root, paimonSelectorOf(parseSelector('files', values)))).map((f) => ({ ...f, path: display(f.path) }));
       if (values.json) {
         io.out(stringifyJson(files.map((f) => ({ ...f, partition: toWire(f.partition), minKey: toWire(f.minKey), maxKey: toWire(f.maxKey), valueStats: toWire(f.valueStats) }))));
         return;
@@ -22,7 +22,7 @@ export const filesCommand: CliCommand = {
       }
       return;
     }
-    const files = await readFileEntries(storage, root, parseSelector('files', values));
+    const files = (await readFileEntries(storage, root, parseSelector('files', values))).map((f) => ({ ...f, path: display(f.path), deletes: f.deletes.map(display) }));
     if (values.json) {
       io.out(stringifyJson(toWire(files)));
       return;

@@ -14,7 +14,7 @@ import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
-import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTIONS, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTIONS, toWire, REMOTE_OPTIONS } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
 
@@ -52,9 +52,9 @@ export const queryCommand: CliCommand = {
   summary: 'Run SQL over a warehouse (tables as ns.table; FOR VERSION AS OF / FOR TIMESTAMP AS OF)',
   usage: 'query <warehouse> "<sql>" [--format json|csv|table]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('query', argv, { format: { type: 'string' } }, { min: 2, max: 2, names: ['warehouse', 'sql'] });
+    const { values, positionals } = parseCommandArgs('query', argv, { ...REMOTE_OPTIONS, format: { type: 'string' } }, { min: 2, max: 2, names: ['warehouse', 'sql'] });
     const format = parseFormat('query', values.format, ['json', 'csv', 'table'], 'table');
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values, 'warehouse');
     const result = await withEngine(storage, (engine) => queryWarehouse(engine, root, positionals[1]!));
     printRows(io, format, result.columns.map((c) => c.name), result.rows);
   },
@@ -65,10 +65,10 @@ export const schemaDiffCommand: CliCommand = {
   summary: 'Diff the schemas of two table versions (Iceberg or Paimon) by field id (snapshot ids or "current")',
   usage: 'schema-diff <table> <from> <to> [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('schema-diff', argv, { json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
+    const { values, positionals } = parseCommandArgs('schema-diff', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
     const from = parseVersion('schema-diff', 'from', positionals[1]!);
     const to = parseVersion('schema-diff', 'to', positionals[2]!);
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const diff = await withEngine(storage, async (engine) => {
       if (await isPaimonRoot(root, storage)) {
         // Paimon schemas carry field ids too: the same diff applies (partitioning by keys, no spec ids).
@@ -114,10 +114,10 @@ export const diffCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(
       'diff',
       argv,
-      { key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+      { ...REMOTE_OPTIONS, key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       { min: 3, max: 3, names: ['table', 'from', 'to'] },
     );
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const [from, to] = [await snapshotOrRef(root, storage, 'from', positionals[1]!), await snapshotOrRef(root, storage, 'to', positionals[2]!)];
     if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new TidemarkError('InvalidInput', `diff: --limit expects a non-negative integer, found ${JSON.stringify(values.limit)}`);
     const key = values.key?.split(',').map((k) => k.trim()).filter(Boolean);
@@ -143,10 +143,10 @@ export const historyCommand: CliCommand = {
   summary: 'Every version of one row across the retained snapshots',
   usage: 'history <table> --key col=value[,col=value] [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('history', argv, { key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
+    const { values, positionals } = parseCommandArgs('history', argv, { ...REMOTE_OPTIONS, key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.key) throw new TidemarkError('InvalidInput', 'history: missing --key col=value');
     const key = parseKeyFilter(values.key);
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const history = await withEngine(storage, async (engine) => readKeyHistory(engine, await openTableSource(engine, root), key));
     if (values.json) {
       io.out(JSON.stringify(toWire(history), null, 2));
@@ -169,8 +169,8 @@ export const statsCommand: CliCommand = {
   summary: 'Column statistics of a table version: nulls, min/max, distinct, histogram, top values',
   usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('stats', argv, { ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { values, positionals } = parseCommandArgs('stats', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const stats = await withEngine(storage, async (engine) => readVersionStats(engine, await engine.loadTable(root), parseSelector('stats', values)));
     if (values.json) {
       io.out(JSON.stringify(toWire(stats), null, 2));
@@ -190,12 +190,12 @@ export const exportCommand: CliCommand = {
   summary: 'Write a table version to a CSV or Parquet file (by the --to extension)',
   usage: 'export <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] --to out.parquet|out.csv',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('export', argv, { ...SELECTOR_OPTIONS, to: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
+    const { values, positionals } = parseCommandArgs('export', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS, to: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.to) throw new TidemarkError('InvalidInput', 'export: missing --to <file.parquet|file.csv>');
     const to = resolve(values.to);
     const kind = to.endsWith('.parquet') ? 'parquet' : to.endsWith('.csv') ? 'csv' : null;
     if (!kind) throw new TidemarkError('InvalidInput', `export: --to must end in .parquet or .csv, found ${JSON.stringify(values.to)}`);
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const rows = await withEngine(storage, async (engine) => {
       const { view } = await engine.registerView(await engine.loadTable(root), parseSelector('export', values));
       const sql = `SELECT * FROM ${quoteIdent(view)}`;

@@ -4,7 +4,7 @@ import { scanRows } from '../../core/lake';
 import { createLazyReader } from '../../core/query/pages/reader';
 import { parseCommandArgs, type CliCommand } from '../command';
 import { formatCsv } from '../../core/query/export';
-import { formatTable, isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, toWire } from './lake-args';
+import { formatTable, isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, toWire, REMOTE_OPTIONS } from './lake-args';
 import { countPaimonRows, scanPaimonRows } from '../../core/lake/paimon';
 
 export const scanCommand: CliCommand = {
@@ -15,7 +15,7 @@ export const scanCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(
       'scan',
       argv,
-      { ...SELECTOR_OPTIONS, columns: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' } },
+      { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS, columns: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' } },
       { min: 1, max: 1, names: ['table'] },
     );
     const format = values.format ?? 'table';
@@ -26,7 +26,7 @@ export const scanCommand: CliCommand = {
       limit = Number(values.limit);
     }
     const columnsArg = values.columns?.split(',').map((c) => c.trim()).filter(Boolean);
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const sel = parseSelector('scan', values);
     const result = (await isPaimonRoot(root, storage))
       ? await scanPaimonRows(storage, root, { ...paimonSelectorOf(sel), columns: columnsArg, limit })
@@ -44,8 +44,8 @@ export const countCommand: CliCommand = {
   summary: 'Print the number of live rows of an Iceberg or Paimon table snapshot',
   usage: 'count <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('count', argv, { ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { values, positionals } = parseCommandArgs('count', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
+    const { root, storage } = await lakeLocation(positionals[0], values);
     const sel = parseSelector('count', values);
     // Iceberg: manifests when no delete applies; else positions and equality key columns only (no DuckDB).
     const n = (await isPaimonRoot(root, storage)) ? await countPaimonRows(storage, root, paimonSelectorOf(sel)) : await createLazyReader({ parquet, storage }).count(root, sel);

@@ -1,6 +1,6 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire } from './lake-args';
+import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire, REMOTE_OPTIONS } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 
 function typeText(t: IcebergType): string {
@@ -26,9 +26,9 @@ export const schemaCommand: CliCommand = {
   summary: 'Show the schema of an Iceberg or Paimon table (current, or the one a snapshot was written with)',
   usage: 'schema <table> [--snapshot ID] [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('schema', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
+    const { values, positionals } = parseCommandArgs('schema', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const sel = parseSelector('schema', values);
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { root, storage } = await lakeLocation(positionals[0], values);
     if (await isPaimonRoot(root, storage)) {
       const p = await readPaimonSchema(storage, root, paimonSelectorOf(sel));
       if (values.json) {

@@ -2,7 +2,7 @@ import { describePaimonSnapshots } from '../../core/app/paimon-service';
 import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { isPaimonRoot, lakeLocation } from './lake-args';
+import { isPaimonRoot, lakeLocation, REMOTE_OPTIONS } from './lake-args';
 
 /**
  * `tidemark snapshots`: the app's snapshot view (core/app: sorted by sequence number, operation
@@ -13,8 +13,8 @@ export const snapshotsCommand: CliCommand = {
   summary: 'List the snapshots of an Iceberg or Paimon table (ids as decimal strings in JSON)',
   usage: 'snapshots <table> [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('snapshots', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
-    const { root, storage } = lakeLocation(positionals[0]);
+    const { values, positionals } = parseCommandArgs('snapshots', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
+    const { root, storage } = await lakeLocation(positionals[0], values);
     let list;
     let current: bigint | null;
     if (await isPaimonRoot(root, storage)) {

@@ -1,15 +1,16 @@
 import { listWarehouseTables } from '../../core/lake/warehouse';
 import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
-import { lakeLocation } from './lake-args';
+import { lakeLocation, REMOTE_OPTIONS } from './lake-args';
 
 export const tablesCommand: CliCommand = {
   name: 'tables',
   summary: 'List the tables of a warehouse folder (Iceberg and Paimon) with their format',
   usage: 'tables <warehouse> [--json]',
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('tables', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
-    const { root, storage } = lakeLocation(positionals[0]);
-    const tables = await listWarehouseTables(storage, root);
+    const { values, positionals } = parseCommandArgs('tables', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
+    const { root, storage, display, checkLoaded } = await lakeLocation(positionals[0], values, 'warehouse');
+    const tables = (await listWarehouseTables(storage, root)).map((t) => ({ ...t, path: display(t.path) }));
+    checkLoaded();
     if (values.json) {
       io.out(stringifyJson(tables));
       return;

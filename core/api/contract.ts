@@ -16,6 +16,8 @@ export const wireBigint = z
 
 const tablePath = z.string().min(1, 'expected a table folder path');
 /** Pipeline names become file names in the app's data folder: keep them plain. */
+/** Profile names too are file keys: plain. */
+const profileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a profile name of letters, digits, . _ - (max 64)');
 const pipelineName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ - (max 64)');
 
 /** Which version of a table: a snapshot id, the snapshot current at a time, or a ref; none = current. */
@@ -95,6 +97,33 @@ export const callInputs = {
     })
     .strict()
     .refine((v) => (v.path !== undefined) !== (v.sql !== undefined && v.warehouse !== undefined), 'give either path (a table) or warehouse + sql'),
+  /**
+   * Opens a remote lake: `s3://bucket/prefix` (a warehouse or one table) or a REST catalog
+   * `rest+http(s)://host:port/<warehouse>`, with a saved connection profile. Its tables get paths
+   * under a lake id (`/~remote/<id>/…`) that every other call and the file route take: the main
+   * process holds the credentials and signs; no URL with a secret reaches the renderer.
+   */
+  'lake.openRemote': z.object({ target: z.string().min(1, 'expected s3://bucket/prefix or rest+http(s)://host:port/warehouse'), profile: profileName.optional() }).strict(),
+  'profiles.list': z.object({}).strict(),
+  /**
+   * Saves a connection profile (replacing one of that name). A secret is either a value, kept in
+   * the OS keychain (Electron), or `env:NAME`, a variable read when the profile is used (the only
+   * form in browser mode); omitted on a replace, the stored secret is kept.
+   */
+  'profiles.save': z
+    .object({
+      name: profileName,
+      endpoint: z.string().url('expected an http(s):// endpoint URL').optional(),
+      region: z.string().min(1).optional(),
+      pathStyle: z.boolean().optional(),
+      accessKeyId: z.string().min(1).optional(),
+      secretAccessKey: z.string().min(1).optional(),
+      sessionToken: z.string().min(1).optional(),
+      token: z.string().min(1).optional(),
+      credential: z.string().min(1).optional(),
+    })
+    .strict(),
+  'profiles.delete': z.object({ name: profileName }).strict(),
   'sync.list': z.object({}).strict(),
   'sync.read': z.object({ name: pipelineName }).strict(),
   'sync.save': z.object({ name: pipelineName, yaml: z.string() }).strict(),
@@ -318,6 +347,31 @@ export interface PipelineIssue {
   message: string;
 }
 
+/** A remote lake opened by `lake.openRemote`. */
+export interface RemoteLakeListing extends WarehouseListing {
+  /** Its id in file paths (`path` is `/~remote/<lakeId>`). */
+  lakeId: string;
+  /** What was opened, for titles: the s3:// or rest+ URI (never holds a secret). */
+  label: string;
+  kind: 's3' | 'rest';
+}
+
+/** Where a profile's secret is kept: the OS keychain, an environment variable, or not set. */
+export type SecretRef = 'keychain' | `env:${string}` | null;
+
+/** A saved connection profile as the UI sees it: settings, and where each secret is (never its value). */
+export interface ProfileInfo {
+  name: string;
+  endpoint: string | null;
+  region: string | null;
+  pathStyle: boolean | null;
+  accessKeyId: string | null;
+  secretAccessKey: SecretRef;
+  sessionToken: SecretRef;
+  token: SecretRef;
+  credential: SecretRef;
+}
+
 export interface PipelineValidation {
   ok: boolean;
   errors: PipelineIssue[];
@@ -350,6 +404,10 @@ export interface CallOutputs {
   'query.keyHistory': KeyVersion[];
   'query.stats': ColumnStats[];
   'query.export': { to: string; rows: number };
+  'lake.openRemote': RemoteLakeListing;
+  'profiles.list': ProfileInfo[];
+  'profiles.save': ProfileInfo;
+  'profiles.delete': { name: string; deleted: boolean };
   'sync.list': PipelineEntry[];
   'sync.read': { name: string; file: string; yaml: string };
   'sync.save': { name: string; file: string; validation: PipelineValidation };

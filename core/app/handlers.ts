@@ -11,6 +11,8 @@ import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
 import type { SyncService } from './sync-service';
+import type { RemoteLakes } from './remote-lakes';
+import type { ProfileStore } from './profiles';
 import { exportResult } from './query-service';
 import { TIDEMARK_VERSION } from './version';
 
@@ -26,6 +28,10 @@ export interface HandlerDeps {
   createEngine?: () => Promise<QueryEngine>;
   /** The sync manager (pipelines in the app's data folder); absent → sync.* calls fail NotFound. */
   sync?: SyncService;
+  /** Remote lakes (s3://, REST catalogs); `storage` must then be `remote.storage`. Absent → lake.openRemote fails NotFound. */
+  remote?: RemoteLakes;
+  /** Saved connection profiles; absent → profiles.* calls fail NotFound. */
+  profiles?: ProfileStore;
 }
 
 /** The one handler table behind Electron IPC and the browser-mode server. */
@@ -41,10 +47,19 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (!deps.sync) throw new TidemarkError('NotFound', 'the sync manager is not available in this process', {});
     return deps.sync;
   };
+  const remote = () => {
+    if (!deps.remote) throw new TidemarkError('NotFound', 'remote lakes are not available in this process', {});
+    return deps.remote;
+  };
+  const profiles = () => {
+    if (!deps.profiles) throw new TidemarkError('NotFound', 'saved profiles are not available in this process', {});
+    return deps.profiles;
+  };
   const formatOf = (path: string) => requireTableFormat(deps.storage, path);
   /** Snapshot management writes Iceberg metadata; Paimon tags and branches are not written yet. */
   const icebergOnly = async (path: string, what: string) => {
     const root = abs(path);
+    if (deps.remote?.isRemote(root)) throw new TidemarkError('Unsupported', `${what}: ${root} is in a remote lake, which the app opens read-only`, { table: root });
     if ((await formatOf(root)) === 'paimon') throw new TidemarkError('Unsupported', `${what}: ${root} is a Paimon table; tags, branches, rollback and cherry-pick are written for Iceberg tables only`, { table: root });
     return root;
   };
@@ -67,6 +82,14 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       deps.allowRoot(root);
       return { path: root, tables };
     },
+    'lake.openRemote': async ({ target, profile }) => {
+      const listing = await remote().open(target, profile);
+      deps.allowRoot(listing.path);
+      return listing;
+    },
+    'profiles.list': async () => profiles().list(),
+    'profiles.save': async (input) => profiles().save(input),
+    'profiles.delete': async ({ name }) => profiles().remove(name),
     'lake.tableInfo': async ({ path }) => ((await formatOf(abs(path))) === 'paimon' ? readPaimonTableInfo(deps.storage, abs(path)) : readTableInfo(deps.storage, abs(path))),
     'lake.snapshots': async ({ path }) =>
       (await formatOf(abs(path))) === 'paimon' ? describePaimonSnapshots(deps.storage, abs(path)) : describeSnapshots(await loadTable(deps.storage, abs(path))),

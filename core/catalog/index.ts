@@ -7,3 +7,4 @@ export { RestCatalogClient, type RestCatalogClientOptions, type LoadTableResult,
 export { WarehouseCatalog } from './warehouse-catalog';
 export { checkRequirements, applyUpdates } from './table-changes';
 export type { CatalogConfig, CommitTableInput, CreateTableRequest, TableRequirementInput, TableUpdateInput, RestErrorBody } from './rest-types';
+export { createCatalogStorage, isRestUri, parseRestUri, parseTableIdentifier, s3OptionsFromLoadResult, type CatalogStorage, type RestAddress, type StorageForLocation } from './rest-table';

@@ -29,6 +29,11 @@ export interface RestCatalogServerOptions {
   tokenTtlSeconds?: number;
   /** Returned as the load result's `config` (e.g. storage properties a client should use). */
   tableConfig?: Record<string, string>;
+  /**
+   * Where clients read the warehouse's files, when not from this folder (e.g. `s3://bucket/wh` for
+   * a copy in object storage): metadata locations below the folder are reported below it.
+   */
+  publicLocation?: string;
   /** Returned as the load result's `storage-credentials` (vended credentials by location prefix). */
   storageCredentials?: { prefix: string; config: Record<string, string> }[];
   /** Clock (ms) for issued token expiry; Date.now by default. */
@@ -181,6 +186,13 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     send(res, 200, { access_token: access, token_type: 'bearer', expires_in: ttl, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
   }
 
+  /** A metadata location as clients should read it (see `publicLocation`). */
+  function publicPath(location: string): string {
+    const base = options.publicLocation?.replace(/\/+$/, '');
+    if (!base || (location !== catalog.root && !location.startsWith(`${catalog.root}/`))) return location;
+    return base + location.slice(catalog.root.length).split('\\').join('/');
+  }
+
   function config(url: URL): CatalogConfig {
     const asked = url.searchParams.get('warehouse');
     if (asked !== null && asked !== name && asked !== catalog.root) {
@@ -251,7 +263,7 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
       if (method === 'POST') {
         const created = await catalog.createTable(ns, await readJson(req));
         const out: Record<string, unknown> = { metadata: created.metadata, config: options.tableConfig ?? {} };
-        if (created.metadataLocation !== null) out['metadata-location'] = created.metadataLocation;
+        if (created.metadataLocation !== null) out['metadata-location'] = publicPath(created.metadataLocation);
         return send(res, 200, out);
       }
       throw notFound();
@@ -260,7 +272,7 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     const table = rest[3]!;
     if (method === 'GET') {
       const t = await catalog.loadTable(ns, table);
-      const out: Record<string, unknown> = { 'metadata-location': t.metadataLocation, metadata: t.metadata, config: options.tableConfig ?? {} };
+      const out: Record<string, unknown> = { 'metadata-location': publicPath(t.metadataLocation), metadata: t.metadata, config: options.tableConfig ?? {} };
       if (options.storageCredentials) out['storage-credentials'] = options.storageCredentials;
       return send(res, 200, out);
     }
@@ -268,7 +280,7 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     if (method === 'POST') {
       const body = parseWire(commitTableRequest, await readJson(req), 'CommitTableRequest');
       const t = await catalog.commitTable(ns, table, body.requirements, body.updates);
-      return send(res, 200, { 'metadata-location': t.metadataLocation, metadata: t.metadata });
+      return send(res, 200, { 'metadata-location': publicPath(t.metadataLocation), metadata: t.metadata });
     }
     if (method === 'DELETE') return void (await catalog.dropTable(ns, table), send(res, 204));
     throw notFound();

@@ -10,7 +10,7 @@ import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, type S3Server } from '
 
 // End to end: fixture tables (Iceberg written by Java and Spark, Paimon by paimon-cpp) copied byte
 // for byte into s3rver; the CLI on the s3:// path must print what it prints on the local path.
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE'] as const;
+const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
 
 let s3: S3Server;
 let localWarehouse: string;
@@ -41,6 +41,8 @@ beforeAll(async () => {
   for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
   for (const k of ENV_KEYS) delete process.env[k];
   Object.assign(process.env, { AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', TIDEMARK_S3_PATH_STYLE: 'true' });
+  // The shared AWS files are read for s3:// paths: never the machine's own ~/.aws in a test.
+  Object.assign(process.env, { AWS_CONFIG_FILE: join(tmpdir(), 'tidemark-no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'tidemark-no-aws-credentials') });
   // The same warehouse on both sides: icebird's four Iceberg tables and two Paimon tables.
   localWarehouse = await mkdtemp(join(tmpdir(), 'tidemark-s3-cli-'));
   await cp(join(FIXTURES, 'iceberg/icebird'), join(localWarehouse, 'icebird'), { recursive: true });
@@ -132,7 +134,7 @@ describe('the CLI reads s3:// tables as it reads folders', () => {
     expect(missing.err).toContain(`${S3_WAREHOUSE}/icebird/nope`);
     const tag = await run('tag', `${S3_WAREHOUSE}/icebird/java_bunnies`, 'v1');
     expect(tag.code).toBe(1);
-    expect(tag.err).toBe(`error[Unsupported]: ${S3_WAREHOUSE}/icebird/java_bunnies: this command writes to the table, and tables on S3 are read-only for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths`);
+    expect(tag.err).toBe(`error[Unsupported]: ${S3_WAREHOUSE}/icebird/java_bunnies: this command writes to the table, and tables on S3 and in REST catalogs are read-only here for now; the read commands (tables, snapshots, schema, files, scan, count, diff, query, …) accept s3:// paths and rest+http(s):// tables`);
   });
 
   it('reads stay lazy on S3: count reads manifests, not data files; ranged GETs for Parquet', async () => {

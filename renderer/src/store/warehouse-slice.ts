@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { TableInfo, WarehouseListing, Wire } from '../../../core/api';
+import type { WireCallInput, ProfileInfo, TableInfo, WarehouseListing, Wire } from '../../../core/api';
 import { client } from '../api/client';
 import { takeTicket } from './latest';
 
@@ -23,29 +23,22 @@ export interface WarehouseSlice {
   /** Per table path: its info for the tree (row count, size, snapshots, health) or an error text. */
   tableInfos: Record<string, Wire<TableInfo> | { error: string }>;
   openWarehouse(path: string): Promise<void>;
+  /** Opens `s3://bucket/prefix` or a REST catalog URI with a saved profile (the main process keeps its secrets). */
+  openRemote(target: string, profile: string | null): Promise<void>;
   openInitialWarehouse(): Promise<void>;
+  /** Saved connection profiles: settings and where each secret is kept, never a secret. */
+  profiles: Wire<ProfileInfo>[];
+  profileError: string | null;
+  loadProfiles(): Promise<void>;
+  saveProfile(input: WireCallInput<'profiles.save'>): Promise<boolean>;
+  deleteProfile(name: string): Promise<void>;
 }
 
-export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], WarehouseSlice> = (set, get) => ({
-  warehouse: null,
-  recentWarehouses: readRecent(),
-  warehouseLoading: false,
-  warehouseError: null,
-  tableInfos: {},
-  async openWarehouse(path) {
-    set({ warehouseLoading: true, warehouseError: null });
-    const latest = takeTicket('warehouse');
-    const reply = await client.call('lake.openWarehouse', { path });
-    if (!latest()) return;
-    if (!reply.ok) {
-      set({ warehouseLoading: false, warehouseError: `${reply.error.code}: ${reply.error.message}` });
-      return;
-    }
-    const recent = [reply.value.path, ...get().recentWarehouses.filter((p) => p !== reply.value.path)].slice(0, MAX_RECENT);
-    localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
-    set({ warehouse: reply.value, recentWarehouses: recent, warehouseLoading: false, tableInfos: {} });
+export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], WarehouseSlice> = (set, get) => {
+  async function showListing(listing: Wire<WarehouseListing>, latest: () => boolean) {
+    set({ warehouse: listing, warehouseLoading: false, tableInfos: {} });
     // Table details fill in as they arrive, a few at a time (each reads one metadata file).
-    const queue = reply.value.tables.map((t) => t.path);
+    const queue = listing.tables.map((t) => t.path);
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         const info = await client.call('lake.tableInfo', { path: p });
@@ -54,10 +47,64 @@ export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], Warehous
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
-  },
-  async openInitialWarehouse() {
-    const reply = await client.call('app.initialState', {});
-    const path = reply.ok ? reply.value.warehouse : null;
-    if (path) await get().openWarehouse(path);
-  },
-});
+  }
+
+  return {
+    warehouse: null,
+    recentWarehouses: readRecent(),
+    warehouseLoading: false,
+    warehouseError: null,
+    tableInfos: {},
+    profiles: [],
+    profileError: null,
+    async loadProfiles() {
+      const reply = await client.call('profiles.list', {});
+      set(reply.ok ? { profiles: reply.value, profileError: null } : { profileError: `${reply.error.code}: ${reply.error.message}` });
+    },
+    async saveProfile(input) {
+      const reply = await client.call('profiles.save', input);
+      if (!reply.ok) {
+        set({ profileError: `${reply.error.code}: ${reply.error.message}` });
+        return false;
+      }
+      await get().loadProfiles();
+      return true;
+    },
+    async deleteProfile(name) {
+      const reply = await client.call('profiles.delete', { name });
+      if (!reply.ok) set({ profileError: `${reply.error.code}: ${reply.error.message}` });
+      await get().loadProfiles();
+    },
+    async openRemote(target, profile) {
+      set({ warehouseLoading: true, warehouseError: null });
+      const latest = takeTicket('warehouse');
+      const reply = await client.call('lake.openRemote', profile ? { target, profile } : { target });
+      if (!latest()) return;
+      if (!reply.ok) {
+        set({ warehouseLoading: false, warehouseError: `${reply.error.code}: ${reply.error.message}` });
+        return;
+      }
+      // Remote lake ids last as long as the process: they are not kept among the recent folders.
+      await showListing(reply.value, latest);
+    },
+    async openWarehouse(path) {
+      set({ warehouseLoading: true, warehouseError: null });
+      const latest = takeTicket('warehouse');
+      const reply = await client.call('lake.openWarehouse', { path });
+      if (!latest()) return;
+      if (!reply.ok) {
+        set({ warehouseLoading: false, warehouseError: `${reply.error.code}: ${reply.error.message}` });
+        return;
+      }
+      const recent = [reply.value.path, ...get().recentWarehouses.filter((p) => p !== reply.value.path)].slice(0, MAX_RECENT);
+      localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
+      set({ recentWarehouses: recent });
+      await showListing(reply.value, latest);
+    },
+    async openInitialWarehouse() {
+      const reply = await client.call('app.initialState', {});
+      const path = reply.ok ? reply.value.warehouse : null;
+      if (path) await get().openWarehouse(path);
+    },
+  };
+};

@@ -1,0 +1,75 @@
+/**
+ * A remote lake for the CLI and app tests: Tidemark's demo warehouse written locally, copied object
+ * by object into s3rver, and Tidemark's REST catalog server over the local folder reporting its
+ * metadata locations in the S3 copy (as a catalog over object storage does) and vending the S3
+ * settings in the load result's config. A proxy in front of s3rver records what is read there.
+ */
+import { relative } from 'node:path';
+import { expect } from 'vitest';
+import { startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
+import { createLocalWritableStorage } from '../../core/storage/node/writable';
+import { createS3Storage, parseS3Url } from '../../core/storage/s3/index';
+import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, type HttpProxy, type S3Server } from '../storage/s3-server';
+import { copyWarehouse, makeDemoSource } from './helpers';
+
+export const S3_WAREHOUSE = 's3://lake/wh';
+
+export interface RemoteLake {
+  /** The local warehouse folder (the same lake as a plain folder). */
+  warehouse: string;
+  s3: S3Server;
+  /** In front of s3rver: every S3 request the readers make. */
+  proxy: HttpProxy;
+  catalog: RestCatalogServer;
+  close(): Promise<void>;
+}
+
+/** Copies every file of a local folder to `s3Root` (with folder markers, which s3rver 3.7 needs to list nested folders). */
+export async function uploadFolder(endpoint: string, localRoot: string, s3Root: string): Promise<number> {
+  const local = createLocalWritableStorage();
+  const remote = createS3Storage({ endpoint, credentials: S3RVER_CREDENTIALS, env: {} });
+  const files = await local.listRecursive(localRoot);
+  const folders = new Set<string>();
+  for (const f of files) {
+    const key = relative(localRoot, f.path).split('\\').join('/');
+    await remote.writeFile(`${s3Root}/${key}`, await local.readFile(f.path));
+    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
+  }
+  const { bucket, key: prefix } = parseS3Url(s3Root);
+  for (const folder of folders) expect((await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status).toBe(200);
+  return files.length;
+}
+
+export async function startRemoteLake(options: { oauthClients?: Record<string, string> } = {}): Promise<RemoteLake> {
+  const source = await makeDemoSource();
+  const copy = copyWarehouse(source.dir, 'wh');
+  source.dispose();
+  const s3 = await startS3rver(['lake']);
+  const proxy = await startHttpProxy(s3.port);
+  expect(await uploadFolder(s3.endpoint, copy.warehouse, S3_WAREHOUSE)).toBeGreaterThan(20);
+  const catalog = await startRestCatalogServer({
+    warehouse: copy.warehouse,
+    token: 'catalog-token-0123456789',
+    oauthClients: options.oauthClients,
+    publicLocation: S3_WAREHOUSE,
+    tableConfig: {
+      's3.endpoint': proxy.endpoint,
+      's3.access-key-id': S3RVER_CREDENTIALS.accessKeyId,
+      's3.secret-access-key': S3RVER_CREDENTIALS.secretAccessKey,
+      's3.path-style-access': 'true',
+      'client.region': 'us-east-1',
+    },
+  });
+  return {
+    warehouse: copy.warehouse,
+    s3,
+    proxy,
+    catalog,
+    async close() {
+      await catalog.close();
+      await proxy.close();
+      await s3.close();
+      copy.dispose();
+    },
+  };
+}
