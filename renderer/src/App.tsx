@@ -7,6 +7,10 @@ import { TableView } from './components/table/TableView';
 import { readUrlState, TABS } from './lib/url-state';
 import { useStore } from './store';
 import { THEMES, type Theme } from './store/app-slice';
+import type { RemoteLakeListing, WarehouseListing } from '../../core/api';
+
+/** A local warehouse by its folder; a remote lake by what was opened (its s3:// or rest+ URI), not its internal path. */
+const warehouseTitle = (w: WarehouseListing) => (w as Partial<RemoteLakeListing>).label ?? w.path;
 
 export function App() {
   const appVersion = useStore((s) => s.appVersionInfo);
@@ -100,8 +104,8 @@ export function App() {
           <OpenWarehouse />
           {warehouse && (
             <>
-              <h2 className="warehouse-path" title={warehouse.path}>
-                {warehouse.path}
+              <h2 className="warehouse-path" title={warehouseTitle(warehouse)}>
+                {warehouseTitle(warehouse)}
               </h2>
               <TableTree warehouse={warehouse} />
             </>

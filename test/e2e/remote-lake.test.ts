@@ -94,7 +94,8 @@ describe('explorer on a remote lake (browser mode)', () => {
     await page.locator('#warehouse-path').fill(`rest+${lake.catalog.uri}wh`);
     await page.getByLabel('Connection profile').selectOption('catalog');
     await page.getByRole('button', { name: 'Open', exact: true }).click();
-    await expect.poll(() => page.locator('.warehouse-path').textContent()).toBe('/~remote/2');
+    // The header names what was opened, not the lake's internal path.
+    await expect.poll(() => page.locator('.warehouse-path').textContent()).toBe(`rest+${lake.catalog.uri}wh`);
     await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
     await expect.poll(() => page.locator('.timeline-list tbody tr').count()).toBe(6);
     await page.getByRole('tab', { name: 'Data' }).click();
