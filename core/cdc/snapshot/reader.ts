@@ -11,7 +11,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../../errors/index';
-import { afterBoundSql, atMostBoundSql, keyTupleOf, type KeyTuple } from './chunk-keys';
+import { afterBoundSql, atMostBoundSql, keyTupleOf, unorderedBoundSql, UNORDERED_ROWS, type KeyTuple } from './chunk-keys';
 import { integerBound, tupleBound, tupleSqlOf, type ChunkBound, type ChunkPlan, type TupleKey } from './chunk-plan';
 import type { ResolvedConfig } from '../config';
 import { quoteId } from '../connect';
@@ -128,8 +128,11 @@ async function selectTupleChunk(conn: mysql.Connection, config: ResolvedConfig, 
     const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT ${config.chunkSize}`);
     return [rows, rows.length === config.chunkSize ? keyTupleOf(rows[rows.length - 1]!, tuple.columns) : null];
   }
-  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${keys} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
-  const upper = b[0] ? keyTupleOf(b[0], tuple.columns) : null;
+  const where = after ? ` WHERE ${after}` : '';
+  const [b] = await conn.query<mysql.RowDataPacket[]>(
+    tuple.ordered ? `SELECT ${keys} FROM ${t}${where} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}` : unorderedBoundSql(t, tuple.columns, keys, where, config.chunkSize),
+  );
+  const upper = b[0] && (tuple.ordered || Number(b[0][UNORDERED_ROWS]) === config.chunkSize) ? keyTupleOf(b[0], tuple.columns) : null;
   const conds = [after, upper === null ? null : atMostBoundSql(sql, upper)].filter((c) => c !== null);
   const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`);
   return [rows, upper];
