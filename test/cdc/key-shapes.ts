@@ -38,6 +38,15 @@ const md5Uuid = (i: string) => `CONCAT_WS('-', SUBSTR(MD5(${i}),1,8), SUBSTR(MD5
 const scrambled = (i: string) => `((${i}) * 7919 % 1000003)`;
 const text = (v: ColumnValue) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : String(v));
 
+/** The bit value of a SET of members named m0, m1, …, as decimal text. */
+const setBits = (v: ColumnValue) =>
+  String(
+    String(v)
+      .split(',')
+      .filter((m) => m !== '')
+      .reduce((bits, m) => bits + 2 ** Number(m.slice(1)), 0),
+  );
+
 export const SHAPES: KeyShape[] = [
   {
     name: 'varchar',
@@ -167,12 +176,17 @@ export const SHAPES: KeyShape[] = [
     key: (i) => [`IF(${i} = 999999, 0, 1 + (${i}) * 1427 % 4095)`],
     primaryKey: true,
     sqlRender: 's + 0',
-    render: (r) => String(
-      String(r.s!)
-        .split(',')
-        .filter((m) => m !== '')
-        .reduce((bits, m) => bits + 2 ** Number(m.slice(1)), 0),
-    ),
+    render: (r) => setBits(r.s!),
+  },
+  {
+    name: 'set20',
+    // Twenty members: too many values to list, compared as numbers (not ranged, still exact).
+    columns: `s SET(${Array.from({ length: 20 }, (_, m) => `'m${m}'`).join(',')}) NOT NULL`,
+    keyColumns: ['s'],
+    key: (i) => [`IF(${i} = 999999, 0, 1 + (${i}) * 1427 % 1048575)`],
+    primaryKey: true,
+    sqlRender: 's + 0',
+    render: (r) => setBits(r.s!),
   },
   {
     name: 'text_prefix',
