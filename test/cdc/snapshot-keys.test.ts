@@ -35,9 +35,12 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
   const server = usePrivateMariaDb(['CREATE DATABASE app']);
 
   for (const shape of SHAPES) {
-    for (const watermark of shape.primaryKey ? (['auto', 'high-watermark'] as const) : (['auto'] as const)) {
-      it(`${shape.name} key, ${watermark}: chunks of ${CHUNK} rows under a concurrent writer; the stream equals the table`, async () => {
-        const table = `w_${shape.name}_${watermark.replace('-', '_')}`;
+    // Read-ahead windows (one consistent snapshot per 4 chunks) for unique keys read in index order.
+    const windowed = shape.primaryKey && !shape.primaryKeySql;
+    for (const mode of shape.primaryKey ? (['auto', 'high-watermark', ...(windowed ? (['windows'] as const) : [])] as const) : (['auto'] as const)) {
+      const watermark = mode === 'windows' ? 'auto' : mode;
+      it(`${shape.name} key, ${mode}: chunks of ${CHUNK} rows under a concurrent writer; the stream equals the table`, async () => {
+        const table = `w_${shape.name}_${mode.replace('-', '_')}`;
         await createShapeTable(server.root, shape, table);
         const writer = startShapeWriter(server.db, shape, table, 11);
         await waitFor(async () => writer.ops >= 20, 'the writer to get going');
@@ -47,8 +50,10 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
         // Bounds of TIMESTAMP keys are UTC text, as the source's sessions read them.
         await hookConn.query("SET time_zone = '+00:00'");
         let hookWrites = 0;
+        let windowChunks = 0;
         const where = shape.keyColumns.map((c) => `${c} = ?`).join(' AND ');
-        const afterChunkSelect = async (_t: unknown, bound: unknown) => {
+        const afterChunkSelect = async (_t: unknown, bound: unknown, how: 'query' | 'window') => {
+          if (how === 'window') windowChunks++;
           if (!Array.isArray(bound)) return;
           const lastKey = shape.bindKey ? shape.bindKey(bound) : bound;
           hookWrites++;
@@ -61,7 +66,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
             if ((e as { errno?: number }).errno !== 1213) throw e;
           }
         };
-        const source = shapeSource(server.db, shape, table, { snapshotWatermark: watermark, afterChunkSelect });
+        const source = shapeSource(server.db, shape, table, { snapshotWatermark: watermark, snapshotWindows: mode === 'windows' ? 'always' : 'never', afterChunkSelect });
         const it = source.start();
         const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
         const opsDuringSnapshot = writer.ops;
@@ -76,6 +81,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
         expect(renderState(state, shape)).toEqual(await shapeTableState(server.root, shape, table));
         expect(opsDuringSnapshot).toBeGreaterThan(20);
         expect(hookWrites).toBeGreaterThanOrEqual(ROWS / CHUNK - 2);
+        expect(windowChunks).toBe(mode === 'windows' ? hookWrites + 1 : 0);
         const snapshotPart = rs.slice(0, rs.findIndex((r) => r.kind === 'snapshot-complete'));
         const reads = snapshotPart.filter(isRead).map((r) => (r.kind === 'transaction' ? r.batch.events.length : 0));
         // Chunked, not read whole: many chunks, none far above the chunk size (a repeating key
@@ -127,6 +133,33 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
       expect(reread).toBeLessThan(ROWS - 2 * CHUNK);
     });
   }
+
+  it('a VARCHAR key on a server slower than the client (each chunk query held 25 ms): auto switches to windows after 64 chunks; the stream equals the table', async () => {
+    const shape = SHAPES.find((s) => s.name === 'varchar')!;
+    const table = 'slow_varchar';
+    await createShapeTable(server.root, shape, table);
+    const writer = startShapeWriter(server.db, shape, table, 13);
+    await waitFor(async () => writer.ops >= 20, 'the writer to get going');
+    const reads: string[] = [];
+    const afterChunkSelect = async (_t: unknown, _lastKey: unknown, read: 'query' | 'window') => {
+      reads.push(read);
+      if (read === 'query') await new Promise((r) => setTimeout(r, 25));
+    };
+    const source = shapeSource(server.db, shape, table, { chunkSize: 20, snapshotWindows: 'auto', afterChunkSelect });
+    const it = source.start();
+    const rs = await collectUntil(it, (all) => all.some((r) => r.kind === 'snapshot-complete'), 60_000);
+    await writer.stop();
+    await server.root.query(`INSERT INTO app.${table} SELECT 999999, ${shape.key('999999').join(', ')}, 'end', 0`);
+    await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
+    await source.stop();
+    // 64 chunks by query, the one read ahead of the switch, then windows to the end.
+    expect(reads.slice(0, 65)).toEqual(Array(65).fill('query'));
+    expect(reads.slice(65).length).toBeGreaterThan(50);
+    expect(reads.slice(65).every((r) => r === 'window')).toBe(true);
+    const state = new Map<string, Row>();
+    applyEvents(state, changeEvents(rs));
+    expect(renderState(state, shape)).toEqual(await shapeTableState(server.root, shape, table));
+  });
 
   // VARCHAR, and TEXT under a primary key of its 20-character prefix (bounds read unordered).
   const ciKeys = [
