@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, unorderedBoundSql, type KeyTuple } from '../../core/cdc/snapshot/chunk-keys';
 import { parseMembers, SET_LISTED_MEMBERS } from '../../core/cdc/snapshot/chunk-key-members';
 import { resolveConfig } from '../../core/cdc/config';
-import { planChunks } from '../../core/cdc/snapshot/chunk-plan';
+import { describeOneChunk, planChunks } from '../../core/cdc/snapshot/chunk-plan';
 import type { ColumnSchema, TableSchema } from '../../core/cdc/types';
 import { isTidemarkError } from '../../core/errors/index';
 
@@ -156,6 +156,15 @@ describe('chunk keys', () => {
     expect(t([column('t', 'text'), column('a', 'int(11)')], ['t', 'a']).tuple).toMatchObject({ columns: ['t'], unique: false, ordered: false });
     expect(t([column('p', 'point'), column('a', 'int(11)')], ['p', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
     expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
+  });
+
+  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT or BLOB first key columns; one for UUID and spatial', () => {
+    const warn = (type: string) => describeOneChunk(schema([column('k', type), column('id', 'int(11)')], ['k', 'id']), config());
+    expect(["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob'].map(warn)).toEqual(Array(6).fill(null));
+    expect(warn('uuid')).toBe(
+      "app.t's first key column k is uuid, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
+    );
+    expect(warn('point')).toContain('is point, which cannot be chunked by');
   });
 
   it('scan.incremental.snapshot.chunk.key-column errors name the table and column', () => {
