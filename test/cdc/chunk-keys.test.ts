@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, unorderedBoundSql, type KeyTuple } from '../../core/cdc/snapshot/chunk-keys';
 import { parseMembers, SET_LISTED_MEMBERS } from '../../core/cdc/snapshot/chunk-key-members';
 import { resolveConfig } from '../../core/cdc/config';
-import { describeOneChunk, planChunks } from '../../core/cdc/snapshot/chunk-plan';
+import { describeOneChunk, limitToPrefixIndex, planChunks } from '../../core/cdc/snapshot/chunk-plan';
 import type { ColumnSchema, TableSchema } from '../../core/cdc/types';
 import { isTidemarkError } from '../../core/errors/index';
 
@@ -155,6 +155,10 @@ describe('chunk keys', () => {
     // TEXT/BLOB end the tuple (their index holds a prefix), and their bounds are read unordered.
     expect(t([column('t', 'text'), column('a', 'int(11)')], ['t', 'a']).tuple).toMatchObject({ columns: ['t'], unique: false, ordered: false });
     expect(t([column('p', 'point'), column('a', 'int(11)')], ['p', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
+    // A primary key on a prefix of a VARCHAR column: cut there, bounds read unordered.
+    const prefixed = t([column('a', 'date'), column('v', 'varchar(255)'), column('b', 'int(11)')], ['a', 'v', 'b']).tuple!;
+    limitToPrefixIndex(prefixed, new Set(['v']));
+    expect(prefixed).toMatchObject({ columns: ['a', 'v'], kinds: ['server', 'server'], unique: false, ordered: false });
     expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
   });
 

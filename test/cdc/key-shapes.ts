@@ -200,6 +200,17 @@ export const SHAPES: KeyShape[] = [
     render: (r) => text(r.k!),
   },
   {
+    name: 'varchar_prefix',
+    // A VARCHAR key indexed by a 9-character prefix (unique within it): bounds read unordered.
+    columns: 'k VARCHAR(80) CHARACTER SET latin1 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'q', 'Q'), LPAD(${scrambled(i)}, 8, '0'), '-', MD5(${i}))`],
+    primaryKey: true,
+    primaryKeySql: 'k(9)',
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
     name: 'blob_shared_prefix',
     // A primary key of a 2-byte BLOB prefix and id: about 30 rows share each prefix, so chunks
     // (by the whole value) take in the rows sharing a bound's prefix.

@@ -180,6 +180,18 @@ export async function readCollations(conn: mysql.Connection, schema: TableSchema
   return out;
 }
 
+/**
+ * Primary-key columns indexed by a prefix only (`PRIMARY KEY (v(10))`): the index does not return
+ * rows in such a column's order (INFORMATION_SCHEMA.STATISTICS.SUB_PART).
+ */
+export async function readPrefixedKeyColumns(conn: mysql.Connection, schema: TableSchema): Promise<Set<string>> {
+  const hex = (s: string) => `CONVERT(_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}' USING utf8mb4)`;
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${hex(schema.table.db)} AND TABLE_NAME = ${hex(schema.table.table)} AND INDEX_NAME = 'PRIMARY' AND SUB_PART IS NOT NULL`,
+  );
+  return new Set(rows.map((r) => String(r.name)));
+}
+
 /** A tuple (or a single value) in SQL. */
 function tupleSql(parts: string[]): string {
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;

@@ -64,6 +64,20 @@ function planOf(schema: TableSchema, columns: readonly string[], unique: boolean
 }
 
 /**
+ * Cuts a tuple key at its first column the primary key indexes by a prefix only (`prefixed`, e.g.
+ * a VARCHAR(255) key as `PRIMARY KEY (v(10))`): as for TEXT/BLOB, later columns are not in the
+ * index's order, and bounds are read unordered.
+ */
+export function limitToPrefixIndex(tuple: TupleKey, prefixed: ReadonlySet<string>): void {
+  const at = tuple.columns.findIndex((c) => prefixed.has(c));
+  if (at < 0) return;
+  tuple.columns.length = at + 1;
+  tuple.kinds.length = at + 1;
+  tuple.unique = false;
+  tuple.ordered = false;
+}
+
+/**
  * Picks the chunk key: the configured column (a primary-key column; on a table without a primary
  * key any NOT NULL column, as Flink CDC requires), else the whole primary key in its order.
  */

@@ -21,8 +21,8 @@ import type { Flavor } from '../flavor';
 import { comparePositions } from '../offset';
 import type { HeldRowsEvent } from '../binlog/rows';
 import type { RowFilter, RowRegion } from '../change-processor';
-import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
-import { integerBound, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
+import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, readPrefixedKeyColumns, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
 import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
 import { snapshotRowConverter } from './rows';
@@ -262,6 +262,7 @@ async function prepareChunks(opts: SnapshotPhaseOptions, schema: TableSchema): P
   const plan = planChunks(schema, opts.state.config);
   const chunked = plan.keyColumn !== null || plan.tuple !== null;
   if (chunked && plan.keyless && (opts.state.config.snapshotWatermark !== 'auto' || opts.flavor.kind !== 'mariadb')) throw keylessNeedsExact(plan);
+  if (plan.tuple && !plan.keyless) limitToPrefixIndex(plan.tuple, await readPrefixedKeyColumns(opts.conn, schema));
   if (plan.tuple) plan.tuple.sql = keyColumnSql(schema, plan.tuple.columns, await readCollations(opts.conn, schema));
   return plan;
 }
