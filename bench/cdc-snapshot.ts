@@ -5,7 +5,8 @@
  * Peak RSS is also taken at a tenth of the size: it must not grow with the table. Measured in a
  * thread with the limits of the app's sync thread, where the app runs the snapshot phase.
  * A VARCHAR-keyed table (chunk bounds and comparisons by the server's collation) is measured the
- * same way beside it: 1M rows by default, TIDEMARK_BENCH_SNAPSHOT_VARCHAR_ROWS=n (0 skips it).
+ * same way beside it: 1M rows by default, TIDEMARK_BENCH_SNAPSHOT_VARCHAR_ROWS=n (0 skips it),
+ * and with the 128 MiB pool both by one query per chunk and in read-ahead windows.
  */
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -50,7 +51,9 @@ async function fill(db: PrivateMariaDb, table: string, rows: number, varcharKey 
   await root.end();
 }
 
-async function runOurs(db: DbInfo, table: string, serverId: number): Promise<number> {
+type Windows = 'auto' | 'always' | 'never';
+
+async function runOurs(db: DbInfo, table: string, serverId: number, windows: Windows = 'auto'): Promise<number> {
   const source = createMySqlSource({
     hostname: db.host,
     port: db.port,
@@ -59,6 +62,7 @@ async function runOurs(db: DbInfo, table: string, serverId: number): Promise<num
     tables: [`bench\\.${table}`],
     serverId,
     startupMode: { mode: 'snapshot' },
+    snapshotWindows: windows,
   });
   let n = 0;
   for await (const r of source.start()) if (r.kind === 'transaction') n += r.batch.events.length;
@@ -90,7 +94,19 @@ interface SnapshotRuns {
 }
 
 /** The measured runs, in the calling thread (exported for inSyncThread). */
-export async function snapshotRuns({ db, rounds, sizes, table = 'big' }: { db: DbInfo; rounds: number; sizes: boolean; table?: string }): Promise<SnapshotRuns> {
+export async function snapshotRuns({
+  db,
+  rounds,
+  sizes,
+  table = 'big',
+  windows = 'auto',
+}: {
+  db: DbInfo;
+  rounds: number;
+  sizes: boolean;
+  table?: string;
+  windows?: Windows;
+}): Promise<SnapshotRuns> {
   // Ours at a tenth of the size, then at full size, before anything else grows the thread:
   // RSS only shrinks lazily, so these two peaks are the comparable pair.
   const small = sizes ? await measurePeak(() => runOurs(db, 'small', 920)) : undefined;
@@ -101,7 +117,7 @@ export async function snapshotRuns({ db, rounds, sizes, table = 'big' }: { db: D
   const ours: Measured[] = [];
   for (let round = 0; round < rounds; round++) {
     raw.push(await measurePeak(() => runRaw(db, table)));
-    ours.push(await measurePeak(() => runOurs(db, table, 930 + round)));
+    ours.push(await measurePeak(() => runOurs(db, table, 930 + round, windows)));
   }
   return { small, first, raw, ours };
 }
@@ -157,11 +173,19 @@ export async function runCdcSnapshotBench(rows = rowsFromEnv(), varcharRows = va
     const varchar = varcharRows > 0 ? await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 5, sizes: false, table: 'vbig' }) : null;
     await setBufferPool(root, DEFAULT_BUFFER_POOL);
     const small = await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 3, sizes: false });
+    // The VARCHAR key with 128 MiB, its chunks one query each and in read-ahead windows (forced
+    // both ways: whether auto switches depends on how much of the table the pool holds).
+    const [vsize] = await root.query<mysqlPromise.RowDataPacket[]>("SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = 'bench' AND table_name = 'vbig'");
+    const vtableMb = Math.round(Number(vsize[0]?.bytes ?? 0) / 1024 ** 2);
+    const vByQuery = varcharRows > 0 ? await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 3, sizes: false, table: 'vbig', windows: 'never' }) : null;
+    const vWindows = varcharRows > 0 ? await inSyncThread<SnapshotRuns>(import.meta.url, 'snapshotRuns', { db: info, rounds: 3, sizes: false, table: 'vbig', windows: 'always' }) : null;
     await root.end();
     return [
       { ...summarize(rows, `1 GiB (table ${tableMb} MB in memory)`, inMemory), oursPeakRssMb: inMemory.first!.peakRssMb, oursPeakRssMbAtTenthSize: inMemory.small!.peakRssMb },
       ...(varchar ? [{ ...summarize(varcharRows, `1 GiB, VARCHAR(24) key (utf8mb4_general_ci)`, varchar), key: 'varchar', oursPeakRssMb: Math.max(...varchar.ours.map((r) => r.peakRssMb)) }] : []),
       summarize(rows, `128 MiB (MariaDB default; table ${tableMb} MB)`, small),
+      ...(vByQuery ? [{ ...summarize(varcharRows, `128 MiB, VARCHAR key (table ${vtableMb} MB), one query per chunk`, vByQuery), key: 'varchar', windows: 'never' }] : []),
+      ...(vWindows ? [{ ...summarize(varcharRows, `128 MiB, VARCHAR key (table ${vtableMb} MB), read-ahead windows`, vWindows), key: 'varchar', windows: 'always' }] : []),
     ];
   } finally {
     await db.stop();

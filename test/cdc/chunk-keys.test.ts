@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, type KeyTuple } from '../../core/cdc/snapshot/chunk-keys';
+import { afterBoundSql, atMostBoundSql, decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnKind, keyColumnSql, unorderedBoundSql, type KeyTuple } from '../../core/cdc/snapshot/chunk-keys';
+import { parseMembers, SET_LISTED_MEMBERS } from '../../core/cdc/snapshot/chunk-key-members';
 import { resolveConfig } from '../../core/cdc/config';
-import { planChunks } from '../../core/cdc/snapshot/chunk-plan';
+import { describeOneChunk, limitToPrefixIndex, planChunks } from '../../core/cdc/snapshot/chunk-plan';
 import type { ColumnSchema, TableSchema } from '../../core/cdc/types';
 import { isTidemarkError } from '../../core/errors/index';
 
@@ -98,11 +99,50 @@ describe('chunk keys', () => {
     expect(thrown(() => sql[1]!.literal('1999; DROP')).code).toBe('DataInvalid');
   });
 
+  it('ENUM members from the column type; comparisons in member order as IN lists the server ranges; ordinals are member indexes', () => {
+    expect(parseMembers("enum('a''b','c\\\\d','E f')")).toEqual(["a'b", 'c\\d', 'E f']);
+    const s = schema([column('e', "enum('zz','Aa','mm')"), column('id', 'int(11)')], ['e', 'id']);
+    const [e, id] = keyColumnSql(s, ['e', 'id'], new Map([['e', { charset: 'latin1', collation: 'latin1_swedish_ci' }]]));
+    const lit = (m: string) => `CONVERT(_utf8mb4 X'${Buffer.from(m).toString('hex')}' USING latin1) COLLATE latin1_swedish_ci`;
+    expect(e!.compare!('>', 'zz')).toBe(`\`e\` IN (${lit('Aa')}, ${lit('mm')})`);
+    expect(e!.compare!('>', 'mm')).toBe('FALSE');
+    expect(e!.compare!('<=', 'Aa')).toBe(`(\`e\` = 0 OR \`e\` IN (${lit('zz')}, ${lit('Aa')}))`);
+    expect(e!.compare!('=', 'Aa')).toBe(`\`e\` IN (${lit('Aa')})`);
+    expect(['zz', 'Aa', 'mm', ''].map((v) => e!.ordinal(v))).toEqual(['1', '2', '3', '0']);
+    expect(afterBoundSql([e!, id!], ['Aa', 7])).toBe(`(\`e\` IN (${lit('mm')}) OR (\`e\` IN (${lit('Aa')}) AND \`id\` > 7))`);
+    expect(atMostBoundSql([id!, e!], [7, 'zz'])).toBe(`\`id\` <= 7 AND (\`id\` < 7 OR (\`id\` = 7 AND (\`e\` = 0 OR \`e\` IN (${lit('zz')}))))`);
+    expect(thrown(() => e!.ordinal('ZZ'))).toEqual({ code: 'DataInvalid', message: 'chunk key app.t.e: value "ZZ" is not a value of the column\'s type' });
+  });
+
+  it('SET values compare by their bits: listed in IN lists up to SET_LISTED_MEMBERS members, numerically beyond', () => {
+    const small = keyColumnSql(schema([column('s', "set('a','b','c')")], ['s']), ['s'], new Map([['s', { charset: 'latin1', collation: 'latin1_swedish_ci' }]]))[0]!;
+    expect(['', 'a', 'b', 'a,b', 'c', 'a,b,c'].map((v) => small.ordinal(v))).toEqual(['0', '1', '2', '3', '4', '7']);
+    expect(small.compare!('>', 'a,b')).toBe('`s` IN (4, 5, 6, 7)');
+    expect(small.compare!('<', 'b')).toBe('`s` IN (0, 1)');
+    expect(small.compare!('>', 'a,b,c')).toBe('FALSE');
+    expect(small.compare!('=', 'b,c')).toBe('`s` = 6');
+    const members = Array.from({ length: SET_LISTED_MEMBERS + 1 }, (_, i) => `'m${i}'`).join(',');
+    const big = keyColumnSql(schema([column('s', `set(${members})`)], ['s']), ['s'], new Map([['s', { charset: 'latin1', collation: 'latin1_swedish_ci' }]]))[0]!;
+    expect(big.compare!('>', `m0,m${SET_LISTED_MEMBERS}`)).toBe(`\`s\` > ${1 + 2 ** SET_LISTED_MEMBERS}`);
+    expect(thrown(() => small.ordinal('a,x')).code).toBe('DataInvalid');
+  });
+
+  it('TEXT and BLOB literals: text in the column collation (bytes as they are), BLOB as binary; the unordered bound query', () => {
+    const s = schema([column('t', 'mediumtext'), column('b', 'longblob')], ['t', 'b']);
+    const [t, b] = keyColumnSql(s, ['t', 'b'], new Map([['t', { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' }]]));
+    expect(t!.literal('Ab ')).toBe("CONVERT(_utf8mb4 X'416220' USING utf8mb4) COLLATE utf8mb4_general_ci");
+    expect(t!.literal(Buffer.from('e9', 'hex'))).toBe("CONVERT(_binary X'e9' USING utf8mb4) COLLATE utf8mb4_general_ci");
+    expect(b!.literal(Buffer.from('00ff', 'hex'))).toBe("CAST(X'00ff' AS BINARY)");
+    expect(unorderedBoundSql('`app`.`t`', ['t'], '`t`', ' WHERE x', 100)).toBe(
+      'SELECT b.*, COUNT(*) OVER () AS tidemark_chunk_rows FROM (SELECT `t` FROM `app`.`t` WHERE x LIMIT 100) AS b ORDER BY b.`t` DESC LIMIT 1',
+    );
+  });
+
   it('chunkable column types', () => {
     expect(['int(11)', 'bigint(20) unsigned', 'tinyint(1)'].map(keyColumnKind)).toEqual(['integer', 'integer', 'integer']);
     const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)'];
     expect(server.map(keyColumnKind)).toEqual(Array(server.length).fill('server'));
-    expect(["enum('a','b')", 'text', 'blob', "set('x')", 'point'].map(keyColumnKind)).toEqual(Array(5).fill(null));
+    expect(["enum('a','b')", "set('x')", 'text', 'mediumblob', 'point', 'uuid'].map(keyColumnKind)).toEqual(['enum', 'set', 'lob', 'lob', null, null]);
   });
 
   it('plans: the whole primary key as a tuple; a single integer key on the fast path; an unorderable column ends the tuple', () => {
@@ -110,9 +150,25 @@ describe('chunk keys', () => {
     expect(t([column('id', 'int(11)')], ['id'])).toMatchObject({ keyColumn: 'id', tuple: null, keyless: false });
     expect(t([column('a', 'varchar(9)'), column('b', 'date')], ['a', 'b']).tuple).toMatchObject({ columns: ['a', 'b'], kinds: ['server', 'server'], unique: true });
     expect(t([column('a', 'int(11)'), column('b', 'int(11)')], ['a', 'b']).tuple).toMatchObject({ columns: ['a', 'b'], kinds: ['integer', 'integer'], unique: true });
-    expect(t([column('a', 'varchar(9)'), column('e', "enum('x')")], ['a', 'e']).tuple).toMatchObject({ columns: ['a'], unique: false });
-    expect(t([column('e', "enum('x')"), column('a', 'int(11)')], ['e', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
+    expect(t([column('a', 'varchar(9)'), column('e', "enum('x')")], ['a', 'e']).tuple).toMatchObject({ columns: ['a', 'e'], unique: true, ordered: true });
+    expect(t([column('e', "enum('x')"), column('a', 'int(11)')], ['e', 'a']).tuple).toMatchObject({ columns: ['e', 'a'], kinds: ['enum', 'integer'], unique: true });
+    // TEXT/BLOB end the tuple (their index holds a prefix), and their bounds are read unordered.
+    expect(t([column('t', 'text'), column('a', 'int(11)')], ['t', 'a']).tuple).toMatchObject({ columns: ['t'], unique: false, ordered: false });
+    expect(t([column('p', 'point'), column('a', 'int(11)')], ['p', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
+    // A primary key on a prefix of a VARCHAR column: cut there, bounds read unordered.
+    const prefixed = t([column('a', 'date'), column('v', 'varchar(255)'), column('b', 'int(11)')], ['a', 'v', 'b']).tuple!;
+    limitToPrefixIndex(prefixed, new Set(['v']));
+    expect(prefixed).toMatchObject({ columns: ['a', 'v'], kinds: ['server', 'server'], unique: false, ordered: false });
     expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
+  });
+
+  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT or BLOB first key columns; one for UUID and spatial', () => {
+    const warn = (type: string) => describeOneChunk(schema([column('k', type), column('id', 'int(11)')], ['k', 'id']), config());
+    expect(["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob'].map(warn)).toEqual(Array(6).fill(null));
+    expect(warn('uuid')).toBe(
+      "app.t's first key column k is uuid, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
+    );
+    expect(warn('point')).toContain('is point, which cannot be chunked by');
   });
 
   it('scan.incremental.snapshot.chunk.key-column errors name the table and column', () => {
@@ -126,9 +182,10 @@ describe('chunk keys', () => {
       message: 'scan.incremental.snapshot.chunk.key-column: app.t.g may be NULL; a table without a primary key is chunked by a NOT NULL column',
     });
     expect(t([column('g', 'varchar(9)')], [], { 'app.t': 'nope' })).toEqual({ code: 'InvalidInput', message: 'scan.incremental.snapshot.chunk.key-column: app.t has no column nope' });
-    expect(t([column('f', "enum('a')")], [], { 'app.t': 'f' })).toEqual({
+    expect(t([column('f', 'point')], [], { 'app.t': 'f' })).toEqual({
       code: 'Unsupported',
-      message: "scan.incremental.snapshot.chunk.key-column: app.t.f is enum('a'), which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary or varbinary)",
+      message:
+        'scan.incremental.snapshot.chunk.key-column: app.t.f is point, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, enum, set, text or blob)',
     });
   });
 });

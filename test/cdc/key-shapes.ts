@@ -19,6 +19,13 @@ export interface KeyShape {
   key: (i: string) => string[];
   /** false: no primary key, chunked by `chunkKeyColumn`. */
   primaryKey: boolean;
+  /** The PRIMARY KEY clause's column list when it is not `keyColumns` (a TEXT/BLOB prefix). */
+  primaryKeySql?: string;
+  /**
+   * Rows a chunk of a primary-key shape may hold above the chunk size at an exact watermark:
+   * rows sharing the index prefix of a TEXT/BLOB bound come with it.
+   */
+  chunkSlack?: number;
   chunkKeyColumn?: string;
   /** The key values of a chunk bound as query parameters (default: as they are). */
   bindKey?: (values: unknown[]) => unknown[];
@@ -30,6 +37,15 @@ export interface KeyShape {
 const md5Uuid = (i: string) => `CONCAT_WS('-', SUBSTR(MD5(${i}),1,8), SUBSTR(MD5(${i}),9,4), SUBSTR(MD5(${i}),13,4), SUBSTR(MD5(${i}),17,4), SUBSTR(MD5(${i}),21,12))`;
 const scrambled = (i: string) => `((${i}) * 7919 % 1000003)`;
 const text = (v: ColumnValue) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : String(v));
+
+/** The bit value of a SET of members named m0, m1, …, as decimal text. */
+const setBits = (v: ColumnValue) =>
+  String(
+    String(v)
+      .split(',')
+      .filter((m) => m !== '')
+      .reduce((bits, m) => bits + 2 ** Number(m.slice(1)), 0),
+  );
 
 export const SHAPES: KeyShape[] = [
   {
@@ -141,6 +157,73 @@ export const SHAPES: KeyShape[] = [
     render: (r) => `${text(r.a!)}/${text(r.b!)}`,
   },
   {
+    name: 'enum_first',
+    // Members out of alphabetical order and case (the index order is the member order, which a
+    // comparison with text does not follow), then an integer: ENUM first, chunked by IN lists.
+    columns: "e ENUM('zeta','Alpha','mid','beta','Omega','a b','zz') NOT NULL, x INT NOT NULL",
+    keyColumns: ['e', 'x'],
+    key: (i) => [`1 + (${i}) * 5 % 7`, `${i}`],
+    primaryKey: true,
+    sqlRender: "CONCAT(e, '/', x)",
+    render: (r) => `${text(r.e!)}/${text(r.x!)}`,
+  },
+  {
+    name: 'set12',
+    // Twelve members: values ordered by their bits ('b' < 'a,b' < 'c'), listed in IN lists. The
+    // end row's key, the empty set, is no other row's.
+    columns: "s SET('m0','m1','m2','m3','m4','m5','m6','m7','m8','m9','m10','m11') NOT NULL",
+    keyColumns: ['s'],
+    key: (i) => [`IF(${i} = 999999, 0, 1 + (${i}) * 1427 % 4095)`],
+    primaryKey: true,
+    sqlRender: 's + 0',
+    render: (r) => setBits(r.s!),
+  },
+  {
+    name: 'set20',
+    // Twenty members: too many values to list, compared as numbers (not ranged, still exact).
+    columns: `s SET(${Array.from({ length: 20 }, (_, m) => `'m${m}'`).join(',')}) NOT NULL`,
+    keyColumns: ['s'],
+    key: (i) => [`IF(${i} = 999999, 0, 1 + (${i}) * 1427 % 1048575)`],
+    primaryKey: true,
+    sqlRender: 's + 0',
+    render: (r) => setBits(r.s!),
+  },
+  {
+    name: 'text_prefix',
+    // utf8mb4_general_ci, mixed case; a primary key on a 12-character prefix (unique within it).
+    columns: 'k TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'x', 'X'), LPAD(${scrambled(i)}, 8, '0'), REPEAT('-Tail', ${i} % 5))`],
+    primaryKey: true,
+    primaryKeySql: 'k(12)',
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'varchar_prefix',
+    // A VARCHAR key indexed by a 9-character prefix (unique within it): bounds read unordered.
+    columns: 'k VARCHAR(80) CHARACTER SET latin1 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'q', 'Q'), LPAD(${scrambled(i)}, 8, '0'), '-', MD5(${i}))`],
+    primaryKey: true,
+    primaryKeySql: 'k(9)',
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'blob_shared_prefix',
+    // A primary key of a 2-byte BLOB prefix and id: about 30 rows share each prefix, so chunks
+    // (by the whole value) take in the rows sharing a bound's prefix.
+    columns: 'b BLOB NOT NULL',
+    keyColumns: ['b'],
+    key: (i) => [`UNHEX(CONCAT(LPAD(HEX((${i}) % 100), 4, '0'), MD5(${i})))`],
+    primaryKey: true,
+    primaryKeySql: 'b(2), id',
+    chunkSlack: 60,
+    sqlRender: 'HEX(b)',
+    render: (r) => text(r.b!),
+  },
+  {
     name: 'keyless_chunk_key_column',
     // No primary key; the chunk key repeats, also as keys equal only under the collation ('g5', 'G5', 'g5 ').
     columns: 'g VARCHAR(20) NOT NULL',
@@ -163,7 +246,7 @@ function rng(seed: number): () => number {
 }
 
 export async function createShapeTable(root: mysql.Connection, shape: KeyShape, table: string, rows = ROWS): Promise<void> {
-  const pk = shape.primaryKey ? `, PRIMARY KEY (${shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '';
+  const pk = shape.primaryKey ? `, PRIMARY KEY (${shape.primaryKeySql ?? shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '';
   await root.query(`CREATE TABLE app.${table} (id INT NOT NULL, ${shape.columns}, v VARCHAR(40), n BIGINT NOT NULL${pk})`);
   await root.query(`INSERT INTO app.${table} SELECT seq, ${shape.key('seq').join(', ')}, CONCAT('v', seq), seq FROM app.seq_1_to_${rows}`);
 }

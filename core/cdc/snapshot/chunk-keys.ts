@@ -17,35 +17,57 @@ import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../../errors/index';
 import { quoteId } from '../connect';
 import { formatTableId, type TableSchema } from '../types';
+import { enumColumnSql, setColumnSql } from './chunk-key-members';
 
 /** One key column value in the driver's form (see above). */
 export type KeyValue = string | number | Buffer;
 /** Key values in key-column order; a prefix of the key when shorter. */
 export type KeyTuple = readonly KeyValue[];
 
-/** How a column's values order, if we can chunk by it: integers in JS, the rest by the server. */
-export type KeyColumnKind = 'integer' | 'server';
+/**
+ * How a column's values order, if we can chunk by it: integers in JS, the rest by the server.
+ * `enum` and `set` order by member index and bit value, which the server does not cut by an index
+ * range (only equality and IN lists are ranged on such a column): their comparisons are written
+ * out (chunk-key-members.ts). `lob` (TEXT/BLOB) can only be indexed by a prefix, which cannot
+ * return rows in the column's order: bounds come from rows read in index order (reader.ts).
+ */
+export type KeyColumnKind = 'integer' | 'server' | 'enum' | 'set' | 'lob';
 
 const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
 const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real)\b/i;
+const LOB = /^(tinytext|text|mediumtext|longtext|tinyblob|blob|mediumblob|longblob)\b/i;
 
 /**
- * Whether chunks can be cut by this column type, and how its values compare. Null for types whose
- * keyset order cannot be cut by an index range: ENUM/SET (ORDER BY sorts by member index, which only
- * a numeric comparison follows, and MariaDB scans the whole index for it: quadratic over chunks),
- * TEXT/BLOB (a prefix index cannot return rows in order: a filesort of the rest of the table per
- * chunk) and spatial types. Such a table is read as one chunk (`tidemark plan` warns).
+ * Whether chunks can be cut by this column type, and how its values compare. Null for spatial and
+ * other types without a usable order: such a column ends the key tuple, and a table whose first
+ * key column is one is read as one chunk (`tidemark plan` warns).
  */
 export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (INTEGER.test(mysqlType)) return 'integer';
   if (SERVER_ORDERED.test(mysqlType)) return 'server';
+  if (/^enum\s*\(/i.test(mysqlType)) return 'enum';
+  if (/^set\s*\(/i.test(mysqlType)) return 'set';
+  if (LOB.test(mysqlType)) return 'lob';
   return null;
 }
+
+/** A comparison of a key column with a value, in the column's order. */
+export type KeyComparison = '<' | '<=' | '=' | '>=' | '>';
 
 export interface KeyColumnSql {
   name: string;
   /** The value as an SQL expression of the column's type and collation. */
   literal(v: unknown): string;
+  /**
+   * The value as an SQL expression that orders as the column does, to compare with another such
+   * expression (placeKeys): the literal, or the member index / bit value of an ENUM / SET.
+   */
+  ordinal(v: unknown): string;
+  /**
+   * Set for ENUM and SET columns, whose order a comparison with a literal does not follow: the
+   * condition `column <op> v` in the column's order, written so the server can range it.
+   */
+  compare?: (op: KeyComparison, v: unknown) => string;
 }
 
 function invalidValue(table: string, column: string, v: unknown): TidemarkError {
@@ -68,52 +90,79 @@ export function keyColumnSql(schema: TableSchema, columns: readonly string[], co
   return columns.map((name) => {
     const col = schema.columns.find((c) => c.name === name);
     if (!col) throw new TidemarkError('Internal', `chunk key column ${table}.${name} is not a column of the table`, { table, column: name });
-    const type = col.mysqlType.toLowerCase();
     const bad = (v: unknown) => invalidValue(table, name, v);
-    const base = /^\w+/.exec(type)![0];
-    const size = /^\w+\((\d+)\)/.exec(type)?.[1];
-    if (INTEGER.test(type)) {
-      return { name, literal: (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fail(bad(v))) : typeof v === 'string' && /^-?\d+$/.test(v) ? v : fail(bad(v))) };
+    const kind = keyColumnKind(col.mysqlType);
+    if (kind === 'enum' || kind === 'set') {
+      const text = textLiteral(table, name, collations.get(name), bad);
+      return { name, ...(kind === 'enum' ? enumColumnSql(quoteId(name), col.mysqlType, text, bad) : setColumnSql(quoteId(name), col.mysqlType, bad)) };
     }
-    if (base === 'decimal' || base === 'numeric') {
-      return { name, literal: (v) => (typeof v === 'string' && NUMBER_TEXT.test(v) ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fail(bad(v))) };
-    }
-    if (base === 'date' || base === 'datetime' || base === 'time' || base === 'timestamp') {
-      // TIMESTAMP: both paths deliver UTC text (session time_zone '+00:00', zongji timezone 'Z'),
-      // and the reading session compares in UTC, where no local time is ambiguous.
-      const cast = base === 'date' ? 'DATE' : base === 'time' ? `TIME(${size ?? 0})` : `DATETIME(${size ?? 0})`;
-      return { name, literal: (v) => (typeof v === 'string' && TEMPORAL_TEXT.test(v) ? `CAST('${v}' AS ${cast})` : fail(bad(v))) };
-    }
-    if (base === 'year') {
-      // zongji adds 1900 to the stored byte, so its 1900 is the zero year 0000 (type-map.ts).
-      return { name, literal: (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v === 1900 ? 0 : v) : typeof v === 'string' && /^\d+$/.test(v) ? String(Number(v) === 1900 ? 0 : Number(v)) : fail(bad(v))) };
-    }
-    if (base === 'bit') {
-      // Compared as the unsigned number the bits spell: the index's order, and a range the server uses.
-      return { name, literal: (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? (v.length === 0 ? '0' : BigInt(`0x${Buffer.from(v).toString('hex')}`).toString()) : fail(bad(v))) };
-    }
-    if (base === 'float' || base === 'double' || base === 'real') {
-      // Values arrive as exact doubles (FLOAT through CAST … AS DOUBLE, snapshot-reader.ts; the
-      // binlog's float32): the shortest text that reads back as the same double, as a DOUBLE.
-      return { name, literal: (v) => (typeof v === 'number' && Number.isFinite(v) ? `CAST(${String(v)} AS DOUBLE)` : fail(bad(v))) };
-    }
-    if (base === 'binary' || base === 'varbinary') {
-      const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';
-      // BINARY(n) pads with 0x00 as the column does (the binlog drops trailing zero bytes).
-      return { name, literal: (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? `CAST(X'${Buffer.from(v).toString('hex')}' AS ${cast})` : fail(bad(v))) };
-    }
-    const c = collations.get(name);
-    if (!c || !NAME.test(c.charset) || !NAME.test(c.collation)) {
-      throw new TidemarkError('Internal', `chunk key ${table}.${name}: no collation known for the column`, { table, column: name });
-    }
-    if (c.charset === 'binary') {
-      return { name, literal: (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? `CAST(X'${Buffer.from(v as string).toString('hex')}' AS BINARY)` : fail(bad(v))) };
-    }
-    return {
-      name,
-      literal: (v) => (typeof v === 'string' ? `CONVERT(_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}' USING ${c.charset}) COLLATE ${c.collation}` : fail(bad(v))),
-    };
+    const literal = columnLiteral(table, name, col.mysqlType, collations, bad);
+    return { name, literal, ordinal: literal };
   });
+}
+
+/** The literal of a value of a column of any other kind than ENUM / SET. */
+function columnLiteral(
+  table: string,
+  name: string,
+  mysqlType: string,
+  collations: ReadonlyMap<string, { charset: string; collation: string }>,
+  bad: (v: unknown) => TidemarkError,
+): (v: unknown) => string {
+  const type = mysqlType.toLowerCase();
+  const base = /^\w+/.exec(type)![0];
+  const size = /^\w+\((\d+)\)/.exec(type)?.[1];
+  if (INTEGER.test(type)) {
+    return (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : fail(bad(v))) : typeof v === 'string' && /^-?\d+$/.test(v) ? v : fail(bad(v)));
+  }
+  if (base === 'decimal' || base === 'numeric') {
+    return (v) => (typeof v === 'string' && NUMBER_TEXT.test(v) ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fail(bad(v)));
+  }
+  if (base === 'date' || base === 'datetime' || base === 'time' || base === 'timestamp') {
+    // TIMESTAMP: both paths deliver UTC text (session time_zone '+00:00', zongji timezone 'Z'),
+    // and the reading session compares in UTC, where no local time is ambiguous.
+    const cast = base === 'date' ? 'DATE' : base === 'time' ? `TIME(${size ?? 0})` : `DATETIME(${size ?? 0})`;
+    return (v) => (typeof v === 'string' && TEMPORAL_TEXT.test(v) ? `CAST('${v}' AS ${cast})` : fail(bad(v)));
+  }
+  if (base === 'year') {
+    // zongji adds 1900 to the stored byte, so its 1900 is the zero year 0000 (type-map.ts).
+    return (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v === 1900 ? 0 : v) : typeof v === 'string' && /^\d+$/.test(v) ? String(Number(v) === 1900 ? 0 : Number(v)) : fail(bad(v)));
+  }
+  if (base === 'bit') {
+    // Compared as the unsigned number the bits spell: the index's order, and a range the server uses.
+    return (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? (v.length === 0 ? '0' : BigInt(`0x${Buffer.from(v).toString('hex')}`).toString()) : fail(bad(v)));
+  }
+  if (base === 'float' || base === 'double' || base === 'real') {
+    // Values arrive as exact doubles (FLOAT through CAST … AS DOUBLE, snapshot-reader.ts; the
+    // binlog's float32): the shortest text that reads back as the same double, as a DOUBLE.
+    return (v) => (typeof v === 'number' && Number.isFinite(v) ? `CAST(${String(v)} AS DOUBLE)` : fail(bad(v)));
+  }
+  if (base === 'binary' || base === 'varbinary' || /blob$/.test(base)) {
+    const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';
+    // BINARY(n) pads with 0x00 as the column does (the binlog drops trailing zero bytes).
+    return (v) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? `CAST(X'${Buffer.from(v).toString('hex')}' AS ${cast})` : fail(bad(v)));
+  }
+  const c = collations.get(name);
+  if (c?.charset === 'binary') {
+    return (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? `CAST(X'${Buffer.from(v as string).toString('hex')}' AS BINARY)` : fail(bad(v)));
+  }
+  return textLiteral(table, name, c, bad);
+}
+
+/**
+ * A character column's literal: UTF-8 hex converted to the column's character set, with its
+ * collation (text bytes from zongji, when it knows no character set, as they are).
+ */
+function textLiteral(table: string, name: string, c: { charset: string; collation: string } | undefined, bad: (v: unknown) => TidemarkError): (v: unknown) => string {
+  if (!c || !NAME.test(c.charset) || !NAME.test(c.collation)) {
+    throw new TidemarkError('Internal', `chunk key ${table}.${name}: no collation known for the column`, { table, column: name });
+  }
+  return (v) =>
+    typeof v === 'string'
+      ? `CONVERT(_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}' USING ${c.charset}) COLLATE ${c.collation}`
+      : Buffer.isBuffer(v)
+        ? `CONVERT(_binary X'${v.toString('hex')}' USING ${c.charset}) COLLATE ${c.collation}`
+        : fail(bad(v));
 }
 
 function fail(e: TidemarkError): never {
@@ -131,6 +180,18 @@ export async function readCollations(conn: mysql.Connection, schema: TableSchema
   return out;
 }
 
+/**
+ * Primary-key columns indexed by a prefix only (`PRIMARY KEY (v(10))`): the index does not return
+ * rows in such a column's order (INFORMATION_SCHEMA.STATISTICS.SUB_PART).
+ */
+export async function readPrefixedKeyColumns(conn: mysql.Connection, schema: TableSchema): Promise<Set<string>> {
+  const hex = (s: string) => `CONVERT(_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}' USING utf8mb4)`;
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${hex(schema.table.db)} AND TABLE_NAME = ${hex(schema.table.table)} AND INDEX_NAME = 'PRIMARY' AND SUB_PART IS NOT NULL`,
+  );
+  return new Set(rows.map((r) => String(r.name)));
+}
+
 /** A tuple (or a single value) in SQL. */
 function tupleSql(parts: string[]): string {
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
@@ -143,19 +204,59 @@ function sides(cols: readonly KeyColumnSql[], bound: KeyTuple): { keys: string; 
   return { keys: tupleSql(used.map((c) => quoteId(c.name))), values: tupleSql(values), first: quoteId(used[0]!.name), firstValue: values[0]! };
 }
 
+/** `column <op> v` in the column's order. */
+function compareSql(c: KeyColumnSql, op: KeyComparison, v: KeyValue): string {
+  return c.compare ? c.compare(op, v) : `${quoteId(c.name)} ${op} ${c.literal(v)}`;
+}
+
+/**
+ * A tuple comparison spelled out column by column (a row-value comparison would compare an ENUM or
+ * SET column as text): `a > x OR (a = x AND (b > y OR …))`, ending with `last` on the last column.
+ */
+function lexicographicSql(cols: readonly KeyColumnSql[], bound: KeyTuple, strict: '>' | '<', last: '>' | '<='): string {
+  const n = bound.length;
+  let sql = compareSql(cols[n - 1]!, last, bound[n - 1]!);
+  for (let i = n - 2; i >= 0; i--) sql = `(${compareSql(cols[i]!, strict, bound[i]!)} OR (${compareSql(cols[i]!, '=', bound[i]!)} AND ${sql}))`;
+  return sql;
+}
+
 /**
  * WHERE condition: the row's key is after `bound`. The leading `first >= v` lets the server use a
  * range on the index (a row-value comparison alone may not be turned into one).
  */
 export function afterBoundSql(cols: readonly KeyColumnSql[], bound: KeyTuple): string {
+  if (cols.slice(0, bound.length).some((c) => c.compare)) {
+    const lex = lexicographicSql(cols, bound, '>', '>');
+    return cols[0]!.compare || bound.length === 1 ? lex : `${compareSql(cols[0]!, '>=', bound[0]!)} AND ${lex}`;
+  }
   const s = sides(cols, bound);
   return bound.length === 1 ? `${s.keys} > ${s.values}` : `${s.first} >= ${s.firstValue} AND ${s.keys} > ${s.values}`;
 }
 
 /** WHERE condition: the row's key (its prefix as long as `bound`) is at or below `bound`. */
 export function atMostBoundSql(cols: readonly KeyColumnSql[], bound: KeyTuple): string {
+  if (cols.slice(0, bound.length).some((c) => c.compare)) {
+    const lex = lexicographicSql(cols, bound, '<', '<=');
+    return cols[0]!.compare || bound.length === 1 ? lex : `${compareSql(cols[0]!, '<=', bound[0]!)} AND ${lex}`;
+  }
   const s = sides(cols, bound);
   return bound.length === 1 ? `${s.keys} <= ${s.values}` : `${s.first} <= ${s.firstValue} AND ${s.keys} <= ${s.values}`;
+}
+
+/** The column of unorderedBoundSql's row holding how many rows it looked at. */
+export const UNORDERED_ROWS = 'tidemark_chunk_rows';
+
+/**
+ * The bound of the next chunk of a key whose index is not in the key's order (a TEXT/BLOB prefix):
+ * the greatest key, by the server's comparison, of the next `limit` rows after the last bound in
+ * the index's order (a range read of `limit` rows; only they are sorted), with how many there were
+ * (fewer than `limit`: the table's last chunk). The chunk is then every row in (last bound, this
+ * bound], so it is exact whatever order the rows came in; it holds the `limit` rows and any others
+ * in that key range, i.e. rows sharing the index prefix of a bound.
+ */
+export function unorderedBoundSql(table: string, columns: readonly string[], keys: string, where: string, limit: number): string {
+  const order = columns.map((c) => `b.${quoteId(c)} DESC`).join(', ');
+  return `SELECT b.*, COUNT(*) OVER () AS ${UNORDERED_ROWS} FROM (SELECT ${keys} FROM ${table}${where} LIMIT ${limit}) AS b ORDER BY ${order} LIMIT 1`;
 }
 
 /** The key tuple of a driver row (snapshot SELECT or zongji image). */
@@ -216,15 +317,16 @@ const PLACE_BATCH = 500;
  */
 export async function placeKeys(conn: mysql.Connection, cols: readonly KeyColumnSql[], keys: readonly KeyTuple[], lastKey: KeyTuple | null, upper: KeyTuple | null): Promise<KeyPlace[]> {
   if (lastKey === null && upper === null) return keys.map(() => 'chunk');
-  const lo = lastKey && sides(cols, lastKey);
-  const hi = upper && sides(cols, upper);
+  // Literal against literal: ordinals, so ENUM and SET values compare by index / bit value.
+  const ordinals = (key: KeyTuple, n: number) => tupleSql(cols.slice(0, n).map((c, i) => c.ordinal(key[i])));
+  const lo = lastKey && ordinals(lastKey, lastKey.length);
+  const hi = upper && ordinals(upper, upper.length);
   const out: KeyPlace[] = [];
   for (let start = 0; start < keys.length; start += PLACE_BATCH) {
     const batch = keys.slice(start, start + PLACE_BATCH);
     const exprs = batch.map((key) => {
-      const lit = (n: number) => tupleSql(cols.slice(0, n).map((c, i) => c.literal(key[i])));
-      const done = lo ? `WHEN ${lit(lastKey!.length)} <= ${lo.values} THEN 0 ` : '';
-      const inChunk = hi ? `WHEN ${lit(upper!.length)} <= ${hi.values} THEN 1 ELSE 2` : 'ELSE 1';
+      const done = lo ? `WHEN ${ordinals(key, lastKey!.length)} <= ${lo} THEN 0 ` : '';
+      const inChunk = hi ? `WHEN ${ordinals(key, upper!.length)} <= ${hi} THEN 1 ELSE 2` : 'ELSE 1';
       return `CASE ${done}${inChunk} END`;
     });
     const [rows] = await conn.query<mysql.RowDataPacket[][]>({ sql: `SELECT ${exprs.join(', ')}`, rowsAsArray: true });

@@ -17,6 +17,12 @@ export interface TupleKey {
   kinds: KeyColumnKind[];
   /** The columns identify a row (the whole primary key): keyset pages; else the bound is read first. */
   unique: boolean;
+  /**
+   * The key's index returns rows in the key's order. False for a TEXT/BLOB column (indexed by a
+   * prefix only): a chunk's bound is then the greatest key of the next chunk-size rows the index
+   * yields (the server sorts only those), never an ORDER BY of the rest of the table.
+   */
+  ordered: boolean;
   /** Typed SQL literals of the columns, set by the snapshot phase before the first read. */
   sql: KeyColumnSql[] | null;
 }
@@ -31,7 +37,11 @@ export interface ChunkPlan {
   keyless: boolean;
 }
 
-/** The longest prefix of `columns` whose types can be chunked by (keyColumnKind). */
+/**
+ * The longest prefix of `columns` whose types can be chunked by (keyColumnKind), ending at the
+ * first TEXT/BLOB column: its index holds a prefix of the value, so columns after it in the index
+ * are not ordered by the whole value.
+ */
 function orderedPrefix(schema: TableSchema, columns: readonly string[]): { columns: string[]; kinds: KeyColumnKind[] } {
   const out: { columns: string[]; kinds: KeyColumnKind[] } = { columns: [], kinds: [] };
   for (const name of columns) {
@@ -39,6 +49,7 @@ function orderedPrefix(schema: TableSchema, columns: readonly string[]): { colum
     if (kind === null) break;
     out.columns.push(name);
     out.kinds.push(kind);
+    if (kind === 'lob') break;
   }
   return out;
 }
@@ -48,7 +59,22 @@ function planOf(schema: TableSchema, columns: readonly string[], unique: boolean
   const ordered = orderedPrefix(schema, columns);
   if (ordered.columns.length === 0) return { schema, keyColumn: null, tuple: null, keyless };
   if (ordered.columns.length === 1 && ordered.kinds[0] === 'integer') return { schema, keyColumn: ordered.columns[0]!, tuple: null, keyless };
-  return { schema, keyColumn: null, tuple: { ...ordered, unique: unique && ordered.columns.length === columns.length, sql: null }, keyless };
+  const lob = ordered.kinds.includes('lob');
+  return { schema, keyColumn: null, tuple: { ...ordered, unique: unique && !lob && ordered.columns.length === columns.length, ordered: !lob, sql: null }, keyless };
+}
+
+/**
+ * Cuts a tuple key at its first column the primary key indexes by a prefix only (`prefixed`, e.g.
+ * a VARCHAR(255) key as `PRIMARY KEY (v(10))`): as for TEXT/BLOB, later columns are not in the
+ * index's order, and bounds are read unordered.
+ */
+export function limitToPrefixIndex(tuple: TupleKey, prefixed: ReadonlySet<string>): void {
+  const at = tuple.columns.findIndex((c) => prefixed.has(c));
+  if (at < 0) return;
+  tuple.columns.length = at + 1;
+  tuple.kinds.length = at + 1;
+  tuple.unique = false;
+  tuple.ordered = false;
 }
 
 /**
@@ -72,7 +98,7 @@ export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPl
       throw new TidemarkError('InvalidInput', `${key}: ${name}.${configured} may be NULL; a table without a primary key is chunked by a NOT NULL column`, { table: name, column: configured });
     }
     if (keyColumnKind(col.mysqlType) === null) {
-      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary or varbinary)`, {
+      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, enum, set, text or blob)`, {
         table: name,
         column: configured,
       });

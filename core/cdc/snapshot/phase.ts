@@ -21,9 +21,10 @@ import type { Flavor } from '../flavor';
 import { comparePositions } from '../offset';
 import type { HeldRowsEvent } from '../binlog/rows';
 import type { RowFilter, RowRegion } from '../change-processor';
-import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
-import { integerBound, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
-import { chunkQueries, ChunkWindows, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
+import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, readPrefixedKeyColumns, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
+import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
+import { tupleKeyset, usesTupleWindows } from './tuple-windows';
 import { snapshotRowConverter } from './rows';
 import type { StreamState } from '../binlog/stream-state';
 import { TidemarkError } from '../../errors/index';
@@ -261,6 +262,7 @@ async function prepareChunks(opts: SnapshotPhaseOptions, schema: TableSchema): P
   const plan = planChunks(schema, opts.state.config);
   const chunked = plan.keyColumn !== null || plan.tuple !== null;
   if (chunked && plan.keyless && (opts.state.config.snapshotWatermark !== 'auto' || opts.flavor.kind !== 'mariadb')) throw keylessNeedsExact(plan);
+  if (plan.tuple && !plan.keyless) limitToPrefixIndex(plan.tuple, await readPrefixedKeyColumns(opts.conn, schema));
   if (plan.tuple) plan.tuple.sql = keyColumnSql(schema, plan.tuple.columns, await readCollations(opts.conn, schema));
   return plan;
 }
@@ -300,9 +302,20 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
     const plan = await prepareChunks(opts, schema);
     let lastKey = decodeBound(plan, snap.lastKey);
     const progress: TableProgress = { rowsDone: 0, startedAt: config.now(), estimate: opts.estimates.get(name) ?? 0 };
-    const windowed = plan.keyColumn !== null && config.snapshotWindows !== 'never' && usesChunkWindows(opts.conn, opts.flavor, config, plan);
+    // Windows for a single integer key, or a unique tuple key read in its index's order.
+    const keyset =
+      config.snapshotWindows === 'never'
+        ? null
+        : plan.keyColumn !== null
+          ? usesChunkWindows(opts.conn, opts.flavor, config, plan)
+            ? integerKeyset(plan, plan.keyColumn)
+            : null
+          : usesTupleWindows(opts.conn, opts.flavor, config, plan)
+            ? tupleKeyset(plan)
+            : null;
+    const windowed = keyset !== null;
     const queries = windowed && config.snapshotWindows === 'always' ? null : chunkQueries(opts.conn, opts.flavor, config, plan, lastKey);
-    let chunks: ChunkSource = queries ?? new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, integerBound(lastKey));
+    let chunks: ChunkSource = queries ?? new ChunkWindows(opts.conn, config, plan, keyset!, lastKey);
     // While chunks come one query each (auto): the event loop's idle time waiting for them since
     // the table's first chunk; once serverBound, the chunk being read ahead is the last by query.
     const waits = queries && windowed && config.snapshotWindows === 'auto' ? { chunks: 0, idleMs: 0, since: performance.now(), switching: false } : null;
@@ -322,7 +335,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
         if (upper === null) break;
         lastKey = upper;
         if (waits?.switching) {
-          chunks = new ChunkWindows(opts.conn, config, plan, plan.keyColumn!, integerBound(lastKey));
+          chunks = new ChunkWindows(opts.conn, config, plan, keyset!, lastKey);
           waits.switching = false;
         } else if (waits && chunks === queries) {
           waits.chunks++;

@@ -11,7 +11,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { TidemarkError } from '../../errors/index';
-import { afterBoundSql, atMostBoundSql, keyTupleOf, type KeyTuple } from './chunk-keys';
+import { afterBoundSql, atMostBoundSql, keyTupleOf, unorderedBoundSql, UNORDERED_ROWS, type KeyTuple } from './chunk-keys';
 import { integerBound, tupleBound, tupleSqlOf, type ChunkBound, type ChunkPlan, type TupleKey } from './chunk-plan';
 import type { ResolvedConfig } from '../config';
 import { quoteId } from '../connect';
@@ -128,8 +128,11 @@ async function selectTupleChunk(conn: mysql.Connection, config: ResolvedConfig, 
     const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT ${config.chunkSize}`);
     return [rows, rows.length === config.chunkSize ? keyTupleOf(rows[rows.length - 1]!, tuple.columns) : null];
   }
-  const [b] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${keys} FROM ${t}${after ? ` WHERE ${after}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}`);
-  const upper = b[0] ? keyTupleOf(b[0], tuple.columns) : null;
+  const where = after ? ` WHERE ${after}` : '';
+  const [b] = await conn.query<mysql.RowDataPacket[]>(
+    tuple.ordered ? `SELECT ${keys} FROM ${t}${where} ORDER BY ${order} LIMIT 1 OFFSET ${config.chunkSize - 1}` : unorderedBoundSql(t, tuple.columns, keys, where, config.chunkSize),
+  );
+  const upper = b[0] && (tuple.ordered || Number(b[0][UNORDERED_ROWS]) === config.chunkSize) ? keyTupleOf(b[0], tuple.columns) : null;
   const conds = [after, upper === null ? null : atMostBoundSql(sql, upper)].filter((c) => c !== null);
   const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${selectList(plan.schema)} FROM ${t}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`);
   return [rows, upper];
@@ -262,11 +265,23 @@ const OPEN_NEXT_WINDOW_BELOW = 4;
 interface QueuedChunk {
   chunk: ChunkResult | null;
   /** The chunk's lower bound (exclusive), for the test hook. */
-  from: bigint | null;
+  from: ChunkBound | null;
+}
+
+/** How ChunkWindows reads a key: one window's statements after a bound, and a row's bound. */
+export interface WindowKeyset {
+  sql(lastKey: ChunkBound | null, limit: number): string;
+  boundOf(row: Record<string, unknown>): ChunkBound;
+}
+
+/** The keyset of a single integer key column. */
+export function integerKeyset(plan: ChunkPlan, keyColumn: string): WindowKeyset {
+  return { sql: (lastKey, limit) => consistentKeysetSql(plan, keyColumn, integerBound(lastKey), limit), boundOf: (row) => toKey(row[keyColumn]) };
 }
 
 /**
- * The MariaDB exact-watermark chunks of a single-column integer key, read in windows of
+ * The MariaDB exact-watermark chunks of a unique key read in its index's order (a single integer
+ * column, or a tuple: tuple-windows.ts), read in windows of
  * SNAPSHOT_WINDOW_CHUNKS times the chunk size per consistent snapshot, handed on in chunks of
  * SNAPSHOT_WINDOW_BATCH_ROWS rows: every chunk of a window carries the window's exact position,
  * the state its rows are in (snapshot-phase.ts: a chunk is emitted once the stream is drained to
@@ -286,7 +301,7 @@ export class ChunkWindows implements ChunkSource {
     () => this.maybeOpen(),
   );
   /** The key after which the next window starts, while one is still to be asked for. */
-  private pendingFrom: bigint | null | undefined = undefined;
+  private pendingFrom: ChunkBound | null | undefined = undefined;
   private reading = false;
   private closed = false;
   private readonly core: { query(sql: string): QueryEvents };
@@ -295,8 +310,8 @@ export class ChunkWindows implements ChunkSource {
     conn: mysql.Connection,
     private readonly config: ResolvedConfig,
     private readonly plan: ChunkPlan,
-    private readonly keyColumn: string,
-    lastKey: bigint | null,
+    private readonly keyset: WindowKeyset,
+    lastKey: ChunkBound | null,
   ) {
     // The callback connection under the promise one: its query emits rows as they are parsed.
     this.core = (conn as unknown as { connection: { query(sql: string): QueryEvents } }).connection;
@@ -333,13 +348,13 @@ export class ChunkWindows implements ChunkSource {
     this.openWindow(from);
   }
 
-  private openWindow(lastKey: bigint | null): void {
-    const { config, plan, keyColumn } = this;
+  private openWindow(lastKey: ChunkBound | null): void {
+    const { config, plan, keyset } = this;
     const size = config.chunkSize;
     const limit = size * SNAPSHOT_WINDOW_CHUNKS;
     const batch = Math.min(size, SNAPSHOT_WINDOW_BATCH_ROWS);
     this.reading = true;
-    const query = this.core.query(consistentKeysetSql(plan, keyColumn, lastKey, limit));
+    const query = this.core.query(keyset.sql(lastKey, limit));
     const status = new Map<string, string>();
     let watermark: BinlogPosition | null = null;
     let rows: Record<string, unknown>[] = [];
@@ -376,7 +391,7 @@ export class ChunkWindows implements ChunkSource {
         rows.push(row);
         count++;
         if (rows.length === batch) {
-          const upper = toKey(row[keyColumn]);
+          const upper = keyset.boundOf(row);
           this.push({ chunk: { rows, upper, watermark, exact: true }, from });
           rows = [];
           from = upper;
