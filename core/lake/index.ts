@@ -20,7 +20,7 @@ export {
   type LoadedTable,
   type SnapshotSelector,
 } from './table';
-export { planScan, readSnapshotEntries, type ScanPlan, type PlannedFile, type PlannedDataFile, type PlanOptions } from './scan-plan';
+export { openScanPlan, planScan, wholePlan, readSnapshotEntries, type IncrementalScanPlan, type ScanPlan, type PlannedFile, type PlannedDataFile, type PlanOptions } from './scan-plan';
 export { scanRows, countRows, iterateRows, readDataFileRows, type Row, type ScanRowsOptions, type ScanResult } from './row-reader';
 export { rowMatches, compareValues, type ScanFilter, type Predicate } from './scan-filter';
 export { applyTransform, partitionResultType } from './transforms';

@@ -12,7 +12,7 @@ import { TidemarkError } from '../../errors';
 import { convertArrowData } from '../../lake';
 import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../../lake';
 import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake';
-import type { PlannedFile, ScanPlan } from '../../lake';
+import type { LoadedTable, PlannedFile } from '../../lake';
 import { valueKey } from '../../lake';
 import { loadDeletionVectorPositions } from '../deletion-vectors';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
@@ -252,11 +252,15 @@ export interface EqualityGroup {
 }
 
 export interface VersionDeletes {
-  /** Position delete file path → data file path (rebased onto the table root) → positions. */
-  positions: Map<string, Map<string, number[]>>;
+  /**
+   * A position delete file's (or deletion vector's) positions: data file path (rebased onto the
+   * table root) → positions. Read on first use, then kept: a page reads only the position deletes
+   * of the data files it shows.
+   */
+  positionsOf(d: PlannedFile): Promise<Map<string, number[]>>;
   equality: EqualityGroup[];
-  /** Rows read from delete files (positions and keys), for the bench's figures. */
-  deleteRows: number;
+  /** Rows read from delete files so far (positions and keys), for the bench's figures. */
+  readonly deleteRows: number;
 }
 
 export function partitionKeyOf(f: PlannedFile): string {
@@ -303,7 +307,7 @@ export async function readWhole(cache: RowGroupCache, f: PlannedFile, what: stri
   return { rows, columns: names.map((n, k) => (n === null ? null : columns[k]!)) };
 }
 
-async function loadPositions(cache: RowGroupCache, plan: ScanPlan, f: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
+async function loadPositions(cache: RowGroupCache, plan: { table: LoadedTable }, f: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
   const { rows, columns } = await readWhole(cache, f, 'position delete file', [
     { id: POS_FILE_PATH, fallback: 'file_path' },
     { id: POS_POS, fallback: 'pos' },
@@ -326,27 +330,22 @@ async function loadPositions(cache: RowGroupCache, plan: ScanPlan, f: PlannedFil
 }
 
 /**
- * Loads the version's delete files: position deletes whole (two columns), equality deletes as
- * their key columns only. Each delete file is read through the row-group cache.
+ * The deletes of a version: the equality delete files given (`equalityFiles`: those that may apply
+ * to a data file of the version) are read now as their key columns only; position delete files
+ * and deletion vectors are read when a data file they apply to is first masked (positionsOf).
+ * Each delete file is read through the row-group cache.
  */
-export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): Promise<VersionDeletes> {
-  const metadata = plan.table.metadata;
+export async function loadVersionDeletes(cache: RowGroupCache, table: LoadedTable, equalityFiles: PlannedFile[]): Promise<VersionDeletes> {
+  const metadata = table.metadata;
   const allFields = fieldsById(metadata);
   const used = new Map<string, PlannedFile>();
-  for (const f of plan.files) for (const d of f.deletes) used.set(deleteFileKey(d), d);
+  for (const d of equalityFiles) if (d.content === FILE_CONTENT.equalityDeletes) used.set(deleteFileKey(d), d);
   const vectors = new DeletionVectorReader(cache.storage);
-  const positions = new Map<string, Map<string, number[]>>();
+  const positions = new Map<string, Promise<Map<string, number[]>>>();
   // Per group of equality ids: each delete file's keys, its scope and its sequence number.
   const loaded = new Map<string, { ids: number[]; fields: NestedField[]; files: { scope: string | null; seq: number; ints: Float64Array | null; keys: unknown[] | null }[] }>();
   let deleteRows = 0;
   for (const d of used.values()) {
-    if (d.content === FILE_CONTENT.positionDeletes) {
-      const { byFile, rows } = isDeletionVector(d) ? await loadDeletionVectorPositions(vectors, plan, d) : await loadPositions(cache, plan, d);
-      // A Puffin file holds the DVs of several data files: their maps merge under its path.
-      positions.set(d.path, new Map([...(positions.get(d.path) ?? []), ...byFile]));
-      deleteRows += rows;
-      continue;
-    }
     const fields = equalityFieldsOf(d, allFields);
     const ids = fields.map((field) => field.id);
     const groupKey = ids.join(',');
@@ -362,6 +361,19 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
     group.files.push({ scope, seq: Number(d.sequenceNumber), ints, keys });
     deleteRows += rows;
   }
+  const positionsOf = (d: PlannedFile): Promise<Map<string, number[]>> => {
+    const key = deleteFileKey(d);
+    let p = positions.get(key);
+    if (!p) {
+      p = (isDeletionVector(d) ? loadDeletionVectorPositions(vectors, { table }, d) : loadPositions(cache, { table }, d)).then(({ byFile, rows }) => {
+        deleteRows += rows;
+        return byFile;
+      });
+      positions.set(key, p);
+      p.catch(() => positions.delete(key));
+    }
+    return p;
+  };
   const groups: EqualityGroup[] = [...loaded.values()].map(({ ids, fields, files }) => {
     const integer = files.every((f) => f.ints !== null);
     const build = (scope: string | null): KeyIndex => {
@@ -377,7 +389,13 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
     const scopes = new Set(files.map((f) => f.scope).filter((s): s is string => s !== null));
     return { ids, fields, global: build(null), byPartition: new Map([...scopes].map((s) => [s, build(s)])), integer };
   });
-  return { positions, equality: groups, deleteRows };
+  return {
+    positionsOf,
+    equality: groups,
+    get deleteRows() {
+      return deleteRows;
+    },
+  };
 }
 
 /** The fields an equality delete file matches on (its equality_ids), by field id in any schema; DataInvalid naming the file otherwise. */
