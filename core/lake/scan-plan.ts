@@ -242,6 +242,13 @@ export async function openScanPlan(storage: StoragePort, table: string | LoadedT
   const deleteManifests = manifests.filter((m) => m.content !== 0);
   // Delete manifests holding data files (against the spec) would put files out of order: planned
   // whole below, as planScan always did.
+  // The first data manifest is read meanwhile: the first page needs it next.
+  const early = new Map<ManifestFile, Promise<ManifestEntry[]>>();
+  if (dataManifests[0]) {
+    const first = entriesOf(dataManifests[0]);
+    first.catch(() => undefined); // reported when its files are asked for
+    early.set(dataManifests[0], first);
+  }
   const deleteGroups = await Promise.all(deleteManifests.map(async (m) => ({ manifest: m, entries: await entriesOf(m) })));
   const strayData = deleteGroups.some((g) => g.entries.some((e) => e.dataFile.content === FILE_CONTENT.data));
   const deleteFiles = deleteGroups.flatMap((g) => g.entries.map((e) => toPlanned(loaded, g.manifest.partitionSpecId, e)));
@@ -254,7 +261,9 @@ export async function openScanPlan(storage: StoragePort, table: string | LoadedT
     if (!manifest) return Promise.resolve([]);
     let p = files.get(index);
     if (!p) {
-      p = entriesOf(manifest).then((entries) => {
+      const read = early.get(manifest) ?? entriesOf(manifest);
+      early.delete(manifest);
+      p = read.then((entries) => {
         const path = loaded.resolve(manifest.manifestPath);
         const stray = entries.find((e) => e.dataFile.content !== FILE_CONTENT.data);
         if (stray) throw new TidemarkError('DataInvalid', `${path}: data manifest (content 0) lists delete file ${stray.dataFile.filePath}`, { path });

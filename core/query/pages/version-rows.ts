@@ -16,7 +16,7 @@ import { FILE_CONTENT, type NestedField } from '../../lake';
 import type { IncrementalScanPlan, PlannedDataFile, ScanPlan } from '../../lake';
 import { TidemarkError } from '../../errors';
 import type { RangedParquetFile } from '../parquet';
-import { columnKeys, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
+import { columnKeys, fieldsById, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 
 /** One row group of a data file: its rows, and which are live (null: all of them). */
@@ -281,13 +281,13 @@ export class VersionRows {
     const positions: number[][] = [];
     for (const d of f.deletes) if (d.content === FILE_CONTENT.positionDeletes) positions.push((await deletes.positionsOf(d)).get(f.path) ?? []);
     const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes);
-    let want = Math.min(groupRows, Math.ceil(live * 1.25) + 64);
+    let want = firstRowsWanted(groupRows, live);
     for (;;) {
       let covered = equality ? 0 : want;
       let read: Map<string, ColumnChunks> | null = null;
       if (equality) {
         // Every key column of every equality group, read together from the group's first row.
-        const names = [...new Set(deletes.equality.flatMap((q) => q.fields.map((field) => file.columns.byFieldId.get(field.id) ?? null)).filter((n): n is string => n !== null))];
+        const names = this.keyColumnNames(file, deletes.equality.flatMap((q) => q.fields));
         read = await this.cache.readRows(file, g, names, 0, want);
         // Pages of a read from row 0 start at row 0 (a column read whole does too).
         // The pages read may hold more rows than asked: mask all of them (the shortest column bounds it).
@@ -310,6 +310,25 @@ export class VersionRows {
     }
   }
 
+  /** Names in `file` of the given fields (those it has), each once. */
+  private keyColumnNames(file: RangedParquetFile, fields: NestedField[]): string[] {
+    return [...new Set(fields.map((field) => file.columns.byFieldId.get(field.id) ?? null).filter((n): n is string => n !== null))];
+  }
+
+  /**
+   * Starts reading rows [0, rows) of row group 0 of a data file for the window's columns and the
+   * version's equality key columns, as one read of their pages (in one request where the storage
+   * reads several ranges at once); prefixLive and readColumns then find them in the cache.
+   */
+  private prefetchFirstRows(f: PlannedDataFile, file: RangedParquetFile, fields: NestedField[], rows: number): void {
+    if (rows <= 0) return;
+    const equality = f.deletes.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+    const allFields = equality.length > 0 ? fieldsById(this.source.table.metadata) : null;
+    const keyFields = allFields ? equality.flatMap((d) => (d.dataFile.equalityIds ?? []).map((id) => allFields.get(id)).filter((x): x is NestedField => !!x)) : [];
+    const names = this.keyColumnNames(file, [...keyFields, ...fields]);
+    if (names.length > 0) this.cache.readRows(file, 0, names, 0, rows).catch(() => undefined); // a failure surfaces in the reads that follow
+  }
+
   /**
    * Live rows [offset, offset + limit) in file order (the order of the version's unsorted pages),
    * as canonical values of `fields` (top-level fields of the plan's schema), one array per row.
@@ -325,7 +344,12 @@ export class VersionRows {
         const skip = offset + out.length - before; // live rows of this file to skip
         if (f.deletes.length > 0 && skip < PREFIX_MAX_SKIP && !this.masks.has(this.maskKey(f))) {
           // Near the file's start and not masked yet: mask only the first rows of its row groups.
+          // The deletes load while the file's footer is read; then the pages of the first rows of
+          // every wanted column (and the key columns) are read at once, while the mask is computed.
+          const deletes = this.versionDeletes();
+          deletes.catch(() => undefined); // reported by prefixLive
           const file = await this.open(f);
+          this.prefetchFirstRows(f, file, fields, firstRowsWanted(file.footer.rowGroups[0]?.numRows ?? 0, skip + limit - out.length));
           let liveBefore = 0; // live rows of the file's row groups before g (those masked whole)
           let taken = 0; // rows of this file put in the window
           for (let g = 0; g < file.footer.rowGroups.length && out.length < limit; g++) {
@@ -389,6 +413,11 @@ export class VersionRows {
       return sliceChunks(column, from - column.rowStart, to - column.rowStart).flatMap((d) => convertArrowData(d, field.type, `${f.path}: ${field.name}`));
     });
   }
+}
+
+/** Rows of a row group of `groupRows` rows masked first to find `live` live rows (5% deleted needs ~1.05×). */
+function firstRowsWanted(groupRows: number, live: number): number {
+  return Math.min(groupRows, Math.ceil(live * 1.25) + 64);
 }
 
 /** Rows in a plan's data files before deletes (the manifests' record counts). */
