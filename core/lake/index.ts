@@ -27,7 +27,7 @@ export { applyTransform, partitionResultType } from './transforms';
 export * from './values';
 export { listWarehouseTables, detectTableFormat, type WarehouseTable, type TableFormat } from './warehouse';
 export { arrowFieldId, convertArrowData } from './arrow-values';
-export { buildPageSubset, checkChunkPages, chunkStatistics, endsWithParquetMagic, offsetIndexRanges, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
+export { buildPageSubset, checkChunkPages, chunkStatistics, columnIndexRange, endsWithParquetMagic, offsetIndexRanges, pagesInRange, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
 export type { ChunkRange, PageSpan, ParquetFooter } from './serde/parquet-subset';
 export { pruneByFilter, statisticsMayMatch } from './scan-filter';
 export { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';

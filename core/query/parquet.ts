@@ -14,9 +14,11 @@ import type { StoragePort } from '../storage';
 import {
   buildPageSubset,
   checkChunkPages,
+  columnIndexRange,
   endsWithParquetMagic,
   offsetIndexRanges,
   pageSpan,
+  pagesInRange,
   parseFooter,
   planSubset,
   readFooterLength,
@@ -187,6 +189,19 @@ export class RangedParquetFile {
       }
     });
     return { parts, whole };
+  }
+
+  /**
+   * Rows [rowStart, rowEnd) of row group `rowGroup` whose pages of an integer column may hold a
+   * value in [lo, hi], by the file's page index (usually inside the tail already read); null when
+   * the column has no page index (read it whole).
+   */
+  async pagesInRange(rowGroup: number, column: string, lo: number, hi: number): Promise<{ rowStart: number; rowEnd: number }[] | null> {
+    const ci = columnIndexRange(this.footer, rowGroup, column);
+    const oi = offsetIndexRanges(this.footer, rowGroup, [column])[0] ?? null;
+    if (!ci || !oi) return null;
+    const [columnIndex, offsetIndex] = await this.fetch([ci, oi]);
+    return pagesInRange(this.footer, rowGroup, column, columnIndex!, offsetIndex!, lo, hi);
   }
 
   /** The bytes of each range (same order), in as few requests as nearby ranges allow. */

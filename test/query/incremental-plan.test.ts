@@ -232,3 +232,46 @@ describe('the first page of a version of many data manifests', () => {
     expect(read).toHaveLength(9);
   });
 });
+
+describe('the deleted keys of a first page', () => {
+  it('come from the delete file pages that may hold them (column index), rows as the reference reader', async () => {
+    const root = join(dir, 'paged-deletes');
+    const env = seededWriteEnv(11);
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }], identifierColumns: ['id'], env });
+    await appendInRowGroups(root, Array.from({ length: 600 }, (_, i) => ({ id: BigInt(i), v: `r${i}` })), 600, 50, 'data');
+    // One equality delete file of every third key, written in pages of 20 keys (30 pages).
+    const table0 = await loadTable(storage, root);
+    const deleted = Array.from({ length: 200 }, (_, i) => BigInt(i * 3 + 1));
+    const keysArrow = rowsToArrow({ ...currentSchema(table0.metadata), fields: currentSchema(table0.metadata).fields.filter((f) => f.name === 'id') }, deleted.map((id) => ({ id })));
+    const props = new WriterPropertiesBuilder().setMaxRowGroupSize(1000).setWriteBatchSize(20).setDataPageSizeLimit(1).build();
+    const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(keysArrow, 'stream')), props);
+    const path = join(root, 'data', 'eq-paged.parquet');
+    await writeFile(path, bytes);
+    const m = computeMetrics(keysArrow);
+    const idField = currentSchema(table0.metadata).fields.find((f) => f.name === 'id')!;
+    const file: DataFile = {
+      content: FILE_CONTENT.equalityDeletes, filePath: path, fileFormat: 'PARQUET', partition: [], recordCount: m.recordCount, fileSizeInBytes: bytes.length, columnSizes: null,
+      valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts, nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds,
+      splitOffsets: null, equalityIds: [idField.id], sortOrderId: null, referencedDataFile: null,
+    };
+    await commitSnapshot(root, async () => ({ operation: 'delete', addedDeleteFiles: [{ file, specId: 0 }] }));
+    const table = await loadTable(storage, root);
+    const ref = await scanRows(storage, table, {});
+    const rows = ref.rows.map((r) => ref.columns.map((c) => r[c.name]));
+    expect(rows).toHaveLength(400);
+    // Windows before the count mask with the keys of the delete pages that may hold theirs.
+    const reader = createLazyReader({ parquet, storage, cacheBytes: 1024 * 1024 });
+    expect((await reader.window(table, {}, 0, 10)).rows).toEqual(rows.slice(0, 10));
+    expect((await reader.window(table, {}, 5, 30)).rows).toEqual(rows.slice(5, 35));
+    expect((await reader.window(table, {}, 100, 7)).rows).toEqual(rows.slice(100, 107));
+    // Which pages may hold a key range: by the column index's min/max of each page of 20 keys.
+    const { RangedParquetFile } = await import('../../core/query/parquet');
+    const opened = await RangedParquetFile.open(parquet, storage, path, bytes.length, 'equality delete file');
+    const pages = await opened.pagesInRange(0, opened.columns.names[0]!, 0, 49);
+    expect(pages).toEqual([{ rowStart: 0, rowEnd: 20 }]);
+    expect(await opened.pagesInRange(0, opened.columns.names[0]!, 58, 130)).toEqual([{ rowStart: 0, rowEnd: 60 }]);
+    expect(await opened.pagesInRange(0, opened.columns.names[0]!, 10_000, 20_000)).toEqual([]);
+    expect(await reader.count(table, {})).toBe(400);
+    expect((await reader.window(table, {}, 390, 20)).rows).toEqual(rows.slice(390, 400));
+  });
+});

@@ -13,10 +13,10 @@ import type { Data } from 'apache-arrow';
 import { convertArrowData } from '../../lake';
 import { checkDataFileFormat, wholePlan } from '../../lake';
 import { FILE_CONTENT, type NestedField } from '../../lake';
-import type { IncrementalScanPlan, PlannedDataFile, ScanPlan } from '../../lake';
+import type { IncrementalScanPlan, PlannedDataFile, PlannedFile, ScanPlan } from '../../lake';
 import { TidemarkError } from '../../errors';
 import type { RangedParquetFile } from '../parquet';
-import { columnKeys, fieldsById, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
+import { columnKeys, createPositionLoader, equalityFieldsOf, fieldsById, integerKeys, loadEqualityWithin, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type EqualityGroup, type PositionLoader, type VersionDeletes } from './delete-index';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 
 /** One row group of a data file: its rows, and which are live (null: all of them). */
@@ -79,6 +79,8 @@ export class LiveMaskCache {
  * first rows of its row groups; beyond it (a deep page), the whole file is masked once and kept.
  */
 const PREFIX_MAX_SKIP = 4096;
+/** Prefix masks a version keeps (a few KiB each: the first pages of the files a window started in). */
+const MAX_PREFIXES = 64;
 
 /** Data files whose live counts are computed at once (I/O of one overlaps decoding of another). */
 const COUNT_CONCURRENCY = 3;
@@ -89,13 +91,18 @@ export class VersionRows {
   private counted: number | null = null;
   private full: ScanPlan | null = null;
   private planning: Promise<ScanPlan> | null = null;
+  private readonly positions: PositionLoader;
+  /** The longest prefix mask computed per data file (mask key) and row group: the grid asks the first rows again. */
+  private readonly prefixes = new Map<string, { mask: Uint8Array; live: number; covered: number; whole: boolean }>();
 
   constructor(
     private readonly cache: RowGroupCache,
     private readonly masks: LiveMaskCache,
     /** The version's plan, read as pages need it (a complete plan is wrapped by wholePlan). */
     readonly source: IncrementalScanPlan,
-  ) {}
+  ) {
+    this.positions = createPositionLoader(cache, source.table);
+  }
 
   /** Lazy rows of a plan already made (its files and deletes as planned, e.g. with a filter). */
   static ofPlan(cache: RowGroupCache, masks: LiveMaskCache, plan: ScanPlan): VersionRows {
@@ -164,13 +171,19 @@ export class VersionRows {
     return this.exactCount;
   }
 
+  /**
+   * The equality delete files to index. Complete: those some data file uses; else every one of the
+   * version (the lookups check sequence numbers and partitions as planning does, so a file that
+   * applies to no data file changes nothing).
+   */
+  private equalityFiles(): PlannedFile[] {
+    const files = this.full ? [...new Map(this.full.files.flatMap((f) => f.deletes).map((d) => [d.path, d])).values()] : this.source.deleteFiles;
+    return files.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+  }
+
   private versionDeletes(): Promise<VersionDeletes> {
     if (!this.deletes) {
-      // Complete: the equality delete files some data file uses; else every one of the version
-      // (the lookups check sequence numbers and partitions as planning does, so a file that applies
-      // to no data file changes nothing).
-      const equality = this.full ? [...new Map(this.full.files.flatMap((f) => f.deletes).map((d) => [d.path, d])).values()] : this.source.deleteFiles;
-      this.deletes = loadVersionDeletes(this.cache, this.source.table, equality);
+      this.deletes = loadVersionDeletes(this.cache, this.source.table, this.equalityFiles(), this.positions);
       this.deletes.catch(() => (this.deletes = null));
     }
     return this.deletes;
@@ -193,19 +206,19 @@ export class VersionRows {
       const file = await this.open(f);
       const groups = file.footer.rowGroups;
       if (f.deletes.length === 0) return { rowGroups: groups.map((g) => ({ rows: g.numRows, live: g.numRows, mask: null })), live: groups.reduce((n, g) => n + g.numRows, 0) };
-      const deletes = await this.versionDeletes();
+      const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes) ? (await this.versionDeletes()).equality : [];
       const fileRows = groups.reduce((n, g) => n + g.numRows, 0);
       // One mask over the file; each row group's mask is a view of it.
       const fileMask = new Uint8Array(fileRows).fill(1);
       for (const d of f.deletes) {
         if (d.content !== FILE_CONTENT.positionDeletes) continue;
-        for (const p of (await deletes.positionsOf(d)).get(f.path) ?? []) if (p >= 0 && p < fileRows) fileMask[p] = 0;
+        for (const p of (await this.positions.positionsOf(d)).get(f.path) ?? []) if (p >= 0 && p < fileRows) fileMask[p] = 0;
       }
       const rowGroups: RowGroupLive[] = [];
       let first = 0;
       for (const [g, rg] of groups.entries()) {
         const mask = fileMask.subarray(first, first + rg.numRows);
-        await this.maskEquality(f, file, deletes, mask, (names) => this.cache.read(file, g, names));
+        await this.maskEquality(f, file, equality, mask, (names) => this.cache.read(file, g, names));
         let live = 0;
         for (let i = 0; i < mask.length; i++) live += mask[i]!;
         rowGroups.push({ rows: rg.numRows, live, mask });
@@ -220,13 +233,13 @@ export class VersionRows {
    * version's equality deletes remove. `read` gives the key columns (names in the file) with their
    * chunks starting at the run's first row.
    */
-  private async maskEquality(f: PlannedDataFile, file: RangedParquetFile, deletes: VersionDeletes, mask: Uint8Array, read: (names: string[]) => Promise<Map<string, ColumnChunks>>): Promise<void> {
+  private async maskEquality(f: PlannedDataFile, file: RangedParquetFile, equality: EqualityGroup[], mask: Uint8Array, read: (names: string[]) => Promise<Map<string, ColumnChunks>>): Promise<void> {
     if (!f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes)) return;
     const rows = mask.length;
     const seq = Number(f.sequenceNumber);
     const part = partitionKeyOf(f);
     const spec = this.source.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
-    for (const group of deletes.equality) {
+    for (const group of equality) {
       const scoped = group.byPartition.get(part);
       if (group.global.size === 0 && !scoped) continue;
       const names = group.fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
@@ -274,40 +287,82 @@ export class VersionRows {
    * thousand rows, not the whole file. `covered` rows are masked.
    */
   private async prefixLive(f: PlannedDataFile, g: number, live: number): Promise<{ mask: Uint8Array; live: number; covered: number; whole: boolean }> {
+    const key = `${this.maskKey(f)}#${g}`;
+    const known = this.prefixes.get(key);
+    if (known && (known.live >= live || known.whole)) return known;
+    const prefix = await this.computePrefixLive(f, g, live);
+    if (!known || prefix.covered > known.covered) {
+      this.prefixes.delete(key);
+      this.prefixes.set(key, prefix);
+      if (this.prefixes.size > MAX_PREFIXES) this.prefixes.delete(this.prefixes.keys().next().value!);
+    }
+    return prefix;
+  }
+
+  private async computePrefixLive(f: PlannedDataFile, g: number, live: number): Promise<{ mask: Uint8Array; live: number; covered: number; whole: boolean }> {
     const file = await this.open(f);
     const groupRows = file.footer.rowGroups[g]!.numRows;
     const first = file.footer.rowGroups.slice(0, g).reduce((n, rg) => n + rg.numRows, 0);
-    const deletes = await this.versionDeletes();
     const positions: number[][] = [];
-    for (const d of f.deletes) if (d.content === FILE_CONTENT.positionDeletes) positions.push((await deletes.positionsOf(d)).get(f.path) ?? []);
+    for (const d of f.deletes) if (d.content === FILE_CONTENT.positionDeletes) positions.push((await this.positions.positionsOf(d)).get(f.path) ?? []);
     const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes);
+    const keyFields = equality ? this.keyFieldsOf(f) : [];
     let want = firstRowsWanted(groupRows, live);
     for (;;) {
-      let covered = equality ? 0 : want;
+      let covered = equality ? groupRows : want;
       let read: Map<string, ColumnChunks> | null = null;
       if (equality) {
-        // Every key column of every equality group, read together from the group's first row.
-        const names = this.keyColumnNames(file, deletes.equality.flatMap((q) => q.fields));
+        // Every key column, read together from the group's first row; the pages read may hold
+        // more rows than asked: mask all of them (the shortest column bounds it).
+        const names = this.keyColumnNames(file, keyFields);
         read = await this.cache.readRows(file, g, names, 0, want);
         // Pages of a read from row 0 start at row 0 (a column read whole does too).
-        // The pages read may hold more rows than asked: mask all of them (the shortest column bounds it).
-        covered = groupRows;
         for (const c of read.values()) covered = Math.min(covered, c.rowStart + c.chunks.reduce((n, d) => n + d.length, 0));
       }
       const mask = new Uint8Array(covered).fill(1);
       for (const list of positions) for (const p of list) if (p >= first && p < first + covered) mask[p - first] = 0;
       if (read) {
-        const columns = read;
-        await this.maskEquality(f, file, deletes, mask, async (names) => new Map(names.map((n) => {
-          const c = columns.get(n)!;
-          return [n, { chunks: sliceChunks(c, -c.rowStart, covered - c.rowStart), bytes: c.bytes, rowStart: 0 }] as const;
-        })));
+        const sliced = new Map([...read].map(([n, c]) => [n, { chunks: sliceChunks(c, -c.rowStart, covered - c.rowStart), bytes: c.bytes, rowStart: 0 }] as const));
+        const groups = await this.prefixEquality(file, keyFields, sliced);
+        await this.maskEquality(f, file, groups, mask, async (names) => new Map(names.map((n) => [n, sliced.get(n)!] as const)));
       }
       let n = 0;
       for (let i = 0; i < covered; i++) n += mask[i]!;
       if (n >= live || covered >= groupRows) return { mask, live: n, covered, whole: covered >= groupRows };
       want = Math.min(groupRows, Math.max(covered * 4, want * 4));
     }
+  }
+
+  /** The fields of the version's equality deletes (any group), each once. */
+  private keyFieldsOf(f: PlannedDataFile): NestedField[] {
+    const all = fieldsById(this.source.table.metadata);
+    const out = new Map<number, NestedField>();
+    for (const d of [...f.deletes, ...this.equalityFiles()]) if (d.content === FILE_CONTENT.equalityDeletes) for (const field of equalityFieldsOf(d, all)) out.set(field.id, field);
+    return [...out.values()];
+  }
+
+  /**
+   * The equality deletes to mask the first rows of a file with (their key columns given): while
+   * the version's whole index is not loaded and every delete file has one integer key, only the
+   * deleted keys within those rows' key range, from the delete files' pages that may hold them
+   * (loadEqualityWithin); else the whole index.
+   */
+  private async prefixEquality(file: RangedParquetFile, keyFields: NestedField[], columns: Map<string, ColumnChunks>): Promise<EqualityGroup[]> {
+    if (this.deletes === null && keyFields.length === 1) {
+      const name = file.columns.byFieldId.get(keyFields[0]!.id);
+      const ints = name !== undefined ? integerKeys(columns.get(name)!.chunks, keyFields[0]!) : null;
+      if (ints && ints.length > 0) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < ints.length; i++) {
+          if (ints[i]! < lo) lo = ints[i]!;
+          if (ints[i]! > hi) hi = ints[i]!;
+        }
+        const within = await loadEqualityWithin(this.cache, this.source.table, this.equalityFiles(), lo, hi);
+        if (within) return within;
+      }
+    }
+    return (await this.versionDeletes()).equality;
   }
 
   /** Names in `file` of the given fields (those it has), each once. */
@@ -344,10 +399,9 @@ export class VersionRows {
         const skip = offset + out.length - before; // live rows of this file to skip
         if (f.deletes.length > 0 && skip < PREFIX_MAX_SKIP && !this.masks.has(this.maskKey(f))) {
           // Near the file's start and not masked yet: mask only the first rows of its row groups.
-          // The deletes load while the file's footer is read; then the pages of the first rows of
-          // every wanted column (and the key columns) are read at once, while the mask is computed.
-          const deletes = this.versionDeletes();
-          deletes.catch(() => undefined); // reported by prefixLive
+          // The delete files' footers are read with the data file's; then the pages of the first
+          // rows of every wanted column (and the key columns) are read at once.
+          for (const d of this.equalityFiles()) this.cache.open(d.path, d.fileSizeInBytes, 'equality delete file').catch(() => undefined); // footers meanwhile; errors surface when read
           const file = await this.open(f);
           this.prefetchFirstRows(f, file, fields, firstRowsWanted(file.footer.rowGroups[0]?.numRows ?? 0, skip + limit - out.length));
           let liveBefore = 0; // live rows of the file's row groups before g (those masked whole)
