@@ -75,6 +75,8 @@ export interface LazyReader {
 export const BROWSER_METADATA_REUSE_MS = 3000;
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
+/** Rows a columns-only call reads ahead for the rows call that follows it. */
+const FIRST_ROWS_PREFETCH = 100;
 /** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
 const MAX_ORDERS = 3;
 /** Decoded manifests a reader without the engine's cache keeps (a manifest of one append is a few KiB decoded). */
@@ -156,6 +158,11 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
             return f;
           })
         : schema.fields;
+      if (limit <= 0 && offset <= 0) {
+        // A call for the columns and total only (the grid's first call) is followed by one for the
+        // first rows: start reading them now (footers, deletes' pages, column pages), unawaited.
+        v.window(fields, 0, FIRST_ROWS_PREFETCH).catch(() => undefined); // the rows call reports errors
+      }
       const rows = await v.window(fields, Math.max(0, Math.floor(offset)), Math.max(0, Math.floor(limit)));
       const known = v.knownCount();
       // Without the manifest list's record counts (format v1), the upper bound needs every manifest.
