@@ -75,8 +75,8 @@ export interface LazyReader {
 export const BROWSER_METADATA_REUSE_MS = 3000;
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
-/** Rows a columns-only call reads ahead for the rows call that follows it. */
-const FIRST_ROWS_PREFETCH = 100;
+/** Rows a columns-only call reads ahead for the rows call that follows it (the grid's page: 200 rows). */
+const FIRST_ROWS_PREFETCH = 200;
 /** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
 const MAX_ORDERS = 3;
 /** Decoded manifests a reader without the engine's cache keeps (a manifest of one append is a few KiB decoded). */
