@@ -224,11 +224,11 @@ describe('the first page of a version of many data manifests', () => {
     const deleteManifest = table.resolve(manifests.find((m) => m.content === 1)!.manifestPath);
     const firstData = table.resolve(manifests.find((m) => m.content === 0)!.manifestPath);
     expect(read.sort()).toEqual([deleteManifest, firstData].sort());
-    // A window past the first data manifest reads the next one, and the count the rest.
+    // A window past the first data manifest reads the others (at once, not one by one); the
+    // count then reads none again: each manifest is read once.
     expect((await reader.window(table, {}, 60, 10)).rows).toEqual(rows.slice(60, 70));
-    expect(new Set(read).size).toBe(3);
-    expect(await reader.count(table, {})).toBe(393);
     expect(new Set(read).size).toBe(9);
+    expect(await reader.count(table, {})).toBe(393);
     expect(read).toHaveLength(9);
   });
 });

@@ -394,6 +394,8 @@ export class VersionRows {
     const out: unknown[][] = [];
     let before = 0; // live rows in the files before the current one
     for (let group = 0; group < this.source.groupCount && out.length < limit; group++) {
+      // Past the first data manifest (a deep page): read the others at once, not one at a time.
+      if (group === 1) this.complete().catch(() => undefined); // errors surface in dataFiles below
       for (const f of await this.source.dataFiles(group)) {
         if (out.length >= limit) break;
         const skip = offset + out.length - before; // live rows of this file to skip
