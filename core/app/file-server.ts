@@ -1,11 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../errors';
-import type { StoragePort } from '../storage';
+import { MAX_RANGES_PER_REQUEST, RANGE_LENGTHS_HEADER, type StoragePort } from '../storage';
 
 /**
- * Serves lake files to the renderer (`/fs/read|stat|list?path=…`, Range on read) — only below the
- * folders the user opened. Paths are resolved and symlinks followed before the check, so `..`,
+ * Serves lake files to the renderer (`/fs/read|ranges|stat|list?path=…`, Range on read, several
+ * ranges on ranges) — only below the folders the user opened. Paths are resolved and symlinks followed before the check, so `..`,
  * encoded and absolute paths cannot escape an opened root.
  */
 export interface FileRequest {
@@ -63,6 +63,26 @@ function parseRange(header: string, size: number): { start: number; end: number 
   return { start, end };
 }
 
+/**
+ * The ranges of a `bytes=a-b,c-d,…` header for `/fs/ranges`: absolute ranges only, each ending at
+ * most at the file's end, at most MAX_RANGES_PER_REQUEST of them; else the reason, as a sentence.
+ */
+function parseRanges(header: string, size: number): { start: number; end: number }[] | string {
+  const m = /^bytes=(.+)$/.exec(header.trim());
+  if (!m) return `expected a Range header "bytes=a-b,c-d,…", got ${JSON.stringify(header)}`;
+  const specs = m[1]!.split(',');
+  if (specs.length > MAX_RANGES_PER_REQUEST) return `at most ${MAX_RANGES_PER_REQUEST} ranges a request, got ${specs.length}`;
+  const out: { start: number; end: number }[] = [];
+  for (const spec of specs) {
+    const r = /^\s*(\d+)-(\d+)\s*$/.exec(spec);
+    const start = r ? Number(r[1]) : NaN;
+    const end = r ? Math.min(Number(r[2]), size - 1) : NaN;
+    if (!r || start > Number(r[2]) || start >= size) return `range ${JSON.stringify(spec.trim())} is not within the file's ${size} bytes`;
+    out.push({ start, end });
+  }
+  return out;
+}
+
 export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots, req: FileRequest): Promise<FileResponse> {
   if (!req.path || !isAbsolute(req.path)) return errorResponse(400, 'InvalidInput', `expected an absolute path, got ${JSON.stringify(req.path)}`);
   if (req.path.includes('\0')) return errorResponse(400, 'InvalidInput', 'path contains a NUL byte');
@@ -95,6 +115,22 @@ export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots
           };
         }
         return { status: 200, headers: { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' }, body: await storage.readFile(path) };
+      }
+      case 'ranges': {
+        // Several ranges of one file in one answer (core/storage/http.ts readRanges).
+        const info = await storage.stat(path);
+        if (!info) return errorResponse(404, 'NotFound', `not found: ${path}`);
+        const ranges = parseRanges(req.range ?? '', info.size);
+        if (typeof ranges === 'string') return { ...errorResponse(416, 'InvalidInput', `${path}: ${ranges}`), headers: { 'content-type': 'application/json', 'content-range': `bytes */${info.size}` } };
+        const parts: Uint8Array[] = [];
+        for (const r of ranges) parts.push(await storage.readRange(path, r.start, r.end - r.start + 1));
+        const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          body.set(p, at);
+          at += p.length;
+        }
+        return { status: 200, headers: { 'content-type': 'application/octet-stream', [RANGE_LENGTHS_HEADER]: parts.map((p) => p.length).join(',') }, body };
       }
       default:
         return errorResponse(404, 'NotFound', `unknown file operation ${JSON.stringify(req.op)}`);

@@ -20,14 +20,14 @@ export {
   type LoadedTable,
   type SnapshotSelector,
 } from './table';
-export { planScan, readSnapshotEntries, type ScanPlan, type PlannedFile, type PlannedDataFile, type PlanOptions } from './scan-plan';
+export { openScanPlan, planScan, wholePlan, readSnapshotEntries, type IncrementalScanPlan, type ScanPlan, type PlannedFile, type PlannedDataFile, type PlanOptions } from './scan-plan';
 export { scanRows, countRows, iterateRows, readDataFileRows, type Row, type ScanRowsOptions, type ScanResult } from './row-reader';
 export { rowMatches, compareValues, type ScanFilter, type Predicate } from './scan-filter';
 export { applyTransform, partitionResultType } from './transforms';
 export * from './values';
 export { listWarehouseTables, detectTableFormat, type WarehouseTable, type TableFormat } from './warehouse';
 export { arrowFieldId, convertArrowData } from './arrow-values';
-export { buildPageSubset, checkChunkPages, chunkStatistics, endsWithParquetMagic, offsetIndexRanges, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
+export { buildPageSubset, checkChunkPages, chunkStatistics, columnIndexRange, endsWithParquetMagic, offsetIndexRanges, pagesInRange, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
 export type { ChunkRange, PageSpan, ParquetFooter } from './serde/parquet-subset';
 export { pruneByFilter, statisticsMayMatch } from './scan-filter';
 export { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';

@@ -163,6 +163,11 @@ export interface ManifestFile {
   addedRowsCount: number;
   existingRowsCount: number;
   deletedRowsCount: number;
+  /**
+   * False when the list does not give added_rows_count and existing_rows_count (optional in v1,
+   * then read as 0 above); absent on manifest files made in memory.
+   */
+  rowCountsListed?: boolean;
   partitions: FieldSummary[] | null;
   /** v3 (field 520): first `_row_id` of the rows in this data manifest's files without one. */
   firstRowId?: bigint | null;

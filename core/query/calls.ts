@@ -86,8 +86,13 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   return {
     'query.page': ({ path, version, ...req }) =>
       onTable('read', path, version, async () => {
-        // Iceberg pages, sorted and filtered or not, come from the row groups holding them.
-        if ((await formatOf(abs(path))) === 'iceberg') return readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
+        // Iceberg pages, sorted and filtered or not, come from the row groups holding them. The
+        // first page of a table does not wait for its format to be detected (two listings): it
+        // starts as Iceberg (most tables) and is dropped if the folder is Paimon.
+        const known = formats.has(abs(path));
+        const iceberg = known ? null : pagesReader().then((reader) => readIcebergWindow(reader, abs(path), version ?? {}, req));
+        iceberg?.catch(() => undefined); // read below when the table is Iceberg
+        if ((await formatOf(abs(path))) === 'iceberg') return iceberg ?? readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
         return readPage(await deps.engine(), await pageSource(abs(path), version), req);
       }),
     'query.refresh': async ({ path }) => {

@@ -6,11 +6,11 @@
  */
 import { makeVector, Table, tableToIPC } from 'apache-arrow';
 import type { DeletionVectorReader } from '../lake';
-import type { PlannedFile, ScanPlan } from '../lake';
+import type { LoadedTable, PlannedFile } from '../lake';
 import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
 
 /** A DV as the lazy reader's position map: its data file (rebased onto the table root) → positions. */
-export async function loadDeletionVectorPositions(reader: DeletionVectorReader, plan: ScanPlan, d: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
+export async function loadDeletionVectorPositions(reader: DeletionVectorReader, plan: { table: LoadedTable }, d: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
   const dv = await reader.read(d);
   return { byFile: new Map([[plan.table.resolve(dv.referencedDataFile), dv.positions]]), rows: dv.positions.length };
 }

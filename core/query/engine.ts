@@ -3,7 +3,7 @@
  * parquet-wasm module and a storage port exist (Node, renderer).
  */
 import type { NestedField, Schema } from '../lake';
-import { planScan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
+import { openScanPlan, planScan, type IncrementalScanPlan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
 import { loadTable, type LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
@@ -54,6 +54,9 @@ export const MAX_MATERIALIZED_VERSIONS = 6;
 
 /** Filtered plans kept (key history plans one per snapshot and key; each holds few files). */
 const MAX_FILTERED_PLANS = 256;
+
+/** Incremental plans kept (each holds its decoded manifests' files). */
+const MAX_OPENED_PLANS = 64;
 
 /** Decoded manifests the engine keeps (a manifest of one append is a few KiB decoded). */
 const MAX_CACHED_MANIFESTS = 4096;
@@ -122,7 +125,8 @@ export interface VersionWindow {
   totalRows: number;
   /** True when deletes apply and the exact count is not known yet. */
   totalPending: boolean;
-  plan: ScanPlan;
+  /** The version's table, snapshot and schema (its data manifests may not all be read yet). */
+  plan: Pick<ScanPlan, 'table' | 'snapshot' | 'schema'>;
 }
 
 export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
@@ -133,7 +137,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     createLazyReader({
       parquet: deps.parquet,
       storage: deps.storage,
-      plan: (loaded, selector) => cachedPlan(loaded, selector),
+      openPlan: (loaded, selector) => openedPlan(loaded, selector),
       cacheBytes: deps.rowGroupCacheBytes,
     });
   /** Estimated DuckDB bytes of each full-pass version (by view key), and the bound of those kept. */
@@ -160,6 +164,24 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     return manifests;
   };
 
+  // Incremental plans by (metadata file, selector): the grid's pages read their data manifests as
+  // they need them; a complete plan of the same version (a view, a count) completes the same one.
+  const opened = new Map<string, Promise<IncrementalScanPlan>>();
+  function openedPlan(loaded: LoadedTable, options: SnapshotSelector): Promise<IncrementalScanPlan> {
+    const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null]);
+    let p = opened.get(key);
+    if (p) {
+      opened.delete(key);
+      opened.set(key, p);
+      return p;
+    }
+    p = openScanPlan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, manifestCache: manifestCache() });
+    opened.set(key, p);
+    p.catch(() => opened.delete(key));
+    if (opened.size > MAX_OPENED_PLANS) opened.delete(opened.keys().next().value!);
+    return p;
+  }
+
   function cachedPlan(loaded: LoadedTable, options: PlanOptions): Promise<ScanPlan> {
     // A filter prunes files: its plan is kept under the filter too (the SQL console plans a filtered
     // version to check the memory budget, then registers it), a bounded number of them.
@@ -167,7 +189,10 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     const key = JSON.stringify([loaded.metadataFile, options.snapshotId?.toString() ?? null, options.asOfTimestampMs ?? null, options.ref ?? null, filterKey]);
     let p = plans.get(key);
     if (!p) {
-      p = planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, filter: options.filter, manifestCache: manifestCache() });
+      p =
+        filterKey === null
+          ? openedPlan(loaded, options).then((o) => o.complete())
+          : planScan(deps.storage, loaded, { snapshotId: options.snapshotId, asOfTimestampMs: options.asOfTimestampMs, ref: options.ref, filter: options.filter, manifestCache: manifestCache() });
       plans.set(key, p);
       p.catch(() => plans.delete(key));
       if (filterKey !== null) filteredPlans.push(key);

@@ -14,9 +14,11 @@ import type { StoragePort } from '../storage';
 import {
   buildPageSubset,
   checkChunkPages,
+  columnIndexRange,
   endsWithParquetMagic,
   offsetIndexRanges,
   pageSpan,
+  pagesInRange,
   parseFooter,
   planSubset,
   readFooterLength,
@@ -189,6 +191,19 @@ export class RangedParquetFile {
     return { parts, whole };
   }
 
+  /**
+   * Rows [rowStart, rowEnd) of row group `rowGroup` whose pages of an integer column may hold a
+   * value in [lo, hi], by the file's page index (usually inside the tail already read); null when
+   * the column has no page index (read it whole).
+   */
+  async pagesInRange(rowGroup: number, column: string, lo: number, hi: number): Promise<{ rowStart: number; rowEnd: number }[] | null> {
+    const ci = columnIndexRange(this.footer, rowGroup, column);
+    const oi = offsetIndexRanges(this.footer, rowGroup, [column])[0] ?? null;
+    if (!ci || !oi) return null;
+    const [columnIndex, offsetIndex] = await this.fetch([ci, oi]);
+    return pagesInRange(this.footer, rowGroup, column, columnIndex!, offsetIndex!, lo, hi);
+  }
+
   /** The bytes of each range (same order), in as few requests as nearby ranges allow. */
   private async fetch(ranges: ChunkRange[]): Promise<Uint8Array[]> {
     const tailStart = this.size - this.tail.length;
@@ -205,6 +220,19 @@ export class RangedParquetFile {
         last.end = Math.max(last.end, r.start + r.length);
         last.members.push(r);
       } else spans.push({ start: r.start, end: r.start + r.length, members: [r] });
+    }
+    if (spans.length > 1 && this.storage.readRanges) {
+      // Remote storage: every span in one request (a page of 30 columns is 30 spans, far apart).
+      let parts: Uint8Array[];
+      try {
+        parts = await this.storage.readRanges(this.path, spans.map((sp) => ({ offset: sp.start, length: sp.end - sp.start })));
+      } catch (e) {
+        throw wrapNotFound(e, this.path, this.what);
+      }
+      spans.forEach((span, k) => {
+        for (const m of span.members) out[m.i] = parts[k]!.subarray(m.start - span.start, m.start - span.start + m.length);
+      });
+      return out;
     }
     let nextSpan = 0;
     const worker = async () => {

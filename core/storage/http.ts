@@ -1,8 +1,16 @@
 import { TidemarkError, isErrorCode } from '../errors';
-import type { DirEntry, FileInfo, StoragePort } from './index';
+import type { ByteRange, DirEntry, FileInfo, StoragePort } from './index';
 
 /** The route under which the main process (or the browser-mode server) serves lake files. */
 export const STORAGE_ROUTE = '/fs';
+/**
+ * `/fs/ranges` answers several ranges of one file (its Range header: `bytes=a-b,c-d,…`) with their
+ * bytes back to back, this header listing each range's length (shorter only at end of file). Not
+ * multipart/byteranges: no boundary to scan for, and the caller knows the order it asked.
+ */
+export const RANGE_LENGTHS_HEADER = 'x-tidemark-range-lengths';
+/** Ranges one `/fs/ranges` request may ask for (the Range header stays a few KiB). */
+export const MAX_RANGES_PER_REQUEST = 256;
 
 export interface HttpStorageOptions {
   /** Origin of the server, e.g. `http://127.0.0.1:5123`. */
@@ -51,6 +59,34 @@ export function createHttpStorage(options: HttpStorageOptions): StoragePort {
       if (length <= 0) return new Uint8Array(0);
       const res = await request('read', path, { range: `bytes=${offset}-${offset + length - 1}` });
       return new Uint8Array(await res.arrayBuffer());
+    },
+    async readRanges(path, ranges: ByteRange[]) {
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < ranges.length; i += MAX_RANGES_PER_REQUEST) {
+        const part = ranges.slice(i, i + MAX_RANGES_PER_REQUEST);
+        const asked = part.filter((r) => r.length > 0);
+        if (asked.length === 0) {
+          out.push(...part.map(() => new Uint8Array(0)));
+          continue;
+        }
+        const res = await request('ranges', path, { range: `bytes=${asked.map((r) => `${r.offset}-${r.offset + r.length - 1}`).join(',')}` });
+        const body = new Uint8Array(await res.arrayBuffer());
+        const lengths = (res.headers.get(RANGE_LENGTHS_HEADER) ?? '').split(',').map(Number);
+        if (lengths.length !== asked.length || lengths.some((n) => !Number.isInteger(n) || n < 0) || lengths.reduce((a, b) => a + b, 0) !== body.length) {
+          throw new TidemarkError('Io', `storage ranges ${path}: the answer's ${RANGE_LENGTHS_HEADER} (${JSON.stringify(res.headers.get(RANGE_LENGTHS_HEADER))}) does not match ${asked.length} ranges of ${body.length} bytes`, { path });
+        }
+        let at = 0;
+        let k = 0;
+        for (const r of part) {
+          if (r.length <= 0) {
+            out.push(new Uint8Array(0));
+            continue;
+          }
+          out.push(body.subarray(at, at + lengths[k]!));
+          at += lengths[k++]!;
+        }
+      }
+      return out;
     },
     async stat(path): Promise<FileInfo | null> {
       try {

@@ -13,6 +13,11 @@ export interface FileInfo {
   mtimeMs: number;
 }
 
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface DirEntry {
   name: string;
   kind: 'file' | 'directory';
@@ -23,6 +28,12 @@ export interface StoragePort {
   readFile(path: string): Promise<Uint8Array>;
   /** Reads `length` bytes at `offset` (fewer only at end of file). */
   readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads several ranges of one file (each `length` bytes at `offset`, fewer only at end of file),
+   * in the order given, in one request where the storage is remote (HTTP: one `/fs/ranges` call
+   * instead of one per range). Optional: where absent, callers read each range with readRange.
+   */
+  readRanges?(path: string, ranges: ByteRange[]): Promise<Uint8Array[]>;
   /** Size and mtime, or null when the path does not exist. */
   stat(path: string): Promise<FileInfo | null>;
   /** Entries of a directory, sorted by name. Throws NotFound when it is missing. */
@@ -89,4 +100,4 @@ export async function requireConditionalPut(storage: WritableStorage, path: stri
   );
 }
 
-export { createHttpStorage, STORAGE_ROUTE } from './http';
+export { createHttpStorage, MAX_RANGES_PER_REQUEST, RANGE_LENGTHS_HEADER, STORAGE_ROUTE } from './http';

@@ -60,6 +60,7 @@ export async function readManifestList(bytes: Uint8Array, file: string): Promise
       addedRowsCount: num(r.added_rows_count),
       existingRowsCount: num(r.existing_rows_count),
       deletedRowsCount: num(r.deleted_rows_count),
+      rowCountsListed: r.added_rows_count !== null && r.added_rows_count !== undefined && r.existing_rows_count !== null && r.existing_rows_count !== undefined,
       partitions,
       firstRowId: r.first_row_id === null || r.first_row_id === undefined ? null : big(r.first_row_id),
     };

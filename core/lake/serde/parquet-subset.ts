@@ -347,6 +347,62 @@ export function offsetIndexRanges(footer: ParquetFooter, rowGroup: number, colum
 }
 
 /**
+ * Where the column index (page min/max) of a column of a row group is, or null when it has none
+ * or is not a flat INT32/INT64 leaf. Spec: parquet-format PageIndex.md —
+ * ColumnChunk.column_index_offset (6) and column_index_length (7).
+ */
+export function columnIndexRange(footer: ParquetFooter, rowGroup: number, column: string): ChunkRange | null {
+  const col = footer.columns.find((c) => c.name === column);
+  if (!col || col.leaves !== 1 || (col.physicalType !== PHYSICAL.INT32 && col.physicalType !== PHYSICAL.INT64)) return null;
+  if (offsetIndexRanges(footer, rowGroup, [column])[0] === null) return null;
+  const chunk = footer.rowGroups[rowGroup]!.chunks[col.firstLeaf]!;
+  const start = asInt(field(chunk, 6));
+  const length = asInt(field(chunk, 7));
+  return start === undefined || length === undefined ? null : { start, length };
+}
+
+/**
+ * Rows [rowStart, rowEnd) of a row group whose pages of an INT32/INT64 column may hold a value in
+ * [lo, hi] (integers), from its column index (ColumnIndex: 1 null_pages, 2 min_values, 3
+ * max_values, plain little-endian) and offset index; neighbouring pages merged. Null when a page
+ * holds only nulls or the index is malformed: the caller then reads the whole column.
+ */
+export function pagesInRange(footer: ParquetFooter, rowGroup: number, column: string, columnIndex: Uint8Array, offsetIndex: Uint8Array, lo: number, hi: number): { rowStart: number; rowEnd: number }[] | null {
+  const path = footer.path;
+  const col = footer.columns.find((c) => c.name === column)!;
+  const width = col.physicalType === PHYSICAL.INT64 ? 8 : 4;
+  const index = decodeStruct(columnIndex, path);
+  const nullPages = asList(field(index, 1))?.items ?? [];
+  const mins = asList(field(index, 2))?.items ?? [];
+  const maxs = asList(field(index, 3))?.items ?? [];
+  const firstRows = (asList(field(decodeStruct(offsetIndex, path), 1))?.items ?? []).map((v) => asInt(field(asStruct(v) ?? bad(path, `offset index of ${column}: a page location is not a struct`), 3)));
+  const pages = firstRows.length;
+  if (pages === 0 || nullPages.length !== pages || mins.length !== pages || maxs.length !== pages || firstRows.some((r) => r === undefined)) return null;
+  const value = (v: TValue): bigint | null => {
+    if (!(v instanceof Uint8Array) || v.length !== width) return null;
+    const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    return width === 8 ? view.getBigInt64(0, true) : BigInt(view.getInt32(0, true));
+  };
+  const low = BigInt(lo);
+  const high = BigInt(hi);
+  const numRows = footer.rowGroups[rowGroup]!.numRows;
+  const out: { rowStart: number; rowEnd: number }[] = [];
+  for (let i = 0; i < pages; i++) {
+    if (nullPages[i] === true) return null;
+    const min = value(mins[i]!);
+    const max = value(maxs[i]!);
+    if (min === null || max === null) return null;
+    if (max < low || min > high) continue;
+    const rowStart = firstRows[i]!;
+    const rowEnd = i + 1 < pages ? firstRows[i + 1]! : numRows;
+    const last = out[out.length - 1];
+    if (last && last.rowEnd === rowStart) last.rowEnd = rowEnd;
+    else out.push({ rowStart, rowEnd });
+  }
+  return out;
+}
+
+/**
  * The pages of a column chunk covering rows [from, to) of its row group, from its offset index
  * bytes (OffsetIndex: 1 = list<PageLocation{1 offset, 2 compressed_page_size, 3 first_row_index}>).
  */

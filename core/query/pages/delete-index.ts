@@ -12,7 +12,7 @@ import { TidemarkError } from '../../errors';
 import { convertArrowData } from '../../lake';
 import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../../lake';
 import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake';
-import type { PlannedFile, ScanPlan } from '../../lake';
+import type { LoadedTable, PlannedFile } from '../../lake';
 import { valueKey } from '../../lake';
 import { loadDeletionVectorPositions } from '../deletion-vectors';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
@@ -252,11 +252,15 @@ export interface EqualityGroup {
 }
 
 export interface VersionDeletes {
-  /** Position delete file path → data file path (rebased onto the table root) → positions. */
-  positions: Map<string, Map<string, number[]>>;
+  /**
+   * A position delete file's (or deletion vector's) positions: data file path (rebased onto the
+   * table root) → positions. Read on first use, then kept: a page reads only the position deletes
+   * of the data files it shows.
+   */
+  positionsOf(d: PlannedFile): Promise<Map<string, number[]>>;
   equality: EqualityGroup[];
-  /** Rows read from delete files (positions and keys), for the bench's figures. */
-  deleteRows: number;
+  /** Rows read from delete files so far (positions and keys), for the bench's figures. */
+  readonly deleteRows: number;
 }
 
 export function partitionKeyOf(f: PlannedFile): string {
@@ -303,7 +307,7 @@ export async function readWhole(cache: RowGroupCache, f: PlannedFile, what: stri
   return { rows, columns: names.map((n, k) => (n === null ? null : columns[k]!)) };
 }
 
-async function loadPositions(cache: RowGroupCache, plan: ScanPlan, f: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
+async function loadPositions(cache: RowGroupCache, plan: { table: LoadedTable }, f: PlannedFile): Promise<{ byFile: Map<string, number[]>; rows: number }> {
   const { rows, columns } = await readWhole(cache, f, 'position delete file', [
     { id: POS_FILE_PATH, fallback: 'file_path' },
     { id: POS_POS, fallback: 'pos' },
@@ -325,44 +329,51 @@ async function loadPositions(cache: RowGroupCache, plan: ScanPlan, f: PlannedFil
   return { byFile, rows };
 }
 
-/**
- * Loads the version's delete files: position deletes whole (two columns), equality deletes as
- * their key columns only. Each delete file is read through the row-group cache.
- */
-export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): Promise<VersionDeletes> {
-  const metadata = plan.table.metadata;
-  const allFields = fieldsById(metadata);
-  const used = new Map<string, PlannedFile>();
-  for (const f of plan.files) for (const d of f.deletes) used.set(deleteFileKey(d), d);
+/** Position delete files and deletion vectors of a version, each read when first asked for. */
+export interface PositionLoader {
+  /** A position delete file's (or DV's) positions: data file path (rebased) → positions. */
+  positionsOf(d: PlannedFile): Promise<Map<string, number[]>>;
+  /** Positions read so far. */
+  readonly rows: number;
+}
+
+export function createPositionLoader(cache: RowGroupCache, table: LoadedTable): PositionLoader {
   const vectors = new DeletionVectorReader(cache.storage);
-  const positions = new Map<string, Map<string, number[]>>();
-  // Per group of equality ids: each delete file's keys, its scope and its sequence number.
-  const loaded = new Map<string, { ids: number[]; fields: NestedField[]; files: { scope: string | null; seq: number; ints: Float64Array | null; keys: unknown[] | null }[] }>();
-  let deleteRows = 0;
-  for (const d of used.values()) {
-    if (d.content === FILE_CONTENT.positionDeletes) {
-      const { byFile, rows } = isDeletionVector(d) ? await loadDeletionVectorPositions(vectors, plan, d) : await loadPositions(cache, plan, d);
-      // A Puffin file holds the DVs of several data files: their maps merge under its path.
-      positions.set(d.path, new Map([...(positions.get(d.path) ?? []), ...byFile]));
-      deleteRows += rows;
-      continue;
-    }
-    const fields = equalityFieldsOf(d, allFields);
-    const ids = fields.map((field) => field.id);
-    const groupKey = ids.join(',');
-    let group = loaded.get(groupKey);
-    if (!group) loaded.set(groupKey, (group = { ids, fields, files: [] }));
-    const { rows, columns } = await readWhole(cache, d, 'equality delete file', fields.map((f) => ({ id: f.id, fallback: f.name })));
-    columns.forEach((c, k) => {
-      if (!c) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file lacks column with field id ${ids[k]}`, { path: d.path, fieldId: ids[k]! });
-    });
-    const ints = fields.length === 1 ? integerKeys(columns[0]!.chunks, fields[0]!) : null;
-    const keys = ints ? null : tupleKeys(columns.map((c, k) => columnKeys(c!.chunks, fields[k]!, `${d.path}: ${fields[k]!.name}`)), rows);
-    const scope = isUnpartitioned(metadata, d.specId) ? null : partitionKeyOf(d);
-    group.files.push({ scope, seq: Number(d.sequenceNumber), ints, keys });
-    deleteRows += rows;
-  }
-  const groups: EqualityGroup[] = [...loaded.values()].map(({ ids, fields, files }) => {
+  const positions = new Map<string, Promise<Map<string, number[]>>>();
+  let rows = 0;
+  return {
+    positionsOf(d) {
+      const key = deleteFileKey(d);
+      let p = positions.get(key);
+      if (!p) {
+        p = (isDeletionVector(d) ? loadDeletionVectorPositions(vectors, { table }, d) : loadPositions(cache, { table }, d)).then((r) => {
+          rows += r.rows;
+          return r.byFile;
+        });
+        positions.set(key, p);
+        p.catch(() => positions.delete(key));
+      }
+      return p;
+    },
+    get rows() {
+      return rows;
+    },
+  };
+}
+
+/** One equality delete file's keys: integers (a single int/long key without nulls) or generic keys. */
+interface EqualityFileKeys {
+  scope: string | null;
+  seq: number;
+  ints: Float64Array | null;
+  keys: unknown[] | null;
+}
+
+type LoadedGroups = Map<string, { ids: number[]; fields: NestedField[]; files: EqualityFileKeys[] }>;
+
+/** Builds the lookup groups (by equality ids; global and per partition) from each file's keys. */
+function buildGroups(loaded: LoadedGroups): EqualityGroup[] {
+  return [...loaded.values()].map(({ ids, fields, files }) => {
     const integer = files.every((f) => f.ints !== null);
     const build = (scope: string | null): KeyIndex => {
       const mine = files.filter((f) => f.scope === scope);
@@ -377,7 +388,114 @@ export async function loadVersionDeletes(cache: RowGroupCache, plan: ScanPlan): 
     const scopes = new Set(files.map((f) => f.scope).filter((s): s is string => s !== null));
     return { ids, fields, global: build(null), byPartition: new Map([...scopes].map((s) => [s, build(s)])), integer };
   });
-  return { positions, equality: groups, deleteRows };
+}
+
+/** Adds one file's keys to its group (by equality ids). */
+function addKeys(loaded: LoadedGroups, fields: NestedField[], keys: EqualityFileKeys) {
+  const ids = fields.map((field) => field.id);
+  const groupKey = ids.join(',');
+  let group = loaded.get(groupKey);
+  if (!group) loaded.set(groupKey, (group = { ids, fields, files: [] }));
+  group.files.push(keys);
+}
+
+/**
+ * The deletes of a version: the equality delete files given (`equalityFiles`: those that may apply
+ * to a data file of the version) are read now as their key columns only; position delete files
+ * and deletion vectors are read when a data file they apply to is first masked (`positions`).
+ * Each delete file is read through the row-group cache.
+ */
+export async function loadVersionDeletes(cache: RowGroupCache, table: LoadedTable, equalityFiles: PlannedFile[], positions: PositionLoader = createPositionLoader(cache, table)): Promise<VersionDeletes> {
+  const metadata = table.metadata;
+  const allFields = fieldsById(metadata);
+  const used = new Map<string, PlannedFile>();
+  for (const d of equalityFiles) if (d.content === FILE_CONTENT.equalityDeletes) used.set(deleteFileKey(d), d);
+  // Per group of equality ids: each delete file's keys, its scope and its sequence number.
+  const loaded: LoadedGroups = new Map();
+  let keyRows = 0;
+  for (const d of used.values()) {
+    const fields = equalityFieldsOf(d, allFields);
+    const { rows, columns } = await readWhole(cache, d, 'equality delete file', fields.map((f) => ({ id: f.id, fallback: f.name })));
+    columns.forEach((c, k) => {
+      if (!c) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file lacks column with field id ${fields[k]!.id}`, { path: d.path, fieldId: fields[k]!.id });
+    });
+    const ints = fields.length === 1 ? integerKeys(columns[0]!.chunks, fields[0]!) : null;
+    const keys = ints ? null : tupleKeys(columns.map((c, k) => columnKeys(c!.chunks, fields[k]!, `${d.path}: ${fields[k]!.name}`)), rows);
+    addKeys(loaded, fields, { scope: isUnpartitioned(metadata, d.specId) ? null : partitionKeyOf(d), seq: Number(d.sequenceNumber), ints, keys });
+    keyRows += rows;
+  }
+  return {
+    positionsOf: (d) => positions.positionsOf(d),
+    equality: buildGroups(loaded),
+    get deleteRows() {
+      return keyRows + positions.rows;
+    },
+  };
+}
+
+/**
+ * The equality deletes of a version restricted to integer keys in [lo, hi] (the keys of the first
+ * rows of a data file): from each delete file, only the pages whose column index says they may
+ * hold such keys are read, so a version's deleted keys are not all decoded before its first page.
+ * Lookups in the result are exact for keys in [lo, hi] only. Null when a file's key is not one
+ * int/long column without nulls, or it has no page index: then the whole index is needed.
+ */
+export async function loadEqualityWithin(cache: RowGroupCache, table: LoadedTable, equalityFiles: PlannedFile[], lo: number, hi: number): Promise<EqualityGroup[] | null> {
+  const metadata = table.metadata;
+  const allFields = fieldsById(metadata);
+  const used = new Map<string, PlannedFile>();
+  for (const d of equalityFiles) if (d.content === FILE_CONTENT.equalityDeletes) used.set(deleteFileKey(d), d);
+  const files = await Promise.all(
+    [...used.values()].map(async (d) => {
+      const fields = equalityFieldsOf(d, allFields);
+      const field = fields[0]!;
+      if (fields.length !== 1 || (field.type !== 'long' && field.type !== 'int')) return null;
+      const file = await cache.open(d.path, d.fileSizeInBytes, 'equality delete file');
+      const name = file.columns.byFieldId.get(field.id) ?? (file.columns.names.includes(field.name) ? field.name : null);
+      if (name === null) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file lacks column with field id ${field.id}`, { path: d.path, fieldId: field.id });
+      const parts: Float64Array[] = [];
+      for (let g = 0; g < file.footer.rowGroups.length; g++) {
+        const pages = await file.pagesInRange(g, name, lo, hi);
+        if (pages === null) return null;
+        for (const { rowStart, rowEnd } of pages) {
+          const column = (await cache.readRows(file, g, [name], rowStart, rowEnd)).get(name)!;
+          const ints = integerKeys(sliceColumn(column, rowStart, rowEnd), field);
+          if (ints === null) return null;
+          parts.push(ints.filter((k) => k >= lo && k <= hi));
+        }
+      }
+      const ints = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        ints.set(p, at);
+        at += p.length;
+      }
+      return { fields, keys: { scope: isUnpartitioned(metadata, d.specId) ? null : partitionKeyOf(d), seq: Number(d.sequenceNumber), ints, keys: null } };
+    }),
+  );
+  const loaded: LoadedGroups = new Map();
+  for (const f of files) {
+    if (f === null) return null;
+    addKeys(loaded, f.fields, f.keys);
+  }
+  return buildGroups(loaded);
+}
+
+/** Arrow chunks of rows [from, to) of a row group from a column read (from its row `rowStart`) that covers them. */
+function sliceColumn(column: ColumnChunks, from: number, to: number): Data[] {
+  const out: Data[] = [];
+  let at = column.rowStart;
+  for (const d of column.chunks) {
+    const end = at + d.length;
+    if (end > from && at < to) {
+      const a = Math.max(from, at) - at;
+      const b = Math.min(to, end) - at;
+      out.push(a === 0 && b === d.length ? d : d.slice(a, b - a));
+    }
+    at = end;
+    if (at >= to) break;
+  }
+  return out;
 }
 
 /** The fields an equality delete file matches on (its equality_ids), by field id in any schema; DataInvalid naming the file otherwise. */

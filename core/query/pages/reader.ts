@@ -5,20 +5,23 @@
  */
 import { TidemarkError } from '../../errors';
 import type { NestedField } from '../../lake';
-import { planScan, type ScanPlan } from '../../lake';
+import { openScanPlan, type IncrementalScanPlan, type ManifestCache, type ScanPlan } from '../../lake';
 import { loadTable, type LoadedTable, type SnapshotSelector } from '../../lake';
 import type { StoragePort } from '../../storage';
 import type { ParquetApi } from '../parquet';
 import type { GridFilter, GridSort } from './grid-keys';
 import { buildOrderedRows, fieldByName, reverseOrderedRows, type OrderedRows, type OrderedStats } from './ordered-rows';
 import { RowGroupCache, type RowGroupCacheStats } from './row-group-cache';
-import { LiveMaskCache, VersionRows } from './version-rows';
+import { LiveMaskCache, recordsOf, VersionRows } from './version-rows';
 
 export interface LazyReaderDeps {
   parquet: ParquetApi;
   storage: StoragePort;
-  /** Plans a version (the engine passes its plan cache); default: planScan. */
-  plan?(table: LoadedTable, selector: SnapshotSelector): Promise<ScanPlan>;
+  /**
+   * Opens a version's incremental plan (the engine passes its cache, shared with its own plans);
+   * default: openScanPlan with a manifest cache of the reader's own.
+   */
+  openPlan?(table: LoadedTable, selector: SnapshotSelector): Promise<IncrementalScanPlan>;
   /** Bound on decoded row-group columns kept in memory, in bytes. */
   cacheBytes?: number;
   /**
@@ -39,11 +42,12 @@ export interface LazyWindow {
   totalRows: number;
   /** True while the exact count of a version with deletes is not known yet (call count()). */
   totalPending: boolean;
-  plan: ScanPlan;
+  /** The version's plan: table, snapshot and schema (its data files may not all be read yet). */
+  plan: Pick<ScanPlan, 'table' | 'snapshot' | 'schema'>;
 }
 
 export interface LazyReader {
-  /** The version's lazy rows (cached per metadata file and snapshot). */
+  /** The version's lazy rows with its plan complete (cached per metadata file and snapshot). */
   version(table: string | LoadedTable, selector?: SnapshotSelector): Promise<VersionRows>;
   /** Live rows [offset, offset + limit) in file order, top-level `columns` by name (default all). */
   window(table: string | LoadedTable, selector: SnapshotSelector, offset: number, limit: number, columns?: string[]): Promise<LazyWindow>;
@@ -71,14 +75,28 @@ export interface LazyReader {
 export const BROWSER_METADATA_REUSE_MS = 3000;
 /** Versions kept (each holds its plan, its delete index once loaded, and its count). */
 const MAX_VERSIONS = 16;
+/** Rows a columns-only call reads ahead for the rows call that follows it (the grid's page: 200 rows). */
+const FIRST_ROWS_PREFETCH = 200;
 /** Orders kept (8 bytes per matching row each: 80 MB for 10M rows). */
 const MAX_ORDERS = 3;
+/** Decoded manifests a reader without the engine's cache keeps (a manifest of one append is a few KiB decoded). */
+const MAX_CACHED_MANIFESTS = 4096;
 
 export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const cache = new RowGroupCache(deps.parquet, deps.storage, deps.cacheBytes);
   const masks = new LiveMaskCache();
   const versions = new Map<string, Promise<VersionRows>>();
-  const plan = deps.plan ?? ((t: LoadedTable, s: SnapshotSelector) => planScan(deps.storage, t, s));
+  const manifests: ManifestCache = new Map();
+  const openPlan =
+    deps.openPlan ??
+    ((t: LoadedTable, s: SnapshotSelector) => {
+      // Oldest first in a Map: beyond the bound, the least recently added go.
+      for (const k of manifests.keys()) {
+        if (manifests.size <= MAX_CACHED_MANIFESTS) break;
+        manifests.delete(k);
+      }
+      return openScanPlan(deps.storage, t, { ...s, manifestCache: manifests });
+    });
   const orders = new Map<string, Promise<OrderedRows>>();
   /** Settled entries of `orders` (same keys). */
   const built = new Map<string, OrderedRows>();
@@ -102,7 +120,8 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
     return table;
   }
 
-  async function version(table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<VersionRows> {
+  /** The version's lazy rows, its plan possibly still incomplete (the grid's first page needs little of it). */
+  async function openVersion(table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<VersionRows> {
     const loaded = typeof table === 'string' ? await load(table) : table;
     const key = versionKey(loaded, selector);
     let p = versions.get(key);
@@ -111,11 +130,17 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       versions.set(key, p);
       return p;
     }
-    p = plan(loaded, { snapshotId: selector.snapshotId, asOfTimestampMs: selector.asOfTimestampMs, ref: selector.ref }).then((planned) => new VersionRows(cache, masks, planned));
+    p = openPlan(loaded, { snapshotId: selector.snapshotId, asOfTimestampMs: selector.asOfTimestampMs, ref: selector.ref }).then((opened) => new VersionRows(cache, masks, opened));
     versions.set(key, p);
     p.catch(() => versions.delete(key));
     if (versions.size > MAX_VERSIONS) versions.delete(versions.keys().next().value!);
     return p;
+  }
+
+  async function version(table: string | LoadedTable, selector: SnapshotSelector = {}): Promise<VersionRows> {
+    const v = await openVersion(table, selector);
+    await v.complete();
+    return v;
   }
 
   return {
@@ -124,8 +149,8 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
     },
     version,
     async window(table, selector, offset, limit, columns) {
-      const v = await version(table, selector);
-      const schema = v.plan.schema;
+      const v = await openVersion(table, selector);
+      const schema = v.source.schema;
       const fields = columns
         ? columns.map((name) => {
             const f = schema.fields.find((x) => x.name === name);
@@ -133,9 +158,16 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
             return f;
           })
         : schema.fields;
+      if (limit <= 0 && offset <= 0) {
+        // A call for the columns and total only (the grid's first call) is followed by one for the
+        // first rows: start reading them now (footers, deletes' pages, column pages), unawaited.
+        v.window(fields, 0, FIRST_ROWS_PREFETCH).catch(() => undefined); // the rows call reports errors
+      }
       const rows = await v.window(fields, Math.max(0, Math.floor(offset)), Math.max(0, Math.floor(limit)));
       const known = v.knownCount();
-      return { columns: fields, rows, totalRows: known ?? v.recordTotal, totalPending: known === null, plan: v.plan };
+      // Without the manifest list's record counts (format v1), the upper bound needs every manifest.
+      const total = known ?? v.recordTotal() ?? recordsOf(await v.complete());
+      return { columns: fields, rows, totalRows: total, totalPending: v.knownCount() === null, plan: v.source };
     },
     async count(table, selector = {}) {
       return (await version(table, selector)).count();
@@ -171,7 +203,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return { columns: fields, rows, totalRows: ordered.total, totalPending: false, plan: v.plan };
     },
     stats: cache.stats,
-    rowsOf: (planned) => new VersionRows(cache, masks, planned),
+    rowsOf: (planned) => VersionRows.ofPlan(cache, masks, planned),
     cache,
   };
 }

@@ -39,6 +39,8 @@ export class RowGroupCache {
   /** Settled entries' sizes, by key (in-flight reads are not counted and never evicted). */
   private readonly sizes = new Map<string, number>();
   private held = 0;
+  /** Page reads by file, row group and column: the rows each covers (asked, then as read). */
+  private readonly pageReads = new Map<string, { key: string; from: number; to: number }[]>();
   readonly stats: RowGroupCacheStats = { decoded: 0, hits: 0, bytes: 0 };
 
   constructor(
@@ -114,7 +116,17 @@ export class RowGroupCache {
   async readRows(file: RangedParquetFile, rowGroup: number, names: string[], from: number, to: number): Promise<Map<string, ColumnChunks>> {
     const base = `${file.path}\u0000${file.size}\u0000${rowGroup}\u0000`;
     const pageKey = (name: string) => `${base}${name}\u0000${from}-${to}`;
-    const held = (name: string) => this.columns.get(`${base}${name}`) ?? this.columns.get(pageKey(name));
+    // A page read of other rows that covers these serves too (a page is read once whatever rows
+    // of it are asked: the first page's key column, then the same page for the window's rows).
+    const covering = (name: string) => {
+      const reads = this.pageReads.get(`${base}${name}`);
+      if (!reads) return undefined;
+      const live = reads.filter((r) => this.columns.has(r.key));
+      if (live.length < reads.length) this.pageReads.set(`${base}${name}`, live);
+      const hit = live.find((r) => r.from <= from && to <= r.to);
+      return hit && this.columns.get(hit.key);
+    };
+    const held = (name: string) => this.columns.get(`${base}${name}`) ?? this.columns.get(pageKey(name)) ?? covering(name);
     const missing = names.filter((n) => !held(n));
     if (missing.length > 0) {
       const batch = (async () => {
@@ -135,8 +147,17 @@ export class RowGroupCache {
         const key = pageKey(name);
         const p = batch.then((m) => m.get(name)!);
         this.columns.set(key, p);
+        const read = { key, from, to };
+        const reads = this.pageReads.get(`${base}${name}`) ?? [];
+        reads.push(read);
+        this.pageReads.set(`${base}${name}`, reads);
         p.then(
-          (c) => this.settle(key, c.bytes),
+          (c) => {
+            // Settled: it covers the rows of the pages read, a superset of those asked.
+            read.from = c.rowStart;
+            read.to = c.rowStart + c.chunks.reduce((n, d) => n + d.length, 0);
+            this.settle(key, c.bytes);
+          },
           () => this.columns.delete(key),
         );
       }

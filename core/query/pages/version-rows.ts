@@ -11,11 +11,12 @@
  */
 import type { Data } from 'apache-arrow';
 import { convertArrowData } from '../../lake';
-import { checkDataFileFormat } from '../../lake';
+import { checkDataFileFormat, wholePlan } from '../../lake';
 import { FILE_CONTENT, type NestedField } from '../../lake';
-import type { PlannedDataFile, ScanPlan } from '../../lake';
+import type { IncrementalScanPlan, PlannedDataFile, PlannedFile, ScanPlan } from '../../lake';
+import { TidemarkError } from '../../errors';
 import type { RangedParquetFile } from '../parquet';
-import { columnKeys, integerKeys, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type VersionDeletes } from './delete-index';
+import { columnKeys, createPositionLoader, equalityFieldsOf, fieldsById, integerKeys, loadEqualityWithin, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type EqualityGroup, type PositionLoader, type VersionDeletes } from './delete-index';
 import type { ColumnChunks, RowGroupCache } from './row-group-cache';
 
 /** One row group of a data file: its rows, and which are live (null: all of them). */
@@ -37,6 +38,11 @@ export class LiveMaskCache {
   private readonly sizes = new Map<string, number>();
   private held = 0;
   constructor(private readonly maxBytes = 128 * 1024 * 1024) {}
+
+  /** True when the mask of `key` is held or being computed. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
 
   get(key: string, compute: () => Promise<FileLive>): Promise<FileLive> {
     let p = this.entries.get(key);
@@ -68,6 +74,14 @@ export class LiveMaskCache {
   }
 }
 
+/**
+ * A window that starts fewer live rows than this into a data file with deletes masks only the
+ * first rows of its row groups; beyond it (a deep page), the whole file is masked once and kept.
+ */
+const PREFIX_MAX_SKIP = 4096;
+/** Prefix masks a version keeps (a few KiB each: the first pages of the files a window started in). */
+const MAX_PREFIXES = 64;
+
 /** Data files whose live counts are computed at once (I/O of one overlaps decoding of another). */
 const COUNT_CONCURRENCY = 3;
 
@@ -75,22 +89,57 @@ export class VersionRows {
   private deletes: Promise<VersionDeletes> | null = null;
   private exactCount: Promise<number> | null = null;
   private counted: number | null = null;
-  readonly hasDeletes: boolean;
-  /** Rows in the version's data files before deletes (the manifests' record counts). */
-  readonly recordTotal: number;
+  private full: ScanPlan | null = null;
+  private planning: Promise<ScanPlan> | null = null;
+  private readonly positions: PositionLoader;
+  /** The longest prefix mask computed per data file (mask key) and row group: the grid asks the first rows again. */
+  private readonly prefixes = new Map<string, { mask: Uint8Array; live: number; covered: number; whole: boolean }>();
 
   constructor(
     private readonly cache: RowGroupCache,
     private readonly masks: LiveMaskCache,
-    readonly plan: ScanPlan,
+    /** The version's plan, read as pages need it (a complete plan is wrapped by wholePlan). */
+    readonly source: IncrementalScanPlan,
   ) {
-    this.hasDeletes = plan.files.some((f) => f.deletes.length > 0);
-    this.recordTotal = plan.files.reduce((n, f) => n + f.recordCount, 0);
+    this.positions = createPositionLoader(cache, source.table);
   }
 
-  /** The exact live count when known without reading (no deletes) or already counted; else null. */
+  /** Lazy rows of a plan already made (its files and deletes as planned, e.g. with a filter). */
+  static ofPlan(cache: RowGroupCache, masks: LiveMaskCache, plan: ScanPlan): VersionRows {
+    const v = new VersionRows(cache, masks, wholePlan(plan));
+    v.full = plan;
+    return v;
+  }
+
+  /** The version's complete plan; Internal before complete() has settled (reader.version() awaits it). */
+  get plan(): ScanPlan {
+    if (!this.full) throw new TidemarkError('Internal', `the plan of ${this.source.table.root} is not complete yet`, { path: this.source.table.root });
+    return this.full;
+  }
+
+  /** Reads every data manifest of the version (once) and returns the complete plan. */
+  complete(): Promise<ScanPlan> {
+    if (this.full) return Promise.resolve(this.full);
+    if (!this.planning) {
+      this.planning = this.source.complete().then((p) => (this.full = p));
+      this.planning.catch(() => (this.planning = null));
+    }
+    return this.planning;
+  }
+
+  /**
+   * The exact live count when known without reading data files: the version has no delete file
+   * (the manifest list's record counts, or the complete plan's), no delete applies to any of its
+   * data files, or it was counted; else null.
+   */
   knownCount(): number | null {
-    return this.hasDeletes ? this.counted : this.recordTotal;
+    if (this.full) return this.full.files.some((f) => f.deletes.length > 0) ? this.counted : recordsOf(this.full);
+    return this.source.deleteFiles.length === 0 ? this.source.listedRecords : null;
+  }
+
+  /** Rows in the data files before deletes (an upper bound of the count), or null before it is known. */
+  recordTotal(): number | null {
+    return this.full ? recordsOf(this.full) : this.source.listedRecords;
   }
 
   /**
@@ -98,10 +147,11 @@ export class VersionRows {
    * from their positions and equality key columns (computed once, then cached).
    */
   count(): Promise<number> {
-    if (!this.hasDeletes) return Promise.resolve(this.recordTotal);
     if (!this.exactCount) {
       this.exactCount = (async () => {
-        const files = this.plan.files;
+        const plan = await this.complete();
+        if (!plan.files.some((f) => f.deletes.length > 0)) return recordsOf(plan);
+        const files = plan.files;
         let next = 0;
         let total = 0;
         const worker = async () => {
@@ -121,9 +171,19 @@ export class VersionRows {
     return this.exactCount;
   }
 
+  /**
+   * The equality delete files to index. Complete: those some data file uses; else every one of the
+   * version (the lookups check sequence numbers and partitions as planning does, so a file that
+   * applies to no data file changes nothing).
+   */
+  private equalityFiles(): PlannedFile[] {
+    const files = this.full ? [...new Map(this.full.files.flatMap((f) => f.deletes).map((d) => [d.path, d])).values()] : this.source.deleteFiles;
+    return files.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+  }
+
   private versionDeletes(): Promise<VersionDeletes> {
     if (!this.deletes) {
-      this.deletes = loadVersionDeletes(this.cache, this.plan);
+      this.deletes = loadVersionDeletes(this.cache, this.source.table, this.equalityFiles(), this.positions);
       this.deletes.catch(() => (this.deletes = null));
     }
     return this.deletes;
@@ -135,70 +195,30 @@ export class VersionRows {
     return this.cache.open(f.path, f.fileSizeInBytes, 'data file');
   }
 
+  /** The cache key of a data file's live mask: the file and the deletes applying to it. */
+  private maskKey(f: PlannedDataFile): string {
+    return JSON.stringify([f.path, f.fileSizeInBytes, f.sequenceNumber.toString(), partitionKeyOf(f), f.deletes.map((d) => d.path).sort()]);
+  }
+
   /** Row groups of a data file with their live rows (masks from positions and key columns). */
   fileLive(f: PlannedDataFile): Promise<FileLive> {
-    const key = JSON.stringify([f.path, f.fileSizeInBytes, f.sequenceNumber.toString(), partitionKeyOf(f), f.deletes.map((d) => d.path).sort()]);
-    return this.masks.get(key, async () => {
+    return this.masks.get(this.maskKey(f), async () => {
       const file = await this.open(f);
       const groups = file.footer.rowGroups;
       if (f.deletes.length === 0) return { rowGroups: groups.map((g) => ({ rows: g.numRows, live: g.numRows, mask: null })), live: groups.reduce((n, g) => n + g.numRows, 0) };
-      const deletes = await this.versionDeletes();
+      const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes) ? (await this.versionDeletes()).equality : [];
       const fileRows = groups.reduce((n, g) => n + g.numRows, 0);
       // One mask over the file; each row group's mask is a view of it.
       const fileMask = new Uint8Array(fileRows).fill(1);
       for (const d of f.deletes) {
         if (d.content !== FILE_CONTENT.positionDeletes) continue;
-        for (const p of deletes.positions.get(d.path)?.get(f.path) ?? []) if (p >= 0 && p < fileRows) fileMask[p] = 0;
+        for (const p of (await this.positions.positionsOf(d)).get(f.path) ?? []) if (p >= 0 && p < fileRows) fileMask[p] = 0;
       }
-      const hasEquality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes);
-      const seq = Number(f.sequenceNumber);
-      const part = partitionKeyOf(f);
-      const spec = this.plan.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
       const rowGroups: RowGroupLive[] = [];
       let first = 0;
       for (const [g, rg] of groups.entries()) {
         const mask = fileMask.subarray(first, first + rg.numRows);
-        if (hasEquality) {
-          for (const group of deletes.equality) {
-            const scoped = group.byPartition.get(part);
-            if (group.global.size === 0 && !scoped) continue;
-            const names = group.fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
-            const read = await this.cache.read(file, g, names.filter((n): n is string => n !== null));
-            // One integer key column: a typed array and a binary search per row, no boxing.
-            const ints = group.integer && names[0] !== null && names.length === 1 ? integerKeys(read.get(names[0]!)!.chunks, group.fields[0]!) : null;
-            const keys: ArrayLike<unknown> =
-              ints ??
-              tupleKeys(
-                group.fields.map((field, k) => {
-                  const n = names[k] ?? null;
-                  if (n !== null) return columnKeys(read.get(n)!.chunks, field, `${f.path}: ${field.name}`);
-                  // A key column the file lacks reads as its identity partition value or initial-default.
-                  const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
-                  return new Array<unknown>(rg.numRows).fill(normalizeKey(pi >= 0 ? f.partition[pi] : (field.initialDefault ?? null)));
-                }),
-                rg.numRows,
-              );
-            let global = group.global.size > 0 ? group.global : null;
-            let scopedHere = scoped ?? null;
-            if (ints) {
-              // Only the deleted keys within this row group's key range can match its rows.
-              let lo = Infinity;
-              let hi = -Infinity;
-              for (let i = 0; i < ints.length; i++) {
-                const k = ints[i]!;
-                if (k < lo) lo = k;
-                if (k > hi) hi = k;
-              }
-              global = global?.within?.(lo, hi) ?? global;
-              scopedHere = scopedHere?.within?.(lo, hi) ?? scopedHere;
-            }
-            for (let i = 0; i < rg.numRows; i++) {
-              if (!mask[i]) continue;
-              const k = keys[i];
-              if ((global && (global.get(k) ?? -1) > seq) || (scopedHere && (scopedHere.get(k) ?? -1) > seq)) mask[i] = 0;
-            }
-          }
-        }
+        await this.maskEquality(f, file, equality, mask, (names) => this.cache.read(file, g, names));
         let live = 0;
         for (let i = 0; i < mask.length; i++) live += mask[i]!;
         rowGroups.push({ rows: rg.numRows, live, mask });
@@ -209,34 +229,224 @@ export class VersionRows {
   }
 
   /**
+   * Clears in `mask` (rows [0, mask.length) of a run of a row group's rows) the rows that the
+   * version's equality deletes remove. `read` gives the key columns (names in the file) with their
+   * chunks starting at the run's first row.
+   */
+  private async maskEquality(f: PlannedDataFile, file: RangedParquetFile, equality: EqualityGroup[], mask: Uint8Array, read: (names: string[]) => Promise<Map<string, ColumnChunks>>): Promise<void> {
+    if (!f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes)) return;
+    const rows = mask.length;
+    const seq = Number(f.sequenceNumber);
+    const part = partitionKeyOf(f);
+    const spec = this.source.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
+    for (const group of equality) {
+      const scoped = group.byPartition.get(part);
+      if (group.global.size === 0 && !scoped) continue;
+      const names = group.fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
+      const columns = await read(names.filter((n): n is string => n !== null));
+      // One integer key column: a typed array and a binary search per row, no boxing.
+      const ints = group.integer && names[0] !== null && names.length === 1 ? integerKeys(columns.get(names[0]!)!.chunks, group.fields[0]!) : null;
+      const keys: ArrayLike<unknown> =
+        ints ??
+        tupleKeys(
+          group.fields.map((field, k) => {
+            const n = names[k] ?? null;
+            if (n !== null) return columnKeys(columns.get(n)!.chunks, field, `${f.path}: ${field.name}`);
+            // A key column the file lacks reads as its identity partition value or initial-default.
+            const pi = spec?.fields.findIndex((pf) => pf.sourceId === field.id && pf.transform === 'identity') ?? -1;
+            return new Array<unknown>(rows).fill(normalizeKey(pi >= 0 ? f.partition[pi] : (field.initialDefault ?? null)));
+          }),
+          rows,
+        );
+      let global = group.global.size > 0 ? group.global : null;
+      let scopedHere = scoped ?? null;
+      if (ints) {
+        // Only the deleted keys within this run's key range can match its rows.
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < rows; i++) {
+          const k = ints[i]!;
+          if (k < lo) lo = k;
+          if (k > hi) hi = k;
+        }
+        global = global?.within?.(lo, hi) ?? global;
+        scopedHere = scopedHere?.within?.(lo, hi) ?? scopedHere;
+      }
+      for (let i = 0; i < rows; i++) {
+        if (!mask[i]) continue;
+        const k = keys[i];
+        if ((global && (global.get(k) ?? -1) > seq) || (scopedHere && (scopedHere.get(k) ?? -1) > seq)) mask[i] = 0;
+      }
+    }
+  }
+
+  /**
+   * The live mask of the first rows of row group `g` of a data file with deletes, covering at
+   * least `live` live rows or the whole group: the key columns are read page by page from the
+   * group's start (through the offset index), so the first page of a large file masks a few
+   * thousand rows, not the whole file. `covered` rows are masked.
+   */
+  private async prefixLive(f: PlannedDataFile, g: number, live: number): Promise<{ mask: Uint8Array; live: number; covered: number; whole: boolean }> {
+    const key = `${this.maskKey(f)}#${g}`;
+    const known = this.prefixes.get(key);
+    if (known && (known.live >= live || known.whole)) return known;
+    const prefix = await this.computePrefixLive(f, g, live);
+    if (!known || prefix.covered > known.covered) {
+      this.prefixes.delete(key);
+      this.prefixes.set(key, prefix);
+      if (this.prefixes.size > MAX_PREFIXES) this.prefixes.delete(this.prefixes.keys().next().value!);
+    }
+    return prefix;
+  }
+
+  private async computePrefixLive(f: PlannedDataFile, g: number, live: number): Promise<{ mask: Uint8Array; live: number; covered: number; whole: boolean }> {
+    const file = await this.open(f);
+    const groupRows = file.footer.rowGroups[g]!.numRows;
+    const first = file.footer.rowGroups.slice(0, g).reduce((n, rg) => n + rg.numRows, 0);
+    const positions: number[][] = [];
+    for (const d of f.deletes) if (d.content === FILE_CONTENT.positionDeletes) positions.push((await this.positions.positionsOf(d)).get(f.path) ?? []);
+    const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes);
+    const keyFields = equality ? this.keyFieldsOf(f) : [];
+    let want = firstRowsWanted(groupRows, live);
+    for (;;) {
+      let covered = equality ? groupRows : want;
+      let read: Map<string, ColumnChunks> | null = null;
+      if (equality) {
+        // Every key column, read together from the group's first row; the pages read may hold
+        // more rows than asked: mask all of them (the shortest column bounds it).
+        const names = this.keyColumnNames(file, keyFields);
+        read = await this.cache.readRows(file, g, names, 0, want);
+        // Pages of a read from row 0 start at row 0 (a column read whole does too).
+        for (const c of read.values()) covered = Math.min(covered, c.rowStart + c.chunks.reduce((n, d) => n + d.length, 0));
+      }
+      const mask = new Uint8Array(covered).fill(1);
+      for (const list of positions) for (const p of list) if (p >= first && p < first + covered) mask[p - first] = 0;
+      if (read) {
+        const sliced = new Map([...read].map(([n, c]) => [n, { chunks: sliceChunks(c, -c.rowStart, covered - c.rowStart), bytes: c.bytes, rowStart: 0 }] as const));
+        const groups = await this.prefixEquality(file, keyFields, sliced);
+        await this.maskEquality(f, file, groups, mask, async (names) => new Map(names.map((n) => [n, sliced.get(n)!] as const)));
+      }
+      let n = 0;
+      for (let i = 0; i < covered; i++) n += mask[i]!;
+      if (n >= live || covered >= groupRows) return { mask, live: n, covered, whole: covered >= groupRows };
+      want = Math.min(groupRows, Math.max(covered * 4, want * 4));
+    }
+  }
+
+  /** The fields of the version's equality deletes (any group), each once. */
+  private keyFieldsOf(f: PlannedDataFile): NestedField[] {
+    const all = fieldsById(this.source.table.metadata);
+    const out = new Map<number, NestedField>();
+    for (const d of [...f.deletes, ...this.equalityFiles()]) if (d.content === FILE_CONTENT.equalityDeletes) for (const field of equalityFieldsOf(d, all)) out.set(field.id, field);
+    return [...out.values()];
+  }
+
+  /**
+   * The equality deletes to mask the first rows of a file with (their key columns given): while
+   * the version's whole index is not loaded and every delete file has one integer key, only the
+   * deleted keys within those rows' key range, from the delete files' pages that may hold them
+   * (loadEqualityWithin); else the whole index.
+   */
+  private async prefixEquality(file: RangedParquetFile, keyFields: NestedField[], columns: Map<string, ColumnChunks>): Promise<EqualityGroup[]> {
+    if (this.deletes === null && keyFields.length === 1) {
+      const name = file.columns.byFieldId.get(keyFields[0]!.id);
+      const ints = name !== undefined ? integerKeys(columns.get(name)!.chunks, keyFields[0]!) : null;
+      if (ints && ints.length > 0) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < ints.length; i++) {
+          if (ints[i]! < lo) lo = ints[i]!;
+          if (ints[i]! > hi) hi = ints[i]!;
+        }
+        const within = await loadEqualityWithin(this.cache, this.source.table, this.equalityFiles(), lo, hi);
+        if (within) return within;
+      }
+    }
+    return (await this.versionDeletes()).equality;
+  }
+
+  /** Names in `file` of the given fields (those it has), each once. */
+  private keyColumnNames(file: RangedParquetFile, fields: NestedField[]): string[] {
+    return [...new Set(fields.map((field) => file.columns.byFieldId.get(field.id) ?? null).filter((n): n is string => n !== null))];
+  }
+
+  /**
+   * Starts reading rows [0, rows) of row group 0 of a data file for the window's columns and the
+   * version's equality key columns, as one read of their pages (in one request where the storage
+   * reads several ranges at once); prefixLive and readColumns then find them in the cache.
+   */
+  private prefetchFirstRows(f: PlannedDataFile, file: RangedParquetFile, fields: NestedField[], rows: number): void {
+    if (rows <= 0) return;
+    const equality = f.deletes.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+    const allFields = equality.length > 0 ? fieldsById(this.source.table.metadata) : null;
+    const keyFields = allFields ? equality.flatMap((d) => (d.dataFile.equalityIds ?? []).map((id) => allFields.get(id)).filter((x): x is NestedField => !!x)) : [];
+    const names = this.keyColumnNames(file, [...keyFields, ...fields]);
+    if (names.length > 0) this.cache.readRows(file, 0, names, 0, rows).catch(() => undefined); // a failure surfaces in the reads that follow
+  }
+
+  /**
    * Live rows [offset, offset + limit) in file order (the order of the version's unsorted pages),
    * as canonical values of `fields` (top-level fields of the plan's schema), one array per row.
+   * Data manifests are read as the window reaches them; a file with deletes whose live rows are
+   * wanted from near its start is masked only as far as the window needs (prefixLive).
    */
   async window(fields: NestedField[], offset: number, limit: number): Promise<unknown[][]> {
     const out: unknown[][] = [];
     let before = 0; // live rows in the files before the current one
-    for (const f of this.plan.files) {
-      if (out.length >= limit) break;
-      // A file without deletes is skipped by its record count, without opening it.
-      const fileLive = f.deletes.length === 0 ? f.recordCount : (await this.fileLive(f)).live;
-      if (before + fileLive <= offset) {
-        before += fileLive;
-        continue;
-      }
-      const live = await this.fileLive(f);
-      for (const [g, rg] of live.rowGroups.entries()) {
+    for (let group = 0; group < this.source.groupCount && out.length < limit; group++) {
+      // Past the first data manifest (a deep page): read the others at once, not one at a time.
+      if (group === 1) this.complete().catch(() => undefined); // errors surface in dataFiles below
+      for (const f of await this.source.dataFiles(group)) {
         if (out.length >= limit) break;
-        const start = Math.max(0, offset + out.length - before); // live rows of this group to skip
-        if (start >= rg.live) {
-          before += rg.live;
+        const skip = offset + out.length - before; // live rows of this file to skip
+        if (f.deletes.length > 0 && skip < PREFIX_MAX_SKIP && !this.masks.has(this.maskKey(f))) {
+          // Near the file's start and not masked yet: mask only the first rows of its row groups.
+          // The delete files' footers are read with the data file's; then the pages of the first
+          // rows of every wanted column (and the key columns) are read at once.
+          for (const d of this.equalityFiles()) this.cache.open(d.path, d.fileSizeInBytes, 'equality delete file').catch(() => undefined); // footers meanwhile; errors surface when read
+          const file = await this.open(f);
+          this.prefetchFirstRows(f, file, fields, firstRowsWanted(file.footer.rowGroups[0]?.numRows ?? 0, skip + limit - out.length));
+          let liveBefore = 0; // live rows of the file's row groups before g (those masked whole)
+          let taken = 0; // rows of this file put in the window
+          for (let g = 0; g < file.footer.rowGroups.length && out.length < limit; g++) {
+            const start = skip + taken - liveBefore; // live rows of this group to skip
+            const prefix = await this.prefixLive(f, g, start + limit - out.length);
+            if (start < prefix.live) {
+              // Fills the window unless the group is masked whole (prefixLive covers enough rows).
+              const want = Math.min(limit - out.length, prefix.live - start);
+              const [from, to] = livePositions(prefix.mask, start, want);
+              const columns = await this.readColumns(f, g, fields, from, to);
+              for (let r = 0; r < to - from; r++) if (prefix.mask[from + r]) out.push(columns.map((c) => c[r]));
+              taken += want;
+            }
+            liveBefore += prefix.live;
+          }
+          if (out.length >= limit) break;
+          // Every row group was masked whole: the file's live rows are known.
+          before += liveBefore;
           continue;
         }
-        const want = Math.min(limit - out.length, rg.live - start);
-        // Positions in the group of the wanted live rows: [from, to).
-        const [from, to] = rg.mask ? livePositions(rg.mask, start, want) : [start, start + want];
-        const columns = await this.readColumns(f, g, fields, from, to);
-        for (let r = 0; r < to - from; r++) if (!rg.mask || rg.mask[from + r]) out.push(columns.map((c) => c[r]));
-        before += rg.live;
+        // A file without deletes is skipped by its record count, without opening it.
+        const fileLive = f.deletes.length === 0 ? f.recordCount : (await this.fileLive(f)).live;
+        if (before + fileLive <= offset) {
+          before += fileLive;
+          continue;
+        }
+        const live = await this.fileLive(f);
+        for (const [g, rg] of live.rowGroups.entries()) {
+          if (out.length >= limit) break;
+          const start = Math.max(0, offset + out.length - before); // live rows of this group to skip
+          if (start >= rg.live) {
+            before += rg.live;
+            continue;
+          }
+          const want = Math.min(limit - out.length, rg.live - start);
+          // Positions in the group of the wanted live rows: [from, to).
+          const [from, to] = rg.mask ? livePositions(rg.mask, start, want) : [start, start + want];
+          const columns = await this.readColumns(f, g, fields, from, to);
+          for (let r = 0; r < to - from; r++) if (!rg.mask || rg.mask[from + r]) out.push(columns.map((c) => c[r]));
+          before += rg.live;
+        }
       }
     }
     return out;
@@ -247,7 +457,7 @@ export class VersionRows {
     const file = await this.open(f);
     const names = fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
     const read = await this.cache.readRows(file, g, [...new Set(names.filter((n): n is string => n !== null))], from, to);
-    const spec = this.plan.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
+    const spec = this.source.table.metadata.partitionSpecs.find((s) => s.specId === f.specId);
     return fields.map((field, k) => {
       const n = names[k] ?? null;
       if (n === null) {
@@ -259,6 +469,16 @@ export class VersionRows {
       return sliceChunks(column, from - column.rowStart, to - column.rowStart).flatMap((d) => convertArrowData(d, field.type, `${f.path}: ${field.name}`));
     });
   }
+}
+
+/** Rows of a row group of `groupRows` rows masked first to find `live` live rows (5% deleted needs ~1.05×). */
+function firstRowsWanted(groupRows: number, live: number): number {
+  return Math.min(groupRows, Math.ceil(live * 1.25) + 64);
+}
+
+/** Rows in a plan's data files before deletes (the manifests' record counts). */
+export function recordsOf(plan: ScanPlan): number {
+  return plan.files.reduce((n, f) => n + f.recordCount, 0);
 }
 
 /** Positions [from, to) in a row group spanning its live rows number start .. start + want - 1. */
