@@ -1,6 +1,6 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { isPaimonRoot, paimonSelectorOf, parseSelector, tableArg, toWire } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 
@@ -22,10 +22,7 @@ function fieldJson(f: NestedField): unknown {
   };
 }
 
-export const schemaCommand: CliCommand = {
-  name: 'schema',
-  summary: 'Show the schema of an Iceberg or Paimon table (current, or the one a snapshot was written with)',
-  usage: 'schema <table> [--snapshot ID] [--json]',
+export const schemaCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema', argv, { json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const sel = parseSelector('schema', values);

@@ -1,12 +1,9 @@
 import { resolve } from 'node:path';
 import { listWarehouseTables } from '../../core/lake/warehouse';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 
-export const tablesCommand: CliCommand = {
-  name: 'tables',
-  summary: 'List the tables of a warehouse folder (Iceberg and Paimon) with their format',
-  usage: 'tables <warehouse> [--json]',
+export const tablesCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('tables', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
     const tables = await listWarehouseTables(createLocalStorage(), resolve(positionals[0]!));
