@@ -7,14 +7,18 @@ export interface CliIo {
   err(text: string): void;
 }
 
-export interface CliCommand {
+/** What a command's module exports: cli/commands/index.ts pairs it with the command's help text. */
+export interface CliRunner {
+  /** Returns the exit code (0 when omitted). Throws TidemarkError for failures. */
+  run(argv: string[], io: CliIo): Promise<number | void>;
+}
+
+export interface CliCommand extends CliRunner {
   name: string;
   /** One line for `tidemark --help`. */
   summary: string;
   /** Usage line(s) after `tidemark `, e.g. `tables <warehouse> [--json]`. */
   usage: string;
-  /** Returns the exit code (0 when omitted). Throws TidemarkError for failures. */
-  run(argv: string[], io: CliIo): Promise<number | void>;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -12,7 +12,7 @@ import { createSyncService } from '../../core/app/sync-service';
 import { PACKAGE_ROOT, RENDERER_DIST } from '../../core/app/paths';
 import { TidemarkError } from '../../core/errors';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { parseCommandArgs, type CliCommand, type CliIo } from '../command';
+import { parseCommandArgs, type CliRunner, type CliIo } from '../command';
 
 /** Builds the renderer when its bundle is missing (first start from a fresh clone). */
 function ensureRendererBuilt(io: CliIo) {
@@ -60,10 +60,7 @@ async function runServe(argv: string[], io: CliIo, name: string) {
   });
 }
 
-export const serveCommand: CliCommand = {
-  name: 'serve',
-  summary: 'Run the app in a browser: a local server on 127.0.0.1 guarded by a per-run token',
-  usage: 'serve [warehouse] [--port N] [--no-demo]',
+export const serveCommand: CliRunner = {
   run: (argv, io) => runServe(argv, io, 'serve'),
 };
 
@@ -78,10 +75,7 @@ export function findElectronBinary(): string | null {
   }
 }
 
-export const startCommand: CliCommand = {
-  name: 'start',
-  summary: 'Open the desktop app (falls back to browser mode where the Electron binary is missing)',
-  usage: 'start [warehouse] [--port N] [--no-demo]',
+export const startCommand: CliRunner = {
   async run(argv, io) {
     const electron = findElectronBinary();
     if (!electron) {

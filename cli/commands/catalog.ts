@@ -2,12 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startRestCatalogServer } from '../../core/catalog';
 import { TidemarkError } from '../../core/errors';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { parseCommandArgs, type CliRunner } from '../command';
 
-export const catalogCommand: CliCommand = {
-  name: 'catalog',
-  summary: 'Serve a warehouse as an Iceberg REST catalog (127.0.0.1 and a bearer token by default)',
-  usage: 'catalog <warehouse> [--port N] [--host H] [--token T]',
+export const catalogCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'catalog',

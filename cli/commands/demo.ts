@@ -1,13 +1,10 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
 import { compactDataFiles, createDemoWarehouse, planCompaction, type CompactionScope } from '../../core/lake/write';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { tableArg } from './lake-args';
 
-export const demoCommand: CliCommand = {
-  name: 'demo',
-  summary: 'Create a deterministic demo lake (namespace demo: customers, orders with 6 snapshots)',
-  usage: 'demo <warehouse> [--seed N]',
+export const demoCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('demo', argv, { seed: { type: 'string' } }, { min: 1, max: 1, names: ['warehouse'] });
     if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new TidemarkError('InvalidInput', `demo: --seed expects a non-negative integer, found ${JSON.stringify(values.seed)}`);
@@ -16,10 +13,7 @@ export const demoCommand: CliCommand = {
   },
 };
 
-export const compactCommand: CliCommand = {
-  name: 'compact',
-  summary: 'Rewrite live rows into files of the target size, applying deletes (replace snapshot): all, --small files, or one --partition',
-  usage: 'compact <table> [--small | --partition JSON] [--dry-run] [--json]',
+export const compactCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'compact',

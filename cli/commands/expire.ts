@@ -1,12 +1,9 @@
 import { TidemarkError } from '../../core/errors';
 import { expireSnapshots } from '../../core/lake/write';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { parseIsoTime, tableArg } from './lake-args';
 
-export const expireCommand: CliCommand = {
-  name: 'expire',
-  summary: 'Expire old snapshots of an Iceberg table (refs and the current one stay) and delete files no longer reachable',
-  usage: 'expire <table> (--older-than ISO-8601 | --retain-last N) [--json]',
+export const expireCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'expire',

@@ -1,11 +1,8 @@
 import { ANY_ENV, exportFlinkYaml } from '../../core/pipeline';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { parseCommandArgs, type CliRunner } from '../command';
 import { readPipelineFile, reportIssues, validatePipelineFile } from './validate';
 
-export const exportFlinkCommand: CliCommand = {
-  name: 'export-flink',
-  summary: 'Print the pipeline as a Flink CDC YAML file (Tidemark-only keys removed, listed as comments)',
-  usage: 'export-flink <pipeline.yaml>',
+export const exportFlinkCommand: CliRunner = {
   async run(argv, io) {
     const { positionals } = parseCommandArgs('export-flink', argv, {}, { min: 1, max: 1, names: ['pipeline.yaml'] });
     const path = positionals[0]!;

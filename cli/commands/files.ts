@@ -1,12 +1,9 @@
 import { readFileEntries } from '../../core/app/lake-service';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire, REMOTE_OPTIONS } from './lake-args';
 import { listPaimonFiles } from '../../core/lake/paimon';
 
-export const filesCommand: CliCommand = {
-  name: 'files',
-  summary: 'List the data and delete files of a snapshot (Iceberg or Paimon) with sequence numbers and partitions',
-  usage: 'files <table> [--snapshot ID] [--json]',
+export const filesCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('files', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const { root, storage, display } = await lakeLocation(positionals[0], values);

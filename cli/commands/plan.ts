@@ -1,12 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { formatPlan, loadPipelineConfig, planPipeline } from '../../core/pipeline';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { readPipelineFile } from './validate';
 
-export const planCommand: CliCommand = {
-  name: 'plan',
-  summary: 'Show what a sync pipeline would do (reads the source, writes nothing)',
-  usage: 'plan <pipeline.yaml> [--json]',
+export const planCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('plan', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['pipeline.yaml'] });
     const path = positionals[0]!;

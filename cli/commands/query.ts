@@ -13,7 +13,7 @@ import { diffRows } from '../../core/query/row-diff';
 import { diffSchemas, readSchemaVersion } from '../../core/query/schema-diff';
 import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
-import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTIONS, toWire, REMOTE_OPTIONS } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
@@ -47,10 +47,7 @@ function printRows(io: CliIo, format: string, columns: string[], rows: unknown[]
   else io.out(formatTable(columns, objects));
 }
 
-export const queryCommand: CliCommand = {
-  name: 'query',
-  summary: 'Run SQL over a warehouse (tables as ns.table; FOR VERSION AS OF / FOR TIMESTAMP AS OF)',
-  usage: 'query <warehouse> "<sql>" [--format json|csv|table]',
+export const queryCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('query', argv, { ...REMOTE_OPTIONS, format: { type: 'string' } }, { min: 2, max: 2, names: ['warehouse', 'sql'] });
     const format = parseFormat('query', values.format, ['json', 'csv', 'table'], 'table');
@@ -60,10 +57,7 @@ export const queryCommand: CliCommand = {
   },
 };
 
-export const schemaDiffCommand: CliCommand = {
-  name: 'schema-diff',
-  summary: 'Diff the schemas of two table versions (Iceberg or Paimon) by field id (snapshot ids or "current")',
-  usage: 'schema-diff <table> <from> <to> [--json]',
+export const schemaDiffCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema-diff', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 3, max: 3, names: ['table', 'from', 'to'] });
     const from = parseVersion('schema-diff', 'from', positionals[1]!);
@@ -106,10 +100,7 @@ async function snapshotOrRef(root: string, storage: StoragePort, what: 'from' | 
   return ref.snapshotId;
 }
 
-export const diffCommand: CliCommand = {
-  name: 'diff',
-  summary: 'Row diff between two snapshots by key (identifier fields, --key, or whole rows)',
-  usage: 'diff <table> <from> <to> [--key a,b] [--limit N] [--json]   (<from>, <to>: snapshot ids, or tag/branch names of an Iceberg table)',
+export const diffCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'diff',
@@ -138,10 +129,7 @@ export const diffCommand: CliCommand = {
   },
 };
 
-export const historyCommand: CliCommand = {
-  name: 'history',
-  summary: 'Every version of one row across the retained snapshots',
-  usage: 'history <table> --key col=value[,col=value] [--json]',
+export const historyCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('history', argv, { ...REMOTE_OPTIONS, key: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.key) throw new TidemarkError('InvalidInput', 'history: missing --key col=value');
@@ -164,10 +152,7 @@ export const historyCommand: CliCommand = {
   },
 };
 
-export const statsCommand: CliCommand = {
-  name: 'stats',
-  summary: 'Column statistics of a table version: nulls, min/max, distinct, histogram, top values',
-  usage: 'stats <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--json]',
+export const statsCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('stats', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     const { root, storage } = await lakeLocation(positionals[0], values);
@@ -185,10 +170,7 @@ export const statsCommand: CliCommand = {
   },
 };
 
-export const exportCommand: CliCommand = {
-  name: 'export',
-  summary: 'Write a table version to a CSV or Parquet file (by the --to extension)',
-  usage: 'export <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] --to out.parquet|out.csv',
+export const exportCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('export', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS, to: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     if (!values.to) throw new TidemarkError('InvalidInput', 'export: missing --to <file.parquet|file.csv>');

@@ -1,6 +1,6 @@
 import { TidemarkError } from '../../core/errors';
 import { cherryPick, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange, type RefType } from '../../core/lake/write';
-import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 import { isPaimonRoot, tableArg } from './lake-args';
 
 function snapshotIdArg(command: string, what: string, text: string): bigint {
@@ -22,11 +22,8 @@ function printChange(io: CliIo, json: boolean | undefined, change: RefChange & {
   io.out(`${change.type} ${change.name} → ${change.snapshotId} (${was}${change.mode ? `, ${change.mode}` : ''})`);
 }
 
-function refCommand(type: RefType): CliCommand {
+function refCommand(type: RefType): CliRunner {
   return {
-    name: type === 'tag' ? 'tag' : 'branch',
-    summary: type === 'tag' ? 'Create, move (--snapshot) or remove (--delete) a tag of an Iceberg table' : 'Create, move (--snapshot) or remove (--delete) a branch of an Iceberg table',
-    usage: `${type} <table> <name> [--snapshot ID] [--delete] [--json]`,
     async run(argv, io) {
       const { values, positionals } = parseCommandArgs(type, argv, { snapshot: { type: 'string' }, delete: { type: 'boolean' }, json: { type: 'boolean' } }, { min: 2, max: 2, names: ['table', 'name'] });
       const root = await icebergRoot(type, positionals[0]);
@@ -44,10 +41,7 @@ function refCommand(type: RefType): CliCommand {
 export const tagCommand = refCommand('tag');
 export const branchCommand = refCommand('branch');
 
-export const rollbackCommand: CliCommand = {
-  name: 'rollback',
-  summary: "Roll main back to one of its ancestors (the table's history is kept)",
-  usage: 'rollback <table> <snapshot> [--json]',
+export const rollbackCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('rollback', argv, { json: { type: 'boolean' } }, { min: 2, max: 2, names: ['table', 'snapshot'] });
     const root = await icebergRoot('rollback', positionals[0]);
@@ -55,10 +49,7 @@ export const rollbackCommand: CliCommand = {
   },
 };
 
-export const cherryPickCommand: CliCommand = {
-  name: 'cherry-pick',
-  summary: 'Apply a snapshot onto a branch (fast-forward, or re-apply an append)',
-  usage: 'cherry-pick <table> <snapshot> [--branch NAME] [--json]',
+export const cherryPickCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('cherry-pick', argv, { branch: { type: 'string' }, json: { type: 'boolean' } }, { min: 2, max: 2, names: ['table', 'snapshot'] });
     const root = await icebergRoot('cherry-pick', positionals[0]);

@@ -1,14 +1,11 @@
 import { removeOrphanFiles } from '../../core/lake/write';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { parseCommandArgs, type CliRunner } from '../command';
 import { parseIsoTime, tableArg } from './lake-args';
 
 /** Java's default for the same action: long enough that no commit in flight still owns the file. */
 const DEFAULT_AGE_MS = 3 * 86_400_000;
 
-export const removeOrphansCommand: CliCommand = {
-  name: 'remove-orphans',
-  summary: 'Delete files under data/ and metadata/ that no table metadata references (default: older than 3 days)',
-  usage: 'remove-orphans <table> [--older-than ISO-8601] [--dry-run]',
+export const removeOrphansCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'remove-orphans',

@@ -2,15 +2,12 @@ import { TidemarkError } from '../../core/errors';
 import * as parquet from 'parquet-wasm';
 import { scanRows } from '../../core/lake';
 import { createLazyReader } from '../../core/query/pages/reader';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { parseCommandArgs, type CliRunner } from '../command';
 import { formatCsv } from '../../core/query/export';
 import { formatTable, isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, SELECTOR_OPTIONS, toWire, REMOTE_OPTIONS } from './lake-args';
 import { countPaimonRows, scanPaimonRows } from '../../core/lake/paimon';
 
-export const scanCommand: CliCommand = {
-  name: 'scan',
-  summary: 'Print the live rows of an Iceberg or Paimon table (deletes / LSM merge applied), with time travel',
-  usage: 'scan <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME] [--columns a,b] [--limit N] [--format json|csv|table]',
+export const scanCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'scan',
@@ -39,10 +36,7 @@ export const scanCommand: CliCommand = {
   },
 };
 
-export const countCommand: CliCommand = {
-  name: 'count',
-  summary: 'Print the number of live rows of an Iceberg or Paimon table snapshot',
-  usage: 'count <table> [--snapshot ID | --as-of ISO-8601 | --ref NAME]',
+export const countCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('count', argv, { ...REMOTE_OPTIONS, ...SELECTOR_OPTIONS }, { min: 1, max: 1, names: ['table'] });
     const { root, storage } = await lakeLocation(positionals[0], values);

@@ -1,5 +1,5 @@
 import { loadTable, selectSnapshot, snapshotSchema, type IcebergType, type NestedField } from '../../core/lake';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { isPaimonRoot, lakeLocation, paimonSelectorOf, parseSelector, toWire, REMOTE_OPTIONS } from './lake-args';
 import { readPaimonSchema } from '../../core/lake/paimon';
 
@@ -21,10 +21,7 @@ function fieldJson(f: NestedField): unknown {
   };
 }
 
-export const schemaCommand: CliCommand = {
-  name: 'schema',
-  summary: 'Show the schema of an Iceberg or Paimon table (current, or the one a snapshot was written with)',
-  usage: 'schema <table> [--snapshot ID] [--json]',
+export const schemaCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('schema', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' }, snapshot: { type: 'string' } }, { min: 1, max: 1, names: ['table'] });
     const sel = parseSelector('schema', values);

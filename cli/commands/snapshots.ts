@@ -1,17 +1,14 @@
 import { describePaimonSnapshots } from '../../core/app/paimon-service';
 import { describeSnapshots } from '../../core/app/lake-service';
 import { loadTable } from '../../core/lake';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { isPaimonRoot, lakeLocation, REMOTE_OPTIONS } from './lake-args';
 
 /**
  * `tidemark snapshots`: the app's snapshot view (core/app: sorted by sequence number, operation
  * 'unknown' when the summary has none), so the CLI and the timeline never disagree.
  */
-export const snapshotsCommand: CliCommand = {
-  name: 'snapshots',
-  summary: 'List the snapshots of an Iceberg or Paimon table (ids as decimal strings in JSON)',
-  usage: 'snapshots <table> [--json]',
+export const snapshotsCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('snapshots', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['table'] });
     const { root, storage } = await lakeLocation(positionals[0], values);

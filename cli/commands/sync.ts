@@ -1,12 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { formatProgressLine, loadPipelineConfig, runPipelineInThread } from '../../core/pipeline';
-import { parseCommandArgs, type CliCommand } from '../command';
+import { parseCommandArgs, type CliRunner } from '../command';
 import { readPipelineFile } from './validate';
 
-export const syncCommand: CliCommand = {
-  name: 'sync',
-  summary: 'Run a sync pipeline: MySQL/MariaDB binlog into Iceberg, exactly once',
-  usage: 'sync <pipeline.yaml> [--until-caught-up]',
+export const syncCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('sync', argv, { 'until-caught-up': { type: 'boolean' } }, { min: 1, max: 1, names: ['pipeline.yaml'] });
     const path = positionals[0]!;

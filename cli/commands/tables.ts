@@ -1,11 +1,8 @@
 import { listWarehouseTables } from '../../core/lake/warehouse';
-import { parseCommandArgs, stringifyJson, type CliCommand } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
 import { lakeLocation, REMOTE_OPTIONS } from './lake-args';
 
-export const tablesCommand: CliCommand = {
-  name: 'tables',
-  summary: 'List the tables of a warehouse folder (Iceberg and Paimon) with their format',
-  usage: 'tables <warehouse> [--json]',
+export const tablesCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('tables', argv, { ...REMOTE_OPTIONS, json: { type: 'boolean' } }, { min: 1, max: 1, names: ['warehouse'] });
     const { root, storage, display, checkLoaded } = await lakeLocation(positionals[0], values, 'warehouse');

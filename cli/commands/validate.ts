@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatIssue, validatePipeline, type ValidationResult } from '../../core/pipeline';
 import { toTidemarkError } from '../../core/errors';
-import { parseCommandArgs, stringifyJson, type CliCommand, type CliIo } from '../command';
+import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 
 /** Reads a pipeline file; a missing file is NotFound naming the path (exit 3). */
 export async function readPipelineFile(path: string): Promise<string> {
@@ -31,10 +31,7 @@ export async function validatePipelineFile(path: string, env: Record<string, str
   return validatePipeline(text, { fileName: path, env, baseDir: dirname(resolve(path)) });
 }
 
-export const validateCommand: CliCommand = {
-  name: 'validate',
-  summary: 'Check a Flink CDC pipeline YAML file without connecting to anything',
-  usage: 'validate <pipeline.yaml> [--json]',
+export const validateCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('validate', argv, { json: { type: 'boolean' } }, { min: 1, max: 1, names: ['pipeline.yaml'] });
     const path = positionals[0]!;

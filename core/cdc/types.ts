@@ -107,6 +107,14 @@ export interface TransactionBatch {
   gtid?: string;
   /** Commit time in ms since the epoch. */
   commitTsMs: number;
+  /**
+   * Set on a snapshot chunk's batch (snapshot/phase.ts): its rows in order, each the `after` of one
+   * `r` event of `table` whose opTsMs is commitTsMs, except that in the columns named in
+   * `int64Numbers` (long, timestamp, timestamptz) a number stands for the bigint of the same value
+   * (µs for timestamps). A consumer may read these instead of `events`, which are built only when
+   * first read, with bigints (no event object and no BigInt a value on the runner's snapshot path).
+   */
+  snapshotRows?: { table: TableId; rows: Row[]; int64Numbers: string[] };
 }
 
 export type ColumnPosition = { kind: 'first' } | { kind: 'after'; column: string } | { kind: 'last' };

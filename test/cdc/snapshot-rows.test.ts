@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SchemaCatalog } from '../../core/cdc/schema/catalog';
 import { resolveConfig } from '../../core/cdc/config';
-import { snapshotRowConverter } from '../../core/cdc/snapshot/rows';
+import { int64NumberColumns, snapshotRowConverter } from '../../core/cdc/snapshot/rows';
 import { mapColumnType } from '../../core/cdc/schema/type-map';
 import type { TableSchema } from '../../core/cdc/types';
 
@@ -83,6 +83,47 @@ describe('snapshot row conversion', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('with int64Numbers: the catalog’s values, a safe long or timestamp as the number of its bigint', () => {
+    const convert = snapshotRowConverter(schema, names, { int64Numbers: true })!;
+    const int64 = int64NumberColumns(schema, names);
+    expect(int64).toEqual(['u32', 'big', 'at', 'at0', 'ts']);
+    const rowArb = fc.tuple(...COLUMNS.map(([, , , samples]) => fc.constantFrom(...samples)));
+    let numbers = 0;
+    fc.assert(
+      fc.property(fc.array(rowArb, { minLength: 1, maxLength: 5 }), (rows) => {
+        const raws = rows.map((values) => rawRow(names, values));
+        const expected = viaCatalog(catalog, schema, raws);
+        const ours = raws.map((r) => convert(r));
+        for (const row of ours) {
+          for (const name of Object.keys(row)) {
+            if (typeof row[name] !== 'number' || !int64.includes(name)) continue;
+            expect(Number.isSafeInteger(row[name])).toBe(true);
+            row[name] = BigInt(row[name]);
+            numbers++;
+          }
+        }
+        expect(ours).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+    expect(numbers).toBeGreaterThan(0);
+    // Past 2^53 µs (after year ~2255) a timestamp stays a bigint; a zero date in a NOT NULL column is 0n as the catalog gives it.
+    const far = snapshotRowConverter(schema, ['id', 'at0'], { int64Numbers: true })!;
+    expect(far(rawRow(['id', 'at0'], [1, '9999-12-31 23:59:59']))).toEqual({ id: 1, at0: 253402300799000000n });
+    expect(far(rawRow(['id', 'at0'], [1, '0000-00-00 00:00:00']))).toEqual({ id: 1, at0: 0n });
+    expect(far(rawRow(['id', 'at0'], [1, '2024-01-01 00:00:00']))).toEqual({ id: 1, at0: 1704067200000000 });
+    for (const [column, bad] of [
+      ['at', 'yesterday'],
+      ['big', 'x'],
+      ['ts', '2024-13-01 00:00:00.000x'],
+    ] as const) {
+      const row = () => rawRow(['id', column], [1, bad]);
+      const ours = outcome(() => snapshotRowConverter(schema, ['id', column], { int64Numbers: true })!(row()));
+      expect(ours).toMatchObject({ error: 'DataInvalid' });
+      expect(ours).toEqual(outcome(() => viaCatalog(catalog, schema, [row()])));
+    }
   });
 
   it('undefined becomes null and values already canonical pass through', () => {

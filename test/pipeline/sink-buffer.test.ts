@@ -176,3 +176,49 @@ describe('part columns: typed while every value has its lake type\'s source form
     expect(Array.isArray(b.seal({ 'tidemark.offset': 'y' }).values[1])).toBe(true); // an update: held
   });
 });
+
+describe('putRows: a snapshot chunk put a row range at a time', () => {
+  const columns = { id: 'long', n: 'int', s: 'string', ts: 'timestamp', tz: 'timestamptz', b: 'boolean', d: 'double' };
+  const INT64_EDGES = [0, 1, -1, 2 ** 31, -(2 ** 31), 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_704_067_200_000_001, -62_135_596_800_000_000];
+
+  it('holds the same part as put row by row, int64 numbers as the bigints of their values', () => {
+    // Canonical rows (bigints) through put, and the same rows with int64 columns as numbers through putRows.
+    const canonical = INT64_EDGES.map((v, i) => ({ id: BigInt(v), n: i % 3 === 0 ? null : i, s: `s${i}`, ts: BigInt(-v), tz: i % 4 === 0 ? null : BigInt(v), b: i % 2 === 0, d: i / 3 }));
+    const numbers = INT64_EDGES.map((v, i) => ({ id: v, n: i % 3 === 0 ? null : i, s: `s${i}`, ts: -v === 0 ? 0 : -v, tz: i % 4 === 0 ? null : v, b: i % 2 === 0, d: i / 3 }));
+    const byRow = bufferOf('app.t', ['id'], columns);
+    for (const r of canonical) byRow.put(r, true);
+    const byRange = bufferOf('app.t', ['id'], columns);
+    byRange.putRows(numbers, 0, 5, true, ['id', 'ts', 'tz']);
+    byRange.putRows(numbers, 5, numbers.length, true, ['id', 'ts', 'tz']);
+    const a = byRow.seal();
+    const b = byRange.seal();
+    expect(b.count).toBe(INT64_EDGES.length);
+    expect(b.ops).toEqual(a.ops);
+    for (const c of [0, 3, 4]) expect(isTypedColumn(b.values[c]!)).toBe(true);
+    expect(b.values.map((c) => columnValues(c, b.count))).toEqual(a.values.map((c) => columnValues(c, a.count)));
+    expect(columnValues(b.values[0]!, b.count)).toEqual(INT64_EDGES.map((v) => BigInt(v)));
+  });
+
+  it('past its first capacity, and into a column that is plain or of another type: the values stay the bigints', () => {
+    const n = 1000;
+    const rows = Array.from({ length: n }, (_, i) => ({ id: i * 2 ** 40 - 5, ts: i === 700 ? 'not a number' : -i * 2 ** 33, v: i }));
+    // `ts` turns plain at row 700 (a string), `v` (int64 numbers into an int column) holds bigints as put gives them.
+    const b = bufferOf('app.t', ['id'], { id: 'long', ts: 'timestamp', v: 'int' });
+    b.putRows(rows, 0, n, false, ['id', 'ts', 'v']);
+    const s = b.seal();
+    expect(columnValues(s.values[0]!, n)).toEqual(rows.map((r) => BigInt(r.id)));
+    expect(isTypedColumn(s.values[1]!)).toBe(false);
+    expect(columnValues(s.values[1]!, n)).toEqual(rows.map((r) => (typeof r.ts === 'number' ? BigInt(r.ts) : r.ts)));
+    expect(columnValues(s.values[2]!, n)).toEqual(rows.map((r) => BigInt(r.v)));
+  });
+
+  it('keeps the round streamable only while keys increase, and fails on updates of a table without key', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long' });
+    b.streamRoot = '/lake/app/t';
+    b.putRows([{ id: 1 }, { id: 2 }, { id: 3 }], 0, 3, false, ['id']);
+    expect(b.streaming).toBe(true);
+    b.putRows([{ id: 3 }], 0, 1, false, ['id']);
+    expect(b.streaming).toBe(false);
+    expect(() => bufferOf('app.k', [], { v: 'int' }).putRows([{ v: 1 }], 0, 1, true)).toThrow('app.k has no primary key: an update cannot be applied');
+  });
+});

@@ -171,6 +171,15 @@ let lastDays = 0;
  * (measured, 2M DATETIME(6) texts; ~18 ns of it is the BigInt).
  */
 export function parseDateTimeMicros(s: string): bigint | null | undefined {
+  const v = parseDateTimeMicrosNumber(s);
+  return typeof v === 'number' ? BigInt(v) : v;
+}
+
+/**
+ * As parseDateTimeMicros, with the µs as a number where that is exact (up to year ~2255), else a
+ * bigint: the snapshot path keeps them in typed columns without a BigInt a value (makeInt64NumberCodec).
+ */
+export function parseDateTimeMicrosNumber(s: string): number | bigint | null | undefined {
   const len = s.length;
   if (len < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
   // Each `c - 48` of a non-digit is outside 0–9, so `>>> 0 > 9` catches it (negative ones too).
@@ -219,7 +228,7 @@ export function parseDateTimeMicros(s: string): bigint | null | undefined {
   const seconds = days * 86400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1;
   const micros = seconds * 1_000_000 + frac;
   // Exact as a Number up to year ~2255; beyond, combine in bigint.
-  return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(seconds) * 1_000_000n + BigInt(frac);
+  return Number.isSafeInteger(micros) ? micros : BigInt(seconds) * 1_000_000n + BigInt(frac);
 }
 
 /** True when s is already canonical decimal text for this scale (the common case from the server). */
@@ -274,6 +283,30 @@ export function makeColumnCodec(column: ColumnSchema, where: string): ColumnCode
           ? 'bigint'
           : null;
   return { convert: makeNonNullConverter(column, where), passthrough };
+}
+
+/** The Iceberg types whose canonical value is a signed 64-bit bigint that makeInt64NumberCodec may give as a number. */
+export const INT64_NUMBER_TYPES: ReadonlySet<string> = new Set(['long', 'timestamp', 'timestamptz']);
+
+/**
+ * For a column of an INT64_NUMBER_TYPES type, a codec whose values are those of makeColumnCodec's
+ * except that a safe integer comes as a number instead of a bigint (the integer, or µs since the
+ * epoch for timestamps): the snapshot path puts them into typed int64 columns without a BigInt a
+ * value (TransactionBatch.snapshotRows). Null for other types.
+ */
+export function makeInt64NumberCodec(column: ColumnSchema, where: string): ColumnCodec | null {
+  const type = column.icebergType.type;
+  if (!INT64_NUMBER_TYPES.has(type)) return null;
+  const general = makeNonNullConverter(column, where);
+  if (type === 'long') return { convert: (raw) => (typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : general(raw)), passthrough: null };
+  return {
+    convert: (raw) => {
+      const v = typeof raw === 'string' ? parseDateTimeMicrosNumber(raw) : undefined;
+      // Zero dates, malformed text and other forms take the general path (its value or its error).
+      return v === undefined || v === null ? general(raw) : v;
+    },
+    passthrough: null,
+  };
 }
 
 function makeNonNullConverter(column: ColumnSchema, where: string): Converter {

@@ -18,17 +18,17 @@
 import type mysql from 'mysql2/promise';
 import { performance } from 'node:perf_hooks';
 import type { Flavor } from '../flavor';
-import { comparePositions } from '../offset';
+import { comparePositions, type SourceOffset } from '../offset';
 import type { HeldRowsEvent } from '../binlog/rows';
 import type { RowFilter, RowRegion } from '../change-processor';
 import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, readPrefixedKeyColumns, type KeyPlace, type KeyTuple } from './chunk-keys';
 import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
 import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
-import { snapshotRowConverter } from './rows';
+import { int64NumberColumns, snapshotRowConverter } from './rows';
 import type { StreamState } from '../binlog/stream-state';
 import { TidemarkError } from '../../errors/index';
-import { formatTableId, type ChangeEvent, type SourceRecord, type TableId, type TableSchema } from '../types';
+import { formatTableId, type ChangeEvent, type Row, type SourceRecord, type TableId, type TableSchema, type TransactionBatch } from '../types';
 
 export interface SnapshotPhaseOptions {
   conn: mysql.Connection;
@@ -208,24 +208,29 @@ async function* emitChunk(
   } else snap.lastKey = encodeBound(chunk.upper);
   const now = config.now();
   const offset = state.offset();
-  let events: ChangeEvent[];
+  let batch: TransactionBatch | null = null;
   // The catalog may have changed during the drain (DDL); rows still carry the SELECT's columns.
   if (buffer === null) {
     // Rows straight from one SELECT share their keys: one conversion plan for the chunk.
     const rows = chunk.rows;
-    const convert = rows.length === 0 ? null : snapshotRowConverter(catalog.get(id)!, Object.keys(rows[0]!));
+    const schema = catalog.get(id)!;
+    const names = rows.length === 0 ? [] : Object.keys(rows[0]!);
+    const convert = rows.length === 0 ? null : snapshotRowConverter(schema, names, { int64Numbers: true });
     if (convert !== null) {
-      // Sized up front: growing it by push cost a few ns a row in copies.
-      events = new Array<ChangeEvent>(rows.length);
-      for (let i = 0; i < rows.length; i++) events[i] = { op: 'r', before: null, after: convert(rows[i]!), table: id, opTsMs: now, offset };
-    } else events = rows.map((raw) => ({ op: 'r', before: null, after: catalog.convertRow(id, raw, undefined, rows), table: id, opTsMs: now, offset }));
+      for (let i = 0; i < rows.length; i++) convert(rows[i]!);
+      batch = new SnapshotBatch(id, rows as Row[], int64NumberColumns(schema, names), offset, now);
+    } else if (rows.length > 0) {
+      batch = { events: rows.map((raw) => ({ op: 'r', before: null, after: catalog.convertRow(id, raw, undefined, rows), table: id, opTsMs: now, offset })), endOffset: offset, commitTsMs: now };
+    }
   } else {
-    events = [];
+    const events: ChangeEvent[] = [];
     for (const raw of (buffer as Map<string, Record<string, unknown>>).values()) events.push({ op: 'r', before: null, after: catalog.convertRow(id, raw), table: id, opTsMs: now, offset });
+    if (events.length > 0) batch = { events, endOffset: offset, commitTsMs: now };
   }
-  progress.rowsDone += events.length;
-  if (events.length > 0) yield { kind: 'transaction', batch: { events, endOffset: offset, commitTsMs: now } };
-  else yield { kind: 'heartbeat', offset };
+  if (batch !== null) {
+    progress.rowsDone += batch.snapshotRows?.rows.length ?? batch.events.length;
+    yield { kind: 'transaction', batch };
+  } else yield { kind: 'heartbeat', offset };
   const elapsed = Math.max(1, now - progress.startedAt);
   const rowsDone = progress.rowsDone;
   const rate = (rowsDone * 1000) / elapsed;
@@ -243,6 +248,41 @@ async function* emitChunk(
     },
   };
   return true;
+}
+
+/**
+ * A chunk's batch with its converted rows as `snapshotRows`; its `events` (one `r` event a row) are
+ * built on first read, so a consumer that takes the rows makes no object a row. A class (the getter
+ * on its prototype) rather than an object literal with a getter closure per chunk.
+ */
+class SnapshotBatch implements TransactionBatch {
+  private built: ChangeEvent[] | null = null;
+  readonly snapshotRows: { table: TableId; rows: Row[]; int64Numbers: string[] };
+
+  constructor(
+    table: TableId,
+    rows: Row[],
+    int64Numbers: string[],
+    readonly endOffset: SourceOffset,
+    readonly commitTsMs: number,
+  ) {
+    this.snapshotRows = { table, rows, int64Numbers };
+  }
+
+  get events(): ChangeEvent[] {
+    if (this.built === null) {
+      const { table, rows, int64Numbers } = this.snapshotRows;
+      // The canonical values: bigints where the rows hold int64 numbers.
+      for (const name of int64Numbers) {
+        for (const row of rows) if (typeof row[name] === 'number') row[name] = BigInt(row[name]);
+      }
+      // Sized up front: growing it by push cost a few ns a row in copies.
+      const events = new Array<ChangeEvent>(rows.length);
+      for (let i = 0; i < rows.length; i++) events[i] = { op: 'r', before: null, after: rows[i]!, table, opTsMs: this.commitTsMs, offset: this.endOffset };
+      this.built = events;
+    }
+    return this.built;
+  }
 }
 
 function keylessNeedsExact(plan: ChunkPlan): TidemarkError {

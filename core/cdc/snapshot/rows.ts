@@ -8,7 +8,7 @@
  * and the event object included (synthetic mysql2-shaped rows; of the 90, ~57 are the DATETIME
  * text's parse and its BigInt, the floor of the text protocol's form).
  */
-import { makeColumnCodec, type ColumnCodec } from '../schema/type-map';
+import { INT64_NUMBER_TYPES, makeColumnCodec, makeInt64NumberCodec, type ColumnCodec } from '../schema/type-map';
 import { formatTableId, type Row, type TableSchema } from '../types';
 
 /** Converts one driver row in place and returns it (the raw object must not be used afterwards). */
@@ -23,19 +23,31 @@ const compiled = new WeakMap<TableSchema, Map<string, SnapshotRowConverter | nul
  * `schema`, e.g. after a DDL during the chunk's drain: the caller then takes the catalog's general
  * path, which reports such a column.
  */
-export function snapshotRowConverter(schema: TableSchema, names: readonly string[]): SnapshotRowConverter | null {
+export function snapshotRowConverter(schema: TableSchema, names: readonly string[], options: { int64Numbers?: boolean } = {}): SnapshotRowConverter | null {
   let bySchema = compiled.get(schema);
   if (!bySchema) compiled.set(schema, (bySchema = new Map()));
-  const key = names.join('\u0000');
+  const int64Numbers = options.int64Numbers === true;
+  const key = `${int64Numbers ? 'n' : 'b'}\u0000${names.join('\u0000')}`;
   let convert = bySchema.get(key);
   if (convert === undefined) {
-    convert = compileConverter(schema, names);
+    convert = compileConverter(schema, names, int64Numbers);
     bySchema.set(key, convert);
   }
   return convert;
 }
 
-function compileConverter(schema: TableSchema, names: readonly string[]): SnapshotRowConverter | null {
+/**
+ * The names among `names` of columns whose values snapshotRowConverter with `int64Numbers` may give
+ * as numbers standing for int64 values (long, and µs of timestamps): makeInt64NumberCodec.
+ */
+export function int64NumberColumns(schema: TableSchema, names: readonly string[]): string[] {
+  return names.filter((name) => {
+    const column = schema.columns.find((c) => c.name === name);
+    return column !== undefined && INT64_NUMBER_TYPES.has(column.icebergType.type);
+  });
+}
+
+function compileConverter(schema: TableSchema, names: readonly string[], int64Numbers: boolean): SnapshotRowConverter | null {
   const where = formatTableId(schema.table);
   const codecs: ColumnCodec[] = [];
   for (const name of names) {
@@ -43,7 +55,7 @@ function compileConverter(schema: TableSchema, names: readonly string[]): Snapsh
     if (name === '__proto__') return null;
     const column = schema.columns.find((c) => c.name === name);
     if (!column) return null;
-    codecs.push(makeColumnCodec(column, `${where}.${name}`));
+    codecs.push((int64Numbers ? makeInt64NumberCodec(column, `${where}.${name}`) : null) ?? makeColumnCodec(column, `${where}.${name}`));
   }
   // Per column: null stays, undefined becomes null, a value already of the canonical JS type is
   // kept, anything else is converted (and may throw DataInvalid naming the column).

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSource, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema } from '../../cdc';
+import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSource, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema, type TransactionBatch } from '../../cdc';
 import { TidemarkError, toTidemarkError } from '../../errors';
 import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import type { PipelineConfig } from '../config/types';
@@ -358,7 +358,9 @@ class PipelineRun {
     switch (rec.kind) {
       case 'transaction': {
         const b = rec.batch;
-        for (const e of b.events) this.routeEvent(e, b.endOffset, b.gtid ?? null);
+        if (!(b.snapshotRows && this.routeSnapshotRows(b.snapshotRows, b.endOffset, b.commitTsMs))) {
+          for (const e of b.events) this.routeEvent(e, b.endOffset, b.gtid ?? null);
+        }
         this.midTransaction = b.partial === true;
         if (this.midTransaction) return;
         this.lastOffset = b.endOffset;
@@ -482,6 +484,35 @@ class PipelineRun {
         else this.streamTouched.add(t);
       } else if (t.buffer.pending >= SPILL_CHANGES) this.sink.append(t.buffer.take());
     }
+  }
+
+  /**
+   * A snapshot chunk's rows (`r` changes of `table` at `offset`) put into their targets' buffers a
+   * column at a time, when every target takes them as they are (no transform, no shard columns, no
+   * changelog): the same changes, parts and streaming as routeEvent row by row, without an event
+   * object a row. False (nothing done) otherwise: the caller routes the events.
+   */
+  private routeSnapshotRows({ table, rows, int64Numbers }: NonNullable<TransactionBatch['snapshotRows']>, offset: SourceOffset, opTsMs: number): boolean {
+    if (this.routeCache?.table !== table) this.routeCache = { table, routed: this.targetsOf(table.db, table.table), sourceId: `${table.db}.${table.table}` };
+    const { routed, sourceId } = this.routeCache;
+    if (!routed || routed.sp.transformIndex !== null || routed.ts.some((t) => t.changelog !== null || t.shardColumns.length > 0)) return false;
+    for (const t of routed.ts) {
+      if (this.committedIn(t, offset, sourceId, true)) continue;
+      this.status.table(t.id).rowsIn += rows.length;
+      t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, opTsMs);
+      // In slices that end where routeEvent would hand a part over.
+      for (let i = 0; i < rows.length; ) {
+        const limit = t.buffer.streaming ? STREAM_HOLD_CHANGES : SPILL_CHANGES;
+        const n = Math.min(rows.length - i, Math.max(1, limit - t.buffer.pending));
+        t.buffer.putRows(rows, i, i + n, t.insertsMayCollide, int64Numbers);
+        i += n;
+        if (t.buffer.streaming) {
+          if (t.buffer.pending >= STREAM_HOLD_CHANGES) this.sink.append(t.buffer.take());
+          else this.streamTouched.add(t);
+        } else if (t.buffer.pending >= SPILL_CHANGES) this.sink.append(t.buffer.take());
+      }
+    }
+    return true;
   }
 
   /** Puts one change into a target's buffer: inserts as puts, updates as a delete and a put, deletes as deletes. */

@@ -139,6 +139,31 @@ export class TableBuffer {
   }
 
   /**
+   * `put(rows[i], mayExist)` for i in [from, to), a column at a time: one generated loop a column
+   * (compileColumnReaders) instead of a row's values gathered into scratch and pushed one by one.
+   */
+  putRows(rows: readonly LakeRow[], from: number, to: number, mayExist: boolean, int64Numbers: readonly string[] = []): void {
+    if (this.key.length === 0 && mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+    if (to <= from) return;
+    const which = int64Numbers.join('\u0000');
+    if (this.pushRows?.int64Numbers !== which) {
+      // MySQL column names are case-insensitive (read): so is the match of an int64 column.
+      const int64 = new Set(int64Numbers.map((n) => n.toLowerCase()));
+      this.pushRows = { int64Numbers: which, push: compileRowsPusher(this.names, this.names.map((n) => int64.has(n.toLowerCase())), (row, c) => this.read(row, c)) };
+    }
+    this.pushRows.push(rows, from, to, this.builders);
+    const op = mayExist ? OP_UPSERT : OP_INSERT;
+    for (let i = from; i < to; i++) this.ops.push(op);
+    if (this.roundRoot !== null) {
+      const key = this.keyIndex >= 0 ? this.names[this.keyIndex]! : null;
+      for (let i = from; i < to && this.roundRoot !== null; i++) this.follow(!mayExist, key === null ? null : this.read(rows[i]!, this.keyIndex));
+    }
+  }
+
+  /** putRows' generated pusher, for the int64 number columns it was made for. */
+  private pushRows: { int64Numbers: string; push: RowsPusher } | null = null;
+
+  /**
    * A delete of the row with the key of `row`: a projected source row, or key values read back from
    * the table (lake values convert to themselves). Only its key columns are read.
    */
@@ -233,6 +258,31 @@ function compileRowReader(names: readonly string[], slow: (row: LakeRow, c: numb
   const reads = names.map((n, c) => `v = r[${JSON.stringify(n)}]; out[${c}] = v === undefined ? slow(r, ${c}) : v;`);
   const factory = new Function('slow', `return function readRow(r, out) {\nlet v;\n${reads.join('\n')}\n};`) as (s: typeof slow) => (row: LakeRow, out: unknown[]) => void;
   return factory(slow);
+}
+
+/** Pushes the values of rows [from, to) to the column builders (TableBuffer.putRows). */
+type RowsPusher = (rows: readonly LakeRow[], from: number, to: number, builders: ColumnBuilder[]) => void;
+
+/**
+ * One loop over the rows with a named load a column, each value pushed to its column's builder
+ * (generated as compileRowReader, the names entering only as JSON string literals); an undefined
+ * value goes to `slow`.
+ */
+function compileRowsPusher(names: readonly string[], int64: readonly boolean[], slow: (row: LakeRow, c: number) => unknown): RowsPusher {
+  if (names.includes('__proto__')) {
+    return (rows, from, to, builders) => {
+      for (let i = from; i < to; i++) {
+        for (let c = 0; c < names.length; c++) {
+          if (int64[c]) builders[c]!.pushInt64(slow(rows[i]!, c));
+          else builders[c]!.push(slow(rows[i]!, c));
+        }
+      }
+    };
+  }
+  const heads = names.map((_, c) => `const b${c} = builders[${c}];`);
+  const pushes = names.map((n, c) => `v = r[${JSON.stringify(n)}]; b${c}.${int64[c] ? 'pushInt64' : 'push'}(v === undefined ? slow(r, ${c}) : v);`);
+  const body = `return function pushRows(rows, from, to, builders) {\n${heads.join('\n')}\nfor (let i = from; i < to; i++) {\nconst r = rows[i];\nlet v;\n${pushes.join('\n')}\n}\n};`;
+  return (new Function('slow', body) as (s: typeof slow) => RowsPusher)(slow);
 }
 
 /**

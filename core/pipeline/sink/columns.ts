@@ -59,6 +59,8 @@ export function typedFormOf(type: string): TypedColumn['form'] | null {
 const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
 const FIRST_CAPACITY = 256;
+/** pushInt64 writes an int64 as [low, high] 32-bit halves: the byte order of little-endian machines. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Appends one column's values of a part. `push` keeps the typed array while values come in its
@@ -68,6 +70,8 @@ const FIRST_CAPACITY = 256;
 export class ColumnBuilder {
   private form: TypedColumn['form'] | null;
   private big: BigInt64Array | null = null;
+  /** `big`'s bytes as 32-bit halves (pushInt64). */
+  private halves: Uint32Array | null = null;
   private num: Float64Array | null = null;
   private bool: Uint8Array | null = null;
   private nulls: Uint8Array | null = null;
@@ -103,6 +107,23 @@ export class ColumnBuilder {
     this.length = i + 1;
   }
 
+  /**
+   * `push(v)`, where a number `v` stands for the bigint of the same value (a safe integer: the
+   * snapshot rows' int64 columns, TransactionBatch.snapshotRows): written into a bigint column as
+   * its two 32-bit halves, without a BigInt.
+   */
+  pushInt64(v: unknown): void {
+    if (typeof v !== 'number') return this.push(v);
+    if (this.big === null || !LITTLE_ENDIAN || !Number.isSafeInteger(v)) return this.push(Number.isInteger(v) ? BigInt(v) : v);
+    const i = this.length;
+    if (i === this.capacity) this.grow(this.capacity * 2);
+    const hi = Math.floor(v / 2 ** 32);
+    // Two's complement: Uint32Array stores a negative high half modulo 2^32.
+    this.halves![2 * i] = v - hi * 2 ** 32;
+    this.halves![2 * i + 1] = hi;
+    this.length = i + 1;
+  }
+
   /** The column so far (the builder is not used afterwards). */
   finish(): PartColumn {
     if (this.plain !== null) return this.plain;
@@ -113,6 +134,7 @@ export class ColumnBuilder {
   private pushPlain(v: unknown): void {
     this.plain = columnValues(this.finish(), this.length);
     this.big = this.num = this.bool = this.nulls = null;
+    this.halves = null;
     this.plain.push(v);
     this.length++;
   }
@@ -123,7 +145,10 @@ export class ColumnBuilder {
       if (old) next.set(old as never);
       return next;
     };
-    if (this.form === 'bigint') this.big = copy(this.big, (n) => new BigInt64Array(n));
+    if (this.form === 'bigint') {
+      this.big = copy(this.big, (n) => new BigInt64Array(n));
+      this.halves = new Uint32Array(this.big.buffer);
+    }
     else if (this.form === 'number') this.num = copy(this.num, (n) => new Float64Array(n));
     else this.bool = copy(this.bool, (n) => new Uint8Array(n));
     if (this.nulls) this.nulls = copy(this.nulls, (n) => new Uint8Array(n));

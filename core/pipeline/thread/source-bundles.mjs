@@ -71,6 +71,9 @@ async function buildBundles() {
     target: 'node20',
     format: 'esm',
     packages: 'external',
+    // Code splitting: a dynamic import (cli/commands/index.ts loads each command's module when it
+    // runs) becomes a chunk of its own, so the packages it imports load only then.
+    splitting: true,
     metafile: true,
     logLevel: 'silent',
     // As electron/build.mjs, each thread starts the next from the files of this build (absolute:
