@@ -15,8 +15,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as parquet from 'parquet-wasm';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendInRowGroups, applyGeneratedOp, generatedOps } from '../support/row-groups';
 import { TidemarkError } from '../../core/errors';
 import { FILE_CONTENT, type DataFile } from '../../core/lake/model';
 import { scanRows } from '../../core/lake/row-reader';
@@ -116,36 +117,7 @@ describe('incremental plans on the fixtures', () => {
   }
 });
 
-/** Appends rows as one data file of row groups of `groupRows` rows in pages of about `pageRows` rows. */
-async function appendInRowGroups(root: string, rows: Record<string, unknown>[], groupRows: number, pageRows: number, name: string) {
-  const table = await loadTable(storage, root);
-  const arrow = rowsToArrow(currentSchema(table.metadata), rows);
-  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setMaxRowGroupSize(groupRows).setWriteBatchSize(pageRows).setDataPageSizeLimit(1).build();
-  const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(arrow, 'stream')), props);
-  const path = join(root, 'data', `${name}.parquet`);
-  await writeFile(path, bytes);
-  const m = computeMetrics(arrow);
-  const file: DataFile = {
-    content: FILE_CONTENT.data, filePath: path, fileFormat: 'PARQUET', partition: [], recordCount: m.recordCount, fileSizeInBytes: bytes.length, columnSizes: null,
-    valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts, nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds,
-    splitOffsets: null, equalityIds: null, sortOrderId: 0, referencedDataFile: null,
-  };
-  await commitSnapshot(root, async () => ({ operation: 'append', addedDataFiles: [file] }));
-}
-
-type Op =
-  | { kind: 'append'; ids: number[]; groupRows: number; pageRows: number }
-  | { kind: 'upsert'; ids: number[] }
-  | { kind: 'delete'; ids: number[] }
-  | { kind: 'position'; picks: number[] };
-
-const ids = fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 30 });
-const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), ids, groupRows: fc.integer({ min: 1, max: 12 }), pageRows: fc.integer({ min: 1, max: 4 }) }) },
-  fc.record({ kind: fc.constant('upsert' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 4 }) }),
-  fc.record({ kind: fc.constant('delete' as const), ids: fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 10 }) }),
-  fc.record({ kind: fc.constant('position' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }) }),
-);
+const op = generatedOps({ maxId: 60, appendIds: 30, appendWeight: 4, maxPageRows: 4, deletes: 10, picks: 8 });
 const windows = fc.array(fc.tuple(fc.nat({ max: 80 }), fc.integer({ min: 1, max: 30 })), { minLength: 2, maxLength: 5 });
 
 describe('incremental plans on generated tables (property)', () => {
@@ -161,21 +133,7 @@ describe('incremental plans on generated tables (property)', () => {
           env,
         });
         let file = 0;
-        for (const o of ops) {
-          if (o.kind === 'append') {
-            await appendInRowGroups(root, o.ids.map((id, i) => ({ id: BigInt(id), v: i % 3 === 0 ? null : `a${file}.${i}`, n: i })), o.groupRows, o.pageRows, `f${file++}`);
-          } else if (o.kind === 'upsert') {
-            await applyRowDelta(root, { upserts: o.ids.map((id) => ({ id: BigInt(id), v: `u${id}`, n: -id })) }, { env });
-          } else if (o.kind === 'delete') {
-            await applyRowDelta(root, { deleteKeys: o.ids.map((id) => ({ id: BigInt(id) })) }, { env });
-          } else {
-            const plan = await planScan(storage, root);
-            if (plan.files.length === 0) continue;
-            const target = plan.files[o.picks[0]! % plan.files.length]!;
-            const positions = [...new Set(o.picks.map((p) => p % target.recordCount))];
-            await applyRowDelta(root, { positionDeletes: positions.map((pos) => ({ filePath: target.originalPath, pos })) }, { env });
-          }
-        }
+        for (const o of ops) file = await applyGeneratedOp(root, o, env, file);
         const table = await loadTable(storage, root);
         for (const s of table.metadata.snapshots) {
           const plan = (await expectSamePlan(table, s.snapshotId))!;

@@ -7,16 +7,14 @@
  * a string key.
  */
 import fc from 'fast-check';
-import { tableToIPC } from 'apache-arrow';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_CONTENT, type DataFile } from '../../core/lake/model';
+import { appendInRowGroups } from '../support/row-groups';
 import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
-import { applyRowDelta, commitSnapshot, computeMetrics, createTable, currentSchema, rewriteDataFiles, rowsToArrow } from '../../core/lake/write';
+import { applyRowDelta, createTable, rewriteDataFiles } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
 import { readKeyHistory } from '../../core/query/key-history';
 import { createNodeQueryEngine } from '../../core/query/node/index';
@@ -34,23 +32,6 @@ afterAll(async () => {
   await engine?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Appends rows as one data file of `groupRows`-row row groups (with statistics per group). */
-async function appendInRowGroups(root: string, rows: Record<string, unknown>[], groupRows: number, name: string) {
-  const table = await loadTable(storage, root);
-  const arrow = rowsToArrow(currentSchema(table.metadata), rows);
-  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setMaxRowGroupSize(groupRows).build();
-  const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(arrow, 'stream')), props);
-  const path = join(root, 'data', `${name}.parquet`);
-  await writeFile(path, bytes);
-  const m = computeMetrics(arrow);
-  const file: DataFile = {
-    content: FILE_CONTENT.data, filePath: path, fileFormat: 'PARQUET', partition: [], recordCount: m.recordCount, fileSizeInBytes: bytes.length, columnSizes: null,
-    valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts, nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds,
-    splitOffsets: null, equalityIds: null, sortOrderId: 0, referencedDataFile: null,
-  };
-  await commitSnapshot(root, async () => ({ operation: 'append', addedDataFiles: [file] }));
-}
 
 /** The same source answering through SQL views only (the reference). */
 function sqlOnly(source: TableSource): TableSource {
@@ -86,7 +67,7 @@ describe('key history without SQL (property)', () => {
           for (const o of ops) {
             if (o.kind === 'append') {
               // Keys may repeat across files: older copies are removed by upserts' equality deletes only.
-              await appendInRowGroups(root, o.ids.map((k, i) => ({ id: id(k), v: i % 3 === 0 ? null : `a${file}.${i}`, n: i })), o.groupRows, `f${file++}`);
+              await appendInRowGroups(root, o.ids.map((k, i) => ({ id: id(k), v: i % 3 === 0 ? null : `a${file}.${i}`, n: i })), o.groupRows, null, `f${file++}`);
             } else if (o.kind === 'upsert') {
               await applyRowDelta(root, { upserts: o.ids.map((k) => ({ id: id(k), v: `u${k}`, n: -k })) });
             } else if (o.kind === 'delete') {

@@ -5,18 +5,16 @@
  * and equal the SQL path the grid used before (DuckDB over the merged version) on the demo lake.
  */
 import fc from 'fast-check';
-import { tableToIPC } from 'apache-arrow';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as parquet from 'parquet-wasm';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_CONTENT, type DataFile } from '../../core/lake/model';
+import { appendInRowGroups } from '../support/row-groups';
 import { scanRows } from '../../core/lake/row-reader';
 import { planScan } from '../../core/lake/scan-plan';
 import { loadTable } from '../../core/lake/table';
-import { applyRowDelta, commitSnapshot, computeMetrics, createDemoWarehouse, createTable, currentSchema, rowsToArrow, seededWriteEnv } from '../../core/lake/write';
+import { applyRowDelta, createDemoWarehouse, createTable, seededWriteEnv } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node/index';
 import { icebergPageSource, readIcebergWindow, readPage } from '../../core/query/page';
@@ -33,23 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** One data file whose row groups hold `groupRows` rows, in data pages of about `pageRows` rows. */
-async function appendInRowGroups(root: string, rows: Record<string, unknown>[], groupRows: number, pageRows: number, name: string) {
-  const table = await loadTable(storage, root);
-  const arrow = rowsToArrow(currentSchema(table.metadata), rows);
-  const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setMaxRowGroupSize(groupRows).setWriteBatchSize(pageRows).setDataPageSizeLimit(1).build();
-  const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(arrow, 'stream')), props);
-  const path = join(root, 'data', `${name}.parquet`);
-  await writeFile(path, bytes);
-  const m = computeMetrics(arrow);
-  const file: DataFile = {
-    content: FILE_CONTENT.data, filePath: path, fileFormat: 'PARQUET', partition: [], recordCount: m.recordCount, fileSizeInBytes: bytes.length, columnSizes: null,
-    valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts, nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds,
-    splitOffsets: null, equalityIds: null, sortOrderId: 0, referencedDataFile: null,
-  };
-  await commitSnapshot(root, async () => ({ operation: 'append', addedDataFiles: [file] }));
-}
 
 // ---- The grid's rules, written plainly over canonical values (the expectation) ----
 
