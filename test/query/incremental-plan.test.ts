@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import * as parquet from 'parquet-wasm';
 import { Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendInRowGroups, applyGeneratedOp, generatedOps } from '../support/row-groups';
+import { appendInRowGroups, generatedOps, generateTable } from '../support/row-groups';
 import { TidemarkError } from '../../core/errors';
 import { FILE_CONTENT, type DataFile } from '../../core/lake/model';
 import { scanRows } from '../../core/lake/row-reader';
@@ -126,14 +126,7 @@ describe('incremental plans on generated tables (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 2, maxLength: 8 }), windows, async (ops, wins) => {
         const root = join(dir, `p${run++}`);
-        const env = seededWriteEnv(run);
-        await createTable(root, {
-          columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }, { name: 'n', type: 'int' }],
-          identifierColumns: ['id'],
-          env,
-        });
-        let file = 0;
-        for (const o of ops) file = await applyGeneratedOp(root, o, env, file);
+        await generateTable(root, ops, run);
         const table = await loadTable(storage, root);
         for (const s of table.metadata.snapshots) {
           const plan = (await expectSamePlan(table, s.snapshotId))!;

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as parquet from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyGeneratedOp, generatedOps } from '../support/row-groups';
+import { generatedOps, generateTable } from '../support/row-groups';
 import { scanRows } from '../../core/lake/row-reader';
 import { loadTable } from '../../core/lake/table';
-import { createTable, seededWriteEnv } from '../../core/lake/write';
 import { createLazyReader } from '../../core/query/pages/reader';
 import { createLocalStorage } from '../../core/storage/node/index';
 
@@ -37,14 +36,7 @@ describe('lazy grid pages (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 2, maxLength: 7 }), windows, async (ops, wins) => {
         const root = join(dir, `t${run++}`);
-        const env = seededWriteEnv(run);
-        await createTable(root, {
-          columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }, { name: 'n', type: 'int' }],
-          identifierColumns: ['id'],
-          env,
-        });
-        let file = 0;
-        for (const o of ops) file = await applyGeneratedOp(root, o, env, file);
+        await generateTable(root, ops, run);
         const table = await loadTable(storage, root);
         const roomy = createLazyReader({ parquet, storage });
         const tiny = createLazyReader({ parquet, storage, cacheBytes: 64 });

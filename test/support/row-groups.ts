@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { FILE_CONTENT, loadTable, planScan, type DataFile } from '../../core/lake';
-import { applyRowDelta, commitSnapshot, computeMetrics, currentSchema, rowsToArrow, type WriteEnv } from '../../core/lake/write';
+import { applyRowDelta, commitSnapshot, computeMetrics, createTable, currentSchema, rowsToArrow, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node';
 
 const storage = createLocalStorage();
@@ -72,4 +72,16 @@ export async function applyGeneratedOp(root: string, o: GeneratedOp, env: WriteE
     await applyRowDelta(root, { positionDeletes: positions.map((pos) => ({ filePath: target.originalPath, pos })) }, { env });
   }
   return file;
+}
+
+/** A table of columns (id long key, v string, n int) with the history `ops`, written with a seeded env. */
+export async function generateTable(root: string, ops: GeneratedOp[], seed: number): Promise<void> {
+  const env = seededWriteEnv(seed);
+  await createTable(root, {
+    columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string' }, { name: 'n', type: 'int' }],
+    identifierColumns: ['id'],
+    env,
+  });
+  let file = 0;
+  for (const o of ops) file = await applyGeneratedOp(root, o, env, file);
 }
