@@ -15,7 +15,7 @@ import { FILE_CONTENT, type NestedField, type TableMetadata } from '../../lake';
 import type { LoadedTable, PlannedFile } from '../../lake';
 import { valueKey } from '../../lake';
 import { loadDeletionVectorPositions } from '../deletion-vectors';
-import type { ColumnChunks, RowGroupCache } from './row-group-cache';
+import { sliceChunks, type ColumnChunks, type RowGroupCache } from './row-group-cache';
 
 const POS_FILE_PATH = 2147483546;
 const POS_POS = 2147483545;
@@ -483,19 +483,7 @@ export async function loadEqualityWithin(cache: RowGroupCache, table: LoadedTabl
 
 /** Arrow chunks of rows [from, to) of a row group from a column read (from its row `rowStart`) that covers them. */
 function sliceColumn(column: ColumnChunks, from: number, to: number): Data[] {
-  const out: Data[] = [];
-  let at = column.rowStart;
-  for (const d of column.chunks) {
-    const end = at + d.length;
-    if (end > from && at < to) {
-      const a = Math.max(from, at) - at;
-      const b = Math.min(to, end) - at;
-      out.push(a === 0 && b === d.length ? d : d.slice(a, b - a));
-    }
-    at = end;
-    if (at >= to) break;
-  }
-  return out;
+  return sliceChunks(column, from - column.rowStart, to - column.rowStart);
 }
 
 /** The fields an equality delete file matches on (its equality_ids), by field id in any schema; DataInvalid naming the file otherwise. */

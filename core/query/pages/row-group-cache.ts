@@ -187,3 +187,20 @@ export class RowGroupCache {
     this.stats.bytes = this.held;
   }
 }
+
+/** Arrow chunks covering rows [from, to) of a column chunk list, counted from its first chunk (callers subtract `rowStart` for row-group rows). */
+export function sliceChunks(column: ColumnChunks, from: number, to: number): Data[] {
+  const out: Data[] = [];
+  let at = 0;
+  for (const d of column.chunks) {
+    const end = at + d.length;
+    if (end > from && at < to) {
+      const a = Math.max(from, at) - at;
+      const b = Math.min(to, end) - at;
+      out.push(a === 0 && b === d.length ? d : d.slice(a, b - a));
+    }
+    at = end;
+    if (at >= to) break;
+  }
+  return out;
+}

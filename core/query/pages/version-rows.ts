@@ -9,7 +9,6 @@
  * 10M-row × 30-column version does not fit in its 4 GiB); a window needs a few row groups.
  * Browser-safe.
  */
-import type { Data } from 'apache-arrow';
 import { convertArrowData } from '../../lake';
 import { checkDataFileFormat, wholePlan } from '../../lake';
 import { FILE_CONTENT, type NestedField } from '../../lake';
@@ -17,7 +16,9 @@ import type { IncrementalScanPlan, PlannedDataFile, PlannedFile, ScanPlan } from
 import { TidemarkError } from '../../errors';
 import type { RangedParquetFile } from '../parquet';
 import { columnKeys, createPositionLoader, equalityFieldsOf, fieldsById, integerKeys, loadEqualityWithin, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type EqualityGroup, type PositionLoader, type VersionDeletes } from './delete-index';
-import type { ColumnChunks, RowGroupCache } from './row-group-cache';
+import { sliceChunks, type ColumnChunks, type RowGroupCache } from './row-group-cache';
+
+export { sliceChunks };
 
 /** One row group of a data file: its rows, and which are live (null: all of them). */
 export interface RowGroupLive {
@@ -496,19 +497,3 @@ function livePositions(mask: Uint8Array, start: number, want: number): [number, 
   return [from, i];
 }
 
-/** Arrow chunks covering rows [from, to) of a column chunk list. */
-export function sliceChunks(column: ColumnChunks, from: number, to: number): Data[] {
-  const out: Data[] = [];
-  let at = 0;
-  for (const d of column.chunks) {
-    const end = at + d.length;
-    if (end > from && at < to) {
-      const a = Math.max(from, at) - at;
-      const b = Math.min(to, end) - at;
-      out.push(a === 0 && b === d.length ? d : d.slice(a, b - a));
-    }
-    at = end;
-    if (at >= to) break;
-  }
-  return out;
-}
