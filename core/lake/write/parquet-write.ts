@@ -75,157 +75,184 @@ function compareByteRanges(bytes: Uint8Array, as: number, ae: number, bs: number
   return ae - as - (be - bs);
 }
 
+type Bounds = { lo: Uint8Array | null; hi: Uint8Array | null; nan: number };
+
 /**
  * min/max of one column chunk (null when every value is null) and its NaN count. lo/hi are null
  * when no value can be a bound (all NaN). Value buffers of a sliced chunk are already sliced by
  * Arrow JS; only the bit-packed buffers (validity, booleans) are addressed through `data.offset`.
  */
-function chunkBounds(data: Data): { lo: Uint8Array | null; hi: Uint8Array | null; nan: number } | null {
-  const n = data.length;
-  const t = data.type;
-  if (data.nullCount === n) return null;
-  switch (t.typeId) {
+function chunkBounds(data: Data): Bounds | null {
+  if (data.nullCount === data.length) return null;
+  switch (data.type.typeId) {
     case Type.Int:
     case Type.Date:
     case Type.Time:
-    case Type.Timestamp: {
-      const values = data.values as ArrayBufferView & ArrayLike<number | bigint>;
-      const width = (values as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-      let e: { lo: number; hi: number } | null;
-      if (width === 8) {
-        // 64-bit values as (signed high word, unsigned low word) pairs: numbers only, no BigInt.
-        // Inlined (no comparator closure): the hot loop of timestamp and id columns.
-        const w = new Int32Array(values.buffer, values.byteOffset, n * 2);
-        const hasNulls = data.nullCount > 0;
-        let lo = -1;
-        let hi = -1;
-        let loH = 0;
-        let loL = 0;
-        let hiH = 0;
-        let hiL = 0;
-        for (let i = 0; i < n; i++) {
-          if (hasNulls && !data.getValid(i)) continue;
-          const h = w[i * 2 + 1]!;
-          const l = w[i * 2]! >>> 0;
-          if (lo < 0) {
-            lo = hi = i;
-            loH = hiH = h;
-            loL = hiL = l;
-          } else if (h < loH || (h === loH && l < loL)) {
-            lo = i;
-            loH = h;
-            loL = l;
-          } else if (h > hiH || (h === hiH && l > hiL)) {
-            hi = i;
-            hiH = h;
-            hiL = l;
-          }
-        }
-        e = lo < 0 ? null : { lo, hi };
-      } else {
-        const v = values as unknown as ArrayLike<number>;
-        e = extremes(data, (a, b) => v[a]! < v[b]!);
-      }
-      return e && { lo: rawElement(values, e.lo, width), hi: rawElement(values, e.hi, width), nan: 0 };
-    }
-    case Type.Float: {
-      const values = data.values as Float32Array | Float64Array;
-      let nan = 0;
-      const hasNulls = data.nullCount > 0;
-      for (let i = 0; i < n; i++) if (Number.isNaN(values[i]!) && (!hasNulls || data.getValid(i))) nan++;
-      // NaN is neither lower nor upper bound (spec Appendix D): order NaN after everything, skip it below.
-      const e = extremes(data, (a, b) => {
-        const x = values[a]!;
-        const y = values[b]!;
-        return x < y || (Number.isNaN(y) && !Number.isNaN(x));
-      });
-      let lo = e?.lo ?? -1;
-      let hi = e?.hi ?? -1;
-      if (hi >= 0 && Number.isNaN(values[hi]!)) {
-        // The largest index may be NaN (sorted last): find the largest non-NaN value instead.
-        hi = -1;
-        for (let i = 0; i < n; i++) {
-          const v = values[i]!;
-          if (Number.isNaN(v) || (hasNulls && !data.getValid(i))) continue;
-          if (hi < 0 || v > values[hi]!) hi = i;
-        }
-      }
-      if (lo >= 0 && Number.isNaN(values[lo]!)) lo = -1;
-      const size = (t as unknown as { precision: number }).precision === 1 ? 4 : 8;
-      return lo < 0 || hi < 0 ? { lo: null, hi: null, nan } : { lo: le(values[lo]!, size, true), hi: le(values[hi]!, size, true), nan };
-    }
-    case Type.Bool: {
-      const bits = data.values as Uint8Array;
-      let seenTrue = false;
-      let seenFalse = false;
-      for (let i = 0; i < n; i++) {
-        if (data.nullCount > 0 && !data.getValid(i)) continue;
-        const bit = data.offset + i;
-        if ((bits[bit >> 3]! >> (bit & 7)) & 1) seenTrue = true;
-        else seenFalse = true;
-      }
-      if (!seenTrue && !seenFalse) return null;
-      return { lo: new Uint8Array([seenFalse ? 0 : 1]), hi: new Uint8Array([seenTrue ? 1 : 0]), nan: 0 };
-    }
-    case Type.Decimal: {
-      // 128-bit two's complement, little-endian words: signed top word, then unsigned words.
-      const w = data.values as Uint32Array;
-      const hasNulls = data.nullCount > 0;
-      const less = (a: number, b: number) => {
-        const ha = w[a * 4 + 3]! | 0;
-        const hb = w[b * 4 + 3]! | 0;
-        if (ha !== hb) return ha < hb;
-        for (let k = 2; k >= 0; k--) if (w[a * 4 + k] !== w[b * 4 + k]) return w[a * 4 + k]! < w[b * 4 + k]!;
-        return false;
-      };
-      let lo = -1;
-      let hi = -1;
-      for (let i = 0; i < n; i++) {
-        if (hasNulls && !data.getValid(i)) continue;
-        if (lo < 0) lo = hi = i;
-        else if (less(i, lo)) lo = i;
-        else if (less(hi, i)) hi = i;
-      }
-      const e = lo < 0 ? null : { lo, hi };
-      const value = (i: number) => {
-        let v = 0n;
-        for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(w[i * 4 + k]!);
-        return BigInt.asIntN(128, v);
-      };
-      return e && { lo: bigIntToBytes(value(e.lo)), hi: bigIntToBytes(value(e.hi)), nan: 0 };
-    }
+    case Type.Timestamp:
+      return integerBounds(data);
+    case Type.Float:
+      return floatBounds(data);
+    case Type.Bool:
+      return boolBounds(data);
+    case Type.Decimal:
+      return decimalBounds(data);
     case Type.Utf8:
     case Type.Binary:
-    case Type.FixedSizeBinary: {
-      const bytes = data.values as Uint8Array;
-      const width = t.typeId === Type.FixedSizeBinary ? (t as unknown as { byteWidth: number }).byteWidth : 0;
-      let offsets = data.valueOffsets as Int32Array | undefined;
-      if (!offsets) {
-        offsets = new Int32Array(n + 1);
-        for (let i = 0; i <= n; i++) offsets[i] = i * width;
-      }
-      // One tight loop: this column type dominated the metrics time of a 1M-row append. Order is
-      // unsigned bytes (UTF-8 byte order is code point order, as the spec orders strings). Validity
-      // is read from the bitmap inline (a getValid call per value cost as much as the comparison).
-      let lo = -1;
-      let hi = -1;
-      const validity = data.nullCount > 0 ? data.nullBitmap : null;
-      const bit0 = data.offset;
-      for (let i = 0; i < n; i++) {
-        if (validity !== null && ((validity[(bit0 + i) >> 3]! >> ((bit0 + i) & 7)) & 1) === 0) continue;
-        const s0 = offsets[i]!;
-        const e0 = offsets[i + 1]!;
-        if (lo < 0) {
-          lo = hi = i;
-          continue;
-        }
-        if (compareByteRanges(bytes, s0, e0, offsets[lo]!, offsets[lo + 1]!) < 0) lo = i;
-        else if (compareByteRanges(bytes, s0, e0, offsets[hi]!, offsets[hi + 1]!) > 0) hi = i;
-      }
-      return lo < 0 ? null : { lo: bytes.slice(offsets[lo]!, offsets[lo + 1]!), hi: bytes.slice(offsets[hi]!, offsets[hi + 1]!), nan: 0 };
-    }
+    case Type.FixedSizeBinary:
+      return byteBounds(data);
   }
   return null;
+}
+
+/** Integers, dates, times and timestamps: 32- or 64-bit little-endian values. */
+function integerBounds(data: Data): Bounds | null {
+  const n = data.length;
+  const values = data.values as ArrayBufferView & ArrayLike<number | bigint>;
+  const width = (values as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  let e: { lo: number; hi: number } | null;
+  if (width === 8) {
+    // 64-bit values as (signed high word, unsigned low word) pairs: numbers only, no BigInt.
+    // Inlined (no comparator closure): the hot loop of timestamp and id columns.
+    const w = new Int32Array(values.buffer, values.byteOffset, n * 2);
+    const hasNulls = data.nullCount > 0;
+    let lo = -1;
+    let hi = -1;
+    let loH = 0;
+    let loL = 0;
+    let hiH = 0;
+    let hiL = 0;
+    for (let i = 0; i < n; i++) {
+      if (hasNulls && !data.getValid(i)) continue;
+      const h = w[i * 2 + 1]!;
+      const l = w[i * 2]! >>> 0;
+      if (lo < 0) {
+        lo = hi = i;
+        loH = hiH = h;
+        loL = hiL = l;
+      } else if (h < loH || (h === loH && l < loL)) {
+        lo = i;
+        loH = h;
+        loL = l;
+      } else if (h > hiH || (h === hiH && l > hiL)) {
+        hi = i;
+        hiH = h;
+        hiL = l;
+      }
+    }
+    e = lo < 0 ? null : { lo, hi };
+  } else {
+    const v = values as unknown as ArrayLike<number>;
+    e = extremes(data, (a, b) => v[a]! < v[b]!);
+  }
+  return e && { lo: rawElement(values, e.lo, width), hi: rawElement(values, e.hi, width), nan: 0 };
+}
+
+/** Floats and doubles: NaN is counted, never a bound. */
+function floatBounds(data: Data): Bounds | null {
+  const n = data.length;
+  const t = data.type;
+  const values = data.values as Float32Array | Float64Array;
+  let nan = 0;
+  const hasNulls = data.nullCount > 0;
+  for (let i = 0; i < n; i++) if (Number.isNaN(values[i]!) && (!hasNulls || data.getValid(i))) nan++;
+  // NaN is neither lower nor upper bound (spec Appendix D): order NaN after everything, skip it below.
+  const e = extremes(data, (a, b) => {
+    const x = values[a]!;
+    const y = values[b]!;
+    return x < y || (Number.isNaN(y) && !Number.isNaN(x));
+  });
+  let lo = e?.lo ?? -1;
+  let hi = e?.hi ?? -1;
+  if (hi >= 0 && Number.isNaN(values[hi]!)) {
+    // The largest index may be NaN (sorted last): find the largest non-NaN value instead.
+    hi = -1;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v) || (hasNulls && !data.getValid(i))) continue;
+      if (hi < 0 || v > values[hi]!) hi = i;
+    }
+  }
+  if (lo >= 0 && Number.isNaN(values[lo]!)) lo = -1;
+  const size = (t as unknown as { precision: number }).precision === 1 ? 4 : 8;
+  return lo < 0 || hi < 0 ? { lo: null, hi: null, nan } : { lo: le(values[lo]!, size, true), hi: le(values[hi]!, size, true), nan };
+}
+
+/** Booleans from the bit-packed values. */
+function boolBounds(data: Data): Bounds | null {
+  const n = data.length;
+  const bits = data.values as Uint8Array;
+  let seenTrue = false;
+  let seenFalse = false;
+  for (let i = 0; i < n; i++) {
+    if (data.nullCount > 0 && !data.getValid(i)) continue;
+    const bit = data.offset + i;
+    if ((bits[bit >> 3]! >> (bit & 7)) & 1) seenTrue = true;
+    else seenFalse = true;
+  }
+  if (!seenTrue && !seenFalse) return null;
+  return { lo: new Uint8Array([seenFalse ? 0 : 1]), hi: new Uint8Array([seenTrue ? 1 : 0]), nan: 0 };
+}
+
+/** Decimals as 128-bit two's complement words. */
+function decimalBounds(data: Data): Bounds | null {
+  const n = data.length;
+  // 128-bit two's complement, little-endian words: signed top word, then unsigned words.
+  const w = data.values as Uint32Array;
+  const hasNulls = data.nullCount > 0;
+  const less = (a: number, b: number) => {
+    const ha = w[a * 4 + 3]! | 0;
+    const hb = w[b * 4 + 3]! | 0;
+    if (ha !== hb) return ha < hb;
+    for (let k = 2; k >= 0; k--) if (w[a * 4 + k] !== w[b * 4 + k]) return w[a * 4 + k]! < w[b * 4 + k]!;
+    return false;
+  };
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < n; i++) {
+    if (hasNulls && !data.getValid(i)) continue;
+    if (lo < 0) lo = hi = i;
+    else if (less(i, lo)) lo = i;
+    else if (less(hi, i)) hi = i;
+  }
+  const e = lo < 0 ? null : { lo, hi };
+  const value = (i: number) => {
+    let v = 0n;
+    for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(w[i * 4 + k]!);
+    return BigInt.asIntN(128, v);
+  };
+  return e && { lo: bigIntToBytes(value(e.lo)), hi: bigIntToBytes(value(e.hi)), nan: 0 };
+}
+
+/** Strings and binaries in unsigned byte order. */
+function byteBounds(data: Data): Bounds | null {
+  const n = data.length;
+  const t = data.type;
+  const bytes = data.values as Uint8Array;
+  const width = t.typeId === Type.FixedSizeBinary ? (t as unknown as { byteWidth: number }).byteWidth : 0;
+  let offsets = data.valueOffsets as Int32Array | undefined;
+  if (!offsets) {
+    offsets = new Int32Array(n + 1);
+    for (let i = 0; i <= n; i++) offsets[i] = i * width;
+  }
+  // One tight loop: this column type dominated the metrics time of a 1M-row append. Order is
+  // unsigned bytes (UTF-8 byte order is code point order, as the spec orders strings). Validity
+  // is read from the bitmap inline (a getValid call per value cost as much as the comparison).
+  let lo = -1;
+  let hi = -1;
+  const validity = data.nullCount > 0 ? data.nullBitmap : null;
+  const bit0 = data.offset;
+  for (let i = 0; i < n; i++) {
+    if (validity !== null && ((validity[(bit0 + i) >> 3]! >> ((bit0 + i) & 7)) & 1) === 0) continue;
+    const s0 = offsets[i]!;
+    const e0 = offsets[i + 1]!;
+    if (lo < 0) {
+      lo = hi = i;
+      continue;
+    }
+    if (compareByteRanges(bytes, s0, e0, offsets[lo]!, offsets[lo + 1]!) < 0) lo = i;
+    else if (compareByteRanges(bytes, s0, e0, offsets[hi]!, offsets[hi + 1]!) > 0) hi = i;
+  }
+  return lo < 0 ? null : { lo: bytes.slice(offsets[lo]!, offsets[lo + 1]!), hi: bytes.slice(offsets[hi]!, offsets[hi + 1]!), nan: 0 };
 }
 
 export function computeMetrics(table: Table): FileMetrics {
