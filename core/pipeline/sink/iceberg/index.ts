@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceOffset } from '../../../cdc';
 import { loadTable } from '../../../lake';
@@ -10,7 +9,7 @@ import { writeFileAtomic } from '../../runner/file-atomic';
 import { offsetSummary, readTableOffset } from '../../runner/offsets';
 import { createSinkCommitter, type SinkThread } from '../../thread/sink-thread';
 import type { CommitOutcome, SinkPort, SinkRound, SinkRoundResult, StoredOffset } from '../port';
-import { changelogRoot, evolveTarget, finishTarget, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, rollbackTable, truncateKeys, type TargetState } from './writer';
+import { changelogRoot, evolveTarget, hasPublishedVersion, finishTarget, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, rollbackTable, truncateKeys, type TargetState } from './writer';
 
 /**
  * The Iceberg sink: targets are Iceberg v2 tables under `catalog.properties.warehouse`
@@ -69,9 +68,7 @@ export async function icebergStoredOffsets(config: PipelineConfig, plan: RoutePl
     const roots = [join(config.sink.warehouse, tp.target.db, tp.target.table)];
     if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));
     for (const root of roots) {
-      // A folder without a published version (a creator killed before v1) is not a table yet.
-      const metadataDir = join(root, 'metadata');
-      if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) continue;
+      if (!hasPublishedVersion(root)) continue;
       out.push({ location: root, offset: readTableOffset((await loadTable(storage, root)).metadata, config.pipeline.name) });
     }
   }

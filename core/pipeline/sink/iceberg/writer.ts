@@ -54,8 +54,7 @@ export async function openLakeTable(
   let created = false;
   // No published version yet (not even a folder, or a creator stopped before v1): create. Two
   // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
-  const metadataDir = join(root, 'metadata');
-  if (!existsSync(metadataDir) || !readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'))) {
+  if (!hasPublishedVersion(root)) {
     try {
       await createTable(root, {
         columns: create.columns,
@@ -91,6 +90,12 @@ function specMatches(m: TableMetadata, partitionBy: { column: string; transform:
   );
 }
 
+/** Whether `root` holds a published table version (a folder without one — a creator killed before v1 — is not a table yet). */
+export function hasPublishedVersion(root: string): boolean {
+  const metadataDir = join(root, 'metadata');
+  return existsSync(metadataDir) && readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'));
+}
+
 /**
  * Table property: the target may hold rows whose keys the source no longer has (a TRUNCATE or
  * DROP TABLE that was not applied, skipped deletes or updates), so an insert may meet a live row
@@ -123,11 +128,6 @@ export async function openTarget(
   const target: TargetState = { ...state, design, shardColumns, insertsMayCollide: insertsMayCollide || state.metadata.properties[PROPERTY_INSERTS_MAY_COLLIDE] === 'true', buffer: newBuffer(design.id, state.key, state.columns), changelog, pendingChangelog: [], newestOpTsMs: null };
   updateStreaming(target);
   return { target, created };
-}
-
-/** Whether the record at `offset` is already in `t` (committed before a restart). */
-export function isCommitted(t: LakeTableState, offset: SourceOffset): boolean {
-  return t.committed !== null && compareOffsets(offset, t.committed) <= 0;
 }
 
 /** An empty buffer of a target with `columns` (the target's current columns; rebuilt when they change). */
