@@ -21,7 +21,8 @@ function join(a: string, b: string): string {
 
 /**
  * Detects the format of a table root: Iceberg has `metadata/` holding `*.metadata.json`
- * (or a `version-hint.text`); Paimon has `snapshot/` and `schema/`. Returns null for anything else.
+ * (or a `version-hint.text`); Paimon has `schema/` with a `schema-N` file (and `snapshot/` once
+ * committed to). Returns null for anything else.
  */
 export async function detectTableFormat(storage: StoragePort, path: string): Promise<TableFormat | null> {
   const entries = await storage.list(path).catch(() => null);
@@ -32,6 +33,11 @@ export async function detectTableFormat(storage: StoragePort, path: string): Pro
     if (meta.some((e) => e.kind === 'file' && (e.name.endsWith('.metadata.json') || e.name === 'version-hint.text'))) return 'iceberg';
   }
   if (dirs.has('snapshot') && dirs.has('schema')) return 'paimon';
+  // A Paimon table created but not yet committed to (Java's catalog lists it too): schema-0 only.
+  if (dirs.has('schema')) {
+    const schemas = await storage.list(join(path, 'schema')).catch(() => []);
+    if (schemas.some((e) => e.kind === 'file' && /^schema-\d+$/.test(e.name))) return 'paimon';
+  }
   return null;
 }
 

@@ -25,7 +25,7 @@ import { listPaimonTags, readAllPaimonSnapshots, resolvePaimonSnapshot, type Pai
 export type { PaimonSchema, PaimonField, PaimonDataType } from './schema';
 export type { PaimonDeletionVectorRef } from './manifest';
 export type { SnapshotSelector as PaimonSnapshotSelector } from './snapshot';
-export { paimonSelectorOf } from './snapshot';
+export { paimonSelectorOf, listPaimonSnapshotIds, parsePaimonSnapshot, type PaimonSnapshotFile } from './snapshot';
 export { decodeBinaryRow } from './binary-row';
 export { decodeRoaringBitmap } from './deletion-vector';
 export { decodeAvroRecords } from './avro-container';

@@ -203,3 +203,49 @@ export const PREFIX_KEYS: Record<'source' | 'sink', string[]> = {
 
 /** Top-level blocks. `model` and `user-defined-function` run Java code: Unsupported. */
 export const TOP_LEVEL_KEYS = ['source', 'sink', 'route', 'transform', 'pipeline'] as const;
+
+const PAIMON_READER = 'core/pipeline/config/paimon-sink.ts#readPaimonSink';
+const PAIMON_SINK_READER = 'core/pipeline/sink/paimon/index.ts#createPaimonSink';
+
+/** `sink.type: paimon`: the keys of Flink CDC's Paimon pipeline connector, verbatim. */
+export const PAIMON_SINK_KEYS: KeySpec[] = [
+  honoured('type', 'string', 'core/pipeline/config/validate.ts#readSink', { required: true }),
+  label('name'),
+  honoured('catalog.properties.metastore', 'enum', PAIMON_READER, { values: ['filesystem', 'hive'] }),
+  honoured('catalog.properties.warehouse', 'string', 'core/pipeline/runner/plan.ts#planPipeline', { required: true }),
+  honoured('commit.user', 'string', PAIMON_SINK_READER),
+  honoured('partition.key', 'string', 'core/pipeline/sink/schema.ts#designTarget'),
+  honoured('include.schema.changes', 'list', 'core/pipeline/runner/plan.ts#planPipeline'),
+  honoured('exclude.schema.changes', 'list', 'core/pipeline/runner/plan.ts#planPipeline'),
+];
+
+const PAIMON_TABLE_READER = 'core/pipeline/sink/paimon/table.ts#paimonTableOptions';
+const PAIMON_WRITER = 'core/lake/paimon/write/commit-changes.ts#commitPaimonChanges';
+const PAIMON_EXPIRY = 'core/pipeline/sink/paimon/index.ts#maintainPaimonTarget';
+
+/**
+ * `table.properties.*` of a Paimon sink: Paimon table options stored in the created table's schema.
+ * These are acted on by Tidemark's writer; any other option is stored as given (Java Paimon reads
+ * it) and validate says Tidemark's writer does not act on it.
+ */
+export const PAIMON_TABLE_PROPERTIES: KeySpec[] = [
+  honoured('bucket', 'int', PAIMON_TABLE_READER, { min: -2 }),
+  honoured('bucket-key', 'string', PAIMON_WRITER),
+  honoured('file.format', 'enum', PAIMON_TABLE_READER, { values: ['parquet', 'orc', 'avro'] }),
+  honoured('changelog-producer', 'enum', PAIMON_TABLE_READER, { values: ['none', 'input', 'lookup', 'full-compaction'] }),
+  honoured('deletion-vectors.enabled', 'bool', PAIMON_WRITER),
+  honoured('num-sorted-run.compaction-trigger', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 1 }),
+  honoured('num-levels', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 2 }),
+  honoured('compaction.max-size-amplification-percent', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 0 }),
+  honoured('compaction.size-ratio', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 0 }),
+  honoured('snapshot.num-retained.min', 'int', PAIMON_EXPIRY, { min: 1 }),
+  honoured('snapshot.num-retained.max', 'int', PAIMON_EXPIRY, { min: 1 }),
+  honoured('snapshot.time-retained', 'string', PAIMON_EXPIRY),
+  honoured('snapshot.expire.limit', 'int', PAIMON_EXPIRY, { min: 1 }),
+  honoured('write-only', 'bool', PAIMON_WRITER),
+  honoured('merge-engine', 'enum', PAIMON_TABLE_READER, { values: ['deduplicate', 'partial-update', 'aggregation', 'first-row'] }),
+  honoured('sequence.field', 'string', PAIMON_TABLE_READER),
+  honoured('manifest.format', 'enum', PAIMON_TABLE_READER, { values: ['avro', 'orc', 'parquet'] }),
+];
+
+export const PAIMON_OTHER_OPTION_REASON = "stored in the created table's options (Java Paimon reads it); Tidemark's writer does not act on it";

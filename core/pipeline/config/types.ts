@@ -97,7 +97,8 @@ export type SchemaChangeType =
   | 'truncate.table';
 
 export interface SinkConfig {
-  type: 'iceberg';
+  /** `iceberg`: Iceberg v2 tables (sink/iceberg); `paimon`: Paimon primary-key tables (sink/paimon, options in `paimon`). */
+  type: 'iceberg' | 'paimon';
   name: string | null;
   catalogType: 'hadoop';
   /** Absolute local folder (a `file://` URI is accepted and turned into a path). */
@@ -124,6 +125,15 @@ export interface SinkConfig {
     /** Delete unreferenced files older than this (ms), at most hourly; null never does. */
     removeOrphansOlderThanMs: number | null;
   };
+  /** The Paimon sink's own keys (Flink CDC's Paimon pipeline connector); null for an Iceberg sink. */
+  paimon: PaimonSinkOptions | null;
+}
+
+export interface PaimonSinkOptions {
+  /** `commit.user` (Flink CDC default `admin`): every snapshot the sync commits names it. */
+  commitUser: string;
+  /** `catalog.properties.metastore`: only `filesystem` is written. */
+  metastore: 'filesystem';
 }
 
 /** Metadata columns a merged target may add to its key so rows of different shards stay apart. */

@@ -1,11 +1,12 @@
-import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { isTidemarkError, TidemarkError } from '../../errors';
-import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './keys';
+import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './keys';
 import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './read';
 import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './types';
-import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './values';
+import { parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './values';
 import { readSource } from './source';
+import { readPaimonSink } from './paimon-sink';
+import { readLocalWarehouse, readPartitionKeys, readSchemaChanges } from './sink-common';
 import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
 import { compileFilter, compileProjection } from '../transform';
 import { unknownKeyMessage } from './suggest';
@@ -107,10 +108,10 @@ function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: R
 function readSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig | null {
   const typeNode = isMap(entry.node) ? ((entry.node as YAMLMap).get('type', true) as Node | undefined) : undefined;
   const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
+  if (type === 'paimon') return readPaimonSink(entry, behavior, ctx, baseDir);
   if (type !== null && type !== 'iceberg') {
     // Other sinks have their own keys; checking them against Iceberg's would only add noise.
-    const later = type === 'paimon' ? ' (Paimon tables are read, not yet written)' : '';
-    ctx.issues.error(ctx.issues.lineOf(typeNode), 'sink.type', `sink type ${JSON.stringify(type)} is not supported: Tidemark writes Apache Iceberg tables (type: iceberg)${later}`, 'Unsupported');
+    ctx.issues.error(ctx.issues.lineOf(typeNode), 'sink.type', `sink type ${JSON.stringify(type)} is not supported: Tidemark writes Apache Iceberg (type: iceberg) and Apache Paimon (type: paimon) tables`, 'Unsupported');
     return null;
   }
   const b = readBlock(entry.node, 'sink', entry.line, SINK_KEYS, PREFIX_KEYS.sink, ctx);
@@ -118,34 +119,8 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   if (catalogType !== null && catalogType.toLowerCase() !== 'hadoop') {
     ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes to a local folder (catalog.properties.type: hadoop)`, 'Unsupported');
   }
-  let warehouse = getString(b, 'catalog.properties.warehouse') ?? '';
-  if (warehouse.startsWith('file://')) warehouse = decodeURIComponent(warehouse.slice('file://'.length));
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(warehouse);
-  if (scheme) {
-    ctx.issues.error(lineOfKey(b, 'catalog.properties.warehouse'), 'sink.catalog.properties.warehouse', `warehouse ${JSON.stringify(warehouse)} uses ${scheme[1]}://; Tidemark writes to a local folder (a path or file:// URI)`, 'Unsupported');
-  } else if (warehouse !== '' && !isAbsolute(warehouse) && baseDir !== undefined) {
-    warehouse = resolve(baseDir, warehouse);
-  }
-  let partitionKeys = {};
-  const pk = getString(b, 'partition.key');
-  if (pk !== null) {
-    const parsed = parsePartitionKey(pk);
-    if ('error' in parsed) ctx.issues.error(lineOfKey(b, 'partition.key'), 'sink.partition.key', parsed.error);
-    else partitionKeys = parsed.value;
-  }
-  const expand = (key: string): string[] | null => {
-    const list = getList(b, key);
-    if (list === null) return null;
-    const parsed = expandSchemaChangeTypes(list);
-    if ('error' in parsed) {
-      ctx.issues.error(lineOfKey(b, key), `sink.${key}`, parsed.error);
-      return null;
-    }
-    return parsed.value;
-  };
-  // Flink CDC: lenient mode leaves out truncate and drop table unless exclude says otherwise.
-  const include = expand('include.schema.changes') ?? [...SCHEMA_CHANGE_TYPES];
-  const exclude = expand('exclude.schema.changes') ?? (behavior === 'lenient' ? ['drop.table', 'truncate.table'] : []);
+  const warehouse = readLocalWarehouse(b, ctx, baseDir, 'Tidemark writes to a local folder (a path or file:// URI)');
+  const partitionKeys = readPartitionKeys(b, ctx);
   reportPrefixed(b, 'catalog.properties.', [], CATALOG_OTHER_REASON, ctx);
   const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
   delete catalogProperties.type;
@@ -160,12 +135,13 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
     tableProperties: b.prefixed.get('table.properties.') ?? {},
     compactionEnabled: getBool(b, 'sink.compaction.enabled', false),
     compactionCommitInterval: getNumber(b, 'sink.compaction.commit.interval', 10),
-    schemaChanges: SCHEMA_CHANGE_TYPES.filter((t) => include.includes(t) && !exclude.includes(t)),
+    schemaChanges: readSchemaChanges(b, behavior, ctx),
     tidemark: {
       expireSnapshotsMaxAgeMs: b.values.has('tidemark.expire-snapshots.max-age') ? getNumber(b, 'tidemark.expire-snapshots.max-age', 0) : null,
       expireSnapshotsRetainLast: getNumber(b, 'tidemark.expire-snapshots.retain-last', 1),
       removeOrphansOlderThanMs: b.values.has('tidemark.remove-orphans.older-than') ? getNumber(b, 'tidemark.remove-orphans.older-than', 0) : null,
     },
+    paimon: null,
   };
 }
 
@@ -288,6 +264,10 @@ export function validatePipeline(text: string, options: ValidateOptions): Valida
     }
   }
 
+  if (sink?.type === 'paimon' && pipeline.options.tidemark.changelogEnabled) {
+    const line = pipeline.block ? lineOfKey(pipeline.block, 'tidemark.changelog.enabled') : 1;
+    issues.error(line, 'pipeline.tidemark.changelog.enabled', "the audit changelog table is written beside Iceberg targets; a Paimon table keeps its own changelog (sink table.properties.changelog-producer: input, read as the table's $audit_log)", 'Unsupported');
+  }
   const sorted = (list: ConfigIssue[]) => [...list].sort((a, b) => a.line - b.line);
   const errors = sorted(issues.errors);
   const config = errors.length === 0 && source && sink ? { source, sink, routes, transforms, pipeline: pipeline.options } : null;

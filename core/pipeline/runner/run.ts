@@ -8,7 +8,7 @@ import { acquirePipelineLock } from './lock';
 import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, resolveResumePoint, writeCheckpoint, type Checkpoint } from './offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './source';
 import { appliedBehavior, planEvolution } from '../sink/evolution';
-import { designTarget, indexSourcePlans } from '../sink/schema';
+import { designTarget, indexSourcePlans, passedSourceTypes } from '../sink/schema';
 import { createSink, sealTarget, type SinkPort, type SinkTable, type SinkTarget, type SealedTarget, type SinkRoundResult } from '../sink';
 import type { SinkThread } from '../thread/sink-thread';
 import { SyncStatus, writeStatusFile, type SyncEvent, type SyncProgress } from './status';
@@ -425,9 +425,12 @@ class PipelineRun {
       this.warnedKeys.add(key);
     }
     const typesBySource = new Map<string, Map<string, string>>();
+    const sourceTypes = new Map<string, Map<string, string>>();
     for (const sp of this.plan.tables) {
       const schema = this.schemas.get(`${sp.source.db}.${sp.source.table}`)!;
-      typesBySource.set(`${sp.source.db}.${sp.source.table}`, transformColumnTypes(schema, sp, sp.transformIndex === null ? null : this.transforms[sp.transformIndex]!));
+      const transform = sp.transformIndex === null ? null : this.transforms[sp.transformIndex]!;
+      typesBySource.set(`${sp.source.db}.${sp.source.table}`, transformColumnTypes(schema, sp, transform));
+      sourceTypes.set(`${sp.source.db}.${sp.source.table}`, passedSourceTypes(schema, transform));
     }
     // Skipped deletes or updates leave keys in the lake that the source has freed: inserts may meet them.
     const stale = this.skipped.has('d') || this.skipped.has('u');
@@ -437,7 +440,7 @@ class PipelineRun {
       const feeds = (s: SourceTablePlan) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table);
       const firstSource = this.plan.tables.find(feeds);
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
-      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
+      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions, sourceTypes);
       const collide = this.plan.warnings.some((w) => w.kind === 'key-collision' && w.target === id) || this.plan.tables.some((s) => s.transformIndex !== null && config.transforms[s.transformIndex]!.primaryKeys !== null && feeds(s));
       this.targets.set(id, await this.sink.openTarget(design, tp.shardColumns, collide || stale, startOffset));
       this.status.table(id);

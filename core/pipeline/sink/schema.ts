@@ -17,6 +17,12 @@ export interface TargetColumn {
   /** Only identifier (key) columns are required: every other column stays nullable so a dropped
    * source column (kept under lenient) and rows from shards lacking a column can be written. */
   required: boolean;
+  /**
+   * The source column's MySQL type (`varchar(64)`, `tinyint(4) unsigned`) when the column is a
+   * source column passed through (not computed by a transform): a sink whose format has finer
+   * types than Iceberg's (Paimon's TINYINT, VARCHAR(n), TIMESTAMP(p)) maps from it.
+   */
+  sourceType?: string;
 }
 
 export interface TargetDesign {
@@ -84,6 +90,23 @@ export function outputColumnTypes(schema: TableSchema, plan: SourceTablePlan, tr
   return out;
 }
 
+/**
+ * MySQL types of the columns of one source table that reach its targets unchanged (by lower-cased
+ * name): every column without a transform, else those the projection passes through by name
+ * (`*`, or an item that is the column itself).
+ */
+export function passedSourceTypes(schema: TableSchema, transform: CompiledTransform | null): Map<string, string> {
+  const items = transform?.projection?.items ?? null;
+  const out = new Map<string, string>();
+  for (const c of schema.columns) {
+    const name = c.name.toLowerCase();
+    const item = items?.find((i) => i.kind === 'expr' && i.name.toLowerCase() === name);
+    if (item && item.kind === 'expr' && !(item.expr.k === 'col' && item.expr.name.toLowerCase() === name)) continue;
+    out.set(name, c.mysqlType);
+  }
+  return out;
+}
+
 /** Designs one target table: columns in plan order with the first source's type, key, partition spec. */
 export function designTarget(
   config: PipelineConfig,
@@ -91,15 +114,19 @@ export function designTarget(
   typesBySource: Map<string, Map<string, string>>,
   transformPartitionKeys: string[] | null,
   tableOptions: Record<string, string> = {},
+  sourceTypesBySource?: Map<string, Map<string, string>>,
 ): TargetDesign {
   const id = `${target.target.db}.${target.target.table}`;
   const columns: TargetColumn[] = target.columns.map((name) => {
     let type: string | null = null;
+    let sourceType: string | null = null;
     if (name === '__table_name__' || name === '__schema_name__') type = 'string';
     for (const s of target.sources) {
-      type ??= typesBySource.get(`${s.db}.${s.table}`)?.get(name) ?? null;
+      const from = typesBySource.get(`${s.db}.${s.table}`)?.get(name) ?? null;
+      if (type === null && from !== null) sourceType = sourceTypesBySource?.get(`${s.db}.${s.table}`)?.get(name.toLowerCase()) ?? null;
+      type ??= from;
     }
-    return { name, type: type ?? 'string', required: target.key.includes(name) };
+    return { name, type: type ?? 'string', required: target.key.includes(name), ...(sourceType !== null ? { sourceType } : {}) };
   });
   const declared: PartitionField[] = config.sink.partitionKeys[id] ?? (transformPartitionKeys ?? []).map((c) => ({ sourceColumn: c, transform: 'identity' }));
   const partitionBy = declared.map((p) => {

@@ -1,0 +1,107 @@
+import { parsePaimonDuration } from '../../lake/paimon/write';
+import { isTidemarkError } from '../../errors';
+import { PAIMON_OTHER_OPTION_REASON, PAIMON_SINK_KEYS, PAIMON_TABLE_PROPERTIES, PREFIX_KEYS } from './keys';
+import { getString, lineOfKey, readBlock, type Block, type ReadContext } from './read';
+import type { SchemaChangeBehavior, SinkConfig } from './types';
+import { readLocalWarehouse, readPartitionKeys, readSchemaChanges } from './sink-common';
+
+const CATALOG_REASON = 'a filesystem catalog needs only catalog.properties.metastore and catalog.properties.warehouse; Tidemark reads no other catalog property';
+
+/**
+ * A `sink.type: paimon` block, with the keys of Flink CDC's Paimon pipeline connector: a
+ * filesystem catalog in a local folder, `commit.user`, `partition.key` (plain columns) and
+ * `table.properties.*` (Paimon table options of the created tables), checked here against what
+ * Tidemark's Paimon writer (core/lake/paimon/write) writes so a sync never starts on a table it
+ * would refuse.
+ */
+export function readPaimonSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig {
+  const b = readBlock(entry.node, 'sink', entry.line, PAIMON_SINK_KEYS, PREFIX_KEYS.sink, ctx);
+  const metastore = getString(b, 'catalog.properties.metastore') ?? 'filesystem';
+  if (metastore.toLowerCase() !== 'filesystem') {
+    ctx.issues.error(lineOfKey(b, 'catalog.properties.metastore'), 'sink.catalog.properties.metastore', `metastore ${JSON.stringify(metastore)} is not supported: Tidemark writes a Paimon filesystem catalog (catalog.properties.metastore: filesystem)`, 'Unsupported');
+  }
+  for (const [suffix] of Object.entries(b.prefixed.get('catalog.properties.') ?? {})) {
+    ctx.issues.warn(lineOfKey(b, `catalog.properties.${suffix}`), `sink.catalog.properties.${suffix}`, `accepted but ignored: ${CATALOG_REASON}`);
+  }
+  const warehouse = readLocalWarehouse(b, ctx, baseDir, 'Tidemark writes Paimon tables to a local folder (a path or file:// URI)');
+  const partitionKeys = readPartitionKeys(b, ctx);
+  for (const [table, fields] of Object.entries(partitionKeys)) {
+    for (const f of fields) {
+      if (f.transform !== 'identity') {
+        ctx.issues.error(lineOfKey(b, 'partition.key'), 'sink.partition.key', `${table}: Paimon partitions by plain columns, found ${f.transform}(${f.sourceColumn})`);
+      }
+    }
+  }
+  const tableProperties = b.prefixed.get('table.properties.') ?? {};
+  checkTableProperties(b, tableProperties, ctx);
+  return {
+    type: 'paimon',
+    name: getString(b, 'name'),
+    catalogType: 'hadoop',
+    warehouse,
+    catalogProperties: {},
+    partitionKeys,
+    tableProperties,
+    compactionEnabled: false,
+    compactionCommitInterval: 10,
+    schemaChanges: readSchemaChanges(b, behavior, ctx),
+    tidemark: { expireSnapshotsMaxAgeMs: null, expireSnapshotsRetainLast: 1, removeOrphansOlderThanMs: null },
+    paimon: { commitUser: getString(b, 'commit.user') ?? 'admin', metastore: 'filesystem' },
+  };
+}
+
+/** What Tidemark's Paimon writer refuses, said at validate time (the writer's own checks stay: a table made elsewhere). */
+const REFUSED: Record<string, (value: string) => string | null> = {
+  bucket: (v) => {
+    const n = Number(v);
+    if (n === -1) return 'bucket -1 (dynamic bucket) is not written yet: it needs the HASH index; set a fixed bucket count N >= 1';
+    if (n === -2) return 'bucket -2 (postpone bucket) is not written: set a fixed bucket count N >= 1';
+    return n >= 1 ? null : `expected a bucket count N >= 1, found ${v}`;
+  },
+  'file.format': (v) => (v.toLowerCase() === 'parquet' ? null : `file.format ${v} is not written: Tidemark writes Parquet data files (file.format: parquet)`),
+  'manifest.format': (v) => (v.toLowerCase() === 'avro' ? null : `manifest.format ${v} is not written: Tidemark writes Avro manifests`),
+  'changelog-producer': (v) => (['none', 'input'].includes(v.toLowerCase()) ? null : `changelog-producer ${v} is not written yet (none and input are)`),
+  'merge-engine': (v) => (v.toLowerCase() === 'deduplicate' ? null : `merge-engine ${v} is not written (deduplicate is)`),
+  'sequence.field': () => 'sequence.field is not written: rows are ordered by the source change order',
+  'deletion-vectors.bitmap64': (v) => (v === 'true' ? '64-bit deletion vectors are not written (32-bit ones are)' : null),
+};
+
+function checkTableProperties(b: Block, props: Record<string, string>, ctx: ReadContext): void {
+  const where = (k: string) => ({ line: lineOfKey(b, `table.properties.${k}`), path: `sink.table.properties.${k}` });
+  if (props.bucket === undefined) {
+    ctx.issues.error(lineOfKey(b, 'type'), 'sink.table.properties.bucket', "missing: Paimon's default for a primary-key table is bucket -1 (dynamic bucket), which Tidemark does not write yet; set table.properties.bucket: N (a bucket holds ~1 GB at most; see `tidemark plan`)", 'Unsupported');
+  }
+  for (const [key, value] of Object.entries(props)) {
+    const spec = PAIMON_TABLE_PROPERTIES.find((s) => s.key === key);
+    const w = where(key);
+    if (!spec) {
+      ctx.issues.warn(w.line, w.path, `accepted: ${PAIMON_OTHER_OPTION_REASON}`);
+      continue;
+    }
+    const bad = checkValue(spec.kind, value, spec.values, spec.min, key);
+    if (bad) {
+      ctx.issues.error(w.line, w.path, bad);
+      continue;
+    }
+    const refused = REFUSED[key]?.(value) ?? null;
+    if (refused) ctx.issues.error(w.line, w.path, refused, 'Unsupported');
+  }
+}
+
+function checkValue(kind: string, value: string, values: readonly string[] | undefined, min: number | undefined, key: string): string | null {
+  if (kind === 'int') {
+    if (!/^-?\d+$/.test(value.trim())) return `expected an integer, found ${JSON.stringify(value)}`;
+    if (min !== undefined && Number(value) < min) return `expected at least ${min}, found ${value}`;
+  }
+  if (kind === 'bool' && !['true', 'false'].includes(value.toLowerCase())) return `expected true or false, found ${JSON.stringify(value)}`;
+  if (kind === 'enum' && values && !values.includes(value.toLowerCase())) return `expected one of ${values.join(', ')}, found ${JSON.stringify(value)}`;
+  if (key === 'snapshot.time-retained') {
+    try {
+      parsePaimonDuration(value, key);
+    } catch (e) {
+      if (!isTidemarkError(e)) throw e;
+      return e.message;
+    }
+  }
+  return null;
+}

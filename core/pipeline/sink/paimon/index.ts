@@ -1,0 +1,157 @@
+import type { SourceOffset } from '../../../cdc';
+import { TidemarkError, toTidemarkError } from '../../../errors';
+import { scanPaimonRows } from '../../../lake/paimon';
+import { commitPaimonChanges, evolvePaimonSchema, expirePaimonSnapshots, type PaimonChange, type PaimonSchemaChange } from '../../../lake/paimon/write';
+import type { SchemaChange as LakeChange, WriteEnv } from '../../../lake/write';
+import { createLocalStorage } from '../../../storage/node/index';
+import type { PipelineConfig } from '../../config/types';
+import type { RoutePlan } from '../../config/route';
+import { writeFileAtomic } from '../../runner/file-atomic';
+import { offsetSummary } from '../../runner/offsets';
+import { concatChanges, OP_DELETE, OP_UPSERT, toLakeValues, type SealedChanges } from '../buffer';
+import type { CommitOutcome, SinkPort, SinkRound, SinkRoundResult, StoredOffset } from '../port';
+import { readPaimonOffset } from './offsets';
+import { rollbackPaimonTarget } from './rollback';
+import { fromIceberg, hasPaimonSchema, openPaimonTarget, paimonTableRoot, refreshSchema, type PaimonTargetState } from './table';
+
+export { paimonTableRoot, type PaimonTargetState } from './table';
+export { paimonTypeOf } from './types';
+
+const storage = createLocalStorage();
+
+/**
+ * The Paimon sink: targets are primary-key tables of a Paimon filesystem catalog under
+ * `catalog.properties.warehouse` (`<db>.db/<table>`). Each round commits one APPEND snapshot per
+ * changed table, Paimon's way of exactly once: the snapshot names the sink's `commit.user` and
+ * the next commit identifier, and holds the source offset in its `properties`; after a crash the
+ * sync reads that offset back (storedOffsets) and neither loses nor repeats a round. Changes go
+ * in source order: Paimon merges them by key (the last one wins) in level-0 files per bucket.
+ * After each commit, as Java's writer does unless `write-only`: compaction where due (in
+ * commitPaimonChanges) and snapshot expiry by the table's `snapshot.*` options.
+ */
+export function createPaimonSink(config: PipelineConfig, env: WriteEnv): SinkPort<PaimonTargetState> {
+  const name = config.pipeline.name;
+  const user = config.sink.paimon!.commitUser;
+  /** Parts of the current round handed over ahead of its commit, by table. */
+  const held = new Map<string, SealedChanges[]>();
+
+  async function commitTarget(t: PaimonTargetState, last: SealedChanges, summary: Record<string, string>): Promise<{ snapshotId: bigint; rows: number; notes: string[] }> {
+    const parts = held.get(last.table) ?? [];
+    held.delete(last.table);
+    const changes = parts.length > 0 ? concatChanges([...parts, last]) : last;
+    const identifier = t.commitIdentifier + 1n;
+    try {
+      const result = await commitPaimonChanges(t.root, toPaimonChanges(changes), { commitUser: user, commitIdentifier: identifier, properties: summary, allowEmpty: true, env });
+      t.commitIdentifier = identifier;
+      const notes = result!.compaction ? [`compacted ${t.id} (snapshot ${result!.compaction.snapshotId})`] : [];
+      return { snapshotId: result!.snapshotId, rows: changes.count, notes };
+    } catch (e) {
+      const err = toTidemarkError(e);
+      throw 'table' in err.context ? err : new TidemarkError(err.code, err.message, { ...err.context, table: t.id }, err);
+    }
+  }
+
+  async function commitRound(round: SinkRound<PaimonTargetState>): Promise<SinkRoundResult> {
+    const summary = offsetSummary(name, round.offset);
+    const outcomes: (CommitOutcome | null)[] = [];
+    const notes: string[] = [];
+    for (const s of round.sealed) {
+      if (!s.changes) {
+        outcomes.push(null);
+        continue;
+      }
+      const t = s.target;
+      const done = await commitTarget(t, s.changes, summary);
+      t.committed = round.offset;
+      outcomes.push({ table: t.id, snapshotId: done.snapshotId, rows: done.rows, lagMs: s.newestOpTsMs === null ? null : Math.max(0, round.nowMs - s.newestOpTsMs) });
+      notes.push(...done.notes, ...(await maintainPaimonTarget(t, env)));
+    }
+    await writeFileAtomic(round.checkpoint.path, round.checkpoint.text);
+    return { outcomes, notes };
+  }
+
+  return {
+    storedOffsets: (plan) => paimonStoredOffsets(config, plan),
+    rollback: (location: string, offset: SourceOffset) => rollbackPaimonTarget(location, name, offset),
+    openTarget: (design, shardColumns, insertsMayCollide, startOffset) => openPaimonTarget(config, design, shardColumns, insertsMayCollide, startOffset, env),
+    append: (part) => {
+      const parts = held.get(part.table);
+      if (parts) parts.push(part);
+      else held.set(part.table, [part]);
+    },
+    backlog: () => null,
+    commitRound,
+    evolve: (t, changes) => evolvePaimonTarget(t, changes, env),
+    truncateKeys: (t, source, singleSource) => truncateKeys(t, source, singleSource),
+    // Paimon merges every write by key: an insert meeting a live row replaces it already.
+    markInsertsMayCollide: async (t) => {
+      t.insertsMayCollide = true;
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * A round's changes as Paimon row changes, in source order: inserts +I, updates and colliding
+ * inserts +U (the after image), deletes -D. A delete holds the key columns (the buffer keeps only
+ * those); the other columns are null, which every non-key column of a sink table allows.
+ */
+export function toPaimonChanges(s: SealedChanges): PaimonChange[] {
+  toLakeValues(s);
+  const columns = s.values as unknown[][];
+  const out: PaimonChange[] = new Array(s.count);
+  for (let i = 0; i < s.count; i++) {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < s.columns.length; c++) row[s.columns[c]!] = columns[c]![i] ?? null;
+    const op = s.ops[i];
+    out[i] = { kind: op === OP_DELETE ? '-D' : op === OP_UPSERT ? '+U' : '+I', row };
+  }
+  return out;
+}
+
+/** Snapshot expiry after a commit, by the table's `snapshot.num-retained.*` / `snapshot.time-retained` (Java's defaults: at least 10, 1 h); none with `write-only`. */
+export async function maintainPaimonTarget(t: PaimonTargetState, env: WriteEnv): Promise<string[]> {
+  if (t.schema.options['write-only'] === 'true') return [];
+  const r = await expirePaimonSnapshots(t.root, { env });
+  return r.expiredSnapshotIds.length > 0 ? [`expired ${r.expiredSnapshotIds.length} snapshots of ${t.id}`] : [];
+}
+
+/**
+ * The runner's schema changes (Iceberg-shaped: sink/evolution.ts) as Paimon schema changes: a new
+ * schema file. `make-optional` changes nothing (non-key columns are nullable already); `move`
+ * changes nothing either (Flink CDC does not reorder existing Paimon columns).
+ */
+async function evolvePaimonTarget(t: PaimonTargetState, changes: LakeChange[], env: WriteEnv): Promise<void> {
+  const out: PaimonSchemaChange[] = [];
+  for (const c of changes) {
+    if (c.op === 'add') out.push({ op: 'addColumn', name: c.name, type: fromIceberg(c.type, `${t.id}.${c.name}`), ...(c.doc ? { comment: c.doc } : {}) });
+    else if (c.op === 'rename') out.push({ op: 'renameColumn', from: c.name, to: c.newName });
+    else if (c.op === 'drop') out.push({ op: 'dropColumn', name: c.name });
+    else if (c.op === 'widen') out.push({ op: 'updateColumnType', name: c.name, type: fromIceberg(c.type, `${t.id}.${c.name}`) });
+  }
+  if (out.length === 0) return;
+  await evolvePaimonSchema(t.root, out, env);
+  await refreshSchema(t);
+}
+
+/** TRUNCATE of one source table: the keys of the target rows that came from it (told apart by shard columns where several sources merge). */
+async function truncateKeys(t: PaimonTargetState, source: { db: string; table: string }, singleSource: boolean): Promise<Record<string, unknown>[]> {
+  if (!singleSource && t.shardColumns.length === 0) {
+    throw new TidemarkError('Unsupported', `${t.id} merges several source tables without shard columns: TRUNCATE of ${source.db}.${source.table} cannot tell its rows apart (add tidemark.key.shard-columns)`, { table: t.id });
+  }
+  const { rows } = await scanPaimonRows(storage, t.root, { columns: [...new Set([...t.key, ...t.shardColumns])] });
+  return rows
+    .filter((r) => (!t.shardColumns.includes('__table_name__') || r.__table_name__ === source.table) && (!t.shardColumns.includes('__schema_name__') || r.__schema_name__ === source.db))
+    .map((r) => Object.fromEntries(t.key.map((k) => [k, r[k] ?? null])));
+}
+
+/** This pipeline's offsets in the Paimon targets of `plan` that exist. */
+export async function paimonStoredOffsets(config: PipelineConfig, plan: RoutePlan): Promise<StoredOffset[]> {
+  const out: StoredOffset[] = [];
+  for (const tp of plan.targets) {
+    const root = paimonTableRoot(config.sink.warehouse, tp.target.db, tp.target.table);
+    if (!hasPaimonSchema(root)) continue;
+    out.push({ location: root, offset: (await readPaimonOffset(storage, root, config.pipeline.name)).offset });
+  }
+  return out;
+}
