@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { runPipeline } from '../../core/pipeline';
-import { changelogRows, checksum, createShards, lakeRows, loadConfig, pipelineYaml, sourceRows, SHARDS, waitUntil, type Flat } from './run-helpers';
+import { listPaimonSnapshots } from '../../core/lake/paimon';
+import { createLocalStorage } from '../../core/storage/node/index';
+import { changelogRows, checksum, createShards, lakeRows, loadConfig, paimonLakeRows, paimonPipelineYaml, pipelineYaml, sourceRows, SHARDS, waitUntil, type Flat } from './run-helpers';
 
 export interface CrashOptions {
   db: PrivateMariaDb;
@@ -22,6 +24,8 @@ export interface CrashOptions {
   /** Upper bound of the random delay between the child's first progress line and the kill (ms). */
   maxKillDelayMs?: number;
   seed?: number;
+  /** The sink the trials run against (default iceberg). Paimon tables compact every 2 sorted runs so kills land mid-compaction too. */
+  sink?: 'iceberg' | 'paimon';
 }
 
 export interface CrashReport {
@@ -34,7 +38,10 @@ export interface CrashReport {
   lakeChecksum: string;
   sourceChecksum: string;
   duplicateKeys: string[];
-  changelog: { r: number; c: number; u: number; d: number; duplicates: number };
+  /** The audit changelog table's counts (Iceberg sink only; null for Paimon, which keeps no such table). */
+  changelog: { r: number; c: number; u: number; d: number; duplicates: number } | null;
+  /** Paimon only: COMPACT snapshots committed during the trials. */
+  compactions?: number;
 }
 
 const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
@@ -135,8 +142,9 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
   try {
     await createShards(conn, o.rowsPerShard ?? 250);
     const yamlPath = join(o.warehouse, 'crash.yaml');
-    const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash' };
-    await writeFile(yamlPath, pipelineYaml(o.db, opts));
+    const sink = o.sink ?? 'iceberg';
+    const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash', ...(sink === 'paimon' ? { extraSink: '  table.properties.num-sorted-run.compaction-trigger: 2\n' } : {}) };
+    await writeFile(yamlPath, sink === 'paimon' ? paimonPipelineYaml(o.db, opts) : pipelineYaml(o.db, opts));
     const writerConn = await mysql.createConnection(o.db.rootConfig());
     const writer = startWriter(writerConn, rnd);
     const killedIn: Record<string, number> = {};
@@ -160,15 +168,20 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       await writerConn.end();
     }
     // Final catch-up in-process: everything written so far must arrive exactly once.
-    await runPipeline({ config: loadConfig(o.db, opts), untilCaughtUp: true });
-    const lake = await lakeRows(o.warehouse, COLUMNS);
+    await runPipeline({ config: loadConfig(o.db, opts, sink), untilCaughtUp: true });
+    const lake = sink === 'paimon' ? await paimonLakeRows(o.warehouse, COLUMNS) : await lakeRows(o.warehouse, COLUMNS);
     const source = await sourceRows(conn, COLUMNS);
     const keys = lake.map((r) => `${r.__table_name__}|${r.id}`);
     const seen = new Set<string>();
     const duplicateKeys = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
-    const log = await changelogRows(o.warehouse);
-    const changeIds = log.map((r) => `${r.binlog_file}|${r.binlog_pos}|${r.source_table}|${r.op}|${r.before}|${r.after}`);
-    const count = (op: string) => log.filter((r) => r.op === op).length;
+    let changelog: CrashReport['changelog'] = null;
+    if (sink === 'iceberg') {
+      const log = await changelogRows(o.warehouse);
+      const changeIds = log.map((r) => `${r.binlog_file}|${r.binlog_pos}|${r.source_table}|${r.op}|${r.before}|${r.after}`);
+      const count = (op: string) => log.filter((r) => r.op === op).length;
+      changelog = { r: count('r'), c: count('c'), u: count('u'), d: count('d'), duplicates: changeIds.length - new Set(changeIds).size };
+    }
+    const compactions = sink === 'paimon' ? (await listPaimonSnapshots(createLocalStorage(), join(o.warehouse, 'ods.db', 'orders'))).filter((s) => s.operation === 'compact').length : undefined;
     return {
       trials: o.trials,
       killedIn,
@@ -179,7 +192,8 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       lakeChecksum: checksum(lake),
       sourceChecksum: checksum(source),
       duplicateKeys,
-      changelog: { r: count('r'), c: count('c'), u: count('u'), d: count('d'), duplicates: changeIds.length - new Set(changeIds).size },
+      changelog,
+      ...(compactions !== undefined ? { compactions } : {}),
     };
   } finally {
     await conn.end();

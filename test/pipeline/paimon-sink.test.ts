@@ -4,49 +4,19 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
-import { loadPipelineConfig, runPipeline, type PipelineConfig } from '../../core/pipeline';
-import { readPaimonSchema, scanPaimonRows } from '../../core/lake/paimon';
+import { runPipeline, type PipelineConfig } from '../../core/pipeline';
+import { readPaimonSchema } from '../../core/lake/paimon';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { checksum, createShards, sourceRows, sourceYaml, type Flat } from './run-helpers';
+import { checksum, createShards, loadConfig, paimonLakeRows, sourceRows } from './run-helpers';
 
 const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created', 'note'];
 const storage = createLocalStorage();
 
-function paimonYaml(db: PrivateMariaDb, warehouse: string, extraSink = ''): string {
-  return `${sourceYaml(db, 'app.order_\\.*', '  scan.incremental.snapshot.chunk.size: 40\n')}sink:
-  type: paimon
-  catalog.properties.metastore: filesystem
-  catalog.properties.warehouse: ${warehouse}
-  commit.user: finance-sync
-  table.properties.bucket: 2
-${extraSink}route:
-  - source-table: app.order_\\.*
-    sink-table: ods.orders
-    tidemark.key.shard-columns: __table_name__
-pipeline:
-  name: orders-paimon
-  execution.checkpointing.interval: 200ms
-`;
+function config(db: PrivateMariaDb, warehouse: string): PipelineConfig {
+  return loadConfig(db, { warehouse, name: 'orders-paimon' }, 'paimon');
 }
 
-function config(db: PrivateMariaDb, warehouse: string, extraSink = ''): PipelineConfig {
-  return loadPipelineConfig(paimonYaml(db, warehouse, extraSink), { fileName: 'paimon.yaml', env: { DB_PASS: db.password } }).config;
-}
-
-function flat(row: Record<string, unknown>, columns: string[]): Flat {
-  const out: Flat = {};
-  for (const c of columns) {
-    const v = row[c];
-    out[c] = v === null || v === undefined ? null : typeof v === 'string' ? v : String(v);
-  }
-  return out;
-}
-
-async function paimonRows(root: string, columns: string[]): Promise<Flat[]> {
-  const { rows } = await scanPaimonRows(storage, root);
-  const key = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
-  return rows.map((r) => flat(r, columns)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
-}
+const paimonRows = (root: string, columns: string[]) => paimonLakeRows(join(root, '..', '..'), columns);
 
 async function snapshotJson(root: string): Promise<Record<string, unknown>[]> {
   const names = (await readdir(join(root, 'snapshot'))).filter((n) => n.startsWith('snapshot-'));

@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, type PipelineConfig } from '../../core/pipeline';
 import { scanRows } from '../../core/lake';
+import { scanPaimonRows } from '../../core/lake/paimon';
 import { createLocalStorage } from '../../core/storage/node/index';
 
 export const SHARDS = [0, 1, 2, 3];
@@ -58,8 +59,28 @@ pipeline:
 ${o.extraPipeline ?? ''}`;
 }
 
-export function loadConfig(db: PrivateMariaDb, o: YamlOptions): PipelineConfig {
-  return loadPipelineConfig(pipelineYaml(db, o), { fileName: 'test.yaml', env: { DB_PASS: db.password } }).config;
+/** The same sharded pipeline into a Paimon primary-key table `ods.orders` (2 buckets; no changelog table: Paimon keeps its own). */
+export function paimonPipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
+  return `${sourceYaml(db, 'app.order_\\.*', `  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}\n`)}sink:
+  type: paimon
+  catalog.properties.metastore: filesystem
+  catalog.properties.warehouse: ${o.warehouse}
+  commit.user: finance-sync
+  table.properties.bucket: 2
+${o.extraSink ?? ''}route:
+  - source-table: app.order_\\.*
+    sink-table: ods.orders
+    tidemark.key.shard-columns: __table_name__
+pipeline:
+  name: ${o.name ?? 'orders-paimon'}
+  schema.change.behavior: ${o.behavior ?? 'lenient'}
+  execution.checkpointing.interval: ${o.intervalMs ?? 200}ms
+${o.extraPipeline ?? ''}`;
+}
+
+export function loadConfig(db: PrivateMariaDb, o: YamlOptions, sink: 'iceberg' | 'paimon' = 'iceberg'): PipelineConfig {
+  const text = sink === 'paimon' ? paimonPipelineYaml(db, o) : pipelineYaml(db, o);
+  return loadPipelineConfig(text, { fileName: 'test.yaml', env: { DB_PASS: db.password } }).config;
 }
 
 export async function createShards(conn: mysql.Connection, rowsPerShard: number): Promise<void> {
@@ -106,6 +127,12 @@ export async function sourceRows(conn: mysql.Connection, columns: string[]): Pro
 
 export async function lakeRows(warehouse: string, columns: string[], table = 'orders'): Promise<Flat[]> {
   const { rows } = await scanRows(createLocalStorage(), join(warehouse, 'ods', table));
+  return rows.map((r) => flatten(r, columns)).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+}
+
+/** The rows of the Paimon table `ods.<table>` (its LSM merged by the Tidemark reader), in the same order as sourceRows. */
+export async function paimonLakeRows(warehouse: string, columns: string[], table = 'orders'): Promise<Flat[]> {
+  const { rows } = await scanPaimonRows(createLocalStorage(), join(warehouse, 'ods.db', table));
   return rows.map((r) => flatten(r, columns)).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
 }
 
