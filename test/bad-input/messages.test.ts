@@ -158,10 +158,10 @@ describe('every bad-input path gives its documented message', () => {
       },
     ],
     [
-      'a sink other than Iceberg',
+      'a sink other than Iceberg or Paimon',
       async () => {
         try {
-          loadPipelineConfig(PIPELINE.replace('  hostnme: h\n', '').replace('type: iceberg', 'type: paimon'), { fileName: 'p.yaml' });
+          loadPipelineConfig(PIPELINE.replace('  hostnme: h\n', '').replace('type: iceberg', 'type: doris'), { fileName: 'p.yaml' });
           return 'no error';
         } catch (e) {
           const err = e as { code: string; message: string };

@@ -47,10 +47,10 @@ describe('loadPipelineConfig', () => {
     expect(err.context).toEqual({ file: 'p.yaml', errors: 7, line: 14, path: 'route[1].source-table' });
   });
 
-  it('throws Unsupported when every error is unsupported (a Paimon sink)', () => {
-    const text = 'source:\n  type: mysql\n  hostname: h\n  username: u\n  password: p\n  tables: a.b\nsink:\n  type: paimon\npipeline:\n  name: x\n';
+  it('throws Unsupported when every error is unsupported (a Doris sink)', () => {
+    const text = 'source:\n  type: mysql\n  hostname: h\n  username: u\n  password: p\n  tables: a.b\nsink:\n  type: doris\npipeline:\n  name: x\n';
     expect(() => loadPipelineConfig(text, { fileName: 'p.yaml' })).toThrow(
-      expect.objectContaining({ code: 'Unsupported', message: 'p.yaml:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon tables are read, not yet written)' }),
+      expect.objectContaining({ code: 'Unsupported', message: 'p.yaml:8: sink.type: sink type "doris" is not supported: Tidemark writes Apache Iceberg (type: iceberg) and Apache Paimon (type: paimon) tables' }),
     );
   });
 

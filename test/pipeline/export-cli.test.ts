@@ -68,8 +68,8 @@ describe('tidemark validate / export-flink', () => {
   writeFileSync(good, readFileSync(join(FIXTURES, 'valid-minimal.yaml'), 'utf8').replace('  name: minimal\n', '  name: minimal\n  schema.operator.uid: op\n'));
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'source:\n  type: mysql\n  hostnme: h\n  username: u\n  password: p\n  tables: app.(x\nsink:\n  type: iceberg\n  catalog.properties.type: hadoop\n  catalog.properties.warehouse: /w\npipeline:\n  name: x\n');
-  const paimon = join(dir, 'paimon.yaml');
-  writeFileSync(paimon, 'source:\n  type: mysql\n  hostname: h\n  username: u\n  password: p\n  tables: a.b\nsink:\n  type: paimon\npipeline:\n  name: x\n');
+  const paimon = join(dir, 'doris.yaml');
+  writeFileSync(paimon, 'source:\n  type: mysql\n  hostname: h\n  username: u\n  password: p\n  tables: a.b\nsink:\n  type: doris\npipeline:\n  name: x\n');
 
   it('validate prints ok with counts and warnings, exit 0', async () => {
     const c = capture();
@@ -90,10 +90,10 @@ describe('tidemark validate / export-flink', () => {
     ]);
   });
 
-  it('validate of a Paimon sink is error[Unsupported], exit 1; a missing file exits 3', async () => {
+  it('validate of a Doris sink is error[Unsupported], exit 1; a missing file exits 3', async () => {
     const c = capture();
     expect(await runCli(['validate', paimon], c.io)).toBe(1);
-    expect(c.err).toEqual([`error[Unsupported]: ${paimon}:8: sink.type: sink type "paimon" is not supported: Tidemark writes Apache Iceberg tables (type: iceberg) (Paimon tables are read, not yet written)`]);
+    expect(c.err).toEqual([`error[Unsupported]: ${paimon}:8: sink.type: sink type "doris" is not supported: Tidemark writes Apache Iceberg (type: iceberg) and Apache Paimon (type: paimon) tables`]);
     const missing = capture();
     expect(await runCli(['validate', join(dir, 'nope.yaml')], missing.io)).toBe(3);
     expect(missing.err).toEqual([`error[NotFound]: pipeline file not found: ${join(dir, 'nope.yaml')}`]);
