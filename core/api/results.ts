@@ -47,14 +47,28 @@ export type TableCapture =
   | { state: 'newly-added'; handling: 'snapshot' | 'binlog' | 'not-captured'; action: string };
 
 export interface PlanWarning {
-  kind: 'key-collision' | 'key-mismatch' | 'no-primary-key' | 'bad-target' | 'transform' | 'one-chunk';
+  kind: 'key-collision' | 'key-mismatch' | 'no-primary-key' | 'bad-target' | 'transform' | 'one-chunk' | 'bucket-size';
   message: string;
   target: string | null;
+}
+
+/** How a Paimon target's rows spread over its buckets (from INFORMATION_SCHEMA estimates of its sources). */
+export interface BucketPlan {
+  /** `bucket` of the table (the existing table's, else table.properties.bucket). */
+  count: number;
+  /** The bucket key: `bucket-key`, else the primary key minus partition columns. */
+  key: string[];
+  rowsEstimated: number;
+  bytesEstimated: number;
+  rowsPerBucket: number;
+  bytesPerBucket: number;
 }
 
 /** `tidemark plan` / sync.plan: what a sync would do, without writing anything. */
 export interface PipelinePlan {
   pipeline: string;
+  /** The sink's lake format. */
+  sink: 'iceberg' | 'paimon';
   source: string;
   /** Binlog position the next sync resumes at; null before the first commit (or when it replays from scan.startup.mode). */
   resumeFrom: string | null;
@@ -69,6 +83,8 @@ export interface PipelinePlan {
     columns: { name: string; type: string; required: boolean }[];
     partitionBy: { column: string; transform: string }[];
     changelog: string | null;
+    /** Paimon targets: the fixed bucket count and how the source's estimated rows spread over it; null for Iceberg targets. */
+    buckets: BucketPlan | null;
   }[];
   notCaptured: string[];
   excluded: string[];

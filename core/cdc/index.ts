@@ -3,6 +3,7 @@
  * (records, offsets, exactly-once resume) and type-map.ts for value forms.
  */
 export { createMySqlSource, type MySqlSource } from './source';
+export type { MatchedTable } from './schema/information-schema';
 export { openSourceConnection } from './connect-retry';
 export { describeOneChunk } from './snapshot/chunk-plan';
 export { resolveConfig } from './config';

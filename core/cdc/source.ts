@@ -17,7 +17,7 @@ import { createDdlContext } from './ddl/handler';
 import { detectFlavor, readServerPosition, readStartPosition, type Flavor, type ServerPosition } from './flavor';
 import { comparePositions, formatPosition, type BinlogPosition, type SnapshotState, type SourceOffset } from './offset';
 import { runPreflight, runPreflightDetailed, tlsCheck, type PreflightReport } from './preflight';
-import { listMatchedTables, readDefaultCharsets, readTableSchemas } from './schema/information-schema';
+import { listMatchedTables, readDefaultCharsets, readTableSchemas, type MatchedTable } from './schema/information-schema';
 import { runSnapshotPhase } from './snapshot/phase';
 import { StreamState } from './binlog/stream-state';
 import { formatTableId, type SourceRecord, type TableId, type TableSchema } from './types';
@@ -27,6 +27,8 @@ export interface MySqlSource {
   preflight(): Promise<PreflightReport>;
   /** Current schemas of the matched tables (for creating targets before the first record). */
   describeTables(): Promise<TableSchema[]>;
+  /** Size estimates of the matched tables (INFORMATION_SCHEMA.TABLES: TABLE_ROWS, DATA_LENGTH), for planning. */
+  estimateTables(): Promise<MatchedTable[]>;
   /**
    * Starts reading: from `offset` when given (a value previously carried by a record), else per
    * the configured startup mode. Throws InvalidInput/Unsupported when preflight fails,
@@ -299,6 +301,7 @@ export function createMySqlSource(input: MySqlSourceConfig): MySqlSource {
       }),
     describeTables: () =>
       withConnection('describe tables', async (conn) => readTableSchemas(conn, (await listMatchedTables(conn, config)).map((m) => m.id), typeOptions)),
+    estimateTables: () => withConnection('estimate table sizes', (conn) => listMatchedTables(conn, config)),
     start: (offset) => run(offset ?? null),
     async stop() {
       stopped = true;

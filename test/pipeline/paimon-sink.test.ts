@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
-import { runPipeline, type PipelineConfig } from '../../core/pipeline';
+import { formatPlan, planPipeline, runPipeline, type PipelineConfig } from '../../core/pipeline';
 import { readPaimonSchema } from '../../core/lake/paimon';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { checksum, createShards, loadConfig, paimonLakeRows, sourceRows } from './run-helpers';
@@ -41,6 +41,21 @@ describe('sync into Paimon primary-key tables (sharded source, DDL, updates, del
     await conn?.end();
     await db?.stop();
     if (warehouse) await rm(warehouse, { recursive: true, force: true });
+  });
+
+  it('plans the Paimon target: its path, Paimon types, bucket count and rows per bucket, with a small-file warning', async () => {
+    await conn.query('ANALYZE TABLE app.order_0, app.order_1, app.order_2, app.order_3');
+    const plan = await planPipeline(config(db, warehouse));
+    expect(plan.sink).toBe('paimon');
+    const t = plan.targets[0]!;
+    expect(t).toMatchObject({ table: 'ods.orders', path: root, exists: false, key: ['id', '__table_name__'] });
+    expect(t.columns.map((c) => `${c.name} ${c.type}`)).toEqual(['id INT', 'customer VARCHAR(40)', 'amount DECIMAL(10, 2)', 'created TIMESTAMP(3)', '__table_name__ STRING']);
+    expect(t.buckets).toMatchObject({ count: 2, key: ['id', '__table_name__'] });
+    expect(t.buckets!.rowsEstimated).toBeGreaterThan(0);
+    expect(t.buckets!.rowsPerBucket).toBe(Math.ceil(t.buckets!.rowsEstimated / 2));
+    expect(plan.warnings.filter((w) => w.kind === 'bucket-size').map((w) => w.message)).toEqual([expect.stringMatching(/^ods\.orders: 2 buckets for ~\d+ rows .* makes small files; bucket: 1 would do/)]);
+    expect(formatPlan(plan)).toContain('→ paimon, commit every 0.2s');
+    expect(formatPlan(plan)).toMatch(/buckets: 2 by \(id, __table_name__\); ~\d+ rows, ~\d+ rows \([\d.]+ MiB\) a bucket/);
   });
 
   it('creates the table as Flink CDC would and lands snapshot + binlog changes row for row, twice', async () => {

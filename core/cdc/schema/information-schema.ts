@@ -14,17 +14,19 @@ const SYSTEM_DBS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 export interface MatchedTable {
   id: TableId;
   rowsEstimated: number;
+  /** DATA_LENGTH: bytes of the table's rows as the engine stores them (an estimate for InnoDB). */
+  bytesEstimated: number;
 }
 
 /** Base tables the configuration captures, ordered by db then table. */
 export async function listMatchedTables(conn: mysql.Connection, config: ResolvedConfig): Promise<MatchedTable[]> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, TABLE_ROWS AS n, DATA_LENGTH AS b FROM information_schema.TABLES
      WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     [SYSTEM_DBS],
   );
   return rows
-    .map((r) => ({ id: { db: String(r.db), table: String(r.t) }, rowsEstimated: Number(r.n ?? 0) }))
+    .map((r) => ({ id: { db: String(r.db), table: String(r.t) }, rowsEstimated: Number(r.n ?? 0), bytesEstimated: Number(r.b ?? 0) }))
     .filter((m) => isCapturedTable(config, m.id));
 }
 

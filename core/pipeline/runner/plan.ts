@@ -8,14 +8,18 @@ import { readStoredOffsets } from '../sink';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
-import { designTarget } from '../sink/schema';
+import { designTarget, passedSourceTypes, type TargetDesign } from '../sink/schema';
+import { hasPaimonSchema, paimonTableOptions, paimonTableRoot, paimonTypeOf } from '../sink/paimon';
 import { compileTransform, transformColumnTypes } from '../transform';
-import type { PipelinePlan, TableCapture } from '../../api';
+import type { BucketPlan, PipelinePlan, TableCapture } from '../../api';
+import type { MatchedTable } from '../../cdc';
 export type { PipelinePlan, TableCapture };
 
 export async function planPipeline(config: PipelineConfig, overrides: Partial<MySqlSourceConfig> = {}): Promise<PipelinePlan> {
   const sourceConfig = toSourceConfig(config, overrides);
-  const schemas = await createMySqlSource(sourceConfig).describeTables();
+  const source = createMySqlSource(sourceConfig);
+  const schemas = await source.describeTables();
+  const sizes = config.sink.type === 'paimon' ? await source.estimateTables() : [];
   const infos = schemas.map((s) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) }));
   const plan = planRoutes(config, infos);
   const stored = await readResumePoint(config, plan);
@@ -26,13 +30,19 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   const captured = skipped.size === 0 ? plan : planRoutes(config, infos.filter((i) => !skipped.has(`${i.db}.${i.table}`)));
   const transforms = config.transforms.map((t) => compileTransform(t.projection, t.filter, config.pipeline));
   const typesBySource = new Map<string, Map<string, string>>();
+  const sourceTypes = new Map<string, Map<string, string>>();
   for (const sp of plan.tables) {
     const id = `${sp.source.db}.${sp.source.table}`;
     const schema = schemas.find((s) => `${s.table.db}.${s.table.table}` === id)!;
-    typesBySource.set(id, transformColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
+    const transform = sp.transformIndex === null ? null : transforms[sp.transformIndex]!;
+    typesBySource.set(id, transformColumnTypes(schema, sp, transform));
+    sourceTypes.set(id, passedSourceTypes(schema, transform));
   }
+  const paimon = config.sink.type === 'paimon';
+  const bucketWarnings: PlanWarning[] = [];
   return {
     pipeline: config.pipeline.name,
+    sink: config.sink.type,
     source: `${config.source.type} ${config.source.hostname}:${config.source.port}`,
     resumeFrom: !stored.fresh && stored.resume ? formatPosition(stored.resume) : null,
     sourceTables: plan.tables.map((t) => ({
@@ -45,26 +55,61 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     targets: captured.targets.map((tp) => {
       const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
-      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
-      const path = join(config.sink.warehouse, tp.target.db, tp.target.table);
+      const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions, sourceTypes);
+      const path = paimon ? paimonTableRoot(config.sink.warehouse, tp.target.db, tp.target.table) : join(config.sink.warehouse, tp.target.db, tp.target.table);
+      const exists = paimon ? hasPaimonSchema(path) : existsSync(join(path, 'metadata'));
+      const sourceIds = tp.sources.map((s) => `${s.db}.${s.table}`);
+      const buckets = paimon ? planBuckets(config, design, sizes.filter((z) => sourceIds.includes(`${z.id.db}.${z.id.table}`))) : null;
+      if (buckets) bucketWarnings.push(...bucketSizeWarnings(design.id, buckets));
       return {
         table: design.id,
         path,
-        exists: existsSync(join(path, 'metadata')),
-        sources: tp.sources.map((s) => `${s.db}.${s.table}`),
+        exists,
+        sources: sourceIds,
         key: design.key,
-        columns: design.columns,
+        columns: paimon ? design.columns.map((c) => ({ ...c, type: paimonTypeOf({ ...c, required: false }, design.id) })) : design.columns,
         partitionBy: design.partitionBy,
         changelog: config.pipeline.tidemark.changelogEnabled ? `${design.id}__changelog` : null,
+        buckets,
       };
     }),
     notCaptured: plan.notCaptured,
     excluded: plan.excluded,
-    warnings: [...captured.warnings, ...oneChunkWarnings(sourceConfig, schemas, captured)],
+    warnings: [...captured.warnings, ...oneChunkWarnings(sourceConfig, schemas, captured), ...bucketWarnings],
     schemaChangeBehavior: config.source.schemaChangeEnabled ? config.pipeline.schemaChangeBehavior : 'ignore (source schema-change.enabled: false)',
     schemaChanges: describeBehavior(appliedBehavior(config), config.sink.schemaChanges),
     commitIntervalMs: config.pipeline.checkpointIntervalMs,
   };
+}
+
+/**
+ * A Paimon target's bucket layout and the source rows it will hold (INFORMATION_SCHEMA estimates:
+ * TABLE_ROWS and DATA_LENGTH of its sources, summed).
+ */
+function planBuckets(config: PipelineConfig, design: TargetDesign, sources: MatchedTable[]): BucketPlan {
+  const options = paimonTableOptions(config, design);
+  const count = Math.max(1, Number(options.bucket ?? 1));
+  const partition = new Set(design.partitionBy.map((p) => p.column));
+  const key = options['bucket-key'] ? options['bucket-key'].split(',').map((k) => k.trim()) : design.key.filter((k) => !partition.has(k));
+  const rowsEstimated = sources.reduce((n, s) => n + s.rowsEstimated, 0);
+  const bytesEstimated = sources.reduce((n, s) => n + s.bytesEstimated, 0);
+  return { count, key, rowsEstimated, bytesEstimated, rowsPerBucket: Math.ceil(rowsEstimated / count), bytesPerBucket: Math.ceil(bytesEstimated / count) };
+}
+
+/** Paimon's guidance: a bucket of about 200 MB – 1 GB; many nearly empty buckets make small files, one huge bucket a slow writer and compaction. */
+const BUCKET_MIN_BYTES = 16 * 1024 * 1024;
+const BUCKET_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+function bucketSizeWarnings(table: string, b: BucketPlan): PlanWarning[] {
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+  const suggest = Math.max(1, Math.ceil(b.bytesEstimated / (512 * 1024 * 1024)));
+  if (b.count > 1 && b.bytesPerBucket < BUCKET_MIN_BYTES) {
+    return [{ kind: 'bucket-size', target: table, message: `${table}: ${b.count} buckets for ~${b.rowsEstimated} rows (${mib(b.bytesEstimated)}): ~${b.rowsPerBucket} rows (${mib(b.bytesPerBucket)}) a bucket makes small files; bucket: ${suggest} would do (Paimon suggests 200 MB – 1 GB a bucket)` }];
+  }
+  if (b.bytesPerBucket > BUCKET_MAX_BYTES) {
+    return [{ kind: 'bucket-size', target: table, message: `${table}: ~${b.rowsPerBucket} rows (${mib(b.bytesPerBucket)}) in each of ${b.count} buckets: writes and compaction of a bucket are serial; bucket: ${suggest} keeps them near 512 MiB` }];
+  }
+  return [];
 }
 
 /** Tables whose snapshot would be read as one chunk (chunk-plan.ts says why). */
@@ -142,7 +187,7 @@ const CAPTURE_LABEL: Record<TableCapture['state'], string> = { initial: 'first s
 
 /** Human-readable form of a plan, one fact per line. */
 export function formatPlan(p: PipelinePlan): string {
-  const lines = [`pipeline ${JSON.stringify(p.pipeline)}: ${p.source} → iceberg, commit every ${p.commitIntervalMs / 1000}s`, '', p.resumeFrom ? `source tables (the next sync resumes at ${p.resumeFrom}):` : 'source tables:'];
+  const lines = [`pipeline ${JSON.stringify(p.pipeline)}: ${p.source} → ${p.sink}, commit every ${p.commitIntervalMs / 1000}s`, '', p.resumeFrom ? `source tables (the next sync resumes at ${p.resumeFrom}):` : 'source tables:'];
   for (const t of p.sourceTables) {
     lines.push(`  ${t.table} (key ${t.primaryKey.join(', ') || 'none'}) → ${t.targets.join(', ')}${t.transform !== null ? ` via transform[${t.transform}]` : ''}`);
     lines.push(`    ${CAPTURE_LABEL[t.capture.state]}: ${t.capture.action}`);
@@ -154,6 +199,7 @@ export function formatPlan(p: PipelinePlan): string {
     lines.push(`    from ${t.sources.join(', ')}; key (${t.key.join(', ')})${t.partitionBy.length ? `; partitioned by ${t.partitionBy.map((x) => `${x.transform}(${x.column})`).join(', ')}` : ''}`);
     lines.push(`    columns: ${t.columns.map((c) => `${c.name} ${c.type}${c.required ? ' required' : ''}`).join(', ')}`);
     if (t.changelog) lines.push(`    changelog: ${t.changelog}`);
+    if (t.buckets) lines.push(`    buckets: ${t.buckets.count} by (${t.buckets.key.join(', ')}); ~${t.buckets.rowsEstimated} rows, ~${t.buckets.rowsPerBucket} rows (${(t.buckets.bytesPerBucket / 1024 / 1024).toFixed(1)} MiB) a bucket`);
   }
   if (p.warnings.length) {
     lines.push('', 'warnings:');

@@ -14,7 +14,7 @@ import { readPaimonOffset } from './offsets';
 import { rollbackPaimonTarget } from './rollback';
 import { fromIceberg, hasPaimonSchema, openPaimonTarget, paimonTableRoot, refreshSchema, type PaimonTargetState } from './table';
 
-export { paimonTableRoot, type PaimonTargetState } from './table';
+export { hasPaimonSchema, paimonTableOptions, paimonTableRoot, type PaimonTargetState } from './table';
 export { paimonTypeOf } from './types';
 
 const storage = createLocalStorage();
