@@ -1,5 +1,5 @@
 /**
- * Sync pipeline end to end on a private MariaDB: binlog → committed Iceberg rows/s against raw
+ * Sync pipeline end to end on a private MariaDB: binlog → committed Iceberg (and Paimon) rows/s against raw
  * zongji delivery of the same binlog (the limit), freshness (source commit → visible snapshot) at a
  * 1 s commit interval, and peak RSS. The pipeline runs in the sync thread as the desktop app
  * ships it (runPipelineInThread on electron/build.mjs's bundle: started through tsx from the
@@ -17,6 +17,7 @@ import mysql from 'mysql2/promise';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariadb';
 import { comparePositions } from '../core/cdc/index';
 import { countRows } from '../core/lake';
+import { countPaimonRows } from '../core/lake/paimon';
 import { loadPipelineConfig, runPipelineInThread } from '../core/pipeline';
 import { createLocalStorage } from '../core/storage/node/index';
 import { connectionOptions } from '../core/cdc/connect';
@@ -26,7 +27,7 @@ import { inSyncThread } from './sync-thread';
 
 const ROWS = Number(process.env.TIDEMARK_BENCH_PIPELINE_ROWS ?? 1_000_000);
 
-function config(db: PrivateMariaDb, warehouse: string, start: { file: string; pos: bigint } | null, intervalMs: number, serverId: number) {
+function config(db: PrivateMariaDb, warehouse: string, start: { file: string; pos: bigint } | null, intervalMs: number, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg') {
   const startup = start ? `  scan.startup.mode: specific-offset\n  scan.startup.specific-offset.file: ${start.file}\n  scan.startup.specific-offset.pos: ${start.pos}\n` : '  scan.startup.mode: latest-offset\n';
   const text = `source:
   type: mariadb
@@ -38,9 +39,7 @@ function config(db: PrivateMariaDb, warehouse: string, start: { file: string; po
   server-id: "${serverId}"
   heartbeat.interval: 200ms
 ${startup}sink:
-  type: iceberg
-  catalog.properties.type: hadoop
-  catalog.properties.warehouse: ${warehouse}
+${sink === 'paimon' ? `  type: paimon\n  catalog.properties.metastore: filesystem\n  table.properties.bucket: 4\n` : '  type: iceberg\n  catalog.properties.type: hadoop\n'}  catalog.properties.warehouse: ${warehouse}
 pipeline:
   name: bench
   execution.checkpointing.interval: ${intervalMs}ms
@@ -87,6 +86,7 @@ export async function runPipelineBench(): Promise<Record<string, number | string
     const raws: Measured[] = [];
     const rawDefaults: Measured[] = [];
     const ourRuns: Awaited<ReturnType<typeof measurePeak<unknown>>>[] = [];
+    const paimonRuns: Awaited<ReturnType<typeof measurePeak<unknown>>>[] = [];
     // Three rounds: with two, the median was the faster of each pair.
     for (let round = 0; round < 3; round++) {
       rawDefaults.push(await runRawDefaults(954 + round * 10));
@@ -95,42 +95,52 @@ export async function runPipelineBench(): Promise<Record<string, number | string
       ourRuns.push(await measurePeak(() => runPipelineInThread({ config: config(db, target, start, 1000, 952 + round * 10), untilCaughtUp: true }, syncThread)));
       const committed = await countRows(createLocalStorage(), join(target, 'bench', 't'));
       if (committed !== ROWS) throw new Error(`pipeline bench: ${committed} rows in the lake, expected ${ROWS}`);
+      // The same binlog into a Paimon primary-key table (4 buckets), in the same round.
+      const paimonTarget = join(warehouse, `paimon${round}`);
+      paimonRuns.push(await measurePeak(() => runPipelineInThread({ config: config(db, paimonTarget, start, 1000, 955 + round * 10, 'paimon'), untilCaughtUp: true }, syncThread)));
+      const inPaimon = await countPaimonRows(createLocalStorage(), join(paimonTarget, 'bench.db', 't'));
+      if (inPaimon !== ROWS) throw new Error(`pipeline bench: ${inPaimon} rows in the Paimon table, expected ${ROWS}`);
     }
 
     // Freshness: a row every 100 ms for ~8 s; visible when a commit at or past its position is published.
-    const fresh = join(warehouse, 'fresh');
-    const commits: { at: number; file: string; pos: bigint }[] = [];
-    const abort = new AbortController();
-    const pipeline = runPipelineInThread({
-      config: config(db, fresh, null, 1000, 953),
-      signal: abort.signal,
-      onEvent: (e) => {
-        if (e.type !== 'sync.commit') return;
-        const [file, pos] = e.payload.position.split(':') as [string, string];
-        commits.push({ at: Date.now(), file, pos: BigInt(pos) });
-      },
-    }, syncThread);
-    const writes: { at: number; pos: { file: string; pos: bigint } }[] = [];
-    // The runner is up once its first progress reaches the status file; a row before that is measured too (it waits).
-    for (let i = 0; i < 80; i++) {
-      await root.query('INSERT INTO bench.t VALUES (?, 1, ?, 1.00, NOW(6))', [ROWS + 1 + i, `fresh-${i}`]);
-      writes.push({ at: Date.now(), pos: await position(root) });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const last = writes[writes.length - 1]!.pos;
-    const deadline = Date.now() + 20_000;
-    while (!commits.some((c) => comparePositions(c, last) >= 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    abort.abort();
-    await pipeline;
+    let nextId = ROWS + 1;
+    const freshness = async (sink: 'iceberg' | 'paimon', serverId: number): Promise<number[]> => {
+      const commits: { at: number; file: string; pos: bigint }[] = [];
+      const abort = new AbortController();
+      const pipeline = runPipelineInThread({
+        config: config(db, join(warehouse, `fresh-${sink}`), null, 1000, serverId, sink),
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.type !== 'sync.commit') return;
+          const [file, pos] = e.payload.position.split(':') as [string, string];
+          commits.push({ at: Date.now(), file, pos: BigInt(pos) });
+        },
+      }, syncThread);
+      const writes: { at: number; pos: { file: string; pos: bigint } }[] = [];
+      // The runner is up once its first progress reaches the status file; a row before that is measured too (it waits).
+      for (let i = 0; i < 80; i++) {
+        await root.query('INSERT INTO bench.t VALUES (?, 1, ?, 1.00, NOW(6))', [nextId++, `fresh-${i}`]);
+        writes.push({ at: Date.now(), pos: await position(root) });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const last = writes[writes.length - 1]!.pos;
+      const deadline = Date.now() + 20_000;
+      while (!commits.some((c) => comparePositions(c, last) >= 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      abort.abort();
+      await pipeline;
+      return writes.map((w) => {
+        const c = commits.find((x) => comparePositions(x, w.pos) >= 0);
+        return c ? c.at - w.at : Number.NaN;
+      }).filter((x) => !Number.isNaN(x)).slice(10); // the first rows wait for the runner's start-up
+    };
+    const lags = await freshness('iceberg', 953);
+    const paimonLags = await freshness('paimon', 957);
     await root.end();
-    const lags = writes.map((w) => {
-      const c = commits.find((x) => comparePositions(x, w.pos) >= 0);
-      return c ? c.at - w.at : Number.NaN;
-    }).filter((x) => !Number.isNaN(x)).slice(10); // the first rows wait for the runner's start-up
 
     const rawPerSec = median(raws.map((r) => r.value / (r.ms / 1000)));
     const rawDefaultsPerSec = median(rawDefaults.map((r) => r.value / (r.ms / 1000)));
     const oursPerSec = median(ourRuns.map((o) => ROWS / (o.ms / 1000)));
+    const paimonPerSec = median(paimonRuns.map((o) => ROWS / (o.ms / 1000)));
     const cpuUsPerRow = (runs: { cpuMs: number }[]) => Math.round(median(runs.map((r) => (r.cpuMs / ROWS) * 1000)) * 100) / 100;
     return [
       { variant: 'raw zongji, driver defaults (DATETIME(6) as ms Date: lossy; reference)', rows: ROWS, rowsPerSec: Math.round(rawDefaultsPerSec), ratio: Math.round((rawDefaultsPerSec / rawPerSec) * 100) / 100, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(rawDefaults), freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...rawDefaults.map((r) => r.peakRssMb)) },
@@ -146,6 +156,17 @@ export async function runPipelineBench(): Promise<Record<string, number | string
         freshnessP50Ms: pct(lags, 50),
         freshnessP99Ms: pct(lags, 99),
         peakRssMb: Math.max(...ourRuns.map((o) => o.peakRssMb)),
+      },
+      {
+        variant: 'pipeline binlog → committed Paimon rows (4 buckets; goal ≥ the Iceberg ratio)',
+        rows: ROWS,
+        rowsPerSec: Math.round(paimonPerSec),
+        ratio: Math.round((paimonPerSec / rawPerSec) * 100) / 100,
+        ratioRange: range(paimonRuns.map((o, i) => raws[i]!.ms / o.ms)),
+        cpuUsPerRow: cpuUsPerRow(paimonRuns),
+        freshnessP50Ms: pct(paimonLags, 50),
+        freshnessP99Ms: pct(paimonLags, 99),
+        peakRssMb: Math.max(...paimonRuns.map((o) => o.peakRssMb)),
       },
     ];
   } finally {

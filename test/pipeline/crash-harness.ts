@@ -24,7 +24,7 @@ export interface CrashOptions {
   /** Upper bound of the random delay between the child's first progress line and the kill (ms). */
   maxKillDelayMs?: number;
   seed?: number;
-  /** The sink the trials run against (default iceberg). Paimon tables compact every 2 sorted runs so kills land mid-compaction too. */
+  /** The sink the trials run against (default iceberg). Paimon tables compact at every commit with a run below (compaction-trigger 1) so kills land mid-compaction too. */
   sink?: 'iceberg' | 'paimon';
 }
 
@@ -143,7 +143,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
     await createShards(conn, o.rowsPerShard ?? 250);
     const yamlPath = join(o.warehouse, 'crash.yaml');
     const sink = o.sink ?? 'iceberg';
-    const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash', ...(sink === 'paimon' ? { extraSink: '  table.properties.num-sorted-run.compaction-trigger: 2\n' } : {}) };
+    const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash', ...(sink === 'paimon' ? { extraSink: '  table.properties.num-sorted-run.compaction-trigger: 1\n' } : {}) };
     await writeFile(yamlPath, sink === 'paimon' ? paimonPipelineYaml(o.db, opts) : pipelineYaml(o.db, opts));
     const writerConn = await mysql.createConnection(o.db.rootConfig());
     const writer = startWriter(writerConn, rnd);

@@ -315,6 +315,11 @@ class PipelineRun {
       if (this.midTransaction) continue;
       const at = this.lastOffset;
       if (at && this.streamTouched.size > 0) await this.spillStreamed(at);
+      else {
+        // A sink that writes handed-over parts ahead of the commit (Paimon's write buffer) holds the reader back while it is behind.
+        const wait = this.sink.backlog();
+        if (wait) await wait;
+      }
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) return;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole

@@ -11,6 +11,9 @@ import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { compactPaimonTable } from './compact';
+import { readPaimonTableState } from './table-state';
+import { createLocalStorage } from '../../../storage/node/index';
+import type { PaimonDataFileEntry } from '../manifest';
 
 /**
  * Committing a batch of row changes to a Paimon primary-key table, as Java Paimon's writer does for
@@ -44,6 +47,8 @@ export interface PaimonCommitOptions {
    * `write-only: true`, else 'auto'. The COMPACT snapshot has the same commit user and identifier.
    */
   compaction?: 'none' | 'auto' | 'full';
+  /** Level-0 files flushed ahead of this commit (preparePaimonChanges): committed in the same snapshot, before `changes`. */
+  prepared?: PreparedPaimonFiles | null;
   env?: WriteEnv;
 }
 
@@ -139,6 +144,112 @@ export interface BucketGroup {
 }
 
 /**
+ * Level-0 files written ahead of their commit, as Java's writer flushes a full write buffer into a
+ * sorted run before the checkpoint commits them: `preparePaimonChanges` writes them,
+ * `commitPaimonChanges({ prepared })` commits them with the rest in one snapshot. Memory then
+ * follows the buffer, not the round. Records of one key keep their order across flushes: each
+ * flush continues the sequence numbers of its (partition, bucket).
+ */
+export interface PreparedPaimonFiles {
+  schemaId: number;
+  entries: ManifestEntryRecord[];
+  changelogEntries: ManifestEntryRecord[];
+  /** Next sequence number per (partition hex | bucket). */
+  nextSeq: Map<string, bigint>;
+}
+
+/** Sequence numbers continue per (partition, bucket) from its files' highest (Java's MergeTreeWriter), and past prepared files. */
+function nextSequenceNumbers(files: PaimonDataFileEntry[], prepared: PreparedPaimonFiles | null): Map<string, bigint> {
+  const nextSeq = new Map<string, bigint>();
+  for (const f of files) {
+    const id = `${f.partitionKey}|${f.bucket}`;
+    if ((nextSeq.get(id) ?? 0n) <= f.maxSequenceNumber) nextSeq.set(id, f.maxSequenceNumber + 1n);
+  }
+  for (const [id, seq] of prepared?.nextSeq ?? []) if ((nextSeq.get(id) ?? 0n) < seq) nextSeq.set(id, seq);
+  return nextSeq;
+}
+
+/**
+ * Writes `changes` (a later change to a key wins) into level-0 files ahead of their commit, after
+ * `prepared` (null: the first flush of a commit). Nothing is visible until commitPaimonChanges.
+ */
+export async function preparePaimonChanges(root: string, changes: PaimonChange[], prepared: PreparedPaimonFiles | null, env: WriteEnv = defaultWriteEnv): Promise<PreparedPaimonFiles> {
+  const state = await readPaimonTableState(createLocalStorage(), root);
+  const schema = state.schema;
+  assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
+  if (prepared && prepared.schemaId !== schema.schemaId) {
+    throw new TidemarkError('CommitConflict', `${root}: files were prepared with schema ${prepared.schemaId}, the table is at schema ${schema.schemaId} now`, { path: root });
+  }
+  const nextSeq = nextSequenceNumbers(state.files, prepared);
+  const built = await writeChangeFiles(root, schema, changes, nextSeq, env);
+  return {
+    schemaId: schema.schemaId,
+    entries: [...(prepared?.entries ?? []), ...built.entries],
+    changelogEntries: [...(prepared?.changelogEntries ?? []), ...built.changelogEntries],
+    nextSeq,
+  };
+}
+
+/**
+ * Per (partition, bucket): the changes merged by key (the last wins; a retraction stays as a -U /
+ * -D record) in sequence-number order from `nextSeq` (advanced in place), sorted by key and
+ * written as one level-0 file; with `changelog-producer: input` also every change as it came.
+ */
+async function writeChangeFiles(root: string, schema: PaimonSchema, changes: PaimonChange[], nextSeq: Map<string, bigint>, env: WriteEnv): Promise<{ entries: ManifestEntryRecord[]; changelogEntries: ManifestEntryRecord[]; written: string[] }> {
+  const changelogInput = schema.options['changelog-producer'] === 'input';
+  const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
+  // Partition rows repeat across changes: hex them once (the group ids match the manifests' partition hex).
+  const partitionHex = new Map<string, string>();
+  changes.forEach((c, i) => {
+    const where = `change ${i}`;
+    const kind = ROW_KINDS[c?.kind];
+    if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
+    const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
+    const { partition, bucket, key, keyId } = placeRow(schema, values);
+    const raw = Buffer.from(partition.buffer, partition.byteOffset, partition.byteLength).toString('latin1');
+    let hex = partitionHex.get(raw);
+    if (hex === undefined) partitionHex.set(raw, (hex = bytesToHex(partition)));
+    const gid = `${hex}|${bucket}`;
+    let g = groups.get(gid);
+    if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
+    const row: Record<string, unknown> = {};
+    for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
+    const seq = nextSeq.get(gid) ?? 0n;
+    nextSeq.set(gid, seq + 1n);
+    const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
+    g.byKey.set(keyId, kv);
+    if (changelogInput) g.all.push(kv);
+  });
+  const entries: ManifestEntryRecord[] = [];
+  const changelogEntries: ManifestEntryRecord[] = [];
+  const written: string[] = [];
+  const now = env.now();
+  try {
+    for (const g of groups.values()) {
+      if (changelogInput) {
+        // changelog-producer: input: every change as it came (not merged), sorted by key then sequence number.
+        const all = [...g.all].sort((a, b) => compareRows(a.key, b.key) || (a.sequenceNumber < b.sequenceNumber ? -1 : 1));
+        const dir = bucketDir(root, schema, g.partition, g.bucket);
+        const fileName = `changelog-${env.uuid()}-0.parquet`;
+        const file = await writeKeyValueFile(schema, all, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
+        written.push(join(dir, fileName));
+        changelogEntries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
+      }
+      const records = [...g.byKey.values()].sort((a, b) => compareRows(a.key, b.key));
+      const dir = bucketDir(root, schema, g.partition, g.bucket);
+      const fileName = `data-${env.uuid()}-0.parquet`;
+      const file = await writeKeyValueFile(schema, records, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
+      written.push(join(dir, fileName));
+      entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
+    }
+  } catch (e) {
+    await removeFiles(written);
+    throw e;
+  }
+  return { entries, changelogEntries, written };
+}
+
+/**
  * Commits `changes` (in order: a later change to a key wins) as one APPEND snapshot. Returns null
  * when `changes` is empty and `allowEmpty` is not set.
  */
@@ -150,6 +261,7 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
     throw new TidemarkError('InvalidInput', `compaction must be none, auto or full, found ${JSON.stringify(compaction)}`);
   }
   let writeOnly = false;
+  const prepared = options.prepared ?? null;
   const result = await commitPaimonSnapshot(
     root,
     { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, commitKind: 'APPEND', properties: options.properties, watermark: options.watermark },
@@ -157,64 +269,17 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
       const schema = state.schema;
       assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
       writeOnly = schema.options['write-only'] === 'true';
-      // Sequence numbers continue per (partition, bucket) from its files' highest, as Java's
-      // MergeTreeWriter does (records of one key never leave their bucket, so this orders them).
-      const nextSeq = new Map<string, bigint>();
-      for (const f of state.files) {
-        const id = `${f.partitionKey}|${f.bucket}`;
-        if ((nextSeq.get(id) ?? 0n) <= f.maxSequenceNumber) nextSeq.set(id, f.maxSequenceNumber + 1n);
+      if (prepared && prepared.schemaId !== schema.schemaId) {
+        throw new TidemarkError('CommitConflict', `${root}: files were prepared with schema ${prepared.schemaId}, the table is at schema ${schema.schemaId} now`, { path: root });
       }
-      const changelogInput = schema.options['changelog-producer'] === 'input';
-      const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
-      // Partition rows repeat across changes: hex them once (the group ids match the manifests' partition hex).
-      const partitionHex = new Map<string, string>();
-      changes.forEach((c, i) => {
-        const where = `change ${i}`;
-        const kind = ROW_KINDS[c?.kind];
-        if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
-        const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
-        const { partition, bucket, key, keyId } = placeRow(schema, values);
-        const raw = Buffer.from(partition.buffer, partition.byteOffset, partition.byteLength).toString('latin1');
-        let hex = partitionHex.get(raw);
-        if (hex === undefined) partitionHex.set(raw, (hex = bytesToHex(partition)));
-        const gid = `${hex}|${bucket}`;
-        let g = groups.get(gid);
-        if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
-        const row: Record<string, unknown> = {};
-        for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
-        const seq = nextSeq.get(gid) ?? 0n;
-        nextSeq.set(gid, seq + 1n);
-        const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
-        g.byKey.set(keyId, kv);
-        if (changelogInput) g.all.push(kv);
-      });
-      const entries: ManifestEntryRecord[] = [];
-      const changelogEntries: ManifestEntryRecord[] = [];
-      const written: string[] = [];
-      const now = env.now();
-      try {
-        for (const g of groups.values()) {
-          if (changelogInput) {
-            // changelog-producer: input: every change as it came (not merged), sorted by key then sequence number.
-            const all = [...g.all].sort((a, b) => compareRows(a.key, b.key) || (a.sequenceNumber < b.sequenceNumber ? -1 : 1));
-            const dir = bucketDir(root, schema, g.partition, g.bucket);
-            const fileName = `changelog-${env.uuid()}-0.parquet`;
-            const file = await writeKeyValueFile(schema, all, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
-            written.push(join(dir, fileName));
-            changelogEntries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
-          }
-          const records = [...g.byKey.values()].sort((a, b) => compareRows(a.key, b.key));
-          const dir = bucketDir(root, schema, g.partition, g.bucket);
-          const fileName = `data-${env.uuid()}-0.parquet`;
-          const file = await writeKeyValueFile(schema, records, { dir, fileName, level: 0, fileSource: 0, creationTimeMs: now });
-          written.push(join(dir, fileName));
-          entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: g.partition, _BUCKET: g.bucket, _TOTAL_BUCKETS: schema.bucketCount, _FILE: file });
-        }
-      } catch (e) {
-        await removeFiles(written);
-        throw e;
-      }
-      return { entries, written, ...(changelogInput ? { changelogEntries } : {}) };
+      const nextSeq = nextSequenceNumbers(state.files, prepared);
+      const built = await writeChangeFiles(root, schema, changes, nextSeq, env);
+      // Files flushed ahead of the commit are not this attempt's: a lost race keeps them for the next.
+      return {
+        entries: [...(prepared?.entries ?? []), ...built.entries],
+        written: built.written,
+        ...(schema.options['changelog-producer'] === 'input' ? { changelogEntries: [...(prepared?.changelogEntries ?? []), ...built.changelogEntries] } : {}),
+      };
     },
     env,
     options.allowEmpty ?? false,

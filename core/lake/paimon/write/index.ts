@@ -4,7 +4,7 @@
  * this folder. See core/lake/paimon/README.md for what is written and what is refused.
  */
 export { createPaimonTable, buildSchemaJson, assertWritableSchema, type PaimonColumn, type PaimonTableDescription } from './table-create';
-export { commitPaimonChanges, type PaimonChange, type PaimonCommitOptions } from './commit-changes';
+export { commitPaimonChanges, preparePaimonChanges, type PaimonChange, type PaimonCommitOptions, type PreparedPaimonFiles } from './commit-changes';
 export { compactPaimonTable, pickUniversalCompaction, type PaimonCompactOptions, type SortedRun } from './compact';
 export { expirePaimonSnapshots, parsePaimonDuration, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
 export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution';

@@ -1,7 +1,7 @@
 import type { SourceOffset } from '../../../cdc';
 import { TidemarkError, toTidemarkError } from '../../../errors';
 import { scanPaimonRows } from '../../../lake/paimon';
-import { commitPaimonChanges, evolvePaimonSchema, expirePaimonSnapshots, type PaimonChange, type PaimonSchemaChange } from '../../../lake/paimon/write';
+import { commitPaimonChanges, evolvePaimonSchema, expirePaimonSnapshots, preparePaimonChanges, type PaimonChange, type PaimonSchemaChange, type PreparedPaimonFiles } from '../../../lake/paimon/write';
 import type { SchemaChange as LakeChange, WriteEnv } from '../../../lake/write';
 import { createLocalStorage } from '../../../storage/node/index';
 import type { PipelineConfig } from '../../config/types';
@@ -13,6 +13,13 @@ import type { CommitOutcome, SinkPort, SinkRound, SinkRoundResult, StoredOffset 
 import { readPaimonOffset } from './offsets';
 import { rollbackPaimonTarget } from './rollback';
 import { fromIceberg, hasPaimonSchema, openPaimonTarget, paimonTableRoot, refreshSchema, type PaimonTargetState } from './table';
+
+/**
+ * Changes of a table held before they are written into level-0 files ahead of the round's commit
+ * (Java's `write-buffer-size`, 256 MB, flushes a sorted run the same way): memory follows this,
+ * not the round or the table.
+ */
+export const WRITE_BUFFER_CHANGES = 65_536;
 
 export { hasPaimonSchema, paimonTableOptions, paimonTableRoot, type PaimonTargetState } from './table';
 export { paimonTypeOf } from './types';
@@ -32,19 +39,59 @@ const storage = createLocalStorage();
 export function createPaimonSink(config: PipelineConfig, env: WriteEnv): SinkPort<PaimonTargetState> {
   const name = config.pipeline.name;
   const user = config.sink.paimon!.commitUser;
-  /** Parts of the current round handed over ahead of its commit, by table. */
-  const held = new Map<string, SealedChanges[]>();
+  /** Parts of the current round handed over ahead of its commit and not yet flushed, by table. */
+  const held = new Map<string, { parts: SealedChanges[]; changes: number }>();
+  /** Level-0 files of the current round flushed ahead of its commit (a full write buffer), by table, and their change count. */
+  const prepared = new Map<string, { files: PreparedPaimonFiles; changes: number }>();
+  /** The write-buffer flush in flight (one at a time, in order); its failure fails the round. */
+  let flushing: Promise<void> | null = null;
+  let flushFailure: unknown = null;
+  const roots = new Map<string, string>();
+
+  /** Writes a table's held parts into level-0 files now (Java's writer flushes a full write buffer the same way). */
+  async function flush(table: string): Promise<void> {
+    const h = held.get(table);
+    const root = roots.get(table);
+    if (!h || h.parts.length === 0 || root === undefined) return;
+    held.delete(table);
+    const changes = h.parts.length > 1 ? concatChanges(h.parts) : h.parts[0]!;
+    const before = prepared.get(table);
+    const files = await preparePaimonChanges(root, toPaimonChanges(changes), before?.files ?? null, env);
+    prepared.set(table, { files, changes: (before?.changes ?? 0) + changes.count });
+  }
+
+  function startFlush(table: string): void {
+    // One flush at a time, in order; a failure is kept for the round's commit.
+    const run = (flushing ?? Promise.resolve()).then(() => flush(table)).catch((e: unknown) => {
+      flushFailure ??= e;
+    });
+    const tracked: Promise<void> = run.then(() => {
+      if (flushing === tracked) flushing = null;
+    });
+    flushing = tracked;
+  }
+
+  async function settleFlushes(): Promise<void> {
+    while (flushing) await flushing;
+    if (flushFailure) {
+      const e = flushFailure;
+      flushFailure = null;
+      throw e;
+    }
+  }
 
   async function commitTarget(t: PaimonTargetState, last: SealedChanges, summary: Record<string, string>): Promise<{ snapshotId: bigint; rows: number; notes: string[] }> {
-    const parts = held.get(last.table) ?? [];
+    const parts = held.get(last.table)?.parts ?? [];
     held.delete(last.table);
     const changes = parts.length > 0 ? concatChanges([...parts, last]) : last;
+    const early = prepared.get(last.table) ?? null;
+    prepared.delete(last.table);
     const identifier = t.commitIdentifier + 1n;
     try {
-      const result = await commitPaimonChanges(t.root, toPaimonChanges(changes), { commitUser: user, commitIdentifier: identifier, properties: summary, allowEmpty: true, env });
+      const result = await commitPaimonChanges(t.root, toPaimonChanges(changes), { commitUser: user, commitIdentifier: identifier, properties: summary, allowEmpty: true, prepared: early?.files ?? null, env });
       t.commitIdentifier = identifier;
       const notes = result!.compaction ? [`compacted ${t.id} (snapshot ${result!.compaction.snapshotId})`] : [];
-      return { snapshotId: result!.snapshotId, rows: changes.count, notes };
+      return { snapshotId: result!.snapshotId, rows: changes.count + (early?.changes ?? 0), notes };
     } catch (e) {
       const err = toTidemarkError(e);
       throw 'table' in err.context ? err : new TidemarkError(err.code, err.message, { ...err.context, table: t.id }, err);
@@ -52,6 +99,7 @@ export function createPaimonSink(config: PipelineConfig, env: WriteEnv): SinkPor
   }
 
   async function commitRound(round: SinkRound<PaimonTargetState>): Promise<SinkRoundResult> {
+    await settleFlushes();
     const summary = offsetSummary(name, round.offset);
     const outcomes: (CommitOutcome | null)[] = [];
     const notes: string[] = [];
@@ -73,13 +121,20 @@ export function createPaimonSink(config: PipelineConfig, env: WriteEnv): SinkPor
   return {
     storedOffsets: (plan) => paimonStoredOffsets(config, plan),
     rollback: (location: string, offset: SourceOffset) => rollbackPaimonTarget(location, name, offset),
-    openTarget: (design, shardColumns, insertsMayCollide, startOffset) => openPaimonTarget(config, design, shardColumns, insertsMayCollide, startOffset, env),
-    append: (part) => {
-      const parts = held.get(part.table);
-      if (parts) parts.push(part);
-      else held.set(part.table, [part]);
+    openTarget: async (design, shardColumns, insertsMayCollide, startOffset) => {
+      const t = await openPaimonTarget(config, design, shardColumns, insertsMayCollide, startOffset, env);
+      roots.set(t.id, t.root);
+      return t;
     },
-    backlog: () => null,
+    append: (part) => {
+      let h = held.get(part.table);
+      if (!h) held.set(part.table, (h = { parts: [], changes: 0 }));
+      h.parts.push(part);
+      h.changes += part.count;
+      if (h.changes >= WRITE_BUFFER_CHANGES) startFlush(part.table);
+    },
+    // While a flush runs the reader waits: held changes stay within about two write buffers.
+    backlog: () => flushing,
     commitRound,
     evolve: (t, changes) => evolvePaimonTarget(t, changes, env),
     truncateKeys: (t, source, singleSource) => truncateKeys(t, source, singleSource),
@@ -87,7 +142,9 @@ export function createPaimonSink(config: PipelineConfig, env: WriteEnv): SinkPor
     markInsertsMayCollide: async (t) => {
       t.insertsMayCollide = true;
     },
-    close: async () => undefined,
+    close: async () => {
+      await settleFlushes().catch(() => undefined);
+    },
   };
 }
 
