@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { formatPlan, planPipeline, runPipeline, type PipelineConfig } from '../../core/pipeline';
 import { readPaimonSchema } from '../../core/lake/paimon';
+import { runCli } from '../../cli/main';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { checksum, createShards, loadConfig, paimonLakeRows, sourceRows } from './run-helpers';
 
@@ -22,6 +23,12 @@ async function snapshotJson(root: string): Promise<Record<string, unknown>[]> {
   const names = (await readdir(join(root, 'snapshot'))).filter((n) => n.startsWith('snapshot-'));
   const out = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(root, 'snapshot', n), 'utf8')) as Record<string, unknown>));
   return out.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+async function runCountCli(root: string): Promise<string> {
+  const out: string[] = [];
+  await runCli(['count', root], { out: (t: string) => out.push(t), err: () => undefined });
+  return out.join('').trim();
 }
 
 describe('sync into Paimon primary-key tables (sharded source, DDL, updates, deletes)', () => {
@@ -97,6 +104,30 @@ describe('sync into Paimon primary-key tables (sharded source, DDL, updates, del
     const ids = appends.map((s) => BigInt(String(s.commitIdentifier)));
     expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
     expect(appends.every((s) => typeof (s.properties as Record<string, string>)['tidemark.source-offset'] === 'string')).toBe(true);
+
+    // The explorer's views of the synced table (through the CLI, over the same core calls as the app).
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(args, { out: (t: string) => out.push(t), err: (t: string) => err.push(t) });
+      expect(err, args.join(' ')).toEqual([]);
+      expect(code).toBe(0);
+      return JSON.parse(out.join('\n')) as unknown;
+    };
+    const listed = (await cli('snapshots', root, '--json')) as { snapshotId: string; operation: string }[];
+    expect(listed.filter((x) => x.operation === 'append').length).toBe(appends.length);
+    const tables = (await cli('tables', warehouse, '--json')) as { namespace: string; name: string; format: string }[];
+    expect(tables).toEqual([expect.objectContaining({ namespace: 'ods', name: 'orders', format: 'paimon' })]);
+    const history = (await cli('history', root, '--key', 'id=5000,__table_name__=order_2', '--json')) as unknown[];
+    expect(history.length).toBeGreaterThan(0);
+    // From the first sync's last commit to the second's: the rows of the binlog phase, by key (id, __table_name__).
+    const firstSyncEnd = String(appends.find((x) => BigInt(String(x.commitIdentifier)) === ids[first.commits - 1])?.id ?? appends[0]!.id);
+    const diff = (await cli('diff', root, firstSyncEnd, String(appends[appends.length - 1]!.id), '--json')) as { addedCount: number; removedCount: number; changedCount: number; added: Record<string, unknown>[] };
+    expect(diff.added.some((r) => String(r.id) === '5000' && r.__table_name__ === 'order_2')).toBe(true);
+    expect(diff.removedCount).toBeGreaterThanOrEqual(40);
+    expect(diff.changedCount).toBeGreaterThan(0);
+    const count = await runCountCli(root);
+    expect(count).toBe(String(src.length));
 
     // A third run with nothing new commits nothing and changes nothing.
     const before = snaps.length;
