@@ -77,3 +77,24 @@ describe('Paimon sink write buffer', () => {
     await sink.close();
   }, 60_000);
 });
+
+describe('Paimon row kinds of a round', () => {
+  it('writes +I, -U/+U for an update (whole before image), -D with the whole row, +U for a colliding insert', async () => {
+    const { TableBuffer } = await import('../../core/pipeline/sink/buffer');
+    const { toPaimonChanges } = await import('../../core/pipeline/sink/paimon');
+    const b = new TableBuffer('ods.t', ['id'], [{ name: 'id', type: 'long' }, { name: 'v', type: 'string' }]);
+    b.wholeDeletes = true;
+    b.put({ id: 1n, v: 'a' }, false);
+    b.delete({ id: 1n, v: 'a' });
+    b.put({ id: 1n, v: 'b' }, true);
+    b.delete({ id: 2n, v: 'old' });
+    b.put({ id: 3n, v: 'c' }, true);
+    expect(toPaimonChanges(b.take())).toEqual([
+      { kind: '+I', row: { id: 1n, v: 'a' } },
+      { kind: '-U', row: { id: 1n, v: 'a' } },
+      { kind: '+U', row: { id: 1n, v: 'b' } },
+      { kind: '-D', row: { id: 2n, v: 'old' } },
+      { kind: '+U', row: { id: 3n, v: 'c' } },
+    ]);
+  });
+});

@@ -164,13 +164,21 @@ export class TableBuffer {
   private pushRows: { int64Numbers: string; push: RowsPusher } | null = null;
 
   /**
+   * Keep a delete's whole before image, not only its key: a sink that writes retractions as rows
+   * (Paimon's -U / -D records, shown by `$audit_log` and its changelog) sets it.
+   */
+  wholeDeletes = false;
+
+  /**
    * A delete of the row with the key of `row`: a projected source row, or key values read back from
-   * the table (lake values convert to themselves). Only its key columns are read.
+   * the table (lake values convert to themselves). Only its key columns are read, unless
+   * `wholeDeletes` (a column `row` lacks is null).
    */
   delete(row: LakeRow): void {
     if (this.key.length === 0) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: a delete cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
     const builders = this.builders;
-    for (let c = 0; c < builders.length; c++) builders[c]!.push(this.isKey[c] ? this.read(row, c) : null);
+    const whole = this.wholeDeletes;
+    for (let c = 0; c < builders.length; c++) builders[c]!.push(whole || this.isKey[c] ? this.read(row, c) : null);
     this.ops.push(OP_DELETE);
     if (this.roundRoot !== null) this.follow(false, null);
   }

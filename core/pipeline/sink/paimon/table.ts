@@ -101,7 +101,7 @@ export async function openPaimonTarget(config: PipelineConfig, design: TargetDes
     design,
     shardColumns,
     insertsMayCollide,
-    buffer: new TableBuffer(design.id, schema.primaryKeys, columns),
+    buffer: newBuffer(design.id, schema.primaryKeys, columns),
     changelog: null,
     pendingChangelog: [],
     newestOpTsMs: null,
@@ -122,7 +122,14 @@ export async function refreshSchema(t: PaimonTargetState): Promise<void> {
   t.schema = await readPaimonSchema(storage, t.root);
   t.columns = columnsOf(t.schema);
   if (!t.buffer.empty) throw new TidemarkError('Internal', `${t.id}: schema change with ${t.buffer.changes} changes still buffered`, { table: t.id });
-  t.buffer = new TableBuffer(t.id, t.key, t.columns);
+  t.buffer = newBuffer(t.id, t.key, t.columns);
+}
+
+/** A target's buffer: deletes keep their whole before image (Paimon stores a retraction as a row). */
+function newBuffer(id: string, key: string[], columns: TargetColumn[]): TableBuffer {
+  const b = new TableBuffer(id, key, columns);
+  b.wholeDeletes = true;
+  return b;
 }
 
 export { fromIceberg };
