@@ -1,6 +1,6 @@
 import { TidemarkError } from '../../../errors';
 import { murmur3x86_32 } from '../../murmur3';
-import { parseDate, parseDecimal, parseTimestamp } from '../../values';
+import { parseDate, parseDecimal, parseTime, parseTimestamp } from '../../values';
 import type { PaimonDataType } from '../schema';
 
 /**
@@ -12,7 +12,8 @@ import type { PaimonDataType } from '../schema';
  */
 
 /**
- * A value as Paimon holds it internally: int-like types and DATE (days) as number, BIGINT as
+ * A value as Paimon holds it internally: int-like types, DATE (days) and TIME (milliseconds of the
+ * day, whatever the precision: Paimon's Time is an int) as number, BIGINT as
  * bigint, DECIMAL as its unscaled bigint, TIMESTAMP(_LTZ) as epoch microseconds (bigint), strings
  * as UTF-8 bytes, binaries as bytes, BOOLEAN as boolean. Null stays null.
  */
@@ -86,6 +87,21 @@ export function toPhysicalLazy(t: PaimonDataType, v: unknown, where: ValueWhere,
       } catch {
         return badValue(t, v, where, column);
       }
+    case 'TIME': {
+      let micros: bigint;
+      if (typeof v === 'bigint') micros = v;
+      else if (typeof v !== 'string') return badValue(t, v, where, column);
+      else {
+        try {
+          micros = parseTime(v);
+        } catch {
+          return badValue(t, v, where, column);
+        }
+      }
+      // Paimon keeps a time of day in [00:00, 24:00): MySQL's negative or 24 h+ TIME values do not fit.
+      if (micros < 0n || micros >= 86_400_000_000n) return badValue(t, v, where, column);
+      return Number(micros / 1000n);
+    }
     case 'TIMESTAMP':
     case 'TIMESTAMP_LTZ': {
       let micros: bigint;
@@ -184,6 +200,7 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
         break;
       case 'INT':
       case 'DATE':
+      case 'TIME':
         view.setInt32(slot, v as number, true);
         break;
       case 'BIGINT':

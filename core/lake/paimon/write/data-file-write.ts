@@ -1,4 +1,4 @@
-import { Field, Int16, Int8, Schema as ArrowSchema, TimestampMicrosecond, TimestampMillisecond, makeData, makeVector, type Vector } from 'apache-arrow';
+import { Field, Int16, Int8, Schema as ArrowSchema, TimeMillisecond, TimestampMicrosecond, TimestampMillisecond, makeData, makeVector, type Vector } from 'apache-arrow';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
 import { arrowFieldOf, buildVector, tableWithSchema } from '../../write/arrow-build';
@@ -58,6 +58,13 @@ function specialArrowVector(t: PaimonDataType, name: string, id: number, values:
   if (t.root === 'TINYINT' || t.root === 'SMALLINT') {
     const type = t.root === 'TINYINT' ? new Int8() : new Int16();
     const data = t.root === 'TINYINT' ? new Int8Array(length) : new Int16Array(length);
+    phys.forEach((v, i) => v !== null && (data[i] = v as number));
+    return { field: new Field(name, type, t.nullable, meta), vector: makeVector(makeData({ ...base, type, data } as never)) };
+  }
+  if (t.root === 'TIME') {
+    // Paimon writes TIME as Parquet INT32 TIME(MILLIS): milliseconds of the day.
+    const type = new TimeMillisecond();
+    const data = new Int32Array(length);
     phys.forEach((v, i) => v !== null && (data[i] = v as number));
     return { field: new Field(name, type, t.nullable, meta), vector: makeVector(makeData({ ...base, type, data } as never)) };
   }

@@ -31,13 +31,13 @@ export interface PaimonTableDescription {
 /** Types the writer can put in Parquet data files and BinaryRows. */
 const WRITABLE = new Set([
   'BOOLEAN', 'TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'CHAR', 'VARCHAR', 'STRING',
-  'BINARY', 'VARBINARY', 'BYTES', 'DATE', 'TIMESTAMP', 'TIMESTAMP_LTZ',
+  'BINARY', 'VARBINARY', 'BYTES', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP_LTZ',
 ]);
 
 /** Fails (InvalidInput / Unsupported, naming the column) for a type the writer cannot write. */
 export function assertWritableType(t: PaimonDataType, column: string): void {
   if (!WRITABLE.has(t.root)) {
-    throw new TidemarkError('Unsupported', `column ${column}: writing Paimon ${t.root} columns is not supported (primitive types only; TIME and nested types are not)`, {
+    throw new TidemarkError('Unsupported', `column ${column}: writing Paimon ${t.root} columns is not supported (primitive types only; nested types are not)`, {
       feature: `write type ${t.root}`,
     });
   }

@@ -40,8 +40,8 @@ export function fromIceberg(type: string, where: string): string {
     case 'binary':
       return 'BYTES';
     case 'time':
-      // Flink CDC maps TIME(p) to Paimon TIME(p); Tidemark's Paimon writer does not write TIME yet.
-      throw new TidemarkError('Unsupported', `${where}: TIME columns are not written to Paimon tables yet (a transform can CAST it to STRING)`, { feature: 'Paimon TIME column' });
+      // Paimon stores a TIME of any precision as milliseconds of the day.
+      return 'TIME(3)';
   }
   const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   if (dec) return `DECIMAL(${dec[1]}, ${dec[2]})`;
@@ -76,6 +76,8 @@ function fromMysql(mysqlType: string, iceberg: string): string | null {
       return iceberg === 'binary' || iceberg.startsWith('fixed') ? `BINARY(${n ?? 1})` : null;
     case 'varbinary':
       return iceberg === 'binary' && n !== null && n >= 1 ? `VARBINARY(${n})` : null;
+    case 'time':
+      return iceberg === 'time' ? `TIME(${n ?? 0})` : null;
     case 'datetime':
       return iceberg === 'timestamp' ? `TIMESTAMP(${n ?? 0})` : null;
     case 'timestamp':
