@@ -13,3 +13,6 @@ export { lastPaimonCommit, type PaimonCommitRecord } from './commit-lookup';
 export { bucketOf, encodeBinaryRow, hashBinaryRow, toPhysical, type PhysicalValue } from './binary-row-write';
 export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA, INDEX_MANIFEST_ENTRY_SCHEMA } from './manifest-write';
 export type { PaimonCommitResult, PaimonCommitKind } from './snapshot-commit';
+export { rollbackPaimonTable, type PaimonRollbackResult } from './rollback';
+export { createPaimonBranch, deletePaimonBranch, checkPaimonRefName, type PaimonBranchOptions } from './branches';
+export { movePaimonTag } from './tag-move';
