@@ -16,3 +16,5 @@ export type { PaimonCommitResult, PaimonCommitKind } from './snapshot-commit';
 export { rollbackPaimonTable, type PaimonRollbackResult } from './rollback';
 export { createPaimonBranch, deletePaimonBranch, checkPaimonRefName, type PaimonBranchOptions } from './branches';
 export { movePaimonTag } from './tag-move';
+export { planPaimonExpiry, type PaimonExpiryPlan } from './expire-plan';
+export { planPaimonCompaction, type PaimonCompactionPlan } from './compact-plan';
