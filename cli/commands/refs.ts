@@ -1,6 +1,7 @@
 import { TidemarkError } from '../../core/errors';
 import { cherryPick, removeSnapshotRef, rollbackTo, setSnapshotRef, type RefChange, type RefType } from '../../core/lake/write';
 import { removePaimonRef, rollbackPaimon, setPaimonRef, type PaimonRollbackChange } from '../../core/app/paimon-ops';
+import { createPaimonBranch } from '../../core/lake/paimon/write';
 import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 import { isPaimonRoot, tableArg } from './lake-args';
 
@@ -25,9 +26,19 @@ function printChange(io: CliIo, json: boolean | undefined, change: RefChange & {
 function refCommand(type: RefType): CliRunner {
   return {
     async run(argv, io) {
-      const { values, positionals } = parseCommandArgs(type, argv, { snapshot: { type: 'string' }, delete: { type: 'boolean' }, json: { type: 'boolean' } }, { min: 2, max: 2, names: ['table', 'name'] });
+      const options = { snapshot: { type: 'string' }, tag: { type: 'string' }, delete: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+      const { values, positionals } = parseCommandArgs(type, argv, options, { min: 2, max: 2, names: ['table', 'name'] });
       const { root, paimon } = await tableOf(positionals[0]);
       const name = positionals[1]!;
+      const fromTag = values.tag;
+      if (fromTag !== undefined) {
+        if (type === 'tag') throw new TidemarkError('InvalidInput', 'tag: --tag goes with the branch command (a branch made from a tag)', { command: type });
+        // A Paimon branch made from a tag copies the tag too, so the table's expiry keeps its files (Java's createBranch(name, tag)).
+        if (!paimon) throw new TidemarkError('InvalidInput', `branch: --tag is for Paimon tables; for ${root} give the tag's snapshot with --snapshot`, { command: type });
+        if (values.snapshot !== undefined || values.delete) throw new TidemarkError('InvalidInput', 'branch: use only one of --tag, --snapshot, --delete', { command: type });
+        const id = await createPaimonBranch(root, name, { tag: fromTag });
+        return printChange(io, values.json, { name, type, snapshotId: id, previousSnapshotId: null });
+      }
       if (values.delete) {
         if (values.snapshot !== undefined) throw new TidemarkError('InvalidInput', `${type}: use either --snapshot or --delete`, { command: type });
         return printChange(io, values.json, paimon ? await removePaimonRef(root, name, type) : await removeSnapshotRef(root, name, type));

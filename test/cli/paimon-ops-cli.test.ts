@@ -59,6 +59,12 @@ describe('tidemark tag / branch / rollback / expire / compact on a Paimon table'
     expect(bad).toMatchObject({ code: 3, err: `error[NotFound]: rollback: snapshot 7 not found in ${join(root, 'snapshot')} (snapshots are 1..3)` });
 
     expect((await cli('branch', root, 'audit', '--delete')).out).toBe('branch audit removed (was 3)');
+    // A branch from a tag copies the tag into the branch (Java's createBranch(name, tag)).
+    expect((await cli('tag', root, 'base', '--snapshot', '2')).code).toBe(0);
+    expect((await cli('branch', root, 'fix', '--tag', 'base')).out).toBe('branch fix → 2 (created)');
+    expect(existsSync(join(root, 'branch', 'branch-fix', 'tag', 'tag-base'))).toBe(true);
+    expect((await cli('count', root, '--ref', 'fix')).out).toBe('8');
+    expect((await cli('tag', root, 'x', '--tag', 'base')).err).toBe('error[InvalidInput]: tag: --tag goes with the branch command (a branch made from a tag)');
     expect((await cli('tag', root, 'gone', '--delete')).code).toBe(3);
   });
 
