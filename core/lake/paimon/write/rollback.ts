@@ -56,8 +56,12 @@ export async function rollbackPaimonTable(root: string, snapshotId: bigint, opti
   removedTags.sort();
   if (removed.length === 0 && removedTags.length === 0) return { snapshotId, previousSnapshotId: latest, removedSnapshotIds: [], removedTags: [], deletedFiles: [] };
 
-  // Everything is read before anything is deleted: a failed read changes nothing.
-  const keep = await filesKept(root, { snapshot: (id) => id <= snapshotId, tag: (name) => !removedTags.includes(name) });
+  // Everything is read before anything is deleted: a failed read changes nothing. Of main's
+  // snapshots only N need be read (as Java's skipping set): history is linear and a data file,
+  // manifest or index file that left the table never comes back, so a file that a snapshot before N
+  // and one after N both name is named by N too. The cost follows the snapshots removed, not the
+  // snapshots kept.
+  const keep = await filesKept(root, { snapshot: (id) => id === snapshotId, tag: (name) => !removedTags.includes(name) });
   const candidates = new Set<string>();
   for (const id of removed) for (const f of await filesOf(root, await readPaimonSnapshot(storage, root, id))) candidates.add(f);
   for (const name of removedTags) for (const f of await filesOf(root, await readPaimonTag(root, name))) candidates.add(f);
