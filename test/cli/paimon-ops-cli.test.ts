@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
+import { loadTable } from '../../core/lake';
+import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
+import { createLocalStorage } from '../../core/storage/node/index';
 import { tableRoot } from '../paimon/helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'tidemark-paimon-ops-cli-'));
@@ -95,5 +98,18 @@ describe('tidemark tag / branch / rollback / expire / compact on a Paimon table'
     expect((await cli('compact', root, '--dry-run')).out).toBe('nothing to compact');
     const small = await cli('compact', root, '--small');
     expect(small.err).toBe(`error[Unsupported]: compaction of small files only is Iceberg's; a Paimon table (${root}) is compacted whole (full compaction of every bucket)`);
+  });
+
+  it('expire --dry-run previews an Iceberg table too, and changes nothing', async () => {
+    const root = join(work, 'ice');
+    const env = seededWriteEnv(3);
+    await createTable(root, { columns: [{ name: 'id', type: 'long', required: true }], env });
+    for (let i = 0; i < 3; i++) await appendRows(root, [{ id: BigInt(i) }], { env });
+    const before = (await loadTable(createLocalStorage(), root)).metadata.snapshots.map((x) => x.snapshotId.toString());
+    const preview = await cli('expire', root, '--retain-last', '1', '--dry-run');
+    expect(preview.out.split('\n')[0]).toBe(`would expire 2 snapshot(s): ${before.slice(0, 2).join(', ')}`);
+    expect(preview.out.split('\n').at(-1)).toMatch(/^would delete 2 manifest list\(s\), \d+ manifest\(s\), 0 data file\(s\), 0 delete file\(s\)$/);
+    expect((await loadTable(createLocalStorage(), root)).metadata.snapshots.map((x) => x.snapshotId.toString())).toEqual(before);
+    expect((await cli('expire', root, '--retain-last', '1')).out.split('\n')[0]).toBe(`expired 2 snapshot(s): ${before.slice(0, 2).join(', ')}`);
   });
 });
