@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../core/errors';
 import { compactDataFiles, createDemoWarehouse, planCompaction, type CompactionScope } from '../../core/lake/write';
+import { compactPaimon } from '../../core/app/paimon-ops';
 import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
-import { tableArg } from './lake-args';
+import { isPaimonRoot, tableArg } from './lake-args';
 
 export const demoCommand: CliRunner = {
   async run(argv, io) {
@@ -24,6 +25,14 @@ export const compactCommand: CliRunner = {
     if (values.small && values.partition !== undefined) throw new TidemarkError('InvalidInput', 'compact: use either --small or --partition');
     const scope: CompactionScope = values.small ? { kind: 'small' } : values.partition !== undefined ? { kind: 'partition', partition: values.partition } : { kind: 'all' };
     const root = tableArg(positionals[0]);
+    if (await isPaimonRoot(root)) {
+      // Paimon: full compaction of every bucket (one COMPACT snapshot), as Java's full-compaction does.
+      const p = await compactPaimon(root, { scope, dryRun: values['dry-run'] === true });
+      if (values.json) return io.out(stringifyJson(p));
+      const what = `${p.files} data file(s), ${p.bytes} bytes, ${p.records} records in ${p.partitions} partition(s)${p.deleteFiles ? `, ${p.deleteFiles} deletion vector(s)` : ''}`;
+      if (p.dryRun) return io.out(p.files === 0 ? 'nothing to compact' : `would rewrite ${what} into ${p.estimatedFiles} file(s), one per bucket`);
+      return io.out(p.committedSnapshotId === null ? 'nothing to compact' : `snapshot ${p.committedSnapshotId}: rewrote ${what} into ${p.writtenFiles} file(s), ${p.liveRecords} rows`);
+    }
     const r = values['dry-run'] ? await planCompaction(root, scope) : await compactDataFiles(root, { scope });
     if (values.json) return io.out(stringifyJson(r));
     const what = `${r.files} data file(s), ${r.bytes} bytes, ${r.records} records in ${r.partitions} partition(s)${r.deleteFiles ? `, ${r.deleteFiles} delete file(s)` : ''}`;

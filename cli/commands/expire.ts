@@ -1,14 +1,27 @@
 import { TidemarkError } from '../../core/errors';
 import { expireSnapshots } from '../../core/lake/write';
-import { parseCommandArgs, stringifyJson, type CliRunner } from '../command';
-import { parseIsoTime, tableArg } from './lake-args';
+import { expirePaimon } from '../../core/app/paimon-ops';
+import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
+import { isPaimonRoot, parseIsoTime, tableArg } from './lake-args';
+
+/** A Paimon table: Java Paimon's expiry (tags keep their files), with a --dry-run preview. */
+async function expirePaimonCommand(io: CliIo, root: string, o: { retainLast?: number; olderThanMs?: number; dryRun: boolean; json: boolean }): Promise<void> {
+  const r = await expirePaimon(root, o);
+  if (o.json) return io.out(stringifyJson(r));
+  if (r.expiredSnapshotIds.length === 0) return io.out('nothing to expire');
+  const verb = o.dryRun ? 'would expire' : 'expired';
+  const lines = [`${verb} ${r.expiredSnapshotIds.length} snapshot(s): ${r.expiredSnapshotIds.join(', ')}; ${r.keptSnapshots} kept`];
+  for (const p of r.paths) lines.push(`${o.dryRun ? 'would delete' : 'deleted'} ${p}`);
+  lines.push(`${o.dryRun ? 'would delete' : 'deleted'} ${r.files} file(s), ${r.bytes} bytes`);
+  io.out(lines.join('\n'));
+}
 
 export const expireCommand: CliRunner = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       'expire',
       argv,
-      { 'older-than': { type: 'string' }, 'retain-last': { type: 'string' }, json: { type: 'boolean' } },
+      { 'older-than': { type: 'string' }, 'retain-last': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
       { min: 1, max: 1, names: ['table'] },
     );
     if (values['older-than'] === undefined && values['retain-last'] === undefined) {
@@ -16,10 +29,12 @@ export const expireCommand: CliRunner = {
     }
     const retain = values['retain-last'];
     if (retain !== undefined && !/^[1-9]\d*$/.test(retain)) throw new TidemarkError('InvalidInput', `expire: --retain-last expects an integer ≥ 1, found ${JSON.stringify(retain)}`);
-    const result = await expireSnapshots(tableArg(positionals[0]), {
-      olderThanMs: values['older-than'] === undefined ? undefined : parseIsoTime('expire', '--older-than', values['older-than']),
-      retainLast: retain === undefined ? undefined : Number(retain),
-    });
+    const root = tableArg(positionals[0]);
+    const olderThanMs = values['older-than'] === undefined ? undefined : parseIsoTime('expire', '--older-than', values['older-than']);
+    const retainLast = retain === undefined ? undefined : Number(retain);
+    if (await isPaimonRoot(root)) return expirePaimonCommand(io, root, { retainLast, olderThanMs, dryRun: values['dry-run'] === true, json: values.json === true });
+    const dryRun = values['dry-run'] === true;
+    const result = await expireSnapshots(root, { olderThanMs, retainLast, dryRun });
     if (values.json) {
       io.out(stringifyJson(result));
       return;
@@ -29,13 +44,14 @@ export const expireCommand: CliRunner = {
       return;
     }
     const d = result.deleted;
-    const lines = [`expired ${result.expiredSnapshotIds.length} snapshot(s): ${result.expiredSnapshotIds.join(', ')}`];
-    for (const p of d.manifestLists) lines.push(`deleted manifest list ${p}`);
-    for (const p of d.manifests) lines.push(`deleted manifest ${p}`);
-    for (const p of d.dataFiles) lines.push(`deleted data file ${p}`);
-    for (const p of d.deleteFiles) lines.push(`deleted delete file ${p}`);
+    const del = dryRun ? 'would delete' : 'deleted';
+    const lines = [`${dryRun ? 'would expire' : 'expired'} ${result.expiredSnapshotIds.length} snapshot(s): ${result.expiredSnapshotIds.join(', ')}`];
+    for (const p of d.manifestLists) lines.push(`${del} manifest list ${p}`);
+    for (const p of d.manifests) lines.push(`${del} manifest ${p}`);
+    for (const p of d.dataFiles) lines.push(`${del} data file ${p}`);
+    for (const p of d.deleteFiles) lines.push(`${del} delete file ${p}`);
     for (const p of result.missing) lines.push(`already missing ${p}`);
-    lines.push(`deleted ${d.manifestLists.length} manifest list(s), ${d.manifests.length} manifest(s), ${d.dataFiles.length} data file(s), ${d.deleteFiles.length} delete file(s)`);
+    lines.push(`${del} ${d.manifestLists.length} manifest list(s), ${d.manifests.length} manifest(s), ${d.dataFiles.length} data file(s), ${d.deleteFiles.length} delete file(s)`);
     io.out(lines.join('\n'));
   },
 };

@@ -15,7 +15,7 @@ import { openTableSource } from '../../core/query/table-source';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
 import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTIONS, toWire, REMOTE_OPTIONS } from './lake-args';
-import { readPaimonSchema } from '../../core/lake/paimon';
+import { listPaimonBranches, listPaimonTagNames, readPaimonSchema, resolvePaimonSnapshot } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
 
 /** Runs `run` on a Node query engine reading through `storage` (local disk or S3). */
@@ -88,10 +88,22 @@ export const schemaDiffCommand: CliRunner = {
   },
 };
 
-/** A diff endpoint: a snapshot id, or the name of an Iceberg tag or branch (its snapshot). */
+/**
+ * A diff endpoint: a snapshot id, or the name of a tag or branch (its snapshot). A Paimon tag or
+ * branch gives its snapshot id, which the diff then reads from the table's snapshot/ folder.
+ */
 async function snapshotOrRef(root: string, storage: StoragePort, what: 'from' | 'to', text: string): Promise<bigint> {
   if (/^\d+$/.test(text)) return BigInt(text);
-  const refs = (await isPaimonRoot(root, storage)) ? {} : (await loadTable(storage, root)).metadata.refs;
+  let refs: Record<string, { snapshotId: bigint }>;
+  if (await isPaimonRoot(root, storage)) {
+    refs = {};
+    for (const name of [...(await listPaimonTagNames(storage, root)), ...(await listPaimonBranches(storage, root))]) {
+      const snap = await resolvePaimonSnapshot(storage, root, { ref: name });
+      if (snap && !refs[name]) refs[name] = { snapshotId: snap.id };
+    }
+  } else {
+    refs = (await loadTable(storage, root)).metadata.refs;
+  }
   const ref = refs[text];
   if (!ref) {
     const known = Object.keys(refs).join(', ') || 'none';

@@ -10,6 +10,7 @@ import { createNodeQueryEngine } from '../query/node/index';
 import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
+import { compactPaimon, expirePaimon, removePaimonRef, rollbackPaimon, setPaimonRef } from './paimon-ops';
 import type { SyncService } from './sync-service';
 import type { RemoteLakes } from './remote-lakes';
 import type { ProfileStore } from './profiles';
@@ -56,12 +57,11 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     return deps.profiles;
   };
   const formatOf = (path: string) => requireTableFormat(deps.storage, path);
-  /** Snapshot management writes Iceberg metadata; Paimon tags and branches are not written yet. */
-  const icebergOnly = async (path: string, what: string) => {
+  /** A local table the app may write, with its format (remote lakes are opened read-only). */
+  const writable = async (path: string, what: string) => {
     const root = abs(path);
     if (deps.remote?.isRemote(root)) throw new TidemarkError('Unsupported', `${what}: ${root} is in a remote lake, which the app opens read-only`, { table: root });
-    if ((await formatOf(root)) === 'paimon') throw new TidemarkError('Unsupported', `${what}: ${root} is a Paimon table; tags, branches, rollback and cherry-pick are written for Iceberg tables only`, { table: root });
-    return root;
+    return { root, paimon: (await formatOf(root)) === 'paimon' };
   };
   /** Running maintenance tasks by the id their caller gave, for lake.cancel. */
   const tasks = new Map<string, AbortController>();
@@ -95,12 +95,29 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       (await formatOf(abs(path))) === 'paimon' ? describePaimonSnapshots(deps.storage, abs(path)) : describeSnapshots(await loadTable(deps.storage, abs(path))),
     'lake.schema': async ({ path, version }) =>
       (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelectorOf(version)) : readSchemaInfo(deps.storage, abs(path), version),
-    'lake.setRef': async ({ path, name, type, snapshotId }) => refChange(await setSnapshotRef(await icebergOnly(path, `${type} ${name}`), name, type, snapshotId ?? null)),
-    'lake.removeRef': async ({ path, name, type }) => refChange(await removeSnapshotRef(await icebergOnly(path, `${type} ${name}`), name, type)),
-    'lake.rollback': async ({ path, snapshotId }) => refChange(await rollbackTo(await icebergOnly(path, 'rollback'), snapshotId)),
-    'lake.cherryPick': async ({ path, snapshotId, branch }) => refChange(await cherryPick(await icebergOnly(path, 'cherry-pick'), snapshotId, { branch })),
+    'lake.setRef': async ({ path, name, type, snapshotId }) => {
+      const { root, paimon } = await writable(path, `${type} ${name}`);
+      return refChange(paimon ? await setPaimonRef(root, name, type, snapshotId ?? null) : await setSnapshotRef(root, name, type, snapshotId ?? null));
+    },
+    'lake.removeRef': async ({ path, name, type }) => {
+      const { root, paimon } = await writable(path, `${type} ${name}`);
+      return refChange(paimon ? await removePaimonRef(root, name, type) : await removeSnapshotRef(root, name, type));
+    },
+    'lake.rollback': async ({ path, snapshotId }) => {
+      const { root, paimon } = await writable(path, 'rollback');
+      if (!paimon) return refChange(await rollbackTo(root, snapshotId));
+      const { name, type, snapshotId: to, previousSnapshotId } = await rollbackPaimon(root, snapshotId);
+      return refChange({ name, type, snapshotId: to, previousSnapshotId });
+    },
+    'lake.cherryPick': async ({ path, snapshotId, branch }) => {
+      const { root, paimon } = await writable(path, 'cherry-pick');
+      if (paimon) throw new TidemarkError('Unsupported', `cherry-pick: ${root} is a Paimon table, and Paimon has no cherry-pick (its branches are merged by fast-forward only); cherry-pick is for Iceberg tables`, { table: root });
+      return refChange(await cherryPick(root, snapshotId, { branch }));
+    },
     'lake.compact': async ({ path, scope, dryRun, task }, ctx) => {
-      const root = await icebergOnly(path, 'compaction');
+      const { root, paimon } = await writable(path, 'compaction');
+      // Paimon's full compaction is one COMPACT commit without progress steps: it is not cancellable.
+      if (paimon) return compactPaimon(root, { scope, dryRun });
       if (dryRun) return { ...(await planCompaction(root, scope)), dryRun: true, committedSnapshotId: null, writtenFiles: null, liveRecords: null };
       const abort = new AbortController();
       if (task) tasks.set(task, abort);
@@ -116,12 +133,19 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       }
     },
     'lake.expire': async ({ path, retainLast, olderThanMs, dryRun }) => {
-      const r = await expireSnapshots(await icebergOnly(path, 'expire snapshots'), { retainLast, olderThanMs, dryRun });
+      const { root, paimon } = await writable(path, 'expire snapshots');
+      if (paimon) {
+        const { paths: _paths, ...info } = await expirePaimon(root, { retainLast, olderThanMs, dryRun });
+        return info;
+      }
+      const r = await expireSnapshots(root, { retainLast, olderThanMs, dryRun });
       const kept = (await loadTable(deps.storage, abs(path))).metadata.snapshots.length - (dryRun ? r.expiredSnapshotIds.length : 0);
       return { dryRun, expiredSnapshotIds: r.expiredSnapshotIds, keptSnapshots: kept, files: Object.values(r.deleted).reduce((n, l) => n + l.length, 0), bytes: r.deletedBytes };
     },
     'lake.removeOrphans': async ({ path, olderThanMs, dryRun }) => {
-      const r = await removeOrphanFiles(await icebergOnly(path, 'remove orphan files'), { olderThanMs, dryRun });
+      const { root, paimon } = await writable(path, 'remove orphan files');
+      if (paimon) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
+      const r = await removeOrphanFiles(root, { olderThanMs, dryRun });
       return { dryRun, files: r.orphans.length, bytes: r.orphans.reduce((n, o) => n + o.size, 0), paths: r.orphans.slice(0, 100).map((o) => o.path), referencedCount: r.referencedCount };
     },
     'lake.cancel': async ({ task }) => {

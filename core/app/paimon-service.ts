@@ -3,7 +3,7 @@
  * beyond labels): table info, snapshot timeline, schema and files.
  */
 import type { FileEntry, SchemaInfo, SnapshotInfo, TableInfo } from '../api';
-import { describePaimonTable, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
+import { describePaimonTable, listPaimonBranches, listPaimonFiles, listPaimonSnapshots, listPaimonTagNames, readPaimonSchema, type PaimonSnapshotSelector } from '../lake/paimon';
 import { paimonSelectorOf, resolvePaimonSnapshot } from '../lake/paimon';
 import type { StoragePort } from '../storage';
 import { describeHealth, describeField, summaryNumber } from './lake-service';
@@ -13,11 +13,12 @@ const num = summaryNumber;
 export { paimonSelectorOf };
 
 export async function readPaimonTableInfo(storage: StoragePort, root: string): Promise<TableInfo> {
-  const [facts, snapshots, files, tags] = await Promise.all([
+  const [facts, snapshots, files, tags, branches] = await Promise.all([
     describePaimonTable(storage, root),
     listPaimonSnapshots(storage, root),
     listPaimonFiles(storage, root).catch(() => []),
     listPaimonTagNames(storage, root),
+    listPaimonBranches(storage, root),
   ]);
   const current = snapshots.at(-1) ?? null;
   const size = files.reduce((n, f) => n + f.fileSizeBytes, 0);
@@ -29,6 +30,14 @@ export async function readPaimonTableInfo(storage: StoragePort, root: string): P
       return s ? { name, type: 'tag' as const, snapshotId: s.id } : null;
     }),
   );
+  // main is the table's snapshot/ folder; a branch is shown at its latest snapshot (an empty one is not shown).
+  const resolvedBranches = await Promise.all(
+    branches.map(async (name) => {
+      const s = await resolvePaimonSnapshot(storage, root, { ref: name }).catch(() => null);
+      return s && !tags.includes(name) ? { name, type: 'branch' as const, snapshotId: s.id } : null;
+    }),
+  );
+  const main = current ? [{ name: 'main', type: 'branch' as const, snapshotId: current.snapshotId }] : [];
   return {
     path: root,
     format: 'paimon',
@@ -41,7 +50,7 @@ export async function readPaimonTableInfo(storage: StoragePort, root: string): P
     totalSizeBytes: size,
     lastCommitMs: current?.timestampMs ?? null,
     health: { ...health, notes: [`${facts.kind} table${facts.mergeEngine ? `, ${facts.mergeEngine} merge engine` : ''}${facts.deletionVectors ? ', deletion vectors' : ''}`, ...health.notes] },
-    refs: resolvedTags.filter((t) => t !== null),
+    refs: [...main, ...resolvedTags.filter((t) => t !== null), ...resolvedBranches.filter((b) => b !== null)],
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import type { EngineCallName } from '../api';
 import type { HandlerTable } from '../api';
-import { paimonSelectorOf, readPaimonSchema } from '../lake/paimon';
+import { paimonSelectorOf, readPaimonSchema, resolvePaimonSnapshot } from '../lake/paimon';
 import { loadTable, type SnapshotSelector } from '../lake';
 import { requireTableFormat, type TableFormat } from '../lake';
 import type { StoragePort } from '../storage';
@@ -53,8 +53,11 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   };
   // Paimon versions are loaded whole into DuckDB: keep them per (table, selector) while paging.
   const paimonViews = new Map<string, Promise<PageSource>>();
-  const paimonPageSource = (e: QueryEngine, path: string, version: SnapshotSelector = {}) => {
-    const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref]);
+  const paimonPageSource = async (e: QueryEngine, path: string, version: SnapshotSelector = {}) => {
+    // Keyed by the snapshot the selector names now (file, id and commit time): after a commit, a
+    // rollback (which reuses ids) or a moved tag, the same selector loads the new version.
+    const snap = await resolvePaimonSnapshot(deps.storage, path, paimonSelectorOf(version));
+    const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref, snap?.file, snap?.id.toString(), snap?.timeMillis]);
     let p = paimonViews.get(key);
     if (!p) {
       p = registerPaimonView(e, path, paimonSelectorOf(version)).then((v) => ({

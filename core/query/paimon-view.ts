@@ -23,7 +23,6 @@ import {
   Timestamp,
   TimeUnit,
   Utf8,
-  vectorFromArray,
   type DataType,
   type Vector,
 } from 'apache-arrow';
@@ -66,6 +65,27 @@ function fixedWidth<T extends DataType>(type: T, values: unknown[], data: ArrayL
   return makeVector(makeData(props)) as unknown as Vector<T>;
 }
 
+/**
+ * A Utf8 or Binary column built by hand: apache-arrow's vectorFromArray compiles its null check
+ * with `new Function`, which the renderer's CSP (no 'unsafe-eval') refuses, so a Paimon grid in
+ * the app failed with an EvalError.
+ */
+function variableWidth(type: Utf8 | Binary, values: (string | Uint8Array | null)[]): Vector {
+  const { bitmap, nullCount } = validity(values);
+  const encoder = new TextEncoder();
+  const parts = values.map((v) => (v === null ? null : typeof v === 'string' ? encoder.encode(v) : v));
+  const offsets = new Int32Array(values.length + 1);
+  let total = 0;
+  parts.forEach((b, i) => {
+    total += b ? b.length : 0;
+    offsets[i + 1] = total;
+  });
+  const data = new Uint8Array(total);
+  parts.forEach((b, i) => b && data.set(b, offsets[i]!));
+  const props = { type, length: values.length, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data } as never;
+  return makeVector(makeData(props)) as unknown as Vector;
+}
+
 /** JSON text of a nested canonical value: bigints as numbers' digits, bytes as hex. */
 function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? bytesToHex(x) : x));
@@ -87,12 +107,12 @@ function decimalColumn(values: unknown[], precision: number, scale: number): Vec
 /** One column of canonical values (core/lake/values.ts) as an Arrow vector of the matching type. */
 function buildColumn(field: NestedField, values: unknown[]): Vector {
   const type: IcebergType = field.type;
-  if (typeof type !== 'string') return vectorFromArray(values.map((v) => (v === null || v === undefined ? null : toJson(v))), new Utf8());
+  if (typeof type !== 'string') return variableWidth(new Utf8(), values.map((v) => (v === null || v === undefined ? null : toJson(v))));
   const dec = parseDecimalType(type);
   if (dec) {
     // Arrow's Decimal128 holds 38 digits; wider Paimon decimals (none exist: DECIMAL caps at 38) would be text.
     if (dec.precision <= 38) return decimalColumn(values, dec.precision, dec.scale);
-    return vectorFromArray(values.map((v) => (v === null || v === undefined ? null : String(v))), new Utf8());
+    return variableWidth(new Utf8(), values.map((v) => (v === null || v === undefined ? null : String(v))));
   }
   const n = values.length;
   switch (type) {
@@ -133,9 +153,9 @@ function buildColumn(field: NestedField, values: unknown[]): Vector {
       return fixedWidth(arrowType, values, data, (v, i) => (data[i] = parseTimestamp(String(v))));
     }
     case 'string':
-      return vectorFromArray(values.map((v) => (v === null || v === undefined ? null : String(v))), new Utf8());
+      return variableWidth(new Utf8(), values.map((v) => (v === null || v === undefined ? null : String(v))));
     case 'binary':
-      return vectorFromArray(values.map((v) => (v instanceof Uint8Array ? v : null)), new Binary());
+      return variableWidth(new Binary(), values.map((v) => (v instanceof Uint8Array ? v : null)));
     default:
       throw new TidemarkError('Unsupported', `column ${field.name}: type ${type} cannot be loaded into the query engine`, { type });
   }

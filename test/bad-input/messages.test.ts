@@ -141,6 +141,11 @@ describe('every bad-input path gives its documented message', () => {
     ['truncated metadata JSON', () => cli('count', join(tmp, 'ns/t'))],
     ['an Iceberg v3 deletion vector whose .puffin file is a bare blob, not a Puffin file', () => cli('count', join(fixtures, 'iceberg-v3/duckdb-iceberg/legacy_bare_deletion_vector'))],
     ['an Iceberg table with ORC data files (scan)', () => cli('scan', join(fixtures, 'iceberg-v3/impala/iceberg_v3_default_value_orc'))],
+    // Refused before anything is written: the fixture itself is safe to name.
+    ['cherry-pick on a Paimon table', () => cli('cherry-pick', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), '1')],
+    ['rollback of a Paimon table to a snapshot it does not have', () => cli('rollback', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), '99')],
+    ['a Paimon branch named main', () => cli('branch', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), 'main', '--tag', 'x')],
+    ['compacting only the small files of a Paimon table', () => cli('compact', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), '--small')],
     ['SQL syntax error', () => cli('query', join(fixtures, 'paimon'), 'SELEC 1')],
     ['SQL naming an unknown table', () => cli('query', join(fixtures, 'paimon'), 'SELECT * FROM demo.nope')],
     ['time travel before the first snapshot', () => cli('query', join(fixtures, 'iceberg'), "SELECT * FROM icebird.spark_bunnies FOR TIMESTAMP AS OF TIMESTAMP '2000-01-01 00:00:00'")],

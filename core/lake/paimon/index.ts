@@ -20,12 +20,12 @@ import { readSnapshotDataFiles, type PaimonDataFileEntry, type PaimonDeletionVec
 import { joinPath } from './paths';
 import { assertReadable, filesToRead, keyFields, readPaimonRows, type Row } from './read';
 import { deletionVectorsEnabled, listPaimonSchemaIds, readPaimonSchemaFile, type PaimonSchema } from './schema';
-import { listPaimonTags, readAllPaimonSnapshots, resolvePaimonSnapshot, type PaimonSnapshotFile, type SnapshotSelector } from './snapshot';
+import { listPaimonTags, paimonBranchRoot, paimonMetaRootOf, readAllPaimonSnapshots, resolvePaimonSnapshot, type PaimonSnapshotFile, type SnapshotSelector } from './snapshot';
 
 export type { PaimonSchema, PaimonField, PaimonDataType } from './schema';
 export type { PaimonDeletionVectorRef } from './manifest';
 export type { SnapshotSelector as PaimonSnapshotSelector } from './snapshot';
-export { paimonSelectorOf, listPaimonSnapshotIds, parsePaimonSnapshot, type PaimonSnapshotFile } from './snapshot';
+export { paimonSelectorOf, listPaimonBranches, paimonBranchRoot, listPaimonSnapshotIds, parsePaimonSnapshot, type PaimonSnapshotFile } from './snapshot';
 export { decodeBinaryRow } from './binary-row';
 export { decodeRoaringBitmap } from './deletion-vector';
 export { decodeAvroRecords } from './avro-container';
@@ -111,16 +111,25 @@ function checkSelector(sel: SnapshotSelector): void {
 export async function readPaimonSchema(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonSchema> {
   await requireTable(storage, root);
   checkSelector(sel);
-  if (sel.snapshotId === undefined && sel.asOfTimestampMs === undefined && sel.tag === undefined) {
-    const ids = await listPaimonSchemaIds(storage, root);
-    return readPaimonSchemaFile(storage, root, ids[ids.length - 1]!);
-  }
+  if (sel.snapshotId === undefined && sel.asOfTimestampMs === undefined && sel.tag === undefined && sel.ref === undefined) return readLatestSchema(storage, root);
   const snap = await resolvePaimonSnapshot(storage, root, sel);
-  return readPaimonSchemaFile(storage, root, snap!.schemaId);
+  return snap ? readPaimonSchemaFile(storage, paimonMetaRootOf(snap), snap.schemaId) : readLatestSchema(storage, emptyRoot(root, sel));
+}
+
+async function readLatestSchema(storage: StoragePort, metaRoot: string): Promise<PaimonSchema> {
+  const ids = await listPaimonSchemaIds(storage, metaRoot);
+  return readPaimonSchemaFile(storage, metaRoot, ids[ids.length - 1]!);
+}
+
+/** Where the schema of a selector that found no snapshot lives: an empty branch's folder, else the table's. */
+function emptyRoot(root: string, sel: SnapshotSelector): string {
+  return sel.ref !== undefined ? paimonBranchRoot(root, sel.ref) : root;
 }
 
 interface Resolved {
   snapshot: PaimonSnapshotFile | null;
+  /** The folder of the snapshot's schema files: the table root, or a branch's folder. */
+  metaRoot: string;
   schema: PaimonSchema;
   files: PaimonDataFileEntry[];
 }
@@ -138,13 +147,11 @@ async function resolve(storage: StoragePort, root: string, sel: SnapshotSelector
   await requireTable(storage, root);
   checkSelector(sel);
   const snapshot = await resolvePaimonSnapshot(storage, root, sel);
-  if (!snapshot) {
-    const ids = await listPaimonSchemaIds(storage, root);
-    return { snapshot: null, schema: await readPaimonSchemaFile(storage, root, ids[ids.length - 1]!), files: [] };
-  }
-  const schema = await readPaimonSchemaFile(storage, root, snapshot.schemaId);
+  if (!snapshot) return { snapshot: null, metaRoot: emptyRoot(root, sel), schema: await readLatestSchema(storage, emptyRoot(root, sel)), files: [] };
+  // A branch's snapshot names the branch's schema files; its manifests and data files are the table's.
+  const schema = await readPaimonSchemaFile(storage, paimonMetaRootOf(snapshot), snapshot.schemaId);
   const files = await readSnapshotDataFiles(storage, root, snapshot, schema);
-  return { snapshot, schema, files };
+  return { snapshot, metaRoot: paimonMetaRootOf(snapshot), schema, files };
 }
 
 export interface PaimonScanOptions extends SnapshotSelector {
@@ -174,14 +181,14 @@ function selectColumns(schema: PaimonSchema, names?: string[]): NestedField[] {
 
 /** Reads the live rows of a snapshot (default latest) in that snapshot's schema. */
 export async function scanPaimonRows(storage: StoragePort, root: string, options: PaimonScanOptions = {}): Promise<PaimonScanResult> {
-  const { snapshot, schema, files } = await resolve(storage, root, options);
+  const { snapshot, metaRoot, schema, files } = await resolve(storage, root, options);
   const columns = selectColumns(schema, options.columns);
   const filter = options.filter;
   // A filter may name columns that are not returned: read them, then project.
   const readFields = filter ? schema.fields : columns;
   let rows = await readPaimonRows(storage, schema, files, {
     fields: readFields,
-    fileSchemas: await readFileSchemas(storage, root, schema, files),
+    fileSchemas: await readFileSchemas(storage, metaRoot, schema, files),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
   });
@@ -194,7 +201,7 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
  * (no data read); primary-key tables are merged (keys only).
  */
 export async function countPaimonRows(storage: StoragePort, root: string, options: SnapshotSelector & { filter?: ScanFilter } = {}): Promise<number> {
-  const { schema, files } = await resolve(storage, root, options);
+  const { metaRoot, schema, files } = await resolve(storage, root, options);
   assertReadable(schema);
   const visible = filesToRead(schema, files);
   if (!options.filter && schema.primaryKeys.length === 0 && visible.every((f) => f.deletionVector === null)) {
@@ -203,7 +210,7 @@ export async function countPaimonRows(storage: StoragePort, root: string, option
   const filter = options.filter;
   const rows = await readPaimonRows(storage, schema, files, {
     fields: filter ? schema.fields : [],
-    fileSchemas: await readFileSchemas(storage, root, schema, files),
+    fileSchemas: await readFileSchemas(storage, metaRoot, schema, files),
     ...(filter ? { accept: (r: Row) => rowMatches(r, filter) } : {}),
   });
   return rows.length;
@@ -260,7 +267,7 @@ function decodeStats(
 
 /** The live data files of a snapshot (default latest) with their LSM and deletion-vector details. */
 export async function listPaimonFiles(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonDataFile[]> {
-  const { schema, files } = await resolve(storage, root, sel);
+  const { metaRoot, schema, files } = await resolve(storage, root, sel);
   const read = new Set(filesToRead(schema, files));
   const schemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
   const keys = schema.primaryKeys.length > 0 ? keyFields(schema) : [];
@@ -269,7 +276,7 @@ export async function listPaimonFiles(storage: StoragePort, root: string, sel: S
   for (const f of files) {
     let fileSchema = schemas.get(f.schemaId);
     if (!fileSchema) {
-      fileSchema = await readPaimonSchemaFile(storage, root, f.schemaId);
+      fileSchema = await readPaimonSchemaFile(storage, metaRoot, f.schemaId);
       schemas.set(f.schemaId, fileSchema);
     }
     const statFields = (f.valueStatsCols ?? fileSchema.paimonFields.map((x) => x.name)).map((n) => {

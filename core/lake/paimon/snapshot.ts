@@ -129,6 +129,40 @@ export interface SnapshotSelector {
   /** Epoch ms: the latest snapshot committed at or before it. */
   asOfTimestampMs?: number;
   tag?: string;
+  /** A tag name, else a branch name (`branch/branch-<name>/`: its latest snapshot). */
+  ref?: string;
+}
+
+/** `branch/branch-<name>`: a branch's own snapshot/, schema/ and tag/ folders (data and manifests stay the table's). */
+export function paimonBranchRoot(root: string, name: string): string {
+  return joinPath(root, 'branch', `branch-${name}`);
+}
+
+/** Names of the `branch/branch-<name>` folders, sorted. */
+export async function listPaimonBranches(storage: StoragePort, root: string): Promise<string[]> {
+  const dir = joinPath(root, 'branch');
+  if ((await storage.stat(dir)) === null) return [];
+  return (await storage.list(dir))
+    .filter((e) => e.kind === 'directory' && e.name.startsWith('branch-') && e.name.length > 'branch-'.length)
+    .map((e) => e.name.slice('branch-'.length))
+    .sort();
+}
+
+/**
+ * The folder holding the schema/ a snapshot file belongs with: the table root for
+ * `<root>/snapshot/snapshot-N` and `<root>/tag/tag-x`, the branch folder for a branch's files.
+ */
+export function paimonMetaRootOf(snapshot: PaimonSnapshotFile): string {
+  const parts = snapshot.file.split('/');
+  return parts.slice(0, -2).join('/') || '/';
+}
+
+async function readTag(storage: StoragePort, root: string, tag: string, names: () => Promise<string>): Promise<PaimonSnapshotFile> {
+  const path = joinPath(root, 'tag', `tag-${tag}`);
+  if ((await storage.stat(path)) === null) {
+    throw new TidemarkError('NotFound', `tag ${JSON.stringify(tag)} not found in ${joinPath(root, 'tag')} (${await names()})`, { path, tag });
+  }
+  return readPaimonSnapshotFile(storage, path, `tag ${tag}`);
 }
 
 /**
@@ -137,19 +171,24 @@ export interface SnapshotSelector {
  * table has no snapshot yet. More than one selector is InvalidInput.
  */
 export async function resolvePaimonSnapshot(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonSnapshotFile | null> {
-  const given = [sel.snapshotId !== undefined, sel.asOfTimestampMs !== undefined, sel.tag !== undefined].filter(Boolean).length;
-  if (given > 1) throw new TidemarkError('InvalidInput', 'give at most one of snapshotId, asOfTimestampMs, tag');
+  const given = [sel.snapshotId !== undefined, sel.asOfTimestampMs !== undefined, sel.tag !== undefined, sel.ref !== undefined].filter(Boolean).length;
+  if (given > 1) throw new TidemarkError('InvalidInput', 'give at most one of snapshotId, asOfTimestampMs, tag, ref');
   if (sel.snapshotId !== undefined) return readPaimonSnapshot(storage, root, BigInt(sel.snapshotId));
-  if (sel.tag !== undefined) {
-    const path = joinPath(root, 'tag', `tag-${sel.tag}`);
-    if ((await storage.stat(path)) === null) {
-      const tags = await listPaimonTags(storage, root);
-      throw new TidemarkError('NotFound', `tag ${JSON.stringify(sel.tag)} not found in ${joinPath(root, 'tag')} (tags: ${tags.join(', ') || 'none'})`, {
-        path,
-        tag: sel.tag,
+  const tagNames = async () => `tags: ${(await listPaimonTags(storage, root)).join(', ') || 'none'}`;
+  if (sel.tag !== undefined) return readTag(storage, root, sel.tag, tagNames);
+  if (sel.ref !== undefined) {
+    // A tag first (Paimon's time travel by name reads tags), else a branch's latest snapshot.
+    if ((await storage.stat(joinPath(root, 'tag', `tag-${sel.ref}`))) !== null) return readTag(storage, root, sel.ref, tagNames);
+    const branches = await listPaimonBranches(storage, root);
+    if (!branches.includes(sel.ref)) {
+      throw new TidemarkError('NotFound', `no tag or branch ${JSON.stringify(sel.ref)} in ${root} (${await tagNames()}; branches: ${branches.join(', ') || 'none'})`, {
+        path: root,
+        ref: sel.ref,
       });
     }
-    return readPaimonSnapshotFile(storage, path, `tag ${sel.tag}`);
+    const branchRoot = paimonBranchRoot(root, sel.ref);
+    const ids = await listPaimonSnapshotIds(storage, branchRoot);
+    return ids.length === 0 ? null : readPaimonSnapshot(storage, branchRoot, ids[ids.length - 1]!);
   }
   const ids = await listPaimonSnapshotIds(storage, root);
   if (ids.length === 0) return null;
@@ -168,7 +207,7 @@ export async function resolvePaimonSnapshot(storage: StoragePort, root: string, 
   return readPaimonSnapshot(storage, root, ids[ids.length - 1]!);
 }
 
-/** Iceberg's version selector as Paimon's: a ref is a Paimon tag. */
+/** Iceberg's version selector as Paimon's: a ref is a Paimon tag, else a Paimon branch. */
 export function paimonSelectorOf(v: IcebergSelector = {}): SnapshotSelector {
-  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, tag: v.ref };
+  return { snapshotId: v.snapshotId, asOfTimestampMs: v.asOfTimestampMs, ref: v.ref };
 }

@@ -14,3 +14,8 @@ export { bucketOf, encodeBinaryRow, hashBinaryRow, toPhysical, type PhysicalValu
 export { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_META_SCHEMA, INDEX_MANIFEST_ENTRY_SCHEMA } from './manifest-write';
 export type { PaimonCommitResult, PaimonCommitKind } from './snapshot-commit';
 export { writeHintFile } from './snapshot-commit';
+export { rollbackPaimonTable, type PaimonRollbackResult } from './rollback';
+export { createPaimonBranch, deletePaimonBranch, checkPaimonRefName, type PaimonBranchOptions } from './branches';
+export { movePaimonTag } from './tag-move';
+export { planPaimonExpiry, type PaimonExpiryPlan } from './expire-plan';
+export { planPaimonCompaction, type PaimonCompactionPlan } from './compact-plan';

@@ -2,8 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeOffset, type SourceOffset } from '../../../cdc';
 import { TidemarkError } from '../../../errors';
-import { writeHintFile } from '../../../lake/paimon/write';
-import { defaultWriteEnv } from '../../../lake/write';
+import { rollbackPaimonTable } from '../../../lake/paimon/write';
 import { createLocalStorage } from '../../../storage/node/index';
 import { compareOffsets, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';
 import { readPaimonOffset } from './offsets';
@@ -13,10 +12,9 @@ const storage = createLocalStorage();
 
 /**
  * Moves a Paimon table back to its state at `offset` (a restart inside the snapshot phase, where
- * every table must resume from the same point): the snapshots committed after the newest one at
- * or before `offset` are removed, newest first, as Paimon's rollback does (the LATEST hint moves
- * back; data and manifest files only they named are left for orphan-file cleanup). With no such
- * snapshot the table goes back to no snapshot at all (schema only). False when the table was not
+ * every table must resume from the same point): Paimon's rollback to the newest snapshot at or
+ * before `offset` (core/lake/paimon/write rollbackPaimonTable). With no such snapshot the table
+ * goes back to no snapshot at all (schema only; the files left are orphans). False when the table was not
  * ahead of `offset`. A snapshot of another pipeline in the way refuses the rollback: it would be lost.
  */
 export async function rollbackPaimonTarget(root: string, pipeline: string, offset: SourceOffset): Promise<boolean> {
@@ -40,13 +38,15 @@ export async function rollbackPaimonTarget(root: string, pipeline: string, offse
     }
     later.push(s.id);
   }
-  const dir = join(root, 'snapshot');
-  // Newest first: a crash half way leaves a shorter, still consistent history to roll back again.
-  for (const id of later) await rm(join(dir, `snapshot-${id}`), { force: true });
-  if (keep !== null) await writeHintFile(dir, 'LATEST', keep.toString(), defaultWriteEnv);
-  else {
-    await rm(join(dir, 'LATEST'), { force: true });
-    await rm(join(dir, 'EARLIEST'), { force: true });
+  if (keep !== null) {
+    // Paimon's rollback: later snapshots and tags go, newest first, then the files only they named.
+    await rollbackPaimonTable(root, keep);
+    return true;
   }
+  // The table's first commit is after `offset`: back to no snapshot at all (schema only).
+  const dir = join(root, 'snapshot');
+  for (const id of later) await rm(join(dir, `snapshot-${id}`), { force: true });
+  await rm(join(dir, 'LATEST'), { force: true });
+  await rm(join(dir, 'EARLIEST'), { force: true });
   return true;
 }

@@ -3,8 +3,8 @@ import { formatBytes, formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
 import { MaintenancePanel } from './MaintenancePanel';
 
-/** Data and delete files of the chosen snapshot; maintenance of an Iceberg table below them. */
-export function FilesTab({ path, version, onChanged }: { path: string; version: Version; onChanged?(message: string): Promise<void> }) {
+/** Data and delete files of the chosen snapshot; maintenance of the table below them. */
+export function FilesTab({ path, version, format = 'iceberg', onChanged }: { path: string; version: Version; format?: 'iceberg' | 'paimon'; onChanged?(message: string): Promise<void> }) {
   const { value: files, error } = useRead('lake.files', { path, version });
   if (error) return <p className="error">{error}</p>;
   if (!files) return <p className="muted">reading manifests…</p>;
@@ -47,7 +47,7 @@ export function FilesTab({ path, version, onChanged }: { path: string; version: 
           ))}
         </tbody>
       </table>
-      {onChanged && <MaintenancePanel path={path} partitions={partitions} onChanged={onChanged} />}
+      {onChanged && <MaintenancePanel path={path} format={format} partitions={partitions} onChanged={onChanged} />}
     </div>
   );
 }

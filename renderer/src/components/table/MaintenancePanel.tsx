@@ -81,12 +81,14 @@ function Action<T>({
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
- * Maintenance of an Iceberg table from the Files tab: compaction (whole table, one partition or
- * the small files), snapshot expiry and orphan removal. Each shows a preview of what it will do
- * (files, bytes, snapshots) before it can run; the table is read again after a run.
+ * Maintenance of a table from the Files tab: compaction (whole table, one partition or the small
+ * files), snapshot expiry and orphan removal. Each shows a preview of what it will do (files, bytes,
+ * snapshots) before it can run; the table is read again after a run. A Paimon table offers full
+ * compaction and expiry only (Paimon compacts per bucket; orphan removal is Iceberg's here).
  */
-export function MaintenancePanel({ path, partitions, onChanged }: { path: string; partitions: string[]; onChanged(message: string): Promise<void> }) {
-  const [scope, setScope] = useState<Scope>({ kind: 'small' });
+export function MaintenancePanel({ path, format = 'iceberg', partitions, onChanged }: { path: string; format?: 'iceberg' | 'paimon'; partitions: string[]; onChanged(message: string): Promise<void> }) {
+  const paimon = format === 'paimon';
+  const [scope, setScope] = useState<Scope>(paimon ? { kind: 'all' } : { kind: 'small' });
   const [retainLast, setRetainLast] = useState('5');
   const [orphanDays, setOrphanDays] = useState('3');
   const [task] = useState(() => `compact-${Math.random().toString(36).slice(2, 10)}`);
@@ -115,9 +117,9 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
             value={scope.kind === 'partition' ? `p:${scope.partition}` : scope.kind}
             onChange={(e) => setScope(e.target.value === 'all' ? { kind: 'all' } : e.target.value === 'small' ? { kind: 'small' } : { kind: 'partition', partition: e.target.value.slice(2) })}
           >
-            <option value="small">small files only</option>
-            <option value="all">whole table (drops delete files)</option>
-            {partitions.map((p) => (
+            {!paimon && <option value="small">small files only</option>}
+            <option value="all">{paimon ? 'whole table (full compaction of every bucket)' : 'whole table (drops delete files)'}</option>
+            {!paimon && partitions.map((p) => (
               <option key={p} value={`p:${p}`}>
                 partition {p}
               </option>
@@ -139,7 +141,7 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
         title="Expire snapshots"
         options={
           <label>
-            keep the last <input aria-label="snapshots to keep" type="number" min={1} value={retainLast} onChange={(e) => setRetainLast(e.target.value)} style={{ width: 60 }} /> per branch
+            keep the last <input aria-label="snapshots to keep" type="number" min={1} value={retainLast} onChange={(e) => setRetainLast(e.target.value)} style={{ width: 60 }} /> {paimon ? '(tags keep theirs)' : 'per branch'}
           </label>
         }
         optionsKey={retainLast}
@@ -148,19 +150,21 @@ export function MaintenancePanel({ path, partitions, onChanged }: { path: string
         describe={expiryText}
         onDone={onChanged}
       />
-      <Action<OrphansInfo>
-        title="Remove orphan files"
-        options={
-          <label>
-            older than <input aria-label="orphan age in days" type="number" min={0} value={orphanDays} onChange={(e) => setOrphanDays(e.target.value)} style={{ width: 60 }} /> days
-          </label>
-        }
-        optionsKey={orphanDays}
-        askPreview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
-        run={() => client.call('lake.removeOrphans', { path, olderThanMs })}
-        describe={orphansText}
-        onDone={onChanged}
-      />
+      {!paimon && (
+        <Action<OrphansInfo>
+          title="Remove orphan files"
+          options={
+            <label>
+              older than <input aria-label="orphan age in days" type="number" min={0} value={orphanDays} onChange={(e) => setOrphanDays(e.target.value)} style={{ width: 60 }} /> days
+            </label>
+          }
+          optionsKey={orphanDays}
+          askPreview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
+          run={() => client.call('lake.removeOrphans', { path, olderThanMs })}
+          describe={orphansText}
+          onDone={onChanged}
+        />
+      )}
     </div>
   );
 }

@@ -4,6 +4,8 @@ import { client } from '../../api/client';
 
 export interface SnapshotMenuProps {
   path: string;
+  /** Paimon tables: no cherry-pick (Paimon has none), and rolling back deletes the later snapshots and their tags. */
+  format?: 'iceberg' | 'paimon';
   snapshot: Wire<SnapshotInfo>;
   snapshots: Wire<SnapshotInfo>[];
   refs: Wire<RefInfo>[];
@@ -32,7 +34,7 @@ function lineOf(snapshots: Wire<SnapshotInfo>[], head: string | undefined): Set<
  * cherry-pick it onto main, and remove the tags and branches that point at it. Each action is one
  * commit in the main process; the table is reloaded at once so the timeline shows the result.
  */
-export function SnapshotMenu({ path, snapshot, snapshots, refs, at, onClose, onChanged }: SnapshotMenuProps) {
+export function SnapshotMenu({ path, format = 'iceberg', snapshot, snapshots, refs, at, onClose, onChanged }: SnapshotMenuProps) {
   const [naming, setNaming] = useState<'tag' | 'branch' | null>(null);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -100,12 +102,18 @@ export function SnapshotMenu({ path, snapshot, snapshots, refs, at, onClose, onC
               className="item"
               role="menuitem"
               disabled={busy}
-              onClick={() => void run(() => client.call('lake.rollback', { path, snapshotId: id }), (v) => `main rolled back to ${v.snapshotId} (was ${v.previousSnapshotId})`)}
+              title={format === 'paimon' ? 'As Paimon does: the later snapshots and their tags are deleted' : undefined}
+              onClick={() =>
+                void run(
+                  () => client.call('lake.rollback', { path, snapshotId: id }),
+                  (v) => `main rolled back to ${v.snapshotId} (was ${v.previousSnapshotId}${format === 'paimon' ? '; later snapshots deleted' : ''})`,
+                )
+              }
             >
-              Roll back main to here
+              {format === 'paimon' ? 'Roll back main to here (deletes later snapshots)' : 'Roll back main to here'}
             </button>
           )}
-          {!inMain && (
+          {!inMain && format !== 'paimon' && (
             <button
               className="item"
               role="menuitem"

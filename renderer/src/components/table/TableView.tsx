@@ -67,7 +67,8 @@ export function TableView() {
             selected={resolved}
             onSelect={(id) => void setVersion({ snapshotId: id })}
             refs={info.refs}
-            path={info.format === 'iceberg' ? path : undefined}
+            path={path}
+            format={info.format}
             onChanged={changed}
           />
           {notice && (
@@ -88,7 +89,7 @@ export function TableView() {
             {tab === 'schema' && <SchemaTab path={path} schema={schema} snapshots={snapshots} current={resolved} />}
             {tab === 'changes' && <ChangesTab key={resolved ?? ''} path={path} snapshots={snapshots} current={resolved} />}
             {tab === 'history' && <HistoryTab path={path} identifierFields={schema?.identifierFields ?? []} initialKey={historyKey} />}
-            {tab === 'files' && <FilesTab path={path} version={version} onChanged={info.format === 'iceberg' ? changed : undefined} />}
+            {tab === 'files' && <FilesTab path={path} version={version} format={info.format} onChanged={changed} />}
             {tab === 'sql' && <SqlConsole />}
           </div>
         </>

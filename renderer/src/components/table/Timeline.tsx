@@ -85,10 +85,12 @@ export interface TimelineProps {
   refs?: Wire<RefInfo>[];
   /** The table's folder: with `onChanged`, enables the snapshot menu (tags, branches, rollback, cherry-pick). */
   path?: string;
+  /** The table format: Paimon's menu has no cherry-pick, and its rollback deletes the later snapshots. */
+  format?: 'iceberg' | 'paimon';
   onChanged?(message: string): Promise<void>;
 }
 
-export function Timeline({ snapshots, selected, onSelect, refs = [], path, onChanged }: TimelineProps) {
+export function Timeline({ snapshots, selected, onSelect, refs = [], path, format = 'iceberg', onChanged }: TimelineProps) {
   const [menu, setMenu] = useState<{ id: string; x: number; y: number } | null>(null);
   const closeMenu = useCallback(() => setMenu(null), []);
   if (snapshots.length === 0) return <p className="muted">This table has no snapshots yet.</p>;
@@ -169,7 +171,7 @@ export function Timeline({ snapshots, selected, onSelect, refs = [], path, onCha
         </table>
       </div>
       {menu && menuSnapshot && managed && (
-        <SnapshotMenu path={path} snapshot={menuSnapshot} snapshots={snapshots} refs={refs} at={{ x: menu.x, y: menu.y }} onClose={closeMenu} onChanged={onChanged} />
+        <SnapshotMenu path={path} format={format} snapshot={menuSnapshot} snapshots={snapshots} refs={refs} at={{ x: menu.x, y: menu.y }} onClose={closeMenu} onChanged={onChanged} />
       )}
     </section>
   );

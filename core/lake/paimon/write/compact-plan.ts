@@ -1,0 +1,56 @@
+import { createLocalStorage } from '../../../storage/node';
+import type { PaimonDataFileEntry } from '../manifest';
+import { deletionVectorsEnabled } from '../schema';
+import { pickForceUpLevel0, pickFullCompaction, pickUniversalCompaction, sortedRuns, universalOptionsOf } from './compact';
+import { readPaimonTableState } from './table-state';
+
+/**
+ * The preview of compactPaimonTable: per (partition, bucket) the same pick the compaction makes
+ * (full: every run into the max level; else Java's universal pick, ForceUpLevel0 with deletion
+ * vectors), and the files, bytes and records it would read. Each compacted bucket is written as one
+ * file (compact.ts does not split by target-file-size), so `buckets` is the files it would write.
+ */
+export interface PaimonCompactionPlan {
+  snapshotId: bigint | null;
+  files: number;
+  bytes: number;
+  records: number;
+  /** Input files carrying a deletion vector, and those vectors' bytes. */
+  deletionVectors: number;
+  deletionVectorBytes: number;
+  partitions: number;
+  buckets: number;
+}
+
+export async function planPaimonCompaction(root: string, options: { full?: boolean } = {}): Promise<PaimonCompactionPlan> {
+  const state = await readPaimonTableState(createLocalStorage(), root);
+  const o = universalOptionsOf(state.schema);
+  const dv = deletionVectorsEnabled(state.schema);
+  const groups = new Map<string, PaimonDataFileEntry[]>();
+  for (const f of state.files) {
+    const id = `${f.partitionKey}|${f.bucket}`;
+    const g = groups.get(id);
+    if (g) g.push(f);
+    else groups.set(id, [f]);
+  }
+  const plan: PaimonCompactionPlan = { snapshotId: state.snapshot?.id ?? null, files: 0, bytes: 0, records: 0, deletionVectors: 0, deletionVectorBytes: 0, partitions: 0, buckets: 0 };
+  const partitions = new Set<string>();
+  for (const files of groups.values()) {
+    const runs = sortedRuns(files);
+    const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+    if (!unit) continue;
+    plan.buckets++;
+    for (const f of unit.runs.flatMap((r) => r.files)) {
+      partitions.add(f.partitionKey);
+      plan.files++;
+      plan.bytes += f.fileSizeBytes;
+      plan.records += f.recordCount;
+      if (f.deletionVector) {
+        plan.deletionVectors++;
+        plan.deletionVectorBytes += f.deletionVector.length;
+      }
+    }
+  }
+  plan.partitions = partitions.size;
+  return plan;
+}
