@@ -10,10 +10,11 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
 import type { ParquetApi } from './parquet';
 import type { ScanFilter } from '../lake';
-import { DEFAULT_MEMORY_BUDGET_BYTES, estimateVersionBytes } from './memory-budget';
+import { AGGREGATE_BATCH_BYTES, DEFAULT_MEMORY_BUDGET_BYTES, estimateVersionBytes } from './memory-budget';
 import { buildMaskedView } from './masked-view';
 import { buildScanView, FileLoader, nextObjectName, type FieldPredicate, type LoadProgress } from './scan-view';
 import { createLazyReader, type LazyReader } from './pages/reader';
+import type { VersionRows } from './pages/version-rows';
 import type { SnapshotSelector } from '../lake';
 
 export interface QueryEngineDeps {
@@ -24,6 +25,11 @@ export interface QueryEngineDeps {
   onLoadProgress?(progress: LoadProgress): void;
   /** Memory a console query's table data may take (default DEFAULT_MEMORY_BUDGET_BYTES, 1.5 GiB). */
   memoryBudgetBytes?: number;
+  /**
+   * Estimated table data one batch of a console aggregation loads (default AGGREGATE_BATCH_BYTES,
+   * 64 MiB; core/query/sql-batches.ts).
+   */
+  aggregateBatchBytes?: number;
   /** Bound on decoded row-group columns the lazy grid reader keeps, in bytes. */
   rowGroupCacheBytes?: number;
   /**
@@ -88,6 +94,8 @@ export interface QueryEngine {
   plan(table: LoadedTable, options?: PlanOptions): Promise<ScanPlan>;
   /** Bytes a console query's table data may take (core/query/memory-budget.ts). */
   readonly memoryBudgetBytes: number;
+  /** Estimated bytes of table data per batch of a console aggregation run in batches. */
+  readonly aggregateBatchBytes: number;
   /** Opens a table root (cached per call site by the caller). */
   loadTable(root: string): Promise<LoadedTable>;
   /** Plans a table at a snapshot and registers it as a merge-on-read view (cached per version). */
@@ -113,6 +121,12 @@ export interface QueryEngine {
    * A later registerView of it builds it again. Lazy views are kept.
    */
   dropView(view: string): Promise<void>;
+  /**
+   * A view over exactly `plan`'s data files (a part of a version, for queries run in batches), not
+   * cached: `drop` removes it and releases its loaded files at once. `rows`: the whole version's
+   * lazy rows (lazy.rowsOf(whole plan)), so that its delete index is loaded once for all parts.
+   */
+  viewOfPlan(plan: ScanPlan, options: { columns?: string[]; filter?: ScanFilter; rows?: VersionRows }): Promise<{ view: string; drop(): Promise<void> }>;
   /** Runs SQL as is (views registered before are visible). */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
@@ -278,6 +292,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     files: loader,
     plan: (table, options = {}) => cachedPlan(table, options),
     memoryBudgetBytes: deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES,
+    aggregateBatchBytes: deps.aggregateBatchBytes ?? AGGREGATE_BATCH_BYTES,
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,
     async count(table, options = {}) {
@@ -305,6 +320,22 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
         if ((await p.catch(() => null))?.view === view) views.delete(k);
       }
       await release();
+    },
+    async viewOfPlan(plan, options) {
+      const prune = options.filter ? fieldPredicates(plan.schema, options.filter) : [];
+      const built = await buildMaskedView(deps.session, loader, lazyReader, plan, plan.schema, options.columns, deps.onLoadProgress, prune, options.rows);
+      const view = nextObjectName('tm_part');
+      const drop = async () => {
+        await deps.session.query(`DROP VIEW IF EXISTS ${quoteIdent(view)};${built.dead ? ` DROP TABLE IF EXISTS ${quoteIdent(built.dead)};` : ''}`);
+        await loader.release(built.fileKeys);
+      };
+      try {
+        await deps.session.query(`CREATE OR REPLACE VIEW ${quoteIdent(view)} AS ${built.sql}`);
+      } catch (e) {
+        await drop();
+        throw e;
+      }
+      return { view, drop };
     },
     query: (sql) => deps.session.query(sql),
     close: () => deps.session.close(),

@@ -18,6 +18,7 @@ import type { NestedField, Schema } from '../lake';
 import type { ScanPlan } from '../lake';
 import { quoteIdent } from './duckdb';
 import type { LazyReader } from './pages/reader';
+import type { VersionRows } from './pages/version-rows';
 import { filePositionSql } from './row-groups';
 import { type FieldPredicate, type FileLoader, type LoadProgress, nextObjectName, storedFieldSql } from './scan-view';
 import { sqlLiteral } from './sql-types';
@@ -57,7 +58,9 @@ function deadIpc(files: Int32Array, positions: Float64Array): Uint8Array {
 /**
  * Builds the view of `plan` (top-level `columns` by name, default all of `schema`): loads the
  * projected columns of each data file (row groups pruned by `prune` where statistics allow) and the
- * live masks of the files that deletes apply to, and registers the dead positions.
+ * live masks of the files that deletes apply to, and registers the dead positions. `rows`: the
+ * version's lazy rows when `plan` is a part of a larger plan (its delete index is then loaded once
+ * for all parts).
  */
 export async function buildMaskedView(
   session: SqlSession,
@@ -68,6 +71,7 @@ export async function buildMaskedView(
   columns?: string[],
   onProgress?: (p: LoadProgress) => void,
   prune: FieldPredicate[] = [],
+  rows?: VersionRows,
 ): Promise<MaskedView> {
   // Columns by name, the v3 row-lineage metadata columns (_row_id, …) included when asked for.
   const outFields = columns ? columns.map((name) => findColumn(schema, plan.table.metadata, name)!).filter(Boolean) : schema.fields;
@@ -77,7 +81,7 @@ export async function buildMaskedView(
     const empty = outFields.length ? outFields.map((f) => `${sqlLiteral(f.type, null)} AS ${quoteIdent(`c${f.id}`)}`).join(', ') : '1 AS _row';
     return { sql: `SELECT ${output} FROM (SELECT ${empty}) AS d WHERE false`, columns: outFields, dead: null, fileKeys: [] };
   }
-  const version = plan.files.some((f) => f.deletes.length > 0) ? lazy.rowsOf(plan) : null;
+  const version = plan.files.some((f) => f.deletes.length > 0) ? (rows ?? lazy.rowsOf(plan)) : null;
   const ids = outFields.map((f) => f.id);
   // v3 variant columns load as their JSON text (variant-columns.ts), as in the other views.
   const variantIds = outFields.filter((f) => f.type === 'variant').map((f) => f.id);

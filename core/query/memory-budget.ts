@@ -11,6 +11,12 @@ import type { ScanPlan } from '../lake';
 /** Default budget of the engine for one query's table data: 1.5 GiB. */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 1.5 * 2 ** 30;
 
+/**
+ * Estimated table data one batch of a console aggregation loads (core/query/sql-batches.ts): fixed,
+ * so that the engine's memory for such a query does not grow with the table.
+ */
+export const AGGREGATE_BATCH_BYTES = 64 * 2 ** 20;
+
 /** Bytes per value of fixed-width types in DuckDB's vectors. */
 const FIXED: Record<string, number> = { boolean: 1, int: 4, date: 4, float: 4, long: 8, double: 8, time: 8, timestamp: 8, timestamptz: 8, timestamp_ns: 8, timestamptz_ns: 8, uuid: 16 };
 

@@ -176,4 +176,27 @@ describe('explorer (browser mode, demo lake)', () => {
     await page.getByLabel('Theme').selectOption('system');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBeUndefined();
   });
+
+  it('asks for the first rows with the columns and total in one call, and shows them from it', async () => {
+    // `?engine=main`: the query calls go to the server as requests, so each one can be seen.
+    const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const pageCalls: { offset: number; limit: number }[] = [];
+    other.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/call/query.page') pageCalls.push(JSON.parse(r.postData() ?? '{}') as { offset: number; limit: number });
+    });
+    try {
+      await other.goto(`${serve.url}&engine=main`);
+      await other.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+      await expect.poll(() => other.locator('.grid-status').first().textContent()).toMatch(/^31 rows/);
+      await expect.poll(() => other.locator('[role="gridcell"]').count()).toBeGreaterThan(0);
+      // The warm-up of the version (no rows) and the Data tab's one call for columns, total and
+      // the first 200 rows; the grid fetched no page of its own.
+      expect(pageCalls.map((c) => [c.offset, c.limit])).toEqual([
+        [0, 0],
+        [0, 200],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -175,10 +175,12 @@ describe('the first page of a version of many data manifests', () => {
     const deleteManifest = table.resolve(manifests.find((m) => m.content === 1)!.manifestPath);
     const firstData = table.resolve(manifests.find((m) => m.content === 0)!.manifestPath);
     expect(read.sort()).toEqual([deleteManifest, firstData].sort());
-    // A window past the first data manifest reads the others (at once, not one by one); the
-    // count then reads none again: each manifest is read once.
+    // A window in the second data manifest reads it and at most a few ahead (MANIFESTS_AHEAD,
+    // started meanwhile), not every one; the count then reads the rest: each manifest read once.
     expect((await reader.window(table, {}, 60, 10)).rows).toEqual(rows.slice(60, 70));
-    expect(new Set(read).size).toBe(9);
+    const secondData = table.resolve(manifests.filter((m) => m.content === 0)[1]!.manifestPath);
+    expect(read).toContain(secondData);
+    expect(new Set(read).size).toBeLessThanOrEqual(1 + 2 + 4);
     expect(await reader.count(table, {})).toBe(393);
     expect(read).toHaveLength(9);
   });

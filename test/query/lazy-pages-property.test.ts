@@ -3,8 +3,8 @@
  * generated tables: appends written with tiny row groups and pages (so windows start and end
  * inside row groups and pages, skip whole ones, and read pages through the offset index), equality deletes and upserts (global, by the identifier), and
  * position deletes of random rows of random data files, over several commits; every snapshot is
- * checked at random offsets and limits, with a roomy cache and with one so small that every read
- * evicts.
+ * checked at random offsets and limits, with a roomy cache, with one so small that every read
+ * evicts, and with every file masked from its key range's delete pages only.
  */
 import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,11 +40,13 @@ describe('lazy grid pages (property)', () => {
         const table = await loadTable(storage, root);
         const roomy = createLazyReader({ parquet, storage });
         const tiny = createLazyReader({ parquet, storage, cacheBytes: 64 });
+        // Every data file masked from the pages of its key range only (the deep-page path).
+        const ranged = createLazyReader({ parquet, storage, equalityWithinFraction: 1 });
         for (const s of table.metadata.snapshots) {
           const sel = { snapshotId: s.snapshotId };
           const ref = await scanRows(storage, table, sel);
           const rows = ref.rows.map((r) => ref.columns.map((c) => r[c.name]));
-          for (const reader of [roomy, tiny]) {
+          for (const reader of [roomy, tiny, ranged]) {
             for (const [offset, limit] of wins) {
               const w = await reader.window(table, sel, offset, limit);
               expect(w.rows, `snapshot ${s.sequenceNumber} window ${offset}+${limit}`).toEqual(rows.slice(offset, offset + limit));

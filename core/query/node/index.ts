@@ -6,6 +6,6 @@ import { createLocalStorage } from '../../storage/node/index';
 import { createNodeSqlSession } from './duckdb-node';
 import { createQueryEngine, type QueryEngineDeps, type QueryEngine } from '../engine';
 
-export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage(), options: Pick<QueryEngineDeps, 'onLoadProgress' | 'memoryBudgetBytes'> = {}): Promise<QueryEngine> {
-  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage, onLoadProgress: options.onLoadProgress, memoryBudgetBytes: options.memoryBudgetBytes });
+export async function createNodeQueryEngine(storage: StoragePort = createLocalStorage(), options: Pick<QueryEngineDeps, 'onLoadProgress' | 'memoryBudgetBytes' | 'aggregateBatchBytes'> = {}): Promise<QueryEngine> {
+  return createQueryEngine({ session: await createNodeSqlSession(), parquet, storage, onLoadProgress: options.onLoadProgress, memoryBudgetBytes: options.memoryBudgetBytes, aggregateBatchBytes: options.aggregateBatchBytes });
 }

@@ -98,6 +98,11 @@ export interface KeyIndex {
    * that file's keys; absent where keys are not integers.
    */
   within?(lo: number, hi: number): KeyIndex;
+  /**
+   * Clears `mask[i]` where `keys[i]` (ascending) is deleted at a sequence number above `seq`, by
+   * one merge walk instead of a search per row; false (nothing done) where keys are not integers.
+   */
+  maskAscending?(keys: Float64Array, mask: Uint8Array, seq: number): boolean;
 }
 
 /**
@@ -116,6 +121,16 @@ class SortedKeys implements KeyIndex {
     const from = lowerBound(this.keys, lo);
     const to = lowerBound(this.keys, hi, true);
     return new SortedKeys(this.keys.subarray(from, to), this.seqs.subarray(from, to));
+  }
+  maskAscending(rows: Float64Array, mask: Uint8Array, seq: number): boolean {
+    const keys = this.keys;
+    let j = 0;
+    for (let i = 0; i < rows.length && j < keys.length; i++) {
+      const k = rows[i]!;
+      while (j < keys.length && keys[j]! < k) j++;
+      if (j < keys.length && keys[j] === k && this.seqs[j]! > seq) mask[i] = 0;
+    }
+    return true;
   }
   get(key: unknown): number | undefined {
     if (typeof key !== 'number') return undefined;
@@ -168,6 +183,9 @@ class IntegerKeys implements KeyIndex {
   }
   get(key: unknown): number | undefined {
     return this.all().get(key);
+  }
+  maskAscending(rows: Float64Array, mask: Uint8Array, seq: number): boolean {
+    return this.all().maskAscending(rows, mask, seq);
   }
   within(lo: number, hi: number): KeyIndex {
     if (this.sorted || ++this.scans > SCANS_BEFORE_SORT) return this.all().within(lo, hi);

@@ -33,6 +33,8 @@ export interface LazyReaderDeps {
   now?(): number;
   /** Counts files and row groups read and pruned by orderedWindow (tests, bench). */
   orderStats?: OrderedStats;
+  /** See VersionRows' withinFraction (tests set 1 to mask every file from its key range's pages). */
+  equalityWithinFraction?: number;
 }
 
 export interface LazyWindow {
@@ -130,7 +132,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       versions.set(key, p);
       return p;
     }
-    p = openPlan(loaded, { snapshotId: selector.snapshotId, asOfTimestampMs: selector.asOfTimestampMs, ref: selector.ref }).then((opened) => new VersionRows(cache, masks, opened));
+    p = openPlan(loaded, { snapshotId: selector.snapshotId, asOfTimestampMs: selector.asOfTimestampMs, ref: selector.ref }).then((opened) => new VersionRows(cache, masks, opened, deps.equalityWithinFraction));
     versions.set(key, p);
     p.catch(() => versions.delete(key));
     if (versions.size > MAX_VERSIONS) versions.delete(versions.keys().next().value!);
@@ -203,7 +205,7 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
       return { columns: fields, rows, totalRows: ordered.total, totalPending: false, plan: v.plan };
     },
     stats: cache.stats,
-    rowsOf: (planned) => VersionRows.ofPlan(cache, masks, planned),
+    rowsOf: (planned) => VersionRows.ofPlan(cache, masks, planned, deps.equalityWithinFraction),
     cache,
   };
 }

@@ -9,7 +9,7 @@
  * 10M-row × 30-column version does not fit in its 4 GiB); a window needs a few row groups.
  * Browser-safe.
  */
-import { convertArrowData } from '../../lake';
+import { convertArrowData, decodeSingleValue } from '../../lake';
 import { checkDataFileFormat, wholePlan } from '../../lake';
 import { FILE_CONTENT, type NestedField } from '../../lake';
 import type { IncrementalScanPlan, PlannedDataFile, PlannedFile, ScanPlan } from '../../lake';
@@ -86,6 +86,19 @@ const MAX_PREFIXES = 64;
 /** Data files whose live counts are computed at once (I/O of one overlaps decoding of another). */
 const COUNT_CONCURRENCY = 3;
 
+/**
+ * A data file whose key range covers at most this share of a delete file's is masked from the
+ * delete file's pages in that range (files appended in key order: a fiftieth each); beyond it, the
+ * version's whole delete index is loaded once instead.
+ */
+export const EQUALITY_WITHIN_FRACTION = 0.25;
+
+/** Data manifests read ahead of a window that passes the first one (each a small Avro file). */
+const MANIFESTS_AHEAD = 4;
+
+/** Data files before a deep window whose live masks are computed ahead of the one awaited. */
+const MASKS_AHEAD = 2;
+
 export class VersionRows {
   private deletes: Promise<VersionDeletes> | null = null;
   private exactCount: Promise<number> | null = null;
@@ -101,13 +114,18 @@ export class VersionRows {
     private readonly masks: LiveMaskCache,
     /** The version's plan, read as pages need it (a complete plan is wrapped by wholePlan). */
     readonly source: IncrementalScanPlan,
+    /**
+     * Largest share of a delete file's key range a data file's range may cover for the file to be
+     * masked from that range's pages only (equalityFor); default EQUALITY_WITHIN_FRACTION.
+     */
+    private readonly withinFraction = EQUALITY_WITHIN_FRACTION,
   ) {
     this.positions = createPositionLoader(cache, source.table);
   }
 
   /** Lazy rows of a plan already made (its files and deletes as planned, e.g. with a filter). */
-  static ofPlan(cache: RowGroupCache, masks: LiveMaskCache, plan: ScanPlan): VersionRows {
-    const v = new VersionRows(cache, masks, wholePlan(plan));
+  static ofPlan(cache: RowGroupCache, masks: LiveMaskCache, plan: ScanPlan, withinFraction?: number): VersionRows {
+    const v = new VersionRows(cache, masks, wholePlan(plan), withinFraction);
     v.full = plan;
     return v;
   }
@@ -190,6 +208,61 @@ export class VersionRows {
     return this.deletes;
   }
 
+  /**
+   * The equality deletes to mask data file `f` with. While the version's whole index is not loaded
+   * and `f`'s equality deletes match on one integer key: only their deleted keys within `f`'s key
+   * range (its manifest bounds), from the delete files' pages that may hold them (a page deep in
+   * the table masks the files before it without decoding every deleted key of the version). Else,
+   * or when that range spans much of a delete file's (overlapping files would each read it all),
+   * the whole index, loaded once.
+   */
+  private async equalityFor(f: PlannedDataFile): Promise<EqualityGroup[]> {
+    if (this.deletes === null) {
+      const range = this.keyRange(f);
+      if (range) {
+        const equality = f.deletes.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+        const within = await loadEqualityWithin(this.cache, this.source.table, equality, range.lo, range.hi);
+        if (within) return within;
+      }
+    }
+    return (await this.versionDeletes()).equality;
+  }
+
+  /**
+   * `f`'s bounds of the one integer key of its equality deletes (from its manifest entry), when
+   * each of those delete files' key ranges overlaps it by at most `withinFraction` of its width;
+   * else null.
+   */
+  private keyRange(f: PlannedDataFile): { lo: number; hi: number } | null {
+    const equality = f.deletes.filter((d) => d.content === FILE_CONTENT.equalityDeletes);
+    const ids = new Set(equality.flatMap((d) => d.dataFile.equalityIds ?? []));
+    if (ids.size !== 1) return null;
+    const id = [...ids][0]!;
+    const field = fieldsById(this.source.table.metadata).get(id);
+    if (!field || (field.type !== 'long' && field.type !== 'int')) return null;
+    const bounds = (d: { lowerBounds: Map<number, Uint8Array> | null; upperBounds: Map<number, Uint8Array> | null }) => {
+      const lo = d.lowerBounds?.get(id);
+      const hi = d.upperBounds?.get(id);
+      if (!lo || !hi) return null;
+      try {
+        const l = Number(decodeSingleValue(field.type, lo) as number | bigint);
+        const h = Number(decodeSingleValue(field.type, hi) as number | bigint);
+        return Number.isSafeInteger(l) && Number.isSafeInteger(h) && l <= h ? { lo: l, hi: h } : null;
+      } catch {
+        return null; // a bound we cannot decode: the whole index is always correct
+      }
+    };
+    const range = bounds(f.dataFile);
+    if (!range) return null;
+    for (const d of equality) {
+      const b = bounds(d.dataFile);
+      if (!b) return null;
+      const overlap = Math.min(range.hi, b.hi) - Math.max(range.lo, b.lo) + 1;
+      if (overlap > this.withinFraction * (b.hi - b.lo + 1)) return null;
+    }
+    return range;
+  }
+
   /** The data file with its footer read (through the row-group cache). */
   open(f: PlannedDataFile): Promise<RangedParquetFile> {
     checkDataFileFormat(f);
@@ -207,7 +280,7 @@ export class VersionRows {
       const file = await this.open(f);
       const groups = file.footer.rowGroups;
       if (f.deletes.length === 0) return { rowGroups: groups.map((g) => ({ rows: g.numRows, live: g.numRows, mask: null })), live: groups.reduce((n, g) => n + g.numRows, 0) };
-      const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes) ? (await this.versionDeletes()).equality : [];
+      const equality = f.deletes.some((d) => d.content === FILE_CONTENT.equalityDeletes) ? await this.equalityFor(f) : [];
       const fileRows = groups.reduce((n, g) => n + g.numRows, 0);
       // One mask over the file; each row group's mask is a view of it.
       const fileMask = new Uint8Array(fileRows).fill(1);
@@ -265,13 +338,18 @@ export class VersionRows {
         // Only the deleted keys within this run's key range can match its rows.
         let lo = Infinity;
         let hi = -Infinity;
+        let ascending = true;
         for (let i = 0; i < rows; i++) {
           const k = ints[i]!;
           if (k < lo) lo = k;
           if (k > hi) hi = k;
+          if (i > 0 && k < ints[i - 1]!) ascending = false;
         }
         global = global?.within?.(lo, hi) ?? global;
         scopedHere = scopedHere?.within?.(lo, hi) ?? scopedHere;
+        // Keys in order (files written in key order, as a CDC snapshot or an append of ids): one
+        // merge walk against the sorted deleted keys instead of a search per row.
+        if (ascending && (!global || global.maskAscending?.(ints, mask, seq)) && (!scopedHere || scopedHere.maskAscending?.(ints, mask, seq))) continue;
       }
       for (let i = 0; i < rows; i++) {
         if (!mask[i]) continue;
@@ -395,9 +473,11 @@ export class VersionRows {
     const out: unknown[][] = [];
     let before = 0; // live rows in the files before the current one
     for (let group = 0; group < this.source.groupCount && out.length < limit; group++) {
-      // Past the first data manifest (a deep page): read the others at once, not one at a time.
-      if (group === 1) this.complete().catch(() => undefined); // errors surface in dataFiles below
-      for (const f of await this.source.dataFiles(group)) {
+      // Past the first data manifest (a deep page): the next few are read meanwhile, not all of
+      // them (a page at 60% needs 60% of them).
+      if (group > 0) for (let k = group + 1; k <= group + MANIFESTS_AHEAD && k < this.source.groupCount; k++) this.source.dataFiles(k).catch(() => undefined); // errors surface when awaited
+      const files = await this.source.dataFiles(group);
+      for (const [i, f] of files.entries()) {
         if (out.length >= limit) break;
         const skip = offset + out.length - before; // live rows of this file to skip
         if (f.deletes.length > 0 && skip < PREFIX_MAX_SKIP && !this.masks.has(this.maskKey(f))) {
@@ -426,6 +506,10 @@ export class VersionRows {
           // Every row group was masked whole: the file's live rows are known.
           before += liveBefore;
           continue;
+        }
+        if (f.deletes.length > 0 && before + f.recordCount < offset) {
+          // Likely skipped whole: the next files with deletes are masked meanwhile.
+          for (const next of files.slice(i + 1).filter((x) => x.deletes.length > 0).slice(0, MASKS_AHEAD)) this.fileLive(next).catch(() => undefined); // errors surface when awaited
         }
         // A file without deletes is skipped by its record count, without opening it.
         const fileLive = f.deletes.length === 0 ? f.recordCount : (await this.fileLive(f)).live;

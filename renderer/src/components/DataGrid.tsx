@@ -20,10 +20,17 @@ export interface GridSource {
   totalRows: number;
   /** True while the exact count is still being computed: the status line says "counting…". */
   totalPending?: boolean;
+  /**
+   * Rows [0, GRID_PAGE_ROWS) (fewer at the end of the rows) when the call that gave the columns and
+   * total asked for them too: the grid's first page is seeded with them instead of fetched.
+   */
+  firstRows?: unknown[][];
   fetch(offset: number, limit: number): Promise<unknown[][]>;
 }
 
-const PAGE = 200;
+/** Rows per fetched page of the grid (a source's `firstRows` is its first page). */
+export const GRID_PAGE_ROWS = 200;
+const PAGE = GRID_PAGE_ROWS;
 const ROW_HEIGHT = 26;
 const DEFAULT_WIDTH = 160;
 
@@ -78,6 +85,10 @@ export function DataGrid({
     // The page map of this source: a new key starts a new map, and a late reply for the rows of a
     // previous sort, filter or version lands in the old one, never on screen.
     const map = pages.current;
+    if (source.firstRows && !Array.isArray(map.get(0))) {
+      map.set(0, source.firstRows);
+      setTick((t) => t + 1);
+    }
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
       if (map.has(p)) continue;
       map.set(p, 'loading');

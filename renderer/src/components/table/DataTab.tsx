@@ -4,7 +4,7 @@ import { client, onLoadProgress } from '../../api/client';
 import { formatCount, formatValue } from '../../lib/format';
 import { useRead } from '../../store/use-read';
 import type { Version } from '../../lib/url-state';
-import { DataGrid, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
+import { DataGrid, GRID_PAGE_ROWS, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
 
 function StatsPanel({ path, version, column }: { path: string; version: Version; column: string | null }) {
   const { value: stats, error } = useRead('query.stats', { path, version });
@@ -83,42 +83,39 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
     });
   }, [path]);
 
-  // The columns and total of the current sort and filters; the previous ones stay shown while
-  // they load, so the grid keeps its rows and filter boxes.
-  const header = useRead('query.page', { path, version, offset: 0, limit: 0, sort, filters }, { keepPrevious: true });
-  // The key whose first page of rows has arrived (or failed).
-  const [firstRowsOf, setFirstRowsOf] = useState<string | null>(null);
-  // The rows show at once; the exact count of a version with deletes follows once they have
-  // arrived (it reads every data file's key column: started earlier, it delays the first rows).
-  const countWanted = header.value?.totalPending === true && !header.loading && firstRowsOf === key;
+  // The columns, the total and the first page of rows of the current sort and filters, in one
+  // call. While a new sort, filter or version loads, the grid keeps the previous one's rows and
+  // filter boxes: it shows the key the header last answered.
+  const header = useRead('query.page', { path, version, offset: 0, limit: GRID_PAGE_ROWS, sort, filters }, { keepPrevious: true });
+  const [shownKey, setShownKey] = useState<string | null>(null);
+  if (header.value && !header.loading && shownKey !== key) setShownKey(key);
+  // The exact count of a version with deletes follows the first rows (it reads every data file's
+  // key column: started earlier, it delays them).
+  const countWanted = header.value?.totalPending === true && !header.loading;
   const count = useRead('query.count', countWanted ? { path, version } : null);
-  const columns = header.value?.columns;
+  const first = header.value;
   const counted = countWanted && count.value ? count.value.rows : null;
-  const total = header.value ? (counted ?? header.value.totalRows) : null;
-  const counting = header.value?.totalPending === true && counted === null;
+  const total = first ? (counted ?? first.totalRows) : null;
+  const counting = first?.totalPending === true && counted === null;
   const error = header.error ?? count.error;
+  const columns = first?.columns;
 
   const source: GridSource | null = useMemo(() => {
-    if (total === null || !columns) return null;
-    const [path, version, sort, filters] = JSON.parse(key) as [string, Version, GridSort[], GridFilter[]];
-    let told = false;
-    const firstRowsArrived = () => {
-      if (told) return;
-      told = true;
-      setFirstRowsOf(key);
-    };
+    if (total === null || !first || shownKey === null) return null;
+    const [path, version, sort, filters] = JSON.parse(shownKey) as [string, Version, GridSort[], GridFilter[]];
     return {
-      key,
-      columns,
+      key: shownKey,
+      columns: first.columns,
       totalRows: total,
       totalPending: counting,
+      firstRows: first.rows,
       async fetch(offset, limit) {
-        const r = await client.call('query.page', { path, version, offset, limit, sort, filters }).finally(firstRowsArrived);
+        const r = await client.call('query.page', { path, version, offset, limit, sort, filters });
         if (!r.ok) throw new Error(r.error.message);
         return r.value.rows;
       },
     };
-  }, [key, columns, total, counting]);
+  }, [shownKey, first, total, counting]);
 
   if (error) return <p className="error" role="alert">{error}</p>;
   if (!source)
