@@ -11,6 +11,7 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
+import { resolvePaimonSystemTable } from './paimon-system-tables';
 import { findTableRefs, rewriteTableRefs } from './sql-rewrite';
 
 /** DuckDB's own catalogs, which must keep working in the console. */
@@ -27,6 +28,12 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
     const name = ref.parts.join('.');
     const table = byName.get(name);
     if (!table) {
+      // `t$snapshots` and the other Paimon system tables (core/query/paimon-system-tables.ts).
+      const system = await resolvePaimonSystemTable(engine, warehouse, ref, byName);
+      if (system !== null) {
+        views.set(ref, system);
+        continue;
+      }
       const known = [...byName.keys()].slice(0, 10).join(', ');
       throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
     }
