@@ -261,17 +261,25 @@ async function systemTableRows(engine: QueryEngine, root: string, system: Paimon
 
 async function filesRows(engine: QueryEngine, root: string, sel: PaimonSnapshotSelector): Promise<Row[]> {
   const files = await listPaimonFiles(engine.storage, root, sel);
-  // Stats are shown under the version's schema (Java: SimpleStatsEvolutions over the table schema).
+  // Stats are shown under the version's schema, matched to each file's schema by field id (Java:
+  // SimpleStatsEvolutions over the table schema): a renamed column keeps its stats; a column the
+  // file's schema lacks has null bounds and, when the schemas differ, a null count of every row.
   const schema = await readPaimonSchema(engine.storage, root, sel);
+  const schemas = new Map((await readPaimonSchemaRecords(engine.storage, root)).map((r) => [r.schemaId, r.schema]));
+  const shape = (s: { paimonFields: { id: number; name: string }[] }) => JSON.stringify(s.paimonFields.map((f) => [f.id, f.name]));
   const typeOf = new Map(schema.paimonFields.map((f) => [f.name, f.type]));
   const partitionTypes = schema.partitionKeys.map((k) => typeOf.get(k)!);
   const keyNames = schema.primaryKeys.filter((k) => !schema.partitionKeys.includes(k));
   const keyTypes = (keyNames.length > 0 ? keyNames : schema.primaryKeys).map((k) => typeOf.get(k)!);
   // TreeMap order: by name.
-  const statNames = schema.paimonFields.map((f) => f.name).sort();
-  const statsText = (m: Record<string, unknown>, render: (v: unknown, t: PaimonDataType) => string) =>
-    `{${statNames.map((n) => `${n}=${render(m[n] ?? null, typeOf.get(n)!)}`).join(', ')}}`;
+  const statFields = [...schema.paimonFields].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return files.map((f) => {
+    const fileSchema = schemas.get(f.schemaId) ?? schema;
+    const evolved = shape(fileSchema) !== shape(schema);
+    const inFile = statFields.map((tf) => fileSchema.paimonFields.find((x) => x.id === tf.id)?.name ?? null);
+    const stats = (value: (i: number, nameInFile: string) => string, missing: string) =>
+      `{${statFields.map((tf, i) => `${tf.name}=${inFile[i] === null ? missing : value(i, inFile[i]!)}`).join(', ')}}`;
+    const count = (v: number | null | undefined) => (v === null || v === undefined ? 'null' : String(v));
     const keyText = (k: Record<string, unknown> | null) => (k === null ? null : `[${Object.values(k).map((v, i) => internalText(v, keyTypes[i]!)).join(', ')}]`);
     return {
       partition: `{${schema.partitionKeys.map((k, i) => castText(f.partition[k] ?? null, partitionTypes[i]!)).join(', ')}}`,
@@ -284,9 +292,9 @@ async function filesRows(engine: QueryEngine, root: string, sel: PaimonSnapshotS
       file_size_in_bytes: BigInt(f.fileSizeBytes),
       min_key: keyText(f.minKey),
       max_key: keyText(f.maxKey),
-      null_value_counts: statsText(f.valueStats.nullCounts, (v) => (v === null ? 'null' : String(v))),
-      min_value_stats: statsText(f.valueStats.min, internalText),
-      max_value_stats: statsText(f.valueStats.max, internalText),
+      null_value_counts: stats((_, n) => count(f.valueStats.nullCounts[n]), evolved ? String(f.recordCount) : 'null'),
+      min_value_stats: stats((i, n) => internalText(f.valueStats.min[n] ?? null, statFields[i]!.type), 'null'),
+      max_value_stats: stats((i, n) => internalText(f.valueStats.max[n] ?? null, statFields[i]!.type), 'null'),
       min_sequence_number: f.minSequenceNumber,
       max_sequence_number: f.maxSequenceNumber,
       creation_time: timestampOf(f.creationTimeMs),

@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { formatJavaDuration } from '../../core/lake/paimon';
@@ -154,6 +156,24 @@ describe('Paimon system tables over tables Java Paimon wrote', () => {
     expect(mor.filter((f) => f.deleteRowCount === 1n).map((f) => [f.min_key, Number(f.level)])).toContainEqual(['[Tony, 0]', 0]);
     // Append tables have no key.
     expect(await select(paimonWarehouse, 'SELECT DISTINCT min_key FROM "paimon-cpp".append_09$files')).toEqual([{ min_key: null }]);
+  });
+
+  it('$files stats follow field ids through the ALTER: a file of schema 0 shows its renamed columns\' bounds', async () => {
+    const t = 'pk_table_with_alter_table';
+    const [old] = await select(paimonWarehouse, `SELECT file_path, record_count, null_value_counts, min_value_stats, max_value_stats FROM "paimon-cpp".${t}$files WHERE schema_id = 0`);
+    const parse = (text: unknown) => Object.fromEntries((text as string).slice(1, -1).split(', ').map((kv) => kv.split('=') as [string, string]));
+    // Schema 0 named the columns key2, b and d that schema 1 calls key_2, c and a (same field ids);
+    // schema 1's d (field id 8) is new: no bounds, every row null.
+    const bytes = readFileSync(old!.file_path as string);
+    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, compressors })) as Obj[];
+    expect(rows).toHaveLength(Number(old!.record_count));
+    const min = (c: string) => String(Math.min(...rows.map((r) => Number(r[c]))));
+    const max = (c: string) => String(Math.max(...rows.map((r) => Number(r[c]))));
+    const lo = parse(old!.min_value_stats);
+    const hi = parse(old!.max_value_stats);
+    expect([lo.key_2, lo.c, lo.a, hi.key_2, hi.c, hi.a]).toEqual([min('key2'), min('b'), min('d'), max('key2'), max('b'), max('d')]);
+    expect([lo.d, hi.d, lo.e]).toEqual(['null', 'null', 'null']);
+    expect(parse(old!.null_value_counts)).toMatchObject({ d: String(rows.length), e: String(rows.length), a: '0', key_2: '0' });
   });
 
   it('$audit_log: merged rows with their row kind; the +I / +U ones are the live rows of every version', async () => {

@@ -56,6 +56,7 @@ export async function readPaimonSnapshotRecords(storage: StoragePort, root: stri
 
 export interface PaimonSchemaRecord {
   schemaId: number;
+  schema: PaimonSchema;
   /** `fields`, `partitionKeys`, `primaryKeys`, `options` as compact JSON (Java's toFlatJson), members in file order. */
   fieldsJson: string;
   partitionKeysJson: string;
@@ -75,6 +76,7 @@ export async function readPaimonSchemaRecords(storage: StoragePort, root: string
     const json = decodeJson(await readPaimonFile(storage, path, `schema ${id}`), path, 'schema');
     out.push({
       schemaId: schema.schemaId,
+      schema,
       fieldsJson: JSON.stringify(json.fields ?? []),
       partitionKeysJson: JSON.stringify(json.partitionKeys ?? []),
       primaryKeysJson: JSON.stringify(json.primaryKeys ?? []),
