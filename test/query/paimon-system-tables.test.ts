@@ -9,6 +9,8 @@ import { formatJavaDuration } from '../../core/lake/paimon';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, createPaimonTag, evolvePaimonSchema } from '../../core/lake/paimon/write';
 import { createTable, seededWriteEnv } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query/engine';
+import type { HandlerContext } from '../../core/api/contract';
+import { createQueryCalls } from '../../core/query/calls';
 import { createNodeQueryEngine } from '../../core/query/node/index';
 import { javaFloatText, splitSystemTableName } from '../../core/query/paimon-system-tables';
 import { queryWarehouse } from '../../core/query/warehouse-sql';
@@ -306,6 +308,16 @@ describe('Paimon system tables over a table Tidemark wrote', () => {
     expect(JSON.parse(schemas[1]!.fields as string)).toContainEqual({ id: 3, name: 'note', type: 'STRING' });
     expect(schemas[1]!.primary_keys).toBe('["id"]');
     expect(await select(warehouse, "SELECT value FROM ods.orders$options WHERE key = 'snapshot.num-retained.min'")).toEqual([{ value: '5' }]);
+  });
+
+  it('the console\'s query.sql call (the same handler in the renderer\'s worker) answers system tables', async () => {
+    const calls = createQueryCalls({ storage, engine: async () => engine });
+    const ctx: HandlerContext = { emit: () => undefined };
+    const r = await calls['query.sql']({ warehouse, sql: "SELECT rowkind, count(*) AS n FROM ods.orders$audit_log GROUP BY rowkind ORDER BY rowkind", limit: 100 }, ctx);
+    expect(r.columns.map((c) => c.name)).toEqual(['rowkind', 'n']);
+    // After the full compaction of the test above: the -D is gone.
+    expect(r.rows).toEqual([['+I', 2n], ['+U', 1n]]);
+    expect(r.truncated).toBe(false);
   });
 
   it('the CLI answers the same SQL; `$` on the Iceberg table beside it is NotFound', async () => {
