@@ -2,8 +2,9 @@
  * Paimon's system tables in SQL: `ns.t$snapshots`, `$schemas`, `$files`, `$options`, `$tags` and
  * `$audit_log`, with Java Paimon's column names, order and types (paimon-core
  * org.apache.paimon.table.system: SnapshotsTable, SchemasTable, FilesTable, OptionsTable, TagsTable,
- * AuditLogTable as of Paimon 1.3 / master 2026-08). Each is read from the table's files and loaded
- * into DuckDB as a small in-memory table (core/query/paimon-view.ts).
+ * AuditLogTable at apache/paimon master 5dacde5, 2026-08-22; older releases lack some of the last
+ * columns). Each is read from the table's files and loaded into DuckDB as a small in-memory table
+ * (core/query/paimon-view.ts), so it costs memory in proportion to its rows, as Paimon views do.
  *
  * Differences from Java, on purpose:
  *  - Java prints commit and update times in the JVM's zone (ZoneId.systemDefault()); here every
