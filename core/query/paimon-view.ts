@@ -169,22 +169,31 @@ function buildColumn(field: NestedField, values: unknown[]): Vector {
  */
 export async function registerPaimonView(engine: QueryEngine, root: string, selector: PaimonSnapshotSelector = {}): Promise<PaimonView> {
   const scan = await scanPaimonRows(engine.storage, root, selector);
+  return { ...(await registerRowsView(engine, scan.columns, scan.rows)), snapshotId: scan.snapshotId };
+}
+
+/**
+ * Loads rows of canonical values (by column name) into DuckDB as one Arrow stream and returns the
+ * view over them with its DuckDB column types (the system tables of core/query/paimon-system-tables.ts
+ * are loaded so too).
+ */
+export async function registerRowsView(engine: QueryEngine, fields: NestedField[], rows: Record<string, unknown>[]): Promise<Omit<PaimonView, 'snapshotId'>> {
   const vectors: Record<string, Vector> = {};
-  for (const f of scan.columns) vectors[f.name] = buildColumn(f, scan.rows.map((r) => r[f.name]));
+  for (const f of fields) vectors[f.name] = buildColumn(f, rows.map((r) => r[f.name]));
   const view = nextObjectName('tm_paimon_view');
   const tableName = nextObjectName('tm_paimon');
   // An Arrow stream with no record batch is refused by DuckDB's reader: insert one row and filter it
   // out, which keeps the column types of an empty table version.
-  const empty = scan.rows.length === 0;
+  const empty = rows.length === 0;
   const table = empty
-    ? new Table(Object.fromEntries(scan.columns.map((f) => [f.name, buildColumn(f, [null])])))
+    ? new Table(Object.fromEntries(fields.map((f) => [f.name, buildColumn(f, [null])])))
     : new Table(vectors);
   await engine.session.insertArrowIpc(tableName, tableToIPC(table, 'stream'));
-  const select = scan.columns.map((f) => quoteIdent(f.name)).join(', ');
+  const select = fields.map((f) => quoteIdent(f.name)).join(', ');
   await engine.session.query(`CREATE VIEW ${quoteIdent(view)} AS SELECT ${select} FROM ${quoteIdent(tableName)}${empty ? ' WHERE false' : ''}`);
   const described = await engine.session.query(`DESCRIBE ${quoteIdent(view)}`);
   const nameIdx = described.columns.findIndex((c) => c.name === 'column_name');
   const typeIdx = described.columns.findIndex((c) => c.name === 'column_type');
   const columns = described.rows.map((r) => ({ name: String(r[nameIdx]), type: String(r[typeIdx]) }));
-  return { view, columns, snapshotId: scan.snapshotId };
+  return { view, columns };
 }

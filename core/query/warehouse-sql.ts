@@ -11,6 +11,7 @@ import type { ResultSet } from './arrow-values';
 import { quoteIdent } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
+import { resolvePaimonSystemTable } from './paimon-system-tables';
 import { findTableRefs, rewriteTableRefs, type TableRef } from './sql-rewrite';
 import { planBatchedAggregate } from './sql-batches';
 import { nextObjectName } from './scan-view';
@@ -36,22 +37,32 @@ function selectorOf(ref: TableRef): SnapshotSelector {
 }
 
 /** The lake (not DuckDB system) references of `sql` with the warehouse's table each names. */
-async function lakeTables(engine: QueryEngine, warehouse: string, sql: string): Promise<{ ref: TableRef; name: string; table: WarehouseTable }[]> {
+async function lakeTables(engine: QueryEngine, warehouse: string, sql: string): Promise<LakeTableRef[]> {
   const refs = findTableRefs(sql);
   const tables = refs.length > 0 ? await listWarehouseTables(engine.storage, warehouse) : [];
   const byName = new Map(tables.map((t) => [`${t.namespace}.${t.name}`, t]));
-  return refs
-    .filter((r) => !SYSTEM_SCHEMAS.has(r.parts[0]!.toLowerCase()))
-    .map((ref) => {
-      const name = ref.parts.join('.');
-      const table = byName.get(name);
-      if (!table) {
-        const known = [...byName.keys()].slice(0, 10).join(', ');
-        throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
-      }
-      return { ref, name, table };
-    });
+  const out: LakeTableRef[] = [];
+  for (const ref of refs.filter((r) => !SYSTEM_SCHEMAS.has(r.parts[0]!.toLowerCase()))) {
+    const name = ref.parts.join('.');
+    const table = byName.get(name);
+    if (table) {
+      out.push({ ref, name, table, systemView: null });
+      continue;
+    }
+    // `t$snapshots` and the other Paimon system tables (core/query/paimon-system-tables.ts).
+    const systemView = await resolvePaimonSystemTable(engine, warehouse, ref, byName);
+    if (systemView !== null) {
+      out.push({ ref, name, table: null, systemView });
+      continue;
+    }
+    const known = [...byName.keys()].slice(0, 10).join(', ');
+    throw new TidemarkError('NotFound', `table ${name} not found in warehouse ${warehouse}${known ? `; tables: ${known}` : ''}`, { table: name, warehouse });
+  }
+  return out;
 }
+
+/** A lake reference of a query: a warehouse table, or a Paimon system table already registered as `systemView`. */
+type LakeTableRef = { ref: TableRef; name: string; table: WarehouseTable; systemView: null } | { ref: TableRef; name: string; table: null; systemView: string };
 
 /**
  * Plans an Iceberg reference: only the columns the text may reference, only the files and row
@@ -75,7 +86,11 @@ export async function resolveWarehouseSql(engine: QueryEngine, warehouse: string
 async function resolveTables(engine: QueryEngine, sql: string, found: Awaited<ReturnType<typeof lakeTables>>): Promise<string> {
   const lakeRefs = found.map((f) => f.ref);
   const views = new Map<TableRef, string>();
-  for (const { ref, name, table } of found) {
+  for (const { ref, name, table, systemView } of found) {
+    if (table === null) {
+      views.set(ref, systemView);
+      continue;
+    }
     // Paimon versions are LSM-merged by the lake core and loaded as Arrow; Iceberg ones are views.
     if (table.format === 'paimon') {
       views.set(ref, (await registerPaimonView(engine, table.path, selectorOf(ref))).view);
@@ -101,8 +116,9 @@ export async function queryWarehouse(engine: QueryEngine, warehouse: string, sql
 
 /** The query run in batches, or null when it does not qualify (or fits in one batch). */
 async function queryInBatches(engine: QueryEngine, sql: string, found: Awaited<ReturnType<typeof lakeTables>>): Promise<ResultSet | null> {
-  if (found.length !== 1 || found[0]!.table.format !== 'iceberg') return null;
-  const { ref, name, table } = found[0]!;
+  const only = found.length === 1 ? found[0]! : null;
+  if (only === null || only.table === null || only.table.format !== 'iceberg') return null;
+  const { ref, name, table } = only;
   const shape = planBatchedAggregate(sql, ref);
   if (!shape) return null;
   const r = await resolveRef(engine, sql, ref, [ref], name, table.path);

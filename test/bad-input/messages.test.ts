@@ -149,6 +149,8 @@ describe('every bad-input path gives its documented message', () => {
     ['SQL syntax error', () => cli('query', join(fixtures, 'paimon'), 'SELEC 1')],
     ['SQL naming an unknown table', () => cli('query', join(fixtures, 'paimon'), 'SELECT * FROM demo.nope')],
     ['time travel before the first snapshot', () => cli('query', join(fixtures, 'iceberg'), "SELECT * FROM icebird.spark_bunnies FOR TIMESTAMP AS OF TIMESTAMP '2000-01-01 00:00:00'")],
+    ['a Paimon system table Tidemark does not answer', () => cli('query', join(fixtures, 'paimon'), 'SELECT * FROM "paimon-cpp".append_09$binlog')],
+    ['a Paimon system table on an Iceberg table', () => cli('query', join(fixtures, 'iceberg'), 'SELECT * FROM icebird.spark_bunnies$snapshots')],
     ["read_parquet('x.parquet') in SQL", () => cli('query', join(fixtures, 'paimon'), "SELECT * FROM read_parquet('x.parquet')")],
     [
       'unknown YAML key (typo)',

@@ -30,6 +30,17 @@ export { decodeBinaryRow } from './binary-row';
 export { decodeRoaringBitmap } from './deletion-vector';
 export { decodeAvroRecords } from './avro-container';
 export { decodeOrcRecords } from './orc';
+export {
+  readPaimonSnapshotRecords,
+  readPaimonSchemaRecords,
+  readPaimonTagRecords,
+  scanPaimonAuditLog,
+  formatJavaDuration,
+  type PaimonSnapshotRecord,
+  type PaimonSchemaRecord,
+  type PaimonTagRecord,
+  type PaimonAuditLogResult,
+} from './system-tables';
 
 /** A snapshot in the shape of core/lake's Snapshot (less the manifest list). */
 export interface PaimonSnapshot {

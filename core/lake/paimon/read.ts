@@ -200,6 +200,13 @@ export interface ReadOptions {
    * name). Missing ids fall back to `schema`.
    */
   fileSchemas?: Map<number, PaimonSchema>;
+  /**
+   * Java's `forceKeepDelete` (what the `$audit_log` system table reads with): a merged winner, or a
+   * row of a file read unmerged, whose `_VALUE_KIND` is a retraction (-U, -D) is kept, and each
+   * emitted row's value kind byte (0 +I, 1 -U, 2 +U, 3 -D; append rows 0) and `_SEQUENCE_NUMBER`
+   * (null for append rows) are pushed here, in row order.
+   */
+  keepRetracts?: { kinds: number[]; sequenceNumbers: (bigint | null)[] };
 }
 
 /**
@@ -224,12 +231,17 @@ export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema,
     return compareTuples(pa, pb) || a[0]!.bucket - b[0]!.bucket;
   });
   const limit = options.limit ?? Infinity;
+  const keep = options.keepRetracts;
   const out: Row[] = [];
   const emit = (fc: FileColumns, i: number): boolean => {
     const row: Row = {};
     options.fields.forEach((f, k) => (row[f.name] = fc.values[k] ? fc.values[k][i] : null));
     if (options.accept && !options.accept(row)) return false;
     out.push(row);
+    if (keep) {
+      keep.kinds.push(fc.kinds ? Number(fc.kinds[i]) : 0);
+      keep.sequenceNumbers.push(fc.seq ? fc.seq[i]! : null);
+    }
     return out.length >= limit;
   };
   if (limit <= 0) return out;
@@ -243,7 +255,7 @@ export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema,
       for (const fc of read) {
         for (let i = 0; i < fc.numRows; i++) {
           if (fc.deleted?.has(i)) continue;
-          if (fc.kinds && RETRACT_KINDS.has(fc.kinds[i] as number)) continue;
+          if (!keep && fc.kinds && RETRACT_KINDS.has(fc.kinds[i] as number)) continue;
           rows.push({ fc, i, key: isPk ? fc.keys.map((c) => c[i]) : null });
         }
       }
@@ -262,7 +274,7 @@ export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema,
         if (!prev || seq >= prev.seq) winners.set(id, { fc, i, seq, key });
       }
     }
-    const live = [...winners.values()].filter((w) => !RETRACT_KINDS.has(w.fc.kinds![w.i] as number));
+    const live = [...winners.values()].filter((w) => keep || !RETRACT_KINDS.has(w.fc.kinds![w.i] as number));
     live.sort((a, b) => compareTuples(a.key, b.key));
     for (const w of live) if (emit(w.fc, w.i)) return out;
   }
