@@ -126,6 +126,13 @@ describe('sync into Paimon primary-key tables (sharded source, DDL, updates, del
     expect(diff.added.some((r) => String(r.id) === '5000' && r.__table_name__ === 'order_2')).toBe(true);
     expect(diff.removedCount).toBeGreaterThanOrEqual(40);
     expect(diff.changedCount).toBeGreaterThan(0);
+    // Paimon's $audit_log: the live rows with their row kinds (+I / +U), retractions not yet compacted away as -U / -D.
+    const audit = (await cli('query', warehouse, 'SELECT rowkind, id, __table_name__ FROM ods.orders$audit_log', '--format', 'json')) as { rowkind: string; id: number; __table_name__: string }[];
+    expect(new Set(audit.map((r) => r.rowkind)).size).toBeGreaterThan(1);
+    expect(audit.every((r) => ['+I', '+U', '-U', '-D'].includes(r.rowkind))).toBe(true);
+    const liveInAudit = audit.filter((r) => r.rowkind === '+I' || r.rowkind === '+U').map((r) => `${r.__table_name__}|${r.id}`).sort();
+    expect(liveInAudit).toEqual(src.map((r) => `${r.__table_name__}|${r.id}`).sort());
+    expect(audit.find((r) => r.__table_name__ === 'order_0' && String(r.id) === '7')?.rowkind).toBe('+U');
     const count = await runCountCli(root);
     expect(count).toBe(String(src.length));
 
