@@ -24,13 +24,13 @@ export function isUuidText(s: string): boolean {
 
 /** The server's text of a UUID's 16 bytes (binlog order, which is the text's). */
 export function formatUuid(bytes: Uint8Array, where: string): string {
-  const hex = checked(bytes, where, 'uuid').toString('hex');
+  const hex = checked(bytes, where, 'a UUID').toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The server's text of an INET6 value's 16 bytes. */
 export function formatInet6(bytes: Uint8Array, where: string): string {
-  const b = checked(bytes, where, 'inet6');
+  const b = checked(bytes, where, 'an INET6');
   const groups = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(2 * i));
   const dotted = () => `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   if (groups.slice(0, 5).every((g) => g === 0)) {
@@ -65,8 +65,8 @@ export function isInet6Text(s: string): boolean {
  * The bytes as given; a row image drops trailing zero bytes of BINARY(16), so shorter values are
  * padded back with zeros, as the column does.
  */
-function checked(bytes: Uint8Array, where: string, type: string): Buffer {
-  if (bytes.length > 16) throw new TidemarkError('DataInvalid', `${where}: a ${type} value has ${bytes.length} bytes, expected 16`, { column: where });
+function checked(bytes: Uint8Array, where: string, what: string): Buffer {
+  if (bytes.length > 16) throw new TidemarkError('DataInvalid', `${where}: expected the 16 bytes of ${what} value, found ${bytes.length}`, { column: where });
   const out = Buffer.alloc(16);
   out.set(bytes);
   return out;
