@@ -13,20 +13,25 @@ import type { ShardKey } from './run-helpers';
  */
 const TRIALS = Number(process.env.TIDEMARK_CRASH_TRIALS ?? 20);
 
-describe('sync survives kill -9 at random moments', () => {
-  let db: PrivateMariaDb;
-  let warehouse: string;
+/** A private MariaDB and a warehouse folder for the enclosing describe block (read them inside its tests). */
+function useServerAndWarehouse(prefix: string): { db: PrivateMariaDb; warehouse: string } {
+  const env = {} as { db: PrivateMariaDb; warehouse: string };
   beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    warehouse = await mkdtemp(join(tmpdir(), 'tidemark-crash-'));
+    env.db = await startPrivateMariaDb();
+    env.warehouse = await mkdtemp(join(tmpdir(), prefix));
   });
   afterAll(async () => {
-    await db?.stop();
-    if (warehouse) await rm(warehouse, { recursive: true, force: true });
+    await env.db?.stop();
+    if (env.warehouse) await rm(env.warehouse, { recursive: true, force: true });
   });
+  return env;
+}
+
+describe('sync survives kill -9 at random moments', () => {
+  const env = useServerAndWarehouse('tidemark-crash-');
 
   it(`lake equals source after ${TRIALS} crashes: no key duplicated, no change lost or repeated`, async () => {
-    const report = await runCrashTrials({ db, warehouse, trials: TRIALS, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4242) });
+    const report = await runCrashTrials({ ...env, trials: TRIALS, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4242) });
     console.log(`crash trials: ${JSON.stringify({ ...report, lake: undefined, source: undefined })}`);
     recordFigure('sync kill -9 trials', { trials: report.trials, killedIn: report.killedIn, writes: report.writes, lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, changelog: report.changelog });
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);
@@ -59,20 +64,11 @@ const KEYS: ShardKey[] = [
 const KEY_TRIALS = Math.max(3, Math.round(TRIALS / 4));
 
 describe.each(KEYS)('sync survives kill -9 mid-snapshot, $name primary key', (key) => {
-  let db: PrivateMariaDb;
-  let warehouse: string;
-  beforeAll(async () => {
-    db = await startPrivateMariaDb();
-    warehouse = await mkdtemp(join(tmpdir(), 'tidemark-crash-key-'));
-  });
-  afterAll(async () => {
-    await db?.stop();
-    if (warehouse) await rm(warehouse, { recursive: true, force: true });
-  });
+  const env = useServerAndWarehouse('tidemark-crash-key-');
 
   it(`lake equals source after ${KEY_TRIALS} crashes, keys chunked and compared by the server, some rows moved to new keys`, async () => {
     // 1500 rows a shard in chunks of 100: the first trials land in the snapshot phase.
-    const report = await runCrashTrials({ db, warehouse, trials: KEY_TRIALS, rowsPerShard: 1500, key, killAfterChunk: true, maxKillDelayMs: 300, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4243) });
+    const report = await runCrashTrials({ ...env, trials: KEY_TRIALS, rowsPerShard: 1500, key, killAfterChunk: true, maxKillDelayMs: 300, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4243) });
     console.log(`crash trials (${key.name} key): ${JSON.stringify({ ...report, lake: undefined, source: undefined, resumedSnapshot: { ...report.resumedSnapshot, tables: undefined } })}`);
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);
     expect(report.writes.inserts + report.writes.updates + report.writes.deletes).toBeGreaterThan(0);
