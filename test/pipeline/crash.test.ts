@@ -70,6 +70,7 @@ describe.each(KEYS)('sync survives kill -9 mid-snapshot, $name primary key', (ke
     // 1500 rows a shard in chunks of 100: the first trials land in the snapshot phase.
     const report = await runCrashTrials({ ...env, trials: KEY_TRIALS, rowsPerShard: 1500, key, killAfterChunk: true, maxKillDelayMs: 300, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4243) });
     console.log(`crash trials (${key.name} key): ${JSON.stringify({ ...report, lake: undefined, source: undefined, resumedSnapshot: { ...report.resumedSnapshot, tables: undefined } })}`);
+    recordFigure(`sync kill -9 trials, ${key.name} key`, { trials: report.trials, killedIn: report.killedIn, resumedAtChunk: report.resumedSnapshot?.chunks ?? null, lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, changelog: report.changelog });
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);
     expect(report.writes.inserts + report.writes.updates + report.writes.deletes).toBeGreaterThan(0);
     // The final run resumed inside the snapshot, after a committed chunk of a key tuple.
