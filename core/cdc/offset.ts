@@ -22,6 +22,12 @@ export interface SnapshotState {
    * below it are already emitted. null: nothing of that table emitted yet.
    */
   lastKey: string | null;
+  /**
+   * Chunks of `tables[tableIndex]` emitted up to this offset (absent before its first chunk, and
+   * in offsets written before the count existed). It orders two offsets inside one table's snapshot
+   * whose `lastKey`s are key tuples: their order is the server's (collations, UUID), not one JS knows.
+   */
+  chunks?: number;
 }
 
 /**
@@ -146,10 +152,12 @@ export function decodeOffset(text: string): SourceOffset {
       throw invalid(text, 'field "snapshot.tableIndex" must be an index into snapshot.tables');
     }
     if (s.lastKey !== null && typeof s.lastKey !== 'string') throw invalid(text, 'field "snapshot.lastKey" must be a string or null');
+    if (s.chunks !== undefined && (typeof s.chunks !== 'number' || !Number.isInteger(s.chunks) || s.chunks < 1)) throw invalid(text, 'field "snapshot.chunks" must be a positive integer');
     snapshot = {
       tables: s.tables.map((t: TableId) => ({ db: t.db, table: t.table })),
       tableIndex: s.tableIndex,
       lastKey: (s.lastKey as string | null) ?? null,
+      ...(s.chunks !== undefined ? { chunks: s.chunks } : {}),
     };
   }
   let schemas: TableSchema[] | null = null;

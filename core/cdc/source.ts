@@ -196,7 +196,7 @@ async function startFromMode(ctrl: mysql.Connection, flavor: Flavor, config: Res
 function queueNewlyAdded(snapshot: SnapshotState | null, round: number, newlyAdded: TableSchema[]): { snapshot: SnapshotState | null; round: number } {
   if (newlyAdded.length === 0) return { snapshot, round };
   const added = newlyAdded.map((s) => s.table);
-  if (snapshot) return { snapshot: { tables: [...snapshot.tables, ...added], tableIndex: snapshot.tableIndex, lastKey: snapshot.lastKey }, round };
+  if (snapshot) return { snapshot: { ...snapshot, tables: [...snapshot.tables, ...added] }, round };
   return { snapshot: { tables: added, tableIndex: 0, lastKey: null }, round: round + 1 };
 }
 

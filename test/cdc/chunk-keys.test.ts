@@ -127,6 +127,20 @@ describe('chunk keys', () => {
     expect(thrown(() => small.ordinal('a,x')).code).toBe('DataInvalid');
   });
 
+  it('UUID and INET6 literals: the type\'s text cast to the type (binlog bytes printed as the server does); nothing else reaches the SQL', () => {
+    const [u, ip, id] = keyColumnSql(schema([column('u', 'uuid'), column('ip', 'inet6'), column('id', 'int(11)')], ['u', 'ip', 'id']), ['u', 'ip', 'id'], new Map());
+    expect(u!.literal('00000000-0000-1000-8000-000000000003')).toBe("CAST('00000000-0000-1000-8000-000000000003' AS UUID)");
+    expect(u!.literal(Buffer.from('ffffffff00007000800000000000000a', 'hex'))).toBe("CAST('ffffffff-0000-7000-8000-00000000000a' AS UUID)");
+    expect(ip!.literal('::ffff:10.0.0.1')).toBe("CAST('::ffff:10.0.0.1' AS INET6)");
+    // A binlog image drops BINARY(16)'s trailing zero bytes: 2001:db8:: arrives as 4 bytes.
+    expect(ip!.literal(Buffer.from('20010db8', 'hex'))).toBe("CAST('2001:db8::' AS INET6)");
+    expect(afterBoundSql([u!, id!], ['00000000-0000-1000-8000-000000000003', 7])).toBe(
+      "`u` >= CAST('00000000-0000-1000-8000-000000000003' AS UUID) AND (`u`, `id`) > (CAST('00000000-0000-1000-8000-000000000003' AS UUID), 7)",
+    );
+    for (const bad of ["0' OR '1", '00000000-0000-1000-8000-00000000000', 'ABCDEF00-0000-1000-8000-000000000003', 7]) expect(thrown(() => u!.literal(bad)).code).toBe('DataInvalid');
+    for (const bad of ["::1' OR 1 --", '10.0.0.1', 5, Buffer.alloc(17)]) expect(thrown(() => ip!.literal(bad)).code).toBe('DataInvalid');
+  });
+
   it('TEXT and BLOB literals: text in the column collation (bytes as they are), BLOB as binary; the unordered bound query', () => {
     const s = schema([column('t', 'mediumtext'), column('b', 'longblob')], ['t', 'b']);
     const [t, b] = keyColumnSql(s, ['t', 'b'], new Map([['t', { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' }]]));
@@ -140,9 +154,9 @@ describe('chunk keys', () => {
 
   it('chunkable column types', () => {
     expect(['int(11)', 'bigint(20) unsigned', 'tinyint(1)'].map(keyColumnKind)).toEqual(['integer', 'integer', 'integer']);
-    const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)'];
+    const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)', 'uuid', 'inet6'];
     expect(server.map(keyColumnKind)).toEqual(Array(server.length).fill('server'));
-    expect(["enum('a','b')", "set('x')", 'text', 'mediumblob', 'point', 'uuid'].map(keyColumnKind)).toEqual(['enum', 'set', 'lob', 'lob', null, null]);
+    expect(["enum('a','b')", "set('x')", 'text', 'mediumblob', 'point', 'vector(4)'].map(keyColumnKind)).toEqual(['enum', 'set', 'lob', 'lob', null, null]);
   });
 
   it('plans: the whole primary key as a tuple; a single integer key on the fast path; an unorderable column ends the tuple', () => {
@@ -162,13 +176,15 @@ describe('chunk keys', () => {
     expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
   });
 
-  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT or BLOB first key columns; one for UUID and spatial', () => {
+  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT, BLOB, UUID or INET6 first key columns; one for spatial saying why', () => {
     const warn = (type: string) => describeOneChunk(schema([column('k', type), column('id', 'int(11)')], ['k', 'id']), config());
-    expect(["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob'].map(warn)).toEqual(Array(6).fill(null));
-    expect(warn('uuid')).toBe(
-      "app.t's first key column k is uuid, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
+    expect(["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob', 'uuid', 'inet6'].map(warn)).toEqual(Array(8).fill(null));
+    expect(warn('point')).toBe(
+      "app.t's first key column k is point, a spatial type, which cannot be chunked by (the index compares its stored SRID and WKB bytes; rows are read as WKB without the SRID, so no chunk bound can be written back): its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
     );
-    expect(warn('point')).toContain('is point, which cannot be chunked by');
+    expect(warn('vector(4)')).toBe(
+      "app.t's first key column k is vector(4), which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
+    );
   });
 
   it('scan.incremental.snapshot.chunk.key-column errors name the table and column', () => {
@@ -185,7 +201,7 @@ describe('chunk keys', () => {
     expect(t([column('f', 'point')], [], { 'app.t': 'f' })).toEqual({
       code: 'Unsupported',
       message:
-        'scan.incremental.snapshot.chunk.key-column: app.t.f is point, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, enum, set, text or blob)',
+        'scan.incremental.snapshot.chunk.key-column: app.t.f is point, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet6, enum, set, text or blob)',
     });
   });
 });

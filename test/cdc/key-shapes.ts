@@ -38,6 +38,20 @@ const md5Uuid = (i: string) => `CONCAT_WS('-', SUBSTR(MD5(${i}),1,8), SUBSTR(MD5
 const scrambled = (i: string) => `((${i}) * 7919 % 1000003)`;
 const text = (v: ColumnValue) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : String(v));
 
+/**
+ * A UUID for `i` whose version is 1, 4 or 7 and whose variant nibble is md5's: MariaDB orders
+ * versions 1–5 of the RFC variant by swapped segments and the rest as written, so the server's
+ * order is neither the text's nor the bytes'.
+ */
+const mixedUuid = (i: string) =>
+  `CONCAT_WS('-', SUBSTR(MD5(${i}),1,8), SUBSTR(MD5(${i}),9,4), CONCAT(ELT(1 + (${i}) % 3, '1', '4', '7'), SUBSTR(MD5(${i}),14,3)), CONCAT(ELT(1 + (${i}) % 2, '9', SUBSTR(MD5(${i}),17,1)), SUBSTR(MD5(${i}),18,3)), SUBSTR(MD5(${i}),21,12))`;
+/**
+ * An INET6 address for `i`, from its 16 bytes: IPv4-mapped, IPv4-compatible, with a run of zero
+ * groups, and a full address in turn (the text forms the server prints differ for each).
+ */
+const mixedInet6 = (i: string) =>
+  `CAST(UNHEX(ELT(1 + (${i}) % 4, CONCAT(REPEAT('0', 20), 'ffff', LEFT(MD5(${i}), 8)), CONCAT(REPEAT('0', 24), LEFT(MD5(${i}), 8)), CONCAT(LEFT(MD5(${i}), 8), REPEAT('0', 12), SUBSTR(MD5(${i}), 9, 12)), MD5(${i}))) AS INET6)`;
+
 /** The bit value of a SET of members named m0, m1, …, as decimal text. */
 const setBits = (v: ColumnValue) =>
   String(
@@ -86,6 +100,46 @@ export const SHAPES: KeyShape[] = [
     primaryKey: true,
     sqlRender: 'k',
     render: (r) => text(r.k!),
+  },
+  {
+    name: 'uuid',
+    // MariaDB's UUID type, compared by the server (bounds go back as CAST('…' AS UUID)).
+    columns: 'k UUID NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [mixedUuid(i)],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'uuid_composite',
+    // A UUID first, repeating (97 values, ~31 rows each), then an integer: tuple comparisons.
+    columns: 'u UUID NOT NULL, x INT NOT NULL',
+    keyColumns: ['u', 'x'],
+    key: (i) => [mixedUuid(`(${i}) % 97`), `${i}`],
+    primaryKey: true,
+    sqlRender: "CONCAT(u, '/', x)",
+    render: (r) => `${text(r.u!)}/${text(r.x!)}`,
+  },
+  {
+    name: 'inet6',
+    // MariaDB's INET6 type: 16 bytes, compared by the server (bounds as CAST('…' AS INET6)).
+    columns: 'k INET6 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [mixedInet6(i)],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'inet6_composite',
+    // An INET6 address first, repeating (97 values), then a DATE.
+    columns: 'a INET6 NOT NULL, d DATE NOT NULL',
+    keyColumns: ['a', 'd'],
+    key: (i) => [mixedInet6(`(${i}) % 97`), `DATE '2000-01-01' + INTERVAL (${i}) DAY`],
+    primaryKey: true,
+    sqlRender: "CONCAT(a, '/', DATEDIFF(d, '1970-01-01'))",
+    render: (r) => `${text(r.a!)}/${text(r.d!)}`,
   },
   {
     name: 'date',

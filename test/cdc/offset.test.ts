@@ -14,6 +14,7 @@ const offsetArb: fc.Arbitrary<SourceOffset> = fc.record({
         tables: fc.constant(tables),
         tableIndex: fc.integer({ min: 0, max: tables.length }),
         lastKey: fc.option(fc.bigInt().map(String), { nil: null }),
+        chunks: fc.option(fc.integer({ min: 1, max: 1_000_000 }), { nil: undefined }),
       }),
     ),
     { nil: null },
@@ -69,6 +70,9 @@ describe('source offsets', () => {
     expect(() => decodeOffset('{"file":"b.000001","pos":"-1","gtidSet":null,"snapshot":null}')).toThrowError(/field "pos" must be a decimal string/);
     expect(() => decodeOffset('{"file":"b.000001","pos":"4","snapshot":{"tables":[],"tableIndex":3,"lastKey":null}}')).toThrowError(
       /snapshot.tableIndex/,
+    );
+    expect(() => decodeOffset('{"file":"b.000001","pos":"4","snapshot":{"tables":[],"tableIndex":0,"lastKey":"[1]","chunks":0}}')).toThrowError(
+      /field "snapshot.chunks" must be a positive integer/,
     );
   });
 

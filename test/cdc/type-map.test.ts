@@ -41,6 +41,8 @@ const MAP: [string, unknown][] = [
   ["set('a','b')", { type: 'string' }],
   ['geometry', { type: 'binary' }],
   ['point', { type: 'binary' }],
+  ['uuid', { type: 'string' }],
+  ['inet6', { type: 'string' }],
 ];
 
 const col = (mysqlType: string, nullable = true): ColumnSchema => ({ name: 'c', mysqlType, icebergType: mapColumnType(mysqlType), nullable, position: 1 });
@@ -64,6 +66,27 @@ describe('MySQL → Iceberg type map', () => {
 });
 
 describe('value conversion', () => {
+  it("UUID and INET6: the binlog's bytes (trailing zero bytes dropped) become the server's text; snapshot text passes", () => {
+    const uuid = makeConverter(col('uuid'), 'app.t.u');
+    const ip = makeConverter(col('inet6'), 'app.t.a');
+    expect(uuid(Buffer.from('00000000000010008000000000000003', 'hex'))).toBe('00000000-0000-1000-8000-000000000003');
+    expect(uuid(Buffer.from('ab', 'hex'))).toBe('ab000000-0000-0000-0000-000000000000');
+    expect(uuid('00000000-0000-1000-8000-000000000003')).toBe('00000000-0000-1000-8000-000000000003');
+    // Texts as MariaDB 10.11 prints them (types.test.ts checks against the server).
+    const cases: [string, string][] = [
+      ['00000000000000000000000000000000', '::'],
+      ['00000000000000000000000000000102', '::102'],
+      ['00000000000000000000000001020304', '::1.2.3.4'],
+      ['00000000000000000000ffff01020304', '::ffff:1.2.3.4'],
+      ['0000000000000000ffff000001020304', '::ffff:0:102:304'],
+      ['20010db8000000000001000000000001', '2001:db8::1:0:0:1'],
+      ['00010002000300000005000000070000', '1:2:3::5:0:7:0'],
+      ['fe80', 'fe80::'],
+    ];
+    expect(cases.map(([hex]) => ip(Buffer.from(hex, 'hex')))).toEqual(cases.map(([, text]) => text));
+    expect(() => ip(Buffer.alloc(17))).toThrowError(expect.objectContaining({ code: 'DataInvalid', message: 'app.t.a: expected the 16 bytes of an INET6 value, found 17' }));
+  });
+
   it('zero dates become null in nullable columns and the epoch in NOT NULL ones', () => {
     expect(makeConverter(col('date'), 'c')('0000-00-00')).toBeNull();
     expect(makeConverter(col('date', false), 'c')('0000-00-00')).toBe(0);

@@ -1,17 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoWarehouse } from '../../core/lake/write';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT } from '../support/fixtures';
-import { startServe, type ServeProcess } from '../support/serve';
+import { openDemoLake, SHOTS, type DemoLakePage } from '../support/demo-lake';
 
-const SHOTS = join(REPO_ROOT, 'test-results');
-let browser: Browser;
-let serve: ServeProcess;
-let lake: string;
+let demo: DemoLakePage | undefined;
 let page: Page;
 /** Every request the page and its workers made (path + query), to see where queries ran. */
 const requests: string[] = [];
@@ -19,26 +11,19 @@ const requests: string[] = [];
 const parquetReads: { path: string; range: string | undefined }[] = [];
 
 beforeAll(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  lake = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
-  await createDemoWarehouse(lake, 1);
-  serve = await startServe([lake]);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.context().on('request', (r) => {
-    const u = new URL(r.url());
-    requests.push(u.pathname + u.search);
-    const path = u.searchParams.get('path') ?? '';
-    if (u.pathname === '/fs/read' && path.endsWith('.parquet')) parquetReads.push({ path, range: r.headers()['range'] });
-  });
-  await page.goto(serve.url);
-  await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+  const onPage = (p: Page) =>
+    p.context().on('request', (r) => {
+      const u = new URL(r.url());
+      requests.push(u.pathname + u.search);
+      const path = u.searchParams.get('path') ?? '';
+      if (u.pathname === '/fs/read' && path.endsWith('.parquet')) parquetReads.push({ path, range: r.headers()['range'] });
+    });
+  demo = await openDemoLake({ name: 'explorer', viewport: { width: 1400, height: 1000 }, onPage });
+  ({ page } = demo);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  await rm(lake, { recursive: true, force: true });
+  await demo?.close();
 });
 
 const gridStatus = () => page.locator('.grid-status').first().textContent();
@@ -179,13 +164,13 @@ describe('explorer (browser mode, demo lake)', () => {
 
   it('asks for the first rows with the columns and total in one call, and shows them from it', async () => {
     // `?engine=main`: the query calls go to the server as requests, so each one can be seen.
-    const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const other = await demo!.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const pageCalls: { offset: number; limit: number }[] = [];
-    other.on('request', (r) => {
+    other.on('request', (r: import('playwright-core').Request) => {
       if (new URL(r.url()).pathname === '/api/call/query.page') pageCalls.push(JSON.parse(r.postData() ?? '{}') as { offset: number; limit: number });
     });
     try {
-      await other.goto(`${serve.url}&engine=main`);
+      await other.goto(`${demo!.url}&engine=main`);
       await other.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
       await expect.poll(() => other.locator('.grid-status').first().textContent()).toMatch(/^31 rows/);
       await expect.poll(() => other.locator('[role="gridcell"]').count()).toBeGreaterThan(0);

@@ -3,40 +3,26 @@
  * then runs; the timeline and the files follow at once. Screenshot of the panel after the runs.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable } from '../../core/lake';
-import { createDemoWarehouse } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT } from '../support/fixtures';
-import { startServe, type ServeProcess } from '../support/serve';
+import { openDemoLake, SHOTS, type DemoLakePage } from '../support/demo-lake';
 
-const SHOTS = join(REPO_ROOT, 'test-results');
-let browser: Browser;
-let serve: ServeProcess;
+let demo: DemoLakePage | undefined;
 let lake: string;
 let page: Page;
 
 beforeAll(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  lake = await mkdtemp(join(tmpdir(), 'tidemark-e2e-maint-'));
-  await createDemoWarehouse(lake, 1);
-  serve = await startServe([lake]);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
-  await page.goto(serve.url);
-  await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+  demo = await openDemoLake({ name: 'maint', viewport: { width: 1400, height: 1200 } });
+  ({ lake, page } = demo);
   await page.getByRole('tab', { name: 'Files' }).click();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  await rm(lake, { recursive: true, force: true });
+  await demo?.close();
 });
 
 const T = { timeout: 30_000 };

@@ -3,39 +3,24 @@
  * cherry-pick (refused for a compaction, a fast-forward for the next commit), delete the tag; each
  * shown at once in the timeline, with screenshots of the menu and the result.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, loadTable } from '../../core/lake';
-import { createDemoWarehouse } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT } from '../support/fixtures';
-import { startServe, type ServeProcess } from '../support/serve';
+import { openDemoLake, SHOTS, type DemoLakePage } from '../support/demo-lake';
 
-const SHOTS = join(REPO_ROOT, 'test-results');
-let browser: Browser;
-let serve: ServeProcess;
+let demo: DemoLakePage | undefined;
 let lake: string;
 let page: Page;
 
 beforeAll(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  lake = await mkdtemp(join(tmpdir(), 'tidemark-e2e-refs-'));
-  await createDemoWarehouse(lake, 1);
-  serve = await startServe([lake]);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(serve.url);
-  await page.getByRole('navigation', { name: 'Tables' }).getByText('orders').click();
+  demo = await openDemoLake({ name: 'refs', viewport: { width: 1400, height: 1000 } });
+  ({ lake, page } = demo);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  await rm(lake, { recursive: true, force: true });
+  await demo?.close();
 });
 
 const rows = () => page.locator('.timeline-list tbody tr');

@@ -10,10 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
-import { runPipeline } from '../../core/pipeline';
+import type { SnapshotState } from '../../core/cdc';
+import { loadTable } from '../../core/lake';
 import { listPaimonSnapshots } from '../../core/lake/paimon';
+import { readCommittedOffset, runPipeline } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { changelogRows, checksum, createShards, lakeRows, loadConfig, paimonLakeRows, paimonPipelineYaml, pipelineYaml, sourceRows, SHARDS, waitUntil, type Flat } from './run-helpers';
+import { changelogRows, checksum, createShards, lakeRows, loadConfig, paimonLakeRows, paimonPipelineYaml, pipelineYaml, sourceRows, SHARDS, waitUntil, type Flat, type ShardKey } from './run-helpers';
 
 export interface CrashOptions {
   db: PrivateMariaDb;
@@ -26,6 +28,14 @@ export interface CrashOptions {
   seed?: number;
   /** The sink the trials run against (default iceberg). Paimon tables compact at every commit with a run below (compaction-trigger 1) so kills land mid-compaction too. */
   sink?: 'iceberg' | 'paimon';
+  /** The shards' primary key, when not `id` (the writer then also moves rows to new keys). */
+  key?: ShardKey;
+  /**
+   * Kill only once the lake has committed a snapshot chunk beyond the last trial's (or the
+   * snapshot phase is over): every such kill lands between two committed chunks, and the next
+   * start resumes inside the snapshot.
+   */
+  killAfterChunk?: boolean;
 }
 
 export interface CrashReport {
@@ -42,6 +52,8 @@ export interface CrashReport {
   changelog: { r: number; c: number; u: number; d: number; duplicates: number } | null;
   /** Paimon only: COMPACT snapshots committed during the trials. */
   compactions?: number;
+  /** The snapshot progress of the lake's last committed offset before the final catch-up (null: none, past the snapshot, or a Paimon sink). */
+  resumedSnapshot: SnapshotState | null;
 }
 
 const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
@@ -58,8 +70,11 @@ function random(seed: number): () => number {
   };
 }
 
-/** Writes random inserts, updates and deletes (single statements and multi-statement transactions) until stopped. */
-function startWriter(conn: mysql.Connection, rnd: () => number) {
+/**
+ * Writes random inserts, updates and deletes (single statements and multi-statement transactions)
+ * until stopped; with a `key`, some updates also move their rows to new keys.
+ */
+function startWriter(conn: mysql.Connection, rnd: () => number, key?: ShardKey) {
   const writes = { inserts: 0, updates: 0, deletes: 0 };
   let stopped = false;
   let failure: unknown = null;
@@ -75,11 +90,15 @@ function startWriter(conn: mysql.Connection, rnd: () => number) {
       let del = 0;
       for (let i = 0; i < n; i++) {
         if (kind < 0.35) {
-          const [r] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} (customer, amount, created) VALUES (?, ?, NOW(3))`, [`w${Math.floor(rnd() * 1e6)}`, (rnd() * 100).toFixed(2)]);
+          const [r] = await conn.query<mysql.ResultSetHeader>(`INSERT INTO ${t} (${key ? 'k, ' : ''}customer, amount, created) VALUES (${key ? `${key.value}, ` : ''}?, ?, NOW(3))`, [
+            `w${Math.floor(rnd() * 1e6)}`,
+            (rnd() * 100).toFixed(2),
+          ]);
           ins += r.affectedRows;
         } else if (kind < 0.7) {
           // amount always changes, so every matched row is a logged update.
-          const [r] = await conn.query<mysql.ResultSetHeader>(`UPDATE ${t} SET amount = amount + 1, customer = CONCAT('u', id) WHERE id % 97 = ?`, [Math.floor(rnd() * 97)]);
+          const move = key && kind < 0.5 ? `, k = ${key.value}` : '';
+          const [r] = await conn.query<mysql.ResultSetHeader>(`UPDATE ${t} SET amount = amount + 1, customer = CONCAT('u', id)${move} WHERE id % 97 = ?`, [Math.floor(rnd() * 97)]);
           upd += r.affectedRows;
         } else {
           const [r] = await conn.query<mysql.ResultSetHeader>(`DELETE FROM ${t} WHERE id % 53 = ? LIMIT 3`, [Math.floor(rnd() * 53)]);
@@ -140,19 +159,40 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
   const rnd = random(o.seed ?? 4242);
   const conn = await mysql.createConnection({ ...o.db.rootConfig(), multipleStatements: true });
   try {
-    await createShards(conn, o.rowsPerShard ?? 250);
+    await createShards(conn, o.rowsPerShard ?? 250, o.key);
+    const columns = o.key ? [...COLUMNS, 'k'] : COLUMNS;
     const yamlPath = join(o.warehouse, 'crash.yaml');
     const sink = o.sink ?? 'iceberg';
     const opts = { warehouse: o.warehouse, intervalMs: 100, chunkSize: 100, name: 'crash', ...(sink === 'paimon' ? { extraSink: '  table.properties.num-sorted-run.compaction-trigger: 1\n' } : {}) };
     await writeFile(yamlPath, sink === 'paimon' ? paimonPipelineYaml(o.db, opts) : pipelineYaml(o.db, opts));
     const writerConn = await mysql.createConnection(o.db.rootConfig());
-    const writer = startWriter(writerConn, rnd);
+    const writer = startWriter(writerConn, rnd, o.key);
     const killedIn: Record<string, number> = {};
+    const committedSnapshot = () =>
+      loadTable(createLocalStorage(), join(o.warehouse, 'ods', 'orders')).then(
+        (t) => readCommittedOffset(t.metadata)?.offset ?? null,
+        () => null,
+      );
+    let chunksSeen = 0;
     try {
       for (let i = 0; i < o.trials; i++) {
         const child = startChild(yamlPath, o.db.password);
         await waitUntil(() => /\] (snapshot|streaming)/.test(child.lastLine) || !child.running, `trial ${i}: first progress line`, 30_000);
         if (!child.running) throw new Error(`trial ${i}: sync exited early:\n${child.output}`);
+        if (o.killAfterChunk) {
+          await waitUntil(
+            async () => {
+              const offset = await committedSnapshot();
+              if (offset !== null && offset.snapshot === null) return true;
+              const chunks = offset?.snapshot?.chunks ?? 0;
+              if (chunks <= chunksSeen) return !child.running;
+              chunksSeen = chunks;
+              return true;
+            },
+            `trial ${i}: a committed snapshot chunk`,
+            60_000,
+          );
+        }
         // The random moment of the crash (not a synchronisation: any moment must be safe).
         // The first third of the trials kill soon after start, to land inside the snapshot phase.
         const bound = i < Math.ceil(o.trials / 3) ? 300 : (o.maxKillDelayMs ?? 2000);
@@ -167,10 +207,14 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       await writer.stop();
       await writerConn.end();
     }
+    const committed = await loadTable(createLocalStorage(), join(o.warehouse, 'ods', 'orders')).then(
+      (t) => readCommittedOffset(t.metadata),
+      () => null,
+    );
     // Final catch-up in-process: everything written so far must arrive exactly once.
     await runPipeline({ config: loadConfig(o.db, opts, sink), untilCaughtUp: true });
-    const lake = sink === 'paimon' ? await paimonLakeRows(o.warehouse, COLUMNS) : await lakeRows(o.warehouse, COLUMNS);
-    const source = await sourceRows(conn, COLUMNS);
+    const lake = sink === 'paimon' ? await paimonLakeRows(o.warehouse, columns) : await lakeRows(o.warehouse, columns);
+    const source = await sourceRows(conn, columns);
     const keys = lake.map((r) => `${r.__table_name__}|${r.id}`);
     const seen = new Set<string>();
     const duplicateKeys = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
@@ -194,6 +238,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       duplicateKeys,
       changelog,
       ...(compactions !== undefined ? { compactions } : {}),
+      resumedSnapshot: committed?.offset.snapshot ?? null,
     };
   } finally {
     await conn.end();

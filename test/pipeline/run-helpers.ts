@@ -83,13 +83,26 @@ export function loadConfig(db: PrivateMariaDb, o: YamlOptions, sink: 'iceberg' |
   return loadPipelineConfig(text, { fileName: 'test.yaml', env: { DB_PASS: db.password } }).config;
 }
 
-export async function createShards(conn: mysql.Connection, rowsPerShard: number): Promise<void> {
+/**
+ * A primary key of the shards other than `id`: a column `k` of `type`, alone or first of (k, id);
+ * `id` stays AUTO_INCREMENT and unique. `value` is the SQL of a new key (evaluated per row).
+ */
+export interface ShardKey {
+  name: string;
+  type: string;
+  primaryKey: 'k' | 'k, id';
+  value: string;
+}
+
+export async function createShards(conn: mysql.Connection, rowsPerShard: number, key?: ShardKey): Promise<void> {
   await conn.query('CREATE DATABASE IF NOT EXISTS app');
   for (const s of SHARDS) {
-    await conn.query(`CREATE TABLE app.order_${s} (id INT PRIMARY KEY AUTO_INCREMENT, customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2), created DATETIME(3))`);
+    const keyed = key ? `id INT NOT NULL AUTO_INCREMENT, k ${key.type} NOT NULL, ` : 'id INT PRIMARY KEY AUTO_INCREMENT, ';
+    const keys = key ? `, PRIMARY KEY (${key.primaryKey}), UNIQUE KEY (id)` : '';
+    await conn.query(`CREATE TABLE app.order_${s} (${keyed}customer VARCHAR(40) NOT NULL, amount DECIMAL(10,2), created DATETIME(3)${keys})`);
     if (rowsPerShard > 0) {
-      const values = Array.from({ length: rowsPerShard }, (_, i) => `('c${s}-${i}', ${(i * 1.25 + s).toFixed(2)}, '2024-01-0${1 + (i % 9)} 10:00:00.${String(i % 1000).padStart(3, '0')}')`);
-      await conn.query(`INSERT INTO app.order_${s} (customer, amount, created) VALUES ${values.join(',')}`);
+      const values = Array.from({ length: rowsPerShard }, (_, i) => `(${key ? `${key.value}, ` : ''}'c${s}-${i}', ${(i * 1.25 + s).toFixed(2)}, '2024-01-0${1 + (i % 9)} 10:00:00.${String(i % 1000).padStart(3, '0')}')`);
+      await conn.query(`INSERT INTO app.order_${s} (${key ? 'k, ' : ''}customer, amount, created) VALUES ${values.join(',')}`);
     }
   }
 }

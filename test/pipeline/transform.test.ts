@@ -49,6 +49,13 @@ describe('filter expressions', () => {
     expect(evalFilter("s LIKE 'a!_b!%' ESCAPE '!'", row)).toBe(true);
     expect(evalFilter("'axb' LIKE 'a!_b' ESCAPE '!'", row)).toBe(false);
     expect(evalFilter("s SIMILAR TO '(a|b)_b%'", row)).toBe(true);
+    expect(evalFilter("s SIMILAR TO 'a!_b!%' ESCAPE '!'", row)).toBe(true);
+    expect(evalFilter("'axb' SIMILAR TO 'a!_b' ESCAPE '!'", row)).toBe(false);
+    // LIKE and SIMILAR TO check ESCAPE alike: text when compiled, one character when evaluated.
+    for (const op of ['LIKE', 'SIMILAR TO']) {
+      expect(() => evalFilter(`s ${op} 'a!_b%' ESCAPE '!!'`, row)).toThrow(expect.objectContaining({ code: 'DataInvalid', message: 'ESCAPE must be one character, found "!!"' }));
+      expect(() => evalFilter(`s ${op} 'a' ESCAPE 1`, row)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: 'filter: ESCAPE expects text, found INT' }));
+    }
     expect(evalFilter('n IS NULL AND s IS NOT NULL AND flag IS TRUE AND n IS NOT TRUE', row)).toBe(true);
   });
 

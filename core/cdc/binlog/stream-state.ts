@@ -71,7 +71,7 @@ export class StreamState {
       file: this.pos.file,
       pos: this.pos.pos,
       gtidSet: this.gtidSet,
-      snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey } : null,
+      snapshot: s ? { tables: s.tables.map((t) => ({ ...t })), tableIndex: s.tableIndex, lastKey: s.lastKey, ...(s.chunks !== undefined ? { chunks: s.chunks } : {}) } : null,
       schemas: this.catalog.snapshotList(),
       ...(this.preparedXa.length > 0 ? { preparedXa: this.preparedXa.map((x) => ({ xid: x.xid, start: { ...x.start } })) } : {}),
       ...(this.round > 0 ? { round: this.round } : {}),

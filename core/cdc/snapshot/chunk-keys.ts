@@ -18,6 +18,7 @@ import { TidemarkError } from '../../errors/index';
 import { quoteId } from '../connect';
 import { formatTableId, type TableSchema } from '../types';
 import { enumColumnSql, setColumnSql } from './chunk-key-members';
+import { formatInet6, formatUuid, isInet6Text, isUuidText } from '../schema/uuid-inet6';
 
 /** One key column value in the driver's form (see above). */
 export type KeyValue = string | number | Buffer;
@@ -34,13 +35,14 @@ export type KeyTuple = readonly KeyValue[];
 export type KeyColumnKind = 'integer' | 'server' | 'enum' | 'set' | 'lob';
 
 const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
-const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real)\b/i;
+const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real|uuid|inet6)\b/i;
 const LOB = /^(tinytext|text|mediumtext|longtext|tinyblob|blob|mediumblob|longblob)\b/i;
 
 /**
  * Whether chunks can be cut by this column type, and how its values compare. Null for spatial and
- * other types without a usable order: such a column ends the key tuple, and a table whose first
- * key column is one is read as one chunk (`tidemark plan` warns).
+ * other types without a usable order (a spatial index is an R-tree: no range of it follows a
+ * value order): such a column ends the key tuple, and a table whose first key column is one is
+ * read as one chunk (`tidemark plan` warns).
  */
 export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (INTEGER.test(mysqlType)) return 'integer';
@@ -136,6 +138,19 @@ function columnLiteral(
     // Values arrive as exact doubles (FLOAT through CAST … AS DOUBLE, snapshot-reader.ts; the
     // binlog's float32): the shortest text that reads back as the same double, as a DOUBLE.
     return (v) => (typeof v === 'number' && Number.isFinite(v) ? `CAST(${String(v)} AS DOUBLE)` : fail(bad(v)));
+  }
+  if (base === 'uuid' || base === 'inet6') {
+    // MariaDB orders UUIDs by swapped segments (nnnnnnnnnnnn-vsss-Vhhh-mmmm-llllllll for versions
+    // 1–5 of the RFC variant, as written otherwise), INET6 as 16 bytes: a value goes back as the
+    // type's text cast to the type, so the column's own comparison applies (no order assumed
+    // here). Binlog keys, placed before conversion, are bytes: printed as the server prints them.
+    const uuid = base === 'uuid';
+    const where = `${table}.${name}`;
+    return (v) => {
+      const text = v instanceof Uint8Array ? (uuid ? formatUuid(v, where) : formatInet6(v, where)) : v;
+      if (typeof text !== 'string' || !(uuid ? isUuidText(text) : isInet6Text(text))) return fail(bad(v));
+      return `CAST('${text}' AS ${uuid ? 'UUID' : 'INET6'})`;
+    };
   }
   if (base === 'binary' || base === 'varbinary' || /blob$/.test(base)) {
     const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';

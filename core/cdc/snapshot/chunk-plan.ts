@@ -6,6 +6,7 @@
 import { TidemarkError } from '../../errors/index';
 import { keyColumnKind, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
 import type { ResolvedConfig } from '../config';
+import { isSpatialType } from '../schema/type-map';
 import { formatTableId, type TableId, type TableSchema } from '../types';
 
 /** A chunk bound: bigint for a single integer key column, else the key tuple (chunk-keys.ts). */
@@ -98,7 +99,7 @@ export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPl
       throw new TidemarkError('InvalidInput', `${key}: ${name}.${configured} may be NULL; a table without a primary key is chunked by a NOT NULL column`, { table: name, column: configured });
     }
     if (keyColumnKind(col.mysqlType) === null) {
-      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, enum, set, text or blob)`, {
+      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet6, enum, set, text or blob)`, {
         table: name,
         column: configured,
       });
@@ -120,7 +121,13 @@ export function describeOneChunk(schema: TableSchema, config: ResolvedConfig): s
     return `${name} has no primary key and no scan.incremental.snapshot.chunk.key-column: its snapshot is read as one chunk, held in memory whole`;
   }
   const first = schema.columns.find((c) => c.name === schema.primaryKey[0]);
-  return `${name}'s first key column ${schema.primaryKey[0]} is ${first?.mysqlType ?? 'of an unknown type'}, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)`;
+  const type = first?.mysqlType ?? 'of an unknown type';
+  // A spatial key is indexed by a prefix of its stored bytes (SRID, then WKB), but rows are read
+  // as WKB without the SRID: no bound could be written back for the server to compare.
+  const why = first && isSpatialType(first.mysqlType)
+    ? `a spatial type, which cannot be chunked by (the index compares its stored SRID and WKB bytes; rows are read as WKB without the SRID, so no chunk bound can be written back)`
+    : 'which cannot be chunked by';
+  return `${name}'s first key column ${schema.primaryKey[0]} is ${type}, ${why}: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)`;
 }
 
 /** The bound of an integer-key plan (Internal when a tuple reached it). */

@@ -200,12 +200,17 @@ async function* emitChunk(
     // are gone from the consumer's point of view, so the chunk is not emitted.
     snap.tableIndex++;
     snap.lastKey = null;
+    delete snap.chunks;
     return false;
   }
   if (chunk.upper === null) {
     snap.tableIndex++;
     snap.lastKey = null;
-  } else snap.lastKey = encodeBound(chunk.upper);
+    delete snap.chunks;
+  } else {
+    snap.lastKey = encodeBound(chunk.upper);
+    snap.chunks = (snap.chunks ?? 0) + 1;
+  }
   const now = config.now();
   const offset = state.offset();
   let batch: TransactionBatch | null = null;
@@ -337,6 +342,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
       // Dropped (or renamed away) since the table list was made: nothing left to read.
       snap.tableIndex++;
       snap.lastKey = null;
+      delete snap.chunks;
       continue;
     }
     const plan = await prepareChunks(opts, schema);
@@ -367,6 +373,7 @@ export async function* runSnapshotPhase(opts: SnapshotPhaseOptions): AsyncGenera
         if (chunk === null) {
           snap.tableIndex++;
           snap.lastKey = null;
+          delete snap.chunks;
           break;
         }
         const upper = chunk.upper;

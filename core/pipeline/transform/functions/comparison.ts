@@ -192,12 +192,12 @@ function requireText(a: Typed, where: string): void {
 }
 
 /**
- * LIKE: without ESCAPE, Flink CDC matches string2 as a Java regular expression anywhere in
- * string1 (StringFunctions.like → Matcher.find); with ESCAPE it is SQL LIKE. NULL gives NULL.
+ * A pattern predicate (LIKE, SIMILAR TO) of text operands, checked when compiled: NULL in any
+ * operand gives NULL; an ESCAPE must be one character. `match` gets the escape, or null without one.
  */
-export function likeOp(v: Typed, pattern: Typed, escape: Typed | null, not: boolean): Typed {
-  requireText(v, 'LIKE');
-  requireText(pattern, 'LIKE');
+function patternOp(name: string, v: Typed, pattern: Typed, escape: Typed | null, not: boolean, match: (s: string, p: string, esc: string | null) => boolean): Typed {
+  requireText(v, name);
+  requireText(pattern, name);
   if (escape) requireText(escape, 'ESCAPE');
   return {
     t: BOOLEAN(),
@@ -206,35 +206,30 @@ export function likeOp(v: Typed, pattern: Typed, escape: Typed | null, not: bool
       const p = pattern.ev(row, m);
       const esc = escape ? escape.ev(row, m) : '';
       if (s === null || p === null || esc === null) return null;
-      let hit: boolean;
-      if (escape) {
-        if (Array.from(esc as string).length !== 1) throw dataError(`ESCAPE must be one character, found ${JSON.stringify(esc)}`);
-        hit = likeRegex(p as string, esc as string).test(s as string);
-      } else {
-        let re: RegExp;
-        try {
-          re = cached(`R\u0000${p as string}`, () => new RegExp(p as string, 'u'));
-        } catch (e) {
-          throw dataError(`LIKE pattern ${JSON.stringify(p)} is not a valid regular expression: ${(e as Error).message}`);
-        }
-        hit = re.test(s as string);
-      }
-      return hit !== not;
+      if (escape && Array.from(esc as string).length !== 1) throw dataError(`ESCAPE must be one character, found ${JSON.stringify(esc)}`);
+      return match(s as string, p as string, escape ? (esc as string) : null) !== not;
     },
   };
 }
 
+/**
+ * LIKE: without ESCAPE, Flink CDC matches string2 as a Java regular expression anywhere in
+ * string1 (StringFunctions.like → Matcher.find); with ESCAPE it is SQL LIKE. NULL gives NULL.
+ */
+export function likeOp(v: Typed, pattern: Typed, escape: Typed | null, not: boolean): Typed {
+  return patternOp('LIKE', v, pattern, escape, not, (s, p, esc) => {
+    if (esc !== null) return likeRegex(p, esc).test(s);
+    let re: RegExp;
+    try {
+      re = cached(`R\u0000${p}`, () => new RegExp(p, 'u'));
+    } catch (e) {
+      throw dataError(`LIKE pattern ${JSON.stringify(p)} is not a valid regular expression: ${(e as Error).message}`);
+    }
+    return re.test(s);
+  });
+}
+
+/** SIMILAR TO: SQL's pattern (similarRegex), matched against the whole text. NULL gives NULL. */
 export function similarOp(v: Typed, pattern: Typed, escape: Typed | null, not: boolean): Typed {
-  requireText(v, 'SIMILAR TO');
-  requireText(pattern, 'SIMILAR TO');
-  return {
-    t: BOOLEAN(),
-    ev: (row, m) => {
-      const s = v.ev(row, m);
-      const p = pattern.ev(row, m);
-      const esc = escape ? escape.ev(row, m) : '';
-      if (s === null || p === null || esc === null) return null;
-      return similarRegex(p as string, escape ? (esc as string) : null).test(s as string) !== not;
-    },
-  };
+  return patternOp('SIMILAR TO', v, pattern, escape, not, (s, p, esc) => similarRegex(p, esc).test(s));
 }
