@@ -54,6 +54,11 @@ export interface CrashReport {
   compactions?: number;
   /** The snapshot progress of the lake's last committed offset before the final catch-up (null: none, past the snapshot, or a Paimon sink). */
   resumedSnapshot: SnapshotState | null;
+  /**
+   * The snapshot progress each restart resumed from, when it was inside the snapshot phase (the
+   * lake's committed offset right after a kill: the next trial, or the final catch-up, starts there).
+   */
+  snapshotResumes: SnapshotState[];
 }
 
 const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
@@ -174,6 +179,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
         () => null,
       );
     let chunksSeen = 0;
+    const snapshotResumes: SnapshotState[] = [];
     try {
       for (let i = 0; i < o.trials; i++) {
         const child = startChild(yamlPath, o.db.password);
@@ -202,6 +208,8 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
         if (!child.running) throw new Error(`trial ${i}: sync exited before the kill:\n${child.output}`);
         await child.kill();
         killedIn[phase] = (killedIn[phase] ?? 0) + 1;
+        const after = await committedSnapshot();
+        if (after?.snapshot) snapshotResumes.push(after.snapshot);
       }
     } finally {
       await writer.stop();
@@ -239,6 +247,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       changelog,
       ...(compactions !== undefined ? { compactions } : {}),
       resumedSnapshot: committed?.offset.snapshot ?? null,
+      snapshotResumes,
     };
   } finally {
     await conn.end();

@@ -86,12 +86,13 @@ describe.each(KEYS)('sync survives kill -9 mid-snapshot, $name primary key', (ke
   it(`lake equals source after ${KEY_TRIALS} crashes, keys chunked and compared by the server, some rows moved to new keys`, async () => {
     // 1500 rows a shard in chunks of 100: the first trials land in the snapshot phase.
     const report = await runCrashTrials({ ...env, trials: KEY_TRIALS, rowsPerShard: 1500, key, killAfterChunk: true, maxKillDelayMs: 300, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4243) });
-    console.log(`crash trials (${key.name} key): ${JSON.stringify({ ...report, lake: undefined, source: undefined, resumedSnapshot: { ...report.resumedSnapshot, tables: undefined } })}`);
-    recordFigure(`sync kill -9 trials, ${key.name} key`, { trials: report.trials, killedIn: report.killedIn, resumedAtChunk: report.resumedSnapshot?.chunks ?? null, lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, changelog: report.changelog });
+    console.log(`crash trials (${key.name} key): ${JSON.stringify({ ...report, lake: undefined, source: undefined, resumedSnapshot: undefined, snapshotResumes: report.snapshotResumes.map((r) => r.chunks) })}`);
+    recordFigure(`sync kill -9 trials, ${key.name} key`, { trials: report.trials, killedIn: report.killedIn, resumedAtChunks: report.snapshotResumes.map((r) => r.chunks ?? null), lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, changelog: report.changelog });
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);
     expect(report.writes.inserts + report.writes.updates + report.writes.deletes).toBeGreaterThan(0);
-    // The final run resumed inside the snapshot, after a committed chunk of a key tuple.
-    expect(report.resumedSnapshot).toMatchObject({ lastKey: expect.stringMatching(/^\[/), chunks: expect.any(Number) });
+    // Restarts resumed inside the snapshot, after a committed chunk of a key tuple (how many depends
+    // on where the kills land: the snapshot may finish before the last trials on a slow machine).
+    expect(report.snapshotResumes.some((r) => typeof r.lastKey === 'string' && r.lastKey.startsWith('[') && typeof r.chunks === 'number')).toBe(true);
     expect(report.duplicateKeys).toEqual([]);
     expect(report.lake).toEqual(report.source);
     expect(report.changelog!.duplicates).toBe(0);
