@@ -100,8 +100,22 @@ export interface SinkConfig {
   type: 'iceberg';
   name: string | null;
   catalogType: 'hadoop';
-  /** Absolute local folder (a `file://` URI is accepted and turned into a path). */
+  /**
+   * Absolute local folder (a `file://` URI is accepted and turned into a path), or an object store
+   * prefix `s3://bucket/prefix` (`s3a://` accepted) without a trailing slash.
+   */
   warehouse: string;
+  /**
+   * The S3 settings of an `s3://` warehouse (the Iceberg Flink connector's `catalog.properties.s3.*`
+   * and `client.region`); null fields fall back to the AWS environment variables.
+   */
+  s3: SinkS3Settings;
+  /**
+   * Local folder of the runner's lock, checkpoint and status files: `<warehouse>/.tidemark` for a
+   * local warehouse; for an object store `.tidemark/s3/<bucket>/<prefix>` beside the YAML file
+   * (the lock is a local file: it keeps out runners of this machine only).
+   */
+  stateDir: string;
   /** Other `catalog.properties.*` keys, without the prefix. */
   catalogProperties: Record<string, string>;
   /** `partition.key` per target table id (`namespace.table`), in declaration order. */
@@ -124,6 +138,15 @@ export interface SinkConfig {
     /** Delete unreferenced files older than this (ms), at most hourly; null never does. */
     removeOrphansOlderThanMs: number | null;
   };
+}
+
+/** S3 settings of a sink; plain data (it crosses to the sink worker). Secrets are never printed. */
+export interface SinkS3Settings {
+  endpoint: string | null;
+  region: string | null;
+  pathStyle: boolean | null;
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
 }
 
 /** Metadata columns a merged target may add to its key so rows of different shards stay apart. */

@@ -1,10 +1,10 @@
-import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { isTidemarkError, TidemarkError } from '../../errors';
 import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SCHEMA_CHANGE_TYPES, SINK_KEYS, TOP_LEVEL_KEYS, TRANSFORM_KEYS } from './keys';
 import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './read';
 import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './types';
 import { expandSchemaChangeTypes, parsePartitionKey, parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './values';
+import { readSinkStorage } from './sink-storage';
 import { readSource } from './source';
 import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
 import { compileFilter, compileProjection } from '../transform';
@@ -118,14 +118,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   if (catalogType !== null && catalogType.toLowerCase() !== 'hadoop') {
     ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes to a local folder (catalog.properties.type: hadoop)`, 'Unsupported');
   }
-  let warehouse = getString(b, 'catalog.properties.warehouse') ?? '';
-  if (warehouse.startsWith('file://')) warehouse = decodeURIComponent(warehouse.slice('file://'.length));
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(warehouse);
-  if (scheme) {
-    ctx.issues.error(lineOfKey(b, 'catalog.properties.warehouse'), 'sink.catalog.properties.warehouse', `warehouse ${JSON.stringify(warehouse)} uses ${scheme[1]}://; Tidemark writes to a local folder (a path or file:// URI)`, 'Unsupported');
-  } else if (warehouse !== '' && !isAbsolute(warehouse) && baseDir !== undefined) {
-    warehouse = resolve(baseDir, warehouse);
-  }
+  const { warehouse, s3, stateDir } = readSinkStorage(b, ctx, baseDir);
   let partitionKeys = {};
   const pk = getString(b, 'partition.key');
   if (pk !== null) {
@@ -155,6 +148,8 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
     name: getString(b, 'name'),
     catalogType: 'hadoop',
     warehouse,
+    s3,
+    stateDir,
     catalogProperties,
     partitionKeys,
     tableProperties: b.prefixed.get('table.properties.') ?? {},

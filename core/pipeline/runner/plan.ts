@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../../cdc';
 import type { PipelineConfig, StartupOptions } from '../config/types';
 import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
 import { checkpointFilePath } from './run';
 import { readStoredOffsets } from '../sink';
+import { childPath, hasMetadataFile } from '../../lake/write';
+import { sinkStorage } from '../sink/iceberg/storage';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
@@ -31,6 +31,13 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
     const schema = schemas.find((s) => `${s.table.db}.${s.table.table}` === id)!;
     typesBySource.set(id, transformColumnTypes(schema, sp, sp.transformIndex === null ? null : transforms[sp.transformIndex]!));
   }
+  // Which targets hold a published table already (on the warehouse's storage: a folder or s3://).
+  const storage = sinkStorage(config);
+  const existing = new Set<string>();
+  for (const tp of captured.targets) {
+    const path = childPath(config.sink.warehouse, tp.target.db, tp.target.table);
+    if (await hasMetadataFile(storage, path)) existing.add(path);
+  }
   return {
     pipeline: config.pipeline.name,
     source: `${config.source.type} ${config.source.hostname}:${config.source.port}`,
@@ -46,11 +53,11 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
       const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
       const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
-      const path = join(config.sink.warehouse, tp.target.db, tp.target.table);
+      const path = childPath(config.sink.warehouse, tp.target.db, tp.target.table);
       return {
         table: design.id,
         path,
-        exists: existsSync(join(path, 'metadata')),
+        exists: existing.has(path),
         sources: tp.sources.map((s) => `${s.db}.${s.table}`),
         key: design.key,
         columns: design.columns,

@@ -1,10 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../../../cdc';
 import { TidemarkError } from '../../../errors';
 import { loadTable, scanRows, type TableMetadata } from '../../../lake';
-import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/node/index';
+import { appendRows, childPath, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, hasMetadataFile, overwriteRows, removeOrphanFiles, setRef, writeStorage, type WriteEnv } from '../../../lake/write';
+import type { WritableStorage } from '../../../storage';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow } from '../changelog';
 import type { PipelineConfig } from '../../config/types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';
@@ -36,8 +34,6 @@ function keyOf(m: TableMetadata): string[] {
   return s.identifierFieldIds.map((id) => s.fields.find((f) => f.id === id)!.name);
 }
 
-const storage = createLocalStorage();
-
 /**
  * Opens a lake table, creating it when absent (with the offset it starts from and the creating
  * `pipeline` as table properties). `committed` is `pipeline`'s own offset in the table: another
@@ -54,7 +50,8 @@ export async function openLakeTable(
   let created = false;
   // No published version yet (not even a folder, or a creator stopped before v1): create. Two
   // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
-  if (!hasPublishedVersion(root)) {
+  const storage = writeStorage(env);
+  if (!(await hasPublishedVersion(root, storage))) {
     try {
       await createTable(root, {
         columns: create.columns,
@@ -90,10 +87,12 @@ function specMatches(m: TableMetadata, partitionBy: { column: string; transform:
   );
 }
 
-/** Whether `root` holds a published table version (a folder without one — a creator killed before v1 — is not a table yet). */
-export function hasPublishedVersion(root: string): boolean {
-  const metadataDir = join(root, 'metadata');
-  return existsSync(metadataDir) && readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'));
+/**
+ * Whether `root` (on `storage`) holds a published table version (a folder without one — a
+ * creator killed before v1 — is not a table yet).
+ */
+export function hasPublishedVersion(root: string, storage: WritableStorage): Promise<boolean> {
+  return hasMetadataFile(storage, root);
 }
 
 /**
@@ -105,7 +104,7 @@ export function hasPublishedVersion(root: string): boolean {
 export const PROPERTY_INSERTS_MAY_COLLIDE = 'tidemark.inserts-may-collide';
 
 export function changelogRoot(warehouse: string, db: string, table: string): string {
-  return join(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
+  return childPath(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
 }
 
 export async function openTarget(
@@ -117,7 +116,7 @@ export async function openTarget(
   env: WriteEnv,
 ): Promise<{ target: TargetState; created: boolean }> {
   const [db, table] = design.id.split('.') as [string, string];
-  const root = join(config.sink.warehouse, db, table);
+  const root = childPath(config.sink.warehouse, db, table);
   // A transform rule's table-options win over the sink's table.properties.* (the rule is the more specific).
   const properties = { ...config.sink.tableProperties, ...design.properties };
   const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties }, startOffset, env, config.pipeline.name);
@@ -187,7 +186,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     try {
       // A data file at a time (memory follows a file, not the table), deletes applied and dropped.
       await compactDataFiles(t.root, { scope: { kind: 'all' }, summary: offsetSummary(pipeline, t.committed), env });
-      t.metadata = (await loadTable(storage, t.root)).metadata;
+      t.metadata = (await loadTable(writeStorage(env), t.root)).metadata;
       t.commitsSinceCompaction = 0;
       done.push(`compacted ${t.id}`);
     } catch (e) {
@@ -203,7 +202,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     for (const table of [t, t.changelog].filter((x): x is LakeTableState => x !== null)) {
       const r = await expireSnapshots(table.root, { olderThanMs: now - maxAge, retainLast: Math.max(1, config.sink.tidemark.expireSnapshotsRetainLast), env });
       if (r.expiredSnapshotIds.length > 0) {
-        table.metadata = (await loadTable(storage, table.root)).metadata;
+        table.metadata = (await loadTable(writeStorage(env), table.root)).metadata;
         done.push(`expired ${r.expiredSnapshotIds.length} snapshots of ${table.id}`);
       }
     }
@@ -255,12 +254,12 @@ export async function evolveTarget(t: TargetState, changes: Parameters<typeof ev
  * TRUNCATE of one source table: delete the target rows that came from it. With shard columns
  * the rows are told apart by them; a target fed by one source loses all its rows.
  */
-export async function truncateKeys(t: TargetState, source: { db: string; table: string }, singleSource: boolean): Promise<Record<string, unknown>[]> {
+export async function truncateKeys(t: TargetState, source: { db: string; table: string }, singleSource: boolean, env: WriteEnv): Promise<Record<string, unknown>[]> {
   if (t.key.length === 0) throw new TidemarkError('Unsupported', `${t.id} has no primary key: TRUNCATE of ${source.db}.${source.table} cannot be applied`, { table: t.id });
   if (!singleSource && t.shardColumns.length === 0) {
     throw new TidemarkError('Unsupported', `${t.id} merges several source tables without shard columns: TRUNCATE of ${source.db}.${source.table} cannot tell its rows apart (add tidemark.key.shard-columns)`, { table: t.id });
   }
-  const { rows } = await scanRows(storage, t.root);
+  const { rows } = await scanRows(writeStorage(env), t.root);
   return rows
     .filter((r) => (!t.shardColumns.includes('__table_name__') || r.__table_name__ === source.table) && (!t.shardColumns.includes('__schema_name__') || r.__schema_name__ === source.db))
     .map((r) => Object.fromEntries(t.key.map((k) => [k, r[k] ?? null])));
@@ -275,7 +274,7 @@ export type { ChangeEvent };
  * re-read chunks get new watermarks, so the tables must all resume from the same point.
  */
 export async function rollbackTable(root: string, pipeline: string, offset: SourceOffset, env: WriteEnv): Promise<boolean> {
-  const m = (await loadTable(storage, root)).metadata;
+  const m = (await loadTable(writeStorage(env), root)).metadata;
   const current = readTableOffset(m, pipeline);
   if (current === null || compareOffsets(current, offset) <= 0) return false;
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
