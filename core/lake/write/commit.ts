@@ -21,6 +21,38 @@ export interface WriteEnv {
    * system. An object store here takes `s3://bucket/…` table roots.
    */
   storage?: WritableStorage;
+  /**
+   * A catalog that owns the tables' metadata (an Iceberg REST catalog): versions are committed
+   * through it instead of published as files. Data and manifests still go to `storage`.
+   */
+  catalog?: TableCatalog;
+}
+
+/**
+ * The metadata side of a catalog-managed table (core/catalog implements it over the REST client;
+ * core/lake cannot import core/catalog). Tables are named by their root, the location their data
+ * is written under on WriteEnv.storage.
+ */
+export interface TableCatalog {
+  /** Names the catalog in messages (its URI; never a secret). */
+  readonly name: string;
+  /** The table's current version. NotFound when the catalog has no table at `root`. */
+  loadTable(root: string): Promise<LoadedTable>;
+  /**
+   * Commits `next` (derived from `base`) with requirements that hold only while `base` is current:
+   * CommitConflict when another writer committed first (commitTable then rebuilds and retries).
+   */
+  commitTable(root: string, base: LoadedTable, next: TableMetadata): Promise<{ metadata: TableMetadata; metadataFile: string }>;
+  /**
+   * The root of table `name` in `namespace`, created from `initial()` (its location replaced by the
+   * catalog's) when the catalog has no such table. `created` is false when it existed.
+   */
+  openTable(namespace: string, name: string, initial: () => TableMetadata): Promise<{ root: string; created: boolean }>;
+}
+
+/** The current version of the table at `root`: through env.catalog when set, else from storage. */
+export function loadWritableTable(root: string, env: WriteEnv): Promise<LoadedTable> {
+  return env.catalog ? env.catalog.loadTable(root) : loadTable(writeStorage(env), root);
 }
 
 const localStorage = createLocalWritableStorage();
@@ -107,6 +139,17 @@ export async function commitTable(
   const storage = writeStorage(env);
   for (let attempt = 0; attempt <= COMMIT_RETRIES; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelayMs(attempt, env)));
+    if (env.catalog) {
+      const base = await env.catalog.loadTable(root);
+      const next = await build(base, (metadataFileVersion(base.metadataFile.split('/').pop()!) ?? 0) + 1);
+      try {
+        // The catalog keeps the metadata log itself.
+        return await env.catalog.commitTable(root, base, next);
+      } catch (e) {
+        if (e instanceof TidemarkError && e.code === 'CommitConflict') continue;
+        throw e;
+      }
+    }
     const base = await loadTable(storage, root);
     const version = metadataFileVersion(base.metadataFile.split('/').pop()!) ?? 0;
     const next = await build(base, version + 1);

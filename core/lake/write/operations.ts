@@ -26,7 +26,14 @@ export interface CreateTableOptions {
 
 export async function createTable(root: string, options: CreateTableOptions): Promise<TableMetadata> {
   const env = options.env ?? defaultWriteEnv;
-  const abs = tableRoot(root);
+  const metadata = newTableMetadata(tableRoot(root), options);
+  await publishFirstVersion(metadata.location, metadata, env);
+  return metadata;
+}
+
+/** The first version of a table at `location` (no snapshot): what createTable publishes. */
+export function newTableMetadata(location: string, options: CreateTableOptions): TableMetadata {
+  const env = options.env ?? defaultWriteEnv;
   const fields: NestedField[] = options.columns.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: c.required ?? false, ...(c.doc ? { doc: c.doc } : {}) }));
   const idOf = (name: string) => {
     const f = fields.find((x) => x.name === name);
@@ -52,7 +59,7 @@ export async function createTable(root: string, options: CreateTableOptions): Pr
     formatVersion: 2,
     nextRowId: null,
     tableUuid: env.uuid(),
-    location: abs,
+    location,
     lastSequenceNumber: 0n,
     lastUpdatedMs: now,
     lastColumnId: fields.length,
@@ -70,7 +77,6 @@ export async function createTable(root: string, options: CreateTableOptions): Pr
     metadataLog: [],
     refs: {},
   };
-  await publishFirstVersion(abs, metadata, env);
   return metadata;
 }
 

@@ -99,9 +99,12 @@ export type SchemaChangeType =
 export interface SinkConfig {
   type: 'iceberg';
   name: string | null;
-  catalogType: 'hadoop';
+  /** `hadoop`: tables are folders under `warehouse`; `rest`: an Iceberg REST catalog at `rest.uri` owns them. */
+  catalogType: 'hadoop' | 'rest';
+  /** The REST catalog (`catalog.properties.uri`, `token`, `credential`); null fields when not given. */
+  rest: SinkRestSettings;
   /**
-   * Absolute local folder (a `file://` URI is accepted and turned into a path), or an object store
+   * For `rest`: the catalog's warehouse name (sent to its /v1/config; may be empty). Else: absolute local folder (a `file://` URI is accepted and turned into a path), or an object store
    * prefix `s3://bucket/prefix` (`s3a://` accepted) without a trailing slash.
    */
   warehouse: string;
@@ -138,6 +141,15 @@ export interface SinkConfig {
     /** Delete unreferenced files older than this (ms), at most hourly; null never does. */
     removeOrphansOlderThanMs: number | null;
   };
+}
+
+/** The REST catalog of a sink; plain data (it crosses to the sink worker). Secrets are never printed. */
+export interface SinkRestSettings {
+  uri: string | null;
+  /** A bearer token (`env:NAME` resolved). */
+  token: string | null;
+  /** OAuth2 client credentials `client_id:client_secret` (`env:NAME` resolved). */
+  credential: string | null;
 }
 
 /** S3 settings of a sink; plain data (it crosses to the sink worker). Secrets are never printed. */

@@ -115,10 +115,11 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   }
   const b = readBlock(entry.node, 'sink', entry.line, SINK_KEYS, PREFIX_KEYS.sink, ctx);
   const catalogType = getString(b, 'catalog.properties.type');
-  if (catalogType !== null && catalogType.toLowerCase() !== 'hadoop') {
-    ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes to a local folder (catalog.properties.type: hadoop)`, 'Unsupported');
+  if (catalogType !== null && !['hadoop', 'rest'].includes(catalogType.toLowerCase())) {
+    ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes a hadoop catalog (a folder or s3://) or an Iceberg REST catalog (catalog.properties.type: hadoop or rest)`, 'Unsupported');
   }
-  const { warehouse, s3, stateDir } = readSinkStorage(b, ctx, baseDir);
+  const rest = catalogType?.toLowerCase() === 'rest';
+  const { warehouse, s3, rest: restSettings, stateDir } = readSinkStorage(b, ctx, baseDir, rest);
   let partitionKeys = {};
   const pk = getString(b, 'partition.key');
   if (pk !== null) {
@@ -146,7 +147,8 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   return {
     type: 'iceberg',
     name: getString(b, 'name'),
-    catalogType: 'hadoop',
+    catalogType: rest ? 'rest' : 'hadoop',
+    rest: restSettings,
     warehouse,
     s3,
     stateDir,

@@ -4,7 +4,7 @@ import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
 import { checkpointFilePath } from './run';
 import { readStoredOffsets } from '../sink';
 import { childPath, hasMetadataFile } from '../../lake/write';
-import { sinkStorage } from '../sink/iceberg/storage';
+import { sinkRestClient, sinkRestSettings, sinkStorage } from '../sink/iceberg/storage';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
@@ -33,10 +33,14 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   }
   // Which targets hold a published table already (on the warehouse's storage: a folder or s3://).
   const storage = sinkStorage(config);
+  const rest = sinkRestSettings(config);
+  const client = rest ? sinkRestClient(rest) : null;
+  // A REST catalog's table is shown as `<uri>#<namespace>.<table>`.
+  const targetPath = (db: string, table: string) => (rest ? `${rest.uri ?? ''}#${db}.${table}` : childPath(config.sink.warehouse, db, table));
   const existing = new Set<string>();
   for (const tp of captured.targets) {
-    const path = childPath(config.sink.warehouse, tp.target.db, tp.target.table);
-    if (await hasMetadataFile(storage, path)) existing.add(path);
+    const path = targetPath(tp.target.db, tp.target.table);
+    if (client ? await client.tableExists([tp.target.db], tp.target.table) : await hasMetadataFile(storage, path)) existing.add(path);
   }
   return {
     pipeline: config.pipeline.name,
@@ -53,7 +57,7 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
       const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
       const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions);
-      const path = childPath(config.sink.warehouse, tp.target.db, tp.target.table);
+      const path = targetPath(tp.target.db, tp.target.table);
       return {
         table: design.id,
         path,

@@ -8,7 +8,9 @@ import { writeFileAtomic } from '../../runner/file-atomic';
 import { offsetSummary, readTableOffset } from '../../runner/offsets';
 import { createSinkCommitter, type SinkThread } from '../../thread/sink-thread';
 import type { CommitOutcome, SinkPort, SinkRound, SinkRoundResult, StoredOffset } from '../port';
-import { sinkS3Config, sinkStorage, withStorage } from './storage';
+import { catalogTableRoot } from '../../../catalog';
+import { CHANGELOG_SUFFIX } from '../changelog';
+import { sinkCatalog, sinkRestClient, sinkRestSettings, sinkS3Config, sinkStorage, withStorage } from './storage';
 import { changelogRoot, evolveTarget, hasPublishedVersion, finishTarget, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, rollbackTable, truncateKeys, type TargetState } from './writer';
 
 /**
@@ -21,10 +23,12 @@ export function createIcebergSink(config: PipelineConfig, injectedEnv: WriteEnv,
   // An s3:// warehouse: one storage for this thread (its conditional-PUT probe made once); the
   // sink worker builds its own from the same settings.
   const s3 = sinkS3Config(config);
+  const rest = sinkRestSettings(config);
   const storage = s3 ? sinkStorage(config) : null;
-  const env = withStorage(injectedEnv, storage);
+  const catalog = sinkCatalog(rest);
+  const env = withStorage(injectedEnv, storage, catalog);
   // Started first: the worker loads its modules while the runner takes its lock and connects.
-  const committer = createSinkCommitter(injectedEnv, thread, s3 && storage ? { storage, s3 } : null);
+  const committer = createSinkCommitter(injectedEnv, thread, s3 || rest ? { storage, catalog, s3, rest } : null);
   async function commitRound(round: SinkRound<TargetState>): Promise<SinkRoundResult> {
     const { sealed, offset, nowMs } = round;
     const summary = offsetSummary(name, offset);
@@ -68,6 +72,20 @@ export function createIcebergSink(config: PipelineConfig, injectedEnv: WriteEnv,
  */
 export async function icebergStoredOffsets(config: PipelineConfig, plan: RoutePlan, storage: WritableStorage = sinkStorage(config)): Promise<StoredOffset[]> {
   const out: StoredOffset[] = [];
+  const rest = sinkRestSettings(config);
+  if (rest) {
+    // A REST catalog: the tables it has, located where it says.
+    const client = sinkRestClient(rest);
+    for (const tp of plan.targets) {
+      const names = [tp.target.table, ...(config.pipeline.tidemark.changelogEnabled ? [`${tp.target.table}${CHANGELOG_SUFFIX}`] : [])];
+      for (const name of names) {
+        if (!(await client.tableExists([tp.target.db], name))) continue;
+        const { metadata } = await client.loadTable([tp.target.db], name);
+        out.push({ location: catalogTableRoot(metadata.location), offset: readTableOffset(metadata, config.pipeline.name) });
+      }
+    }
+    return out;
+  }
   for (const tp of plan.targets) {
     const roots = [childPath(config.sink.warehouse, tp.target.db, tp.target.table)];
     if (config.pipeline.tidemark.changelogEnabled) roots.push(changelogRoot(config.sink.warehouse, tp.target.db, tp.target.table));

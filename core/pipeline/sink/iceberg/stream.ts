@@ -1,6 +1,6 @@
 import { toTidemarkError } from '../../../errors';
-import { loadTable, type DataFile } from '../../../lake';
-import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, writeStorage, type WriteEnv } from '../../../lake/write';
+import type { DataFile } from '../../../lake';
+import { currentSchema, loadWritableTable, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
 import { toWritableColumns, type SealedChanges } from '../buffer';
 
 /**
@@ -35,7 +35,7 @@ export class StreamedTable {
     try {
       if (!this.writer) {
         // The round's schema: the runner commits a round before any schema change of its table.
-        const m = (await loadTable(writeStorage(this.env), this.root)).metadata;
+        const m = (await loadWritableTable(this.root, this.env)).metadata;
         const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
         this.writer = new RollingDataFileWriter({ root: this.root, schema: currentSchema(m), spec, env: this.env }, targetFileSizeBytes(m));
       }

@@ -1,7 +1,7 @@
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../../../cdc';
 import { TidemarkError } from '../../../errors';
-import { loadTable, scanRows, type TableMetadata } from '../../../lake';
-import { appendRows, childPath, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, hasMetadataFile, overwriteRows, removeOrphanFiles, setRef, writeStorage, type WriteEnv } from '../../../lake/write';
+import { scanRows, type TableMetadata } from '../../../lake';
+import { appendRows, childPath, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, hasMetadataFile, loadWritableTable, newTableMetadata, overwriteRows, removeOrphanFiles, setRef, writeStorage, type WriteEnv } from '../../../lake/write';
 import type { WritableStorage } from '../../../storage';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow } from '../changelog';
 import type { PipelineConfig } from '../../config/types';
@@ -48,25 +48,31 @@ export async function openLakeTable(
   pipeline?: string,
 ): Promise<{ state: LakeTableState; created: boolean }> {
   let created = false;
-  // No published version yet (not even a folder, or a creator stopped before v1): create. Two
-  // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
-  const storage = writeStorage(env);
-  if (!(await hasPublishedVersion(root, storage))) {
+  const options = {
+    columns: create.columns,
+    identifierColumns: create.key,
+    partitionBy: create.partitionBy,
+    properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset), ...(pipeline ? { [PROPERTY_START_PIPELINE]: pipeline } : {}) } : {}) },
+    env,
+  };
+  if (env.catalog) {
+    // A REST catalog names the table and says where it lives (its location is the root).
+    const dot = id.indexOf('.');
+    const opened = await env.catalog.openTable(id.slice(0, dot), id.slice(dot + 1), () => newTableMetadata('', options));
+    root = opened.root;
+    created = opened.created;
+  } else if (!(await hasPublishedVersion(root, writeStorage(env)))) {
+    // No published version yet (not even a folder, or a creator stopped before v1): create. Two
+    // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
     try {
-      await createTable(root, {
-        columns: create.columns,
-        identifierColumns: create.key,
-        partitionBy: create.partitionBy,
-        properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset), ...(pipeline ? { [PROPERTY_START_PIPELINE]: pipeline } : {}) } : {}) },
-        env,
-      });
+      await createTable(root, options);
       created = true;
     } catch (e) {
       // Another pipeline created the same target between the check and the create: use it.
       if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
     }
   }
-  let metadata = (await loadTable(storage, root)).metadata;
+  let metadata = (await loadWritableTable(root, env)).metadata;
   if (!created && create.partitionBy.length > 0 && !specMatches(metadata, create.partitionBy)) {
     // partition.key changed since the table was created: new files use the new spec (spec
     // "Partition Evolution"); files written under the old one keep it. Metadata only, no snapshot.
@@ -186,7 +192,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     try {
       // A data file at a time (memory follows a file, not the table), deletes applied and dropped.
       await compactDataFiles(t.root, { scope: { kind: 'all' }, summary: offsetSummary(pipeline, t.committed), env });
-      t.metadata = (await loadTable(writeStorage(env), t.root)).metadata;
+      t.metadata = (await loadWritableTable(t.root, env)).metadata;
       t.commitsSinceCompaction = 0;
       done.push(`compacted ${t.id}`);
     } catch (e) {
@@ -202,7 +208,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     for (const table of [t, t.changelog].filter((x): x is LakeTableState => x !== null)) {
       const r = await expireSnapshots(table.root, { olderThanMs: now - maxAge, retainLast: Math.max(1, config.sink.tidemark.expireSnapshotsRetainLast), env });
       if (r.expiredSnapshotIds.length > 0) {
-        table.metadata = (await loadTable(writeStorage(env), table.root)).metadata;
+        table.metadata = (await loadWritableTable(table.root, env)).metadata;
         done.push(`expired ${r.expiredSnapshotIds.length} snapshots of ${table.id}`);
       }
     }
@@ -259,7 +265,7 @@ export async function truncateKeys(t: TargetState, source: { db: string; table: 
   if (!singleSource && t.shardColumns.length === 0) {
     throw new TidemarkError('Unsupported', `${t.id} merges several source tables without shard columns: TRUNCATE of ${source.db}.${source.table} cannot tell its rows apart (add tidemark.key.shard-columns)`, { table: t.id });
   }
-  const { rows } = await scanRows(writeStorage(env), t.root);
+  const { rows } = await scanRows(writeStorage(env), await loadWritableTable(t.root, env));
   return rows
     .filter((r) => (!t.shardColumns.includes('__table_name__') || r.__table_name__ === source.table) && (!t.shardColumns.includes('__schema_name__') || r.__schema_name__ === source.db))
     .map((r) => Object.fromEntries(t.key.map((k) => [k, r[k] ?? null])));
@@ -274,7 +280,7 @@ export type { ChangeEvent };
  * re-read chunks get new watermarks, so the tables must all resume from the same point.
  */
 export async function rollbackTable(root: string, pipeline: string, offset: SourceOffset, env: WriteEnv): Promise<boolean> {
-  const m = (await loadTable(writeStorage(env), root)).metadata;
+  const m = (await loadWritableTable(root, env)).metadata;
   const current = readTableOffset(m, pipeline);
   if (current === null || compareOffsets(current, offset) <= 0) return false;
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));
