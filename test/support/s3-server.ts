@@ -14,7 +14,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
-import { expect } from 'vitest';
 import { createLocalWritableStorage } from '../../core/storage/node/writable';
 import { createS3Storage, parseS3Url, type S3StorageOptions } from '../../core/storage/s3/index';
 import type { WritableStorage } from '../../core/storage';
@@ -181,7 +180,10 @@ export async function uploadFolder(endpoint: string, localRoot: string, s3Root: 
     for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
   }
   const { bucket, key: prefix } = parseS3Url(s3Root);
-  for (const folder of folders) expect((await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status).toBe(200);
+  for (const folder of folders) {
+    const status = (await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status;
+    if (status !== 200) throw new Error(`folder marker ${prefix}/${folder}: HTTP ${status}`);
+  }
   return files.length;
 }
 
