@@ -84,6 +84,18 @@ describe('commits through a REST catalog', () => {
     expect(rows).toEqual([[1, 'a', null], [2, 'b', 'x'], [3, 'c', null]]);
   });
 
+  it('refuses a root that is not where the catalog keeps the table, naming both', async () => {
+    const env = envFor(4);
+    const { root } = await env.catalog!.openTable('db', 'u', () => newTableMetadata('', { columns: COLUMNS, env }));
+    const elsewhere = join(work, 'other', 'db', 'u');
+    await expect(env.catalog!.loadTable(elsewhere)).rejects.toMatchObject({
+      code: 'Unsupported',
+      message: `catalog ${server.uri}: table db.u lives at ${root}, not at ${elsewhere}: Tidemark writes catalog tables at <location>/<namespace>/<name> only`,
+    });
+    await expect(appendRows(elsewhere, [{ id: 1n, name: 'x' }], { env })).rejects.toMatchObject({ code: 'Unsupported' });
+    expect((await loadWritableTable(root, env)).metadata.snapshots).toHaveLength(0);
+  });
+
   it('states each change between two versions as the spec names it', async () => {
     const env = seededWriteEnv(9);
     const base = newTableMetadata('/t', { columns: COLUMNS, env });
