@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestCatalogClient, startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
 import { scanRows, type LoadedTable } from '../../core/lake';
-import { loadPipelineConfig, runPipeline, type PipelineConfig } from '../../core/pipeline';
+import { loadPipelineConfig, planPipeline, runPipeline, type PipelineConfig } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { createShards, pipelineYaml, sourceRows, type Flat } from './run-helpers';
@@ -62,12 +62,16 @@ describe('sync into a REST catalog', () => {
   it('creates and commits the tables through the catalog; the catalog table equals the source; a second sync resumes exactly once', async () => {
     const config = configFor('  catalog.properties.token: env:CATALOG_TOKEN\n', 'to-rest');
     expect(config.sink.catalogType).toBe('rest');
+    expect((await planPipeline(config)).targets.map((t) => [t.path, t.exists])).toEqual([[`${catalog.uri}#ods.orders`, false]]);
     const first = await runPipeline({ config, untilCaughtUp: true });
     expect(first.commits).toBeGreaterThan(0);
     const afterFirst = await catalogRows('orders');
     expect(afterFirst.table.metadata.location).toBe(join(work, 'lake', 'ods', 'orders'));
     expect(afterFirst.rows).toHaveLength(200);
     expect(flat(afterFirst.rows)).toEqual(await sourceRows(conn, COLUMNS));
+    const plan = await planPipeline(config);
+    expect(plan.targets.map((t) => [t.path, t.exists])).toEqual([[`${catalog.uri}#ods.orders`, true]]);
+    expect(plan.resumeFrom).not.toBeNull();
 
     for (const s of [0, 1, 2, 3]) {
       await conn.query(`INSERT INTO app.order_${s} (id, customer, amount, created) VALUES (1000, 'x${s}', 1.00, '2024-02-01 00:00:00.000')`);

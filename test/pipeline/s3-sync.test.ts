@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../../core/lake';
-import { loadPipelineConfig, runPipeline, type PipelineConfig } from '../../core/pipeline';
+import { loadPipelineConfig, planPipeline, runPipeline, type PipelineConfig } from '../../core/pipeline';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { S3RVER_CREDENTIALS, startS3Lake, type S3Lake } from '../support/s3-server';
 import { changelogRows, createShards, lakeRows, pipelineYaml, sourceRows } from './run-helpers';
@@ -54,6 +54,7 @@ describe('sync into an s3:// warehouse', () => {
     const config = configFor(warehouse, lake.endpoint, 'to-s3');
     expect(config.sink.stateDir).toBe(join(work, '.tidemark', 's3', 'lake', 'wh'));
     const storage = lake.storage();
+    expect((await planPipeline(config)).targets.map((t) => [t.path, t.exists])).toEqual([['s3://lake/wh/ods/orders', false]]);
 
     const first = await runPipeline({ config, untilCaughtUp: true });
     expect(first.commits).toBeGreaterThan(0);
@@ -62,6 +63,9 @@ describe('sync into an s3:// warehouse', () => {
     const afterFirst = await loadTable(storage, `${warehouse}/ods/orders`);
     expect(afterFirst.metadataFile).toMatch(/^s3:\/\/lake\/wh\/ods\/orders\/metadata\/v\d+\.metadata\.json$/);
     expect(await changelogRows(warehouse, storage)).toHaveLength(240);
+    const plan = await planPipeline(config);
+    expect(plan.targets.map((t) => [t.path, t.exists])).toEqual([['s3://lake/wh/ods/orders', true]]);
+    expect(plan.resumeFrom).not.toBeNull();
 
     // Binlog changes: inserts, updates, deletes in every shard.
     for (const s of [0, 1, 2, 3]) {
