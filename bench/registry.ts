@@ -7,6 +7,7 @@ import { runCdcSnapshotBench } from './cdc-snapshot';
 import { runExplorerBrowserBench } from './explorer-browser';
 import { runExplorerScaleBench } from './explorer-scale';
 import { runSyncSnapshotBench } from './sync-snapshot';
+import { runSyncS3Bench } from './sync-s3';
 
 /** A benchmark that returns one record of named figures, shown as one row. */
 const oneRow = (run: () => Promise<Record<string, number | string>>) => async () => [await run()];
@@ -26,6 +27,7 @@ export const BENCHES: Bench[] = [
   { name: 'cdc-snapshot', description: 'snapshot phase of a 5M-row table (TIDEMARK_BENCH_SNAPSHOT_ROWS): rows/s vs a raw mysql2 streaming SELECT (goal ≥ 0.7×), both in a thread with the app\'s sync-thread limits; with a 1 GiB InnoDB buffer pool holding the table (5 alternating rounds, peak RSS at full and a tenth of the size), then MariaDB\'s default 128 MiB (3 rounds)', run: () => runCdcSnapshotBench() },
   { name: 'pipeline', description: 'sync pipeline, 1M row changes (TIDEMARK_BENCH_PIPELINE_ROWS): binlog → committed Iceberg rows/s and Paimon rows/s (4 buckets) vs raw zongji delivery with the source driver options (goal ≥ 0.5×; Paimon ≥ the Iceberg ratio; zongji lossy defaults for reference), the pipeline in the sync thread as the app runs it and raw zongji in a thread with its limits, 3 alternating rounds, freshness p50/p99 at a 1 s interval for each sink (goal p99 < 2 s), peak RSS', run: runPipelineBench },
   { name: 'sync-snapshot', description: 'full sync of issue 20\'s 10-column table (TIDEMARK_BENCH_SYNC_ROWS, default 2M): `tidemark sync --until-caught-up` as a child process (process start included) into a fresh warehouse vs a raw mysql2 streaming SELECT (goal ≥ 0.5×), alternating rounds (TIDEMARK_BENCH_SYNC_ROUNDS, default 2) at a 1 s and a 5 min commit interval; the sync\'s peak RSS (goal < 500 MB, flat), CPU and data files', run: runSyncSnapshotBench },
+  { name: 'sync-s3', description: 'snapshot sync of issue 20\'s 10-column table (TIDEMARK_BENCH_SYNC_S3_ROWS, default 500k) as `tidemark sync --until-caught-up` child processes into a local folder, into s3:// on s3rver (loopback, conditional-PUT proxy) and the same with 30 ms added per request, alternating rounds: rows/s, ratio to the local folder (goal ≥ 0.5×), peak RSS (goal < 500 MB), S3 requests', run: runSyncS3Bench },
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
   { name: 'explorer-scale', description: 'grid first page, snapshot switch, exact count and peak memory of a 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M) beside its compacted twin; lakes generated once into .tidemark-tmp/', run: runExplorerScaleBench },
   { name: 'explorer-browser', description: 'the explorer in headless Chromium on the same 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M): click to first rows (goal < 1 s), exact count, a page at 60%, a filter, a sort, Chromium memory, no crash; the end-to-end test does the same at 3M', run: runExplorerBrowserBench },

@@ -47,7 +47,7 @@ export const validateCommand: CliRunner = {
     const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
     io.out(
       `ok: ${n(c.routes.length, 'route')}, ${n(c.transforms.length, 'transform')}; ` +
-        `${c.source.type} ${c.source.hostname}:${c.source.port} tables ${c.source.tables.text} → iceberg ${c.sink.warehouse}; ` +
+        `${c.source.type} ${c.source.hostname}:${c.source.port} tables ${c.source.tables.text} → iceberg ${c.sink.catalogType === 'rest' ? `REST catalog ${c.sink.rest.uri ?? ''} warehouse ${JSON.stringify(c.sink.warehouse)}` : c.sink.warehouse}; ` +
         `schema.change.behavior ${c.pipeline.schemaChangeBehavior}, commit every ${c.pipeline.checkpointIntervalMs / 1000}s`,
     );
     for (const w of result.warnings) io.out(`warning: ${formatIssue(path, w)}`);

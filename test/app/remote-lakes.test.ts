@@ -14,7 +14,7 @@ import { startRestCatalogServer } from '../../core/catalog';
 import type { SecretStore } from '../../core/app/sync-service';
 import { createHttpStorage, type StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/node';
-import { s3ErrorXml, startHttpProxy } from '../storage/s3-server';
+import { s3ErrorXml, startHttpProxy } from '../support/s3-server';
 import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from '../catalog/remote-lake';
 
 // The app API over the contract (handlers behind the browser-mode server, the typed HTTP client,

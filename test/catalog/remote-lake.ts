@@ -4,12 +4,9 @@
  * metadata locations in the S3 copy (as a catalog over object storage does) and vending the S3
  * settings in the load result's config. A proxy in front of s3rver records what is read there.
  */
-import { relative } from 'node:path';
 import { expect } from 'vitest';
 import { startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
-import { createLocalWritableStorage } from '../../core/storage/node/writable';
-import { createS3Storage, parseS3Url } from '../../core/storage/s3/index';
-import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, type HttpProxy, type S3Server } from '../storage/s3-server';
+import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, uploadFolder, type HttpProxy, type S3Server } from '../support/s3-server';
 import { copyWarehouse, makeDemoSource } from './helpers';
 
 export const S3_WAREHOUSE = 's3://lake/wh';
@@ -22,22 +19,6 @@ export interface RemoteLake {
   proxy: HttpProxy;
   catalog: RestCatalogServer;
   close(): Promise<void>;
-}
-
-/** Copies every file of a local folder to `s3Root` (with folder markers, which s3rver 3.7 needs to list nested folders). */
-export async function uploadFolder(endpoint: string, localRoot: string, s3Root: string): Promise<number> {
-  const local = createLocalWritableStorage();
-  const remote = createS3Storage({ endpoint, credentials: S3RVER_CREDENTIALS, env: {} });
-  const files = await local.listRecursive(localRoot);
-  const folders = new Set<string>();
-  for (const f of files) {
-    const key = relative(localRoot, f.path).split('\\').join('/');
-    await remote.writeFile(`${s3Root}/${key}`, await local.readFile(f.path));
-    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
-  }
-  const { bucket, key: prefix } = parseS3Url(s3Root);
-  for (const folder of folders) expect((await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status).toBe(200);
-  return files.length;
 }
 
 export async function startRemoteLake(options: { oauthClients?: Record<string, string> } = {}): Promise<RemoteLake> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { createProfileStore } from '../../core/app/profiles';
-import { S3RVER_CREDENTIALS, startHttpProxy } from '../storage/s3-server';
+import { S3RVER_CREDENTIALS, startHttpProxy } from '../support/s3-server';
 import { S3_WAREHOUSE, startRemoteLake, type RemoteLake } from './remote-lake';
 
 // The CLI on a REST catalog (Tidemark's server) whose tables live in s3rver must print what it

@@ -96,13 +96,14 @@ describe('rolling data files', () => {
     expect(parquetFiles(root)).toHaveLength(1);
   });
 
-  it('discarding a writer removes its open file', async () => {
+  it('keeps the open file out of sight until it is finished; discarding a writer removes it', async () => {
     const { root, env, metadata } = await newTable('discard');
     const writer = new RollingDataFileWriter({ root, schema: currentSchema(metadata), spec: metadata.partitionSpecs[0]!, env }, 1 << 30, 4096);
     await writer.write(batch(0, 10_000));
-    expect(parquetFiles(root)).toHaveLength(1);
-    await writer.discard();
+    // Being written: a temp file beside its final name, never a half-written .parquet.
     expect(parquetFiles(root)).toHaveLength(0);
+    await writer.discard();
+    expect(readdirSync(join(root, 'data'))).toEqual([]);
   });
 
   it('rejects a target size that is not a positive number of bytes, naming the property and the value', async () => {

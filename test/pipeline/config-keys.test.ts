@@ -96,6 +96,15 @@ const PROBES: Record<string, string> = {
   'sink.type': 'validated',
   'sink.catalog.properties.type': 'validated',
   'sink.catalog.properties.warehouse': '/tmp/lake2',
+  'sink.catalog.properties.io-impl': 'validated',
+  'sink.catalog.properties.s3.endpoint': 'http://127.0.0.1:9000',
+  'sink.catalog.properties.s3.access-key-id': 'S3PAIR',
+  'sink.catalog.properties.s3.secret-access-key': 'S3PAIR',
+  'sink.catalog.properties.s3.path-style-access': 'true',
+  'sink.catalog.properties.client.region': 'eu-west-1',
+  'sink.catalog.properties.uri': 'http://127.0.0.1:8181/',
+  'sink.catalog.properties.token': 'T0KEN',
+  'sink.catalog.properties.credential': 'id:secret',
   'sink.partition.key': 'ods.orders:bucket[4](id)',
   'sink.sink.compaction.enabled': 'true',
   'sink.sink.compaction.commit.interval': '3',
@@ -129,6 +138,8 @@ const PROBES: Record<string, string> = {
 const CONTEXT: Record<string, string> = {
   SPECIFIC: 'scan.startup.mode: specific-offset',
   TIMESTAMP: 'scan.startup.mode: timestamp',
+  // S3 credentials come as a pair: the base has both, the probe changes one.
+  S3PAIR: 'catalog.properties.s3.access-key-id: AKID0\ncatalog.properties.s3.secret-access-key: SECRET0',
 };
 const SPECIFIC_VALUES: Record<string, string> = {
   'scan.startup.specific-offset.file': 'mysql-bin.000009',
@@ -136,6 +147,8 @@ const SPECIFIC_VALUES: Record<string, string> = {
   'scan.startup.specific-offset.gtid-set': '0-1-9',
   'scan.startup.specific-offset.skip-events': '2',
   'scan.startup.specific-offset.skip-rows': '3',
+  'catalog.properties.s3.access-key-id': 'AKID1',
+  'catalog.properties.s3.secret-access-key': 'SECRET1',
 };
 
 interface Case {

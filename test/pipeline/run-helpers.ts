@@ -9,6 +9,7 @@ import type { PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, type PipelineConfig } from '../../core/pipeline';
 import { scanRows } from '../../core/lake';
 import { scanPaimonRows } from '../../core/lake/paimon';
+import type { StoragePort } from '../../core/storage';
 import { createLocalStorage } from '../../core/storage/node/index';
 
 export const SHARDS = [0, 1, 2, 3];
@@ -138,8 +139,9 @@ export async function sourceRows(conn: mysql.Connection, columns: string[]): Pro
   return out.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
 }
 
-export async function lakeRows(warehouse: string, columns: string[], table = 'orders'): Promise<Flat[]> {
-  const { rows } = await scanRows(createLocalStorage(), join(warehouse, 'ods', table));
+/** The lake's rows of `ods.<table>` (an s3:// warehouse read through `storage`). */
+export async function lakeRows(warehouse: string, columns: string[], table = 'orders', storage: StoragePort = createLocalStorage()): Promise<Flat[]> {
+  const { rows } = await scanRows(storage, warehouse.startsWith('s3://') ? `${warehouse}/ods/${table}` : join(warehouse, 'ods', table));
   return rows.map((r) => flatten(r, columns)).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
 }
 
@@ -149,8 +151,8 @@ export async function paimonLakeRows(warehouse: string, columns: string[], table
   return rows.map((r) => flatten(r, columns)).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
 }
 
-export async function changelogRows(warehouse: string): Promise<Record<string, unknown>[]> {
-  const { rows } = await scanRows(createLocalStorage(), join(warehouse, 'ods', 'orders__changelog'));
+export async function changelogRows(warehouse: string, storage: StoragePort = createLocalStorage()): Promise<Record<string, unknown>[]> {
+  const { rows } = await scanRows(storage, warehouse.startsWith('s3://') ? `${warehouse}/ods/orders__changelog` : join(warehouse, 'ods', 'orders__changelog'));
   return rows;
 }
 

@@ -1,12 +1,10 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
-import { createLocalWritableStorage } from '../../core/storage/node/writable';
-import { createS3Storage, parseS3Url } from '../../core/storage/s3/index';
 import { FIXTURES } from '../support/fixtures';
-import { S3RVER_CREDENTIALS, startHttpProxy, startS3rver, type S3Server } from './s3-server';
+import { startHttpProxy, startS3rver, uploadFolder, type S3Server } from '../support/s3-server';
 
 // End to end: fixture tables (Iceberg written by Java and Spark, Paimon by paimon-cpp) copied byte
 // for byte into s3rver; the CLI on the s3:// path must print what it prints on the local path.
@@ -17,24 +15,6 @@ let localWarehouse: string;
 const savedEnv: Record<string, string | undefined> = {};
 
 const S3_WAREHOUSE = 's3://lake/warehouse';
-
-async function upload(localRoot: string, s3Root: string): Promise<number> {
-  const local = createLocalWritableStorage();
-  const remote = createS3Storage({ endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS, env: {} });
-  const files = await local.listRecursive(localRoot);
-  const folders = new Set<string>();
-  for (const f of files) {
-    const key = relative(localRoot, f.path).split('\\').join('/');
-    await remote.writeFile(`${s3Root}/${key}`, await local.readFile(f.path));
-    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
-  }
-  // s3rver 3.7 leaves out of a delimited listing the sub-folders that hold only deeper folders (AWS
-  // lists them): empty "folder/" marker objects, as S3 consoles and Hadoop's S3A write, work around
-  // that; the storage ignores such markers.
-  const { bucket, key: prefix } = parseS3Url(s3Root);
-  for (const folder of folders) expect((await fetch(`${s3.endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status).toBe(200);
-  return files.length;
-}
 
 beforeAll(async () => {
   s3 = await startS3rver(['lake']);
@@ -47,7 +27,7 @@ beforeAll(async () => {
   localWarehouse = await mkdtemp(join(tmpdir(), 'tidemark-s3-cli-'));
   await cp(join(FIXTURES, 'iceberg/icebird'), join(localWarehouse, 'icebird'), { recursive: true });
   for (const t of ['pk_table_scan_and_read_mor', 'pk_table_scan_and_read_dv']) await cp(join(FIXTURES, 'paimon/paimon-cpp', t), join(localWarehouse, 'paimon', t), { recursive: true });
-  expect(await upload(localWarehouse, S3_WAREHOUSE)).toBeGreaterThan(60);
+  expect(await uploadFolder(s3.endpoint, localWarehouse, S3_WAREHOUSE)).toBeGreaterThan(60);
 });
 
 afterAll(async () => {

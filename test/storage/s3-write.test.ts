@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { requireConditionalPut } from '../../core/storage';
 import { createS3Storage, type S3StorageOptions } from '../../core/storage/s3/index';
-import { honourConditionalPut, S3RVER_CREDENTIALS, s3ErrorXml, startHttpProxy, startS3rver, type HttpProxy, type S3Server } from './s3-server';
+import { honourConditionalPut, S3RVER_CREDENTIALS, s3ErrorXml, startHttpProxy, startS3rver, type HttpProxy, type S3Server } from '../support/s3-server';
 
 let s3: S3Server;
 let proxy: HttpProxy;

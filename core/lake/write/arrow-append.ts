@@ -1,11 +1,10 @@
 import { Field, RecordBatch, Schema as ArrowSchema, Struct, Table, makeData, util, type Data } from 'apache-arrow';
-import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
 import { convertArrowData } from '../arrow-values';
 import type { NestedField, Schema } from '../model';
 import { valueKey } from '../values';
 import { arrowFieldOf, buildVector } from './arrow-build';
-import { defaultWriteEnv } from './commit';
+import { defaultWriteEnv, tableRoot } from './commit';
 import { partitionOf, writeArrowDataFile, writeDataFiles, type FileWriteContext } from './data-files';
 import { currentSchema, type WriteOptions } from './operations';
 import { commitSnapshot } from './snapshot-commit';
@@ -65,7 +64,7 @@ function columnValues(table: Table, field: NestedField): unknown[] {
  */
 export async function appendArrow(root: string, table: Table, options: WriteOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
+  const abs = tableRoot(root);
   return commitSnapshot(abs, async (base) => {
     const m = base.metadata;
     const schema = currentSchema(m);

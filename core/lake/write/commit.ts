@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdir, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { TidemarkError, toWriteError } from '../../errors';
-import { createLocalStorage, publishTempFile } from '../../storage/node';
+import { resolve } from 'node:path';
+import { TidemarkError } from '../../errors';
+import { requireConditionalPut, type WritableStorage } from '../../storage';
+import { createLocalWritableStorage, publishTempFile } from '../../storage/node';
+import { isS3Url } from '../../storage/s3';
 import type { TableMetadata } from '../model';
+import { joinPath } from '../paths';
 import { writeTableMetadata } from '../serde/table-metadata';
 import { loadTable, metadataFileVersion, type LoadedTable } from '../table';
-import { makeDirectory, writeNewFile } from './file-write';
+import { makeDirectory, renameOver, writeNewFile } from './file-write';
 
 /** Injected clock and id generators (deterministic demo tables and tests). */
 export interface WriteEnv {
@@ -14,6 +16,63 @@ export interface WriteEnv {
   uuid(): string;
   /** A positive 63-bit snapshot id. */
   snapshotId(): bigint;
+  /**
+   * Where tables are written (data, delete, manifest and metadata files); default the local file
+   * system. An object store here takes `s3://bucket/…` table roots.
+   */
+  storage?: WritableStorage;
+  /**
+   * A catalog that owns the tables' metadata (an Iceberg REST catalog): versions are committed
+   * through it instead of published as files. Data and manifests still go to `storage`.
+   */
+  catalog?: TableCatalog;
+}
+
+/**
+ * The metadata side of a catalog-managed table (core/catalog implements it over the REST client;
+ * core/lake cannot import core/catalog). Tables are named by their root, the location their data
+ * is written under on WriteEnv.storage.
+ */
+export interface TableCatalog {
+  /** Names the catalog in messages (its URI; never a secret). */
+  readonly name: string;
+  /** The table's current version. NotFound when the catalog has no table at `root`. */
+  loadTable(root: string): Promise<LoadedTable>;
+  /**
+   * Commits `next` (derived from `base`) with requirements that hold only while `base` is current:
+   * CommitConflict when another writer committed first (commitTable then rebuilds and retries).
+   */
+  commitTable(root: string, base: LoadedTable, next: TableMetadata): Promise<{ metadata: TableMetadata; metadataFile: string }>;
+  /**
+   * The root of table `name` in `namespace`, created from `initial()` (its location replaced by the
+   * catalog's) when the catalog has no such table. `created` is false when it existed.
+   */
+  openTable(namespace: string, name: string, initial: () => TableMetadata): Promise<{ root: string; created: boolean }>;
+}
+
+/** The current version of the table at `root`: through env.catalog when set, else from storage. */
+export function loadWritableTable(root: string, env: WriteEnv): Promise<LoadedTable> {
+  return env.catalog ? env.catalog.loadTable(root) : loadTable(writeStorage(env), root);
+}
+
+const localStorage = createLocalWritableStorage();
+
+/** The storage a write with `env` goes to (env.storage, else the local file system). */
+export function writeStorage(env: WriteEnv): WritableStorage {
+  return env.storage ?? localStorage;
+}
+
+/**
+ * A table root as written into metadata and manifests: an `s3://` URL as given (without trailing
+ * slashes; node:path would fold its `//`), a local path made absolute.
+ */
+export function tableRoot(root: string): string {
+  return isS3Url(root) ? root.trim().replace(/^s3a:/i, 's3:').replace(/\/+$/, '') : resolve(root);
+}
+
+/** `root/a/b` for a local path or an `s3://` URL alike. */
+export function childPath(root: string, ...parts: string[]): string {
+  return parts.reduce((p, part) => joinPath(p, part), root);
 }
 
 export const defaultWriteEnv: WriteEnv = {
@@ -77,34 +136,58 @@ export async function commitTable(
   build: (base: LoadedTable, version: number) => Promise<TableMetadata>,
   env: WriteEnv = defaultWriteEnv,
 ): Promise<{ metadata: TableMetadata; metadataFile: string }> {
-  const storage = createLocalStorage();
+  const storage = writeStorage(env);
   for (let attempt = 0; attempt <= COMMIT_RETRIES; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelayMs(attempt, env)));
+    if (env.catalog) {
+      const base = await env.catalog.loadTable(root);
+      const next = await build(base, (metadataFileVersion(base.metadataFile.split('/').pop()!) ?? 0) + 1);
+      try {
+        // The catalog keeps the metadata log itself.
+        return await env.catalog.commitTable(root, base, next);
+      } catch (e) {
+        if (e instanceof TidemarkError && e.code === 'CommitConflict') continue;
+        throw e;
+      }
+    }
     const base = await loadTable(storage, root);
     const version = metadataFileVersion(base.metadataFile.split('/').pop()!) ?? 0;
     const next = await build(base, version + 1);
-    const file = join(root, 'metadata', `v${version + 1}.metadata.json`);
+    const file = childPath(root, 'metadata', `v${version + 1}.metadata.json`);
     const withLog: TableMetadata = {
       ...next,
       metadataLog: [...base.metadata.metadataLog, { metadataFile: base.metadataFile, timestampMs: base.metadata.lastUpdatedMs }],
     };
-    if (await publishExclusive(file, writeTableMetadata(withLog), env)) {
-      await writeHintAfterCommit(root, version + 1, env);
+    if (await publishMetadata(storage, file, writeTableMetadata(withLog), env)) {
+      await writeHintAfterCommit(storage, root, version + 1, env);
       return { metadata: withLog, metadataFile: file };
     }
   }
   throw new TidemarkError('CommitConflict', `commit to ${root} lost the race ${COMMIT_RETRIES + 1} times; another writer keeps committing`, { path: root });
 }
 
-async function writeHint(root: string, version: number, env: WriteEnv): Promise<void> {
-  const hint = join(root, 'metadata', 'version-hint.text');
-  const tmp = `${hint}.${env.uuid()}.tmp`;
+/**
+ * Publishes a metadata file only if none exists at `file`: a local hard link, or on an object store
+ * a conditional PUT (If-None-Match: *) once the store is known to honour it (requireConditionalPut:
+ * a store that ignores the header would let two writers both "win" a version, losing a commit).
+ */
+async function publishMetadata(storage: WritableStorage, file: string, text: string, env: WriteEnv): Promise<boolean> {
+  if (storage === localStorage) return publishExclusive(file, text, env);
+  env.uuid(); // as publishExclusive's temp name: a seeded env gives the same ids on every store
+  await requireConditionalPut(storage, file);
+  return storage.putIfAbsent(file, text);
+}
+
+async function writeHint(storage: WritableStorage, root: string, version: number, env: WriteEnv): Promise<void> {
+  const hint = childPath(root, 'metadata', 'version-hint.text');
+  // Drawn on every store so that a seeded env gives the same ids wherever a table is written.
+  const id = env.uuid();
+  // The hint may be replaced (it is advisory): a plain write (a local temp file renamed) is right
+  // here, unlike for metadata files.
+  if (storage !== localStorage) return storage.writeFile(hint, String(version));
+  const tmp = `${hint}.${id}.tmp`;
   await writeNewFile(tmp, String(version));
-  // The hint may be replaced (it is advisory): rename is right here, unlike for metadata files.
-  await rename(tmp, hint).catch(async (e: unknown) => {
-    await unlink(tmp).catch(() => undefined);
-    throw toWriteError(e, hint, 'replace');
-  });
+  await renameOver(tmp, hint);
 }
 
 /**
@@ -113,20 +196,33 @@ async function writeHint(root: string, version: number, env: WriteEnv): Promise<
  * the rows twice. The stale hint is harmless, as after a crash at this point: readers step from
  * the hinted version to every newer v<N>.metadata.json (findCurrentMetadataFile).
  */
-async function writeHintAfterCommit(root: string, version: number, env: WriteEnv): Promise<void> {
-  await writeHint(root, version, env).catch(() => undefined);
+async function writeHintAfterCommit(storage: WritableStorage, root: string, version: number, env: WriteEnv): Promise<void> {
+  await writeHint(storage, root, version, env).catch(() => undefined);
 }
 
 /** Creates `<root>/metadata` and publishes v1 exclusively; AlreadyExists → CommitConflict. */
 export async function publishFirstVersion(root: string, metadata: TableMetadata, env: WriteEnv): Promise<string> {
-  await makeDirectory(join(root, 'metadata'));
-  await makeDirectory(join(root, 'data'));
-  const existing = (await readdir(join(root, 'metadata'))).filter((f) => f.endsWith('.metadata.json'));
-  if (existing.length > 0) throw new TidemarkError('CommitConflict', `table already exists at ${root}`, { path: root });
-  const file = join(root, 'metadata', 'v1.metadata.json');
-  if (!(await publishExclusive(file, writeTableMetadata(metadata), env))) {
+  const storage = writeStorage(env);
+  if (storage === localStorage) {
+    // Empty folders exist on disk only; an object store has keys, created with the files.
+    await makeDirectory(childPath(root, 'metadata'));
+    await makeDirectory(childPath(root, 'data'));
+  }
+  if (await hasMetadataFile(storage, root)) throw new TidemarkError('CommitConflict', `table already exists at ${root}`, { path: root });
+  const file = childPath(root, 'metadata', 'v1.metadata.json');
+  if (!(await publishMetadata(storage, file, writeTableMetadata(metadata), env))) {
     throw new TidemarkError('CommitConflict', `table already exists at ${root}`, { path: root });
   }
-  await writeHintAfterCommit(root, 1, env);
+  await writeHintAfterCommit(storage, root, 1, env);
   return file;
+}
+
+/**
+ * Whether `root/metadata` holds a published `*.metadata.json` (a folder without one — a creator
+ * killed before v1 — is not a table yet).
+ */
+export async function hasMetadataFile(storage: WritableStorage, root: string): Promise<boolean> {
+  const dir = childPath(root, 'metadata');
+  const files = await storage.listRecursive(dir);
+  return files.some((f) => f.path.slice(dir.length + 1).indexOf('/') < 0 && f.path.endsWith('.metadata.json'));
 }

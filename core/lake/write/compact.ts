@@ -6,15 +6,15 @@
  * apply to files it did not rewrite, and never to the new files, whose sequence number is newer).
  * Progress is reported per file; an abort before the commit removes the files already written.
  */
-import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
+import type { WritableStorage } from '../../storage';
 import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile } from '../model';
 import { allFields, DeleteCache, readDataFileRows, type Row } from '../row-reader';
 import { planScan, type PlannedDataFile, type ScanPlan } from '../scan-plan';
 import { loadTable, type LoadedTable } from '../table';
-import { defaultWriteEnv, type WriteEnv } from './commit';
+import { defaultWriteEnv, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { writeDataFiles } from './data-files';
 import { currentSchema } from './operations';
 import { targetFileSizeBytes } from './rolling-file';
@@ -119,8 +119,8 @@ export interface CompactOptions {
 /** Compacts the files `scope` selects (see the file comment); one `replace` commit. */
 export async function compactDataFiles(root: string, options: CompactOptions): Promise<CompactionResult> {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
-  const storage = createLocalStorage();
+  const abs = tableRoot(root);
+  const storage = writeStorage(env);
   let preview: CompactionPreview | null = null;
   let written: DataFile[] = [];
   let live = 0;
@@ -130,7 +130,7 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
       abs,
       async (base) => {
         // A retry after a lost race plans again: the files written for the lost attempt go.
-        await removeFiles(written);
+        await removeFiles(storage, written);
         written = [];
         live = 0;
         const plan = await planScan(storage, base);
@@ -174,13 +174,13 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
   } catch (e) {
     if (e instanceof NothingToCompact) return { ...preview!, committedSnapshotId: null, writtenFiles: 0, liveRecords: 0 };
     // Nothing was committed: the files written for it would only be orphans.
-    await removeFiles(written);
+    await removeFiles(storage, written);
     throw e;
   }
 }
 
 class NothingToCompact extends Error {}
 
-async function removeFiles(files: DataFile[]): Promise<void> {
-  for (const f of files) await unlink(f.filePath.replace(/^file:\/\//, '')).catch(() => undefined);
+async function removeFiles(storage: WritableStorage, files: DataFile[]): Promise<void> {
+  for (const f of files) await storage.delete(f.filePath.replace(/^file:\/\//, '')).catch(() => undefined);
 }

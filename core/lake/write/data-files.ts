@@ -1,16 +1,17 @@
 import type { Table } from 'apache-arrow';
-import { dirname, join } from 'node:path';
 import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
 import { writeSchema } from '../serde/schema-json';
 import { applyTransform } from '../transforms';
 import { bytesToHex, formatTimestamp, valueKey } from '../values';
 import { columnsToArrow } from './arrow-build';
 import { batchValue, rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
-import type { WriteEnv } from './commit';
-import { makeDirectory, writeNewFile } from './file-write';
+import { childPath, writeStorage, type WriteEnv } from './commit';
 import { computeMetrics, writeParquetBytes } from './parquet-write';
 
-/** Writes Parquet data and delete files under `<root>/data` and describes them as DataFiles. */
+/**
+ * Writes Parquet data and delete files under `<root>/data` and describes them as DataFiles. The
+ * files go to `env.storage` (default the local file system; `root` an `s3://` URL there).
+ */
 export interface FileWriteContext {
   root: string;
   schema: Schema;
@@ -54,9 +55,9 @@ async function writeArrowFile(ctx: FileWriteContext, table: Table, partition: un
   const metrics = computeMetrics(table);
   const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)));
   const sub = partitionPath(ctx.spec, partition);
-  const path = join(ctx.root, 'data', sub, `${prefix}${ctx.env.uuid()}.parquet`);
-  await makeDirectory(dirname(path));
-  await writeNewFile(path, bytes);
+  const path = childPath(ctx.root, 'data', sub, `${prefix}${ctx.env.uuid()}.parquet`);
+  // A fresh uuid name: no other writer can hold it. Published whole (temp file renamed, or one PUT).
+  await writeStorage(ctx.env).writeFile(path, bytes);
   return { path, size: bytes.length, metrics };
 }
 

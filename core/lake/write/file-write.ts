@@ -1,4 +1,4 @@
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { toWriteError } from '../../errors';
 
 /**
@@ -24,4 +24,12 @@ export async function makeDirectory(path: string): Promise<void> {
   } catch (e) {
     throw toWriteError(e, path, 'create folder');
   }
+}
+
+/** Renames a finished temp file over `path` (replacing it); on failure the temp file is removed. */
+export async function renameOver(tmp: string, path: string): Promise<void> {
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await unlink(tmp).catch(() => undefined);
+    throw toWriteError(e, path, 'replace');
+  });
 }

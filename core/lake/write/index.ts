@@ -1,8 +1,8 @@
-/** The Iceberg write path (Node only: node:fs). Read-path code must not import this file. */
-export { createTable, appendRows, appendDataFiles, applyRowDelta, applyColumnDelta, overwriteRows, rewriteDataFiles, currentSchema, type CreateTableOptions, type RowDelta, type ColumnDelta, type WriteOptions } from './operations';
+/** The Iceberg write path (Node only), onto WritableStorage (WriteEnv.storage). Read-path code must not import this file. */
+export { createTable, newTableMetadata, appendRows, appendDataFiles, applyRowDelta, applyColumnDelta, overwriteRows, rewriteDataFiles, currentSchema, type CreateTableOptions, type RowDelta, type ColumnDelta, type WriteOptions } from './operations';
 export { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 export { evolveSchema, applySchemaChanges, setRef, type SchemaChange } from './schema-evolution';
-export { commitTable, publishExclusive, defaultWriteEnv, seededWriteEnv, COMMIT_RETRIES, type WriteEnv } from './commit';
+export { commitTable, publishExclusive, defaultWriteEnv, seededWriteEnv, COMMIT_RETRIES, loadWritableTable, type TableCatalog, writeStorage, tableRoot, childPath, hasMetadataFile, type WriteEnv } from './commit';
 export { commitSnapshot, type SnapshotChange, type CommitOptions } from './snapshot-commit';
 export { rowsToArrow, columnsToArrow, encodeAsciiStrings, type FixedWidthColumn, type VariableWidthColumn } from './arrow-build';
 export { RollingDataFileWriter, targetFileSizeBytes, PROPERTY_TARGET_FILE_SIZE, DEFAULT_TARGET_FILE_SIZE_BYTES, ROLLING_ROW_GROUP_ROWS, rowGroupRowsFor } from './rolling-file';

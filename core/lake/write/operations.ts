@@ -1,18 +1,16 @@
-import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
 import { readDataFileRows, scanRows, type Row } from '../row-reader';
 import { planScan } from '../scan-plan';
 import type { LoadedTable } from '../table';
 import { valueKey } from '../values';
-import { defaultWriteEnv, publishFirstVersion, type WriteEnv } from './commit';
+import { defaultWriteEnv, publishFirstVersion, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import { writeDataFiles, writeEqualityDeleteFile, writePositionDeleteFile, type FileWriteContext } from './data-files';
 import { commitSnapshot, type CommitOptions } from './snapshot-commit';
 
 /**
- * Table operations on local disk (Node only), each one commit (spec v2). Rows are canonical row
+ * Table operations on local disk or an object store (WriteEnv.storage; Node only), each one commit (spec v2). Rows are canonical row
  * values (values.ts) keyed by column name.
  */
 export interface CreateTableOptions {
@@ -28,7 +26,14 @@ export interface CreateTableOptions {
 
 export async function createTable(root: string, options: CreateTableOptions): Promise<TableMetadata> {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
+  const metadata = newTableMetadata(tableRoot(root), options);
+  await publishFirstVersion(metadata.location, metadata, env);
+  return metadata;
+}
+
+/** The first version of a table at `location` (no snapshot): what createTable publishes. */
+export function newTableMetadata(location: string, options: CreateTableOptions): TableMetadata {
+  const env = options.env ?? defaultWriteEnv;
   const fields: NestedField[] = options.columns.map((c, i) => ({ id: i + 1, name: c.name, type: c.type, required: c.required ?? false, ...(c.doc ? { doc: c.doc } : {}) }));
   const idOf = (name: string) => {
     const f = fields.find((x) => x.name === name);
@@ -54,7 +59,7 @@ export async function createTable(root: string, options: CreateTableOptions): Pr
     formatVersion: 2,
     nextRowId: null,
     tableUuid: env.uuid(),
-    location: abs,
+    location,
     lastSequenceNumber: 0n,
     lastUpdatedMs: now,
     lastColumnId: fields.length,
@@ -72,7 +77,6 @@ export async function createTable(root: string, options: CreateTableOptions): Pr
     metadataLog: [],
     refs: {},
   };
-  await publishFirstVersion(abs, metadata, env);
   return metadata;
 }
 
@@ -92,9 +96,9 @@ export interface WriteOptions extends CommitOptions {
 /** Appends rows as new data files (operation `append`). */
 export async function appendRows(root: string, rows: Row[], options: WriteOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
-  return commitSnapshot(resolve(root), async (base) => ({
+  return commitSnapshot(tableRoot(root), async (base) => ({
     operation: 'append',
-    addedDataFiles: await writeDataFiles(fileCtx(resolve(root), base, env), rows),
+    addedDataFiles: await writeDataFiles(fileCtx(tableRoot(root), base, env), rows),
     summary: options.summary,
   }), options);
 }
@@ -104,7 +108,7 @@ export async function appendRows(root: string, rows: Row[], options: WriteOption
  * files become visible together with `options.summary`, atomically.
  */
 export async function appendDataFiles(root: string, files: DataFile[], options: WriteOptions = {}) {
-  return commitSnapshot(resolve(root), async () => ({ operation: 'append', addedDataFiles: files, summary: options.summary }), options);
+  return commitSnapshot(tableRoot(root), async () => ({ operation: 'append', addedDataFiles: files, summary: options.summary }), options);
 }
 
 /** The unpartitioned spec (added if missing) under which global equality deletes are written. */
@@ -178,7 +182,7 @@ function distinctKeyRows(batch: ColumnBatch, names: string[]): number[] {
 
 async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyNames: string[]) => ColumnDelta, options: WriteOptions) {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
+  const abs = tableRoot(root);
   return commitSnapshot(abs, async (base) => {
     const m = base.metadata;
     const schema = currentSchema(m);
@@ -196,7 +200,7 @@ async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyName
       deleteFiles.push({ file: await writeEqualityDeleteFile(fileCtx(abs, base, env, un.spec), schema.identifierFieldIds, keys), specId: un.spec.specId });
     }
     if (delta.positionDeletes?.length) {
-      const plan = await planScan(createLocalStorage(), base);
+      const plan = await planScan(writeStorage(env), base);
       const byFile = new Map<string, { filePath: string; pos: number }[]>();
       for (const d of delta.positionDeletes) byFile.set(d.filePath, [...(byFile.get(d.filePath) ?? []), d]);
       for (const [filePath, dels] of byFile) {
@@ -219,7 +223,7 @@ async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyName
 /** Replaces the whole table content with `rows` (operation `overwrite`). */
 export async function overwriteRows(root: string, rows: Row[], options: WriteOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
+  const abs = tableRoot(root);
   return commitSnapshot(abs, async (base) => ({ operation: 'overwrite', removeAll: true, addedDataFiles: await writeDataFiles(fileCtx(abs, base, env), rows), summary: options.summary }), options);
 }
 
@@ -229,9 +233,9 @@ export async function overwriteRows(root: string, rows: Row[], options: WriteOpt
  */
 export async function rewriteDataFiles(root: string, options: WriteOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
+  const abs = tableRoot(root);
   return commitSnapshot(abs, async (base) => {
-    const storage = createLocalStorage();
+    const storage = writeStorage(env);
     const plan = await planScan(storage, base);
     const rows: Row[] = [];
     for (const f of plan.files) rows.push(...(await readDataFileRows(storage, plan, f)));

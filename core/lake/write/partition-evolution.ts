@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
 import type { PartitionField, PartitionSpec, TableMetadata } from '../model';
-import { commitTable, defaultWriteEnv, type WriteEnv } from './commit';
+import { commitTable, defaultWriteEnv, tableRoot, type WriteEnv } from './commit';
 
 /** One field of a new partition spec, by source column name (current schema). */
 export interface PartitionFieldChange {
@@ -68,5 +67,5 @@ export function applyPartitionSpec(m: TableMetadata, fields: PartitionFieldChang
 
 /** Commits a new default partition spec (metadata only, no snapshot). `fields` is the whole new spec. */
 export async function evolvePartitionSpec(root: string, fields: PartitionFieldChange[], env: WriteEnv = defaultWriteEnv) {
-  return commitTable(resolve(root), async (base) => ({ ...applyPartitionSpec(base.metadata, fields), lastUpdatedMs: Math.max(env.now(), base.metadata.lastUpdatedMs) }), env);
+  return commitTable(tableRoot(root), async (base) => ({ ...applyPartitionSpec(base.metadata, fields), lastUpdatedMs: Math.max(env.now(), base.metadata.lastUpdatedMs) }), env);
 }

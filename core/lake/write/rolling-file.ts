@@ -1,14 +1,13 @@
 import { tableToIPC, type Table } from 'apache-arrow';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Table as WasmTable, transformParquetStream, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import { TidemarkError, toWriteError } from '../../errors';
+import type { ObjectWriter } from '../../storage';
 import { FILE_CONTENT, type DataFile, type TableMetadata } from '../model';
 import { writeSchema } from '../serde/schema-json';
 import { columnsToArrow, type FixedWidthColumn, type VariableWidthColumn } from './arrow-build';
 import type { ColumnBatch } from './column-batch';
+import { childPath, writeStorage } from './commit';
 import { describeFile, type FileWriteContext } from './data-files';
-import { makeDirectory } from './file-write';
 import { addMetrics, writerProperties, type FileMetrics } from './parquet-write';
 
 /** Iceberg's table property for the size data files are rolled at, and its default (Java's). */
@@ -40,8 +39,9 @@ export function targetFileSizeBytes(m: TableMetadata): number {
 /**
  * One Parquet file being written row group by row group: batches go to parquet-wasm's streaming
  * writer, which encodes them and hands finished row groups' bytes back (buffered a little: they
- * come tens of thousands of rows behind), written to the file at once. Memory is the row groups
- * being encoded, not the file. `write` resolves once the encoder has
+ * come tens of thousands of rows behind), written to the storage's streaming writer at once (a
+ * local temp file renamed at close, or an S3 multipart upload of one part at a time). Memory is
+ * the row groups being encoded and one upload part, not the file. `write` resolves once the encoder has
  * taken the batch (so a caller that awaits it never runs ahead of the encoder).
  */
 class OpenParquetFile {
@@ -57,18 +57,13 @@ class OpenParquetFile {
 
   private constructor(
     readonly path: string,
-    private readonly handle: FileHandle,
+    private readonly handle: ObjectWriter,
   ) {}
 
   static async open(ctx: FileWriteContext, first: Table, rowGroupRows: number): Promise<OpenParquetFile> {
-    const path = join(ctx.root, 'data', `${ctx.env.uuid()}.parquet`);
-    await makeDirectory(join(ctx.root, 'data'));
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'wx');
-    } catch (e) {
-      throw toWriteError(e, path);
-    }
+    const path = childPath(ctx.root, 'data', `${ctx.env.uuid()}.parquet`);
+    // Nothing is visible at `path` until close() publishes the whole file.
+    const handle = writeStorage(ctx.env).createWriter(path);
     const file = new OpenParquetFile(path, handle);
     const props = writerProperties(first, JSON.stringify(writeSchema(ctx.schema))).setMaxRowGroupSize(rowGroupRows).build();
     // Pulled one batch at a time (highWaterMark 0): the encoder asks for the next batch only after
@@ -139,13 +134,15 @@ class OpenParquetFile {
     this.closing = true;
     this.wantMore?.();
     await this.drained;
-    await this.handle.close().catch((e: unknown) => {
-      this.failure ??= toWriteError(e, this.path);
-    });
     if (this.failure) {
-      await unlink(this.path).catch(() => undefined);
+      await this.handle.abort().catch(() => undefined);
       throw this.failure;
     }
+    // A failed close aborts by itself (ObjectWriter): nothing is left at the path.
+    await this.handle.close().catch((e: unknown) => {
+      this.failure ??= e instanceof TidemarkError ? e : toWriteError(e, this.path);
+    });
+    if (this.failure) throw this.failure;
     return { path: this.path, size: this.bytes, metrics: this.metrics! };
   }
 
@@ -154,8 +151,7 @@ class OpenParquetFile {
     this.closing = true;
     this.wantMore?.();
     await this.drained;
-    await this.handle.close().catch(() => undefined);
-    await unlink(this.path).catch(() => undefined);
+    await this.handle.abort().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
 import { parseDecimalType, type NestedField, type Schema, type TableMetadata } from '../model';
-import { commitTable, defaultWriteEnv, type WriteEnv } from './commit';
+import { commitTable, defaultWriteEnv, tableRoot, type WriteEnv } from './commit';
 
 /**
  * Schema evolution on top-level columns (spec "Schema Evolution"): ids are never reused and
@@ -70,12 +69,12 @@ export function applySchemaChanges(m: TableMetadata, changes: SchemaChange[]): T
 
 /** Commits a schema change (metadata only, no snapshot). */
 export async function evolveSchema(root: string, changes: SchemaChange[], env: WriteEnv = defaultWriteEnv) {
-  return commitTable(resolve(root), async (base) => ({ ...applySchemaChanges(base.metadata, changes), lastUpdatedMs: Math.max(env.now(), base.metadata.lastUpdatedMs) }), env);
+  return commitTable(tableRoot(root), async (base) => ({ ...applySchemaChanges(base.metadata, changes), lastUpdatedMs: Math.max(env.now(), base.metadata.lastUpdatedMs) }), env);
 }
 
 /** Creates or moves a branch or tag (spec "Snapshot References"). */
 export async function setRef(root: string, name: string, ref: { snapshotId: bigint; type: 'branch' | 'tag' }, env: WriteEnv = defaultWriteEnv) {
-  return commitTable(resolve(root), async (base) => {
+  return commitTable(tableRoot(root), async (base) => {
     if (!base.metadata.snapshots.some((s) => s.snapshotId === ref.snapshotId)) {
       throw new TidemarkError('NotFound', `snapshot ${ref.snapshotId} not found`, { snapshotId: ref.snapshotId.toString() });
     }

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { TidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/node/index';
 import { FILE_CONTENT, type DataFile, type ManifestEntry, type ManifestFile, type PartitionSpec, type Snapshot, type TableMetadata } from '../model';
 import { readManifestList } from '../serde/manifest-read';
 import { encodeSingleValue } from '../serde/single-value';
@@ -8,8 +6,7 @@ import { readSnapshotEntries } from '../scan-plan';
 import { selectSnapshot, type LoadedTable } from '../table';
 import { partitionResultType } from '../transforms';
 import { compareValues } from '../scan-filter';
-import { commitTable, defaultWriteEnv, type WriteEnv } from './commit';
-import { writeNewFile } from './file-write';
+import { childPath, commitTable, defaultWriteEnv, writeStorage, type WriteEnv } from './commit';
 import { encodeManifest, encodeManifestList } from './manifest-write';
 
 /** What an operation adds and removes; the snapshot, manifests and summary are derived from it. */
@@ -64,7 +61,7 @@ function partitionSummaries(spec: PartitionSpec, metadata: TableMetadata, files:
 export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx: { sequenceNumber: bigint; snapshotId: bigint }) => Promise<SnapshotChange>, options: CommitOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
   const branch = options.branch ?? 'main';
-  const storage = createLocalStorage();
+  const storage = writeStorage(env);
   return commitTable(
     root,
     async (base, version) => {
@@ -106,8 +103,8 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
         const spec = specs.find((s) => s.specId === specId)!;
         const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
         const bytes = await encodeManifest(entries, spec, schema, content === 0 ? 'data' : 'deletes');
-        const path = join(root, 'metadata', `${env.uuid()}-m${manifests.length}.avro`);
-        await writeNewFile(path, bytes);
+        const path = childPath(root, 'metadata', `${env.uuid()}-m${manifests.length}.avro`);
+        await storage.writeFile(path, bytes);
         const live = entries.filter((e) => e.status !== 2);
         const count = (s: number) => entries.filter((e) => e.status === s);
         manifests.unshift({
@@ -183,8 +180,8 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
         summary[k] = v;
       }
 
-      const listPath = join(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
-      await writeNewFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber));
+      const listPath = childPath(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
+      await storage.writeFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber));
       const now = Math.max(env.now(), m.lastUpdatedMs);
       const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId, firstRowId: null };
       const onMain = branch === 'main';

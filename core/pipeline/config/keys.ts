@@ -111,6 +111,12 @@ export const SINK_KEYS: KeySpec[] = [
   label('name'),
   honoured('catalog.properties.type', 'string', 'core/pipeline/config/validate.ts#readSink', { required: true }),
   honoured('catalog.properties.warehouse', 'string', 'core/pipeline/runner/plan.ts#planPipeline', { required: true }),
+  // The Iceberg Flink connector's S3FileIO keys, for an s3:// warehouse.
+  honoured('catalog.properties.io-impl', 'string', 'core/pipeline/config/sink-storage.ts#readSinkStorage'),
+  ...['s3.endpoint', 's3.access-key-id', 's3.secret-access-key', 'client.region'].map((k) => honoured(`catalog.properties.${k}`, 'string', 'core/pipeline/sink/iceberg/storage.ts#sinkS3Config')),
+  honoured('catalog.properties.s3.path-style-access', 'bool', 'core/pipeline/sink/iceberg/storage.ts#sinkS3Config'),
+  // The Iceberg REST catalog's keys (catalog.properties.type: rest).
+  ...['uri', 'token', 'credential'].map((k) => honoured(`catalog.properties.${k}`, 'string', 'core/pipeline/sink/iceberg/storage.ts#sinkRestClient')),
   honoured('partition.key', 'string', 'core/pipeline/sink/schema.ts#designTarget'),
   honoured('sink.compaction.enabled', 'bool', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget'),
   honoured('sink.compaction.commit.interval', 'int', 'core/pipeline/sink/iceberg/writer.ts#maintainTarget', { min: 1 }),
@@ -193,7 +199,7 @@ export const JDBC_PROPERTIES: KeySpec[] = [
 export const JDBC_OTHER_REASON = 'Tidemark reads MySQL with mysql2, not Connector/J; this property has no mysql2 counterpart that Tidemark maps (core/pipeline/README.md lists those it does)';
 
 /** `catalog.properties.*` other than type and warehouse (read as keys of their own). */
-export const CATALOG_OTHER_REASON = 'Tidemark writes a hadoop catalog in a local folder and reads only catalog.properties.type and catalog.properties.warehouse';
+export const CATALOG_OTHER_REASON = 'Tidemark writes a hadoop catalog (a local folder or s3://) and reads only catalog.properties.type, warehouse, uri, token, credential, io-impl, s3.endpoint, s3.access-key-id, s3.secret-access-key, s3.path-style-access and client.region';
 
 /** Keys whose suffix is free-form and passed through as strings. */
 export const PREFIX_KEYS: Record<'source' | 'sink', string[]> = {

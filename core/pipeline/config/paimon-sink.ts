@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parsePaimonDuration } from '../../lake/paimon/write';
 import { isTidemarkError } from '../../errors';
 import { PAIMON_OTHER_OPTION_REASON, PAIMON_SINK_KEYS, PAIMON_TABLE_PROPERTIES, PREFIX_KEYS } from './keys';
@@ -38,7 +39,10 @@ export function readPaimonSink(entry: { node: unknown; line: number }, behavior:
     type: 'paimon',
     name: getString(b, 'name'),
     catalogType: 'hadoop',
+    rest: { uri: null, token: null, credential: null },
     warehouse,
+    s3: { endpoint: null, region: null, pathStyle: null, accessKeyId: null, secretAccessKey: null },
+    stateDir: join(warehouse, '.tidemark'),
     catalogProperties: {},
     partitionKeys,
     tableProperties,

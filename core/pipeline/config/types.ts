@@ -100,9 +100,26 @@ export interface SinkConfig {
   /** `iceberg`: Iceberg v2 tables (sink/iceberg); `paimon`: Paimon primary-key tables (sink/paimon, options in `paimon`). */
   type: 'iceberg' | 'paimon';
   name: string | null;
-  catalogType: 'hadoop';
-  /** Absolute local folder (a `file://` URI is accepted and turned into a path). */
+  /** `hadoop`: tables are folders under `warehouse`; `rest`: an Iceberg REST catalog at `rest.uri` owns them. */
+  catalogType: 'hadoop' | 'rest';
+  /** The REST catalog (`catalog.properties.uri`, `token`, `credential`); null fields when not given. */
+  rest: SinkRestSettings;
+  /**
+   * For `rest`: the catalog's warehouse name (sent to its /v1/config; may be empty). Else: absolute local folder (a `file://` URI is accepted and turned into a path), or an object store
+   * prefix `s3://bucket/prefix` (`s3a://` accepted) without a trailing slash.
+   */
   warehouse: string;
+  /**
+   * The S3 settings of an `s3://` warehouse (the Iceberg Flink connector's `catalog.properties.s3.*`
+   * and `client.region`); null fields fall back to the AWS environment variables.
+   */
+  s3: SinkS3Settings;
+  /**
+   * Local folder of the runner's lock, checkpoint and status files: `<warehouse>/.tidemark` for a
+   * local warehouse; for an object store `.tidemark/s3/<bucket>/<prefix>` beside the YAML file
+   * (the lock is a local file: it keeps out runners of this machine only).
+   */
+  stateDir: string;
   /** Other `catalog.properties.*` keys, without the prefix. */
   catalogProperties: Record<string, string>;
   /** `partition.key` per target table id (`namespace.table`), in declaration order. */
@@ -134,6 +151,24 @@ export interface PaimonSinkOptions {
   commitUser: string;
   /** `catalog.properties.metastore`: only `filesystem` is written. */
   metastore: 'filesystem';
+}
+
+/** The REST catalog of a sink; plain data (it crosses to the sink worker). Secrets are never printed. */
+export interface SinkRestSettings {
+  uri: string | null;
+  /** A bearer token (`env:NAME` resolved). */
+  token: string | null;
+  /** OAuth2 client credentials `client_id:client_secret` (`env:NAME` resolved). */
+  credential: string | null;
+}
+
+/** S3 settings of a sink; plain data (it crosses to the sink worker). Secrets are never printed. */
+export interface SinkS3Settings {
+  endpoint: string | null;
+  region: string | null;
+  pathStyle: boolean | null;
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
 }
 
 /** Metadata columns a merged target may add to its key so rows of different shards stay apart. */

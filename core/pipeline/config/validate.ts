@@ -4,9 +4,10 @@ import { CATALOG_OTHER_REASON, PIPELINE_KEYS, PREFIX_KEYS, ROUTE_KEYS, SINK_KEYS
 import { getBool, getList, getNumber, getString, Issues, lineOfKey, readBlock, reportPrefixed, type Block, type ReadContext } from './read';
 import type { ConfigIssue, PipelineConfig, PipelineOptions, SchemaChangeBehavior, SinkConfig, TablePattern, ValidationResult } from './types';
 import { parseShardColumns, parseTableOptions, parseTimeZone, splitList } from './values';
+import { readSinkStorage } from './sink-storage';
 import { readSource } from './source';
 import { readPaimonSink } from './paimon-sink';
-import { readLocalWarehouse, readPartitionKeys, readSchemaChanges } from './sink-common';
+import { readPartitionKeys, readSchemaChanges } from './sink-common';
 import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
 import { compileFilter, compileProjection } from '../transform';
 import { unknownKeyMessage } from './suggest';
@@ -116,10 +117,11 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   }
   const b = readBlock(entry.node, 'sink', entry.line, SINK_KEYS, PREFIX_KEYS.sink, ctx);
   const catalogType = getString(b, 'catalog.properties.type');
-  if (catalogType !== null && catalogType.toLowerCase() !== 'hadoop') {
-    ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes to a local folder (catalog.properties.type: hadoop)`, 'Unsupported');
+  if (catalogType !== null && !['hadoop', 'rest'].includes(catalogType.toLowerCase())) {
+    ctx.issues.error(lineOfKey(b, 'catalog.properties.type'), 'sink.catalog.properties.type', `catalog type ${JSON.stringify(catalogType)} is not supported: Tidemark writes a hadoop catalog (a folder or s3://) or an Iceberg REST catalog (catalog.properties.type: hadoop or rest)`, 'Unsupported');
   }
-  const warehouse = readLocalWarehouse(b, ctx, baseDir, 'Tidemark writes to a local folder (a path or file:// URI)');
+  const rest = catalogType?.toLowerCase() === 'rest';
+  const { warehouse, s3, rest: restSettings, stateDir } = readSinkStorage(b, ctx, baseDir, rest);
   const partitionKeys = readPartitionKeys(b, ctx);
   reportPrefixed(b, 'catalog.properties.', [], CATALOG_OTHER_REASON, ctx);
   const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
@@ -128,8 +130,11 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   return {
     type: 'iceberg',
     name: getString(b, 'name'),
-    catalogType: 'hadoop',
+    catalogType: rest ? 'rest' : 'hadoop',
+    rest: restSettings,
     warehouse,
+    s3,
+    stateDir,
     catalogProperties,
     partitionKeys,
     tableProperties: b.prefixed.get('table.properties.') ?? {},

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createMySqlSource, describeOneChunk, formatPosition, resolveConfig, type MySqlSourceConfig } from '../../cdc';
 import type { PipelineConfig, StartupOptions } from '../config/types';
 import { planRoutes, type PlanWarning, type RoutePlan } from '../config/route';
 import { checkpointFilePath } from './run';
 import { readStoredOffsets } from '../sink';
+import { childPath, hasMetadataFile } from '../../lake/write';
+import { sinkRestClient, sinkRestSettings, sinkStorage } from '../sink/iceberg/storage';
 import { listKnownTables, readCheckpoint, resolveResumePoint } from './offsets';
 import { toSourceConfig } from './source';
 import { appliedBehavior, describeBehavior } from '../sink/evolution';
@@ -40,6 +40,18 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
   }
   const paimon = config.sink.type === 'paimon';
   const bucketWarnings: PlanWarning[] = [];
+  // Which targets hold a published table already (on the warehouse's storage: a folder or s3://).
+  const storage = sinkStorage(config);
+  const rest = sinkRestSettings(config);
+  const client = rest ? sinkRestClient(rest) : null;
+  // A REST catalog's table is shown as `<uri>#<namespace>.<table>`; a Paimon table is `<db>.db/<table>`.
+  const targetPath = (db: string, table: string) => (rest ? `${rest.uri ?? ''}#${db}.${table}` : paimon ? paimonTableRoot(config.sink.warehouse, db, table) : childPath(config.sink.warehouse, db, table));
+  const existing = new Set<string>();
+  for (const tp of captured.targets) {
+    const path = targetPath(tp.target.db, tp.target.table);
+    const exists = paimon ? hasPaimonSchema(path) : client ? await client.tableExists([tp.target.db], tp.target.table) : await hasMetadataFile(storage, path);
+    if (exists) existing.add(path);
+  }
   return {
     pipeline: config.pipeline.name,
     sink: config.sink.type,
@@ -56,15 +68,14 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
       const firstSource = captured.tables.find((s) => s.targets.some((t) => t.target.db === tp.target.db && t.target.table === tp.target.table));
       const rule = firstSource?.transformIndex == null ? null : config.transforms[firstSource.transformIndex]!;
       const design = designTarget(config, tp, typesBySource, rule?.partitionKeys ?? null, rule?.tableOptions, sourceTypes);
-      const path = paimon ? paimonTableRoot(config.sink.warehouse, tp.target.db, tp.target.table) : join(config.sink.warehouse, tp.target.db, tp.target.table);
-      const exists = paimon ? hasPaimonSchema(path) : existsSync(join(path, 'metadata'));
+      const path = targetPath(tp.target.db, tp.target.table);
       const sourceIds = tp.sources.map((s) => `${s.db}.${s.table}`);
       const buckets = paimon ? planBuckets(config, design, sizes.filter((z) => sourceIds.includes(`${z.id.db}.${z.id.table}`))) : null;
       if (buckets) bucketWarnings.push(...bucketSizeWarnings(design.id, buckets));
       return {
         table: design.id,
         path,
-        exists,
+        exists: existing.has(path),
         sources: sourceIds,
         key: design.key,
         columns: paimon ? design.columns.map((c) => ({ ...c, type: paimonTypeOf({ ...c, required: false }, design.id) })) : design.columns,

@@ -47,7 +47,8 @@ export interface RunPipelineResult {
   progress: SyncProgress;
 }
 
-const statusDir = (config: PipelineConfig) => join(config.sink.warehouse, '.tidemark');
+/** The runner's local files (SinkConfig.stateDir: `<warehouse>/.tidemark`, or beside the YAML for an s3:// warehouse). */
+const statusDir = (config: PipelineConfig) => config.sink.stateDir;
 const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 export const statusFilePath = (config: PipelineConfig) => config.pipeline.tidemark.statusFile ?? join(statusDir(config), `${fileSafe(config.pipeline.name)}.status.json`);
 export const checkpointFilePath = (config: PipelineConfig) => join(statusDir(config), `${fileSafe(config.pipeline.name)}.checkpoint.json`);

@@ -1,6 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../../errors';
-import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
+import { defaultWriteEnv, type TableCatalog, type WriteEnv } from '../../lake/write';
+import type { SinkRestSettings } from '../config/types';
+import type { WritableStorage } from '../../storage';
+import type { S3Config } from '../../storage/s3/index';
 import type { SealedChanges } from '../sink/buffer';
 import { transferablesOf } from '../sink/columns';
 import { workerExecArgv } from './worker-argv';
@@ -80,6 +83,19 @@ export function createInThreadCommitter(env: WriteEnv): SinkCommitter {
   };
 }
 
+/** What the sink worker is started with: the S3 settings of an s3:// warehouse (a storage cannot cross threads; its settings can). */
+export interface SinkWorkerData {
+  s3: S3Config | null;
+  /** A REST catalog sink's catalog (its client is rebuilt in the worker). */
+  rest: (SinkRestSettings & { warehouse: string }) | null;
+}
+
+/** Where a sink that is not a local hadoop warehouse writes: this thread's storage and catalog, and their settings for the worker. */
+export interface SinkRemote extends SinkWorkerData {
+  storage: WritableStorage | null;
+  catalog: TableCatalog | null;
+}
+
 /** Messages of the worker protocol (sink-worker.ts is the other side). */
 export type SinkWorkerRequest = { id: number; job: SinkRoundJob } | { part: SealedChanges };
 export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } } | { streamed: 1 };
@@ -101,12 +117,12 @@ export function defaultWorkerEntry(): URL {
  * later commit with an Internal error naming the table; it is never waited for silently. The
  * worker keeps the process alive only while a commit is pending.
  */
-export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCommitter {
+export function createWorkerCommitter(entry: URL = defaultWorkerEntry(), options: SinkWorkerData = { s3: null, rest: null }): SinkCommitter {
   const pending = new Map<number, { table: string; resolve: (r: SinkCommitResult[]) => void; reject: (e: TidemarkError) => void }>();
   let nextId = 1;
   let failure: string | null = null;
   let stopped: string | null = null;
-  const worker = new Worker(entry, { execArgv: workerExecArgv() });
+  const worker = new Worker(entry, { execArgv: workerExecArgv(), workerData: options });
   worker.unref();
   const backlog = new StreamedBacklog();
   // Referenced while a commit or a streamed part is pending: the reply must keep the thread alive.
@@ -185,8 +201,13 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry()): SinkCo
   };
 }
 
-/** The committer for a run: a worker unless the write env is injected (or `thread` says otherwise). */
-export function createSinkCommitter(env: WriteEnv, thread?: SinkThread): SinkCommitter {
+/**
+ * The committer for a run: a worker unless the write env is injected (or `thread` says otherwise).
+ * `remote` is an object store or REST catalog: in-thread commits use its `storage` and `catalog`,
+ * the worker builds its own from `s3` and `rest`.
+ */
+export function createSinkCommitter(env: WriteEnv, thread?: SinkThread, remote: SinkRemote | null = null): SinkCommitter {
   const chosen = thread ?? (env === defaultWriteEnv ? 'worker' : 'main');
-  return chosen === 'worker' ? createWorkerCommitter() : createInThreadCommitter(env);
+  if (chosen === 'worker') return createWorkerCommitter(defaultWorkerEntry(), { s3: remote?.s3 ?? null, rest: remote?.rest ?? null });
+  return createInThreadCommitter(remote ? { ...env, ...(remote.storage ? { storage: remote.storage } : {}), ...(remote.catalog ? { catalog: remote.catalog } : {}) } : env);
 }

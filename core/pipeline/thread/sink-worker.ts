@@ -1,8 +1,9 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { toTidemarkError } from '../../errors';
-import { defaultWriteEnv } from '../../lake/write';
+import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
+import { sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
-import type { SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
+import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 
 /**
  * The sink worker thread (started by sink-thread.ts): commits each posted round and replies with
@@ -13,14 +14,17 @@ import type { SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
  */
 if (!parentPort) throw new Error('sink-worker.ts runs as a worker thread (see sink-thread.ts)');
 const port = parentPort;
+const { s3, rest } = (workerData as SinkWorkerData | null) ?? { s3: null, rest: null };
+// An s3:// warehouse or a REST catalog: this thread's own storage and client from the runner's settings.
+const env: WriteEnv = withStorage(defaultWriteEnv, s3 ? storageFromSettings(s3, rest !== null) : null, sinkCatalog(rest));
 // Each streamed part written is acknowledged: the runner stops reading while too many are pending.
-const parts = new RoundParts(defaultWriteEnv, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
+const parts = new RoundParts(env, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
 port.on('message', (msg: SinkWorkerRequest) => {
   if ('part' in msg) {
     parts.add(msg.part);
     return;
   }
-  commitSinkRound(msg.job, defaultWriteEnv, parts).then(
+  commitSinkRound(msg.job, env, parts).then(
     (result) => port.postMessage({ id: msg.id, ok: true, result } satisfies SinkWorkerReply),
     (e: unknown) => {
       const err = toTidemarkError(e);

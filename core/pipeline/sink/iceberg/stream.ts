@@ -1,10 +1,7 @@
 import { toTidemarkError } from '../../../errors';
-import { loadTable, type DataFile } from '../../../lake';
-import { currentSchema, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/node/index';
+import type { DataFile } from '../../../lake';
+import { currentSchema, loadWritableTable, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
 import { toWritableColumns, type SealedChanges } from '../buffer';
-
-const storage = createLocalStorage();
 
 /**
  * The streamed parts (SealedChanges.stream) of one table's current round in the sink: each part is
@@ -38,7 +35,7 @@ export class StreamedTable {
     try {
       if (!this.writer) {
         // The round's schema: the runner commits a round before any schema change of its table.
-        const m = (await loadTable(storage, this.root)).metadata;
+        const m = (await loadWritableTable(this.root, this.env)).metadata;
         const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
         this.writer = new RollingDataFileWriter({ root: this.root, schema: currentSchema(m), spec, env: this.env }, targetFileSizeBytes(m));
       }

@@ -1,10 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { decodeOffset, encodeOffset, type ChangeEvent, type SourceOffset } from '../../../cdc';
 import { TidemarkError } from '../../../errors';
-import { loadTable, scanRows, type TableMetadata } from '../../../lake';
-import { appendRows, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, overwriteRows, removeOrphanFiles, setRef, type WriteEnv } from '../../../lake/write';
-import { createLocalStorage } from '../../../storage/node/index';
+import { scanRows, type TableMetadata } from '../../../lake';
+import { appendRows, childPath, commitTable, compactDataFiles, createTable, currentSchema, evolvePartitionSpec, evolveSchema, expireSnapshots, hasMetadataFile, loadWritableTable, newTableMetadata, overwriteRows, removeOrphanFiles, setRef, writeStorage, type WriteEnv } from '../../../lake/write';
+import type { WritableStorage } from '../../../storage';
 import { CHANGELOG_COLUMNS, CHANGELOG_SUFFIX, toChangelogRow } from '../changelog';
 import type { PipelineConfig } from '../../config/types';
 import { compareOffsets, findSnapshotCovering, offsetSummary, PROPERTY_START_OFFSET, PROPERTY_START_PIPELINE, readTableOffset, SUMMARY_OFFSET, SUMMARY_PIPELINE } from '../../runner/offsets';
@@ -36,8 +34,6 @@ function keyOf(m: TableMetadata): string[] {
   return s.identifierFieldIds.map((id) => s.fields.find((f) => f.id === id)!.name);
 }
 
-const storage = createLocalStorage();
-
 /**
  * Opens a lake table, creating it when absent (with the offset it starts from and the creating
  * `pipeline` as table properties). `committed` is `pipeline`'s own offset in the table: another
@@ -52,24 +48,31 @@ export async function openLakeTable(
   pipeline?: string,
 ): Promise<{ state: LakeTableState; created: boolean }> {
   let created = false;
-  // No published version yet (not even a folder, or a creator stopped before v1): create. Two
-  // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
-  if (!hasPublishedVersion(root)) {
+  const options = {
+    columns: create.columns,
+    identifierColumns: create.key,
+    partitionBy: create.partitionBy,
+    properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset), ...(pipeline ? { [PROPERTY_START_PIPELINE]: pipeline } : {}) } : {}) },
+    env,
+  };
+  if (env.catalog) {
+    // A REST catalog names the table and says where it lives (its location is the root).
+    const dot = id.indexOf('.');
+    const opened = await env.catalog.openTable(id.slice(0, dot), id.slice(dot + 1), () => newTableMetadata('', options));
+    root = opened.root;
+    created = opened.created;
+  } else if (!(await hasPublishedVersion(root, writeStorage(env)))) {
+    // No published version yet (not even a folder, or a creator stopped before v1): create. Two
+    // pipelines may race here; publishing v1 is exclusive and the loser opens the winner's table.
     try {
-      await createTable(root, {
-        columns: create.columns,
-        identifierColumns: create.key,
-        partitionBy: create.partitionBy,
-        properties: { ...create.properties, ...(startOffset ? { [PROPERTY_START_OFFSET]: encodeOffset(startOffset), ...(pipeline ? { [PROPERTY_START_PIPELINE]: pipeline } : {}) } : {}) },
-        env,
-      });
+      await createTable(root, options);
       created = true;
     } catch (e) {
       // Another pipeline created the same target between the check and the create: use it.
       if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
     }
   }
-  let metadata = (await loadTable(storage, root)).metadata;
+  let metadata = (await loadWritableTable(root, env)).metadata;
   if (!created && create.partitionBy.length > 0 && !specMatches(metadata, create.partitionBy)) {
     // partition.key changed since the table was created: new files use the new spec (spec
     // "Partition Evolution"); files written under the old one keep it. Metadata only, no snapshot.
@@ -90,10 +93,12 @@ function specMatches(m: TableMetadata, partitionBy: { column: string; transform:
   );
 }
 
-/** Whether `root` holds a published table version (a folder without one — a creator killed before v1 — is not a table yet). */
-export function hasPublishedVersion(root: string): boolean {
-  const metadataDir = join(root, 'metadata');
-  return existsSync(metadataDir) && readdirSync(metadataDir).some((f) => f.endsWith('.metadata.json'));
+/**
+ * Whether `root` (on `storage`) holds a published table version (a folder without one — a
+ * creator killed before v1 — is not a table yet).
+ */
+export function hasPublishedVersion(root: string, storage: WritableStorage): Promise<boolean> {
+  return hasMetadataFile(storage, root);
 }
 
 /**
@@ -105,7 +110,7 @@ export function hasPublishedVersion(root: string): boolean {
 export const PROPERTY_INSERTS_MAY_COLLIDE = 'tidemark.inserts-may-collide';
 
 export function changelogRoot(warehouse: string, db: string, table: string): string {
-  return join(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
+  return childPath(warehouse, db, `${table}${CHANGELOG_SUFFIX}`);
 }
 
 export async function openTarget(
@@ -117,7 +122,7 @@ export async function openTarget(
   env: WriteEnv,
 ): Promise<{ target: TargetState; created: boolean }> {
   const [db, table] = design.id.split('.') as [string, string];
-  const root = join(config.sink.warehouse, db, table);
+  const root = childPath(config.sink.warehouse, db, table);
   // A transform rule's table-options win over the sink's table.properties.* (the rule is the more specific).
   const properties = { ...config.sink.tableProperties, ...design.properties };
   const { state, created } = await openLakeTable(design.id, root, { columns: design.columns, key: design.key, partitionBy: design.partitionBy, properties }, startOffset, env, config.pipeline.name);
@@ -187,7 +192,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     try {
       // A data file at a time (memory follows a file, not the table), deletes applied and dropped.
       await compactDataFiles(t.root, { scope: { kind: 'all' }, summary: offsetSummary(pipeline, t.committed), env });
-      t.metadata = (await loadTable(storage, t.root)).metadata;
+      t.metadata = (await loadWritableTable(t.root, env)).metadata;
       t.commitsSinceCompaction = 0;
       done.push(`compacted ${t.id}`);
     } catch (e) {
@@ -203,7 +208,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
     for (const table of [t, t.changelog].filter((x): x is LakeTableState => x !== null)) {
       const r = await expireSnapshots(table.root, { olderThanMs: now - maxAge, retainLast: Math.max(1, config.sink.tidemark.expireSnapshotsRetainLast), env });
       if (r.expiredSnapshotIds.length > 0) {
-        table.metadata = (await loadTable(storage, table.root)).metadata;
+        table.metadata = (await loadWritableTable(table.root, env)).metadata;
         done.push(`expired ${r.expiredSnapshotIds.length} snapshots of ${table.id}`);
       }
     }
@@ -255,12 +260,12 @@ export async function evolveTarget(t: TargetState, changes: Parameters<typeof ev
  * TRUNCATE of one source table: delete the target rows that came from it. With shard columns
  * the rows are told apart by them; a target fed by one source loses all its rows.
  */
-export async function truncateKeys(t: TargetState, source: { db: string; table: string }, singleSource: boolean): Promise<Record<string, unknown>[]> {
+export async function truncateKeys(t: TargetState, source: { db: string; table: string }, singleSource: boolean, env: WriteEnv): Promise<Record<string, unknown>[]> {
   if (t.key.length === 0) throw new TidemarkError('Unsupported', `${t.id} has no primary key: TRUNCATE of ${source.db}.${source.table} cannot be applied`, { table: t.id });
   if (!singleSource && t.shardColumns.length === 0) {
     throw new TidemarkError('Unsupported', `${t.id} merges several source tables without shard columns: TRUNCATE of ${source.db}.${source.table} cannot tell its rows apart (add tidemark.key.shard-columns)`, { table: t.id });
   }
-  const { rows } = await scanRows(storage, t.root);
+  const { rows } = await scanRows(writeStorage(env), await loadWritableTable(t.root, env));
   return rows
     .filter((r) => (!t.shardColumns.includes('__table_name__') || r.__table_name__ === source.table) && (!t.shardColumns.includes('__schema_name__') || r.__schema_name__ === source.db))
     .map((r) => Object.fromEntries(t.key.map((k) => [k, r[k] ?? null])));
@@ -275,7 +280,7 @@ export type { ChangeEvent };
  * re-read chunks get new watermarks, so the tables must all resume from the same point.
  */
 export async function rollbackTable(root: string, pipeline: string, offset: SourceOffset, env: WriteEnv): Promise<boolean> {
-  const m = (await loadTable(storage, root)).metadata;
+  const m = (await loadWritableTable(root, env)).metadata;
   const current = readTableOffset(m, pipeline);
   if (current === null || compareOffsets(current, offset) <= 0) return false;
   const byId = new Map(m.snapshots.map((s) => [s.snapshotId, s]));

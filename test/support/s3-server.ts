@@ -1,7 +1,10 @@
 /**
- * Loopback S3 for the storage tests: s3rver (a real S3 HTTP API, buckets as folders) in this
- * process on 127.0.0.1 and a random port, and an HTTP proxy in front of it that the tests steer
- * (answer an error, hang, drop the connection, or forward), which also records every request.
+ * Loopback S3 for every test that needs object storage (storage, CLI, catalog, app, sync):
+ * s3rver (a real S3 HTTP API, buckets as folders) in a child process on 127.0.0.1 and a random
+ * port, an HTTP proxy in front of it that the tests steer (answer an error, hang, drop the
+ * connection, or forward), which also records every request, and `uploadFolder` to copy a local
+ * lake into it. `startS3Lake` is the usual combination for writers: s3rver behind a proxy that
+ * honours conditional PUTs as AWS S3 does.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,9 +12,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../support/fixtures';
+import { createLocalWritableStorage } from '../../core/storage/node/writable';
+import { createS3Storage, parseS3Url, type S3StorageOptions } from '../../core/storage/s3/index';
+import type { WritableStorage } from '../../core/storage';
+import { REPO_ROOT } from './fixtures';
 
 /** s3rver's built-in account (s3rver 3.7 accepts any SigV4 signature made with this key id: it does not check them). */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -154,5 +160,56 @@ export function honourConditionalPut(proxy: HttpProxy, targetPort: number): void
       release();
       return { status: 412, body: s3ErrorXml('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold') };
     });
+  };
+}
+
+/**
+ * Copies every file of a local folder to `s3Root` byte for byte: the number of files. s3rver 3.7
+ * leaves out of a delimited listing the sub-folders that hold only deeper folders (AWS lists them):
+ * empty "folder/" marker objects, as S3 consoles and Hadoop's S3A write, work around that; the
+ * storage ignores such markers.
+ */
+export async function uploadFolder(endpoint: string, localRoot: string, s3Root: string): Promise<number> {
+  const local = createLocalWritableStorage();
+  const remote = createS3Storage({ endpoint, credentials: S3RVER_CREDENTIALS, env: {} });
+  const files = await local.listRecursive(localRoot);
+  const folders = new Set<string>();
+  for (const f of files) {
+    const key = relative(localRoot, f.path).split('\\').join('/');
+    await remote.writeFile(`${s3Root}/${key}`, await local.readFile(f.path));
+    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
+  }
+  const { bucket, key: prefix } = parseS3Url(s3Root);
+  for (const folder of folders) {
+    const status = (await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status;
+    if (status !== 200) throw new Error(`folder marker ${prefix}/${folder}: HTTP ${status}`);
+  }
+  return files.length;
+}
+
+/** s3rver with `buckets`, behind a recording proxy that honours `If-None-Match: *` (what a committer needs). */
+export interface S3Lake {
+  s3: S3Server;
+  proxy: HttpProxy;
+  /** The proxy's endpoint: where writers and readers go. */
+  endpoint: string;
+  /** An S3 storage on the proxy with s3rver's credentials (no AWS_* variable read). */
+  storage(options?: S3StorageOptions): WritableStorage;
+  close(): Promise<void>;
+}
+
+export async function startS3Lake(buckets: string[]): Promise<S3Lake> {
+  const s3 = await startS3rver(buckets);
+  const proxy = await startHttpProxy(s3.port);
+  honourConditionalPut(proxy, s3.port);
+  return {
+    s3,
+    proxy,
+    endpoint: proxy.endpoint,
+    storage: (options = {}) => createS3Storage({ endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1', pathStyle: true, env: {}, ...options }),
+    async close() {
+      await proxy.close();
+      await s3.close();
+    },
   };
 }
