@@ -139,35 +139,27 @@ export async function runPipelineBench(): Promise<Record<string, number | string
 
     const rawPerSec = median(raws.map((r) => r.value / (r.ms / 1000)));
     const rawDefaultsPerSec = median(rawDefaults.map((r) => r.value / (r.ms / 1000)));
-    const oursPerSec = median(ourRuns.map((o) => ROWS / (o.ms / 1000)));
-    const paimonPerSec = median(paimonRuns.map((o) => ROWS / (o.ms / 1000)));
     const cpuUsPerRow = (runs: { cpuMs: number }[]) => Math.round(median(runs.map((r) => (r.cpuMs / ROWS) * 1000)) * 100) / 100;
+    const syncRow = (variant: string, runs: typeof ourRuns, freshness: number[]) => {
+      const perSec = median(runs.map((o) => ROWS / (o.ms / 1000)));
+      return {
+        variant,
+        rows: ROWS,
+        rowsPerSec: Math.round(perSec),
+        ratio: Math.round((perSec / rawPerSec) * 100) / 100,
+        ratioRange: range(runs.map((o, i) => raws[i]!.ms / o.ms)),
+        cpuUsPerRow: cpuUsPerRow(runs),
+        freshnessP50Ms: pct(freshness, 50),
+        freshnessP99Ms: pct(freshness, 99),
+        peakRssMb: Math.max(...runs.map((o) => o.peakRssMb)),
+      };
+    };
     return [
       { variant: 'raw zongji, driver defaults (DATETIME(6) as ms Date: lossy; reference)', rows: ROWS, rowsPerSec: Math.round(rawDefaultsPerSec), ratio: Math.round((rawDefaultsPerSec / rawPerSec) * 100) / 100, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(rawDefaults), freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...rawDefaults.map((r) => r.peakRssMb)) },
       { variant: 'raw zongji delivery, source driver options (limit)', rows: ROWS, rowsPerSec: Math.round(rawPerSec), ratio: 1, ratioRange: '-', cpuUsPerRow: cpuUsPerRow(raws), freshnessP50Ms: '-', freshnessP99Ms: '-', peakRssMb: Math.max(...raws.map((r) => r.peakRssMb)) },
-      {
-        variant: 'pipeline binlog → committed lake rows',
-        rows: ROWS,
-        rowsPerSec: Math.round(oursPerSec),
-        ratio: Math.round((oursPerSec / rawPerSec) * 100) / 100,
-        // Per round, ours against the raw run just before it.
-        ratioRange: range(ourRuns.map((o, i) => raws[i]!.ms / o.ms)),
-        cpuUsPerRow: cpuUsPerRow(ourRuns),
-        freshnessP50Ms: pct(lags, 50),
-        freshnessP99Ms: pct(lags, 99),
-        peakRssMb: Math.max(...ourRuns.map((o) => o.peakRssMb)),
-      },
-      {
-        variant: 'pipeline binlog → committed Paimon rows (4 buckets; goal ≥ the Iceberg ratio)',
-        rows: ROWS,
-        rowsPerSec: Math.round(paimonPerSec),
-        ratio: Math.round((paimonPerSec / rawPerSec) * 100) / 100,
-        ratioRange: range(paimonRuns.map((o, i) => raws[i]!.ms / o.ms)),
-        cpuUsPerRow: cpuUsPerRow(paimonRuns),
-        freshnessP50Ms: pct(paimonLags, 50),
-        freshnessP99Ms: pct(paimonLags, 99),
-        peakRssMb: Math.max(...paimonRuns.map((o) => o.peakRssMb)),
-      },
+      // Per round, each sink against the raw run just before it.
+      syncRow('pipeline binlog → committed lake rows', ourRuns, lags),
+      syncRow('pipeline binlog → committed Paimon rows (4 buckets; goal ≥ the Iceberg ratio)', paimonRuns, paimonLags),
     ];
   } finally {
     await db.stop();

@@ -156,6 +156,27 @@ export async function changelogRows(warehouse: string, storage: StoragePort = cr
   return rows;
 }
 
+/**
+ * The binlog phase of the sharded end-to-end tests: inserts (the same id in every shard), updates,
+ * deletes, a key update, ADD COLUMN note with updates of it, and a transaction that inserts,
+ * updates and deletes; `dropCreated` also drops order_3.created and inserts a row after it.
+ */
+export async function applyBinlogChanges(conn: mysql.Connection, dropCreated: boolean): Promise<void> {
+  for (const s of SHARDS) {
+    await conn.query(`INSERT INTO app.order_${s} (id, customer, amount, created) VALUES (1000, 'x${s}', 1.00, '2024-02-01 00:00:00.000')`);
+    await conn.query(`UPDATE app.order_${s} SET amount = amount + 10 WHERE id % 7 = 0`);
+    await conn.query(`DELETE FROM app.order_${s} WHERE id % 11 = 0`);
+  }
+  await conn.query('UPDATE app.order_2 SET id = 5000 WHERE id = 3');
+  await conn.query('ALTER TABLE app.order_1 ADD COLUMN note VARCHAR(20)');
+  await conn.query("UPDATE app.order_1 SET note = 'hello' WHERE id < 5");
+  if (dropCreated) {
+    await conn.query('ALTER TABLE app.order_3 DROP COLUMN created');
+    await conn.query("INSERT INTO app.order_3 (customer, amount) VALUES ('after-drop', 2.50)");
+  }
+  await conn.query("BEGIN; INSERT INTO app.order_0 (id, customer) VALUES (2000, 'tx'); UPDATE app.order_0 SET customer = 'tx2' WHERE id = 2000; DELETE FROM app.order_0 WHERE id = 1; COMMIT");
+}
+
 /** SHA-256 of the rows in order: equal checksums mean equal tables row for row. */
 export function checksum(rows: Flat[]): string {
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
