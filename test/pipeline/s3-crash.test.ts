@@ -66,7 +66,10 @@ describe('kill -9 during a commit to S3', () => {
       return honour(req, n);
     };
     try {
-      await waitUntil(() => killedAt !== null, 'a metadata PUT to kill at', 120_000);
+      let gone = false;
+      void exited.then(() => (gone = true));
+      await waitUntil(() => killedAt !== null || gone, 'a metadata PUT to kill at', 180_000);
+      if (killedAt === null) throw new Error(`the sync exited before its third metadata PUT:\n${stderr}`);
       await exited;
     } finally {
       child.kill('SIGKILL');

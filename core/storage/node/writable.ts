@@ -52,7 +52,18 @@ async function walk(dir: string, out: ObjectEntry[]): Promise<void> {
   for (const d of entries) {
     const p = join(dir, d.name);
     if (d.isDirectory()) await walk(p, out);
-    else if (d.isFile()) out.push({ path: p, size: (await stat(p)).size });
+    else if (d.isFile()) {
+      // Another writer's temp file may be renamed or removed between the listing and its stat: it
+      // is not part of the tree any more (a listing under concurrent commits must not fail on it).
+      const size = await stat(p).then(
+        (s) => s.size,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return null;
+          throw toTidemarkError(e);
+        },
+      );
+      if (size !== null) out.push({ path: p, size });
+    }
   }
 }
 
