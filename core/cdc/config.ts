@@ -102,6 +102,12 @@ export interface MySqlSourceConfig {
    */
   snapshotWindows?: 'auto' | 'always' | 'never';
   /**
+   * How MariaDB exact-watermark chunks of an integer key are decoded: `columns` (default) straight
+   * from the text protocol's bytes into typed columns (snapshot/text-columns.ts), `rows` through
+   * mysql2's row objects (the general path every other chunk takes; for tests that compare the two).
+   */
+  snapshotDecode?: 'columns' | 'rows';
+  /**
    * Where the column names and types of binlog rows come from. `auto` (default): the binlog's own
    * column metadata, which needs binlog_row_metadata=FULL where the server has that variable
    * (MySQL 8.0.1+, MariaDB 10.5+); a server without it (MySQL 5.7) uses the schema history.
@@ -199,6 +205,7 @@ export function resolveConfig(config: MySqlSourceConfig): ResolvedConfig {
     reconnectTimeoutMs: config.reconnectTimeoutMs ?? 300_000,
     snapshotWatermark: config.snapshotWatermark ?? 'auto',
     snapshotWindows: config.snapshotWindows ?? 'auto',
+    snapshotDecode: config.snapshotDecode ?? 'columns',
     rowMetadata: config.rowMetadata ?? 'auto',
     queueHighWaterMark: config.queueHighWaterMark ?? 1024,
     now: config.now ?? Date.now,

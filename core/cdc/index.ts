@@ -25,6 +25,8 @@ export {
   type ChangeOp,
   type ChangeEvent,
   type TransactionBatch,
+  type SnapshotColumn,
+  type SnapshotColumns,
   type ColumnPosition,
   type SchemaChange,
   type SchemaChangeEvent,

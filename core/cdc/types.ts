@@ -115,6 +115,30 @@ export interface TransactionBatch {
    * first read, with bigints (no event object and no BigInt a value on the runner's snapshot path).
    */
   snapshotRows?: { table: TableId; rows: Row[]; int64Numbers: string[] };
+  /**
+   * Set instead of `snapshotRows` on a chunk decoded straight into columns (snapshot/text-columns.ts):
+   * its `events` are built on first read from these columns.
+   */
+  snapshotColumns?: SnapshotColumns;
+}
+
+/**
+ * One column of a snapshot chunk in column form (the pipeline buffer's part column shape):
+ * typed — `data[i]` is row i's canonical value unless `nulls[i]` is 1 (bigint: int64 values as a
+ * BigInt64Array; number: Float64Array; boolean: Uint8Array of 0 and 1); `utf8` — a string column's
+ * UTF-8 bytes, value i at [offsets[i], offsets[i + 1]); or plain canonical values.
+ */
+export type SnapshotColumn =
+  | { form: 'bigint' | 'number' | 'boolean'; data: BigInt64Array | Float64Array | Uint8Array; nulls: Uint8Array | null }
+  | { form: 'utf8'; offsets: Int32Array; data: Uint8Array; nulls: Uint8Array | null }
+  | unknown[];
+
+/** A snapshot chunk's rows as columns: `columns[c]` holds column `names[c]` of `count` rows. */
+export interface SnapshotColumns {
+  table: TableId;
+  count: number;
+  names: string[];
+  columns: SnapshotColumn[];
 }
 
 export type ColumnPosition = { kind: 'first' } | { kind: 'after'; column: string } | { kind: 'last' };

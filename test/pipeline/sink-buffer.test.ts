@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { concatChanges, netChanges, TableBuffer, toColumnDelta, toWritableColumns, type SealedChanges } from '../../core/pipeline/sink/buffer';
 import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, transferablesOf } from '../../core/pipeline/sink/columns';
+import type { SnapshotColumns } from '../../core/cdc';
 
 /** A buffer over columns of the given lake types (`k` or `id` … the key). */
 const bufferOf = (table: string, key: string[], columns: Record<string, string>) => new TableBuffer(table, key, Object.entries(columns).map(([name, type]) => ({ name, type })));
@@ -220,5 +221,82 @@ describe('putRows: a snapshot chunk put a row range at a time', () => {
     b.putRows([{ id: 3 }], 0, 1, false, ['id']);
     expect(b.streaming).toBe(false);
     expect(() => bufferOf('app.k', [], { v: 'int' }).putRows([{ v: 1 }], 0, 1, true)).toThrow('app.k has no primary key: an update cannot be applied');
+  });
+});
+
+describe('putColumns: a snapshot chunk in column form (text-columns.ts)', () => {
+  const columns = { id: 'long', n: 'int', s: 'string', ts: 'timestamp', b: 'boolean', d: 'double', p: 'decimal(9,2)', gone: 'string' };
+  const rows = Array.from({ length: 700 }, (_, i) => ({
+    id: BigInt(i * 2 ** 33 + 1),
+    n: i % 5 === 0 ? null : i - 300,
+    s: i % 7 === 0 ? null : i % 3 === 0 ? `ünï-${i}` : `s${i}`,
+    ts: BigInt(-i * 1_000_001),
+    b: i % 11 === 0 ? null : i % 2 === 0,
+    d: i / 8,
+    p: `${i}.25`,
+  }));
+  /** The rows as a chunk: typed, UTF-8 and plain columns, names in another order and case than the buffer's. */
+  function chunkOf(): SnapshotColumns {
+    const nulls = (pick: (r: (typeof rows)[number]) => unknown) => {
+      const out = new Uint8Array(rows.length);
+      rows.forEach((r, i) => (out[i] = pick(r) === null ? 1 : 0));
+      return out;
+    };
+    const strings = rows.map((r) => Buffer.from(r.s ?? '', 'utf8'));
+    const offsets = new Int32Array(rows.length + 1);
+    strings.forEach((x, i) => (offsets[i + 1] = offsets[i]! + x.length));
+    return {
+      table: { db: 'app', table: 't' },
+      count: rows.length,
+      names: ['P', 'd', 'B', 'ts', 'S', 'n', 'ID'],
+      columns: [
+        rows.map((r) => r.p),
+        { form: 'number', data: Float64Array.from(rows, (r) => r.d), nulls: null },
+        { form: 'boolean', data: Uint8Array.from(rows, (r) => (r.b ? 1 : 0)), nulls: nulls((r) => r.b) },
+        { form: 'bigint', data: BigInt64Array.from(rows, (r) => r.ts), nulls: null },
+        { form: 'utf8', offsets, data: new Uint8Array(Buffer.concat(strings)), nulls: nulls((r) => r.s) },
+        { form: 'number', data: Float64Array.from(rows, (r) => r.n ?? 0), nulls: nulls((r) => r.n) },
+        { form: 'bigint', data: BigInt64Array.from(rows, (r) => r.id), nulls: null },
+      ],
+    };
+  }
+
+  it('holds the same part as put row by row, in slices, with a buffer column the chunk lacks as nulls', () => {
+    const byRow = bufferOf('app.t', ['id'], columns);
+    for (const r of rows) byRow.put({ ...r, gone: null }, false);
+    byRow.put({ id: 9n, n: 1, s: 'after', ts: 1n, b: true, d: 0.5, p: '1.00', gone: 'x' }, true);
+    const byChunk = bufferOf('app.t', ['id'], columns);
+    const chunk = chunkOf();
+    byChunk.putColumns(chunk, 0, 300, false);
+    byChunk.putColumns(chunk, 300, rows.length, false);
+    // A change event after the chunk in the same round: a string pushed into the UTF-8 column.
+    byChunk.put({ id: 9n, n: 1, s: 'after', ts: 1n, b: true, d: 0.5, p: '1.00', gone: 'x' }, true);
+    const a = byRow.seal();
+    const b = byChunk.seal();
+    expect(b.ops).toEqual(a.ops);
+    expect(isUtf8Column(b.values[2]!)).toBe(true);
+    for (const c of [0, 1, 3, 4, 5]) expect(isTypedColumn(b.values[c]!)).toBe(true);
+    expect(b.values.map((c) => columnValues(c, b.count))).toEqual(a.values.map((c) => columnValues(c, a.count)));
+    // A held part goes to the worker as it is: its UTF-8 buffers are transferred.
+    expect(transferablesOf(b.values).length).toBeGreaterThan(5);
+  });
+
+  it('a non-string value into a UTF-8 column turns it plain, keeping every value', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long', s: 'string' });
+    b.putColumns(chunkOf(), 0, 3, false);
+    b.put({ id: 100n, s: 42 }, false);
+    const s = b.seal();
+    expect(columnValues(s.values[1]!, s.count)).toEqual([null, 's1', 's2', 42]);
+  });
+
+  it('keeps the round streamable only while keys increase', () => {
+    const b = bufferOf('app.t', ['id'], { id: 'long' });
+    b.streamRoot = '/lake/app/t';
+    const chunk = chunkOf();
+    b.putColumns(chunk, 0, 10, false);
+    b.putColumns(chunk, 10, 20, false);
+    expect(b.streaming).toBe(true);
+    b.putColumns(chunk, 5, 6, false);
+    expect(b.streaming).toBe(false);
   });
 });

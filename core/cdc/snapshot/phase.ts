@@ -26,9 +26,11 @@ import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBou
 import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
 import { int64NumberColumns, snapshotRowConverter } from './rows';
+import { decodeTextRows, snapshotColumnValues } from './text-columns';
+import type { TextRows } from './text-rows';
 import type { StreamState } from '../binlog/stream-state';
 import { TidemarkError } from '../../errors/index';
-import { formatTableId, type ChangeEvent, type Row, type SourceRecord, type TableId, type TableSchema, type TransactionBatch } from '../types';
+import { formatTableId, type ChangeEvent, type Row, type SnapshotColumns, type SourceRecord, type TableId, type TableSchema, type TransactionBatch } from '../types';
 
 export interface SnapshotPhaseOptions {
   conn: mysql.Connection;
@@ -128,6 +130,9 @@ function makeFilter(
       // A table without a primary key has no row identity to fold by; its chunks are exact (the
       // phase requires MariaDB's consistent-snapshot watermark), so the SELECT already holds the change.
       if (plan.keyless) return;
+      // Text rows are only kept for exact chunks (reader.ts): the SELECT already holds the change, as
+      // for a keyless table, and folding it in would overwrite a row with its own value.
+      if (chunk.text) return;
       const k = catalog.keyOf(id, row);
       if (op === 'c') buffer().set(k, row);
       else buffer().delete(k);
@@ -215,9 +220,12 @@ async function* emitChunk(
   const offset = state.offset();
   let batch: TransactionBatch | null = null;
   // The catalog may have changed during the drain (DDL); rows still carry the SELECT's columns.
-  if (buffer === null) {
+  const columns = chunk.text ? decodeTextRows(chunk.text, catalog.get(id)!) : null;
+  if (columns !== null) {
+    if (columns.count > 0) batch = new ColumnsSnapshotBatch(columns, offset, now);
+  } else if (buffer === null) {
     // Rows straight from one SELECT share their keys: one conversion plan for the chunk.
-    const rows = chunk.rows;
+    const rows = chunk.text ? textRowObjects(chunk.text) : chunk.rows;
     const schema = catalog.get(id)!;
     const names = rows.length === 0 ? [] : Object.keys(rows[0]!);
     const convert = rows.length === 0 ? null : snapshotRowConverter(schema, names, { int64Numbers: true });
@@ -233,7 +241,7 @@ async function* emitChunk(
     if (events.length > 0) batch = { events, endOffset: offset, commitTsMs: now };
   }
   if (batch !== null) {
-    progress.rowsDone += batch.snapshotRows?.rows.length ?? batch.events.length;
+    progress.rowsDone += batch.snapshotColumns?.count ?? batch.snapshotRows?.rows.length ?? batch.events.length;
     yield { kind: 'transaction', batch };
   } else yield { kind: 'heartbeat', offset };
   const elapsed = Math.max(1, now - progress.startedAt);
@@ -288,6 +296,43 @@ class SnapshotBatch implements TransactionBatch {
     }
     return this.built;
   }
+}
+
+/**
+ * A chunk's batch decoded into columns (text-columns.ts) as `snapshotColumns`; its `events` are
+ * built from them on first read (a consumer that cannot take columns: transforms, shard columns,
+ * changelogs, the CLI's event printer).
+ */
+class ColumnsSnapshotBatch implements TransactionBatch {
+  private built: ChangeEvent[] | null = null;
+
+  constructor(
+    readonly snapshotColumns: SnapshotColumns,
+    readonly endOffset: SourceOffset,
+    readonly commitTsMs: number,
+  ) {}
+
+  get events(): ChangeEvent[] {
+    if (this.built === null) {
+      const { table, count, names, columns } = this.snapshotColumns;
+      const values = columns.map((c) => snapshotColumnValues(c, count));
+      const events = new Array<ChangeEvent>(count);
+      for (let i = 0; i < count; i++) {
+        const row: Row = {};
+        for (let c = 0; c < names.length; c++) row[names[c]!] = values[c]![i] as Row[string];
+        events[i] = { op: 'r', before: null, after: row, table, opTsMs: this.commitTsMs, offset: this.endOffset };
+      }
+      this.built = events;
+    }
+    return this.built;
+  }
+}
+
+/** The text rows as row objects of the server's text (the general path converts them). */
+function textRowObjects(text: TextRows): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < text.count; i++) rows.push(text.rawRow(i));
+  return rows;
 }
 
 function keylessNeedsExact(plan: ChunkPlan): TidemarkError {

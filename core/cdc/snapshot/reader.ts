@@ -20,6 +20,7 @@ import type { BinlogPosition } from '../offset';
 import { PullQueue } from '../pull-queue';
 import { isSpatialType } from '../schema/type-map';
 import { formatTableId, type TableSchema } from '../types';
+import { captureTextRows, TextRows } from './text-rows';
 
 /**
  * The SELECT list: FLOAT through CAST(… AS DOUBLE) so the text protocol carries the exact float32
@@ -37,7 +38,10 @@ export function selectList(schema: TableSchema): string {
 }
 
 export interface ChunkResult {
+  /** The chunk's rows as mysql2 objects; empty when `text` holds them. */
   rows: Record<string, unknown>[];
+  /** The chunk's rows as the server sent them (text-rows.ts), on the exact paths that decode them as columns. */
+  text?: TextRows;
   /** Inclusive upper key of this chunk; null when it is the table's last chunk. */
   upper: ChunkBound | null;
   /**
@@ -168,26 +172,45 @@ async function readChunkInOneTrip(
   lastKey: bigint | null,
 ): Promise<ChunkResult> {
   let results: unknown[];
+  let text: TextRows | undefined;
+  const sql = consistentKeysetSql(plan, keyColumn, lastKey, config.chunkSize);
   try {
-    [results] = await conn.query<mysql.RowDataPacket[][]>(consistentKeysetSql(plan, keyColumn, lastKey, config.chunkSize));
+    if (config.snapshotDecode === 'columns') [results, text] = await queryTextRows(conn, sql, 2, config.chunkSize);
+    else [results] = await conn.query<mysql.RowDataPacket[][]>(sql);
   } catch (e) {
     // A failing statement ends the batch: the transaction may still be open.
     await conn.query('ROLLBACK').catch(() => {});
     throw e;
   }
   const status = results[1] as mysql.RowDataPacket[];
-  const rows = results[2] as mysql.RowDataPacket[];
-  const upper = rows.length === config.chunkSize ? toKey(rows[rows.length - 1]![keyColumn]) : null;
+  const rows = text ? [] : (results[2] as mysql.RowDataPacket[]);
+  const count = text ? text.count : rows.length;
+  const upper = count < config.chunkSize ? null : text ? text.integer(count - 1, text.fieldIndex(keyColumn), formatTableId(plan.schema.table)) : toKey(rows[rows.length - 1]![keyColumn]);
   await config.afterChunkSelect?.(plan.schema.table, lastKey, 'query');
   const byName = Object.fromEntries(status.map((r) => [String(r.Variable_name), String(r.Value)]));
   const file = byName.Binlog_snapshot_file;
   const pos = byName.Binlog_snapshot_position;
   if (!file || pos === undefined) {
     // No snapshot position reported: the SELECT is done, so the binlog end now is a high watermark.
+    // Not exact after all: such a chunk folds binlog rows in by key, which takes mysql2's row objects.
+    if (text) return readChunkInOneTrip(conn, flavor, { ...config, snapshotDecode: 'rows' }, plan, keyColumn, lastKey);
     const hw = await readServerPosition(conn, flavor);
     return { rows, upper, watermark: { file: hw.file, pos: hw.pos }, exact: false };
   }
-  return { rows, upper, watermark: { file, pos: BigInt(pos) }, exact: true };
+  return { rows, ...(text ? { text } : {}), upper, watermark: { file, pos: BigInt(pos) }, exact: true };
+}
+
+/**
+ * A multi-statement query through mysql2's callback API whose result set `index` is kept as text
+ * rows (text-rows.ts; at most `capacity` rows expected) and the others as mysql2 gives them.
+ */
+function queryTextRows(conn: mysql.Connection, sql: string, index: number, capacity: number): Promise<[unknown[], TextRows]> {
+  const core = (conn as unknown as { connection: { query(sql: string, cb: (e: unknown, results: unknown) => void): unknown } }).connection;
+  return new Promise((resolve, reject) => {
+    let rows: TextRows | null = null;
+    const command = core.query(sql, (e, results) => (e ? reject(e) : resolve([results as unknown[], rows ?? new TextRows([], 0)])));
+    captureTextRows(command, index, (buf, start, fields) => (rows ??= new TextRows(fields, capacity)).add(buf, start));
+  });
 }
 
 /** Hands out a table's chunks in order; null when the table vanished (dropped meanwhile). */
@@ -272,11 +295,13 @@ interface QueuedChunk {
 export interface WindowKeyset {
   sql(lastKey: ChunkBound | null, limit: number): string;
   boundOf(row: Record<string, unknown>): ChunkBound;
+  /** The key column when it is one integer column: then a window's rows may be kept as text rows (bound from their bytes). */
+  textKey?: string;
 }
 
 /** The keyset of a single integer key column. */
 export function integerKeyset(plan: ChunkPlan, keyColumn: string): WindowKeyset {
-  return { sql: (lastKey, limit) => consistentKeysetSql(plan, keyColumn, integerBound(lastKey), limit), boundOf: (row) => toKey(row[keyColumn]) };
+  return { sql: (lastKey, limit) => consistentKeysetSql(plan, keyColumn, integerBound(lastKey), limit), boundOf: (row) => toKey(row[keyColumn]), textKey: keyColumn };
 }
 
 /**
@@ -400,6 +425,28 @@ export class ChunkWindows implements ChunkSource {
         fail(e);
       }
     });
+    // Text rows (text-rows.ts) for a single integer key: cut into chunks as they arrive, as above.
+    const textKey = config.snapshotDecode === 'columns' ? keyset.textKey : undefined;
+    let text: TextRows | null = null;
+    if (textKey !== undefined) {
+      const table = formatTableId(plan.schema.table);
+      captureTextRows(query, 2, (buf, start, fields) => {
+        if (failed) return;
+        try {
+          watermark ??= position();
+          (text ??= new TextRows(fields, batch)).add(buf, start);
+          count++;
+          if (text.count === batch) {
+            const upper = text.integer(batch - 1, text.fieldIndex(textKey), table);
+            this.push({ chunk: { rows: [], text, upper, watermark, exact: true }, from });
+            text = null;
+            from = upper;
+          }
+        } catch (e) {
+          fail(e);
+        }
+      });
+    }
     query.on('error', (e: unknown) => {
       if (!failed) fail(e);
     });
@@ -409,7 +456,8 @@ export class ChunkWindows implements ChunkSource {
       try {
         if (count < limit) {
           // The table's end as of this snapshot: the last chunk is open-ended (upper null).
-          this.push({ chunk: { rows, upper: null, watermark: watermark ?? position(), exact: true }, from });
+          const last = text as TextRows | null;
+          this.push({ chunk: { rows, ...(last ? { text: last } : {}), upper: null, watermark: watermark ?? position(), exact: true }, from });
           return;
         }
         this.pendingFrom = from;

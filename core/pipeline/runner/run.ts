@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSource, type MySqlSourceConfig, type SchemaChangeEvent, type SourceOffset, type SourceRecord, type TableSchema, type TransactionBatch } from '../../cdc';
+import { comparePositions, createMySqlSource, formatPosition, type ChangeEvent, type MySqlSource, type MySqlSourceConfig, type SchemaChangeEvent, type SnapshotColumns, type SourceOffset, type SourceRecord, type TableSchema, type TransactionBatch } from '../../cdc';
 import { TidemarkError, toTidemarkError } from '../../errors';
 import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import type { PipelineConfig } from '../config/types';
@@ -364,7 +364,10 @@ class PipelineRun {
     switch (rec.kind) {
       case 'transaction': {
         const b = rec.batch;
-        if (!(b.snapshotRows && this.routeSnapshotRows(b.snapshotRows, b.endOffset, b.commitTsMs))) {
+        const routed = b.snapshotColumns
+          ? this.routeSnapshotRows(b.snapshotColumns, b.endOffset, b.commitTsMs)
+          : b.snapshotRows !== undefined && this.routeSnapshotRows(b.snapshotRows, b.endOffset, b.commitTsMs);
+        if (!routed) {
           for (const e of b.events) this.routeEvent(e, b.endOffset, b.gtid ?? null);
         }
         this.midTransaction = b.partial === true;
@@ -496,24 +499,27 @@ class PipelineRun {
   }
 
   /**
-   * A snapshot chunk's rows (`r` changes of `table` at `offset`) put into their targets' buffers a
-   * column at a time, when every target takes them as they are (no transform, no shard columns, no
+   * A snapshot chunk's rows (`r` changes of `table` at `offset`; row objects or columns) put into
+   * their targets' buffers a column at a time, when every target takes them as they are (no transform, no shard columns, no
    * changelog): the same changes, parts and streaming as routeEvent row by row, without an event
    * object a row. False (nothing done) otherwise: the caller routes the events.
    */
-  private routeSnapshotRows({ table, rows, int64Numbers }: NonNullable<TransactionBatch['snapshotRows']>, offset: SourceOffset, opTsMs: number): boolean {
+  private routeSnapshotRows(chunk: NonNullable<TransactionBatch['snapshotRows']> | SnapshotColumns, offset: SourceOffset, opTsMs: number): boolean {
+    const table = chunk.table;
     if (this.routeCache?.table !== table) this.routeCache = { table, routed: this.targetsOf(table.db, table.table), sourceId: `${table.db}.${table.table}` };
     const { routed, sourceId } = this.routeCache;
     if (!routed || routed.sp.transformIndex !== null || routed.ts.some((t) => t.changelog !== null || t.shardColumns.length > 0)) return false;
+    const count = 'rows' in chunk ? chunk.rows.length : chunk.count;
     for (const t of routed.ts) {
       if (this.committedIn(t, offset, sourceId, true)) continue;
-      this.status.table(t.id).rowsIn += rows.length;
+      this.status.table(t.id).rowsIn += count;
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, opTsMs);
       // In slices that end where routeEvent would hand a part over.
-      for (let i = 0; i < rows.length; ) {
+      for (let i = 0; i < count; ) {
         const limit = t.buffer.streaming ? STREAM_HOLD_CHANGES : SPILL_CHANGES;
-        const n = Math.min(rows.length - i, Math.max(1, limit - t.buffer.pending));
-        t.buffer.putRows(rows, i, i + n, t.insertsMayCollide, int64Numbers);
+        const n = Math.min(count - i, Math.max(1, limit - t.buffer.pending));
+        if ('rows' in chunk) t.buffer.putRows(chunk.rows, i, i + n, t.insertsMayCollide, chunk.int64Numbers);
+        else t.buffer.putColumns(chunk, i, i + n, t.insertsMayCollide);
         i += n;
         if (t.buffer.streaming) {
           if (t.buffer.pending >= STREAM_HOLD_CHANGES) this.sink.append(t.buffer.take());

@@ -1,7 +1,8 @@
 import { TidemarkError } from '../../errors';
 import { valueKey } from '../../lake';
 import { encodeAsciiStrings, selectColumnBatch, type ColumnBatch, type ColumnDelta, type FixedWidthColumn, type VariableWidthColumn } from '../../lake/write';
-import { ColumnBuilder, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './columns';
+import type { SnapshotColumns } from '../../cdc';
+import { ColumnBuilder, columnValueAt, columnValues, isTypedColumn, isUtf8Column, type PartColumn, type TypedColumn } from './columns';
 import { lakeValueConverter } from './schema';
 
 type LakeRow = Record<string, unknown>;
@@ -158,6 +159,47 @@ export class TableBuffer {
       const key = this.keyIndex >= 0 ? this.names[this.keyIndex]! : null;
       for (let i = from; i < to && this.roundRoot !== null; i++) this.follow(!mayExist, key === null ? null : this.read(rows[i]!, this.keyIndex));
     }
+  }
+
+  /**
+   * `put` of rows [from, to) of a snapshot chunk in column form (text-columns.ts), a column at a
+   * time: typed and UTF-8 blocks are appended as they are (ColumnBuilder.append). Columns are
+   * matched by name, case-insensitively (read); a buffer column the chunk lacks gets nulls.
+   */
+  putColumns(chunk: SnapshotColumns, from: number, to: number, mayExist: boolean): void {
+    if (this.key.length === 0 && mayExist) throw new TidemarkError('Unsupported', `${this.tableId} has no primary key: an update cannot be applied (set primary-keys in a transform)`, { table: this.tableId });
+    if (to <= from) return;
+    const lower = chunk.names.map((n) => n.toLowerCase());
+    for (let c = 0; c < this.builders.length; c++) {
+      const at = lower.indexOf(this.names[c]!.toLowerCase());
+      const builder = this.builders[c]!;
+      if (at < 0) for (let i = from; i < to; i++) builder.push(null);
+      else builder.append(chunk.columns[at]!, from, to);
+    }
+    const op = mayExist ? OP_UPSERT : OP_INSERT;
+    for (let i = from; i < to; i++) this.ops.push(op);
+    if (this.roundRoot !== null) {
+      const at = this.keyIndex >= 0 ? lower.indexOf(this.names[this.keyIndex]!.toLowerCase()) : -1;
+      const keys = at < 0 ? null : chunk.columns[at]!;
+      if (keys !== null && !mayExist && !Array.isArray(keys) && (keys.form === 'bigint' || keys.form === 'number') && keys.nulls === null) this.followTyped(keys.data as BigInt64Array | Float64Array, from, to);
+      else for (let i = from; i < to && this.roundRoot !== null; i++) this.follow(!mayExist, keys === null ? null : columnValueAt(keys, i));
+    }
+  }
+
+  /** `follow` of inserts whose keys are `data[from..to)` (no nulls), in one loop. */
+  private followTyped(data: BigInt64Array | Float64Array, from: number, to: number): void {
+    if (this.roundRoot === undefined) this.roundRoot = this.keyIndex >= 0 ? this.streamRoot : null;
+    if (this.roundRoot === null) return;
+    let last = this.lastKey;
+    for (let i = from; i < to; i++) {
+      const v = data[i]!;
+      if (last !== null && !(last < v)) {
+        this.roundRoot = null;
+        return;
+      }
+      last = v;
+    }
+    this.lastKey = last;
   }
 
   /** putRows' generated pusher, for the int64 number columns it was made for. */

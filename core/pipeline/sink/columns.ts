@@ -18,9 +18,10 @@ export interface TypedColumn {
 }
 
 /**
- * A string column of a streamed part as Arrow UTF-8 (lake/write encodeAsciiStrings: all ASCII):
- * encoded in the sync thread at the part's end (three native calls) and transferred, instead of
- * one string per value serialized, rebuilt in the worker's heap and encoded there.
+ * A string column as Arrow UTF-8: a streamed part's ASCII strings encoded in the sync thread at the
+ * part's end (lake/write encodeAsciiStrings: three native calls), or a snapshot chunk's bytes as
+ * the server sent them (ColumnBuilder.append); transferred to the sink worker instead of one string
+ * per value serialized, rebuilt in the worker's heap and encoded there.
  */
 export interface Utf8Column {
   form: 'utf8';
@@ -76,6 +77,8 @@ export class ColumnBuilder {
   private bool: Uint8Array | null = null;
   private nulls: Uint8Array | null = null;
   private plain: unknown[] | null = null;
+  /** A string column fed UTF-8 blocks from its first value (append): its bytes, kept as they came. */
+  private utf8: { offsets: Int32Array; data: Uint8Array; used: number } | null = null;
   private capacity = 0;
   length = 0;
 
@@ -87,6 +90,7 @@ export class ColumnBuilder {
 
   push(v: unknown): void {
     const i = this.length;
+    if (this.utf8 !== null) return this.pushUtf8(v);
     if (this.plain !== null) {
       this.plain.push(v ?? null);
       this.length = i + 1;
@@ -124,8 +128,71 @@ export class ColumnBuilder {
     this.length = i + 1;
   }
 
+  /**
+   * Appends values [from, to) of a column block (a snapshot chunk's column, text-columns.ts): a
+   * typed block of this builder's form, or a UTF-8 block into a string column that holds nothing
+   * else, is copied as it is; anything else goes value by value through `push`.
+   */
+  append(c: PartColumn, from: number, to: number): void {
+    const n = to - from;
+    if (!Array.isArray(c)) {
+      if (c.form === 'utf8') {
+        if (this.utf8 === null && this.plain !== null && this.plain.length === 0) this.utf8 = { offsets: new Int32Array(Math.max(FIRST_CAPACITY, n) + 1), data: new Uint8Array(Math.max(1024, c.offsets[to]! - c.offsets[from]!)), used: 0 };
+        if (this.utf8 !== null) return this.appendUtf8(c, from, to);
+      } else if (this.plain === null && this.form === c.form) {
+        while (this.length + n > this.capacity) this.grow(this.capacity * 2);
+        const target = (this.big ?? this.num ?? this.bool)!;
+        (target as Uint8Array).set((c.data as Uint8Array).subarray(from, to), this.length);
+        if (c.nulls !== null) (this.nulls ??= new Uint8Array(this.capacity)).set(c.nulls.subarray(from, to), this.length);
+        this.length += n;
+        return;
+      }
+    }
+    for (let i = from; i < to; i++) this.push(columnValueAt(c, i));
+  }
+
+  private appendUtf8(c: Utf8Column, from: number, to: number): void {
+    const u = this.utf8!;
+    const n = to - from;
+    const start = c.offsets[from]!;
+    const bytes = c.offsets[to]! - start;
+    if (this.length + n + 1 > u.offsets.length) {
+      const grown = new Int32Array(Math.max(u.offsets.length * 2, this.length + n + 1));
+      grown.set(u.offsets);
+      u.offsets = grown;
+      if (this.nulls) {
+        const nulls = new Uint8Array(grown.length);
+        nulls.set(this.nulls);
+        this.nulls = nulls;
+      }
+    }
+    if (u.used + bytes > u.data.length) {
+      const grown = new Uint8Array(Math.max(u.data.length * 2, u.used + bytes));
+      grown.set(u.data.subarray(0, u.used));
+      u.data = grown;
+    }
+    u.data.set(c.data.subarray(start, start + bytes), u.used);
+    const shift = u.used - start;
+    const offsets = u.offsets;
+    for (let i = 1; i <= n; i++) offsets[this.length + i] = c.offsets[from + i]! + shift;
+    if (c.nulls !== null) (this.nulls ??= new Uint8Array(u.offsets.length)).set(c.nulls.subarray(from, to), this.length);
+    u.used += bytes;
+    this.length += n;
+  }
+
+  /** A value pushed into a string column held as UTF-8: a string is encoded, anything else turns the column into plain values. */
+  private pushUtf8(v: unknown): void {
+    if (v !== null && v !== undefined && typeof v !== 'string') return this.pushPlain(v);
+    const text = v ?? null;
+    const bytes = text === null ? 0 : Buffer.byteLength(text, 'utf8');
+    const block: Utf8Column = { form: 'utf8', offsets: new Int32Array([0, bytes]), data: new Uint8Array(bytes), nulls: text === null ? new Uint8Array([1]) : null };
+    if (text !== null) Buffer.from(block.data.buffer).write(text, 0, 'utf8');
+    this.appendUtf8(block, 0, 1);
+  }
+
   /** The column so far (the builder is not used afterwards). */
   finish(): PartColumn {
+    if (this.utf8 !== null) return { form: 'utf8', offsets: this.utf8.offsets, data: this.utf8.data.subarray(0, this.utf8.used), nulls: this.nulls };
     if (this.plain !== null) return this.plain;
     const data = (this.big ?? this.num ?? this.bool)!;
     return { form: this.form!, data, nulls: this.nulls };
@@ -133,6 +200,7 @@ export class ColumnBuilder {
 
   private pushPlain(v: unknown): void {
     this.plain = columnValues(this.finish(), this.length);
+    this.utf8 = null;
     this.big = this.num = this.bool = this.nulls = null;
     this.halves = null;
     this.plain.push(v);
@@ -162,7 +230,7 @@ export function columnValues(c: PartColumn, count: number): unknown[] {
   if (isUtf8Column(c)) {
     const bytes = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
     const strings = new Array<unknown>(count);
-    for (let i = 0; i < count; i++) strings[i] = c.nulls !== null && c.nulls[i] === 1 ? null : bytes.toString('latin1', c.offsets[i], c.offsets[i + 1]);
+    for (let i = 0; i < count; i++) strings[i] = c.nulls !== null && c.nulls[i] === 1 ? null : bytes.toString('utf8', c.offsets[i], c.offsets[i + 1]);
     return strings;
   }
   const out = new Array<unknown>(count);
@@ -170,6 +238,14 @@ export function columnValues(c: PartColumn, count: number): unknown[] {
   const bool = c.form === 'boolean';
   for (let i = 0; i < count; i++) out[i] = nulls !== null && nulls[i] === 1 ? null : bool ? data[i] === 1 : data[i];
   return out;
+}
+
+/** Value `i` of a column as a plain source value (columnValues for one value). */
+export function columnValueAt(c: PartColumn, i: number): unknown {
+  if (Array.isArray(c)) return c[i] ?? null;
+  if (c.nulls !== null && c.nulls[i] === 1) return null;
+  if (c.form === 'utf8') return Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength).toString('utf8', c.offsets[i], c.offsets[i + 1]);
+  return c.form === 'boolean' ? c.data[i] === 1 : c.data[i];
 }
 
 /** The buffers of a part's typed columns, to transfer with it to the sink worker. */
