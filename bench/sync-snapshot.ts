@@ -8,7 +8,7 @@
  * threads included), the committed rows and data files from the lake.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,7 +67,15 @@ pipeline:
 `;
 }
 
+/** A thread's event-loop time over a sync (core/pipeline/thread/thread-stats.ts). */
+export interface ThreadBusy {
+  activeMs: number;
+  idleMs: number;
+}
+
 export interface SyncRun {
+  /** The sync thread's and the sink worker's busy time, when TIDEMARK_THREAD_STATS was set. */
+  threads?: { sync: ThreadBusy; sink: ThreadBusy };
   ms: number;
   cpuMs: number;
   peakRssMb: number;
@@ -92,7 +100,30 @@ export async function runSyncProcess(yamlPath: string, tableRoot: string, extraE
   const files = (await readdir(dataDir, { recursive: true })).filter((f) => f.endsWith('.parquet'));
   let bytes = 0;
   for (const f of files) bytes += (await stat(join(dataDir, f))).size;
-  return { ms, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakRssMb: Math.round(Number(m[1]) / 1024), rows, dataFiles: files.length, dataMb: Math.round(bytes / 1e5) / 10 };
+  const stats = extraEnv.TIDEMARK_THREAD_STATS;
+  const threads = stats ? { sync: await readBusy(`${stats}.sync-thread`), sink: await readBusy(`${stats}.sink-worker`) } : undefined;
+  return { ...(threads ? { threads } : {}), ms, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakRssMb: Math.round(Number(m[1]) / 1024), rows, dataFiles: files.length, dataMb: Math.round(bytes / 1e5) / 10 };
+}
+
+async function readBusy(path: string): Promise<ThreadBusy> {
+  const { activeMs, idleMs } = JSON.parse(await readFile(path, 'utf8')) as ThreadBusy;
+  return { activeMs, idleMs };
+}
+
+/**
+ * Which thread limited the syncs: the one busy for the larger share of its life (median over
+ * rounds). A thread busy most of the time while the other waits is the bottleneck; both busy means
+ * both cores are used.
+ */
+export function busyColumns(runs: SyncRun[]): Record<string, number | string> {
+  const share = (pick: (r: SyncRun) => ThreadBusy | undefined) => {
+    const xs = runs.map(pick).filter((b): b is ThreadBusy => b !== undefined);
+    return xs.length === 0 ? NaN : Math.round(median(xs.map((b) => (100 * b.activeMs) / Math.max(1, b.activeMs + b.idleMs))));
+  };
+  const sync = share((r) => r.threads?.sync);
+  const sink = share((r) => r.threads?.sink);
+  if (Number.isNaN(sync) || Number.isNaN(sink)) return {};
+  return { syncThreadBusyPct: sync, sinkWorkerBusyPct: sink, limit: sync >= sink ? 'sync thread (decoding, buffering)' : 'sink worker (Arrow, metrics, Parquet encoding)' };
 }
 
 /** The limit: every row of the table through a mysql2 streaming query with the source's driver options. */
@@ -135,7 +166,7 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
         const warehouse = join(work, `${interval}-${round}`);
         const yaml = join(work, `${interval}-${round}.yaml`);
         await writeFile(yaml, pipelineYaml(db, warehouse, 't', interval, serverId++));
-        const run = await runSyncProcess(yaml, join(warehouse, 'bench', 't'));
+        const run = await runSyncProcess(yaml, join(warehouse, 'bench', 't'), { TIDEMARK_THREAD_STATS: join(work, `threads-${interval}-${round}`) });
         if (run.rows !== ROWS) throw new Error(`sync-snapshot bench: ${run.rows} rows in the lake, expected ${ROWS}`);
         syncs.push(run);
         await rm(warehouse, { recursive: true, force: true });
@@ -156,6 +187,7 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
         syncPeakRssMb: Math.max(...syncs.map((s) => s.peakRssMb)),
         dataFiles: median(syncs.map((s) => s.dataFiles)),
         dataMb: median(syncs.map((s) => s.dataMb)),
+        ...busyColumns(syncs),
         oneRowSyncSeconds: Math.round(startup.ms / 100) / 10,
         oneRowSyncPeakRssMb: startup.peakRssMb,
       });

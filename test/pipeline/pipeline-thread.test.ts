@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { runPipeline, runPipelineInThread, type SyncEvent } from '../../core/pipeline';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
+import { busyColumns } from '../../bench/sync-snapshot';
 import { createShards, lakeRows, loadConfig, SHARDS, sourceRows, waitUntil } from './run-helpers';
 
 // The desktop app and `tidemark sync` run a pipeline in the sync thread (pipeline-thread.ts): the
@@ -68,6 +69,27 @@ describe('sync thread', () => {
     expect(stopped.commits).toBeGreaterThan(0);
     expect(stopped.progress.committedPosition).toBe(`${stopped.offset!.file}:${stopped.offset!.pos}`);
     expect(await lakeRows(viaThread, COLUMNS)).toEqual(await sourceRows(conn, COLUMNS));
+  });
+
+  it('with TIDEMARK_THREAD_STATS, the sync thread and the sink worker report how busy they were (the bench names the limit)', async () => {
+    const stats = join(await warehouse(), 'threads');
+    process.env.TIDEMARK_THREAD_STATS = stats;
+    try {
+      await runPipelineInThread({ config: loadConfig(db, { warehouse: await warehouse(), name: 'stats' }), untilCaughtUp: true });
+    } finally {
+      delete process.env.TIDEMARK_THREAD_STATS;
+    }
+    for (const thread of ['sync-thread', 'sink-worker']) {
+      const busy = JSON.parse(await readFile(`${stats}.${thread}`, 'utf8')) as { thread: string; activeMs: number; idleMs: number };
+      expect(busy.thread).toBe(thread);
+      expect(busy.activeMs).toBeGreaterThan(0);
+      expect(busy.idleMs).toBeGreaterThanOrEqual(0);
+    }
+    expect(busyColumns([{ ms: 1, cpuMs: 1, peakRssMb: 1, rows: 1, dataFiles: 1, dataMb: 1, threads: { sync: { activeMs: 90, idleMs: 10 }, sink: { activeMs: 40, idleMs: 60 } } }])).toEqual({
+      syncThreadBusyPct: 90,
+      sinkWorkerBusyPct: 40,
+      limit: 'sync thread (decoding, buffering)',
+    });
   });
 
   it('an error of the run crosses with its code and message', async () => {

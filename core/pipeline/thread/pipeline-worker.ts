@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { toTidemarkError } from '../../errors';
 import type { PipelineWorkerReply, PipelineWorkerRequest } from './pipeline-thread';
 import { runPipeline } from '../runner/run';
+import { writeThreadStats } from './thread-stats';
 
 /**
  * The sync thread (started by pipeline-thread.ts): runs the one pipeline posted to it, posts its
@@ -18,7 +19,10 @@ port.on('message', (msg: PipelineWorkerRequest) => {
   }
   const post = (reply: PipelineWorkerReply) => port.postMessage(reply);
   runPipeline({ ...msg.start, signal: abort.signal, onEvent: (event) => post({ event }) }).then(
-    (result) => post({ ok: true, result }),
+    (result) => {
+      writeThreadStats('sync-thread');
+      post({ ok: true, result });
+    },
     (e: unknown) => {
       const err = toTidemarkError(e);
       post({ ok: false, error: { code: err.code, message: err.message, context: err.context } });

@@ -4,6 +4,7 @@ import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import { sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
+import { writeThreadStats } from './thread-stats';
 
 /**
  * The sink worker thread (started by sink-thread.ts): commits each posted round and replies with
@@ -25,7 +26,10 @@ port.on('message', (msg: SinkWorkerRequest) => {
     return;
   }
   commitSinkRound(msg.job, env, parts).then(
-    (result) => port.postMessage({ id: msg.id, ok: true, result } satisfies SinkWorkerReply),
+    (result) => {
+      writeThreadStats('sink-worker');
+      port.postMessage({ id: msg.id, ok: true, result } satisfies SinkWorkerReply);
+    },
     (e: unknown) => {
       const err = toTidemarkError(e);
       port.postMessage({ id: msg.id, ok: false, error: { code: err.code, message: err.message, context: err.context } } satisfies SinkWorkerReply);
