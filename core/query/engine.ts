@@ -5,7 +5,7 @@
 import { TidemarkError } from '../errors';
 import type { NestedField, Schema } from '../lake';
 import { openScanPlan, planScan, type IncrementalScanPlan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
-import { loadTable, type LoadedTable } from '../lake';
+import { loadTable, parseDate, type LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
@@ -361,14 +361,19 @@ function checkedBudget(bytes: number): number {
 }
 
 /**
- * The filter's comparisons on integer columns, by field id, for row-group pruning (their Parquet
- * statistics are exact; other types are filtered by SQL only).
+ * The filter's comparisons on integer and date columns, by field id, for row-group pruning: their
+ * Parquet statistics are exact integers (a date is INT32 days since 1970-01-01, so its canonical
+ * 'YYYY-MM-DD' compares as its day number); other types are filtered by SQL only.
  */
 export function fieldPredicates(schema: Schema, filter: ScanFilter): FieldPredicate[] {
   const out: FieldPredicate[] = [];
   for (const p of filter) {
     if (!('value' in p)) continue;
     const field = schema.fields.find((f) => f.name === p.column);
+    if (field?.type === 'date' && typeof p.value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.value) && !Number.isNaN(Date.parse(`${p.value}T00:00:00Z`))) {
+      out.push({ fieldId: field.id, op: p.op, value: parseDate(p.value) });
+      continue;
+    }
     if (!field || (field.type !== 'int' && field.type !== 'long')) continue;
     if (typeof p.value === 'bigint' || (typeof p.value === 'number' && Number.isInteger(p.value))) out.push({ fieldId: field.id, op: p.op, value: p.value });
   }
