@@ -17,6 +17,7 @@ import { AllowedRoots, serveFileRequest } from '../core/app/file-server';
 import { createHandlers } from '../core/app/handlers';
 import { createProfileStore } from '../core/app/profiles';
 import { createRemoteLakes } from '../core/app/remote-lakes';
+import { createSettingsStore } from '../core/app/settings';
 import { STORAGE_ROUTE } from '../core/storage';
 import { createLocalStorage } from '../core/storage/node/index';
 import { createSyncService } from '../core/app/sync-service';
@@ -88,6 +89,7 @@ export async function startMain(options: MainOptions): Promise<BrowserWindow> {
     storage,
     remote,
     profiles,
+    settings: createSettingsStore({ dataDir: options.dataDir }),
     mode: 'electron',
     electronVersion: process.versions.electron ?? null,
     allowRoot: (p) => {

@@ -7,6 +7,7 @@ import { createProfileStore } from '../../core/app/profiles';
 import { createRemoteLakes } from '../../core/app/remote-lakes';
 import { AllowedRoots } from '../../core/app/file-server';
 import { startBrowserServer } from '../../core/app/http-server';
+import { createSettingsStore } from '../../core/app/settings';
 import { defaultDataDir, ensureDemoLake } from '../../core/app/data-dir';
 import { createSyncService } from '../../core/app/sync-service';
 import { PACKAGE_ROOT, RENDERER_DIST } from '../../core/app/paths';
@@ -45,7 +46,8 @@ async function runServe(argv: string[], io: CliIo, name: string) {
   const profiles = createProfileStore({ dataDir: defaultDataDir(), secrets: null });
   const remote = createRemoteLakes({ local: createLocalStorage(), profiles });
   const storage = remote.storage;
-  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse, sync, remote, profiles });
+  const settings = createSettingsStore({ dataDir: defaultDataDir() });
+  const handlers = createHandlers({ storage, mode: 'browser', electronVersion: null, allowRoot: (p) => roots.add(p), initialWarehouse: warehouse, sync, remote, profiles, settings });
   const server = await startBrowserServer({ handlers, storage, roots, rendererDir: RENDERER_DIST, port });
   io.out(`Tidemark is running in browser mode: ${server.url}`);
   await new Promise<void>((done) => {

@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { StoragePort } from '../../core/storage';
 import * as parquet from 'parquet-wasm';
+import { defaultDataDir } from '../../core/app/data-dir';
+import { createSettingsStore } from '../../core/app/settings';
 import { TidemarkError } from '../../core/errors';
 import { readVersionStats } from '../../core/query/column-stats';
 import { quoteIdent } from '../../core/query/duckdb';
@@ -18,9 +20,13 @@ import { formatTable, isPaimonRoot, lakeLocation, parseSelector, SELECTOR_OPTION
 import { listPaimonBranches, listPaimonTagNames, readPaimonSchema, resolvePaimonSnapshot } from '../../core/lake/paimon';
 import { loadTable } from '../../core/lake';
 
-/** Runs `run` on a Node query engine reading through `storage` (local disk or S3). */
+/**
+ * Runs `run` on a Node query engine reading through `storage` (local disk or S3), with the memory
+ * budget saved in the app's settings (the same limit as the app's console).
+ */
 async function withEngine<T>(storage: StoragePort, run: (engine: QueryEngine) => Promise<T>): Promise<T> {
-  const engine = await createNodeQueryEngine(storage);
+  const { queryMemoryBudgetMiB } = await createSettingsStore({ dataDir: defaultDataDir() }).read();
+  const engine = await createNodeQueryEngine(storage, { memoryBudgetBytes: queryMemoryBudgetMiB * 2 ** 20 });
   try {
     return await run(engine);
   } finally {

@@ -15,7 +15,7 @@ export interface TidemarkClient {
  * The calls the renderer answers with its own DuckDB-wasm engine (core/query/calls.ts) instead of
  * sending them to the main process; query.export stays in main, which owns the file system.
  */
-export const ENGINE_CALLS = ['query.page', 'query.count', 'query.refresh', 'query.sql', 'query.schemaDiff', 'query.rowDiff', 'query.keyHistory', 'query.stats'] as const satisfies readonly CallName[];
+export const ENGINE_CALLS = ['query.page', 'query.count', 'query.refresh', 'query.configure', 'query.sql', 'query.schemaDiff', 'query.rowDiff', 'query.keyHistory', 'query.stats'] as const satisfies readonly CallName[];
 export type EngineCallName = (typeof ENGINE_CALLS)[number];
 
 /** The HTTP route of calls in browser mode: POST /api/call/<name> with the JSON input. */

@@ -40,11 +40,26 @@ const compactionScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('partition'), partition: z.string() }).strict(),
 ]);
 
+/**
+ * Bounds of the query engine's memory budget setting, in MiB: DuckDB-wasm has ~3.1 GiB usable
+ * (KNOWN-FACTS), so more than 3 GiB would let a query reach its out-of-memory error again.
+ */
+export const MEMORY_BUDGET_MIB = { min: 16, max: 3072, default: 1536 } as const;
+const memoryBudgetMiB = z
+  .number()
+  .int('expected a whole number of MiB')
+  .min(MEMORY_BUDGET_MIB.min, `expected at least ${MEMORY_BUDGET_MIB.min} MiB`)
+  .max(MEMORY_BUDGET_MIB.max, `expected at most ${MEMORY_BUDGET_MIB.max} MiB (DuckDB-wasm has ~3.1 GiB)`);
+
 export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'contains', 'is null', 'is not null'] as const;
 
 export const callInputs = {
   'app.version': z.object({}).strict(),
   'app.initialState': z.object({}).strict(),
+  /** The app's settings, saved in its data folder. */
+  'settings.read': z.object({}).strict(),
+  /** Saves the given settings (the others are kept) and applies them to the main process's engine. */
+  'settings.save': z.object({ queryMemoryBudgetMiB: memoryBudgetMiB.optional() }).strict(),
   'lake.openWarehouse': z.object({ path: z.string().min(1, 'expected a folder path') }).strict(),
   'lake.tableInfo': z.object({ path: tablePath }).strict(),
   'lake.snapshots': z.object({ path: tablePath }).strict(),
@@ -79,6 +94,11 @@ export const callInputs = {
     })
     .strict(),
   'query.count': z.object({ path: tablePath, version: versionInput.optional() }).strict(),
+  /**
+   * Sets the memory a console query's table data may take in the engine that answers this call
+   * (the renderer's own, or main's): the UI sends the saved setting at start and after a change.
+   */
+  'query.configure': z.object({ memoryBudgetMiB }).strict(),
   /** Forgets what the query engine keeps of a table's current metadata (after a tag, rollback, compaction…). */
   'query.refresh': z.object({ path: tablePath }).strict(),
   'query.sql': z.object({ warehouse: z.string().min(1), sql: z.string().min(1, 'expected SQL'), limit: z.number().int().min(1).max(100_000).default(10_000) }).strict(),
@@ -372,6 +392,12 @@ export interface ProfileInfo {
   credential: SecretRef;
 }
 
+/** The app's settings (`<dataDir>/settings.json`). */
+export interface AppSettings {
+  /** Memory a console query's table data may take in the query engine, MiB (MEMORY_BUDGET_MIB). */
+  queryMemoryBudgetMiB: number;
+}
+
 export interface PipelineValidation {
   ok: boolean;
   errors: PipelineIssue[];
@@ -381,6 +407,8 @@ export interface PipelineValidation {
 export interface CallOutputs {
   'app.version': AppVersion;
   'app.initialState': { warehouse: string | null };
+  'settings.read': AppSettings;
+  'settings.save': AppSettings;
   'lake.openWarehouse': WarehouseListing;
   'lake.tableInfo': TableInfo;
   'lake.snapshots': SnapshotInfo[];
@@ -398,6 +426,7 @@ export interface CallOutputs {
   /** Exact live rows of a table version. */
   'query.count': { rows: number };
   'query.refresh': { path: string };
+  'query.configure': { memoryBudgetMiB: number };
   'query.sql': SqlResult;
   'query.schemaDiff': SchemaDiff;
   'query.rowDiff': RowDiff;

@@ -15,6 +15,7 @@ import type { SyncService } from './sync-service';
 import type { RemoteLakes } from './remote-lakes';
 import type { ProfileStore } from './profiles';
 import { exportResult } from './query-service';
+import { DEFAULT_SETTINGS, type SettingsStore } from './settings';
 import { TIDEMARK_VERSION } from './version';
 
 export interface HandlerDeps {
@@ -33,13 +34,16 @@ export interface HandlerDeps {
   remote?: RemoteLakes;
   /** Saved connection profiles; absent → profiles.* calls fail NotFound. */
   profiles?: ProfileStore;
+  /** The app's saved settings; absent → the defaults, and settings.save fails NotFound. */
+  settings?: SettingsStore;
 }
 
 /** The one handler table behind Electron IPC and the browser-mode server. */
 export function createHandlers(deps: HandlerDeps): HandlerTable {
   let engine: Promise<QueryEngine> | null = null;
   const getEngine = () => {
-    engine ??= (deps.createEngine ?? (() => createNodeQueryEngine(deps.storage)))();
+    // Started with the saved memory budget; settings.save changes it later through query.configure.
+    engine ??= (deps.createEngine ?? (async () => createNodeQueryEngine(deps.storage, { memoryBudgetBytes: (await readSettings()).queryMemoryBudgetMiB * 2 ** 20 })))();
     engine.catch(() => (engine = null));
     return engine;
   };
@@ -56,6 +60,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (!deps.profiles) throw new TidemarkError('NotFound', 'saved profiles are not available in this process', {});
     return deps.profiles;
   };
+  const readSettings = () => (deps.settings ? deps.settings.read() : Promise.resolve(DEFAULT_SETTINGS));
   const formatOf = (path: string) => requireTableFormat(deps.storage, path);
   /** A local table the app may write, with its format (remote lakes are opened read-only). */
   const writable = async (path: string, what: string) => {
@@ -76,6 +81,14 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       mode: deps.mode,
     }),
     'app.initialState': async () => ({ warehouse: deps.initialWarehouse }),
+    'settings.read': () => readSettings(),
+    'settings.save': async (change, ctx) => {
+      if (!deps.settings) throw new TidemarkError('NotFound', 'saved settings are not available in this process', {});
+      const saved = await deps.settings.save(change);
+      // Main's engine (the CLI server's, or the renderer's fallback) follows at once.
+      await queryCalls['query.configure']({ memoryBudgetMiB: saved.queryMemoryBudgetMiB }, ctx);
+      return saved;
+    },
     'lake.openWarehouse': async ({ path }) => {
       const root = abs(path);
       const tables = await listWarehouseTables(deps.storage, root);

@@ -40,6 +40,14 @@ export interface QueryCallDeps {
 
 export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   const abs = deps.resolvePath ?? ((p: string) => p);
+  // The budget set by query.configure, applied when a call next uses the engine: configuring does
+  // not start DuckDB-wasm (seconds, and memory) in a process whose engine may never be used.
+  let budgetBytes: number | null = null;
+  const engine = async () => {
+    const e = await deps.engine();
+    if (budgetBytes !== null && e.memoryBudgetBytes !== budgetBytes) e.setMemoryBudget(budgetBytes);
+    return e;
+  };
   // A table folder keeps its format: detect it once per path (saves a listing per page request).
   const formats = new Map<string, Promise<TableFormat>>();
   const formatOf = (path: string) => {
@@ -71,11 +79,11 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
     return p;
   };
   const pageSource = async (path: string, version?: SnapshotSelector) => {
-    const e = await deps.engine();
+    const e = await engine();
     return (await formatOf(path)) === 'paimon' ? paimonPageSource(e, path, version) : icebergPageSource(e, path, version);
   };
 
-  const pagesReader = async () => (deps.pages ? deps.pages() : (await deps.engine()).lazy);
+  const pagesReader = async () => (deps.pages ? deps.pages() : (await engine()).lazy);
 
   /** Runs a call on one table; its errors say which table (and snapshot) failed. */
   const onTable = async <T>(action: string, path: string, version: SnapshotSelector | undefined, run: () => Promise<T>): Promise<T> => {
@@ -96,20 +104,24 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
         const iceberg = known ? null : pagesReader().then((reader) => readIcebergWindow(reader, abs(path), version ?? {}, req));
         iceberg?.catch(() => undefined); // read below when the table is Iceberg
         if ((await formatOf(abs(path))) === 'iceberg') return iceberg ?? readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
-        return readPage(await deps.engine(), await pageSource(abs(path), version), req);
+        return readPage(await engine(), await pageSource(abs(path), version), req);
       }),
+    'query.configure': async ({ memoryBudgetMiB }) => {
+      budgetBytes = memoryBudgetMiB * 2 ** 20;
+      return { memoryBudgetMiB };
+    },
     'query.refresh': async ({ path }) => {
-      (await deps.engine()).lazy.forget(abs(path));
+      (await engine()).lazy.forget(abs(path));
       return { path: abs(path) };
     },
     'query.count': ({ path, version }) =>
       onTable('count the rows of', path, version, async () => {
         if ((await formatOf(abs(path))) === 'iceberg') return { rows: await (await pagesReader()).count(abs(path), version ?? {}) };
-        const e = await deps.engine();
+        const e = await engine();
         const page = await readPage(e, await pageSource(abs(path), version), { offset: 0, limit: 0, sort: [], filters: [] });
         return { rows: page.totalRows };
       }),
-    'query.sql': async ({ warehouse, sql, limit }) => runSql(await deps.engine(), abs(warehouse), sql, limit),
+    'query.sql': async ({ warehouse, sql, limit }) => runSql(await engine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
       if ((await formatOf(abs(path))) === 'paimon') {
         // Paimon schemas carry field ids too, so the same diff applies (no partition spec ids).
@@ -120,16 +132,16 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
       return diffSchemas(await readSchemaVersion(deps.storage, table, from), await readSchemaVersion(deps.storage, table, to));
     },
     'query.rowDiff': async ({ path, from, to, key, limit }) => {
-      const e = await deps.engine();
+      const e = await engine();
       return diffRows(e, await openTableSource(e, abs(path)), from, to, { key, limit });
     },
     'query.keyHistory': async ({ path, key }) => {
-      const e = await deps.engine();
+      const e = await engine();
       return readKeyHistory(e, await openTableSource(e, abs(path)), key);
     },
     'query.stats': ({ path, version }) =>
       onTable('compute column statistics of', path, version, async () => {
-        const e = await deps.engine();
+        const e = await engine();
         if ((await formatOf(abs(path))) === 'paimon') {
           const [source, schema] = await Promise.all([paimonPageSource(e, abs(path), version), readPaimonSchema(deps.storage, abs(path), paimonSelectorOf(version))]);
           return readColumnStats(e, { relation: source.relation, columns: schema.fields });

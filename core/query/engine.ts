@@ -2,9 +2,10 @@
  * The query engine: DuckDB-wasm over the lake's scan plans. Works wherever a SqlSession, the
  * parquet-wasm module and a storage port exist (Node, renderer).
  */
+import { TidemarkError } from '../errors';
 import type { NestedField, Schema } from '../lake';
 import { openScanPlan, planScan, type IncrementalScanPlan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
-import { loadTable, type LoadedTable } from '../lake';
+import { loadTable, parseDate, type LoadedTable } from '../lake';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
@@ -92,8 +93,14 @@ export interface QueryEngine {
   readonly files: FileLoader;
   /** A version's scan plan (cached per metadata file and selector; manifests decoded once). */
   plan(table: LoadedTable, options?: PlanOptions): Promise<ScanPlan>;
-  /** Bytes a console query's table data may take (core/query/memory-budget.ts). */
+  /** Bytes a console query's table data may take (core/query/memory-budget.ts); see setMemoryBudget. */
   readonly memoryBudgetBytes: number;
+  /**
+   * Changes the memory budget (the user's setting, read after the engine started): later queries
+   * are checked against it; versions already loaded stay until evicted under the new bound.
+   * InvalidInput unless a positive number of bytes.
+   */
+  setMemoryBudget(bytes: number): void;
   /** Estimated bytes of table data per batch of a console aggregation run in batches. */
   readonly aggregateBatchBytes: number;
   /** Opens a table root (cached per call site by the caller). */
@@ -156,7 +163,8 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     });
   /** Estimated DuckDB bytes of each full-pass version (by view key), and the bound of those kept. */
   const versionBytes = new Map<string, number>();
-  const retainedBytes = (deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) / 4;
+  let budget = checkedBudget(deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
+  const retainedBytes = () => budget / 4;
   /** Drops a full-pass version's view, its dead-row table and its loaded files (by view name). */
   const releases = new Map<string, () => Promise<void>>();
   /** Keys of lazy views: they hold no rows, so they never count against the materialized budget. */
@@ -275,7 +283,7 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     const bytesOf = (k: string) => versionBytes.get(k) ?? 0;
     let drop = Math.max(0, materialized.length - MAX_MATERIALIZED_VERSIONS);
     let bytes = materialized.slice(drop).reduce((n, [k]) => n + bytesOf(k), 0);
-    while (drop < materialized.length - 1 && bytes > retainedBytes) bytes -= bytesOf(materialized[drop++]![0]);
+    while (drop < materialized.length - 1 && bytes > retainedBytes()) bytes -= bytesOf(materialized[drop++]![0]);
     for (const [k, p] of materialized.slice(0, drop)) {
       versionBytes.delete(k);
       views.delete(k);
@@ -291,7 +299,12 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
     storage: deps.storage,
     files: loader,
     plan: (table, options = {}) => cachedPlan(table, options),
-    memoryBudgetBytes: deps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES,
+    get memoryBudgetBytes() {
+      return budget;
+    },
+    setMemoryBudget(bytes) {
+      budget = checkedBudget(bytes);
+    },
     aggregateBatchBytes: deps.aggregateBatchBytes ?? AGGREGATE_BATCH_BYTES,
     loadTable: (root) => loadTable(deps.storage, root),
     registerView,
@@ -342,15 +355,25 @@ export function createQueryEngine(deps: QueryEngineDeps): QueryEngine {
   };
 }
 
+function checkedBudget(bytes: number): number {
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new TidemarkError('InvalidInput', `memory budget: expected a positive number of bytes, got ${bytes}`, { memoryBudgetBytes: bytes });
+  return bytes;
+}
+
 /**
- * The filter's comparisons on integer columns, by field id, for row-group pruning (their Parquet
- * statistics are exact; other types are filtered by SQL only).
+ * The filter's comparisons on integer and date columns, by field id, for row-group pruning: their
+ * Parquet statistics are exact integers (a date is INT32 days since 1970-01-01, so its canonical
+ * 'YYYY-MM-DD' compares as its day number); other types are filtered by SQL only.
  */
 export function fieldPredicates(schema: Schema, filter: ScanFilter): FieldPredicate[] {
   const out: FieldPredicate[] = [];
   for (const p of filter) {
     if (!('value' in p)) continue;
     const field = schema.fields.find((f) => f.name === p.column);
+    if (field?.type === 'date' && typeof p.value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.value) && !Number.isNaN(Date.parse(`${p.value}T00:00:00Z`))) {
+      out.push({ fieldId: field.id, op: p.op, value: parseDate(p.value) });
+      continue;
+    }
     if (!field || (field.type !== 'int' && field.type !== 'long')) continue;
     if (typeof p.value === 'bigint' || (typeof p.value === 'number' && Number.isInteger(p.value))) out.push({ fieldId: field.id, op: p.op, value: p.value });
   }

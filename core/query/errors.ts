@@ -55,7 +55,7 @@ export function mapDuckDbError(e: unknown, sql: string): TidemarkError {
   if (type === 'Out of Memory' || /could not allocate|out of memory/i.test(message)) {
     return new TidemarkError(
       'Internal',
-      `the query engine ran out of memory${memoryUse(message)}: ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much`,
+      `the query engine ran out of memory${memoryUse(message)}: ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much; a lower query memory budget (Settings) stops such a query before it loads anything`,
       context,
       e,
     );

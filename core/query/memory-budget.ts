@@ -45,6 +45,31 @@ export function estimateVersionBytes(plan: ScanPlan, fields: NestedField[]): num
 const gib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0.1, n / 2 ** 20).toFixed(1)} MiB`);
 
 /**
+ * Estimated bytes of a Paimon version loaded into DuckDB (core/query/paimon-view.ts): the merged
+ * rows of every column asked, fixed-width values at their width and others a 16-byte slot, plus
+ * twice the files' size (their text; Paimon gives no per-column sizes, so the whole file counts).
+ */
+export function estimatePaimonBytes(files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[]): number {
+  const perRow = fields.reduce((n, f) => n + ((typeof f.type === 'string' ? FIXED[f.type] : undefined) ?? 16), 0);
+  return files.reduce((n, f) => n + f.recordCount * perRow + f.fileSizeBytes * 2, 0);
+}
+
+/**
+ * Throws Unsupported naming the Paimon table, the estimate and what to do when loading its version
+ * (whole: every column of every live file) would exceed `budget` bytes.
+ */
+export function checkPaimonMemoryBudget(table: string, files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[], budget: number): void {
+  const estimate = estimatePaimonBytes(files, fields);
+  if (estimate <= budget) return;
+  const rows = files.reduce((n, f) => n + f.recordCount, 0);
+  throw new TidemarkError(
+    'Unsupported',
+    `loading Paimon table ${table} needs about ${gib(estimate)} of memory (${rows.toLocaleString('en-US')} rows in its files × ${fields.length} columns), over the engine's budget of ${gib(budget)}: Paimon versions are loaded whole, so choose an older snapshot with fewer rows, or raise the engine memory budget`,
+    { table, estimateBytes: estimate, budgetBytes: budget },
+  );
+}
+
+/**
  * Throws Unsupported naming the table, the estimate and what to do when a query's table data would
  * exceed `budget` bytes.
  */

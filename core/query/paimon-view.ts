@@ -31,6 +31,7 @@ import { parseDecimalType, type IcebergType, type NestedField } from '../lake';
 import { scanPaimonRows, type PaimonSnapshotSelector } from '../lake/paimon';
 import { bytesToHex, parseDate, parseDecimal, parseTime, parseTimestamp } from '../lake';
 import { quoteIdent } from './duckdb';
+import { checkPaimonMemoryBudget } from './memory-budget';
 import type { QueryEngine } from './engine';
 import { nextObjectName } from './scan-view';
 
@@ -167,8 +168,10 @@ function buildColumn(field: NestedField, values: unknown[]): Vector {
  * timestamps (LTZ as UTC), TIME → microseconds, strings, bytes, booleans, ints, floats; ROW, ARRAY
  * and MAP columns become JSON text (maps as [{key, value}]). Each call loads the rows anew.
  */
-export async function registerPaimonView(engine: QueryEngine, root: string, selector: PaimonSnapshotSelector = {}): Promise<PaimonView> {
-  const scan = await scanPaimonRows(engine.storage, root, selector);
+export async function registerPaimonView(engine: QueryEngine, root: string, selector: PaimonSnapshotSelector = {}, table: string = root): Promise<PaimonView> {
+  // Nothing is read when the version would not fit the engine's memory budget (named as `table`).
+  const beforeRead = (files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[]) => checkPaimonMemoryBudget(table, files, fields, engine.memoryBudgetBytes);
+  const scan = await scanPaimonRows(engine.storage, root, { ...selector, beforeRead });
   return { ...(await registerRowsView(engine, scan.columns, scan.rows)), snapshotId: scan.snapshotId };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Row-group pruning: which row groups of a Parquet file can hold rows matching a filter, from the
- * column chunk statistics in the footer (min/max, null count). Only integer columns (Iceberg int
- * and long, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
+ * column chunk statistics in the footer (min/max, null count). Only integer columns (Iceberg int,
+ * long and date, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
  * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
  */
 import { statisticsMayMatch } from '../lake';

@@ -93,7 +93,7 @@ async function resolveTables(engine: QueryEngine, sql: string, found: Awaited<Re
     }
     // Paimon versions are LSM-merged by the lake core and loaded as Arrow; Iceberg ones are views.
     if (table.format === 'paimon') {
-      views.set(ref, (await registerPaimonView(engine, table.path, selectorOf(ref))).view);
+      views.set(ref, (await registerPaimonView(engine, table.path, selectorOf(ref), name)).view);
       continue;
     }
     // Nothing at all is loaded when the version would not fit the engine's memory budget.

@@ -1,6 +1,7 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { client } from './api/client';
 import { OpenWarehouse } from './components/OpenWarehouse';
+import { SettingsPanel } from './components/SettingsPanel';
 import { TableTree } from './components/TableTree';
 import { SyncView } from './components/sync/SyncView';
 import { TableView } from './components/table/TableView';
@@ -22,6 +23,9 @@ export function App() {
   const loadVersion = useStore((s) => s.loadVersion);
   const theme = useStore((s) => s.theme);
   const setTheme = useStore((s) => s.setTheme);
+  const loadSettings = useStore((s) => s.loadSettings);
+  const settingsError = useStore((s) => s.settingsError);
+  const [settingsOpen, setSettingsOpen] = useState(false);
 
   // The pinned theme is an attribute on <html>, which the stylesheet keys its palettes on.
   useEffect(() => {
@@ -42,6 +46,11 @@ export function App() {
       if (url.table) await useStore.getState().openTable(url.table, url.version, url.tab);
     })();
   }, [loadVersion]);
+
+  // The saved memory budget reaches the query engine before the first console query.
+  useEffect(() => {
+    void loadSettings();
+  }, [loadSettings]);
 
   // Sync progress and events are fed to the store for the whole app (store/sync-feed.ts, main.tsx).
 
@@ -85,10 +94,19 @@ export function App() {
             ))}
           </select>
         </label>
+        <button className="settings-button" aria-expanded={settingsOpen} onClick={() => setSettingsOpen((o) => !o)}>
+          Settings
+        </button>
         <span className="version" data-testid="version">
           {appVersion ? `v${appVersion.version} · ${appVersion.mode}${appVersion.electron ? ` · Electron ${appVersion.electron}` : ''}` : '…'}
         </span>
       </header>
+      {settingsOpen && <SettingsPanel onClose={() => setSettingsOpen(false)} />}
+      {!settingsOpen && settingsError && (
+        <p className="error" role="alert">
+          {settingsError}
+        </p>
+      )}
       {appError && (
         <p className="error" role="alert">
           {appError}

@@ -32,7 +32,7 @@ describe('DuckDB errors as sentences', () => {
     const e = mapDuckDbError(new Error(OOM_JSON), 'CREATE TABLE t AS SELECT 1');
     expect(e.code).toBe('Internal');
     expect(e.message).toBe(
-      "the query engine ran out of memory (3.1 GiB of 3.1 GiB used): ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much",
+      "the query engine ran out of memory (3.1 GiB of 3.1 GiB used): ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much; a lower query memory budget (Settings) stops such a query before it loads anything",
     );
     expect(e.context).toMatchObject({ duckdbError: 'Out of Memory' });
     const other = mapDuckDbError(new Error('{"exception_type":"IO","exception_message":"Cannot open file \\"x\\"\\nmore"}'), 'SELECT 1');
@@ -60,7 +60,7 @@ describe('DuckDB errors as sentences', () => {
       const failed = calls['query.stats']({ path: table, version: { snapshotId: 4951213507629824583n } }, ctx);
       await expect(failed).rejects.toMatchObject({
         code: 'Internal',
-        message: `cannot compute column statistics of table ${table} at snapshot 4951213507629824583: the query engine ran out of memory (3.1 GiB of 3.1 GiB used): ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much`,
+        message: `cannot compute column statistics of table ${table} at snapshot 4951213507629824583: the query engine ran out of memory (3.1 GiB of 3.1 GiB used): ask for less at once — a filter, fewer columns, or an older snapshot with fewer rows; an Iceberg table's pages in the Data tab, sorted or filtered, never need this much; a lower query memory budget (Settings) stops such a query before it loads anything`,
       });
       // Pages of the same version, sorted or not, never read it whole in SQL, so they still answer.
       for (const sort of [[], [{ column: 'Breed Name', desc: false }]]) {

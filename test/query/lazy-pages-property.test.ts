@@ -42,6 +42,9 @@ describe('lazy grid pages (property)', () => {
         const tiny = createLazyReader({ parquet, storage, cacheBytes: 64 });
         // Every data file masked from the pages of its key range only (the deep-page path).
         const ranged = createLazyReader({ parquet, storage, equalityWithinFraction: 1 });
+        // Masks evicted as soon as made, live counts kept: after a count, windows skip files by
+        // their kept counts, and later snapshots sharing a file and its deletes reuse its count.
+        const counted = createLazyReader({ parquet, storage, cacheBytes: 64, liveMaskBytes: 0 });
         for (const s of table.metadata.snapshots) {
           const sel = { snapshotId: s.snapshotId };
           const ref = await scanRows(storage, table, sel);
@@ -53,6 +56,11 @@ describe('lazy grid pages (property)', () => {
             }
             expect(await reader.count(table, sel)).toBe(rows.length);
             expect(await reader.window(table, sel, 0, 1)).toMatchObject({ totalRows: rows.length, totalPending: false });
+          }
+          expect(await counted.count(table, sel)).toBe(rows.length);
+          for (const [offset, limit] of wins) {
+            const w = await counted.window(table, sel, offset, limit);
+            expect(w.rows, `counted first: snapshot ${s.sequenceNumber} window ${offset}+${limit}`).toEqual(rows.slice(offset, offset + limit));
           }
         }
       }),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countPaimonRows, listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
+import { countPaimonRows, listPaimonFiles, listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { quoteIdent } from '../../core/query/duckdb';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node/index';
@@ -40,6 +40,25 @@ describe('registerPaimonView', () => {
       }
     });
   }
+
+  it('stops before reading a version over the memory budget, naming the table and the estimate', async () => {
+    const root = join(fixtures, 'pk_table_scan_and_read_mor');
+    const rows = (await listPaimonFiles(storage, root)).filter((f) => f.readByScan).reduce((n, f) => n + f.recordCount, 0);
+    expect(rows).toBeGreaterThan(0);
+    const budget = engine.memoryBudgetBytes;
+    engine.setMemoryBudget(64);
+    try {
+      await expect(registerPaimonView(engine, root, {}, 'ns.mor')).rejects.toMatchObject({
+        code: 'Unsupported',
+        message: `loading Paimon table ns.mor needs about 0.1 MiB of memory (${rows} rows in its files × 4 columns), over the engine's budget of 0.1 MiB: Paimon versions are loaded whole, so choose an older snapshot with fewer rows, or raise the engine memory budget`,
+        context: { table: 'ns.mor', budgetBytes: 64 },
+      });
+    } finally {
+      engine.setMemoryBudget(budget);
+    }
+    expect((await registerPaimonView(engine, root, {}, 'ns.mor')).snapshotId).toBe(5n);
+    expect(() => engine.setMemoryBudget(0)).toThrow('memory budget: expected a positive number of bytes, got 0');
+  });
 
   it('pk_table_scan_and_read_mor: the latest Alice row and the column types', async () => {
     const { view, columns, snapshotId } = await registerPaimonView(engine, join(fixtures, 'pk_table_scan_and_read_mor'));

@@ -172,6 +172,11 @@ export interface PaimonScanOptions extends SnapshotSelector {
   limit?: number;
   /** Row predicates as in core/lake's scan (applied after the merge). */
   filter?: ScanFilter;
+  /**
+   * Told the data files the scan will read (from the manifests) before any is read: a caller with
+   * a memory bound throws here to stop a scan that would not fit.
+   */
+  beforeRead?(files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[]): void;
 }
 
 export interface PaimonScanResult {
@@ -197,6 +202,7 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
   const filter = options.filter;
   // A filter may name columns that are not returned: read them, then project.
   const readFields = filter ? schema.fields : columns;
+  options.beforeRead?.(filesToRead(schema, files), readFields);
   let rows = await readPaimonRows(storage, schema, files, {
     fields: readFields,
     fileSchemas: await readFileSchemas(storage, metaRoot, schema, files),

@@ -12,7 +12,8 @@ import type { ParquetApi } from '../parquet';
 import type { GridFilter, GridSort } from './grid-keys';
 import { buildOrderedRows, fieldByName, reverseOrderedRows, type OrderedRows, type OrderedStats } from './ordered-rows';
 import { RowGroupCache, type RowGroupCacheStats } from './row-group-cache';
-import { LiveMaskCache, recordsOf, VersionRows } from './version-rows';
+import { LiveMaskCache } from './live-masks';
+import { recordsOf, VersionRows } from './version-rows';
 
 export interface LazyReaderDeps {
   parquet: ParquetApi;
@@ -24,6 +25,8 @@ export interface LazyReaderDeps {
   openPlan?(table: LoadedTable, selector: SnapshotSelector): Promise<IncrementalScanPlan>;
   /** Bound on decoded row-group columns kept in memory, in bytes. */
   cacheBytes?: number;
+  /** Bound on live-row masks kept, in bytes (a byte per row of a file with deletes); default 128 MiB. */
+  liveMaskBytes?: number;
   /**
    * How long (ms) a table's metadata, once read, answers for its current version; default 0 (read
    * it on every call). The renderer, which reads it over HTTP, uses BROWSER_METADATA_REUSE_MS.
@@ -86,7 +89,7 @@ const MAX_CACHED_MANIFESTS = 4096;
 
 export function createLazyReader(deps: LazyReaderDeps): LazyReader {
   const cache = new RowGroupCache(deps.parquet, deps.storage, deps.cacheBytes);
-  const masks = new LiveMaskCache();
+  const masks = new LiveMaskCache(deps.liveMaskBytes);
   const versions = new Map<string, Promise<VersionRows>>();
   const manifests: ManifestCache = new Map();
   const openPlan =

@@ -16,64 +16,11 @@ import type { IncrementalScanPlan, PlannedDataFile, PlannedFile, ScanPlan } from
 import { TidemarkError } from '../../errors';
 import type { RangedParquetFile } from '../parquet';
 import { columnKeys, createPositionLoader, equalityFieldsOf, fieldsById, integerKeys, loadEqualityWithin, loadVersionDeletes, normalizeKey, partitionKeyOf, tupleKeys, type EqualityGroup, type PositionLoader, type VersionDeletes } from './delete-index';
+import type { FileLive, LiveMaskCache, RowGroupLive } from './live-masks';
 import { sliceChunks, type ColumnChunks, type RowGroupCache } from './row-group-cache';
 
 export { sliceChunks };
-
-/** One row group of a data file: its rows, and which are live (null: all of them). */
-export interface RowGroupLive {
-  rows: number;
-  live: number;
-  /** 1 = live, per row of the group; null when no delete applies to the file. */
-  mask: Uint8Array | null;
-}
-
-export interface FileLive {
-  rowGroups: RowGroupLive[];
-  live: number;
-}
-
-/** Live-row masks of data files, shared across versions: key = data file + the deletes applying to it. */
-export class LiveMaskCache {
-  private readonly entries = new Map<string, Promise<FileLive>>();
-  private readonly sizes = new Map<string, number>();
-  private held = 0;
-  constructor(private readonly maxBytes = 128 * 1024 * 1024) {}
-
-  /** True when the mask of `key` is held or being computed. */
-  has(key: string): boolean {
-    return this.entries.has(key);
-  }
-
-  get(key: string, compute: () => Promise<FileLive>): Promise<FileLive> {
-    let p = this.entries.get(key);
-    if (p) {
-      this.entries.delete(key);
-      this.entries.set(key, p);
-      return p;
-    }
-    p = compute();
-    this.entries.set(key, p);
-    p.then(
-      (v) => {
-        if (this.entries.get(key) !== p || this.sizes.has(key)) return;
-        const size = v.rowGroups.reduce((n, g) => n + (g.mask?.length ?? 0) + 32, 0);
-        this.sizes.set(key, size);
-        this.held += size;
-        for (const k of this.entries.keys()) {
-          if (this.held <= this.maxBytes) break;
-          const s = this.sizes.get(k);
-          if (s === undefined || k === key) continue;
-          this.entries.delete(k);
-          this.sizes.delete(k);
-          this.held -= s;
-        }
-      },
-      () => this.entries.delete(key),
-    );
-    return p;
-  }
-}
+export type { FileLive };
 
 /**
  * A window that starts fewer live rows than this into a data file with deletes masks only the
@@ -108,6 +55,7 @@ export class VersionRows {
   private readonly positions: PositionLoader;
   /** The longest prefix mask computed per data file (mask key) and row group: the grid asks the first rows again. */
   private readonly prefixes = new Map<string, { mask: Uint8Array; live: number; covered: number; whole: boolean }>();
+  private readonly maskKeys = new WeakMap<PlannedDataFile, string>();
 
   constructor(
     private readonly cache: RowGroupCache,
@@ -149,11 +97,33 @@ export class VersionRows {
   /**
    * The exact live count when known without reading data files: the version has no delete file
    * (the manifest list's record counts, or the complete plan's), no delete applies to any of its
-   * data files, or it was counted; else null.
+   * data files, it was counted, or every data file with deletes was counted before (by any
+   * version sharing the file and its deletes); else null.
    */
   knownCount(): number | null {
-    if (this.full) return this.full.files.some((f) => f.deletes.length > 0) ? this.counted : recordsOf(this.full);
-    return this.source.deleteFiles.length === 0 ? this.source.listedRecords : null;
+    if (!this.full) return this.source.deleteFiles.length === 0 ? this.source.listedRecords : null;
+    if (!this.full.files.some((f) => f.deletes.length > 0)) return recordsOf(this.full);
+    this.counted ??= this.sumKnown(this.full);
+    return this.counted;
+  }
+
+  /** The plan's live rows when every data file's live count is known, else null. */
+  private sumKnown(plan: ScanPlan): number | null {
+    let total = 0;
+    for (const f of plan.files) {
+      const live = this.liveKnown(f);
+      if (live === undefined) return null;
+      total += live;
+    }
+    return total;
+  }
+
+  /**
+   * A data file's live rows when known without reading it: its record count without deletes, else
+   * the count kept from an earlier mask of the file under the same deletes (any version's).
+   */
+  private liveKnown(f: PlannedDataFile): number | undefined {
+    return f.deletes.length === 0 ? f.recordCount : this.masks.liveOf(this.maskKey(f));
   }
 
   /** Rows in the data files before deletes (an upper bound of the count), or null before it is known. */
@@ -177,7 +147,7 @@ export class VersionRows {
           while (next < files.length) {
             const f = files[next++]!;
             // Not `total += await …`: that reads `total` before the await, losing other workers' sums.
-            const live = f.deletes.length === 0 ? f.recordCount : (await this.fileLive(f)).live;
+            const live = this.liveKnown(f) ?? (await this.fileLive(f)).live;
             total += live;
           }
         };
@@ -271,7 +241,13 @@ export class VersionRows {
 
   /** The cache key of a data file's live mask: the file and the deletes applying to it. */
   private maskKey(f: PlannedDataFile): string {
-    return JSON.stringify([f.path, f.fileSizeInBytes, f.sequenceNumber.toString(), partitionKeyOf(f), f.deletes.map((d) => d.path).sort()]);
+    // Asked for every file on each page and count of a version: made once per planned file.
+    let key = this.maskKeys.get(f);
+    if (key === undefined) {
+      key = JSON.stringify([f.path, f.fileSizeInBytes, f.sequenceNumber.toString(), partitionKeyOf(f), f.deletes.map((d) => d.path).sort()]);
+      this.maskKeys.set(f, key);
+    }
+    return key;
   }
 
   /** Row groups of a data file with their live rows (masks from positions and key columns). */
@@ -479,6 +455,14 @@ export class VersionRows {
       const files = await this.source.dataFiles(group);
       for (const [i, f] of files.entries()) {
         if (out.length >= limit) break;
+        // A file whose live count is known is skipped without opening it: without deletes by its
+        // record count, else by the count kept from an earlier mask (this version's count, or
+        // another version's sharing the file and its deletes).
+        const known = this.liveKnown(f);
+        if (known !== undefined && before + known <= offset) {
+          before += known;
+          continue;
+        }
         const skip = offset + out.length - before; // live rows of this file to skip
         if (f.deletes.length > 0 && skip < PREFIX_MAX_SKIP && !this.masks.has(this.maskKey(f))) {
           // Near the file's start and not masked yet: mask only the first rows of its row groups.
@@ -503,16 +487,16 @@ export class VersionRows {
             liveBefore += prefix.live;
           }
           if (out.length >= limit) break;
-          // Every row group was masked whole: the file's live rows are known.
+          // Every row group was masked whole: the file's live rows are known (and kept).
+          this.masks.recordLive(this.maskKey(f), liveBefore);
           before += liveBefore;
           continue;
         }
         if (f.deletes.length > 0 && before + f.recordCount < offset) {
           // Likely skipped whole: the next files with deletes are masked meanwhile.
-          for (const next of files.slice(i + 1).filter((x) => x.deletes.length > 0).slice(0, MASKS_AHEAD)) this.fileLive(next).catch(() => undefined); // errors surface when awaited
+          for (const next of files.slice(i + 1).filter((x) => this.liveKnown(x) === undefined).slice(0, MASKS_AHEAD)) this.fileLive(next).catch(() => undefined); // errors surface when awaited
         }
-        // A file without deletes is skipped by its record count, without opening it.
-        const fileLive = f.deletes.length === 0 ? f.recordCount : (await this.fileLive(f)).live;
+        const fileLive = known ?? (await this.fileLive(f)).live;
         if (before + fileLive <= offset) {
           before += fileLive;
           continue;

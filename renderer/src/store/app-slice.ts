@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { AppVersion, Wire } from '../../../core/api';
+import type { AppSettings, AppVersion, Wire } from '../../../core/api';
 import { client } from '../api/client';
 
 export type Screen = 'explorer' | 'sync';
@@ -22,6 +22,23 @@ export interface AppSlice {
   appVersionInfo: Wire<AppVersion> | null;
   appError: string | null;
   loadVersion(): Promise<void>;
+  /** The saved settings (null until read). */
+  settings: Wire<AppSettings> | null;
+  /** Why reading, saving or applying the settings failed (a sentence), or null. */
+  settingsError: string | null;
+  /** Reads the saved settings and applies them to the query engine (at start). */
+  loadSettings(): Promise<void>;
+  /** Saves a change and applies it to the query engine; true when both succeeded. */
+  saveSettings(change: Partial<Wire<AppSettings>>): Promise<boolean>;
+}
+
+/**
+ * Sends the memory budget to the engine answering query.* calls: the renderer's own worker (main's
+ * engine follows settings.save by itself). Null when it succeeded, else the error as a sentence.
+ */
+async function applyToEngine(settings: Wire<AppSettings>): Promise<string | null> {
+  const reply = await client.call('query.configure', { memoryBudgetMiB: settings.queryMemoryBudgetMiB });
+  return reply.ok ? null : `The query engine did not take the memory budget of ${settings.queryMemoryBudgetMiB} MiB: ${reply.error.message}`;
 }
 
 export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) => ({
@@ -40,5 +57,22 @@ export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) =>
     const reply = await client.call('app.version', {});
     if (reply.ok) set({ appVersionInfo: reply.value });
     else set({ appError: `${reply.error.code}: ${reply.error.message}` });
+  },
+  settings: null,
+  settingsError: null,
+  async loadSettings() {
+    const reply = await client.call('settings.read', {});
+    if (!reply.ok) return set({ settingsError: `Cannot read the saved settings: ${reply.error.message}` });
+    set({ settings: reply.value, settingsError: await applyToEngine(reply.value) });
+  },
+  async saveSettings(change) {
+    const reply = await client.call('settings.save', change);
+    if (!reply.ok) {
+      set({ settingsError: `The settings were not saved: ${reply.error.message}` });
+      return false;
+    }
+    const error = await applyToEngine(reply.value);
+    set({ settings: reply.value, settingsError: error });
+    return error === null;
   },
 });
