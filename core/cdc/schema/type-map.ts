@@ -12,7 +12,7 @@ import { TidemarkError } from '../../errors/index';
 import { daysFromCivil } from '../../lake';
 import type { ColumnSchema, ColumnValue, IcebergType } from '../types';
 import { formatInet6, formatUuid } from './uuid-inet6';
-import { encodeWkb } from './wkb';
+import { encodeWkb, wkbOfStored } from './wkb';
 
 export interface TypeMapOptions {
   /** tinyint(1) → boolean (default true, as Flink CDC's `treat-tinyint1-as-boolean.enabled`). */
@@ -120,7 +120,7 @@ export function mapColumnType(columnType: string, options: TypeMapOptions = DEFA
   }
 }
 
-/** True for MySQL spatial types, which the snapshot reads as WKB via ST_AsBinary. */
+/** True for MySQL spatial types (read in their stored form, SRID then WKB: schema/wkb.ts). */
 export function isSpatialType(columnType: string): boolean {
   return /^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\b/i.test(
     columnType.trim(),
@@ -386,11 +386,17 @@ function makeNonNullConverter(column: ColumnSchema, where: string): Converter {
           throw bad(raw);
         };
       case 'binary': {
-        const spatial = isSpatialType(column.mysqlType);
+        if (isSpatialType(column.mysqlType)) {
+          // Both paths hand over the stored form (spatialStoredValue): the lake keeps its WKB.
+          return (raw) => {
+            if (raw instanceof Uint8Array) return wkbOfStored(raw, where);
+            if (typeof raw === 'object') return encodeWkb(column.mysqlType, raw, where);
+            throw bad(raw);
+          };
+        }
         return (raw) => {
           if (raw instanceof Uint8Array) return raw;
           if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
-          if (spatial && typeof raw === 'object') return encodeWkb(column.mysqlType, raw, where);
           throw bad(raw);
         };
       }
