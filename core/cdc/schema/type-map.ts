@@ -11,7 +11,7 @@
 import { TidemarkError } from '../../errors/index';
 import { daysFromCivil } from '../../lake';
 import type { ColumnSchema, ColumnValue, IcebergType } from '../types';
-import { formatInet6, formatUuid } from './uuid-inet6';
+import { formatInet4, formatInet6, formatUuid } from './uuid-inet6';
 import { encodeWkb, wkbOfStored } from './wkb';
 
 export interface TypeMapOptions {
@@ -86,6 +86,7 @@ export function mapColumnType(columnType: string, options: TypeMapOptions = DEFA
     case 'enum':
     case 'set':
     case 'uuid':
+    case 'inet4':
     case 'inet6':
       return { type: 'string' };
     case 'binary':
@@ -369,9 +370,9 @@ function makeNonNullConverter(column: ColumnSchema, where: string): Converter {
           return v;
         };
       case 'string':
-        if (/^(uuid|inet6)\b/i.test(column.mysqlType)) {
-          // The snapshot gets the server's text; the binlog the 16 bytes (uuid-inet6.ts).
-          const format = /^uuid/i.test(column.mysqlType) ? formatUuid : formatInet6;
+        if (/^(uuid|inet4|inet6)\b/i.test(column.mysqlType)) {
+          // The snapshot gets the server's text; the binlog the 16 (INET4: 4) bytes (uuid-inet6.ts).
+          const format = /^uuid/i.test(column.mysqlType) ? formatUuid : /^inet4/i.test(column.mysqlType) ? formatInet4 : formatInet6;
           return (raw) => (typeof raw === 'string' ? raw : raw instanceof Uint8Array ? format(raw, where) : (() => { throw bad(raw); })());
         }
         if (/^decimal|^numeric/i.test(column.mysqlType)) {
