@@ -27,6 +27,8 @@ export interface KeyShape {
    */
   chunkSlack?: number;
   chunkKeyColumn?: string;
+  /** Further index clauses of the table (`, INDEX (g(25))`). */
+  indexSql?: string;
   /** The key values of a chunk bound as query parameters (default: as they are). */
   bindKey?: (values: unknown[]) => unknown[];
   /** SQL rendering of the key columns, and the same of the source's canonical values. */
@@ -278,6 +280,43 @@ export const SHAPES: KeyShape[] = [
     render: (r) => text(r.b!),
   },
   {
+    name: 'point',
+    // A POINT primary key (the server indexes its whole 25 stored bytes as a prefix: bounds read
+    // unordered), SRIDs 0 and 4326 mixed: compared as stored bytes, SRID first.
+    columns: 'k POINT NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`ST_GeomFromText(CONCAT('POINT(', CAST(${scrambled(i)} AS SIGNED) - 500000, ' ', -((${i}) % 10) / 4, ')'), IF((${i}) % 2 = 0, 4326, 0))`],
+    primaryKey: true,
+    primaryKeySql: 'k',
+    sqlRender: 'HEX(ST_AsBinary(k))',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'geometry_prefix',
+    // GEOMETRY values of two shapes (LINESTRING, MULTIPOINT: ambiguous in zongji's decoded form)
+    // and two SRIDs; the primary key holds a 32-byte prefix and id, and ~60 rows share each prefix.
+    columns: 'g GEOMETRY NOT NULL',
+    keyColumns: ['g'],
+    key: (i) => [`ST_GeomFromText(CONCAT(IF((${i}) % 2 = 0, 'LINESTRING(', 'MULTIPOINT('), (${i}) % 50, ' 0, ', ${i}, ' ', ${i}, ')'), IF((${i}) % 3 = 0, 3857, 0))`],
+    primaryKey: true,
+    primaryKeySql: 'g(32), id',
+    chunkSlack: 130,
+    sqlRender: 'HEX(ST_AsBinary(g))',
+    render: (r) => text(r.g!),
+  },
+  {
+    name: 'keyless_point',
+    // No primary key, chunked by a repeating POINT column (97 points × 2 SRIDs) with a B-tree index.
+    columns: 'p POINT NOT NULL',
+    keyColumns: ['p'],
+    key: (i) => [`ST_GeomFromText(CONCAT('POINT(', (${i}) * 7 % 97, ' 1.5)'), IF((${i}) % 2 = 0, 4326, 0))`],
+    primaryKey: false,
+    chunkKeyColumn: 'p',
+    indexSql: ', INDEX (p)',
+    sqlRender: 'HEX(ST_AsBinary(p))',
+    render: (r) => text(r.p!),
+  },
+  {
     name: 'keyless_chunk_key_column',
     // No primary key; the chunk key repeats, also as keys equal only under the collation ('g5', 'G5', 'g5 ').
     columns: 'g VARCHAR(20) NOT NULL',
@@ -300,7 +339,7 @@ function rng(seed: number): () => number {
 }
 
 export async function createShapeTable(root: mysql.Connection, shape: KeyShape, table: string, rows = ROWS): Promise<void> {
-  const pk = shape.primaryKey ? `, PRIMARY KEY (${shape.primaryKeySql ?? shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '';
+  const pk = (shape.primaryKey ? `, PRIMARY KEY (${shape.primaryKeySql ?? shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '') + (shape.indexSql ?? '');
   await root.query(`CREATE TABLE app.${table} (id INT NOT NULL, ${shape.columns}, v VARCHAR(40), n BIGINT NOT NULL${pk})`);
   await root.query(`INSERT INTO app.${table} SELECT seq, ${shape.key('seq').join(', ')}, CONCAT('v', seq), seq FROM app.seq_1_to_${rows}`);
 }
