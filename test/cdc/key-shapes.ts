@@ -134,6 +134,27 @@ export const SHAPES: KeyShape[] = [
     render: (r) => text(r.k!),
   },
   {
+    name: 'inet4',
+    // MariaDB's INET4 type (10.10+): 4 bytes, compared by the server (bounds as CAST('…' AS INET4));
+    // every fourth address ends in zero bytes, which the binlog does not carry.
+    columns: 'k INET4 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`INET_NTOA(IF((${i}) % 4 = 0, (${i}) * 40503 % 65536 * 65536, (${i}) * 2654435761 % 4294967296))`],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'inet4_composite',
+    // An INET4 address first, repeating (89 values), then an integer.
+    columns: 'a INET4 NOT NULL, x INT NOT NULL',
+    keyColumns: ['a', 'x'],
+    key: (i) => [`INET_NTOA((${i}) % 89 * 50331653 % 4294967296)`, `${i}`],
+    primaryKey: true,
+    sqlRender: "CONCAT(a, '/', x)",
+    render: (r) => `${text(r.a!)}/${text(r.x!)}`,
+  },
+  {
     name: 'inet6_composite',
     // An INET6 address first, repeating (97 values), then a DATE.
     columns: 'a INET6 NOT NULL, d DATE NOT NULL',

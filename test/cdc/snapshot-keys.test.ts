@@ -273,6 +273,17 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
     await expect(plain.start().next()).rejects.toThrow(/primary_keys: no primary key \(and no scan.incremental.snapshot.chunk.key-column\) on app.log_1/);
   });
 
+  it('a table without a primary key chunked by a spatial column that only a SPATIAL index covers is Unsupported, naming the column and the way out', async () => {
+    await server.root.query('CREATE TABLE app.places (id INT NOT NULL, p POINT NOT NULL, SPATIAL INDEX (p))');
+    await server.root.query("INSERT INTO app.places VALUES (1, ST_GeomFromText('POINT(1 2)')), (2, ST_GeomFromText('POINT(3 4)'))");
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.places'], chunkKeyColumns: { 'app.places': 'p' }, startupMode: { mode: 'snapshot' } }));
+    await expect(source.start().next()).rejects.toMatchObject({
+      code: 'Unsupported',
+      message:
+        'scan.incremental.snapshot.chunk.key-column: app.places.p is point and no B-tree index starts with it (a SPATIAL index follows no order of the values), so every chunk would scan the whole table: add one (ALTER TABLE app.places ADD INDEX (p(32))) or name another NOT NULL column',
+    });
+  });
+
   it('a table without a primary key under high watermarks is Unsupported, naming the table (no row identity to fold changes by)', async () => {
     await server.root.query('CREATE TABLE app.nokey_hw (id INT NOT NULL, g VARCHAR(20) NOT NULL)');
     await server.root.query("INSERT INTO app.nokey_hw VALUES (1, 'a'), (2, 'b')");
