@@ -128,11 +128,11 @@ const storedSpatial = new WeakMap<TableMapEntry, TableMapEntry>();
  * drop the SRID and cannot tell a MULTIPOINT from a LINESTRING (schema/wkb.ts).
  */
 function withStoredSpatial(tm: TableMapEntry): TableMapEntry {
-  const cols = tm.columns;
-  if (!cols?.some((c) => c.type === GEOMETRY_TYPE)) return tm;
   let out = storedSpatial.get(tm);
   if (!out) {
-    out = { ...tm, columns: cols.map((c) => (c.type === GEOMETRY_TYPE ? { ...c, type: BLOB_TYPE, charset: null } : c)) };
+    // Once per table map (zongji keeps one per table id until the next table map event).
+    const cols = tm.columns;
+    out = cols?.some((c) => c.type === GEOMETRY_TYPE) ? { ...tm, columns: cols.map((c) => (c.type === GEOMETRY_TYPE ? { ...c, type: BLOB_TYPE, charset: null } : c)) } : tm;
     storedSpatial.set(tm, out);
   }
   return out;
