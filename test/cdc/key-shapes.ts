@@ -338,6 +338,19 @@ export const SHAPES: KeyShape[] = [
     render: (r) => text(r.p!),
   },
   {
+    name: 'keyless_text',
+    // No primary key, chunked by a TEXT column (utf8mb4_general_ci, mixed case, ~31 rows a key) with
+    // a prefix index: the table scans in insertion order, so bounds are read sorted.
+    columns: 'k TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`CONCAT(IF((${i}) % 2 = 0, 't', 'T'), LPAD((${i}) * 7 % 97, 3, '0'), REPEAT('-tail', (${i}) % 3))`],
+    primaryKey: false,
+    chunkKeyColumn: 'k',
+    indexSql: ', INDEX (k(6))',
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
     name: 'keyless_chunk_key_column',
     // No primary key; the chunk key repeats, also as keys equal only under the collation ('g5', 'G5', 'g5 ').
     columns: 'g VARCHAR(20) NOT NULL',
