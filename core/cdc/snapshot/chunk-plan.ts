@@ -18,9 +18,10 @@ export interface TupleKey {
   /** The columns identify a row (the whole primary key): keyset pages; else the bound is read first. */
   unique: boolean;
   /**
-   * The key's index returns rows in the key's order. False for a TEXT/BLOB or spatial column
-   * (indexed by a prefix only): a chunk's bound is then the greatest key of the next chunk-size rows the index
-   * yields (the server sorts only those), never an ORDER BY of the rest of the table.
+   * Bounds are read in the key's order. False for a primary key with a TEXT/BLOB or spatial
+   * column (indexed by a prefix only): a chunk's bound is then the greatest key of the next
+   * chunk-size rows the index yields (the server sorts only those), never an ORDER BY of the rest
+   * of the table. A keyless table's such key is read sorted (planOf says why).
    */
   ordered: boolean;
   /** Typed SQL literals of the columns, set by the snapshot phase before the first read. */
