@@ -49,9 +49,9 @@ export const BAD_INPUT_ROWS: BadInputRow[] = [
   { area: 'source', input: 'a chunk key column outside the primary key', code: 'InvalidInput', message: 'scan.incremental.snapshot.chunk.key-column: g is not a primary-key column of app.ck (key: id)' },
   {
     area: 'source',
-    input: 'a table whose first key column cannot be chunked (spatial)',
-    code: 'warning',
-    message: "app.ekey's first key column k is point, a spatial type, which cannot be chunked by (the index compares its stored SRID and WKB bytes; rows are read as WKB without the SRID, so no chunk bound can be written back): its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
+    input: 'a keyless table chunked by a spatial column only a SPATIAL index covers',
+    code: 'Unsupported',
+    message: 'scan.incremental.snapshot.chunk.key-column: app.ekey.k is point and no B-tree index starts with it (a SPATIAL index follows no order of the values), so every chunk would scan the whole table: add one (ALTER TABLE app.ekey ADD INDEX (k(32))) or name another NOT NULL column',
   },
   { area: 'source', input: 'table regex matching nothing', code: 'check', message: 'tables: no table on 127.0.0.1:{port} matches zzz\\..*' },
   { area: 'pipeline', input: 'the same pipeline started twice on one warehouse', code: 'CommitConflict', message: 'pipeline "p" is already running on this warehouse (pid 1 on {host}, started 1970-01-01T00:00:00.000Z; lock {tmp}/w/.tidemark/p.lock): stop it first, or delete the lock file if that process is gone' },

@@ -141,6 +141,17 @@ describe('chunk keys', () => {
     for (const bad of ["::1' OR 1 --", '10.0.0.1', 5, Buffer.alloc(17)]) expect(thrown(() => ip!.literal(bad)).code).toBe('DataInvalid');
   });
 
+  it('INET4 literals: dotted text cast to the type (binlog bytes printed as the server does); spatial literals: the stored bytes as binary', () => {
+    const [a, g] = keyColumnSql(schema([column('a', 'inet4'), column('g', 'point')], ['a', 'g']), ['a', 'g'], new Map());
+    expect(a!.literal('10.0.0.255')).toBe("CAST('10.0.0.255' AS INET4)");
+    // A binlog image drops BINARY(4)'s trailing zero bytes: 10.1.0.0 arrives as 2 bytes.
+    expect(a!.literal(Buffer.from('0a01', 'hex'))).toBe("CAST('10.1.0.0' AS INET4)");
+    for (const bad of ["1.2.3.4' OR '1", '256.0.0.1', '01.2.3.4', '::1', 7, Buffer.alloc(5)]) expect(thrown(() => a!.literal(bad)).code).toBe('DataInvalid');
+    const point = Buffer.from('e61000000101000000000000000000f03f0000000000000040', 'hex');
+    expect(g!.literal(point)).toBe("CAST(X'e61000000101000000000000000000f03f0000000000000040' AS BINARY)");
+    for (const bad of [{ x: 1, y: 2 }, 'POINT(1 2)', Buffer.alloc(8)]) expect(thrown(() => g!.literal(bad)).code).toBe('DataInvalid');
+  });
+
   it('TEXT and BLOB literals: text in the column collation (bytes as they are), BLOB as binary; the unordered bound query', () => {
     const s = schema([column('t', 'mediumtext'), column('b', 'longblob')], ['t', 'b']);
     const [t, b] = keyColumnSql(s, ['t', 'b'], new Map([['t', { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' }]]));
@@ -154,9 +165,9 @@ describe('chunk keys', () => {
 
   it('chunkable column types', () => {
     expect(['int(11)', 'bigint(20) unsigned', 'tinyint(1)'].map(keyColumnKind)).toEqual(['integer', 'integer', 'integer']);
-    const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)', 'uuid', 'inet6'];
+    const server = ['varchar(3)', 'char(36)', 'binary(16)', 'varbinary(8)', 'date', 'datetime(6)', 'time(3)', 'decimal(10,2)', 'timestamp(6)', 'year(4)', 'float', 'double', 'bit(8)', 'uuid', 'inet4', 'inet6'];
     expect(server.map(keyColumnKind)).toEqual(Array(server.length).fill('server'));
-    expect(["enum('a','b')", "set('x')", 'text', 'mediumblob', 'point', 'vector(4)'].map(keyColumnKind)).toEqual(['enum', 'set', 'lob', 'lob', null, null]);
+    expect(["enum('a','b')", "set('x')", 'text', 'mediumblob', 'point', 'geometry', 'multipolygon', 'vector(4)'].map(keyColumnKind)).toEqual(['enum', 'set', 'lob', 'lob', 'spatial', 'spatial', 'spatial', null]);
   });
 
   it('plans: the whole primary key as a tuple; a single integer key on the fast path; an unorderable column ends the tuple', () => {
@@ -168,7 +179,11 @@ describe('chunk keys', () => {
     expect(t([column('e', "enum('x')"), column('a', 'int(11)')], ['e', 'a']).tuple).toMatchObject({ columns: ['e', 'a'], kinds: ['enum', 'integer'], unique: true });
     // TEXT/BLOB end the tuple (their index holds a prefix), and their bounds are read unordered.
     expect(t([column('t', 'text'), column('a', 'int(11)')], ['t', 'a']).tuple).toMatchObject({ columns: ['t'], unique: false, ordered: false });
-    expect(t([column('p', 'point'), column('a', 'int(11)')], ['p', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
+    // So do spatial columns (a B-tree index on one holds a prefix of its stored bytes).
+    // (limitToPrefixIndex, with the server's SUB_PART, then makes their bounds unordered.)
+    expect(t([column('p', 'point'), column('a', 'int(11)')], ['p', 'a']).tuple).toMatchObject({ columns: ['p'], kinds: ['spatial'], unique: false });
+    expect(t([column('a', 'date'), column('g', 'geometry'), column('b', 'int(11)')], ['a', 'g', 'b']).tuple).toMatchObject({ columns: ['a', 'g'], unique: false });
+    expect(t([column('v', 'vector(4)'), column('a', 'int(11)')], ['v', 'a'])).toMatchObject({ keyColumn: null, tuple: null });
     // A primary key on a prefix of a VARCHAR column: cut there, bounds read unordered.
     const prefixed = t([column('a', 'date'), column('v', 'varchar(255)'), column('b', 'int(11)')], ['a', 'v', 'b']).tuple!;
     limitToPrefixIndex(prefixed, new Set(['v']));
@@ -176,12 +191,10 @@ describe('chunk keys', () => {
     expect(t([column('id', 'int(11)'), column('g', 'varchar(9)')], [], { 'app.t': 'g' })).toMatchObject({ keyless: true, tuple: { columns: ['g'], unique: false } });
   });
 
-  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT, BLOB, UUID or INET6 first key columns; one for spatial saying why', () => {
+  it('describeOneChunk: no one-chunk warning for ENUM, SET, TEXT, BLOB, UUID, INET4, INET6 or spatial first key columns; one for unknown types', () => {
     const warn = (type: string) => describeOneChunk(schema([column('k', type), column('id', 'int(11)')], ['k', 'id']), config());
-    expect(["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob', 'uuid', 'inet6'].map(warn)).toEqual(Array(8).fill(null));
-    expect(warn('point')).toBe(
-      "app.t's first key column k is point, a spatial type, which cannot be chunked by (the index compares its stored SRID and WKB bytes; rows are read as WKB without the SRID, so no chunk bound can be written back): its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
-    );
+    const chunked = ["enum('a','b')", "set('a','b')", 'text', 'blob', 'tinytext', 'longblob', 'uuid', 'inet4', 'inet6', 'point', 'geometry', 'geometrycollection'];
+    expect(chunked.map(warn)).toEqual(Array(chunked.length).fill(null));
     expect(warn('vector(4)')).toBe(
       "app.t's first key column k is vector(4), which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)",
     );
@@ -198,10 +211,14 @@ describe('chunk keys', () => {
       message: 'scan.incremental.snapshot.chunk.key-column: app.t.g may be NULL; a table without a primary key is chunked by a NOT NULL column',
     });
     expect(t([column('g', 'varchar(9)')], [], { 'app.t': 'nope' })).toEqual({ code: 'InvalidInput', message: 'scan.incremental.snapshot.chunk.key-column: app.t has no column nope' });
-    expect(t([column('f', 'point')], [], { 'app.t': 'f' })).toEqual({
+    expect(t([column('f', 'vector(4)')], [], { 'app.t': 'f' })).toEqual({
       code: 'Unsupported',
       message:
-        'scan.incremental.snapshot.chunk.key-column: app.t.f is point, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet6, enum, set, text or blob)',
+        'scan.incremental.snapshot.chunk.key-column: app.t.f is vector(4), which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet4, inet6, enum, set, text, blob or a spatial type)',
     });
+    // A spatial column of a keyless table is planned (its B-tree index is checked on the server: key-indexes.ts).
+    // Keyless tables scan in insertion order: their TEXT/BLOB and spatial bounds are read sorted.
+    expect(planChunks(schema([column('f', 'point')], []), config({ 'app.t': 'f' })).tuple).toMatchObject({ columns: ['f'], kinds: ['spatial'], ordered: true });
+    expect(planChunks(schema([column('f', 'text')], []), config({ 'app.t': 'f' })).tuple).toMatchObject({ columns: ['f'], kinds: ['lob'], ordered: true });
   });
 });

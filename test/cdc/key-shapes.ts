@@ -6,6 +6,7 @@
 import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import type { ColumnValue, Row } from '../../core/cdc/types';
+import { PREFIXED_SHAPES } from './key-shapes-prefixed';
 
 const ROWS = 3000;
 
@@ -27,6 +28,8 @@ export interface KeyShape {
    */
   chunkSlack?: number;
   chunkKeyColumn?: string;
+  /** Further index clauses of the table (`, INDEX (g(25))`). */
+  indexSql?: string;
   /** The key values of a chunk bound as query parameters (default: as they are). */
   bindKey?: (values: unknown[]) => unknown[];
   /** SQL rendering of the key columns, and the same of the source's canonical values. */
@@ -130,6 +133,27 @@ export const SHAPES: KeyShape[] = [
     primaryKey: true,
     sqlRender: 'k',
     render: (r) => text(r.k!),
+  },
+  {
+    name: 'inet4',
+    // MariaDB's INET4 type (10.10+): 4 bytes, compared by the server (bounds as CAST('…' AS INET4));
+    // every fourth address ends in zero bytes, which the binlog does not carry.
+    columns: 'k INET4 NOT NULL',
+    keyColumns: ['k'],
+    key: (i) => [`INET_NTOA(IF((${i}) % 4 = 0, (${i}) * 40503 % 65536 * 65536, (${i}) * 2654435761 % 4294967296))`],
+    primaryKey: true,
+    sqlRender: 'k',
+    render: (r) => text(r.k!),
+  },
+  {
+    name: 'inet4_composite',
+    // An INET4 address first, repeating (89 values), then an integer.
+    columns: 'a INET4 NOT NULL, x INT NOT NULL',
+    keyColumns: ['a', 'x'],
+    key: (i) => [`INET_NTOA((${i}) % 89 * 50331653 % 4294967296)`, `${i}`],
+    primaryKey: true,
+    sqlRender: "CONCAT(a, '/', x)",
+    render: (r) => `${text(r.a!)}/${text(r.x!)}`,
   },
   {
     name: 'inet6_composite',
@@ -242,52 +266,7 @@ export const SHAPES: KeyShape[] = [
     sqlRender: 's + 0',
     render: (r) => setBits(r.s!),
   },
-  {
-    name: 'text_prefix',
-    // utf8mb4_general_ci, mixed case; a primary key on a 12-character prefix (unique within it).
-    columns: 'k TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL',
-    keyColumns: ['k'],
-    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'x', 'X'), LPAD(${scrambled(i)}, 8, '0'), REPEAT('-Tail', ${i} % 5))`],
-    primaryKey: true,
-    primaryKeySql: 'k(12)',
-    sqlRender: 'k',
-    render: (r) => text(r.k!),
-  },
-  {
-    name: 'varchar_prefix',
-    // A VARCHAR key indexed by a 9-character prefix (unique within it): bounds read unordered.
-    columns: 'k VARCHAR(80) CHARACTER SET latin1 NOT NULL',
-    keyColumns: ['k'],
-    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'q', 'Q'), LPAD(${scrambled(i)}, 8, '0'), '-', MD5(${i}))`],
-    primaryKey: true,
-    primaryKeySql: 'k(9)',
-    sqlRender: 'k',
-    render: (r) => text(r.k!),
-  },
-  {
-    name: 'blob_shared_prefix',
-    // A primary key of a 2-byte BLOB prefix and id: about 30 rows share each prefix, so chunks
-    // (by the whole value) take in the rows sharing a bound's prefix.
-    columns: 'b BLOB NOT NULL',
-    keyColumns: ['b'],
-    key: (i) => [`UNHEX(CONCAT(LPAD(HEX((${i}) % 100), 4, '0'), MD5(${i})))`],
-    primaryKey: true,
-    primaryKeySql: 'b(2), id',
-    chunkSlack: 60,
-    sqlRender: 'HEX(b)',
-    render: (r) => text(r.b!),
-  },
-  {
-    name: 'keyless_chunk_key_column',
-    // No primary key; the chunk key repeats, also as keys equal only under the collation ('g5', 'G5', 'g5 ').
-    columns: 'g VARCHAR(20) NOT NULL',
-    keyColumns: ['g'],
-    key: (i) => [`CONCAT(IF(${i} % 2 = 0, 'g', 'G'), ${i} * 7 % 97, IF(${i} % 3 = 0, ' ', ''))`],
-    primaryKey: false,
-    chunkKeyColumn: 'g',
-    sqlRender: 'g',
-    render: (r) => text(r.g!),
-  },
+  ...PREFIXED_SHAPES,
 ];
 
 /** A small deterministic PRNG so a failing run can be replayed by its seed. */
@@ -300,7 +279,7 @@ function rng(seed: number): () => number {
 }
 
 export async function createShapeTable(root: mysql.Connection, shape: KeyShape, table: string, rows = ROWS): Promise<void> {
-  const pk = shape.primaryKey ? `, PRIMARY KEY (${shape.primaryKeySql ?? shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '';
+  const pk = (shape.primaryKey ? `, PRIMARY KEY (${shape.primaryKeySql ?? shape.keyColumns.join(', ')}), UNIQUE KEY (id)` : '') + (shape.indexSql ?? '');
   await root.query(`CREATE TABLE app.${table} (id INT NOT NULL, ${shape.columns}, v VARCHAR(40), n BIGINT NOT NULL${pk})`);
   await root.query(`INSERT INTO app.${table} SELECT seq, ${shape.key('seq').join(', ')}, CONCAT('v', seq), seq FROM app.seq_1_to_${rows}`);
 }

@@ -32,6 +32,8 @@ function shapeSource(db: PrivateMariaDb, shape: KeyShape, table: string, overrid
 const isRead = (r: SourceRecord) => r.kind === 'transaction' && r.batch.events[0]?.op === 'r';
 
 describe('snapshot chunks of any key (private MariaDB)', () => {
+  // Every test ends its source's generator after stop() (it.return): the generator's finally closes
+  // the source's connections, which an abandoned generator keeps open (151 is the server's limit).
   const server = usePrivateMariaDb(['CREATE DATABASE app']);
 
   for (const shape of SHAPES) {
@@ -74,6 +76,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
         await server.root.query(`INSERT INTO app.${table} SELECT 999999, ${shape.key('999999').join(', ')}, 'end', 0`);
         await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
         await source.stop();
+        await it.return(undefined);
         await hookConn.end();
 
         const state = new Map<string, Row>();
@@ -109,6 +112,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
       const it1 = first.start();
       const rs1 = await collectUntil(it1, (all) => all.filter(isRead).length >= 4, 60_000);
       await first.stop();
+      await it1.return(undefined);
       // Committed: everything up to the third chunk; the fourth (and what followed) is lost with the process.
       const cut = rs1.findIndex((r, i) => isRead(r) && rs1.slice(0, i + 1).filter(isRead).length === 3);
       const committed = rs1.slice(0, cut + 1);
@@ -123,6 +127,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
       await server.root.query(`INSERT INTO app.${table} SELECT 999999, ${shape.key('999999').join(', ')}, 'end', 0`);
       await collectUntil(it2, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs2);
       await second.stop();
+      await it2.return(undefined);
 
       const state = new Map<string, Row>();
       applyEvents(state, changeEvents(committed));
@@ -181,6 +186,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
     await server.root.query(`INSERT INTO app.${table} SELECT 999999, ${shape.key('999999').join(', ')}, 'end', 0`);
     await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
     await source.stop();
+    await it.return(undefined);
     // 64 chunks by query, the one read ahead of the switch, then windows to the end.
     expect(reads.slice(0, 65)).toEqual(Array(65).fill('query'));
     expect(reads.slice(65).length).toBeGreaterThan(50);
@@ -227,6 +233,7 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
       await server.root.query(`INSERT INTO app.${table} VALUES (999999, 'end', 'end', 0)`);
       await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
       await source.stop();
+      await it.return(undefined);
       await hookConn.end();
       expect(toggled).toBeGreaterThanOrEqual(ROWS / CHUNK - 2);
       const state = new Map<string, Row>();
@@ -271,6 +278,17 @@ describe('snapshot chunks of any key (private MariaDB)', () => {
     // Without the key, the table cannot be snapshotted (no primary key).
     const plain = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.log_1'], startupMode: { mode: 'snapshot' } }));
     await expect(plain.start().next()).rejects.toThrow(/primary_keys: no primary key \(and no scan.incremental.snapshot.chunk.key-column\) on app.log_1/);
+  });
+
+  it('a table without a primary key chunked by a spatial column that only a SPATIAL index covers is Unsupported, naming the column and the way out', async () => {
+    await server.root.query('CREATE TABLE app.places (id INT NOT NULL, p POINT NOT NULL, SPATIAL INDEX (p))');
+    await server.root.query("INSERT INTO app.places VALUES (1, ST_GeomFromText('POINT(1 2)')), (2, ST_GeomFromText('POINT(3 4)'))");
+    const source = createMySqlSource(sourceConfig(server.db, { tables: ['app\\.places'], chunkKeyColumns: { 'app.places': 'p' }, startupMode: { mode: 'snapshot' } }));
+    await expect(source.start().next()).rejects.toMatchObject({
+      code: 'Unsupported',
+      message:
+        'scan.incremental.snapshot.chunk.key-column: app.places.p is point and no B-tree index starts with it (a SPATIAL index follows no order of the values), so every chunk would scan the whole table: add one (ALTER TABLE app.places ADD INDEX (p(32))) or name another NOT NULL column',
+    });
   });
 
   it('a table without a primary key under high watermarks is Unsupported, naming the table (no row identity to fold changes by)', async () => {

@@ -101,6 +101,7 @@ describe('kill -9 mid-snapshot, any key (private MariaDB)', () => {
       await server.root.query(`INSERT INTO app.${table} SELECT 999999, ${shape.key('999999').join(', ')}, 'end', 0`);
       await collectUntil(it, (all) => changeEvents(all).some((e) => e.after?.id === 999999), 20_000, rs);
       await last.stop();
+      await it.return(undefined);
 
       const state = new Map<string, Row>();
       for (const c of committed) applyEvents(state, c.events);

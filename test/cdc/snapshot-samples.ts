@@ -31,7 +31,7 @@ export const COLUMNS: [string, string, boolean, unknown[]][] = [
   ['at', 'datetime(6)', true, ['2024-01-01 00:00:00.000000', '1969-12-31 23:59:59.999999', '0000-00-00 00:00:00.000000', null]],
   ['at0', 'datetime', false, ['0000-00-00 00:00:00', '2255-06-05 23:47:34', '9999-12-31 23:59:59']],
   ['ts', 'timestamp(3)', true, ['1970-01-01 00:00:01.000', '2038-01-19 03:14:07.999', null]],
-  ['g', 'geometry', true, [Buffer.from('0101000000000000000000f03f0000000000000040', 'hex'), null]],
+  ['g', 'geometry', true, [Buffer.from('e61000000101000000000000000000f03f0000000000000040', 'hex'), Buffer.from('000000000101000000000000000000f03f0000000000000040', 'hex'), null]],
 ];
 
 export function schemaOf(columns: typeof COLUMNS): TableSchema {

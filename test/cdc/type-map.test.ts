@@ -42,6 +42,7 @@ const MAP: [string, unknown][] = [
   ['geometry', { type: 'binary' }],
   ['point', { type: 'binary' }],
   ['uuid', { type: 'string' }],
+  ['inet4', { type: 'string' }],
   ['inet6', { type: 'string' }],
 ];
 
@@ -66,6 +67,16 @@ describe('MySQL → Iceberg type map', () => {
 });
 
 describe('value conversion', () => {
+  it("INET4: the binlog's 4 bytes (trailing zero bytes dropped) become dotted text; spatial: the stored bytes lose their SRID", () => {
+    const ip = makeConverter(col('inet4'), 'app.t.a');
+    expect(ip(Buffer.from('c0a80001', 'hex'))).toBe('192.168.0.1');
+    expect(ip(Buffer.from('0a', 'hex'))).toBe('10.0.0.0');
+    expect(ip('10.0.0.1')).toBe('10.0.0.1');
+    const g = makeConverter(col('geometry'), 'app.t.g');
+    expect(Buffer.from(g(Buffer.from('e6100000010100000000000000000000000000000000000000', 'hex')) as Uint8Array).toString('hex')).toBe('010100000000000000000000000000000000000000');
+    expect(() => g(Buffer.from('e610000001', 'hex'))).toThrow('app.t.g: a spatial value of 5 bytes; expected a 4-byte SRID and a WKB geometry');
+  });
+
   it("UUID and INET6: the binlog's bytes (trailing zero bytes dropped) become the server's text; snapshot text passes", () => {
     const uuid = makeConverter(col('uuid'), 'app.t.u');
     const ip = makeConverter(col('inet6'), 'app.t.a');

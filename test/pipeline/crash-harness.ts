@@ -222,7 +222,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
     // Final catch-up in-process: everything written so far must arrive exactly once.
     await runPipeline({ config: loadConfig(o.db, opts, sink), untilCaughtUp: true });
     const lake = sink === 'paimon' ? await paimonLakeRows(o.warehouse, columns) : await lakeRows(o.warehouse, columns);
-    const source = await sourceRows(conn, columns);
+    const source = await sourceRows(conn, columns, o.key?.render ? { k: o.key.render } : {});
     const keys = lake.map((r) => `${r.__table_name__}|${r.id}`);
     const seen = new Set<string>();
     const duplicateKeys = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));

@@ -77,6 +77,16 @@ const KEYS: ShardKey[] = [
   { name: 'UUID first of (k, id)', type: 'UUID', primaryKey: 'k, id', value: "CAST(CONCAT(ELT(1 + FLOOR(RAND() * 8), '0', '1', '2', '3', '8', '9', 'a', 'f'), '0000000-0000-', ELT(1 + FLOOR(RAND() * 3), '1', '4', '7'), '000-8000-00000000000', FLOOR(RAND() * 2)) AS UUID)" },
   { name: 'INET6', type: 'INET6', primaryKey: 'k', value: inet6 },
   { name: 'INET6 first of (k, id)', type: 'INET6', primaryKey: 'k, id', value: "CAST(CONCAT('::ffff:10.0.0.', FLOOR(RAND() * 8)) AS INET6)" },
+  // 64 addresses over the whole range (a unique random INET4 key would collide: 2^32 values).
+  { name: 'INET4 first of (k, id)', type: 'INET4', primaryKey: 'k, id', value: 'INET_NTOA(FLOOR(RAND() * 64) * 67108863)' },
+  // Points with SRIDs 0 and 4326: chunked by the stored bytes (SRID, then WKB); the lake holds the WKB.
+  {
+    name: 'POINT first of (k, id)',
+    type: 'POINT',
+    primaryKey: 'k, id',
+    value: "ST_GeomFromText(CONCAT('POINT(', FLOOR(RAND() * 40), ' ', FLOOR(RAND() * 3), ')'), IF(RAND() < 0.5, 4326, 0))",
+    render: 'LOWER(HEX(ST_AsBinary(k)))',
+  },
 ];
 const KEY_TRIALS = Math.max(3, Math.round(TRIALS / 4));
 

@@ -93,6 +93,8 @@ export interface ShardKey {
   type: string;
   primaryKey: 'k' | 'k, id';
   value: string;
+  /** SQL rendering `k` as the lake's value prints (flatten): for a spatial key, its WKB in hex. */
+  render?: string;
 }
 
 export async function createShards(conn: mysql.Connection, rowsPerShard: number, key?: ShardKey): Promise<void> {
@@ -115,7 +117,7 @@ function flatten(row: Record<string, unknown>, columns: string[]): Flat {
   const out: Flat = {};
   for (const c of columns) {
     const v = row[c];
-    out[c] = v === null || v === undefined ? null : typeof v === 'string' ? v : String(v);
+    out[c] = v === null || v === undefined ? null : typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v);
   }
   return out;
 }
@@ -123,7 +125,7 @@ function flatten(row: Record<string, unknown>, columns: string[]): Flat {
 const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
 
 /** Source rows of every shard with `__table_name__`, ordered by (shard, id). */
-export async function sourceRows(conn: mysql.Connection, columns: string[]): Promise<Flat[]> {
+export async function sourceRows(conn: mysql.Connection, columns: string[], render: Record<string, string> = {}): Promise<Flat[]> {
   const out: Flat[] = [];
   for (const s of SHARDS) {
     const [cols] = await conn.query<mysql.RowDataPacket[]>(`SELECT COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA='app' AND TABLE_NAME='order_${s}'`);
@@ -131,6 +133,7 @@ export async function sourceRows(conn: mysql.Connection, columns: string[]): Pro
     const select = columns.filter((c) => c !== '__table_name__').map((c) => {
       if (!have.has(c)) return `NULL AS \`${c}\``;
       if (c === 'created') return `DATE_FORMAT(created, '%Y-%m-%dT%H:%i:%s.%f') AS created`;
+      if (render[c]) return `${render[c]} AS \`${c}\``;
       return `CAST(\`${c}\` AS CHAR) AS \`${c}\``;
     });
     const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT ${select.join(', ')} FROM app.order_${s}`);

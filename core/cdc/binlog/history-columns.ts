@@ -99,9 +99,9 @@ export function historyTableMap(schema: TableSchema, binlog: TableMapEntry): Tab
     // Text needs its character set to decode; every other type decodes without one (and BLOB
     // codes with none are binary: zongji tells TEXT from BLOB by it).
     const charset = isTextType(c.mysqlType) ? (c.charset ?? schema.charset ?? 'utf8mb4') : null;
-    // UUID and INET6 as the bytes they are in the binlog (FULL metadata gives them so too): the
-    // converter prints them as the server does (schema/uuid-inet6.ts).
-    const zongjiType = /^(uuid|inet6)\b/i.test(c.mysqlType) ? 'binary(16)' : c.mysqlType;
+    // UUID, INET4 and INET6 as the bytes they are in the binlog (FULL metadata gives them so too):
+    // the converter prints them as the server does (schema/uuid-inet6.ts).
+    const zongjiType = /^(uuid|inet6)\b/i.test(c.mysqlType) ? 'binary(16)' : /^inet4\b/i.test(c.mysqlType) ? 'binary(4)' : c.mysqlType;
     columnSchemas.push({ COLUMN_NAME: c.name, COLLATION_NAME: null, CHARACTER_SET_NAME: charset, COLUMN_COMMENT: '', COLUMN_TYPE: zongjiType });
     columns.push({ name: c.name, charset, type: b.type, metadata: b.metadata });
   }

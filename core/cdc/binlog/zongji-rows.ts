@@ -17,7 +17,8 @@
  * package's own files. This ties the module to zongji's internals: the package is pinned to an
  * exact version, and test/cdc/zongji-rows.test.ts decodes every type of the type map (inserts,
  * updates, deletes; utf8mb4 and latin1) through here and through zongji's own delivery and
- * compares them.
+ * compares them. One deliberate difference: spatial values come as their stored bytes
+ * (withStoredSpatial).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -114,8 +115,36 @@ function throwError(name: string, error: Error): void {
   if (name === 'error') throw error;
 }
 
+/** Binlog type codes (MySQL's enum_field_types) of GEOMETRY and BLOB. */
+const GEOMETRY_TYPE = 255;
+const BLOB_TYPE = 252;
+
+/** Table maps with GEOMETRY columns read as BLOBs, by the table map they were made from. */
+const storedSpatial = new WeakMap<TableMapEntry, TableMapEntry>();
+
+/**
+ * `tm` with its GEOMETRY columns as binary BLOBs (same length-prefixed layout): zongji then hands
+ * over a spatial value's stored bytes (SRID, then WKB) instead of decoding it into objects that
+ * drop the SRID and cannot tell a MULTIPOINT from a LINESTRING (schema/wkb.ts).
+ */
+function withStoredSpatial(tm: TableMapEntry): TableMapEntry {
+  let out = storedSpatial.get(tm);
+  if (!out) {
+    // Once per table map (zongji keeps one per table id until the next table map event).
+    const cols = tm.columns;
+    out = cols?.some((c) => c.type === GEOMETRY_TYPE) ? { ...tm, columns: cols.map((c) => (c.type === GEOMETRY_TYPE ? { ...c, type: BLOB_TYPE, charset: null } : c)) } : tm;
+    storedSpatial.set(tm, out);
+  }
+  return out;
+}
+
 /** The rows of one rows event (`bytes` from the OK marker to the end, checksum included), decoded by zongji. */
-function decodeRows(bytes: Buffer, ctx: DecodeContext): unknown[] {
+function decodeRows(bytes: Buffer, given: DecodeContext): unknown[] {
+  let ctx = given;
+  for (const [id, tm] of Object.entries(given.tableMap)) {
+    const stored = withStoredSpatial(tm);
+    if (stored !== tm) ctx = { ...ctx, tableMap: { ...ctx.tableMap, [id]: stored } };
+  }
   const code = bytes[5]!;
   const Cls = codeMap.getEventClass(code) as RowsEventClass;
   const parser = new ParserClass();

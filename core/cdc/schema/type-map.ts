@@ -11,8 +11,8 @@
 import { TidemarkError } from '../../errors/index';
 import { daysFromCivil } from '../../lake';
 import type { ColumnSchema, ColumnValue, IcebergType } from '../types';
-import { formatInet6, formatUuid } from './uuid-inet6';
-import { encodeWkb } from './wkb';
+import { formatInet4, formatInet6, formatUuid } from './uuid-inet6';
+import { encodeWkb, wkbOfStored } from './wkb';
 
 export interface TypeMapOptions {
   /** tinyint(1) → boolean (default true, as Flink CDC's `treat-tinyint1-as-boolean.enabled`). */
@@ -86,6 +86,7 @@ export function mapColumnType(columnType: string, options: TypeMapOptions = DEFA
     case 'enum':
     case 'set':
     case 'uuid':
+    case 'inet4':
     case 'inet6':
       return { type: 'string' };
     case 'binary':
@@ -120,7 +121,7 @@ export function mapColumnType(columnType: string, options: TypeMapOptions = DEFA
   }
 }
 
-/** True for MySQL spatial types, which the snapshot reads as WKB via ST_AsBinary. */
+/** True for MySQL spatial types (read in their stored form, SRID then WKB: schema/wkb.ts). */
 export function isSpatialType(columnType: string): boolean {
   return /^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\b/i.test(
     columnType.trim(),
@@ -369,9 +370,9 @@ function makeNonNullConverter(column: ColumnSchema, where: string): Converter {
           return v;
         };
       case 'string':
-        if (/^(uuid|inet6)\b/i.test(column.mysqlType)) {
-          // The snapshot gets the server's text; the binlog the 16 bytes (uuid-inet6.ts).
-          const format = /^uuid/i.test(column.mysqlType) ? formatUuid : formatInet6;
+        if (/^(uuid|inet4|inet6)\b/i.test(column.mysqlType)) {
+          // The snapshot gets the server's text; the binlog the 16 (INET4: 4) bytes (uuid-inet6.ts).
+          const format = /^uuid/i.test(column.mysqlType) ? formatUuid : /^inet4/i.test(column.mysqlType) ? formatInet4 : formatInet6;
           return (raw) => (typeof raw === 'string' ? raw : raw instanceof Uint8Array ? format(raw, where) : (() => { throw bad(raw); })());
         }
         if (/^decimal|^numeric/i.test(column.mysqlType)) {
@@ -386,11 +387,17 @@ function makeNonNullConverter(column: ColumnSchema, where: string): Converter {
           throw bad(raw);
         };
       case 'binary': {
-        const spatial = isSpatialType(column.mysqlType);
+        if (isSpatialType(column.mysqlType)) {
+          // Both paths hand over the stored form (spatialStoredValue): the lake keeps its WKB.
+          return (raw) => {
+            if (raw instanceof Uint8Array) return wkbOfStored(raw, where);
+            if (typeof raw === 'object') return encodeWkb(column.mysqlType, raw, where);
+            throw bad(raw);
+          };
+        }
         return (raw) => {
           if (raw instanceof Uint8Array) return raw;
           if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
-          if (spatial && typeof raw === 'object') return encodeWkb(column.mysqlType, raw, where);
           throw bad(raw);
         };
       }

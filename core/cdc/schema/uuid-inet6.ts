@@ -1,8 +1,9 @@
 /**
- * MariaDB's UUID (10.7+) and INET6 (10.5+) types: the text the server gives for a value, made from
+ * MariaDB's UUID (10.7+), INET4 (10.10+) and INET6 (10.5+) types: the text the server gives for a value, made from
  * the 16 bytes a binlog row image carries. Storage engines and the binlog see both types as
  * BINARY(16) (with FULL row metadata zongji names them `binary(16)` and hands over the bytes), while
  * the snapshot's text protocol returns the server's text: both paths must yield the same string.
+ * INET4 likewise travels as BINARY(4): the 4 address bytes, printed dotted-decimal.
  *
  * - UUID: the binlog bytes are in text order (checked on 10.11.19: a version-1 UUID, which the
  *   server orders by its swapped segments, arrives unswapped), printed as lowercase 8-4-4-4-12.
@@ -54,6 +55,19 @@ export function formatInet6(bytes: Uint8Array, where: string): string {
   }
   const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
   return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLength))}`;
+}
+
+/** The server's text of an INET4 value's 4 bytes (a.b.c.d). */
+export function formatInet4(bytes: Uint8Array, where: string): string {
+  if (bytes.length > 4) throw new TidemarkError('DataInvalid', `${where}: expected the 4 bytes of an INET4 value, found ${bytes.length}`, { column: where });
+  const b = Buffer.alloc(4);
+  b.set(bytes);
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+/** Whether `s` is an INET4 value as the server prints one (dotted decimal, no leading zeros). */
+export function isInet4Text(s: string): boolean {
+  return /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(s);
 }
 
 /** Text an INET6 literal may take: hex groups, colons and an embedded dotted IPv4 (never a quote). */

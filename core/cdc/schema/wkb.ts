@@ -1,9 +1,15 @@
 /**
- * zongji decodes spatial values into plain objects ({x, y}, arrays of them) and drops the bytes.
- * Iceberg v2 has no geometry type, so spatial columns map to binary holding standard WKB (what the
- * snapshot reads through ST_AsBinary). This re-encodes zongji's objects for the shapes the column
- * type pins down (POINT, LINESTRING, POLYGON); for GEOMETRY and the MULTI* types the object is
- * ambiguous (a MULTIPOINT and a LINESTRING decode alike), so those are Unsupported in the binlog.
+ * Spatial values. MariaDB stores a geometry as its SRID (4 bytes, little-endian) followed by its
+ * WKB; that stored form is how both paths hand a value over before conversion: the snapshot reads
+ * `CAST(g AS BINARY)`, the binlog reader decodes GEOMETRY columns as BLOBs (zongji-rows.ts), so
+ * no shape is ambiguous and the SRID is there to compare chunk-key bounds byte by byte as the
+ * server does (chunk-keys.ts). Iceberg v2 has no geometry type: the lake keeps the WKB
+ * (wkbOfStored), what ST_AsBinary returns.
+ *
+ * encodeWkb re-encodes zongji's own decoded objects ({x, y}, arrays of them; it drops the SRID),
+ * for rows zongji decoded itself: only for the shapes the column type pins down (POINT,
+ * LINESTRING, POLYGON); for GEOMETRY and the MULTI* types its object is ambiguous (a MULTIPOINT
+ * and a LINESTRING decode alike), so those are Unsupported there.
  */
 import { TidemarkError } from '../../errors/index';
 
@@ -59,4 +65,15 @@ export function encodeWkb(columnType: string, value: unknown, where: string): Ui
     });
   }
   return Buffer.concat(parts);
+}
+
+/** Fewest bytes of a stored spatial value: the SRID and a WKB header (byte order, type). */
+const STORED_MIN = 4 + 5;
+
+/** The WKB of a stored spatial value (SRID, then WKB); DataInvalid naming `where` when too short. */
+export function wkbOfStored(stored: Uint8Array, where: string): Uint8Array {
+  if (stored.length < STORED_MIN) {
+    throw new TidemarkError('DataInvalid', `${where}: a spatial value of ${stored.length} bytes; expected a 4-byte SRID and a WKB geometry`, { column: where });
+  }
+  return stored.subarray(4);
 }

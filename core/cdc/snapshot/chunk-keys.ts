@@ -18,7 +18,8 @@ import { TidemarkError } from '../../errors/index';
 import { quoteId } from '../connect';
 import { formatTableId, type TableSchema } from '../types';
 import { enumColumnSql, setColumnSql } from './chunk-key-members';
-import { formatInet6, formatUuid, isInet6Text, isUuidText } from '../schema/uuid-inet6';
+import { isSpatialType } from '../schema/type-map';
+import { formatInet4, formatInet6, formatUuid, isInet4Text, isInet6Text, isUuidText } from '../schema/uuid-inet6';
 
 /** One key column value in the driver's form (see above). */
 export type KeyValue = string | number | Buffer;
@@ -31,18 +32,19 @@ export type KeyTuple = readonly KeyValue[];
  * range (only equality and IN lists are ranged on such a column): their comparisons are written
  * out (chunk-key-members.ts). `lob` (TEXT/BLOB) can only be indexed by a prefix, which cannot
  * return rows in the column's order: bounds come from rows read in index order (reader.ts).
+ * `spatial` columns are keyed the same way (a B-tree index on a spatial column holds a prefix of
+ * its stored bytes, even POINT's whole 25), and compare as those bytes: SRID, then WKB.
  */
-export type KeyColumnKind = 'integer' | 'server' | 'enum' | 'set' | 'lob';
+export type KeyColumnKind = 'integer' | 'server' | 'enum' | 'set' | 'lob' | 'spatial';
 
 const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i;
-const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real|uuid|inet6)\b/i;
+const SERVER_ORDERED = /^(decimal|numeric|date|datetime|timestamp|time|year|char|varchar|binary|varbinary|bit|float|double|real|uuid|inet4|inet6)\b/i;
 const LOB = /^(tinytext|text|mediumtext|longtext|tinyblob|blob|mediumblob|longblob)\b/i;
 
 /**
- * Whether chunks can be cut by this column type, and how its values compare. Null for spatial and
- * other types without a usable order (a spatial index is an R-tree: no range of it follows a
- * value order): such a column ends the key tuple, and a table whose first key column is one is
- * read as one chunk (`tidemark plan` warns).
+ * Whether chunks can be cut by this column type, and how its values compare. Null for types this
+ * list does not know (e.g. MariaDB 11's VECTOR): such a column ends the key tuple, and a table
+ * whose first key column is one is read as one chunk (`tidemark plan` warns).
  */
 export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (INTEGER.test(mysqlType)) return 'integer';
@@ -50,7 +52,13 @@ export function keyColumnKind(mysqlType: string): KeyColumnKind | null {
   if (/^enum\s*\(/i.test(mysqlType)) return 'enum';
   if (/^set\s*\(/i.test(mysqlType)) return 'set';
   if (LOB.test(mysqlType)) return 'lob';
+  if (isSpatialType(mysqlType)) return 'spatial';
   return null;
+}
+
+/** Kinds whose index holds a prefix of the value: rows never come in the key's order. */
+export function isPrefixIndexedKind(kind: KeyColumnKind): boolean {
+  return kind === 'lob' || kind === 'spatial';
 }
 
 /** A comparison of a key column with a value, in the column's order. */
@@ -139,6 +147,13 @@ function columnLiteral(
     // binlog's float32): the shortest text that reads back as the same double, as a DOUBLE.
     return (v) => (typeof v === 'number' && Number.isFinite(v) ? `CAST(${String(v)} AS DOUBLE)` : fail(bad(v)));
   }
+  if (base === 'inet4') {
+    // INET4 orders as its 4 bytes; the binlog's bytes are printed as the server prints them.
+    return (v) => {
+      const text = v instanceof Uint8Array ? formatInet4(v, `${table}.${name}`) : v;
+      return typeof text === 'string' && isInet4Text(text) ? `CAST('${text}' AS INET4)` : fail(bad(v));
+    };
+  }
   if (base === 'uuid' || base === 'inet6') {
     // MariaDB orders UUIDs by swapped segments (nnnnnnnnnnnn-vsss-Vhhh-mmmm-llllllll for versions
     // 1–5 of the RFC variant, as written otherwise), INET6 as 16 bytes: a value goes back as the
@@ -151,6 +166,11 @@ function columnLiteral(
       if (typeof text !== 'string' || !(uuid ? isUuidText(text) : isInet6Text(text))) return fail(bad(v));
       return `CAST('${text}' AS ${uuid ? 'UUID' : 'INET6'})`;
     };
+  }
+  if (isSpatialType(type)) {
+    // The stored bytes both paths hand over (schema/wkb.ts), which is what the server compares:
+    // a geometry against a binary string compares byte by byte, and ranges the index on it.
+    return (v) => (v instanceof Uint8Array && v.length >= 9 ? `CAST(X'${Buffer.from(v).toString('hex')}' AS BINARY)` : fail(bad(v)));
   }
   if (base === 'binary' || base === 'varbinary' || /blob$/.test(base)) {
     const cast = base === 'binary' ? `BINARY(${size ?? 1})` : 'BINARY';
@@ -193,18 +213,6 @@ export async function readCollations(conn: mysql.Connection, schema: TableSchema
   const out = new Map<string, { charset: string; collation: string }>();
   for (const r of rows) if (r.cs !== null && r.coll !== null) out.set(String(r.name), { charset: String(r.cs), collation: String(r.coll) });
   return out;
-}
-
-/**
- * Primary-key columns indexed by a prefix only (`PRIMARY KEY (v(10))`): the index does not return
- * rows in such a column's order (INFORMATION_SCHEMA.STATISTICS.SUB_PART).
- */
-export async function readPrefixedKeyColumns(conn: mysql.Connection, schema: TableSchema): Promise<Set<string>> {
-  const hex = (s: string) => `CONVERT(_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}' USING utf8mb4)`;
-  const [rows] = await conn.query<mysql.RowDataPacket[]>(
-    `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${hex(schema.table.db)} AND TABLE_NAME = ${hex(schema.table.table)} AND INDEX_NAME = 'PRIMARY' AND SUB_PART IS NOT NULL`,
-  );
-  return new Set(rows.map((r) => String(r.name)));
 }
 
 /** A tuple (or a single value) in SQL. */

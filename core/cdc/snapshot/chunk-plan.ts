@@ -4,9 +4,8 @@
  * scan.incremental.snapshot.chunk.key-column, and the bound type of each.
  */
 import { TidemarkError } from '../../errors/index';
-import { keyColumnKind, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
+import { isPrefixIndexedKind, keyColumnKind, type KeyColumnKind, type KeyColumnSql, type KeyTuple } from './chunk-keys';
 import type { ResolvedConfig } from '../config';
-import { isSpatialType } from '../schema/type-map';
 import { formatTableId, type TableId, type TableSchema } from '../types';
 
 /** A chunk bound: bigint for a single integer key column, else the key tuple (chunk-keys.ts). */
@@ -19,9 +18,10 @@ export interface TupleKey {
   /** The columns identify a row (the whole primary key): keyset pages; else the bound is read first. */
   unique: boolean;
   /**
-   * The key's index returns rows in the key's order. False for a TEXT/BLOB column (indexed by a
-   * prefix only): a chunk's bound is then the greatest key of the next chunk-size rows the index
-   * yields (the server sorts only those), never an ORDER BY of the rest of the table.
+   * Bounds are read in the key's order. False for a primary key with a TEXT/BLOB or spatial
+   * column (indexed by a prefix only): a chunk's bound is then the greatest key of the next
+   * chunk-size rows the index yields (the server sorts only those), never an ORDER BY of the rest
+   * of the table. A keyless table's such key is read sorted (planOf says why).
    */
   ordered: boolean;
   /** Typed SQL literals of the columns, set by the snapshot phase before the first read. */
@@ -40,8 +40,8 @@ export interface ChunkPlan {
 
 /**
  * The longest prefix of `columns` whose types can be chunked by (keyColumnKind), ending at the
- * first TEXT/BLOB column: its index holds a prefix of the value, so columns after it in the index
- * are not ordered by the whole value.
+ * first TEXT/BLOB or spatial column: its index holds a prefix of the value, so columns after it in
+ * the index are not ordered by the whole value.
  */
 function orderedPrefix(schema: TableSchema, columns: readonly string[]): { columns: string[]; kinds: KeyColumnKind[] } {
   const out: { columns: string[]; kinds: KeyColumnKind[] } = { columns: [], kinds: [] };
@@ -50,7 +50,7 @@ function orderedPrefix(schema: TableSchema, columns: readonly string[]): { colum
     if (kind === null) break;
     out.columns.push(name);
     out.kinds.push(kind);
-    if (kind === 'lob') break;
+    if (isPrefixIndexedKind(kind)) break;
   }
   return out;
 }
@@ -60,8 +60,13 @@ function planOf(schema: TableSchema, columns: readonly string[], unique: boolean
   const ordered = orderedPrefix(schema, columns);
   if (ordered.columns.length === 0) return { schema, keyColumn: null, tuple: null, keyless };
   if (ordered.columns.length === 1 && ordered.kinds[0] === 'integer') return { schema, keyColumn: ordered.columns[0]!, tuple: null, keyless };
-  const lob = ordered.kinds.includes('lob');
-  return { schema, keyColumn: null, tuple: { ...ordered, unique: unique && !lob && ordered.columns.length === columns.length, ordered: !lob, sql: null }, keyless };
+  const prefixIndexed = ordered.kinds.some(isPrefixIndexedKind);
+  // Bounds read unordered take the greatest key of the next rows in the table's scan order, which
+  // follows the key's index prefix only where that index is the clustered primary key; a keyless
+  // table is scanned in insertion order, so its bounds are read sorted (ORDER BY … LIMIT 1 OFFSET:
+  // a sort of the rest of the range, bounded memory).
+  const inIndexOrder = !ordered.kinds.includes('lob') || keyless;
+  return { schema, keyColumn: null, tuple: { ...ordered, unique: unique && !prefixIndexed && ordered.columns.length === columns.length, ordered: inIndexOrder, sql: null }, keyless };
 }
 
 /**
@@ -99,7 +104,7 @@ export function planChunks(schema: TableSchema, config: ResolvedConfig): ChunkPl
       throw new TidemarkError('InvalidInput', `${key}: ${name}.${configured} may be NULL; a table without a primary key is chunked by a NOT NULL column`, { table: name, column: configured });
     }
     if (keyColumnKind(col.mysqlType) === null) {
-      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet6, enum, set, text or blob)`, {
+      throw new TidemarkError('Unsupported', `${key}: ${name}.${configured} is ${col.mysqlType}, which cannot be chunked by (integer, decimal, float, double, bit, year, date, datetime, timestamp, time, char, varchar, binary, varbinary, uuid, inet4, inet6, enum, set, text, blob or a spatial type)`, {
         table: name,
         column: configured,
       });
@@ -122,12 +127,7 @@ export function describeOneChunk(schema: TableSchema, config: ResolvedConfig): s
   }
   const first = schema.columns.find((c) => c.name === schema.primaryKey[0]);
   const type = first?.mysqlType ?? 'of an unknown type';
-  // A spatial key is indexed by a prefix of its stored bytes (SRID, then WKB), but rows are read
-  // as WKB without the SRID: no bound could be written back for the server to compare.
-  const why = first && isSpatialType(first.mysqlType)
-    ? `a spatial type, which cannot be chunked by (the index compares its stored SRID and WKB bytes; rows are read as WKB without the SRID, so no chunk bound can be written back)`
-    : 'which cannot be chunked by';
-  return `${name}'s first key column ${schema.primaryKey[0]} is ${type}, ${why}: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)`;
+  return `${name}'s first key column ${schema.primaryKey[0]} is ${type}, which cannot be chunked by: its snapshot is read as one chunk, held in memory whole (set scan.incremental.snapshot.chunk.key-column to another key column to chunk it)`;
 }
 
 /** The bound of an integer-key plan (Internal when a tuple reached it). */

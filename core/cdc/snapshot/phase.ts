@@ -21,7 +21,8 @@ import type { Flavor } from '../flavor';
 import { comparePositions, type SourceOffset } from '../offset';
 import type { HeldRowsEvent } from '../binlog/rows';
 import type { RowFilter, RowRegion } from '../change-processor';
-import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, readPrefixedKeyColumns, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { checkSpatialChunkKey, readPrefixedKeyColumns } from './key-indexes';
 import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
 import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
@@ -353,6 +354,7 @@ async function prepareChunks(opts: SnapshotPhaseOptions, schema: TableSchema): P
   const chunked = plan.keyColumn !== null || plan.tuple !== null;
   if (chunked && plan.keyless && (opts.state.config.snapshotWatermark !== 'auto' || opts.flavor.kind !== 'mariadb')) throw keylessNeedsExact(plan);
   if (plan.tuple && !plan.keyless) limitToPrefixIndex(plan.tuple, await readPrefixedKeyColumns(opts.conn, schema));
+  await checkSpatialChunkKey(opts.conn, plan);
   if (plan.tuple) plan.tuple.sql = keyColumnSql(schema, plan.tuple.columns, await readCollations(opts.conn, schema));
   return plan;
 }

@@ -24,13 +24,14 @@ import { captureTextRows, TextRows } from './text-rows';
 
 /**
  * The SELECT list: FLOAT through CAST(… AS DOUBLE) so the text protocol carries the exact float32
- * value (its plain text form is rounded to 6 digits), spatial values as WKB.
+ * value (its plain text form is rounded to 6 digits), spatial values in their stored form (SRID,
+ * then WKB: schema/wkb.ts), which is also how the server compares them as chunk keys.
  */
 export function selectList(schema: TableSchema): string {
   return schema.columns
     .map((c) => {
       const q = quoteId(c.name);
-      if (isSpatialType(c.mysqlType)) return `ST_AsBinary(${q}) AS ${q}`;
+      if (isSpatialType(c.mysqlType)) return `CAST(${q} AS BINARY) AS ${q}`;
       if (/^float\b/i.test(c.mysqlType)) return `CAST(${q} AS DOUBLE) AS ${q}`;
       return q;
     })
