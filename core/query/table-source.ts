@@ -10,7 +10,7 @@ import type { NestedField, Schema } from '../lake';
 import type { ScanFilter } from '../lake';
 import { loadTable, snapshotSchema, type LoadedTable } from '../lake';
 import { detectTableFormat } from '../lake';
-import { quoteIdent } from './duckdb';
+import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
 import { readKeyRows } from './key-rows';
@@ -54,6 +54,12 @@ export interface TableSource {
    * row. Null when this source cannot answer it so (the caller filters `relation` instead).
    */
   keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][] } | null>;
+  /**
+   * Iceberg v3 (row lineage) only: a version's live rows whose columns print as `key`'s texts, or
+   * whose `_row_id` is one of `rowIds` — the same rows in another version even after their key
+   * changed. Field ids, values and each row's `_row_id` (null where the row has none).
+   */
+  lineageRows?(snapshotId: bigint, key: Record<string, string>, rowIds: bigint[]): Promise<{ ids: number[]; rows: unknown[][]; rowIds: (bigint | null)[] }>;
 }
 
 /** A version delta with the fields asked for. */
@@ -62,6 +68,8 @@ export interface SourceDelta extends VersionDelta {
   outputFields: NestedField[];
   /** Indexes in `outputFields` of the key columns, in key order. */
   keyIndexes: number[];
+  /** The table has v3 row lineage: rows are matched by `_row_id` first (row-diff.ts). */
+  rowLineage: boolean;
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -100,6 +108,22 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key));
       return found && { ids: found.fields.map((f) => f.id), rows: found.rows };
     },
+    lineageRows:
+      md.formatVersion >= 3
+        ? async (id, key, rowIds) => {
+            const schema = schemaOf(id);
+            const names = schema.fields.map((f) => f.name);
+            const { view } = await engine.registerView(table, { snapshotId: id, lazy: true, columns: [...names, '_row_id'] });
+            const byKey = Object.entries(key).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
+            const where = rowIds.length ? `(${byKey}) OR _row_id IN (${rowIds.join(', ')})` : byKey;
+            const r = await engine.query(`SELECT * FROM ${quoteIdent(view)} WHERE ${where}`);
+            return {
+              ids: schema.fields.map((f) => f.id),
+              rows: r.rows.map((row) => row.slice(0, names.length)),
+              rowIds: r.rows.map((row) => (row[names.length] === null ? null : BigInt(row[names.length] as bigint))),
+            };
+          }
+        : undefined,
     async delta(from, to, options) {
       const schema = schemaOf(options.namesFrom);
       const field = (name: string) => {
@@ -116,7 +140,7 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       schemaOf(from);
       schemaOf(to);
       const delta = await planVersionDelta(engine, table, from, to);
-      return { ...delta, outputFields, keyIndexes };
+      return { ...delta, outputFields, keyIndexes, rowLineage: md.formatVersion >= 3 };
     },
   };
 }
