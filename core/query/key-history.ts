@@ -80,9 +80,14 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
       try {
         // Read without SQL where the source can (Iceberg, integer and string keys): files and row
         // groups whose key bounds exclude the key are not read, and no view is built per snapshot.
-        const lineage = source.lineageRows ? await source.lineageRows(snapshot.snapshotId, keyEquals, [...rowIds]) : null;
-        const direct = lineage ?? (source.keyRows ? await source.keyRows(snapshot.snapshotId, keyEquals) : null);
-        for (const id of lineage?.rowIds ?? []) if (id !== null) rowIds.add(id);
+        let direct = source.keyRows ? await source.keyRows(snapshot.snapshotId, keyEquals) : null;
+        // v3: the pruned key lookup suffices while every row followed so far still has the key;
+        // otherwise (its key changed, or it is gone) look for the followed _row_ids in the whole version.
+        const found = new Set((direct?.rowIds ?? []).filter((id): id is bigint => id !== null));
+        if (source.lineageRows && (!direct || !direct.rowIds || [...rowIds].some((id) => !found.has(id)))) {
+          direct = await source.lineageRows(snapshot.snapshotId, keyEquals, [...rowIds]);
+        }
+        for (const id of direct?.rowIds ?? []) if (id !== null) rowIds.add(id);
         if (direct) rows = direct.rows.map((row) => new Map(row.map((v, i) => [direct.ids[i]!, v] as [number, unknown])));
         else {
           // Files whose key bounds exclude the key are not even loaded (integer keys).

@@ -8,7 +8,7 @@ import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
 import type { NestedField, Schema } from '../lake';
 import type { ScanFilter } from '../lake';
-import { loadTable, snapshotSchema, type LoadedTable } from '../lake';
+import { loadTable, ROW_ID_FIELD, snapshotSchema, type LoadedTable } from '../lake';
 import { detectTableFormat } from '../lake';
 import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
@@ -53,7 +53,7 @@ export interface TableSource {
    * (as `CAST(column AS VARCHAR) = text`), read without SQL: field ids, and one value per id in each
    * row. Null when this source cannot answer it so (the caller filters `relation` instead).
    */
-  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][] } | null>;
+  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][]; rowIds?: (bigint | null)[] } | null>;
   /**
    * Iceberg v3 (row lineage) only: a version's live rows whose columns print as `key`'s texts, or
    * whose `_row_id` is one of `rowIds` — the same rows in another version even after their key
@@ -105,8 +105,9 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
     },
     async keyRows(id, key) {
       schemaOf(id);
-      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key));
-      return found && { ids: found.fields.map((f) => f.id), rows: found.rows };
+      // v3: each row's _row_id too, so key history can tell whether the rows it follows kept their key.
+      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key), md.formatVersion >= 3 ? [ROW_ID_FIELD] : []);
+      return found && { ids: found.fields.map((f) => f.id), rows: found.rows, ...(md.formatVersion >= 3 ? { rowIds: found.extra[0]!.map((v) => (v === null ? null : BigInt(v as bigint))) } : {}) };
     },
     lineageRows:
       md.formatVersion >= 3
