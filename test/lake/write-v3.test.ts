@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTable, readAvroFile, readManifestList, scanRows } from '../../core/lake';
-import { appendRows, applyRowDelta, compactDataFiles, createTable, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
+import { appendRows, applyRowDelta, compactDataFiles, createTable, rewriteDataFiles, rollbackTo, seededWriteEnv, setSnapshotRef } from '../../core/lake/write';
 import { createNodeQueryEngine } from '../../core/query/node/index';
 import { createLocalStorage } from '../../core/storage/node/index';
+import { FIXTURES } from '../support/fixtures';
 import { expectCode, plain } from './helpers';
 
 /**
@@ -105,5 +106,29 @@ describe('creating and writing an Iceberg v3 table', () => {
     await expectCode(rewriteDataFiles(root, { env }), 'Unsupported', /compacting a format-version 3 table is not supported yet \(it must keep every row's _row_id\)$/);
     await expectCode(compactDataFiles(root, { scope: { kind: 'all' } }), 'Unsupported', /compacting a format-version 3 table/);
     expect((await loadTable(storage, root)).metadata.snapshots).toHaveLength(2);
+  });
+
+  it('a Spark-written v3 table takes a tag, an append and a rollback, and stays v3 with its lineage', async () => {
+    const root = join(work, 'spark-v3');
+    cpSync(join(FIXTURES, 'iceberg-v3/impala/iceberg_v3_row_lineage'), root, { recursive: true });
+    const before = await loadTable(storage, root);
+    const current = before.metadata.currentSnapshotId!;
+    const env = seededWriteEnv(4);
+    await setSnapshotRef(root, 'q4-close', 'tag', current, env);
+    await appendRows(root, [{ i: 4 }], { env });
+    const json = latestMetadata(root) as { 'format-version': number; 'next-row-id': number; refs: Record<string, unknown>; snapshots: Record<string, unknown>[] };
+    expect(json['format-version']).toBe(3);
+    // The fixture's next-row-id (6: Spark's compaction assigned 3 more) is where the append's ids
+    // start; earlier snapshots keep theirs.
+    expect(before.metadata.nextRowId).toBe(6n);
+    expect(json['next-row-id']).toBe(7);
+    expect(json.snapshots.map((s) => s['first-row-id'])).toEqual([...before.metadata.snapshots.map((s) => Number(s.firstRowId)), 6]);
+    expect(json.refs['q4-close']).toEqual({ 'snapshot-id': Number(current), type: 'tag' });
+    const { rows } = await scanRows(storage, root, { columns: ['i', '_row_id'] });
+    expect(plain(rows.sort((x, y) => Number(x.i) - Number(y.i)))).toEqual(plain([{ i: 1, _row_id: 0n }, { i: 2, _row_id: 1n }, { i: 3, _row_id: 2n }, { i: 4, _row_id: 6n }]));
+    await rollbackTo(root, current, env);
+    expect((await scanRows(storage, root)).rows).toHaveLength(3);
+    // Row ids are never reused: a rollback leaves next-row-id where it was.
+    expect((latestMetadata(root) as { 'next-row-id': number })['next-row-id']).toBe(7);
   });
 });
