@@ -7,9 +7,11 @@ import { isPaimonRoot, tableArg } from './lake-args';
 
 export const demoCommand: CliRunner = {
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('demo', argv, { seed: { type: 'string' } }, { min: 1, max: 1, names: ['warehouse'] });
+    const { values, positionals } = parseCommandArgs('demo', argv, { seed: { type: 'string' }, 'format-version': { type: 'string' } }, { min: 1, max: 1, names: ['warehouse'] });
     if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new TidemarkError('InvalidInput', `demo: --seed expects a non-negative integer, found ${JSON.stringify(values.seed)}`);
-    const { tables } = await createDemoWarehouse(resolve(positionals[0]!), values.seed === undefined ? 1 : Number(values.seed));
+    const version = values['format-version'] ?? '2';
+    if (version !== '2' && version !== '3') throw new TidemarkError('InvalidInput', `demo: --format-version expects 2 or 3, found ${JSON.stringify(version)}`);
+    const { tables } = await createDemoWarehouse(resolve(positionals[0]!), values.seed === undefined ? 1 : Number(values.seed), version === '3' ? 3 : 2);
     for (const t of tables) io.out(t);
   },
 };

@@ -1,6 +1,7 @@
+import { TidemarkError } from '../../core/errors';
 import { removeOrphanFiles } from '../../core/lake/write';
 import { parseCommandArgs, type CliRunner } from '../command';
-import { parseIsoTime, tableArg } from './lake-args';
+import { isPaimonRoot, parseIsoTime, tableArg } from './lake-args';
 
 /** Java's default for the same action: long enough that no commit in flight still owns the file. */
 const DEFAULT_AGE_MS = 3 * 86_400_000;
@@ -15,7 +16,10 @@ export const removeOrphansCommand: CliRunner = {
     );
     const olderThanMs = values['older-than'] === undefined ? Date.now() - DEFAULT_AGE_MS : parseIsoTime('remove-orphans', '--older-than', values['older-than']);
     const dryRun = values['dry-run'] ?? false;
-    const { orphans } = await removeOrphanFiles(tableArg(positionals[0]), { olderThanMs, dryRun });
+    const root = tableArg(positionals[0]);
+    // Said as the app says it (core/app/handlers.ts), not as "not an Iceberg table: metadata is missing".
+    if (await isPaimonRoot(root)) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
+    const { orphans } = await removeOrphanFiles(root, { olderThanMs, dryRun });
     if (orphans.length === 0) {
       io.out('no orphan files');
       return;

@@ -31,9 +31,10 @@ export { buildPageSubset, checkChunkPages, chunkStatistics, columnIndexRange, en
 export type { ChunkRange, PageSpan, ParquetFooter } from './serde/parquet-subset';
 export { pruneByFilter, statisticsMayMatch } from './scan-filter';
 export { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
-export { ROW_ID_FIELD, findColumn, isRowLineageField, rowLineageFields } from './row-lineage';
+export { ROW_ID_FIELD, findColumn, inheritRowLineage, isRowLineageField, rowLineageFields } from './row-lineage';
 export { convertVariantData } from './variant';
-export { checkDataFileFormat } from './data-file-format';
+export { checkDataFileFormat, readDataFileTable } from './data-file-format';
+export { decodeOrcDataFile, endsWithOrcPostscript, parseNameMapping, type NameMappingField } from './orc-read';
 export type { ManifestCache } from './scan-plan';
 export { requireTableFormat } from './warehouse';
 export { JsonReader, parsePartitionSpec, parseSchema, parseSortOrder } from './serde/schema-json';

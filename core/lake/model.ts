@@ -88,6 +88,8 @@ export interface Snapshot {
   schemaId: number | null;
   /** v3 row lineage: the first `_row_id` assigned by this snapshot (null before v3 / upgrade). */
   firstRowId: bigint | null;
+  /** v3 (`added-rows`): how many `_row_id`s from firstRowId on this snapshot assigned; absent before v3. */
+  addedRows?: bigint | null;
 }
 
 export interface SnapshotRef {

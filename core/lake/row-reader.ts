@@ -2,10 +2,9 @@ import type { Table } from 'apache-arrow';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
 import { arrowFieldId, convertArrowData } from './arrow-values';
-import { checkDataFileFormat } from './data-file-format';
+import { readDataFileTable } from './data-file-format';
 import { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
 import { FILE_CONTENT, indexFields, type NestedField, type Schema } from './model';
-import { readParquetFile } from './parquet-read';
 import { columnNames, findColumn, inheritRowLineage, isRowLineageField } from './row-lineage';
 import { rowMatches, type ScanFilter } from './scan-filter';
 import { planScan, type PlanOptions, type PlannedDataFile, type PlannedFile, type ScanPlan } from './scan-plan';
@@ -15,7 +14,7 @@ import { valueKey } from './values';
 /**
  * The reference row reader: applies a scan plan row by row. It is the correctness oracle for the
  * faster engines, so it favours plainness over speed: whole files are decoded, deletes are sets.
- *  - columns are matched by field id (`PARQUET:field_id`), so renamed columns read right;
+ *  - columns are matched by field id (`PARQUET:field_id`, or ORC's `iceberg.id`), so renamed columns read right;
  *  - a column missing from a file is its identity partition value, else its initial-default, else null;
  *  - position deletes (may overlap) and equality deletes (null matches null) remove rows.
  */
@@ -69,7 +68,7 @@ export class DeleteCache {
           const dv = await this.vectors.read(d);
           return new Map([[this.table.resolve(dv.referencedDataFile), new Set(dv.positions)]]);
         }
-        const t = await readParquetFile(this.storage, d.path, 'position delete file');
+        const t = await readDataFileTable(this.storage, d, this.table.metadata, 'position delete file');
         const paths = readColumn(t, { id: POS_FILE_PATH, name: 'file_path', required: true, type: 'string' }, `${d.path}: file_path`);
         const pos = readColumn(t, { id: POS_POS, name: 'pos', required: true, type: 'long' }, `${d.path}: pos`);
         if (!paths || !pos) throw new TidemarkError('DataInvalid', `${d.path}: expected position delete columns file_path (2147483546) and pos (2147483545)`, { path: d.path });
@@ -93,7 +92,7 @@ export class DeleteCache {
       p = (async () => {
         const ids = d.dataFile.equalityIds ?? [];
         if (ids.length === 0) throw new TidemarkError('DataInvalid', `${d.path}: equality delete file without equality_ids (field 135)`, { path: d.path });
-        const t = await readParquetFile(this.storage, d.path, 'equality delete file');
+        const t = await readDataFileTable(this.storage, d, this.table.metadata, 'equality delete file');
         const cols = ids.map((id) => {
           const field = this.fields.get(id);
           if (!field) throw new TidemarkError('DataInvalid', `${d.path}: equality field id ${id} is not in any table schema`, { path: d.path, fieldId: id });
@@ -137,8 +136,7 @@ function selectColumns(plan: ScanPlan, columns?: string[]): NestedField[] {
 export async function readDataFileRows(storage: StoragePort, plan: ScanPlan, file: PlannedDataFile, cache?: DeleteCache, metadataColumns: NestedField[] = []): Promise<Row[]> {
   const fields = allFields(plan.table);
   const deletes = cache ?? new DeleteCache(storage, plan.table, fields);
-  checkDataFileFormat(file);
-  const t = await readParquetFile(storage, file.path);
+  const t = await readDataFileTable(storage, file, plan.table.metadata);
   const n = t.numRows;
   const spec = plan.table.metadata.partitionSpecs.find((s) => s.specId === file.specId);
   const columnCache = new Map<number, unknown[]>();

@@ -34,7 +34,7 @@ interface VersionColumns {
 /**
  * The history of the row with `key` (columns named as in the newest snapshot that has them). Columns
  * are followed by field id, so a rename changes neither the key lookup nor the row's state; rows are
- * shown under each field's newest name.
+ * shown under each field's newest name. In Iceberg v3 tables the row is also followed by `_row_id`.
  */
 export async function readKeyHistory(engine: QueryEngine, source: TableSource, key: KeyFilter): Promise<KeyVersion[]> {
   const versions = new Map<bigint, VersionColumns | null>();
@@ -59,6 +59,9 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
   }
 
   const out: KeyVersion[] = [];
+  // v3 row lineage: the `_row_id`s of the rows seen so far, followed into later versions even when
+  // their key changes (an update of the key column is then "updated", not "deleted").
+  const rowIds = new Set<bigint>();
   let previous: Map<number, string> | null = null;
   let previousKey: string | null = null;
   for (const snapshot of source.snapshots) {
@@ -77,7 +80,14 @@ export async function readKeyHistory(engine: QueryEngine, source: TableSource, k
       try {
         // Read without SQL where the source can (Iceberg, integer and string keys): files and row
         // groups whose key bounds exclude the key are not read, and no view is built per snapshot.
-        const direct = source.keyRows ? await source.keyRows(snapshot.snapshotId, keyEquals) : null;
+        let direct = source.keyRows ? await source.keyRows(snapshot.snapshotId, keyEquals) : null;
+        // v3: the pruned key lookup suffices while every row followed so far still has the key;
+        // otherwise (its key changed, or it is gone) look for the followed _row_ids in the whole version.
+        const found = new Set((direct?.rowIds ?? []).filter((id): id is bigint => id !== null));
+        if (source.lineageRows && (!direct || !direct.rowIds || [...rowIds].some((id) => !found.has(id)))) {
+          direct = await source.lineageRows(snapshot.snapshotId, keyEquals, [...rowIds]);
+        }
+        for (const id of direct?.rowIds ?? []) if (id !== null) rowIds.add(id);
         if (direct) rows = direct.rows.map((row) => new Map(row.map((v, i) => [direct.ids[i]!, v] as [number, unknown])));
         else {
           // Files whose key bounds exclude the key are not even loaded (integer keys).

@@ -35,6 +35,8 @@ export interface KeyRows {
   /** The version's schema fields, in order; each row holds one value per field. */
   fields: NestedField[];
   rows: unknown[][];
+  /** Values of the `extra` fields asked for (e.g. v3 `_row_id`), one array per field, aligned with rows. */
+  extra: unknown[][];
 }
 
 /**
@@ -42,7 +44,7 @@ export interface KeyRows {
  * texts of `key`; null when a key column's type is not answered here (see above). `prune` gives the
  * file-pruning predicates of the key in the snapshot's schema (table-source.ts keyPredicates).
  */
-export async function readKeyRows(engine: QueryEngine, table: LoadedTable, snapshotId: bigint, key: Record<string, string>, prune: (schema: Schema) => ScanFilter): Promise<KeyRows | null> {
+export async function readKeyRows(engine: QueryEngine, table: LoadedTable, snapshotId: bigint, key: Record<string, string>, prune: (schema: Schema) => ScanFilter, extra: NestedField[] = []): Promise<KeyRows | null> {
   // The snapshot's schema from the metadata: planning is left to the filtered plan below.
   const schema = snapshotSchema(table.metadata, selectSnapshot(table.metadata, { snapshotId }), { snapshotId });
   const keyFields: { field: NestedField; text: string }[] = [];
@@ -55,16 +57,19 @@ export async function readKeyRows(engine: QueryEngine, table: LoadedTable, snaps
   const plan = await engine.plan(table, filter.length ? { snapshotId, filter } : { snapshotId });
   const cache = engine.lazy.cache;
   const rows: unknown[][] = [];
+  const extraValues: unknown[][] = extra.map(() => []);
   for (const f of plan.files) {
     const positions = await matchingPositions(cache, plan.table.metadata, f, keyFields);
     if (positions.length === 0) continue;
     const live = await liveOf(cache, plan, f, positions);
     const kept = positions.filter((_p, i) => live[i]);
     if (kept.length === 0) continue;
-    const values = await readFileValues(cache, plan.table.metadata, f, schema.fields, kept);
-    for (let i = 0; i < kept.length; i++) rows.push(values.map((column) => column[i]));
+    const values = await readFileValues(cache, plan.table.metadata, f, [...schema.fields, ...extra], kept);
+    const own = values.slice(0, schema.fields.length);
+    for (let i = 0; i < kept.length; i++) rows.push(own.map((column) => column[i]));
+    extra.forEach((_e, k) => extraValues[k]!.push(...values[schema.fields.length + k]!));
   }
-  return { fields: schema.fields, rows };
+  return { fields: schema.fields, rows, extra: extraValues };
 }
 
 /** Row positions (ascending) of a data file whose key columns print as the key's texts. */

@@ -7,9 +7,9 @@
  * the projected column chunks of the row groups read, assembled into a small Parquet file of their
  * own (core/lake/serde/parquet-subset.ts) — in the renderer a large file is never fetched whole.
  */
-import { tableFromIPC } from 'apache-arrow';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { TidemarkError } from '../errors';
-import { arrowFieldId } from '../lake';
+import { arrowFieldId, decodeOrcDataFile, endsWithOrcPostscript } from '../lake';
 import type { StoragePort } from '../storage';
 import {
   buildPageSubset,
@@ -30,6 +30,9 @@ import {
 export interface ParquetApi {
   readParquet(bytes: Uint8Array, options?: { columns?: string[]; rowGroups?: number[]; batchSize?: number } | null): { intoIPCStream(): Uint8Array };
   readSchema(bytes: Uint8Array): { intoIPCStream(): Uint8Array };
+  /** Present in both parquet-wasm builds; used to re-encode ORC data files (see openOrc). */
+  writeParquet?(table: unknown): Uint8Array;
+  Table?: { fromIPCStream(buf: Uint8Array): unknown };
 }
 
 export interface ParquetColumn {
@@ -73,6 +76,39 @@ function wrapNotFound(e: unknown, path: string, what: string): unknown {
   return e;
 }
 
+/** A storage port holding one file in memory (an ORC file re-encoded as Parquet). */
+function memoryStorage(path: string, bytes: Uint8Array): StoragePort {
+  const check = (p: string) => {
+    if (p !== path) throw new TidemarkError('NotFound', `not found: ${p}`, { path: p });
+  };
+  return {
+    readFile: async (p) => (check(p), bytes),
+    readRange: async (p, offset, length) => (check(p), bytes.subarray(offset, offset + length)),
+    stat: async (p) => (p === path ? { size: bytes.length, mtimeMs: 0 } : null),
+    list: async (p) => {
+      throw new TidemarkError('NotFound', `not a directory: ${p}`, { path: p });
+    },
+  };
+}
+
+/**
+ * Iceberg ORC data files (core/lake/orc-read.ts) are decoded whole and re-encoded as an in-memory
+ * Parquet file, so row groups, projection, statistics and pages work as for Parquet everywhere in
+ * the engine. Callers cache opened files, so this happens once per file and view.
+ */
+async function openOrc(parquet: ParquetApi, storage: StoragePort, path: string, size: number, tail: Uint8Array, what: string): Promise<RangedParquetFile> {
+  const bytes = tail.length >= size ? tail : await storage.readRange(path, 0, size);
+  const table = await decodeOrcDataFile(bytes, path);
+  if (!parquet.writeParquet || !parquet.Table) throw new TidemarkError('Unsupported', `${path}: reading ORC files needs a Parquet writer in this engine`, { path, feature: 'orc' });
+  let encoded: Uint8Array;
+  try {
+    encoded = parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream')));
+  } catch (e) {
+    throw new TidemarkError('Internal', `${path}: cannot re-encode ORC values as Parquet: ${errorText(e)}`, { path }, e);
+  }
+  return RangedParquetFile.open(parquet, memoryStorage(path, encoded), path, encoded.length, what);
+}
+
 /** One Parquet file opened for ranged reads: its footer is read, nothing else yet. */
 export class RangedParquetFile {
   private constructor(
@@ -108,6 +144,7 @@ export class RangedParquetFile {
           tail = await readTail(fileSize);
         }
       }
+      if (!endsWithParquetMagic(tail) && endsWithOrcPostscript(tail)) return await openOrc(parquet, storage, path, fileSize, tail, what);
       const metadataLength = readFooterLength(tail, fileSize, path, 'file');
       footerBytes = metadataLength + 8 <= tail.length ? tail.subarray(tail.length - metadataLength - 8) : await storage.readRange(path, fileSize - metadataLength - 8, metadataLength + 8);
     } catch (e) {

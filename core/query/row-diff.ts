@@ -6,7 +6,7 @@
  * nothing is "changed".
  */
 import { TidemarkError } from '../errors';
-import { valueKey } from '../lake';
+import { ROW_ID_FIELD, valueKey } from '../lake';
 import { quoteIdent } from './duckdb';
 import { nextObjectName } from './scan-view';
 import type { QueryEngine } from './engine';
@@ -127,6 +127,7 @@ function firstKept(n: number, limit: number, keep: (i: number) => boolean): { co
  * nothing can match and no key is read at all (a commit that only deletes, or only appends).
  */
 async function diffDelta(delta: SourceDelta, c: DiffContext): Promise<RowDiff> {
+  if (delta.rowLineage && delta.a.length > 0 && delta.b.length > 0) return diffByRowId(delta, c);
   const { a, b } = delta;
   const fields = delta.outputFields;
   const rowsAt = async (rows: DeltaRows, at: number[]) => {
@@ -219,6 +220,66 @@ async function diffDelta(delta: SourceDelta, c: DiffContext): Promise<RowDiff> {
     removed: await rowsAt(a, removed.first),
     changed: before.map((row, k) => changedRow(c.names, c.key, [...c.names.map((n) => row[n]), ...c.names.map((n) => after[k]![n])])),
   };
+}
+
+/** The rows of `rows` at indexes `keep` (ascending), in the same order. */
+function subRows(rows: DeltaRows, keep: number[]): DeltaRows {
+  return { length: keep.length, file: Uint32Array.from(keep, (i) => rows.file[i]!), pos: Float64Array.from(keep, (i) => rows.pos[i]!) };
+}
+
+/**
+ * Iceberg v3 row lineage (spec "Row Lineage"): a writer that updates a row keeps its `_row_id`, so
+ * a candidate of A and one of B with the same `_row_id` are the same row — changed (key columns
+ * included) or, with equal values, moved only (a compaction) and not listed. Candidates without a
+ * partner by `_row_id` (new ids: inserts, or a writer that deleted and re-inserted) are then
+ * matched by key as in any table. A pair's `key` is its key columns after the change, or its
+ * `_row_id` when the diff has no key.
+ */
+async function diffByRowId(delta: SourceDelta, c: DiffContext): Promise<RowDiff> {
+  const { a, b } = delta;
+  const all = (rows: DeltaRows) => Array.from({ length: rows.length }, (_x, i) => i);
+  const [idsA] = await delta.readValues(a, all(a), [ROW_ID_FIELD]);
+  const [idsB] = await delta.readValues(b, all(b), [ROW_ID_FIELD]);
+  const byId = new Map<bigint, number>();
+  idsA!.forEach((id, i) => {
+    if (id !== null && id !== undefined) byId.set(id as bigint, i);
+  });
+  const pairA: number[] = [];
+  const pairB: number[] = [];
+  const pairedA = new Uint8Array(a.length);
+  const restB: number[] = [];
+  idsB!.forEach((id, j) => {
+    const i = id === null || id === undefined ? undefined : byId.get(id as bigint);
+    if (i === undefined || pairedA[i]) {
+      restB.push(j);
+      return;
+    }
+    pairedA[i] = 1;
+    pairA.push(i);
+    pairB.push(j);
+  });
+  const restA = all(a).filter((i) => !pairedA[i]);
+  const rest = await diffDelta({ ...delta, a: subRows(a, restA), b: subRows(b, restB), rowLineage: false }, c);
+  const fields = delta.outputFields;
+  const changedPair = new Uint8Array(pairA.length);
+  for (const field of fields) {
+    const [before] = await delta.readValues(a, pairA, [field]);
+    const [after] = await delta.readValues(b, pairB, [field]);
+    for (let p = 0; p < pairA.length; p++) if (!changedPair[p] && differs(before![p], after![p])) changedPair[p] = 1;
+  }
+  const changed = firstKept(pairA.length, c.limit, (p) => changedPair[p] === 1);
+  const listed = changed.first.slice(0, Math.max(0, c.limit));
+  const read = async (rows: DeltaRows, at: number[]) => {
+    const columns = await delta.readValues(rows, at, fields);
+    return at.map((_x, k) => c.names.map((_n, i) => columns[i]![k]));
+  };
+  const before = await read(a, listed.map((p) => pairA[p]!));
+  const after = await read(b, listed.map((p) => pairB[p]!));
+  const byLineage = before.map((row, k) => {
+    const r = changedRow(c.names, c.key, [...row, ...after[k]!]);
+    return c.key.length > 0 ? r : { ...r, key: { _row_id: idsB![pairB[listed[k]!]!] } };
+  });
+  return { ...rest, changedCount: rest.changedCount + changed.count, changed: [...byLineage, ...rest.changed].slice(0, c.limit) };
 }
 
 /** A changed row from its values before (the first `names.length` cells) and after (the next ones). */

@@ -8,9 +8,9 @@ import { TidemarkError } from '../errors';
 import { listPaimonSnapshots, readPaimonSchema } from '../lake/paimon';
 import type { NestedField, Schema } from '../lake';
 import type { ScanFilter } from '../lake';
-import { loadTable, snapshotSchema, type LoadedTable } from '../lake';
+import { loadTable, ROW_ID_FIELD, snapshotSchema, type LoadedTable } from '../lake';
 import { detectTableFormat } from '../lake';
-import { quoteIdent } from './duckdb';
+import { quoteIdent, quoteLiteral } from './duckdb';
 import type { QueryEngine } from './engine';
 import { registerPaimonView } from './paimon-view';
 import { readKeyRows } from './key-rows';
@@ -53,7 +53,13 @@ export interface TableSource {
    * (as `CAST(column AS VARCHAR) = text`), read without SQL: field ids, and one value per id in each
    * row. Null when this source cannot answer it so (the caller filters `relation` instead).
    */
-  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][] } | null>;
+  keyRows?(snapshotId: bigint, key: Record<string, string>): Promise<{ ids: number[]; rows: unknown[][]; rowIds?: (bigint | null)[] } | null>;
+  /**
+   * Iceberg v3 (row lineage) only: a version's live rows whose columns print as `key`'s texts, or
+   * whose `_row_id` is one of `rowIds` — the same rows in another version even after their key
+   * changed. Field ids, values and each row's `_row_id` (null where the row has none).
+   */
+  lineageRows?(snapshotId: bigint, key: Record<string, string>, rowIds: bigint[]): Promise<{ ids: number[]; rows: unknown[][]; rowIds: (bigint | null)[] }>;
 }
 
 /** A version delta with the fields asked for. */
@@ -62,6 +68,8 @@ export interface SourceDelta extends VersionDelta {
   outputFields: NestedField[];
   /** Indexes in `outputFields` of the key columns, in key order. */
   keyIndexes: number[];
+  /** The table has v3 row lineage: rows are matched by `_row_id` first (row-diff.ts). */
+  rowLineage: boolean;
 }
 
 function commitOrder(a: SourceSnapshot, b: SourceSnapshot): number {
@@ -97,9 +105,26 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
     },
     async keyRows(id, key) {
       schemaOf(id);
-      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key));
-      return found && { ids: found.fields.map((f) => f.id), rows: found.rows };
+      // v3: each row's _row_id too, so key history can tell whether the rows it follows kept their key.
+      const found = await readKeyRows(engine, table, id, key, (schema) => keyPredicates(schema, key), md.formatVersion >= 3 ? [ROW_ID_FIELD] : []);
+      return found && { ids: found.fields.map((f) => f.id), rows: found.rows, ...(md.formatVersion >= 3 ? { rowIds: found.extra[0]!.map((v) => (v === null ? null : BigInt(v as bigint))) } : {}) };
     },
+    lineageRows:
+      md.formatVersion >= 3
+        ? async (id, key, rowIds) => {
+            const schema = schemaOf(id);
+            const names = schema.fields.map((f) => f.name);
+            const { view } = await engine.registerView(table, { snapshotId: id, lazy: true, columns: [...names, '_row_id'] });
+            const byKey = Object.entries(key).map(([k, v]) => `CAST(${quoteIdent(k)} AS VARCHAR) = ${quoteLiteral(v)}`).join(' AND ');
+            const where = rowIds.length ? `(${byKey}) OR _row_id IN (${rowIds.join(', ')})` : byKey;
+            const r = await engine.query(`SELECT * FROM ${quoteIdent(view)} WHERE ${where}`);
+            return {
+              ids: schema.fields.map((f) => f.id),
+              rows: r.rows.map((row) => row.slice(0, names.length)),
+              rowIds: r.rows.map((row) => (row[names.length] === null ? null : BigInt(row[names.length] as bigint))),
+            };
+          }
+        : undefined,
     async delta(from, to, options) {
       const schema = schemaOf(options.namesFrom);
       const field = (name: string) => {
@@ -116,7 +141,7 @@ export function icebergSource(engine: QueryEngine, table: LoadedTable): TableSou
       schemaOf(from);
       schemaOf(to);
       const delta = await planVersionDelta(engine, table, from, to);
-      return { ...delta, outputFields, keyIndexes };
+      return { ...delta, outputFields, keyIndexes, rowLineage: md.formatVersion >= 3 };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -67,6 +67,13 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'tidemark-bad-'));
   await mkdir(join(tmp, 'ns/t/metadata'), { recursive: true });
   await writeFile(join(tmp, 'ns/t/metadata/v1.metadata.json'), '{"format-version": 2, "table-uuid": ');
+  // The Spark-written ORC table with one data file's PostScript saying SNAPPY (compression = 2).
+  await cp(join(fixtures, 'iceberg-v3/impala/iceberg_v3_default_value_orc'), join(tmp, 'orc'), { recursive: true });
+  const orcFile = join(tmp, 'orc/data/00000-1-01c07679-b344-4993-aaa7-1c0aa90555ed-0-00001.orc');
+  const orc = await readFile(orcFile);
+  const postscript = orc.length - 1 - orc[orc.length - 1]!;
+  orc[orc.indexOf(Buffer.of(0x10, 0x01), postscript) + 1] = 2;
+  await writeFile(orcFile, orc);
   db = await startPrivateMariaDb();
   noBinlog = await startPrivateMariaDb({ binlog: false });
   const root = await mysql.createConnection(db.rootConfig());
@@ -140,7 +147,7 @@ describe('every bad-input path gives its documented message', () => {
     ['a snapshot whose manifest list is missing', () => cli('count', join(fixtures, 'iceberg/duckdb-iceberg/equality_deletes_mytable'), '--snapshot', '7342794868382145167')],
     ['truncated metadata JSON', () => cli('count', join(tmp, 'ns/t'))],
     ['an Iceberg v3 deletion vector whose .puffin file is a bare blob, not a Puffin file', () => cli('count', join(fixtures, 'iceberg-v3/duckdb-iceberg/legacy_bare_deletion_vector'))],
-    ['an Iceberg table with ORC data files (scan)', () => cli('scan', join(fixtures, 'iceberg-v3/impala/iceberg_v3_default_value_orc'))],
+    ['an Iceberg ORC data file compressed with SNAPPY (scan)', () => cli('scan', join(tmp, 'orc'))],
     // Refused before anything is written: the fixture itself is safe to name.
     ['cherry-pick on a Paimon table', () => cli('cherry-pick', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), '1')],
     ['rollback of a Paimon table to a snapshot it does not have', () => cli('rollback', join(fixtures, 'paimon/paimon-cpp/pk_table_scan_and_read_mor'), '99')],

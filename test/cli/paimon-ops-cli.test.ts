@@ -98,6 +98,8 @@ describe('tidemark tag / branch / rollback / expire / compact on a Paimon table'
     expect((await cli('compact', root, '--dry-run')).out).toBe('nothing to compact');
     const small = await cli('compact', root, '--small');
     expect(small.err).toBe(`error[Unsupported]: compaction of small files only is Iceberg's; a Paimon table (${root}) is compacted whole (full compaction of every bucket)`);
+    const orphans = await cli('remove-orphans', root, '--dry-run');
+    expect([orphans.code, orphans.err.trim()]).toEqual([1, `error[Unsupported]: remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`]);
   });
 
   it('expire --dry-run previews an Iceberg table too, and changes nothing', async () => {

@@ -35,4 +35,16 @@ describe('tidemark demo and compact', () => {
     expect(compact.out).toMatch(/^snapshot \d+: rewrote .* into \d+ file\(s\), 31 rows\n$/);
     expect((await cli('count', join(work, 'a/demo/orders'))).out).toBe('31\n');
   });
+
+  it('--format-version 3 builds the demo as v3 tables with row lineage (no compaction step)', async () => {
+    expect((await cli('demo', join(work, 'v3'), '--format-version', '3')).code).toBe(0);
+    const orders = join(work, 'v3/demo/orders');
+    const snaps = JSON.parse((await cli('snapshots', orders, '--json')).out) as { operation: string }[];
+    expect(snaps.map((s) => s.operation)).toEqual(['append', 'overwrite', 'delete', 'overwrite', 'overwrite']);
+    expect((await cli('count', orders)).out).toBe('31\n');
+    const scan = JSON.parse((await cli('scan', join(work, 'v3/demo/customers'), '--columns', 'customer_id,_row_id', '--format', 'json')).out) as { customer_id: string; _row_id: string }[];
+    expect(scan.map((r) => Number(r._row_id) - Number(r.customer_id))).toEqual(new Array(20).fill(-1));
+    const bad = await cli('demo', join(work, 'v4'), '--format-version', '4');
+    expect([bad.code, bad.err.trim()]).toEqual([2, 'error[InvalidInput]: demo: --format-version expects 2 or 3, found "4"']);
+  });
 });

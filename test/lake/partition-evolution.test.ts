@@ -99,7 +99,7 @@ describe('partition spec evolution', () => {
     await expectCode(evolvePartitionSpec(root, [{ column: 'ts', transform: 'day', name: 'id' }], env), 'InvalidInput', /"id" conflicts with a column/);
     const m = (await loadTable(storage, root)).metadata;
     expect(m.partitionSpecs.length).toBe(1);
-    expect(() => applyPartitionSpec({ ...m, formatVersion: 1 }, [{ column: 'id', transform: 'identity' }])).toThrow(/partition spec evolution of a format v1 table is not supported \(v2 only\)/);
+    expect(() => applyPartitionSpec({ ...m, formatVersion: 1 }, [{ column: 'id', transform: 'identity' }])).toThrow(/partition spec evolution of a format v1 table is not supported \(v2 and v3 only\)/);
     await evolvePartitionSpec(root, [{ column: 'id', transform: 'bucket[8]' }, { column: 'cat', transform: 'truncate[2]' }], env);
     const spec = (await loadTable(storage, root)).metadata.partitionSpecs[1]!;
     expect(spec.fields.map((f) => [f.fieldId, f.name, f.transform])).toEqual([[1000, 'id_bucket', 'bucket[8]'], [1001, 'cat_truncate', 'truncate[2]']]);

@@ -127,14 +127,17 @@ describe('table metadata JSON', () => {
     expect(m.currentSnapshotId).toBe(null);
     expect(m.lastSequenceNumber).toBe(0n);
   });
-  it('reads v3 (row lineage), refuses to write it, rejects v4 and corrupt JSON naming the file', () => {
+  it('reads v3 (row lineage), writes it back as v3, rejects v4 and corrupt JSON naming the file', () => {
     const v3 = parseTableMetadata(
       v2.replace('"format-version":2', '"format-version":3').replace('"current-snapshot-id"', '"next-row-id":7,"current-snapshot-id"'),
       'v9.metadata.json',
     );
     expect(v3.formatVersion).toBe(3);
     expect(v3.nextRowId).toBe(7n);
-    expect(() => writeTableMetadata(v3)).toThrow(/writing to an Iceberg format-version 3 table is not supported/);
+    // Written back as v3 with its next-row-id: never silently as v2 (which would drop row lineage).
+    const again = parseTableMetadata(writeTableMetadata(v3), 'v10.metadata.json');
+    expect([again.formatVersion, again.nextRowId]).toEqual([3, 7n]);
+    expect(() => writeTableMetadata({ ...v3, nextRowId: null })).toThrow(/a format-version 3 table needs next-row-id/);
     expect(() => parseTableMetadata('{"format-version":4}', 'v9.metadata.json')).toThrow(/v9.metadata.json: format-version: expected 1, 2 or 3, found 4/);
     expect(() => parseTableMetadata('{"format-version":2, "loc', 'v9.metadata.json')).toThrow(/v9.metadata.json: expected table metadata JSON/);
     expect(() => parseTableMetadata('{"format-version":2,"table-uuid":"u","location":7}', 'v9.metadata.json')).toThrow(/v9.metadata.json: schema: expected an object, found nothing/);

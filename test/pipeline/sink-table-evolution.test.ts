@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable, planScan, scanRows } from '../../core/lake';
-import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
+import { loadPipelineConfig, runPipeline, validatePipeline } from '../../core/pipeline';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { sourceYaml } from './run-helpers';
@@ -116,5 +116,37 @@ pipeline:
     await runPipeline({ config: loadPipelineConfig(yaml, { fileName: 'opts.yaml', env: { DB_PASS: db.password } }).config, untilCaughtUp: true });
     const props = (await loadTable(storage, join(warehouse, 'pe', 'opts'))).metadata.properties;
     expect(props).toMatchObject({ 'write.target-file-size-bytes': '1048576', owner: 'ops', comment: 'from-sink' });
+  });
+
+  it('table.properties.format-version: 3 creates v3 targets with row lineage; v3 with compaction is refused', async () => {
+    await conn.query("CREATE TABLE pe.v3 (id INT PRIMARY KEY, v VARCHAR(8)); INSERT INTO pe.v3 VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const yaml = (extra: string) => `${sourceYaml(db, 'pe\\.v3')}sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${warehouse}
+  table.properties.format-version: 3
+${extra}pipeline:
+  name: v3
+  execution.checkpointing.interval: 200ms
+`;
+    const refused = validatePipeline(yaml('  sink.compaction.enabled: true\n'), { fileName: 'v3.yaml', env: { DB_PASS: db.password } });
+    expect(refused.errors.map((i) => `${i.code}: ${i.path}: ${i.message}`)).toEqual([
+      "Unsupported: sink.compaction.enabled: compaction of format-version 3 tables is not supported yet (it must keep each row's _row_id); set sink.compaction.enabled: false or table.properties.format-version: 2",
+    ]);
+    const config = loadPipelineConfig(yaml(''), { fileName: 'v3.yaml', env: { DB_PASS: db.password } }).config;
+    await runPipeline({ config, untilCaughtUp: true });
+    await conn.query("UPDATE pe.v3 SET v = 'B' WHERE id = 2; DELETE FROM pe.v3 WHERE id = 3; INSERT INTO pe.v3 VALUES (4, 'd')");
+    await runPipeline({ config, untilCaughtUp: true });
+    const root = join(warehouse, 'pe', 'v3');
+    const m = (await loadTable(storage, root)).metadata;
+    expect(m.formatVersion).toBe(3);
+    expect(m.properties['format-version']).toBeUndefined();
+    const added = m.snapshots.reduce((n, sn) => n + (sn.addedRows ?? 0n), 0n);
+    expect(m.nextRowId).toBe(added);
+    const { rows } = await scanRows(storage, root, { columns: ['id', 'v', '_row_id'] });
+    expect(rows.map((r) => `${r.id}:${r.v}`).sort()).toEqual(['1:a', '2:B', '4:d']);
+    const ids = rows.map((r) => r._row_id as bigint);
+    expect(ids.every((id) => id !== null && id >= 0n && id < added)).toBe(true);
+    expect(new Set(ids).size).toBe(3);
   });
 });

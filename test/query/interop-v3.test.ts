@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendRows, createTable, seededWriteEnv } from '../../core/lake/write';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJsonBigint, planScan, scanRows } from '../../core/lake';
+import { parseJsonBigint, scanRows } from '../../core/lake';
 import { valueKey } from '../../core/lake/values';
 import type { QueryEngine } from '../../core/query/engine';
 import { createNodeQueryEngine } from '../../core/query/node/index';
@@ -34,8 +34,6 @@ afterAll(async () => {
 });
 
 const sortedKeys = (rows: unknown[][]) => rows.map((r) => valueKey(r)).sort();
-const isOrc = async (table: string, snapshotId?: bigint) =>
-  (await planScan(storage, table, snapshotId === undefined ? {} : { snapshotId })).files.some((f) => f.dataFile.fileFormat.toUpperCase() === 'ORC');
 
 describe('query engine on Iceberg v3 fixtures', () => {
   for (const [name, t] of Object.entries(expected.tables)) {
@@ -44,11 +42,6 @@ describe('query engine on Iceberg v3 fixtures', () => {
       it(`${name} @ ${snapshot}: ${count} rows by count, SQL scan and grid windows`, async () => {
         const snapshotId = BigInt(snapshot);
         expect(await engine.count(table, { snapshotId })).toBe(Number(count));
-        if (await isOrc(table, snapshotId)) {
-          await expectCode(engine.scan(table, { snapshotId }), 'Unsupported', /\.orc: data file format ORC is not supported/);
-          await expectCode(engine.window(table, { snapshotId }, 0, 10), 'Unsupported', /\.orc: data file format ORC is not supported/);
-          return;
-        }
         const reference = await scanRows(storage, table, { snapshotId });
         const rows = reference.rows.map((r) => reference.columns.map((c) => r[c.name]));
         const page = await engine.scan(table, { snapshotId });
@@ -58,7 +51,7 @@ describe('query engine on Iceberg v3 fixtures', () => {
       });
     }
     const cur = t.current;
-    if (cur?.values && name !== 'impala/iceberg_v3_default_value_orc') {
+    if (cur?.values) {
       it(`${name}: current values by ${cur.orderBy} through SQL`, async () => {
         const columns = Object.keys(cur.values!);
         const page = await engine.scan(table, { columns });

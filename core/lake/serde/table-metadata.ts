@@ -64,6 +64,7 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
       schemaId: so['schema-id'] === undefined ? null : r.int(so['schema-id'], `${where}.schema-id`),
       // v3: required on new snapshots; absent on snapshots from before an upgrade to v3.
       firstRowId: so['first-row-id'] === undefined || so['first-row-id'] === null ? null : r.long(so['first-row-id'], `${where}.first-row-id`),
+      addedRows: so['added-rows'] === undefined || so['added-rows'] === null ? null : r.long(so['added-rows'], `${where}.added-rows`),
     };
   });
 
@@ -121,15 +122,18 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
 }
 
 /**
- * Table metadata → v2 JSON text with every field the spec requires for v2. A v3 table is refused:
- * rewriting it as v2 would drop its row lineage and leave deletion vectors v2 readers cannot read.
+ * Table metadata → JSON text with every field the spec requires: v2, or v3 for a v3 table (row
+ * lineage: `next-row-id`, and each snapshot's `first-row-id` / `added-rows` where it has them). A
+ * v1 table is written as v2 (the upgrade the spec allows); a v3 one is never written as v2, which
+ * would drop its row lineage.
  */
 export function writeTableMetadata(m: TableMetadata): string {
-  if (m.formatVersion === 3) {
-    throw new TidemarkError('Unsupported', `${m.location}: writing to an Iceberg format-version 3 table is not supported (v3 tables are read only)`, { path: m.location, feature: 'format-version 3 write' });
+  const v3 = m.formatVersion === 3;
+  if (v3 && m.nextRowId === null) {
+    throw new TidemarkError('DataInvalid', `${m.location}: a format-version 3 table needs next-row-id`, { path: m.location });
   }
   const out: Json = {
-    'format-version': 2,
+    'format-version': v3 ? 3 : 2,
     'table-uuid': m.tableUuid,
     location: m.location,
     'last-sequence-number': m.lastSequenceNumber,
@@ -160,10 +164,15 @@ export function writeTableMetadata(m: TableMetadata): string {
       o.summary = s.summary;
       o['manifest-list'] = s.manifestList;
       if (s.schemaId !== null) o['schema-id'] = s.schemaId;
+      if (v3 && s.firstRowId !== null) {
+        o['first-row-id'] = s.firstRowId;
+        o['added-rows'] = s.addedRows ?? 0n;
+      }
       return o;
     }),
     'snapshot-log': m.snapshotLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'snapshot-id': e.snapshotId })),
     'metadata-log': m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })),
   };
+  if (v3) out['next-row-id'] = m.nextRowId;
   return stringifyJsonBigint(out);
 }

@@ -8,9 +8,12 @@ import { evolveSchema } from './schema-evolution';
  * A deterministic demo lake: `<warehouse>/demo/{customers,orders}`. orders gets 6 snapshots:
  * append, upsert (equality deletes + new rows), key delete, add column + upsert using it,
  * rename column + upsert, compaction (`replace`). Same seed → same ids, timestamps and rows.
+ * `formatVersion` 3 creates v3 tables (row lineage) and skips the compaction, which Tidemark does
+ * not do on v3 tables yet.
  */
-export async function createDemoWarehouse(warehouse: string, seed = 1): Promise<{ tables: string[] }> {
+export async function createDemoWarehouse(warehouse: string, seed = 1, formatVersion: 2 | 3 = 2): Promise<{ tables: string[] }> {
   const env = seededWriteEnv(seed);
+  const properties = { 'format-version': String(formatVersion) };
   let s = seed >>> 0 || 1;
   const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const customersRoot = join(resolve(warehouse), 'demo', 'customers');
@@ -19,6 +22,7 @@ export async function createDemoWarehouse(warehouse: string, seed = 1): Promise<
   await createTable(customersRoot, {
     columns: [{ name: 'customer_id', type: 'long', required: true }, { name: 'name', type: 'string' }, { name: 'city', type: 'string' }, { name: 'signup_date', type: 'date' }],
     identifierColumns: ['customer_id'],
+    properties,
     env,
   });
   const customers: Row[] = Array.from({ length: 20 }, (_, i) => ({
@@ -39,6 +43,7 @@ export async function createDemoWarehouse(warehouse: string, seed = 1): Promise<
     ],
     identifierColumns: ['order_id'],
     partitionBy: [{ column: 'ordered_at', transform: 'day' }],
+    properties,
     env,
   });
   const order = (id: number, status = 'new'): Row => ({
@@ -55,6 +60,6 @@ export async function createDemoWarehouse(warehouse: string, seed = 1): Promise<
   await applyRowDelta(ordersRoot, { upserts: [{ ...order(8, 'shipped'), discount: '5.00' }], inserts: [{ ...order(33), discount: '0.00' }] }, { env });
   await evolveSchema(ordersRoot, [{ op: 'rename', name: 'status', newName: 'order_status' }], env);
   await applyRowDelta(ordersRoot, { upserts: [{ ...order(9), order_status: 'cancelled', discount: null }] }, { env });
-  await rewriteDataFiles(ordersRoot, { env });
+  if (formatVersion === 2) await rewriteDataFiles(ordersRoot, { env });
   return { tables: [customersRoot, ordersRoot] };
 }

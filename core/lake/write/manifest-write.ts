@@ -69,7 +69,7 @@ function toAvroPartitionValue(t: IcebergType, v: unknown): unknown {
   return v;
 }
 
-function manifestEntrySchema(spec: PartitionSpec, schema: Schema): object {
+function manifestEntrySchema(spec: PartitionSpec, schema: Schema, formatVersion: 2 | 3): object {
   const fields = indexFields(schema);
   const partitionFields = spec.fields.map((pf) => {
     const source = fields.get(pf.sourceId);
@@ -108,6 +108,8 @@ function manifestEntrySchema(spec: PartitionSpec, schema: Schema): object {
             { name: 'equality_ids', type: opt({ type: 'array', items: 'int', 'element-id': 136 }), default: null, 'field-id': 135 },
             { name: 'sort_order_id', type: opt('int'), default: null, 'field-id': 140 },
             { name: 'referenced_data_file', type: opt('string'), default: null, 'field-id': 143 },
+            // v3 row lineage: kept for EXISTING entries so a rewritten manifest keeps the rows' ids.
+            ...(formatVersion === 3 ? [{ name: 'first_row_id', type: opt(LONG), default: null, 'field-id': 142 }] : []),
           ],
         },
       },
@@ -158,7 +160,7 @@ const MANIFEST_LIST_SCHEMA = {
 const mapOut = <V>(m: Map<number, V> | null, conv: (v: V) => unknown) => (m ? [...m].map(([key, value]) => ({ key, value: conv(value) })) : null);
 
 /** Encodes a manifest. Entries keep explicit sequence numbers (no inheritance needed on read). */
-export async function encodeManifest(entries: ManifestEntry[], spec: PartitionSpec, schema: Schema, content: 'data' | 'deletes'): Promise<Uint8Array> {
+export async function encodeManifest(entries: ManifestEntry[], spec: PartitionSpec, schema: Schema, content: 'data' | 'deletes', formatVersion: 2 | 3 = 2): Promise<Uint8Array> {
   const fields = indexFields(schema);
   const types = spec.fields.map((pf) => {
     const source = fields.get(pf.sourceId);
@@ -189,20 +191,22 @@ export async function encodeManifest(entries: ManifestEntry[], spec: PartitionSp
         equality_ids: d.equalityIds,
         sort_order_id: d.sortOrderId,
         referenced_data_file: d.referencedDataFile,
+        ...(formatVersion === 3 ? { first_row_id: d.firstRowId ?? null } : {}),
       },
     };
   });
-  return writeAvroFile(manifestEntrySchema(spec, schema), records, {
+  return writeAvroFile(manifestEntrySchema(spec, schema, formatVersion), records, {
     schema: JSON.stringify(writeSchema(schema)),
     'schema-id': String(schema.schemaId),
     'partition-spec': JSON.stringify(writePartitionSpec(spec).fields),
     'partition-spec-id': String(spec.specId),
-    'format-version': '2',
+    'format-version': String(formatVersion),
     content,
   });
 }
 
-export async function encodeManifestList(manifests: ManifestFile[], snapshotId: bigint, parentSnapshotId: bigint | null, sequenceNumber: bigint): Promise<Uint8Array> {
+/** Encodes a manifest list; v3 adds each manifest's `first_row_id` (520) and the snapshot's `first-row-id`. */
+export async function encodeManifestList(manifests: ManifestFile[], snapshotId: bigint, parentSnapshotId: bigint | null, sequenceNumber: bigint, v3?: { firstRowId: bigint }): Promise<Uint8Array> {
   const records = manifests.map((m) => ({
     manifest_path: m.manifestPath,
     manifest_length: BigInt(m.manifestLength),
@@ -224,8 +228,11 @@ export async function encodeManifestList(manifests: ManifestFile[], snapshotId: 
       upper_bound: p.upperBound ? Buffer.from(p.upperBound) : null,
     })) ?? null,
     key_metadata: null,
+    ...(v3 ? { first_row_id: m.firstRowId ?? null } : {}),
   }));
-  const meta: Record<string, string> = { 'snapshot-id': snapshotId.toString(), 'sequence-number': sequenceNumber.toString(), 'format-version': '2' };
+  const meta: Record<string, string> = { 'snapshot-id': snapshotId.toString(), 'sequence-number': sequenceNumber.toString(), 'format-version': v3 ? '3' : '2' };
   meta['parent-snapshot-id'] = parentSnapshotId === null ? 'null' : parentSnapshotId.toString();
-  return writeAvroFile(MANIFEST_LIST_SCHEMA, records, meta);
+  if (v3) meta['first-row-id'] = v3.firstRowId.toString();
+  const schema = v3 ? { ...MANIFEST_LIST_SCHEMA, fields: [...MANIFEST_LIST_SCHEMA.fields, { name: 'first_row_id', type: opt(LONG), default: null, 'field-id': 520 }] } : MANIFEST_LIST_SCHEMA;
+  return writeAvroFile(schema, records, meta);
 }

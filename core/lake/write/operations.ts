@@ -20,8 +20,21 @@ export interface CreateTableOptions {
   identifierColumns?: string[];
   /** Partition fields: transform is identity, year, month, day, hour, bucket[N], truncate[W]. */
   partitionBy?: { column: string; transform: string; name?: string }[];
+  /**
+   * Table properties. `format-version` ("2", the default, or "3") is not stored: as in Iceberg's
+   * catalogs it picks the table's format version at creation. v3 adds row lineage; many readers
+   * (Athena among them) cannot read v3 yet, hence opt-in.
+   */
   properties?: Record<string, string>;
   env?: WriteEnv;
+}
+
+/** The format version asked for by the `format-version` property: 2 (default) or 3. */
+function formatVersionOf(properties: Record<string, string> | undefined): 2 | 3 {
+  const v = properties?.['format-version'];
+  if (v === undefined || v.trim() === '2') return 2;
+  if (v.trim() === '3') return 3;
+  throw new TidemarkError('InvalidInput', `table property format-version: expected 2 or 3, found ${JSON.stringify(v)}`, { property: 'format-version', value: v });
 }
 
 export async function createTable(root: string, options: CreateTableOptions): Promise<TableMetadata> {
@@ -55,9 +68,11 @@ export function newTableMetadata(location: string, options: CreateTableOptions):
     }),
   };
   const now = env.now();
+  const formatVersion = formatVersionOf(options.properties);
+  const { 'format-version': _version, ...properties } = options.properties ?? {};
   const metadata: TableMetadata = {
-    formatVersion: 2,
-    nextRowId: null,
+    formatVersion,
+    nextRowId: formatVersion === 3 ? 0n : null,
     tableUuid: env.uuid(),
     location,
     lastSequenceNumber: 0n,
@@ -70,7 +85,7 @@ export function newTableMetadata(location: string, options: CreateTableOptions):
     lastPartitionId: Math.max(999, ...spec.fields.map((f) => f.fieldId)),
     sortOrders: [{ orderId: 0, fields: [] }],
     defaultSortOrderId: 0,
-    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...options.properties },
+    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...properties },
     currentSnapshotId: null,
     snapshots: [],
     snapshotLog: [],

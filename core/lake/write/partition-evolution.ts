@@ -34,7 +34,7 @@ function transformApplies(transform: string, type: string): boolean {
  */
 export function applyPartitionSpec(m: TableMetadata, fields: PartitionFieldChange[]): TableMetadata {
   // v1 has no tracked partition field ids (spec: recommended v1 rules differ); we evolve v2 only.
-  if (m.formatVersion !== 2) throw new TidemarkError('Unsupported', `partition spec evolution of a format v${m.formatVersion} table is not supported (v2 only)`, { formatVersion: m.formatVersion });
+  if (m.formatVersion < 2) throw new TidemarkError('Unsupported', `partition spec evolution of a format v${m.formatVersion} table is not supported (v2 and v3 only)`, { formatVersion: m.formatVersion });
   const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
   let lastPartitionId = m.lastPartitionId;
   const names = new Set<string>();

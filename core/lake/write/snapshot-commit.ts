@@ -70,9 +70,13 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       const sequenceNumber = m.lastSequenceNumber + 1n;
       const snapshotId = env.snapshotId();
       const change = await make(base, { sequenceNumber, snapshotId });
+      const v3 = m.formatVersion === 3;
+      if (v3) checkV3Change(root, change);
       const specs = change.partitionSpecs ?? m.partitionSpecs;
       const meta2 = { ...m, partitionSpecs: specs };
       const manifests: ManifestFile[] = [];
+      /** v3: rows of each manifest written here whose files inherit a first_row_id (spec "First Row ID Assignment"). */
+      const inheritingRows = new Map<string, bigint>();
       const removed: (ManifestEntry & { specId?: number })[] = [];
       const rewritten: { entries: ManifestEntry[]; specId: number; content: 0 | 1 }[] = [];
       if (parent && change.removeFiles && !change.removeAll) {
@@ -102,11 +106,12 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       const writeManifest = async (entries: ManifestEntry[], specId: number, content: 0 | 1) => {
         const spec = specs.find((s) => s.specId === specId)!;
         const schema = m.schemas.find((s) => s.schemaId === m.currentSchemaId)!;
-        const bytes = await encodeManifest(entries, spec, schema, content === 0 ? 'data' : 'deletes');
+        const bytes = await encodeManifest(entries, spec, schema, content === 0 ? 'data' : 'deletes', v3 ? 3 : 2);
         const path = childPath(root, 'metadata', `${env.uuid()}-m${manifests.length}.avro`);
         await storage.writeFile(path, bytes);
         const live = entries.filter((e) => e.status !== 2);
         const count = (s: number) => entries.filter((e) => e.status === s);
+        if (v3 && content === 0) inheritingRows.set(path, live.filter((e) => e.dataFile.firstRowId === null || e.dataFile.firstRowId === undefined).reduce((a, e) => a + BigInt(e.dataFile.recordCount), 0n));
         manifests.unshift({
           manifestPath: path,
           manifestLength: bytes.length,
@@ -181,12 +186,25 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
       }
 
       const listPath = childPath(root, 'metadata', `snap-${snapshotId}-${version}-${env.uuid()}.avro`);
-      await storage.writeFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber));
+      const lineage = v3 ? assignFirstRowIds(manifests, inheritingRows, m.nextRowId ?? 0n) : null;
+      await storage.writeFile(listPath, await encodeManifestList(manifests, snapshotId, parent?.snapshotId ?? null, sequenceNumber, lineage ?? undefined));
       const now = Math.max(env.now(), m.lastUpdatedMs);
-      const snapshot: Snapshot = { snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, timestampMs: now, manifestList: listPath, summary, schemaId: m.currentSchemaId, firstRowId: null };
+      const snapshot: Snapshot = {
+        snapshotId,
+        parentSnapshotId: parent?.snapshotId ?? null,
+        sequenceNumber,
+        timestampMs: now,
+        manifestList: listPath,
+        summary,
+        schemaId: m.currentSchemaId,
+        firstRowId: lineage?.firstRowId ?? null,
+        ...(lineage ? { addedRows: lineage.addedRows } : {}),
+      };
       const onMain = branch === 'main';
       return {
         ...meta2,
+        // v3: advanced by every commit, on any branch (spec "Row Lineage").
+        nextRowId: lineage ? lineage.firstRowId + lineage.addedRows : meta2.nextRowId,
         lastSequenceNumber: sequenceNumber,
         lastUpdatedMs: now,
         snapshots: [...m.snapshots, snapshot],
@@ -197,6 +215,36 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
     },
     env,
   );
+}
+
+/**
+ * What Tidemark cannot yet write into a format-version 3 table: position delete files (v3 takes
+ * deletion vectors in Puffin files instead) and compaction, which must copy each row's `_row_id`
+ * into the new files (spec "Row Lineage") and would otherwise give the same rows new ids.
+ */
+function checkV3Change(root: string, change: SnapshotChange): void {
+  if ((change.addedDeleteFiles ?? []).some((d) => d.file.content === FILE_CONTENT.positionDeletes)) {
+    throw new TidemarkError('Unsupported', `${root}: position delete files cannot be added to a format-version 3 table (v3 takes deletion vectors, which Tidemark does not write yet)`, { table: root, feature: 'v3 position deletes' });
+  }
+  if (change.operation === 'replace') {
+    throw new TidemarkError('Unsupported', `${root}: compacting a format-version 3 table is not supported yet (it must keep every row's _row_id)`, { table: root, feature: 'v3 compaction' });
+  }
+}
+
+/**
+ * Spec "First Row ID Assignment": data manifests without a first_row_id get one, in list order,
+ * from the table's next-row-id, each advancing by the rows that will inherit an id from it (for a
+ * manifest written here, its live entries without a first_row_id; for one carried from before an
+ * upgrade to v3, all its rows). Existing assignments are kept; delete manifests have none.
+ */
+function assignFirstRowIds(manifests: ManifestFile[], inheriting: Map<string, bigint>, nextRowId: bigint): { firstRowId: bigint; addedRows: bigint } {
+  let next = nextRowId;
+  for (const mf of manifests) {
+    if (mf.content !== 0 || (mf.firstRowId !== null && mf.firstRowId !== undefined)) continue;
+    mf.firstRowId = next;
+    next += inheriting.get(mf.manifestPath) ?? BigInt(mf.addedRowsCount + mf.existingRowsCount);
+  }
+  return { firstRowId: nextRowId, addedRows: next - nextRowId };
 }
 
 /** The spec id a live entry was read under is not kept on ManifestEntry; match by partition arity. */

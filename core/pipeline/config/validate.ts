@@ -106,6 +106,20 @@ function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: R
   };
 }
 
+/**
+ * `table.properties.format-version` picks the format of tables the sink creates: 2 (default) or 3
+ * (row lineage). Tidemark does not compact v3 tables yet (core/lake/write/snapshot-commit.ts).
+ */
+function checkFormatVersion(b: Block, ctx: ReadContext): void {
+  const version = b.prefixed.get('table.properties.')?.['format-version'];
+  if (version === undefined) return;
+  const line = lineOfKey(b, 'table.properties.format-version');
+  if (version.trim() !== '2' && version.trim() !== '3') ctx.issues.error(line, 'sink.table.properties.format-version', `expected 2 or 3, found ${JSON.stringify(version)}`);
+  else if (version.trim() === '3' && getBool(b, 'sink.compaction.enabled', false)) {
+    ctx.issues.error(lineOfKey(b, 'sink.compaction.enabled'), 'sink.compaction.enabled', 'compaction of format-version 3 tables is not supported yet (it must keep each row\'s _row_id); set sink.compaction.enabled: false or table.properties.format-version: 2', 'Unsupported');
+  }
+}
+
 function readSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig | null {
   const typeNode = isMap(entry.node) ? ((entry.node as YAMLMap).get('type', true) as Node | undefined) : undefined;
   const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
@@ -123,6 +137,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   const rest = catalogType?.toLowerCase() === 'rest';
   const { warehouse, s3, rest: restSettings, stateDir } = readSinkStorage(b, ctx, baseDir, rest);
   const partitionKeys = readPartitionKeys(b, ctx);
+  checkFormatVersion(b, ctx);
   reportPrefixed(b, 'catalog.properties.', [], CATALOG_OTHER_REASON, ctx);
   const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
   delete catalogProperties.type;

@@ -4,8 +4,10 @@
  * are wanted only the pages holding them (offset index). Fields are matched by field id; a field the
  * file lacks reads as its identity partition value, else its initial-default (spec: "Default
  * values"). Used by row diff and key history, which look at a few rows of many files. Browser-safe.
+ * The v3 row-lineage columns (`_row_id`, `_last_updated_sequence_number`) are inherited where null
+ * or absent (core/lake/row-lineage.ts).
  */
-import { convertArrowData } from '../../lake';
+import { convertArrowData, inheritRowLineage, isRowLineageField } from '../../lake';
 import type { NestedField, TableMetadata } from '../../lake';
 import type { PlannedFile } from '../../lake';
 import type { RowGroupCache } from './row-group-cache';
@@ -31,13 +33,28 @@ export function absentFieldValue(metadata: TableMetadata, f: PlannedFile, field:
 export async function readFileValues(cache: RowGroupCache, metadata: TableMetadata, f: PlannedFile, fields: NestedField[], positions: ArrayLike<number>): Promise<unknown[][]> {
   const out = fields.map(() => new Array<unknown>(positions.length));
   if (positions.length === 0) return out;
+  await readStoredValues(cache, metadata, f, fields, positions, out);
+  fields.forEach((field, k) => {
+    if (!isRowLineageField(field)) return;
+    const column = out[k]!;
+    const lineage = { firstRowId: f.dataFile.firstRowId ?? null, sequenceNumber: f.sequenceNumber };
+    // Inherited per row from the row's own position (inheritRowLineage counts from position 0).
+    for (let i = 0; i < positions.length; i++) {
+      if (column[i] === null || column[i] === undefined) column[i] = inheritRowLineage(field, null, 1, { ...lineage, firstRowId: lineage.firstRowId === null ? null : lineage.firstRowId + BigInt(positions[i]!) })[0];
+      else column[i] = BigInt(column[i] as bigint);
+    }
+  });
+  return out;
+}
+
+async function readStoredValues(cache: RowGroupCache, metadata: TableMetadata, f: PlannedFile, fields: NestedField[], positions: ArrayLike<number>, out: unknown[][]): Promise<void> {
   const file = await cache.open(f.path, f.fileSizeInBytes, 'data file');
   const names = fields.map((field) => file.columns.byFieldId.get(field.id) ?? null);
   fields.forEach((field, k) => {
     if (names[k] === null) out[k]!.fill(absentFieldValue(metadata, f, field));
   });
   const present = [...new Set(names.filter((n): n is string => n !== null))];
-  if (present.length === 0) return out;
+  if (present.length === 0) return;
   let at = 0; // index into positions
   let groupStart = 0;
   for (const [g, rg] of file.footer.rowGroups.entries()) {
@@ -70,5 +87,4 @@ export async function readFileValues(cache: RowGroupCache, metadata: TableMetada
     groupStart = groupEnd;
     if (at >= positions.length) break;
   }
-  return out;
 }

@@ -24,6 +24,8 @@ interface Ctx {
   file: string;
   /** The most values any column of the stripe can hold (see maxStripeValues). */
   maxValues: number;
+  /** TIMESTAMP values as bigint nanoseconds since the epoch instead of milliseconds (Iceberg data files keep microseconds). */
+  timestampNanos?: boolean;
 }
 
 /**
@@ -185,7 +187,7 @@ function values(ctx: Ctx, column: number, type: OrcType, count: number): unknown
         // least a millisecond is one second earlier (the same rule as the C++ and Java readers).
         let secs = s + TIMESTAMP_BASE_SECONDS;
         if (secs < 0n && ns > 999_999n) secs -= 1n;
-        return secs * 1000n + ns / 1_000_000n;
+        return ctx.timestampNanos ? secs * 1_000_000_000n + ns : secs * 1000n + ns / 1_000_000n;
       });
     }
     case OrcKind.STRUCT: {

@@ -16,7 +16,9 @@ import { maxStripeValues, readOrcColumn } from './columns';
 import { OrcFormatError } from './errors';
 import { OrcKind, readOrcTail, readStripe } from './tail';
 
-export { isOrcMagic } from './tail';
+export { isOrcMagic, readOrcTail, readStripe, OrcKind, ORC_KIND_NAMES, type OrcTail, type OrcType } from './tail';
+export { maxStripeValues, readOrcColumn } from './columns';
+export { OrcFormatError } from './errors';
 
 /**
  * Decodes every row of an ORC file whose root type is a struct, as records by field name (values as

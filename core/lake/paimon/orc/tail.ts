@@ -28,6 +28,8 @@ export interface OrcType {
   fieldNames: string[];
   precision: number;
   scale: number;
+  /** Type attributes (ORC 1.6+), e.g. Iceberg's `iceberg.id`, `iceberg.long-type`. */
+  attributes: Map<string, string>;
 }
 
 export interface OrcStripe {
@@ -95,6 +97,8 @@ function parseType(msg: ProtoMessage, i: number): OrcType {
     fieldNames: getStrings(msg, 3, where),
     precision: getUint(msg, 5, where, 38),
     scale: getUint(msg, 6, where, 0),
+    // repeated StringPair attributes = 7 (key = 1, value = 2)
+    attributes: new Map(getMessages(msg, 7, where).map((pair) => [getString(pair, 1, where) ?? '', getString(pair, 2, where) ?? ''])),
   };
 }
 
