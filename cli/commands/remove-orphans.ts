@@ -1,6 +1,6 @@
 import { removeOrphanFiles } from '../../core/lake/write';
 import { parseCommandArgs, type CliRunner } from '../command';
-import { parseIsoTime, tableArg } from './lake-args';
+import { parseIsoTime, writableTable } from './lake-args';
 
 /** Java's default for the same action: long enough that no commit in flight still owns the file. */
 const DEFAULT_AGE_MS = 3 * 86_400_000;
@@ -10,12 +10,13 @@ export const removeOrphansCommand: CliRunner = {
     const { values, positionals } = parseCommandArgs(
       'remove-orphans',
       argv,
-      { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' }, profile: { type: 'string' } },
       { min: 1, max: 1, names: ['table'] },
     );
     const olderThanMs = values['older-than'] === undefined ? Date.now() - DEFAULT_AGE_MS : parseIsoTime('remove-orphans', '--older-than', values['older-than']);
     const dryRun = values['dry-run'] ?? false;
-    const { orphans } = await removeOrphanFiles(tableArg(positionals[0]), { olderThanMs, dryRun });
+    const { root, env } = await writableTable('remove-orphans', positionals[0], { profile: values.profile });
+    const { orphans } = await removeOrphanFiles(root, { olderThanMs, dryRun, env });
     if (orphans.length === 0) {
       io.out('no orphan files');
       return;

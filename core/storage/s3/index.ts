@@ -6,7 +6,7 @@ import { createS3Writer } from './writer';
 export { isS3Url, parseS3Url, resolveS3Config, type S3Config, type S3Credentials } from './client';
 
 interface ListPage {
-  files: { key: string; size: number }[];
+  files: { key: string; size: number; mtimeMs: number }[];
   prefixes: string[];
   next: string | null;
 }
@@ -59,7 +59,7 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
     if (token) query['continuation-token'] = token;
     const res = await client.send({ method: 'GET', bucket, key: '', query });
     const result = parseS3Xml(res.body, `ListObjectsV2 ${formatS3Url(bucket, prefix)}`).ListBucketResult as
-      | { Contents?: { Key?: string; Size?: string }[]; CommonPrefixes?: { Prefix?: string }[]; IsTruncated?: string; NextContinuationToken?: string }
+      | { Contents?: { Key?: string; Size?: string; LastModified?: string }[]; CommonPrefixes?: { Prefix?: string }[]; IsTruncated?: string; NextContinuationToken?: string }
       | undefined;
     if (!result) throw new TidemarkError('DataInvalid', `ListObjectsV2 ${formatS3Url(bucket, prefix)}: the answer has no ListBucketResult`, { bucket, key: prefix });
     const truncated = result.IsTruncated?.trim() === 'true';
@@ -67,7 +67,7 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
       throw new TidemarkError('DataInvalid', `ListObjectsV2 ${formatS3Url(bucket, prefix)}: truncated answer without a NextContinuationToken`, { bucket, key: prefix });
     }
     return {
-      files: asArray(result.Contents).map((c) => ({ key: String(c.Key ?? ''), size: Number(c.Size ?? 0) })),
+      files: asArray(result.Contents).map((c) => ({ key: String(c.Key ?? ''), size: Number(c.Size ?? 0), mtimeMs: Date.parse(String(c.LastModified ?? '')) || 0 })),
       prefixes: asArray(result.CommonPrefixes).map((p) => String(p.Prefix ?? '')),
       next: truncated ? result.NextContinuationToken! : null,
     };
@@ -186,7 +186,7 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
       // A missing prefix lists as empty; a missing bucket stays NotFound naming it.
       for await (const page of listAll(bucket, folderPrefix(key), false)) {
         // Keys ending in '/' are folder markers, not files.
-        for (const f of page.files) if (!f.key.endsWith('/')) out.push({ path: formatS3Url(bucket, f.key), size: f.size });
+        for (const f of page.files) if (!f.key.endsWith('/')) out.push({ path: formatS3Url(bucket, f.key), size: f.size, mtimeMs: f.mtimeMs });
       }
       return out.sort((a, b) => byName(a.path, b.path));
     },
