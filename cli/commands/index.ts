@@ -38,7 +38,7 @@ const ENTRIES: CommandEntry[] = [
   { name: 'export-flink', summary: 'Print the pipeline as a Flink CDC YAML file (Tidemark-only keys removed, listed as comments)', usage: 'export-flink <pipeline.yaml>', load: async () => (await import('./export-flink')).exportFlinkCommand },
   { name: 'plan', summary: 'Show what a sync pipeline would do (reads the source, writes nothing)', usage: 'plan <pipeline.yaml> [--json]', load: async () => (await import('./plan')).planCommand },
   { name: 'sync', summary: 'Run a sync pipeline: MySQL/MariaDB binlog into Iceberg, exactly once', usage: 'sync <pipeline.yaml> [--until-caught-up]', load: async () => (await import('./sync')).syncCommand },
-  { name: 'catalog', summary: 'Serve a warehouse as an Iceberg REST catalog (127.0.0.1 and a bearer token by default)', usage: 'catalog <warehouse> [--port N] [--host H] [--token T]', load: async () => (await import('./catalog')).catalogCommand },
+  { name: 'catalog', summary: 'Serve a warehouse as an Iceberg REST catalog (127.0.0.1 and a bearer token by default)', usage: 'catalog <warehouse|s3://…> [--port N] [--host H] [--token T] [--profile NAME] [--vend-credentials]', load: async () => (await import('./catalog')).catalogCommand },
 ];
 
 export const COMMANDS: CliCommand[] = ENTRIES.map(({ load, ...info }) => ({ ...info, run: async (argv, io) => (await load()).run(argv, io) }));
