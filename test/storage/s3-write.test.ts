@@ -211,6 +211,18 @@ describe('ranged reads', () => {
     expect(parts.map((p) => p.length)).toEqual([10, 1000, 10]);
     expect(requests().slice(before).sort()).toEqual(['GET /lake/ranges/f.bin', 'GET /lake/ranges/f.bin', 'GET /lake/ranges/f.bin']);
   });
+
+  it('a ranged answer cut short before the end of the object is Io naming the object and the bytes, never short data', async () => {
+    const { storage } = proxied();
+    await storage.writeFile('s3://lake/ranges/cut.bin', pattern(5000, 9));
+    proxy.decide = (req) => (req.headers.range ? { status: 206, body: 'x'.repeat(100), headers: { 'content-range': 'bytes 1000-1999/5000' } } : { forward: true });
+    const cut = await rejection(storage.readRange('s3://lake/ranges/cut.bin', 1000, 1000));
+    expect(cut.code).toBe('Io');
+    expect(cut.message).toBe(`S3 GET s3://lake/ranges/cut.bin bytes 1000-1999: truncated answer from S3 ${proxy.endpoint}: 100 of 1000 bytes`);
+    // At the end of the object fewer bytes are the right answer.
+    proxy.decide = () => ({ forward: true });
+    expect((await storage.readRange('s3://lake/ranges/cut.bin', 4900, 1000)).length).toBe(100);
+  });
 });
 
 describe('retries, timeouts and unreachable endpoints', () => {

@@ -67,7 +67,7 @@ export interface SeenRequest {
 export type ProxyAnswer =
   /** Forward upstream; `after` runs once the upstream answer is in; `dropReply` then cuts the client off instead of answering. */
   | { forward: true; after?: () => void; dropReply?: boolean; dropHeaders?: string[] }
-  | { status: number; body?: string } | { hang: true } | { drop: true };
+  | { status: number; body?: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
 
 export interface HttpProxy {
   endpoint: string;
@@ -107,7 +107,7 @@ export async function startHttpProxy(targetPort: number): Promise<HttpProxy> {
         return;
       }
       if ('status' in answer) {
-        res.writeHead(answer.status, { 'content-type': 'application/xml' });
+        res.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers });
         res.end(answer.body ?? '');
         return;
       }

@@ -134,7 +134,15 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
       const res = await client.send({ method: 'GET', bucket, key, headers: { range: `bytes=${offset}-${offset + length - 1}` }, accept: [416] });
       if (res.status === 416) return new Uint8Array(0);
       // A store that ignores Range answers 200 with the whole object.
-      return res.status === 206 ? res.body.subarray(0, length) : res.body.subarray(offset, offset + length);
+      const bytes = res.status === 206 ? res.body.subarray(0, length) : res.body.subarray(offset, offset + length);
+      // Fewer bytes than asked are right only at the end of the object (Content-Range's total): a
+      // cut answer must fail here, not reach a decoder as a short column chunk.
+      const total = Number(/\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? (res.status === 200 ? res.body.length : NaN));
+      const expected = Number.isFinite(total) ? Math.max(0, Math.min(length, total - offset)) : bytes.length;
+      if (bytes.length < expected) {
+        throw new TidemarkError('Io', `S3 GET ${path} bytes ${offset}-${offset + length - 1}: truncated answer from ${client.storeName}: ${bytes.length} of ${expected} bytes`, { bucket, key, endpoint: client.config.endpoint.origin });
+      }
+      return bytes;
     },
 
     // S3 has no multi-range GET: the ranges go as parallel GETs, so a page of 30 column chunks
