@@ -8,7 +8,7 @@ import { runCli } from '../../cli/main';
 import { createRestTableCatalog, RestCatalogClient, startRestCatalogServer, type RestCatalogServer } from '../../core/catalog';
 import { TidemarkError } from '../../core/errors';
 import { scanRows, type Row } from '../../core/lake';
-import { appendRows, defaultWriteEnv, newTableMetadata, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
+import { appendRows, defaultWriteEnv, expireSnapshots, newTableMetadata, removeOrphanFiles, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
 import { REPO_ROOT } from '../support/fixtures';
 import { requireAccessKeys, signingKeyId, startS3Lake, type S3Lake } from '../support/s3-server';
 import { plainRows } from '../lake/helpers';
@@ -113,9 +113,36 @@ describe('credentials vended per table by a catalog over an s3:// warehouse', ()
     }
   });
 
+  it('expiry and orphan removal through the catalog: committed there, files deleted with the vended keys', async () => {
+    const env = writerEnv(3);
+    const root = 's3://lake/wh/db/items';
+    await appendRows(root, [{ id: 10n, name: 'items-10' }], { env });
+    const storage = lake.storage({ credentials: SERVER });
+    const before = (await storage.listRecursive(`${root}/data`)).map((f) => f.path);
+    expect(before).toHaveLength(2);
+    const from = lake.proxy.requests.length;
+    const expired = await expireSnapshots(root, { retainLast: 1, env });
+    expect(expired.expiredSnapshotIds).toHaveLength(1);
+    // Nothing is deleted: the retained snapshot still reads the first append's data file.
+    expect(expired.deleted.dataFiles).toEqual([]);
+    expect(expired.deleted.manifestLists).toHaveLength(1);
+    const loaded = await new RestCatalogClient({ uri: server.uri, token: 'vend-token' }).loadTable(['db'], 'items');
+    expect(loaded.metadata.snapshots.map((s) => s.snapshotId)).not.toContain(expired.expiredSnapshotIds[0]);
+    expect(await storage.stat(expired.deleted.manifestLists[0]!)).toBeNull();
+    const deletes = lake.proxy.requests.slice(from).filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => signingKeyId(r.headers))).toEqual(deletes.map(() => 'KEY-items'));
+
+    await storage.writeFile(`${root}/data/left-behind.parquet`, 'x');
+    const orphans = await removeOrphanFiles(root, { olderThanMs: Date.now() + 60_000, env });
+    expect(orphans.orphans.map((o) => o.path)).toEqual([`${root}/data/left-behind.parquet`]);
+    expect(await storage.stat(`${root}/data/left-behind.parquet`)).toBeNull();
+    const rows = plainRows((await scanRows(storage, root, {})).rows).sort((a, b) => Number(a.id) - Number(b.id));
+    expect(rows).toEqual(plainRows([...rowsOf('items'), { id: 10n, name: 'items-10' }]));
+  });
+
   it('the proxy holds each key to its table: one table\'s vended keys cannot read the other', async () => {
     const items = lake.storage({ credentials: { accessKeyId: 'KEY-items', secretAccessKey: 'secret-items', sessionToken: 'token-items' } });
-    await expect(items.readFile('s3://lake/wh/db/items/metadata/v2.metadata.json')).resolves.toBeInstanceOf(Uint8Array);
+    await expect(items.readFile('s3://lake/wh/db/items/metadata/v1.metadata.json')).resolves.toBeInstanceOf(Uint8Array);
     const refused = await items.readFile('s3://lake/wh/db/orders/metadata/v2.metadata.json').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TidemarkError);
     expect((refused as TidemarkError).message).toContain('access denied');
@@ -149,7 +176,7 @@ describe('credentials vended per table by a catalog over an s3:// warehouse', ()
         { prefix: 's3://lake/wh/db/items', config: { 's3.endpoint': lake.endpoint, 'client.region': 'us-east-1', 's3.path-style-access': 'true', 's3.access-key-id': SERVER.accessKeyId, 's3.secret-access-key': SERVER.secretAccessKey } },
       ]);
       const count = await cli('count', `rest+${m![1]!}wh#db.items`, '--token', 'cli-token');
-      expect(count).toMatchObject({ code: 0, out: '3' });
+      expect(count).toMatchObject({ code: 0, out: '4' });
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
