@@ -88,8 +88,8 @@ export class WarehouseCatalog {
   /** Child folders of `dir` that are namespaces (visible, not tables) and the Iceberg tables in it. */
   private async children(dir: string): Promise<{ namespaces: string[]; tables: string[]; other: number }> {
     const entries = await this.storage.list(dir).catch((e: unknown) => {
-      // An s3:// warehouse with no object yet lists as NotFound: it is empty.
-      if (this.remote && dir === this.root && e instanceof TidemarkError && e.code === 'NotFound') return [];
+      // An s3:// warehouse with no object yet lists as NotFound: it is empty (a missing bucket is not).
+      if (this.remote && dir === this.root && e instanceof TidemarkError && e.code === 'NotFound' && e.context.s3Code !== 'NoSuchBucket') return [];
       throw e;
     });
     const out = { namespaces: [] as string[], tables: [] as string[], other: 0 };

@@ -161,6 +161,15 @@ describe('credentials vended per table by a catalog over an s3:// warehouse', ()
     expect(direct.err).not.toContain(NOBODY.secretAccessKey);
   });
 
+  it('`tidemark catalog` on a missing bucket fails at start naming it; --vend-credentials on a folder is refused', async () => {
+    const missing = await cli('catalog', 's3://no-such-bucket/wh');
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/^error\[NotFound\]: .*no-such-bucket/);
+    expect(missing.err).not.toContain(NOBODY.secretAccessKey);
+    const local = await cli('catalog', tmpdir(), '--vend-credentials');
+    expect(local).toMatchObject({ code: 2, err: `error[InvalidInput]: catalog: --profile and --vend-credentials are for an s3:// warehouse, and ${tmpdir()} is a local folder` });
+  });
+
   it('`tidemark catalog s3://… --vend-credentials` serves the bucket and vends its own S3 settings', async () => {
     const child = spawn(`${REPO_ROOT}/bin/tidemark`, ['catalog', 's3://lake/wh', '--vend-credentials', '--token', 'cli-token'], {
       cwd: REPO_ROOT,
