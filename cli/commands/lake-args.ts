@@ -9,6 +9,7 @@ import { createS3Storage, isS3Url, type S3StorageOptions } from '../../core/stor
 import { loadAwsProfile } from '../../core/storage/node/aws-profile';
 import { createCatalogStorage, isRestUri, parseRestUri, parseTableIdentifier, RestCatalogClient, s3OptionsFromLoadResult } from '../../core/catalog';
 import { storageFor } from '../../core/storage/node/storage-for';
+import { defaultWriteEnv, tableRoot, type WriteEnv } from '../../core/lake/write';
 
 /** Shared flags of the lake read commands: one of --snapshot, --as-of, --ref. */
 export const SELECTOR_OPTIONS = {
@@ -198,6 +199,35 @@ export async function lakeLocation(
   if (table) return { root: await storage.openTable(table.namespace, table.name), storage, display, checkLoaded };
   await client.config();
   return { root: CATALOG_MOUNT, storage, display, checkLoaded };
+}
+
+/** A maintenance command's table: its root and the WriteEnv that reads, commits and deletes there. */
+export interface WritableTable {
+  root: string;
+  env: WriteEnv;
+}
+
+/**
+ * The <table> of a command that commits and deletes files (expire, remove-orphans): a local folder,
+ * or `s3://bucket/prefix/…` with the S3 settings of --profile and the AWS environment (as the read
+ * commands take them). Metadata is published there with a conditional PUT, so the store must
+ * honour If-None-Match (checked once; Unsupported naming the store otherwise).
+ */
+export async function writableTable(command: string, positional: string | undefined, values: { profile?: string } = {}, env: Record<string, string | undefined> = process.env): Promise<WritableTable> {
+  const text = positional!;
+  if (isRestUri(text)) {
+    throw new TidemarkError('Unsupported', `${command}: ${text}: ${command} of a REST catalog table is not supported here yet (a pipeline sink with tidemark.expire-snapshots.* or tidemark.remove-orphans.* does it through the catalog); for a warehouse that \`tidemark catalog\` serves, run it on the table's folder or s3:// path`, { path: text, feature: `${command} through a REST catalog` });
+  }
+  if (!isS3Url(text)) {
+    if (values.profile !== undefined) throw new TidemarkError('InvalidInput', `--profile ${values.profile}: the profile is for s3:// paths, and ${text} is a local path`, { profile: values.profile });
+    return { root: resolve(text), env: defaultWriteEnv };
+  }
+  const storage = createS3Storage((await profileSettings(values.profile, env)).s3);
+  const root = tableRoot(text);
+  if ((await detectTableFormat(storage, root)) === 'paimon') {
+    throw new TidemarkError('Unsupported', `${command}: ${root} is a Paimon table: ${command} of Paimon tables works on local folders only`, { path: root, feature: `${command} of Paimon tables on S3` });
+  }
+  return { root, env: { ...defaultWriteEnv, storage } };
 }
 
 /** A writing command's <table>: a local folder (the write path writes to disk only, for now). */

@@ -1,7 +1,7 @@
 import { TidemarkError } from '../../core/errors';
 import { removeOrphanFiles } from '../../core/lake/write';
 import { parseCommandArgs, type CliRunner } from '../command';
-import { isPaimonRoot, parseIsoTime, tableArg } from './lake-args';
+import { isPaimonRoot, parseIsoTime, writableTable } from './lake-args';
 
 /** Java's default for the same action: long enough that no commit in flight still owns the file. */
 const DEFAULT_AGE_MS = 3 * 86_400_000;
@@ -11,15 +11,15 @@ export const removeOrphansCommand: CliRunner = {
     const { values, positionals } = parseCommandArgs(
       'remove-orphans',
       argv,
-      { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' }, profile: { type: 'string' } },
       { min: 1, max: 1, names: ['table'] },
     );
     const olderThanMs = values['older-than'] === undefined ? Date.now() - DEFAULT_AGE_MS : parseIsoTime('remove-orphans', '--older-than', values['older-than']);
     const dryRun = values['dry-run'] ?? false;
-    const root = tableArg(positionals[0]);
+    const { root, env } = await writableTable('remove-orphans', positionals[0], { profile: values.profile });
     // Said as the app says it (core/app/handlers.ts), not as "not an Iceberg table: metadata is missing".
-    if (await isPaimonRoot(root)) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
-    const { orphans } = await removeOrphanFiles(root, { olderThanMs, dryRun });
+    if (await isPaimonRoot(root, env.storage)) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
+    const { orphans } = await removeOrphanFiles(root, { olderThanMs, dryRun, env });
     if (orphans.length === 0) {
       io.out('no orphan files');
       return;

@@ -9,3 +9,4 @@ export { checkRequirements, applyUpdates } from './table-changes';
 export type { CatalogConfig, CommitTableInput, CreateTableRequest, TableRequirementInput, TableUpdateInput, RestErrorBody } from './rest-types';
 export { createCatalogStorage, isRestUri, parseRestUri, parseTableIdentifier, s3OptionsFromLoadResult, type CatalogStorage, type RestAddress, type StorageForLocation } from './rest-table';
 export { createRestTableCatalog, catalogTableRoot, metadataChanges, type RestTableCatalogOptions } from './table-catalog';
+export { createVendedStorage, type VendedStorage } from './vended-storage';

@@ -14,6 +14,7 @@ import { WarehouseCatalog } from './warehouse-catalog';
  * client that is not yet expired). Routes answer with and without the `prefix` that /v1/config returns.
  */
 export interface RestCatalogServerOptions {
+  /** A local folder, or `s3://bucket/prefix` (then `env.storage` must be that store). */
   warehouse: string;
   /** 127.0.0.1 unless given: exposing a warehouse is a deliberate choice. */
   host?: string;
@@ -36,6 +37,13 @@ export interface RestCatalogServerOptions {
   publicLocation?: string;
   /** Returned as the load result's `storage-credentials` (vended credentials by location prefix). */
   storageCredentials?: { prefix: string; config: Record<string, string> }[];
+  /**
+   * Credentials vended for one table (its location, e.g. `s3://bucket/wh/db/t`): S3FileIO
+   * properties (s3.access-key-id, s3.secret-access-key, s3.session-token, s3.endpoint, …),
+   * returned in the load and create results' `storage-credentials` with the location as prefix;
+   * null vends nothing for that table. Called on every load: short-lived credentials stay fresh.
+   */
+  vendCredentials?: (location: string) => Record<string, string> | null | Promise<Record<string, string> | null>;
   /** Clock (ms) for issued token expiry; Date.now by default. */
   now?: () => number;
   env?: WriteEnv;
@@ -186,6 +194,14 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     send(res, 200, { access_token: access, token_type: 'bearer', expires_in: ttl, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
   }
 
+  /** `storage-credentials` of a load or create result for a table whose metadata JSON is `metadata`. */
+  async function credentialsFor(metadata: unknown): Promise<{ prefix: string; config: Record<string, string> }[] | null> {
+    const location = (metadata as { location?: unknown } | null)?.location;
+    const vended = options.vendCredentials && typeof location === 'string' ? await options.vendCredentials(publicPath(location)) : null;
+    const out = [...(options.storageCredentials ?? []), ...(vended ? [{ prefix: publicPath(location as string), config: vended }] : [])];
+    return out.length > 0 ? out : null;
+  }
+
   /** A metadata location as clients should read it (see `publicLocation`). */
   function publicPath(location: string): string {
     const base = options.publicLocation?.replace(/\/+$/, '');
@@ -264,6 +280,8 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
         const created = await catalog.createTable(ns, await readJson(req));
         const out: Record<string, unknown> = { metadata: created.metadata, config: options.tableConfig ?? {} };
         if (created.metadataLocation !== null) out['metadata-location'] = publicPath(created.metadataLocation);
+        const credentials = await credentialsFor(created.metadata);
+        if (credentials) out['storage-credentials'] = credentials;
         return send(res, 200, out);
       }
       throw notFound();
@@ -273,7 +291,8 @@ export async function startRestCatalogServer(options: RestCatalogServerOptions):
     if (method === 'GET') {
       const t = await catalog.loadTable(ns, table);
       const out: Record<string, unknown> = { 'metadata-location': publicPath(t.metadataLocation), metadata: t.metadata, config: options.tableConfig ?? {} };
-      if (options.storageCredentials) out['storage-credentials'] = options.storageCredentials;
+      const credentials = await credentialsFor(t.metadata);
+      if (credentials) out['storage-credentials'] = credentials;
       return send(res, 200, out);
     }
     if (method === 'HEAD') return void (await catalog.loadTable(ns, table), send(res, 204));

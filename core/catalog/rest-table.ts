@@ -237,6 +237,17 @@ export function createCatalogStorage(client: RestCatalogClient, mount: string, s
       if (isHint(at.rest)) return new TextEncoder().encode(baseName(at.table.metadataFile)).slice(offset, offset + length);
       return at.table.storage.readRange(real(at.table, at.rest), offset, length);
     },
+    async readRanges(path, ranges) {
+      const at = await locate(path);
+      if (at.kind === 'namespace') throw new TidemarkError('InvalidInput', `${path} is a namespace folder, not a file`, { path });
+      const storage = at.table.storage;
+      const file = real(at.table, at.rest);
+      if (isHint(at.rest)) {
+        const hint = new TextEncoder().encode(baseName(at.table.metadataFile));
+        return ranges.map((r) => hint.slice(r.offset, r.offset + r.length));
+      }
+      return storage.readRanges ? storage.readRanges(file, ranges) : Promise.all(ranges.map((r) => storage.readRange(file, r.offset, r.length)));
+    },
     async stat(path): Promise<FileInfo | null> {
       let at;
       try {

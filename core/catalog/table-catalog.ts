@@ -1,6 +1,9 @@
 import { TidemarkError } from '../errors';
 import { normalizeLocation, parseJsonBigint, resolveTablePath, writeTableMetadata, type LoadedTable, type TableMetadata } from '../lake';
 import type { TableCatalog } from '../lake/write';
+import type { S3StorageOptions } from '../storage/s3/index';
+import { s3OptionsFromLoadResult } from './rest-table';
+import { createVendedStorage, type VendedStorage } from './vended-storage';
 import type { LoadTableResult, RestCatalogClient } from './rest-client';
 import type { CommitTableInput, TableRequirementInput, TableUpdateInput } from './rest-types';
 
@@ -69,6 +72,8 @@ export interface RestTableCatalogOptions {
    * location as it is: a local folder, or `s3://…` for WriteEnv.storage to reach).
    */
   rootOf?(location: string, result: LoadTableResult): string;
+  /** The writer's own S3 settings, under what the catalog vends per table (see `bindStorage`). */
+  s3?: S3StorageOptions;
 }
 
 /**
@@ -85,6 +90,14 @@ export function catalogTableRoot(location: string): string {
 
 export function createRestTableCatalog(client: RestCatalogClient, name: string, options: RestTableCatalogOptions = {}): TableCatalog {
   const rootOf = options.rootOf ?? catalogTableRoot;
+  const bound: VendedStorage[] = [];
+
+  /** Tells every bound storage what the catalog vended for the table at `root` (nothing vended: nothing to do). */
+  function vend(root: string, result: LoadTableResult): void {
+    const vended = s3OptionsFromLoadResult(result, result.metadata.location);
+    if (Object.keys(vended).length === 0) return;
+    for (const storage of bound) storage.vend(root, vended);
+  }
 
   function identifierOf(root: string): { namespace: string[]; table: string } {
     const parts = root.replace(/\/+$/, '').split('/');
@@ -99,6 +112,7 @@ export function createRestTableCatalog(client: RestCatalogClient, name: string, 
     if (normalizeLocation(rootOf(m.location, result)) !== normalizeLocation(root)) {
       throw new TidemarkError('Unsupported', `catalog ${name}: table ${identifierOf(root).namespace.join('.')}.${identifierOf(root).table} lives at ${m.location}, not at ${root}: Tidemark writes catalog tables at <location>/<namespace>/<name> only`, { path: root, location: m.location });
     }
+    vend(root, result);
     return {
       root,
       metadataFile: result.metadataLocation ?? `${root}/metadata/v0.metadata.json`,
@@ -107,8 +121,20 @@ export function createRestTableCatalog(client: RestCatalogClient, name: string, 
     };
   }
 
+  /** The table's root, after its vended settings are registered. */
+  function opened(r: LoadTableResult, created: boolean): { root: string; created: boolean } {
+    const root = rootOf(r.metadata.location, r);
+    vend(root, r);
+    return { root, created };
+  }
+
   return {
     name,
+    bindStorage(storage) {
+      const vended = createVendedStorage(storage, options.s3);
+      bound.push(vended);
+      return vended;
+    },
     async loadTable(root) {
       const { namespace, table } = identifierOf(root);
       return loaded(root, await client.loadTable(namespace, table));
@@ -120,8 +146,7 @@ export function createRestTableCatalog(client: RestCatalogClient, name: string, 
     },
     async openTable(namespace, table, initial) {
       if (await client.tableExists([namespace], table)) {
-        const r = await client.loadTable([namespace], table);
-        return { root: rootOf(r.metadata.location, r), created: false };
+        return opened(await client.loadTable([namespace], table), false);
       }
       if (!(await client.namespaceExists([namespace]))) {
         await client.createNamespace([namespace]).catch(async (e: unknown) => {
@@ -138,12 +163,11 @@ export function createRestTableCatalog(client: RestCatalogClient, name: string, 
           'write-order': (json['sort-orders'] as Json[])[0]!,
           properties: json.properties as Record<string, string>,
         });
-        return { root: rootOf(r.metadata.location, r), created: true };
+        return opened(r, true);
       } catch (e) {
         // Created by another writer between the check and the create (409 AlreadyExists): use it.
         if (!(e instanceof TidemarkError) || !(await client.tableExists([namespace], table))) throw e;
-        const r = await client.loadTable([namespace], table);
-        return { root: rootOf(r.metadata.location, r), created: false };
+        return opened(await client.loadTable([namespace], table), false);
       }
     },
   };

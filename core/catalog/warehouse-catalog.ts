@@ -1,10 +1,11 @@
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { TidemarkError, toWriteError } from '../errors';
-import { detectTableFormat, loadTable, parseJsonBigint, writeTableMetadata, type TableMetadata } from '../lake';
-import { commitTable, defaultWriteEnv, type WriteEnv } from '../lake/write';
-import { publishFirstVersion } from '../lake/write';
-import { createLocalStorage } from '../storage/node';
+import { detectTableFormat, loadTable, normalizeLocation, parseJsonBigint, writeTableMetadata, type TableMetadata } from '../lake';
+import { childPath, commitTable, defaultWriteEnv, publishFirstVersion, tableRoot, type WriteEnv } from '../lake/write';
+import type { WritableStorage } from '../storage';
+import { createLocalWritableStorage } from '../storage/node';
+import { isS3Url } from '../storage/s3/index';
 import { applyUpdates, checkRequirements, emptyMetadata } from './table-changes';
 import { checkName, createTableRequest, parseTableUpdate, parseWire, tableRequirement, tableUpdate } from './rest-types';
 
@@ -15,6 +16,8 @@ import { checkName, createTableRequest, parseTableUpdate, parseWire, tableRequir
  * hidden `.tidemark-namespace.json` in the namespace folder (the warehouse walk skips hidden names).
  * Every table commit goes through core/lake/write's commitTable: the next `v<N>.metadata.json` is
  * published with an exclusive create, so this catalog and a running sync never both win a version.
+ * The warehouse is a local folder or an `s3://bucket/prefix` (then `env.storage` is that store):
+ * an object store has no empty folders, so a namespace there always holds its properties file.
  */
 const PROPERTIES_FILE = '.tidemark-namespace.json';
 
@@ -26,24 +29,39 @@ export interface LoadedTableResult {
 
 export class WarehouseCatalog {
   readonly root: string;
-  private readonly storage = createLocalStorage();
+  /** True for an `s3://` warehouse. */
+  readonly remote: boolean;
+  private readonly storage: WritableStorage;
+  private readonly env: WriteEnv;
 
-  constructor(
-    warehouse: string,
-    private readonly env: WriteEnv = defaultWriteEnv,
-  ) {
-    this.root = resolve(warehouse);
+  constructor(warehouse: string, env: WriteEnv = defaultWriteEnv) {
+    this.remote = isS3Url(warehouse);
+    this.root = this.remote ? tableRoot(warehouse) : resolve(warehouse);
+    if (this.remote && !env.storage) throw new TidemarkError('InvalidInput', `warehouse ${this.root}: an s3:// warehouse needs its S3 storage`, { path: this.root });
+    this.storage = this.remote ? env.storage! : createLocalWritableStorage();
+    this.env = env;
   }
 
   /** The warehouse must be a folder and not itself a table root (its metadata/ would pass for a namespace). */
   async checkRoot(): Promise<void> {
-    if (!(await this.isDir(this.root))) throw new TidemarkError('NotFound', `warehouse folder not found: ${this.root}`, { path: this.root });
+    // An empty s3:// prefix is a warehouse with no namespace yet; listing it now makes a missing
+    // bucket, refused keys or an unreachable endpoint fail at start, naming the store.
+    if (this.remote) await this.listNamespaces();
+    else if (!(await this.isDir(this.root))) throw new TidemarkError('NotFound', `warehouse folder not found: ${this.root}`, { path: this.root });
     const format = await detectTableFormat(this.storage, this.root);
     if (format) throw new TidemarkError('InvalidInput', `${this.root} is an ${format === 'iceberg' ? 'Iceberg' : 'Paimon'} table, not a warehouse: serve the folder that holds its namespace`, { path: this.root });
   }
 
   private async isDir(path: string): Promise<boolean> {
-    return (await stat(path).catch(() => null))?.isDirectory() ?? false;
+    if (!this.remote) return (await stat(path).catch(() => null))?.isDirectory() ?? false;
+    // A prefix with keys below it; a file at that key is not a folder.
+    return (await this.storage.list(path).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof TidemarkError && e.code === 'NotFound') return false;
+        throw e;
+      },
+    ));
   }
 
   /** The folder of an existing namespace, or null. */
@@ -51,8 +69,8 @@ export class WarehouseCatalog {
     let dir = this.root;
     for (const level of ns) {
       checkName(level, 'namespace level');
-      const plain = join(dir, level);
-      const db = join(dir, `${level}.db`);
+      const plain = childPath(dir, level);
+      const db = childPath(dir, `${level}.db`);
       if (await this.isDir(plain)) dir = plain;
       else if (await this.isDir(db)) dir = db;
       else return null;
@@ -69,11 +87,15 @@ export class WarehouseCatalog {
 
   /** Child folders of `dir` that are namespaces (visible, not tables) and the Iceberg tables in it. */
   private async children(dir: string): Promise<{ namespaces: string[]; tables: string[]; other: number }> {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await this.storage.list(dir).catch((e: unknown) => {
+      // An s3:// warehouse with no object yet lists as NotFound: it is empty (a missing bucket is not).
+      if (this.remote && dir === this.root && e instanceof TidemarkError && e.code === 'NotFound' && e.context.s3Code !== 'NoSuchBucket') return [];
+      throw e;
+    });
     const out = { namespaces: [] as string[], tables: [] as string[], other: 0 };
     for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith('.')) continue;
-      const format = await detectTableFormat(this.storage, join(dir, e.name));
+      if (e.kind !== 'directory' || e.name.startsWith('.')) continue;
+      const format = await detectTableFormat(this.storage, childPath(dir, e.name));
       if (format === 'iceberg') out.tables.push(e.name);
       else if (format === null) out.namespaces.push(e.name.replace(/\.db$/, ''));
       else out.other++;
@@ -95,36 +117,32 @@ export class WarehouseCatalog {
     }
     if (ns.length > 1) await this.requireNamespace(ns.slice(0, -1));
     const parent = ns.length > 1 ? (await this.findNamespace(ns.slice(0, -1)))! : this.root;
-    const dir = join(parent, ns[ns.length - 1]!);
-    await mkdir(dir, { recursive: true }).catch((e: unknown) => {
-      throw toWriteError(e, dir, 'create folder');
-    });
-    if (Object.keys(properties).length > 0) await this.writeProperties(dir, properties);
+    const dir = childPath(parent, ns[ns.length - 1]!);
+    if (!this.remote) {
+      await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+        throw toWriteError(e, dir, 'create folder');
+      });
+    }
+    if (this.remote || Object.keys(properties).length > 0) await this.writeProperties(dir, properties);
     return { namespace: ns, properties };
   }
 
   private async readProperties(dir: string): Promise<Record<string, string>> {
-    const path = join(dir, PROPERTIES_FILE);
-    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return null;
-      throw toWriteError(e, path, 'read');
+    const path = childPath(dir, PROPERTIES_FILE);
+    const bytes = await this.storage.readFile(path).catch((e: unknown) => {
+      if (e instanceof TidemarkError && e.code === 'NotFound') return null;
+      throw e;
     });
-    if (text === null) return {};
+    if (bytes === null) return {};
+    const text = new TextDecoder().decode(bytes);
     const parsed = JSON.parse(text) as unknown;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TidemarkError('DataInvalid', `${path}: expected a JSON object of namespace properties`, { path });
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
   }
 
   private async writeProperties(dir: string, properties: Record<string, string>): Promise<void> {
-    const path = join(dir, PROPERTIES_FILE);
-    const tmp = `${path}.${this.env.uuid()}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify(properties, null, 2), { flag: 'wx' });
-      await rename(tmp, path);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw toWriteError(e, path);
-    }
+    // A whole replace: a temp file renamed on disk, one PUT on S3.
+    await this.storage.writeFile(childPath(dir, PROPERTIES_FILE), JSON.stringify(properties, null, 2));
   }
 
   async loadNamespace(ns: string[]): Promise<{ namespace: string[]; properties: Record<string, string> }> {
@@ -151,7 +169,13 @@ export class WarehouseCatalog {
     if (c.tables.length + c.namespaces.length + c.other > 0) {
       throw new TidemarkError('InvalidInput', `namespace ${ns.join('.')} is not empty: it holds ${[...c.namespaces.map((n) => `namespace ${n}`), ...c.tables.map((t) => `table ${t}`)].join(', ') || `${c.other} Paimon table(s)`}`, { namespace: ns.join('.'), restType: 'NamespaceNotEmptyException' });
     }
-    await unlink(join(dir, PROPERTIES_FILE)).catch(() => undefined);
+    if (this.remote) {
+      const left = (await this.storage.listRecursive(dir)).filter((f) => f.path !== childPath(dir, PROPERTIES_FILE));
+      if (left.length > 0) throw new TidemarkError('InvalidInput', `namespace ${ns.join('.')} is not empty: ${dir} holds ${left[0]!.path}`, { namespace: ns.join('.'), restType: 'NamespaceNotEmptyException' });
+      await this.storage.delete(childPath(dir, PROPERTIES_FILE));
+      return;
+    }
+    await this.storage.delete(childPath(dir, PROPERTIES_FILE));
     await rmdir(dir).catch((e: unknown) => {
       throw new TidemarkError('InvalidInput', `namespace ${ns.join('.')} is not empty: ${dir} holds files`, { namespace: ns.join('.'), restType: 'NamespaceNotEmptyException' }, e);
     });
@@ -163,7 +187,7 @@ export class WarehouseCatalog {
 
   private async tableRoot(ns: string[], name: string): Promise<string> {
     checkName(name, 'table name');
-    return join(await this.requireNamespace(ns), name);
+    return childPath(await this.requireNamespace(ns), name);
   }
 
   private noTable(ns: string[], name: string): TidemarkError {
@@ -191,7 +215,7 @@ export class WarehouseCatalog {
     const req = parseWire(createTableRequest, body, 'CreateTableRequest');
     const root = await this.tableRoot(ns, req.name);
     const id = [...ns, req.name].join('.');
-    if (req.location && resolve(req.location.replace(/^file:(\/\/)?/, '')) !== root) {
+    if (req.location && normalizeLocation(this.remote ? tableRoot(req.location) : resolve(req.location.replace(/^file:(\/\/)?/, ''))) !== normalizeLocation(root)) {
       throw new TidemarkError('Unsupported', `table ${id}: location ${req.location} is not allowed: tables of this warehouse live at ${root}`, { table: id, feature: 'table location' });
     }
     if (await detectTableFormat(this.storage, root)) throw new TidemarkError('InvalidInput', `table ${id} already exists at ${root}`, { table: id, restType: 'AlreadyExistsException' });
@@ -248,6 +272,13 @@ export class WarehouseCatalog {
   /** Drops a table as Iceberg's HadoopCatalog does: its folder goes, data and metadata. */
   async dropTable(ns: string[], name: string): Promise<void> {
     const root = await this.existingTable(ns, name);
+    if (this.remote) {
+      // Metadata first: once it is gone the table is gone for readers, whatever deletes fail after.
+      const files = await this.storage.listRecursive(root);
+      const metadataFirst = [...files.filter((f) => f.path.startsWith(`${root}/metadata/`)), ...files.filter((f) => !f.path.startsWith(`${root}/metadata/`))];
+      for (const f of metadataFirst) await this.storage.delete(f.path);
+      return;
+    }
     await rm(root, { recursive: true }).catch((e: unknown) => {
       throw toWriteError(e, root, 'remove');
     });

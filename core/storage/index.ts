@@ -40,10 +40,12 @@ export interface StoragePort {
   list(path: string): Promise<DirEntry[]>;
 }
 
-/** One object (file) found by `listRecursive`: its full storage path and size in bytes. */
+/** One object (file) found by `listRecursive`: its full storage path, size in bytes and last modification. */
 export interface ObjectEntry {
   path: string;
   size: number;
+  /** Last modification, ms since the epoch (S3: the listing's LastModified; 0 when a store gives none). */
+  mtimeMs: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TidemarkError } from '../../core/errors';
 import { requireConditionalPut } from '../../core/storage';
 import { createS3Storage, type S3StorageOptions } from '../../core/storage/s3/index';
-import { honourConditionalPut, S3RVER_CREDENTIALS, s3ErrorXml, startHttpProxy, startS3rver, type HttpProxy, type S3Server } from '../support/s3-server';
+import { honourConditionalPut, S3RVER_CREDENTIALS, s3ErrorXml, startHttpProxy, startS3rver, type HttpProxy, type ProxyAnswer, type S3Server } from '../support/s3-server';
 
 let s3: S3Server;
 let proxy: HttpProxy;
@@ -185,6 +185,43 @@ describe('conditional PUT (If-None-Match: *) and its probe', () => {
     proxy.decide = (req) => (req.method === 'PUT' && conflicts++ < 1 ? { status: 409, body: s3ErrorXml('ConditionalRequestConflict', 'retry') } : { forward: true });
     expect(await storage.putIfAbsent('s3://lake/e/x', 'x')).toBe(true);
     expect(conflicts).toBe(2);
+  });
+});
+
+describe('ranged reads', () => {
+  it('readRanges sends the ranges as parallel GETs (none is answered before all three are asked) and returns each', async () => {
+    const { storage, requests } = proxied();
+    const bytes = pattern(100_000, 5);
+    await storage.writeFile('s3://lake/ranges/f.bin', bytes);
+    const before = requests().length;
+    const held: (() => void)[] = [];
+    proxy.decide = (req) =>
+      req.headers.range
+        ? new Promise<ProxyAnswer>((resolve) => {
+            held.push(() => resolve({ forward: true }));
+            if (held.length === 3) for (const release of held) release();
+          })
+        : { forward: true };
+    const parts = await storage.readRanges!('s3://lake/ranges/f.bin', [
+      { offset: 0, length: 10 },
+      { offset: 50_000, length: 1000 },
+      { offset: 99_990, length: 100 },
+    ]);
+    expect(parts.map(sha)).toEqual([bytes.slice(0, 10), bytes.slice(50_000, 51_000), bytes.slice(99_990)].map(sha));
+    expect(parts.map((p) => p.length)).toEqual([10, 1000, 10]);
+    expect(requests().slice(before).sort()).toEqual(['GET /lake/ranges/f.bin', 'GET /lake/ranges/f.bin', 'GET /lake/ranges/f.bin']);
+  });
+
+  it('a ranged answer cut short before the end of the object is Io naming the object and the bytes, never short data', async () => {
+    const { storage } = proxied();
+    await storage.writeFile('s3://lake/ranges/cut.bin', pattern(5000, 9));
+    proxy.decide = (req) => (req.headers.range ? { status: 206, body: 'x'.repeat(100), headers: { 'content-range': 'bytes 1000-1999/5000' } } : { forward: true });
+    const cut = await rejection(storage.readRange('s3://lake/ranges/cut.bin', 1000, 1000));
+    expect(cut.code).toBe('Io');
+    expect(cut.message).toBe(`S3 GET s3://lake/ranges/cut.bin bytes 1000-1999: truncated answer from S3 ${proxy.endpoint}: 100 of 1000 bytes`);
+    // At the end of the object fewer bytes are the right answer.
+    proxy.decide = () => ({ forward: true });
+    expect((await storage.readRange('s3://lake/ranges/cut.bin', 4900, 1000)).length).toBe(100);
   });
 });
 

@@ -91,6 +91,8 @@ describe('S3 storage: reads and writes against s3rver', () => {
       ['s3://lake/t2/m/n/3.txt', 12],
       ['s3://lake/t2/z/1.txt', 10],
     ]);
+    // LastModified (whole seconds) of objects written by this test: within the last ten minutes.
+    for (const e of await st.listRecursive('s3://lake/t2')) expect(Math.abs(Date.now() - e.mtimeMs)).toBeLessThan(600_000);
     expect(await st.listRecursive('s3://lake/t2/none')).toEqual([]);
     const missing = await rejection(st.list('s3://lake/t2/none'));
     expect(missing.code).toBe('NotFound');

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,11 +35,14 @@ describe('WritableStorage on the local file system', () => {
     await st.writeFile(join(dir, 't/data/b.parquet'), new Uint8Array([1, 2, 3]));
     await st.writeFile(join(dir, 't/data/a.parquet'), new Uint8Array([1]));
     expect(await readFile(join(dir, 't/metadata/v1.metadata.json'), 'utf8')).toBe('{"a":2}');
-    expect(await st.listRecursive(join(dir, 't'))).toEqual([
+    const listed = await st.listRecursive(join(dir, 't'));
+    expect(listed.map(({ path, size }) => ({ path, size }))).toEqual([
       { path: join(dir, 't/data/a.parquet'), size: 1 },
       { path: join(dir, 't/data/b.parquet'), size: 3 },
       { path: join(dir, 't/metadata/v1.metadata.json'), size: 7 },
     ]);
+    // The modification time orphan removal compares with its threshold.
+    for (const f of listed) expect(f.mtimeMs).toBe((await stat(f.path)).mtimeMs);
     await st.delete(join(dir, 't/data/a.parquet'));
     await st.delete(join(dir, 't/data/a.parquet'));
     expect(await st.stat(join(dir, 't/data/a.parquet'))).toBeNull();

@@ -67,7 +67,7 @@ export interface SeenRequest {
 export type ProxyAnswer =
   /** Forward upstream; `after` runs once the upstream answer is in; `dropReply` then cuts the client off instead of answering. */
   | { forward: true; after?: () => void; dropReply?: boolean; dropHeaders?: string[] }
-  | { status: number; body?: string } | { hang: true } | { drop: true };
+  | { status: number; body?: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
 
 export interface HttpProxy {
   endpoint: string;
@@ -107,7 +107,7 @@ export async function startHttpProxy(targetPort: number): Promise<HttpProxy> {
         return;
       }
       if ('status' in answer) {
-        res.writeHead(answer.status, { 'content-type': 'application/xml' });
+        res.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers });
         res.end(answer.body ?? '');
         return;
       }
@@ -211,5 +211,46 @@ export async function startS3Lake(buckets: string[]): Promise<S3Lake> {
       await proxy.close();
       await s3.close();
     },
+  };
+}
+
+/** Which access key ids (and session token) a proxy lets through for keys below a prefix. */
+export interface KeyRule {
+  /** `bucket/key-prefix`, e.g. `lake/wh/db/orders/`; the longest matching rule decides. */
+  prefix: string;
+  keyIds: string[];
+  /** When set, a request signed with one of `keyIds` other than the first must carry this x-amz-security-token. */
+  sessionToken?: string;
+}
+
+/** The access key id of a SigV4 Authorization header (`Credential=<id>/<date>/…`), or null when unsigned. */
+export function signingKeyId(headers: IncomingMessage['headers']): string | null {
+  return /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? null;
+}
+
+/**
+ * Makes the proxy check who signs, as S3 with scoped credentials would (s3rver checks nothing):
+ * a request for an object (or a listing prefix) below a rule's prefix must be signed with one of
+ * its key ids (and the session token), else 403 AccessDenied. Allowed requests go on to the
+ * proxy's earlier `decide`, unsigned: s3rver knows none of these keys.
+ */
+export function requireAccessKeys(proxy: HttpProxy, rules: KeyRule[]): void {
+  const next = proxy.decide;
+  proxy.decide = async (req, n) => {
+    const url = new URL(req.url, 'http://s3');
+    const [bucket, ...rest] = url.pathname.slice(1).split('/');
+    const key = rest.length > 0 && rest.join('/') !== '' ? decodeURIComponent(rest.join('/')) : (url.searchParams.get('prefix') ?? '');
+    const target = `${bucket}/${key}`;
+    const rule = rules.filter((r) => target.startsWith(r.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    if (rule) {
+      const id = signingKeyId(req.headers);
+      const token = req.headers['x-amz-security-token'];
+      const tokenOk = rule.sessionToken === undefined || id === rule.keyIds[0] || token === rule.sessionToken;
+      if (id === null || !rule.keyIds.includes(id) || !tokenOk) {
+        return { status: 403, body: s3ErrorXml('AccessDenied', `key ${id ?? '(unsigned)'} may not reach ${target}`) };
+      }
+    }
+    const answer = await next(req, n);
+    return 'forward' in answer ? { ...answer, dropHeaders: [...(answer.dropHeaders ?? []), 'authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256'] } : answer;
   };
 }

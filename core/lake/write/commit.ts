@@ -48,6 +48,11 @@ export interface TableCatalog {
    * catalog's) when the catalog has no such table. `created` is false when it existed.
    */
   openTable(namespace: string, name: string, initial: () => TableMetadata): Promise<{ root: string; created: boolean }>;
+  /**
+   * Optional: `storage` wrapped so that each table's files are reached with the storage settings
+   * the catalog vends for that table (a REST load result's credentials), `storage` elsewhere.
+   */
+  bindStorage?(storage: WritableStorage): WritableStorage;
 }
 
 /** The current version of the table at `root`: through env.catalog when set, else from storage. */

@@ -1,10 +1,7 @@
-import { stat, unlink } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { TidemarkError, toTidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/node/index';
+import { TidemarkError } from '../../errors';
 import type { Snapshot, TableMetadata } from '../model';
 import { loadTable, type LoadedTable } from '../table';
-import { defaultWriteEnv, commitTable, type WriteEnv } from './commit';
+import { defaultWriteEnv, commitTable, loadWritableTable, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { addAll, readSnapshotFiles } from './reachability';
 
 export interface ExpireOptions {
@@ -19,7 +16,7 @@ export interface ExpireOptions {
 
 export interface ExpireResult {
   expiredSnapshotIds: bigint[];
-  /** Local paths deleted, by kind. Empty when nothing expired. */
+  /** Paths deleted (local, or `s3://` on an object store), by kind. Empty when nothing expired. */
   deleted: { manifestLists: string[]; manifests: string[]; dataFiles: string[]; deleteFiles: string[] };
   /** Files an expired snapshot named that were already gone (nothing to delete). */
   missing: string[];
@@ -66,6 +63,8 @@ export function selectRetainedSnapshots(m: TableMetadata, options: Pick<ExpireOp
  * data and delete files that no retained snapshot reaches. Files are deleted only after the commit
  * succeeded: a crash before that leaves orphans (see removeOrphanFiles), never a dangling reference.
  * Retained snapshots may keep a parent-snapshot-id naming an expired snapshot, as the spec allows.
+ * The table is read, committed and cleaned through `env` (its storage: a folder or a bucket; its
+ * catalog, when a REST catalog owns the metadata).
  */
 export async function expireSnapshots(root: string, options: ExpireOptions): Promise<ExpireResult> {
   if (options.olderThanMs === undefined && options.retainLast === undefined) {
@@ -78,9 +77,9 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
     throw new TidemarkError('InvalidInput', `expire snapshots: olderThanMs must be a finite time, found ${options.olderThanMs}`);
   }
   const env = options.env ?? defaultWriteEnv;
-  const abs = resolve(root);
-  const storage = createLocalStorage();
-  const before = await loadTable(storage, abs);
+  const abs = tableRoot(root);
+  const storage = writeStorage(env);
+  const before = await loadWritableTable(abs, env);
   const result: ExpireResult = { expiredSnapshotIds: [], deleted: { manifestLists: [], manifests: [], dataFiles: [], deleteFiles: [] }, missing: [], metadataFile: null, deletedBytes: 0 };
   const keepNow = selectRetainedSnapshots(before.metadata, options);
   // Nothing to expire: no commit, so no new metadata version either.
@@ -106,8 +105,9 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
       return retained(base.metadata, keep);
     }, env);
     result.metadataFile = committed.metadataFile;
-    // Reachability is computed from the committed metadata: what a reader of it can still reach.
-    after = await loadTable(storage, abs, committed.metadataFile);
+    // Reachability is computed from the committed metadata: what a reader of it can still reach
+    // (a catalog's current version: ours, or a later one that keeps at least as much).
+    after = env.catalog ? await env.catalog.loadTable(abs) : await loadTable(storage, abs, committed.metadataFile);
   }
   result.expiredSnapshotIds = expired.map((s) => s.snapshotId);
 
@@ -126,27 +126,11 @@ export async function expireSnapshots(root: string, options: ExpireOptions): Pro
   for (const kind of ['manifestLists', 'manifests', 'dataFiles', 'deleteFiles'] as const) {
     for (const path of candidates[kind]) {
       if (reachable.has(path) || missing.has(path)) continue;
-      result.deletedBytes += await sizeOf(path);
-      if (!options.dryRun) await deleteIfPresent(path);
+      result.deletedBytes += (await storage.stat(path))?.size ?? 0;
+      // A file a concurrent expiry deleted first is no error: the store's delete ignores it.
+      if (!options.dryRun) await storage.delete(path);
       result.deleted[kind].push(path);
     }
   }
   return result;
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function deleteIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (e) {
-    // A concurrent expiry may have deleted it first; anything else (permissions, I/O) is reported.
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw toTidemarkError(e);
-  }
 }

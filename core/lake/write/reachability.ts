@@ -1,14 +1,16 @@
 import { resolve as resolvePath } from 'node:path';
 import { TidemarkError } from '../../errors';
 import type { StoragePort } from '../../storage';
+import { isS3Url } from '../../storage/s3';
 import { FILE_CONTENT, type Snapshot } from '../model';
 import { readManifest, readManifestList } from '../serde/manifest-read';
 import type { LoadedTable } from '../table';
 
 /**
  * Which files a snapshot reaches (spec "Snapshots" → manifest list → manifests → data and delete
- * files), as normalised local paths. Maintenance (expiry, orphan removal) compares these sets, so
- * every path goes through the table's rebasing and `path.resolve` to compare equal spellings equal.
+ * files), as normalised paths. Maintenance (expiry, orphan removal) compares these sets, so
+ * every path goes through the table's rebasing and one spelling: `path.resolve` for a local path,
+ * `s3://` for an object (`s3a://`, as Hadoop writes it, names the same key).
  */
 export interface SnapshotFiles {
   manifestList: string;
@@ -18,7 +20,8 @@ export interface SnapshotFiles {
 }
 
 export function localPath(table: LoadedTable, path: string): string {
-  return resolvePath(table.resolve(path));
+  const rebased = table.resolve(path);
+  return isS3Url(rebased) ? rebased.replace(/^s3a:/i, 's3:') : resolvePath(rebased);
 }
 
 /**

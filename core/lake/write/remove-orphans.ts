@@ -1,8 +1,8 @@
-import { readdir, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { TidemarkError, toTidemarkError } from '../../errors';
-import { createLocalStorage } from '../../storage/node/index';
+import { TidemarkError } from '../../errors';
+import type { WritableStorage } from '../../storage';
+import { isS3Url } from '../../storage/s3';
 import { loadTable, type LoadedTable } from '../table';
+import { childPath, defaultWriteEnv, loadWritableTable, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { addAll, localPath, readSnapshotFiles } from './reachability';
 
 export interface RemoveOrphansOptions {
@@ -15,6 +15,8 @@ export interface RemoveOrphansOptions {
   olderThanMs: number;
   /** List what would be removed without deleting anything. */
   dryRun?: boolean;
+  /** Where the table is: its storage (a folder or a bucket) and catalog; the local file system by default. */
+  env?: WriteEnv;
 }
 
 export interface OrphanFile {
@@ -36,14 +38,17 @@ export interface RemoveOrphansResult {
  * every file in its `metadata-log` (so time travel by metadata version keeps working): those
  * metadata files, `version-hint.text`, and every manifest list, manifest and data/delete file their
  * snapshots reach, DELETED manifest entries included. Files named by metadata but already gone are
- * skipped; a corrupt metadata file or manifest aborts before anything is deleted.
+ * skipped; a corrupt metadata file or manifest aborts before anything is deleted. On an object
+ * store the candidates come from one recursive listing (their LastModified is the age compared)
+ * and each orphan is one DELETE.
  */
 export async function removeOrphanFiles(root: string, options: RemoveOrphansOptions): Promise<RemoveOrphansResult> {
   if (!Number.isFinite(options.olderThanMs)) throw new TidemarkError('InvalidInput', `remove orphans: olderThanMs must be a finite time, found ${options.olderThanMs}`);
-  const abs = resolve(root);
-  const storage = createLocalStorage();
-  const current = await loadTable(storage, abs);
-  const referenced = new Set<string>([resolve(current.metadataFile), resolve(abs, 'metadata', 'version-hint.text')]);
+  const env = options.env ?? defaultWriteEnv;
+  const abs = tableRoot(root);
+  const storage = writeStorage(env);
+  const current = await loadWritableTable(abs, env);
+  const referenced = new Set<string>([localPath(current, current.metadataFile), childPath(abs, 'metadata', 'version-hint.text')]);
   const missing: string[] = [];
   const seenLists = new Set<string>();
   const versions: LoadedTable[] = [current];
@@ -61,30 +66,21 @@ export async function removeOrphanFiles(root: string, options: RemoveOrphansOpti
       addAll(referenced, await readSnapshotFiles(storage, version, s, { liveOnly: false, missing }));
     }
   }
-  await checkCurrentFilesPresent(current);
+  await checkCurrentFilesPresent(storage, current);
   const orphans: OrphanFile[] = [];
   let referencedCount = 0;
   for (const dir of ['data', 'metadata']) {
-    for (const path of await listFiles(join(abs, dir))) {
-      if (referenced.has(path)) {
+    // A file that vanished between listing and now was removed by someone else: not listed, or a no-op delete.
+    for (const f of await storage.listRecursive(childPath(abs, dir))) {
+      if (referenced.has(f.path)) {
         referencedCount++;
         continue;
       }
-      const info = await stat(path).catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw toTidemarkError(e);
-      });
-      if (info && info.mtimeMs < options.olderThanMs) orphans.push({ path, size: info.size, mtimeMs: info.mtimeMs });
+      if (f.mtimeMs < options.olderThanMs) orphans.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs });
     }
   }
   orphans.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  if (!options.dryRun) {
-    for (const o of orphans) {
-      await unlink(o.path).catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw toTidemarkError(e);
-      });
-    }
-  }
+  if (!options.dryRun) for (const o of orphans) await storage.delete(o.path);
   return { orphans, referencedCount, removed: !options.dryRun };
 }
 
@@ -93,34 +89,16 @@ export async function removeOrphanFiles(root: string, options: RemoveOrphansOpti
  * puts it. If one does not, the rebasing may not match this table's layout, and files we would call
  * orphans could be the real ones: refuse (NotFound naming the file) instead of guessing.
  */
-async function checkCurrentFilesPresent(table: LoadedTable): Promise<void> {
+async function checkCurrentFilesPresent(storage: WritableStorage, table: LoadedTable): Promise<void> {
   const snapshotId = table.metadata.currentSnapshotId;
   const snapshot = table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
   if (!snapshot) return;
   const missing: string[] = [];
-  const files = await readSnapshotFiles(createLocalStorage(), table, snapshot, { liveOnly: true, missing });
+  const files = await readSnapshotFiles(storage, table, snapshot, { liveOnly: true, missing });
   for (const path of [...files.dataFiles, ...files.deleteFiles]) {
-    if (!(await stat(path).catch(() => null))) missing.push(path);
+    if (!(await storage.stat(path))) missing.push(path);
   }
   if (missing.length > 0) {
-    throw new TidemarkError('NotFound', `remove orphans: refusing to delete anything, the current snapshot ${snapshotId} names ${missing.length} file(s) not found on disk, first: ${missing[0]}`, { path: missing[0]! });
+    throw new TidemarkError('NotFound', `remove orphans: refusing to delete anything, the current snapshot ${snapshotId} names ${missing.length} file(s) not found ${isS3Url(table.root) ? `in ${storage.storeName}` : 'on disk'}, first: ${missing[0]}`, { path: missing[0]! });
   }
-}
-
-/** Every regular file below `dir` (absolute paths); a missing folder has none. */
-async function listFiles(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw toTidemarkError(e);
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(path)));
-    else if (e.isFile()) out.push(path);
-  }
-  return out;
 }

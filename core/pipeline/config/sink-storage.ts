@@ -71,11 +71,6 @@ export function readSinkStorage(b: Block, ctx: ReadContext, baseDir: string | un
       if (b.keys.includes(`catalog.properties.${key}`)) ctx.issues.warn(lineOfKey(b, `catalog.properties.${key}`), `sink.catalog.properties.${key}`, 'has no effect: the warehouse is a local folder, not s3://');
     }
   }
-  if (s3) {
-    for (const key of ['tidemark.expire-snapshots.max-age', 'tidemark.remove-orphans.older-than']) {
-      if (b.keys.includes(key)) ctx.issues.error(lineOfKey(b, key), `sink.${key}`, `${key} is not supported for an s3:// warehouse yet: snapshot expiry and orphan removal delete files on local folders only`, 'Unsupported');
-    }
-  }
   // The runner's lock, checkpoint and status files are local files (an object store has no
   // exclusive local lock): beside the warehouse, or for S3 beside the YAML file (relative, as a
   // relative warehouse is, when no folder is given).
@@ -97,9 +92,6 @@ function readRestCatalog(b: Block, ctx: ReadContext, baseDir: string | undefined
   }
   if (rest.credential !== null && !rest.credential.includes(':')) {
     ctx.issues.error(lineOfKey(b, 'catalog.properties.credential'), 'sink.catalog.properties.credential', 'expected client_id:client_secret');
-  }
-  for (const key of ['tidemark.expire-snapshots.max-age', 'tidemark.remove-orphans.older-than']) {
-    if (b.keys.includes(key)) ctx.issues.error(lineOfKey(b, key), `sink.${key}`, `${key} is not supported with a REST catalog yet: snapshot expiry and orphan removal work on hadoop tables in local folders only`, 'Unsupported');
   }
   const warehouse = getString(b, 'catalog.properties.warehouse') ?? '';
   const s3: SinkS3Settings = {

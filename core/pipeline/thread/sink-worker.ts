@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toTidemarkError } from '../../errors';
 import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
-import { sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
+import { catalogStorage, sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 import { writeThreadStats } from './thread-stats';
@@ -17,7 +17,8 @@ if (!parentPort) throw new Error('sink-worker.ts runs as a worker thread (see si
 const port = parentPort;
 const { s3, rest } = (workerData as SinkWorkerData | null) ?? { s3: null, rest: null };
 // An s3:// warehouse or a REST catalog: this thread's own storage and client from the runner's settings.
-const env: WriteEnv = withStorage(defaultWriteEnv, s3 ? storageFromSettings(s3, rest !== null) : null, sinkCatalog(rest));
+const catalog = sinkCatalog(rest, s3);
+const env: WriteEnv = withStorage(defaultWriteEnv, catalogStorage(s3 ? storageFromSettings(s3, rest !== null) : null, catalog), catalog);
 // Each streamed part written is acknowledged: the runner stops reading while too many are pending.
 const parts = new RoundParts(env, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
 port.on('message', (msg: SinkWorkerRequest) => {

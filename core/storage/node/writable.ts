@@ -55,14 +55,14 @@ async function walk(dir: string, out: ObjectEntry[]): Promise<void> {
     else if (d.isFile()) {
       // Another writer's temp file may be renamed or removed between the listing and its stat: it
       // is not part of the tree any more (a listing under concurrent commits must not fail on it).
-      const size = await stat(p).then(
-        (s) => s.size,
+      const info = await stat(p).then(
+        (s) => ({ size: s.size, mtimeMs: s.mtimeMs }),
         (e: NodeJS.ErrnoException) => {
           if (e.code === 'ENOENT') return null;
           throw toTidemarkError(e);
         },
       );
-      if (size !== null) out.push({ path: p, size });
+      if (info !== null) out.push({ path: p, ...info });
     }
   }
 }

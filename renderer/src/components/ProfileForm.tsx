@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useStore } from '../store';
 
+const EMPTY = { name: '', endpoint: '', region: '', pathStyle: false, accessKeyId: '', secretAccessKey: '', sessionToken: '', token: '', credential: '' };
+
 const SECRET_HELP = 'a value (kept in the OS keychain by the desktop app) or env:NAME (a variable of the Tidemark process; the only form in browser mode)';
 
 /**
@@ -12,7 +14,7 @@ export function ProfileForm() {
   const error = useStore((s) => s.profileError);
   const saveProfile = useStore((s) => s.saveProfile);
   const deleteProfile = useStore((s) => s.deleteProfile);
-  const [form, setForm] = useState({ name: '', endpoint: '', region: '', pathStyle: false, accessKeyId: '', secretAccessKey: '', token: '' });
+  const [form, setForm] = useState(EMPTY);
   const field = (key: keyof typeof form) => ({
     value: form[key] as string,
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
@@ -28,11 +30,13 @@ export function ProfileForm() {
       ...(form.pathStyle ? { pathStyle: true } : {}),
       ...(form.accessKeyId.trim() ? { accessKeyId: form.accessKeyId.trim() } : {}),
       ...(form.secretAccessKey ? { secretAccessKey: form.secretAccessKey } : {}),
+      ...(form.sessionToken ? { sessionToken: form.sessionToken } : {}),
       ...(form.token ? { token: form.token } : {}),
+      ...(form.credential ? { credential: form.credential } : {}),
     };
     // The secret fields are cleared whatever the answer: the form never keeps a secret.
     const saved = await saveProfile(input);
-    setForm(saved ? { name: '', endpoint: '', region: '', pathStyle: false, accessKeyId: '', secretAccessKey: '', token: '' } : { ...form, secretAccessKey: '', token: '' });
+    setForm(saved ? EMPTY : { ...form, secretAccessKey: '', sessionToken: '', token: '', credential: '' });
   }
 
   return (
@@ -44,7 +48,9 @@ export function ProfileForm() {
             <li key={p.name}>
               <strong>{p.name}</strong> {p.endpoint ?? 'AWS S3'} {p.region ?? ''} {p.accessKeyId ? `key ${p.accessKeyId}` : ''}
               {p.secretAccessKey ? ` · secret: ${p.secretAccessKey}` : ''}
-              {p.token ? ` · catalog token: ${p.token}` : ''}{' '}
+              {p.sessionToken ? ` · session token: ${p.sessionToken}` : ''}
+              {p.token ? ` · catalog token: ${p.token}` : ''}
+              {p.credential ? ` · OAuth2 client: ${p.credential}` : ''}{' '}
               <button className="link" onClick={() => void deleteProfile(p.name)} aria-label={`Delete profile ${p.name}`}>
                 delete
               </button>
@@ -72,7 +78,13 @@ export function ProfileForm() {
           Secret access key <input type="password" autoComplete="off" {...field('secretAccessKey')} />
         </label>
         <label title={SECRET_HELP}>
+          AWS session token <input type="password" autoComplete="off" {...field('sessionToken')} />
+        </label>
+        <label title={`REST catalog bearer token: ${SECRET_HELP}`}>
           Catalog token <input type="password" autoComplete="off" {...field('token')} />
+        </label>
+        <label title={`REST catalog OAuth2 client credentials as client_id:client_secret (instead of a token): ${SECRET_HELP}`}>
+          OAuth2 client credentials <input type="password" autoComplete="off" {...field('credential')} placeholder="client_id:client_secret" />
         </label>
         <button type="submit" disabled={!form.name.trim()}>
           Save profile

@@ -10,7 +10,7 @@ import { createSinkCommitter, type SinkThread } from '../../thread/sink-thread';
 import type { CommitOutcome, SinkPort, SinkRound, SinkRoundResult, StoredOffset } from '../port';
 import { catalogTableRoot } from '../../../catalog';
 import { CHANGELOG_SUFFIX } from '../changelog';
-import { sinkCatalog, sinkRestClient, sinkRestSettings, sinkS3Config, sinkStorage, withStorage } from './storage';
+import { catalogStorage, sinkCatalog, sinkRestClient, sinkRestSettings, sinkS3Config, sinkStorage, withStorage } from './storage';
 import { changelogRoot, evolveTarget, hasPublishedVersion, finishTarget, maintainTarget, maintenanceEnabled, markInsertsMayCollide, openTarget, rollbackTable, truncateKeys, type TargetState } from './writer';
 
 /**
@@ -24,8 +24,8 @@ export function createIcebergSink(config: PipelineConfig, injectedEnv: WriteEnv,
   // sink worker builds its own from the same settings.
   const s3 = sinkS3Config(config);
   const rest = sinkRestSettings(config);
-  const storage = s3 ? sinkStorage(config) : null;
-  const catalog = sinkCatalog(rest);
+  const catalog = sinkCatalog(rest, s3);
+  const storage = catalogStorage(s3 ? sinkStorage(config) : null, catalog);
   const env = withStorage(injectedEnv, storage, catalog);
   // Started first: the worker loads its modules while the runner takes its lock and connects.
   const committer = createSinkCommitter(injectedEnv, thread, s3 || rest ? { storage, catalog, s3, rest } : null);

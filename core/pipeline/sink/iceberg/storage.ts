@@ -38,8 +38,13 @@ export function sinkRestClient(rest: SinkRestSettings & { warehouse: string }): 
 }
 
 /** The catalog owning the tables of a REST sink, or null (a hadoop sink publishes metadata files). */
-export function sinkCatalog(rest: (SinkRestSettings & { warehouse: string }) | null): TableCatalog | null {
-  return rest ? createRestTableCatalog(sinkRestClient(rest), rest.uri ?? '') : null;
+export function sinkCatalog(rest: (SinkRestSettings & { warehouse: string }) | null, s3: S3Config | null = null): TableCatalog | null {
+  return rest ? createRestTableCatalog(sinkRestClient(rest), rest.uri ?? '', { s3: s3 ?? {} }) : null;
+}
+
+/** `storage` reaching each catalog table with the credentials the catalog vends for it (itself without a catalog). */
+export function catalogStorage(storage: WritableStorage | null, catalog: TableCatalog | null): WritableStorage | null {
+  return storage && catalog?.bindStorage ? catalog.bindStorage(storage) : storage;
 }
 
 /**

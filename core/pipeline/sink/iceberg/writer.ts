@@ -219,7 +219,7 @@ export async function maintainTarget(t: TargetState, config: PipelineConfig, pip
       if (table.lastOrphanRemovalMs !== 0 && now - table.lastOrphanRemovalMs < ORPHAN_REMOVAL_INTERVAL_MS) continue;
       table.lastOrphanRemovalMs = now;
       // Files of a commit in flight are younger than the threshold (a sane one is hours or days).
-      const r = await removeOrphanFiles(table.root, { olderThanMs: now - orphanAge });
+      const r = await removeOrphanFiles(table.root, { olderThanMs: now - orphanAge, env });
       if (r.orphans.length > 0) done.push(`removed ${r.orphans.length} orphan files of ${table.id}`);
     }
   }
