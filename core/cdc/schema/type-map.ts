@@ -162,10 +162,20 @@ function parseMicrosFraction(frac: string | undefined): bigint {
 type Converter = (raw: unknown) => ColumnValue;
 
 /** Fraction digit count (1–6) → factor to µs. */
-const FRACTION_SCALE = [0, 100_000, 10_000, 1_000, 100, 10, 1];
+export const FRACTION_SCALE: readonly number[] = [0, 100_000, 10_000, 1_000, 100, 10, 1];
 /** The last date's `y * 10000 + m * 100 + d` and its day number: rows of one table mostly share dates. */
 let lastYmd = -1;
 let lastDays = 0;
+
+/** daysFromCivil with the last date's day number kept: the DATETIME parsers' common case. */
+export function cachedDaysFromCivil(y: number, mo: number, d: number): number {
+  const ymd = y * 10000 + mo * 100 + d;
+  if (ymd !== lastYmd) {
+    lastDays = daysFromCivil(y, mo, d);
+    lastYmd = ymd;
+  }
+  return lastDays;
+}
 
 /**
  * `YYYY-MM-DD HH:MM:SS[.ffffff]` → µs since the epoch (as UTC wall clock); null for a zero date;
@@ -221,14 +231,7 @@ export function parseDateTimeMicrosNumber(s: string): number | bigint | null | u
   const mo = mo0 * 10 + mo1;
   const d = d0 * 10 + d1;
   if (y === 0 || mo === 0 || d === 0) return null;
-  const ymd = y * 10000 + mo * 100 + d;
-  let days = lastDays;
-  if (ymd !== lastYmd) {
-    days = daysFromCivil(y, mo, d);
-    lastYmd = ymd;
-    lastDays = days;
-  }
-  const seconds = days * 86400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1;
+  const seconds = cachedDaysFromCivil(y, mo, d) * 86400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1;
   const micros = seconds * 1_000_000 + frac;
   // Exact as a Number up to year ~2255; beyond, combine in bigint.
   return Number.isSafeInteger(micros) ? micros : BigInt(seconds) * 1_000_000n + BigInt(frac);

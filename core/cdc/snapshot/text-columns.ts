@@ -6,8 +6,7 @@
  * (the form Arrow takes), and every other type goes through the type map's codec from the server's
  * text (or bytes), exactly as a mysql2 row's value would.
  */
-import { daysFromCivil } from '../../lake';
-import { makeColumnCodec } from '../schema/type-map';
+import { cachedDaysFromCivil, FRACTION_SCALE, makeColumnCodec } from '../schema/type-map';
 import { formatTableId, type ColumnSchema, type SnapshotColumn, type SnapshotColumns, type TableSchema } from '../types';
 import { readLength, type TextRows } from './text-rows';
 
@@ -23,8 +22,6 @@ const enum Kind {
   BytesCodec,
 }
 
-/** Fraction digit count (1–6) → factor to µs. */
-const FRACTION_SCALE = [0, 100_000, 10_000, 1_000, 100, 10, 1];
 /** Above this many digits an integer's text may not be exact as a number. */
 const SAFE_DIGITS = 15;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -206,9 +203,6 @@ function digitsValue(b: Uint8Array, at: number, end: number): number | undefined
   return negative ? -v : v;
 }
 
-let lastYmd = -1;
-let lastDays = 0;
-
 /**
  * `YYYY-MM-DD HH:MM:SS[.f…]` at [at, end) → µs since the epoch as a number (the type map's
  * parseDateTimeMicrosNumber on bytes); undefined for anything else (a zero date, a year past ~2255,
@@ -253,14 +247,7 @@ function dateTimeMicros(b: Uint8Array, at: number, end: number): number | undefi
   const mo = mo0 * 10 + mo1;
   const d = d0 * 10 + d1;
   if (y === 0 || mo === 0 || d === 0) return undefined;
-  const ymd = y * 10000 + mo * 100 + d;
-  let days = lastDays;
-  if (ymd !== lastYmd) {
-    days = daysFromCivil(y, mo, d);
-    lastYmd = ymd;
-    lastDays = days;
-  }
-  const micros = (days * 86400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1) * 1_000_000 + frac;
+  const micros = (cachedDaysFromCivil(y, mo, d) * 86400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1) * 1_000_000 + frac;
   return Number.isSafeInteger(micros) ? micros : undefined;
 }
 
