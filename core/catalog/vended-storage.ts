@@ -1,4 +1,4 @@
-import type { WritableStorage } from '../storage';
+import { routeStorage, type WritableStorage } from '../storage';
 import { createS3Storage, isS3Url, type S3StorageOptions } from '../storage/s3/index';
 
 /**
@@ -29,26 +29,12 @@ export function createVendedStorage(fallback: WritableStorage, base: S3StorageOp
     return best?.storage ?? fallback;
   }
 
-  return {
-    get storeName() {
-      return fallback.storeName;
-    },
-    vend(root, vended) {
-      const r = root.replace(/^s3a:/i, 's3:').replace(/\/+$/, '');
-      // Kept in memory only, never logged: it holds the vended secret.
-      const key = JSON.stringify(vended);
-      if (roots.get(r)?.key === key) return;
-      roots.set(r, { key, storage: make({ ...base, ...vended }) });
-    },
-    readFile: (p) => at(p).readFile(p),
-    readRange: (p, o, l) => at(p).readRange(p, o, l),
-    stat: (p) => at(p).stat(p),
-    list: (p) => at(p).list(p),
-    writeFile: (p, b) => at(p).writeFile(p, b),
-    putIfAbsent: (p, b) => at(p).putIfAbsent(p, b),
-    delete: (p) => at(p).delete(p),
-    listRecursive: (p) => at(p).listRecursive(p),
-    createWriter: (p) => at(p).createWriter(p),
-    conditionalPutSupported: (p) => at(p).conditionalPutSupported(p),
+  const vend = (root: string, vended: S3StorageOptions): void => {
+    const r = root.replace(/^s3a:/i, 's3:').replace(/\/+$/, '');
+    // Kept in memory only, never logged: it holds the vended secret.
+    const key = JSON.stringify(vended);
+    if (roots.get(r)?.key === key) return;
+    roots.set(r, { key, storage: make({ ...base, ...vended }) });
   };
+  return Object.assign(routeStorage(() => fallback.storeName, at), { vend });
 }

@@ -102,4 +102,26 @@ export async function requireConditionalPut(storage: WritableStorage, path: stri
   );
 }
 
+/**
+ * A WritableStorage that sends each call to the store `at(path)` names for its path (local paths
+ * and `s3://` ones to different stores, or each table to its own vended credentials).
+ */
+export function routeStorage(storeName: () => string, at: (path: string) => WritableStorage): WritableStorage {
+  return {
+    get storeName() {
+      return storeName();
+    },
+    readFile: (p) => at(p).readFile(p),
+    readRange: (p, o, l) => at(p).readRange(p, o, l),
+    stat: (p) => at(p).stat(p),
+    list: (p) => at(p).list(p),
+    writeFile: (p, b) => at(p).writeFile(p, b),
+    putIfAbsent: (p, b) => at(p).putIfAbsent(p, b),
+    delete: (p) => at(p).delete(p),
+    listRecursive: (p) => at(p).listRecursive(p),
+    createWriter: (p) => at(p).createWriter(p),
+    conditionalPutSupported: (p) => at(p).conditionalPutSupported(p),
+  };
+}
+
 export { createHttpStorage, MAX_RANGES_PER_REQUEST, RANGE_LENGTHS_HEADER, STORAGE_ROUTE } from './http';

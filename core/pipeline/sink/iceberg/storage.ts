@@ -1,6 +1,6 @@
 import { createRestTableCatalog, RestCatalogClient } from '../../../catalog';
 import type { TableCatalog, WriteEnv } from '../../../lake/write';
-import type { WritableStorage } from '../../../storage';
+import { routeStorage, type WritableStorage } from '../../../storage';
 import { createLocalWritableStorage } from '../../../storage/node/index';
 import { createS3Storage, isS3Url, type S3Config } from '../../../storage/s3/index';
 import type { PipelineConfig, SinkRestSettings } from '../../config/types';
@@ -52,20 +52,10 @@ export function catalogStorage(storage: WritableStorage | null, catalog: TableCa
  * either, as their locations say).
  */
 function createRoutingStorage(local: WritableStorage, s3: WritableStorage): WritableStorage {
-  const at = (path: string) => (isS3Url(path) ? s3 : local);
-  return {
-    storeName: `${local.storeName} or ${s3.storeName}`,
-    readFile: (p) => at(p).readFile(p),
-    readRange: (p, o, l) => at(p).readRange(p, o, l),
-    stat: (p) => at(p).stat(p),
-    list: (p) => at(p).list(p),
-    writeFile: (p, b) => at(p).writeFile(p, b),
-    putIfAbsent: (p, b) => at(p).putIfAbsent(p, b),
-    delete: (p) => at(p).delete(p),
-    listRecursive: (p) => at(p).listRecursive(p),
-    createWriter: (p) => at(p).createWriter(p),
-    conditionalPutSupported: (p) => at(p).conditionalPutSupported(p),
-  };
+  return routeStorage(
+    () => `${local.storeName} or ${s3.storeName}`,
+    (path) => (isS3Url(path) ? s3 : local),
+  );
 }
 
 /** The storage of the sink's files from its plain settings: S3 for s3:// paths (when it may write any), else the local file system. */
