@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { TidemarkError } from '../../core/errors';
 import { scanRows, type Row } from '../../core/lake';
 import { appendRows, defaultWriteEnv, expireSnapshots, newTableMetadata, removeOrphanFiles, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
 import { REPO_ROOT } from '../support/fixtures';
-import { requireAccessKeys, signingKeyId, startS3Lake, type S3Lake } from '../support/s3-server';
+import { requireAccessKeys, signingKeyId, startS3Lake, type S3Lake, useAwsEnv } from '../support/s3-server';
 import { plainRows } from '../lake/helpers';
 
 // Vended credentials end to end: Tidemark's catalog serves an s3:// warehouse and hands each
@@ -20,8 +19,7 @@ import { plainRows } from '../lake/helpers';
 const SERVER = { accessKeyId: 'SERVER', secretAccessKey: 'server-secret' };
 const NOBODY = { accessKeyId: 'NOBODY', secretAccessKey: 'nobody-secret' };
 const TABLES = ['orders', 'items'];
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
-const savedEnv: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 let lake: S3Lake;
 let server: RestCatalogServer;
@@ -38,25 +36,12 @@ beforeAll(async () => {
     ...TABLES.map((t) => ({ prefix: `lake/wh/db/${t}/`, keyIds: [SERVER.accessKeyId, `KEY-${t}`], sessionToken: `token-${t}` })),
   ]);
   server = await startRestCatalogServer({ warehouse: 's3://lake/wh', token: 'vend-token', env: { ...defaultWriteEnv, storage: lake.storage({ credentials: SERVER }) }, vendCredentials: vendedFor });
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  for (const k of ENV_KEYS) delete process.env[k];
   // The readers' own keys reach nothing: only vended ones do.
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: lake.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: NOBODY.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: NOBODY.secretAccessKey,
-    TIDEMARK_S3_PATH_STYLE: 'true',
-    AWS_CONFIG_FILE: join(tmpdir(), 'tidemark-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'tidemark-no-aws-credentials'),
-  });
+  restoreEnv = useAwsEnv(lake.endpoint, NOBODY);
 });
 
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv?.();
   await server?.close();
   await lake?.close();
 });

@@ -8,7 +8,7 @@ import { scanRows } from '../../core/lake';
 import { defaultWriteEnv } from '../../core/lake/write';
 import { loadPipelineConfig, runPipeline } from '../../core/pipeline';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
-import { requireAccessKeys, signingKeyId, startS3Lake, type S3Lake } from '../support/s3-server';
+import { requireAccessKeys, signingKeyId, startS3Lake, type S3Lake, useAwsEnv } from '../support/s3-server';
 import { createShards, pipelineYaml, sourceRows } from './run-helpers';
 
 // A sync into a REST catalog over an s3:// warehouse whose S3 keys come only from the catalog:
@@ -18,7 +18,6 @@ const COLUMNS = ['__table_name__', 'id', 'customer', 'amount', 'created'];
 const TOKEN = 'vended-sync-token-0123456789';
 const SERVER = { accessKeyId: 'SERVER', secretAccessKey: 'server-secret' };
 const TABLES = ['orders', 'orders__changelog'];
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
 
 describe('sync into a REST catalog with vended credentials', () => {
   let db: PrivateMariaDb;
@@ -26,7 +25,7 @@ describe('sync into a REST catalog with vended credentials', () => {
   let work: string;
   let lake: S3Lake;
   let catalog: RestCatalogServer;
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     db = await startPrivateMariaDb();
@@ -47,15 +46,10 @@ describe('sync into a REST catalog with vended credentials', () => {
         return { 's3.endpoint': lake.endpoint, 's3.path-style-access': 'true', 'client.region': 'us-east-1', 's3.access-key-id': `KEY-${t}`, 's3.secret-access-key': `secret-${t}`, 's3.session-token': `token-${t}` };
       },
     });
-    for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-    for (const k of ENV_KEYS) delete process.env[k];
-    Object.assign(process.env, { AWS_ENDPOINT_URL: lake.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'NOBODY', AWS_SECRET_ACCESS_KEY: 'nobody-secret', TIDEMARK_S3_PATH_STYLE: 'true', AWS_CONFIG_FILE: join(tmpdir(), 'tidemark-no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'tidemark-no-aws-credentials') });
+    restoreEnv = useAwsEnv(lake.endpoint, { accessKeyId: 'NOBODY', secretAccessKey: 'nobody-secret' });
   });
   afterAll(async () => {
-    for (const k of ENV_KEYS) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
+    restoreEnv?.();
     await catalog?.close();
     await lake?.close();
     await conn?.end();

@@ -8,13 +8,12 @@ import { appendRows, createTable, expireSnapshots, removeOrphanFiles, rewriteDat
 import type { WritableStorage } from '../../core/storage';
 import { createLocalWritableStorage } from '../../core/storage/node/writable';
 import { plainRows } from '../lake/helpers';
-import { S3RVER_CREDENTIALS, startS3Lake, type S3Lake } from '../support/s3-server';
+import { S3RVER_CREDENTIALS, startS3Lake, type S3Lake, useAwsEnv } from '../support/s3-server';
 
 // Snapshot expiry and orphan removal on an s3:// table, side by side with the same table (same
 // seeded ids) in a local folder: the previews and the deletions must name the same files, and
 // the rows left must be the same.
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
-const savedEnv: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 let lake: S3Lake;
 let s3: WritableStorage;
@@ -24,24 +23,11 @@ const work = mkdtempSync(join(tmpdir(), 'tidemark-s3-maint-'));
 beforeAll(async () => {
   lake = await startS3Lake(['lake']);
   s3 = lake.storage();
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  for (const k of ENV_KEYS) delete process.env[k];
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: lake.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    TIDEMARK_S3_PATH_STYLE: 'true',
-    AWS_CONFIG_FILE: join(tmpdir(), 'tidemark-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'tidemark-no-aws-credentials'),
-  });
+  restoreEnv = useAwsEnv(lake.endpoint, S3RVER_CREDENTIALS);
 });
 
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv?.();
   await lake?.close();
   rmSync(work, { recursive: true, force: true });
 });

@@ -254,3 +254,34 @@ export function requireAccessKeys(proxy: HttpProxy, rules: KeyRule[]): void {
     return 'forward' in answer ? { ...answer, dropHeaders: [...(answer.dropHeaders ?? []), 'authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256'] } : answer;
   };
 }
+
+/** The environment variables Tidemark's S3 settings read (endpoint, region, keys, path style, AWS profiles). */
+export const AWS_ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TIDEMARK_S3_PATH_STYLE', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'] as const;
+
+/**
+ * Points the AWS environment at `endpoint` with `keys` (region us-east-1, path-style addressing,
+ * shared config files that do not exist: never the machine's ~/.aws); returns what restores the
+ * variables as they were.
+ */
+export function useAwsEnv(endpoint: string, keys: { accessKeyId: string; secretAccessKey: string }): () => void {
+  const saved: Record<string, string | undefined> = {};
+  for (const k of AWS_ENV_KEYS) {
+    saved[k] = process.env[k];
+    delete process.env[k];
+  }
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    TIDEMARK_S3_PATH_STYLE: 'true',
+    AWS_CONFIG_FILE: join(tmpdir(), 'tidemark-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'tidemark-no-aws-credentials'),
+  });
+  return () => {
+    for (const k of AWS_ENV_KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  };
+}
