@@ -11,7 +11,7 @@ import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { compactPaimonTable } from './compact';
-import { readPaimonTableState } from './table-state';
+import { readWriteState } from './state-cache';
 import { createLocalStorage } from '../../../storage/node/index';
 import type { PaimonDataFileEntry } from '../manifest';
 
@@ -174,7 +174,7 @@ function nextSequenceNumbers(files: PaimonDataFileEntry[], prepared: PreparedPai
  * `prepared` (null: the first flush of a commit). Nothing is visible until commitPaimonChanges.
  */
 export async function preparePaimonChanges(root: string, changes: PaimonChange[], prepared: PreparedPaimonFiles | null, env: WriteEnv = defaultWriteEnv): Promise<PreparedPaimonFiles> {
-  const state = await readPaimonTableState(createLocalStorage(), root);
+  const state = await readWriteState(createLocalStorage(), root);
   const schema = state.schema;
   assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
   if (prepared && prepared.schemaId !== schema.schemaId) {
