@@ -4,6 +4,7 @@ import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import { sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
+import { servePaimonWorker } from '../sink/paimon/committer';
 
 /**
  * The sink worker thread (started by sink-thread.ts): commits each posted round and replies with
@@ -19,7 +20,9 @@ const { s3, rest } = (workerData as SinkWorkerData | null) ?? { s3: null, rest: 
 const env: WriteEnv = withStorage(defaultWriteEnv, s3 ? storageFromSettings(s3, rest !== null) : null, sinkCatalog(rest));
 // Each streamed part written is acknowledged: the runner stops reading while too many are pending.
 const parts = new RoundParts(env, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
-port.on('message', (msg: SinkWorkerRequest) => {
+// A Paimon sink's worker (sink/paimon/committer.ts) speaks its own protocol.
+if ((workerData as { paimon?: boolean } | null)?.paimon) servePaimonWorker(port);
+else port.on('message', (msg: SinkWorkerRequest) => {
   if ('part' in msg) {
     parts.add(msg.part);
     return;
