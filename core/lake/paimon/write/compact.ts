@@ -354,5 +354,5 @@ export async function commitPaimonCompaction(root: string, prepared: PreparedPai
   } finally {
     if (result === null) await removeFiles(prepared.written);
   }
-  return result;
+  return result && { ...result, addedFiles: prepared.written };
 }
