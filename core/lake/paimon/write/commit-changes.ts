@@ -63,6 +63,8 @@ interface RowShape {
   keyTypes: PaimonDataType[];
   /** The bucket key is the trimmed primary key: its row doubles as the key's identity. */
   bucketIsKey: boolean;
+  /** An unpartitioned table's one partition row (shared: never written to). */
+  noPartition: Uint8Array | null;
 }
 
 const shapes = new WeakMap<PaimonSchema, RowShape>();
@@ -84,6 +86,7 @@ function shapeOf(schema: PaimonSchema): RowShape {
     keyIdx,
     keyTypes: typesOf(keyIdx),
     bucketIsKey: bucketIdx.length === keyIdx.length && bucketIdx.every((b, i) => b === keyIdx[i]),
+    noPartition: partIdx.length === 0 ? encodeBinaryRow([], []).serialized : null,
   };
   shapes.set(schema, s);
   return s;
@@ -121,7 +124,7 @@ export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, 
  */
 export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[]; keyId: string } {
   const s = shapeOf(schema);
-  const partition = encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
+  const partition = s.noPartition ?? encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
   const key = s.keyIdx.map((i) => values[i]!);
   const keyRow = encodeBinaryRow(s.keyTypes, key).row;
   const bucketRow = s.bucketIsKey ? keyRow : encodeBinaryRow(s.bucketTypes, s.bucketIdx.map((i) => values[i]!)).row;
