@@ -132,6 +132,14 @@ export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { parti
   return { partition, bucket, key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
 }
 
+/** The trimmed key of a row and its identity (placeRow's `key` and `keyId`), for a merge that knows the row's bucket already. */
+export function keyOfRow(schema: PaimonSchema, values: PhysicalValue[]): { key: PhysicalValue[]; keyId: string } {
+  const s = shapeOf(schema);
+  const key = s.keyIdx.map((i) => values[i]!);
+  const keyRow = encodeBinaryRow(s.keyTypes, key).row;
+  return { key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
+}
+
 /** The folder of a (partition, bucket), from the serialized partition row (as the reader finds it). */
 export function bucketDir(root: string, schema: PaimonSchema, partition: Uint8Array, bucket: number): string {
   const types = schema.partitionKeys.map((k) => schema.paimonFields.find((f) => f.name === k)!.type);

@@ -14,7 +14,7 @@ import { readDeletionVector } from '../deletion-vector';
 import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
 import { compareRows } from './binary-row-write';
 import { lastPaimonCommit } from './commit-lookup';
-import { bucketDir, physicalRow, placeRow } from './commit-changes';
+import { bucketDir, keyOfRow, physicalRow } from './commit-changes';
 import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
 import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
 import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
@@ -175,7 +175,7 @@ async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSch
     schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
     const kind = kinds[i]!;
     const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
-    const { key, keyId } = placeRow(schema, values);
+    const { key, keyId } = keyOfRow(schema, values);
     out.push({ key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i });
   }
   return out;
