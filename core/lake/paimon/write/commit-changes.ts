@@ -223,8 +223,8 @@ async function writeChangeFiles(root: string, schema: PaimonSchema, changes: Pai
     const gid = `${hex}|${bucket}`;
     let g = groups.get(gid);
     if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
-    const row: Record<string, unknown> = {};
-    for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
+    // The caller's row as it is (physicalRow refused names outside the schema; a missing one reads as null).
+    const row = c.row;
     const seq = nextSeq.get(gid) ?? 0n;
     nextSeq.set(gid, seq + 1n);
     const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
