@@ -7,6 +7,7 @@ import { createPaimonSink, type PaimonTargetState } from '../../core/pipeline/si
 import { sealTarget } from '../../core/pipeline/sink';
 import { offsetSummary } from '../../core/pipeline/runner/offsets';
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
+import { createPaimonTable } from '../../core/lake/paimon/write';
 import { defaultWriteEnv, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
 import type { SourceOffset } from '../../core/cdc';
@@ -43,6 +44,32 @@ describe('Paimon sink compaction in the background', () => {
   });
   afterEach(async () => {
     await rm(warehouse, { recursive: true, force: true });
+  });
+
+  it('fails the next round naming the table when the background compaction fails', async () => {
+    // The pipeline's settings are checked before a run; a table created elsewhere brings its own options.
+    const config = loadPipelineConfig(YAML(warehouse), { fileName: 'p.yaml' }).config;
+    const env = seededWriteEnv(12);
+    await createPaimonTable(join(warehouse, 'ods.db', 't'), { columns: [{ name: 'id', type: 'BIGINT NOT NULL' }, { name: 'v', type: 'STRING' }], primaryKeys: ['id'], partitionKeys: [], options: { bucket: '2', 'compaction.size-ratio': '-1' } }, env);
+    const sink = createPaimonSink(config, env, 'main');
+    const t: PaimonTargetState = await sink.openTarget({ id: 'ods.t', columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string', required: false }], key: ['id'], partitionBy: [], properties: {} }, [], false, null);
+    const round = async (r: number) => {
+      t.buffer.put({ id: BigInt(r), v: `r${r}` }, false);
+      const at = offset(2000 + r);
+      return sink.commitRound({ sealed: [sealTarget(t, offsetSummary('compaction-test', at))], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
+    };
+    // The first round commits; its compaction (in the background) cannot read the table's options.
+    expect((await round(0)).outcomes[0]!.rows).toBe(1);
+    const err = await round(1).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string; context: Record<string, unknown> },
+    );
+    expect(err?.code).toBe('InvalidInput');
+    expect(err?.message).toBe('the background compaction of ods.t failed: table option compaction.size-ratio must be an integer >= 0, found "-1"');
+    expect(err?.context.table).toBe('ods.t');
+    await sink.close();
+    // Round 0 stays committed: the failure came after it, not instead of it.
+    expect((await scanPaimonRows(createLocalStorage(), t.root)).rows.map((row) => Number(row.id))).toEqual([0]);
   });
 
   const cases: [SinkThread, WriteEnv][] = [

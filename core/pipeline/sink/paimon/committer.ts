@@ -42,6 +42,9 @@ export function createInThreadPaimonCommitter(env: WriteEnv): PaimonCommitter {
     backlog: () => writer.backlog(),
     commit: (job) => writer.commitRound(job),
     settle: () => writer.settle(),
+    // The runner closes the sink in its `finally`, before releasing its lock: close must not throw
+    // (the lock would stay). A compaction that failed there lost nothing (the rows are committed;
+    // only its unreferenced files remain), and the next run compacts the same runs again.
     close: () => writer.settle().catch(() => undefined),
   };
 }
@@ -144,6 +147,7 @@ export function createWorkerPaimonCommitter(entry: URL = defaultWorkerEntry()): 
     },
     async close() {
       if (stopped !== null) return;
+      // As in-thread: waits for the background compaction (no commit may outlive the runner's lock), never throws.
       await request('finishing compaction', (id) => ({ id, settle: true })).catch(() => undefined);
       stopped = 'closed';
       await worker.terminate();

@@ -163,7 +163,8 @@ export class PaimonRoundWriter {
     const early = this.prepared.get(c.table) ?? null;
     this.prepared.delete(c.table);
     const running = this.compacting.get(c.root);
-    if (running && (await this.atStopTrigger(c.root))) await running;
+    // Options the check cannot read fail the compaction too: wait for it, and report its failure.
+    if (running && (await this.atStopTrigger(c.root).catch(() => true))) await running;
     this.throwCompactionFailure();
     const result = await this.locked(c.root, () =>
       commitPaimonChanges(c.root, toPaimonChanges(changes), { commitUser: c.commitUser, commitIdentifier: c.identifier, properties: c.properties, allowEmpty: true, prepared: early?.files ?? null, compaction: 'none', env: this.env }),
