@@ -29,7 +29,7 @@ const storage = createLocalStorage();
  * the next commit identifier, and holds the source offset in its `properties`; after a crash the
  * sync reads that offset back (storedOffsets) and neither loses nor repeats a round. Changes go
  * in source order: Paimon merges them by key (the last one wins) in level-0 files per bucket.
- * The writing runs in the sink worker (committer.ts, writer.ts); after each commit, as Java's
+ * The writing runs in-thread or in the sink worker (committer.ts, writer.ts); after each commit, as Java's
  * writer does unless `write-only`: compaction where due, in the background as its own COMPACT
  * snapshot, and snapshot expiry by the table's `snapshot.*` options.
  */
