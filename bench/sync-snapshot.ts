@@ -18,6 +18,7 @@ import { startPrivateMariaDb, type PrivateMariaDb } from '../test/support/mariad
 import { connectionOptions } from '../core/cdc/connect';
 import { resolveConfig } from '../core/cdc/config';
 import { countRows } from '../core/lake';
+import { countPaimonRows } from '../core/lake/paimon';
 import { createLocalStorage } from '../core/storage/node/index';
 import { median, range } from './cdc-binlog';
 
@@ -47,7 +48,14 @@ export async function fillSyncTable(db: PrivateMariaDb, table: string, rows: num
   await root.end();
 }
 
-function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number): string {
+/** The sink block: the Iceberg hadoop catalog, or a Paimon filesystem catalog with 4 buckets a table. */
+function sinkYaml(sink: 'iceberg' | 'paimon', warehouse: string): string {
+  return sink === 'paimon'
+    ? `  type: paimon\n  catalog.properties.metastore: filesystem\n  catalog.properties.warehouse: ${warehouse}\n  table.properties.bucket: 4\n`
+    : `  type: iceberg\n  catalog.properties.type: hadoop\n  catalog.properties.warehouse: ${warehouse}\n`;
+}
+
+function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg'): string {
   return `source:
   type: mariadb
   hostname: 127.0.0.1
@@ -58,10 +66,7 @@ function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, inte
   server-id: "${serverId}"
   scan.startup.mode: initial
 sink:
-  type: iceberg
-  catalog.properties.type: hadoop
-  catalog.properties.warehouse: ${warehouse}
-pipeline:
+${sinkYaml(sink, warehouse)}pipeline:
   name: bench
   execution.checkpointing.interval: ${interval}
 `;
@@ -85,7 +90,7 @@ export interface SyncRun {
 }
 
 /** One `tidemark sync --until-caught-up` child process, timed from spawn to exit, with its rusage. */
-export async function runSyncProcess(yamlPath: string, tableRoot: string, extraEnv: Record<string, string> = {}, bin = BIN): Promise<SyncRun> {
+export async function runSyncProcess(yamlPath: string, tableRoot: string, extraEnv: Record<string, string> = {}, bin = BIN, sink: 'iceberg' | 'paimon' = 'iceberg'): Promise<SyncRun> {
   const t0 = performance.now();
   // GNU time writes its figures last on stderr: peak RSS in KiB, user and system seconds.
   const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIDEMARK_RUSAGE %M %U %S', process.execPath, bin, 'sync', yamlPath, '--until-caught-up'], {
@@ -95,8 +100,9 @@ export async function runSyncProcess(yamlPath: string, tableRoot: string, extraE
   const ms = performance.now() - t0;
   const m = /TIDEMARK_RUSAGE (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   if (!m) throw new Error(`sync-snapshot bench: no rusage line in the sync's output:\n${stderr.slice(-2000)}`);
-  const rows = await countRows(createLocalStorage(), tableRoot);
-  const dataDir = join(tableRoot, 'data');
+  const rows = sink === 'paimon' ? await countPaimonRows(createLocalStorage(), tableRoot) : await countRows(createLocalStorage(), tableRoot);
+  // Paimon: the live and compacted-away files of every bucket (`bucket-<n>/data-*.parquet`).
+  const dataDir = sink === 'paimon' ? tableRoot : join(tableRoot, 'data');
   const files = (await readdir(dataDir, { recursive: true })).filter((f) => f.endsWith('.parquet'));
   let bytes = 0;
   for (const f of files) bytes += (await stat(join(dataDir, f))).size;
@@ -161,6 +167,8 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
     for (const interval of INTERVALS) {
       const raws: { ms: number; rows: number }[] = [];
       const syncs: SyncRun[] = [];
+      const paimonRaws: { ms: number; rows: number }[] = [];
+      const paimonSyncs: SyncRun[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         raws.push(await rawSelect(db, 't'));
         const warehouse = join(work, `${interval}-${round}`);
@@ -170,33 +178,48 @@ export async function runSyncSnapshotBench(): Promise<Record<string, number | st
         if (run.rows !== ROWS) throw new Error(`sync-snapshot bench: ${run.rows} rows in the lake, expected ${ROWS}`);
         syncs.push(run);
         await rm(warehouse, { recursive: true, force: true });
+        // The same table into Paimon (4 buckets), in the same round, against its own raw read just before.
+        paimonRaws.push(await rawSelect(db, 't'));
+        const paimonWarehouse = join(work, `${interval}-${round}-paimon`);
+        const paimonYaml = join(work, `${interval}-${round}-paimon.yaml`);
+        await writeFile(paimonYaml, pipelineYaml(db, paimonWarehouse, 't', interval, serverId++, 'paimon'));
+        const paimonRun = await runSyncProcess(paimonYaml, join(paimonWarehouse, 'bench.db', 't'), {}, BIN, 'paimon');
+        if (paimonRun.rows !== ROWS) throw new Error(`sync-snapshot bench: ${paimonRun.rows} rows in the Paimon table, expected ${ROWS}`);
+        paimonSyncs.push(paimonRun);
+        await rm(paimonWarehouse, { recursive: true, force: true });
       }
-      const rawPerSec = median(raws.map((r) => r.rows / (r.ms / 1000)));
-      const syncPerSec = median(syncs.map((s) => s.rows / (s.ms / 1000)));
-      out.push({
-        interval,
-        rows: ROWS,
-        rounds: ROUNDS,
-        rawSelectRowsPerSec: Math.round(rawPerSec),
-        syncRowsPerSec: Math.round(syncPerSec),
-        ratio: Math.round((syncPerSec / rawPerSec) * 100) / 100,
-        // Per round, the sync against the raw read just before it.
-        ratioRange: range(syncs.map((s, i) => raws[i]!.ms / s.ms)),
-        syncSeconds: range(syncs.map((s) => s.ms / 1000)),
-        syncCpuUsPerRow: Math.round(median(syncs.map((s) => (s.cpuMs / s.rows) * 1000)) * 100) / 100,
-        syncPeakRssMb: Math.max(...syncs.map((s) => s.peakRssMb)),
-        dataFiles: median(syncs.map((s) => s.dataFiles)),
-        dataMb: median(syncs.map((s) => s.dataMb)),
-        ...busyColumns(syncs),
-        oneRowSyncSeconds: Math.round(startup.ms / 100) / 10,
-        oneRowSyncPeakRssMb: startup.peakRssMb,
-      });
+      out.push(syncRow(interval, raws, syncs, startup));
+      out.push(syncRow(`${interval}, Paimon (4 buckets; goal: the Iceberg ratio)`, paimonRaws, paimonSyncs, startup));
     }
     return out;
   } finally {
     await rm(work, { recursive: true, force: true });
     await db.stop();
   }
+}
+
+/** One result row: the syncs against the raw reads of their rounds. */
+function syncRow(interval: string, raws: { ms: number; rows: number }[], syncs: SyncRun[], startup: SyncRun): Record<string, number | string> {
+  const rawPerSec = median(raws.map((r) => r.rows / (r.ms / 1000)));
+  const syncPerSec = median(syncs.map((s) => s.rows / (s.ms / 1000)));
+  return {
+    interval,
+    rows: ROWS,
+    rounds: ROUNDS,
+    rawSelectRowsPerSec: Math.round(rawPerSec),
+    syncRowsPerSec: Math.round(syncPerSec),
+    ratio: Math.round((syncPerSec / rawPerSec) * 100) / 100,
+    // Per round, the sync against the raw read just before it.
+    ratioRange: range(syncs.map((s, i) => raws[i]!.ms / s.ms)),
+    syncSeconds: range(syncs.map((s) => s.ms / 1000)),
+    syncCpuUsPerRow: Math.round(median(syncs.map((s) => (s.cpuMs / s.rows) * 1000)) * 100) / 100,
+    syncPeakRssMb: Math.max(...syncs.map((s) => s.peakRssMb)),
+    dataFiles: median(syncs.map((s) => s.dataFiles)),
+    dataMb: median(syncs.map((s) => s.dataMb)),
+    ...busyColumns(syncs),
+    oneRowSyncSeconds: Math.round(startup.ms / 100) / 10,
+    oneRowSyncPeakRssMb: startup.peakRssMb,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -130,7 +130,8 @@ function partitionTypes(schema: PaimonSchema) {
   return schema.partitionKeys.map((k) => schema.paimonFields.find((f) => f.name === k)!.type);
 }
 
-function decodeEntry(rec: Rec, root: string, schema: PaimonSchema, file: string): { kind: number; entry: PaimonDataFileEntry } {
+/** One manifest entry (as decoded from Avro or ORC, or as the writer builds it) as a data file entry of `kind`. */
+export function decodeEntry(rec: Rec, root: string, schema: PaimonSchema, file: string): { kind: number; entry: PaimonDataFileEntry } {
   const kind = field<number>(rec, '_KIND', isInt, file);
   const partBytes = toBytes(field<Uint8Array>(rec, '_PARTITION', isBytes, file));
   const bucket = field<number>(rec, '_BUCKET', isInt, file);
@@ -184,7 +185,8 @@ function decodeEntry(rec: Rec, root: string, schema: PaimonSchema, file: string)
   };
 }
 
-function entryIdentity(e: PaimonDataFileEntry): string {
+/** What ADD and DELETE entries of one file have in common: partition, bucket, level, file name. */
+export function entryIdentity(e: PaimonDataFileEntry): string {
   return `${e.partitionKey}|${e.bucket}|${e.level}|${e.fileName}`;
 }
 

@@ -17,7 +17,7 @@ export { sealTarget } from './port';
 
 /** The sink of the pipeline's `sink.type`. */
 export function createSink(config: PipelineConfig, env: WriteEnv, thread?: SinkThread): SinkPort {
-  if (config.sink.type === 'paimon') return createPaimonSink(config, env);
+  if (config.sink.type === 'paimon') return createPaimonSink(config, env, thread);
   return createIcebergSink(config, env, thread);
 }
 

@@ -5,6 +5,7 @@ import { catalogStorage, sinkCatalog, storageFromSettings, withStorage } from '.
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 import { writeThreadStats } from './thread-stats';
+import { servePaimonWorker } from '../sink/paimon/committer';
 
 /**
  * The sink worker thread (started by sink-thread.ts): commits each posted round and replies with
@@ -21,7 +22,9 @@ const catalog = sinkCatalog(rest, s3);
 const env: WriteEnv = withStorage(defaultWriteEnv, catalogStorage(s3 ? storageFromSettings(s3, rest !== null) : null, catalog), catalog);
 // Each streamed part written is acknowledged: the runner stops reading while too many are pending.
 const parts = new RoundParts(env, () => port.postMessage({ streamed: 1 } satisfies SinkWorkerReply));
-port.on('message', (msg: SinkWorkerRequest) => {
+// A Paimon sink's worker (sink/paimon/committer.ts) speaks its own protocol.
+if ((workerData as { paimon?: boolean } | null)?.paimon) servePaimonWorker(port);
+else port.on('message', (msg: SinkWorkerRequest) => {
   if ('part' in msg) {
     parts.add(msg.part);
     return;

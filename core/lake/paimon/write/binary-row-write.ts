@@ -172,53 +172,62 @@ function setOffsetAndLength(view: DataView, slot: number, offset: number, length
  * and the serialized form Paimon stores in manifests (4-byte big-endian arity, then the row).
  */
 export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]): { row: Uint8Array; serialized: Uint8Array } {
+  // One buffer holds both (the row is the serialized form past its arity): this runs for every
+  // change's key, bucket key and partition, and small typed arrays are costly to allocate.
   const arity = types.length;
   const nullBytes = Math.floor((arity + 63 + 8) / 64) * 8;
   const fixed = nullBytes + arity * 8;
-  const varParts: { at: number; bytes: Uint8Array; reserve: number }[] = [];
+  let size = fixed;
+  for (let i = 0; i < arity; i++) {
+    const v = values[i] ?? null;
+    if (v !== null) size += variablePartSize(types[i]!, v);
+  }
+  const serialized = new Uint8Array(4 + size);
+  const view = new DataView(serialized.buffer);
+  view.setInt32(0, arity, false);
+  const row = serialized.subarray(4);
   let cursor = fixed;
-  const slots = new Uint8Array(fixed);
-  const view = new DataView(slots.buffer);
   for (let i = 0; i < arity; i++) {
     const t = types[i]!;
     const v = values[i] ?? null;
     const slot = nullBytes + i * 8;
+    const at = 4 + slot;
     if (v === null) {
       const bit = i + 8;
-      slots[bit >> 3]! |= 1 << (bit & 7);
+      row[bit >> 3]! |= 1 << (bit & 7);
       continue;
     }
     switch (t.root) {
       case 'BOOLEAN':
-        slots[slot] = v ? 1 : 0;
+        row[slot] = v ? 1 : 0;
         break;
       case 'TINYINT':
-        view.setInt8(slot, v as number);
+        view.setInt8(at, v as number);
         break;
       case 'SMALLINT':
-        view.setInt16(slot, v as number, true);
+        view.setInt16(at, v as number, true);
         break;
       case 'INT':
       case 'DATE':
       case 'TIME':
-        view.setInt32(slot, v as number, true);
+        view.setInt32(at, v as number, true);
         break;
       case 'BIGINT':
-        view.setBigInt64(slot, v as bigint, true);
+        view.setBigInt64(at, v as bigint, true);
         break;
       case 'FLOAT':
-        view.setFloat32(slot, v as number, true);
+        view.setFloat32(at, v as number, true);
         break;
       case 'DOUBLE':
-        view.setFloat64(slot, v as number, true);
+        view.setFloat64(at, v as number, true);
         break;
       case 'DECIMAL':
-        if ((t.precision ?? 10) <= 18) view.setBigInt64(slot, v as bigint, true);
+        if ((t.precision ?? 10) <= 18) view.setBigInt64(at, v as bigint, true);
         else {
           // Non-compact decimals always take 16 bytes of the variable part (BinaryRowWriter.writeDecimal).
           const bytes = minimalTwosComplement(v as bigint);
-          setOffsetAndLength(view, slot, cursor, bytes.length);
-          varParts.push({ at: cursor, bytes, reserve: 16 });
+          setOffsetAndLength(view, at, cursor, bytes.length);
+          row.set(bytes, cursor);
           cursor += 16;
         }
         break;
@@ -226,13 +235,11 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
       case 'TIMESTAMP_LTZ': {
         const micros = v as bigint;
         const millis = floorDiv(micros, 1000n);
-        if ((t.precision ?? 6) <= 3) view.setBigInt64(slot, millis, true);
+        if ((t.precision ?? 6) <= 3) view.setBigInt64(at, millis, true);
         else {
           const nanoOfMilli = (micros - millis * 1000n) * 1000n;
-          const bytes = new Uint8Array(8);
-          new DataView(bytes.buffer).setBigInt64(0, millis, true);
-          setOffsetAndLength(view, slot, cursor, Number(nanoOfMilli));
-          varParts.push({ at: cursor, bytes, reserve: 8 });
+          setOffsetAndLength(view, at, cursor, Number(nanoOfMilli));
+          view.setBigInt64(4 + cursor, millis, true);
           cursor += 8;
         }
         break;
@@ -243,24 +250,44 @@ export function encodeBinaryRow(types: PaimonDataType[], values: PhysicalValue[]
         }
         const bytes = v as Uint8Array;
         if (bytes.length <= 7) {
-          slots.set(bytes, slot);
-          slots[slot + 7] = 0x80 | bytes.length;
+          row.set(bytes, slot);
+          row[slot + 7] = 0x80 | bytes.length;
         } else {
-          setOffsetAndLength(view, slot, cursor, bytes.length);
-          const reserve = roundToWord(bytes.length);
-          varParts.push({ at: cursor, bytes, reserve });
-          cursor += reserve;
+          setOffsetAndLength(view, at, cursor, bytes.length);
+          row.set(bytes, cursor);
+          cursor += roundToWord(bytes.length);
         }
       }
     }
   }
-  const row = new Uint8Array(cursor);
-  row.set(slots, 0);
-  for (const p of varParts) row.set(p.bytes, p.at);
-  const serialized = new Uint8Array(4 + cursor);
-  new DataView(serialized.buffer).setInt32(0, arity, false);
-  serialized.set(row, 4);
   return { row, serialized };
+}
+
+/** Bytes a non-null value takes in a BinaryRow's variable part (encodeBinaryRow's first pass). */
+function variablePartSize(t: PaimonDataType, v: Exclude<PhysicalValue, null>): number {
+  switch (t.root) {
+    case 'DECIMAL':
+      return (t.precision ?? 10) <= 18 ? 0 : 16;
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return (t.precision ?? 6) <= 3 ? 0 : 8;
+    case 'BOOLEAN':
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'INT':
+    case 'DATE':
+    case 'TIME':
+    case 'BIGINT':
+    case 'FLOAT':
+    case 'DOUBLE':
+      return 0;
+    default: {
+      // Any other type is refused by the second pass, naming it.
+      if (!isStringType(t) && !isBinaryType(t)) return 0;
+      const n = (v as Uint8Array).length;
+      return n <= 7 ? 0 : roundToWord(n);
+    }
+  }
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

@@ -11,7 +11,7 @@ import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { compactPaimonTable } from './compact';
-import { readPaimonTableState } from './table-state';
+import { readWriteState } from './state-cache';
 import { createLocalStorage } from '../../../storage/node/index';
 import type { PaimonDataFileEntry } from '../manifest';
 
@@ -63,6 +63,8 @@ interface RowShape {
   keyTypes: PaimonDataType[];
   /** The bucket key is the trimmed primary key: its row doubles as the key's identity. */
   bucketIsKey: boolean;
+  /** An unpartitioned table's one partition row (shared: never written to). */
+  noPartition: Uint8Array | null;
 }
 
 const shapes = new WeakMap<PaimonSchema, RowShape>();
@@ -84,6 +86,7 @@ function shapeOf(schema: PaimonSchema): RowShape {
     keyIdx,
     keyTypes: typesOf(keyIdx),
     bucketIsKey: bucketIdx.length === keyIdx.length && bucketIdx.every((b, i) => b === keyIdx[i]),
+    noPartition: partIdx.length === 0 ? encodeBinaryRow([], []).serialized : null,
   };
   shapes.set(schema, s);
   return s;
@@ -121,12 +124,20 @@ export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, 
  */
 export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[]; keyId: string } {
   const s = shapeOf(schema);
-  const partition = encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
+  const partition = s.noPartition ?? encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
   const key = s.keyIdx.map((i) => values[i]!);
   const keyRow = encodeBinaryRow(s.keyTypes, key).row;
   const bucketRow = s.bucketIsKey ? keyRow : encodeBinaryRow(s.bucketTypes, s.bucketIdx.map((i) => values[i]!)).row;
   const bucket = Math.abs(hashBinaryRow(bucketRow) % schema.bucketCount);
   return { partition, bucket, key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
+}
+
+/** The trimmed key of a row and its identity (placeRow's `key` and `keyId`), for a merge that knows the row's bucket already. */
+export function keyOfRow(schema: PaimonSchema, values: PhysicalValue[]): { key: PhysicalValue[]; keyId: string } {
+  const s = shapeOf(schema);
+  const key = s.keyIdx.map((i) => values[i]!);
+  const keyRow = encodeBinaryRow(s.keyTypes, key).row;
+  return { key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
 }
 
 /** The folder of a (partition, bucket), from the serialized partition row (as the reader finds it). */
@@ -174,7 +185,7 @@ function nextSequenceNumbers(files: PaimonDataFileEntry[], prepared: PreparedPai
  * `prepared` (null: the first flush of a commit). Nothing is visible until commitPaimonChanges.
  */
 export async function preparePaimonChanges(root: string, changes: PaimonChange[], prepared: PreparedPaimonFiles | null, env: WriteEnv = defaultWriteEnv): Promise<PreparedPaimonFiles> {
-  const state = await readPaimonTableState(createLocalStorage(), root);
+  const state = await readWriteState(createLocalStorage(), root);
   const schema = state.schema;
   assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
   if (prepared && prepared.schemaId !== schema.schemaId) {
@@ -212,8 +223,8 @@ async function writeChangeFiles(root: string, schema: PaimonSchema, changes: Pai
     const gid = `${hex}|${bucket}`;
     let g = groups.get(gid);
     if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
-    const row: Record<string, unknown> = {};
-    for (const f of schema.paimonFields) row[f.name] = c.row[f.name] ?? null;
+    // The caller's row as it is (physicalRow refused names outside the schema; a missing one reads as null).
+    const row = c.row;
     const seq = nextSeq.get(gid) ?? 0n;
     nextSeq.set(gid, seq + 1n);
     const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };

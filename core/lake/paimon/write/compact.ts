@@ -14,13 +14,14 @@ import { readDeletionVector } from '../deletion-vector';
 import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
 import { compareRows } from './binary-row-write';
 import { lastPaimonCommit } from './commit-lookup';
-import { bucketDir, physicalRow, placeRow } from './commit-changes';
+import { bucketDir, keyOfRow, physicalRow } from './commit-changes';
 import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
 import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
 import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { entryOfLiveFile } from './table-state';
+import { readWriteState } from './state-cache';
 
 /**
  * Compaction of a primary-key table's LSM tree, per (partition, bucket), as Java Paimon's
@@ -174,7 +175,7 @@ async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSch
     schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
     const kind = kinds[i]!;
     const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
-    const { key, keyId } = placeRow(schema, values);
+    const { key, keyId } = keyOfRow(schema, values);
     out.push({ key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i });
   }
   return out;
@@ -197,115 +198,161 @@ const BATCH_COMMIT_IDENTIFIER = 9_223_372_036_854_775_807n;
  */
 export async function compactPaimonTable(root: string, options: PaimonCompactOptions): Promise<PaimonCommitResult | null> {
   const env = options.env ?? defaultWriteEnv;
+  const identifier = options.commitIdentifier ?? (await lastPaimonCommit(createLocalStorage(), root, options.commitUser))?.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
+  const prepared = await preparePaimonCompaction(root, { full: options.full, env });
+  if (!prepared) return null;
+  return commitPaimonCompaction(root, prepared, { commitUser: options.commitUser, commitIdentifier: identifier, env });
+}
+
+/**
+ * A compaction whose files are written and not yet committed: Java's writer compacts in the
+ * background and commits the result with a later checkpoint. Its inputs are level-0 or higher
+ * runs of one snapshot; files committed after it are newer level-0 runs, which a compaction's
+ * output (level >= 1) never hides, so the result stays valid while its inputs are live.
+ */
+export interface PreparedPaimonCompaction {
+  /** DELETE entries of the inputs, ADD entries of the outputs. */
+  entries: ManifestEntryRecord[];
+  /** Deletion-vector tables: the new index files and the buckets (`partitionHex|bucket`) whose old ones they replace. */
+  index: { touched: Set<string>; added: IndexEntryRecord[] } | null;
+  /** Files written (removed when the compaction is not committed). */
+  written: string[];
+}
+
+/** Picks and writes a compaction of the table's latest snapshot (nothing is visible yet); null when none is due. */
+export async function preparePaimonCompaction(root: string, options: { full?: boolean; env?: WriteEnv } = {}): Promise<PreparedPaimonCompaction | null> {
+  const env = options.env ?? defaultWriteEnv;
   const storage = createLocalStorage();
-  const identifier = options.commitIdentifier ?? (await lastPaimonCommit(storage, root, options.commitUser))?.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
-  return commitPaimonSnapshot(
-    root,
-    { commitUser: options.commitUser, commitIdentifier: identifier, commitKind: 'COMPACT' },
-    async (state) => {
-      const schema = state.schema;
-      assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
-      const o = universalOptionsOf(schema);
-      const groups = new Map<string, PaimonDataFileEntry[]>();
-      for (const f of state.files) {
-        const id = `${f.partitionKey}|${f.bucket}`;
-        const g = groups.get(id);
-        if (g) g.push(f);
-        else groups.set(id, [f]);
+  const state = await readWriteState(storage, root);
+  const schema = state.schema;
+  assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
+  const o = universalOptionsOf(schema);
+  const groups = new Map<string, PaimonDataFileEntry[]>();
+  for (const f of state.files) {
+    const id = `${f.partitionKey}|${f.bucket}`;
+    const g = groups.get(id);
+    if (g) g.push(f);
+    else groups.set(id, [f]);
+  }
+  const dv = deletionVectorsEnabled(schema);
+  const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
+  const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
+  const entries: ManifestEntryRecord[] = [];
+  const written: string[] = [];
+  const now = env.now();
+  try {
+    for (const files of groups.values()) {
+      const runs = sortedRuns(files);
+      const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+      if (!unit) continue;
+      const inputs = unit.runs.flatMap((r) => r.files);
+      const inputSet = new Set(inputs);
+      const highestLevel = Math.max(...files.map((f) => f.level));
+      const remainingBelow = files.some((f) => !inputSet.has(f) && f.level > unit.outputLevel);
+      // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
+      const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
+      const winners = new Map<string, KeyValue>();
+      for (const f of inputs) {
+        let fs = fileSchemas.get(f.schemaId);
+        if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+        for (const kv of await readKeyValues(storage, schema, fs, f)) {
+          const prev = winners.get(kv.keyId);
+          if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
+        }
       }
-      const dv = deletionVectorsEnabled(schema);
-      const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
-      const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
-      const entries: ManifestEntryRecord[] = [];
-      const written: string[] = [];
-      const now = env.now();
-      try {
-        for (const files of groups.values()) {
-          const runs = sortedRuns(files);
-          const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
-          if (!unit) continue;
-          const inputs = unit.runs.flatMap((r) => r.files);
-          const inputSet = new Set(inputs);
-          const highestLevel = Math.max(...files.map((f) => f.level));
-          const remainingBelow = files.some((f) => !inputSet.has(f) && f.level > unit.outputLevel);
-          // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
-          const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
-          const winners = new Map<string, KeyValue>();
-          for (const f of inputs) {
-            let fs = fileSchemas.get(f.schemaId);
-            if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-            for (const kv of await readKeyValues(storage, schema, fs, f)) {
-              const prev = winners.get(kv.keyId);
-              if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
-            }
-          }
-          const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
-          const first = inputs[0]!;
-          if (dv) {
-            // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
-            // mark that row in its file's deletion vector so batch reads (no merge) skip it.
-            const remaining = files.filter((f) => !inputSet.has(f));
-            const vectors = new Map<string, Set<number>>();
-            let changed = inputs.some((f) => f.deletionVector !== null);
-            const below = new Map<string, { file: string; position: number }>();
-            for (const f of remaining) {
-              vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
-              let fs = fileSchemas.get(f.schemaId);
-              if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-              for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(kv.keyId, { file: f.fileName, position: kv.position });
-            }
-            for (const [id] of winners) {
-              const old = below.get(id);
-              if (old && !vectors.get(old.file)!.has(old.position)) {
-                vectors.get(old.file)!.add(old.position);
-                changed = true;
-              }
-            }
-            if (changed) dvBuckets.push({ partition: hexToBytes(first.partitionKey), partitionKey: first.partitionKey, bucket: first.bucket, vectors });
-          }
-          for (const f of inputs) entries.push(entryOfLiveFile(f, KIND_DELETE));
-          if (records.length > 0) {
-            const partition = hexToBytes(first.partitionKey);
-            const dir = bucketDir(root, schema, partition, first.bucket);
-            const fileName = `data-${env.uuid()}-0.parquet`;
-            const file = await writeKeyValueFile(schema, records, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
-            written.push(join(dir, fileName));
-            entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+      const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
+      const first = inputs[0]!;
+      if (dv) {
+        // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
+        // mark that row in its file's deletion vector so batch reads (no merge) skip it.
+        const remaining = files.filter((f) => !inputSet.has(f));
+        const vectors = new Map<string, Set<number>>();
+        let changed = inputs.some((f) => f.deletionVector !== null);
+        const below = new Map<string, { file: string; position: number }>();
+        for (const f of remaining) {
+          vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
+          let fs = fileSchemas.get(f.schemaId);
+          if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+          for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(kv.keyId, { file: f.fileName, position: kv.position });
+        }
+        for (const [id] of winners) {
+          const old = below.get(id);
+          if (old && !vectors.get(old.file)!.has(old.position)) {
+            vectors.get(old.file)!.add(old.position);
+            changed = true;
           }
         }
-        if (dvBuckets.length === 0) return { entries, written };
-        // One index file per changed bucket with the vectors of its live files (as Java keeps them).
-        const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
-        const indexEntries: IndexEntryRecord[] = state.indexEntries.filter(
-          (e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`),
-        );
-        const indexDir = join(root, 'index');
-        for (const b of dvBuckets) {
-          const vectors = [...b.vectors].filter(([, set]) => set.size > 0).map(([fileName, set]) => ({ fileName, positions: [...set] }));
-          if (vectors.length === 0) continue;
-          const { bytes, ranges } = encodeDeletionVectorIndexFile(vectors);
-          const name = `index-${env.uuid()}-0`;
-          await makeDirectory(indexDir);
-          await writeNewFile(join(indexDir, name), bytes);
-          written.push(join(indexDir, name));
-          indexEntries.push({
-            _VERSION: 1,
-            _KIND: KIND_ADD,
-            _PARTITION: b.partition,
-            _BUCKET: b.bucket,
-            _INDEX_TYPE: 'DELETION_VECTORS',
-            _FILE_NAME: name,
-            _FILE_SIZE: BigInt(bytes.length),
-            _ROW_COUNT: BigInt(vectors.length),
-            _DELETIONS_VECTORS_RANGES: ranges,
-          });
-        }
-        return { entries, written, indexEntries };
-      } catch (e) {
-        await removeFiles(written);
-        throw e;
+        if (changed) dvBuckets.push({ partition: hexToBytes(first.partitionKey), partitionKey: first.partitionKey, bucket: first.bucket, vectors });
       }
-    },
-    env,
-  );
+      for (const f of inputs) entries.push(entryOfLiveFile(f, KIND_DELETE));
+      if (records.length > 0) {
+        const partition = hexToBytes(first.partitionKey);
+        const dir = bucketDir(root, schema, partition, first.bucket);
+        const fileName = `data-${env.uuid()}-0.parquet`;
+        const file = await writeKeyValueFile(schema, records, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
+        written.push(join(dir, fileName));
+        entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+      }
+    }
+    if (dvBuckets.length === 0) return entries.length === 0 ? null : { entries, index: null, written };
+    // One index file per changed bucket with the vectors of its live files (as Java keeps them);
+    // the commit drops the bucket's old index files from the index manifest.
+    const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
+    const indexEntries: IndexEntryRecord[] = [];
+    const indexDir = join(root, 'index');
+    for (const b of dvBuckets) {
+      const vectors = [...b.vectors].filter(([, set]) => set.size > 0).map(([fileName, set]) => ({ fileName, positions: [...set] }));
+      if (vectors.length === 0) continue;
+      const { bytes, ranges } = encodeDeletionVectorIndexFile(vectors);
+      const name = `index-${env.uuid()}-0`;
+      await makeDirectory(indexDir);
+      await writeNewFile(join(indexDir, name), bytes);
+      written.push(join(indexDir, name));
+      indexEntries.push({
+        _VERSION: 1,
+        _KIND: KIND_ADD,
+        _PARTITION: b.partition,
+        _BUCKET: b.bucket,
+        _INDEX_TYPE: 'DELETION_VECTORS',
+        _FILE_NAME: name,
+        _FILE_SIZE: BigInt(bytes.length),
+        _ROW_COUNT: BigInt(vectors.length),
+        _DELETIONS_VECTORS_RANGES: ranges,
+      });
+    }
+    return { entries, index: { touched, added: indexEntries }, written };
+  } catch (e) {
+    await removeFiles(written);
+    throw e;
+  }
+}
+
+/**
+ * Commits a prepared compaction as a COMPACT snapshot, when every input file is still live (else
+ * nothing is committed: another compaction or a rollback got there first); null when not
+ * committed. The prepared files are removed when they are not committed.
+ */
+export async function commitPaimonCompaction(root: string, prepared: PreparedPaimonCompaction, options: { commitUser: string; commitIdentifier: bigint; env?: WriteEnv }): Promise<PaimonCommitResult | null> {
+  const env = options.env ?? defaultWriteEnv;
+  let result: PaimonCommitResult | null = null;
+  try {
+    result = await commitPaimonSnapshot(
+      root,
+      { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, commitKind: 'COMPACT' },
+      async (state) => {
+        const live = new Set(state.files.map((f) => `${f.partitionKey}|${f.bucket}|${f.level}|${f.fileName}`));
+        const inputsLive = prepared.entries.every((e) => e._KIND !== KIND_DELETE || live.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}|${e._FILE._LEVEL}|${e._FILE._FILE_NAME}`));
+        // The prepared files are not this attempt's: a lost race keeps them for the next.
+        if (!inputsLive) return { entries: [], written: [] };
+        if (!prepared.index) return { entries: prepared.entries, written: [] };
+        const { touched, added } = prepared.index;
+        const kept = state.indexEntries.filter((e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`));
+        return { entries: prepared.entries, written: [], indexEntries: [...kept, ...added] };
+      },
+      env,
+    );
+  } finally {
+    if (result === null) await removeFiles(prepared.written);
+  }
+  return result && { ...result, addedFiles: prepared.written };
 }

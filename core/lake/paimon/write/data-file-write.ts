@@ -31,7 +31,7 @@ export interface KeyValue {
   sequenceNumber: bigint;
   /** RowKind byte. */
   kind: number;
-  /** Canonical values by column name (every schema column). */
+  /** Canonical values by column name (a schema column missing here is null). */
   row: Record<string, unknown>;
   /** Physical values in schema field order. */
   values: PhysicalValue[];

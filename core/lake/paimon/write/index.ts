@@ -5,7 +5,8 @@
  */
 export { createPaimonTable, buildSchemaJson, assertWritableSchema, type PaimonColumn, type PaimonTableDescription } from './table-create';
 export { commitPaimonChanges, preparePaimonChanges, type PaimonChange, type PaimonCommitOptions, type PreparedPaimonFiles } from './commit-changes';
-export { compactPaimonTable, pickUniversalCompaction, type PaimonCompactOptions, type SortedRun } from './compact';
+export { compactPaimonTable, commitPaimonCompaction, pickUniversalCompaction, preparePaimonCompaction, sortedRuns, universalOptionsOf, type PaimonCompactOptions, type PreparedPaimonCompaction, type SortedRun } from './compact';
+export { readWriteState } from './state-cache';
 export { expirePaimonSnapshots, parsePaimonDuration, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
 export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution';
 export { createPaimonTag, deletePaimonTag, type PaimonTagOptions } from './tags';

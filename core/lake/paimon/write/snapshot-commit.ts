@@ -9,7 +9,8 @@ import type { PaimonSchema } from '../schema';
 import { encodeBinaryRow, comparePhysical, toPhysical, type PhysicalValue } from './binary-row-write';
 import { encodePaimonIndexManifest, encodePaimonManifest, encodePaimonManifestList, KIND_ADD, type IndexEntryRecord, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
 import { toPaimonJson } from './table-create';
-import { entryOfLiveFile, readPaimonTableState, type PaimonTableState } from './table-state';
+import { entryOfLiveFile, type PaimonTableState } from './table-state';
+import { readWriteState, rememberPublished } from './state-cache';
 import { bucketDir } from './commit-changes';
 import { hexToBytes } from '../../values';
 
@@ -206,7 +207,7 @@ export async function commitPaimonSnapshot(
       const r = parseInt(env.uuid().replace(/-/g, '').slice(0, 6), 16) / 0x1000000;
       await new Promise((res) => setTimeout(res, Math.min(1000, 25 * 2 ** (attempt - 1)) * (0.5 + r / 2)));
     }
-    const state = await readPaimonTableState(storage, root);
+    const state = await readWriteState(storage, root);
     const built = await build(state);
     if (built.entries.length === 0 && built.indexEntries === undefined && !allowEmpty) return null;
     const written = [...built.written];
@@ -285,6 +286,7 @@ export async function commitPaimonSnapshot(
       });
       await makeDirectory(join(root, 'snapshot'));
       if (await publishExclusive(join(root, 'snapshot', `snapshot-${id}`), text, env)) {
+        rememberPublished(root, state, text, { entries: built.entries, manifests: [...baseMetas, ...deltaMetas], indexChanged: built.indexEntries !== undefined });
         await writeHintsAfterCommit(root, id, env);
         return {
           snapshotId: id,
