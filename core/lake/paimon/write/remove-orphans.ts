@@ -87,7 +87,16 @@ async function usedFileNames(root: string, branchRoots: string[]): Promise<Set<s
   const storage = createLocalStorage();
   const used = new Set<string>();
   const seenManifests = new Set<string>();
+  const seenSnapshots = new Set<string>();
   const add = async (snap: PaimonSnapshotFile) => {
+    // A tag or a branch's copy names the same files as its snapshot: read them once.
+    const key = [snap.schemaId, snap.baseManifestList, snap.deltaManifestList, snap.changelogManifestList, snap.indexManifest].join('|');
+    if (seenSnapshots.has(key)) {
+      const statistics = await statisticsOf(snap.file);
+      if (statistics) used.add(statistics);
+      return;
+    }
+    seenSnapshots.add(key);
     // Branches share the table's manifest/ and data folders, so files resolve against the table root.
     for (const f of await filesOf(root, snap)) used.add(basename(f));
     for (const list of [snap.baseManifestList, snap.deltaManifestList, snap.changelogManifestList]) {
@@ -95,10 +104,13 @@ async function usedFileNames(root: string, branchRoots: string[]): Promise<Set<s
       for (const m of await readManifestList(storage, root, list)) {
         if (seenManifests.has(m)) continue;
         seenManifests.add(m);
-        // Extra files (file indexes beside a data file) are named only here; readSnapshotDataFiles drops them.
+        // Every entry counts, DELETE ones too (Java keeps those files as well), with its extra files
+        // (file indexes beside a data file), which readSnapshotDataFiles drops.
         for (const rec of await readManifestRecords(storage, join(root, 'manifest', m), 'manifest')) {
-          const extra = (rec._FILE as Record<string, unknown>)._EXTRA_FILES;
-          if (Array.isArray(extra)) for (const x of extra) if (typeof x === 'string') used.add(basename(x));
+          const file = rec._FILE as Record<string, unknown>;
+          if (typeof file._FILE_NAME === 'string') used.add(file._FILE_NAME);
+          if (typeof file._EXTERNAL_PATH === 'string') used.add(basename(file._EXTERNAL_PATH));
+          if (Array.isArray(file._EXTRA_FILES)) for (const x of file._EXTRA_FILES) if (typeof x === 'string') used.add(basename(x));
         }
       }
     }
