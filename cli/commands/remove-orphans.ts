@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../core/errors';
+import { removePaimonOrphanFiles } from '../../core/lake/paimon/write';
 import { removeOrphanFiles } from '../../core/lake/write';
 import { parseCommandArgs, type CliRunner } from '../command';
 import { isPaimonRoot, parseIsoTime, writableTable } from './lake-args';
@@ -17,9 +17,9 @@ export const removeOrphansCommand: CliRunner = {
     const olderThanMs = values['older-than'] === undefined ? Date.now() - DEFAULT_AGE_MS : parseIsoTime('remove-orphans', '--older-than', values['older-than']);
     const dryRun = values['dry-run'] ?? false;
     const { root, env } = await writableTable('remove-orphans', positionals[0], { profile: values.profile });
-    // Said as the app says it (core/app/handlers.ts), not as "not an Iceberg table: metadata is missing".
-    if (await isPaimonRoot(root, env.storage)) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
-    const { orphans } = await removeOrphanFiles(root, { olderThanMs, dryRun, env });
+    // writableTable refuses a Paimon table on S3, so a Paimon table here is a local folder.
+    const paimon = await isPaimonRoot(root, env.storage);
+    const { orphans } = paimon ? await removePaimonOrphanFiles(root, { olderThanMs, dryRun }) : await removeOrphanFiles(root, { olderThanMs, dryRun, env });
     if (orphans.length === 0) {
       io.out('no orphan files');
       return;

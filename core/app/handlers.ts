@@ -11,6 +11,7 @@ import type { StoragePort } from '../storage';
 import { describeSnapshots, readFileEntries, readSchemaInfo, readTableInfo } from './lake-service';
 import { describePaimonSnapshots, paimonSelectorOf, readPaimonFileEntries, readPaimonSchemaInfo, readPaimonTableInfo } from './paimon-service';
 import { compactPaimon, expirePaimon, removePaimonRef, rollbackPaimon, setPaimonRef } from './paimon-ops';
+import { removePaimonOrphanFiles } from '../lake/paimon/write';
 import type { SyncService } from './sync-service';
 import type { RemoteLakes } from './remote-lakes';
 import type { ProfileStore } from './profiles';
@@ -157,8 +158,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
     'lake.removeOrphans': async ({ path, olderThanMs, dryRun }) => {
       const { root, paimon } = await writable(path, 'remove orphan files');
-      if (paimon) throw new TidemarkError('Unsupported', `remove orphan files: ${root} is a Paimon table; orphan removal is written for Iceberg tables only`, { table: root });
-      const r = await removeOrphanFiles(root, { olderThanMs, dryRun });
+      const r = paimon ? await removePaimonOrphanFiles(root, { olderThanMs, dryRun }) : await removeOrphanFiles(root, { olderThanMs, dryRun });
       return { dryRun, files: r.orphans.length, bytes: r.orphans.reduce((n, o) => n + o.size, 0), paths: r.orphans.slice(0, 100).map((o) => o.path), referencedCount: r.referencedCount };
     },
     'lake.cancel': async ({ task }) => {

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 /**
  * The timeline menu and the maintenance panel of a Paimon table: tag, branch and rollback (which
- * says it deletes the later snapshots), no cherry-pick; full compaction and expiry, no orphan
+ * says it deletes the later snapshots), no cherry-pick; full compaction, expiry and orphan
  * removal. The calls reach a fake main process; what they send is asserted.
  */
 import { act, createElement } from 'react';
@@ -61,17 +61,23 @@ describe('a Paimon table in the UI', () => {
     act(() => root.unmount());
   });
 
-  it('the maintenance panel: full compaction and expiry only', async () => {
+  it('the maintenance panel: full compaction, expiry and orphan removal', async () => {
     document.body.innerHTML = '<div id="root"></div>';
     const root = createRoot(document.getElementById('root')!);
     await act(async () => root.render(createElement(MaintenancePanel, { path: '/w/fin/ledger', format: 'paimon', partitions: ['[10]'], onChanged: async () => {} })));
     const sections = [...document.querySelectorAll('section[aria-label]')].map((s) => s.getAttribute('aria-label'));
-    expect(sections).toEqual(['Compact', 'Expire snapshots']);
+    expect(sections).toEqual(['Compact', 'Expire snapshots', 'Remove orphan files']);
     const options = [...document.querySelectorAll('section[aria-label="Compact"] option')].map((o) => o.textContent);
     expect(options).toEqual(['whole table (full compaction of every bucket)']);
     const preview = [...document.querySelectorAll('section[aria-label="Compact"] button')].find((b) => b.textContent === 'Preview')!;
     await click(preview);
     expect(calls.at(-1)).toEqual({ name: 'lake.compact', input: { path: '/w/fin/ledger', scope: { kind: 'all' }, dryRun: true } });
+    const orphans = [...document.querySelectorAll('section[aria-label="Remove orphan files"] button')].find((b) => b.textContent === 'Preview')!;
+    await click(orphans);
+    const sent = calls.at(-1) as { name: string; input: { path: string; olderThanMs: number; dryRun: boolean } };
+    expect({ ...sent, input: { ...sent.input, olderThanMs: 0 } }).toEqual({ name: 'lake.removeOrphans', input: { path: '/w/fin/ledger', olderThanMs: 0, dryRun: true } });
+    // The panel's default age, 3 days, is sent as a time (the clock moves while the test runs).
+    expect(Math.abs(Date.now() - 3 * 86_400_000 - sent.input.olderThanMs)).toBeLessThan(60_000);
     act(() => root.unmount());
   });
 });

@@ -20,3 +20,4 @@ export { createPaimonBranch, deletePaimonBranch, checkPaimonRefName, type Paimon
 export { movePaimonTag } from './tag-move';
 export { planPaimonExpiry, type PaimonExpiryPlan } from './expire-plan';
 export { planPaimonCompaction, type PaimonCompactionPlan } from './compact-plan';
+export { removePaimonOrphanFiles, type PaimonRemoveOrphansOptions, type PaimonRemoveOrphansResult } from './remove-orphans';

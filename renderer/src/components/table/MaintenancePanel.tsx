@@ -84,7 +84,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * Maintenance of a table from the Files tab: compaction (whole table, one partition or the small
  * files), snapshot expiry and orphan removal. Each shows a preview of what it will do (files, bytes,
  * snapshots) before it can run; the table is read again after a run. A Paimon table offers full
- * compaction and expiry only (Paimon compacts per bucket; orphan removal is Iceberg's here).
+ * compaction only (Paimon compacts per bucket), expiry and orphan removal.
  */
 export function MaintenancePanel({ path, format = 'iceberg', partitions, onChanged }: { path: string; format?: 'iceberg' | 'paimon'; partitions: string[]; onChanged(message: string): Promise<void> }) {
   const paimon = format === 'paimon';
@@ -150,21 +150,19 @@ export function MaintenancePanel({ path, format = 'iceberg', partitions, onChang
         describe={expiryText}
         onDone={onChanged}
       />
-      {!paimon && (
-        <Action<OrphansInfo>
-          title="Remove orphan files"
-          options={
-            <label>
-              older than <input aria-label="orphan age in days" type="number" min={0} value={orphanDays} onChange={(e) => setOrphanDays(e.target.value)} style={{ width: 60 }} /> days
-            </label>
-          }
-          optionsKey={orphanDays}
-          askPreview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
-          run={() => client.call('lake.removeOrphans', { path, olderThanMs })}
-          describe={orphansText}
-          onDone={onChanged}
-        />
-      )}
+      <Action<OrphansInfo>
+        title="Remove orphan files"
+        options={
+          <label>
+            older than <input aria-label="orphan age in days" type="number" min={0} value={orphanDays} onChange={(e) => setOrphanDays(e.target.value)} style={{ width: 60 }} /> days
+          </label>
+        }
+        optionsKey={orphanDays}
+        askPreview={() => client.call('lake.removeOrphans', { path, olderThanMs, dryRun: true })}
+        run={() => client.call('lake.removeOrphans', { path, olderThanMs })}
+        describe={orphansText}
+        onDone={onChanged}
+      />
     </div>
   );
 }
