@@ -5,6 +5,8 @@
  * table. A whole-table compaction drops every delete file; a partial one keeps them (they still
  * apply to files it did not rewrite, and never to the new files, whose sequence number is newer).
  * Progress is reported per file; an abort before the commit removes the files already written.
+ * Format-version 3: each row keeps its `_row_id` and `_last_updated_sequence_number`, written into
+ * the new files as metadata columns (spec "Row Lineage"), so rewritten rows are the same rows.
  */
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
@@ -12,6 +14,7 @@ import type { WritableStorage } from '../../storage';
 import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile } from '../model';
 import { allFields, DeleteCache, readDataFileRows, type Row } from '../row-reader';
+import { rowLineageFields } from '../row-lineage';
 import { planScan, type PlannedDataFile, type ScanPlan } from '../scan-plan';
 import { loadTable, type LoadedTable } from '../table';
 import { defaultWriteEnv, tableRoot, writeStorage, type WriteEnv } from './commit';
@@ -138,7 +141,8 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         preview = previewOf(plan, base, options.scope, files);
         if (files.length === 0) throw new NothingToCompact();
         const m = base.metadata;
-        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env };
+        const lineage = rowLineageFields(m);
+        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env, metadataFields: lineage };
         const cache = new DeleteCache(storage, plan.table, allFields(plan.table));
         const progress: CompactionProgress = { doneFiles: 0, totalFiles: files.length, doneBytes: 0, totalBytes: preview.bytes };
         // Files of one partition together, so that small files of a partition end in few files.
@@ -153,7 +157,7 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         };
         for (const f of ordered) {
           if (options.signal?.aborted) throw cancelled();
-          const rows = await readDataFileRows(storage, plan, f, cache);
+          const rows = await readDataFileRows(storage, plan, f, cache, lineage);
           live += rows.length;
           for (const r of rows) batch.push(r);
           batchBytes += f.fileSizeInBytes;

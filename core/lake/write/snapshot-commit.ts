@@ -219,15 +219,13 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
 
 /**
  * What Tidemark cannot yet write into a format-version 3 table: position delete files (v3 takes
- * deletion vectors in Puffin files instead) and compaction, which must copy each row's `_row_id`
- * into the new files (spec "Row Lineage") and would otherwise give the same rows new ids.
+ * deletion vectors in Puffin files instead). A `replace` is allowed: its writer materializes each
+ * row's lineage (compact.ts), and the ids its new files are assigned only count as consumed id
+ * space (added-rows), as Iceberg's own rewrite does.
  */
 function checkV3Change(root: string, change: SnapshotChange): void {
   if ((change.addedDeleteFiles ?? []).some((d) => d.file.content === FILE_CONTENT.positionDeletes)) {
     throw new TidemarkError('Unsupported', `${root}: position delete files cannot be added to a format-version 3 table (v3 takes deletion vectors, which Tidemark does not write yet)`, { table: root, feature: 'v3 position deletes' });
-  }
-  if (change.operation === 'replace') {
-    throw new TidemarkError('Unsupported', `${root}: compacting a format-version 3 table is not supported yet (it must keep every row's _row_id)`, { table: root, feature: 'v3 compaction' });
   }
 }
 
