@@ -199,4 +199,21 @@ describe('compaction of a format-version 3 table keeps each row\'s lineage', () 
     expect(await viaReader(root, ['i'])).toEqual(before);
     expect(await viaDuckDb(root, ['i'])).toEqual(before);
   });
+
+  it('a table upgraded from v1 (rows without ids): kept rows stay id-less until the rewrite, then get fresh ids', async () => {
+    const root = join(work, 'upgraded');
+    cpSync(join(FIXTURES, 'iceberg-v3/duckdb-iceberg/merch_v1_v3_upgraded'), root, { recursive: true });
+    const env = seededWriteEnv(10);
+    const before = await viaReader(root, ['id', 'league', 'ats_qty']);
+    // Spec "Row Lineage": data from before the upgrade has no first_row_id, so no _row_id yet.
+    expect(before.map((r) => r.split('|')[3])).toEqual(['null', 'null', 'null', 'null']);
+    const next = await nextRowId(root);
+    await compactDataFiles(root, { scope: { kind: 'all' }, env });
+    const after = await viaReader(root, ['id', 'league', 'ats_qty']);
+    expect(after.map((r) => r.split('|').slice(0, 3).join('|'))).toEqual(before.map((r) => r.split('|').slice(0, 3).join('|')));
+    // Written null, the ids are inherited from the new file's first_row_id: fresh, from next-row-id.
+    expect(after.map((r) => BigInt(r.split('|')[3]!)).sort((x, y) => (x < y ? -1 : 1))).toEqual([next, next + 1n, next + 2n, next + 3n]);
+    expect(await viaDuckDb(root, ['id', 'league', 'ats_qty'])).toEqual(after);
+    expect(await nextRowId(root)).toBe(next + 4n);
+  });
 });
