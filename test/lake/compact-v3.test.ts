@@ -15,7 +15,7 @@ import { runCli } from '../../cli/main';
 import { dispatchCall } from '../../core/app/dispatch';
 import { createHandlers } from '../../core/app/handlers';
 import { loadTable, planScan, scanRows } from '../../core/lake';
-import { appendRows, applyRowDelta, compactDataFiles, createTable, partitionText, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
+import { appendRows, applyRowDelta, commitSnapshot, compactDataFiles, createTable, partitionText, rewriteDataFiles, seededWriteEnv } from '../../core/lake/write';
 import type { QueryEngine } from '../../core/query';
 import { createNodeQueryEngine } from '../../core/query/node/index';
 import { createLocalStorage } from '../../core/storage/node/index';
@@ -189,13 +189,14 @@ describe('compaction of a format-version 3 table keeps each row\'s lineage', () 
     expect(before.map((r) => r.split('|')[0])).toEqual(['1', '3', '5']);
     expect(await viaDuckDb(root, ['i'])).toEqual(before);
     const small = await compactDataFiles(root, { scope: { kind: 'small' }, env });
-    expect(small).toMatchObject({ files: 5, liveRecords: 3, writtenFiles: 1 });
+    expect(small).toMatchObject({ files: 5, deleteFiles: 2, liveRecords: 3, writtenFiles: 1 });
+    // The vectors of the rewritten files go with them (a vector names one data file).
+    const afterSmall = (await loadTable(storage, root)).metadata.snapshots.at(-1)!.summary;
+    expect([afterSmall['removed-delete-files'], afterSmall['total-delete-files']]).toEqual(['2', '0']);
     expect(await viaReader(root, ['i'])).toEqual(before);
     expect(await viaDuckDb(root, ['i'])).toEqual(before);
     const all = await compactDataFiles(root, { scope: { kind: 'all' }, env });
-    expect(all).toMatchObject({ files: 1, liveRecords: 3 });
-    // The whole-table rewrite drops the Puffin file, whose vectors named files already replaced.
-    expect((await loadTable(storage, root)).metadata.snapshots.at(-1)!.summary['total-delete-files']).toBe('0');
+    expect(all).toMatchObject({ files: 1, deleteFiles: 0, liveRecords: 3 });
     expect(await viaReader(root, ['i'])).toEqual(before);
     expect(await viaDuckDb(root, ['i'])).toEqual(before);
   });
@@ -215,5 +216,23 @@ describe('compaction of a format-version 3 table keeps each row\'s lineage', () 
     expect(after.map((r) => BigInt(r.split('|')[3]!)).sort((x, y) => (x < y ? -1 : 1))).toEqual([next, next + 1n, next + 2n, next + 3n]);
     expect(await viaDuckDb(root, ['id', 'league', 'ats_qty'])).toEqual(after);
     expect(await nextRowId(root)).toBe(next + 4n);
+  });
+
+  it('replacing one file of a Puffin file\'s two vectors: its vector goes, the other stays whole', async () => {
+    const root = join(work, 'spark-dv-one');
+    cpSync(join(FIXTURES, 'iceberg-v3/impala/iceberg_v3_deletion_vectors'), root, { recursive: true });
+    const before = await viaReader(root, ['i']);
+    const withDv = (await planScan(storage, root)).files.filter((f) => f.deletes.length > 0);
+    expect(withDv).toHaveLength(2);
+    // Its rows are all deleted: removing the file alone changes no live row.
+    const emptied = withDv.find((f) => f.recordCount === f.deletes[0]!.dataFile.recordCount)!;
+    await commitSnapshot(root, async () => ({ operation: 'replace', removeFiles: new Set([emptied.dataFile.filePath]) }), { env: seededWriteEnv(11) });
+    const after = await planScan(storage, root);
+    expect(after.files.map((f) => [f.dataFile.filePath, f.deletes.map((d) => [d.dataFile.contentOffset, d.dataFile.contentSizeInBytes])]).filter((e) => e[1]!.length > 0)).toEqual(
+      withDv.filter((f) => f !== emptied).map((f) => [f.dataFile.filePath, f.deletes.map((d) => [d.dataFile.contentOffset, d.dataFile.contentSizeInBytes])]),
+    );
+    expect((await loadTable(storage, root)).metadata.snapshots.at(-1)!.summary['removed-delete-files']).toBe('1');
+    expect(await viaReader(root, ['i'])).toEqual(before);
+    expect(await viaDuckDb(root, ['i'])).toEqual(before);
   });
 });

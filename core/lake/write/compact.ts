@@ -21,7 +21,7 @@ import { defaultWriteEnv, tableRoot, writeStorage, type WriteEnv } from './commi
 import { writeDataFiles } from './data-files';
 import { currentSchema } from './operations';
 import { targetFileSizeBytes } from './rolling-file';
-import { commitSnapshot } from './snapshot-commit';
+import { commitSnapshot, isDeletionVector } from './snapshot-commit';
 
 export type CompactionScope = { kind: 'all' } | { kind: 'small'; belowBytes?: number } | { kind: 'partition'; partition: string };
 
@@ -32,7 +32,7 @@ export interface CompactionPreview {
   files: number;
   bytes: number;
   records: number;
-  /** Delete files that would be removed (whole-table compaction only). */
+  /** Delete files that would be removed: all (whole table), else the rewritten files' deletion vectors (blob bytes). */
   deleteFiles: number;
   deleteBytes: number;
   /** Partitions touched. */
@@ -82,7 +82,8 @@ function previewOf(plan: ScanPlan, table: LoadedTable, scope: CompactionScope, f
   const target = targetFileSizeBytes(table.metadata);
   const byPartition = new Map<string, number>();
   for (const f of files) byPartition.set(partitionText(f.partition), (byPartition.get(partitionText(f.partition)) ?? 0) + f.fileSizeInBytes);
-  const deletes = scope.kind === 'all' ? uniqueDeletes(files) : [];
+  // A partial compaction keeps delete files, except the deletion vectors of the files it rewrites.
+  const deletes = scope.kind === 'all' ? uniqueDeletes(files) : files.flatMap((f) => f.deletes.filter((d) => isDeletionVector(d.dataFile)).map((d) => ({ path: d.path, fileSizeInBytes: d.dataFile.contentSizeInBytes ?? 0 })));
   return {
     snapshotId: plan.snapshot?.snapshotId ?? null,
     files: files.length,
