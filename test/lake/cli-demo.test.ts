@@ -36,12 +36,18 @@ describe('tidemark demo and compact', () => {
     expect((await cli('count', join(work, 'a/demo/orders'))).out).toBe('31\n');
   });
 
-  it('--format-version 3 builds the demo as v3 tables with row lineage (no compaction step)', async () => {
+  it('--format-version 3 builds the demo as v3 tables with row lineage, compaction included', async () => {
     expect((await cli('demo', join(work, 'v3'), '--format-version', '3')).code).toBe(0);
     const orders = join(work, 'v3/demo/orders');
     const snaps = JSON.parse((await cli('snapshots', orders, '--json')).out) as { operation: string }[];
-    expect(snaps.map((s) => s.operation)).toEqual(['append', 'overwrite', 'delete', 'overwrite', 'overwrite']);
+    expect(snaps.map((s) => s.operation)).toEqual(['append', 'overwrite', 'delete', 'overwrite', 'overwrite', 'replace']);
     expect((await cli('count', orders)).out).toBe('31\n');
+    // The compaction kept every row's lineage: the same (order_id, _row_id, sequence number) as before it.
+    const lineage = async (...snapshot: string[]) => (await cli('scan', orders, ...snapshot, '--columns', 'order_id,_row_id,_last_updated_sequence_number', '--format', 'csv')).out.split('\n').sort();
+    const full = JSON.parse((await cli('snapshots', orders, '--json')).out) as { snapshotId: string }[];
+    const before = await lineage('--snapshot', full.at(-2)!.snapshotId);
+    expect(before.length).toBeGreaterThan(31);
+    expect(await lineage()).toEqual(before);
     const scan = JSON.parse((await cli('scan', join(work, 'v3/demo/customers'), '--columns', 'customer_id,_row_id', '--format', 'json')).out) as { customer_id: string; _row_id: string }[];
     expect(scan.map((r) => Number(r._row_id) - Number(r.customer_id))).toEqual(new Array(20).fill(-1));
     const bad = await cli('demo', join(work, 'v4'), '--format-version', '4');

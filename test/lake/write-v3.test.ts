@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTable, readAvroFile, readManifestList, scanRows } from '../../core/lake';
-import { appendRows, applyRowDelta, compactDataFiles, createTable, rewriteDataFiles, rollbackTo, seededWriteEnv, setSnapshotRef } from '../../core/lake/write';
+import { appendRows, applyRowDelta, createTable, rollbackTo, seededWriteEnv, setSnapshotRef } from '../../core/lake/write';
 import { createNodeQueryEngine } from '../../core/query/node/index';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { FIXTURES } from '../support/fixtures';
@@ -95,17 +95,6 @@ describe('creating and writing an Iceberg v3 table', () => {
     } finally {
       await engine.close();
     }
-  });
-
-  it('compaction of a v3 table is refused before anything is written (it would change row ids)', async () => {
-    const root = join(work, 'v3-compact');
-    const env = seededWriteEnv(3);
-    await createTable(root, { columns, properties: { 'format-version': '3' }, env });
-    await appendRows(root, [{ id: 1n, name: 'a' }], { env });
-    await appendRows(root, [{ id: 2n, name: 'b' }], { env });
-    await expectCode(rewriteDataFiles(root, { env }), 'Unsupported', /compacting a format-version 3 table is not supported yet \(it must keep every row's _row_id\)$/);
-    await expectCode(compactDataFiles(root, { scope: { kind: 'all' } }), 'Unsupported', /compacting a format-version 3 table/);
-    expect((await loadTable(storage, root)).metadata.snapshots).toHaveLength(2);
   });
 
   it('a Spark-written v3 table takes a tag, an append and a rollback, and stays v3 with its lineage', async () => {

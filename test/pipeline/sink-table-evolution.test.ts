@@ -118,7 +118,7 @@ pipeline:
     expect(props).toMatchObject({ 'write.target-file-size-bytes': '1048576', owner: 'ops', comment: 'from-sink' });
   });
 
-  it('table.properties.format-version: 3 creates v3 targets with row lineage; v3 with compaction is refused', async () => {
+  it('table.properties.format-version: 3 creates v3 targets with row lineage; its compaction keeps each _row_id', async () => {
     await conn.query("CREATE TABLE pe.v3 (id INT PRIMARY KEY, v VARCHAR(8)); INSERT INTO pe.v3 VALUES (1, 'a'), (2, 'b'), (3, 'c')");
     const yaml = (extra: string) => `${sourceYaml(db, 'pe\\.v3')}sink:
   type: iceberg
@@ -129,10 +129,8 @@ ${extra}pipeline:
   name: v3
   execution.checkpointing.interval: 200ms
 `;
-    const refused = validatePipeline(yaml('  sink.compaction.enabled: true\n'), { fileName: 'v3.yaml', env: { DB_PASS: db.password } });
-    expect(refused.errors.map((i) => `${i.code}: ${i.path}: ${i.message}`)).toEqual([
-      "Unsupported: sink.compaction.enabled: compaction of format-version 3 tables is not supported yet (it must keep each row's _row_id); set sink.compaction.enabled: false or table.properties.format-version: 2",
-    ]);
+    const compacting = '  sink.compaction.enabled: true\n  sink.compaction.commit.interval: 1\n';
+    expect(validatePipeline(yaml(compacting), { fileName: 'v3.yaml', env: { DB_PASS: db.password } }).errors).toEqual([]);
     const config = loadPipelineConfig(yaml(''), { fileName: 'v3.yaml', env: { DB_PASS: db.password } }).config;
     await runPipeline({ config, untilCaughtUp: true });
     await conn.query("UPDATE pe.v3 SET v = 'B' WHERE id = 2; DELETE FROM pe.v3 WHERE id = 3; INSERT INTO pe.v3 VALUES (4, 'd')");
@@ -148,5 +146,17 @@ ${extra}pipeline:
     const ids = rows.map((r) => r._row_id as bigint);
     expect(ids.every((id) => id !== null && id >= 0n && id < added)).toBe(true);
     expect(new Set(ids).size).toBe(3);
+
+    // The sink's own compaction (every commit here) rewrites the table; each row keeps its lineage.
+    const lineage = async () => (await scanRows(storage, root, { columns: ['id', 'v', '_row_id', '_last_updated_sequence_number'] })).rows.map((r) => `${r.id}:${r.v}:${r._row_id}:${r._last_updated_sequence_number}`).sort();
+    const before = await lineage();
+    await conn.query("INSERT INTO pe.v3 VALUES (5, 'e')");
+    await runPipeline({ config: loadPipelineConfig(yaml(compacting), { fileName: 'v3.yaml', env: { DB_PASS: db.password } }).config, untilCaughtUp: true });
+    const after = (await loadTable(storage, root)).metadata;
+    expect(after.snapshots.at(-1)!.summary.operation).toBe('replace');
+    const rowsAfter = await lineage();
+    expect(rowsAfter.filter((r) => !r.startsWith('5:'))).toEqual(before);
+    const appended = after.snapshots.find((sn) => sn.summary.operation !== 'replace' && sn.sequenceNumber > m.lastSequenceNumber)!;
+    expect(rowsAfter.filter((r) => r.startsWith('5:'))).toEqual([`5:e:${appended.firstRowId}:${appended.sequenceNumber}`]);
   });
 });

@@ -5,6 +5,8 @@
  * table. A whole-table compaction drops every delete file; a partial one keeps them (they still
  * apply to files it did not rewrite, and never to the new files, whose sequence number is newer).
  * Progress is reported per file; an abort before the commit removes the files already written.
+ * Format-version 3: each row keeps its `_row_id` and `_last_updated_sequence_number`, written into
+ * the new files as metadata columns (spec "Row Lineage"), so rewritten rows are the same rows.
  */
 import { resolve } from 'node:path';
 import { TidemarkError } from '../../errors';
@@ -12,13 +14,14 @@ import type { WritableStorage } from '../../storage';
 import { createLocalStorage } from '../../storage/node/index';
 import type { DataFile } from '../model';
 import { allFields, DeleteCache, readDataFileRows, type Row } from '../row-reader';
+import { rowLineageFields } from '../row-lineage';
 import { planScan, type PlannedDataFile, type ScanPlan } from '../scan-plan';
 import { loadTable, type LoadedTable } from '../table';
 import { defaultWriteEnv, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { writeDataFiles } from './data-files';
 import { currentSchema } from './operations';
 import { targetFileSizeBytes } from './rolling-file';
-import { commitSnapshot } from './snapshot-commit';
+import { commitSnapshot, isDeletionVector } from './snapshot-commit';
 
 export type CompactionScope = { kind: 'all' } | { kind: 'small'; belowBytes?: number } | { kind: 'partition'; partition: string };
 
@@ -29,7 +32,7 @@ export interface CompactionPreview {
   files: number;
   bytes: number;
   records: number;
-  /** Delete files that would be removed (whole-table compaction only). */
+  /** Delete files that would be removed: all (whole table), else the rewritten files' deletion vectors (blob bytes). */
   deleteFiles: number;
   deleteBytes: number;
   /** Partitions touched. */
@@ -79,7 +82,8 @@ function previewOf(plan: ScanPlan, table: LoadedTable, scope: CompactionScope, f
   const target = targetFileSizeBytes(table.metadata);
   const byPartition = new Map<string, number>();
   for (const f of files) byPartition.set(partitionText(f.partition), (byPartition.get(partitionText(f.partition)) ?? 0) + f.fileSizeInBytes);
-  const deletes = scope.kind === 'all' ? uniqueDeletes(files) : [];
+  // A partial compaction keeps delete files, except the deletion vectors of the files it rewrites.
+  const deletes = scope.kind === 'all' ? uniqueDeletes(files) : files.flatMap((f) => f.deletes.filter((d) => isDeletionVector(d.dataFile)).map((d) => ({ path: d.path, fileSizeInBytes: d.dataFile.contentSizeInBytes ?? 0 })));
   return {
     snapshotId: plan.snapshot?.snapshotId ?? null,
     files: files.length,
@@ -138,7 +142,8 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         preview = previewOf(plan, base, options.scope, files);
         if (files.length === 0) throw new NothingToCompact();
         const m = base.metadata;
-        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env };
+        const lineage = rowLineageFields(m);
+        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env, metadataFields: lineage };
         const cache = new DeleteCache(storage, plan.table, allFields(plan.table));
         const progress: CompactionProgress = { doneFiles: 0, totalFiles: files.length, doneBytes: 0, totalBytes: preview.bytes };
         // Files of one partition together, so that small files of a partition end in few files.
@@ -153,7 +158,7 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         };
         for (const f of ordered) {
           if (options.signal?.aborted) throw cancelled();
-          const rows = await readDataFileRows(storage, plan, f, cache);
+          const rows = await readDataFileRows(storage, plan, f, cache, lineage);
           live += rows.length;
           for (const r of rows) batch.push(r);
           batchBytes += f.fileSizeInBytes;

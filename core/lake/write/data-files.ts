@@ -17,6 +17,11 @@ export interface FileWriteContext {
   schema: Schema;
   spec: PartitionSpec;
   env: WriteEnv;
+  /**
+   * Metadata columns written after the schema's columns, with their reserved field ids: a v3
+   * rewrite materializes `_row_id` and `_last_updated_sequence_number` (spec "Row Lineage").
+   */
+  metadataFields?: NestedField[];
 }
 
 export function partitionOf(spec: PartitionSpec, schema: Schema, row: Record<string, unknown>): unknown[] {
@@ -95,7 +100,8 @@ export function describeFile(content: 0 | 1 | 2, path: string, size: number, par
  * applied to each row).
  */
 export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string, unknown>[] | ColumnBatch): Promise<DataFile[]> {
-  const batch = asBatch(rows, ctx.schema.fields);
+  const fields = [...ctx.schema.fields, ...(ctx.metadataFields ?? [])];
+  const batch = asBatch(rows, fields);
   const groups = new Map<string, { partition: unknown[]; batch: ColumnBatch }>();
   if (ctx.spec.fields.length === 0) {
     // Unpartitioned: one file, no per-row partition tuple and key.
@@ -113,12 +119,12 @@ export async function writeDataFiles(ctx: FileWriteContext, rows: Record<string,
       if (!g) byKey.set(key, (g = { partition, indices: [] }));
       g.indices.push(i);
     }
-    const names = ctx.schema.fields.map((f) => f.name);
+    const names = fields.map((f) => f.name);
     for (const [key, g] of byKey) groups.set(key, { partition: g.partition, batch: selectColumnBatch(batch, g.indices, names) });
   }
   const out: DataFile[] = [];
   for (const g of groups.values()) {
-    const { path, size, metrics } = await writeOne(ctx, ctx.schema.fields, g.batch, g.partition, '');
+    const { path, size, metrics } = await writeOne(ctx, fields, g.batch, g.partition, '');
     out.push(describeFile(FILE_CONTENT.data, path, size, g.partition, metrics));
   }
   return out;

@@ -8,8 +8,7 @@ import { evolveSchema } from './schema-evolution';
  * A deterministic demo lake: `<warehouse>/demo/{customers,orders}`. orders gets 6 snapshots:
  * append, upsert (equality deletes + new rows), key delete, add column + upsert using it,
  * rename column + upsert, compaction (`replace`). Same seed → same ids, timestamps and rows.
- * `formatVersion` 3 creates v3 tables (row lineage) and skips the compaction, which Tidemark does
- * not do on v3 tables yet.
+ * `formatVersion` 3 creates v3 tables (row lineage; the compaction keeps each row's `_row_id`).
  */
 export async function createDemoWarehouse(warehouse: string, seed = 1, formatVersion: 2 | 3 = 2): Promise<{ tables: string[] }> {
   const env = seededWriteEnv(seed);
@@ -60,6 +59,6 @@ export async function createDemoWarehouse(warehouse: string, seed = 1, formatVer
   await applyRowDelta(ordersRoot, { upserts: [{ ...order(8, 'shipped'), discount: '5.00' }], inserts: [{ ...order(33), discount: '0.00' }] }, { env });
   await evolveSchema(ordersRoot, [{ op: 'rename', name: 'status', newName: 'order_status' }], env);
   await applyRowDelta(ordersRoot, { upserts: [{ ...order(9), order_status: 'cancelled', discount: null }] }, { env });
-  if (formatVersion === 2) await rewriteDataFiles(ordersRoot, { env });
+  await rewriteDataFiles(ordersRoot, { env });
   return { tables: [customersRoot, ordersRoot] };
 }

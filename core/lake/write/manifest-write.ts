@@ -110,6 +110,13 @@ function manifestEntrySchema(spec: PartitionSpec, schema: Schema, formatVersion:
             { name: 'referenced_data_file', type: opt('string'), default: null, 'field-id': 143 },
             // v3 row lineage: kept for EXISTING entries so a rewritten manifest keeps the rows' ids.
             ...(formatVersion === 3 ? [{ name: 'first_row_id', type: opt(LONG), default: null, 'field-id': 142 }] : []),
+            // v3 deletion vectors: which blob of the Puffin file; kept when a delete manifest is rewritten.
+            ...(formatVersion === 3
+              ? [
+                  { name: 'content_offset', type: opt(LONG), default: null, 'field-id': 144 },
+                  { name: 'content_size_in_bytes', type: opt(LONG), default: null, 'field-id': 145 },
+                ]
+              : []),
           ],
         },
       },
@@ -157,6 +164,7 @@ const MANIFEST_LIST_SCHEMA = {
   ],
 };
 
+const optLong = (v: number | null | undefined) => (v === null || v === undefined ? null : BigInt(v));
 const mapOut = <V>(m: Map<number, V> | null, conv: (v: V) => unknown) => (m ? [...m].map(([key, value]) => ({ key, value: conv(value) })) : null);
 
 /** Encodes a manifest. Entries keep explicit sequence numbers (no inheritance needed on read). */
@@ -191,7 +199,7 @@ export async function encodeManifest(entries: ManifestEntry[], spec: PartitionSp
         equality_ids: d.equalityIds,
         sort_order_id: d.sortOrderId,
         referenced_data_file: d.referencedDataFile,
-        ...(formatVersion === 3 ? { first_row_id: d.firstRowId ?? null } : {}),
+        ...(formatVersion === 3 ? { first_row_id: d.firstRowId ?? null, content_offset: optLong(d.contentOffset), content_size_in_bytes: optLong(d.contentSizeInBytes) } : {}),
       },
     };
   });

@@ -1,6 +1,7 @@
 import { TidemarkError } from '../../errors';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../model';
 import { readDataFileRows, scanRows, type Row } from '../row-reader';
+import { rowLineageFields } from '../row-lineage';
 import { planScan } from '../scan-plan';
 import type { LoadedTable } from '../table';
 import { valueKey } from '../values';
@@ -244,7 +245,8 @@ export async function overwriteRows(root: string, rows: Row[], options: WriteOpt
 
 /**
  * Compaction (spec operation `replace`): reads the live rows (deletes applied) and rewrites them
- * into one file per partition, removing every old data and delete file. Row content is unchanged.
+ * into one file per partition, removing every old data and delete file. Row content is unchanged;
+ * in a v3 table so is each row's lineage (materialized, see compact.ts).
  */
 export async function rewriteDataFiles(root: string, options: WriteOptions = {}) {
   const env = options.env ?? defaultWriteEnv;
@@ -252,9 +254,10 @@ export async function rewriteDataFiles(root: string, options: WriteOptions = {})
   return commitSnapshot(abs, async (base) => {
     const storage = writeStorage(env);
     const plan = await planScan(storage, base);
+    const lineage = rowLineageFields(base.metadata);
     const rows: Row[] = [];
-    for (const f of plan.files) rows.push(...(await readDataFileRows(storage, plan, f)));
-    return { operation: 'replace', removeAll: true, addedDataFiles: await writeDataFiles(fileCtx(abs, base, env), rows), summary: options.summary };
+    for (const f of plan.files) rows.push(...(await readDataFileRows(storage, plan, f, undefined, lineage)));
+    return { operation: 'replace', removeAll: true, addedDataFiles: await writeDataFiles({ ...fileCtx(abs, base, env), metadataFields: lineage }, rows), summary: options.summary };
   }, options);
 }
 

@@ -20,7 +20,8 @@ export interface SnapshotChange {
   /**
    * Remove these live files of the base snapshot, by path as written in the manifests (a partial
    * compaction). The manifests holding them are rewritten with them DELETED and the rest EXISTING;
-   * the others are carried forward. A path that is no longer live is a CommitConflict.
+   * the others are carried forward. A path that is no longer live is a CommitConflict. The
+   * deletion vectors of removed data files are removed with them.
    */
   removeFiles?: ReadonlySet<string>;
   /** Caller-set summary properties (e.g. the sync engine's source offsets). */
@@ -83,12 +84,15 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
         const found = new Set<string>();
         const listed = await readManifestList(await storage.readFile(base.resolve(parent.manifestList)), parent.manifestList);
         const groups = await readSnapshotEntries(storage, base, parent);
+        // A deletion vector (v3) applies to exactly one data file: it goes with that file, whereas
+        // its Puffin file may hold vectors of other files and stays.
+        const goes = (e: ManifestEntry) => change.removeFiles!.has(e.dataFile.filePath) || (isDeletionVector(e.dataFile) && change.removeFiles!.has(e.dataFile.referencedDataFile!));
         for (const g of groups) {
-          const hit = g.entries.filter((e) => change.removeFiles!.has(e.dataFile.filePath));
+          const hit = g.entries.filter(goes);
           if (hit.length === 0) continue;
           for (const e of hit) found.add(e.dataFile.filePath);
           // Entries stay as they were (snapshot id and sequence numbers inherited) but EXISTING.
-          const entries = g.entries.map((e) => (change.removeFiles!.has(e.dataFile.filePath) ? { ...e, status: 2 as const, snapshotId } : { ...e, status: 0 as const }));
+          const entries = g.entries.map((e) => (goes(e) ? { ...e, status: 2 as const, snapshotId } : { ...e, status: 0 as const }));
           rewritten.push({ entries, specId: g.manifest.partitionSpecId, content: g.manifest.content === 1 ? 1 : 0 });
           removed.push(...hit.map((e) => ({ ...e, specId: g.manifest.partitionSpecId })));
         }
@@ -96,7 +100,7 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
         if (gone.length > 0) {
           throw new TidemarkError('CommitConflict', `${gone.length} file(s) to replace are no longer live in ${root} (e.g. ${gone[0]}): another commit changed them; run it again`, { table: root, path: gone[0]! });
         }
-        const touched = new Set(groups.filter((g) => g.entries.some((e) => change.removeFiles!.has(e.dataFile.filePath))).map((g) => g.manifest.manifestPath));
+        const touched = new Set(groups.filter((g) => g.entries.some(goes)).map((g) => g.manifest.manifestPath));
         manifests.push(...listed.filter((m) => !touched.has(m.manifestPath)));
       } else if (parent && !change.removeAll) {
         manifests.push(...(await readManifestList(await storage.readFile(base.resolve(parent.manifestList)), parent.manifestList)));
@@ -219,15 +223,13 @@ export async function commitSnapshot(root: string, make: (base: LoadedTable, ctx
 
 /**
  * What Tidemark cannot yet write into a format-version 3 table: position delete files (v3 takes
- * deletion vectors in Puffin files instead) and compaction, which must copy each row's `_row_id`
- * into the new files (spec "Row Lineage") and would otherwise give the same rows new ids.
+ * deletion vectors in Puffin files instead). A `replace` is allowed: its writer materializes each
+ * row's lineage (compact.ts), and the ids its new files are assigned only count as consumed id
+ * space (added-rows), as Iceberg's own rewrite does.
  */
 function checkV3Change(root: string, change: SnapshotChange): void {
   if ((change.addedDeleteFiles ?? []).some((d) => d.file.content === FILE_CONTENT.positionDeletes)) {
     throw new TidemarkError('Unsupported', `${root}: position delete files cannot be added to a format-version 3 table (v3 takes deletion vectors, which Tidemark does not write yet)`, { table: root, feature: 'v3 position deletes' });
-  }
-  if (change.operation === 'replace') {
-    throw new TidemarkError('Unsupported', `${root}: compacting a format-version 3 table is not supported yet (it must keep every row's _row_id)`, { table: root, feature: 'v3 compaction' });
   }
 }
 
@@ -245,6 +247,11 @@ function assignFirstRowIds(manifests: ManifestFile[], inheriting: Map<string, bi
     next += inheriting.get(mf.manifestPath) ?? BigInt(mf.addedRowsCount + mf.existingRowsCount);
   }
   return { firstRowId: nextRowId, addedRows: next - nextRowId };
+}
+
+/** A v3 deletion vector: a position delete entry pointing at one blob of a Puffin file. */
+export function isDeletionVector(f: DataFile): boolean {
+  return f.content === FILE_CONTENT.positionDeletes && f.referencedDataFile !== null && f.contentOffset !== null && f.contentOffset !== undefined;
 }
 
 /** The spec id a live entry was read under is not kept on ManifestEntry; match by partition arity. */

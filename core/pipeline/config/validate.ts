@@ -108,16 +108,13 @@ function readPipeline(entry: { node: unknown; line: number } | undefined, ctx: R
 
 /**
  * `table.properties.format-version` picks the format of tables the sink creates: 2 (default) or 3
- * (row lineage). Tidemark does not compact v3 tables yet (core/lake/write/snapshot-commit.ts).
+ * (row lineage; the sink's compaction keeps each row's _row_id, core/lake/write/compact.ts).
  */
 function checkFormatVersion(b: Block, ctx: ReadContext): void {
   const version = b.prefixed.get('table.properties.')?.['format-version'];
   if (version === undefined) return;
   const line = lineOfKey(b, 'table.properties.format-version');
   if (version.trim() !== '2' && version.trim() !== '3') ctx.issues.error(line, 'sink.table.properties.format-version', `expected 2 or 3, found ${JSON.stringify(version)}`);
-  else if (version.trim() === '3' && getBool(b, 'sink.compaction.enabled', false)) {
-    ctx.issues.error(lineOfKey(b, 'sink.compaction.enabled'), 'sink.compaction.enabled', 'compaction of format-version 3 tables is not supported yet (it must keep each row\'s _row_id); set sink.compaction.enabled: false or table.properties.format-version: 2', 'Unsupported');
-  }
 }
 
 function readSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig | null {
