@@ -65,15 +65,25 @@ describe('kill -9 during a commit to S3', () => {
       }
       return honour(req, n);
     };
+    let gone = false;
+    void exited.then(() => (gone = true));
+    // New rows while the sync runs, so that rounds keep coming: the whole snapshot may fit in one.
+    let inserted = 0;
+    const feeding = (async () => {
+      while (killedAt === null && !gone) {
+        await conn.query(`INSERT INTO app.order_0 (customer, amount, created) VALUES ('feed', 1.00, NULL)`);
+        inserted++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     try {
-      let gone = false;
-      void exited.then(() => (gone = true));
       await waitUntil(() => killedAt !== null || gone, 'a metadata PUT to kill at', 180_000);
       if (killedAt === null) throw new Error(`the sync exited before its third metadata PUT:\n${stderr}`);
       await exited;
     } finally {
       child.kill('SIGKILL');
       lake.proxy.decide = honour;
+      await feeding;
     }
     expect(stderr).not.toMatch(/error/i);
 
@@ -93,7 +103,7 @@ describe('kill -9 during a commit to S3', () => {
     const config = loadPipelineConfig(yaml, { fileName: 'crash.yaml', env, baseDir: work }).config;
     await runPipeline({ config, untilCaughtUp: true });
     const rows = await lakeRows(warehouse, COLUMNS, 'orders', storage);
-    expect(rows).toHaveLength(1600);
+    expect(rows).toHaveLength(1600 + inserted);
     expect(rows).toEqual(await sourceRows(conn, COLUMNS));
   }, 240_000);
 });
