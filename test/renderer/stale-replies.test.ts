@@ -160,4 +160,22 @@ describe('a late reply for a previous selection is ignored', () => {
     expect(button('Run').disabled).toBe(true);
     act(() => root.unmount());
   });
+
+  it("settings: the start's apply finishing late keeps the error of a save made meanwhile", async () => {
+    replies['settings.read'] = () => ({ ok: true, value: { queryMemoryBudgetMiB: 1536 } });
+    replies['settings.save'] = () => ({ ok: false, error: { code: 'BadInput', message: 'settings.save: queryMemoryBudgetMiB: expected at least 16 MiB', context: {} } });
+    replies['query.configure'] = () => ({ ok: true, value: {} });
+    holdReplies();
+    const load = useStore.getState().loadSettings();
+    await release(0); // settings.read answered; its query.configure waits on the engine's start
+    expect(heldCalls().map((c) => c.name)).toEqual(['settings.read', 'query.configure']);
+    const save = useStore.getState().saveSettings({ queryMemoryBudgetMiB: 8 });
+    await settle();
+    await release(2); // the save is refused first
+    expect(await save).toBe(false);
+    await release(1); // then the engine takes the start's budget
+    await load;
+    expect(useStore.getState().settingsError).toBe('The settings were not saved: settings.save: queryMemoryBudgetMiB: expected at least 16 MiB');
+    expect(useStore.getState().settings).toEqual({ queryMemoryBudgetMiB: 1536 });
+  });
 });

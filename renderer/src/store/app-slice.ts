@@ -41,6 +41,13 @@ async function applyToEngine(settings: Wire<AppSettings>): Promise<string | null
   return reply.ok ? null : `The query engine did not take the memory budget of ${settings.queryMemoryBudgetMiB} MiB: ${reply.error.message}`;
 }
 
+/**
+ * Each read or save of the settings takes a number; a reply that a later read or save overtook
+ * leaves the panel's sentence alone (the engine's start can make the first read's apply finish
+ * after a save the user made meanwhile, and it must not wipe that save's error).
+ */
+let settingsTurn = 0;
+
 export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) => ({
   screen: typeof window !== 'undefined' && window.location.hash.startsWith('#/sync') ? 'sync' : 'explorer',
   setScreen(screen) {
@@ -61,18 +68,24 @@ export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) =>
   settings: null,
   settingsError: null,
   async loadSettings() {
+    const turn = ++settingsTurn;
     const reply = await client.call('settings.read', {});
+    if (turn !== settingsTurn) return;
     if (!reply.ok) return set({ settingsError: `Cannot read the saved settings: ${reply.error.message}` });
-    set({ settings: reply.value, settingsError: await applyToEngine(reply.value) });
+    set({ settings: reply.value });
+    const error = await applyToEngine(reply.value);
+    if (turn === settingsTurn) set({ settingsError: error });
   },
   async saveSettings(change) {
+    const turn = ++settingsTurn;
     const reply = await client.call('settings.save', change);
     if (!reply.ok) {
+      if (turn !== settingsTurn) return false;
       set({ settingsError: `The settings were not saved: ${reply.error.message}` });
       return false;
     }
     const error = await applyToEngine(reply.value);
-    set({ settings: reply.value, settingsError: error });
+    if (turn === settingsTurn) set({ settings: reply.value, settingsError: error });
     return error === null;
   },
 });
