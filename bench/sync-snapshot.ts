@@ -55,7 +55,7 @@ function sinkYaml(sink: 'iceberg' | 'paimon', warehouse: string): string {
     : `  type: iceberg\n  catalog.properties.type: hadoop\n  catalog.properties.warehouse: ${warehouse}\n`;
 }
 
-function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg'): string {
+export function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg'): string {
   return `source:
   type: mariadb
   hostname: 127.0.0.1

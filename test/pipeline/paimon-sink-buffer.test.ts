@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipelineConfig } from '../../core/pipeline';
 import { createPaimonSink, WRITE_BUFFER_CHANGES, type PaimonTargetState } from '../../core/pipeline/sink/paimon';
 import { sealTarget } from '../../core/pipeline/sink';
-import { offsetSummary } from '../../core/pipeline/runner/offsets';
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
@@ -59,7 +58,7 @@ describe('Paimon sink write buffer', () => {
     for (let i = 0; i < 1000; i++) t.buffer.put({ id: BigInt(i), v: `b${i}` }, true);
     for (let i = 1000; i < 1500; i++) t.buffer.delete({ id: BigInt(i) });
     const at = offset(4242);
-    const sealed = sealTarget(t, offsetSummary('buffer-test', at));
+    const sealed = sealTarget(t);
     const result = await sink.commitRound({ sealed: [sealed], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: env.now() });
     expect(result.outcomes[0]!.rows).toBe(n + 1500);
     const storage = createLocalStorage();

@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipelineConfig } from '../../core/pipeline';
 import { createPaimonSink, type PaimonTargetState } from '../../core/pipeline/sink/paimon';
 import { sealTarget } from '../../core/pipeline/sink';
-import { offsetSummary } from '../../core/pipeline/runner/offsets';
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { createPaimonTable } from '../../core/lake/paimon/write';
 import { defaultWriteEnv, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
@@ -56,7 +55,7 @@ describe('Paimon sink compaction in the background', () => {
     const round = async (r: number) => {
       t.buffer.put({ id: BigInt(r), v: `r${r}` }, false);
       const at = offset(2000 + r);
-      return sink.commitRound({ sealed: [sealTarget(t, offsetSummary('compaction-test', at))], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
+      return sink.commitRound({ sealed: [sealTarget(t)], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
     };
     // The first round commits; its compaction (in the background) cannot read the table's options.
     expect((await round(0)).outcomes[0]!.rows).toBe(1);
@@ -92,7 +91,7 @@ describe('Paimon sink compaction in the background', () => {
         for (let i = 0; i < 50; i++) t.buffer.put({ id: BigInt(r * 50 + i), v: `r${r}` }, false);
         if (r > 0) for (let i = 0; i < 20; i++) t.buffer.put({ id: BigInt((r - 1) * 50 + i), v: `u${r}` }, true);
         const at = offset(1000 + r);
-        const result = await sink.commitRound({ sealed: [sealTarget(t, offsetSummary('compaction-test', at))], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
+        const result = await sink.commitRound({ sealed: [sealTarget(t)], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
         expect(result.outcomes[0]!.rows).toBe(r > 0 ? 70 : 50);
         expect(t.commitIdentifier).toBe(BigInt(r + 1));
       }

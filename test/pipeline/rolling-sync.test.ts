@@ -91,6 +91,39 @@ pipeline:
     expect(lake).toEqual({ rows: source.rows, distinct: source.rows, sum: source.sum });
   }, 180_000);
 
+  it('a bulk insert transaction in the binlog is streamed into rolled files as it is read; changes after it in the transaction commit with it', async () => {
+    await conn.query('CREATE TABLE app.bulk (id BIGINT PRIMARY KEY, v VARCHAR(64), n INT)');
+    const [status] = await conn.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const start = `  scan.startup.mode: specific-offset\n  scan.startup.specific-offset.file: ${String(status[0]!.File)}\n  scan.startup.specific-offset.pos: ${String(status[0]!.Position)}\n`;
+    // One transaction: 150k inserts of increasing keys (a backfill), then an update and a delete of keys it inserted.
+    await conn.query('START TRANSACTION');
+    for (const lo of [1, 100_001]) await conn.query(`INSERT INTO app.bulk SELECT seq, CONCAT('value-', seq, '-', MD5(seq)), seq % 1000 FROM seq_${lo}_to_${Math.min(150_000, lo + 99_999)}`);
+    await conn.query("UPDATE app.bulk SET v = 'updated' WHERE id = 5");
+    await conn.query('DELETE FROM app.bulk WHERE id = 7');
+    await conn.query('COMMIT');
+    const warehouse = join(work, 'bulk');
+    const text = yaml('bulk', warehouse, '300ms', 300_000).replace('  scan.startup.mode: initial\n', start);
+    const config = loadPipelineConfig(text, { fileName: 'bulk.yaml', env: { DB_PASS: db.password } }).config;
+    await runPipeline({ config, untilCaughtUp: true });
+    const root = join(warehouse, 'app', 'bulk');
+    const loaded = await loadTable(storage, root);
+    // Streamed inside the transaction: rolled at the target size (a held round is one file).
+    const files = (await planScan(storage, loaded)).files.filter((f) => f.content === 0);
+    expect(files.length).toBeGreaterThan(2);
+    // The inserts' files and the update and delete after them: two snapshots of one metadata version.
+    const [append, overwrite] = loaded.metadata.snapshots.slice(-2);
+    expect(append!.summary.operation).toBe('append');
+    // The parts streamed before the update (8192 changes each); the rest of the transaction is held.
+    expect(Number(append!.summary['added-records'])).toBeGreaterThan(140_000);
+    expect(overwrite!.parentSnapshotId).toBe(append!.snapshotId);
+    const previous = await loadTable(storage, root, loaded.metadata.metadataLog.at(-1)!.metadataFile);
+    expect(previous.metadata.snapshots.some((s) => s.snapshotId === append!.snapshotId)).toBe(false);
+    const lake = await lakeChecksum(root);
+    const source = await sourceChecksum('bulk');
+    expect(source.rows).toBe(149_999);
+    expect(lake).toEqual({ rows: source.rows, distinct: source.rows, sum: source.sum });
+  }, 180_000);
+
   it('after kill -9 with a file written and not committed, that file is never visible and the resumed sync holds every row once', async () => {
     const warehouse = join(work, 'killed');
     const yamlPath = join(work, 'killed.yaml');

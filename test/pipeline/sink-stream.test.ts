@@ -42,7 +42,7 @@ const value = (id: number) => `value-${id}-${(id * 2654435761) % 4294967296}-${(
 function streamInserts(buffer: TableBuffer, parts: RoundParts, lo: number, hi: number, per: number): void {
   for (let id = lo; id < hi; id++) {
     buffer.put({ id, v: value(id) }, false);
-    if ((id - lo + 1) % per === 0 && id + 1 < hi) parts.add(buffer.takeStreamed(at(id)));
+    if ((id - lo + 1) % per === 0 && id + 1 < hi) parts.add(buffer.takeStreamed());
   }
 }
 
@@ -57,11 +57,11 @@ describe('streamed rounds (rolling data files in the sink)', () => {
     b.put({ id: 1 }, false);
     b.put({ id: 5n }, false);
     expect(b.streaming).toBe(true);
-    expect(b.takeStreamed(at(5)).stream).toEqual({ root: '/lake/db/t', summary: at(5) });
+    expect(b.takeStreamed().stream).toEqual({ root: '/lake/db/t' });
     b.put({ id: 5 }, false); // not above the last key
     expect(b.streaming).toBe(false);
-    expect(() => b.takeStreamed(at(6))).toThrow(/a streamed part was taken from a round that is held/);
-    expect(b.seal(at(6)).stream).toBeUndefined();
+    expect(() => b.takeStreamed()).toThrow(/a streamed part was taken from a round that is held/);
+    expect(b.seal(true).stream).toBeUndefined();
     // The next round starts streamable again; an upsert, a delete or a held part end it.
     for (const end of [(x: TableBuffer) => x.put({ id: 9 }, true), (x: TableBuffer) => x.delete({ id: 9 }), (x: TableBuffer) => x.take()]) {
       b.put({ id: 7 }, false);
@@ -70,7 +70,7 @@ describe('streamed rounds (rolling data files in the sink)', () => {
       expect(b.streaming).toBe(false);
       b.put({ id: 8 }, false);
       expect(b.streaming).toBe(false);
-      b.seal(at(9));
+      b.seal(true);
     }
     b.put({ id: 'text-key' }, false);
     expect(b.streaming).toBe(false);
@@ -86,7 +86,7 @@ describe('streamed rounds (rolling data files in the sink)', () => {
     });
     // Round 1: ids 0..29999 streamed in parts of 3000, the last part with the round's job.
     streamInserts(buffer, parts, 0, 30_000, 3000);
-    const [r1] = await commitSinkRound({ commits: [{ root, changes: buffer.seal(at(30_000)), summary: at(30_000) }], checkpoint: null }, env, parts);
+    const [r1] = await commitSinkRound({ commits: [{ root, changes: buffer.seal(true), summary: at(30_000) }], checkpoint: null }, env, parts);
     expect(r1!.rows).toBe(30_000);
     const plan1 = await planScan(storage, await loadTable(storage, root));
     expect(plan1.files.length).toBeGreaterThan(1); // rolled at 60 kB
@@ -101,13 +101,13 @@ describe('streamed rounds (rolling data files in the sink)', () => {
     const before = written;
     const round2Written = new Promise<void>((resolve) => (onWritten = () => (written - before === 4 ? resolve() : undefined)));
     streamInserts(buffer, parts, 30_000, 40_000, 3000); // 3 parts
-    parts.add(buffer.takeStreamed(at(40_000))); // and a 4th
+    parts.add(buffer.takeStreamed()); // and a 4th
     await round2Written;
     const committedFiles = new Set(plan1.files.map((f) => f.originalPath.split('/').pop()));
     // The open file (10k rows: below the target) is a temp file until finished: no new .parquet yet.
     expect(dataFiles(root).filter((f) => !committedFiles.has(f))).toEqual([]);
     expect((await scanRows(storage, root)).rows.length).toBe(30_000);
-    await commitSinkRound({ commits: [{ root, changes: buffer.seal(at(40_001)), summary: at(40_001) }], checkpoint: null }, env, parts);
+    await commitSinkRound({ commits: [{ root, changes: buffer.seal(true), summary: at(40_001) }], checkpoint: null }, env, parts);
     const after = await planScan(storage, await loadTable(storage, root));
     const added = after.files.map((f) => f.originalPath.split('/').pop()).filter((f) => !committedFiles.has(f));
     expect(added).toHaveLength(1);
@@ -118,22 +118,30 @@ describe('streamed rounds (rolling data files in the sink)', () => {
     expect(rows.find((r) => r.id === 31_234n)?.v).toBe(value(31_234));
   });
 
-  it('a round that stops streaming commits the streamed files at their offset first, then the held changes, which may update and delete streamed keys', async () => {
+  it('a round that stops streaming commits the streamed files, then the held changes (which update and delete streamed keys), in one metadata version', async () => {
     const { root, env, buffer } = await newTarget('split', 1 << 30);
     const parts = new RoundParts(env);
     streamInserts(buffer, parts, 1, 20_001, 5000);
-    parts.add(buffer.takeStreamed(at(20_000)));
+    parts.add(buffer.takeStreamed());
     // Then, later in the same round, changes to keys already streamed (the snapshot phase's binlog part).
     buffer.delete({ id: 7 });
     buffer.put({ id: 5, v: 'updated' }, true);
     buffer.put({ id: 30_000, v: 'new' }, false);
-    const results = await commitSinkRound({ commits: [{ root, changes: buffer.seal(at(20_010)), summary: at(20_010) }], checkpoint: null }, env, parts);
+    const before = await loadTable(storage, root);
+    const results = await commitSinkRound({ commits: [{ root, changes: buffer.seal(true), summary: at(20_010) }], checkpoint: null }, env, parts);
     expect(results[0]!.rows).toBe(20_000 + 3);
-    const m = (await loadTable(storage, root)).metadata;
+    const after = await loadTable(storage, root);
+    const m = after.metadata;
+    // One new metadata version holds both snapshots: no reader (nor a resumed sync) sees the first alone.
+    expect(m.metadataLog.at(-1)!.metadataFile).toBe(before.metadataFile);
+    expect(m.snapshots.length).toBe(before.metadata.snapshots.length + 2);
     const [first, second] = m.snapshots.slice(-2);
-    expect(decodeOffset(first!.summary[SUMMARY_OFFSET]!)).toEqual(offset(20_000));
+    expect(second!.parentSnapshotId).toBe(first!.snapshotId);
+    expect(second!.sequenceNumber).toBe(first!.sequenceNumber + 1n);
     expect(first!.summary['added-records']).toBe('20000');
-    expect(decodeOffset(second!.summary[SUMMARY_OFFSET]!)).toEqual(offset(20_010));
+    expect(first!.summary.operation).toBe('append');
+    expect(second!.summary.operation).toBe('overwrite');
+    for (const s of [first!, second!]) expect(decodeOffset(s.summary[SUMMARY_OFFSET]!)).toEqual(offset(20_010));
     const rows = (await scanRows(storage, root)).rows;
     expect(rows.length).toBe(20_000);
     expect(new Set(rows.map((r) => r.id)).size).toBe(20_000);
@@ -149,7 +157,7 @@ describe('streamed rounds (rolling data files in the sink)', () => {
     const parts = new RoundParts(env);
     streamInserts(buffer, parts, 0, 4000, 2000);
     buffer.put({ id: 9000, v: { not: 'a string' } }, false);
-    await expect(commitSinkRound({ commits: [{ root, changes: buffer.seal(at(9000)), summary: at(9000) }], checkpoint: null }, env, parts)).rejects.toMatchObject({ context: { table: 'db.fails' } });
+    await expect(commitSinkRound({ commits: [{ root, changes: buffer.seal(true), summary: at(9000) }], checkpoint: null }, env, parts)).rejects.toMatchObject({ context: { table: 'db.fails' } });
     expect(dataFiles(root)).toEqual([]);
     expect((await scanRows(storage, root)).rows).toEqual([]);
   });

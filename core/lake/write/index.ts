@@ -1,5 +1,5 @@
 /** The Iceberg write path (Node only), onto WritableStorage (WriteEnv.storage). Read-path code must not import this file. */
-export { createTable, newTableMetadata, appendRows, appendDataFiles, applyRowDelta, applyColumnDelta, overwriteRows, rewriteDataFiles, currentSchema, type CreateTableOptions, type RowDelta, type ColumnDelta, type WriteOptions } from './operations';
+export { createTable, newTableMetadata, appendRows, appendDataFiles, appendDataFilesThenDelta, applyRowDelta, applyColumnDelta, overwriteRows, rewriteDataFiles, currentSchema, type CreateTableOptions, type RowDelta, type ColumnDelta, type WriteOptions } from './operations';
 export { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 export { evolveSchema, applySchemaChanges, setRef, type SchemaChange } from './schema-evolution';
 export { commitTable, publishExclusive, defaultWriteEnv, seededWriteEnv, COMMIT_RETRIES, loadWritableTable, type TableCatalog, writeStorage, tableRoot, childPath, hasMetadataFile, type WriteEnv } from './commit';

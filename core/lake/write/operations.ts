@@ -8,7 +8,7 @@ import { valueKey } from '../values';
 import { defaultWriteEnv, publishFirstVersion, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import { writeDataFiles, writeEqualityDeleteFile, writePositionDeleteFile, type FileWriteContext } from './data-files';
-import { commitSnapshot, type CommitOptions } from './snapshot-commit';
+import { commitSnapshot, commitSnapshots, type CommitOptions, type MakeChange } from './snapshot-commit';
 
 /**
  * Table operations on local disk or an object store (WriteEnv.storage; Node only), each one commit (spec v2). Rows are canonical row
@@ -196,10 +196,28 @@ function distinctKeyRows(batch: ColumnBatch, names: string[]): number[] {
   return out;
 }
 
-async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyNames: string[]) => ColumnDelta, options: WriteOptions) {
-  const env = options.env ?? defaultWriteEnv;
+/**
+ * Adds data files written beforehand (as appendDataFiles), then applies `delta` after them (as
+ * applyColumnDelta): two snapshots published in one metadata version, so that a reader — or a sync
+ * resuming after a crash — sees both or neither. The delta's equality deletes have a later sequence
+ * number than the files' rows, so they update and delete rows of those files too. Both snapshots
+ * carry `options.summary`.
+ */
+export async function appendDataFilesThenDelta(root: string, files: DataFile[], delta: ColumnDelta, options: WriteOptions = {}) {
   const abs = tableRoot(root);
-  return commitSnapshot(abs, async (base) => {
+  const append: MakeChange = async () => ({ operation: 'append', addedDataFiles: files, summary: options.summary });
+  return commitSnapshots(abs, [append, columnDeltaChange(abs, () => delta, options)], options);
+}
+
+async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyNames: string[]) => ColumnDelta, options: WriteOptions) {
+  const abs = tableRoot(root);
+  return commitSnapshot(abs, columnDeltaChange(abs, deltaOf, options), options);
+}
+
+/** The snapshot change of a column delta on the table at `abs` (its delete and data files written). */
+function columnDeltaChange(abs: string, deltaOf: (schema: Schema, keyNames: string[]) => ColumnDelta, options: WriteOptions): MakeChange {
+  const env = options.env ?? defaultWriteEnv;
+  return async (base) => {
     const m = base.metadata;
     const schema = currentSchema(m);
     const keyNames = schema.identifierFieldIds.map((id) => schema.fields.find((f) => f.id === id)!.name);
@@ -233,7 +251,7 @@ async function commitColumnDelta(root: string, deltaOf: (schema: Schema, keyName
       partitionSpecs: specs,
       summary: options.summary,
     };
-  }, options);
+  };
 }
 
 /** Replaces the whole table content with `rows` (operation `overwrite`). */

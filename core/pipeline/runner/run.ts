@@ -5,7 +5,7 @@ import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import type { PipelineConfig } from '../config/types';
 import { planRoutes, type RoutePlan, type SourceTablePlan } from '../config/route';
 import { acquirePipelineLock } from './lock';
-import { checkpointText, compareOffsets, maxOffset, offsetSummary, readCheckpoint, resolveResumePoint, writeCheckpoint, type Checkpoint } from './offsets';
+import { checkpointText, compareOffsets, maxOffset, readCheckpoint, resolveResumePoint, writeCheckpoint, type Checkpoint } from './offsets';
 import { planStartOffset, readBinlogEnd, toSourceConfig } from './source';
 import { appliedBehavior, planEvolution } from '../sink/evolution';
 import { designTarget, indexSourcePlans, passedSourceTypes } from '../sink/schema';
@@ -60,8 +60,6 @@ export const lockFilePath = (config: PipelineConfig) => join(statusDir(config), 
  * whole, a round's values were promoted and copied by GC on the reading thread).
  */
 const SPILL_CHANGES = 8192;
-/** Changes a streaming target buffers inside one transaction before its round is held instead. */
-const STREAM_HOLD_CHANGES = 8 * SPILL_CHANGES;
 
 const toInfo = (s: TableSchema) => ({ db: s.table.db, table: s.table.table, primaryKeys: s.primaryKey, columns: s.columns.map((c) => c.name) });
 
@@ -106,8 +104,6 @@ class PipelineRun {
    * Reset by replan (routes and targets change only there).
    */
   private routeCache: { table: ChangeEvent['table']; routed: Routed | null; sourceId: string } | null = null;
-  /** Targets that buffered changes for streaming in the current record. */
-  private readonly streamTouched = new Set<SinkTarget>();
   /** Status file writes, serialized (one temp file per path). */
   private publishing: Promise<void> = Promise.resolve();
 
@@ -313,14 +309,13 @@ class PipelineRun {
         return;
       }
       await this.handle(r.value);
+      // A sink that writes handed-over parts ahead of the commit (streamed parts, Paimon's write
+      // buffer) holds the reader back while it is behind, inside a transaction too: its memory
+      // stays a few parts whatever the source's speed and the transaction's size.
+      const wait = this.sink.backlog();
+      if (wait) await wait;
       if (this.midTransaction) continue;
       const at = this.lastOffset;
-      if (at && this.streamTouched.size > 0) await this.spillStreamed(at);
-      else {
-        // A sink that writes handed-over parts ahead of the commit (Paimon's write buffer) holds the reader back while it is behind.
-        const wait = this.sink.backlog();
-        if (wait) await wait;
-      }
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) return;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole
@@ -489,13 +484,17 @@ class PipelineRun {
       this.status.table(t.id).rowsIn++;
       this.bufferChange(routed.sp, t, e);
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, e.opTsMs);
-      if (t.buffer.streaming) {
-        // Streamed parts end at a record's end (spillStreamed); inside a transaction far larger
-        // than a part the round is held from here on instead.
-        if (t.buffer.pending >= STREAM_HOLD_CHANGES) this.sink.append(t.buffer.take());
-        else this.streamTouched.add(t);
-      } else if (t.buffer.pending >= SPILL_CHANGES) this.sink.append(t.buffer.take());
+      if (t.buffer.pending >= SPILL_CHANGES) this.spill(t);
     }
+  }
+
+  /**
+   * Hands a target's buffered changes to the sink as a part of its round: streamed (written into
+   * data files at once) while the round allows it, else held for the round's commit. Anywhere in
+   * the source, inside a transaction too: the round's commit publishes its parts atomically.
+   */
+  private spill(t: SinkTarget): void {
+    this.sink.append(t.buffer.streaming ? t.buffer.takeStreamed() : t.buffer.take());
   }
 
   /**
@@ -516,15 +515,11 @@ class PipelineRun {
       t.newestOpTsMs = Math.max(t.newestOpTsMs ?? 0, opTsMs);
       // In slices that end where routeEvent would hand a part over.
       for (let i = 0; i < count; ) {
-        const limit = t.buffer.streaming ? STREAM_HOLD_CHANGES : SPILL_CHANGES;
-        const n = Math.min(count - i, Math.max(1, limit - t.buffer.pending));
+        const n = Math.min(count - i, Math.max(1, SPILL_CHANGES - t.buffer.pending));
         if ('rows' in chunk) t.buffer.putRows(chunk.rows, i, i + n, t.insertsMayCollide, chunk.int64Numbers);
         else t.buffer.putColumns(chunk, i, i + n, t.insertsMayCollide);
         i += n;
-        if (t.buffer.streaming) {
-          if (t.buffer.pending >= STREAM_HOLD_CHANGES) this.sink.append(t.buffer.take());
-          else this.streamTouched.add(t);
-        } else if (t.buffer.pending >= SPILL_CHANGES) this.sink.append(t.buffer.take());
+        if (t.buffer.pending >= SPILL_CHANGES) this.spill(t);
       }
     }
     return true;
@@ -546,19 +541,6 @@ class PipelineRun {
     }
   }
 
-  /**
-   * At the end of a source record outside a transaction (`at` its offset): hands over the parts of
-   * streaming targets that reached SPILL_CHANGES, then waits while the sink is behind (its memory
-   * stays a few parts whatever the source's speed).
-   */
-  private async spillStreamed(at: SourceOffset): Promise<void> {
-    let summary: Record<string, string> | null = null;
-    for (const t of this.streamTouched) if (t.buffer.streaming && t.buffer.pending >= SPILL_CHANGES) this.sink.append(t.buffer.takeStreamed((summary ??= offsetSummary(this.name, at))));
-    this.streamTouched.clear();
-    const wait = this.sink.backlog();
-    if (wait) await wait;
-  }
-
   /** Waits for the round in flight; throws its failure. */
   private async settleRound(): Promise<void> {
     if (this.inflight) await this.inflight;
@@ -574,8 +556,7 @@ class PipelineRun {
     if (offset === null || (this.sealedOffset !== null && compareOffsets(offset, this.sealedOffset) === 0)) return;
     this.sealedOffset = offset;
     const nowMs = this.now();
-    const summary = offsetSummary(this.name, offset);
-    const sealed = [...this.targets.values()].map((t) => sealTarget(t, summary));
+    const sealed = [...this.targets.values()].map((t) => sealTarget(t));
     const checkpoint = { path: checkpointFilePath(this.config), text: checkpointText({ pipeline: this.name, offset, committedAtMs: nowMs }) };
     const committing = this.sink.commitRound({ sealed, offset, checkpoint, nowMs });
     this.inflight = this.finishRound(offset, nowMs, sealed, committing, this.status.bufferedTransactions).catch(this.fail);

@@ -31,13 +31,13 @@ export interface SealedChanges {
   /**
    * Set on a part the sink may write into data files at once (rolling-file.ts) instead of holding it
    * for the round's deduplication: this part and every part of the round before it are inserts of
-   * strictly increasing keys of one integer column, so each is its own net change. `summary` is the
-   * snapshot summary of the end of the last source record in the part (offsetSummary: parts are
-   * streamed only at record ends outside a transaction): when a later change of the round breaks
-   * the rule, the sink commits the streamed files with it first, then the rest of the round.
+   * strictly increasing keys of one integer column, so each is its own net change. A part may end
+   * anywhere, inside a transaction too: nothing of it is visible before the round's commit. When a
+   * later change of the round breaks the rule, the sink commits the streamed files and the rest of
+   * the round as two snapshots in one metadata version (appendDataFilesThenDelta).
    * Absent: held for the round's commit.
    */
-  stream?: { root: string; summary: Record<string, string> };
+  stream?: { root: string };
 }
 
 /** A buffer column: its target name and lake type. */
@@ -238,16 +238,12 @@ export class TableBuffer {
     return this.part();
   }
 
-  /**
-   * Takes the changes appended since the last take as a streamed part (SealedChanges.stream), which
-   * ends at the end of a source record outside any transaction, whose offset's snapshot summary is
-   * `summary`. Only while `streaming`.
-   */
-  takeStreamed(summary: Record<string, string>): SealedChanges {
+  /** Takes the changes appended since the last take as a streamed part (SealedChanges.stream). Only while `streaming`. */
+  takeStreamed(): SealedChanges {
     const root = this.roundRoot ?? this.streamRoot;
     if (!this.streaming || !root) throw new TidemarkError('Internal', `${this.tableId}: a streamed part was taken from a round that is held`, { table: this.tableId });
     this.roundRoot = root;
-    return { ...this.part(true), stream: { root, summary } };
+    return { ...this.part(true), stream: { root } };
   }
 
   /** The changes since the last take; a streamed part's ASCII string columns as UTF-8 (Utf8Column). */
@@ -265,9 +261,9 @@ export class TableBuffer {
     return part;
   }
 
-  /** Takes the last part of the round, whose end's summary is `summary` (streamed when given and the round still is); the buffer starts over empty. */
-  seal(summary?: Record<string, string>): SealedChanges {
-    const part = summary && this.streaming ? this.takeStreamed(summary) : this.take();
+  /** Takes the last part of the round (streamed when `stream` and the round still is); the buffer starts over empty. */
+  seal(stream = false): SealedChanges {
+    const part = stream && this.streaming ? this.takeStreamed() : this.take();
     this.spilled = 0;
     this.roundRoot = undefined;
     this.lastKey = null;

@@ -101,9 +101,9 @@ export interface SinkPort<T extends SinkTarget = SinkTarget> {
   close(): Promise<void>;
 }
 
-/** Seals a target's round, whose end has the commit summary `summary` (runner/offsets.ts offsetSummary). */
-export function sealTarget<T extends SinkTarget>(t: T, summary: Record<string, string>): SealedTarget<T> {
-  const sealed: SealedTarget<T> = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(summary), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
+/** Seals a target's round: its last part, its changelog and the newest change's time; the target starts a new round. */
+export function sealTarget<T extends SinkTarget>(t: T): SealedTarget<T> {
+  const sealed: SealedTarget<T> = { target: t, changes: t.buffer.empty ? null : t.buffer.seal(true), changelog: t.pendingChangelog, newestOpTsMs: t.newestOpTsMs };
   t.pendingChangelog = [];
   t.newestOpTsMs = null;
   return sealed;

@@ -1,6 +1,6 @@
 import { toTidemarkError, TidemarkError } from '../../../errors';
 import type { TableMetadata } from '../../../lake';
-import { appendDataFiles, applyColumnDelta, type WriteEnv } from '../../../lake/write';
+import { appendDataFiles, appendDataFilesThenDelta, applyColumnDelta, type WriteEnv } from '../../../lake/write';
 import { writeFileAtomic } from '../../runner/file-atomic';
 import { concatChanges, toColumnDelta, type SealedChanges } from '../buffer';
 import { StreamedTable } from './stream';
@@ -83,29 +83,20 @@ export class RoundParts {
 }
 
 /**
- * Commits one table's round: the streamed data files, then the held changes deduplicated. Both in
- * one snapshot when only one kind exists; when both do, the files first, at the offset where the
- * streamed changes end (the held ones come after it and may update or delete their keys: their
- * equality deletes need a later sequence number than the rows they delete), then the rest.
+ * Commits one table's round: the streamed data files and the held changes deduplicated, in one
+ * snapshot when only one kind exists. When both do, the files and then the held changes (which
+ * may update or delete the files' keys: their equality deletes need a later sequence number than
+ * the rows they delete) are two snapshots published in one metadata version, both at the round's
+ * offset: a crash never leaves the first without the second.
  */
 async function commitTableRound(root: string, streamed: StreamedTable | null, held: SealedChanges | null, summary: Record<string, string>, env: WriteEnv): Promise<SinkCommitResult> {
-  let rows = 0;
-  let metadata: TableMetadata | null = null;
-  if (streamed) {
-    const files = await streamed.finish();
-    if (files.length > 0) {
-      const at = held && held.count > 0 ? streamed.summary! : summary;
-      metadata = (await appendDataFiles(root, files, { summary: at, env })).metadata;
-      rows += streamed.rows;
-    }
-  }
-  if ((held && held.count > 0) || metadata === null) {
-    // Nothing at all (a round of empty parts) still commits, recording the offset, as a held round does.
-    const { delta, rows: heldRows } = toColumnDelta(held ?? { table: streamed!.table, key: [], columns: [], types: [], count: 0, ops: [], values: [] });
-    metadata = (await applyColumnDelta(root, delta, { summary, env })).metadata;
-    rows += heldRows;
-  }
-  return { metadata, rows };
+  const files = streamed ? await streamed.finish() : [];
+  const streamedRows = files.length > 0 ? streamed!.rows : 0;
+  if (files.length > 0 && !(held && held.count > 0)) return { metadata: (await appendDataFiles(root, files, { summary, env })).metadata, rows: streamedRows };
+  // Nothing at all (a round of empty parts) still commits, recording the offset, as a held round does.
+  const { delta, rows } = toColumnDelta(held ?? { table: streamed!.table, key: [], columns: [], types: [], count: 0, ops: [], values: [] });
+  const committed = files.length > 0 ? await appendDataFilesThenDelta(root, files, delta, { summary, env }) : await applyColumnDelta(root, delta, { summary, env });
+  return { metadata: committed.metadata, rows: streamedRows + rows };
 }
 
 /** Commits the round's tables one after the other (a failure stops the round there), then writes the checkpoint. */

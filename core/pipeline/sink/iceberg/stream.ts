@@ -13,8 +13,6 @@ export class StreamedTable {
   private chain: Promise<void> = Promise.resolve();
   private writer: RollingDataFileWriter | null = null;
   private failure: unknown = null;
-  /** Snapshot summary (offsetSummary) of the last streamed part's end: every change of the round up to it is in the files. */
-  summary: Record<string, string> | null = null;
   /** Changes (= rows, each its own key) streamed. */
   rows = 0;
 
@@ -26,7 +24,6 @@ export class StreamedTable {
 
   /** Queues a streamed part for writing; `done` runs once it is written (or failed). */
   add(part: SealedChanges, done: () => void): void {
-    this.summary = part.stream!.summary;
     this.chain = this.chain.then(() => this.write(part)).finally(done);
   }
 
