@@ -6,6 +6,7 @@ import { valueKey } from '../values';
 import { arrowFieldOf, buildVector } from './arrow-build';
 import { defaultWriteEnv, tableRoot } from './commit';
 import { partitionOf, writeArrowDataFile, writeDataFiles, type FileWriteContext } from './data-files';
+import { parquetCodec } from './parquet-write';
 import { currentSchema, type WriteOptions } from './operations';
 import { commitSnapshot } from './snapshot-commit';
 
@@ -69,7 +70,7 @@ export async function appendArrow(root: string, table: Table, options: WriteOpti
     const m = base.metadata;
     const schema = currentSchema(m);
     const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
-    const ctx: FileWriteContext = { root: abs, schema, spec, env };
+    const ctx: FileWriteContext = { root: abs, schema, spec, env, codec: parquetCodec(m) };
     const aligned = alignArrowTable(schema, table);
     if (aligned.numRows === 0) return { operation: 'append', addedDataFiles: [], summary: options.summary };
     if (spec.fields.length === 0) return { operation: 'append', addedDataFiles: [await writeArrowDataFile(ctx, aligned, [])], summary: options.summary };

@@ -19,6 +19,7 @@ import { planScan, type PlannedDataFile, type ScanPlan } from '../scan-plan';
 import { loadTable, type LoadedTable } from '../table';
 import { defaultWriteEnv, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { writeDataFiles } from './data-files';
+import { parquetCodec } from './parquet-write';
 import { currentSchema } from './operations';
 import { targetFileSizeBytes } from './rolling-file';
 import { commitSnapshot, isDeletionVector } from './snapshot-commit';
@@ -143,7 +144,7 @@ export async function compactDataFiles(root: string, options: CompactOptions): P
         if (files.length === 0) throw new NothingToCompact();
         const m = base.metadata;
         const lineage = rowLineageFields(m);
-        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env, metadataFields: lineage };
+        const ctx = { root: abs, schema: currentSchema(m), spec: m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env, metadataFields: lineage, codec: parquetCodec(m) };
         const cache = new DeleteCache(storage, plan.table, allFields(plan.table));
         const progress: CompactionProgress = { doneFiles: 0, totalFiles: files.length, doneBytes: 0, totalBytes: preview.bytes };
         // Files of one partition together, so that small files of a partition end in few files.

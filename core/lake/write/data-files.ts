@@ -1,4 +1,5 @@
 import type { Table } from 'apache-arrow';
+import type { Compression } from 'parquet-wasm';
 import { FILE_CONTENT, type DataFile, type NestedField, type PartitionSpec, type Schema } from '../model';
 import { writeSchema } from '../serde/schema-json';
 import { applyTransform } from '../transforms';
@@ -22,6 +23,8 @@ export interface FileWriteContext {
    * rewrite materializes `_row_id` and `_last_updated_sequence_number` (spec "Row Lineage").
    */
   metadataFields?: NestedField[];
+  /** The Parquet codec (parquetCodec of the table; default ZSTD). */
+  codec?: Compression;
 }
 
 export function partitionOf(spec: PartitionSpec, schema: Schema, row: Record<string, unknown>): unknown[] {
@@ -58,7 +61,7 @@ async function writeOne(ctx: FileWriteContext, fields: NestedField[], batch: Col
 /** Writes an Arrow table whose fields carry `PARQUET:field_id` as one Parquet file of `partition`. */
 async function writeArrowFile(ctx: FileWriteContext, table: Table, partition: unknown[], prefix: string): Promise<{ path: string; size: number; metrics: ReturnType<typeof computeMetrics> }> {
   const metrics = computeMetrics(table);
-  const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)));
+  const bytes = writeParquetBytes(table, JSON.stringify(writeSchema(ctx.schema)), ctx.codec);
   const sub = partitionPath(ctx.spec, partition);
   const path = childPath(ctx.root, 'data', sub, `${prefix}${ctx.env.uuid()}.parquet`);
   // A fresh uuid name: no other writer can hold it. Published whole (temp file renamed, or one PUT).

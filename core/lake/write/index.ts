@@ -7,7 +7,8 @@ export { commitSnapshot, type SnapshotChange, type CommitOptions } from './snaps
 export { rowsToArrow, columnsToArrow, encodeAsciiStrings, type FixedWidthColumn, type VariableWidthColumn } from './arrow-build';
 export { RollingDataFileWriter, targetFileSizeBytes, PROPERTY_TARGET_FILE_SIZE, DEFAULT_TARGET_FILE_SIZE_BYTES, ROLLING_ROW_GROUP_ROWS, rowGroupRowsFor } from './rolling-file';
 export { type FileWriteContext } from './data-files';
-export { computeMetrics, highCardinalityColumns, writeParquetBytes } from './parquet-write';
+export { computeMetrics, highCardinalityColumns, parquetCodec, writeParquetBytes } from './parquet-write';
+export { PARQUET_CODEC_NAMES, parquetCodecName, PROPERTY_PARQUET_CODEC } from './codec-names';
 export { encodeManifest, encodeManifestList } from './manifest-write';
 export { createDemoWarehouse } from './demo';
 export { appendArrow, alignArrowTable } from './arrow-append';

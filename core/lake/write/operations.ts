@@ -8,6 +8,7 @@ import { valueKey } from '../values';
 import { defaultWriteEnv, publishFirstVersion, tableRoot, writeStorage, type WriteEnv } from './commit';
 import { rowsToColumnBatch, selectColumnBatch, type ColumnBatch } from './column-batch';
 import { writeDataFiles, writeEqualityDeleteFile, writePositionDeleteFile, type FileWriteContext } from './data-files';
+import { parquetCodec } from './parquet-write';
 import { commitSnapshot, commitSnapshots, type CommitOptions, type MakeChange } from './snapshot-commit';
 
 /**
@@ -102,7 +103,7 @@ export function currentSchema(m: TableMetadata): Schema {
 
 function fileCtx(root: string, base: LoadedTable, env: WriteEnv, spec?: PartitionSpec): FileWriteContext {
   const m = base.metadata;
-  return { root, schema: currentSchema(m), spec: spec ?? m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env };
+  return { root, schema: currentSchema(m), spec: spec ?? m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!, env, codec: parquetCodec(m) };
 }
 
 export interface WriteOptions extends CommitOptions {

@@ -1,7 +1,35 @@
 import { Type, tableToIPC, type Data, type Table } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { TidemarkError } from '../../errors';
 import { arrowFieldId } from '../arrow-values';
+import type { TableMetadata } from '../model';
+import { PARQUET_CODEC_NAMES, parquetCodecName, PROPERTY_PARQUET_CODEC, type ParquetCodecName } from './codec-names';
 import { bigIntToBytes } from '../values';
+
+/** What parquet-wasm writes for each of Java Iceberg's codec names. */
+const PARQUET_CODECS: Record<ParquetCodecName, Compression> = {
+  zstd: Compression.ZSTD,
+  snappy: Compression.SNAPPY,
+  gzip: Compression.GZIP,
+  lz4: Compression.LZ4,
+  brotli: Compression.BROTLI,
+  uncompressed: Compression.UNCOMPRESSED,
+};
+
+/**
+ * The codec the table's `write.parquet.compression-codec` names (zstd when unset). A name Iceberg
+ * knows that parquet-wasm cannot write (lzo) is Unsupported, any other InvalidInput, both naming
+ * the table.
+ */
+export function parquetCodec(m: TableMetadata): Compression {
+  const text = m.properties[PROPERTY_PARQUET_CODEC];
+  if (text === undefined) return Compression.ZSTD;
+  const name = parquetCodecName(text);
+  if (name !== null) return PARQUET_CODECS[name];
+  const names = PARQUET_CODEC_NAMES.join(', ');
+  if (text.trim().toLowerCase() === 'lzo') throw new TidemarkError('Unsupported', `${m.location}: table property ${PROPERTY_PARQUET_CODEC} is lzo, which Tidemark cannot write; use one of ${names}`, { path: m.location, feature: 'parquet lzo' });
+  throw new TidemarkError('InvalidInput', `${m.location}: table property ${PROPERTY_PARQUET_CODEC} must be one of ${names}, found ${JSON.stringify(text)}`, { path: m.location });
+}
 
 /**
  * Arrow table → Parquet bytes (parquet-wasm, ZSTD) plus the Iceberg column metrics of the file:
@@ -358,15 +386,15 @@ function rawKey(data: Data, i: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + i * width, width).toString('latin1');
 }
 
-/** Writes Parquet (ZSTD) with the Iceberg schema JSON in the key-value metadata like Java does. */
-export function writeParquetBytes(table: Table, icebergSchemaJson?: string): Uint8Array {
+/** Writes Parquet (`codec`, default ZSTD) with the Iceberg schema JSON in the key-value metadata like Java does. */
+export function writeParquetBytes(table: Table, icebergSchemaJson?: string, codec: Compression = Compression.ZSTD): Uint8Array {
   const wasm = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  return writeParquet(wasm, writerProperties(table, icebergSchemaJson).build());
+  return writeParquet(wasm, writerProperties(table, icebergSchemaJson, codec).build());
 }
 
-/** ZSTD, no dictionaries for `sample`'s high-cardinality columns, the Iceberg schema in the key-value metadata. */
-export function writerProperties(sample: Table, icebergSchemaJson?: string): WriterPropertiesBuilder {
-  let props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD);
+/** `codec` (default ZSTD), no dictionaries for `sample`'s high-cardinality columns, the Iceberg schema in the key-value metadata. */
+export function writerProperties(sample: Table, icebergSchemaJson?: string, codec: Compression = Compression.ZSTD): WriterPropertiesBuilder {
+  let props = new WriterPropertiesBuilder().setCompression(codec);
   for (const column of highCardinalityColumns(sample)) props = props.setColumnDictionaryEnabled(column, false);
   if (icebergSchemaJson) props = props.setKeyValueMetadata(new Map([['iceberg.schema', icebergSchemaJson]]));
   return props;

@@ -65,7 +65,7 @@ class OpenParquetFile {
     // Nothing is visible at `path` until close() publishes the whole file.
     const handle = writeStorage(ctx.env).createWriter(path);
     const file = new OpenParquetFile(path, handle);
-    const props = writerProperties(first, JSON.stringify(writeSchema(ctx.schema))).setMaxRowGroupSize(rowGroupRows).build();
+    const props = writerProperties(first, JSON.stringify(writeSchema(ctx.schema)), ctx.codec).setMaxRowGroupSize(rowGroupRows).build();
     // Pulled one batch at a time (highWaterMark 0): the encoder asks for the next batch only after
     // it has written the previous one.
     const input = new ReadableStream<WasmRecordBatch>(

@@ -11,6 +11,7 @@ import { readPartitionKeys, readSchemaChanges } from './sink-common';
 import { compileTablePattern, countGroups, highestGroupReference } from './table-pattern';
 import { compileFilter, compileProjection } from '../transform';
 import { unknownKeyMessage } from './suggest';
+import { PARQUET_CODEC_NAMES, parquetCodecName, PROPERTY_PARQUET_CODEC } from '../../lake/write';
 
 export interface ValidateOptions {
   /** Shown in messages (`pipeline.yaml:12: …`). */
@@ -117,6 +118,15 @@ function checkFormatVersion(b: Block, ctx: ReadContext): void {
   if (version.trim() !== '2' && version.trim() !== '3') ctx.issues.error(line, 'sink.table.properties.format-version', `expected 2 or 3, found ${JSON.stringify(version)}`);
 }
 
+/** `table.properties.write.parquet.compression-codec`: a codec Tidemark writes (core/lake/write/codec-names.ts). */
+function checkParquetCodec(b: Block, ctx: ReadContext): void {
+  const codec = b.prefixed.get('table.properties.')?.[PROPERTY_PARQUET_CODEC];
+  if (codec === undefined || parquetCodecName(codec) !== null) return;
+  const line = lineOfKey(b, `table.properties.${PROPERTY_PARQUET_CODEC}`);
+  const lzo = codec.trim().toLowerCase() === 'lzo';
+  ctx.issues.error(line, `sink.table.properties.${PROPERTY_PARQUET_CODEC}`, `${lzo ? 'lzo cannot be written by Tidemark' : `found ${JSON.stringify(codec)}`}: expected one of ${PARQUET_CODEC_NAMES.join(', ')}`, lzo ? 'Unsupported' : undefined);
+}
+
 function readSink(entry: { node: unknown; line: number }, behavior: SchemaChangeBehavior, ctx: ReadContext, baseDir: string | undefined): SinkConfig | null {
   const typeNode = isMap(entry.node) ? ((entry.node as YAMLMap).get('type', true) as Node | undefined) : undefined;
   const type = typeNode && isScalar(typeNode) ? String(typeNode.value).trim().toLowerCase() : null;
@@ -135,6 +145,7 @@ function readSink(entry: { node: unknown; line: number }, behavior: SchemaChange
   const { warehouse, s3, rest: restSettings, stateDir } = readSinkStorage(b, ctx, baseDir, rest);
   const partitionKeys = readPartitionKeys(b, ctx);
   checkFormatVersion(b, ctx);
+  checkParquetCodec(b, ctx);
   reportPrefixed(b, 'catalog.properties.', [], CATALOG_OTHER_REASON, ctx);
   const catalogProperties = { ...(b.prefixed.get('catalog.properties.') ?? {}) };
   delete catalogProperties.type;

@@ -1,6 +1,6 @@
 import { toTidemarkError } from '../../../errors';
 import type { DataFile } from '../../../lake';
-import { currentSchema, loadWritableTable, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
+import { currentSchema, loadWritableTable, parquetCodec, RollingDataFileWriter, targetFileSizeBytes, type WriteEnv } from '../../../lake/write';
 import { toWritableColumns, type SealedChanges } from '../buffer';
 
 /**
@@ -34,7 +34,7 @@ export class StreamedTable {
         // The round's schema: the runner commits a round before any schema change of its table.
         const m = (await loadWritableTable(this.root, this.env)).metadata;
         const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
-        this.writer = new RollingDataFileWriter({ root: this.root, schema: currentSchema(m), spec, env: this.env }, targetFileSizeBytes(m));
+        this.writer = new RollingDataFileWriter({ root: this.root, schema: currentSchema(m), spec, env: this.env, codec: parquetCodec(m) }, targetFileSizeBytes(m));
       }
       await this.writer.write({ length: part.count, columns: toWritableColumns(part) });
       this.rows += part.count;
