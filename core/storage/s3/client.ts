@@ -6,7 +6,7 @@
  * error message or context.
  */
 import { AwsV4Signer } from 'aws4fetch';
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import { TidemarkError, type ErrorContext } from '../../errors';
 
 export interface S3Credentials {
@@ -173,21 +173,39 @@ export interface S3Client {
   send(request: S3Request): Promise<S3Response>;
 }
 
-const xml = new XMLParser({
-  ignoreAttributes: true,
-  // Keys are text: "007" must not become 7, and leading or trailing spaces belong to the key.
-  parseTagValue: false,
-  trimValues: false,
-  // Some stores escape key characters as numeric references (&#x27;), which plain XML entity handling leaves alone.
-  htmlEntities: true,
-  isArray: (name) => name === 'Contents' || name === 'CommonPrefixes' || name === 'Part' || name === 'Upload',
-});
+/**
+ * The XML parser of S3 answers, loaded by the first request (send): fast-xml-parser and its HTML
+ * entity table cost ~40 ms of CPU to load, which every thread of a sync into a local folder would
+ * pay for nothing. Every parse follows a request, so it is loaded by then.
+ */
+let xml: XMLParser | null = null;
+let xmlLoading: Promise<void> | null = null;
+
+function loadXml(): Promise<void> {
+  xmlLoading ??= import('fast-xml-parser').then(({ XMLParser: Parser }) => {
+    xml = new Parser({
+      ignoreAttributes: true,
+      // Keys are text: "007" must not become 7, and leading or trailing spaces belong to the key.
+      parseTagValue: false,
+      trimValues: false,
+      // Some stores escape key characters as numeric references (&#x27;), which plain XML entity handling leaves alone.
+      htmlEntities: true,
+      isArray: (name) => name === 'Contents' || name === 'CommonPrefixes' || name === 'Part' || name === 'Upload',
+    });
+  });
+  return xmlLoading;
+}
+
+function xmlParser(): XMLParser {
+  if (!xml) throw new TidemarkError('Internal', 'an S3 answer was parsed before any request loaded the XML parser', {});
+  return xml;
+}
 
 /** Parses an S3 XML body (ListObjectsV2, InitiateMultipartUpload, Error); DataInvalid naming what was read. */
 export function parseS3Xml(body: Uint8Array, what: string): Record<string, unknown> {
   const text = new TextDecoder().decode(body);
   try {
-    return xml.parse(text) as Record<string, unknown>;
+    return xmlParser().parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new TidemarkError('DataInvalid', `${what}: the S3 answer is not XML: ${JSON.stringify(text.slice(0, 120))}`, {}, e);
   }
@@ -197,7 +215,7 @@ export function parseS3Xml(body: Uint8Array, what: string): Record<string, unkno
 export function readS3Error(body: Uint8Array): { code: string | null; message: string | null } {
   if (body.length === 0) return { code: null, message: null };
   try {
-    const err = (xml.parse(new TextDecoder().decode(body)) as { Error?: { Code?: unknown; Message?: unknown } }).Error;
+    const err = (xmlParser().parse(new TextDecoder().decode(body)) as { Error?: { Code?: unknown; Message?: unknown } }).Error;
     return { code: typeof err?.Code === 'string' ? err.Code.trim() : null, message: typeof err?.Message === 'string' ? err.Message.trim() : null };
   } catch {
     return { code: null, message: null };
@@ -279,6 +297,7 @@ export function createS3Client(config: S3Config = {}): S3Client {
   }
 
   async function send(req: S3Request): Promise<S3Response> {
+    if (!xml) await loadXml();
     const url = urlOf(req);
     const target = `${req.method} ${formatS3Url(req.bucket, req.key)}`;
     let last = '';
