@@ -14,6 +14,7 @@ export { encodeOffset, decodeOffset, comparePositions, formatPosition, type Sour
 export type { PreflightCheck, PreflightReport } from './preflight';
 export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './schema/type-map';
 export { parseDdl, type ParsedDdl } from './ddl/parser';
+export { columnValues, columnValueAt, type TypedColumn, type Utf8Column } from './columns';
 export {
   formatTableId,
   type TableId,

@@ -27,7 +27,8 @@ import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBou
 import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
 import { int64NumberColumns, snapshotRowConverter } from './rows';
-import { decodeTextRows, snapshotColumnValues } from './text-columns';
+import { decodeTextRows } from './text-columns';
+import { columnValues } from '../columns';
 import type { TextRows } from './text-rows';
 import type { StreamState } from '../binlog/stream-state';
 import { TidemarkError } from '../../errors/index';
@@ -316,7 +317,7 @@ class ColumnsSnapshotBatch implements TransactionBatch {
   get events(): ChangeEvent[] {
     if (this.built === null) {
       const { table, count, names, columns } = this.snapshotColumns;
-      const values = columns.map((c) => snapshotColumnValues(c, count));
+      const values = columns.map((c) => columnValues(c, count));
       const events = new Array<ChangeEvent>(count);
       for (let i = 0; i < count; i++) {
         const row: Row = {};
