@@ -1,6 +1,6 @@
 /**
  * core/cdc: the MySQL/MariaDB change-data-capture source. See source.ts for the stream contract
- * (records, offsets, exactly-once resume) and type-map.ts for value forms.
+ * (records, offsets, exactly-once resume) and schema/column-codec.ts for value forms.
  */
 export { createMySqlSource, type MySqlSource } from './source';
 export type { MatchedTable } from './schema/information-schema';

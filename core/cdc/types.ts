@@ -63,7 +63,7 @@ export interface TableSchema {
 
 /**
  * A column value in its canonical form, identical whether it came from a snapshot SELECT or a
- * binlog row image (type-map.ts converts both):
+ * binlog row image (schema/column-codec.ts converts both):
  * boolean → boolean; int/float/double → number; long → bigint; decimal → string (plain decimal
  * text with exactly `scale` fraction digits); string → string; binary → Uint8Array;
  * date → number (days since 1970-01-01); time → bigint (µs since midnight);

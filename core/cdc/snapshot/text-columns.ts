@@ -6,7 +6,7 @@
  * (the form Arrow takes), and every other type goes through the type map's codec from the server's
  * text (or bytes), exactly as a mysql2 row's value would.
  */
-import { cachedDaysFromCivil, FRACTION_SCALE, makeColumnCodec } from '../schema/type-map';
+import { cachedDaysFromCivil, FRACTION_SCALE, makeColumnCodec } from '../schema/column-codec';
 import type { SnapshotColumn } from '../columns';
 import { formatTableId, type ColumnSchema, type SnapshotColumns, type TableSchema } from '../types';
 import { readLength, type TextRows } from './text-rows';
