@@ -63,6 +63,11 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   };
   const readSettings = () => (deps.settings ? deps.settings.read() : Promise.resolve(DEFAULT_SETTINGS));
   const formatOf = (path: string) => requireTableFormat(deps.storage, path);
+  /** The table at `path` read by its format's reader: the read calls' one format check. */
+  const byFormat = async <T>(path: string, read: { iceberg(root: string): Promise<T>; paimon(root: string): Promise<T> }): Promise<T> => {
+    const root = abs(path);
+    return (await formatOf(root)) === 'paimon' ? read.paimon(root) : read.iceberg(root);
+  };
   /** A local table the app may write, with its format (remote lakes are opened read-only). */
   const writable = async (path: string, what: string) => {
     const root = abs(path);
@@ -104,11 +109,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     'profiles.list': async () => profiles().list(),
     'profiles.save': async (input) => profiles().save(input),
     'profiles.delete': async ({ name }) => profiles().remove(name),
-    'lake.tableInfo': async ({ path }) => ((await formatOf(abs(path))) === 'paimon' ? readPaimonTableInfo(deps.storage, abs(path)) : readTableInfo(deps.storage, abs(path))),
-    'lake.snapshots': async ({ path }) =>
-      (await formatOf(abs(path))) === 'paimon' ? describePaimonSnapshots(deps.storage, abs(path)) : describeSnapshots(await loadTable(deps.storage, abs(path))),
-    'lake.schema': async ({ path, version }) =>
-      (await formatOf(abs(path))) === 'paimon' ? readPaimonSchemaInfo(deps.storage, abs(path), paimonSelectorOf(version)) : readSchemaInfo(deps.storage, abs(path), version),
+    'lake.tableInfo': ({ path }) => byFormat(path, { paimon: (root) => readPaimonTableInfo(deps.storage, root), iceberg: (root) => readTableInfo(deps.storage, root) }),
+    'lake.snapshots': ({ path }) => byFormat(path, { paimon: (root) => describePaimonSnapshots(deps.storage, root), iceberg: async (root) => describeSnapshots(await loadTable(deps.storage, root)) }),
+    'lake.schema': ({ path, version }) =>
+      byFormat(path, { paimon: (root) => readPaimonSchemaInfo(deps.storage, root, paimonSelectorOf(version)), iceberg: (root) => readSchemaInfo(deps.storage, root, version) }),
     'lake.setRef': async ({ path, name, type, snapshotId }) => {
       const { root, paimon } = await writable(path, `${type} ${name}`);
       return refChange(paimon ? await setPaimonRef(root, name, type, snapshotId ?? null) : await setSnapshotRef(root, name, type, snapshotId ?? null));
@@ -166,8 +170,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       t?.abort();
       return { task, cancelled: t !== undefined };
     },
-    'lake.files': async ({ path, version }) =>
-      (await formatOf(abs(path))) === 'paimon' ? readPaimonFileEntries(deps.storage, abs(path), paimonSelectorOf(version)) : readFileEntries(deps.storage, abs(path), version),
+    'lake.files': ({ path, version }) =>
+      byFormat(path, { paimon: (root) => readPaimonFileEntries(deps.storage, root, paimonSelectorOf(version)), iceberg: (root) => readFileEntries(deps.storage, root, version) }),
     ...queryCalls,
     'query.export': async (input) =>
       exportResult(await getEngine(), { ...input, to: abs(input.to), path: input.path ? abs(input.path) : undefined, warehouse: input.warehouse ? abs(input.warehouse) : undefined }),

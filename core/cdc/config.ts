@@ -98,7 +98,7 @@ export interface MySqlSourceConfig {
   /**
    * MariaDB exact-watermark chunks read in windows of several chunks per query (snapshot-reader.ts
    * ChunkWindows): `auto` switches a table to them once the client waits on the server
-   * (snapshot-phase.ts serverBound), `always` from its first chunk, `never` not at all (for tests).
+   * (snapshot/phase.ts serverBound), `always` from its first chunk, `never` not at all (for tests).
    */
   snapshotWindows?: 'auto' | 'always' | 'never';
   /**

@@ -1,8 +1,8 @@
 /**
  * Connections to the source server. All reads use the same driver options so that snapshot values
- * and binlog values convert identically (type-map.ts): dates as text, BIGINT above 2^53 as text, JSON as
- * text, TIMESTAMP rendered in UTC. Connection failures become typed errors naming host and user,
- * never the password.
+ * and binlog values convert identically (schema/column-codec.ts): dates as text, BIGINT above 2^53
+ * as text, JSON as text, TIMESTAMP rendered in UTC. Connection failures become typed errors naming
+ * host and user, never the password.
  */
 import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';

@@ -1,6 +1,6 @@
 /**
  * core/cdc: the MySQL/MariaDB change-data-capture source. See source.ts for the stream contract
- * (records, offsets, exactly-once resume) and type-map.ts for value forms.
+ * (records, offsets, exactly-once resume) and schema/column-codec.ts for value forms.
  */
 export { createMySqlSource, type MySqlSource } from './source';
 export type { MatchedTable } from './schema/information-schema';
@@ -14,6 +14,7 @@ export { encodeOffset, decodeOffset, comparePositions, formatPosition, type Sour
 export type { PreflightCheck, PreflightReport } from './preflight';
 export { mapColumnType, DEFAULT_TYPE_MAP_OPTIONS, type TypeMapOptions } from './schema/type-map';
 export { parseDdl, type ParsedDdl } from './ddl/parser';
+export { columnValues, columnValueAt, type TypedColumn, type Utf8Column } from './columns';
 export {
   formatTableId,
   type TableId,

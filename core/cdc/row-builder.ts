@@ -7,7 +7,7 @@
  * names were ~7× slower (measured, 5 columns: 4.5 against 30 ns a row).
  */
 import { stringLiteral } from './binlog/rows';
-import type { ColumnCodec } from './schema/type-map';
+import type { ColumnCodec } from './schema/column-codec';
 import type { Row } from './types';
 
 /** A row object as zongji delivers it (`{name: value}`) as a Row. */

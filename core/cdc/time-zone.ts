@@ -1,8 +1,8 @@
 /**
  * `server-time-zone` checked as Flink CDC checks it (MySqlValidator.checkTimeZone): its offset
  * from UTC now must equal the server's, else the source does not start. Tidemark itself reads
- * TIMESTAMP as UTC instants whatever the zone (type-map.ts); the check keeps a pipeline that
- * runs here from failing on a Flink cluster, whose snapshot reads use this zone.
+ * TIMESTAMP as UTC instants whatever the zone (schema/column-codec.ts); the check keeps a
+ * pipeline that runs here from failing on a Flink cluster, whose snapshot reads use this zone.
  */
 import type mysql from 'mysql2/promise';
 

@@ -3,7 +3,10 @@
  * events, schema-change events and transaction batches. Everything here is serialisable (bigint
  * where 64-bit); no class instances, so batches can cross IPC once bigints are encoded.
  */
+import type { SnapshotColumn } from './columns';
 import type { SourceOffset } from './offset';
+
+export type { SnapshotColumn } from './columns';
 
 export interface TableId {
   db: string;
@@ -60,7 +63,7 @@ export interface TableSchema {
 
 /**
  * A column value in its canonical form, identical whether it came from a snapshot SELECT or a
- * binlog row image (type-map.ts converts both):
+ * binlog row image (schema/column-codec.ts converts both):
  * boolean → boolean; int/float/double → number; long → bigint; decimal → string (plain decimal
  * text with exactly `scale` fraction digits); string → string; binary → Uint8Array;
  * date → number (days since 1970-01-01); time → bigint (µs since midnight);
@@ -121,17 +124,6 @@ export interface TransactionBatch {
    */
   snapshotColumns?: SnapshotColumns;
 }
-
-/**
- * One column of a snapshot chunk in column form (the pipeline buffer's part column shape):
- * typed — `data[i]` is row i's canonical value unless `nulls[i]` is 1 (bigint: int64 values as a
- * BigInt64Array; number: Float64Array; boolean: Uint8Array of 0 and 1); `utf8` — a string column's
- * UTF-8 bytes, value i at [offsets[i], offsets[i + 1]); or plain canonical values.
- */
-export type SnapshotColumn =
-  | { form: 'bigint' | 'number' | 'boolean'; data: BigInt64Array | Float64Array | Uint8Array; nulls: Uint8Array | null }
-  | { form: 'utf8'; offsets: Int32Array; data: Uint8Array; nulls: Uint8Array | null }
-  | unknown[];
 
 /** A snapshot chunk's rows as columns: `columns[c]` holds column `names[c]` of `count` rows. */
 export interface SnapshotColumns {

@@ -5,7 +5,7 @@ import { convertTransaction, convertTransactionParts, type RowFilter } from '../
 import { SchemaCatalog } from '../../core/cdc/schema/catalog';
 import { resolveConfig } from '../../core/cdc/config';
 import { compileObjectRowBuilder } from '../../core/cdc/row-builder';
-import { makeColumnCodec } from '../../core/cdc/schema/type-map';
+import { makeColumnCodec } from '../../core/cdc/schema/column-codec';
 import type { ColumnSchema } from '../../core/cdc/types';
 
 /** Column names that would break generated code if they were pasted into it rather than quoted. */

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import mysql from 'mysql2';
 import { SchemaCatalog } from '../../core/cdc/schema/catalog';
-import { decodeTextRows, snapshotColumnValues } from '../../core/cdc/snapshot/text-columns';
+import { columnValues } from '../../core/cdc/columns';
+import { decodeTextRows } from '../../core/cdc/snapshot/text-columns';
 import { captureTextRows, TextRows, type TextField } from '../../core/cdc/snapshot/text-rows';
 import { connectionOptions } from '../../core/cdc/connect';
 import { resolveConfig } from '../../core/cdc/config';
@@ -57,7 +58,7 @@ describe('snapshot text rows decoded into columns', () => {
         const ours = outcome(() => {
           const decoded = decodeTextRows(textRows(fields, rows, shared), schema)!;
           expect(decoded.names).toEqual(names);
-          const columns = decoded.columns.map((c) => snapshotColumnValues(c, decoded.count));
+          const columns = decoded.columns.map((c) => columnValues(c, decoded.count));
           return rows.map((_, i) => Object.fromEntries(names.map((n, c) => [n, columns[c]![i]])));
         });
         expect(ours).toEqual(expected);
@@ -103,7 +104,7 @@ describe('snapshot text rows decoded into columns', () => {
     const long = 'x'.repeat(300);
     const longer = 'é'.repeat(40_000);
     const decoded = decodeTextRows(textRows([{ name: 'id', binary: false }, { name: 'name', binary: false }], [[1, long], [2, longer], [3, null]], true), schema)!;
-    expect(snapshotColumnValues(decoded.columns[1]!, 3)).toEqual([long, longer, null]);
+    expect(columnValues(decoded.columns[1]!, 3)).toEqual([long, longer, null]);
   });
 });
 

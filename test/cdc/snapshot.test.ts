@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import type { PrivateMariaDb } from '../support/mariadb';
 import { createMySqlSource } from '../../core/cdc/index';
 import { serverBound } from '../../core/cdc/snapshot/phase';
-import { SNAPSHOT_WINDOW_BATCH_ROWS } from '../../core/cdc/snapshot/reader';
+import { SNAPSHOT_WINDOW_BATCH_ROWS } from '../../core/cdc/snapshot/chunk-windows';
 import type { Row, SourceRecord } from '../../core/cdc/types';
 import { applyEvents, changeEvents, collectUntil, sourceConfig, usePrivateMariaDb, waitFor } from './helpers';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mapColumnType, makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/schema/type-map';
+import { makeConverter, normaliseDecimal, parseDateTimeMicros } from '../../core/cdc/schema/column-codec';
+import { mapColumnType } from '../../core/cdc/schema/type-map';
 import { civilFromDays, daysFromCivil } from '../../core/lake/values';
 import { TidemarkError } from '../../core/errors/index';
 import type { ColumnSchema } from '../../core/cdc/types';

@@ -1,50 +1,20 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPipelineConfig } from '../../core/pipeline';
-import { createPaimonSink, WRITE_BUFFER_CHANGES, type PaimonTargetState } from '../../core/pipeline/sink/paimon';
-import { sealTarget } from '../../core/pipeline/sink';
+import { describe, expect, it } from 'vitest';
+import { createPaimonSink, WRITE_BUFFER_CHANGES } from '../../core/pipeline/sink/paimon';
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
-import type { SourceOffset } from '../../core/cdc';
-
-const YAML = (warehouse: string) => `source:
-  type: mysql
-  hostname: h
-  username: u
-  password: p
-  tables: app.t
-sink:
-  type: paimon
-  catalog.properties.warehouse: ${warehouse}
-  table.properties.bucket: 2
-pipeline:
-  name: buffer-test
-`;
-
-const offset = (pos: number): SourceOffset => ({ file: 'binlog.000001', pos: BigInt(pos), gtids: null, snapshot: null, round: 0 }) as unknown as SourceOffset;
+import { commitTargetRound, openIdValueTarget, paimonSinkConfig, useTempWarehouse } from './paimon-sink-helpers';
 
 describe('Paimon sink write buffer', () => {
-  let warehouse: string;
-  beforeEach(async () => {
-    warehouse = await mkdtemp(join(tmpdir(), 'tidemark-paimon-buffer-'));
-  });
-  afterEach(async () => {
-    await rm(warehouse, { recursive: true, force: true });
-  });
+  const warehouseOf = useTempWarehouse('paimon-buffer');
 
   it('flushes full write buffers into level-0 files ahead of the commit; one snapshot holds the round, merged by key in order', async () => {
-    const config = loadPipelineConfig(YAML(warehouse), { fileName: 'p.yaml' }).config;
+    const warehouse = warehouseOf();
     const env = seededWriteEnv(7);
-    const sink = createPaimonSink(config, env);
-    const t: PaimonTargetState = await sink.openTarget(
-      { id: 'ods.t', columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string', required: false }], key: ['id'], partitionBy: [], properties: {} },
-      [],
-      false,
-      null,
-    );
+    const sink = createPaimonSink(paimonSinkConfig(warehouse, 'buffer-test'), env);
+    const t = await openIdValueTarget(sink);
     const n = Math.floor(WRITE_BUFFER_CHANGES * 2.5);
     // Inserts of every key, then (after the first flush) updates and deletes of early keys.
     for (let i = 0; i < n; i++) {
@@ -57,9 +27,7 @@ describe('Paimon sink write buffer', () => {
     }
     for (let i = 0; i < 1000; i++) t.buffer.put({ id: BigInt(i), v: `b${i}` }, true);
     for (let i = 1000; i < 1500; i++) t.buffer.delete({ id: BigInt(i) });
-    const at = offset(4242);
-    const sealed = sealTarget(t);
-    const result = await sink.commitRound({ sealed: [sealed], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: env.now() });
+    const result = await commitTargetRound(sink, t, warehouse, 4242, env.now());
     expect(result.outcomes[0]!.rows).toBe(n + 1500);
     const storage = createLocalStorage();
     const snaps = await listPaimonSnapshots(storage, t.root);

@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPipelineConfig } from '../../core/pipeline';
-import { createPaimonSink, type PaimonTargetState } from '../../core/pipeline/sink/paimon';
-import { sealTarget } from '../../core/pipeline/sink';
+import { describe, expect, it } from 'vitest';
+import { createPaimonSink } from '../../core/pipeline/sink/paimon';
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { createPaimonTable } from '../../core/lake/paimon/write';
 import { defaultWriteEnv, seededWriteEnv, type WriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
-import type { SourceOffset } from '../../core/cdc';
 import type { SinkThread } from '../../core/pipeline/thread/sink-thread';
+import { commitTargetRound, openIdValueTarget, paimonSinkConfig, useTempWarehouse } from './paimon-sink-helpers';
 
 /**
  * Compaction off the commit path: each round's APPEND snapshot is published by the round's
@@ -18,44 +14,20 @@ import type { SinkThread } from '../../core/pipeline/thread/sink-thread';
  * user, and closing the sink waits for it. In the sink worker and in-thread alike.
  */
 
-const YAML = (warehouse: string) => `source:
-  type: mysql
-  hostname: h
-  username: u
-  password: p
-  tables: app.t
-sink:
-  type: paimon
-  catalog.properties.warehouse: ${warehouse}
-  commit.user: bg-user
-  table.properties.bucket: 2
-  table.properties.num-sorted-run.compaction-trigger: 2
-pipeline:
-  name: compaction-test
-`;
-
-const offset = (pos: number): SourceOffset => ({ file: 'binlog.000001', pos: BigInt(pos), gtids: null, snapshot: null, round: 0 }) as unknown as SourceOffset;
-
 describe('Paimon sink compaction in the background', () => {
-  let warehouse: string;
-  beforeEach(async () => {
-    warehouse = await mkdtemp(join(tmpdir(), 'tidemark-paimon-bg-'));
-  });
-  afterEach(async () => {
-    await rm(warehouse, { recursive: true, force: true });
-  });
+  const warehouseOf = useTempWarehouse('paimon-bg');
+  const configOf = (warehouse: string) => paimonSinkConfig(warehouse, 'compaction-test', '  commit.user: bg-user\n  table.properties.num-sorted-run.compaction-trigger: 2\n');
 
   it('fails the next round naming the table when the background compaction fails', async () => {
     // The pipeline's settings are checked before a run; a table created elsewhere brings its own options.
-    const config = loadPipelineConfig(YAML(warehouse), { fileName: 'p.yaml' }).config;
+    const warehouse = warehouseOf();
     const env = seededWriteEnv(12);
     await createPaimonTable(join(warehouse, 'ods.db', 't'), { columns: [{ name: 'id', type: 'BIGINT NOT NULL' }, { name: 'v', type: 'STRING' }], primaryKeys: ['id'], partitionKeys: [], options: { bucket: '2', 'compaction.size-ratio': '-1' } }, env);
-    const sink = createPaimonSink(config, env, 'main');
-    const t: PaimonTargetState = await sink.openTarget({ id: 'ods.t', columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string', required: false }], key: ['id'], partitionBy: [], properties: {} }, [], false, null);
+    const sink = createPaimonSink(configOf(warehouse), env, 'main');
+    const t = await openIdValueTarget(sink);
     const round = async (r: number) => {
       t.buffer.put({ id: BigInt(r), v: `r${r}` }, false);
-      const at = offset(2000 + r);
-      return sink.commitRound({ sealed: [sealTarget(t)], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
+      return commitTargetRound(sink, t, warehouse, 2000 + r, Date.now());
     };
     // The first round commits; its compaction (in the background) cannot read the table's options.
     expect((await round(0)).outcomes[0]!.rows).toBe(1);
@@ -77,21 +49,14 @@ describe('Paimon sink compaction in the background', () => {
   ];
   for (const [thread, env] of cases) {
     it(`commits every round as APPEND, compaction as its own COMPACT snapshots (${thread} thread)`, async () => {
-      const config = loadPipelineConfig(YAML(warehouse), { fileName: 'p.yaml' }).config;
-      const sink = createPaimonSink(config, env, thread);
-      const t: PaimonTargetState = await sink.openTarget(
-        { id: 'ods.t', columns: [{ name: 'id', type: 'long', required: true }, { name: 'v', type: 'string', required: false }], key: ['id'], partitionBy: [], properties: {} },
-        [],
-        false,
-        null,
-      );
+      const sink = createPaimonSink(configOf(warehouseOf()), env, thread);
+      const t = await openIdValueTarget(sink);
       const rounds = 8;
       for (let r = 0; r < rounds; r++) {
         // Each round inserts 50 new keys and rewrites the 20 keys of the round before.
         for (let i = 0; i < 50; i++) t.buffer.put({ id: BigInt(r * 50 + i), v: `r${r}` }, false);
         if (r > 0) for (let i = 0; i < 20; i++) t.buffer.put({ id: BigInt((r - 1) * 50 + i), v: `u${r}` }, true);
-        const at = offset(1000 + r);
-        const result = await sink.commitRound({ sealed: [sealTarget(t)], offset: at, checkpoint: { path: join(warehouse, 'cp.json'), text: '{}' }, nowMs: Date.now() });
+        const result = await commitTargetRound(sink, t, warehouseOf(), 1000 + r, Date.now());
         expect(result.outcomes[0]!.rows).toBe(r > 0 ? 70 : 50);
         expect(t.commitIdentifier).toBe(BigInt(r + 1));
       }

@@ -6,18 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../support/mariadb';
 import { loadPipelineConfig, runPipeline, type PipelinePlan } from '../../core/pipeline';
 import { runCli } from '../../cli/main';
-import { sourceYaml } from './run-helpers';
+import { tablesPipelineYaml } from './run-helpers';
 
 /** A pipeline over `tables` (no route: targets keep the source names) with the given source options. */
 function yamlFor(db: PrivateMariaDb, warehouse: string, name: string, tables: string, sourceOptions: Record<string, boolean | number>): string {
-  return `${sourceYaml(db, tables, Object.entries(sourceOptions).map(([k, v]) => `  ${k}: ${v}\n`).join(''))}sink:
-  type: iceberg
-  catalog.properties.type: hadoop
-  catalog.properties.warehouse: ${warehouse}
-pipeline:
-  name: ${name}
-  execution.checkpointing.interval: 200ms
-`;
+  return tablesPipelineYaml(db, { warehouse, tables, name, source: Object.entries(sourceOptions).map(([k, v]) => `  ${k}: ${v}\n`).join('') });
 }
 
 /** Every file under `dir` with its size and modification time: equal listings mean nothing was written. */

@@ -10,32 +10,13 @@ import { applyTransform, loadTable, planScan, readDataFileRows, scanRows } from 
 import { currentSchema } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
 import { runCli } from '../../cli/main';
-import { createShards, lakeRows, pipelineYaml, sourceRows, waitUntil } from './run-helpers';
+import { createShards, lakeRows, pipelineYaml, sourceRows, tablesPipelineYaml, takeServerId, waitUntil } from './run-helpers';
 
-let nextServerId = 8600 + (process.pid % 300) * 3;
 const storage = createLocalStorage();
 
-/** A pipeline over `tables` with no route (targets keep the source names), as a YAML text. */
-function yamlFor(db: PrivateMariaDb, warehouse: string, tables: string, o: { source?: string; sink?: string; extra?: string; behavior?: string; name?: string } = {}): string {
-  return `source:
-  type: mariadb
-  hostname: 127.0.0.1
-  port: "${db.port}"
-  username: ${db.user}
-  password: \${env:DB_PASS}
-  tables: ${tables}
-  server-id: "${nextServerId++}"
-  heartbeat.interval: 200ms
-  scan.incremental.snapshot.chunk.size: 16
-${o.source ?? ''}sink:
-  type: iceberg
-  catalog.properties.type: hadoop
-  catalog.properties.warehouse: ${warehouse}
-${o.sink ?? ''}${o.extra ?? ''}pipeline:
-  name: ${o.name ?? 'features'}
-  schema.change.behavior: ${o.behavior ?? 'lenient'}
-  execution.checkpointing.interval: 200ms
-`;
+/** A pipeline over `tables` with no route (targets keep the source names), as a YAML text: this file's defaults (chunks of 16 rows, lenient). */
+function yamlFor(db: PrivateMariaDb, warehouse: string, tables: string, o: { source?: string; sink?: string; extra?: string; behavior?: string; name?: string; serverId?: number } = {}): string {
+  return tablesPipelineYaml(db, { ...o, warehouse, tables, name: o.name ?? 'features', behavior: o.behavior ?? 'lenient', source: `  scan.incremental.snapshot.chunk.size: 16\n${o.source ?? ''}` });
 }
 
 const configOf = (db: PrivateMariaDb, yaml: string) => loadPipelineConfig(yaml, { fileName: 'p.yaml', env: { DB_PASS: db.password } }).config;
@@ -134,18 +115,18 @@ describe('runner features end to end (private MariaDB)', () => {
     await conn.query(`INSERT INTO na.b VALUES ${Array.from({ length: 70 }, (_, i) => `(${i + 1}, 'b${i + 1}', ${i * 1000})`).join(',')}`);
     const warehouse = await newWarehouse('newly-added');
     const yaml = join(warehouse, 'p.yaml');
-    const serverId = nextServerId++;
+    const serverId = takeServerId();
     const io = { out: () => undefined, err: () => undefined };
     process.env.DB_PASS = db.password;
     // First run: only na.a.
-    await writeFile(yaml, yamlFor(db, warehouse, 'na.a', { name: 'na', source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    await writeFile(yaml, yamlFor(db, warehouse, 'na.a', { name: 'na', source: '  scan.newly-added-table.enabled: true\n', serverId }));
     expect(await runCli(['sync', yaml, '--until-caught-up'], io)).toBe(0);
     expect((await lakeById(warehouse, 'na', 'a')).length).toBe(20);
     expect(existsSync(join(warehouse, 'na', 'b'))).toBe(false);
     // While stopped: changes to both tables.
     await conn.query("UPDATE na.a SET v = 'down' WHERE id = 1; INSERT INTO na.a VALUES (21, 'a21'); DELETE FROM na.b WHERE id = 70; UPDATE na.b SET n = -1 WHERE id = 2");
     // Second run: the pattern now also matches na.b.
-    await writeFile(yaml, yamlFor(db, warehouse, 'na.a,na.b', { name: 'na', source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    await writeFile(yaml, yamlFor(db, warehouse, 'na.a,na.b', { name: 'na', source: '  scan.newly-added-table.enabled: true\n', serverId }));
     const err: string[] = [];
     expect(await runCli(['sync', yaml, '--until-caught-up'], { out: () => undefined, err: (t: string) => err.push(t) })).toBe(0);
     expect(await lakeById(warehouse, 'na', 'a')).toEqual(await sourceById(conn, 'SELECT * FROM na.a'));
@@ -167,13 +148,13 @@ describe('runner features end to end (private MariaDB)', () => {
       await conn.query(`INSERT INTO mg.s${s} VALUES ${Array.from({ length: 25 }, (_, i) => `(${i + 1}, 's${s}-${i + 1}')`).join(',')}`);
     }
     const warehouse = await newWarehouse('merged-added');
-    const serverId = nextServerId++;
+    const serverId = takeServerId();
     const route = `route:
   - source-table: mg.s\\.*
     sink-table: ods.m
     tidemark.key.shard-columns: __table_name__
 `;
-    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'mg', extra: route, source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'mg', extra: route, source: '  scan.newly-added-table.enabled: true\n', serverId }));
     await runPipeline({ config: mk('mg.s0,mg.s1,mg.other'), untilCaughtUp: true });
     await conn.query("UPDATE mg.s0 SET v = 'moved' WHERE id <= 5; INSERT INTO mg.s1 VALUES (100, 'x'); UPDATE mg.s2 SET v = 'unseen' WHERE id = 1");
     await runPipeline({ config: mk('mg.s0,mg.s1,mg.other'), untilCaughtUp: true });
@@ -226,8 +207,8 @@ describe('runner features end to end (private MariaDB)', () => {
     await conn.query(`INSERT INTO nr.a VALUES ${Array.from({ length: 20 }, (_, i) => `(${i + 1}, ${i})`).join(',')}`);
     await conn.query(`INSERT INTO nr.b VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, ${i})`).join(',')}`);
     const warehouse = await newWarehouse('newly-round');
-    const serverId = nextServerId++;
-    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'nr', source: '  scan.newly-added-table.enabled: true\n' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    const serverId = takeServerId();
+    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'nr', source: '  scan.newly-added-table.enabled: true\n', serverId }));
     await runPipeline({ config: mk('nr.a'), untilCaughtUp: true });
     await conn.query('UPDATE nr.a SET v = -1 WHERE id = 1; UPDATE nr.b SET v = -1 WHERE id = 250');
     // Stop once nr.b has a first commit of its snapshot: its third chunk waits for that commit,
@@ -262,8 +243,8 @@ describe('runner features end to end (private MariaDB)', () => {
   it('newly added table on restart without the option: not captured, and said so', async () => {
     await conn.query("CREATE DATABASE nb; CREATE TABLE nb.a (id INT PRIMARY KEY); INSERT INTO nb.a VALUES (1)");
     const warehouse = await newWarehouse('newly-off');
-    const serverId = nextServerId++;
-    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'nb' }).replace(/server-id: "\d+"/, `server-id: "${serverId}"`));
+    const serverId = takeServerId();
+    const mk = (tables: string) => configOf(db, yamlFor(db, warehouse, tables, { name: 'nb', serverId }));
     await runPipeline({ config: mk('nb.a'), untilCaughtUp: true });
     await conn.query('CREATE TABLE nb.b (id INT PRIMARY KEY); INSERT INTO nb.b VALUES (1), (2); INSERT INTO nb.a VALUES (2)');
     const events: SyncEvent[] = [];

@@ -27,8 +27,13 @@ export interface YamlOptions {
   chunkSize?: number;
 }
 
-/** The `source:` block for the private MariaDB (password from DB_PASS, a fresh server id), with `extra` lines. */
-export function sourceYaml(db: PrivateMariaDb, tables: string, extra = ''): string {
+/** A server id no other pipeline of this test file has used: for runs that must share one (a pipeline started again). */
+export function takeServerId(): number {
+  return nextServerId++;
+}
+
+/** The `source:` block for the private MariaDB (password from DB_PASS, a fresh server id unless one is given), with `extra` lines. */
+export function sourceYaml(db: PrivateMariaDb, tables: string, extra = '', serverId = takeServerId()): string {
   return `source:
   type: mariadb
   hostname: 127.0.0.1
@@ -36,47 +41,62 @@ export function sourceYaml(db: PrivateMariaDb, tables: string, extra = ''): stri
   username: ${db.user}
   password: \${env:DB_PASS}
   tables: ${tables}
-  server-id: "${nextServerId++}"
+  server-id: "${serverId}"
   heartbeat.interval: 200ms
 ${extra}`;
 }
 
+/**
+ * A pipeline over `tables` with no route (targets keep the source names) into a hadoop Iceberg
+ * warehouse; `source` and `sink` are lines added to those blocks, `extra` blocks before
+ * `pipeline:` (a route, a transform), all indented as given.
+ */
+export function tablesPipelineYaml(db: PrivateMariaDb, o: { warehouse: string; tables: string; name: string; source?: string; sink?: string; extra?: string; behavior?: string; serverId?: number }): string {
+  return `${sourceYaml(db, o.tables, o.source ?? '', o.serverId)}sink:
+  type: iceberg
+  catalog.properties.type: hadoop
+  catalog.properties.warehouse: ${o.warehouse}
+${o.sink ?? ''}${o.extra ?? ''}pipeline:
+  name: ${o.name}
+${o.behavior === undefined ? '' : `  schema.change.behavior: ${o.behavior}\n`}  execution.checkpointing.interval: 200ms
+`;
+}
+
+/** The sharded pipeline: `sink` is its sink block, `pipeline` lines added to its pipeline block. */
+function shardedPipelineYaml(db: PrivateMariaDb, o: YamlOptions, sink: string, name: string, pipeline: string): string {
+  return `${sourceYaml(db, 'app.order_\\.*', `  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}\n`)}${sink}${o.extraSink ?? ''}route:
+  - source-table: app.order_\\.*
+    sink-table: ods.orders
+    tidemark.key.shard-columns: __table_name__
+pipeline:
+  name: ${o.name ?? name}
+  schema.change.behavior: ${o.behavior ?? 'lenient'}
+  execution.checkpointing.interval: ${o.intervalMs ?? 200}ms
+${pipeline}${o.extraPipeline ?? ''}`;
+}
+
+/** The sharded `app.order_0..3` into the Iceberg table `ods.orders` (compaction every 4 commits, a changelog table unless `changelog` is false). */
 export function pipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
-  return `${sourceYaml(db, 'app.order_\\.*', `  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}\n`)}sink:
+  const sink = `sink:
   type: iceberg
   catalog.properties.type: hadoop
   catalog.properties.warehouse: ${o.warehouse}
   sink.compaction.enabled: true
   sink.compaction.commit.interval: 4
-${o.extraSink ?? ''}route:
-  - source-table: app.order_\\.*
-    sink-table: ods.orders
-    tidemark.key.shard-columns: __table_name__
-pipeline:
-  name: ${o.name ?? 'orders'}
-  schema.change.behavior: ${o.behavior ?? 'lenient'}
-  execution.checkpointing.interval: ${o.intervalMs ?? 200}ms
-  tidemark.changelog.enabled: ${o.changelog ?? true}
-${o.extraPipeline ?? ''}`;
+`;
+  return shardedPipelineYaml(db, o, sink, 'orders', `  tidemark.changelog.enabled: ${o.changelog ?? true}\n`);
 }
 
 /** The same sharded pipeline into a Paimon primary-key table `ods.orders` (2 buckets; no changelog table: Paimon keeps its own). */
 export function paimonPipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
-  return `${sourceYaml(db, 'app.order_\\.*', `  scan.incremental.snapshot.chunk.size: ${o.chunkSize ?? 40}\n`)}sink:
+  const sink = `sink:
   type: paimon
   catalog.properties.metastore: filesystem
   catalog.properties.warehouse: ${o.warehouse}
   commit.user: finance-sync
   table.properties.bucket: 2
-${o.extraSink ?? ''}route:
-  - source-table: app.order_\\.*
-    sink-table: ods.orders
-    tidemark.key.shard-columns: __table_name__
-pipeline:
-  name: ${o.name ?? 'orders-paimon'}
-  schema.change.behavior: ${o.behavior ?? 'lenient'}
-  execution.checkpointing.interval: ${o.intervalMs ?? 200}ms
-${o.extraPipeline ?? ''}`;
+`;
+  return shardedPipelineYaml(db, o, sink, 'orders-paimon', '');
 }
 
 export function loadConfig(db: PrivateMariaDb, o: YamlOptions, sink: 'iceberg' | 'paimon' = 'iceberg'): PipelineConfig {

@@ -14,29 +14,13 @@ import { loadPipelineConfig, runPipeline, type SyncEvent } from '../../core/pipe
 import { loadTable, scanRows } from '../../core/lake';
 import { currentSchema } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
+import { tablesPipelineYaml } from './run-helpers';
 
-let nextServerId = 9100 + (process.pid % 300) * 3;
 const storage = createLocalStorage();
 
-/** A pipeline over one table (no route: the target keeps the source's name), `source` lines added. */
+/** A pipeline over one table (no route: the target keeps the source's name), `source` lines (one option a line) added. */
 function yamlFor(db: PrivateMariaDb, warehouse: string, table: string, name: string, source: string): string {
-  return `source:
-  type: mariadb
-  hostname: 127.0.0.1
-  port: "${db.port}"
-  username: ${db.user}
-  password: \${env:DB_PASS}
-  tables: ${table}
-  server-id: "${nextServerId++}"
-  heartbeat.interval: 200ms
-${source.split('\n').filter(Boolean).map((l) => `  ${l}\n`).join('')}sink:
-  type: iceberg
-  catalog.properties.type: hadoop
-  catalog.properties.warehouse: ${warehouse}
-pipeline:
-  name: ${name}
-  execution.checkpointing.interval: 200ms
-`;
+  return tablesPipelineYaml(db, { warehouse, tables: table, name, source: source.split('\n').filter(Boolean).map((l) => `  ${l}\n`).join('') });
 }
 
 /** The lake table's rows as `id:v` strings, sorted by id. */

@@ -8,7 +8,8 @@ import { isCapturedTable, type ResolvedConfig } from '../config';
 import { historyTableMap } from '../binlog/history-columns';
 import type { HeldRowsEvent } from '../binlog/rows';
 import { compileObjectRowBuilder, type ObjectRowBuilder } from '../row-builder';
-import { makeColumnCodec, makeConverter, mapColumnType, type ColumnCodec } from './type-map';
+import { makeColumnCodec, makeConverter, type ColumnCodec } from './column-codec';
+import { mapColumnType } from './type-map';
 import { formatTableId, type ColumnSchema, type ColumnValue, type Row, type TableId, type TableSchema } from '../types';
 
 type Conv = (raw: unknown) => ColumnValue;

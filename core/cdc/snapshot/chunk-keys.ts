@@ -135,7 +135,7 @@ function columnLiteral(
     return (v) => (typeof v === 'string' && TEMPORAL_TEXT.test(v) ? `CAST('${v}' AS ${cast})` : fail(bad(v)));
   }
   if (base === 'year') {
-    // zongji adds 1900 to the stored byte, so its 1900 is the zero year 0000 (type-map.ts).
+    // zongji adds 1900 to the stored byte, so its 1900 is the zero year 0000 (column-codec.ts).
     return (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v === 1900 ? 0 : v) : typeof v === 'string' && /^\d+$/.test(v) ? String(Number(v) === 1900 ? 0 : Number(v)) : fail(bad(v)));
   }
   if (base === 'bit') {

@@ -18,20 +18,20 @@
 import type mysql from 'mysql2/promise';
 import { performance } from 'node:perf_hooks';
 import type { Flavor } from '../flavor';
-import { comparePositions, type SourceOffset } from '../offset';
-import type { HeldRowsEvent } from '../binlog/rows';
-import type { RowFilter, RowRegion } from '../change-processor';
-import { decodeKeyTuple, encodeKeyTuple, integerTupleAtMost, keyColumnSql, keyTupleOf, placeKeys, readCollations, type KeyPlace, type KeyTuple } from './chunk-keys';
+import { comparePositions } from '../offset';
+import { decodeKeyTuple, encodeKeyTuple, keyColumnSql, readCollations } from './chunk-keys';
 import { checkSpatialChunkKey, readPrefixedKeyColumns } from './key-indexes';
-import { integerBound, limitToPrefixIndex, planChunks, tupleBound, type ChunkBound, type ChunkPlan } from './chunk-plan';
-import { chunkQueries, ChunkWindows, integerKeyset, toKey, usesChunkWindows, type ChunkResult, type ChunkSource } from './reader';
+import { limitToPrefixIndex, planChunks, type ChunkBound, type ChunkPlan } from './chunk-plan';
+import { chunkQueries, type ChunkResult, type ChunkSource } from './reader';
+import { ChunkWindows, integerKeyset, usesChunkWindows } from './chunk-windows';
 import { tupleKeyset, usesTupleWindows } from './tuple-windows';
 import { int64NumberColumns, snapshotRowConverter } from './rows';
-import { decodeTextRows, snapshotColumnValues } from './text-columns';
-import type { TextRows } from './text-rows';
+import { decodeTextRows } from './text-columns';
+import { makeChunkFilter } from './chunk-filter';
+import { ColumnsSnapshotBatch, SnapshotBatch, textRowObjects } from './chunk-batches';
 import type { StreamState } from '../binlog/stream-state';
 import { TidemarkError } from '../../errors/index';
-import { formatTableId, type ChangeEvent, type Row, type SnapshotColumns, type SourceRecord, type TableId, type TableSchema, type TransactionBatch } from '../types';
+import { formatTableId, type ChangeEvent, type Row, type SourceRecord, type TableSchema, type TransactionBatch } from '../types';
 
 export interface SnapshotPhaseOptions {
   conn: mysql.Connection;
@@ -39,107 +39,6 @@ export interface SnapshotPhaseOptions {
   state: StreamState;
   /** Row-count estimates by `db.table` (INFORMATION_SCHEMA.TABLES.TABLE_ROWS). */
   estimates: Map<string, number>;
-}
-
-/** A key tuple as map key: its values with their types (binary as hex). */
-function keySignature(key: KeyTuple): string {
-  let out = '';
-  for (const v of key) out += (typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + String(v) : 'x' + Buffer.from(v).toString('hex')) + '\u0000';
-  return out;
-}
-
-const REGION_OF_PLACE: Record<KeyPlace, RowRegion> = { done: 'emit', chunk: 'chunk', after: 'skip' };
-
-function makeFilter(
-  opts: SnapshotPhaseOptions,
-  plan: ChunkPlan,
-  lastKey: ChunkBound | null,
-  chunk: ChunkResult,
-  buffer: () => Map<string, Record<string, unknown>>,
-): RowFilter {
-  const snap = opts.state.snapshot!;
-  const index = new Map(snap.tables.map((t, i) => [formatTableId(t), i]));
-  const current = snap.tableIndex;
-  const id = plan.schema.table;
-  const catalog = opts.state.catalog;
-  const upper = chunk.upper;
-  // Where a key of the table being read stands against (lastKey, upper]: in JS for integers, by the
-  // server otherwise (keys placed in `prepare`, before the transaction is converted).
-  let place: (row: Record<string, unknown>) => RowRegion;
-  let prepare: RowFilter['prepare'];
-  const tuple = plan.tuple;
-  if (plan.keyColumn !== null) {
-    const key = plan.keyColumn;
-    const lo = integerBound(lastKey);
-    const hi = integerBound(upper);
-    place = (row) => {
-      const k = toKey(row[key]);
-      if (lo !== null && k <= lo) return 'emit';
-      return hi === null || k <= hi ? 'chunk' : 'skip';
-    };
-  } else if (tuple === null) {
-    place = () => 'chunk';
-  } else if (tuple.kinds.every((k) => k === 'integer')) {
-    const lo = tupleBound(lastKey);
-    const hi = tupleBound(upper);
-    place = (row) => {
-      const k = keyTupleOf(row, tuple.columns);
-      if (lo !== null && integerTupleAtMost(k, lo)) return 'emit';
-      return hi === null || integerTupleAtMost(k, hi) ? 'chunk' : 'skip';
-    };
-  } else {
-    const placed = new Map<string, RowRegion>();
-    place = (row) => {
-      const region = placed.get(keySignature(keyTupleOf(row, tuple.columns)));
-      if (region === undefined) throw new TidemarkError('Internal', `a binlog row of ${formatTableId(id)} reached the snapshot filter unplaced`, { table: formatTableId(id) });
-      return region;
-    };
-    prepare = async (events: readonly HeldRowsEvent[]) => {
-      const keys: KeyTuple[] = [];
-      const signatures: string[] = [];
-      const asked = new Set<string>();
-      const add = (row: Record<string, unknown>) => {
-        const key = keyTupleOf(row, tuple.columns);
-        const sig = keySignature(key);
-        if (placed.has(sig) || asked.has(sig)) return;
-        asked.add(sig);
-        keys.push(key);
-        signatures.push(sig);
-      };
-      for (const held of events) {
-        if (held.table.db !== id.db || held.table.table !== id.table) continue;
-        for (const r of held.rows(catalog.decodingMap(held))) {
-          if (held.op === 'u') {
-            add((r as { before: Record<string, unknown> }).before);
-            add((r as { after: Record<string, unknown> }).after);
-          } else add(r as Record<string, unknown>);
-        }
-      }
-      if (keys.length === 0) return;
-      const places = await placeKeys(opts.conn, tuple.sql!, keys, tupleBound(lastKey), tupleBound(upper));
-      for (let i = 0; i < keys.length; i++) placed.set(signatures[i]!, REGION_OF_PLACE[places[i]!]);
-    };
-  }
-  return {
-    region(table: TableId, row: Record<string, unknown>): RowRegion {
-      const i = index.get(formatTableId(table));
-      if (i === undefined || i < current) return 'emit';
-      if (i > current) return 'skip';
-      return place(row);
-    },
-    absorb(op, row) {
-      // A table without a primary key has no row identity to fold by; its chunks are exact (the
-      // phase requires MariaDB's consistent-snapshot watermark), so the SELECT already holds the change.
-      if (plan.keyless) return;
-      // Text rows are only kept for exact chunks (reader.ts): the SELECT already holds the change, as
-      // for a keyless table, and folding it in would overwrite a row with its own value.
-      if (chunk.text) return;
-      const k = catalog.keyOf(id, row);
-      if (op === 'c') buffer().set(k, row);
-      else buffer().delete(k);
-    },
-    ...(prepare ? { prepare } : {}),
-  };
 }
 
 /** The stored form of a chunk bound (SnapshotState.lastKey). */
@@ -197,7 +96,7 @@ async function* emitChunk(
     return buffer;
   };
   if (plan.keyless && !chunk.exact) throw keylessNeedsExact(plan);
-  const filter = makeFilter(opts, plan, lastKey, chunk, rowsByKey);
+  const filter = makeChunkFilter(opts, plan, lastKey, chunk, rowsByKey);
   while (comparePositions(state.pos, chunk.watermark) < 0) {
     for (const rec of await state.step(filter)) yield rec;
   }
@@ -262,78 +161,6 @@ async function* emitChunk(
     },
   };
   return true;
-}
-
-/**
- * A chunk's batch with its converted rows as `snapshotRows`; its `events` (one `r` event a row) are
- * built on first read, so a consumer that takes the rows makes no object a row. A class (the getter
- * on its prototype) rather than an object literal with a getter closure per chunk.
- */
-class SnapshotBatch implements TransactionBatch {
-  private built: ChangeEvent[] | null = null;
-  readonly snapshotRows: { table: TableId; rows: Row[]; int64Numbers: string[] };
-
-  constructor(
-    table: TableId,
-    rows: Row[],
-    int64Numbers: string[],
-    readonly endOffset: SourceOffset,
-    readonly commitTsMs: number,
-  ) {
-    this.snapshotRows = { table, rows, int64Numbers };
-  }
-
-  get events(): ChangeEvent[] {
-    if (this.built === null) {
-      const { table, rows, int64Numbers } = this.snapshotRows;
-      // The canonical values: bigints where the rows hold int64 numbers.
-      for (const name of int64Numbers) {
-        for (const row of rows) if (typeof row[name] === 'number') row[name] = BigInt(row[name]);
-      }
-      // Sized up front: growing it by push cost a few ns a row in copies.
-      const events = new Array<ChangeEvent>(rows.length);
-      for (let i = 0; i < rows.length; i++) events[i] = { op: 'r', before: null, after: rows[i]!, table, opTsMs: this.commitTsMs, offset: this.endOffset };
-      this.built = events;
-    }
-    return this.built;
-  }
-}
-
-/**
- * A chunk's batch decoded into columns (text-columns.ts) as `snapshotColumns`; its `events` are
- * built from them on first read (a consumer that cannot take columns: transforms, shard columns,
- * changelogs, the CLI's event printer).
- */
-class ColumnsSnapshotBatch implements TransactionBatch {
-  private built: ChangeEvent[] | null = null;
-
-  constructor(
-    readonly snapshotColumns: SnapshotColumns,
-    readonly endOffset: SourceOffset,
-    readonly commitTsMs: number,
-  ) {}
-
-  get events(): ChangeEvent[] {
-    if (this.built === null) {
-      const { table, count, names, columns } = this.snapshotColumns;
-      const values = columns.map((c) => snapshotColumnValues(c, count));
-      const events = new Array<ChangeEvent>(count);
-      for (let i = 0; i < count; i++) {
-        const row: Row = {};
-        for (let c = 0; c < names.length; c++) row[names[c]!] = values[c]![i] as Row[string];
-        events[i] = { op: 'r', before: null, after: row, table, opTsMs: this.commitTsMs, offset: this.endOffset };
-      }
-      this.built = events;
-    }
-    return this.built;
-  }
-}
-
-/** The text rows as row objects of the server's text (the general path converts them). */
-function textRowObjects(text: TextRows): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
-  for (let i = 0; i < text.count; i++) rows.push(text.rawRow(i));
-  return rows;
 }
 
 function keylessNeedsExact(plan: ChunkPlan): TidemarkError {

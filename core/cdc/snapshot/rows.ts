@@ -1,14 +1,14 @@
 /**
  * Converts the rows of one snapshot SELECT to canonical values (types.ts), in place, with one
  * function compiled per table schema and column list. The values are exactly those of
- * SchemaCatalog.convertRow (same codecs from type-map.ts, same null / undefined / passthrough
+ * SchemaCatalog.convertRow (same codecs from column-codec.ts, same null / undefined / passthrough
  * rules); only the per-row work differs. The general path looked up the chunk's plan in a WeakMap
  * and read and wrote each field by a computed name through megamorphic property accesses and
  * calls: ~200 ns a row against ~90 here for the bench table's five columns, DATETIME(6) parsing
  * and the event object included (synthetic mysql2-shaped rows; of the 90, ~57 are the DATETIME
  * text's parse and its BigInt, the floor of the text protocol's form).
  */
-import { INT64_NUMBER_TYPES, makeColumnCodec, makeInt64NumberCodec, type ColumnCodec } from '../schema/type-map';
+import { INT64_NUMBER_TYPES, makeColumnCodec, makeInt64NumberCodec, type ColumnCodec } from '../schema/column-codec';
 import { formatTableId, type Row, type TableSchema } from '../types';
 
 /** Converts one driver row in place and returns it (the raw object must not be used afterwards). */

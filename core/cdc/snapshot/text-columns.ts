@@ -6,8 +6,9 @@
  * (the form Arrow takes), and every other type goes through the type map's codec from the server's
  * text (or bytes), exactly as a mysql2 row's value would.
  */
-import { cachedDaysFromCivil, FRACTION_SCALE, makeColumnCodec } from '../schema/type-map';
-import { formatTableId, type ColumnSchema, type SnapshotColumn, type SnapshotColumns, type TableSchema } from '../types';
+import { cachedDaysFromCivil, FRACTION_SCALE, makeColumnCodec } from '../schema/column-codec';
+import type { SnapshotColumn } from '../columns';
+import { formatTableId, type ColumnSchema, type SnapshotColumns, type TableSchema } from '../types';
 import { readLength, type TextRows } from './text-rows';
 
 const enum Kind {
@@ -324,19 +325,4 @@ class ColumnOut {
     if (this.num !== null) return { form: 'number', data: this.num, nulls: this.nulls };
     return { form: 'boolean', data: this.bool!, nulls: this.nulls };
   }
-}
-
-/** The first `count` values of a snapshot column as plain canonical values (bigints, numbers, booleans, strings, nulls). */
-export function snapshotColumnValues(c: SnapshotColumn, count: number): unknown[] {
-  if (Array.isArray(c)) return c;
-  const out = new Array<unknown>(count);
-  const nulls = c.nulls;
-  if (c.form === 'utf8') {
-    const bytes = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-    for (let i = 0; i < count; i++) out[i] = nulls !== null && nulls[i] === 1 ? null : bytes.toString('utf8', c.offsets[i], c.offsets[i + 1]);
-    return out;
-  }
-  const bool = c.form === 'boolean';
-  for (let i = 0; i < count; i++) out[i] = nulls !== null && nulls[i] === 1 ? null : bool ? c.data[i] === 1 : c.data[i];
-  return out;
 }

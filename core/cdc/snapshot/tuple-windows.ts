@@ -13,7 +13,8 @@ import { tupleBound, tupleSqlOf, type ChunkPlan } from './chunk-plan';
 import type { ResolvedConfig } from '../config';
 import { quoteId } from '../connect';
 import type { Flavor } from '../flavor';
-import { selectList, type WindowKeyset } from './reader';
+import { selectList } from './reader';
+import type { WindowKeyset } from './chunk-windows';
 
 /** Whether a tuple-keyed table's chunks can be read in windows. */
 export function usesTupleWindows(conn: mysql.Connection, flavor: Flavor, config: ResolvedConfig, plan: ChunkPlan): boolean {

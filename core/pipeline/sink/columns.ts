@@ -8,30 +8,19 @@
  * values as before. Any other column holds plain values.
  */
 
-/** A typed column: `data[i]` is row i's value unless `nulls[i]` is 1 (then data[i] is 0). */
-export interface TypedColumn {
-  form: 'bigint' | 'number' | 'boolean';
-  /** bigint: BigInt64Array; number: Float64Array; boolean: Uint8Array of 0 and 1. At least `count` long. */
-  data: BigInt64Array | Float64Array | Uint8Array;
-  /** 1 where the value is null; null when none is. */
-  nulls: Uint8Array | null;
-}
+import { columnValueAt, columnValues, type SnapshotColumn, type TypedColumn, type Utf8Column } from '../../cdc/columns';
+
+export { columnValueAt, columnValues, type TypedColumn, type Utf8Column };
 
 /**
- * A string column as Arrow UTF-8: a streamed part's ASCII strings encoded in the sync thread at the
- * part's end (lake/write encodeAsciiStrings: three native calls), or a snapshot chunk's bytes as
- * the server sent them (ColumnBuilder.append); transferred to the sink worker instead of one string
- * per value serialized, rebuilt in the worker's heap and encoded there.
+ * A part's column: plain source values (`values[i]`), typed, or UTF-8 — a snapshot chunk's column
+ * shape (core/cdc/columns), so a chunk's columns are appended as they are (ColumnBuilder.append).
+ * A string column is UTF-8 when a streamed part's ASCII strings were encoded in the sync thread at
+ * the part's end (lake/write encodeAsciiStrings: three native calls) or a snapshot chunk's bytes
+ * came as the server sent them; transferred to the sink worker instead of one string per value
+ * serialized, rebuilt in the worker's heap and encoded there.
  */
-export interface Utf8Column {
-  form: 'utf8';
-  offsets: Int32Array;
-  data: Uint8Array;
-  nulls: Uint8Array | null;
-}
-
-/** A part's column: plain source values (`values[i]`), typed, or UTF-8. */
-export type PartColumn = unknown[] | TypedColumn | Utf8Column;
+export type PartColumn = SnapshotColumn;
 
 export function isTypedColumn(c: PartColumn): c is TypedColumn {
   return !Array.isArray(c) && c.form !== 'utf8';
@@ -222,30 +211,6 @@ export class ColumnBuilder {
     if (this.nulls) this.nulls = copy(this.nulls, (n) => new Uint8Array(n));
     this.capacity = capacity;
   }
-}
-
-/** The first `count` values of a column as plain source values (a typed column's bigints, numbers, booleans and nulls). */
-export function columnValues(c: PartColumn, count: number): unknown[] {
-  if (Array.isArray(c)) return c;
-  if (isUtf8Column(c)) {
-    const bytes = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-    const strings = new Array<unknown>(count);
-    for (let i = 0; i < count; i++) strings[i] = c.nulls !== null && c.nulls[i] === 1 ? null : bytes.toString('utf8', c.offsets[i], c.offsets[i + 1]);
-    return strings;
-  }
-  const out = new Array<unknown>(count);
-  const { data, nulls } = c;
-  const bool = c.form === 'boolean';
-  for (let i = 0; i < count; i++) out[i] = nulls !== null && nulls[i] === 1 ? null : bool ? data[i] === 1 : data[i];
-  return out;
-}
-
-/** Value `i` of a column as a plain source value (columnValues for one value). */
-export function columnValueAt(c: PartColumn, i: number): unknown {
-  if (Array.isArray(c)) return c[i] ?? null;
-  if (c.nulls !== null && c.nulls[i] === 1) return null;
-  if (c.form === 'utf8') return Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength).toString('utf8', c.offsets[i], c.offsets[i + 1]);
-  return c.form === 'boolean' ? c.data[i] === 1 : c.data[i];
 }
 
 /** The buffers of a part's typed columns, to transfer with it to the sink worker. */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../../errors';
+import { TidemarkError, toTidemarkError } from '../../errors';
 import { defaultWriteEnv, type TableCatalog, type WriteEnv } from '../../lake/write';
 import type { SinkRestSettings } from '../config/types';
 import type { WritableStorage } from '../../storage';
@@ -7,6 +7,7 @@ import type { S3Config } from '../../storage/s3/index';
 import type { SealedChanges } from '../sink/buffer';
 import { transferablesOf } from '../sink/columns';
 import { workerExecArgv } from './worker-argv';
+import { settleReply, type WorkerResultReply } from './worker-reply';
 import { commitSinkRound, RoundParts, roundTables, type SinkCommitResult, type SinkRoundJob } from '../sink/iceberg/commit';
 
 /**
@@ -98,7 +99,7 @@ export interface SinkRemote extends SinkWorkerData {
 
 /** Messages of the worker protocol (sink-worker.ts is the other side). */
 export type SinkWorkerRequest = { id: number; job: SinkRoundJob } | { part: SealedChanges };
-export type SinkWorkerReply = { id: number; ok: true; result: SinkCommitResult[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } } | { streamed: 1 };
+export type SinkWorkerReply = WorkerResultReply<SinkCommitResult[]> | { streamed: 1 };
 
 /**
  * esbuild's `define` sets this in the bundled Electron main process (electron/build.mjs), which
@@ -139,12 +140,7 @@ export function createWorkerCommitter(entry: URL = defaultWorkerEntry(), options
       updateRef();
       return;
     }
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    updateRef();
-    if (reply.ok) p.resolve(reply.result);
-    else p.reject(new TidemarkError(isErrorCode(reply.error.code) ? reply.error.code : 'Internal', reply.error.message, reply.error.context));
+    if (settleReply(pending, reply)) updateRef();
   });
   worker.on('error', (e) => {
     failure = `failed (${toTidemarkError(e).message})`;

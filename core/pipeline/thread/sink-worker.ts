@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { toTidemarkError } from '../../errors';
 import { defaultWriteEnv, type WriteEnv } from '../../lake/write';
 import { catalogStorage, sinkCatalog, storageFromSettings, withStorage } from '../sink/iceberg/storage';
 import { commitSinkRound, RoundParts } from '../sink/iceberg/commit';
 import type { SinkWorkerData, SinkWorkerReply, SinkWorkerRequest } from './sink-thread';
 import { writeThreadStats } from './thread-stats';
+import { postReply } from './worker-reply';
 import { servePaimonWorker } from '../sink/paimon/committer';
 
 /**
@@ -29,14 +29,9 @@ else port.on('message', (msg: SinkWorkerRequest) => {
     parts.add(msg.part);
     return;
   }
-  commitSinkRound(msg.job, env, parts).then(
-    (result) => {
-      writeThreadStats('sink-worker');
-      port.postMessage({ id: msg.id, ok: true, result } satisfies SinkWorkerReply);
-    },
-    (e: unknown) => {
-      const err = toTidemarkError(e);
-      port.postMessage({ id: msg.id, ok: false, error: { code: err.code, message: err.message, context: err.context } } satisfies SinkWorkerReply);
-    },
-  );
+  const work = commitSinkRound(msg.job, env, parts).then((result) => {
+    writeThreadStats('sink-worker');
+    return result;
+  });
+  void postReply(port, msg.id, work);
 });

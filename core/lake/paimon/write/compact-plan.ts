@@ -1,7 +1,6 @@
 import { createLocalStorage } from '../../../storage/node';
-import type { PaimonDataFileEntry } from '../manifest';
 import { deletionVectorsEnabled } from '../schema';
-import { pickForceUpLevel0, pickFullCompaction, pickUniversalCompaction, sortedRuns, universalOptionsOf } from './compact';
+import { filesByBucket, pickBucketCompaction, universalOptionsOf } from './compact';
 import { readPaimonTableState } from './table-state';
 
 /**
@@ -26,18 +25,10 @@ export async function planPaimonCompaction(root: string, options: { full?: boole
   const state = await readPaimonTableState(createLocalStorage(), root);
   const o = universalOptionsOf(state.schema);
   const dv = deletionVectorsEnabled(state.schema);
-  const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of state.files) {
-    const id = `${f.partitionKey}|${f.bucket}`;
-    const g = groups.get(id);
-    if (g) g.push(f);
-    else groups.set(id, [f]);
-  }
   const plan: PaimonCompactionPlan = { snapshotId: state.snapshot?.id ?? null, files: 0, bytes: 0, records: 0, deletionVectors: 0, deletionVectorBytes: 0, partitions: 0, buckets: 0 };
   const partitions = new Set<string>();
-  for (const files of groups.values()) {
-    const runs = sortedRuns(files);
-    const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+  for (const files of filesByBucket(state.files)) {
+    const unit = pickBucketCompaction(files, o, options.full, dv);
     if (!unit) continue;
     plan.buckets++;
     for (const f of unit.runs.flatMap((r) => r.files)) {

@@ -20,6 +20,7 @@ import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
 import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
+import { intTableOption } from './table-options';
 import { entryOfLiveFile } from './table-state';
 import { readWriteState } from './state-cache';
 
@@ -71,14 +72,7 @@ export interface UniversalOptions {
 }
 
 export function universalOptionsOf(schema: PaimonSchema): UniversalOptions {
-  const o = schema.options;
-  const int = (key: string, dflt: number, min: number): number => {
-    const raw = o[key];
-    if (raw === undefined) return dflt;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new TidemarkError('InvalidInput', `table option ${key} must be an integer >= ${min}, found ${JSON.stringify(raw)}`);
-    return n;
-  };
+  const int = (key: string, dflt: number, min: number): number => intTableOption(schema.options, key, dflt, min);
   const trigger = int('num-sorted-run.compaction-trigger', 5, 1);
   return {
     trigger,
@@ -147,6 +141,24 @@ export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): Comp
   const maxLevel = o.numLevels - 1;
   if (runs.length === 0 || (runs.length === 1 && runs[0]!.level === maxLevel)) return null;
   return { outputLevel: maxLevel, runs };
+}
+
+/** A table's live files by (partition, bucket): each group is one bucket's LSM tree, compacted on its own. */
+export function filesByBucket(files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
+  const groups = new Map<string, PaimonDataFileEntry[]>();
+  for (const f of files) {
+    const id = `${f.partitionKey}|${f.bucket}`;
+    const g = groups.get(id);
+    if (g) g.push(f);
+    else groups.set(id, [f]);
+  }
+  return [...groups.values()];
+}
+
+/** The compaction due in one bucket: full (every run), else ForceUpLevel0 for deletion-vector tables, else the universal pick; null when none is. */
+export function pickBucketCompaction(files: PaimonDataFileEntry[], o: UniversalOptions, full: boolean | undefined, deletionVectors: boolean): CompactionUnit | null {
+  const runs = sortedRuns(files);
+  return full ? pickFullCompaction(runs, o) : deletionVectors ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
 }
 
 /** Reads one data file's records (in the current schema: columns matched by field id, else by name in the file's schema). */
@@ -227,13 +239,6 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
   const schema = state.schema;
   assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
   const o = universalOptionsOf(schema);
-  const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of state.files) {
-    const id = `${f.partitionKey}|${f.bucket}`;
-    const g = groups.get(id);
-    if (g) g.push(f);
-    else groups.set(id, [f]);
-  }
   const dv = deletionVectorsEnabled(schema);
   const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
   const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
@@ -241,9 +246,8 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
   const written: string[] = [];
   const now = env.now();
   try {
-    for (const files of groups.values()) {
-      const runs = sortedRuns(files);
-      const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+    for (const files of filesByBucket(state.files)) {
+      const unit = pickBucketCompaction(files, o, options.full, dv);
       if (!unit) continue;
       const inputs = unit.runs.flatMap((r) => r.files);
       const inputSet = new Set(inputs);

@@ -1,16 +1,15 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../../errors';
+import type { StoragePort } from '../../../storage';
 import { createLocalStorage } from '../../../storage/node';
 import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
-import { readManifestList, readSnapshotDataFiles } from '../manifest';
-import { readManifestRecords } from '../manifest-file';
 import { joinPath } from '../paths';
 import { listPaimonSchemaIds, readPaimonSchemaFile } from '../schema';
-import { listPaimonSnapshotIds, listPaimonTags, readPaimonSnapshot, readPaimonSnapshotFile, type PaimonSnapshotFile } from '../snapshot';
-import { bucketDir } from './commit-changes';
-import { readIndexEntries } from './table-state';
+import { listPaimonSnapshotIds, listPaimonTags, readPaimonSnapshot, readPaimonSnapshotFile } from '../snapshot';
 import { writeHintFile } from './snapshot-commit';
+import { deleteUnreachable, filesOf } from './reachable';
+import { intTableOption, parsePaimonDuration } from './table-options';
 
 /**
  * Snapshot expiry as Java Paimon's ExpireSnapshotsImpl decides it: keep at least
@@ -40,77 +39,29 @@ export interface PaimonExpireResult {
   deletedFiles: string[];
 }
 
-const UNITS: Record<string, number> = {
-  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000, m: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
-
-/** A Paimon duration option ("1 h", "30min", "100 ms", "2 d"; a bare number is milliseconds). */
-export function parsePaimonDuration(text: string, key: string): number {
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? (m[2] ?? '').toLowerCase() : '';
-  if (!m || (unit !== '' && UNITS[unit] === undefined)) {
-    throw new TidemarkError('InvalidInput', `table option ${key} must be a duration such as "1 h", "30 min" or "10 s", found ${JSON.stringify(text)}`);
-  }
-  return Number(m[1]) * (unit === '' ? 1 : UNITS[unit]!);
-}
-
-function intOption(options: Record<string, string>, key: string, dflt: number, min: number): number {
-  const raw = options[key];
-  if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new TidemarkError('InvalidInput', `table option ${key} must be an integer >= ${min}, found ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** Every file a snapshot (or tag) needs, as absolute paths. */
-export async function filesOf(root: string, snap: PaimonSnapshotFile): Promise<Set<string>> {
-  const storage = createLocalStorage();
-  const out = new Set<string>();
-  const manifestDir = join(root, 'manifest');
-  const lists = [snap.baseManifestList, snap.deltaManifestList, ...(snap.changelogManifestList ? [snap.changelogManifestList] : [])];
-  for (const list of lists) {
-    out.add(join(manifestDir, list));
-    for (const m of await readManifestList(storage, root, list)) out.add(join(manifestDir, m));
-  }
-  const schema = await readPaimonSchemaFile(storage, root, snap.schemaId);
-  for (const f of await readSnapshotDataFiles(storage, root, snap, schema)) out.add(f.path);
-  if (snap.changelogManifestList) {
-    for (const m of await readManifestList(storage, root, snap.changelogManifestList)) {
-      for (const rec of await readManifestRecords(storage, joinPath(root, 'manifest', m), 'changelog manifest')) {
-        const file = rec._FILE as Record<string, unknown>;
-        const partition = rec._PARTITION as Uint8Array;
-        out.add(join(bucketDir(root, schema, partition, rec._BUCKET as number), String(file._FILE_NAME)));
-      }
-    }
-  }
-  if (snap.indexManifest) {
-    out.add(join(manifestDir, snap.indexManifest));
-    for (const e of await readIndexEntries(storage, root, snap.indexManifest)) out.add(join(root, 'index', e._FILE_NAME));
-  }
-  return out;
+/** Which snapshots an expiry removes and which stay (ascending ids; both empty for a table without snapshots). */
+export interface PaimonExpiryPick {
+  expired: bigint[];
+  retained: bigint[];
 }
 
 /**
- * Expires the snapshots the table's retention options (or `options`) allow. Returns what was
- * expired and deleted; nothing when every snapshot must stay.
+ * Java's ExpireSnapshotsImpl pick under the table's retention options (or `options`): the ids
+ * below the first one that must stay — the newest `snapshot.num-retained.min`, any younger than
+ * `snapshot.time-retained`, and all past the first `snapshot.expire.limit` — expire, except that
+ * those beyond `snapshot.num-retained.max` go whatever their age.
  */
-export async function expirePaimonSnapshots(root: string, options: PaimonExpireOptions = {}): Promise<PaimonExpireResult> {
+export async function pickPaimonExpiry(storage: StoragePort, root: string, options: PaimonExpireOptions): Promise<PaimonExpiryPick> {
   const env = options.env ?? defaultWriteEnv;
-  const storage = createLocalStorage();
   const schemaIds = await listPaimonSchemaIds(storage, root);
   const tableOptions = (await readPaimonSchemaFile(storage, root, schemaIds[schemaIds.length - 1]!)).options;
-  const retainMin = options.retainMin ?? intOption(tableOptions, 'snapshot.num-retained.min', 10, 1);
-  const retainMax = options.retainMax ?? intOption(tableOptions, 'snapshot.num-retained.max', 2_147_483_647, 1);
+  const retainMin = options.retainMin ?? intTableOption(tableOptions, 'snapshot.num-retained.min', 10, 1);
+  const retainMax = options.retainMax ?? intTableOption(tableOptions, 'snapshot.num-retained.max', 2_147_483_647, 1);
   if (retainMin > retainMax) throw new TidemarkError('InvalidInput', `snapshot.num-retained.min (${retainMin}) must not exceed snapshot.num-retained.max (${retainMax})`);
   const timeRetained = options.timeRetainedMs ?? parsePaimonDuration(tableOptions['snapshot.time-retained'] ?? '1 h', 'snapshot.time-retained');
-  const limit = options.limit ?? intOption(tableOptions, 'snapshot.expire.limit', 10, 1);
+  const limit = options.limit ?? intTableOption(tableOptions, 'snapshot.expire.limit', 10, 1);
   const ids = await listPaimonSnapshotIds(storage, root);
-  const none: PaimonExpireResult = { expiredSnapshotIds: [], deletedFiles: [] };
-  if (ids.length === 0) return none;
+  if (ids.length === 0) return { expired: [], retained: [] };
   const earliest = ids[0]!;
   const latest = ids[ids.length - 1]!;
   const olderThan = env.now() - timeRetained;
@@ -125,29 +76,35 @@ export async function expirePaimonSnapshots(root: string, options: PaimonExpireO
       break;
     }
   }
-  const expired = ids.filter((id) => id < maxExclusive);
-  if (expired.length === 0) return none;
-  const retained = ids.filter((id) => id >= maxExclusive);
+  return { expired: ids.filter((id) => id < maxExclusive), retained: ids.filter((id) => id >= maxExclusive) };
+}
 
+/** The files (absolute paths) that the `expired` snapshots name and no retained snapshot or tag names. */
+export async function filesOnlyExpiredName(storage: StoragePort, root: string, pick: PaimonExpiryPick): Promise<Set<string>> {
   const keep = new Set<string>();
-  for (const id of retained) for (const f of await filesOf(root, await readPaimonSnapshot(storage, root, id))) keep.add(f);
+  for (const id of pick.retained) for (const f of await filesOf(root, await readPaimonSnapshot(storage, root, id))) keep.add(f);
   for (const tag of await listPaimonTags(storage, root)) {
     for (const f of await filesOf(root, await readPaimonSnapshotFile(storage, joinPath(root, 'tag', `tag-${tag}`), `tag ${tag}`))) keep.add(f);
   }
   const candidates = new Set<string>();
-  for (const id of expired) for (const f of await filesOf(root, await readPaimonSnapshot(storage, root, id))) if (!keep.has(f)) candidates.add(f);
+  for (const id of pick.expired) for (const f of await filesOf(root, await readPaimonSnapshot(storage, root, id))) if (!keep.has(f)) candidates.add(f);
+  return candidates;
+}
+
+/**
+ * Expires the snapshots the table's retention options (or `options`) allow. Returns what was
+ * expired and deleted; nothing when every snapshot must stay.
+ */
+export async function expirePaimonSnapshots(root: string, options: PaimonExpireOptions = {}): Promise<PaimonExpireResult> {
+  const env = options.env ?? defaultWriteEnv;
+  const storage = createLocalStorage();
+  const pick = await pickPaimonExpiry(storage, root, options);
+  const { expired, retained } = pick;
+  if (expired.length === 0) return { expiredSnapshotIds: [], deletedFiles: [] };
+  const candidates = await filesOnlyExpiredName(storage, root, pick);
 
   // Snapshots first (oldest first), then the hint, then the files they alone named.
   for (const id of expired) await unlink(join(root, 'snapshot', `snapshot-${id}`));
   await writeHintFile(join(root, 'snapshot'), 'EARLIEST', retained[0]!.toString(), env).catch(() => undefined);
-  const deleted: string[] = [];
-  for (const f of [...candidates].sort()) {
-    try {
-      await unlink(f);
-      deleted.push(f);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-  return { expiredSnapshotIds: expired, deletedFiles: deleted };
+  return { expiredSnapshotIds: expired, deletedFiles: await deleteUnreachable(candidates, new Set()) };
 }

@@ -7,7 +7,8 @@ export { createPaimonTable, buildSchemaJson, assertWritableSchema, type PaimonCo
 export { commitPaimonChanges, preparePaimonChanges, type PaimonChange, type PaimonCommitOptions, type PreparedPaimonFiles } from './commit-changes';
 export { compactPaimonTable, commitPaimonCompaction, pickUniversalCompaction, preparePaimonCompaction, sortedRuns, universalOptionsOf, type PaimonCompactOptions, type PreparedPaimonCompaction, type SortedRun } from './compact';
 export { readWriteState } from './state-cache';
-export { expirePaimonSnapshots, parsePaimonDuration, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
+export { expirePaimonSnapshots, type PaimonExpireOptions, type PaimonExpireResult } from './expire';
+export { parsePaimonDuration } from './table-options';
 export { evolvePaimonSchema, type PaimonSchemaChange } from './schema-evolution';
 export { createPaimonTag, deletePaimonTag, type PaimonTagOptions } from './tags';
 export { lastPaimonCommit, type PaimonCommitRecord } from './commit-lookup';

@@ -6,7 +6,7 @@ import { readManifestList } from '../manifest';
 import { readManifestRecords } from '../manifest-file';
 import { listPaimonSchemaIds, readPaimonSchemaFile } from '../schema';
 import { listPaimonBranches, listPaimonSnapshotIds, listPaimonTags, paimonBranchRoot, readPaimonSnapshot, readPaimonSnapshotFile, type PaimonSnapshotFile } from '../snapshot';
-import { filesOf } from './expire';
+import { filesOf } from './reachable';
 
 /**
  * Orphan-file removal as Java Paimon's `remove_orphan_files` procedure (OrphanFilesClean) decides it.

@@ -5,8 +5,7 @@ import { createLocalStorage } from '../../../storage/node';
 import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { joinPath } from '../paths';
 import { listPaimonSnapshotIds, listPaimonTags, readPaimonSnapshot } from '../snapshot';
-import { filesOf } from './expire';
-import { deleteUnreachable, filesKept, readPaimonTag, tagPath } from './reachable';
+import { deleteUnreachable, filesKept, filesOf, readPaimonTag, tagPath } from './reachable';
 import { writeHintFile } from './snapshot-commit';
 
 /**

@@ -12,6 +12,7 @@ import { toPaimonJson } from './table-create';
 import { entryOfLiveFile, type PaimonTableState } from './table-state';
 import { readWriteState, rememberPublished } from './state-cache';
 import { bucketDir } from './commit-changes';
+import { intTableOption } from './table-options';
 import { hexToBytes } from '../../values';
 
 /**
@@ -123,9 +124,7 @@ export async function writeHintFile(dir: string, name: string, text: string, env
  * entries are rebuilt from the decoded files, which do not carry an external path).
  */
 function shouldMergeManifests(root: string, state: PaimonTableState): boolean {
-  const raw = state.schema.options['manifest.merge-min-count'];
-  const min = raw === undefined ? 30 : Number(raw);
-  if (!Number.isInteger(min) || min < 1) throw new TidemarkError('InvalidInput', `table option manifest.merge-min-count must be an integer >= 1, found ${JSON.stringify(raw)}`);
+  const min = intTableOption(state.schema.options, 'manifest.merge-min-count', 30, 1);
   if (state.manifests.length < min) return false;
   return state.files.every((f) => f.path === join(bucketDir(root, state.schema, hexToBytes(f.partitionKey), f.bucket), f.fileName));
 }

@@ -5,8 +5,7 @@ import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { writeNewFile } from '../../write/file-write';
 import { listPaimonTags, readPaimonSnapshot } from '../snapshot';
 import { checkPaimonRefName } from './branches';
-import { filesOf } from './expire';
-import { deleteUnreachable, filesKept, readPaimonTag, tagPath } from './reachable';
+import { deleteUnreachable, filesKept, filesOf, readPaimonTag, tagPath } from './reachable';
 import { toPaimonJson } from './table-create';
 
 /**

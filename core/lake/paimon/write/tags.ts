@@ -6,8 +6,8 @@ import { defaultWriteEnv, publishExclusive, type WriteEnv } from '../../write/co
 import { makeDirectory } from '../../write/file-write';
 import { joinPath } from '../paths';
 import { listPaimonSnapshotIds, listPaimonTags, readPaimonSnapshot, readPaimonSnapshotFile } from '../snapshot';
-import { filesOf } from './expire';
 import { toPaimonJson } from './table-create';
+import { deleteUnreachable, filesOf } from './reachable';
 
 /**
  * Paimon tags: `tag/tag-<name>` is the tagged snapshot's JSON plus `tagCreateTime` (Java's
@@ -78,14 +78,5 @@ export async function deletePaimonTag(root: string, name: string): Promise<strin
     for (const f of await filesOf(root, await readPaimonSnapshotFile(storage, joinPath(root, 'tag', `tag-${other}`), `tag ${other}`))) keep.add(f);
   }
   await unlink(path);
-  const deleted: string[] = [];
-  for (const f of [...tagged].filter((x) => !keep.has(x)).sort()) {
-    try {
-      await unlink(f);
-      deleted.push(f);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-  return deleted;
+  return deleteUnreachable(tagged, keep);
 }

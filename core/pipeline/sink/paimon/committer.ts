@@ -1,10 +1,11 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { isErrorCode, TidemarkError, toTidemarkError, type ErrorContext } from '../../../errors';
+import { TidemarkError, toTidemarkError } from '../../../errors';
 import { defaultWriteEnv, type WriteEnv } from '../../../lake/write';
 import type { SealedChanges } from '../buffer';
 import { transferablesOf } from '../columns';
 import { defaultWorkerEntry, type SinkThread } from '../../thread/sink-thread';
 import { workerExecArgv } from '../../thread/worker-argv';
+import { postReply, settleReply, type WorkerResultReply } from '../../thread/worker-reply';
 import { PaimonRoundWriter, type PaimonCommitDone, type PaimonRoundJob } from './writer';
 
 /**
@@ -28,7 +29,7 @@ export interface PaimonCommitter {
 export const PAIMON_PARTS_AHEAD = 6;
 
 export type PaimonWorkerRequest = { part: SealedChanges; root: string } | { id: number; job: PaimonRoundJob } | { id: number; settle: true };
-export type PaimonWorkerReply = { taken: 1 } | { id: number; ok: true; result: PaimonCommitDone[] } | { id: number; ok: false; error: { code: string; message: string; context: ErrorContext } };
+export type PaimonWorkerReply = { taken: 1 } | WorkerResultReply<PaimonCommitDone[]>;
 
 /**
  * The committer for a run: in-thread unless `thread` is 'worker' (and the env is not injected).
@@ -57,21 +58,13 @@ export function createInThreadPaimonCommitter(env: WriteEnv): PaimonCommitter {
 /** The sink worker side of the protocol (core/pipeline/thread/sink-worker.ts starts it when told to write Paimon). */
 export function servePaimonWorker(port: MessagePort, env: WriteEnv = defaultWriteEnv): void {
   const writer = new PaimonRoundWriter(env);
-  const reply = (id: number, work: Promise<PaimonCommitDone[]>) =>
-    work.then(
-      (result) => port.postMessage({ id, ok: true, result } satisfies PaimonWorkerReply),
-      (e: unknown) => {
-        const err = toTidemarkError(e);
-        port.postMessage({ id, ok: false, error: { code: err.code, message: err.message, context: err.context } } satisfies PaimonWorkerReply);
-      },
-    );
   port.on('message', (msg: PaimonWorkerRequest) => {
     if ('part' in msg) {
       // Acknowledged once taken: after the write-buffer flush it started, if it did.
       void writer.add(msg.part, msg.root).then(() => port.postMessage({ taken: 1 } satisfies PaimonWorkerReply));
       return;
     }
-    void reply(msg.id, 'settle' in msg ? writer.settle().then(() => []) : writer.commitRound(msg.job));
+    void postReply(port, msg.id, 'settle' in msg ? writer.settle().then(() => []) : writer.commitRound(msg.job));
   });
 }
 
@@ -103,12 +96,7 @@ export function createWorkerPaimonCommitter(entry: URL = defaultWorkerEntry()): 
       updateRef();
       return;
     }
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    updateRef();
-    if (reply.ok) p.resolve(reply.result);
-    else p.reject(new TidemarkError(isErrorCode(reply.error.code) ? reply.error.code : 'Internal', reply.error.message, reply.error.context));
+    if (settleReply(pending, reply)) updateRef();
   });
   worker.on('error', (e) => {
     failure = `failed (${toTidemarkError(e).message})`;

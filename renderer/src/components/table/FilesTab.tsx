@@ -2,9 +2,10 @@ import { useRead } from '../../store/use-read';
 import { formatBytes, formatCount, formatValue } from '../../lib/format';
 import type { Version } from '../../lib/url-state';
 import { MaintenancePanel } from './MaintenancePanel';
+import type { TableFormat } from './table-format';
 
 /** Data and delete files of the chosen snapshot; maintenance of the table below them. */
-export function FilesTab({ path, version, format = 'iceberg', onChanged }: { path: string; version: Version; format?: 'iceberg' | 'paimon'; onChanged?(message: string): Promise<void> }) {
+export function FilesTab({ path, version, format = 'iceberg', onChanged }: { path: string; version: Version; format?: TableFormat; onChanged?(message: string): Promise<void> }) {
   const { value: files, error } = useRead('lake.files', { path, version });
   if (error) return <p className="error">{error}</p>;
   if (!files) return <p className="muted">reading manifests…</p>;

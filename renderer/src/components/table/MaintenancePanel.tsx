@@ -2,6 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import type { CompactionInfo, ExpiryInfo, OrphansInfo, Reply, Wire } from '../../../../core/api';
 import { client } from '../../api/client';
 import { formatBytes, formatCount } from '../../lib/format';
+import { formatTraits, type TableFormat } from './table-format';
 
 type Scope = { kind: 'all' } | { kind: 'small' } | { kind: 'partition'; partition: string };
 
@@ -86,9 +87,9 @@ const DAY_MS = 24 * 3600 * 1000;
  * snapshots) before it can run; the table is read again after a run. A Paimon table offers full
  * compaction only (Paimon compacts per bucket), expiry and orphan removal.
  */
-export function MaintenancePanel({ path, format = 'iceberg', partitions, onChanged }: { path: string; format?: 'iceberg' | 'paimon'; partitions: string[]; onChanged(message: string): Promise<void> }) {
-  const paimon = format === 'paimon';
-  const [scope, setScope] = useState<Scope>(paimon ? { kind: 'all' } : { kind: 'small' });
+export function MaintenancePanel({ path, format = 'iceberg', partitions, onChanged }: { path: string; format?: TableFormat; partitions: string[]; onChanged(message: string): Promise<void> }) {
+  const traits = formatTraits(format);
+  const [scope, setScope] = useState<Scope>(traits.partialCompaction ? { kind: 'small' } : { kind: 'all' });
   const [retainLast, setRetainLast] = useState('5');
   const [orphanDays, setOrphanDays] = useState('3');
   const [task] = useState(() => `compact-${Math.random().toString(36).slice(2, 10)}`);
@@ -117,9 +118,9 @@ export function MaintenancePanel({ path, format = 'iceberg', partitions, onChang
             value={scope.kind === 'partition' ? `p:${scope.partition}` : scope.kind}
             onChange={(e) => setScope(e.target.value === 'all' ? { kind: 'all' } : e.target.value === 'small' ? { kind: 'small' } : { kind: 'partition', partition: e.target.value.slice(2) })}
           >
-            {!paimon && <option value="small">small files only</option>}
-            <option value="all">{paimon ? 'whole table (full compaction of every bucket)' : 'whole table (drops delete files)'}</option>
-            {!paimon && partitions.map((p) => (
+            {traits.partialCompaction && <option value="small">small files only</option>}
+            <option value="all">{traits.wholeCompaction}</option>
+            {traits.partialCompaction && partitions.map((p) => (
               <option key={p} value={`p:${p}`}>
                 partition {p}
               </option>
@@ -141,7 +142,7 @@ export function MaintenancePanel({ path, format = 'iceberg', partitions, onChang
         title="Expire snapshots"
         options={
           <label>
-            keep the last <input aria-label="snapshots to keep" type="number" min={1} value={retainLast} onChange={(e) => setRetainLast(e.target.value)} style={{ width: 60 }} /> {paimon ? '(tags keep theirs)' : 'per branch'}
+            keep the last <input aria-label="snapshots to keep" type="number" min={1} value={retainLast} onChange={(e) => setRetainLast(e.target.value)} style={{ width: 60 }} /> {traits.expiryKeeps}
           </label>
         }
         optionsKey={retainLast}

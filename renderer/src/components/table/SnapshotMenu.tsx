@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { RefChangeInfo, RefInfo, Reply, SnapshotInfo, Wire } from '../../../../core/api';
 import { client } from '../../api/client';
+import { formatTraits, type TableFormat } from './table-format';
 
 export interface SnapshotMenuProps {
   path: string;
-  /** Paimon tables: no cherry-pick (Paimon has none), and rolling back deletes the later snapshots and their tags. */
-  format?: 'iceberg' | 'paimon';
+  /** The table format (table-format.ts): Paimon tables have no cherry-pick, and rolling back deletes the later snapshots and their tags. */
+  format?: TableFormat;
   snapshot: Wire<SnapshotInfo>;
   snapshots: Wire<SnapshotInfo>[];
   refs: Wire<RefInfo>[];
@@ -35,6 +36,7 @@ function lineOf(snapshots: Wire<SnapshotInfo>[], head: string | undefined): Set<
  * commit in the main process; the table is reloaded at once so the timeline shows the result.
  */
 export function SnapshotMenu({ path, format = 'iceberg', snapshot, snapshots, refs, at, onClose, onChanged }: SnapshotMenuProps) {
+  const traits = formatTraits(format);
   const [naming, setNaming] = useState<'tag' | 'branch' | null>(null);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -102,18 +104,18 @@ export function SnapshotMenu({ path, format = 'iceberg', snapshot, snapshots, re
               className="item"
               role="menuitem"
               disabled={busy}
-              title={format === 'paimon' ? 'As Paimon does: the later snapshots and their tags are deleted' : undefined}
+              title={traits.rollbackDeletesLater ? 'As Paimon does: the later snapshots and their tags are deleted' : undefined}
               onClick={() =>
                 void run(
                   () => client.call('lake.rollback', { path, snapshotId: id }),
-                  (v) => `main rolled back to ${v.snapshotId} (was ${v.previousSnapshotId}${format === 'paimon' ? '; later snapshots deleted' : ''})`,
+                  (v) => `main rolled back to ${v.snapshotId} (was ${v.previousSnapshotId}${traits.rollbackDeletesLater ? '; later snapshots deleted' : ''})`,
                 )
               }
             >
-              {format === 'paimon' ? 'Roll back main to here (deletes later snapshots)' : 'Roll back main to here'}
+              {traits.rollbackDeletesLater ? 'Roll back main to here (deletes later snapshots)' : 'Roll back main to here'}
             </button>
           )}
-          {!inMain && format !== 'paimon' && (
+          {!inMain && traits.cherryPick && (
             <button
               className="item"
               role="menuitem"

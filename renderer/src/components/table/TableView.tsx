@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { formatBytes, formatCount, formatTime } from '../../lib/format';
+import { formatTraits } from './table-format';
 import { TABS, type Tab } from '../../lib/url-state';
 import { useStore } from '../../store';
 import { SqlConsole } from '../SqlConsole';
@@ -49,8 +50,8 @@ export function TableView() {
         <h2 className="table-title">{name}</h2>
         {info && (
           <span className="muted">
-            {info.format === 'paimon' ? 'Paimon' : `Iceberg v${info.formatVersion}`} · {formatCount(info.totalRecords)} records · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snapshots · last commit {formatTime(info.lastCommitMs)} UTC
-            {info.format === 'paimon' && <span> · {info.health.notes[0]}</span>}
+            {formatTraits(info.format).label(info.formatVersion)} · {formatCount(info.totalRecords)} records · {formatBytes(info.totalSizeBytes)} · {info.snapshotCount} snapshots · last commit {formatTime(info.lastCommitMs)} UTC
+            {formatTraits(info.format).headerNote && <span> · {info.health.notes[0]}</span>}
             {info.health.badge === 'warn' && <span className="health warn" title={info.health.notes.join('\n')}> ▲ {info.health.notes.at(-1)}</span>}
           </span>
         )}

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RefInfo, SnapshotInfo, Wire } from '../../../../core/api';
 import { SnapshotMenu } from './SnapshotMenu';
+import type { TableFormat } from './table-format';
 import { formatCompact, formatCount, formatTime } from '../../lib/format';
 
 const OP_COLORS: Record<string, string> = { append: '#2e7d32', overwrite: '#1f6feb', delete: '#c62828', replace: '#8e24aa' };
@@ -86,7 +87,7 @@ export interface TimelineProps {
   /** The table's folder: with `onChanged`, enables the snapshot menu (tags, branches, rollback, cherry-pick). */
   path?: string;
   /** The table format: Paimon's menu has no cherry-pick, and its rollback deletes the later snapshots. */
-  format?: 'iceberg' | 'paimon';
+  format?: TableFormat;
   onChanged?(message: string): Promise<void>;
 }
 
