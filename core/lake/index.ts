@@ -28,7 +28,7 @@ export * from './values';
 export { listWarehouseTables, detectTableFormat, type WarehouseTable, type TableFormat } from './warehouse';
 export { arrowFieldId, convertArrowData } from './arrow-values';
 export { buildPageSubset, checkChunkPages, chunkStatistics, columnIndexRange, endsWithParquetMagic, offsetIndexRanges, pagesInRange, pageSpan, parseFooter, planSubset, readFooterLength } from './serde/parquet-subset';
-export type { ChunkRange, PageSpan, ParquetFooter } from './serde/parquet-subset';
+export type { ChunkRange, PageSpan, ParquetFooter, TimeUnit } from './serde/parquet-subset';
 export { pruneByFilter, statisticsMayMatch } from './scan-filter';
 export { DeletionVectorReader, deleteFileKey, isDeletionVector } from './deletion-vector';
 export { ROW_ID_FIELD, findColumn, inheritRowLineage, isRowLineageField, rowLineageFields } from './row-lineage';

@@ -5,7 +5,7 @@
 import { TidemarkError } from '../errors';
 import type { NestedField, Schema } from '../lake';
 import { openScanPlan, planScan, type IncrementalScanPlan, type ManifestCache, type PlanOptions, type ScanPlan } from '../lake';
-import { loadTable, parseDate, type LoadedTable } from '../lake';
+import { loadTable, parseDate, parseTimestamp, parseTimestampNanos, type LoadedTable, type TimeUnit } from '../lake';
 import type { StoragePort } from '../storage';
 import type { ResultSet } from './arrow-values';
 import { quoteIdent, type SqlSession } from './duckdb';
@@ -361,9 +361,11 @@ function checkedBudget(bytes: number): number {
 }
 
 /**
- * The filter's comparisons on integer and date columns, by field id, for row-group pruning: their
- * Parquet statistics are exact integers (a date is INT32 days since 1970-01-01, so its canonical
- * 'YYYY-MM-DD' compares as its day number); other types are filtered by SQL only.
+ * The filter's comparisons on integer, date and timestamp columns, by field id, for row-group
+ * pruning: their Parquet statistics are exact integers (a date is INT32 days since 1970-01-01, so
+ * its canonical 'YYYY-MM-DD' compares as its day number; a timestamp is INT64 µs — ns for the v3
+ * _ns types — since the epoch, pruned on only in files that store it in that unit); other types
+ * are filtered by SQL only.
  */
 export function fieldPredicates(schema: Schema, filter: ScanFilter): FieldPredicate[] {
   const out: FieldPredicate[] = [];
@@ -374,8 +376,26 @@ export function fieldPredicates(schema: Schema, filter: ScanFilter): FieldPredic
       out.push({ fieldId: field.id, op: p.op, value: parseDate(p.value) });
       continue;
     }
+    const unit = field && typeof p.value === 'string' ? TIMESTAMP_UNITS[field.type as string] : undefined;
+    if (field && unit) {
+      const value = timestampValue(p.value as string, unit);
+      if (value !== null) out.push({ fieldId: field.id, op: p.op, value, timeUnit: unit });
+      continue;
+    }
     if (!field || (field.type !== 'int' && field.type !== 'long')) continue;
     if (typeof p.value === 'bigint' || (typeof p.value === 'number' && Number.isInteger(p.value))) out.push({ fieldId: field.id, op: p.op, value: p.value });
   }
   return out;
+}
+
+/** The Parquet unit of each Iceberg timestamp type's values (spec "Parquet" type mapping). */
+const TIMESTAMP_UNITS: Record<string, TimeUnit> = { timestamp: 'micros', timestamptz: 'micros', timestamp_ns: 'nanos', timestamptz_ns: 'nanos' };
+
+/** A canonical timestamp as its integer in `unit`, or null when the text is not one. */
+function timestampValue(text: string, unit: TimeUnit): bigint | null {
+  try {
+    return unit === 'nanos' ? parseTimestampNanos(text) : parseTimestamp(text);
+  } catch {
+    return null;
+  }
 }

@@ -1,15 +1,17 @@
 /**
  * Row-group pruning: which row groups of a Parquet file can hold rows matching a filter, from the
  * column chunk statistics in the footer (min/max, null count). Only integer columns (Iceberg int,
- * long and date, Parquet INT32/INT64) are pruned on: their statistics are exact, while string and binary
- * bounds may be truncated or use an order the writer chose. Anything unknown keeps the row group.
+ * long and date, Parquet INT32/INT64, and timestamps whose unit the predicate names) are pruned
+ * on: their statistics are exact, while string and binary bounds may be truncated or use an order
+ * the writer chose. Anything unknown keeps the row group.
  */
 import { statisticsMayMatch } from '../lake';
-import { chunkStatistics, type ParquetFooter } from '../lake';
+import { chunkStatistics, type ParquetFooter, type TimeUnit } from '../lake';
 
 /** A predicate on a top-level Parquet column, by its name in the file. */
 export type ColumnPredicate =
-  | { column: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: number | bigint }
+  /** `timeUnit`: the value is a timestamp in that unit; a column stored in another unit (or not as a timestamp) is not pruned on. */
+  | { column: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: number | bigint; timeUnit?: TimeUnit }
   | { column: string; op: 'is-null' };
 
 /** Row groups read when pruning keeps some of them: their indexes and where each starts in the file. */
@@ -31,6 +33,7 @@ export function selectRowGroups(footer: ParquetFooter, predicates: ColumnPredica
   for (const [i, rg] of footer.rowGroups.entries()) {
     const rows = rg.numRows;
     const keep = predicates.every((p) => {
+      if ('timeUnit' in p && p.timeUnit !== undefined && footer.columns.find((c) => c.name === p.column)?.timeUnit !== p.timeUnit) return true;
       const stats = chunkStatistics(footer, i, p.column);
       return !stats || statisticsMayMatch(p, { lower: stats.min, upper: stats.max, nullCount: stats.nullCount, valueCount: rows });
     });

@@ -12,7 +12,7 @@ import { checkDataFileFormat } from '../lake';
 import { DeletionVectorReader, deleteFileKey, isDeletionVector } from '../lake';
 import { FILE_CONTENT, isStruct, type NestedField, type Schema, type TableMetadata } from '../lake';
 import { findColumn, isRowLineageField, rowLineageFields } from '../lake';
-import type { PlannedFile, ScanPlan } from '../lake';
+import type { PlannedFile, ScanPlan, TimeUnit } from '../lake';
 import { valueKey } from '../lake';
 import type { StoragePort } from '../storage';
 import { quoteIdent, quoteLiteral, type SqlSession } from './duckdb';
@@ -42,6 +42,8 @@ export interface FieldPredicate {
   fieldId: number;
   op: '=' | '!=' | '<' | '<=' | '>' | '>=';
   value: number | bigint;
+  /** A timestamp in this unit: files storing the column otherwise are not pruned on it. */
+  timeUnit?: TimeUnit;
 }
 
 /**
@@ -172,7 +174,7 @@ export class FileLoader {
     }
     const predicates: ColumnPredicate[] = prune.flatMap((p) => {
       const column = schema.byFieldId.get(p.fieldId);
-      return column === undefined ? [] : [{ column, op: p.op, value: p.value }];
+      return column === undefined ? [] : [{ column, op: p.op, value: p.value, ...(p.timeUnit ? { timeUnit: p.timeUnit } : {}) }];
     });
     const rowGroups = groups ? groupSelection(file.footer.rowGroups, groups) : predicates.length ? selectRowGroups(file.footer, predicates) : null;
     const table = nextObjectName('tm_file');

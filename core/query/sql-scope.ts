@@ -7,6 +7,7 @@
  */
 import type { NestedField, Schema } from '../lake';
 import type { ScanFilter } from '../lake';
+import { formatTimestamp, formatTimestampNanos, parseTimestamp, parseTimestampNanos } from '../lake';
 import { tokenizeSql, upper, type TableRef, type Token } from './sql-rewrite';
 
 /** Words that make every column of a table visible: `*` in a projection, DuckDB's COLUMNS(…). */
@@ -116,5 +117,27 @@ function literalValue(field: NestedField, t: Token): unknown {
   if (field.type === 'int' && t.kind === 'number' && /^\d+$/.test(t.value) && Number(t.value) < 2 ** 31) return Number(t.value);
   if (field.type === 'string' && t.kind === 'string') return t.value;
   if (field.type === 'date' && t.kind === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(t.value)) return t.value;
+  if (t.kind === 'string' && typeof field.type === 'string' && field.type.startsWith('timestamp')) return timestampLiteral(field.type, t.value);
   return undefined;
+}
+
+/**
+ * A string literal compared with a timestamp column, as the column's canonical value, when DuckDB
+ * reads it the same way whatever the session: a local timestamp ('YYYY-MM-DD', with ' HH:MM[:SS[.f]]'
+ * or 'T…') for timestamp and timestamp_ns; a timestamp with an explicit offset (Z, ±HH:MM) for the
+ * zoned types (without one DuckDB would apply the session's time zone). Fractions no finer than the
+ * type; an impossible date is left to DuckDB.
+ */
+function timestampLiteral(type: string, text: string): string | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?))?(Z|[+-]\d{2}:\d{2})?$/.exec(text);
+  if (!m || Number.isNaN(Date.parse(`${m[1]}T00:00:00Z`))) return undefined;
+  const zoned = type === 'timestamptz' || type === 'timestamptz_ns';
+  const nanos = type === 'timestamp_ns' || type === 'timestamptz_ns';
+  if ((m[4] !== undefined) !== zoned || (!nanos && (m[3]?.length ?? 0) > 6) || (!nanos && type !== 'timestamp' && type !== 'timestamptz')) return undefined;
+  const iso = `${m[1]}T${m[2] ?? '00:00'}${m[4] ?? ''}`;
+  try {
+    return nanos ? formatTimestampNanos(parseTimestampNanos(iso), zoned) : formatTimestamp(parseTimestamp(iso), zoned);
+  } catch {
+    return undefined;
+  }
 }

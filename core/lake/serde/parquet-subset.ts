@@ -27,8 +27,11 @@ export interface ParquetFooter {
   path: string;
   /** The decoded FileMetaData. */
   meta: TStruct;
-  /** Top-level columns in file order, with the leaf columns they span. */
-  columns: { name: string; firstLeaf: number; leaves: number; physicalType: number | null }[];
+  /**
+   * Top-level columns in file order, with the leaf columns they span; a timestamp column's unit
+   * (its logical type, or its converted type), null for any other.
+   */
+  columns: { name: string; firstLeaf: number; leaves: number; physicalType: number | null; timeUnit: TimeUnit | null }[];
   rowGroups: { numRows: number; chunks: TStruct[]; ranges: ChunkRange[] }[];
 }
 
@@ -102,7 +105,7 @@ export function parseFooter(metadata: Uint8Array, fileSize: number, path: string
     const name = field(el, 4);
     const leaves = walk(0);
     const isLeaf = (asInt(field(el, 5)) ?? 0) === 0;
-    columns.push({ name: name instanceof Uint8Array ? text.decode(name) : '', firstLeaf: leaf, leaves, physicalType: isLeaf ? (asInt(field(el, 1)) ?? null) : null });
+    columns.push({ name: name instanceof Uint8Array ? text.decode(name) : '', firstLeaf: leaf, leaves, physicalType: isLeaf ? (asInt(field(el, 1)) ?? null) : null, timeUnit: isLeaf ? timestampUnit(el) : null });
     leaf += leaves;
   }
   if (next !== elements.length) bad(path, `${elements.length - next} schema elements outside the tree`);
@@ -128,6 +131,23 @@ export function parseFooter(metadata: Uint8Array, fileSize: number, path: string
     return { numRows, chunks, ranges };
   });
   return { path, meta, columns, rowGroups };
+}
+
+export type TimeUnit = 'millis' | 'micros' | 'nanos';
+
+/**
+ * The unit of a timestamp column's values (Parquet format: SchemaElement.logicalType (10) TIMESTAMP
+ * (8) with its TimeUnit (2: MILLIS 1, MICROS 2, NANOS 3); else converted_type (6) TIMESTAMP_MILLIS
+ * 9 or TIMESTAMP_MICROS 10), or null when the column is no timestamp.
+ */
+function timestampUnit(el: TStruct): TimeUnit | null {
+  const logical = asStruct(field(el, 10));
+  const ts = logical && asStruct(field(logical, 8));
+  const unit = ts && asStruct(field(ts, 2));
+  if (unit) return field(unit, 1) !== undefined ? 'millis' : field(unit, 2) !== undefined ? 'micros' : field(unit, 3) !== undefined ? 'nanos' : null;
+  if (logical) return null;
+  const converted = asInt(field(el, 6));
+  return converted === 9 ? 'millis' : converted === 10 ? 'micros' : null;
 }
 
 /** Min, max (integers of INT32/INT64 columns only) and null count of one top-level column in a row group. */
