@@ -8,7 +8,7 @@ import type { RemoteLakeListing } from '../api';
 import { createCatalogStorage, isRestUri, parseRestUri, RestCatalogClient, s3OptionsFromLoadResult } from '../catalog';
 import { TidemarkError } from '../errors';
 import { listWarehouseTables } from '../lake';
-import type { DirEntry, FileInfo, StoragePort } from '../storage';
+import { listSubfolders, type DirEntry, type FileInfo, type StoragePort } from '../storage';
 import { createS3Storage, isS3Url, parseS3Url, type S3StorageOptions } from '../storage/s3/index';
 import { createLocalStorage } from '../storage/node';
 import type { ProfileStore, ResolvedProfile } from './profiles';
@@ -78,6 +78,10 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
       const r = route(p);
       return r.storage.list(r.path);
     },
+    listFolders: async (p): Promise<string[]> => {
+      const r = route(p);
+      return listSubfolders(r.storage, r.path);
+    },
   };
 
   return {
@@ -118,8 +122,9 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
         throw new TidemarkError('InvalidInput', `expected s3://bucket/prefix or rest+http(s)://host:port/warehouse, found ${JSON.stringify(text)}`, {});
       }
       try {
-        // A listing names a missing bucket (a HEAD answers a bare 404).
-        if (kind === 's3') await storage.list(mount);
+        // A listing names a missing bucket (a HEAD answers a bare 404), and with no folder below the
+        // prefix the delimited listing says there is nothing there, naming the bucket and endpoint.
+        if (kind === 's3' && (await listSubfolders(storage, mount)).length === 0) await storage.list(mount);
         const tables = await listWarehouseTables(storage, mount);
         // A table the catalog names but that cannot be read fails the open loudly, not by omission.
         const failed = catalogFailures?.values().next();
