@@ -8,7 +8,7 @@ import type { RemoteLakeListing } from '../api';
 import { createCatalogStorage, isRestUri, parseRestUri, RestCatalogClient, s3OptionsFromLoadResult } from '../catalog';
 import { TidemarkError } from '../errors';
 import { listWarehouseTables } from '../lake';
-import { listSubfolders, type DirEntry, type FileInfo, type StoragePort } from '../storage';
+import { listSubfolders, readRangesOf, type DirEntry, type FileInfo, type StoragePort } from '../storage';
 import { createS3Storage, isS3Url, parseS3Url, type S3StorageOptions } from '../storage/s3/index';
 import { createLocalStorage } from '../storage/node';
 import type { ProfileStore, ResolvedProfile } from './profiles';
@@ -69,6 +69,11 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
     readRange: (p, offset, length) => {
       const r = route(p);
       return r.storage.readRange(r.path, offset, length);
+    },
+    // A page's column chunks: parallel GETs on S3, not one after another.
+    readRanges: (p, ranges) => {
+      const r = route(p);
+      return readRangesOf(r.storage, r.path, ranges);
     },
     stat: async (p): Promise<FileInfo | null> => {
       const r = route(p);

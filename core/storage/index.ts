@@ -47,6 +47,15 @@ export interface StoragePort {
 }
 
 /**
+ * Several ranges of one file: the storage's `readRanges` where it has one (S3: parallel GETs; HTTP:
+ * one `/fs/ranges` call), else each range with `readRange`, all at once.
+ */
+export function readRangesOf(storage: StoragePort, path: string, ranges: ByteRange[]): Promise<Uint8Array[]> {
+  if (storage.readRanges) return storage.readRanges(path, ranges);
+  return Promise.all(ranges.map((r) => storage.readRange(path, r.offset, r.length)));
+}
+
+/**
  * The sub-folders of `path`, sorted by name: `listFolders` where the storage has it, else the
  * directories of `list` (which throws NotFound for a missing directory). What table discovery
  * walks, so a namespace holding only table folders is found on every store.
@@ -129,6 +138,7 @@ export function routeStorage(storeName: () => string, at: (path: string) => Writ
     },
     readFile: (p) => at(p).readFile(p),
     readRange: (p, o, l) => at(p).readRange(p, o, l),
+    readRanges: (p, ranges) => readRangesOf(at(p), p, ranges),
     stat: (p) => at(p).stat(p),
     list: (p) => at(p).list(p),
     listFolders: (p) => listSubfolders(at(p), p),
