@@ -3,7 +3,7 @@ import { expireSnapshots } from '../../core/lake/write';
 import { expirePaimon } from '../../core/app/paimon-ops';
 import { parseCommandArgs, stringifyJson, type CliRunner, type CliIo } from '../command';
 import { isS3Url } from '../../core/storage/s3/index';
-import { isPaimonRoot, parseIsoTime, writableTable } from './lake-args';
+import { isPaimonRoot, parseIsoTime, REMOTE_OPTIONS, writableTable } from './lake-args';
 
 /** A Paimon table: Java Paimon's expiry (tags keep their files), with a --dry-run preview. */
 async function expirePaimonCommand(io: CliIo, root: string, o: { retainLast?: number; olderThanMs?: number; dryRun: boolean; json: boolean }): Promise<void> {
@@ -22,7 +22,7 @@ export const expireCommand: CliRunner = {
     const { values, positionals } = parseCommandArgs(
       'expire',
       argv,
-      { 'older-than': { type: 'string' }, 'retain-last': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, profile: { type: 'string' } },
+      { 'older-than': { type: 'string' }, 'retain-last': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, ...REMOTE_OPTIONS },
       { min: 1, max: 1, names: ['table'] },
     );
     if (values['older-than'] === undefined && values['retain-last'] === undefined) {
@@ -30,10 +30,10 @@ export const expireCommand: CliRunner = {
     }
     const retain = values['retain-last'];
     if (retain !== undefined && !/^[1-9]\d*$/.test(retain)) throw new TidemarkError('InvalidInput', `expire: --retain-last expects an integer ≥ 1, found ${JSON.stringify(retain)}`);
-    const { root, env } = await writableTable('expire', positionals[0], { profile: values.profile });
+    const { root, env } = await writableTable('expire', positionals[0], values);
     const olderThanMs = values['older-than'] === undefined ? undefined : parseIsoTime('expire', '--older-than', values['older-than']);
     const retainLast = retain === undefined ? undefined : Number(retain);
-    if (!isS3Url(root) && (await isPaimonRoot(root))) return expirePaimonCommand(io, root, { retainLast, olderThanMs, dryRun: values['dry-run'] === true, json: values.json === true });
+    if (!env.catalog && !isS3Url(root) && (await isPaimonRoot(root))) return expirePaimonCommand(io, root, { retainLast, olderThanMs, dryRun: values['dry-run'] === true, json: values.json === true });
     const dryRun = values['dry-run'] === true;
     const result = await expireSnapshots(root, { olderThanMs, retainLast, dryRun, env });
     if (values.json) {

@@ -3,11 +3,12 @@ import { defaultDataDir } from '../../core/app/data-dir';
 import { createProfileStore } from '../../core/app/profiles';
 import { TidemarkError } from '../../core/errors';
 import { bytesToHex, detectTableFormat, type SnapshotSelector } from '../../core/lake';
-import type { StoragePort } from '../../core/storage';
-import { createLocalStorage } from '../../core/storage/node';
+import { routeStorage, type StoragePort } from '../../core/storage';
+import { createLocalStorage, createLocalWritableStorage } from '../../core/storage/node';
 import { createS3Storage, isS3Url, type S3StorageOptions } from '../../core/storage/s3/index';
 import { loadAwsProfile } from '../../core/storage/node/aws-profile';
-import { createCatalogStorage, isRestUri, parseRestUri, parseTableIdentifier, RestCatalogClient, s3OptionsFromLoadResult } from '../../core/catalog';
+import { catalogTableRoot, createCatalogStorage, createRestTableCatalog, isRestUri, parseRestUri, parseTableIdentifier, RestCatalogClient, s3OptionsFromLoadResult } from '../../core/catalog';
+import { catalogMayNameLocalFiles } from '../../core/app/remote-lakes';
 import { storageFor } from '../../core/storage/node/storage-for';
 import { defaultWriteEnv, tableRoot, type WriteEnv } from '../../core/lake/write';
 
@@ -135,6 +136,44 @@ async function savedProfile(name: string, env: Record<string, string | undefined
   return { s3, token: p.token ?? undefined, credential: p.credential ?? undefined };
 }
 
+/** A REST catalog named on the command line: its client (auth from --token/--credential or the profile), the table, the profile's settings. */
+interface RestTarget {
+  uri: string;
+  client: RestCatalogClient;
+  table: { namespace: string[]; name: string } | null;
+  settings: ProfileSettings;
+}
+
+/** `rest+http(s)://host:port/prefix#ns.table`, or `--catalog URI` with `ns.table` (a warehouse name for kind 'warehouse'). */
+async function restCatalogTarget(text: string, values: RemoteValues, kind: 'table' | 'warehouse', env: Record<string, string | undefined>): Promise<RestTarget> {
+  let uri: string;
+  let warehouse: string | undefined;
+  let table: { namespace: string[]; name: string } | null;
+  if (values.catalog !== undefined) {
+    if (isRestUri(text)) throw new TidemarkError('InvalidInput', `give the catalog once: either --catalog ${values.catalog} or ${text}`);
+    const address = isRestUri(values.catalog) ? parseRestUri(values.catalog) : { uri: values.catalog, warehouse: undefined, table: null };
+    if (!/^https?:\/\//i.test(address.uri)) throw new TidemarkError('InvalidInput', `--catalog expects an http(s):// URI, found ${JSON.stringify(values.catalog)}`);
+    uri = address.uri;
+    warehouse = kind === 'warehouse' ? text : address.warehouse;
+    table = kind === 'table' ? parseTableIdentifier(text) : null;
+  } else {
+    const address = parseRestUri(text);
+    uri = address.uri;
+    warehouse = address.warehouse;
+    table = address.table;
+    if (kind === 'table' && !table) throw new TidemarkError('InvalidInput', `${text}: name the table after #, as rest+http(s)://host:port/prefix#namespace.table`);
+  }
+  const settings = await profileSettings(values.profile, env);
+  const explicitAuth = values.token !== undefined || values.credential !== undefined;
+  const client = new RestCatalogClient({
+    uri,
+    warehouse,
+    token: explicitAuth ? secretValue('--token', values.token, env) : settings.token,
+    credential: explicitAuth ? secretValue('--credential', values.credential, env) : settings.credential,
+  });
+  return { uri, client, table, settings };
+}
+
 /**
  * A read command's <table> or <warehouse>: a local folder; `s3://bucket/prefix/…` with the
  * endpoint, region, addressing and credentials from --profile, the AWS environment (AWS_ENDPOINT_URL,
@@ -161,31 +200,7 @@ export async function lakeLocation(
     const { path, storage } = storageFor(text, { env, s3: (await profileSettings(values.profile, env)).s3 });
     return { root: path, storage, display: asIs, checkLoaded: nothingToCheck };
   }
-  let uri: string;
-  let warehouse: string | undefined;
-  let table: { namespace: string[]; name: string } | null;
-  if (values.catalog !== undefined) {
-    if (isRestUri(text)) throw new TidemarkError('InvalidInput', `give the catalog once: either --catalog ${values.catalog} or ${text}`);
-    const address = isRestUri(values.catalog) ? parseRestUri(values.catalog) : { uri: values.catalog, warehouse: undefined, table: null };
-    if (!/^https?:\/\//i.test(address.uri)) throw new TidemarkError('InvalidInput', `--catalog expects an http(s):// URI, found ${JSON.stringify(values.catalog)}`);
-    uri = address.uri;
-    warehouse = kind === 'warehouse' ? text : address.warehouse;
-    table = kind === 'table' ? parseTableIdentifier(text) : null;
-  } else {
-    const address = parseRestUri(text);
-    uri = address.uri;
-    warehouse = address.warehouse;
-    table = address.table;
-    if (kind === 'table' && !table) throw new TidemarkError('InvalidInput', `${text}: name the table after #, as rest+http(s)://host:port/prefix#namespace.table`);
-  }
-  const settings = await profileSettings(values.profile, env);
-  const explicitAuth = values.token !== undefined || values.credential !== undefined;
-  const client = new RestCatalogClient({
-    uri,
-    warehouse,
-    token: explicitAuth ? secretValue('--token', values.token, env) : settings.token,
-    credential: explicitAuth ? secretValue('--credential', values.credential, env) : settings.credential,
-  });
+  const { client, table, settings } = await restCatalogTarget(text, values, kind, env);
   const base = settings.s3;
   const storage = createCatalogStorage(client, CATALOG_MOUNT, (location, result) =>
     isS3Url(location) ? createS3Storage({ ...base, ...s3OptionsFromLoadResult(result, location) }) : createLocalStorage(),
@@ -209,17 +224,21 @@ export interface WritableTable {
 
 /**
  * The <table> of a command that commits and deletes files (expire, remove-orphans): a local folder,
- * or `s3://bucket/prefix/…` with the S3 settings of --profile and the AWS environment (as the read
- * commands take them). Metadata is published there with a conditional PUT, so the store must
- * honour If-None-Match (checked once; Unsupported naming the store otherwise).
+ * `s3://bucket/prefix/…` with the S3 settings of --profile and the AWS environment (as the read
+ * commands take them; metadata is published there with a conditional PUT, so the store must honour
+ * If-None-Match: checked once, Unsupported naming the store otherwise), or a REST catalog table
+ * (`rest+http(s)://host:port/prefix#ns.table`, or `--catalog URI` with `ns.table`, auth as the read
+ * commands take it). A catalog table is committed through the catalog (requirements and updates;
+ * a 409 is a lost race, rebuilt on the new version and retried as every commit is), and its files
+ * are read and deleted where its location says: `s3://` with the settings the catalog vends over
+ * the profile's, or a local folder — only for a catalog on this machine, as the app allows.
  */
-export async function writableTable(command: string, positional: string | undefined, values: { profile?: string } = {}, env: Record<string, string | undefined> = process.env): Promise<WritableTable> {
+export async function writableTable(command: string, positional: string | undefined, values: RemoteValues = {}, env: Record<string, string | undefined> = process.env): Promise<WritableTable> {
   const text = positional!;
-  if (isRestUri(text)) {
-    throw new TidemarkError('Unsupported', `${command}: ${text}: ${command} of a REST catalog table is not supported here yet (a pipeline sink with tidemark.expire-snapshots.* or tidemark.remove-orphans.* does it through the catalog); for a warehouse that \`tidemark catalog\` serves, run it on the table's folder or s3:// path`, { path: text, feature: `${command} through a REST catalog` });
-  }
+  if (isRestUri(text) || values.catalog !== undefined) return catalogWritableTable(command, text, values, env);
+  if (values.token !== undefined || values.credential !== undefined) throw new TidemarkError('InvalidInput', `${command}: --token and --credential go with a REST catalog (--catalog URI or a rest+http(s):// table)`);
   if (!isS3Url(text)) {
-    if (values.profile !== undefined) throw new TidemarkError('InvalidInput', `--profile ${values.profile}: the profile is for s3:// paths, and ${text} is a local path`, { profile: values.profile });
+    if (values.profile !== undefined) throw new TidemarkError('InvalidInput', `--profile ${values.profile}: the profile is for s3:// paths and REST catalogs, and ${text} is a local path`, { profile: values.profile });
     return { root: resolve(text), env: defaultWriteEnv };
   }
   const storage = createS3Storage((await profileSettings(values.profile, env)).s3);
@@ -228,6 +247,41 @@ export async function writableTable(command: string, positional: string | undefi
     throw new TidemarkError('Unsupported', `${command}: ${root} is a Paimon table: ${command} of Paimon tables works on local folders only`, { path: root, feature: `${command} of Paimon tables on S3` });
   }
   return { root, env: { ...defaultWriteEnv, storage } };
+}
+
+/**
+ * Where a catalog table's files are: the folder holding the metadata file's `metadata/`, as the
+ * read commands take it (a table copied or moved keeps its old `location`, which paths in its
+ * manifests are mapped from); the location itself for a staged table without a metadata file.
+ */
+function catalogFilesRoot(location: string, result: { metadataLocation: string | null }): string {
+  if (!result.metadataLocation) return catalogTableRoot(location);
+  const file = result.metadataLocation.replace(/^s3a:/i, 's3:').replace(/^file:(\/\/)?/i, '');
+  return file.split('/').slice(0, -2).join('/');
+}
+
+async function catalogWritableTable(command: string, text: string, values: RemoteValues, env: Record<string, string | undefined>): Promise<WritableTable> {
+  const { uri, client, table, settings } = await restCatalogTarget(text, values, 'table', env);
+  const { namespace, name } = table!;
+  const id = [...namespace, name].join('.');
+  const s3 = createS3Storage(settings.s3);
+  const local = createLocalWritableStorage();
+  const localAllowed = catalogMayNameLocalFiles(uri);
+  const storage = routeStorage(
+    () => `${s3.storeName} or ${local.storeName}`,
+    (path) => {
+      if (isS3Url(path)) return s3;
+      // A catalog's answer is input: a remote one must not make this command delete local files.
+      if (!localAllowed) throw new TidemarkError('Unsupported', `${command}: catalog ${uri} puts table ${id} at ${path}, a local path; only a catalog on this machine (loopback) may name local files`, { path, table: id });
+      return local;
+    },
+  );
+  const catalog = createRestTableCatalog(client, uri, { s3: settings.s3, identifierOf: () => ({ namespace, table: name }), rootOf: catalogFilesRoot });
+  const bound = catalog.bindStorage ? catalog.bindStorage(storage) : storage;
+  // Loaded once here: a refused token or a missing table is the catalog's error, naming its URL.
+  const loaded = await client.loadTable(namespace, name);
+  const root = catalogFilesRoot(loaded.metadata.location, loaded);
+  return { root, env: { ...defaultWriteEnv, storage: bound, catalog } };
 }
 
 /** A writing command's <table>: a local folder (the write path writes to disk only, for now). */

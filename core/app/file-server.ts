@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { TidemarkError, toTidemarkError } from '../errors';
-import { MAX_RANGES_PER_REQUEST, RANGE_LENGTHS_HEADER, type StoragePort } from '../storage';
+import { MAX_RANGES_PER_REQUEST, RANGE_LENGTHS_HEADER, readRangesOf, type StoragePort } from '../storage';
 
 /**
  * Serves lake files to the renderer (`/fs/read|ranges|stat|list?path=…`, Range on read, several
@@ -83,6 +83,31 @@ function parseRanges(header: string, size: number): { start: number; end: number
   return out;
 }
 
+/** The `a-b` ranges of a `bytes=a-b[,c-d…]` header, or null when any is open-ended or a suffix (those need the size first). */
+function explicitRanges(header: string): { start: number; end: number }[] | null {
+  const m = /^bytes=(.+)$/.exec(header.trim());
+  if (!m) return null;
+  const specs = m[1]!.split(',');
+  if (specs.length > MAX_RANGES_PER_REQUEST) return null;
+  const out: { start: number; end: number }[] = [];
+  for (const spec of specs) {
+    const r = /^\s*(\d+)-(\d+)\s*$/.exec(spec);
+    if (!r || Number(r[1]) > Number(r[2])) return null;
+    out.push({ start: Number(r[1]), end: Number(r[2]) });
+  }
+  return out;
+}
+
+/** A read started early: its outcome kept (an error does not go unhandled while it waits) and given back, or thrown, when asked. */
+function settle<T>(p: Promise<T>): Promise<() => T> {
+  return p.then(
+    (v) => () => v,
+    (e: unknown) => () => {
+      throw e;
+    },
+  );
+}
+
 export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots, req: FileRequest): Promise<FileResponse> {
   if (!req.path || !isAbsolute(req.path)) return errorResponse(400, 'InvalidInput', `expected an absolute path, got ${JSON.stringify(req.path)}`);
   if (req.path.includes('\0')) return errorResponse(400, 'InvalidInput', 'path contains a NUL byte');
@@ -98,12 +123,18 @@ export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots
       case 'list':
         return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await storage.list(path)) };
       case 'read': {
+        // An explicit range is read while the size is asked (on S3 a HEAD and a GET at once, not one
+        // round trip after the other); a read past the end returns what is there, as the clamped
+        // range does, and one that turns out invalid is dropped.
+        const early = req.range ? explicitRanges(req.range) : null;
+        const speculative = early?.length === 1 ? settle(storage.readRange(path, early[0]!.start, early[0]!.end - early[0]!.start + 1)) : null;
         const info = await storage.stat(path);
         if (!info) return errorResponse(404, 'NotFound', `not found: ${path}`);
         if (req.range) {
           const range = parseRange(req.range, info.size);
           if (!range) return { ...errorResponse(416, 'InvalidInput', `bad range ${req.range}`), headers: { 'content-range': `bytes */${info.size}` } };
-          const body = await storage.readRange(path, range.start, range.end - range.start + 1);
+          const length = range.end - range.start + 1;
+          const body = speculative && early![0]!.start === range.start ? (await speculative)().subarray(0, length) : await storage.readRange(path, range.start, length);
           return {
             status: 206,
             headers: {
@@ -117,13 +148,16 @@ export async function serveFileRequest(storage: StoragePort, roots: AllowedRoots
         return { status: 200, headers: { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' }, body: await storage.readFile(path) };
       }
       case 'ranges': {
-        // Several ranges of one file in one answer (core/storage/http.ts readRanges).
+        // Several ranges of one file in one answer (core/storage/http.ts readRanges), read at once
+        // (S3: parallel GETs) while the size is asked, as a single read is.
+        const early = explicitRanges(req.range ?? '');
+        const speculative = early ? settle(readRangesOf(storage, path, early.map((r) => ({ offset: r.start, length: r.end - r.start + 1 })))) : null;
         const info = await storage.stat(path);
         if (!info) return errorResponse(404, 'NotFound', `not found: ${path}`);
         const ranges = parseRanges(req.range ?? '', info.size);
         if (typeof ranges === 'string') return { ...errorResponse(416, 'InvalidInput', `${path}: ${ranges}`), headers: { 'content-type': 'application/json', 'content-range': `bytes */${info.size}` } };
-        const parts: Uint8Array[] = [];
-        for (const r of ranges) parts.push(await storage.readRange(path, r.start, r.end - r.start + 1));
+        // Read past the end, a range returns what is there: exactly its clamped range.
+        const parts = speculative ? (await speculative)().map((p, i) => p.subarray(0, ranges[i]!.end - ranges[i]!.start + 1)) : await readRangesOf(storage, path, ranges.map((r) => ({ offset: r.start, length: r.end - r.start + 1 })));
         const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
         let at = 0;
         for (const p of parts) {

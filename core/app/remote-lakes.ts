@@ -8,7 +8,7 @@ import type { RemoteLakeListing } from '../api';
 import { createCatalogStorage, isRestUri, parseRestUri, RestCatalogClient, s3OptionsFromLoadResult } from '../catalog';
 import { TidemarkError } from '../errors';
 import { listWarehouseTables } from '../lake';
-import type { DirEntry, FileInfo, StoragePort } from '../storage';
+import { listSubfolders, readRangesOf, type DirEntry, type FileInfo, type StoragePort } from '../storage';
 import { createS3Storage, isS3Url, parseS3Url, type S3StorageOptions } from '../storage/s3/index';
 import { createLocalStorage } from '../storage/node';
 import type { ProfileStore, ResolvedProfile } from './profiles';
@@ -70,6 +70,11 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
       const r = route(p);
       return r.storage.readRange(r.path, offset, length);
     },
+    // A page's column chunks: parallel GETs on S3, not one after another.
+    readRanges: (p, ranges) => {
+      const r = route(p);
+      return readRangesOf(r.storage, r.path, ranges);
+    },
     stat: async (p): Promise<FileInfo | null> => {
       const r = route(p);
       return r.storage.stat(r.path);
@@ -77,6 +82,10 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
     list: async (p): Promise<DirEntry[]> => {
       const r = route(p);
       return r.storage.list(r.path);
+    },
+    listFolders: async (p): Promise<string[]> => {
+      const r = route(p);
+      return listSubfolders(r.storage, r.path);
     },
   };
 
@@ -118,8 +127,9 @@ export function createRemoteLakes(deps: { local: StoragePort; profiles: ProfileS
         throw new TidemarkError('InvalidInput', `expected s3://bucket/prefix or rest+http(s)://host:port/warehouse, found ${JSON.stringify(text)}`, {});
       }
       try {
-        // A listing names a missing bucket (a HEAD answers a bare 404).
-        if (kind === 's3') await storage.list(mount);
+        // A listing names a missing bucket (a HEAD answers a bare 404), and with no folder below the
+        // prefix the delimited listing says there is nothing there, naming the bucket and endpoint.
+        if (kind === 's3' && (await listSubfolders(storage, mount)).length === 0) await storage.list(mount);
         const tables = await listWarehouseTables(storage, mount);
         // A table the catalog names but that cannot be read fails the open loudly, not by omission.
         const failed = catalogFailures?.values().next();

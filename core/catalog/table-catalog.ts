@@ -74,6 +74,11 @@ export interface RestTableCatalogOptions {
   rootOf?(location: string, result: LoadTableResult): string;
   /** The writer's own S3 settings, under what the catalog vends per table (see `bindStorage`). */
   s3?: S3StorageOptions;
+  /**
+   * The catalog identifier of the table at `root`, when the caller knows it (a command given
+   * `ns.table`, nested namespaces included); default: the root's last two path segments.
+   */
+  identifierOf?(root: string): { namespace: string[]; table: string } | null;
 }
 
 /**
@@ -100,6 +105,8 @@ export function createRestTableCatalog(client: RestCatalogClient, name: string, 
   }
 
   function identifierOf(root: string): { namespace: string[]; table: string } {
+    const known = options.identifierOf?.(root);
+    if (known) return known;
     const parts = root.replace(/\/+$/, '').split('/');
     const table = parts.pop();
     const namespace = parts.pop()?.replace(/\.db$/, '');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { TidemarkError, toWriteError } from '../errors';
 import { detectTableFormat, loadTable, normalizeLocation, parseJsonBigint, writeTableMetadata, type TableMetadata } from '../lake';
 import { childPath, commitTable, defaultWriteEnv, publishFirstVersion, tableRoot, type WriteEnv } from '../lake/write';
-import type { WritableStorage } from '../storage';
+import { listSubfolders, type WritableStorage } from '../storage';
 import { createLocalWritableStorage } from '../storage/node';
 import { isS3Url } from '../storage/s3/index';
 import { applyUpdates, checkRequirements, emptyMetadata } from './table-changes';
@@ -54,14 +54,17 @@ export class WarehouseCatalog {
 
   private async isDir(path: string): Promise<boolean> {
     if (!this.remote) return (await stat(path).catch(() => null))?.isDirectory() ?? false;
-    // A prefix with keys below it; a file at that key is not a folder.
-    return (await this.storage.list(path).then(
+    // A prefix with keys below it; a file at that key is not a folder. A delimited listing may come
+    // back empty for a folder holding only folders (s3rver 3.7: a namespace of tables): then its
+    // sub-folders are looked for from its keys.
+    const listed = await this.storage.list(path).then(
       () => true,
       (e: unknown) => {
         if (e instanceof TidemarkError && e.code === 'NotFound') return false;
         throw e;
       },
-    ));
+    );
+    return listed || (await listSubfolders(this.storage, path)).length > 0;
   }
 
   /** The folder of an existing namespace, or null. */
@@ -87,17 +90,17 @@ export class WarehouseCatalog {
 
   /** Child folders of `dir` that are namespaces (visible, not tables) and the Iceberg tables in it. */
   private async children(dir: string): Promise<{ namespaces: string[]; tables: string[]; other: number }> {
-    const entries = await this.storage.list(dir).catch((e: unknown) => {
+    const folders = await listSubfolders(this.storage, dir).catch((e: unknown) => {
       // An s3:// warehouse with no object yet lists as NotFound: it is empty (a missing bucket is not).
       if (this.remote && dir === this.root && e instanceof TidemarkError && e.code === 'NotFound' && e.context.s3Code !== 'NoSuchBucket') return [];
       throw e;
     });
     const out = { namespaces: [] as string[], tables: [] as string[], other: 0 };
-    for (const e of entries) {
-      if (e.kind !== 'directory' || e.name.startsWith('.')) continue;
-      const format = await detectTableFormat(this.storage, childPath(dir, e.name));
-      if (format === 'iceberg') out.tables.push(e.name);
-      else if (format === null) out.namespaces.push(e.name.replace(/\.db$/, ''));
+    for (const name of folders) {
+      if (name.startsWith('.')) continue;
+      const format = await detectTableFormat(this.storage, childPath(dir, name));
+      if (format === 'iceberg') out.tables.push(name);
+      else if (format === null) out.namespaces.push(name.replace(/\.db$/, ''));
       else out.other++;
     }
     out.namespaces.sort();

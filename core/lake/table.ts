@@ -28,12 +28,20 @@ export function metadataFileVersion(name: string): number | null {
  */
 export async function findCurrentMetadataFile(storage: StoragePort, tableRoot: string): Promise<string> {
   const dir = joinPath(tableRoot, 'metadata');
+  const hintPath = joinPath(dir, 'version-hint.text');
+  // The hint is read with the listing, not after it: one round trip less on an object store (a
+  // table without a hint costs one answered-missing read instead).
+  const early = storage.readFile(hintPath).then(
+    (bytes) => new TextDecoder().decode(bytes).trim(),
+    () => null,
+  );
   const entries = await storage.list(dir).catch((e: unknown) => {
     throw new TidemarkError('NotFound', `not an Iceberg table: ${dir} is missing`, { path: dir }, e);
   });
   const names = entries.filter((e) => e.kind === 'file' && METADATA_FILE.test(e.name)).map((e) => e.name);
   if (entries.some((e) => e.name === 'version-hint.text')) {
-    const hint = new TextDecoder().decode(await storage.readFile(joinPath(dir, 'version-hint.text'))).trim();
+    // Listed but not read early (it appeared meanwhile, or the read failed): read it now, so a failure names it.
+    const hint = (await early) ?? new TextDecoder().decode(await storage.readFile(hintPath)).trim();
     const candidates = /^\d+$/.test(hint)
       ? [`v${hint}.metadata.json`, ...names.filter((n) => metadataFileVersion(n) === Number(hint) && !n.startsWith('v'))]
       : [`${hint}.metadata.json`, hint];

@@ -1,5 +1,5 @@
 import { TidemarkError } from '../errors';
-import type { StoragePort } from '../storage';
+import { listSubfolders, type StoragePort } from '../storage';
 
 export type TableFormat = 'iceberg' | 'paimon';
 
@@ -25,13 +25,12 @@ function join(a: string, b: string): string {
  * committed to). Returns null for anything else.
  */
 export async function detectTableFormat(storage: StoragePort, path: string): Promise<TableFormat | null> {
+  // metadata/ first: an Iceberg table, by far the most found, then costs one listing.
+  const meta = await storage.list(join(path, 'metadata')).catch(() => null);
+  if (meta?.some((e) => e.kind === 'file' && (e.name.endsWith('.metadata.json') || e.name === 'version-hint.text'))) return 'iceberg';
   const entries = await storage.list(path).catch(() => null);
   if (!entries) return null;
   const dirs = new Set(entries.filter((e) => e.kind === 'directory').map((e) => e.name));
-  if (dirs.has('metadata')) {
-    const meta = await storage.list(join(path, 'metadata')).catch(() => []);
-    if (meta.some((e) => e.kind === 'file' && (e.name.endsWith('.metadata.json') || e.name === 'version-hint.text'))) return 'iceberg';
-  }
   if (dirs.has('snapshot') && dirs.has('schema')) return 'paimon';
   // A Paimon table created but not yet committed to (Java's catalog lists it too): schema-0 only.
   if (dirs.has('schema')) {
@@ -50,13 +49,15 @@ export async function requireTableFormat(storage: StoragePort, path: string): Pr
 
 /**
  * Lists the table roots of a warehouse: `<warehouse>/<ns>[/<ns>…]/<table>`. A folder that is itself
- * a table root is listed with an empty namespace (a single table opened directly).
+ * a table root is listed with an empty namespace (a single table opened directly). Folders are
+ * found with `listSubfolders`, so on an object store a namespace holding only table folders is
+ * found too (a delimited listing may leave it out).
  */
 export async function listWarehouseTables(storage: StoragePort, warehouse: string): Promise<WarehouseTable[]> {
   const root = warehouse.length > 1 ? warehouse.replace(/\/+$/, '') : warehouse;
   const info = await storage.stat(root);
   if (!info) throw new TidemarkError('NotFound', `warehouse folder not found: ${root}`, { path: root });
-  const rootEntries = await storage.list(root).catch((e: unknown) => {
+  const rootFolders = await listSubfolders(storage, root).catch((e: unknown) => {
     throw new TidemarkError('InvalidInput', `not a folder: ${root}`, { path: root }, e);
   });
   const selfFormat = await detectTableFormat(storage, root);
@@ -65,19 +66,19 @@ export async function listWarehouseTables(storage: StoragePort, warehouse: strin
     return [{ namespace: '', name, path: root, format: selfFormat }];
   }
   const tables: WarehouseTable[] = [];
-  async function walk(dir: string, namespace: string[], entries: { name: string; kind: string }[]) {
-    for (const entry of entries) {
-      if (entry.kind !== 'directory' || entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
+  async function walk(dir: string, namespace: string[], folders: string[]) {
+    for (const name of folders) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
       const format = namespace.length > 0 ? await detectTableFormat(storage, path) : null;
       if (format) {
-        tables.push({ namespace: namespace.join('.'), name: entry.name, path, format });
+        tables.push({ namespace: namespace.join('.'), name, path, format });
       } else if (namespace.length < MAX_NAMESPACE_DEPTH) {
-        const children = await storage.list(path).catch(() => []);
-        await walk(path, [...namespace, entry.name.replace(/\.db$/, '')], children);
+        const children = await listSubfolders(storage, path).catch(() => []);
+        await walk(path, [...namespace, name.replace(/\.db$/, '')], children);
       }
     }
   }
-  await walk(root, [], rootEntries);
+  await walk(root, [], rootFolders);
   return tables;
 }

@@ -38,6 +38,31 @@ export interface StoragePort {
   stat(path: string): Promise<FileInfo | null>;
   /** Entries of a directory, sorted by name. Throws NotFound when it is missing. */
   list(path: string): Promise<DirEntry[]>;
+  /**
+   * Names of the sub-folders of a directory, sorted, found from the keys below it; a missing
+   * directory has none. Optional (see `listSubfolders`): object stores have it because a delimited
+   * listing's common prefixes can leave out a folder that holds only folders (s3rver 3.7 does).
+   */
+  listFolders?(path: string): Promise<string[]>;
+}
+
+/**
+ * Several ranges of one file: the storage's `readRanges` where it has one (S3: parallel GETs; HTTP:
+ * one `/fs/ranges` call), else each range with `readRange`, all at once.
+ */
+export function readRangesOf(storage: StoragePort, path: string, ranges: ByteRange[]): Promise<Uint8Array[]> {
+  if (storage.readRanges) return storage.readRanges(path, ranges);
+  return Promise.all(ranges.map((r) => storage.readRange(path, r.offset, r.length)));
+}
+
+/**
+ * The sub-folders of `path`, sorted by name: `listFolders` where the storage has it, else the
+ * directories of `list` (which throws NotFound for a missing directory). What table discovery
+ * walks, so a namespace holding only table folders is found on every store.
+ */
+export async function listSubfolders(storage: StoragePort, path: string): Promise<string[]> {
+  if (storage.listFolders) return storage.listFolders(path);
+  return (await storage.list(path)).filter((e) => e.kind === 'directory').map((e) => e.name);
 }
 
 /** One object (file) found by `listRecursive`: its full storage path, size in bytes and last modification. */
@@ -113,8 +138,10 @@ export function routeStorage(storeName: () => string, at: (path: string) => Writ
     },
     readFile: (p) => at(p).readFile(p),
     readRange: (p, o, l) => at(p).readRange(p, o, l),
+    readRanges: (p, ranges) => readRangesOf(at(p), p, ranges),
     stat: (p) => at(p).stat(p),
     list: (p) => at(p).list(p),
+    listFolders: (p) => listSubfolders(at(p), p),
     writeFile: (p, b) => at(p).writeFile(p, b),
     putIfAbsent: (p, b) => at(p).putIfAbsent(p, b),
     delete: (p) => at(p).delete(p),

@@ -8,6 +8,7 @@ import { TableView } from './components/table/TableView';
 import { readUrlState, TABS } from './lib/url-state';
 import { useStore } from './store';
 import { THEMES, type Theme } from './store/app-slice';
+import { isWithin } from './store/warehouse-slice';
 import type { RemoteLakeListing, WarehouseListing } from '../../core/api';
 
 /** A local warehouse by its folder; a remote lake by what was opened (its s3:// or rest+ URI), not its internal path. */
@@ -19,6 +20,7 @@ export function App() {
   const setScreen = useStore((s) => s.setScreen);
   const appError = useStore((s) => s.appError);
   const warehouse = useStore((s) => s.warehouse);
+  const warehouseLoading = useStore((s) => s.warehouseLoading);
   const tablePath = useStore((s) => s.tablePath);
   const loadVersion = useStore((s) => s.loadVersion);
   const theme = useStore((s) => s.theme);
@@ -43,7 +45,9 @@ export function App() {
       if (url.warehouse) await s.openWarehouse(url.warehouse);
       else if (s.recentWarehouses[0]) await s.openWarehouse(s.recentWarehouses[0]);
       else await s.openInitialWarehouse();
-      if (url.table) await useStore.getState().openTable(url.table, url.version, url.tab);
+      // Only a table of the lake reopened: each remote lake reads with the profile it was opened with.
+      const lake = useStore.getState().warehouse?.path ?? null;
+      if (url.table && (lake === null || isWithin(url.table, lake))) await useStore.getState().openTable(url.table, url.version, url.tab);
     })();
   }, [loadVersion]);
 
@@ -120,7 +124,9 @@ export function App() {
       <main>
         <aside>
           <OpenWarehouse />
-          {warehouse && (
+          {/* While another lake opens, the previous one's tables are not offered: a click there
+              would open a table of that lake, read with its profile, not the one just chosen. */}
+          {warehouse && !warehouseLoading && (
             <>
               <h2 className="warehouse-path" title={warehouseTitle(warehouse)}>
                 {warehouseTitle(warehouse)}

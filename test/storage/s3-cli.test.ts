@@ -124,7 +124,10 @@ describe('the CLI reads s3:// tables as it reads folders', () => {
       const gets = () => proxy.requests.filter((r) => r.method === 'GET').map((r) => `${r.url.split('?')[0]} ${r.headers.range ?? 'whole'}`);
       expect(await run('count', `${S3_WAREHOUSE}/icebird/athena_example`)).toMatchObject({ code: 0 });
       expect(gets().filter((g) => g.includes('.parquet'))).toEqual([]);
-      expect(gets().filter((g) => g.includes('/metadata/')).length).toBe(3);
+      // The metadata file, the manifest list, the manifest; and the version hint asked for while
+      // metadata/ is listed (this table has none: one answered-missing read, no round trip more).
+      expect(gets().filter((g) => g.includes('/metadata/') && !g.includes('version-hint.text')).length).toBe(3);
+      expect(gets().filter((g) => g.includes('/metadata/version-hint.text')).length).toBe(1);
       proxy.requests.length = 0;
       // With deletes, count reads key columns and positions: byte ranges of the Parquet files only.
       expect(await run('count', `${S3_WAREHOUSE}/icebird/java_bunnies`)).toMatchObject({ code: 0, out: '15' });

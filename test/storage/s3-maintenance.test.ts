@@ -158,11 +158,11 @@ describe('maintenance of an s3:// table through the storage port', () => {
     expect(await s3.stat(`${s3Root}/data/left-behind.parquet`)).toBeNull();
   }, 60_000);
 
-  it('refuses a REST catalog table and a profile on a local path, naming them', async () => {
+  it('names an unreachable REST catalog, and refuses a profile on a local path', async () => {
     const rest = await cli('expire', 'rest+http://127.0.0.1:1/wh#db.t', '--retain-last', '1');
     expect(rest.code).toBe(1);
-    expect(rest.err).toContain('error[Unsupported]: expire: rest+http://127.0.0.1:1/wh#db.t: expire of a REST catalog table is not supported here yet');
+    expect(rest.err).toMatch(/^error\[SourceUnavailable\]: GET http:\/\/127\.0\.0\.1:1\/v1\/config\?warehouse=wh: REST catalog unreachable/);
     const profile = await cli('remove-orphans', join(work, 'cli'), '--profile', 'prod');
-    expect(profile.err).toBe(`error[InvalidInput]: --profile prod: the profile is for s3:// paths, and ${join(work, 'cli')} is a local path`);
+    expect(profile.err).toBe(`error[InvalidInput]: --profile prod: the profile is for s3:// paths and REST catalogs, and ${join(work, 'cli')} is a local path`);
   });
 });

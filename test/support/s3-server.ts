@@ -167,9 +167,10 @@ export function honourConditionalPut(proxy: HttpProxy, targetPort: number): void
  * Copies every file of a local folder to `s3Root` byte for byte: the number of files. s3rver 3.7
  * leaves out of a delimited listing the sub-folders that hold only deeper folders (AWS lists them):
  * empty "folder/" marker objects, as S3 consoles and Hadoop's S3A write, work around that; the
- * storage ignores such markers.
+ * storage ignores such markers. `folderMarkers: false` writes only the files, as Tidemark's own
+ * writers do (what table discovery must find its way through).
  */
-export async function uploadFolder(endpoint: string, localRoot: string, s3Root: string): Promise<number> {
+export async function uploadFolder(endpoint: string, localRoot: string, s3Root: string, options: { folderMarkers?: boolean } = {}): Promise<number> {
   const local = createLocalWritableStorage();
   const remote = createS3Storage({ endpoint, credentials: S3RVER_CREDENTIALS, env: {} });
   const files = await local.listRecursive(localRoot);
@@ -180,6 +181,7 @@ export async function uploadFolder(endpoint: string, localRoot: string, s3Root: 
     for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i + 1));
   }
   const { bucket, key: prefix } = parseS3Url(s3Root);
+  if (options.folderMarkers === false) return files.length;
   for (const folder of folders) {
     const status = (await fetch(`${endpoint}/${bucket}/${prefix}/${folder}`, { method: 'PUT', body: '' })).status;
     if (status !== 200) throw new Error(`folder marker ${prefix}/${folder}: HTTP ${status}`);

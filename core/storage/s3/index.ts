@@ -34,6 +34,12 @@ function folderPrefix(key: string): string {
   return key ? `${key}/` : '';
 }
 
+/**
+ * Keys per ListObjectsV2 page of `listFolders` after it skipped a folder: enough to take in a few
+ * small tables at once, small enough that landing in a big table's data/ costs a short answer.
+ */
+const FOLDER_SCAN_PAGE = 100;
+
 /** GETs in flight for one `readRanges` call: a page's column chunks at once, bounded. */
 const RANGES_IN_FLIGHT = 32;
 
@@ -56,10 +62,11 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
   const probeId = config.probeId ?? (() => crypto.randomUUID());
   const probes = new Map<string, Promise<boolean>>();
 
-  async function listPage(bucket: string, prefix: string, delimiter: boolean, token: string | null, maxKeys = pageSize): Promise<ListPage> {
+  async function listPage(bucket: string, prefix: string, delimiter: boolean, token: string | null, maxKeys = pageSize, startAfter: string | null = null): Promise<ListPage> {
     const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': String(maxKeys) };
     if (delimiter) query.delimiter = '/';
     if (token) query['continuation-token'] = token;
+    if (startAfter !== null) query['start-after'] = startAfter;
     const res = await client.send({ method: 'GET', bucket, key: '', query });
     const result = parseS3Xml(res.body, `ListObjectsV2 ${formatS3Url(bucket, prefix)}`).ListBucketResult as
       | { Contents?: { Key?: string; Size?: string; LastModified?: string }[]; CommonPrefixes?: { Prefix?: string }[]; IsTruncated?: string; NextContinuationToken?: string }
@@ -192,6 +199,41 @@ export function createS3Storage(config: S3StorageOptions = {}): WritableStorage 
         throw new TidemarkError('NotFound', `not found: ${formatS3Url(bucket, key)} (no objects below ${JSON.stringify(prefix)} in bucket ${bucket} at ${client.config.endpoint.origin})`, { bucket, key });
       }
       return entries.sort((a, b) => byName(a.name, b.name));
+    },
+
+    // Not a delimited listing: s3rver 3.7 leaves out of CommonPrefixes a folder holding only folders
+    // (a namespace of table folders, a table of metadata/ and data/), where AWS lists it. Keys are
+    // listed without a delimiter instead, and once a key shows a sub-folder the listing skips past
+    // it (start-after `<folder>0`: '0' follows '/', so every `<folder>/…` key sorts before it and
+    // nothing else that could be a folder does). That is one request per sub-folder holding more
+    // than what is left of a page (small ones share a page), plus one per 1000 plain files.
+    async listFolders(path): Promise<string[]> {
+      const { bucket, key } = parseS3Url(path);
+      const prefix = folderPrefix(key);
+      const names = new Set<string>();
+      let startAfter: string | null = null;
+      let maxKeys = pageSize;
+      for (;;) {
+        const page = await listPage(bucket, prefix, false, null, maxKeys, startAfter);
+        for (const f of page.files) {
+          const rest = f.key.slice(prefix.length);
+          const slash = rest.indexOf('/');
+          // A plain file, or an empty segment (`a//b`), which no folder is named.
+          if (slash <= 0) continue;
+          names.add(rest.slice(0, slash));
+        }
+        if (!page.next) break;
+        const last = page.files[page.files.length - 1]!.key;
+        const slash = last.indexOf('/', prefix.length);
+        if (slash > prefix.length) {
+          startAfter = `${last.slice(0, slash)}0`;
+          maxKeys = Math.min(pageSize, FOLDER_SCAN_PAGE);
+        } else {
+          startAfter = last;
+          maxKeys = pageSize;
+        }
+      }
+      return [...names].sort(byName);
     },
 
     async writeFile(path, bytes) {

@@ -1,7 +1,9 @@
 import type { StateCreator } from 'zustand';
 import type { WireCallInput, ProfileInfo, TableInfo, WarehouseListing, Wire } from '../../../core/api';
 import { client } from '../api/client';
+import { writeUrlState } from '../lib/url-state';
 import { takeTicket } from './latest';
+import type { TableSlice } from './table-slice';
 
 const RECENT_KEY = 'tidemark.recentWarehouses';
 const MAX_RECENT = 8;
@@ -34,9 +36,26 @@ export interface WarehouseSlice {
   deleteProfile(name: string): Promise<void>;
 }
 
-export const createWarehouseSlice: StateCreator<WarehouseSlice, [], [], WarehouseSlice> = (set, get) => {
+/** True when `path` is the lake root `root` or lies below it (either separator: Windows folders). */
+export function isWithin(path: string, root: string): boolean {
+  if (path === root) return true;
+  const base = root.replace(/[\\/]+$/, '');
+  return path.startsWith(`${base}/`) || path.startsWith(`${base}\\`);
+}
+
+export const createWarehouseSlice: StateCreator<WarehouseSlice & TableSlice, [], [], WarehouseSlice> = (set, get) => {
   async function showListing(listing: Wire<WarehouseListing>, latest: () => boolean) {
+    // A table of another lake stays open no longer: its reads would go on with that lake's profile
+    // (another remote lake's credentials) while this one, opened with the profile just chosen, is
+    // shown. The table ticket drops the replies still in flight for it.
+    const open = get().tablePath;
+    if (open !== null && !isWithin(open, listing.path)) {
+      takeTicket('table');
+      set({ tablePath: null, tableInfo: null, snapshots: [], schema: null, version: {}, tableError: null });
+    }
     set({ warehouse: listing, warehouseLoading: false, tableInfos: {} });
+    const s = get();
+    writeUrlState({ warehouse: listing.path, table: s.tablePath, version: s.version, tab: s.tab });
     // Table details fill in as they arrive, a few at a time (each reads one metadata file).
     const queue = listing.tables.map((t) => t.path);
     const worker = async () => {
