@@ -1,8 +1,8 @@
 import { TidemarkError } from '../errors';
-import type { Schema, TableMetadata } from './model';
+import type { ManifestFile, Schema, TableMetadata } from './model';
 import type { PlannedDataFile } from './scan-plan';
 import { decodeSingleValue } from './serde/single-value';
-import { applyTransform } from './transforms';
+import { applyTransform, partitionResultType } from './transforms';
 import { valueKey } from './values';
 
 /**
@@ -102,6 +102,54 @@ function checkFile(metadata: TableMetadata, schema: Schema, file: PlannedDataFil
     }
     if (!statisticsMayMatch(p, { lower, upper, nullCount: d.nullValueCounts?.get(field.id), valueCount: d.valueCounts?.get(field.id) })) throw PRUNE;
   }
+}
+
+/**
+ * False when no data file of `manifest` can hold a matching row, by its partition field summaries
+ * in the manifest list (spec "Manifest Lists": the lower and upper bounds of each partition field's
+ * values, whether any is null): identity partitions prune on every comparison, other transforms
+ * on `=` (the transformed literal outside the bounds). Strings and binaries, whose bounds a writer
+ * may truncate, and anything that does not decode never prune: reading the manifest is always correct.
+ */
+export function manifestMayMatch(metadata: TableMetadata, schema: Schema, manifest: ManifestFile, filter: ScanFilter): boolean {
+  const spec = metadata.partitionSpecs.find((s) => s.specId === manifest.partitionSpecId);
+  const summaries = manifest.partitions;
+  if (!spec || !summaries || summaries.length !== spec.fields.length) return true;
+  for (const p of filter) {
+    const field = schema.fields.find((f) => f.name === p.column);
+    if (!field || typeof field.type !== 'string') continue;
+    for (const [i, pf] of spec.fields.entries()) {
+      if (pf.sourceId !== field.id || pf.transform === 'void') continue;
+      const summary = summaries[i]!;
+      const type = partitionResultType(pf.transform, field.type);
+      if (type === 'string' || type === 'binary' || typeof type !== 'string') continue;
+      if (p.op === 'is-null') {
+        if (!summary.containsNull) return false;
+        continue;
+      }
+      if (!('value' in p)) continue;
+      // No non-null partition value: no comparison matches.
+      if (summary.lowerBound === null && summary.upperBound === null) {
+        if (!summary.containsNull) continue; // nothing known (an empty manifest, or bounds not written)
+        if (p.op !== '!=') return false;
+        continue;
+      }
+      const identity = pf.transform === 'identity';
+      if (!identity && p.op !== '=') continue;
+      let lower: unknown;
+      let upper: unknown;
+      let literal: unknown;
+      try {
+        lower = summary.lowerBound ? decodeSingleValue(type, summary.lowerBound) : undefined;
+        upper = summary.upperBound ? decodeSingleValue(type, summary.upperBound) : undefined;
+        literal = identity ? p.value : applyTransform(pf.transform, field.type, p.value);
+      } catch {
+        continue;
+      }
+      if (!statisticsMayMatch({ ...p, value: literal }, { lower, upper, nullCount: undefined, valueCount: undefined })) return false;
+    }
+  }
+  return true;
 }
 
 /** What is known of a column's values in a file or row group; undefined where unknown. */

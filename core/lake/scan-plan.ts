@@ -2,7 +2,7 @@ import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
 import { isDeletionVector } from './deletion-vector';
 import { FILE_CONTENT, type DataFile, type ManifestEntry, type ManifestFile, type Schema, type Snapshot } from './model';
-import { pruneByFilter, type ScanFilter } from './scan-filter';
+import { manifestMayMatch, pruneByFilter, type ScanFilter } from './scan-filter';
 import { readManifest, readManifestList } from './serde/manifest-read';
 import { loadTable, selectSnapshot, snapshotSchema, type LoadedTable, type SnapshotSelector } from './table';
 import { valueKey } from './values';
@@ -227,7 +227,7 @@ export function wholePlan(plan: ScanPlan): IncrementalScanPlan {
  * (a data file's deletes can come from any of them). Errors as planScan's, each raised when the
  * file is first read.
  */
-export async function openScanPlan(storage: StoragePort, table: string | LoadedTable, options: SnapshotSelector & { manifestCache?: ManifestCache } = {}): Promise<IncrementalScanPlan> {
+export async function openScanPlan(storage: StoragePort, table: string | LoadedTable, options: SnapshotSelector & { manifestCache?: ManifestCache; filter?: ScanFilter } = {}): Promise<IncrementalScanPlan> {
   const loaded = typeof table === 'string' ? await loadTable(storage, table) : table;
   const { metadata } = loaded;
   const snapshot = selectSnapshot(metadata, options);
@@ -244,7 +244,7 @@ export async function openScanPlan(storage: StoragePort, table: string | LoadedT
   // whole below, as planScan always did.
   // The first data manifest is read meanwhile: the first page needs it next.
   const early = new Map<ManifestFile, Promise<ManifestEntry[]>>();
-  if (dataManifests[0]) {
+  if (dataManifests[0] && (!options.filter || manifestMayMatch(metadata, schema, dataManifests[0], options.filter))) {
     const first = entriesOf(dataManifests[0]);
     first.catch(() => undefined); // reported when its files are asked for
     early.set(dataManifests[0], first);
@@ -285,7 +285,9 @@ export async function openScanPlan(storage: StoragePort, table: string | LoadedT
       whole = (async () => {
         // Every manifest in list order, entries classified by their own content (as planScan
         // always did, whatever the manifest's content says).
-        const groups = await Promise.all(manifests.map(async (m) => ({ manifest: m, entries: await entriesOf(m) })));
+        // With a filter, data manifests whose partition summaries exclude it are not read.
+        const read = options.filter ? manifests.filter((m) => m.content !== 0 || manifestMayMatch(metadata, schema, m, options.filter!)) : manifests;
+        const groups = await Promise.all(read.map(async (m) => ({ manifest: m, entries: await (early.get(m) ?? entriesOf(m)) })));
         const dataFilesAll: PlannedDataFile[] = [];
         const deletes: PlannedFile[] = [];
         for (const { manifest, entries } of groups) {
