@@ -111,7 +111,8 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
       return { memoryBudgetMiB };
     },
     'query.refresh': async ({ path }) => {
-      (await engine()).lazy.forget(abs(path));
+      // The lazy reader holds the reused metadata (the engine's own where there is no separate one).
+      (await pagesReader()).forget(abs(path));
       return { path: abs(path) };
     },
     'query.count': ({ path, version }) =>
@@ -149,4 +150,46 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
         return readVersionStats(e, abs(path), version ?? {});
       }),
   };
+}
+
+/**
+ * `calls` that call `start` once the worker is idle after its first grid page with rows
+ * (`query.page` with a limit, answered or failed): no call in progress for `idleMs`. The renderer
+ * starts DuckDB-wasm then. Its instantiation (a 34 MB module compiled on several threads, seconds
+ * of CPU) is not needed for pages and counts; begun with the page, or right after it, it competes
+ * on a two-core machine with the first page's decoding, the grid's first paint and the count that
+ * follows. A call that needs the engine sooner starts it itself.
+ */
+export function startWhenIdleAfterFirstPage(calls: QueryCalls, start: () => void, idleMs: number): QueryCalls {
+  let started = false;
+  let armed = false;
+  let inFlight = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const settle = () => {
+    if (started || !armed || inFlight > 0) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (started || inFlight > 0) return;
+      started = true;
+      start();
+    }, idleMs);
+  };
+  const wrapped = {} as Record<string, (input: never, ctx: never) => Promise<unknown>>;
+  for (const [name, call] of Object.entries(calls) as [keyof QueryCalls, (input: never, ctx: never) => Promise<unknown>][]) {
+    wrapped[name] = async (input, ctx) => {
+      inFlight++;
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      try {
+        return await call(input, ctx);
+      } finally {
+        inFlight--;
+        if (name === 'query.page' && (input as { limit: number }).limit > 0) armed = true;
+        settle();
+      }
+    };
+  }
+  return wrapped as unknown as QueryCalls;
 }
