@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { ColumnInfo, Wire } from '../../../core/api';
 import { formatValue } from '../lib/format';
 import { parseFilterText, type GridFilter } from '../lib/grid-filter';
-import { computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
+import { computeColumnWindow, computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
 
 export { parseFilterText, type FilterOp, type GridFilter } from '../lib/grid-filter';
 
@@ -33,6 +33,10 @@ export const GRID_PAGE_ROWS = 200;
 const PAGE = GRID_PAGE_ROWS;
 const ROW_HEIGHT = 26;
 const DEFAULT_WIDTH = 160;
+/** Width of the row number column (.grid-rownum). */
+const ROWNUM_WIDTH = 48;
+/** Columns rendered beyond either edge of the viewport, in pixels (a quick horizontal scroll shows no gap). */
+const COLUMN_OVERSCAN_PX = 320;
 
 /**
  * A virtualized grid over millions of rows: only visible rows are rendered and only their pages
@@ -69,6 +73,22 @@ export function DataGrid({
 
   const rowsBox = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
+  const [scrollLeft, setScrollLeft] = useState(0);
+  // The scroller's width; until it is laid out, the window's (the grid spans most of it), so that
+  // the first render already windows the columns.
+  const [viewportWidth, setViewportWidth] = useState(() => (typeof window === 'undefined' ? 0 : window.innerWidth));
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => {
+      if (el.clientWidth > 0) setViewportWidth(el.clientWidth);
+    };
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const [headerPx, setHeaderPx] = useState(0);
   // The sticky header rows sit above the first data row: their height enters the window math.
   useEffect(() => setHeaderPx(rowsBox.current?.offsetTop ?? 0), [source.columns, onFilterChange]);
@@ -103,13 +123,26 @@ export function DataGrid({
     }
   }, [first, last, source]);
 
-  const rowAt = useCallback((i: number): unknown[] | null => {
-    const page = pages.current.get(Math.floor(i / PAGE));
-    return Array.isArray(page) ? (page[i % PAGE] ?? null) : null;
-  }, []);
+  const rowAt = useCallback(
+    (i: number): unknown[] | null => {
+      const p = Math.floor(i / PAGE);
+      const page = pages.current.get(p);
+      if (Array.isArray(page)) return page[i % PAGE] ?? null;
+      // The seeded first page shows from the first render, before the effect above files it (a
+      // render of placeholders first would cost the first rows a second paint).
+      if (p === 0 && source.firstRows && pages.current.get(0) === undefined) return source.firstRows[i] ?? null;
+      return null;
+    },
+    [source],
+  );
 
   const width = (name: string) => widths[name] ?? DEFAULT_WIDTH;
-  const totalWidth = useMemo(() => source.columns.reduce((n, c) => n + (widths[c.name] ?? DEFAULT_WIDTH), 48), [source.columns, widths]);
+  const totalWidth = useMemo(() => source.columns.reduce((n, c) => n + (widths[c.name] ?? DEFAULT_WIDTH), ROWNUM_WIDTH), [source.columns, widths]);
+  const columnWindow = useMemo(
+    () => computeColumnWindow(source.columns.map((c) => widths[c.name] ?? DEFAULT_WIDTH), scrollLeft, viewportWidth, ROWNUM_WIDTH, COLUMN_OVERSCAN_PX),
+    [source.columns, widths, scrollLeft, viewportWidth],
+  );
+  const shownColumns = source.columns.slice(columnWindow.first, columnWindow.last + 1);
 
   function startResize(e: ReactMouseEvent, name: string) {
     e.preventDefault();
@@ -189,7 +222,10 @@ export function DataGrid({
 
   return (
     <div className="grid" role="grid" aria-rowcount={source.totalRows} aria-colcount={source.columns.length}>
-      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown} onScroll={(e) => {
+          setScrollTop(e.currentTarget.scrollTop);
+          setScrollLeft(e.currentTarget.scrollLeft);
+        }}>
         <div style={{ width: totalWidth }}>
           <div className="grid-header" role="row">
             <div className="grid-rownum">#</div>
@@ -228,13 +264,16 @@ export function DataGrid({
               return (
                 <div key={index} className={`grid-row${index % 2 ? ' even' : ''}`} role="row" aria-rowindex={index + 1} style={{ transform: `translateY(${rowWindow.topOf(index)}px)`, height: ROW_HEIGHT }}>
                   <div className="grid-rownum">{index + 1}</div>
-                  {source.columns.map((c, ci) => {
+                  {columnWindow.leftPx > 0 && <div className="grid-gap" style={{ width: columnWindow.leftPx }} aria-hidden />}
+                  {shownColumns.map((c, k) => {
+                    const ci = columnWindow.first + k;
                     const v = row?.[ci];
                     const isSel = selected?.row === index && selected.col === ci;
                     return (
                       <div
                         key={c.name}
                         role="gridcell"
+                        aria-colindex={ci + 1}
                         className={`grid-cell${v === null ? ' null' : ''}${isSel ? ' selected' : ''}`}
                         style={{ width: width(c.name) }}
                         onClick={() => setSelected({ row: index, col: ci })}
