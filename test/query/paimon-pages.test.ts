@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countPaimonRows, listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
+import { countPaimonRows, listPaimonSnapshots, openPaimonVersion, paimonReadGroups, readPaimonRows, scanPaimonRows } from '../../core/lake/paimon';
+import { estimatePaimonBytes } from '../../core/query/memory-budget';
 import { commitPaimonChanges, compactPaimonTable, createPaimonTable, type PaimonChange } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { quoteIdent } from '../../core/query/duckdb';
@@ -124,6 +125,25 @@ describe('Paimon pages bucket by bucket', () => {
     expect(await second.count()).toBe(370);
     const whole = await scanPaimonRows(storage, root);
     expect(p.rows).toEqual(whole.rows.slice(0, 10).map((r) => [r.k, r.v]));
+    // Groups kept for the next pages stay within the budget: with room for about one, paging back
+    // to bucket 0 reads it again; with room for all, it does not.
+    const version = await openPaimonVersion(storage, root);
+    const groups = paimonReadGroups(version.schema, version.files);
+    const one = Math.max(...groups.map((g) => estimatePaimonBytes(g, version.schema.fields))) * 1.5;
+    const rereads = async (budget: number) => {
+      const pages = await openPaimonPages(port, root, {}, 'ns.t', () => budget);
+      const live0 = (await readPaimonRows(storage, version.schema, groups[0]!, { fields: [], fileSchemas: version.fileSchemas })).length;
+      await pages.window(0, 1);
+      await pages.count();
+      dataReads.length = 0;
+      await pages.window(live0 - 1, 2); // the end of bucket 0 and the start of bucket 1
+      await pages.window(0, 1);
+      const again = dataReads.filter((f) => f.includes('/bucket-0/')).length;
+      expect(dataReads.some((f) => f.includes('/bucket-1/'))).toBe(true);
+      return again;
+    };
+    expect(await rereads(one)).toBeGreaterThan(0);
+    expect(await rereads(BUDGET)).toBe(0);
     // The memory budget applies to the one group a page holds, named.
     const tiny = await openPaimonPages(storage, root, {}, 'ns.t', () => 64);
     await expect(tiny.window(0, 10)).rejects.toMatchObject({ code: 'Unsupported', context: { table: 'ns.t', budgetBytes: 64 } });

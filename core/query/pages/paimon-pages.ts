@@ -11,7 +11,7 @@
 import { parseDecimalType, type NestedField } from '../../lake';
 import { knownGroupRows, openPaimonVersion, paimonReadGroups, readPaimonRows, type PaimonDataFileEntry, type PaimonSnapshotSelector, type PaimonVersion } from '../../lake/paimon';
 import type { StoragePort } from '../../storage';
-import { checkPaimonMemoryBudget } from '../memory-budget';
+import { checkPaimonMemoryBudget, estimatePaimonBytes } from '../memory-budget';
 import { toJson } from '../paimon-view';
 import { duckDbType } from '../sql-types';
 
@@ -24,7 +24,10 @@ export interface PaimonWindow {
   snapshotId: bigint | null;
 }
 
-/** Groups whose merged rows a version keeps for the pages that follow (the grid pages forward). */
+/**
+ * Groups whose merged rows a version keeps for the pages that follow (the grid pages forward), at
+ * most; fewer when their estimated size passes the memory budget (the one being read stays).
+ */
 const KEPT_GROUPS = 4;
 
 /** One table version's pages. */
@@ -84,7 +87,14 @@ export class PaimonVersionPages {
     });
     this.kept.set(i, p);
     p.catch(() => this.kept.delete(i));
-    if (this.kept.size > KEPT_GROUPS) this.kept.delete(this.kept.keys().next().value!);
+    const size = (g: number) => estimatePaimonBytes(this.groups[g]!, fields);
+    let held = [...this.kept.keys()].reduce((n, g) => n + size(g), 0);
+    for (const g of this.kept.keys()) {
+      if (this.kept.size <= KEPT_GROUPS && held <= this.budgetBytes()) break;
+      if (g === i) continue;
+      this.kept.delete(g);
+      held -= size(g);
+    }
     return p;
   }
 
