@@ -119,4 +119,17 @@ describe('starting DuckDB after the first page', () => {
     await calls['query.sql']({ warehouse: join(FIXTURES, 'iceberg/icebird'), sql: 'SELECT 1', limit: 10 }, ctx).catch(() => undefined);
     expect(asked).toBe(1);
   });
+
+  it('a first page with leadColumns carries only those columns of each row, and lists every column', async () => {
+    const { calls } = noEngine();
+    const full = await calls['query.page']({ path: table, offset: 0, limit: 5, sort: [], filters: [] }, ctx);
+    const lead = await calls['query.page']({ path: table, offset: 0, limit: 5, sort: [], filters: [], leadColumns: 2 }, ctx);
+    expect(full.columns.length).toBeGreaterThan(2);
+    expect(lead.columns).toEqual(full.columns);
+    expect(lead.rows).toEqual(full.rows.map((r) => r.slice(0, 2)));
+    expect(lead.totalRows).toBe(full.totalRows);
+    // Sorted pages carry whole rows.
+    const sorted = await calls['query.page']({ path: table, offset: 0, limit: 5, sort: [{ column: full.columns[0]!.name, desc: false }], filters: [], leadColumns: 2 }, ctx);
+    expect(sorted.rows.every((r) => r.length === full.columns.length)).toBe(true);
+  });
 });

@@ -116,3 +116,29 @@ it('renders in each row only the columns in view, and the others as the grid scr
   expect((document.querySelector('.grid-row .grid-gap') as HTMLElement).style.width).toBe(`${(Number(moved[0]![0]) - 1) * 160}px`);
   act(() => root.unmount());
 });
+
+it('shows seeded rows of the lead columns at once, then fetches the page whole', async () => {
+  document.body.innerHTML = '<div id="root"></div>';
+  const root = createRoot(document.getElementById('root')!);
+  const columns = [{ name: 'id', type: 'Int64' }, { name: 'name', type: 'Utf8' }, { name: 'city', type: 'Utf8' }] as GridSource['columns'];
+  const rows = Array.from({ length: 30 }, (_x, i) => [String(i), `n${i}`, `c${i}`]);
+  const asked: [number, number][] = [];
+  let answer: () => void = () => undefined;
+  const source: GridSource = {
+    key: '[lead]',
+    columns,
+    totalRows: 30,
+    firstRows: rows.map((r) => r.slice(0, 2)),
+    fetch: (offset, limit) => {
+      asked.push([offset, limit]);
+      return new Promise((resolve) => (answer = () => resolve(rows.slice(offset, offset + limit))));
+    },
+  };
+  await act(async () => root.render(createElement(DataGrid, { source })));
+  const firstRow = () => [...document.querySelector('.grid-row')!.querySelectorAll('[role="gridcell"]')].map((c) => c.textContent);
+  expect(firstRow()).toEqual(['0', 'n0', '…']);
+  expect(asked).toEqual([[0, GRID_PAGE_ROWS]]);
+  await act(async () => answer());
+  expect(firstRow()).toEqual(['0', 'n0', 'c0']);
+  act(() => root.unmount());
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeColumnWindow, computeRowWindow, MAX_SPACER_PX, scrollTopFor, type WindowInput } from '../../renderer/src/lib/row-window';
+import { computeColumnWindow, computeRowWindow, leadColumnsInView, MAX_SPACER_PX, scrollTopFor, type WindowInput } from '../../renderer/src/lib/row-window';
 
 const base: WindowInput = { totalRows: 1000, rowHeight: 26, viewportPx: 480, headerPx: 64, scrollTop: 0, overscan: 20 };
 
@@ -50,6 +50,13 @@ describe('grid column window', () => {
     expect(computeColumnWindow(widths, 1000, 1000, 48, 320)).toEqual({ first: 3, last: 14, leftPx: 480 });
     // The right end: the last column is in.
     expect(computeColumnWindow(widths, 48 + 30 * 160 - 1000, 1000, 48, 0).last).toBe(29);
+  });
+
+  it('the first page asks for the columns the first render shows', () => {
+    // 1400 px window: columns starting before 1400 + 320 px (48 + 160 i < 1720: i ≤ 10).
+    expect(leadColumnsInView(1400)).toBe(11);
+    expect(computeColumnWindow(widths, 0, 1400, 48, 320).last + 1).toBeLessThanOrEqual(leadColumnsInView(1400));
+    expect(leadColumnsInView(0)).toBe(2);
   });
 
   it('follows resized columns, and renders everything when the viewport is unknown', () => {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import type { ColumnInfo, Wire } from '../../../core/api';
 import { formatValue } from '../lib/format';
 import { parseFilterText, type GridFilter } from '../lib/grid-filter';
-import { computeColumnWindow, computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
+import { computeColumnWindow, computeRowWindow, GRID_COLUMN_OVERSCAN_PX, GRID_DEFAULT_COLUMN_WIDTH, GRID_ROWNUM_WIDTH, scrollTopFor, type WindowInput } from '../lib/row-window';
 
 export { parseFilterText, type FilterOp, type GridFilter } from '../lib/grid-filter';
 
@@ -22,7 +22,9 @@ export interface GridSource {
   totalPending?: boolean;
   /**
    * Rows [0, GRID_PAGE_ROWS) (fewer at the end of the rows) when the call that gave the columns and
-   * total asked for them too: the grid's first page is seeded with them instead of fetched.
+   * total asked for them too: the grid's first page is seeded with them instead of fetched. Rows
+   * shorter than `columns` hold the first columns only (lib/row-window's leadColumnsInView): they show at once, and
+   * the page is fetched whole after them.
    */
   firstRows?: unknown[][];
   fetch(offset: number, limit: number): Promise<unknown[][]>;
@@ -30,13 +32,12 @@ export interface GridSource {
 
 /** Rows per fetched page of the grid (a source's `firstRows` is its first page). */
 export const GRID_PAGE_ROWS = 200;
+
 const PAGE = GRID_PAGE_ROWS;
 const ROW_HEIGHT = 26;
-const DEFAULT_WIDTH = 160;
-/** Width of the row number column (.grid-rownum). */
-const ROWNUM_WIDTH = 48;
-/** Columns rendered beyond either edge of the viewport, in pixels (a quick horizontal scroll shows no gap). */
-const COLUMN_OVERSCAN_PX = 320;
+const DEFAULT_WIDTH = GRID_DEFAULT_COLUMN_WIDTH;
+const ROWNUM_WIDTH = GRID_ROWNUM_WIDTH;
+const COLUMN_OVERSCAN_PX = GRID_COLUMN_OVERSCAN_PX;
 
 /**
  * A virtualized grid over millions of rows: only visible rows are rendered and only their pages
@@ -108,6 +109,17 @@ export function DataGrid({
     if (source.firstRows && !Array.isArray(map.get(0))) {
       map.set(0, source.firstRows);
       setTick((t) => t + 1);
+      if (source.firstRows.some((r) => r.length < source.columns.length)) {
+        // Seeded with the columns in view only: the whole rows follow (after the first paint).
+        source.fetch(0, PAGE).then(
+          (rows) => {
+            if (pages.current !== map) return;
+            map.set(0, rows);
+            setTick((t) => t + 1);
+          },
+          () => undefined, // the narrow rows stay; scrolling sideways shows placeholders
+        );
+      }
     }
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
       if (map.has(p)) continue;
@@ -267,7 +279,9 @@ export function DataGrid({
                   {columnWindow.leftPx > 0 && <div className="grid-gap" style={{ width: columnWindow.leftPx }} aria-hidden />}
                   {shownColumns.map((c, k) => {
                     const ci = columnWindow.first + k;
-                    const v = row?.[ci];
+                    // A seeded row may hold the first columns only until its page arrives whole.
+                    const has = row !== null && ci < row.length;
+                    const v = has ? row[ci] : undefined;
                     const isSel = selected?.row === index && selected.col === ci;
                     return (
                       <div
@@ -278,9 +292,9 @@ export function DataGrid({
                         style={{ width: width(c.name) }}
                         onClick={() => setSelected({ row: index, col: ci })}
                         onDoubleClick={() => row && onCellActivate?.(row, ci)}
-                        title={row ? formatValue(v) : ''}
+                        title={has ? formatValue(v) : ''}
                       >
-                        {row ? formatValue(v) : '…'}
+                        {has ? formatValue(v) : '…'}
                       </div>
                     );
                   })}

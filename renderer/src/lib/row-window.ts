@@ -74,6 +74,22 @@ export function scrollTopFor(input: WindowInput, row: number): number {
   return (wantTop / Math.max(1, input.totalRows - visibleRowsOf(input))) * maxScroll;
 }
 
+/** A grid column's width until resized. */
+export const GRID_DEFAULT_COLUMN_WIDTH = 160;
+/** Width of the grid's row number column (.grid-rownum). */
+export const GRID_ROWNUM_WIDTH = 48;
+/** Columns rendered beyond either edge of the grid's viewport, in pixels (a quick horizontal scroll shows no gap). */
+export const GRID_COLUMN_OVERSCAN_PX = 320;
+
+/**
+ * How many leading columns the grid's first render shows in a window `widthPx` wide (the browser
+ * window's width bounds the grid's): those starting within the width plus the column overscan, at
+ * the default width. The first page asks for these only (query.page's leadColumns).
+ */
+export function leadColumnsInView(widthPx: number): number {
+  return Math.max(1, Math.ceil((widthPx + GRID_COLUMN_OVERSCAN_PX - GRID_ROWNUM_WIDTH) / GRID_DEFAULT_COLUMN_WIDTH));
+}
+
 export interface ColumnWindow {
   /** First and last column index to render (inclusive; last < first when there are no columns). */
   first: number;
