@@ -10,6 +10,7 @@ import { runSyncSnapshotBench } from './sync-snapshot';
 import { runSyncS3Bench } from './sync-s3';
 import { runSyncBackfillBench } from './sync-backfill';
 import { runExplorerS3Bench } from './explorer-s3';
+import { runPaimonPagesBench } from './paimon-pages';
 
 /** A benchmark that returns one record of named figures, shown as one row. */
 const oneRow = (run: () => Promise<Record<string, number | string>>) => async () => [await run()];
@@ -34,5 +35,6 @@ export const BENCHES: Bench[] = [
   { name: 'query', description: 'DuckDB-wasm merge-on-read vs compacted vs native DuckDB (TIDEMARK_BENCH_QUERY_ROWS, default 10M)', run: runQueryBench },
   { name: 'explorer-scale', description: 'grid first page, snapshot switch, exact count and peak memory of a 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M) beside its compacted twin; lakes generated once into .tidemark-tmp/', run: runExplorerScaleBench },
   { name: 'explorer-s3', description: 'grid first page (100 rows × 30 columns) of explorer-scale\'s table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M) from s3rver behind the recording proxy with 30 ms added per request (goal < 1 s), beside s3rver without latency, the local folder and the app\'s file route (browser-mode server, same bucket and latency), alternating rounds: wall and CPU ms, S3 requests and ranged bytes per page', run: runExplorerS3Bench },
+  { name: 'paimon-pages', description: 'Paimon grid pages bucket by bucket vs the whole version read the grid did before: a 16-bucket primary-key table (TIDEMARK_BENCH_PAIMON_ROWS, default 400k) with two sorted runs per bucket, and its compacted copy; first page, page at 60%, exact count: wall/CPU ms, data files and MiB read', run: runPaimonPagesBench },
   { name: 'explorer-browser', description: 'the explorer in headless Chromium on the same 30-column table with 5% equality deletes (TIDEMARK_BENCH_EXPLORER_ROWS, default 10M): click to first rows (goal < 1 s), exact count, a page at 60%, a filter, a sort, Chromium memory, no crash; the end-to-end test does the same at 3M', run: runExplorerBrowserBench },
 ];

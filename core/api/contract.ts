@@ -91,6 +91,12 @@ export const callInputs = {
       limit: z.number().int().min(0).max(10_000).default(200),
       sort: z.array(z.object({ column: z.string(), desc: z.boolean().default(false) }).strict()).default([]),
       filters: z.array(z.object({ column: z.string(), op: z.enum(FILTER_OPS), value: z.string().optional() }).strict()).default([]),
+      /**
+       * The grid's first page: rows carry only the first N columns' values (those in view), so
+       * that only their pages are decoded before the first paint; `columns` still lists every
+       * column. Honoured for Iceberg pages in file order (unsorted, unfiltered); others carry all.
+       */
+      leadColumns: z.number().int().min(1).optional(),
     })
     .strict(),
   'query.count': z.object({ path: tablePath, version: versionInput.optional() }).strict(),

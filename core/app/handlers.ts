@@ -77,7 +77,13 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   /** Running maintenance tasks by the id their caller gave, for lake.cancel. */
   const tasks = new Map<string, AbortController>();
   const refChange = (c: RefChange & { mode?: 'fast-forward' | 'append' }): RefChangeInfo => ({ ...c, mode: c.mode ?? null });
-  const queryCalls = createQueryCalls({ storage: deps.storage, engine: getEngine, resolvePath: abs });
+  const queryCalls = createQueryCalls({
+    storage: deps.storage,
+    engine: getEngine,
+    resolvePath: abs,
+    // Paimon pages hold a bucket at a time under the saved budget without starting the engine.
+    memoryBudgetBytes: async () => (await readSettings()).queryMemoryBudgetMiB * 2 ** 20,
+  });
 
   return {
     'app.version': async () => ({

@@ -12,7 +12,7 @@ import initParquet, * as parquetEsm from 'parquet-wasm/esm';
 import { TidemarkError } from '../errors';
 import type { StoragePort } from '../storage';
 import { createHttpStorage } from '../storage';
-import { createQueryCalls, type QueryCalls } from './calls';
+import { createQueryCalls, startWhenIdleAfterFirstPage, type QueryCalls } from './calls';
 import { SESSION_SETUP, type SqlSession } from './duckdb';
 import { createQueryEngine, type QueryEngine } from './engine';
 import { BROWSER_METADATA_REUSE_MS, createLazyReader, type LazyReader } from './pages/reader';
@@ -35,10 +35,13 @@ export interface BrowserEngineOptions {
   /** Told after each data file of a table version is loaded. */
   onLoadProgress?(progress: LoadProgress): void;
   /**
-   * Start the engine now rather than on the first call (the renderer's worker: DuckDB-wasm takes a
-   * second or more to instantiate, which would otherwise delay the first table's rows).
+   * When to start DuckDB-wasm (a second or more to instantiate) if no call has needed it yet:
+   * `now`, or `after-first-page` (the renderer's worker: parquet-wasm, which grid pages need, is
+   * started now, and DuckDB once the worker is idle after the first page of rows, so that its
+   * instantiation does not compete with that page or the count); default: on the first call that
+   * needs it.
    */
-  startEngine?: boolean;
+  startEngine?: 'now' | 'after-first-page';
 }
 
 /** A SqlSession over DuckDB-wasm's async build (its own worker). */
@@ -62,6 +65,13 @@ export async function createBrowserSqlSession(bundles: duckdb.DuckDBBundles): Pr
 }
 
 let parquetReady: Promise<unknown> | null = null;
+
+/**
+ * With `startEngine: 'after-first-page'`: how long the worker must have had no call in progress
+ * after the first page of rows before DuckDB starts (the grid paints those rows and asks for the
+ * count meanwhile).
+ */
+const ENGINE_START_IDLE_MS = 500;
 
 /** The query engine for a browser: DuckDB-wasm + parquet-wasm + HTTP storage. */
 export async function createBrowserQueryEngine(
@@ -92,7 +102,11 @@ export function createBrowserQueryCalls(options: BrowserEngineOptions): QueryCal
     engine.catch(() => (engine = null));
     return engine;
   };
+  const calls = createQueryCalls({ storage, engine: getEngine, pages: getPages });
   // A failed early start is retried by the first call, which then reports the error.
-  if (options.startEngine) getEngine().catch(() => undefined);
-  return createQueryCalls({ storage, engine: getEngine, pages: getPages });
+  const start = () => void getEngine().catch(() => undefined);
+  if (options.startEngine === 'now') start();
+  if (options.startEngine !== 'after-first-page') return calls;
+  getPages().catch(() => undefined);
+  return startWhenIdleAfterFirstPage(calls, start, ENGINE_START_IDLE_MS);
 }

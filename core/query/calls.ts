@@ -18,6 +18,8 @@ import type { QueryEngine } from './engine';
 import { readKeyHistory } from './key-history';
 import type { LazyReader } from './pages/reader';
 import { icebergPageSource, readIcebergWindow, readPage, runSql, type PageSource } from './page';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from './memory-budget';
+import { openPaimonPages, paimonColumnType, paimonGridRows, type PaimonVersionPages } from './pages/paimon-pages';
 import { registerPaimonView } from './paimon-view';
 import { diffRows } from './row-diff';
 import { diffSchemas, readSchemaVersion } from './schema-diff';
@@ -36,7 +38,15 @@ export interface QueryCallDeps {
   pages?(): Promise<LazyReader>;
   /** Makes a path from the caller absolute (Node's path.resolve in main; identity in the renderer). */
   resolvePath?(path: string): string;
+  /**
+   * The memory budget before any query.configure (main: the saved setting), for reads that do not
+   * start the engine (Paimon grid pages); default DEFAULT_MEMORY_BUDGET_BYTES.
+   */
+  memoryBudgetBytes?(): Promise<number>;
 }
+
+/** Paimon versions kept open for paging (each holds its manifests' entries and up to 4 buckets' rows). */
+const MAX_PAIMON_PAGES = 8;
 
 export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
   const abs = deps.resolvePath ?? ((p: string) => p);
@@ -59,7 +69,8 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
     }
     return p;
   };
-  // Paimon versions are loaded whole into DuckDB: keep them per (table, selector) while paging.
+  // Paimon versions loaded whole into DuckDB (sorted or filtered pages, stats): kept per (table,
+  // selector) while paging.
   const paimonViews = new Map<string, Promise<PageSource>>();
   const paimonPageSource = async (e: QueryEngine, path: string, version: SnapshotSelector = {}) => {
     // Keyed by the snapshot the selector names now (file, id and commit time): after a commit, a
@@ -76,6 +87,24 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
       paimonViews.set(key, p);
       p.catch(() => paimonViews.delete(key));
     }
+    return p;
+  };
+  // Paimon grid pages and counts, bucket by bucket (pages/paimon-pages.ts): no DuckDB, and only the
+  // buckets a page needs are read; sorted or filtered pages still load the version into DuckDB.
+  const paimonPages = new Map<string, Promise<PaimonVersionPages>>();
+  const budgetNow = async () => budgetBytes ?? (deps.memoryBudgetBytes ? await deps.memoryBudgetBytes() : DEFAULT_MEMORY_BUDGET_BYTES);
+  const paimonPagesOf = async (path: string, version: SnapshotSelector = {}) => {
+    const snap = await resolvePaimonSnapshot(deps.storage, path, paimonSelectorOf(version));
+    const key = JSON.stringify([path, version.snapshotId?.toString(), version.asOfTimestampMs, version.ref, snap?.file, snap?.id.toString(), snap?.timeMillis]);
+    let p = paimonPages.get(key);
+    if (p) paimonPages.delete(key);
+    else {
+      const budget = await budgetNow();
+      p = openPaimonPages(deps.storage, path, paimonSelectorOf(version), path, () => budgetBytes ?? budget);
+      p.catch(() => paimonPages.delete(key));
+    }
+    paimonPages.set(key, p);
+    if (paimonPages.size > MAX_PAIMON_PAGES) paimonPages.delete(paimonPages.keys().next().value!);
     return p;
   };
   const pageSource = async (path: string, version?: SnapshotSelector) => {
@@ -104,6 +133,17 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
         const iceberg = known ? null : pagesReader().then((reader) => readIcebergWindow(reader, abs(path), version ?? {}, req));
         iceberg?.catch(() => undefined); // read below when the table is Iceberg
         if ((await formatOf(abs(path))) === 'iceberg') return iceberg ?? readIcebergWindow(await pagesReader(), abs(path), version ?? {}, req);
+        if (req.sort.length === 0 && req.filters.length === 0) {
+          const w = await (await paimonPagesOf(abs(path), version)).window(req.offset, req.limit);
+          return {
+            columns: w.columns.map((c) => ({ name: c.name, type: paimonColumnType(c) })),
+            rows: paimonGridRows(w.columns, w.rows),
+            totalRows: w.totalRows,
+            totalPending: w.totalPending,
+            offset: req.offset,
+            snapshotId: w.snapshotId,
+          };
+        }
         return readPage(await engine(), await pageSource(abs(path), version), req);
       }),
     'query.configure': async ({ memoryBudgetMiB }) => {
@@ -111,15 +151,14 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
       return { memoryBudgetMiB };
     },
     'query.refresh': async ({ path }) => {
-      (await engine()).lazy.forget(abs(path));
+      // The lazy reader holds the reused metadata (the engine's own where there is no separate one).
+      (await pagesReader()).forget(abs(path));
       return { path: abs(path) };
     },
     'query.count': ({ path, version }) =>
       onTable('count the rows of', path, version, async () => {
         if ((await formatOf(abs(path))) === 'iceberg') return { rows: await (await pagesReader()).count(abs(path), version ?? {}) };
-        const e = await engine();
-        const page = await readPage(e, await pageSource(abs(path), version), { offset: 0, limit: 0, sort: [], filters: [] });
-        return { rows: page.totalRows };
+        return { rows: await (await paimonPagesOf(abs(path), version)).count() };
       }),
     'query.sql': async ({ warehouse, sql, limit }) => runSql(await engine(), abs(warehouse), sql, limit),
     'query.schemaDiff': async ({ path, from, to }) => {
@@ -149,4 +188,46 @@ export function createQueryCalls(deps: QueryCallDeps): QueryCalls {
         return readVersionStats(e, abs(path), version ?? {});
       }),
   };
+}
+
+/**
+ * `calls` that call `start` once the worker is idle after its first grid page with rows
+ * (`query.page` with a limit, answered or failed): no call in progress for `idleMs`. The renderer
+ * starts DuckDB-wasm then. Its instantiation (a 34 MB module compiled on several threads, seconds
+ * of CPU) is not needed for pages and counts; begun with the page, or right after it, it competes
+ * on a two-core machine with the first page's decoding, the grid's first paint and the count that
+ * follows. A call that needs the engine sooner starts it itself.
+ */
+export function startWhenIdleAfterFirstPage(calls: QueryCalls, start: () => void, idleMs: number): QueryCalls {
+  let started = false;
+  let armed = false;
+  let inFlight = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const settle = () => {
+    if (started || !armed || inFlight > 0) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (started || inFlight > 0) return;
+      started = true;
+      start();
+    }, idleMs);
+  };
+  const wrapped = {} as Record<string, (input: never, ctx: never) => Promise<unknown>>;
+  for (const [name, call] of Object.entries(calls) as [keyof QueryCalls, (input: never, ctx: never) => Promise<unknown>][]) {
+    wrapped[name] = async (input, ctx) => {
+      inFlight++;
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      try {
+        return await call(input, ctx);
+      } finally {
+        inFlight--;
+        if (name === 'query.page' && (input as { limit: number }).limit > 0) armed = true;
+        settle();
+      }
+    };
+  }
+  return wrapped as unknown as QueryCalls;
 }

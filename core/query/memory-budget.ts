@@ -56,12 +56,20 @@ export function estimatePaimonBytes(files: { recordCount: number; fileSizeBytes:
 
 /**
  * Throws Unsupported naming the Paimon table, the estimate and what to do when loading its version
- * (whole: every column of every live file) would exceed `budget` bytes.
+ * (whole: every column of every live file) would exceed `budget` bytes. With `bucket` (a grid page's
+ * one (partition, bucket) group, read whole), the message names the bucket instead.
  */
-export function checkPaimonMemoryBudget(table: string, files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[], budget: number): void {
+export function checkPaimonMemoryBudget(table: string, files: { recordCount: number; fileSizeBytes: number }[], fields: NestedField[], budget: number, bucket?: string): void {
   const estimate = estimatePaimonBytes(files, fields);
   if (estimate <= budget) return;
   const rows = files.reduce((n, f) => n + f.recordCount, 0);
+  if (bucket !== undefined) {
+    throw new TidemarkError(
+      'Unsupported',
+      `reading ${bucket} of Paimon table ${table} needs about ${gib(estimate)} of memory (${rows.toLocaleString('en-US')} rows in its files × ${fields.length} columns), over the engine's budget of ${gib(budget)}: a page reads its bucket whole (all its sorted runs merged), so raise the engine memory budget, or compact the table`,
+      { table, estimateBytes: estimate, budgetBytes: budget },
+    );
+  }
   throw new TidemarkError(
     'Unsupported',
     `loading Paimon table ${table} needs about ${gib(estimate)} of memory (${rows.toLocaleString('en-US')} rows in its files × ${fields.length} columns), over the engine's budget of ${gib(budget)}: Paimon versions are loaded whole, so choose an older snapshot with fewer rows, or raise the engine memory budget`,

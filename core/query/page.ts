@@ -18,6 +18,8 @@ export interface PageRequest {
   version?: SnapshotSelector;
   offset: number;
   limit: number;
+  /** Rows carry only the first N columns (see the contract's query.page). */
+  leadColumns?: number;
   sort: { column: string; desc: boolean }[];
   filters: { column: string; op: (typeof FILTER_OPS)[number]; value?: string }[];
 }
@@ -44,12 +46,14 @@ export async function icebergPageSource(engine: QueryEngine, path: string, versi
  * filter columns and row positions only (pages/ordered-rows.ts), with an exact total.
  */
 export async function readIcebergWindow(reader: LazyReader, path: string, version: SnapshotSelector, req: Omit<PageRequest, 'path' | 'version'>): Promise<ResultPage> {
-  const w =
-    req.sort.length > 0 || req.filters.length > 0
-      ? await reader.orderedWindow(path, version, { sort: req.sort, filters: req.filters }, req.offset, req.limit)
-      : await reader.window(path, version, req.offset, req.limit);
+  const ordered = req.sort.length > 0 || req.filters.length > 0;
+  const w = ordered
+    ? await reader.orderedWindow(path, version, { sort: req.sort, filters: req.filters }, req.offset, req.limit)
+    : await reader.window(path, version, req.offset, req.limit, req.leadColumns);
+  // With lead columns the rows are narrower than the header: every column is listed.
+  const columns = !ordered && req.leadColumns !== undefined ? w.plan.schema.fields : w.columns;
   return {
-    columns: w.columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
+    columns: columns.map((c) => ({ name: c.name, type: typeToText(c.type) })),
     rows: w.rows,
     totalRows: w.totalRows,
     totalPending: w.totalPending,

@@ -87,8 +87,8 @@ function variableWidth(type: Utf8 | Binary, values: (string | Uint8Array | null)
   return makeVector(makeData(props)) as unknown as Vector;
 }
 
-/** JSON text of a nested canonical value: bigints as numbers' digits, bytes as hex. */
-function toJson(v: unknown): string {
+/** JSON text of a nested canonical value: bigints as numbers' digits, bytes as hex (how the view holds ROW, ARRAY and MAP columns). */
+export function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? bytesToHex(x) : x));
 }
 

@@ -18,7 +18,7 @@ import { rowMatches, type ScanFilter } from '../scan-filter';
 import { decodeBinaryRow } from './binary-row';
 import { readSnapshotDataFiles, type PaimonDataFileEntry, type PaimonDeletionVectorRef } from './manifest';
 import { joinPath } from './paths';
-import { assertReadable, filesToRead, keyFields, readPaimonRows, type Row } from './read';
+import { assertReadable, filesToRead, keyFields, knownGroupRows, paimonReadGroups, readPaimonRows, type Row } from './read';
 import { deletionVectorsEnabled, listPaimonSchemaIds, readPaimonSchemaFile, type PaimonSchema } from './schema';
 import { listPaimonTags, paimonBranchRoot, paimonMetaRootOf, readAllPaimonSnapshots, resolvePaimonSnapshot, type PaimonSnapshotFile, type SnapshotSelector } from './snapshot';
 
@@ -27,6 +27,8 @@ export type { PaimonDeletionVectorRef } from './manifest';
 export type { SnapshotSelector as PaimonSnapshotSelector } from './snapshot';
 export { paimonSelectorOf, listPaimonBranches, paimonBranchRoot, listPaimonSnapshotIds, parsePaimonSnapshot, type PaimonSnapshotFile } from './snapshot';
 export { decodeBinaryRow } from './binary-row';
+export { knownGroupRows, paimonReadGroups, readPaimonRows, type Row as PaimonRow } from './read';
+export type { PaimonDataFileEntry } from './manifest';
 export { decodeRoaringBitmap } from './deletion-vector';
 export { decodeAvroRecords } from './avro-container';
 export { decodeOrcRecords } from './orc';
@@ -195,6 +197,21 @@ function selectColumns(schema: PaimonSchema, names?: string[]): NestedField[] {
   });
 }
 
+/** A snapshot's schema, data files and the schemas its files were written with: what a read needs. */
+export interface PaimonVersion {
+  snapshotId: bigint | null;
+  schema: PaimonSchema;
+  files: PaimonDataFileEntry[];
+  fileSchemas: Map<number, PaimonSchema>;
+}
+
+/** Resolves a selector (default latest) to the version's schema and data files, reading no data. */
+export async function openPaimonVersion(storage: StoragePort, root: string, sel: SnapshotSelector = {}): Promise<PaimonVersion> {
+  const { snapshot, metaRoot, schema, files } = await resolve(storage, root, sel);
+  assertReadable(schema);
+  return { snapshotId: snapshot?.id ?? null, schema, files, fileSchemas: await readFileSchemas(storage, metaRoot, schema, files) };
+}
+
 /** Reads the live rows of a snapshot (default latest) in that snapshot's schema. */
 export async function scanPaimonRows(storage: StoragePort, root: string, options: PaimonScanOptions = {}): Promise<PaimonScanResult> {
   const { snapshot, metaRoot, schema, files } = await resolve(storage, root, options);
@@ -214,15 +231,24 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
 }
 
 /**
- * Counts live rows. Append tables without deletion vectors are counted from manifest row counts
- * (no data read); primary-key tables are merged (keys only).
+ * Counts live rows. Without a filter, each (partition, bucket) group whose manifest entries say how
+ * many rows it has is counted from them (knownGroupRows: append files, one sorted run without
+ * retractions, deletion-vector files); only the other groups are read and merged.
  */
 export async function countPaimonRows(storage: StoragePort, root: string, options: SnapshotSelector & { filter?: ScanFilter } = {}): Promise<number> {
   const { metaRoot, schema, files } = await resolve(storage, root, options);
   assertReadable(schema);
-  const visible = filesToRead(schema, files);
-  if (!options.filter && schema.primaryKeys.length === 0 && visible.every((f) => f.deletionVector === null)) {
-    return visible.reduce((n, f) => n + f.recordCount, 0);
+  if (!options.filter) {
+    let total = 0;
+    const unknown: PaimonDataFileEntry[] = [];
+    for (const group of paimonReadGroups(schema, files)) {
+      const known = knownGroupRows(schema, group);
+      if (known === null) unknown.push(...group);
+      else total += known;
+    }
+    if (unknown.length === 0) return total;
+    const rows = await readPaimonRows(storage, schema, unknown, { fields: [], fileSchemas: await readFileSchemas(storage, metaRoot, schema, unknown) });
+    return total + rows.length;
   }
   const filter = options.filter;
   const rows = await readPaimonRows(storage, schema, files, {

@@ -210,6 +210,49 @@ export interface ReadOptions {
 }
 
 /**
+ * The files a batch read sees (filesToRead) by (partition, bucket), in the order a read returns
+ * them: partition values, then bucket. The groups are independent: a group's live rows are
+ * readPaimonRows of its files alone, so a page can be read group by group.
+ */
+export function paimonReadGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
+  const groups = new Map<string, PaimonDataFileEntry[]>();
+  for (const f of filesToRead(schema, files)) {
+    const id = `${f.partitionKey}|${f.bucket}`;
+    const g = groups.get(id);
+    if (g) g.push(f);
+    else groups.set(id, [f]);
+  }
+  return [...groups.values()].sort((a, b) => {
+    const pa = schema.partitionKeys.map((k) => a[0]!.partition[k]);
+    const pb = schema.partitionKeys.map((k) => b[0]!.partition[k]);
+    return compareTuples(pa, pb) || a[0]!.bucket - b[0]!.bucket;
+  });
+}
+
+/**
+ * The live rows of a read group (paimonReadGroups) when its manifest entries say how many without
+ * reading it, else null: an append group's record counts minus its deletion vectors' cardinalities;
+ * a primary-key group of one file (a sorted run: its keys are unique) with no retraction in it
+ * (`deleteRowCount` 0) and no deletion vector; with deletion vectors on, files without retractions
+ * (level-0 files are not read, and files above level 0 hold each key once) minus their vectors'
+ * cardinalities.
+ */
+export function knownGroupRows(schema: PaimonSchema, group: PaimonDataFileEntry[]): number | null {
+  const minusVectors = () => {
+    let n = 0;
+    for (const f of group) {
+      if (f.deletionVector && f.deletionVector.cardinality === null) return null;
+      n += f.recordCount - (f.deletionVector?.cardinality ?? 0);
+    }
+    return n;
+  };
+  if (schema.primaryKeys.length === 0) return minusVectors();
+  if (group.some((f) => f.deleteRowCount !== 0)) return null;
+  if (deletionVectorsEnabled(schema)) return minusVectors();
+  return group.length === 1 && group[0]!.deletionVector === null ? group[0]!.recordCount : null;
+}
+
+/**
  * Reads the live rows of `files` (a snapshot's data files) in `schema`. Groups are (partition,
  * bucket), ordered by partition values then bucket; rows of a primary-key group are in key order,
  * rows of an append group in file order.
@@ -218,18 +261,7 @@ export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema,
   assertReadable(schema);
   const isPk = schema.primaryKeys.length > 0;
   const dvMode = isPk && deletionVectorsEnabled(schema);
-  const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of filesToRead(schema, files)) {
-    const id = `${f.partitionKey}|${f.bucket}`;
-    const g = groups.get(id);
-    if (g) g.push(f);
-    else groups.set(id, [f]);
-  }
-  const ordered = [...groups.values()].sort((a, b) => {
-    const pa = schema.partitionKeys.map((k) => a[0]!.partition[k]);
-    const pb = schema.partitionKeys.map((k) => b[0]!.partition[k]);
-    return compareTuples(pa, pb) || a[0]!.bucket - b[0]!.bucket;
-  });
+  const ordered = paimonReadGroups(schema, files);
   const limit = options.limit ?? Infinity;
   const keep = options.keepRetracts;
   const out: Row[] = [];

@@ -54,8 +54,11 @@ export interface LazyWindow {
 export interface LazyReader {
   /** The version's lazy rows with its plan complete (cached per metadata file and snapshot). */
   version(table: string | LoadedTable, selector?: SnapshotSelector): Promise<VersionRows>;
-  /** Live rows [offset, offset + limit) in file order, top-level `columns` by name (default all). */
-  window(table: string | LoadedTable, selector: SnapshotSelector, offset: number, limit: number, columns?: string[]): Promise<LazyWindow>;
+  /**
+   * Live rows [offset, offset + limit) in file order, top-level `columns` by name, or the first N
+   * (a number: the grid's columns in view), default all.
+   */
+  window(table: string | LoadedTable, selector: SnapshotSelector, offset: number, limit: number, columns?: string[] | number): Promise<LazyWindow>;
   /** Exact live row count of a version. */
   count(table: string | LoadedTable, selector?: SnapshotSelector): Promise<number>;
   /**
@@ -156,7 +159,9 @@ export function createLazyReader(deps: LazyReaderDeps): LazyReader {
     async window(table, selector, offset, limit, columns) {
       const v = await openVersion(table, selector);
       const schema = v.source.schema;
-      const fields = columns
+      const fields = typeof columns === 'number'
+        ? schema.fields.slice(0, Math.max(1, columns))
+        : columns
         ? columns.map((name) => {
             const f = schema.fields.find((x) => x.name === name);
             if (!f) throw new TidemarkError('InvalidInput', `unknown column ${JSON.stringify(name)}; columns: ${schema.fields.map((x) => x.name).join(', ')}`, { column: name });

@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { ColumnInfo, Wire } from '../../../core/api';
 import { formatValue } from '../lib/format';
 import { parseFilterText, type GridFilter } from '../lib/grid-filter';
-import { computeRowWindow, scrollTopFor, type WindowInput } from '../lib/row-window';
+import { computeColumnWindow, computeRowWindow, GRID_COLUMN_OVERSCAN_PX, GRID_DEFAULT_COLUMN_WIDTH, GRID_ROWNUM_WIDTH, scrollTopFor, type WindowInput } from '../lib/row-window';
 
 export { parseFilterText, type FilterOp, type GridFilter } from '../lib/grid-filter';
 
@@ -22,7 +22,9 @@ export interface GridSource {
   totalPending?: boolean;
   /**
    * Rows [0, GRID_PAGE_ROWS) (fewer at the end of the rows) when the call that gave the columns and
-   * total asked for them too: the grid's first page is seeded with them instead of fetched.
+   * total asked for them too: the grid's first page is seeded with them instead of fetched. Rows
+   * shorter than `columns` hold the first columns only (lib/row-window's leadColumnsInView): they show at once, and
+   * the page is fetched whole after them.
    */
   firstRows?: unknown[][];
   fetch(offset: number, limit: number): Promise<unknown[][]>;
@@ -30,9 +32,12 @@ export interface GridSource {
 
 /** Rows per fetched page of the grid (a source's `firstRows` is its first page). */
 export const GRID_PAGE_ROWS = 200;
+
 const PAGE = GRID_PAGE_ROWS;
 const ROW_HEIGHT = 26;
-const DEFAULT_WIDTH = 160;
+const DEFAULT_WIDTH = GRID_DEFAULT_COLUMN_WIDTH;
+const ROWNUM_WIDTH = GRID_ROWNUM_WIDTH;
+const COLUMN_OVERSCAN_PX = GRID_COLUMN_OVERSCAN_PX;
 
 /**
  * A virtualized grid over millions of rows: only visible rows are rendered and only their pages
@@ -69,6 +74,22 @@ export function DataGrid({
 
   const rowsBox = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
+  const [scrollLeft, setScrollLeft] = useState(0);
+  // The scroller's width; until it is laid out, the window's (the grid spans most of it), so that
+  // the first render already windows the columns.
+  const [viewportWidth, setViewportWidth] = useState(() => (typeof window === 'undefined' ? 0 : window.innerWidth));
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => {
+      if (el.clientWidth > 0) setViewportWidth(el.clientWidth);
+    };
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const [headerPx, setHeaderPx] = useState(0);
   // The sticky header rows sit above the first data row: their height enters the window math.
   useEffect(() => setHeaderPx(rowsBox.current?.offsetTop ?? 0), [source.columns, onFilterChange]);
@@ -88,6 +109,17 @@ export function DataGrid({
     if (source.firstRows && !Array.isArray(map.get(0))) {
       map.set(0, source.firstRows);
       setTick((t) => t + 1);
+      if (source.firstRows.some((r) => r.length < source.columns.length)) {
+        // Seeded with the columns in view only: the whole rows follow (after the first paint).
+        source.fetch(0, PAGE).then(
+          (rows) => {
+            if (pages.current !== map) return;
+            map.set(0, rows);
+            setTick((t) => t + 1);
+          },
+          () => undefined, // the narrow rows stay; scrolling sideways shows placeholders
+        );
+      }
     }
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
       if (map.has(p)) continue;
@@ -103,13 +135,26 @@ export function DataGrid({
     }
   }, [first, last, source]);
 
-  const rowAt = useCallback((i: number): unknown[] | null => {
-    const page = pages.current.get(Math.floor(i / PAGE));
-    return Array.isArray(page) ? (page[i % PAGE] ?? null) : null;
-  }, []);
+  const rowAt = useCallback(
+    (i: number): unknown[] | null => {
+      const p = Math.floor(i / PAGE);
+      const page = pages.current.get(p);
+      if (Array.isArray(page)) return page[i % PAGE] ?? null;
+      // The seeded first page shows from the first render, before the effect above files it (a
+      // render of placeholders first would cost the first rows a second paint).
+      if (p === 0 && source.firstRows && pages.current.get(0) === undefined) return source.firstRows[i] ?? null;
+      return null;
+    },
+    [source],
+  );
 
   const width = (name: string) => widths[name] ?? DEFAULT_WIDTH;
-  const totalWidth = useMemo(() => source.columns.reduce((n, c) => n + (widths[c.name] ?? DEFAULT_WIDTH), 48), [source.columns, widths]);
+  const totalWidth = useMemo(() => source.columns.reduce((n, c) => n + (widths[c.name] ?? DEFAULT_WIDTH), ROWNUM_WIDTH), [source.columns, widths]);
+  const columnWindow = useMemo(
+    () => computeColumnWindow(source.columns.map((c) => widths[c.name] ?? DEFAULT_WIDTH), scrollLeft, viewportWidth, ROWNUM_WIDTH, COLUMN_OVERSCAN_PX),
+    [source.columns, widths, scrollLeft, viewportWidth],
+  );
+  const shownColumns = source.columns.slice(columnWindow.first, columnWindow.last + 1);
 
   function startResize(e: ReactMouseEvent, name: string) {
     e.preventDefault();
@@ -189,7 +234,10 @@ export function DataGrid({
 
   return (
     <div className="grid" role="grid" aria-rowcount={source.totalRows} aria-colcount={source.columns.length}>
-      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <div className="grid-scroller" ref={scroller} style={{ height }} tabIndex={0} onKeyDown={onKeyDown} onScroll={(e) => {
+          setScrollTop(e.currentTarget.scrollTop);
+          setScrollLeft(e.currentTarget.scrollLeft);
+        }}>
         <div style={{ width: totalWidth }}>
           <div className="grid-header" role="row">
             <div className="grid-rownum">#</div>
@@ -228,20 +276,25 @@ export function DataGrid({
               return (
                 <div key={index} className={`grid-row${index % 2 ? ' even' : ''}`} role="row" aria-rowindex={index + 1} style={{ transform: `translateY(${rowWindow.topOf(index)}px)`, height: ROW_HEIGHT }}>
                   <div className="grid-rownum">{index + 1}</div>
-                  {source.columns.map((c, ci) => {
-                    const v = row?.[ci];
+                  {columnWindow.leftPx > 0 && <div className="grid-gap" style={{ width: columnWindow.leftPx }} aria-hidden />}
+                  {shownColumns.map((c, k) => {
+                    const ci = columnWindow.first + k;
+                    // A seeded row may hold the first columns only until its page arrives whole.
+                    const has = row !== null && ci < row.length;
+                    const v = has ? row[ci] : undefined;
                     const isSel = selected?.row === index && selected.col === ci;
                     return (
                       <div
                         key={c.name}
                         role="gridcell"
+                        aria-colindex={ci + 1}
                         className={`grid-cell${v === null ? ' null' : ''}${isSel ? ' selected' : ''}`}
                         style={{ width: width(c.name) }}
                         onClick={() => setSelected({ row: index, col: ci })}
                         onDoubleClick={() => row && onCellActivate?.(row, ci)}
-                        title={row ? formatValue(v) : ''}
+                        title={has ? formatValue(v) : ''}
                       >
-                        {row ? formatValue(v) : '…'}
+                        {has ? formatValue(v) : '…'}
                       </div>
                     );
                   })}

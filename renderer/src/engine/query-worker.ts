@@ -25,8 +25,9 @@ const calls = createBrowserQueryCalls({
     parquetWasm: absolute(parquetWasm),
   },
   baseUrl: '',
-  // The worker starts with the page: the engine is ready by the time a table is opened.
-  startEngine: true,
+  // parquet-wasm (grid pages) starts with the page; DuckDB-wasm (SQL, diffs, stats) once the worker
+  // is idle after the first page of rows, so that its start does not slow that page down.
+  startEngine: 'after-first-page',
   // Long loads report each data file, so the page can say how far along it is.
   onLoadProgress: (progress) => self.postMessage({ progress }),
 });

@@ -73,3 +73,56 @@ export function scrollTopFor(input: WindowInput, row: number): number {
   const maxScroll = Math.max(1, MAX_SPACER_PX + input.headerPx - input.viewportPx);
   return (wantTop / Math.max(1, input.totalRows - visibleRowsOf(input))) * maxScroll;
 }
+
+/** A grid column's width until resized. */
+export const GRID_DEFAULT_COLUMN_WIDTH = 160;
+/** Width of the grid's row number column (.grid-rownum). */
+export const GRID_ROWNUM_WIDTH = 48;
+/** Columns rendered beyond either edge of the grid's viewport, in pixels (a quick horizontal scroll shows no gap). */
+export const GRID_COLUMN_OVERSCAN_PX = 320;
+
+/**
+ * How many leading columns the grid's first render shows in a window `widthPx` wide (the browser
+ * window's width bounds the grid's): those starting within the width plus the column overscan, at
+ * the default width. The first page asks for these only (query.page's leadColumns).
+ */
+export function leadColumnsInView(widthPx: number): number {
+  return Math.max(1, Math.ceil((widthPx + GRID_COLUMN_OVERSCAN_PX - GRID_ROWNUM_WIDTH) / GRID_DEFAULT_COLUMN_WIDTH));
+}
+
+export interface ColumnWindow {
+  /** First and last column index to render (inclusive; last < first when there are no columns). */
+  first: number;
+  last: number;
+  /** Width of the columns before `first` (a gap kept so the rendered cells sit under their headers). */
+  leftPx: number;
+}
+
+/**
+ * The columns of a row to render for a horizontal scroll position: those overlapping the viewport
+ * (`viewportPx` wide, the row number column `fixedPx` included) plus `overscanPx` either side. A wide
+ * table's rows then cost a few cells each, not one per column (30 columns × 40 rows was most of the
+ * grid's first paint). Headers are not windowed: they are one row. An unknown viewport
+ * (`viewportPx` ≤ 0) renders every column.
+ */
+export function computeColumnWindow(widths: number[], scrollLeft: number, viewportPx: number, fixedPx: number, overscanPx: number): ColumnWindow {
+  if (viewportPx <= 0) return { first: 0, last: widths.length - 1, leftPx: 0 };
+  const from = scrollLeft - overscanPx;
+  const to = scrollLeft + viewportPx + overscanPx;
+  let x = fixedPx;
+  let first = -1;
+  let last = -1;
+  let leftPx = 0;
+  for (let i = 0; i < widths.length; i++) {
+    const end = x + widths[i]!;
+    if (end > from && x < to) {
+      if (first < 0) {
+        first = i;
+        leftPx = x - fixedPx;
+      }
+      last = i;
+    } else if (x >= to) break;
+    x = end;
+  }
+  return first < 0 ? { first: 0, last: -1, leftPx: 0 } : { first, last, leftPx };
+}

@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { SchemaInfo, SnapshotInfo, TableInfo, Wire } from '../../../core/api';
 import { client } from '../api/client';
 import { takeTicket } from './latest';
+import { leadColumnsInView } from '../lib/row-window';
 import { readUrlState, writeUrlState, type Tab, type Version } from '../lib/url-state';
 import type { WarehouseSlice } from './warehouse-slice';
 
@@ -68,7 +69,8 @@ export const createTableSlice: StateCreator<TableSlice & WarehouseSlice, [], [],
       syncUrl();
       // Warm the query engine's plan of the version while the table's header loads (the Data tab
       // asks for the same page next); its own call reports any error.
-      void client.call('query.page', { path, version, offset: 0, limit: 0 });
+      // With the Data tab's lead columns: the rows it reads ahead are those that tab asks for.
+      void client.call('query.page', { path, version, offset: 0, limit: 0, ...(typeof window === 'undefined' ? {} : { leadColumns: leadColumnsInView(window.innerWidth) }) });
       const latest = takeTicket('table');
       const [info, snaps] = await Promise.all([client.call('lake.tableInfo', { path }), client.call('lake.snapshots', { path })]);
       if (!latest()) return;

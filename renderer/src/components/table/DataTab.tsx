@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { LoadProgress } from '../../../../core/query/scan-view';
 import { client, onLoadProgress } from '../../api/client';
 import { formatCount, formatValue } from '../../lib/format';
+import { leadColumnsInView } from '../../lib/row-window';
 import { useRead } from '../../store/use-read';
 import type { Version } from '../../lib/url-state';
 import { DataGrid, GRID_PAGE_ROWS, type GridFilter, type GridSort, type GridSource } from '../DataGrid';
@@ -86,7 +87,11 @@ export function DataTab({ path, version, onKey }: { path: string; version: Versi
   // The columns, the total and the first page of rows of the current sort and filters, in one
   // call. While a new sort, filter or version loads, the grid keeps the previous one's rows and
   // filter boxes: it shows the key the header last answered.
-  const header = useRead('query.page', { path, version, offset: 0, limit: GRID_PAGE_ROWS, sort, filters }, { keepPrevious: true });
+  // In file order, the first rows carry the columns in view only (their pages alone are decoded
+  // before the first paint); the grid then fetches them whole.
+  const [lead] = useState(() => leadColumnsInView(window.innerWidth));
+  const plain = sort.length === 0 && filters.length === 0;
+  const header = useRead('query.page', { path, version, offset: 0, limit: GRID_PAGE_ROWS, sort, filters, ...(plain ? { leadColumns: lead } : {}) }, { keepPrevious: true });
   const [shownKey, setShownKey] = useState<string | null>(null);
   if (header.value && !header.loading && shownKey !== key) setShownKey(key);
   // The exact count of a version with deletes follows the first rows (it reads every data file's
