@@ -23,7 +23,7 @@ export function connectionOptions(config: ResolvedConfig, useTls = wantsTls(conf
     password: config.password,
     connectTimeout: config.connectTimeoutMs,
     // BIGINT as a Number while exact, as text above 2^53 (as zongji delivers binlog values): the
-    // type map takes both, and a Number converts ~7x faster than text (17 vs 112-130 ns a value).
+    // type map takes both, and a Number converts several times faster than text (docs/perf-notes.md).
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: false,

@@ -96,8 +96,8 @@ const fromCharCode = String.fromCharCode;
 export function formatTimestamp(micros: bigint, withZone: boolean): string {
   const n = Number(micros);
   // Years 1685..2255 (|µs| < 2^53) in Number arithmetic: the sync pipeline formats every
-  // timestamp it writes, and the BigInt divisions, the Date and the template pieces cost ~0.7 µs
-  // per value; one String.fromCharCode call also leaves a single flat string instead of a rope of
+  // timestamp it writes, and the BigInt divisions, the Date and the template pieces were a
+  // measurable share of its time (docs/perf-notes.md); one String.fromCharCode call also leaves a single flat string instead of a rope of
   // pieces, which matters for rows buffered across a commit round (they survive young-GC copies).
   if (Number.isSafeInteger(n)) {
     const days = Math.floor(n / MICROS_PER_DAY_NUMBER);

@@ -364,7 +364,7 @@ export async function buildScanView(loader: FileLoader, plan: ScanPlan, columns?
     }
     ctes.push(`${name} AS (${eqParts.join(' UNION ALL ')})`);
     // Two anti-joins, not one with `_global OR _part = _part`: an OR in the join condition makes
-    // DuckDB fall back to a nested-loop join (measured: 33 s instead of 0.1 s for 200k × 20k).
+    // DuckDB fall back to a nested-loop join, orders of magnitude slower (docs/perf-notes.md).
     const scopes = [['g', '_global', ''], ['p', 'NOT _global', ` AND ${name}p._part = d._part`]] as const;
     for (const [suffix, scope, extra] of partitionScoped ? scopes : scopes.slice(0, 1)) {
       const alias = `${name}${suffix}`;

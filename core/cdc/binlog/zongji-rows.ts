@@ -7,8 +7,8 @@
  * outlive young-generation collections, get copied and promoted, and the old generation grows by
  * every row; held as bytes they cost nothing measurable (docs/perf-notes.md, "Measurements behind
  * code choices").
- * An open transaction now holds its row images as the binlog has them (~35 bytes a row of the bench
- * table by its column sizes) where it held ~170 bytes of decoded values.
+ * An open transaction holds its row images as the binlog has them, several times smaller than the
+ * decoded values.
  *
  * Why by hand: zongji decodes every rows event it delivers as the event arrives and has no option
  * to defer it. The rows events are left out of its `includeEvents` (zongji then skips them without

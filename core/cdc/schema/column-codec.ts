@@ -67,8 +67,7 @@ export function cachedDaysFromCivil(y: number, mo: number, d: number): number {
 /**
  * `YYYY-MM-DD HH:MM:SS[.ffffff]` → µs since the epoch (as UTC wall clock); null for a zero date;
  * undefined when malformed. Runs for every DATETIME / TIMESTAMP of the snapshot and the binlog, so
- * it reads the digits inline and reuses the last date's day number: ~45 against ~65 ns a value
- * (measured, 2M DATETIME(6) texts; ~18 ns of it is the BigInt).
+ * it reads the digits inline and reuses the last date's day number (figures: docs/perf-notes.md).
  */
 export function parseDateTimeMicros(s: string): bigint | null | undefined {
   const v = parseDateTimeMicrosNumber(s);

@@ -33,10 +33,9 @@ export const SNAPSHOT_WINDOW_CHUNKS = 4;
  * Rows of a window handed on per chunk, at most (the configured chunk size when smaller): each is
  * a chunk of its own for the snapshot phase (offset, progress, one transaction record). Rows that
  * arrive while the consumer works on earlier ones stay alive until their chunk is emitted; cut at
- * the chunk size (8096) they outlived young-generation collections and were copied and promoted:
- * 5M rows with a 128 MiB buffer pool (measured 2026-11-29, in the sync thread, 3 runs each) took
- * 2.33–2.49 s (GC 74–86 ms) in batches of 1024 against 2.52–2.66 s (GC 204–232 ms) in chunks of
- * 8096; with a 1 GiB pool the same either way (2.13–2.25 s against 2.08–2.20).
+ * the chunk size (8096) they outlived young-generation collections and were copied and promoted,
+ * which made a server-bound snapshot slower (figures: docs/perf-notes.md, "Figures moved out of
+ * code comments").
  */
 export const SNAPSHOT_WINDOW_BATCH_ROWS = 1024;
 
@@ -74,8 +73,8 @@ export function integerKeyset(plan: ChunkPlan, keyColumn: string): WindowKeyset 
  * Why: one query per chunk leaves the server idle between a chunk's rows and the next chunk's
  * query; where the server is the slower side (a table larger than its buffer pool) that idle time
  * is the snapshot's. Windows keep it streaming, but mysql2 then hands over every row as an event,
- * which costs the client 8–14% more CPU (measured 2026-11-28, 5M rows): phase.ts switches
- * a table to windows only once it has seen the client wait on the server (serverBound).
+ * which costs the client more CPU (docs/perf-notes.md): phase.ts switches a table to windows only
+ * once it has seen the client wait on the server (serverBound).
  */
 export class ChunkWindows implements ChunkSource {
   /** Chunks read and not yet handed on; each one taken may ask for the next window. */

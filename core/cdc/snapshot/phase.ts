@@ -72,8 +72,7 @@ interface TableProgress {
  * A generator of its own so that nothing of the chunk (rows, events, the drain's closures) stays
  * reachable once it is emitted: inline in the loop, the closures' context held the emitted chunk
  * while the next one arrived, so each young-generation GC copied two chunks' rows and promoted
- * them to the old generation (--trace-gc, 1M rows: scavenges 78–300 ms and old-space collections,
- * against 35–45 ms and none).
+ * them to the old generation (--trace-gc figures: docs/perf-notes.md).
  */
 async function* emitChunk(
   opts: SnapshotPhaseOptions,
@@ -195,10 +194,10 @@ const IDLE_SHARE = 0.12;
  * Whether a table whose chunks come one query each should switch to windows (snapshot-reader.ts
  * ChunkWindows): after `chunks` chunks, the event loop sat idle waiting for the next chunk
  * (`idleMs`: waiting on the server, the client's own parsing of the rows excluded) for more than
- * IDLE_SHARE of the `elapsedMs` since the table's first chunk. Measured in the snapshot bench
- * (2026-11-28, 5M rows, 8096-row chunks, in a thread) at 64 chunks: 0.003–0.10 with the table in
- * the server's memory (the client is the slower side: windows would only add their CPU), 0.13–0.19
- * with a 128 MiB buffer pool that holds half of it; at 8 chunks it still swung from 0.02 to 0.28.
+ * IDLE_SHARE of the `elapsedMs` since the table's first chunk. The threshold separates a table
+ * held in the server's memory (the client is the slower side: windows would only add their CPU)
+ * from one larger than the buffer pool; fewer chunks than CHUNKS_BEFORE_SWITCH gave too noisy a
+ * share (the snapshot bench's idle shares: docs/perf-notes.md).
  */
 export function serverBound(chunks: number, idleMs: number, elapsedMs: number): boolean {
   return chunks >= CHUNKS_BEFORE_SWITCH && idleMs > IDLE_SHARE * elapsedMs;

@@ -160,8 +160,8 @@ export function consistentKeysetSql(plan: ChunkPlan, keyColumn: string, lastKey:
  * The MariaDB exact-watermark chunk of a single-column integer key as one multi-statement round
  * trip: consistent snapshot, its binlog position, the keyset SELECT, COMMIT. Sent as four
  * queries, each waited for in turn while the event loop was busy converting the previous chunk,
- * the reads stalled the snapshot (~11 ms per 8096-row chunk, measured); in one trip the server
- * streams the rows into the socket meanwhile. Same statements, same results as readChunk's path.
+ * the reads stalled the snapshot (docs/perf-notes.md); in one trip the server streams the rows
+ * into the socket meanwhile. Same statements, same results as readChunk's path.
  */
 async function readChunkInOneTrip(
   conn: mysql.Connection,

@@ -4,9 +4,7 @@
  * SchemaCatalog.convertRow (same codecs from column-codec.ts, same null / undefined / passthrough
  * rules); only the per-row work differs. The general path looked up the chunk's plan in a WeakMap
  * and read and wrote each field by a computed name through megamorphic property accesses and
- * calls: ~200 ns a row against ~90 here for the bench table's five columns, DATETIME(6) parsing
- * and the event object included (synthetic mysql2-shaped rows; of the 90, ~57 are the DATETIME
- * text's parse and its BigInt, the floor of the text protocol's form).
+ * calls, about twice the cost a row (docs/perf-notes.md).
  */
 import { INT64_NUMBER_TYPES, makeColumnCodec, makeInt64NumberCodec, type ColumnCodec } from '../schema/column-codec';
 import { formatTableId, type Row, type TableSchema } from '../types';

@@ -96,7 +96,7 @@ function bytesColumn(values: unknown[], toBytes: (v: unknown) => Uint8Array): { 
 
 /**
  * UTF-8 column in two native passes (byte lengths, then writes into one buffer): a TextEncoder call
- * and a Uint8Array per value made strings the slowest column of a row append (~5 µs per value).
+ * and a Uint8Array per value made strings the slowest column of a row append (docs/perf-notes.md).
  */
 function utf8Column(values: unknown[]): { offsets: Int32Array; data: Uint8Array } {
   return asciiColumn(values) ?? utf8ColumnByValue(values);
@@ -106,7 +106,8 @@ function utf8Column(values: unknown[]): { offsets: Int32Array; data: Uint8Array 
  * A column of strings (and nulls) that is all ASCII, in three native calls: `join` (a null joins as
  * ''), its UTF-8 length (equal to its length only when every character is ASCII), one latin1 write
  * (ASCII's bytes); offsets from the strings' lengths. Null when a value is not a string or a
- * character is not ASCII. Per value (byteLength and write each) a string cost ~0.6 µs.
+ * character is not ASCII. Why: two native calls per value (byteLength and write) cost more than
+ * the whole column's three.
  */
 function asciiColumn(values: unknown[]): { offsets: Int32Array; data: Uint8Array } | null {
   return encodeAsciiStrings(values);

@@ -1,8 +1,8 @@
 /**
  * Rows as columns, the bulk form of the write path: `columns[name][i]` is row i's canonical value
  * (values.ts), except that a timestamp / timestamptz value may also be a bigint of µs since the
- * epoch (UTC), the form the CDC reader gives (formatting it as text only to parse it back cost the
- * sink ~0.25 µs per value); a column absent from `columns` is null in every row. Plain arrays, so a batch crosses
+ * epoch (UTC), the form the CDC reader gives (formatting it as text only to parse it back is work
+ * thrown away); a column absent from `columns` is null in every row. Plain arrays, so a batch crosses
  * a worker_threads boundary by structured clone at a fraction of the cost of row objects (no
  * property names per row), and the Arrow build reads each column as one array.
  */

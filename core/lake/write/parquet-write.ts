@@ -347,8 +347,8 @@ function compareEncoded(typeId: Type, a: Uint8Array, b: Uint8Array): number {
  * Top-level columns whose values are mostly distinct, from an evenly spaced sample of ≤ 1024 rows.
  * The Parquet writer (arrow-rs in parquet-wasm) dictionary-encodes every column by default and only
  * falls back to plain encoding after its dictionary page overflows: for ids, timestamps, measures
- * that is hashing work thrown away. Turning it off for them measured ~30% faster and slightly
- * smaller on 1M rows (bench/lake-append.ts); low-cardinality columns keep their dictionaries.
+ * that is hashing work thrown away, so it is turned off for them (bench/lake-append.ts; figures in
+ * docs/perf-notes.md); low-cardinality columns keep their dictionaries.
  */
 export function highCardinalityColumns(table: Table, sampleSize = 1024): string[] {
   const n = table.numRows;

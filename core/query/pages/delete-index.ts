@@ -167,7 +167,7 @@ const SCANS_BEFORE_SORT = 1;
  * A version's integer delete keys, sorted only when needed: a data file's rows are looked up in
  * the keys within the file's key range, found by a linear scan and sorted (a few thousand keys for
  * one file of a large version), so the first page never waits for a sort of every deleted key
- * (500k keys at 10M rows: ~200 ms on a loaded machine). From the second file on (a count, a deep page)
+ * (docs/perf-notes.md). From the second file on (a count, a deep page)
  * the whole index is sorted once and sliced by binary search instead.
  */
 class IntegerKeys implements KeyIndex {

@@ -175,7 +175,7 @@ export interface S3Client {
 
 /**
  * The XML parser of S3 answers, loaded by the first request (send): fast-xml-parser and its HTML
- * entity table cost ~40 ms of CPU to load, which every thread of a sync into a local folder would
+ * entity table take measurable CPU to load (docs/perf-notes.md), which every thread of a sync into a local folder would
  * pay for nothing. Every parse follows a request, so it is loaded by then.
  */
 let xml: XMLParser | null = null;
