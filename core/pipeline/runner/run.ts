@@ -319,7 +319,7 @@ class PipelineRun {
       if (caughtUpAt && at && at.snapshot === null && comparePositions(at, caughtUpAt) >= 0) return;
       // While the source has records queued, `pending` settles in a microtask and always wins the
       // race against the timer (a macrotask): without this check a backlog was buffered whole
-      // (440k rows in one round, 27% of the time in GC) and committed only when it ran dry.
+      // and committed only when it ran dry.
       if (this.now() - this.lastRoundAt >= this.interval) await this.startRound();
     }
   }
