@@ -28,24 +28,33 @@ const ROUNDS = Number(process.env.TIDEMARK_BENCH_SYNC_ROUNDS ?? 2);
 const INTERVALS = (process.env.TIDEMARK_BENCH_SYNC_INTERVALS ?? '1s,5min').split(',');
 const BIN = join(import.meta.dirname, '..', 'bin', 'tidemark');
 
-/** The issue's table, filled by the server itself from a sequence (fast bulk load). */
-export async function fillSyncTable(db: PrivateMariaDb, table: string, rows: number): Promise<void> {
+/**
+ * The issue's table, filled by the server itself from a sequence (fast bulk load): 100k rows a
+ * statement, each its own transaction, or `transactionRows` rows (a multiple of 100k) a transaction. Returns the binlog
+ * position before the first insert.
+ */
+export async function fillSyncTable(db: PrivateMariaDb, table: string, rows: number, transactionRows?: number): Promise<{ file: string; pos: bigint }> {
   const root = await mysqlPromise.createConnection(db.rootConfig());
   await root.query('CREATE DATABASE IF NOT EXISTS bench');
-  await root.query('USE bench');
+  await root.query('USE bench'); // the seq_ tables of the Sequence engine resolve in the current database
   await root.query(`CREATE TABLE bench.${table} (
     id BIGINT PRIMARY KEY, customer_id INT, sku VARCHAR(32), qty SMALLINT, price DECIMAL(12,2), status VARCHAR(16),
     note VARCHAR(64) NULL, created DATETIME(6), updated TIMESTAMP(3), flag TINYINT(1))`);
+  const [status] = await root.query<mysqlPromise.RowDataPacket[]>('SHOW MASTER STATUS');
+  const start = { file: String(status[0]!.File), pos: BigInt(status[0]!.Position) };
   for (let lo = 1; lo <= rows; lo += 100_000) {
     const hi = Math.min(rows, lo + 99_999);
+    if (transactionRows && (lo - 1) % transactionRows === 0) await root.query('START TRANSACTION');
     await root.query(
       `INSERT INTO bench.${table} SELECT seq, seq % 100003, CONCAT('SKU-', seq % 50000), seq % 17, seq / 100,
         ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'cancelled'), IF(seq % 3 = 0, NULL, CONCAT('note for order ', seq)),
         TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
         TIMESTAMP'2024-06-01 00:00:00' + INTERVAL seq SECOND, seq % 2 FROM seq_${lo}_to_${hi}`,
     );
+    if (transactionRows && (hi % transactionRows === 0 || hi === rows)) await root.query('COMMIT');
   }
   await root.end();
+  return start;
 }
 
 /** The sink block: the Iceberg hadoop catalog, or a Paimon filesystem catalog with 4 buckets a table. */
@@ -55,7 +64,8 @@ function sinkYaml(sink: 'iceberg' | 'paimon', warehouse: string): string {
     : `  type: iceberg\n  catalog.properties.type: hadoop\n  catalog.properties.warehouse: ${warehouse}\n`;
 }
 
-export function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg'): string {
+/** `startup`: the source's startup keys (default an initial snapshot). */
+export function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: string, interval: string, serverId: number, sink: 'iceberg' | 'paimon' = 'iceberg', startup = '  scan.startup.mode: initial\n'): string {
   return `source:
   type: mariadb
   hostname: 127.0.0.1
@@ -64,8 +74,7 @@ export function pipelineYaml(db: PrivateMariaDb, warehouse: string, table: strin
   password: ${db.password}
   tables: bench.${table}
   server-id: "${serverId}"
-  scan.startup.mode: initial
-sink:
+${startup}sink:
 ${sinkYaml(sink, warehouse)}pipeline:
   name: bench
   execution.checkpointing.interval: ${interval}
