@@ -25,6 +25,8 @@ export interface YamlOptions {
   extraPipeline?: string;
   extraSink?: string;
   chunkSize?: number;
+  /** Paimon sink: table.properties.bucket (default 2; null leaves it out: dynamic bucket). */
+  paimonBucket?: string | null;
 }
 
 /** The `source:` block for the private MariaDB (password from DB_PASS, a fresh server id), with `extra` lines. */
@@ -67,8 +69,7 @@ export function paimonPipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
   catalog.properties.metastore: filesystem
   catalog.properties.warehouse: ${o.warehouse}
   commit.user: finance-sync
-  table.properties.bucket: 2
-${o.extraSink ?? ''}route:
+${o.paimonBucket === null ? '' : `  table.properties.bucket: ${o.paimonBucket ?? '2'}\n`}${o.extraSink ?? ''}route:
   - source-table: app.order_\\.*
     sink-table: ods.orders
     tidemark.key.shard-columns: __table_name__

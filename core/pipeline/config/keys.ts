@@ -237,6 +237,8 @@ const PAIMON_EXPIRY = 'core/pipeline/sink/paimon/index.ts#maintainPaimonTarget';
 export const PAIMON_TABLE_PROPERTIES: KeySpec[] = [
   honoured('bucket', 'int', PAIMON_TABLE_READER, { min: -2 }),
   honoured('bucket-key', 'string', PAIMON_WRITER),
+  honoured('dynamic-bucket.target-row-num', 'int', 'core/lake/paimon/write/dynamic-bucket.ts#dynamicBucketOptionsOf', { min: 1 }),
+  honoured('dynamic-bucket.max-buckets', 'int', 'core/lake/paimon/write/dynamic-bucket.ts#dynamicBucketOptionsOf', { min: -1 }),
   honoured('file.format', 'enum', PAIMON_TABLE_READER, { values: ['parquet', 'orc', 'avro'] }),
   honoured('changelog-producer', 'enum', PAIMON_TABLE_READER, { values: ['none', 'input', 'lookup', 'full-compaction'] }),
   honoured('deletion-vectors.enabled', 'bool', PAIMON_WRITER),
