@@ -34,7 +34,8 @@ describe('Paimon sink keys (Flink CDC Paimon pipeline connector)', () => {
     expect(check(sink('  table.properties.bucket: -2\n')).errors).toEqual(['11: sink.table.properties.bucket: bucket -2 (postpone bucket) is not written: set a fixed bucket count N >= 1, or -1 (dynamic bucket)']);
     expect(check(sink('  table.properties.dynamic-bucket.max-buckets: 0\n')).errors).toEqual(['11: sink.table.properties.dynamic-bucket.max-buckets: expected -1 (no limit) or a bucket count between 1 and 32767, found 0']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.file.format: orc\n')).errors).toEqual(['12: sink.table.properties.file.format: file.format orc is not written: Tidemark writes Parquet data files (file.format: parquet)']);
-    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: lookup\n')).errors).toEqual(['12: sink.table.properties.changelog-producer: changelog-producer lookup is not written yet (none and input are)']);
+    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: lookup\n')).errors).toEqual([]);
+    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: full-compaction\n')).errors).toEqual(['12: sink.table.properties.changelog-producer: changelog-producer full-compaction is not written yet (none, input and lookup are)']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.bucket: x\n')).errors.length).toBeGreaterThan(0);
     expect(check(sink('  table.properties.bucket: two\n')).errors).toEqual(['11: sink.table.properties.bucket: expected an integer, found "two"']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.snapshot.time-retained: soon\n')).errors[0]).toMatch(/^12: sink.table.properties.snapshot.time-retained: /);

@@ -114,7 +114,7 @@ export async function createShards(conn: mysql.Connection, rowsPerShard: number,
 export type Flat = Record<string, string | null>;
 
 /** A comparable text form of a row: every value as text (timestamps ISO, decimals canonical). */
-function flatten(row: Record<string, unknown>, columns: string[]): Flat {
+export function flatten(row: Record<string, unknown>, columns: string[]): Flat {
   const out: Flat = {};
   for (const c of columns) {
     const v = row[c];
@@ -123,7 +123,7 @@ function flatten(row: Record<string, unknown>, columns: string[]): Flat {
   return out;
 }
 
-const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
+export const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
 
 /** Source rows of every shard with `__table_name__`, ordered by (shard, id). */
 export async function sourceRows(conn: mysql.Connection, columns: string[], render: Record<string, string> = {}): Promise<Flat[]> {

@@ -207,6 +207,12 @@ export interface ReadOptions {
    * (null for append rows) are pushed here, in row order.
    */
   keepRetracts?: { kinds: number[]; sequenceNumbers: (bigint | null)[] };
+  /**
+   * Every row of every file, none merged or skipped (changelog files: `files` are a snapshot's
+   * changelog files, not its data files); per (partition, bucket) in key order, rows of one key in
+   * file then row order. Use with `keepRetracts` for the row kinds.
+   */
+  unmerged?: boolean;
 }
 
 /**
@@ -217,9 +223,9 @@ export interface ReadOptions {
 export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema, files: PaimonDataFileEntry[], options: ReadOptions): Promise<Row[]> {
   assertReadable(schema);
   const isPk = schema.primaryKeys.length > 0;
-  const dvMode = isPk && deletionVectorsEnabled(schema);
+  const dvMode = isPk && (deletionVectorsEnabled(schema) || options.unmerged === true);
   const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of filesToRead(schema, files)) {
+  for (const f of options.unmerged ? files : filesToRead(schema, files)) {
     const id = `${f.partitionKey}|${f.bucket}`;
     const g = groups.get(id);
     if (g) g.push(f);

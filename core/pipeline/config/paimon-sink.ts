@@ -64,7 +64,7 @@ const REFUSED: Record<string, (value: string) => string | null> = {
   'dynamic-bucket.max-buckets': (v) => (Number(v) === 0 ? 'expected -1 (no limit) or a bucket count between 1 and 32767, found 0' : null),
   'file.format': (v) => (v.toLowerCase() === 'parquet' ? null : `file.format ${v} is not written: Tidemark writes Parquet data files (file.format: parquet)`),
   'manifest.format': (v) => (v.toLowerCase() === 'avro' ? null : `manifest.format ${v} is not written: Tidemark writes Avro manifests`),
-  'changelog-producer': (v) => (['none', 'input'].includes(v.toLowerCase()) ? null : `changelog-producer ${v} is not written yet (none and input are)`),
+  'changelog-producer': (v) => (['none', 'input', 'lookup'].includes(v.toLowerCase()) ? null : `changelog-producer ${v} is not written yet (none, input and lookup are)`),
   'merge-engine': (v) => (v.toLowerCase() === 'deduplicate' ? null : `merge-engine ${v} is not written (deduplicate is)`),
   'sequence.field': () => 'sequence.field is not written: rows are ordered by the source change order',
   'deletion-vectors.bitmap64': (v) => (v === 'true' ? '64-bit deletion vectors are not written (32-bit ones are)' : null),

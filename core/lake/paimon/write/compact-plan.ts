@@ -25,7 +25,8 @@ export interface PaimonCompactionPlan {
 export async function planPaimonCompaction(root: string, options: { full?: boolean } = {}): Promise<PaimonCompactionPlan> {
   const state = await readPaimonTableState(createLocalStorage(), root);
   const o = universalOptionsOf(state.schema);
-  const dv = deletionVectorsEnabled(state.schema);
+  // Deletion vectors and changelog-producer lookup both take every level-0 file up (ForceUpLevel0).
+  const dv = deletionVectorsEnabled(state.schema) || (state.schema.options['changelog-producer'] ?? 'none').toLowerCase() === 'lookup';
   const groups = new Map<string, PaimonDataFileEntry[]>();
   for (const f of state.files) {
     const id = `${f.partitionKey}|${f.bucket}`;

@@ -12,7 +12,7 @@ import type { PaimonDataFileEntry } from '../manifest';
 import { SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
 import { readDeletionVector } from '../deletion-vector';
 import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
-import { compareRows } from './binary-row-write';
+import { comparePhysical, compareRows } from './binary-row-write';
 import { lastPaimonCommit } from './commit-lookup';
 import { bucketDir, keyOfRow, physicalRow } from './commit-changes';
 import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
@@ -217,6 +217,31 @@ export interface PreparedPaimonCompaction {
   index: { touched: Set<string>; added: IndexEntryRecord[] } | null;
   /** Files written (removed when the compaction is not committed). */
   written: string[];
+  /** `changelog-producer: lookup`: the changelog files this compaction produced (the COMPACT snapshot's changelog). */
+  changelogEntries: ManifestEntryRecord[];
+}
+
+/** Java's RowKind.isAdd: +I or +U. */
+const isAdd = (kind: number) => kind === 0 || kind === 2;
+
+/** Whether two records carry equal values (changelog-producer.row-deduplicate). */
+function sameValues(a: KeyValue, b: KeyValue): boolean {
+  return a.values.length === b.values.length && a.values.every((v, i) => (v === null || b.values[i] === null ? v === b.values[i] : comparePhysical(v, b.values[i]!) === 0));
+}
+
+/**
+ * The changelog of one key a lookup compaction produces (Java's LookupChangelogMergeFunctionWrapper):
+ * `before` is the key's newest record in levels >= 1 (what readers saw before the level-0 records
+ * came), `after` the merged result. Nothing before (or a retraction) and an add after: +I after;
+ * an add before and a retraction after: -D with the before row; add and add: -U before, +U after
+ * (unless `dedupe` and the values are equal).
+ */
+export function lookupChangelog(before: KeyValue | null, after: KeyValue, dedupe: boolean): KeyValue[] {
+  const as = (kv: KeyValue, kind: number): KeyValue => ({ ...kv, kind });
+  if (!before || !isAdd(before.kind)) return isAdd(after.kind) ? [as(after, 0)] : [];
+  if (!isAdd(after.kind)) return [as(before, 3)];
+  if (dedupe && sameValues(before, after)) return [];
+  return [as(before, 1), as(after, 2)];
 }
 
 /** Picks and writes a compaction of the table's latest snapshot (nothing is visible yet); null when none is due. */
@@ -235,6 +260,11 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
     else groups.set(id, [f]);
   }
   const dv = deletionVectorsEnabled(schema);
+  // changelog-producer lookup: every level-0 file goes up at each compaction (Java's ForceUpLevel0,
+  // as for deletion vectors), and the keys it held get changelog records.
+  const lookup = (schema.options['changelog-producer'] ?? 'none').toLowerCase() === 'lookup';
+  const dedupe = schema.options['changelog-producer.row-deduplicate'] === 'true';
+  const changelogEntries: ManifestEntryRecord[] = [];
   const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
   const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
   const entries: ManifestEntryRecord[] = [];
@@ -243,7 +273,7 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
   try {
     for (const files of groups.values()) {
       const runs = sortedRuns(files);
-      const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
+      const unit = options.full ? pickFullCompaction(runs, o) : dv || lookup ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
       if (!unit) continue;
       const inputs = unit.runs.flatMap((r) => r.files);
       const inputSet = new Set(inputs);
@@ -252,16 +282,50 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
       // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
       const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
       const winners = new Map<string, KeyValue>();
-      for (const f of inputs) {
+      // Lookup changelog: keys with a level-0 record, and each key's newest record in levels >= 1.
+      const inLevel0 = new Set<string>();
+      const highLevel = new Map<string, KeyValue>();
+      const newer = (map: Map<string, KeyValue>, id: string, kv: KeyValue) => {
+        const prev = map.get(id);
+        if (!prev || kv.sequenceNumber >= prev.sequenceNumber) map.set(id, kv);
+      };
+      const schemaOf = async (f: PaimonDataFileEntry) => {
         let fs = fileSchemas.get(f.schemaId);
         if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-        for (const kv of await readKeyValues(storage, schema, fs, f)) {
-          const prev = winners.get(kv.keyId);
-          if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
+        return fs;
+      };
+      for (const f of inputs) {
+        for (const kv of await readKeyValues(storage, schema, await schemaOf(f), f)) {
+          newer(winners, kv.keyId, kv);
+          if (!lookup) continue;
+          if (f.level === 0) inLevel0.add(kv.keyId);
+          else newer(highLevel, kv.keyId, kv);
         }
       }
       const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
       const first = inputs[0]!;
+      if (lookup && inLevel0.size > 0) {
+        // Keys without a level >= 1 record among the inputs are looked up in the runs left below
+        // (older than every input run: the pick takes the newest runs). Read whole, as the
+        // deletion-vector lookup below (Java keeps lookup files; see the README).
+        if ([...inLevel0].some((id) => !highLevel.has(id))) {
+          for (const f of files.filter((x) => !inputSet.has(x) && x.level > 0)) {
+            for (const kv of await readKeyValues(storage, schema, await schemaOf(f), f)) if (inLevel0.has(kv.keyId) && !highLevel.has(kv.keyId)) newer(highLevel, kv.keyId, kv);
+          }
+        }
+        const changes: KeyValue[] = [];
+        for (const [id, after] of [...winners].sort((a, b) => compareRows(a[1].key, b[1].key))) {
+          if (inLevel0.has(id)) changes.push(...lookupChangelog(highLevel.get(id) ?? null, after, dedupe));
+        }
+        if (changes.length > 0) {
+          const partition = hexToBytes(first.partitionKey);
+          const dir = bucketDir(root, schema, partition, first.bucket);
+          const fileName = `changelog-${env.uuid()}-0.parquet`;
+          const file = await writeKeyValueFile(schema, changes, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
+          written.push(join(dir, fileName));
+          changelogEntries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+        }
+      }
       if (dv) {
         // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
         // mark that row in its file's deletion vector so batch reads (no merge) skip it.
@@ -294,7 +358,7 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
         entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
       }
     }
-    if (dvBuckets.length === 0) return entries.length === 0 ? null : { entries, index: null, written };
+    if (dvBuckets.length === 0) return entries.length === 0 ? null : { entries, index: null, written, changelogEntries };
     // One index file per changed bucket with the vectors of its live files (as Java keeps them);
     // the commit drops the bucket's old index files from the index manifest.
     const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
@@ -320,7 +384,7 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
         _DELETIONS_VECTORS_RANGES: ranges,
       });
     }
-    return { entries, index: { touched, added: indexEntries }, written };
+    return { entries, index: { touched, added: indexEntries }, written, changelogEntries };
   } catch (e) {
     await removeFiles(written);
     throw e;
@@ -344,10 +408,11 @@ export async function commitPaimonCompaction(root: string, prepared: PreparedPai
         const inputsLive = prepared.entries.every((e) => e._KIND !== KIND_DELETE || live.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}|${e._FILE._LEVEL}|${e._FILE._FILE_NAME}`));
         // The prepared files are not this attempt's: a lost race keeps them for the next.
         if (!inputsLive) return { entries: [], written: [] };
-        if (!prepared.index) return { entries: prepared.entries, written: [] };
+        const changelog = prepared.changelogEntries.length > 0 ? { changelogEntries: prepared.changelogEntries } : {};
+        if (!prepared.index) return { entries: prepared.entries, written: [], ...changelog };
         const { touched, added } = prepared.index;
         const kept = state.indexEntries.filter((e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`));
-        return { entries: prepared.entries, written: [], indexEntries: [...kept, ...added] };
+        return { entries: prepared.entries, written: [], indexEntries: [...kept, ...added], ...changelog };
       },
       env,
     );

@@ -52,7 +52,7 @@ export function assertWritableType(t: PaimonDataType, column: string): void {
 /**
  * Fails for the options and layouts this writer does not write correctly: anything but a
  * primary-key table with a fixed bucket count or dynamic bucket (-1, not cross-partition), Parquet data files, the deduplicate merge engine,
- * no sequence.field, changelog-producer none or input, 32-bit deletion vectors.
+ * no sequence.field, changelog-producer none, input or lookup, 32-bit deletion vectors.
  */
 export function assertWritableSchema(schema: PaimonSchema, where: string): void {
   const o = schema.options;
@@ -97,8 +97,8 @@ export function assertWritableSchema(schema: PaimonSchema, where: string): void 
     throw new TidemarkError('Unsupported', `${where}: sequence.field (${o['sequence.field']}) is not supported by the writer`, { feature: 'sequence.field' });
   }
   const changelog = o['changelog-producer'] ?? 'none';
-  if (changelog !== 'none' && changelog !== 'input') {
-    throw new TidemarkError('Unsupported', `${where}: changelog-producer = ${changelog} is not supported by the writer yet (none and input are)`, { feature: `changelog-producer=${changelog}` });
+  if (changelog !== 'none' && changelog !== 'input' && changelog !== 'lookup') {
+    throw new TidemarkError('Unsupported', `${where}: changelog-producer = ${changelog} is not supported by the writer yet (none, input and lookup are)`, { feature: `changelog-producer=${changelog}` });
   }
   if (o['deletion-vectors.bitmap64'] === 'true') {
     throw new TidemarkError('Unsupported', `${where}: deletion-vectors.bitmap64 = true is not supported by the writer (32-bit vectors are)`, { feature: 'deletion-vectors.bitmap64' });

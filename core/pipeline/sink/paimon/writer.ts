@@ -163,18 +163,32 @@ export class PaimonRoundWriter {
     const early = this.prepared.get(c.table) ?? null;
     this.prepared.delete(c.table);
     const running = this.compacting.get(c.root);
+    // changelog-producer lookup with lookup.wait (Java's default): each commit waits for its
+    // compaction, which writes the commit's changelog, so a round's changes are in the changelog when it ends.
+    const wait = c.compact && (await this.lookupWait(c.root));
     // Options the check cannot read fail the compaction too: wait for it, and report its failure.
-    if (running && (await this.atStopTrigger(c.root).catch(() => true))) await running;
+    if (running && (wait || (await this.atStopTrigger(c.root).catch(() => true)))) await running;
     this.throwCompactionFailure();
     const result = await this.locked(c.root, () =>
       commitPaimonChanges(c.root, toPaimonChanges(changes), { commitUser: c.commitUser, commitIdentifier: c.identifier, properties: c.properties, allowEmpty: true, prepared: early?.files ?? null, compaction: 'none', env: this.env }),
     );
     this.identifiers.set(c.root, c.identifier);
-    if (c.compact && !this.compacting.has(c.root)) this.startCompaction(c);
-    else if (c.expire) this.notes.push(...(await this.locked(c.root, () => this.expire(c))));
+    if (c.compact && !this.compacting.has(c.root)) {
+      this.startCompaction(c);
+      if (wait) {
+        await this.compacting.get(c.root);
+        this.throwCompactionFailure();
+      }
+    } else if (c.expire) this.notes.push(...(await this.locked(c.root, () => this.expire(c))));
     const notes = this.notes;
     this.notes = [];
     return { snapshotId: result!.snapshotId, rows: changes.count + (early?.changes ?? 0), notes };
+  }
+
+  /** Whether the table's commits wait for their compaction: `changelog-producer: lookup` and `lookup.wait` (default true). */
+  private async lookupWait(root: string): Promise<boolean> {
+    const o = (await readWriteState(storage, root)).schema.options;
+    return (o['changelog-producer'] ?? 'none').toLowerCase() === 'lookup' && (o['lookup.wait'] ?? 'true').toLowerCase() !== 'false';
   }
 
   /** Whether a bucket of the table has `num-sorted-run.stop-trigger` sorted runs (Java's writer then waits for its compaction). */
