@@ -226,26 +226,22 @@ async function writeChangeFiles(
   const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
   // Partition rows repeat across changes: hex them once (the group ids match the manifests' partition hex).
   const partitionHex = new Map<string, string>();
-  const placed = changes.map((c, i) => {
+  // One pass, each change's objects left to the collector as soon as it is grouped (a flush holds
+  // WRITE_BUFFER_CHANGES of them): dynamic bucket reads a partition's HASH index on first sight.
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i]!;
     const where = `change ${i}`;
     const kind = ROW_KINDS[c?.kind];
     if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
     const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
     const place = placeRow(schema, values);
-    const raw = Buffer.from(place.partition.buffer, place.partition.byteOffset, place.partition.byteLength).toString('latin1');
-    let hex = partitionHex.get(raw);
-    if (hex === undefined) partitionHex.set(raw, (hex = bytesToHex(place.partition)));
-    return { kind, values, place, hex };
-  });
-  if (assigner) {
-    // Dynamic bucket: read the HASH index of the partitions written to, then assign in change order.
-    const partitions = new Map<string, Uint8Array>();
-    for (const p of placed) if (!partitions.has(p.hex)) partitions.set(p.hex, p.place.partition);
-    await assigner.preload(partitions);
-  }
-  placed.forEach(({ kind, values, place, hex }, i) => {
-    const c = changes[i]!;
     const { partition, key, keyId } = place;
+    const raw = Buffer.from(partition.buffer, partition.byteOffset, partition.byteLength).toString('latin1');
+    let hex = partitionHex.get(raw);
+    if (hex === undefined) {
+      partitionHex.set(raw, (hex = bytesToHex(partition)));
+      if (assigner) await assigner.preload(new Map([[hex, partition]]));
+    }
     const bucket = assigner ? assigner.assign(hex, place.hash) : place.bucket;
     const gid = `${hex}|${bucket}`;
     let g = groups.get(gid);
@@ -257,7 +253,7 @@ async function writeChangeFiles(
     const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
     g.byKey.set(keyId, kv);
     if (changelogInput) g.all.push(kv);
-  });
+  }
   const entries: ManifestEntryRecord[] = [];
   const changelogEntries: ManifestEntryRecord[] = [];
   const written: string[] = [];

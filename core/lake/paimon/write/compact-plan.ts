@@ -1,14 +1,15 @@
 import { createLocalStorage } from '../../../storage/node';
 import type { PaimonDataFileEntry } from '../manifest';
 import { deletionVectorsEnabled } from '../schema';
-import { pickForceUpLevel0, pickFullCompaction, pickUniversalCompaction, sortedRuns, universalOptionsOf } from './compact';
+import { COMPACTION_FILE_ROWS, pickForceUpLevel0, pickFullCompaction, pickUniversalCompaction, sortedRuns, universalOptionsOf } from './compact';
 import { readPaimonTableState } from './table-state';
 
 /**
  * The preview of compactPaimonTable: per (partition, bucket) the same pick the compaction makes
  * (full: every run into the max level; else Java's universal pick, ForceUpLevel0 with deletion
- * vectors), and the files, bytes and records it would read. Each compacted bucket is written as one
- * file (compact.ts does not split by target-file-size), so `buckets` is the files it would write.
+ * vectors), and the files, bytes and records it would read. Each compacted bucket is written as
+ * one file per COMPACTION_FILE_ROWS merged rows: `outputFiles` bounds the files it would write
+ * (exact unless merging drops rows across a multiple of that).
  */
 export interface PaimonCompactionPlan {
   snapshotId: bigint | null;
@@ -20,6 +21,8 @@ export interface PaimonCompactionPlan {
   deletionVectorBytes: number;
   partitions: number;
   buckets: number;
+  /** Files the compaction writes at most: per bucket one, and one more every COMPACTION_FILE_ROWS input records. */
+  outputFiles: number;
 }
 
 export async function planPaimonCompaction(root: string, options: { full?: boolean } = {}): Promise<PaimonCompactionPlan> {
@@ -34,13 +37,15 @@ export async function planPaimonCompaction(root: string, options: { full?: boole
     if (g) g.push(f);
     else groups.set(id, [f]);
   }
-  const plan: PaimonCompactionPlan = { snapshotId: state.snapshot?.id ?? null, files: 0, bytes: 0, records: 0, deletionVectors: 0, deletionVectorBytes: 0, partitions: 0, buckets: 0 };
+  const plan: PaimonCompactionPlan = { snapshotId: state.snapshot?.id ?? null, files: 0, bytes: 0, records: 0, deletionVectors: 0, deletionVectorBytes: 0, partitions: 0, buckets: 0, outputFiles: 0 };
   const partitions = new Set<string>();
   for (const files of groups.values()) {
     const runs = sortedRuns(files);
     const unit = options.full ? pickFullCompaction(runs, o) : dv ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
     if (!unit) continue;
     plan.buckets++;
+    const records = unit.runs.flatMap((r) => r.files).reduce((n, f) => n + f.recordCount, 0);
+    plan.outputFiles += Math.max(1, Math.ceil(records / COMPACTION_FILE_ROWS));
     for (const f of unit.runs.flatMap((r) => r.files)) {
       partitions.add(f.partitionKey);
       plan.files++;
