@@ -59,6 +59,8 @@ export class PaimonRoundWriter {
   /** The write-buffer flush in flight (one at a time, in order); its failure fails the round. */
   private flushing: Promise<void> | null = null;
   private flushFailure: unknown = null;
+  /** A background compaction's merge (preparePaimonCompaction) while it runs; flushes wait for it. */
+  private merging: Promise<void> | null = null;
   /** The background compaction of each table, while it runs. */
   private readonly compacting = new Map<string, Promise<void>>();
   private compactionFailure: { table: string; error: unknown } | null = null;
@@ -79,9 +81,14 @@ export class PaimonRoundWriter {
     if (h.changes < WRITE_BUFFER_CHANGES) return Promise.resolve();
     // One flush at a time, in order; a failure is kept for the round's commit.
     const table = part.table;
-    const run = (this.flushing ?? Promise.resolve()).then(() => this.flush(table)).catch((e: unknown) => {
-      this.flushFailure ??= e;
-    });
+    // A flush does not run while a compaction merges (prepares): both hold rows, and on one thread
+    // running them in turn costs no throughput, while interleaved their memory adds up.
+    const run = (this.flushing ?? Promise.resolve())
+      .then(() => this.merging)
+      .then(() => this.flush(table))
+      .catch((e: unknown) => {
+        this.flushFailure ??= e;
+      });
     const tracked: Promise<void> = run.then(() => {
       if (this.flushing === tracked) this.flushing = null;
     });
@@ -211,7 +218,18 @@ export class PaimonRoundWriter {
 
   private startCompaction(c: PaimonCommitJob): void {
     const run = (async () => {
-      const prepared = await preparePaimonCompaction(c.root, { env: this.env });
+      const prep = preparePaimonCompaction(c.root, { env: this.env });
+      const merging = prep.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.merging = merging;
+      let prepared: Awaited<typeof prep>;
+      try {
+        prepared = await prep;
+      } finally {
+        if (this.merging === merging) this.merging = null;
+      }
       if (prepared) {
         const done = await this.locked(c.root, () => commitPaimonCompaction(c.root, prepared, { commitUser: c.commitUser, commitIdentifier: this.identifiers.get(c.root) ?? c.identifier, env: this.env }));
         if (done) this.notes.push(`compacted ${c.table} (snapshot ${done.snapshotId})`);
