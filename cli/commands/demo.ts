@@ -32,7 +32,7 @@ export const compactCommand: CliRunner = {
       const p = await compactPaimon(root, { scope, dryRun: values['dry-run'] === true });
       if (values.json) return io.out(stringifyJson(p));
       const what = `${p.files} data file(s), ${p.bytes} bytes, ${p.records} records in ${p.partitions} partition(s)${p.deleteFiles ? `, ${p.deleteFiles} deletion vector(s)` : ''}`;
-      if (p.dryRun) return io.out(p.files === 0 ? 'nothing to compact' : `would rewrite ${what} into ${p.estimatedFiles} file(s), one per bucket`);
+      if (p.dryRun) return io.out(p.files === 0 ? 'nothing to compact' : `would rewrite ${what} into ${p.estimatedFiles} file(s), one per bucket and 65,536 rows`);
       return io.out(p.committedSnapshotId === null ? 'nothing to compact' : `snapshot ${p.committedSnapshotId}: rewrote ${what} into ${p.writtenFiles} file(s), ${p.liveRecords} rows`);
     }
     const r = values['dry-run'] ? await planCompaction(root, scope) : await compactDataFiles(root, { scope });

@@ -54,8 +54,10 @@ export interface PlanWarning {
 
 /** How a Paimon target's rows spread over its buckets (from INFORMATION_SCHEMA estimates of its sources). */
 export interface BucketPlan {
-  /** `bucket` of the table (the existing table's, else table.properties.bucket). */
+  /** `bucket` of the table (the existing table's, else table.properties.bucket); dynamic bucket: the buckets its rows will fill. */
   count: number;
+  /** Dynamic bucket (`bucket` -1 or unset): a new bucket every `targetRowNum` keys (dynamic-bucket.target-row-num); null for a fixed count. */
+  dynamic: { targetRowNum: number } | null;
   /** The bucket key: `bucket-key`, else the primary key minus partition columns. */
   key: string[];
   rowsEstimated: number;

@@ -163,7 +163,7 @@ export async function compactPaimon(root: string, o: { scope: { kind: string }; 
     deleteBytes: plan.deletionVectorBytes,
     partitions: plan.partitions,
     targetFileSizeBytes: targetFileSize(schema.options),
-    estimatedFiles: plan.buckets,
+    estimatedFiles: plan.outputFiles,
   };
   if (o.dryRun) return { ...base, dryRun: true, committedSnapshotId: null, writtenFiles: null, liveRecords: null };
   const r = await compactPaimonTable(root, { commitUser: PAIMON_COMMIT_USER, full: true });

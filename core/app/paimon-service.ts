@@ -74,11 +74,13 @@ export async function describePaimonSnapshots(storage: StoragePort, root: string
 
 export async function readPaimonSchemaInfo(storage: StoragePort, root: string, sel: PaimonSnapshotSelector = {}): Promise<SchemaInfo> {
   const schema = await readPaimonSchema(storage, root, sel);
+  // -1: dynamic bucket (keys placed by the HASH index), -2: postpone bucket.
+  const buckets = schema.bucketCount === -1 ? 'dynamic buckets' : schema.bucketCount === -2 ? 'postpone bucket' : `${schema.bucketCount} buckets`;
   return {
     schemaId: schema.schemaId,
     fields: schema.fields.map(describeField),
     identifierFields: schema.primaryKeys,
-    partitionSpec: schema.partitionKeys.length ? schema.partitionKeys.map((k) => `identity(${k})`).join(', ') + `; ${schema.bucketCount} buckets` : `unpartitioned; ${schema.bucketCount} buckets`,
+    partitionSpec: schema.partitionKeys.length ? schema.partitionKeys.map((k) => `identity(${k})`).join(', ') + `; ${buckets}` : `unpartitioned; ${buckets}`,
   };
 }
 

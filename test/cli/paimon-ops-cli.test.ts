@@ -91,7 +91,7 @@ describe('tidemark tag / branch / rollback / expire / compact on a Paimon table'
     const plan = JSON.parse((await cli('compact', root, '--dry-run', '--json')).out) as { files: number; bytes: number; records: number; partitions: number; estimatedFiles: number };
     expect(plan.files).toBeGreaterThan(1);
     const text = (await cli('compact', root, '--dry-run')).out;
-    expect(text).toBe(`would rewrite ${plan.files} data file(s), ${plan.bytes} bytes, ${plan.records} records in ${plan.partitions} partition(s) into ${plan.estimatedFiles} file(s), one per bucket`);
+    expect(text).toBe(`would rewrite ${plan.files} data file(s), ${plan.bytes} bytes, ${plan.records} records in ${plan.partitions} partition(s) into ${plan.estimatedFiles} file(s), one per bucket and 65,536 rows`);
     const run = JSON.parse((await cli('compact', root, '--json')).out) as typeof plan & { committedSnapshotId: string; writtenFiles: number; liveRecords: number };
     expect(run).toMatchObject({ files: plan.files, bytes: plan.bytes, records: plan.records, committedSnapshotId: '6', writtenFiles: plan.estimatedFiles, liveRecords: 11 });
     expect((await cli('scan', root, '--format', 'json')).out).toBe(rows);

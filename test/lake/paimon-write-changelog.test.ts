@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
-import { scanPaimonRows } from '../../core/lake/paimon';
+import { readPaimonChangelog, scanPaimonRows } from '../../core/lake/paimon';
 import { commitPaimonChanges, createPaimonTable } from '../../core/lake/paimon/write';
 import { seededWriteEnv } from '../../core/lake/write';
 import { readAvroFile } from '../../core/lake/serde/avro';
@@ -53,5 +53,9 @@ describe('Paimon writer: changelog-producer input', () => {
     ]);
     // The first commit's changelog is its two inserts.
     expect(json(join(root, 'snapshot', 'snapshot-1'))).toMatchObject({ changelogRecordCount: 2 });
+    // The changelog read gives the same records with their kinds.
+    const read = await readPaimonChangelog(storage, root, { snapshotId: 2n });
+    expect(read.rows.map((r, i) => `${read.rowKinds[i]} ${String(r.k)}=${String(r.v)}`)).toEqual(['+I 0=z', '-U 1=a', '+U 1=a2', '-D 2=b']);
+    expect((await readPaimonChangelog(storage, root, { snapshotId: 1n })).rowKinds).toEqual(['+I', '+I']);
   });
 });

@@ -357,11 +357,11 @@ describe('Paimon writer: refusals name the input', () => {
   it('refuses what it cannot write', async () => {
     const env = seededWriteEnv(8);
     await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '2', 'file.format': 'orc' } }, env), 'Unsupported', 'file.format = orc');
-    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '-1' } }, env), 'Unsupported', 'dynamic bucket');
-    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'] }, env), 'InvalidInput', 'bucket must be a fixed bucket count');
+    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '-2' } }, env), 'Unsupported', 'bucket = -2');
+    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: 'two' } }, env), 'InvalidInput', 'bucket must be a fixed bucket count N >= 1 or -1');
     await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: [], options: { bucket: '1' } }, env), 'Unsupported', 'append tables');
     await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '1', 'merge-engine': 'partial-update' } }, env), 'Unsupported', 'merge-engine = partial-update');
-    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '1', 'changelog-producer': 'lookup' } }, env), 'Unsupported', 'changelog-producer = lookup');
+    await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], options: { bucket: '1', 'changelog-producer': 'full-compaction' } }, env), 'Unsupported', 'changelog-producer = full-compaction');
     await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['k'], partitionKeys: ['v'], options: { bucket: '1' } }, env), 'InvalidInput', 'partition key v must be part of the primary key');
     await expectError(createPaimonTable(newRoot(), { columns: [...cols, { name: 't', type: 'ARRAY<INT>' }], primaryKeys: ['k'], options: { bucket: '1' } }, env), 'Unsupported', 'column t', 'ARRAY');
     await expectError(createPaimonTable(newRoot(), { columns: cols, primaryKeys: ['x'], options: { bucket: '1' } }, env), 'InvalidInput', 'key column x is not a column');

@@ -54,7 +54,10 @@ describe('sync into Paimon survives kill -9 at random moments', () => {
   const env = useServerAndWarehouse('tidemark-crash-paimon-');
 
   it(`Paimon table equals source after ${TRIALS} crashes (snapshot phase, streaming, mid-commit, mid-compaction)`, async () => {
-    const report = await runCrashTrials({ ...env, trials: TRIALS, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4242), sink: 'paimon' });
+    // 1000 rows a shard: the snapshot phase outlasts the early kills' 300 ms window. With 250, since
+    // the streamed compaction (90e46a9) it was over before the first kill (0 of 20 kills in it, twice;
+    // 7 and 2 before); the cause is not established.
+    const report = await runCrashTrials({ ...env, trials: TRIALS, rowsPerShard: 1000, seed: Number(process.env.TIDEMARK_CRASH_SEED ?? 4242), sink: 'paimon' });
     console.log(`paimon crash trials: ${JSON.stringify({ ...report, lake: undefined, source: undefined })}`);
     recordFigure('sync kill -9 trials (Paimon sink)', { trials: report.trials, killedIn: report.killedIn, writes: report.writes, lakeRows: report.lakeRows, checksumsEqual: report.lakeChecksum === report.sourceChecksum, duplicateKeys: report.duplicateKeys.length, compactions: report.compactions });
     expect(report.killedIn.snapshot ?? 0).toBeGreaterThan(0);

@@ -27,12 +27,15 @@ describe('Paimon sink keys (Flink CDC Paimon pipeline connector)', () => {
   });
 
   it('says what the writer does not write, naming the key', () => {
-    expect(check(sink('')).errors).toEqual([
-      "8: sink.table.properties.bucket: missing: Paimon's default for a primary-key table is bucket -1 (dynamic bucket), which Tidemark does not write yet; set table.properties.bucket: N (a bucket holds ~1 GB at most; see `tidemark plan`)",
-    ]);
-    expect(check(sink('  table.properties.bucket: -1\n')).errors).toEqual(['11: sink.table.properties.bucket: bucket -1 (dynamic bucket) is not written yet: it needs the HASH index; set a fixed bucket count N >= 1']);
+    // No bucket is Paimon's default, dynamic bucket (-1), which is written.
+    expect(check(sink('')).errors).toEqual([]);
+    expect(check(sink('  table.properties.bucket: -1\n  table.properties.dynamic-bucket.target-row-num: 500000\n')).errors).toEqual([]);
+    expect(check(sink('  table.properties.bucket: -1\n  table.properties.bucket-key: id\n')).errors).toEqual(['12: sink.table.properties.bucket-key: bucket-key cannot be set with bucket -1 (dynamic bucket), as Paimon refuses: remove it or set a bucket count']);
+    expect(check(sink('  table.properties.bucket: -2\n')).errors).toEqual(['11: sink.table.properties.bucket: bucket -2 (postpone bucket) is not written: set a fixed bucket count N >= 1, or -1 (dynamic bucket)']);
+    expect(check(sink('  table.properties.dynamic-bucket.max-buckets: 0\n')).errors).toEqual(['11: sink.table.properties.dynamic-bucket.max-buckets: expected -1 (no limit) or a bucket count between 1 and 32767, found 0']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.file.format: orc\n')).errors).toEqual(['12: sink.table.properties.file.format: file.format orc is not written: Tidemark writes Parquet data files (file.format: parquet)']);
-    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: lookup\n')).errors).toEqual(['12: sink.table.properties.changelog-producer: changelog-producer lookup is not written yet (none and input are)']);
+    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: lookup\n')).errors).toEqual([]);
+    expect(check(sink('  table.properties.bucket: 2\n  table.properties.changelog-producer: full-compaction\n')).errors).toEqual(['12: sink.table.properties.changelog-producer: changelog-producer full-compaction is not written yet (none, input and lookup are)']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.bucket: x\n')).errors.length).toBeGreaterThan(0);
     expect(check(sink('  table.properties.bucket: two\n')).errors).toEqual(['11: sink.table.properties.bucket: expected an integer, found "two"']);
     expect(check(sink('  table.properties.bucket: 2\n  table.properties.snapshot.time-retained: soon\n')).errors[0]).toMatch(/^12: sink.table.properties.snapshot.time-retained: /);

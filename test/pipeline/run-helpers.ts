@@ -25,6 +25,8 @@ export interface YamlOptions {
   extraPipeline?: string;
   extraSink?: string;
   chunkSize?: number;
+  /** Paimon sink: table.properties.bucket (default 2; null leaves it out: dynamic bucket). */
+  paimonBucket?: string | null;
 }
 
 /** A server id no other pipeline of this test file has used: for runs that must share one (a pipeline started again). */
@@ -94,8 +96,7 @@ export function paimonPipelineYaml(db: PrivateMariaDb, o: YamlOptions): string {
   catalog.properties.metastore: filesystem
   catalog.properties.warehouse: ${o.warehouse}
   commit.user: finance-sync
-  table.properties.bucket: 2
-`;
+${o.paimonBucket === null ? '' : `  table.properties.bucket: ${o.paimonBucket ?? '2'}\n`}`;
   return shardedPipelineYaml(db, o, sink, 'orders-paimon', '');
 }
 
@@ -133,7 +134,7 @@ export async function createShards(conn: mysql.Connection, rowsPerShard: number,
 export type Flat = Record<string, string | null>;
 
 /** A comparable text form of a row: every value as text (timestamps ISO, decimals canonical). */
-function flatten(row: Record<string, unknown>, columns: string[]): Flat {
+export function flatten(row: Record<string, unknown>, columns: string[]): Flat {
   const out: Flat = {};
   for (const c of columns) {
     const v = row[c];
@@ -142,7 +143,7 @@ function flatten(row: Record<string, unknown>, columns: string[]): Flat {
   return out;
 }
 
-const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
+export const sortKey = (r: Flat) => `${r.__table_name__}|${String(r.id).padStart(10, '0')}`;
 
 /** Source rows of every shard with `__table_name__`, ordered by (shard, id). */
 export async function sourceRows(conn: mysql.Connection, columns: string[], render: Record<string, string> = {}): Promise<Flat[]> {

@@ -16,7 +16,7 @@ import type { StoragePort } from '../../storage';
 import type { NestedField } from '../model';
 import { rowMatches, type ScanFilter } from '../scan-filter';
 import { decodeBinaryRow } from './binary-row';
-import { readSnapshotDataFiles, type PaimonDataFileEntry, type PaimonDeletionVectorRef } from './manifest';
+import { readSnapshotChangelogFiles, readSnapshotDataFiles, type PaimonDataFileEntry, type PaimonDeletionVectorRef } from './manifest';
 import { joinPath } from './paths';
 import { assertReadable, filesToRead, keyFields, knownGroupRows, paimonReadGroups, readPaimonRows, type Row } from './read';
 import { deletionVectorsEnabled, listPaimonSchemaIds, readPaimonSchemaFile, type PaimonSchema } from './schema';
@@ -228,6 +228,34 @@ export async function scanPaimonRows(storage: StoragePort, root: string, options
   });
   if (filter) rows = rows.map((r) => Object.fromEntries(columns.map((c) => [c.name, r[c.name]])));
   return { snapshotId: snapshot?.id ?? null, schema, columns, rows };
+}
+
+export interface PaimonChangelogResult extends PaimonScanResult {
+  /** Each row's kind (+I, -U, +U, -D), in row order. */
+  rowKinds: string[];
+}
+
+const KIND_NAMES = ['+I', '-U', '+U', '-D'];
+
+/**
+ * The changelog one snapshot (default latest) committed: the rows of the changelog files its
+ * changelog manifest list names (`changelog-producer` input: the APPEND snapshot's, every change as
+ * written; lookup: the COMPACT snapshot's, -U / +U pairs and -D with the old row, +I), what Java
+ * Paimon's streaming read of the table (and of `$audit_log`) returns for that snapshot. Per
+ * (partition, bucket), by key, the records of a key in sequence order. Empty for a snapshot with
+ * no changelog.
+ */
+export async function readPaimonChangelog(storage: StoragePort, root: string, options: SnapshotSelector & { columns?: string[] } = {}): Promise<PaimonChangelogResult> {
+  await requireTable(storage, root);
+  checkSelector(options);
+  const snapshot = await resolvePaimonSnapshot(storage, root, options);
+  const metaRoot = snapshot ? paimonMetaRootOf(snapshot) : emptyRoot(root, options);
+  const schema = snapshot ? await readPaimonSchemaFile(storage, metaRoot, snapshot.schemaId) : await readLatestSchema(storage, metaRoot);
+  const columns = selectColumns(schema, options.columns);
+  const files = snapshot ? await readSnapshotChangelogFiles(storage, root, snapshot, schema) : [];
+  const keep = { kinds: [] as number[], sequenceNumbers: [] as (bigint | null)[] };
+  const rows = await readPaimonRows(storage, schema, files, { fields: columns, fileSchemas: await readFileSchemas(storage, metaRoot, schema, files), keepRetracts: keep, unmerged: true });
+  return { snapshotId: snapshot?.id ?? null, schema, columns, rows, rowKinds: keep.kinds.map((k) => KIND_NAMES[k] ?? String(k)) };
 }
 
 /**

@@ -224,6 +224,25 @@ export async function readSnapshotDataFiles(
   return files;
 }
 
+/**
+ * The changelog files a snapshot names through its changelog manifest list (`changelog-producer`
+ * input: written with the APPEND snapshot; lookup: with the COMPACT one), in manifest order; none
+ * when it has no list.
+ */
+export async function readSnapshotChangelogFiles(storage: StoragePort, root: string, snapshot: PaimonSnapshotFile, schema: PaimonSchema): Promise<PaimonDataFileEntry[]> {
+  if (!snapshot.changelogManifestList) return [];
+  const out: PaimonDataFileEntry[] = [];
+  for (const name of await readManifestList(storage, root, snapshot.changelogManifestList)) {
+    const path = joinPath(root, 'manifest', name);
+    for (const rec of await readManifestRecords(storage, path, 'changelog manifest')) {
+      const { kind, entry } = decodeEntry(rec, root, schema, path);
+      if (kind !== KIND_ADD) throw new TidemarkError('DataInvalid', `${path}: a changelog manifest entry of kind ${kind} for ${entry.fileName} (only ADD is expected)`, { path });
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
 /** Deletion-vector ranges by `partitionHex|bucket|dataFileName`, from the index manifest. */
 export async function readDeletionVectorIndex(storage: StoragePort, root: string, name: string): Promise<Map<string, PaimonDeletionVectorRef>> {
   const path = joinPath(root, 'manifest', name);

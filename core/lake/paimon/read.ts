@@ -207,6 +207,12 @@ export interface ReadOptions {
    * (null for append rows) are pushed here, in row order.
    */
   keepRetracts?: { kinds: number[]; sequenceNumbers: (bigint | null)[] };
+  /**
+   * Every row of every file, none merged or skipped (changelog files: `files` are a snapshot's
+   * changelog files, not its data files); per (partition, bucket) in key order, rows of one key in
+   * file then row order. Use with `keepRetracts` for the row kinds.
+   */
+  unmerged?: boolean;
 }
 
 /**
@@ -215,8 +221,13 @@ export interface ReadOptions {
  * readPaimonRows of its files alone, so a page can be read group by group.
  */
 export function paimonReadGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
+  return sortedGroups(schema, filesToRead(schema, files));
+}
+
+/** `files` by (partition, bucket), ordered by partition values, then bucket. */
+function sortedGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
   const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of filesToRead(schema, files)) {
+  for (const f of files) {
     const id = `${f.partitionKey}|${f.bucket}`;
     const g = groups.get(id);
     if (g) g.push(f);
@@ -260,8 +271,8 @@ export function knownGroupRows(schema: PaimonSchema, group: PaimonDataFileEntry[
 export async function readPaimonRows(storage: StoragePort, schema: PaimonSchema, files: PaimonDataFileEntry[], options: ReadOptions): Promise<Row[]> {
   assertReadable(schema);
   const isPk = schema.primaryKeys.length > 0;
-  const dvMode = isPk && deletionVectorsEnabled(schema);
-  const ordered = paimonReadGroups(schema, files);
+  const dvMode = isPk && (deletionVectorsEnabled(schema) || options.unmerged === true);
+  const ordered = options.unmerged ? sortedGroups(schema, files) : paimonReadGroups(schema, files);
   const limit = options.limit ?? Infinity;
   const keep = options.keepRetracts;
   const out: Row[] = [];

@@ -237,8 +237,12 @@ const PAIMON_EXPIRY = 'core/pipeline/sink/paimon/index.ts#maintainPaimonTarget';
 export const PAIMON_TABLE_PROPERTIES: KeySpec[] = [
   honoured('bucket', 'int', PAIMON_TABLE_READER, { min: -2 }),
   honoured('bucket-key', 'string', PAIMON_WRITER),
+  honoured('dynamic-bucket.target-row-num', 'int', 'core/lake/paimon/write/dynamic-bucket.ts#dynamicBucketOptionsOf', { min: 1 }),
+  honoured('dynamic-bucket.max-buckets', 'int', 'core/lake/paimon/write/dynamic-bucket.ts#dynamicBucketOptionsOf', { min: -1 }),
   honoured('file.format', 'enum', PAIMON_TABLE_READER, { values: ['parquet', 'orc', 'avro'] }),
   honoured('changelog-producer', 'enum', PAIMON_TABLE_READER, { values: ['none', 'input', 'lookup', 'full-compaction'] }),
+  honoured('changelog-producer.row-deduplicate', 'bool', 'core/lake/paimon/write/compact.ts#lookupChangelog'),
+  honoured('lookup.wait', 'bool', 'core/pipeline/sink/paimon/writer.ts#PaimonRoundWriter'),
   honoured('deletion-vectors.enabled', 'bool', PAIMON_WRITER),
   honoured('num-sorted-run.compaction-trigger', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 1 }),
   honoured('num-levels', 'int', 'core/lake/paimon/write/compact.ts#universalOptionsOf', { min: 2 }),

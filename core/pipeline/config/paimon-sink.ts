@@ -58,13 +58,13 @@ export function readPaimonSink(entry: { node: unknown; line: number }, behavior:
 const REFUSED: Record<string, (value: string) => string | null> = {
   bucket: (v) => {
     const n = Number(v);
-    if (n === -1) return 'bucket -1 (dynamic bucket) is not written yet: it needs the HASH index; set a fixed bucket count N >= 1';
-    if (n === -2) return 'bucket -2 (postpone bucket) is not written: set a fixed bucket count N >= 1';
-    return n >= 1 ? null : `expected a bucket count N >= 1, found ${v}`;
+    if (n === -2) return 'bucket -2 (postpone bucket) is not written: set a fixed bucket count N >= 1, or -1 (dynamic bucket)';
+    return n >= 1 || n === -1 ? null : `expected a bucket count N >= 1 or -1 (dynamic bucket), found ${v}`;
   },
+  'dynamic-bucket.max-buckets': (v) => (Number(v) === 0 ? 'expected -1 (no limit) or a bucket count between 1 and 32767, found 0' : null),
   'file.format': (v) => (v.toLowerCase() === 'parquet' ? null : `file.format ${v} is not written: Tidemark writes Parquet data files (file.format: parquet)`),
   'manifest.format': (v) => (v.toLowerCase() === 'avro' ? null : `manifest.format ${v} is not written: Tidemark writes Avro manifests`),
-  'changelog-producer': (v) => (['none', 'input'].includes(v.toLowerCase()) ? null : `changelog-producer ${v} is not written yet (none and input are)`),
+  'changelog-producer': (v) => (['none', 'input', 'lookup'].includes(v.toLowerCase()) ? null : `changelog-producer ${v} is not written yet (none, input and lookup are)`),
   'merge-engine': (v) => (v.toLowerCase() === 'deduplicate' ? null : `merge-engine ${v} is not written (deduplicate is)`),
   'sequence.field': () => 'sequence.field is not written: rows are ordered by the source change order',
   'deletion-vectors.bitmap64': (v) => (v === 'true' ? '64-bit deletion vectors are not written (32-bit ones are)' : null),
@@ -72,8 +72,9 @@ const REFUSED: Record<string, (value: string) => string | null> = {
 
 function checkTableProperties(b: Block, props: Record<string, string>, ctx: ReadContext): void {
   const where = (k: string) => ({ line: lineOfKey(b, `table.properties.${k}`), path: `sink.table.properties.${k}` });
-  if (props.bucket === undefined) {
-    ctx.issues.error(lineOfKey(b, 'type'), 'sink.table.properties.bucket', "missing: Paimon's default for a primary-key table is bucket -1 (dynamic bucket), which Tidemark does not write yet; set table.properties.bucket: N (a bucket holds ~1 GB at most; see `tidemark plan`)", 'Unsupported');
+  // No bucket: Paimon's default for a primary-key table, -1 (dynamic bucket), as Flink CDC creates it.
+  if (props.bucket !== undefined && Number(props.bucket) === -1 && props['bucket-key'] !== undefined) {
+    ctx.issues.error(where('bucket-key').line, 'sink.table.properties.bucket-key', 'bucket-key cannot be set with bucket -1 (dynamic bucket), as Paimon refuses: remove it or set a bucket count');
   }
   for (const [key, value] of Object.entries(props)) {
     const spec = PAIMON_TABLE_PROPERTIES.find((s) => s.key === key);

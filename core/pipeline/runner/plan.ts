@@ -99,12 +99,16 @@ export async function planPipeline(config: PipelineConfig, overrides: Partial<My
  */
 function planBuckets(config: PipelineConfig, design: TargetDesign, sources: MatchedTable[]): BucketPlan {
   const options = paimonTableOptions(config, design);
-  const count = Math.max(1, Number(options.bucket ?? 1));
   const partition = new Set(design.partitionBy.map((p) => p.column));
   const key = options['bucket-key'] ? options['bucket-key'].split(',').map((k) => k.trim()) : design.key.filter((k) => !partition.has(k));
   const rowsEstimated = sources.reduce((n, s) => n + s.rowsEstimated, 0);
   const bytesEstimated = sources.reduce((n, s) => n + s.bytesEstimated, 0);
-  return { count, key, rowsEstimated, bytesEstimated, rowsPerBucket: Math.ceil(rowsEstimated / count), bytesPerBucket: Math.ceil(bytesEstimated / count) };
+  const bucket = Number(options.bucket ?? -1);
+  // Dynamic bucket (Paimon's default): buckets fill up to dynamic-bucket.target-row-num keys each (per partition).
+  const targetRowNum = Number(options['dynamic-bucket.target-row-num'] ?? 2_000_000);
+  const dynamic = bucket === -1 ? { targetRowNum } : null;
+  const count = dynamic ? Math.max(1, Math.ceil(rowsEstimated / targetRowNum)) : Math.max(1, bucket);
+  return { count, dynamic, key, rowsEstimated, bytesEstimated, rowsPerBucket: Math.ceil(rowsEstimated / count), bytesPerBucket: Math.ceil(bytesEstimated / count) };
 }
 
 /** Paimon's guidance: a bucket of about 200 MB – 1 GB; many nearly empty buckets make small files, one huge bucket a slow writer and compaction. */
@@ -114,6 +118,17 @@ const BUCKET_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 function bucketSizeWarnings(table: string, b: BucketPlan): PlanWarning[] {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
   const suggest = Math.max(1, Math.ceil(b.bytesEstimated / (512 * 1024 * 1024)));
+  if (b.dynamic) {
+    // Rows of ~512 MiB at the sources' average row size: the target-row-num that makes such buckets.
+    const rowsPer512 = b.bytesEstimated > 0 ? Math.max(1, Math.round((512 * 1024 * 1024 * b.rowsEstimated) / b.bytesEstimated)) : b.dynamic.targetRowNum;
+    if (b.count > 1 && b.bytesPerBucket < BUCKET_MIN_BYTES) {
+      return [{ kind: 'bucket-size', target: table, message: `${table}: dynamic bucket with dynamic-bucket.target-row-num ${b.dynamic.targetRowNum} makes ${b.count} buckets for ~${b.rowsEstimated} rows (${mib(b.bytesEstimated)}): ~${mib(b.bytesPerBucket)} a bucket makes small files; dynamic-bucket.target-row-num: ${rowsPer512} would do (Paimon suggests 200 MB – 1 GB a bucket)` }];
+    }
+    if (b.bytesPerBucket > BUCKET_MAX_BYTES) {
+      return [{ kind: 'bucket-size', target: table, message: `${table}: dynamic bucket with dynamic-bucket.target-row-num ${b.dynamic.targetRowNum} puts ~${b.rowsPerBucket} rows (${mib(b.bytesPerBucket)}) in a bucket: writes and compaction of a bucket are serial; dynamic-bucket.target-row-num: ${rowsPer512} keeps them near 512 MiB` }];
+    }
+    return [];
+  }
   if (b.count > 1 && b.bytesPerBucket < BUCKET_MIN_BYTES) {
     return [{ kind: 'bucket-size', target: table, message: `${table}: ${b.count} buckets for ~${b.rowsEstimated} rows (${mib(b.bytesEstimated)}): ~${b.rowsPerBucket} rows (${mib(b.bytesPerBucket)}) a bucket makes small files; bucket: ${suggest} would do (Paimon suggests 200 MB – 1 GB a bucket)` }];
   }
@@ -210,7 +225,11 @@ export function formatPlan(p: PipelinePlan): string {
     lines.push(`    from ${t.sources.join(', ')}; key (${t.key.join(', ')})${t.partitionBy.length ? `; partitioned by ${t.partitionBy.map((x) => `${x.transform}(${x.column})`).join(', ')}` : ''}`);
     lines.push(`    columns: ${t.columns.map((c) => `${c.name} ${c.type}${c.required ? ' required' : ''}`).join(', ')}`);
     if (t.changelog) lines.push(`    changelog: ${t.changelog}`);
-    if (t.buckets) lines.push(`    buckets: ${t.buckets.count} by (${t.buckets.key.join(', ')}); ~${t.buckets.rowsEstimated} rows, ~${t.buckets.rowsPerBucket} rows (${(t.buckets.bytesPerBucket / 1024 / 1024).toFixed(1)} MiB) a bucket`);
+    if (t.buckets) {
+      const b = t.buckets;
+      const count = b.dynamic ? `dynamic (a new bucket every ${b.dynamic.targetRowNum} keys: ~${b.count})` : String(b.count);
+      lines.push(`    buckets: ${count} by (${b.key.join(', ')}); ~${b.rowsEstimated} rows, ~${b.rowsPerBucket} rows (${(b.bytesPerBucket / 1024 / 1024).toFixed(1)} MiB) a bucket`);
+    }
   }
   if (p.warnings.length) {
     lines.push('', 'warnings:');

@@ -7,7 +7,8 @@ import { partitionPath } from '../manifest';
 import type { PaimonDataType, PaimonSchema } from '../schema';
 import { compareRows, encodeBinaryRow, hashBinaryRow, toPhysicalLazy, type PhysicalValue } from './binary-row-write';
 import { ROW_KINDS, trimmedKeyFields, writeKeyValueFile, type KeyValue, type RowKindName } from './data-file-write';
-import { KIND_ADD, type ManifestEntryRecord } from './manifest-write';
+import { KIND_ADD, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
+import { DynamicBucketAssigner, type PendingAssignments } from './dynamic-bucket';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
 import { assertWritableSchema } from './table-create';
 import { compactPaimonTable } from './compact';
@@ -122,14 +123,16 @@ export function physicalRow(schema: PaimonSchema, row: Record<string, unknown>, 
  * Partition row, bucket and trimmed key of a row (schema-order physical values), plus `keyId`: a
  * string that is equal for equal keys (the key's BinaryRow bytes as latin1).
  */
-export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; key: PhysicalValue[]; keyId: string } {
+export function placeRow(schema: PaimonSchema, values: PhysicalValue[]): { partition: Uint8Array; bucket: number; hash: number; key: PhysicalValue[]; keyId: string } {
   const s = shapeOf(schema);
   const partition = s.noPartition ?? encodeBinaryRow(s.partTypes, s.partIdx.map((i) => values[i]!)).serialized;
   const key = s.keyIdx.map((i) => values[i]!);
   const keyRow = encodeBinaryRow(s.keyTypes, key).row;
   const bucketRow = s.bucketIsKey ? keyRow : encodeBinaryRow(s.bucketTypes, s.bucketIdx.map((i) => values[i]!)).row;
-  const bucket = Math.abs(hashBinaryRow(bucketRow) % schema.bucketCount);
-  return { partition, bucket, key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
+  const hash = hashBinaryRow(bucketRow);
+  // Dynamic bucket (-1): the bucket comes from the HASH index (dynamic-bucket.ts), by `hash`.
+  const bucket = schema.bucketCount > 0 ? Math.abs(hash % schema.bucketCount) : -1;
+  return { partition, bucket, hash, key, keyId: Buffer.from(keyRow.buffer, keyRow.byteOffset, keyRow.byteLength).toString('latin1') };
 }
 
 /** The trimmed key of a row and its identity (placeRow's `key` and `keyId`), for a merge that knows the row's bucket already. */
@@ -167,6 +170,8 @@ export interface PreparedPaimonFiles {
   changelogEntries: ManifestEntryRecord[];
   /** Next sequence number per (partition hex | bucket). */
   nextSeq: Map<string, bigint>;
+  /** Dynamic bucket tables: the buckets these files' keys were given, published with the commit. */
+  dynamic: PendingAssignments | null;
 }
 
 /** Sequence numbers continue per (partition, bucket) from its files' highest (Java's MergeTreeWriter), and past prepared files. */
@@ -185,19 +190,22 @@ function nextSequenceNumbers(files: PaimonDataFileEntry[], prepared: PreparedPai
  * `prepared` (null: the first flush of a commit). Nothing is visible until commitPaimonChanges.
  */
 export async function preparePaimonChanges(root: string, changes: PaimonChange[], prepared: PreparedPaimonFiles | null, env: WriteEnv = defaultWriteEnv): Promise<PreparedPaimonFiles> {
-  const state = await readWriteState(createLocalStorage(), root);
+  const storage = createLocalStorage();
+  const state = await readWriteState(storage, root);
   const schema = state.schema;
   assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
   if (prepared && prepared.schemaId !== schema.schemaId) {
     throw new TidemarkError('CommitConflict', `${root}: files were prepared with schema ${prepared.schemaId}, the table is at schema ${schema.schemaId} now`, { path: root });
   }
   const nextSeq = nextSequenceNumbers(state.files, prepared);
-  const built = await writeChangeFiles(root, schema, changes, nextSeq, env);
+  const assigner = schema.bucketCount === -1 ? await DynamicBucketAssigner.load(storage, root, state, prepared?.dynamic ?? null, env) : null;
+  const built = await writeChangeFiles(root, schema, changes, nextSeq, env, assigner);
   return {
     schemaId: schema.schemaId,
     entries: [...(prepared?.entries ?? []), ...built.entries],
     changelogEntries: [...(prepared?.changelogEntries ?? []), ...built.changelogEntries],
     nextSeq,
+    dynamic: assigner?.pending ?? null,
   };
 }
 
@@ -206,20 +214,35 @@ export async function preparePaimonChanges(root: string, changes: PaimonChange[]
  * -D record) in sequence-number order from `nextSeq` (advanced in place), sorted by key and
  * written as one level-0 file; with `changelog-producer: input` also every change as it came.
  */
-async function writeChangeFiles(root: string, schema: PaimonSchema, changes: PaimonChange[], nextSeq: Map<string, bigint>, env: WriteEnv): Promise<{ entries: ManifestEntryRecord[]; changelogEntries: ManifestEntryRecord[]; written: string[] }> {
+async function writeChangeFiles(
+  root: string,
+  schema: PaimonSchema,
+  changes: PaimonChange[],
+  nextSeq: Map<string, bigint>,
+  env: WriteEnv,
+  assigner: DynamicBucketAssigner | null,
+): Promise<{ entries: ManifestEntryRecord[]; changelogEntries: ManifestEntryRecord[]; written: string[] }> {
   const changelogInput = schema.options['changelog-producer'] === 'input';
   const groups = new Map<string, { partition: Uint8Array; bucket: number; byKey: Map<string, KeyValue>; all: KeyValue[] }>();
   // Partition rows repeat across changes: hex them once (the group ids match the manifests' partition hex).
   const partitionHex = new Map<string, string>();
-  changes.forEach((c, i) => {
+  // One pass, each change's objects left to the collector as soon as it is grouped (a flush holds
+  // WRITE_BUFFER_CHANGES of them): dynamic bucket reads a partition's HASH index on first sight.
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i]!;
     const where = `change ${i}`;
     const kind = ROW_KINDS[c?.kind];
     if (kind === undefined) throw new TidemarkError('InvalidInput', `${where}: kind must be one of +I, -U, +U, -D, found ${JSON.stringify(c?.kind)}`);
     const values = physicalRow(schema, c.row, kind === 1 || kind === 3, where);
-    const { partition, bucket, key, keyId } = placeRow(schema, values);
+    const place = placeRow(schema, values);
+    const { partition, key, keyId } = place;
     const raw = Buffer.from(partition.buffer, partition.byteOffset, partition.byteLength).toString('latin1');
     let hex = partitionHex.get(raw);
-    if (hex === undefined) partitionHex.set(raw, (hex = bytesToHex(partition)));
+    if (hex === undefined) {
+      partitionHex.set(raw, (hex = bytesToHex(partition)));
+      if (assigner) await assigner.preload(new Map([[hex, partition]]));
+    }
+    const bucket = assigner ? assigner.assign(hex, place.hash) : place.bucket;
     const gid = `${hex}|${bucket}`;
     let g = groups.get(gid);
     if (!g) groups.set(gid, (g = { partition, bucket, byKey: new Map(), all: [] }));
@@ -230,7 +253,7 @@ async function writeChangeFiles(root: string, schema: PaimonSchema, changes: Pai
     const kv: KeyValue = { key, sequenceNumber: seq, kind, row, values };
     g.byKey.set(keyId, kv);
     if (changelogInput) g.all.push(kv);
-  });
+  }
   const entries: ManifestEntryRecord[] = [];
   const changelogEntries: ManifestEntryRecord[] = [];
   const written: string[] = [];
@@ -273,6 +296,9 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
   }
   let writeOnly = false;
   const prepared = options.prepared ?? null;
+  const storage = createLocalStorage();
+  // The dynamic bucket assignments of the attempt that builds last (the one published, if any).
+  let committing: { assigner: DynamicBucketAssigner; entries: IndexEntryRecord[] } | null = null;
   const result = await commitPaimonSnapshot(
     root,
     { commitUser: options.commitUser, commitIdentifier: options.commitIdentifier, commitKind: 'APPEND', properties: options.properties, watermark: options.watermark },
@@ -284,17 +310,30 @@ export async function commitPaimonChanges(root: string, changes: PaimonChange[],
         throw new TidemarkError('CommitConflict', `${root}: files were prepared with schema ${prepared.schemaId}, the table is at schema ${schema.schemaId} now`, { path: root });
       }
       const nextSeq = nextSequenceNumbers(state.files, prepared);
-      const built = await writeChangeFiles(root, schema, changes, nextSeq, env);
+      const assigner = schema.bucketCount === -1 ? await DynamicBucketAssigner.load(storage, root, state, prepared?.dynamic ?? null, env) : null;
+      const built = await writeChangeFiles(root, schema, changes, nextSeq, env, assigner);
+      let index: { entries: IndexEntryRecord[]; written: string[] } | null;
+      try {
+        index = assigner ? await assigner.writeIndexFiles(state.indexEntries, env) : null;
+      } catch (e) {
+        await removeFiles(built.written);
+        throw e;
+      }
+      committing = assigner && index ? { assigner, entries: index.entries } : null;
       // Files flushed ahead of the commit are not this attempt's: a lost race keeps them for the next.
       return {
         entries: [...(prepared?.entries ?? []), ...built.entries],
-        written: built.written,
+        written: [...built.written, ...(index?.written ?? [])],
+        ...(index ? { indexEntries: index.entries } : {}),
         ...(schema.options['changelog-producer'] === 'input' ? { changelogEntries: [...(prepared?.changelogEntries ?? []), ...built.changelogEntries] } : {}),
       };
     },
     env,
     options.allowEmpty ?? false,
   );
+  // (Assigned in `build`: TypeScript cannot see that, hence the annotation.)
+  const published = committing as { assigner: DynamicBucketAssigner; entries: IndexEntryRecord[] } | null;
+  if (result && published) published.assigner.published(published.entries);
   const mode = compaction ?? (writeOnly ? 'none' : 'auto');
   if (result && mode !== 'none') {
     try {

@@ -9,13 +9,14 @@ import { defaultWriteEnv, type WriteEnv } from '../../write/commit';
 import { bytesToHex, hexToBytes } from '../../values';
 import { makeDirectory, writeNewFile } from '../../write/file-write';
 import type { PaimonDataFileEntry } from '../manifest';
+import { decodeBinaryRow } from '../binary-row';
 import { SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
 import { readDeletionVector } from '../deletion-vector';
 import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
-import { compareRows } from './binary-row-write';
+import { comparePhysical, compareRows, toPhysical, type PhysicalValue } from './binary-row-write';
 import { lastPaimonCommit } from './commit-lookup';
 import { bucketDir, keyOfRow, physicalRow } from './commit-changes';
-import { isRetract, writeKeyValueFile, type KeyValue } from './data-file-write';
+import { isRetract, trimmedKeyFields, writeKeyValueFile, type KeyValue } from './data-file-write';
 import { encodeDeletionVectorIndexFile } from './deletion-vector-write';
 import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord } from './manifest-write';
 import { commitPaimonSnapshot, removeFiles, type PaimonCommitResult } from './snapshot-commit';
@@ -39,8 +40,12 @@ import { readWriteState } from './state-cache';
  * whose manifest deletes the inputs and adds the outputs. Deletion-vector tables use Java's
  * ForceUpLevel0 pick and drop deletes; the older version of each merged key left in a lower run is
  * marked in that file's deletion vector (a new index file per changed bucket, and the snapshot's
- * full index manifest). Not done: off-peak ratios, splitting
- * outputs by target-file-size, the "upgrade" of a lone file without rewriting it.
+ * full index manifest). The merge is streamed (mergeRuns): each input run is read a file at a
+ * time, the runs left below (for a deletion vector's older row or a lookup changelog's "before")
+ * through forward cursors as the keys ascend, and the output rolls to a new file every
+ * COMPACTION_FILE_ROWS rows, so memory follows the open files, not the bucket. Not done: off-peak
+ * ratios, rolling at `target-file-size` (the row cap comes first), the "upgrade" of a lone file
+ * without rewriting it.
  */
 
 export interface SortedRun {
@@ -161,8 +166,14 @@ export function pickBucketCompaction(files: PaimonDataFileEntry[], o: UniversalO
   return full ? pickFullCompaction(runs, o) : deletionVectors ? pickForceUpLevel0(runs, o) : pickUniversalCompaction(runs, o);
 }
 
-/** Reads one data file's records (in the current schema: columns matched by field id, else by name in the file's schema). */
-async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<(KeyValue & { position: number; keyId: string })[]> {
+type FileRecord = KeyValue & { position: number; keyId: string; fileName: string };
+
+/**
+ * One data file opened for reading its records one at a time (in the current schema: columns
+ * matched by field id, else by name in the file's schema). The file's columns are held as
+ * canonical values; a record's row, physical values and key are built when it is asked for.
+ */
+async function openKeyValueFile(storage: StoragePort, schema: PaimonSchema, fileSchema: PaimonSchema, file: PaimonDataFileEntry): Promise<{ numRows: number; at(i: number): FileRecord | null }> {
   const deleted = file.deletionVector ? await readDeletionVector(storage, file.deletionVector) : null;
   const table: Table = await readParquetFile(storage, file.path, 'Paimon data file');
   const hasIds = table.schema.fields.some((f) => arrowFieldId(f) !== null);
@@ -180,17 +191,132 @@ async function readKeyValues(storage: StoragePort, schema: PaimonSchema, fileSch
     const nameInFile = fileSchema.paimonFields.find((f) => f.id === pf.id)?.name ?? null;
     return column(pf.id, nameInFile, toNestedField(pf).type, pf.name);
   });
-  const out: (KeyValue & { position: number; keyId: string })[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    if (deleted?.has(i)) continue;
-    const row: Record<string, unknown> = {};
-    schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
-    const kind = kinds[i]!;
-    const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
-    const { key, keyId } = keyOfRow(schema, values);
-    out.push({ key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i });
+  return {
+    numRows: table.numRows,
+    at(i: number): FileRecord | null {
+      if (deleted?.has(i)) return null;
+      const row: Record<string, unknown> = {};
+      schema.paimonFields.forEach((pf, c) => (row[pf.name] = cols[c] ? cols[c][i] : null));
+      const kind = kinds[i]!;
+      const values = physicalRow(schema, row, isRetract(kind), () => `${file.path} row ${i}`);
+      const { key, keyId } = keyOfRow(schema, values);
+      return { key, keyId, sequenceNumber: seq[i]!, kind, row, values, position: i, fileName: file.fileName };
+    },
+  };
+}
+
+/**
+ * Rows a compaction output file holds at most (it rolls to the next file there, before Java's
+ * `target-file-size`): the merge holds the output file's records and, per input run, one open
+ * file, so its memory follows these files and not the bucket. Files of one run do not overlap.
+ */
+export const COMPACTION_FILE_ROWS = 65_536;
+
+type OpenFile = (f: PaimonDataFileEntry) => Promise<{ numRows: number; at(i: number): FileRecord | null }>;
+
+/** A sorted run read a file at a time, a record at a time, its files in key order. */
+class RunCursor {
+  private file: { numRows: number; at(i: number): FileRecord | null } | null = null;
+  private fileIndex = -1;
+  private row = 0;
+  head: FileRecord | null = null;
+  private readonly files: PaimonDataFileEntry[];
+
+  constructor(
+    schema: PaimonSchema,
+    readonly run: SortedRun,
+    private readonly open: OpenFile,
+  ) {
+    this.files = run.files.length > 1 ? run.files.map((f) => ({ f, k: minKeyOf(schema, f) })).sort((a, b) => compareRows(a.k, b.k)).map((x) => x.f) : run.files;
   }
-  return out;
+
+  /** Moves to the next record (null at the end of the run). */
+  async advance(): Promise<void> {
+    for (;;) {
+      while (this.file && this.row < this.file.numRows) {
+        const r = this.file.at(this.row++);
+        if (r) {
+          this.head = r;
+          return;
+        }
+      }
+      this.file = null;
+      if (++this.fileIndex >= this.files.length) {
+        this.head = null;
+        return;
+      }
+      this.file = await this.open(this.files[this.fileIndex]!);
+      this.row = 0;
+    }
+  }
+
+  /** Forward-only lookup (keys asked in ascending order): the run's record of `key`, if any. */
+  async seek(key: PhysicalValue[]): Promise<FileRecord | null> {
+    if (this.fileIndex < 0) await this.advance();
+    while (this.head && compareRows(this.head.key, key) < 0) await this.advance();
+    return this.head && compareRows(this.head.key, key) === 0 ? this.head : null;
+  }
+}
+
+/** A file's min key as physical values (the order of a run's files). */
+function minKeyOf(schema: PaimonSchema, f: PaimonDataFileEntry): PhysicalValue[] {
+  const fields = trimmedKeyFields(schema);
+  const values = decodeBinaryRow(f.minKey, fields.map((k) => k.type), `${f.path}: min key`);
+  return fields.map((k, i) => toPhysical(k.type, values[i], `${f.path}: min key ${k.name}`));
+}
+
+/** One key of a merge: the winner, whether a level-0 record had it, and its newest record in levels >= 1 among the inputs. */
+interface MergedKey {
+  winner: FileRecord;
+  inLevel0: boolean;
+  highLevel: FileRecord | null;
+}
+
+/**
+ * Merges `runs` (newest first) by key as a stream, a file of each run open at a time: per key the
+ * record with the highest sequence number (on a tie, the newer run's); `onKey` gets the keys in
+ * ascending order.
+ */
+async function mergeRuns(schema: PaimonSchema, runs: SortedRun[], open: OpenFile, onKey: (m: MergedKey) => Promise<void>): Promise<void> {
+  const cursors = runs.map((r) => new RunCursor(schema, r, open));
+  for (const c of cursors) await c.advance();
+  for (;;) {
+    let min: PhysicalValue[] | null = null;
+    for (const c of cursors) if (c.head && (min === null || compareRows(c.head.key, min) < 0)) min = c.head.key;
+    if (min === null) return;
+    let winner: FileRecord | null = null;
+    let inLevel0 = false;
+    let highLevel: FileRecord | null = null;
+    for (const c of cursors) {
+      while (c.head && compareRows(c.head.key, min) === 0) {
+        const r = c.head;
+        if (!winner || r.sequenceNumber > winner.sequenceNumber) winner = r;
+        if (c.run.level === 0) inLevel0 = true;
+        else if (!highLevel || r.sequenceNumber > highLevel.sequenceNumber) highLevel = r;
+        await c.advance();
+      }
+    }
+    await onKey({ winner: winner!, inLevel0, highLevel });
+  }
+}
+
+/** Rolls records into files of at most `maxRows` records (a compaction's output or changelog). */
+class RollingOutput {
+  private records: KeyValue[] = [];
+  constructor(
+    private readonly maxRows: number,
+    private readonly write: (records: KeyValue[]) => Promise<void>,
+  ) {}
+  async push(r: KeyValue): Promise<void> {
+    this.records.push(r);
+    if (this.records.length >= this.maxRows) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.records.length === 0) return;
+    const records = this.records;
+    this.records = [];
+    await this.write(records);
+  }
 }
 
 export interface PaimonCompactOptions {
@@ -199,6 +325,8 @@ export interface PaimonCompactOptions {
   commitIdentifier?: bigint;
   /** Full compaction of every bucket (default: universal compaction where it is due). */
   full?: boolean;
+  /** Rows an output file holds at most (default COMPACTION_FILE_ROWS). */
+  maxFileRows?: number;
   env?: WriteEnv;
 }
 
@@ -211,7 +339,7 @@ const BATCH_COMMIT_IDENTIFIER = 9_223_372_036_854_775_807n;
 export async function compactPaimonTable(root: string, options: PaimonCompactOptions): Promise<PaimonCommitResult | null> {
   const env = options.env ?? defaultWriteEnv;
   const identifier = options.commitIdentifier ?? (await lastPaimonCommit(createLocalStorage(), root, options.commitUser))?.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
-  const prepared = await preparePaimonCompaction(root, { full: options.full, env });
+  const prepared = await preparePaimonCompaction(root, { full: options.full, env, ...(options.maxFileRows !== undefined ? { maxFileRows: options.maxFileRows } : {}) });
   if (!prepared) return null;
   return commitPaimonCompaction(root, prepared, { commitUser: options.commitUser, commitIdentifier: identifier, env });
 }
@@ -229,10 +357,36 @@ export interface PreparedPaimonCompaction {
   index: { touched: Set<string>; added: IndexEntryRecord[] } | null;
   /** Files written (removed when the compaction is not committed). */
   written: string[];
+  /** `changelog-producer: lookup`: the changelog files this compaction produced (the COMPACT snapshot's changelog). */
+  changelogEntries: ManifestEntryRecord[];
+}
+
+/** Java's RowKind.isAdd: +I or +U. */
+const isAdd = (kind: number) => kind === 0 || kind === 2;
+
+/** Whether two records carry equal values (changelog-producer.row-deduplicate). */
+function sameValues(a: KeyValue, b: KeyValue): boolean {
+  return a.values.length === b.values.length && a.values.every((v, i) => (v === null || b.values[i] === null ? v === b.values[i] : comparePhysical(v, b.values[i]!) === 0));
+}
+
+/**
+ * The changelog of one key a lookup compaction produces (Java's LookupChangelogMergeFunctionWrapper):
+ * `before` is the key's newest record in levels >= 1 (what readers saw before the level-0 records
+ * came), `after` the merged result. Nothing before (or a retraction) and an add after: +I after;
+ * an add before and a retraction after: -D with the before row; add and add: -U before, +U after
+ * (unless `dedupe` and the values are equal).
+ */
+export function lookupChangelog(before: KeyValue | null, after: KeyValue, dedupe: boolean): KeyValue[] {
+  const as = (kv: KeyValue, kind: number): KeyValue => ({ ...kv, kind });
+  if (!before || !isAdd(before.kind)) return isAdd(after.kind) ? [as(after, 0)] : [];
+  if (!isAdd(after.kind)) return [as(before, 3)];
+  if (dedupe && sameValues(before, after)) return [];
+  return [as(before, 1), as(after, 2)];
 }
 
 /** Picks and writes a compaction of the table's latest snapshot (nothing is visible yet); null when none is due. */
-export async function preparePaimonCompaction(root: string, options: { full?: boolean; env?: WriteEnv } = {}): Promise<PreparedPaimonCompaction | null> {
+export async function preparePaimonCompaction(root: string, options: { full?: boolean; env?: WriteEnv; maxFileRows?: number } = {}): Promise<PreparedPaimonCompaction | null> {
+  const maxFileRows = options.maxFileRows ?? COMPACTION_FILE_ROWS;
   const env = options.env ?? defaultWriteEnv;
   const storage = createLocalStorage();
   const state = await readWriteState(storage, root);
@@ -240,14 +394,24 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
   assertWritableSchema(schema, join(root, 'schema', `schema-${schema.schemaId}`));
   const o = universalOptionsOf(schema);
   const dv = deletionVectorsEnabled(schema);
+  // changelog-producer lookup: every level-0 file goes up at each compaction (Java's ForceUpLevel0,
+  // as for deletion vectors), and the keys it held get changelog records.
+  const lookup = (schema.options['changelog-producer'] ?? 'none').toLowerCase() === 'lookup';
+  const dedupe = schema.options['changelog-producer.row-deduplicate'] === 'true';
+  const changelogEntries: ManifestEntryRecord[] = [];
   const dvBuckets: { partition: Uint8Array; partitionKey: string; bucket: number; vectors: Map<string, Set<number>> }[] = [];
   const fileSchemas = new Map<number, PaimonSchema>([[schema.schemaId, schema]]);
   const entries: ManifestEntryRecord[] = [];
   const written: string[] = [];
   const now = env.now();
+  const schemaOf = async (f: PaimonDataFileEntry) => {
+    let fs = fileSchemas.get(f.schemaId);
+    if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
+    return fs;
+  };
   try {
     for (const files of filesByBucket(state.files)) {
-      const unit = pickBucketCompaction(files, o, options.full, dv);
+      const unit = pickBucketCompaction(files, o, options.full, dv || lookup);
       if (!unit) continue;
       const inputs = unit.runs.flatMap((r) => r.files);
       const inputSet = new Set(inputs);
@@ -255,50 +419,65 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
       const remainingBelow = files.some((f) => !inputSet.has(f) && f.level > unit.outputLevel);
       // With deletion vectors the older versions below are marked deleted instead (Java drops deletes then too).
       const dropDelete = dv || (unit.outputLevel !== 0 && unit.outputLevel >= highestLevel && !remainingBelow);
-      const winners = new Map<string, KeyValue>();
-      for (const f of inputs) {
-        let fs = fileSchemas.get(f.schemaId);
-        if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-        for (const kv of await readKeyValues(storage, schema, fs, f)) {
-          const prev = winners.get(kv.keyId);
-          if (!prev || kv.sequenceNumber >= prev.sequenceNumber) winners.set(kv.keyId, kv);
-        }
-      }
-      const records = [...winners.values()].filter((r) => !(dropDelete && isRetract(r.kind))).sort((a, b) => compareRows(a.key, b.key));
       const first = inputs[0]!;
-      if (dv) {
-        // Lookup: a key rewritten (or deleted) here has its older version in a run left below;
-        // mark that row in its file's deletion vector so batch reads (no merge) skip it.
-        const remaining = files.filter((f) => !inputSet.has(f));
-        const vectors = new Map<string, Set<number>>();
-        let changed = inputs.some((f) => f.deletionVector !== null);
-        const below = new Map<string, { file: string; position: number }>();
-        for (const f of remaining) {
-          vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
-          let fs = fileSchemas.get(f.schemaId);
-          if (!fs) fileSchemas.set(f.schemaId, (fs = await readPaimonSchemaFile(storage, root, f.schemaId)));
-          for (const kv of await readKeyValues(storage, schema, fs, f)) below.set(kv.keyId, { file: f.fileName, position: kv.position });
-        }
-        for (const [id] of winners) {
-          const old = below.get(id);
-          if (old && !vectors.get(old.file)!.has(old.position)) {
-            vectors.get(old.file)!.add(old.position);
-            changed = true;
-          }
-        }
-        if (changed) dvBuckets.push({ partition: hexToBytes(first.partitionKey), partitionKey: first.partitionKey, bucket: first.bucket, vectors });
-      }
       for (const f of inputs) entries.push(entryOfLiveFile(f, KIND_DELETE));
-      if (records.length > 0) {
-        const partition = hexToBytes(first.partitionKey);
-        const dir = bucketDir(root, schema, partition, first.bucket);
+      const partition = hexToBytes(first.partitionKey);
+      const dir = bucketDir(root, schema, partition, first.bucket);
+      const open: OpenFile = async (f) => openKeyValueFile(storage, schema, await schemaOf(f), f);
+      // Streamed: one open file per run (inputs, and the runs left below when a lookup needs
+      // them), and the output files being filled, whatever the bucket holds.
+      const output = new RollingOutput(maxFileRows, async (records) => {
         const fileName = `data-${env.uuid()}-0.parquet`;
         const file = await writeKeyValueFile(schema, records, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
         written.push(join(dir, fileName));
         entries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+      });
+      const changelog = new RollingOutput(maxFileRows, async (records) => {
+        const fileName = `changelog-${env.uuid()}-0.parquet`;
+        const file = await writeKeyValueFile(schema, records, { dir, fileName, level: unit.outputLevel, fileSource: 1, creationTimeMs: now });
+        written.push(join(dir, fileName));
+        changelogEntries.push({ _VERSION: 2, _KIND: KIND_ADD, _PARTITION: partition, _BUCKET: first.bucket, _TOTAL_BUCKETS: first.totalBuckets, _FILE: file });
+      });
+      // The runs left below the compacted ones (older than every input: the pick takes the newest
+      // runs), read forward as the merge's keys ascend: the lookup changelog's "before" and the
+      // older rows deletion vectors mark.
+      const remaining = files.filter((f) => !inputSet.has(f));
+      const below = dv || lookup ? sortedRuns(remaining).filter((r) => r.level > 0).map((r) => new RunCursor(schema, r, open)) : [];
+      const vectors = new Map<string, Set<number>>();
+      let changed = false;
+      if (dv) {
+        changed = inputs.some((f) => f.deletionVector !== null);
+        for (const f of remaining) vectors.set(f.fileName, f.deletionVector ? await readDeletionVector(storage, f.deletionVector) : new Set());
       }
+      await mergeRuns(schema, unit.runs, open, async ({ winner, inLevel0, highLevel }) => {
+        if (dv) {
+          // A key rewritten (or deleted) here has its older version in a run left below: mark that
+          // row in its file's deletion vector so batch reads (no merge) skip it.
+          for (const c of below) {
+            const old = await c.seek(winner.key);
+            if (old && !vectors.get(old.fileName)!.has(old.position)) {
+              vectors.get(old.fileName)!.add(old.position);
+              changed = true;
+            }
+          }
+        }
+        if (lookup && inLevel0) {
+          let before: KeyValue | null = highLevel;
+          if (!before) {
+            for (const c of below) {
+              before = await c.seek(winner.key);
+              if (before) break;
+            }
+          }
+          for (const r of lookupChangelog(before, winner, dedupe)) await changelog.push(r);
+        }
+        if (!(dropDelete && isRetract(winner.kind))) await output.push(winner);
+      });
+      await output.flush();
+      await changelog.flush();
+      if (dv && changed) dvBuckets.push({ partition, partitionKey: first.partitionKey, bucket: first.bucket, vectors });
     }
-    if (dvBuckets.length === 0) return entries.length === 0 ? null : { entries, index: null, written };
+    if (dvBuckets.length === 0) return entries.length === 0 ? null : { entries, index: null, written, changelogEntries };
     // One index file per changed bucket with the vectors of its live files (as Java keeps them);
     // the commit drops the bucket's old index files from the index manifest.
     const touched = new Set(dvBuckets.map((b) => `${b.partitionKey}|${b.bucket}`));
@@ -324,7 +503,7 @@ export async function preparePaimonCompaction(root: string, options: { full?: bo
         _DELETIONS_VECTORS_RANGES: ranges,
       });
     }
-    return { entries, index: { touched, added: indexEntries }, written };
+    return { entries, index: { touched, added: indexEntries }, written, changelogEntries };
   } catch (e) {
     await removeFiles(written);
     throw e;
@@ -348,10 +527,11 @@ export async function commitPaimonCompaction(root: string, prepared: PreparedPai
         const inputsLive = prepared.entries.every((e) => e._KIND !== KIND_DELETE || live.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}|${e._FILE._LEVEL}|${e._FILE._FILE_NAME}`));
         // The prepared files are not this attempt's: a lost race keeps them for the next.
         if (!inputsLive) return { entries: [], written: [] };
-        if (!prepared.index) return { entries: prepared.entries, written: [] };
+        const changelog = prepared.changelogEntries.length > 0 ? { changelogEntries: prepared.changelogEntries } : {};
+        if (!prepared.index) return { entries: prepared.entries, written: [], ...changelog };
         const { touched, added } = prepared.index;
         const kept = state.indexEntries.filter((e) => e._INDEX_TYPE !== 'DELETION_VECTORS' || !touched.has(`${bytesToHex(e._PARTITION)}|${e._BUCKET}`));
-        return { entries: prepared.entries, written: [], indexEntries: [...kept, ...added] };
+        return { entries: prepared.entries, written: [], indexEntries: [...kept, ...added], ...changelog };
       },
       env,
     );

@@ -285,7 +285,7 @@ export async function commitPaimonSnapshot(
       });
       await makeDirectory(join(root, 'snapshot'));
       if (await publishExclusive(join(root, 'snapshot', `snapshot-${id}`), text, env)) {
-        rememberPublished(root, state, text, { entries: built.entries, manifests: [...baseMetas, ...deltaMetas], indexChanged: built.indexEntries !== undefined });
+        rememberPublished(root, state, text, { entries: built.entries, manifests: [...baseMetas, ...deltaMetas], indexEntries: built.indexEntries });
         await writeHintsAfterCommit(root, id, env);
         return {
           snapshotId: id,

@@ -4,7 +4,7 @@ import { decodeEntry, entryIdentity, type PaimonDataFileEntry } from '../manifes
 import { listPaimonSchemaIds } from '../schema';
 import { listPaimonSnapshotIds, parsePaimonSnapshot } from '../snapshot';
 import { deletionVectorsEnabled } from '../schema';
-import { KIND_ADD, KIND_DELETE, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
+import { KIND_ADD, KIND_DELETE, type IndexEntryRecord, type ManifestEntryRecord, type ManifestFileMetaRecord } from './manifest-write';
 import { readPaimonTableState, type PaimonTableState } from './table-state';
 
 /**
@@ -14,7 +14,8 @@ import { readPaimonTableState, type PaimonTableState } from './table-state';
  * newest snapshot file still has the exact text this process wrote (snapshot files name their
  * manifest lists by UUID, so equal text is the same snapshot) and no newer schema exists; anything
  * else — another writer, a rollback, an expiry's re-read, a schema change — reads the table again.
- * Deletion-vector tables are not cached (their files' vectors come from the index manifest).
+ * Deletion-vector tables are not cached (their files' vectors come from the index manifest); a
+ * commit that changes the index manifest otherwise (dynamic bucket's HASH files) updates its entries.
  */
 const published = new Map<string, { text: string; state: PaimonTableState }>();
 
@@ -42,9 +43,10 @@ export function rememberPublished(
   root: string,
   before: PaimonTableState,
   text: string,
-  commit: { entries: ManifestEntryRecord[]; manifests: ManifestFileMetaRecord[]; indexChanged: boolean },
+  commit: { entries: ManifestEntryRecord[]; manifests: ManifestFileMetaRecord[]; indexEntries?: IndexEntryRecord[] },
 ): void {
-  if (commit.indexChanged || deletionVectorsEnabled(before.schema)) {
+  // A deletion-vector table's files carry their vectors from the index manifest: read it again.
+  if (deletionVectorsEnabled(before.schema)) {
     published.delete(root);
     return;
   }
@@ -63,7 +65,7 @@ export function rememberPublished(
     totalRecordCount += BigInt(f.recordCount);
   }
   const snapshot = parsePaimonSnapshot(text, path);
-  published.set(root, { text, state: { schema: before.schema, snapshot, files, manifests: commit.manifests, maxSequenceNumber, totalRecordCount, indexEntries: before.indexEntries } });
+  published.set(root, { text, state: { schema: before.schema, snapshot, files, manifests: commit.manifests, maxSequenceNumber, totalRecordCount, indexEntries: commit.indexEntries ?? before.indexEntries } });
 }
 
 /** Drops what is cached of `root` (a writer that changes the table other than by a commit). */

@@ -3,6 +3,7 @@ import { TidemarkError } from '../../../errors';
 import { defaultWriteEnv, publishExclusive, type WriteEnv } from '../../write/commit';
 import { makeDirectory } from '../../write/file-write';
 import { parsePaimonSchema, parsePaimonType, type PaimonDataType, type PaimonSchema } from '../schema';
+import { dynamicBucketOptionsOf } from './dynamic-bucket';
 
 /**
  * Creating a Paimon primary-key table: `schema/schema-0` as Java Paimon lays it out (TableSchema
@@ -50,24 +51,35 @@ export function assertWritableType(t: PaimonDataType, column: string): void {
 
 /**
  * Fails for the options and layouts this writer does not write correctly: anything but a
- * primary-key table with a fixed bucket count, Parquet data files, the deduplicate merge engine,
- * no sequence.field, changelog-producer none or input, 32-bit deletion vectors.
+ * primary-key table with a fixed bucket count or dynamic bucket (-1, not cross-partition), Parquet data files, the deduplicate merge engine,
+ * no sequence.field, changelog-producer none, input or lookup, 32-bit deletion vectors.
  */
 export function assertWritableSchema(schema: PaimonSchema, where: string): void {
   const o = schema.options;
   if (schema.primaryKeys.length === 0) {
     throw new TidemarkError('Unsupported', `${where}: append tables (no primary key) are not written by the Paimon writer; give primaryKeys`, { feature: 'append table' });
   }
-  const bucket = o.bucket;
-  if (bucket === undefined || !/^-?\d+$/.test(bucket.trim())) {
-    throw new TidemarkError('InvalidInput', `${where}: option bucket must be a fixed bucket count N >= 1, found ${bucket === undefined ? 'none (Paimon then uses dynamic bucket -1)' : JSON.stringify(bucket)}`);
+  // No `bucket` option is Paimon's default for a primary-key table: -1, dynamic bucket.
+  const bucket = o.bucket ?? '-1';
+  if (!/^-?\d+$/.test(bucket.trim())) {
+    throw new TidemarkError('InvalidInput', `${where}: option bucket must be a fixed bucket count N >= 1 or -1 (dynamic bucket), found ${JSON.stringify(bucket)}`);
   }
   const n = Number(bucket);
   if (n === -1) {
-    throw new TidemarkError('Unsupported', `${where}: bucket = -1 (dynamic bucket) is not supported: it needs the HASH index this writer does not keep; set bucket to N >= 1`, { feature: 'dynamic bucket' });
-  }
-  if (n < 1) {
-    throw new TidemarkError('Unsupported', `${where}: bucket = ${n} is not supported (a fixed bucket count N >= 1 is)`, { feature: `bucket=${n}` });
+    if (o['bucket-key'] !== undefined) {
+      throw new TidemarkError('InvalidInput', `${where}: bucket-key (${o['bucket-key']}) cannot be set with bucket = -1 (dynamic bucket), as Paimon refuses; remove it or give a bucket count`);
+    }
+    const outside = schema.partitionKeys.filter((k) => !schema.primaryKeys.includes(k));
+    if (outside.length > 0) {
+      throw new TidemarkError(
+        'Unsupported',
+        `${where}: bucket = -1 with partition keys outside the primary key (${outside.join(', ')}) is Paimon's cross-partition upsert mode, which the writer does not support; give a fixed bucket count`,
+        { feature: 'cross-partition upsert' },
+      );
+    }
+    dynamicBucketOptionsOf(schema, where);
+  } else if (n < 1) {
+    throw new TidemarkError('Unsupported', `${where}: bucket = ${n} is not supported (a fixed bucket count N >= 1 or -1, dynamic bucket, is)`, { feature: `bucket=${n}` });
   }
   const format = (o['file.format'] ?? 'parquet').toLowerCase();
   if (format !== 'parquet') {
@@ -85,8 +97,8 @@ export function assertWritableSchema(schema: PaimonSchema, where: string): void 
     throw new TidemarkError('Unsupported', `${where}: sequence.field (${o['sequence.field']}) is not supported by the writer`, { feature: 'sequence.field' });
   }
   const changelog = o['changelog-producer'] ?? 'none';
-  if (changelog !== 'none' && changelog !== 'input') {
-    throw new TidemarkError('Unsupported', `${where}: changelog-producer = ${changelog} is not supported by the writer yet (none and input are)`, { feature: `changelog-producer=${changelog}` });
+  if (changelog !== 'none' && changelog !== 'input' && changelog !== 'lookup') {
+    throw new TidemarkError('Unsupported', `${where}: changelog-producer = ${changelog} is not supported by the writer yet (none, input and lookup are)`, { feature: `changelog-producer=${changelog}` });
   }
   if (o['deletion-vectors.bitmap64'] === 'true') {
     throw new TidemarkError('Unsupported', `${where}: deletion-vectors.bitmap64 = true is not supported by the writer (32-bit vectors are)`, { feature: 'deletion-vectors.bitmap64' });

@@ -59,6 +59,8 @@ export class PaimonRoundWriter {
   /** The write-buffer flush in flight (one at a time, in order); its failure fails the round. */
   private flushing: Promise<void> | null = null;
   private flushFailure: unknown = null;
+  /** A background compaction's merge (preparePaimonCompaction) while it runs; flushes wait for it. */
+  private merging: Promise<void> | null = null;
   /** The background compaction of each table, while it runs. */
   private readonly compacting = new Map<string, Promise<void>>();
   private compactionFailure: { table: string; error: unknown } | null = null;
@@ -79,9 +81,14 @@ export class PaimonRoundWriter {
     if (h.changes < WRITE_BUFFER_CHANGES) return Promise.resolve();
     // One flush at a time, in order; a failure is kept for the round's commit.
     const table = part.table;
-    const run = (this.flushing ?? Promise.resolve()).then(() => this.flush(table)).catch((e: unknown) => {
-      this.flushFailure ??= e;
-    });
+    // A flush does not run while a compaction merges (prepares): both hold rows, and on one thread
+    // running them in turn costs no throughput, while interleaved their memory adds up.
+    const run = (this.flushing ?? Promise.resolve())
+      .then(() => this.merging)
+      .then(() => this.flush(table))
+      .catch((e: unknown) => {
+        this.flushFailure ??= e;
+      });
     const tracked: Promise<void> = run.then(() => {
       if (this.flushing === tracked) this.flushing = null;
     });
@@ -163,18 +170,32 @@ export class PaimonRoundWriter {
     const early = this.prepared.get(c.table) ?? null;
     this.prepared.delete(c.table);
     const running = this.compacting.get(c.root);
+    // changelog-producer lookup with lookup.wait (Java's default): each commit waits for its
+    // compaction, which writes the commit's changelog, so a round's changes are in the changelog when it ends.
+    const wait = c.compact && (await this.lookupWait(c.root));
     // Options the check cannot read fail the compaction too: wait for it, and report its failure.
-    if (running && (await this.atStopTrigger(c.root).catch(() => true))) await running;
+    if (running && (wait || (await this.atStopTrigger(c.root).catch(() => true)))) await running;
     this.throwCompactionFailure();
     const result = await this.locked(c.root, () =>
       commitPaimonChanges(c.root, toPaimonChanges(changes), { commitUser: c.commitUser, commitIdentifier: c.identifier, properties: c.properties, allowEmpty: true, prepared: early?.files ?? null, compaction: 'none', env: this.env }),
     );
     this.identifiers.set(c.root, c.identifier);
-    if (c.compact && !this.compacting.has(c.root)) this.startCompaction(c);
-    else if (c.expire) this.notes.push(...(await this.locked(c.root, () => this.expire(c))));
+    if (c.compact && !this.compacting.has(c.root)) {
+      this.startCompaction(c);
+      if (wait) {
+        await this.compacting.get(c.root);
+        this.throwCompactionFailure();
+      }
+    } else if (c.expire) this.notes.push(...(await this.locked(c.root, () => this.expire(c))));
     const notes = this.notes;
     this.notes = [];
     return { snapshotId: result!.snapshotId, rows: changes.count + (early?.changes ?? 0), notes };
+  }
+
+  /** Whether the table's commits wait for their compaction: `changelog-producer: lookup` and `lookup.wait` (default true). */
+  private async lookupWait(root: string): Promise<boolean> {
+    const o = (await readWriteState(storage, root)).schema.options;
+    return (o['changelog-producer'] ?? 'none').toLowerCase() === 'lookup' && (o['lookup.wait'] ?? 'true').toLowerCase() !== 'false';
   }
 
   /** Whether a bucket of the table has `num-sorted-run.stop-trigger` sorted runs (Java's writer then waits for its compaction). */
@@ -197,7 +218,18 @@ export class PaimonRoundWriter {
 
   private startCompaction(c: PaimonCommitJob): void {
     const run = (async () => {
-      const prepared = await preparePaimonCompaction(c.root, { env: this.env });
+      const prep = preparePaimonCompaction(c.root, { env: this.env });
+      const merging = prep.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.merging = merging;
+      let prepared: Awaited<typeof prep>;
+      try {
+        prepared = await prep;
+      } finally {
+        if (this.merging === merging) this.merging = null;
+      }
       if (prepared) {
         const done = await this.locked(c.root, () => commitPaimonCompaction(c.root, prepared, { commitUser: c.commitUser, commitIdentifier: this.identifiers.get(c.root) ?? c.identifier, env: this.env }));
         if (done) this.notes.push(`compacted ${c.table} (snapshot ${done.snapshotId})`);
