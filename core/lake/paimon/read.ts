@@ -224,8 +224,8 @@ export function paimonReadGroups(schema: PaimonSchema, files: PaimonDataFileEntr
   return sortedGroups(schema, filesToRead(schema, files));
 }
 
-/** `files` by (partition, bucket), ordered by partition values, then bucket. */
-function sortedGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
+/** `files` by (partition, bucket), in the order each group is first met: each group is one bucket's LSM tree. */
+export function filesByBucket(files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
   const groups = new Map<string, PaimonDataFileEntry[]>();
   for (const f of files) {
     const id = `${f.partitionKey}|${f.bucket}`;
@@ -233,7 +233,12 @@ function sortedGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): Paimo
     if (g) g.push(f);
     else groups.set(id, [f]);
   }
-  return [...groups.values()].sort((a, b) => {
+  return [...groups.values()];
+}
+
+/** `files` by (partition, bucket), ordered by partition values, then bucket. */
+function sortedGroups(schema: PaimonSchema, files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
+  return filesByBucket(files).sort((a, b) => {
     const pa = schema.partitionKeys.map((k) => a[0]!.partition[k]);
     const pb = schema.partitionKeys.map((k) => b[0]!.partition[k]);
     return compareTuples(pa, pb) || a[0]!.bucket - b[0]!.bucket;

@@ -1,6 +1,7 @@
 import { createLocalStorage } from '../../../storage/node';
 import { deletionVectorsEnabled } from '../schema';
-import { COMPACTION_FILE_ROWS, filesByBucket, pickBucketCompaction, universalOptionsOf } from './compact';
+import { filesByBucket } from '../read';
+import { COMPACTION_FILE_ROWS, pickBucketCompaction, universalOptionsOf } from './compact';
 import { readPaimonTableState } from './table-state';
 
 /**

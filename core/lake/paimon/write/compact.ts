@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes } from '../../values';
 import { makeDirectory, writeNewFile } from '../../write/file-write';
 import type { PaimonDataFileEntry } from '../manifest';
 import { decodeBinaryRow } from '../binary-row';
-import { SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
+import { filesByBucket, SEQUENCE_NUMBER_FIELD_ID, VALUE_KIND_FIELD_ID } from '../read';
 import { readDeletionVector } from '../deletion-vector';
 import { deletionVectorsEnabled, readPaimonSchemaFile, toNestedField, type PaimonSchema } from '../schema';
 import { comparePhysical, compareRows, toPhysical, type PhysicalValue } from './binary-row-write';
@@ -146,18 +146,6 @@ export function pickFullCompaction(runs: SortedRun[], o: UniversalOptions): Comp
   const maxLevel = o.numLevels - 1;
   if (runs.length === 0 || (runs.length === 1 && runs[0]!.level === maxLevel)) return null;
   return { outputLevel: maxLevel, runs };
-}
-
-/** A table's live files by (partition, bucket): each group is one bucket's LSM tree, compacted on its own. */
-export function filesByBucket(files: PaimonDataFileEntry[]): PaimonDataFileEntry[][] {
-  const groups = new Map<string, PaimonDataFileEntry[]>();
-  for (const f of files) {
-    const id = `${f.partitionKey}|${f.bucket}`;
-    const g = groups.get(id);
-    if (g) g.push(f);
-    else groups.set(id, [f]);
-  }
-  return [...groups.values()];
 }
 
 /** The compaction due in one bucket: full (every run), else ForceUpLevel0 for deletion-vector tables, else the universal pick; null when none is. */

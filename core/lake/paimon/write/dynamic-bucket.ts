@@ -242,10 +242,7 @@ export class DynamicBucketAssigner {
     for (const [hex, p] of this.pending.partitions) {
       const index = this.base.partitions.get(hex)!;
       for (const [bucket, hashes] of p.added) {
-        const old = index.files.get(bucket)?.hashes ?? new Int32Array(0);
-        const all = new Int32Array(old.length + hashes.length);
-        all.set(old, 0);
-        all.set(hashes, old.length);
+        const all = withAdded(index.files.get(bucket)?.hashes, hashes);
         const bytes = encodeHashIndexFile(all);
         const name = `index-${env.uuid()}-0`;
         await makeDirectory(dir);
@@ -279,10 +276,7 @@ export class DynamicBucketAssigner {
     for (const [hex, p] of this.pending.partitions) {
       const index = this.base.partitions.get(hex)!;
       for (const [bucket, hashes] of p.added) {
-        const old = index.files.get(bucket)?.hashes ?? new Int32Array(0);
-        const all = new Int32Array(old.length + hashes.length);
-        all.set(old, 0);
-        all.set(hashes, old.length);
+        const all = withAdded(index.files.get(bucket)?.hashes, hashes);
         index.files.set(bucket, { fileName: byName.get(`${hex}|${bucket}`)!, hashes: all });
         for (const h of hashes) index.bucketOf.set(h, bucket);
       }
@@ -305,4 +299,12 @@ export class DynamicBucketAssigner {
 /** Drops the committed index kept for `root` (tests: a restart reads it from the files again). */
 export function forgetDynamicBucketIndex(root: string): void {
   committed.delete(root);
+}
+
+/** A bucket's committed key hashes (none yet: undefined) followed by the hashes a commit adds. */
+function withAdded(old: Int32Array | undefined, added: readonly number[]): Int32Array {
+  const all = new Int32Array((old?.length ?? 0) + added.length);
+  if (old) all.set(old, 0);
+  all.set(added, old?.length ?? 0);
+  return all;
 }
