@@ -15,6 +15,18 @@ export interface WarehouseTable {
 /** Deepest namespace nesting searched below a warehouse root. */
 const MAX_NAMESPACE_DEPTH = 4;
 
+/**
+ * `fallback` when `e` says the folder is not there (NotFound, or a file where a folder was looked
+ * for); any other failure (a store refusing access, a server error) is rethrown: a table the store
+ * will not show must not silently drop out of a listing, nor read as "not a table".
+ */
+function absentAs<T>(fallback: T): (e: unknown) => T {
+  return (e) => {
+    if (e instanceof TidemarkError && (e.code === 'NotFound' || e.context.errno === 'ENOTDIR')) return fallback;
+    throw e;
+  };
+}
+
 function join(a: string, b: string): string {
   return a.endsWith('/') ? a + b : `${a}/${b}`;
 }
@@ -26,15 +38,15 @@ function join(a: string, b: string): string {
  */
 export async function detectTableFormat(storage: StoragePort, path: string): Promise<TableFormat | null> {
   // metadata/ first: an Iceberg table, by far the most found, then costs one listing.
-  const meta = await storage.list(join(path, 'metadata')).catch(() => null);
+  const meta = await storage.list(join(path, 'metadata')).catch(absentAs(null));
   if (meta?.some((e) => e.kind === 'file' && (e.name.endsWith('.metadata.json') || e.name === 'version-hint.text'))) return 'iceberg';
-  const entries = await storage.list(path).catch(() => null);
+  const entries = await storage.list(path).catch(absentAs(null));
   if (!entries) return null;
   const dirs = new Set(entries.filter((e) => e.kind === 'directory').map((e) => e.name));
   if (dirs.has('snapshot') && dirs.has('schema')) return 'paimon';
   // A Paimon table created but not yet committed to (Java's catalog lists it too): schema-0 only.
   if (dirs.has('schema')) {
-    const schemas = await storage.list(join(path, 'schema')).catch(() => []);
+    const schemas = await storage.list(join(path, 'schema')).catch(absentAs([]));
     if (schemas.some((e) => e.kind === 'file' && /^schema-\d+$/.test(e.name))) return 'paimon';
   }
   return null;
@@ -74,7 +86,7 @@ export async function listWarehouseTables(storage: StoragePort, warehouse: strin
       if (format) {
         tables.push({ namespace: namespace.join('.'), name, path, format });
       } else if (namespace.length < MAX_NAMESPACE_DEPTH) {
-        const children = await listSubfolders(storage, path).catch(() => []);
+        const children = await listSubfolders(storage, path).catch(absentAs([]));
         await walk(path, [...namespace, name.replace(/\.db$/, '')], children);
       }
     }

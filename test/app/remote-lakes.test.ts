@@ -213,7 +213,7 @@ describe('remote lakes in the app API', () => {
     await ok(c.call('profiles.save', { name: 'down', endpoint: `http://127.0.0.1:${closedPort}`, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: S3_SECRET }));
     const wrongKeys = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'wrong' }));
     expect(wrongKeys).toMatchObject({ code: 'Io' });
-    expect(wrongKeys.message).toMatch(/^S3 GET s3:\/\/lake: access denied at http:\/\/127\.0\.0\.1:\d+ \(InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records\.\); check the credentials/);
+    expect(wrongKeys.message).toMatch(/^S3 GET s3:\/\/lake\/wh\/: access denied at http:\/\/127\.0\.0\.1:\d+ \(InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records\.\); check the credentials/);
     const missingBucket = await failure(c.call('lake.openRemote', { target: 's3://nobucket/wh', profile: 'good' }));
     expect(missingBucket.code).toBe('NotFound');
     expect(missingBucket.message).toMatch(/^bucket not found: nobucket at http:\/\/127\.0\.0\.1:\d+/);
@@ -222,13 +222,13 @@ describe('remote lakes in the app API', () => {
     expect(nothing.message).toMatch(/^not found: s3:\/\/lake\/empty \(no objects below "empty\/" in bucket lake at http:\/\/127\.0\.0\.1:\d+\)$/);
     lake.proxy.decide = (req) => (req.method === 'GET' ? { status: 403, body: s3ErrorXml('AccessDenied', 'Access Denied') } : { forward: true });
     const denied = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'good' }));
-    expect(denied.message).toMatch(/^S3 GET s3:\/\/lake: access denied at http:\/\/127\.0\.0\.1:\d+ \(AccessDenied: Access Denied\)/);
+    expect(denied.message).toMatch(/^S3 GET s3:\/\/lake\/wh\/: access denied at http:\/\/127\.0\.0\.1:\d+ \(AccessDenied: Access Denied\)/);
     lake.proxy.decide = () => ({ status: 500, body: s3ErrorXml('InternalError', 'We encountered an internal error') });
     const broken = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'good' }));
-    expect(broken.message).toMatch(/^S3 GET s3:\/\/lake failed: HTTP 500/);
+    expect(broken.message).toMatch(/^S3 GET s3:\/\/lake\/wh\/ failed: HTTP 500/);
     lake.proxy.decide = () => ({ forward: true });
     const down = await failure(c.call('lake.openRemote', { target: S3_WAREHOUSE, profile: 'down' }));
-    expect(down.message).toMatch(new RegExp(`^S3 GET s3://lake failed: cannot reach http://127\\.0\\.0\\.1:${closedPort}`));
+    expect(down.message).toMatch(new RegExp(`^S3 GET s3://lake/wh/ failed: cannot reach http://127\\.0\\.0\\.1:${closedPort}`));
     const catalogDown = await failure(c.call('lake.openRemote', { target: `rest+http://127.0.0.1:${closedPort}/wh`, profile: 'good' }));
     expect(catalogDown).toMatchObject({ code: 'SourceUnavailable' });
     expect(catalogDown.message).toMatch(new RegExp(`^GET http://127\\.0\\.0\\.1:${closedPort}/v1/config\\?warehouse=wh: REST catalog unreachable`));

@@ -11,7 +11,7 @@ import { listWarehouseTables } from '../../core/lake';
 import { defaultWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node';
 import { FIXTURES } from '../support/fixtures';
-import { S3RVER_CREDENTIALS, startS3Lake, uploadFolder, useAwsEnv, type S3Lake } from '../support/s3-server';
+import { S3RVER_CREDENTIALS, s3ErrorXml, startS3Lake, uploadFolder, useAwsEnv, type S3Lake } from '../support/s3-server';
 
 // Table discovery on an object store: s3rver 3.7 leaves out of a delimited listing every folder
 // that holds only folders (a namespace of tables, a table of metadata/ and data/), where AWS S3
@@ -103,6 +103,16 @@ describe('tables are found on a store whose delimited listing leaves out folders
     expect(requests.every((r) => r.method === 'GET' || r.method === 'HEAD')).toBe(true);
     expect(requests.length).toBeLessThanOrEqual(45);
     console.log(`listWarehouseTables on s3rver: ${tables.length} tables, ${requests.length} requests`);
+  });
+
+  it('a table folder the store refuses to list fails the listing naming it; it is not left out as "not a table"', async () => {
+    lake.proxy.decide = (req) => (decodeURIComponent(req.url).includes('prefix=wh/icebird/java_bunnies/') ? { status: 403, body: s3ErrorXml('AccessDenied', 'Access Denied') } : { forward: true });
+    try {
+      await expect(listWarehouseTables(lake.storage(), WH)).rejects.toMatchObject({ code: 'Io', message: expect.stringMatching(/^S3 GET s3:\/\/lake\/wh\/icebird\/java_bunnies\/\S*: access denied/) });
+    } finally {
+      lake.proxy.decide = () => ({ forward: true });
+    }
+    expect(described(await listWarehouseTables(lake.storage(), WH))).toEqual(EXPECTED);
   });
 
   it('the CLI `tables s3://…` lists what `tables <folder>` lists', async () => {

@@ -299,7 +299,8 @@ export function createS3Client(config: S3Config = {}): S3Client {
   async function send(req: S3Request): Promise<S3Response> {
     if (!xml) await loadXml();
     const url = urlOf(req);
-    const target = `${req.method} ${formatS3Url(req.bucket, req.key)}`;
+    // A listing names the prefix it lists: an error then says which folder could not be read.
+    const target = `${req.method} ${formatS3Url(req.bucket, req.key || req.query?.prefix || '')}`;
     let last = '';
     let unknownOutcome = false;
     for (let n = 1; ; n++) {
