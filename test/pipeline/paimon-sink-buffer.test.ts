@@ -5,7 +5,7 @@ import { createPaimonSink, WRITE_BUFFER_CHANGES } from '../../core/pipeline/sink
 import { listPaimonSnapshots, scanPaimonRows } from '../../core/lake/paimon';
 import { seededWriteEnv } from '../../core/lake/write';
 import { createLocalStorage } from '../../core/storage/node/index';
-import { commitTargetRound, openIdValueTarget, paimonSinkConfig, useTempWarehouse } from './paimon-sink-helpers';
+import { commitTargetRound, ID_VALUE_TARGET, openIdValueTarget, paimonSinkConfig, useTempWarehouse } from './paimon-sink-helpers';
 
 describe('Paimon sink write buffer', () => {
   const warehouseOf = useTempWarehouse('paimon-buffer');
@@ -63,5 +63,15 @@ describe('Paimon row kinds of a round', () => {
       { kind: '-D', row: { id: 2n, v: 'old' } },
       { kind: '+U', row: { id: 3n, v: 'c' } },
     ]);
+  });
+});
+
+describe('Paimon sink targets', () => {
+  const warehouseOf = useTempWarehouse('paimon-targets');
+
+  it('a target whose partition key is outside its primary key is refused naming the target', async () => {
+    const sink = createPaimonSink(paimonSinkConfig(warehouseOf(), 'refused'), seededWriteEnv(9));
+    const open = sink.openTarget({ ...ID_VALUE_TARGET, partitionBy: [{ column: 'v', transform: 'identity' }] }, [], false, null);
+    await expect(open).rejects.toMatchObject({ code: 'InvalidInput', context: { table: 'ods.t' }, message: expect.stringMatching(/^ods\.t: .*partition key v must be part of the primary key \(id\), as Paimon requires$/) });
   });
 });

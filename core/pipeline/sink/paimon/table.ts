@@ -81,7 +81,11 @@ export async function openPaimonTarget(config: PipelineConfig, design: TargetDes
       );
     } catch (e) {
       // Another pipeline created the same target between the check and the create: use it.
-      if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) throw e;
+      if (!(e instanceof TidemarkError && e.code === 'CommitConflict')) {
+        // The table's description was refused (e.g. a partition key outside the primary key): say which target.
+        if (e instanceof TidemarkError && e.code === 'InvalidInput') throw new TidemarkError(e.code, `${design.id}: ${e.message}`, { ...e.context, table: design.id }, e);
+        throw e;
+      }
     }
   }
   const schema = await readPaimonSchema(storage, root);
